@@ -1,0 +1,48 @@
+# The project's commands: `make demo` (the main job) and `make test` (the suite),
+# plus lint, bench and docs. Each creates .venv on first use and reinstalls only
+# when pyproject.toml changes.
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV ?= .venv
+BIN := $(VENV)/bin
+# torch first and pinned: an unpinned torch pulls a multi-GB CUDA build.
+TORCH_PIN := torch==2.13.0
+# modAL's metadata pins skorch==0.9.0, which no longer imports: --no-deps.
+MODAL_PIN := modAL-python==0.4.2.1
+PIP := $(BIN)/python -m pip --disable-pip-version-check --quiet
+
+.PHONY: demo test lint format bench docs clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(PIP) install $(TORCH_PIN)
+	$(PIP) install -e ".[test,plot,modal,bench,lint]"
+	$(PIP) install --no-deps $(MODAL_PIN)
+	touch $@
+
+$(VENV)/.installed-bench: $(VENV)/.installed
+	# the reference implementation, for comparison only
+	$(PIP) install --no-deps batchbald-redux==2.0.5 toma==1.1.0
+	touch $@
+
+demo: $(VENV)/.installed
+	$(BIN)/python examples/active_learning_digits.py
+
+test: $(VENV)/.installed
+	$(BIN)/python -m pytest
+
+lint: $(VENV)/.installed
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(VENV)/.installed
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+bench: $(VENV)/.installed-bench
+	$(BIN)/python benchmarks/bench_acquisition.py
+
+clean:
+	rm -rf $(VENV) build dist *.egg-info .pytest_cache .ruff_cache .hypothesis
