@@ -7,4 +7,10 @@ This layer imports only numpy (and torch, if the caller passes tensors); it know
 nothing of scikit-learn, skorch or modAL.
 """
 
-__all__ = []
+from .entropy import conditional_entropy, marginal_entropy, mutual_information
+
+__all__ = [
+    "conditional_entropy",
+    "marginal_entropy",
+    "mutual_information",
+]

@@ -12,7 +12,7 @@ import sys
 
 import numpy as np
 
-from ._chunks import row_slices
+from ._chunks import TILE_BYTES, row_slices
 
 # Largest accepted |logsumexp_c log_probs[n, k, c]|, by dtype. 1e-3 in float32 is about
 # 10^4 ulps at 0: log_softmax computed in float32 over thousands of classes stays well
@@ -22,9 +22,6 @@ from ._chunks import row_slices
 # ~1e-3 nats, while probabilities (logsumexp >= log(C - 1 + e) > 1) and logits are off
 # by far more than the tolerance.
 LOGSUMEXP_TOL = {np.dtype(np.float32): 1e-3, np.dtype(np.float64): 1e-5}
-
-# Temporary memory used while checking normalisation, whatever the pool size.
-_CHECK_CHUNK_BYTES = 8 * 2**20
 
 _EXPECTED_SHAPE = "(n_pool, n_samples, n_classes)"
 
@@ -84,7 +81,7 @@ def _logsumexp_over_classes(array):
     out = np.empty((n_pool, n_samples), dtype=np.float64)
     row_bytes = n_samples * n_classes * array.itemsize
     with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
-        for rows in row_slices(n_pool, row_bytes, _CHECK_CHUNK_BYTES):
+        for rows in row_slices(n_pool, row_bytes, TILE_BYTES):
             probs = np.exp(array[rows])  # (chunk, K, C)
             np.log(probs.sum(axis=-1, dtype=np.float64), out=out[rows])
     return out
@@ -286,3 +283,45 @@ def check_max_memory(max_memory):
             if n_bytes > 0:
                 return n_bytes
     raise ValueError(f"max_memory must be {_MAX_MEMORY_FORMS}; got {max_memory!r}")
+
+
+def check_random_state(random_state):
+    """Turn ``random_state`` into one :class:`numpy.random.Generator`.
+
+    Parameters
+    ----------
+    random_state : None, int, numpy.random.Generator, numpy.random.SeedSequence, \
+numpy.random.BitGenerator or numpy.random.RandomState
+        ``None``: fresh OS entropy. An int >= 0 or a SeedSequence / BitGenerator:
+        a new generator seeded by it (same seed, same draws). A Generator: used as
+        is, so its state advances. A legacy RandomState (what scikit-learn's
+        ``check_random_state`` returns): a seed is drawn from it, so its state
+        advances and results are reproducible from its seed.
+
+    Returns
+    -------
+    rng : numpy.random.Generator
+
+    Raises
+    ------
+    ValueError
+        For any other value (``bool``, negative ints, floats, ...).
+    """
+    if isinstance(random_state, np.random.RandomState):
+        random_state = random_state.randint(np.iinfo(np.int64).max, dtype=np.int64)
+    accepted = (
+        np.random.Generator,
+        np.random.SeedSequence,
+        np.random.BitGenerator,
+        numbers.Integral,
+    )
+    if random_state is None or (
+        isinstance(random_state, accepted)
+        and not isinstance(random_state, bool | np.bool_)
+        and not (isinstance(random_state, numbers.Integral) and random_state < 0)
+    ):
+        return np.random.default_rng(random_state)
+    raise ValueError(
+        "random_state must be None, an int >= 0, a numpy Generator, SeedSequence, "
+        f"BitGenerator or RandomState; got {random_state!r}"
+    )
