@@ -1,0 +1,292 @@
+"""modAL's ActiveLearner, working on current scikit-learn.
+
+modAL-python 0.4.2.1 validates with ``check_X_y(..., force_all_finite=...)``, a
+keyword scikit-learn 1.8 removed (modAL issue 196), never stores
+``bootstrap_init`` (so ``get_params``, ``clone`` and ``repr`` raise), stacks
+DataFrames with the removed ``DataFrame.append`` and runs a query strategy twice
+when it does not return a pair. :class:`ActiveLearner` keeps modAL's constructor
+and methods and fixes these.
+"""
+
+import warnings
+
+import numpy as np
+from sklearn.utils import _safe_indexing, check_random_state, check_X_y
+
+from ._data import vstack_rows
+from ._modal_import import import_modal_models
+
+_modal_models = import_modal_models()
+
+from modAL.uncertainty import uncertainty_sampling  # noqa: E402
+
+__all__ = ["ActiveLearner"]
+
+# Training data are data, not hyper-parameters: keeping them out of get_params
+# makes clone() give an unfitted learner and keeps repr() short.
+_DATA_PARAMS = ("X_training", "y_training")
+
+
+class ActiveLearner(_modal_models.ActiveLearner):
+    """Pool-based active learner: modAL's ``ActiveLearner`` for scikit-learn >= 1.6.
+
+    A drop-in replacement for :class:`modAL.models.ActiveLearner` with the same
+    constructor and methods (``fit``, ``teach``, ``query``, ``predict``,
+    ``predict_proba``, ``score``). Unlike modAL 0.4.2.1 it works on scikit-learn
+    1.8 and later, supports ``get_params``, ``set_params``, ``clone``, ``repr``
+    and pickling, stacks pandas, sparse, list and tensor training data, and calls
+    the query strategy exactly once per ``query``.
+
+    Parameters
+    ----------
+    estimator : estimator object
+        The model trained on the labelled data, e.g. a classifier, a
+        :class:`~sklearn.pipeline.Pipeline` or an ``MCDropoutClassifier``.
+    query_strategy : callable, default=modAL.uncertainty.uncertainty_sampling
+        ``query_strategy(learner, X_pool, n_instances=1)`` returning the picked
+        indices, or the pair ``(indices, scores)``.
+    X_training : array-like of shape (n_samples, ...), default=None
+        Initial labelled samples. When given, the estimator is fitted on them
+        during construction, as in modAL. They are stored as the attribute
+        ``X_training`` but are not a parameter: ``clone`` returns an unfitted
+        learner without training data.
+    y_training : array-like of shape (n_samples,) or (n_samples, n_outputs), \
+            default=None
+        Labels of ``X_training``.
+    bootstrap_init : bool, default=False
+        Fit the initial model on a bootstrap resample of ``X_training``.
+    on_transformed : bool, default=False
+        Let strategies that support it (e.g. modAL's
+        ``uncertainty_batch_sampling``) work on the pool as transformed by all
+        steps of a Pipeline but the last.
+    force_all_finite : bool or "allow-nan", default=True
+        Reject NaN and infinity in ``X`` (modAL's parameter, passed to
+        scikit-learn as ``ensure_all_finite``). Use ``False`` or ``"allow-nan"``
+        for an estimator that handles missing values.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the bootstrap resamples (``bootstrap_init``, ``bootstrap=True``).
+    **fit_kwargs : dict
+        Passed to ``estimator.fit`` for the initial fit only, as in modAL.
+
+    Attributes
+    ----------
+    X_training : array-like or None
+        All samples the learner has been taught (``None`` before the first fit).
+    y_training : array-like or None
+        Their labels.
+
+    See Also
+    --------
+    modAL.models.ActiveLearner : The class this one fixes.
+
+    Notes
+    -----
+    ``teach(X, y, only_new=True)`` refits on ``X`` alone and, as in modAL
+    0.4.2.1, does not add ``X`` to ``X_training``.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_digits
+    >>> from sklearn.ensemble import RandomForestClassifier
+    >>> from skbatchbald import ActiveLearner
+    >>> X, y = load_digits(return_X_y=True)
+    >>> learner = ActiveLearner(
+    ...     RandomForestClassifier(n_estimators=10, random_state=0),
+    ...     X_training=X[:20], y_training=y[:20],
+    ... )
+    >>> idx, rows = learner.query(X[20:], n_instances=5)
+    >>> learner.teach(X[20:][idx], y[20:][idx])
+    >>> learner.X_training.shape
+    (25, 64)
+    """
+
+    def __init__(
+        self,
+        estimator,
+        query_strategy=uncertainty_sampling,
+        X_training=None,
+        y_training=None,
+        bootstrap_init=False,
+        on_transformed=False,
+        force_all_finite=True,
+        random_state=None,
+        **fit_kwargs,
+    ):
+        # modAL's BaseLearner.__init__ asserts and never stores bootstrap_init;
+        # store every parameter unchanged instead.
+        self.estimator = estimator
+        self.query_strategy = query_strategy
+        self.bootstrap_init = bootstrap_init
+        self.on_transformed = on_transformed
+        self.force_all_finite = force_all_finite
+        self.random_state = random_state
+        self.X_training = None
+        self.y_training = None
+        # modAL's contract: initial data are fitted on construction.
+        if X_training is not None or y_training is not None:
+            self.fit(X_training, y_training, bootstrap=bootstrap_init, **fit_kwargs)
+
+    @classmethod
+    def _get_param_names(cls):
+        return [name for name in super()._get_param_names() if name not in _DATA_PARAMS]
+
+    def _check_X_y(self, X, y):
+        """Validate a labelled batch the way modAL meant to, with today's keyword."""
+        if X is None or y is None:
+            missing = "X" if X is None else "y"
+            raise ValueError(
+                f"{missing} is None: pass both the samples X and their labels y "
+                "(X_training and y_training together)."
+            )
+        finite = self.force_all_finite
+        if not (isinstance(finite, bool) or finite == "allow-nan"):
+            raise ValueError(
+                f"force_all_finite must be True, False or 'allow-nan'; got {finite!r}."
+            )
+        try:
+            check_X_y(
+                X,
+                y,
+                accept_sparse=True,
+                ensure_2d=False,
+                allow_nd=True,
+                multi_output=True,
+                dtype=None,
+                ensure_all_finite=finite,
+            )
+        except ValueError as exc:
+            message = str(exc)
+            if "NaN" in message or "infinity" in message:
+                raise ValueError(
+                    f"{message} ActiveLearner(force_all_finite={finite!r}) rejects "
+                    "such values; impute them, or pass force_all_finite=False (or "
+                    "'allow-nan') if the estimator handles missing values."
+                ) from exc
+            raise
+
+    def _bootstrap(self, X, y):
+        rng = check_random_state(self.random_state)
+        n_samples = X.shape[0] if hasattr(X, "shape") else len(X)
+        idx = rng.randint(0, n_samples, size=n_samples)
+        return _safe_indexing(X, idx), _safe_indexing(y, idx)
+
+    def _fit(self, X, y, bootstrap, fit_kwargs):
+        if bootstrap:
+            X, y = self._bootstrap(X, y)
+        self.estimator.fit(X, y, **fit_kwargs)
+        return self
+
+    def _add_training_data(self, X, y):
+        """Append a labelled batch to the training data without refitting."""
+        self._check_X_y(X, y)
+        if self.X_training is None:
+            self.X_training, self.y_training = X, y
+        else:
+            self.X_training = vstack_rows(self.X_training, X, name="X")
+            self.y_training = vstack_rows(self.y_training, y, name="y")
+
+    def _fit_to_known(self, bootstrap=False, **fit_kwargs):
+        """Fit the estimator on all training data taught so far."""
+        return self._fit(self.X_training, self.y_training, bootstrap, fit_kwargs)
+
+    def _fit_on_new(self, X, y, bootstrap=False, **fit_kwargs):
+        """Fit the estimator on ``X, y`` only."""
+        return self._fit(X, y, bootstrap, fit_kwargs)
+
+    def fit(self, X, y, bootstrap=False, **fit_kwargs):
+        """Forget all training data, then fit the estimator on ``X, y``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, ...)
+            Labelled samples.
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            Their labels.
+        bootstrap : bool, default=False
+            Fit on a bootstrap resample of ``X, y`` (seeded by ``random_state``).
+        **fit_kwargs : dict
+            Passed to ``estimator.fit``.
+
+        Returns
+        -------
+        self : ActiveLearner
+            The fitted learner.
+        """
+        self._check_X_y(X, y)
+        self.X_training, self.y_training = X, y
+        return self._fit_to_known(bootstrap=bootstrap, **fit_kwargs)
+
+    def teach(self, X, y, bootstrap=False, only_new=False, **fit_kwargs):
+        """Add labelled samples to the training data and refit.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, ...)
+            Newly labelled samples, e.g. the rows returned by :meth:`query`.
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            Their labels.
+        bootstrap : bool, default=False
+            Fit on a bootstrap resample (seeded by ``random_state``).
+        only_new : bool, default=False
+            Refit on ``X, y`` alone (for estimators that keep training across
+            calls); as in modAL 0.4.2.1 the samples are then not added to
+            ``X_training``.
+        **fit_kwargs : dict
+            Passed to ``estimator.fit``.
+        """
+        if only_new:
+            self._check_X_y(X, y)
+            self._fit_on_new(X, y, bootstrap=bootstrap, **fit_kwargs)
+        else:
+            self._add_training_data(X, y)
+            self._fit_to_known(bootstrap=bootstrap, **fit_kwargs)
+
+    def query(self, X_pool, *query_args, return_metrics=False, **query_kwargs):
+        """Ask the query strategy which pool samples to label next.
+
+        Parameters
+        ----------
+        X_pool : array-like of shape (n_pool, ...)
+            The unlabelled pool.
+        *query_args : tuple
+            Passed to the query strategy after ``X_pool``.
+        return_metrics : bool, default=False
+            Also return the strategy's scores of the picked samples.
+        **query_kwargs : dict
+            Passed to the query strategy, e.g. ``n_instances=10``.
+
+        Returns
+        -------
+        query_idx : ndarray of int
+            Indices into ``X_pool`` of the picked samples.
+        query_instances : array-like
+            The picked rows of ``X_pool``, in the pool's own type.
+        query_metrics : ndarray or None
+            The scores, only when ``return_metrics=True`` (``None``, with a
+            warning, when the strategy returns bare indices).
+        """
+        if not callable(self.query_strategy):
+            raise TypeError(
+                "query_strategy must be callable as strategy(learner, X_pool, "
+                f"n_instances=...); got {self.query_strategy!r}."
+            )
+        # Called once: modAL re-runs the strategy whenever unpacking its result
+        # into a pair fails, which doubles the cost and mis-reads a result of
+        # length 2.
+        result = self.query_strategy(self, X_pool, *query_args, **query_kwargs)
+        if isinstance(result, tuple) and len(result) == 2:
+            query_idx, query_metrics = result
+        else:
+            query_idx, query_metrics = result, None
+        query_idx = np.asarray(query_idx)
+        query_instances = _safe_indexing(X_pool, query_idx)
+        if not return_metrics:
+            return query_idx, query_instances
+        if query_metrics is None:
+            warnings.warn(
+                "The query strategy returned indices only, so there are no "
+                "metrics to return; return (indices, scores) from it instead.",
+                UserWarning,
+                stacklevel=2,
+            )
+        return query_idx, query_instances, query_metrics

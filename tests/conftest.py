@@ -1,0 +1,30 @@
+"""Shared fixtures: small real data with fixed seeds."""
+
+import numpy as np
+import pytest
+from sklearn.datasets import load_digits
+
+
+@pytest.fixture(scope="session")
+def digits():
+    """scikit-learn's digits: (1797, 64) float64 in [0, 16], 10 classes."""
+    return load_digits(return_X_y=True)
+
+
+@pytest.fixture(scope="session")
+def digits_split(digits):
+    """A fixed split of digits: 20 balanced initial labels, a pool, a test set."""
+    X, y = digits
+    rng = np.random.default_rng(0)
+    order = rng.permutation(len(y))
+    test, rest = order[:400], order[400:]
+    init = np.concatenate([rest[y[rest] == c][:2] for c in range(10)])
+    pool = np.setdiff1d(rest, init)
+    return {
+        "X_init": X[init],
+        "y_init": y[init],
+        "X_pool": X[pool],
+        "y_pool": y[pool],
+        "X_test": X[test],
+        "y_test": y[test],
+    }

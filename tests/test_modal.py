@@ -1,0 +1,412 @@
+"""skbatchbald.ActiveLearner: modAL's learner on current scikit-learn."""
+
+import pickle
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pandas as pd
+import pytest
+import scipy.sparse as sp
+import torch
+from modAL.batch import uncertainty_batch_sampling
+from modAL.models import ActiveLearner as ModalActiveLearner
+from modAL.uncertainty import uncertainty_sampling
+from sklearn.base import BaseEstimator, ClassifierMixin, clone
+from sklearn.ensemble import HistGradientBoostingClassifier, RandomForestClassifier
+from sklearn.exceptions import NotFittedError
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+from skbatchbald import ActiveLearner
+
+
+def forest():
+    return RandomForestClassifier(n_estimators=20, random_state=0)
+
+
+class TestLoop:
+    def test_five_rounds_of_query_and_teach(self, digits_split):
+        d = digits_split
+        learner = ActiveLearner(
+            forest(),
+            query_strategy=uncertainty_sampling,
+            X_training=d["X_init"],
+            y_training=d["y_init"],
+        )
+        X_pool, y_pool = d["X_pool"], d["y_pool"]
+        first_acc = learner.score(d["X_test"], d["y_test"])
+        for round_ in range(5):
+            idx, rows = learner.query(X_pool, n_instances=10)
+            assert idx.shape == (10,)
+            assert len(np.unique(idx)) == 10
+            assert idx.min() >= 0 and idx.max() < len(X_pool)
+            np.testing.assert_array_equal(rows, X_pool[idx])
+            learner.teach(X_pool[idx], y_pool[idx])
+            assert learner.X_training.shape == (20 + 10 * (round_ + 1), 64)
+            assert learner.y_training.shape == (20 + 10 * (round_ + 1),)
+            X_pool = np.delete(X_pool, idx, axis=0)
+            y_pool = np.delete(y_pool, idx)
+        assert learner.score(d["X_test"], d["y_test"]) > first_acc
+        # The model was refitted on everything taught, not just the last batch.
+        assert learner.estimator.n_features_in_ == 64
+        assert learner.predict(d["X_test"]).shape == (len(d["y_test"]),)
+        proba = learner.predict_proba(d["X_test"])
+        np.testing.assert_allclose(proba.sum(axis=1), 1.0)
+
+    def test_strategy_runs_once_per_query(self, digits_split):
+        calls = []
+
+        def strategy(learner, X, n_instances=1):
+            calls.append(n_instances)
+            return np.arange(n_instances)  # bare indices, not a pair
+
+        d = digits_split
+        learner = ActiveLearner(forest(), strategy, d["X_init"], d["y_init"])
+        idx, _rows = learner.query(d["X_pool"], n_instances=2)
+        assert calls == [2]
+        # modAL 0.4.2.1 unpacks a length-2 result as (indices, metrics).
+        np.testing.assert_array_equal(idx, [0, 1])
+        with pytest.warns(UserWarning, match="indices only"):
+            *_, metrics = learner.query(d["X_pool"], n_instances=3, return_metrics=True)
+        assert metrics is None
+
+    def test_return_metrics(self, digits_split):
+        d = digits_split
+        learner = ActiveLearner(
+            forest(), X_training=d["X_init"], y_training=d["y_init"]
+        )
+        idx, _rows, metrics = learner.query(
+            d["X_pool"], n_instances=4, return_metrics=True
+        )
+        assert metrics.shape == (4,)
+        uncertainty = 1 - learner.predict_proba(d["X_pool"]).max(axis=1)
+        np.testing.assert_allclose(metrics, uncertainty[idx])
+
+    def test_only_new_fits_on_the_new_batch_only(self, digits_split):
+        d = digits_split
+        learner = ActiveLearner(
+            LogisticRegression(max_iter=500),
+            X_training=d["X_init"],
+            y_training=d["y_init"],
+        )
+        X_new, y_new = d["X_pool"][:50], d["y_pool"][:50]
+        learner.teach(X_new, y_new, only_new=True)
+        assert learner.X_training.shape[0] == 20
+        expected = LogisticRegression(max_iter=500).fit(X_new, y_new)
+        np.testing.assert_allclose(learner.estimator.coef_, expected.coef_)
+
+    def test_bootstrap_is_seeded(self, digits_split):
+        d = digits_split
+
+        def fitted_forest(seed):
+            learner = ActiveLearner(
+                forest(),
+                X_training=d["X_init"],
+                y_training=d["y_init"],
+                bootstrap_init=True,
+                random_state=seed,
+            )
+            learner.teach(d["X_pool"][:30], d["y_pool"][:30], bootstrap=True)
+            return learner.predict_proba(d["X_test"])
+
+        np.testing.assert_array_equal(fitted_forest(0), fitted_forest(0))
+        assert not np.array_equal(fitted_forest(0), fitted_forest(1))
+
+    def test_bootstrap_resamples_the_training_set(self, digits_split):
+        d = digits_split
+        recorder = FitRecorder()
+        ActiveLearner(
+            recorder,
+            X_training=d["X_init"],
+            y_training=d["y_init"],
+            bootstrap_init=True,
+            random_state=0,
+        )
+        seen = recorder.X_
+        assert seen.shape == d["X_init"].shape
+        rows = {tuple(row) for row in d["X_init"]}
+        assert all(tuple(row) in rows for row in seen)  # drawn from the data
+        assert len({tuple(row) for row in seen}) < len(rows)  # with replacement
+        # Labels stay with their rows.
+        lookup = {tuple(x): t for x, t in zip(d["X_init"], d["y_init"], strict=True)}
+        assert [lookup[tuple(x)] for x in seen] == list(recorder.y_)
+
+
+class FitRecorder(ClassifierMixin, BaseEstimator):
+    """Remembers what it was fitted on."""
+
+    def fit(self, X, y):
+        self.X_, self.y_ = np.asarray(X), np.asarray(y)
+        return self
+
+
+class TestContainers:
+    def test_dataframe(self, digits_split):
+        d = digits_split
+        columns = [f"px{i}" for i in range(64)]
+        X_pool = pd.DataFrame(d["X_pool"], columns=columns)
+        learner = ActiveLearner(
+            forest(),
+            X_training=pd.DataFrame(d["X_init"], columns=columns),
+            y_training=pd.Series(d["y_init"]),
+        )
+        idx, rows = learner.query(X_pool, n_instances=5)
+        assert isinstance(rows, pd.DataFrame)
+        pd.testing.assert_frame_equal(rows, X_pool.iloc[idx])
+        learner.teach(rows, pd.Series(d["y_pool"][idx]))
+        assert isinstance(learner.X_training, pd.DataFrame)
+        assert list(learner.X_training.columns) == columns
+        assert learner.X_training.shape == (25, 64)
+        assert learner.y_training.shape == (25,)
+        # numpy rows taught to a DataFrame learner keep the column names.
+        learner.teach(d["X_pool"][:3], d["y_pool"][:3])
+        assert list(learner.X_training.columns) == columns
+        assert learner.X_training.shape == (28, 64)
+
+    def test_sparse(self, digits_split):
+        d = digits_split
+        learner = ActiveLearner(
+            LogisticRegression(max_iter=500),
+            X_training=sp.csr_matrix(d["X_init"]),
+            y_training=d["y_init"],
+        )
+        X_pool = sp.csr_matrix(d["X_pool"])
+        idx, rows = learner.query(X_pool, n_instances=5)
+        assert sp.issparse(rows)
+        learner.teach(rows, d["y_pool"][idx])
+        assert sp.issparse(learner.X_training)
+        assert learner.X_training.shape == (25, 64)
+        np.testing.assert_array_equal(
+            learner.X_training.toarray()[20:], d["X_pool"][idx]
+        )
+
+    def test_lists(self, digits_split):
+        d = digits_split
+        learner = ActiveLearner(
+            forest(),
+            X_training=d["X_init"].tolist(),
+            y_training=d["y_init"].tolist(),
+        )
+        X_pool = d["X_pool"].tolist()
+        idx, rows = learner.query(X_pool, n_instances=3)
+        assert isinstance(rows, list) and len(rows) == 3
+        learner.teach(rows, d["y_pool"][idx].tolist())
+        assert isinstance(learner.X_training, list)
+        assert len(learner.X_training) == len(learner.y_training) == 23
+
+    def test_tensor_pool(self, digits_split):
+        d = digits_split
+        learner = ActiveLearner(
+            forest(), X_training=d["X_init"], y_training=d["y_init"]
+        )
+        idx, rows = learner.query(torch.as_tensor(d["X_pool"]), n_instances=3)
+        assert torch.is_tensor(rows)
+        np.testing.assert_array_equal(rows.numpy(), d["X_pool"][idx])
+
+    def test_on_transformed_with_a_pipeline(self, digits_split):
+        d = digits_split
+        pipe = make_pipeline(StandardScaler(), LogisticRegression(max_iter=500))
+        learner = ActiveLearner(
+            pipe,
+            query_strategy=uncertainty_batch_sampling,
+            X_training=d["X_init"],
+            y_training=d["y_init"],
+            on_transformed=True,
+        )
+        transformed = learner.transform_without_estimating(d["X_pool"])
+        np.testing.assert_allclose(
+            transformed, pipe[:-1].transform(d["X_pool"]), rtol=1e-12
+        )
+        idx, _ = learner.query(d["X_pool"], n_instances=5)
+        assert len(np.unique(idx)) == 5
+        learner.teach(d["X_pool"][idx], d["y_pool"][idx])
+        assert learner.X_training.shape == (25, 64)
+
+
+class TestEstimatorAPI:
+    def make(self, d):
+        return ActiveLearner(
+            forest(),
+            query_strategy=uncertainty_sampling,
+            X_training=d["X_init"],
+            y_training=d["y_init"],
+            random_state=3,
+        )
+
+    def test_get_params_excludes_training_data(self, digits_split):
+        params = self.make(digits_split).get_params(deep=False)
+        assert set(params) == {
+            "estimator",
+            "query_strategy",
+            "bootstrap_init",
+            "on_transformed",
+            "force_all_finite",
+            "random_state",
+        }
+        assert params["random_state"] == 3
+
+    def test_deep_params_and_set_params(self, digits_split):
+        learner = self.make(digits_split)
+        assert learner.get_params()["estimator__n_estimators"] == 20
+        learner.set_params(estimator__n_estimators=5, bootstrap_init=True)
+        assert learner.estimator.n_estimators == 5
+        assert learner.bootstrap_init is True
+
+    def test_clone_is_unfitted_with_equal_params(self, digits_split):
+        learner = self.make(digits_split)
+        copy = clone(learner)
+        assert copy.X_training is None and copy.y_training is None
+        with pytest.raises(NotFittedError):
+            copy.predict(digits_split["X_test"])
+        original = learner.get_params(deep=False)
+        for name, value in copy.get_params(deep=False).items():
+            if name == "estimator":
+                assert value is not original["estimator"]
+                assert value.get_params() == original["estimator"].get_params()
+            else:
+                assert value == original[name]
+        # The clone learns like the original.
+        copy.fit(digits_split["X_init"], digits_split["y_init"])
+        np.testing.assert_array_equal(
+            copy.predict_proba(digits_split["X_test"]),
+            learner.predict_proba(digits_split["X_test"]),
+        )
+
+    def test_repr(self, digits_split):
+        text = repr(self.make(digits_split))
+        assert text.startswith("ActiveLearner(")
+        assert "RandomForestClassifier" in text
+        assert "random_state=3" in text
+        assert "query_strategy" not in text  # default values are not shown
+        other = ActiveLearner(forest(), query_strategy=uncertainty_batch_sampling)
+        assert "query_strategy=<function uncertainty_batch_sampling" in repr(other)
+
+    def test_pickle_round_trip(self, digits_split):
+        learner = self.make(digits_split)
+        restored = pickle.loads(pickle.dumps(learner))
+        np.testing.assert_array_equal(restored.X_training, learner.X_training)
+        np.testing.assert_array_equal(
+            restored.predict_proba(digits_split["X_test"]),
+            learner.predict_proba(digits_split["X_test"]),
+        )
+        assert (
+            restored.get_params(deep=False).keys()
+            == learner.get_params(deep=False).keys()
+        )
+
+    def test_is_a_modal_learner(self, digits_split):
+        assert isinstance(self.make(digits_split), ModalActiveLearner)
+
+
+class TestBadInput:
+    def test_length_mismatch(self, digits_split):
+        d = digits_split
+        with pytest.raises(ValueError, match="inconsistent numbers of samples"):
+            ActiveLearner(forest(), X_training=d["X_init"], y_training=d["y_init"][:5])
+        learner = ActiveLearner(
+            forest(), X_training=d["X_init"], y_training=d["y_init"]
+        )
+        with pytest.raises(ValueError, match="inconsistent numbers of samples"):
+            learner.teach(d["X_pool"][:3], d["y_pool"][:2])
+        assert learner.X_training.shape[0] == 20  # nothing was added
+
+    def test_nan_rejected_by_default(self, digits_split):
+        d = digits_split
+        X = d["X_init"].copy()
+        X[3, 5] = np.nan
+        with pytest.raises(ValueError, match=r"contains NaN.*force_all_finite=False"):
+            ActiveLearner(forest(), X_training=X, y_training=d["y_init"])
+        learner = ActiveLearner(
+            forest(), X_training=d["X_init"], y_training=d["y_init"]
+        )
+        bad = d["X_pool"][:2].copy()
+        bad[0, 0] = np.inf
+        with pytest.raises(ValueError, match="infinity"):
+            learner.teach(bad, d["y_pool"][:2])
+
+    def test_nan_allowed_when_asked(self, digits_split):
+        d = digits_split
+        X = d["X_init"].copy()
+        X[3, 5] = np.nan
+        learner = ActiveLearner(
+            HistGradientBoostingClassifier(max_iter=5),
+            X_training=X,
+            y_training=d["y_init"],
+            force_all_finite="allow-nan",
+        )
+        assert np.isnan(learner.X_training).sum() == 1
+
+    def test_bad_force_all_finite(self, digits_split):
+        d = digits_split
+        with pytest.raises(ValueError, match="force_all_finite must be"):
+            ActiveLearner(
+                forest(),
+                X_training=d["X_init"],
+                y_training=d["y_init"],
+                force_all_finite="yes",
+            )
+
+    def test_missing_labels(self, digits_split):
+        with pytest.raises(ValueError, match="y is None"):
+            ActiveLearner(forest(), X_training=digits_split["X_init"])
+
+    def test_feature_mismatch_on_teach(self, digits_split):
+        d = digits_split
+        learner = ActiveLearner(
+            forest(), X_training=d["X_init"], y_training=d["y_init"]
+        )
+        with pytest.raises(ValueError, match="same features"):
+            learner.teach(d["X_pool"][:2, :10], d["y_pool"][:2])
+
+    def test_strategy_not_callable(self, digits_split):
+        d = digits_split
+        learner = ActiveLearner(
+            forest(), "uncertainty", X_training=d["X_init"], y_training=d["y_init"]
+        )
+        with pytest.raises(TypeError, match="query_strategy must be callable"):
+            learner.query(d["X_pool"])
+
+    def test_predict_before_fit(self, digits_split):
+        learner = ActiveLearner(forest())
+        assert learner.X_training is None
+        with pytest.raises(NotFittedError):
+            learner.predict(digits_split["X_pool"])
+
+
+def run_python(code):
+    return subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(code)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+def test_import_is_light():
+    result = run_python(
+        """
+        import sys
+        import skbatchbald
+        heavy = {"modAL", "matplotlib", "pandas"} & set(sys.modules)
+        print(sorted(heavy))
+        """
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"
+
+
+def test_missing_modal_gives_the_install_command():
+    result = run_python(
+        """
+        import sys
+        sys.modules["modAL"] = None  # what an uninstalled package looks like
+        from skbatchbald import ActiveLearner
+        """
+    )
+    assert result.returncode != 0
+    assert "ImportError" in result.stderr
+    assert "pip install --no-deps modAL-python==0.4.2.1" in result.stderr
+    assert "skorch==0.9.0" in result.stderr
