@@ -7,10 +7,19 @@ This layer imports only numpy (and torch, if the caller passes tensors); it know
 nothing of scikit-learn, skorch or modAL.
 """
 
+from .bald import bald
+from .baselines import max_entropy, mean_std, random_batch, variation_ratios
 from .entropy import conditional_entropy, marginal_entropy, mutual_information
+from .power_bald import power_bald
 
 __all__ = [
+    "bald",
     "conditional_entropy",
     "marginal_entropy",
+    "max_entropy",
+    "mean_std",
     "mutual_information",
+    "power_bald",
+    "random_batch",
+    "variation_ratios",
 ]

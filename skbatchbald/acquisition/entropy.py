@@ -30,11 +30,11 @@ def _log_mean_over_samples(p):
 
 def _marginal(log_p, p):
     log_mean = _log_mean_over_samples(p)  # (chunk, C)
-    return -np.einsum("nc,nc->n", np.exp(log_mean), log_mean)
+    return 0.0 - np.einsum("nc,nc->n", np.exp(log_mean), log_mean)  # 0.0 - : no -0.0
 
 
 def _conditional(log_p, p):
-    return -np.einsum("nkc,nkc->n", p, log_p) / p.shape[1]
+    return 0.0 - np.einsum("nkc,nkc->n", p, log_p) / p.shape[1]  # 0.0 - : no -0.0
 
 
 def _mutual(log_p, p):
@@ -121,7 +121,7 @@ def conditional_entropy(log_probs):
     --------
     >>> import numpy as np
     >>> from skbatchbald.acquisition import conditional_entropy
-    >>> one_hot = np.log([[[1.0, 0.0], [0.0, 1.0]]])  # two confident samples
+    >>> one_hot = np.array([[[0.0, -np.inf], [-np.inf, 0.0]]])  # log of one-hot
     >>> conditional_entropy(one_hot)
     array([0.])
     """
@@ -163,7 +163,7 @@ def mutual_information(log_probs):
     --------
     >>> import numpy as np
     >>> from skbatchbald.acquisition import mutual_information
-    >>> disagree = np.log([[[1.0, 0.0], [0.0, 1.0]]])  # two samples, opposite labels
+    >>> disagree = np.array([[[0.0, -np.inf], [-np.inf, 0.0]]])  # opposite one-hots
     >>> bool(np.isclose(mutual_information(disagree)[0], np.log(2)))
     True
     """

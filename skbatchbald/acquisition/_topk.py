@@ -1,0 +1,58 @@
+"""Top-k selection shared by every single-point acquisition function."""
+
+import numpy as np
+
+from ._validation import check_log_probs, check_n_instances
+
+
+def top_k(scores, k):
+    """Indices of the ``k`` largest scores, best first, ties to the lowest index.
+
+    Parameters
+    ----------
+    scores : ndarray of shape (n,)
+        No NaN.
+    k : int
+        In ``[0, n]``.
+
+    Returns
+    -------
+    indices : ndarray of shape (k,), int64
+        Ordered by decreasing score; equal scores in increasing index order, so the
+        result is the first ``k`` of a stable sort by decreasing score.
+
+    Notes
+    -----
+    O(n) partition to find the k-th largest score, then a stable sort of the
+    candidates at or above it only (all of them, so that ties at the boundary go
+    to the lowest indices, which ``argpartition`` alone does not guarantee).
+    """
+    if k == 0:
+        return np.empty(0, dtype=np.int64)
+    threshold = np.partition(scores, len(scores) - k)[len(scores) - k]
+    candidates = np.flatnonzero(scores >= threshold)  # increasing index order
+    order = np.argsort(-scores[candidates], kind="stable")[:k]
+    return candidates[order].astype(np.int64, copy=False)
+
+
+def acquire_top(log_probs, n_instances, score_fn):
+    """Validate, score every pool point, return the ``n_instances`` best.
+
+    Parameters
+    ----------
+    log_probs : array-like or torch.Tensor of shape (n_pool, n_samples, n_classes)
+    n_instances : int
+    score_fn : callable
+        ``score_fn(log_probs) -> ndarray of shape (n_pool,)`` on validated input.
+
+    Returns
+    -------
+    indices : ndarray of shape (n_instances,), int64
+    scores : ndarray of shape (n_instances,), float64
+        ``score_fn``'s values at ``indices``.
+    """
+    log_probs = check_log_probs(log_probs)
+    n_instances = check_n_instances(n_instances, log_probs.shape[0])
+    scores = np.asarray(score_fn(log_probs), dtype=np.float64)
+    indices = top_k(scores, n_instances)
+    return indices, scores[indices]
