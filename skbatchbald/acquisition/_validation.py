@@ -14,14 +14,17 @@ import numpy as np
 
 from ._chunks import TILE_BYTES, row_slices
 
-# Largest accepted |logsumexp_c log_probs[n, k, c]|, by dtype. 1e-3 in float32 is about
-# 10^4 ulps at 0: log_softmax computed in float32 over thousands of classes stays well
-# inside it. float64 gets 1e-5, not machine precision, so that float32 log-probs cast
-# up to float64 (``.astype(np.float64)``, ``tensor.double()``) are still accepted.
-# Either way an accepted row sums to 1 within 0.1 %, which moves an entropy by at most
-# ~1e-3 nats, while probabilities (logsumexp >= log(C - 1 + e) > 1) and logits are off
-# by far more than the tolerance.
+# Largest accepted |logsumexp_c log_probs[n, k, c]|, by the dtype the caller passed.
+# 1e-3 in float32 is about 10^4 ulps at 0: log_softmax computed in float32 over
+# thousands of classes stays well inside it. float64 gets 1e-5, not machine
+# precision, so that float32 log-probs cast up to float64 (``.astype(np.float64)``,
+# ``tensor.double()``) are still accepted. 16-bit floats (converted to float64) get
+# 1e-2. An accepted float32/float64 row sums to 1 within 0.1 %, which moves an entropy
+# by ~1e-3 nats at most, while probabilities (logsumexp >= log(C - 1 + e) > 1) and
+# logits are off by far more than the tolerance.
 LOGSUMEXP_TOL = {np.dtype(np.float32): 1e-3, np.dtype(np.float64): 1e-5}
+_LOW_PRECISION_TOL = 1e-2
+_LOW_PRECISION = {"float16", "torch.float16", "torch.bfloat16"}
 
 _EXPECTED_SHAPE = "(n_pool, n_samples, n_classes)"
 
@@ -67,7 +70,8 @@ def _as_real_float_array(log_probs, name):
         )
     if array.dtype not in LOGSUMEXP_TOL:
         array = array.astype(np.float64)
-    return np.ascontiguousarray(array)
+    # not np.ascontiguousarray: it turns a 0-d array into a 1-d one
+    return array if array.flags.c_contiguous else array.copy(order="C")
 
 
 def _logsumexp_over_classes(array):
@@ -95,13 +99,13 @@ def _not_normalised_message(array, lse, tol, name):
         return f"{name} contains +inf; log-probabilities must be finite or -inf"
     worst = np.unravel_index(np.nanargmax(np.abs(lse)), lse.shape)
     where = (
-        f"logsumexp over the class axis must be 0 (tolerance {tol:g} for "
-        f"{array.dtype}), got {lse[worst]:.6g} at [n={worst[0]}, k={worst[1]}]"
+        f"logsumexp over the class axis must be 0 (tolerance {tol:g}), got "
+        f"{lse[worst]:.6g} at [n={worst[0]}, k={worst[1]}]"
     )
     looks_like_probs = (
         array.min() >= 0.0
         and array.max() <= 1.0
-        and np.allclose(array.sum(axis=-1, dtype=np.float64), 1.0, rtol=0, atol=1e-3)
+        and np.allclose(array.sum(axis=-1, dtype=np.float64), 1.0, rtol=0, atol=1e-2)
     )
     if looks_like_probs:
         return (
@@ -141,14 +145,16 @@ def check_log_probs(log_probs, *, name="log_probs"):
         If the array is not 3-d; if ``n_pool == 0``, ``n_samples == 0`` or
         ``n_classes < 2``; if it holds NaN or +inf; or if some row is not
         normalised, i.e. ``|logsumexp_c log_probs[n, k, c]|`` exceeds 1e-3 for
-        float32 or 1e-5 for float64. The message then says whether the values look
-        like probabilities (use ``np.log``) or like logits (use ``log_softmax``).
+        float32, 1e-5 for float64 or 1e-2 for float16 / bfloat16 input. The
+        message then says whether the values look like probabilities (use
+        ``np.log``) or like logits (use ``log_softmax``).
 
     Notes
     -----
     The float64 tolerance is looser than float64 round-off so that float32
-    log-probabilities cast to float64 pass. An accepted row sums to one within
-    0.1 %. The check costs one ``exp`` pass over the array, in chunks of a few MB.
+    log-probabilities cast to float64 pass. An accepted float32 or float64 row
+    sums to one within 0.1 %. The check costs one ``exp`` pass over the array,
+    in chunks of a few MB.
     """
     array = _as_real_float_array(log_probs, name)
     if array.ndim != 3:
@@ -173,7 +179,10 @@ def check_log_probs(log_probs, *, name="log_probs"):
             f"(shape {array.shape}, expected {_EXPECTED_SHAPE})"
         )
     lse = _logsumexp_over_classes(array)  # (N, K)
-    tol = LOGSUMEXP_TOL[array.dtype]
+    if str(getattr(log_probs, "dtype", "")) in _LOW_PRECISION:
+        tol = _LOW_PRECISION_TOL
+    else:
+        tol = LOGSUMEXP_TOL[array.dtype]
     if not (np.abs(lse) <= tol).all():  # NaN compares False: caught here too
         raise ValueError(_not_normalised_message(array, lse, tol, name))
     return array

@@ -13,24 +13,26 @@ import numpy as np
 from ._chunks import per_point
 from ._validation import check_log_probs
 
-# log(p̄) is evaluated as log(max(p̄, TINY)): where p̄ < TINY the term p̄ log p̄ (and
-# every p_k log(p_k / p̄), p_k <= K p̄) is below 1e-300 anyway; 0 log 0 = 0 exactly.
+# log p̄ is evaluated as log(max(p̄, TINY)): finite, so that 0 * log 0 = 0 exactly, and
+# where 0 < p̄ < TINY the terms p̄ log p̄ and p_k log(p_k / p̄) (p_k <= K p̄) are below
+# 1e-300 anyway.
 _TINY = np.finfo(np.float64).tiny
 
 
-def _log_mean_over_samples(p):
-    """log mean_k p_k, shape (chunk, C), from p of shape (chunk, K, C).
+def _mean_and_log_mean(p):
+    """p̄ = mean_k p_k and log p̄, each (chunk, C), from p of shape (chunk, K, C).
 
-    This is logsumexp_k(log p_k) − log K. Valid log-probabilities are <= 0, so exp
+    log p̄ is logsumexp_k(log p_k) − log K. Valid log-probabilities are <= 0, so exp
     cannot overflow and no max-shift is needed: summing the probabilities is the
     logsumexp.
     """
-    return np.log(np.maximum(p.mean(axis=1), _TINY))
+    mean = p.mean(axis=1)
+    return mean, np.log(np.maximum(mean, _TINY))
 
 
 def _marginal(log_p, p):
-    log_mean = _log_mean_over_samples(p)  # (chunk, C)
-    return 0.0 - np.einsum("nc,nc->n", np.exp(log_mean), log_mean)  # 0.0 - : no -0.0
+    mean, log_mean = _mean_and_log_mean(p)  # (chunk, C)
+    return 0.0 - np.einsum("nc,nc->n", mean, log_mean)  # 0.0 - : no -0.0
 
 
 def _conditional(log_p, p):
@@ -40,7 +42,7 @@ def _conditional(log_p, p):
 def _mutual(log_p, p):
     # mean_k KL(p_k || p̄) = H[p̄] − mean_k H[p_k], without subtracting two entropies
     # of size log C: small MI keeps its relative precision.
-    log_p -= _log_mean_over_samples(p)[:, None, :]  # (chunk, K, C): log(p_k / p̄)
+    log_p -= _mean_and_log_mean(p)[1][:, None, :]  # (chunk, K, C): log(p_k / p̄)
     kl = np.einsum("nkc,nkc->n", p, log_p) / p.shape[1]
     # Jensen makes it >= 0; only round-off (~1e-16) can take it below.
     return np.maximum(kl, 0.0)

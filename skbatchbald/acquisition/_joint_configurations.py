@@ -1,0 +1,144 @@
+"""Label configurations of the points already in the batch: the rows of the joint table.
+
+Greedy BatchBALD needs, at every step, the joint distribution of the labels y_S of the
+n points already chosen. It is represented by J label configurations ŷ_j with weights
+w_j and the table ``log P(ŷ_j | ω_k)`` of shape (J, K):
+
+- exact: all configurations of positive probability (J <= C^n), ``w_j = P(ŷ_j)``;
+- sampled: M configurations, M // K drawn from each ω_k, identical ones merged, with
+  ``w_j = count_j / M``: the importance-sampling estimator of Kirsch, van Amersfoort &
+  Gal (NeurIPS 2019, section 3.1) with proposal q(ŷ) = mean_k P(ŷ | ω_k).
+
+`JointRows` turns either one into the posterior rows ``r_j[k] = P(ω_k | ŷ_j)`` that the
+scoring kernel multiplies with the candidates' probabilities (chain rule, see
+``_batchbald_kernel``).
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class JointRows:
+    """Weighted label configurations of the chosen points, ready for scoring.
+
+    Attributes
+    ----------
+    posterior : ndarray of shape (J, K), float64
+        ``P(ω_k | ŷ_j)``: each row sums to one.
+    weights : ndarray of shape (J,), float64
+        Sums to one: ``P(ŷ_j)`` (exact) or ``count_j / M`` (sampled).
+    joint_entropy : float
+        H(y_S) in nats: exact, or its importance-sampling estimate.
+    exact : bool
+        Whether the rows enumerate every configuration.
+    """
+
+    posterior: np.ndarray
+    weights: np.ndarray
+    joint_entropy: float
+    exact: bool
+
+
+def _logsumexp_rows(log_table):
+    """logsumexp over axis 1 of a (J, K) table whose rows each hold a finite entry."""
+    row_max = log_table.max(axis=1)  # (J,)
+    shifted = np.exp(log_table - row_max[:, None])  # (J, K), -inf -> 0
+    return row_max + np.log(shifted.sum(axis=1)), shifted
+
+
+def rows_from_table(log_table, weights=None):
+    """Posterior rows of a (J, K) table ``log P(ŷ_j | ω_k)``.
+
+    Parameters
+    ----------
+    log_table : ndarray of shape (J, K), float64
+        Every row has at least one finite entry.
+    weights : ndarray of shape (J,) or None
+        None: exact enumeration, ``w_j = P(ŷ_j) = mean_k P(ŷ_j | ω_k)``. Otherwise
+        the sampling weights ``count_j / M``.
+
+    Returns
+    -------
+    rows : JointRows
+    """
+    n_samples = log_table.shape[1]
+    log_norm, shifted = _logsumexp_rows(log_table)
+    posterior = shifted / shifted.sum(axis=1, keepdims=True)  # (J, K)
+    log_q = log_norm - np.log(n_samples)  # (J,): log mean_k P(ŷ_j | ω_k)
+    if weights is None:
+        weights = np.exp(log_q)
+        # Round-off only; keeps H(y_S) and the weighted sums consistent.
+        weights /= weights.sum()
+        exact = True
+    else:
+        exact = False
+    joint_entropy = float(-np.dot(weights, log_q))
+    return JointRows(posterior, weights, joint_entropy, exact)
+
+
+def extend_exact(log_table, log_probs_point):
+    """Add one point to an exact table: every configuration times every class.
+
+    Parameters
+    ----------
+    log_table : ndarray of shape (J, K), float64
+        ``log P(ŷ_j | ω_k)`` of the configurations so far (one row of zeros for the
+        empty set).
+    log_probs_point : ndarray of shape (K, C)
+        ``log p(y | x, ω_k)`` of the new point.
+
+    Returns
+    -------
+    log_table : ndarray of shape (J', K), J' <= J * C
+        Configurations of probability exactly 0 under every ω_k are dropped: they
+        contribute nothing to any entropy.
+    """
+    n_samples = log_table.shape[1]
+    point = np.asarray(log_probs_point, dtype=np.float64).T  # (C, K)
+    extended = (log_table[:, None, :] + point[None, :, :]).reshape(-1, n_samples)
+    possible = extended.max(axis=1) > -np.inf  # (J * C,)
+    return extended if possible.all() else extended[possible]
+
+
+def sample_table(log_probs_chosen, n_joint_samples, rng):
+    """Draw label configurations of the chosen points, M // K per posterior sample.
+
+    Parameters
+    ----------
+    log_probs_chosen : ndarray of shape (n, K, C)
+        Log-probabilities of the n chosen points.
+    n_joint_samples : int
+        M; ``M // K`` configurations are drawn from each ω_k (M >= K).
+    rng : numpy.random.Generator
+
+    Returns
+    -------
+    log_table : ndarray of shape (J, K), float64
+        ``log P(ŷ_j | ω_k)`` of the J distinct configurations drawn, in
+        lexicographic order of the configurations.
+    weights : ndarray of shape (J,), float64
+        Number of draws of each distinct configuration over the number of draws.
+    """
+    n_chosen, n_samples, n_classes = log_probs_chosen.shape
+    per_sample = n_joint_samples // n_samples
+    label_dtype = np.uint8 if n_classes <= 256 else np.int32
+    configs = np.empty((n_samples, per_sample, n_chosen), dtype=label_dtype)
+    for s in range(n_chosen):
+        cdf = np.cumsum(np.exp(log_probs_chosen[s], dtype=np.float64), axis=1)
+        cdf /= cdf[:, -1:]
+        # searchsorted(side="right") on a cdf ending in exactly 1 maps [0, 1) onto
+        # the classes of positive probability only.
+        cdf[:, -1] = 1.0
+        uniform = rng.random((n_samples, per_sample))  # (K, M // K)
+        for k in range(n_samples):
+            configs[k, :, s] = np.searchsorted(cdf[k], uniform[k], side="right")
+    configs = configs.reshape(n_samples * per_sample, n_chosen)  # (M', n)
+    # Identical configurations give identical rows: merging them changes nothing in
+    # the estimate and shrinks the kernel's work (PERF_NOTES.md).
+    distinct, counts = np.unique(configs, axis=0, return_counts=True)  # (J, n)
+    log_table = np.zeros((n_samples, distinct.shape[0]))  # (K, J)
+    for s in range(n_chosen):
+        log_table += log_probs_chosen[s][:, distinct[:, s]]
+    return log_table.T.copy(), counts / configs.shape[0]

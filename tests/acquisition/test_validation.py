@@ -1,0 +1,275 @@
+"""Input validation: what check_* accept, return, and the messages they raise."""
+
+import re
+
+import numpy as np
+import pytest
+import torch
+
+from skbatchbald.acquisition import _validation
+from skbatchbald.acquisition._validation import (
+    check_log_probs,
+    check_max_memory,
+    check_n_instances,
+    check_random_state,
+)
+
+
+class TestCheckLogProbsAccepts:
+    @pytest.mark.parametrize("dtype", [np.float32, np.float64])
+    def test_c_contiguous_float_returned_without_copy(self, make_log_probs, dtype):
+        x = make_log_probs(5, 3, 4, dtype=dtype)
+        out = check_log_probs(x)
+        assert out is x
+        assert out.dtype == dtype
+
+    @pytest.mark.parametrize("dtype", [np.float16, np.longdouble])
+    def test_other_float_dtypes_become_float64(self, make_log_probs, dtype):
+        out = check_log_probs(make_log_probs(5, 3, 4, scale=1.0, dtype=dtype))
+        assert out.dtype == np.float64
+
+    def test_non_contiguous_becomes_contiguous(self, make_log_probs):
+        x = make_log_probs(4, 3, 5).transpose(1, 0, 2)  # (3, 4, 5) view
+        out = check_log_probs(x)
+        assert out.flags.c_contiguous
+        np.testing.assert_array_equal(out, x)
+
+    def test_nested_lists(self):
+        out = check_log_probs([[[np.log(0.25), np.log(0.75)]]])
+        assert out.shape == (1, 1, 2)
+        assert out.dtype == np.float64
+
+    def test_neg_inf_is_valid(self, log_probs_with_zeros):
+        assert np.isneginf(log_probs_with_zeros).any()
+        assert check_log_probs(log_probs_with_zeros) is log_probs_with_zeros
+
+    @pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+    def test_torch_tensor_with_grad(self, make_log_probs, dtype):
+        x = make_log_probs(5, 3, 4)
+        tensor = torch.tensor(x, dtype=dtype, requires_grad=True)
+        out = check_log_probs(tensor)
+        assert isinstance(out, np.ndarray)
+        assert out.dtype == (np.float32 if dtype == torch.float32 else np.float64)
+        np.testing.assert_array_equal(out, tensor.detach().numpy())
+
+    @pytest.mark.parametrize("dtype", [torch.float16, torch.bfloat16])
+    def test_torch_half_precision(self, dtype):
+        logits = torch.randn(5, 3, 4, generator=torch.Generator().manual_seed(0))
+        out = check_log_probs(torch.log_softmax(logits.to(dtype), dim=-1))
+        assert out.dtype == np.float64
+
+    def test_float32_log_softmax_over_many_classes(self):
+        logits = 5 * torch.randn(
+            20, 4, 1000, generator=torch.Generator().manual_seed(0)
+        )
+        check_log_probs(torch.log_softmax(logits, dim=-1))
+
+    def test_float32_cast_to_float64(self, make_log_probs):
+        x = make_log_probs(50, 10, 100, dtype=np.float32).astype(np.float64)
+        check_log_probs(x)
+
+    def test_chunked_check_sees_every_row(self, make_log_probs, monkeypatch):
+        monkeypatch.setattr(_validation, "TILE_BYTES", 64)  # one row per chunk
+        x = make_log_probs(6, 2, 3)
+        check_log_probs(x)
+        x[5, 1] += 0.1
+        with pytest.raises(ValueError, match=r"at \[n=5, k=1\]"):
+            check_log_probs(x)
+
+
+class TestCheckLogProbsRejects:
+    def test_nan(self, make_log_probs):
+        x = make_log_probs(5, 3, 4)
+        x[2, 1, 0] = np.nan
+        with pytest.raises(ValueError, match="log_probs contains NaN"):
+            check_log_probs(x)
+
+    def test_pos_inf(self, make_log_probs):
+        x = make_log_probs(5, 3, 4)
+        x[2, 1, 0] = np.inf
+        with pytest.raises(ValueError, match=r"log_probs contains \+inf"):
+            check_log_probs(x)
+
+    @pytest.mark.parametrize("shape", [(4,), (4, 3), (2, 4, 3, 2)])
+    def test_wrong_ndim(self, shape):
+        x = np.full(shape, np.log(1 / 3))
+        expected = r"must be 3-d with shape \(n_pool, n_samples, n_classes\), got an "
+        with pytest.raises(
+            ValueError, match=expected + rf"array of shape {re.escape(str(shape))}"
+        ):
+            check_log_probs(x)
+
+    def test_scalar(self):
+        with pytest.raises(
+            ValueError, match=r"must be 3-d .* got an array of shape \(\)"
+        ):
+            check_log_probs(0.0)
+
+    def test_probabilities(self, make_log_probs):
+        probs = np.exp(make_log_probs(5, 3, 4))
+        expected = r"did you pass probabilities\? use np\.log"
+        with pytest.raises(ValueError, match=expected):
+            check_log_probs(probs)
+
+    def test_one_hot_probabilities(self):
+        probs = np.eye(3)[None].repeat(2, axis=0)  # (2, 3, 3) one-hot rows
+        with pytest.raises(ValueError, match="did you pass probabilities"):
+            check_log_probs(probs)
+
+    def test_logits(self, make_log_probs):
+        logits = np.random.default_rng(0).standard_normal((5, 3, 4))
+        with pytest.raises(ValueError, match=r"apply log_softmax over the class axis"):
+            check_log_probs(logits)
+        with pytest.raises(ValueError, match=r"scipy\.special\.log_softmax.*torch"):
+            check_log_probs(torch.tensor(logits))
+
+    def test_slightly_unnormalised(self, make_log_probs):
+        x = make_log_probs(5, 3, 4)
+        x[3, 2] += 1e-4  # beyond the float64 tolerance 1e-5
+        with pytest.raises(
+            ValueError, match=r"not normalised.*got 0\.0001 at \[n=3, k=2\]"
+        ):
+            check_log_probs(x)
+        check_log_probs(x.astype(np.float32))  # within the float32 tolerance 1e-3
+
+    def test_all_neg_inf_row(self, make_log_probs):
+        x = make_log_probs(5, 3, 4)
+        x[1, 0] = -np.inf
+        with pytest.raises(ValueError, match=r"got -inf at \[n=1, k=0\]"):
+            check_log_probs(x)
+
+    def test_one_class(self):
+        with pytest.raises(ValueError, match="at least 2 classes, got n_classes=1"):
+            check_log_probs(np.zeros((5, 3, 1)))
+
+    def test_empty_pool(self):
+        with pytest.raises(ValueError, match=r"empty pool \(n_pool == 0"):
+            check_log_probs(np.zeros((0, 3, 4)))
+
+    def test_no_samples(self):
+        with pytest.raises(ValueError, match=r"no posterior samples \(n_samples == 0"):
+            check_log_probs(np.zeros((5, 0, 4)))
+
+    @pytest.mark.parametrize(
+        "bad", [np.zeros((2, 2, 2), dtype=complex), np.full((2, 2, 2), "a"), True]
+    )
+    def test_non_real_dtype(self, bad):
+        with pytest.raises(ValueError, match="must hold real numbers"):
+            check_log_probs(bad)
+
+    def test_ragged(self):
+        with pytest.raises(ValueError, match="could not convert the list"):
+            check_log_probs([[[0.0, -np.inf]], [[0.0]]])
+
+    def test_custom_name(self):
+        with pytest.raises(ValueError, match=r"^pool_log_probs contains NaN"):
+            check_log_probs(np.full((1, 1, 2), np.nan), name="pool_log_probs")
+
+
+class TestCheckNInstances:
+    @pytest.mark.parametrize("value", [1, 3, 10, np.int64(4), np.uint8(10)])
+    def test_valid(self, value):
+        out = check_n_instances(value, 10)
+        assert out == value
+        assert type(out) is int
+
+    @pytest.mark.parametrize(
+        ("value", "got"),
+        [
+            (0, "got 0"),
+            (11, "got 11"),
+            (-1, "got -1"),
+            (2.5, "got 2.5 of type float"),
+            (3.0, "got 3.0 of type float"),
+            (True, "got True of type bool"),
+            (np.bool_(True), "got .*True_? of type bool"),
+            ("3", "got '3' of type str"),
+            (None, "got None of type NoneType"),
+        ],
+    )
+    def test_invalid(self, value, got):
+        with pytest.raises(
+            ValueError,
+            match=rf"n_instances must be an integer in \[1, n_pool=10\], {got}",
+        ):
+            check_n_instances(value, 10)
+
+
+class TestCheckMaxMemory:
+    @pytest.mark.parametrize(
+        ("value", "expected"),
+        [
+            (1, 1),
+            (10**9, 10**9),
+            (np.int64(2**20), 2**20),
+            ("512MB", 512 * 10**6),
+            ("1GB", 10**9),
+            ("1GiB", 2**30),
+            ("2.5 GB", 2_500_000_000),
+            ("1gib", 2**30),
+            ("  100 kib ", 102_400),
+            ("64 MiB", 64 * 2**20),
+            ("1tb", 10**12),
+            ("1TiB", 2**40),
+            ("3B", 3),
+            (".5KB", 500),
+        ],
+    )
+    def test_valid(self, value, expected):
+        out = check_max_memory(value)
+        assert out == expected
+        assert type(out) is int
+
+    def test_none_is_at_most_one_gib(self):
+        out = check_max_memory(None)
+        assert type(out) is int
+        assert 0 < out <= 2**30
+
+    def test_none_is_a_quarter_of_available(self, monkeypatch):
+        monkeypatch.setattr(_validation, "_available_memory", lambda: 400 * 2**20)
+        assert check_max_memory(None) == 100 * 2**20
+
+    def test_none_without_sysconf(self, monkeypatch):
+        def no_sysconf(name):
+            raise ValueError(f"unrecognized configuration name {name!r}")
+
+        monkeypatch.setattr(_validation.os, "sysconf", no_sysconf)
+        assert check_max_memory(None) == 2**30
+
+    @pytest.mark.parametrize(
+        "value",
+        [0, -5, 1.5, 1e9, True, "", "abc", "GB", "1 GBs", "-1GB", "0GB", "0.1B",
+         "1e9", "512M", "1,5GB", "512", [1]],
+    )  # fmt: skip
+    def test_invalid(self, value):
+        with pytest.raises(
+            ValueError, match=r"max_memory must be None .*'512MB'.*KiB.*; got "
+        ):
+            check_max_memory(value)
+
+
+class TestCheckRandomState:
+    def test_same_int_same_draws(self):
+        assert check_random_state(3).random() == check_random_state(3).random()
+
+    def test_generator_is_used_as_is(self):
+        rng = np.random.default_rng(0)
+        assert check_random_state(rng) is rng
+
+    def test_none_gives_a_generator(self):
+        assert isinstance(check_random_state(None), np.random.Generator)
+
+    def test_random_state_is_reproducible_and_advances(self):
+        a, b = np.random.RandomState(5), np.random.RandomState(5)
+        first = check_random_state(a).random()
+        assert first == check_random_state(b).random()
+        assert check_random_state(a).random() != first
+
+    def test_seed_sequence(self):
+        seq = np.random.SeedSequence(7)
+        assert check_random_state(seq).random() == check_random_state(7).random()
+
+    @pytest.mark.parametrize("value", [-1, True, 1.5, "0", object()])
+    def test_invalid(self, value):
+        with pytest.raises(ValueError, match="random_state must be None, an int >= 0"):
+            check_random_state(value)
