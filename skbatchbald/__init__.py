@@ -1,22 +1,35 @@
 """BatchBALD active learning for scikit-learn, skorch and modAL.
 
-Importing the package is cheap: it imports neither modAL, matplotlib nor pandas.
-The modAL-based names (:class:`ActiveLearner`) are loaded on first access.
+Importing the package is cheap: it imports neither modAL, matplotlib, pandas
+nor torch. Each public name is loaded from its module on first access.
 """
 
 __version__ = "0.1.0.dev0"
 
-# Names whose modules import modAL; resolved lazily by ``__getattr__``.
-_LAZY = {"ActiveLearner": "skbatchbald.modal"}
+# Public name -> module that defines it; resolved lazily by ``__getattr__`` so
+# that ``import skbatchbald`` stays light and works without modAL installed.
+_LAZY = {
+    "ActiveLearner": "skbatchbald.modal",
+    "MCDropoutClassifier": "skbatchbald.classifier",
+    "BatchBALDQuery": "skbatchbald.query",
+    "BALDQuery": "skbatchbald.query",
+    "PowerBALDQuery": "skbatchbald.query",
+    "MaxEntropyQuery": "skbatchbald.query",
+    "VarRatiosQuery": "skbatchbald.query",
+    "MeanSTDQuery": "skbatchbald.query",
+    "RandomQuery": "skbatchbald.query",
+}
 
-__all__ = ["ActiveLearner", "__version__"]
+__all__ = [*sorted(_LAZY), "__version__"]
 
 
 def __getattr__(name):
     if name in _LAZY:
         import importlib
 
-        return getattr(importlib.import_module(_LAZY[name]), name)
+        value = getattr(importlib.import_module(_LAZY[name]), name)
+        globals()[name] = value  # later accesses skip this hook
+        return value
     raise AttributeError(f"module 'skbatchbald' has no attribute {name!r}")
 
 

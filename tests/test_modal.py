@@ -390,7 +390,7 @@ def test_import_is_light():
         """
         import sys
         import skbatchbald
-        heavy = {"modAL", "matplotlib", "pandas"} & set(sys.modules)
+        heavy = {"modAL", "matplotlib", "pandas", "torch"} & set(sys.modules)
         print(sorted(heavy))
         """
     )
