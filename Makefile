@@ -11,7 +11,7 @@ TORCH_PIN := torch==2.13.0
 MODAL_PIN := modAL-python==0.4.2.1
 PIP := $(BIN)/python -m pip --disable-pip-version-check --quiet
 
-.PHONY: demo test lint format bench docs clean
+.PHONY: demo test test-compat lint format bench docs clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -27,11 +27,25 @@ $(VENV)/.installed-bench: $(VENV)/.installed
 	$(PIP) install --no-deps batchbald-redux==2.0.5 toma==1.1.0
 	touch $@
 
+# A second environment with the last scikit-learn that stock modAL works on.
+COMPAT_VENV := .venv-compat
+COMPAT_PIP := $(COMPAT_VENV)/bin/python -m pip --disable-pip-version-check --quiet
+
+$(COMPAT_VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(COMPAT_VENV)
+	$(COMPAT_PIP) install $(TORCH_PIN)
+	$(COMPAT_PIP) install -e ".[test,modal]" "scikit-learn>=1.7,<1.8"
+	$(COMPAT_PIP) install --no-deps $(MODAL_PIN)
+	touch $@
+
 demo: $(VENV)/.installed
 	$(BIN)/python examples/active_learning_digits.py
 
 test: $(VENV)/.installed
 	$(BIN)/python -m pytest
+
+test-compat: $(COMPAT_VENV)/.installed
+	$(COMPAT_VENV)/bin/python -m pytest -m stock_modal -p no:cacheprovider
 
 lint: $(VENV)/.installed
 	$(BIN)/ruff check .
@@ -45,4 +59,4 @@ bench: $(VENV)/.installed-bench
 	$(BIN)/python benchmarks/bench_acquisition.py
 
 clean:
-	rm -rf $(VENV) build dist *.egg-info .pytest_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) $(COMPAT_VENV) build dist *.egg-info .pytest_cache .ruff_cache .hypothesis
