@@ -6,15 +6,18 @@ import numpy as np
 from ._chunks import per_point
 from ._topk import acquire_top
 from ._validation import check_log_probs, check_n_instances, check_random_state
-from .entropy import _marginal_entropy
+from .entropy import _marginal_entropy, _mean_over_samples
 
 
 def _variation_ratio(log_p, p):
-    return 1.0 - p.mean(axis=1).max(axis=-1)  # (chunk, C) -> (chunk,)
+    return 1.0 - _mean_over_samples(p).max(axis=-1)  # (chunk, C) -> (chunk,)
 
 
 def _mean_std(log_p, p):
-    return p.std(axis=1).mean(axis=-1)  # std over K (ddof=0): (chunk, C) -> (chunk,)
+    p -= _mean_over_samples(p)[:, None, :]  # (chunk, K, C): p_k − p̄
+    np.square(p, out=p)
+    std = np.sqrt(_mean_over_samples(p))  # population std over K (ddof=0): (chunk, C)
+    return std.mean(axis=-1)
 
 
 def _variation_ratios_scores(log_probs):
