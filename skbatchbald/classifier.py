@@ -1,0 +1,476 @@
+"""MCDropoutClassifier: a skorch classifier that draws consistent MC-dropout samples."""
+
+import contextlib
+import numbers
+
+import numpy as np
+import torch
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import column_or_1d
+from skorch import NeuralNetClassifier
+from skorch.callbacks import EpochScoring
+from skorch.dataset import unpack_data
+from skorch.utils import is_dataset, to_numpy
+
+from .nn._random import as_generator
+from .nn.dropout import consistent_dropout, dropout_layers
+
+__all__ = ["MCDropoutClassifier"]
+
+
+def _check_n_samples(value, name):
+    if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < 1:
+        raise ValueError(
+            f"{name} must be a positive int (the number K of posterior samples), "
+            f"got {value!r}; 20 is a common choice."
+        )
+    return int(value)
+
+
+def _accuracy_of_indices(net, X, y):
+    """Accuracy against the *encoded* targets that skorch's datasets hold."""
+    y = np.asarray(to_numpy(y) if isinstance(y, torch.Tensor) else y)
+    return float(np.mean(net.predict_proba(X).argmax(axis=1) == y))
+
+
+class MCDropoutClassifier(NeuralNetClassifier):
+    """A skorch classifier whose dropout network gives consistent posterior samples.
+
+    A :class:`skorch.NeuralNetClassifier` for a module that returns logits and
+    contains dropout layers. It accepts any labels (``classes_`` holds them,
+    ``predict`` returns them), float64 arrays and pandas DataFrames, and fits a
+    20-point labelled set with its defaults. ``predict_log_proba_samples`` returns
+    K posterior samples drawn with consistent MC dropout: sample k uses one fixed
+    set of dropout masks for every row. ``predict_proba`` averages
+    ``n_mc_samples`` of them. All other parameters are skorch's
+    (``max_epochs``, ``batch_size``, ``callbacks``, ``module__*``, ...).
+
+    Parameters
+    ----------
+    module : torch.nn.Module class or instance
+        The network, returning logits ``(N, n_classes)``, e.g.
+        :class:`skbatchbald.nn.BayesianCNN`. Set its parameters with
+        ``module__name=value``; the number of logits must equal ``len(classes_)``.
+    n_mc_samples : int, default=20
+        Number K of posterior samples averaged by ``predict_proba`` and drawn by
+        ``predict_log_proba_samples`` when its ``n_samples`` is None.
+    mc_predict : bool, default=True
+        If True, ``predict_proba`` is the MC average of consistent samples; if
+        False, it is the deterministic network (eval mode, dropout off).
+    random_state : None, int, numpy.random.Generator or RandomState, default=None
+        Seeds module initialisation and training (shuffling, training dropout)
+        inside a forked torch RNG, so the global torch RNG is left unchanged, and
+        the masks of ``predict_proba``. None uses the global torch RNG for
+        training (skorch's behaviour) and fresh masks for each ``predict_proba``.
+    criterion : torch criterion class, default=torch.nn.CrossEntropyLoss
+        Loss on logits.
+    optimizer : torch optimizer class, default=torch.optim.Adam
+        As in the BatchBALD paper.
+    lr : float, default=1e-3
+        Learning rate.
+    train_split : None or callable, default=None
+        No internal validation split, so tiny labelled sets fit. Pass, e.g.,
+        ``skorch.dataset.ValidSplit(5, stratified=True)`` for early stopping;
+        ``valid_acc`` is then computed with ``predict_proba``.
+    **kwargs
+        Any other :class:`skorch.NeuralNetClassifier` parameter, including
+        ``classes`` (the full label list, needed when the labelled set misses
+        some classes but the module has a logit for each).
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+        The labels, in the order of the module's logits.
+    module_ : torch.nn.Module
+        The fitted network.
+
+    See Also
+    --------
+    skbatchbald.sampling.predict_log_proba_samples : one entry point for nets,
+        pipelines, ensembles and modAL learners.
+    skbatchbald.nn.consistent_dropout : how the masks are drawn.
+
+    Notes
+    -----
+    Dropout at test time approximates the posterior predictive,
+    p(y | x) ≈ (1/K) Σ_k p(y | x, ω_k), with ω_k the k-th dropout mask set
+    (Gal & Ghahramani 2016). BatchBALD's joint mutual information needs the same
+    ω_k for all pool points (consistent MC dropout; Kirsch, van Amersfoort & Gal
+    2019, Fig. 7). Plain ``nn.Dropout``/``Dropout1d/2d/3d`` layers of any module
+    are sampled consistently too; dropout called functionally inside
+    ``forward`` is not seen. Validation data given via
+    ``skorch.helper.predefined_split`` must hold encoded targets (indices into
+    ``classes_``); ``ValidSplit`` needs nothing special.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.datasets import load_digits
+    >>> from sklearn.model_selection import train_test_split
+    >>> from skbatchbald.classifier import MCDropoutClassifier
+    >>> from skbatchbald.nn import BayesianMLP
+    >>> X, y = load_digits(return_X_y=True)
+    >>> labels = np.array(list("abcdefghij"))[y]
+    >>> X_train, X_test, y_train, y_test = train_test_split(
+    ...     X / 16, labels, train_size=300, stratify=y, random_state=0)
+    >>> clf = MCDropoutClassifier(
+    ...     BayesianMLP, module__n_features=64, max_epochs=40, batch_size=32,
+    ...     iterator_train__shuffle=True, verbose=0, random_state=0,
+    ... ).fit(X_train, y_train)
+    >>> clf.classes_[:3]
+    array(['a', 'b', 'c'], dtype='<U1')
+    >>> clf.predict_log_proba_samples(X_test[:5], random_state=0).shape
+    (5, 20, 10)
+    >>> bool((clf.predict(X_test) == y_test).mean() > 0.85)
+    True
+    """
+
+    def __init__(
+        self,
+        module,
+        *args,
+        n_mc_samples=20,
+        mc_predict=True,
+        random_state=None,
+        criterion=torch.nn.CrossEntropyLoss,
+        optimizer=torch.optim.Adam,
+        lr=1e-3,
+        train_split=None,
+        **kwargs,
+    ):
+        super().__init__(
+            module,
+            *args,
+            criterion=criterion,
+            optimizer=optimizer,
+            lr=lr,
+            train_split=train_split,
+            **kwargs,
+        )
+        self.n_mc_samples = n_mc_samples
+        self.mc_predict = mc_predict
+        self.random_state = random_state
+
+    @property
+    def _default_callbacks(self):
+        # skorch's "accuracy" scorer compares predict() (user labels) with the
+        # dataset's encoded targets; score on indices instead.
+        return [
+            (
+                name,
+                EpochScoring(
+                    _accuracy_of_indices, name="valid_acc", lower_is_better=False
+                )
+                if name == "valid_acc"
+                else callback,
+            )
+            for name, callback in super()._default_callbacks
+        ]
+
+    @contextlib.contextmanager
+    def _torch_rng(self):
+        """Run a block on a forked torch RNG seeded from ``random_state``."""
+        if self.random_state is None:
+            yield
+            return
+        seed = int(as_generator(self.random_state).integers(2**63 - 1))
+        device = torch.device(self.device or "cpu")
+        on_cpu = device.type == "cpu"
+        with torch.random.fork_rng(
+            devices=[] if on_cpu else None,
+            device_type="cuda" if on_cpu else device.type,
+        ):
+            torch.manual_seed(seed)
+            yield
+
+    def _check_params(self):
+        _check_n_samples(self.n_mc_samples, "n_mc_samples")
+        if not isinstance(self.mc_predict, (bool, np.bool_)):
+            raise ValueError(
+                f"mc_predict must be True (MC average) or False (deterministic "
+                f"net), got {self.mc_predict!r}."
+            )
+
+    def _check_y(self, y):
+        if y is None:
+            raise ValueError(
+                f"{type(self).__name__} needs labels: got y=None; pass the "
+                "labels of X as y."
+            )
+        y = column_or_1d(y, warn=True)
+        check_classification_targets(y)
+        return y
+
+    def _encode(self, y):
+        """Map labels to indices 0..C-1 in ``classes_`` order (int64)."""
+        classes = np.asarray(self.classes_)
+        order = np.argsort(classes, kind="stable")
+        pos = np.searchsorted(classes[order], y).clip(0, len(classes) - 1)
+        idx = order[pos]
+        unknown = classes[idx] != y
+        if np.any(unknown):
+            raise ValueError(
+                f"y contains labels {np.unique(y[unknown])[:10].tolist()} that are "
+                f"not in classes_={classes.tolist()}; fit on all labels or pass "
+                "classes=<all labels> to the constructor."
+            )
+        return idx.astype(np.int64)
+
+    def _as_float32(self, X):
+        """Cast array-like X to float32; other skorch inputs pass unchanged."""
+        if isinstance(X, torch.Tensor):
+            X = X.float()
+        elif hasattr(X, "columns") and hasattr(X, "to_numpy"):  # pandas DataFrame
+            X = X.to_numpy(dtype=np.float32)
+        elif isinstance(X, (np.ndarray, np.generic)) or np.isscalar(X):
+            try:
+                X = np.asarray(X, dtype=np.float32)
+            except (TypeError, ValueError) as exc:
+                raise ValueError(
+                    f"X must be numeric, got an array of dtype {np.asarray(X).dtype}; "
+                    "encode non-numeric features first (e.g. OneHotEncoder)."
+                ) from exc
+        else:
+            return X  # dict, list/tuple of inputs, sparse: skorch's own handling
+        if X.ndim < 2:
+            raise ValueError(
+                f"X must have shape (n_samples, n_features, ...), got shape "
+                f"{tuple(X.shape)}; use X.reshape(-1, 1) for a single feature."
+            )
+        finite = torch.isfinite(X).all() if isinstance(X, torch.Tensor) else None
+        if not (bool(finite) if finite is not None else np.isfinite(X).all()):
+            raise ValueError("X contains NaN or infinity; impute or drop those rows.")
+        return X
+
+    def get_dataset(self, X, y=None):
+        """Wrap X (cast to float32) and encoded y in skorch's dataset."""
+        if not is_dataset(X):
+            X = self._as_float32(X)
+        return super().get_dataset(X, y)
+
+    def check_data(self, X, y):
+        """Do nothing: ``classes_`` come from the user's labels in ``fit``.
+
+        skorch's own check would infer them from the encoded targets.
+        """
+
+    def get_loss(self, y_pred, y_true, *args, **kwargs):
+        """Cross-entropy on logits, after checking one logit per class."""
+        n_classes = len(self.classes_)
+        if isinstance(y_pred, torch.Tensor) and (
+            y_pred.dim() != 2 or y_pred.shape[1] != n_classes
+        ):
+            raise ValueError(
+                f"the module returns outputs of shape {tuple(y_pred.shape)} but "
+                f"there are {n_classes} classes; it must return (batch, "
+                f"{n_classes}) logits. Set module__n_classes={n_classes}, or pass "
+                "classes=<all labels> if the labelled set misses some classes."
+            )
+        return super().get_loss(y_pred, y_true, *args, **kwargs)
+
+    def initialize(self):
+        """Initialise module, criterion and optimizer (seeded by random_state)."""
+        with self._torch_rng():
+            return super().initialize()
+
+    def fit(self, X, y, **fit_params):
+        """Initialise and fit the module on X and labels y of any type.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, ...)
+            Cast to float32; DataFrames are converted with ``to_numpy``.
+        y : array-like of shape (n_samples,)
+            Labels (strings, ints, ...); ``classes_`` becomes their sorted
+            unique values unless ``classes`` was given.
+        **fit_params : dict
+            Passed to skorch's ``fit``.
+
+        Returns
+        -------
+        self : MCDropoutClassifier
+        """
+        self._check_params()
+        y = self._check_y(y)
+        self.classes_inferred_ = np.unique(y)
+        return super().fit(X, y, **fit_params)
+
+    def partial_fit(self, X, y=None, classes=None, **fit_params):
+        """Train further on X, y without re-initialising the module.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, ...)
+            Training inputs.
+        y : array-like of shape (n_samples,)
+            Labels, all in ``classes_``.
+        classes : array-like, default=None
+            All labels; used on the first call if ``classes`` was not given to
+            the constructor.
+        **fit_params : dict
+            Passed to skorch's ``partial_fit``.
+
+        Returns
+        -------
+        self : MCDropoutClassifier
+        """
+        y = self._check_y(y)
+        if self.classes is None and not hasattr(self, "classes_inferred_"):
+            self.classes_inferred_ = np.unique(y if classes is None else classes)
+        with self._torch_rng():
+            return super().partial_fit(X, self._encode(y), **fit_params)
+
+    def _log_probs(self):
+        """Return a function from module outputs to log-probabilities (B, C)."""
+        criterion = getattr(self.criterion_, "_orig_mod", self.criterion_)
+        if self.predict_nonlinearity == "auto" and isinstance(
+            criterion, torch.nn.CrossEntropyLoss
+        ):
+            return lambda logits: torch.log_softmax(logits.float(), dim=-1)
+        nonlin = self._get_predict_nonlinearity()
+
+        def log_of_probabilities(output):
+            proba = nonlin(output).float()
+            if not (
+                (proba >= 0).all()
+                and torch.allclose(proba.sum(-1), torch.ones(()), atol=1e-3)
+            ):
+                raise ValueError(
+                    "the module's outputs after predict_nonlinearity are not "
+                    "probabilities (rows must be >= 0 and sum to 1); return logits "
+                    "with criterion=torch.nn.CrossEntropyLoss (the default)."
+                )
+            return torch.log(proba)
+
+        return log_of_probabilities
+
+    def predict_log_proba_samples(self, X, n_samples=None, random_state=None):
+        """Draw K consistent MC-dropout samples of the class log-probabilities.
+
+        The module is put in eval mode (BatchNorm keeps its running statistics)
+        and each dropout layer applies mask set k to every row, under
+        ``torch.no_grad()``; all modes are restored afterwards. X is streamed in
+        batches of ``batch_size`` rows, each run K times, so memory is one
+        batch's activations plus the output.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, ...)
+            Pool inputs.
+        n_samples : int, default=None
+            Number K of posterior samples; None uses ``n_mc_samples``.
+        random_state : None, int, numpy.random.Generator or RandomState, default=None
+            Source of the dropout masks. The same value gives the same samples.
+
+        Returns
+        -------
+        log_probs : ndarray of shape (n_samples_X, K, n_classes), float32
+            ``log p(y = c | x_n, ω_k)``, classes in ``classes_`` order.
+
+        Raises
+        ------
+        NotFittedError
+            If the classifier is not fitted.
+        ValueError
+            If the module has no dropout layer (all samples would be identical).
+
+        See Also
+        --------
+        skbatchbald.sampling.predict_log_proba_samples : the same for any
+            supported estimator.
+
+        Notes
+        -----
+        Consistent MC dropout (Kirsch, van Amersfoort & Gal 2019, Fig. 7) on top
+        of MC dropout (Gal & Ghahramani 2016): a row's k-th sample does not depend
+        on its batch, the batch size or the row order.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from skbatchbald.classifier import MCDropoutClassifier
+        >>> from skbatchbald.nn import BayesianMLP
+        >>> rng = np.random.default_rng(0)
+        >>> X, y = rng.normal(size=(20, 4)), np.repeat(["no", "yes"], 10)
+        >>> clf = MCDropoutClassifier(BayesianMLP, module__n_features=4,
+        ...     module__n_classes=2, verbose=0, random_state=0).fit(X, y)
+        >>> lp = clf.predict_log_proba_samples(X, n_samples=5, random_state=1)
+        >>> lp.shape, lp.dtype
+        ((20, 5, 2), dtype('float32'))
+        >>> same = clf.predict_log_proba_samples(X[::-1], n_samples=5, random_state=1)
+        >>> bool(np.allclose(lp, same[::-1], atol=1e-6))
+        True
+        """
+        self.check_is_fitted()
+        n_samples = _check_n_samples(
+            self.n_mc_samples if n_samples is None else n_samples,
+            "n_mc_samples" if n_samples is None else "n_samples",
+        )
+        if not any(layer.p > 0 for _, layer in dropout_layers(self.module_)):
+            raise ValueError(
+                f"the module {type(self.module_).__name__} has no dropout layer with "
+                f"p > 0, so all {n_samples} posterior samples would be identical. "
+                "Add nn.Dropout/nn.Dropout2d or skbatchbald.nn.ConsistentMCDropout "
+                "layers to the module, or set mc_predict=False for deterministic "
+                "predict_proba (acquisition then needs an ensemble)."
+            )
+        dataset = self.get_dataset(X)
+        n_classes = len(self.classes_)
+        log_probs = np.empty((len(dataset), n_samples, n_classes), dtype=np.float32)
+        to_log_probs = self._log_probs()
+        start = 0
+        with (
+            torch.no_grad(),
+            consistent_dropout(self.module_, n_samples, random_state) as masks,
+        ):
+            for batch in self.get_iterator(dataset, training=False):
+                Xi, _ = unpack_data(batch)
+                for k in range(n_samples):
+                    masks.select(k)
+                    output = self.infer(Xi)
+                    output = output[0] if isinstance(output, tuple) else output
+                    if output.dim() != 2 or output.shape[1] != n_classes:
+                        raise ValueError(
+                            f"the module returns outputs of shape "
+                            f"{tuple(output.shape)} but there are {n_classes} "
+                            f"classes; set module__n_classes={n_classes}."
+                        )
+                    stop = start + output.shape[0]
+                    log_probs[start:stop, k] = to_numpy(to_log_probs(output))
+                start = stop
+        return log_probs
+
+    def predict_proba(self, X):
+        """Return class probabilities, the MC average of consistent samples.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, ...)
+            Inputs.
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes), float32
+            ``(1/K) Σ_k p(y | x, ω_k)`` with K = ``n_mc_samples`` and masks from
+            ``random_state``; the deterministic network if ``mc_predict=False``.
+        """
+        self._check_params()
+        if not self.mc_predict:
+            return super().predict_proba(X)
+        log_probs = self.predict_log_proba_samples(X, random_state=self.random_state)
+        return np.exp(log_probs.astype(np.float64)).mean(axis=1).astype(np.float32)
+
+    def predict(self, X):
+        """Return the label of highest ``predict_proba`` for each row.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, ...)
+            Inputs.
+
+        Returns
+        -------
+        y : ndarray of shape (n_samples,)
+            Labels from ``classes_``.
+        """
+        return np.asarray(self.classes_)[self.predict_proba(X).argmax(axis=1)]
