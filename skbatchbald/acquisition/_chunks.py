@@ -35,7 +35,7 @@ def row_slices(n_rows, bytes_per_row, max_bytes):
         yield slice(start, min(start + step, n_rows))
 
 
-def per_point(log_probs, reduce):
+def per_point(log_probs, reduce, *, max_bytes=None):
     """Apply ``reduce(log_p, p)`` to float64 chunks of the pool; return shape (N,).
 
     Parameters
@@ -48,6 +48,8 @@ def per_point(log_probs, reduce):
         in ``log_p`` is replaced by the most negative finite float64, so that
         ``p * log_p`` is 0, not NaN, where ``p == 0``. ``reduce`` may overwrite
         both arrays.
+    max_bytes : int, optional
+        Size of one float64 temporary of a chunk; default ``TILE_BYTES``.
 
     Returns
     -------
@@ -55,7 +57,8 @@ def per_point(log_probs, reduce):
     """
     n_pool, n_samples, n_classes = log_probs.shape
     out = np.empty(n_pool, dtype=np.float64)
-    for rows in row_slices(n_pool, n_samples * n_classes * 8, TILE_BYTES):
+    max_bytes = TILE_BYTES if max_bytes is None else max_bytes
+    for rows in row_slices(n_pool, n_samples * n_classes * 8, max_bytes):
         # one pass: cast to float64 and replace -inf
         log_p = np.maximum(log_probs[rows], _MOST_NEGATIVE, dtype=np.float64)
         p = np.exp(log_p)  # (chunk, K, C)

@@ -12,11 +12,13 @@ from hypothesis.extra.numpy import arrays
 from scipy.special import log_softmax
 
 from skbatchbald.acquisition import (
-    _chunks,
+    baselines,
     conditional_entropy,
+    entropy,
     marginal_entropy,
     mutual_information,
 )
+from skbatchbald.acquisition._chunks import per_point, row_slices
 
 FUNCTIONS = [marginal_entropy, conditional_entropy, mutual_information]
 
@@ -124,12 +126,22 @@ def test_torch_input_equals_numpy_input(function, dtype, make_log_probs):
     np.testing.assert_array_equal(function(tensor), function(log_probs))
 
 
-@pytest.mark.parametrize("function", FUNCTIONS)
-def test_chunking_does_not_change_values(function, make_log_probs, monkeypatch):
-    log_probs = make_log_probs(37, 5, 4)
-    expected = function(log_probs)
-    monkeypatch.setattr(_chunks, "TILE_BYTES", 3 * 5 * 4 * 8)  # 3 rows per chunk
-    np.testing.assert_allclose(function(log_probs), expected, rtol=1e-14, atol=1e-16)
+# every per-point reduction of the layer, baselines' too
+REDUCERS = [
+    entropy._marginal,
+    entropy._conditional,
+    entropy._mutual,
+    baselines._variation_ratio,
+    baselines._mean_std,
+]
+
+
+@pytest.mark.parametrize("reduce", REDUCERS)
+def test_chunking_does_not_change_values(reduce, log_probs_with_zeros):
+    whole = per_point(log_probs_with_zeros, reduce)
+    rows = 3 * 6 * 5 * 8  # 3 of the 30 rows per chunk
+    chunked = per_point(log_probs_with_zeros, reduce, max_bytes=rows)
+    np.testing.assert_allclose(chunked, whole, rtol=1e-14, atol=1e-16)
 
 
 @pytest.mark.parametrize("function", FUNCTIONS)
@@ -175,3 +187,17 @@ def test_information_inequalities(log_probs):
     assert (marginal <= math.log(n_classes) + 1e-12).all()
     assert (conditional >= -1e-12).all()
     np.testing.assert_allclose(mi, marginal - conditional, atol=1e-12)
+
+
+@pytest.mark.parametrize(
+    ("n_rows", "bytes_per_row", "max_bytes", "expected"),
+    [
+        (10, 8, 24, [(0, 3), (3, 6), (6, 9), (9, 10)]),
+        (10, 8, 80, [(0, 10)]),
+        (10, 100, 8, [(i, i + 1) for i in range(10)]),  # at least one row
+        (0, 8, 24, []),
+    ],
+)
+def test_row_slices(n_rows, bytes_per_row, max_bytes, expected):
+    slices = list(row_slices(n_rows, bytes_per_row, max_bytes))
+    assert [(s.start, s.stop) for s in slices] == expected
