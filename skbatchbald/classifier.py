@@ -107,7 +107,7 @@ class MCDropoutClassifier(NeuralNetClassifier):
     >>> import numpy as np
     >>> from sklearn.datasets import load_digits
     >>> from sklearn.model_selection import train_test_split
-    >>> from skbatchbald.classifier import MCDropoutClassifier
+    >>> from skbatchbald import MCDropoutClassifier
     >>> from skbatchbald.nn import BayesianMLP
     >>> X, y = load_digits(return_X_y=True)
     >>> labels = np.array(list("abcdefghij"))[y]
@@ -388,7 +388,7 @@ class MCDropoutClassifier(NeuralNetClassifier):
         Examples
         --------
         >>> import numpy as np
-        >>> from skbatchbald.classifier import MCDropoutClassifier
+        >>> from skbatchbald import MCDropoutClassifier
         >>> from skbatchbald.nn import BayesianMLP
         >>> rng = np.random.default_rng(0)
         >>> X, y = rng.normal(size=(20, 4)), np.repeat(["no", "yes"], 10)
