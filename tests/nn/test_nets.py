@@ -49,7 +49,7 @@ class TestBayesianCNN:
         assert rgb(torch.zeros(2, 3, 12, 12)).shape == (2, 10)
 
     def test_too_small_image_raises_with_advice(self):
-        with pytest.raises(ValueError, match="image_size=8 is too small.*padding=1"):
+        with pytest.raises(ValueError, match=r"image_size=8 is too small.*padding=1"):
             BayesianCNN(image_size=8)
 
     def test_wrong_input_shape_raises(self):
