@@ -232,6 +232,8 @@ class MCDropoutClassifier(NeuralNetClassifier):
                 ) from exc
         else:
             return X  # dict, list/tuple of inputs, sparse: skorch's own handling
+        if isinstance(X, np.ndarray) and not X.flags.writeable:
+            X = X.copy()  # torch warns on read-only arrays (pandas copy-on-write)
         if X.ndim < 2:
             raise ValueError(
                 f"X must have shape (n_samples, n_features, ...), got shape "
@@ -473,4 +475,5 @@ class MCDropoutClassifier(NeuralNetClassifier):
         y : ndarray of shape (n_samples,)
             Labels from ``classes_``.
         """
-        return np.asarray(self.classes_)[self.predict_proba(X).argmax(axis=1)]
+        proba = self.predict_proba(X)
+        return np.asarray(self.classes_)[proba.argmax(axis=1)]
