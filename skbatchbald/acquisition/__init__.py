@@ -12,12 +12,15 @@ nothing of scikit-learn, skorch or modAL.
 # before the package, re-executes it and sets the package attribute to the module,
 # so ``skbatchbald.acquisition.bald`` would stop being the function.
 from ._bald import bald
+from ._batchbald import SaturationWarning, batchbald
 from ._power_bald import power_bald
 from .baselines import max_entropy, mean_std, random_batch, variation_ratios
 from .entropy import conditional_entropy, marginal_entropy, mutual_information
 
 __all__ = [
+    "SaturationWarning",
     "bald",
+    "batchbald",
     "conditional_entropy",
     "marginal_entropy",
     "max_entropy",

@@ -1,0 +1,343 @@
+"""BatchBALD: greedy maximisation of the joint mutual information of a batch.
+
+Private module name (``_batchbald``) on purpose: with pytest's importlib mode and
+doctests, a module named like the function it defines replaces that function as the
+package attribute (see ``acquisition/__init__.py``).
+"""
+
+import math
+import numbers
+import time
+import warnings
+
+import numpy as np
+
+from ._batchbald_kernel import (
+    CandidateScorer,
+    float32_error_bound,
+    float32_sampled_slack,
+)
+from ._joint_configurations import extend_exact, rows_from_table, sample_table
+from ._validation import (
+    check_log_probs,
+    check_max_memory,
+    check_n_instances,
+    check_random_state,
+)
+
+# Within 1 % of log K the remaining gains are smaller than the estimator's noise.
+_SATURATION = 0.99
+
+
+class SaturationWarning(UserWarning):
+    """The batch's joint mutual information reached log K before the batch was full.
+
+    With K posterior samples, I(y_1..y_b; ω) <= H(ω) = log K, so once the cumulative
+    BatchBALD score is within 1 % of log K the true gains of the remaining points are
+    tiny and the later picks are decided by estimator noise. Raise the number of
+    posterior samples K (e.g. more MC-dropout samples) or acquire fewer points.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> import numpy as np
+    >>> from skbatchbald.acquisition import SaturationWarning, batchbald
+    >>> # two posterior samples that disagree completely: one point holds log 2 nats
+    >>> log_probs = np.array([[[0.0, -np.inf], [-np.inf, 0.0]]] * 3)
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     _ = batchbald(log_probs, 2)
+    >>> [w.category.__name__ for w in caught]
+    ['SaturationWarning']
+    """
+
+
+def _check_n_joint_samples(n_joint_samples, n_samples):
+    if isinstance(n_joint_samples, bool | np.bool_) or not isinstance(
+        n_joint_samples, numbers.Integral
+    ):
+        raise ValueError(
+            f"n_joint_samples must be an integer >= n_samples (K={n_samples}), got "
+            f"{n_joint_samples!r} of type {type(n_joint_samples).__name__}"
+        )
+    if n_joint_samples < n_samples:
+        raise ValueError(
+            f"n_joint_samples must be >= n_samples (K={n_samples}): n_joint_samples "
+            f"// K label configurations are drawn per posterior sample; got "
+            f"n_joint_samples={n_joint_samples}. Pass at least {n_samples} (the "
+            f"default is 10_000)"
+        )
+    return int(n_joint_samples)
+
+
+def _table_bytes(n_joint_samples, n_samples, n_instances):
+    """Bytes of the joint tables: at most M configurations, at any step."""
+    # log P(ŷ|ω), its shifted exp, the posterior rows (float64) and their float32
+    # copy: 28 K bytes per configuration; labels and np.unique's copies: 3 b bytes.
+    return n_joint_samples * (28 * n_samples + 3 * n_instances + 64)
+
+
+def _check_budget(max_memory, shape, n_instances, n_joint_samples):
+    """Bytes left for the scorer's tiles and pool copy; ValueError if none."""
+    n_pool, n_samples, _ = shape
+    fixed = (
+        48 * n_pool
+        + _table_bytes(n_joint_samples, n_samples, n_instances)
+        + CandidateScorer.rescore_bytes(n_joint_samples, shape)
+    )
+    needed = fixed + CandidateScorer.worker_bytes(shape)
+    if max_memory < needed:
+        raise ValueError(
+            f"max_memory={max_memory} bytes is below the {needed} bytes this call "
+            f"needs (pool of {n_pool} points, K={n_samples}, n_joint_samples="
+            f"{n_joint_samples}: the joint table alone takes "
+            f"{_table_bytes(n_joint_samples, n_samples, n_instances)} bytes); raise "
+            f"max_memory or lower n_joint_samples"
+        )
+    return max_memory - fixed
+
+
+def _is_exact(n_classes, n_chosen, n_joint_samples):
+    """Whether the C^n configurations of the chosen points fit the budget M."""
+    return n_classes**n_chosen <= n_joint_samples  # Python ints: no overflow
+
+
+def _grouped_rows(rows):
+    """Merge the rows by the posterior sample they favour most: at most K rows.
+
+    Returns the posterior rows ``Σ_{j∈g} w_j r_j / W_g`` and weights ``W_g`` of the
+    groups. By Jensen (entropy is concave), Σ_g W_g H(ū_g(x)) >= Σ_j w_j H(u_j(x))
+    for every candidate: scoring these few rows bounds every gain from above. Late
+    in a batch the rows are posteriors concentrated on one ω_k, and the bound is
+    tight.
+    """
+    group = rows.posterior.argmax(axis=1)  # (J,)
+    weighted = rows.weights[:, None] * rows.posterior  # (J, K)
+    order = np.argsort(group, kind="stable")
+    starts = np.flatnonzero(np.diff(group[order], prepend=-1))
+    mass = np.add.reduceat(weighted[order], starts, axis=0)  # (G, K)
+    weights = mass.sum(axis=1)  # (G,)
+    return mass / weights[:, None], weights
+
+
+def _gains(scorer, rows, conditional, available, slack):
+    """Float32-kernel gains of the candidates that can be the best; -inf elsewhere.
+
+    The grouped rows give an upper bound of every gain for these very rows, so
+    scoring candidates in decreasing order of it and skipping those whose bound is
+    below the best gain found cannot change the argmax: the picks are those of
+    scoring every candidate.
+    """
+    everyone = np.where(available, 0.0, -np.inf)
+    upper, _ = scorer.best_gains32(*_grouped_rows(rows), conditional, everyone, np.inf)
+    return scorer.best_gains32(rows.posterior, rows.weights, conditional, upper, slack)
+
+
+def _pick_exact(scorer, rows, conditional, available):
+    """The float64 argmax of the gains, checking the float32 kernel's near-best.
+
+    Every candidate whose float32 gain is within twice the kernel's error bound of
+    the best is re-scored in float64, so the pick is the float64 argmax (lowest
+    index among exact ties).
+    """
+    _, n_samples, n_classes = scorer.log_probs.shape
+    # Each float32 value is within `float32_error_bound` of its exact value and
+    # two of them are compared: bound vs gain when skipping, gain vs gain here.
+    slack = 2.0 * float32_error_bound(n_samples, n_classes)
+    gains, n_scored = _gains(scorer, rows, conditional, available, slack)
+    near = np.flatnonzero(gains >= gains.max() - slack)  # ascending indices
+    entropies = scorer.expected_entropy64(rows.posterior, rows.weights, near)
+    best = int(np.argmax(entropies - conditional[near]))
+    return int(near[best]), float(entropies[best]), n_scored, len(near)
+
+
+def _pick_sampled(scorer, rows, conditional, available):
+    slack = float32_sampled_slack(scorer.log_probs.shape[2])
+    gains, n_scored = _gains(scorer, rows, conditional, available, slack)
+    best = int(np.argmax(gains))
+    return best, float(gains[best] + conditional[best]), n_scored, 0
+
+
+def _greedy(log_probs, n_instances, n_joint_samples, max_memory, rng, trace=None):
+    """Greedy BatchBALD on validated inputs; see `batchbald`.
+
+    ``trace``, if a list, receives one dict per step (timings and sizes, for the
+    benchmark).
+    """
+    n_pool, n_samples, n_classes = log_probs.shape
+    budget = _check_budget(max_memory, log_probs.shape, n_instances, n_joint_samples)
+    scorer = CandidateScorer(log_probs, budget)
+    conditional = scorer.conditional_entropy64()  # (N,)
+    available = np.ones(n_pool, dtype=bool)
+    chosen = []
+    scores = np.empty(n_instances)
+    conditional_sum = 0.0
+    exact_table = np.zeros((1, n_samples))  # the empty configuration
+    for step in range(n_instances):
+        start = time.perf_counter()
+        if _is_exact(n_classes, step, n_joint_samples):
+            rows = rows_from_table(exact_table)
+            pick, entropy, n_scored, n_rescored = _pick_exact(
+                scorer, rows, conditional, available
+            )
+        else:
+            table, weights = sample_table(log_probs[chosen], n_joint_samples, rng)
+            rows = rows_from_table(table, weights)
+            pick, entropy, n_scored, n_rescored = _pick_sampled(
+                scorer, rows, conditional, available
+            )
+        # I(y_S, y_x; ω) = H(y_S) + Σ_j w_j H(u_j(x)) − Σ_{i ∈ S ∪ {x}} E_ω H(y_i|ω)
+        conditional_sum += conditional[pick]
+        scores[step] = rows.joint_entropy + entropy - conditional_sum
+        chosen.append(pick)
+        available[pick] = False
+        if step + 1 < n_instances and _is_exact(n_classes, step + 1, n_joint_samples):
+            exact_table = extend_exact(exact_table, log_probs[pick])
+        if trace is not None:
+            trace.append(
+                {
+                    "step": step,
+                    "exact": rows.exact,
+                    "rows": rows.weights.shape[0],
+                    "scored": n_scored,
+                    "rescored": n_rescored,
+                    "seconds": time.perf_counter() - start,
+                }
+            )
+    return np.asarray(chosen, dtype=np.int64), scores
+
+
+def _warn_if_saturated(scores, n_samples):
+    limit = math.log(n_samples)
+    saturated = np.flatnonzero(scores[:-1] >= _SATURATION * limit)
+    if saturated.size:
+        first = int(saturated[0])
+        warnings.warn(
+            f"BatchBALD's cumulative score reached {scores[first]:.4g} nats after "
+            f"pick {first + 1} of {scores.size}, within 1% of log K = {limit:.4g} "
+            f"(K={n_samples} posterior samples): no batch carries more than log K "
+            f"nats, so the remaining picks are decided by estimator noise. Raise "
+            f"the number of posterior samples K or acquire fewer points.",
+            SaturationWarning,
+            stacklevel=3,
+        )
+
+
+def batchbald(
+    log_probs,
+    n_instances,
+    *,
+    n_joint_samples=10_000,
+    max_memory=None,
+    random_state=None,
+):
+    """Acquire a batch by greedy maximisation of its joint mutual information.
+
+    Each step adds the pool point x that maximises I(y_S, y_x; ω), where S is the
+    batch so far. The joint entropy of S is exact while its C^n label configurations
+    (n = |S|) number at most ``n_joint_samples``, and estimated from
+    ``n_joint_samples`` sampled configurations after that.
+
+    Parameters
+    ----------
+    log_probs : array-like or torch.Tensor of shape (n_pool, n_samples, n_classes)
+        Posterior log-probabilities ``log p(y = c | x_n, ω_k)`` for K posterior
+        samples ω_k (e.g. MC-dropout masks), float32 or float64. ``-inf``
+        (probability exactly 0) is allowed.
+    n_instances : int
+        Batch size b, in ``[1, n_pool]``.
+    n_joint_samples : int, default=10_000
+        M: the exact joint over the chosen points is used while C^n <= M; after
+        that, M configurations are drawn per greedy step (M // K per posterior
+        sample). Must be >= K.
+    max_memory : int, str or None, default=None
+        Bound on the working memory of the call (the pool itself excluded), in
+        bytes or as a string such as ``"512MB"``; None means the smaller of 1 GiB
+        and a quarter of the available memory. It never changes the result: the
+        tiles are cache-sized whatever the budget, which only decides whether a
+        float32 copy of the pool is kept and how many worker threads run.
+    random_state : None, int, numpy.random.Generator or numpy.random.RandomState, \
+default=None
+        Seeds the draws of label configurations (sampled phase only); one
+        generator per call, the global numpy and torch generators are never used.
+
+    Returns
+    -------
+    indices : ndarray of shape (n_instances,), int64
+        Distinct pool indices, in pick order.
+    scores : ndarray of shape (n_instances,), float64
+        ``scores[i]`` is the joint mutual information I(y_1..y_{i+1}; ω) of the
+        first i + 1 picks, in nats (estimated in the sampled phase);
+        ``scores[0]`` is the BALD score of the first pick.
+
+    Raises
+    ------
+    ValueError
+        If ``log_probs`` is not a valid (N, K, C) array of normalised
+        log-probabilities (NaN, +inf, wrong number of dimensions, rows that do not
+        sum to one, C < 2, empty pool), if ``n_instances`` is not an integer in
+        ``[1, n_pool]``, if ``n_joint_samples`` < K, if ``max_memory`` is
+        malformed or too small for the joint table of M configurations, or if
+        ``random_state`` is invalid.
+
+    Warns
+    -----
+    SaturationWarning
+        When the cumulative score reaches log K (within 1 %) before the batch is
+        full: later picks are then decided by estimator noise.
+
+    See Also
+    --------
+    skbatchbald.acquisition.bald : top-b points by single-point mutual information.
+    skbatchbald.acquisition.mutual_information : the BALD score of every point.
+
+    Notes
+    -----
+    Kirsch, van Amersfoort & Gal, "BatchBALD: Efficient and Diverse Batch
+    Acquisition for Deep Bayesian Active Learning", NeurIPS 2019:
+
+    .. math::
+        a_{\\mathrm{BatchBALD}}(x_{1:b}) = H(y_1, \\dots, y_b)
+        - \\sum_{i=1}^{b} \\mathbb{E}_{\\omega} H(y_i \\mid x_i, \\omega)
+
+    It is submodular, so the greedy batch is within 1 − 1/e of the best one. With
+    the chosen points' label configurations ŷ_j, weights w_j and posterior rows
+    ``r_j[k] = P(ω_k | ŷ_j)``, the chain rule gives
+
+    .. math::
+        H(y_S, y_x) = H(y_S) + \\sum_j w_j H\\Big(\\sum_k r_{jk}\\,
+        p(y_x \\mid x, \\omega_k)\\Big)
+
+    exactly when the ŷ_j enumerate every configuration (w_j = P(ŷ_j)), and as the
+    paper's importance-sampling estimate when they are M draws, M // K from each
+    ω_k (w_j = 1/M, identical draws merged; the estimate of H(y_S) is then
+    ``−Σ_j w_j log mean_k P(ŷ_j | ω_k)``). The draws are renewed at each step and
+    shared by all candidates of that step. Scoring a tile of candidates is one
+    (J, K) @ (K, tile·C) float32 product and one ``u log u`` pass with float64
+    sums; in the exact phase every candidate whose float32 gain is within twice a
+    proven round-off bound of the best is re-scored in float64, so exact-phase
+    picks are those of float64 arithmetic. Ties break to the lowest index; picked
+    points are never picked again.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skbatchbald.acquisition import batchbald
+    >>> rng = np.random.default_rng(0)
+    >>> logits = rng.normal(size=(100, 8, 3))  # 100 points, K=8 samples, C=3
+    >>> log_probs = logits - np.log(np.exp(logits).sum(-1, keepdims=True))
+    >>> indices, scores = batchbald(log_probs, 4, random_state=0)
+    >>> indices.shape, scores.dtype
+    ((4,), dtype('float64'))
+    >>> bool(np.all(np.diff(scores) >= 0))
+    True
+    """
+    log_probs = check_log_probs(log_probs)
+    n_pool, n_samples, _ = log_probs.shape
+    n_instances = check_n_instances(n_instances, n_pool)
+    n_joint_samples = _check_n_joint_samples(n_joint_samples, n_samples)
+    max_memory = check_max_memory(max_memory)
+    rng = check_random_state(random_state)
+    indices, scores = _greedy(log_probs, n_instances, n_joint_samples, max_memory, rng)
+    _warn_if_saturated(scores, n_samples)
+    return indices, scores

@@ -1,0 +1,196 @@
+"""batchbald: exact phase against brute-force enumeration, warnings, bad input."""
+
+import warnings
+
+import numpy as np
+import pytest
+import torch
+from scipy.special import log_softmax
+
+from skbatchbald.acquisition import SaturationWarning, batchbald, mutual_information
+
+from ._brute_force import brute_force_batchbald, joint_mutual_information
+
+
+def _pool(seed, n_pool, n_samples, n_classes, zero_fraction=0.0):
+    rng = np.random.default_rng(seed)
+    logits = 3.0 * rng.standard_normal((n_pool, n_samples, n_classes))
+    zero = rng.random(logits.shape) < zero_fraction
+    zero[..., 0] = False  # every row keeps a positive probability
+    logits[zero] = -np.inf
+    return log_softmax(logits, axis=-1)
+
+
+def _exact_budget(n_samples, n_classes, n_instances):
+    """The smallest n_joint_samples that keeps the whole batch exact."""
+    return max(n_samples, n_classes ** (n_instances - 1))
+
+
+class TestAgainstBruteForce:
+    @pytest.mark.parametrize("seed", range(40))
+    def test_picks_and_scores_equal_enumeration(self, seed):
+        rng = np.random.default_rng(1000 + seed)
+        n_pool = int(rng.integers(4, 16))
+        n_samples = int(rng.integers(2, 8))
+        n_classes = int(rng.integers(2, 5))
+        n_instances = int(rng.integers(1, min(n_pool, 4) + 1))
+        zeros = 0.3 if seed % 3 == 0 else 0.0
+        log_probs = _pool(seed, n_pool, n_samples, n_classes, zeros)
+        budget = _exact_budget(n_samples, n_classes, n_instances)
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", SaturationWarning)
+            indices, scores = batchbald(log_probs, n_instances, n_joint_samples=budget)
+        expected, expected_scores, gaps = brute_force_batchbald(log_probs, n_instances)
+
+        # random continuous pools have no near-ties; make sure of it
+        assert min(gaps) > 1e-7
+        assert indices.tolist() == expected
+        np.testing.assert_allclose(scores, expected_scores, rtol=0, atol=1e-9)
+
+    def test_larger_pool_four_exact_steps(self):
+        # big enough for several tiles and for candidates to be skipped
+        log_probs = _pool(7, 600, 6, 3)
+        indices, scores = batchbald(log_probs, 4, n_joint_samples=27)
+        expected, expected_scores, gaps = brute_force_batchbald(log_probs, 4)
+        assert min(gaps) > 1e-7
+        assert indices.tolist() == expected
+        np.testing.assert_allclose(scores, expected_scores, rtol=0, atol=1e-9)
+
+    def test_exact_zeros_give_finite_scores(self, log_probs_with_zeros):
+        assert np.isneginf(log_probs_with_zeros).any()
+        indices, scores = batchbald(log_probs_with_zeros, 3, n_joint_samples=25)
+        assert np.isfinite(scores).all()
+        expected, expected_scores, _ = brute_force_batchbald(log_probs_with_zeros, 3)
+        assert indices.tolist() == expected
+        np.testing.assert_allclose(scores, expected_scores, rtol=0, atol=1e-9)
+
+    def test_one_posterior_sample_carries_no_information(self, make_log_probs):
+        with pytest.warns(SaturationWarning):  # log K = 0 is reached at once
+            indices, scores = batchbald(make_log_probs(9, 1, 3), 4)
+        assert len(set(indices.tolist())) == 4
+        np.testing.assert_allclose(scores, 0.0, atol=1e-12)
+
+    def test_ties_break_to_the_lowest_index(self):
+        # points 1, 3 and 4 are identical and the most informative
+        log_probs = _pool(3, 5, 4, 3)
+        log_probs[3] = log_probs[1]
+        log_probs[4] = log_probs[1]
+        bald = mutual_information(log_probs)
+        log_probs[[0, 2]] = log_probs[np.argmin(bald)]  # make 0 and 2 duller
+        indices, _ = batchbald(log_probs, 1)
+        assert indices.tolist() == [1]
+
+
+class TestOutput:
+    def test_types_shapes_and_distinct_indices(self, log_probs):
+        indices, scores = batchbald(log_probs, 6, random_state=0)
+        assert indices.dtype == np.int64 and indices.shape == (6,)
+        assert scores.dtype == np.float64 and scores.shape == (6,)
+        assert len(set(indices.tolist())) == 6
+
+    def test_whole_pool(self, make_log_probs):
+        log_probs = make_log_probs(7, 4, 3, seed=2)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", SaturationWarning)
+            indices, _ = batchbald(log_probs, 7, random_state=0)
+        assert sorted(indices.tolist()) == list(range(7))
+
+    def test_accepts_torch_tensors(self, log_probs):
+        expected = batchbald(log_probs, 3, random_state=0)
+        got = batchbald(torch.from_numpy(log_probs), 3, random_state=0)
+        np.testing.assert_array_equal(got[0], expected[0])
+        np.testing.assert_array_equal(got[1], expected[1])
+
+    def test_does_not_touch_global_generators(self, log_probs):
+        # the legacy global generator is exactly what must stay untouched
+        legacy = np.random.mtrand._rand
+        legacy.seed(5)
+        torch.manual_seed(5)
+        before = (legacy.get_state()[1].copy(), torch.get_rng_state().clone())
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", SaturationWarning)
+            batchbald(log_probs, 6, n_joint_samples=8, random_state=1)
+        assert np.array_equal(legacy.get_state()[1], before[0])
+        assert torch.equal(torch.get_rng_state(), before[1])
+
+    def test_last_score_is_the_batch_mutual_information(self, log_probs):
+        indices, scores = batchbald(log_probs, 3, n_joint_samples=16)
+        probs = np.exp(log_probs)
+        assert scores[-1] == pytest.approx(
+            joint_mutual_information(probs, indices.tolist()), abs=1e-9
+        )
+
+
+class TestSaturation:
+    def test_warns_once_when_log_k_is_reached_early(self):
+        # K = 2 samples that disagree on every point: the first pick holds log 2
+        log_probs = np.array([[[0.0, -np.inf], [-np.inf, 0.0]]] * 4)
+        with pytest.warns(SaturationWarning, match=r"log K .*Raise") as caught:
+            batchbald(log_probs, 3)
+        assert len(caught) == 1
+        assert issubclass(SaturationWarning, UserWarning)
+
+    def test_no_warning_below_log_k(self, log_probs):
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", SaturationWarning)
+            _, scores = batchbald(log_probs, 3)
+        assert scores[-1] < 0.99 * np.log(log_probs.shape[1])
+
+    def test_no_warning_when_the_last_pick_saturates(self):
+        log_probs = np.array([[[0.0, -np.inf], [-np.inf, 0.0]]] * 4)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", SaturationWarning)
+            _, scores = batchbald(log_probs, 1)
+        assert scores[0] == pytest.approx(np.log(2))
+
+
+class TestBadInput:
+    @pytest.fixture
+    def good(self, make_log_probs):
+        return make_log_probs(6, 4, 3, seed=0)
+
+    @pytest.mark.parametrize(
+        ("mutate", "match"),
+        [
+            (lambda a: np.where(np.arange(3) == 1, np.nan, a), "NaN"),
+            (lambda a: np.where(np.arange(3) == 1, np.inf, a), r"\+inf"),
+            (lambda a: a[0], "3-d"),
+            (lambda a: a[None], "3-d"),
+            (np.exp, "probabilities"),
+            (lambda a: 2.0 * a + 1.0, "log_softmax"),
+            (lambda a: np.zeros((*a.shape[:2], 1)), "at least 2 classes"),
+            (lambda a: a[:0], "empty pool"),
+        ],
+    )
+    def test_bad_log_probs(self, good, mutate, match):
+        with pytest.raises(ValueError, match=match):
+            batchbald(mutate(good), 2)
+
+    @pytest.mark.parametrize("n_instances", [0, -1, 7, 2.0, True, "2", None])
+    def test_bad_n_instances(self, good, n_instances):
+        with pytest.raises(ValueError, match="n_instances"):
+            batchbald(good, n_instances)
+
+    @pytest.mark.parametrize("n_joint_samples", [3, 0, -5, 10.0, False, "100"])
+    def test_bad_n_joint_samples(self, good, n_joint_samples):
+        with pytest.raises(ValueError, match="n_joint_samples"):
+            batchbald(good, 2, n_joint_samples=n_joint_samples)
+
+    def test_n_joint_samples_equal_to_k_is_fine(self, good):
+        indices, _ = batchbald(good, 3, n_joint_samples=4, random_state=0)
+        assert len(set(indices.tolist())) == 3
+
+    @pytest.mark.parametrize("max_memory", [0, -1, "lots", 1.5e9, True])
+    def test_bad_max_memory(self, good, max_memory):
+        with pytest.raises(ValueError, match="max_memory"):
+            batchbald(good, 2, max_memory=max_memory)
+
+    def test_max_memory_below_the_joint_table(self, good):
+        with pytest.raises(ValueError, match=r"max_memory=1000 .*n_joint_samples"):
+            batchbald(good, 2, max_memory=1000)
+
+    @pytest.mark.parametrize("random_state", [-1, 1.5, "seed"])
+    def test_bad_random_state(self, good, random_state):
+        with pytest.raises(ValueError, match="random_state"):
+            batchbald(good, 2, random_state=random_state)
