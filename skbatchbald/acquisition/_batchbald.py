@@ -25,6 +25,8 @@ from ._validation import (
     check_random_state,
 )
 
+# Python objects, threads and small temporaries of one call.
+_OVERHEAD_BYTES = 2**20
 # Within 1 % of log K the remaining gains are smaller than the estimator's noise.
 _SATURATION = 0.99
 
@@ -77,15 +79,28 @@ def _table_bytes(n_joint_samples, n_samples, n_instances):
     return n_joint_samples * (28 * n_samples + 3 * n_instances + 64)
 
 
-def _check_budget(max_memory, shape, n_instances, n_joint_samples):
-    """Bytes left for the scorer's tiles and pool copy; ValueError if none."""
+def _fixed_bytes(shape, n_instances, n_joint_samples):
+    """Bytes needed besides the scorer's tiles: per-point arrays and joint tables."""
     n_pool, n_samples, _ = shape
-    fixed = (
-        48 * n_pool
+    return (
+        _OVERHEAD_BYTES
+        + 48 * n_pool
         + _table_bytes(n_joint_samples, n_samples, n_instances)
         + CandidateScorer.rescore_bytes(n_joint_samples, shape)
     )
-    needed = fixed + CandidateScorer.worker_bytes(shape)
+
+
+def _minimum_memory(shape, n_instances, n_joint_samples):
+    """The smallest ``max_memory`` accepted: one worker, no copy of the pool."""
+    return _fixed_bytes(shape, n_instances, n_joint_samples) + (
+        CandidateScorer.worker_bytes(shape)
+    )
+
+
+def _check_budget(max_memory, shape, n_instances, n_joint_samples):
+    """Bytes left for the scorer's tiles and pool copy; ValueError if none."""
+    n_pool, n_samples, _ = shape
+    needed = _minimum_memory(shape, n_instances, n_joint_samples)
     if max_memory < needed:
         raise ValueError(
             f"max_memory={max_memory} bytes is below the {needed} bytes this call "
@@ -94,7 +109,7 @@ def _check_budget(max_memory, shape, n_instances, n_joint_samples):
             f"{_table_bytes(n_joint_samples, n_samples, n_instances)} bytes); raise "
             f"max_memory or lower n_joint_samples"
         )
-    return max_memory - fixed
+    return max_memory - _fixed_bytes(shape, n_instances, n_joint_samples)
 
 
 def _is_exact(n_classes, n_chosen, n_joint_samples):

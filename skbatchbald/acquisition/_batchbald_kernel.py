@@ -52,6 +52,12 @@ def available_cores():
         return os.cpu_count() or 1
 
 
+def tile_size(shape):
+    """Candidates per tile: TILE_COLUMNS GEMM columns, fixed by the pool's shape."""
+    n_pool, _, n_classes = shape
+    return min(n_pool, max(1, TILE_COLUMNS // n_classes))
+
+
 def _probs32(log_probs_tile):
     """(t, K, C) log-probabilities -> (K, t * C) float32 probabilities, floored."""
     probs = np.exp(log_probs_tile, dtype=np.float32)  # (t, K, C)
@@ -105,7 +111,7 @@ class CandidateScorer:
     def __init__(self, log_probs, budget):
         self.log_probs = log_probs
         n_pool, n_samples, n_classes = log_probs.shape
-        self.tile = max(1, TILE_COLUMNS // n_classes)  # candidates per tile
+        self.tile = tile_size(log_probs.shape)  # candidates per tile
         self.tiles = [
             slice(start, min(start + self.tile, n_pool))
             for start in range(0, n_pool, self.tile)
@@ -135,7 +141,7 @@ class CandidateScorer:
     def worker_bytes(shape):
         """Bytes one worker thread needs: its GEMM output, log and pool tile."""
         _, n_samples, n_classes = shape
-        columns = max(1, TILE_COLUMNS // n_classes) * n_classes
+        columns = tile_size(shape) * n_classes
         # float32 u and log u, the pool tile in float32 (and float64 while the
         # conditional entropies are computed), the float64 accumulator
         return 4 * columns * (2 * ROW_BLOCK + n_samples) + 24 * columns * n_samples

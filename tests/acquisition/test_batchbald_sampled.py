@@ -1,0 +1,181 @@
+"""BatchBALD internals: the sampled estimator, merged rows, bounds and skipping."""
+
+import warnings
+
+import numpy as np
+import pytest
+
+from skbatchbald.acquisition import SaturationWarning, batchbald
+from skbatchbald.acquisition import _batchbald as module
+from skbatchbald.acquisition._batchbald_kernel import (
+    CandidateScorer,
+    float32_error_bound,
+)
+from skbatchbald.acquisition._joint_configurations import (
+    extend_exact,
+    rows_from_table,
+    sample_table,
+)
+
+from ._brute_force import joint_entropy, joint_mutual_information
+
+N_SEEDS = 200
+
+
+def _within_three_standard_errors(estimates, exact):
+    estimates = np.asarray(estimates)
+    standard_error = estimates.std(ddof=1) / np.sqrt(estimates.size)
+    assert standard_error > 0  # the estimate really is random
+    assert abs(estimates.mean() - exact) <= 3 * standard_error, (
+        estimates.mean(),
+        exact,
+        standard_error,
+    )
+
+
+@pytest.fixture
+def small(make_log_probs):
+    """4 points, K=5, C=3: every joint entropy is cheap to enumerate."""
+    return make_log_probs(4, 5, 3, seed=8, scale=1.5)
+
+
+class TestSampledEstimator:
+    def test_joint_entropy_estimate_is_unbiased(self, small):
+        chosen = small[:3]
+        exact = joint_entropy(np.exp(small), [0, 1, 2])
+        estimates = [
+            rows_from_table(
+                *sample_table(chosen, 20, np.random.default_rng(seed))
+            ).joint_entropy
+            for seed in range(N_SEEDS)
+        ]
+        _within_three_standard_errors(estimates, exact)
+
+    @pytest.mark.parametrize("candidate", [3, 2])
+    def test_joint_entropy_with_a_candidate_is_unbiased(self, small, candidate):
+        # H(y_S, y_x) = H(y_S) + Σ_j w_j H(u_j(x)), both parts from one sample
+        scorer = CandidateScorer(small, 2**26)
+        exact = joint_entropy(np.exp(small), [0, 1, candidate])
+        estimates = []
+        for seed in range(N_SEEDS):
+            rows = rows_from_table(
+                *sample_table(small[:2], 10, np.random.default_rng(seed))
+            )
+            extra = scorer.expected_entropy64(
+                rows.posterior, rows.weights, np.array([candidate])
+            )
+            estimates.append(rows.joint_entropy + extra[0])
+        _within_three_standard_errors(estimates, exact)
+
+    def test_batch_score_is_unbiased_through_the_public_function(self, small):
+        # the whole pool is the batch, so every run scores the same set; with
+        # n_joint_samples = K the joint is sampled from the third pick on
+        exact = joint_mutual_information(np.exp(small), [0, 1, 2, 3])
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", SaturationWarning)
+            estimates = [
+                batchbald(small, 4, n_joint_samples=5, random_state=seed)[1][-1]
+                for seed in range(N_SEEDS)
+            ]
+        _within_three_standard_errors(estimates, exact)
+
+
+class TestRows:
+    def test_merged_sample_weights(self, make_log_probs):
+        log_probs = make_log_probs(3, 7, 2, seed=1, scale=1.0)
+        table, weights = sample_table(log_probs, 100, np.random.default_rng(0))
+        n_draws = (100 // 7) * 7
+        assert table.shape[0] == weights.shape[0] <= 2**3
+        assert weights.sum() == pytest.approx(1.0)
+        np.testing.assert_allclose(weights * n_draws, np.round(weights * n_draws))
+        assert len({tuple(row) for row in table.round(12)}) == table.shape[0]
+
+    def test_draws_never_hit_impossible_labels(self, log_probs_with_zeros):
+        table, _ = sample_table(log_probs_with_zeros[:4], 600, np.random.default_rng(0))
+        rows = rows_from_table(table, np.full(table.shape[0], 1 / table.shape[0]))
+        # each drawn configuration is possible under the sample it came from
+        assert np.isfinite(table.max(axis=1)).all()
+        assert np.isfinite(rows.joint_entropy)
+
+    def test_exact_rows_match_enumeration(self, small):
+        table = np.zeros((1, small.shape[1]))
+        for point in range(3):
+            table = extend_exact(table, small[point])
+        rows = rows_from_table(table)
+        assert rows.exact and table.shape[0] == 27
+        assert rows.joint_entropy == pytest.approx(
+            joint_entropy(np.exp(small), [0, 1, 2]), abs=1e-12
+        )
+        np.testing.assert_allclose(rows.posterior.sum(axis=1), 1.0)
+
+    def test_impossible_exact_configurations_are_dropped(self):
+        certain = np.array([[0.0, -np.inf, -np.inf]] * 2)  # (K=2, C=3)
+        table = extend_exact(np.zeros((1, 2)), certain)
+        assert table.shape[0] == 1
+
+
+class TestKernel:
+    @pytest.mark.parametrize(("n_samples", "n_classes"), [(4, 2), (20, 10), (9, 47)])
+    def test_float32_kernel_within_its_error_bound(
+        self, make_log_probs, n_samples, n_classes
+    ):
+        log_probs = make_log_probs(300, n_samples, n_classes, seed=2, scale=2.0)
+        scorer = CandidateScorer(log_probs, 2**28)
+        rng = np.random.default_rng(0)
+        posterior = rng.dirichlet(np.full(n_samples, 0.3), size=700)
+        weights = rng.dirichlet(np.ones(700))
+        everyone = np.zeros(300)
+        zero = np.zeros(300)
+        fast, n_scored = scorer.best_gains32(posterior, weights, zero, everyone, np.inf)
+        exact = scorer.expected_entropy64(posterior, weights, np.arange(300))
+        assert n_scored == 300
+        error = np.abs(fast - exact).max()
+        assert error <= float32_error_bound(n_samples, n_classes)
+        assert error > 0  # really float32
+
+    def test_grouped_rows_bound_every_gain(self, make_log_probs):
+        log_probs = make_log_probs(200, 6, 4, seed=3)
+        scorer = CandidateScorer(log_probs, 2**26)
+        rows = rows_from_table(
+            *sample_table(log_probs[:5], 600, np.random.default_rng(1))
+        )
+        group_posterior, group_weights = module._grouped_rows(rows)
+        assert group_weights.shape[0] <= 6
+        assert group_weights.sum() == pytest.approx(1.0)
+        candidates = np.arange(200)
+        gains = scorer.expected_entropy64(rows.posterior, rows.weights, candidates)
+        bounds = scorer.expected_entropy64(group_posterior, group_weights, candidates)
+        assert (bounds >= gains - 1e-12).all()
+        assert (bounds - gains).max() > 1e-3  # a bound, not the same number
+
+
+class TestSkipping:
+    @pytest.mark.parametrize("n_joint_samples", [1_000, 60])
+    def test_skipping_candidates_never_changes_the_picks(
+        self, make_log_probs, monkeypatch, n_joint_samples
+    ):
+        log_probs = make_log_probs(3000, 10, 4, seed=9, scale=1.0)
+        trace = []
+        fast = module._greedy(
+            log_probs, 8, n_joint_samples, 2**28, np.random.default_rng(4), trace
+        )
+        # at least one step scored only a fraction of the pool
+        assert min(step["scored"] for step in trace) < 3000 // 2
+
+        scored_everyone = []
+        original = CandidateScorer.best_gains32
+
+        def score_everyone(self, posterior, weights, conditional, upper, slack):
+            gains, n_scored = original(
+                self, posterior, weights, conditional, upper, np.inf
+            )
+            scored_everyone.append(n_scored)
+            return gains, n_scored
+
+        monkeypatch.setattr(CandidateScorer, "best_gains32", score_everyone)
+        full = module._greedy(
+            log_probs, 8, n_joint_samples, 2**28, np.random.default_rng(4)
+        )
+        assert max(scored_everyone) == 3000
+        np.testing.assert_array_equal(fast[0], full[0])
+        np.testing.assert_allclose(fast[1], full[1], rtol=0, atol=1e-12)
