@@ -28,3 +28,14 @@ def digits_split(digits):
         "X_test": X[test],
         "y_test": y[test],
     }
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _single_torch_thread():
+    """Tiny networks: one intra-op thread avoids contention on 2-core machines."""
+    import torch
+
+    previous = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(previous)

@@ -1,0 +1,291 @@
+"""Query strategies as modAL strategies and scikit-learn estimators."""
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+from modAL.models import Committee
+from sklearn.base import clone
+from sklearn.ensemble import ExtraTreesClassifier, RandomForestClassifier
+from sklearn.exceptions import NotFittedError
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+from skbatchbald import (
+    ActiveLearner,
+    BALDQuery,
+    BatchBALDQuery,
+    MaxEntropyQuery,
+    MeanSTDQuery,
+    PowerBALDQuery,
+    RandomQuery,
+    VarRatiosQuery,
+    acquisition,
+)
+from skbatchbald.acquisition import SaturationWarning
+from skbatchbald.sampling import predict_log_proba_samples
+
+# A 20-tree forest is a sharp posterior: BatchBALD saturates at log 20 nats
+# within a few picks. test_saturation_is_reported checks the warning itself.
+pytestmark = pytest.mark.filterwarnings(
+    "ignore::skbatchbald.acquisition.SaturationWarning"
+)
+
+POSTERIOR_STRATEGIES = [
+    BatchBALDQuery,
+    BALDQuery,
+    PowerBALDQuery,
+    MaxEntropyQuery,
+    VarRatiosQuery,
+    MeanSTDQuery,
+]
+ALL_STRATEGIES = [*POSTERIOR_STRATEGIES, RandomQuery]
+
+
+def forest(seed=0):
+    return RandomForestClassifier(n_estimators=20, random_state=seed)
+
+
+@pytest.fixture(scope="module")
+def forest_learner(digits_split):
+    d = digits_split
+    return ActiveLearner(forest(), X_training=d["X_init"], y_training=d["y_init"])
+
+
+class TestContract:
+    @pytest.mark.parametrize("strategy_cls", ALL_STRATEGIES)
+    def test_returns_a_pair_of_int64_indices_and_float64_scores(
+        self, strategy_cls, forest_learner, digits_split
+    ):
+        X_pool = digits_split["X_pool"][:300]
+        indices, scores = strategy_cls(random_state=0)(forest_learner, X_pool, 7)
+        assert indices.dtype == np.int64 and scores.dtype == np.float64
+        assert indices.shape == scores.shape == (7,)
+        assert len(np.unique(indices)) == 7
+        assert indices.min() >= 0 and indices.max() < len(X_pool)
+
+    @pytest.mark.parametrize("strategy_cls", POSTERIOR_STRATEGIES)
+    def test_delegates_to_the_acquisition_function(
+        self, strategy_cls, forest_learner, digits_split
+    ):
+        """The strategy's picks are the math layer's picks on the same samples."""
+        X_pool = digits_split["X_pool"][:200]
+        strategy = strategy_cls(random_state=0)
+        indices, scores = strategy(forest_learner, X_pool, 5)
+        log_probs = predict_log_proba_samples(forest_learner, X_pool)
+        function = {
+            BatchBALDQuery: acquisition.batchbald,
+            BALDQuery: acquisition.bald,
+            MaxEntropyQuery: acquisition.max_entropy,
+            VarRatiosQuery: acquisition.variation_ratios,
+            MeanSTDQuery: acquisition.mean_std,
+            PowerBALDQuery: None,
+        }[strategy_cls]
+        if function is None:  # stochastic: compare its score, BALD of the picks
+            bald_all = acquisition.mutual_information(log_probs)
+            np.testing.assert_allclose(scores, bald_all[indices], rtol=1e-6)
+            return
+        expected_idx, expected_scores = function(log_probs, 5)
+        np.testing.assert_array_equal(indices, expected_idx)
+        np.testing.assert_allclose(scores, expected_scores, rtol=1e-6)
+
+    @pytest.mark.parametrize("strategy_cls", ALL_STRATEGIES)
+    def test_runs_once_per_modal_query(
+        self, strategy_cls, forest_learner, digits_split, monkeypatch
+    ):
+        calls = []
+        original = strategy_cls._acquire
+
+        def counting(self, *args, **kwargs):
+            calls.append(1)
+            return original(self, *args, **kwargs)
+
+        monkeypatch.setattr(strategy_cls, "_acquire", counting)
+        d = digits_split
+        learner = ActiveLearner(
+            forest(),
+            query_strategy=strategy_cls(random_state=0),
+            X_training=d["X_init"],
+            y_training=d["y_init"],
+        )
+        idx, rows, metrics = learner.query(
+            d["X_pool"][:100], n_instances=4, return_metrics=True
+        )
+        assert calls == [1]
+        assert metrics.shape == (4,)
+        np.testing.assert_array_equal(rows, digits_split["X_pool"][:100][idx])
+
+    @pytest.mark.parametrize("strategy_cls", ALL_STRATEGIES)
+    def test_same_seed_same_picks(self, strategy_cls, forest_learner, digits_split):
+        X_pool = digits_split["X_pool"][:300]
+        first = strategy_cls(random_state=3)(forest_learner, X_pool, 6)
+        second = strategy_cls(random_state=3)(forest_learner, X_pool, 6)
+        np.testing.assert_array_equal(first[0], second[0])
+        np.testing.assert_array_equal(first[1], second[1])
+
+    def test_random_query_differs_between_seeds(self, forest_learner, digits_split):
+        X_pool = digits_split["X_pool"]
+        picks = {
+            tuple(RandomQuery(random_state=s)(forest_learner, X_pool, 5)[0])
+            for s in range(5)
+        }
+        assert len(picks) == 5
+
+
+@pytest.mark.filterwarnings("error::skbatchbald.acquisition.SaturationWarning")
+def test_saturation_is_reported(forest_learner, digits_split):
+    with pytest.warns(SaturationWarning, match="Raise the number of posterior"):
+        BatchBALDQuery(random_state=0)(forest_learner, digits_split["X_pool"], 8)
+
+
+class TestPoolSubsample:
+    def test_indices_refer_to_the_full_pool(self, forest_learner, digits_split):
+        X_pool = digits_split["X_pool"]
+        strategy = BALDQuery(pool_subsample=100, random_state=0)
+        indices, scores = strategy(forest_learner, X_pool, 5)
+        assert indices.max() < len(X_pool)
+        # The subset is drawn first from the same generator: rebuild it.
+        rng = np.random.RandomState(0)
+        subset = np.sort(rng.choice(len(X_pool), size=100, replace=False))
+        assert set(indices) <= set(subset)
+        log_probs = predict_log_proba_samples(forest_learner, X_pool[subset])
+        bald_subset = acquisition.mutual_information(log_probs)
+        np.testing.assert_allclose(scores, np.sort(bald_subset)[::-1][:5], rtol=1e-6)
+
+    def test_subsample_larger_than_pool_scores_everything(
+        self, forest_learner, digits_split
+    ):
+        X_pool = digits_split["X_pool"][:50]
+        full = BALDQuery(random_state=0)(forest_learner, X_pool, 5)
+        big = BALDQuery(pool_subsample=500, random_state=0)(forest_learner, X_pool, 5)
+        np.testing.assert_array_equal(full[0], big[0])
+
+    def test_subsample_smaller_than_batch(self, forest_learner, digits_split):
+        with pytest.raises(ValueError, match="pool_subsample=3 is smaller"):
+            BALDQuery(pool_subsample=3)(forest_learner, digits_split["X_pool"], 5)
+
+
+class TestEstimatorsAndLearners:
+    def test_bare_fitted_estimator(self, digits_split):
+        d = digits_split
+        model = forest().fit(d["X_init"], d["y_init"])
+        indices, _ = BatchBALDQuery(random_state=0)(model, d["X_pool"][:200], 5)
+        assert len(set(indices)) == 5
+
+    def test_pipeline_ending_in_an_ensemble(self, digits_split):
+        d = digits_split
+        pipe = make_pipeline(StandardScaler(), forest())
+        learner = ActiveLearner(pipe, X_training=d["X_init"], y_training=d["y_init"])
+        X_pool = d["X_pool"][:200]
+        indices, _ = BALDQuery()(learner, X_pool, 5)
+        direct = acquisition.bald(
+            predict_log_proba_samples(pipe[-1], pipe[:-1].transform(X_pool)), 5
+        )[0]
+        np.testing.assert_array_equal(indices, direct)
+
+    def test_modal_committee(self, digits_split):
+        d = digits_split
+        members = [
+            ActiveLearner(
+                LogisticRegression(C=c, max_iter=300),
+                X_training=d["X_init"],
+                y_training=d["y_init"],
+            )
+            for c in (0.01, 0.1, 1.0)
+        ]
+        committee = Committee(members, query_strategy=BatchBALDQuery(random_state=0))
+        idx, rows = committee.query(d["X_pool"][:200], n_instances=4)
+        assert len(set(idx)) == 4
+        np.testing.assert_array_equal(rows, d["X_pool"][:200][idx])
+
+    @pytest.mark.parametrize(
+        "make_pool",
+        [
+            lambda X: pd.DataFrame(X),
+            lambda X: torch.as_tensor(X),
+            lambda X: X.tolist(),
+        ],
+        ids=["dataframe", "tensor", "list"],
+    )
+    def test_pool_containers(self, make_pool, digits_split):
+        d = digits_split
+        model = ExtraTreesClassifier(n_estimators=10, random_state=0)
+        model.fit(pd.DataFrame(d["X_init"]), d["y_init"])
+        X_pool = d["X_pool"][:150]
+        expected = BALDQuery()(model, pd.DataFrame(X_pool), 4)[0]
+        indices, _ = BALDQuery()(model, make_pool(X_pool), 4)
+        np.testing.assert_array_equal(indices, expected)
+
+
+class TestBadInput:
+    @pytest.mark.parametrize("strategy_cls", ALL_STRATEGIES)
+    @pytest.mark.parametrize("n_instances", [0, -1, 11])
+    def test_batch_size_out_of_range(
+        self, strategy_cls, n_instances, forest_learner, digits_split
+    ):
+        with pytest.raises(ValueError, match="n_instances must be between 1 and"):
+            strategy_cls()(forest_learner, digits_split["X_pool"][:10], n_instances)
+
+    @pytest.mark.parametrize("n_instances", [2.0, "3", True])
+    def test_batch_size_not_an_integer(self, n_instances, forest_learner, digits_split):
+        with pytest.raises(ValueError, match="n_instances must be an integer"):
+            BALDQuery()(forest_learner, digits_split["X_pool"], n_instances)
+
+    @pytest.mark.parametrize("strategy_cls", ALL_STRATEGIES)
+    def test_empty_pool(self, strategy_cls, forest_learner):
+        with pytest.raises(ValueError, match="X_pool is empty"):
+            strategy_cls()(forest_learner, np.empty((0, 64)), 1)
+
+    @pytest.mark.parametrize("strategy_cls", POSTERIOR_STRATEGIES)
+    def test_unfitted_learner(self, strategy_cls, digits_split):
+        learner = ActiveLearner(forest())
+        with pytest.raises(NotFittedError):
+            strategy_cls()(learner, digits_split["X_pool"], 3)
+
+    def test_estimator_without_posterior_samples(self, digits_split):
+        d = digits_split
+        model = LogisticRegression(max_iter=300).fit(d["X_init"], d["y_init"])
+        with pytest.raises(TypeError, match="RandomForest"):
+            BatchBALDQuery()(model, d["X_pool"], 3)
+
+    @pytest.mark.parametrize(
+        ("strategy", "message"),
+        [
+            (BatchBALDQuery(n_joint_samples=0), "n_joint_samples"),
+            (BatchBALDQuery(n_mc_samples=0), "n_mc_samples"),
+            (BALDQuery(pool_subsample=0), "pool_subsample"),
+            (PowerBALDQuery(beta=0.0), "beta"),
+            (PowerBALDQuery(beta="high"), "beta"),
+            (BatchBALDQuery(random_state="seed"), "random_state"),
+        ],
+    )
+    def test_bad_parameters_are_named(self, strategy, message, forest_learner):
+        with pytest.raises(ValueError, match=message):
+            strategy(forest_learner, np.zeros((10, 64)), 1)
+
+
+class TestEstimatorAPI:
+    @pytest.mark.parametrize("strategy_cls", ALL_STRATEGIES)
+    def test_clone_and_params(self, strategy_cls):
+        strategy = strategy_cls(random_state=5)
+        copy = clone(strategy)
+        assert copy is not strategy
+        assert copy.get_params() == strategy.get_params()
+        assert copy.get_params()["random_state"] == 5
+
+    def test_repr_shows_changed_parameters(self):
+        text = repr(BatchBALDQuery(n_joint_samples=2_000, random_state=0))
+        assert text == "BatchBALDQuery(n_joint_samples=2000, random_state=0)"
+
+    def test_set_params(self):
+        strategy = PowerBALDQuery().set_params(beta=2.0, n_mc_samples=7)
+        assert strategy.beta == 2.0 and strategy.n_mc_samples == 7
+
+    def test_learner_with_a_strategy_clones(self, digits_split):
+        learner = ActiveLearner(
+            forest(), query_strategy=BatchBALDQuery(n_joint_samples=500)
+        )
+        copy = clone(learner)
+        assert copy.query_strategy is not learner.query_strategy
+        assert copy.query_strategy.get_params() == learner.query_strategy.get_params()
