@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
-from modAL.models import Committee
+from modAL.models import Committee, DeepActiveLearner
 from sklearn.base import clone
 from sklearn.ensemble import ExtraTreesClassifier, RandomForestClassifier
 from sklearn.exceptions import NotFittedError
@@ -17,6 +17,7 @@ from skbatchbald import (
     BALDQuery,
     BatchBALDQuery,
     MaxEntropyQuery,
+    MCDropoutClassifier,
     MeanSTDQuery,
     PowerBALDQuery,
     RandomQuery,
@@ -24,6 +25,7 @@ from skbatchbald import (
     acquisition,
 )
 from skbatchbald.acquisition import SaturationWarning
+from skbatchbald.nn import BayesianMLP
 from skbatchbald.sampling import predict_log_proba_samples
 
 # A 20-tree forest is a sharp posterior: BatchBALD saturates at log 20 nats
@@ -198,6 +200,19 @@ class TestEstimatorsAndLearners:
         idx, rows = committee.query(d["X_pool"][:200], n_instances=4)
         assert len(set(idx)) == 4
         np.testing.assert_array_equal(rows, d["X_pool"][:200][idx])
+
+    def test_modal_deep_active_learner(self, digits_split):
+        d = digits_split
+        net = MCDropoutClassifier(
+            BayesianMLP, module__n_features=64, max_epochs=30, random_state=0, verbose=0
+        )
+        learner = DeepActiveLearner(net, query_strategy=BatchBALDQuery(random_state=0))
+        learner.fit(d["X_init"] / 16, d["y_init"])
+        idx, rows = learner.query(d["X_pool"] / 16, n_instances=5)
+        assert len(set(idx)) == 5
+        learner.teach(rows, d["y_pool"][idx])  # warm start: one more partial_fit
+        log_probs = predict_log_proba_samples(learner, d["X_pool"][:7] / 16)
+        assert log_probs.shape == (7, 20, 10)
 
     @pytest.mark.parametrize(
         "make_pool",

@@ -10,18 +10,26 @@ import pytest
 from modAL.models import ActiveLearner, Committee
 from sklearn.ensemble import RandomForestClassifier
 from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
 
 from skbatchbald import (
     BALDQuery,
     BatchBALDQuery,
     MaxEntropyQuery,
+    MCDropoutClassifier,
     MeanSTDQuery,
     PowerBALDQuery,
     RandomQuery,
     VarRatiosQuery,
 )
+from skbatchbald.nn import BayesianMLP
 
-pytestmark = pytest.mark.stock_modal
+pytestmark = [
+    pytest.mark.stock_modal,
+    # 20 trees are a sharp posterior: BatchBALD saturates within a few picks.
+    pytest.mark.filterwarnings("ignore::skbatchbald.acquisition.SaturationWarning"),
+]
 
 STRATEGIES = [
     BatchBALDQuery,
@@ -77,3 +85,24 @@ def test_stock_committee(digits_split):
     assert len(set(idx)) == 4
     committee.teach(rows, d["y_pool"][:200][idx])
     assert all(m.X_training.shape == (24, 64) for m in committee)
+
+
+def test_stock_learner_with_mc_dropout_pipeline(digits_split):
+    d = digits_split
+    net = MCDropoutClassifier(
+        BayesianMLP, module__n_features=64, max_epochs=60, random_state=0, verbose=0
+    )
+    learner = ActiveLearner(
+        estimator=make_pipeline(StandardScaler(), net),
+        query_strategy=BatchBALDQuery(random_state=0),
+        X_training=d["X_init"],
+        y_training=d["y_init"],
+    )
+    first = learner.score(d["X_test"], d["y_test"])
+    X_pool, y_pool = d["X_pool"], d["y_pool"]
+    for _ in range(3):
+        idx, rows = learner.query(X_pool, n_instances=10)
+        learner.teach(rows, y_pool[idx])
+        X_pool, y_pool = np.delete(X_pool, idx, axis=0), np.delete(y_pool, idx)
+    assert learner.X_training.shape == (50, 64)
+    assert learner.score(d["X_test"], d["y_test"]) > first
