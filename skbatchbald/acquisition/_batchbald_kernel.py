@@ -34,6 +34,8 @@ TILE_COLUMNS = 2048
 ROW_BLOCK_64 = 256
 CHUNK_64 = 16
 MAX_WORKERS = 8
+# Candidates scored first, alone, to find a good gain to skip the others against.
+PROBE = 16
 
 # Probabilities and posterior weights below 2^-60 are set to 2^-60 (probabilities)
 # or 0 (weights) in the float32 kernel: u = r @ p is then either >= 2^-60 or, at
@@ -222,7 +224,6 @@ class CandidateScorer:
         weights32[weights32 < _FLOOR32] = 0.0
         order = np.argsort(-upper, kind="stable")
         order = order[: np.count_nonzero(upper > -np.inf)]
-        tiles = [order[i : i + self.tile] for i in range(0, order.size, self.tile)]
         gains = np.full(upper.shape, -np.inf)
         best = [-np.inf]
         lock = threading.Lock()
@@ -241,11 +242,21 @@ class CandidateScorer:
         # core, and BLAS threads that spin-wait collapse when another process
         # holds a core (PERF_NOTES.md).
         with threadpool_limits(limits=1, user_api="blas"):
-            if self.n_workers == 1 or len(tiles) == 1:
-                n_scored = sum(score(tile) for tile in tiles)
+            # The few most promising candidates first: their best gain usually
+            # rules out all but a few others before any tile is formed.
+            probe = min(PROBE, self.tile)
+            n_scored = score(order[:probe])
+            rest = order[probe:]
+            rest = rest[upper[rest] + slack >= best[0]]
+            # two tiles at least when there is work for two workers; the width
+            # depends on the candidates only, never on the number of workers
+            width = min(self.tile, max(probe, -(-rest.size // 2)))
+            tiles = [rest[i : i + width] for i in range(0, rest.size, width)]
+            if self.n_workers == 1 or len(tiles) <= 1:
+                n_scored += sum(score(tile) for tile in tiles)
             else:
-                with ThreadPoolExecutor(self.n_workers) as executor:
-                    n_scored = sum(executor.map(score, tiles))
+                with ThreadPoolExecutor(min(self.n_workers, len(tiles))) as executor:
+                    n_scored += sum(executor.map(score, tiles))
         return gains, n_scored
 
     def expected_entropy64(self, posterior, weights, candidates):

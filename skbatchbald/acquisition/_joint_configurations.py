@@ -137,8 +137,28 @@ def sample_table(log_probs_chosen, n_joint_samples, rng):
     configs = configs.reshape(n_samples * per_sample, n_chosen)  # (M', n)
     # Identical configurations give identical rows: merging them changes nothing in
     # the estimate and shrinks the kernel's work (PERF_NOTES.md).
-    distinct, counts = np.unique(configs, axis=0, return_counts=True)  # (J, n)
+    distinct, counts = _unique_rows(configs)  # (J, n), (J,)
     log_table = np.zeros((n_samples, distinct.shape[0]))  # (K, J)
     for s in range(n_chosen):
         log_table += log_probs_chosen[s][:, distinct[:, s]]
     return log_table.T.copy(), counts / configs.shape[0]
+
+
+def _unique_rows(labels):
+    """Distinct rows of a (M, n) label array and their counts, in a fixed order.
+
+    Each row's bytes are read as a few uint64 words and sorted with ``lexsort``:
+    much faster than ``np.unique(axis=0)``, which compares rows byte by byte.
+    """
+    n_rows, n_cols = labels.shape
+    row_bytes = n_cols * labels.itemsize
+    padded = np.zeros((n_rows, -(-row_bytes // 8) * 8), dtype=np.uint8)
+    padded[:, :row_bytes] = labels.view(np.uint8).reshape(n_rows, row_bytes)
+    words = padded.view(np.uint64)  # (M, W)
+    order = np.lexsort(words.T[::-1])  # first word most significant
+    ordered = words[order]
+    starts = np.flatnonzero(
+        np.concatenate([[True], (ordered[1:] != ordered[:-1]).any(axis=1)])
+    )
+    counts = np.diff(np.append(starts, n_rows))
+    return labels[order[starts]], counts

@@ -12,6 +12,7 @@ from skbatchbald.acquisition._batchbald_kernel import (
     float32_error_bound,
 )
 from skbatchbald.acquisition._joint_configurations import (
+    _unique_rows,
     extend_exact,
     rows_from_table,
     sample_table,
@@ -89,6 +90,21 @@ class TestRows:
         assert weights.sum() == pytest.approx(1.0)
         np.testing.assert_allclose(weights * n_draws, np.round(weights * n_draws))
         assert len({tuple(row) for row in table.round(12)}) == table.shape[0]
+
+    @pytest.mark.parametrize("dtype", [np.uint8, np.int32])
+    @pytest.mark.parametrize("n_cols", [1, 3, 8, 9, 40])
+    def test_unique_rows_match_numpy(self, dtype, n_cols):
+        rng = np.random.default_rng(n_cols)
+        labels = rng.integers(0, 3, (500, n_cols)).astype(dtype)
+        labels[rng.random(labels.shape) < 0.8] = 0  # many repeats
+        distinct, counts = _unique_rows(labels)
+        expected, expected_counts = np.unique(labels, axis=0, return_counts=True)
+        got = sorted(zip(map(tuple, distinct.tolist()), counts.tolist(), strict=True))
+        want = sorted(
+            zip(map(tuple, expected.tolist()), expected_counts.tolist(), strict=True)
+        )
+        assert got == want
+        assert distinct.dtype == dtype
 
     def test_draws_never_hit_impossible_labels(self, log_probs_with_zeros):
         table, _ = sample_table(log_probs_with_zeros[:4], 600, np.random.default_rng(0))
