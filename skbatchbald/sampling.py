@@ -133,7 +133,7 @@ def predict_log_proba_samples(estimator, X, n_samples=None, random_state=None):
 
     See Also
     --------
-    skbatchbald.MCDropoutClassifier.predict_log_proba_samples : consistent MC
+    skbatchbald.MCDropoutClassifier.predict_log_proba_samples : Consistent MC
         dropout samples.
 
     Notes

@@ -27,9 +27,9 @@ def bald(log_probs, n_instances, *, random_state=None):
 
     See Also
     --------
-    skbatchbald.acquisition.mutual_information : the score itself.
-    skbatchbald.acquisition.batchbald : scores the batch jointly.
-    skbatchbald.acquisition.power_bald : samples with probability ∝ BALD^β.
+    skbatchbald.acquisition.mutual_information : The score itself.
+    skbatchbald.acquisition.batchbald : Scores the batch jointly.
+    skbatchbald.acquisition.power_bald : Samples with probability ∝ BALD^β.
 
     Notes
     -----

@@ -45,8 +45,8 @@ default=None
 
     See Also
     --------
-    bald : the deterministic top-k (``beta=np.inf``).
-    batchbald : joint scoring of the batch.
+    bald : The deterministic top-k (``beta=np.inf``).
+    batchbald : Joint scoring of the batch.
 
     Notes
     -----

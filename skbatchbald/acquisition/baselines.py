@@ -50,7 +50,7 @@ def max_entropy(log_probs, n_instances, *, random_state=None):
 
     See Also
     --------
-    skbatchbald.acquisition.marginal_entropy : the score itself.
+    skbatchbald.acquisition.marginal_entropy : The score itself.
     bald, variation_ratios, mean_std, random_batch
 
     Notes

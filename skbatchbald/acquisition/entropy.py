@@ -79,7 +79,7 @@ def marginal_entropy(log_probs):
     See Also
     --------
     conditional_entropy, mutual_information
-    skbatchbald.acquisition.max_entropy : acquires the points of highest entropy.
+    skbatchbald.acquisition.max_entropy : Acquires the points of highest entropy.
 
     Notes
     -----
@@ -151,7 +151,7 @@ def mutual_information(log_probs):
     See Also
     --------
     marginal_entropy, conditional_entropy
-    skbatchbald.acquisition.bald : acquires the points of highest mutual information.
+    skbatchbald.acquisition.bald : Acquires the points of highest mutual information.
 
     Notes
     -----

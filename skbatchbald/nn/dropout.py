@@ -56,8 +56,8 @@ class ConsistentMCDropout(nn.Dropout):
 
     See Also
     --------
-    ConsistentMCDropout2d : the channel-wise variant for convolutional maps.
-    consistent_dropout : the context manager that draws the masks.
+    ConsistentMCDropout2d : The channel-wise variant for convolutional maps.
+    consistent_dropout : The context manager that draws the masks.
 
     Notes
     -----
@@ -100,8 +100,8 @@ class ConsistentMCDropout2d(nn.Dropout2d):
 
     See Also
     --------
-    ConsistentMCDropout : the element-wise variant.
-    consistent_dropout : the context manager that draws the masks.
+    ConsistentMCDropout : The element-wise variant.
+    consistent_dropout : The context manager that draws the masks.
 
     Notes
     -----
@@ -139,7 +139,7 @@ def dropout_layers(module):
 
     See Also
     --------
-    consistent_dropout : draws consistent masks for exactly these layers.
+    consistent_dropout : Draws consistent masks for exactly these layers.
 
     Notes
     -----
@@ -287,8 +287,8 @@ def consistent_dropout(module, n_samples, random_state=None):
 
     See Also
     --------
-    ConsistentMCDropout, ConsistentMCDropout2d : explicit consistent layers.
-    skbatchbald.MCDropoutClassifier.predict_log_proba_samples : uses this.
+    ConsistentMCDropout, ConsistentMCDropout2d : Explicit consistent layers.
+    skbatchbald.MCDropoutClassifier.predict_log_proba_samples : Uses this.
 
     Notes
     -----

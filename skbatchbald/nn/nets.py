@@ -45,8 +45,8 @@ class BayesianMLP(nn.Module):
 
     See Also
     --------
-    BayesianCNN : the paper's convolutional network for images.
-    skbatchbald.MCDropoutClassifier : wraps either network for scikit-learn.
+    BayesianCNN : The paper's convolutional network for images.
+    skbatchbald.MCDropoutClassifier : Wraps either network for scikit-learn.
 
     Notes
     -----
@@ -117,8 +117,8 @@ class BayesianCNN(nn.Module):
 
     See Also
     --------
-    BayesianMLP : for tabular or flattened input.
-    skbatchbald.MCDropoutClassifier : wraps the network for scikit-learn.
+    BayesianMLP : For tabular or flattened input.
+    skbatchbald.MCDropoutClassifier : Wraps the network for scikit-learn.
 
     Notes
     -----
