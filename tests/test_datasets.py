@@ -1,9 +1,13 @@
-"""Offline data sets: Repeated digits."""
+"""Offline data sets: Repeated digits, IDX files, MNIST and Fashion-MNIST."""
+
+import gzip
+import hashlib
 
 import numpy as np
 import pytest
 from sklearn.datasets import load_digits
 
+from skbatchbald._idx import parse_idx, read_verified
 from skbatchbald.datasets import load_repeated_digits, make_repeated
 
 
@@ -64,3 +68,85 @@ def test_load_repeated_digits():
     np.testing.assert_array_equal(digits.data, again.data)
     X, y = load_repeated_digits(n_repeats=2, return_X_y=True)
     assert X.shape == (2 * 1797, 64) and y.shape == (2 * 1797,)
+
+
+# --- IDX files, md5 verification and the real-data fetchers -----------------
+
+
+def _idx_bytes(array, code):
+    """An IDX file: two zero bytes, type code, ndim, big-endian dims, values."""
+    header = bytes([0, 0, code, array.ndim]) + np.array(array.shape, ">u4").tobytes()
+    return header + array.astype(array.dtype.newbyteorder(">")).tobytes()
+
+
+class TestParseIdx:
+    @pytest.mark.parametrize(
+        ("dtype", "code"),
+        [
+            (np.uint8, 0x08),
+            (np.int8, 0x09),
+            (np.int16, 0x0B),
+            (np.int32, 0x0C),
+            (np.float32, 0x0D),
+            (np.float64, 0x0E),
+        ],
+    )
+    def test_round_trip(self, tmp_path, dtype, code):
+        expected = (np.arange(60) - 20).reshape(3, 4, 5).astype(dtype)
+        path = tmp_path / "images-idx3-ubyte"
+        path.write_bytes(_idx_bytes(expected, code))
+        parsed = parse_idx(path.read_bytes(), str(path))
+        np.testing.assert_array_equal(parsed, expected)
+        assert parsed.shape == (3, 4, 5) and parsed.dtype.isnative
+
+    def test_labels_are_one_dimensional(self):
+        labels = np.array([5, 0, 4, 1, 9], np.uint8)
+        np.testing.assert_array_equal(parse_idx(_idx_bytes(labels, 0x08), "l"), labels)
+
+    @pytest.mark.parametrize(
+        ("raw", "message"),
+        [
+            (b"", r"bad\.idx is not an IDX file.*empty file"),
+            (b"\x1f\x8b\x08\x00\x00\x00", r"not an IDX file.*starts with 1f 8b 08 00"),
+            (b"\x00\x00\x07\x01" + bytes(8), r"type code 0x07; expected one of 0x08"),
+            (b"\x00\x00\x08\x03\x00\x00", r"declares 3 dimensions but is only 6 bytes"),
+            (
+                b"\x00\x00\x08\x01\x00\x00\x00\x05" + bytes(4),
+                r"needs 13 bytes.*holds 12",
+            ),
+            (
+                b"\x00\x00\x08\x01\x00\x00\x00\x05" + bytes(6),
+                r"needs 13 bytes.*holds 14",
+            ),
+        ],
+    )
+    def test_malformed_files_raise(self, raw, message):
+        with pytest.raises(ValueError, match=message):
+            parse_idx(raw, "bad.idx")
+
+
+class TestReadVerified:
+    def test_plain_and_gzipped_content(self, tmp_path):
+        raw = _idx_bytes(np.arange(10, dtype=np.uint8), 0x08)
+        md5 = hashlib.md5(raw).hexdigest()
+        plain, packed = tmp_path / "labels", tmp_path / "labels.gz"
+        plain.write_bytes(raw)
+        packed.write_bytes(gzip.compress(raw))
+        assert read_verified(plain, md5, "fix it") == raw
+        assert read_verified(packed, md5, "fix it") == raw
+
+    def test_flipped_byte_names_the_file_and_the_remedy(self, tmp_path):
+        raw = bytearray(_idx_bytes(np.arange(10, dtype=np.uint8), 0x08))
+        md5 = hashlib.md5(raw).hexdigest()
+        raw[-3] ^= 0xFF
+        path = tmp_path / "labels"
+        path.write_bytes(raw)
+        message = rf"{path} is corrupted.*{hashlib.md5(raw).hexdigest()}.*{md5}.*fix it"
+        with pytest.raises(OSError, match=message):
+            read_verified(path, md5, "fix it")
+
+    def test_damaged_gzip(self, tmp_path):
+        path = tmp_path / "labels.gz"
+        path.write_bytes(gzip.compress(bytes(100))[:-6])
+        with pytest.raises(OSError, match=rf"Could not read {path}.*fix it"):
+            read_verified(path, "0" * 32, "fix it")
