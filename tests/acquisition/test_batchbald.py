@@ -96,6 +96,12 @@ class TestOutput:
             indices, _ = batchbald(log_probs, 7, random_state=0)
         assert sorted(indices.tolist()) == list(range(7))
 
+    def test_single_point_pool(self, make_log_probs):
+        log_probs = make_log_probs(1, 3, 2, seed=1)
+        indices, scores = batchbald(log_probs, 1)
+        assert indices.tolist() == [0]
+        assert scores[0] == pytest.approx(mutual_information(log_probs)[0], abs=1e-12)
+
     def test_accepts_torch_tensors(self, log_probs):
         expected = batchbald(log_probs, 3, random_state=0)
         got = batchbald(torch.from_numpy(log_probs), 3, random_state=0)
