@@ -1,0 +1,40 @@
+"""Active-learning experiments: the BatchBALD paper's protocol, results and plots.
+
+:func:`run_experiment` runs strategies on paired trials and returns a tidy
+table; :func:`summarize` and :func:`write_report` turn saved results into
+Markdown tables and learning-curve plots. ``skbatchbald run`` and
+``skbatchbald report`` are the same from the command line. Names are loaded on
+first use, so that ``skbatchbald --help`` does not wait for torch.
+"""
+
+from ._config import DATASETS, MODELS, PRESETS, STRATEGIES, ExperimentConfig
+
+_LAZY = {
+    "run_experiment": "._protocol",
+    "load_results": "._results",
+    "summarize": "._results",
+    "write_report": "._results",
+}
+
+__all__ = [
+    "DATASETS",
+    "MODELS",
+    "PRESETS",
+    "STRATEGIES",
+    "ExperimentConfig",
+    *sorted(_LAZY),
+]
+
+
+def __getattr__(name):
+    if name in _LAZY:
+        import importlib
+
+        value = getattr(importlib.import_module(_LAZY[name], __name__), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_LAZY))

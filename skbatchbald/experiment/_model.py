@@ -1,0 +1,87 @@
+"""The network of one round: a fresh MCDropoutClassifier with early stopping."""
+
+import numpy as np
+from skorch.callbacks import EarlyStopping
+from skorch.dataset import Dataset
+from skorch.helper import predefined_split
+from tqdm.auto import tqdm
+
+from ..classifier import MCDropoutClassifier
+from ..nn import BayesianCNN, BayesianMLP
+
+
+class _ProgressClassifier(MCDropoutClassifier):
+    """MCDropoutClassifier that shows a bar over inference batches when asked.
+
+    Set ``progress_ = "label"`` around a call to see MC inference progress; a
+    plain attribute (not a parameter), so cloning and fitting ignore it.
+    """
+
+    progress_ = None
+
+    def get_iterator(self, dataset, training=False):
+        iterator = super().get_iterator(dataset, training=training)
+        if training or not self.progress_:
+            return iterator
+        return tqdm(iterator, desc=self.progress_, leave=False, unit="batch")
+
+
+def _module_params(config, n_features, image_side, n_classes):
+    if config.resolved_model == "mlp":
+        return BayesianMLP, {
+            "module__n_features": n_features,
+            "module__n_classes": n_classes,
+            "module__hidden_sizes": config.hidden_sizes,
+        }
+    small = image_side < 28  # 8x8 digits need 3x3 kernels and padding
+    return BayesianCNN, {
+        "module__n_classes": n_classes,
+        "module__image_size": image_side,
+        "module__kernel_size": 3 if small else 5,
+        "module__padding": 1 if small else 0,
+    }
+
+
+def make_model(config, trial_data, image_side, seed):
+    """A fresh, unfitted classifier validated on the trial's validation set."""
+    classes = trial_data["classes"]
+    # predefined_split bypasses the classifier's label encoding: indices here.
+    y_val = np.searchsorted(classes, trial_data["y_val"]).astype(np.int64)
+    validation = Dataset(trial_data["X_val"].astype(np.float32), y_val)
+    module, params = _module_params(
+        config, trial_data["X_pool"].shape[1], image_side, len(classes)
+    )
+    return _ProgressClassifier(
+        module,
+        classes=classes,
+        n_mc_samples=config.eval_mc_samples,
+        lr=config.lr,
+        max_epochs=config.max_epochs,
+        batch_size=config.train_batch_size,
+        iterator_train__shuffle=True,
+        train_split=predefined_split(validation),
+        callbacks=[
+            (
+                "early_stopping",
+                EarlyStopping(
+                    monitor="valid_acc",
+                    patience=config.patience,
+                    lower_is_better=False,
+                    load_best=True,
+                ),
+            )
+        ],
+        random_state=seed,
+        verbose=0,
+        **params,
+    )
+
+
+def epoch_rows(n_labelled, epoch_size):
+    """Row indices of one training epoch: the labelled set tiled to ``epoch_size``.
+
+    Every labelled point appears equally often, so a 20-point set still gives an
+    epoch of several minibatches and early stopping's patience means something.
+    """
+    repeats = -(-epoch_size // n_labelled)
+    return np.tile(np.arange(n_labelled), repeats)

@@ -1,0 +1,56 @@
+"""Learning curves and acquired-class entropy as PNG files (matplotlib, lazily)."""
+
+__all__ = ["plot_class_entropy", "plot_learning_curves"]
+
+
+def _band_plot(results, column, path, ylabel, title):
+    import matplotlib
+
+    matplotlib.use("Agg")  # files only; never needs a display
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6.4, 4.2), layout="constrained")
+    for name, rows in results.groupby("strategy", sort=False):
+        by_size = rows.groupby("n_labels")[column]
+        q = by_size.quantile([0.25, 0.5, 0.75]).unstack()
+        (line,) = ax.plot(q.index, q[0.5], label=name, marker=".")
+        ax.fill_between(q.index, q[0.25], q[0.75], color=line.get_color(), alpha=0.2)
+    ax.set_xlabel("labelled examples")
+    ax.set_ylabel(ylabel)
+    n_trials = results["trial"].nunique()
+    ax.set_title(f"{title} — median and IQR over {n_trials} trials", fontsize=10)
+    ax.grid(alpha=0.3)
+    ax.legend()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
+def plot_learning_curves(results, path, title=""):
+    """Test accuracy against labels, median and interquartile band per strategy.
+
+    Parameters
+    ----------
+    results : pandas.DataFrame
+        The tidy table of :func:`run_experiment`.
+    path : str or path
+        PNG file to write.
+    title : str, default=""
+        Prefix of the plot title.
+    """
+    _band_plot(results, "test_accuracy", path, "test accuracy", title)
+
+
+def plot_class_entropy(results, path, title=""):
+    """Entropy of the acquired batch's class distribution, per round.
+
+    Parameters
+    ----------
+    results : pandas.DataFrame
+        The tidy table of :func:`run_experiment`.
+    path : str or path
+        PNG file to write.
+    title : str, default=""
+        Prefix of the plot title.
+    """
+    acquired = results[results["round"] > 0]
+    _band_plot(acquired, "class_entropy", path, "class entropy of batch (nats)", title)

@@ -1,0 +1,72 @@
+"""The skbatchbald command: help, one-line errors, report."""
+
+import subprocess
+import sys
+
+import pytest
+
+from skbatchbald.experiment.cli import main
+
+
+def _one_line_error(capsys, argv, status):
+    with pytest.raises(SystemExit) as exc:
+        main(argv)
+    assert exc.value.code == status
+    err = capsys.readouterr().err.strip().splitlines()
+    assert "Traceback" not in "\n".join(err)
+    return err[-1]
+
+
+def test_bad_option_value_is_one_line(capsys):
+    line = _one_line_error(capsys, ["run", "-o", "x", "--budget", "0"], 2)
+    assert line.startswith("skbatchbald run: error: argument --budget")
+
+
+def test_unknown_strategy(capsys):
+    line = _one_line_error(capsys, ["run", "-o", "x", "--strategies", "bold"], 2)
+    assert "invalid choice: 'bold'" in line
+
+
+def test_library_validation_becomes_a_parser_error(capsys, tmp_path):
+    line = _one_line_error(capsys, ["run", "-o", str(tmp_path), "--budget", "20"], 2)
+    assert line == (
+        "skbatchbald run: error: budget must be an integer >= 21 (more than "
+        "n_initial=20); got 20."
+    )
+    assert not any(tmp_path.iterdir())  # nothing ran
+
+
+def test_run_error_is_one_line_with_status_1(capsys, tmp_path):
+    argv = ["run", "-o", str(tmp_path), "--dataset", "digits", "--budget", "1700"]
+    assert main([*argv, "--quiet"]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("skbatchbald run: error: the pool")
+
+
+def test_report_of_a_missing_folder(capsys, tmp_path):
+    assert main(["report", str(tmp_path / "nothing")]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "has no results.csv" in err[0]
+
+
+def test_no_command_prints_help(capsys):
+    assert main([]) == 2
+    assert "skbatchbald run --preset demo" in capsys.readouterr().out
+
+
+def test_report_prints_the_summary(capsys, tiny_run):
+    folder, _, _ = tiny_run
+    assert main(["report", str(folder)]) == 0
+    assert (
+        capsys.readouterr().out.strip() == (folder / "summary.md").read_text().strip()
+    )
+
+
+def test_python_dash_m_help():
+    done = subprocess.run(
+        [sys.executable, "-m", "skbatchbald", "run", "--help"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert "--strategies NAME" in done.stdout and "examples:" in done.stdout

@@ -1,0 +1,117 @@
+"""run_experiment end to end on a tiny Repeated-digits run."""
+
+import dataclasses
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from skbatchbald.experiment import ExperimentConfig, run_experiment
+from skbatchbald.experiment._protocol import COLUMNS
+
+TIMING = ["training_seconds", "acquisition_seconds"]
+
+
+def test_columns_and_size(tiny_run):
+    _, results, config = tiny_run
+    assert tuple(results.columns) == COLUMNS
+    # 3 strategies x 2 trials x (20, 30, 40, 45 labels)
+    assert len(results) == 3 * 2 * 4
+    assert set(results["strategy"]) == {"batchbald", "bald", "random"}
+    assert (results["dataset"] == "repeated_digits").all()
+    assert (results["model"] == "mlp").all()
+    assert results["test_accuracy"].between(0, 1).all()
+    assert (results["n_epochs"] <= config.max_epochs).all()
+    assert (results["best_epoch"] <= results["n_epochs"]).all()
+
+
+def test_labelled_sizes_grow_to_the_budget(tiny_run):
+    _, results, _ = tiny_run
+    for _, curve in results.groupby(["strategy", "trial"]):
+        sizes = curve.sort_values("round")["n_labels"].tolist()
+        # the last batch is cut to 5 so that the budget is met, never passed
+        assert sizes == [20, 30, 40, 45]
+        batches = curve.sort_values("round")["acquired_labels"].str.split()
+        assert [len(b) for b in batches] == [20, 10, 10, 5]
+
+
+def test_round_zero_is_paired_and_trials_differ(tiny_run):
+    _, results, _ = tiny_run
+    first = results[results["round"] == 0]
+    for _, rows in first.groupby("trial"):
+        # same initial set and same model seed: same labels, same accuracy
+        assert rows["acquired_labels"].nunique() == 1
+        assert rows["test_accuracy"].nunique() == 1
+    # a balanced initial set: 2 labels of each class
+    for labels in first["acquired_labels"]:
+        counts = np.bincount(np.array(labels.split(), dtype=int), minlength=10)
+        assert counts.tolist() == [2] * 10
+    by_trial = first.groupby("trial")["acquired_labels"].first()
+    accuracy = first.groupby("trial")["test_accuracy"].first()
+    assert by_trial[0] != by_trial[1] or accuracy[0] != accuracy[1]
+
+
+def test_batch_statistics(tiny_run):
+    _, results, _ = tiny_run
+    for row in results.itertuples():
+        labels = np.array(row.acquired_labels.split(), dtype=int)
+        p = np.bincount(labels) / len(labels)
+        p = p[p > 0]
+        assert row.class_entropy == pytest.approx(-(p * np.log(p)).sum())
+        assert 0 <= row.copies_in_batch < len(labels)
+    acquired = results[results["round"] > 0]
+    assert acquired["acquisition_seconds"].gt(0).all()
+    assert results.loc[results["round"] == 0, "acquisition_seconds"].isna().all()
+
+
+def test_seeds_reproduce_the_run(tiny_run):
+    _, results, config = tiny_run
+    # Seeds depend on (seed, trial, round) only: BALD alone reproduces its rows.
+    again = run_experiment(dataclasses.replace(config, strategies=("bald",)))
+    expected = results[results["strategy"] == "bald"].reset_index(drop=True)
+    pd.testing.assert_frame_equal(
+        again.drop(columns=TIMING), expected.drop(columns=TIMING)
+    )
+
+
+def test_config_json_records_options_and_versions(tiny_run):
+    folder, _, config = tiny_run
+    document = json.loads((folder / "config.json").read_text())
+    assert ExperimentConfig.from_dict(document["config"]) == config
+    assert document["versions"]["torch"].startswith("2.")
+    assert document["versions"]["skbatchbald"]
+    assert document["machine"]["torch_threads"] == 1
+    assert document["resolved"]["n_rounds"] == 3
+
+
+def test_non_repeated_data_has_no_copy_count():
+    config = ExperimentConfig(
+        dataset="digits",
+        strategies=("maxentropy",),
+        budget=25,
+        batch_size=5,
+        n_trials=1,
+        n_mc_samples=3,
+        eval_mc_samples=1,
+        validation_size=30,
+        test_size=50,
+        max_epochs=1,
+        epoch_size=32,
+        model="cnn",
+    )
+    results = run_experiment(config)
+    assert results["copies_in_batch"].isna().all()
+    assert results["n_labels"].tolist() == [20, 25]
+    assert (results["model"] == "cnn").all()
+
+
+def test_rejects_a_config_of_the_wrong_type():
+    with pytest.raises(TypeError, match="ExperimentConfig"):
+        run_experiment({"budget": 30})
+
+
+def test_budget_larger_than_the_pool():
+    config = ExperimentConfig(dataset="digits", budget=1700, test_size=500)
+    with pytest.raises(ValueError, match="budget=1700"):
+        run_experiment(config)
