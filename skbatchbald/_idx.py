@@ -7,6 +7,7 @@ big-endian (LeCun et al., http://yann.lecun.com/exdb/mnist/).
 
 import gzip
 import hashlib
+import math
 
 import numpy as np
 
@@ -62,7 +63,7 @@ def parse_idx(raw, name):
         )
     shape = tuple(int(d) for d in np.frombuffer(raw, dtype=">u4", count=ndim, offset=4))
     dtype = _IDX_DTYPES[code]
-    expected = header + int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
+    expected = header + math.prod(shape) * dtype.itemsize  # exact: no overflow
     if len(raw) != expected:
         raise ValueError(
             f"{name} declares shape {shape} of {dtype.name}, which needs "

