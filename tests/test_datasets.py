@@ -378,8 +378,18 @@ class TestFetchFashionMNIST:
         damaged.write_bytes(gzip.compress(raw, compresslevel=1))
         message = (
             rf"{damaged} is corrupted.*expected {LECUN_MD5['t10k-images-idx3-ubyte']}"
-            r"\. Reinstall it with `sudo apt-get install --reinstall -y "
-            r"dataset-fashion-mnist`"
+            r"\. Reinstall it with `sudo apt-get install -y dataset-fashion-mnist "
+            r"--reinstall`\.$"
         )
+        with pytest.raises(OSError, match=message):
+            fetch_fashion_mnist(local.parent)
+
+    def test_flipped_byte_in_a_file_of_yours(self, fashion_dirs):
+        local, _ = fashion_dirs
+        damaged = local / "train-labels-idx1-ubyte"
+        raw = bytearray(damaged.read_bytes())
+        raw[8] = (raw[8] + 1) % 10  # a wrong but valid label
+        damaged.write_bytes(raw)
+        message = rf"{damaged} is corrupted.*Delete it \(`rm {damaged}`\) or replace it"
         with pytest.raises(OSError, match=message):
             fetch_fashion_mnist(local.parent)
