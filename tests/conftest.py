@@ -39,3 +39,21 @@ def _single_torch_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(previous)
+
+
+@pytest.fixture
+def count_acquisitions(monkeypatch):
+    """Patch a strategy class so that each acquisition is recorded in a list."""
+
+    def patch(strategy_cls):
+        calls = []
+        original = strategy_cls._acquire
+
+        def counting(self, *args, **kwargs):
+            calls.append(1)
+            return original(self, *args, **kwargs)
+
+        monkeypatch.setattr(strategy_cls, "_acquire", counting)
+        return calls
+
+    return patch

@@ -94,16 +94,9 @@ class TestContract:
 
     @pytest.mark.parametrize("strategy_cls", ALL_STRATEGIES)
     def test_runs_once_per_modal_query(
-        self, strategy_cls, forest_learner, digits_split, monkeypatch
+        self, strategy_cls, digits_split, count_acquisitions
     ):
-        calls = []
-        original = strategy_cls._acquire
-
-        def counting(self, *args, **kwargs):
-            calls.append(1)
-            return original(self, *args, **kwargs)
-
-        monkeypatch.setattr(strategy_cls, "_acquire", counting)
+        calls = count_acquisitions(strategy_cls)
         d = digits_split
         learner = ActiveLearner(
             forest(),

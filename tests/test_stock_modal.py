@@ -43,15 +43,8 @@ STRATEGIES = [
 
 
 @pytest.mark.parametrize("strategy_cls", STRATEGIES)
-def test_loop_with_stock_active_learner(strategy_cls, digits_split, monkeypatch):
-    calls = []
-    original = strategy_cls._acquire
-
-    def counting(self, *args, **kwargs):
-        calls.append(1)
-        return original(self, *args, **kwargs)
-
-    monkeypatch.setattr(strategy_cls, "_acquire", counting)
+def test_loop_with_stock_active_learner(strategy_cls, digits_split, count_acquisitions):
+    calls = count_acquisitions(strategy_cls)
     d = digits_split
     learner = ActiveLearner(
         estimator=RandomForestClassifier(n_estimators=20, random_state=0),
