@@ -74,9 +74,10 @@ def _check_n_joint_samples(n_joint_samples, n_samples):
 
 def _table_bytes(n_joint_samples, n_samples, n_instances):
     """Bytes of the joint tables: at most M configurations, at any step."""
-    # log P(ŷ|ω), its shifted exp, the posterior rows (float64) and their float32
-    # copy: 28 K bytes per configuration; labels and np.unique's copies: 3 b bytes.
-    return n_joint_samples * (28 * n_samples + 3 * n_instances + 64)
+    # log P(ŷ|ω) and its transpose, its shifted exp, the posterior rows (float64),
+    # their float32 copy and the grouped rows' two temporaries: <= 48 K bytes per
+    # configuration alive at once; labels and their sorted copies: 3 b + 24 bytes.
+    return n_joint_samples * (48 * n_samples + 3 * n_instances + 64)
 
 
 def _fixed_bytes(shape, n_instances, n_joint_samples):

@@ -118,7 +118,7 @@ class CandidateScorer:
         Validated pool log-probabilities.
     budget : int
         Bytes this scorer may use for its buffers (pool copy and per-worker tiles).
-        At least `min_bytes`.
+        At least `worker_bytes`.
     """
 
     def __init__(self, log_probs, budget):
@@ -137,9 +137,10 @@ class CandidateScorer:
         # are one gather: kept when it fits, else recomputed per tile (same values).
         self.pool32 = None
         if n_workers * worker + cache <= budget:
-            self.pool32 = np.concatenate(
-                [_probs32(log_probs[tile]) for tile in self.tiles], axis=1
-            ).reshape(n_samples, n_pool, n_classes)  # (K, N, C)
+            self.pool32 = np.empty((n_samples, n_pool, n_classes), np.float32)
+            for tile in self.tiles:
+                columns = _probs32(log_probs[tile])  # (K, t * C)
+                self.pool32[:, tile, :] = columns.reshape(n_samples, -1, n_classes)
         self.n_workers = n_workers
         self._buffers = queue.SimpleQueue()
         for _ in range(n_workers):
