@@ -239,8 +239,8 @@ class MCDropoutClassifier(NeuralNetClassifier):
                 f"X must have shape (n_samples, n_features, ...), got shape "
                 f"{tuple(X.shape)}; use X.reshape(-1, 1) for a single feature."
             )
-        finite = torch.isfinite(X).all() if isinstance(X, torch.Tensor) else None
-        if not (bool(finite) if finite is not None else np.isfinite(X).all()):
+        is_tensor = isinstance(X, torch.Tensor)
+        if not bool(torch.isfinite(X).all() if is_tensor else np.isfinite(X).all()):
             raise ValueError("X contains NaN or infinity; impute or drop those rows.")
         return X
 

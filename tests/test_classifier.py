@@ -141,6 +141,8 @@ class TestLabelsAndInputs:
         np.testing.assert_array_equal(clf.classes_, [0, 1, 2])
         with pytest.raises(ValueError, match=r"labels \[9\] that are not in"):
             clf.partial_fit(X[:3], np.array([0, 9, 1]))
+        with pytest.raises(ValueError, match=r"labels \['a', 'b'\] that are not in"):
+            clf.partial_fit(X[:2], np.array(["a", "b"]))
 
     @pytest.mark.parametrize(
         ("X", "match"),
