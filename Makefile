@@ -39,7 +39,7 @@ $(COMPAT_VENV)/.installed: pyproject.toml
 	touch $@
 
 demo: $(VENV)/.installed
-	$(BIN)/python examples/active_learning_digits.py
+	$(BIN)/python -m skbatchbald run --preset demo --output results/demo
 
 test: $(VENV)/.installed
 	$(BIN)/python -m pytest
