@@ -266,9 +266,10 @@ def _tables(rows, basis):
     rst = [rule, "  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True))]
     rst.append(rule)
     rst += [
-        "  ".join(c.ljust(w) for c, w in zip(line, widths, strict=True))
+        "  ".join(c.ljust(w) for c, w in zip(line, widths, strict=True)).rstrip()
         for line in lines
     ]
+    rst[1] = rst[1].rstrip()
     rst.append(rule)
     notes = [f"redux projections: {basis}."]
     for row in rows:
