@@ -90,7 +90,12 @@ class ExperimentConfig:
     eval_mc_samples : int, default=5
         MC-dropout samples averaged for validation and test predictions.
     pool_subsample : int or None, default=None
-        Score only a random subset of this many pool points per round.
+        Score only a random subset of this many pool points per round. On
+        repeated data this hides the copies from each other; prefer
+        ``pool_size``.
+    pool_size : int or None, default=None
+        Build the pool from this many training images (drawn per trial) before
+        repeating them; None uses all that test and validation leave.
     validation_size : int, default=100
         Held-out labelled images for early stopping.
     test_size : int or None, default=500
@@ -155,6 +160,7 @@ class ExperimentConfig:
     n_joint_samples: int = 10_000
     eval_mc_samples: int = 5
     pool_subsample: int | None = None
+    pool_size: int | None = None
     validation_size: int = 100
     test_size: int | None = 500
     max_epochs: int = 100
@@ -215,7 +221,7 @@ class ExperimentConfig:
         ):
             _check_int(name, getattr(self, name), 1)
         _check_int("seed", self.seed, 0)
-        for name in ("pool_subsample", "test_size"):
+        for name in ("pool_subsample", "pool_size", "test_size"):
             if getattr(self, name) is not None:
                 _check_int(name, getattr(self, name), 1, "Or None for all.")
         if self.pool_subsample is not None and self.pool_subsample < self.batch_size:

@@ -2,12 +2,14 @@
 
 import json
 import time
+import warnings
 from pathlib import Path
 
 import numpy as np
 from tqdm.auto import tqdm
 
 from .. import query
+from ..acquisition import SaturationWarning
 from ._config import STRATEGIES, ExperimentConfig
 from ._environment import describe_environment
 from ._model import epoch_rows, make_model
@@ -31,6 +33,7 @@ COLUMNS = (
     "acquired_labels",
     "class_entropy",
     "copies_in_batch",
+    "saturated",
 )
 
 
@@ -76,7 +79,7 @@ def _run_strategy(config, data, name, trial, image_side, progress):
     labelled = data["initial"].copy()
     unlabelled = np.setdiff1d(np.arange(len(data["y_pool"])), labelled)
     repeated = config.dataset.startswith("repeated")
-    records, batch, seconds = [], None, np.nan
+    records, batch, seconds, saturated = [], None, np.nan, np.nan
     rounds = tqdm(
         range(config.n_rounds + 1),
         desc=f"trial {trial} {name}",
@@ -106,6 +109,7 @@ def _run_strategy(config, data, name, trial, image_side, progress):
             copies_in_batch=len(sources) - len(np.unique(sources))
             if repeated
             else np.nan,
+            saturated=saturated,
         )
         records.append(record)
         rounds.set_postfix(labels=len(labelled), acc=f"{record['test_accuracy']:.3f}")
@@ -116,9 +120,16 @@ def _run_strategy(config, data, name, trial, image_side, progress):
             name, config, derive_seed(config.seed, trial, STRATEGY, r)
         )
         model.progress_ = "MC inference" if progress else None
-        start = time.perf_counter()
-        picked, _ = strategy(model, data["X_pool"][unlabelled], b)
-        seconds = time.perf_counter() - start
+        with warnings.catch_warnings(record=True) as caught:
+            # Recorded per round in the table instead of flooding the log.
+            warnings.simplefilter("always", SaturationWarning)
+            start = time.perf_counter()
+            picked, _ = strategy(model, data["X_pool"][unlabelled], b)
+            seconds = time.perf_counter() - start
+        saturated = any(issubclass(w.category, SaturationWarning) for w in caught)
+        for w in caught:
+            if not issubclass(w.category, SaturationWarning):
+                warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
         batch = unlabelled[picked]
         labelled = np.concatenate([labelled, batch])
         unlabelled = np.setdiff1d(unlabelled, batch)
@@ -158,7 +169,9 @@ def run_experiment(config=None, *, output=None, progress=False):
         that batch, space-separated; round 0: the initial set),
         ``class_entropy`` (nats, of those labels' class distribution) and
         ``copies_in_batch`` (picks whose source image was already picked in the
-        same batch; NaN unless the data are repeated).
+        same batch; NaN unless the data are repeated) and ``saturated``
+        (whether BatchBALD warned that its score reached log K, so that later
+        picks were decided by estimator noise; NaN in round 0).
 
     Raises
     ------

@@ -7,7 +7,13 @@ import numpy as np
 
 from ._config import ExperimentConfig
 
-__all__ = ["load_results", "summarize", "summary_markdown", "write_report"]
+__all__ = [
+    "complete_trials",
+    "load_results",
+    "summarize",
+    "summary_markdown",
+    "write_report",
+]
 
 
 def load_results(folder):
@@ -93,7 +99,8 @@ def summarize(results, thresholds=(0.8, 0.85, 0.9)):
         trial, as mean ± standard deviation, with wins/ties/losses of the
         reference; ``"time"``: median seconds (training + acquisition) to reach
         each accuracy, relative to the reference; ``"batches"``: mean
-        acquisition time, class entropy and copies per acquired batch.
+        acquisition time, class entropy, copies per acquired batch and
+        fraction of rounds in which BatchBALD saturated.
 
     See Also
     --------
@@ -161,19 +168,17 @@ def summarize(results, thresholds=(0.8, 0.85, 0.9)):
             **_paired(final[reference], final[s], "final", reference),
             **_paired(mean_curve[reference], mean_curve[s], "curve mean", reference),
         }
-    acquired = results[results["round"] > 0]
-    batches = acquired.groupby("strategy", sort=False).agg(
-        acquisition_s=("acquisition_seconds", "mean"),
-        class_entropy=("class_entropy", "mean"),
-        copies=("copies_in_batch", "mean"),
-    )
-    batches = batches.reindex(strategies).rename(
-        columns={
-            "acquisition_s": "acquisition s/round",
-            "class_entropy": "class entropy (nats)",
-            "copies": "copies per batch",
-        }
-    )
+    acquired = results[results["round"] > 0].copy()
+    columns = {
+        "acquisition_seconds": "acquisition s/round",
+        "class_entropy": "class entropy (nats)",
+        "copies_in_batch": "copies per batch",
+        "saturated": "rounds saturated",
+    }
+    columns = {key: name for key, name in columns.items() if key in acquired}
+    acquired = acquired[["strategy", *columns]].astype({c: float for c in columns})
+    batches = acquired.groupby("strategy", sort=False).mean()
+    batches = batches.reindex(strategies).rename(columns=columns)
     return {
         "labels": pd.DataFrame(labels).rename_axis("strategy"),
         "final": pd.DataFrame(final_table).rename_axis("strategy"),
@@ -225,6 +230,7 @@ def summary_markdown(results, config):
     text : str
         Markdown.
     """
+    results, dropped = complete_trials(results, config)
     tables = summarize(results, config.resolved_thresholds)
     n_trials = results["trial"].nunique()
     reference, _ = _reference(results)
@@ -235,8 +241,16 @@ def summary_markdown(results, config):
         f"{n_trials} paired trials (seed {config.seed}), K = {config.n_mc_samples}, "
         f"M = {config.n_joint_samples}, pool subsample "
         f"{config.pool_subsample or 'none'}, validation {config.validation_size}, "
-        f"test {config.test_size or 'all'}.\n"
+        f"pool {config.pool_size or 'all'} images"
+        f"{f' x {config.n_repeats}' if config.dataset.startswith('repeated') else ''}"
+        f", test {config.test_size or 'all'}.\n"
     )
+    if dropped:
+        which = "Trials" if len(dropped) > 1 else "Trial"
+        header += (
+            f"\n{which} {', '.join(map(str, dropped))} did not finish every "
+            "strategy: left out.\n"
+        )
     sections = [
         (
             "Labels to reach a test accuracy (25th/50th/75th percentile over trials)",
@@ -267,6 +281,28 @@ def summary_markdown(results, config):
     return header + body
 
 
+def complete_trials(results, config):
+    """Keep the trials in which every strategy reached the last round.
+
+    An interrupted run leaves a partial trial; comparing strategies on it
+    would break the pairing.
+
+    Returns
+    -------
+    results : pandas.DataFrame
+        The rows of complete trials.
+    dropped : list of int
+        The trials left out.
+    """
+    last = results.groupby(["trial", "strategy"])["round"].max()
+    done = last[last == config.n_rounds].reset_index()
+    n_strategies = len(config.strategies)
+    counts = done.groupby("trial")["strategy"].nunique()
+    keep = sorted(counts.index[counts == n_strategies])
+    dropped = sorted(set(results["trial"]) - set(keep))
+    return results[results["trial"].isin(keep)], dropped
+
+
 def write_report(folder):
     """Re-render ``summary.md`` and the plots from a run's saved files.
 
@@ -295,6 +331,7 @@ def write_report(folder):
     folder = Path(folder)
     results, config = load_results(folder)
     text = summary_markdown(results, config)
+    results, _ = complete_trials(results, config)
     (folder / "summary.md").write_text(text)
     title = f"{config.dataset}, {config.resolved_model}, b = {config.batch_size}"
     plot_learning_curves(results, folder / "learning_curve.png", title=title)

@@ -28,32 +28,21 @@ def load_source(config):
     if config.is_mnist:
         from .. import datasets
 
-        name = "fetch_fashion_mnist" if "fashion" in config.dataset else "fetch_mnist"
-        fetch = getattr(datasets, name, None)
-        if fetch is None:
-            raise ValueError(
-                f"dataset={config.dataset!r} needs skbatchbald.datasets.{name}, "
-                "which this version does not have; use dataset='repeated_digits'."
-            )
-        X, y, X_test, y_test = _unpack(fetch(data_home=config.data_home))
-        return _flat(X), y, _flat(X_test), y_test, 28
+        fashion = "fashion" in config.dataset
+        fetch = datasets.fetch_fashion_mnist if fashion else datasets.fetch_mnist
+        data = fetch(data_home=config.data_home)
+        X = np.asarray(data.data, dtype=np.float32)
+        return (
+            X[data.train_index],
+            data.target[data.train_index],
+            X[data.test_index],
+            data.target[data.test_index],
+            28,
+        )
     from sklearn.datasets import load_digits
 
     X, y = load_digits(return_X_y=True)
     return (X / 16.0).astype(np.float32), y, None, None, 8
-
-
-def _unpack(data):
-    """Accept a (X_train, y_train, X_test, y_test) tuple or a Bunch."""
-    if isinstance(data, tuple) and len(data) == 4:
-        return data
-    return data.X_train, data.y_train, data.X_test, data.y_test
-
-
-def _flat(X):
-    X = np.asarray(X)
-    X = X.reshape(len(X), -1).astype(np.float32)
-    return X / 255.0 if X.max() > 1.0 else X
 
 
 def _balanced(y, n, classes, rng):
@@ -91,10 +80,12 @@ def make_trial(config, source, trial):
         test = np.sort(rng.choice(len(y_test), size=config.test_size, replace=False))
         X_test, y_test = X_test[test], y_test[test]
     val, train = order[: config.validation_size], order[config.validation_size :]
+    if config.pool_size is not None:
+        train = train[: config.pool_size]
     if len(train) < config.budget:
         raise ValueError(
-            f"the pool has {len(train)} images after test_size and "
-            f"validation_size are held out, fewer than budget={config.budget}."
+            f"the pool has {len(train)} images after test_size, validation_size "
+            f"and pool_size, fewer than budget={config.budget}."
         )
     train = np.sort(train)
     if config.dataset.startswith("repeated"):

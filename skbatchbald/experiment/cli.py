@@ -21,7 +21,7 @@ examples:
       Repeated digits, BatchBALD vs BALD vs PowerBALD vs random, 3 trials.
   skbatchbald run --strategies batchbald random --trials 20 --budget 150 \\
       --output results/digits20
-  skbatchbald run --dataset repeated_mnist --pool-subsample 2000 --budget 100 \\
+  skbatchbald run --dataset repeated_mnist --pool-size 1000 --budget 100 \\
       --output results/rmnist
   skbatchbald report results/demo      # re-render summary.md and the plots
 """
@@ -64,6 +64,7 @@ _FIELDS = {
     "joint_samples": "n_joint_samples",
     "eval_samples": "eval_mc_samples",
     "pool_subsample": "pool_subsample",
+    "pool_size": "pool_size",
     "validation_size": "validation_size",
     "test_size": "test_size",
     "max_epochs": "max_epochs",
@@ -155,6 +156,12 @@ def _add_run(subparsers):
         type=_positive_int,
         metavar="N",
         help="score this many pool points",
+    )
+    add(
+        "--pool-size",
+        type=_positive_int,
+        metavar="N",
+        help="build the pool from N training images (before repeating)",
     )
     add(
         "--validation-size",

@@ -2,13 +2,16 @@
 
 import dataclasses
 import json
+import warnings
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from skbatchbald.experiment import ExperimentConfig, run_experiment
+from skbatchbald.acquisition import SaturationWarning
+from skbatchbald.experiment import ExperimentConfig, _protocol, run_experiment
 from skbatchbald.experiment._protocol import COLUMNS
+from skbatchbald.experiment._splits import load_source, make_trial
 
 TIMING = ["training_seconds", "acquisition_seconds"]
 
@@ -115,3 +118,58 @@ def test_budget_larger_than_the_pool():
     config = ExperimentConfig(dataset="digits", budget=1700, test_size=500)
     with pytest.raises(ValueError, match="budget=1700"):
         run_experiment(config)
+
+
+def test_saturation_warnings_become_a_column(monkeypatch):
+    def saturating(learner, X_pool, n_instances):
+        warnings.warn("score reached log K", SaturationWarning, stacklevel=2)
+        warnings.warn("something else", RuntimeWarning, stacklevel=2)
+        return np.arange(n_instances), np.zeros(n_instances)
+
+    monkeypatch.setattr(_protocol, "_make_strategy", lambda *args: saturating)
+    config = ExperimentConfig(
+        dataset="digits",
+        strategies=("batchbald",),
+        budget=30,
+        n_trials=1,
+        eval_mc_samples=1,
+        max_epochs=1,
+        epoch_size=32,
+    )
+    with pytest.warns(RuntimeWarning, match="something else"):
+        results = _protocol.run_experiment(config)
+    assert pd.isna(results["saturated"].iloc[0])
+    assert results["saturated"].tolist()[1:] == [True]
+
+
+def test_tiny_run_records_saturation_as_booleans(tiny_run):
+    _, results, _ = tiny_run
+    acquired = results[results["round"] > 0]
+    assert set(acquired["saturated"]) <= {True, False}
+    assert not acquired.loc[acquired["strategy"] != "batchbald", "saturated"].any()
+    assert results.loc[results["round"] == 0, "saturated"].isna().all()
+
+
+def test_split_keeps_test_and_validation_out_of_the_pool():
+    config = ExperimentConfig(
+        dataset="repeated_digits", pool_size=100, validation_size=50, budget=30
+    )
+    source = load_source(config)
+    data = make_trial(config, source, trial=3)
+    assert data["X_pool"].shape == (300, 64)
+    # every pool image comes with its 3 noisy copies
+    _, counts = np.unique(data["pool_source"], return_counts=True)
+    assert counts.tolist() == [3] * 100
+    # test and validation images are originals that have no copy in the pool
+    X = source[0]
+    pool_images = X[np.unique(data["pool_source"])]
+    for held_out in (data["X_test"], data["X_val"]):
+        distance = np.abs(held_out[:, None, :] - pool_images[None]).sum(-1)
+        assert distance.min() > 0
+    assert len(data["X_test"]) == 500 and len(data["X_val"]) == 50
+    again = make_trial(config, source, trial=3)
+    np.testing.assert_array_equal(again["X_pool"], data["X_pool"])
+    other = make_trial(config, source, trial=4)
+    assert not np.array_equal(other["initial"], data["initial"]) or not (
+        np.array_equal(other["pool_source"], data["pool_source"])
+    )

@@ -5,7 +5,11 @@ import pandas as pd
 import pytest
 
 from skbatchbald.experiment import summarize, write_report
-from skbatchbald.experiment._results import load_results, summary_markdown
+from skbatchbald.experiment._results import (
+    complete_trials,
+    load_results,
+    summary_markdown,
+)
 
 
 def _curves(accuracies):
@@ -94,3 +98,12 @@ def test_load_results_round_trips(tiny_run):
 def test_report_on_a_folder_without_results(tmp_path):
     with pytest.raises(ValueError, match=r"results\.csv or config\.json"):
         write_report(tmp_path)
+
+
+def test_incomplete_trials_are_left_out(tiny_run):
+    _, results, config = tiny_run
+    cut = results.iloc[:-2]  # the last strategy of trial 1 stops early
+    kept, dropped = complete_trials(cut, config)
+    assert dropped == [1]
+    assert set(kept["trial"]) == {0}
+    assert "Trial 1 did not finish" in summary_markdown(cut, config)
