@@ -51,6 +51,9 @@ class MCDropoutClassifier(NeuralNetClassifier):
         The network, returning logits ``(N, n_classes)``, e.g.
         :class:`skbatchbald.nn.BayesianCNN`. Set its parameters with
         ``module__name=value``; the number of logits must equal ``len(classes_)``.
+    *args
+        Passed on to skorch's constructor, as skorch's own subclasses do; give
+        every other parameter by keyword.
     n_mc_samples : int, default=20
         Number K of posterior samples averaged by ``predict_proba`` and drawn by
         ``predict_log_proba_samples`` when its ``n_samples`` is None.
@@ -86,9 +89,9 @@ class MCDropoutClassifier(NeuralNetClassifier):
 
     See Also
     --------
-    skbatchbald.sampling.predict_log_proba_samples : one entry point for nets,
+    skbatchbald.sampling.predict_log_proba_samples : One entry point for nets,
         pipelines, ensembles and modAL learners.
-    skbatchbald.nn.consistent_dropout : how the masks are drawn.
+    skbatchbald.nn.consistent_dropout : How the masks are drawn.
 
     Notes
     -----
@@ -291,6 +294,7 @@ class MCDropoutClassifier(NeuralNetClassifier):
         Returns
         -------
         self : MCDropoutClassifier
+            The fitted classifier.
         """
         self._check_params()
         y = self._check_y(y)
@@ -315,6 +319,7 @@ class MCDropoutClassifier(NeuralNetClassifier):
         Returns
         -------
         self : MCDropoutClassifier
+            The fitted classifier.
         """
         y = self._check_y(y)
         if self.classes is None and not hasattr(self, "classes_inferred_"):
@@ -378,7 +383,7 @@ class MCDropoutClassifier(NeuralNetClassifier):
 
         See Also
         --------
-        skbatchbald.sampling.predict_log_proba_samples : the same for any
+        skbatchbald.sampling.predict_log_proba_samples : The same for any
             supported estimator.
 
         Notes

@@ -251,7 +251,7 @@ def batchbald(
 
     Each step adds the pool point x that maximises I(y_S, y_x; ω), where S is the
     batch so far. The joint entropy of S is exact while its C^n label configurations
-    (n = |S|) number at most ``n_joint_samples``, and estimated from
+    (n = ``|S|``) number at most ``n_joint_samples``, and estimated from
     ``n_joint_samples`` sampled configurations after that.
 
     Parameters
@@ -304,8 +304,8 @@ default=None
 
     See Also
     --------
-    skbatchbald.acquisition.bald : top-b points by single-point mutual information.
-    skbatchbald.acquisition.mutual_information : the BALD score of every point.
+    skbatchbald.acquisition.bald : Top-b points by single-point mutual information.
+    skbatchbald.acquisition.mutual_information : The BALD score of every point.
 
     Notes
     -----
