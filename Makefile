@@ -22,6 +22,10 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 	$(PIP) install --no-deps $(MODAL_PIN)
 	touch $@
 
+$(VENV)/.installed-docs: $(VENV)/.installed
+	$(PIP) install -e ".[docs]"
+	touch $@
+
 $(VENV)/.installed-bench: $(VENV)/.installed
 	# the reference implementation, for comparison only
 	$(PIP) install --no-deps batchbald-redux==2.0.5 toma==1.1.0
@@ -54,6 +58,10 @@ lint: $(VENV)/.installed
 format: $(VENV)/.installed
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
+
+# The site, warnings as errors; the gallery examples run (a few minutes on a CPU).
+docs: $(VENV)/.installed-docs
+	$(BIN)/sphinx-build -W --keep-going -b html docs docs/_build/html
 
 bench: $(VENV)/.installed-bench
 	$(BIN)/python benchmarks/bench_acquisition.py
