@@ -99,7 +99,9 @@ class ExperimentConfig:
     validation_size : int, default=100
         Held-out labelled images for early stopping.
     test_size : int or None, default=500
-        Test images; None uses the whole test set (MNIST: 10,000).
+        Test images, drawn per trial: from MNIST's official test set (None:
+        all 10,000), or held out from digits (None: 500). They are never
+        repeated and never in the pool.
     max_epochs : int, default=100
         Upper bound on epochs per round (early stopping usually ends sooner).
     patience : int, default=3

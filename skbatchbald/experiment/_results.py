@@ -229,8 +229,18 @@ def summary_markdown(results, config):
     -------
     text : str
         Markdown.
+
+    Raises
+    ------
+    ValueError
+        If no trial has finished every strategy.
     """
     results, dropped = complete_trials(results, config)
+    if results.empty:
+        raise ValueError(
+            "no trial has finished every strategy yet, so there is nothing to "
+            "compare; run `skbatchbald report` again once one has."
+        )
     tables = summarize(results, config.resolved_thresholds)
     n_trials = results["trial"].nunique()
     reference, _ = _reference(results)

@@ -107,3 +107,10 @@ def test_incomplete_trials_are_left_out(tiny_run):
     assert dropped == [1]
     assert set(kept["trial"]) == {0}
     assert "Trial 1 did not finish" in summary_markdown(cut, config)
+
+
+def test_summary_needs_one_finished_trial(tiny_run):
+    _, results, config = tiny_run
+    first_rounds = results[results["round"] < 2]
+    with pytest.raises(ValueError, match="no trial has finished every strategy"):
+        summary_markdown(first_rounds, config)
