@@ -271,7 +271,13 @@ class ExperimentConfig:
         return -(-(self.budget - self.n_initial) // self.batch_size)
 
     def to_dict(self):
-        """Return the options as a JSON-friendly dict (tuples become lists)."""
+        """Return the options as a JSON-friendly dict.
+
+        Returns
+        -------
+        options : dict
+            Field name to value; tuples become lists.
+        """
         return {
             key: list(value) if isinstance(value, tuple) else value
             for key, value in dataclasses.asdict(self).items()
@@ -279,7 +285,18 @@ class ExperimentConfig:
 
     @classmethod
     def from_dict(cls, options):
-        """Build a config from :meth:`to_dict`'s output (unknown keys rejected)."""
+        """Build a config from the output of :meth:`to_dict`.
+
+        Parameters
+        ----------
+        options : dict
+            Field name to value; lists become tuples. Unknown names raise.
+
+        Returns
+        -------
+        config : ExperimentConfig
+            The validated configuration.
+        """
         names = {field.name for field in dataclasses.fields(cls)}
         unknown = sorted(set(options) - names)
         if unknown:

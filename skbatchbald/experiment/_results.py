@@ -298,6 +298,13 @@ def complete_trials(results, config):
     An interrupted run leaves a partial trial; comparing strategies on it
     would break the pairing.
 
+    Parameters
+    ----------
+    results : pandas.DataFrame
+        The tidy table.
+    config : ExperimentConfig
+        The options of the run (for the strategies and the number of rounds).
+
     Returns
     -------
     results : pandas.DataFrame

@@ -210,6 +210,8 @@ def build_parser():
     Returns
     -------
     parser : argparse.ArgumentParser
+        The parser ``main`` uses; ``parser.parse_args(["run", "--help"])``
+        prints the options.
     """
     parser = argparse.ArgumentParser(
         prog="skbatchbald",
