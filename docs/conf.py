@@ -29,6 +29,9 @@ extensions = [
     "numpydoc",
     "sphinx_gallery.gen_gallery",
     "myst_parser",
+    # MathJax copied into _static: formulas render without a network (the
+    # default loads MathJax from a CDN).
+    "sphinx-mathjax-offline",
 ]
 
 source_suffix = {".rst": "restructuredtext"}
@@ -69,7 +72,7 @@ sphinx_gallery_conf = {
     "ignore_pattern": r"^(?!.*plot_)",
     "download_all_examples": False,
     "remove_config_comments": True,
-    "within_subsection_order": "FileNameSortKey",
+    "within_subsection_order": "ExampleTitleSortKey",
     "doc_module": ("skbatchbald",),
     "backreferences_dir": "generated/backreferences",
     "reference_url": {"skbatchbald": None},
@@ -92,7 +95,9 @@ html_theme_options = {
     "navbar_align": "left",
     "show_toc_level": 2,
     "navigation_with_keys": False,
-    "secondary_sidebar_items": ["page-toc"],
+    "header_links_before_dropdown": 6,
+    # Gallery pages get the full width for code and figures.
+    "secondary_sidebar_items": {"auto_examples/*": []},
     "footer_start": ["copyright"],
     "footer_end": ["sphinx-version", "theme-version"],
     "icon_links": [],

@@ -87,9 +87,10 @@ plt.show()
 # -----------------------------
 # All six strategies read the same posterior samples of the pool. Top-b
 # strategies (BALD, max entropy, variation ratios, mean STD) take the 10 best
-# single points, which sit next to each other; BatchBALD scores the batch
-# jointly and spreads it along the boundary; PowerBALD samples with
-# probability proportional to the BALD score.
+# single points, which tend to sit next to each other; BatchBALD scores the
+# batch jointly, so once a region is represented in the batch, points from
+# other regions gain more; PowerBALD samples with probability proportional to
+# the BALD score.
 from skbatchbald.acquisition import (
     bald,
     batchbald,
@@ -99,6 +100,7 @@ from skbatchbald.acquisition import (
     variation_ratios,
 )
 
+# sphinx_gallery_thumbnail_number = 2
 log_probs = net.predict_log_proba_samples(X[pool], n_samples=K, random_state=0)
 strategies = {
     "BALD": bald,
