@@ -1,6 +1,6 @@
 """
-Your own torch module, with plain ``nn.Dropout``
-================================================
+Your own torch module, with plain nn.Dropout
+============================================
 
 :class:`~skbatchbald.MCDropoutClassifier` wraps any :class:`torch.nn.Module`
 that returns logits and contains dropout layers. The module does not need

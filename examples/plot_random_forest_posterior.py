@@ -144,10 +144,8 @@ for (name, (n_labels, accuracy, saturated)), marker in zip(
     curves.items(), "os^D", strict=True
 ):
     ax.plot(n_labels, accuracy, marker=marker, label=name)
-    print(
-        f"{name:>9}: saturated in {saturated} of 10 rounds; accuracy "
-        + ", ".join(f"{a:.3f}" for a in accuracy)
-    )
+    warned = f"; SaturationWarning in {saturated} of 10 rounds" if saturated else ""
+    print(f"{name:>9}: accuracy {accuracy[0]:.3f} -> {accuracy[-1]:.3f}{warned}")
 ax.set_xlabel("labelled images")
 ax.set_ylabel("test accuracy (500 images)")
 ax.set_title("Random forest (200 trees), batches of 10, one seed")
