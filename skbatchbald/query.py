@@ -167,8 +167,9 @@ class BatchBALDQuery(_PosteriorQuery):
     >>> from sklearn.ensemble import RandomForestClassifier
     >>> from skbatchbald import ActiveLearner, BatchBALDQuery
     >>> X, y = load_digits(return_X_y=True)
+    >>> forest = RandomForestClassifier(100, min_samples_leaf=3, random_state=0)
     >>> learner = ActiveLearner(
-    ...     RandomForestClassifier(n_estimators=20, random_state=0),
+    ...     forest,
     ...     query_strategy=BatchBALDQuery(random_state=0),
     ...     X_training=X[:20], y_training=y[:20],
     ... )
