@@ -75,7 +75,6 @@ sphinx_gallery_conf = {
     "within_subsection_order": "ExampleTitleSortKey",
     "doc_module": ("skbatchbald",),
     "backreferences_dir": "generated/backreferences",
-    "reference_url": {"skbatchbald": None},
     "show_memory": False,
     "abort_on_example_error": False,
     "only_warn_on_example_error": False,
@@ -105,7 +104,19 @@ html_theme_options = {
     # no version switcher, analytics or other remote JSON: the site works offline
 }
 html_context = {"default_mode": "light"}
-html_sidebars = {"index": [], "install": [], "quickstart": [], "changelog": []}
+# Pages without sub-pages get no (empty) section navigation.
+html_sidebars = {
+    page: []
+    for page in (
+        "index",
+        "install",
+        "quickstart",
+        "design",
+        "reproducing",
+        "benchmarks",
+        "changelog",
+    )
+}
 
 # -- MyST: only used to include CHANGELOG.md --------------------------------------
 myst_heading_anchors = 2
