@@ -61,6 +61,11 @@ numpydoc_xref_param_type = False  # no intersphinx, so no inventories to link to
 #   RT02  a single return value is named, as in scikit-learn
 #         (``log_probs : ndarray of shape (N, K, C)``)
 numpydoc_validation_checks = {"all", "ES01", "SA01", "SA04", "EX01", "RT02"}
+# Module constants have no docstring of their own: the validator would check the
+# docstring of ``tuple`` or ``dict``. api.rst describes them.
+numpydoc_validation_exclude = {
+    r"^skbatchbald\.experiment\.(DATASETS|MODELS|STRATEGIES|PRESETS)$",
+}
 
 # -- Gallery: sphinx-gallery executes examples/plot_*.py at build time --------
 os.environ.setdefault("MPLBACKEND", "Agg")
@@ -146,8 +151,15 @@ def _skip_member(app, what, name, obj, skip, options):
     return None
 
 
+def _drop_builtin_docstring(app, what, name, obj, options, lines):
+    """Module constants would show the docstring of ``tuple`` or ``dict``."""
+    if what == "data" and getattr(obj, "__doc__", None) == type(obj).__doc__:
+        lines[:] = []
+
+
 def setup(app):
     app.connect("autodoc-skip-member", _skip_member)
+    app.connect("autodoc-process-docstring", _drop_builtin_docstring, priority=100)
 
 
 # matplotlib's Agg backend is chosen above; examples must not try to show().
