@@ -83,6 +83,10 @@ class ExperimentConfig:
         initial set, noise and model seeds.
     seed : int, default=0
         Base seed; every other seed is derived from it and the trial number.
+    first_trial : int, default=0
+        Number of the first trial: trials ``first_trial`` to ``first_trial +
+        n_trials - 1`` run, so that several processes can share one long
+        experiment and their tables be concatenated.
     n_mc_samples : int, default=20
         Posterior samples K drawn for acquisition.
     n_joint_samples : int, default=10_000
@@ -158,6 +162,7 @@ class ExperimentConfig:
     n_initial: int = 20
     n_trials: int = 3
     seed: int = 0
+    first_trial: int = 0
     n_mc_samples: int = 20
     n_joint_samples: int = 10_000
     eval_mc_samples: int = 5
@@ -223,6 +228,7 @@ class ExperimentConfig:
         ):
             _check_int(name, getattr(self, name), 1)
         _check_int("seed", self.seed, 0)
+        _check_int("first_trial", self.first_trial, 0)
         for name in ("pool_subsample", "pool_size", "test_size"):
             if getattr(self, name) is not None:
                 _check_int(name, getattr(self, name), 1, "Or None for all.")

@@ -213,7 +213,8 @@ def run_experiment(config=None, *, output=None, progress=False):
         _write_config(folder / "config.json", config)
     source = load_source(config)
     records = []
-    for trial in tqdm(range(config.n_trials), desc="trials", disable=not progress):
+    trials = range(config.first_trial, config.first_trial + config.n_trials)
+    for trial in tqdm(trials, desc="trials", disable=not progress):
         data = make_trial(config, source, trial)
         for name in config.strategies:
             records += _run_strategy(config, data, name, trial, source[4], progress)

@@ -60,6 +60,7 @@ _FIELDS = {
     "initial": "n_initial",
     "trials": "n_trials",
     "seed": "seed",
+    "first_trial": "first_trial",
     "mc_samples": "n_mc_samples",
     "joint_samples": "n_joint_samples",
     "eval_samples": "eval_mc_samples",
@@ -131,6 +132,12 @@ def _add_run(subparsers):
     )
     add("--trials", type=_positive_int, metavar="N", help="paired trials (3)")
     add("--seed", type=int, metavar="N", help="base seed of every trial (0)")
+    add(
+        "--first-trial",
+        type=int,
+        metavar="N",
+        help="number of the first trial (0); split a long run over processes",
+    )
     add(
         "--mc-samples",
         "-K",
