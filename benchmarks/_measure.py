@@ -37,11 +37,15 @@ def _numpy_bald_topk(log_probs, n_instances):
 
 
 def _call(method, log_probs, n_instances, n_joint_samples, seed):
-    if method == "skbatchbald":
+    if method in ("skbatchbald", "skbatchbald-lazy"):
         from skbatchbald.acquisition import batchbald
 
         return batchbald(
-            log_probs, n_instances, n_joint_samples=n_joint_samples, random_state=seed
+            log_probs,
+            n_instances,
+            n_joint_samples=n_joint_samples,
+            random_state=seed,
+            lazy=method == "skbatchbald-lazy",
         )
     if method == "redux":
         import torch

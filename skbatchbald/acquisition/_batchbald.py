@@ -136,20 +136,29 @@ def _grouped_rows(rows):
     return mass / weights[:, None], weights
 
 
-def _gains(scorer, rows, conditional, available, slack):
+def _gains(scorer, rows, conditional, available, slack, stale=None):
     """Float32-kernel gains of the candidates that can be the best; -inf elsewhere.
 
     The grouped rows give an upper bound of every gain for these very rows, so
     scoring candidates in decreasing order of it and skipping those whose bound is
     below the best gain found cannot change the argmax: the picks are those of
-    scoring every candidate.
+    scoring every candidate. ``stale`` (lazy greedy) tightens the bounds with the
+    previous step's gains, which are not bounds for this step's samples.
+
+    Returns the gains, the number of candidates scored and, for the next step's
+    lazy bounds, each candidate's gain if scored and its bound otherwise.
     """
     everyone = np.where(available, 0.0, -np.inf)
     upper, _ = scorer.best_gains32(*_grouped_rows(rows), conditional, everyone, np.inf)
-    return scorer.best_gains32(rows.posterior, rows.weights, conditional, upper, slack)
+    if stale is not None:
+        upper = np.minimum(upper, stale)
+    gains, n_scored = scorer.best_gains32(
+        rows.posterior, rows.weights, conditional, upper, slack
+    )
+    return gains, n_scored, np.where(gains > -np.inf, gains, upper)
 
 
-def _pick_exact(scorer, rows, conditional, available):
+def _pick_exact(scorer, rows, conditional, available, stale=None):
     """The float64 argmax of the gains, checking the float32 kernel's near-best.
 
     Every candidate whose float32 gain is within twice the kernel's error bound of
@@ -160,21 +169,23 @@ def _pick_exact(scorer, rows, conditional, available):
     # Each float32 value is within `float32_error_bound` of its exact value and
     # two of them are compared: bound vs gain when skipping, gain vs gain here.
     slack = 2.0 * float32_error_bound(n_samples, n_classes)
-    gains, n_scored = _gains(scorer, rows, conditional, available, slack)
+    gains, n_scored, bounds = _gains(scorer, rows, conditional, available, slack)
     near = np.flatnonzero(gains >= gains.max() - slack)  # ascending indices
     entropies = scorer.expected_entropy64(rows.posterior, rows.weights, near)
     best = int(np.argmax(entropies - conditional[near]))
-    return int(near[best]), float(entropies[best]), n_scored, len(near)
+    return int(near[best]), float(entropies[best]), n_scored, len(near), bounds
 
 
-def _pick_sampled(scorer, rows, conditional, available):
+def _pick_sampled(scorer, rows, conditional, available, stale=None):
     slack = float32_sampled_slack(scorer.log_probs.shape[2])
-    gains, n_scored = _gains(scorer, rows, conditional, available, slack)
+    gains, n_scored, bounds = _gains(scorer, rows, conditional, available, slack, stale)
     best = int(np.argmax(gains))
-    return best, float(gains[best] + conditional[best]), n_scored, 0
+    return best, float(gains[best] + conditional[best]), n_scored, 0, bounds
 
 
-def _greedy(log_probs, n_instances, n_joint_samples, max_memory, rng, trace=None):
+def _greedy(
+    log_probs, n_instances, n_joint_samples, max_memory, rng, trace=None, lazy=False
+):
     """Greedy BatchBALD on validated inputs; see `batchbald`.
 
     ``trace``, if a list, receives one dict per step (timings and sizes, for the
@@ -189,18 +200,19 @@ def _greedy(log_probs, n_instances, n_joint_samples, max_memory, rng, trace=None
     scores = np.empty(n_instances)
     conditional_sum = 0.0
     exact_table = np.zeros((1, n_samples))  # the empty configuration
+    bounds = None
     for step in range(n_instances):
         start = time.perf_counter()
         if _is_exact(n_classes, step, n_joint_samples):
             rows = rows_from_table(exact_table)
-            pick, entropy, n_scored, n_rescored = _pick_exact(
+            pick, entropy, n_scored, n_rescored, bounds = _pick_exact(
                 scorer, rows, conditional, available
             )
         else:
             table, weights = sample_table(log_probs[chosen], n_joint_samples, rng)
             rows = rows_from_table(table, weights)
-            pick, entropy, n_scored, n_rescored = _pick_sampled(
-                scorer, rows, conditional, available
+            pick, entropy, n_scored, n_rescored, bounds = _pick_sampled(
+                scorer, rows, conditional, available, bounds if lazy else None
             )
         # I(y_S, y_x; ω) = H(y_S) + Σ_j w_j H(u_j(x)) − Σ_{i ∈ S ∪ {x}} E_ω H(y_i|ω)
         conditional_sum += conditional[pick]
@@ -246,6 +258,7 @@ def batchbald(
     n_joint_samples=10_000,
     max_memory=None,
     random_state=None,
+    lazy=False,
 ):
     """Acquire a batch by greedy maximisation of its joint mutual information.
 
@@ -276,6 +289,13 @@ def batchbald(
 default=None
         Seeds the draws of label configurations (sampled phase only); one
         generator per call, the global numpy and torch generators are never used.
+    lazy : bool, default=False
+        Lazy greedy in the sampled phase: a candidate's gain at the previous step
+        (or its bound, if it was not scored) also bounds its gain at this step, so
+        fewer candidates are scored. Those gains were estimated from the previous
+        step's samples, so they are not bounds for this step's: picks can differ
+        from the default by more than a different seed makes them differ
+        (PERF_NOTES.md). Exact-phase picks are unchanged. Off by default.
 
     Returns
     -------
@@ -293,8 +313,8 @@ default=None
         log-probabilities (NaN, +inf, wrong number of dimensions, rows that do not
         sum to one, C < 2, empty pool), if ``n_instances`` is not an integer in
         ``[1, n_pool]``, if ``n_joint_samples`` < K, if ``max_memory`` is
-        malformed or too small for the joint table of M configurations, or if
-        ``random_state`` is invalid.
+        malformed or too small for the joint table of M configurations, if
+        ``random_state`` is invalid or if ``lazy`` is not a bool.
 
     Warns
     -----
@@ -364,6 +384,10 @@ default=None
     n_joint_samples = _check_n_joint_samples(n_joint_samples, n_samples)
     max_memory = check_max_memory(max_memory)
     rng = check_random_state(random_state)
-    indices, scores = _greedy(log_probs, n_instances, n_joint_samples, max_memory, rng)
+    if not isinstance(lazy, bool | np.bool_):
+        raise ValueError(f"lazy must be True or False, got {lazy!r}")
+    indices, scores = _greedy(
+        log_probs, n_instances, n_joint_samples, max_memory, rng, lazy=bool(lazy)
+    )
     _warn_if_saturated(scores, n_samples)
     return indices, scores

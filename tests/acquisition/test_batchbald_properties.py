@@ -155,3 +155,20 @@ def test_float32_and_float64_agree_on_a_well_separated_pool(make_log_probs):
     indices32, scores32 = batchbald(log_probs.astype(np.float32), 4, n_joint_samples=27)
     np.testing.assert_array_equal(indices32, indices64)
     np.testing.assert_allclose(scores32, scores64, rtol=0, atol=1e-5)
+
+
+def test_lazy_keeps_the_exact_phase_and_valid_picks(make_log_probs):
+    log_probs = make_log_probs(400, 8, 3, seed=7, scale=1.5)
+    default = _quiet(log_probs, 10, n_joint_samples=27, random_state=2)
+    lazy = _quiet(log_probs, 10, n_joint_samples=27, random_state=2, lazy=True)
+    # C^n <= 27 for n <= 3: the first 4 picks are exact, lazy or not
+    np.testing.assert_array_equal(lazy[0][:4], default[0][:4])
+    np.testing.assert_allclose(lazy[1][:4], default[1][:4], rtol=0, atol=1e-12)
+    assert len(set(lazy[0].tolist())) == 10
+    assert np.isfinite(lazy[1]).all()
+
+
+@pytest.mark.parametrize("lazy", [1, "yes", None])
+def test_lazy_must_be_a_bool(make_log_probs, lazy):
+    with pytest.raises(ValueError, match="lazy"):
+        batchbald(make_log_probs(5, 3, 2), 2, lazy=lazy)
