@@ -97,10 +97,11 @@ def summarize(results, thresholds=(0.8, 0.85, 0.9)):
         mean accuracy over the learning curve; ``"paired"``: per strategy, the
         reference (BatchBALD when run, else the first strategy) minus it, per
         trial, as mean ± standard deviation, with wins/ties/losses of the
-        reference; ``"time"``: median seconds (training + acquisition) to reach
-        each accuracy, relative to the reference; ``"batches"``: mean
-        acquisition time, class entropy, copies per acquired batch and
-        fraction of rounds in which BatchBALD saturated.
+        reference and the two-sided Wilcoxon signed-rank p-value; ``"time"``:
+        median seconds (training + acquisition) to reach each accuracy,
+        relative to the reference; ``"batches"``: mean acquisition time,
+        class entropy, copies per acquired batch and fraction of rounds in
+        which BatchBALD saturated.
 
     See Also
     --------
@@ -212,7 +213,17 @@ def _paired(reference_values, values, what, reference):
         f"{reference} - it ({what}), points": f"{100 * diff.mean():+.1f} ± "
         f"{100 * spread:.1f}",
         f"wins of {reference} ({what})": f"{wins}/{len(diff) - wins - losses}/{losses}",
+        f"p ({what})": _signed_rank_p(diff),
     }
+
+
+def _signed_rank_p(diff):
+    """Two-sided Wilcoxon signed-rank p-value of paired differences, as text."""
+    from scipy.stats import wilcoxon
+
+    if np.count_nonzero(diff) < 2:
+        return "n/a"
+    return f"{wilcoxon(diff, zero_method='wilcox').pvalue:.2g}"
 
 
 def summary_markdown(results, config):

@@ -60,6 +60,16 @@ def test_paired_differences_against_batchbald():
     # final differences +10, 0, -10 points: mean 0, sd 10
     assert paired.loc["bald", "batchbald - it (final), points"] == "+0.0 ± 10.0"
     assert paired.loc["bald", "wins of batchbald (final)"] == "1/1/1"
+    # +10 and -10 points: symmetric, the signed-rank test sees no difference
+    assert paired.loc["bald", "p (final)"] == "1"
+
+
+def test_signed_rank_p_value_of_consistent_wins():
+    better = [[0.5, 0.8 + 0.01 * t] for t in range(8)]
+    worse = [[0.5, 0.7]] * 8
+    paired = summarize(_curves({"batchbald": better, "random": worse}), (0.8,))
+    # 8 of 8 positive differences: exact two-sided p = 2 / 2**8
+    assert paired["paired"].loc["random", "p (final)"] == "0.0078"
 
 
 def test_time_to_accuracy_relative_to_the_reference():
