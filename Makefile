@@ -68,3 +68,4 @@ bench: $(VENV)/.installed-bench
 
 clean:
 	rm -rf $(VENV) $(COMPAT_VENV) build dist *.egg-info .pytest_cache .ruff_cache .hypothesis
+	rm -rf docs/_build docs/auto_examples docs/generated docs/sg_execution_times.rst

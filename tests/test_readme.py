@@ -1,9 +1,11 @@
-"""The README's quickstart runs as written."""
+"""The README's quickstart runs as written, and the docs show the same code."""
 
 import re
 from pathlib import Path
 
-README = Path(__file__).resolve().parents[1] / "README.md"
+ROOT = Path(__file__).resolve().parents[1]
+README = ROOT / "README.md"
+DOCS_QUICKSTART = ROOT / "docs" / "quickstart.rst"
 
 
 def python_blocks():
@@ -21,3 +23,14 @@ def test_quickstart_runs(capsys):
     # The loop taught 5 batches of 10 on top of 20 labels.
     assert len(namespace["learner"].y_training) == 70
     assert "70 labels, accuracy on the rest:" in capsys.readouterr().out
+
+
+def test_docs_quickstart_is_the_readme_quickstart():
+    text = DOCS_QUICKSTART.read_text()
+    block = text.split(".. code-block:: python\n\n", 1)[1]
+    lines = []
+    for line in block.splitlines():
+        if line and not line.startswith("   "):
+            break  # the first unindented line ends the directive
+        lines.append(line[3:])
+    assert "\n".join(lines).strip() == python_blocks()[0].strip()
