@@ -296,11 +296,22 @@ def summary_markdown(results, config):
         ),
     ]
     body = "\n".join(
-        f"\n## {title}\n\n{table.to_markdown(floatfmt='.3f')}\n"
+        f"\n## {title}\n\n{_as_text(table).to_markdown(disable_numparse=True)}\n"
         for title, table in sections
         if len(table)
     )
     return header + body
+
+
+def _as_text(table):
+    """Format numbers with 3 decimals; text cells (p-values, ranges) stay as is."""
+
+    def cell(value):
+        if isinstance(value, float):
+            return "n/a" if np.isnan(value) else f"{value:.3f}"
+        return value
+
+    return table.map(cell)
 
 
 def complete_trials(results, config):
