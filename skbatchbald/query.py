@@ -148,6 +148,10 @@ class BatchBALDQuery(_PosteriorQuery):
     pool_subsample : int, default=None
         Score a random subset of this many pool points only (Gal et al. 2017
         did so for speed); the returned indices still refer to the full pool.
+    lazy : bool, default=False
+        Lazy greedy in the sampled phase: faster on long batches, but picks may
+        differ from full greedy by more than a change of seed would (see
+        :func:`skbatchbald.acquisition.batchbald`).
     random_state : int, RandomState instance or None, default=None
         Seeds the pool subset, the dropout masks and the sampled estimator.
 
@@ -182,6 +186,7 @@ class BatchBALDQuery(_PosteriorQuery):
         **_PosteriorQuery._parameter_constraints,
         "n_joint_samples": [Interval(Integral, 1, None, closed="left")],
         "max_memory": [Interval(Integral, 1, None, closed="left"), str, None],
+        "lazy": ["boolean"],
     }
 
     def __init__(
@@ -191,12 +196,14 @@ class BatchBALDQuery(_PosteriorQuery):
         n_joint_samples=10_000,
         max_memory=None,
         pool_subsample=None,
+        lazy=False,
         random_state=None,
     ):
         self.n_mc_samples = n_mc_samples
         self.n_joint_samples = n_joint_samples
         self.max_memory = max_memory
         self.pool_subsample = pool_subsample
+        self.lazy = lazy
         self.random_state = random_state
 
     def _score(self, log_probs, n_instances, seed):
@@ -205,6 +212,7 @@ class BatchBALDQuery(_PosteriorQuery):
             n_instances,
             n_joint_samples=self.n_joint_samples,
             max_memory=self.max_memory,
+            lazy=self.lazy,
             random_state=seed,
         )
 

@@ -134,6 +134,19 @@ def test_saturation_is_reported(forest_learner, digits_split):
         BatchBALDQuery(random_state=0)(forest_learner, digits_split["X_pool"], 8)
 
 
+def test_lazy_is_passed_to_the_acquisition(forest_learner, digits_split, monkeypatch):
+    seen = {}
+    original = acquisition.batchbald
+
+    def spy(*args, **kwargs):
+        seen.update(kwargs)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(acquisition, "batchbald", spy)
+    BatchBALDQuery(lazy=True)(forest_learner, digits_split["X_pool"][:100], 3)
+    assert seen["lazy"] is True
+
+
 class TestPoolSubsample:
     def test_indices_refer_to_the_full_pool(self, forest_learner, digits_split):
         X_pool = digits_split["X_pool"]
@@ -266,6 +279,7 @@ class TestBadInput:
             (PowerBALDQuery(beta=0.0), "beta"),
             (PowerBALDQuery(beta="high"), "beta"),
             (BatchBALDQuery(random_state="seed"), "random_state"),
+            (BatchBALDQuery(lazy="yes"), "lazy"),
         ],
     )
     def test_bad_parameters_are_named(self, strategy, message, forest_learner):
