@@ -208,10 +208,9 @@ def _paired(reference_values, values, what, reference):
     common = reference_values.index.intersection(values.index)
     diff = (reference_values[common] - values[common]).to_numpy()
     wins, losses = int((diff > 0).sum()), int((diff < 0).sum())
-    spread = diff.std(ddof=1) if len(diff) > 1 else 0.0
+    spread = f" ± {100 * diff.std(ddof=1):.1f}" if len(diff) > 1 else " (1 trial)"
     return {
-        f"{reference} - it ({what}), points": f"{100 * diff.mean():+.1f} ± "
-        f"{100 * spread:.1f}",
+        f"{reference} - it ({what}), points": f"{100 * diff.mean():+.1f}{spread}",
         f"wins of {reference} ({what})": f"{wins}/{len(diff) - wins - losses}/{losses}",
         f"p ({what})": _signed_rank_p(diff),
     }
