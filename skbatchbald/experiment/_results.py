@@ -1,5 +1,6 @@
 """Summaries of saved results: labels needed, final accuracy, paired differences."""
 
+import dataclasses
 import json
 from pathlib import Path
 
@@ -342,13 +343,16 @@ def complete_trials(results, config):
     return results[results["trial"].isin(keep)], dropped
 
 
-def write_report(folder):
+def write_report(folder, thresholds=None):
     """Re-render ``summary.md`` and the plots from a run's saved files.
 
     Parameters
     ----------
     folder : str or path
         The ``output`` folder of a run (``results.csv`` + ``config.json``).
+    thresholds : tuple of float or None, default=None
+        Accuracies for the "labels needed" and "time" tables; None uses the
+        run's own (``config.json``).
 
     Returns
     -------
@@ -369,6 +373,8 @@ def write_report(folder):
 
     folder = Path(folder)
     results, config = load_results(folder)
+    if thresholds is not None:
+        config = dataclasses.replace(config, thresholds=tuple(thresholds))
     text = summary_markdown(results, config)
     results, _ = complete_trials(results, config)
     (folder / "summary.md").write_text(text)

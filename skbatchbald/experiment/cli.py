@@ -235,6 +235,13 @@ def build_parser():
         "summary.md, learning_curve.png and class_entropy.png again.",
     )
     report.add_argument("folder", help="the --output folder of a run")
+    report.add_argument(
+        "--thresholds",
+        nargs="+",
+        type=_accuracy,
+        metavar="ACC",
+        help="accuracies of the tables (default: the run's own)",
+    )
     report.add_argument("--quiet", "-q", action="store_true", help="print nothing")
     return parser
 
@@ -295,7 +302,7 @@ def main(argv=None):
         else:
             from ._results import write_report
 
-            text = write_report(args.folder)
+            text = write_report(args.folder, thresholds=args.thresholds)
             if not args.quiet:
                 print(text)
     except (ValueError, TypeError, OSError) as exc:

@@ -70,3 +70,14 @@ def test_python_dash_m_help():
         check=True,
     )
     assert "--strategies NAME" in done.stdout and "examples:" in done.stdout
+
+
+def test_report_with_other_thresholds(capsys, tiny_run, tmp_path):
+    folder, _, _ = tiny_run
+    for name in ("results.csv", "config.json"):
+        (tmp_path / name).write_bytes((folder / name).read_bytes())
+    assert main(["report", str(tmp_path), "--thresholds", "0.5", "0.65"]) == 0
+    out = capsys.readouterr().out
+    assert "| 50 %" in out and "| 65 %" in out and "80 %" not in out
+    line = _one_line_error(capsys, ["report", str(tmp_path), "--thresholds", "2"], 2)
+    assert "expected an accuracy in (0, 1]" in line
