@@ -72,7 +72,7 @@ os.environ.setdefault("MPLBACKEND", "Agg")
 sphinx_gallery_conf = {
     "examples_dirs": str(ROOT / "examples"),
     "gallery_dirs": "auto_examples",
-    # Only plot_*.py; examples/active_learning_digits.py is a script, not a page.
+    # Only plot_*.py files become gallery pages.
     "filename_pattern": r"/plot_",
     "ignore_pattern": r"^(?!.*plot_)",
     "download_all_examples": False,
