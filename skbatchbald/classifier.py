@@ -1,7 +1,6 @@
 """MCDropoutClassifier: a skorch classifier that draws consistent MC-dropout samples."""
 
 import contextlib
-import numbers
 
 import numpy as np
 import torch
@@ -13,18 +12,9 @@ from skorch.dataset import unpack_data
 from skorch.utils import is_dataset, to_numpy
 
 from .nn._random import as_generator
-from .nn.dropout import consistent_dropout, dropout_layers
+from .nn.dropout import check_n_samples, consistent_dropout, dropout_layers
 
 __all__ = ["MCDropoutClassifier"]
-
-
-def _check_n_samples(value, name):
-    if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < 1:
-        raise ValueError(
-            f"{name} must be a positive int (the number K of posterior samples), "
-            f"got {value!r}; 20 is a common choice."
-        )
-    return int(value)
 
 
 def _accuracy_of_indices(net, X, y):
@@ -187,7 +177,7 @@ class MCDropoutClassifier(NeuralNetClassifier):
             yield
 
     def _check_params(self):
-        _check_n_samples(self.n_mc_samples, "n_mc_samples")
+        check_n_samples(self.n_mc_samples, "n_mc_samples")
         if not isinstance(self.mc_predict, (bool, np.bool_)):
             raise ValueError(
                 f"mc_predict must be True (MC average) or False (deterministic "
@@ -409,7 +399,7 @@ class MCDropoutClassifier(NeuralNetClassifier):
         True
         """
         self.check_is_fitted()
-        n_samples = _check_n_samples(
+        n_samples = check_n_samples(
             self.n_mc_samples if n_samples is None else n_samples,
             "n_mc_samples" if n_samples is None else "n_samples",
         )

@@ -250,6 +250,16 @@ class _LayerMasks:
         return out
 
 
+def check_n_samples(value, name):
+    """Return ``value`` as an int K of posterior samples, or raise ValueError."""
+    if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < 1:
+        raise ValueError(
+            f"{name} must be a positive int (the number K of posterior samples), "
+            f"got {value!r}; 20 is a common choice."
+        )
+    return int(value)
+
+
 @contextlib.contextmanager
 def consistent_dropout(module, n_samples, random_state=None):
     """Sample a module's dropout layers with one fixed mask set per sample.
@@ -322,15 +332,7 @@ def consistent_dropout(module, n_samples, random_state=None):
         raise TypeError(
             f"module must be a torch.nn.Module, got {type(module).__name__}."
         )
-    if (
-        not isinstance(n_samples, numbers.Integral)
-        or isinstance(n_samples, bool)
-        or n_samples < 1
-    ):
-        raise ValueError(
-            f"n_samples must be a positive int (the number K of posterior samples), "
-            f"got {n_samples!r}; 20 is a common choice."
-        )
+    n_samples = check_n_samples(n_samples, "n_samples")
     active = [(name, m) for name, m in dropout_layers(module) if m.p > 0]
     if not active:
         raise ValueError(
