@@ -79,9 +79,9 @@ def _full_step(log_probs, n_rows, seed):
     from skbatchbald.acquisition._batchbald_kernel import CandidateScorer
     from skbatchbald.acquisition._validation import check_max_memory
 
-    n_pool, n_samples, _ = log_probs.shape
+    n_pool, n_mc_samples, _ = log_probs.shape
     rng = np.random.default_rng(seed)
-    posterior = rng.dirichlet(np.full(n_samples, 0.5), size=n_rows)  # (J, K)
+    posterior = rng.dirichlet(np.full(n_mc_samples, 0.5), size=n_rows)  # (J, K)
     weights = np.full(n_rows, 1.0 / n_rows)
     scorer = CandidateScorer(log_probs, check_max_memory(None) // 2)
     zeros = np.zeros(n_pool)

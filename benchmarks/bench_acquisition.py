@@ -113,8 +113,8 @@ def _machine():
 
 
 def run_workload(name, *, run_redux, repeats, seed):
-    n_pool, n_samples, n_classes, n_instances, redux_issue_s = WORKLOADS[name]
-    log_probs, group = make_pool(n_pool, n_samples, n_classes, seed=seed)
+    n_pool, n_mc_samples, n_classes, n_instances, redux_issue_s = WORKLOADS[name]
+    log_probs, group = make_pool(n_pool, n_mc_samples, n_classes, seed=seed)
     with tempfile.TemporaryDirectory() as tmp:
         pool_path = Path(tmp) / "pool.npy"
         np.save(pool_path, log_probs)
@@ -138,7 +138,7 @@ def run_workload(name, *, run_redux, repeats, seed):
     row = {
         "workload": name,
         "N": n_pool,
-        "K": n_samples,
+        "K": n_mc_samples,
         "C": n_classes,
         "b": n_instances,
         "M": N_JOINT_SAMPLES,

@@ -68,7 +68,9 @@ def main():
     times = []
     for _ in range(args.repeats):
         wall, cpu = time.perf_counter(), time.process_time()
-        log_probs = net.predict_log_proba_samples(X, n_samples=args.k, random_state=0)
+        log_probs = net.predict_log_proba_samples(
+            X, n_mc_samples=args.k, random_state=0
+        )
         times.append((time.perf_counter() - wall, time.process_time() - cpu))
     assert log_probs.shape == (args.n, args.k, 10)
     wall, cpu = min(times)

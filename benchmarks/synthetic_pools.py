@@ -14,7 +14,7 @@ from scipy.special import log_softmax
 
 def make_pool(
     n_pool,
-    n_samples,
+    n_mc_samples,
     n_classes,
     *,
     duplicate_fraction=0.5,
@@ -28,7 +28,7 @@ def make_pool(
 
     Parameters
     ----------
-    n_pool, n_samples, n_classes : int
+    n_pool, n_mc_samples, n_classes : int
         N, K, C.
     duplicate_fraction : float
         Fraction of the pool made of groups of ``copies`` near-duplicates.
@@ -55,12 +55,12 @@ def make_pool(
     center = 1.5 * rng.standard_normal((n_base, n_classes))
     center[np.arange(n_base), true_class] += 4.0
     scale = np.exp(rng.uniform(np.log(spread[0]), np.log(spread[1]), size=n_base))
-    noise = rng.standard_normal((n_base, n_samples, n_classes))
+    noise = rng.standard_normal((n_base, n_mc_samples, n_classes))
     base_logits = center[:, None, :] + scale[:, None, None] * noise  # (N0, K, C)
     # the first n_grouped base points get copies - 1 extra near-copies each
     copy_of = np.repeat(np.arange(n_grouped), copies - 1)
     copy_logits = base_logits[copy_of] + copy_noise * rng.standard_normal(
-        (copy_of.size, n_samples, n_classes)
+        (copy_of.size, n_mc_samples, n_classes)
     )
     logits = np.concatenate([base_logits, copy_logits])
     group = np.concatenate([np.arange(n_base), copy_of])

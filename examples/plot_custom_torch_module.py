@@ -86,10 +86,10 @@ pool = np.flatnonzero(~np.isin(source, source[labelled]))
 first = np.sort(np.flatnonzero(source[pool] < 300))  # copies of 300 digits
 X_small = X[pool[first]]
 small_batches = net.set_params(batch_size=7).predict_log_proba_samples(
-    X_small, n_samples=20, random_state=0
+    X_small, n_mc_samples=20, random_state=0
 )
 big_batches = net.set_params(batch_size=512).predict_log_proba_samples(
-    X_small, n_samples=20, random_state=0
+    X_small, n_mc_samples=20, random_state=0
 )
 print(
     "largest difference between batch sizes 7 and 512:",
@@ -109,18 +109,18 @@ print(
 import matplotlib.pyplot as plt
 
 
-def train_mode_samples(module, X, n_samples, seed=0):
+def train_mode_samples(module, X, n_mc_samples, seed=0):
     """Naive MC dropout: train mode, a fresh mask for every row and call."""
     torch.manual_seed(seed)
     module.train()
     with torch.no_grad():
         x = torch.as_tensor(X)
-        samples = [torch.log_softmax(module(x), dim=-1) for _ in range(n_samples)]
+        samples = [torch.log_softmax(module(x), dim=-1) for _ in range(n_mc_samples)]
     module.eval()
     return torch.stack(samples, dim=1).numpy()  # (N, K, C)
 
 
-naive = train_mode_samples(net.module_, X_small, n_samples=20)
+naive = train_mode_samples(net.module_, X_small, n_mc_samples=20)
 origins = source[pool[first]]
 pairs = [np.flatnonzero(origins == o)[:2] for o in np.unique(origins)]
 pairs = np.array([p for p in pairs if len(p) == 2])  # (pairs, 2)

@@ -69,7 +69,7 @@ from skbatchbald.acquisition import bald, batchbald
 
 
 def pick_batches(net, pool):
-    log_probs = net.predict_log_proba_samples(X[pool], n_samples=20, random_state=0)
+    log_probs = net.predict_log_proba_samples(X[pool], n_mc_samples=20, random_state=0)
     return log_probs, {
         "BALD": bald(log_probs, 10)[0],
         "BatchBALD": batchbald(log_probs, 10, random_state=0)[0],

@@ -53,7 +53,7 @@ from skbatchbald.acquisition import marginal_entropy, mutual_information
 K = 30
 xx, yy = np.meshgrid(np.linspace(-1.6, 2.6, 120), np.linspace(-1.1, 1.6, 80))
 grid = np.column_stack([xx.ravel(), yy.ravel()])
-grid_log_probs = net.predict_log_proba_samples(grid, n_samples=K, random_state=0)
+grid_log_probs = net.predict_log_proba_samples(grid, n_mc_samples=K, random_state=0)
 mean_proba = np.exp(grid_log_probs).mean(axis=1)[:, 1].reshape(xx.shape)
 maps = {
     "predictive entropy H[mean p]": marginal_entropy(grid_log_probs),
@@ -101,7 +101,7 @@ from skbatchbald.acquisition import (
 )
 
 # sphinx_gallery_thumbnail_number = 2
-log_probs = net.predict_log_proba_samples(X[pool], n_samples=K, random_state=0)
+log_probs = net.predict_log_proba_samples(X[pool], n_mc_samples=K, random_state=0)
 strategies = {
     "BALD": bald,
     "BatchBALD": batchbald,

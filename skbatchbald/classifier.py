@@ -12,7 +12,7 @@ from skorch.dataset import unpack_data
 from skorch.utils import is_dataset, to_numpy
 
 from .nn._random import as_generator
-from .nn.dropout import check_n_samples, consistent_dropout, dropout_layers
+from .nn.dropout import check_n_mc_samples, consistent_dropout, dropout_layers
 
 __all__ = ["MCDropoutClassifier"]
 
@@ -46,7 +46,7 @@ class MCDropoutClassifier(NeuralNetClassifier):
         every other parameter by keyword.
     n_mc_samples : int, default=20
         Number K of posterior samples averaged by ``predict_proba`` and drawn by
-        ``predict_log_proba_samples`` when its ``n_samples`` is None.
+        ``predict_log_proba_samples`` when its ``n_mc_samples`` is None.
     mc_predict : bool, default=True
         If True, ``predict_proba`` is the MC average of consistent samples; if
         False, it is the deterministic network (eval mode, dropout off).
@@ -177,7 +177,7 @@ class MCDropoutClassifier(NeuralNetClassifier):
             yield
 
     def _check_params(self):
-        check_n_samples(self.n_mc_samples, "n_mc_samples")
+        check_n_mc_samples(self.n_mc_samples, "n_mc_samples")
         if not isinstance(self.mc_predict, (bool, np.bool_)):
             raise ValueError(
                 f"mc_predict must be True (MC average) or False (deterministic "
@@ -341,7 +341,7 @@ class MCDropoutClassifier(NeuralNetClassifier):
 
         return log_of_probabilities
 
-    def predict_log_proba_samples(self, X, n_samples=None, random_state=None):
+    def predict_log_proba_samples(self, X, n_mc_samples=None, random_state=None):
         """Draw K consistent MC-dropout samples of the class log-probabilities.
 
         The module is put in eval mode (BatchNorm keeps its running statistics)
@@ -354,14 +354,14 @@ class MCDropoutClassifier(NeuralNetClassifier):
         ----------
         X : array-like of shape (n_samples, ...)
             Pool inputs.
-        n_samples : int, default=None
+        n_mc_samples : int, default=None
             Number K of posterior samples; None uses ``n_mc_samples``.
         random_state : None, int, numpy.random.Generator or RandomState, default=None
             Source of the dropout masks. The same value gives the same samples.
 
         Returns
         -------
-        log_probs : ndarray of shape (n_samples_X, K, n_classes), float32
+        log_probs : ndarray of shape (n_samples, n_mc_samples, n_classes), float32
             ``log p(y = c | x_n, ω_k)``, classes in ``classes_`` order.
 
         Raises
@@ -391,38 +391,38 @@ class MCDropoutClassifier(NeuralNetClassifier):
         >>> X, y = rng.normal(size=(20, 4)), np.repeat(["no", "yes"], 10)
         >>> clf = MCDropoutClassifier(BayesianMLP, module__n_features=4,
         ...     module__n_classes=2, verbose=0, random_state=0).fit(X, y)
-        >>> lp = clf.predict_log_proba_samples(X, n_samples=5, random_state=1)
+        >>> lp = clf.predict_log_proba_samples(X, n_mc_samples=5, random_state=1)
         >>> lp.shape, lp.dtype
         ((20, 5, 2), dtype('float32'))
-        >>> same = clf.predict_log_proba_samples(X[::-1], n_samples=5, random_state=1)
+        >>> same = clf.predict_log_proba_samples(
+        ...     X[::-1], n_mc_samples=5, random_state=1)
         >>> bool(np.allclose(lp, same[::-1], atol=1e-6))
         True
         """
         self.check_is_fitted()
-        n_samples = check_n_samples(
-            self.n_mc_samples if n_samples is None else n_samples,
-            "n_mc_samples" if n_samples is None else "n_samples",
+        n_mc_samples = check_n_mc_samples(
+            self.n_mc_samples if n_mc_samples is None else n_mc_samples, "n_mc_samples"
         )
         if not any(layer.p > 0 for _, layer in dropout_layers(self.module_)):
             raise ValueError(
                 f"the module {type(self.module_).__name__} has no dropout layer with "
-                f"p > 0, so all {n_samples} posterior samples would be identical. "
+                f"p > 0, so all {n_mc_samples} posterior samples would be identical. "
                 "Add nn.Dropout/nn.Dropout2d or skbatchbald.nn.ConsistentMCDropout "
                 "layers to the module, or set mc_predict=False for deterministic "
                 "predict_proba (acquisition then needs an ensemble)."
             )
         dataset = self.get_dataset(X)
         n_classes = len(self.classes_)
-        log_probs = np.empty((len(dataset), n_samples, n_classes), dtype=np.float32)
+        log_probs = np.empty((len(dataset), n_mc_samples, n_classes), dtype=np.float32)
         to_log_probs = self._log_probs()
         start = 0
         with (
             torch.no_grad(),
-            consistent_dropout(self.module_, n_samples, random_state) as masks,
+            consistent_dropout(self.module_, n_mc_samples, random_state) as masks,
         ):
             for batch in self.get_iterator(dataset, training=False):
                 Xi, _ = unpack_data(batch)
-                for k in range(n_samples):
+                for k in range(n_mc_samples):
                     masks.select(k)
                     output = self.infer(Xi)
                     output = output[0] if isinstance(output, tuple) else output

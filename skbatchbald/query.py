@@ -119,7 +119,7 @@ class _PosteriorQuery(_Query):
         log_probs = predict_log_proba_samples(
             learner,
             X_pool,
-            n_samples=self.n_mc_samples,
+            n_mc_samples=self.n_mc_samples,
             random_state=int(rng.randint(_SEED_MAX)),
         )
         return self._score(log_probs, n_instances, int(rng.randint(_SEED_MAX)))

@@ -22,23 +22,24 @@ _SUPPORTED = (
 )
 
 
-def _check_n_samples(n_samples, n_members, what):
-    if n_samples is None:
+def _check_n_mc_samples(n_mc_samples, n_members, what):
+    if n_mc_samples is None:
         return n_members
     if (
-        not isinstance(n_samples, numbers.Integral)
-        or isinstance(n_samples, bool)
-        or n_samples < 1
+        not isinstance(n_mc_samples, numbers.Integral)
+        or isinstance(n_mc_samples, bool)
+        or n_mc_samples < 1
     ):
         raise ValueError(
-            f"n_samples must be a positive int or None, got {n_samples!r}."
+            f"n_mc_samples must be a positive int or None, got {n_mc_samples!r}."
         )
-    if n_samples > n_members:
+    if n_mc_samples > n_members:
         raise ValueError(
-            f"n_samples={n_samples} exceeds the {n_members} {what}, each of which is "
-            f"one posterior sample; pass n_samples <= {n_members} or None for all."
+            f"n_mc_samples={n_mc_samples} exceeds the {n_members} {what}, each of "
+            "which is "
+            f"one posterior sample; pass n_mc_samples <= {n_members} or None for all."
         )
-    return int(n_samples)
+    return int(n_mc_samples)
 
 
 def _member_columns(member_classes, classes, encoded):
@@ -88,14 +89,16 @@ def _stack_members(members, classes, X, encoded):
         return np.log(np.stack(probas, axis=1)).astype(np.float32)  # (N, K, C)
 
 
-def _subsample(members, n_samples, random_state):
-    if n_samples == len(members):
+def _subsample(members, n_mc_samples, random_state):
+    if n_mc_samples == len(members):
         return list(members)
-    picked = as_generator(random_state).choice(len(members), n_samples, replace=False)
+    picked = as_generator(random_state).choice(
+        len(members), n_mc_samples, replace=False
+    )
     return [members[i] for i in np.sort(picked)]
 
 
-def predict_log_proba_samples(estimator, X, n_samples=None, random_state=None):
+def predict_log_proba_samples(estimator, X, n_mc_samples=None, random_state=None):
     """Posterior samples of class log-probabilities for a pool, shape (N, K, C).
 
     The one way every query strategy gets ``log p(y = c | x_n, ω_k)``.
@@ -104,14 +107,14 @@ def predict_log_proba_samples(estimator, X, n_samples=None, random_state=None):
     ----------
     estimator : object
         One of: an :class:`~skbatchbald.MCDropoutClassifier` or any estimator with
-        a ``predict_log_proba_samples(X, n_samples, random_state)`` method; a
+        a ``predict_log_proba_samples(X, n_mc_samples, random_state)`` method; a
         :class:`~sklearn.pipeline.Pipeline` (X is transformed by all steps but the
         last, which is sampled); a modAL ``ActiveLearner`` (its ``.estimator``);
         a modAL ``Committee`` (each learner is one sample); a fitted scikit-learn
         ensemble with ``estimators_`` (each member is one sample).
     X : array-like of shape (N, ...)
         The pool.
-    n_samples : int, default=None
+    n_mc_samples : int, default=None
         Number K of posterior samples. For dropout nets None means the net's
         ``n_mc_samples``; for ensembles and committees None means all members,
         and a smaller value picks members at random without replacement.
@@ -129,7 +132,7 @@ def predict_log_proba_samples(estimator, X, n_samples=None, random_state=None):
     TypeError
         If the estimator is of none of the supported kinds.
     ValueError
-        If ``n_samples`` exceeds the number of ensemble members.
+        If ``n_mc_samples`` exceeds the number of ensemble members.
 
     See Also
     --------
@@ -162,7 +165,7 @@ def predict_log_proba_samples(estimator, X, n_samples=None, random_state=None):
     if isinstance(estimator, Pipeline):
         Xt = estimator[:-1].transform(X) if len(estimator) > 1 else X
         return predict_log_proba_samples(
-            estimator[-1], Xt, n_samples=n_samples, random_state=random_state
+            estimator[-1], Xt, n_mc_samples=n_mc_samples, random_state=random_state
         )
     if hasattr(estimator, "learner_list"):  # modAL Committee
         learners = list(estimator.learner_list)
@@ -171,18 +174,18 @@ def predict_log_proba_samples(estimator, X, n_samples=None, random_state=None):
             raise NotFittedError(
                 f"this {kind} has no classes_ yet; teach or fit its learners first."
             )
-        k = _check_n_samples(n_samples, len(learners), f"learners of the {kind}")
+        k = _check_n_mc_samples(n_mc_samples, len(learners), f"learners of the {kind}")
         members = [(learner.estimator, None) for learner in learners]
         members = _subsample(members, k, random_state)
         return _stack_members(members, np.asarray(classes), X, encoded=False)
     if hasattr(estimator, "estimator") and hasattr(estimator, "query_strategy"):
         return predict_log_proba_samples(
-            estimator.estimator, X, n_samples=n_samples, random_state=random_state
+            estimator.estimator, X, n_mc_samples=n_mc_samples, random_state=random_state
         )
     if hasattr(estimator, "predict_log_proba_samples"):
         log_probs = np.asarray(
             estimator.predict_log_proba_samples(
-                X, n_samples=n_samples, random_state=random_state
+                X, n_mc_samples=n_mc_samples, random_state=random_state
             ),
             dtype=np.float32,
         )
@@ -201,7 +204,7 @@ def predict_log_proba_samples(estimator, X, n_samples=None, random_state=None):
                 f"posterior samples of a classifier. Supported: {_SUPPORTED}."
             )
         features = getattr(estimator, "estimators_features_", [None] * len(members))
-        k = _check_n_samples(n_samples, len(members), f"members of the {kind}")
+        k = _check_n_mc_samples(n_mc_samples, len(members), f"members of the {kind}")
         members = _subsample(list(zip(members, features, strict=True)), k, random_state)
         # scikit-learn's forests and bagging train members on encoded targets.
         encoded = isinstance(estimator, (BaseForest, BaggingClassifier))

@@ -174,7 +174,7 @@ class TestConsistentSamples:
         X = blobs[0].copy()
         positions = [0, 17, 44, 89]
         X[positions] = X[5]
-        lp = fitted.predict_log_proba_samples(X, n_samples=10, random_state=0)
+        lp = fitted.predict_log_proba_samples(X, n_mc_samples=10, random_state=0)
         assert lp.shape == (90, 10, 3) and lp.dtype == np.float32
         for i in positions:
             np.testing.assert_allclose(lp[i], lp[5], atol=ATOL, rtol=0)
@@ -204,7 +204,7 @@ class TestConsistentSamples:
         lp = fitted.predict_log_proba_samples(blobs[0], 4, random_state=0)
         np.testing.assert_allclose(np.exp(lp).sum(-1), 1.0, atol=1e-5)
 
-    def test_n_samples_defaults_to_n_mc_samples(self, fitted, blobs):
+    def test_n_mc_samples_defaults_to_the_constructor_value(self, fitted, blobs):
         net = clone(fitted).set_params(n_mc_samples=7)
         net.initialize().module_.load_state_dict(fitted.module_.state_dict())
         net.classes_inferred_ = fitted.classes_inferred_
@@ -307,10 +307,10 @@ class TestErrors:
             clf.predict(X)
         assert clf.set_params(mc_predict=False).predict(X).shape == (90,)
 
-    @pytest.mark.parametrize("n_samples", [0, -3, 2.0, True])
-    def test_bad_n_samples(self, fitted, blobs, n_samples):
-        with pytest.raises(ValueError, match="n_samples must be a positive int"):
-            fitted.predict_log_proba_samples(blobs[0], n_samples)
+    @pytest.mark.parametrize("n_mc_samples", [0, -3, 2.0, True])
+    def test_bad_n_mc_samples(self, fitted, blobs, n_mc_samples):
+        with pytest.raises(ValueError, match="n_mc_samples must be a positive int"):
+            fitted.predict_log_proba_samples(blobs[0], n_mc_samples)
 
     @pytest.mark.parametrize(
         ("params", "match"),

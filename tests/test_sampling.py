@@ -92,9 +92,9 @@ class TestEnsembles:
         X, y = blobs
         forest = RandomForestClassifier(n_estimators=20, random_state=0).fit(X, y)
         full = predict_log_proba_samples(forest, X)
-        a = predict_log_proba_samples(forest, X, n_samples=6, random_state=1)
-        b = predict_log_proba_samples(forest, X, n_samples=6, random_state=1)
-        c = predict_log_proba_samples(forest, X, n_samples=6, random_state=2)
+        a = predict_log_proba_samples(forest, X, n_mc_samples=6, random_state=1)
+        b = predict_log_proba_samples(forest, X, n_mc_samples=6, random_state=1)
+        c = predict_log_proba_samples(forest, X, n_mc_samples=6, random_state=2)
         assert a.shape == (120, 6, 3)
         np.testing.assert_array_equal(a, b)
         assert not np.array_equal(a, c)
@@ -107,10 +107,10 @@ class TestEnsembles:
 
     def test_too_many_samples(self, blobs):
         forest = RandomForestClassifier(n_estimators=4, random_state=0).fit(*blobs)
-        with pytest.raises(ValueError, match="n_samples=5 exceeds the 4 members"):
-            predict_log_proba_samples(forest, blobs[0], n_samples=5)
+        with pytest.raises(ValueError, match="n_mc_samples=5 exceeds the 4 members"):
+            predict_log_proba_samples(forest, blobs[0], n_mc_samples=5)
         with pytest.raises(ValueError, match="positive int"):
-            predict_log_proba_samples(forest, blobs[0], n_samples=0)
+            predict_log_proba_samples(forest, blobs[0], n_mc_samples=0)
 
     def test_unfitted_ensemble(self, blobs):
         with pytest.raises(NotFittedError):
@@ -121,8 +121,8 @@ class TestDispatch:
     def test_mc_dropout_classifier_uses_its_method(self, dropout_net, blobs):
         X = StandardScaler().fit_transform(blobs[0])
         np.testing.assert_array_equal(
-            predict_log_proba_samples(dropout_net, X, n_samples=4, random_state=0),
-            dropout_net.predict_log_proba_samples(X, n_samples=4, random_state=0),
+            predict_log_proba_samples(dropout_net, X, n_mc_samples=4, random_state=0),
+            dropout_net.predict_log_proba_samples(X, n_mc_samples=4, random_state=0),
         )
 
     def test_pipeline_transforms_then_samples_the_last_step(self, blobs):
@@ -154,8 +154,8 @@ class TestDispatch:
         X = StandardScaler().fit_transform(blobs[0])
         learner = ActiveLearner(estimator=dropout_net)
         np.testing.assert_array_equal(
-            predict_log_proba_samples(learner, X, n_samples=3, random_state=5),
-            dropout_net.predict_log_proba_samples(X, n_samples=3, random_state=5),
+            predict_log_proba_samples(learner, X, n_mc_samples=3, random_state=5),
+            dropout_net.predict_log_proba_samples(X, n_mc_samples=3, random_state=5),
         )
 
     def test_modal_committee_each_learner_one_sample(self, blobs):
@@ -178,14 +178,16 @@ class TestDispatch:
             np.exp(log_probs[:, 1, :2]), partial.predict_proba(X), atol=1e-6
         )
         assert np.isneginf(log_probs[:, 1, 2]).all()  # never saw class "c"
-        one = predict_log_proba_samples(committee, X, n_samples=1, random_state=0)
+        one = predict_log_proba_samples(committee, X, n_mc_samples=1, random_state=0)
         assert one.shape == (120, 1, 3)
 
     def test_any_estimator_with_the_method_is_forwarded(self):
         class Sampler:
-            def predict_log_proba_samples(self, X, n_samples=None, random_state=None):
-                self.called = (n_samples, random_state)
-                return np.zeros((len(X), n_samples, 2), dtype=np.float64)
+            def predict_log_proba_samples(
+                self, X, n_mc_samples=None, random_state=None
+            ):
+                self.called = (n_mc_samples, random_state)
+                return np.zeros((len(X), n_mc_samples, 2), dtype=np.float64)
 
         sampler = Sampler()
         out = predict_log_proba_samples(sampler, np.ones((3, 1)), 4, random_state=9)
@@ -194,7 +196,9 @@ class TestDispatch:
 
     def test_wrong_shape_from_a_custom_method(self):
         class Flat:
-            def predict_log_proba_samples(self, X, n_samples=None, random_state=None):
+            def predict_log_proba_samples(
+                self, X, n_mc_samples=None, random_state=None
+            ):
                 return np.zeros((len(X), 2))
 
         with pytest.raises(ValueError, match=r"expected \(N, K, C\)"):

@@ -9,7 +9,7 @@ def bald(log_probs, n_instances, *, random_state=None):
 
     Parameters
     ----------
-    log_probs : array-like or torch.Tensor of shape (n_pool, n_samples, n_classes)
+    log_probs : array-like or torch.Tensor of shape (n_pool, n_mc_samples, n_classes)
         Posterior log-probabilities ``log p(y = c | x_n, ω_k)``; ``-inf`` allowed.
     n_instances : int
         Number of points to acquire, in ``[1, n_pool]``.

@@ -54,39 +54,39 @@ class SaturationWarning(UserWarning):
     """
 
 
-def _check_n_joint_samples(n_joint_samples, n_samples):
+def _check_n_joint_samples(n_joint_samples, n_mc_samples):
     if isinstance(n_joint_samples, bool | np.bool_) or not isinstance(
         n_joint_samples, numbers.Integral
     ):
         raise ValueError(
-            f"n_joint_samples must be an integer >= n_samples (K={n_samples}), got "
+            f"n_joint_samples must be an integer >= K={n_mc_samples}, got "
             f"{n_joint_samples!r} of type {type(n_joint_samples).__name__}"
         )
-    if n_joint_samples < n_samples:
+    if n_joint_samples < n_mc_samples:
         raise ValueError(
-            f"n_joint_samples must be >= n_samples (K={n_samples}): n_joint_samples "
+            f"n_joint_samples must be >= K={n_mc_samples}: n_joint_samples "
             f"// K label configurations are drawn per posterior sample; got "
-            f"n_joint_samples={n_joint_samples}. Pass at least {n_samples} (the "
+            f"n_joint_samples={n_joint_samples}. Pass at least {n_mc_samples} (the "
             f"default is 10_000)"
         )
     return int(n_joint_samples)
 
 
-def _table_bytes(n_joint_samples, n_samples, n_instances):
+def _table_bytes(n_joint_samples, n_mc_samples, n_instances):
     """Bytes of the joint tables: at most M configurations, at any step."""
     # log P(ŷ|ω) and its transpose, its shifted exp, the posterior rows (float64),
     # their float32 copy and the grouped rows' two temporaries: <= 48 K bytes per
     # configuration alive at once; labels and their sorted copies: 3 b + 24 bytes.
-    return n_joint_samples * (48 * n_samples + 3 * n_instances + 64)
+    return n_joint_samples * (48 * n_mc_samples + 3 * n_instances + 64)
 
 
 def _fixed_bytes(shape, n_instances, n_joint_samples):
     """Bytes needed besides the scorer's tiles: per-point arrays and joint tables."""
-    n_pool, n_samples, _ = shape
+    n_pool, n_mc_samples, _ = shape
     return (
         _OVERHEAD_BYTES
         + 48 * n_pool
-        + _table_bytes(n_joint_samples, n_samples, n_instances)
+        + _table_bytes(n_joint_samples, n_mc_samples, n_instances)
         + CandidateScorer.rescore_bytes(n_joint_samples, shape)
     )
 
@@ -100,14 +100,14 @@ def _minimum_memory(shape, n_instances, n_joint_samples):
 
 def _check_budget(max_memory, shape, n_instances, n_joint_samples):
     """Bytes left for the scorer's tiles and pool copy; ValueError if none."""
-    n_pool, n_samples, _ = shape
+    n_pool, n_mc_samples, _ = shape
     needed = _minimum_memory(shape, n_instances, n_joint_samples)
     if max_memory < needed:
         raise ValueError(
             f"max_memory={max_memory} bytes is below the {needed} bytes this call "
-            f"needs (pool of {n_pool} points, K={n_samples}, n_joint_samples="
+            f"needs (pool of {n_pool} points, K={n_mc_samples}, n_joint_samples="
             f"{n_joint_samples}: the joint table alone takes "
-            f"{_table_bytes(n_joint_samples, n_samples, n_instances)} bytes); raise "
+            f"{_table_bytes(n_joint_samples, n_mc_samples, n_instances)} bytes); raise "
             f"max_memory or lower n_joint_samples"
         )
     return max_memory - _fixed_bytes(shape, n_instances, n_joint_samples)
@@ -165,10 +165,10 @@ def _pick_exact(scorer, rows, conditional, available, stale=None):
     the best is re-scored in float64, so the pick is the float64 argmax (lowest
     index among exact ties).
     """
-    _, n_samples, n_classes = scorer.log_probs.shape
+    _, n_mc_samples, n_classes = scorer.log_probs.shape
     # Each float32 value is within `float32_error_bound` of its exact value and
     # two of them are compared: bound vs gain when skipping, gain vs gain here.
-    slack = 2.0 * float32_error_bound(n_samples, n_classes)
+    slack = 2.0 * float32_error_bound(n_mc_samples, n_classes)
     gains, n_scored, bounds = _gains(scorer, rows, conditional, available, slack)
     near = np.flatnonzero(gains >= gains.max() - slack)  # ascending indices
     entropies = scorer.expected_entropy64(rows.posterior, rows.weights, near)
@@ -191,7 +191,7 @@ def _greedy(
     ``trace``, if a list, receives one dict per step (timings and sizes, for the
     benchmark).
     """
-    n_pool, n_samples, n_classes = log_probs.shape
+    n_pool, n_mc_samples, n_classes = log_probs.shape
     budget = _check_budget(max_memory, log_probs.shape, n_instances, n_joint_samples)
     scorer = CandidateScorer(log_probs, budget)
     conditional = scorer.conditional_entropy64()  # (N,)
@@ -199,7 +199,7 @@ def _greedy(
     chosen = []
     scores = np.empty(n_instances)
     conditional_sum = 0.0
-    exact_table = np.zeros((1, n_samples))  # the empty configuration
+    exact_table = np.zeros((1, n_mc_samples))  # the empty configuration
     bounds = None
     for step in range(n_instances):
         start = time.perf_counter()
@@ -235,15 +235,15 @@ def _greedy(
     return np.asarray(chosen, dtype=np.int64), scores
 
 
-def _warn_if_saturated(scores, n_samples):
-    limit = math.log(n_samples)
+def _warn_if_saturated(scores, n_mc_samples):
+    limit = math.log(n_mc_samples)
     saturated = np.flatnonzero(scores[:-1] >= _SATURATION * limit)
     if saturated.size:
         first = int(saturated[0])
         warnings.warn(
             f"BatchBALD's cumulative score reached {scores[first]:.4g} nats after "
             f"pick {first + 1} of {scores.size}, within 1% of log K = {limit:.4g} "
-            f"(K={n_samples} posterior samples): no batch carries more than log K "
+            f"(K={n_mc_samples} posterior samples): no batch carries more than log K "
             f"nats, so the remaining picks are decided by estimator noise. Raise "
             f"the number of posterior samples K or acquire fewer points.",
             SaturationWarning,
@@ -269,7 +269,7 @@ def batchbald(
 
     Parameters
     ----------
-    log_probs : array-like or torch.Tensor of shape (n_pool, n_samples, n_classes)
+    log_probs : array-like or torch.Tensor of shape (n_pool, n_mc_samples, n_classes)
         Posterior log-probabilities ``log p(y = c | x_n, ω_k)`` for K posterior
         samples ω_k (e.g. MC-dropout masks), float32 or float64. ``-inf``
         (probability exactly 0) is allowed.
@@ -379,9 +379,9 @@ default=None
     True
     """
     log_probs = check_log_probs(log_probs)
-    n_pool, n_samples, _ = log_probs.shape
+    n_pool, n_mc_samples, _ = log_probs.shape
     n_instances = check_n_instances(n_instances, n_pool)
-    n_joint_samples = _check_n_joint_samples(n_joint_samples, n_samples)
+    n_joint_samples = _check_n_joint_samples(n_joint_samples, n_mc_samples)
     max_memory = check_max_memory(max_memory)
     rng = check_random_state(random_state)
     if not isinstance(lazy, bool | np.bool_):
@@ -389,5 +389,5 @@ default=None
     indices, scores = _greedy(
         log_probs, n_instances, n_joint_samples, max_memory, rng, lazy=bool(lazy)
     )
-    _warn_if_saturated(scores, n_samples)
+    _warn_if_saturated(scores, n_mc_samples)
     return indices, scores

@@ -74,13 +74,13 @@ def _probs32(log_probs_tile):
     """(t, K, C) log-probabilities -> (K, t * C) float32 probabilities, floored."""
     probs = np.exp(log_probs_tile, dtype=np.float32)  # (t, K, C)
     np.maximum(probs, _FLOOR32, out=probs)
-    n_tile, n_samples, n_classes = probs.shape
+    n_tile, n_mc_samples, n_classes = probs.shape
     return np.ascontiguousarray(probs.transpose(1, 0, 2)).reshape(
-        n_samples, n_tile * n_classes
+        n_mc_samples, n_tile * n_classes
     )
 
 
-def float32_error_bound(n_samples, n_classes):
+def float32_error_bound(n_mc_samples, n_classes):
     """Bound on |Σ_j w_j H(u_j) (float32 kernel) − the same in exact arithmetic|.
 
     Round-off of a sum of same-sign terms is at most (terms) x unit round-off of the
@@ -91,7 +91,7 @@ def float32_error_bound(n_samples, n_classes):
     ROW_BLOCK-row float32 sum and float32 weights add <= (ROW_BLOCK + 8) ε H. With
     H <= log C, doubled for safety.
     """
-    terms = n_samples + ROW_BLOCK + 11
+    terms = n_mc_samples + ROW_BLOCK + 11
     return 2.0 * _EPS32 * terms * (math.log(n_classes) + 1.0) + 1e-12
 
 
@@ -123,24 +123,24 @@ class CandidateScorer:
 
     def __init__(self, log_probs, budget):
         self.log_probs = log_probs
-        n_pool, n_samples, n_classes = log_probs.shape
+        n_pool, n_mc_samples, n_classes = log_probs.shape
         self.tile = tile_size(log_probs.shape)  # candidates per tile
         self.tiles = [
             slice(start, min(start + self.tile, n_pool))
             for start in range(0, n_pool, self.tile)
         ]
         worker = self.worker_bytes(log_probs.shape)
-        cache = 4 * n_pool * n_samples * n_classes
+        cache = 4 * n_pool * n_mc_samples * n_classes
         n_workers = min(available_cores(), len(self.tiles), MAX_WORKERS)
         n_workers = max(1, min(n_workers, budget // worker))
         # The pool's float32 probabilities, laid out (K, N, C) so that a tile's columns
         # are one gather: kept when it fits, else recomputed per tile (same values).
         self.pool32 = None
         if n_workers * worker + cache <= budget:
-            self.pool32 = np.empty((n_samples, n_pool, n_classes), np.float32)
+            self.pool32 = np.empty((n_mc_samples, n_pool, n_classes), np.float32)
             for tile in self.tiles:
                 columns = _probs32(log_probs[tile])  # (K, t * C)
-                self.pool32[:, tile, :] = columns.reshape(n_samples, -1, n_classes)
+                self.pool32[:, tile, :] = columns.reshape(n_mc_samples, -1, n_classes)
         self.n_workers = n_workers
         self._buffers = queue.SimpleQueue()
         for _ in range(n_workers):
@@ -154,19 +154,21 @@ class CandidateScorer:
     @staticmethod
     def worker_bytes(shape):
         """Bytes one worker thread needs: its GEMM output, log and pool tile."""
-        _, n_samples, n_classes = shape
+        _, n_mc_samples, n_classes = shape
         columns = tile_size(shape) * n_classes
         # float32 u and log u, the pool tile in float32 (and float64 while the
         # conditional entropies are computed), the float64 accumulator
-        return 4 * columns * (2 * ROW_BLOCK + n_samples) + 24 * columns * n_samples
+        return (
+            4 * columns * (2 * ROW_BLOCK + n_mc_samples) + 24 * columns * n_mc_samples
+        )
 
     @staticmethod
     def rescore_bytes(n_rows, shape):
         """Bytes of the float64 re-scoring of CHUNK_64 candidates."""
-        _, n_samples, n_classes = shape
+        _, n_mc_samples, n_classes = shape
         columns = CHUNK_64 * n_classes
         rows = min(n_rows, ROW_BLOCK_64)
-        return 8 * columns * (3 * rows + 2 * n_samples + 2)
+        return 8 * columns * (3 * rows + 2 * n_mc_samples + 2)
 
     def conditional_entropy64(self):
         """E_ω H(y_x | ω) = −mean_k Σ_c p log p for every pool point, float64."""
@@ -183,8 +185,8 @@ class CandidateScorer:
         """(K, t * C) float32 probabilities of a few candidates (sorted or not)."""
         if self.pool32 is None:
             return _probs32(self.log_probs[candidates])
-        n_samples = self.pool32.shape[0]
-        return self.pool32[:, candidates, :].reshape(n_samples, -1)
+        n_mc_samples = self.pool32.shape[0]
+        return self.pool32[:, candidates, :].reshape(n_mc_samples, -1)
 
     def _score_tile(self, candidates, posterior32, weights32):
         n_classes = self.log_probs.shape[2]

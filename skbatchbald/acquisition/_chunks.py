@@ -40,7 +40,7 @@ def per_point(log_probs, reduce, *, max_bytes=None):
 
     Parameters
     ----------
-    log_probs : ndarray of shape (n_pool, n_samples, n_classes)
+    log_probs : ndarray of shape (n_pool, n_mc_samples, n_classes)
         Validated log-probabilities (float32 or float64).
     reduce : callable
         ``reduce(log_p, p) -> ndarray of shape (chunk,)``, where ``log_p`` and
@@ -55,10 +55,10 @@ def per_point(log_probs, reduce, *, max_bytes=None):
     -------
     values : ndarray of shape (n_pool,), float64
     """
-    n_pool, n_samples, n_classes = log_probs.shape
+    n_pool, n_mc_samples, n_classes = log_probs.shape
     out = np.empty(n_pool, dtype=np.float64)
     max_bytes = TILE_BYTES if max_bytes is None else max_bytes
-    for rows in row_slices(n_pool, n_samples * n_classes * 8, max_bytes):
+    for rows in row_slices(n_pool, n_mc_samples * n_classes * 8, max_bytes):
         # one pass: cast to float64 and replace -inf
         log_p = np.maximum(log_probs[rows], _MOST_NEGATIVE, dtype=np.float64)
         p = np.exp(log_p)  # (chunk, K, C)

@@ -63,10 +63,10 @@ def rows_from_table(log_table, weights=None):
     -------
     rows : JointRows
     """
-    n_samples = log_table.shape[1]
+    n_mc_samples = log_table.shape[1]
     log_norm, shifted = _logsumexp_rows(log_table)
     posterior = shifted / shifted.sum(axis=1, keepdims=True)  # (J, K)
-    log_q = log_norm - np.log(n_samples)  # (J,): log mean_k P(ŷ_j | ω_k)
+    log_q = log_norm - np.log(n_mc_samples)  # (J,): log mean_k P(ŷ_j | ω_k)
     if weights is None:
         weights = np.exp(log_q)
         # Round-off only; keeps H(y_S) and the weighted sums consistent.
@@ -95,9 +95,9 @@ def extend_exact(log_table, log_probs_point):
         Configurations of probability exactly 0 under every ω_k are dropped: they
         contribute nothing to any entropy.
     """
-    n_samples = log_table.shape[1]
+    n_mc_samples = log_table.shape[1]
     point = np.asarray(log_probs_point, dtype=np.float64).T  # (C, K)
-    extended = (log_table[:, None, :] + point[None, :, :]).reshape(-1, n_samples)
+    extended = (log_table[:, None, :] + point[None, :, :]).reshape(-1, n_mc_samples)
     possible = extended.max(axis=1) > -np.inf  # (J * C,)
     return extended if possible.all() else extended[possible]
 
@@ -121,24 +121,24 @@ def sample_table(log_probs_chosen, n_joint_samples, rng):
     weights : ndarray of shape (J,), float64
         Number of draws of each distinct configuration over the number of draws.
     """
-    n_chosen, n_samples, n_classes = log_probs_chosen.shape
-    per_sample = n_joint_samples // n_samples
+    n_chosen, n_mc_samples, n_classes = log_probs_chosen.shape
+    per_sample = n_joint_samples // n_mc_samples
     label_dtype = np.uint8 if n_classes <= 256 else np.int32
-    configs = np.empty((n_samples, per_sample, n_chosen), dtype=label_dtype)
+    configs = np.empty((n_mc_samples, per_sample, n_chosen), dtype=label_dtype)
     for s in range(n_chosen):
         cdf = np.cumsum(np.exp(log_probs_chosen[s], dtype=np.float64), axis=1)
         cdf /= cdf[:, -1:]
         # searchsorted(side="right") on a cdf ending in exactly 1 maps [0, 1) onto
         # the classes of positive probability only.
         cdf[:, -1] = 1.0
-        uniform = rng.random((n_samples, per_sample))  # (K, M // K)
-        for k in range(n_samples):
+        uniform = rng.random((n_mc_samples, per_sample))  # (K, M // K)
+        for k in range(n_mc_samples):
             configs[k, :, s] = np.searchsorted(cdf[k], uniform[k], side="right")
-    configs = configs.reshape(n_samples * per_sample, n_chosen)  # (M', n)
+    configs = configs.reshape(n_mc_samples * per_sample, n_chosen)  # (M', n)
     # Identical configurations give identical rows: merging them changes nothing in
     # the estimate and shrinks the kernel's work (PERF_NOTES.md).
     distinct, counts = _unique_rows(configs)  # (J, n), (J,)
-    log_table = np.zeros((n_samples, distinct.shape[0]))  # (K, J)
+    log_table = np.zeros((n_mc_samples, distinct.shape[0]))  # (K, J)
     for s in range(n_chosen):
         log_table += log_probs_chosen[s][:, distinct[:, s]]
     return log_table.T.copy(), counts / configs.shape[0]

@@ -24,7 +24,7 @@ def power_bald(log_probs, n_instances, *, beta=1.0, random_state=None):
 
     Parameters
     ----------
-    log_probs : array-like or torch.Tensor of shape (n_pool, n_samples, n_classes)
+    log_probs : array-like or torch.Tensor of shape (n_pool, n_mc_samples, n_classes)
         Posterior log-probabilities ``log p(y = c | x_n, ω_k)``; ``-inf`` allowed.
     n_instances : int
         Number of points to acquire, in ``[1, n_pool]``.

@@ -40,7 +40,7 @@ def acquire_top(log_probs, n_instances, score_fn):
 
     Parameters
     ----------
-    log_probs : array-like or torch.Tensor of shape (n_pool, n_samples, n_classes)
+    log_probs : array-like or torch.Tensor of shape (n_pool, n_mc_samples, n_classes)
     n_instances : int
     score_fn : callable
         ``score_fn(log_probs) -> ndarray of shape (n_pool,)`` on validated input.

@@ -26,7 +26,7 @@ LOGSUMEXP_TOL = {np.dtype(np.float32): 1e-3, np.dtype(np.float64): 1e-5}
 _LOW_PRECISION_TOL = 1e-2
 _LOW_PRECISION = {"float16", "torch.float16", "torch.bfloat16"}
 
-_EXPECTED_SHAPE = "(n_pool, n_samples, n_classes)"
+_EXPECTED_SHAPE = "(n_pool, n_mc_samples, n_classes)"
 
 
 def _to_numpy(log_probs):
@@ -81,9 +81,9 @@ def _logsumexp_over_classes(array):
     exp neither overflows nor underflows to an all-zero row. Invalid inputs give inf,
     -inf or NaN here, which the caller reports.
     """
-    n_pool, n_samples, n_classes = array.shape
-    out = np.empty((n_pool, n_samples), dtype=np.float64)
-    row_bytes = n_samples * n_classes * array.itemsize
+    n_pool, n_mc_samples, n_classes = array.shape
+    out = np.empty((n_pool, n_mc_samples), dtype=np.float64)
+    row_bytes = n_mc_samples * n_classes * array.itemsize
     with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
         for rows in row_slices(n_pool, row_bytes, TILE_BYTES):
             probs = np.exp(array[rows])  # (chunk, K, C)
@@ -127,7 +127,7 @@ def check_log_probs(log_probs, *, name="log_probs"):
 
     Parameters
     ----------
-    log_probs : array-like or torch.Tensor of shape (n_pool, n_samples, n_classes)
+    log_probs : array-like or torch.Tensor of shape (n_pool, n_mc_samples, n_classes)
         ``log p(y = c | x_n, ω_k)`` for N pool points, K posterior samples and C
         classes. Torch tensors are detached and moved to the CPU; no gradient flows.
         ``-inf`` entries (probability exactly 0) are valid.
@@ -136,7 +136,7 @@ def check_log_probs(log_probs, *, name="log_probs"):
 
     Returns
     -------
-    log_probs : ndarray of shape (n_pool, n_samples, n_classes)
+    log_probs : ndarray of shape (n_pool, n_mc_samples, n_classes)
         C-contiguous. float32 stays float32 and float64 stays float64; any other
         real dtype (float16, integers, ...) becomes float64. The input is returned
         without a copy when it is already a C-contiguous float32/float64 array.
@@ -144,7 +144,7 @@ def check_log_probs(log_probs, *, name="log_probs"):
     Raises
     ------
     ValueError
-        If the array is not 3-d; if ``n_pool == 0``, ``n_samples == 0`` or
+        If the array is not 3-d; if ``n_pool == 0``, ``n_mc_samples == 0`` or
         ``n_classes < 2``; if it holds NaN or +inf; or if some row is not
         normalised, i.e. ``|logsumexp_c log_probs[n, k, c]|`` exceeds 1e-3 for
         float32, 1e-5 for float64 or 1e-2 for float16 / bfloat16 input. The
@@ -164,16 +164,16 @@ def check_log_probs(log_probs, *, name="log_probs"):
             f"{name} must be 3-d with shape {_EXPECTED_SHAPE}, got an array of "
             f"shape {array.shape}"
         )
-    n_pool, n_samples, n_classes = array.shape
+    n_pool, n_mc_samples, n_classes = array.shape
     if n_pool == 0:
         raise ValueError(
             f"{name} has an empty pool (n_pool == 0, shape {array.shape}); expected "
             f"shape {_EXPECTED_SHAPE} with at least one pool point"
         )
-    if n_samples == 0:
+    if n_mc_samples == 0:
         raise ValueError(
-            f"{name} has no posterior samples (n_samples == 0, shape "
-            f"{array.shape}); expected shape {_EXPECTED_SHAPE} with n_samples >= 1"
+            f"{name} has no posterior samples (n_mc_samples == 0, shape "
+            f"{array.shape}); expected shape {_EXPECTED_SHAPE} with n_mc_samples >= 1"
         )
     if n_classes < 2:
         raise ValueError(

@@ -33,7 +33,7 @@ def max_entropy(log_probs, n_instances, *, random_state=None):
 
     Parameters
     ----------
-    log_probs : array-like or torch.Tensor of shape (n_pool, n_samples, n_classes)
+    log_probs : array-like or torch.Tensor of shape (n_pool, n_mc_samples, n_classes)
         Posterior log-probabilities ``log p(y = c | x_n, ω_k)``; ``-inf`` allowed.
     n_instances : int
         Number of points to acquire, in ``[1, n_pool]``.
@@ -77,7 +77,7 @@ def variation_ratios(log_probs, n_instances, *, random_state=None):
 
     Parameters
     ----------
-    log_probs : array-like or torch.Tensor of shape (n_pool, n_samples, n_classes)
+    log_probs : array-like or torch.Tensor of shape (n_pool, n_mc_samples, n_classes)
         Posterior log-probabilities ``log p(y = c | x_n, ω_k)``; ``-inf`` allowed.
     n_instances : int
         Number of points to acquire, in ``[1, n_pool]``.
@@ -122,7 +122,7 @@ def mean_std(log_probs, n_instances, *, random_state=None):
 
     Parameters
     ----------
-    log_probs : array-like or torch.Tensor of shape (n_pool, n_samples, n_classes)
+    log_probs : array-like or torch.Tensor of shape (n_pool, n_mc_samples, n_classes)
         Posterior log-probabilities ``log p(y = c | x_n, ω_k)``; ``-inf`` allowed.
     n_instances : int
         Number of points to acquire, in ``[1, n_pool]``.
@@ -152,7 +152,7 @@ def mean_std(log_probs, n_instances, *, random_state=None):
               p_{kc} = p(y = c \\mid x, \\omega_k)
 
     The standard deviation is the population one (``ddof=0``, divide by K), so
-    with ``n_samples == 1`` every score is 0 and the lowest indices are picked.
+    with ``n_mc_samples == 1`` every score is 0 and the lowest indices are picked.
 
     Examples
     --------
@@ -173,7 +173,7 @@ def random_batch(log_probs, n_instances, *, random_state=None):
 
     Parameters
     ----------
-    log_probs : array-like or torch.Tensor of shape (n_pool, n_samples, n_classes)
+    log_probs : array-like or torch.Tensor of shape (n_pool, n_mc_samples, n_classes)
         Validated like every acquisition function's input (so a wrong input fails
         here too), but only its length is used.
     n_instances : int

@@ -68,7 +68,7 @@ def marginal_entropy(log_probs):
 
     Parameters
     ----------
-    log_probs : array-like or torch.Tensor of shape (n_pool, n_samples, n_classes)
+    log_probs : array-like or torch.Tensor of shape (n_pool, n_mc_samples, n_classes)
         Posterior log-probabilities ``log p(y = c | x_n, ω_k)``; ``-inf`` allowed.
 
     Returns
@@ -105,7 +105,7 @@ def conditional_entropy(log_probs):
 
     Parameters
     ----------
-    log_probs : array-like or torch.Tensor of shape (n_pool, n_samples, n_classes)
+    log_probs : array-like or torch.Tensor of shape (n_pool, n_mc_samples, n_classes)
         Posterior log-probabilities ``log p(y = c | x_n, ω_k)``; ``-inf`` allowed.
 
     Returns
@@ -140,13 +140,13 @@ def mutual_information(log_probs):
 
     Parameters
     ----------
-    log_probs : array-like or torch.Tensor of shape (n_pool, n_samples, n_classes)
+    log_probs : array-like or torch.Tensor of shape (n_pool, n_mc_samples, n_classes)
         Posterior log-probabilities ``log p(y = c | x_n, ω_k)``; ``-inf`` allowed.
 
     Returns
     -------
     mutual_information : ndarray of shape (n_pool,), float64
-        In nats, in ``[0, min(log n_samples, log n_classes)]``.
+        In nats, in ``[0, min(log n_mc_samples, log n_classes)]``.
 
     See Also
     --------

@@ -75,7 +75,7 @@ class ConsistentMCDropout(nn.Dropout):
     >>> x = torch.ones(4, 6)
     >>> bool((layer.eval()(x) == x).all())
     True
-    >>> with consistent_dropout(layer, n_samples=3, random_state=0) as masks:
+    >>> with consistent_dropout(layer, n_mc_samples=3, random_state=0) as masks:
     ...     masks.select(0)
     ...     y = layer(x)
     >>> bool((y == y[0]).all())  # every row got the same mask
@@ -114,7 +114,7 @@ class ConsistentMCDropout2d(nn.Dropout2d):
     >>> from skbatchbald.nn import ConsistentMCDropout2d, consistent_dropout
     >>> layer = ConsistentMCDropout2d(p=0.5)
     >>> x = torch.ones(2, 8, 3, 3)
-    >>> with consistent_dropout(layer, n_samples=4, random_state=0) as masks:
+    >>> with consistent_dropout(layer, n_mc_samples=4, random_state=0) as masks:
     ...     masks.select(1)
     ...     y = layer(x)
     >>> bool((y[0] == y[1]).all())  # both rows lose the same channels
@@ -164,15 +164,15 @@ def dropout_layers(module):
 class _MaskIndex:
     """The posterior sample index that every layer's hook reads."""
 
-    def __init__(self, n_samples):
-        self.n_samples = n_samples
+    def __init__(self, n_mc_samples):
+        self.n_mc_samples = n_mc_samples
         self.k = None
 
     def select(self, k):
-        if not isinstance(k, numbers.Integral) or not 0 <= k < self.n_samples:
+        if not isinstance(k, numbers.Integral) or not 0 <= k < self.n_mc_samples:
             raise ValueError(
-                f"k must be an int in [0, {self.n_samples}), got {k!r}; the masks "
-                f"were drawn for n_samples={self.n_samples}."
+                f"k must be an int in [0, {self.n_mc_samples}), got {k!r}; the masks "
+                f"were drawn for n_mc_samples={self.n_mc_samples}."
             )
         self.k = int(k)
 
@@ -208,7 +208,7 @@ class _LayerMasks:
     def _draw(self, output):
         p = float(self.layer.p)
         generator = torch.Generator().manual_seed(self.seed)
-        shape = (self.index.n_samples, *self.feature_shape)
+        shape = (self.index.n_mc_samples, *self.feature_shape)
         # Bernoulli keep-masks on the CPU generator, so they do not depend on device.
         keep = torch.empty(shape).bernoulli_(1.0 - p, generator=generator)
         bias = None
@@ -250,7 +250,7 @@ class _LayerMasks:
         return out
 
 
-def check_n_samples(value, name):
+def check_n_mc_samples(value, name):
     """Return ``value`` as an int K of posterior samples, or raise ValueError."""
     if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < 1:
         raise ValueError(
@@ -261,7 +261,7 @@ def check_n_samples(value, name):
 
 
 @contextlib.contextmanager
-def consistent_dropout(module, n_samples, random_state=None):
+def consistent_dropout(module, n_mc_samples, random_state=None):
     """Sample a module's dropout layers with one fixed mask set per sample.
 
     For the duration of the ``with`` block, ``module`` is in eval mode and every
@@ -277,7 +277,7 @@ def consistent_dropout(module, n_samples, random_state=None):
     module : torch.nn.Module
         The network. Its dropout layers are found by :func:`dropout_layers`;
         dimension 0 of their outputs must be the batch.
-    n_samples : int
+    n_mc_samples : int
         Number K of posterior samples (mask sets), at least 1.
     random_state : None, int, numpy.random.Generator or RandomState, default=None
         Source of the masks. Each layer gets its own seed drawn from it, so the
@@ -287,13 +287,13 @@ def consistent_dropout(module, n_samples, random_state=None):
     Yields
     ------
     masks : object
-        Has ``masks.select(k)`` for ``0 <= k < n_samples`` and ``n_samples``.
+        Has ``masks.select(k)`` for ``0 <= k < n_mc_samples`` and ``n_mc_samples``.
 
     Raises
     ------
     ValueError
         If ``module`` has no dropout layer with ``p > 0`` (all samples would be
-        identical), or ``n_samples`` is not a positive int.
+        identical), or ``n_mc_samples`` is not a positive int.
 
     See Also
     --------
@@ -332,18 +332,18 @@ def consistent_dropout(module, n_samples, random_state=None):
         raise TypeError(
             f"module must be a torch.nn.Module, got {type(module).__name__}."
         )
-    n_samples = check_n_samples(n_samples, "n_samples")
+    n_mc_samples = check_n_mc_samples(n_mc_samples, "n_mc_samples")
     active = [(name, m) for name, m in dropout_layers(module) if m.p > 0]
     if not active:
         raise ValueError(
             f"{type(module).__name__} has no dropout layer with p > 0, so all "
-            f"{n_samples} posterior samples would be identical. Add dropout layers "
+            f"{n_mc_samples} posterior samples would be identical. Add dropout layers "
             f"({_SUPPORTED_NAMES}), e.g. skbatchbald.nn.ConsistentMCDropout after "
             "each hidden layer, or sample from an ensemble instead. Dropout called "
             "as torch.nn.functional.dropout inside forward cannot be sampled."
         )
     seeds = torch_seeds(random_state, len(active))
-    index = _MaskIndex(int(n_samples))
+    index = _MaskIndex(int(n_mc_samples))
     modes = {m: m.training for m in module.modules()}
     handles = []
     try:

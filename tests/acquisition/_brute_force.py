@@ -15,11 +15,11 @@ def _entropy(probs):
 
 def joint_probs_per_sample(probs, points):
     """P(y_{points} | ω_k) for every configuration: shape (K, C^n), float64."""
-    n_samples = probs.shape[1]
-    table = np.ones((n_samples, 1))
+    n_mc_samples = probs.shape[1]
+    table = np.ones((n_mc_samples, 1))
     for point in points:
         # (K, J, 1) * (K, 1, C) -> (K, J * C): configuration index j * C + c
-        table = (table[:, :, None] * probs[point][:, None, :]).reshape(n_samples, -1)
+        table = (table[:, :, None] * probs[point][:, None, :]).reshape(n_mc_samples, -1)
     return table
 
 

@@ -5,17 +5,19 @@ import pytest
 from scipy.special import log_softmax
 
 
-def _random_log_probs(n_pool, n_samples, n_classes, *, seed=0, scale=3.0, dtype=None):
-    """log_softmax of Gaussian logits, shape (n_pool, n_samples, n_classes)."""
+def _random_log_probs(
+    n_pool, n_mc_samples, n_classes, *, seed=0, scale=3.0, dtype=None
+):
+    """log_softmax of Gaussian logits, shape (n_pool, n_mc_samples, n_classes)."""
     rng = np.random.default_rng(seed)
-    logits = scale * rng.standard_normal((n_pool, n_samples, n_classes))
+    logits = scale * rng.standard_normal((n_pool, n_mc_samples, n_classes))
     out = log_softmax(logits, axis=-1)
     return out if dtype is None else out.astype(dtype)
 
 
 @pytest.fixture
 def make_log_probs():
-    """Factory: ``make_log_probs(n_pool, n_samples, n_classes, seed=0, scale=3.0,
+    """Factory: ``make_log_probs(n_pool, n_mc_samples, n_classes, seed=0, scale=3.0,
     dtype=None)`` -> float64 (or ``dtype``) log-probs of that shape."""
     return _random_log_probs
 

@@ -12,18 +12,18 @@ from skbatchbald.acquisition import SaturationWarning, batchbald, mutual_informa
 from ._brute_force import brute_force_batchbald, joint_mutual_information
 
 
-def _pool(seed, n_pool, n_samples, n_classes, zero_fraction=0.0):
+def _pool(seed, n_pool, n_mc_samples, n_classes, zero_fraction=0.0):
     rng = np.random.default_rng(seed)
-    logits = 3.0 * rng.standard_normal((n_pool, n_samples, n_classes))
+    logits = 3.0 * rng.standard_normal((n_pool, n_mc_samples, n_classes))
     zero = rng.random(logits.shape) < zero_fraction
     zero[..., 0] = False  # every row keeps a positive probability
     logits[zero] = -np.inf
     return log_softmax(logits, axis=-1)
 
 
-def _exact_budget(n_samples, n_classes, n_instances):
+def _exact_budget(n_mc_samples, n_classes, n_instances):
     """The smallest n_joint_samples that keeps the whole batch exact."""
-    return max(n_samples, n_classes ** (n_instances - 1))
+    return max(n_mc_samples, n_classes ** (n_instances - 1))
 
 
 class TestAgainstBruteForce:
@@ -31,12 +31,12 @@ class TestAgainstBruteForce:
     def test_picks_and_scores_equal_enumeration(self, seed):
         rng = np.random.default_rng(1000 + seed)
         n_pool = int(rng.integers(4, 16))
-        n_samples = int(rng.integers(2, 8))
+        n_mc_samples = int(rng.integers(2, 8))
         n_classes = int(rng.integers(2, 5))
         n_instances = int(rng.integers(1, min(n_pool, 4) + 1))
         zeros = 0.3 if seed % 3 == 0 else 0.0
-        log_probs = _pool(seed, n_pool, n_samples, n_classes, zeros)
-        budget = _exact_budget(n_samples, n_classes, n_instances)
+        log_probs = _pool(seed, n_pool, n_mc_samples, n_classes, zeros)
+        budget = _exact_budget(n_mc_samples, n_classes, n_instances)
 
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", SaturationWarning)

@@ -25,19 +25,19 @@ SETTINGS = settings(
 def pools(draw, max_pool=12):
     """(log_probs, n_instances, n_joint_samples) with the whole batch exact."""
     n_pool = draw(st.integers(2, max_pool))
-    n_samples = draw(st.integers(2, 6))
+    n_mc_samples = draw(st.integers(2, 6))
     n_classes = draw(st.integers(2, 4))
     n_instances = draw(st.integers(1, min(n_pool, 4)))
     seed = draw(st.integers(0, 2**32 - 1))
     rng = np.random.default_rng(seed)
     logits = draw(st.sampled_from([0.5, 2.0, 5.0])) * rng.standard_normal(
-        (n_pool, n_samples, n_classes)
+        (n_pool, n_mc_samples, n_classes)
     )
     if draw(st.booleans()):
         zero = rng.random(logits.shape) < 0.3
         zero[..., 0] = False
         logits[zero] = -np.inf
-    budget = max(n_samples, n_classes ** (n_instances - 1))
+    budget = max(n_mc_samples, n_classes ** (n_instances - 1))
     return log_softmax(logits, axis=-1), n_instances, budget
 
 
@@ -52,13 +52,13 @@ def _quiet(*args, **kwargs):
 def test_exact_phase_properties(pool):
     log_probs, n_instances, budget = pool
     indices, scores = _quiet(log_probs, n_instances, n_joint_samples=budget)
-    n_pool, n_samples, _ = log_probs.shape
+    n_pool, n_mc_samples, _ = log_probs.shape
 
     assert len(set(indices.tolist())) == n_instances
     assert ((indices >= 0) & (indices < n_pool)).all()
     # submodular gains are >= 0 and the joint MI is at most H(ω) = log K
     assert (np.diff(scores) >= -1e-12).all()
-    assert scores[-1] <= np.log(n_samples) + 1e-12
+    assert scores[-1] <= np.log(n_mc_samples) + 1e-12
     # first pick = BALD's argmax (up to a tie within 1e-7)
     bald = mutual_information(log_probs)
     assert bald[indices[0]] >= bald.max() - 1e-7

@@ -131,14 +131,14 @@ class TestRows:
 
 
 class TestKernel:
-    @pytest.mark.parametrize(("n_samples", "n_classes"), [(4, 2), (20, 10), (9, 47)])
+    @pytest.mark.parametrize(("n_mc_samples", "n_classes"), [(4, 2), (20, 10), (9, 47)])
     def test_float32_kernel_within_its_error_bound(
-        self, make_log_probs, n_samples, n_classes
+        self, make_log_probs, n_mc_samples, n_classes
     ):
-        log_probs = make_log_probs(300, n_samples, n_classes, seed=2, scale=2.0)
+        log_probs = make_log_probs(300, n_mc_samples, n_classes, seed=2, scale=2.0)
         scorer = CandidateScorer(log_probs, 2**28)
         rng = np.random.default_rng(0)
-        posterior = rng.dirichlet(np.full(n_samples, 0.3), size=700)
+        posterior = rng.dirichlet(np.full(n_mc_samples, 0.3), size=700)
         weights = rng.dirichlet(np.ones(700))
         everyone = np.zeros(300)
         zero = np.zeros(300)
@@ -146,7 +146,7 @@ class TestKernel:
         exact = scorer.expected_entropy64(posterior, weights, np.arange(300))
         assert n_scored == 300
         error = np.abs(fast - exact).max()
-        assert error <= float32_error_bound(n_samples, n_classes)
+        assert error <= float32_error_bound(n_mc_samples, n_classes)
         assert error > 0  # really float32
 
     def test_grouped_rows_bound_every_gain(self, make_log_probs):

@@ -82,11 +82,11 @@ def test_two_disagreeing_one_hot_samples():
     assert mutual_information(log_probs)[0] == pytest.approx(math.log(2), abs=1e-15)
 
 
-@pytest.mark.parametrize("n_samples", [2, 5, 10])
-def test_each_sample_sure_of_another_class_reaches_log_k(n_samples):
+@pytest.mark.parametrize("n_mc_samples", [2, 5, 10])
+def test_each_sample_sure_of_another_class_reaches_log_k(n_mc_samples):
     # K one-hot samples on K different classes: MI = log K, the maximum
-    log_probs = np.where(np.eye(n_samples, dtype=bool), 0.0, -np.inf)[None]
-    assert mutual_information(log_probs)[0] == pytest.approx(math.log(n_samples))
+    log_probs = np.where(np.eye(n_mc_samples, dtype=bool), 0.0, -np.inf)[None]
+    assert mutual_information(log_probs)[0] == pytest.approx(math.log(n_mc_samples))
 
 
 def test_confident_agreeing_samples_have_zero_entropy():
@@ -176,13 +176,13 @@ def log_prob_pools(draw):
 @settings(max_examples=300, deadline=None)
 @given(log_probs=log_prob_pools())
 def test_information_inequalities(log_probs):
-    n_samples, n_classes = log_probs.shape[1:]
+    n_mc_samples, n_classes = log_probs.shape[1:]
     marginal = marginal_entropy(log_probs)
     conditional = conditional_entropy(log_probs)
     mi = mutual_information(log_probs)
     assert np.isfinite(mi).all()
     assert (mi >= 0).all()
-    assert (mi <= math.log(n_samples) + 1e-12).all()
+    assert (mi <= math.log(n_mc_samples) + 1e-12).all()
     assert (mi <= math.log(n_classes) + 1e-12).all()
     assert (marginal <= math.log(n_classes) + 1e-12).all()
     assert (conditional >= -1e-12).all()

@@ -93,7 +93,9 @@ class TestCheckLogProbsRejects:
     @pytest.mark.parametrize("shape", [(4,), (4, 3), (2, 4, 3, 2)])
     def test_wrong_ndim(self, shape):
         x = np.full(shape, np.log(1 / 3))
-        expected = r"must be 3-d with shape \(n_pool, n_samples, n_classes\), got an "
+        expected = (
+            r"must be 3-d with shape \(n_pool, n_mc_samples, n_classes\), got an "
+        )
         with pytest.raises(
             ValueError, match=expected + rf"array of shape {re.escape(str(shape))}"
         ):
@@ -147,7 +149,9 @@ class TestCheckLogProbsRejects:
             check_log_probs(np.zeros((0, 3, 4)))
 
     def test_no_samples(self):
-        with pytest.raises(ValueError, match=r"no posterior samples \(n_samples == 0"):
+        with pytest.raises(
+            ValueError, match=r"no posterior samples \(n_mc_samples == 0"
+        ):
             check_log_probs(np.zeros((5, 0, 4)))
 
     @pytest.mark.parametrize(

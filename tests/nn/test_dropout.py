@@ -16,15 +16,15 @@ from skbatchbald.nn import (
 ATOL = 1e-5  # matrix products may round differently for different batch sizes
 
 
-def sample(module, x, n_samples, random_state, batch_size=None):
+def sample(module, x, n_mc_samples, random_state, batch_size=None):
     """(N, K, *out) outputs with masks k = 0..K-1, x streamed in batches."""
     batch_size = batch_size or len(x)
     out = []
-    with torch.no_grad(), consistent_dropout(module, n_samples, random_state) as m:
+    with torch.no_grad(), consistent_dropout(module, n_mc_samples, random_state) as m:
         for start in range(0, len(x), batch_size):
             xb = x[start : start + batch_size]
             per_k = []
-            for k in range(n_samples):
+            for k in range(n_mc_samples):
                 m.select(k)
                 per_k.append(module(xb))
             out.append(torch.stack(per_k, dim=1))
@@ -285,10 +285,10 @@ class TestErrors:
             with consistent_dropout(nn.Sequential(nn.Dropout(0.0)), 5):
                 pass
 
-    @pytest.mark.parametrize("n_samples", [0, -1, 2.5, True, "3"])
-    def test_bad_n_samples(self, n_samples):
-        with pytest.raises(ValueError, match="n_samples must be a positive int"):  # noqa: SIM117
-            with consistent_dropout(nn.Dropout(0.5), n_samples):
+    @pytest.mark.parametrize("n_mc_samples", [0, -1, 2.5, True, "3"])
+    def test_bad_n_samples(self, n_mc_samples):
+        with pytest.raises(ValueError, match="n_mc_samples must be a positive int"):  # noqa: SIM117
+            with consistent_dropout(nn.Dropout(0.5), n_mc_samples):
                 pass
 
     def test_not_a_module(self):
