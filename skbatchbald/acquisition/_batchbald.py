@@ -18,11 +18,13 @@ from ._batchbald_kernel import (
     float32_sampled_slack,
 )
 from ._joint_configurations import extend_exact, rows_from_table, sample_table
+from ._pool import as_chunked_pool
 from ._validation import (
     check_log_probs,
     check_max_memory,
     check_n_instances,
     check_random_state,
+    check_shape,
 )
 
 # Python objects, threads and small temporaries of one call.
@@ -378,16 +380,36 @@ default=None
     >>> bool(np.all(np.diff(scores) >= 0))
     True
     """
-    log_probs = check_log_probs(log_probs)
-    n_pool, n_mc_samples, _ = log_probs.shape
+    pool = as_chunked_pool(log_probs)
+    if pool is None:
+        log_probs = check_log_probs(log_probs)
+        shape = log_probs.shape
+    else:  # a memmap or dask array: validated block by block while scoring
+        pool.check_dtype()
+        check_shape(pool.shape)
+        shape = pool.shape
+    n_pool, n_mc_samples, _ = shape
     n_instances = check_n_instances(n_instances, n_pool)
     n_joint_samples = _check_n_joint_samples(n_joint_samples, n_mc_samples)
     max_memory = check_max_memory(max_memory)
     rng = check_random_state(random_state)
     if not isinstance(lazy, bool | np.bool_):
         raise ValueError(f"lazy must be True or False, got {lazy!r}")
-    indices, scores = _greedy(
-        log_probs, n_instances, n_joint_samples, max_memory, rng, lazy=bool(lazy)
-    )
+    if pool is None:
+        indices, scores = _greedy(
+            log_probs, n_instances, n_joint_samples, max_memory, rng, lazy=bool(lazy)
+        )
+    else:
+        if lazy:
+            raise ValueError(
+                "lazy=True keeps every candidate's last gain between steps and is "
+                "only available for a pool in memory; pass lazy=False for a memmap "
+                "or dask array, or np.asarray(log_probs) if it fits in memory"
+            )
+        from ._batchbald_chunked import greedy_chunked  # imports this module
+
+        indices, scores = greedy_chunked(
+            pool, n_instances, n_joint_samples, max_memory, rng
+        )
     _warn_if_saturated(scores, n_mc_samples)
     return indices, scores

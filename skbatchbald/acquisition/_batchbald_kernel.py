@@ -119,9 +119,12 @@ class CandidateScorer:
     budget : int
         Bytes this scorer may use for its buffers (pool copy and per-worker tiles).
         At least `worker_bytes`.
+    max_workers : int, optional
+        Most worker threads; default: the cores this process may run on. A block of
+        a chunked pool is scored with one, its siblings running alongside.
     """
 
-    def __init__(self, log_probs, budget):
+    def __init__(self, log_probs, budget, max_workers=None):
         self.log_probs = log_probs
         n_pool, n_mc_samples, n_classes = log_probs.shape
         self.tile = tile_size(log_probs.shape)  # candidates per tile
@@ -131,7 +134,8 @@ class CandidateScorer:
         ]
         worker = self.worker_bytes(log_probs.shape)
         cache = 4 * n_pool * n_mc_samples * n_classes
-        n_workers = min(available_cores(), len(self.tiles), MAX_WORKERS)
+        cores = available_cores() if max_workers is None else max_workers
+        n_workers = min(cores, len(self.tiles), MAX_WORKERS)
         n_workers = max(1, min(n_workers, budget // worker))
         # The pool's float32 probabilities, laid out (K, N, C) so that a tile's columns
         # are one gather: kept when it fits, else recomputed per tile (same values).

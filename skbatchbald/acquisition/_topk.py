@@ -2,7 +2,8 @@
 
 import numpy as np
 
-from ._validation import check_log_probs, check_n_instances
+from ._pool import as_chunked_pool
+from ._validation import check_log_probs, check_n_instances, check_shape, normalisation
 
 
 def top_k(scores, k):
@@ -51,8 +52,41 @@ def acquire_top(log_probs, n_instances, score_fn):
     scores : ndarray of shape (n_instances,), float64
         ``score_fn``'s values at ``indices``.
     """
+    pool = as_chunked_pool(log_probs)
+    if pool is not None:
+        return _acquire_top_blocks(pool, n_instances, score_fn)
     log_probs = check_log_probs(log_probs)
     n_instances = check_n_instances(n_instances, log_probs.shape[0])
     scores = np.asarray(score_fn(log_probs), dtype=np.float64)
     indices = top_k(scores, n_instances)
     return indices, scores[indices]
+
+
+def _top_block(block, start, score_fn, n_instances, tol):
+    """One block's validation summary and its best ``n_instances`` candidates."""
+    summary = normalisation(block, tol, start)
+    if summary.invalid:
+        return summary, np.empty(0, np.int64), np.empty(0)
+    scores = np.asarray(score_fn(block), dtype=np.float64)
+    best = top_k(scores, min(n_instances, len(scores)))
+    return summary, best + start, scores[best]
+
+
+def _acquire_top_blocks(pool, n_instances, score_fn):
+    """`acquire_top` on a memmap or dask pool: one pass, a top-k per block.
+
+    A block's top ``n_instances`` holds every point of the pool's top
+    ``n_instances`` that lies in the block (ties to the lowest index in both), so
+    the top of their union is the pool's top: the same picks as in memory.
+    """
+    name = "log_probs"
+    pool.check_dtype(name)
+    check_shape(pool.shape, name)
+    n_instances = check_n_instances(n_instances, pool.shape[0])
+    parts = pool.map(_top_block, score_fn, n_instances, pool.tol)
+    pool.raise_if_invalid([part[0] for part in parts], name)
+    indices = np.concatenate([part[1] for part in parts])  # ascending per block
+    scores = np.concatenate([part[2] for part in parts])
+    order = np.argsort(indices, kind="stable")  # ties go to the lowest index
+    best = order[top_k(scores[order], n_instances)]
+    return indices[best], scores[best]

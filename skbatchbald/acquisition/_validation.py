@@ -9,6 +9,7 @@ import numbers
 import os
 import re
 import sys
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -74,42 +75,125 @@ def _as_real_float_array(log_probs, name):
     return array if array.flags.c_contiguous else array.copy(order="C")
 
 
-def _logsumexp_over_classes(array):
-    """logsumexp over the last axis, shape (N, K), accumulated in float64.
+@dataclass(frozen=True)
+class Normalisation:
+    """What one pass over (part of) a pool found about its rows' normalisation.
 
-    No max-shift: valid log-probabilities are <= 0 with a row maximum >= -log C, so
-    exp neither overflows nor underflows to an all-zero row. Invalid inputs give inf,
-    -inf or NaN here, which the caller reports.
+    Small whatever the pool's size: blocks of a chunked pool each return one, and
+    `merge_normalisations` combines them, so that no (N, K) array is ever built.
+
+    Attributes
+    ----------
+    worst : float
+        Largest ``|logsumexp_c log_probs[n, k, c]|`` seen (NaN rows excluded);
+        -1.0 if every row was NaN.
+    value : float
+        The logsumexp itself at that place.
+    where : tuple of int
+        ``(n, k)`` of ``worst``, in pool coordinates.
+    invalid : bool
+        Whether some row is NaN or off by more than the tolerance.
+    nan, posinf : bool
+        Whether the values hold NaN / +inf.
+    probs_like : bool
+        Whether every part looked like probabilities (values in [0, 1] summing to
+        one over the class axis).
     """
-    n_pool, n_mc_samples, n_classes = array.shape
-    out = np.empty((n_pool, n_mc_samples), dtype=np.float64)
-    row_bytes = n_mc_samples * n_classes * array.itemsize
-    with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
-        for rows in row_slices(n_pool, row_bytes, TILE_BYTES):
-            probs = np.exp(array[rows])  # (chunk, K, C)
-            # einsum: 3-5x faster than .sum(axis=-1) over a short class axis
-            total = np.einsum("nkc->nk", probs, dtype=np.float64)  # (chunk, K)
-            np.log(total, out=out[rows])
-    return out
+
+    worst: float
+    value: float
+    where: tuple
+    invalid: bool
+    nan: bool
+    posinf: bool
+    probs_like: bool
 
 
-def _not_normalised_message(array, lse, tol, name):
-    """Say why rows of ``array`` do not sum to one, and what to do about it."""
-    if np.isnan(array).any():
-        return f"{name} contains NaN; log-probabilities must be finite or -inf"
-    if np.isposinf(array).any():
-        return f"{name} contains +inf; log-probabilities must be finite or -inf"
-    worst = np.unravel_index(np.nanargmax(np.abs(lse)), lse.shape)
-    where = (
-        f"logsumexp over the class axis must be 0 (tolerance {tol:g}), got "
-        f"{lse[worst]:.6g} at [n={worst[0]}, k={worst[1]}]"
-    )
-    looks_like_probs = (
+def _looks_like_probabilities(array):
+    return bool(
         array.min() >= 0.0
         and array.max() <= 1.0
         and np.allclose(array.sum(axis=-1, dtype=np.float64), 1.0, rtol=0, atol=1e-2)
     )
-    if looks_like_probs:
+
+
+def normalisation(array, tol, offset=0):
+    """Check that each row of a (n, K, C) float32/float64 array sums to one.
+
+    logsumexp over the class axis is accumulated in float64, chunk by chunk (a few
+    MB each). No max-shift: valid log-probabilities are <= 0 with a row maximum >=
+    -log C, so exp neither overflows nor underflows to an all-zero row; invalid
+    inputs give inf, -inf or NaN, which are reported.
+
+    Parameters
+    ----------
+    array : ndarray of shape (n, K, C), float32 or float64
+    tol : float
+        Largest accepted ``|logsumexp|``.
+    offset : int, default=0
+        Pool index of ``array[0]``, for the location in messages.
+
+    Returns
+    -------
+    summary : Normalisation
+    """
+    n_rows, n_mc_samples, n_classes = array.shape
+    worst, value, where = -1.0, np.nan, (offset, 0)
+    invalid = nan = posinf = False
+    probs_like = True
+    row_bytes = n_mc_samples * n_classes * 8
+    with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
+        for rows in row_slices(n_rows, row_bytes, TILE_BYTES):
+            chunk = array[rows]
+            # einsum: 3-5x faster than .sum(axis=-1) over a short class axis
+            total = np.einsum("nkc->nk", np.exp(chunk), dtype=np.float64)
+            lse = np.log(total)  # (chunk, K)
+            deviation = np.abs(lse)
+            if (deviation <= tol).all():  # NaN compares False
+                probs_like = False  # valid log-probabilities hold negative values
+                finite = deviation
+            else:
+                invalid = True
+                nan = nan or bool(np.isnan(chunk).any())
+                posinf = posinf or bool(np.isposinf(chunk).any())
+                probs_like = probs_like and _looks_like_probabilities(chunk)
+                finite = np.where(np.isnan(deviation), -1.0, deviation)
+            n, k = np.unravel_index(np.argmax(finite), finite.shape)
+            if finite[n, k] > worst:
+                worst, value = float(finite[n, k]), float(lse[n, k])
+                where = (offset + rows.start + int(n), int(k))
+    return Normalisation(
+        worst, value, where, invalid, nan, posinf, probs_like and invalid
+    )
+
+
+def merge_normalisations(parts):
+    """One `Normalisation` for the pool from those of its blocks, in pool order."""
+    worst = max(parts, key=lambda part: part.worst)  # first of equal worsts
+    invalid = any(part.invalid for part in parts)
+    return Normalisation(
+        worst.worst,
+        worst.value,
+        worst.where,
+        invalid,
+        any(part.nan for part in parts),
+        any(part.posinf for part in parts),
+        invalid and all(part.probs_like for part in parts),
+    )
+
+
+def not_normalised_message(summary, tol, name):
+    """Say why the rows of a pool do not sum to one, and what to do about it."""
+    if summary.nan:
+        return f"{name} contains NaN; log-probabilities must be finite or -inf"
+    if summary.posinf:
+        return f"{name} contains +inf; log-probabilities must be finite or -inf"
+    n, k = summary.where
+    where = (
+        f"logsumexp over the class axis must be 0 (tolerance {tol:g}), got "
+        f"{summary.value:.6g} at [n={n}, k={k}]"
+    )
+    if summary.probs_like:
         return (
             f"{name} looks like probabilities, not log-probabilities (values in "
             f"[0, 1] that sum to 1 over the class axis): did you pass "
@@ -122,12 +206,45 @@ def _not_normalised_message(array, lse, tol, name):
     )
 
 
+def tolerance(log_probs, dtype):
+    """Largest accepted |logsumexp| for input ``log_probs`` converted to ``dtype``."""
+    if str(getattr(log_probs, "dtype", "")) in _LOW_PRECISION:
+        return _LOW_PRECISION_TOL
+    return LOGSUMEXP_TOL[np.dtype(dtype)]
+
+
+def check_shape(shape, name="log_probs"):
+    """ValueError unless ``shape`` is (N, K, C) with N >= 1, K >= 1 and C >= 2."""
+    if len(shape) != 3:
+        raise ValueError(
+            f"{name} must be 3-d with shape {_EXPECTED_SHAPE}, got an array of "
+            f"shape {shape}"
+        )
+    n_pool, n_mc_samples, n_classes = shape
+    if n_pool == 0:
+        raise ValueError(
+            f"{name} has an empty pool (n_pool == 0, shape {shape}); expected "
+            f"shape {_EXPECTED_SHAPE} with at least one pool point"
+        )
+    if n_mc_samples == 0:
+        raise ValueError(
+            f"{name} has no posterior samples (n_mc_samples == 0, shape "
+            f"{shape}); expected shape {_EXPECTED_SHAPE} with n_mc_samples >= 1"
+        )
+    if n_classes < 2:
+        raise ValueError(
+            f"{name} must have at least 2 classes, got n_classes={n_classes} "
+            f"(shape {shape}, expected {_EXPECTED_SHAPE})"
+        )
+
+
 def check_log_probs(log_probs, *, name="log_probs"):
     """Validate posterior log-probabilities of shape (N, K, C).
 
     Parameters
     ----------
-    log_probs : array-like or torch.Tensor of shape (n_pool, n_mc_samples, n_classes)
+    log_probs : array-like, torch.Tensor, numpy.memmap or dask.array.Array of \
+shape (n_pool, n_mc_samples, n_classes)
         ``log p(y = c | x_n, ω_k)`` for N pool points, K posterior samples and C
         classes. Torch tensors are detached and moved to the CPU; no gradient flows.
         ``-inf`` entries (probability exactly 0) are valid.
@@ -136,10 +253,14 @@ def check_log_probs(log_probs, *, name="log_probs"):
 
     Returns
     -------
-    log_probs : ndarray of shape (n_pool, n_mc_samples, n_classes)
-        C-contiguous. float32 stays float32 and float64 stays float64; any other
-        real dtype (float16, integers, ...) becomes float64. The input is returned
-        without a copy when it is already a C-contiguous float32/float64 array.
+    log_probs : ndarray, numpy.memmap or dask.array.Array of shape \
+(n_pool, n_mc_samples, n_classes)
+        In memory: C-contiguous. float32 stays float32 and float64 stays float64;
+        any other real dtype (float16, integers, ...) becomes float64. The input is
+        returned without a copy when it is already a C-contiguous float32/float64
+        array. A memmap is returned as is and a dask array with its K and C axes
+        in one chunk (rechunked if needed), after a pass over their row blocks
+        (see ``_pool.py``): neither is read into memory whole.
 
     Raises
     ------
@@ -158,35 +279,18 @@ def check_log_probs(log_probs, *, name="log_probs"):
     sums to one within 0.1 %. The check costs one ``exp`` pass over the array,
     in chunks of a few MB.
     """
+    from ._pool import as_chunked_pool  # imports this module
+
+    pool = as_chunked_pool(log_probs)
+    if pool is not None:
+        pool.check(name)
+        return pool.array
     array = _as_real_float_array(log_probs, name)
-    if array.ndim != 3:
-        raise ValueError(
-            f"{name} must be 3-d with shape {_EXPECTED_SHAPE}, got an array of "
-            f"shape {array.shape}"
-        )
-    n_pool, n_mc_samples, n_classes = array.shape
-    if n_pool == 0:
-        raise ValueError(
-            f"{name} has an empty pool (n_pool == 0, shape {array.shape}); expected "
-            f"shape {_EXPECTED_SHAPE} with at least one pool point"
-        )
-    if n_mc_samples == 0:
-        raise ValueError(
-            f"{name} has no posterior samples (n_mc_samples == 0, shape "
-            f"{array.shape}); expected shape {_EXPECTED_SHAPE} with n_mc_samples >= 1"
-        )
-    if n_classes < 2:
-        raise ValueError(
-            f"{name} must have at least 2 classes, got n_classes={n_classes} "
-            f"(shape {array.shape}, expected {_EXPECTED_SHAPE})"
-        )
-    lse = _logsumexp_over_classes(array)  # (N, K)
-    if str(getattr(log_probs, "dtype", "")) in _LOW_PRECISION:
-        tol = _LOW_PRECISION_TOL
-    else:
-        tol = LOGSUMEXP_TOL[array.dtype]
-    if not (np.abs(lse) <= tol).all():  # NaN compares False: caught here too
-        raise ValueError(_not_normalised_message(array, lse, tol, name))
+    check_shape(array.shape, name)
+    tol = tolerance(log_probs, array.dtype)
+    summary = normalisation(array, tol)
+    if summary.invalid:
+        raise ValueError(not_normalised_message(summary, tol, name))
     return array
 
 

@@ -1,0 +1,159 @@
+"""Greedy BatchBALD on a pool in row blocks (a memmap or a dask array).
+
+Each greedy step is one map over the blocks and one small reduction. What travels to
+a block is the joint state of the points chosen so far -- the posterior rows
+``P(ω_k | ŷ_j)`` and weights of at most M label configurations, and their grouping
+into at most K rows (``_batchbald._grouped_rows``) -- plus the chosen indices: at
+most M (K + 1) + K (K + 1) floats, whatever the pool's size. Each block scores its
+own candidates with the in-memory kernel (``CandidateScorer``, one thread) and sends
+back its best few; the caller keeps the per-step picks and the picked points' rows.
+
+The picks are those of the in-memory path. Exact phase: every block returns its
+candidates whose float32 gain is within the slack of the block's best, which
+includes every candidate of the block within the slack of the pool's best; their
+float64 gains decide, lowest index first among equal ones. Sampled phase: the
+argmax of the float32 gains, lowest index first; the label configurations are drawn
+from the same generator, in the same order, from the same chosen rows.
+"""
+
+import time
+
+import numpy as np
+
+from ._batchbald import _check_budget, _grouped_rows, _is_exact
+from ._batchbald_kernel import (
+    CandidateScorer,
+    float32_error_bound,
+    float32_sampled_slack,
+)
+from ._joint_configurations import extend_exact, rows_from_table, sample_table
+from ._validation import normalisation
+
+
+def _prepare_block(block, start, tol):
+    """Validation summary and E_ω H(y_x | ω) of one block's points."""
+    summary = normalisation(block, tol, start)
+    if summary.invalid:
+        return summary, None
+    return summary, CandidateScorer(block, 0, max_workers=1).conditional_entropy64()
+
+
+def _step_block(
+    block, start, conditional, posterior, weights, grouped, chosen, slack, exact, budget
+):
+    """Score one block's candidates for one greedy step.
+
+    Returns the global indices of the block's candidates within ``slack`` of its
+    best float32 gain (exact phase) or of its best candidate (sampled phase),
+    their float32 gains, their float64 expected entropies (exact phase, else
+    None), their conditional entropies and the number of candidates scored.
+    """
+    n_rows = block.shape[0]
+    local = chosen - start
+    local = local[(local >= 0) & (local < n_rows)]
+    available = np.ones(n_rows, dtype=bool)
+    available[local] = False
+    if not available.any():
+        return np.empty(0, np.int64), np.empty(0), np.empty(0), np.empty(0), 0
+    scorer = CandidateScorer(block, budget, max_workers=1)
+    everyone = np.where(available, 0.0, -np.inf)
+    upper, _ = scorer.best_gains32(*grouped, conditional, everyone, np.inf)
+    gains, n_scored = scorer.best_gains32(posterior, weights, conditional, upper, slack)
+    if exact:
+        near = np.flatnonzero(gains >= gains.max() - slack)
+        entropies = scorer.expected_entropy64(posterior, weights, near)
+    else:
+        near = np.array([np.argmax(gains)])
+        entropies = None
+    return near + start, gains[near], entropies, conditional[near], n_scored
+
+
+def _pick(parts, slack, exact):
+    """The step's pick, its expected entropy and its conditional entropy."""
+    indices = np.concatenate([part[0] for part in parts])  # ascending
+    gains = np.concatenate([part[1] for part in parts])
+    conditional = np.concatenate([part[3] for part in parts])
+    if exact:
+        entropies = np.concatenate([part[2] for part in parts])
+        near = np.flatnonzero(gains >= gains.max() - slack)
+        best = near[np.argmax(entropies[near] - conditional[near])]
+        entropy = entropies[best]
+    else:
+        best = int(np.argmax(gains))  # first of equal gains: the lowest index
+        entropy = gains[best] + conditional[best]
+    return int(indices[best]), float(entropy), float(conditional[best])
+
+
+def block_budget(max_memory, pool, n_instances, n_joint_samples):
+    """Bytes one block's scorer may use: ``max_memory`` shared by the blocks in flight.
+
+    Raises ValueError if it cannot hold the joint table and one block's tiles.
+    """
+    n_in_flight = getattr(pool, "n_threads", 1)
+    largest = max(np.diff([*pool.starts, pool.shape[0]]))
+    block_shape = (int(largest), *pool.shape[1:])
+    # per point: the caller's conditional entropies and every block's gains,
+    # bounds and candidate order (float64 / int64), for the blocks in flight
+    per_point = 8 * pool.shape[0] + 48 * n_in_flight * block_shape[0]
+    left = _check_budget(
+        max_memory - per_point, block_shape, n_instances, n_joint_samples
+    )
+    return left // n_in_flight
+
+
+def greedy_chunked(
+    pool, n_instances, n_joint_samples, max_memory, rng, trace=None, name="log_probs"
+):
+    """Greedy BatchBALD on a `MemmapPool` or `DaskPool`; see `batchbald`."""
+    _, n_mc_samples, n_classes = pool.shape
+    budget = block_budget(max_memory, pool, n_instances, n_joint_samples)
+    # validation and conditional entropies in one pass; the latter stay where
+    # their block was computed
+    prepared = pool.map(_prepare_block, pool.tol, keep=True)
+    pool.raise_if_invalid(pool.compute([part[0] for part in prepared]), name)
+    conditional = [part[1] for part in prepared]
+    chosen, chosen_rows = [], []
+    scores = np.empty(n_instances)
+    conditional_sum = 0.0
+    exact_table = np.zeros((1, n_mc_samples))  # the empty configuration
+    for step in range(n_instances):
+        start = time.perf_counter()
+        exact = _is_exact(n_classes, step, n_joint_samples)
+        if exact:
+            rows = rows_from_table(exact_table)
+            slack = 2.0 * float32_error_bound(n_mc_samples, n_classes)
+        else:
+            table, weights = sample_table(np.stack(chosen_rows), n_joint_samples, rng)
+            rows = rows_from_table(table, weights)
+            slack = float32_sampled_slack(n_classes)
+        parts = pool.map(
+            _step_block,
+            rows.posterior,
+            rows.weights,
+            _grouped_rows(rows),
+            np.asarray(chosen, dtype=np.int64),
+            slack,
+            exact,
+            budget,
+            per_block=[conditional],
+        )
+        pick, entropy, pick_conditional = _pick(parts, slack, exact)
+        # I(y_S, y_x; ω) = H(y_S) + Σ_j w_j H(u_j(x)) − Σ_{i ∈ S ∪ {x}} E_ω H(y_i|ω)
+        conditional_sum += pick_conditional
+        scores[step] = rows.joint_entropy + entropy - conditional_sum
+        chosen.append(pick)
+        (row,) = pool.rows([pick])
+        chosen_rows.append(row)
+        if step + 1 < n_instances and _is_exact(n_classes, step + 1, n_joint_samples):
+            exact_table = extend_exact(exact_table, row)
+        if trace is not None:
+            trace.append(
+                {
+                    "step": step,
+                    "exact": rows.exact,
+                    "rows": rows.weights.shape[0],
+                    "scored": int(sum(part[4] for part in parts)),
+                    "seconds": time.perf_counter() - start,
+                }
+            )
+    return np.asarray(chosen, dtype=np.int64), scores
