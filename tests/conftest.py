@@ -57,3 +57,28 @@ def count_acquisitions(monkeypatch):
         return calls
 
     return patch
+
+
+@pytest.fixture(scope="session")
+def dask_client():
+    """A LocalCluster of 2 single-threaded worker processes, started once.
+
+    A task may fail once (a worker dying under it) and is then retried; a second
+    failure is Dask's KilledWorker, so a test that kills every worker costs two
+    worker restarts, not four.
+    """
+    import dask
+    from distributed import Client, LocalCluster
+
+    with dask.config.set({"distributed.scheduler.allowed-failures": 1}):
+        cluster = LocalCluster(
+            n_workers=2,
+            threads_per_worker=1,
+            processes=True,
+            dashboard_address=None,
+            memory_limit="2GiB",
+        )
+    client = Client(cluster)
+    yield client
+    client.close()
+    cluster.close()

@@ -30,7 +30,8 @@ from ._validation import (
 BLOCK_BYTES = 64 * 2**20
 
 
-def _is_dask_array(x):
+def is_dask_array(x):
+    """Whether x is a dask array, without importing dask."""
     dask_array = sys.modules.get("dask.array")  # not imported: x cannot be one
     return dask_array is not None and isinstance(x, dask_array.Array)
 
@@ -39,7 +40,7 @@ def as_chunked_pool(log_probs):
     """A `MemmapPool` or `DaskPool` for such inputs; None for anything else."""
     if isinstance(log_probs, np.memmap):
         return MemmapPool(log_probs)
-    if _is_dask_array(log_probs):
+    if is_dask_array(log_probs):
         return DaskPool(log_probs)
     return None
 
