@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .nn._random import as_generator
+from ._validation import check_int, check_random_state
 from .sampling import predict_log_proba_samples
 
 __all__ = ["dask_log_proba_samples", "write_log_proba_samples"]
@@ -25,22 +25,10 @@ def _one_seed(random_state):
     An int is kept, so a chunked call equals one call on the whole pool with
     the same int; a Generator (advanced once) or None is turned into one.
     """
-    if isinstance(random_state, numbers.Integral) and not isinstance(
-        random_state, bool | np.bool_
-    ):
-        as_generator(random_state)  # validates
+    rng = check_random_state(random_state)  # validates every form
+    if isinstance(random_state, numbers.Integral):  # bool was rejected above
         return int(random_state)
-    return int(as_generator(random_state).integers(0, 2**63 - 1))
-
-
-def _check_chunk_size(chunk_size):
-    if (
-        isinstance(chunk_size, numbers.Integral)
-        and not isinstance(chunk_size, bool | np.bool_)
-        and chunk_size >= 1
-    ):
-        return int(chunk_size)
-    raise ValueError(f"chunk_size must be an int >= 1 (rows), got {chunk_size!r}")
+    return int(rng.integers(0, 2**63 - 1))
 
 
 def write_log_proba_samples(
@@ -73,8 +61,10 @@ def write_log_proba_samples(
 
     Raises
     ------
+    TypeError
+        If ``chunk_size`` is not an int, or as ``predict_log_proba_samples``.
     ValueError
-        If ``chunk_size`` is not a positive int, or as ``predict_log_proba_samples``.
+        If ``chunk_size`` < 1, or as ``predict_log_proba_samples``.
 
     See Also
     --------
@@ -105,7 +95,7 @@ def write_log_proba_samples(
     >>> shape, picks.shape
     ((150, 8, 3), (3,))
     """
-    chunk_size = _check_chunk_size(chunk_size)
+    chunk_size = check_int(chunk_size, "chunk_size", hint="rows of X per call")
     seed = _one_seed(random_state)
     path = Path(path)
     partial = path.with_name(path.name + ".partial")

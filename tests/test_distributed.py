@@ -48,9 +48,7 @@ def pool_values():
 def test_acquisition_on_the_cluster_equals_in_memory(dask_client, pool_values):
     pool = dask_client.persist(da.from_array(pool_values, chunks=(150, 16, 5)))
     for acquire in (bald, mean_std):
-        np.testing.assert_array_equal(
-            acquire(pool, 9)[0], acquire(pool_values, 9)[0]
-        )
+        np.testing.assert_array_equal(acquire(pool, 9)[0], acquire(pool_values, 9)[0])
     for n_joint_samples in (10_000, 200):  # exact, then sampled phase
         expected = batchbald(
             pool_values, 6, n_joint_samples=n_joint_samples, random_state=3
@@ -60,12 +58,12 @@ def test_acquisition_on_the_cluster_equals_in_memory(dask_client, pool_values):
         np.testing.assert_allclose(got[1], expected[1], rtol=0, atol=1e-7)
 
 
-def test_a_worker_killed_mid_computation_is_retried(
-    dask_client, pool_values, tmp_path
-):
+def test_a_worker_killed_mid_computation_is_retried(dask_client, pool_values, tmp_path):
     marker = str(tmp_path / "died")
     pool = da.from_array(pool_values, chunks=(150, 16, 5)).map_blocks(
-        _die_first_time, marker, meta=_META  # meta: never called here
+        _die_first_time,
+        marker,
+        meta=_META,  # meta: never called here
     )
     got = bald(pool, 20)
     assert os.path.exists(marker)  # a worker did die

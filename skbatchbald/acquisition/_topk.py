@@ -3,7 +3,13 @@
 import numpy as np
 
 from ._pool import as_chunked_pool
-from ._validation import check_log_probs, check_n_instances, check_shape, normalisation
+from ._validation import (
+    check_log_probs,
+    check_n_instances,
+    check_random_state,
+    check_shape,
+    normalisation,
+)
 
 
 def top_k(scores, k):
@@ -36,7 +42,7 @@ def top_k(scores, k):
     return candidates[order].astype(np.int64, copy=False)
 
 
-def acquire_top(log_probs, n_instances, score_fn):
+def acquire_top(log_probs, n_instances, score_fn, random_state=None):
     """Validate, score every pool point, return the ``n_instances`` best.
 
     Parameters
@@ -45,6 +51,9 @@ def acquire_top(log_probs, n_instances, score_fn):
     n_instances : int
     score_fn : callable
         ``score_fn(log_probs) -> ndarray of shape (n_pool,)`` on validated input.
+    random_state : object, default=None
+        Unused (the selection is deterministic) but validated, so that every
+        acquisition function rejects the same bad values.
 
     Returns
     -------
@@ -54,9 +63,11 @@ def acquire_top(log_probs, n_instances, score_fn):
     """
     pool = as_chunked_pool(log_probs)
     if pool is not None:
+        check_random_state(random_state)
         return _acquire_top_blocks(pool, n_instances, score_fn)
     log_probs = check_log_probs(log_probs)
     n_instances = check_n_instances(n_instances, log_probs.shape[0])
+    check_random_state(random_state)
     scores = np.asarray(score_fn(log_probs), dtype=np.float64)
     indices = top_k(scores, n_instances)
     return indices, scores[indices]
