@@ -65,6 +65,8 @@ docs: $(VENV)/.installed-docs
 
 bench: $(VENV)/.installed-bench
 	$(BIN)/python benchmarks/bench_acquisition.py
+	# pools on disk and on a Dask LocalCluster, small sizes (docs/scaling.rst)
+	$(BIN)/python benchmarks/bench_out_of_core.py small
 
 clean:
 	rm -rf $(VENV) $(COMPAT_VENV) build dist *.egg-info .pytest_cache .ruff_cache .hypothesis

@@ -102,8 +102,10 @@ def predict_log_proba_samples(estimator, X, n_mc_samples=None, random_state=None
         last, which is sampled); a modAL ``ActiveLearner`` (its ``.estimator``);
         a modAL ``Committee`` (each learner is one sample); a fitted scikit-learn
         ensemble with ``estimators_`` (each member is one sample).
-    X : array-like of shape (N, ...)
-        The pool.
+    X : array-like or dask.array.Array of shape (N, ...)
+        The pool. A dask array is sampled block by block where Dask runs its
+        tasks, and a dask array is returned (see
+        :func:`~skbatchbald.out_of_core.dask_log_proba_samples`).
     n_mc_samples : int, default=None
         Number K of posterior samples. For dropout nets None means the net's
         ``n_mc_samples``; for ensembles and committees None means all members,
@@ -113,9 +115,10 @@ def predict_log_proba_samples(estimator, X, n_mc_samples=None, random_state=None
 
     Returns
     -------
-    log_probs : ndarray of shape (N, K, C), float32
+    log_probs : ndarray or dask.array.Array of shape (N, K, C), float32
         Classes in the estimator's ``classes_`` order. Entries may be ``-inf``
-        where a sample gives a class probability exactly 0 (e.g. a tree).
+        where a sample gives a class probability exactly 0 (e.g. a tree). A
+        dask array (lazy, chunked along N like X) when X is one.
 
     Raises
     ------
@@ -153,6 +156,14 @@ def predict_log_proba_samples(estimator, X, n_mc_samples=None, random_state=None
     >>> bool(np.allclose(np.exp(log_probs).mean(axis=1), forest.predict_proba(X)))
     True
     """
+    from .acquisition._pool import is_dask_array
+
+    if is_dask_array(X):
+        from .out_of_core import dask_log_proba_samples
+
+        return dask_log_proba_samples(
+            estimator, X, n_mc_samples=n_mc_samples, random_state=random_state
+        )
     kind = type(estimator).__name__
     if isinstance(estimator, Pipeline):
         Xt = estimator[:-1].transform(X) if len(estimator) > 1 else X

@@ -2,6 +2,7 @@
 into a dask array (here on Dask's local threads; tests/test_distributed.py runs a
 cluster)."""
 
+import dask
 import dask.array as da
 import numpy as np
 import pytest
@@ -12,6 +13,13 @@ from skbatchbald.acquisition import bald, batchbald
 from skbatchbald.nn import BayesianMLP
 from skbatchbald.out_of_core import dask_log_proba_samples, write_log_proba_samples
 from skbatchbald.sampling import predict_log_proba_samples
+
+
+@pytest.fixture(autouse=True)
+def _local_threads():
+    """Dask's local threads, even when another test's cluster is the default."""
+    with dask.config.set(scheduler="threads"):
+        yield
 
 
 @pytest.fixture(scope="module")
@@ -100,6 +108,14 @@ def test_dask_sampling_is_lazy_chunked_and_equals_one_call(mlp, X_pool):
     np.testing.assert_allclose(log_probs.compute(), expected, rtol=0, atol=1e-6)
     picks = batchbald(log_probs, 4, random_state=0)[0]
     np.testing.assert_array_equal(picks, batchbald(expected, 4, random_state=0)[0])
+
+
+def test_predict_log_proba_samples_returns_a_dask_array_for_one(mlp, X_pool):
+    X = da.from_array(X_pool, chunks=100)
+    log_probs = predict_log_proba_samples(mlp, X, n_mc_samples=3, random_state=0)
+    assert isinstance(log_probs, da.Array) and log_probs.chunks[0] == X.chunks[0]
+    expected = predict_log_proba_samples(mlp, X_pool, n_mc_samples=3, random_state=0)
+    np.testing.assert_allclose(log_probs.compute(), expected, rtol=0, atol=1e-6)
 
 
 def test_dask_sampling_needs_a_dask_array(mlp, X_pool):

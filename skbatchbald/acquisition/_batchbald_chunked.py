@@ -20,7 +20,13 @@ import time
 
 import numpy as np
 
-from ._batchbald import _check_budget, _grouped_rows, _is_exact
+from ._batchbald import (
+    _fixed_bytes,
+    _grouped_rows,
+    _is_exact,
+    _minimum_memory,
+    _table_bytes,
+)
 from ._batchbald_kernel import (
     CandidateScorer,
     float32_error_bound,
@@ -87,18 +93,32 @@ def _pick(parts, slack, exact):
 def block_budget(max_memory, pool, n_instances, n_joint_samples):
     """Bytes one block's scorer may use: ``max_memory`` shared by the blocks in flight.
 
-    Raises ValueError if it cannot hold the joint table and one block's tiles.
+    A memmap's blocks run in threads of this process, which also keeps the
+    conditional entropies of the whole pool (8 bytes a point); a dask array's
+    blocks each run in one task, where the budget applies, with their own
+    conditional entropies. Raises ValueError if the budget cannot hold the joint
+    table and one block's tiles.
     """
     n_in_flight = getattr(pool, "n_threads", 1)
     largest = max(np.diff([*pool.starts, pool.shape[0]]))
     block_shape = (int(largest), *pool.shape[1:])
-    # per point: the caller's conditional entropies and every block's gains,
-    # bounds and candidate order (float64 / int64), for the blocks in flight
-    per_point = 8 * pool.shape[0] + 48 * n_in_flight * block_shape[0]
-    left = _check_budget(
-        max_memory - per_point, block_shape, n_instances, n_joint_samples
-    )
-    return left // n_in_flight
+    # per point of a block: gains, bounds and candidate order (float64 / int64)
+    per_point = 48 * n_in_flight * block_shape[0]
+    if hasattr(pool, "n_threads"):
+        per_point += 8 * pool.shape[0]
+    needed = per_point + _minimum_memory(block_shape, n_instances, n_joint_samples)
+    if max_memory < needed:
+        n_pool, n_mc_samples, _ = pool.shape
+        raise ValueError(
+            f"max_memory={max_memory} bytes is below the {needed} bytes this call "
+            f"needs (pool of {n_pool} points in blocks of up to {block_shape[0]}, "
+            f"K={n_mc_samples}, n_joint_samples={n_joint_samples}: the joint table "
+            f"alone takes "
+            f"{_table_bytes(n_joint_samples, n_mc_samples, n_instances)} bytes); "
+            f"raise max_memory or lower n_joint_samples"
+        )
+    fixed = _fixed_bytes(block_shape, n_instances, n_joint_samples)
+    return (max_memory - per_point - fixed) // n_in_flight
 
 
 def greedy_chunked(

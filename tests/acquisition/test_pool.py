@@ -7,6 +7,7 @@ Dask runs here on its local threads; tests/test_distributed.py runs a cluster.
 
 import tracemalloc
 
+import dask
 import dask.array as da
 import numpy as np
 import pytest
@@ -29,6 +30,13 @@ from skbatchbald.acquisition._validation import check_log_probs
 
 TOP_K = (bald, max_entropy, variation_ratios, mean_std)
 PER_POINT = (mutual_information, marginal_entropy, conditional_entropy)
+
+
+@pytest.fixture(autouse=True)
+def _local_threads():
+    """Dask's local threads, even when another test's cluster is the default."""
+    with dask.config.set(scheduler="threads"):
+        yield
 
 
 @pytest.fixture
@@ -176,6 +184,11 @@ class TestValidation:
         np.testing.assert_array_equal(
             mutual_information(_memmap(half, tmp_path)), mutual_information(half)
         )
+
+    def test_max_memory_too_small_for_a_block(self, chunked):
+        message = r"max_memory=100000 bytes is below .* \(pool of 900 points in"
+        with pytest.raises(ValueError, match=message):
+            batchbald(chunked, 2, max_memory=100_000)
 
     def test_lazy_needs_the_pool_in_memory(self, pool_values):
         with pytest.raises(ValueError, match=r"lazy=True .* only available"):
