@@ -1,4 +1,4 @@
-"""Active-learning experiments: the BatchBALD paper's protocol, results and plots.
+"""Active-learning experiments after the BatchBALD paper: runs, results and plots.
 
 :func:`run_experiment` runs strategies on paired trials, resumably, and
 returns a tidy table; :func:`summarize` turns results into numbers,

@@ -20,6 +20,7 @@ TABLES = {
     "trials; x relative to {reference})",
     "batches": "Acquired batches (means over rounds and trials; copies: picks of "
     "an image already picked in the same batch)",
+    "curve": "Test accuracy by labelled-set size (median over trials)",
 }
 
 
@@ -142,7 +143,8 @@ def format_summary(summary, dataset=None):
     tables : dict of str to pandas.DataFrame
         Tables of strings, index the strategies: ``"labels"`` (the paper's
         counting), ``"labels_set_size"``, ``"final"``, ``"paired"``,
-        ``"time"`` and ``"batches"``; see :data:`TABLES` for their titles.
+        ``"time"``, ``"batches"`` and ``"curve"``; see ``TABLES`` in this
+        module for their titles.
 
     See Also
     --------
@@ -156,6 +158,9 @@ def format_summary(summary, dataset=None):
         "paired": _paired(summary),
         "time": _time(summary),
         "batches": batches,
+        "curve": summary.curve.map(lambda v: "" if np.isnan(v) else f"{v:.3f}").rename(
+            columns=lambda n: f"{n:g}"
+        ),
     }
     return {name: table.rename_axis("strategy") for name, table in tables.items()}
 

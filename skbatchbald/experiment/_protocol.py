@@ -304,9 +304,11 @@ def run_experiment(config=None, *, output=None, n_jobs=None, progress=False):
 
     Notes
     -----
-    Protocol of Kirsch, van Amersfoort & Gal (NeurIPS 2019), Section 5: a
+    The loop of Kirsch, van Amersfoort & Gal (NeurIPS 2019), Section 5: a
     fresh model per round, Adam, early stopping with patience 3 on validation
-    accuracy restoring the best weights, 20 balanced initial labels.
+    accuracy restoring the best weights, 20 balanced initial labels. How
+    closely a run follows the paper depends on ``config``; the presets
+    ``paper-mnist`` and ``paper-repeated-mnist`` set its stated values.
 
     Examples
     --------

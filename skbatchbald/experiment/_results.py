@@ -88,6 +88,9 @@ class Summary:
     batches : pandas.DataFrame
         Means over acquired batches: acquisition seconds, class entropy,
         copies per batch and the fraction of saturated rounds.
+    curve : pandas.DataFrame
+        Median test accuracy over trials, per strategy (index) and
+        labelled-set size (columns).
     """
 
     strategies: tuple
@@ -101,6 +104,7 @@ class Summary:
     final: object
     paired: object
     batches: object
+    curve: object
 
 
 def _first_reaching(curve, threshold):
@@ -238,6 +242,12 @@ def summarize(results, thresholds=(0.8, 0.85, 0.9), batch_size=None):
         final=pd.DataFrame.from_dict(final_table, orient="index"),
         paired=pd.DataFrame.from_dict(paired, orient="index"),
         batches=batches.rename_axis("strategy"),
+        curve=results.pivot_table(
+            index="strategy",
+            columns="n_labels",
+            values="test_accuracy",
+            aggfunc="median",
+        ).reindex(strategies),
     )
 
 
