@@ -11,8 +11,8 @@ from skorch.callbacks import EpochScoring
 from skorch.dataset import unpack_data
 from skorch.utils import is_dataset, to_numpy
 
-from .nn._random import as_generator
-from .nn.dropout import check_n_mc_samples, consistent_dropout, dropout_layers
+from ._validation import check_n_mc_samples, check_random_state
+from .nn.dropout import consistent_dropout, dropout_layers
 
 __all__ = ["MCDropoutClassifier"]
 
@@ -166,7 +166,7 @@ class MCDropoutClassifier(NeuralNetClassifier):
         if self.random_state is None:
             yield
             return
-        seed = int(as_generator(self.random_state).integers(2**63 - 1))
+        seed = int(check_random_state(self.random_state).integers(2**63 - 1))
         device = torch.device(self.device or "cpu")
         on_cpu = device.type == "cpu"
         with torch.random.fork_rng(
