@@ -9,6 +9,7 @@ one cell of it in a sentence. Both are recomputed from ``results.csv`` and
 
 import functools
 from pathlib import Path
+from typing import ClassVar
 
 from docutils import nodes
 from docutils.parsers.rst import Directive, directives
@@ -37,7 +38,7 @@ class ReproductionTable(Directive):
     """``.. reproduction-table:: RUN TABLE`` with an optional ``:columns:``."""
 
     required_arguments = 2
-    option_spec = {"columns": directives.unchanged}
+    option_spec: ClassVar[dict] = {"columns": directives.unchanged}
 
     def run(self):
         run, name = self.arguments
