@@ -9,7 +9,7 @@ from ._store import ResultsFolder, _sorted, atomic_write
 __all__ = ["merge_results"]
 
 # Columns that differ between two runs of the same round on any machine.
-_TIMING = ("training_seconds", "acquisition_seconds")
+_TIMING = ("training_seconds", "acquisition_seconds", "test_seconds")
 
 
 def merge_results(output, sources):

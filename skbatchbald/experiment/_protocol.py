@@ -73,8 +73,11 @@ def _train(config, data, labelled, image_side, trial, r, guard):
 def _test(model, data, seconds):
     history = model.history
     best = [h["epoch"] for h in history if h.get("valid_acc_best")]
+    start = time.perf_counter()
+    accuracy = float(np.mean(model.predict(data.X_test) == data.y_test))
     return {
-        "test_accuracy": float(np.mean(model.predict(data.X_test) == data.y_test)),
+        "test_accuracy": accuracy,
+        "test_seconds": time.perf_counter() - start,
         "validation_accuracy": float(max(history[:, "valid_acc"])),
         "n_epochs": len(history),
         "best_epoch": best[-1] if best else np.nan,
@@ -278,7 +281,8 @@ def run_experiment(config=None, *, output=None, n_jobs=None, progress=False):
         ``test_accuracy``, ``validation_accuracy`` (best epoch),
         ``n_epochs``, ``best_epoch``, ``training_seconds``,
         ``acquisition_seconds`` (time to choose the batch this round added;
-        NaN in round 0), ``acquired_labels`` (labels of that batch,
+        NaN in round 0), ``test_seconds`` (time of the test predictions),
+        ``acquired_labels`` (labels of that batch,
         space-separated; round 0: the initial set), ``class_entropy`` (nats,
         of those labels' class distribution), ``copies_in_batch`` (picks
         whose source image was already picked in the same batch; NaN unless

@@ -32,6 +32,7 @@ COLUMNS = (
     "best_epoch",
     "training_seconds",
     "acquisition_seconds",
+    "test_seconds",
     "acquired_labels",
     "class_entropy",
     "copies_in_batch",

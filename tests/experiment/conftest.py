@@ -23,7 +23,7 @@ TINY = [
     "--seed", "7",
     "--n-jobs", "1",
 ]  # fmt: skip
-TIMING = ["training_seconds", "acquisition_seconds"]
+TIMING = ["training_seconds", "acquisition_seconds", "test_seconds"]
 
 
 @pytest.fixture(scope="session")

@@ -13,7 +13,7 @@ from skbatchbald.experiment import ExperimentConfig, _protocol, run_experiment
 from skbatchbald.experiment._splits import load_source, make_trial
 from skbatchbald.experiment._store import COLUMNS
 
-TIMING = ["training_seconds", "acquisition_seconds"]
+TIMING = ["training_seconds", "acquisition_seconds", "test_seconds"]
 
 
 def test_columns_and_size(tiny_run):

@@ -12,7 +12,7 @@ from skbatchbald.experiment import _protocol, load_results, run_experiment
 from skbatchbald.experiment._store import ResultsFolder, atomic_write
 from skbatchbald.experiment.cli import main
 
-TIMING = ["training_seconds", "acquisition_seconds"]
+TIMING = ["training_seconds", "acquisition_seconds", "test_seconds"]
 
 
 def _same_rows(folder, expected):
