@@ -460,7 +460,7 @@ class ExperimentConfig:
         return range(self.first_trial, self.first_trial + self.n_trials)
 
     def same_experiment(self, other):
-        """Differences that make results of ``other`` incomparable with these.
+        """List the options whose difference makes ``other``'s results incomparable.
 
         Parameters
         ----------

@@ -136,8 +136,8 @@ def summarize(results, thresholds=(0.8, 0.85, 0.9), batch_size=None):
     thresholds : tuple of float, default=(0.8, 0.85, 0.9)
         Test accuracies for the "labels needed" and "time to accuracy" tables.
     batch_size : int or None, default=None
-        b, for the paper's counting (set size minus b); None takes the most
-        common step between rounds.
+        The number b of points acquired per round, for the paper's counting
+        (set size minus b); None takes the most common step between rounds.
 
     Returns
     -------
