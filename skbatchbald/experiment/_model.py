@@ -9,6 +9,7 @@ from skorch.helper import predefined_split
 from skorch.utils import to_numpy
 from tqdm.auto import tqdm
 
+from .._labels import label_indices
 from ..classifier import MCDropoutClassifier
 from ..nn import BayesianCNN, BayesianMLP
 
@@ -16,17 +17,19 @@ from ..nn import BayesianCNN, BayesianMLP
 class _ProgressClassifier(MCDropoutClassifier):
     """MCDropoutClassifier that shows a bar over inference batches when asked.
 
-    Set ``progress_ = "label"`` around a call to see MC inference progress; a
-    plain attribute (not a parameter), so cloning and fitting ignore it.
+    ``progress`` is a parameter, like skorch's ``verbose``: a label shows a bar
+    with that label over MC inference batches, None shows none.
     """
 
-    progress_ = None
+    def __init__(self, *args, progress=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.progress = progress
 
     def get_iterator(self, dataset, training=False):
         iterator = super().get_iterator(dataset, training=training)
-        if training or not self.progress_:
+        if training or not self.progress:
             return iterator
-        return tqdm(iterator, desc=self.progress_, leave=False, unit="batch")
+        return tqdm(iterator, desc=self.progress, leave=False, unit="batch")
 
 
 class _DeterministicValidation(_ProgressClassifier):
@@ -78,7 +81,7 @@ def make_model(config, data, image_side, seed):
     """A fresh, unfitted classifier validated on the trial's validation set."""
     classes = data.classes
     # predefined_split bypasses the classifier's label encoding: indices here.
-    y_val = np.searchsorted(classes, data.y_val).astype(np.int64)
+    y_val = label_indices(data.y_val, classes)
     validation = Dataset(data.X_val.astype(np.float32), y_val)
     module, params = _module_params(
         config, data.X_pool.shape[1], image_side, len(classes)

@@ -92,7 +92,7 @@ def _acquire(config, model, data, labelled, name, trial, r, progress):
     strategy = _make_strategy(
         name, config, derive_seed(config.seed, trial, STRATEGY, r)
     )
-    model.progress_ = "MC inference" if progress else None
+    model.progress = "MC inference" if progress else None
     with warnings.catch_warnings(record=True) as caught:
         # Recorded per round in the table instead of flooding the log.
         warnings.simplefilter("always", SaturationWarning)
