@@ -96,8 +96,37 @@ def _timed(fn):
     return result, wall, sampler.peak, before
 
 
+class _Steps(list):
+    """A trace that prints each greedy step as it ends (long runs show progress)."""
+
+    def append(self, step):
+        super().append(step)
+        print(json.dumps({**step, "load": _load()}), file=sys.stderr, flush=True)
+
+
+def _batchbald_traced(pool, n_instances, trace):
+    """`batchbald` on a memmap, through the chunked loop to see every step.
+
+    The same call as ``batchbald(pool, n_instances, random_state=0)`` with the
+    default M and max_memory (the public function adds only argument checks).
+    """
+    from skbatchbald._validation import check_random_state
+    from skbatchbald.acquisition._batchbald_chunked import greedy_chunked
+    from skbatchbald.acquisition._pool import as_chunked_pool
+    from skbatchbald.acquisition._validation import check_max_memory
+
+    return greedy_chunked(
+        as_chunked_pool(pool),
+        n_instances,
+        10_000,
+        check_max_memory(None),
+        check_random_state(0),
+        trace=trace,
+    )
+
+
 def bench_disk(args):
-    from skbatchbald.acquisition import bald, batchbald
+    from skbatchbald.acquisition import bald
 
     path = Path(args.path)
     if not path.exists():
@@ -107,9 +136,10 @@ def bench_disk(args):
     _warm(path)
     pool = np.load(path, mmap_mode="r")
     out = {"bench": "disk", "shape": list(pool.shape), "GB": path.stat().st_size / 1e9}
+    steps = _Steps()
     for name, call in (
         ("bald_top10", lambda: bald(pool, 10)),
-        ("batchbald_b10", lambda: batchbald(pool, 10, random_state=0)),
+        ("batchbald_b10", lambda: _batchbald_traced(pool, 10, steps)),
     ):
         load = _load()
         (indices, _), wall, peak, before = _timed(call)
@@ -121,6 +151,7 @@ def bench_disk(args):
             "load_before": load,
             "load_after": _load(),
         }
+    out["batchbald_b10"]["step_s"] = [round(step["seconds"], 1) for step in steps]
     return out
 
 
