@@ -8,13 +8,15 @@ and hands them to the matching function of :mod:`skbatchbald.acquisition`; it
 never re-implements the math.
 """
 
+import sys
 from numbers import Integral, Real
 from typing import ClassVar
 
 import numpy as np
+from scipy import sparse
 from sklearn.base import BaseEstimator
 from sklearn.utils import _safe_indexing, check_random_state
-from sklearn.utils._param_validation import Interval
+from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import _num_samples
 
 from . import acquisition
@@ -23,6 +25,8 @@ from .sampling import predict_log_proba_samples
 __all__ = [
     "BALDQuery",
     "BatchBALDQuery",
+    "EPIGQuery",
+    "MarginQuery",
     "MaxEntropyQuery",
     "MeanSTDQuery",
     "PowerBALDQuery",
@@ -259,33 +263,74 @@ class PowerBALDQuery(_PosteriorQuery):
         self.random_state = random_state
 
     def _score(self, log_probs, n_instances, seed):
-        return acquisition.power_bald(
-            log_probs, n_instances, beta=self.beta, random_state=seed
+        # BALD drawn with stochastic="power": the picks of acquisition.power_bald
+        return acquisition.bald(
+            log_probs,
+            n_instances,
+            stochastic="power",
+            beta=self.beta,
+            random_state=seed,
         )
 
 
-class _TopKQuery(_PosteriorQuery):
-    """Top-b of a single-point score computed by ``_function``."""
+_STOCHASTIC_CONSTRAINTS = {
+    "stochastic": [StrOptions({"power", "softmax", "softrank"}), None],
+    "beta": [Interval(Real, 0, None, closed="neither"), None],
+}
 
-    def __init__(self, *, n_mc_samples=None, pool_subsample=None, random_state=None):
+
+class _TopKQuery(_PosteriorQuery):
+    """Top-b, or a stochastic draw, of the single-point score ``_function``."""
+
+    _parameter_constraints: ClassVar[dict] = {
+        **_PosteriorQuery._parameter_constraints,
+        **_STOCHASTIC_CONSTRAINTS,
+    }
+
+    def __init__(
+        self,
+        *,
+        stochastic=None,
+        beta=None,
+        n_mc_samples=None,
+        pool_subsample=None,
+        random_state=None,
+    ):
+        self.stochastic = stochastic
+        self.beta = beta
         self.n_mc_samples = n_mc_samples
         self.pool_subsample = pool_subsample
         self.random_state = random_state
 
     def _score(self, log_probs, n_instances, seed):
-        return type(self)._function(log_probs, n_instances, random_state=seed)
+        return type(self)._function(
+            log_probs,
+            n_instances,
+            stochastic=self.stochastic,
+            beta=self.beta,
+            random_state=seed,
+        )
 
 
-_TOPK_PARAMETERS = """
+_STOCHASTIC_PARAMETERS = """
+    stochastic : {"power", "softmax", "softrank"} or None, default=None
+        None: the b highest scores. Otherwise draw the batch without
+        replacement with probability ∝ score^beta, exp(beta score) or
+        rank^-beta (Kirsch et al., TMLR 2023).
+    beta : float or None, default=None
+        Inverse temperature of the stochastic draw; None means 1.0. Only with
+        ``stochastic``."""
+
+_TOPK_PARAMETERS = f"""
     Parameters
-    ----------
+    ----------{_STOCHASTIC_PARAMETERS}
     n_mc_samples : int, default=None
         Posterior samples K; ``None`` uses the estimator's own.
     pool_subsample : int, default=None
         Score a random subset of this many pool points only; the returned
         indices still refer to the full pool.
     random_state : int, RandomState instance or None, default=None
-        Seeds the pool subset and the dropout masks.
+        Seeds the pool subset, the dropout masks and the stochastic draw.
 """
 
 
@@ -335,6 +380,22 @@ class MeanSTDQuery(_TopKQuery):
     _function = staticmethod(acquisition.mean_std)
 
 
+class MarginQuery(_TopKQuery):
+    __doc__ = f"""Margin: the b points whose two likeliest classes are closest.
+{_TOPK_PARAMETERS}
+    See Also
+    --------
+    skbatchbald.acquisition.margin : The acquisition function.
+
+    Notes
+    -----
+    Score 1 - (p1 - p2) of the predictive mean, in [0, 1]. Kirsch et al.
+    (TMLR 2023) found plain top-b margin as good as BatchBALD on Repeated
+    MNIST. With ``n_mc_samples=1`` it is the margin of one posterior sample.
+    """
+    _function = staticmethod(acquisition.margin)
+
+
 class RandomQuery(_Query):
     """Uniformly random batch: the baseline every strategy must beat.
 
@@ -361,3 +422,165 @@ class RandomQuery(_Query):
         picked = rng.choice(_num_samples(X_pool), size=n_instances, replace=False)
         # Zeros, as acquisition.random_batch: a random pick has no score.
         return picked, np.zeros(n_instances)
+
+
+def _concat_rows(first, second):
+    """Rows of ``first`` then rows of ``second``, in ``first``'s container type."""
+    if hasattr(first, "iloc"):  # pandas
+        import pandas as pd
+
+        second = second if hasattr(second, "iloc") else pd.DataFrame(second)
+        second = second.set_axis(first.columns, axis=1)
+        return pd.concat([first, second], ignore_index=True)
+    torch = sys.modules.get("torch")
+    if torch is not None and isinstance(first, torch.Tensor):
+        second = torch.as_tensor(second, dtype=first.dtype, device=first.device)
+        return torch.cat([first, second])
+    if sparse.issparse(first):
+        return sparse.vstack([first, second], format=first.format)
+    if isinstance(first, list):
+        return first + list(second)
+    return np.concatenate([np.asarray(first), np.asarray(second)])
+
+
+class _TargetQuery(_PosteriorQuery):
+    """A strategy scored on the pool's and the target inputs' samples together."""
+
+    _parameter_constraints: ClassVar[dict] = {
+        **_PosteriorQuery._parameter_constraints,
+        "X_target": ["array-like", "sparse matrix", None],
+        "target_subsample": [Interval(Integral, 1, None, closed="left"), None],
+        "max_memory": [Interval(Integral, 1, None, closed="left"), str, None],
+    }
+
+    def _acquire(self, learner, X_pool, n_instances, rng):
+        n_pool = _num_samples(X_pool)
+        source = X_pool if self.X_target is None else self.X_target
+        n_source = _num_samples(source)
+        if n_source == 0:
+            raise ValueError(
+                "X_target is empty: pass the inputs whose predictions matter (at "
+                "least one row), or None to use a random sample of the pool."
+            )
+        targets = np.arange(n_source)
+        if self.target_subsample is not None and self.target_subsample < n_source:
+            targets = np.sort(
+                rng.choice(n_source, size=self.target_subsample, replace=False)
+            )
+        seed = int(rng.randint(_SEED_MAX))
+        if self.X_target is None:
+            # the targets are pool points: their samples are the pool's
+            log_probs = predict_log_proba_samples(
+                learner, X_pool, n_mc_samples=self.n_mc_samples, random_state=seed
+            )
+            log_probs_target = log_probs[targets]
+        else:
+            # one call over pool and targets: sample k is the same network for both
+            X_both = _concat_rows(X_pool, _safe_indexing(self.X_target, targets))
+            both = predict_log_proba_samples(
+                learner, X_both, n_mc_samples=self.n_mc_samples, random_state=seed
+            )
+            log_probs, log_probs_target = both[:n_pool], both[n_pool:]
+        return self._score(
+            log_probs, log_probs_target, n_instances, int(rng.randint(_SEED_MAX))
+        )
+
+
+_TARGET_PARAMETERS = """
+    X_target : array-like of shape (n_target, ...) or None, default=None
+        The inputs whose predictions matter (what the model will serve),
+        in a container the estimator accepts. None: a random sample of the
+        pool, drawn anew at each query.
+    target_subsample : int or None, default=100
+        Target inputs drawn at random per query, from ``X_target`` or the
+        pool; the cost grows as N * target_subsample. None uses every target
+        input (with ``X_target=None``: the whole pool, quadratic cost)."""
+
+
+class EPIGQuery(_TargetQuery):
+    __doc__ = f"""EPIG: the b points most informative about predictions on targets.
+
+    BALD and BatchBALD seek information about the parameters, including about
+    inputs nobody will ask the model about; EPIG seeks information about the
+    labels y* of target inputs x*. See :func:`skbatchbald.acquisition.epig`.
+
+    Parameters
+    ----------{_TARGET_PARAMETERS}{_STOCHASTIC_PARAMETERS}
+    n_mc_samples : int, default=None
+        Posterior samples K; ``None`` uses the estimator's own.
+    max_memory : int, str or None, default=None
+        Working-memory bound of the acquisition, in bytes or as a string like
+        ``"1GB"``; ``None``: the smaller of 1 GiB and a quarter of available
+        memory.
+    pool_subsample : int, default=None
+        Score a random subset of this many pool points only; the returned
+        indices still refer to the full pool.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the pool subset, the target subset, the dropout masks and the
+        stochastic draw.
+
+    See Also
+    --------
+    skbatchbald.acquisition.epig : The acquisition function.
+    BALDQuery : Information about the parameters instead.
+
+    Notes
+    -----
+    Bickford Smith, Kirsch, Farquhar, Gal, Foster & Rainforth, "Prediction-
+    Oriented Bayesian Active Learning", AISTATS 2023. The pool and the target
+    inputs are sampled in one call, so that posterior sample k is the same
+    network for both, as the estimator of I(y; y*) needs.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_digits
+    >>> from sklearn.ensemble import RandomForestClassifier
+    >>> from skbatchbald import ActiveLearner, EPIGQuery
+    >>> X, y = load_digits(return_X_y=True)
+    >>> X_target = X[y < 5][-100:]  # the model will only see digits 0-4
+    >>> learner = ActiveLearner(
+    ...     RandomForestClassifier(50, random_state=0),
+    ...     query_strategy=EPIGQuery(X_target=X_target, random_state=0),
+    ...     X_training=X[:20], y_training=y[:20],
+    ... )
+    >>> idx, rows = learner.query(X[20:1000], n_instances=5)
+    >>> idx.shape
+    (5,)
+    """
+
+    _parameter_constraints: ClassVar[dict] = {
+        **_TargetQuery._parameter_constraints,
+        **_STOCHASTIC_CONSTRAINTS,
+    }
+
+    def __init__(
+        self,
+        *,
+        X_target=None,
+        target_subsample=100,
+        stochastic=None,
+        beta=None,
+        n_mc_samples=None,
+        max_memory=None,
+        pool_subsample=None,
+        random_state=None,
+    ):
+        self.X_target = X_target
+        self.target_subsample = target_subsample
+        self.stochastic = stochastic
+        self.beta = beta
+        self.n_mc_samples = n_mc_samples
+        self.max_memory = max_memory
+        self.pool_subsample = pool_subsample
+        self.random_state = random_state
+
+    def _score(self, log_probs, log_probs_target, n_instances, seed):
+        return acquisition.epig(
+            log_probs,
+            n_instances,
+            log_probs_target=log_probs_target,
+            stochastic=self.stochastic,
+            beta=self.beta,
+            max_memory=self.max_memory,
+            random_state=seed,
+        )

@@ -13,6 +13,8 @@ nothing of scikit-learn, skorch or modAL.
 # so ``skbatchbald.acquisition.bald`` would stop being the function.
 from ._bald import bald
 from ._batchbald import SaturationWarning, batchbald
+from ._epig import epig
+from ._margin import margin
 from ._power_bald import power_bald
 from .baselines import max_entropy, mean_std, random_batch, variation_ratios
 from .entropy import conditional_entropy, marginal_entropy, mutual_information
@@ -22,6 +24,8 @@ __all__ = [
     "bald",
     "batchbald",
     "conditional_entropy",
+    "epig",
+    "margin",
     "marginal_entropy",
     "max_entropy",
     "mean_std",
