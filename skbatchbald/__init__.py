@@ -20,6 +20,7 @@ _LAZY = {
     "RandomQuery": "skbatchbald.query",
     "MarginQuery": "skbatchbald.query",
     "EPIGQuery": "skbatchbald.query",
+    "BatchEPIGQuery": "skbatchbald.query",
 }
 
 __all__ = [*sorted(_LAZY), "__version__"]

@@ -25,6 +25,7 @@ from .sampling import predict_log_proba_samples
 __all__ = [
     "BALDQuery",
     "BatchBALDQuery",
+    "BatchEPIGQuery",
     "EPIGQuery",
     "MarginQuery",
     "MaxEntropyQuery",
@@ -581,6 +582,80 @@ class EPIGQuery(_TargetQuery):
             log_probs_target=log_probs_target,
             stochastic=self.stochastic,
             beta=self.beta,
+            max_memory=self.max_memory,
+            random_state=seed,
+        )
+
+
+class BatchEPIGQuery(_TargetQuery):
+    __doc__ = f"""Batch EPIG: greedily pick the batch most informative about targets.
+
+    BatchBALD's greedy joint scoring, applied to EPIG: the batch maximises
+    E_x* I(y_1, ..., y_b; y* | x*), so a point that repeats what the batch
+    already says about the targets adds little. See
+    :func:`skbatchbald.acquisition.batch_epig`.
+
+    Parameters
+    ----------{_TARGET_PARAMETERS}
+    n_mc_samples : int, default=None
+        Posterior samples K; ``None`` uses the estimator's own.
+    n_joint_samples : int, default=10_000
+        Joint samples M of (target input, batch labels, target label) once
+        they can no longer be enumerated.
+    max_memory : int, str or None, default=None
+        Working-memory bound of the acquisition, in bytes or as a string like
+        ``"1GB"``; ``None``: the smaller of 1 GiB and a quarter of available
+        memory.
+    pool_subsample : int, default=None
+        Score a random subset of this many pool points only; the returned
+        indices still refer to the full pool.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the pool subset, the target subset, the dropout masks and the
+        joint samples.
+
+    See Also
+    --------
+    skbatchbald.acquisition.batch_epig : The acquisition function.
+    EPIGQuery : Each point scored alone.
+    BatchBALDQuery : Joint information about the parameters instead.
+
+    Notes
+    -----
+    Score from Bickford Smith, Kirsch, Farquhar, Gal, Foster & Rainforth,
+    AISTATS 2023; greedy joint estimator from Kirsch, van Amersfoort & Gal,
+    NeurIPS 2019. The pool and the target inputs are sampled in one call.
+    """
+
+    _parameter_constraints: ClassVar[dict] = {
+        **_TargetQuery._parameter_constraints,
+        "n_joint_samples": [Interval(Integral, 1, None, closed="left")],
+    }
+
+    def __init__(
+        self,
+        *,
+        X_target=None,
+        target_subsample=100,
+        n_mc_samples=None,
+        n_joint_samples=10_000,
+        max_memory=None,
+        pool_subsample=None,
+        random_state=None,
+    ):
+        self.X_target = X_target
+        self.target_subsample = target_subsample
+        self.n_mc_samples = n_mc_samples
+        self.n_joint_samples = n_joint_samples
+        self.max_memory = max_memory
+        self.pool_subsample = pool_subsample
+        self.random_state = random_state
+
+    def _score(self, log_probs, log_probs_target, n_instances, seed):
+        return acquisition.batch_epig(
+            log_probs,
+            n_instances,
+            log_probs_target=log_probs_target,
+            n_joint_samples=self.n_joint_samples,
             max_memory=self.max_memory,
             random_state=seed,
         )

@@ -16,6 +16,7 @@ from skbatchbald import (
     ActiveLearner,
     BALDQuery,
     BatchBALDQuery,
+    BatchEPIGQuery,
     EPIGQuery,
     MarginQuery,
     MaxEntropyQuery,
@@ -45,8 +46,8 @@ POSTERIOR_STRATEGIES = [
     MeanSTDQuery,
     MarginQuery,
 ]
-# EPIGQuery's delegation is checked in test_query_epig.py (it needs targets)
-ALL_STRATEGIES = [*POSTERIOR_STRATEGIES, EPIGQuery, RandomQuery]
+# EPIGQuery's and BatchEPIGQuery's delegation is checked in test_query_epig.py
+ALL_STRATEGIES = [*POSTERIOR_STRATEGIES, EPIGQuery, BatchEPIGQuery, RandomQuery]
 
 
 def forest(seed=0):

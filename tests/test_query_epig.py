@@ -7,7 +7,13 @@ import torch
 from sklearn.base import clone
 from sklearn.ensemble import RandomForestClassifier
 
-from skbatchbald import ActiveLearner, EPIGQuery, MCDropoutClassifier, acquisition
+from skbatchbald import (
+    ActiveLearner,
+    BatchEPIGQuery,
+    EPIGQuery,
+    MCDropoutClassifier,
+    acquisition,
+)
 from skbatchbald.nn import BayesianMLP
 from skbatchbald.query import _SEED_MAX
 from skbatchbald.sampling import predict_log_proba_samples
@@ -127,3 +133,30 @@ def test_empty_target_is_refused(forest_learner, digits_split):
 def test_bad_parameters_are_named(kwargs, message, forest_learner, digits_split):
     with pytest.raises(ValueError, match=message):
         EPIGQuery(**kwargs)(forest_learner, digits_split["X_pool"][:50], 2)
+
+
+def test_batch_epig_query_delegates(dropout_net, digits_split):
+    X_pool = digits_split["X_pool"][:80] / 16
+    X_target = digits_split["X_test"][:40] / 16
+    strategy = BatchEPIGQuery(
+        X_target=X_target, target_subsample=20, n_joint_samples=500, random_state=1
+    )
+    indices, scores = strategy(dropout_net, X_pool, 3)
+    targets, sample_seed, draw_seed = draws(1, 80, 40, 20)
+    both = predict_log_proba_samples(
+        dropout_net,
+        np.concatenate([X_pool, X_target[targets]]),
+        random_state=sample_seed,
+    )
+    expected = acquisition.batch_epig(
+        both[:80],
+        3,
+        log_probs_target=both[80:],
+        n_joint_samples=500,
+        random_state=draw_seed,
+    )
+    np.testing.assert_array_equal(indices, expected[0])
+    np.testing.assert_allclose(scores, expected[1], rtol=0, atol=1e-12)
+    # its first pick is EPIGQuery's on the same draws
+    single = EPIGQuery(X_target=X_target, target_subsample=20, random_state=1)
+    assert single(dropout_net, X_pool, 1)[0][0] == indices[0]

@@ -12,6 +12,7 @@ nothing of scikit-learn, skorch or modAL.
 # before the package, re-executes it and sets the package attribute to the module,
 # so ``skbatchbald.acquisition.bald`` would stop being the function.
 from ._bald import bald
+from ._batch_epig import batch_epig
 from ._batchbald import SaturationWarning, batchbald
 from ._epig import epig
 from ._margin import margin
@@ -22,6 +23,7 @@ from .entropy import conditional_entropy, marginal_entropy, mutual_information
 __all__ = [
     "SaturationWarning",
     "bald",
+    "batch_epig",
     "batchbald",
     "conditional_entropy",
     "epig",
