@@ -11,8 +11,9 @@ from skorch.callbacks import EpochScoring
 from skorch.dataset import unpack_data
 from skorch.utils import is_dataset, to_numpy
 
-from .nn._random import as_generator
-from .nn.dropout import check_n_mc_samples, consistent_dropout, dropout_layers
+from ._labels import label_indices
+from ._validation import check_n_mc_samples, check_random_state
+from .nn.dropout import consistent_dropout, dropout_layers
 
 __all__ = ["MCDropoutClassifier"]
 
@@ -166,7 +167,7 @@ class MCDropoutClassifier(NeuralNetClassifier):
         if self.random_state is None:
             yield
             return
-        seed = int(as_generator(self.random_state).integers(2**63 - 1))
+        seed = int(check_random_state(self.random_state).integers(2**63 - 1))
         device = torch.device(self.device or "cpu")
         on_cpu = device.type == "cpu"
         with torch.random.fork_rng(
@@ -197,17 +198,15 @@ class MCDropoutClassifier(NeuralNetClassifier):
     def _encode(self, y):
         """Map labels to indices 0..C-1 in ``classes_`` order (int64)."""
         classes = np.asarray(self.classes_)
-        order = np.argsort(classes, kind="stable")
-        pos = np.searchsorted(classes[order], y).clip(0, len(classes) - 1)
-        idx = order[pos]
-        unknown = classes[idx] != y
+        idx = label_indices(y, classes)
+        unknown = idx < 0
         if np.any(unknown):
             raise ValueError(
                 f"y contains labels {np.unique(y[unknown])[:10].tolist()} that are "
                 f"not in classes_={classes.tolist()}; fit on all labels or pass "
                 "classes=<all labels> to the constructor."
             )
-        return idx.astype(np.int64)
+        return idx
 
     def _as_float32(self, X):
         """Cast array-like X to float32; other skorch inputs pass unchanged."""

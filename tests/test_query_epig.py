@@ -14,6 +14,7 @@ from skbatchbald import (
     MCDropoutClassifier,
     acquisition,
 )
+from skbatchbald._validation import check_random_state
 from skbatchbald.nn import BayesianMLP
 from skbatchbald.query import _SEED_MAX
 from skbatchbald.sampling import predict_log_proba_samples
@@ -38,11 +39,11 @@ def dropout_net(digits_split):
 
 def draws(random_state, n_pool, n_target, target_subsample):
     """The strategy's random choices, in its order: target subset, two seeds."""
-    rng = np.random.RandomState(random_state)
+    rng = check_random_state(random_state)
     targets = np.arange(n_target)
     if target_subsample is not None and target_subsample < n_target:
         targets = np.sort(rng.choice(n_target, size=target_subsample, replace=False))
-    return targets, int(rng.randint(_SEED_MAX)), int(rng.randint(_SEED_MAX))
+    return targets, int(rng.integers(_SEED_MAX)), int(rng.integers(_SEED_MAX))
 
 
 def test_pool_and_target_are_sampled_in_one_call(dropout_net, digits_split):
@@ -123,15 +124,17 @@ def test_empty_target_is_refused(forest_learner, digits_split):
 
 
 @pytest.mark.parametrize(
-    ("kwargs", "message"),
+    ("kwargs", "error", "message"),
     [
-        ({"target_subsample": 0}, "target_subsample"),
-        ({"X_target": 3}, "X_target"),
-        ({"max_memory": -1}, "max_memory"),
+        ({"target_subsample": 0}, ValueError, "target_subsample"),
+        ({"target_subsample": 2.5}, TypeError, "target_subsample"),
+        ({"X_target": 3}, TypeError, "X_target"),
+        ({"max_memory": -1}, ValueError, "max_memory"),
+        ({"stochastic": "top"}, ValueError, "stochastic"),
     ],
 )
-def test_bad_parameters_are_named(kwargs, message, forest_learner, digits_split):
-    with pytest.raises(ValueError, match=message):
+def test_bad_parameters_are_named(kwargs, error, message, forest_learner, digits_split):
+    with pytest.raises(error, match=message):
         EPIGQuery(**kwargs)(forest_learner, digits_split["X_pool"][:50], 2)
 
 

@@ -15,6 +15,7 @@ from skbatchbald import (
     VarRatiosQuery,
     acquisition,
 )
+from skbatchbald._validation import check_random_state
 from skbatchbald.query import _SEED_MAX
 from skbatchbald.sampling import predict_log_proba_samples
 
@@ -36,8 +37,8 @@ def learner(digits_split):
 
 def seeds(random_state):
     """The two seeds a strategy draws: the samples' and the acquisition's."""
-    rng = np.random.RandomState(random_state)
-    return int(rng.randint(_SEED_MAX)), int(rng.randint(_SEED_MAX))
+    rng = check_random_state(random_state)
+    return int(rng.integers(_SEED_MAX)), int(rng.integers(_SEED_MAX))
 
 
 @pytest.mark.parametrize("strategy_cls", SINGLE_POINT)

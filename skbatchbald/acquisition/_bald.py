@@ -1,7 +1,7 @@
 """BALD: the top-b pool points by mutual information, each scored alone."""
 
+from ._entropy import _mutual_information
 from ._topk import acquire_top
-from .entropy import _mutual_information
 
 
 def bald(log_probs, n_instances, *, stochastic=None, beta=None, random_state=None):

@@ -8,6 +8,7 @@ import numpy as np
 from ._batchbald import _check_n_joint_samples, _is_exact
 from ._batchbald_kernel import CandidateScorer
 from ._chunks import per_point
+from ._entropy import _marginal
 from ._epig import check_target, chunk_rows, common_dtype
 from ._epig_kernel import (
     expected_entropies,
@@ -22,7 +23,6 @@ from ._validation import (
     check_n_instances,
     check_random_state,
 )
-from .entropy import _marginal
 
 _OVERHEAD_BYTES = 2**20
 

@@ -4,6 +4,7 @@ import numpy as np
 
 from ._batchbald_kernel import CandidateScorer
 from ._chunks import per_point
+from ._entropy import _marginal
 from ._epig_kernel import (
     expected_entropies,
     make_scorer,
@@ -17,7 +18,6 @@ from ._validation import (
     check_n_instances,
     check_random_state,
 )
-from .entropy import _marginal
 
 # Python objects and small per-call temporaries.
 _OVERHEAD_BYTES = 2**20

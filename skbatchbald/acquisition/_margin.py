@@ -3,8 +3,8 @@
 import numpy as np
 
 from ._chunks import per_point
+from ._entropy import _mean_over_samples
 from ._topk import acquire_top
-from .entropy import _mean_over_samples
 
 
 def _margin(log_p, p):

@@ -38,11 +38,16 @@ def check_stochastic(stochastic, beta):
     stochastic : None or str
     beta : float
     """
-    if stochastic is not None and stochastic not in STOCHASTIC_MODES:
-        raise ValueError(
-            f"stochastic must be None (deterministic top-k) or one of "
-            f"{', '.join(repr(m) for m in STOCHASTIC_MODES)}; got {stochastic!r}"
+    expected = "None (deterministic top-k) or one of " + ", ".join(
+        repr(mode) for mode in STOCHASTIC_MODES
+    )
+    if stochastic is not None and not isinstance(stochastic, str):
+        raise TypeError(
+            f"stochastic must be {expected}; got {stochastic!r} of type "
+            f"{type(stochastic).__name__}"
         )
+    if stochastic is not None and stochastic not in STOCHASTIC_MODES:
+        raise ValueError(f"stochastic must be {expected}; got {stochastic!r}")
     if beta is None:
         return stochastic, 1.0
     if stochastic is None:
@@ -55,14 +60,23 @@ def check_stochastic(stochastic, beta):
 
 
 def check_beta(beta):
-    """β as a float: a real number > 0, ``np.inf`` allowed."""
-    if (
-        isinstance(beta, numbers.Real)
-        and not isinstance(beta, bool | np.bool_)
-        and beta > 0  # False for NaN
-    ):
-        return float(beta)
-    raise ValueError(f"beta must be a real number > 0 (np.inf allowed), got {beta!r}")
+    """β as a float: a real number > 0, ``np.inf`` allowed.
+
+    Raises
+    ------
+    TypeError
+        If ``beta`` is not a real number (a bool, a string, ...).
+    ValueError
+        If it is not > 0 (NaN included).
+    """
+    expected = "a real number > 0 (np.inf allowed)"
+    if isinstance(beta, bool | np.bool_) or not isinstance(beta, numbers.Real):
+        raise TypeError(
+            f"beta must be {expected}, got {beta!r} of type {type(beta).__name__}"
+        )
+    if not beta > 0:  # also NaN
+        raise ValueError(f"beta must be {expected}, got {beta!r}")
+    return float(beta)
 
 
 def _power(scores, n_instances, beta, rng):

@@ -156,7 +156,7 @@ class TestBadInput:
             batch_epig(pool, 2, log_probs_target=target)
 
     def test_too_few_joint_samples(self, pool, make_log_probs):
-        with pytest.raises(ValueError, match="n_joint_samples must be >= K=4"):
+        with pytest.raises(ValueError, match="n_joint_samples must be an int >= 4"):
             batch_epig(
                 pool, 2, log_probs_target=make_log_probs(3, 4, 3), n_joint_samples=3
             )

@@ -159,18 +159,19 @@ def test_the_default_remains_deterministic(log_probs):
 
 
 @pytest.mark.parametrize(
-    ("kwargs", "match"),
+    ("kwargs", "error", "match"),
     [
-        ({"stochastic": "gumbel"}, "stochastic must be None"),
-        ({"stochastic": True}, "stochastic must be None"),
-        ({"stochastic": "power", "beta": 0.0}, "beta must be a real number > 0"),
-        ({"stochastic": "power", "beta": np.nan}, "beta must be a real number > 0"),
-        ({"stochastic": "softmax", "beta": "2"}, "beta must be a real number > 0"),
-        ({"beta": 2.0}, "only used by stochastic acquisition"),
-        ({"stochastic": "power", "random_state": -1}, "random_state"),
+        ({"stochastic": "gumbel"}, ValueError, "stochastic must be None"),
+        ({"stochastic": True}, TypeError, "stochastic must be None"),
+        ({"stochastic": "power", "beta": 0.0}, ValueError, "beta must be a real"),
+        ({"stochastic": "power", "beta": np.nan}, ValueError, "beta must be a real"),
+        ({"stochastic": "softmax", "beta": "2"}, TypeError, "beta must be a real"),
+        ({"beta": 2.0}, ValueError, "only used by stochastic acquisition"),
+        ({"stochastic": "power", "random_state": -1}, ValueError, "random_state"),
+        ({"stochastic": "power", "random_state": 1.5}, TypeError, "random_state"),
     ],
 )
 @pytest.mark.parametrize("function", SINGLE_POINT)
-def test_bad_arguments_raise(log_probs, function, kwargs, match):
-    with pytest.raises(ValueError, match=match):
+def test_bad_arguments_raise(log_probs, function, kwargs, error, match):
+    with pytest.raises(error, match=match):
         function(log_probs, 3, **kwargs)

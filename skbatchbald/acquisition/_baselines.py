@@ -4,9 +4,9 @@ mean STD and random acquisition."""
 import numpy as np
 
 from ._chunks import per_point
+from ._entropy import _marginal_entropy, _mean_over_samples
 from ._topk import acquire_top
 from ._validation import check_log_probs, check_n_instances, check_random_state
-from .entropy import _marginal_entropy, _mean_over_samples
 
 
 def _variation_ratio(log_p, p):
@@ -236,8 +236,7 @@ def random_batch(log_probs, n_instances, *, random_state=None):
     random_state : None, int, numpy.random.Generator or numpy.random.RandomState, \
 default=None
         Source of randomness; the same int gives the same picks. A Generator is
-        used as is and advances. See ``check_random_state`` in
-        ``skbatchbald.acquisition._validation`` for every accepted form.
+        used as is and advances; a RandomState seeds a new generator.
 
     Returns
     -------
