@@ -18,7 +18,7 @@ $(BIN)/python:
 
 $(VENV)/.installed: pyproject.toml | $(BIN)/python
 	$(PIP) install $(TORCH_PIN)
-	$(PIP) install -e ".[test,plot,modal,bench,lint]"
+	$(PIP) install -e ".[test,plot,experiment,modal,bench,lint]"
 	$(PIP) install --no-deps $(MODAL_PIN)
 	touch $@
 
@@ -74,6 +74,7 @@ docs: $(VENV)/.installed-docs
 
 bench: $(VENV)/.installed-bench
 	$(BIN)/python benchmarks/bench_acquisition.py
+	$(BIN)/python benchmarks/bench_epig.py
 
 clean:
 	rm -rf $(VENV) $(COMPAT_VENV) build dist *.egg-info .pytest_cache .ruff_cache .hypothesis
