@@ -16,10 +16,10 @@ from skorch.callbacks import EpochScoring
 from skorch.dataset import get_len, unpack_data
 from skorch.utils import is_dataset, multi_indexing, to_numpy, to_tensor
 
+from ._validation import check_n_mc_samples, check_random_state, spawn_seeds
 from .acquisition._validation import check_max_memory
 from .nn._engine import MCForward, n_rows
-from .nn._random import as_generator, torch_seeds
-from .nn.dropout import active_layers, check_n_mc_samples, dropout_layers, masked
+from .nn.dropout import active_layers, dropout_layers, masked
 
 __all__ = ["MCDropoutClassifier"]
 
@@ -223,7 +223,7 @@ class MCDropoutClassifier(NeuralNetClassifier):
         if self.random_state is None:
             yield
             return
-        seed = int(as_generator(self.random_state).integers(2**63 - 1))
+        seed = int(check_random_state(self.random_state).integers(2**63 - 1))
         device = torch.device(self.device or "cpu")
         on_cpu = device.type == "cpu"
         with torch.random.fork_rng(
@@ -234,7 +234,7 @@ class MCDropoutClassifier(NeuralNetClassifier):
             yield
 
     def _check_params(self):
-        check_n_mc_samples(self.n_mc_samples, "n_mc_samples")
+        check_n_mc_samples(self.n_mc_samples)
         check_max_memory(self.max_memory)
         if not isinstance(self.mc_predict, (bool, np.bool_)):
             raise ValueError(
@@ -472,7 +472,7 @@ class MCDropoutClassifier(NeuralNetClassifier):
         """
         self.check_is_fitted()
         n_mc_samples = check_n_mc_samples(
-            self.n_mc_samples if n_mc_samples is None else n_mc_samples, "n_mc_samples"
+            self.n_mc_samples if n_mc_samples is None else n_mc_samples
         )
         max_memory = check_max_memory(
             self.max_memory if max_memory is None else max_memory
@@ -487,7 +487,7 @@ class MCDropoutClassifier(NeuralNetClassifier):
                 "predict_proba (acquisition then needs an ensemble)."
             )
         # Masks are a function of these seeds only: every shard draws the same.
-        seeds = torch_seeds(
+        seeds = spawn_seeds(
             random_state, len(active_layers(self.module_, n_mc_samples))
         )
         n_pool = len(X) if is_dataset(X) else get_len(X)

@@ -11,10 +11,11 @@ and methods and fixes these.
 import warnings
 
 import numpy as np
-from sklearn.utils import _safe_indexing, check_random_state, check_X_y
+from sklearn.utils import _safe_indexing, check_X_y
 
 from ._data import vstack_rows
 from ._modal_import import import_modal_models
+from ._validation import check_random_state
 
 _modal_models = import_modal_models()
 
@@ -63,7 +64,7 @@ class ActiveLearner(_modal_models.ActiveLearner):
         Reject NaN and infinity in ``X`` (modAL's parameter, passed to
         scikit-learn as ``ensure_all_finite``). Use ``False`` or ``"allow-nan"``
         for an estimator that handles missing values.
-    random_state : int, RandomState instance or None, default=None
+    random_state : None, int, numpy.random.Generator or RandomState, default=None
         Seeds the bootstrap resamples (``bootstrap_init``, ``bootstrap=True``).
     **fit_kwargs : dict
         Passed to ``estimator.fit`` for the initial fit only, as in modAL.
@@ -167,10 +168,11 @@ class ActiveLearner(_modal_models.ActiveLearner):
     def _bootstrap(self, X, y):
         rng = check_random_state(self.random_state)
         n_samples = X.shape[0] if hasattr(X, "shape") else len(X)
-        idx = rng.randint(0, n_samples, size=n_samples)
+        idx = rng.integers(0, n_samples, size=n_samples)
         return _safe_indexing(X, idx), _safe_indexing(y, idx)
 
     def _fit(self, X, y, bootstrap, fit_kwargs):
+        check_random_state(self.random_state)  # validated with or without bootstrap
         if bootstrap:
             X, y = self._bootstrap(X, y)
         self.estimator.fit(X, y, **fit_kwargs)

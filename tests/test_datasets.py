@@ -49,18 +49,20 @@ class TestMakeRepeated:
         np.testing.assert_array_equal(X_rep, X[source])
 
     @pytest.mark.parametrize(
-        ("kwargs", "message"),
+        ("kwargs", "error", "message"),
         [
-            ({"y": np.zeros(4)}, "same number of samples"),
-            ({"n_repeats": 0}, "n_repeats must be a positive integer"),
-            ({"n_repeats": 2.0}, "n_repeats must be a positive integer"),
-            ({"noise_std": -0.1}, "noise_std must be a finite number"),
-            ({"noise_std": np.nan}, "noise_std must be a finite number"),
+            ({"y": np.zeros(4)}, ValueError, "same number of samples"),
+            ({"n_repeats": 0}, ValueError, "n_repeats must be a positive int"),
+            ({"n_repeats": 2.0}, TypeError, "n_repeats must be a positive int"),
+            ({"noise_std": -0.1}, ValueError, "noise_std must be a finite number"),
+            ({"noise_std": np.nan}, ValueError, "noise_std must be a finite number"),
+            ({"noise_std": "0.1"}, TypeError, "noise_std must be a finite number"),
+            ({"random_state": -1}, ValueError, "random_state"),
         ],
     )
-    def test_bad_input(self, kwargs, message):
+    def test_bad_input(self, kwargs, error, message):
         args = {"X": np.zeros((5, 2)), "y": np.zeros(5), **kwargs}
-        with pytest.raises(ValueError, match=message):
+        with pytest.raises(error, match=message):
             make_repeated(**args)
 
 

@@ -15,7 +15,7 @@ import typing
 import torch
 from torch import nn
 
-from ._random import torch_seeds
+from .._validation import check_int, check_n_mc_samples, spawn_seeds
 
 __all__ = [
     "ConsistentMCDropout",
@@ -271,14 +271,9 @@ class DropoutMasks:
             One past the last sample; None means ``n_mc_samples``.
         """
         stop = self.n_mc_samples if stop is None else stop
-        for name, value in (("start", start), ("stop", stop)):
-            if not isinstance(value, numbers.Integral) or isinstance(value, bool):
-                raise ValueError(f"{name} must be an int, got {value!r}.")
-        if not 0 <= start < stop <= self.n_mc_samples:
-            raise ValueError(
-                f"need 0 <= start < stop <= {self.n_mc_samples} "
-                f"(n_mc_samples), got start={start!r}, stop={stop!r}."
-            )
+        K = self.n_mc_samples
+        start = check_int(start, "start", min_val=0, max_val=K - 1)
+        stop = check_int(stop, "stop", min_val=start + 1, max_val=K)
         self._start, self._stop, self._folded = int(start), int(stop), True
 
     @property
@@ -432,16 +427,6 @@ class _LayerMasks:
         return self.index._apply(self, output)
 
 
-def check_n_mc_samples(value, name):
-    """Return ``value`` as an int K of posterior samples, or raise ValueError."""
-    if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < 1:
-        raise ValueError(
-            f"{name} must be a positive int (the number K of posterior samples), "
-            f"got {value!r}; 20 is a common choice."
-        )
-    return int(value)
-
-
 @contextlib.contextmanager
 def consistent_dropout(module, n_mc_samples, random_state=None):
     """Sample a module's dropout layers with one fixed mask set per sample.
@@ -475,7 +460,10 @@ def consistent_dropout(module, n_mc_samples, random_state=None):
     ------
     ValueError
         If ``module`` has no dropout layer with ``p > 0`` (all samples would be
-        identical), or ``n_mc_samples`` is not a positive int.
+        identical), ``n_mc_samples`` < 1 or ``random_state`` is a negative int.
+    TypeError
+        If ``module`` is not a torch module, or ``n_mc_samples`` or
+        ``random_state`` is of a wrong type.
 
     See Also
     --------
@@ -514,8 +502,8 @@ def consistent_dropout(module, n_mc_samples, random_state=None):
         raise TypeError(
             f"module must be a torch.nn.Module, got {type(module).__name__}."
         )
-    n_mc_samples = check_n_mc_samples(n_mc_samples, "n_mc_samples")
-    seeds = torch_seeds(random_state, len(active_layers(module, n_mc_samples)))
+    n_mc_samples = check_n_mc_samples(n_mc_samples)
+    seeds = spawn_seeds(random_state, len(active_layers(module, n_mc_samples)))
     with masked(module, n_mc_samples, seeds) as masks:
         yield masks
 

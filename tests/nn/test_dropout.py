@@ -243,9 +243,13 @@ class TestErrors:
             with consistent_dropout(nn.Sequential(nn.Dropout(0.0)), 5):
                 pass
 
-    @pytest.mark.parametrize("n_mc_samples", [0, -1, 2.5, True, "3"])
-    def test_bad_n_samples(self, n_mc_samples):
-        with pytest.raises(ValueError, match="n_mc_samples must be a positive int"):  # noqa: SIM117
+    @pytest.mark.parametrize(
+        ("n_mc_samples", "error"),
+        [(0, ValueError), (-1, ValueError), (2.5, TypeError), (True, TypeError),
+         ("3", TypeError)],
+    )  # fmt: skip
+    def test_bad_n_samples(self, n_mc_samples, error):
+        with pytest.raises(error, match="n_mc_samples must be a positive int"):  # noqa: SIM117
             with consistent_dropout(nn.Dropout(0.5), n_mc_samples):
                 pass
 
@@ -254,9 +258,12 @@ class TestErrors:
             with consistent_dropout(lambda x: x, 3):
                 pass
 
-    @pytest.mark.parametrize("random_state", [-1, "seed", 1.5])
-    def test_bad_random_state(self, random_state):
-        with pytest.raises((TypeError, ValueError), match="random_state"):  # noqa: SIM117
+    @pytest.mark.parametrize(
+        ("random_state", "error"),
+        [(-1, ValueError), ("seed", TypeError), (1.5, TypeError)],
+    )
+    def test_bad_random_state(self, random_state, error):
+        with pytest.raises(error, match="random_state"):  # noqa: SIM117
             with consistent_dropout(nn.Dropout(0.5), 3, random_state):
                 pass
 
@@ -330,11 +337,18 @@ class TestFold:
                 masks.of(net[0], torch.ones(2, 3))
 
     @pytest.mark.parametrize(
-        ("start", "stop"), [(-1, 2), (2, 2), (0, 5), (1.0, 3), (0, True)]
+        ("start", "stop", "error"),
+        [
+            (-1, 2, ValueError),
+            (2, 2, ValueError),
+            (0, 5, ValueError),
+            (1.0, 3, TypeError),
+            (0, True, TypeError),
+        ],
     )
-    def test_bad_fold_window(self, start, stop):
+    def test_bad_fold_window(self, start, stop, error):
         with consistent_dropout(nn.Dropout(0.5), 4, random_state=0) as masks:  # noqa: SIM117
-            with pytest.raises(ValueError, match=r"start|stop"):
+            with pytest.raises(error, match=r"start|stop"):
                 masks.fold(start, stop)
 
     def test_restored_after_an_exception_while_folded(self, net, pool):
