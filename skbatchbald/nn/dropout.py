@@ -10,7 +10,6 @@ once per call over the layer's feature shape and broadcast over the batch.
 
 import contextlib
 import numbers
-import typing
 
 import torch
 from torch import nn
@@ -21,7 +20,6 @@ __all__ = [
     "ConsistentMCDropout",
     "ConsistentMCDropout2d",
     "DropoutMasks",
-    "LayerMasks",
     "consistent_dropout",
     "dropout_layers",
 ]
@@ -164,26 +162,6 @@ def dropout_layers(module):
     ]
 
 
-class LayerMasks(typing.NamedTuple):
-    """The masks of one dropout layer for the selected posterior samples.
-
-    Sample j of the selection maps the layer's output ``h`` to
-    ``h * scale[j] + shift[j]`` (``shift`` is None except for alpha dropout).
-
-    Attributes
-    ----------
-    scale : torch.Tensor of shape (n_selected, *feature_shape)
-        Multiplicative masks, already divided by ``1 - p``; ``feature_shape`` is
-        the output's shape without the batch dimension, with 1 for the spatial
-        dimensions of channel-wise dropout. All ones for a layer with ``p = 0``.
-    shift : torch.Tensor of the same shape, or None
-        Additive part of alpha dropout's affine correction.
-    """
-
-    scale: torch.Tensor
-    shift: torch.Tensor | None
-
-
 class _FoldingError(RuntimeError):
     """A dropout layer saw a first dimension that is neither B nor B * n_selected."""
 
@@ -195,6 +173,7 @@ class DropoutMasks:
     :meth:`select`, or several at once with :meth:`fold`. Mask set k of each
     layer is a function of that layer's seed and k only, so every batch, batch
     size, row order, chunk of samples and worker process sees the same masks.
+    :meth:`of` hands a layer's masks to code that applies them itself.
 
     Parameters
     ----------
@@ -212,12 +191,31 @@ class DropoutMasks:
 
     Notes
     -----
-    After ``fold(start, stop)`` a forward pass of a ``(B, ...)`` batch returns
-    ``B * (stop - start)`` rows: the first sampled dropout layer repeats each
-    row once per selected sample (row ``b * n + j`` is row ``b`` under sample
-    ``start + j``), and every later dropout layer applies sample j's mask to
-    its rows. Everything upstream of that first layer runs once per row. Layers
-    after it may only assume that dimension 0 is the batch.
+    **Folding.** After ``fold(start, stop)`` a forward pass of a ``(B, ...)``
+    batch returns ``B * n`` rows, ``n = stop - start``: the first sampled
+    dropout layer repeats each row once per selected sample (row ``b * n + j``
+    is row ``b`` under sample ``start + j``) and every later dropout layer
+    applies sample j's mask to its rows. Everything upstream of that first
+    layer runs once per row. Layers after it may only assume that dimension 0
+    is the batch (a reshape to the input's batch size breaks the folding).
+
+    **The mc_forward protocol.** A module may define a faster way to compute
+    all selected samples, a method ``mc_forward(x, masks)``:
+    :meth:`~skbatchbald.MCDropoutClassifier.predict_log_proba_samples` calls
+    it instead of folding ``forward`` when it exists. It receives a batch
+    ``x`` (one tensor, as ``forward`` gets it) and this object, with samples
+    ``masks.samples`` selected, and returns the outputs of shape
+    ``(B, len(masks.samples), *out)``, sample j of row b being what
+    ``forward`` returns for row b under mask set ``masks.samples[j]``. It runs
+    under ``torch.no_grad()`` with the module in eval mode, where the dropout
+    layers are the identity: it applies each layer's masks itself, taken from
+    :meth:`of`, so that they are exactly the masks the hooks would apply. It
+    may return ``NotImplemented`` for a configuration it does not cover; the
+    sampler then folds ``forward``. On the first batch of every call the
+    sampler checks a few rows against one forward pass per sample and falls
+    back, with a ``RuntimeWarning``, if they differ.
+    :meth:`BayesianCNN.mc_forward <skbatchbald.nn.BayesianCNN.mc_forward>` is
+    an example.
 
     Examples
     --------
@@ -231,8 +229,11 @@ class DropoutMasks:
     ...     folded = net(x).view(5, 4, 2)  # all four samples in one pass
     ...     masks.select(2)
     ...     third = net(x)
+    ...     scale, shift = masks.of(net[1], torch.empty(5, 8))
     >>> bool(torch.allclose(folded[:, 2], third, atol=1e-6))
     True
+    >>> tuple(scale.shape), shift  # the masks of sample 2, for the 8 features
+    ((1, 8), None)
     """
 
     def __init__(self, n_mc_samples):
@@ -278,7 +279,7 @@ class DropoutMasks:
 
     @property
     def samples(self):
-        """range : The selected sample indices (empty before any selection)."""
+        """The selected sample indices, a ``range``; empty before a selection."""
         if self._start is None:
             return range(0)
         return range(self._start, self._stop)
@@ -299,8 +300,15 @@ class DropoutMasks:
 
         Returns
         -------
-        masks : LayerMasks
-            ``scale`` and ``shift`` of shape ``(len(samples), *feature_shape)``.
+        scale : torch.Tensor of shape (len(samples), *feature_shape)
+            Sample j maps the layer's output ``h`` to ``h * scale[j] +
+            shift[j]``. ``feature_shape`` is the output's shape without the
+            batch dimension, with 1 for the spatial dimensions of channel-wise
+            dropout. Masks are already divided by ``1 - p``; all ones for a
+            layer with ``p = 0``.
+        shift : torch.Tensor of the same shape, or None
+            The additive part of alpha dropout's affine correction; None for
+            the other kinds.
         """
         self._check_selected()
         window = slice(self._start, self._stop)
@@ -313,9 +321,9 @@ class DropoutMasks:
                 )
             # p = 0: consistent_dropout does not hook the layer, it is the identity
             shape = (len(self.samples), *_feature_shape(layer, like, "layer"))
-            return LayerMasks(like.new_ones(shape), None)
+            return like.new_ones(shape), None
         scale, shift = hook.masks(like)
-        return LayerMasks(scale[window], None if shift is None else shift[window])
+        return scale[window], None if shift is None else shift[window]
 
     def _check_selected(self):
         if self._start is None:
@@ -433,7 +441,9 @@ def consistent_dropout(module, n_mc_samples, random_state=None):
 
     For the duration of the ``with`` block, ``module`` is in eval mode and every
     dropout layer with ``p > 0`` multiplies its output by mask k, chosen with
-    ``masks.select(k)``. Mask k is drawn once per layer over the layer's feature
+    ``masks.select(k)``, or by several masks at once, folded into the batch,
+    after ``masks.fold(start, stop)`` (see :class:`DropoutMasks`). Mask k is
+    drawn once per layer over the layer's feature
     shape (all features for element-wise dropout, the channels for
     ``Dropout1d/2d/3d``) and shared by all rows of all batches. On exit, also
     after an exception, the hooks are removed and every submodule's ``training``

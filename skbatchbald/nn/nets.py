@@ -256,7 +256,7 @@ def _channel_linear_cnn(net, x, masks):
     outputs = []
     for start in range(0, x.shape[0], _TILE_ROWS):
         h = net.conv1(x[start : start + _TILE_ROWS])  # (T, 32, S1, S1)
-        m1 = masks.of(net.conv1_drop, h).scale.flatten(1)  # (n, 32)
+        m1 = masks.of(net.conv1_drop, h)[0].flatten(1)  # (n, 32)
         h = _max_pool2(h).relu_()  # the mask commutes with both: applied below
         partials = torch.nn.functional.conv2d(
             h, partial_weight, None, conv2.stride, conv2.padding, groups=n_in
@@ -264,10 +264,10 @@ def _channel_linear_cnn(net, x, masks):
         rows, n = h.shape[0], m1.shape[0]
         z = torch.matmul(m1, partials.view(rows, n_in, -1))  # (T, n, 64 * S2 * S2)
         z = _max_pool2(z.view(rows, n, n_out, *partials.shape[2:]))
-        m2 = masks.of(net.conv2_drop, z.view(rows * n, *z.shape[2:])).scale
+        m2 = masks.of(net.conv2_drop, z.view(rows * n, *z.shape[2:]))[0]
         # max(z + b) = max(z) + b; the mask (>= 0) commutes with pool and ReLU
         z = z.add_(conv2.bias.view(n_out, 1, 1)).relu_().mul_(m2)
         y = net.fc1(z.reshape(rows * n, -1)).view(rows, n, -1)  # (T, n, 128)
-        m3 = masks.of(net.fc1_drop, y.view(rows * n, -1)).scale  # (n, 128)
+        m3 = masks.of(net.fc1_drop, y.view(rows * n, -1))[0]  # (n, 128)
         outputs.append(net.fc2(y.mul_(m3).relu_()))  # (T, n, n_classes)
     return torch.cat(outputs)
