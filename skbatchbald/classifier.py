@@ -16,6 +16,7 @@ from skorch.callbacks import EpochScoring
 from skorch.dataset import get_len, unpack_data
 from skorch.utils import is_dataset, multi_indexing, to_numpy, to_tensor
 
+from ._labels import label_indices
 from ._validation import check_n_mc_samples, check_random_state, spawn_seeds
 from .acquisition._validation import check_max_memory
 from .nn._engine import MCForward, n_rows
@@ -255,17 +256,15 @@ class MCDropoutClassifier(NeuralNetClassifier):
     def _encode(self, y):
         """Map labels to indices 0..C-1 in ``classes_`` order (int64)."""
         classes = np.asarray(self.classes_)
-        order = np.argsort(classes, kind="stable")
-        pos = np.searchsorted(classes[order], y).clip(0, len(classes) - 1)
-        idx = order[pos]
-        unknown = classes[idx] != y
+        idx = label_indices(y, classes)
+        unknown = idx < 0
         if np.any(unknown):
             raise ValueError(
                 f"y contains labels {np.unique(y[unknown])[:10].tolist()} that are "
                 f"not in classes_={classes.tolist()}; fit on all labels or pass "
                 "classes=<all labels> to the constructor."
             )
-        return idx.astype(np.int64)
+        return idx
 
     def _as_float32(self, X):
         """Cast array-like X to float32; other skorch inputs pass unchanged."""

@@ -6,6 +6,7 @@ from sklearn.ensemble._forest import BaseForest
 from sklearn.exceptions import NotFittedError
 from sklearn.pipeline import Pipeline
 
+from ._labels import label_indices
 from ._validation import check_n_mc_samples, check_random_state
 
 __all__ = ["predict_log_proba_samples"]
@@ -42,10 +43,8 @@ def _member_columns(member_classes, classes, encoded):
     """
     member_classes = np.asarray(member_classes)
     if not encoded:
-        order = np.argsort(classes, kind="stable")
-        pos = np.searchsorted(classes[order], member_classes).clip(0, len(classes) - 1)
-        columns = order[pos]
-        if np.all(classes[columns] == member_classes):
+        columns = label_indices(member_classes, classes)
+        if np.all(columns >= 0):
             return columns
         if member_classes.dtype.kind not in "iuf":
             raise ValueError(

@@ -6,6 +6,7 @@ from skorch.dataset import Dataset
 from skorch.helper import predefined_split
 from tqdm.auto import tqdm
 
+from .._labels import label_indices
 from ..classifier import MCDropoutClassifier
 from ..nn import BayesianCNN, BayesianMLP
 
@@ -46,7 +47,7 @@ def make_model(config, trial_data, image_side, seed):
     """A fresh, unfitted classifier validated on the trial's validation set."""
     classes = trial_data["classes"]
     # predefined_split bypasses the classifier's label encoding: indices here.
-    y_val = np.searchsorted(classes, trial_data["y_val"]).astype(np.int64)
+    y_val = label_indices(trial_data["y_val"], classes)
     validation = Dataset(trial_data["X_val"].astype(np.float32), y_val)
     module, params = _module_params(
         config, trial_data["X_pool"].shape[1], image_side, len(classes)
