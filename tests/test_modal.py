@@ -385,3 +385,19 @@ def test_missing_modal_gives_the_install_command(run_python):
     assert "ImportError" in result.stderr
     assert "pip install --no-deps modAL-python==0.4.2.1" in result.stderr
     assert "skorch==0.9.0" in result.stderr
+
+
+def test_other_modal_release_gives_the_reinstall_command(run_python):
+    result = run_python(
+        """
+        from importlib import metadata
+        real = metadata.version
+        metadata.version = lambda name: (
+            "0.4.1" if name == "modAL-python" else real(name)
+        )
+        from skbatchbald import ActiveLearner
+        """
+    )
+    assert result.returncode != 0
+    assert "needs modAL-python 0.4.2.1, found 0.4.1" in result.stderr
+    assert "pip install --no-deps --force-reinstall" in result.stderr

@@ -1,7 +1,6 @@
 """BatchBALD: greedy maximisation of the joint mutual information of a batch."""
 
 import math
-import time
 import warnings
 
 import numpy as np
@@ -172,14 +171,8 @@ def _pick_sampled(scorer, rows, conditional, available, stale=None):
     return best, float(gains[best] + conditional[best]), n_scored, 0, bounds
 
 
-def _greedy(
-    log_probs, n_instances, n_joint_samples, max_memory, rng, trace=None, lazy=False
-):
-    """Greedy BatchBALD on validated inputs; see `batchbald`.
-
-    ``trace``, if a list, receives one dict per step (timings and sizes, for the
-    benchmark).
-    """
+def _greedy(log_probs, n_instances, n_joint_samples, max_memory, rng, lazy=False):
+    """Greedy BatchBALD on validated inputs; see `batchbald`."""
     n_pool, n_mc_samples, n_classes = log_probs.shape
     budget = _check_budget(max_memory, log_probs.shape, n_instances, n_joint_samples)
     scorer = CandidateScorer(log_probs, budget)
@@ -191,16 +184,15 @@ def _greedy(
     exact_table = np.zeros((1, n_mc_samples))  # the empty configuration
     bounds = None
     for step in range(n_instances):
-        start = time.perf_counter()
         if _is_exact(n_classes, step, n_joint_samples):
             rows = rows_from_table(exact_table)
-            pick, entropy, n_scored, n_rescored, bounds = _pick_exact(
+            pick, entropy, _, _, bounds = _pick_exact(
                 scorer, rows, conditional, available
             )
         else:
             table, weights = sample_table(log_probs[chosen], n_joint_samples, rng)
             rows = rows_from_table(table, weights)
-            pick, entropy, n_scored, n_rescored, bounds = _pick_sampled(
+            pick, entropy, _, _, bounds = _pick_sampled(
                 scorer, rows, conditional, available, bounds if lazy else None
             )
         # I(y_S, y_x; ω) = H(y_S) + Σ_j w_j H(u_j(x)) − Σ_{i ∈ S ∪ {x}} E_ω H(y_i|ω)
@@ -210,17 +202,6 @@ def _greedy(
         available[pick] = False
         if step + 1 < n_instances and _is_exact(n_classes, step + 1, n_joint_samples):
             exact_table = extend_exact(exact_table, log_probs[pick])
-        if trace is not None:
-            trace.append(
-                {
-                    "step": step,
-                    "exact": rows.exact,
-                    "rows": rows.weights.shape[0],
-                    "scored": n_scored,
-                    "rescored": n_rescored,
-                    "seconds": time.perf_counter() - start,
-                }
-            )
     return np.asarray(chosen, dtype=np.int64), scores
 
 

@@ -14,17 +14,19 @@ from ..nn import BayesianCNN, BayesianMLP
 class _ProgressClassifier(MCDropoutClassifier):
     """MCDropoutClassifier that shows a bar over inference batches when asked.
 
-    Set ``progress_ = "label"`` around a call to see MC inference progress; a
-    plain attribute (not a parameter), so cloning and fitting ignore it.
+    ``progress`` is a parameter, like skorch's ``verbose``: a label shows a bar
+    with that label over MC inference batches, None shows none.
     """
 
-    progress_ = None
+    def __init__(self, *args, progress=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.progress = progress
 
     def get_iterator(self, dataset, training=False):
         iterator = super().get_iterator(dataset, training=training)
-        if training or not self.progress_:
+        if training or not self.progress:
             return iterator
-        return tqdm(iterator, desc=self.progress_, leave=False, unit="batch")
+        return tqdm(iterator, desc=self.progress, leave=False, unit="batch")
 
 
 def _module_params(config, n_features, image_side, n_classes):

@@ -119,7 +119,7 @@ def _run_strategy(config, data, name, trial, image_side, progress):
         strategy = _make_strategy(
             name, config, derive_seed(config.seed, trial, STRATEGY, r)
         )
-        model.progress_ = "MC inference" if progress else None
+        model.progress = "MC inference" if progress else None
         with warnings.catch_warnings(record=True) as caught:
             # Recorded per round in the table instead of flooding the log.
             warnings.simplefilter("always", SaturationWarning)

