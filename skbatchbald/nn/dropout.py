@@ -300,9 +300,10 @@ class DropoutMasks:
 
         Returns
         -------
-        scale : torch.Tensor of shape (len(samples), *feature_shape)
-            Sample j maps the layer's output ``h`` to ``h * scale[j] +
-            shift[j]``. ``feature_shape`` is the output's shape without the
+        scale : torch.Tensor
+            Of shape ``(len(samples), *feature_shape)``: sample j maps the
+            layer's output ``h`` to ``h * scale[j] + shift[j]``.
+            ``feature_shape`` is the output's shape without the
             batch dimension, with 1 for the spatial dimensions of channel-wise
             dropout. Masks are already divided by ``1 - p``; all ones for a
             layer with ``p = 0``.

@@ -191,7 +191,7 @@ class BayesianCNN(nn.Module):
         return self.fc2(x)
 
     def mc_forward(self, x, masks):
-        """Logits of every selected posterior sample at once (fast path).
+        """Return the logits of every selected posterior sample at once.
 
         The sampling protocol (see :class:`~skbatchbald.nn.DropoutMasks`):
         :meth:`~skbatchbald.MCDropoutClassifier.predict_log_proba_samples`
