@@ -132,14 +132,16 @@ def write_log_proba_samples(
 _SAMPLING = threading.Lock()
 
 
-def _sample_block(estimator, X, n_mc_samples, seed):
+def _sample_block(estimator, X, n_mc_samples, seed, max_memory=None):
     with _SAMPLING:
         return predict_log_proba_samples(
-            estimator, X, n_mc_samples=n_mc_samples, random_state=seed
+            estimator, X, n_mc_samples, seed, max_memory=max_memory
         )
 
 
-def dask_log_proba_samples(estimator, X, *, n_mc_samples=None, random_state=None):
+def dask_log_proba_samples(
+    estimator, X, *, n_mc_samples=None, random_state=None, max_memory=None
+):
     """Posterior log-probabilities of a dask array of inputs, as a dask array.
 
     Parameters
@@ -155,6 +157,9 @@ def dask_log_proba_samples(estimator, X, *, n_mc_samples=None, random_state=None
         Every block is sampled with the same seed (see
         :func:`write_log_proba_samples`): an int gives exactly what one call on
         the whole pool gives.
+    max_memory : None, int or str, default=None
+        Passed on to each block's ``predict_log_proba_samples`` (the budget of
+        one block's sampling, in the process that runs it).
 
     Returns
     -------
@@ -210,7 +215,9 @@ def dask_log_proba_samples(estimator, X, *, n_mc_samples=None, random_state=None
     blocks = X.to_delayed().reshape(-1)
     parts = [
         da.from_delayed(
-            dask.delayed(_sample_block, pure=True)(shared, block, n_mc_samples, seed),
+            dask.delayed(_sample_block, pure=True)(
+                shared, block, n_mc_samples, seed, max_memory
+            ),
             shape=(rows, *probe.shape[1:]),
             dtype=np.float32,
         )

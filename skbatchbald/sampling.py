@@ -177,7 +177,11 @@ def predict_log_proba_samples(
         from .out_of_core import dask_log_proba_samples
 
         return dask_log_proba_samples(
-            estimator, X, n_mc_samples=n_mc_samples, random_state=random_state
+            estimator,
+            X,
+            n_mc_samples=n_mc_samples,
+            random_state=random_state,
+            max_memory=max_memory,
         )
     kind = type(estimator).__name__
     # Only given values are passed on, so estimators without these keywords work.

@@ -86,8 +86,9 @@ def test_losing_every_worker_is_one_clear_error(dask_client, pool_values):
     dask_client.wait_for_workers(2, timeout=60)
 
 
-def test_sampling_on_the_cluster_equals_one_process(dask_client, digits_split):
-    clf = MCDropoutClassifier(
+@pytest.fixture(scope="module")
+def clf(digits_split):
+    return MCDropoutClassifier(
         BayesianMLP,
         module__n_features=64,
         module__n_classes=10,
@@ -96,6 +97,9 @@ def test_sampling_on_the_cluster_equals_one_process(dask_client, digits_split):
         random_state=0,
         n_mc_samples=6,
     ).fit(digits_split["X_init"].astype(np.float32), digits_split["y_init"])
+
+
+def test_sampling_on_the_cluster_equals_one_process(dask_client, clf, digits_split):
     X = digits_split["X_pool"][:400].astype(np.float32)
     log_probs = dask_log_proba_samples(
         clf, da.from_array(X, chunks=(100, 64)), random_state=1
@@ -106,3 +110,16 @@ def test_sampling_on_the_cluster_equals_one_process(dask_client, digits_split):
         batchbald(log_probs, 3, random_state=0)[0],
         batchbald(expected, 3, random_state=0)[0],
     )
+
+
+def test_joblib_dask_backend_shards_equal_one_process(dask_client, clf, digits_split):
+    """n_jobs shards sent to the cluster by joblib's dask backend: same samples."""
+    import joblib
+    from distributed import get_task_stream
+
+    X = digits_split["X_pool"][:300].astype(np.float32)
+    expected = clf.predict_log_proba_samples(X, random_state=4)
+    with get_task_stream(dask_client) as stream, joblib.parallel_config("dask"):
+        got = clf.predict_log_proba_samples(X, random_state=4, n_jobs=2)
+    assert any("_sample_shard" in task["key"] for task in stream.data)
+    np.testing.assert_allclose(got, expected, rtol=0, atol=1e-6)
