@@ -13,7 +13,10 @@ import sys
 import numpy as np
 from scipy import sparse
 from sklearn.base import BaseEstimator
-from sklearn.utils import _safe_indexing  # public, documented API despite the _
+
+# Documented but private in scikit-learn, with no public equivalent:
+# tests/test_sklearn_private.py fails first if an upgrade changes it.
+from sklearn.utils import _safe_indexing
 
 from . import acquisition
 from ._validation import check_int, check_n_mc_samples, check_random_state

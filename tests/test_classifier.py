@@ -405,6 +405,7 @@ class TestScikitLearn:
         assert clf.history[-1, "valid_acc"] > 0.9
 
 
+@pytest.mark.slow
 def test_paper_cnn_learns_digits_8x8(digits):
     """The paper's MNIST architecture reaches > 90 % on digits from 300 labels."""
     X, y = digits
