@@ -111,15 +111,3 @@ def test_sampling_on_the_cluster_equals_one_process(dask_client, clf, digits_spl
         batchbald(expected, 3, random_state=0)[0],
     )
 
-
-def test_joblib_dask_backend_shards_equal_one_process(dask_client, clf, digits_split):
-    """n_jobs shards sent to the cluster by joblib's dask backend: same samples."""
-    import joblib
-    from distributed import get_task_stream
-
-    X = digits_split["X_pool"][:300].astype(np.float32)
-    expected = clf.predict_log_proba_samples(X, random_state=4)
-    with get_task_stream(dask_client) as stream, joblib.parallel_config("dask"):
-        got = clf.predict_log_proba_samples(X, random_state=4, n_jobs=2)
-    assert any("_sample_shard" in task["key"] for task in stream.data)
-    np.testing.assert_allclose(got, expected, rtol=0, atol=1e-6)
