@@ -110,4 +110,3 @@ def test_sampling_on_the_cluster_equals_one_process(dask_client, clf, digits_spl
         batchbald(log_probs, 3, random_state=0)[0],
         batchbald(expected, 3, random_state=0)[0],
     )
-
