@@ -35,10 +35,12 @@ $(VENV)/.installed-bench: $(VENV)/.installed
 COMPAT_VENV := .venv-compat
 COMPAT_PIP := $(COMPAT_VENV)/bin/python -m pip --disable-pip-version-check --quiet
 
+# plot: pytest imports every package module for its doctests, the experiment's
+# plots (matplotlib) included.
 $(COMPAT_VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(COMPAT_VENV)
 	$(COMPAT_PIP) install $(TORCH_PIN)
-	$(COMPAT_PIP) install -e ".[test,modal]" "scikit-learn>=1.7,<1.8"
+	$(COMPAT_PIP) install -e ".[test,modal,plot]" "scikit-learn>=1.7,<1.8"
 	$(COMPAT_PIP) install --no-deps $(MODAL_PIN)
 	touch $@
 
