@@ -11,7 +11,7 @@ and methods and fixes these.
 import warnings
 
 import numpy as np
-from sklearn.utils import _safe_indexing, check_random_state, check_X_y
+from sklearn.utils import _safe_indexing, check_X_y
 
 from ._data import vstack_rows
 from ._modal_import import import_modal_models
@@ -63,7 +63,7 @@ class ActiveLearner(_modal_models.ActiveLearner):
         Reject NaN and infinity in ``X`` (modAL's parameter, passed to
         scikit-learn as ``ensure_all_finite``). Use ``False`` or ``"allow-nan"``
         for an estimator that handles missing values.
-    random_state : int, RandomState instance or None, default=None
+    random_state : None, int, numpy.random.Generator or RandomState, default=None
         Seeds the bootstrap resamples (``bootstrap_init``, ``bootstrap=True``).
     **fit_kwargs : dict
         Passed to ``estimator.fit`` for the initial fit only, as in modAL.
@@ -165,7 +165,9 @@ class ActiveLearner(_modal_models.ActiveLearner):
             raise
 
     def _bootstrap(self, X, y):
-        rng = check_random_state(self.random_state)
+        from .nn._random import as_random_state  # imports torch: only when used
+
+        rng = as_random_state(self.random_state)
         n_samples = X.shape[0] if hasattr(X, "shape") else len(X)
         idx = rng.randint(0, n_samples, size=n_samples)
         return _safe_indexing(X, idx), _safe_indexing(y, idx)

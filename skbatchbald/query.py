@@ -13,11 +13,12 @@ from typing import ClassVar
 
 import numpy as np
 from sklearn.base import BaseEstimator
-from sklearn.utils import _safe_indexing, check_random_state
+from sklearn.utils import _safe_indexing
 from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import _num_samples
 
 from . import acquisition
+from .nn._random import as_random_state
 from .sampling import predict_log_proba_samples
 
 __all__ = [
@@ -62,7 +63,7 @@ class _Query(BaseEstimator):
 
     _parameter_constraints: ClassVar[dict] = {
         "pool_subsample": [Interval(Integral, 1, None, closed="left"), None],
-        "random_state": ["random_state"],
+        "random_state": ["random_state", np.random.Generator],
     }
 
     def __call__(self, learner, X_pool, n_instances=1):
@@ -89,7 +90,7 @@ class _Query(BaseEstimator):
         """
         self._validate_params()
         n_pool = _check_pool(X_pool, n_instances)
-        rng = check_random_state(self.random_state)
+        rng = as_random_state(self.random_state)
         candidates = np.arange(n_pool)
         if self.pool_subsample is not None and self.pool_subsample < n_pool:
             if n_instances > self.pool_subsample:
@@ -152,7 +153,7 @@ class BatchBALDQuery(_PosteriorQuery):
         Lazy greedy in the sampled phase: faster on long batches, but picks may
         differ from full greedy by more than a change of seed would (see
         :func:`skbatchbald.acquisition.batchbald`).
-    random_state : int, RandomState instance or None, default=None
+    random_state : None, int, numpy.random.Generator or RandomState, default=None
         Seeds the pool subset, the dropout masks and the sampled estimator.
 
     See Also
@@ -231,7 +232,7 @@ class PowerBALDQuery(_PosteriorQuery):
         Posterior samples K; ``None`` uses the estimator's own.
     pool_subsample : int, default=None
         Score a random subset of this many pool points only.
-    random_state : int, RandomState instance or None, default=None
+    random_state : None, int, numpy.random.Generator or RandomState, default=None
         Seeds the pool subset, the dropout masks and the draw.
 
     See Also
@@ -284,7 +285,7 @@ _TOPK_PARAMETERS = """
     pool_subsample : int, default=None
         Score a random subset of this many pool points only; the returned
         indices still refer to the full pool.
-    random_state : int, RandomState instance or None, default=None
+    random_state : None, int, numpy.random.Generator or RandomState, default=None
         Seeds the pool subset and the dropout masks.
 """
 
@@ -342,7 +343,7 @@ class RandomQuery(_Query):
 
     Parameters
     ----------
-    random_state : int, RandomState instance or None, default=None
+    random_state : None, int, numpy.random.Generator or RandomState, default=None
         Seeds the draw.
 
     See Also
@@ -350,7 +351,9 @@ class RandomQuery(_Query):
     skbatchbald.acquisition.random_batch : The acquisition function.
     """
 
-    _parameter_constraints: ClassVar[dict] = {"random_state": ["random_state"]}
+    _parameter_constraints: ClassVar[dict] = {
+        "random_state": ["random_state", np.random.Generator]
+    }
 
     def __init__(self, *, random_state=None):
         self.random_state = random_state

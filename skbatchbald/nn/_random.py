@@ -35,3 +35,23 @@ def torch_seeds(random_state, n, name="random_state"):
     """Draw ``n`` independent int64 seeds for :class:`torch.Generator` objects."""
     rng = as_generator(random_state, name)
     return [int(s) for s in rng.integers(0, 2**63 - 1, size=n)]
+
+
+def as_random_state(random_state, name="random_state"):
+    """Return a legacy :class:`numpy.random.RandomState` for ``random_state``.
+
+    For code whose draws are defined on ``RandomState`` (scikit-learn's
+    ``check_random_state``): None, an int or a ``RandomState`` as there, and a
+    ``Generator`` wrapped around its own bit generator, so drawing advances it.
+    """
+    if isinstance(random_state, np.random.Generator):
+        return np.random.RandomState(random_state.bit_generator)
+    from sklearn.utils import check_random_state
+
+    try:
+        return check_random_state(random_state)
+    except ValueError as exc:
+        raise TypeError(
+            f"{name} must be None, an int, a numpy Generator or a RandomState, "
+            f"got {random_state!r} of type {type(random_state).__name__}."
+        ) from exc
