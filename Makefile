@@ -18,7 +18,7 @@ $(BIN)/python:
 
 $(VENV)/.installed: pyproject.toml | $(BIN)/python
 	$(PIP) install $(TORCH_PIN)
-	$(PIP) install -e ".[test,plot,modal,bench,lint]"
+	$(PIP) install -e ".[test,plot,experiment,modal,bench,lint]"
 	$(PIP) install --no-deps $(MODAL_PIN)
 	touch $@
 

@@ -15,6 +15,7 @@ import skbatchbald
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # the package, also when it is not installed
+sys.path.insert(0, str(ROOT / "docs" / "_ext"))  # reproduction_tables
 
 project = "skbatchbald"
 author = "the skbatchbald developers"
@@ -32,12 +33,20 @@ extensions = [
     # MathJax copied into _static: formulas render without a network (the
     # default loads MathJax from a CDN).
     "sphinx-mathjax-offline",
+    # Tables of reproducing.rst computed from the raw results at build time.
+    "reproduction_tables",
 ]
 
 source_suffix = {".rst": "restructuredtext"}
 root_doc = "index"
 templates_path = ["_templates"]
-exclude_patterns = ["_build", "Thumbs.db", ".DS_Store", "**.ipynb_checkpoints"]
+exclude_patterns = [
+    "_build",
+    "_ext",
+    "Thumbs.db",
+    ".DS_Store",
+    "**.ipynb_checkpoints",
+]
 default_role = "literal"
 pygments_style = "sphinx"
 

@@ -15,9 +15,10 @@ from skorch.dataset import unpack_data
 from skorch.utils import data_from_dataset, is_dataset, multi_indexing, to_numpy
 from torch.utils.data import DataLoader, Subset, default_collate
 
+from ._labels import label_indices
 from ._locks import lock_of, seeded_global_torch
-from .nn._random import as_generator, torch_seeds
-from .nn.dropout import check_n_mc_samples, consistent_dropout, dropout_layers
+from ._validation import check_n_mc_samples, check_random_state, spawn_seeds
+from .nn.dropout import consistent_dropout, dropout_layers
 
 __all__ = ["MCDropoutClassifier"]
 
@@ -194,7 +195,7 @@ class MCDropoutClassifier(NeuralNetClassifier):
                     f"{name} must be True (MC average) or False (deterministic "
                     f"net), got {value!r}."
                 )
-        as_generator(self.random_state)  # raises on a bad random_state
+        check_random_state(self.random_state)  # raises on a bad random_state
         _check_device(self.device)
 
     def _check_y(self, y):
@@ -207,17 +208,15 @@ class MCDropoutClassifier(NeuralNetClassifier):
     def _encode(self, y):
         """Map labels to indices 0..C-1 in ``classes_`` order (int64)."""
         classes = np.asarray(self.classes_)
-        order = np.argsort(classes, kind="stable")
-        pos = np.searchsorted(classes[order], y).clip(0, len(classes) - 1)
-        idx = order[pos]
-        unknown = classes[idx] != y
+        idx = label_indices(y, classes)
+        unknown = idx < 0
         if np.any(unknown):
             raise ValueError(
                 f"y contains labels {np.unique(y[unknown])[:10].tolist()} that are "
                 f"not in classes_={classes.tolist()}; fit on all labels or pass "
                 "classes=<all labels> to the constructor."
             )
-        return idx.astype(np.int64)
+        return idx
 
     def _known_classes(self):
         """``classes_``, or None where they are not known (skorch's case)."""
@@ -417,7 +416,7 @@ class MCDropoutClassifier(NeuralNetClassifier):
             super().initialize()
             # None: fresh masks per fit, but a fitted net predicts the same twice.
             self.prediction_seed_ = (
-                int(as_generator(None).integers(2**63 - 1))
+                int(check_random_state(None).integers(2**63 - 1))
                 if prediction_seed is None
                 else prediction_seed
             )
@@ -427,7 +426,7 @@ class MCDropoutClassifier(NeuralNetClassifier):
         """Seeds for module initialisation, training and prediction (or Nones)."""
         if self.random_state is None:
             return None, None, None
-        return torch_seeds(self.random_state, 3)
+        return spawn_seeds(self.random_state, 3)
 
     def fit(self, X, y, **fit_params):
         """Initialise and fit the module on X and labels y of any type.

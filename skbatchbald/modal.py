@@ -9,16 +9,31 @@ and methods and fixes these.
 """
 
 import warnings
+from importlib import metadata
 
 import numpy as np
+import scipy.sparse as sp
 from sklearn.utils import _safe_indexing, check_X_y
 
-from ._data import vstack_rows
-from ._modal_import import import_modal_models
+from ._validation import check_random_state
 
-_modal_models = import_modal_models()
+#: The one modAL release skbatchbald is tested with.
+MODAL_VERSION = "0.4.2.1"
+INSTALL_COMMAND = f"pip install --no-deps modAL-python=={MODAL_VERSION}"
+_WHY_NO_DEPS = (
+    "--no-deps is needed because modAL-python 0.4.2.1 pins skorch==0.9.0, which no "
+    "longer imports; an install without it silently falls back to modAL 0.4.1, "
+    "whose query contract differs. modAL itself imports pandas: pip install pandas."
+)
 
-from modAL.uncertainty import uncertainty_sampling  # noqa: E402
+try:
+    from modAL.models import ActiveLearner as _ModalActiveLearner
+    from modAL.uncertainty import uncertainty_sampling
+except ImportError as exc:
+    raise ImportError(
+        f"This part of skbatchbald needs modAL, which could not be imported "
+        f"({exc}). Install it with:\n    {INSTALL_COMMAND}\n{_WHY_NO_DEPS}"
+    ) from exc
 
 __all__ = ["ActiveLearner"]
 
@@ -27,7 +42,73 @@ __all__ = ["ActiveLearner"]
 _DATA_PARAMS = ("X_training", "y_training")
 
 
-class ActiveLearner(_modal_models.ActiveLearner):
+def _check_modal_version():
+    """Raise ImportError unless the installed modAL is the supported release."""
+    try:
+        installed = metadata.version("modAL-python")
+    except metadata.PackageNotFoundError:
+        return  # imported from a source checkout: nothing to compare against
+    if installed != MODAL_VERSION:
+        raise ImportError(
+            f"skbatchbald needs modAL-python {MODAL_VERSION}, found {installed}. "
+            f"Reinstall it with:\n    pip install --no-deps --force-reinstall "
+            f"modAL-python=={MODAL_VERSION}\n{_WHY_NO_DEPS}"
+        )
+
+
+_check_modal_version()
+
+
+def _is_pandas(obj):
+    # Checked by module name so that pandas is imported only when in use.
+    return type(obj).__module__.partition(".")[0] == "pandas"
+
+
+def _is_torch(obj):
+    return type(obj).__module__.partition(".")[0] == "torch"
+
+
+def _pandas_axes(frame):
+    """Keyword arguments that give new rows the same columns (or name)."""
+    if hasattr(frame, "columns"):
+        return {"columns": frame.columns}
+    return {"name": frame.name}
+
+
+def _vstack_rows(first, second, *, name="X"):
+    """Stack two row blocks, keeping the container type of the first.
+
+    ``first`` and ``second`` are the rows taught so far and the new rows: arrays,
+    sparse matrices, DataFrames, Series, tensors or lists. ValueError if their
+    trailing shapes differ; ``name`` is used in that message.
+    """
+    # np.shape reads .shape where there is one (sparse, pandas, torch).
+    first_shape, second_shape = tuple(np.shape(first)[1:]), tuple(np.shape(second)[1:])
+    if first_shape != second_shape:
+        raise ValueError(
+            f"The new {name} has rows of shape {second_shape} but the {name} taught "
+            f"so far has rows of shape {first_shape}; every batch must have the "
+            "same features."
+        )
+    if sp.issparse(first) or sp.issparse(second):
+        fmt = first.format if sp.issparse(first) else "csr"
+        return sp.vstack([first, second], format=fmt)
+    if _is_pandas(first):
+        import pandas as pd
+
+        if not _is_pandas(second):
+            second = type(first)(np.asarray(second), **_pandas_axes(first))
+        return pd.concat([first, second])
+    if _is_torch(first):
+        import torch
+
+        return torch.cat([first, torch.as_tensor(second, dtype=first.dtype)])
+    if isinstance(first, list):
+        return [*first, *list(second)]
+    return np.concatenate([np.asarray(first), np.asarray(second)])
+
+
+class ActiveLearner(_ModalActiveLearner):
     """Pool-based active learner: modAL's ``ActiveLearner`` for scikit-learn >= 1.6.
 
     A drop-in replacement for :class:`modAL.models.ActiveLearner` with the same
@@ -165,14 +246,13 @@ class ActiveLearner(_modal_models.ActiveLearner):
             raise
 
     def _bootstrap(self, X, y):
-        from .nn._random import as_random_state  # imports torch: only when used
-
-        rng = as_random_state(self.random_state)
+        rng = check_random_state(self.random_state)
         n_samples = X.shape[0] if hasattr(X, "shape") else len(X)
-        idx = rng.randint(0, n_samples, size=n_samples)
+        idx = rng.integers(0, n_samples, size=n_samples)
         return _safe_indexing(X, idx), _safe_indexing(y, idx)
 
     def _fit(self, X, y, bootstrap, fit_kwargs):
+        check_random_state(self.random_state)  # validated with or without bootstrap
         if bootstrap:
             X, y = self._bootstrap(X, y)
         self.estimator.fit(X, y, **fit_kwargs)
@@ -184,8 +264,8 @@ class ActiveLearner(_modal_models.ActiveLearner):
         if self.X_training is None:
             self.X_training, self.y_training = X, y
         else:
-            self.X_training = vstack_rows(self.X_training, X, name="X")
-            self.y_training = vstack_rows(self.y_training, y, name="y")
+            self.X_training = _vstack_rows(self.X_training, X, name="X")
+            self.y_training = _vstack_rows(self.y_training, y, name="y")
 
     def _fit_to_known(self, bootstrap=False, **fit_kwargs):
         """Fit the estimator on all training data taught so far."""

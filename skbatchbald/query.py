@@ -8,17 +8,14 @@ and hands them to the matching function of :mod:`skbatchbald.acquisition`; it
 never re-implements the math.
 """
 
-from numbers import Integral, Real
-from typing import ClassVar
-
 import numpy as np
 from sklearn.base import BaseEstimator
-from sklearn.utils import _safe_indexing
-from sklearn.utils._param_validation import Interval
-from sklearn.utils.validation import _num_samples
+from sklearn.utils import _safe_indexing  # public, documented API despite the _
 
 from . import acquisition
-from .nn._random import as_random_state
+from ._validation import check_int, check_n_mc_samples, check_random_state
+from .acquisition._power_bald import check_beta
+from .acquisition._validation import check_max_memory
 from .sampling import predict_log_proba_samples
 
 __all__ = [
@@ -34,37 +31,48 @@ __all__ = [
 _SEED_MAX = np.iinfo(np.int32).max
 
 
+def _n_rows(X_pool):
+    """Number of pool points of an array, DataFrame, tensor, sparse matrix or list."""
+    shape = getattr(X_pool, "shape", None)
+    if shape is not None and len(shape) > 0:
+        return int(shape[0])
+    if isinstance(X_pool, str | bytes | dict) or not hasattr(X_pool, "__len__"):
+        raise TypeError(
+            "X_pool must be array-like with one row per pool point (an array, "
+            f"DataFrame, tensor, sparse matrix or list), got {type(X_pool).__name__}."
+        )
+    return len(X_pool)
+
+
 def _check_pool(X_pool, n_instances):
     """Return the pool size after checking that ``n_instances`` fits in it."""
     if X_pool is None:
         raise ValueError("X_pool is None: pass the unlabelled pool to query from.")
-    n_pool = _num_samples(X_pool)
+    n_pool = _n_rows(X_pool)
     if n_pool == 0:
         raise ValueError(
             "X_pool is empty: there is nothing left to query. Stop the loop, or "
             "add unlabelled samples to the pool."
         )
-    if isinstance(n_instances, bool) or not isinstance(n_instances, Integral):
-        raise ValueError(
-            f"n_instances must be an integer; got {n_instances!r} "
-            f"({type(n_instances).__name__})."
-        )
-    if not 1 <= n_instances <= n_pool:
-        raise ValueError(
-            f"n_instances must be between 1 and the pool size {n_pool}; got "
-            f"{n_instances}. A strategy never returns a partial batch: ask for "
-            "fewer instances."
-        )
+    check_int(
+        n_instances,
+        "n_instances",
+        max_val=n_pool,
+        hint=(
+            "a strategy never returns a partial batch: ask for at most the pool size"
+        ),
+    )
     return n_pool
 
 
 class _Query(BaseEstimator):
     """Shared call logic: validate, subsample the pool, acquire, map indices back."""
 
-    _parameter_constraints: ClassVar[dict] = {
-        "pool_subsample": [Interval(Integral, 1, None, closed="left"), None],
-        "random_state": ["random_state", np.random.Generator],
-    }
+    def _check_params(self):
+        """Check every parameter; return the call's one random generator."""
+        if self.pool_subsample is not None:
+            check_int(self.pool_subsample, "pool_subsample", hint="or None")
+        return check_random_state(self.random_state)
 
     def __call__(self, learner, X_pool, n_instances=1):
         """Pick ``n_instances`` samples of ``X_pool`` to label next.
@@ -88,9 +96,8 @@ class _Query(BaseEstimator):
             The strategy's score of each pick (for BatchBALD the cumulative
             joint mutual information after each pick, in nats).
         """
-        self._validate_params()
+        rng = self._check_params()
         n_pool = _check_pool(X_pool, n_instances)
-        rng = as_random_state(self.random_state)
         candidates = np.arange(n_pool)
         if self.pool_subsample is not None and self.pool_subsample < n_pool:
             if n_instances > self.pool_subsample:
@@ -111,19 +118,20 @@ class _Query(BaseEstimator):
 class _PosteriorQuery(_Query):
     """A strategy scored on posterior samples of shape (n_pool, K, C)."""
 
-    _parameter_constraints: ClassVar[dict] = {
-        **_Query._parameter_constraints,
-        "n_mc_samples": [Interval(Integral, 1, None, closed="left"), None],
-    }
+    def _check_params(self):
+        rng = super()._check_params()
+        if self.n_mc_samples is not None:
+            check_n_mc_samples(self.n_mc_samples)
+        return rng
 
     def _acquire(self, learner, X_pool, n_instances, rng):
         log_probs = predict_log_proba_samples(
             learner,
             X_pool,
             n_mc_samples=self.n_mc_samples,
-            random_state=int(rng.randint(_SEED_MAX)),
+            random_state=int(rng.integers(_SEED_MAX)),
         )
-        return self._score(log_probs, n_instances, int(rng.randint(_SEED_MAX)))
+        return self._score(log_probs, n_instances, int(rng.integers(_SEED_MAX)))
 
 
 class BatchBALDQuery(_PosteriorQuery):
@@ -183,12 +191,13 @@ class BatchBALDQuery(_PosteriorQuery):
     (5,)
     """
 
-    _parameter_constraints: ClassVar[dict] = {
-        **_PosteriorQuery._parameter_constraints,
-        "n_joint_samples": [Interval(Integral, 1, None, closed="left")],
-        "max_memory": [Interval(Integral, 1, None, closed="left"), str, None],
-        "lazy": ["boolean"],
-    }
+    def _check_params(self):
+        rng = super()._check_params()
+        check_int(self.n_joint_samples, "n_joint_samples")
+        check_max_memory(self.max_memory)
+        if not isinstance(self.lazy, bool | np.bool_):
+            raise TypeError(f"lazy must be True or False, got {self.lazy!r}.")
+        return rng
 
     def __init__(
         self,
@@ -246,10 +255,10 @@ class PowerBALDQuery(_PosteriorQuery):
     Learning", TMLR 2023.
     """
 
-    _parameter_constraints: ClassVar[dict] = {
-        **_PosteriorQuery._parameter_constraints,
-        "beta": [Interval(Real, 0, None, closed="neither")],
-    }
+    def _check_params(self):
+        rng = super()._check_params()
+        check_beta(self.beta)
+        return rng
 
     def __init__(
         self, *, beta=1.0, n_mc_samples=None, pool_subsample=None, random_state=None
@@ -351,16 +360,12 @@ class RandomQuery(_Query):
     skbatchbald.acquisition.random_batch : The acquisition function.
     """
 
-    _parameter_constraints: ClassVar[dict] = {
-        "random_state": ["random_state", np.random.Generator]
-    }
-
     def __init__(self, *, random_state=None):
         self.random_state = random_state
 
     pool_subsample = None  # a random batch of a random subset is a random batch
 
     def _acquire(self, learner, X_pool, n_instances, rng):
-        picked = rng.choice(_num_samples(X_pool), size=n_instances, replace=False)
+        picked = rng.choice(_n_rows(X_pool), size=n_instances, replace=False)
         # Zeros, as acquisition.random_batch: a random pick has no score.
         return picked, np.zeros(n_instances)

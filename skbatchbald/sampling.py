@@ -1,14 +1,13 @@
 """One entry point for posterior log-probability samples (N, K, C) from an estimator."""
 
-import numbers
-
 import numpy as np
 from sklearn.ensemble import BaggingClassifier, BaseEnsemble
 from sklearn.ensemble._forest import BaseForest
 from sklearn.exceptions import NotFittedError
 from sklearn.pipeline import Pipeline
 
-from .nn._random import as_generator
+from ._labels import label_indices
+from ._validation import check_n_mc_samples, check_random_state
 
 __all__ = ["predict_log_proba_samples"]
 
@@ -25,21 +24,14 @@ _SUPPORTED = (
 def _check_n_mc_samples(n_mc_samples, n_members, what):
     if n_mc_samples is None:
         return n_members
-    if (
-        not isinstance(n_mc_samples, numbers.Integral)
-        or isinstance(n_mc_samples, bool)
-        or n_mc_samples < 1
-    ):
-        raise ValueError(
-            f"n_mc_samples must be a positive int or None, got {n_mc_samples!r}."
-        )
+    n_mc_samples = check_n_mc_samples(n_mc_samples)
     if n_mc_samples > n_members:
         raise ValueError(
             f"n_mc_samples={n_mc_samples} exceeds the {n_members} {what}, each of "
             "which is "
             f"one posterior sample; pass n_mc_samples <= {n_members} or None for all."
         )
-    return int(n_mc_samples)
+    return n_mc_samples
 
 
 def _member_columns(member_classes, classes, encoded):
@@ -51,10 +43,8 @@ def _member_columns(member_classes, classes, encoded):
     """
     member_classes = np.asarray(member_classes)
     if not encoded:
-        order = np.argsort(classes, kind="stable")
-        pos = np.searchsorted(classes[order], member_classes).clip(0, len(classes) - 1)
-        columns = order[pos]
-        if np.all(classes[columns] == member_classes):
+        columns = label_indices(member_classes, classes)
+        if np.all(columns >= 0):
             return columns
         if member_classes.dtype.kind not in "iuf":
             raise ValueError(
@@ -90,11 +80,10 @@ def _stack_members(members, classes, X, encoded):
 
 
 def _subsample(members, n_mc_samples, random_state):
+    rng = check_random_state(random_state)  # validated even when all are kept
     if n_mc_samples == len(members):
         return list(members)
-    picked = as_generator(random_state).choice(
-        len(members), n_mc_samples, replace=False
-    )
+    picked = rng.choice(len(members), n_mc_samples, replace=False)
     return [members[i] for i in np.sort(picked)]
 
 
@@ -130,9 +119,11 @@ def predict_log_proba_samples(estimator, X, n_mc_samples=None, random_state=None
     Raises
     ------
     TypeError
-        If the estimator is of none of the supported kinds.
+        If the estimator is of none of the supported kinds, or ``n_mc_samples``
+        or ``random_state`` is of a wrong type.
     ValueError
-        If ``n_mc_samples`` exceeds the number of ensemble members.
+        If ``n_mc_samples`` is < 1 or exceeds the number of ensemble members,
+        or ``random_state`` is a negative int.
 
     See Also
     --------

@@ -1,4 +1,8 @@
-"""Shared fixtures: small real data with fixed seeds."""
+"""Shared fixtures: small real data with fixed seeds, and test helpers."""
+
+import subprocess
+import sys
+import textwrap
 
 import numpy as np
 import pytest
@@ -57,3 +61,18 @@ def count_acquisitions(monkeypatch):
         return calls
 
     return patch
+
+
+@pytest.fixture
+def run_python():
+    """Run Python code in a fresh interpreter; return the CompletedProcess."""
+
+    def run(code):
+        return subprocess.run(
+            [sys.executable, "-c", textwrap.dedent(code)],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+
+    return run

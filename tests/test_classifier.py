@@ -313,9 +313,12 @@ class TestErrors:
             warnings.simplefilter("error")
             np.testing.assert_array_equal(deterministic.predict_proba(X), proba)
 
-    @pytest.mark.parametrize("n_mc_samples", [0, -3, 2.0, True])
-    def test_bad_n_mc_samples(self, fitted, blobs, n_mc_samples):
-        with pytest.raises(ValueError, match="n_mc_samples must be a positive int"):
+    @pytest.mark.parametrize(
+        ("n_mc_samples", "error"),
+        [(0, ValueError), (-3, ValueError), (2.0, TypeError), (True, TypeError)],
+    )
+    def test_bad_n_mc_samples(self, fitted, blobs, n_mc_samples, error):
+        with pytest.raises(error, match="n_mc_samples must be a positive int"):
             fitted.predict_log_proba_samples(blobs[0], n_mc_samples)
 
     @pytest.mark.parametrize(

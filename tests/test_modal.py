@@ -1,9 +1,6 @@
 """skbatchbald.ActiveLearner: modAL's learner on current scikit-learn."""
 
 import pickle
-import subprocess
-import sys
-import textwrap
 
 import numpy as np
 import pandas as pd
@@ -376,29 +373,7 @@ class TestBadInput:
             learner.predict(digits_split["X_pool"])
 
 
-def run_python(code):
-    return subprocess.run(
-        [sys.executable, "-c", textwrap.dedent(code)],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-
-
-def test_import_is_light():
-    result = run_python(
-        """
-        import sys
-        import skbatchbald
-        heavy = {"modAL", "matplotlib", "pandas", "torch"} & set(sys.modules)
-        print(sorted(heavy))
-        """
-    )
-    assert result.returncode == 0, result.stderr
-    assert result.stdout.strip() == "[]"
-
-
-def test_missing_modal_gives_the_install_command():
+def test_missing_modal_gives_the_install_command(run_python):
     result = run_python(
         """
         import sys
@@ -410,3 +385,19 @@ def test_missing_modal_gives_the_install_command():
     assert "ImportError" in result.stderr
     assert "pip install --no-deps modAL-python==0.4.2.1" in result.stderr
     assert "skorch==0.9.0" in result.stderr
+
+
+def test_other_modal_release_gives_the_reinstall_command(run_python):
+    result = run_python(
+        """
+        from importlib import metadata
+        real = metadata.version
+        metadata.version = lambda name: (
+            "0.4.1" if name == "modAL-python" else real(name)
+        )
+        from skbatchbald import ActiveLearner
+        """
+    )
+    assert result.returncode != 0
+    assert "needs modAL-python 0.4.2.1, found 0.4.1" in result.stderr
+    assert "pip install --no-deps --force-reinstall" in result.stderr

@@ -119,6 +119,17 @@ class TestContract:
         np.testing.assert_array_equal(first[0], second[0])
         np.testing.assert_array_equal(first[1], second[1])
 
+    @pytest.mark.parametrize("strategy_cls", ALL_STRATEGIES)
+    def test_every_random_state_form(self, strategy_cls, forest_learner, digits_split):
+        """A Generator, a RandomState and a SeedSequence are accepted, as ints are."""
+        X_pool = digits_split["X_pool"][:300]
+        by_int = strategy_cls(random_state=3)(forest_learner, X_pool, 4)[0]
+        for same in (np.random.default_rng(3), np.random.SeedSequence(3)):
+            again = strategy_cls(random_state=same)(forest_learner, X_pool, 4)[0]
+            np.testing.assert_array_equal(again, by_int)
+        legacy = strategy_cls(random_state=np.random.RandomState(3))
+        assert len(set(legacy(forest_learner, X_pool, 4)[0].tolist())) == 4
+
     def test_random_query_differs_between_seeds(self, forest_learner, digits_split):
         X_pool = digits_split["X_pool"]
         picks = {
@@ -154,7 +165,7 @@ class TestPoolSubsample:
         indices, scores = strategy(forest_learner, X_pool, 5)
         assert indices.max() < len(X_pool)
         # The subset is drawn first from the same generator: rebuild it.
-        rng = np.random.RandomState(0)
+        rng = np.random.default_rng(0)
         subset = np.sort(rng.choice(len(X_pool), size=100, replace=False))
         assert set(indices) <= set(subset)
         log_probs = predict_log_proba_samples(forest_learner, X_pool[subset])
@@ -245,12 +256,14 @@ class TestBadInput:
     def test_batch_size_out_of_range(
         self, strategy_cls, n_instances, forest_learner, digits_split
     ):
-        with pytest.raises(ValueError, match="n_instances must be between 1 and"):
+        with pytest.raises(
+            ValueError, match=r"n_instances must be an int in \[1, 10\].*partial batch"
+        ):
             strategy_cls()(forest_learner, digits_split["X_pool"][:10], n_instances)
 
     @pytest.mark.parametrize("n_instances", [2.0, "3", True])
     def test_batch_size_not_an_integer(self, n_instances, forest_learner, digits_split):
-        with pytest.raises(ValueError, match="n_instances must be an integer"):
+        with pytest.raises(TypeError, match="n_instances must be an int"):
             BALDQuery()(forest_learner, digits_split["X_pool"], n_instances)
 
     @pytest.mark.parametrize("strategy_cls", ALL_STRATEGIES)
@@ -271,20 +284,28 @@ class TestBadInput:
             BatchBALDQuery()(model, d["X_pool"], 3)
 
     @pytest.mark.parametrize(
-        ("strategy", "message"),
+        ("strategy", "error", "message"),
         [
-            (BatchBALDQuery(n_joint_samples=0), "n_joint_samples"),
-            (BatchBALDQuery(n_mc_samples=0), "n_mc_samples"),
-            (BALDQuery(pool_subsample=0), "pool_subsample"),
-            (PowerBALDQuery(beta=0.0), "beta"),
-            (PowerBALDQuery(beta="high"), "beta"),
-            (BatchBALDQuery(random_state="seed"), "random_state"),
-            (BatchBALDQuery(lazy="yes"), "lazy"),
+            (BatchBALDQuery(n_joint_samples=0), ValueError, "n_joint_samples"),
+            (BatchBALDQuery(n_joint_samples=1.5), TypeError, "n_joint_samples"),
+            (BatchBALDQuery(n_mc_samples=0), ValueError, "n_mc_samples"),
+            (BALDQuery(n_mc_samples="20"), TypeError, "n_mc_samples"),
+            (BALDQuery(pool_subsample=0), ValueError, "pool_subsample"),
+            (PowerBALDQuery(beta=0.0), ValueError, "beta"),
+            (PowerBALDQuery(beta="high"), TypeError, "beta"),
+            (BatchBALDQuery(max_memory="lots"), ValueError, "max_memory"),
+            (BatchBALDQuery(random_state="seed"), TypeError, "random_state"),
+            (RandomQuery(random_state=-1), ValueError, "random_state"),
+            (BatchBALDQuery(lazy="yes"), TypeError, "lazy"),
         ],
     )
-    def test_bad_parameters_are_named(self, strategy, message, forest_learner):
-        with pytest.raises(ValueError, match=message):
+    def test_bad_parameters_are_named(self, strategy, error, message, forest_learner):
+        with pytest.raises(error, match=message):
             strategy(forest_learner, np.zeros((10, 64)), 1)
+
+    def test_pool_that_is_not_array_like(self, forest_learner):
+        with pytest.raises(TypeError, match="X_pool must be array-like"):
+            RandomQuery()(forest_learner, 5, 1)
 
 
 class TestEstimatorAPI:

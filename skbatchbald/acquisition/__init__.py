@@ -7,15 +7,17 @@ This layer imports only numpy (and torch, if the caller passes tensors); it know
 nothing of scikit-learn, skorch or modAL.
 """
 
-# A module named like the function it defines (bald.py defining bald) is private
-# (_bald.py): pytest's importlib mode, importing such a file for its doctests
-# before the package, re-executes it and sets the package attribute to the module,
-# so ``skbatchbald.acquisition.bald`` would stop being the function.
+# The implementation modules are private and their functions are exported here.
+# A public module named like the function it defines (bald.py defining bald)
+# would also break that function: pytest's importlib mode, importing such a file
+# for its doctests before the package, re-executes it and sets the package
+# attribute to the module, so ``skbatchbald.acquisition.bald`` would stop being
+# the function (see docs/design.rst).
 from ._bald import bald
+from ._baselines import max_entropy, mean_std, random_batch, variation_ratios
 from ._batchbald import SaturationWarning, batchbald
+from ._entropy import conditional_entropy, marginal_entropy, mutual_information
 from ._power_bald import power_bald
-from .baselines import max_entropy, mean_std, random_batch, variation_ratios
-from .entropy import conditional_entropy, marginal_entropy, mutual_information
 
 __all__ = [
     "SaturationWarning",

@@ -1,7 +1,7 @@
 """BALD: the top-b pool points by mutual information, each scored alone."""
 
+from ._entropy import _mutual_information
 from ._topk import acquire_top
-from .entropy import _mutual_information
 
 
 def bald(log_probs, n_instances, *, random_state=None):
@@ -13,9 +13,9 @@ def bald(log_probs, n_instances, *, random_state=None):
         Posterior log-probabilities ``log p(y = c | x_n, ω_k)``; ``-inf`` allowed.
     n_instances : int
         Number of points to acquire, in ``[1, n_pool]``.
-    random_state : None, int or numpy.random.Generator, default=None
-        Unused: BALD is deterministic. Accepted so that every acquisition function
-        has the same signature.
+    random_state : None, int, numpy.random.Generator or RandomState, default=None
+        Unused: BALD is deterministic. Validated and accepted so that every
+        acquisition function has the same signature.
 
     Returns
     -------
@@ -52,4 +52,4 @@ def bald(log_probs, n_instances, *, random_state=None):
     >>> indices
     array([2, 1])
     """
-    return acquire_top(log_probs, n_instances, _mutual_information)
+    return acquire_top(log_probs, n_instances, _mutual_information, random_state)

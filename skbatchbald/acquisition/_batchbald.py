@@ -1,17 +1,11 @@
-"""BatchBALD: greedy maximisation of the joint mutual information of a batch.
-
-Private module name (``_batchbald``) on purpose: with pytest's importlib mode and
-doctests, a module named like the function it defines replaces that function as the
-package attribute (see ``acquisition/__init__.py``).
-"""
+"""BatchBALD: greedy maximisation of the joint mutual information of a batch."""
 
 import math
-import numbers
-import time
 import warnings
 
 import numpy as np
 
+from .._validation import check_int
 from ._batchbald_kernel import (
     CandidateScorer,
     float32_error_bound,
@@ -55,21 +49,15 @@ class SaturationWarning(UserWarning):
 
 
 def _check_n_joint_samples(n_joint_samples, n_mc_samples):
-    if isinstance(n_joint_samples, bool | np.bool_) or not isinstance(
-        n_joint_samples, numbers.Integral
-    ):
-        raise ValueError(
-            f"n_joint_samples must be an integer >= K={n_mc_samples}, got "
-            f"{n_joint_samples!r} of type {type(n_joint_samples).__name__}"
-        )
-    if n_joint_samples < n_mc_samples:
-        raise ValueError(
-            f"n_joint_samples must be >= K={n_mc_samples}: n_joint_samples "
-            f"// K label configurations are drawn per posterior sample; got "
-            f"n_joint_samples={n_joint_samples}. Pass at least {n_mc_samples} (the "
-            f"default is 10_000)"
-        )
-    return int(n_joint_samples)
+    return check_int(
+        n_joint_samples,
+        "n_joint_samples",
+        min_val=n_mc_samples,
+        hint=(
+            f"n_joint_samples // K label configurations are drawn per posterior "
+            f"sample, so at least K={n_mc_samples} are needed (the default is 10_000)"
+        ),
+    )
 
 
 def _table_bytes(n_joint_samples, n_mc_samples, n_instances):
@@ -183,14 +171,8 @@ def _pick_sampled(scorer, rows, conditional, available, stale=None):
     return best, float(gains[best] + conditional[best]), n_scored, 0, bounds
 
 
-def _greedy(
-    log_probs, n_instances, n_joint_samples, max_memory, rng, trace=None, lazy=False
-):
-    """Greedy BatchBALD on validated inputs; see `batchbald`.
-
-    ``trace``, if a list, receives one dict per step (timings and sizes, for the
-    benchmark).
-    """
+def _greedy(log_probs, n_instances, n_joint_samples, max_memory, rng, lazy=False):
+    """Greedy BatchBALD on validated inputs; see `batchbald`."""
     n_pool, n_mc_samples, n_classes = log_probs.shape
     budget = _check_budget(max_memory, log_probs.shape, n_instances, n_joint_samples)
     scorer = CandidateScorer(log_probs, budget)
@@ -202,16 +184,15 @@ def _greedy(
     exact_table = np.zeros((1, n_mc_samples))  # the empty configuration
     bounds = None
     for step in range(n_instances):
-        start = time.perf_counter()
         if _is_exact(n_classes, step, n_joint_samples):
             rows = rows_from_table(exact_table)
-            pick, entropy, n_scored, n_rescored, bounds = _pick_exact(
+            pick, entropy, _, _, bounds = _pick_exact(
                 scorer, rows, conditional, available
             )
         else:
             table, weights = sample_table(log_probs[chosen], n_joint_samples, rng)
             rows = rows_from_table(table, weights)
-            pick, entropy, n_scored, n_rescored, bounds = _pick_sampled(
+            pick, entropy, _, _, bounds = _pick_sampled(
                 scorer, rows, conditional, available, bounds if lazy else None
             )
         # I(y_S, y_x; ω) = H(y_S) + Σ_j w_j H(u_j(x)) − Σ_{i ∈ S ∪ {x}} E_ω H(y_i|ω)
@@ -221,17 +202,6 @@ def _greedy(
         available[pick] = False
         if step + 1 < n_instances and _is_exact(n_classes, step + 1, n_joint_samples):
             exact_table = extend_exact(exact_table, log_probs[pick])
-        if trace is not None:
-            trace.append(
-                {
-                    "step": step,
-                    "exact": rows.exact,
-                    "rows": rows.weights.shape[0],
-                    "scored": n_scored,
-                    "rescored": n_rescored,
-                    "seconds": time.perf_counter() - start,
-                }
-            )
     return np.asarray(chosen, dtype=np.int64), scores
 
 
@@ -311,10 +281,13 @@ default=None
     ValueError
         If ``log_probs`` is not a valid (N, K, C) array of normalised
         log-probabilities (NaN, +inf, wrong number of dimensions, rows that do not
-        sum to one, C < 2, empty pool), if ``n_instances`` is not an integer in
+        sum to one, C < 2, empty pool), if ``n_instances`` is not in
         ``[1, n_pool]``, if ``n_joint_samples`` < K, if ``max_memory`` is
-        malformed or too small for the joint table of M configurations, if
-        ``random_state`` is invalid or if ``lazy`` is not a bool.
+        malformed or too small for the joint table of M configurations, or if
+        ``random_state`` is a negative int.
+    TypeError
+        If ``n_instances``, ``n_joint_samples``, ``max_memory`` or
+        ``random_state`` is of a wrong type, or ``lazy`` is not a bool.
 
     Warns
     -----
@@ -385,7 +358,7 @@ default=None
     max_memory = check_max_memory(max_memory)
     rng = check_random_state(random_state)
     if not isinstance(lazy, bool | np.bool_):
-        raise ValueError(f"lazy must be True or False, got {lazy!r}")
+        raise TypeError(f"lazy must be True or False, got {lazy!r}")
     indices, scores = _greedy(
         log_probs, n_instances, n_joint_samples, max_memory, rng, lazy=bool(lazy)
     )

@@ -4,19 +4,21 @@ import numbers
 
 import numpy as np
 
+from ._entropy import _mutual_information
 from ._topk import top_k
 from ._validation import check_log_probs, check_n_instances, check_random_state
-from .entropy import _mutual_information
 
 
-def _check_beta(beta):
-    if (
-        isinstance(beta, numbers.Real)
-        and not isinstance(beta, bool | np.bool_)
-        and beta > 0  # False for NaN
-    ):
-        return float(beta)
-    raise ValueError(f"beta must be a real number > 0 (np.inf allowed), got {beta!r}")
+def check_beta(beta):
+    """Return the inverse temperature ``beta`` as a float > 0 (inf allowed)."""
+    expected = "a real number > 0 (np.inf allowed)"
+    if isinstance(beta, bool | np.bool_) or not isinstance(beta, numbers.Real):
+        raise TypeError(
+            f"beta must be {expected}, got {beta!r} of type {type(beta).__name__}"
+        )
+    if not beta > 0:  # also NaN
+        raise ValueError(f"beta must be {expected}, got {beta!r}")
+    return float(beta)
 
 
 def power_bald(log_probs, n_instances, *, beta=1.0, random_state=None):
@@ -78,7 +80,7 @@ default=None
     """
     log_probs = check_log_probs(log_probs)
     n_instances = check_n_instances(n_instances, log_probs.shape[0])
-    beta = _check_beta(beta)
+    beta = check_beta(beta)
     mi = _mutual_information(log_probs)  # (N,)
     if np.isinf(beta):
         indices = top_k(mi, n_instances)

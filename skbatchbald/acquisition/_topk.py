@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from ._validation import check_log_probs, check_n_instances
+from ._validation import check_log_probs, check_n_instances, check_random_state
 
 
 def top_k(scores, k):
@@ -35,7 +35,7 @@ def top_k(scores, k):
     return candidates[order].astype(np.int64, copy=False)
 
 
-def acquire_top(log_probs, n_instances, score_fn):
+def acquire_top(log_probs, n_instances, score_fn, random_state=None):
     """Validate, score every pool point, return the ``n_instances`` best.
 
     Parameters
@@ -44,6 +44,9 @@ def acquire_top(log_probs, n_instances, score_fn):
     n_instances : int
     score_fn : callable
         ``score_fn(log_probs) -> ndarray of shape (n_pool,)`` on validated input.
+    random_state : object, default=None
+        Unused (the selection is deterministic) but validated, so that every
+        acquisition function rejects the same bad values.
 
     Returns
     -------
@@ -53,6 +56,7 @@ def acquire_top(log_probs, n_instances, score_fn):
     """
     log_probs = check_log_probs(log_probs)
     n_instances = check_n_instances(n_instances, log_probs.shape[0])
+    check_random_state(random_state)
     scores = np.asarray(score_fn(log_probs), dtype=np.float64)
     indices = top_k(scores, n_instances)
     return indices, scores[indices]

@@ -12,7 +12,17 @@ import sys
 
 import numpy as np
 
+from .._validation import check_int, check_random_state
 from ._chunks import TILE_BYTES, row_slices
+
+# check_random_state is the package-wide one, re-exported for the acquisition
+# modules: every acquisition function validates random_state the same way.
+__all__ = [
+    "check_log_probs",
+    "check_max_memory",
+    "check_n_instances",
+    "check_random_state",
+]
 
 # Largest accepted |logsumexp_c log_probs[n, k, c]|, by the dtype the caller passed.
 # 1e-3 in float32 is about 10^4 ulps at 0: log_softmax computed in float32 over
@@ -207,20 +217,17 @@ def check_n_instances(n_instances, n_pool):
 
     Raises
     ------
+    TypeError
+        If ``n_instances`` is not an integer.
     ValueError
-        If ``n_instances`` is not an integer in ``[1, n_pool]``.
+        If ``n_instances`` is not in ``[1, n_pool]``.
     """
-    expected = f"an integer in [1, n_pool={n_pool}]"
-    if isinstance(n_instances, bool | np.bool_) or not isinstance(
-        n_instances, numbers.Integral
-    ):
-        raise ValueError(
-            f"n_instances must be {expected}, got {n_instances!r} of type "
-            f"{type(n_instances).__name__}"
-        )
-    if not 1 <= n_instances <= n_pool:
-        raise ValueError(f"n_instances must be {expected}, got {n_instances}")
-    return int(n_instances)
+    return check_int(
+        n_instances,
+        "n_instances",
+        max_val=n_pool,
+        hint=f"a batch of at most n_pool={n_pool} points",
+    )
 
 
 _DEFAULT_MAX_MEMORY = 2**30  # 1 GiB
@@ -274,8 +281,11 @@ def check_max_memory(max_memory):
 
     Raises
     ------
+    TypeError
+        If ``max_memory`` is neither None, an int nor a string.
     ValueError
-        For any other value, with the accepted forms in the message.
+        If it is an int < 1 or a string that is not a positive size; the
+        message lists the accepted forms.
     """
     if max_memory is None:
         available = _available_memory()
@@ -293,46 +303,9 @@ def check_max_memory(max_memory):
             n_bytes = int(float(match.group(1)) * _UNITS[match.group(2).lower()])
             if n_bytes > 0:
                 return n_bytes
+    else:
+        raise TypeError(
+            f"max_memory must be {_MAX_MEMORY_FORMS}; got {max_memory!r} of type "
+            f"{type(max_memory).__name__}"
+        )
     raise ValueError(f"max_memory must be {_MAX_MEMORY_FORMS}; got {max_memory!r}")
-
-
-def check_random_state(random_state):
-    """Turn ``random_state`` into one :class:`numpy.random.Generator`.
-
-    Parameters
-    ----------
-    random_state : None, int, numpy.random.Generator, numpy.random.SeedSequence, \
-numpy.random.BitGenerator or numpy.random.RandomState
-        ``None``: fresh OS entropy. An int >= 0 or a SeedSequence / BitGenerator:
-        a new generator seeded by it (same seed, same draws). A Generator: used as
-        is, so its state advances. A legacy RandomState (what scikit-learn's
-        ``check_random_state`` returns): a seed is drawn from it, so its state
-        advances and results are reproducible from its seed.
-
-    Returns
-    -------
-    rng : numpy.random.Generator
-
-    Raises
-    ------
-    ValueError
-        For any other value (``bool``, negative ints, floats, ...).
-    """
-    if isinstance(random_state, np.random.RandomState):
-        random_state = random_state.randint(np.iinfo(np.int64).max, dtype=np.int64)
-    accepted = (
-        np.random.Generator,
-        np.random.SeedSequence,
-        np.random.BitGenerator,
-        numbers.Integral,
-    )
-    if random_state is None or (
-        isinstance(random_state, accepted)
-        and not isinstance(random_state, bool | np.bool_)
-        and not (isinstance(random_state, numbers.Integral) and random_state < 0)
-    ):
-        return np.random.default_rng(random_state)
-    raise ValueError(
-        "random_state must be None, an int >= 0, a numpy Generator, SeedSequence, "
-        f"BitGenerator or RandomState; got {random_state!r}"
-    )

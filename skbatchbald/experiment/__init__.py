@@ -1,10 +1,12 @@
-"""Active-learning experiments: the BatchBALD paper's protocol, results and plots.
+"""Active-learning experiments after the BatchBALD paper: runs, results and plots.
 
-:func:`run_experiment` runs strategies on paired trials and returns a tidy
-table; :func:`summarize` and :func:`write_report` turn saved results into
-Markdown tables and learning-curve plots. ``skbatchbald run`` and
-``skbatchbald report`` are the same from the command line. Names are loaded on
-first use, so that ``skbatchbald --help`` does not wait for torch.
+:func:`run_experiment` runs strategies on paired trials, resumably, and
+returns a tidy table; :func:`summarize` turns results into numbers,
+:func:`format_summary` into tables of text, and :func:`write_report` writes
+them as Markdown with learning-curve plots; :func:`merge_results` joins the
+folders of several processes. ``skbatchbald run``, ``report`` and ``merge``
+are the same from the command line. Names are loaded on first use, so that
+``skbatchbald --help`` does not wait for torch.
 """
 
 from ._config import DATASETS, MODELS, PRESETS, STRATEGIES, ExperimentConfig
@@ -13,7 +15,10 @@ _LAZY = {
     "run_experiment": "._protocol",
     "load_results": "._results",
     "summarize": "._results",
+    "Summary": "._results",
     "write_report": "._results",
+    "format_summary": "._format",
+    "merge_results": "._merge",
 }
 
 __all__ = [

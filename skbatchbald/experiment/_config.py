@@ -1,20 +1,32 @@
-"""The configuration of an experiment: every option, validated, with presets."""
+"""The configuration of an experiment: every option, validated, with presets.
+
+Each field carries its command-line help in ``metadata``; ``cli.py`` builds the
+parser from these fields, so an option, its default and its help live here only.
+"""
 
 import dataclasses
 from numbers import Integral, Real
 
 __all__ = ["DATASETS", "MODELS", "PRESETS", "STRATEGIES", "ExperimentConfig"]
 
-# Command-line name -> class in skbatchbald.query (imported only when a run starts,
-# so that `skbatchbald --help` stays fast).
+# Command-line name (the acquisition function's name) -> class in
+# skbatchbald.query, imported only when a run starts so that `skbatchbald --help`
+# stays fast.
 STRATEGIES = {
     "batchbald": "BatchBALDQuery",
     "bald": "BALDQuery",
-    "powerbald": "PowerBALDQuery",
-    "maxentropy": "MaxEntropyQuery",
-    "varratios": "VarRatiosQuery",
-    "meanstd": "MeanSTDQuery",
+    "power_bald": "PowerBALDQuery",
+    "max_entropy": "MaxEntropyQuery",
+    "variation_ratios": "VarRatiosQuery",
+    "mean_std": "MeanSTDQuery",
     "random": "RandomQuery",
+}
+# Names that result folders written before the rename still use.
+OLD_STRATEGY_NAMES = {
+    "powerbald": "power_bald",
+    "maxentropy": "max_entropy",
+    "varratios": "variation_ratios",
+    "meanstd": "mean_std",
 }
 DATASETS = ("repeated_digits", "digits", "repeated_mnist", "mnist", "fashion_mnist")
 MODELS = ("mlp", "cnn")
@@ -22,17 +34,83 @@ MODELS = ("mlp", "cnn")
 # Accuracies whose "labels needed" the summary reports, when none are given.
 _DEFAULT_THRESHOLDS = {"digits": (0.80, 0.85, 0.90), "mnist": (0.80, 0.90, 0.95)}
 
+# The settings the BatchBALD paper states for both MNIST experiments (its code's
+# run configurations; Kirsch et al. 2019, Section 5 and Appendix). What they
+# cannot match is said on docs/reproducing.rst.
+_PAPER_COMMON = {
+    "model": "cnn",
+    "batch_size": 10,
+    "budget": 320,  # 20 initial + 300 acquired
+    "n_initial": 20,
+    "fixed_initial": True,
+    "n_trials": 6,
+    "n_joint_samples": 40_000,
+    "pool_size": None,
+    "test_size": None,
+    "patience": 3,
+    "epoch_size": 5056,
+    "train_batch_size": 64,
+    "lr": 1e-3,
+    "normalize": True,
+    "mc_validation": False,
+    "thresholds": (0.90, 0.95),
+}
+
 PRESETS = {
     # `make demo`: the four strategies of the issue on Repeated digits, sized to
     # finish in a few minutes on a 2-core laptop.
     "demo": {
         "dataset": "repeated_digits",
-        "strategies": ("batchbald", "bald", "powerbald", "random"),
+        "strategies": ("batchbald", "bald", "power_bald", "random"),
         "batch_size": 10,
         "budget": 150,
         "n_trials": 3,
     },
+    "paper-mnist": {
+        **_PAPER_COMMON,
+        "dataset": "mnist",
+        "strategies": ("batchbald", "bald"),
+        "n_mc_samples": 100,
+        "eval_mc_samples": 100,
+        "validation_size": 1024,
+        "max_epochs": 30,
+        "stop_accuracy": 0.96,
+    },
+    "paper-repeated-mnist": {
+        **_PAPER_COMMON,
+        "dataset": "repeated_mnist",
+        "strategies": ("batchbald", "bald", "random"),
+        "n_mc_samples": 10,
+        "eval_mc_samples": 10,
+        "validation_size": 3072,
+        "validation_from_pool": True,
+        "max_epochs": 40,
+        "n_repeats": 3,
+        "noise_std": 0.1,
+    },
 }
+
+
+def _option(
+    default, help, *, flags=(), metavar=None, choices=None, type=None, run_only=False
+):
+    """A dataclass field whose metadata the command line reads.
+
+    ``flags`` are extra spellings kept for older commands; ``choices`` and
+    ``type`` (of each element, for tuples) override what the annotation
+    implies; ``run_only`` marks options that change where or how a run happens
+    but not its results.
+    """
+    metadata = {
+        "help": help,
+        "flags": flags,
+        "metavar": metavar,
+        "choices": choices,
+        "type": type,
+    }
+    return dataclasses.field(
+        default=default, metadata={**metadata, "run_only": run_only}
+    )
 
 
 def _check_int(name, value, low, hint=""):
@@ -48,23 +126,31 @@ def _check_choice(name, value, choices):
     return value
 
 
+def _check_bool(name, value):
+    if not isinstance(value, bool):
+        raise ValueError(f"{name} must be True or False; got {value!r}.")
+    return value
+
+
 @dataclasses.dataclass(frozen=True)
 class ExperimentConfig:
     """All options of an active-learning experiment, checked on creation.
 
-    The defaults follow the BatchBALD paper's protocol on Repeated digits: a
-    fresh network each round trained with Adam (lr 1e-3) and early stopping on
-    validation accuracy (patience 3, best weights restored), 20 initial labels
-    balanced over the classes, b = 10 points acquired per round up to the
-    label budget, several paired trials.
+    The defaults describe a small run on Repeated digits: a fresh network each
+    round trained with Adam (lr 1e-3) and early stopping on validation accuracy
+    (patience 3, best weights restored), 20 initial labels balanced over the
+    classes, b = 10 points acquired per round up to the label budget, several
+    paired trials. The presets ``paper-mnist`` and ``paper-repeated-mnist`` in
+    :data:`PRESETS` set the BatchBALD paper's own values where it states them.
 
     Parameters
     ----------
     dataset : {"repeated_digits", "digits", "repeated_mnist", "mnist", \
 "fashion_mnist"}, default="repeated_digits"
         The data. Repeated sets hold ``n_repeats`` noisy copies of every pool
-        image; test and validation images are never repeated.
-    strategies : tuple of str, default=("batchbald", "bald", "powerbald", "random")
+        image; test images are never repeated.
+    strategies : tuple of str, default=("batchbald", "bald", "power_bald", \
+"random")
         Names from :data:`STRATEGIES`, compared on the same trials.
     model : {"mlp", "cnn"} or None, default=None
         :class:`~skbatchbald.nn.BayesianMLP` or :class:`~skbatchbald.nn.BayesianCNN`;
@@ -78,6 +164,9 @@ class ExperimentConfig:
         Labelled-set size at which a trial stops.
     n_initial : int, default=20
         Initial labels, balanced over classes (2 per class for 10 classes).
+    fixed_initial : bool, default=False
+        Use one initial set, drawn once from ``seed``, in every trial (as the
+        paper did); False draws a new one per trial.
     n_trials : int, default=3
         Paired trials: within a trial every strategy sees the same split,
         initial set, noise and model seeds.
@@ -85,14 +174,19 @@ class ExperimentConfig:
         Base seed; every other seed is derived from it and the trial number.
     first_trial : int, default=0
         Number of the first trial: trials ``first_trial`` to ``first_trial +
-        n_trials - 1`` run, so that several processes can share one long
-        experiment and their tables be concatenated.
+        n_trials - 1`` run. Trials keep their seeds whichever process runs
+        them, so runs of different trials can be merged.
     n_mc_samples : int, default=20
         Posterior samples K drawn for acquisition.
     n_joint_samples : int, default=10_000
         Label configurations M of BatchBALD's sampled joint entropy.
     eval_mc_samples : int, default=5
-        MC-dropout samples averaged for validation and test predictions.
+        MC-dropout samples averaged for test predictions (and validation ones
+        when ``mc_validation``).
+    mc_validation : bool, default=True
+        Score validation accuracy, which early stopping watches, with the MC
+        average of ``eval_mc_samples`` samples; False uses the deterministic
+        network (dropout off), as the paper's training loop does.
     pool_subsample : int or None, default=None
         Score only a random subset of this many pool points per round. On
         repeated data this hides the copies from each other; prefer
@@ -101,7 +195,11 @@ class ExperimentConfig:
         Build the pool from this many training images (drawn per trial) before
         repeating them; None uses all that test and validation leave.
     validation_size : int, default=100
-        Held-out labelled images for early stopping.
+        Labelled images for early stopping.
+    validation_from_pool : bool, default=False
+        Draw the validation images from the (repeated, noisy) pool, as the
+        paper did for Repeated MNIST; False holds out original images that
+        have no copy in the pool.
     test_size : int or None, default=500
         Test images, drawn per trial: from MNIST's official test set (None:
         all 10,000), or held out from digits (None: 500). They are never
@@ -117,10 +215,18 @@ class ExperimentConfig:
         Minibatch size of training.
     lr : float, default=1e-3
         Adam's learning rate.
+    normalize : bool, default=False
+        Standardise MNIST pixels with the data set's mean and standard
+        deviation (MNIST: 0.1307, 0.3081) before the noise of repeated copies
+        is added, as the paper did; False keeps pixels in [0, 1].
     n_repeats : int, default=3
         Copies per pool image of the repeated data sets.
     noise_std : float, default=0.1
-        Gaussian noise added to each copy (pixels in [0, 1]).
+        Gaussian noise added to each copy, in the units of the (possibly
+        standardised) pixels.
+    stop_accuracy : float or None, default=None
+        End a learning curve early once its test accuracy reaches this (the
+        paper stops MNIST at 0.96); None runs to the budget.
     thresholds : tuple of float or None, default=None
         Accuracies for the "labels needed" table; None: 0.80/0.85/0.90 on
         digits, 0.80/0.90/0.95 on MNIST.
@@ -153,32 +259,83 @@ class ExperimentConfig:
     ValueError: budget must be an integer >= 21 (more than n_initial=20); got 10.
     """
 
-    dataset: str = "repeated_digits"
-    strategies: tuple = ("batchbald", "bald", "powerbald", "random")
-    model: str | None = None
-    hidden_sizes: tuple = (128, 128)
-    batch_size: int = 10
-    budget: int = 150
-    n_initial: int = 20
-    n_trials: int = 3
-    seed: int = 0
-    first_trial: int = 0
-    n_mc_samples: int = 20
-    n_joint_samples: int = 10_000
-    eval_mc_samples: int = 5
-    pool_subsample: int | None = None
-    pool_size: int | None = None
-    validation_size: int = 100
-    test_size: int | None = 500
-    max_epochs: int = 100
-    patience: int = 3
-    epoch_size: int = 1024
-    train_batch_size: int = 64
-    lr: float = 1e-3
-    n_repeats: int = 3
-    noise_std: float = 0.1
-    thresholds: tuple | None = None
-    data_home: str | None = None
+    dataset: str = _option("repeated_digits", "the data", choices=DATASETS)
+    strategies: tuple = _option(
+        ("batchbald", "bald", "power_bald", "random"),
+        "strategies to compare, from: " + ", ".join(STRATEGIES),
+        metavar="NAME",
+        choices=tuple(STRATEGIES),
+        type=str,
+    )
+    model: str | None = _option(
+        None, "network; None: mlp on digits, cnn on MNIST", choices=MODELS
+    )
+    hidden_sizes: tuple = _option((128, 128), "MLP widths", metavar="H", type=int)
+    batch_size: int = _option(10, "points acquired per round (b)", flags=("-b",))
+    budget: int = _option(150, "labelled-set size at which a trial stops")
+    n_initial: int = _option(20, "balanced initial labels", flags=("--initial",))
+    fixed_initial: bool = _option(
+        False, "one initial set for every trial (drawn once from --seed)"
+    )
+    n_trials: int = _option(3, "paired trials", flags=("--trials",))
+    seed: int = _option(0, "base seed of every trial")
+    first_trial: int = _option(
+        0, "number of the first trial; trials keep their seeds in any process"
+    )
+    n_mc_samples: int = _option(
+        20, "posterior samples K for acquisition", flags=("--mc-samples", "-K")
+    )
+    n_joint_samples: int = _option(
+        10_000,
+        "BatchBALD's sampled label configurations M",
+        flags=("--joint-samples", "-M"),
+    )
+    eval_mc_samples: int = _option(
+        5,
+        "MC samples averaged for test (and MC validation) predictions",
+        flags=("--eval-samples",),
+    )
+    mc_validation: bool = _option(
+        True, "score validation with the MC average; off: dropout off, as the paper"
+    )
+    pool_subsample: int | None = _option(
+        None, "score only this many random pool points per round"
+    )
+    pool_size: int | None = _option(
+        None, "build the pool from this many training images (before repeating)"
+    )
+    validation_size: int = _option(100, "validation images for early stopping")
+    validation_from_pool: bool = _option(
+        False, "draw validation from the noisy repeated pool, as the paper"
+    )
+    test_size: int | None = _option(
+        500, "test images per trial; all of MNIST's 10,000 when not given"
+    )
+    max_epochs: int = _option(100, "epochs per round at most")
+    patience: int = _option(3, "early-stopping patience (epochs)")
+    epoch_size: int = _option(1024, "minimum samples per epoch (labelled set tiled)")
+    train_batch_size: int = _option(64, "minibatch size of training")
+    lr: float = _option(1e-3, "Adam's learning rate")
+    normalize: bool = _option(
+        False, "standardise MNIST pixels before adding noise, as the paper"
+    )
+    n_repeats: int = _option(3, "copies per pool image of repeated data")
+    noise_std: float = _option(0.1, "noise std added to each copy (pixel units)")
+    stop_accuracy: float | None = _option(
+        None, "end a curve once its test accuracy reaches this", metavar="ACC"
+    )
+    thresholds: tuple | None = _option(
+        None,
+        "accuracies of the summary tables, e.g. 0.8 0.9",
+        metavar="ACC",
+        type=float,
+    )
+    data_home: str | None = _option(
+        None,
+        "MNIST cache folder (scikit-learn's data home)",
+        metavar="FOLDER",
+        run_only=True,
+    )
 
     def __post_init__(self):
         _check_choice("dataset", self.dataset, DATASETS)
@@ -229,6 +386,15 @@ class ExperimentConfig:
             _check_int(name, getattr(self, name), 1)
         _check_int("seed", self.seed, 0)
         _check_int("first_trial", self.first_trial, 0)
+        for name in ("fixed_initial", "mc_validation", "validation_from_pool"):
+            _check_bool(name, getattr(self, name))
+        _check_bool("normalize", self.normalize)
+        if self.normalize and not self.is_mnist:
+            raise ValueError(
+                "normalize=True standardises with the MNIST data sets' pixel "
+                f"statistics; dataset={self.dataset!r} has none. Use an MNIST "
+                "data set or normalize=False."
+            )
         for name in ("pool_subsample", "pool_size", "test_size"):
             if getattr(self, name) is not None:
                 _check_int(name, getattr(self, name), 1, "Or None for all.")
@@ -243,6 +409,13 @@ class ExperimentConfig:
                 raise ValueError(f"{name} must be a number >= 0; got {value!r}.")
         if self.lr == 0:
             raise ValueError("lr must be > 0; got 0. The paper uses 1e-3.")
+        stop = self.stop_accuracy
+        if stop is not None and (
+            isinstance(stop, bool) or not isinstance(stop, Real) or not 0 < stop <= 1
+        ):
+            raise ValueError(
+                f"stop_accuracy must be an accuracy in (0, 1] or None; got {stop!r}."
+            )
         if self.thresholds is not None:
             thresholds = tuple(float(t) for t in self.thresholds)
             if not thresholds or not all(0 < t <= 1 for t in thresholds):
@@ -256,6 +429,11 @@ class ExperimentConfig:
     def is_mnist(self):
         """Whether the data are 28x28 MNIST-style images."""
         return self.dataset.endswith("mnist")
+
+    @property
+    def is_repeated(self):
+        """Whether the pool holds noisy copies of every image."""
+        return self.dataset.startswith("repeated")
 
     @property
     def resolved_model(self):
@@ -273,8 +451,38 @@ class ExperimentConfig:
 
     @property
     def n_rounds(self):
-        """Acquisition rounds per trial and strategy."""
+        """Acquisition rounds per trial and strategy (without early stops)."""
         return -(-(self.budget - self.n_initial) // self.batch_size)
+
+    @property
+    def trials(self):
+        """The trial numbers this configuration runs."""
+        return range(self.first_trial, self.first_trial + self.n_trials)
+
+    def same_experiment(self, other):
+        """List the options whose difference makes ``other``'s results incomparable.
+
+        Parameters
+        ----------
+        other : ExperimentConfig
+            Options of another run.
+
+        Returns
+        -------
+        differences : dict of str to tuple
+            Field name to ``(self's value, other's value)`` for every option
+            that changes results; the trials run, the thresholds of the
+            tables and the data folder may differ.
+        """
+        ignored = {"n_trials", "first_trial", "thresholds"}
+        ignored |= {
+            f.name for f in dataclasses.fields(self) if f.metadata.get("run_only")
+        }
+        return {
+            f.name: (getattr(self, f.name), getattr(other, f.name))
+            for f in dataclasses.fields(self)
+            if f.name not in ignored and getattr(self, f.name) != getattr(other, f.name)
+        }
 
     def to_dict(self):
         """Return the options as a JSON-friendly dict.
@@ -296,7 +504,10 @@ class ExperimentConfig:
         Parameters
         ----------
         options : dict
-            Field name to value; lists become tuples. Unknown names raise.
+            Field name to value; lists become tuples. Unknown names raise;
+            missing ones take their defaults, which are the values of runs
+            made before the option existed. Strategy names from before the
+            rename (``varratios``, ``meanstd``, ...) are mapped to today's.
 
         Returns
         -------
@@ -309,9 +520,12 @@ class ExperimentConfig:
             raise ValueError(
                 f"unknown experiment options {unknown}; known: {sorted(names)}."
             )
-        return cls(
-            **{
-                key: tuple(value) if isinstance(value, list) else value
-                for key, value in options.items()
-            }
-        )
+        options = {
+            key: tuple(value) if isinstance(value, list) else value
+            for key, value in options.items()
+        }
+        if "strategies" in options:
+            options["strategies"] = tuple(
+                OLD_STRATEGY_NAMES.get(name, name) for name in options["strategies"]
+            )
+        return cls(**options)

@@ -1,11 +1,15 @@
 """The network of one round: a fresh MCDropoutClassifier with early stopping."""
 
 import numpy as np
-from skorch.callbacks import EarlyStopping
+import torch
+from skorch import NeuralNetClassifier
+from skorch.callbacks import EarlyStopping, EpochScoring
 from skorch.dataset import Dataset
 from skorch.helper import predefined_split
+from skorch.utils import to_numpy
 from tqdm.auto import tqdm
 
+from .._labels import label_indices
 from ..classifier import MCDropoutClassifier
 from ..nn import BayesianCNN, BayesianMLP
 
@@ -13,17 +17,48 @@ from ..nn import BayesianCNN, BayesianMLP
 class _ProgressClassifier(MCDropoutClassifier):
     """MCDropoutClassifier that shows a bar over inference batches when asked.
 
-    Set ``progress_ = "label"`` around a call to see MC inference progress; a
-    plain attribute (not a parameter), so cloning and fitting ignore it.
+    ``progress`` is a parameter, like skorch's ``verbose``: a label shows a bar
+    with that label over MC inference batches, None shows none.
     """
 
-    progress_ = None
+    def __init__(self, *args, progress=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.progress = progress
 
     def get_iterator(self, dataset, training=False):
         iterator = super().get_iterator(dataset, training=training)
-        if training or not self.progress_:
+        if training or not self.progress:
             return iterator
-        return tqdm(iterator, desc=self.progress_, leave=False, unit="batch")
+        return tqdm(iterator, desc=self.progress, leave=False, unit="batch")
+
+
+class _DeterministicValidation(_ProgressClassifier):
+    """Scores validation accuracy with dropout off, as the paper's training loop.
+
+    Test predictions stay MC averages; only the ``valid_acc`` that early
+    stopping watches uses the deterministic network.
+    """
+
+    @property
+    def _default_callbacks(self):
+        return [
+            (
+                name,
+                EpochScoring(
+                    _deterministic_accuracy, name="valid_acc", lower_is_better=False
+                )
+                if name == "valid_acc"
+                else callback,
+            )
+            for name, callback in super()._default_callbacks
+        ]
+
+
+def _deterministic_accuracy(net, X, y):
+    """Accuracy of the network in eval mode against skorch's encoded targets."""
+    y = to_numpy(y) if isinstance(y, torch.Tensor) else np.asarray(y)
+    proba = NeuralNetClassifier.predict_proba(net, X)
+    return float(np.mean(proba.argmax(axis=1) == y))
 
 
 def _module_params(config, n_features, image_side, n_classes):
@@ -42,16 +77,17 @@ def _module_params(config, n_features, image_side, n_classes):
     }
 
 
-def make_model(config, trial_data, image_side, seed):
+def make_model(config, data, image_side, seed):
     """A fresh, unfitted classifier validated on the trial's validation set."""
-    classes = trial_data["classes"]
+    classes = data.classes
     # predefined_split bypasses the classifier's label encoding: indices here.
-    y_val = np.searchsorted(classes, trial_data["y_val"]).astype(np.int64)
-    validation = Dataset(trial_data["X_val"].astype(np.float32), y_val)
+    y_val = label_indices(data.y_val, classes)
+    validation = Dataset(data.X_val.astype(np.float32), y_val)
     module, params = _module_params(
-        config, trial_data["X_pool"].shape[1], image_side, len(classes)
+        config, data.X_pool.shape[1], image_side, len(classes)
     )
-    return _ProgressClassifier(
+    cls = _ProgressClassifier if config.mc_validation else _DeterministicValidation
+    return cls(
         module,
         classes=classes,
         n_mc_samples=config.eval_mc_samples,

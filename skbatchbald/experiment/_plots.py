@@ -1,15 +1,18 @@
-"""Learning curves and acquired-class entropy as PNG files (matplotlib, lazily)."""
+"""Learning curves and acquired-class entropy as PNG files.
+
+Figures are drawn with :class:`matplotlib.figure.Figure` directly, which
+renders to files without pyplot or a display, so nothing here changes the
+caller's matplotlib backend.
+"""
+
+from matplotlib.figure import Figure
 
 __all__ = ["plot_class_entropy", "plot_learning_curves"]
 
 
 def _band_plot(results, column, path, ylabel, title):
-    import matplotlib
-
-    matplotlib.use("Agg")  # files only; never needs a display
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(6.4, 4.2), layout="constrained")
+    fig = Figure(figsize=(6.4, 4.2), layout="constrained")
+    ax = fig.subplots()
     for name, rows in results.groupby("strategy", sort=False):
         by_size = rows.groupby("n_labels")[column]
         q = by_size.quantile([0.25, 0.5, 0.75]).unstack()
@@ -22,7 +25,6 @@ def _band_plot(results, column, path, ylabel, title):
     ax.grid(alpha=0.3)
     ax.legend()
     fig.savefig(path, dpi=120)
-    plt.close(fig)
 
 
 def plot_learning_curves(results, path, title=""):

@@ -1,9 +1,8 @@
 """run_experiment: the paper's active-learning protocol, paired over trials."""
 
-import json
+import dataclasses
 import time
 import warnings
-from pathlib import Path
 
 import numpy as np
 from tqdm.auto import tqdm
@@ -12,29 +11,30 @@ from .. import query
 from ..acquisition import SaturationWarning
 from ._config import STRATEGIES, ExperimentConfig
 from ._environment import describe_environment
+from ._interrupt import InterruptGuard
 from ._model import epoch_rows, make_model
-from ._splits import MODEL, STRATEGY, derive_seed, load_source, make_trial
+from ._splits import MODEL, STRATEGY, check_sizes, derive_seed, load_source, make_trial
+from ._store import COLUMNS, ResultsFolder, _typed, indices_of
 
 __all__ = ["run_experiment"]
 
-COLUMNS = (
-    "dataset",
-    "model",
-    "strategy",
-    "trial",
-    "round",
-    "n_labels",
-    "test_accuracy",
-    "validation_accuracy",
-    "n_epochs",
-    "best_epoch",
-    "training_seconds",
-    "acquisition_seconds",
-    "acquired_labels",
-    "class_entropy",
-    "copies_in_batch",
-    "saturated",
-)
+
+@dataclasses.dataclass(frozen=True)
+class Batch:
+    """A batch acquired at the end of one round, for the next.
+
+    ``indices`` are pool indices; ``seconds`` the acquisition time;
+    ``saturated`` whether BatchBALD warned that its score reached log K.
+    """
+
+    round: int
+    indices: list
+    seconds: float
+    saturated: bool
+
+    @classmethod
+    def initial(cls, indices):
+        return cls(0, [int(i) for i in indices], np.nan, np.nan)
 
 
 def _class_entropy(labels):
@@ -55,18 +55,29 @@ def _make_strategy(name, config, seed):
     return cls(**params)
 
 
-def _fit(config, data, labelled, image_side, seed):
-    """Train a fresh model on the labelled rows; return it and its record."""
-    model = make_model(config, data, image_side, seed)
+def _train(config, data, labelled, image_side, trial, r, guard):
+    """Train round ``r``'s fresh model on the labelled rows."""
+    model = make_model(
+        config, data, image_side, derive_seed(config.seed, trial, MODEL, r)
+    )
     rows = labelled[epoch_rows(len(labelled), config.epoch_size)]
     start = time.perf_counter()
-    model.fit(data["X_pool"][rows], data["y_pool"][rows])
+    model.fit(data.X_pool[rows], data.y_pool[rows])
     seconds = time.perf_counter() - start
+    # skorch's partial_fit swallows KeyboardInterrupt and returns a model
+    # trained for fewer epochs: never record such a round.
+    guard.check()
+    return model, seconds
+
+
+def _test(model, data, seconds):
     history = model.history
     best = [h["epoch"] for h in history if h.get("valid_acc_best")]
-    accuracy = float(np.mean(model.predict(data["X_test"]) == data["y_test"]))
-    return model, {
+    start = time.perf_counter()
+    accuracy = float(np.mean(model.predict(data.X_test) == data.y_test))
+    return {
         "test_accuracy": accuracy,
+        "test_seconds": time.perf_counter() - start,
         "validation_accuracy": float(max(history[:, "valid_acc"])),
         "n_epochs": len(history),
         "best_epoch": best[-1] if best else np.nan,
@@ -74,69 +85,164 @@ def _fit(config, data, labelled, image_side, seed):
     }
 
 
-def _run_strategy(config, data, name, trial, image_side, progress):
-    """One learning curve: rounds of train, test, acquire until the budget."""
-    labelled = data["initial"].copy()
-    unlabelled = np.setdiff1d(np.arange(len(data["y_pool"])), labelled)
-    repeated = config.dataset.startswith("repeated")
-    records, batch, seconds, saturated = [], None, np.nan, np.nan
-    rounds = tqdm(
-        range(config.n_rounds + 1),
-        desc=f"trial {trial} {name}",
-        leave=False,
-        disable=not progress,
+def _acquire(config, model, data, labelled, name, trial, r, progress):
+    """Choose the batch that round ``r + 1`` adds."""
+    unlabelled = np.setdiff1d(np.arange(len(data.y_pool)), labelled)
+    b = min(config.batch_size, config.budget - len(labelled))
+    strategy = _make_strategy(
+        name, config, derive_seed(config.seed, trial, STRATEGY, r)
     )
-    for r in rounds:
-        model, record = _fit(
-            config,
-            data,
-            labelled,
-            image_side,
-            derive_seed(config.seed, trial, MODEL, r),
-        )
-        labels = data["y_pool"][labelled if batch is None else batch]
-        sources = data["pool_source"][labelled if batch is None else batch]
-        record.update(
-            dataset=config.dataset,
-            model=config.resolved_model,
-            strategy=name,
-            trial=trial,
-            round=r,
-            n_labels=len(labelled),
-            acquisition_seconds=seconds,
-            acquired_labels=" ".join(map(str, labels.tolist())),
-            class_entropy=_class_entropy(labels),
-            copies_in_batch=len(sources) - len(np.unique(sources))
-            if repeated
-            else np.nan,
-            saturated=saturated,
-        )
-        records.append(record)
-        rounds.set_postfix(labels=len(labelled), acc=f"{record['test_accuracy']:.3f}")
-        if r == config.n_rounds:
-            break
-        b = min(config.batch_size, config.budget - len(labelled))
-        strategy = _make_strategy(
-            name, config, derive_seed(config.seed, trial, STRATEGY, r)
-        )
-        model.progress_ = "MC inference" if progress else None
-        with warnings.catch_warnings(record=True) as caught:
-            # Recorded per round in the table instead of flooding the log.
-            warnings.simplefilter("always", SaturationWarning)
-            start = time.perf_counter()
-            picked, _ = strategy(model, data["X_pool"][unlabelled], b)
-            seconds = time.perf_counter() - start
-        saturated = any(issubclass(w.category, SaturationWarning) for w in caught)
-        for w in caught:
-            if not issubclass(w.category, SaturationWarning):
-                warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
-        batch = unlabelled[picked]
-        labelled = np.concatenate([labelled, batch])
-        unlabelled = np.setdiff1d(unlabelled, batch)
-    return records
+    model.progress = "MC inference" if progress else None
+    with warnings.catch_warnings(record=True) as caught:
+        # Recorded per round in the table instead of flooding the log.
+        warnings.simplefilter("always", SaturationWarning)
+        start = time.perf_counter()
+        picked, _ = strategy(model, data.X_pool[unlabelled], b)
+        seconds = time.perf_counter() - start
+    saturated = any(issubclass(w.category, SaturationWarning) for w in caught)
+    for w in caught:
+        if not issubclass(w.category, SaturationWarning):
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+    batch = unlabelled[picked]
+    return Batch(r + 1, [int(i) for i in batch], seconds, saturated)
 
 
-def run_experiment(config=None, *, output=None, progress=False):
+def _finished(config, rows):
+    """Whether a curve's recorded rows end it (budget or stop accuracy)."""
+    if not rows:
+        return False
+    last = rows[-1]
+    stop = config.stop_accuracy
+    return last["round"] == config.n_rounds or (
+        stop is not None and last["test_accuracy"] >= stop
+    )
+
+
+def _row(config, data, name, trial, r, labelled, batch, record):
+    indices = np.asarray(batch.indices, dtype=np.int64)
+    labels = data.y_pool[indices]
+    sources = data.pool_source[indices]
+    return {
+        "dataset": config.dataset,
+        "model": config.resolved_model,
+        "strategy": name,
+        "trial": trial,
+        "round": r,
+        "n_labels": len(labelled),
+        **record,
+        "acquisition_seconds": batch.seconds,
+        "acquired_labels": " ".join(map(str, labels.tolist())),
+        "class_entropy": _class_entropy(labels),
+        "copies_in_batch": len(sources) - len(np.unique(sources))
+        if config.is_repeated
+        else np.nan,
+        "saturated": batch.saturated,
+        "acquired_indices": " ".join(map(str, batch.indices)),
+    }
+
+
+def _run_curve(config, data, name, trial, image_side, *, done, folder, progress):
+    """One learning curve, continued after the rows in ``done``.
+
+    Each round trains a fresh model, tests it, records the row, then acquires
+    the next batch; a resumed curve rebuilds its labelled set from the
+    recorded ``acquired_indices`` and continues where they end.
+    """
+    rows = sorted(done, key=lambda row: row["round"])
+    if _finished(config, rows):
+        return rows
+    labelled = np.asarray(data.initial, dtype=np.int64)
+    if rows and indices_of(rows[0]["acquired_indices"]).tolist() != labelled.tolist():
+        raise ValueError(
+            f"trial {trial} of {name}: the recorded initial set differs from the "
+            "one these options draw; the folder was written by other code or data."
+        )
+    for row in rows[1:]:
+        labelled = np.concatenate([labelled, indices_of(row["acquired_indices"])])
+    r = len(rows)
+    guard = InterruptGuard()
+    with guard:
+        if r == 0:
+            batch = Batch.initial(labelled)
+        else:
+            batch = folder.load_pending(trial, name, r) if folder else None
+            batch = None if batch is None else Batch(**batch)
+            if batch is None:  # killed between a row and its acquisition
+                model, _ = _train(
+                    config, data, labelled, image_side, trial, r - 1, guard
+                )
+                batch = _acquire(
+                    config, model, data, labelled, name, trial, r - 1, progress
+                )
+            labelled = np.concatenate([labelled, batch.indices])
+        bar = tqdm(
+            total=config.n_rounds + 1,
+            initial=r,
+            desc=f"trial {trial} {name}",
+            leave=False,
+            disable=not progress,
+        )
+        while True:
+            model, seconds = _train(config, data, labelled, image_side, trial, r, guard)
+            row = _row(
+                config,
+                data,
+                name,
+                trial,
+                r,
+                labelled,
+                batch,
+                _test(model, data, seconds),
+            )
+            guard.check()
+            if folder is not None:
+                folder.append(row, config.strategies)
+                folder.drop_pending(trial, name)
+            rows.append(row)
+            bar.update()
+            bar.set_postfix(labels=len(labelled), acc=f"{row['test_accuracy']:.3f}")
+            if _finished(config, rows):
+                break
+            batch = _acquire(config, model, data, labelled, name, trial, r, progress)
+            guard.check()
+            if folder is not None:
+                folder.save_pending(trial, name, dataclasses.asdict(batch))
+            labelled = np.concatenate([labelled, batch.indices])
+            r += 1
+        bar.close()
+    return rows
+
+
+# A worker process keeps the last data it built: consecutive units of one
+# trial then share it.
+_CACHE = {}
+
+
+def _trial_data(config, trial):
+    key = dataclasses.replace(config, first_trial=0, n_trials=1, thresholds=None)
+    if _CACHE.get("source_key") != key:
+        _CACHE.clear()
+        _CACHE.update(source_key=key, source=load_source(config))
+    if _CACHE.get("trial") != trial:
+        _CACHE.update(trial=trial, data=make_trial(config, _CACHE["source"], trial))
+    return _CACHE["source"], _CACHE["data"]
+
+
+def _run_unit(config, trial, name, done, output, progress, threads):
+    """One (trial, strategy) curve; in a worker process when ``threads``."""
+    if threads is not None:
+        import torch
+
+        torch.set_num_threads(threads)
+    source, data = _trial_data(config, trial)
+    folder = None if output is None else ResultsFolder(output)
+    return _run_curve(
+        config, data, name, trial, source.image_side,
+        done=done, folder=folder, progress=progress,
+    )  # fmt: skip
+
+
+def run_experiment(config=None, *, output=None, n_jobs=None, progress=False):
     """Run every strategy of ``config`` on paired trials; return the tidy results.
 
     Each trial splits the data into test, validation and pool, picks the
@@ -144,50 +250,69 @@ def run_experiment(config=None, *, output=None, progress=False):
     seeds derived from ``(config.seed, trial)``; every strategy of the trial
     then runs on that same data with the same model seeds per round. Each round
     trains a fresh network with early stopping, measures test accuracy, then
-    acquires ``batch_size`` points, until ``budget`` labels.
+    acquires ``batch_size`` points, until ``budget`` labels (or
+    ``stop_accuracy``).
 
     Parameters
     ----------
     config : ExperimentConfig or None, default=None
         The options; None uses :class:`ExperimentConfig`'s defaults.
     output : str, path or None, default=None
-        Folder to write ``config.json`` (options, seeds, package versions,
-        machine) and ``results.csv`` to; the CSV is rewritten after each
-        strategy of each trial, so an interrupted run keeps what it finished.
+        Folder for ``config.json`` (options, seeds, package versions,
+        machine) and ``results.csv``, which gains a row as each round
+        finishes. If the folder holds results of the same options, the run
+        continues them: finished rounds are kept, and each curve resumes
+        after its last finished round with the result an uninterrupted run
+        would give. Results of other options make the run refuse.
+    n_jobs : int or None, default=None
+        Worker processes, each running whole (trial, strategy) curves with
+        one torch thread; None means 1 unless a
+        :func:`joblib.parallel_config` says otherwise, -1 all cores. The
+        results do not depend on it.
     progress : bool, default=False
-        Show tqdm bars for trials, rounds and MC inference.
+        Show tqdm bars for curves, rounds and MC inference.
 
     Returns
     -------
     results : pandas.DataFrame
-        One row per (strategy, trial, round), columns: ``dataset``, ``model``,
-        ``strategy``, ``trial``, ``round``, ``n_labels`` (labelled-set size the
-        round's model was trained on), ``test_accuracy``,
-        ``validation_accuracy`` (best epoch), ``n_epochs``, ``best_epoch``,
-        ``training_seconds``, ``acquisition_seconds`` (time to choose the
-        batch this round added; NaN in round 0), ``acquired_labels`` (labels of
-        that batch, space-separated; round 0: the initial set),
-        ``class_entropy`` (nats, of those labels' class distribution) and
-        ``copies_in_batch`` (picks whose source image was already picked in the
-        same batch; NaN unless the data are repeated) and ``saturated``
-        (whether BatchBALD warned that its score reached log K, so that later
-        picks were decided by estimator noise; NaN in round 0).
+        One row per (strategy, trial, round) of ``config``'s trials, columns:
+        ``dataset``, ``model``, ``strategy``, ``trial``, ``round``,
+        ``n_labels`` (labelled-set size the round's model was trained on),
+        ``test_accuracy``, ``validation_accuracy`` (best epoch),
+        ``n_epochs``, ``best_epoch``, ``training_seconds``,
+        ``acquisition_seconds`` (time to choose the batch this round added;
+        NaN in round 0), ``test_seconds`` (time of the test predictions),
+        ``acquired_labels`` (labels of that batch,
+        space-separated; round 0: the initial set), ``class_entropy`` (nats,
+        of those labels' class distribution), ``copies_in_batch`` (picks
+        whose source image was already picked in the same batch; NaN unless
+        the data are repeated), ``saturated`` (whether BatchBALD warned that
+        its score reached log K, so that later picks were decided by
+        estimator noise; NaN in round 0) and ``acquired_indices`` (pool
+        indices of the batch, from which a resumed run rebuilds the labelled
+        set).
 
     Raises
     ------
     ValueError
-        If the data cannot hold the requested test, validation and budget.
+        If the data cannot hold the requested test, validation and budget,
+        or ``output`` holds results of other options.
+    KeyboardInterrupt
+        On Ctrl-C, after the rounds that finished are saved; the round that
+        was cut is not.
 
     See Also
     --------
     ExperimentConfig : The options.
-    summarize : Tables of labels needed, final accuracy and paired differences.
+    summarize : Labels needed, final accuracy and paired differences.
 
     Notes
     -----
-    Protocol of Kirsch, van Amersfoort & Gal (NeurIPS 2019), Section 5: a
+    The loop of Kirsch, van Amersfoort & Gal (NeurIPS 2019), Section 5: a
     fresh model per round, Adam, early stopping with patience 3 on validation
-    accuracy restoring the best weights, 20 balanced initial labels.
+    accuracy restoring the best weights, 20 balanced initial labels. How
+    closely a run follows the paper depends on ``config``; the presets
+    ``paper-mnist`` and ``paper-repeated-mnist`` set its stated values.
 
     Examples
     --------
@@ -200,6 +325,7 @@ def run_experiment(config=None, *, output=None, progress=False):
     {'batchbald': 30, 'random': 30}
     """
     import pandas as pd
+    from joblib import effective_n_jobs
 
     config = ExperimentConfig() if config is None else config
     if not isinstance(config, ExperimentConfig):
@@ -207,29 +333,77 @@ def run_experiment(config=None, *, output=None, progress=False):
             f"config must be an ExperimentConfig, got {type(config).__name__}; "
             "build one with ExperimentConfig(dataset=..., ...)."
         )
-    folder = None if output is None else Path(output)
-    if folder is not None:
-        folder.mkdir(parents=True, exist_ok=True)
-        _write_config(folder / "config.json", config)
     source = load_source(config)
+    check_sizes(config, source)
+    folder = None if output is None else ResultsFolder(output)
+    done = {}
+    if folder is not None:
+        folder.prepare(config, _document(config))
+        folder.update_document(lambda doc: _record_run(doc, config, n_jobs))
+        saved = folder.rows()
+        if saved is not None:
+            if "acquired_indices" not in saved:
+                raise ValueError(
+                    f"{output} was written before runs could be resumed (no "
+                    "acquired_indices column); choose another --output."
+                )
+            for key, rows in saved.groupby(["trial", "strategy"]):
+                done[key] = rows.to_dict("records")
+    units = [(t, s) for t in config.trials for s in config.strategies]
+    n_workers = min(effective_n_jobs(n_jobs), len(units))
+    try:
+        records = _run_units(config, source, units, done, output, n_workers, progress)
+    finally:
+        if folder is not None:
+            folder.tidy()
+    results = _typed(pd.DataFrame.from_records(records, columns=list(COLUMNS)))
+    order = {name: i for i, name in enumerate(config.strategies)}
+    results = results.sort_values(
+        ["trial", "strategy", "round"],
+        key=lambda c: c.map(order) if c.name == "strategy" else c,
+        kind="stable",
+    )
+    return results.reset_index(drop=True)
+
+
+def _run_units(config, source, units, done, output, n_workers, progress):
+    """The rows of every (trial, strategy) unit, in one process or several."""
+    from joblib import Parallel, delayed
+
     records = []
-    trials = range(config.first_trial, config.first_trial + config.n_trials)
-    for trial in tqdm(trials, desc="trials", disable=not progress):
-        data = make_trial(config, source, trial)
-        for name in config.strategies:
-            records += _run_strategy(config, data, name, trial, source[4], progress)
-            results = pd.DataFrame.from_records(records, columns=list(COLUMNS))
-            if folder is not None:
-                results.to_csv(folder / "results.csv", index=False)
-    return results
+    if n_workers == 1:
+        _CACHE.clear()
+        _CACHE.update(source_key=dataclasses.replace(
+            config, first_trial=0, n_trials=1, thresholds=None
+        ), source=source)  # fmt: skip
+        for trial, name in tqdm(units, desc="curves", disable=not progress):
+            records += _run_unit(
+                config, trial, name, done.get((trial, name), []), output,
+                progress, None,
+            )  # fmt: skip
+    else:
+        del source  # every worker loads its own
+        jobs = (
+            delayed(_run_unit)(
+                config, trial, name, done.get((trial, name), []), output, False, 1
+            )
+            for trial, name in units
+        )
+        parallel = Parallel(n_jobs=n_workers, return_as="generator_unordered")
+        for rows in tqdm(
+            parallel(jobs), total=len(units), desc="curves", disable=not progress
+        ):
+            records += rows
+    return records
 
 
-def _write_config(path, config):
+def _document(config):
     seeds = {
         "derivation": "numpy.random.SeedSequence(seed, spawn_key=(trial, purpose, "
-        "round)); purposes: split 0, initial 1, noise 2, model 3, strategy 4",
+        "round)); purposes: split 0, initial 1, noise 2, model 3, strategy 4, "
+        "fixed initial set 5 (trial 0)",
     }
-    document = {
+    return {
         "config": config.to_dict(),
         "resolved": {
             "model": config.resolved_model,
@@ -238,5 +412,16 @@ def _write_config(path, config):
         },
         "seeds": seeds,
         **describe_environment(),
+        "runs": [],
     }
-    path.write_text(json.dumps(document, indent=2) + "\n")
+
+
+def _record_run(document, config, n_jobs):
+    """Note in config.json which trials a run (or a resumed run) covered."""
+    document.setdefault("runs", []).append(
+        {
+            "trials": list(config.trials),
+            "n_jobs": n_jobs,
+            **describe_environment()["machine"],
+        }
+    )

@@ -1,20 +1,16 @@
-"""Summaries of saved results: labels needed, final accuracy, paired differences."""
+"""Summaries of saved results, as numbers: labels needed, accuracy, time."""
 
 import dataclasses
-import json
 from pathlib import Path
 
 import numpy as np
 
-from ._config import ExperimentConfig
+from ._store import ResultsFolder, read_results_csv
 
-__all__ = [
-    "complete_trials",
-    "load_results",
-    "summarize",
-    "summary_markdown",
-    "write_report",
-]
+__all__ = ["Summary", "complete_trials", "load_results", "summarize"]
+
+COUNTINGS = ("paper", "set size")
+QUANTILES = (25, 50, 75)
 
 
 def load_results(folder):
@@ -28,85 +24,130 @@ def load_results(folder):
     Returns
     -------
     results : pandas.DataFrame
-        The tidy table.
+        The tidy table. Strategy names of folders written before the rename
+        (``varratios``, ``meanstd``, ``powerbald``, ``maxentropy``) are mapped
+        to today's (``variation_ratios``, ...).
     config : ExperimentConfig
         The options the run used.
 
     Raises
     ------
     ValueError
-        If the folder lacks either file.
+        If the folder lacks either file, or they are not a run's.
     """
-    import pandas as pd
-
-    folder = Path(folder)
+    store = ResultsFolder(folder)
     missing = [
-        name for name in ("results.csv", "config.json") if not (folder / name).is_file()
+        path.name for path in (store.csv_path, store.config_path) if not path.is_file()
     ]
     if missing:
         raise ValueError(
             f"{folder} has no {' or '.join(missing)}; pass the --output folder of "
             "an `skbatchbald run`."
         )
-    document = json.loads((folder / "config.json").read_text())
-    config = ExperimentConfig.from_dict(document["config"])
-    results = pd.read_csv(folder / "results.csv", keep_default_na=True)
-    results["acquired_labels"] = results["acquired_labels"].fillna("").astype(str)
-    return results, config
+    config, _ = store.read_config()
+    return read_results_csv(store.csv_path), config
 
 
-def _reference(results):
-    strategies = list(dict.fromkeys(results["strategy"]))
-    return "batchbald" if "batchbald" in strategies else strategies[0], strategies
+@dataclasses.dataclass(frozen=True)
+class Summary:
+    """The numbers of a summary; :func:`format_summary` makes text of them.
+
+    Parameters
+    ----------
+    strategies : tuple of str
+        In run order.
+    reference : str
+        The strategy others are compared with (BatchBALD when run).
+    n_trials : int
+        Complete paired trials summarised.
+    batch_size : int
+        Points acquired per round (b).
+    max_labels : int
+        Largest labelled-set size in the results.
+    labels : pandas.DataFrame
+        Labels needed to first reach each accuracy: index (counting,
+        strategy), columns (accuracy, percentile); ``inf`` where that
+        percentile of trials never reached it. Counting
+        ``"paper"`` is the set size minus b, ``"set size"`` the plain size;
+        percentiles use the method ``"nearest"``, as the paper's notebook.
+    per_trial : pandas.DataFrame
+        Set size and cumulative seconds at which each (strategy, trial)
+        first reached each accuracy; ``inf`` when never.
+    time : pandas.DataFrame
+        Median over trials of the seconds (training + acquisition) until each
+        accuracy was reached, per strategy; ``inf`` when the median trial
+        never reached it.
+    final : pandas.DataFrame
+        Per strategy: final accuracy and mean accuracy over the curve
+        (25th/50th/75th percentiles over trials) and the final set size.
+    paired : pandas.DataFrame
+        Per strategy other than the reference, for the final and the mean
+        accuracy: the reference minus it per trial as mean and standard
+        deviation (accuracy points), wins, ties and losses of the reference,
+        and the two-sided Wilcoxon signed-rank p-value.
+    batches : pandas.DataFrame
+        Means over acquired batches: acquisition seconds, class entropy,
+        copies per batch and the fraction of saturated rounds.
+    curve : pandas.DataFrame
+        Median test accuracy over trials, per strategy (index) and
+        labelled-set size (columns).
+    """
+
+    strategies: tuple
+    reference: str
+    n_trials: int
+    batch_size: int
+    max_labels: int
+    labels: object
+    per_trial: object
+    time: object
+    final: object
+    paired: object
+    batches: object
+    curve: object
 
 
 def _first_reaching(curve, threshold):
-    """Labels and cumulative seconds at the first round reaching ``threshold``."""
+    """Set size and cumulative seconds at the first round reaching ``threshold``."""
     reached = curve["test_accuracy"].to_numpy() >= threshold
     if not reached.any():
         return np.inf, np.inf
     i = int(np.argmax(reached))
-    seconds = curve["training_seconds"] + curve["acquisition_seconds"].fillna(0.0)
+    seconds = curve["training_seconds"].fillna(0.0) + curve[
+        "acquisition_seconds"
+    ].fillna(0.0)
     return float(curve["n_labels"].iloc[i]), float(seconds.iloc[: i + 1].sum())
 
 
-def _percentiles(values, limit):
-    """25/50/75th percentiles; anything past ``limit`` (not reached) is '>limit'."""
-    finite = np.where(np.isinf(values), 10 * limit + 1, values)
-    cells = []
-    for q in np.percentile(finite, [25, 50, 75]):
-        cells.append(f">{limit:g}" if q > limit else f"{q:.0f}")
-    return "/".join(cells)
+def _infer_batch_size(results):
+    first = results.sort_values("round").groupby(["strategy", "trial"])["n_labels"]
+    steps = first.diff().dropna()
+    return int(steps.mode().iloc[0]) if len(steps) else 0
 
 
-def summarize(results, thresholds=(0.8, 0.85, 0.9)):
-    """Summary tables of a results table, strategies in their run order.
+def summarize(results, thresholds=(0.8, 0.85, 0.9), batch_size=None):
+    """The numbers that compare the strategies of a results table.
 
     Parameters
     ----------
     results : pandas.DataFrame
-        The output of :func:`run_experiment` (or :func:`load_results`).
+        The output of :func:`run_experiment` (or :func:`load_results`), with
+        complete trials only (see :func:`complete_trials`).
     thresholds : tuple of float, default=(0.8, 0.85, 0.9)
         Test accuracies for the "labels needed" and "time to accuracy" tables.
+    batch_size : int or None, default=None
+        The number b of points acquired per round, for the paper's counting
+        (set size minus b); None takes the most common step between rounds.
 
     Returns
     -------
-    tables : dict of str to pandas.DataFrame
-        ``"labels"``: labels to reach each accuracy, 25th/50th/75th
-        percentiles over trials (">budget" when not reached, budget being the
-        largest labelled-set size of the run); ``"final"``: final accuracy and
-        mean accuracy over the learning curve; ``"paired"``: per strategy, the
-        reference (BatchBALD when run, else the first strategy) minus it, per
-        trial, as mean ± standard deviation, with wins/ties/losses of the
-        reference and the two-sided Wilcoxon signed-rank p-value; ``"time"``:
-        median seconds (training + acquisition) to reach each accuracy,
-        relative to the reference; ``"batches"``: mean acquisition time,
-        class entropy, copies per acquired batch and fraction of rounds in
-        which BatchBALD saturated.
+    summary : Summary
+        Numbers only; :func:`format_summary` turns them into tables of text.
 
     See Also
     --------
-    write_report : Writes these as Markdown with the plots.
+    format_summary : The tables as text.
+    write_report : Writes them as Markdown with the plots.
 
     Examples
     --------
@@ -119,213 +160,133 @@ def summarize(results, thresholds=(0.8, 0.85, 0.9)):
     ...          class_entropy=2.0, copies_in_batch=0)
     ...     for s, accs in [("batchbald", [0.5, 0.9]), ("random", [0.5, 0.7])]
     ...     for t in range(2) for r, acc in enumerate(accs)]
-    >>> tables = summarize(pd.DataFrame(rows), thresholds=(0.9,))
-    >>> tables["labels"].loc["random", "90 %"]
-    '>30/>30/>30'
-    >>> tables["paired"].loc["random", "wins of batchbald (final)"]
-    '2/0/0'
+    >>> summary = summarize(pd.DataFrame(rows), thresholds=(0.9,))
+    >>> summary.labels.loc[("set size", "batchbald"), (0.9, 50)]
+    np.float64(30.0)
+    >>> summary.labels.loc[("paper", "batchbald"), (0.9, 50)]
+    np.float64(20.0)
+    >>> int(summary.paired.loc["random", ("final", "wins")])
+    2
     """
     import pandas as pd
 
-    reference, strategies = _reference(results)
-    limit = float(results["n_labels"].max())
+    strategies = tuple(dict.fromkeys(results["strategy"]))
+    reference = "batchbald" if "batchbald" in strategies else strategies[0]
+    b = _infer_batch_size(results) if batch_size is None else int(batch_size)
     curves = {
         key: curve.sort_values("round")
         for key, curve in results.groupby(["strategy", "trial"], sort=False)
     }
+    per_trial = pd.DataFrame(
+        [
+            (s, t, threshold, *_first_reaching(curve, threshold))
+            for (s, t), curve in curves.items()
+            for threshold in thresholds
+        ],
+        columns=["strategy", "trial", "accuracy", "n_labels", "seconds"],
+    )
     labels, time = {}, {}
-    for threshold in thresholds:
-        column = f"{100 * threshold:g} %"
-        reached = {
-            s: np.array(
-                [
-                    _first_reaching(c, threshold)
-                    for (s2, _), c in curves.items()
-                    if s2 == s
-                ]
-            )
-            for s in strategies
-        }
-        labels[column] = {s: _percentiles(reached[s][:, 0], limit) for s in strategies}
-        median_time = {s: np.median(reached[s][:, 1]) for s in strategies}
-        time[column] = {
-            s: _relative(median_time[s], median_time[reference]) for s in strategies
-        }
+    for (s, threshold), rows in per_trial.groupby(["strategy", "accuracy"]):
+        sizes = rows["n_labels"].to_numpy()
+        # "nearest" picks an observed trial, so inf (never) stays inf
+        q = np.percentile(sizes, QUANTILES, method="nearest")
+        for counting, shift in zip(COUNTINGS, (b, 0), strict=True):
+            for quantile, value in zip(QUANTILES, q, strict=True):
+                labels[counting, s, threshold, quantile] = value - shift
+        time[s, threshold] = float(np.median(rows["seconds"]))
+    labels = pd.Series(labels).unstack([2, 3])
+    index = pd.MultiIndex.from_product([COUNTINGS, strategies])
+    labels = labels.reindex(index=index).sort_index(axis=1)
+    time = pd.Series(time).unstack().reindex(strategies)
     finals = results.loc[results.groupby(["strategy", "trial"])["round"].idxmax()]
     final = finals.set_index(["strategy", "trial"])["test_accuracy"]
     mean_curve = results.groupby(["strategy", "trial"])["test_accuracy"].mean()
-    final_table = {
-        "final accuracy, median [IQR]": {s: _iqr(final[s]) for s in strategies},
-        "mean accuracy over rounds": {s: _iqr(mean_curve[s]) for s in strategies},
-        "final labels": {
-            s: f"{finals.loc[finals.strategy == s, 'n_labels'].max():.0f}"
-            for s in strategies
-        },
-    }
-    paired = {}
+    final_table = {}
     for s in strategies:
-        if s == reference:
-            continue
-        paired[s] = {
-            **_paired(final[reference], final[s], "final", reference),
-            **_paired(mean_curve[reference], mean_curve[s], "curve mean", reference),
+        row = {}
+        for what, values in (("final", final[s]), ("curve mean", mean_curve[s])):
+            q = np.percentile(values.to_numpy(dtype=float), QUANTILES)
+            row.update(dict(zip([(what, k) for k in QUANTILES], q, strict=True)))
+        row["final labels", ""] = float(
+            finals.loc[finals.strategy == s, "n_labels"].max()
+        )
+        final_table[s] = row
+    paired = {
+        s: {
+            **_paired(final[reference], final[s], "final"),
+            **_paired(mean_curve[reference], mean_curve[s], "curve mean"),
         }
-    acquired = results[results["round"] > 0].copy()
+        for s in strategies
+        if s != reference
+    }
     columns = {
         "acquisition_seconds": "acquisition s/round",
         "class_entropy": "class entropy (nats)",
         "copies_in_batch": "copies per batch",
         "saturated": "rounds saturated",
     }
+    acquired = results[results["round"] > 0]
     columns = {key: name for key, name in columns.items() if key in acquired}
     acquired = acquired[["strategy", *columns]].astype({c: float for c in columns})
     batches = acquired.groupby("strategy", sort=False).mean()
     batches = batches.reindex(strategies).rename(columns=columns)
-    return {
-        "labels": pd.DataFrame(labels).rename_axis("strategy"),
-        "final": pd.DataFrame(final_table).rename_axis("strategy"),
-        "paired": pd.DataFrame.from_dict(paired, orient="index").rename_axis(
-            "strategy"
-        ),
-        "time": pd.DataFrame(time).rename_axis("strategy"),
-        "batches": batches.rename_axis("strategy"),
-    }
+    return Summary(
+        strategies=strategies,
+        reference=reference,
+        n_trials=int(results["trial"].nunique()),
+        batch_size=b,
+        max_labels=int(results["n_labels"].max()),
+        labels=labels,
+        per_trial=per_trial,
+        time=time,
+        final=pd.DataFrame.from_dict(final_table, orient="index"),
+        paired=pd.DataFrame.from_dict(paired, orient="index"),
+        batches=batches.rename_axis("strategy"),
+        curve=results.pivot_table(
+            index="strategy",
+            columns="n_labels",
+            values="test_accuracy",
+            aggfunc="median",
+        ).reindex(strategies),
+    )
 
 
-def _relative(value, reference):
-    if np.isinf(value):
-        return "not reached"
-    if np.isinf(reference) or reference == 0:
-        return f"{value:.1f} s"
-    return f"{value:.1f} s (x{value / reference:.2f})"
-
-
-def _iqr(values):
-    q25, q50, q75 = np.percentile(np.asarray(values, dtype=float), [25, 50, 75])
-    return f"{q50:.3f} [{q25:.3f}, {q75:.3f}]"
-
-
-def _paired(reference_values, values, what, reference):
+def _paired(reference_values, values, what):
     common = reference_values.index.intersection(values.index)
-    diff = (reference_values[common] - values[common]).to_numpy()
+    diff = (reference_values[common] - values[common]).to_numpy(dtype=float)
     wins, losses = int((diff > 0).sum()), int((diff < 0).sum())
-    spread = f" ± {100 * diff.std(ddof=1):.1f}" if len(diff) > 1 else " (1 trial)"
     return {
-        f"{reference} - it ({what}), points": f"{100 * diff.mean():+.1f}{spread}",
-        f"wins of {reference} ({what})": f"{wins}/{len(diff) - wins - losses}/{losses}",
-        f"p ({what})": _signed_rank_p(diff),
+        (what, "mean"): 100 * diff.mean(),
+        (what, "sd"): 100 * diff.std(ddof=1) if len(diff) > 1 else np.nan,
+        (what, "wins"): wins,
+        (what, "ties"): len(diff) - wins - losses,
+        (what, "losses"): losses,
+        (what, "p"): _signed_rank_p(diff),
     }
 
 
 def _signed_rank_p(diff):
-    """Two-sided Wilcoxon signed-rank p-value of paired differences, as text."""
+    """Two-sided Wilcoxon signed-rank p-value of paired differences (NaN if <2)."""
     from scipy.stats import wilcoxon
 
     if np.count_nonzero(diff) < 2:
-        return "n/a"
-    return f"{wilcoxon(diff, zero_method='wilcox').pvalue:.2g}"
-
-
-def summary_markdown(results, config):
-    """The summary as Markdown: a header with the setup, then the tables.
-
-    Parameters
-    ----------
-    results : pandas.DataFrame
-        The tidy table.
-    config : ExperimentConfig
-        The options of the run (for the header and the thresholds).
-
-    Returns
-    -------
-    text : str
-        Markdown.
-
-    Raises
-    ------
-    ValueError
-        If no trial has finished every strategy.
-    """
-    results, dropped = complete_trials(results, config)
-    if results.empty:
-        raise ValueError(
-            "no trial has finished every strategy yet, so there is nothing to "
-            "compare; run `skbatchbald report` again once one has."
-        )
-    tables = summarize(results, config.resolved_thresholds)
-    n_trials = results["trial"].nunique()
-    reference, _ = _reference(results)
-    header = (
-        f"# {config.dataset}, {config.resolved_model}: "
-        f"{', '.join(dict.fromkeys(results['strategy']))}\n\n"
-        f"b = {config.batch_size}, {config.n_initial} -> {config.budget} labels, "
-        f"{n_trials} paired trial{'s' * (n_trials != 1)} (seed {config.seed}), "
-        f"K = {config.n_mc_samples}, "
-        f"M = {config.n_joint_samples}, pool subsample "
-        f"{config.pool_subsample or 'none'}, validation {config.validation_size}, "
-        f"pool {config.pool_size or 'all'} images"
-        f"{f' x {config.n_repeats}' if config.dataset.startswith('repeated') else ''}"
-        f", test {config.test_size or 'all'}.\n"
-    )
-    if dropped:
-        which = "Trials" if len(dropped) > 1 else "Trial"
-        header += (
-            f"\n{which} {', '.join(map(str, dropped))} did not finish every "
-            "strategy: left out.\n"
-        )
-    sections = [
-        (
-            "Labels to reach a test accuracy (25th/50th/75th percentile over trials)",
-            tables["labels"],
-        ),
-        ("Accuracy", tables["final"]),
-        (
-            f"Paired differences: {reference} minus each strategy, mean ± sd over "
-            "trials; wins/ties/losses of " + reference,
-            tables["paired"],
-        ),
-        (
-            "Time to accuracy (training + acquisition, median over trials; "
-            f"x relative to {reference})",
-            tables["time"],
-        ),
-        (
-            "Acquired batches (means over rounds and trials; copies: picks of an "
-            "image already picked in the same batch)",
-            tables["batches"],
-        ),
-    ]
-    body = "\n".join(
-        f"\n## {title}\n\n{_as_text(table).to_markdown(disable_numparse=True)}\n"
-        for title, table in sections
-        if len(table)
-    )
-    return header + body
-
-
-def _as_text(table):
-    """Format numbers with 3 decimals; text cells (p-values, ranges) stay as is."""
-
-    def cell(value):
-        if isinstance(value, float):
-            return "n/a" if np.isnan(value) else f"{value:.3f}"
-        return value
-
-    return table.map(cell)
+        return np.nan
+    return float(wilcoxon(diff, zero_method="wilcox").pvalue)
 
 
 def complete_trials(results, config):
-    """Keep the trials in which every strategy reached the last round.
+    """Keep the trials in which every strategy finished its curve.
 
-    An interrupted run leaves a partial trial; comparing strategies on it
-    would break the pairing.
+    A curve is finished at the budget's round, or earlier when it reached
+    ``config.stop_accuracy``. An interrupted run leaves a partial trial;
+    comparing strategies on it would break the pairing.
 
     Parameters
     ----------
     results : pandas.DataFrame
         The tidy table.
     config : ExperimentConfig
-        The options of the run (for the strategies and the number of rounds).
+        The options of the run (for the strategies, rounds and stop).
 
     Returns
     -------
@@ -334,13 +295,16 @@ def complete_trials(results, config):
     dropped : list of int
         The trials left out.
     """
-    last = results.groupby(["trial", "strategy"])["round"].max()
-    done = last[last == config.n_rounds].reset_index()
-    n_strategies = len(config.strategies)
+    last = results.loc[results.groupby(["trial", "strategy"])["round"].idxmax()]
+    done = last["round"] == config.n_rounds
+    if config.stop_accuracy is not None:
+        done |= last["test_accuracy"] >= config.stop_accuracy
+    done = last[done & last["strategy"].isin(config.strategies)]
     counts = done.groupby("trial")["strategy"].nunique()
-    keep = sorted(counts.index[counts == n_strategies])
+    keep = sorted(counts.index[counts == len(config.strategies)])
     dropped = sorted(set(results["trial"]) - set(keep))
-    return results[results["trial"].isin(keep)], dropped
+    kept = results[results["trial"].isin(keep)]
+    return kept[kept["strategy"].isin(config.strategies)], [int(t) for t in dropped]
 
 
 def write_report(folder, thresholds=None):
@@ -358,7 +322,8 @@ def write_report(folder, thresholds=None):
     -------
     text : str
         The Markdown summary, also written to ``summary.md``; the plots go to
-        ``learning_curve.png`` and ``class_entropy.png``.
+        ``learning_curve.png`` and ``class_entropy.png`` when matplotlib is
+        installed (a note in the text says when it is not).
 
     Raises
     ------
@@ -367,18 +332,27 @@ def write_report(folder, thresholds=None):
 
     See Also
     --------
-    summarize : The tables.
+    summarize : The numbers.
     """
-    from ._plots import plot_class_entropy, plot_learning_curves
+    from ._format import summary_markdown
+    from ._store import atomic_write
 
     folder = Path(folder)
     results, config = load_results(folder)
     if thresholds is not None:
         config = dataclasses.replace(config, thresholds=tuple(thresholds))
     text = summary_markdown(results, config)
-    results, _ = complete_trials(results, config)
-    (folder / "summary.md").write_text(text)
-    title = f"{config.dataset}, {config.resolved_model}, b = {config.batch_size}"
-    plot_learning_curves(results, folder / "learning_curve.png", title=title)
-    plot_class_entropy(results, folder / "class_entropy.png", title=title)
+    try:
+        from ._plots import plot_class_entropy, plot_learning_curves
+    except ImportError:
+        text += (
+            "\nNo plots: matplotlib is not installed "
+            "(pip install 'skbatchbald[experiment]').\n"
+        )
+    else:
+        results, _ = complete_trials(results, config)
+        title = f"{config.dataset}, {config.resolved_model}, b = {config.batch_size}"
+        plot_learning_curves(results, folder / "learning_curve.png", title=title)
+        plot_class_entropy(results, folder / "class_entropy.png", title=title)
+    atomic_write(folder / "summary.md", text)
     return text

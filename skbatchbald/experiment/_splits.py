@@ -1,12 +1,22 @@
 """Data of one trial: test, validation, pool and initial set, all seeded."""
 
+import dataclasses
+
 import numpy as np
 
 from ..datasets import make_repeated
 
 # Purposes of the seeds derived from (seed, trial): fixed numbers, so that adding
-# a purpose never changes the others.
-SPLIT, INITIAL, NOISE, MODEL, STRATEGY = range(5)
+# a purpose never changes the others. FIXED_INITIAL is drawn with trial key 0.
+SPLIT, INITIAL, NOISE, MODEL, STRATEGY, FIXED_INITIAL = range(6)
+
+# Pixel mean and standard deviation of the training images (pixels in [0, 1]),
+# with which ``normalize=True`` standardises; MNIST's are the paper's values.
+PIXEL_STATISTICS = {
+    "mnist": (0.1307, 0.3081),
+    "repeated_mnist": (0.1307, 0.3081),
+    "fashion_mnist": (0.2860, 0.3530),
+}
 
 
 def derive_seed(seed, trial, *keys):
@@ -20,11 +30,42 @@ def derive_seed(seed, trial, *keys):
     return int(sequence.generate_state(1)[0])
 
 
-def load_source(config):
-    """Return ``(X, y, X_test, y_test, image_side)``; the tests are None for digits.
+@dataclasses.dataclass(frozen=True)
+class Source:
+    """The images a run draws its trials from; pixels in [0, 1], flat float32.
 
-    Pixels are in [0, 1]; X is flat (n, side * side), float32.
+    ``X_test`` and ``y_test`` are None when the data set has no official test
+    split (digits): the test images are then held out of ``X`` per trial.
     """
+
+    X: np.ndarray
+    y: np.ndarray
+    X_test: np.ndarray | None
+    y_test: np.ndarray | None
+    image_side: int
+
+
+@dataclasses.dataclass(frozen=True)
+class TrialData:
+    """One trial's data: pool, initial set (pool indices), validation and test.
+
+    ``pool_source`` is the original image of each pool row, for counting
+    copies of one image within a batch.
+    """
+
+    X_pool: np.ndarray
+    y_pool: np.ndarray
+    pool_source: np.ndarray
+    initial: np.ndarray
+    X_val: np.ndarray
+    y_val: np.ndarray
+    X_test: np.ndarray
+    y_test: np.ndarray
+    classes: np.ndarray
+
+
+def load_source(config):
+    """The images of ``config.dataset`` as a :class:`Source`."""
     if config.is_mnist:
         from .. import datasets
 
@@ -32,7 +73,7 @@ def load_source(config):
         fetch = datasets.fetch_fashion_mnist if fashion else datasets.fetch_mnist
         data = fetch(data_home=config.data_home)
         X = np.asarray(data.data, dtype=np.float32)
-        return (
+        return Source(
             X[data.train_index],
             data.target[data.train_index],
             X[data.test_index],
@@ -42,7 +83,7 @@ def load_source(config):
     from sklearn.datasets import load_digits
 
     X, y = load_digits(return_X_y=True)
-    return (X / 16.0).astype(np.float32), y, None, None, 8
+    return Source((X / 16.0).astype(np.float32), y, None, None, 8)
 
 
 def _balanced(y, n, classes, rng):
@@ -61,17 +102,54 @@ def _balanced(y, n, classes, rng):
     return np.sort(np.concatenate(picks))
 
 
-def make_trial(config, source, trial):
-    """Split the data for one trial.
+def check_sizes(config, source):
+    """Raise ValueError if the data cannot hold test, validation and budget.
 
-    Returns a dict with ``X_pool``, ``y_pool``, ``pool_source`` (the original
-    image of each pool row, for counting copies), ``initial`` (pool indices),
-    ``X_val``, ``y_val``, ``X_test``, ``y_test`` and ``classes``.
+    Called before anything is written, so that a run that cannot work fails
+    before it touches its output folder.
     """
-    X, y, X_test, y_test, _ = source
+    n = len(source.y)
+    n_test = 0
+    if source.X_test is None:
+        n_test = 500 if config.test_size is None else config.test_size
+    n_pool = n - n_test - (0 if config.validation_from_pool else config.validation_size)
+    if config.pool_size is not None:
+        n_pool = min(n_pool, config.pool_size)
+    n_labelled = n_pool * (config.n_repeats if config.is_repeated else 1)
+    if config.validation_from_pool:
+        n_labelled -= config.validation_size
+    if n_pool < 1 or n_labelled < config.budget:
+        raise ValueError(
+            f"the pool has {max(n_labelled, 0)} images after test_size, "
+            f"validation_size and pool_size, fewer than budget={config.budget}."
+        )
+
+
+def _standardize(X, config):
+    if not config.normalize:
+        return X
+    mean, std = PIXEL_STATISTICS[config.dataset]
+    return ((X - mean) / std).astype(np.float32)
+
+
+def make_trial(config, source, trial):
+    """Split the data for one trial; return a :class:`TrialData`.
+
+    With ``fixed_initial`` the initial images are drawn once (from the seed
+    alone) and kept out of test and validation, so every trial starts from
+    them; with ``validation_from_pool`` validation rows are drawn from the
+    repeated, noisy pool (never from the initial set) and removed from it.
+    """
+    check_sizes(config, source)
+    X, y, X_test, y_test = source.X, source.y, source.X_test, source.y_test
     classes = np.unique(y)
     rng = np.random.default_rng(derive_seed(config.seed, trial, SPLIT))
     order = rng.permutation(len(y))
+    fixed = np.array([], dtype=np.int64)
+    if config.fixed_initial:
+        fixed_rng = np.random.default_rng(derive_seed(config.seed, 0, FIXED_INITIAL))
+        fixed = _balanced(y, config.n_initial, classes, fixed_rng)
+        order = order[~np.isin(order, fixed)]
     if X_test is None:  # no fixed test set: hold out originals, never repeated
         n_test = 500 if config.test_size is None else config.test_size
         test, order = order[:n_test], order[n_test:]
@@ -79,18 +157,17 @@ def make_trial(config, source, trial):
     elif config.test_size is not None and config.test_size < len(y_test):
         test = np.sort(rng.choice(len(y_test), size=config.test_size, replace=False))
         X_test, y_test = X_test[test], y_test[test]
-    val, train = order[: config.validation_size], order[config.validation_size :]
+    n_val = 0 if config.validation_from_pool else config.validation_size
+    val, train = order[:n_val], order[n_val:]
     if config.pool_size is not None:
-        train = train[: config.pool_size]
-    if len(train) < config.budget:
-        raise ValueError(
-            f"the pool has {len(train)} images after test_size, validation_size "
-            f"and pool_size, fewer than budget={config.budget}."
-        )
-    train = np.sort(train)
-    if config.dataset.startswith("repeated"):
+        train = train[: max(config.pool_size - len(fixed), 0)]
+    train = np.sort(np.concatenate([train, fixed]))
+    X_train = _standardize(X[train], config)
+    X_val = _standardize(X[val], config)
+    X_test = _standardize(X_test, config)
+    if config.is_repeated:
         X_pool, y_pool, copy_of = make_repeated(
-            X[train],
+            X_train,
             y[train],
             n_repeats=config.n_repeats,
             noise_std=config.noise_std,
@@ -98,16 +175,30 @@ def make_trial(config, source, trial):
         )
         X_pool, pool_source = X_pool.astype(np.float32), train[copy_of]
     else:
-        X_pool, y_pool, pool_source = X[train], y[train], train
-    initial_rng = np.random.default_rng(derive_seed(config.seed, trial, INITIAL))
-    return {
-        "X_pool": X_pool,
-        "y_pool": y_pool,
-        "pool_source": pool_source,
-        "initial": _balanced(y_pool, config.n_initial, classes, initial_rng),
-        "X_val": X[val],
-        "y_val": y[val],
-        "X_test": X_test,
-        "y_test": y_test,
-        "classes": classes,
-    }
+        X_pool, y_pool, pool_source = X_train, y[train], train
+    if config.fixed_initial:
+        # the first copy of each fixed image: row r * n + i holds copy r of i
+        initial = np.searchsorted(train, fixed)
+    else:
+        initial_rng = np.random.default_rng(derive_seed(config.seed, trial, INITIAL))
+        initial = _balanced(y_pool, config.n_initial, classes, initial_rng)
+    if config.validation_from_pool:
+        candidates = np.setdiff1d(np.arange(len(y_pool)), initial)
+        val_rows = np.sort(rng.choice(candidates, config.validation_size, False))
+        X_val, y_val = X_pool[val_rows], y_pool[val_rows]
+        keep = np.setdiff1d(np.arange(len(y_pool)), val_rows)
+        X_pool, y_pool, pool_source = X_pool[keep], y_pool[keep], pool_source[keep]
+        initial = np.searchsorted(keep, initial)
+    else:
+        y_val = y[val]
+    return TrialData(
+        X_pool=X_pool,
+        y_pool=y_pool,
+        pool_source=pool_source,
+        initial=initial,
+        X_val=X_val,
+        y_val=y_val,
+        X_test=X_test,
+        y_test=y_test,
+        classes=classes,
+    )

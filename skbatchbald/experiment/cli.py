@@ -1,16 +1,24 @@
-"""The ``skbatchbald`` command: ``run`` an experiment, ``report`` a saved one."""
+"""The ``skbatchbald`` command: ``run`` an experiment, ``report`` or ``merge`` runs.
+
+The options of ``run`` are generated from the fields of
+:class:`~skbatchbald.experiment.ExperimentConfig` and their metadata, so that
+an option's default and help are written once, in ``_config.py``.
+"""
 
 import argparse
+import dataclasses
+import importlib.util
 import sys
 import time
+import types
 
-from ._config import DATASETS, MODELS, PRESETS, STRATEGIES, ExperimentConfig
+from ._config import PRESETS, ExperimentConfig
 
 __all__ = ["build_parser", "main"]
 
 _DESCRIPTION = """\
-Active learning with BatchBALD and its baselines, following the protocol of
-the BatchBALD paper (Kirsch et al. 2019): start from 20 labels, train a fresh
+Active learning with BatchBALD and its baselines, with the protocol of the
+BatchBALD paper (Kirsch et al. 2019): start from 20 labels, train a fresh
 MC-dropout network each round, acquire b points, repeat until the budget;
 several paired trials per strategy.
 """
@@ -19,22 +27,12 @@ _EXAMPLES = """\
 examples:
   skbatchbald run --preset demo --output results/demo
       Repeated digits, BatchBALD vs BALD vs PowerBALD vs random, 3 trials.
-  skbatchbald run --strategies batchbald random --trials 20 --budget 150 \\
-      --output results/digits20
-  skbatchbald run --dataset repeated_mnist --pool-size 1000 --budget 100 \\
-      --output results/rmnist
+  skbatchbald run --preset paper-repeated-mnist --output results/rmnist
+      The paper's Repeated MNIST settings; run it again to continue.
+  skbatchbald run --strategies batchbald random --n-trials 20 --output results/d
   skbatchbald report results/demo      # re-render summary.md and the plots
+  skbatchbald merge results/all results/part1 results/part2
 """
-
-
-def _positive_int(text):
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected an integer >= 1, got {value}")
-    return value
 
 
 def _accuracy(text):
@@ -49,170 +47,94 @@ def _accuracy(text):
     return value
 
 
-# CLI option -> ExperimentConfig field, for options given on the command line.
-_FIELDS = {
-    "dataset": "dataset",
-    "strategies": "strategies",
-    "model": "model",
-    "hidden_sizes": "hidden_sizes",
-    "batch_size": "batch_size",
-    "budget": "budget",
-    "initial": "n_initial",
-    "trials": "n_trials",
-    "seed": "seed",
-    "first_trial": "first_trial",
-    "mc_samples": "n_mc_samples",
-    "joint_samples": "n_joint_samples",
-    "eval_samples": "eval_mc_samples",
-    "pool_subsample": "pool_subsample",
-    "pool_size": "pool_size",
-    "validation_size": "validation_size",
-    "test_size": "test_size",
-    "max_epochs": "max_epochs",
-    "patience": "patience",
-    "epoch_size": "epoch_size",
-    "thresholds": "thresholds",
-    "data_home": "data_home",
-}
+def _integer(text):
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
+
+
+def _base_type(annotation):
+    """int for ``int | None``, the type itself otherwise."""
+    if isinstance(annotation, types.UnionType):
+        (annotation,) = (t for t in annotation.__args__ if t is not type(None))
+    return annotation
+
+
+def _parse_type(kind, name):
+    if kind is int:
+        return _integer
+    if kind is float:
+        return _accuracy if name in ("thresholds", "stop_accuracy") else float
+    return kind
+
+
+def _add_config_options(parser):
+    """One option per ExperimentConfig field, from its metadata."""
+    group = parser.add_argument_group(
+        "experiment options (defaults: ExperimentConfig's; a --preset sets some)"
+    )
+    for field in dataclasses.fields(ExperimentConfig):
+        meta = field.metadata
+        kind = _base_type(field.type)
+        default = field.default
+        shown = " ".join(map(str, default)) if isinstance(default, tuple) else default
+        kwargs = {
+            "dest": field.name,
+            "default": None,
+            "help": f"{meta['help']} (default: {shown})",
+        }
+        if kind is bool:
+            kwargs["action"] = argparse.BooleanOptionalAction
+        else:
+            element = meta["type"] or kind
+            kwargs["type"] = _parse_type(element, field.name)
+            kwargs["metavar"] = meta["metavar"] or (
+                "N" if element is int else "X" if element is float else None
+            )
+            if kind is tuple:
+                kwargs["nargs"] = "+"
+            if meta["choices"] is not None:
+                kwargs["choices"] = meta["choices"]
+        flag = "--" + field.name.replace("_", "-")
+        group.add_argument(flag, *meta["flags"], **kwargs)
 
 
 def _add_run(subparsers):
     run = subparsers.add_parser(
         "run",
-        help="run an experiment and write results, summary and plots",
-        description=_DESCRIPTION,
+        help="run (or continue) an experiment; write results, summary and plots",
+        description=_DESCRIPTION
+        + "\nA folder that holds results of the same options is continued after "
+        "its last finished round; results of other options make the run refuse.",
         epilog=_EXAMPLES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    add = run.add_argument
-    add(
+    run.add_argument(
         "--preset",
         choices=sorted(PRESETS),
         metavar="NAME",
-        help="start from a named setup",
+        help=f"start from a named setup: {', '.join(sorted(PRESETS))}",
     )
-    add(
-        "--output",
-        "-o",
-        required=True,
-        metavar="FOLDER",
-        help="folder for results (created)",
+    run.add_argument(
+        "--output", "-o", required=True, metavar="FOLDER", help="folder for results"
     )
-    add("--dataset", choices=DATASETS, help="data (default: repeated_digits)")
-    add(
-        "--strategies",
-        nargs="+",
-        choices=list(STRATEGIES),
-        metavar="NAME",
-        help=f"strategies to compare, from: {', '.join(STRATEGIES)} "
-        "(default: batchbald bald powerbald random)",
-    )
-    add(
-        "--model", choices=MODELS, help="network (default: mlp on digits, cnn on MNIST)"
-    )
-    add("--hidden-sizes", nargs="+", type=_positive_int, metavar="H", help="MLP widths")
-    add(
-        "--batch-size",
-        "-b",
-        type=_positive_int,
+    run.add_argument(
+        "--n-jobs",
+        type=_integer,
+        default=-1,
         metavar="N",
-        help="points acquired per round (10)",
+        help="worker processes, one torch thread each; -1: all cores (default: -1)",
     )
-    add(
-        "--budget",
-        type=_positive_int,
-        metavar="N",
-        help="labels at which a trial stops (150)",
+    run.add_argument(
+        "--quiet", "-q", action="store_true", help="no progress bars or summary"
     )
-    add(
-        "--initial",
-        type=_positive_int,
-        metavar="N",
-        help="balanced initial labels (20)",
-    )
-    add("--trials", type=_positive_int, metavar="N", help="paired trials (3)")
-    add("--seed", type=int, metavar="N", help="base seed of every trial (0)")
-    add(
-        "--first-trial",
-        type=int,
-        metavar="N",
-        help="number of the first trial (0); split a long run over processes",
-    )
-    add(
-        "--mc-samples",
-        "-K",
-        type=_positive_int,
-        metavar="N",
-        help="posterior samples K (20)",
-    )
-    add(
-        "--joint-samples",
-        "-M",
-        type=_positive_int,
-        metavar="N",
-        help="BatchBALD's M (10000)",
-    )
-    add(
-        "--eval-samples",
-        type=_positive_int,
-        metavar="N",
-        help="MC samples for test/val (5)",
-    )
-    add(
-        "--pool-subsample",
-        type=_positive_int,
-        metavar="N",
-        help="score this many pool points",
-    )
-    add(
-        "--pool-size",
-        type=_positive_int,
-        metavar="N",
-        help="build the pool from N training images (before repeating)",
-    )
-    add(
-        "--validation-size",
-        type=_positive_int,
-        metavar="N",
-        help="validation images (100)",
-    )
-    add("--test-size", type=_positive_int, metavar="N", help="test images (500)")
-    add(
-        "--max-epochs",
-        type=_positive_int,
-        metavar="N",
-        help="epochs per round at most (100)",
-    )
-    add(
-        "--patience",
-        type=_positive_int,
-        metavar="N",
-        help="early-stopping patience (3)",
-    )
-    add(
-        "--epoch-size",
-        type=_positive_int,
-        metavar="N",
-        help="min samples per epoch (1024)",
-    )
-    add("--thresholds", nargs="+", type=_accuracy, metavar="ACC", help="e.g. 0.8 0.9")
-    add(
-        "--data-home",
-        metavar="FOLDER",
-        help="MNIST cache folder (scikit-learn's data home)",
-    )
-    add(
-        "--threads",
-        type=_positive_int,
-        default=1,
-        help="torch threads (1: fastest for these small nets on a shared CPU)",
-    )
-    add("--quiet", "-q", action="store_true", help="no progress bars or summary")
+    _add_config_options(run)
     return run
 
 
 def build_parser():
-    """Return the ``skbatchbald`` argument parser (``run`` and ``report``).
+    """Return the ``skbatchbald`` argument parser (``run``, ``report``, ``merge``).
 
     Returns
     -------
@@ -226,7 +148,7 @@ def build_parser():
         epilog=_EXAMPLES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    subparsers = parser.add_subparsers(dest="command", metavar="{run,report}")
+    subparsers = parser.add_subparsers(dest="command", metavar="{run,report,merge}")
     parser.set_defaults(run_parser=_add_run(subparsers))
     report = subparsers.add_parser(
         "report",
@@ -243,19 +165,28 @@ def build_parser():
         help="accuracies of the tables (default: the run's own)",
     )
     report.add_argument("--quiet", "-q", action="store_true", help="print nothing")
+    merge = subparsers.add_parser(
+        "merge",
+        help="merge the folders of runs with the same options",
+        description="Check that the runs in SOURCE folders used the same "
+        "options and that rounds run twice agree, then write their rows into "
+        "OUTPUT, with the sources recorded in its config.json.",
+    )
+    merge.add_argument("output", help="new folder for the merged results")
+    merge.add_argument("sources", nargs="+", metavar="SOURCE", help="run folders")
     return parser
 
 
 def _config(args):
     options = dict(PRESETS[args.preset]) if args.preset else {}
-    for option, field in _FIELDS.items():
-        value = getattr(args, option)
+    for field in dataclasses.fields(ExperimentConfig):
+        value = getattr(args, field.name)
         if value is not None:
-            options[field] = tuple(value) if isinstance(value, list) else value
+            options[field.name] = tuple(value) if isinstance(value, list) else value
     return ExperimentConfig(**options)
 
 
-def _run(args, parser):
+def _run(args):
     try:
         config = _config(args)
     except ValueError as exc:
@@ -265,9 +196,19 @@ def _run(args, parser):
     from ._protocol import run_experiment
     from ._results import write_report
 
-    torch.set_num_threads(args.threads)
+    torch.set_num_threads(1)  # fastest for these small nets on a shared CPU
     start = time.perf_counter()
-    run_experiment(config, output=args.output, progress=not args.quiet)
+    try:
+        run_experiment(
+            config, output=args.output, n_jobs=args.n_jobs, progress=not args.quiet
+        )
+    except KeyboardInterrupt:
+        print(
+            f"skbatchbald run: interrupted; the finished rounds are in "
+            f"{args.output}; the same command continues them.",
+            file=sys.stderr,
+        )
+        return 130
     text = write_report(args.output)
     if not args.quiet:
         print(text)
@@ -275,6 +216,14 @@ def _run(args, parser):
             f"{time.perf_counter() - start:.0f} s; results, summary.md and plots in "
             f"{args.output}"
         )
+    return 0
+
+
+def _missing_dependency():
+    for name in ("pandas",):
+        if importlib.util.find_spec(name) is None:
+            return name
+    return None
 
 
 def main(argv=None):
@@ -288,30 +237,38 @@ def main(argv=None):
     Returns
     -------
     status : int
-        0 on success, 1 when the run fails with a one-line error; wrong
-        options exit with status 2 from argparse.
+        0 on success, 1 when the command fails with a one-line error, 130
+        when interrupted (finished rounds are kept); wrong options exit with
+        status 2 from argparse.
     """
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command is None:
         parser.print_help()
         return 2
+    missing = _missing_dependency()
+    if missing:
+        print(
+            f"skbatchbald {args.command}: error: needs {missing}, which is not "
+            "installed; pip install 'skbatchbald[experiment]'.",
+            file=sys.stderr,
+        )
+        return 1
     try:
         if args.command == "run":
-            _run(args, parser)
-        else:
-            from ._results import write_report
+            return _run(args)
+        if args.command == "merge":
+            from ._merge import merge_results
 
-            text = write_report(args.folder, thresholds=args.thresholds)
-            if not args.quiet:
-                print(text)
+            merge_results(args.output, args.sources)
+            print(f"merged {len(args.sources)} runs into {args.output}")
+            return 0
+        from ._results import write_report
+
+        text = write_report(args.folder, thresholds=args.thresholds)
+        if not args.quiet:
+            print(text)
     except (ValueError, TypeError, OSError) as exc:
         print(f"skbatchbald {args.command}: error: {exc}", file=sys.stderr)
         return 1
-    except KeyboardInterrupt:
-        print(
-            "skbatchbald: interrupted; results so far are in the folder.",
-            file=sys.stderr,
-        )
-        return 130
     return 0

@@ -14,7 +14,7 @@ import numbers
 import torch
 from torch import nn
 
-from ._random import torch_seeds
+from .._validation import check_n_mc_samples, spawn_seeds
 
 __all__ = [
     "ConsistentMCDropout",
@@ -250,16 +250,6 @@ class _LayerMasks:
         return out
 
 
-def check_n_mc_samples(value, name):
-    """Return ``value`` as an int K of posterior samples, or raise ValueError."""
-    if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < 1:
-        raise ValueError(
-            f"{name} must be a positive int (the number K of posterior samples), "
-            f"got {value!r}; 20 is a common choice."
-        )
-    return int(value)
-
-
 @contextlib.contextmanager
 def consistent_dropout(module, n_mc_samples, random_state=None):
     """Sample a module's dropout layers with one fixed mask set per sample.
@@ -293,7 +283,10 @@ def consistent_dropout(module, n_mc_samples, random_state=None):
     ------
     ValueError
         If ``module`` has no dropout layer with ``p > 0`` (all samples would be
-        identical), or ``n_mc_samples`` is not a positive int.
+        identical), ``n_mc_samples`` < 1 or ``random_state`` is a negative int.
+    TypeError
+        If ``module`` is not a torch module, or ``n_mc_samples`` or
+        ``random_state`` is of a wrong type.
 
     See Also
     --------
@@ -332,7 +325,7 @@ def consistent_dropout(module, n_mc_samples, random_state=None):
         raise TypeError(
             f"module must be a torch.nn.Module, got {type(module).__name__}."
         )
-    n_mc_samples = check_n_mc_samples(n_mc_samples, "n_mc_samples")
+    n_mc_samples = check_n_mc_samples(n_mc_samples)
     active = [(name, m) for name, m in dropout_layers(module) if m.p > 0]
     if not active:
         raise ValueError(
@@ -342,7 +335,7 @@ def consistent_dropout(module, n_mc_samples, random_state=None):
             "each hidden layer, or sample from an ensemble instead. Dropout called "
             "as torch.nn.functional.dropout inside forward cannot be sampled."
         )
-    seeds = torch_seeds(random_state, len(active))
+    seeds = spawn_seeds(random_state, len(active))
     index = _MaskIndex(int(n_mc_samples))
     modes = {m: m.training for m in module.modules()}
     handles = []

@@ -5,15 +5,10 @@ import numbers
 import torch
 from torch import nn
 
+from .._validation import check_int
 from .dropout import ConsistentMCDropout, ConsistentMCDropout2d
 
 __all__ = ["BayesianCNN", "BayesianMLP"]
-
-
-def _check_positive_int(name, value):
-    if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < 1:
-        raise ValueError(f"{name} must be a positive int, got {value!r}.")
-    return int(value)
 
 
 def _check_probability(name, value):
@@ -67,13 +62,13 @@ class BayesianMLP(nn.Module):
 
     def __init__(self, n_features, n_classes=10, hidden_sizes=(128,), p=0.5):
         super().__init__()
-        self.n_features = _check_positive_int("n_features", n_features)
-        n_classes = _check_positive_int("n_classes", n_classes)
+        self.n_features = check_int(n_features, "n_features")
+        n_classes = check_int(n_classes, "n_classes")
         p = _check_probability("p", p)
         layers = []
         width = self.n_features
         for i, h in enumerate(hidden_sizes):
-            h = _check_positive_int(f"hidden_sizes[{i}]", h)
+            h = check_int(h, f"hidden_sizes[{i}]")
             layers += [nn.Linear(width, h), nn.ReLU(), ConsistentMCDropout(p)]
             width = h
         layers.append(nn.Linear(width, n_classes))
@@ -148,12 +143,11 @@ class BayesianCNN(nn.Module):
         p=0.5,
     ):
         super().__init__()
-        n_classes = _check_positive_int("n_classes", n_classes)
-        self.image_size = _check_positive_int("image_size", image_size)
-        self.in_channels = _check_positive_int("in_channels", in_channels)
-        kernel_size = _check_positive_int("kernel_size", kernel_size)
-        if not isinstance(padding, numbers.Integral) or padding < 0:
-            raise ValueError(f"padding must be a non-negative int, got {padding!r}.")
+        n_classes = check_int(n_classes, "n_classes")
+        self.image_size = check_int(image_size, "image_size")
+        self.in_channels = check_int(in_channels, "in_channels")
+        kernel_size = check_int(kernel_size, "kernel_size")
+        padding = check_int(padding, "padding", min_val=0)
         p = _check_probability("p", p)
         side = self.image_size
         for _ in range(2):  # conv (valid + padding), then 2x2 max-pooling

@@ -157,18 +157,18 @@ class TestContract:
         assert indices.dtype == np.int64
 
     @pytest.mark.parametrize(
-        ("n_instances", "got"),
+        ("n_instances", "error", "got"),
         [
-            (0, "got 0"),
-            (41, "got 41"),
-            (2.5, "got 2.5 of type float"),
-            (True, "got True of type bool"),
-            ("3", "got '3' of type str"),
+            (0, ValueError, "got 0"),
+            (41, ValueError, "got 41"),
+            (2.5, TypeError, "got 2.5 of type float"),
+            (True, TypeError, "got True of type bool"),
+            ("3", TypeError, "got '3' of type str"),
         ],
     )
-    def test_bad_n_instances(self, function, log_probs, n_instances, got):
-        expected = rf"n_instances must be an integer in \[1, n_pool=40\], {got}"
-        with pytest.raises(ValueError, match=expected):
+    def test_bad_n_instances(self, function, log_probs, n_instances, error, got):
+        expected = rf"n_instances must be an int in \[1, 40\], {got}"
+        with pytest.raises(error, match=expected):
             function(log_probs, n_instances)
 
     def test_nan(self, function, log_probs):

@@ -170,5 +170,5 @@ def test_lazy_keeps_the_exact_phase_and_valid_picks(make_log_probs):
 
 @pytest.mark.parametrize("lazy", [1, "yes", None])
 def test_lazy_must_be_a_bool(make_log_probs, lazy):
-    with pytest.raises(ValueError, match="lazy"):
+    with pytest.raises(TypeError, match="lazy must be True or False"):
         batchbald(make_log_probs(5, 3, 2), 2, lazy=lazy)

@@ -12,9 +12,9 @@ from hypothesis.extra.numpy import arrays
 from scipy.special import log_softmax
 
 from skbatchbald.acquisition import (
-    baselines,
+    _baselines,
+    _entropy,
     conditional_entropy,
-    entropy,
     marginal_entropy,
     mutual_information,
 )
@@ -128,11 +128,11 @@ def test_torch_input_equals_numpy_input(function, dtype, make_log_probs):
 
 # every per-point reduction of the layer, baselines' too
 REDUCERS = [
-    entropy._marginal,
-    entropy._conditional,
-    entropy._mutual,
-    baselines._variation_ratio,
-    baselines._mean_std,
+    _entropy._marginal,
+    _entropy._conditional,
+    _entropy._mutual,
+    _baselines._variation_ratio,
+    _baselines._mean_std,
 ]
 
 

@@ -12,16 +12,18 @@ TINY = [
     "--strategies", "batchbald", "bald", "random",
     "--batch-size", "10",
     "--budget", "45",
-    "--trials", "2",
-    "--mc-samples", "4",
-    "--joint-samples", "200",
-    "--eval-samples", "2",
+    "--n-trials", "2",
+    "--n-mc-samples", "4",
+    "--n-joint-samples", "200",
+    "--eval-mc-samples", "2",
     "--validation-size", "60",
     "--test-size", "150",
     "--max-epochs", "3",
     "--epoch-size", "64",
     "--seed", "7",
+    "--n-jobs", "1",
 ]  # fmt: skip
+TIMING = ["training_seconds", "acquisition_seconds", "test_seconds"]
 
 
 @pytest.fixture(scope="session")
@@ -31,7 +33,10 @@ def tiny_run(tmp_path_factory):
 
     folder = tmp_path_factory.mktemp("tiny")
     assert main(["run", *TINY, "--output", str(folder), "--quiet"]) == 0
-    results = pd.read_csv(folder / "results.csv")
+    results = pd.read_csv(
+        folder / "results.csv",
+        dtype={"acquired_labels": str, "acquired_indices": str},
+    )
     config = ExperimentConfig(
         dataset="repeated_digits",
         strategies=("batchbald", "bald", "random"),
@@ -48,6 +53,37 @@ def tiny_run(tmp_path_factory):
         seed=7,
     )
     return folder, results, config
+
+
+@pytest.fixture
+def tiny_argv():
+    """The command-line options of the tiny run (without --output)."""
+    return list(TINY)
+
+
+@pytest.fixture
+def timing():
+    """Columns that differ between two runs of the same rounds."""
+    return list(TIMING)
+
+
+@pytest.fixture
+def copy_run():
+    """copy_run(folder, destination, keep=None): a copy of a run's files."""
+    return _copy_run
+
+
+def _copy_run(folder, destination, keep=None):
+    """Copy a run's config.json and results.csv, only the rows ``keep`` selects."""
+    import pandas as pd
+
+    destination.mkdir(parents=True, exist_ok=True)
+    (destination / "config.json").write_bytes((folder / "config.json").read_bytes())
+    results = pd.read_csv(folder / "results.csv", dtype=str, keep_default_na=False)
+    if keep is not None:
+        results = results[keep(results)]
+    results.to_csv(destination / "results.csv", index=False)
+    return destination
 
 
 @pytest.fixture

@@ -10,10 +10,10 @@ import pytest
 
 from skbatchbald.acquisition import SaturationWarning
 from skbatchbald.experiment import ExperimentConfig, _protocol, run_experiment
-from skbatchbald.experiment._protocol import COLUMNS
 from skbatchbald.experiment._splits import load_source, make_trial
+from skbatchbald.experiment._store import COLUMNS
 
-TIMING = ["training_seconds", "acquisition_seconds"]
+TIMING = ["training_seconds", "acquisition_seconds", "test_seconds"]
 
 
 def test_columns_and_size(tiny_run):
@@ -90,12 +90,13 @@ def test_config_json_records_options_and_versions(tiny_run):
     assert document["versions"]["skbatchbald"]
     assert document["machine"]["torch_threads"] == 1
     assert document["resolved"]["n_rounds"] == 3
+    assert document["runs"][0]["trials"] == [0, 1]
 
 
 def test_non_repeated_data_has_no_copy_count():
     config = ExperimentConfig(
         dataset="digits",
-        strategies=("maxentropy",),
+        strategies=("max_entropy",),
         budget=25,
         batch_size=5,
         n_trials=1,
@@ -160,20 +161,60 @@ def test_split_keeps_test_and_validation_out_of_the_pool():
     )
     source = load_source(config)
     data = make_trial(config, source, trial=3)
-    assert data["X_pool"].shape == (300, 64)
+    assert data.X_pool.shape == (300, 64)
     # every pool image comes with its 3 noisy copies
-    _, counts = np.unique(data["pool_source"], return_counts=True)
+    _, counts = np.unique(data.pool_source, return_counts=True)
     assert counts.tolist() == [3] * 100
     # test and validation images are originals that have no copy in the pool
-    X = source[0]
-    pool_images = X[np.unique(data["pool_source"])]
-    for held_out in (data["X_test"], data["X_val"]):
+    pool_images = source.X[np.unique(data.pool_source)]
+    for held_out in (data.X_test, data.X_val):
         distance = np.abs(held_out[:, None, :] - pool_images[None]).sum(-1)
         assert distance.min() > 0
-    assert len(data["X_test"]) == 500 and len(data["X_val"]) == 50
+    assert len(data.X_test) == 500 and len(data.X_val) == 50
     again = make_trial(config, source, trial=3)
-    np.testing.assert_array_equal(again["X_pool"], data["X_pool"])
+    np.testing.assert_array_equal(again.X_pool, data.X_pool)
     other = make_trial(config, source, trial=4)
-    assert not np.array_equal(other["initial"], data["initial"]) or not (
-        np.array_equal(other["pool_source"], data["pool_source"])
+    assert not np.array_equal(other.initial, data.initial) or not (
+        np.array_equal(other.pool_source, data.pool_source)
     )
+
+
+def test_a_curve_stops_at_the_stop_accuracy():
+    config = ExperimentConfig(
+        dataset="digits",
+        strategies=("random", "bald"),
+        budget=40,
+        n_trials=1,
+        n_mc_samples=2,
+        eval_mc_samples=1,
+        validation_size=30,
+        test_size=50,
+        max_epochs=1,
+        epoch_size=32,
+        stop_accuracy=0.01,
+    )
+    results = run_experiment(config)
+    # any trained model beats 1 % accuracy: every curve ends after round 0
+    assert results["round"].tolist() == [0, 0]
+
+
+@pytest.mark.parametrize("mc_validation", [True, False])
+def test_validation_scoring_mc_or_deterministic(mc_validation):
+    from skorch import NeuralNetClassifier
+
+    from skbatchbald.experiment._model import make_model
+
+    config = ExperimentConfig(
+        dataset="digits", validation_size=200, max_epochs=1, eval_mc_samples=3,
+        mc_validation=mc_validation,
+    )  # fmt: skip
+    source = load_source(config)
+    data = make_trial(config, source, 0)
+    model = make_model(config, data, 8, seed=0)
+    model.fit(data.X_pool[:200], data.y_pool[:200])
+    deterministic = NeuralNetClassifier.predict_proba(model, data.X_val).argmax(1)
+    mc = model.predict_proba(data.X_val).argmax(1)
+    expected = deterministic if not mc_validation else mc
+    y_val = np.searchsorted(data.classes, data.y_val)
+    assert model.history[-1, "valid_acc"] == pytest.approx(np.mean(expected == y_val))
+    assert not np.array_equal(deterministic, mc)  # the two differ on these data

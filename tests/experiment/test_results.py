@@ -1,18 +1,18 @@
-"""Summaries and the report re-rendered from saved files."""
+"""Summaries as numbers, their text, and the report re-rendered from saved files."""
+
+import math
+import sys
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from skbatchbald.experiment import summarize, write_report
-from skbatchbald.experiment._results import (
-    complete_trials,
-    load_results,
-    summary_markdown,
-)
+from skbatchbald.experiment import format_summary, summarize, write_report
+from skbatchbald.experiment._format import summary_markdown
+from skbatchbald.experiment._results import complete_trials, load_results
 
 
-def _curves(accuracies):
+def _curves(accuracies, b=10):
     """A results table from {strategy: [[acc per round] per trial]}."""
     rows = []
     for strategy, trials in accuracies.items():
@@ -23,7 +23,7 @@ def _curves(accuracies):
                         "strategy": strategy,
                         "trial": trial,
                         "round": r,
-                        "n_labels": 20 + 10 * r,
+                        "n_labels": 20 + b * r,
                         "test_accuracy": acc,
                         "training_seconds": 1.0,
                         "acquisition_seconds": np.nan if r == 0 else 3.0,
@@ -34,18 +34,56 @@ def _curves(accuracies):
     return pd.DataFrame(rows)
 
 
-def test_labels_needed_percentiles_and_not_reached():
+def test_labels_needed_nearest_percentiles_in_both_countings():
     results = _curves(
         {
             "random": [[0.5, 0.6, 0.9], [0.5, 0.9, 0.9], [0.5, 0.6, 0.7], [0.9] * 3],
             "batchbald": [[0.5, 0.9, 0.9]] * 4,
         }
     )
-    tables = summarize(results, thresholds=(0.9,))
-    # reached at 40, 30, never, 20 labels; 25th percentile 27.5 rounds to 28
-    assert tables["labels"].loc["random", "90 %"] == "28/35/>40"
-    assert tables["labels"].loc["batchbald", "90 %"] == "30/30/30"
+    summary = summarize(results, thresholds=(0.9,))
+    assert summary.batch_size == 10
+    sizes = summary.labels.loc[("set size", "random"), 0.9]
+    # reached at 40, 30, never, 20 labels; numpy's "nearest" on the sorted
+    # [20, 30, 40, inf] picks ranks 0.75 -> 1, 1.5 -> 2 (round half to even), 2.25 -> 2
+    expected = np.percentile([40, 30, np.inf, 20], [25, 50, 75], method="nearest")
+    assert sizes.tolist() == expected.tolist() == [30, 40, 40]
+    paper = summary.labels.loc[("paper", "random"), 0.9]
+    assert paper.tolist() == [20, 30, 30]  # set size minus b
+    tables = format_summary(summary)
+    assert tables["labels_set_size"].loc["random", "90 %"] == "30/40/40"
+    assert tables["labels"].loc["random", "90 %"] == "20/30/30"
+    assert tables["labels"].loc["batchbald", "90 %"] == "20/20/20"
     assert list(tables["labels"].index) == ["random", "batchbald"]
+
+
+def test_not_reached_is_shown_past_the_last_size():
+    results = _curves({"random": [[0.5, 0.6]] * 3, "batchbald": [[0.5, 0.95]] * 3})
+    summary = summarize(results, thresholds=(0.9,))
+    assert math.isinf(summary.labels.loc[("paper", "random"), (0.9, 50)])
+    tables = format_summary(summary)
+    assert tables["labels_set_size"].loc["random", "90 %"] == ">30/>30/>30"
+    assert tables["labels"].loc["random", "90 %"] == ">20/>20/>20"
+    assert tables["time"].loc["random", "90 %"] == "not reached"
+
+
+def test_the_paper_numbers_stand_beside_ours_for_its_settings():
+    results = _curves({"batchbald": [[0.5, 0.95]] * 2, "bald": [[0.5, 0.8]] * 2})
+    tables = format_summary(summarize(results, (0.9, 0.95)), dataset="mnist")
+    labels = tables["labels"]
+    assert labels.loc["batchbald", "90 %, paper"] == "70/90/110"
+    assert labels.loc["bald", "95 %, paper"] == "250/250/>300"
+    # the plain set-size table has no paper column: the paper counts differently
+    assert "90 %, paper" not in tables["labels_set_size"]
+    digits = format_summary(summarize(results, (0.9,)), dataset="repeated_digits")
+    assert list(digits["labels"].columns) == ["90 %"]
+
+
+def test_the_batch_size_is_inferred_or_given():
+    results = _curves({"random": [[0.5, 0.9]]}, b=5)
+    assert summarize(results, (0.9,)).batch_size == 5
+    summary = summarize(results, (0.9,), batch_size=10)
+    assert summary.labels.loc[("paper", "random"), (0.9, 50)] == 15
 
 
 def test_paired_differences_against_batchbald():
@@ -55,34 +93,44 @@ def test_paired_differences_against_batchbald():
             "bald": [[0.5, 0.7], [0.5, 0.9], [0.5, 0.8]],
         }
     )
-    paired = summarize(results, thresholds=(0.8,))["paired"]
-    assert list(paired.index) == ["bald"]
+    summary = summarize(results, thresholds=(0.8,))
+    row = summary.paired.loc["bald"]
     # final differences +10, 0, -10 points: mean 0, sd 10
+    assert row[("final", "mean")] == pytest.approx(0.0, abs=1e-9)
+    assert row[("final", "sd")] == pytest.approx(10.0)
+    assert [row[("final", k)] for k in ("wins", "ties", "losses")] == [1, 1, 1]
+    # +10 and -10 points: symmetric, the signed-rank test sees no difference
+    assert row[("final", "p")] == pytest.approx(1.0)
+    paired = format_summary(summary)["paired"]
+    assert list(paired.index) == ["bald"]
     assert paired.loc["bald", "batchbald - it (final), points"] == "+0.0 ± 10.0"
     assert paired.loc["bald", "wins of batchbald (final)"] == "1/1/1"
-    # +10 and -10 points: symmetric, the signed-rank test sees no difference
     assert paired.loc["bald", "p (final)"] == "1"
 
 
 def test_signed_rank_p_value_of_consistent_wins():
     better = [[0.5, 0.8 + 0.01 * t] for t in range(8)]
     worse = [[0.5, 0.7]] * 8
-    paired = summarize(_curves({"batchbald": better, "random": worse}), (0.8,))
+    summary = summarize(_curves({"batchbald": better, "random": worse}), (0.8,))
     # 8 of 8 positive differences: exact two-sided p = 2 / 2**8
-    assert paired["paired"].loc["random", "p (final)"] == "0.0078"
+    assert summary.paired.loc["random", ("final", "p")] == pytest.approx(2 / 2**8)
+    assert format_summary(summary)["paired"].loc["random", "p (final)"] == "0.0078"
 
 
 def test_time_to_accuracy_relative_to_the_reference():
     results = _curves({"batchbald": [[0.5, 0.9]], "random": [[0.5, 0.6, 0.9]]})
-    time = summarize(results, thresholds=(0.9,))["time"]
+    summary = summarize(results, thresholds=(0.9,))
     # batchbald: 1 + 1 + 3 s; random: 1 + 4 + 4 s
+    assert summary.time.loc["batchbald", 0.9] == pytest.approx(5.0)
+    assert summary.time.loc["random", 0.9] == pytest.approx(9.0)
+    time = format_summary(summary)["time"]
     assert time.loc["batchbald", "90 %"] == "5.0 s (x1.00)"
     assert time.loc["random", "90 %"] == "9.0 s (x1.80)"
 
 
 def test_batch_table_ignores_the_initial_set():
     results = _curves({"random": [[0.5, 0.6, 0.7]]})
-    batches = summarize(results, thresholds=(0.9,))["batches"]
+    batches = summarize(results, thresholds=(0.9,)).batches
     assert batches.loc["random", "copies per batch"] == pytest.approx(0.5)
     assert batches.loc["random", "acquisition s/round"] == pytest.approx(3.0)
 
@@ -94,13 +142,28 @@ def test_report_recreates_the_summary_from_files(tiny_run):
     assert (folder / "summary.md").read_text() == saved
     assert summary_markdown(results, config) == saved
     assert "| batchbald" in saved and "80 %" in saved
-    # text cells (p-values, percentile ranges) are printed as computed, not
-    # re-parsed as numbers and rounded by tabulate
-    paired = summarize(results, config.resolved_thresholds)["paired"]
-    for p_value in paired["p (final)"]:
-        assert f"| {p_value} " in saved
+    assert "the paper's counting" in saved and "labelled-set size" in saved
     for name in ("learning_curve.png", "class_entropy.png"):
         assert (folder / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_report_without_matplotlib_says_so(tiny_run, tmp_path, monkeypatch, copy_run):
+    folder, _, _ = tiny_run
+    target = copy_run(folder, tmp_path / "run")
+    monkeypatch.delitem(sys.modules, "skbatchbald.experiment._plots", raising=False)
+    monkeypatch.setitem(sys.modules, "matplotlib.figure", None)  # import fails
+    text = write_report(target)
+    assert "No plots: matplotlib is not installed" in text
+    assert not (target / "learning_curve.png").exists()
+
+
+def test_plots_leave_the_matplotlib_backend_alone(tiny_run, tmp_path, copy_run):
+    import matplotlib
+
+    folder, _, _ = tiny_run
+    before = matplotlib.get_backend()
+    write_report(copy_run(folder, tmp_path / "run"))
+    assert matplotlib.get_backend() == before
 
 
 def test_load_results_round_trips(tiny_run):
@@ -110,8 +173,29 @@ def test_load_results_round_trips(tiny_run):
     pd.testing.assert_frame_equal(loaded, results)
 
 
+def test_old_strategy_names_still_load(tiny_run, tmp_path, copy_run):
+    folder, _, _ = tiny_run
+    target = copy_run(folder, tmp_path / "run")
+    for name in ("results.csv", "config.json"):
+        path = target / name
+        path.write_text(path.read_text().replace('"random"', '"varratios"'))
+    csv = target / "results.csv"
+    csv.write_text(csv.read_text().replace(",random,", ",varratios,"))
+    results, config = load_results(target)
+    assert config.strategies == ("batchbald", "bald", "variation_ratios")
+    assert set(results["strategy"]) == {"batchbald", "bald", "variation_ratios"}
+
+
 def test_report_on_a_folder_without_results(tmp_path):
     with pytest.raises(ValueError, match=r"results\.csv or config\.json"):
+        write_report(tmp_path)
+
+
+def test_report_on_a_foreign_csv(tiny_run, tmp_path):
+    folder, _, _ = tiny_run
+    (tmp_path / "config.json").write_bytes((folder / "config.json").read_bytes())
+    (tmp_path / "results.csv").write_text("accuracy,labels\n0.9,20\n")
+    with pytest.raises(ValueError, match="lacks the columns strategy, trial"):
         write_report(tmp_path)
 
 
@@ -122,6 +206,18 @@ def test_incomplete_trials_are_left_out(tiny_run):
     assert dropped == [1]
     assert set(kept["trial"]) == {0}
     assert "Trial 1 did not finish" in summary_markdown(cut, config)
+
+
+def test_a_curve_stopped_at_the_stop_accuracy_is_complete(tiny_run):
+    import dataclasses
+
+    _, results, config = tiny_run
+    first = results[results["round"] < 2]
+    stop = float(first["test_accuracy"].min())
+    kept, dropped = complete_trials(
+        first, dataclasses.replace(config, stop_accuracy=stop)
+    )
+    assert dropped == [] and len(kept) == len(first)
 
 
 def test_summary_needs_one_finished_trial(tiny_run):

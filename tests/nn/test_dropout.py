@@ -285,9 +285,13 @@ class TestErrors:
             with consistent_dropout(nn.Sequential(nn.Dropout(0.0)), 5):
                 pass
 
-    @pytest.mark.parametrize("n_mc_samples", [0, -1, 2.5, True, "3"])
-    def test_bad_n_samples(self, n_mc_samples):
-        with pytest.raises(ValueError, match="n_mc_samples must be a positive int"):  # noqa: SIM117
+    @pytest.mark.parametrize(
+        ("n_mc_samples", "error"),
+        [(0, ValueError), (-1, ValueError), (2.5, TypeError), (True, TypeError),
+         ("3", TypeError)],
+    )  # fmt: skip
+    def test_bad_n_samples(self, n_mc_samples, error):
+        with pytest.raises(error, match="n_mc_samples must be a positive int"):  # noqa: SIM117
             with consistent_dropout(nn.Dropout(0.5), n_mc_samples):
                 pass
 
@@ -296,9 +300,12 @@ class TestErrors:
             with consistent_dropout(lambda x: x, 3):
                 pass
 
-    @pytest.mark.parametrize("random_state", [-1, "seed", 1.5])
-    def test_bad_random_state(self, random_state):
-        with pytest.raises((TypeError, ValueError), match="random_state"):  # noqa: SIM117
+    @pytest.mark.parametrize(
+        ("random_state", "error"),
+        [(-1, ValueError), ("seed", TypeError), (1.5, TypeError)],
+    )
+    def test_bad_random_state(self, random_state, error):
+        with pytest.raises(error, match="random_state"):  # noqa: SIM117
             with consistent_dropout(nn.Dropout(0.5), 3, random_state):
                 pass
 

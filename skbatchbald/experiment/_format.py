@@ -1,0 +1,229 @@
+"""Text of a summary: tables of strings and the Markdown of summary.md."""
+
+import numpy as np
+
+from ._paper import paper_labels
+from ._results import QUANTILES, complete_trials, summarize
+
+__all__ = ["TABLES", "format_summary", "summary_markdown"]
+
+# Name -> title of each table format_summary makes.
+TABLES = {
+    "labels": "Labels to reach a test accuracy, the paper's counting (labelled-set "
+    "size minus b; 25th/50th/75th percentile over trials, method 'nearest')",
+    "labels_set_size": "Labels to reach a test accuracy, counted as labelled-set "
+    "size (25th/50th/75th percentile over trials, method 'nearest')",
+    "final": "Accuracy (median [25th, 75th percentile] over trials)",
+    "paired": "Paired differences: {reference} minus each strategy, mean ± sd "
+    "over trials (accuracy points); wins/ties/losses of {reference}",
+    "time": "Time to accuracy (training + acquisition seconds, median over "
+    "trials; x relative to {reference})",
+    "batches": "Acquired batches (means over rounds and trials; copies: picks of "
+    "an image already picked in the same batch)",
+    "curve": "Test accuracy by labelled-set size (median over trials)",
+}
+
+
+def _accuracy_name(accuracy):
+    return f"{100 * accuracy:g} %"
+
+
+def _percentile_cell(values, limit):
+    return "/".join(f">{limit:g}" if np.isinf(v) else f"{v:.0f}" for v in values)
+
+
+def _labels(summary, counting, dataset):
+    import pandas as pd
+
+    shift = summary.batch_size if counting == "paper" else 0
+    limit = summary.max_labels - shift
+    table = summary.labels.loc[counting]
+    columns = {}
+    for accuracy in dict.fromkeys(table.columns.get_level_values(0)):
+        name = _accuracy_name(accuracy)
+        columns[name] = {
+            s: _percentile_cell([table.loc[s, (accuracy, q)] for q in QUANTILES], limit)
+            for s in summary.strategies
+        }
+        if counting != "paper" or dataset is None:
+            continue
+        cells = {
+            s: paper_labels(dataset, summary.batch_size, s, accuracy)
+            for s in summary.strategies
+        }
+        if any(cells.values()):
+            columns[f"{name}, paper"] = {
+                s: ""
+                if cell is None
+                else _percentile_cell(cell[0], 300)
+                + (f" ({cell[1]})" if cell[1] else "")
+                for s, cell in cells.items()
+            }
+    return pd.DataFrame(columns, index=list(summary.strategies))
+
+
+def _iqr(row, what):
+    q25, q50, q75 = (row[(what, q)] for q in QUANTILES)
+    return f"{q50:.3f} [{q25:.3f}, {q75:.3f}]"
+
+
+def _p(value):
+    return "n/a" if np.isnan(value) else f"{value:.2g}"
+
+
+def _paired(summary):
+    import pandas as pd
+
+    ref = summary.reference
+    rows = {}
+    for s, row in summary.paired.iterrows():
+        cells = {}
+        for what in ("final", "curve mean"):
+            sd = row[(what, "sd")]
+            spread = " (1 trial)" if np.isnan(sd) else f" ± {sd:.1f}"
+            cells[f"{ref} - it ({what}), points"] = (
+                f"{row[(what, 'mean')]:+.1f}{spread}"
+            )
+            cells[f"wins of {ref} ({what})"] = (
+                f"{row[(what, 'wins')]:.0f}/{row[(what, 'ties')]:.0f}/"
+                f"{row[(what, 'losses')]:.0f}"
+            )
+            cells[f"p ({what})"] = _p(row[(what, "p")])
+        rows[s] = cells
+    return pd.DataFrame.from_dict(rows, orient="index")
+
+
+def _time(summary):
+    ref = summary.time.loc[summary.reference]
+
+    def cell(value, reference):
+        if np.isinf(value):
+            return "not reached"
+        if np.isinf(reference) or reference == 0:
+            return f"{value:.1f} s"
+        return f"{value:.1f} s (x{value / reference:.2f})"
+
+    return summary.time.apply(
+        lambda column: column.map(lambda v: cell(v, ref[column.name]))
+    ).rename(columns=_accuracy_name)
+
+
+def _final(summary):
+    import pandas as pd
+
+    return pd.DataFrame(
+        {
+            "final accuracy": {
+                s: _iqr(row, "final") for s, row in summary.final.iterrows()
+            },
+            "mean accuracy over rounds": {
+                s: _iqr(row, "curve mean") for s, row in summary.final.iterrows()
+            },
+            "final labels": {
+                s: f"{row[('final labels', '')]:.0f}"
+                for s, row in summary.final.iterrows()
+            },
+        }
+    )
+
+
+def format_summary(summary, dataset=None):
+    """The tables of a summary as text.
+
+    Parameters
+    ----------
+    summary : Summary
+        The output of :func:`summarize`.
+    dataset : str or None, default=None
+        The run's data set; for ``"mnist"`` and ``"repeated_mnist"`` at b = 10
+        the paper's numbers are shown beside ours in ``"labels"``.
+
+    Returns
+    -------
+    tables : dict of str to pandas.DataFrame
+        Tables of strings, index the strategies: ``"labels"`` (the paper's
+        counting), ``"labels_set_size"``, ``"final"``, ``"paired"``,
+        ``"time"``, ``"batches"`` and ``"curve"``; see ``TABLES`` in this
+        module for their titles.
+
+    See Also
+    --------
+    summarize : The numbers.
+    """
+    batches = summary.batches.map(lambda v: "n/a" if np.isnan(v) else f"{v:.3f}")
+    tables = {
+        "labels": _labels(summary, "paper", dataset),
+        "labels_set_size": _labels(summary, "set size", dataset),
+        "final": _final(summary),
+        "paired": _paired(summary),
+        "time": _time(summary),
+        "batches": batches,
+        "curve": summary.curve.map(lambda v: "" if np.isnan(v) else f"{v:.3f}").rename(
+            columns=lambda n: f"{n:g}"
+        ),
+    }
+    return {name: table.rename_axis("strategy") for name, table in tables.items()}
+
+
+def summary_of_run(results, config):
+    """(summary, formatted tables, dropped trials) of a run's complete trials."""
+    complete, dropped = complete_trials(results, config)
+    if complete.empty:
+        raise ValueError(
+            "no trial has finished every strategy yet, so there is nothing to "
+            "compare; run `skbatchbald report` again once one has."
+        )
+    summary = summarize(complete, config.resolved_thresholds, config.batch_size)
+    return summary, format_summary(summary, config.dataset), dropped
+
+
+def summary_markdown(results, config):
+    """The summary as Markdown: a header with the setup, then the tables.
+
+    Parameters
+    ----------
+    results : pandas.DataFrame
+        The tidy table.
+    config : ExperimentConfig
+        The options of the run (for the header and the thresholds).
+
+    Returns
+    -------
+    text : str
+        Markdown.
+
+    Raises
+    ------
+    ValueError
+        If no trial has finished every strategy.
+    """
+    summary, tables, dropped = summary_of_run(results, config)
+    n = summary.n_trials
+    pool = f"pool {config.pool_size or 'all'} images"
+    if config.is_repeated:
+        pool += f" x {config.n_repeats}"
+    header = (
+        f"# {config.dataset}, {config.resolved_model}: "
+        f"{', '.join(summary.strategies)}\n\n"
+        f"b = {config.batch_size}, {config.n_initial} -> {config.budget} labels"
+        + (f" or {config.stop_accuracy:g} accuracy" if config.stop_accuracy else "")
+        + f", {n} paired trial{'s' * (n != 1)} (seed {config.seed}), "
+        f"K = {config.n_mc_samples} (test {config.eval_mc_samples}), "
+        f"M = {config.n_joint_samples}, pool subsample "
+        f"{config.pool_subsample or 'none'}, validation {config.validation_size}"
+        + (" from the pool" if config.validation_from_pool else "")
+        + f", {pool}, test {config.test_size or 'all'}.\n"
+    )
+    if dropped:
+        which = "Trials" if len(dropped) > 1 else "Trial"
+        header += (
+            f"\n{which} {', '.join(map(str, dropped))} did not finish every "
+            "strategy: left out.\n"
+        )
+    body = "\n".join(
+        f"\n## {TABLES[name].format(reference=summary.reference)}\n\n"
+        f"{table.to_markdown(disable_numparse=True)}\n"
+        for name, table in tables.items()
+        if len(table) and len(table.columns)
+    )
+    return header + body

@@ -1,0 +1,98 @@
+"""merge_results: one folder from the folders of several processes' runs."""
+
+import dataclasses
+import json
+from pathlib import Path
+
+from ._store import ResultsFolder, _sorted, atomic_write
+
+__all__ = ["merge_results"]
+
+# Columns that differ between two runs of the same round on any machine.
+_TIMING = ("training_seconds", "acquisition_seconds", "test_seconds")
+
+
+def merge_results(output, sources):
+    """Merge the results of runs of the same options into one folder.
+
+    Parameters
+    ----------
+    output : str or path
+        New folder (or an empty one) for the merged ``results.csv`` and
+        ``config.json``; the latter records the sources under
+        ``merged_from``.
+    sources : list of str or path
+        ``--output`` folders of runs whose options agree (their trials may
+        differ or overlap).
+
+    Returns
+    -------
+    results : pandas.DataFrame
+        The merged table.
+
+    Raises
+    ------
+    ValueError
+        If fewer than two sources are given, ``output`` holds files, the
+        options of two sources differ, or a round present in two sources
+        differs in anything but its timings.
+
+    See Also
+    --------
+    run_experiment : Writes the folders this merges.
+    """
+    import pandas as pd
+
+    from ._results import load_results
+
+    if len(sources) < 2:
+        raise ValueError(f"merge needs at least two folders; got {len(sources)}.")
+    output = Path(output)
+    if output.exists() and any(output.iterdir()):
+        raise ValueError(f"{output} is not empty; merge into a new folder.")
+    tables, first = [], None
+    for source in sources:
+        results, config = load_results(source)
+        _, document = ResultsFolder(source).read_config()
+        if first is None:
+            first = (source, config, document)
+        differences = first[1].same_experiment(config)
+        if differences:
+            listed = "; ".join(
+                f"{name} {a!r} in {first[0]}, {b!r} in {source}"
+                for name, (a, b) in differences.items()
+            )
+            raise ValueError(f"the runs used different options: {listed}.")
+        tables.append(results.assign(_source=str(source)))
+    table = pd.concat(tables, ignore_index=True)
+    key = ["trial", "strategy", "round"]
+    repeated = table[table.duplicated(key, keep=False)]
+    compare = [c for c in table.columns if c not in (*_TIMING, "_source", *key)]
+    for (trial, strategy, r), rows in repeated.groupby(key):
+        values = rows[compare].astype(str)
+        if len(values.drop_duplicates()) > 1:
+            raise ValueError(
+                f"trial {trial}, {strategy}, round {r} differs between "
+                f"{' and '.join(rows['_source'])}; these runs cannot be merged."
+            )
+    merged_from = [
+        {"folder": str(s), "trials": sorted(int(t) for t in t_.unique())}
+        for s, t_ in table.groupby("_source", sort=False)["trial"]
+    ]
+    table = table.drop_duplicates(key).drop(columns="_source")
+    config = first[1]
+    trials = sorted(int(t) for t in table["trial"].unique())
+    config = dataclasses.replace(
+        config, first_trial=trials[0], n_trials=trials[-1] - trials[0] + 1
+    )
+    document = {
+        **first[2],
+        "config": config.to_dict(),
+        "merged_from": merged_from,
+        "trials": trials,
+    }
+    output.mkdir(parents=True, exist_ok=True)
+    table = _sorted(table, config.strategies)
+    atomic_write(output / "results.csv", table.to_csv(index=False))
+    atomic_write(output / "config.json", json.dumps(document, indent=2) + "\n")
+    return table

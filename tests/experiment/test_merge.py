@@ -1,0 +1,65 @@
+"""skbatchbald merge: one folder from runs of the same options."""
+
+import dataclasses
+import json
+
+import pandas as pd
+import pytest
+
+from skbatchbald.experiment import load_results, merge_results
+from skbatchbald.experiment.cli import main
+
+
+def _split(folder, tmp_path, copy_run):
+    first = copy_run(folder, tmp_path / "a", lambda r: r["trial"] == "0")
+    # the second process ran trials 0 and 1: trial 0 twice, identically
+    second = copy_run(folder, tmp_path / "b")
+    return first, second
+
+
+def test_merge_gives_the_single_run_back(tiny_run, tmp_path, copy_run, capsys):
+    folder, _, config = tiny_run
+    first, second = _split(folder, tmp_path, copy_run)
+    merged = tmp_path / "merged"
+    assert main(["merge", str(merged), str(first), str(second)]) == 0
+    got, got_config = load_results(merged)
+    expected, _ = load_results(folder)
+    pd.testing.assert_frame_equal(got, expected)
+    assert got_config == dataclasses.replace(config, first_trial=0, n_trials=2)
+    document = json.loads((merged / "config.json").read_text())
+    assert document["merged_from"] == [
+        {"folder": str(first), "trials": [0]},
+        {"folder": str(second), "trials": [0, 1]},
+    ]
+
+
+def test_merge_refuses_other_options(tiny_run, tmp_path, copy_run, capsys):
+    folder, _, _ = tiny_run
+    first, second = _split(folder, tmp_path, copy_run)
+    path = second / "config.json"
+    document = json.loads(path.read_text())
+    document["config"]["n_mc_samples"] = 100
+    path.write_text(json.dumps(document))
+    assert main(["merge", str(tmp_path / "m"), str(first), str(second)]) == 1
+    err = capsys.readouterr().err.strip()
+    assert "the runs used different options: n_mc_samples 4 in" in err
+    assert not (tmp_path / "m").exists()
+
+
+def test_merge_refuses_rounds_that_disagree(tiny_run, tmp_path, copy_run):
+    folder, _, _ = tiny_run
+    first, second = _split(folder, tmp_path, copy_run)
+    results = pd.read_csv(second / "results.csv", dtype=str, keep_default_na=False)
+    results.loc[0, "test_accuracy"] = "0.999"
+    results.to_csv(second / "results.csv", index=False)
+    with pytest.raises(ValueError, match="trial 0, batchbald, round 0 differs"):
+        merge_results(tmp_path / "m", [first, second])
+
+
+def test_merge_needs_two_folders_and_a_new_output(tiny_run, tmp_path, copy_run):
+    folder, _, _ = tiny_run
+    with pytest.raises(ValueError, match="at least two folders"):
+        merge_results(tmp_path / "m", [folder])
+    first, second = _split(folder, tmp_path, copy_run)
+    with pytest.raises(ValueError, match="is not empty"):
+        merge_results(first, [first, second])

@@ -1,0 +1,155 @@
+"""A run that stops anywhere continues to the result of an uninterrupted run."""
+
+import dataclasses
+import json
+import os
+import signal
+
+import pandas as pd
+import pytest
+
+from skbatchbald.experiment import _protocol, load_results, run_experiment
+from skbatchbald.experiment._store import ResultsFolder, atomic_write
+from skbatchbald.experiment.cli import main
+
+TIMING = ["training_seconds", "acquisition_seconds", "test_seconds"]
+
+
+def _same_rows(folder, expected):
+    got, _ = load_results(folder)
+    pd.testing.assert_frame_equal(
+        got.drop(columns=TIMING).reset_index(drop=True),
+        expected.drop(columns=TIMING).reset_index(drop=True),
+        check_dtype=False,
+    )
+
+
+def test_resume_after_a_kill_between_rounds(tiny_run, tmp_path, copy_run):
+    folder, results, config = tiny_run
+    # As if killed after recording round 1 of every curve, before its
+    # acquisition was saved: the run retrains round 1 to acquire again.
+    partial = copy_run(folder, tmp_path / "run", lambda r: r["round"].astype(int) < 2)
+    finished = (partial / "results.csv").read_text().splitlines()
+    run_experiment(config, output=partial, n_jobs=1)
+    _same_rows(partial, results)
+    # the rows that were there are kept byte for byte
+    lines = (partial / "results.csv").read_text().splitlines()
+    assert set(finished) <= set(lines)
+
+
+def _sigint_in_training(monkeypatch, model_number):
+    """Send SIGINT during the 2nd epoch of the ``model_number``-th model trained."""
+    from skorch.callbacks import Callback
+
+    class SigintOnEpoch2(Callback):
+        def on_epoch_end(self, net, **kwargs):
+            if len(net.history) == 2:
+                os.kill(os.getpid(), signal.SIGINT)
+
+    make_model = _protocol.make_model
+    count = {"models": 0}
+
+    def with_callback(*args, **kwargs):
+        model = make_model(*args, **kwargs)
+        count["models"] += 1
+        if count["models"] == model_number:
+            model.callbacks = [*model.callbacks, ("sigint", SigintOnEpoch2())]
+        return model
+
+    monkeypatch.setattr(_protocol, "make_model", with_callback)
+
+
+def test_interrupt_drops_the_cut_round_and_resumes(tiny_run, tmp_path, monkeypatch):
+    _, results, config = tiny_run
+    target = tmp_path / "run"
+    _sigint_in_training(monkeypatch, 3)  # round 2 of the first curve
+    with pytest.raises(KeyboardInterrupt):
+        run_experiment(config, output=target, n_jobs=1)
+    saved, _ = load_results(target)
+    # skorch swallowed the KeyboardInterrupt, yet the cut round 2 is not recorded
+    assert saved["round"].tolist() == [0, 1]
+    # the batch acquired after round 1 waits in pending/ for the resumed run
+    assert len(list((target / "pending").iterdir())) == 1
+    monkeypatch.undo()
+    run_experiment(config, output=target, n_jobs=1)
+    _same_rows(target, results)
+    assert not (target / "pending").exists()
+
+
+def test_ctrl_c_exits_130(tmp_path, monkeypatch, capsys, tiny_argv):
+    handler = signal.getsignal(signal.SIGINT)
+    _sigint_in_training(monkeypatch, 1)
+    status = main(["run", *tiny_argv, "--output", str(tmp_path), "--quiet"])
+    assert status == 130
+    assert "interrupted" in capsys.readouterr().err
+    assert not (tmp_path / "results.csv").exists()
+    assert signal.getsignal(signal.SIGINT) is handler
+
+
+def test_other_options_refuse_and_change_nothing(
+    tiny_run, tmp_path, capsys, tiny_argv, copy_run
+):
+    folder, _, _ = tiny_run
+    target = copy_run(folder, tmp_path / "run")
+    before = {p.name: p.read_bytes() for p in target.iterdir()}
+    argv = ["run", *tiny_argv, "--budget", "55", "--output", str(target), "--quiet"]
+    assert main(argv) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1
+    assert "holds results of another configuration (budget 45 there, 55 here)" in err[0]
+    assert {p.name: p.read_bytes() for p in target.iterdir()} == before
+
+
+def test_a_failing_run_leaves_config_json_alone(
+    tiny_run, tmp_path, capsys, tiny_argv, copy_run
+):
+    folder, _, _ = tiny_run
+    target = copy_run(folder, tmp_path / "run")
+    before = (target / "config.json").read_bytes()
+    argv = ["run", *tiny_argv, "--pool-size", "10", "--output", str(target), "-q"]
+    assert main(argv) == 1
+    assert "fewer than budget=45" in capsys.readouterr().err
+    assert (target / "config.json").read_bytes() == before
+
+
+def test_more_trials_into_the_same_folder_keep_the_first(tiny_run, tmp_path, copy_run):
+    folder, results, config = tiny_run
+    # the issue's example: trials 0-1, then trial 1 alone into the same folder
+    target = copy_run(folder, tmp_path / "run")
+    rows = run_experiment(
+        dataclasses.replace(config, first_trial=1, n_trials=1),
+        output=target,
+        n_jobs=1,
+    )
+    assert set(rows["trial"]) == {1}
+    _same_rows(target, results)  # trial 0 is still there, trial 1 unchanged
+    runs = json.loads((target / "config.json").read_text())["runs"]
+    assert runs[-1]["trials"] == [1]
+
+
+def test_a_foreign_results_csv_is_refused(tmp_path, capsys, tiny_argv):
+    (tmp_path / "results.csv").write_text("a,b\n1,2\n")
+    assert main(["run", *tiny_argv, "--output", str(tmp_path), "-q"]) == 1
+    assert "has a results.csv but no config.json" in capsys.readouterr().err
+
+
+def test_atomic_write_keeps_the_old_file_when_killed(tmp_path, monkeypatch):
+    path = tmp_path / "results.csv"
+    path.write_text("old rows\n")
+
+    def killed(fd):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(os, "fsync", killed)
+    with pytest.raises(KeyboardInterrupt):
+        atomic_write(path, "new rows\n" * 1000)
+    assert path.read_text() == "old rows\n"
+    assert [p.name for p in tmp_path.iterdir()] == ["results.csv"]
+
+
+def test_finished_rounds_are_never_recorded_twice(tiny_run, tmp_path, copy_run):
+    folder, results, config = tiny_run
+    target = copy_run(folder, tmp_path / "run")
+    row = results.iloc[0].to_dict()
+    with pytest.raises(RuntimeError, match="already recorded"):
+        ResultsFolder(target).append(row, config.strategies)

@@ -1,0 +1,172 @@
+"""The one check of integer parameters and random_state, and its users."""
+
+import numpy as np
+import pytest
+
+from skbatchbald import acquisition
+from skbatchbald._validation import (
+    check_int,
+    check_n_mc_samples,
+    check_random_state,
+    spawn_seeds,
+)
+from skbatchbald.datasets import make_repeated
+from skbatchbald.sampling import predict_log_proba_samples
+
+RANDOM_STATE_FORMS = [
+    None,
+    0,
+    np.int64(3),
+    np.random.default_rng(0),
+    np.random.RandomState(0),
+    np.random.SeedSequence(1),
+    np.random.PCG64(2),
+]
+WRONG_TYPES = [True, np.bool_(False), 1.5, 2.0, "0", [0], object()]
+
+
+class TestCheckInt:
+    @pytest.mark.parametrize("value", [1, 5, np.int32(7), np.uint8(2)])
+    def test_returns_a_python_int(self, value):
+        out = check_int(value, "n")
+        assert out == value and type(out) is int
+
+    @pytest.mark.parametrize("value", [*WRONG_TYPES, None])
+    def test_wrong_type_is_a_type_error(self, value):
+        with pytest.raises(
+            TypeError, match=r"n must be a positive int, got .* of type"
+        ):
+            check_int(value, "n")
+
+    @pytest.mark.parametrize(
+        ("value", "kwargs", "expected"),
+        [
+            (0, {}, r"a positive int, got 0"),
+            (-3, {}, r"a positive int, got -3"),
+            (-1, {"min_val": 0}, r"an int >= 0, got -1"),
+            (4, {"min_val": 5}, r"an int >= 5, got 4"),
+            (11, {"max_val": 10}, r"an int in \[1, 10\], got 11"),
+        ],
+    )
+    def test_out_of_range_is_a_value_error(self, value, kwargs, expected):
+        with pytest.raises(ValueError, match=f"n must be {expected}"):
+            check_int(value, "n", **kwargs)
+
+    def test_bounds_are_inclusive(self):
+        assert check_int(0, "n", min_val=0) == 0
+        assert check_int(10, "n", max_val=10) == 10
+
+    def test_hint_ends_the_message(self):
+        with pytest.raises(ValueError, match=r"got 0; try 20$"):
+            check_int(0, "n", hint="try 20")
+
+    def test_n_mc_samples_message_says_what_k_is(self):
+        with pytest.raises(ValueError, match="number K of posterior samples"):
+            check_n_mc_samples(0)
+
+
+class TestCheckRandomState:
+    @pytest.mark.parametrize("value", RANDOM_STATE_FORMS, ids=repr)
+    def test_every_form_gives_a_generator(self, value):
+        assert isinstance(check_random_state(value), np.random.Generator)
+
+    def test_same_int_same_draws(self):
+        assert check_random_state(3).random() == check_random_state(3).random()
+
+    def test_generator_is_used_as_is(self):
+        rng = np.random.default_rng(0)
+        assert check_random_state(rng) is rng
+
+    def test_random_state_is_reproducible_and_advances(self):
+        a, b = np.random.RandomState(5), np.random.RandomState(5)
+        first = check_random_state(a).random()
+        assert first == check_random_state(b).random()
+        assert check_random_state(a).random() != first
+
+    def test_seed_sequence(self):
+        seq = np.random.SeedSequence(7)
+        assert check_random_state(seq).random() == check_random_state(7).random()
+
+    def test_global_generator_untouched(self):
+        before = np.random.get_state()[1].copy()  # noqa: NPY002
+        check_random_state(None).random()
+        check_random_state(4).random()
+        check_random_state(np.random.RandomState(0)).random()
+        np.testing.assert_array_equal(np.random.get_state()[1], before)  # noqa: NPY002
+
+    @pytest.mark.parametrize("value", WRONG_TYPES, ids=repr)
+    def test_wrong_type_is_a_type_error(self, value):
+        with pytest.raises(TypeError, match="random_state must be None, an int >= 0"):
+            check_random_state(value)
+
+    def test_negative_int_is_a_value_error(self):
+        with pytest.raises(ValueError, match="negative int -1"):
+            check_random_state(-1)
+
+    def test_name_is_in_the_message(self):
+        with pytest.raises(TypeError, match=r"^seed must be"):
+            check_random_state("x", name="seed")
+
+
+def test_spawn_seeds_are_reproducible_and_distinct():
+    seeds = spawn_seeds(0, 5)
+    assert seeds == spawn_seeds(0, 5)
+    assert len(set(seeds)) == 5
+    assert all(type(s) is int and 0 <= s < 2**63 - 1 for s in seeds)
+
+
+ACQUISITION_FUNCTIONS = [
+    acquisition.batchbald,
+    acquisition.bald,
+    acquisition.power_bald,
+    acquisition.max_entropy,
+    acquisition.variation_ratios,
+    acquisition.mean_std,
+    acquisition.random_batch,
+]
+
+
+@pytest.fixture(scope="module")
+def log_probs():
+    logits = np.random.default_rng(0).normal(size=(12, 4, 3))
+    return logits - np.log(np.exp(logits).sum(-1, keepdims=True))
+
+
+class TestEveryFunctionAcceptsTheSameForms:
+    """One convention: every public random_state takes the same forms."""
+
+    @pytest.mark.parametrize("function", ACQUISITION_FUNCTIONS)
+    @pytest.mark.parametrize("value", RANDOM_STATE_FORMS, ids=repr)
+    def test_acquisition_accepts(self, function, value, log_probs):
+        indices, _ = function(log_probs, 3, random_state=value)
+        assert len(set(indices.tolist())) == 3
+
+    @pytest.mark.parametrize("function", ACQUISITION_FUNCTIONS)
+    def test_acquisition_rejects(self, function, log_probs):
+        # deterministic functions included: a typo never passes silently
+        with pytest.raises(TypeError, match="random_state"):
+            function(log_probs, 3, random_state="junk")
+        with pytest.raises(ValueError, match="random_state"):
+            function(log_probs, 3, random_state=-2)
+
+    @pytest.mark.parametrize("value", RANDOM_STATE_FORMS, ids=repr)
+    def test_make_repeated_accepts(self, value):
+        X_rep, _, _ = make_repeated(np.zeros((2, 3)), [0, 1], random_state=value)
+        assert X_rep.shape == (6, 3)
+
+    def test_make_repeated_rejects(self):
+        with pytest.raises(TypeError, match="random_state"):
+            make_repeated(np.zeros((2, 3)), [0, 1], random_state="junk")
+
+    def test_sampling_rejects_even_when_every_member_is_kept(self, digits_split):
+        from sklearn.ensemble import RandomForestClassifier
+
+        d = digits_split
+        forest = RandomForestClassifier(4, random_state=0).fit(d["X_init"], d["y_init"])
+        with pytest.raises(TypeError, match="random_state"):
+            predict_log_proba_samples(forest, d["X_pool"][:5], random_state=1.5)
+        generator = np.random.default_rng(0)
+        picked = predict_log_proba_samples(
+            forest, d["X_pool"][:5], n_mc_samples=2, random_state=generator
+        )
+        assert picked.shape == (5, 2, 10)
