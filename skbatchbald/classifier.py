@@ -34,6 +34,7 @@ def _exclusive_sampling(method):
     def wrapper(self, X, *args, **kwargs):
         with lock_of(self):
             self.check_is_fitted()
+            self._get_predict_nonlinearity()  # a bad one fails before any pass
             self._check_eval_is_deterministic(X)
             return method(self, X, *args, **kwargs)
 
@@ -511,7 +512,8 @@ class MCDropoutClassifier(NeuralNetClassifier):
 
     def _log_probs(self):
         """Return a function from module outputs to log-probabilities (B, C)."""
-        criterion = getattr(self.criterion_, "_orig_mod", self.criterion_)
+        criterion = getattr(self, "criterion_", None)  # custom nets may rename it
+        criterion = getattr(criterion, "_orig_mod", criterion)
         if self.predict_nonlinearity == "auto" and isinstance(
             criterion, torch.nn.CrossEntropyLoss
         ):
@@ -519,7 +521,7 @@ class MCDropoutClassifier(NeuralNetClassifier):
         nonlin = self._get_predict_nonlinearity()
 
         def log_of_probabilities(output):
-            proba = nonlin(output).float()
+            proba = torch.as_tensor(nonlin(output)).float()
             if not (
                 (proba >= 0).all()
                 and torch.allclose(proba.sum(-1), torch.ones(()), atol=1e-3)
@@ -543,8 +545,10 @@ class MCDropoutClassifier(NeuralNetClassifier):
         rows = Subset(X, range(min(8, len(X)))) if is_dataset(X) else _head(X, 8)
         dataset = self.get_dataset(rows)
         Xi, _ = unpack_data(next(iter(self.get_iterator(dataset, training=False))))
-        # A module that does draw would take from the global generator: fork it.
-        with seeded_global_torch(0, self.device), torch.no_grad():
+        # A well-behaved module draws nothing here. (Forking the global generator
+        # would need the process-wide lock, taken after this estimator's: the
+        # opposite order of a fit's, so it could deadlock.)
+        with torch.no_grad():
             modes = {m: m.training for m in self.module_.modules()}
             try:
                 self.module_.eval()
@@ -812,10 +816,8 @@ def _check_device(device):
         return
     try:
         kind = torch.device(device).type
-    except (RuntimeError, TypeError) as exc:
-        raise ValueError(
-            f"device={device!r} is not a torch device; use 'cpu' or 'cuda'."
-        ) from exc
+    except (RuntimeError, TypeError):
+        return  # not torch's: left to skorch and the module (skorch allows that)
     available = {"cpu": True, "cuda": torch.cuda.is_available()}
     if kind == "mps":
         available["mps"] = torch.backends.mps.is_available()

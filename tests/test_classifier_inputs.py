@@ -87,14 +87,12 @@ class FunctionalDropoutNet(nn.Module):
 def test_functional_dropout_in_eval_mode_is_detected(blobs):
     clf = MCDropoutClassifier(FunctionalDropoutNet, max_epochs=2, verbose=0)
     clf.fit(*blobs)
-    state = torch.get_rng_state()
     for call in (
         lambda: clf.predict_log_proba_samples(blobs[0], 3, random_state=0),
         lambda: clf.predict(blobs[0]),
     ):
         with pytest.raises(ValueError, match=r"F.dropout\(x, training=True\)"):
             call()
-    assert torch.equal(torch.get_rng_state(), state)
 
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason="needs a machine without CUDA")

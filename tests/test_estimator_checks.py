@@ -4,7 +4,6 @@ import joblib
 import numpy as np
 import pytest
 from sklearn.base import clone
-from sklearn.utils._param_validation import InvalidParameterError
 from sklearn.utils.estimator_checks import (
     check_get_params_invariance,
     check_no_attributes_set_in_init,
@@ -137,7 +136,7 @@ def test_strategies_accept_every_random_state_form(strategy_cls, forest):
 @pytest.mark.parametrize("strategy_cls", STRATEGIES, ids=lambda c: c.__name__)
 def test_strategies_validate_random_state_when_called(strategy_cls, forest):
     learner, X = forest
-    with pytest.raises(InvalidParameterError, match="random_state"):
+    with pytest.raises(TypeError, match="random_state"):
         strategy_cls(random_state="seed")(learner, X, n_instances=2)
 
 
