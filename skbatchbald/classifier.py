@@ -1,24 +1,36 @@
 """MCDropoutClassifier: a skorch classifier that draws consistent MC-dropout samples."""
 
+import copy
 import functools
 import inspect
+import itertools
+import os
 import warnings
 from collections.abc import Mapping
 
+import joblib
 import numpy as np
 import scipy.sparse as sp
 import torch
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import column_or_1d
 from skorch import NeuralNetClassifier
-from skorch.dataset import unpack_data
-from skorch.utils import data_from_dataset, is_dataset, multi_indexing, to_numpy
+from skorch.dataset import get_len, unpack_data
+from skorch.utils import (
+    data_from_dataset,
+    is_dataset,
+    multi_indexing,
+    to_numpy,
+    to_tensor,
+)
 from torch.utils.data import DataLoader, Subset, default_collate
 
 from ._labels import label_indices
 from ._locks import lock_of, seeded_global_torch
 from ._validation import check_n_mc_samples, check_random_state, spawn_seeds
-from .nn.dropout import consistent_dropout, dropout_layers
+from .acquisition._validation import check_max_memory
+from .nn._engine import MCForward, n_rows
+from .nn.dropout import active_layers, dropout_layers, masked
 
 __all__ = ["MCDropoutClassifier"]
 
@@ -39,6 +51,43 @@ def _exclusive_sampling(method):
             return method(self, X, *args, **kwargs)
 
     return wrapper
+
+
+def _shards(n_pool, batch_size, n_jobs):
+    """Contiguous (start, stop) row ranges, one per job, on batch boundaries.
+
+    Whole batches per shard: each worker then sees the batches a single process
+    would, so results do not depend on ``n_jobs``.
+    """
+    batch_size = n_pool if batch_size is None or batch_size <= 0 else batch_size
+    n_batches = -(-n_pool // max(batch_size, 1))
+    n_shards = max(1, min(n_jobs, n_batches))
+    bounds = [n_batches * i // n_shards for i in range(n_shards + 1)]
+    return [
+        (lo * batch_size, min(n_pool, hi * batch_size))
+        for lo, hi in itertools.pairwise(bounds)
+    ]
+
+
+def _sample_shard(net, X, n_mc_samples, seeds, max_memory, parent_pid):
+    """One joblib task: the samples of one shard of the pool.
+
+    In a worker process torch runs one intra-op thread, so that n_jobs workers
+    share the cores without oversubscribing them; threads of the calling
+    process (a threading backend) leave torch's process-wide setting alone and
+    sample their own copy of the module.
+    """
+    if os.getpid() == parent_pid:
+        # Threads of one process must not share the module: its hooks hold the
+        # selected samples.
+        module = copy.deepcopy(net.module_)
+        return net._sample(X, n_mc_samples, seeds, max_memory, module)
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        return net._sample(X, n_mc_samples, seeds, max_memory)
+    finally:
+        torch.set_num_threads(threads)
 
 
 class MCDropoutClassifier(NeuralNetClassifier):
@@ -81,6 +130,15 @@ class MCDropoutClassifier(NeuralNetClassifier):
         ``prediction_seed_``. Set, no call reads or changes the global numpy or
         torch generators. None: initialisation and training draw from the global
         torch generator, as in skorch, and ``prediction_seed_`` is fresh per fit.
+    max_memory : None, int or str, default=None
+        Budget in bytes (or a string such as ``"512MB"``) for the activations
+        of one sampling pass, the output excluded; the pool is sampled in
+        passes of as many rows and samples as fit. None: ``min(1 GiB,
+        available memory / 4)``.
+    n_jobs : None or int, default=None
+        Number of joblib workers that sample shards of the pool; None is one
+        unless a ``joblib.parallel_config`` says otherwise, -1 all cores. Each
+        worker process runs torch with one thread. Results do not depend on it.
     criterion : torch criterion class, default=torch.nn.CrossEntropyLoss
         Loss on logits.
     optimizer : torch optimizer class, default=torch.optim.Adam
@@ -167,6 +225,8 @@ class MCDropoutClassifier(NeuralNetClassifier):
         mc_predict=True,
         mc_validation=False,
         random_state=None,
+        max_memory=None,
+        n_jobs=None,
         criterion=torch.nn.CrossEntropyLoss,
         optimizer=torch.optim.Adam,
         lr=1e-3,
@@ -186,9 +246,12 @@ class MCDropoutClassifier(NeuralNetClassifier):
         self.mc_predict = mc_predict
         self.mc_validation = mc_validation
         self.random_state = random_state
+        self.max_memory = max_memory
+        self.n_jobs = n_jobs
 
     def _check_params(self):
-        check_n_mc_samples(self.n_mc_samples, "n_mc_samples")
+        check_n_mc_samples(self.n_mc_samples)
+        check_max_memory(self.max_memory)
         for name in ("mc_predict", "mc_validation"):
             value = getattr(self, name)
             if not isinstance(value, (bool, np.bool_)):
@@ -569,14 +632,20 @@ class MCDropoutClassifier(NeuralNetClassifier):
             )
 
     @_exclusive_sampling
-    def predict_log_proba_samples(self, X, n_mc_samples=None, random_state=None):
+    def predict_log_proba_samples(
+        self, X, n_mc_samples=None, random_state=None, *, max_memory=None, n_jobs=None
+    ):
         """Draw K consistent MC-dropout samples of the class log-probabilities.
 
         The module is put in eval mode (BatchNorm keeps its running statistics)
         and each dropout layer applies mask set k to every row, under
         ``torch.no_grad()``; all modes are restored afterwards. X is streamed in
-        batches of ``batch_size`` rows, each run K times, so memory is one
-        batch's activations plus the output.
+        batches of ``batch_size`` rows. Per batch, the layers before the first
+        sampled dropout layer run once, and the K samples are folded into the
+        batch from that layer on; a module with an ``mc_forward`` method (such
+        as :class:`~skbatchbald.nn.BayesianCNN`) computes them its own faster
+        way. Passes are cut to ``max_memory``; a module whose layers break the
+        folding gets one forward pass per sample, with a ``RuntimeWarning``.
 
         Parameters
         ----------
@@ -586,6 +655,10 @@ class MCDropoutClassifier(NeuralNetClassifier):
             Number K of posterior samples; None uses ``n_mc_samples``.
         random_state : None, int, numpy.random.Generator or RandomState, default=None
             Source of the dropout masks. The same value gives the same samples.
+        max_memory : None, int or str, default=None
+            Overrides the ``max_memory`` parameter for this call.
+        n_jobs : None or int, default=None
+            Overrides the ``n_jobs`` parameter for this call.
 
         Returns
         -------
@@ -597,7 +670,8 @@ class MCDropoutClassifier(NeuralNetClassifier):
         NotFittedError
             If the classifier is not fitted.
         ValueError
-            If the module has no dropout layer (all samples would be identical).
+            If the module has no dropout layer (all samples would be identical),
+            or ``max_memory`` cannot hold one row and one sample.
 
         See Also
         --------
@@ -608,7 +682,9 @@ class MCDropoutClassifier(NeuralNetClassifier):
         -----
         Consistent MC dropout (Kirsch, van Amersfoort & Gal 2019, Fig. 7) on top
         of MC dropout (Gal & Ghahramani 2016): a row's k-th sample does not depend
-        on its batch, the batch size or the row order.
+        on its batch, the batch size, the row order, ``max_memory`` or
+        ``n_jobs`` (up to float rounding): mask set k is a function of
+        ``random_state`` and k only.
 
         Examples
         --------
@@ -629,8 +705,12 @@ class MCDropoutClassifier(NeuralNetClassifier):
         """
         self.check_is_fitted()
         n_mc_samples = check_n_mc_samples(
-            self.n_mc_samples if n_mc_samples is None else n_mc_samples, "n_mc_samples"
+            self.n_mc_samples if n_mc_samples is None else n_mc_samples
         )
+        max_memory = check_max_memory(
+            self.max_memory if max_memory is None else max_memory
+        )
+        n_jobs = self.n_jobs if n_jobs is None else n_jobs
         if not any(layer.p > 0 for _, layer in dropout_layers(self.module_)):
             raise ValueError(
                 f"the module {type(self.module_).__name__} has no dropout layer with "
@@ -639,30 +719,61 @@ class MCDropoutClassifier(NeuralNetClassifier):
                 "layers to the module, or set mc_predict=False for deterministic "
                 "predict_proba (acquisition then needs an ensemble)."
             )
+        # Masks are a function of these seeds only: every shard draws the same.
+        seeds = spawn_seeds(
+            random_state, len(active_layers(self.module_, n_mc_samples))
+        )
+        n_pool = len(X) if is_dataset(X) else get_len(X)
+        batch_size = self.get_params_for("iterator_valid").get(
+            "batch_size", self.batch_size
+        )
+        shards = _shards(n_pool, batch_size, joblib.effective_n_jobs(n_jobs))
+        if len(shards) <= 1:
+            return self._sample(X, n_mc_samples, seeds, max_memory)
+        parts = joblib.Parallel(n_jobs=n_jobs)(
+            joblib.delayed(_sample_shard)(
+                self,
+                multi_indexing(X, slice(start, stop)),
+                n_mc_samples,
+                seeds,
+                max_memory // len(shards),
+                os.getpid(),
+            )
+            for start, stop in shards
+        )
+        return np.concatenate(parts)
+
+    def _sample(self, X, n_mc_samples, seeds, max_memory, module=None):
+        """(N, K, C) log-probabilities of X by ``module`` (``module_``)."""
+        module = self.module_ if module is None else module
         dataset = self.get_dataset(X)
         n_classes = len(self.classes_)
         log_probs = np.empty((len(dataset), n_mc_samples, n_classes), dtype=np.float32)
         to_log_probs = self._log_probs()
+
+        def forward(x):  # skorch's infer, on the given module
+            output = module(**x) if isinstance(x, Mapping) else module(x)
+            return output[0] if isinstance(output, tuple) else output
+
         start = 0
-        with (
-            torch.no_grad(),
-            consistent_dropout(self.module_, n_mc_samples, random_state) as masks,
-        ):
+        with torch.no_grad(), masked(module, n_mc_samples, seeds) as masks:
+            engine = MCForward(module, masks, forward, max_memory)
             for batch in self.get_iterator(dataset, training=False):
                 Xi, _ = unpack_data(batch)
-                for k in range(n_mc_samples):
-                    masks.select(k)
-                    output = self.infer(Xi)
-                    output = output[0] if isinstance(output, tuple) else output
-                    if output.dim() != 2 or output.shape[1] != n_classes:
+                Xi = to_tensor(Xi, device=self.device)
+                for rows, k, output in engine(Xi):
+                    n, m = output.shape[:2]
+                    if output.dim() != 3 or output.shape[2] != n_classes:
                         raise ValueError(
                             f"the module returns outputs of shape "
-                            f"{tuple(output.shape)} but there are {n_classes} "
-                            f"classes; set module__n_classes={n_classes}."
+                            f"{tuple(output.shape[:1] + output.shape[2:])} but there "
+                            f"are {n_classes} classes; set "
+                            f"module__n_classes={n_classes}."
                         )
-                    stop = start + output.shape[0]
-                    log_probs[start:stop, k] = to_numpy(to_log_probs(output))
-                start = stop
+                    lp = to_log_probs(output.reshape(n * m, n_classes))
+                    rows = slice(start + rows.start, start + rows.stop)
+                    log_probs[rows, k : k + m] = to_numpy(lp).reshape(n, m, n_classes)
+                start += n_rows(Xi)
         return log_probs
 
     def predict_proba(self, X):

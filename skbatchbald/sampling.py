@@ -1,8 +1,12 @@
 """One entry point for posterior log-probability samples (N, K, C) from an estimator."""
 
 import numpy as np
-from sklearn.ensemble import BaggingClassifier, BaseEnsemble
-from sklearn.ensemble._forest import BaseForest
+from sklearn.ensemble import (
+    BaggingClassifier,
+    BaseEnsemble,
+    ExtraTreesClassifier,
+    RandomForestClassifier,
+)
 from sklearn.exceptions import NotFittedError
 from sklearn.pipeline import Pipeline
 
@@ -87,7 +91,9 @@ def _subsample(members, n_mc_samples, random_state):
     return [members[i] for i in np.sort(picked)]
 
 
-def predict_log_proba_samples(estimator, X, n_mc_samples=None, random_state=None):
+def predict_log_proba_samples(
+    estimator, X, n_mc_samples=None, random_state=None, *, max_memory=None, n_jobs=None
+):
     """Posterior samples of class log-probabilities for a pool, shape (N, K, C).
 
     The one way every query strategy gets ``log p(y = c | x_n, ω_k)``.
@@ -109,6 +115,16 @@ def predict_log_proba_samples(estimator, X, n_mc_samples=None, random_state=None
         and a smaller value picks members at random without replacement.
     random_state : None, int, numpy.random.Generator or RandomState, default=None
         Source of the dropout masks or of the member subsample.
+    max_memory : None, int or str, default=None
+        Memory budget in bytes (or a string such as ``"512MB"``) for the
+        activations of one sampling pass of a dropout net; None keeps the
+        estimator's own ``max_memory``. Passed on to the estimator's
+        ``predict_log_proba_samples``; ensembles and committees, whose members
+        predict one at a time, ignore it.
+    n_jobs : None or int, default=None
+        Number of joblib workers for a dropout net (see
+        :class:`~skbatchbald.MCDropoutClassifier`); None keeps the estimator's
+        own ``n_jobs``. Ensembles and committees ignore it.
 
     Returns
     -------
@@ -153,10 +169,16 @@ def predict_log_proba_samples(estimator, X, n_mc_samples=None, random_state=None
     True
     """
     kind = type(estimator).__name__
+    # Only given values are passed on, so estimators without these keywords work.
+    budget = {
+        key: value
+        for key, value in (("max_memory", max_memory), ("n_jobs", n_jobs))
+        if value is not None
+    }
     if isinstance(estimator, Pipeline):
         Xt = estimator[:-1].transform(X) if len(estimator) > 1 else X
         return predict_log_proba_samples(
-            estimator[-1], Xt, n_mc_samples=n_mc_samples, random_state=random_state
+            estimator[-1], Xt, n_mc_samples, random_state, **budget
         )
     if hasattr(estimator, "learner_list"):  # modAL Committee
         learners = list(estimator.learner_list)
@@ -171,12 +193,12 @@ def predict_log_proba_samples(estimator, X, n_mc_samples=None, random_state=None
         return _stack_members(members, np.asarray(classes), X, encoded=False)
     if hasattr(estimator, "estimator") and hasattr(estimator, "query_strategy"):
         return predict_log_proba_samples(
-            estimator.estimator, X, n_mc_samples=n_mc_samples, random_state=random_state
+            estimator.estimator, X, n_mc_samples, random_state, **budget
         )
     if hasattr(estimator, "predict_log_proba_samples"):
         log_probs = np.asarray(
             estimator.predict_log_proba_samples(
-                X, n_mc_samples=n_mc_samples, random_state=random_state
+                X, n_mc_samples=n_mc_samples, random_state=random_state, **budget
             ),
             dtype=np.float32,
         )
@@ -198,7 +220,9 @@ def predict_log_proba_samples(estimator, X, n_mc_samples=None, random_state=None
         k = _check_n_mc_samples(n_mc_samples, len(members), f"members of the {kind}")
         members = _subsample(list(zip(members, features, strict=True)), k, random_state)
         # scikit-learn's forests and bagging train members on encoded targets.
-        encoded = isinstance(estimator, (BaseForest, BaggingClassifier))
+        encoded = isinstance(
+            estimator, (RandomForestClassifier, ExtraTreesClassifier, BaggingClassifier)
+        )
         return _stack_members(members, np.asarray(estimator.classes_), X, encoded)
     if isinstance(estimator, BaseEnsemble):
         raise NotFittedError(f"this {kind} is not fitted yet; call fit first.")

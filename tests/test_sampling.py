@@ -194,6 +194,36 @@ class TestDispatch:
         assert out.shape == (3, 4, 2) and out.dtype == np.float32
         assert sampler.called == (4, 9)
 
+    def test_max_memory_and_n_jobs_reach_the_estimator_only_when_given(self):
+        class Sampler:
+            def predict_log_proba_samples(self, X, n_mc_samples=None, **kwargs):
+                self.kwargs = kwargs
+                return np.zeros((len(X), n_mc_samples, 2))
+
+        sampler = Sampler()
+        predict_log_proba_samples(sampler, np.ones((3, 1)), 2)
+        assert sampler.kwargs == {"random_state": None}
+        pipe = make_pipeline(StandardScaler(), sampler)
+        pipe[0].fit(np.ones((3, 1)))
+        predict_log_proba_samples(pipe, np.ones((3, 1)), 2, max_memory="1MB", n_jobs=2)
+        assert sampler.kwargs == {
+            "random_state": None,
+            "max_memory": "1MB",
+            "n_jobs": 2,
+        }
+
+    def test_max_memory_and_n_jobs_do_not_change_a_nets_samples(
+        self, dropout_net, blobs
+    ):
+        X = StandardScaler().fit_transform(blobs[0])
+        expected = dropout_net.predict_log_proba_samples(X, 6, random_state=1)
+        out = predict_log_proba_samples(
+            dropout_net, X, 6, random_state=1, max_memory=20_000, n_jobs=2
+        )
+        np.testing.assert_allclose(out, expected, atol=1e-5, rtol=0)
+        with pytest.raises(ValueError, match="raise max_memory"):
+            predict_log_proba_samples(dropout_net, X, 6, max_memory=64)
+
     def test_wrong_shape_from_a_custom_method(self):
         class Flat:
             def predict_log_proba_samples(

@@ -7,6 +7,7 @@ See :func:`consistent_dropout` for how posterior samples are drawn and
 from .dropout import (
     ConsistentMCDropout,
     ConsistentMCDropout2d,
+    DropoutMasks,
     consistent_dropout,
     dropout_layers,
 )
@@ -17,6 +18,7 @@ __all__ = [
     "BayesianMLP",
     "ConsistentMCDropout",
     "ConsistentMCDropout2d",
+    "DropoutMasks",
     "consistent_dropout",
     "dropout_layers",
 ]

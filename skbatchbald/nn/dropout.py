@@ -14,11 +14,12 @@ import numbers
 import torch
 from torch import nn
 
-from .._validation import check_n_mc_samples, spawn_seeds
+from .._validation import check_int, check_n_mc_samples, spawn_seeds
 
 __all__ = [
     "ConsistentMCDropout",
     "ConsistentMCDropout2d",
+    "DropoutMasks",
     "consistent_dropout",
     "dropout_layers",
 ]
@@ -161,24 +162,225 @@ def dropout_layers(module):
     ]
 
 
-class _MaskIndex:
-    """The posterior sample index that every layer's hook reads."""
+class _FoldingError(RuntimeError):
+    """A dropout layer saw a first dimension that is neither B nor B * n_selected."""
+
+
+class DropoutMasks:
+    """The posterior samples (mask sets) that :func:`consistent_dropout` yields.
+
+    Select what the next forward passes compute: one sample with
+    :meth:`select`, or several at once with :meth:`fold`. Mask set k of each
+    layer is a function of that layer's seed and k only, so every batch, batch
+    size, row order, chunk of samples and worker process sees the same masks.
+    :meth:`of` hands a layer's masks to code that applies them itself.
+
+    Parameters
+    ----------
+    n_mc_samples : int
+        Number K of mask sets.
+
+    Attributes
+    ----------
+    n_mc_samples : int
+        Number K of mask sets.
+
+    See Also
+    --------
+    consistent_dropout : Creates this object and the hooks that read it.
+
+    Notes
+    -----
+    **Folding.** After ``fold(start, stop)`` a forward pass of a ``(B, ...)``
+    batch returns ``B * n`` rows, ``n = stop - start``: the first sampled
+    dropout layer repeats each row once per selected sample (row ``b * n + j``
+    is row ``b`` under sample ``start + j``) and every later dropout layer
+    applies sample j's mask to its rows. Everything upstream of that first
+    layer runs once per row. Layers after it may only assume that dimension 0
+    is the batch (a reshape to the input's batch size breaks the folding).
+
+    **The mc_forward protocol.** A module may define a faster way to compute
+    all selected samples, a method ``mc_forward(x, masks)``:
+    :meth:`~skbatchbald.MCDropoutClassifier.predict_log_proba_samples` calls
+    it instead of folding ``forward`` when it exists. It receives a batch
+    ``x`` (one tensor, as ``forward`` gets it) and this object, with samples
+    ``masks.samples`` selected, and returns the outputs of shape
+    ``(B, len(masks.samples), *out)``, sample j of row b being what
+    ``forward`` returns for row b under mask set ``masks.samples[j]``. It runs
+    under ``torch.no_grad()`` with the module in eval mode, where the dropout
+    layers are the identity: it applies each layer's masks itself, taken from
+    :meth:`of`, so that they are exactly the masks the hooks would apply. It
+    may return ``NotImplemented`` for a configuration it does not cover; the
+    sampler then folds ``forward``. On the first batch of every call the
+    sampler checks a few rows against one forward pass per sample and falls
+    back, with a ``RuntimeWarning``, if they differ.
+    :meth:`BayesianCNN.mc_forward <skbatchbald.nn.BayesianCNN.mc_forward>` is
+    an example.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from torch import nn
+    >>> from skbatchbald.nn import consistent_dropout
+    >>> net = nn.Sequential(nn.Linear(3, 8), nn.Dropout(0.5), nn.Linear(8, 2))
+    >>> x = torch.randn(5, 3)
+    >>> with torch.no_grad(), consistent_dropout(net, 4, random_state=0) as masks:
+    ...     masks.fold(0, 4)
+    ...     folded = net(x).view(5, 4, 2)  # all four samples in one pass
+    ...     masks.select(2)
+    ...     third = net(x)
+    ...     scale, shift = masks.of(net[1], torch.empty(5, 8))
+    >>> bool(torch.allclose(folded[:, 2], third, atol=1e-6))
+    True
+    >>> tuple(scale.shape), shift  # the masks of sample 2, for the 8 features
+    ((1, 8), None)
+    """
 
     def __init__(self, n_mc_samples):
         self.n_mc_samples = n_mc_samples
-        self.k = None
+        self._start = None
+        self._stop = None
+        self._folded = False
+        self._hooks_on = True
+        self._rows = None  # B of the current forward pass, when known
+        self._grown = False  # whether this pass has already expanded B to B * n
+        self._layers = {}  # layer -> _LayerMasks
 
     def select(self, k):
+        """Select sample ``k`` alone: each row's output is its k-th sample.
+
+        Parameters
+        ----------
+        k : int
+            Index of the mask set, ``0 <= k < n_mc_samples``.
+        """
         if not isinstance(k, numbers.Integral) or not 0 <= k < self.n_mc_samples:
             raise ValueError(
                 f"k must be an int in [0, {self.n_mc_samples}), got {k!r}; the masks "
                 f"were drawn for n_mc_samples={self.n_mc_samples}."
             )
-        self.k = int(k)
+        self._start, self._stop, self._folded = int(k), int(k) + 1, False
+
+    def fold(self, start=0, stop=None):
+        """Select samples ``start`` to ``stop - 1``, folded into the batch.
+
+        Parameters
+        ----------
+        start : int, default=0
+            First sample.
+        stop : int, default=None
+            One past the last sample; None means ``n_mc_samples``.
+        """
+        stop = self.n_mc_samples if stop is None else stop
+        K = self.n_mc_samples
+        start = check_int(start, "start", min_val=0, max_val=K - 1)
+        stop = check_int(stop, "stop", min_val=start + 1, max_val=K)
+        self._start, self._stop, self._folded = int(start), int(stop), True
+
+    @property
+    def samples(self):
+        """The selected sample indices, a ``range``; empty before a selection."""
+        if self._start is None:
+            return range(0)
+        return range(self._start, self._stop)
+
+    def of(self, layer, like):
+        """Return a dropout layer's masks for the selected samples.
+
+        This is how a module's ``mc_forward`` gets exactly the masks that the
+        hooks would apply.
+
+        Parameters
+        ----------
+        layer : torch.nn.Module
+            One of the module's dropout layers (see :func:`dropout_layers`).
+        like : torch.Tensor of shape (B, ...)
+            What the layer would output in eval mode (its input), or any tensor
+            of that shape, dtype and device: it fixes the feature shape.
+
+        Returns
+        -------
+        scale : torch.Tensor
+            Of shape ``(len(samples), *feature_shape)``: sample j maps the
+            layer's output ``h`` to ``h * scale[j] + shift[j]``.
+            ``feature_shape`` is the output's shape without the
+            batch dimension, with 1 for the spatial dimensions of channel-wise
+            dropout. Masks are already divided by ``1 - p``; all ones for a
+            layer with ``p = 0``.
+        shift : torch.Tensor of the same shape, or None
+            The additive part of alpha dropout's affine correction; None for
+            the other kinds.
+        """
+        self._check_selected()
+        window = slice(self._start, self._stop)
+        hook = self._layers.get(layer)
+        if hook is None:
+            if not isinstance(layer, _SUPPORTED):
+                raise ValueError(
+                    f"{type(layer).__name__} is not a dropout layer of the sampled "
+                    f"module; pass one of its {_SUPPORTED_NAMES} layers."
+                )
+            # p = 0: consistent_dropout does not hook the layer, it is the identity
+            shape = (len(self.samples), *_feature_shape(layer, like, "layer"))
+            return like.new_ones(shape), None
+        scale, shift = hook.masks(like)
+        return scale[window], None if shift is None else shift[window]
+
+    def _check_selected(self):
+        if self._start is None:
+            raise RuntimeError(
+                "no posterior sample selected: call masks.select(k) or "
+                "masks.fold(start, stop) inside `with consistent_dropout(...) as "
+                "masks:` before the forward pass."
+            )
+
+    def _begin_forward(self, rows):
+        self._rows, self._grown = rows, False
+
+    def _apply(self, hook, output):
+        self._check_selected()
+        if not self._hooks_on:
+            return output
+        scale, shift = hook.masks(output)
+        if not self._folded:
+            out = output * scale[self._start]
+            return out if shift is None else out + shift[self._start]
+        scale, shift = scale[self._start : self._stop], shift
+        n = len(scale)
+        shift = None if shift is None else shift[self._start : self._stop]
+        rows, features = output.shape[0], output.shape[1:]
+        if self._rows is None:
+            self._rows = rows
+        if self._grown and rows == self._rows * n:  # already folded: (B * n, ...)
+            out = output.reshape(self._rows, n, *features) * scale
+        elif rows == self._rows:  # not yet folded: repeat each row n times
+            out = output.unsqueeze(1) * scale
+            self._grown = True
+        else:
+            raise _FoldingError(
+                f"dropout layer {hook.name!r} got {rows} rows in a pass over "
+                f"{self._rows} rows with {n} samples folded in; expected "
+                f"{self._rows} or {self._rows * n}."
+            )
+        if shift is not None:
+            out = out + shift
+        return out.reshape(-1, *features)
+
+
+def _feature_shape(layer, output, name):
+    if output.dim() < 2:
+        raise ValueError(
+            f"dropout layer {name!r} got an output of shape "
+            f"{tuple(output.shape)}; consistent sampling needs a batch "
+            "dimension first: (batch, features...)."
+        )
+    if isinstance(layer, _CHANNEL_WISE):
+        return (output.shape[1],) + (1,) * (output.dim() - 2)
+    return tuple(output.shape[1:])
 
 
 class _LayerMasks:
-    """Forward hook applying mask k of one layer; masks drawn on first use.
+    """Forward hook applying the selected masks of one layer; drawn on first use.
 
     The feature shape is unknown until the first forward, so the K masks are drawn
     then, from the layer's own seed: they do not depend on the batch size, and
@@ -193,17 +395,6 @@ class _LayerMasks:
         self.feature_shape = None
         self.weight = None  # (K, *feature_shape)
         self.bias = None  # (K, *feature_shape), alpha dropout only
-
-    def _feature_shape(self, output):
-        if output.dim() < 2:
-            raise ValueError(
-                f"dropout layer {self.name!r} got an output of shape "
-                f"{tuple(output.shape)}; consistent sampling needs a batch "
-                "dimension first: (batch, features...)."
-            )
-        if isinstance(self.layer, _CHANNEL_WISE):
-            return (output.shape[1],) + (1,) * (output.dim() - 2)
-        return tuple(output.shape[1:])
 
     def _draw(self, output):
         p = float(self.layer.p)
@@ -227,14 +418,9 @@ class _LayerMasks:
         self.weight = weight.to(**to)
         self.bias = None if bias is None else bias.to(**to)
 
-    def __call__(self, layer, inputs, output):
-        k = self.index.k
-        if k is None:
-            raise RuntimeError(
-                "no posterior sample selected: call masks.select(k) inside "
-                "`with consistent_dropout(...) as masks:` before the forward pass."
-            )
-        shape = self._feature_shape(output)
+    def masks(self, output):
+        """All K masks (weight, bias) for outputs shaped like ``output``."""
+        shape = _feature_shape(self.layer, output, self.name)
         if self.weight is None:
             self.feature_shape = shape
             self._draw(output)
@@ -244,10 +430,10 @@ class _LayerMasks:
                 f"masks were drawn for {self.feature_shape}; consistent sampling "
                 "needs the same feature shape for every batch (pad or resize inputs)."
             )
-        out = output * self.weight[k]
-        if self.bias is not None:
-            out = out + self.bias[k]
-        return out
+        return self.weight, self.bias
+
+    def __call__(self, layer, inputs, output):
+        return self.index._apply(self, output)
 
 
 @contextlib.contextmanager
@@ -256,7 +442,9 @@ def consistent_dropout(module, n_mc_samples, random_state=None):
 
     For the duration of the ``with`` block, ``module`` is in eval mode and every
     dropout layer with ``p > 0`` multiplies its output by mask k, chosen with
-    ``masks.select(k)``. Mask k is drawn once per layer over the layer's feature
+    ``masks.select(k)``, or by several masks at once, folded into the batch,
+    after ``masks.fold(start, stop)`` (see :class:`DropoutMasks`). Mask k is
+    drawn once per layer over the layer's feature
     shape (all features for element-wise dropout, the channels for
     ``Dropout1d/2d/3d``) and shared by all rows of all batches. On exit, also
     after an exception, the hooks are removed and every submodule's ``training``
@@ -326,6 +514,13 @@ def consistent_dropout(module, n_mc_samples, random_state=None):
             f"module must be a torch.nn.Module, got {type(module).__name__}."
         )
     n_mc_samples = check_n_mc_samples(n_mc_samples)
+    seeds = spawn_seeds(random_state, len(active_layers(module, n_mc_samples)))
+    with masked(module, n_mc_samples, seeds) as masks:
+        yield masks
+
+
+def active_layers(module, n_mc_samples):
+    """The dropout layers with ``p > 0``; ValueError if there are none."""
     active = [(name, m) for name, m in dropout_layers(module) if m.p > 0]
     if not active:
         raise ValueError(
@@ -335,16 +530,41 @@ def consistent_dropout(module, n_mc_samples, random_state=None):
             "each hidden layer, or sample from an ensemble instead. Dropout called "
             "as torch.nn.functional.dropout inside forward cannot be sampled."
         )
-    seeds = spawn_seeds(random_state, len(active))
-    index = _MaskIndex(int(n_mc_samples))
+    return active
+
+
+def _first_rows(args, kwargs):
+    for value in (*args, *kwargs.values()):
+        if isinstance(value, torch.Tensor) and value.dim() > 0:
+            return value.shape[0]
+    return None
+
+
+@contextlib.contextmanager
+def masked(module, n_mc_samples, seeds):
+    """:func:`consistent_dropout` with one given seed per active layer.
+
+    Worker processes that sample shards of a pool get the parent's seeds, so
+    their masks are the parent's: masks are a function of the seeds only.
+    """
+    active = active_layers(module, n_mc_samples)
+    masks = DropoutMasks(int(n_mc_samples))
     modes = {m: m.training for m in module.modules()}
     handles = []
     try:
         module.eval()
+        # B of each pass, for the first folding dropout layer to expand.
+        handles.append(
+            module.register_forward_pre_hook(
+                lambda _, args, kwargs: masks._begin_forward(_first_rows(args, kwargs)),
+                with_kwargs=True,
+            )
+        )
         for (name, layer), seed in zip(active, seeds, strict=True):
-            hook = _LayerMasks(name, layer, index, seed)
+            hook = _LayerMasks(name, layer, masks, seed)
+            masks._layers[layer] = hook
             handles.append(layer.register_forward_hook(hook))
-        yield index
+        yield masks
     finally:
         for handle in handles:
             handle.remove()

@@ -189,3 +189,85 @@ class BayesianCNN(nn.Module):
         x = torch.relu(torch.max_pool2d(self.conv2_drop(self.conv2(x)), 2))
         x = torch.relu(self.fc1_drop(self.fc1(x.flatten(1))))  # (N, 128)
         return self.fc2(x)
+
+    def mc_forward(self, x, masks):
+        """Return the logits of every selected posterior sample at once.
+
+        The sampling protocol (see :class:`~skbatchbald.nn.DropoutMasks`):
+        :meth:`~skbatchbald.MCDropoutClassifier.predict_log_proba_samples`
+        calls this instead of folding the samples into ``forward``. Channel
+        masks are >= 0 and constant over a channel, so they commute with
+        max-pooling and ReLU, and conv2 is linear in its input channels,
+        ``conv2(m * h) = b + sum_c m_c conv2_c(h_c)``: the per-channel partial
+        convolutions run once per row, and one small matrix product per row
+        mixes them for all samples.
+
+        Parameters
+        ----------
+        x : torch.Tensor
+            A batch of B images, in any input shape ``forward`` accepts.
+        masks : DropoutMasks
+            The selected samples; their masks come from ``masks.of``.
+
+        Returns
+        -------
+        logits : torch.Tensor of shape (B, len(masks.samples), n_classes)
+            Or ``NotImplemented`` if a dropout layer has been replaced by a kind
+            this path does not cover (alpha dropout, element-wise dropout on
+            the feature maps); the sampler then folds ``forward`` instead.
+        """
+        if not (
+            type(self.conv1_drop).forward is nn.Dropout2d.forward
+            and type(self.conv2_drop).forward is nn.Dropout2d.forward
+            and type(self.fc1_drop).forward is nn.Dropout.forward
+            and isinstance(self.conv1_drop, nn.Dropout2d)
+            and isinstance(self.conv2_drop, nn.Dropout2d)
+            and isinstance(self.fc1_drop, nn.Dropout)
+        ):
+            return NotImplemented
+        x = self._as_images(x)
+        return _channel_linear_cnn(self, x, masks)
+
+
+# Rows per tile: the (tile, K, 64, h, w) conv2 maps then stay in the cache.
+_TILE_ROWS = 16
+
+
+def _max_pool2(x):
+    """2x2 max-pooling (floor mode) as two elementwise maxima of strided views.
+
+    The same numbers as ``torch.max_pool2d(x, 2)``; an order of magnitude
+    faster on a CPU for the many small maps of folded samples.
+    """
+    h, w = x.shape[-2] // 2 * 2, x.shape[-1] // 2 * 2
+    x = x[..., :h, :w]
+    x = torch.maximum(x[..., 0::2, :], x[..., 1::2, :])
+    return torch.maximum(x[..., 0::2], x[..., 1::2])
+
+
+def _channel_linear_cnn(net, x, masks):
+    """BayesianCNN.mc_forward: all selected samples of a batch, tile by tile."""
+    conv2 = net.conv2
+    n_in, n_out = conv2.in_channels, conv2.out_channels
+    kh, kw = conv2.kernel_size
+    # conv2's kernel as n_in groups of n_out single-channel filters: input
+    # channel c of conv2 feeds output channels c * n_out .. c * n_out + n_out - 1.
+    partial_weight = conv2.weight.transpose(0, 1).reshape(n_in * n_out, 1, kh, kw)
+    outputs = []
+    for start in range(0, x.shape[0], _TILE_ROWS):
+        h = net.conv1(x[start : start + _TILE_ROWS])  # (T, 32, S1, S1)
+        m1 = masks.of(net.conv1_drop, h)[0].flatten(1)  # (n, 32)
+        h = _max_pool2(h).relu_()  # the mask commutes with both: applied below
+        partials = torch.nn.functional.conv2d(
+            h, partial_weight, None, conv2.stride, conv2.padding, groups=n_in
+        )  # (T, 32 * 64, S2, S2)
+        rows, n = h.shape[0], m1.shape[0]
+        z = torch.matmul(m1, partials.view(rows, n_in, -1))  # (T, n, 64 * S2 * S2)
+        z = _max_pool2(z.view(rows, n, n_out, *partials.shape[2:]))
+        m2 = masks.of(net.conv2_drop, z.view(rows * n, *z.shape[2:]))[0]
+        # max(z + b) = max(z) + b; the mask (>= 0) commutes with pool and ReLU
+        z = z.add_(conv2.bias.view(n_out, 1, 1)).relu_().mul_(m2)
+        y = net.fc1(z.reshape(rows * n, -1)).view(rows, n, -1)  # (T, n, 128)
+        m3 = masks.of(net.fc1_drop, y.view(rows * n, -1))[0]  # (n, 128)
+        outputs.append(net.fc2(y.mul_(m3).relu_()))  # (T, n, n_classes)
+    return torch.cat(outputs)

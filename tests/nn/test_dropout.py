@@ -13,51 +13,9 @@ from skbatchbald.nn import (
     dropout_layers,
 )
 
+from ._modules import ConvNet, sample
+
 ATOL = 1e-5  # matrix products may round differently for different batch sizes
-
-
-def sample(module, x, n_mc_samples, random_state, batch_size=None):
-    """(N, K, *out) outputs with masks k = 0..K-1, x streamed in batches."""
-    batch_size = batch_size or len(x)
-    out = []
-    with torch.no_grad(), consistent_dropout(module, n_mc_samples, random_state) as m:
-        for start in range(0, len(x), batch_size):
-            xb = x[start : start + batch_size]
-            per_k = []
-            for k in range(n_mc_samples):
-                m.select(k)
-                per_k.append(module(xb))
-            out.append(torch.stack(per_k, dim=1))
-    return torch.cat(out)
-
-
-class ConvNet(nn.Module):
-    """Every supported dropout kind, plus BatchNorm."""
-
-    def __init__(self):
-        super().__init__()
-        self.conv3d = nn.Conv3d(1, 3, 1)
-        self.drop3d = nn.Dropout3d(0.4)
-        self.conv = nn.Conv2d(3, 6, 3)
-        self.bn = nn.BatchNorm2d(6)
-        self.drop2d = nn.Dropout2d(0.5)
-        self.drop2d_c = ConsistentMCDropout2d(0.3)
-        self.drop1d = nn.Dropout1d(0.5)
-        self.alpha = nn.AlphaDropout(0.2)
-        self.feature_alpha = nn.FeatureAlphaDropout(0.2)
-        self.fc = nn.Linear(6 * 4, 12)
-        self.drop = nn.Dropout(0.5)
-        self.drop_c = ConsistentMCDropout(0.5)
-        self.out = nn.Linear(12, 3)
-
-    def forward(self, x):  # x: (N, 2, 6, 6)
-        x = self.drop3d(self.conv3d(x.unsqueeze(1)))  # (N, 3, 2, 6, 6)
-        x = x.sum(2)  # (N, 3, 6, 6)
-        x = self.drop2d_c(self.drop2d(self.bn(self.conv(x))))  # (N, 6, 4, 4)
-        x = self.drop1d(x.flatten(2))  # (N, 6, 16)
-        x = self.feature_alpha(x.view(-1, 6, 4, 4)).mean(3)  # (N, 6, 4)
-        x = self.alpha(torch.selu(self.fc(x.flatten(1))))  # (N, 12)
-        return self.out(self.drop_c(self.drop(x)))
 
 
 @pytest.fixture
@@ -335,3 +293,70 @@ class TestErrors:
             with consistent_dropout(layer, 2, random_state=0) as masks:
                 masks.select(0)
                 layer(torch.ones(3))
+
+
+class TestFold:
+    def test_fold_gives_every_selected_sample_of_each_row(self, net, pool):
+        loop = sample(net, pool, 7, random_state=4)  # (23, 7, 3)
+        with torch.no_grad(), consistent_dropout(net, 7, random_state=4) as masks:
+            masks.fold()
+            whole = net(pool).view(23, 7, 3)
+            masks.fold(2, 5)
+            window = net(pool).view(23, 3, 3)
+            assert list(masks.samples) == [2, 3, 4]
+        torch.testing.assert_close(whole, loop, atol=ATOL, rtol=0)
+        torch.testing.assert_close(window, loop[:, 2:5], atol=ATOL, rtol=0)
+
+    def test_of_returns_the_masks_the_hooks_apply(self):
+        layers = [nn.Dropout(0.4), nn.Dropout2d(0.5), nn.AlphaDropout(0.2)]
+        x = torch.randn(3, 4, 5, 5)
+        for layer in layers:
+            with torch.no_grad(), consistent_dropout(layer, 6, random_state=0) as m:
+                m.fold(1, 4)
+                scale, shift = m.of(layer, x)
+                out = layer(x).view(3, 3, 4, 5, 5)
+            expected = x.unsqueeze(1) * scale + (0 if shift is None else shift)
+            torch.testing.assert_close(out, expected)
+            assert scale.shape[0] == 3
+            assert (shift is None) != isinstance(layer, nn.AlphaDropout)
+            feature = (4, 1, 1) if isinstance(layer, nn.Dropout2d) else (4, 5, 5)
+            assert tuple(scale.shape[1:]) == feature
+
+    def test_of_a_zero_probability_layer_is_ones(self):
+        net = nn.Sequential(nn.Dropout(0.0), nn.Linear(3, 3), nn.Dropout(0.5))
+        with consistent_dropout(net, 4, random_state=0) as masks:
+            masks.fold(0, 2)
+            scale, shift = masks.of(net[0], torch.ones(5, 3))
+        assert torch.equal(scale, torch.ones(2, 3)) and shift is None
+
+    def test_of_rejects_a_layer_that_is_not_dropout(self):
+        net = nn.Sequential(nn.Linear(3, 3), nn.Dropout(0.5))
+        with consistent_dropout(net, 4, random_state=0) as masks:
+            masks.select(0)
+            with pytest.raises(ValueError, match="not a dropout layer"):
+                masks.of(net[0], torch.ones(2, 3))
+
+    @pytest.mark.parametrize(
+        ("start", "stop", "error"),
+        [
+            (-1, 2, ValueError),
+            (2, 2, ValueError),
+            (0, 5, ValueError),
+            (1.0, 3, TypeError),
+            (0, True, TypeError),
+        ],
+    )
+    def test_bad_fold_window(self, start, stop, error):
+        with consistent_dropout(nn.Dropout(0.5), 4, random_state=0) as masks:  # noqa: SIM117
+            with pytest.raises(error, match=r"start|stop"):
+                masks.fold(start, stop)
+
+    def test_restored_after_an_exception_while_folded(self, net, pool):
+        net.train()
+        with pytest.raises(RuntimeError, match="boom"):  # noqa: SIM117
+            with consistent_dropout(net, 3, random_state=0) as masks:
+                masks.fold()
+                net(pool)
+                raise RuntimeError("boom")
+        assert all(m.training for m in net.modules())
+        assert not any(m._forward_hooks or m._forward_pre_hooks for m in net.modules())
