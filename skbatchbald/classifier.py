@@ -44,6 +44,8 @@ def _exclusive_sampling(method):
 
     @functools.wraps(method)
     def wrapper(self, X, *args, **kwargs):
+        if _other_array_like(X):
+            X = np.asarray(X)  # e.g. an object with __array__ only
         with lock_of(self):
             self.check_is_fitted()
             self._get_predict_nonlinearity()  # a bad one fails before any pass
@@ -363,11 +365,24 @@ class MCDropoutClassifier(NeuralNetClassifier):
         return super().get_dataset(X, y)
 
     def get_iterator(self, dataset, training=False):
-        """A DataLoader that never draws from the global torch generator.
+        """Return a DataLoader that never draws from the global torch generator.
 
         Training iterators shuffle with a generator seeded from ``random_state``
         (the global generator, as in skorch, when it is None); prediction
-        iterators get a fixed one, which they use only to seed workers.
+        iterators get a fixed one, which they use only to seed workers. Batches
+        of string labels are collated into arrays.
+
+        Parameters
+        ----------
+        dataset : torch Dataset
+            The data, usually from :meth:`get_dataset`.
+        training : bool, default=False
+            Whether to use ``iterator_train`` or ``iterator_valid``.
+
+        Returns
+        -------
+        iterator : iterable of batches
+            The instantiated iterator.
         """
         prefix = "iterator_train" if training else "iterator_valid"
         kwargs = self.get_params_for(prefix)
@@ -449,11 +464,21 @@ class MCDropoutClassifier(NeuralNetClassifier):
         return torch.as_tensor(self._encode(y.reshape(-1)), device=self.device)
 
     def get_params_for(self, prefix):
-        """skorch's, plus ``module__n_classes=len(classes_)`` where it is implied.
+        """Return skorch's parameters for ``prefix``, with ``n_classes`` implied.
 
         A module class whose constructor takes ``n_classes`` gets the number of
         classes when the user set none: the classes are known before the module is
         built in ``fit``.
+
+        Parameters
+        ----------
+        prefix : str
+            A component, such as ``"module"`` or ``"iterator_train"``.
+
+        Returns
+        -------
+        params : dict
+            The ``<prefix>__<name>`` parameters, without the prefix.
         """
         params = super().get_params_for(prefix)
         if prefix == "module" and self._sizes_output():
@@ -823,7 +848,7 @@ class MCDropoutClassifier(NeuralNetClassifier):
         return getattr(self, "prediction_seed_", self.random_state)
 
     def forward(self, X, training=False, device="cpu"):
-        """skorch's ``forward``, waiting while another thread samples the module.
+        """Run skorch's ``forward``, waiting while another thread samples the module.
 
         Parameters
         ----------
@@ -906,6 +931,18 @@ def _head(X, n):
     if isinstance(X, (Mapping, np.ndarray, torch.Tensor)) or hasattr(X, "iloc"):
         return multi_indexing(X, slice(0, n))
     return np.asarray(X)[:n]
+
+
+def _other_array_like(X):
+    """An array-like that is none of the containers skorch indexes itself."""
+    known = (np.ndarray, torch.Tensor, Mapping, list, tuple)
+    return (
+        hasattr(X, "__array__")
+        and not isinstance(X, known)
+        and not is_dataset(X)
+        and not hasattr(X, "iloc")
+        and not sp.issparse(X)
+    )
 
 
 def _is_dataloader(iterator):

@@ -113,6 +113,11 @@ def pytest_fixture_setup(fixturedef, request):
 
 def pytest_collection_modifyitems(items):
     for item in items:
+        # Only the test classes named TestNeuralNet (one per file) use
+        # NeuralNetClassifier for the names above; TestNeuralNetBinaryClassifier
+        # and others keep skorch's own classes.
+        if getattr(item.cls, "__name__", None) != "TestNeuralNet":
+            continue
         reason = DEVIATIONS.get(item.name) or DEVIATIONS.get(item.originalname)
         if reason:
             item.add_marker(pytest.mark.xfail(reason=reason, strict=True))
