@@ -1,6 +1,6 @@
-# The project's commands: `make demo` (the main job) and `make test` (the suite),
-# plus lint, bench and docs. Each creates .venv on first use and reinstalls only
-# when pyproject.toml changes.
+# The project's commands: `make demo` (the main job) and `make test` (the whole
+# suite), plus test-fast (the inner loop), coverage, lint, bench and docs. Each
+# creates .venv on first use and reinstalls only when pyproject.toml changes.
 
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV ?= .venv
@@ -11,7 +11,7 @@ TORCH_PIN := torch==2.13.0
 MODAL_PIN := modAL-python==0.4.2.1
 PIP := $(BIN)/python -m pip --disable-pip-version-check --quiet
 
-.PHONY: demo test test-compat lint format bench docs clean
+.PHONY: demo test test-fast coverage test-compat lint format bench docs clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -48,6 +48,15 @@ demo: $(VENV)/.installed
 test: $(VENV)/.installed
 	$(BIN)/python -m pytest
 
+# The inner loop: everything but the slow and the network tests (setup.cfg says
+# which are which). `make test` and CI run those too.
+test-fast: $(VENV)/.installed
+	$(BIN)/python -m pytest -m "not slow and not network and not stock_modal"
+
+# The whole suite under coverage (settings in setup.cfg).
+coverage: $(VENV)/.installed
+	$(BIN)/python -m pytest --cov --cov-report=term
+
 test-compat: $(COMPAT_VENV)/.installed
 	$(COMPAT_VENV)/bin/python -m pytest -m stock_modal -p no:cacheprovider
 
@@ -66,6 +75,7 @@ docs: $(VENV)/.installed-docs
 bench: $(VENV)/.installed-bench
 	$(BIN)/python benchmarks/bench_acquisition.py
 	$(BIN)/python benchmarks/bench_sampling.py
+	$(BIN)/python benchmarks/bench_epig.py
 
 clean:
 	rm -rf $(VENV) $(COMPAT_VENV) build dist *.egg-info .pytest_cache .ruff_cache .hypothesis

@@ -73,8 +73,9 @@ def _call(method, log_probs, n_instances, n_joint_samples, seed):
 def _full_step(log_probs, n_rows, seed):
     """One greedy step that scores every candidate against n_rows joint rows.
 
-    The work of a sampled step without merging or skipping: the quantity
-    PERF_NOTES.md calls the floor of one step. Returns (all indices, gains).
+    The work of a sampled step without merging or skipping: the floor of one
+    step (docs/benchmarks.rst, "Measurements behind the kernel"). Returns (all
+    indices, gains).
     """
     from skbatchbald.acquisition._batchbald_kernel import CandidateScorer
     from skbatchbald.acquisition._validation import check_max_memory

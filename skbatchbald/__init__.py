@@ -18,6 +18,9 @@ _LAZY = {
     "VarRatiosQuery": "skbatchbald.query",
     "MeanSTDQuery": "skbatchbald.query",
     "RandomQuery": "skbatchbald.query",
+    "MarginQuery": "skbatchbald.query",
+    "EPIGQuery": "skbatchbald.query",
+    "BatchEPIGQuery": "skbatchbald.query",
 }
 
 __all__ = [*sorted(_LAZY), "__version__"]

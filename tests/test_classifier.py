@@ -262,6 +262,7 @@ class TestSamplingEngine:
         images = X.reshape(-1, 1, 8, 8)
         np.testing.assert_allclose(out, self.loop(clf, images, 7, 2), atol=ATOL, rtol=0)
 
+    @pytest.mark.slow  # starts worker processes
     def test_n_jobs_gives_the_same_samples(self, fitted, blobs):
         X = blobs[0]
         one = fitted.predict_log_proba_samples(X, 5, random_state=3)
@@ -502,6 +503,7 @@ class TestScikitLearn:
         assert clf.history[-1, "valid_acc"] > 0.9
 
 
+@pytest.mark.slow
 def test_paper_cnn_learns_digits_8x8(digits):
     """The paper's MNIST architecture reaches > 90 % on digits from 300 labels."""
     X, y = digits

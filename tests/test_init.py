@@ -1,54 +1,44 @@
-"""What importing skbatchbald and its light layers pulls in."""
+"""What importing skbatchbald and its layers pulls in."""
+
+import json
 
 import pytest
 
 import skbatchbald
 
+HEAVY = ("modAL", "matplotlib", "pandas", "torch", "skorch", "sklearn", "scipy")
 
-def imported_after(run_python, statement):
-    """The heavy packages in sys.modules after ``statement`` in a fresh Python."""
+
+@pytest.mark.slow  # a fresh interpreter
+def test_each_layer_imports_only_what_it_needs(run_python):
+    """Imported heavy packages after each step, in one fresh interpreter."""
     result = run_python(
         f"""
-        import sys
-        {statement}
-        heavy = {{"modAL", "matplotlib", "pandas", "torch", "skorch"}}
-        print(sorted(heavy & set(sys.modules)))
+        import json, sys
+        loaded = {{}}
+        def record(step):
+            loaded[step] = sorted(set({HEAVY!r}) & set(sys.modules))
+        import skbatchbald
+        record("skbatchbald")
+        import skbatchbald.acquisition
+        record("acquisition")
+        from skbatchbald import BatchBALDQuery
+        from skbatchbald.sampling import predict_log_proba_samples
+        from skbatchbald.datasets import load_repeated_digits
+        record("forest user")
+        print(json.dumps(loaded))
         """
     )
     assert result.returncode == 0, result.stderr
-    return result.stdout.strip()
-
-
-def test_import_is_light(run_python):
-    assert imported_after(run_python, "import skbatchbald") == "[]"
-
-
-@pytest.mark.parametrize(
-    "statement",
-    [
-        "from skbatchbald import BatchBALDQuery",
-        "from skbatchbald.sampling import predict_log_proba_samples",
-        "from skbatchbald.datasets import load_repeated_digits",
-    ],
-)
-def test_no_torch_without_a_network(run_python, statement):
-    """A RandomForest user never pays for torch or skorch."""
-    # scikit-learn >= 1.9 imports pandas itself; torch and skorch are ours to avoid.
-    out = imported_after(run_python, statement)
-    assert "torch" not in out and "skorch" not in out
-
-
-def test_acquisition_imports_numpy_only(run_python):
-    out = imported_after(run_python, "import skbatchbald.acquisition")
-    assert out == "[]"
-    result = run_python(
-        """
-        import sys
-        import skbatchbald.acquisition
-        print("sklearn" in sys.modules, "scipy" in sys.modules)
-        """
-    )
-    assert result.stdout.split() == ["False", "False"]
+    loaded = json.loads(result.stdout)
+    assert loaded["skbatchbald"] == []
+    # the math is numpy only
+    assert loaded["acquisition"] == []
+    # a RandomForest user pays for scikit-learn (which imports pandas and scipy
+    # itself), never for torch or skorch
+    assert "torch" not in loaded["forest user"]
+    assert "skorch" not in loaded["forest user"]
+    assert "sklearn" in loaded["forest user"]  # the check would see an import
 
 
 def test_public_names_resolve_lazily():

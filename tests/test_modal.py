@@ -373,6 +373,7 @@ class TestBadInput:
             learner.predict(digits_split["X_pool"])
 
 
+@pytest.mark.slow
 def test_missing_modal_gives_the_install_command(run_python):
     result = run_python(
         """
@@ -387,6 +388,7 @@ def test_missing_modal_gives_the_install_command(run_python):
     assert "skorch==0.9.0" in result.stderr
 
 
+@pytest.mark.slow
 def test_other_modal_release_gives_the_reinstall_command(run_python):
     result = run_python(
         """

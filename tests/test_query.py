@@ -16,6 +16,9 @@ from skbatchbald import (
     ActiveLearner,
     BALDQuery,
     BatchBALDQuery,
+    BatchEPIGQuery,
+    EPIGQuery,
+    MarginQuery,
     MaxEntropyQuery,
     MCDropoutClassifier,
     MeanSTDQuery,
@@ -41,8 +44,10 @@ POSTERIOR_STRATEGIES = [
     MaxEntropyQuery,
     VarRatiosQuery,
     MeanSTDQuery,
+    MarginQuery,
 ]
-ALL_STRATEGIES = [*POSTERIOR_STRATEGIES, RandomQuery]
+# EPIGQuery's and BatchEPIGQuery's delegation is checked in test_query_epig.py
+ALL_STRATEGIES = [*POSTERIOR_STRATEGIES, EPIGQuery, BatchEPIGQuery, RandomQuery]
 
 
 def forest(seed=0):
@@ -82,6 +87,7 @@ class TestContract:
             MaxEntropyQuery: acquisition.max_entropy,
             VarRatiosQuery: acquisition.variation_ratios,
             MeanSTDQuery: acquisition.mean_std,
+            MarginQuery: acquisition.margin,
             PowerBALDQuery: None,
         }[strategy_cls]
         if function is None:  # stochastic: compare its score, BALD of the picks

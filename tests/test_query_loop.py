@@ -11,6 +11,9 @@ from skbatchbald import ActiveLearner, BALDQuery, BatchBALDQuery, MCDropoutClass
 from skbatchbald.datasets import load_repeated_digits
 from skbatchbald.nn import BayesianMLP
 
+# Whole active-learning loops with network training: the integration tests.
+pytestmark = pytest.mark.slow
+
 
 def mlp_pipeline(seed=0, **params):
     net = MCDropoutClassifier(

@@ -3,6 +3,8 @@
 import re
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[1]
 README = ROOT / "README.md"
 DOCS_QUICKSTART = ROOT / "docs" / "quickstart.rst"
@@ -16,6 +18,7 @@ def test_readme_has_a_quickstart():
     assert len(python_blocks()) >= 1
 
 
+@pytest.mark.slow
 def test_quickstart_runs(capsys):
     namespace = {}
     for block in python_blocks():

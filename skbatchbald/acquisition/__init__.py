@@ -15,15 +15,21 @@ nothing of scikit-learn, skorch or modAL.
 # the function (see docs/design.rst).
 from ._bald import bald
 from ._baselines import max_entropy, mean_std, random_batch, variation_ratios
+from ._batch_epig import batch_epig
 from ._batchbald import SaturationWarning, batchbald
 from ._entropy import conditional_entropy, marginal_entropy, mutual_information
+from ._epig import epig
+from ._margin import margin
 from ._power_bald import power_bald
 
 __all__ = [
     "SaturationWarning",
     "bald",
+    "batch_epig",
     "batchbald",
     "conditional_entropy",
+    "epig",
+    "margin",
     "marginal_entropy",
     "max_entropy",
     "mean_std",

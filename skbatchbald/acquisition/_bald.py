@@ -4,7 +4,7 @@ from ._entropy import _mutual_information
 from ._topk import acquire_top
 
 
-def bald(log_probs, n_instances, *, random_state=None):
+def bald(log_probs, n_instances, *, stochastic=None, beta=None, random_state=None):
     """Acquire the ``n_instances`` pool points of highest BALD score.
 
     Parameters
@@ -13,15 +13,24 @@ def bald(log_probs, n_instances, *, random_state=None):
         Posterior log-probabilities ``log p(y = c | x_n, ω_k)``; ``-inf`` allowed.
     n_instances : int
         Number of points to acquire, in ``[1, n_pool]``.
-    random_state : None, int, numpy.random.Generator or RandomState, default=None
-        Unused: BALD is deterministic. Validated and accepted so that every
-        acquisition function has the same signature.
+    stochastic : None or {"power", "softmax", "softrank"}, default=None
+        None: the ``n_instances`` highest scores. Otherwise the batch is drawn
+        without replacement, each pick with probability ∝ score^β (``"power"``),
+        exp(β score) (``"softmax"``) or rank^−β (``"softrank"``, rank 1 the
+        highest score), by Gumbel-top-k (Kirsch et al., TMLR 2023).
+    beta : float, default=None
+        Inverse temperature of the stochastic draw, > 0; None means 1.0 and
+        ``np.inf`` gives the top-k. Only with ``stochastic``.
+    random_state : None, int, numpy.random.Generator or numpy.random.RandomState, \
+default=None
+        Source of the Gumbel noise of a stochastic draw; the same int gives the
+        same picks. Unused by the deterministic top-k.
 
     Returns
     -------
     indices : ndarray of shape (n_instances,), int64
-        Distinct pool indices, highest score first; equal scores go to the lowest
-        index first.
+        Distinct pool indices, highest score first (ties to the lowest
+        index), or in draw order when ``stochastic`` is set.
     scores : ndarray of shape (n_instances,), float64
         The mutual information of each picked point, in nats.
 
@@ -52,4 +61,11 @@ def bald(log_probs, n_instances, *, random_state=None):
     >>> indices
     array([2, 1])
     """
-    return acquire_top(log_probs, n_instances, _mutual_information, random_state)
+    return acquire_top(
+        log_probs,
+        n_instances,
+        _mutual_information,
+        stochastic=stochastic,
+        beta=beta,
+        random_state=random_state,
+    )

@@ -28,7 +28,9 @@ def _mean_std_scores(log_probs):
     return per_point(log_probs, _mean_std)
 
 
-def max_entropy(log_probs, n_instances, *, random_state=None):
+def max_entropy(
+    log_probs, n_instances, *, stochastic=None, beta=None, random_state=None
+):
     """Acquire the ``n_instances`` pool points of highest predictive entropy.
 
     Parameters
@@ -37,14 +39,24 @@ def max_entropy(log_probs, n_instances, *, random_state=None):
         Posterior log-probabilities ``log p(y = c | x_n, ω_k)``; ``-inf`` allowed.
     n_instances : int
         Number of points to acquire, in ``[1, n_pool]``.
-    random_state : None, int, numpy.random.Generator or RandomState, default=None
-        Unused: the selection is deterministic. Validated and accepted so that
-        every acquisition function has the same signature.
+    stochastic : None or {"power", "softmax", "softrank"}, default=None
+        None: the ``n_instances`` highest scores. Otherwise the batch is drawn
+        without replacement, each pick with probability ∝ score^β (``"power"``),
+        exp(β score) (``"softmax"``) or rank^−β (``"softrank"``, rank 1 the
+        highest score), by Gumbel-top-k (Kirsch et al., TMLR 2023).
+    beta : float, default=None
+        Inverse temperature of the stochastic draw, > 0; None means 1.0 and
+        ``np.inf`` gives the top-k. Only with ``stochastic``.
+    random_state : None, int, numpy.random.Generator or numpy.random.RandomState, \
+default=None
+        Source of the Gumbel noise of a stochastic draw; the same int gives the
+        same picks. Unused by the deterministic top-k.
 
     Returns
     -------
     indices : ndarray of shape (n_instances,), int64
-        Distinct pool indices, highest score first; ties to the lowest index.
+        Distinct pool indices, highest score first (ties to the lowest
+        index), or in draw order when ``stochastic`` is set.
     scores : ndarray of shape (n_instances,), float64
         The marginal entropy of each picked point, in nats.
 
@@ -69,10 +81,19 @@ def max_entropy(log_probs, n_instances, *, random_state=None):
     >>> max_entropy(log_probs, 2)[0]
     array([1, 2])
     """
-    return acquire_top(log_probs, n_instances, _marginal_entropy, random_state)
+    return acquire_top(
+        log_probs,
+        n_instances,
+        _marginal_entropy,
+        stochastic=stochastic,
+        beta=beta,
+        random_state=random_state,
+    )
 
 
-def variation_ratios(log_probs, n_instances, *, random_state=None):
+def variation_ratios(
+    log_probs, n_instances, *, stochastic=None, beta=None, random_state=None
+):
     """Acquire the ``n_instances`` pool points of highest variation ratio.
 
     Parameters
@@ -81,14 +102,24 @@ def variation_ratios(log_probs, n_instances, *, random_state=None):
         Posterior log-probabilities ``log p(y = c | x_n, ω_k)``; ``-inf`` allowed.
     n_instances : int
         Number of points to acquire, in ``[1, n_pool]``.
-    random_state : None, int, numpy.random.Generator or RandomState, default=None
-        Unused: the selection is deterministic. Validated and accepted so that
-        every acquisition function has the same signature.
+    stochastic : None or {"power", "softmax", "softrank"}, default=None
+        None: the ``n_instances`` highest scores. Otherwise the batch is drawn
+        without replacement, each pick with probability ∝ score^β (``"power"``),
+        exp(β score) (``"softmax"``) or rank^−β (``"softrank"``, rank 1 the
+        highest score), by Gumbel-top-k (Kirsch et al., TMLR 2023).
+    beta : float, default=None
+        Inverse temperature of the stochastic draw, > 0; None means 1.0 and
+        ``np.inf`` gives the top-k. Only with ``stochastic``.
+    random_state : None, int, numpy.random.Generator or numpy.random.RandomState, \
+default=None
+        Source of the Gumbel noise of a stochastic draw; the same int gives the
+        same picks. Unused by the deterministic top-k.
 
     Returns
     -------
     indices : ndarray of shape (n_instances,), int64
-        Distinct pool indices, highest score first; ties to the lowest index.
+        Distinct pool indices, highest score first (ties to the lowest
+        index), or in draw order when ``stochastic`` is set.
     scores : ndarray of shape (n_instances,), float64
         The variation ratio of each picked point, in ``[0, 1 - 1/C]``.
 
@@ -114,10 +145,17 @@ def variation_ratios(log_probs, n_instances, *, random_state=None):
     >>> indices, scores.round(6)
     (array([1, 2]), array([0.5, 0.3]))
     """
-    return acquire_top(log_probs, n_instances, _variation_ratios_scores, random_state)
+    return acquire_top(
+        log_probs,
+        n_instances,
+        _variation_ratios_scores,
+        stochastic=stochastic,
+        beta=beta,
+        random_state=random_state,
+    )
 
 
-def mean_std(log_probs, n_instances, *, random_state=None):
+def mean_std(log_probs, n_instances, *, stochastic=None, beta=None, random_state=None):
     """Acquire the ``n_instances`` pool points of highest mean standard deviation.
 
     Parameters
@@ -126,14 +164,24 @@ def mean_std(log_probs, n_instances, *, random_state=None):
         Posterior log-probabilities ``log p(y = c | x_n, ω_k)``; ``-inf`` allowed.
     n_instances : int
         Number of points to acquire, in ``[1, n_pool]``.
-    random_state : None, int, numpy.random.Generator or RandomState, default=None
-        Unused: the selection is deterministic. Validated and accepted so that
-        every acquisition function has the same signature.
+    stochastic : None or {"power", "softmax", "softrank"}, default=None
+        None: the ``n_instances`` highest scores. Otherwise the batch is drawn
+        without replacement, each pick with probability ∝ score^β (``"power"``),
+        exp(β score) (``"softmax"``) or rank^−β (``"softrank"``, rank 1 the
+        highest score), by Gumbel-top-k (Kirsch et al., TMLR 2023).
+    beta : float, default=None
+        Inverse temperature of the stochastic draw, > 0; None means 1.0 and
+        ``np.inf`` gives the top-k. Only with ``stochastic``.
+    random_state : None, int, numpy.random.Generator or numpy.random.RandomState, \
+default=None
+        Source of the Gumbel noise of a stochastic draw; the same int gives the
+        same picks. Unused by the deterministic top-k.
 
     Returns
     -------
     indices : ndarray of shape (n_instances,), int64
-        Distinct pool indices, highest score first; ties to the lowest index.
+        Distinct pool indices, highest score first (ties to the lowest
+        index), or in draw order when ``stochastic`` is set.
     scores : ndarray of shape (n_instances,), float64
         The mean standard deviation of each picked point, in ``[0, 0.5]``.
 
@@ -165,7 +213,14 @@ def mean_std(log_probs, n_instances, *, random_state=None):
     >>> indices, scores.round(6)
     (array([1, 2]), array([0.4, 0.1]))
     """
-    return acquire_top(log_probs, n_instances, _mean_std_scores, random_state)
+    return acquire_top(
+        log_probs,
+        n_instances,
+        _mean_std_scores,
+        stochastic=stochastic,
+        beta=beta,
+        random_state=random_state,
+    )
 
 
 def random_batch(log_probs, n_instances, *, random_state=None):

@@ -265,7 +265,8 @@ default=None
         fewer candidates are scored. Those gains were estimated from the previous
         step's samples, so they are not bounds for this step's: picks can differ
         from the default by more than a different seed makes them differ
-        (PERF_NOTES.md). Exact-phase picks are unchanged. Off by default.
+        (:ref:`kernel-measurements`). Exact-phase picks are unchanged. Off by
+        default.
 
     Returns
     -------

@@ -27,7 +27,8 @@ from threadpoolctl import ThreadpoolController
 
 # Rows of the joint table per GEMM, and GEMM output columns per candidate tile: an
 # output block of 128 x 2048 float32 is 1 MiB, the L2 cache of one core here
-# (PERF_NOTES.md: cache-sized tiles are 2x faster than memory-sized chunks).
+# (cache-sized tiles are 2x faster than memory-sized chunks: docs/benchmarks.rst,
+# "Measurements behind the kernel").
 ROW_BLOCK = 128
 TILE_COLUMNS = 2048
 # The float64 re-scoring of a few candidates: rows per block and candidates per chunk.
@@ -254,7 +255,7 @@ class CandidateScorer:
 
         # Single-threaded BLAS inside each worker: the workers already use every
         # core, and BLAS threads that spin-wait collapse when another process
-        # holds a core (PERF_NOTES.md).
+        # holds a core (docs/benchmarks.rst, "Measurements behind the kernel").
         with _single_threaded_blas():
             # The few most promising candidates first: their best gain usually
             # rules out all but a few others before any tile is formed.

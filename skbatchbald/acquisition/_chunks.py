@@ -1,7 +1,8 @@
 """Chunked passes over the pool: bound temporary memory, whatever N is.
 
 Chunks of a few MB are also the fast size: each chunk's temporaries stay in cache
-(shared/PERF_NOTES.md measured 2x over chunks sized to a large memory budget).
+(2x over chunks sized to a large memory budget: docs/benchmarks.rst,
+"Measurements behind the kernel").
 """
 
 import numpy as np

@@ -136,7 +136,7 @@ def sample_table(log_probs_chosen, n_joint_samples, rng):
             configs[k, :, s] = np.searchsorted(cdf[k], uniform[k], side="right")
     configs = configs.reshape(n_mc_samples * per_sample, n_chosen)  # (M', n)
     # Identical configurations give identical rows: merging them changes nothing in
-    # the estimate and shrinks the kernel's work (PERF_NOTES.md).
+    # the estimate and shrinks the kernel's work (docs/benchmarks.rst).
     distinct, counts = _unique_rows(configs)  # (J, n), (J,)
     log_table = np.zeros((n_mc_samples, distinct.shape[0]))  # (K, J)
     for s in range(n_chosen):

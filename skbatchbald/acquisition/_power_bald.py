@@ -1,24 +1,7 @@
 """PowerBALD: stochastic batch acquisition, sampling with probability ∝ BALD^β."""
 
-import numbers
-
-import numpy as np
-
-from ._entropy import _mutual_information
-from ._topk import top_k
-from ._validation import check_log_probs, check_n_instances, check_random_state
-
-
-def check_beta(beta):
-    """Return the inverse temperature ``beta`` as a float > 0 (inf allowed)."""
-    expected = "a real number > 0 (np.inf allowed)"
-    if isinstance(beta, bool | np.bool_) or not isinstance(beta, numbers.Real):
-        raise TypeError(
-            f"beta must be {expected}, got {beta!r} of type {type(beta).__name__}"
-        )
-    if not beta > 0:  # also NaN
-        raise ValueError(f"beta must be {expected}, got {beta!r}")
-    return float(beta)
+from ._bald import bald
+from ._stochastic import check_beta
 
 
 def power_bald(log_probs, n_instances, *, beta=1.0, random_state=None):
@@ -47,7 +30,8 @@ default=None
 
     See Also
     --------
-    bald : The deterministic top-k (``beta=np.inf``).
+    bald : The deterministic top-k (``beta=np.inf``); ``bald(...,
+        stochastic="power", beta=beta)`` is this function.
     batchbald : Joint scoring of the batch.
 
     Notes
@@ -78,20 +62,11 @@ default=None
     >>> int(indices[-1])  # MI 0: drawn last
     0
     """
-    log_probs = check_log_probs(log_probs)
-    n_instances = check_n_instances(n_instances, log_probs.shape[0])
-    beta = check_beta(beta)
-    mi = _mutual_information(log_probs)  # (N,)
-    if np.isinf(beta):
-        indices = top_k(mi, n_instances)
-        return indices, mi[indices]
-    rng = check_random_state(random_state)
-    positive = np.flatnonzero(mi > 0)
-    # β log a + ε ranked the same as log a + ε / β, which cannot overflow for large β
-    keys = np.log(mi[positive]) + rng.gumbel(size=positive.size) / beta
-    indices = positive[top_k(keys, min(n_instances, positive.size))]
-    if n_instances > positive.size:
-        zero = np.flatnonzero(mi <= 0)
-        rest = rng.choice(zero, size=n_instances - positive.size, replace=False)
-        indices = np.concatenate([indices, rest])
-    return indices.astype(np.int64, copy=False), mi[indices]
+    # BALD with stochastic="power": the same Gumbel draws, so the same picks
+    return bald(
+        log_probs,
+        n_instances,
+        stochastic="power",
+        beta=check_beta(beta),
+        random_state=random_state,
+    )

@@ -35,8 +35,10 @@ def top_k(scores, k):
     return candidates[order].astype(np.int64, copy=False)
 
 
-def acquire_top(log_probs, n_instances, score_fn, random_state=None):
-    """Validate, score every pool point, return the ``n_instances`` best.
+def acquire_top(
+    log_probs, n_instances, score_fn, *, stochastic=None, beta=None, random_state=None
+):
+    """Validate, score every pool point, return the batch: top-k or a stochastic draw.
 
     Parameters
     ----------
@@ -44,9 +46,10 @@ def acquire_top(log_probs, n_instances, score_fn, random_state=None):
     n_instances : int
     score_fn : callable
         ``score_fn(log_probs) -> ndarray of shape (n_pool,)`` on validated input.
-    random_state : object, default=None
-        Unused (the selection is deterministic) but validated, so that every
-        acquisition function rejects the same bad values.
+    stochastic : None or {"power", "softmax", "softrank"}, default=None
+        See ``_stochastic``.
+    beta : None or float, default=None
+    random_state : None, int, Generator or RandomState, default=None
 
     Returns
     -------
@@ -54,9 +57,12 @@ def acquire_top(log_probs, n_instances, score_fn, random_state=None):
     scores : ndarray of shape (n_instances,), float64
         ``score_fn``'s values at ``indices``.
     """
+    from ._stochastic import check_stochastic, select  # _stochastic imports top_k
+
     log_probs = check_log_probs(log_probs)
     n_instances = check_n_instances(n_instances, log_probs.shape[0])
-    check_random_state(random_state)
+    stochastic, beta = check_stochastic(stochastic, beta)
+    rng = check_random_state(random_state)
     scores = np.asarray(score_fn(log_probs), dtype=np.float64)
-    indices = top_k(scores, n_instances)
+    indices = select(scores, n_instances, stochastic, beta, rng)
     return indices, scores[indices]

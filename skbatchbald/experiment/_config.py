@@ -20,6 +20,9 @@ STRATEGIES = {
     "variation_ratios": "VarRatiosQuery",
     "mean_std": "MeanSTDQuery",
     "random": "RandomQuery",
+    "margin": "MarginQuery",
+    "epig": "EPIGQuery",
+    "batch_epig": "BatchEPIGQuery",
 }
 # Names that result folders written before the rename still use.
 OLD_STRATEGY_NAMES = {

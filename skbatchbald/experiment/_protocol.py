@@ -44,14 +44,19 @@ def _class_entropy(labels):
     return float(-(p * np.log(p)).sum())
 
 
-def _make_strategy(name, config, seed):
+def _make_strategy(name, config, seed, data):
     cls = getattr(query, STRATEGIES[name])
     params = {"random_state": seed}
     if name != "random":
         params.update(n_mc_samples=config.n_mc_samples)
         params["pool_subsample"] = config.pool_subsample
-    if name == "batchbald":
+    if name in ("batchbald", "batch_epig"):
         params["n_joint_samples"] = config.n_joint_samples
+    if name in ("epig", "batch_epig"):
+        # target inputs: the validation images, training data held out of the
+        # pool (never the test set; their labels are not used); without them,
+        # a random sample of the unlabelled pool
+        params["X_target"] = data.X_val if len(data.X_val) else None
     return cls(**params)
 
 
@@ -90,7 +95,7 @@ def _acquire(config, model, data, labelled, name, trial, r, progress):
     unlabelled = np.setdiff1d(np.arange(len(data.y_pool)), labelled)
     b = min(config.batch_size, config.budget - len(labelled))
     strategy = _make_strategy(
-        name, config, derive_seed(config.seed, trial, STRATEGY, r)
+        name, config, derive_seed(config.seed, trial, STRATEGY, r), data
     )
     model.progress = "MC inference" if progress else None
     with warnings.catch_warnings(record=True) as caught:

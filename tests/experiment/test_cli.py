@@ -64,6 +64,7 @@ def test_report_prints_the_summary(capsys, tiny_run):
     )
 
 
+@pytest.mark.slow  # a fresh interpreter
 def test_python_dash_m_help():
     done = subprocess.run(
         [sys.executable, "-m", "skbatchbald", "run", "--help"],

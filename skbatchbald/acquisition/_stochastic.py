@@ -1,0 +1,141 @@
+"""Stochastic acquisition: draw a batch without replacement, biased by a score.
+
+Kirsch, Farquhar, Atighehchian, Jesson, Branchaud-Charron & Gal (2023), "Stochastic
+Batch Acquisition: A Simple Baseline for Deep Active Learning", TMLR. Each successive
+pick is drawn among the points not yet picked with probability proportional to
+
+- ``"softmax"``:  exp(β s_i)
+- ``"power"``:    s_i^β            (scores must be >= 0)
+- ``"softrank"``: rank_i^(−β)      (rank 1 is the highest score)
+
+Gumbel-top-k makes that one vectorised draw: with i.i.d. standard Gumbel noise ε_i,
+the k largest keys ``log p_i + ε_i`` are such a draw (Kool, van Hoof & Welling,
+ICML 2019). Dividing a key by β does not change the ranking, so keys are formed as
+``log-weight / β + ε_i / β`` with the β left out of the weight: no overflow for
+large β, and β = inf is the deterministic top-k.
+"""
+
+import numbers
+
+import numpy as np
+
+from ._topk import top_k
+
+STOCHASTIC_MODES = ("power", "softmax", "softrank")
+
+
+def check_stochastic(stochastic, beta):
+    """Validate the pair (stochastic, beta); return (mode, beta as a float).
+
+    Parameters
+    ----------
+    stochastic : None or {"power", "softmax", "softrank"}
+    beta : None or float
+        None means 1.0. A value other than None needs a ``stochastic`` mode.
+
+    Returns
+    -------
+    stochastic : None or str
+    beta : float
+    """
+    expected = "None (deterministic top-k) or one of " + ", ".join(
+        repr(mode) for mode in STOCHASTIC_MODES
+    )
+    if stochastic is not None and not isinstance(stochastic, str):
+        raise TypeError(
+            f"stochastic must be {expected}; got {stochastic!r} of type "
+            f"{type(stochastic).__name__}"
+        )
+    if stochastic is not None and stochastic not in STOCHASTIC_MODES:
+        raise ValueError(f"stochastic must be {expected}; got {stochastic!r}")
+    if beta is None:
+        return stochastic, 1.0
+    if stochastic is None:
+        raise ValueError(
+            f"beta={beta!r} is only used by stochastic acquisition: pass "
+            f"stochastic='power', 'softmax' or 'softrank' with it, or leave beta "
+            f"at None for the deterministic top-k"
+        )
+    return stochastic, check_beta(beta)
+
+
+def check_beta(beta):
+    """β as a float: a real number > 0, ``np.inf`` allowed.
+
+    Raises
+    ------
+    TypeError
+        If ``beta`` is not a real number (a bool, a string, ...).
+    ValueError
+        If it is not > 0 (NaN included).
+    """
+    expected = "a real number > 0 (np.inf allowed)"
+    if isinstance(beta, bool | np.bool_) or not isinstance(beta, numbers.Real):
+        raise TypeError(
+            f"beta must be {expected}, got {beta!r} of type {type(beta).__name__}"
+        )
+    if not beta > 0:  # also NaN
+        raise ValueError(f"beta must be {expected}, got {beta!r}")
+    return float(beta)
+
+
+def _power(scores, n_instances, beta, rng):
+    if (scores < 0).any():
+        raise ValueError(
+            f"stochastic='power' needs scores >= 0 (p ∝ score^beta), got a minimum "
+            f"of {scores.min():.6g}; use stochastic='softmax' or 'softrank' for "
+            f"scores that can be negative"
+        )
+    positive = np.flatnonzero(scores > 0)
+    # β log s + ε ranked the same as log s + ε / β, which cannot overflow for large β
+    keys = np.log(scores[positive]) + rng.gumbel(size=positive.size) / beta
+    indices = positive[top_k(keys, min(n_instances, positive.size))]
+    if n_instances > positive.size:
+        # probability 0: drawn only after every positive score, uniformly
+        zero = np.flatnonzero(scores <= 0)
+        rest = rng.choice(zero, size=n_instances - positive.size, replace=False)
+        indices = np.concatenate([indices, rest])
+    return indices
+
+
+def _softmax(scores, n_instances, beta, rng):
+    keys = scores + rng.gumbel(size=scores.size) / beta
+    return top_k(keys, n_instances)
+
+
+def _softrank(scores, n_instances, beta, rng):
+    ranks = np.empty(scores.size)
+    # rank 1 for the highest score; equal scores ranked by index, as top_k breaks ties
+    ranks[top_k(scores, scores.size)] = np.arange(1, scores.size + 1)
+    keys = -np.log(ranks) + rng.gumbel(size=scores.size) / beta
+    return top_k(keys, n_instances)
+
+
+_DRAW = {"power": _power, "softmax": _softmax, "softrank": _softrank}
+
+
+def select(scores, n_instances, stochastic, beta, rng):
+    """Indices of the batch: top-k of ``scores``, or a Gumbel-top-k draw.
+
+    Parameters
+    ----------
+    scores : ndarray of shape (n,), float64
+        No NaN.
+    n_instances : int
+        In ``[1, n]``.
+    stochastic : None or {"power", "softmax", "softrank"}
+        Validated mode.
+    beta : float
+        Validated inverse temperature; ``inf`` is the deterministic top-k.
+    rng : numpy.random.Generator or None
+        Used only for a stochastic draw with finite β.
+
+    Returns
+    -------
+    indices : ndarray of shape (n_instances,), int64
+        Distinct, in pick (draw) order.
+    """
+    if stochastic is None or np.isinf(beta):
+        return top_k(scores, n_instances)
+    indices = _DRAW[stochastic](scores, n_instances, beta, rng)
+    return indices.astype(np.int64, copy=False)
