@@ -246,13 +246,13 @@ def _rows(scale, groups=GROUPS):
         add("trunk net, one thread", "K=20", {**trunk, "k": 20})
     for k in (100, 20):
         if f"round{k}" in groups:
-            group = f"MNIST-scale round, N=60k, K={k}, n_jobs=2"
+            group = f"MNIST-scale round, K={k}, n_jobs=2"
             spec = {**cnn, "method": "ours", "n": n60k, "k": k, "n_jobs": 2}
             add(
                 group, "sampling + batchbald", {**spec, "warm": True, "batchbald": True}
             )
     if "cores" in groups:
-        group = "paper CNN, K=20, N=10k, two cores, other core busy"
+        group = "paper CNN, K=20, two cores, other core busy"
         base = {**cnn, "method": "ours", "n": n10k, "k": 20}
         add(group, "1 torch thread", base, busy=True)
         add(group, "2 torch threads", {**base, "threads": 2}, busy=True)
@@ -291,7 +291,7 @@ def _table(rows):
                 str(r["k"]),
                 f"{r['wall_s']:.1f}",
                 f"{r['cpu_s']:.1f}",
-                f"{r['us']:.0f}",
+                "-" if r.get("n_jobs") else f"{r['us']:.0f}",  # workers' CPU unseen
                 f"{max(r['peak_mb'] or 0, r['tree_peak_mb']):.0f}",
                 f"{r['batchbald_s']:.2f}" if "batchbald_s" in r else "-",
                 f"{r['load']:.1f}",
@@ -339,7 +339,7 @@ def _ratios(rows):
                 f"{loop['us'] / ours['us']:.1f}x ours per (point, sample)."
             )
     with contextlib.suppress(StopIteration):
-        group = "paper CNN, K=20, N=10k, two cores, other core busy"
+        group = "paper CNN, K=20, two cores, other core busy"
         walls = [
             get(group, s)["wall_s"]
             for s in ("1 torch thread", "2 torch threads", "n_jobs=2")
