@@ -74,8 +74,8 @@ docs: $(VENV)/.installed-docs
 
 bench: $(VENV)/.installed-bench
 	$(BIN)/python benchmarks/bench_acquisition.py
-	$(BIN)/python benchmarks/bench_sampling.py
 	$(BIN)/python benchmarks/bench_epig.py
+	$(BIN)/python benchmarks/bench_sampling.py
 
 clean:
 	rm -rf $(VENV) $(COMPAT_VENV) build dist *.egg-info .pytest_cache .ruff_cache .hypothesis

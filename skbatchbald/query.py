@@ -20,8 +20,7 @@ from sklearn.utils import _safe_indexing
 
 from . import acquisition
 from ._validation import check_int, check_n_mc_samples, check_random_state
-from .acquisition._power_bald import check_beta
-from .acquisition._stochastic import check_stochastic
+from .acquisition._stochastic import check_beta, check_stochastic
 from .acquisition._validation import check_max_memory
 from .sampling import predict_log_proba_samples
 

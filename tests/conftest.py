@@ -58,6 +58,21 @@ def _single_torch_thread():
     torch.set_num_threads(previous)
 
 
+@pytest.fixture(scope="session")
+def forest_learner(digits_split):
+    """A learner with a 20-tree forest fitted on the 20 initial labels.
+
+    Shared by every test that queries it: querying never changes a learner.
+    """
+    from sklearn.ensemble import RandomForestClassifier
+
+    from skbatchbald import ActiveLearner
+
+    d = digits_split
+    forest = RandomForestClassifier(n_estimators=20, random_state=0)
+    return ActiveLearner(forest, X_training=d["X_init"], y_training=d["y_init"])
+
+
 @pytest.fixture
 def count_acquisitions(monkeypatch):
     """Patch a strategy class so that each acquisition is recorded in a list."""

@@ -54,12 +54,6 @@ def forest(seed=0):
     return RandomForestClassifier(n_estimators=20, random_state=seed)
 
 
-@pytest.fixture(scope="module")
-def forest_learner(digits_split):
-    d = digits_split
-    return ActiveLearner(forest(), X_training=d["X_init"], y_training=d["y_init"])
-
-
 class TestContract:
     @pytest.mark.parametrize("strategy_cls", ALL_STRATEGIES)
     def test_returns_a_pair_of_int64_indices_and_float64_scores(

@@ -5,10 +5,8 @@ import pandas as pd
 import pytest
 import torch
 from sklearn.base import clone
-from sklearn.ensemble import RandomForestClassifier
 
 from skbatchbald import (
-    ActiveLearner,
     BatchEPIGQuery,
     EPIGQuery,
     MCDropoutClassifier,
@@ -18,13 +16,6 @@ from skbatchbald._validation import check_random_state
 from skbatchbald.nn import BayesianMLP
 from skbatchbald.query import _SEED_MAX
 from skbatchbald.sampling import predict_log_proba_samples
-
-
-@pytest.fixture(scope="module")
-def forest_learner(digits_split):
-    d = digits_split
-    forest = RandomForestClassifier(n_estimators=20, random_state=0)
-    return ActiveLearner(forest, X_training=d["X_init"], y_training=d["y_init"])
 
 
 @pytest.fixture(scope="module")

@@ -3,10 +3,8 @@
 import numpy as np
 import pytest
 from sklearn.base import clone
-from sklearn.ensemble import RandomForestClassifier
 
 from skbatchbald import (
-    ActiveLearner,
     BALDQuery,
     MarginQuery,
     MaxEntropyQuery,
@@ -28,13 +26,6 @@ SINGLE_POINT = {
 }
 
 
-@pytest.fixture(scope="module")
-def learner(digits_split):
-    d = digits_split
-    forest = RandomForestClassifier(n_estimators=20, random_state=0)
-    return ActiveLearner(forest, X_training=d["X_init"], y_training=d["y_init"])
-
-
 def seeds(random_state):
     """The two seeds a strategy draws: the samples' and the acquisition's."""
     rng = check_random_state(random_state)
@@ -44,13 +35,15 @@ def seeds(random_state):
 @pytest.mark.parametrize("strategy_cls", SINGLE_POINT)
 @pytest.mark.parametrize("stochastic", ["power", "softmax", "softrank"])
 def test_strategy_draws_as_its_function(
-    strategy_cls, stochastic, learner, digits_split
+    strategy_cls, stochastic, forest_learner, digits_split
 ):
     X_pool = digits_split["X_pool"][:200]
     strategy = strategy_cls(stochastic=stochastic, beta=2.0, random_state=4)
-    indices, scores = strategy(learner, X_pool, 6)
+    indices, scores = strategy(forest_learner, X_pool, 6)
     sample_seed, draw_seed = seeds(4)
-    log_probs = predict_log_proba_samples(learner, X_pool, random_state=sample_seed)
+    log_probs = predict_log_proba_samples(
+        forest_learner, X_pool, random_state=sample_seed
+    )
     expected = SINGLE_POINT[strategy_cls](
         log_probs, 6, stochastic=stochastic, beta=2.0, random_state=draw_seed
     )
@@ -58,31 +51,35 @@ def test_strategy_draws_as_its_function(
     np.testing.assert_allclose(scores, expected[1], rtol=1e-12)
     # a stochastic draw, not the top-k
     draws = {tuple(strategy_cls(stochastic=stochastic, beta=2.0, random_state=s)(
-        learner, X_pool, 6)[0]) for s in range(4)}  # fmt: skip
+        forest_learner, X_pool, 6)[0]) for s in range(4)}  # fmt: skip
     assert len(draws) > 1
 
 
 @pytest.mark.parametrize("beta", [0.5, 1.0, 8.0])
-def test_power_bald_query_is_bald_with_power(beta, learner, digits_split):
+def test_power_bald_query_is_bald_with_power(beta, forest_learner, digits_split):
     X_pool = digits_split["X_pool"][:300]
     for seed in range(3):
-        power = PowerBALDQuery(beta=beta, random_state=seed)(learner, X_pool, 8)
+        power = PowerBALDQuery(beta=beta, random_state=seed)(forest_learner, X_pool, 8)
         bald = BALDQuery(stochastic="power", beta=beta, random_state=seed)(
-            learner, X_pool, 8
+            forest_learner, X_pool, 8
         )
         np.testing.assert_array_equal(power[0], bald[0])
         # and the picks of acquisition.power_bald on the same samples
         sample_seed, draw_seed = seeds(seed)
-        log_probs = predict_log_proba_samples(learner, X_pool, random_state=sample_seed)
+        log_probs = predict_log_proba_samples(
+            forest_learner, X_pool, random_state=sample_seed
+        )
         expected = acquisition.power_bald(
             log_probs, 8, beta=beta, random_state=draw_seed
         )
         np.testing.assert_array_equal(power[0], expected[0])
 
 
-def test_margin_query_works_with_one_posterior_sample(learner, digits_split):
+def test_margin_query_works_with_one_posterior_sample(forest_learner, digits_split):
     X_pool = digits_split["X_pool"][:100]
-    indices, scores = MarginQuery(n_mc_samples=1, random_state=0)(learner, X_pool, 5)
+    indices, scores = MarginQuery(n_mc_samples=1, random_state=0)(
+        forest_learner, X_pool, 5
+    )
     assert len(set(indices.tolist())) == 5
     assert np.all((scores >= 0) & (scores <= 1))
 
@@ -102,6 +99,6 @@ def test_parameters_are_cloned(strategy_cls):
         ({"beta": 2.0}, "only used by stochastic acquisition"),
     ],
 )
-def test_bad_parameters_are_named(kwargs, message, learner):
+def test_bad_parameters_are_named(kwargs, message, forest_learner):
     with pytest.raises(ValueError, match=message):
-        MarginQuery(**kwargs)(learner, np.zeros((10, 64)), 1)
+        MarginQuery(**kwargs)(forest_learner, np.zeros((10, 64)), 1)

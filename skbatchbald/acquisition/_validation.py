@@ -253,7 +253,19 @@ _MAX_MEMORY_FORMS = (
 
 
 def _available_memory():
-    """Free physical memory in bytes, or None where the OS does not say."""
+    """Memory available to a new allocation in bytes, or None where unknown.
+
+    Linux's ``MemAvailable`` counts the page cache the kernel can drop; the free
+    page count alone does not, so a warm file cache (a memmapped pool, say)
+    would shrink the default budget to almost nothing.
+    """
+    try:
+        with open("/proc/meminfo") as meminfo:
+            for line in meminfo:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
     try:
         available = os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
     except (AttributeError, ValueError, OSError):
@@ -267,9 +279,10 @@ def check_max_memory(max_memory):
     Parameters
     ----------
     max_memory : None, int or str
-        ``None``: ``min(1 GiB, available / 4)``, where ``available`` is the free
-        physical memory (``os.sysconf`` ``SC_AVPHYS_PAGES * SC_PAGE_SIZE``; 1 GiB
-        where the OS does not report it). An ``int`` > 0: bytes. A string: a
+        ``None``: ``min(1 GiB, available / 4)``, where ``available`` is the
+        memory a new allocation can get (Linux's ``MemAvailable``, which counts
+        reclaimable page cache; elsewhere the free physical memory; 1 GiB where
+        the OS reports neither). An ``int`` > 0: bytes. A string: a
         number and a unit, e.g. ``"512MB"``, ``"2.5 GB"``, ``"1GiB"``; B, KB, MB,
         GB, TB are powers of 1000 and KiB, MiB, GiB, TiB powers of 1024; case and
         spaces are ignored.

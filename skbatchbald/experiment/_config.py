@@ -7,6 +7,8 @@ parser from these fields, so an option, its default and its help live here only.
 import dataclasses
 from numbers import Integral, Real
 
+from .._validation import check_int
+
 __all__ = ["DATASETS", "MODELS", "PRESETS", "STRATEGIES", "ExperimentConfig"]
 
 # Command-line name (the acquisition function's name) -> class in
@@ -117,10 +119,7 @@ def _option(
 
 
 def _check_int(name, value, low, hint=""):
-    if isinstance(value, bool) or not isinstance(value, Integral) or value < low:
-        message = f"{name} must be an integer >= {low}; got {value!r}."
-        raise ValueError(f"{message} {hint}" if hint else message)
-    return int(value)
+    return check_int(value, name, min_val=low, hint=hint)
 
 
 def _check_choice(name, value, choices):
@@ -240,6 +239,8 @@ class ExperimentConfig:
     ------
     ValueError
         If an option is out of range; the message names it.
+    TypeError
+        If a count is not an integer.
 
     See Also
     --------
@@ -400,7 +401,7 @@ class ExperimentConfig:
             )
         for name in ("pool_subsample", "pool_size", "test_size"):
             if getattr(self, name) is not None:
-                _check_int(name, getattr(self, name), 1, "Or None for all.")
+                _check_int(name, getattr(self, name), 1, "or None for all")
         if self.pool_subsample is not None and self.pool_subsample < self.batch_size:
             raise ValueError(
                 f"pool_subsample={self.pool_subsample} is smaller than "

@@ -235,11 +235,31 @@ class TestCheckMaxMemory:
         monkeypatch.setattr(_validation, "_available_memory", lambda: 400 * 2**20)
         assert check_max_memory(None) == 100 * 2**20
 
-    def test_none_without_sysconf(self, monkeypatch):
+    def test_none_without_meminfo_or_sysconf(self, monkeypatch):
         def no_sysconf(name):
             raise ValueError(f"unrecognized configuration name {name!r}")
 
+        def no_file(*args, **kwargs):
+            raise FileNotFoundError("/proc/meminfo")
+
         monkeypatch.setattr(_validation.os, "sysconf", no_sysconf)
+        monkeypatch.setattr(_validation, "open", no_file, raising=False)
+        assert check_max_memory(None) == 2**30
+
+    def test_available_counts_reclaimable_page_cache(self, monkeypatch, tmp_path):
+        # MemFree is tiny (a warm file cache holds the rest), MemAvailable is not:
+        # the budget follows MemAvailable.
+        meminfo = tmp_path / "meminfo"
+        meminfo.write_text(
+            "MemTotal:       25165824 kB\n"
+            "MemFree:          204800 kB\n"
+            "MemAvailable:   16777216 kB\n"
+        )
+        real_open = open
+        monkeypatch.setattr(
+            _validation, "open", lambda *a, **k: real_open(meminfo), raising=False
+        )
+        assert _validation._available_memory() == 16 * 2**30
         assert check_max_memory(None) == 2**30
 
     @pytest.mark.parametrize(

@@ -21,7 +21,7 @@ def test_bad_option_value_is_one_line(capsys):
     line = _one_line_error(capsys, ["run", "-o", "x", "--budget", "ten"], 2)
     assert line.startswith("skbatchbald run: error: argument --budget")
     line = _one_line_error(capsys, ["run", "-o", "x", "--n-trials", "0"], 2)
-    assert line == "skbatchbald run: error: n_trials must be an integer >= 1; got 0."
+    assert line == "skbatchbald run: error: n_trials must be a positive int, got 0"
 
 
 def test_unknown_strategy(capsys):

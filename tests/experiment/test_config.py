@@ -122,3 +122,8 @@ def test_the_command_needs_pandas(monkeypatch, capsys):
         "skbatchbald report: error: needs pandas, which is not installed; "
         "pip install 'skbatchbald[experiment]'."
     ]
+
+
+def test_counts_of_a_wrong_type_are_type_errors():
+    with pytest.raises(TypeError, match="hidden_sizes\\[0\\] must be a positive int"):
+        ExperimentConfig(hidden_sizes=(1.5,))

@@ -179,6 +179,7 @@ def test_split_keeps_test_and_validation_out_of_the_pool():
     )
 
 
+@pytest.mark.slow  # a whole (small) experiment
 def test_a_curve_stops_at_the_stop_accuracy():
     config = ExperimentConfig(
         dataset="digits",
@@ -198,6 +199,7 @@ def test_a_curve_stops_at_the_stop_accuracy():
     assert results["round"].tolist() == [0, 0]
 
 
+@pytest.mark.slow  # trains a network
 @pytest.mark.parametrize("mc_validation", [True, False])
 def test_validation_scoring_mc_or_deterministic(mc_validation):
     from skorch import NeuralNetClassifier

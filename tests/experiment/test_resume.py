@@ -76,6 +76,7 @@ def test_interrupt_drops_the_cut_round_and_resumes(tiny_run, tmp_path, monkeypat
     assert not (target / "pending").exists()
 
 
+@pytest.mark.slow  # trains a network
 def test_ctrl_c_exits_130(tmp_path, monkeypatch, capsys, tiny_argv):
     handler = signal.getsignal(signal.SIGINT)
     _sigint_in_training(monkeypatch, 1)
