@@ -20,7 +20,7 @@ from ._labels import label_indices
 from ._validation import check_n_mc_samples, check_random_state, spawn_seeds
 from .acquisition._validation import check_max_memory
 from .nn._engine import MCForward, n_rows
-from .nn.dropout import active_layers, dropout_layers, masked
+from .nn.dropout import active_layers, masked
 
 __all__ = ["MCDropoutClassifier"]
 
@@ -306,18 +306,24 @@ class MCDropoutClassifier(NeuralNetClassifier):
         skorch's own check would infer them from the encoded targets.
         """
 
+    def _check_logits(self, shape):
+        """ValueError unless one sample's outputs are ``(batch, n_classes)``.
+
+        The one check, for training (``get_loss``) and for sampling.
+        """
+        n_classes = len(self.classes_)
+        if len(shape) != 2 or shape[1] != n_classes:
+            raise ValueError(
+                f"the module returns outputs of shape {tuple(shape)} but there are "
+                f"{n_classes} classes; it must return (batch, {n_classes}) logits. "
+                f"Set module__n_classes={n_classes}, or pass classes=<all labels> "
+                "if the labelled set misses some classes."
+            )
+
     def get_loss(self, y_pred, y_true, *args, **kwargs):
         """Cross-entropy on logits, after checking one logit per class."""
-        n_classes = len(self.classes_)
-        if isinstance(y_pred, torch.Tensor) and (
-            y_pred.dim() != 2 or y_pred.shape[1] != n_classes
-        ):
-            raise ValueError(
-                f"the module returns outputs of shape {tuple(y_pred.shape)} but "
-                f"there are {n_classes} classes; it must return (batch, "
-                f"{n_classes}) logits. Set module__n_classes={n_classes}, or pass "
-                "classes=<all labels> if the labelled set misses some classes."
-            )
+        if isinstance(y_pred, torch.Tensor):
+            self._check_logits(tuple(y_pred.shape))
         return super().get_loss(y_pred, y_true, *args, **kwargs)
 
     def initialize(self):
@@ -477,18 +483,14 @@ class MCDropoutClassifier(NeuralNetClassifier):
             self.max_memory if max_memory is None else max_memory
         )
         n_jobs = self.n_jobs if n_jobs is None else n_jobs
-        if not any(layer.p > 0 for _, layer in dropout_layers(self.module_)):
-            raise ValueError(
-                f"the module {type(self.module_).__name__} has no dropout layer with "
-                f"p > 0, so all {n_mc_samples} posterior samples would be identical. "
-                "Add nn.Dropout/nn.Dropout2d or skbatchbald.nn.ConsistentMCDropout "
-                "layers to the module, or set mc_predict=False for deterministic "
-                "predict_proba (acquisition then needs an ensemble)."
-            )
-        # Masks are a function of these seeds only: every shard draws the same.
-        seeds = spawn_seeds(
-            random_state, len(active_layers(self.module_, n_mc_samples))
+        active = active_layers(
+            self.module_,
+            n_mc_samples,
+            advice="Or set mc_predict=False for a deterministic predict_proba "
+            "(acquisition then needs an ensemble).",
         )
+        # Masks are a function of these seeds only: every shard draws the same.
+        seeds = spawn_seeds(random_state, len(active))
         n_pool = len(X) if is_dataset(X) else get_len(X)
         batch_size = self.get_params_for("iterator_valid").get(
             "batch_size", self.batch_size
@@ -528,14 +530,8 @@ class MCDropoutClassifier(NeuralNetClassifier):
                 Xi, _ = unpack_data(batch)
                 Xi = to_tensor(Xi, device=self.device)
                 for rows, k, output in engine(Xi):
-                    n, m = output.shape[:2]
-                    if output.dim() != 3 or output.shape[2] != n_classes:
-                        raise ValueError(
-                            f"the module returns outputs of shape "
-                            f"{tuple(output.shape[:1] + output.shape[2:])} but there "
-                            f"are {n_classes} classes; set "
-                            f"module__n_classes={n_classes}."
-                        )
+                    n, m = output.shape[:2]  # (rows, samples, n_classes)
+                    self._check_logits(tuple(output.shape[:1] + output.shape[2:]))
                     lp = to_log_probs(output.reshape(n * m, n_classes))
                     rows = slice(start + rows.start, start + rows.stop)
                     log_probs[rows, k : k + m] = to_numpy(lp).reshape(n, m, n_classes)

@@ -169,6 +169,15 @@ class TestLabelsAndInputs:
         with pytest.raises(ValueError, match="module__n_classes=3"):
             mlp(module__n_classes=5, max_epochs=1).fit(X, y)
 
+    def test_wrong_number_of_logits_when_sampling(self, blobs):
+        """The check that guards training guards sampling too."""
+        X, y = blobs
+        clf = mlp(max_epochs=1).fit(X, y)
+        clf.module_ = BayesianMLP(n_features=4, n_classes=5)
+        message = r"outputs of shape \(\d+, 5\) but there are 3 classes.*n_classes=3"
+        with pytest.raises(ValueError, match=message):
+            clf.predict_log_proba_samples(X, n_mc_samples=2)
+
 
 class TestConsistentSamples:
     def test_duplicated_row_identical_everywhere(self, fitted, blobs):

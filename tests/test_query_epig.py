@@ -22,7 +22,7 @@ from skbatchbald.sampling import predict_log_proba_samples
 def dropout_net(digits_split):
     d = digits_split
     net = MCDropoutClassifier(
-        BayesianMLP, module__n_features=64, max_epochs=20, n_mc_samples=8,
+        BayesianMLP, module__n_features=64, max_epochs=5, n_mc_samples=8,
         random_state=0, verbose=0,
     )  # fmt: skip
     return net.fit(d["X_init"] / 16, d["y_init"])

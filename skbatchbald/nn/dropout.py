@@ -519,8 +519,12 @@ def consistent_dropout(module, n_mc_samples, random_state=None):
         yield masks
 
 
-def active_layers(module, n_mc_samples):
-    """The dropout layers with ``p > 0``; ValueError if there are none."""
+def active_layers(module, n_mc_samples, advice=""):
+    """The dropout layers with ``p > 0``; ValueError if there are none.
+
+    The one check that a module can give distinct posterior samples; ``advice``
+    ends the message with what the caller offers instead.
+    """
     active = [(name, m) for name, m in dropout_layers(module) if m.p > 0]
     if not active:
         raise ValueError(
@@ -529,6 +533,7 @@ def active_layers(module, n_mc_samples):
             f"({_SUPPORTED_NAMES}), e.g. skbatchbald.nn.ConsistentMCDropout after "
             "each hidden layer, or sample from an ensemble instead. Dropout called "
             "as torch.nn.functional.dropout inside forward cannot be sampled."
+            + (f" {advice}" if advice else "")
         )
     return active
 
