@@ -395,6 +395,8 @@ def main(argv=None):
         command = "python benchmarks/bench_sampling.py" + (
             " --quick" if args.quick else ""
         )
+        if args.groups != ",".join(GROUPS):
+            command += f" --groups {args.groups}"
         text = "\n\n".join([*context, f"Command: ``{command}``", *notes])
         (out / f"{name}.md").write_text(md + "\n\n" + text + "\n")
         (out / f"{name}.rst").write_text(rst + "\n\n" + text + "\n")
