@@ -504,7 +504,8 @@ def consistent_dropout(module, n_mc_samples, random_state=None):
     ...     rows = torch.cat([net(x[:3]), net(x[3:])])
     ...     masks.select(1)
     ...     other = net(x)
-    >>> bool(torch.allclose(whole, rows)), bool(torch.allclose(whole, other))
+    >>> # equal up to float rounding: batches of 6 and 3 rows are summed differently
+    >>> bool(torch.allclose(whole, rows, atol=1e-6)), bool(torch.allclose(whole, other))
     (True, False)
     >>> net.training  # restored
     True
