@@ -11,7 +11,7 @@ TORCH_PIN := torch==2.13.0
 MODAL_PIN := modAL-python==0.4.2.1
 PIP := $(BIN)/python -m pip --disable-pip-version-check --quiet
 
-.PHONY: demo test test-fast coverage test-compat lint format bench docs clean
+.PHONY: demo test test-fast coverage test-compat test-skorch lint format bench docs clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -24,6 +24,10 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 
 $(VENV)/.installed-docs: $(VENV)/.installed
 	$(PIP) install -e ".[docs]"
+	touch $@
+
+$(VENV)/.installed-skorch: $(VENV)/.installed
+	$(PIP) install -e ".[skorch-tests]"
 	touch $@
 
 $(VENV)/.installed-bench: $(VENV)/.installed
@@ -59,6 +63,12 @@ coverage: $(VENV)/.installed
 
 test-compat: $(COMPAT_VENV)/.installed
 	$(COMPAT_VENV)/bin/python -m pytest -m stock_modal -p no:cacheprovider
+
+# skorch's own tests, from its wheel, with MCDropoutClassifier in place of
+# NeuralNetClassifier; tests/skorch_suite/ lists the deviations that are by design.
+test-skorch: $(VENV)/.installed-skorch
+	PYTHONPATH=tests/skorch_suite $(BIN)/python -m pytest -c tests/skorch_suite/pytest.ini \
+		--rootdir tests/skorch_suite --pyargs skorch.tests.test_classifier skorch.tests.test_net
 
 lint: $(VENV)/.installed
 	$(BIN)/ruff check .
