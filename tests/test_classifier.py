@@ -272,6 +272,7 @@ class TestSamplingEngine:
         images = X.reshape(-1, 1, 8, 8)
         np.testing.assert_allclose(out, self.loop(clf, images, 7, 2), atol=ATOL, rtol=0)
 
+    @pytest.mark.slow  # starts worker processes
     def test_n_jobs_gives_the_same_samples(self, fitted, blobs):
         X = blobs[0]
         one = fitted.predict_log_proba_samples(X, 5, random_state=3)
