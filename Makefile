@@ -11,7 +11,7 @@ TORCH_PIN := torch==2.13.0
 MODAL_PIN := modAL-python==0.4.2.1
 PIP := $(BIN)/python -m pip --disable-pip-version-check --quiet
 
-.PHONY: demo test test-fast coverage test-compat lint format bench docs clean
+.PHONY: demo test test-fast coverage test-compat test-skorch lint format bench docs clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -26,6 +26,10 @@ $(VENV)/.installed-docs: $(VENV)/.installed
 	$(PIP) install -e ".[docs]"
 	touch $@
 
+$(VENV)/.installed-skorch: $(VENV)/.installed
+	$(PIP) install -e ".[skorch-tests]"
+	touch $@
+
 $(VENV)/.installed-bench: $(VENV)/.installed
 	# the reference implementation, for comparison only
 	$(PIP) install --no-deps batchbald-redux==2.0.5 toma==1.1.0
@@ -35,10 +39,12 @@ $(VENV)/.installed-bench: $(VENV)/.installed
 COMPAT_VENV := .venv-compat
 COMPAT_PIP := $(COMPAT_VENV)/bin/python -m pip --disable-pip-version-check --quiet
 
+# plot: pytest imports every package module for its doctests, the experiment's
+# plots (matplotlib) included.
 $(COMPAT_VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(COMPAT_VENV)
 	$(COMPAT_PIP) install $(TORCH_PIN)
-	$(COMPAT_PIP) install -e ".[test,modal]" "scikit-learn>=1.7,<1.8"
+	$(COMPAT_PIP) install -e ".[test,modal,plot]" "scikit-learn>=1.7,<1.8"
 	$(COMPAT_PIP) install --no-deps $(MODAL_PIN)
 	touch $@
 
@@ -59,6 +65,12 @@ coverage: $(VENV)/.installed
 
 test-compat: $(COMPAT_VENV)/.installed
 	$(COMPAT_VENV)/bin/python -m pytest -m stock_modal -p no:cacheprovider
+
+# skorch's own tests, from its wheel, with MCDropoutClassifier in place of
+# NeuralNetClassifier; tests/skorch_suite/ lists the deviations that are by design.
+test-skorch: $(VENV)/.installed-skorch
+	PYTHONPATH=tests/skorch_suite $(BIN)/python -m pytest -c tests/skorch_suite/pytest.ini \
+		--rootdir tests/skorch_suite --pyargs skorch.tests.test_classifier skorch.tests.test_net
 
 lint: $(VENV)/.installed
 	$(BIN)/ruff check .

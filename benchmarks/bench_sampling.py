@@ -25,6 +25,7 @@ Workloads:
 """
 
 import argparse
+import contextlib
 import csv
 import datetime
 import json
@@ -39,7 +40,6 @@ import numpy as np
 import psutil
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import contextlib
 
 from _measure import _peak_rss, _reset_peak_rss
 from _trunk_net import TrunkNet
@@ -47,6 +47,7 @@ from bench_acquisition import _machine
 
 HERE = Path(__file__).resolve().parent
 BATCH_SIZE = 128
+GROUPS = ("cnn20", "cnn100", "redux", "trunk", "round100", "round20", "cores", "paths")
 
 
 # ---------------------------------------------------------------- one measurement
@@ -214,7 +215,7 @@ def measure(spec, busy=False):
     return result
 
 
-def _rows(scale):
+def _rows(scale, groups=GROUPS):
     n10k, n1k, n2k, n60k = (
         max(256, n // scale) for n in (10_000, 1_000, 2_000, 60_000)
     )
@@ -230,30 +231,40 @@ def _rows(scale):
     # most important first: a run cut short by the load still has the targets
     for k in (20, 100):
         group = f"paper CNN, K={k}, one thread"
-        ours = {**cnn, "method": "ours", "n": n10k, "k": k}
-        add(group, "skbatchbald (mc_forward)", ours)
-        redux = {**cnn, "method": "redux", "n": n10k if k == 20 else n2k, "k": k}
-        add(group, "batchbald_redux", redux)
-    group = "trunk net, one thread"
+        if f"cnn{k}" in groups:
+            add(
+                group,
+                "skbatchbald (mc_forward)",
+                {**cnn, "method": "ours", "n": n10k, "k": k},
+            )
+        if "redux" in groups:
+            redux = {**cnn, "method": "redux", "n": n10k if k == 20 else n2k, "k": k}
+            add(group, "batchbald_redux", redux)
     trunk = {"net": "trunk", "threads": 1, "method": "ours", "n": n2k}
-    add(group, "K=1", {**trunk, "k": 1})
-    add(group, "K=20", {**trunk, "k": 20})
+    if "trunk" in groups:
+        add("trunk net, one thread", "K=1", {**trunk, "k": 1})
+        add("trunk net, one thread", "K=20", {**trunk, "k": 20})
     for k in (100, 20):
-        group = f"MNIST-scale round, N=60k, K={k}, n_jobs=2"
-        spec = {**cnn, "method": "ours", "n": n60k, "k": k, "n_jobs": 2}
-        add(group, "sampling + batchbald", {**spec, "warm": True, "batchbald": True})
-    group = "paper CNN, K=20, N=10k, two cores, other core busy"
-    base = {**cnn, "method": "ours", "n": n10k, "k": 20}
-    add(group, "1 torch thread", base, busy=True)
-    add(group, "2 torch threads", {**base, "threads": 2}, busy=True)
-    add(group, "n_jobs=2", {**base, "n_jobs": 2, "warm": True}, busy=True)
-    for k in (20, 100):
-        group = f"paper CNN, K={k}, one thread"
-        folded = {**cnn, "method": "folded", "n": n1k, "k": k}
-        add(group, "skbatchbald, generic folded path", folded)
-        add(group, "per-k loop (before)", {**folded, "method": "loop"})
-    loop = {**trunk, "method": "loop", "k": 20, "n": max(64, n2k // 10)}
-    add("trunk net, one thread", "K=20, per-k loop (before)", loop)
+        if f"round{k}" in groups:
+            group = f"MNIST-scale round, K={k}, n_jobs=2"
+            spec = {**cnn, "method": "ours", "n": n60k, "k": k, "n_jobs": 2}
+            add(
+                group, "sampling + batchbald", {**spec, "warm": True, "batchbald": True}
+            )
+    if "cores" in groups:
+        group = "paper CNN, K=20, two cores, other core busy"
+        base = {**cnn, "method": "ours", "n": n10k, "k": 20}
+        add(group, "1 torch thread", base, busy=True)
+        add(group, "2 torch threads", {**base, "threads": 2}, busy=True)
+        add(group, "n_jobs=2", {**base, "n_jobs": 2, "warm": True}, busy=True)
+    if "paths" in groups:
+        for k in (20, 100):
+            group = f"paper CNN, K={k}, one thread"
+            folded = {**cnn, "method": "folded", "n": n1k, "k": k}
+            add(group, "skbatchbald, generic folded path", folded)
+            add(group, "per-k loop (before)", {**folded, "method": "loop"})
+        loop = {**trunk, "method": "loop", "k": 20, "n": max(64, n2k // 10)}
+        add("trunk net, one thread", "K=20, per-k loop (before)", loop)
     return rows
 
 
@@ -280,7 +291,7 @@ def _table(rows):
                 str(r["k"]),
                 f"{r['wall_s']:.1f}",
                 f"{r['cpu_s']:.1f}",
-                f"{r['us']:.0f}",
+                "-" if r.get("n_jobs") else f"{r['us']:.0f}",  # workers' CPU unseen
                 f"{max(r['peak_mb'] or 0, r['tree_peak_mb']):.0f}",
                 f"{r['batchbald_s']:.2f}" if "batchbald_s" in r else "-",
                 f"{r['load']:.1f}",
@@ -312,32 +323,38 @@ def _ratios(rows):
     notes = []
     for k in (20, 100):
         group = f"paper CNN, K={k}, one thread"
-        ours, redux = (
-            get(group, "skbatchbald (mc_forward)"),
-            get(group, "batchbald_redux"),
-        )
-        loop = get(group, "per-k loop (before)")
+        with contextlib.suppress(StopIteration):  # a subset of the groups was run
+            ours = get(group, "skbatchbald (mc_forward)")
+            redux = get(group, "batchbald_redux")
+            notes.append(
+                f"Paper CNN, K={k}, one thread: {ours['us']:.0f} us per (point, "
+                f"sample), batchbald_redux {redux['us']:.0f} "
+                f"({redux['us'] / ours['us']:.1f}x), in CPU time."
+            )
+        with contextlib.suppress(StopIteration):
+            ours = get(group, "skbatchbald (mc_forward)")
+            loop = get(group, "per-k loop (before)")
+            notes.append(
+                f"Paper CNN, K={k}: the per-k loop costs "
+                f"{loop['us'] / ours['us']:.1f}x ours per (point, sample)."
+            )
+    with contextlib.suppress(StopIteration):
+        group = "paper CNN, K=20, two cores, other core busy"
+        walls = [
+            get(group, s)["wall_s"]
+            for s in ("1 torch thread", "2 torch threads", "n_jobs=2")
+        ]
         notes.append(
-            f"Paper CNN, K={k}, one thread: {ours['us']:.0f} us per (point, sample), "
-            f"batchbald_redux {redux['us']:.0f} ({redux['us'] / ours['us']:.1f}x), "
-            f"per-k loop {loop['us']:.0f} ({loop['us'] / ours['us']:.1f}x), "
-            "in CPU time."
+            "Two cores, other core busy, wall: 1 thread {:.1f} s, 2 torch threads "
+            "{:.1f} s, n_jobs=2 {:.1f} s.".format(*walls)
         )
-    group = "paper CNN, K=20, N=10k, two cores, other core busy"
-    one_t = get(group, "1 torch thread")["wall_s"]
-    notes.append(
-        "Two cores, other core busy, wall: 1 thread {:.1f} s, "
-        "2 torch threads {:.1f} s, n_jobs=2 {:.1f} s.".format(
-            one_t,
-            get(group, "2 torch threads")["wall_s"],
-            get(group, "n_jobs=2")["wall_s"],
+    with contextlib.suppress(StopIteration):
+        k1 = get("trunk net, one thread", "K=1")
+        k20 = get("trunk net, one thread", "K=20")
+        notes.append(
+            f"Trunk net: K=20 costs {k20['cpu_s'] / k1['cpu_s']:.2f}x K=1 "
+            "(CPU time, same N)."
         )
-    )
-    k1, k20 = get("trunk net, one thread", "K=1"), get("trunk net, one thread", "K=20")
-    notes.append(
-        f"Trunk net: K=20 costs {k20['cpu_s'] / k1['cpu_s']:.2f}x K=1 "
-        "(CPU time, same N)."
-    )
     return notes
 
 
@@ -345,6 +362,11 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--one", help=argparse.SUPPRESS)
     parser.add_argument("--quick", action="store_true", help="pools 10x smaller")
+    parser.add_argument(
+        "--groups",
+        default=",".join(GROUPS),
+        help=f"comma-separated subset of {','.join(GROUPS)}",
+    )
     parser.add_argument(
         "--out", default=str(HERE / "results"), help="'-' writes nothing"
     )
@@ -357,7 +379,7 @@ def main(argv=None):
         f"Run {started:%Y-%m-%d %H:%M} UTC; {_machine()}; batchbald_redux 2.0.5.",
         f"Load average (1 min) at start {os.getloadavg()[0]:.1f}.",
     ]
-    rows = _rows(10 if args.quick else 1)
+    rows = _rows(10 if args.quick else 1, args.groups.split(","))
     context.append(f"Load average (1 min) at end {os.getloadavg()[0]:.1f}.")
     header, lines, rst, md = _table(rows)
     notes = _ratios(rows)
@@ -366,11 +388,15 @@ def main(argv=None):
         out = Path(args.out)
         out.mkdir(parents=True, exist_ok=True)
         name = "bench_sampling_quick" if args.quick else "bench_sampling"
+        if args.groups != ",".join(GROUPS):
+            name += "_" + args.groups.replace(",", "_")
         with open(out / f"{name}.csv", "w", newline="") as f:
             csv.writer(f).writerows([header, *lines])
         command = "python benchmarks/bench_sampling.py" + (
             " --quick" if args.quick else ""
         )
+        if args.groups != ",".join(GROUPS):
+            command += f" --groups {args.groups}"
         text = "\n\n".join([*context, f"Command: ``{command}``", *notes])
         (out / f"{name}.md").write_text(md + "\n\n" + text + "\n")
         (out / f"{name}.rst").write_text(rst + "\n\n" + text + "\n")

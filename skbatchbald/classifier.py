@@ -1,34 +1,58 @@
 """MCDropoutClassifier: a skorch classifier that draws consistent MC-dropout samples."""
 
-import contextlib
 import copy
+import functools
+import inspect
 import itertools
 import os
+import warnings
 from collections.abc import Mapping
 
 import joblib
 import numpy as np
+import scipy.sparse as sp
 import torch
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import column_or_1d
 from skorch import NeuralNetClassifier
-from skorch.callbacks import EpochScoring
 from skorch.dataset import get_len, unpack_data
-from skorch.utils import is_dataset, multi_indexing, to_numpy, to_tensor
+from skorch.utils import (
+    data_from_dataset,
+    is_dataset,
+    multi_indexing,
+    to_numpy,
+    to_tensor,
+)
+from torch.utils.data import DataLoader, Subset, default_collate
 
 from ._labels import label_indices
+from ._locks import lock_of, seeded_global_torch
 from ._validation import check_n_mc_samples, check_random_state, spawn_seeds
 from .acquisition._validation import check_max_memory
 from .nn._engine import MCForward, n_rows
-from .nn.dropout import active_layers, masked
+from .nn.dropout import active_layers, dropout_layers, masked
 
 __all__ = ["MCDropoutClassifier"]
 
 
-def _accuracy_of_indices(net, X, y):
-    """Accuracy against the *encoded* targets that skorch's datasets hold."""
-    y = np.asarray(to_numpy(y) if isinstance(y, torch.Tensor) else y)
-    return float(np.mean(net.predict_proba(X).argmax(axis=1) == y))
+def _exclusive_sampling(method):
+    """Hold the estimator's lock while sampling; refuse inconsistent modules.
+
+    The dropout hooks sit on the shared module, so concurrent calls wait for
+    each other instead of mixing masks.
+    """
+
+    @functools.wraps(method)
+    def wrapper(self, X, *args, **kwargs):
+        if _other_array_like(X):
+            X = np.asarray(X)  # e.g. an object with __array__ only
+        with lock_of(self):
+            self.check_is_fitted()
+            self._get_predict_nonlinearity()  # a bad one fails before any pass
+            self._check_eval_is_deterministic(X)
+            return method(self, X, *args, **kwargs)
+
+    return wrapper
 
 
 def _shards(n_pool, batch_size, n_jobs):
@@ -73,19 +97,22 @@ class MCDropoutClassifier(NeuralNetClassifier):
 
     A :class:`skorch.NeuralNetClassifier` for a module that returns logits and
     contains dropout layers. It accepts any labels (``classes_`` holds them,
-    ``predict`` returns them), float64 arrays and pandas DataFrames, and fits a
-    20-point labelled set with its defaults. ``predict_log_proba_samples`` returns
-    K posterior samples drawn with consistent MC dropout: sample k uses one fixed
-    set of dropout masks for every row. ``predict_proba`` averages
-    ``n_mc_samples`` of them. All other parameters are skorch's
-    (``max_epochs``, ``batch_size``, ``callbacks``, ``module__*``, ...).
+    ``predict`` returns them), float64 arrays, pandas DataFrames, lists of rows
+    and torch Datasets, and fits a 20-point labelled set with its defaults.
+    ``predict_log_proba_samples`` returns K posterior samples drawn with
+    consistent MC dropout: sample k uses one fixed set of dropout masks for
+    every row. ``predict_proba`` averages ``n_mc_samples`` of them, with masks
+    fixed at fit time, so a fitted classifier predicts the same every time. All
+    other parameters are skorch's (``max_epochs``, ``batch_size``,
+    ``callbacks``, ``module__*``, ...).
 
     Parameters
     ----------
     module : torch.nn.Module class or instance
         The network, returning logits ``(N, n_classes)``, e.g.
         :class:`skbatchbald.nn.BayesianCNN`. Set its parameters with
-        ``module__name=value``; the number of logits must equal ``len(classes_)``.
+        ``module__name=value``. A module class whose constructor takes
+        ``n_classes`` gets ``len(classes_)`` unless ``module__n_classes`` is set.
     *args
         Passed on to skorch's constructor, as skorch's own subclasses do; give
         every other parameter by keyword.
@@ -95,11 +122,16 @@ class MCDropoutClassifier(NeuralNetClassifier):
     mc_predict : bool, default=True
         If True, ``predict_proba`` is the MC average of consistent samples; if
         False, it is the deterministic network (eval mode, dropout off).
+    mc_validation : bool, default=False
+        How validation data (and any scoring callback) are scored during
+        training: False with the deterministic network, as the BatchBALD paper's
+        training loop does; True with the MC average of ``n_mc_samples``
+        consistent samples, K forward passes per batch.
     random_state : None, int, numpy.random.Generator or RandomState, default=None
-        Seeds module initialisation and training (shuffling, training dropout)
-        inside a forked torch RNG, so the global torch RNG is left unchanged, and
-        the masks of ``predict_proba``. None uses the global torch RNG for
-        training (skorch's behaviour) and fresh masks for each ``predict_proba``.
+        Seeds module initialisation, training (shuffling, training dropout) and
+        ``prediction_seed_``. Set, no call reads or changes the global numpy or
+        torch generators. None: initialisation and training draw from the global
+        torch generator, as in skorch, and ``prediction_seed_`` is fresh per fit.
     max_memory : None, int or str, default=None
         Budget in bytes (or a string such as ``"512MB"``) for the activations
         of one sampling pass, the output excluded; the pool is sampled in
@@ -117,8 +149,7 @@ class MCDropoutClassifier(NeuralNetClassifier):
         Learning rate.
     train_split : None or callable, default=None
         No internal validation split, so tiny labelled sets fit. Pass, e.g.,
-        ``skorch.dataset.ValidSplit(5, stratified=True)`` for early stopping;
-        ``valid_acc`` is then computed with ``predict_proba``.
+        ``skorch.dataset.ValidSplit(5, stratified=True)`` for early stopping.
     **kwargs
         Any other :class:`skorch.NeuralNetClassifier` parameter, including
         ``classes`` (the full label list, needed when the labelled set misses
@@ -130,6 +161,12 @@ class MCDropoutClassifier(NeuralNetClassifier):
         The labels, in the order of the module's logits.
     module_ : torch.nn.Module
         The fitted network.
+    n_features_in_ : int
+        ``X.shape[1]`` of the training inputs (arrays, tensors, DataFrames).
+    prediction_seed_ : int
+        Seed of the dropout masks of ``predict_proba``, drawn from
+        ``random_state`` when the module is initialised. ``save_params`` and
+        pickling keep it with ``classes_``.
 
     See Also
     --------
@@ -144,10 +181,20 @@ class MCDropoutClassifier(NeuralNetClassifier):
     (Gal & Ghahramani 2016). BatchBALD's joint mutual information needs the same
     ω_k for all pool points (consistent MC dropout; Kirsch, van Amersfoort & Gal
     2019, Fig. 7). Plain ``nn.Dropout``/``Dropout1d/2d/3d`` layers of any module
-    are sampled consistently too; dropout called functionally inside
-    ``forward`` is not seen. Validation data given via
-    ``skorch.helper.predefined_split`` must hold encoded targets (indices into
-    ``classes_``); ``ValidSplit`` needs nothing special.
+    are sampled consistently too; a module that draws randomness in eval mode
+    (``F.dropout(x, training=True)`` in ``forward``) is refused when sampled.
+    A module without dropout is predicted deterministically, with a warning.
+
+    Inputs: a list or tuple X is read as rows, as scikit-learn reads it (skorch
+    would read several inputs); a module with several inputs takes a dict of
+    arrays keyed by its ``forward`` arguments. Labels are encoded to indices
+    batch by batch inside ``get_loss``, so datasets, ``predefined_split`` data
+    and callbacks all hold the labels as given.
+
+    Threads: fits hold a process-wide lock (torch's initialisation and training
+    dropout draw from its global generator, which a seeded fit forks), and each
+    classifier holds its own lock while it predicts, so concurrent calls wait
+    instead of mixing dropout masks; seeded results do not depend on threads.
 
     Examples
     --------
@@ -178,6 +225,7 @@ class MCDropoutClassifier(NeuralNetClassifier):
         *args,
         n_mc_samples=20,
         mc_predict=True,
+        mc_validation=False,
         random_state=None,
         max_memory=None,
         n_jobs=None,
@@ -198,57 +246,27 @@ class MCDropoutClassifier(NeuralNetClassifier):
         )
         self.n_mc_samples = n_mc_samples
         self.mc_predict = mc_predict
+        self.mc_validation = mc_validation
         self.random_state = random_state
         self.max_memory = max_memory
         self.n_jobs = n_jobs
 
-    @property
-    def _default_callbacks(self):
-        # skorch's "accuracy" scorer compares predict() (user labels) with the
-        # dataset's encoded targets; score on indices instead.
-        return [
-            (
-                name,
-                EpochScoring(
-                    _accuracy_of_indices, name="valid_acc", lower_is_better=False
-                )
-                if name == "valid_acc"
-                else callback,
-            )
-            for name, callback in super()._default_callbacks
-        ]
-
-    @contextlib.contextmanager
-    def _torch_rng(self):
-        """Run a block on a forked torch RNG seeded from ``random_state``."""
-        if self.random_state is None:
-            yield
-            return
-        seed = int(check_random_state(self.random_state).integers(2**63 - 1))
-        device = torch.device(self.device or "cpu")
-        on_cpu = device.type == "cpu"
-        with torch.random.fork_rng(
-            devices=[] if on_cpu else None,
-            device_type="cuda" if on_cpu else device.type,
-        ):
-            torch.manual_seed(seed)
-            yield
-
     def _check_params(self):
         check_n_mc_samples(self.n_mc_samples)
         check_max_memory(self.max_memory)
-        if not isinstance(self.mc_predict, (bool, np.bool_)):
-            raise ValueError(
-                f"mc_predict must be True (MC average) or False (deterministic "
-                f"net), got {self.mc_predict!r}."
-            )
+        for name in ("mc_predict", "mc_validation"):
+            value = getattr(self, name)
+            if not isinstance(value, (bool, np.bool_)):
+                raise ValueError(
+                    f"{name} must be True (MC average) or False (deterministic "
+                    f"net), got {value!r}."
+                )
+        check_random_state(self.random_state)  # raises on a bad random_state
+        _check_device(self.device)
 
     def _check_y(self, y):
-        if y is None:
-            raise ValueError(
-                f"{type(self).__name__} needs labels: got y=None; pass the "
-                "labels of X as y."
-            )
+        if isinstance(y, torch.Tensor):
+            y = to_numpy(y)
         y = column_or_1d(y, warn=True)
         check_classification_targets(y)
         return y
@@ -266,45 +284,146 @@ class MCDropoutClassifier(NeuralNetClassifier):
             )
         return idx
 
+    def _known_classes(self):
+        """``classes_``, or None where they are not known (skorch's case)."""
+        try:
+            return np.asarray(self.classes_)
+        except AttributeError:
+            return None
+
     def _as_float32(self, X):
-        """Cast array-like X to float32; other skorch inputs pass unchanged."""
+        """Cast array-like X to float32 and check its shape; dicts pass unchanged."""
+        name = type(self).__name__
+        if isinstance(X, (list, tuple)):
+            X = _rows_of(X)
+        if sp.issparse(X):
+            raise TypeError(
+                f"{name} does not accept sparse input (got {type(X).__name__}); "
+                "convert it with X.toarray(), or reduce it first (e.g. "
+                "TruncatedSVD)."
+            )
         if isinstance(X, torch.Tensor):
             X = X.float()
         elif hasattr(X, "columns") and hasattr(X, "to_numpy"):  # pandas DataFrame
             X = X.to_numpy(dtype=np.float32)
-        elif isinstance(X, (np.ndarray, np.generic)) or np.isscalar(X):
+        elif isinstance(X, Mapping):
+            return X  # several inputs, by forward argument: skorch's handling
+        else:
             try:
                 X = np.asarray(X, dtype=np.float32)
-            except (TypeError, ValueError) as exc:
+            except ValueError as exc:
                 raise ValueError(
                     f"X must be numeric, got an array of dtype {np.asarray(X).dtype}; "
                     "encode non-numeric features first (e.g. OneHotEncoder)."
                 ) from exc
-        else:
-            return X  # dict, list/tuple of inputs, sparse: skorch's own handling
+            except TypeError as exc:
+                raise TypeError(f"X must be numeric: {exc}.") from exc
         if isinstance(X, np.ndarray) and not X.flags.writeable:
             X = X.copy()  # torch warns on read-only arrays (pandas copy-on-write)
         if X.ndim < 2:
             raise ValueError(
                 f"X must have shape (n_samples, n_features, ...), got shape "
-                f"{tuple(X.shape)}; use X.reshape(-1, 1) for a single feature."
+                f"{tuple(X.shape)}. Reshape your data either using X.reshape(-1, 1) "
+                "if it has a single feature or X.reshape(1, -1) if it is a single "
+                "sample."
+            )
+        for axis, what in ((0, "sample"), (1, "feature")):
+            if X.shape[axis] == 0:
+                raise ValueError(
+                    f"Found array with 0 {what}(s) (shape={tuple(X.shape)}) while "
+                    "a minimum of 1 is required."
+                )
+        n_features = getattr(self, "n_features_in_", None)
+        if n_features is not None and X.shape[1] != n_features:
+            raise ValueError(
+                f"X has {X.shape[1]} features, but {name} is expecting "
+                f"{n_features} features as input."
             )
         is_tensor = isinstance(X, torch.Tensor)
         if not bool(torch.isfinite(X).all() if is_tensor else np.isfinite(X).all()):
             raise ValueError("X contains NaN or infinity; impute or drop those rows.")
         return X
 
-    def get_dataset(self, X, y=None):
-        """Wrap X (cast to float32) and encoded y in skorch's dataset."""
+    def _inputs_and_labels(self, X, y, reset):
+        """X cast and checked, y as a 1-D array; ``n_features_in_`` learned."""
+        if reset:
+            self.__dict__.pop("n_features_in_", None)
         if not is_dataset(X):
             X = self._as_float32(X)
+            if not hasattr(self, "n_features_in_") and not isinstance(X, Mapping):
+                self.n_features_in_ = int(X.shape[1])
+        if y is not None:
+            y = self._check_y(y)
+        return X, y
+
+    def get_dataset(self, X, y=None):
+        """Wrap X (cast to float32; a list is rows) and the labels y in a Dataset."""
+        if not is_dataset(X):
+            X = self._as_float32(X)
+        if isinstance(y, (list, tuple)):
+            y = np.asarray(y)  # labels, one per row (skorch would read inputs)
         return super().get_dataset(X, y)
 
-    def check_data(self, X, y):
-        """Do nothing: ``classes_`` come from the user's labels in ``fit``.
+    def get_iterator(self, dataset, training=False):
+        """Return a DataLoader that never draws from the global torch generator.
 
-        skorch's own check would infer them from the encoded targets.
+        Training iterators shuffle with a generator seeded from ``random_state``
+        (the global generator, as in skorch, when it is None); prediction
+        iterators get a fixed one, which they use only to seed workers. Batches
+        of string labels are collated into arrays.
+
+        Parameters
+        ----------
+        dataset : torch Dataset
+            The data, usually from :meth:`get_dataset`.
+        training : bool, default=False
+            Whether to use ``iterator_train`` or ``iterator_valid``.
+
+        Returns
+        -------
+        iterator : iterable of batches
+            The instantiated iterator.
         """
+        prefix = "iterator_train" if training else "iterator_valid"
+        kwargs = self.get_params_for(prefix)
+        iterator = getattr(self, prefix)
+        if "generator" not in kwargs and _is_dataloader(iterator):
+            seed = self._train_seed if training else 0
+            if seed is not None:
+                kwargs["generator"] = torch.Generator().manual_seed(seed)
+        if "collate_fn" not in kwargs and _is_dataloader(iterator):
+            kwargs["collate_fn"] = _collate_labels
+        if "batch_size" not in kwargs:
+            kwargs["batch_size"] = self.batch_size
+        if kwargs["batch_size"] == -1:
+            kwargs["batch_size"] = len(dataset)
+        return iterator(dataset, **kwargs)
+
+    def check_data(self, X, y):
+        """Check the labels and, on the first call of a fit, infer ``classes_``.
+
+        ``classes_`` are the sorted unique labels of y, or of the Dataset's own
+        targets when y is None (skorch's implicit y); the ``classes`` parameter
+        overrides both.
+        """
+        if y is None and not is_dataset(X) and self.iterator_train is DataLoader:
+            raise ValueError(
+                f"{type(self).__name__} requires y to be passed, but the target y "
+                f"is None (X is a {type(X).__name__}); pass the labels of X as y, "
+                "or a torch Dataset that yields (x, y) pairs as X."
+            )
+        if y is not None:
+            y = self._check_y(y)
+        if hasattr(self, "classes_inferred_"):
+            return
+        if y is not None:
+            self.classes_inferred_ = np.unique(y)
+        elif is_dataset(X):
+            try:
+                _, y_ds = data_from_dataset(X)
+            except AttributeError:
+                return  # targets not reachable: skorch needs classes= then
+            self.classes_inferred_ = np.unique(self._check_y(y_ds))
 
     def _check_logits(self, shape):
         """ValueError unless one sample's outputs are ``(batch, n_classes)``.
@@ -321,26 +440,100 @@ class MCDropoutClassifier(NeuralNetClassifier):
             )
 
     def get_loss(self, y_pred, y_true, *args, **kwargs):
-        """Cross-entropy on logits, after checking one logit per class."""
-        if isinstance(y_pred, torch.Tensor):
-            self._check_logits(tuple(y_pred.shape))
+        """The criterion on the module's output and the labels encoded as indices.
+
+        Labels are encoded here, batch by batch, so that datasets, splits and
+        callbacks all hold the user's labels.
+        """
+        classes = self._known_classes()
+        if classes is not None:
+            if isinstance(y_pred, torch.Tensor):
+                self._check_logits(tuple(y_pred.shape))
+            y_true = self._indices_of(y_true, classes)
         return super().get_loss(y_pred, y_true, *args, **kwargs)
 
+    def _indices_of(self, y_true, classes):
+        """The batch's labels as int64 class indices (a tensor on the device)."""
+        if (
+            isinstance(y_true, torch.Tensor)
+            and y_true.dtype == torch.int64
+            and classes.dtype.kind in "iu"
+            and np.array_equal(classes, np.arange(len(classes)))
+            and bool(((y_true >= 0) & (y_true < len(classes))).all())
+        ):
+            return y_true  # labels that are already the indices
+        if isinstance(y_true, torch.Tensor):
+            y = to_numpy(y_true)
+        else:
+            y = np.asarray(list(y_true) if isinstance(y_true, tuple) else y_true)
+        return torch.as_tensor(self._encode(y.reshape(-1)), device=self.device)
+
+    def get_params_for(self, prefix):
+        """Return skorch's parameters for ``prefix``, with ``n_classes`` implied.
+
+        A module class whose constructor takes ``n_classes`` gets the number of
+        classes when the user set none: the classes are known before the module is
+        built in ``fit``.
+
+        Parameters
+        ----------
+        prefix : str
+            A component, such as ``"module"`` or ``"iterator_train"``.
+
+        Returns
+        -------
+        params : dict
+            The ``<prefix>__<name>`` parameters, without the prefix.
+        """
+        params = super().get_params_for(prefix)
+        if prefix == "module" and self._sizes_output():
+            classes = self._known_classes()
+            if classes is not None:
+                params["n_classes"] = len(classes)
+        return params
+
+    def _sizes_output(self):
+        """Whether the classifier sets ``module__n_classes`` (the user did not)."""
+        given = super().get_params_for("module")
+        return "n_classes" not in given and _takes_n_classes(self.module)
+
     def initialize(self):
-        """Initialise module, criterion and optimizer (seeded by random_state)."""
-        with self._torch_rng():
-            return super().initialize()
+        """Initialise module, criterion and optimizer; draw the prediction seed.
+
+        Module initialisation runs on a forked torch generator seeded from
+        ``random_state`` (the global one when it is None), holding a process-wide
+        lock, so that concurrent fits in other threads do not change it.
+        """
+        self._check_params()
+        init_seed, _, prediction_seed = self._seeds()
+        with seeded_global_torch(init_seed, self.device), lock_of(self):
+            super().initialize()
+            # None: fresh masks per fit, but a fitted net predicts the same twice.
+            self.prediction_seed_ = (
+                int(check_random_state(None).integers(2**63 - 1))
+                if prediction_seed is None
+                else prediction_seed
+            )
+        return self
+
+    def _seeds(self):
+        """Seeds for module initialisation, training and prediction (or Nones)."""
+        if self.random_state is None:
+            return None, None, None
+        return spawn_seeds(self.random_state, 3)
 
     def fit(self, X, y, **fit_params):
         """Initialise and fit the module on X and labels y of any type.
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, ...)
-            Cast to float32; DataFrames are converted with ``to_numpy``.
-        y : array-like of shape (n_samples,)
+        X : array-like of shape (n_samples, ...) or torch Dataset
+            Cast to float32; DataFrames are converted with ``to_numpy``, a list
+            or tuple is read as rows. A Dataset yields ``(x, y)`` pairs.
+        y : array-like of shape (n_samples,) or None
             Labels (strings, ints, ...); ``classes_`` becomes their sorted
-            unique values unless ``classes`` was given.
+            unique values unless ``classes`` was given. None when X is a
+            Dataset that holds the labels.
         **fit_params : dict
             Passed to skorch's ``fit``.
 
@@ -350,18 +543,25 @@ class MCDropoutClassifier(NeuralNetClassifier):
             The fitted classifier.
         """
         self._check_params()
-        y = self._check_y(y)
-        self.classes_inferred_ = np.unique(y)
+        reset = not self.warm_start or not self.initialized_
+        X, y = self._inputs_and_labels(X, y, reset=reset)
+        if reset:
+            self.__dict__.pop("classes_inferred_", None)
+            # Classes first: a module taking n_classes is built for them.
+            self.check_data(X, y)
         return super().fit(X, y, **fit_params)
 
     def partial_fit(self, X, y=None, classes=None, **fit_params):
         """Train further on X, y without re-initialising the module.
 
+        Training draws shuffling and dropout from torch generators seeded from
+        ``random_state``, holding a process-wide lock (see Notes of the class).
+
         Parameters
         ----------
-        X : array-like of shape (n_samples, ...)
+        X : array-like of shape (n_samples, ...) or torch Dataset
             Training inputs.
-        y : array-like of shape (n_samples,)
+        y : array-like of shape (n_samples,) or None
             Labels, all in ``classes_``.
         classes : array-like, default=None
             All labels; used on the first call if ``classes`` was not given to
@@ -374,15 +574,39 @@ class MCDropoutClassifier(NeuralNetClassifier):
         self : MCDropoutClassifier
             The fitted classifier.
         """
-        y = self._check_y(y)
-        if self.classes is None and not hasattr(self, "classes_inferred_"):
-            self.classes_inferred_ = np.unique(y if classes is None else classes)
-        with self._torch_rng():
-            return super().partial_fit(X, self._encode(y), **fit_params)
+        self._check_params()
+        X, y = self._inputs_and_labels(X, y, reset=False)
+        if (
+            self.classes is None
+            and classes is not None
+            and not hasattr(self, "classes_inferred_")
+        ):
+            self.classes_inferred_ = np.unique(self._check_y(classes))
+        _, train_seed, _ = self._seeds()
+        with seeded_global_torch(train_seed, self.device), lock_of(self):
+            if not self.initialized_:
+                self.initialize()
+            self._train_seed, self._fitting = train_seed, True
+            try:
+                return super().partial_fit(X, y, **fit_params)
+            finally:
+                self._train_seed, self._fitting = None, False
+
+    _train_seed = None  # the seed of the running fit's shuffling, if any
+    _fitting = False  # inside partial_fit: validation scoring follows mc_validation
+
+    def _get_module(self, name, msg):
+        # save_params/load_params: the module's state carries classes_ and the
+        # prediction seed, so that a fresh net loads a model that predicts.
+        module = super()._get_module(name, msg)
+        if name in ("module", "module_"):
+            return _ModuleWithClassifierState(self, module)
+        return module
 
     def _log_probs(self):
         """Return a function from module outputs to log-probabilities (B, C)."""
-        criterion = getattr(self.criterion_, "_orig_mod", self.criterion_)
+        criterion = getattr(self, "criterion_", None)  # custom nets may rename it
+        criterion = getattr(criterion, "_orig_mod", criterion)
         if self.predict_nonlinearity == "auto" and isinstance(
             criterion, torch.nn.CrossEntropyLoss
         ):
@@ -390,7 +614,7 @@ class MCDropoutClassifier(NeuralNetClassifier):
         nonlin = self._get_predict_nonlinearity()
 
         def log_of_probabilities(output):
-            proba = nonlin(output).float()
+            proba = torch.as_tensor(nonlin(output)).float()
             if not (
                 (proba >= 0).all()
                 and torch.allclose(proba.sum(-1), torch.ones(()), atol=1e-3)
@@ -404,6 +628,40 @@ class MCDropoutClassifier(NeuralNetClassifier):
 
         return log_of_probabilities
 
+    def _check_eval_is_deterministic(self, X):
+        """Raise if two identical eval-mode passes over a few rows disagree.
+
+        Dropout called as ``F.dropout(x, training=True)`` inside ``forward`` is
+        invisible to the mask hooks and draws fresh masks per row and per pass,
+        which would make the posterior samples inconsistent.
+        """
+        rows = Subset(X, range(min(8, len(X)))) if is_dataset(X) else _head(X, 8)
+        dataset = self.get_dataset(rows)
+        Xi, _ = unpack_data(next(iter(self.get_iterator(dataset, training=False))))
+        # A well-behaved module draws nothing here. (Forking the global generator
+        # would need the process-wide lock, taken after this estimator's: the
+        # opposite order of a fit's, so it could deadlock.)
+        with torch.no_grad():
+            modes = {m: m.training for m in self.module_.modules()}
+            try:
+                self.module_.eval()
+                first, second = self.infer(Xi), self.infer(Xi)
+            finally:
+                for m, training in modes.items():
+                    m.training = training
+        first = first[0] if isinstance(first, tuple) else first
+        second = second[0] if isinstance(second, tuple) else second
+        if not torch.allclose(first, second, rtol=1e-4, atol=1e-5):
+            raise ValueError(
+                f"the module {type(self.module_).__name__} gives different outputs "
+                "for the same rows in two passes in eval mode, so its posterior "
+                "samples would not be consistent: it draws randomness that eval "
+                "mode does not switch off, such as F.dropout(x, training=True) in "
+                "forward. Use nn.Dropout layers (or skbatchbald.nn."
+                "ConsistentMCDropout) instead."
+            )
+
+    @_exclusive_sampling
     def predict_log_proba_samples(
         self, X, n_mc_samples=None, random_state=None, *, max_memory=None, n_jobs=None
     ):
@@ -549,14 +807,60 @@ class MCDropoutClassifier(NeuralNetClassifier):
         Returns
         -------
         proba : ndarray of shape (n_samples, n_classes), float32
-            ``(1/K) Σ_k p(y | x, ω_k)`` with K = ``n_mc_samples`` and masks from
-            ``random_state``; the deterministic network if ``mc_predict=False``.
+            ``(1/K) Σ_k p(y | x, ω_k)`` with K = ``n_mc_samples`` and the masks
+            of ``prediction_seed_``, so a fitted classifier predicts the same
+            every time. The deterministic network (eval mode, dropout off) if
+            ``mc_predict=False``, during training unless ``mc_validation=True``,
+            and, with a warning, for a module without dropout.
         """
         self._check_params()
-        if not self.mc_predict:
-            return super().predict_proba(X)
-        log_probs = self.predict_log_proba_samples(X, random_state=self.random_state)
+        with lock_of(self):
+            if self._deterministic():
+                return super().predict_proba(X)
+            log_probs = self.predict_log_proba_samples(
+                X, random_state=self._prediction_seed()
+            )
         return np.exp(log_probs.astype(np.float64)).mean(axis=1).astype(np.float32)
+
+    def _deterministic(self):
+        if not self.mc_predict or (self._fitting and not self.mc_validation):
+            return True
+        self.check_is_fitted()
+        if any(layer.p > 0 for _, layer in dropout_layers(self.module_)):
+            return False
+        warnings.warn(
+            f"the module {type(self.module_).__name__} has no dropout layer with "
+            "p > 0, so predict_proba is the deterministic network (the MC average "
+            "of identical samples). Set mc_predict=False to say so and silence "
+            "this warning.",
+            UserWarning,
+            stacklevel=3,
+        )
+        return True
+
+    def _prediction_seed(self):
+        # Nets pickled before the seed existed keep their random_state masks.
+        return getattr(self, "prediction_seed_", self.random_state)
+
+    def forward(self, X, training=False, device="cpu"):
+        """Run skorch's ``forward``, waiting while another thread samples the module.
+
+        Parameters
+        ----------
+        X : array-like or Dataset
+            Inputs.
+        training : bool, default=False
+            Whether to run the module in training mode.
+        device : str, default="cpu"
+            Where to put the output.
+
+        Returns
+        -------
+        y_infer : torch.Tensor or tuple of torch.Tensor
+            The module's outputs, concatenated over batches.
+        """
+        with lock_of(self):
+            return super().forward(X, training=training, device=device)
 
     def predict(self, X):
         """Return the label of highest ``predict_proba`` for each row.
@@ -569,7 +873,155 @@ class MCDropoutClassifier(NeuralNetClassifier):
         Returns
         -------
         y : ndarray of shape (n_samples,)
-            Labels from ``classes_``.
+            Labels from ``classes_``; class indices, as skorch returns, where
+            the classes are not known (a Dataset without reachable targets and
+            no ``classes``).
         """
-        proba = self.predict_proba(X)
-        return np.asarray(self.classes_)[proba.argmax(axis=1)]
+        index = self.predict_proba(X).argmax(axis=1)
+        classes = self._known_classes()
+        return index if classes is None else classes[index]
+
+
+def _rows_of(X):
+    """A list or tuple X read as rows, as scikit-learn reads it, stacked."""
+    try:
+        rows = np.asarray(
+            [to_numpy(x) if isinstance(x, torch.Tensor) else x for x in X],
+            dtype=np.float32,
+        )
+    except (TypeError, ValueError) as exc:
+        raise ValueError(
+            "X given as a list or tuple is read as rows (as scikit-learn reads "
+            "it), but its rows are not numbers of one common shape. Pass an "
+            "array; a module with several inputs takes them as a dict of arrays "
+            "keyed by the forward arguments."
+        ) from exc
+    if rows.ndim == 1:  # a list of numbers: one feature per row
+        rows = rows[:, None]
+    return rows
+
+
+def _collate_labels(batch):
+    """torch's default collation, with a batch of string labels as an array.
+
+    torch collates strings into a tuple, which skorch's callbacks cannot turn
+    into an array; scoring needs the labels as the user gave them.
+    """
+    collated = default_collate(batch)
+    if (
+        isinstance(collated, (list, tuple))
+        and len(collated) == 2
+        and isinstance(collated[1], (list, tuple))
+        and collated[1]
+        and isinstance(collated[1][0], (str, bytes))
+    ):
+        return [collated[0], np.asarray(collated[1])]
+    return collated
+
+
+def _head(X, n):
+    """The first ``n`` rows of an input skorch accepts, without converting all."""
+    if isinstance(X, (list, tuple)):
+        return _rows_of(X[:n])
+    if isinstance(X, (Mapping, np.ndarray, torch.Tensor)) or hasattr(X, "iloc"):
+        return multi_indexing(X, slice(0, n))
+    return np.asarray(X)[:n]
+
+
+def _other_array_like(X):
+    """An array-like that is none of the containers skorch indexes itself."""
+    known = (np.ndarray, torch.Tensor, Mapping, list, tuple)
+    return (
+        hasattr(X, "__array__")
+        and not isinstance(X, known)
+        and not is_dataset(X)
+        and not hasattr(X, "iloc")
+        and not sp.issparse(X)
+    )
+
+
+def _is_dataloader(iterator):
+    return isinstance(iterator, type) and issubclass(iterator, DataLoader)
+
+
+def _takes_n_classes(module):
+    if not isinstance(module, type):
+        return False  # an instance is built already
+    try:
+        return "n_classes" in inspect.signature(module).parameters
+    except (TypeError, ValueError):
+        return False
+
+
+def _check_device(device):
+    """Raise a ValueError naming ``device`` for an unknown or absent device."""
+    if device is None:
+        return
+    try:
+        kind = torch.device(device).type
+    except (RuntimeError, TypeError):
+        return  # not torch's: left to skorch and the module (skorch allows that)
+    available = {"cpu": True, "cuda": torch.cuda.is_available()}
+    if kind == "mps":
+        available["mps"] = torch.backends.mps.is_available()
+    if not available.get(kind, True):
+        raise ValueError(
+            f"device={device!r}, but torch finds no {kind.upper()} device on this "
+            "machine; set device='cpu' (or leave the default)."
+        )
+
+
+_STATE_KEY = "skbatchbald.MCDropoutClassifier"
+
+
+class _ModuleWithClassifierState:
+    """A module as save_params/load_params see it: state dict plus our state.
+
+    The classes and the prediction seed travel in the state dict's
+    ``_metadata``, which ``torch.save``/``torch.load(weights_only=True)`` keep
+    and ``Module.load_state_dict`` ignores, so the file still loads into a bare
+    module.
+    """
+
+    def __init__(self, net, module):
+        self.net = net
+        self.module = module
+
+    def state_dict(self, *args, **kwargs):
+        state = self.module.state_dict(*args, **kwargs)
+        ours = {}
+        if hasattr(self.net, "prediction_seed_"):
+            ours["prediction_seed"] = int(self.net.prediction_seed_)
+        if hasattr(self.net, "classes_inferred_"):
+            classes = np.asarray(self.net.classes_inferred_)
+            if classes.dtype.kind in "biufUS":  # JSON-like values load safely
+                ours["classes"] = classes.tolist()
+                ours["classes_dtype"] = classes.dtype.str
+        metadata = getattr(state, "_metadata", None)
+        if metadata is not None and ours:
+            metadata[_STATE_KEY] = ours
+        return state
+
+    def load_state_dict(self, state_dict, *args, **kwargs):
+        net = self.net
+        ours = getattr(state_dict, "_metadata", {}).get(_STATE_KEY, {})
+        if "classes" in ours:
+            known = net._known_classes()
+            net.classes_inferred_ = np.asarray(
+                ours["classes"], dtype=np.dtype(ours["classes_dtype"])
+            )
+            if known is None and self.module is net.module_ and net._sizes_output():
+                # Built before the classes were known: rebuild it for them (the
+                # weights are overwritten next; the draw is kept off the global
+                # generator).
+                with seeded_global_torch(0, net.device):
+                    net._initialize_module()
+                    net._initialize_optimizer()
+                self.module = net.module_
+        result = self.module.load_state_dict(state_dict, *args, **kwargs)
+        if "prediction_seed" in ours:
+            net.prediction_seed_ = int(ours["prediction_seed"])
+        return result
+
+    def __getattr__(self, name):
+        return getattr(self.module, name)

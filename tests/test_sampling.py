@@ -212,6 +212,7 @@ class TestDispatch:
             "n_jobs": 2,
         }
 
+    @pytest.mark.slow  # starts worker processes
     def test_max_memory_and_n_jobs_do_not_change_a_nets_samples(
         self, dropout_net, blobs
     ):

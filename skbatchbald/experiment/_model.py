@@ -1,15 +1,11 @@
 """The network of one round: a fresh MCDropoutClassifier with early stopping."""
 
 import numpy as np
-import torch
-from skorch import NeuralNetClassifier
-from skorch.callbacks import EarlyStopping, EpochScoring
+from skorch.callbacks import EarlyStopping
 from skorch.dataset import Dataset
 from skorch.helper import predefined_split
-from skorch.utils import to_numpy
 from tqdm.auto import tqdm
 
-from .._labels import label_indices
 from ..classifier import MCDropoutClassifier
 from ..nn import BayesianCNN, BayesianMLP
 
@@ -32,35 +28,6 @@ class _ProgressClassifier(MCDropoutClassifier):
         return tqdm(iterator, desc=self.progress, leave=False, unit="batch")
 
 
-class _DeterministicValidation(_ProgressClassifier):
-    """Scores validation accuracy with dropout off, as the paper's training loop.
-
-    Test predictions stay MC averages; only the ``valid_acc`` that early
-    stopping watches uses the deterministic network.
-    """
-
-    @property
-    def _default_callbacks(self):
-        return [
-            (
-                name,
-                EpochScoring(
-                    _deterministic_accuracy, name="valid_acc", lower_is_better=False
-                )
-                if name == "valid_acc"
-                else callback,
-            )
-            for name, callback in super()._default_callbacks
-        ]
-
-
-def _deterministic_accuracy(net, X, y):
-    """Accuracy of the network in eval mode against skorch's encoded targets."""
-    y = to_numpy(y) if isinstance(y, torch.Tensor) else np.asarray(y)
-    proba = NeuralNetClassifier.predict_proba(net, X)
-    return float(np.mean(proba.argmax(axis=1) == y))
-
-
 def _module_params(config, n_features, image_side, n_classes):
     if config.resolved_model == "mlp":
         return BayesianMLP, {
@@ -80,16 +47,15 @@ def _module_params(config, n_features, image_side, n_classes):
 def make_model(config, data, image_side, seed):
     """A fresh, unfitted classifier validated on the trial's validation set."""
     classes = data.classes
-    # predefined_split bypasses the classifier's label encoding: indices here.
-    y_val = label_indices(data.y_val, classes)
-    validation = Dataset(data.X_val.astype(np.float32), y_val)
+    # Labels as given: the classifier encodes them where the loss needs indices.
+    validation = Dataset(data.X_val.astype(np.float32), data.y_val)
     module, params = _module_params(
         config, data.X_pool.shape[1], image_side, len(classes)
     )
-    cls = _ProgressClassifier if config.mc_validation else _DeterministicValidation
-    return cls(
+    return _ProgressClassifier(
         module,
         classes=classes,
+        mc_validation=config.mc_validation,
         n_mc_samples=config.eval_mc_samples,
         lr=config.lr,
         max_epochs=config.max_epochs,

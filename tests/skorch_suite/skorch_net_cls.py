@@ -1,0 +1,137 @@
+"""pytest plugin: skorch's own tests with MCDropoutClassifier as ``net_cls``.
+
+``make test-skorch`` runs skorch's ``test_classifier.py`` and ``test_net.py``
+from the installed wheel; wherever their ``net_cls`` fixture gives
+``NeuralNetClassifier``, this plugin gives the class below instead.
+
+Four defaults of MCDropoutClassifier differ from skorch's by design (active
+learning starts from a handful of labels and the paper trains with Adam on
+logits): ``train_split=None``, ``criterion=CrossEntropyLoss``,
+``optimizer=Adam`` and ``lr=1e-3``. skorch's tests assume its own defaults (their
+modules end in a softmax for ``NLLLoss``; their histories expect a validation
+split), so the class under test here is MCDropoutClassifier with skorch's
+defaults for those four parameters and nothing else changed.
+
+The tests that still fail by design are marked as expected failures in
+``DEVIATIONS``, each with its reason; any other failure fails the run.
+"""
+
+import pytest
+import torch
+from skorch import NeuralNetClassifier
+from skorch.dataset import ValidSplit
+
+import skbatchbald
+
+
+class MCDropoutClassifier(skbatchbald.MCDropoutClassifier):
+    """skbatchbald's classifier with skorch's defaults for four parameters."""
+
+    def __init__(
+        self,
+        module,
+        *args,
+        n_mc_samples=20,
+        mc_predict=True,
+        mc_validation=False,
+        random_state=None,
+        criterion=torch.nn.NLLLoss,
+        optimizer=torch.optim.SGD,
+        lr=0.01,
+        train_split=ValidSplit(5, stratified=True),  # noqa: B008 (skorch's default)
+        **kwargs,
+    ):
+        super().__init__(
+            module,
+            *args,
+            n_mc_samples=n_mc_samples,
+            mc_predict=mc_predict,
+            mc_validation=mc_validation,
+            random_state=random_state,
+            criterion=criterion,
+            optimizer=optimizer,
+            lr=lr,
+            train_split=train_split,
+            **kwargs,
+        )
+
+
+_NAME = (
+    "checks a message or repr that spells the class name NeuralNetClassifier; "
+    "ours says MCDropoutClassifier"
+)
+_MC = (
+    "compares predict_proba with the deterministic forward pass; predict_proba "
+    "is the MC average of consistent dropout samples by design (mc_predict=False "
+    "gives the deterministic one)"
+)
+_NO_CLASSES = (
+    "predicts with a net that was initialised but never fitted, without "
+    "classes=: MC prediction needs classes_ (its logits are checked against "
+    "them), where skorch returns argmax indices of the deterministic net"
+)
+_ROWS = (
+    "targets are sequences (several labels per row); the classifier takes one "
+    "label per row, checked by scikit-learn's check_classification_targets"
+)
+_NOT_PROBABILITIES = (
+    "its predict_nonlinearity returns values that are not probabilities; the MC "
+    "average needs probabilities and refuses them (mc_predict=False passes them "
+    "through, as skorch does)"
+)
+_NOT_SHIPPED = (
+    "reads CUDA fixtures (skorch/tests/net_cuda.*) relative to skorch's source "
+    "tree; the wheel does not ship them, so NeuralNetClassifier fails here too"
+)
+
+# test name (as in skorch's files, with parameters where only some fail) -> why
+# it fails by design.
+DEVIATIONS = {
+    "test_pass_empty_classes_raises": _NAME,
+    "test_error_when_classes_could_not_be_inferred": _NAME,
+    "test_not_init_raises": _NAME,
+    "test_not_fitted_raises": _NAME,
+    "test_repr_uninitialized_works": _NAME,
+    "test_repr_initialized_works": _NAME,
+    "test_repr_fitted_works": _NAME,
+    "test_forward": _MC,
+    "test_predict_nonlinearity_is_identity_with_multiple_criteria": _MC,
+    "test_save_load_state_dict_file": _NO_CLASSES,
+    "test_save_load_state_dict_str": _NO_CLASSES,
+    "test_predict_with_dataset": _NO_CLASSES,
+    "test_predict_nonlinearity_none": _NO_CLASSES,
+    "test_net_variable_prediction_lengths": _ROWS,
+    "test_net_variable_label_lengths": _ROWS,
+    "test_pickle_load[False]": _NOT_SHIPPED,
+    "test_load_cuda_params_to_cpu": _NOT_SHIPPED,
+    "test_predict_nonlinearity_called_with_predict": _NOT_PROBABILITIES,
+    "test_predict_nonlinearity_called_with_predict_proba": _NOT_PROBABILITIES,
+    "TestNetSparseInput::test_fit_sparse_csr_learns": (
+        "fits on a scipy sparse matrix; the classifier refuses sparse input with "
+        "a TypeError (dropout masks are drawn over dense feature shapes, and "
+        "scikit-learn's sparse checks then hold), where skorch passes it on"
+    ),
+}
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_fixture_setup(fixturedef, request):
+    result = yield
+    if fixturedef.argname == "net_cls" and result is NeuralNetClassifier:
+        result = MCDropoutClassifier
+        fixturedef.cached_result = (result, fixturedef.cache_key(request), None)
+    return result
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        # Bare names apply to the classes named TestNeuralNet (one per file),
+        # whose net_cls is NeuralNetClassifier; TestNeuralNetBinaryClassifier
+        # and others keep skorch's own classes. Others are "Class::test".
+        cls = getattr(item.cls, "__name__", "")
+        reason = DEVIATIONS.get(f"{cls}::{item.name}")
+        if cls == "TestNeuralNet":
+            reason = reason or DEVIATIONS.get(item.name)
+            reason = reason or DEVIATIONS.get(item.originalname)
+        if reason:
+            item.add_marker(pytest.mark.xfail(reason=reason, strict=True))
