@@ -63,8 +63,9 @@ test-fast: $(VENV)/.installed
 coverage: $(VENV)/.installed
 	$(BIN)/python -m pytest --cov --cov-report=term
 
+# Only the stock-modAL file: the compat venv has no optional extras (dask, ...).
 test-compat: $(COMPAT_VENV)/.installed
-	$(COMPAT_VENV)/bin/python -m pytest -m stock_modal -p no:cacheprovider
+	$(COMPAT_VENV)/bin/python -m pytest tests/test_stock_modal.py -m stock_modal -p no:cacheprovider
 
 # skorch's own tests, from its wheel, with MCDropoutClassifier in place of
 # NeuralNetClassifier; tests/skorch_suite/ lists the deviations that are by design.
