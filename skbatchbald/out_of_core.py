@@ -6,8 +6,10 @@ it in row blocks. :func:`dask_log_proba_samples` does the same on a Dask cluster
 dask array of inputs in, a dask array of log-probabilities out, one task per block.
 """
 
+import functools
 import numbers
 import os
+import pickle
 import threading
 from pathlib import Path
 
@@ -132,10 +134,16 @@ def write_log_proba_samples(
 _SAMPLING = threading.Lock()
 
 
-def _sample_block(estimator, X, n_mc_samples, seed, max_memory=None):
+@functools.lru_cache(maxsize=1)
+def _estimator_of(payload):
+    """The estimator pickled in ``payload``, unpickled once per process."""
+    return pickle.loads(payload)
+
+
+def _sample_block(payload, X, n_mc_samples, seed, max_memory=None):
     with _SAMPLING:
         return predict_log_proba_samples(
-            estimator, X, n_mc_samples, seed, max_memory=max_memory
+            _estimator_of(payload), X, n_mc_samples, seed, max_memory=max_memory
         )
 
 
@@ -178,11 +186,13 @@ def dask_log_proba_samples(
 
     Notes
     -----
-    The estimator enters the task graph once: Dask sends it to each worker that
-    samples a block once, not once per block. Sampling the first row here finds K
-    and C. Within one process blocks are sampled one at a time (the dropout masks
-    are hooked onto the shared module), so parallelism comes from worker
-    processes (a ``dask.distributed`` cluster), not from Dask's local threads.
+    The estimator enters the task graph once, pickled: Dask sends its bytes to
+    each worker that samples a block once, not once per block, and each process
+    unpickles them once (it keeps the last estimator it unpickled). Sampling the
+    first row here finds K and C. Within one process blocks are sampled one at a
+    time (the dropout masks are hooked onto the shared module), so parallelism
+    comes from worker processes (a ``dask.distributed`` cluster), not from Dask's
+    local threads.
 
     Examples
     --------
@@ -204,14 +214,20 @@ def dask_log_proba_samples(
             f"in memory or on disk use predict_log_proba_samples or "
             f"write_log_proba_samples"
         )
+    import cloudpickle
     import dask
     import dask.array as da
 
     seed = _one_seed(random_state)
     if X.ndim > 1:
         X = X.rechunk({axis: -1 for axis in range(1, X.ndim)})
-    probe = _sample_block(estimator, X[:1].compute(), n_mc_samples, seed)
-    shared = dask.delayed(estimator)
+    # The graph holds the estimator's bytes, not the estimator: a worker that
+    # samples a block hooks masks onto its copy's module, and a second worker
+    # fetching that copy meanwhile would pickle the hooks (a lambda: the fetch
+    # fails, and Dask waits for the block forever). Bytes are sent as they are.
+    payload = cloudpickle.dumps(estimator)
+    probe = _sample_block(payload, X[:1].compute(), n_mc_samples, seed)
+    shared = dask.delayed(payload)
     blocks = X.to_delayed().reshape(-1)
     parts = [
         da.from_delayed(

@@ -3,6 +3,7 @@ sampling give one process's results, survive a worker's death, and say so when
 every worker is lost."""
 
 import os
+import pickle
 import sys
 
 import cloudpickle
@@ -120,7 +121,28 @@ def test_sampling_on_the_cluster_equals_one_process(dask_client, clf, digits_spl
     )
     expected = predict_log_proba_samples(clf, X, random_state=1)
     np.testing.assert_allclose(log_probs.compute(), expected, rtol=0, atol=1e-6)
+    # Each call samples the pool again: the estimator moves between workers while
+    # they sample (before the estimator travelled as bytes, one of the first few
+    # calls lost a block and waited for it forever).
+    for _ in range(4):
+        np.testing.assert_array_equal(
+            batchbald(log_probs, 3, random_state=0)[0],
+            batchbald(expected, 3, random_state=0)[0],
+        )
+
+
+def test_the_graph_carries_the_estimator_pickled(clf, digits_split):
+    """A worker fetching the estimator from a worker that is sampling with it gets
+    bytes, never the module with that worker's dropout hooks on it."""
+    X = da.from_array(digits_split["X_pool"][:40].astype(np.float32), chunks=20)
+    graph = dask_log_proba_samples(clf, X, random_state=1).__dask_graph__()
+    # a constant is the task itself in older Dask, a DataNode's .value in newer
+    values = [getattr(task, "value", task) for task in graph.values()]
+    carried = [value for value in values if isinstance(value, bytes)]
+    assert len(carried) == 1
+    assert not any(isinstance(value, MCDropoutClassifier) for value in values)
+    clone = pickle.loads(carried[0])
     np.testing.assert_array_equal(
-        batchbald(log_probs, 3, random_state=0)[0],
-        batchbald(expected, 3, random_state=0)[0],
+        predict_log_proba_samples(clone, X.compute(), random_state=2),
+        predict_log_proba_samples(clf, X.compute(), random_state=2),
     )
