@@ -79,15 +79,18 @@ def _sample_shard(net, X, n_mc_samples, seeds, max_memory, parent_pid):
     process (a threading backend) leave torch's process-wide setting alone and
     sample their own copy of the module.
     """
+    # Every shard hooks its masks onto a copy of the module: threads of one
+    # process must not share the hooks, and on Dask (joblib's dask backend) the
+    # net is scattered to one worker and fetched from there by the others, which
+    # would pickle the hooks of a module being sampled (the fetch fails and the
+    # shard is never computed).
+    module = copy.deepcopy(net.module_)
     if os.getpid() == parent_pid:
-        # Threads of one process must not share the module: its hooks hold the
-        # selected samples.
-        module = copy.deepcopy(net.module_)
         return net._sample(X, n_mc_samples, seeds, max_memory, module)
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
     try:
-        return net._sample(X, n_mc_samples, seeds, max_memory)
+        return net._sample(X, n_mc_samples, seeds, max_memory, module)
     finally:
         torch.set_num_threads(threads)
 

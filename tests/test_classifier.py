@@ -1,5 +1,6 @@
 """MCDropoutClassifier: labels of any type, consistent samples, scikit-learn API."""
 
+import contextlib
 import pickle
 import warnings
 
@@ -286,6 +287,40 @@ class TestSamplingEngine:
         with joblib.parallel_config(backend="threading", n_jobs=3):
             threads = fitted.predict_log_proba_samples(X, 5, random_state=3)
         np.testing.assert_allclose(threads, one, atol=ATOL, rtol=0)
+
+    def test_a_worker_shard_never_hooks_the_nets_own_module(
+        self, fitted, blobs, monkeypatch
+    ):
+        """A Dask worker may pickle the net, to send it to another worker, while a
+        shard samples with it: the pickle carries no dropout hook."""
+        from skbatchbald import classifier
+        from skbatchbald._validation import spawn_seeds
+        from skbatchbald.nn.dropout import active_layers
+
+        real_masked, pickled = classifier.masked, []
+
+        @contextlib.contextmanager
+        def masked_then_pickled(module, n_mc_samples, seeds):
+            with real_masked(module, n_mc_samples, seeds) as masks:
+                pickled.append(pickle.dumps(fitted))
+                yield masks
+
+        monkeypatch.setattr(classifier, "masked", masked_then_pickled)
+        X = blobs[0].astype(np.float32)
+        seeds = spawn_seeds(3, len(active_layers(fitted.module_, 5)))
+        # parent_pid=-1: the shard runs as in a worker process
+        out = classifier._sample_shard(fitted, X, 5, seeds, 10**8, parent_pid=-1)
+        monkeypatch.undo()
+        assert len(pickled) == 1
+        copy = pickle.loads(pickled[0])
+        assert not any(
+            m._forward_hooks or m._forward_pre_hooks for m in copy.module_.modules()
+        )
+        expected = fitted.predict_log_proba_samples(X, 5, random_state=3)
+        np.testing.assert_allclose(out, expected, atol=ATOL, rtol=0)
+        np.testing.assert_array_equal(
+            copy.predict_log_proba_samples(X, 5, random_state=3), expected
+        )
 
     def test_module_that_breaks_folding_warns_once_and_loops(self, blobs):
         X, y = blobs

@@ -146,3 +146,18 @@ def test_the_graph_carries_the_estimator_pickled(clf, digits_split):
         predict_log_proba_samples(clone, X.compute(), random_state=2),
         predict_log_proba_samples(clf, X.compute(), random_state=2),
     )
+
+
+def test_sharded_sampling_on_the_dask_backend_equals_one_process(
+    dask_client, clf, digits_split
+):
+    """joblib's dask backend scatters the net to one worker and the other fetches
+    it from there, possibly while the first samples its shard."""
+    import joblib
+
+    X = digits_split["X_pool"][:600].astype(np.float32)
+    expected = clf.predict_log_proba_samples(X, random_state=4, n_jobs=1)
+    with joblib.parallel_config(backend="dask"):
+        for _ in range(3):
+            got = clf.predict_log_proba_samples(X, random_state=4, n_jobs=2)
+            np.testing.assert_allclose(got, expected, rtol=0, atol=1e-6)

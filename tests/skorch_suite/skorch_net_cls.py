@@ -16,6 +16,10 @@ The tests that still fail by design are marked as expected failures in
 ``DEVIATIONS``, each with its reason; any other failure fails the run.
 """
 
+import itertools
+import time
+import types
+
 import pytest
 import torch
 from skorch import NeuralNetClassifier
@@ -135,3 +139,20 @@ def pytest_collection_modifyitems(items):
             reason = reason or DEVIATIONS.get(item.originalname)
         if reason:
             item.add_marker(pytest.mark.xfail(reason=reason, strict=True))
+
+
+# test_fit_lbfgs_optimizer seeds torch with int(time.time()) so that each of the
+# up to 5 runs flaky gives it draws another seed; but a run takes well under a
+# second, so all 5 usually get the same seed. LBFGS at lr=1 diverges for some
+# seeds with either class (train loss above 1 for 16 of seeds 0-119 with
+# NeuralNetClassifier, 19 with this one), so the test failed whenever the clock
+# landed on such a second. Here its clock moves on by a second per run, which
+# is what the test means to do.
+_LBFGS_CLOCK = itertools.count(int(time.time()))
+
+
+@pytest.fixture(autouse=True)
+def _new_seed_per_run(request, monkeypatch):
+    if request.node.originalname == "test_fit_lbfgs_optimizer":
+        clock = types.SimpleNamespace(time=lambda: next(_LBFGS_CLOCK))
+        monkeypatch.setattr(request.module, "time", clock)
