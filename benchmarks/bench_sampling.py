@@ -6,7 +6,10 @@ batchbald_redux's ``BayesianModule`` sampler (the input expanded K-fold and the
 whole network run on B*K rows, as in the reference code's active-learning
 loop). Every measured call runs in a fresh subprocess of this script
 (``--one``), so its peak memory is the growth of the process's peak resident
-size over its size before the call, the pool already loaded (see _measure.py).
+size over its size before the call, the pool already loaded (see _measure.py);
+with ``n_jobs`` workers, of the summed resident size of the process and its
+workers, sampled every 5 ms by a thread that runs only then (its CPU time would
+otherwise count in a one-thread measurement).
 
 Workloads:
 
@@ -165,8 +168,11 @@ def one(spec):
         clf.predict_log_proba_samples(X[:256], k, random_state=0)  # start workers
     reset = _reset_peak_rss()
     rss_before = _peak_rss()
-    tree = _TreeRss()
-    tree.start()
+    # Only where workers run: the sampler's own thread would add its CPU time
+    # to a one-process measurement, whose peak VmHWM gives anyway.
+    tree = _TreeRss() if spec.get("n_jobs") else None
+    if tree is not None:
+        tree.start()
     wall, cpu = time.perf_counter(), time.process_time()
     log_probs = call()
     wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
@@ -177,11 +183,13 @@ def one(spec):
         start = time.perf_counter()
         batchbald(log_probs, 10, random_state=0)
         result["batchbald_s"] = time.perf_counter() - start
-    tree.stop.set()
-    tree.join()
     # this process's peak growth (VmHWM), and that of the process tree (workers)
     result["peak_mb"] = (_peak_rss() - rss_before) / 1e6 if reset else None
-    result["tree_peak_mb"] = (tree.peak - tree.base) / 1e6
+    result["tree_peak_mb"] = 0.0
+    if tree is not None:
+        tree.stop.set()
+        tree.join()
+        result["tree_peak_mb"] = (tree.peak - tree.base) / 1e6
     return result
 
 

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from skbatchbald import MCDropoutClassifier
-from skbatchbald.acquisition import bald, batchbald, mean_std
+from skbatchbald.acquisition import bald, batchbald, epig, mean_std
 from skbatchbald.nn import BayesianMLP
 from skbatchbald.out_of_core import dask_log_proba_samples
 from skbatchbald.sampling import predict_log_proba_samples
@@ -50,6 +50,11 @@ def test_acquisition_on_the_cluster_equals_in_memory(dask_client, pool_values):
     pool = dask_client.persist(da.from_array(pool_values, chunks=(150, 16, 5)))
     for acquire in (bald, mean_std):
         np.testing.assert_array_equal(acquire(pool, 9)[0], acquire(pool_values, 9)[0])
+    target = pool_values[:40]
+    np.testing.assert_array_equal(
+        epig(pool, 9, log_probs_target=target)[0],
+        epig(pool_values, 9, log_probs_target=target)[0],
+    )
     for n_joint_samples in (10_000, 200):  # exact, then sampled phase
         expected = batchbald(
             pool_values, 6, n_joint_samples=n_joint_samples, random_state=3

@@ -1,5 +1,7 @@
 """EPIG: expected predictive information gain about the labels of target inputs."""
 
+import functools
+
 import numpy as np
 
 from ._batchbald_kernel import CandidateScorer
@@ -11,7 +13,9 @@ from ._epig_kernel import (
     rows_bytes,
     target_row_chunks,
 )
+from ._pool import as_chunked_pool
 from ._stochastic import check_stochastic, select
+from ._topk import acquire_top
 from ._validation import (
     check_log_probs,
     check_max_memory,
@@ -63,7 +67,7 @@ def chunk_rows(budget, n_mc_samples):
     return max(1, budget // rows_bytes(1, n_mc_samples))
 
 
-def epig_scores(log_probs, target, max_memory):
+def epig_scores(log_probs, target, max_memory, max_workers=None):
     """EPIG of every pool point, shape (N,), on validated inputs of one dtype."""
     n_pool, n_mc_samples, n_classes = log_probs.shape
     worker = CandidateScorer.worker_bytes(log_probs.shape)
@@ -76,7 +80,7 @@ def epig_scores(log_probs, target, max_memory):
             f"C={n_classes}; raise max_memory"
         )
     # half for the target rows, half for the scorer's pool copy and workers
-    scorer = make_scorer(log_probs, worker + spare // 2)
+    scorer = make_scorer(log_probs, worker + spare // 2, max_workers)
     conditional = np.zeros(n_pool)  # E_{x*, y*} H[y | x, x*, y*]
     for rows, fraction in target_row_chunks(
         target, np.zeros((1, n_mc_samples)), chunk_rows(spare // 2, n_mc_samples)
@@ -87,6 +91,12 @@ def epig_scores(log_probs, target, max_memory):
     marginal = per_point(log_probs, _marginal)  # H[y | x]
     # I(y; y*) >= 0; below only by round-off
     return np.maximum(marginal - conditional, 0.0)
+
+
+def _epig_of_block(block, target, max_memory):
+    """EPIG of one validated block of a chunked pool, on one thread."""
+    block, target = common_dtype(block, target)
+    return epig_scores(block, target, max_memory, max_workers=1)
 
 
 def epig(
@@ -187,6 +197,22 @@ default=None
     >>> int(indices[0]), bool(scores[0] <= bald(pool, 1)[1][0])
     (0, True)
     """
+    pool = as_chunked_pool(log_probs)
+    if pool is not None:
+        # a map over the pool's blocks with the targets sent along: one top-k
+        # (or, for a stochastic draw, every score) back per block
+        target = check_target(log_probs_target, pool.shape)
+        max_memory = check_max_memory(max_memory)
+        per_block = max_memory // getattr(pool, "n_threads", 1)
+        score = functools.partial(_epig_of_block, target=target, max_memory=per_block)
+        return acquire_top(
+            log_probs,
+            n_instances,
+            score,
+            stochastic=stochastic,
+            beta=beta,
+            random_state=random_state,
+        )
     log_probs = check_log_probs(log_probs)
     n_instances = check_n_instances(n_instances, log_probs.shape[0])
     target = check_target(log_probs_target, log_probs.shape)

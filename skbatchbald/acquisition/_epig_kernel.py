@@ -68,10 +68,10 @@ def rows_bytes(n_rows, n_mc_samples):
     return n_rows * (n_mc_samples * _ROW_BYTES_PER_SAMPLE + 16)
 
 
-def make_scorer(log_probs, budget):
+def make_scorer(log_probs, budget, max_workers=None):
     """A `CandidateScorer`: float32 kernel for float32 pools, float64 otherwise."""
     if log_probs.dtype == np.float32:
-        return CandidateScorer(log_probs, budget)
+        return CandidateScorer(log_probs, budget, max_workers=max_workers)
     # the float64 path reads the pool directly: no float32 copy, one worker
     return CandidateScorer(log_probs, CandidateScorer.worker_bytes(log_probs.shape))
 

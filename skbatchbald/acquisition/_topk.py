@@ -67,11 +67,16 @@ def acquire_top(
     from ._stochastic import check_stochastic, select  # _stochastic imports top_k
 
     pool = as_chunked_pool(log_probs)
-    if pool is not None and check_stochastic(stochastic, beta)[0] is None:
-        check_random_state(random_state)
-        return _acquire_top_blocks(pool, n_instances, score_fn)
-    # in memory, or a stochastic draw from a chunked pool: that needs every
-    # point's score (8 bytes a point), computed block by block by score_fn
+    if pool is not None:
+        stochastic, beta = check_stochastic(stochastic, beta)
+        rng = check_random_state(random_state)
+        if stochastic is None:
+            return _acquire_top_blocks(pool, n_instances, score_fn)
+        # a draw needs every point's score (8 bytes a point), block by block
+        n_instances = _check_pool(pool, n_instances)
+        scores = _scores_of_blocks(pool, score_fn)
+        indices = select(scores, n_instances, stochastic, beta, rng)
+        return indices, scores[indices]
     log_probs = check_log_probs(log_probs)
     n_instances = check_n_instances(n_instances, log_probs.shape[0])
     stochastic, beta = check_stochastic(stochastic, beta)
@@ -91,6 +96,28 @@ def _top_block(block, start, score_fn, n_instances, tol):
     return summary, best + start, scores[best]
 
 
+def _block_scores(block, start, score_fn, tol):
+    """One block's validation summary and every point's score."""
+    summary = normalisation(block, tol, start)
+    if summary.invalid:
+        return summary, np.empty(0)
+    return summary, np.asarray(score_fn(block), dtype=np.float64)
+
+
+def _check_pool(pool, n_instances):
+    """Check a chunked pool's dtype and shape (not its values); n_instances."""
+    pool.check_dtype("log_probs")
+    check_shape(pool.shape, "log_probs")
+    return check_n_instances(n_instances, pool.shape[0])
+
+
+def _scores_of_blocks(pool, score_fn):
+    """Every point's score of a memmap or dask pool, validated, shape (N,)."""
+    parts = pool.map(_block_scores, score_fn, pool.tol)
+    pool.raise_if_invalid([part[0] for part in parts], "log_probs")
+    return np.concatenate([part[1] for part in parts])
+
+
 def _acquire_top_blocks(pool, n_instances, score_fn):
     """`acquire_top` on a memmap or dask pool: one pass, a top-k per block.
 
@@ -98,12 +125,9 @@ def _acquire_top_blocks(pool, n_instances, score_fn):
     ``n_instances`` that lies in the block (ties to the lowest index in both), so
     the top of their union is the pool's top: the same picks as in memory.
     """
-    name = "log_probs"
-    pool.check_dtype(name)
-    check_shape(pool.shape, name)
-    n_instances = check_n_instances(n_instances, pool.shape[0])
+    n_instances = _check_pool(pool, n_instances)
     parts = pool.map(_top_block, score_fn, n_instances, pool.tol)
-    pool.raise_if_invalid([part[0] for part in parts], name)
+    pool.raise_if_invalid([part[0] for part in parts], "log_probs")
     indices = np.concatenate([part[1] for part in parts])  # ascending per block
     scores = np.concatenate([part[2] for part in parts])
     order = np.argsort(indices, kind="stable")  # ties go to the lowest index

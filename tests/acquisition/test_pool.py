@@ -18,6 +18,7 @@ from skbatchbald.acquisition import (
     bald,
     batchbald,
     conditional_entropy,
+    epig,
     marginal_entropy,
     max_entropy,
     mean_std,
@@ -105,6 +106,29 @@ def test_batchbald_picks_as_in_memory(chunked, pool_values, n_joint_samples):
     got = batchbald(chunked, 6, n_joint_samples=n_joint_samples, random_state=1)
     np.testing.assert_array_equal(got[0], expected[0])
     np.testing.assert_allclose(got[1], expected[1], rtol=0, atol=1e-7)
+
+
+@pytest.mark.parametrize("stochastic", [None, "softmax"])
+def test_epig_picks_as_in_memory(chunked, pool_values, make_log_probs, stochastic):
+    target = make_log_probs(30, 16, 4, seed=9, scale=1.0, dtype=np.float32)
+    kwargs = dict(log_probs_target=target, stochastic=stochastic, random_state=2)
+    expected = epig(pool_values, 8, **kwargs)
+    got = epig(chunked, 8, **kwargs)
+    np.testing.assert_array_equal(got[0], expected[0])
+    np.testing.assert_allclose(got[1], expected[1], rtol=0, atol=1e-9)
+
+
+def test_epig_on_a_chunked_pool_validates_every_block(pool_values, tmp_path):
+    bad = pool_values.copy()
+    bad[850] = np.exp(bad[850])  # probabilities, not log-probabilities
+    target = pool_values[:5]
+    for pool in (_memmap(bad, tmp_path), da.from_array(bad, chunks=(128, 16, 4))):
+        with pytest.raises(ValueError, match=r"not normalised.*\[n=850, "):
+            epig(pool, 3, log_probs_target=target)
+        with pytest.raises(ValueError, match=r"not normalised.*\[n=850, "):
+            epig(pool, 3, log_probs_target=target, stochastic="power")
+    with pytest.raises(ValueError, match="log_probs_target has n_mc_samples=8"):
+        epig(_memmap(pool_values, tmp_path), 3, log_probs_target=target[:, :8])
 
 
 def test_dask_array_chunked_along_k_and_c_is_rechunked(pool_values):
@@ -210,8 +234,9 @@ def _peak_bytes(call):
         check_log_probs,
         lambda pool: bald(pool, 10),
         lambda pool: batchbald(pool, 3, n_joint_samples=100),
+        lambda pool: epig(pool, 3, log_probs_target=pool[:20]),
     ],
-    ids=["check_log_probs", "bald", "batchbald"],
+    ids=["check_log_probs", "bald", "batchbald", "epig"],
 )
 def test_no_whole_pool_temporary(call, make_log_probs, tmp_path, monkeypatch):
     """Peak allocations grow with N by a few per-point floats, not by a pool's worth.
