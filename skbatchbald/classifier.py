@@ -1,9 +1,6 @@
 """MCDropoutClassifier: a skorch classifier that draws consistent MC-dropout samples."""
 
-import copy
 import functools
-import inspect
-import itertools
 import os
 import warnings
 from collections.abc import Mapping
@@ -23,10 +20,21 @@ from skorch.utils import (
     to_numpy,
     to_tensor,
 )
-from torch.utils.data import DataLoader, Subset, default_collate
+from torch.utils.data import DataLoader, Subset
 
+from ._inputs import (
+    check_device,
+    collate_labels,
+    head,
+    is_dataloader,
+    other_array_like,
+    rows_of,
+    takes_n_classes,
+)
 from ._labels import label_indices
 from ._locks import lock_of, seeded_global_torch
+from ._saved_state import ModuleWithClassifierState
+from ._shards import pool_shards, sample_shard
 from ._validation import check_n_mc_samples, check_random_state, spawn_seeds
 from .acquisition._validation import check_max_memory
 from .nn._engine import MCForward, n_rows
@@ -44,7 +52,7 @@ def _exclusive_sampling(method):
 
     @functools.wraps(method)
     def wrapper(self, X, *args, **kwargs):
-        if _other_array_like(X):
+        if other_array_like(X):
             X = np.asarray(X)  # e.g. an object with __array__ only
         with lock_of(self):
             self.check_is_fitted()
@@ -53,46 +61,6 @@ def _exclusive_sampling(method):
             return method(self, X, *args, **kwargs)
 
     return wrapper
-
-
-def _shards(n_pool, batch_size, n_jobs):
-    """Contiguous (start, stop) row ranges, one per job, on batch boundaries.
-
-    Whole batches per shard: each worker then sees the batches a single process
-    would, so results do not depend on ``n_jobs``.
-    """
-    batch_size = n_pool if batch_size is None or batch_size <= 0 else batch_size
-    n_batches = -(-n_pool // max(batch_size, 1))
-    n_shards = max(1, min(n_jobs, n_batches))
-    bounds = [n_batches * i // n_shards for i in range(n_shards + 1)]
-    return [
-        (lo * batch_size, min(n_pool, hi * batch_size))
-        for lo, hi in itertools.pairwise(bounds)
-    ]
-
-
-def _sample_shard(net, X, n_mc_samples, seeds, max_memory, parent_pid):
-    """One joblib task: the samples of one shard of the pool.
-
-    In a worker process torch runs one intra-op thread, so that n_jobs workers
-    share the cores without oversubscribing them; threads of the calling
-    process (a threading backend) leave torch's process-wide setting alone and
-    sample their own copy of the module.
-    """
-    # Every shard hooks its masks onto a copy of the module: threads of one
-    # process must not share the hooks, and on Dask (joblib's dask backend) the
-    # net is scattered to one worker and fetched from there by the others, which
-    # would pickle the hooks of a module being sampled (the fetch fails and the
-    # shard is never computed).
-    module = copy.deepcopy(net.module_)
-    if os.getpid() == parent_pid:
-        return net._sample(X, n_mc_samples, seeds, max_memory, module)
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        return net._sample(X, n_mc_samples, seeds, max_memory, module)
-    finally:
-        torch.set_num_threads(threads)
 
 
 class MCDropoutClassifier(NeuralNetClassifier):
@@ -265,7 +233,7 @@ class MCDropoutClassifier(NeuralNetClassifier):
                     f"net), got {value!r}."
                 )
         check_random_state(self.random_state)  # raises on a bad random_state
-        _check_device(self.device)
+        check_device(self.device)
 
     def _check_y(self, y):
         if isinstance(y, torch.Tensor):
@@ -298,7 +266,7 @@ class MCDropoutClassifier(NeuralNetClassifier):
         """Cast array-like X to float32 and check its shape; dicts pass unchanged."""
         name = type(self).__name__
         if isinstance(X, (list, tuple)):
-            X = _rows_of(X)
+            X = rows_of(X)
         if sp.issparse(X):
             raise TypeError(
                 f"{name} does not accept sparse input (got {type(X).__name__}); "
@@ -390,12 +358,12 @@ class MCDropoutClassifier(NeuralNetClassifier):
         prefix = "iterator_train" if training else "iterator_valid"
         kwargs = self.get_params_for(prefix)
         iterator = getattr(self, prefix)
-        if "generator" not in kwargs and _is_dataloader(iterator):
+        if "generator" not in kwargs and is_dataloader(iterator):
             seed = self._train_seed if training else 0
             if seed is not None:
                 kwargs["generator"] = torch.Generator().manual_seed(seed)
-        if "collate_fn" not in kwargs and _is_dataloader(iterator):
-            kwargs["collate_fn"] = _collate_labels
+        if "collate_fn" not in kwargs and is_dataloader(iterator):
+            kwargs["collate_fn"] = collate_labels
         if "batch_size" not in kwargs:
             kwargs["batch_size"] = self.batch_size
         if kwargs["batch_size"] == -1:
@@ -498,7 +466,7 @@ class MCDropoutClassifier(NeuralNetClassifier):
     def _sizes_output(self):
         """Whether the classifier sets ``module__n_classes`` (the user did not)."""
         given = super().get_params_for("module")
-        return "n_classes" not in given and _takes_n_classes(self.module)
+        return "n_classes" not in given and takes_n_classes(self.module)
 
     def initialize(self):
         """Initialise module, criterion and optimizer; draw the prediction seed.
@@ -603,7 +571,7 @@ class MCDropoutClassifier(NeuralNetClassifier):
         # prediction seed, so that a fresh net loads a model that predicts.
         module = super()._get_module(name, msg)
         if name in ("module", "module_"):
-            return _ModuleWithClassifierState(self, module)
+            return ModuleWithClassifierState(self, module)
         return module
 
     def _log_probs(self):
@@ -638,7 +606,7 @@ class MCDropoutClassifier(NeuralNetClassifier):
         invisible to the mask hooks and draws fresh masks per row and per pass,
         which would make the posterior samples inconsistent.
         """
-        rows = Subset(X, range(min(8, len(X)))) if is_dataset(X) else _head(X, 8)
+        rows = Subset(X, range(min(8, len(X)))) if is_dataset(X) else head(X, 8)
         dataset = self.get_dataset(rows)
         Xi, _ = unpack_data(next(iter(self.get_iterator(dataset, training=False))))
         # A well-behaved module draws nothing here. (Forking the global generator
@@ -756,11 +724,11 @@ class MCDropoutClassifier(NeuralNetClassifier):
         batch_size = self.get_params_for("iterator_valid").get(
             "batch_size", self.batch_size
         )
-        shards = _shards(n_pool, batch_size, joblib.effective_n_jobs(n_jobs))
+        shards = pool_shards(n_pool, batch_size, joblib.effective_n_jobs(n_jobs))
         if len(shards) <= 1:
             return self._sample(X, n_mc_samples, seeds, max_memory)
         parts = joblib.Parallel(n_jobs=n_jobs)(
-            joblib.delayed(_sample_shard)(
+            joblib.delayed(sample_shard)(
                 self,
                 multi_indexing(X, slice(start, stop)),
                 n_mc_samples,
@@ -883,148 +851,3 @@ class MCDropoutClassifier(NeuralNetClassifier):
         index = self.predict_proba(X).argmax(axis=1)
         classes = self._known_classes()
         return index if classes is None else classes[index]
-
-
-def _rows_of(X):
-    """A list or tuple X read as rows, as scikit-learn reads it, stacked."""
-    try:
-        rows = np.asarray(
-            [to_numpy(x) if isinstance(x, torch.Tensor) else x for x in X],
-            dtype=np.float32,
-        )
-    except (TypeError, ValueError) as exc:
-        raise ValueError(
-            "X given as a list or tuple is read as rows (as scikit-learn reads "
-            "it), but its rows are not numbers of one common shape. Pass an "
-            "array; a module with several inputs takes them as a dict of arrays "
-            "keyed by the forward arguments."
-        ) from exc
-    if rows.ndim == 1:  # a list of numbers: one feature per row
-        rows = rows[:, None]
-    return rows
-
-
-def _collate_labels(batch):
-    """torch's default collation, with a batch of string labels as an array.
-
-    torch collates strings into a tuple, which skorch's callbacks cannot turn
-    into an array; scoring needs the labels as the user gave them.
-    """
-    collated = default_collate(batch)
-    if (
-        isinstance(collated, (list, tuple))
-        and len(collated) == 2
-        and isinstance(collated[1], (list, tuple))
-        and collated[1]
-        and isinstance(collated[1][0], (str, bytes))
-    ):
-        return [collated[0], np.asarray(collated[1])]
-    return collated
-
-
-def _head(X, n):
-    """The first ``n`` rows of an input skorch accepts, without converting all."""
-    if isinstance(X, (list, tuple)):
-        return _rows_of(X[:n])
-    if isinstance(X, (Mapping, np.ndarray, torch.Tensor)) or hasattr(X, "iloc"):
-        return multi_indexing(X, slice(0, n))
-    return np.asarray(X)[:n]
-
-
-def _other_array_like(X):
-    """An array-like that is none of the containers skorch indexes itself."""
-    known = (np.ndarray, torch.Tensor, Mapping, list, tuple)
-    return (
-        hasattr(X, "__array__")
-        and not isinstance(X, known)
-        and not is_dataset(X)
-        and not hasattr(X, "iloc")
-        and not sp.issparse(X)
-    )
-
-
-def _is_dataloader(iterator):
-    return isinstance(iterator, type) and issubclass(iterator, DataLoader)
-
-
-def _takes_n_classes(module):
-    if not isinstance(module, type):
-        return False  # an instance is built already
-    try:
-        return "n_classes" in inspect.signature(module).parameters
-    except (TypeError, ValueError):
-        return False
-
-
-def _check_device(device):
-    """Raise a ValueError naming ``device`` for an unknown or absent device."""
-    if device is None:
-        return
-    try:
-        kind = torch.device(device).type
-    except (RuntimeError, TypeError):
-        return  # not torch's: left to skorch and the module (skorch allows that)
-    available = {"cpu": True, "cuda": torch.cuda.is_available()}
-    if kind == "mps":
-        available["mps"] = torch.backends.mps.is_available()
-    if not available.get(kind, True):
-        raise ValueError(
-            f"device={device!r}, but torch finds no {kind.upper()} device on this "
-            "machine; set device='cpu' (or leave the default)."
-        )
-
-
-_STATE_KEY = "skbatchbald.MCDropoutClassifier"
-
-
-class _ModuleWithClassifierState:
-    """A module as save_params/load_params see it: state dict plus our state.
-
-    The classes and the prediction seed travel in the state dict's
-    ``_metadata``, which ``torch.save``/``torch.load(weights_only=True)`` keep
-    and ``Module.load_state_dict`` ignores, so the file still loads into a bare
-    module.
-    """
-
-    def __init__(self, net, module):
-        self.net = net
-        self.module = module
-
-    def state_dict(self, *args, **kwargs):
-        state = self.module.state_dict(*args, **kwargs)
-        ours = {}
-        if hasattr(self.net, "prediction_seed_"):
-            ours["prediction_seed"] = int(self.net.prediction_seed_)
-        if hasattr(self.net, "classes_inferred_"):
-            classes = np.asarray(self.net.classes_inferred_)
-            if classes.dtype.kind in "biufUS":  # JSON-like values load safely
-                ours["classes"] = classes.tolist()
-                ours["classes_dtype"] = classes.dtype.str
-        metadata = getattr(state, "_metadata", None)
-        if metadata is not None and ours:
-            metadata[_STATE_KEY] = ours
-        return state
-
-    def load_state_dict(self, state_dict, *args, **kwargs):
-        net = self.net
-        ours = getattr(state_dict, "_metadata", {}).get(_STATE_KEY, {})
-        if "classes" in ours:
-            known = net._known_classes()
-            net.classes_inferred_ = np.asarray(
-                ours["classes"], dtype=np.dtype(ours["classes_dtype"])
-            )
-            if known is None and self.module is net.module_ and net._sizes_output():
-                # Built before the classes were known: rebuild it for them (the
-                # weights are overwritten next; the draw is kept off the global
-                # generator).
-                with seeded_global_torch(0, net.device):
-                    net._initialize_module()
-                    net._initialize_optimizer()
-                self.module = net.module_
-        result = self.module.load_state_dict(state_dict, *args, **kwargs)
-        if "prediction_seed" in ours:
-            net.prediction_seed_ = int(ours["prediction_seed"])
-        return result
-
-    def __getattr__(self, name):
-        return getattr(self.module, name)

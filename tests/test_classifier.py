@@ -294,6 +294,7 @@ class TestSamplingEngine:
         """A Dask worker may pickle the net, to send it to another worker, while a
         shard samples with it: the pickle carries no dropout hook."""
         from skbatchbald import classifier
+        from skbatchbald._shards import sample_shard
         from skbatchbald._validation import spawn_seeds
         from skbatchbald.nn.dropout import active_layers
 
@@ -309,7 +310,7 @@ class TestSamplingEngine:
         X = blobs[0].astype(np.float32)
         seeds = spawn_seeds(3, len(active_layers(fitted.module_, 5)))
         # parent_pid=-1: the shard runs as in a worker process
-        out = classifier._sample_shard(fitted, X, 5, seeds, 10**8, parent_pid=-1)
+        out = sample_shard(fitted, X, 5, seeds, 10**8, parent_pid=-1)
         monkeypatch.undo()
         assert len(pickled) == 1
         copy = pickle.loads(pickled[0])

@@ -1,0 +1,99 @@
+"""Inputs as MCDropoutClassifier reads them: rows, labels, devices, module classes."""
+
+import inspect
+from collections.abc import Mapping
+
+import numpy as np
+import scipy.sparse as sp
+import torch
+from skorch.utils import is_dataset, multi_indexing, to_numpy
+from torch.utils.data import DataLoader, default_collate
+
+
+def rows_of(X):
+    """A list or tuple X read as rows, as scikit-learn reads it, stacked."""
+    try:
+        rows = np.asarray(
+            [to_numpy(x) if isinstance(x, torch.Tensor) else x for x in X],
+            dtype=np.float32,
+        )
+    except (TypeError, ValueError) as exc:
+        raise ValueError(
+            "X given as a list or tuple is read as rows (as scikit-learn reads "
+            "it), but its rows are not numbers of one common shape. Pass an "
+            "array; a module with several inputs takes them as a dict of arrays "
+            "keyed by the forward arguments."
+        ) from exc
+    if rows.ndim == 1:  # a list of numbers: one feature per row
+        rows = rows[:, None]
+    return rows
+
+
+def collate_labels(batch):
+    """torch's default collation, with a batch of string labels as an array.
+
+    torch collates strings into a tuple, which skorch's callbacks cannot turn
+    into an array; scoring needs the labels as the user gave them.
+    """
+    collated = default_collate(batch)
+    if (
+        isinstance(collated, (list, tuple))
+        and len(collated) == 2
+        and isinstance(collated[1], (list, tuple))
+        and collated[1]
+        and isinstance(collated[1][0], (str, bytes))
+    ):
+        return [collated[0], np.asarray(collated[1])]
+    return collated
+
+
+def head(X, n):
+    """The first ``n`` rows of an input skorch accepts, without converting all."""
+    if isinstance(X, (list, tuple)):
+        return rows_of(X[:n])
+    if isinstance(X, (Mapping, np.ndarray, torch.Tensor)) or hasattr(X, "iloc"):
+        return multi_indexing(X, slice(0, n))
+    return np.asarray(X)[:n]
+
+
+def other_array_like(X):
+    """An array-like that is none of the containers skorch indexes itself."""
+    known = (np.ndarray, torch.Tensor, Mapping, list, tuple)
+    return (
+        hasattr(X, "__array__")
+        and not isinstance(X, known)
+        and not is_dataset(X)
+        and not hasattr(X, "iloc")
+        and not sp.issparse(X)
+    )
+
+
+def is_dataloader(iterator):
+    return isinstance(iterator, type) and issubclass(iterator, DataLoader)
+
+
+def takes_n_classes(module):
+    if not isinstance(module, type):
+        return False  # an instance is built already
+    try:
+        return "n_classes" in inspect.signature(module).parameters
+    except (TypeError, ValueError):
+        return False
+
+
+def check_device(device):
+    """Raise a ValueError naming ``device`` for an unknown or absent device."""
+    if device is None:
+        return
+    try:
+        kind = torch.device(device).type
+    except (RuntimeError, TypeError):
+        return  # not torch's: left to skorch and the module (skorch allows that)
+    available = {"cpu": True, "cuda": torch.cuda.is_available()}
+    if kind == "mps":
+        available["mps"] = torch.backends.mps.is_available()
+    if not available.get(kind, True):
+        raise ValueError(
+            f"device={device!r}, but torch finds no {kind.upper()} device on this "
+            "machine; set device='cpu' (or leave the default)."
+        )

@@ -1,0 +1,60 @@
+"""What save_params/load_params keep beyond the weights: classes, prediction seed."""
+
+import numpy as np
+
+from ._locks import seeded_global_torch
+
+_STATE_KEY = "skbatchbald.MCDropoutClassifier"
+
+
+class ModuleWithClassifierState:
+    """A module as save_params/load_params see it: state dict plus our state.
+
+    The classes and the prediction seed travel in the state dict's
+    ``_metadata``, which ``torch.save``/``torch.load(weights_only=True)`` keep
+    and ``Module.load_state_dict`` ignores, so the file still loads into a bare
+    module.
+    """
+
+    def __init__(self, net, module):
+        self.net = net
+        self.module = module
+
+    def state_dict(self, *args, **kwargs):
+        state = self.module.state_dict(*args, **kwargs)
+        ours = {}
+        if hasattr(self.net, "prediction_seed_"):
+            ours["prediction_seed"] = int(self.net.prediction_seed_)
+        if hasattr(self.net, "classes_inferred_"):
+            classes = np.asarray(self.net.classes_inferred_)
+            if classes.dtype.kind in "biufUS":  # JSON-like values load safely
+                ours["classes"] = classes.tolist()
+                ours["classes_dtype"] = classes.dtype.str
+        metadata = getattr(state, "_metadata", None)
+        if metadata is not None and ours:
+            metadata[_STATE_KEY] = ours
+        return state
+
+    def load_state_dict(self, state_dict, *args, **kwargs):
+        net = self.net
+        ours = getattr(state_dict, "_metadata", {}).get(_STATE_KEY, {})
+        if "classes" in ours:
+            known = net._known_classes()
+            net.classes_inferred_ = np.asarray(
+                ours["classes"], dtype=np.dtype(ours["classes_dtype"])
+            )
+            if known is None and self.module is net.module_ and net._sizes_output():
+                # Built before the classes were known: rebuild it for them (the
+                # weights are overwritten next; the draw is kept off the global
+                # generator).
+                with seeded_global_torch(0, net.device):
+                    net._initialize_module()
+                    net._initialize_optimizer()
+                self.module = net.module_
+        result = self.module.load_state_dict(state_dict, *args, **kwargs)
+        if "prediction_seed" in ours:
+            net.prediction_seed_ = int(ours["prediction_seed"])
+        return result
+
+    def __getattr__(self, name):
+        return getattr(self.module, name)
