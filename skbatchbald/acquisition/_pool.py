@@ -53,8 +53,14 @@ def _check_dtype(dtype, name):
 
 
 def _run_block(fn, block, start, *args):
-    """Call ``fn`` on one block converted like `check_log_probs` converts a pool."""
-    return fn(_as_real_float_array(block, "log_probs"), start, *args)
+    """Call ``fn`` on one block converted like `check_log_probs` converts a pool.
+
+    One task, one core: BLAS runs single-threaded in whatever process runs the
+    task (a Dask worker's BLAS would otherwise start a thread per core, and two
+    workers on two cores would each run two).
+    """
+    with _single_threaded_blas():
+        return fn(_as_real_float_array(block, "log_probs"), start, *args)
 
 
 def _normalisation_block(block, start, tol):
@@ -184,7 +190,7 @@ class DaskPool(_ChunkedPool):
         """
         import dask
 
-        with _single_threaded_blas():  # dask's local threads; workers set their own
+        with _single_threaded_blas():  # the caller's own BLAS (graph building)
             shared = [dask.delayed(arg) for arg in args]
             call = dask.delayed(_run_block, pure=True)
             tasks = [
