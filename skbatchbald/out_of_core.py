@@ -140,11 +140,15 @@ def _estimator_of(payload):
     return pickle.loads(payload)
 
 
-def _sample_block(payload, X, n_mc_samples, seed, max_memory=None):
+def _sample(estimator, X, n_mc_samples, seed, max_memory=None):
     with _SAMPLING:
         return predict_log_proba_samples(
-            _estimator_of(payload), X, n_mc_samples, seed, max_memory=max_memory
+            estimator, X, n_mc_samples, seed, max_memory=max_memory
         )
+
+
+def _sample_block(payload, X, n_mc_samples, seed, max_memory=None):
+    return _sample(_estimator_of(payload), X, n_mc_samples, seed, max_memory)
 
 
 def dask_log_proba_samples(
@@ -226,7 +230,7 @@ def dask_log_proba_samples(
     # fetching that copy meanwhile would pickle the hooks (a lambda: the fetch
     # fails, and Dask waits for the block forever). Bytes are sent as they are.
     payload = cloudpickle.dumps(estimator)
-    probe = _sample_block(payload, X[:1].compute(), n_mc_samples, seed)
+    probe = _sample(estimator, X[:1].compute(), n_mc_samples, seed)
     shared = dask.delayed(payload)
     blocks = X.to_delayed().reshape(-1)
     parts = [
