@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from skbatchbald import MCDropoutClassifier
-from skbatchbald.acquisition import bald, batchbald, epig, mean_std
+from skbatchbald.acquisition import bald, batch_epig, batchbald, epig, mean_std
 from skbatchbald.nn import BayesianMLP
 from skbatchbald.out_of_core import dask_log_proba_samples
 from skbatchbald.sampling import predict_log_proba_samples
@@ -54,6 +54,10 @@ def test_acquisition_on_the_cluster_equals_in_memory(dask_client, pool_values):
     np.testing.assert_array_equal(
         epig(pool, 9, log_probs_target=target)[0],
         epig(pool_values, 9, log_probs_target=target)[0],
+    )
+    np.testing.assert_array_equal(
+        batch_epig(pool, 4, log_probs_target=target, random_state=1)[0],
+        batch_epig(pool_values, 4, log_probs_target=target, random_state=1)[0],
     )
     for n_joint_samples in (10_000, 200):  # exact, then sampled phase
         expected = batchbald(

@@ -17,11 +17,14 @@ from ._epig_kernel import (
     target_row_chunks,
 )
 from ._joint_configurations import _unique_rows, extend_exact, rows_from_table
+from ._pool import as_chunked_pool
 from ._validation import (
     check_log_probs,
     check_max_memory,
     check_n_instances,
     check_random_state,
+    check_shape,
+    normalisation,
 )
 
 _OVERHEAD_BYTES = 2**20
@@ -103,11 +106,10 @@ def _target_terms(scorer, target, exact_table, rows_per_chunk):
     return joint, expected
 
 
-def _greedy(log_probs, target, n_instances, n_joint_samples, max_memory, rng):
-    """Greedy batch EPIG on validated inputs of one dtype; see `batch_epig`."""
-    n_pool, n_mc_samples, n_classes = log_probs.shape
-    n_target = target.shape[0]
-    worker = CandidateScorer.worker_bytes(log_probs.shape)
+def _budgets(shape, n_joint_samples, max_memory):
+    """(scorer budget, target rows per chunk) for a pool of ``shape``."""
+    n_pool, n_mc_samples, n_classes = shape
+    worker = CandidateScorer.worker_bytes(shape)
     tables = 2 * rows_bytes(n_joint_samples, n_mc_samples)
     spare = max_memory - _OVERHEAD_BYTES - 32 * n_pool - worker - tables
     if spare < rows_bytes(n_classes, n_mc_samples):
@@ -118,41 +120,109 @@ def _greedy(log_probs, target, n_instances, n_joint_samples, max_memory, rng):
             f"C={n_classes} and n_joint_samples={n_joint_samples}; raise "
             f"max_memory or lower n_joint_samples"
         )
-    scorer = make_scorer(log_probs, worker + spare // 2)
-    rows_per_chunk = chunk_rows(spare // 2, n_mc_samples)
+    return worker + spare // 2, chunk_rows(spare // 2, n_mc_samples)
+
+
+def _step_values(scorer, state, rows_per_chunk):
+    """E_{x*} I(y_S, y_x; y* | x*) of every point of the scorer's pool, (N,).
+
+    ``state`` is what a step shares by all candidates: the target, E_{x*} H(y*),
+    the exact table of the batch's labels and the joint samples (None while the
+    target rows are enumerated) and whether the batch's table is exact.
+    """
+    target, target_entropy, exact_table, sampled, batch_exact = state
+    # H(y_S, y_x) = H(y_S) + Σ_j w_j H(u_j(x)), as in BatchBALD
+    if batch_exact:
+        batch_rows = rows_from_table(exact_table)
+    else:
+        batch_rows = rows_from_table(sampled[2], sampled[3])
+    batch = batch_rows.joint_entropy + expected_entropies(
+        scorer, batch_rows.posterior, batch_rows.weights
+    )
+    # E_{x*} H(y_S, y_x, y* | x*) = E_{x*} H(y_S, y*) + Σ_m w_m H(u_m(x))
+    if sampled is None:
+        joint, expected = _target_terms(scorer, target, exact_table, rows_per_chunk)
+    else:
+        rows = rows_from_table(sampled[0], sampled[1])
+        joint = rows.joint_entropy
+        expected = expected_entropies(scorer, rows.posterior, rows.weights)
+    # E_{x*} I(y_S, y_x; y*) = H(y_S, y_x) + E H(y*) − E H(y_S, y_x, y*)
+    return batch + target_entropy - (joint + expected)
+
+
+def _greedy(pool, target, n_instances, n_joint_samples, max_memory, rng):
+    """Greedy batch EPIG; see `batch_epig`.
+
+    ``pool`` is the validated (N, K, C) array, or a `MemmapPool` / `DaskPool`
+    whose blocks each step scores where they are (one task per block, the step's
+    shared state sent along, each block's best candidate back).
+    """
+    n_pool, n_mc_samples, n_classes = pool.shape
+    n_target = target.shape[0]
+    chunked = not isinstance(pool, np.ndarray)
+    if chunked:
+        budget = max_memory // getattr(pool, "n_threads", 1)  # blocks in flight
+        _budgets(pool.largest_block(), n_joint_samples, budget)  # fails early
+        pool.raise_if_invalid(pool.map(_valid_block, pool.tol), "log_probs")
+    else:
+        scorer_budget, rows_per_chunk = _budgets(
+            pool.shape, n_joint_samples, max_memory
+        )
+        scorer = make_scorer(pool, scorer_budget)
     target_entropy = float(per_point(target, _marginal).mean())  # E_{x*} H(y*)
     available = np.ones(n_pool, dtype=bool)
-    chosen = []
+    chosen, chosen_rows = [], []
     scores = np.empty(n_instances)
     exact_table = np.zeros((1, n_mc_samples))  # log P(ŷ_S | ω) of the empty batch
     for step in range(n_instances):
         sampled = None
         if not _target_exact(n_target, n_classes, step, n_joint_samples):
-            sampled = sample_joint(log_probs[chosen], target, n_joint_samples, rng)
-        # H(y_S, y_x) = H(y_S) + Σ_j w_j H(u_j(x)), as in BatchBALD
-        if _is_exact(n_classes, step, n_joint_samples):
-            batch_rows = rows_from_table(exact_table)
-        else:
-            batch_rows = rows_from_table(sampled[2], sampled[3])
-        batch = batch_rows.joint_entropy + expected_entropies(
-            scorer, batch_rows.posterior, batch_rows.weights
+            sampled = sample_joint(np.stack(chosen_rows), target, n_joint_samples, rng)
+        state = (
+            target,
+            target_entropy,
+            exact_table,
+            sampled,
+            _is_exact(n_classes, step, n_joint_samples),
         )
-        # E_{x*} H(y_S, y_x, y* | x*) = E_{x*} H(y_S, y*) + Σ_m w_m H(u_m(x))
-        if sampled is None:
-            joint, expected = _target_terms(scorer, target, exact_table, rows_per_chunk)
+        if chunked:
+            parts = pool.map(
+                _best_of_block,
+                state,
+                np.asarray(chosen, np.int64),
+                n_joint_samples,
+                budget,
+            )
+            # ties to the lowest index: blocks come in index order
+            pick, value = max(parts, key=lambda part: (part[1], -part[0]))
         else:
-            rows = rows_from_table(sampled[0], sampled[1])
-            joint = rows.joint_entropy
-            expected = expected_entropies(scorer, rows.posterior, rows.weights)
-        # E_{x*} I(y_S, y_x; y*) = H(y_S, y_x) + E H(y*) − E H(y_S, y_x, y*)
-        value = batch + target_entropy - (joint + expected)
-        pick = int(np.argmax(np.where(available, value, -np.inf)))
-        scores[step] = max(value[pick], 0.0)  # >= 0 but for round-off
+            values = _step_values(scorer, state, rows_per_chunk)
+            pick = int(np.argmax(np.where(available, values, -np.inf)))
+            value = values[pick]
+        scores[step] = max(value, 0.0)  # >= 0 but for round-off
         chosen.append(pick)
         available[pick] = False
+        (row,) = pool.rows([pick]) if chunked else (pool[pick],)
+        chosen_rows.append(row.astype(target.dtype, copy=False))
         if step + 1 < n_instances and _is_exact(n_classes, step + 1, n_joint_samples):
-            exact_table = extend_exact(exact_table, log_probs[pick])
+            exact_table = extend_exact(exact_table, row)
     return np.asarray(chosen, dtype=np.int64), scores
+
+
+def _valid_block(block, start, tol):
+    return normalisation(block, tol, start)
+
+
+def _best_of_block(block, start, state, chosen, n_joint_samples, budget):
+    """The block's best available candidate for one step: (index, value)."""
+    block, target = common_dtype(block, state[0])
+    scorer_budget, rows_per_chunk = _budgets(block.shape, n_joint_samples, budget)
+    scorer = make_scorer(block, scorer_budget, max_workers=1)
+    values = _step_values(scorer, (target, *state[1:]), rows_per_chunk)
+    local = chosen - start
+    values[local[(local >= 0) & (local < len(values))]] = -np.inf
+    best = int(np.argmax(values))
+    return best + start, float(values[best])
 
 
 def batch_epig(
@@ -173,7 +243,8 @@ def batch_epig(
     ----------
     log_probs : array-like or torch.Tensor of shape (n_pool, n_mc_samples, n_classes)
         Posterior log-probabilities ``log p(y = c | x_n, ω_k)`` of the pool;
-        ``-inf`` allowed.
+        ``-inf`` allowed. A ``numpy.memmap`` or a dask array is read block by
+        block, never whole (see :doc:`/scaling`).
     n_instances : int
         Batch size b, in ``[1, n_pool]``.
     log_probs_target : array-like or torch.Tensor of shape \
@@ -253,12 +324,20 @@ default=None
     >>> bool(np.all(np.diff(scores) >= 0))
     True
     """
-    log_probs = check_log_probs(log_probs)
-    n_pool, n_mc_samples, _ = log_probs.shape
+    pool = as_chunked_pool(log_probs)
+    if pool is None:
+        pool = check_log_probs(log_probs)
+    else:  # a memmap or dask array: validated block by block
+        pool.check_dtype()
+        check_shape(pool.shape)
+    n_pool, n_mc_samples, _ = pool.shape
     n_instances = check_n_instances(n_instances, n_pool)
-    target = check_target(log_probs_target, log_probs.shape)
+    target = check_target(log_probs_target, pool.shape)
     n_joint_samples = _check_n_joint_samples(n_joint_samples, n_mc_samples)
     max_memory = check_max_memory(max_memory)
     rng = check_random_state(random_state)
-    log_probs, target = common_dtype(log_probs, target)
-    return _greedy(log_probs, target, n_instances, n_joint_samples, max_memory, rng)
+    if isinstance(pool, np.ndarray):
+        pool, target = common_dtype(pool, target)
+    elif not pool.dtype == target.dtype == np.float32:  # as common_dtype does
+        target = target.astype(np.float64)
+    return _greedy(pool, target, n_instances, n_joint_samples, max_memory, rng)

@@ -100,8 +100,7 @@ def block_budget(max_memory, pool, n_instances, n_joint_samples):
     table and one block's tiles.
     """
     n_in_flight = getattr(pool, "n_threads", 1)
-    largest = max(np.diff([*pool.starts, pool.shape[0]]))
-    block_shape = (int(largest), *pool.shape[1:])
+    block_shape = pool.largest_block()
     # per point of a block: gains, bounds and candidate order (float64 / int64)
     per_point = 48 * n_in_flight * block_shape[0]
     if hasattr(pool, "n_threads"):

@@ -115,7 +115,8 @@ def epig(
     ----------
     log_probs : array-like or torch.Tensor of shape (n_pool, n_mc_samples, n_classes)
         Posterior log-probabilities ``log p(y = c | x_n, ω_k)`` of the pool;
-        ``-inf`` allowed.
+        ``-inf`` allowed. A ``numpy.memmap`` or a dask array is read block by
+        block, never whole (see :doc:`/scaling`).
     n_instances : int
         Number of points to acquire, in ``[1, n_pool]``.
     log_probs_target : array-like or torch.Tensor of shape \

@@ -96,6 +96,10 @@ class _ChunkedPool:
         check_shape(self.shape, name)
         self.raise_if_invalid(self.map(_normalisation_block, self.tol), name)
 
+    def largest_block(self):
+        """Shape (rows, K, C) of the pool's largest row block."""
+        return (int(max(np.diff([*self.starts, self.shape[0]]))), *self.shape[1:])
+
     @property
     def tol(self):
         return tolerance(self.array, self.dtype)

@@ -16,6 +16,7 @@ from skbatchbald.acquisition import (
     _pool,
     _validation,
     bald,
+    batch_epig,
     batchbald,
     conditional_entropy,
     epig,
@@ -118,6 +119,20 @@ def test_epig_picks_as_in_memory(chunked, pool_values, make_log_probs, stochasti
     np.testing.assert_allclose(got[1], expected[1], rtol=0, atol=1e-9)
 
 
+@pytest.mark.parametrize("n_joint_samples", [10_000, 200], ids=["exact", "sampled"])
+def test_batch_epig_picks_as_in_memory(
+    chunked, pool_values, make_log_probs, n_joint_samples
+):
+    target = make_log_probs(12, 16, 4, seed=9, scale=1.0, dtype=np.float32)
+    kwargs = dict(
+        log_probs_target=target, n_joint_samples=n_joint_samples, random_state=5
+    )
+    expected = batch_epig(pool_values, 5, **kwargs)
+    got = batch_epig(chunked, 5, **kwargs)
+    np.testing.assert_array_equal(got[0], expected[0])
+    np.testing.assert_allclose(got[1], expected[1], rtol=0, atol=1e-9)
+
+
 def test_epig_on_a_chunked_pool_validates_every_block(pool_values, tmp_path):
     bad = pool_values.copy()
     bad[850] = np.exp(bad[850])  # probabilities, not log-probabilities
@@ -127,6 +142,8 @@ def test_epig_on_a_chunked_pool_validates_every_block(pool_values, tmp_path):
             epig(pool, 3, log_probs_target=target)
         with pytest.raises(ValueError, match=r"not normalised.*\[n=850, "):
             epig(pool, 3, log_probs_target=target, stochastic="power")
+        with pytest.raises(ValueError, match=r"not normalised.*\[n=850, "):
+            batch_epig(pool, 3, log_probs_target=target)
     with pytest.raises(ValueError, match="log_probs_target has n_mc_samples=8"):
         epig(_memmap(pool_values, tmp_path), 3, log_probs_target=target[:, :8])
 
@@ -237,8 +254,11 @@ def _peak_bytes(call):
         # processes change between the two calls
         lambda pool: batchbald(pool, 3, n_joint_samples=100, max_memory="64MB"),
         lambda pool: epig(pool, 3, log_probs_target=pool[:20], max_memory="64MB"),
+        lambda pool: batch_epig(
+            pool, 3, log_probs_target=pool[:20], n_joint_samples=100, max_memory="64MB"
+        ),
     ],
-    ids=["check_log_probs", "bald", "batchbald", "epig"],
+    ids=["check_log_probs", "bald", "batchbald", "epig", "batch_epig"],
 )
 def test_no_whole_pool_temporary(call, make_log_probs, tmp_path, monkeypatch):
     """Peak allocations grow with N by a few per-point floats, not by a pool's worth.
