@@ -10,20 +10,38 @@ from skorch.utils import is_dataset, multi_indexing, to_numpy
 from torch.utils.data import DataLoader, default_collate
 
 
-def rows_of(X):
+def refuse_complex(X, name):
+    """Return X (an array or tensor) unless it is complex: then a ValueError.
+
+    Casting to float32 would drop the imaginary parts with only a warning.
+    """
+    if X.is_complex() if isinstance(X, torch.Tensor) else X.dtype.kind == "c":
+        raise ValueError(
+            f"Complex data not supported: {name} takes real features; pass the "
+            "real and imaginary parts as separate columns."
+        )
+    return X
+
+
+def rows_of(X, name="MCDropoutClassifier"):
     """A list or tuple X read as rows, as scikit-learn reads it, stacked."""
+    message = (
+        "X given as a list or tuple is read as rows (as scikit-learn reads it), "
+        "but its rows are not numbers of one common shape. Pass an array; a "
+        "module with several inputs takes them as a dict of arrays keyed by the "
+        "forward arguments."
+    )
     try:
         rows = np.asarray(
-            [to_numpy(x) if isinstance(x, torch.Tensor) else x for x in X],
-            dtype=np.float32,
+            [to_numpy(x) if isinstance(x, torch.Tensor) else x for x in X]
         )
     except (TypeError, ValueError) as exc:
-        raise ValueError(
-            "X given as a list or tuple is read as rows (as scikit-learn reads "
-            "it), but its rows are not numbers of one common shape. Pass an "
-            "array; a module with several inputs takes them as a dict of arrays "
-            "keyed by the forward arguments."
-        ) from exc
+        raise ValueError(message) from exc
+    refuse_complex(rows, name)
+    try:
+        rows = rows.astype(np.float32, copy=False)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(message) from exc
     if rows.ndim == 1:  # a list of numbers: one feature per row
         rows = rows[:, None]
     return rows

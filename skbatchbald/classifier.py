@@ -28,6 +28,7 @@ from ._inputs import (
     head,
     is_dataloader,
     other_array_like,
+    refuse_complex,
     rows_of,
     takes_n_classes,
 )
@@ -266,7 +267,7 @@ class MCDropoutClassifier(NeuralNetClassifier):
         """Cast array-like X to float32 and check its shape; dicts pass unchanged."""
         name = type(self).__name__
         if isinstance(X, (list, tuple)):
-            X = rows_of(X)
+            X = rows_of(X, name)
         if sp.issparse(X):
             raise TypeError(
                 f"{name} does not accept sparse input (got {type(X).__name__}); "
@@ -274,17 +275,22 @@ class MCDropoutClassifier(NeuralNetClassifier):
                 "TruncatedSVD)."
             )
         if isinstance(X, torch.Tensor):
-            X = X.float()
+            X = refuse_complex(X, name).float()
         elif hasattr(X, "columns") and hasattr(X, "to_numpy"):  # pandas DataFrame
-            X = X.to_numpy(dtype=np.float32)
+            X = refuse_complex(X.to_numpy(), name).astype(np.float32, copy=False)
         elif isinstance(X, Mapping):
             return X  # several inputs, by forward argument: skorch's handling
         else:
             try:
-                X = np.asarray(X, dtype=np.float32)
+                array = np.asarray(X)
+            except (TypeError, ValueError) as exc:
+                raise type(exc)(f"X must be numeric: {exc}.") from exc
+            refuse_complex(array, name)
+            try:
+                X = array.astype(np.float32, copy=False)
             except ValueError as exc:
                 raise ValueError(
-                    f"X must be numeric, got an array of dtype {np.asarray(X).dtype}; "
+                    f"X must be numeric, got an array of dtype {array.dtype}; "
                     "encode non-numeric features first (e.g. OneHotEncoder)."
                 ) from exc
             except TypeError as exc:

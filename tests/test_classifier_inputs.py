@@ -1,6 +1,7 @@
 """MCDropoutClassifier's inputs: lists of rows, torch Datasets, devices, modules."""
 
 import numpy as np
+import pandas as pd
 import pytest
 import torch
 import torch.nn.functional as F
@@ -147,3 +148,21 @@ class TestValidation:
     def test_bad_mc_validation(self, blobs):
         with pytest.raises(ValueError, match="mc_validation must be True"):
             mlp(mc_validation="yes").fit(*blobs)
+
+
+@pytest.mark.parametrize(
+    "convert",
+    [np.asarray, torch.as_tensor, pd.DataFrame, lambda X: X.tolist()],
+    ids=["ndarray", "tensor", "DataFrame", "list"],
+)
+def test_complex_inputs_are_refused_not_truncated(blobs, convert):
+    X, y = blobs
+    clf = MCDropoutClassifier(
+        BayesianMLP, module__n_features=X.shape[1], max_epochs=1, verbose=0
+    )
+    complex_X = convert(X.astype(np.complex64) + 1j)
+    with pytest.raises(ValueError, match="Complex data not supported"):
+        clf.fit(complex_X, y)
+    clf.fit(X.astype(np.float32), y)
+    with pytest.raises(ValueError, match="Complex data not supported"):
+        clf.predict_proba(complex_X)
