@@ -23,8 +23,6 @@ from ._validation import (
     check_max_memory,
     check_n_instances,
     check_random_state,
-    check_shape,
-    normalisation,
 )
 
 _OVERHEAD_BYTES = 2**20
@@ -163,7 +161,7 @@ def _greedy(pool, target, n_instances, n_joint_samples, max_memory, rng):
     if chunked:
         budget = max_memory // getattr(pool, "n_threads", 1)  # blocks in flight
         _budgets(pool.largest_block(), n_joint_samples, budget)  # fails early
-        pool.raise_if_invalid(pool.map(_valid_block, pool.tol), "log_probs")
+        pool.check()
     else:
         scorer_budget, rows_per_chunk = _budgets(
             pool.shape, n_joint_samples, max_memory
@@ -207,10 +205,6 @@ def _greedy(pool, target, n_instances, n_joint_samples, max_memory, rng):
         if step + 1 < n_instances and _is_exact(n_classes, step + 1, n_joint_samples):
             exact_table = extend_exact(exact_table, row)
     return np.asarray(chosen, dtype=np.int64), scores
-
-
-def _valid_block(block, start, tol):
-    return normalisation(block, tol, start)
 
 
 def _best_of_block(block, start, state, chosen, n_joint_samples, budget):
@@ -328,8 +322,7 @@ default=None
     if pool is None:
         pool = check_log_probs(log_probs)
     else:  # a memmap or dask array: validated block by block
-        pool.check_dtype()
-        check_shape(pool.shape)
+        pool.check_layout()
     n_pool, n_mc_samples, _ = pool.shape
     n_instances = check_n_instances(n_instances, n_pool)
     target = check_target(log_probs_target, pool.shape)

@@ -18,7 +18,6 @@ from ._validation import (
     check_max_memory,
     check_n_instances,
     check_random_state,
-    check_shape,
 )
 
 # Python objects, threads and small temporaries of one call.
@@ -359,8 +358,7 @@ default=None
         log_probs = check_log_probs(log_probs)
         shape = log_probs.shape
     else:  # a memmap or dask array: validated block by block while scoring
-        pool.check_dtype()
-        check_shape(pool.shape)
+        pool.check_layout()
         shape = pool.shape
     n_pool, n_mc_samples, _ = shape
     n_instances = check_n_instances(n_instances, n_pool)

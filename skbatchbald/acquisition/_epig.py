@@ -202,6 +202,7 @@ default=None
     if pool is not None:
         # a map over the pool's blocks with the targets sent along: one top-k
         # (or, for a stochastic draw, every score) back per block
+        pool.check_layout()  # the target check reads K and C from its shape
         target = check_target(log_probs_target, pool.shape)
         max_memory = check_max_memory(max_memory)
         per_block = max_memory // getattr(pool, "n_threads", 1)

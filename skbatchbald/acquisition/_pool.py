@@ -86,14 +86,18 @@ class _ChunkedPool:
         dtype = np.dtype(array.dtype)
         self.dtype = dtype if dtype in (np.float32, np.float64) else np.float64
 
-    def check_dtype(self, name="log_probs"):
-        """ValueError unless the pool holds real numbers."""
+    def check_layout(self, name="log_probs"):
+        """ValueError unless the pool holds real numbers of shape (N, K, C).
+
+        Reads no values: those are checked block by block, by `check` or as the
+        blocks are scored.
+        """
         _check_dtype(np.dtype(self.array.dtype), name)
+        check_shape(self.shape, name)
 
     def check(self, name="log_probs"):
         """ValueError unless every row is a normalised log-probability vector."""
-        self.check_dtype(name)
-        check_shape(self.shape, name)
+        self.check_layout(name)
         self.raise_if_invalid(self.map(_normalisation_block, self.tol), name)
 
     def largest_block(self):
@@ -194,7 +198,10 @@ class DaskPool(_ChunkedPool):
         """
         import dask
 
-        with _single_threaded_blas():  # the caller's own BLAS (graph building)
+        # Around the compute too: Dask's local threads run the tasks in this
+        # process, and one process-wide limit holds for all of them (the limits
+        # that concurrent tasks set and restore in _run_block then nest in it).
+        with _single_threaded_blas():
             shared = [dask.delayed(arg) for arg in args]
             call = dask.delayed(_run_block, pure=True)
             tasks = [

@@ -7,7 +7,6 @@ from ._validation import (
     check_log_probs,
     check_n_instances,
     check_random_state,
-    check_shape,
     normalisation,
 )
 
@@ -106,8 +105,7 @@ def _block_scores(block, start, score_fn, tol):
 
 def _check_pool(pool, n_instances):
     """Check a chunked pool's dtype and shape (not its values); n_instances."""
-    pool.check_dtype("log_probs")
-    check_shape(pool.shape, "log_probs")
+    pool.check_layout()
     return check_n_instances(n_instances, pool.shape[0])
 
 

@@ -144,6 +144,9 @@ def test_epig_on_a_chunked_pool_validates_every_block(pool_values, tmp_path):
             epig(pool, 3, log_probs_target=target, stochastic="power")
         with pytest.raises(ValueError, match=r"not normalised.*\[n=850, "):
             batch_epig(pool, 3, log_probs_target=target)
+    flat = _memmap(pool_values[:, 0], tmp_path / "flat")  # (N, C): no K axis
+    with pytest.raises(ValueError, match="log_probs must be 3-d"):
+        epig(flat, 3, log_probs_target=target)
     with pytest.raises(ValueError, match="log_probs_target has n_mc_samples=8"):
         epig(_memmap(pool_values, tmp_path), 3, log_probs_target=target[:, :8])
 
