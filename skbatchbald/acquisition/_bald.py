@@ -1,9 +1,11 @@
 """BALD: the top-b pool points by mutual information, each scored alone."""
 
+from ._docstrings import shared_doc
 from ._entropy import _mutual_information
 from ._topk import acquire_top
 
 
+@shared_doc
 def bald(log_probs, n_instances, *, stochastic=None, beta=None, random_state=None):
     """Acquire the ``n_instances`` pool points of highest BALD score.
 
@@ -13,24 +15,12 @@ def bald(log_probs, n_instances, *, stochastic=None, beta=None, random_state=Non
         Posterior log-probabilities ``log p(y = c | x_n, ω_k)``; ``-inf`` allowed.
     n_instances : int
         Number of points to acquire, in ``[1, n_pool]``.
-    stochastic : None or {"power", "softmax", "softrank"}, default=None
-        None: the ``n_instances`` highest scores. Otherwise the batch is drawn
-        without replacement, each pick with probability ∝ score^β (``"power"``),
-        exp(β score) (``"softmax"``) or rank^−β (``"softrank"``, rank 1 the
-        highest score), by Gumbel-top-k (Kirsch et al., TMLR 2023).
-    beta : float, default=None
-        Inverse temperature of the stochastic draw, > 0; None means 1.0 and
-        ``np.inf`` gives the top-k. Only with ``stochastic``.
-    random_state : None, int, numpy.random.Generator or numpy.random.RandomState, \
-default=None
-        Source of the Gumbel noise of a stochastic draw; the same int gives the
-        same picks. Unused by the deterministic top-k.
+    {stochastic}
+    {gumbel_random_state}
 
     Returns
     -------
-    indices : ndarray of shape (n_instances,), int64
-        Distinct pool indices, highest score first (ties to the lowest
-        index), or in draw order when ``stochastic`` is set.
+    {picked_indices}
     scores : ndarray of shape (n_instances,), float64
         The mutual information of each picked point, in nats.
 

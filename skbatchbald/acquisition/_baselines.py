@@ -4,6 +4,7 @@ mean STD and random acquisition."""
 import numpy as np
 
 from ._chunks import per_point
+from ._docstrings import shared_doc
 from ._entropy import _marginal_entropy, _mean_over_samples
 from ._topk import acquire_top
 from ._validation import check_log_probs, check_n_instances, check_random_state
@@ -28,6 +29,7 @@ def _mean_std_scores(log_probs):
     return per_point(log_probs, _mean_std)
 
 
+@shared_doc
 def max_entropy(
     log_probs, n_instances, *, stochastic=None, beta=None, random_state=None
 ):
@@ -39,24 +41,12 @@ def max_entropy(
         Posterior log-probabilities ``log p(y = c | x_n, ω_k)``; ``-inf`` allowed.
     n_instances : int
         Number of points to acquire, in ``[1, n_pool]``.
-    stochastic : None or {"power", "softmax", "softrank"}, default=None
-        None: the ``n_instances`` highest scores. Otherwise the batch is drawn
-        without replacement, each pick with probability ∝ score^β (``"power"``),
-        exp(β score) (``"softmax"``) or rank^−β (``"softrank"``, rank 1 the
-        highest score), by Gumbel-top-k (Kirsch et al., TMLR 2023).
-    beta : float, default=None
-        Inverse temperature of the stochastic draw, > 0; None means 1.0 and
-        ``np.inf`` gives the top-k. Only with ``stochastic``.
-    random_state : None, int, numpy.random.Generator or numpy.random.RandomState, \
-default=None
-        Source of the Gumbel noise of a stochastic draw; the same int gives the
-        same picks. Unused by the deterministic top-k.
+    {stochastic}
+    {gumbel_random_state}
 
     Returns
     -------
-    indices : ndarray of shape (n_instances,), int64
-        Distinct pool indices, highest score first (ties to the lowest
-        index), or in draw order when ``stochastic`` is set.
+    {picked_indices}
     scores : ndarray of shape (n_instances,), float64
         The marginal entropy of each picked point, in nats.
 
@@ -91,6 +81,7 @@ default=None
     )
 
 
+@shared_doc
 def variation_ratios(
     log_probs, n_instances, *, stochastic=None, beta=None, random_state=None
 ):
@@ -102,24 +93,12 @@ def variation_ratios(
         Posterior log-probabilities ``log p(y = c | x_n, ω_k)``; ``-inf`` allowed.
     n_instances : int
         Number of points to acquire, in ``[1, n_pool]``.
-    stochastic : None or {"power", "softmax", "softrank"}, default=None
-        None: the ``n_instances`` highest scores. Otherwise the batch is drawn
-        without replacement, each pick with probability ∝ score^β (``"power"``),
-        exp(β score) (``"softmax"``) or rank^−β (``"softrank"``, rank 1 the
-        highest score), by Gumbel-top-k (Kirsch et al., TMLR 2023).
-    beta : float, default=None
-        Inverse temperature of the stochastic draw, > 0; None means 1.0 and
-        ``np.inf`` gives the top-k. Only with ``stochastic``.
-    random_state : None, int, numpy.random.Generator or numpy.random.RandomState, \
-default=None
-        Source of the Gumbel noise of a stochastic draw; the same int gives the
-        same picks. Unused by the deterministic top-k.
+    {stochastic}
+    {gumbel_random_state}
 
     Returns
     -------
-    indices : ndarray of shape (n_instances,), int64
-        Distinct pool indices, highest score first (ties to the lowest
-        index), or in draw order when ``stochastic`` is set.
+    {picked_indices}
     scores : ndarray of shape (n_instances,), float64
         The variation ratio of each picked point, in ``[0, 1 - 1/C]``.
 
@@ -155,6 +134,7 @@ default=None
     )
 
 
+@shared_doc
 def mean_std(log_probs, n_instances, *, stochastic=None, beta=None, random_state=None):
     """Acquire the ``n_instances`` pool points of highest mean standard deviation.
 
@@ -164,24 +144,12 @@ def mean_std(log_probs, n_instances, *, stochastic=None, beta=None, random_state
         Posterior log-probabilities ``log p(y = c | x_n, ω_k)``; ``-inf`` allowed.
     n_instances : int
         Number of points to acquire, in ``[1, n_pool]``.
-    stochastic : None or {"power", "softmax", "softrank"}, default=None
-        None: the ``n_instances`` highest scores. Otherwise the batch is drawn
-        without replacement, each pick with probability ∝ score^β (``"power"``),
-        exp(β score) (``"softmax"``) or rank^−β (``"softrank"``, rank 1 the
-        highest score), by Gumbel-top-k (Kirsch et al., TMLR 2023).
-    beta : float, default=None
-        Inverse temperature of the stochastic draw, > 0; None means 1.0 and
-        ``np.inf`` gives the top-k. Only with ``stochastic``.
-    random_state : None, int, numpy.random.Generator or numpy.random.RandomState, \
-default=None
-        Source of the Gumbel noise of a stochastic draw; the same int gives the
-        same picks. Unused by the deterministic top-k.
+    {stochastic}
+    {gumbel_random_state}
 
     Returns
     -------
-    indices : ndarray of shape (n_instances,), int64
-        Distinct pool indices, highest score first (ties to the lowest
-        index), or in draw order when ``stochastic`` is set.
+    {picked_indices}
     scores : ndarray of shape (n_instances,), float64
         The mean standard deviation of each picked point, in ``[0, 0.5]``.
 

@@ -6,6 +6,7 @@ import numpy as np
 
 from ._batchbald_kernel import CandidateScorer
 from ._chunks import per_point
+from ._docstrings import shared_doc
 from ._entropy import _marginal
 from ._epig_kernel import (
     expected_entropies,
@@ -99,6 +100,7 @@ def _epig_of_block(block, target, max_memory):
     return epig_scores(block, target, max_memory, max_workers=1)
 
 
+@shared_doc
 def epig(
     log_probs,
     n_instances,
@@ -124,29 +126,17 @@ def epig(
         ``log p(y* = c | x*_m, ω_k)`` of the target inputs x* (the inputs whose
         predictions matter), with the *same* posterior samples ω_k as
         ``log_probs``: sample k must be the same network for both.
-    stochastic : None or {"power", "softmax", "softrank"}, default=None
-        None: the ``n_instances`` highest scores. Otherwise the batch is drawn
-        without replacement, each pick with probability ∝ score^β (``"power"``),
-        exp(β score) (``"softmax"``) or rank^−β (``"softrank"``, rank 1 the
-        highest score), by Gumbel-top-k (Kirsch et al., TMLR 2023).
-    beta : float, default=None
-        Inverse temperature of the stochastic draw, > 0; None means 1.0 and
-        ``np.inf`` gives the top-k. Only with ``stochastic``.
+    {stochastic}
     max_memory : int, str or None, default=None
         Bound on the working memory of the call (the inputs excluded), in bytes
         or as a string such as ``"512MB"``; None means the smaller of 1 GiB and a
         quarter of the available memory. The targets are processed in chunks
         that fit it: it never changes the result beyond round-off.
-    random_state : None, int, numpy.random.Generator or numpy.random.RandomState, \
-default=None
-        Source of the Gumbel noise of a stochastic draw; the same int gives the
-        same picks. Unused by the deterministic top-k.
+    {gumbel_random_state}
 
     Returns
     -------
-    indices : ndarray of shape (n_instances,), int64
-        Distinct pool indices, highest score first (ties to the lowest
-        index), or in draw order when ``stochastic`` is set.
+    {picked_indices}
     scores : ndarray of shape (n_instances,), float64
         The EPIG of each picked point, in nats, in ``[0, log n_classes]`` and at
         most its BALD score.
