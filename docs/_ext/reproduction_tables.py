@@ -1,10 +1,11 @@
 """Tables and numbers of docs/reproducing.rst, computed from the raw results.
 
 ``.. reproduction-table:: RUN TABLE`` renders table TABLE (a key of
-:func:`skbatchbald.experiment.format_summary`) of the run saved in
-``docs/_static/reproduction/RUN``; ``:repro:`RUN TABLE STRATEGY | COLUMN``` puts
-one cell of it in a sentence. Both are recomputed from ``results.csv`` and
-``config.json`` at every build, so the page cannot drift from the data.
+:func:`skbatchbald.experiment.format_summary`, or ``progress``: where each curve
+of a run under way stands) of the run saved in ``docs/_static/reproduction/RUN``;
+``:repro:`RUN TABLE STRATEGY | COLUMN``` puts one cell of it in a sentence. Both
+are recomputed from ``results.csv`` and ``config.json`` at every build, so the page
+cannot drift from the data.
 """
 
 import functools
@@ -16,21 +17,29 @@ from docutils.parsers.rst import Directive, directives
 from docutils.statemachine import StringList
 
 from skbatchbald.experiment import load_results
-from skbatchbald.experiment._format import TABLES, summary_of_run
+from skbatchbald.experiment._format import TABLES, format_progress, summary_of_run
 
 RESULTS = Path(__file__).resolve().parents[1] / "_static" / "reproduction"
 
 
 @functools.cache
+def _run(run):
+    return load_results(RESULTS / run)
+
+
+@functools.cache
 def _tables(run):
-    results, config = load_results(RESULTS / run)
-    summary, tables, _ = summary_of_run(results, config)
+    summary, tables, _ = summary_of_run(*_run(run))
     return summary, tables
 
 
 def _table(run, name):
+    if name == "progress":
+        return format_progress(*_run(run))
     if name not in TABLES:
-        raise ValueError(f"unknown table {name!r}; one of {', '.join(TABLES)}")
+        raise ValueError(
+            f"unknown table {name!r}; one of {', '.join(TABLES)} or progress"
+        )
     return _tables(run)[1][name]
 
 

@@ -3,9 +3,9 @@
 import numpy as np
 
 from ._paper import paper_labels
-from ._results import QUANTILES, complete_trials, summarize
+from ._results import QUANTILES, complete_trials, curve_ends, summarize
 
-__all__ = ["TABLES", "format_summary", "summary_markdown"]
+__all__ = ["TABLES", "format_progress", "format_summary", "summary_markdown"]
 
 # Name -> title of each table format_summary makes.
 TABLES = {
@@ -22,6 +22,9 @@ TABLES = {
     "an image already picked in the same batch)",
     "curve": "Test accuracy by labelled-set size (median over trials)",
 }
+PROGRESS = (
+    "Progress: labelled-set size and test accuracy of each curve's last finished round"
+)
 
 
 def _accuracy_name(accuracy):
@@ -165,6 +168,48 @@ def format_summary(summary, dataset=None):
     return {name: table.rename_axis("strategy") for name, table in tables.items()}
 
 
+def format_progress(results, config):
+    """Where each (strategy, trial) curve of a run stands, finished or not.
+
+    Parameters
+    ----------
+    results : pandas.DataFrame
+        The tidy table, complete trials or not.
+    config : ExperimentConfig
+        The options of the run (its strategies, trials, rounds and stop).
+
+    Returns
+    -------
+    table : pandas.DataFrame
+        Strings, index the strategies, a column per trial: the labelled-set
+        size and test accuracy of the curve's last finished round, then
+        ``(finished)`` when it reached the budget or the stop accuracy;
+        ``not started`` for a curve with no row.
+    """
+    import pandas as pd
+
+    last = curve_ends(results, config).set_index(["strategy", "trial"])
+    first = config.first_trial
+    trials = sorted(
+        {*range(first, first + config.n_trials), *map(int, results["trial"])}
+    )
+    strategies = list(
+        dict.fromkeys([*config.strategies, *results["strategy"].unique()])
+    )
+
+    def cell(strategy, trial):
+        if (strategy, trial) not in last.index:
+            return "not started"
+        row = last.loc[(strategy, trial)]
+        text = f"{row['n_labels']:.0f} labels, {row['test_accuracy']:.4f}"
+        return text + (" (finished)" if row["finished"] else "")
+
+    table = pd.DataFrame(
+        {f"trial {t}": {s: cell(s, t) for s in strategies} for t in trials}
+    )
+    return table.rename_axis("strategy")
+
+
 def summary_of_run(results, config):
     """(summary, formatted tables, dropped trials) of a run's complete trials."""
     complete, dropped = complete_trials(results, config)
@@ -177,8 +222,35 @@ def summary_of_run(results, config):
     return summary, format_summary(summary, config.dataset), dropped
 
 
+def _header(config, n_complete):
+    pool = f"pool {config.pool_size or 'all'} images"
+    if config.is_repeated:
+        pool += f" x {config.n_repeats}"
+    return (
+        f"# {config.dataset}, {config.resolved_model}: "
+        f"{', '.join(config.strategies)}\n\n"
+        f"b = {config.batch_size}, {config.n_initial} -> {config.budget} labels"
+        + (f" or {config.stop_accuracy:g} accuracy" if config.stop_accuracy else "")
+        + f", {n_complete} complete paired trial{'s' * (n_complete != 1)} "
+        f"(seed {config.seed}), "
+        f"K = {config.n_mc_samples} (test {config.eval_mc_samples}), "
+        f"M = {config.n_joint_samples}, pool subsample "
+        f"{config.pool_subsample or 'none'}, validation {config.validation_size}"
+        + (" from the pool" if config.validation_from_pool else "")
+        + f", {pool}, test {config.test_size or 'all'}.\n"
+    )
+
+
+def _section(title, table):
+    return f"\n## {title}\n\n{table.to_markdown(disable_numparse=True)}\n"
+
+
 def summary_markdown(results, config):
     """The summary as Markdown: a header with the setup, then the tables.
+
+    A run whose trials have not all finished gets a progress table (each
+    curve's last finished round) first; one with no complete trial gets only
+    that, since there is nothing to compare yet.
 
     Parameters
     ----------
@@ -191,39 +263,26 @@ def summary_markdown(results, config):
     -------
     text : str
         Markdown.
-
-    Raises
-    ------
-    ValueError
-        If no trial has finished every strategy.
     """
-    summary, tables, dropped = summary_of_run(results, config)
-    n = summary.n_trials
-    pool = f"pool {config.pool_size or 'all'} images"
-    if config.is_repeated:
-        pool += f" x {config.n_repeats}"
-    header = (
-        f"# {config.dataset}, {config.resolved_model}: "
-        f"{', '.join(summary.strategies)}\n\n"
-        f"b = {config.batch_size}, {config.n_initial} -> {config.budget} labels"
-        + (f" or {config.stop_accuracy:g} accuracy" if config.stop_accuracy else "")
-        + f", {n} paired trial{'s' * (n != 1)} (seed {config.seed}), "
-        f"K = {config.n_mc_samples} (test {config.eval_mc_samples}), "
-        f"M = {config.n_joint_samples}, pool subsample "
-        f"{config.pool_subsample or 'none'}, validation {config.validation_size}"
-        + (" from the pool" if config.validation_from_pool else "")
-        + f", {pool}, test {config.test_size or 'all'}.\n"
-    )
+    complete, dropped = complete_trials(results, config)
+    n_complete = complete["trial"].nunique()
+    text = _header(config, n_complete)
+    if dropped or n_complete < config.n_trials:
+        text += _section(PROGRESS, format_progress(results, config))
+    if complete.empty:
+        return text + (
+            "\nNo trial has finished every strategy yet, so there is nothing to "
+            "compare; run `skbatchbald report` again once one has.\n"
+        )
     if dropped:
         which = "Trials" if len(dropped) > 1 else "Trial"
-        header += (
+        text += (
             f"\n{which} {', '.join(map(str, dropped))} did not finish every "
-            "strategy: left out.\n"
+            "strategy: left out of the tables below.\n"
         )
-    body = "\n".join(
-        f"\n## {TABLES[name].format(reference=summary.reference)}\n\n"
-        f"{table.to_markdown(disable_numparse=True)}\n"
+    summary, tables, _ = summary_of_run(complete, config)
+    return text + "".join(
+        _section(TABLES[name].format(reference=summary.reference), table)
         for name, table in tables.items()
         if len(table) and len(table.columns)
     )
-    return header + body

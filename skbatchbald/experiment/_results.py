@@ -274,6 +274,31 @@ def _signed_rank_p(diff):
     return float(wilcoxon(diff, zero_method="wilcox").pvalue)
 
 
+def curve_ends(results, config):
+    """The last row of every (trial, strategy) curve, and whether it ends the curve.
+
+    A curve is finished at the budget's round, or earlier when it reached
+    ``config.stop_accuracy``.
+
+    Parameters
+    ----------
+    results : pandas.DataFrame
+        The tidy table.
+    config : ExperimentConfig
+        The options of the run (for the rounds and the stop).
+
+    Returns
+    -------
+    last : pandas.DataFrame
+        One row per curve, with a boolean column ``finished``.
+    """
+    last = results.loc[results.groupby(["trial", "strategy"])["round"].idxmax()]
+    finished = last["round"] == config.n_rounds
+    if config.stop_accuracy is not None:
+        finished |= last["test_accuracy"] >= config.stop_accuracy
+    return last.assign(finished=finished)
+
+
 def complete_trials(results, config):
     """Keep the trials in which every strategy finished its curve.
 
@@ -295,11 +320,8 @@ def complete_trials(results, config):
     dropped : list of int
         The trials left out.
     """
-    last = results.loc[results.groupby(["trial", "strategy"])["round"].idxmax()]
-    done = last["round"] == config.n_rounds
-    if config.stop_accuracy is not None:
-        done |= last["test_accuracy"] >= config.stop_accuracy
-    done = last[done & last["strategy"].isin(config.strategies)]
+    last = curve_ends(results, config)
+    done = last[last["finished"] & last["strategy"].isin(config.strategies)]
     counts = done.groupby("trial")["strategy"].nunique()
     keep = sorted(counts.index[counts == len(config.strategies)])
     dropped = sorted(set(results["trial"]) - set(keep))
@@ -323,7 +345,8 @@ def write_report(folder, thresholds=None):
     text : str
         The Markdown summary, also written to ``summary.md``; the plots go to
         ``learning_curve.png`` and ``class_entropy.png`` when matplotlib is
-        installed (a note in the text says when it is not).
+        installed (a note in the text says when it is not) and a trial has
+        finished every strategy. A run still under way gets a progress table.
 
     Raises
     ------
@@ -352,7 +375,8 @@ def write_report(folder, thresholds=None):
     else:
         results, _ = complete_trials(results, config)
         title = f"{config.dataset}, {config.resolved_model}, b = {config.batch_size}"
-        plot_learning_curves(results, folder / "learning_curve.png", title=title)
-        plot_class_entropy(results, folder / "class_entropy.png", title=title)
+        if len(results):  # plots of complete trials only, like the tables
+            plot_learning_curves(results, folder / "learning_curve.png", title=title)
+            plot_class_entropy(results, folder / "class_entropy.png", title=title)
     atomic_write(folder / "summary.md", text)
     return text

@@ -220,8 +220,50 @@ def test_a_curve_stopped_at_the_stop_accuracy_is_complete(tiny_run):
     assert dropped == [] and len(kept) == len(first)
 
 
-def test_summary_needs_one_finished_trial(tiny_run):
+def test_summary_of_a_run_under_way_is_its_progress(tiny_run):
     _, results, config = tiny_run
     first_rounds = results[results["round"] < 2]
-    with pytest.raises(ValueError, match="no trial has finished every strategy"):
-        summary_markdown(first_rounds, config)
+    text = summary_markdown(first_rounds, config)
+    assert "No trial has finished every strategy yet" in text
+    assert "0 complete paired trials" in text
+    assert "## Progress" in text and "Labels to reach" not in text
+    assert "(finished)" not in text and "30 labels, " in text
+
+
+def test_progress_of_each_curve(tiny_run):
+    import dataclasses
+
+    from skbatchbald.experiment._format import format_progress
+
+    _, results, config = tiny_run
+    cut = results.iloc[:-2]  # the last strategy of trial 1 loses its last 2 rounds
+    last = cut.iloc[-1]
+    table = format_progress(cut, dataclasses.replace(config, n_trials=3))
+    assert list(table.columns) == ["trial 0", "trial 1", "trial 2"]
+    assert list(table.index) == list(config.strategies)
+    assert all(cell.endswith("(finished)") for cell in table["trial 0"])
+    assert table.loc[last["strategy"], "trial 1"] == (
+        f"{last['n_labels']} labels, {last['test_accuracy']:.4f}"
+    )
+    others = table["trial 1"].drop(last["strategy"])
+    assert all(cell.endswith("(finished)") for cell in others)
+    assert set(table["trial 2"]) == {"not started"}
+    text = summary_markdown(cut, config)
+    assert "## Progress" in text and "1 complete paired trial " in text
+    assert "Trial 1 did not finish every strategy" in text
+
+
+def test_a_finished_run_has_no_progress_table(tiny_run):
+    _, results, config = tiny_run
+    text = summary_markdown(results, config)
+    assert "## Progress" not in text and "2 complete paired trials" in text
+
+
+def test_report_of_a_run_under_way(tiny_run, tmp_path, copy_run):
+    folder, _, _ = tiny_run
+    target = copy_run(
+        folder, tmp_path / "run", keep=lambda r: r["round"].astype(int) < 2
+    )
+    text = write_report(target)
+    assert "## Progress" in text and (target / "summary.md").read_text() == text
+    assert not (target / "learning_curve.png").exists()
