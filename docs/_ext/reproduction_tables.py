@@ -3,7 +3,8 @@
 ``.. reproduction-table:: RUN TABLE`` renders table TABLE (a key of
 :func:`skbatchbald.experiment.format_summary`, or ``progress``: where each curve
 of a run under way stands) of the run saved in ``docs/_static/reproduction/RUN``;
-``:repro:`RUN TABLE STRATEGY | COLUMN``` puts one cell of it in a sentence. Both
+``:repro:`RUN TABLE STRATEGY | COLUMN``` puts one cell of it in a sentence, and
+``:repro-trials:`RUN``` the number of complete trials behind the tables. All
 are recomputed from ``results.csv`` and ``config.json`` at every build, so the page
 cannot drift from the data.
 """
@@ -83,7 +84,19 @@ def repro_role(name, rawtext, text, lineno, inliner, options=None, content=None)
     return [nodes.Text(str(value))], []
 
 
+def repro_trials_role(name, rawtext, text, lineno, inliner, options=None, content=None):
+    """``:repro-trials:`RUN``` -> the number of complete trials the tables use."""
+    try:
+        value = _tables(text.strip())[0].n_trials
+    except (ValueError, KeyError) as exc:
+        message = inliner.reporter.error(f"repro-trials {text!r}: {exc}", line=lineno)
+        problem = inliner.problematic(rawtext, rawtext, message)
+        return [problem], [message]
+    return [nodes.Text(str(value))], []
+
+
 def setup(app):
     app.add_directive("reproduction-table", ReproductionTable)
     app.add_role("repro", repro_role)
+    app.add_role("repro-trials", repro_trials_role)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
