@@ -1,12 +1,14 @@
-"""Tables and numbers of docs/reproducing.rst, computed from the raw results.
+"""Tables, numbers and plots of docs/reproducing.rst, computed from the raw results.
 
 ``.. reproduction-table:: RUN TABLE`` renders table TABLE (a key of
 :func:`skbatchbald.experiment.format_summary`, or ``progress``: where each curve
 of a run under way stands) of the run saved in ``docs/_static/reproduction/RUN``;
-``:repro:`RUN TABLE STRATEGY | COLUMN``` puts one cell of it in a sentence, and
-``:repro-trials:`RUN``` the number of complete trials behind the tables. All
-are recomputed from ``results.csv`` and ``config.json`` at every build, so the page
-cannot drift from the data.
+``:repro:`RUN TABLE STRATEGY | COLUMN``` puts one cell of it in a sentence,
+``:repro-trials:`RUN``` the number of complete trials behind the tables, and
+``.. reproduction-plot:: RUN learning_curve`` (or ``class_entropy``) draws the
+run's plot into ``docs/generated/``. All are recomputed from ``results.csv`` and
+``config.json`` at every build that reads the page, and a page that uses a run is
+read again when its files change, so the page cannot drift from the data.
 """
 
 import functools
@@ -19,8 +21,11 @@ from docutils.statemachine import StringList
 
 from skbatchbald.experiment import load_results
 from skbatchbald.experiment._format import TABLES, format_progress, summary_of_run
+from skbatchbald.experiment._results import complete_trials
 
-RESULTS = Path(__file__).resolve().parents[1] / "_static" / "reproduction"
+DOCS = Path(__file__).resolve().parents[1]
+RESULTS = DOCS / "_static" / "reproduction"
+PLOTS = ("learning_curve", "class_entropy")
 
 
 @functools.cache
@@ -44,6 +49,30 @@ def _table(run, name):
     return _tables(run)[1][name]
 
 
+def _depends_on(env, run):
+    """Read the page again whenever the run's files change."""
+    for name in ("results.csv", "config.json"):
+        env.note_dependency(str(RESULTS / run / name))
+
+
+def _plot(run, which):
+    """Draw the run's plot of its complete trials; its path under docs/."""
+    from skbatchbald.experiment._plots import plot_class_entropy, plot_learning_curves
+
+    if which not in PLOTS:
+        raise ValueError(f"unknown plot {which!r}; one of {', '.join(PLOTS)}")
+    results, config = _run(run)
+    complete, _ = complete_trials(results, config)
+    if complete.empty:
+        raise ValueError("no trial has finished every strategy yet")
+    path = DOCS / "generated" / "reproduction" / f"{run}_{which}.png"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    title = f"{config.dataset}, {config.resolved_model}, b = {config.batch_size}"
+    draw = plot_learning_curves if which == "learning_curve" else plot_class_entropy
+    draw(complete, path, title=title)
+    return path.relative_to(DOCS)
+
+
 class ReproductionTable(Directive):
     """``.. reproduction-table:: RUN TABLE`` with an optional ``:columns:``."""
 
@@ -52,6 +81,7 @@ class ReproductionTable(Directive):
 
     def run(self):
         run, name = self.arguments
+        _depends_on(self.state.document.settings.env, run)
         try:
             table = _table(run, name)
         except (ValueError, KeyError) as exc:
@@ -71,32 +101,57 @@ class ReproductionTable(Directive):
         return container.children
 
 
+class ReproductionPlot(Directive):
+    """``.. reproduction-plot:: RUN PLOT`` with an ``:alt:`` text."""
+
+    required_arguments = 2
+    option_spec: ClassVar[dict] = {"alt": directives.unchanged_required}
+
+    def run(self):
+        run, which = self.arguments
+        _depends_on(self.state.document.settings.env, run)
+        try:
+            path = _plot(run, which)
+        except (ValueError, KeyError) as exc:
+            raise self.error(f"reproduction-plot {run} {which}: {exc}") from exc
+        lines = [f".. image:: /{path.as_posix()}"]
+        if "alt" in self.options:
+            lines.append(f"   :alt: {self.options['alt']}")
+        container = nodes.container()
+        self.state.nested_parse(StringList(lines), self.content_offset, container)
+        return container.children
+
+
+def _role_error(inliner, rawtext, lineno, what, exc):
+    message = inliner.reporter.error(f"{what}: {exc}", line=lineno)
+    return [inliner.problematic(rawtext, rawtext, message)], [message]
+
+
 def repro_role(name, rawtext, text, lineno, inliner, options=None, content=None):
     """``:repro:`RUN TABLE STRATEGY | COLUMN``` -> that cell, as text."""
     try:
         head, column = (" ".join(part.split()) for part in text.split("|"))
         run, table_name, strategy = head.split()
+        _depends_on(inliner.document.settings.env, run)
         value = _table(run, table_name).loc[strategy, column]
     except (ValueError, KeyError) as exc:
-        message = inliner.reporter.error(f"repro {text!r}: {exc}", line=lineno)
-        problem = inliner.problematic(rawtext, rawtext, message)
-        return [problem], [message]
+        return _role_error(inliner, rawtext, lineno, f"repro {text!r}", exc)
     return [nodes.Text(str(value))], []
 
 
 def repro_trials_role(name, rawtext, text, lineno, inliner, options=None, content=None):
     """``:repro-trials:`RUN``` -> the number of complete trials the tables use."""
     try:
+        _depends_on(inliner.document.settings.env, text.strip())
         value = _tables(text.strip())[0].n_trials
     except (ValueError, KeyError) as exc:
-        message = inliner.reporter.error(f"repro-trials {text!r}: {exc}", line=lineno)
-        problem = inliner.problematic(rawtext, rawtext, message)
-        return [problem], [message]
+        return _role_error(inliner, rawtext, lineno, f"repro-trials {text!r}", exc)
     return [nodes.Text(str(value))], []
 
 
 def setup(app):
     app.add_directive("reproduction-table", ReproductionTable)
+    app.add_directive("reproduction-plot", ReproductionPlot)
     app.add_role("repro", repro_role)
     app.add_role("repro-trials", repro_trials_role)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
