@@ -16,8 +16,8 @@ TABLES = {
     "final": "Accuracy (median [25th, 75th percentile] over trials)",
     "paired": "Paired differences: {reference} minus each strategy, mean ± sd "
     "over trials (accuracy points); wins/ties/losses of {reference}",
-    "time": "Time to accuracy (training + acquisition seconds, median over "
-    "trials; x relative to {reference})",
+    "time": "Time to accuracy (training + acquisition {clock} seconds, median "
+    "over trials; x relative to {reference})",
     "batches": "Acquired batches (means over rounds and trials; copies: picks of "
     "an image already picked in the same batch)",
     "curve": "Test accuracy by labelled-set size (median over trials)",
@@ -282,7 +282,10 @@ def summary_markdown(results, config):
         )
     summary, tables, _ = summary_of_run(complete, config)
     return text + "".join(
-        _section(TABLES[name].format(reference=summary.reference), table)
+        _section(
+            TABLES[name].format(reference=summary.reference, clock=summary.clock),
+            table,
+        )
         for name, table in tables.items()
         if len(table) and len(table.columns)
     )

@@ -4,12 +4,11 @@ import dataclasses
 import json
 from pathlib import Path
 
-from ._store import ResultsFolder, _sorted, atomic_write
+from ._store import TIMING, ResultsFolder, _sorted, atomic_write
 
 __all__ = ["merge_results"]
 
 # Columns that differ between two runs of the same round on any machine.
-_TIMING = ("training_seconds", "acquisition_seconds", "test_seconds")
 
 
 def merge_results(output, sources):
@@ -67,7 +66,7 @@ def merge_results(output, sources):
     table = pd.concat(tables, ignore_index=True)
     key = ["trial", "strategy", "round"]
     repeated = table[table.duplicated(key, keep=False)]
-    compare = [c for c in table.columns if c not in (*_TIMING, "_source", *key)]
+    compare = [c for c in table.columns if c not in (*TIMING, "_source", *key)]
     for (trial, strategy, r), rows in repeated.groupby(key):
         values = rows[compare].astype(str)
         if len(values.drop_duplicates()) > 1:

@@ -23,18 +23,39 @@ __all__ = ["run_experiment"]
 class Batch:
     """A batch acquired at the end of one round, for the next.
 
-    ``indices`` are pool indices; ``seconds`` the acquisition time;
-    ``saturated`` whether BatchBALD warned that its score reached log K.
+    ``indices`` are pool indices; ``seconds`` and ``cpu_seconds`` the
+    acquisition's wall-clock and CPU time (NaN in batches saved by older
+    versions); ``saturated`` whether BatchBALD warned that its score reached
+    log K.
     """
 
     round: int
     indices: list
     seconds: float
     saturated: bool
+    cpu_seconds: float = np.nan
 
     @classmethod
     def initial(cls, indices):
         return cls(0, [int(i) for i in indices], np.nan, np.nan)
+
+
+class _Clock:
+    """Wall-clock and CPU seconds of a block.
+
+    CPU time is this process's: other jobs on the machine and a paused process
+    (SIGSTOP) do not add to it, so it compares strategies run under changing
+    load; with several torch threads it exceeds the wall-clock time.
+    """
+
+    def __enter__(self):
+        self._start = time.perf_counter(), time.process_time()
+        return self
+
+    def __exit__(self, *exc_info):
+        wall, cpu = self._start
+        self.seconds = time.perf_counter() - wall
+        self.cpu_seconds = time.process_time() - cpu
 
 
 def _class_entropy(labels):
@@ -66,27 +87,28 @@ def _train(config, data, labelled, image_side, trial, r, guard):
         config, data, image_side, derive_seed(config.seed, trial, MODEL, r)
     )
     rows = labelled[epoch_rows(len(labelled), config.epoch_size)]
-    start = time.perf_counter()
-    model.fit(data.X_pool[rows], data.y_pool[rows])
-    seconds = time.perf_counter() - start
+    with _Clock() as clock:
+        model.fit(data.X_pool[rows], data.y_pool[rows])
     # skorch's partial_fit swallows KeyboardInterrupt and returns a model
     # trained for fewer epochs: never record such a round.
     guard.check()
-    return model, seconds
+    return model, clock
 
 
-def _test(model, data, seconds):
+def _test(model, data, training):
     history = model.history
     best = [h["epoch"] for h in history if h.get("valid_acc_best")]
-    start = time.perf_counter()
-    accuracy = float(np.mean(model.predict(data.X_test) == data.y_test))
+    with _Clock() as clock:
+        accuracy = float(np.mean(model.predict(data.X_test) == data.y_test))
     return {
         "test_accuracy": accuracy,
-        "test_seconds": time.perf_counter() - start,
+        "test_seconds": clock.seconds,
+        "test_cpu_seconds": clock.cpu_seconds,
         "validation_accuracy": float(max(history[:, "valid_acc"])),
         "n_epochs": len(history),
         "best_epoch": best[-1] if best else np.nan,
-        "training_seconds": seconds,
+        "training_seconds": training.seconds,
+        "training_cpu_seconds": training.cpu_seconds,
     }
 
 
@@ -101,15 +123,16 @@ def _acquire(config, model, data, labelled, name, trial, r, progress):
     with warnings.catch_warnings(record=True) as caught:
         # Recorded per round in the table instead of flooding the log.
         warnings.simplefilter("always", SaturationWarning)
-        start = time.perf_counter()
-        picked, _ = strategy(model, data.X_pool[unlabelled], b)
-        seconds = time.perf_counter() - start
+        with _Clock() as clock:
+            picked, _ = strategy(model, data.X_pool[unlabelled], b)
     saturated = any(issubclass(w.category, SaturationWarning) for w in caught)
     for w in caught:
         if not issubclass(w.category, SaturationWarning):
             warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
     batch = unlabelled[picked]
-    return Batch(r + 1, [int(i) for i in batch], seconds, saturated)
+    return Batch(
+        r + 1, [int(i) for i in batch], clock.seconds, saturated, clock.cpu_seconds
+    )
 
 
 def _finished(config, rows):
@@ -136,6 +159,7 @@ def _row(config, data, name, trial, r, labelled, batch, record):
         "n_labels": len(labelled),
         **record,
         "acquisition_seconds": batch.seconds,
+        "acquisition_cpu_seconds": batch.cpu_seconds,
         "acquired_labels": " ".join(map(str, labels.tolist())),
         "class_entropy": _class_entropy(labels),
         "copies_in_batch": len(sources) - len(np.unique(sources))
@@ -188,7 +212,9 @@ def _run_curve(config, data, name, trial, image_side, *, done, folder, progress)
             disable=not progress,
         )
         while True:
-            model, seconds = _train(config, data, labelled, image_side, trial, r, guard)
+            model, training = _train(
+                config, data, labelled, image_side, trial, r, guard
+            )
             row = _row(
                 config,
                 data,
@@ -197,7 +223,7 @@ def _run_curve(config, data, name, trial, image_side, *, done, folder, progress)
                 r,
                 labelled,
                 batch,
-                _test(model, data, seconds),
+                _test(model, data, training),
             )
             guard.check()
             if folder is not None:
@@ -293,9 +319,13 @@ def run_experiment(config=None, *, output=None, n_jobs=None, progress=False):
         whose source image was already picked in the same batch; NaN unless
         the data are repeated), ``saturated`` (whether BatchBALD warned that
         its score reached log K, so that later picks were decided by
-        estimator noise; NaN in round 0) and ``acquired_indices`` (pool
+        estimator noise; NaN in round 0), ``acquired_indices`` (pool
         indices of the batch, from which a resumed run rebuilds the labelled
-        set).
+        set) and ``training_cpu_seconds``, ``acquisition_cpu_seconds``,
+        ``test_cpu_seconds`` (the CPU time of the process running the curve
+        in those three steps: unlike the wall-clock columns, neither other
+        jobs on the machine nor a paused process add to it; empty in rows
+        written by versions before 2026-12-02).
 
     Raises
     ------

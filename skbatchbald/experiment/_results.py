@@ -74,9 +74,9 @@ class Summary:
         Set size and cumulative seconds at which each (strategy, trial)
         first reached each accuracy; ``inf`` when never.
     time : pandas.DataFrame
-        Median over trials of the seconds (training + acquisition) until each
-        accuracy was reached, per strategy; ``inf`` when the median trial
-        never reached it.
+        Median over trials of the seconds (training + acquisition, on the
+        ``clock``) until each accuracy was reached, per strategy; ``inf`` when
+        the median trial never reached it.
     final : pandas.DataFrame
         Per strategy: final accuracy and mean accuracy over the curve
         (25th/50th/75th percentiles over trials) and the final set size.
@@ -86,11 +86,15 @@ class Summary:
         deviation (accuracy points), wins, ties and losses of the reference,
         and the two-sided Wilcoxon signed-rank p-value.
     batches : pandas.DataFrame
-        Means over acquired batches: acquisition seconds, class entropy,
-        copies per batch and the fraction of saturated rounds.
+        Means over acquired batches: acquisition seconds (on the ``clock``),
+        class entropy, copies per batch and the fraction of saturated rounds.
     curve : pandas.DataFrame
         Median test accuracy over trials, per strategy (index) and
         labelled-set size (columns).
+    clock : {"CPU", "wall-clock"}, default="wall-clock"
+        The seconds of ``time`` and ``batches``: the process's CPU time when
+        every row has it (other jobs and pauses do not add to it), otherwise
+        wall-clock time.
     """
 
     strategies: tuple
@@ -105,17 +109,36 @@ class Summary:
     paired: object
     batches: object
     curve: object
+    clock: str = "wall-clock"
 
 
-def _first_reaching(curve, threshold):
+_CLOCKS = {
+    "CPU": ("training_cpu_seconds", "acquisition_cpu_seconds"),
+    "wall-clock": ("training_seconds", "acquisition_seconds"),
+}
+
+
+def _clock(results):
+    """CPU time when every row has it, else wall-clock time (older runs)."""
+    training, acquisition = _CLOCKS["CPU"]
+    if training in results and acquisition in results:
+        acquired = results["round"] > 0
+        if (
+            results[training].notna().all()
+            and results.loc[acquired, acquisition].notna().all()
+        ):
+            return "CPU"
+    return "wall-clock"
+
+
+def _first_reaching(curve, threshold, clock):
     """Set size and cumulative seconds at the first round reaching ``threshold``."""
     reached = curve["test_accuracy"].to_numpy() >= threshold
     if not reached.any():
         return np.inf, np.inf
     i = int(np.argmax(reached))
-    seconds = curve["training_seconds"].fillna(0.0) + curve[
-        "acquisition_seconds"
-    ].fillna(0.0)
+    training, acquisition = _CLOCKS[clock]
+    seconds = curve[training].fillna(0.0) + curve[acquisition].fillna(0.0)
     return float(curve["n_labels"].iloc[i]), float(seconds.iloc[: i + 1].sum())
 
 
@@ -177,9 +200,10 @@ def summarize(results, thresholds=(0.8, 0.85, 0.9), batch_size=None):
         key: curve.sort_values("round")
         for key, curve in results.groupby(["strategy", "trial"], sort=False)
     }
+    clock = _clock(results)
     per_trial = pd.DataFrame(
         [
-            (s, t, threshold, *_first_reaching(curve, threshold))
+            (s, t, threshold, *_first_reaching(curve, threshold, clock))
             for (s, t), curve in curves.items()
             for threshold in thresholds
         ],
@@ -220,7 +244,9 @@ def summarize(results, thresholds=(0.8, 0.85, 0.9), batch_size=None):
         if s != reference
     }
     columns = {
-        "acquisition_seconds": "acquisition s/round",
+        _CLOCKS[clock][1]: "acquisition s/round"
+        if clock == "wall-clock"
+        else "acquisition CPU s/round",
         "class_entropy": "class entropy (nats)",
         "copies_in_batch": "copies per batch",
         "saturated": "rounds saturated",
@@ -248,6 +274,7 @@ def summarize(results, thresholds=(0.8, 0.85, 0.9), batch_size=None):
             values="test_accuracy",
             aggfunc="median",
         ).reindex(strategies),
+        clock=clock,
     )
 
 

@@ -17,7 +17,7 @@ import numpy as np
 
 from ._config import OLD_STRATEGY_NAMES, ExperimentConfig
 
-__all__ = ["COLUMNS", "ResultsFolder", "atomic_write", "read_results_csv"]
+__all__ = ["COLUMNS", "TIMING", "ResultsFolder", "atomic_write", "read_results_csv"]
 
 COLUMNS = (
     "dataset",
@@ -38,6 +38,19 @@ COLUMNS = (
     "copies_in_batch",
     "saturated",
     "acquired_indices",
+    # Last, so that the files of older runs, which lack them, keep their order.
+    "training_cpu_seconds",
+    "acquisition_cpu_seconds",
+    "test_cpu_seconds",
+)
+# Columns that differ between two runs of the same rounds.
+TIMING = (
+    "training_seconds",
+    "acquisition_seconds",
+    "test_seconds",
+    "training_cpu_seconds",
+    "acquisition_cpu_seconds",
+    "test_cpu_seconds",
 )
 # Columns a summary needs; results.csv files of older runs lack the others.
 REQUIRED = ("strategy", "trial", "round", "n_labels", "test_accuracy")

@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from skbatchbald.experiment import ExperimentConfig
+from skbatchbald.experiment._store import TIMING
 from skbatchbald.experiment.cli import main
 
 # Small enough to take a few seconds: 2 paired trials, 20 -> 45 labels.
@@ -23,7 +24,6 @@ TINY = [
     "--seed", "7",
     "--n-jobs", "1",
 ]  # fmt: skip
-TIMING = ["training_seconds", "acquisition_seconds", "test_seconds"]
 
 
 @pytest.fixture(scope="session")

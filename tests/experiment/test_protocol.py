@@ -2,6 +2,7 @@
 
 import dataclasses
 import json
+import time
 import warnings
 
 import numpy as np
@@ -11,9 +12,7 @@ import pytest
 from skbatchbald.acquisition import SaturationWarning
 from skbatchbald.experiment import ExperimentConfig, _protocol, run_experiment
 from skbatchbald.experiment._splits import load_source, make_trial
-from skbatchbald.experiment._store import COLUMNS
-
-TIMING = ["training_seconds", "acquisition_seconds", "test_seconds"]
+from skbatchbald.experiment._store import COLUMNS, TIMING
 
 
 def test_columns_and_size(tiny_run):
@@ -78,7 +77,7 @@ def test_seeds_reproduce_the_run(tiny_run):
     expected = results[(results["strategy"] == "bald") & (results["trial"] == 1)]
     expected = expected.reset_index(drop=True)
     pd.testing.assert_frame_equal(
-        again.drop(columns=TIMING), expected.drop(columns=TIMING)
+        again.drop(columns=list(TIMING)), expected.drop(columns=list(TIMING))
     )
 
 
@@ -220,3 +219,19 @@ def test_validation_scoring_mc_or_deterministic(mc_validation):
     y_val = np.searchsorted(data.classes, data.y_val)
     assert model.history[-1, "valid_acc"] == pytest.approx(np.mean(expected == y_val))
     assert not np.array_equal(deterministic, mc)  # the two differ on these data
+
+
+def test_cpu_time_columns(tiny_run):
+    _, results, _ = tiny_run
+    assert (results["training_cpu_seconds"] > 0).all()
+    assert (results["test_cpu_seconds"] >= 0).all()
+    acquired = results["round"] > 0
+    assert (results.loc[acquired, "acquisition_cpu_seconds"] >= 0).all()
+    assert results.loc[~acquired, "acquisition_cpu_seconds"].isna().all()
+
+
+def test_cpu_clock_leaves_out_waiting():
+    with _protocol._Clock() as clock:
+        time.sleep(0.3)
+    assert clock.seconds >= 0.3
+    assert clock.cpu_seconds < 0.1

@@ -267,3 +267,27 @@ def test_report_of_a_run_under_way(tiny_run, tmp_path, copy_run):
     text = write_report(target)
     assert "## Progress" in text and (target / "summary.md").read_text() == text
     assert not (target / "learning_curve.png").exists()
+
+
+def test_time_on_the_cpu_clock_when_every_row_has_it():
+    results = _curves({"batchbald": [[0.5, 0.9]], "random": [[0.5, 0.6, 0.9]]})
+    results["training_cpu_seconds"] = 0.5
+    results["acquisition_cpu_seconds"] = np.where(results["round"] > 0, 2.0, np.nan)
+    summary = summarize(results, thresholds=(0.9,))
+    assert summary.clock == "CPU"
+    # batchbald: 0.5 + (0.5 + 2) s; random: 0.5 + (0.5 + 2) + (0.5 + 2) s
+    assert summary.time.loc["batchbald", 0.9] == pytest.approx(3.0)
+    assert summary.time.loc["random", 0.9] == pytest.approx(5.5)
+    assert summary.batches.loc["random", "acquisition CPU s/round"] == 2.0
+    # one row without CPU time (an older version's): wall-clock for all
+    results.loc[3, "training_cpu_seconds"] = np.nan
+    summary = summarize(results, thresholds=(0.9,))
+    assert summary.clock == "wall-clock"
+    assert summary.time.loc["batchbald", 0.9] == pytest.approx(5.0)
+
+
+def test_the_time_table_names_its_clock(tiny_run):
+    _, results, config = tiny_run
+    assert "acquisition CPU seconds" in summary_markdown(results, config)
+    old = results.drop(columns=["training_cpu_seconds", "acquisition_cpu_seconds"])
+    assert "acquisition wall-clock seconds" in summary_markdown(old, config)

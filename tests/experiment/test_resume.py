@@ -9,17 +9,15 @@ import pandas as pd
 import pytest
 
 from skbatchbald.experiment import _protocol, load_results, run_experiment
-from skbatchbald.experiment._store import ResultsFolder, atomic_write
+from skbatchbald.experiment._store import TIMING, ResultsFolder, atomic_write
 from skbatchbald.experiment.cli import main
-
-TIMING = ["training_seconds", "acquisition_seconds", "test_seconds"]
 
 
 def _same_rows(folder, expected):
     got, _ = load_results(folder)
     pd.testing.assert_frame_equal(
-        got.drop(columns=TIMING).reset_index(drop=True),
-        expected.drop(columns=TIMING).reset_index(drop=True),
+        got.drop(columns=list(TIMING)).reset_index(drop=True),
+        expected.drop(columns=list(TIMING)).reset_index(drop=True),
         check_dtype=False,
     )
 
@@ -35,6 +33,23 @@ def test_resume_after_a_kill_between_rounds(tiny_run, tmp_path, copy_run):
     # the rows that were there are kept byte for byte
     lines = (partial / "results.csv").read_text().splitlines()
     assert set(finished) <= set(lines)
+
+
+def test_resume_a_folder_written_before_the_cpu_time_columns(
+    tiny_run, tmp_path, copy_run
+):
+    folder, results, config = tiny_run
+    partial = copy_run(folder, tmp_path / "run", lambda r: r["round"].astype(int) < 2)
+    csv = partial / "results.csv"
+    cpu = ["training_cpu_seconds", "acquisition_cpu_seconds", "test_cpu_seconds"]
+    old = pd.read_csv(csv, dtype=str, keep_default_na=False).drop(columns=cpu)
+    old.to_csv(csv, index=False)
+    run_experiment(config, output=partial, n_jobs=1)
+    _same_rows(partial, results)
+    got, _ = load_results(partial)
+    early = got["round"] < 2
+    assert got.loc[early, cpu].isna().all().all()
+    assert got.loc[~early, "training_cpu_seconds"].notna().all()
 
 
 def _sigint_in_training(monkeypatch, model_number):
