@@ -73,19 +73,33 @@ def _plot(run, which):
     return path.relative_to(DOCS)
 
 
-class ReproductionTable(Directive):
-    """``.. reproduction-table:: RUN TABLE`` with an optional ``:columns:``."""
+class _RunDirective(Directive):
+    """A directive on a saved run: ``.. NAME:: RUN WHAT``, rendered as rST lines."""
 
     required_arguments = 2
-    option_spec: ClassVar[dict] = {"columns": directives.unchanged}
+
+    def lines(self, run, what):
+        raise NotImplementedError
 
     def run(self):
-        run, name = self.arguments
+        run, what = self.arguments
         _depends_on(self.state.document.settings.env, run)
         try:
-            table = _table(run, name)
+            lines = self.lines(run, what)
         except (ValueError, KeyError) as exc:
-            raise self.error(f"reproduction-table {run} {name}: {exc}") from exc
+            raise self.error(f"{self.name} {run} {what}: {exc}") from exc
+        container = nodes.container()
+        self.state.nested_parse(StringList(lines), self.content_offset, container)
+        return container.children
+
+
+class ReproductionTable(_RunDirective):
+    """``.. reproduction-table:: RUN TABLE`` with an optional ``:columns:``."""
+
+    option_spec: ClassVar[dict] = {"columns": directives.unchanged}
+
+    def lines(self, run, name):
+        table = _table(run, name)
         if "columns" in self.options:
             wanted = [c.strip() for c in self.options["columns"].split(",")]
             table = table[wanted]
@@ -96,30 +110,19 @@ class ReproductionTable(Directive):
         for strategy, row in table.iterrows():
             lines.append(f"   * - {strategy}")
             lines += [f"     - {cell if cell else '..'}" for cell in row]
-        container = nodes.container()
-        self.state.nested_parse(StringList(lines), self.content_offset, container)
-        return container.children
+        return lines
 
 
-class ReproductionPlot(Directive):
+class ReproductionPlot(_RunDirective):
     """``.. reproduction-plot:: RUN PLOT`` with an ``:alt:`` text."""
 
-    required_arguments = 2
     option_spec: ClassVar[dict] = {"alt": directives.unchanged_required}
 
-    def run(self):
-        run, which = self.arguments
-        _depends_on(self.state.document.settings.env, run)
-        try:
-            path = _plot(run, which)
-        except (ValueError, KeyError) as exc:
-            raise self.error(f"reproduction-plot {run} {which}: {exc}") from exc
-        lines = [f".. image:: /{path.as_posix()}"]
+    def lines(self, run, which):
+        lines = [f".. image:: /{_plot(run, which).as_posix()}"]
         if "alt" in self.options:
             lines.append(f"   :alt: {self.options['alt']}")
-        container = nodes.container()
-        self.state.nested_parse(StringList(lines), self.content_offset, container)
-        return container.children
+        return lines
 
 
 def _role_error(inliner, rawtext, lineno, what, exc):
