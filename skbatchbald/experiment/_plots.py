@@ -21,7 +21,8 @@ def _band_plot(results, column, path, ylabel, title):
     ax.set_xlabel("labelled examples")
     ax.set_ylabel(ylabel)
     n_trials = results["trial"].nunique()
-    ax.set_title(f"{title} — median and IQR over {n_trials} trials", fontsize=10)
+    trials = f"{n_trials} trial{'s' * (n_trials != 1)}"
+    ax.set_title(f"{title} — median and IQR over {trials}", fontsize=10)
     ax.grid(alpha=0.3)
     ax.legend()
     fig.savefig(path, dpi=120)
