@@ -17,7 +17,7 @@ TABLES = {
     "paired": "Paired differences: {reference} minus each strategy, mean ± sd "
     "over trials (accuracy points); wins/ties/losses of {reference}",
     "time": "Time to accuracy (training + acquisition {clock} seconds, median "
-    "over trials; x relative to {reference})",
+    "over {timed}; x relative to {reference})",
     "batches": "Acquired batches (means over rounds and trials; copies: picks of "
     "an image already picked in the same batch)",
     "curve": "Test accuracy by labelled-set size (median over trials)",
@@ -241,6 +241,18 @@ def _header(config, n_complete):
     )
 
 
+def _title(name, summary):
+    n = summary.n_timed
+    timed = (
+        "trials"
+        if n == summary.n_trials
+        else f"the {n} trial{'s' * (n != 1)} timed on it"
+    )
+    return TABLES[name].format(
+        reference=summary.reference, clock=summary.clock, timed=timed
+    )
+
+
 def _section(title, table):
     return f"\n## {title}\n\n{table.to_markdown(disable_numparse=True)}\n"
 
@@ -282,10 +294,7 @@ def summary_markdown(results, config):
         )
     summary, tables, _ = summary_of_run(complete, config)
     return text + "".join(
-        _section(
-            TABLES[name].format(reference=summary.reference, clock=summary.clock),
-            table,
-        )
+        _section(_title(name, summary), table)
         for name, table in tables.items()
         if len(table) and len(table.columns)
     )

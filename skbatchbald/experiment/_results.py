@@ -71,12 +71,13 @@ class Summary:
         ``"paper"`` is the set size minus b, ``"set size"`` the plain size;
         percentiles use the method ``"nearest"``, as the paper's notebook.
     per_trial : pandas.DataFrame
-        Set size and cumulative seconds at which each (strategy, trial)
-        first reached each accuracy; ``inf`` when never.
+        Set size and cumulative seconds (on the ``clock``; NaN for a trial not
+        timed on it) at which each (strategy, trial) first reached each
+        accuracy; ``inf`` when never.
     time : pandas.DataFrame
-        Median over trials of the seconds (training + acquisition, on the
-        ``clock``) until each accuracy was reached, per strategy; ``inf`` when
-        the median trial never reached it.
+        Median over the ``n_timed`` trials timed on the ``clock`` of the
+        seconds (training + acquisition) until each accuracy was reached, per
+        strategy; ``inf`` when the median trial never reached it.
     final : pandas.DataFrame
         Per strategy: final accuracy and mean accuracy over the curve
         (25th/50th/75th percentiles over trials) and the final set size.
@@ -86,15 +87,19 @@ class Summary:
         deviation (accuracy points), wins, ties and losses of the reference,
         and the two-sided Wilcoxon signed-rank p-value.
     batches : pandas.DataFrame
-        Means over acquired batches: acquisition seconds (on the ``clock``),
-        class entropy, copies per batch and the fraction of saturated rounds.
+        Means over acquired batches: acquisition seconds (on the ``clock``,
+        over the timed trials), class entropy, copies per batch and the
+        fraction of saturated rounds.
     curve : pandas.DataFrame
         Median test accuracy over trials, per strategy (index) and
         labelled-set size (columns).
     clock : {"CPU", "wall-clock"}, default="wall-clock"
-        The seconds of ``time`` and ``batches``: the process's CPU time when
-        every row has it (other jobs and pauses do not add to it), otherwise
-        wall-clock time.
+        The seconds of ``time`` and ``batches``: the process's CPU time (other
+        jobs and pauses do not add to it) over the trials whose every row has
+        it, otherwise wall-clock time over all trials (rows written before
+        CPU time was recorded have none).
+    n_timed : int, default=0
+        Trials timed on the ``clock``.
     """
 
     strategies: tuple
@@ -110,6 +115,7 @@ class Summary:
     batches: object
     curve: object
     clock: str = "wall-clock"
+    n_timed: int = 0
 
 
 _CLOCKS = {
@@ -119,16 +125,21 @@ _CLOCKS = {
 
 
 def _clock(results):
-    """CPU time when every row has it, else wall-clock time (older runs)."""
+    """The clock of the time tables and the trials timed on it.
+
+    CPU time over the trials whose every row has it; wall-clock time over all
+    trials when none has (rows of older versions have no CPU time).
+    """
+    trials = set(results["trial"])
     training, acquisition = _CLOCKS["CPU"]
     if training in results and acquisition in results:
-        acquired = results["round"] > 0
-        if (
-            results[training].notna().all()
-            and results.loc[acquired, acquisition].notna().all()
-        ):
-            return "CPU"
-    return "wall-clock"
+        missing = results[training].isna() | (
+            (results["round"] > 0) & results[acquisition].isna()
+        )
+        timed = trials - set(results.loc[missing, "trial"])
+        if timed:
+            return "CPU", timed
+    return "wall-clock", trials
 
 
 def _first_reaching(curve, threshold, clock):
@@ -200,7 +211,7 @@ def summarize(results, thresholds=(0.8, 0.85, 0.9), batch_size=None):
         key: curve.sort_values("round")
         for key, curve in results.groupby(["strategy", "trial"], sort=False)
     }
-    clock = _clock(results)
+    clock, timed = _clock(results)
     per_trial = pd.DataFrame(
         [
             (s, t, threshold, *_first_reaching(curve, threshold, clock))
@@ -209,6 +220,7 @@ def summarize(results, thresholds=(0.8, 0.85, 0.9), batch_size=None):
         ],
         columns=["strategy", "trial", "accuracy", "n_labels", "seconds"],
     )
+    per_trial.loc[~per_trial["trial"].isin(timed), "seconds"] = np.nan
     labels, time = {}, {}
     for (s, threshold), rows in per_trial.groupby(["strategy", "accuracy"]):
         sizes = rows["n_labels"].to_numpy()
@@ -217,7 +229,7 @@ def summarize(results, thresholds=(0.8, 0.85, 0.9), batch_size=None):
         for counting, shift in zip(COUNTINGS, (b, 0), strict=True):
             for quantile, value in zip(QUANTILES, q, strict=True):
                 labels[counting, s, threshold, quantile] = value - shift
-        time[s, threshold] = float(np.median(rows["seconds"]))
+        time[s, threshold] = float(np.median(rows["seconds"].dropna()))
     labels = pd.Series(labels).unstack([2, 3])
     index = pd.MultiIndex.from_product([COUNTINGS, strategies])
     labels = labels.reindex(index=index).sort_index(axis=1)
@@ -243,15 +255,21 @@ def summarize(results, thresholds=(0.8, 0.85, 0.9), batch_size=None):
         for s in strategies
         if s != reference
     }
+    acquired = results[results["round"] > 0]
+    acquisition = _CLOCKS[clock][1]
+    if acquisition in acquired:  # the mean over the timed trials only
+        timed_rows = acquired["trial"].isin(timed)
+        acquired = acquired.assign(
+            **{acquisition: acquired[acquisition].where(timed_rows)}
+        )
     columns = {
-        _CLOCKS[clock][1]: "acquisition s/round"
+        acquisition: "acquisition s/round"
         if clock == "wall-clock"
         else "acquisition CPU s/round",
         "class_entropy": "class entropy (nats)",
         "copies_in_batch": "copies per batch",
         "saturated": "rounds saturated",
     }
-    acquired = results[results["round"] > 0]
     columns = {key: name for key, name in columns.items() if key in acquired}
     acquired = acquired[["strategy", *columns]].astype({c: float for c in columns})
     batches = acquired.groupby("strategy", sort=False).mean()
@@ -275,6 +293,7 @@ def summarize(results, thresholds=(0.8, 0.85, 0.9), batch_size=None):
             aggfunc="median",
         ).reindex(strategies),
         clock=clock,
+        n_timed=len(timed),
     )
 
 

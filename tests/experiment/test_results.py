@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from skbatchbald.experiment import format_summary, summarize, write_report
-from skbatchbald.experiment._format import summary_markdown
+from skbatchbald.experiment._format import _title, summary_markdown
 from skbatchbald.experiment._results import complete_trials, load_results
 
 
@@ -282,8 +282,23 @@ def test_time_on_the_cpu_clock_when_every_row_has_it():
     # one row without CPU time (an older version's): wall-clock for all
     results.loc[3, "training_cpu_seconds"] = np.nan
     summary = summarize(results, thresholds=(0.9,))
-    assert summary.clock == "wall-clock"
+    assert summary.clock == "wall-clock" and summary.n_timed == 1
     assert summary.time.loc["batchbald", 0.9] == pytest.approx(5.0)
+
+
+def test_time_over_the_trials_timed_on_the_cpu_clock():
+    results = _curves({"batchbald": [[0.5, 0.9]] * 2, "random": [[0.5, 0.9]] * 2})
+    results["training_cpu_seconds"] = np.where(results["trial"] == 1, 0.5, np.nan)
+    results["acquisition_cpu_seconds"] = np.where(results["round"] > 0, 2.0, np.nan)
+    results.loc[results["trial"] == 0, "acquisition_cpu_seconds"] = 99.0
+    summary = summarize(results, thresholds=(0.9,))
+    assert summary.clock == "CPU" and summary.n_timed == 1
+    # trial 1 only: 0.5 + (0.5 + 2) s; trial 0 has no training CPU time
+    assert summary.time.loc["batchbald", 0.9] == pytest.approx(3.0)
+    assert summary.per_trial.query("trial == 0")["seconds"].isna().all()
+    assert summary.batches.loc["random", "acquisition CPU s/round"] == 2.0
+    title = _title("time", summary)
+    assert "CPU seconds, median over the 1 trial timed on it" in title
 
 
 def test_the_time_table_names_its_clock(tiny_run):
