@@ -25,7 +25,6 @@ from skbatchbald.experiment._results import complete_trials
 
 DOCS = Path(__file__).resolve().parents[1]
 RESULTS = DOCS / "_static" / "reproduction"
-PLOTS = ("learning_curve", "class_entropy")
 
 
 @functools.cache
@@ -57,7 +56,7 @@ def _depends_on(env, run):
 
 def _plot(run, which):
     """Draw the run's plot of its complete trials; its path under docs/."""
-    from skbatchbald.experiment._plots import plot_class_entropy, plot_learning_curves
+    from skbatchbald.experiment._plots import PLOTS, plot_run
 
     if which not in PLOTS:
         raise ValueError(f"unknown plot {which!r}; one of {', '.join(PLOTS)}")
@@ -67,9 +66,7 @@ def _plot(run, which):
         raise ValueError("no trial has finished every strategy yet")
     path = DOCS / "generated" / "reproduction" / f"{run}_{which}.png"
     path.parent.mkdir(parents=True, exist_ok=True)
-    title = f"{config.dataset}, {config.resolved_model}, b = {config.batch_size}"
-    draw = plot_learning_curves if which == "learning_curve" else plot_class_entropy
-    draw(complete, path, title=title)
+    plot_run(complete, config, which, path)
     return path.relative_to(DOCS)
 
 

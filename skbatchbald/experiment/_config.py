@@ -458,6 +458,26 @@ class ExperimentConfig:
         """Acquisition rounds per trial and strategy (without early stops)."""
         return -(-(self.budget - self.n_initial) // self.batch_size)
 
+    def ends_curve(self, round_, test_accuracy):
+        """Whether a round ends its curve: the budget's round, or the stop accuracy.
+
+        Parameters
+        ----------
+        round_ : int or pandas.Series of int
+            Round numbers (0 is the initial set).
+        test_accuracy : float or pandas.Series of float
+            Their test accuracies.
+
+        Returns
+        -------
+        ends : bool or pandas.Series of bool
+            Elementwise for Series.
+        """
+        ends = round_ == self.n_rounds
+        if self.stop_accuracy is not None:
+            ends = ends | (test_accuracy >= self.stop_accuracy)
+        return ends
+
     @property
     def trials(self):
         """The trial numbers this configuration runs."""

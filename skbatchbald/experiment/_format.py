@@ -189,10 +189,7 @@ def format_progress(results, config):
     import pandas as pd
 
     last = curve_ends(results, config).set_index(["strategy", "trial"])
-    first = config.first_trial
-    trials = sorted(
-        {*range(first, first + config.n_trials), *map(int, results["trial"])}
-    )
+    trials = sorted({*config.trials, *map(int, results["trial"])})
     strategies = list(
         dict.fromkeys([*config.strategies, *results["strategy"].unique()])
     )
@@ -210,16 +207,23 @@ def format_progress(results, config):
     return table.rename_axis("strategy")
 
 
+_NOTHING_TO_COMPARE = (
+    "no trial has finished every strategy yet, so there is nothing to compare; "
+    "run `skbatchbald report` again once one has."
+)
+
+
+def _summary_of_complete(complete, config):
+    summary = summarize(complete, config.resolved_thresholds, config.batch_size)
+    return summary, format_summary(summary, config.dataset)
+
+
 def summary_of_run(results, config):
     """(summary, formatted tables, dropped trials) of a run's complete trials."""
     complete, dropped = complete_trials(results, config)
     if complete.empty:
-        raise ValueError(
-            "no trial has finished every strategy yet, so there is nothing to "
-            "compare; run `skbatchbald report` again once one has."
-        )
-    summary = summarize(complete, config.resolved_thresholds, config.batch_size)
-    return summary, format_summary(summary, config.dataset), dropped
+        raise ValueError(_NOTHING_TO_COMPARE)
+    return (*_summary_of_complete(complete, config), dropped)
 
 
 def _header(config, n_complete):
@@ -282,17 +286,14 @@ def summary_markdown(results, config):
     if dropped or n_complete < config.n_trials:
         text += _section(PROGRESS, format_progress(results, config))
     if complete.empty:
-        return text + (
-            "\nNo trial has finished every strategy yet, so there is nothing to "
-            "compare; run `skbatchbald report` again once one has.\n"
-        )
+        return text + f"\n{_NOTHING_TO_COMPARE.capitalize()}\n"
     if dropped:
         which = "Trials" if len(dropped) > 1 else "Trial"
         text += (
             f"\n{which} {', '.join(map(str, dropped))} did not finish every "
             "strategy: left out of the tables below.\n"
         )
-    summary, tables, _ = summary_of_run(complete, config)
+    summary, tables = _summary_of_complete(complete, config)
     return text + "".join(
         _section(_title(name, summary), table)
         for name, table in tables.items()

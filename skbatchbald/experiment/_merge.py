@@ -8,8 +8,6 @@ from ._store import TIMING, ResultsFolder, _sorted, atomic_write
 
 __all__ = ["merge_results"]
 
-# Columns that differ between two runs of the same round on any machine.
-
 
 def merge_results(output, sources):
     """Merge the results of runs of the same options into one folder.

@@ -7,7 +7,7 @@ caller's matplotlib backend.
 
 from matplotlib.figure import Figure
 
-__all__ = ["plot_class_entropy", "plot_learning_curves"]
+__all__ = ["PLOTS", "plot_class_entropy", "plot_learning_curves", "plot_run"]
 
 
 def _band_plot(results, column, path, ylabel, title):
@@ -57,3 +57,28 @@ def plot_class_entropy(results, path, title=""):
     """
     acquired = results[results["round"] > 0]
     _band_plot(acquired, "class_entropy", path, "class entropy of batch (nats)", title)
+
+
+# Name (and PNG file stem) -> function of each plot of a run.
+PLOTS = {
+    "learning_curve": plot_learning_curves,
+    "class_entropy": plot_class_entropy,
+}
+
+
+def plot_run(results, config, which, path):
+    """Draw plot ``which`` (a key of `PLOTS`) of a run's rows, titled by its setup.
+
+    Parameters
+    ----------
+    results : pandas.DataFrame
+        The rows to plot: the run's complete trials.
+    config : ExperimentConfig
+        The options of the run (for the title).
+    which : str
+        ``"learning_curve"`` or ``"class_entropy"``.
+    path : str or path
+        PNG file to write.
+    """
+    title = f"{config.dataset}, {config.resolved_model}, b = {config.batch_size}"
+    PLOTS[which](results, path, title=title)

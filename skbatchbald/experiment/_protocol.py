@@ -139,11 +139,7 @@ def _finished(config, rows):
     """Whether a curve's recorded rows end it (budget or stop accuracy)."""
     if not rows:
         return False
-    last = rows[-1]
-    stop = config.stop_accuracy
-    return last["round"] == config.n_rounds or (
-        stop is not None and last["test_accuracy"] >= stop
-    )
+    return bool(config.ends_curve(rows[-1]["round"], rows[-1]["test_accuracy"]))
 
 
 def _row(config, data, name, trial, r, labelled, batch, record):

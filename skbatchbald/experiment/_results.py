@@ -339,10 +339,7 @@ def curve_ends(results, config):
         One row per curve, with a boolean column ``finished``.
     """
     last = results.loc[results.groupby(["trial", "strategy"])["round"].idxmax()]
-    finished = last["round"] == config.n_rounds
-    if config.stop_accuracy is not None:
-        finished |= last["test_accuracy"] >= config.stop_accuracy
-    return last.assign(finished=finished)
+    return last.assign(finished=config.ends_curve(last["round"], last["test_accuracy"]))
 
 
 def complete_trials(results, config):
@@ -412,7 +409,7 @@ def write_report(folder, thresholds=None):
         config = dataclasses.replace(config, thresholds=tuple(thresholds))
     text = summary_markdown(results, config)
     try:
-        from ._plots import plot_class_entropy, plot_learning_curves
+        from ._plots import PLOTS, plot_run
     except ImportError:
         text += (
             "\nNo plots: matplotlib is not installed "
@@ -420,9 +417,8 @@ def write_report(folder, thresholds=None):
         )
     else:
         results, _ = complete_trials(results, config)
-        title = f"{config.dataset}, {config.resolved_model}, b = {config.batch_size}"
         if len(results):  # plots of complete trials only, like the tables
-            plot_learning_curves(results, folder / "learning_curve.png", title=title)
-            plot_class_entropy(results, folder / "class_entropy.png", title=title)
+            for which in PLOTS:
+                plot_run(results, config, which, folder / f"{which}.png")
     atomic_write(folder / "summary.md", text)
     return text

@@ -127,3 +127,14 @@ def test_the_command_needs_pandas(monkeypatch, capsys):
 def test_counts_of_a_wrong_type_are_type_errors():
     with pytest.raises(TypeError, match="hidden_sizes\\[0\\] must be a positive int"):
         ExperimentConfig(hidden_sizes=(1.5,))
+
+
+def test_ends_curve_at_the_budget_or_the_stop_accuracy():
+    import pandas as pd
+
+    config = ExperimentConfig(budget=50, batch_size=10, n_initial=20)
+    assert config.n_rounds == 3
+    assert config.ends_curve(3, 0.1) and not config.ends_curve(2, 0.99)
+    stopping = dataclasses.replace(config, stop_accuracy=0.9)
+    ends = stopping.ends_curve(pd.Series([1, 2, 3]), pd.Series([0.95, 0.5, 0.5]))
+    assert ends.tolist() == [True, False, True]
