@@ -286,7 +286,7 @@ def summary_markdown(results, config):
     if dropped or n_complete < config.n_trials:
         text += _section(PROGRESS, format_progress(results, config))
     if complete.empty:
-        return text + f"\n{_NOTHING_TO_COMPARE.capitalize()}\n"
+        return text + f"\n{_NOTHING_TO_COMPARE[0].upper()}{_NOTHING_TO_COMPARE[1:]}\n"
     if dropped:
         which = "Trials" if len(dropped) > 1 else "Trial"
         text += (
