@@ -113,7 +113,7 @@ class TypiClustQuery(BaseEstimator):
     >>> from skbatchbald import ActiveLearner, BatchBALDQuery, TypiClustQuery
     >>> X, y = load_digits(return_X_y=True)
     >>> learner = ActiveLearner(  # no labels, no fitted model
-    ...     RandomForestClassifier(50, random_state=0),
+    ...     RandomForestClassifier(100, min_samples_leaf=3, random_state=0),
     ...     query_strategy=TypiClustQuery(random_state=0),
     ... )
     >>> idx, rows = learner.query(X, n_instances=10)
