@@ -171,7 +171,8 @@ print(table.round(3).to_string())
 # ------------------------------
 # The seeds pair the runs: same pool, same network initialisation. For each
 # strategy, on how many seeds its final balanced accuracy is above random's,
-# and the mean paired difference.
+# and the mean paired difference. With five seeds, a difference smaller than
+# the ``sd`` column above is no evidence either way.
 paired = final.pivot(index="seed", columns="strategy", values="balanced accuracy")
 for name in STRATEGIES:
     if name == "random":
@@ -181,6 +182,10 @@ for name in STRATEGIES:
         f"{name:>26}: beats random on {int(np.sum(diff > 0))} of {len(diff)} "
         f"seeds, mean difference {diff.mean():+.3f}"
     )
+behind = [n for n in STRATEGIES if paired[n].mean() < paired["random"].mean()]
+print("random's mean balanced accuracy is above:", ", ".join(behind) or "none")
+never = table.index[table["seeds_with_an_8"] == 0].tolist()
+print("strategies that labelled no 8 on any seed:", ", ".join(never) or "none")
 best = table["balanced_accuracy"].idxmax()
 most_eights = table["eights_labelled"].idxmax()
 print(f"highest mean balanced accuracy: {best}; most 8s labelled: {most_eights}")

@@ -1,5 +1,8 @@
 """The cold start: a first batch with no labels and no fitted model."""
 
+import re
+from pathlib import Path
+
 import numpy as np
 import pytest
 import torch
@@ -19,6 +22,8 @@ from skbatchbald import (
     TypiClustQuery,
 )
 from skbatchbald.nn import BayesianMLP
+
+GUIDE = Path(__file__).resolve().parents[1] / "docs" / "user_guide" / "cold_start.rst"
 
 # Ten well-separated blobs of very different sizes: a uniform draw of 10 points
 # lands mostly in the big ones.
@@ -73,6 +78,16 @@ class TestZeroLabels:
         pool = np.delete(np.arange(len(y)), idx)
         idx2, _ = learner.query(X[pool], n_instances=10)
         assert len(np.unique(idx2)) == 10
+
+    @pytest.mark.slow  # trains a network four times
+    def test_the_user_guide_snippet_runs(self, capsys):
+        (block,) = re.findall(
+            r"\.\. code-block:: python\n\n((?:   .*\n|\n)+)", GUIDE.read_text()
+        )
+        namespace = {}
+        exec(compile(re.sub(r"(?m)^   ", "", block), str(GUIDE), "exec"), namespace)
+        assert "40 labels" in capsys.readouterr().out
+        assert len(namespace["learner"].y_training) == 40
 
     def test_typiclust_never_calls_the_model(self, blobs):
         X, _ = blobs
