@@ -12,6 +12,12 @@ from sklearn.base import clone
 from sklearn.datasets import make_blobs
 from sklearn.exceptions import NotFittedError
 from sklearn.preprocessing import StandardScaler
+from sklearn.utils.estimator_checks import (
+    check_get_params_invariance,
+    check_no_attributes_set_in_init,
+    check_parameters_default_constructible,
+    check_set_params,
+)
 from sklearn.utils.validation import check_is_fitted
 
 from skbatchbald import (
@@ -175,6 +181,26 @@ class TestPicks:
         from_images, _ = TypiClustQuery(random_state=0)(None, images, 10)
         np.testing.assert_array_equal(from_csr, dense)
         np.testing.assert_array_equal(from_images, dense)
+
+
+class TestEstimator:
+    @pytest.mark.parametrize(
+        "check",
+        [
+            check_no_attributes_set_in_init,
+            check_parameters_default_constructible,
+            check_get_params_invariance,
+            check_set_params,
+        ],
+        ids=lambda c: c.__name__,
+    )
+    def test_scikit_learn_checks_that_need_no_fit(self, check):
+        check("TypiClustQuery", TypiClustQuery())
+
+    def test_clone_and_repr_keep_the_parameters(self):
+        strategy = TypiClustQuery(n_neighbors=7, random_state=3)
+        assert clone(strategy).get_params() == strategy.get_params()
+        assert repr(strategy) == "TypiClustQuery(n_neighbors=7, random_state=3)"
 
 
 class TestEmbedding:
