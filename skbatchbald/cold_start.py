@@ -74,8 +74,8 @@ class TypiClustQuery(BaseEstimator):
         e.g. a frozen network's penultimate layer. A scikit-learn transformer
         (an object with ``transform``, e.g. a ``StandardScaler``, a ``PCA`` or
         the fitted front ``learner.estimator[:-1]`` of a Pipeline): used as is
-        if fitted, otherwise a clone is fitted, without labels, on the
-        labelled and pool inputs at each call.
+        if fitted, otherwise a clone is fitted, without labels, on ``X_pool``
+        at each call.
     n_neighbors : int, default=20
         Neighbours of the typicality estimate (fewer in clusters that have
         fewer other points).
@@ -154,7 +154,7 @@ class TypiClustQuery(BaseEstimator):
             )
         return check_random_state(self.random_state)
 
-    def _embedder(self, X_labelled, X_pool):
+    def _embedder(self, X_pool):
         """The function that maps inputs to the rows distances are taken on."""
         embedding = self.embedding
         if embedding is None or not hasattr(embedding, "transform"):
@@ -162,12 +162,8 @@ class TypiClustQuery(BaseEstimator):
         try:
             check_is_fitted(embedding)
         except NotFittedError:
-            pieces = [X for X in (X_labelled, X_pool) if X is not None]
-            if len(pieces) == 2 and not sparse.issparse(X_pool):
-                X_fit = np.concatenate([np.asarray(X) for X in pieces])
-            else:
-                X_fit = pieces[-1]  # sparse or no labels: fit on the pool
-            embedding = clone(embedding).fit(X_fit)
+            # the pool stands for the input distribution; no labels are used
+            embedding = clone(embedding).fit(X_pool)
         return embedding.transform
 
     def _embed(self, embed, X, name):
@@ -246,7 +242,7 @@ class TypiClustQuery(BaseEstimator):
         X_labelled = getattr(learner, "X_training", None)
         if X_labelled is not None and _n_rows(X_labelled, "X_training") == 0:
             X_labelled = None
-        embed = self._embedder(X_labelled, X_pool)
+        embed = self._embedder(X_pool)
         Z_pool = self._embed(embed, X_pool, "X_pool")
         if X_labelled is None:
             Z, n_labelled = Z_pool, 0
