@@ -67,8 +67,9 @@ def _check_not_regressor(estimator):
 
 def _check_one_output(estimator):
     """ValueError for a classifier fitted on multi-label or multi-output targets."""
-    classes = getattr(estimator, "classes_", None)
-    if isinstance(classes, list) or getattr(estimator, "n_outputs_", 1) > 1:
+    # scikit-learn keeps one classes_ array per output in a list; a multi-label
+    # classifier with one classes_ array is caught by its probabilities instead.
+    if isinstance(getattr(estimator, "classes_", None), list):
         raise ValueError(
             f"this {type(estimator).__name__} was fitted on multi-label or "
             "multi-output targets (y of shape (n_samples, n_outputs)), which are "
@@ -335,6 +336,8 @@ def predict_log_proba_samples(
             max_memory=max_memory,
         )
     kind = type(estimator).__name__
+    # A fitted regressor would otherwise look unfitted (it has no classes_).
+    _check_not_regressor(estimator)
     # Only given values are passed on, so estimators without these keywords work.
     budget = {
         key: value
@@ -379,8 +382,6 @@ def predict_log_proba_samples(
                 f"{log_probs.shape}; expected (N, K, C) log-probabilities."
             )
         return log_probs
-    # A fitted regressor would otherwise look unfitted (it has no classes_).
-    _check_not_regressor(estimator)
     if hasattr(estimator, "fit"):
         check_is_fitted(estimator)  # NotFittedError before anything is predicted
     search_best = _unwrap_search(estimator)
@@ -395,7 +396,7 @@ def predict_log_proba_samples(
             raise TypeError(
                 f"the members of this {kind} have no predict_proba, so they are not "
                 "posterior samples of a classifier; build it from members with "
-                "predict_proba (e.g. SVC(probability=True))."
+                "predict_proba (e.g. CalibratedClassifierCV(SVC()))."
             )
         features = getattr(estimator, "estimators_features_", [None] * len(members))
         k = _check_n_mc_samples(n_mc_samples, len(members), f"members of the {kind}")
@@ -409,10 +410,11 @@ def predict_log_proba_samples(
         raise ValueError(_no_samples_message(kind))
     if hasattr(estimator, "classes_"):
         raise ValueError(
-            f"{kind} has no predict_proba (e.g. SVC(probability=False), "
+            f"{kind} has no predict_proba (e.g. SVC(), "
             "VotingClassifier(voting='hard')), so it gives neither posterior samples "
             "nor class probabilities. Use an estimator with predict_proba "
-            f"(SVC(probability=True), voting='soft'), or one of: {_SAMPLE_SOURCES}."
+            "(CalibratedClassifierCV(SVC()), voting='soft'), or one of: "
+            f"{_SAMPLE_SOURCES}."
         )
     raise TypeError(
         f"cannot draw posterior samples from {kind}. Supported: {_SUPPORTED}."

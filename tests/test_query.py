@@ -280,7 +280,7 @@ class TestBadInput:
     def test_estimator_without_posterior_samples(self, digits_split):
         d = digits_split
         model = LogisticRegression(max_iter=300).fit(d["X_init"], d["y_init"])
-        with pytest.raises(TypeError, match="RandomForest"):
+        with pytest.raises(ValueError, match="RandomForest"):
             BatchBALDQuery()(model, d["X_pool"], 3)
 
     @pytest.mark.parametrize(
