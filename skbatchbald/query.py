@@ -110,25 +110,31 @@ _MODAL_QUERY_ARGUMENTS = {
 }
 
 
-def _reject_query_arguments(strategy, kwargs):
-    """TypeError naming a query argument this strategy does not take, and its fix."""
+def _query_argument_fix(strategy, arg):
+    """What replaces the query argument ``arg`` of this strategy."""
     name = type(strategy).__name__
-    arg = next(iter(kwargs))
     if arg in strategy.get_params():
-        fix = (
-            f"it is a parameter of the strategy: {name}({arg}=...), or "
+        return (
+            f"a parameter of the strategy: {name}({arg}=...), or "
             f"learner.set_params(query_strategy__{arg}=...)"
         )
-    elif arg in _MODAL_QUERY_ARGUMENTS:
-        fix = _MODAL_QUERY_ARGUMENTS[arg].format(name=name)
-    else:
-        fix = (
-            f"its settings are constructor parameters: "
-            f"{', '.join(sorted(strategy.get_params()))}"
-        )
+    if arg in _MODAL_QUERY_ARGUMENTS:
+        return _MODAL_QUERY_ARGUMENTS[arg].format(name=name)
+    return (
+        "not an argument of any skbatchbald strategy; its settings are "
+        f"constructor parameters: {', '.join(sorted(strategy.get_params()))}"
+    )
+
+
+def _reject_query_arguments(strategy, kwargs):
+    """TypeError naming each query argument the strategy does not take, and its fix."""
+    fixes = "; ".join(
+        f"{arg}={value!r}: {_query_argument_fix(strategy, arg)}"
+        for arg, value in kwargs.items()
+    )
     raise TypeError(
-        f"{name} takes the pool and n_instances only; got the query argument "
-        f"{arg}={kwargs[arg]!r}: {fix}."
+        f"{type(strategy).__name__} takes the pool and n_instances only, not "
+        f"{', '.join(kwargs)}. {fixes}."
     )
 
 
