@@ -368,7 +368,9 @@ class ActiveLearner(_ModalActiveLearner):
         # Rows given to fit() (or the constructor), then rows added by teach().
         for start in sorted({0, min(getattr(self, "_n_fit_rows", 0), n_taught)}):
             n_again = n_taught - start
-            if not 0 < n_again < n_new:
+            # Two rows at least: one row taught again may be a duplicate in the
+            # pool; the new batch must also hold rows beyond the repeated ones.
+            if not 2 <= n_again < n_new:
                 continue
             if _same_rows(
                 _rows(y, 0, n_again), _rows(self.y_training, start, n_taught)
