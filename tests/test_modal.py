@@ -531,7 +531,9 @@ class TestModalDeepLoopPorts:
     def test_deep_active_learners_warm_start_argument(self, port_data):
         X_init, y_init, X_pool, y_pool = port_data
         learner = ActiveLearner(_dropout_net(), X_training=X_init, y_training=y_init)
-        with pytest.raises(TypeError, match=r"MCDropoutClassifier\(\.\.\., warm_start=True\)"):
+        with pytest.raises(
+            TypeError, match=r"MCDropoutClassifier\(\.\.\., warm_start=True\)"
+        ):
             learner.teach(X_pool[:5], y_pool[:5], warm_start=True)
 
     def test_modal_mc_dropout_strategies_are_refused_with_the_replacement(
