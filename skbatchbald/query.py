@@ -257,8 +257,9 @@ _PREDICTIVE_NOTE = """
     A score of the predictive distribution alone: posterior samples are
     averaged into it when the model gives them (MC dropout, a forest), and
     any other fitted classifier with ``predict_proba`` (LogisticRegression,
-    KNeighborsClassifier, SVC(probability=True), a VotingClassifier, a
-    Pipeline or GridSearchCV ending in one, ...) serves as one sample, K = 1."""
+    KNeighborsClassifier, a calibrated SVC, a VotingClassifier, a plain
+    skorch net, a Pipeline or GridSearchCV ending in one, ...) serves as one
+    sample, K = 1."""
 
 
 class BatchBALDQuery(_PosteriorQuery):

@@ -108,11 +108,17 @@ def _point_estimate(estimator, X, n_mc_samples):
             f"{kind}.predict_proba returned shape {proba.shape}; expected "
             f"(n_samples, n_classes). {_TARGETS}."
         )
-    if not np.allclose(proba.sum(axis=1), 1.0, atol=1e-4):
+    sums = proba.sum(axis=1)
+    if not np.allclose(sums, 1.0, atol=1e-4):
+        worst = sums[np.argmax(np.abs(sums - 1.0))]
         raise ValueError(
-            f"the rows of {kind}.predict_proba do not sum to 1, as for a "
-            "multi-label classifier (one probability per label); multi-label "
-            f"targets are not supported yet. {_TARGETS}."
+            f"the rows of {kind}.predict_proba do not sum to 1 (one sums to "
+            f"{worst:.4g}): they must be the class probabilities of one label per "
+            "row. Multi-label classifiers (one probability per label) are not "
+            "supported yet; a network whose predict_proba gives logits or "
+            "log-probabilities needs the criterion that matches its output "
+            "(CrossEntropyLoss for logits) or a predict_nonlinearity. "
+            f"{_TARGETS}."
         )
     with np.errstate(divide="ignore"):  # probability exactly 0: log 0 = -inf
         return np.log(proba)[:, None, :].astype(np.float32)  # (N, 1, C)

@@ -246,3 +246,28 @@ def test_multi_output_forest_says_what_is_supported(digits_split, pool):
     for strategy in (MarginQuery(), BatchBALDQuery()):
         with pytest.raises(ValueError, match=r"not supported yet.*one label per row"):
             strategy(learner, pool, 2)
+
+
+def test_a_plain_skorch_networks_softmax_is_one_sample(digits_split, pool):
+    skorch = pytest.importorskip("skorch")
+    torch = pytest.importorskip("torch")
+    d = digits_split
+    module = torch.nn.Sequential(
+        torch.nn.Linear(64, 32), torch.nn.ReLU(), torch.nn.Linear(32, 10)
+    )
+    net = skorch.NeuralNetClassifier(
+        module,
+        criterion=torch.nn.CrossEntropyLoss,  # logits out, softmax in predict_proba
+        max_epochs=3,
+        train_split=None,
+        verbose=0,
+    ).fit((d["X_init"] / 16).astype(np.float32), d["y_init"])
+    X = pool.astype(np.float32)
+    idx, scores = MarginQuery()(net, X, 4)
+    np.testing.assert_allclose(scores, _margin(net.predict_proba(X))[idx], atol=1e-5)
+    with pytest.raises(ValueError, match="NeuralNetClassifier gives one predictive"):
+        BALDQuery()(net, X, 4)
+    # skorch's default NLLLoss leaves logits as they are: not probabilities
+    net.set_params(criterion=torch.nn.NLLLoss).initialize()
+    with pytest.raises(ValueError, match=r"do not sum to 1.*CrossEntropyLoss"):
+        MarginQuery()(net, X, 4)

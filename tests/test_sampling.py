@@ -478,7 +478,7 @@ class TestTargets:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # not converged in 50 iterations
             mlp.fit(X, labels)
-        with pytest.raises(ValueError, match=r"do not sum to 1.*multi-label"):
+        with pytest.raises(ValueError, match=r"do not sum to 1.*Multi-label"):
             predict_log_proba_samples(mlp, X, allow_point_estimate=True)
 
     @pytest.mark.parametrize(
