@@ -140,15 +140,46 @@ def _final_step(estimator):
     return _final_step(steps[-1][1]) if steps else estimator
 
 
-def _restarts_on_fit(estimator):
-    """Whether ``estimator`` is a skorch net that fit() re-initialises."""
+def _skorch_net(estimator):
+    """The skorch net at the end of ``estimator``, or None."""
     skorch = sys.modules.get("skorch")  # a skorch net means skorch is imported
     net = _final_step(estimator)
-    return (
-        skorch is not None
-        and isinstance(net, skorch.NeuralNet)
-        and not getattr(net, "warm_start", False)
+    return net if skorch is not None and isinstance(net, skorch.NeuralNet) else None
+
+
+# Keras fit() arguments (modAL's Keras examples pass them to teach) and the skorch
+# parameter that sets each.
+_KERAS_FIT_ARGUMENTS = {
+    "epochs": "max_epochs=...",
+    "batch_size": "batch_size=...",
+    "verbose": "verbose=...",
+    "callbacks": "callbacks=[...]",
+    "shuffle": "iterator_train__shuffle=True",
+    "validation_split": "train_split=skorch.dataset.ValidSplit(...)",
+    "validation_data": "train_split=skorch.helper.predefined_split(...)",
+}
+
+
+def _check_fit_kwargs(estimator, fit_kwargs):
+    """TypeError for Keras fit() arguments meant for a skorch net."""
+    net = _skorch_net(estimator)
+    keras = [key for key in fit_kwargs if key in _KERAS_FIT_ARGUMENTS]
+    if net is None or not keras:
+        return
+    name = type(net).__name__
+    fixes = ", ".join(_KERAS_FIT_ARGUMENTS[key] for key in keras)
+    raise TypeError(
+        f"{', '.join(keras)}: Keras fit() arguments, which a skorch net's fit() "
+        f"would hand to the module's forward(). Set them on the {name} instead: "
+        f"{name}(..., {fixes}), or learner.estimator.set_params({fixes}) (with "
+        "the step's name as prefix in a Pipeline)."
     )
+
+
+def _restarts_on_fit(estimator):
+    """Whether ``estimator`` is a skorch net that fit() re-initialises."""
+    net = _skorch_net(estimator)
+    return net is not None and not net.warm_start
 
 
 # modAL's MC-dropout strategies and the skbatchbald strategy that replaces each.
@@ -422,6 +453,7 @@ class ActiveLearner(_ModalActiveLearner):
         self : ActiveLearner
             The fitted learner.
         """
+        _check_fit_kwargs(self.estimator, fit_kwargs)
         self._check_X_y(X, y)
         self.X_training, self.y_training = X, y
         self._n_fit_rows = _n_rows(X)
@@ -453,7 +485,9 @@ class ActiveLearner(_ModalActiveLearner):
             ``warm_start=False`` forget the rows taught before.
         TypeError
             If given ``warm_start``, an argument of modAL's
-            ``DeepActiveLearner.teach``: set it on the estimator instead.
+            ``DeepActiveLearner.teach``, or Keras ``fit`` arguments (``epochs``,
+            ``batch_size``, ``verbose``, ...) for a skorch net: set them on the
+            estimator instead.
         """
         if "warm_start" in fit_kwargs:
             raise TypeError(
@@ -463,6 +497,7 @@ class ActiveLearner(_ModalActiveLearner):
                 "teach(X_new, y_new, only_new=True) to keep training on the new "
                 "rows, or teach(X_new, y_new) to refit on every row taught."
             )
+        _check_fit_kwargs(self.estimator, fit_kwargs)
         if only_new:
             self._check_X_y(X, y)
             self._check_keeps_training()

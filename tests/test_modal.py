@@ -536,6 +536,26 @@ class TestModalDeepLoopPorts:
         ):
             learner.teach(X_pool[:5], y_pool[:5], warm_start=True)
 
+    def test_keras_fit_arguments_say_where_they_go(self, port_data):
+        # examples/deep_bayesian_active_learning.py (Keras): verbose=0 in the
+        # constructor, teach(..., epochs=50, batch_size=128, verbose=0).
+        X_init, y_init, X_pool, y_pool = port_data
+        with pytest.raises(TypeError, match=r"MCDropoutClassifier\(\.\.\., verbose="):
+            ActiveLearner(
+                _dropout_net(), X_training=X_init, y_training=y_init, verbose=0
+            )
+        learner = ActiveLearner(
+            make_pipeline(StandardScaler(), _dropout_net()),
+            X_training=X_init,
+            y_training=y_init,
+        )
+        with pytest.raises(
+            TypeError, match=r"max_epochs=\.\.\., batch_size=\.\.\."
+        ) as info:
+            learner.teach(X_pool[:10], y_pool[:10], epochs=50, batch_size=128)
+        assert "epochs, batch_size: Keras fit() arguments" in str(info.value)
+        assert learner.X_training.shape == (100, 64)  # nothing was added
+
     def test_modal_mc_dropout_strategies_are_refused_with_the_replacement(
         self, port_data
     ):
