@@ -138,6 +138,14 @@ def _reject_query_arguments(strategy, kwargs):
     )
 
 
+def _model_name(learner):
+    """Name of the model a learner samples: its estimator, a Pipeline's last step."""
+    if hasattr(learner, "query_strategy") and hasattr(learner, "estimator"):
+        learner = learner.estimator  # a modAL learner
+    steps = getattr(learner, "steps", None)
+    return _model_name(steps[-1][1]) if steps else type(learner).__name__
+
+
 class _Query(BaseEstimator):
     """Shared call logic: validate, subsample the pool, acquire, map indices back."""
 
@@ -235,7 +243,7 @@ class _PosteriorQuery(_Query):
             random_state=int(rng.integers(_SEED_MAX)),
             allow_point_estimate=self._disagreement is None,
         )
-        self._check_n_samples(log_probs.shape[1], f"the {type(learner).__name__}")
+        self._check_n_samples(log_probs.shape[1], f"the {_model_name(learner)}")
         return log_probs
 
     def _acquire(self, learner, X_pool, n_instances, rng):

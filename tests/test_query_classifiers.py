@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 from modAL.models import Committee
+from sklearn.base import clone
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.ensemble import (
     RandomForestClassifier,
@@ -182,6 +183,13 @@ def test_sample_scores_refuse_one_sample_of_a_forest(
     one_tree.fit(forest_learner.X_training, forest_learner.y_training)
     with pytest.raises(ValueError, match="RandomForestClassifier gives 1"):
         strategy_cls()(one_tree, pool * 16, 3)
+    learner = ActiveLearner(
+        make_pipeline(StandardScaler(), clone(one_tree)),
+        X_training=forest_learner.X_training,
+        y_training=forest_learner.y_training,
+    )
+    with pytest.raises(ValueError, match="RandomForestClassifier gives 1"):
+        strategy_cls()(learner, pool * 16, 3)
 
 
 def test_sample_scores_refuse_one_dropout_sample(digits_split, pool):
