@@ -1,7 +1,6 @@
 """One entry point for posterior log-probability samples (N, K, C) from an estimator."""
 
 import numpy as np
-from sklearn.base import is_regressor
 from sklearn.ensemble import (
     BaggingClassifier,
     ExtraTreesClassifier,
@@ -9,6 +8,7 @@ from sklearn.ensemble import (
 )
 from sklearn.exceptions import NotFittedError
 from sklearn.pipeline import Pipeline
+from sklearn.utils import get_tags
 from sklearn.utils.validation import check_is_fitted
 
 from ._labels import label_indices
@@ -49,10 +49,15 @@ def _no_samples_message(kind):
     )
 
 
-def _is_regressor(estimator):
+def _estimator_type(estimator):
+    """scikit-learn's estimator type: "classifier", "regressor", ... or None."""
     if hasattr(estimator, "__sklearn_tags__"):
-        return is_regressor(estimator)
-    return getattr(estimator, "_estimator_type", None) == "regressor"
+        return get_tags(estimator).estimator_type
+    return getattr(estimator, "_estimator_type", None)  # not a scikit-learn class
+
+
+def _is_regressor(estimator):
+    return _estimator_type(estimator) == "regressor"
 
 
 def _check_not_regressor(estimator):
@@ -388,7 +393,10 @@ def predict_log_proba_samples(
                 f"{log_probs.shape}; expected (N, K, C) log-probabilities."
             )
         return log_probs
-    if hasattr(estimator, "fit"):
+    classifier = _estimator_type(estimator) == "classifier"
+    if hasattr(estimator, "fit") and (
+        classifier or hasattr(estimator, "predict_proba")
+    ):
         check_is_fitted(estimator)  # NotFittedError before anything is predicted
     search_best = _unwrap_search(estimator)
     if search_best is not estimator:

@@ -245,10 +245,11 @@ class TestDispatch:
         with pytest.raises(ValueError, match=r"expected \(N, K, C\)"):
             predict_log_proba_samples(Flat(), np.ones((3, 1)))
 
+    @pytest.mark.parametrize("fitted", [True, False])
     @pytest.mark.parametrize("estimator", ["a string", 3, StandardScaler()])
-    def test_unsupported_objects_raise_type_error(self, blobs, estimator):
-        if hasattr(estimator, "fit"):
-            estimator.fit(blobs[0])
+    def test_unsupported_objects_raise_type_error(self, blobs, estimator, fitted):
+        if fitted and hasattr(estimator, "fit"):
+            estimator = clone(estimator).fit(blobs[0])
         with pytest.raises(TypeError, match="Supported: an MCDropoutClassifier"):
             predict_log_proba_samples(estimator, blobs[0])
 
@@ -387,7 +388,11 @@ class TestPointEstimates:
 
     @pytest.mark.parametrize("allow", [False, True])
     def test_unfitted_classifier(self, blobs, allow):
-        for model in (LogisticRegression(), GridSearchCV(RandomForestClassifier(), {})):
+        for model in (
+            LogisticRegression(),
+            SVC(),
+            GridSearchCV(RandomForestClassifier(), {}),
+        ):
             with pytest.raises(NotFittedError):
                 predict_log_proba_samples(model, blobs[0], allow_point_estimate=allow)
 
