@@ -472,6 +472,33 @@ class TestModalDeepLoopPorts:
         with pytest.raises(ValueError, match=r"the first 2 rows of X and y"):
             learner.teach(X_teach, y_teach)
 
+    @pytest.mark.parametrize(
+        "container",
+        [
+            lambda X: X,
+            sp.csr_matrix,
+            pd.DataFrame,
+            torch.as_tensor,
+            lambda X: X.tolist(),
+        ],
+        ids=["array", "sparse", "dataframe", "tensor", "list"],
+    )
+    def test_teaching_rows_again_is_found_in_every_container(
+        self, port_data, container
+    ):
+        X_init, y_init, X_pool, y_pool = port_data
+        learner = ActiveLearner(
+            RandomForestClassifier(n_estimators=3, random_state=0),
+            X_training=container(X_init[:30]),
+            y_training=y_init[:30],
+        )
+        learner.teach(container(X_pool[:5]), y_pool[:5])
+        again = container(np.concatenate([X_pool[:5], X_pool[5:8]]))
+        with pytest.raises(ValueError, match="the first 5 rows of X and y"):
+            learner.teach(again, y_pool[:8])
+        learner.teach(container(X_pool[5:8]), y_pool[5:8])
+        assert len(learner.X_training) == len(learner.y_training) == 38
+
     def test_the_port_that_teaches_new_rows_trains_on_each_once(self, port_data):
         X_init, y_init, X_pool, y_pool = port_data
         learner = ActiveLearner(_dropout_net(), query_strategy=BALDQuery())
