@@ -8,7 +8,6 @@ when it does not return a pair. :class:`ActiveLearner` keeps modAL's constructor
 and methods and fixes these.
 """
 
-import sys
 import warnings
 from importlib import metadata
 
@@ -19,6 +18,7 @@ import scipy.sparse as sp
 # equivalent; tests/test_sklearn_private.py fails first if an upgrade changes it.
 from sklearn.utils import _safe_indexing, check_X_y
 
+from ._modal_ports import check_fit_kwargs, check_not_modal_dropout, check_only_new
 from ._validation import check_random_state
 
 #: The one modAL release skbatchbald is tested with.
@@ -133,85 +133,6 @@ def _same_rows(first, second):
 
 def _n_rows(X):
     return X.shape[0] if hasattr(X, "shape") else len(X)
-
-
-def _final_step(estimator):
-    steps = getattr(estimator, "steps", None)  # a Pipeline
-    return _final_step(steps[-1][1]) if steps else estimator
-
-
-def _skorch_net(estimator):
-    """The skorch net at the end of ``estimator``, or None."""
-    skorch = sys.modules.get("skorch")  # a skorch net means skorch is imported
-    net = _final_step(estimator)
-    return net if skorch is not None and isinstance(net, skorch.NeuralNet) else None
-
-
-# Keras fit() arguments (modAL's Keras examples pass them to teach) and the skorch
-# parameter that sets each.
-_KERAS_FIT_ARGUMENTS = {
-    "epochs": "max_epochs=...",
-    "batch_size": "batch_size=...",
-    "verbose": "verbose=...",
-    "callbacks": "callbacks=[...]",
-    "shuffle": "iterator_train__shuffle=True",
-    "validation_split": "train_split=skorch.dataset.ValidSplit(...)",
-    "validation_data": "train_split=skorch.helper.predefined_split(...)",
-}
-
-
-def _check_fit_kwargs(estimator, fit_kwargs):
-    """TypeError for Keras fit() arguments meant for a skorch net."""
-    net = _skorch_net(estimator)
-    keras = [key for key in fit_kwargs if key in _KERAS_FIT_ARGUMENTS]
-    if net is None or not keras:
-        return
-    name = type(net).__name__
-    fixes = ", ".join(_KERAS_FIT_ARGUMENTS[key] for key in keras)
-    raise TypeError(
-        f"{', '.join(keras)}: Keras fit() arguments, which a skorch net's fit() "
-        f"would hand to the module's forward(). Set them on the {name} instead: "
-        f"{name}(..., {fixes}), or learner.estimator.set_params({fixes}) (with "
-        "the step's name as prefix in a Pipeline)."
-    )
-
-
-def _restarts_on_fit(estimator):
-    """Whether ``estimator`` is a skorch net that fit() re-initialises."""
-    net = _skorch_net(estimator)
-    return net is not None and not net.warm_start
-
-
-# modAL's MC-dropout strategies and the skbatchbald strategy that replaces each.
-_MODAL_DROPOUT_STRATEGIES = {
-    "mc_dropout_bald": "BALDQuery",
-    "mc_dropout_mean_st": "MeanSTDQuery",
-    "mc_dropout_max_entropy": "MaxEntropyQuery",
-    "mc_dropout_max_variationRatios": "VarRatiosQuery",
-}
-
-
-def _check_not_modal_dropout(strategy, estimator):
-    """ValueError for modAL's mc_dropout_* strategies on a posterior sampler.
-
-    They switch to train mode only layers whose class name starts with "Dropout",
-    so on skbatchbald's ConsistentMCDropout layers every pass is the same network,
-    every score is 0 and the picks are arbitrary; in a Pipeline they fail.
-    """
-    name = getattr(strategy, "__name__", "")
-    if getattr(strategy, "__module__", None) != "modAL.dropout":
-        return
-    if not hasattr(_final_step(estimator), "predict_log_proba_samples"):
-        return
-    ours = _MODAL_DROPOUT_STRATEGIES.get(name, "BALDQuery")
-    raise ValueError(
-        f"modAL's {name} cannot sample {type(_final_step(estimator)).__name__}: it "
-        "only switches layers whose class name starts with 'Dropout' to train "
-        "mode, so on consistent-dropout layers every pass would be the same "
-        f"network and every score 0. Use query_strategy=skbatchbald.{ours}("
-        "n_mc_samples=...) instead: num_cycles becomes n_mc_samples, and every "
-        "dropout layer is sampled (no dropout_layer_indexes)."
-    )
 
 
 class ActiveLearner(_ModalActiveLearner):
@@ -420,20 +341,6 @@ class ActiveLearner(_ModalActiveLearner):
                     "call learner.fit(X, y)."
                 )
 
-    def _check_keeps_training(self):
-        """ValueError if teach(only_new=True) would make a skorch net forget."""
-        if self.X_training is None or not _restarts_on_fit(self.estimator):
-            return
-        name = type(_final_step(self.estimator)).__name__
-        raise ValueError(
-            f"teach(only_new=True) fits the {name} on the new rows alone, and with "
-            "warm_start=False its fit() starts from new weights: it would forget "
-            f"the {_n_rows(self.X_training)} rows taught before. Set "
-            f"warm_start=True on the {name} to keep training on the new rows (as "
-            "modAL's DeepActiveLearner.teach does), or drop only_new to refit on "
-            "every row taught."
-        )
-
     def fit(self, X, y, bootstrap=False, **fit_kwargs):
         """Forget all training data, then fit the estimator on ``X, y``.
 
@@ -453,7 +360,7 @@ class ActiveLearner(_ModalActiveLearner):
         self : ActiveLearner
             The fitted learner.
         """
-        _check_fit_kwargs(self.estimator, fit_kwargs)
+        check_fit_kwargs(self.estimator, fit_kwargs)
         self._check_X_y(X, y)
         self.X_training, self.y_training = X, y
         self._n_fit_rows = _n_rows(X)
@@ -497,10 +404,10 @@ class ActiveLearner(_ModalActiveLearner):
                 "teach(X_new, y_new, only_new=True) to keep training on the new "
                 "rows, or teach(X_new, y_new) to refit on every row taught."
             )
-        _check_fit_kwargs(self.estimator, fit_kwargs)
+        check_fit_kwargs(self.estimator, fit_kwargs)
         if only_new:
             self._check_X_y(X, y)
-            self._check_keeps_training()
+            check_only_new(self.estimator, self.X_training)
             self._fit_on_new(X, y, bootstrap=bootstrap, **fit_kwargs)
         else:
             self._add_training_data(X, y)
@@ -535,7 +442,7 @@ class ActiveLearner(_ModalActiveLearner):
                 "query_strategy must be callable as strategy(learner, X_pool, "
                 f"n_instances=...); got {self.query_strategy!r}."
             )
-        _check_not_modal_dropout(self.query_strategy, self.estimator)
+        check_not_modal_dropout(self.query_strategy, self.estimator)
         # Called once: modAL re-runs the strategy whenever unpacking its result
         # into a pair fails, which doubles the cost and mis-reads a result of
         # length 2.
