@@ -13,6 +13,7 @@ import sys
 import numpy as np
 from scipy import sparse
 from sklearn.base import BaseEstimator
+from sklearn.exceptions import NotFittedError
 
 # Documented but private in scikit-learn, with no public equivalent:
 # tests/test_sklearn_private.py fails first if an upgrade changes it.
@@ -236,13 +237,24 @@ class _PosteriorQuery(_Query):
         )
 
     def _log_probs(self, learner, X, rng):
-        log_probs = predict_log_proba_samples(
-            learner,
-            X,
-            n_mc_samples=self.n_mc_samples,
-            random_state=int(rng.integers(_SEED_MAX)),
-            allow_point_estimate=self._disagreement is None,
-        )
+        try:
+            log_probs = predict_log_proba_samples(
+                learner,
+                X,
+                n_mc_samples=self.n_mc_samples,
+                random_state=int(rng.integers(_SEED_MAX)),
+                allow_point_estimate=self._disagreement is None,
+            )
+        except NotFittedError as exc:
+            # The zero-label case: skorch's own message ("call initialize or
+            # fit") does not say how to get the first labels.
+            raise NotFittedError(
+                f"{type(self).__name__} needs a fitted model, and the "
+                f"{_model_name(learner)} is not fitted yet ({exc}). For the first "
+                "batch use a strategy that needs no model, RandomQuery() or "
+                "TypiClustQuery(), teach that batch, then set the learner's "
+                "query_strategy back (user guide: Cold start and rare classes)."
+            ) from exc
         self._check_n_samples(log_probs.shape[1], f"the {_model_name(learner)}")
         return log_probs
 
