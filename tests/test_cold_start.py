@@ -23,8 +23,8 @@ from sklearn.utils.validation import check_is_fitted
 from skbatchbald import (
     ActiveLearner,
     BatchBALDQuery,
-    MCDropoutClassifier,
     MarginQuery,
+    MCDropoutClassifier,
     RandomQuery,
     TypiClustQuery,
 )
@@ -306,5 +306,5 @@ def test_posterior_strategy_on_unfitted_learner_names_the_cold_start_path(strate
     X = np.random.default_rng(0).normal(size=(30, 4)).astype(np.float32)
     net = MCDropoutClassifier(BayesianMLP, module__n_features=4, verbose=0)
     learner = ActiveLearner(net, query_strategy=strategy)
-    with pytest.raises(NotFittedError, match="RandomQuery.*TypiClustQuery"):
+    with pytest.raises(NotFittedError, match=r"RandomQuery.*TypiClustQuery"):
         learner.query(X, n_instances=3)
