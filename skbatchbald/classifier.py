@@ -34,6 +34,7 @@ from ._inputs import (
 )
 from ._labels import label_indices
 from ._locks import lock_of, seeded_global_torch
+from ._outputs import check_outputs_suit_criterion
 from ._saved_state import ModuleWithClassifierState
 from ._shards import pool_shards, sample_shard
 from ._validation import check_n_mc_samples, check_random_state, spawn_seeds
@@ -82,7 +83,8 @@ class MCDropoutClassifier(NeuralNetClassifier):
     ----------
     module : torch.nn.Module class or instance
         The network, returning logits ``(N, n_classes)``, e.g.
-        :class:`skbatchbald.nn.BayesianCNN`. Set its parameters with
+        :class:`skbatchbald.nn.BayesianCNN` (log-probabilities, from a final
+        ``log_softmax``, train and sample the same). Set its parameters with
         ``module__name=value``. A module class whose constructor takes
         ``n_classes`` gets ``len(classes_)`` unless ``module__n_classes`` is set.
     *args
@@ -114,7 +116,13 @@ class MCDropoutClassifier(NeuralNetClassifier):
         unless a ``joblib.parallel_config`` says otherwise, -1 all cores. Each
         worker process runs torch with one thread. Results do not depend on it.
     criterion : torch criterion class, default=torch.nn.CrossEntropyLoss
-        Loss on logits.
+        Loss on logits (or log-probabilities). ``torch.nn.NLLLoss`` for a module
+        that ends in a softmax: as in skorch, the log of its outputs is taken.
+        The first batch of every fit checks the outputs against the criterion
+        and raises a ``ValueError`` naming the fix where they do not suit it
+        (probabilities under ``CrossEntropyLoss``, which would train badly
+        without an error; logits or log-probabilities under ``NLLLoss``, whose
+        losses would be NaN); sampling checks its first pass the same way.
     optimizer : torch optimizer class, default=torch.optim.Adam
         As in the BatchBALD paper.
     lr : float, default=1e-3
@@ -427,6 +435,10 @@ class MCDropoutClassifier(NeuralNetClassifier):
             if isinstance(y_pred, torch.Tensor):
                 self._check_logits(tuple(y_pred.shape))
             y_true = self._indices_of(y_true, classes)
+        if self._outputs_unchecked:
+            # The first batch of a fit tells logits from (log-)probabilities.
+            self._outputs_unchecked = False
+            check_outputs_suit_criterion(y_pred, self._criterion())
         return super().get_loss(y_pred, y_true, *args, **kwargs)
 
     def _indices_of(self, y_true, classes):
@@ -564,13 +576,21 @@ class MCDropoutClassifier(NeuralNetClassifier):
             if not self.initialized_:
                 self.initialize()
             self._train_seed, self._fitting = train_seed, True
+            self._outputs_unchecked = True
             try:
                 return super().partial_fit(X, y, **fit_params)
             finally:
                 self._train_seed, self._fitting = None, False
+                self._outputs_unchecked = False
 
     _train_seed = None  # the seed of the running fit's shuffling, if any
     _fitting = False  # inside partial_fit: validation scoring follows mc_validation
+    _outputs_unchecked = False  # until get_loss sees the first batch of a fit
+
+    def _criterion(self):
+        """The criterion, unwrapped from torch.compile (None for custom names)."""
+        criterion = getattr(self, "criterion_", None)
+        return getattr(criterion, "_orig_mod", criterion)
 
     def _get_module(self, name, msg):
         # save_params/load_params: the module's state carries classes_ and the
@@ -582,11 +602,11 @@ class MCDropoutClassifier(NeuralNetClassifier):
 
     def _log_probs(self):
         """Return a function from module outputs to log-probabilities (B, C)."""
-        criterion = getattr(self, "criterion_", None)  # custom nets may rename it
-        criterion = getattr(criterion, "_orig_mod", criterion)
+        criterion = self._criterion()
         if self.predict_nonlinearity == "auto" and isinstance(
             criterion, torch.nn.CrossEntropyLoss
         ):
+            # Also right for log-probabilities: log_softmax is idempotent.
             return lambda logits: torch.log_softmax(logits.float(), dim=-1)
         nonlin = self._get_predict_nonlinearity()
 
@@ -753,6 +773,7 @@ class MCDropoutClassifier(NeuralNetClassifier):
         n_classes = len(self.classes_)
         log_probs = np.empty((len(dataset), n_mc_samples, n_classes), dtype=np.float32)
         to_log_probs = self._log_probs()
+        unchecked = self.predict_nonlinearity == "auto"  # outputs read by criterion
 
         def forward(x):  # skorch's infer, on the given module
             output = module(**x) if isinstance(x, Mapping) else module(x)
@@ -767,7 +788,11 @@ class MCDropoutClassifier(NeuralNetClassifier):
                 for rows, k, output in engine(Xi):
                     n, m = output.shape[:2]  # (rows, samples, n_classes)
                     self._check_logits(tuple(output.shape[:1] + output.shape[2:]))
-                    lp = to_log_probs(output.reshape(n * m, n_classes))
+                    output = output.reshape(n * m, n_classes)
+                    if unchecked:
+                        unchecked = False
+                        check_outputs_suit_criterion(output, self._criterion())
+                    lp = to_log_probs(output)
                     rows = slice(start + rows.start, start + rows.stop)
                     log_probs[rows, k : k + m] = to_numpy(lp).reshape(n, m, n_classes)
                 start += n_rows(Xi)
