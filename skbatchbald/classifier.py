@@ -133,7 +133,10 @@ class MCDropoutClassifier(NeuralNetClassifier):
     **kwargs
         Any other :class:`skorch.NeuralNetClassifier` parameter, including
         ``classes`` (the full label list, needed when the labelled set misses
-        some classes but the module has a logit for each).
+        some classes but the module has a logit for each: a cold start, a
+        refit on new labels only). Given here it holds for every fit; without
+        it, each ``fit`` takes ``classes_`` from its y, which must hold at
+        least 2 classes.
 
     Attributes
     ----------
@@ -243,6 +246,11 @@ class MCDropoutClassifier(NeuralNetClassifier):
                 )
         check_random_state(self.random_state)  # raises on a bad random_state
         check_device(self.device)
+        if self.classes is not None and len(self.classes) == 1:
+            raise ValueError(
+                f"classes must hold all labels, at least 2, got classes="
+                f"{np.asarray(self.classes).tolist()!r}."
+            )
 
     def _check_y(self, y):
         if isinstance(y, torch.Tensor):
@@ -402,26 +410,49 @@ class MCDropoutClassifier(NeuralNetClassifier):
         if hasattr(self, "classes_inferred_"):
             return
         if y is not None:
-            self.classes_inferred_ = np.unique(y)
+            classes = np.unique(y)
         elif is_dataset(X):
             try:
                 _, y_ds = data_from_dataset(X)
             except AttributeError:
                 return  # targets not reachable: skorch needs classes= then
-            self.classes_inferred_ = np.unique(self._check_y(y_ds))
+            classes = np.unique(self._check_y(y_ds))
+        else:
+            return
+        if self.classes is None and len(classes) < 2:
+            raise ValueError(
+                f"{type(self).__name__} needs samples of at least 2 classes, but "
+                f"y contains only one class: {classes.tolist()}. If the labelled "
+                "set misses classes (a cold start, or a refit on new labels only), "
+                "pass classes=<all labels> to the constructor; it holds for every "
+                "later fit."
+            )
+        self.classes_inferred_ = classes
 
     def _check_logits(self, shape):
         """ValueError unless one sample's outputs are ``(batch, n_classes)``.
 
         The one check, for training (``get_loss``) and for sampling.
         """
-        n_classes = len(self.classes_)
-        if len(shape) != 2 or shape[1] != n_classes:
+        classes = np.asarray(self.classes_)
+        n_classes = len(classes)
+        if len(shape) == 2 and shape[1] > n_classes and self.classes is None:
+            # More outputs than labels seen: most often labels missing from y.
             raise ValueError(
                 f"the module returns outputs of shape {tuple(shape)} but there are "
-                f"{n_classes} classes; it must return (batch, {n_classes}) logits. "
-                f"Set module__n_classes={n_classes}, or pass classes=<all labels> "
-                "if the labelled set misses some classes."
+                f"{n_classes} classes in y ({classes[:10].tolist()}). If the "
+                "labelled set misses some of the module's classes (a cold start, "
+                "or a refit on new labels only such as modAL's teach(..., "
+                "only_new=True)), pass classes=<all labels> to the constructor; "
+                "it holds for every later fit. If there are only "
+                f"{n_classes} classes, set module__n_classes={n_classes}."
+            )
+        if len(shape) != 2 or shape[1] != n_classes:
+            source = "in y" if self.classes is None else "in the classes parameter"
+            raise ValueError(
+                f"the module returns outputs of shape {tuple(shape)} but there are "
+                f"{n_classes} classes {source}; it must return (batch, "
+                f"{n_classes}) logits. Set module__n_classes={n_classes}."
             )
 
     def get_loss(self, y_pred, y_true, *args, **kwargs):
@@ -553,7 +584,12 @@ class MCDropoutClassifier(NeuralNetClassifier):
         y : array-like of shape (n_samples,) or None
             Labels, all in ``classes_``.
         classes : array-like, default=None
-            All labels; used on the first call if ``classes`` was not given to
+            All labels, as in scikit-learn's ``SGDClassifier.partial_fit``:
+            needed on the first call where y may miss some (unless ``classes``
+            was given to the constructor), optional later, and an error if it
+            differs from ``classes_``. They hold for every later
+            ``partial_fit``; ``fit`` starts over (``classes_`` from its y),
+            so for labels that must survive every refit pass ``classes`` to
             the constructor.
         **fit_params : dict
             Passed to skorch's ``partial_fit``.
@@ -565,12 +601,8 @@ class MCDropoutClassifier(NeuralNetClassifier):
         """
         self._check_params()
         X, y = self._inputs_and_labels(X, y, reset=False)
-        if (
-            self.classes is None
-            and classes is not None
-            and not hasattr(self, "classes_inferred_")
-        ):
-            self.classes_inferred_ = np.unique(self._check_y(classes))
+        if classes is not None:
+            self._keep_classes(np.unique(self._check_y(classes)))
         _, train_seed, _ = self._seeds()
         with seeded_global_torch(train_seed, self.device), lock_of(self):
             if not self.initialized_:
@@ -582,6 +614,23 @@ class MCDropoutClassifier(NeuralNetClassifier):
             finally:
                 self._train_seed, self._fitting = None, False
                 self._outputs_unchecked = False
+
+    def _keep_classes(self, classes):
+        """Hold ``classes`` (sorted labels) from now on, or refuse other ones."""
+        known = self._known_classes()
+        if known is None:
+            if len(classes) < 2:
+                raise ValueError(
+                    f"classes must hold at least 2 labels, got {classes.tolist()}."
+                )
+            self.classes_inferred_ = classes
+        elif not np.array_equal(np.unique(known), classes):
+            raise ValueError(
+                f"classes={classes.tolist()} differs from the classifier's "
+                f"classes_={known.tolist()} (from the constructor, the first "
+                "partial_fit or the last fit); partial_fit keeps them: pass the "
+                "same classes, or call fit to start over."
+            )
 
     _train_seed = None  # the seed of the running fit's shuffling, if any
     _fitting = False  # inside partial_fit: validation scoring follows mc_validation
