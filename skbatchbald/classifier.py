@@ -29,7 +29,9 @@ from ._inputs import (
     is_dataloader,
     other_array_like,
     refuse_complex,
+    refuse_indicator_labels,
     rows_of,
+    sparse_rows,
     takes_n_classes,
 )
 from ._labels import label_indices
@@ -56,6 +58,8 @@ def _exclusive_sampling(method):
     def wrapper(self, X, *args, **kwargs):
         if other_array_like(X):
             X = np.asarray(X)  # e.g. an object with __array__ only
+        elif sp.issparse(X):
+            X = sparse_rows(X, type(self).__name__)  # rows and slices index it
         with lock_of(self):
             self.check_is_fitted()
             self._get_predict_nonlinearity()  # a bad one fails before any pass
@@ -70,8 +74,9 @@ class MCDropoutClassifier(NeuralNetClassifier):
 
     A :class:`skorch.NeuralNetClassifier` for a module that returns logits and
     contains dropout layers. It accepts any labels (``classes_`` holds them,
-    ``predict`` returns them), float64 arrays, pandas DataFrames, lists of rows
-    and torch Datasets, and fits a 20-point labelled set with its defaults.
+    ``predict`` returns them), float64 arrays, pandas DataFrames, scipy sparse
+    matrices, lists of rows and torch Datasets, and fits a 20-point labelled
+    set with its defaults.
     ``predict_log_proba_samples`` returns K posterior samples drawn with
     consistent MC dropout: sample k uses one fixed set of dropout masks for
     every row. ``predict_proba`` averages ``n_mc_samples`` of them, with masks
@@ -168,7 +173,9 @@ class MCDropoutClassifier(NeuralNetClassifier):
     (``F.dropout(x, training=True)`` in ``forward``) is refused when sampled.
     A module without dropout is predicted deterministically, with a warning.
 
-    Inputs: a list or tuple X is read as rows, as scikit-learn reads it (skorch
+    Inputs: a scipy sparse X (e.g. TF-IDF features) is kept sparse and
+    densified row by row as batches are drawn, so that only one batch is ever
+    dense. A list or tuple X is read as rows, as scikit-learn reads it (skorch
     would read several inputs); a module with several inputs takes a dict of
     arrays keyed by its ``forward`` arguments. Labels are encoded to indices
     batch by batch inside ``get_loss``, so datasets, ``predefined_split`` data
@@ -234,6 +241,11 @@ class MCDropoutClassifier(NeuralNetClassifier):
         self.max_memory = max_memory
         self.n_jobs = n_jobs
 
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True  # densified batch by batch
+        return tags
+
     def _check_params(self):
         check_n_mc_samples(self.n_mc_samples)
         check_max_memory(self.max_memory)
@@ -255,6 +267,7 @@ class MCDropoutClassifier(NeuralNetClassifier):
     def _check_y(self, y):
         if isinstance(y, torch.Tensor):
             y = to_numpy(y)
+        refuse_indicator_labels(y)
         y = column_or_1d(y, warn=True)
         check_classification_targets(y)
         return y
@@ -285,12 +298,8 @@ class MCDropoutClassifier(NeuralNetClassifier):
         if isinstance(X, (list, tuple)):
             X = rows_of(X, name)
         if sp.issparse(X):
-            raise TypeError(
-                f"{name} does not accept sparse input (got {type(X).__name__}); "
-                "convert it with X.toarray(), or reduce it first (e.g. "
-                "TruncatedSVD)."
-            )
-        if isinstance(X, torch.Tensor):
+            X = sparse_rows(X, name)
+        elif isinstance(X, torch.Tensor):
             X = refuse_complex(X, name).float()
         elif hasattr(X, "columns") and hasattr(X, "to_numpy"):  # pandas DataFrame
             X = refuse_complex(X.to_numpy(), name).astype(np.float32, copy=False)
@@ -332,8 +341,11 @@ class MCDropoutClassifier(NeuralNetClassifier):
                 f"X has {X.shape[1]} features, but {name} is expecting "
                 f"{n_features} features as input."
             )
-        is_tensor = isinstance(X, torch.Tensor)
-        if not bool(torch.isfinite(X).all() if is_tensor else np.isfinite(X).all()):
+        if isinstance(X, torch.Tensor):
+            finite = torch.isfinite(X).all()
+        else:
+            finite = np.isfinite(X.data if sp.issparse(X) else X).all()
+        if not bool(finite):
             raise ValueError("X contains NaN or infinity; impute or drop those rows.")
         return X
 
@@ -548,8 +560,9 @@ class MCDropoutClassifier(NeuralNetClassifier):
         Parameters
         ----------
         X : array-like of shape (n_samples, ...) or torch Dataset
-            Cast to float32; DataFrames are converted with ``to_numpy``, a list
-            or tuple is read as rows. A Dataset yields ``(x, y)`` pairs.
+            Cast to float32; DataFrames are converted with ``to_numpy``, a
+            sparse matrix is kept sparse (CSR), a list or tuple is read as
+            rows. A Dataset yields ``(x, y)`` pairs.
         y : array-like of shape (n_samples,) or None
             Labels (strings, ints, ...); ``classes_`` becomes their sorted
             unique values unless ``classes`` was given. None when X is a

@@ -110,11 +110,6 @@ DEVIATIONS = {
     "test_load_cuda_params_to_cpu": _NOT_SHIPPED,
     "test_predict_nonlinearity_called_with_predict": _NOT_PROBABILITIES,
     "test_predict_nonlinearity_called_with_predict_proba": _NOT_PROBABILITIES,
-    "TestNetSparseInput::test_fit_sparse_csr_learns": (
-        "fits on a scipy sparse matrix; the classifier refuses sparse input with "
-        "a TypeError (dropout masks are drawn over dense feature shapes, and "
-        "scikit-learn's sparse checks then hold), where skorch passes it on"
-    ),
 }
 
 
