@@ -71,9 +71,12 @@ def refuse_indicator_labels(y):
 
     Such a y has one column per class; the classifier takes one label per row.
     """
-    if getattr(y, "ndim", np.ndim(y)) != 2 or type_of_target(y) != (
-        "multilabel-indicator"
-    ):
+    if not sp.issparse(y):
+        try:
+            y = np.asarray(y)
+        except (TypeError, ValueError):
+            return  # ragged: not an indicator; the 1-D check says what it is
+    if y.ndim != 2 or type_of_target(y) != "multilabel-indicator":
         return
     ones = np.asarray((y != 0).sum(axis=1)).ravel()
     if (ones == 1).all():
