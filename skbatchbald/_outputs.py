@@ -4,7 +4,7 @@ A module that ends in a softmax trains under ``CrossEntropyLoss`` without any
 error, but the loss applies a second softmax and the net reaches a much worse
 score. skorch's ``NeuralNetClassifier`` takes the log of the outputs under
 ``NLLLoss``, so logits or log-probabilities give NaN losses there. Both are
-told apart from logits by the outputs of one batch.
+told apart from logits by one batch of outputs.
 """
 
 import torch
@@ -13,10 +13,11 @@ __all__ = ["check_outputs_suit_criterion"]
 
 # Softmax rows of float32 sum to 1 within about C * 6e-8. Read as "these are
 # probabilities" (an error under CrossEntropyLoss) only within the tight
-# tolerance, so that logits are not mistaken for them by chance; read as "these
-# are not probabilities" (an error under NLLLoss) only beyond the loose one, so
-# that half-precision softmax outputs pass.
-_TIGHT = 1e-4
+# tolerance (per class, at least 1e-4), so that logits are not mistaken for
+# them by chance; read as "these are not probabilities" (an error under
+# NLLLoss) only beyond the loose one, so that half-precision softmax outputs
+# pass.
+_TIGHT, _TIGHT_PER_CLASS = 1e-4, 2e-7
 _LOOSE = {torch.float16: 1e-2, torch.bfloat16: 1e-2}
 _LOOSE_DEFAULT = 1e-3
 
@@ -82,7 +83,7 @@ def check_outputs_suit_criterion(output, criterion):
         return
     loose = _LOOSE.get(output.dtype, _LOOSE_DEFAULT)
     if isinstance(criterion, torch.nn.CrossEntropyLoss):
-        if are_probabilities(output, _TIGHT):
+        if are_probabilities(output, max(_TIGHT, _TIGHT_PER_CLASS * output.shape[1])):
             raise ValueError(_SOFTMAX_UNDER_CROSS_ENTROPY)
     elif isinstance(criterion, torch.nn.NLLLoss):
         if are_probabilities(output, loose):
