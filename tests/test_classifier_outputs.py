@@ -106,16 +106,21 @@ def test_the_same_net_three_ways_gives_the_same_samples(blobs):
         "log_softmax": clf("log_softmax").initialize(),
         "softmax": clf("softmax", nn.NLLLoss).initialize(),
     }
-    samples, proba = {}, {}
+    samples, proba, deterministic = {}, {}, {}
     for name, net in nets.items():
         net.module_.load_state_dict(reference.module_.state_dict())
         net.classes_inferred_ = reference.classes_inferred_
         net.prediction_seed_ = reference.prediction_seed_
         samples[name] = net.predict_log_proba_samples(X, 6, random_state=1)
         proba[name] = net.predict_proba(X)
+        deterministic[name] = net.set_params(mc_predict=False).predict_proba(X)
     for name in ("log_softmax", "softmax"):
         np.testing.assert_allclose(samples[name], samples["logits"], atol=1e-5)
         np.testing.assert_allclose(proba[name], proba["logits"], atol=1e-6)
+        np.testing.assert_allclose(
+            deterministic[name], deterministic["logits"], atol=1e-6
+        )
+    assert not np.allclose(deterministic["logits"], proba["logits"], atol=1e-3)
     np.testing.assert_allclose(np.exp(samples["logits"]).sum(-1), 1.0, atol=1e-5)
 
 
