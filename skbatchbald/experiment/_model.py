@@ -13,19 +13,23 @@ from ..nn import BayesianCNN, BayesianMLP
 class _ProgressClassifier(MCDropoutClassifier):
     """MCDropoutClassifier that shows a bar over inference batches when asked.
 
-    ``progress`` is a parameter, like skorch's ``verbose``: a label shows a bar
-    with that label over MC inference batches, None shows none.
+    ``progress`` is a parameter, like skorch's ``verbose``: True shows a bar
+    over MC inference batches, False none, None one only on a terminal
+    (tqdm's own check).
     """
 
-    def __init__(self, *args, progress=None, **kwargs):
+    def __init__(self, *args, progress=False, **kwargs):
         super().__init__(*args, **kwargs)
         self.progress = progress
 
     def get_iterator(self, dataset, training=False):
         iterator = super().get_iterator(dataset, training=training)
-        if training or not self.progress:
+        if training or self.progress is False:
             return iterator
-        return tqdm(iterator, desc=self.progress, leave=False, unit="batch")
+        disable = None if self.progress is None else not self.progress
+        return tqdm(
+            iterator, desc="MC inference", leave=False, unit="batch", disable=disable
+        )
 
 
 def _module_params(config, n_features, image_side, n_classes):

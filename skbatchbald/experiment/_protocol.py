@@ -119,7 +119,7 @@ def _acquire(config, model, data, labelled, name, trial, r, progress):
     strategy = _make_strategy(
         name, config, derive_seed(config.seed, trial, STRATEGY, r), data
     )
-    model.progress = "MC inference" if progress else None
+    model.progress = progress
     with warnings.catch_warnings(record=True) as caught:
         # Recorded per round in the table instead of flooding the log.
         warnings.simplefilter("always", SaturationWarning)
@@ -205,7 +205,7 @@ def _run_curve(config, data, name, trial, image_side, *, done, folder, progress)
             initial=r,
             desc=f"trial {trial} {name}",
             leave=False,
-            disable=not progress,
+            disable=_disabled(progress),
         )
         while True:
             model, training = _train(
@@ -269,6 +269,11 @@ def _run_unit(config, trial, name, done, output, progress, threads):
     )  # fmt: skip
 
 
+def _disabled(progress):
+    """tqdm's ``disable`` for ``progress``: None lets tqdm check for a terminal."""
+    return None if progress is None else not progress
+
+
 def run_experiment(config=None, *, output=None, n_jobs=None, progress=False):
     """Run every strategy of ``config`` on paired trials; return the tidy results.
 
@@ -296,8 +301,10 @@ def run_experiment(config=None, *, output=None, n_jobs=None, progress=False):
         one torch thread; None means 1 unless a
         :func:`joblib.parallel_config` says otherwise, -1 all cores. The
         results do not depend on it.
-    progress : bool, default=False
-        Show tqdm bars for curves, rounds and MC inference.
+    progress : bool or None, default=False
+        Show tqdm bars for curves, rounds and MC inference: True always,
+        False never, None only when standard error is a terminal (so that a
+        log redirected to a file holds no carriage-return bars).
 
     Returns
     -------
@@ -407,7 +414,7 @@ def _run_units(config, source, units, done, output, n_workers, progress):
         _CACHE.update(source_key=dataclasses.replace(
             config, first_trial=0, n_trials=1, thresholds=None
         ), source=source)  # fmt: skip
-        for trial, name in tqdm(units, desc="curves", disable=not progress):
+        for trial, name in tqdm(units, desc="curves", disable=_disabled(progress)):
             records += _run_unit(
                 config, trial, name, done.get((trial, name), []), output,
                 progress, None,
@@ -422,7 +429,10 @@ def _run_units(config, source, units, done, output, n_workers, progress):
         )
         parallel = Parallel(n_jobs=n_workers, return_as="generator_unordered")
         for rows in tqdm(
-            parallel(jobs), total=len(units), desc="curves", disable=not progress
+            parallel(jobs),
+            total=len(units),
+            desc="curves",
+            disable=_disabled(progress),
         ):
             records += rows
     return records
