@@ -119,7 +119,7 @@ class MCDropoutClassifier(NeuralNetClassifier):
         As in the BatchBALD paper.
     lr : float, default=1e-3
         Learning rate.
-    max_epochs : int, default=300
+    max_epochs : int, default=200
         Epochs per fit (skorch's default is 10: too few steps for a labelled
         set of a few dozen points). With ``iterator_train__shuffle`` and
         skorch's ``batch_size=128`` this is the default training recipe, chosen
@@ -213,7 +213,7 @@ class MCDropoutClassifier(NeuralNetClassifier):
         criterion=torch.nn.CrossEntropyLoss,
         optimizer=torch.optim.Adam,
         lr=1e-3,
-        max_epochs=300,
+        max_epochs=200,
         iterator_train__shuffle=True,
         train_split=None,
         **kwargs,

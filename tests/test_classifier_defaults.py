@@ -24,7 +24,7 @@ def test_minimal_constructor_learns_fifty_digits(digits):
 
 def test_defaults_are_parameters():
     params = MCDropoutClassifier(BayesianMLP).get_params()
-    assert params["max_epochs"] == 300
+    assert params["max_epochs"] == 200
     assert params["iterator_train__shuffle"] is True
     assert params["batch_size"] == 128  # skorch's; prediction batches stay large
     assert params["warm_start"] is False  # fresh weights at every fit
@@ -39,7 +39,7 @@ def _training_sampler(clf, X, y):
 
 @pytest.mark.parametrize(
     ("params", "sampler", "n_epochs"),
-    [({}, RandomSampler, 300), (
+    [({}, RandomSampler, 200), (
         {"iterator_train__shuffle": False, "max_epochs": 3}, SequentialSampler, 3
     )],
 )  # fmt: skip
