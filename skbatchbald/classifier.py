@@ -360,7 +360,11 @@ class MCDropoutClassifier(NeuralNetClassifier):
         Training iterators shuffle with a generator seeded from ``random_state``
         (the global generator, as in skorch, when it is None); prediction
         iterators get a fixed one, which they use only to seed workers. Batches
-        of string labels are collated into arrays.
+        of string labels are collated into arrays. Training batches are evened
+        out: as many as skorch makes, of ``ceil(n_rows / n_batches)`` rows but
+        the last, so that an epoch does not end with a step on a few rows (129
+        rows in batches of 128: 65 and 64, not 128 and 1; ``drop_last=True``
+        keeps skorch's batches).
 
         Parameters
         ----------
@@ -387,6 +391,16 @@ class MCDropoutClassifier(NeuralNetClassifier):
             kwargs["batch_size"] = self.batch_size
         if kwargs["batch_size"] == -1:
             kwargs["batch_size"] = len(dataset)
+        size = len(dataset) if hasattr(dataset, "__len__") else 0
+        if (
+            training
+            and size
+            and is_dataloader(iterator)
+            and not kwargs.get("drop_last")
+        ):
+            # Same number of batches, evened out: 129 rows in batches of 128
+            # would end every epoch with a step on a single row.
+            kwargs["batch_size"] = -(-size // -(-size // kwargs["batch_size"]))
         return iterator(dataset, **kwargs)
 
     def check_data(self, X, y):

@@ -51,3 +51,22 @@ def test_skorch_parameters_override_the_recipe(params, sampler, n_epochs):
     ).fit(X, y)
     assert isinstance(_training_sampler(clf, X, y), sampler)
     assert len(clf.history) == n_epochs
+
+
+@pytest.mark.parametrize(
+    ("n_rows", "params", "sizes"),
+    [
+        (129, {}, [65, 64]),  # skorch: 128 and 1
+        (1000, {}, [125] * 8),
+        (20, {}, [20]),
+        (10, {"batch_size": 4}, [4, 4, 2]),
+        (129, {"iterator_train__drop_last": True}, [128]),  # skorch's batches
+    ],
+)
+def test_training_batches_are_evened_out(n_rows, params, sizes):
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(n_rows, 4)), np.arange(n_rows) % 2
+    clf = MCDropoutClassifier(
+        BayesianMLP, module__n_features=4, max_epochs=1, verbose=0, **params
+    ).fit(X, y)
+    assert [b["train_batch_size"] for b in clf.history[-1, "batches"]] == sizes

@@ -9,13 +9,7 @@ from numbers import Integral, Real
 
 from .._validation import check_int
 
-__all__ = [
-    "DATASETS",
-    "MODELS",
-    "PRESETS",
-    "STRATEGIES",
-    "ExperimentConfig",
-]
+__all__ = ["DATASETS", "MODELS", "PRESETS", "STRATEGIES", "ExperimentConfig"]
 
 # Command-line name (the acquisition function's name) -> class in
 # skbatchbald.query, imported only when a run starts so that `skbatchbald --help`
