@@ -122,8 +122,9 @@ class MCDropoutClassifier(NeuralNetClassifier):
     max_epochs : int, default=200
         Epochs per fit (skorch's default is 10: too few steps for a labelled
         set of a few dozen points). With ``iterator_train__shuffle`` and
-        skorch's ``batch_size=128`` this is the default training recipe, chosen
-        on digits from 20 to 1,000 labels (measurements in the quickstart);
+        skorch's ``batch_size=128`` (training batches evened out, see
+        ``get_iterator``) this is the default training recipe, chosen on
+        digits from 20 to 1,000 labels (measurements in the quickstart);
         ``warm_start=False`` retrains from fresh weights at every fit.
     iterator_train__shuffle : bool, default=True
         Reshuffle the training rows every epoch (skorch's DataLoader default is
