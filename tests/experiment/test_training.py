@@ -62,7 +62,6 @@ def test_folders_from_before_the_option_trained_with_early_stopping():
         ExperimentConfig(training="paper")
 
 
-@pytest.mark.slow  # trains two networks for the default 200 epochs
 def test_a_default_run_trains_on_the_labels_only():
     config = ExperimentConfig(
         dataset="digits",
