@@ -302,14 +302,14 @@ class ExperimentConfig:
         choices=tuple(STRATEGIES),
         type=str,
     )
+    model: str | None = _option(
+        None, "network; None: mlp on digits, cnn on MNIST", choices=MODELS
+    )
     training: str = _option(
         "default",
         "how each round trains: default (the classifier's recipe on the labels) "
         "or early_stopping (the paper's loop, on a validation set)",
         choices=TRAININGS,
-    )
-    model: str | None = _option(
-        None, "network; None: mlp on digits, cnn on MNIST", choices=MODELS
     )
     hidden_sizes: tuple = _option((128, 128), "MLP widths", metavar="H", type=int)
     batch_size: int = _option(10, "points acquired per round (b)", flags=("-b",))
