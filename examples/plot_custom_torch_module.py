@@ -69,9 +69,6 @@ labelled = np.concatenate(
 )
 net = MCDropoutClassifier(
     SmallCNN,
-    max_epochs=150,
-    batch_size=32,
-    iterator_train__shuffle=True,
     random_state=0,
     verbose=0,
 ).fit(X[labelled], y[labelled])
@@ -150,7 +147,7 @@ plt.show()
 from skbatchbald import ActiveLearner, BatchBALDQuery
 
 learner = ActiveLearner(
-    net.set_params(batch_size=32),
+    net.set_params(batch_size=128),  # the default again
     query_strategy=BatchBALDQuery(n_mc_samples=20, random_state=0),
     X_training=X[labelled],
     y_training=y[labelled],

@@ -50,9 +50,6 @@ pipeline = make_pipeline(
     MCDropoutClassifier(
         BayesianMLP,
         module__n_features=64,
-        max_epochs=100,
-        batch_size=16,
-        iterator_train__shuffle=True,
         random_state=0,
         verbose=0,
     ),

@@ -51,9 +51,8 @@ def fit_model(seed):
         BayesianMLP,
         module__n_features=64,
         module__hidden_sizes=(256, 256),
-        max_epochs=300,
+        max_epochs=300,  # sharper than the default (200 epochs of 128)
         batch_size=32,
-        iterator_train__shuffle=True,
         random_state=seed,
         verbose=0,
     )

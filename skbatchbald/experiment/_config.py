@@ -35,6 +35,19 @@ OLD_STRATEGY_NAMES = {
 }
 DATASETS = ("repeated_digits", "digits", "repeated_mnist", "mnist", "fashion_mnist")
 MODELS = ("mlp", "cnn")
+# How each round's network trains: MCDropoutClassifier's default recipe, or the
+# paper's loop with early stopping on a validation set.
+TRAININGS = ("default", "early_stopping")
+# The options of the early-stopping loop, which the default recipe does not
+# read: a run refuses them unless they keep their defaults.
+EARLY_STOPPING_OPTIONS = (
+    "max_epochs",
+    "patience",
+    "epoch_size",
+    "train_batch_size",
+    "lr",
+    "mc_validation",
+)
 
 # Accuracies whose "labels needed" the summary reports, when none are given.
 _DEFAULT_THRESHOLDS = {"digits": (0.80, 0.85, 0.90), "mnist": (0.80, 0.90, 0.95)}
@@ -43,6 +56,7 @@ _DEFAULT_THRESHOLDS = {"digits": (0.80, 0.85, 0.90), "mnist": (0.80, 0.90, 0.95)
 # run configurations; Kirsch et al. 2019, Section 5 and Appendix). What they
 # cannot match is said on docs/reproducing.rst.
 _PAPER_COMMON = {
+    "training": "early_stopping",
     "model": "cnn",
     "batch_size": 10,
     "budget": 320,  # 20 initial + 300 acquired
@@ -63,7 +77,7 @@ _PAPER_COMMON = {
 
 PRESETS = {
     # `make demo`: the four strategies of the issue on Repeated digits, sized to
-    # finish in a few minutes on a 2-core laptop.
+    # finish in a few minutes on a 2-core laptop; the default training recipe.
     "demo": {
         "dataset": "repeated_digits",
         "strategies": ("batchbald", "bald", "power_bald", "random"),
@@ -139,11 +153,14 @@ class ExperimentConfig:
     """All options of an active-learning experiment, checked on creation.
 
     The defaults describe a small run on Repeated digits: a fresh network each
-    round trained with Adam (lr 1e-3) and early stopping on validation accuracy
-    (patience 3, best weights restored), 20 initial labels balanced over the
-    classes, b = 10 points acquired per round up to the label budget, several
-    paired trials. The presets ``paper-mnist`` and ``paper-repeated-mnist`` in
-    :data:`PRESETS` set the BatchBALD paper's own values where it states them.
+    round trained with :class:`~skbatchbald.MCDropoutClassifier`'s default
+    recipe on the labelled set, 20 initial labels balanced over the classes,
+    b = 10 points acquired per round up to the label budget, several paired
+    trials. The presets ``paper-mnist`` and ``paper-repeated-mnist`` in
+    :data:`PRESETS` set the BatchBALD paper's own values where it states them,
+    its training loop included (``training="early_stopping"``: Adam, lr 1e-3,
+    early stopping on validation accuracy with patience 3, best weights
+    restored).
 
     Parameters
     ----------
@@ -157,6 +174,15 @@ class ExperimentConfig:
     model : {"mlp", "cnn"} or None, default=None
         :class:`~skbatchbald.nn.BayesianMLP` or :class:`~skbatchbald.nn.BayesianCNN`;
         None: the MLP for digits, the paper's CNN for MNIST.
+    training : {"default", "early_stopping"}, default="default"
+        How each round's fresh network trains. ``"default"``: the
+        classifier's default recipe (``MCDropoutClassifier``'s ``max_epochs``,
+        shuffled minibatches, Adam) on the labelled set, which the validation
+        set does not influence. ``"early_stopping"``: the paper's loop, set by
+        ``max_epochs``, ``patience``, ``epoch_size``, ``train_batch_size``,
+        ``lr`` and ``mc_validation``, which only this mode reads (changing
+        them with ``"default"`` raises). Result folders written before the
+        option existed trained with ``"early_stopping"``.
     hidden_sizes : tuple of int, default=(128, 128)
         Hidden widths of the MLP.
     batch_size : int, default=10
@@ -186,9 +212,10 @@ class ExperimentConfig:
         MC-dropout samples averaged for test predictions (and validation ones
         when ``mc_validation``).
     mc_validation : bool, default=True
-        Score validation accuracy, which early stopping watches, with the MC
-        average of ``eval_mc_samples`` samples; False uses the deterministic
-        network (dropout off), as the paper's training loop does.
+        Early stopping only: score validation accuracy, which early stopping
+        watches, with the MC average of ``eval_mc_samples`` samples; False
+        uses the deterministic network (dropout off), as the paper's training
+        loop does.
     pool_subsample : int or None, default=None
         Score only a random subset of this many pool points per round. On
         repeated data this hides the copies from each other; prefer
@@ -197,7 +224,8 @@ class ExperimentConfig:
         Build the pool from this many training images (drawn per trial) before
         repeating them; None uses all that test and validation leave.
     validation_size : int, default=100
-        Labelled images for early stopping.
+        Labelled images for early stopping (and, with the default training,
+        the ``validation_accuracy`` column).
     validation_from_pool : bool, default=False
         Draw the validation images from the (repeated, noisy) pool, as the
         paper did for Repeated MNIST; False holds out original images that
@@ -207,16 +235,19 @@ class ExperimentConfig:
         all 10,000), or held out from digits (None: 500). They are never
         repeated and never in the pool.
     max_epochs : int, default=100
-        Upper bound on epochs per round (early stopping usually ends sooner).
+        Early stopping only: upper bound on epochs per round (early stopping
+        usually ends sooner).
     patience : int, default=3
-        Epochs without a better validation accuracy before stopping.
+        Early stopping only: epochs without a better validation accuracy
+        before stopping.
     epoch_size : int, default=1024
-        Minimum samples per epoch: a small labelled set is repeated until an
-        epoch holds at least this many, so that patience counts real progress.
+        Early stopping only: minimum samples per epoch; a small labelled set
+        is repeated until an epoch holds at least this many, so that patience
+        counts real progress.
     train_batch_size : int, default=64
-        Minibatch size of training.
+        Early stopping only: minibatch size of training.
     lr : float, default=1e-3
-        Adam's learning rate.
+        Early stopping only: Adam's learning rate.
     normalize : bool, default=False
         Standardise MNIST pixels with the data set's mean and standard
         deviation (MNIST: 0.1307, 0.3081) before the noise of repeated copies
@@ -274,6 +305,12 @@ class ExperimentConfig:
     model: str | None = _option(
         None, "network; None: mlp on digits, cnn on MNIST", choices=MODELS
     )
+    training: str = _option(
+        "default",
+        "how each round trains: default (the classifier's recipe on the labels) "
+        "or early_stopping (the paper's loop, on a validation set)",
+        choices=TRAININGS,
+    )
     hidden_sizes: tuple = _option((128, 128), "MLP widths", metavar="H", type=int)
     batch_size: int = _option(10, "points acquired per round (b)", flags=("-b",))
     budget: int = _option(150, "labelled-set size at which a trial stops")
@@ -300,7 +337,9 @@ class ExperimentConfig:
         flags=("--eval-samples",),
     )
     mc_validation: bool = _option(
-        True, "score validation with the MC average; off: dropout off, as the paper"
+        True,
+        "early stopping: score validation with the MC average; off: dropout off, "
+        "as the paper",
     )
     pool_subsample: int | None = _option(
         None, "score only this many random pool points per round"
@@ -315,11 +354,13 @@ class ExperimentConfig:
     test_size: int | None = _option(
         500, "test images per trial; all of MNIST's 10,000 when not given"
     )
-    max_epochs: int = _option(100, "epochs per round at most")
+    max_epochs: int = _option(100, "early stopping: epochs per round at most")
     patience: int = _option(3, "early-stopping patience (epochs)")
-    epoch_size: int = _option(1024, "minimum samples per epoch (labelled set tiled)")
-    train_batch_size: int = _option(64, "minibatch size of training")
-    lr: float = _option(1e-3, "Adam's learning rate")
+    epoch_size: int = _option(
+        1024, "early stopping: minimum samples per epoch (labelled set tiled)"
+    )
+    train_batch_size: int = _option(64, "early stopping: minibatch size of training")
+    lr: float = _option(1e-3, "early stopping: Adam's learning rate")
     normalize: bool = _option(
         False, "standardise MNIST pixels before adding noise, as the paper"
     )
@@ -354,6 +395,7 @@ class ExperimentConfig:
         if len(set(strategies)) != len(strategies):
             raise ValueError(f"strategies must be distinct; got {list(strategies)}.")
         object.__setattr__(self, "strategies", tuple(strategies))
+        _check_choice("training", self.training, TRAININGS)
         if self.model is not None:
             _check_choice("model", self.model, MODELS)
         object.__setattr__(
@@ -428,6 +470,26 @@ class ExperimentConfig:
                     f"{self.thresholds!r}."
                 )
             object.__setattr__(self, "thresholds", thresholds)
+        self._check_training_options()
+
+    def _check_training_options(self):
+        """Refuse early-stopping options that the default recipe would ignore."""
+        if self.training != "default":
+            return
+        fields = {f.name: f.default for f in dataclasses.fields(self)}
+        changed = [
+            name
+            for name in EARLY_STOPPING_OPTIONS
+            if getattr(self, name) != fields[name]
+        ]
+        if changed:
+            raise ValueError(
+                f"{', '.join(changed)} set the early-stopping loop, which "
+                "training='default' does not use (it trains with "
+                "MCDropoutClassifier's default recipe); add "
+                "training='early_stopping' (--training early_stopping) or leave "
+                f"{'them' if len(changed) > 1 else 'it'} out."
+            )
 
     @property
     def is_mnist(self):
@@ -530,8 +592,10 @@ class ExperimentConfig:
         options : dict
             Field name to value; lists become tuples. Unknown names raise;
             missing ones take their defaults, which are the values of runs
-            made before the option existed. Strategy names from before the
-            rename (``varratios``, ``meanstd``, ...) are mapped to today's.
+            made before the option existed, except ``training``: runs made
+            before it existed trained with ``"early_stopping"``. Strategy
+            names from before the rename (``varratios``, ``meanstd``, ...) are
+            mapped to today's.
 
         Returns
         -------
@@ -548,6 +612,7 @@ class ExperimentConfig:
             key: tuple(value) if isinstance(value, list) else value
             for key, value in options.items()
         }
+        options.setdefault("training", "early_stopping")
         if "strategies" in options:
             options["strategies"] = tuple(
                 OLD_STRATEGY_NAMES.get(name, name) for name in options["strategies"]

@@ -1,4 +1,4 @@
-"""The network of one round: a fresh MCDropoutClassifier with early stopping."""
+"""The network of one round: a fresh MCDropoutClassifier, trained as configured."""
 
 import numpy as np
 from skorch.callbacks import EarlyStopping
@@ -13,19 +13,23 @@ from ..nn import BayesianCNN, BayesianMLP
 class _ProgressClassifier(MCDropoutClassifier):
     """MCDropoutClassifier that shows a bar over inference batches when asked.
 
-    ``progress`` is a parameter, like skorch's ``verbose``: a label shows a bar
-    with that label over MC inference batches, None shows none.
+    ``progress`` is a parameter, like skorch's ``verbose``: True shows a bar
+    over MC inference batches, False none, None one only on a terminal
+    (tqdm's own check).
     """
 
-    def __init__(self, *args, progress=None, **kwargs):
+    def __init__(self, *args, progress=False, **kwargs):
         super().__init__(*args, **kwargs)
         self.progress = progress
 
     def get_iterator(self, dataset, training=False):
         iterator = super().get_iterator(dataset, training=training)
-        if training or not self.progress:
+        if training or self.progress is False:
             return iterator
-        return tqdm(iterator, desc=self.progress, leave=False, unit="batch")
+        disable = None if self.progress is None else not self.progress
+        return tqdm(
+            iterator, desc="MC inference", leave=False, unit="batch", disable=disable
+        )
 
 
 def _module_params(config, n_features, image_side, n_classes):
@@ -45,22 +49,32 @@ def _module_params(config, n_features, image_side, n_classes):
 
 
 def make_model(config, data, image_side, seed):
-    """A fresh, unfitted classifier validated on the trial's validation set."""
+    """A fresh, unfitted classifier for one round.
+
+    ``training="default"``: MCDropoutClassifier's own training recipe on the
+    labelled set. ``"early_stopping"``: the paper's loop, validated on the
+    trial's validation set after every epoch.
+    """
     classes = data.classes
-    # Labels as given: the classifier encodes them where the loss needs indices.
-    validation = Dataset(data.X_val.astype(np.float32), data.y_val)
     module, params = _module_params(
         config, data.X_pool.shape[1], image_side, len(classes)
     )
+    params.update(
+        classes=classes,
+        n_mc_samples=config.eval_mc_samples,
+        random_state=seed,
+        verbose=0,
+    )
+    if config.training == "default":
+        return _ProgressClassifier(module, **params)
+    # Labels as given: the classifier encodes them where the loss needs indices.
+    validation = Dataset(data.X_val.astype(np.float32), data.y_val)
     return _ProgressClassifier(
         module,
-        classes=classes,
         mc_validation=config.mc_validation,
-        n_mc_samples=config.eval_mc_samples,
         lr=config.lr,
         max_epochs=config.max_epochs,
         batch_size=config.train_batch_size,
-        iterator_train__shuffle=True,
         train_split=predefined_split(validation),
         callbacks=[
             (
@@ -73,8 +87,6 @@ def make_model(config, data, image_side, seed):
                 ),
             )
         ],
-        random_state=seed,
-        verbose=0,
         **params,
     )
 

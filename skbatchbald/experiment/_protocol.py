@@ -86,7 +86,9 @@ def _train(config, data, labelled, image_side, trial, r, guard):
     model = make_model(
         config, data, image_side, derive_seed(config.seed, trial, MODEL, r)
     )
-    rows = labelled[epoch_rows(len(labelled), config.epoch_size)]
+    rows = labelled
+    if config.training == "early_stopping":
+        rows = labelled[epoch_rows(len(labelled), config.epoch_size)]
     with _Clock() as clock:
         model.fit(data.X_pool[rows], data.y_pool[rows])
     # skorch's partial_fit swallows KeyboardInterrupt and returns a model
@@ -100,11 +102,15 @@ def _test(model, data, training):
     best = [h["epoch"] for h in history if h.get("valid_acc_best")]
     with _Clock() as clock:
         accuracy = float(np.mean(model.predict(data.X_test) == data.y_test))
+    if "valid_acc" in history[-1]:  # early stopping: the best epoch's
+        validation = max(history[:, "valid_acc"])
+    else:  # the default recipe does not look at the validation set
+        validation = np.mean(model.predict(data.X_val) == data.y_val)
     return {
         "test_accuracy": accuracy,
         "test_seconds": clock.seconds,
         "test_cpu_seconds": clock.cpu_seconds,
-        "validation_accuracy": float(max(history[:, "valid_acc"])),
+        "validation_accuracy": float(validation),
         "n_epochs": len(history),
         "best_epoch": best[-1] if best else np.nan,
         "training_seconds": training.seconds,
@@ -119,7 +125,7 @@ def _acquire(config, model, data, labelled, name, trial, r, progress):
     strategy = _make_strategy(
         name, config, derive_seed(config.seed, trial, STRATEGY, r), data
     )
-    model.progress = "MC inference" if progress else None
+    model.progress = progress
     with warnings.catch_warnings(record=True) as caught:
         # Recorded per round in the table instead of flooding the log.
         warnings.simplefilter("always", SaturationWarning)
@@ -205,7 +211,7 @@ def _run_curve(config, data, name, trial, image_side, *, done, folder, progress)
             initial=r,
             desc=f"trial {trial} {name}",
             leave=False,
-            disable=not progress,
+            disable=_disabled(progress),
         )
         while True:
             model, training = _train(
@@ -269,6 +275,11 @@ def _run_unit(config, trial, name, done, output, progress, threads):
     )  # fmt: skip
 
 
+def _disabled(progress):
+    """tqdm's ``disable`` for ``progress``: None lets tqdm check for a terminal."""
+    return None if progress is None else not progress
+
+
 def run_experiment(config=None, *, output=None, n_jobs=None, progress=False):
     """Run every strategy of ``config`` on paired trials; return the tidy results.
 
@@ -276,7 +287,7 @@ def run_experiment(config=None, *, output=None, n_jobs=None, progress=False):
     balanced initial set and (for repeated data) draws the noise, all from
     seeds derived from ``(config.seed, trial)``; every strategy of the trial
     then runs on that same data with the same model seeds per round. Each round
-    trains a fresh network with early stopping, measures test accuracy, then
+    trains a fresh network (see Notes), measures test accuracy, then
     acquires ``batch_size`` points, until ``budget`` labels (or
     ``stop_accuracy``).
 
@@ -296,8 +307,10 @@ def run_experiment(config=None, *, output=None, n_jobs=None, progress=False):
         one torch thread; None means 1 unless a
         :func:`joblib.parallel_config` says otherwise, -1 all cores. The
         results do not depend on it.
-    progress : bool, default=False
-        Show tqdm bars for curves, rounds and MC inference.
+    progress : bool or None, default=False
+        Show tqdm bars for curves, rounds and MC inference: True always,
+        False never, None only when standard error is a terminal (so that a
+        log redirected to a file holds no carriage-return bars).
 
     Returns
     -------
@@ -305,7 +318,8 @@ def run_experiment(config=None, *, output=None, n_jobs=None, progress=False):
         One row per (strategy, trial, round) of ``config``'s trials, columns:
         ``dataset``, ``model``, ``strategy``, ``trial``, ``round``,
         ``n_labels`` (labelled-set size the round's model was trained on),
-        ``test_accuracy``, ``validation_accuracy`` (best epoch),
+        ``test_accuracy``, ``validation_accuracy`` (of the best epoch with
+        early stopping, of the trained network otherwise),
         ``n_epochs``, ``best_epoch``, ``training_seconds``,
         ``acquisition_seconds`` (time to choose the batch this round added;
         NaN in round 0), ``test_seconds`` (time of the test predictions),
@@ -340,17 +354,21 @@ def run_experiment(config=None, *, output=None, n_jobs=None, progress=False):
     Notes
     -----
     The loop of Kirsch, van Amersfoort & Gal (NeurIPS 2019), Section 5: a
-    fresh model per round, Adam, early stopping with patience 3 on validation
-    accuracy restoring the best weights, 20 balanced initial labels. How
-    closely a run follows the paper depends on ``config``; the presets
-    ``paper-mnist`` and ``paper-repeated-mnist`` set its stated values.
+    fresh model per round, 20 balanced initial labels. With
+    ``config.training="early_stopping"`` each round trains as the paper does
+    (Adam, early stopping with patience 3 on validation accuracy restoring
+    the best weights); with ``"default"`` it uses
+    :class:`~skbatchbald.MCDropoutClassifier`'s own training recipe on the
+    labelled set. How closely a run follows the paper depends on ``config``;
+    the presets ``paper-mnist`` and ``paper-repeated-mnist`` set its stated
+    values.
 
     Examples
     --------
     >>> from skbatchbald.experiment import ExperimentConfig, run_experiment
     >>> config = ExperimentConfig(
     ...     dataset="digits", strategies=("batchbald", "random"), budget=30,
-    ...     n_trials=1, max_epochs=3, epoch_size=64, n_mc_samples=5)
+    ...     n_trials=1, n_mc_samples=5)
     >>> results = run_experiment(config)
     >>> results.groupby("strategy")["n_labels"].max().to_dict()
     {'batchbald': 30, 'random': 30}
@@ -407,7 +425,7 @@ def _run_units(config, source, units, done, output, n_workers, progress):
         _CACHE.update(source_key=dataclasses.replace(
             config, first_trial=0, n_trials=1, thresholds=None
         ), source=source)  # fmt: skip
-        for trial, name in tqdm(units, desc="curves", disable=not progress):
+        for trial, name in tqdm(units, desc="curves", disable=_disabled(progress)):
             records += _run_unit(
                 config, trial, name, done.get((trial, name), []), output,
                 progress, None,
@@ -422,7 +440,10 @@ def _run_units(config, source, units, done, output, n_workers, progress):
         )
         parallel = Parallel(n_jobs=n_workers, return_as="generator_unordered")
         for rows in tqdm(
-            parallel(jobs), total=len(units), desc="curves", disable=not progress
+            parallel(jobs),
+            total=len(units),
+            desc="curves",
+            disable=_disabled(progress),
         ):
             records += rows
     return records

@@ -129,6 +129,13 @@ def _add_run(subparsers):
     run.add_argument(
         "--quiet", "-q", action="store_true", help="no progress bars or summary"
     )
+    run.add_argument(
+        "--progress",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="progress bars on standard error (default: only when it is a "
+        "terminal, so a redirected log holds none)",
+    )
     _add_config_options(run)
     return run
 
@@ -199,8 +206,9 @@ def _run(args):
     torch.set_num_threads(1)  # fastest for these small nets on a shared CPU
     start = time.perf_counter()
     try:
+        progress = False if args.quiet else args.progress
         run_experiment(
-            config, output=args.output, n_jobs=args.n_jobs, progress=not args.quiet
+            config, output=args.output, n_jobs=args.n_jobs, progress=progress
         )
     except KeyboardInterrupt:
         print(

@@ -103,6 +103,7 @@ def test_non_repeated_data_has_no_copy_count():
         eval_mc_samples=1,
         validation_size=30,
         test_size=50,
+        training="early_stopping",
         max_epochs=1,
         epoch_size=32,
         model="cnn",
@@ -137,6 +138,7 @@ def test_saturation_warnings_become_a_column(monkeypatch):
         budget=30,
         n_trials=1,
         eval_mc_samples=1,
+        training="early_stopping",
         max_epochs=1,
         epoch_size=32,
     )
@@ -189,6 +191,7 @@ def test_a_curve_stops_at_the_stop_accuracy():
         eval_mc_samples=1,
         validation_size=30,
         test_size=50,
+        training="early_stopping",
         max_epochs=1,
         epoch_size=32,
         stop_accuracy=0.01,
@@ -207,7 +210,7 @@ def test_validation_scoring_mc_or_deterministic(mc_validation):
 
     config = ExperimentConfig(
         dataset="digits", validation_size=200, max_epochs=1, eval_mc_samples=3,
-        mc_validation=mc_validation,
+        mc_validation=mc_validation, training="early_stopping",
     )  # fmt: skip
     source = load_source(config)
     data = make_trial(config, source, 0)

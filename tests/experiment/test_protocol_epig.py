@@ -19,6 +19,7 @@ def tiny_config(**changes):
         "eval_mc_samples": 1,
         "validation_size": 40,
         "test_size": 50,
+        "training": "early_stopping",
         "max_epochs": 1,
         "epoch_size": 32,
         "seed": 3,

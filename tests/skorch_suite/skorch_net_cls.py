@@ -4,13 +4,15 @@
 from the installed wheel; wherever their ``net_cls`` fixture gives
 ``NeuralNetClassifier``, this plugin gives the class below instead.
 
-Four defaults of MCDropoutClassifier differ from skorch's by design (active
+Six defaults of MCDropoutClassifier differ from skorch's by design (active
 learning starts from a handful of labels and the paper trains with Adam on
 logits): ``train_split=None``, ``criterion=CrossEntropyLoss``,
-``optimizer=Adam`` and ``lr=1e-3``. skorch's tests assume its own defaults (their
-modules end in a softmax for ``NLLLoss``; their histories expect a validation
-split), so the class under test here is MCDropoutClassifier with skorch's
-defaults for those four parameters and nothing else changed.
+``optimizer=Adam``, ``lr=1e-3``, and the training recipe ``max_epochs=200``
+with ``iterator_train__shuffle=True``. skorch's tests assume its own defaults
+(their modules end in a softmax for ``NLLLoss``; their histories expect a
+validation split and 10 epochs), so the class under test here is
+MCDropoutClassifier with skorch's defaults for those six parameters and
+nothing else changed.
 
 The tests that still fail by design are marked as expected failures in
 ``DEVIATIONS``, each with its reason; any other failure fails the run.
@@ -29,7 +31,7 @@ import skbatchbald
 
 
 class MCDropoutClassifier(skbatchbald.MCDropoutClassifier):
-    """skbatchbald's classifier with skorch's defaults for four parameters."""
+    """skbatchbald's classifier with skorch's defaults for six parameters."""
 
     def __init__(
         self,
@@ -42,6 +44,8 @@ class MCDropoutClassifier(skbatchbald.MCDropoutClassifier):
         criterion=torch.nn.NLLLoss,
         optimizer=torch.optim.SGD,
         lr=0.01,
+        max_epochs=10,
+        iterator_train__shuffle=False,  # DataLoader's default
         train_split=ValidSplit(5, stratified=True),  # noqa: B008 (skorch's default)
         **kwargs,
     ):
@@ -55,6 +59,8 @@ class MCDropoutClassifier(skbatchbald.MCDropoutClassifier):
             criterion=criterion,
             optimizer=optimizer,
             lr=lr,
+            max_epochs=max_epochs,
+            iterator_train__shuffle=iterator_train__shuffle,
             train_split=train_split,
             **kwargs,
         )

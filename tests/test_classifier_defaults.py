@@ -1,0 +1,72 @@
+"""The default training recipe: good out of the box, every part overridable."""
+
+import numpy as np
+import pytest
+from sklearn.base import clone
+from sklearn.model_selection import train_test_split
+from torch.utils.data import RandomSampler, SequentialSampler
+
+from skbatchbald import MCDropoutClassifier
+from skbatchbald.nn import BayesianMLP
+
+
+def test_minimal_constructor_learns_fifty_digits(digits):
+    # With skorch's training defaults (10 epochs, unshuffled batches of 128)
+    # this split scored 0.453; docs/quickstart.rst has the table over sizes.
+    X, y = digits
+    X_l, X_t, y_l, y_t = train_test_split(
+        X / 16, y, train_size=50, stratify=y, random_state=0
+    )
+    clf = MCDropoutClassifier(BayesianMLP, module__n_features=64, random_state=0)
+    clf.set_params(verbose=0).fit(X_l, y_l)
+    assert np.mean(clf.predict(X_t) == y_t) >= 0.75
+
+
+def test_defaults_are_parameters():
+    params = MCDropoutClassifier(BayesianMLP).get_params()
+    assert params["max_epochs"] == 200
+    assert params["iterator_train__shuffle"] is True
+    assert params["batch_size"] == 128  # skorch's; prediction batches stay large
+    assert params["warm_start"] is False  # fresh weights at every fit
+    cloned = clone(MCDropoutClassifier(BayesianMLP, iterator_train__shuffle=False))
+    assert cloned.get_params()["iterator_train__shuffle"] is False
+
+
+def _training_sampler(clf, X, y):
+    dataset = clf.get_dataset(X, y)
+    return clf.get_iterator(dataset, training=True).sampler
+
+
+@pytest.mark.parametrize(
+    ("params", "sampler", "n_epochs"),
+    [({}, RandomSampler, 200), (
+        {"iterator_train__shuffle": False, "max_epochs": 3}, SequentialSampler, 3
+    )],
+)  # fmt: skip
+def test_skorch_parameters_override_the_recipe(params, sampler, n_epochs):
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(12, 4)), np.repeat([0, 1], 6)
+    clf = MCDropoutClassifier(
+        BayesianMLP, module__n_features=4, verbose=0, random_state=0, **params
+    ).fit(X, y)
+    assert isinstance(_training_sampler(clf, X, y), sampler)
+    assert len(clf.history) == n_epochs
+
+
+@pytest.mark.parametrize(
+    ("n_rows", "params", "sizes"),
+    [
+        (129, {}, [65, 64]),  # skorch: 128 and 1
+        (1000, {}, [125] * 8),
+        (20, {}, [20]),
+        (10, {"batch_size": 4}, [4, 4, 2]),
+        (129, {"iterator_train__drop_last": True}, [128]),  # skorch's batches
+    ],
+)
+def test_training_batches_are_evened_out(n_rows, params, sizes):
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(n_rows, 4)), np.arange(n_rows) % 2
+    clf = MCDropoutClassifier(
+        BayesianMLP, module__n_features=4, max_epochs=1, verbose=0, **params
+    ).fit(X, y)
+    assert [b["train_batch_size"] for b in clf.history[-1, "batches"]] == sizes
