@@ -117,9 +117,9 @@ for name, curve in curves.items():
 # for a classifier that only gives ``predict_proba``, and it works with
 # :class:`skbatchbald.ActiveLearner` as it is. Top-three margin does worst: a
 # 3-nearest-neighbour classifier's probabilities take four values (0, 1/3, 2/3,
-# 1), so many flowers tie, ties go to the lowest pool index, and the three
-# picks tend to be alike (max entropy ranks these probabilities the same way,
-# and picks the same flowers). Drawing the batch by rank helps; the forest with
+# 1), so many flowers tie and ties go to the lowest pool index, whether or not
+# those flowers differ (max entropy ranks these probabilities the same way, and
+# picks the same flowers). Drawing the batch by rank helps; the forest with
 # BatchBALD starts higher, as a forest fits three flowers better than three
 # neighbours do.
 
