@@ -147,13 +147,31 @@ except TypeError as exc:
     print(exc)
 
 # %%
+# modAL's ``mc_dropout_bald`` itself is refused on an MCDropoutClassifier, with
+# the replacement named: it samples by switching the layers whose class name
+# starts with "Dropout" to training mode (fresh masks for every image, and
+# skbatchbald's own dropout layers would not be switched at all), and it reads
+# torch tensors only.
+from modAL.dropout import mc_dropout_bald
+
+try:
+    ActiveLearner(
+        estimator=clone(classifier),
+        query_strategy=mc_dropout_bald,
+        X_training=X_initial,
+        y_training=y_initial,
+    ).query(X_pool_0, n_instances=25)
+except ValueError as exc:
+    print(exc)
+
+# %%
 # BatchBALD on the same loop
 # --------------------------
 # BALD scores each image alone and takes the top 25, which can be 25 copies of
 # one confusing stroke; BatchBALD scores the batch jointly. A batch can carry at
-# most log K nats, so BatchBALD gets K = 100 samples here: with modAL's 10 it
+# most log K nats, so BatchBALD gets K = 50 samples here: with modAL's 10 it
 # saturates (and warns) before the 25th pick (:ref:`saturation`).
-_, accuracy_batchbald = run(BatchBALDQuery(n_mc_samples=100, random_state=0))
+_, accuracy_batchbald = run(BatchBALDQuery(n_mc_samples=50, random_state=0))
 print(
     "BatchBALD accuracy per round:", ", ".join(f"{a:.3f}" for a in accuracy_batchbald)
 )
