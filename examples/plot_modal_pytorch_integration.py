@@ -72,7 +72,7 @@ classifier = MCDropoutClassifier(
     optimizer=torch.optim.Adam,
     train_split=None,
     warm_start=True,  # the one addition: only_new=True continues training
-    max_epochs=30,
+    max_epochs=30,  # modAL: skorch's 10; here warm starts add up
     verbose=0,
     device="cpu",
     random_state=0,
