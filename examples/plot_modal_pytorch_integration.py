@@ -17,7 +17,8 @@ This is the same loop on scikit-learn's 8x8 digits (no download), scaled down:
 - ``warm_start=True`` is added: ``teach(..., only_new=True)`` fits on the new
   images only, so the network must keep its weights between rounds. Without it
   skorch starts every ``fit`` from fresh weights, and the model after the last
-  round would have seen the last 25 images only.
+  round would have seen the last 25 images only; the learner refuses that
+  (below).
 
 The network keeps modAL's layers; only the size of the flattened feature map
 follows the smaller images.
@@ -135,11 +136,23 @@ for n, a, b in zip(n_seen, accuracy_only_new, accuracy_all, strict=True):
 # ``only_new=True`` does not add the new images to ``learner.X_training``, as
 # in modAL: it still holds the initial set only. Each round's ``fit`` trained
 # ``max_epochs`` epochs on the 25 new images alone, starting from the weights
-# of the round before; uncertainty sampling picks the images the network finds
-# hardest, and training on those alone makes it forget the rest. Teaching all
-# labels, the default, avoids that.
+# of the round before, and the accuracy shows the network forgetting what the
+# earlier images taught it. Teaching all labels, the default, avoids that.
 print("X_training holds", len(learner.X_training), "images")
 print("epochs trained in all:", len(learner.estimator.history))
+
+# %%
+# modAL's example as written, without ``warm_start=True``, would train the
+# last network on the last 25 images alone. The learner refuses and says why:
+plain = ActiveLearner(
+    estimator=clone(classifier).set_params(warm_start=False),
+    X_training=X_initial,
+    y_training=y_initial,
+)
+try:
+    plain.teach(X_pool_0[:25], y_pool_0[:25], only_new=True)
+except ValueError as exc:
+    print(exc)
 
 # %%
 # Test accuracy per round
