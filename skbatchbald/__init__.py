@@ -21,6 +21,7 @@ _LAZY = {
     "MarginQuery": "skbatchbald.query",
     "EPIGQuery": "skbatchbald.query",
     "BatchEPIGQuery": "skbatchbald.query",
+    "TypiClustQuery": "skbatchbald.cold_start",
 }
 
 __all__ = [*sorted(_LAZY), "__version__"]

@@ -1,0 +1,290 @@
+"""A first batch without a model: TypiClust, a typicality pick over clusters.
+
+Every posterior strategy needs a fitted model, so none can choose the very first
+labels. :class:`TypiClustQuery` looks only at the inputs (or an embedding of
+them) and never calls the learner's model: it works on an unfitted learner, and
+after the first ``teach`` a posterior strategy such as
+:class:`~skbatchbald.BatchBALDQuery` can take over.
+"""
+
+import numpy as np
+from scipy import sparse
+from sklearn.base import BaseEstimator, clone
+from sklearn.cluster import KMeans, MiniBatchKMeans
+from sklearn.exceptions import NotFittedError
+from sklearn.neighbors import NearestNeighbors
+from sklearn.utils.validation import check_array, check_is_fitted
+
+from ._validation import check_int, check_random_state
+
+__all__ = ["TypiClustQuery"]
+
+_SEED_MAX = np.iinfo(np.int32).max
+# Hacohen et al. cluster with KMeans up to 50 clusters and with MiniBatchKMeans
+# beyond, where full KMeans gets slow.
+_MAX_FULL_KMEANS = 50
+
+
+def _n_rows(X, name):
+    """Number of rows of an array, DataFrame, tensor, sparse matrix or list."""
+    shape = getattr(X, "shape", None)
+    if shape is not None and len(shape) > 0:
+        return int(shape[0])
+    if isinstance(X, str | bytes | dict) or not hasattr(X, "__len__"):
+        raise TypeError(
+            f"{name} must be array-like with one row per sample (an array, "
+            f"DataFrame, tensor, sparse matrix or list), got {type(X).__name__}."
+        )
+    return len(X)
+
+
+def _typicality(Z, n_neighbors):
+    """1 / mean distance of each row of ``Z`` to its ``n_neighbors`` nearest rows.
+
+    Rows other than itself; a lone row has typicality 0 and exact duplicates
+    +inf.
+    """
+    k = min(n_neighbors, Z.shape[0] - 1)
+    if k == 0:
+        return np.zeros(Z.shape[0])
+    # kneighbors() without X leaves each row out of its own neighbours.
+    distances, _ = NearestNeighbors(n_neighbors=k).fit(Z).kneighbors()
+    with np.errstate(divide="ignore"):
+        return 1.0 / distances.mean(axis=1)
+
+
+class TypiClustQuery(BaseEstimator):
+    """TypiClust: the most typical point of each uncovered k-means cluster.
+
+    A cold-start strategy: it needs no labels and never calls the learner's
+    model, so it can pick the first batch for an unfitted learner. The inputs
+    (or their embedding), labelled and unlabelled together, are split by
+    k-means into ``n_labelled + n_instances`` clusters; clusters without a
+    labelled point are visited largest first, and each gives its most typical
+    pool point, typicality being the inverse mean distance to the point's
+    ``n_neighbors`` nearest neighbours in its cluster. The batch covers the
+    dense regions of the pool, one pick per region, and avoids outliers.
+
+    Parameters
+    ----------
+    embedding : None, callable or transformer, default=None
+        Where distances are measured. None: the inputs themselves, each row
+        flattened (numeric arrays, DataFrames, tensors or sparse matrices). A
+        callable: ``embedding(X)`` returns an array of shape (n, n_features),
+        e.g. a frozen network's penultimate layer. A scikit-learn transformer
+        (an object with ``transform``, e.g. a ``StandardScaler``, a ``PCA`` or
+        the fitted front ``learner.estimator[:-1]`` of a Pipeline): used as is
+        if fitted, otherwise a clone is fitted, without labels, on ``X_pool``
+        at each call.
+    n_neighbors : int, default=20
+        Neighbours of the typicality estimate (fewer in clusters that have
+        fewer other points).
+    min_cluster_size : int, default=5
+        Clusters with fewer points are visited only after every larger cluster
+        has run out of pool points: a few isolated points are outliers, not a
+        region worth a label.
+    max_clusters : int, default=500
+        Upper bound on the number of clusters once many labels exist (never
+        below ``n_instances``); clustering cost grows with it.
+    random_state : None, int, numpy.random.Generator or RandomState, default=None
+        Seeds k-means.
+
+    See Also
+    --------
+    RandomQuery : The other strategy that needs no fitted model.
+    BatchBALDQuery : What to switch to once the learner has been taught.
+
+    Notes
+    -----
+    Hacohen, Dekel & Weinshall, "Active Learning on a Budget: Opposite
+    Strategies Suit High and Low Budgets", ICML 2022 (TypiClust). The paper
+    clusters self-supervised embeddings; on raw inputs the clusters are only as
+    meaningful as the inputs' distances, so scale or embed them first (pass
+    ``embedding``). Clusters are formed with :class:`~sklearn.cluster.KMeans`
+    up to 50 clusters and :class:`~sklearn.cluster.MiniBatchKMeans` beyond, as
+    in the paper. Labelled points are read from ``learner.X_training`` where
+    the learner has one (modAL learners do); other learners count as having
+    none.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_digits
+    >>> from sklearn.ensemble import RandomForestClassifier
+    >>> from skbatchbald import ActiveLearner, BatchBALDQuery, TypiClustQuery
+    >>> X, y = load_digits(return_X_y=True)
+    >>> learner = ActiveLearner(  # no labels, no fitted model
+    ...     RandomForestClassifier(100, min_samples_leaf=3, random_state=0),
+    ...     query_strategy=TypiClustQuery(random_state=0),
+    ... )
+    >>> idx, rows = learner.query(X, n_instances=10)
+    >>> learner.teach(rows, y[idx])  # the first fit
+    >>> learner.query_strategy = BatchBALDQuery(random_state=0)
+    >>> idx, rows = learner.query(X, n_instances=5)
+    >>> idx.shape
+    (5,)
+    """
+
+    def __init__(
+        self,
+        *,
+        embedding=None,
+        n_neighbors=20,
+        min_cluster_size=5,
+        max_clusters=500,
+        random_state=None,
+    ):
+        self.embedding = embedding
+        self.n_neighbors = n_neighbors
+        self.min_cluster_size = min_cluster_size
+        self.max_clusters = max_clusters
+        self.random_state = random_state
+
+    def _check_params(self):
+        check_int(self.n_neighbors, "n_neighbors")
+        check_int(self.min_cluster_size, "min_cluster_size")
+        check_int(self.max_clusters, "max_clusters")
+        embedding = self.embedding
+        if not (
+            embedding is None or callable(embedding) or hasattr(embedding, "transform")
+        ):
+            raise TypeError(
+                "embedding must be None (the inputs), a callable X -> array of "
+                "shape (n, n_features), or a transformer with a transform "
+                f"method; got {type(embedding).__name__}."
+            )
+        return check_random_state(self.random_state)
+
+    def _embedder(self, X_pool):
+        """The function that maps inputs to the rows distances are taken on."""
+        embedding = self.embedding
+        if embedding is None or not hasattr(embedding, "transform"):
+            return embedding
+        try:
+            check_is_fitted(embedding)
+        except NotFittedError:
+            # the pool stands for the input distribution; no labels are used
+            embedding = clone(embedding).fit(X_pool)
+        return embedding.transform
+
+    def _embed(self, embed, X, name):
+        Z = X if embed is None else embed(X)
+        where = "" if embed is None else " after embedding"
+        try:
+            Z = check_array(
+                Z,
+                accept_sparse="csr",
+                allow_nd=True,
+                dtype="numeric",
+                input_name=name,
+            )
+        except ValueError as exc:
+            if "NaN" in str(exc) or "infinity" in str(exc):
+                raise ValueError(
+                    f"{name}{where} contains NaN or infinity, and TypiClustQuery "
+                    "measures distances between rows: impute the missing values "
+                    "first, e.g. with embedding=make_pipeline(SimpleImputer(), "
+                    "StandardScaler())."
+                ) from exc
+            raise
+        if Z.ndim > 2:
+            Z = Z.reshape(Z.shape[0], -1)  # images: one row of pixels each
+        if Z.shape[0] != _n_rows(X, name):
+            raise ValueError(
+                f"embedding returned {Z.shape[0]} rows for the {_n_rows(X, name)} "
+                f"rows of {name}; it must return one row per input row."
+            )
+        return Z
+
+    def _cluster(self, Z, n_clusters, seed):
+        if n_clusters <= _MAX_FULL_KMEANS:
+            kmeans = KMeans(n_clusters, random_state=seed)
+        else:
+            kmeans = MiniBatchKMeans(n_clusters, random_state=seed)
+        return kmeans.fit_predict(Z)
+
+    def __call__(self, learner, X_pool, n_instances=1):
+        """Pick ``n_instances`` typical points of ``X_pool``, one per cluster.
+
+        Parameters
+        ----------
+        learner : modAL learner or any object
+            Only its ``X_training`` attribute (the labelled inputs, None before
+            the first fit) is read; its model is never called.
+        X_pool : array-like of shape (n_pool, ...)
+            The unlabelled pool.
+        n_instances : int, default=1
+            Batch size.
+
+        Returns
+        -------
+        indices : ndarray of shape (n_instances,), dtype int64
+            Indices into ``X_pool`` in pick order, distinct.
+        scores : ndarray of shape (n_instances,), dtype float64
+            The typicality of each pick (inverse mean distance to its nearest
+            neighbours; +inf for a point with exact duplicates).
+        """
+        rng = self._check_params()
+        if X_pool is None:
+            raise ValueError("X_pool is None: pass the unlabelled pool to query from.")
+        n_pool = _n_rows(X_pool, "X_pool")
+        if n_pool == 0:
+            raise ValueError(
+                "X_pool is empty: there is nothing left to query. Stop the loop, "
+                "or add unlabelled samples to the pool."
+            )
+        check_int(
+            n_instances,
+            "n_instances",
+            max_val=n_pool,
+            hint="a strategy never returns a partial batch: ask for at most the "
+            "pool size",
+        )
+        X_labelled = getattr(learner, "X_training", None)
+        if X_labelled is not None and _n_rows(X_labelled, "X_training") == 0:
+            X_labelled = None
+        embed = self._embedder(X_pool)
+        Z_pool = self._embed(embed, X_pool, "X_pool")
+        if X_labelled is None:
+            Z, n_labelled = Z_pool, 0
+        else:
+            Z_labelled = self._embed(embed, X_labelled, "X_training")
+            if Z_labelled.shape[1] != Z_pool.shape[1]:
+                raise ValueError(
+                    f"X_pool has {Z_pool.shape[1]} features (after embedding) but "
+                    f"the learner's X_training has {Z_labelled.shape[1]}: both "
+                    "must describe the same inputs."
+                )
+            if sparse.issparse(Z_pool) or sparse.issparse(Z_labelled):
+                Z = sparse.vstack([Z_labelled, Z_pool], format="csr")
+            else:
+                Z = np.vstack([Z_labelled, Z_pool])
+            n_labelled = Z_labelled.shape[0]
+        n_clusters = min(n_labelled + n_instances, max(self.max_clusters, n_instances))
+        labels = self._cluster(Z, n_clusters, int(rng.integers(_SEED_MAX)))
+        return self._select(Z, labels, n_labelled, n_clusters, n_instances)
+
+    def _select(self, Z, labels, n_labelled, n_clusters, n_instances):
+        """Visit uncovered clusters, largest first; take each one's most typical."""
+        size = np.bincount(labels, minlength=n_clusters)
+        covered = np.bincount(labels[:n_labelled], minlength=n_clusters)
+        small = size < self.min_cluster_size
+        available = np.bincount(labels[n_labelled:], minlength=n_clusters)
+        typicality = {}  # cluster -> (pool indices, typicality), when first visited
+        picked, scores = [], []
+        for _ in range(n_instances):
+            # lexsort: the last key sorts first; cluster id breaks ties.
+            order = np.lexsort((np.arange(n_clusters), -size, covered, small))
+            cluster = next(c for c in order if available[c] > 0)
+            if cluster not in typicality:
+                members = np.flatnonzero(labels == cluster)
+                values = _typicality(Z[members], self.n_neighbors)
+                in_pool = members >= n_labelled
+                typicality[cluster] = [members[in_pool] - n_labelled, values[in_pool]]
+            indices, values = typicality[cluster]
+            best = int(np.argmax(values))  # ties: the lowest pool index
+            picked.append(indices[best])
+            scores.append(values[best])
+            values[best] = -np.inf  # taken: never picked twice
+            covered[cluster] += 1
+            available[cluster] -= 1
+        return np.asarray(picked, np.int64), np.asarray(scores, np.float64)
