@@ -6,6 +6,7 @@ from collections.abc import Mapping
 import numpy as np
 import scipy.sparse as sp
 import torch
+from sklearn.utils.multiclass import type_of_target
 from skorch.utils import is_dataset, multi_indexing, to_numpy
 from torch.utils.data import DataLoader, default_collate
 
@@ -47,6 +48,51 @@ def rows_of(X, name="MCDropoutClassifier"):
     return rows
 
 
+def sparse_rows(X, name="MCDropoutClassifier"):
+    """A scipy sparse X as a float32 CSR matrix, the form skorch densifies.
+
+    skorch's Dataset turns each row of a CSR matrix into a dense array when
+    the row is drawn, so a batch is dense and the whole X never is. Other
+    formats (COO cannot be indexed by row) and sparse arrays (whose rows are
+    1-D, which skorch does not read) are converted first, at the cost of the
+    stored values only.
+    """
+    refuse_complex(X, name)
+    if X.dtype.kind not in "fiub":
+        raise ValueError(
+            f"X must be numeric, got a sparse matrix of dtype {X.dtype}; encode "
+            "non-numeric features first."
+        )
+    return sp.csr_matrix(X, dtype=np.float32)
+
+
+def refuse_indicator_labels(y):
+    """ValueError for a one-hot or multi-label indicator y (2-D, 0/1 entries).
+
+    Such a y has one column per class; the classifier takes one label per row.
+    """
+    if not sp.issparse(y):
+        try:
+            y = np.asarray(y)
+        except (TypeError, ValueError):
+            return  # ragged: not an indicator; the 1-D check says what it is
+    if y.ndim != 2 or type_of_target(y) != "multilabel-indicator":
+        return
+    ones = np.asarray((y != 0).sum(axis=1)).ravel()
+    if (ones == 1).all():
+        raise ValueError(
+            f"y looks one-hot encoded (shape {tuple(y.shape)}, a single 1 per "
+            "row); pass class labels, one per row, e.g. y.argmax(axis=1) (the "
+            "column index of each row's 1), or your label names."
+        )
+    raise ValueError(
+        f"y is a multi-label indicator matrix (shape {tuple(y.shape)}, "
+        f"{int((ones != 1).sum())} rows with no or several 1s); multi-label "
+        "classification is not supported yet. Pass one class label per row "
+        "(binary or multiclass), e.g. one classifier per label column."
+    )
+
+
 def collate_labels(batch):
     """torch's default collation, with a batch of string labels as an array.
 
@@ -69,7 +115,11 @@ def head(X, n):
     """The first ``n`` rows of an input skorch accepts, without converting all."""
     if isinstance(X, (list, tuple)):
         return rows_of(X[:n])
-    if isinstance(X, (Mapping, np.ndarray, torch.Tensor)) or hasattr(X, "iloc"):
+    if (
+        isinstance(X, (Mapping, np.ndarray, torch.Tensor))
+        or hasattr(X, "iloc")
+        or sp.issparse(X)
+    ):
         return multi_indexing(X, slice(0, n))
     return np.asarray(X)[:n]
 

@@ -29,11 +29,14 @@ from ._inputs import (
     is_dataloader,
     other_array_like,
     refuse_complex,
+    refuse_indicator_labels,
     rows_of,
+    sparse_rows,
     takes_n_classes,
 )
 from ._labels import label_indices
 from ._locks import lock_of, seeded_global_torch
+from ._outputs import check_outputs_suit_criterion
 from ._saved_state import ModuleWithClassifierState
 from ._shards import pool_shards, sample_shard
 from ._validation import check_n_mc_samples, check_random_state, spawn_seeds
@@ -55,6 +58,8 @@ def _exclusive_sampling(method):
     def wrapper(self, X, *args, **kwargs):
         if other_array_like(X):
             X = np.asarray(X)  # e.g. an object with __array__ only
+        elif sp.issparse(X):
+            X = sparse_rows(X, type(self).__name__)  # rows and slices index it
         with lock_of(self):
             self.check_is_fitted()
             self._get_predict_nonlinearity()  # a bad one fails before any pass
@@ -69,8 +74,9 @@ class MCDropoutClassifier(NeuralNetClassifier):
 
     A :class:`skorch.NeuralNetClassifier` for a module that returns logits and
     contains dropout layers. It accepts any labels (``classes_`` holds them,
-    ``predict`` returns them), float64 arrays, pandas DataFrames, lists of rows
-    and torch Datasets, and fits a 20-point labelled set with its defaults.
+    ``predict`` returns them), float64 arrays, pandas DataFrames, scipy sparse
+    matrices, lists of rows and torch Datasets, and fits a 20-point labelled
+    set with its defaults.
     ``predict_log_proba_samples`` returns K posterior samples drawn with
     consistent MC dropout: sample k uses one fixed set of dropout masks for
     every row. ``predict_proba`` averages ``n_mc_samples`` of them, with masks
@@ -82,7 +88,8 @@ class MCDropoutClassifier(NeuralNetClassifier):
     ----------
     module : torch.nn.Module class or instance
         The network, returning logits ``(N, n_classes)``, e.g.
-        :class:`skbatchbald.nn.BayesianCNN`. Set its parameters with
+        :class:`skbatchbald.nn.BayesianCNN` (log-probabilities, from a final
+        ``log_softmax``, train and sample the same). Set its parameters with
         ``module__name=value``. A module class whose constructor takes
         ``n_classes`` gets ``len(classes_)`` unless ``module__n_classes`` is set.
     *args
@@ -114,7 +121,13 @@ class MCDropoutClassifier(NeuralNetClassifier):
         unless a ``joblib.parallel_config`` says otherwise, -1 all cores. Each
         worker process runs torch with one thread. Results do not depend on it.
     criterion : torch criterion class, default=torch.nn.CrossEntropyLoss
-        Loss on logits.
+        Loss on logits (or log-probabilities). ``torch.nn.NLLLoss`` for a module
+        that ends in a softmax: as in skorch, the log of its outputs is taken.
+        The first batch of every fit checks the outputs against the criterion
+        and raises a ``ValueError`` naming the fix where they do not suit it
+        (probabilities under ``CrossEntropyLoss``, which would train badly
+        without an error; logits or log-probabilities under ``NLLLoss``, whose
+        losses would be NaN); sampling checks its first pass the same way.
     optimizer : torch optimizer class, default=torch.optim.Adam
         As in the BatchBALD paper.
     lr : float, default=1e-3
@@ -125,7 +138,10 @@ class MCDropoutClassifier(NeuralNetClassifier):
     **kwargs
         Any other :class:`skorch.NeuralNetClassifier` parameter, including
         ``classes`` (the full label list, needed when the labelled set misses
-        some classes but the module has a logit for each).
+        some classes but the module has a logit for each: a cold start, a
+        refit on new labels only). Given here it holds for every fit; without
+        it, each ``fit`` takes ``classes_`` from its y, which must hold at
+        least 2 classes.
 
     Attributes
     ----------
@@ -157,7 +173,9 @@ class MCDropoutClassifier(NeuralNetClassifier):
     (``F.dropout(x, training=True)`` in ``forward``) is refused when sampled.
     A module without dropout is predicted deterministically, with a warning.
 
-    Inputs: a list or tuple X is read as rows, as scikit-learn reads it (skorch
+    Inputs: a scipy sparse X (e.g. TF-IDF features) is kept sparse and
+    densified row by row as batches are drawn, so that only one batch is ever
+    dense. A list or tuple X is read as rows, as scikit-learn reads it (skorch
     would read several inputs); a module with several inputs takes a dict of
     arrays keyed by its ``forward`` arguments. Labels are encoded to indices
     batch by batch inside ``get_loss``, so datasets, ``predefined_split`` data
@@ -223,6 +241,11 @@ class MCDropoutClassifier(NeuralNetClassifier):
         self.max_memory = max_memory
         self.n_jobs = n_jobs
 
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True  # densified batch by batch
+        return tags
+
     def _check_params(self):
         check_n_mc_samples(self.n_mc_samples)
         check_max_memory(self.max_memory)
@@ -235,10 +258,16 @@ class MCDropoutClassifier(NeuralNetClassifier):
                 )
         check_random_state(self.random_state)  # raises on a bad random_state
         check_device(self.device)
+        if self.classes is not None and len(self.classes) == 1:
+            raise ValueError(
+                f"classes must hold all labels, at least 2, got classes="
+                f"{np.asarray(self.classes).tolist()!r}."
+            )
 
     def _check_y(self, y):
         if isinstance(y, torch.Tensor):
             y = to_numpy(y)
+        refuse_indicator_labels(y)
         y = column_or_1d(y, warn=True)
         check_classification_targets(y)
         return y
@@ -269,12 +298,8 @@ class MCDropoutClassifier(NeuralNetClassifier):
         if isinstance(X, (list, tuple)):
             X = rows_of(X, name)
         if sp.issparse(X):
-            raise TypeError(
-                f"{name} does not accept sparse input (got {type(X).__name__}); "
-                "convert it with X.toarray(), or reduce it first (e.g. "
-                "TruncatedSVD)."
-            )
-        if isinstance(X, torch.Tensor):
+            X = sparse_rows(X, name)
+        elif isinstance(X, torch.Tensor):
             X = refuse_complex(X, name).float()
         elif hasattr(X, "columns") and hasattr(X, "to_numpy"):  # pandas DataFrame
             X = refuse_complex(X.to_numpy(), name).astype(np.float32, copy=False)
@@ -316,8 +341,11 @@ class MCDropoutClassifier(NeuralNetClassifier):
                 f"X has {X.shape[1]} features, but {name} is expecting "
                 f"{n_features} features as input."
             )
-        is_tensor = isinstance(X, torch.Tensor)
-        if not bool(torch.isfinite(X).all() if is_tensor else np.isfinite(X).all()):
+        if isinstance(X, torch.Tensor):
+            finite = torch.isfinite(X).all()
+        else:
+            finite = np.isfinite(X.data if sp.issparse(X) else X).all()
+        if not bool(finite):
             raise ValueError("X contains NaN or infinity; impute or drop those rows.")
         return X
 
@@ -394,26 +422,49 @@ class MCDropoutClassifier(NeuralNetClassifier):
         if hasattr(self, "classes_inferred_"):
             return
         if y is not None:
-            self.classes_inferred_ = np.unique(y)
+            classes = np.unique(y)
         elif is_dataset(X):
             try:
                 _, y_ds = data_from_dataset(X)
             except AttributeError:
                 return  # targets not reachable: skorch needs classes= then
-            self.classes_inferred_ = np.unique(self._check_y(y_ds))
+            classes = np.unique(self._check_y(y_ds))
+        else:
+            return
+        if self.classes is None and len(classes) < 2:
+            raise ValueError(
+                f"{type(self).__name__} needs samples of at least 2 classes, but "
+                f"y contains only one class: {classes.tolist()}. If the labelled "
+                "set misses classes (a cold start, or a refit on new labels only), "
+                "pass classes=<all labels> to the constructor; it holds for every "
+                "later fit."
+            )
+        self.classes_inferred_ = classes
 
     def _check_logits(self, shape):
         """ValueError unless one sample's outputs are ``(batch, n_classes)``.
 
         The one check, for training (``get_loss``) and for sampling.
         """
-        n_classes = len(self.classes_)
-        if len(shape) != 2 or shape[1] != n_classes:
+        classes = np.asarray(self.classes_)
+        n_classes = len(classes)
+        if len(shape) == 2 and shape[1] > n_classes and self.classes is None:
+            # More outputs than labels seen: most often labels missing from y.
             raise ValueError(
                 f"the module returns outputs of shape {tuple(shape)} but there are "
-                f"{n_classes} classes; it must return (batch, {n_classes}) logits. "
-                f"Set module__n_classes={n_classes}, or pass classes=<all labels> "
-                "if the labelled set misses some classes."
+                f"{n_classes} classes in y ({classes[:10].tolist()}). If the "
+                "labelled set misses some of the module's classes (a cold start, "
+                "or a refit on new labels only such as modAL's teach(..., "
+                "only_new=True)), pass classes=<all labels> to the constructor; "
+                "it holds for every later fit. If there are only "
+                f"{n_classes} classes, set module__n_classes={n_classes}."
+            )
+        if len(shape) != 2 or shape[1] != n_classes:
+            source = "in y" if self.classes is None else "in the classes parameter"
+            raise ValueError(
+                f"the module returns outputs of shape {tuple(shape)} but there are "
+                f"{n_classes} classes {source}; it must return (batch, "
+                f"{n_classes}) logits. Set module__n_classes={n_classes}."
             )
 
     def get_loss(self, y_pred, y_true, *args, **kwargs):
@@ -427,6 +478,10 @@ class MCDropoutClassifier(NeuralNetClassifier):
             if isinstance(y_pred, torch.Tensor):
                 self._check_logits(tuple(y_pred.shape))
             y_true = self._indices_of(y_true, classes)
+        if self._outputs_unchecked:
+            # The first batch of a fit tells logits from (log-)probabilities.
+            self._outputs_unchecked = False
+            check_outputs_suit_criterion(y_pred, self._criterion())
         return super().get_loss(y_pred, y_true, *args, **kwargs)
 
     def _indices_of(self, y_true, classes):
@@ -505,8 +560,9 @@ class MCDropoutClassifier(NeuralNetClassifier):
         Parameters
         ----------
         X : array-like of shape (n_samples, ...) or torch Dataset
-            Cast to float32; DataFrames are converted with ``to_numpy``, a list
-            or tuple is read as rows. A Dataset yields ``(x, y)`` pairs.
+            Cast to float32; DataFrames are converted with ``to_numpy``, a
+            sparse matrix is kept sparse (CSR), a list or tuple is read as
+            rows. A Dataset yields ``(x, y)`` pairs.
         y : array-like of shape (n_samples,) or None
             Labels (strings, ints, ...); ``classes_`` becomes their sorted
             unique values unless ``classes`` was given. None when X is a
@@ -541,7 +597,12 @@ class MCDropoutClassifier(NeuralNetClassifier):
         y : array-like of shape (n_samples,) or None
             Labels, all in ``classes_``.
         classes : array-like, default=None
-            All labels; used on the first call if ``classes`` was not given to
+            All labels, as in scikit-learn's ``SGDClassifier.partial_fit``:
+            needed on the first call where y may miss some (unless ``classes``
+            was given to the constructor), optional later, and an error if it
+            differs from ``classes_``. They hold for every later
+            ``partial_fit``; ``fit`` starts over (``classes_`` from its y),
+            so for labels that must survive every refit pass ``classes`` to
             the constructor.
         **fit_params : dict
             Passed to skorch's ``partial_fit``.
@@ -553,24 +614,45 @@ class MCDropoutClassifier(NeuralNetClassifier):
         """
         self._check_params()
         X, y = self._inputs_and_labels(X, y, reset=False)
-        if (
-            self.classes is None
-            and classes is not None
-            and not hasattr(self, "classes_inferred_")
-        ):
-            self.classes_inferred_ = np.unique(self._check_y(classes))
+        if classes is not None:
+            self._keep_classes(np.unique(self._check_y(classes)))
         _, train_seed, _ = self._seeds()
         with seeded_global_torch(train_seed, self.device), lock_of(self):
             if not self.initialized_:
                 self.initialize()
             self._train_seed, self._fitting = train_seed, True
+            self._outputs_unchecked = True
             try:
                 return super().partial_fit(X, y, **fit_params)
             finally:
                 self._train_seed, self._fitting = None, False
+                self._outputs_unchecked = False
+
+    def _keep_classes(self, classes):
+        """Hold ``classes`` (sorted labels) from now on, or refuse other ones."""
+        known = self._known_classes()
+        if known is None:
+            if len(classes) < 2:
+                raise ValueError(
+                    f"classes must hold at least 2 labels, got {classes.tolist()}."
+                )
+            self.classes_inferred_ = classes
+        elif not np.array_equal(np.unique(known), classes):
+            raise ValueError(
+                f"classes={classes.tolist()} differs from the classifier's "
+                f"classes_={known.tolist()} (from the constructor, the first "
+                "partial_fit or the last fit); partial_fit keeps them: pass the "
+                "same classes, or call fit to start over."
+            )
 
     _train_seed = None  # the seed of the running fit's shuffling, if any
     _fitting = False  # inside partial_fit: validation scoring follows mc_validation
+    _outputs_unchecked = False  # until get_loss sees the first batch of a fit
+
+    def _criterion(self):
+        """The criterion, unwrapped from torch.compile (None for custom names)."""
+        criterion = getattr(self, "criterion_", None)
+        return getattr(criterion, "_orig_mod", criterion)
 
     def _get_module(self, name, msg):
         # save_params/load_params: the module's state carries classes_ and the
@@ -582,11 +664,11 @@ class MCDropoutClassifier(NeuralNetClassifier):
 
     def _log_probs(self):
         """Return a function from module outputs to log-probabilities (B, C)."""
-        criterion = getattr(self, "criterion_", None)  # custom nets may rename it
-        criterion = getattr(criterion, "_orig_mod", criterion)
+        criterion = self._criterion()
         if self.predict_nonlinearity == "auto" and isinstance(
             criterion, torch.nn.CrossEntropyLoss
         ):
+            # Also right for log-probabilities: log_softmax is idempotent.
             return lambda logits: torch.log_softmax(logits.float(), dim=-1)
         nonlin = self._get_predict_nonlinearity()
 
@@ -753,6 +835,7 @@ class MCDropoutClassifier(NeuralNetClassifier):
         n_classes = len(self.classes_)
         log_probs = np.empty((len(dataset), n_mc_samples, n_classes), dtype=np.float32)
         to_log_probs = self._log_probs()
+        unchecked = self.predict_nonlinearity == "auto"  # outputs read by criterion
 
         def forward(x):  # skorch's infer, on the given module
             output = module(**x) if isinstance(x, Mapping) else module(x)
@@ -767,7 +850,11 @@ class MCDropoutClassifier(NeuralNetClassifier):
                 for rows, k, output in engine(Xi):
                     n, m = output.shape[:2]  # (rows, samples, n_classes)
                     self._check_logits(tuple(output.shape[:1] + output.shape[2:]))
-                    lp = to_log_probs(output.reshape(n * m, n_classes))
+                    output = output.reshape(n * m, n_classes)
+                    if unchecked:
+                        unchecked = False
+                        check_outputs_suit_criterion(output, self._criterion())
+                    lp = to_log_probs(output)
                     rows = slice(start + rows.start, start + rows.stop)
                     log_probs[rows, k : k + m] = to_numpy(lp).reshape(n, m, n_classes)
                 start += n_rows(Xi)

@@ -18,6 +18,7 @@ import scipy.sparse as sp
 # equivalent; tests/test_sklearn_private.py fails first if an upgrade changes it.
 from sklearn.utils import _safe_indexing, check_X_y
 
+from ._modal_ports import check_fit_kwargs, check_not_modal_dropout, check_only_new
 from ._validation import check_random_state
 
 #: The one modAL release skbatchbald is tested with.
@@ -111,6 +112,29 @@ def _vstack_rows(first, second, *, name="X"):
     return np.concatenate([np.asarray(first), np.asarray(second)])
 
 
+def _rows(X, start, stop):
+    """Rows ``start:stop`` of an array, sparse matrix, DataFrame, tensor or list."""
+    if _is_torch(X) or isinstance(X, list):
+        return X[start:stop]
+    return _safe_indexing(X, np.arange(start, stop))
+
+
+def _same_rows(first, second):
+    """Whether two row blocks hold the same values, whatever their containers."""
+    if sp.issparse(first) or sp.issparse(second):
+        first, second = sp.csr_matrix(first), sp.csr_matrix(second)
+        return first.shape == second.shape and (first != second).nnz == 0
+    if _is_torch(first):
+        first = first.detach().cpu()
+    if _is_torch(second):
+        second = second.detach().cpu()
+    return np.array_equal(np.asarray(first), np.asarray(second))
+
+
+def _n_rows(X):
+    return X.shape[0] if hasattr(X, "shape") else len(X)
+
+
 class ActiveLearner(_ModalActiveLearner):
     """Pool-based active learner: modAL's ``ActiveLearner`` for scikit-learn >= 1.6.
 
@@ -167,6 +191,15 @@ class ActiveLearner(_ModalActiveLearner):
     -----
     ``teach(X, y, only_new=True)`` refits on ``X`` alone and, as in modAL
     0.4.2.1, does not add ``X`` to ``X_training``.
+
+    Ported from modAL's ``DeepActiveLearner``, whose ``teach`` trains on what
+    it is given: here ``teach`` adds to what was taught, so pass only the newly
+    labelled rows. A batch that starts with all rows taught so far (the
+    labelled set passed again each round) is refused rather than trained on
+    twice, and so is ``teach(X, y, only_new=True)`` with a skorch net that
+    fit() re-initialises (``warm_start=False``), which would forget every
+    earlier label; modAL's ``mc_dropout_*`` strategies are refused on an
+    estimator with ``predict_log_proba_samples``, with the strategy to use.
 
     Examples
     --------
@@ -264,6 +297,7 @@ class ActiveLearner(_ModalActiveLearner):
     def _add_training_data(self, X, y):
         """Append a labelled batch to the training data without refitting."""
         self._check_X_y(X, y)
+        self._check_not_taught_again(X, y)
         if self.X_training is None:
             self.X_training, self.y_training = X, y
         else:
@@ -277,6 +311,35 @@ class ActiveLearner(_ModalActiveLearner):
     def _fit_on_new(self, X, y, bootstrap=False, **fit_kwargs):
         """Fit the estimator on ``X, y`` only."""
         return self._fit(X, y, bootstrap, fit_kwargs)
+
+    def _check_not_taught_again(self, X, y):
+        """ValueError if X, y start with every row taught so far, or since fit."""
+        if self.X_training is None:
+            return
+        n_taught, n_new = _n_rows(self.X_training), _n_rows(X)
+        # Rows given to fit() (or the constructor), then rows added by teach().
+        for start in sorted({0, min(getattr(self, "_n_fit_rows", 0), n_taught)}):
+            n_again = n_taught - start
+            # Two rows at least: one row taught again may be a duplicate in the
+            # pool; the new batch must also hold rows beyond the repeated ones.
+            if not 2 <= n_again < n_new:
+                continue
+            if _same_rows(
+                _rows(y, 0, n_again), _rows(self.y_training, start, n_taught)
+            ) and _same_rows(
+                _rows(X, 0, n_again), _rows(self.X_training, start, n_taught)
+            ):
+                raise ValueError(
+                    f"the first {n_again} rows of X and y are the {n_again} rows "
+                    "taught before, in the same order: teach() adds X to the "
+                    f"{n_taught} rows taught so far, so the estimator would be "
+                    f"trained on {n_taught + n_new} rows, {n_again} of them twice. "
+                    "Pass only the newly labelled rows, e.g. "
+                    "learner.teach(X_pool[query_idx], y_pool[query_idx]); the "
+                    "learner keeps the rows it was taught in X_training. To train "
+                    "on exactly the rows given (modAL DeepActiveLearner.teach), "
+                    "call learner.fit(X, y)."
+                )
 
     def fit(self, X, y, bootstrap=False, **fit_kwargs):
         """Forget all training data, then fit the estimator on ``X, y``.
@@ -297,8 +360,10 @@ class ActiveLearner(_ModalActiveLearner):
         self : ActiveLearner
             The fitted learner.
         """
+        check_fit_kwargs(self.estimator, fit_kwargs)
         self._check_X_y(X, y)
         self.X_training, self.y_training = X, y
+        self._n_fit_rows = _n_rows(X)
         return self._fit_to_known(bootstrap=bootstrap, **fit_kwargs)
 
     def teach(self, X, y, bootstrap=False, only_new=False, **fit_kwargs):
@@ -314,13 +379,35 @@ class ActiveLearner(_ModalActiveLearner):
             Fit on a bootstrap resample (seeded by ``random_state``).
         only_new : bool, default=False
             Refit on ``X, y`` alone (for estimators that keep training across
-            calls); as in modAL 0.4.2.1 the samples are then not added to
-            ``X_training``.
+            calls, such as a skorch net with ``warm_start=True``); as in modAL
+            0.4.2.1 the samples are then not added to ``X_training``.
         **fit_kwargs : dict
             Passed to ``estimator.fit``.
+
+        Raises
+        ------
+        ValueError
+            If ``X, y`` start with every row taught so far (pass only the new
+            rows), or ``only_new=True`` would make a skorch net with
+            ``warm_start=False`` forget the rows taught before.
+        TypeError
+            If given ``warm_start``, an argument of modAL's
+            ``DeepActiveLearner.teach``, or Keras ``fit`` arguments (``epochs``,
+            ``batch_size``, ``verbose``, ...) for a skorch net: set them on the
+            estimator instead.
         """
+        if "warm_start" in fit_kwargs:
+            raise TypeError(
+                "ActiveLearner.teach takes no warm_start (modAL's "
+                "DeepActiveLearner.teach does): set warm_start=True on the skorch "
+                "net (e.g. MCDropoutClassifier(..., warm_start=True)) and call "
+                "teach(X_new, y_new, only_new=True) to keep training on the new "
+                "rows, or teach(X_new, y_new) to refit on every row taught."
+            )
+        check_fit_kwargs(self.estimator, fit_kwargs)
         if only_new:
             self._check_X_y(X, y)
+            check_only_new(self.estimator, self.X_training)
             self._fit_on_new(X, y, bootstrap=bootstrap, **fit_kwargs)
         else:
             self._add_training_data(X, y)
@@ -355,6 +442,7 @@ class ActiveLearner(_ModalActiveLearner):
                 "query_strategy must be callable as strategy(learner, X_pool, "
                 f"n_instances=...); got {self.query_strategy!r}."
             )
+        check_not_modal_dropout(self.query_strategy, self.estimator)
         # Called once: modAL re-runs the strategy whenever unpacking its result
         # into a pair fails, which doubles the cost and mis-reads a result of
         # length 2.

@@ -13,6 +13,7 @@ import sys
 import numpy as np
 from scipy import sparse
 from sklearn.base import BaseEstimator
+from sklearn.exceptions import NotFittedError
 
 # Documented but private in scikit-learn, with no public equivalent:
 # tests/test_sklearn_private.py fails first if an upgrade changes it.
@@ -74,6 +75,78 @@ def _check_pool(X_pool, n_instances):
     return n_pool
 
 
+# Query arguments of modAL's strategies (mc_dropout_bald and friends,
+# uncertainty_sampling, uncertainty_batch_sampling) and of modAL's Keras
+# examples, with what replaces each here.
+_NUM_SAMPLES = (
+    "the number of posterior samples is the strategy's n_mc_samples, e.g. "
+    "{name}(n_mc_samples=100), or the MCDropoutClassifier's n_mc_samples"
+)
+_MODAL_QUERY_ARGUMENTS = {
+    "num_cycles": _NUM_SAMPLES,
+    "T": _NUM_SAMPLES,
+    "dropout_layer_indexes": (
+        "not needed: MCDropoutClassifier samples every dropout layer of the "
+        "module (nn.Dropout, Dropout1d/2d/3d), with masks consistent across the "
+        "pool"
+    ),
+    "sample_per_forward_pass": (
+        "memory per sampling pass is bounded by the MCDropoutClassifier's "
+        "max_memory, in bytes or as a string like '512MB'"
+    ),
+    "logits_adaptor": (
+        "not needed: MCDropoutClassifier turns the module's outputs into "
+        "log-probabilities itself"
+    ),
+    "random_tie_break": (
+        "ties break towards the lowest pool index; for a randomised batch pass "
+        "stochastic='softrank' (or 'power', 'softmax') and random_state to the "
+        "strategy"
+    ),
+    "metric": (
+        "the strategy is the measure: pick MarginQuery, MaxEntropyQuery, "
+        "VarRatiosQuery, BALDQuery, BatchBALDQuery, ..."
+    ),
+    "n_jobs": "set n_jobs on the MCDropoutClassifier",
+}
+
+
+def _query_argument_fix(strategy, arg):
+    """What replaces the query argument ``arg`` of this strategy."""
+    name = type(strategy).__name__
+    if arg in strategy.get_params():
+        return (
+            f"a parameter of the strategy: {name}({arg}=...), or "
+            f"learner.set_params(query_strategy__{arg}=...)"
+        )
+    if arg in _MODAL_QUERY_ARGUMENTS:
+        return _MODAL_QUERY_ARGUMENTS[arg].format(name=name)
+    return (
+        "not an argument of any skbatchbald strategy; its settings are "
+        f"constructor parameters: {', '.join(sorted(strategy.get_params()))}"
+    )
+
+
+def _reject_query_arguments(strategy, kwargs):
+    """TypeError naming each query argument the strategy does not take, and its fix."""
+    fixes = "; ".join(
+        f"{arg}={value!r}: {_query_argument_fix(strategy, arg)}"
+        for arg, value in kwargs.items()
+    )
+    raise TypeError(
+        f"{type(strategy).__name__} takes the pool and n_instances only, not "
+        f"{', '.join(kwargs)}. {fixes}."
+    )
+
+
+def _model_name(learner):
+    """Name of the model a learner samples: its estimator, a Pipeline's last step."""
+    if hasattr(learner, "query_strategy") and hasattr(learner, "estimator"):
+        learner = learner.estimator  # a modAL learner
+    steps = getattr(learner, "steps", None)
+    return _model_name(steps[-1][1]) if steps else type(learner).__name__
+
+
 class _Query(BaseEstimator):
     """Shared call logic: validate, subsample the pool, acquire, map indices back."""
 
@@ -83,7 +156,7 @@ class _Query(BaseEstimator):
             check_int(self.pool_subsample, "pool_subsample", hint="or None")
         return check_random_state(self.random_state)
 
-    def __call__(self, learner, X_pool, n_instances=1):
+    def __call__(self, learner, X_pool, n_instances=1, **kwargs):
         """Pick ``n_instances`` samples of ``X_pool`` to label next.
 
         Parameters
@@ -96,6 +169,10 @@ class _Query(BaseEstimator):
             estimator accepts).
         n_instances : int, default=1
             Batch size.
+        **kwargs : dict
+            None accepted: a ``TypeError`` says what replaces each query argument
+            of modAL's strategies (``num_cycles``, ``T``,
+            ``dropout_layer_indexes``, ``sample_per_forward_pass``, ...).
 
         Returns
         -------
@@ -105,6 +182,8 @@ class _Query(BaseEstimator):
             The strategy's score of each pick (for BatchBALD the cumulative
             joint mutual information after each pick, in nats).
         """
+        if kwargs:
+            _reject_query_arguments(self, kwargs)
         rng = self._check_params()
         n_pool = _check_pool(X_pool, n_instances)
         candidates = np.arange(n_pool)
@@ -125,26 +204,86 @@ class _Query(BaseEstimator):
 
 
 class _PosteriorQuery(_Query):
-    """A strategy scored on posterior samples of shape (n_pool, K, C)."""
+    """A strategy scored on posterior samples of shape (n_pool, K, C).
+
+    ``_disagreement`` names what the score measures between samples; it is
+    None for scores of the predictive distribution alone, which any classifier
+    with ``predict_proba`` gives (K = 1).
+    """
+
+    _disagreement = "the disagreement of the posterior samples"
 
     def _check_params(self):
         rng = super()._check_params()
         if self.n_mc_samples is not None:
             check_n_mc_samples(self.n_mc_samples)
+            if self.n_mc_samples == 1:
+                self._check_n_samples(1, "n_mc_samples=1")
         return rng
 
-    def _acquire(self, learner, X_pool, n_instances, rng):
-        log_probs = predict_log_proba_samples(
-            learner,
-            X_pool,
-            n_mc_samples=self.n_mc_samples,
-            random_state=int(rng.integers(_SEED_MAX)),
+    def _check_n_samples(self, n_samples, source):
+        """ValueError if a score that needs samples gets fewer than 2."""
+        if self._disagreement is None or n_samples >= 2:
+            return
+        raise ValueError(
+            f"{type(self).__name__} needs at least 2 posterior samples, and "
+            f"{source} gives {n_samples}: its score, {self._disagreement}, is 0 "
+            "for every pool point with one. Pass n_mc_samples >= 2 (or None: "
+            "every member of an ensemble, the net's own n_mc_samples), use a "
+            "source of more samples (an MCDropoutClassifier, a RandomForest/"
+            "ExtraTrees/Bagging ensemble of several members, a modAL Committee of "
+            "several learners), or MarginQuery, MaxEntropyQuery or VarRatiosQuery, "
+            "which work with one."
         )
+
+    def _log_probs(self, learner, X, rng):
+        try:
+            log_probs = predict_log_proba_samples(
+                learner,
+                X,
+                n_mc_samples=self.n_mc_samples,
+                random_state=int(rng.integers(_SEED_MAX)),
+                allow_point_estimate=self._disagreement is None,
+            )
+        except NotFittedError as exc:
+            # The zero-label case: skorch's own message ("call initialize or
+            # fit") does not say how to get the first labels.
+            raise NotFittedError(
+                f"{type(self).__name__} needs a fitted model, and the "
+                f"{_model_name(learner)} is not fitted yet ({exc}). For the first "
+                "batch use a strategy that needs no model, RandomQuery() or "
+                "TypiClustQuery(), teach that batch, then set the learner's "
+                "query_strategy back (user guide: Cold start and rare classes)."
+            ) from exc
+        self._check_n_samples(log_probs.shape[1], f"the {_model_name(learner)}")
+        return log_probs
+
+    def _acquire(self, learner, X_pool, n_instances, rng):
+        log_probs = self._log_probs(learner, X_pool, rng)
         return self._score(log_probs, n_instances, int(rng.integers(_SEED_MAX)))
 
 
+# Which models each kind of strategy takes (in the strategies' Notes).
+_NEEDS_SAMPLES_NOTE = """
+    Needs posterior samples (K >= 2): an MCDropoutClassifier, a fitted
+    RandomForest/ExtraTrees/Bagging ensemble, a modAL Committee, or any of
+    these in a Pipeline, search or learner (see
+    :func:`skbatchbald.sampling.predict_log_proba_samples`). With one sample
+    the score is 0 for every point, so a classifier that only has
+    ``predict_proba`` (LogisticRegression, a VotingClassifier, ...), or
+    ``n_mc_samples=1``, is refused with a ``ValueError``."""
+
+_PREDICTIVE_NOTE = """
+    A score of the predictive distribution alone: posterior samples are
+    averaged into it when the model gives them (MC dropout, a forest), and
+    any other fitted classifier with ``predict_proba`` (LogisticRegression,
+    KNeighborsClassifier, a calibrated SVC, a VotingClassifier, a plain
+    skorch net, a Pipeline or GridSearchCV ending in one, ...) serves as one
+    sample, K = 1."""
+
+
 class BatchBALDQuery(_PosteriorQuery):
-    """BatchBALD: greedily pick the batch with the most joint mutual information.
+    __doc__ = f"""BatchBALD: greedily pick the batch of most joint mutual information.
 
     Scores a batch jointly, I(y_1, ..., y_b; ω), so that a point that repeats
     what is already in the batch adds little: batches are informative and
@@ -153,9 +292,9 @@ class BatchBALDQuery(_PosteriorQuery):
     Parameters
     ----------
     n_mc_samples : int, default=None
-        Posterior samples K drawn from the estimator; ``None`` uses the
-        estimator's own (``MCDropoutClassifier.n_mc_samples``, or every member
-        of an ensemble).
+        Posterior samples K drawn from the estimator, at least 2; ``None`` uses
+        the estimator's own (``MCDropoutClassifier.n_mc_samples``, or every
+        member of an ensemble).
     n_joint_samples : int, default=10_000
         Label configurations M for the joint entropy once it can no longer be
         computed exactly.
@@ -182,6 +321,7 @@ class BatchBALDQuery(_PosteriorQuery):
     -----
     Kirsch, van Amersfoort & Gal, "BatchBALD: Efficient and Diverse Batch
     Acquisition for Deep Bayesian Active Learning", NeurIPS 2019.
+{_NEEDS_SAMPLES_NOTE}
 
     Examples
     --------
@@ -199,6 +339,8 @@ class BatchBALDQuery(_PosteriorQuery):
     >>> idx.shape
     (5,)
     """
+
+    _disagreement = "the joint mutual information I(y_1, ..., y_b; ω)"
 
     def _check_params(self):
         rng = super()._check_params()
@@ -237,7 +379,7 @@ class BatchBALDQuery(_PosteriorQuery):
 
 
 class PowerBALDQuery(_PosteriorQuery):
-    """PowerBALD: sample a batch with probability proportional to BALD^beta.
+    __doc__ = f"""PowerBALD: sample a batch with probability proportional to BALD^beta.
 
     Stochastic batch acquisition: as cheap as BALD, and the randomness spreads
     the batch over near-duplicates instead of taking all of them.
@@ -247,7 +389,7 @@ class PowerBALDQuery(_PosteriorQuery):
     beta : float, default=1.0
         Inverse temperature; ``beta -> inf`` recovers top-b BALD.
     n_mc_samples : int, default=None
-        Posterior samples K; ``None`` uses the estimator's own.
+        Posterior samples K, at least 2; ``None`` uses the estimator's own.
     pool_subsample : int, default=None
         Score a random subset of this many pool points only.
     random_state : None, int, numpy.random.Generator or RandomState, default=None
@@ -262,7 +404,10 @@ class PowerBALDQuery(_PosteriorQuery):
     Kirsch, Farquhar, Atighehchian, Jesson, Branchaud-Charron & Gal,
     "Stochastic Batch Acquisition: A Simple Baseline for Deep Active
     Learning", TMLR 2023.
+{_NEEDS_SAMPLES_NOTE}
     """
+
+    _disagreement = "BALD's mutual information I(y; ω)"
 
     def _check_params(self):
         rng = super()._check_params()
@@ -330,11 +475,21 @@ _STOCHASTIC_PARAMETERS = """
         Inverse temperature of the stochastic draw; None means 1.0. Only with
         ``stochastic``."""
 
-_TOPK_PARAMETERS = f"""
-    Parameters
-    ----------{_STOCHASTIC_PARAMETERS}
+_N_MC_SAMPLES_NEEDED = """
     n_mc_samples : int, default=None
-        Posterior samples K; ``None`` uses the estimator's own.
+        Posterior samples K, at least 2; ``None`` uses the estimator's own."""
+
+_N_MC_SAMPLES_PREDICTIVE = """
+    n_mc_samples : int, default=None
+        Posterior samples K; ``None`` uses the estimator's own, and a
+        classifier without posterior samples gives its ``predict_proba`` as
+        one (K = 1)."""
+
+
+def _topk_parameters(n_mc_samples):
+    return f"""
+    Parameters
+    ----------{_STOCHASTIC_PARAMETERS}{n_mc_samples}
     pool_subsample : int, default=None
         Score a random subset of this many pool points only; the returned
         indices still refer to the full pool.
@@ -345,7 +500,7 @@ _TOPK_PARAMETERS = f"""
 
 class BALDQuery(_TopKQuery):
     __doc__ = f"""BALD: the b points with the most mutual information I(y; ω).
-{_TOPK_PARAMETERS}
+{_topk_parameters(_N_MC_SAMPLES_NEEDED)}
     See Also
     --------
     skbatchbald.acquisition.bald : The acquisition function.
@@ -355,43 +510,58 @@ class BALDQuery(_TopKQuery):
     -----
     Houlsby et al. 2011; Gal, Islam & Ghahramani, ICML 2017. Top-b BALD tends
     to fill a batch with near-duplicates.
+{_NEEDS_SAMPLES_NOTE}
     """
     _function = staticmethod(acquisition.bald)
+    _disagreement = "the mutual information I(y; ω)"
 
 
 class MaxEntropyQuery(_TopKQuery):
     __doc__ = f"""Max entropy: the b points with the highest predictive entropy.
-{_TOPK_PARAMETERS}
+{_topk_parameters(_N_MC_SAMPLES_PREDICTIVE)}
     See Also
     --------
     skbatchbald.acquisition.max_entropy : The acquisition function.
+
+    Notes
+    -----{_PREDICTIVE_NOTE}
     """
     _function = staticmethod(acquisition.max_entropy)
+    _disagreement = None
 
 
 class VarRatiosQuery(_TopKQuery):
     __doc__ = f"""Variation ratios: the b points with the least confident MC prediction.
-{_TOPK_PARAMETERS}
+{_topk_parameters(_N_MC_SAMPLES_PREDICTIVE)}
     See Also
     --------
     skbatchbald.acquisition.variation_ratios : The acquisition function.
+
+    Notes
+    -----
+    Score 1 - max_c p_c of the predictive mean (least confidence).{_PREDICTIVE_NOTE}
     """
     _function = staticmethod(acquisition.variation_ratios)
+    _disagreement = None
 
 
 class MeanSTDQuery(_TopKQuery):
     __doc__ = f"""Mean STD: the b points whose class probabilities vary most across ω.
-{_TOPK_PARAMETERS}
+{_topk_parameters(_N_MC_SAMPLES_NEEDED)}
     See Also
     --------
     skbatchbald.acquisition.mean_std : The acquisition function.
+
+    Notes
+    -----{_NEEDS_SAMPLES_NOTE}
     """
     _function = staticmethod(acquisition.mean_std)
+    _disagreement = "the standard deviation of the class probabilities across ω"
 
 
 class MarginQuery(_TopKQuery):
     __doc__ = f"""Margin: the b points whose two likeliest classes are closest.
-{_TOPK_PARAMETERS}
+{_topk_parameters(_N_MC_SAMPLES_PREDICTIVE)}
     See Also
     --------
     skbatchbald.acquisition.margin : The acquisition function.
@@ -401,8 +571,10 @@ class MarginQuery(_TopKQuery):
     Score 1 - (p1 - p2) of the predictive mean, in [0, 1]. Kirsch et al.
     (TMLR 2023) found plain top-b margin as good as BatchBALD on Repeated
     MNIST. With ``n_mc_samples=1`` it is the margin of one posterior sample.
+{_PREDICTIVE_NOTE}
     """
     _function = staticmethod(acquisition.margin)
+    _disagreement = None
 
 
 class RandomQuery(_Query):
@@ -487,19 +659,14 @@ class _TargetQuery(_PosteriorQuery):
             targets = np.sort(
                 rng.choice(n_source, size=self.target_subsample, replace=False)
             )
-        seed = int(rng.integers(_SEED_MAX))
         if self.X_target is None:
             # the targets are pool points: their samples are the pool's
-            log_probs = predict_log_proba_samples(
-                learner, X_pool, n_mc_samples=self.n_mc_samples, random_state=seed
-            )
+            log_probs = self._log_probs(learner, X_pool, rng)
             log_probs_target = log_probs[targets]
         else:
             # one call over pool and targets: sample k is the same network for both
             X_both = _concat_rows(X_pool, _safe_indexing(self.X_target, targets))
-            both = predict_log_proba_samples(
-                learner, X_both, n_mc_samples=self.n_mc_samples, random_state=seed
-            )
+            both = self._log_probs(learner, X_both, rng)
             log_probs, log_probs_target = both[:n_pool], both[n_pool:]
         return self._score(
             log_probs, log_probs_target, n_instances, int(rng.integers(_SEED_MAX))
@@ -527,7 +694,7 @@ class EPIGQuery(_TargetQuery):
     Parameters
     ----------{_TARGET_PARAMETERS}{_STOCHASTIC_PARAMETERS}
     n_mc_samples : int, default=None
-        Posterior samples K; ``None`` uses the estimator's own.
+        Posterior samples K, at least 2; ``None`` uses the estimator's own.
     max_memory : int, str or None, default=None
         Working-memory bound of the acquisition, in bytes or as a string like
         ``"1GB"``; ``None``: the smaller of 1 GiB and a quarter of available
@@ -550,6 +717,7 @@ class EPIGQuery(_TargetQuery):
     Oriented Bayesian Active Learning", AISTATS 2023. The pool and the target
     inputs are sampled in one call, so that posterior sample k is the same
     network for both, as the estimator of I(y; y*) needs.
+{_NEEDS_SAMPLES_NOTE}
 
     Examples
     --------
@@ -567,6 +735,8 @@ class EPIGQuery(_TargetQuery):
     >>> idx.shape
     (5,)
     """
+
+    _disagreement = "the mutual information I(y; y*) through ω"
 
     def _check_params(self):
         rng = super()._check_params()
@@ -617,7 +787,7 @@ class BatchEPIGQuery(_TargetQuery):
     Parameters
     ----------{_TARGET_PARAMETERS}
     n_mc_samples : int, default=None
-        Posterior samples K; ``None`` uses the estimator's own.
+        Posterior samples K, at least 2; ``None`` uses the estimator's own.
     n_joint_samples : int, default=10_000
         Joint samples M of (target input, batch labels, target label) once
         they can no longer be enumerated.
@@ -643,7 +813,10 @@ class BatchEPIGQuery(_TargetQuery):
     Score from Bickford Smith, Kirsch, Farquhar, Gal, Foster & Rainforth,
     AISTATS 2023; greedy joint estimator from Kirsch, van Amersfoort & Gal,
     NeurIPS 2019. The pool and the target inputs are sampled in one call.
+{_NEEDS_SAMPLES_NOTE}
     """
+
+    _disagreement = "the joint mutual information I(y_1, ..., y_b; y*) through ω"
 
     def _check_params(self):
         rng = super()._check_params()

@@ -3,26 +3,151 @@
 import numpy as np
 from sklearn.ensemble import (
     BaggingClassifier,
-    BaseEnsemble,
     ExtraTreesClassifier,
     RandomForestClassifier,
 )
 from sklearn.exceptions import NotFittedError
 from sklearn.pipeline import Pipeline
+from sklearn.utils import get_tags
+from sklearn.utils.validation import check_is_fitted
 
 from ._labels import label_indices
 from ._validation import check_n_mc_samples, check_random_state
 
 __all__ = ["predict_log_proba_samples"]
 
-_SUPPORTED = (
+_SAMPLE_SOURCES = (
     "an MCDropoutClassifier or any estimator with a predict_log_proba_samples "
-    "method; a scikit-learn Pipeline ending in a supported estimator; a modAL "
-    "learner (its .estimator is sampled); a modAL Committee (each learner is one "
-    "sample); a fitted scikit-learn ensemble with estimators_ whose members have "
-    "predict_proba (RandomForestClassifier, ExtraTreesClassifier, "
-    "BaggingClassifier, ...; each member is one sample)"
+    "method; a fitted RandomForestClassifier, ExtraTreesClassifier or "
+    "BaggingClassifier (each member is one sample); a modAL Committee (each "
+    "learner is one sample); any of these as the last step of a Pipeline, as the "
+    "best_estimator_ of a fitted GridSearchCV or RandomizedSearchCV, or as a modAL "
+    "learner's estimator"
 )
+_SUPPORTED = (
+    f"{_SAMPLE_SOURCES}; with allow_point_estimate=True also any fitted classifier "
+    "with predict_proba (one sample)"
+)
+# What the sampler can say about targets it does not handle.
+_TARGETS = (
+    "Supported: a classifier fitted on one label per row (y of shape "
+    "(n_samples,), binary or multiclass)"
+)
+# Ensembles whose members are fitted alike on resamples of the data and averaged
+# with equal weights: each member is a draw from one distribution over models.
+_SAMPLE_ENSEMBLES = (RandomForestClassifier, ExtraTreesClassifier, BaggingClassifier)
+
+
+def _no_samples_message(kind):
+    return (
+        f"{kind} gives one predictive distribution (predict_proba), not posterior "
+        "samples. BALD, BatchBALD, PowerBALD, Mean STD, EPIG and batch EPIG "
+        "measure how posterior samples disagree and would score 0 everywhere with "
+        "one; MarginQuery, MaxEntropyQuery and VarRatiosQuery score its "
+        f"predict_proba as it is (K = 1). Sources of posterior samples: "
+        f"{_SAMPLE_SOURCES}."
+    )
+
+
+def _estimator_type(estimator):
+    """scikit-learn's estimator type: "classifier", "regressor", ... or None."""
+    if hasattr(estimator, "__sklearn_tags__"):
+        return get_tags(estimator).estimator_type
+    return getattr(estimator, "_estimator_type", None)  # not a scikit-learn class
+
+
+def _is_regressor(estimator):
+    return _estimator_type(estimator) == "regressor"
+
+
+def _check_not_regressor(estimator):
+    if _is_regressor(estimator):
+        raise ValueError(
+            f"{type(estimator).__name__} is a regressor, and regression is not "
+            "supported (yet): every strategy scores the class probabilities of a "
+            "classifier. Use a classifier (e.g. RandomForestClassifier, "
+            "MCDropoutClassifier)."
+        )
+
+
+def _check_one_output(estimator):
+    """ValueError for a classifier fitted on multi-label or multi-output targets."""
+    # scikit-learn keeps one classes_ array per output in a list; a multi-label
+    # classifier with one classes_ array is caught by its probabilities instead.
+    if isinstance(getattr(estimator, "classes_", None), list):
+        raise ValueError(
+            f"this {type(estimator).__name__} was fitted on multi-label or "
+            "multi-output targets (y of shape (n_samples, n_outputs)), which are "
+            f"not supported yet. {_TARGETS}."
+        )
+
+
+def _unwrap_search(estimator):
+    """The best_estimator_ of a fitted GridSearchCV/RandomizedSearchCV, else itself."""
+    best = getattr(estimator, "best_estimator_", None)
+    if best is not None:
+        return best
+    if hasattr(estimator, "cv_results_"):
+        raise ValueError(
+            f"this {type(estimator).__name__} has no best_estimator_ to sample "
+            "(refit=False); fit it with refit=True, or pass the estimator refitted "
+            "with the best parameters."
+        )
+    return estimator
+
+
+def _point_estimate(estimator, X, n_mc_samples):
+    """A classifier's predict_proba as one sample: log-probabilities (N, 1, C)."""
+    kind = type(estimator).__name__
+    if n_mc_samples is not None and check_n_mc_samples(n_mc_samples) > 1:
+        raise ValueError(
+            f"n_mc_samples={n_mc_samples} asks for posterior samples, but {kind} "
+            "gives one predictive distribution (K = 1); pass n_mc_samples=None "
+            "(or 1)."
+        )
+    proba = np.asarray(estimator.predict_proba(X), dtype=np.float64)
+    classes = getattr(estimator, "classes_", None)
+    n_classes = None if classes is None else len(classes)
+    if proba.ndim != 2 or (n_classes is not None and proba.shape[1] != n_classes):
+        raise ValueError(
+            f"{kind}.predict_proba returned shape {proba.shape}; expected "
+            f"(n_samples, n_classes). {_TARGETS}."
+        )
+    sums = proba.sum(axis=1)
+    if not np.allclose(sums, 1.0, atol=1e-4):
+        worst = sums[np.argmax(np.abs(sums - 1.0))]
+        raise ValueError(
+            f"the rows of {kind}.predict_proba do not sum to 1 (one sums to "
+            f"{worst:.4g}): they must be the class probabilities of one label per "
+            "row. Multi-label classifiers (one probability per label) are not "
+            "supported yet; a network whose predict_proba gives logits or "
+            "log-probabilities needs the criterion that matches its output "
+            "(CrossEntropyLoss for logits) or a predict_nonlinearity. "
+            f"{_TARGETS}."
+        )
+    with np.errstate(divide="ignore"):  # probability exactly 0: log 0 = -inf
+        return np.log(proba)[:, None, :].astype(np.float32)  # (N, 1, C)
+
+
+class _PointEstimateAllowed:
+    """An estimator sampled with ``allow_point_estimate=True``, for Dask blocks.
+
+    Dask samples each block through ``predict_log_proba_samples``; this carries
+    the setting there. Module-level, so it pickles.
+    """
+
+    def __init__(self, estimator):
+        self.estimator = estimator
+
+    def predict_log_proba_samples(self, X, n_mc_samples=None, random_state=None, **kw):
+        return predict_log_proba_samples(
+            self.estimator,
+            X,
+            n_mc_samples,
+            random_state,
+            allow_point_estimate=True,
+            **kw,
+        )
 
 
 def _check_n_mc_samples(n_mc_samples, n_members, what):
@@ -92,7 +217,14 @@ def _subsample(members, n_mc_samples, random_state):
 
 
 def predict_log_proba_samples(
-    estimator, X, n_mc_samples=None, random_state=None, *, max_memory=None, n_jobs=None
+    estimator,
+    X,
+    n_mc_samples=None,
+    random_state=None,
+    *,
+    max_memory=None,
+    n_jobs=None,
+    allow_point_estimate=False,
 ):
     """Posterior samples of class log-probabilities for a pool, shape (N, K, C).
 
@@ -103,10 +235,18 @@ def predict_log_proba_samples(
     estimator : object
         One of: an :class:`~skbatchbald.MCDropoutClassifier` or any estimator with
         a ``predict_log_proba_samples(X, n_mc_samples, random_state)`` method; a
+        fitted :class:`~sklearn.ensemble.RandomForestClassifier`,
+        :class:`~sklearn.ensemble.ExtraTreesClassifier` or
+        :class:`~sklearn.ensemble.BaggingClassifier` (each member is one
+        sample); a modAL ``Committee`` (each learner is one sample); a
         :class:`~sklearn.pipeline.Pipeline` (X is transformed by all steps but the
-        last, which is sampled); a modAL ``ActiveLearner`` (its ``.estimator``);
-        a modAL ``Committee`` (each learner is one sample); a fitted scikit-learn
-        ensemble with ``estimators_`` (each member is one sample).
+        last, which is sampled); a fitted
+        :class:`~sklearn.model_selection.GridSearchCV` or
+        :class:`~sklearn.model_selection.RandomizedSearchCV` (its
+        ``best_estimator_``); a modAL ``ActiveLearner`` (its ``.estimator``).
+        With ``allow_point_estimate=True`` also any other fitted classifier with
+        ``predict_proba`` (:class:`~sklearn.linear_model.LogisticRegression`,
+        :class:`~sklearn.ensemble.VotingClassifier`, a plain skorch net, ...).
     X : array-like or dask.array.Array of shape (N, ...)
         The pool. A dask array is sampled block by block where Dask runs its
         tasks, and a dask array is returned (see
@@ -127,6 +267,12 @@ def predict_log_proba_samples(
         Number of joblib workers for a dropout net (see
         :class:`~skbatchbald.MCDropoutClassifier`); None keeps the estimator's
         own ``n_jobs``. Ensembles and committees ignore it.
+    allow_point_estimate : bool, default=False
+        What to do with a fitted classifier that gives no posterior samples,
+        only ``predict_proba``: False refuses it with a ``ValueError``; True
+        returns its ``predict_proba`` as one sample, shape (N, 1, C). True is
+        for scores of the predictive distribution alone (margin, entropy,
+        variation ratios); sources of posterior samples are sampled as usual.
 
     Returns
     -------
@@ -142,7 +288,12 @@ def predict_log_proba_samples(
         or ``random_state`` is of a wrong type.
     ValueError
         If ``n_mc_samples`` is < 1 or exceeds the number of ensemble members,
-        or ``random_state`` is a negative int.
+        or ``random_state`` is a negative int; if the estimator is a classifier
+        without posterior samples and ``allow_point_estimate`` is False, a
+        regressor, or a classifier fitted on multi-label or multi-output
+        targets, none of which are supported.
+    sklearn.exceptions.NotFittedError
+        If the estimator is not fitted.
 
     See Also
     --------
@@ -156,6 +307,16 @@ def predict_log_proba_samples(
     (Kirsch, van Amersfoort & Gal 2019, Fig. 7), which both provide. Members are
     weighted equally; members that saw fewer classes get probability 0 for the
     others, as in scikit-learn's own averaging.
+
+    Only ensembles whose members are fitted alike on resamples of the data and
+    averaged with equal weights (forests, bagging) are taken as posterior
+    samples. :class:`~sklearn.ensemble.VotingClassifier`,
+    :class:`~sklearn.ensemble.StackingClassifier`,
+    :class:`~sklearn.ensemble.AdaBoostClassifier` and gradient boosting weight,
+    stack or chain members that are different models, not draws from one
+    posterior: they give one predictive distribution, usable only with
+    ``allow_point_estimate=True``. A set of networks becomes a posterior as the
+    learners of a modAL ``Committee``.
 
     Examples
     --------
@@ -176,6 +337,8 @@ def predict_log_proba_samples(
     if is_dask_array(X):
         from .out_of_core import dask_log_proba_samples
 
+        if allow_point_estimate:
+            estimator = _PointEstimateAllowed(estimator)
         return dask_log_proba_samples(
             estimator,
             X,
@@ -184,12 +347,16 @@ def predict_log_proba_samples(
             max_memory=max_memory,
         )
     kind = type(estimator).__name__
+    # A fitted regressor would otherwise look unfitted (it has no classes_).
+    _check_not_regressor(estimator)
     # Only given values are passed on, so estimators without these keywords work.
     budget = {
         key: value
         for key, value in (("max_memory", max_memory), ("n_jobs", n_jobs))
         if value is not None
     }
+    if allow_point_estimate:
+        budget["allow_point_estimate"] = True
     if isinstance(estimator, Pipeline):
         Xt = estimator[:-1].transform(X) if len(estimator) > 1 else X
         return predict_log_proba_samples(
@@ -197,6 +364,8 @@ def predict_log_proba_samples(
         )
     if hasattr(estimator, "learner_list"):  # modAL Committee
         learners = list(estimator.learner_list)
+        for learner in learners:
+            _check_not_regressor(learner.estimator)  # a modAL CommitteeRegressor
         classes = getattr(estimator, "classes_", None)
         if classes is None:
             raise NotFittedError(
@@ -211,6 +380,7 @@ def predict_log_proba_samples(
             estimator.estimator, X, n_mc_samples, random_state, **budget
         )
     if hasattr(estimator, "predict_log_proba_samples"):
+        budget.pop("allow_point_estimate", None)  # it gives samples
         log_probs = np.asarray(
             estimator.predict_log_proba_samples(
                 X, n_mc_samples=n_mc_samples, random_state=random_state, **budget
@@ -223,24 +393,43 @@ def predict_log_proba_samples(
                 f"{log_probs.shape}; expected (N, K, C) log-probabilities."
             )
         return log_probs
-    members = getattr(estimator, "estimators_", None)
-    if members is not None and hasattr(estimator, "classes_"):
-        members = list(np.ravel(members))
+    classifier = _estimator_type(estimator) == "classifier"
+    if hasattr(estimator, "fit") and (
+        classifier or hasattr(estimator, "predict_proba")
+    ):
+        check_is_fitted(estimator)  # NotFittedError before anything is predicted
+    search_best = _unwrap_search(estimator)
+    if search_best is not estimator:
+        return predict_log_proba_samples(
+            search_best, X, n_mc_samples, random_state, **budget
+        )
+    _check_one_output(estimator)
+    if isinstance(estimator, _SAMPLE_ENSEMBLES):
+        members = list(estimator.estimators_)
         if not all(hasattr(m, "predict_proba") for m in members):
             raise TypeError(
-                f"the members of {kind} have no predict_proba, so they are not "
-                f"posterior samples of a classifier. Supported: {_SUPPORTED}."
+                f"the members of this {kind} have no predict_proba, so they are not "
+                "posterior samples of a classifier; build it from members with "
+                "predict_proba (e.g. CalibratedClassifierCV(SVC()))."
             )
         features = getattr(estimator, "estimators_features_", [None] * len(members))
         k = _check_n_mc_samples(n_mc_samples, len(members), f"members of the {kind}")
         members = _subsample(list(zip(members, features, strict=True)), k, random_state)
         # scikit-learn's forests and bagging train members on encoded targets.
-        encoded = isinstance(
-            estimator, (RandomForestClassifier, ExtraTreesClassifier, BaggingClassifier)
+        return _stack_members(members, np.asarray(estimator.classes_), X, encoded=True)
+    if hasattr(estimator, "predict_proba"):
+        if allow_point_estimate:
+            check_random_state(random_state)  # validated although unused
+            return _point_estimate(estimator, X, n_mc_samples)
+        raise ValueError(_no_samples_message(kind))
+    if hasattr(estimator, "classes_"):
+        raise ValueError(
+            f"{kind} has no predict_proba (e.g. SVC(), "
+            "VotingClassifier(voting='hard')), so it gives neither posterior samples "
+            "nor class probabilities. Use an estimator with predict_proba "
+            "(CalibratedClassifierCV(SVC()), voting='soft'), or one of: "
+            f"{_SAMPLE_SOURCES}."
         )
-        return _stack_members(members, np.asarray(estimator.classes_), X, encoded)
-    if isinstance(estimator, BaseEnsemble):
-        raise NotFittedError(f"this {kind} is not fitted yet; call fit first.")
     raise TypeError(
         f"cannot draw posterior samples from {kind}. Supported: {_SUPPORTED}."
     )

@@ -166,3 +166,36 @@ def test_complex_inputs_are_refused_not_truncated(blobs, convert):
     clf.fit(X.astype(np.float32), y)
     with pytest.raises(ValueError, match="Complex data not supported"):
         clf.predict_proba(complex_X)
+
+
+class TestIndicatorLabels:
+    @pytest.mark.parametrize(
+        "convert",
+        [np.asarray, pd.DataFrame, torch.as_tensor],
+        ids=["ndarray", "DataFrame", "tensor"],
+    )
+    def test_one_hot_y_asks_for_class_labels(self, blobs, convert):
+        X, y = blobs
+        one_hot = convert(np.eye(3, dtype=np.float32)[y])
+        with pytest.raises(ValueError, match=r"one-hot.*y\.argmax\(axis=1\)"):
+            mlp().fit(X, one_hot)
+
+    def test_one_hot_y_of_a_pandas_get_dummies(self, blobs):
+        X, y = blobs
+        with pytest.raises(ValueError, match="one-hot"):
+            mlp().fit(X, pd.get_dummies(np.array(list("abc"))[y]))
+
+    def test_multi_label_y_says_what_is_supported(self, blobs):
+        X, y = blobs
+        labels = np.eye(3, dtype=int)[y] | np.eye(3, dtype=int)[(y + 1) % 3]
+        pattern = r"multi-label.*not supported yet.*one class label per row"
+        with pytest.raises(ValueError, match=pattern):
+            mlp().fit(X, labels)
+        with pytest.raises(ValueError, match=pattern):
+            mlp().partial_fit(X, labels)
+
+    def test_a_column_of_labels_is_still_read(self, blobs):
+        X, y = blobs
+        with pytest.warns(UserWarning, match="column-vector y"):
+            clf = mlp(max_epochs=1).fit(X, y[:, None])
+        np.testing.assert_array_equal(clf.classes_, [0, 1, 2])

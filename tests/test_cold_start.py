@@ -23,6 +23,7 @@ from sklearn.utils.validation import check_is_fitted
 from skbatchbald import (
     ActiveLearner,
     BatchBALDQuery,
+    MarginQuery,
     MCDropoutClassifier,
     RandomQuery,
     TypiClustQuery,
@@ -298,3 +299,12 @@ class TestErrors:
             ValueError, match=r"X_pool has 4 features.*X_training has 2"
         ):
             TypiClustQuery()(learner, blobs[0], 2)
+
+
+@pytest.mark.parametrize("strategy", [BatchBALDQuery(), MarginQuery()])
+def test_posterior_strategy_on_unfitted_learner_names_the_cold_start_path(strategy):
+    X = np.random.default_rng(0).normal(size=(30, 4)).astype(np.float32)
+    net = MCDropoutClassifier(BayesianMLP, module__n_features=4, verbose=0)
+    learner = ActiveLearner(net, query_strategy=strategy)
+    with pytest.raises(NotFittedError, match=r"RandomQuery.*TypiClustQuery"):
+        learner.query(X, n_instances=3)

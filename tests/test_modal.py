@@ -8,6 +8,7 @@ import pytest
 import scipy.sparse as sp
 import torch
 from modAL.batch import uncertainty_batch_sampling
+from modAL.dropout import mc_dropout_bald, mc_dropout_max_entropy, mc_dropout_mean_st
 from modAL.models import ActiveLearner as ModalActiveLearner
 from modAL.uncertainty import uncertainty_sampling
 from sklearn.base import BaseEstimator, ClassifierMixin, clone
@@ -17,7 +18,8 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from skbatchbald import ActiveLearner
+from skbatchbald import ActiveLearner, BALDQuery, MarginQuery, MCDropoutClassifier
+from skbatchbald.nn import BayesianMLP
 
 
 def forest():
@@ -403,3 +405,205 @@ def test_other_modal_release_gives_the_reinstall_command(run_python):
     assert result.returncode != 0
     assert "needs modAL-python 0.4.2.1, found 0.4.1" in result.stderr
     assert "pip install --no-deps --force-reinstall" in result.stderr
+
+
+def _dropout_net(**params):
+    return MCDropoutClassifier(
+        BayesianMLP,
+        module__n_features=64,
+        max_epochs=1,
+        batch_size=64,
+        verbose=0,
+        random_state=0,
+        **params,
+    )
+
+
+def _rows_in_last_fit(net):
+    """Rows the net trained on in its last epoch (skorch's batch records)."""
+    return sum(batch["train_batch_size"] for batch in net.history[-1, "batches"])
+
+
+@pytest.fixture(scope="module")
+def port_data(digits):
+    """modAL's deep examples, offline: 100 initial labels, a pool of digits."""
+    X, y = digits
+    X = (X / 16).astype(np.float32)
+    return X[:100], y[:100], X[100:700], y[100:700]
+
+
+class TestModalDeepLoopPorts:
+    """Issue 21, point 6: modAL's deep loop ported to skbatchbald.ActiveLearner."""
+
+    def test_teaching_every_labelled_row_again_is_refused(self, port_data):
+        # examples/pytorch_mc_dropout.py: DeepActiveLearner.teach trains on what it
+        # is given, so the example passes all labelled rows each round. As written
+        # here, ActiveLearner.teach appended them: 3 rounds of 20 on 100 initial
+        # labels trained the net on 520 rows, 160 of them distinct.
+        X_init, y_init, X_pool, y_pool = port_data
+        learner = ActiveLearner(_dropout_net(), query_strategy=BALDQuery())
+        learner.teach(X_init, y_init)
+        idx, _ = learner.query(X_pool, n_instances=20)
+        X_teach = np.concatenate([X_init, X_pool[idx]])
+        y_teach = np.concatenate([y_init, y_pool[idx]])
+        with pytest.raises(ValueError, match="Pass only the newly labelled rows"):
+            learner.teach(X_teach, y_teach)
+        assert learner.X_training.shape == (100, 64)  # nothing was added
+        assert _rows_in_last_fit(learner.estimator) == 100
+
+    def test_teaching_the_queried_rows_again_is_refused(self, port_data):
+        # The same, with the initial labels in the constructor and only queried
+        # rows accumulated: found once two rows would be taught twice.
+        X_init, y_init, X_pool, y_pool = port_data
+        learner = ActiveLearner(
+            _dropout_net(),
+            query_strategy=MarginQuery(),
+            X_training=X_init,
+            y_training=y_init,
+        )
+        X_teach, y_teach = X_pool[:0], y_pool[:0]
+        for round_ in range(2):
+            idx, _ = learner.query(X_pool, n_instances=2)
+            X_teach = np.concatenate([X_teach, X_pool[idx]])
+            y_teach = np.concatenate([y_teach, y_pool[idx]])
+            X_pool, y_pool = np.delete(X_pool, idx, axis=0), np.delete(y_pool, idx)
+            if round_ == 0:
+                learner.teach(X_teach, y_teach)
+        with pytest.raises(ValueError, match=r"the first 2 rows of X and y"):
+            learner.teach(X_teach, y_teach)
+
+    @pytest.mark.parametrize(
+        "container",
+        [
+            lambda X: X,
+            sp.csr_matrix,
+            pd.DataFrame,
+            torch.as_tensor,
+            lambda X: X.tolist(),
+        ],
+        ids=["array", "sparse", "dataframe", "tensor", "list"],
+    )
+    def test_teaching_rows_again_is_found_in_every_container(
+        self, port_data, container
+    ):
+        X_init, y_init, X_pool, y_pool = port_data
+        learner = ActiveLearner(
+            RandomForestClassifier(n_estimators=3, random_state=0),
+            X_training=container(X_init[:30]),
+            y_training=y_init[:30],
+        )
+        learner.teach(container(X_pool[:5]), y_pool[:5])
+        again = container(np.concatenate([X_pool[:5], X_pool[5:8]]))
+        with pytest.raises(ValueError, match="the first 5 rows of X and y"):
+            learner.teach(again, y_pool[:8])
+        learner.teach(container(X_pool[5:8]), y_pool[5:8])
+        X_taught = learner.X_training
+        assert len(learner.y_training) == 38
+        assert (
+            X_taught.shape[0] if hasattr(X_taught, "shape") else len(X_taught)
+        ) == 38
+
+    def test_the_port_that_teaches_new_rows_trains_on_each_once(self, port_data):
+        X_init, y_init, X_pool, y_pool = port_data
+        learner = ActiveLearner(_dropout_net(), query_strategy=BALDQuery())
+        learner.teach(X_init, y_init)
+        for _ in range(3):
+            idx, _ = learner.query(X_pool, n_instances=20)
+            learner.teach(X_pool[idx], y_pool[idx])
+            X_pool, y_pool = np.delete(X_pool, idx, axis=0), np.delete(y_pool, idx)
+        assert _rows_in_last_fit(learner.estimator) == 160
+        assert len(np.unique(learner.X_training, axis=0)) == 160
+
+    def test_a_duplicate_row_in_the_pool_may_be_taught(self, port_data):
+        X_init, y_init, X_pool, y_pool = port_data
+        learner = ActiveLearner(
+            RandomForestClassifier(n_estimators=3, random_state=0),
+            X_training=X_init,
+            y_training=y_init,
+        )
+        learner.teach(X_pool[:1], y_pool[:1])
+        learner.teach(X_pool[[0, 5]], y_pool[[0, 5]])  # an exact copy, then more
+        assert learner.X_training.shape == (103, 64)
+
+    def test_only_new_with_warm_start_keeps_training_on_the_new_rows(self, port_data):
+        # examples/pytorch_integration.py with a warm-started net: what modAL's
+        # DeepActiveLearner.teach does (partial_fit on the new rows).
+        X_init, y_init, X_pool, y_pool = port_data
+        learner = ActiveLearner(
+            _dropout_net(warm_start=True, classes=np.arange(10)),
+            query_strategy=BALDQuery(),
+            X_training=X_init,
+            y_training=y_init,
+        )
+        for round_ in range(3):
+            idx, _ = learner.query(X_pool, n_instances=20)
+            learner.teach(X_pool[idx], y_pool[idx], only_new=True)
+            X_pool, y_pool = np.delete(X_pool, idx, axis=0), np.delete(y_pool, idx)
+            assert _rows_in_last_fit(learner.estimator) == 20
+            assert len(learner.estimator.history) == 2 + round_  # not restarted
+        assert learner.X_training.shape == (100, 64)  # modAL's only_new
+
+    def test_only_new_with_a_net_that_restarts_is_refused(self, port_data):
+        # examples/pytorch_integration.py as written (warm_start=False): the net
+        # would be re-initialised and trained on the 20 new rows alone.
+        X_init, y_init, X_pool, y_pool = port_data
+        learner = ActiveLearner(
+            make_pipeline(StandardScaler(), _dropout_net()),
+            query_strategy=BALDQuery(),
+            X_training=X_init,
+            y_training=y_init,
+        )
+        idx, _ = learner.query(X_pool, n_instances=20)
+        with pytest.raises(ValueError, match="forget the 100 rows") as info:
+            learner.teach(X_pool[idx], y_pool[idx], only_new=True)
+        assert "warm_start=True" in str(info.value)
+        assert _rows_in_last_fit(learner.estimator[-1]) == 100
+
+    def test_deep_active_learners_warm_start_argument(self, port_data):
+        X_init, y_init, X_pool, y_pool = port_data
+        learner = ActiveLearner(_dropout_net(), X_training=X_init, y_training=y_init)
+        with pytest.raises(
+            TypeError, match=r"MCDropoutClassifier\(\.\.\., warm_start=True\)"
+        ):
+            learner.teach(X_pool[:5], y_pool[:5], warm_start=True)
+
+    def test_keras_fit_arguments_say_where_they_go(self, port_data):
+        # examples/deep_bayesian_active_learning.py (Keras): verbose=0 in the
+        # constructor, teach(..., epochs=50, batch_size=128, verbose=0).
+        X_init, y_init, X_pool, y_pool = port_data
+        with pytest.raises(TypeError, match=r"MCDropoutClassifier\(\.\.\., verbose="):
+            ActiveLearner(
+                _dropout_net(), X_training=X_init, y_training=y_init, verbose=0
+            )
+        learner = ActiveLearner(
+            make_pipeline(StandardScaler(), _dropout_net()),
+            X_training=X_init,
+            y_training=y_init,
+        )
+        with pytest.raises(
+            TypeError, match=r"max_epochs=\.\.\., batch_size=\.\.\."
+        ) as info:
+            learner.teach(X_pool[:10], y_pool[:10], epochs=50, batch_size=128)
+        assert "epochs, batch_size: Keras fit() arguments" in str(info.value)
+        assert learner.X_training.shape == (100, 64)  # nothing was added
+
+    def test_modal_mc_dropout_strategies_are_refused_with_the_replacement(
+        self, port_data
+    ):
+        X_init, y_init, X_pool, _ = port_data
+        net = _dropout_net().fit(X_init, y_init)
+        pool = torch.as_tensor(X_pool)
+        # Why: modAL switches on only layers named Dropout*, so on consistent
+        # dropout layers its passes agree and every BALD score is 0.
+        _, scores = mc_dropout_bald(ActiveLearner(net), pool, 5, num_cycles=4)
+        assert scores.max() < 1e-4  # 0 up to float32 rounding
+        _, ours = BALDQuery(n_mc_samples=4, random_state=0)(net, X_pool, 5)
+        assert ours.min() > 100 * scores.max()
+        for strategy, ours in [
+            (mc_dropout_bald, "BALDQuery"),
+            (mc_dropout_mean_st, "MeanSTDQuery"),
+            (mc_dropout_max_entropy, "MaxEntropyQuery"),
+        ]:
+            learner = ActiveLearner(net, query_strategy=strategy)
+            with pytest.raises(ValueError, match=rf"skbatchbald\.{ours}\(n_mc_samples"):
+                learner.query(pool, n_instances=5, num_cycles=4)

@@ -280,7 +280,7 @@ class TestBadInput:
     def test_estimator_without_posterior_samples(self, digits_split):
         d = digits_split
         model = LogisticRegression(max_iter=300).fit(d["X_init"], d["y_init"])
-        with pytest.raises(TypeError, match="RandomForest"):
+        with pytest.raises(ValueError, match="RandomForest"):
             BatchBALDQuery()(model, d["X_pool"], 3)
 
     @pytest.mark.parametrize(
@@ -302,6 +302,53 @@ class TestBadInput:
     def test_bad_parameters_are_named(self, strategy, error, message, forest_learner):
         with pytest.raises(error, match=message):
             strategy(forest_learner, np.zeros((10, 64)), 1)
+
+    @pytest.mark.parametrize(
+        ("argument", "fix"),
+        [
+            ("num_cycles", r"BALDQuery\(n_mc_samples=100\)"),
+            ("T", r"BALDQuery\(n_mc_samples=100\)"),
+            ("dropout_layer_indexes", "samples every dropout layer"),
+            ("sample_per_forward_pass", "max_memory"),
+            ("logits_adaptor", "log-probabilities itself"),
+            ("random_tie_break", "stochastic='softrank'"),
+            ("metric", "MarginQuery"),
+            ("n_jobs", "n_jobs on the MCDropoutClassifier"),
+            ("n_mc_samples", r"query_strategy__n_mc_samples"),
+            ("colour", "constructor parameters: beta, n_mc_samples, pool_subsample"),
+        ],
+    )
+    def test_modal_query_arguments_say_what_replaces_them(
+        self, argument, fix, forest_learner, digits_split
+    ):
+        learner = ActiveLearner(
+            forest_learner.estimator, query_strategy=BALDQuery(random_state=0)
+        )
+        with pytest.raises(TypeError, match=fix) as info:
+            learner.query(digits_split["X_pool"], n_instances=3, **{argument: 1})
+        message = str(info.value)
+        assert message.startswith("BALDQuery takes the pool and n_instances only")
+        assert f"{argument}=1" in message and "__call__" not in message
+
+    def test_modal_mc_dropout_query_names_every_argument(
+        self, forest_learner, digits_split
+    ):
+        # modAL's examples/pytorch_mc_dropout.py, with a skbatchbald strategy
+        strategy = BatchBALDQuery()
+        with pytest.raises(TypeError) as info:
+            strategy(
+                forest_learner,
+                digits_split["X_pool"],
+                n_instances=100,
+                dropout_layer_indexes=[7, 16],
+                num_cycles=100,
+            )
+        message = str(info.value)
+        assert "not dropout_layer_indexes, num_cycles" in message
+        assert "dropout_layer_indexes=[7, 16]: not needed" in message
+        assert "num_cycles=100: the number of posterior samples" in message
+        with pytest.raises(TypeError, match="RandomQuery takes the pool"):
+            RandomQuery()(forest_learner, digits_split["X_pool"], 2, T=10)
 
     def test_pool_that_is_not_array_like(self, forest_learner):
         with pytest.raises(TypeError, match="X_pool must be array-like"):

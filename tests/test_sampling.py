@@ -4,19 +4,29 @@ import warnings
 
 import numpy as np
 import pytest
-from modAL.models import ActiveLearner, Committee
+from modAL.models import ActiveLearner, Committee, CommitteeRegressor
+from sklearn.base import clone
+from sklearn.calibration import CalibratedClassifierCV
 from sklearn.datasets import make_blobs
 from sklearn.ensemble import (
+    AdaBoostClassifier,
     BaggingClassifier,
     ExtraTreesClassifier,
     GradientBoostingClassifier,
     RandomForestClassifier,
+    RandomForestRegressor,
+    StackingClassifier,
+    VotingClassifier,
 )
 from sklearn.exceptions import NotFittedError
-from sklearn.linear_model import LogisticRegression
+from sklearn.linear_model import LinearRegression, LogisticRegression
+from sklearn.model_selection import GridSearchCV, RandomizedSearchCV
+from sklearn.naive_bayes import GaussianNB
 from sklearn.neighbors import KNeighborsClassifier
+from sklearn.neural_network import MLPClassifier
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
+from sklearn.svm import SVC
 
 from skbatchbald import MCDropoutClassifier
 from skbatchbald.nn import BayesianMLP
@@ -235,17 +245,286 @@ class TestDispatch:
         with pytest.raises(ValueError, match=r"expected \(N, K, C\)"):
             predict_log_proba_samples(Flat(), np.ones((3, 1)))
 
-    @pytest.mark.parametrize(
-        "estimator",
-        [
-            LogisticRegression(),
-            "a string",
-            GradientBoostingClassifier(n_estimators=2),
-        ],
-        ids=["logreg", "str", "gradient_boosting"],
-    )
-    def test_unsupported_estimators_raise_type_error(self, blobs, estimator):
-        if not isinstance(estimator, str):
-            estimator.fit(*blobs)
+    @pytest.mark.parametrize("fitted", [True, False])
+    @pytest.mark.parametrize("estimator", ["a string", 3, StandardScaler()])
+    def test_unsupported_objects_raise_type_error(self, blobs, estimator, fitted):
+        if fitted and hasattr(estimator, "fit"):
+            estimator = clone(estimator).fit(blobs[0])
         with pytest.raises(TypeError, match="Supported: an MCDropoutClassifier"):
             predict_log_proba_samples(estimator, blobs[0])
+
+
+def _digit_like(blobs):
+    X, y = blobs
+    return X, np.array(["a", "b", "c"])[y]
+
+
+POINT_ESTIMATORS = {
+    "logreg": lambda: LogisticRegression(max_iter=500),
+    "kneighbors": lambda: KNeighborsClassifier(n_neighbors=5),
+    "svc": lambda: SVC(probability=True, random_state=0),
+    "calibrated_svc": lambda: CalibratedClassifierCV(SVC(), ensemble=False),
+    "gradient_boosting": lambda: GradientBoostingClassifier(
+        n_estimators=5, random_state=0
+    ),
+    "adaboost": lambda: AdaBoostClassifier(n_estimators=5, random_state=0),
+    "voting": lambda: VotingClassifier(
+        [
+            ("lr", LogisticRegression(max_iter=500)),
+            ("rf", RandomForestClassifier(n_estimators=5, random_state=0)),
+        ],
+        voting="soft",
+        weights=[3, 1],
+    ),
+    "stacking": lambda: StackingClassifier(
+        [
+            ("lr", LogisticRegression(max_iter=500)),
+            ("rf", RandomForestClassifier(n_estimators=5, random_state=0)),
+        ],
+        cv=3,
+    ),
+    "pipeline": lambda: make_pipeline(StandardScaler(), LogisticRegression()),
+    "grid_search": lambda: GridSearchCV(
+        make_pipeline(StandardScaler(), LogisticRegression()),
+        {"logisticregression__C": [0.1, 1.0]},
+        cv=3,
+    ),
+}
+
+
+# scikit-learn 1.9 deprecates SVC(probability=True); it still has predict_proba.
+@pytest.mark.filterwarnings("ignore:The `probability` parameter:FutureWarning")
+class TestPointEstimates:
+    """Classifiers without posterior samples: refused, or one sample when allowed."""
+
+    @pytest.mark.parametrize("make", POINT_ESTIMATORS.values(), ids=POINT_ESTIMATORS)
+    def test_refused_as_posterior_samples(self, blobs, make):
+        model = make().fit(*_digit_like(blobs))
+        with pytest.raises(ValueError, match="not posterior samples") as info:
+            predict_log_proba_samples(model, blobs[0])
+        # the message names what gives samples, and what works with one
+        assert "MCDropoutClassifier" in str(info.value)
+        assert "RandomForestClassifier" in str(info.value)
+        assert "modAL Committee" in str(info.value)
+        assert "MarginQuery" in str(info.value)
+
+    @pytest.mark.parametrize("make", POINT_ESTIMATORS.values(), ids=POINT_ESTIMATORS)
+    def test_allowed_as_one_sample_equal_to_predict_proba(self, blobs, make):
+        X, labels = _digit_like(blobs)
+        model = make().fit(X, labels)
+        log_probs = predict_log_proba_samples(
+            model, X, allow_point_estimate=True, random_state=3
+        )
+        assert log_probs.shape == (120, 1, 3) and log_probs.dtype == np.float32
+        np.testing.assert_allclose(
+            np.exp(log_probs[:, 0]), model.predict_proba(X), atol=1e-6
+        )
+
+    def test_voting_classifier_of_networks_is_not_an_ensemble_of_samples(self, blobs):
+        X, y = blobs
+        X = StandardScaler().fit_transform(X)
+
+        def net(seed):
+            return MCDropoutClassifier(
+                BayesianMLP,
+                module__n_features=5,
+                max_epochs=2,
+                verbose=0,
+                random_state=seed,
+            )
+
+        voting = VotingClassifier([("a", net(0)), ("b", net(1))], voting="soft").fit(
+            X, y
+        )
+        with pytest.raises(ValueError, match="VotingClassifier gives one predictive"):
+            predict_log_proba_samples(voting, X)
+        one = predict_log_proba_samples(voting, X, allow_point_estimate=True)
+        np.testing.assert_allclose(
+            np.exp(one[:, 0]), voting.predict_proba(X), atol=1e-5
+        )
+
+    def test_samples_are_still_samples_when_point_estimates_are_allowed(
+        self, blobs, dropout_net
+    ):
+        X, y = blobs
+        forest = RandomForestClassifier(n_estimators=7, random_state=0).fit(X, y)
+        np.testing.assert_array_equal(
+            predict_log_proba_samples(forest, X, allow_point_estimate=True),
+            predict_log_proba_samples(forest, X),
+        )
+        Xs = StandardScaler().fit_transform(X)
+        np.testing.assert_array_equal(
+            predict_log_proba_samples(
+                dropout_net, Xs, 4, random_state=0, allow_point_estimate=True
+            ),
+            predict_log_proba_samples(dropout_net, Xs, 4, random_state=0),
+        )
+
+    def test_more_than_one_sample_asked_of_a_point_estimate(self, blobs):
+        model = LogisticRegression().fit(*blobs)
+        with pytest.raises(ValueError, match=r"n_mc_samples=3 .*n_mc_samples=None"):
+            predict_log_proba_samples(
+                model, blobs[0], n_mc_samples=3, allow_point_estimate=True
+            )
+        one = predict_log_proba_samples(
+            model, blobs[0], n_mc_samples=1, allow_point_estimate=True
+        )
+        assert one.shape == (120, 1, 3)
+
+    @pytest.mark.parametrize(
+        "model",
+        [
+            SVC(),
+            VotingClassifier(
+                [("lr", LogisticRegression()), ("nb", GaussianNB())], voting="hard"
+            ),
+        ],
+        ids=["svc", "hard_voting"],
+    )
+    def test_classifier_without_predict_proba(self, blobs, model):
+        model.fit(*blobs)
+        with pytest.raises(ValueError, match="has no predict_proba"):
+            predict_log_proba_samples(model, blobs[0], allow_point_estimate=True)
+
+    @pytest.mark.parametrize("allow", [False, True])
+    def test_unfitted_classifier(self, blobs, allow):
+        for model in (
+            LogisticRegression(),
+            SVC(),
+            GridSearchCV(RandomForestClassifier(), {}),
+        ):
+            with pytest.raises(NotFittedError):
+                predict_log_proba_samples(model, blobs[0], allow_point_estimate=allow)
+
+    def test_dask_pool(self, blobs):
+        da = pytest.importorskip("dask.array")
+        X, y = blobs
+        model = LogisticRegression().fit(X, y)
+        lazy = predict_log_proba_samples(
+            model, da.from_array(X, chunks=50), allow_point_estimate=True
+        )
+        assert lazy.shape == (120, 1, 3)
+        np.testing.assert_allclose(
+            np.exp(lazy.compute()[:, 0]), model.predict_proba(X), atol=1e-6
+        )
+
+
+class TestSearches:
+    def test_grid_search_samples_its_best_estimator(self, blobs):
+        X, y = blobs
+        search = GridSearchCV(
+            RandomForestClassifier(n_estimators=6, random_state=0),
+            {"max_depth": [2, None]},
+            cv=3,
+        ).fit(X, y)
+        np.testing.assert_array_equal(
+            predict_log_proba_samples(search, X),
+            predict_log_proba_samples(search.best_estimator_, X),
+        )
+
+    def test_randomized_search_over_a_pipeline(self, blobs):
+        X, y = blobs
+        search = RandomizedSearchCV(
+            make_pipeline(
+                StandardScaler(), ExtraTreesClassifier(n_estimators=5, random_state=0)
+            ),
+            {"extratreesclassifier__min_samples_leaf": [1, 3]},
+            n_iter=2,
+            cv=3,
+            random_state=0,
+        ).fit(X, y)
+        log_probs = predict_log_proba_samples(search, X, n_mc_samples=3, random_state=1)
+        assert log_probs.shape == (120, 3, 3)
+        np.testing.assert_array_equal(
+            log_probs,
+            predict_log_proba_samples(
+                search.best_estimator_, X, n_mc_samples=3, random_state=1
+            ),
+        )
+
+    def test_search_without_refit(self, blobs):
+        search = GridSearchCV(
+            RandomForestClassifier(n_estimators=3), {"max_depth": [2, 3]}, refit=False
+        ).fit(*blobs)
+        with pytest.raises(ValueError, match="refit=True"):
+            predict_log_proba_samples(search, blobs[0])
+
+
+class TestTargets:
+    """Point 7 of issue 21: targets the strategies do not handle get clear errors."""
+
+    @pytest.mark.parametrize(
+        "model",
+        [
+            RandomForestClassifier(n_estimators=3, random_state=0),
+            ExtraTreesClassifier(n_estimators=3, random_state=0),
+            KNeighborsClassifier(),
+        ],
+        ids=["forest", "extra_trees", "kneighbors"],
+    )
+    @pytest.mark.parametrize("allow", [False, True])
+    def test_multi_output_targets(self, blobs, model, allow):
+        X, y = blobs
+        model.fit(X, np.column_stack([y, y % 2]))  # multi-output
+        with pytest.raises(
+            ValueError, match=r"multi-label or multi-output.*not supported yet"
+        ) as info:
+            predict_log_proba_samples(model, X, allow_point_estimate=allow)
+        assert "one label per row" in str(info.value)
+
+    def test_multi_label_indicator_targets(self, blobs):
+        X, y = blobs
+        labels = np.eye(3, dtype=int)[y]
+        labels[:, 0] = 1  # two labels per row: multi-label
+        forest = RandomForestClassifier(n_estimators=3, random_state=0).fit(X, labels)
+        with pytest.raises(ValueError, match="multi-label"):
+            predict_log_proba_samples(forest, X)
+        mlp = MLPClassifier(max_iter=50, random_state=0)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # not converged in 50 iterations
+            mlp.fit(X, labels)
+        with pytest.raises(ValueError, match=r"do not sum to 1.*Multi-label"):
+            predict_log_proba_samples(mlp, X, allow_point_estimate=True)
+
+    @pytest.mark.parametrize(
+        "model",
+        [
+            RandomForestRegressor(n_estimators=3, random_state=0),
+            LinearRegression(),
+            make_pipeline(StandardScaler(), RandomForestRegressor(n_estimators=3)),
+        ],
+        ids=["forest", "linear", "pipeline"],
+    )
+    @pytest.mark.parametrize("fitted", [True, False])
+    def test_regressors(self, blobs, model, fitted):
+        X, y = blobs
+        if fitted:
+            model = clone(model).fit(X, y.astype(float))
+        with pytest.raises(ValueError, match=r"regression is not supported \(yet\)"):
+            predict_log_proba_samples(
+                model, X if fitted else X[:0], allow_point_estimate=True
+            )
+
+    def test_modal_committee_of_regressors(self, blobs):
+        X, y = blobs
+        committee = CommitteeRegressor(
+            [
+                ActiveLearner(
+                    estimator=RandomForestRegressor(n_estimators=2, random_state=s),
+                    X_training=X,
+                    y_training=y.astype(float),
+                )
+                for s in range(2)
+            ]
+        )
+        with pytest.raises(ValueError, match="regression is not supported"):
+            predict_log_proba_samples(committee, X)
+
+    def test_other_unfitted_estimators_are_still_not_fitted(self, blobs):
+        for model in (
+            RandomForestClassifier(),
+            BaggingClassifier(),
+            make_pipeline(RandomForestClassifier()),
+        ):
+            with pytest.raises(NotFittedError):
+                predict_log_proba_samples(model, blobs[0])

@@ -1,0 +1,109 @@
+"""modAL and Keras idioms that do not carry over to ActiveLearner, refused clearly.
+
+Code ported from modAL's deep examples (``DeepActiveLearner``, ``mc_dropout_bald``)
+or from Keras passes arguments that would otherwise fail deep inside skorch or the
+module, or train the wrong model without a word. Each check names what to use.
+"""
+
+import sys
+
+__all__ = ["check_fit_kwargs", "check_not_modal_dropout", "check_only_new"]
+
+
+def _final_step(estimator):
+    steps = getattr(estimator, "steps", None)  # a Pipeline
+    return _final_step(steps[-1][1]) if steps else estimator
+
+
+def _skorch_net(estimator):
+    """The skorch net at the end of ``estimator``, or None."""
+    skorch = sys.modules.get("skorch")  # a skorch net means skorch is imported
+    net = _final_step(estimator)
+    return net if skorch is not None and isinstance(net, skorch.NeuralNet) else None
+
+
+# Keras fit() arguments (modAL's Keras examples pass them to teach) and the skorch
+# parameter that sets each.
+_KERAS_FIT_ARGUMENTS = {
+    "epochs": "max_epochs=...",
+    "batch_size": "batch_size=...",
+    "verbose": "verbose=...",
+    "callbacks": "callbacks=[...]",
+    "shuffle": "iterator_train__shuffle=True",
+    "validation_split": "train_split=skorch.dataset.ValidSplit(...)",
+    "validation_data": "train_split=skorch.helper.predefined_split(...)",
+}
+
+
+def check_fit_kwargs(estimator, fit_kwargs):
+    """TypeError for Keras fit() arguments meant for a skorch net.
+
+    A skorch net's ``fit`` hands unknown keyword arguments to the module's
+    ``forward``, which fails there, far from the call that passed them.
+    """
+    net = _skorch_net(estimator)
+    keras = [key for key in fit_kwargs if key in _KERAS_FIT_ARGUMENTS]
+    if net is None or not keras:
+        return
+    name = type(net).__name__
+    fixes = ", ".join(_KERAS_FIT_ARGUMENTS[key] for key in keras)
+    raise TypeError(
+        f"{', '.join(keras)}: Keras fit() arguments, which a skorch net's fit() "
+        f"would hand to the module's forward(). Set them on the {name} instead: "
+        f"{name}(..., {fixes}), or learner.estimator.set_params({fixes}) (with "
+        "the step's name as prefix in a Pipeline)."
+    )
+
+
+def check_only_new(estimator, X_taught):
+    """ValueError if ``teach(only_new=True)`` would make a skorch net forget.
+
+    With ``warm_start=False`` a skorch net's fit() starts from new weights, so
+    fitting on the new rows alone drops every row taught before; modAL's
+    ``DeepActiveLearner.teach`` keeps training instead (``partial_fit``).
+    """
+    net = _skorch_net(estimator)
+    if X_taught is None or net is None or net.warm_start:
+        return
+    name = type(net).__name__
+    n_taught = X_taught.shape[0] if hasattr(X_taught, "shape") else len(X_taught)
+    raise ValueError(
+        f"teach(only_new=True) fits the {name} on the new rows alone, and with "
+        "warm_start=False its fit() starts from new weights: it would forget "
+        f"the {n_taught} rows taught before. Set warm_start=True on the {name} to "
+        "keep training on the new rows (as modAL's DeepActiveLearner.teach "
+        "does), or drop only_new to refit on every row taught."
+    )
+
+
+# modAL's MC-dropout strategies and the skbatchbald strategy that replaces each.
+_MODAL_DROPOUT_STRATEGIES = {
+    "mc_dropout_bald": "BALDQuery",
+    "mc_dropout_mean_st": "MeanSTDQuery",
+    "mc_dropout_max_entropy": "MaxEntropyQuery",
+    "mc_dropout_max_variationRatios": "VarRatiosQuery",
+}
+
+
+def check_not_modal_dropout(strategy, estimator):
+    """ValueError for modAL's mc_dropout_* strategies on a posterior sampler.
+
+    They switch to train mode only layers whose class name starts with "Dropout",
+    so on skbatchbald's ConsistentMCDropout layers every pass is the same network,
+    every score is 0 and the picks are arbitrary; in a Pipeline they fail.
+    """
+    if getattr(strategy, "__module__", None) != "modAL.dropout":
+        return
+    model = _final_step(estimator)
+    if not hasattr(model, "predict_log_proba_samples"):
+        return
+    name = getattr(strategy, "__name__", "")
+    ours = _MODAL_DROPOUT_STRATEGIES.get(name, "BALDQuery")
+    raise ValueError(
+        f"modAL's {name} cannot sample {type(model).__name__}: it only switches "
+        "layers whose class name starts with 'Dropout' to train mode, so on "
+        "consistent-dropout layers every pass would be the same network and "
+        f"every score 0. Use query_strategy=skbatchbald.{ours}(n_mc_samples=...) "
+        "instead: num_cycles becomes n_mc_samples, and every dropout layer is "
+        "sampled (no dropout_layer_indexes)."
+    )

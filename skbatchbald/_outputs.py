@@ -1,0 +1,93 @@
+"""What a module's outputs are, and whether they suit the criterion.
+
+A module that ends in a softmax trains under ``CrossEntropyLoss`` without any
+error, but the loss applies a second softmax and the net reaches a much worse
+score. skorch's ``NeuralNetClassifier`` takes the log of the outputs under
+``NLLLoss``, so logits or log-probabilities give NaN losses there. Both are
+told apart from logits by one batch of outputs.
+"""
+
+import torch
+
+__all__ = ["check_outputs_suit_criterion"]
+
+# Softmax rows of float32 sum to 1 within about C * 6e-8. Read as "these are
+# probabilities" (an error under CrossEntropyLoss) only within the tight
+# tolerance (per class, at least 1e-4), so that logits are not mistaken for
+# them by chance; read as "these are not probabilities" (an error under
+# NLLLoss) only beyond the loose one, so that half-precision softmax outputs
+# pass.
+_TIGHT, _TIGHT_PER_CLASS = 1e-4, 2e-7
+_LOOSE = {torch.float16: 1e-2, torch.bfloat16: 1e-2}
+_LOOSE_DEFAULT = 1e-3
+
+_SOFTMAX_UNDER_CROSS_ENTROPY = (
+    "the module's outputs are probabilities (every row >= 0 and summing to 1: "
+    "it ends in a softmax), but criterion=CrossEntropyLoss applies its own "
+    "log-softmax to them, which trains the net badly without any error. Return "
+    "logits (drop the final softmax), or keep the softmax and pass "
+    "criterion=torch.nn.NLLLoss (the log is then taken for you)."
+)
+_LOG_PROBABILITIES_UNDER_NLL = (
+    "the module's outputs are log-probabilities (it ends in a log_softmax), "
+    "but with criterion=NLLLoss the classifier takes the log of the outputs, as "
+    "skorch's NeuralNetClassifier does (it expects probabilities), which gives "
+    "NaN losses. Return logits with criterion=torch.nn.CrossEntropyLoss (the "
+    "default); log_softmax outputs work with it too."
+)
+_LOGITS_UNDER_NLL = (
+    "the module's outputs are not probabilities (rows must be >= 0 and sum to "
+    "1), but with criterion=NLLLoss the classifier takes their log, as skorch's "
+    "NeuralNetClassifier does, which gives NaN losses. Return logits with "
+    "criterion=torch.nn.CrossEntropyLoss (the default), or end the module in a "
+    "softmax to keep NLLLoss."
+)
+
+
+def _rows_sum_to_one(proba, atol):
+    return bool(torch.allclose(proba.sum(-1), torch.ones(()), rtol=0, atol=atol))
+
+
+def are_probabilities(output, atol):
+    """Whether every row of ``output`` (B, C) is >= 0 and sums to 1 within atol."""
+    output = output.detach().float()
+    return bool((output >= 0).all()) and _rows_sum_to_one(output, atol)
+
+
+def are_log_probabilities(output, atol):
+    """Whether every row of ``output`` (B, C) is <= 0 and its exp sums to 1."""
+    output = output.detach().float()
+    return bool((output <= 0).all()) and _rows_sum_to_one(output.exp(), atol)
+
+
+def check_outputs_suit_criterion(output, criterion):
+    """ValueError if the outputs (B, C) do not suit ``criterion``.
+
+    Under ``CrossEntropyLoss`` the outputs must not be probabilities (logits
+    or log-probabilities are fine: ``log_softmax`` is idempotent); under
+    ``NLLLoss`` they must be probabilities. Other criteria are not checked.
+
+    Parameters
+    ----------
+    output : torch.Tensor of shape (batch, n_classes)
+        One batch of the module's outputs.
+    criterion : torch.nn.Module or None
+        The classifier's criterion (unwrapped from ``torch.compile``).
+
+    Raises
+    ------
+    ValueError
+        If the outputs and the criterion do not match, saying what to change.
+    """
+    if not isinstance(output, torch.Tensor) or output.ndim != 2 or not len(output):
+        return
+    loose = _LOOSE.get(output.dtype, _LOOSE_DEFAULT)
+    if isinstance(criterion, torch.nn.CrossEntropyLoss):
+        if are_probabilities(output, max(_TIGHT, _TIGHT_PER_CLASS * output.shape[1])):
+            raise ValueError(_SOFTMAX_UNDER_CROSS_ENTROPY)
+    elif isinstance(criterion, torch.nn.NLLLoss):
+        if are_probabilities(output, loose):
+            return
+        if are_log_probabilities(output, loose):
+            raise ValueError(_LOG_PROBABILITIES_UNDER_NLL)
+        raise ValueError(_LOGITS_UNDER_NLL)

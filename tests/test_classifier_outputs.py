@@ -1,0 +1,142 @@
+"""MCDropoutClassifier with logits, softmax or log_softmax outputs, per criterion."""
+
+import numpy as np
+import pytest
+import torch
+from sklearn.datasets import make_blobs
+from torch import nn
+
+from skbatchbald import MCDropoutClassifier
+
+ENDS = {
+    "logits": lambda z: z,
+    "softmax": lambda z: torch.softmax(z, dim=-1),
+    "log_softmax": lambda z: torch.log_softmax(z, dim=-1),
+}
+
+
+class EndingNet(nn.Module):
+    """One dropout MLP whose last step is chosen by ``output``."""
+
+    def __init__(self, output="logits", n_classes=3):
+        super().__init__()
+        self.output = output
+        self.body = nn.Sequential(
+            nn.Linear(4, 32), nn.ReLU(), nn.Dropout(0.3), nn.Linear(32, n_classes)
+        )
+        self.calls = 0
+
+    def forward(self, x):
+        self.calls += 1
+        return ENDS[self.output](self.body(x))
+
+
+@pytest.fixture(scope="module")
+def blobs():
+    X, y = make_blobs(n_samples=60, centers=3, n_features=4, random_state=0)
+    return X.astype(np.float32), y
+
+
+def clf(output, criterion=nn.CrossEntropyLoss, **kwargs):
+    params = {"max_epochs": 5, "lr": 1e-2, "batch_size": 16, "verbose": 0}
+    return MCDropoutClassifier(
+        EndingNet,
+        module__output=output,
+        criterion=criterion,
+        random_state=0,
+        **{**params, **kwargs},
+    )
+
+
+@pytest.mark.parametrize(
+    ("output", "criterion", "fix"),
+    [
+        ("softmax", nn.CrossEntropyLoss, r"criterion=torch\.nn\.NLLLoss"),
+        ("softmax", nn.CrossEntropyLoss, r"Return logits"),
+        ("log_softmax", nn.NLLLoss, r"log-probabilities.*NaN.*Return logits with "),
+        ("logits", nn.NLLLoss, r"not probabilities.*NaN.*Return logits with "),
+    ],
+)
+def test_outputs_that_do_not_suit_the_criterion_fail_on_the_first_batch(
+    blobs, output, criterion, fix
+):
+    X, y = blobs
+    net = clf(output, criterion)
+    with pytest.raises(ValueError, match=fix):
+        net.fit(X, y)
+    assert net.module_.calls == 1  # one forward pass: the first batch
+
+
+@pytest.mark.parametrize(
+    ("output", "criterion"),
+    [
+        ("logits", nn.CrossEntropyLoss),
+        ("log_softmax", nn.CrossEntropyLoss),
+        ("softmax", nn.NLLLoss),
+    ],
+)
+def test_accepted_combinations_train_without_nan(blobs, output, criterion):
+    X, y = blobs
+    net = clf(output, criterion, max_epochs=20).fit(X, y)
+    losses = net.history[:, "train_loss"]
+    assert np.isfinite(losses).all() and losses[-1] < 0.5 * losses[0]
+    assert (net.predict(X) == y).mean() > 0.9
+
+
+def test_log_softmax_with_cross_entropy_trains_exactly_like_logits(blobs):
+    X, y = blobs
+    logits = clf("logits").fit(X, y)
+    log_probs = clf("log_softmax").fit(X, y)
+    np.testing.assert_allclose(
+        log_probs.history[:, "train_loss"], logits.history[:, "train_loss"], rtol=1e-5
+    )
+    np.testing.assert_allclose(
+        log_probs.predict_log_proba_samples(X, 5, random_state=0),
+        logits.predict_log_proba_samples(X, 5, random_state=0),
+        atol=1e-5,
+    )
+
+
+def test_the_same_net_three_ways_gives_the_same_samples(blobs):
+    """Weights fitted once, read as logits, log-probabilities and probabilities."""
+    X, y = blobs
+    reference = clf("logits").fit(X, y)
+    nets = {
+        "logits": reference,
+        "log_softmax": clf("log_softmax").initialize(),
+        "softmax": clf("softmax", nn.NLLLoss).initialize(),
+    }
+    samples, proba, deterministic = {}, {}, {}
+    for name, net in nets.items():
+        net.module_.load_state_dict(reference.module_.state_dict())
+        net.classes_inferred_ = reference.classes_inferred_
+        net.prediction_seed_ = reference.prediction_seed_
+        samples[name] = net.predict_log_proba_samples(X, 6, random_state=1)
+        proba[name] = net.predict_proba(X)
+        deterministic[name] = net.set_params(mc_predict=False).predict_proba(X)
+    for name in ("log_softmax", "softmax"):
+        np.testing.assert_allclose(samples[name], samples["logits"], atol=1e-5)
+        np.testing.assert_allclose(proba[name], proba["logits"], atol=1e-6)
+        np.testing.assert_allclose(
+            deterministic[name], deterministic["logits"], atol=1e-6
+        )
+    assert not np.allclose(deterministic["logits"], proba["logits"], atol=1e-3)
+    np.testing.assert_allclose(np.exp(samples["logits"]).sum(-1), 1.0, atol=1e-5)
+
+
+def test_sampling_refuses_softmax_outputs_under_cross_entropy(blobs):
+    X, y = blobs
+    net = clf("logits").fit(X, y)
+    net.module_.output = "softmax"  # e.g. a softmax added to a fitted module
+    with pytest.raises(ValueError, match=r"probabilities.*criterion=torch\.nn\."):
+        net.predict_log_proba_samples(X, 3, random_state=0)
+    with pytest.raises(ValueError, match=r"probabilities.*criterion=torch\.nn\."):
+        net.predict_proba(X)
+
+
+def test_each_fit_checks_its_first_batch(blobs):
+    X, y = blobs
+    net = clf("logits", warm_start=True).fit(X, y)
+    net.module_.output = "softmax"
+    with pytest.raises(ValueError, match="ends in a softmax"):
+        net.partial_fit(X, y)
