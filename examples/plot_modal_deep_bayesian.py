@@ -20,7 +20,7 @@ The same loop in PyTorch with skbatchbald, on scikit-learn's 8x8 digits:
 - ``batch_size`` and ``verbose`` move from ``teach`` to the classifier:
   ``batch_size=128, verbose=0``. ``epochs=50`` does not carry over: with at
   most 128 labels, all in one batch, it is 50 optimizer steps, too few for this
-  network (below); the port keeps the classifier's default, 300 epochs;
+  network (below); the port keeps the classifier's default training;
 - the hand-written ``max_entropy(learner, X, n_instances, T=100)`` becomes
   ``MaxEntropyQuery(n_mc_samples=100, pool_subsample=...)`` and ``uniform``
   becomes :class:`~skbatchbald.RandomQuery`.
@@ -143,7 +143,8 @@ for name, perf_hist in history.items():
 # uniform (and 0.70, 0.26, 0.35, ... 0.28 for BatchBALD): a network stopped
 # after 50 steps is still in the middle of its training, its accuracy varies
 # from fit to fit, and each strategy learns from those noisy models. With 300
-# epochs and ten rounds they reached 0.94, 0.90 (and 0.95).
+# epochs (the default while this was measured) and ten rounds they reached
+# 0.94, 0.90 (and 0.95).
 
 # %%
 # Test accuracy per round
