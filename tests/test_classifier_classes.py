@@ -20,12 +20,10 @@ def mlp(**kwargs):
 
 def test_refit_on_a_batch_missing_classes_suggests_classes_first(data):
     X, y = data
-    learner = ActiveLearner(
-        mlp(module__n_classes=10), X_training=X[:100], y_training=y[:100]
-    )
+    net = mlp(module__n_classes=10).fit(X[:100], y[:100])
     batch = np.flatnonzero(y < 5)[:10]
     with pytest.raises(ValueError, match="classes=<all labels>") as error:
-        learner.teach(X[batch], y[batch], only_new=True)
+        net.fit(X[batch], y[batch])  # a refit, e.g. a cold start's first batch
     message = str(error.value)
     assert "5 classes in y ([0, 1, 2, 3, 4])" in message
     assert message.index("classes=<all labels>") < message.index("module__n_classes")
@@ -34,11 +32,15 @@ def test_refit_on_a_batch_missing_classes_suggests_classes_first(data):
 def test_constructor_classes_survive_every_refit(data):
     X, y = data
     learner = ActiveLearner(
-        mlp(classes=np.arange(10)), X_training=X[:100], y_training=y[:100]
+        mlp(classes=np.arange(10), warm_start=True),
+        X_training=X[:100],
+        y_training=y[:100],
     )
     for low in (0, 5, 8):
         batch = np.flatnonzero((y >= low) & (y < low + 2))[:10]
         learner.teach(X[batch], y[batch], only_new=True)
+        np.testing.assert_array_equal(learner.estimator.classes_, np.arange(10))
+        learner.estimator.fit(X[batch], y[batch])  # a refit from new weights
         np.testing.assert_array_equal(learner.estimator.classes_, np.arange(10))
         assert learner.predict_proba(X[:4]).shape == (4, 10)
 
