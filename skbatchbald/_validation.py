@@ -174,3 +174,20 @@ def spawn_seeds(random_state, n, name="random_state"):
     """
     rng = check_random_state(random_state, name)
     return [int(s) for s in rng.integers(0, 2**63 - 1, size=n)]
+
+
+def count_rows(X, name, *, row="sample"):
+    """Number of rows of an array, DataFrame, tensor, sparse matrix or list.
+
+    TypeError, naming ``name`` and what one ``row`` is, for anything without
+    rows (a string, a dict, a scalar).
+    """
+    shape = getattr(X, "shape", None)
+    if shape is not None and len(shape) > 0:
+        return int(shape[0])
+    if isinstance(X, str | bytes | dict) or not hasattr(X, "__len__"):
+        raise TypeError(
+            f"{name} must be array-like with one row per {row} (an array, "
+            f"DataFrame, tensor, sparse matrix or list), got {type(X).__name__}."
+        )
+    return len(X)

@@ -15,7 +15,7 @@ from sklearn.exceptions import NotFittedError
 from sklearn.neighbors import NearestNeighbors
 from sklearn.utils.validation import check_array, check_is_fitted
 
-from ._validation import check_int, check_random_state
+from ._validation import check_int, check_random_state, count_rows
 
 __all__ = ["TypiClustQuery"]
 
@@ -23,19 +23,6 @@ _SEED_MAX = np.iinfo(np.int32).max
 # Hacohen et al. cluster with KMeans up to 50 clusters and with MiniBatchKMeans
 # beyond, where full KMeans gets slow.
 _MAX_FULL_KMEANS = 50
-
-
-def _n_rows(X, name):
-    """Number of rows of an array, DataFrame, tensor, sparse matrix or list."""
-    shape = getattr(X, "shape", None)
-    if shape is not None and len(shape) > 0:
-        return int(shape[0])
-    if isinstance(X, str | bytes | dict) or not hasattr(X, "__len__"):
-        raise TypeError(
-            f"{name} must be array-like with one row per sample (an array, "
-            f"DataFrame, tensor, sparse matrix or list), got {type(X).__name__}."
-        )
-    return len(X)
 
 
 def _typicality(Z, n_neighbors):
@@ -188,9 +175,9 @@ class TypiClustQuery(BaseEstimator):
             raise
         if Z.ndim > 2:
             Z = Z.reshape(Z.shape[0], -1)  # images: one row of pixels each
-        if Z.shape[0] != _n_rows(X, name):
+        if Z.shape[0] != count_rows(X, name):
             raise ValueError(
-                f"embedding returned {Z.shape[0]} rows for the {_n_rows(X, name)} "
+                f"embedding returned {Z.shape[0]} rows for the {count_rows(X, name)} "
                 f"rows of {name}; it must return one row per input row."
             )
         return Z
@@ -226,7 +213,7 @@ class TypiClustQuery(BaseEstimator):
         rng = self._check_params()
         if X_pool is None:
             raise ValueError("X_pool is None: pass the unlabelled pool to query from.")
-        n_pool = _n_rows(X_pool, "X_pool")
+        n_pool = count_rows(X_pool, "X_pool")
         if n_pool == 0:
             raise ValueError(
                 "X_pool is empty: there is nothing left to query. Stop the loop, "
@@ -240,7 +227,7 @@ class TypiClustQuery(BaseEstimator):
             "pool size",
         )
         X_labelled = getattr(learner, "X_training", None)
-        if X_labelled is not None and _n_rows(X_labelled, "X_training") == 0:
+        if X_labelled is not None and count_rows(X_labelled, "X_training") == 0:
             X_labelled = None
         embed = self._embedder(X_pool)
         Z_pool = self._embed(embed, X_pool, "X_pool")

@@ -19,7 +19,7 @@ import scipy.sparse as sp
 from sklearn.utils import _safe_indexing, check_X_y
 
 from ._modal_ports import check_fit_kwargs, check_not_modal_dropout, check_only_new
-from ._validation import check_random_state
+from ._validation import check_random_state, count_rows
 
 #: The one modAL release skbatchbald is tested with.
 MODAL_VERSION = "0.4.2.1"
@@ -129,10 +129,6 @@ def _same_rows(first, second):
     if _is_torch(second):
         second = second.detach().cpu()
     return np.array_equal(np.asarray(first), np.asarray(second))
-
-
-def _n_rows(X):
-    return X.shape[0] if hasattr(X, "shape") else len(X)
 
 
 class ActiveLearner(_ModalActiveLearner):
@@ -316,7 +312,7 @@ class ActiveLearner(_ModalActiveLearner):
         """ValueError if X, y start with every row taught so far, or since fit."""
         if self.X_training is None:
             return
-        n_taught, n_new = _n_rows(self.X_training), _n_rows(X)
+        n_taught, n_new = count_rows(self.X_training, "X_training"), count_rows(X, "X")
         # Rows given to fit() (or the constructor), then rows added by teach().
         for start in sorted({0, min(getattr(self, "_n_fit_rows", 0), n_taught)}):
             n_again = n_taught - start
@@ -363,7 +359,7 @@ class ActiveLearner(_ModalActiveLearner):
         check_fit_kwargs(self.estimator, fit_kwargs)
         self._check_X_y(X, y)
         self.X_training, self.y_training = X, y
-        self._n_fit_rows = _n_rows(X)
+        self._n_fit_rows = count_rows(X, "X")
         return self._fit_to_known(bootstrap=bootstrap, **fit_kwargs)
 
     def teach(self, X, y, bootstrap=False, only_new=False, **fit_kwargs):

@@ -20,7 +20,12 @@ from sklearn.exceptions import NotFittedError
 from sklearn.utils import _safe_indexing
 
 from . import acquisition
-from ._validation import check_int, check_n_mc_samples, check_random_state
+from ._validation import (
+    check_int,
+    check_n_mc_samples,
+    check_random_state,
+    count_rows,
+)
 from .acquisition._stochastic import check_beta, check_stochastic
 from .acquisition._validation import check_max_memory
 from .sampling import predict_log_proba_samples
@@ -41,24 +46,11 @@ __all__ = [
 _SEED_MAX = np.iinfo(np.int32).max
 
 
-def _n_rows(X_pool):
-    """Number of pool points of an array, DataFrame, tensor, sparse matrix or list."""
-    shape = getattr(X_pool, "shape", None)
-    if shape is not None and len(shape) > 0:
-        return int(shape[0])
-    if isinstance(X_pool, str | bytes | dict) or not hasattr(X_pool, "__len__"):
-        raise TypeError(
-            "X_pool must be array-like with one row per pool point (an array, "
-            f"DataFrame, tensor, sparse matrix or list), got {type(X_pool).__name__}."
-        )
-    return len(X_pool)
-
-
 def _check_pool(X_pool, n_instances):
     """Return the pool size after checking that ``n_instances`` fits in it."""
     if X_pool is None:
         raise ValueError("X_pool is None: pass the unlabelled pool to query from.")
-    n_pool = _n_rows(X_pool)
+    n_pool = count_rows(X_pool, "X_pool", row="pool point")
     if n_pool == 0:
         raise ValueError(
             "X_pool is empty: there is nothing left to query. Stop the loop, or "
@@ -598,7 +590,11 @@ class RandomQuery(_Query):
     pool_subsample = None  # a random batch of a random subset is a random batch
 
     def _acquire(self, learner, X_pool, n_instances, rng):
-        picked = rng.choice(_n_rows(X_pool), size=n_instances, replace=False)
+        picked = rng.choice(
+            count_rows(X_pool, "X_pool", row="pool point"),
+            size=n_instances,
+            replace=False,
+        )
         # Zeros, as acquisition.random_batch: a random pick has no score.
         return picked, np.zeros(n_instances)
 
@@ -625,7 +621,7 @@ def _concat_rows(first, second):
 def _target_rows(X_target):
     """Number of target inputs; TypeError if X_target is not array-like."""
     try:
-        return _n_rows(X_target)
+        return count_rows(X_target, "X_target", row="target point")
     except TypeError:
         raise TypeError(
             "X_target must be None or array-like with one row per target input "
@@ -647,7 +643,7 @@ class _TargetQuery(_PosteriorQuery):
         return rng
 
     def _acquire(self, learner, X_pool, n_instances, rng):
-        n_pool = _n_rows(X_pool)
+        n_pool = count_rows(X_pool, "X_pool", row="pool point")
         n_source = n_pool if self.X_target is None else _target_rows(self.X_target)
         if n_source == 0:
             raise ValueError(
