@@ -104,6 +104,16 @@ from skbatchbald.acquisition import batchbald
 from skbatchbald.nn import BayesianMLP
 
 K, BATCH, N_ROUNDS = 20, 10, 5
+# The head alone and the whole network below train with the same settings.
+TRAINING = dict(
+    classes=np.arange(5, 10),
+    max_epochs=100,
+    batch_size=32,
+    iterator_train__shuffle=True,
+    n_mc_samples=K,
+    random_state=0,
+    verbose=0,
+)
 
 
 def make_head():
@@ -111,13 +121,7 @@ def make_head():
         BayesianMLP,
         module__n_features=D,
         module__hidden_sizes=(128,),
-        classes=np.arange(5, 10),
-        max_epochs=100,
-        batch_size=32,
-        iterator_train__shuffle=True,
-        n_mc_samples=K,
-        random_state=0,
-        verbose=0,
+        **TRAINING,
     )
 
 
@@ -166,16 +170,7 @@ class TrunkAndHead(nn.Module):
         return self.head(self.trunk(x))
 
 
-whole = MCDropoutClassifier(
-    TrunkAndHead,
-    classes=np.arange(5, 10),
-    max_epochs=100,
-    batch_size=32,
-    iterator_train__shuffle=True,
-    n_mc_samples=K,
-    random_state=0,
-    verbose=0,
-)
+whole = MCDropoutClassifier(TrunkAndHead, **TRAINING)
 start = time.perf_counter()
 whole.fit(X[labelled], y[labelled])
 t_whole_train = time.perf_counter() - start
