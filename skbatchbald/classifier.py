@@ -36,7 +36,7 @@ from ._inputs import (
 )
 from ._labels import label_indices
 from ._locks import lock_of, seeded_global_torch
-from ._outputs import check_outputs_suit_criterion
+from ._outputs import are_probabilities, check_outputs_suit_criterion
 from ._saved_state import ModuleWithClassifierState
 from ._shards import pool_shards, sample_shard
 from ._validation import check_n_mc_samples, check_random_state, spawn_seeds
@@ -702,10 +702,7 @@ class MCDropoutClassifier(NeuralNetClassifier):
 
         def log_of_probabilities(output):
             proba = torch.as_tensor(nonlin(output)).float()
-            if not (
-                (proba >= 0).all()
-                and torch.allclose(proba.sum(-1), torch.ones(()), atol=1e-3)
-            ):
+            if not are_probabilities(proba, atol=1e-3):
                 raise ValueError(
                     "the module's outputs after predict_nonlinearity are not "
                     "probabilities (rows must be >= 0 and sum to 1); return logits "
