@@ -18,7 +18,7 @@ $(BIN)/python:
 
 $(VENV)/.installed: pyproject.toml | $(BIN)/python
 	$(PIP) install $(TORCH_PIN)
-	$(PIP) install -e ".[test,plot,experiment,modal,bench,lint,dask]"
+	$(PIP) install -e ".[test,plot,experiment,modal,bench,lint,dask,label-studio]"
 	$(PIP) install --no-deps $(MODAL_PIN)
 	touch $@
 
