@@ -74,6 +74,36 @@ def parse_idx(raw, name):
     return values.astype(dtype.newbyteorder("="))
 
 
+def read_raw(path, remedy):
+    """Read a file, gunzipping ``*.gz``.
+
+    Parameters
+    ----------
+    path : pathlib.Path
+        The file; a name ending in ``.gz`` is decompressed first.
+    remedy : str
+        What to do about a damaged file; ends the error message.
+
+    Returns
+    -------
+    raw : bytes
+        The uncompressed content.
+
+    Raises
+    ------
+    OSError
+        If the file cannot be read or decompressed.
+    """
+    try:
+        raw = path.read_bytes()
+        if path.suffix == ".gz":
+            raw = gzip.decompress(raw)
+    except (OSError, EOFError) as exc:
+        # gzip raises BadGzipFile (an OSError) or EOFError on damaged files.
+        raise OSError(f"Could not read {path}: {exc}. {remedy}") from exc
+    return raw
+
+
 def read_verified(path, md5, remedy):
     """Read a file, gunzipping ``*.gz``, and check the md5 of its content.
 
@@ -96,13 +126,7 @@ def read_verified(path, md5, remedy):
     OSError
         If the file cannot be read or decompressed, or its md5 differs.
     """
-    try:
-        raw = path.read_bytes()
-        if path.suffix == ".gz":
-            raw = gzip.decompress(raw)
-    except (OSError, EOFError) as exc:
-        # gzip raises BadGzipFile (an OSError) or EOFError on damaged files.
-        raise OSError(f"Could not read {path}: {exc}. {remedy}") from exc
+    raw = read_raw(path, remedy)
     found = hashlib.md5(raw, usedforsecurity=False).hexdigest()
     if found != md5:
         raise OSError(
