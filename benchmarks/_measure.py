@@ -77,8 +77,8 @@ def _full_step(log_probs, n_rows, seed):
     step (docs/benchmarks.rst, "Measurements behind the kernel"). Returns (all
     indices, gains).
     """
+    from skbatchbald._memory import check_max_memory
     from skbatchbald.acquisition._batchbald_kernel import CandidateScorer
-    from skbatchbald.acquisition._validation import check_max_memory
 
     n_pool, n_mc_samples, _ = log_probs.shape
     rng = np.random.default_rng(seed)

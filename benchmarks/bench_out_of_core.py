@@ -110,10 +110,10 @@ def _batchbald_traced(pool, n_instances, trace):
     The same call as ``batchbald(pool, n_instances, random_state=0)`` with the
     default M and max_memory (the public function adds only argument checks).
     """
+    from skbatchbald._memory import check_max_memory
     from skbatchbald._validation import check_random_state
     from skbatchbald.acquisition._batchbald_chunked import greedy_chunked
     from skbatchbald.acquisition._pool import as_chunked_pool
-    from skbatchbald.acquisition._validation import check_max_memory
 
     return greedy_chunked(
         as_chunked_pool(pool),

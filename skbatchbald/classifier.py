@@ -36,11 +36,11 @@ from ._inputs import (
 )
 from ._labels import label_indices
 from ._locks import lock_of, seeded_global_torch
+from ._memory import check_max_memory
 from ._outputs import are_probabilities, check_outputs_suit_criterion
 from ._saved_state import ModuleWithClassifierState
 from ._shards import pool_shards, sample_shard
 from ._validation import check_n_mc_samples, check_random_state, spawn_seeds
-from .acquisition._validation import check_max_memory
 from .nn._engine import MCForward, n_rows
 from .nn.dropout import active_layers, dropout_layers, masked
 

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ._arrays import is_dask_array
 from ._validation import check_int, check_random_state
 from .sampling import predict_log_proba_samples
 
@@ -210,8 +211,6 @@ def dask_log_proba_samples(
     >>> log_probs.shape, log_probs.chunks[0]
     ((150, 8, 3), (50, 50, 50))
     """
-    from .acquisition._pool import is_dask_array
-
     if not is_dask_array(X):
         raise TypeError(
             f"X must be a dask.array.Array, got {type(X).__name__}; for an array "

@@ -20,14 +20,15 @@ from sklearn.exceptions import NotFittedError
 from sklearn.utils import _safe_indexing
 
 from . import acquisition
+from ._memory import check_max_memory
 from ._validation import (
+    check_beta,
     check_int,
     check_n_mc_samples,
     check_random_state,
+    check_stochastic,
     count_rows,
 )
-from .acquisition._stochastic import check_beta, check_stochastic
-from .acquisition._validation import check_max_memory
 from .sampling import predict_log_proba_samples
 
 __all__ = [

@@ -11,6 +11,7 @@ from sklearn.pipeline import Pipeline
 from sklearn.utils import get_tags
 from sklearn.utils.validation import check_is_fitted
 
+from ._arrays import is_dask_array
 from ._labels import label_indices
 from ._validation import check_n_mc_samples, check_random_state
 
@@ -332,8 +333,6 @@ def predict_log_proba_samples(
     >>> bool(np.allclose(np.exp(log_probs).mean(axis=1), forest.predict_proba(X)))
     True
     """
-    from .acquisition._pool import is_dask_array
-
     if is_dask_array(X):
         from .out_of_core import dask_log_proba_samples
 

@@ -5,6 +5,7 @@ Private module name, as ``_batchbald``: see ``acquisition/__init__.py``.
 
 import numpy as np
 
+from .._memory import check_max_memory
 from ._batchbald import _check_n_joint_samples, _is_exact
 from ._batchbald_kernel import CandidateScorer
 from ._chunks import per_point
@@ -20,7 +21,6 @@ from ._joint_configurations import _unique_rows, extend_exact, rows_from_table
 from ._pool import as_chunked_pool
 from ._validation import (
     check_log_probs,
-    check_max_memory,
     check_n_instances,
     check_random_state,
 )

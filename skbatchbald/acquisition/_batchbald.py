@@ -5,6 +5,7 @@ import warnings
 
 import numpy as np
 
+from .._memory import check_max_memory
 from .._validation import check_int
 from ._batchbald_kernel import (
     CandidateScorer,
@@ -15,7 +16,6 @@ from ._joint_configurations import extend_exact, rows_from_table, sample_table
 from ._pool import as_chunked_pool
 from ._validation import (
     check_log_probs,
-    check_max_memory,
     check_n_instances,
     check_random_state,
 )

@@ -4,6 +4,8 @@ import functools
 
 import numpy as np
 
+from .._memory import check_max_memory
+from .._validation import check_stochastic
 from ._batchbald_kernel import CandidateScorer
 from ._chunks import per_point
 from ._docstrings import shared_doc
@@ -15,11 +17,10 @@ from ._epig_kernel import (
     target_row_chunks,
 )
 from ._pool import as_chunked_pool
-from ._stochastic import check_stochastic, select
+from ._stochastic import select
 from ._topk import acquire_top
 from ._validation import (
     check_log_probs,
-    check_max_memory,
     check_n_instances,
     check_random_state,
 )

@@ -2,6 +2,7 @@
 
 import numpy as np
 
+from .._validation import check_stochastic
 from ._pool import as_chunked_pool
 from ._validation import (
     check_log_probs,
@@ -63,7 +64,7 @@ def acquire_top(
     scores : ndarray of shape (n_instances,), float64
         ``score_fn``'s values at ``indices``.
     """
-    from ._stochastic import check_stochastic, select  # _stochastic imports top_k
+    from ._stochastic import select  # _stochastic imports top_k
 
     pool = as_chunked_pool(log_probs)
     if pool is not None:
