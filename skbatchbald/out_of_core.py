@@ -16,8 +16,8 @@ from pathlib import Path
 import numpy as np
 
 from ._arrays import is_dask_array
+from ._samplers import sample_in_memory
 from ._validation import check_int, check_random_state
-from .sampling import predict_log_proba_samples
 
 __all__ = ["dask_log_proba_samples", "write_log_proba_samples"]
 
@@ -105,7 +105,7 @@ def write_log_proba_samples(
     n_pool = len(X)
 
     def sample(rows):
-        return predict_log_proba_samples(
+        return sample_in_memory(
             estimator, X[rows], n_mc_samples=n_mc_samples, random_state=seed
         )
 
@@ -143,9 +143,7 @@ def _estimator_of(payload):
 
 def _sample(estimator, X, n_mc_samples, seed, max_memory=None):
     with _SAMPLING:
-        return predict_log_proba_samples(
-            estimator, X, n_mc_samples, seed, max_memory=max_memory
-        )
+        return sample_in_memory(estimator, X, n_mc_samples, seed, max_memory=max_memory)
 
 
 def _sample_block(payload, X, n_mc_samples, seed, max_memory=None):

@@ -41,7 +41,10 @@ LAYERS = [
             "skbatchbald._outputs",
         ],
     ),
-    ("sampling", ["skbatchbald.sampling", "skbatchbald.out_of_core"]),
+    (
+        "sampling",
+        ["skbatchbald.sampling", "skbatchbald.out_of_core", "skbatchbald._samplers"],
+    ),
     ("query", ["skbatchbald.query", "skbatchbald.cold_start"]),
     ("modal", ["skbatchbald.modal", "skbatchbald._modal_ports"]),
     ("datasets", ["skbatchbald.datasets"]),
@@ -143,6 +146,63 @@ def _layer_or_none(module):
         return layer_of(module)
     except KeyError:
         return None
+
+
+def cycles(edges):
+    """The import circles: groups of modules that import each other, sorted.
+
+    Tarjan's strongly connected components of the import graph; a group of
+    more than one module (or a module importing itself) is a circle.
+    """
+    graph = {}
+    for importer, imported, _ in edges:
+        graph.setdefault(importer, set()).add(imported)
+        graph.setdefault(imported, set())
+    index, low, stack, on_stack, found = {}, {}, [], set(), []
+
+    def visit(node):
+        index[node] = low[node] = len(index)
+        stack.append(node)
+        on_stack.add(node)
+        for nxt in sorted(graph[node]):
+            if nxt not in index:
+                visit(nxt)
+                low[node] = min(low[node], low[nxt])
+            elif nxt in on_stack:
+                low[node] = min(low[node], index[nxt])
+        if low[node] == index[node]:
+            group = []
+            while not group or group[-1] != node:
+                group.append(stack.pop())
+                on_stack.discard(group[-1])
+            if len(group) > 1 or node in graph[node]:
+                found.append(sorted(group))
+
+    for node in sorted(graph):
+        if node not in index:
+            visit(node)
+    return sorted(found)
+
+
+def test_no_import_circle():
+    assert cycles(imports(PACKAGE)[1]) == []
+
+
+def test_a_seeded_circle_is_reported(tmp_path):
+    root = _package(
+        tmp_path,
+        {
+            "sampling.py": "from .out_of_core import dask_log_proba_samples",
+            "out_of_core.py": """
+                def f():
+                    from .sampling import predict_log_proba_samples
+            """,
+            "query.py": "from .sampling import predict_log_proba_samples",
+        },
+    )
+    assert cycles(imports(root)[1]) == [
+        ["skbatchbald.out_of_core", "skbatchbald.sampling"]
+    ]
 
 
 def test_every_import_follows_the_layers():

@@ -7,7 +7,6 @@ import numpy as np
 from .._memory import check_max_memory
 from .._validation import check_stochastic
 from ._batchbald_kernel import CandidateScorer
-from ._chunks import per_point
 from ._docstrings import shared_doc
 from ._entropy import _marginal
 from ._epig_kernel import (
@@ -16,9 +15,10 @@ from ._epig_kernel import (
     rows_bytes,
     target_row_chunks,
 )
+from ._per_point import per_point
 from ._pool import as_chunked_pool
+from ._single_point import acquire_top
 from ._stochastic import select
-from ._topk import acquire_top
 from ._validation import (
     check_log_probs,
     check_n_instances,

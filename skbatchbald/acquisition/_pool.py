@@ -16,8 +16,8 @@ import numpy as np
 
 from .._arrays import is_dask_array
 from ._batchbald_kernel import _single_threaded_blas, available_cores
-from ._chunks import per_point
-from ._validation import (
+from ._chunks import per_point_in_memory
+from ._normalisation import (
     _as_real_float_array,
     check_shape,
     merge_normalisations,
@@ -63,7 +63,7 @@ def _normalisation_block(block, start, tol):
 
 
 def _per_point_block(block, start, reduce):
-    return per_point(block, reduce)
+    return per_point_in_memory(block, reduce)
 
 
 def map_per_point(pool, reduce):

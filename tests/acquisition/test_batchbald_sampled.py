@@ -14,6 +14,7 @@ from skbatchbald.acquisition._batchbald_kernel import (
 from skbatchbald.acquisition._joint_configurations import (
     _unique_rows,
     extend_exact,
+    grouped_rows,
     rows_from_table,
     sample_table,
 )
@@ -155,7 +156,7 @@ class TestKernel:
         rows = rows_from_table(
             *sample_table(log_probs[:5], 600, np.random.default_rng(1))
         )
-        group_posterior, group_weights = module._grouped_rows(rows)
+        group_posterior, group_weights = grouped_rows(rows)
         assert group_weights.shape[0] <= 6
         assert group_weights.sum() == pytest.approx(1.0)
         candidates = np.arange(200)

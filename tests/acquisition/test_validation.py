@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from skbatchbald.acquisition import _validation
+from skbatchbald.acquisition import _normalisation
 from skbatchbald.acquisition._validation import (
     check_log_probs,
     check_n_instances,
@@ -67,7 +67,7 @@ class TestCheckLogProbsAccepts:
         check_log_probs(x)
 
     def test_chunked_check_sees_every_row(self, make_log_probs, monkeypatch):
-        monkeypatch.setattr(_validation, "TILE_BYTES", 64)  # one row per chunk
+        monkeypatch.setattr(_normalisation, "TILE_BYTES", 64)  # one row per chunk
         x = make_log_probs(6, 2, 3)
         check_log_probs(x)
         x[5, 1] += 0.1
