@@ -17,6 +17,7 @@ __all__ = [
     "check_int",
     "check_n_mc_samples",
     "check_random_state",
+    "check_real",
     "check_stochastic",
     "spawn_seeds",
 ]
@@ -73,6 +74,66 @@ def check_int(value, name, *, min_val=1, max_val=None, hint=""):
     if value < min_val or (max_val is not None and value > max_val):
         raise ValueError(f"{name} must be {expected}, got {value}{suffix}")
     return int(value)
+
+
+def check_real(
+    value,
+    name,
+    *,
+    expected,
+    min_val=None,
+    max_val=None,
+    min_open=False,
+    max_open=False,
+    finite=False,
+    hint="",
+):
+    """Return ``value`` as a float after checking its type and range.
+
+    Parameters
+    ----------
+    value : object
+        A Python or numpy real number; ``bool`` and strings are rejected.
+    name : str
+        The parameter's name, for the message.
+    expected : str
+        What the parameter must be, for the message (e.g. "a number >= 0").
+    min_val, max_val : float or None, default=None
+        Bounds; None for none.
+    min_open, max_open : bool, default=False
+        Whether the bound itself is excluded.
+    finite : bool, default=False
+        Whether ``inf`` is rejected (NaN always is).
+    hint : str, default=""
+        Appended to the message: what to do, or what the value means.
+
+    Returns
+    -------
+    value : float
+
+    Raises
+    ------
+    TypeError
+        If ``value`` is not a real number (a ``bool``, a string, ...).
+    ValueError
+        If it is NaN, infinite with ``finite=True``, or out of range.
+    """
+    suffix = f"; {hint}" if hint else ""
+    if isinstance(value, bool | np.bool_) or not isinstance(value, numbers.Real):
+        raise TypeError(
+            f"{name} must be {expected}, got {value!r} of type "
+            f"{type(value).__name__}{suffix}"
+        )
+    number = float(value)
+    below = min_val is not None and (
+        number < min_val or (min_open and number == min_val)
+    )
+    above = max_val is not None and (
+        number > max_val or (max_open and number == max_val)
+    )
+    if np.isnan(number) or (finite and np.isinf(number)) or below or above:
+        raise ValueError(f"{name} must be {expected}, got {value!r}{suffix}")
+    return number
 
 
 def check_n_mc_samples(value, name="n_mc_samples"):
@@ -243,11 +304,10 @@ def check_beta(beta):
     ValueError
         If it is not > 0 (NaN included).
     """
-    expected = "a real number > 0 (np.inf allowed)"
-    if isinstance(beta, bool | np.bool_) or not isinstance(beta, numbers.Real):
-        raise TypeError(
-            f"beta must be {expected}, got {beta!r} of type {type(beta).__name__}"
-        )
-    if not beta > 0:  # also NaN
-        raise ValueError(f"beta must be {expected}, got {beta!r}")
-    return float(beta)
+    return check_real(
+        beta,
+        "beta",
+        expected="a real number > 0 (np.inf allowed)",
+        min_val=0.0,
+        min_open=True,
+    )

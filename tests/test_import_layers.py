@@ -26,6 +26,7 @@ LAYERS = [
             "skbatchbald._memory",
             "skbatchbald._arrays",
             "skbatchbald._labels",
+            "skbatchbald._docstrings",
         ],
     ),
     ("acquisition", ["skbatchbald.acquisition"]),

@@ -5,9 +5,8 @@ parser from these fields, so an option, its default and its help live here only.
 """
 
 import dataclasses
-from numbers import Integral, Real
 
-from .._validation import check_int
+from .._validation import check_int, check_real
 
 __all__ = ["DATASETS", "MODELS", "PRESETS", "STRATEGIES", "ExperimentConfig"]
 
@@ -407,15 +406,12 @@ class ExperimentConfig:
             ),
         )
         _check_int("n_initial", self.n_initial, 1)
-        if (
-            isinstance(self.budget, bool)
-            or not isinstance(self.budget, Integral)
-            or self.budget <= self.n_initial
-        ):
-            raise ValueError(
-                f"budget must be an integer >= {self.n_initial + 1} (more than "
-                f"n_initial={self.n_initial}); got {self.budget!r}."
-            )
+        _check_int(
+            "budget",
+            self.budget,
+            self.n_initial + 1,
+            f"more than n_initial={self.n_initial}",
+        )
         for name in (
             "batch_size",
             "n_trials",
@@ -451,16 +447,18 @@ class ExperimentConfig:
             )
         for name in ("lr", "noise_std"):
             value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, Real) or value < 0:
-                raise ValueError(f"{name} must be a number >= 0; got {value!r}.")
+            check_real(value, name, expected="a number >= 0", min_val=0.0)
         if self.lr == 0:
             raise ValueError("lr must be > 0; got 0. The paper uses 1e-3.")
         stop = self.stop_accuracy
-        if stop is not None and (
-            isinstance(stop, bool) or not isinstance(stop, Real) or not 0 < stop <= 1
-        ):
-            raise ValueError(
-                f"stop_accuracy must be an accuracy in (0, 1] or None; got {stop!r}."
+        if stop is not None:
+            check_real(
+                stop,
+                "stop_accuracy",
+                expected="an accuracy in (0, 1] or None",
+                min_val=0.0,
+                max_val=1.0,
+                min_open=True,
             )
         if self.thresholds is not None:
             thresholds = tuple(float(t) for t in self.thresholds)

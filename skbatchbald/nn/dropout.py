@@ -539,11 +539,30 @@ def active_layers(module, n_mc_samples, advice=""):
     return active
 
 
-def _first_rows(args, kwargs):
-    for value in (*args, *kwargs.values()):
-        if isinstance(value, torch.Tensor) and value.dim() > 0:
-            return value.shape[0]
-    return None
+def n_rows(x):
+    """Number of rows of a batch: a tensor, or a dict/list/tuple of tensors.
+
+    The first tensor with a row axis decides (0-d tensors, e.g. a scalar
+    argument, have none). TypeError if there is none.
+    """
+    if isinstance(x, torch.Tensor) and x.dim() > 0:
+        return x.shape[0]
+    values = x.values() if isinstance(x, dict) else x
+    if isinstance(values, (dict, list, tuple, type({}.values()))):
+        for value in values:
+            try:
+                return n_rows(value)
+            except TypeError:
+                continue
+    raise TypeError(f"cannot find the rows of a batch of type {type(x).__name__}.")
+
+
+def _forward_rows(args, kwargs):
+    """Rows of a forward call's inputs; None if no argument has rows."""
+    try:
+        return n_rows((*args, *kwargs.values()))
+    except TypeError:
+        return None
 
 
 @contextlib.contextmanager
@@ -562,7 +581,9 @@ def masked(module, n_mc_samples, seeds):
         # B of each pass, for the first folding dropout layer to expand.
         handles.append(
             module.register_forward_pre_hook(
-                lambda _, args, kwargs: masks._begin_forward(_first_rows(args, kwargs)),
+                lambda _, args, kwargs: masks._begin_forward(
+                    _forward_rows(args, kwargs)
+                ),
                 with_kwargs=True,
             )
         )
