@@ -23,7 +23,7 @@ def pool_shards(n_pool, batch_size, n_jobs):
     ]
 
 
-def sample_shard(net, X, n_mc_samples, seeds, max_memory, parent_pid):
+def sample_shard(net, X, n_mc_samples, layer_seeds, max_memory, parent_pid):
     """One joblib task: the samples of one shard of the pool.
 
     In a worker process torch runs one intra-op thread, so that n_jobs workers
@@ -38,10 +38,10 @@ def sample_shard(net, X, n_mc_samples, seeds, max_memory, parent_pid):
     # shard is never computed).
     module = copy.deepcopy(net.module_)
     if os.getpid() == parent_pid:
-        return net._sample(X, n_mc_samples, seeds, max_memory, module)
+        return net._sample(X, n_mc_samples, layer_seeds, max_memory, module)
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
     try:
-        return net._sample(X, n_mc_samples, seeds, max_memory, module)
+        return net._sample(X, n_mc_samples, layer_seeds, max_memory, module)
     finally:
         torch.set_num_threads(threads)

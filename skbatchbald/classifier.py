@@ -833,19 +833,22 @@ class MCDropoutClassifier(NeuralNetClassifier):
         )
         # Masks are a function of these seeds only: every shard draws the same.
         seeds = spawn_seeds(random_state, len(active))
+        layer_seeds = [
+            (name, seed) for (name, _), seed in zip(active, seeds, strict=True)
+        ]
         n_pool = len(X) if is_dataset(X) else get_len(X)
         batch_size = self.get_params_for("iterator_valid").get(
             "batch_size", self.batch_size
         )
         shards = pool_shards(n_pool, batch_size, joblib.effective_n_jobs(n_jobs))
         if len(shards) <= 1:
-            return self._sample(X, n_mc_samples, seeds, max_memory)
+            return self._sample(X, n_mc_samples, layer_seeds, max_memory)
         parts = joblib.Parallel(n_jobs=n_jobs)(
             joblib.delayed(sample_shard)(
                 self,
                 multi_indexing(X, slice(start, stop)),
                 n_mc_samples,
-                seeds,
+                layer_seeds,
                 max_memory // len(shards),
                 os.getpid(),
             )
@@ -853,7 +856,7 @@ class MCDropoutClassifier(NeuralNetClassifier):
         )
         return np.concatenate(parts)
 
-    def _sample(self, X, n_mc_samples, seeds, max_memory, module=None):
+    def _sample(self, X, n_mc_samples, layer_seeds, max_memory, module=None):
         """(N, K, C) log-probabilities of X by ``module`` (``module_``)."""
         module = self.module_ if module is None else module
         dataset = self.get_dataset(X)
@@ -867,7 +870,7 @@ class MCDropoutClassifier(NeuralNetClassifier):
             return output[0] if isinstance(output, tuple) else output
 
         start = 0
-        with torch.no_grad(), masked(module, n_mc_samples, seeds) as masks:
+        with torch.no_grad(), masked(module, n_mc_samples, layer_seeds) as masks:
             engine = MCForward(module, masks, forward, max_memory)
             for batch in self.get_iterator(dataset, training=False):
                 Xi, _ = unpack_data(batch)

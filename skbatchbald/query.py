@@ -187,6 +187,15 @@ _PIECES = {
         pool; the cost grows as N * target_subsample. None uses every target
         input (with ``X_target=None``: the whole pool, quadratic cost).
 """,
+    "max_memory": """\
+max_memory : int, str or None, default=None
+    Memory budget of one query, in bytes or as a string like ``"1GB"``: it
+    bounds the temporaries of the sampling passes (passed to the estimator's
+    ``predict_log_proba_samples``, in place of an MCDropoutClassifier's own
+    ``max_memory``) and those of the acquisition. ``None``: the estimator's
+    own budget for sampling; the smaller of 1 GiB and a quarter of available
+    memory for the acquisition.
+""",
     "subsample_and_seed": """\
 pool_subsample : int, default=None
     Score a random subset of this many pool points only; the returned
@@ -297,6 +306,8 @@ class _PosteriorQuery(_Query):
                 X,
                 n_mc_samples=self.n_mc_samples,
                 random_state=int(rng.integers(_SEED_MAX)),
+                # one budget for the whole query, sampling included
+                max_memory=getattr(self, "max_memory", None),
                 allow_point_estimate=self._disagreement is None,
             )
         except NotFittedError as exc:
@@ -334,10 +345,7 @@ class BatchBALDQuery(_PosteriorQuery):
     n_joint_samples : int, default=10_000
         Label configurations M for the joint entropy once it can no longer be
         computed exactly.
-    max_memory : int, str or None, default=None
-        Working-memory bound of the acquisition, in bytes or as a string like
-        ``"1GB"``; ``None``: the smaller of 1 GiB and a quarter of available
-        memory.
+    {max_memory}
     pool_subsample : int, default=None
         Score a random subset of this many pool points only (Gal et al. 2017
         did so for speed); the returned indices still refer to the full pool.
@@ -725,10 +733,7 @@ class EPIGQuery(_TargetQuery):
     {target}
     {stochastic}
     {n_mc_samples_needed}
-    max_memory : int, str or None, default=None
-        Working-memory bound of the acquisition, in bytes or as a string like
-        ``"1GB"``; ``None``: the smaller of 1 GiB and a quarter of available
-        memory.
+    {max_memory}
     pool_subsample : int, default=None
         Score a random subset of this many pool points only; the returned
         indices still refer to the full pool.
@@ -825,10 +830,7 @@ class BatchEPIGQuery(_TargetQuery):
     n_joint_samples : int, default=10_000
         Joint samples M of (target input, batch labels, target label) once
         they can no longer be enumerated.
-    max_memory : int, str or None, default=None
-        Working-memory bound of the acquisition, in bytes or as a string like
-        ``"1GB"``; ``None``: the smaller of 1 GiB and a quarter of available
-        memory.
+    {max_memory}
     pool_subsample : int, default=None
         Score a random subset of this many pool points only; the returned
         indices still refer to the full pool.

@@ -515,8 +515,9 @@ def consistent_dropout(module, n_mc_samples, random_state=None):
             f"module must be a torch.nn.Module, got {type(module).__name__}."
         )
     n_mc_samples = check_n_mc_samples(n_mc_samples)
-    seeds = spawn_seeds(random_state, len(active_layers(module, n_mc_samples)))
-    with masked(module, n_mc_samples, seeds) as masks:
+    names = [name for name, _ in active_layers(module, n_mc_samples)]
+    seeds = spawn_seeds(random_state, len(names))
+    with masked(module, n_mc_samples, list(zip(names, seeds, strict=True))) as masks:
         yield masks
 
 
@@ -566,13 +567,15 @@ def _forward_rows(args, kwargs):
 
 
 @contextlib.contextmanager
-def masked(module, n_mc_samples, seeds):
+def masked(module, n_mc_samples, layer_seeds):
     """:func:`consistent_dropout` with one given seed per active layer.
 
-    Worker processes that sample shards of a pool get the parent's seeds, so
-    their masks are the parent's: masks are a function of the seeds only.
+    ``layer_seeds`` pairs the name of each layer that `active_layers` found
+    (the caller's one check) with its seed. Worker processes that sample shards
+    of a pool get the parent's pairs, so their masks are the parent's: masks
+    are a function of the seeds only.
     """
-    active = active_layers(module, n_mc_samples)
+    layers = dict(module.named_modules())
     masks = DropoutMasks(int(n_mc_samples))
     modes = {m: m.training for m in module.modules()}
     handles = []
@@ -587,7 +590,8 @@ def masked(module, n_mc_samples, seeds):
                 with_kwargs=True,
             )
         )
-        for (name, layer), seed in zip(active, seeds, strict=True):
+        for name, seed in layer_seeds:
+            layer = layers[name]
             hook = _LayerMasks(name, layer, masks, seed)
             masks._layers[layer] = hook
             handles.append(layer.register_forward_hook(hook))
