@@ -1,6 +1,7 @@
 """BatchBALD: greedy maximisation of the joint mutual information of a batch."""
 
 import math
+import time
 import warnings
 
 import numpy as np
@@ -13,6 +14,7 @@ from ._batchbald_kernel import (
     float32_sampled_slack,
 )
 from ._batchbald_memory import check_budget
+from ._greedy_steps import record
 from ._joint_configurations import (
     check_n_joint_samples,
     extend_exact,
@@ -92,14 +94,14 @@ def _pick_exact(scorer, rows, conditional, available, stale=None):
     near = np.flatnonzero(gains >= gains.max() - slack)  # ascending indices
     entropies = scorer.expected_entropy64(rows.posterior, rows.weights, near)
     best = int(np.argmax(entropies - conditional[near]))
-    return int(near[best]), float(entropies[best]), n_scored, len(near), bounds
+    return int(near[best]), float(entropies[best]), n_scored, bounds
 
 
 def _pick_sampled(scorer, rows, conditional, available, stale=None):
     slack = float32_sampled_slack(scorer.log_probs.shape[2])
     gains, n_scored, bounds = _gains(scorer, rows, conditional, available, slack, stale)
     best = int(np.argmax(gains))
-    return best, float(gains[best] + conditional[best]), n_scored, 0, bounds
+    return best, float(gains[best] + conditional[best]), n_scored, bounds
 
 
 def _greedy(log_probs, n_instances, n_joint_samples, max_memory, rng, lazy=False):
@@ -115,15 +117,16 @@ def _greedy(log_probs, n_instances, n_joint_samples, max_memory, rng, lazy=False
     exact_table = np.zeros((1, n_mc_samples))  # the empty configuration
     bounds = None
     for step in range(n_instances):
+        start = time.perf_counter()
         if is_exact(n_classes, step, n_joint_samples):
             rows = rows_from_table(exact_table)
-            pick, entropy, _, _, bounds = _pick_exact(
+            pick, entropy, n_scored, bounds = _pick_exact(
                 scorer, rows, conditional, available
             )
         else:
             table, weights = sample_table(log_probs[chosen], n_joint_samples, rng)
             rows = rows_from_table(table, weights)
-            pick, entropy, _, _, bounds = _pick_sampled(
+            pick, entropy, n_scored, bounds = _pick_sampled(
                 scorer, rows, conditional, available, bounds if lazy else None
             )
         # I(y_S, y_x; ω) = H(y_S) + Σ_j w_j H(u_j(x)) − Σ_{i ∈ S ∪ {x}} E_ω H(y_i|ω)
@@ -133,6 +136,7 @@ def _greedy(log_probs, n_instances, n_joint_samples, max_memory, rng, lazy=False
         available[pick] = False
         if step + 1 < n_instances and is_exact(n_classes, step + 1, n_joint_samples):
             exact_table = extend_exact(exact_table, log_probs[pick])
+        record(step, rows, n_scored, start)
     return np.asarray(chosen, dtype=np.int64), scores
 
 

@@ -26,6 +26,7 @@ from ._batchbald_kernel import (
     float32_sampled_slack,
 )
 from ._batchbald_memory import fixed_bytes, minimum_memory, table_bytes
+from ._greedy_steps import record
 from ._joint_configurations import (
     extend_exact,
     grouped_rows,
@@ -121,7 +122,7 @@ def block_budget(max_memory, pool, n_instances, n_joint_samples):
 
 
 def greedy_chunked(
-    pool, n_instances, n_joint_samples, max_memory, rng, trace=None, name="log_probs"
+    pool, n_instances, n_joint_samples, max_memory, rng, name="log_probs"
 ):
     """Greedy BatchBALD on a `MemmapPool` or `DaskPool`; see `batchbald`."""
     _, n_mc_samples, n_classes = pool.shape
@@ -165,14 +166,5 @@ def greedy_chunked(
         chosen_rows.append(row)
         if step + 1 < n_instances and is_exact(n_classes, step + 1, n_joint_samples):
             exact_table = extend_exact(exact_table, row)
-        if trace is not None:
-            trace.append(
-                {
-                    "step": step,
-                    "exact": rows.exact,
-                    "rows": rows.weights.shape[0],
-                    "scored": int(sum(part[4] for part in parts)),
-                    "seconds": time.perf_counter() - start,
-                }
-            )
+        record(step, rows, sum(part[4] for part in parts), start)
     return np.asarray(chosen, dtype=np.int64), scores

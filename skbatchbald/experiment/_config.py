@@ -25,13 +25,6 @@ STRATEGIES = {
     "epig": "EPIGQuery",
     "batch_epig": "BatchEPIGQuery",
 }
-# Names that result folders written before the rename still use.
-OLD_STRATEGY_NAMES = {
-    "powerbald": "power_bald",
-    "maxentropy": "max_entropy",
-    "varratios": "variation_ratios",
-    "meanstd": "mean_std",
-}
 DATASETS = ("repeated_digits", "digits", "repeated_mnist", "mnist", "fashion_mnist")
 MODELS = ("mlp", "cnn")
 # How each round's network trains: MCDropoutClassifier's default recipe, or the
@@ -114,7 +107,7 @@ def _option(
 ):
     """A dataclass field whose metadata the command line reads.
 
-    ``flags`` are extra spellings kept for older commands; ``choices`` and
+    ``flags`` are short spellings (the paper's b, K, M); ``choices`` and
     ``type`` (of each element, for tuples) override what the annotation
     implies; ``run_only`` marks options that change where or how a run happens
     but not its results.
@@ -313,27 +306,32 @@ class ExperimentConfig:
     hidden_sizes: tuple = _option((128, 128), "MLP widths", metavar="H", type=int)
     batch_size: int = _option(10, "points acquired per round (b)", flags=("-b",))
     budget: int = _option(150, "labelled-set size at which a trial stops")
-    n_initial: int = _option(20, "balanced initial labels", flags=("--initial",))
+    n_initial: int = _option(
+        20,
+        "balanced initial labels",
+    )
     fixed_initial: bool = _option(
         False, "one initial set for every trial (drawn once from --seed)"
     )
-    n_trials: int = _option(3, "paired trials", flags=("--trials",))
+    n_trials: int = _option(
+        3,
+        "paired trials",
+    )
     seed: int = _option(0, "base seed of every trial")
     first_trial: int = _option(
         0, "number of the first trial; trials keep their seeds in any process"
     )
     n_mc_samples: int = _option(
-        20, "posterior samples K for acquisition", flags=("--mc-samples", "-K")
+        20, "posterior samples K for acquisition", flags=("-K",)
     )
     n_joint_samples: int = _option(
         10_000,
         "BatchBALD's sampled label configurations M",
-        flags=("--joint-samples", "-M"),
+        flags=("-M",),
     )
     eval_mc_samples: int = _option(
         5,
         "MC samples averaged for test (and MC validation) predictions",
-        flags=("--eval-samples",),
     )
     mc_validation: bool = _option(
         True,
@@ -591,9 +589,7 @@ class ExperimentConfig:
             Field name to value; lists become tuples. Unknown names raise;
             missing ones take their defaults, which are the values of runs
             made before the option existed, except ``training``: runs made
-            before it existed trained with ``"early_stopping"``. Strategy
-            names from before the rename (``varratios``, ``meanstd``, ...) are
-            mapped to today's.
+            before it existed trained with ``"early_stopping"``.
 
         Returns
         -------
@@ -611,8 +607,4 @@ class ExperimentConfig:
             for key, value in options.items()
         }
         options.setdefault("training", "early_stopping")
-        if "strategies" in options:
-            options["strategies"] = tuple(
-                OLD_STRATEGY_NAMES.get(name, name) for name in options["strategies"]
-            )
         return cls(**options)

@@ -23,9 +23,7 @@ def load_results(folder):
     Returns
     -------
     results : pandas.DataFrame
-        The tidy table. Strategy names of folders written before the rename
-        (``varratios``, ``meanstd``, ``powerbald``, ``maxentropy``) are mapped
-        to today's (``variation_ratios``, ...).
+        The tidy table.
     config : ExperimentConfig
         The options the run used.
 

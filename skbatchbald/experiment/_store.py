@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ._config import OLD_STRATEGY_NAMES, ExperimentConfig
+from ._config import ExperimentConfig
 
 __all__ = ["COLUMNS", "TIMING", "ResultsFolder", "atomic_write", "read_results_csv"]
 
@@ -76,7 +76,7 @@ def atomic_write(path, text):
 
 
 def read_results_csv(path):
-    """Read a results.csv; old strategy names are mapped to today's.
+    """Read a results.csv.
 
     Raises ValueError with the missing columns if the file is not one of ours.
     """
@@ -95,7 +95,6 @@ def read_results_csv(path):
     for name in _TEXT:
         if name in results:
             results[name] = results[name].fillna("").astype(str)
-    results["strategy"] = results["strategy"].replace(OLD_STRATEGY_NAMES)
     return _typed(results)
 
 

@@ -387,10 +387,10 @@ class _LayerMasks:
     every later batch of the same call reuses them.
     """
 
-    def __init__(self, name, layer, index, seed):
+    def __init__(self, name, layer, masks, seed):
         self.name = name
         self.layer = layer
-        self.index = index
+        self.dropout_masks = masks  # the DropoutMasks of the call
         self.seed = seed
         self.feature_shape = None
         self.weight = None  # (K, *feature_shape)
@@ -399,7 +399,7 @@ class _LayerMasks:
     def _draw(self, output):
         p = float(self.layer.p)
         generator = torch.Generator().manual_seed(self.seed)
-        shape = (self.index.n_mc_samples, *self.feature_shape)
+        shape = (self.dropout_masks.n_mc_samples, *self.feature_shape)
         # Bernoulli keep-masks on the CPU generator, so they do not depend on device.
         keep = torch.empty(shape).bernoulli_(1.0 - p, generator=generator)
         bias = None
@@ -433,7 +433,7 @@ class _LayerMasks:
         return self.weight, self.bias
 
     def __call__(self, layer, inputs, output):
-        return self.index._apply(self, output)
+        return self.dropout_masks._apply(self, output)
 
 
 @contextlib.contextmanager
