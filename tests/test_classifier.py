@@ -251,7 +251,7 @@ class TestSamplingEngine:
         return torch.stack(out, 1).numpy()
 
     def test_dropout_layers_are_checked_once_per_call(self, fitted, blobs, monkeypatch):
-        from skbatchbald import classifier
+        from skbatchbald.classifier import _estimator as classifier
         from skbatchbald.nn import dropout
 
         calls = []
@@ -309,9 +309,9 @@ class TestSamplingEngine:
     ):
         """A Dask worker may pickle the net, to send it to another worker, while a
         shard samples with it: the pickle carries no dropout hook."""
-        from skbatchbald import classifier
-        from skbatchbald._shards import sample_shard
         from skbatchbald._validation import spawn_seeds
+        from skbatchbald.classifier import _estimator as classifier
+        from skbatchbald.classifier._shards import sample_shard
         from skbatchbald.nn.dropout import active_layers
 
         real_masked, pickled = classifier.masked, []
@@ -327,7 +327,7 @@ class TestSamplingEngine:
         names = [name for name, _ in active_layers(fitted.module_, 5)]
         layer_seeds = list(zip(names, spawn_seeds(3, len(names)), strict=True))
         # parent_pid=-1: the shard runs as in a worker process
-        out = sample_shard(fitted, X, 5, layer_seeds, 10**8, parent_pid=-1)
+        out = sample_shard(fitted._sample, X, 5, layer_seeds, 10**8, parent_pid=-1)
         monkeypatch.undo()
         assert len(pickled) == 1
         copy = pickle.loads(pickled[0])

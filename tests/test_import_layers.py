@@ -31,17 +31,7 @@ LAYERS = [
     ),
     ("acquisition", ["skbatchbald.acquisition"]),
     ("nn", ["skbatchbald.nn"]),
-    (
-        "classifier",
-        [
-            "skbatchbald.classifier",
-            "skbatchbald._inputs",
-            "skbatchbald._saved_state",
-            "skbatchbald._shards",
-            "skbatchbald._locks",
-            "skbatchbald._outputs",
-        ],
-    ),
+    ("classifier", ["skbatchbald.classifier"]),
     (
         "sampling",
         ["skbatchbald.sampling", "skbatchbald.out_of_core", "skbatchbald._samplers"],
