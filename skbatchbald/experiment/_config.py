@@ -283,7 +283,7 @@ class ExperimentConfig:
     >>> ExperimentConfig(budget=10)
     Traceback (most recent call last):
     ...
-    ValueError: budget must be an integer >= 21 (more than n_initial=20); got 10.
+    ValueError: budget must be an int >= 21, got 10; more than n_initial=20
     """
 
     dataset: str = _option("repeated_digits", "the data", choices=DATASETS)
