@@ -19,6 +19,7 @@ __all__ = [
     "check_random_state",
     "check_real",
     "check_stochastic",
+    "draw_seed",
     "spawn_seeds",
 ]
 
@@ -237,6 +238,25 @@ def spawn_seeds(random_state, n, name="random_state"):
     """
     rng = check_random_state(random_state, name)
     return [int(s) for s in rng.integers(0, 2**63 - 1, size=n)]
+
+
+def draw_seed(rng):
+    """One int seed drawn from a generator, for a call that takes a seed.
+
+    In ``[0, 2**31 - 1)``: every library accepts it (scikit-learn's seeds must
+    be below 2**32). Where a call needs several seeds, or seeds torch
+    generators, :func:`spawn_seeds` draws them.
+
+    Parameters
+    ----------
+    rng : numpy.random.Generator
+        Advanced by one draw.
+
+    Returns
+    -------
+    seed : int
+    """
+    return int(rng.integers(np.iinfo(np.int32).max))
 
 
 def count_rows(X, name, *, row="sample"):

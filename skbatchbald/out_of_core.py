@@ -17,7 +17,7 @@ import numpy as np
 
 from ._arrays import is_dask_array
 from ._samplers import sample_in_memory
-from ._validation import check_int, check_random_state
+from ._validation import check_int, check_random_state, spawn_seeds
 
 __all__ = ["dask_log_proba_samples", "write_log_proba_samples"]
 
@@ -31,7 +31,7 @@ def _one_seed(random_state):
     rng = check_random_state(random_state)  # validates every form
     if isinstance(random_state, numbers.Integral):  # bool was rejected above
         return int(random_state)
-    return int(rng.integers(0, 2**63 - 1))
+    return spawn_seeds(rng, 1)[0]
 
 
 def write_log_proba_samples(

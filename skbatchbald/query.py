@@ -27,6 +27,7 @@ from ._validation import (
     check_random_state,
     check_stochastic,
     count_rows,
+    draw_seed,
 )
 from .sampling import predict_log_proba_samples
 
@@ -42,8 +43,6 @@ __all__ = [
     "RandomQuery",
     "VarRatiosQuery",
 ]
-
-_SEED_MAX = np.iinfo(np.int32).max
 
 
 def _check_pool(X_pool, n_instances):
@@ -305,7 +304,7 @@ class _PosteriorQuery(_Query):
                 learner,
                 X,
                 n_mc_samples=self.n_mc_samples,
-                random_state=int(rng.integers(_SEED_MAX)),
+                random_state=draw_seed(rng),
                 # one budget for the whole query, sampling included
                 max_memory=getattr(self, "max_memory", None),
                 allow_point_estimate=self._disagreement is None,
@@ -325,7 +324,7 @@ class _PosteriorQuery(_Query):
 
     def _acquire(self, learner, X_pool, n_instances, rng):
         log_probs = self._log_probs(learner, X_pool, rng)
-        return self._score(log_probs, n_instances, int(rng.integers(_SEED_MAX)))
+        return self._score(log_probs, n_instances, draw_seed(rng))
 
 
 class BatchBALDQuery(_PosteriorQuery):
@@ -715,9 +714,7 @@ class _TargetQuery(_PosteriorQuery):
             X_both = stack_rows(X_pool, _safe_indexing(self.X_target, targets))
             both = self._log_probs(learner, X_both, rng)
             log_probs, log_probs_target = both[:n_pool], both[n_pool:]
-        return self._score(
-            log_probs, log_probs_target, n_instances, int(rng.integers(_SEED_MAX))
-        )
+        return self._score(log_probs, log_probs_target, n_instances, draw_seed(rng))
 
 
 class EPIGQuery(_TargetQuery):

@@ -224,3 +224,20 @@ class TestEveryFunctionAcceptsTheSameForms:
             forest, d["X_pool"][:5], n_mc_samples=2, random_state=generator
         )
         assert picked.shape == (5, 2, 10)
+
+
+def test_seeds_drawn_from_a_generator_come_from_two_helpers():
+    # draw_seed: one seed any library takes; spawn_seeds: int64 seeds (torch).
+    from skbatchbald._validation import draw_seed
+    from skbatchbald.out_of_core import _one_seed
+
+    seeds = [draw_seed(np.random.default_rng(s)) for s in range(50)]
+    assert all(type(s) is int and 0 <= s < 2**31 - 1 for s in seeds)
+    assert len(set(seeds)) == 50
+    rng = np.random.default_rng(7)
+    assert draw_seed(rng) != draw_seed(rng)  # the generator advances
+    assert (
+        _one_seed(np.random.default_rng(3))
+        == spawn_seeds(np.random.default_rng(3), 1)[0]
+    )
+    assert _one_seed(11) == 11  # an int is kept

@@ -571,9 +571,7 @@ class MCDropoutClassifier(NeuralNetClassifier):
             super().initialize()
             # None: fresh masks per fit, but a fitted net predicts the same twice.
             self.prediction_seed_ = (
-                int(check_random_state(None).integers(2**63 - 1))
-                if prediction_seed is None
-                else prediction_seed
+                spawn_seeds(None, 1)[0] if prediction_seed is None else prediction_seed
             )
         return self
 
