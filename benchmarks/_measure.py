@@ -77,8 +77,8 @@ def _full_step(log_probs, n_rows, seed):
     step (docs/benchmarks.rst, "Measurements behind the kernel"). Returns (all
     indices, gains).
     """
+    from skbatchbald._memory import check_max_memory
     from skbatchbald.acquisition._batchbald_kernel import CandidateScorer
-    from skbatchbald.acquisition._validation import check_max_memory
 
     n_pool, n_mc_samples, _ = log_probs.shape
     rng = np.random.default_rng(seed)
@@ -91,58 +91,24 @@ def _full_step(log_probs, n_rows, seed):
 
 
 def _trace(log_probs, n_instances, n_joint_samples, seed):
-    """Per-step timings of skbatchbald's greedy loop, measured from outside it.
+    """Per-step timings of skbatchbald's greedy loop, through its private seam.
 
-    The loop's own functions are wrapped for the call: each pick (`_pick_exact`
-    or `_pick_sampled`) ends a step, whose time is the pick's plus that of
-    drawing the step's label configurations (`sample_table`, sampled phase).
+    ``_greedy_steps.observe`` collects what each step of the public
+    ``batchbald`` call did: its time (the pick and, in the sampled phase, the
+    drawing of its label configurations), its table's rows and the candidates
+    it scored.
     """
-    from skbatchbald.acquisition import _batchbald, batchbald
+    from skbatchbald.acquisition import batchbald
+    from skbatchbald.acquisition._greedy_steps import observe
 
-    trace, drawing = [], [0.0]
-
-    def timed_draw(*args):
-        start = time.perf_counter()
-        table = original_draw(*args)
-        drawing[0] += time.perf_counter() - start
-        return table
-
-    def timed_pick(pick):
-        def wrapper(scorer, rows, *args):
-            start = time.perf_counter()
-            result = pick(scorer, rows, *args)
-            _, _, n_scored, n_rescored, _ = result
-            trace.append(
-                {
-                    "step": len(trace),
-                    "exact": rows.exact,
-                    "rows": rows.weights.shape[0],
-                    "scored": n_scored,
-                    "rescored": n_rescored,
-                    "seconds": time.perf_counter() - start + drawing[0],
-                }
-            )
-            drawing[0] = 0.0
-            return result
-
-        return wrapper
-
-    originals = (_batchbald._pick_exact, _batchbald._pick_sampled)
-    original_draw = _batchbald.sample_table
-    _batchbald._pick_exact, _batchbald._pick_sampled = map(timed_pick, originals)
-    _batchbald.sample_table = timed_draw
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            batchbald(
-                log_probs,
-                n_instances,
-                n_joint_samples=n_joint_samples,
-                random_state=seed,
-            )
-    finally:
-        _batchbald._pick_exact, _batchbald._pick_sampled = originals
-        _batchbald.sample_table = original_draw
+    with warnings.catch_warnings(), observe() as trace:
+        warnings.simplefilter("ignore")
+        batchbald(
+            log_probs,
+            n_instances,
+            n_joint_samples=n_joint_samples,
+            random_state=seed,
+        )
     return trace
 
 

@@ -105,24 +105,12 @@ class _Steps(list):
 
 
 def _batchbald_traced(pool, n_instances, trace):
-    """`batchbald` on a memmap, through the chunked loop to see every step.
+    """``batchbald(pool, n_instances, random_state=0)``, each step into ``trace``."""
+    from skbatchbald.acquisition import batchbald
+    from skbatchbald.acquisition._greedy_steps import observe
 
-    The same call as ``batchbald(pool, n_instances, random_state=0)`` with the
-    default M and max_memory (the public function adds only argument checks).
-    """
-    from skbatchbald._validation import check_random_state
-    from skbatchbald.acquisition._batchbald_chunked import greedy_chunked
-    from skbatchbald.acquisition._pool import as_chunked_pool
-    from skbatchbald.acquisition._validation import check_max_memory
-
-    return greedy_chunked(
-        as_chunked_pool(pool),
-        n_instances,
-        10_000,
-        check_max_memory(None),
-        check_random_state(0),
-        trace=trace,
-    )
+    with observe(into=trace):
+        return batchbald(pool, n_instances, random_state=0)
 
 
 def bench_disk(args):

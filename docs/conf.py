@@ -150,7 +150,7 @@ def _skip_member(app, what, name, obj, skip, options):
     module = getattr(obj, "__module__", None) or ""
     if callable(obj) and not module.startswith("skbatchbald"):
         return True
-    if name in _SKORCH_HOOKS and module == "skbatchbald.classifier":
+    if name in _SKORCH_HOOKS and module.startswith("skbatchbald.classifier"):
         return True
     # torch modules are called as module(x); their classes document the shapes.
     if name == "forward" and module.startswith("skbatchbald.nn"):

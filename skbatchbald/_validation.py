@@ -1,4 +1,4 @@
-"""Checks of integer parameters and ``random_state``, shared by every layer.
+"""Parameter checks shared by every layer: ints, ``random_state``, ``stochastic``.
 
 numpy only, so that the acquisition functions and the torch modules use the same
 checks without importing scikit-learn or torch. The contract is scikit-learn's
@@ -13,9 +13,13 @@ import numbers
 import numpy as np
 
 __all__ = [
+    "check_beta",
     "check_int",
     "check_n_mc_samples",
     "check_random_state",
+    "check_real",
+    "check_stochastic",
+    "draw_seed",
     "spawn_seeds",
 ]
 
@@ -71,6 +75,66 @@ def check_int(value, name, *, min_val=1, max_val=None, hint=""):
     if value < min_val or (max_val is not None and value > max_val):
         raise ValueError(f"{name} must be {expected}, got {value}{suffix}")
     return int(value)
+
+
+def check_real(
+    value,
+    name,
+    *,
+    expected,
+    min_val=None,
+    max_val=None,
+    min_open=False,
+    max_open=False,
+    finite=False,
+    hint="",
+):
+    """Return ``value`` as a float after checking its type and range.
+
+    Parameters
+    ----------
+    value : object
+        A Python or numpy real number; ``bool`` and strings are rejected.
+    name : str
+        The parameter's name, for the message.
+    expected : str
+        What the parameter must be, for the message (e.g. "a number >= 0").
+    min_val, max_val : float or None, default=None
+        Bounds; None for none.
+    min_open, max_open : bool, default=False
+        Whether the bound itself is excluded.
+    finite : bool, default=False
+        Whether ``inf`` is rejected (NaN always is).
+    hint : str, default=""
+        Appended to the message: what to do, or what the value means.
+
+    Returns
+    -------
+    value : float
+
+    Raises
+    ------
+    TypeError
+        If ``value`` is not a real number (a ``bool``, a string, ...).
+    ValueError
+        If it is NaN, infinite with ``finite=True``, or out of range.
+    """
+    suffix = f"; {hint}" if hint else ""
+    if isinstance(value, bool | np.bool_) or not isinstance(value, numbers.Real):
+        raise TypeError(
+            f"{name} must be {expected}, got {value!r} of type "
+            f"{type(value).__name__}{suffix}"
+        )
+    number = float(value)
+    below = min_val is not None and (
+        number < min_val or (min_open and number == min_val)
+    )
+    above = max_val is not None and (
+        number > max_val or (max_open and number == max_val)
+    )
+    if np.isnan(number) or (finite and np.isinf(number)) or below or above:
+        raise ValueError(f"{name} must be {expected}, got {value!r}{suffix}")
+    return number
 
 
 def check_n_mc_samples(value, name="n_mc_samples"):
@@ -176,6 +240,25 @@ def spawn_seeds(random_state, n, name="random_state"):
     return [int(s) for s in rng.integers(0, 2**63 - 1, size=n)]
 
 
+def draw_seed(rng):
+    """One int seed drawn from a generator, for a call that takes a seed.
+
+    In ``[0, 2**31 - 1)``: every library accepts it (scikit-learn's seeds must
+    be below 2**32). Where a call needs several seeds, or seeds torch
+    generators, :func:`spawn_seeds` draws them.
+
+    Parameters
+    ----------
+    rng : numpy.random.Generator
+        Advanced by one draw.
+
+    Returns
+    -------
+    seed : int
+    """
+    return int(rng.integers(np.iinfo(np.int32).max))
+
+
 def count_rows(X, name, *, row="sample"):
     """Number of rows of an array, DataFrame, tensor, sparse matrix or list.
 
@@ -191,3 +274,60 @@ def count_rows(X, name, *, row="sample"):
             f"DataFrame, tensor, sparse matrix or list), got {type(X).__name__}."
         )
     return len(X)
+
+
+STOCHASTIC_MODES = ("power", "softmax", "softrank")
+
+
+def check_stochastic(stochastic, beta):
+    """Validate the pair (stochastic, beta); return (mode, beta as a float).
+
+    Parameters
+    ----------
+    stochastic : None or {"power", "softmax", "softrank"}
+    beta : None or float
+        None means 1.0. A value other than None needs a ``stochastic`` mode.
+
+    Returns
+    -------
+    stochastic : None or str
+    beta : float
+    """
+    expected = "None (deterministic top-k) or one of " + ", ".join(
+        repr(mode) for mode in STOCHASTIC_MODES
+    )
+    if stochastic is not None and not isinstance(stochastic, str):
+        raise TypeError(
+            f"stochastic must be {expected}; got {stochastic!r} of type "
+            f"{type(stochastic).__name__}"
+        )
+    if stochastic is not None and stochastic not in STOCHASTIC_MODES:
+        raise ValueError(f"stochastic must be {expected}; got {stochastic!r}")
+    if beta is None:
+        return stochastic, 1.0
+    if stochastic is None:
+        raise ValueError(
+            f"beta={beta!r} is only used by stochastic acquisition: pass "
+            f"stochastic='power', 'softmax' or 'softrank' with it, or leave beta "
+            f"at None for the deterministic top-k"
+        )
+    return stochastic, check_beta(beta)
+
+
+def check_beta(beta):
+    """β as a float: a real number > 0, ``np.inf`` allowed.
+
+    Raises
+    ------
+    TypeError
+        If ``beta`` is not a real number (a bool, a string, ...).
+    ValueError
+        If it is not > 0 (NaN included).
+    """
+    return check_real(
+        beta,
+        "beta",
+        expected="a real number > 0 (np.inf allowed)",
+        min_val=0.0,
+        min_open=True,
+    )

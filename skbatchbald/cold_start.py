@@ -15,11 +15,10 @@ from sklearn.exceptions import NotFittedError
 from sklearn.neighbors import NearestNeighbors
 from sklearn.utils.validation import check_array, check_is_fitted
 
-from ._validation import check_int, check_random_state, count_rows
+from ._validation import check_int, check_random_state, count_rows, draw_seed
 
 __all__ = ["TypiClustQuery"]
 
-_SEED_MAX = np.iinfo(np.int32).max
 # Hacohen et al. cluster with KMeans up to 50 clusters and with MiniBatchKMeans
 # beyond, where full KMeans gets slow.
 _MAX_FULL_KMEANS = 50
@@ -247,7 +246,7 @@ class TypiClustQuery(BaseEstimator):
                 Z = np.vstack([Z_labelled, Z_pool])
             n_labelled = Z_labelled.shape[0]
         n_clusters = min(n_labelled + n_instances, max(self.max_clusters, n_instances))
-        labels = self._cluster(Z, n_clusters, int(rng.integers(_SEED_MAX)))
+        labels = self._cluster(Z, n_clusters, draw_seed(rng))
         return self._select(Z, labels, n_labelled, n_clusters, n_instances)
 
     def _select(self, Z, labels, n_labelled, n_clusters, n_instances):

@@ -18,6 +18,7 @@ import scipy.sparse as sp
 # equivalent; tests/test_sklearn_private.py fails first if an upgrade changes it.
 from sklearn.utils import _safe_indexing, check_X_y
 
+from ._arrays import stack_rows
 from ._modal_ports import check_fit_kwargs, check_not_modal_dropout, check_only_new
 from ._validation import check_random_state, count_rows
 
@@ -63,24 +64,12 @@ def _check_modal_version():
 _check_modal_version()
 
 
-def _is_pandas(obj):
-    # Checked by module name so that pandas is imported only when in use.
-    return type(obj).__module__.partition(".")[0] == "pandas"
-
-
 def _is_torch(obj):
     return type(obj).__module__.partition(".")[0] == "torch"
 
 
-def _pandas_axes(frame):
-    """Keyword arguments that give new rows the same columns (or name)."""
-    if hasattr(frame, "columns"):
-        return {"columns": frame.columns}
-    return {"name": frame.name}
-
-
 def _vstack_rows(first, second, *, name="X"):
-    """Stack two row blocks, keeping the container type of the first.
+    """Stack two row blocks (`stack_rows`) after checking their trailing shapes.
 
     ``first`` and ``second`` are the rows taught so far and the new rows: arrays,
     sparse matrices, DataFrames, Series, tensors or lists. ValueError if their
@@ -94,22 +83,7 @@ def _vstack_rows(first, second, *, name="X"):
             f"so far has rows of shape {first_shape}; every batch must have the "
             "same features."
         )
-    if sp.issparse(first) or sp.issparse(second):
-        fmt = first.format if sp.issparse(first) else "csr"
-        return sp.vstack([first, second], format=fmt)
-    if _is_pandas(first):
-        import pandas as pd
-
-        if not _is_pandas(second):
-            second = type(first)(np.asarray(second), **_pandas_axes(first))
-        return pd.concat([first, second])
-    if _is_torch(first):
-        import torch
-
-        return torch.cat([first, torch.as_tensor(second, dtype=first.dtype)])
-    if isinstance(first, list):
-        return [*first, *list(second)]
-    return np.concatenate([np.asarray(first), np.asarray(second)])
+    return stack_rows(first, second)
 
 
 def _rows(X, start, stop):

@@ -15,8 +15,9 @@ from pathlib import Path
 
 import numpy as np
 
-from ._validation import check_int, check_random_state
-from .sampling import predict_log_proba_samples
+from ._arrays import is_dask_array
+from ._samplers import sample_in_memory
+from ._validation import check_int, check_random_state, spawn_seeds
 
 __all__ = ["dask_log_proba_samples", "write_log_proba_samples"]
 
@@ -30,7 +31,7 @@ def _one_seed(random_state):
     rng = check_random_state(random_state)  # validates every form
     if isinstance(random_state, numbers.Integral):  # bool was rejected above
         return int(random_state)
-    return int(rng.integers(0, 2**63 - 1))
+    return spawn_seeds(rng, 1)[0]
 
 
 def write_log_proba_samples(
@@ -104,7 +105,7 @@ def write_log_proba_samples(
     n_pool = len(X)
 
     def sample(rows):
-        return predict_log_proba_samples(
+        return sample_in_memory(
             estimator, X[rows], n_mc_samples=n_mc_samples, random_state=seed
         )
 
@@ -142,9 +143,7 @@ def _estimator_of(payload):
 
 def _sample(estimator, X, n_mc_samples, seed, max_memory=None):
     with _SAMPLING:
-        return predict_log_proba_samples(
-            estimator, X, n_mc_samples, seed, max_memory=max_memory
-        )
+        return sample_in_memory(estimator, X, n_mc_samples, seed, max_memory=max_memory)
 
 
 def _sample_block(payload, X, n_mc_samples, seed, max_memory=None):
@@ -210,8 +209,6 @@ def dask_log_proba_samples(
     >>> log_probs.shape, log_probs.chunks[0]
     ((150, 8, 3), (50, 50, 50))
     """
-    from .acquisition._pool import is_dask_array
-
     if not is_dask_array(X):
         raise TypeError(
             f"X must be a dask.array.Array, got {type(X).__name__}; for an array "

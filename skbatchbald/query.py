@@ -8,10 +8,7 @@ and hands them to the matching function of :mod:`skbatchbald.acquisition`; it
 never re-implements the math.
 """
 
-import sys
-
 import numpy as np
-from scipy import sparse
 from sklearn.base import BaseEstimator
 from sklearn.exceptions import NotFittedError
 
@@ -20,14 +17,18 @@ from sklearn.exceptions import NotFittedError
 from sklearn.utils import _safe_indexing
 
 from . import acquisition
+from ._arrays import stack_rows
+from ._docstrings import fill_pieces
+from ._memory import check_max_memory
 from ._validation import (
+    check_beta,
     check_int,
     check_n_mc_samples,
     check_random_state,
+    check_stochastic,
     count_rows,
+    draw_seed,
 )
-from .acquisition._stochastic import check_beta, check_stochastic
-from .acquisition._validation import check_max_memory
 from .sampling import predict_log_proba_samples
 
 __all__ = [
@@ -42,8 +43,6 @@ __all__ = [
     "RandomQuery",
     "VarRatiosQuery",
 ]
-
-_SEED_MAX = np.iinfo(np.int32).max
 
 
 def _check_pool(X_pool, n_instances):
@@ -137,6 +136,77 @@ def _model_name(learner):
         learner = learner.estimator  # a modAL learner
     steps = getattr(learner, "steps", None)
     return _model_name(steps[-1][1]) if steps else type(learner).__name__
+
+
+# Docstring pieces the strategies share (placeholder lines such as {stochastic}).
+_PIECES = {
+    "needs_samples": """\
+    Needs posterior samples (K >= 2): an MCDropoutClassifier, a fitted
+    RandomForest/ExtraTrees/Bagging ensemble, a modAL Committee, or any of
+    these in a Pipeline, search or learner (see
+    :func:`skbatchbald.sampling.predict_log_proba_samples`). With one sample
+    the score is 0 for every point, so a classifier that only has
+    ``predict_proba`` (LogisticRegression, a VotingClassifier, ...), or
+    ``n_mc_samples=1``, is refused with a ``ValueError``.
+""",
+    "predictive": """\
+    A score of the predictive distribution alone: posterior samples are
+    averaged into it when the model gives them (MC dropout, a forest), and
+    any other fitted classifier with ``predict_proba`` (LogisticRegression,
+    KNeighborsClassifier, a calibrated SVC, a VotingClassifier, a plain
+    skorch net, a Pipeline or GridSearchCV ending in one, ...) serves as one
+    sample, K = 1.
+""",
+    "stochastic": """\
+    stochastic : {"power", "softmax", "softrank"} or None, default=None
+        None: the b highest scores. Otherwise draw the batch without
+        replacement with probability ∝ score^beta, exp(beta score) or
+        rank^-beta (Kirsch et al., TMLR 2023).
+    beta : float or None, default=None
+        Inverse temperature of the stochastic draw; None means 1.0. Only with
+        ``stochastic``.
+""",
+    "n_mc_samples_needed": """\
+    n_mc_samples : int, default=None
+        Posterior samples K, at least 2; ``None`` uses the estimator's own.
+""",
+    "n_mc_samples_predictive": """\
+    n_mc_samples : int, default=None
+        Posterior samples K; ``None`` uses the estimator's own, and a
+        classifier without posterior samples gives its ``predict_proba`` as
+        one (K = 1).
+""",
+    "target": """\
+    X_target : array-like of shape (n_target, ...) or None, default=None
+        The inputs whose predictions matter (what the model will serve),
+        in a container the estimator accepts. None: a random sample of the
+        pool, drawn anew at each query.
+    target_subsample : int or None, default=100
+        Target inputs drawn at random per query, from ``X_target`` or the
+        pool; the cost grows as N * target_subsample. None uses every target
+        input (with ``X_target=None``: the whole pool, quadratic cost).
+""",
+    "max_memory": """\
+max_memory : int, str or None, default=None
+    Memory budget of one query, in bytes or as a string like ``"1GB"``: it
+    bounds the temporaries of the sampling passes (passed to the estimator's
+    ``predict_log_proba_samples``, in place of an MCDropoutClassifier's own
+    ``max_memory``) and those of the acquisition. ``None``: the estimator's
+    own budget for sampling; the smaller of 1 GiB and a quarter of available
+    memory for the acquisition.
+""",
+    "subsample_and_seed": """\
+pool_subsample : int, default=None
+    Score a random subset of this many pool points only; the returned
+    indices still refer to the full pool.
+random_state : None, int, numpy.random.Generator or RandomState, default=None
+    Seeds the pool subset, the dropout masks and the stochastic draw.
+""",
+}
+
+
+def _doc(doc):
+    return fill_pieces(doc, _PIECES, "query")
 
 
 class _Query(BaseEstimator):
@@ -234,7 +304,9 @@ class _PosteriorQuery(_Query):
                 learner,
                 X,
                 n_mc_samples=self.n_mc_samples,
-                random_state=int(rng.integers(_SEED_MAX)),
+                random_state=draw_seed(rng),
+                # one budget for the whole query, sampling included
+                max_memory=getattr(self, "max_memory", None),
                 allow_point_estimate=self._disagreement is None,
             )
         except NotFittedError as exc:
@@ -252,30 +324,12 @@ class _PosteriorQuery(_Query):
 
     def _acquire(self, learner, X_pool, n_instances, rng):
         log_probs = self._log_probs(learner, X_pool, rng)
-        return self._score(log_probs, n_instances, int(rng.integers(_SEED_MAX)))
-
-
-# Which models each kind of strategy takes (in the strategies' Notes).
-_NEEDS_SAMPLES_NOTE = """
-    Needs posterior samples (K >= 2): an MCDropoutClassifier, a fitted
-    RandomForest/ExtraTrees/Bagging ensemble, a modAL Committee, or any of
-    these in a Pipeline, search or learner (see
-    :func:`skbatchbald.sampling.predict_log_proba_samples`). With one sample
-    the score is 0 for every point, so a classifier that only has
-    ``predict_proba`` (LogisticRegression, a VotingClassifier, ...), or
-    ``n_mc_samples=1``, is refused with a ``ValueError``."""
-
-_PREDICTIVE_NOTE = """
-    A score of the predictive distribution alone: posterior samples are
-    averaged into it when the model gives them (MC dropout, a forest), and
-    any other fitted classifier with ``predict_proba`` (LogisticRegression,
-    KNeighborsClassifier, a calibrated SVC, a VotingClassifier, a plain
-    skorch net, a Pipeline or GridSearchCV ending in one, ...) serves as one
-    sample, K = 1."""
+        return self._score(log_probs, n_instances, draw_seed(rng))
 
 
 class BatchBALDQuery(_PosteriorQuery):
-    __doc__ = f"""BatchBALD: greedily pick the batch of most joint mutual information.
+    __doc__ = _doc(
+        """BatchBALD: greedily pick the batch of most joint mutual information.
 
     Scores a batch jointly, I(y_1, ..., y_b; ω), so that a point that repeats
     what is already in the batch adds little: batches are informative and
@@ -290,10 +344,7 @@ class BatchBALDQuery(_PosteriorQuery):
     n_joint_samples : int, default=10_000
         Label configurations M for the joint entropy once it can no longer be
         computed exactly.
-    max_memory : int, str or None, default=None
-        Working-memory bound of the acquisition, in bytes or as a string like
-        ``"1GB"``; ``None``: the smaller of 1 GiB and a quarter of available
-        memory.
+    {max_memory}
     pool_subsample : int, default=None
         Score a random subset of this many pool points only (Gal et al. 2017
         did so for speed); the returned indices still refer to the full pool.
@@ -313,7 +364,8 @@ class BatchBALDQuery(_PosteriorQuery):
     -----
     Kirsch, van Amersfoort & Gal, "BatchBALD: Efficient and Diverse Batch
     Acquisition for Deep Bayesian Active Learning", NeurIPS 2019.
-{_NEEDS_SAMPLES_NOTE}
+
+    {needs_samples}
 
     Examples
     --------
@@ -331,6 +383,7 @@ class BatchBALDQuery(_PosteriorQuery):
     >>> idx.shape
     (5,)
     """
+    )
 
     _disagreement = "the joint mutual information I(y_1, ..., y_b; ω)"
 
@@ -371,7 +424,8 @@ class BatchBALDQuery(_PosteriorQuery):
 
 
 class PowerBALDQuery(_PosteriorQuery):
-    __doc__ = f"""PowerBALD: sample a batch with probability proportional to BALD^beta.
+    __doc__ = _doc(
+        """PowerBALD: sample a batch with probability proportional to BALD^beta.
 
     Stochastic batch acquisition: as cheap as BALD, and the randomness spreads
     the batch over near-duplicates instead of taking all of them.
@@ -396,8 +450,10 @@ class PowerBALDQuery(_PosteriorQuery):
     Kirsch, Farquhar, Atighehchian, Jesson, Branchaud-Charron & Gal,
     "Stochastic Batch Acquisition: A Simple Baseline for Deep Active
     Learning", TMLR 2023.
-{_NEEDS_SAMPLES_NOTE}
+
+    {needs_samples}
     """
+    )
 
     _disagreement = "BALD's mutual information I(y; ω)"
 
@@ -458,41 +514,16 @@ class _TopKQuery(_PosteriorQuery):
         )
 
 
-_STOCHASTIC_PARAMETERS = """
-    stochastic : {"power", "softmax", "softrank"} or None, default=None
-        None: the b highest scores. Otherwise draw the batch without
-        replacement with probability ∝ score^beta, exp(beta score) or
-        rank^-beta (Kirsch et al., TMLR 2023).
-    beta : float or None, default=None
-        Inverse temperature of the stochastic draw; None means 1.0. Only with
-        ``stochastic``."""
-
-_N_MC_SAMPLES_NEEDED = """
-    n_mc_samples : int, default=None
-        Posterior samples K, at least 2; ``None`` uses the estimator's own."""
-
-_N_MC_SAMPLES_PREDICTIVE = """
-    n_mc_samples : int, default=None
-        Posterior samples K; ``None`` uses the estimator's own, and a
-        classifier without posterior samples gives its ``predict_proba`` as
-        one (K = 1)."""
-
-
-def _topk_parameters(n_mc_samples):
-    return f"""
-    Parameters
-    ----------{_STOCHASTIC_PARAMETERS}{n_mc_samples}
-    pool_subsample : int, default=None
-        Score a random subset of this many pool points only; the returned
-        indices still refer to the full pool.
-    random_state : None, int, numpy.random.Generator or RandomState, default=None
-        Seeds the pool subset, the dropout masks and the stochastic draw.
-"""
-
-
 class BALDQuery(_TopKQuery):
-    __doc__ = f"""BALD: the b points with the most mutual information I(y; ω).
-{_topk_parameters(_N_MC_SAMPLES_NEEDED)}
+    __doc__ = _doc(
+        """BALD: the b points with the most mutual information I(y; ω).
+
+    Parameters
+    ----------
+    {stochastic}
+    {n_mc_samples_needed}
+    {subsample_and_seed}
+
     See Also
     --------
     skbatchbald.acquisition.bald : The acquisition function.
@@ -502,58 +533,94 @@ class BALDQuery(_TopKQuery):
     -----
     Houlsby et al. 2011; Gal, Islam & Ghahramani, ICML 2017. Top-b BALD tends
     to fill a batch with near-duplicates.
-{_NEEDS_SAMPLES_NOTE}
+
+    {needs_samples}
     """
+    )
     _function = staticmethod(acquisition.bald)
     _disagreement = "the mutual information I(y; ω)"
 
 
 class MaxEntropyQuery(_TopKQuery):
-    __doc__ = f"""Max entropy: the b points with the highest predictive entropy.
-{_topk_parameters(_N_MC_SAMPLES_PREDICTIVE)}
+    __doc__ = _doc(
+        """Max entropy: the b points with the highest predictive entropy.
+
+    Parameters
+    ----------
+    {stochastic}
+    {n_mc_samples_predictive}
+    {subsample_and_seed}
+
     See Also
     --------
     skbatchbald.acquisition.max_entropy : The acquisition function.
 
     Notes
-    -----{_PREDICTIVE_NOTE}
+    -----
+    {predictive}
     """
+    )
     _function = staticmethod(acquisition.max_entropy)
     _disagreement = None
 
 
 class VarRatiosQuery(_TopKQuery):
-    __doc__ = f"""Variation ratios: the b points with the least confident MC prediction.
-{_topk_parameters(_N_MC_SAMPLES_PREDICTIVE)}
+    __doc__ = _doc(
+        """Variation ratios: the b points with the least confident MC prediction.
+
+    Parameters
+    ----------
+    {stochastic}
+    {n_mc_samples_predictive}
+    {subsample_and_seed}
+
     See Also
     --------
     skbatchbald.acquisition.variation_ratios : The acquisition function.
 
     Notes
     -----
-    Score 1 - max_c p_c of the predictive mean (least confidence).{_PREDICTIVE_NOTE}
+    Score 1 - max_c p_c of the predictive mean (least confidence).
+    {predictive}
     """
+    )
     _function = staticmethod(acquisition.variation_ratios)
     _disagreement = None
 
 
 class MeanSTDQuery(_TopKQuery):
-    __doc__ = f"""Mean STD: the b points whose class probabilities vary most across ω.
-{_topk_parameters(_N_MC_SAMPLES_NEEDED)}
+    __doc__ = _doc(
+        """Mean STD: the b points whose class probabilities vary most across ω.
+
+    Parameters
+    ----------
+    {stochastic}
+    {n_mc_samples_needed}
+    {subsample_and_seed}
+
     See Also
     --------
     skbatchbald.acquisition.mean_std : The acquisition function.
 
     Notes
-    -----{_NEEDS_SAMPLES_NOTE}
+    -----
+    {needs_samples}
     """
+    )
     _function = staticmethod(acquisition.mean_std)
     _disagreement = "the standard deviation of the class probabilities across ω"
 
 
 class MarginQuery(_TopKQuery):
-    __doc__ = f"""Margin: the b points whose two likeliest classes are closest.
-{_topk_parameters(_N_MC_SAMPLES_PREDICTIVE)}
+    __doc__ = _doc(
+        """Margin: the b points whose two likeliest classes are closest.
+
+    Parameters
+    ----------
+    {stochastic}
+    {n_mc_samples_predictive}
+    {subsample_and_seed}
+
     See Also
     --------
     skbatchbald.acquisition.margin : The acquisition function.
@@ -563,8 +630,10 @@ class MarginQuery(_TopKQuery):
     Score 1 - (p1 - p2) of the predictive mean, in [0, 1]. Kirsch et al.
     (TMLR 2023) found plain top-b margin as good as BatchBALD on Repeated
     MNIST. With ``n_mc_samples=1`` it is the margin of one posterior sample.
-{_PREDICTIVE_NOTE}
+
+    {predictive}
     """
+    )
     _function = staticmethod(acquisition.margin)
     _disagreement = None
 
@@ -597,25 +666,6 @@ class RandomQuery(_Query):
         )
         # Zeros, as acquisition.random_batch: a random pick has no score.
         return picked, np.zeros(n_instances)
-
-
-def _concat_rows(first, second):
-    """Rows of ``first`` then rows of ``second``, in ``first``'s container type."""
-    if hasattr(first, "iloc"):  # pandas
-        import pandas as pd
-
-        second = second if hasattr(second, "iloc") else pd.DataFrame(second)
-        second = second.set_axis(first.columns, axis=1)
-        return pd.concat([first, second], ignore_index=True)
-    torch = sys.modules.get("torch")
-    if torch is not None and isinstance(first, torch.Tensor):
-        second = torch.as_tensor(second, dtype=first.dtype, device=first.device)
-        return torch.cat([first, second])
-    if sparse.issparse(first):
-        return sparse.vstack([first, second], format=first.format)
-    if isinstance(first, list):
-        return first + list(second)
-    return np.concatenate([np.asarray(first), np.asarray(second)])
 
 
 def _target_rows(X_target):
@@ -661,40 +711,26 @@ class _TargetQuery(_PosteriorQuery):
             log_probs_target = log_probs[targets]
         else:
             # one call over pool and targets: sample k is the same network for both
-            X_both = _concat_rows(X_pool, _safe_indexing(self.X_target, targets))
+            X_both = stack_rows(X_pool, _safe_indexing(self.X_target, targets))
             both = self._log_probs(learner, X_both, rng)
             log_probs, log_probs_target = both[:n_pool], both[n_pool:]
-        return self._score(
-            log_probs, log_probs_target, n_instances, int(rng.integers(_SEED_MAX))
-        )
-
-
-_TARGET_PARAMETERS = """
-    X_target : array-like of shape (n_target, ...) or None, default=None
-        The inputs whose predictions matter (what the model will serve),
-        in a container the estimator accepts. None: a random sample of the
-        pool, drawn anew at each query.
-    target_subsample : int or None, default=100
-        Target inputs drawn at random per query, from ``X_target`` or the
-        pool; the cost grows as N * target_subsample. None uses every target
-        input (with ``X_target=None``: the whole pool, quadratic cost)."""
+        return self._score(log_probs, log_probs_target, n_instances, draw_seed(rng))
 
 
 class EPIGQuery(_TargetQuery):
-    __doc__ = f"""EPIG: the b points most informative about predictions on targets.
+    __doc__ = _doc(
+        """EPIG: the b points most informative about predictions on targets.
 
     BALD and BatchBALD seek information about the parameters, including about
     inputs nobody will ask the model about; EPIG seeks information about the
     labels y* of target inputs x*. See :func:`skbatchbald.acquisition.epig`.
 
     Parameters
-    ----------{_TARGET_PARAMETERS}{_STOCHASTIC_PARAMETERS}
-    n_mc_samples : int, default=None
-        Posterior samples K, at least 2; ``None`` uses the estimator's own.
-    max_memory : int, str or None, default=None
-        Working-memory bound of the acquisition, in bytes or as a string like
-        ``"1GB"``; ``None``: the smaller of 1 GiB and a quarter of available
-        memory.
+    ----------
+    {target}
+    {stochastic}
+    {n_mc_samples_needed}
+    {max_memory}
     pool_subsample : int, default=None
         Score a random subset of this many pool points only; the returned
         indices still refer to the full pool.
@@ -713,7 +749,8 @@ class EPIGQuery(_TargetQuery):
     Oriented Bayesian Active Learning", AISTATS 2023. The pool and the target
     inputs are sampled in one call, so that posterior sample k is the same
     network for both, as the estimator of I(y; y*) needs.
-{_NEEDS_SAMPLES_NOTE}
+
+    {needs_samples}
 
     Examples
     --------
@@ -731,6 +768,7 @@ class EPIGQuery(_TargetQuery):
     >>> idx.shape
     (5,)
     """
+    )
 
     _disagreement = "the mutual information I(y; y*) through ω"
 
@@ -773,7 +811,8 @@ class EPIGQuery(_TargetQuery):
 
 
 class BatchEPIGQuery(_TargetQuery):
-    __doc__ = f"""Batch EPIG: greedily pick the batch most informative about targets.
+    __doc__ = _doc(
+        """Batch EPIG: greedily pick the batch most informative about targets.
 
     BatchBALD's greedy joint scoring, applied to EPIG: the batch maximises
     E_x* I(y_1, ..., y_b; y* | x*), so a point that repeats what the batch
@@ -781,16 +820,14 @@ class BatchEPIGQuery(_TargetQuery):
     :func:`skbatchbald.acquisition.batch_epig`.
 
     Parameters
-    ----------{_TARGET_PARAMETERS}
+    ----------
+    {target}
     n_mc_samples : int, default=None
         Posterior samples K, at least 2; ``None`` uses the estimator's own.
     n_joint_samples : int, default=10_000
         Joint samples M of (target input, batch labels, target label) once
         they can no longer be enumerated.
-    max_memory : int, str or None, default=None
-        Working-memory bound of the acquisition, in bytes or as a string like
-        ``"1GB"``; ``None``: the smaller of 1 GiB and a quarter of available
-        memory.
+    {max_memory}
     pool_subsample : int, default=None
         Score a random subset of this many pool points only; the returned
         indices still refer to the full pool.
@@ -809,8 +846,10 @@ class BatchEPIGQuery(_TargetQuery):
     Score from Bickford Smith, Kirsch, Farquhar, Gal, Foster & Rainforth,
     AISTATS 2023; greedy joint estimator from Kirsch, van Amersfoort & Gal,
     NeurIPS 2019. The pool and the target inputs are sampled in one call.
-{_NEEDS_SAMPLES_NOTE}
+
+    {needs_samples}
     """
+    )
 
     _disagreement = "the joint mutual information I(y_1, ..., y_b; y*) through ω"
 

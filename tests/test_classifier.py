@@ -250,6 +250,22 @@ class TestSamplingEngine:
                 out.append(torch.log_softmax(module(torch.as_tensor(X)), -1))
         return torch.stack(out, 1).numpy()
 
+    def test_dropout_layers_are_checked_once_per_call(self, fitted, blobs, monkeypatch):
+        from skbatchbald.classifier import _estimator as classifier
+        from skbatchbald.nn import dropout
+
+        calls = []
+
+        def counted(module, *args, **kwargs):
+            calls.append(module)
+            return real(module, *args, **kwargs)
+
+        real = dropout.active_layers
+        monkeypatch.setattr(dropout, "active_layers", counted)
+        monkeypatch.setattr(classifier, "active_layers", counted)
+        fitted.predict_log_proba_samples(blobs[0][:10].astype(np.float32), 3)
+        assert len(calls) == 1
+
     @pytest.mark.parametrize("max_memory", [None, 50_000, 3_000])
     def test_equal_to_the_per_k_loop_at_any_budget(self, fitted, blobs, max_memory):
         X = blobs[0].astype(np.float32)
@@ -293,24 +309,25 @@ class TestSamplingEngine:
     ):
         """A Dask worker may pickle the net, to send it to another worker, while a
         shard samples with it: the pickle carries no dropout hook."""
-        from skbatchbald import classifier
-        from skbatchbald._shards import sample_shard
         from skbatchbald._validation import spawn_seeds
+        from skbatchbald.classifier import _estimator as classifier
+        from skbatchbald.classifier._shards import sample_shard
         from skbatchbald.nn.dropout import active_layers
 
         real_masked, pickled = classifier.masked, []
 
         @contextlib.contextmanager
-        def masked_then_pickled(module, n_mc_samples, seeds):
-            with real_masked(module, n_mc_samples, seeds) as masks:
+        def masked_then_pickled(module, n_mc_samples, layer_seeds):
+            with real_masked(module, n_mc_samples, layer_seeds) as masks:
                 pickled.append(pickle.dumps(fitted))
                 yield masks
 
         monkeypatch.setattr(classifier, "masked", masked_then_pickled)
         X = blobs[0].astype(np.float32)
-        seeds = spawn_seeds(3, len(active_layers(fitted.module_, 5)))
+        names = [name for name, _ in active_layers(fitted.module_, 5)]
+        layer_seeds = list(zip(names, spawn_seeds(3, len(names)), strict=True))
         # parent_pid=-1: the shard runs as in a worker process
-        out = sample_shard(fitted, X, 5, seeds, 10**8, parent_pid=-1)
+        out = sample_shard(fitted._sample, X, 5, layer_seeds, 10**8, parent_pid=-1)
         monkeypatch.undo()
         assert len(pickled) == 1
         copy = pickle.loads(pickled[0])

@@ -96,3 +96,13 @@ def test_integer_labels_and_an_unpicklable_dtype_round_trip(blobs):
     fresh.load_params(f_params=f_params)
     assert fresh.classes_.dtype == clf.classes_.dtype
     np.testing.assert_array_equal(fresh.predict(X), clf.predict(X))
+
+
+def test_pickles_name_the_public_path_only(blobs):
+    # Pickles written before the classifier became a package load, and new
+    # ones do not depend on its private module layout.
+    X, y = blobs
+    data = pickle.dumps(mlp().fit(X, y))
+    assert b"skbatchbald.classifier" in data
+    assert b"skbatchbald.classifier._" not in data
+    assert type(pickle.loads(data)) is MCDropoutClassifier

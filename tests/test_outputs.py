@@ -3,7 +3,7 @@
 import pytest
 import torch
 
-from skbatchbald._outputs import check_outputs_suit_criterion
+from skbatchbald.classifier._outputs import check_outputs_suit_criterion
 
 CE, NLL = torch.nn.CrossEntropyLoss(), torch.nn.NLLLoss()
 

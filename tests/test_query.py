@@ -379,3 +379,29 @@ class TestEstimatorAPI:
         copy = clone(learner)
         assert copy.query_strategy is not learner.query_strategy
         assert copy.query_strategy.get_params() == learner.query_strategy.get_params()
+
+
+class _BudgetSpy:
+    """An estimator with posterior samples that records the budget it is given."""
+
+    def __init__(self):
+        self.budgets = []
+
+    def predict_log_proba_samples(self, X, n_mc_samples=None, random_state=None, **kw):
+        self.budgets.append(kw.get("max_memory"))
+        rng = np.random.default_rng(0)
+        logits = rng.normal(size=(len(X), 4, 3))
+        return logits - np.log(np.exp(logits).sum(-1, keepdims=True))
+
+
+@pytest.mark.parametrize(
+    "strategy", [BatchBALDQuery, EPIGQuery, BatchEPIGQuery], ids=lambda s: s.__name__
+)
+def test_max_memory_bounds_the_sampling_too(strategy):
+    # One meaning end to end: the strategy's budget reaches the sampler, and
+    # None leaves the estimator's own.
+    spy = _BudgetSpy()
+    X = np.zeros((30, 2))
+    strategy(max_memory="64MB", random_state=0)(spy, X, 2)
+    strategy(random_state=0)(spy, X, 2)
+    assert spy.budgets == ["64MB", None]

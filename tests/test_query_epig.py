@@ -12,9 +12,8 @@ from skbatchbald import (
     MCDropoutClassifier,
     acquisition,
 )
-from skbatchbald._validation import check_random_state
+from skbatchbald._validation import check_random_state, draw_seed
 from skbatchbald.nn import BayesianMLP
-from skbatchbald.query import _SEED_MAX
 from skbatchbald.sampling import predict_log_proba_samples
 
 
@@ -34,7 +33,7 @@ def draws(random_state, n_pool, n_target, target_subsample):
     targets = np.arange(n_target)
     if target_subsample is not None and target_subsample < n_target:
         targets = np.sort(rng.choice(n_target, size=target_subsample, replace=False))
-    return targets, int(rng.integers(_SEED_MAX)), int(rng.integers(_SEED_MAX))
+    return targets, draw_seed(rng), draw_seed(rng)
 
 
 def test_pool_and_target_are_sampled_in_one_call(dropout_net, digits_split):

@@ -13,8 +13,7 @@ from skbatchbald import (
     VarRatiosQuery,
     acquisition,
 )
-from skbatchbald._validation import check_random_state
-from skbatchbald.query import _SEED_MAX
+from skbatchbald._validation import check_random_state, draw_seed
 from skbatchbald.sampling import predict_log_proba_samples
 
 SINGLE_POINT = {
@@ -29,7 +28,7 @@ SINGLE_POINT = {
 def seeds(random_state):
     """The two seeds a strategy draws: the samples' and the acquisition's."""
     rng = check_random_state(random_state)
-    return int(rng.integers(_SEED_MAX)), int(rng.integers(_SEED_MAX))
+    return draw_seed(rng), draw_seed(rng)
 
 
 @pytest.mark.parametrize("strategy_cls", SINGLE_POINT)

@@ -8,9 +8,12 @@ from skbatchbald._validation import (
     check_int,
     check_n_mc_samples,
     check_random_state,
+    check_real,
     spawn_seeds,
 )
 from skbatchbald.datasets import make_repeated
+from skbatchbald.experiment import ExperimentConfig
+from skbatchbald.nn import BayesianMLP
 from skbatchbald.sampling import predict_log_proba_samples
 
 RANDOM_STATE_FORMS = [
@@ -23,6 +26,57 @@ RANDOM_STATE_FORMS = [
     np.random.PCG64(2),
 ]
 WRONG_TYPES = [True, np.bool_(False), 1.5, 2.0, "0", [0], object()]
+
+
+class TestCheckReal:
+    @pytest.mark.parametrize("value", [0.5, 1, np.float32(0.25), np.int64(1)])
+    def test_returns_a_python_float(self, value):
+        out = check_real(value, "x", expected="a number", min_val=0.0)
+        assert type(out) is float
+        assert out == float(value)
+
+    @pytest.mark.parametrize("value", [True, np.bool_(False), "0.5", [0.5], None])
+    def test_wrong_type_is_a_type_error(self, value):
+        with pytest.raises(
+            TypeError, match=r"^x must be a number >= 0, got .* of type"
+        ):
+            check_real(value, "x", expected="a number >= 0", min_val=0.0)
+
+    @pytest.mark.parametrize(
+        ("value", "kwargs"),
+        [
+            (np.nan, {}),
+            (-0.1, {"min_val": 0.0}),
+            (0.0, {"min_val": 0.0, "min_open": True}),
+            (1.0, {"max_val": 1.0, "max_open": True}),
+            (1.5, {"max_val": 1.0}),
+            (np.inf, {"finite": True}),
+        ],
+    )
+    def test_out_of_range_is_a_value_error(self, value, kwargs):
+        with pytest.raises(ValueError, match=r"^x must be in range, got .*; a hint$"):
+            check_real(value, "x", expected="in range", hint="a hint", **kwargs)
+
+    def test_closed_bounds_and_inf_are_accepted(self):
+        kwargs = {"expected": "e", "min_val": 0.0, "max_val": 1.0}
+        assert check_real(0.0, "x", **kwargs) == 0.0
+        assert check_real(1.0, "x", **kwargs) == 1.0
+        assert check_real(np.inf, "x", expected="e") == np.inf
+
+    # Its users, which each had their own check: the same contract everywhere.
+    @pytest.mark.parametrize(
+        "build",
+        [
+            lambda: BayesianMLP(n_features=3, p=False),
+            lambda: ExperimentConfig(lr=True),
+            lambda: ExperimentConfig(noise_std="0.1"),
+            lambda: ExperimentConfig(stop_accuracy=True),
+            lambda: ExperimentConfig(budget=40.0),
+        ],
+    )
+    def test_users_reject_bools_and_strings_as_type_errors(self, build):
+        with pytest.raises(TypeError, match="must be"):
+            build()
 
 
 class TestCheckInt:
@@ -170,3 +224,20 @@ class TestEveryFunctionAcceptsTheSameForms:
             forest, d["X_pool"][:5], n_mc_samples=2, random_state=generator
         )
         assert picked.shape == (5, 2, 10)
+
+
+def test_seeds_drawn_from_a_generator_come_from_two_helpers():
+    # draw_seed: one seed any library takes; spawn_seeds: int64 seeds (torch).
+    from skbatchbald._validation import draw_seed
+    from skbatchbald.out_of_core import _one_seed
+
+    seeds = [draw_seed(np.random.default_rng(s)) for s in range(50)]
+    assert all(type(s) is int and 0 <= s < 2**31 - 1 for s in seeds)
+    assert len(set(seeds)) == 50
+    rng = np.random.default_rng(7)
+    assert draw_seed(rng) != draw_seed(rng)  # the generator advances
+    assert (
+        _one_seed(np.random.default_rng(3))
+        == spawn_seeds(np.random.default_rng(3), 1)[0]
+    )
+    assert _one_seed(11) == 11  # an int is kept

@@ -2,7 +2,7 @@
 
 from ._docstrings import shared_doc
 from ._entropy import _mutual_information
-from ._topk import acquire_top
+from ._single_point import acquire_top
 
 
 @shared_doc

@@ -3,10 +3,10 @@ mean STD and random acquisition."""
 
 import numpy as np
 
-from ._chunks import per_point
 from ._docstrings import shared_doc
 from ._entropy import _marginal_entropy, _mean_over_samples
-from ._topk import acquire_top
+from ._per_point import per_point
+from ._single_point import acquire_top
 from ._validation import check_log_probs, check_n_instances, check_random_state
 
 

@@ -5,9 +5,8 @@ Private module name, as ``_batchbald``: see ``acquisition/__init__.py``.
 
 import numpy as np
 
-from ._batchbald import _check_n_joint_samples, _is_exact
+from .._memory import check_max_memory
 from ._batchbald_kernel import CandidateScorer
-from ._chunks import per_point
 from ._entropy import _marginal
 from ._epig import check_target, chunk_rows, common_dtype
 from ._epig_kernel import (
@@ -16,11 +15,17 @@ from ._epig_kernel import (
     rows_bytes,
     target_row_chunks,
 )
-from ._joint_configurations import _unique_rows, extend_exact, rows_from_table
+from ._joint_configurations import (
+    _unique_rows,
+    check_n_joint_samples,
+    extend_exact,
+    is_exact,
+    rows_from_table,
+)
+from ._per_point import per_point
 from ._pool import as_chunked_pool
 from ._validation import (
     check_log_probs,
-    check_max_memory,
     check_n_instances,
     check_random_state,
 )
@@ -181,7 +186,7 @@ def _greedy(pool, target, n_instances, n_joint_samples, max_memory, rng):
             target_entropy,
             exact_table,
             sampled,
-            _is_exact(n_classes, step, n_joint_samples),
+            is_exact(n_classes, step, n_joint_samples),
         )
         if chunked:
             parts = pool.map(
@@ -202,7 +207,7 @@ def _greedy(pool, target, n_instances, n_joint_samples, max_memory, rng):
         available[pick] = False
         (row,) = pool.rows([pick]) if chunked else (pool[pick],)
         chosen_rows.append(row.astype(target.dtype, copy=False))
-        if step + 1 < n_instances and _is_exact(n_classes, step + 1, n_joint_samples):
+        if step + 1 < n_instances and is_exact(n_classes, step + 1, n_joint_samples):
             exact_table = extend_exact(exact_table, row)
     return np.asarray(chosen, dtype=np.int64), scores
 
@@ -326,7 +331,7 @@ default=None
     n_pool, n_mc_samples, _ = pool.shape
     n_instances = check_n_instances(n_instances, n_pool)
     target = check_target(log_probs_target, pool.shape)
-    n_joint_samples = _check_n_joint_samples(n_joint_samples, n_mc_samples)
+    n_joint_samples = check_n_joint_samples(n_joint_samples, n_mc_samples)
     max_memory = check_max_memory(max_memory)
     rng = check_random_state(random_state)
     if isinstance(pool, np.ndarray):

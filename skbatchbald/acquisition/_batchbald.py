@@ -1,27 +1,35 @@
 """BatchBALD: greedy maximisation of the joint mutual information of a batch."""
 
 import math
+import time
 import warnings
 
 import numpy as np
 
-from .._validation import check_int
+from .._memory import check_max_memory
+from ._batchbald_chunked import greedy_chunked
 from ._batchbald_kernel import (
     CandidateScorer,
     float32_error_bound,
     float32_sampled_slack,
 )
-from ._joint_configurations import extend_exact, rows_from_table, sample_table
+from ._batchbald_memory import check_budget
+from ._greedy_steps import record
+from ._joint_configurations import (
+    check_n_joint_samples,
+    extend_exact,
+    grouped_rows,
+    is_exact,
+    rows_from_table,
+    sample_table,
+)
 from ._pool import as_chunked_pool
 from ._validation import (
     check_log_probs,
-    check_max_memory,
     check_n_instances,
     check_random_state,
 )
 
-# Python objects, threads and small temporaries of one call.
-_OVERHEAD_BYTES = 2**20
 # Within 1 % of log K the remaining gains are smaller than the estimator's noise.
 _SATURATION = 0.99
 
@@ -49,82 +57,6 @@ class SaturationWarning(UserWarning):
     """
 
 
-def _check_n_joint_samples(n_joint_samples, n_mc_samples):
-    return check_int(
-        n_joint_samples,
-        "n_joint_samples",
-        min_val=n_mc_samples,
-        hint=(
-            f"n_joint_samples // K label configurations are drawn per posterior "
-            f"sample, so at least K={n_mc_samples} are needed (the default is 10_000)"
-        ),
-    )
-
-
-def _table_bytes(n_joint_samples, n_mc_samples, n_instances):
-    """Bytes of the joint tables: at most M configurations, at any step."""
-    # log P(ŷ|ω) and its transpose, its shifted exp, the posterior rows (float64),
-    # their float32 copy and the grouped rows' two temporaries: <= 48 K bytes per
-    # configuration alive at once; labels and their sorted copies: 3 b + 24 bytes.
-    return n_joint_samples * (48 * n_mc_samples + 3 * n_instances + 64)
-
-
-def _fixed_bytes(shape, n_instances, n_joint_samples):
-    """Bytes needed besides the scorer's tiles: per-point arrays and joint tables."""
-    n_pool, n_mc_samples, _ = shape
-    return (
-        _OVERHEAD_BYTES
-        + 48 * n_pool
-        + _table_bytes(n_joint_samples, n_mc_samples, n_instances)
-        + CandidateScorer.rescore_bytes(n_joint_samples, shape)
-    )
-
-
-def _minimum_memory(shape, n_instances, n_joint_samples):
-    """The smallest ``max_memory`` accepted: one worker, no copy of the pool."""
-    return _fixed_bytes(shape, n_instances, n_joint_samples) + (
-        CandidateScorer.worker_bytes(shape)
-    )
-
-
-def _check_budget(max_memory, shape, n_instances, n_joint_samples):
-    """Bytes left for the scorer's tiles and pool copy; ValueError if none."""
-    n_pool, n_mc_samples, _ = shape
-    needed = _minimum_memory(shape, n_instances, n_joint_samples)
-    if max_memory < needed:
-        raise ValueError(
-            f"max_memory={max_memory} bytes is below the {needed} bytes this call "
-            f"needs (pool of {n_pool} points, K={n_mc_samples}, n_joint_samples="
-            f"{n_joint_samples}: the joint table alone takes "
-            f"{_table_bytes(n_joint_samples, n_mc_samples, n_instances)} bytes); raise "
-            f"max_memory or lower n_joint_samples"
-        )
-    return max_memory - _fixed_bytes(shape, n_instances, n_joint_samples)
-
-
-def _is_exact(n_classes, n_chosen, n_joint_samples):
-    """Whether the C^n configurations of the chosen points fit the budget M."""
-    return n_classes**n_chosen <= n_joint_samples  # Python ints: no overflow
-
-
-def _grouped_rows(rows):
-    """Merge the rows by the posterior sample they favour most: at most K rows.
-
-    Returns the posterior rows ``Σ_{j∈g} w_j r_j / W_g`` and weights ``W_g`` of the
-    groups. By Jensen (entropy is concave), Σ_g W_g H(ū_g(x)) >= Σ_j w_j H(u_j(x))
-    for every candidate: scoring these few rows bounds every gain from above. Late
-    in a batch the rows are posteriors concentrated on one ω_k, and the bound is
-    tight.
-    """
-    group = rows.posterior.argmax(axis=1)  # (J,)
-    weighted = rows.weights[:, None] * rows.posterior  # (J, K)
-    order = np.argsort(group, kind="stable")
-    starts = np.flatnonzero(np.diff(group[order], prepend=-1))
-    mass = np.add.reduceat(weighted[order], starts, axis=0)  # (G, K)
-    weights = mass.sum(axis=1)  # (G,)
-    return mass / weights[:, None], weights
-
-
 def _gains(scorer, rows, conditional, available, slack, stale=None):
     """Float32-kernel gains of the candidates that can be the best; -inf elsewhere.
 
@@ -138,7 +70,7 @@ def _gains(scorer, rows, conditional, available, slack, stale=None):
     lazy bounds, each candidate's gain if scored and its bound otherwise.
     """
     everyone = np.where(available, 0.0, -np.inf)
-    upper, _ = scorer.best_gains32(*_grouped_rows(rows), conditional, everyone, np.inf)
+    upper, _ = scorer.best_gains32(*grouped_rows(rows), conditional, everyone, np.inf)
     if stale is not None:
         upper = np.minimum(upper, stale)
     gains, n_scored = scorer.best_gains32(
@@ -162,20 +94,20 @@ def _pick_exact(scorer, rows, conditional, available, stale=None):
     near = np.flatnonzero(gains >= gains.max() - slack)  # ascending indices
     entropies = scorer.expected_entropy64(rows.posterior, rows.weights, near)
     best = int(np.argmax(entropies - conditional[near]))
-    return int(near[best]), float(entropies[best]), n_scored, len(near), bounds
+    return int(near[best]), float(entropies[best]), n_scored, bounds
 
 
 def _pick_sampled(scorer, rows, conditional, available, stale=None):
     slack = float32_sampled_slack(scorer.log_probs.shape[2])
     gains, n_scored, bounds = _gains(scorer, rows, conditional, available, slack, stale)
     best = int(np.argmax(gains))
-    return best, float(gains[best] + conditional[best]), n_scored, 0, bounds
+    return best, float(gains[best] + conditional[best]), n_scored, bounds
 
 
 def _greedy(log_probs, n_instances, n_joint_samples, max_memory, rng, lazy=False):
     """Greedy BatchBALD on validated inputs; see `batchbald`."""
     n_pool, n_mc_samples, n_classes = log_probs.shape
-    budget = _check_budget(max_memory, log_probs.shape, n_instances, n_joint_samples)
+    budget = check_budget(max_memory, log_probs.shape, n_instances, n_joint_samples)
     scorer = CandidateScorer(log_probs, budget)
     conditional = scorer.conditional_entropy64()  # (N,)
     available = np.ones(n_pool, dtype=bool)
@@ -185,15 +117,16 @@ def _greedy(log_probs, n_instances, n_joint_samples, max_memory, rng, lazy=False
     exact_table = np.zeros((1, n_mc_samples))  # the empty configuration
     bounds = None
     for step in range(n_instances):
-        if _is_exact(n_classes, step, n_joint_samples):
+        start = time.perf_counter()
+        if is_exact(n_classes, step, n_joint_samples):
             rows = rows_from_table(exact_table)
-            pick, entropy, _, _, bounds = _pick_exact(
+            pick, entropy, n_scored, bounds = _pick_exact(
                 scorer, rows, conditional, available
             )
         else:
             table, weights = sample_table(log_probs[chosen], n_joint_samples, rng)
             rows = rows_from_table(table, weights)
-            pick, entropy, _, _, bounds = _pick_sampled(
+            pick, entropy, n_scored, bounds = _pick_sampled(
                 scorer, rows, conditional, available, bounds if lazy else None
             )
         # I(y_S, y_x; ω) = H(y_S) + Σ_j w_j H(u_j(x)) − Σ_{i ∈ S ∪ {x}} E_ω H(y_i|ω)
@@ -201,8 +134,9 @@ def _greedy(log_probs, n_instances, n_joint_samples, max_memory, rng, lazy=False
         scores[step] = rows.joint_entropy + entropy - conditional_sum
         chosen.append(pick)
         available[pick] = False
-        if step + 1 < n_instances and _is_exact(n_classes, step + 1, n_joint_samples):
+        if step + 1 < n_instances and is_exact(n_classes, step + 1, n_joint_samples):
             exact_table = extend_exact(exact_table, log_probs[pick])
+        record(step, rows, n_scored, start)
     return np.asarray(chosen, dtype=np.int64), scores
 
 
@@ -362,7 +296,7 @@ default=None
         shape = pool.shape
     n_pool, n_mc_samples, _ = shape
     n_instances = check_n_instances(n_instances, n_pool)
-    n_joint_samples = _check_n_joint_samples(n_joint_samples, n_mc_samples)
+    n_joint_samples = check_n_joint_samples(n_joint_samples, n_mc_samples)
     max_memory = check_max_memory(max_memory)
     rng = check_random_state(random_state)
     if not isinstance(lazy, bool | np.bool_):
@@ -378,8 +312,6 @@ default=None
                 "only available for a pool in memory; pass lazy=False for a memmap "
                 "or dask array, or np.asarray(log_probs) if it fits in memory"
             )
-        from ._batchbald_chunked import greedy_chunked  # imports this module
-
         indices, scores = greedy_chunked(
             pool, n_instances, n_joint_samples, max_memory, rng
         )

@@ -3,7 +3,7 @@
 Each greedy step is one map over the blocks and one small reduction. What travels to
 a block is the joint state of the points chosen so far -- the posterior rows
 ``P(ω_k | ŷ_j)`` and weights of at most M label configurations, and their grouping
-into at most K rows (``_batchbald._grouped_rows``) -- plus the chosen indices: at
+into at most K rows (``grouped_rows``) -- plus the chosen indices: at
 most M (K + 1) + K (K + 1) floats, whatever the pool's size. Each block scores its
 own candidates with the in-memory kernel (``CandidateScorer``, one thread) and sends
 back its best few; the caller keeps the per-step picks and the picked points' rows.
@@ -20,20 +20,21 @@ import time
 
 import numpy as np
 
-from ._batchbald import (
-    _fixed_bytes,
-    _grouped_rows,
-    _is_exact,
-    _minimum_memory,
-    _table_bytes,
-)
 from ._batchbald_kernel import (
     CandidateScorer,
     float32_error_bound,
     float32_sampled_slack,
 )
-from ._joint_configurations import extend_exact, rows_from_table, sample_table
-from ._validation import normalisation
+from ._batchbald_memory import fixed_bytes, minimum_memory, table_bytes
+from ._greedy_steps import record
+from ._joint_configurations import (
+    extend_exact,
+    grouped_rows,
+    is_exact,
+    rows_from_table,
+    sample_table,
+)
+from ._normalisation import normalisation
 
 
 def _prepare_block(block, start, tol):
@@ -105,7 +106,7 @@ def block_budget(max_memory, pool, n_instances, n_joint_samples):
     per_point = 48 * n_in_flight * block_shape[0]
     if hasattr(pool, "n_threads"):
         per_point += 8 * pool.shape[0]
-    needed = per_point + _minimum_memory(block_shape, n_instances, n_joint_samples)
+    needed = per_point + minimum_memory(block_shape, n_instances, n_joint_samples)
     if max_memory < needed:
         n_pool, n_mc_samples, _ = pool.shape
         raise ValueError(
@@ -113,15 +114,15 @@ def block_budget(max_memory, pool, n_instances, n_joint_samples):
             f"needs (pool of {n_pool} points in blocks of up to {block_shape[0]}, "
             f"K={n_mc_samples}, n_joint_samples={n_joint_samples}: the joint table "
             f"alone takes "
-            f"{_table_bytes(n_joint_samples, n_mc_samples, n_instances)} bytes); "
+            f"{table_bytes(n_joint_samples, n_mc_samples, n_instances)} bytes); "
             f"raise max_memory or lower n_joint_samples"
         )
-    fixed = _fixed_bytes(block_shape, n_instances, n_joint_samples)
+    fixed = fixed_bytes(block_shape, n_instances, n_joint_samples)
     return (max_memory - per_point - fixed) // n_in_flight
 
 
 def greedy_chunked(
-    pool, n_instances, n_joint_samples, max_memory, rng, trace=None, name="log_probs"
+    pool, n_instances, n_joint_samples, max_memory, rng, name="log_probs"
 ):
     """Greedy BatchBALD on a `MemmapPool` or `DaskPool`; see `batchbald`."""
     _, n_mc_samples, n_classes = pool.shape
@@ -137,7 +138,7 @@ def greedy_chunked(
     exact_table = np.zeros((1, n_mc_samples))  # the empty configuration
     for step in range(n_instances):
         start = time.perf_counter()
-        exact = _is_exact(n_classes, step, n_joint_samples)
+        exact = is_exact(n_classes, step, n_joint_samples)
         if exact:
             rows = rows_from_table(exact_table)
             slack = 2.0 * float32_error_bound(n_mc_samples, n_classes)
@@ -149,7 +150,7 @@ def greedy_chunked(
             _step_block,
             rows.posterior,
             rows.weights,
-            _grouped_rows(rows),
+            grouped_rows(rows),
             np.asarray(chosen, dtype=np.int64),
             slack,
             exact,
@@ -163,16 +164,7 @@ def greedy_chunked(
         chosen.append(pick)
         (row,) = pool.rows([pick])
         chosen_rows.append(row)
-        if step + 1 < n_instances and _is_exact(n_classes, step + 1, n_joint_samples):
+        if step + 1 < n_instances and is_exact(n_classes, step + 1, n_joint_samples):
             exact_table = extend_exact(exact_table, row)
-        if trace is not None:
-            trace.append(
-                {
-                    "step": step,
-                    "exact": rows.exact,
-                    "rows": rows.weights.shape[0],
-                    "scored": int(sum(part[4] for part in parts)),
-                    "seconds": time.perf_counter() - start,
-                }
-            )
+        record(step, rows, sum(part[4] for part in parts), start)
     return np.asarray(chosen, dtype=np.int64), scores

@@ -36,14 +36,13 @@ def row_slices(n_rows, bytes_per_row, max_bytes):
         yield slice(start, min(start + step, n_rows))
 
 
-def per_point(log_probs, reduce, *, max_bytes=None):
-    """Apply ``reduce(log_p, p)`` to float64 chunks of the pool; return shape (N,).
+def per_point_in_memory(log_probs, reduce, *, max_bytes=None):
+    """Apply ``reduce(log_p, p)`` to float64 chunks of an array; return shape (N,).
 
     Parameters
     ----------
-    log_probs : ndarray, numpy.memmap or dask array of shape (N, K, C)
-        Validated log-probabilities (float32 or float64). A memmap or dask array
-        is mapped over its row blocks (``_pool.py``).
+    log_probs : ndarray of shape (N, K, C)
+        Validated log-probabilities (float32 or float64) in memory.
     reduce : callable
         ``reduce(log_p, p) -> ndarray of shape (chunk,)``, where ``log_p`` and
         ``p = exp(log_p)`` are float64 arrays of shape (chunk, K, C) and ``-inf``
@@ -57,11 +56,6 @@ def per_point(log_probs, reduce, *, max_bytes=None):
     -------
     values : ndarray of shape (n_pool,), float64
     """
-    from ._pool import as_chunked_pool, map_per_point  # imports this module
-
-    pool = as_chunked_pool(log_probs)
-    if pool is not None:  # a memmap or dask array: its blocks, in parallel
-        return map_per_point(pool, reduce)
     n_pool, n_mc_samples, n_classes = log_probs.shape
     out = np.empty(n_pool, dtype=np.float64)
     max_bytes = TILE_BYTES if max_bytes is None else max_bytes

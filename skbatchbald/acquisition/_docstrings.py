@@ -1,12 +1,10 @@
 """Docstring pieces that several acquisition functions share word for word.
 
-A placeholder line such as ``{stochastic}`` in a docstring decorated with
-`shared_doc` becomes the piece of that name, so that the stochastic draw, the seed
-and the order of the picks are described in one place.
+``@shared_doc`` fills a docstring's placeholder lines (``{stochastic}``) with
+these, through the package's one mechanism (``skbatchbald/_docstrings.py``).
 """
 
-import re
-import textwrap
+from .._docstrings import shared_doc as _with_pieces
 
 PIECES = {
     "stochastic": """\
@@ -32,21 +30,4 @@ default=None
 """,
 }
 
-
-def shared_doc(fn):
-    """Replace ``fn``'s placeholder lines by the `PIECES` they name.
-
-    A piece takes the indentation of its placeholder, which depends on where the
-    function is defined and, from Python 3.13, on the compiler's dedenting.
-    """
-    if fn.__doc__ is None:  # python -OO strips docstrings
-        return fn
-
-    def piece(match):
-        indent, name = match.groups()
-        if name not in PIECES:
-            raise ValueError(f"{fn.__name__}: no docstring piece {name!r}")
-        return textwrap.indent(textwrap.dedent(PIECES[name]), indent)
-
-    fn.__doc__ = re.sub(r"^( *)\{(\w+)\}\n", piece, fn.__doc__, flags=re.MULTILINE)
-    return fn
+shared_doc = _with_pieces(PIECES)

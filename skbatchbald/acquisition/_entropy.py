@@ -10,7 +10,7 @@ For one pool point x with K posterior samples ω_k and class probabilities
 
 import numpy as np
 
-from ._chunks import per_point
+from ._per_point import per_point
 from ._validation import check_log_probs
 
 # log p̄ is evaluated as log(max(p̄, TINY)): finite, so that 0 * log 0 = 0 exactly, and

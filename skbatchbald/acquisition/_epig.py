@@ -4,8 +4,9 @@ import functools
 
 import numpy as np
 
+from .._memory import check_max_memory
+from .._validation import check_stochastic
 from ._batchbald_kernel import CandidateScorer
-from ._chunks import per_point
 from ._docstrings import shared_doc
 from ._entropy import _marginal
 from ._epig_kernel import (
@@ -14,12 +15,12 @@ from ._epig_kernel import (
     rows_bytes,
     target_row_chunks,
 )
+from ._per_point import per_point
 from ._pool import as_chunked_pool
-from ._stochastic import check_stochastic, select
-from ._topk import acquire_top
+from ._single_point import acquire_top
+from ._stochastic import select
 from ._validation import (
     check_log_probs,
-    check_max_memory,
     check_n_instances,
     check_random_state,
 )

@@ -18,6 +18,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .._validation import check_int
+
 
 @dataclass(frozen=True)
 class JointRows:
@@ -162,3 +164,38 @@ def _unique_rows(labels):
     )
     counts = np.diff(np.append(starts, n_rows))
     return labels[order[starts]], counts
+
+
+def check_n_joint_samples(n_joint_samples, n_mc_samples):
+    return check_int(
+        n_joint_samples,
+        "n_joint_samples",
+        min_val=n_mc_samples,
+        hint=(
+            f"n_joint_samples // K label configurations are drawn per posterior "
+            f"sample, so at least K={n_mc_samples} are needed (the default is 10_000)"
+        ),
+    )
+
+
+def is_exact(n_classes, n_chosen, n_joint_samples):
+    """Whether the C^n configurations of the chosen points fit the budget M."""
+    return n_classes**n_chosen <= n_joint_samples  # Python ints: no overflow
+
+
+def grouped_rows(rows):
+    """Merge the rows by the posterior sample they favour most: at most K rows.
+
+    Returns the posterior rows ``Σ_{j∈g} w_j r_j / W_g`` and weights ``W_g`` of the
+    groups. By Jensen (entropy is concave), Σ_g W_g H(ū_g(x)) >= Σ_j w_j H(u_j(x))
+    for every candidate: scoring these few rows bounds every gain from above. Late
+    in a batch the rows are posteriors concentrated on one ω_k, and the bound is
+    tight.
+    """
+    group = rows.posterior.argmax(axis=1)  # (J,)
+    weighted = rows.weights[:, None] * rows.posterior  # (J, K)
+    order = np.argsort(group, kind="stable")
+    starts = np.flatnonzero(np.diff(group[order], prepend=-1))
+    mass = np.add.reduceat(weighted[order], starts, axis=0)  # (G, K)
+    weights = mass.sum(axis=1)  # (G,)
+    return mass / weights[:, None], weights

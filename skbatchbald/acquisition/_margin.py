@@ -2,10 +2,10 @@
 
 import numpy as np
 
-from ._chunks import per_point
 from ._docstrings import shared_doc
 from ._entropy import _mean_over_samples
-from ._topk import acquire_top
+from ._per_point import per_point
+from ._single_point import acquire_top
 
 
 def _margin(log_p, p):

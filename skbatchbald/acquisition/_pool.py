@@ -14,9 +14,10 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
+from .._arrays import is_dask_array
 from ._batchbald_kernel import _single_threaded_blas, available_cores
-from ._chunks import per_point
-from ._validation import (
+from ._chunks import per_point_in_memory
+from ._normalisation import (
     _as_real_float_array,
     check_shape,
     merge_normalisations,
@@ -28,12 +29,6 @@ from ._validation import (
 # float32/float64 log-probabilities per memmap block: large enough that per-block
 # overheads vanish, small enough that a few blocks in flight stay far below 1 GiB.
 BLOCK_BYTES = 64 * 2**20
-
-
-def is_dask_array(x):
-    """Whether x is a dask array, without importing dask."""
-    dask_array = sys.modules.get("dask.array")  # not imported: x cannot be one
-    return dask_array is not None and isinstance(x, dask_array.Array)
 
 
 def as_chunked_pool(log_probs):
@@ -68,7 +63,7 @@ def _normalisation_block(block, start, tol):
 
 
 def _per_point_block(block, start, reduce):
-    return per_point(block, reduce)
+    return per_point_in_memory(block, reduce)
 
 
 def map_per_point(pool, reduce):

@@ -1,7 +1,7 @@
 """PowerBALD: stochastic batch acquisition, sampling with probability ∝ BALD^β."""
 
+from .._validation import check_beta
 from ._bald import bald
-from ._stochastic import check_beta
 
 
 def power_bald(log_probs, n_instances, *, beta=1.0, random_state=None):

@@ -15,68 +15,9 @@ ICML 2019). Dividing a key by β does not change the ranking, so keys are formed
 large β, and β = inf is the deterministic top-k.
 """
 
-import numbers
-
 import numpy as np
 
 from ._topk import top_k
-
-STOCHASTIC_MODES = ("power", "softmax", "softrank")
-
-
-def check_stochastic(stochastic, beta):
-    """Validate the pair (stochastic, beta); return (mode, beta as a float).
-
-    Parameters
-    ----------
-    stochastic : None or {"power", "softmax", "softrank"}
-    beta : None or float
-        None means 1.0. A value other than None needs a ``stochastic`` mode.
-
-    Returns
-    -------
-    stochastic : None or str
-    beta : float
-    """
-    expected = "None (deterministic top-k) or one of " + ", ".join(
-        repr(mode) for mode in STOCHASTIC_MODES
-    )
-    if stochastic is not None and not isinstance(stochastic, str):
-        raise TypeError(
-            f"stochastic must be {expected}; got {stochastic!r} of type "
-            f"{type(stochastic).__name__}"
-        )
-    if stochastic is not None and stochastic not in STOCHASTIC_MODES:
-        raise ValueError(f"stochastic must be {expected}; got {stochastic!r}")
-    if beta is None:
-        return stochastic, 1.0
-    if stochastic is None:
-        raise ValueError(
-            f"beta={beta!r} is only used by stochastic acquisition: pass "
-            f"stochastic='power', 'softmax' or 'softrank' with it, or leave beta "
-            f"at None for the deterministic top-k"
-        )
-    return stochastic, check_beta(beta)
-
-
-def check_beta(beta):
-    """β as a float: a real number > 0, ``np.inf`` allowed.
-
-    Raises
-    ------
-    TypeError
-        If ``beta`` is not a real number (a bool, a string, ...).
-    ValueError
-        If it is not > 0 (NaN included).
-    """
-    expected = "a real number > 0 (np.inf allowed)"
-    if isinstance(beta, bool | np.bool_) or not isinstance(beta, numbers.Real):
-        raise TypeError(
-            f"beta must be {expected}, got {beta!r} of type {type(beta).__name__}"
-        )
-    if not beta > 0:  # also NaN
-        raise ValueError(f"beta must be {expected}, got {beta!r}")
-    return float(beta)
 
 
 def _power(scores, n_instances, beta, rng):

@@ -4,13 +4,11 @@ Repeated MNIST (Kirsch et al. 2019, Section 5.1) holds every training image
 several times: a pool in which top-b BALD wastes its batch on near-duplicates.
 """
 
-from numbers import Real
-
 import numpy as np
 from sklearn.datasets import load_digits
 from sklearn.utils import Bunch
 
-from .._validation import check_int, check_random_state
+from .._validation import check_int, check_random_state, check_real
 
 __all__ = ["load_repeated_digits", "make_repeated"]
 
@@ -80,13 +78,13 @@ def make_repeated(X, y, n_repeats=3, noise_std=0.1, random_state=None):
             f"sample; got X of shape {X.shape} and y of shape {y.shape}."
         )
     n_repeats = check_int(n_repeats, "n_repeats", hint="the paper uses 3")
-    if isinstance(noise_std, bool | np.bool_) or not isinstance(noise_std, Real):
-        raise TypeError(
-            f"noise_std must be a finite number >= 0; got {noise_std!r} of type "
-            f"{type(noise_std).__name__}."
-        )
-    if not np.isfinite(noise_std) or noise_std < 0:
-        raise ValueError(f"noise_std must be a finite number >= 0; got {noise_std!r}.")
+    check_real(
+        noise_std,
+        "noise_std",
+        expected="a finite number >= 0",
+        min_val=0.0,
+        finite=True,
+    )
     rng = check_random_state(random_state)
     X_repeated = np.concatenate([X] * n_repeats)
     X_repeated += rng.normal(scale=noise_std, size=X_repeated.shape)

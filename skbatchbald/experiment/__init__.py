@@ -16,7 +16,7 @@ _LAZY = {
     "load_results": "._results",
     "summarize": "._results",
     "Summary": "._results",
-    "write_report": "._results",
+    "write_report": "._report",
     "format_summary": "._format",
     "merge_results": "._merge",
 }

@@ -5,9 +5,8 @@ parser from these fields, so an option, its default and its help live here only.
 """
 
 import dataclasses
-from numbers import Integral, Real
 
-from .._validation import check_int
+from .._validation import check_int, check_real
 
 __all__ = ["DATASETS", "MODELS", "PRESETS", "STRATEGIES", "ExperimentConfig"]
 
@@ -25,13 +24,6 @@ STRATEGIES = {
     "margin": "MarginQuery",
     "epig": "EPIGQuery",
     "batch_epig": "BatchEPIGQuery",
-}
-# Names that result folders written before the rename still use.
-OLD_STRATEGY_NAMES = {
-    "powerbald": "power_bald",
-    "maxentropy": "max_entropy",
-    "varratios": "variation_ratios",
-    "meanstd": "mean_std",
 }
 DATASETS = ("repeated_digits", "digits", "repeated_mnist", "mnist", "fashion_mnist")
 MODELS = ("mlp", "cnn")
@@ -115,7 +107,7 @@ def _option(
 ):
     """A dataclass field whose metadata the command line reads.
 
-    ``flags`` are extra spellings kept for older commands; ``choices`` and
+    ``flags`` are short spellings (the paper's b, K, M); ``choices`` and
     ``type`` (of each element, for tuples) override what the annotation
     implies; ``run_only`` marks options that change where or how a run happens
     but not its results.
@@ -291,7 +283,7 @@ class ExperimentConfig:
     >>> ExperimentConfig(budget=10)
     Traceback (most recent call last):
     ...
-    ValueError: budget must be an integer >= 21 (more than n_initial=20); got 10.
+    ValueError: budget must be an int >= 21, got 10; more than n_initial=20
     """
 
     dataset: str = _option("repeated_digits", "the data", choices=DATASETS)
@@ -314,27 +306,32 @@ class ExperimentConfig:
     hidden_sizes: tuple = _option((128, 128), "MLP widths", metavar="H", type=int)
     batch_size: int = _option(10, "points acquired per round (b)", flags=("-b",))
     budget: int = _option(150, "labelled-set size at which a trial stops")
-    n_initial: int = _option(20, "balanced initial labels", flags=("--initial",))
+    n_initial: int = _option(
+        20,
+        "balanced initial labels",
+    )
     fixed_initial: bool = _option(
         False, "one initial set for every trial (drawn once from --seed)"
     )
-    n_trials: int = _option(3, "paired trials", flags=("--trials",))
+    n_trials: int = _option(
+        3,
+        "paired trials",
+    )
     seed: int = _option(0, "base seed of every trial")
     first_trial: int = _option(
         0, "number of the first trial; trials keep their seeds in any process"
     )
     n_mc_samples: int = _option(
-        20, "posterior samples K for acquisition", flags=("--mc-samples", "-K")
+        20, "posterior samples K for acquisition", flags=("-K",)
     )
     n_joint_samples: int = _option(
         10_000,
         "BatchBALD's sampled label configurations M",
-        flags=("--joint-samples", "-M"),
+        flags=("-M",),
     )
     eval_mc_samples: int = _option(
         5,
         "MC samples averaged for test (and MC validation) predictions",
-        flags=("--eval-samples",),
     )
     mc_validation: bool = _option(
         True,
@@ -407,15 +404,12 @@ class ExperimentConfig:
             ),
         )
         _check_int("n_initial", self.n_initial, 1)
-        if (
-            isinstance(self.budget, bool)
-            or not isinstance(self.budget, Integral)
-            or self.budget <= self.n_initial
-        ):
-            raise ValueError(
-                f"budget must be an integer >= {self.n_initial + 1} (more than "
-                f"n_initial={self.n_initial}); got {self.budget!r}."
-            )
+        _check_int(
+            "budget",
+            self.budget,
+            self.n_initial + 1,
+            f"more than n_initial={self.n_initial}",
+        )
         for name in (
             "batch_size",
             "n_trials",
@@ -451,16 +445,18 @@ class ExperimentConfig:
             )
         for name in ("lr", "noise_std"):
             value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, Real) or value < 0:
-                raise ValueError(f"{name} must be a number >= 0; got {value!r}.")
+            check_real(value, name, expected="a number >= 0", min_val=0.0)
         if self.lr == 0:
             raise ValueError("lr must be > 0; got 0. The paper uses 1e-3.")
         stop = self.stop_accuracy
-        if stop is not None and (
-            isinstance(stop, bool) or not isinstance(stop, Real) or not 0 < stop <= 1
-        ):
-            raise ValueError(
-                f"stop_accuracy must be an accuracy in (0, 1] or None; got {stop!r}."
+        if stop is not None:
+            check_real(
+                stop,
+                "stop_accuracy",
+                expected="an accuracy in (0, 1] or None",
+                min_val=0.0,
+                max_val=1.0,
+                min_open=True,
             )
         if self.thresholds is not None:
             thresholds = tuple(float(t) for t in self.thresholds)
@@ -593,9 +589,7 @@ class ExperimentConfig:
             Field name to value; lists become tuples. Unknown names raise;
             missing ones take their defaults, which are the values of runs
             made before the option existed, except ``training``: runs made
-            before it existed trained with ``"early_stopping"``. Strategy
-            names from before the rename (``varratios``, ``meanstd``, ...) are
-            mapped to today's.
+            before it existed trained with ``"early_stopping"``.
 
         Returns
         -------
@@ -613,8 +607,4 @@ class ExperimentConfig:
             for key, value in options.items()
         }
         options.setdefault("training", "early_stopping")
-        if "strategies" in options:
-            options["strategies"] = tuple(
-                OLD_STRATEGY_NAMES.get(name, name) for name in options["strategies"]
-            )
         return cls(**options)

@@ -10,12 +10,12 @@ need not repeat the acquisition.
 
 import json
 import os
-import tempfile
+import secrets
 from pathlib import Path
 
 import numpy as np
 
-from ._config import OLD_STRATEGY_NAMES, ExperimentConfig
+from ._config import ExperimentConfig
 
 __all__ = ["COLUMNS", "TIMING", "ResultsFolder", "atomic_write", "read_results_csv"]
 
@@ -55,16 +55,16 @@ TIMING = (
 # Columns a summary needs; results.csv files of older runs lack the others.
 REQUIRED = ("strategy", "trial", "round", "n_labels", "test_accuracy")
 _TEXT = {"acquired_labels": str, "acquired_indices": str}
-_UMASK = os.umask(0)
-os.umask(_UMASK)
 
 
 def atomic_write(path, text):
     """Write ``text`` to ``path`` through a temporary file and a rename."""
     path = Path(path)
-    handle, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    # Created with mode 0666 less the process's umask, as open() would create
+    # it (mkstemp's 0600 would hide it from others); the umask is never read.
+    tmp = path.with_name(f".{path.name}.{secrets.token_hex(8)}")
+    handle = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
     try:
-        os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp's 0600 would hide it from others
         with os.fdopen(handle, "w") as file:
             file.write(text)
             file.flush()
@@ -76,7 +76,7 @@ def atomic_write(path, text):
 
 
 def read_results_csv(path):
-    """Read a results.csv; old strategy names are mapped to today's.
+    """Read a results.csv.
 
     Raises ValueError with the missing columns if the file is not one of ours.
     """
@@ -95,7 +95,6 @@ def read_results_csv(path):
     for name in _TEXT:
         if name in results:
             results[name] = results[name].fillna("").astype(str)
-    results["strategy"] = results["strategy"].replace(OLD_STRATEGY_NAMES)
     return _typed(results)
 
 

@@ -201,7 +201,7 @@ def _run(args):
     import torch
 
     from ._protocol import run_experiment
-    from ._results import write_report
+    from ._report import write_report
 
     torch.set_num_threads(1)  # fastest for these small nets on a shared CPU
     start = time.perf_counter()
@@ -271,7 +271,7 @@ def main(argv=None):
             merge_results(args.output, args.sources)
             print(f"merged {len(args.sources)} runs into {args.output}")
             return 0
-        from ._results import write_report
+        from ._report import write_report
 
         text = write_report(args.folder, thresholds=args.thresholds)
         if not args.quiet:

@@ -20,7 +20,7 @@ import warnings
 
 import torch
 
-from .dropout import _FoldingError
+from .dropout import _FoldingError, n_rows
 
 __all__ = ["MCForward"]
 
@@ -28,17 +28,6 @@ _PROBE_ROWS = 4
 _PROBE_SAMPLES = 2
 # Live at once, at worst: a layer's input, its output and one temporary.
 _LIVE_COPIES = 3
-
-
-def n_rows(x):
-    """Number of rows of a batch: a tensor, or a dict/list/tuple of tensors."""
-    if isinstance(x, torch.Tensor):
-        return x.shape[0]
-    values = x.values() if isinstance(x, dict) else x
-    for value in values:
-        if isinstance(value, (torch.Tensor, dict, list, tuple)):
-            return n_rows(value)
-    raise TypeError(f"cannot find the rows of a batch of type {type(x).__name__}.")
 
 
 def take(x, rows):

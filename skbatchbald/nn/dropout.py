@@ -387,10 +387,10 @@ class _LayerMasks:
     every later batch of the same call reuses them.
     """
 
-    def __init__(self, name, layer, index, seed):
+    def __init__(self, name, layer, masks, seed):
         self.name = name
         self.layer = layer
-        self.index = index
+        self.dropout_masks = masks  # the DropoutMasks of the call
         self.seed = seed
         self.feature_shape = None
         self.weight = None  # (K, *feature_shape)
@@ -399,7 +399,7 @@ class _LayerMasks:
     def _draw(self, output):
         p = float(self.layer.p)
         generator = torch.Generator().manual_seed(self.seed)
-        shape = (self.index.n_mc_samples, *self.feature_shape)
+        shape = (self.dropout_masks.n_mc_samples, *self.feature_shape)
         # Bernoulli keep-masks on the CPU generator, so they do not depend on device.
         keep = torch.empty(shape).bernoulli_(1.0 - p, generator=generator)
         bias = None
@@ -433,7 +433,7 @@ class _LayerMasks:
         return self.weight, self.bias
 
     def __call__(self, layer, inputs, output):
-        return self.index._apply(self, output)
+        return self.dropout_masks._apply(self, output)
 
 
 @contextlib.contextmanager
@@ -515,8 +515,9 @@ def consistent_dropout(module, n_mc_samples, random_state=None):
             f"module must be a torch.nn.Module, got {type(module).__name__}."
         )
     n_mc_samples = check_n_mc_samples(n_mc_samples)
-    seeds = spawn_seeds(random_state, len(active_layers(module, n_mc_samples)))
-    with masked(module, n_mc_samples, seeds) as masks:
+    names = [name for name, _ in active_layers(module, n_mc_samples)]
+    seeds = spawn_seeds(random_state, len(names))
+    with masked(module, n_mc_samples, list(zip(names, seeds, strict=True))) as masks:
         yield masks
 
 
@@ -539,21 +540,42 @@ def active_layers(module, n_mc_samples, advice=""):
     return active
 
 
-def _first_rows(args, kwargs):
-    for value in (*args, *kwargs.values()):
-        if isinstance(value, torch.Tensor) and value.dim() > 0:
-            return value.shape[0]
-    return None
+def n_rows(x):
+    """Number of rows of a batch: a tensor, or a dict/list/tuple of tensors.
+
+    The first tensor with a row axis decides (0-d tensors, e.g. a scalar
+    argument, have none). TypeError if there is none.
+    """
+    if isinstance(x, torch.Tensor) and x.dim() > 0:
+        return x.shape[0]
+    values = x.values() if isinstance(x, dict) else x
+    if isinstance(values, (dict, list, tuple, type({}.values()))):
+        for value in values:
+            try:
+                return n_rows(value)
+            except TypeError:
+                continue
+    raise TypeError(f"cannot find the rows of a batch of type {type(x).__name__}.")
+
+
+def _forward_rows(args, kwargs):
+    """Rows of a forward call's inputs; None if no argument has rows."""
+    try:
+        return n_rows((*args, *kwargs.values()))
+    except TypeError:
+        return None
 
 
 @contextlib.contextmanager
-def masked(module, n_mc_samples, seeds):
+def masked(module, n_mc_samples, layer_seeds):
     """:func:`consistent_dropout` with one given seed per active layer.
 
-    Worker processes that sample shards of a pool get the parent's seeds, so
-    their masks are the parent's: masks are a function of the seeds only.
+    ``layer_seeds`` pairs the name of each layer that `active_layers` found
+    (the caller's one check) with its seed. Worker processes that sample shards
+    of a pool get the parent's pairs, so their masks are the parent's: masks
+    are a function of the seeds only.
     """
-    active = active_layers(module, n_mc_samples)
+    layers = dict(module.named_modules())
     masks = DropoutMasks(int(n_mc_samples))
     modes = {m: m.training for m in module.modules()}
     handles = []
@@ -562,11 +584,14 @@ def masked(module, n_mc_samples, seeds):
         # B of each pass, for the first folding dropout layer to expand.
         handles.append(
             module.register_forward_pre_hook(
-                lambda _, args, kwargs: masks._begin_forward(_first_rows(args, kwargs)),
+                lambda _, args, kwargs: masks._begin_forward(
+                    _forward_rows(args, kwargs)
+                ),
                 with_kwargs=True,
             )
         )
-        for (name, layer), seed in zip(active, seeds, strict=True):
+        for name, seed in layer_seeds:
+            layer = layers[name]
             hook = _LayerMasks(name, layer, masks, seed)
             masks._layers[layer] = hook
             handles.append(layer.register_forward_hook(hook))

@@ -1,23 +1,24 @@
 """Reference networks with consistent MC dropout: an MLP and the paper's MNIST CNN."""
 
-import numbers
-
 import torch
 from torch import nn
 
-from .._validation import check_int
+from .._validation import check_int, check_real
 from .dropout import ConsistentMCDropout, ConsistentMCDropout2d
 
 __all__ = ["BayesianCNN", "BayesianMLP"]
 
 
 def _check_probability(name, value):
-    if not isinstance(value, numbers.Real) or not 0.0 <= value < 1.0:
-        raise ValueError(
-            f"{name} must be a dropout probability in [0, 1), got {value!r}; "
-            "the paper uses 0.5."
-        )
-    return float(value)
+    return check_real(
+        value,
+        name,
+        expected="a dropout probability in [0, 1)",
+        min_val=0.0,
+        max_val=1.0,
+        max_open=True,
+        hint="the paper uses 0.5.",
+    )
 
 
 class BayesianMLP(nn.Module):

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from scipy.special import log_softmax
 
 from skbatchbald.acquisition import SaturationWarning, batchbald, mutual_information
-from skbatchbald.acquisition._batchbald import _minimum_memory
+from skbatchbald.acquisition._batchbald_memory import minimum_memory
 
 from ._brute_force import brute_force_batchbald
 
@@ -87,7 +87,7 @@ def test_smallest_max_memory_gives_identical_results(pool, seed):
     log_probs, n_instances, _ = pool
     # a small budget of joint samples: the sampled phase starts at pick 2 or 3
     n_joint_samples = log_probs.shape[1] * 2
-    smallest = _minimum_memory(log_probs.shape, n_instances, n_joint_samples)
+    smallest = minimum_memory(log_probs.shape, n_instances, n_joint_samples)
     default = _quiet(
         log_probs, n_instances, n_joint_samples=n_joint_samples, random_state=seed
     )
@@ -111,7 +111,7 @@ def test_smallest_max_memory_gives_identical_results(pool, seed):
 def test_many_tiles_one_worker_no_pool_copy_identical(make_log_probs):
     """A pool of several tiles, scored with one worker and no float32 copy."""
     log_probs = make_log_probs(1500, 10, 5, seed=4, scale=1.0)
-    smallest = _minimum_memory(log_probs.shape, 6, 300)
+    smallest = minimum_memory(log_probs.shape, 6, 300)
     tracemalloc.start()
     try:
         tight = _quiet(

@@ -11,9 +11,11 @@ from skbatchbald.acquisition._batchbald_kernel import (
     CandidateScorer,
     float32_error_bound,
 )
+from skbatchbald.acquisition._greedy_steps import observe
 from skbatchbald.acquisition._joint_configurations import (
     _unique_rows,
     extend_exact,
+    grouped_rows,
     rows_from_table,
     sample_table,
 )
@@ -155,7 +157,7 @@ class TestKernel:
         rows = rows_from_table(
             *sample_table(log_probs[:5], 600, np.random.default_rng(1))
         )
-        group_posterior, group_weights = module._grouped_rows(rows)
+        group_posterior, group_weights = grouped_rows(rows)
         assert group_weights.shape[0] <= 6
         assert group_weights.sum() == pytest.approx(1.0)
         candidates = np.arange(200)
@@ -171,22 +173,11 @@ class TestSkipping:
         self, make_log_probs, monkeypatch, n_joint_samples
     ):
         log_probs = make_log_probs(3000, 10, 4, seed=9, scale=1.0)
-        scored = []  # candidates scored at each step, read from the picks
-
-        def spy_on(pick):
-            def spy(*args, **kwargs):
-                result = pick(*args, **kwargs)
-                scored.append(result[2])
-                return result
-
-            return spy
-
-        for name in ("_pick_exact", "_pick_sampled"):
-            monkeypatch.setattr(module, name, spy_on(getattr(module, name)))
-        fast = module._greedy(
-            log_probs, 8, n_joint_samples, 2**28, np.random.default_rng(4)
-        )
-        monkeypatch.undo()
+        with observe() as steps:
+            fast = module._greedy(
+                log_probs, 8, n_joint_samples, 2**28, np.random.default_rng(4)
+            )
+        scored = [step["scored"] for step in steps]
         assert len(scored) == 8
         # at least one step scored only a fraction of the pool
         assert min(scored) < 3000 // 2

@@ -18,7 +18,8 @@ from skbatchbald.acquisition import (
     marginal_entropy,
     mutual_information,
 )
-from skbatchbald.acquisition._chunks import per_point, row_slices
+from skbatchbald.acquisition._chunks import per_point_in_memory as per_point
+from skbatchbald.acquisition._chunks import row_slices
 
 FUNCTIONS = [marginal_entropy, conditional_entropy, mutual_information]
 

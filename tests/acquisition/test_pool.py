@@ -13,8 +13,8 @@ import numpy as np
 import pytest
 
 from skbatchbald.acquisition import (
+    _normalisation,
     _pool,
-    _validation,
     bald,
     batch_epig,
     batchbald,
@@ -45,7 +45,7 @@ def _local_threads():
 def small_blocks(monkeypatch):
     """Memmap blocks of ~40 KB and validation tiles of ~8 KB: many of each."""
     monkeypatch.setattr(_pool, "BLOCK_BYTES", 40_000)
-    monkeypatch.setattr(_validation, "TILE_BYTES", 8_000)
+    monkeypatch.setattr(_normalisation, "TILE_BYTES", 8_000)
 
 
 @pytest.fixture

@@ -6,10 +6,9 @@ import numpy as np
 import pytest
 import torch
 
-from skbatchbald.acquisition import _validation
+from skbatchbald.acquisition import _normalisation
 from skbatchbald.acquisition._validation import (
     check_log_probs,
-    check_max_memory,
     check_n_instances,
 )
 
@@ -68,7 +67,7 @@ class TestCheckLogProbsAccepts:
         check_log_probs(x)
 
     def test_chunked_check_sees_every_row(self, make_log_probs, monkeypatch):
-        monkeypatch.setattr(_validation, "TILE_BYTES", 64)  # one row per chunk
+        monkeypatch.setattr(_normalisation, "TILE_BYTES", 64)  # one row per chunk
         x = make_log_probs(6, 2, 3)
         check_log_probs(x)
         x[5, 1] += 0.1
@@ -199,83 +198,3 @@ class TestCheckNInstances:
             TypeError, match=rf"n_instances must be an int in \[1, 10\], {got}"
         ):
             check_n_instances(value, 10)
-
-
-class TestCheckMaxMemory:
-    @pytest.mark.parametrize(
-        ("value", "expected"),
-        [
-            (1, 1),
-            (10**9, 10**9),
-            (np.int64(2**20), 2**20),
-            ("512MB", 512 * 10**6),
-            ("1GB", 10**9),
-            ("1GiB", 2**30),
-            ("2.5 GB", 2_500_000_000),
-            ("1gib", 2**30),
-            ("  100 kib ", 102_400),
-            ("64 MiB", 64 * 2**20),
-            ("1tb", 10**12),
-            ("1TiB", 2**40),
-            ("3B", 3),
-            (".5KB", 500),
-        ],
-    )
-    def test_valid(self, value, expected):
-        out = check_max_memory(value)
-        assert out == expected
-        assert type(out) is int
-
-    def test_none_is_at_most_one_gib(self):
-        out = check_max_memory(None)
-        assert type(out) is int
-        assert 0 < out <= 2**30
-
-    def test_none_is_a_quarter_of_available(self, monkeypatch):
-        monkeypatch.setattr(_validation, "_available_memory", lambda: 400 * 2**20)
-        assert check_max_memory(None) == 100 * 2**20
-
-    def test_none_without_meminfo_or_sysconf(self, monkeypatch):
-        def no_sysconf(name):
-            raise ValueError(f"unrecognized configuration name {name!r}")
-
-        def no_file(*args, **kwargs):
-            raise FileNotFoundError("/proc/meminfo")
-
-        monkeypatch.setattr(_validation.os, "sysconf", no_sysconf)
-        monkeypatch.setattr(_validation, "open", no_file, raising=False)
-        assert check_max_memory(None) == 2**30
-
-    def test_available_counts_reclaimable_page_cache(self, monkeypatch, tmp_path):
-        # MemFree is tiny (a warm file cache holds the rest), MemAvailable is not:
-        # the budget follows MemAvailable.
-        meminfo = tmp_path / "meminfo"
-        meminfo.write_text(
-            "MemTotal:       25165824 kB\n"
-            "MemFree:          204800 kB\n"
-            "MemAvailable:   16777216 kB\n"
-        )
-        real_open = open
-        monkeypatch.setattr(
-            _validation, "open", lambda *a, **k: real_open(meminfo), raising=False
-        )
-        assert _validation._available_memory() == 16 * 2**30
-        assert check_max_memory(None) == 2**30
-
-    @pytest.mark.parametrize(
-        "value",
-        [0, -5, "", "abc", "GB", "1 GBs", "-1GB", "0GB", "0.1B", "1e9", "512M",
-         "1,5GB", "512"],
-    )  # fmt: skip
-    def test_invalid(self, value):
-        with pytest.raises(
-            ValueError, match=r"max_memory must be None .*'512MB'.*KiB.*; got "
-        ):
-            check_max_memory(value)
-
-    @pytest.mark.parametrize("value", [1.5, 1e9, True, [1]])
-    def test_wrong_type(self, value):
-        with pytest.raises(
-            TypeError, match=r"max_memory must be None .*'512MB'.*; got .* of type"
-        ):
-            check_max_memory(value)

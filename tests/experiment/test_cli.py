@@ -32,8 +32,8 @@ def test_unknown_strategy(capsys):
 def test_library_validation_becomes_a_parser_error(capsys, tmp_path):
     line = _one_line_error(capsys, ["run", "-o", str(tmp_path), "--budget", "20"], 2)
     assert line == (
-        "skbatchbald run: error: budget must be an integer >= 21 (more than "
-        "n_initial=20); got 20."
+        "skbatchbald run: error: budget must be an int >= 21, got 20; more than "
+        "n_initial=20"
     )
     assert not any(tmp_path.iterdir())  # nothing ran
 

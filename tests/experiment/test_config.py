@@ -138,3 +138,14 @@ def test_ends_curve_at_the_budget_or_the_stop_accuracy():
     stopping = dataclasses.replace(config, stop_accuracy=0.9)
     ends = stopping.ends_curve(pd.Series([1, 2, 3]), pd.Series([0.95, 0.5, 0.5]))
     assert ends.tolist() == [True, False, True]
+
+
+@pytest.mark.parametrize(
+    "flag",
+    ["--initial", "--trials", "--mc-samples", "--joint-samples", "--eval-samples"],
+)
+def test_old_long_spellings_are_gone(flag, capsys):
+    # One spelling per option (plus the paper's -b, -K, -M): no shims in 0.1.0.dev0.
+    with pytest.raises(SystemExit):
+        main(["run", "-o", "x", flag, "2"])
+    assert f"unrecognized arguments: {flag} 2" in capsys.readouterr().err

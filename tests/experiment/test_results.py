@@ -173,17 +173,15 @@ def test_load_results_round_trips(tiny_run):
     pd.testing.assert_frame_equal(loaded, results)
 
 
-def test_old_strategy_names_still_load(tiny_run, tmp_path, copy_run):
+def test_strategy_names_of_before_the_rename_are_refused(tiny_run, tmp_path, copy_run):
+    # No compatibility mapping in an unreleased version: a folder naming a
+    # strategy "varratios" is an error that names it, not silently renamed.
     folder, _, _ = tiny_run
     target = copy_run(folder, tmp_path / "run")
-    for name in ("results.csv", "config.json"):
-        path = target / name
-        path.write_text(path.read_text().replace('"random"', '"varratios"'))
-    csv = target / "results.csv"
-    csv.write_text(csv.read_text().replace(",random,", ",varratios,"))
-    results, config = load_results(target)
-    assert config.strategies == ("batchbald", "bald", "variation_ratios")
-    assert set(results["strategy"]) == {"batchbald", "bald", "variation_ratios"}
+    path = target / "config.json"
+    path.write_text(path.read_text().replace('"random"', '"varratios"'))
+    with pytest.raises(ValueError, match="varratios"):
+        load_results(target)
 
 
 def test_report_on_a_folder_without_results(tmp_path):

@@ -169,3 +169,31 @@ def test_finished_rounds_are_never_recorded_twice(tiny_run, tmp_path, copy_run):
     row = results.iloc[0].to_dict()
     with pytest.raises(RuntimeError, match="already recorded"):
         ResultsFolder(target).append(row, config.strategies)
+
+
+def test_atomic_write_follows_the_umask_without_touching_it(tmp_path):
+    # The file gets 0666 less the umask in force when it is written, and the
+    # process's umask (global state) is neither read nor set, not at import.
+    import os
+    import subprocess
+    import sys
+
+    spy = (
+        "import os; calls = []; real = os.umask\n"
+        "os.umask = lambda mask: calls.append(mask) or real(mask)\n"
+        "from skbatchbald.experiment import _store\n"
+        f"_store.atomic_write(__import__('pathlib').Path(r'{tmp_path}') / 'b.txt', "
+        "'y')\nprint(calls)"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", spy], capture_output=True, text=True, check=True
+    )
+    assert out.stdout.strip() == "[]"
+    previous = os.umask(0o077)
+    try:
+        atomic_write(tmp_path / "a.txt", "x")
+    finally:
+        os.umask(previous)
+    assert (tmp_path / "a.txt").stat().st_mode & 0o777 == 0o600
+    assert (tmp_path / "a.txt").read_text() == "x"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.txt", "b.txt"]

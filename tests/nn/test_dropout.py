@@ -12,6 +12,7 @@ from skbatchbald.nn import (
     consistent_dropout,
     dropout_layers,
 )
+from skbatchbald.nn.dropout import n_rows
 
 from ._modules import ConvNet, sample
 
@@ -360,3 +361,25 @@ class TestFold:
                 raise RuntimeError("boom")
         assert all(m.training for m in net.modules())
         assert not any(m._forward_hooks or m._forward_pre_hooks for m in net.modules())
+
+
+class TestRowsOfABatch:
+    """n_rows: the one count of a batch's rows (the engine's batches, and the
+    inputs of a forward call, which the folding hook reads)."""
+
+    @pytest.mark.parametrize(
+        ("batch", "expected"),
+        [
+            (torch.zeros(4, 2), 4),
+            ({"x": torch.zeros(5, 2), "mask": torch.ones(5)}, 5),
+            ((torch.tensor(0.5), torch.zeros(3, 2)), 3),  # a scalar argument first
+            ([[np.zeros(2)], {"x": torch.zeros(6)}], 6),
+        ],
+    )
+    def test_first_tensor_with_rows_decides(self, batch, expected):
+        assert n_rows(batch) == expected
+
+    @pytest.mark.parametrize("batch", [(), (torch.tensor(1.0),), [np.zeros(3)]])
+    def test_no_rows_is_a_type_error(self, batch):
+        with pytest.raises(TypeError, match="cannot find the rows of a batch"):
+            n_rows(batch)

@@ -1,6 +1,5 @@
 """n_jobs: the pool cut into shards on batch boundaries, one joblib task each."""
 
-import copy
 import itertools
 import os
 
@@ -23,25 +22,20 @@ def pool_shards(n_pool, batch_size, n_jobs):
     ]
 
 
-def sample_shard(net, X, n_mc_samples, seeds, max_memory, parent_pid):
+def sample_shard(sample, X, n_mc_samples, layer_seeds, max_memory, parent_pid):
     """One joblib task: the samples of one shard of the pool.
 
     In a worker process torch runs one intra-op thread, so that n_jobs workers
     share the cores without oversubscribing them; threads of the calling
     process (a threading backend) leave torch's process-wide setting alone and
-    sample their own copy of the module.
+    sample their own copy of the module. ``sample`` is the net's sampler,
+    given by the net (``own_module=True``: on a copy of its module).
     """
-    # Every shard hooks its masks onto a copy of the module: threads of one
-    # process must not share the hooks, and on Dask (joblib's dask backend) the
-    # net is scattered to one worker and fetched from there by the others, which
-    # would pickle the hooks of a module being sampled (the fetch fails and the
-    # shard is never computed).
-    module = copy.deepcopy(net.module_)
     if os.getpid() == parent_pid:
-        return net._sample(X, n_mc_samples, seeds, max_memory, module)
+        return sample(X, n_mc_samples, layer_seeds, max_memory, own_module=True)
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
     try:
-        return net._sample(X, n_mc_samples, seeds, max_memory, module)
+        return sample(X, n_mc_samples, layer_seeds, max_memory, own_module=True)
     finally:
         torch.set_num_threads(threads)

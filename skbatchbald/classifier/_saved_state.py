@@ -2,8 +2,6 @@
 
 import numpy as np
 
-from ._locks import seeded_global_torch
-
 _STATE_KEY = "skbatchbald.MCDropoutClassifier"
 
 
@@ -16,9 +14,12 @@ class ModuleWithClassifierState:
     module.
     """
 
-    def __init__(self, net, module):
+    def __init__(self, net, module, adopt_classes):
         self.net = net
         self.module = module
+        # the net's own step, given by it: classes arrived; returns the module
+        # to load the weights into (rebuilt if it was sized without them)
+        self.adopt_classes = adopt_classes
 
     def state_dict(self, *args, **kwargs):
         state = self.module.state_dict(*args, **kwargs)
@@ -36,24 +37,13 @@ class ModuleWithClassifierState:
         return state
 
     def load_state_dict(self, state_dict, *args, **kwargs):
-        net = self.net
         ours = getattr(state_dict, "_metadata", {}).get(_STATE_KEY, {})
         if "classes" in ours:
-            known = net._known_classes()
-            net.classes_inferred_ = np.asarray(
-                ours["classes"], dtype=np.dtype(ours["classes_dtype"])
-            )
-            if known is None and self.module is net.module_ and net._sizes_output():
-                # Built before the classes were known: rebuild it for them (the
-                # weights are overwritten next; the draw is kept off the global
-                # generator).
-                with seeded_global_torch(0, net.device):
-                    net._initialize_module()
-                    net._initialize_optimizer()
-                self.module = net.module_
+            classes = np.asarray(ours["classes"], dtype=np.dtype(ours["classes_dtype"]))
+            self.module = self.adopt_classes(classes, self.module)
         result = self.module.load_state_dict(state_dict, *args, **kwargs)
         if "prediction_seed" in ours:
-            net.prediction_seed_ = int(ours["prediction_seed"])
+            self.net.prediction_seed_ = int(ours["prediction_seed"])
         return result
 
     def __getattr__(self, name):

@@ -1,5 +1,6 @@
 """MCDropoutClassifier: a skorch classifier that draws consistent MC-dropout samples."""
 
+import copy
 import functools
 import os
 import warnings
@@ -22,6 +23,11 @@ from skorch.utils import (
 )
 from torch.utils.data import DataLoader, Subset
 
+from .._labels import label_indices
+from .._memory import check_max_memory
+from .._validation import check_n_mc_samples, check_random_state, spawn_seeds
+from ..nn._engine import MCForward, n_rows
+from ..nn.dropout import active_layers, dropout_layers, masked
 from ._inputs import (
     check_device,
     collate_labels,
@@ -34,15 +40,10 @@ from ._inputs import (
     sparse_rows,
     takes_n_classes,
 )
-from ._labels import label_indices
 from ._locks import lock_of, seeded_global_torch
 from ._outputs import are_probabilities, check_outputs_suit_criterion
 from ._saved_state import ModuleWithClassifierState
 from ._shards import pool_shards, sample_shard
-from ._validation import check_n_mc_samples, check_random_state, spawn_seeds
-from .acquisition._validation import check_max_memory
-from .nn._engine import MCForward, n_rows
-from .nn.dropout import active_layers, dropout_layers, masked
 
 __all__ = ["MCDropoutClassifier"]
 
@@ -570,9 +571,7 @@ class MCDropoutClassifier(NeuralNetClassifier):
             super().initialize()
             # None: fresh masks per fit, but a fitted net predicts the same twice.
             self.prediction_seed_ = (
-                int(check_random_state(None).integers(2**63 - 1))
-                if prediction_seed is None
-                else prediction_seed
+                spawn_seeds(None, 1)[0] if prediction_seed is None else prediction_seed
             )
         return self
 
@@ -687,7 +686,7 @@ class MCDropoutClassifier(NeuralNetClassifier):
         # prediction seed, so that a fresh net loads a model that predicts.
         module = super()._get_module(name, msg)
         if name in ("module", "module_"):
-            return ModuleWithClassifierState(self, module)
+            return ModuleWithClassifierState(self, module, self._adopt_saved_classes)
         return module
 
     def _log_probs(self):
@@ -833,19 +832,22 @@ class MCDropoutClassifier(NeuralNetClassifier):
         )
         # Masks are a function of these seeds only: every shard draws the same.
         seeds = spawn_seeds(random_state, len(active))
+        layer_seeds = [
+            (name, seed) for (name, _), seed in zip(active, seeds, strict=True)
+        ]
         n_pool = len(X) if is_dataset(X) else get_len(X)
         batch_size = self.get_params_for("iterator_valid").get(
             "batch_size", self.batch_size
         )
         shards = pool_shards(n_pool, batch_size, joblib.effective_n_jobs(n_jobs))
         if len(shards) <= 1:
-            return self._sample(X, n_mc_samples, seeds, max_memory)
+            return self._sample(X, n_mc_samples, layer_seeds, max_memory)
         parts = joblib.Parallel(n_jobs=n_jobs)(
             joblib.delayed(sample_shard)(
-                self,
+                self._sample,
                 multi_indexing(X, slice(start, stop)),
                 n_mc_samples,
-                seeds,
+                layer_seeds,
                 max_memory // len(shards),
                 os.getpid(),
             )
@@ -853,9 +855,32 @@ class MCDropoutClassifier(NeuralNetClassifier):
         )
         return np.concatenate(parts)
 
-    def _sample(self, X, n_mc_samples, seeds, max_memory, module=None):
-        """(N, K, C) log-probabilities of X by ``module`` (``module_``)."""
-        module = self.module_ if module is None else module
+    def _adopt_saved_classes(self, classes, module):
+        """Take the classes a saved state carries; the module to load it into.
+
+        A module built before the classes were known is rebuilt for them (the
+        weights are overwritten next; the draw is kept off the global
+        generator).
+        """
+        known = self._known_classes()
+        self.classes_inferred_ = classes
+        if known is None and module is self.module_ and self._sizes_output():
+            with seeded_global_torch(0, self.device):
+                self._initialize_module()
+                self._initialize_optimizer()
+            return self.module_
+        return module
+
+    def _sample(self, X, n_mc_samples, layer_seeds, max_memory, own_module=False):
+        """(N, K, C) log-probabilities of X by ``module_`` or a copy of it.
+
+        ``own_module``: sample a copy, as every ``n_jobs`` shard does. Threads of
+        one process must not share the hooks, and on Dask (joblib's dask
+        backend) the net is scattered to one worker and fetched from there by
+        the others, which would pickle the hooks of a module being sampled (the
+        fetch fails and the shard is never computed).
+        """
+        module = copy.deepcopy(self.module_) if own_module else self.module_
         dataset = self.get_dataset(X)
         n_classes = len(self.classes_)
         log_probs = np.empty((len(dataset), n_mc_samples, n_classes), dtype=np.float32)
@@ -867,7 +892,7 @@ class MCDropoutClassifier(NeuralNetClassifier):
             return output[0] if isinstance(output, tuple) else output
 
         start = 0
-        with torch.no_grad(), masked(module, n_mc_samples, seeds) as masks:
+        with torch.no_grad(), masked(module, n_mc_samples, layer_seeds) as masks:
             engine = MCForward(module, masks, forward, max_memory)
             for batch in self.get_iterator(dataset, training=False):
                 Xi, _ = unpack_data(batch)

@@ -1,0 +1,59 @@
+"""Row containers of any kind: what an input is, and two blocks of rows stacked.
+
+numpy only: dask, scipy.sparse, pandas and torch objects are recognised by
+looking in ``sys.modules`` or at their type's module, so code that only asks
+never pays for importing them.
+"""
+
+import sys
+
+import numpy as np
+
+__all__ = ["is_dask_array", "stack_rows"]
+
+
+def is_dask_array(x):
+    """Whether x is a dask array, without importing dask."""
+    dask_array = sys.modules.get("dask.array")  # not imported: x cannot be one
+    return dask_array is not None and isinstance(x, dask_array.Array)
+
+
+def _library(obj):
+    return type(obj).__module__.partition(".")[0]
+
+
+def _new_rows_like(frame, rows):
+    """``rows`` as a DataFrame (Series) with ``frame``'s columns (name)."""
+    if hasattr(frame, "columns"):
+        if _library(rows) == "pandas":
+            return rows.set_axis(frame.columns, axis=1)
+        return type(frame)(np.asarray(rows), columns=frame.columns)
+    if _library(rows) == "pandas":
+        return rows
+    return type(frame)(np.asarray(rows), name=frame.name)
+
+
+def stack_rows(first, second):
+    """Rows of ``first`` then rows of ``second``, in ``first``'s container type.
+
+    Arrays, scipy sparse matrices (the result is sparse if either is), pandas
+    DataFrames and Series (``second`` takes ``first``'s columns or name), torch
+    tensors (``second`` takes ``first``'s dtype and device) and lists. The
+    trailing shapes are the caller's to check.
+    """
+    sparse = sys.modules.get("scipy.sparse")  # not imported: neither is sparse
+    if sparse is not None and (sparse.issparse(first) or sparse.issparse(second)):
+        fmt = first.format if sparse.issparse(first) else "csr"
+        return sparse.vstack([first, second], format=fmt)
+    if _library(first) == "pandas":
+        import pandas as pd
+
+        return pd.concat([first, _new_rows_like(first, second)])
+    if _library(first) == "torch":
+        import torch
+
+        second = torch.as_tensor(second, dtype=first.dtype, device=first.device)
+        return torch.cat([first, second])
+    if isinstance(first, list):
+        return [*first, *list(second)]
+    return np.concatenate([np.asarray(first), np.asarray(second)])

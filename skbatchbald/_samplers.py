@@ -1,0 +1,317 @@
+"""How each kind of estimator gives posterior log-probabilities (N, K, C), in memory.
+
+The work behind :func:`skbatchbald.sampling.predict_log_proba_samples` for a pool
+in memory; a dask pool is sampled block by block with it by
+:mod:`skbatchbald.out_of_core`.
+"""
+
+import numpy as np
+from sklearn.ensemble import (
+    BaggingClassifier,
+    ExtraTreesClassifier,
+    RandomForestClassifier,
+)
+from sklearn.exceptions import NotFittedError
+from sklearn.pipeline import Pipeline
+from sklearn.utils import get_tags
+from sklearn.utils.validation import check_is_fitted
+
+from ._labels import label_indices
+from ._validation import check_n_mc_samples, check_random_state
+
+__all__ = ["sample_in_memory"]
+
+_SAMPLE_SOURCES = (
+    "an MCDropoutClassifier or any estimator with a predict_log_proba_samples "
+    "method; a fitted RandomForestClassifier, ExtraTreesClassifier or "
+    "BaggingClassifier (each member is one sample); a modAL Committee (each "
+    "learner is one sample); any of these as the last step of a Pipeline, as the "
+    "best_estimator_ of a fitted GridSearchCV or RandomizedSearchCV, or as a modAL "
+    "learner's estimator"
+)
+_SUPPORTED = (
+    f"{_SAMPLE_SOURCES}; with allow_point_estimate=True also any fitted classifier "
+    "with predict_proba (one sample)"
+)
+# What the sampler can say about targets it does not handle.
+_TARGETS = (
+    "Supported: a classifier fitted on one label per row (y of shape "
+    "(n_samples,), binary or multiclass)"
+)
+# Ensembles whose members are fitted alike on resamples of the data and averaged
+# with equal weights: each member is a draw from one distribution over models.
+_SAMPLE_ENSEMBLES = (RandomForestClassifier, ExtraTreesClassifier, BaggingClassifier)
+
+
+def _no_samples_message(kind):
+    return (
+        f"{kind} gives one predictive distribution (predict_proba), not posterior "
+        "samples. BALD, BatchBALD, PowerBALD, Mean STD, EPIG and batch EPIG "
+        "measure how posterior samples disagree and would score 0 everywhere with "
+        "one; MarginQuery, MaxEntropyQuery and VarRatiosQuery score its "
+        f"predict_proba as it is (K = 1). Sources of posterior samples: "
+        f"{_SAMPLE_SOURCES}."
+    )
+
+
+def _estimator_type(estimator):
+    """scikit-learn's estimator type: "classifier", "regressor", ... or None."""
+    if hasattr(estimator, "__sklearn_tags__"):
+        return get_tags(estimator).estimator_type
+    return getattr(estimator, "_estimator_type", None)  # not a scikit-learn class
+
+
+def _is_regressor(estimator):
+    return _estimator_type(estimator) == "regressor"
+
+
+def _check_not_regressor(estimator):
+    if _is_regressor(estimator):
+        raise ValueError(
+            f"{type(estimator).__name__} is a regressor, and regression is not "
+            "supported (yet): every strategy scores the class probabilities of a "
+            "classifier. Use a classifier (e.g. RandomForestClassifier, "
+            "MCDropoutClassifier)."
+        )
+
+
+def _check_one_output(estimator):
+    """ValueError for a classifier fitted on multi-label or multi-output targets."""
+    # scikit-learn keeps one classes_ array per output in a list; a multi-label
+    # classifier with one classes_ array is caught by its probabilities instead.
+    if isinstance(getattr(estimator, "classes_", None), list):
+        raise ValueError(
+            f"this {type(estimator).__name__} was fitted on multi-label or "
+            "multi-output targets (y of shape (n_samples, n_outputs)), which are "
+            f"not supported yet. {_TARGETS}."
+        )
+
+
+def _unwrap_search(estimator):
+    """The best_estimator_ of a fitted GridSearchCV/RandomizedSearchCV, else itself."""
+    best = getattr(estimator, "best_estimator_", None)
+    if best is not None:
+        return best
+    if hasattr(estimator, "cv_results_"):
+        raise ValueError(
+            f"this {type(estimator).__name__} has no best_estimator_ to sample "
+            "(refit=False); fit it with refit=True, or pass the estimator refitted "
+            "with the best parameters."
+        )
+    return estimator
+
+
+def _point_estimate(estimator, X, n_mc_samples):
+    """A classifier's predict_proba as one sample: log-probabilities (N, 1, C)."""
+    kind = type(estimator).__name__
+    if n_mc_samples is not None and check_n_mc_samples(n_mc_samples) > 1:
+        raise ValueError(
+            f"n_mc_samples={n_mc_samples} asks for posterior samples, but {kind} "
+            "gives one predictive distribution (K = 1); pass n_mc_samples=None "
+            "(or 1)."
+        )
+    proba = np.asarray(estimator.predict_proba(X), dtype=np.float64)
+    classes = getattr(estimator, "classes_", None)
+    n_classes = None if classes is None else len(classes)
+    if proba.ndim != 2 or (n_classes is not None and proba.shape[1] != n_classes):
+        raise ValueError(
+            f"{kind}.predict_proba returned shape {proba.shape}; expected "
+            f"(n_samples, n_classes). {_TARGETS}."
+        )
+    sums = proba.sum(axis=1)
+    if not np.allclose(sums, 1.0, atol=1e-4):
+        worst = sums[np.argmax(np.abs(sums - 1.0))]
+        raise ValueError(
+            f"the rows of {kind}.predict_proba do not sum to 1 (one sums to "
+            f"{worst:.4g}): they must be the class probabilities of one label per "
+            "row. Multi-label classifiers (one probability per label) are not "
+            "supported yet; a network whose predict_proba gives logits or "
+            "log-probabilities needs the criterion that matches its output "
+            "(CrossEntropyLoss for logits) or a predict_nonlinearity. "
+            f"{_TARGETS}."
+        )
+    with np.errstate(divide="ignore"):  # probability exactly 0: log 0 = -inf
+        return np.log(proba)[:, None, :].astype(np.float32)  # (N, 1, C)
+
+
+class _PointEstimateAllowed:
+    """An estimator sampled with ``allow_point_estimate=True``, for Dask blocks.
+
+    Dask samples each block through ``predict_log_proba_samples``; this carries
+    the setting there. Module-level, so it pickles.
+    """
+
+    def __init__(self, estimator):
+        self.estimator = estimator
+
+    def predict_log_proba_samples(self, X, n_mc_samples=None, random_state=None, **kw):
+        return sample_in_memory(
+            self.estimator,
+            X,
+            n_mc_samples,
+            random_state,
+            allow_point_estimate=True,
+            **kw,
+        )
+
+
+def _check_n_mc_samples(n_mc_samples, n_members, what):
+    if n_mc_samples is None:
+        return n_members
+    n_mc_samples = check_n_mc_samples(n_mc_samples)
+    if n_mc_samples > n_members:
+        raise ValueError(
+            f"n_mc_samples={n_mc_samples} exceeds the {n_members} {what}, each of "
+            "which is "
+            f"one posterior sample; pass n_mc_samples <= {n_members} or None for all."
+        )
+    return n_mc_samples
+
+
+def _member_columns(member_classes, classes, encoded):
+    """Column of ``classes`` for each of a member's classes.
+
+    scikit-learn's forests and bagging train members on encoded targets
+    (0..C-1, floats for trees); other ensembles (and modAL committees) keep the
+    user's labels.
+    """
+    member_classes = np.asarray(member_classes)
+    if not encoded:
+        columns = label_indices(member_classes, classes)
+        if np.all(columns >= 0):
+            return columns
+        if member_classes.dtype.kind not in "iuf":
+            raise ValueError(
+                f"a member knows classes {member_classes.tolist()} that are not in "
+                f"the ensemble's classes_={classes.tolist()}."
+            )
+    columns = member_classes.astype(np.int64)
+    if not np.all(
+        (columns == member_classes) & (columns >= 0) & (columns < len(classes))
+    ):
+        raise ValueError(
+            f"a member's classes {member_classes.tolist()} are neither labels in "
+            f"classes_={classes.tolist()} nor class indices 0..{len(classes) - 1}."
+        )
+    return columns
+
+
+def _stack_members(members, classes, X, encoded):
+    """Log of each member's predict_proba, mapped onto ``classes``: (N, K, C).
+
+    ``members`` holds (estimator, feature indices or None) pairs: bagging trains
+    each member on a subset of the columns.
+    """
+    probas = []
+    for member, features in members:
+        X_member = X if features is None else np.asarray(X)[:, features]
+        proba = np.asarray(member.predict_proba(X_member), dtype=np.float64)
+        full = np.zeros((proba.shape[0], len(classes)))  # (N, C)
+        full[:, _member_columns(member.classes_, classes, encoded)] = proba
+        probas.append(full)
+    with np.errstate(divide="ignore"):  # a class a member never saw: log 0 = -inf
+        return np.log(np.stack(probas, axis=1)).astype(np.float32)  # (N, K, C)
+
+
+def _subsample(members, n_mc_samples, random_state):
+    rng = check_random_state(random_state)  # validated even when all are kept
+    if n_mc_samples == len(members):
+        return list(members)
+    picked = rng.choice(len(members), n_mc_samples, replace=False)
+    return [members[i] for i in np.sort(picked)]
+
+
+def sample_in_memory(
+    estimator,
+    X,
+    n_mc_samples=None,
+    random_state=None,
+    *,
+    max_memory=None,
+    n_jobs=None,
+    allow_point_estimate=False,
+):
+    """`predict_log_proba_samples` for a pool in memory; see there."""
+    kind = type(estimator).__name__
+    # A fitted regressor would otherwise look unfitted (it has no classes_).
+    _check_not_regressor(estimator)
+    # Only given values are passed on, so estimators without these keywords work.
+    budget = {
+        key: value
+        for key, value in (("max_memory", max_memory), ("n_jobs", n_jobs))
+        if value is not None
+    }
+    if allow_point_estimate:
+        budget["allow_point_estimate"] = True
+    if isinstance(estimator, Pipeline):
+        Xt = estimator[:-1].transform(X) if len(estimator) > 1 else X
+        return sample_in_memory(estimator[-1], Xt, n_mc_samples, random_state, **budget)
+    if hasattr(estimator, "learner_list"):  # modAL Committee
+        learners = list(estimator.learner_list)
+        for learner in learners:
+            _check_not_regressor(learner.estimator)  # a modAL CommitteeRegressor
+        classes = getattr(estimator, "classes_", None)
+        if classes is None:
+            raise NotFittedError(
+                f"this {kind} has no classes_ yet; teach or fit its learners first."
+            )
+        k = _check_n_mc_samples(n_mc_samples, len(learners), f"learners of the {kind}")
+        members = [(learner.estimator, None) for learner in learners]
+        members = _subsample(members, k, random_state)
+        return _stack_members(members, np.asarray(classes), X, encoded=False)
+    if hasattr(estimator, "estimator") and hasattr(estimator, "query_strategy"):
+        return sample_in_memory(
+            estimator.estimator, X, n_mc_samples, random_state, **budget
+        )
+    if hasattr(estimator, "predict_log_proba_samples"):
+        budget.pop("allow_point_estimate", None)  # it gives samples
+        log_probs = np.asarray(
+            estimator.predict_log_proba_samples(
+                X, n_mc_samples=n_mc_samples, random_state=random_state, **budget
+            ),
+            dtype=np.float32,
+        )
+        if log_probs.ndim != 3:
+            raise ValueError(
+                f"{kind}.predict_log_proba_samples returned shape "
+                f"{log_probs.shape}; expected (N, K, C) log-probabilities."
+            )
+        return log_probs
+    classifier = _estimator_type(estimator) == "classifier"
+    if hasattr(estimator, "fit") and (
+        classifier or hasattr(estimator, "predict_proba")
+    ):
+        check_is_fitted(estimator)  # NotFittedError before anything is predicted
+    search_best = _unwrap_search(estimator)
+    if search_best is not estimator:
+        return sample_in_memory(search_best, X, n_mc_samples, random_state, **budget)
+    _check_one_output(estimator)
+    if isinstance(estimator, _SAMPLE_ENSEMBLES):
+        members = list(estimator.estimators_)
+        if not all(hasattr(m, "predict_proba") for m in members):
+            raise TypeError(
+                f"the members of this {kind} have no predict_proba, so they are not "
+                "posterior samples of a classifier; build it from members with "
+                "predict_proba (e.g. CalibratedClassifierCV(SVC()))."
+            )
+        features = getattr(estimator, "estimators_features_", [None] * len(members))
+        k = _check_n_mc_samples(n_mc_samples, len(members), f"members of the {kind}")
+        members = _subsample(list(zip(members, features, strict=True)), k, random_state)
+        # scikit-learn's forests and bagging train members on encoded targets.
+        return _stack_members(members, np.asarray(estimator.classes_), X, encoded=True)
+    if hasattr(estimator, "predict_proba"):
+        if allow_point_estimate:
+            check_random_state(random_state)  # validated although unused
+            return _point_estimate(estimator, X, n_mc_samples)
+        raise ValueError(_no_samples_message(kind))
+    if hasattr(estimator, "classes_"):
+        raise ValueError(
+            f"{kind} has no predict_proba (e.g. SVC(), "
+            "VotingClassifier(voting='hard')), so it gives neither posterior samples "
+            "nor class probabilities. Use an estimator with predict_proba "
+            "(CalibratedClassifierCV(SVC()), voting='soft'), or one of: "
+            f"{_SAMPLE_SOURCES}."
+        )
+    raise TypeError(
+        f"cannot draw posterior samples from {kind}. Supported: {_SUPPORTED}."
+    )

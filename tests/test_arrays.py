@@ -1,0 +1,47 @@
+"""stack_rows: the one way two blocks of rows are stacked (query's pool and
+targets, the ActiveLearner's taught rows), whatever their container."""
+
+import numpy as np
+import pandas as pd
+import pytest
+import scipy.sparse as sp
+import torch
+
+from skbatchbald._arrays import is_dask_array, stack_rows
+
+FIRST = np.arange(6.0).reshape(3, 2)
+SECOND = np.arange(6.0, 10.0).reshape(2, 2)
+BOTH = np.arange(10.0).reshape(5, 2)
+
+
+def test_arrays_and_lists():
+    np.testing.assert_array_equal(stack_rows(FIRST, SECOND), BOTH)
+    assert stack_rows([1, 2], np.array([3])) == [1, 2, 3]
+
+
+def test_sparse_if_either_is():
+    out = stack_rows(sp.csc_matrix(FIRST), SECOND)
+    assert sp.issparse(out) and out.format == "csc"
+    out = stack_rows(FIRST, sp.csr_matrix(SECOND))
+    assert sp.issparse(out) and out.format == "csr"
+    np.testing.assert_array_equal(out.toarray(), BOTH)
+
+
+def test_pandas_second_takes_the_first_columns_or_name():
+    frame = pd.DataFrame(FIRST, columns=["a", "b"])
+    for second in (SECOND, pd.DataFrame(SECOND, columns=["x", "y"])):
+        out = stack_rows(frame, second)
+        assert list(out.columns) == ["a", "b"]
+        np.testing.assert_array_equal(out.to_numpy(), BOTH)  # no NaN column
+    out = stack_rows(pd.Series([1, 2], name="s"), [3])
+    assert out.name == "s" and out.tolist() == [1, 2, 3]
+
+
+def test_torch_second_takes_the_first_dtype():
+    out = stack_rows(torch.zeros(3, 2, dtype=torch.float64), SECOND.astype("f4"))
+    assert out.dtype == torch.float64 and out.shape == (5, 2)
+
+
+@pytest.mark.parametrize("x", [FIRST, [1], torch.zeros(1)])
+def test_only_dask_arrays_are_dask_arrays(x):
+    assert not is_dask_array(x)
