@@ -381,9 +381,9 @@ class LabelStudioAnnotator:
     def request(self, pool_indices, scores=None):
         """Mark a batch for labelling, served in this order.
 
-        Creates the missing tasks, points the project at the round's model
-        version with uncertainty sampling, then adds one prediction per task
-        in one call (score ``rank / size``). Idempotent: re-running it with
+        Creates the missing tasks, adds one prediction per task in one call
+        (score ``rank / size``), then points the project at the round's model
+        version with uncertainty sampling. Idempotent: re-running it with
         the newest batch changes nothing; after a crash half-way it completes
         the batch.
 
@@ -414,7 +414,7 @@ class LabelStudioAnnotator:
             if round_ == newest and tid in tasks
         ]
         if [i for _, i in sorted(newest_rows)] == indices.tolist():
-            self._point_project(client, newest, sizes[newest])
+            self._point_project(client, newest, sizes[newest], project)
             return
         asked = {i for _, i in pending} | {a[1] for a in answered}
         again = [int(i) for i in indices if int(i) in asked]
@@ -426,7 +426,6 @@ class LabelStudioAnnotator:
             )
         task_ids = self._add_tasks(client, indices)
         round_, size = newest + 1, indices.size
-        self._point_project(client, round_, size)
         version = f"skbatchbald-round-{round_}-n{size}"
         # One call for the whole batch: a crash leaves all or none of it.
         predictions = [
@@ -447,17 +446,31 @@ class LabelStudioAnnotator:
                 f"Label Studio created {_get(response, 'created')} of the {size} "
                 f"predictions of {version}; see the server's log."
             )
+        # Label Studio accepts a model version only once predictions carry it,
+        # so this comes last; pending() redoes it after a crash in between.
+        self._point_project(client, round_, size)
 
-    def _point_project(self, client, round_, size):
+    def _point_project(self, client, round_, size, project=None):
+        version = f"skbatchbald-round-{round_}-n{size}"
+        if (
+            project is not None
+            and _get(project, "model_version") == version
+            and _get(project, "sampling") == _UNCERTAINTY
+        ):
+            return
         with self._errors():
             client.projects.update(
                 id=self.project,
-                model_version=f"skbatchbald-round-{round_}-n{size}",
+                model_version=version,
                 sampling=_UNCERTAINTY,
             )
 
     def pending(self):
         """Pool rows asked for and not answered yet.
+
+        If a :meth:`request` stopped between adding the predictions and
+        pointing the project at their model version, this points it, so that
+        Label Studio serves the batch.
 
         Returns
         -------
@@ -466,7 +479,10 @@ class LabelStudioAnnotator:
         """
         client, project = self._connect()
         from_name, _ = self._choices(project)
-        _, _, _, pending, _ = self._state(client, from_name)
+        sizes, _, _, pending, _ = self._state(client, from_name)
+        if pending:
+            newest = max(sizes)
+            self._point_project(client, newest, sizes[newest], project)
         return np.asarray([i for _, i in pending], dtype=int)
 
     def answers(self):
