@@ -59,33 +59,54 @@ def _learner():
     )
 
 
+def _next_task(server, project):
+    info, _ = server
+    response = httpx.get(
+        f"{info.url}/api/projects/{project}/next",
+        headers={"Authorization": f"Token {info.api_key}"},
+        timeout=60,
+    )
+    response.raise_for_status()
+    return response.json()
+
+
+def _annotate(server, task_id, y, label=None, **kwargs):
+    """Annotate a task as a person would; (task id, its pool row)."""
+    _, client = server
+    task = client.tasks.get(id=str(task_id))
+    index = task.data["pool_index"]
+    choice = str(y[index]) if label is None else label
+    result = [
+        {
+            "from_name": "label",
+            "to_name": "image",
+            "type": "choices",
+            "value": {"choices": [choice]},
+        }
+    ]
+    client.annotations.create(id=task_id, result=result, **kwargs)
+    return task_id, index
+
+
 def _label_next(server, project, y, n, label=None):
     """Take n tasks from the next-task endpoint and label them; their pool rows."""
-    info, client = server
-    served = []
-    for _ in range(n):
-        response = httpx.get(
-            f"{info.url}/api/projects/{project}/next",
-            headers={"Authorization": f"Token {info.api_key}"},
-            timeout=60,
-        )
-        response.raise_for_status()
-        task = response.json()
-        index = task["data"]["pool_index"]
-        choice = str(y[index]) if label is None else label
-        client.annotations.create(
-            id=task["id"],
-            result=[
-                {
-                    "from_name": "label",
-                    "to_name": "image",
-                    "type": "choices",
-                    "value": {"choices": [choice]},
-                }
-            ],
-        )
-        served.append(index)
-    return served
+    return [
+        _annotate(server, _next_task(server, project)["id"], y, label)[1]
+        for _ in range(n)
+    ]
+
+
+def _skip_next(server, project):
+    task = _next_task(server, project)
+    _, client = server
+    client.annotations.create(id=task["id"], result=[], was_cancelled=True)
+    return task["data"]["pool_index"]
+
+
+def _task_of(client, project, pool_index):
+    tasks = client.tasks.list(project=project, include="id,data", page_size=1000)
+    (task_id,) = [t.id for t in tasks if t.data["pool_index"] == pool_index]
+    return task_id
 
 
 def _counts(client, project):
@@ -174,12 +195,18 @@ def test_crash_before_predictions_and_mid_labelling_resume(server, digits, monke
     assert first.requested.size == BATCH  # the same batch, asked for again
 
     half = _label_next(server, project, y, BATCH // 2)
+    skipped = _skip_next(server, project)  # a skip is no answer
     again = annotation_round(_learner(), X, _annotator(server, project))
     np.testing.assert_array_equal(again.answered, half)
     np.testing.assert_array_equal(again.pending, first.requested[BATCH // 2 :])
     assert again.requested.size == 0
-    rest = _label_next(server, project, y, BATCH - BATCH // 2)
-    assert half + rest == first.requested.tolist()
+    rest = _label_next(server, project, y, BATCH - BATCH // 2 - 1)
+    assert [*half, skipped, *rest] == first.requested.tolist()
+    # Labelled later from the Data Manager, the skipped task is answered in rank.
+    _annotate(server, _task_of(client, project, skipped), y)
+    indices, labels = _annotator(server, project).answers()
+    np.testing.assert_array_equal(indices, first.requested)
+    np.testing.assert_array_equal(labels, y[first.requested])
 
     n_tasks, n_rows, predicted = _counts(client, project)
     assert n_tasks == n_rows == BATCH
