@@ -8,12 +8,19 @@ import numpy as np
 import pytest
 from sklearn.linear_model import LogisticRegression
 
-from skbatchbald import ActiveLearner, MarginQuery, RandomQuery
+from skbatchbald import (
+    ActiveLearner,
+    BatchBALDQuery,
+    MarginQuery,
+    MCDropoutClassifier,
+    RandomQuery,
+)
 from skbatchbald.annotation import (
     LabelStudioAnnotator,
     annotation_round,
     label_config,
 )
+from skbatchbald.nn import BayesianMLP
 
 sdk = pytest.importorskip(
     "label_studio_sdk", reason="pip install skbatchbald[label-studio]"
@@ -266,3 +273,34 @@ def test_tasks_deleted_by_hand(server, digits):
     bare = LabelStudioAnnotator(info.url, info.api_key, project, classes=range(10))
     with pytest.raises(ValueError, match="have no task in Label Studio project"):
         bare.add_tasks(result.requested)
+
+
+def test_batchbald_round_with_mc_dropout(server, digits):
+    X, y = digits
+    X = (X / 16).astype(np.float32)
+    _, client = server
+    project = _project(client)
+
+    def learner():
+        net = MCDropoutClassifier(
+            BayesianMLP,
+            module__n_features=64,
+            max_epochs=20,
+            n_mc_samples=10,
+            random_state=0,
+            verbose=0,
+        )
+        return ActiveLearner(net, query_strategy=RandomQuery(random_state=0))
+
+    first = annotation_round(learner(), X, _annotator(server, project))
+    _label_next(server, project, y, BATCH)
+    bald = learner()
+    bald.query_strategy = BatchBALDQuery(random_state=0)
+    second = annotation_round(bald, X, _annotator(server, project))
+    assert _label_next(server, project, y, BATCH) == second.requested.tolist()
+
+    reference = learner()
+    reference.fit(X[first.requested], y[first.requested])
+    unasked = np.setdiff1d(np.arange(len(y)), first.requested)
+    positions, _ = BatchBALDQuery(random_state=0)(reference, X[unasked], BATCH)
+    np.testing.assert_array_equal(second.requested, unasked[positions])
