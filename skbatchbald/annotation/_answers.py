@@ -10,7 +10,13 @@ import numbers
 
 import numpy as np
 
-__all__ = ["check_answers", "check_classes", "check_pool_indices", "class_names"]
+__all__ = [
+    "check_answers",
+    "check_classes",
+    "check_pool_indices",
+    "class_names",
+    "pool_index",
+]
 
 
 def check_classes(classes):
@@ -43,7 +49,8 @@ def _is_missing(label):
     return label is None or (isinstance(label, str) and not label.strip())
 
 
-def _pool_index(value, where):
+def pool_index(value, where):
+    """``value`` as an int pool index; ValueError naming ``where`` if it is none."""
     if isinstance(value, str) and value.strip().lstrip("-").isdigit():
         value = int(value)
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
@@ -110,7 +117,7 @@ def check_answers(pool_indices, labels, classes, where):
     by_name = dict(zip(names, range(len(names)), strict=True))
     indices, codes, first_seen = [], [], {}
     for value, label, origin in zip(pool_indices, labels, where, strict=True):
-        index = _pool_index(value, origin)
+        index = pool_index(value, origin)
         if index in first_seen:
             raise ValueError(
                 f"{origin}: pool index {index} is answered twice (also in "

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ._answers import check_answers, check_classes
+from ._answers import check_answers, check_classes, pool_index
 from ._batch import check_batch
 
 __all__ = ["FileAnnotator"]
@@ -227,12 +227,12 @@ class FileAnnotator:
             In request order: oldest batch first, each in acquisition order.
         """
         pending = [
-            row.get("pool_index")
+            pool_index(row.get("pool_index"), where)
             for _, rows in self._batches()
             if not self._is_answered(rows)
-            for _, row in rows
+            for where, row in rows
         ]
-        return np.asarray([int(str(i).strip()) for i in pending], dtype=int)
+        return np.asarray(pending, dtype=int)
 
     def answers(self):
         """Every answered row, checked all-or-nothing.

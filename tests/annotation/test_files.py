@@ -237,3 +237,12 @@ def test_bad_requests(tmp_path, indices, scores, message):
     with pytest.raises(ValueError, match=message):
         FileAnnotator(tmp_path, classes=range(3)).request(indices, scores)
     assert not any(tmp_path.iterdir())
+
+
+def test_pending_names_a_broken_pool_index(tmp_path):
+    annotator = FileAnnotator(tmp_path, classes=range(3))
+    annotator.request([0, 1])
+    path = tmp_path / "batch-001.csv"
+    path.write_text(path.read_text().replace(",1,row 1,", ",one,row 1,"))
+    with pytest.raises(ValueError, match=r"batch-001\.csv row 2: pool index 'one'"):
+        annotator.pending()
