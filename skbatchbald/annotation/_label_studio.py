@@ -108,15 +108,18 @@ class LabelStudioAnnotator:
     server; re-running :meth:`request` or :meth:`add_tasks` never duplicates
     tasks or predictions.
 
-    What Label Studio serves, from its source (1.23): with **one annotator**
-    in the project, the unlabelled task of the current model version with the
-    lowest score, so exactly our order; with **several annotators**, a random
-    task among the ``n_annotators + 1`` lowest-scored ones, so that two
-    people do not label the same task: the batch is still served before any
-    other task, in roughly our order. Once every task of the batch is labelled
-    (or none has a current prediction) it serves random tasks: their answers
-    are taught too. A skipped task stays pending; label it from the Data
-    Manager.
+    What Label Studio 1.23 serves (read in its source, checked on a live
+    server): each person gets the unlabelled task of the current model
+    version with the lowest score that no one else holds (a task is locked
+    while someone labels it). So one person gets the batch in exactly our
+    order, and several people share it out in our order (with two, the first
+    takes ranks 0, 2, 4, ..., the second 1, 3, 5, ...). Only a project with
+    invited members (Label Studio Enterprise teams) shuffles: each person gets
+    a random task among the ``n_members + 1`` lowest-scored ones, so the batch
+    still comes before any other task, in roughly our order. Once every task
+    of the batch is labelled, Label Studio serves random tasks: their answers
+    are taught too, after the asked-for ones. A skipped task stays pending;
+    label it from the Data Manager.
 
     Parameters
     ----------
