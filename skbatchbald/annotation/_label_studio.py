@@ -15,7 +15,7 @@ from xml.sax.saxutils import quoteattr
 
 import numpy as np
 
-from ._answers import check_answers, check_classes, class_names
+from ._answers import check_answers, check_classes, class_names, pool_index
 from ._batch import check_batch
 
 __all__ = ["LabelStudioAnnotator", "label_config"]
@@ -24,6 +24,8 @@ INSTALL_HINT = 'pip install "skbatchbald[label-studio]"'
 _VERSION = re.compile(r"skbatchbald-round-(\d+)-n(\d+)")
 _UNCERTAINTY = "Uncertainty sampling"
 _PAGE_SIZE = 1000
+# Up to this many rows, their tasks are found with a Data Manager filter.
+_FILTERED_ROWS = 100
 
 
 def _sdk():
@@ -42,6 +44,12 @@ def _get(obj, key, default=None):
     if isinstance(obj, dict):
         return obj.get(key, default)
     return getattr(obj, key, default)
+
+
+def _row(task):
+    """The pool row of a task (an int, also when imported as text), or None."""
+    value = (_get(task, "data") or {}).get("pool_index")
+    return None if value is None else pool_index(value, f"task {_get(task, 'id')}")
 
 
 def label_config(classes, *, data="image"):
@@ -252,33 +260,52 @@ class LabelStudioAnnotator:
             )
         return from_name, classes
 
-    def _tasks(self, client, *, only_marked):
-        """Tasks with annotations and predictions (only marked or answered ones)."""
+    def _list_tasks(self, client, items=None, *, fields=None):
+        """The project's tasks, all or those matching any Data Manager filter."""
         query = None
-        if only_marked:
-            items = [
-                {
-                    "filter": f"filter:tasks:{field}",
-                    "operator": "greater",
-                    "type": "Number",
-                    "value": 0,
-                }
-                for field in ("total_predictions", "total_annotations")
-            ]
+        if items is not None:
             query = json.dumps({"filters": {"conjunction": "or", "items": items}})
+        fields = {"fields": "all"} if fields == "all" else {"include": "id,data"}
         with self._errors():
-            fields = {"fields": "all"} if only_marked else {"include": "id,data"}
             return list(
                 client.tasks.list(
                     project=self.project, query=query, page_size=_PAGE_SIZE, **fields
                 )
             )
 
+    def _marked_tasks(self, client):
+        """Tasks with a prediction or an annotation, with both."""
+        items = [
+            {
+                "filter": f"filter:tasks:{field}",
+                "operator": "greater",
+                "type": "Number",
+                "value": 0,
+            }
+            for field in ("total_predictions", "total_annotations")
+        ]
+        return self._list_tasks(client, items, fields="all")
+
+    def _tasks_of_rows(self, client, indices):
+        """Tasks of these pool rows: filtered on the server for a batch."""
+        if len(indices) > _FILTERED_ROWS:  # a whole pool: one listing is faster
+            return self._list_tasks(client)
+        items = [
+            {
+                "filter": "filter:tasks:data.pool_index",
+                "operator": "equal",
+                "type": "Number",
+                "value": int(i),
+            }
+            for i in indices
+        ]
+        return self._list_tasks(client, items)
+
     def _state(self, client, from_name):
         """Read the rounds, the pending tasks and the answers from the server."""
         with self._errors():
             predictions = list(client.predictions.list(project=self.project))
-        tasks = {_get(t, "id"): t for t in self._tasks(client, only_marked=True)}
+        tasks = {_get(t, "id"): t for t in self._marked_tasks(client)}
         marked = {}  # task id -> (round, rank)
         sizes, counts = {}, {}
         for prediction in predictions:
@@ -310,7 +337,7 @@ class LabelStudioAnnotator:
                 key=lambda a: _get(a, "id"),
             )
             order = marked.get(task_id)
-            pool_index = (_get(task, "data") or {}).get("pool_index")
+            raw_index = (_get(task, "data") or {}).get("pool_index")
             if annotations:
                 first = annotations[0]
                 label = None
@@ -319,9 +346,9 @@ class LabelStudioAnnotator:
                         choices = (_get(item, "value") or {}).get("choices") or [None]
                         label = choices[0]
                 key = (0, *order) if order else (1, _get(first, "id"), 0)
-                answered.append((key, pool_index, label, f"task {task_id}"))
+                answered.append((key, raw_index, label, f"task {task_id}"))
             elif order:
-                pending.append((order, pool_index))
+                pending.append((order, _row(task)))
         pending.sort(key=lambda p: p[0])
         answered.sort(key=lambda a: a[0])
         return sizes, marked, tasks, pending, answered
@@ -356,15 +383,17 @@ class LabelStudioAnnotator:
 
     def _add_tasks(self, client, indices):
         existing = {}
-        for task in self._tasks(client, only_marked=False):
-            pool_index = (_get(task, "data") or {}).get("pool_index")
-            if pool_index in existing:
+        for task in self._tasks_of_rows(client, indices):
+            row = _row(task)
+            if row is None:
+                continue  # not a pool row's task
+            if row in existing:
                 raise ValueError(
                     f"Label Studio project {self.project} has two tasks for pool row "
-                    f"{pool_index} (tasks {existing[pool_index]} and "
-                    f"{_get(task, 'id')}); delete one of them."
+                    f"{row} (tasks {existing[row]} and {_get(task, 'id')}); delete "
+                    "one of them."
                 )
-            existing[pool_index] = _get(task, "id")
+            existing[row] = _get(task, "id")
         missing = [int(i) for i in indices if int(i) not in existing]
         if missing:
             if self.task_data is None:
@@ -406,20 +435,26 @@ class LabelStudioAnnotator:
         """
         indices, _ = check_batch(pool_indices, scores)
         client, project = self._connect()
-        from_name, _ = self._choices(project)
+        from_name, classes = self._choices(project)
         sizes, marked, tasks, pending, answered = self._state(client, from_name)
         if indices.size == 0:
             return
         newest = max(sizes, default=0)
         newest_rows = [
-            (rank, (_get(tasks.get(tid), "data") or {}).get("pool_index"))
+            (rank, _row(tasks[tid]))
             for tid, (round_, rank) in marked.items()
             if round_ == newest and tid in tasks
         ]
         if [i for _, i in sorted(newest_rows)] == indices.tolist():
             self._point_project(client, newest, sizes[newest], project)
             return
-        asked = {i for _, i in pending} | {a[1] for a in answered}
+        answered_rows, _ = check_answers(
+            [a[1] for a in answered],
+            [a[2] for a in answered],
+            classes,
+            [a[3] for a in answered],
+        )
+        asked = {i for _, i in pending} | set(answered_rows.tolist())
         again = [int(i) for i in indices if int(i) in asked]
         if again:
             raise ValueError(

@@ -20,6 +20,7 @@ from skbatchbald.annotation import (
     annotation_round,
     label_config,
 )
+from skbatchbald.datasets import load_repeated_digits
 from skbatchbald.nn import BayesianMLP
 
 sdk = pytest.importorskip(
@@ -81,7 +82,7 @@ def _annotate(server, task_id, y, label=None, **kwargs):
     """Annotate a task as a person would; (task id, its pool row)."""
     _, client = server
     task = client.tasks.get(id=str(task_id))
-    index = task.data["pool_index"]
+    index = int(task.data["pool_index"])
     choice = str(y[index]) if label is None else label
     result = [
         {
@@ -107,7 +108,7 @@ def _skip_next(server, project):
     task = _next_task(server, project)
     _, client = server
     client.annotations.create(id=task["id"], result=[], was_cancelled=True)
-    return task["data"]["pool_index"]
+    return int(task["data"]["pool_index"])
 
 
 def _task_of(client, project, pool_index):
@@ -123,8 +124,10 @@ def _counts(client, project):
     return len(pool), len(set(pool)), [p.task for p in predictions]
 
 
-def test_three_rounds_served_in_our_order_as_in_memory(server, digits):
-    X, y = digits
+def test_three_rounds_served_in_our_order_as_in_memory(server):
+    # A few thousand digits: Repeated digits, every image twice with noise.
+    X, y = load_repeated_digits(n_repeats=2, return_X_y=True)
+    assert len(y) == 3594
     _, client = server
     project = _project(client)
     annotator = _annotator(server, project)
@@ -304,3 +307,18 @@ def test_batchbald_round_with_mc_dropout(server, digits):
     unasked = np.setdiff1d(np.arange(len(y)), first.requested)
     positions, _ = BatchBALDQuery(random_state=0)(reference, X[unasked], BATCH)
     np.testing.assert_array_equal(second.requested, unasked[positions])
+
+
+def test_tasks_imported_with_text_pool_indices_are_found(server, digits):
+    # Label Studio's CSV import stores every field as text.
+    X, y = digits
+    _, client = server
+    project = _project(client)
+    rows = [{"image": f"data:,{i}", "pool_index": str(i)} for i in range(len(y))]
+    client.projects.import_tasks(id=project, request=rows)
+    result = annotation_round(_learner(), X, _annotator(server, project))
+    assert _label_next(server, project, y, BATCH) == result.requested.tolist()
+    indices, _ = _annotator(server, project).answers()
+    np.testing.assert_array_equal(indices, result.requested)
+    n_tasks, n_rows, _ = _counts(client, project)
+    assert n_tasks == n_rows == len(y)
