@@ -6,6 +6,7 @@ own next-task endpoint, as a person pressing *Label All Tasks* would.
 
 import numpy as np
 import pytest
+from sklearn.dummy import DummyClassifier
 from sklearn.linear_model import LogisticRegression
 
 from skbatchbald import (
@@ -262,20 +263,30 @@ def test_label_outside_classes_teaches_nothing(server, digits):
 
 
 def test_tasks_deleted_by_hand(server, digits):
-    X, _ = digits
+    X, y = digits
     _, client = server
     project = _project(client)
     learner = _learner()
     result = annotation_round(learner, X, _annotator(server, project), n_instances=3)
-    tasks = list(client.tasks.list(project=project, include="id,data"))
-    client.tasks.delete(id=str(tasks[0].id))
+    (kept,) = _label_next(server, project, y, 1)
+    client.tasks.delete(id=str(_task_of(client, project, result.requested[1])))
     with pytest.raises(ValueError, match=r"has 2 of the 3 tasks asked for in round 1"):
         annotation_round(learner, X, _annotator(server, project), n_instances=3)
+    assert not hasattr(learner.estimator, "coef_")
     # Without task_data a deleted row cannot come back: a clear error too.
     info, _ = server
     bare = LabelStudioAnnotator(info.url, info.api_key, project, classes=range(10))
     with pytest.raises(ValueError, match="have no task in Label Studio project"):
         bare.add_tasks(result.requested)
+
+    # The fix the error names: delete the round's predictions. The answer stays.
+    for prediction in client.predictions.list(project=project):
+        if prediction.model_version == "skbatchbald-round-1-n3":
+            client.predictions.delete(id=prediction.id)
+    dummy = ActiveLearner(DummyClassifier(), query_strategy=RandomQuery(random_state=0))
+    again = annotation_round(dummy, X, _annotator(server, project), n_instances=3)
+    np.testing.assert_array_equal(again.answered, [kept])
+    assert again.requested.size == 3 and kept not in again.requested
 
 
 def test_batchbald_round_with_mc_dropout(server, digits):
