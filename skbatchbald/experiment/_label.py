@@ -66,7 +66,12 @@ def add_label_parser(subparsers):
         help="the labels people may give (needed with --files; with Label "
         "Studio, default: the project's choices)",
     )
-    label.add_argument("--format", choices=("csv", "jsonl"), default="csv")
+    label.add_argument(
+        "--format",
+        choices=("csv", "jsonl"),
+        default="csv",
+        help="the batch files' format (default: %(default)s)",
+    )
     label.add_argument(
         "--references",
         metavar="FILE",
@@ -87,16 +92,41 @@ def add_label_parser(subparsers):
         help="create missing tasks showing the row's features as a table "
         "(for skbatchbald.annotation.label_config(classes, data='table'))",
     )
-    label.add_argument("--strategy", choices=sorted(STRATEGIES), default="batchbald")
+    label.add_argument(
+        "--strategy",
+        choices=sorted(STRATEGIES),
+        default="batchbald",
+        help="strategy once there are answers (default: %(default)s)",
+    )
     label.add_argument(
         "--cold-start",
         choices=_COLD_STARTS,
         default="random",
         help="strategy of the first batch, before any label (default: %(default)s)",
     )
-    label.add_argument("--model", choices=_MODELS, default="forest")
-    label.add_argument("--n-instances", type=int, default=10, metavar="B")
-    label.add_argument("--random-state", type=int, default=0)
+    label.add_argument(
+        "--model",
+        choices=_MODELS,
+        default="forest",
+        help="fitted on the answers: a random forest (its trees are the "
+        "posterior samples), a scaled logistic regression, or an MC-dropout MLP "
+        "(default: %(default)s)",
+    )
+    label.add_argument(
+        "--n-instances",
+        type=int,
+        default=10,
+        metavar="B",
+        help="batch size (default: %(default)s)",
+    )
+    label.add_argument(
+        "--random-state",
+        type=int,
+        default=0,
+        metavar="SEED",
+        help="seeds the strategy and the model, so that a rerun asks for the "
+        "same batch (default: %(default)s)",
+    )
     return label
 
 
