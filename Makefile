@@ -11,7 +11,7 @@ TORCH_PIN := torch==2.13.0
 MODAL_PIN := modAL-python==0.4.2.1
 PIP := $(BIN)/python -m pip --disable-pip-version-check --quiet
 
-.PHONY: demo test test-fast coverage test-compat test-skorch lint format bench docs clean
+.PHONY: demo test test-fast coverage test-compat test-skorch lint format bench docs docs-screenshots clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -98,6 +98,16 @@ format: $(VENV)/.installed
 # The site, warnings as errors; the gallery examples run (a few minutes on a CPU).
 docs: $(VENV)/.installed-docs
 	$(BIN)/sphinx-build -W --keep-going -b html docs docs/_build/html
+
+$(VENV)/.installed-screenshots: $(VENV)/.installed
+	$(PIP) install -e ".[screenshots]"
+	touch $@
+
+# docs/_static/annotation/*.png from a real Label Studio round, with the
+# system's Chromium (apt-get install chromium; CHROMIUM=path to use another),
+# driven by Playwright; `playwright install` (a browser download) is not needed.
+docs-screenshots: $(VENV)/.installed-screenshots $(LS_VENV)/.installed
+	$(BIN)/python docs/_scripts/label_studio_screenshots.py
 
 bench: $(VENV)/.installed-bench
 	$(BIN)/python benchmarks/bench_acquisition.py

@@ -245,6 +245,9 @@ def stop(server, *, timeout=15.0):
 
 
 if __name__ == "__main__":
+    # SIGTERM (and SIGINT, which a background job ignores) end the wait below,
+    # so that the finally clause stops the server.
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
     with tempfile.TemporaryDirectory(prefix="label-studio-") as tmp:
         server = start(tmp)
         print(f"Label Studio {server.url} (started in {server.startup_s:.1f} s)")
