@@ -104,7 +104,12 @@ def learner(strategy):
     net = MCDropoutClassifier(
         BayesianMLP,
         module__n_features=64,
-        max_epochs=30,
+        module__hidden_sizes=(128,),
+        classes=np.arange(10),  # the first batches may miss some classes
+        lr=3e-3,
+        max_epochs=100,
+        batch_size=64,
+        iterator_train__shuffle=True,
         n_mc_samples=20,
         random_state=0,
         verbose=0,
@@ -220,7 +225,9 @@ def main():
     X, y = load_digits(return_X_y=True)
     with tempfile.TemporaryDirectory(prefix="label-studio-") as tmp:
         server = server_lifecycle.start(tmp)
-        print(f"Label Studio up in {server.startup_s:.0f} s at {server.url}")
+        print(
+            f"Label Studio up in {server.startup_s:.0f} s at {server.url}", flush=True
+        )
         try:
             project, first_task, second = run_rounds(server, X, y)
             print(f"BatchBALD batch (pool rows, in order): {second.requested}")

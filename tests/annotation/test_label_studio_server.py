@@ -45,6 +45,27 @@ def test_sdk_client_authenticates_with_the_token(label_studio_server):
     assert client.users.whoami().email == label_studio_server.username
 
 
+def test_personal_access_token_works_with_the_sdk(label_studio_server):
+    # What Account & Settings hands a user in 1.23 (docs/user_guide/annotation.rst
+    # tells users to paste it as api_key): a JWT refresh token that the SDK
+    # exchanges for access tokens.
+    sdk = pytest.importorskip("label_studio_sdk")
+    request = urllib.request.Request(
+        f"{label_studio_server.url}/api/token/",
+        data=b"{}",
+        method="POST",
+        headers={
+            "Authorization": f"Token {label_studio_server.api_key}",
+            "Content-Type": "application/json",
+        },
+    )
+    with urllib.request.urlopen(request, timeout=30) as response:
+        token = json.loads(response.read())["token"]
+    assert token.count(".") == 2  # a JWT, not a legacy token
+    client = sdk.LabelStudio(base_url=label_studio_server.url, api_key=token)
+    assert client.users.whoami().email == label_studio_server.username
+
+
 def test_wrong_token_is_refused(label_studio_server):
     with pytest.raises(urllib.error.HTTPError) as error:
         _get(f"{label_studio_server.url}/api/projects/", "0" * 40)
