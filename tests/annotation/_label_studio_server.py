@@ -135,7 +135,7 @@ def _healthy(url):
         return False
 
 
-def start(workdir, *, timeout=300.0, executable=None):
+def start(workdir, *, timeout=300.0, executable=None, attempts=3):
     """Start a server with a fresh database in ``workdir`` and wait until ready.
 
     Parameters
@@ -143,10 +143,13 @@ def start(workdir, *, timeout=300.0, executable=None):
     workdir : path-like
         An empty directory for the database, media and log.
     timeout : float, default=300
-        Seconds to wait for ``/health/`` to answer. A fresh database is
-        migrated first, which takes most of the start-up time.
+        Seconds to wait for ``/health/`` to answer, per attempt. A fresh
+        database is migrated first, which takes most of the start-up time.
     executable : path-like, optional
         The ``label-studio`` executable; default :func:`find_executable`.
+    attempts : int, default=3
+        Free ports to try: the port is chosen before the migrations and bound
+        after them, so another process may take it meanwhile.
 
     Returns
     -------
@@ -162,69 +165,84 @@ def start(workdir, *, timeout=300.0, executable=None):
     workdir = Path(workdir)
     data_dir = workdir / "data"
     data_dir.mkdir(parents=True, exist_ok=True)
-    log = workdir / "label-studio.log"
-    port = _free_port()
-    url = f"http://{HOST}:{port}"
     username = "skbatchbald@localhost"
     password = secrets.token_urlsafe(12)
     api_key = secrets.token_hex(20)  # Label Studio's token column holds 40
-    command = [
-        str(executable),
-        "start",
-        "--no-browser",
-        "--internal-host",
-        HOST,
-        "--host",
-        url,
-        "--port",
-        str(port),
-        # Fail if the port was taken meanwhile, instead of quietly moving to
-        # the next free one (the only thing this flag changes at start).
-        "--debug",
-        "--data-dir",
-        str(data_dir),
-        "--database",
-        str(data_dir / "label_studio.sqlite3"),
-        "--username",
-        username,
-        "--password",
-        password,
-        "--user-token",
-        api_key,
-        # The token the SDK and our tests send as `Authorization: Token ...`;
-        # 1.23 turns these off for new organizations unless asked.
-        "--enable-legacy-api-token",
-    ]
-    started = time.monotonic()
-    with open(log, "wb") as out:
-        process = subprocess.Popen(
-            command,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            env=_environment(data_dir),
-            cwd=workdir,
-            start_new_session=True,
-        )
-    server = LabelStudioServer(url, api_key, username, password, process, log, 0.0)
-    try:
-        while not _healthy(url):
-            if process.poll() is not None:
-                raise LabelStudioError(
-                    f"Label Studio exited with code {process.returncode} before "
-                    f"answering on {url}. Log tail ({log}):\n{log_tail(log)}"
-                )
-            if time.monotonic() - started > timeout:
-                raise LabelStudioError(
-                    f"Label Studio did not answer {url}/health/ within "
-                    f"{timeout:.0f} s. Log tail ({log}):\n{log_tail(log)}"
-                )
-            time.sleep(0.5)
-    except BaseException:
-        stop(server)
-        raise
-    server.startup_s = time.monotonic() - started
-    return server
+    for attempt in range(1, attempts + 1):
+        port = _free_port()
+        url = f"http://{HOST}:{port}"
+        log = workdir / f"label-studio-{attempt}.log"
+        command = [
+            str(executable),
+            "start",
+            "--no-browser",
+            "--internal-host",
+            HOST,
+            "--host",
+            url,
+            "--port",
+            str(port),
+            # Fail if the port was taken meanwhile, instead of quietly moving
+            # to the next free one (the only thing this flag changes at start).
+            "--debug",
+            "--data-dir",
+            str(data_dir),
+            "--database",
+            str(data_dir / "label_studio.sqlite3"),
+            "--username",
+            username,
+            "--password",
+            password,
+            "--user-token",
+            api_key,
+            # The token the SDK and our tests send as `Authorization: Token
+            # ...`; 1.23 turns these off for new organizations unless asked.
+            "--enable-legacy-api-token",
+        ]
+        started = time.monotonic()
+        with open(log, "wb") as out:
+            process = subprocess.Popen(
+                command,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                env=_environment(data_dir),
+                cwd=workdir,
+                start_new_session=True,
+            )
+        server = LabelStudioServer(url, api_key, username, password, process, log, 0.0)
+        try:
+            exited = _wait_healthy(server, started, timeout)
+        except BaseException:
+            stop(server)
+            raise
+        if not exited:
+            server.startup_s = time.monotonic() - started
+            return server
+        stop(server)  # the group, should the leader have left children
+        if attempt == attempts or _PORT_TAKEN not in log_tail(log):
+            raise LabelStudioError(
+                f"Label Studio exited with code {process.returncode} before "
+                f"answering on {url}. Log tail ({log}):\n{log_tail(log)}"
+            )
+
+
+# Django's runserver, when the port was bound by someone else meanwhile.
+_PORT_TAKEN = "That port is already in use"
+
+
+def _wait_healthy(server, started, timeout):
+    """Wait for /health/; True if the process exited first."""
+    while not _healthy(server.url):
+        if server.process.poll() is not None:
+            return True
+        if time.monotonic() - started > timeout:
+            raise LabelStudioError(
+                f"Label Studio did not answer {server.url}/health/ within "
+                f"{timeout:.0f} s. Log tail ({server.log}):\n{log_tail(server.log)}"
+            )
+        time.sleep(0.5)
+    return False
 
 
 def stop(server, *, timeout=15.0):

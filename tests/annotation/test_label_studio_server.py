@@ -19,6 +19,7 @@ from ._label_studio_server import (
     LabelStudioError,
     find_executable,
     start,
+    stop,
 )
 
 
@@ -144,7 +145,7 @@ def test_environment_is_clean_and_quiet(tmp_path, monkeypatch):
     )
     with pytest.raises(LabelStudioError):
         start(tmp_path / "work", executable=script)
-    env = json.loads((tmp_path / "work" / "label-studio.log").read_text())
+    env = json.loads((tmp_path / "work" / "label-studio-1.log").read_text())
     assert "PORT" not in env
     assert env["LABEL_STUDIO_SENTRY_DSN"] == ""
     assert env["LABEL_STUDIO_FRONTEND_SENTRY_DSN"] == ""
@@ -166,3 +167,34 @@ def test_stop_ends_the_whole_process_group(tmp_path):
         start(tmp_path / "work", executable=script)
     # start() stopped the group on failure: the orphaned child is gone too.
     assert not _alive(int(child_pid.read_text()))
+
+
+def test_port_taken_meanwhile_retries_on_another_port(tmp_path):
+    # The first launch finds its port taken (Django's words), the second one
+    # serves /health/ on the port it is given.
+    script = _stand_in(
+        tmp_path,
+        "import http.server, os, sys\n"
+        "if not os.path.exists('tried'):\n"
+        "    open('tried', 'w').close()\n"
+        "    print('Error: That port is already in use.')\n"
+        "    sys.exit(1)\n"
+        "port = int(sys.argv[sys.argv.index('--port') + 1])\n"
+        "host = sys.argv[sys.argv.index('--internal-host') + 1]\n"
+        "class Health(http.server.BaseHTTPRequestHandler):\n"
+        "    def do_GET(self):\n"
+        "        self.send_response(200)\n"
+        "        self.end_headers()\n"
+        "server = http.server.HTTPServer((host, port), Health)\n"
+        "server.serve_forever()",
+    )
+    server = start(tmp_path / "work", executable=script)
+    try:
+        assert (
+            "already in use" in (tmp_path / "work" / "label-studio-1.log").read_text()
+        )
+        assert server.log.name == "label-studio-2.log"
+        assert server.url.startswith("http://127.0.0.1:")
+    finally:
+        stop(server)
+    assert server.process.returncode is not None
