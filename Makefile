@@ -48,19 +48,33 @@ $(COMPAT_VENV)/.installed: pyproject.toml
 	$(COMPAT_PIP) install --no-deps $(MODAL_PIN)
 	touch $@
 
+# The Label Studio server for tests/annotation, in its own environment: its pins
+# (Django, numpy < 2.3 through opencv, label-studio-sdk) must not drive .venv,
+# which has only the client (the label-studio extra). The tests find the server
+# through SKBATCHBALD_LABEL_STUDIO (tests/annotation/_label_studio_server.py).
+LS_VENV := .venv-label-studio
+LS_PIN := label-studio==1.23.2
+LS_PIP := $(LS_VENV)/bin/python -m pip --disable-pip-version-check --quiet
+export SKBATCHBALD_LABEL_STUDIO ?= $(abspath $(LS_VENV)/bin/label-studio)
+
+$(LS_VENV)/.installed:
+	$(PYTHON) -m venv $(LS_VENV)
+	$(LS_PIP) install $(LS_PIN)
+	touch $@
+
 demo: $(VENV)/.installed
 	$(BIN)/python -m skbatchbald run --preset demo --output results/demo
 
-test: $(VENV)/.installed
+test: $(VENV)/.installed $(LS_VENV)/.installed
 	$(BIN)/python -m pytest
 
-# The inner loop: everything but the slow and the network tests (setup.cfg says
-# which are which). `make test` and CI run those too.
+# The inner loop: everything but the slow, the network and the Label Studio
+# tests (setup.cfg says which are which). `make test` and CI run those too.
 test-fast: $(VENV)/.installed
-	$(BIN)/python -m pytest -m "not slow and not network and not stock_modal"
+	$(BIN)/python -m pytest -m "not slow and not network and not label_studio and not stock_modal"
 
 # The whole suite under coverage (settings in setup.cfg).
-coverage: $(VENV)/.installed
+coverage: $(VENV)/.installed $(LS_VENV)/.installed
 	$(BIN)/python -m pytest --cov --cov-report=term
 
 # Only the stock-modAL file: the compat venv has no optional extras (dask, ...).
@@ -93,5 +107,5 @@ bench: $(VENV)/.installed-bench
 	$(BIN)/python benchmarks/bench_out_of_core.py small
 
 clean:
-	rm -rf $(VENV) $(COMPAT_VENV) build dist *.egg-info .pytest_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) $(COMPAT_VENV) $(LS_VENV) build dist *.egg-info .pytest_cache .ruff_cache .hypothesis
 	rm -rf docs/_build docs/auto_examples docs/generated docs/sg_execution_times.rst

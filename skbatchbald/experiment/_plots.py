@@ -1,13 +1,20 @@
-"""Learning curves and acquired-class entropy as PNG files.
+"""Learning curves, acquired-class entropy and class histograms as PNG files.
 
 Figures are drawn with :class:`matplotlib.figure.Figure` directly, which
 renders to files without pyplot or a display, so nothing here changes the
 caller's matplotlib backend.
 """
 
+import numpy as np
 from matplotlib.figure import Figure
 
-__all__ = ["PLOTS", "plot_class_entropy", "plot_learning_curves", "plot_run"]
+__all__ = [
+    "PLOTS",
+    "plot_class_entropy",
+    "plot_class_histogram",
+    "plot_learning_curves",
+    "plot_run",
+]
 
 
 def _band_plot(results, column, path, ylabel, title):
@@ -59,10 +66,71 @@ def plot_class_entropy(results, path, title=""):
     _band_plot(acquired, "class_entropy", path, "class entropy of batch (nats)", title)
 
 
+def _acquired_classes(rows):
+    """Every class label acquired in ``rows`` (round 0, the initial set, left out)."""
+    text = " ".join(rows.loc[rows["round"] > 0, "acquired_labels"].astype(str))
+    return np.array(text.split(), dtype=np.int64)
+
+
+def plot_class_histogram(results, path, title=""):
+    """Share of the acquired labels in each class, one bar per strategy and class.
+
+    The paper's EMNIST figures show this: a strategy that fills its batches
+    with look-alikes acquires a few classes far more often than the others.
+    The initial labelled set (round 0) is not counted.
+
+    Parameters
+    ----------
+    results : pandas.DataFrame
+        The tidy table of :func:`run_experiment`.
+    path : str or path
+        PNG file to write.
+    title : str, default=""
+        Prefix of the plot title.
+
+    Returns
+    -------
+    fig : matplotlib.figure.Figure
+        The figure written to ``path``.
+    """
+    classes = {
+        name: _acquired_classes(rows)
+        for name, rows in results.groupby("strategy", sort=False)
+    }
+    n_classes = 1 + max(
+        (labels.max() for labels in classes.values() if labels.size), default=0
+    )
+    fig = Figure(
+        figsize=(max(6.4, 0.25 * n_classes * len(classes)), 4.2), layout="constrained"
+    )
+    ax = fig.subplots()
+    width = 0.8 / max(len(classes), 1)
+    for i, (name, labels) in enumerate(classes.items()):
+        share = np.bincount(labels, minlength=n_classes) / max(labels.size, 1)
+        ax.bar(
+            np.arange(n_classes) + (i - (len(classes) - 1) / 2) * width,
+            share,
+            width=width,
+            label=name,
+        )
+    ax.axhline(1 / n_classes, color="0.3", linestyle="--", linewidth=1, label="uniform")
+    ax.set_xticks(np.arange(n_classes))
+    ax.set_xlabel("class")
+    ax.set_ylabel("share of acquired labels")
+    n_trials = results["trial"].nunique()
+    trials = f"{n_trials} trial{'s' * (n_trials != 1)}"
+    ax.set_title(f"{title} — acquired classes over {trials}", fontsize=10)
+    ax.grid(alpha=0.3, axis="y")
+    ax.legend()
+    fig.savefig(path, dpi=120)
+    return fig
+
+
 # Name (and PNG file stem) -> function of each plot of a run.
 PLOTS = {
     "learning_curve": plot_learning_curves,
     "class_entropy": plot_class_entropy,
+    "class_histogram": plot_class_histogram,
 }
 
 
@@ -76,7 +144,7 @@ def plot_run(results, config, which, path):
     config : ExperimentConfig
         The options of the run (for the title).
     which : str
-        ``"learning_curve"`` or ``"class_entropy"``.
+        ``"learning_curve"``, ``"class_entropy"`` or ``"class_histogram"``.
     path : str or path
         PNG file to write.
     """

@@ -6,7 +6,7 @@ from skorch.callbacks import EarlyStopping
 
 from skbatchbald import MCDropoutClassifier
 from skbatchbald.experiment import PRESETS, ExperimentConfig, run_experiment
-from skbatchbald.experiment._model import make_model
+from skbatchbald.experiment._model import epoch_rows, make_model
 from skbatchbald.experiment._splits import load_source, make_trial
 from skbatchbald.nn import BayesianMLP
 
@@ -80,3 +80,21 @@ def test_a_default_run_trains_on_the_labels_only():
     assert results["validation_accuracy"].between(0.3, 1).all()
     assert results["n_labels"].tolist() == [20, 25]
     assert np.isfinite(results["test_accuracy"]).all()
+
+
+@pytest.mark.parametrize("preset", ["paper-mnist", "paper-repeated-mnist"])
+def test_paper_epochs_keep_skorchs_batches(preset):
+    # The paper-scale runs resume rows written before training batches were
+    # evened out: their tiled epochs (epoch_size rows and a few more) must
+    # still be cut into the same minibatches, all full but the last.
+    options = {**PRESETS[preset], "dataset": "digits", "normalize": False}
+    options.update(pool_size=None, test_size=300, validation_size=100)
+    config = ExperimentConfig(**options)
+    model = _model(config)
+    model.initialize()
+    for n_labelled in (20, 30, 63, 64, 65, 100, 319, 320):
+        size = len(epoch_rows(n_labelled, config.epoch_size))
+        dataset = model.get_dataset(np.zeros((size, 64), np.float32), np.zeros(size))
+        sizes = [len(xb) for xb, _ in model.get_iterator(dataset, training=True)]
+        full, rest = divmod(size, config.train_batch_size)
+        assert sizes == [config.train_batch_size] * full + [rest] * (rest > 0)

@@ -1,0 +1,49 @@
+"""The run's plots: what the class histogram draws."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from skbatchbald.experiment._plots import plot_class_histogram
+
+
+def _rows(strategy, trial, batches):
+    return [
+        {
+            "strategy": strategy,
+            "trial": trial,
+            "round": round_,
+            "n_labels": 20 + 3 * round_,
+            "acquired_labels": " ".join(map(str, labels)),
+        }
+        for round_, labels in enumerate(batches)
+    ]
+
+
+def test_class_histogram_bars_are_shares_of_acquired_labels(tmp_path):
+    # Round 0 is the initial set: its labels (all 9s) must not be counted.
+    rows = [
+        *_rows("batchbald", 0, [[9, 9, 9], [0, 1, 2], [3, 4, 0]]),
+        *_rows("batchbald", 1, [[9, 9, 9], [0, 0, 0]]),
+        *_rows("bald", 0, [[9, 9, 9], [5, 5, 5], [5, 5, 1]]),
+    ]
+    path = tmp_path / "hist.png"
+    fig = plot_class_histogram(pd.DataFrame(rows), path, title="t")
+    assert path.stat().st_size > 0
+    bars = fig.axes[0].patches
+    n_classes = 6  # labels 0..5 acquired; 9 only in round 0
+    assert len(bars) == 2 * n_classes
+    heights = np.array([bar.get_height() for bar in bars]).reshape(2, n_classes)
+    np.testing.assert_allclose(heights[0], [5 / 9, 1 / 9, 1 / 9, 1 / 9, 1 / 9, 0])
+    np.testing.assert_allclose(heights[1], [0, 1 / 6, 0, 0, 0, 5 / 6])
+    labels = fig.axes[0].get_legend_handles_labels()[1]
+    assert labels == ["uniform", "batchbald", "bald"]
+    assert "2 trials" in fig.axes[0].get_title()
+
+
+@pytest.mark.parametrize("strategy_order", [["random", "bald"], ["bald", "random"]])
+def test_class_histogram_keeps_the_runs_strategy_order(tmp_path, strategy_order):
+    rows = [r for s in strategy_order for r in _rows(s, 0, [[0], [1]])]
+    fig = plot_class_histogram(pd.DataFrame(rows), tmp_path / "h.png")
+    labels = fig.axes[0].get_legend_handles_labels()[1]
+    assert labels == ["uniform", *strategy_order]
