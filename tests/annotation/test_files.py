@@ -246,3 +246,23 @@ def test_pending_names_a_broken_pool_index(tmp_path):
     path.write_text(path.read_text().replace(",1,row 1,", ",one,row 1,"))
     with pytest.raises(ValueError, match=r"batch-001\.csv row 2: pool index 'one'"):
         annotator.pending()
+
+
+def test_jsonl_labels_may_be_numbers_and_csv_may_have_a_bom(tmp_path):
+    annotator = FileAnnotator(tmp_path / "j", classes=range(10), format="jsonl")
+    annotator.request([4, 8])
+    path = tmp_path / "j" / "batch-001.jsonl"
+    rows = [json.loads(line) for line in path.read_text().splitlines()]
+    for row, label in zip(rows, [7, 2], strict=True):
+        row["label"] = label  # a number, as a script would write it
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    indices, labels = annotator.answers()
+    assert indices.tolist() == [4, 8] and labels.tolist() == [7, 2]
+
+    # Spreadsheet programs save CSV with a byte-order mark.
+    annotator = FileAnnotator(tmp_path / "c", classes=["no", "yes"])
+    annotator.request([3])
+    path = tmp_path / "c" / "batch-001.csv"
+    path.write_text("\ufeff" + path.read_text().replace(",\n", ",yes\n"))
+    indices, labels = annotator.answers()
+    assert indices.tolist() == [3] and labels.tolist() == ["yes"]
