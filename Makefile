@@ -11,7 +11,7 @@ TORCH_PIN := torch==2.13.0
 MODAL_PIN := modAL-python==0.4.2.1
 PIP := $(BIN)/python -m pip --disable-pip-version-check --quiet
 
-.PHONY: demo test test-fast coverage test-compat test-skorch lint format bench docs clean
+.PHONY: demo test test-fast coverage test-compat test-skorch lint format bench docs docs-screenshots clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -48,19 +48,33 @@ $(COMPAT_VENV)/.installed: pyproject.toml
 	$(COMPAT_PIP) install --no-deps $(MODAL_PIN)
 	touch $@
 
+# The Label Studio server for tests/annotation, in its own environment: its pins
+# (Django, numpy < 2.3 through opencv, label-studio-sdk) must not drive .venv,
+# which has only the client (the label-studio extra). The tests find the server
+# through SKBATCHBALD_LABEL_STUDIO (tests/annotation/_label_studio_server.py).
+LS_VENV := .venv-label-studio
+LS_PIN := label-studio==1.23.2
+LS_PIP := $(LS_VENV)/bin/python -m pip --disable-pip-version-check --quiet
+export SKBATCHBALD_LABEL_STUDIO ?= $(abspath $(LS_VENV)/bin/label-studio)
+
+$(LS_VENV)/.installed:
+	$(PYTHON) -m venv $(LS_VENV)
+	$(LS_PIP) install $(LS_PIN)
+	touch $@
+
 demo: $(VENV)/.installed
 	$(BIN)/python -m skbatchbald run --preset demo --output results/demo
 
-test: $(VENV)/.installed
+test: $(VENV)/.installed $(LS_VENV)/.installed
 	$(BIN)/python -m pytest
 
-# The inner loop: everything but the slow and the network tests (setup.cfg says
-# which are which). `make test` and CI run those too.
+# The inner loop: everything but the slow, the network and the Label Studio
+# tests (setup.cfg says which are which). `make test` and CI run those too.
 test-fast: $(VENV)/.installed
-	$(BIN)/python -m pytest -m "not slow and not network and not stock_modal"
+	$(BIN)/python -m pytest -m "not slow and not network and not label_studio and not stock_modal"
 
 # The whole suite under coverage (settings in setup.cfg).
-coverage: $(VENV)/.installed
+coverage: $(VENV)/.installed $(LS_VENV)/.installed
 	$(BIN)/python -m pytest --cov --cov-report=term
 
 # Only the stock-modAL file: the compat venv has no optional extras (dask, ...).
@@ -85,6 +99,16 @@ format: $(VENV)/.installed
 docs: $(VENV)/.installed-docs
 	$(BIN)/sphinx-build -W --keep-going -b html docs docs/_build/html
 
+$(VENV)/.installed-screenshots: $(VENV)/.installed
+	$(PIP) install -e ".[screenshots]"
+	touch $@
+
+# docs/_static/annotation/*.png from a real Label Studio round, with the
+# system's Chromium (apt-get install chromium; CHROMIUM=path to use another),
+# driven by Playwright; `playwright install` (a browser download) is not needed.
+docs-screenshots: $(VENV)/.installed-screenshots $(LS_VENV)/.installed
+	$(BIN)/python docs/_scripts/label_studio_screenshots.py
+
 bench: $(VENV)/.installed-bench
 	$(BIN)/python benchmarks/bench_acquisition.py
 	$(BIN)/python benchmarks/bench_epig.py
@@ -93,5 +117,5 @@ bench: $(VENV)/.installed-bench
 	$(BIN)/python benchmarks/bench_out_of_core.py small
 
 clean:
-	rm -rf $(VENV) $(COMPAT_VENV) build dist *.egg-info .pytest_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) $(COMPAT_VENV) $(LS_VENV) build dist *.egg-info .pytest_cache .ruff_cache .hypothesis
 	rm -rf docs/_build docs/auto_examples docs/generated docs/sg_execution_times.rst

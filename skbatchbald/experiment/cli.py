@@ -13,6 +13,7 @@ import time
 import types
 
 from ._config import PRESETS, ExperimentConfig
+from ._label import add_label_parser, run_label
 
 __all__ = ["build_parser", "main"]
 
@@ -32,6 +33,8 @@ examples:
   skbatchbald run --strategies batchbald random --n-trials 20 --output results/d
   skbatchbald report results/demo      # re-render summary.md and the plots
   skbatchbald merge results/all results/part1 results/part2
+  skbatchbald label --data pool.npy --classes 0 1 2 --files labels/
+      One round of labelling by people (see skbatchbald label --help).
 """
 
 
@@ -155,7 +158,9 @@ def build_parser():
         epilog=_EXAMPLES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    subparsers = parser.add_subparsers(dest="command", metavar="{run,report,merge}")
+    subparsers = parser.add_subparsers(
+        dest="command", metavar="{run,report,merge,label}"
+    )
     parser.set_defaults(run_parser=_add_run(subparsers))
     report = subparsers.add_parser(
         "report",
@@ -181,6 +186,7 @@ def build_parser():
     )
     merge.add_argument("output", help="new folder for the merged results")
     merge.add_argument("sources", nargs="+", metavar="SOURCE", help="run folders")
+    add_label_parser(subparsers)
     return parser
 
 
@@ -254,7 +260,7 @@ def main(argv=None):
     if args.command is None:
         parser.print_help()
         return 2
-    missing = _missing_dependency()
+    missing = _missing_dependency() if args.command != "label" else None
     if missing:
         print(
             f"skbatchbald {args.command}: error: needs {missing}, which is not "
@@ -265,6 +271,8 @@ def main(argv=None):
     try:
         if args.command == "run":
             return _run(args)
+        if args.command == "label":
+            return run_label(args)
         if args.command == "merge":
             from ._merge import merge_results
 
@@ -276,7 +284,7 @@ def main(argv=None):
         text = write_report(args.folder, thresholds=args.thresholds)
         if not args.quiet:
             print(text)
-    except (ValueError, TypeError, OSError) as exc:
+    except (ValueError, TypeError, OSError, ImportError) as exc:
         print(f"skbatchbald {args.command}: error: {exc}", file=sys.stderr)
         return 1
     return 0

@@ -1,0 +1,265 @@
+"""The annotation loop through plain files: one CSV or JSON-lines file per batch.
+
+The files are the state: a fresh process reads the directory and knows which
+rows were asked for (every batch file), which are answered (batch files with
+labels filled in) and which are still pending.
+"""
+
+import csv
+import io
+import json
+import os
+import re
+from pathlib import Path
+
+import numpy as np
+
+from ._answers import check_answers, check_classes, pool_index
+from ._batch import check_batch
+
+__all__ = ["FileAnnotator"]
+
+_COLUMNS = ("round", "rank", "pool_index", "reference", "score", "label")
+_FORMATS = ("csv", "jsonl")
+
+
+def _write_atomically(path, text):
+    # A crash while writing leaves either no batch file or a whole one, never a
+    # truncated file that would be read as a short batch.
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def _read_csv(path):
+    with open(path, newline="", encoding="utf-8-sig") as f:
+        reader = csv.DictReader(f)
+        missing = {"pool_index", "label"} - set(reader.fieldnames or ())
+        if missing:
+            raise ValueError(
+                f"{path} lacks the column(s) {sorted(missing)}; keep the columns "
+                f"{list(_COLUMNS)} that the batch was written with."
+            )
+        return [(f"{path.name} row {i}", row) for i, row in enumerate(reader, 1)]
+
+
+def _read_jsonl(path):
+    rows = []
+    with open(path, encoding="utf-8") as f:
+        for i, line in enumerate(f, 1):
+            if not line.strip():
+                continue
+            try:
+                row = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise ValueError(
+                    f"{path.name} line {i} is not valid JSON ({exc.msg}); write one "
+                    "JSON object per line."
+                ) from None
+            if not isinstance(row, dict) or "pool_index" not in row:
+                raise ValueError(
+                    f"{path.name} line {i} is not an object with a 'pool_index'; "
+                    f"keep the keys {list(_COLUMNS)} that the batch was written with."
+                )
+            rows.append((f"{path.name} line {i}", row))
+    return rows
+
+
+class FileAnnotator:
+    """Ask for labels through batch files that people fill in.
+
+    Each :meth:`request` writes one file, ``batch-001.csv``, ``batch-002.csv``,
+    ... (or ``.jsonl``), with one row per pool row to label, in acquisition
+    order, and the columns ``round``, ``rank``, ``pool_index``, ``reference``,
+    ``score`` and an empty ``label``. A person fills in the ``label`` column
+    (the text of one of ``classes``) and saves the file under the same name.
+
+    A batch counts as answered as soon as any of its labels is filled in; then
+    every row must have a label (a half-labelled file is an error, so that
+    nothing is taught from it by mistake). The directory is the whole state:
+    a new ``FileAnnotator`` on the same directory, in a new process, continues
+    where the last one stopped.
+
+    Parameters
+    ----------
+    directory : str or path-like
+        Where the batch files are written and read; created if missing.
+    classes : array-like of shape (n_classes,)
+        The labels an annotator may give. A file's label is matched to a class
+        by its text, ``str(c)``; the answers are returned as the classes
+        themselves (``3``, not ``"3"``, for ``classes=range(10)``).
+    format : {"csv", "jsonl"}, default="csv"
+        The batch files' format: CSV with a header row, or JSON lines (one
+        object per row, ``"label": null`` until answered).
+    reference : None, sequence or callable, default=None
+        What the ``reference`` column shows a person for pool row ``i``:
+        ``reference[i]`` for a sequence (e.g. file names of images),
+        ``reference(i)`` for a callable; None writes ``"row i"``.
+
+    See Also
+    --------
+    annotation_round : One round of the loop with any annotator.
+    LabelStudioAnnotator : The same loop through a Label Studio server.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from skbatchbald.annotation import FileAnnotator
+    >>> annotator = FileAnnotator(tempfile.mkdtemp(), classes=["cat", "dog"])
+    >>> annotator.request([7, 2], scores=[0.9, 0.4])
+    >>> annotator.pending()
+    array([7, 2])
+    """
+
+    def __init__(self, directory, classes, *, format="csv", reference=None):
+        self.directory = directory
+        self.classes = classes
+        self.format = format
+        self.reference = reference
+
+    def _suffix(self):
+        if self.format not in _FORMATS:
+            raise ValueError(
+                f"format must be one of {list(_FORMATS)}, got {self.format!r}."
+            )
+        return self.format
+
+    def _batch_files(self):
+        """(round, path) of every batch file, oldest first."""
+        suffix = self._suffix()
+        pattern = re.compile(rf"batch-(\d+)\.{suffix}$")
+        directory = Path(self.directory)
+        if not directory.is_dir():
+            return []
+        found = []
+        for path in directory.iterdir():
+            match = pattern.fullmatch(path.name)
+            if match:
+                found.append((int(match.group(1)), path))
+        return sorted(found)
+
+    def _batches(self):
+        """Each batch file's rows: list of (path, [(where, row), ...])."""
+        read = _read_csv if self._suffix() == "csv" else _read_jsonl
+        return [(path, read(path)) for _, path in self._batch_files()]
+
+    @staticmethod
+    def _is_answered(rows):
+        return any(str(row.get("label") or "").strip() for _, row in rows)
+
+    def _reference(self, index):
+        if self.reference is None:
+            return f"row {index}"
+        if callable(self.reference):
+            return str(self.reference(index))
+        return str(self.reference[index])
+
+    def request(self, pool_indices, scores=None):
+        """Write a batch file asking for labels of these pool rows.
+
+        Idempotent: asking again for the batch the newest file already holds
+        (same rows, same order) writes nothing.
+
+        Parameters
+        ----------
+        pool_indices : array-like of int
+            Pool rows to label, in acquisition order (``rank`` 0 first).
+        scores : array-like of float or None, default=None
+            The acquisition score of each row, written to the ``score``
+            column; None writes zeros.
+
+        Raises
+        ------
+        ValueError
+            If a row was already asked for in an earlier batch, or the indices
+            or scores are malformed.
+        """
+        indices, scores = check_batch(pool_indices, scores)
+        check_classes(self.classes)
+        batches = self._batches()
+        asked = {}
+        for _, rows in batches:
+            for where, row in rows:
+                asked[str(row.get("pool_index")).strip()] = where
+        if batches:
+            newest = [str(row.get("pool_index")).strip() for _, row in batches[-1][1]]
+            if newest == [str(i) for i in indices]:
+                return
+        again = [int(i) for i in indices if str(i) in asked]
+        if again:
+            raise ValueError(
+                f"pool rows {again} were already asked for ({asked[str(again[0])]}); "
+                "request only rows that are in no batch file yet."
+            )
+        if indices.size == 0:
+            return
+        round_ = len(batches) + 1
+        records = [
+            {
+                "round": round_,
+                "rank": rank,
+                "pool_index": int(index),
+                "reference": self._reference(int(index)),
+                "score": float(score),
+                "label": None,
+            }
+            for rank, (index, score) in enumerate(zip(indices, scores, strict=True))
+        ]
+        directory = Path(self.directory)
+        directory.mkdir(parents=True, exist_ok=True)
+        path = directory / f"batch-{round_:03d}.{self._suffix()}"
+        if self.format == "csv":
+            buffer = io.StringIO()
+            writer = csv.DictWriter(buffer, fieldnames=_COLUMNS, lineterminator="\n")
+            writer.writeheader()
+            writer.writerows({**r, "label": ""} for r in records)
+            text = buffer.getvalue()
+        else:
+            text = "".join(json.dumps(r) + "\n" for r in records)
+        _write_atomically(path, text)
+
+    def pending(self):
+        """Pool rows asked for whose batch file has no label yet.
+
+        Returns
+        -------
+        pool_indices : ndarray of int
+            In request order: oldest batch first, each in acquisition order.
+        """
+        pending = [
+            pool_index(row.get("pool_index"), where)
+            for _, rows in self._batches()
+            if not self._is_answered(rows)
+            for where, row in rows
+        ]
+        return np.asarray(pending, dtype=int)
+
+    def answers(self):
+        """Every answered row, checked all-or-nothing.
+
+        Returns
+        -------
+        pool_indices : ndarray of int
+            In request order: oldest batch first, each in acquisition order.
+        labels : ndarray
+            The label of each, one of ``classes``.
+
+        Raises
+        ------
+        ValueError
+            Naming the file and row, if an answered batch has a row without a
+            label, a label outside ``classes``, a pool index that is not an
+            integer, or a pool index answered twice.
+        """
+        records = [
+            (where, row)
+            for _, rows in self._batches()
+            if self._is_answered(rows)
+            for where, row in rows
+        ]
+        return check_answers(
+            [row.get("pool_index") for _, row in records],
+            [row.get("label") for _, row in records],
+            self.classes,
+            [where for where, _ in records],
+        )

@@ -1,0 +1,555 @@
+"""The annotation loop through a Label Studio project (label-studio-sdk 2.x).
+
+The project is the whole state. Each pool row is a task whose data hold its
+``pool_index``; a batch is the set of tasks carrying a prediction of the
+round's model version ``skbatchbald-round-<r>-n<size>`` whose score ranks the
+task within the batch; an answer is a task's first submitted (not skipped)
+annotation. A fresh process reads all of it back, so the loop resumes after a
+crash from the server alone.
+"""
+
+import contextlib
+import json
+import re
+from xml.sax.saxutils import quoteattr
+
+import numpy as np
+
+from ._answers import check_answers, check_classes, class_names, pool_index
+from ._batch import check_batch
+
+__all__ = ["LabelStudioAnnotator", "label_config"]
+
+INSTALL_HINT = 'pip install "skbatchbald[label-studio]"'
+_VERSION = re.compile(r"skbatchbald-round-(\d+)-n(\d+)")
+_UNCERTAINTY = "Uncertainty sampling"
+_PAGE_SIZE = 1000
+# Up to this many rows, their tasks are found with a Data Manager filter.
+_FILTERED_ROWS = 100
+
+
+def _sdk():
+    try:
+        import label_studio_sdk
+    except ImportError as exc:
+        raise ImportError(
+            f"LabelStudioAnnotator needs label-studio-sdk 2.x ({exc}); install it "
+            f"with {INSTALL_HINT}"
+        ) from exc
+    return label_studio_sdk
+
+
+def _get(obj, key, default=None):
+    """A field of an SDK object or of the plain dict the server sent."""
+    if isinstance(obj, dict):
+        return obj.get(key, default)
+    return getattr(obj, key, default)
+
+
+def _row(task):
+    """The pool row of a task (an int, also when imported as text), or None."""
+    value = (_get(task, "data") or {}).get("pool_index")
+    return None if value is None else pool_index(value, f"task {_get(task, 'id')}")
+
+
+def label_config(classes, *, data="image"):
+    """A Label Studio labelling config: one choice per class.
+
+    Parameters
+    ----------
+    classes : array-like of shape (n_classes,)
+        The labels, shown (and stored) as ``str(c)``.
+    data : {"image", "table"}, default="image"
+        What a task shows: ``"image"`` an image from the task's ``image``
+        field (a URL or a data URI); ``"table"`` the key/value pairs of its
+        ``table`` field (a row of tabular data).
+
+    Returns
+    -------
+    config : str
+        XML for a project's ``label_config``, with a ``<Choices
+        name="label">`` tag that :class:`LabelStudioAnnotator` reads.
+
+    Examples
+    --------
+    >>> from skbatchbald.annotation import label_config
+    >>> print(label_config(["cat", "dog"]))  # doctest: +NORMALIZE_WHITESPACE
+    <View>
+      <Image name="image" value="$image"/>
+      <Choices name="label" toName="image" choice="single" showInline="true">
+        <Choice value="cat"/>
+        <Choice value="dog"/>
+      </Choices>
+    </View>
+    """
+    tags = {
+        "image": '<Image name="image" value="$image"/>',
+        "table": '<Table name="table" value="$table"/>',
+    }
+    if data not in tags:
+        raise ValueError(f"data must be one of {sorted(tags)}, got {data!r}.")
+    choices = "".join(
+        f"\n    <Choice value={quoteattr(name)}/>"
+        for name in class_names(check_classes(classes))
+    )
+    return (
+        f"<View>\n  {tags[data]}\n"
+        f'  <Choices name="label" toName="{data}" choice="single" '
+        f'showInline="true">{choices}\n  </Choices>\n</View>'
+    )
+
+
+class LabelStudioAnnotator:
+    """Ask for labels through a Label Studio project.
+
+    :meth:`request` makes sure each pool row of the batch has a task (its
+    data hold ``pool_index``), then marks the batch with one prediction per
+    task, of model version ``skbatchbald-round-<r>-n<size>`` and score
+    ``rank / size``, and points the project at that version with uncertainty
+    sampling. Label Studio's next-task endpoint (the *Label All Tasks*
+    button) then serves the batch lowest score first, that is in our
+    acquisition order. :meth:`answers` reads the first submitted annotation
+    of every task back as (pool index, label).
+
+    The project is the state: a new ``LabelStudioAnnotator`` (in a new
+    process, after a crash) finds the tasks, rounds and answers on the
+    server; re-running :meth:`request` or :meth:`add_tasks` never duplicates
+    tasks or predictions.
+
+    What Label Studio 1.23 serves (read in its source, checked on a live
+    server): each person gets the unlabelled task of the current model
+    version with the lowest score that no one else holds (a task is locked
+    while someone labels it). So one person gets the batch in exactly our
+    order, and several people share it out in our order (with two, the first
+    takes ranks 0, 2, 4, ..., the second 1, 3, 5, ...). Only a project with
+    invited members (Label Studio Enterprise teams) shuffles: each person gets
+    a random task among the ``n_members + 1`` lowest-scored ones, so the batch
+    still comes before any other task, in roughly our order. Once every task
+    of the batch is labelled, Label Studio serves random tasks: their answers
+    are taught too, after the asked-for ones. A skipped task stays pending;
+    label it from the Data Manager.
+
+    Parameters
+    ----------
+    url : str
+        The server, e.g. ``"http://localhost:8080"``.
+    api_key : str
+        An access token (Account & Settings). A legacy token needs
+        ``LABEL_STUDIO_ENABLE_LEGACY_API_TOKEN=true`` on the server.
+    project : int
+        The project's id; its labelling config needs a ``<Choices>`` tag (see
+        :func:`label_config`).
+    classes : array-like of shape (n_classes,) or None, default=None
+        The labels an annotator may give, matched to the config's choices by
+        their text ``str(c)``; every one must be a choice. None takes the
+        choices themselves (labels are then strings).
+    task_data : callable or None, default=None
+        ``task_data(i)`` returns the data of pool row ``i``'s task, e.g.
+        ``{"image": url}`` for an image config or ``{"table": {...}}`` for a
+        table config; ``pool_index`` is added. Needed only to create tasks;
+        None if every task already exists.
+    from_name : str or None, default=None
+        The ``<Choices>`` tag to read labels from, when the config has several.
+    timeout : float, default=60
+        Seconds to wait for one API call.
+
+    See Also
+    --------
+    annotation_round : One round of the loop with any annotator.
+    FileAnnotator : The same loop through plain files.
+    label_config : A labelling config for images or table rows.
+    """
+
+    def __init__(
+        self,
+        url,
+        api_key,
+        project,
+        *,
+        classes=None,
+        task_data=None,
+        from_name=None,
+        timeout=60,
+    ):
+        self.url = url
+        self.api_key = api_key
+        self.project = project
+        self.classes = classes
+        self.task_data = task_data
+        self.from_name = from_name
+        self.timeout = timeout
+
+    # -- talking to the server -------------------------------------------------
+
+    @contextlib.contextmanager
+    def _errors(self):
+        """Turn transport and HTTP errors into one-line errors naming the fix."""
+        sdk = _sdk()
+        import httpx  # a dependency of label-studio-sdk
+
+        try:
+            yield
+        except httpx.TransportError as exc:
+            raise ConnectionError(
+                f"Label Studio at {self.url} is unreachable ({type(exc).__name__}: "
+                f"{exc}); start it (label-studio start) or fix url."
+            ) from None
+        except sdk.core.api_error.ApiError as exc:
+            if exc.status_code == 401:
+                raise ValueError(
+                    f"Label Studio at {self.url} rejected api_key (HTTP 401); copy "
+                    "the access token from Account & Settings (a legacy token "
+                    "needs LABEL_STUDIO_ENABLE_LEGACY_API_TOKEN=true)."
+                ) from None
+            if exc.status_code == 404:
+                raise ValueError(
+                    f"Label Studio at {self.url} has no project {self.project!r} "
+                    "(HTTP 404) or it was deleted; pass the id shown in the "
+                    "project's URL."
+                ) from None
+            raise RuntimeError(
+                f"Label Studio at {self.url} answered HTTP {exc.status_code}: "
+                f"{str(exc.body)[:300]}"
+            ) from None
+
+    def _connect(self):
+        """The SDK client and the project, with its choices checked."""
+        sdk = _sdk()
+        with self._errors():
+            client = sdk.LabelStudio(
+                base_url=self.url, api_key=self.api_key, timeout=self.timeout
+            )
+            project = client.projects.get(id=self.project)
+        return client, project
+
+    def _choices(self, project):
+        """(from_name, classes) from the project's labelling config."""
+        parsed = _get(project, "parsed_label_config") or {}
+        tags = {
+            name: tag
+            for name, tag in parsed.items()
+            if str(_get(tag, "type", "")).lower() == "choices"
+        }
+        if self.from_name is not None:
+            tags = {k: v for k, v in tags.items() if k == self.from_name}
+        if len(tags) != 1:
+            what = "no" if not tags else f"{len(tags)}"
+            named = f" named {self.from_name!r}" if self.from_name else ""
+            raise ValueError(
+                f"The labelling config of Label Studio project {self.project} has "
+                f"{what} <Choices> tag(s){named}"
+                "; give it one <Choices> tag with a <Choice> per class (see "
+                "skbatchbald.annotation.label_config), or pass from_name."
+            )
+        ((from_name, tag),) = tags.items()
+        names = [str(n) for n in _get(tag, "labels", [])]
+        if self.classes is None:
+            if not names:
+                raise ValueError(
+                    f"The <Choices name={from_name!r}> of Label Studio project "
+                    f"{self.project} has no <Choice>; add one per class."
+                )
+            return from_name, np.asarray(names)
+        classes = check_classes(self.classes)
+        missing = [n for n in class_names(classes) if n not in names]
+        if missing:
+            raise ValueError(
+                f"The labelling config of Label Studio project {self.project} lacks "
+                f"the class names {missing} in <Choices name={from_name!r}>; add a "
+                "<Choice value=...> for each, or pass classes matching its choices."
+            )
+        return from_name, classes
+
+    def _list_tasks(self, client, items=None, *, fields=None):
+        """The project's tasks, all or those matching any Data Manager filter."""
+        query = None
+        if items is not None:
+            query = json.dumps({"filters": {"conjunction": "or", "items": items}})
+        fields = {"fields": "all"} if fields == "all" else {"include": "id,data"}
+        with self._errors():
+            return list(
+                client.tasks.list(
+                    project=self.project, query=query, page_size=_PAGE_SIZE, **fields
+                )
+            )
+
+    def _marked_tasks(self, client):
+        """Tasks with a prediction or an annotation, with both."""
+        items = [
+            {
+                "filter": f"filter:tasks:{field}",
+                "operator": "greater",
+                "type": "Number",
+                "value": 0,
+            }
+            for field in ("total_predictions", "total_annotations")
+        ]
+        return self._list_tasks(client, items, fields="all")
+
+    def _tasks_of_rows(self, client, indices):
+        """Tasks of these pool rows: filtered on the server for a batch."""
+        if len(indices) > _FILTERED_ROWS:  # a whole pool: one listing is faster
+            return self._list_tasks(client)
+        items = [
+            {
+                "filter": "filter:tasks:data.pool_index",
+                "operator": "equal",
+                "type": "Number",
+                "value": int(i),
+            }
+            for i in indices
+        ]
+        return self._list_tasks(client, items)
+
+    def _state(self, client, from_name):
+        """Read the rounds, the pending tasks and the answers from the server."""
+        with self._errors():
+            predictions = list(client.predictions.list(project=self.project))
+        tasks = {_get(t, "id"): t for t in self._marked_tasks(client)}
+        marked = {}  # task id -> (round, rank)
+        sizes, counts = {}, {}
+        for prediction in predictions:
+            match = _VERSION.fullmatch(str(_get(prediction, "model_version", "")))
+            if not match:
+                continue
+            round_, size = int(match.group(1)), int(match.group(2))
+            rank = round(float(_get(prediction, "score") or 0.0) * size)
+            marked[_get(prediction, "task")] = (round_, rank)
+            sizes[round_] = size
+            counts[round_] = counts.get(round_, 0) + 1
+        for round_, size in sorted(sizes.items()):
+            if counts[round_] < size:
+                raise ValueError(
+                    f"Label Studio project {self.project} has {counts[round_]} of "
+                    f"the {size} tasks asked for in round {round_}: tasks were "
+                    "deleted by hand. Delete the predictions of model version "
+                    f"skbatchbald-round-{round_}-n{size} (Data Manager, Actions) so "
+                    "that their rows can be asked for again."
+                )
+        pending, answered = [], []
+        for task_id, task in tasks.items():
+            annotations = sorted(
+                (
+                    a
+                    for a in _get(task, "annotations") or []
+                    if not _get(a, "was_cancelled")
+                ),
+                key=lambda a: _get(a, "id"),
+            )
+            order = marked.get(task_id)
+            raw_index = (_get(task, "data") or {}).get("pool_index")
+            if annotations:
+                first = annotations[0]
+                label = None
+                for item in _get(first, "result") or []:
+                    if _get(item, "from_name") == from_name:
+                        choices = (_get(item, "value") or {}).get("choices") or [None]
+                        label = choices[0]
+                key = (0, *order) if order else (1, _get(first, "id"), 0)
+                answered.append((key, raw_index, label, f"task {task_id}"))
+            elif order:
+                pending.append((order, _row(task)))
+        pending.sort(key=lambda p: p[0])
+        answered.sort(key=lambda a: a[0])
+        return sizes, marked, tasks, pending, answered
+
+    # -- the annotator protocol ------------------------------------------------
+
+    def add_tasks(self, pool_indices):
+        """Create a task for each of these pool rows that has none yet.
+
+        Pushing the whole pool up front (``add_tasks(range(n_pool))``) lets
+        people browse it; otherwise :meth:`request` creates the batch's tasks.
+
+        Parameters
+        ----------
+        pool_indices : array-like of int
+            Pool rows; those with a task already are left alone.
+
+        Returns
+        -------
+        task_ids : dict
+            Pool index -> task id, for every row of ``pool_indices``.
+
+        Raises
+        ------
+        ValueError
+            If a row has two tasks, or rows lack tasks and ``task_data`` is None.
+        """
+        indices, _ = check_batch(pool_indices, None)
+        client, project = self._connect()
+        self._choices(project)
+        return self._add_tasks(client, indices)
+
+    def _add_tasks(self, client, indices):
+        existing = {}
+        for task in self._tasks_of_rows(client, indices):
+            row = _row(task)
+            if row is None:
+                continue  # not a pool row's task
+            if row in existing:
+                raise ValueError(
+                    f"Label Studio project {self.project} has two tasks for pool row "
+                    f"{row} (tasks {existing[row]} and {_get(task, 'id')}); delete "
+                    "one of them."
+                )
+            existing[row] = _get(task, "id")
+        missing = [int(i) for i in indices if int(i) not in existing]
+        if missing:
+            if self.task_data is None:
+                raise ValueError(
+                    f"Pool rows {missing[:10]} have no task in Label Studio project "
+                    f"{self.project} (deleted by hand?); pass task_data so that "
+                    "they can be created."
+                )
+            tasks = [{**self.task_data(i), "pool_index": i} for i in missing]
+            with self._errors():
+                response = client.projects.import_tasks(
+                    id=self.project, request=tasks, return_task_ids=True
+                )
+            existing.update(zip(missing, _get(response, "task_ids"), strict=True))
+        return {int(i): existing[int(i)] for i in indices}
+
+    def request(self, pool_indices, scores=None):
+        """Mark a batch for labelling, served in this order.
+
+        Creates the missing tasks, adds one prediction per task in one call
+        (score ``rank / size``), then points the project at the round's model
+        version with uncertainty sampling. Idempotent: re-running it with
+        the newest batch changes nothing; after a crash half-way it completes
+        the batch.
+
+        Parameters
+        ----------
+        pool_indices : array-like of int
+            Pool rows to label, in acquisition order.
+        scores : array-like of float or None, default=None
+            The acquisition scores; checked, but Label Studio keeps the rank
+            as the prediction's score.
+
+        Raises
+        ------
+        ValueError
+            If a row was already asked for or answered, or the config lacks the
+            classes.
+        """
+        indices, _ = check_batch(pool_indices, scores)
+        client, project = self._connect()
+        from_name, classes = self._choices(project)
+        sizes, marked, tasks, pending, answered = self._state(client, from_name)
+        if indices.size == 0:
+            return
+        newest = max(sizes, default=0)
+        newest_rows = [
+            (rank, _row(tasks[tid]))
+            for tid, (round_, rank) in marked.items()
+            if round_ == newest and tid in tasks
+        ]
+        if [i for _, i in sorted(newest_rows)] == indices.tolist():
+            self._point_project(client, newest, sizes[newest], project)
+            return
+        answered_rows, _ = check_answers(
+            [a[1] for a in answered],
+            [a[2] for a in answered],
+            classes,
+            [a[3] for a in answered],
+        )
+        asked = {i for _, i in pending} | set(answered_rows.tolist())
+        again = [int(i) for i in indices if int(i) in asked]
+        if again:
+            raise ValueError(
+                f"Pool rows {again[:10]} were already asked for or answered in Label "
+                f"Studio project {self.project}; request only rows asked for in no "
+                "round."
+            )
+        task_ids = self._add_tasks(client, indices)
+        round_, size = newest + 1, indices.size
+        version = f"skbatchbald-round-{round_}-n{size}"
+        # One call for the whole batch: a crash leaves all or none of it.
+        predictions = [
+            {
+                "task": task_ids[int(i)],
+                "result": [],
+                "score": rank / size,
+                "model_version": version,
+            }
+            for rank, i in enumerate(indices)
+        ]
+        with self._errors():
+            response = client.projects.import_predictions(
+                id=self.project, request=predictions
+            )
+        if _get(response, "created") != size:
+            raise RuntimeError(
+                f"Label Studio created {_get(response, 'created')} of the {size} "
+                f"predictions of {version}; see the server's log."
+            )
+        # Label Studio accepts a model version only once predictions carry it,
+        # so this comes last; pending() redoes it after a crash in between.
+        self._point_project(client, round_, size)
+
+    def _point_project(self, client, round_, size, project=None):
+        version = f"skbatchbald-round-{round_}-n{size}"
+        if (
+            project is not None
+            and _get(project, "model_version") == version
+            and _get(project, "sampling") == _UNCERTAINTY
+        ):
+            return
+        with self._errors():
+            client.projects.update(
+                id=self.project,
+                model_version=version,
+                sampling=_UNCERTAINTY,
+            )
+
+    def pending(self):
+        """Pool rows asked for and not answered yet.
+
+        If a :meth:`request` stopped between adding the predictions and
+        pointing the project at their model version, this points it, so that
+        Label Studio serves the batch.
+
+        Returns
+        -------
+        pool_indices : ndarray of int
+            In request order: oldest round first, each in acquisition order.
+        """
+        client, project = self._connect()
+        from_name, _ = self._choices(project)
+        sizes, _, _, pending, _ = self._state(client, from_name)
+        if pending:
+            newest = max(sizes)
+            self._point_project(client, newest, sizes[newest], project)
+        return np.asarray([i for _, i in pending], dtype=int)
+
+    def answers(self):
+        """Every answered task, checked all-or-nothing.
+
+        A task's answer is its first submitted (not skipped) annotation.
+
+        Returns
+        -------
+        pool_indices : ndarray of int
+            Asked-for rows in request order (oldest round first, each in
+            acquisition order), then rows labelled without being asked for, in
+            the order they were labelled.
+        labels : ndarray
+            The label of each, one of ``classes``.
+
+        Raises
+        ------
+        ValueError
+            Naming the task, if an annotation has no choice or one outside
+            ``classes``, a task has no integer ``pool_index`` or two tasks
+            answer the same pool row.
+        """
+        client, project = self._connect()
+        from_name, classes = self._choices(project)
+        _, _, _, _, answered = self._state(client, from_name)
+        return check_answers(
+            [a[1] for a in answered],
+            [a[2] for a in answered],
+            classes,
+            [a[3] for a in answered],
+        )

@@ -1,0 +1,119 @@
+"""One round of the human-in-the-loop loop, with the state kept by the annotator."""
+
+import numpy as np
+
+# _safe_indexing: documented but private in scikit-learn, with no public
+# equivalent; tests/test_sklearn_private.py fails first if an upgrade changes it.
+from sklearn.utils import Bunch, _safe_indexing
+
+from .._validation import check_int, count_rows
+from ._answers import check_pool_indices
+
+__all__ = ["annotation_round"]
+
+
+def annotation_round(learner, X_pool, annotator, *, n_instances=10):
+    """Fit on every answer so far, then ask for the next batch if none is pending.
+
+    The loop keeps no state of its own: the annotator (files or a Label Studio
+    project) holds which pool rows were asked for and which are answered, so
+    calling this again, in the same process or a new one, after a crash or
+    days later, carries on without losing or repeating anything.
+
+    1. ``annotator.answers()``: every answered row, checked all-or-nothing;
+       a bad answer raises before the learner is touched.
+    2. ``learner.fit`` on the answered rows of ``X_pool`` in request order
+       (a fresh fit, so the same answers always give the same model).
+    3. If a batch is still pending, stop there: it is never queried again.
+    4. Otherwise ``learner.query`` on the rows never asked for, and
+       ``annotator.request`` of the picks (as pool indices) in acquisition
+       order.
+
+    With no answers yet the learner stays unfitted and its strategy must work
+    without a model: :class:`~skbatchbald.RandomQuery` or
+    :class:`~skbatchbald.TypiClustQuery` (a posterior strategy raises
+    ``NotFittedError`` naming them).
+
+    Parameters
+    ----------
+    learner : ActiveLearner
+        A modAL-style learner with ``fit(X, y)`` and
+        ``query(X, n_instances=..., return_metrics=True)``, e.g.
+        :class:`skbatchbald.ActiveLearner`. Its training data are replaced by
+        the answers.
+    X_pool : array-like of shape (n_pool, ...)
+        The whole pool, labelled rows included; the annotator's pool indices
+        are rows of it.
+    annotator : FileAnnotator or LabelStudioAnnotator
+        Any object with ``request(pool_indices, scores)``, ``pending()`` and
+        ``answers()``.
+    n_instances : int, default=10
+        Batch size; fewer when fewer rows are left to ask for.
+
+    Returns
+    -------
+    result : sklearn.utils.Bunch
+        ``answered`` and ``labels``: the rows the learner was fitted on, in
+        request order (empty for a cold start); ``pending``: the rows still
+        waiting for a label, in request order; ``requested`` and ``scores``:
+        the batch asked for in this call, in acquisition order (empty when a
+        batch was pending or the pool is exhausted).
+
+    Raises
+    ------
+    ValueError
+        If an answer is bad (see the annotator's ``answers``) or names a pool
+        row outside ``X_pool``; nothing is fitted then.
+
+    See Also
+    --------
+    FileAnnotator, LabelStudioAnnotator : Where the state lives.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from sklearn.datasets import load_digits
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from skbatchbald import ActiveLearner, RandomQuery
+    >>> from skbatchbald.annotation import FileAnnotator, annotation_round
+    >>> X, y = load_digits(return_X_y=True)
+    >>> learner = ActiveLearner(
+    ...     LogisticRegression(max_iter=200), query_strategy=RandomQuery(random_state=0)
+    ... )
+    >>> annotator = FileAnnotator(tempfile.mkdtemp(), classes=range(10))
+    >>> result = annotation_round(learner, X, annotator, n_instances=5)
+    >>> result.requested.shape, annotator.pending().shape
+    ((5,), (5,))
+    """
+    n_instances = check_int(n_instances, "n_instances", min_val=1)
+    n_pool = count_rows(X_pool, "X_pool", row="pool row")
+    answered, labels = annotator.answers()
+    answered = np.asarray(answered, dtype=int)
+    check_pool_indices(answered, n_pool)
+    pending = np.asarray(annotator.pending(), dtype=int)
+    check_pool_indices(pending, n_pool)
+    if answered.size:
+        learner.fit(_safe_indexing(X_pool, answered), labels)
+    result = Bunch(
+        answered=answered,
+        labels=labels,
+        pending=pending,
+        requested=np.empty(0, dtype=int),
+        scores=np.empty(0),
+    )
+    if pending.size:
+        return result
+    unasked = np.setdiff1d(np.arange(n_pool), answered)
+    if unasked.size == 0:
+        return result
+    positions, _, scores = learner.query(
+        _safe_indexing(X_pool, unasked),
+        n_instances=min(n_instances, unasked.size),
+        return_metrics=True,
+    )
+    requested = unasked[np.asarray(positions, dtype=int)]
+    scores = np.zeros(requested.size) if scores is None else np.asarray(scores)
+    annotator.request(requested, scores)
+    result.requested, result.scores = requested, scores
+    result.pending = requested
+    return result

@@ -1,0 +1,263 @@
+"""``skbatchbald label``: one round of the human-in-the-loop loop from the shell.
+
+Each call fits a model on every answer so far and, unless a batch is still
+waiting for labels, asks for the next one, through batch files or a Label
+Studio project (:mod:`skbatchbald.annotation`). It keeps no state: run it
+again whenever people have labelled a batch.
+"""
+
+import argparse
+import os
+from pathlib import Path
+
+import numpy as np
+
+from ._config import STRATEGIES
+
+__all__ = ["add_label_parser", "run_label"]
+
+_MODELS = ("forest", "logistic", "mlp")
+_COLD_STARTS = ("random", "typiclust")
+
+_EXAMPLES = """\
+examples:
+  skbatchbald label --data pool.npy --classes 0 1 2 3 4 5 6 7 8 9 --files labels/
+      Writes labels/batch-001.csv; fill in its label column, then run it again.
+  LABEL_STUDIO_API_KEY=... skbatchbald label --data pool.npy \\
+      --label-studio http://localhost:8080 --project 3 --strategy batchbald
+      Marks the batch in project 3; Label All Tasks serves it in this order.
+"""
+
+
+def add_label_parser(subparsers):
+    """Add the ``label`` command to the ``skbatchbald`` parser.
+
+    Parameters
+    ----------
+    subparsers : argparse._SubParsersAction
+        The subcommands of the ``skbatchbald`` parser.
+
+    Returns
+    -------
+    parser : argparse.ArgumentParser
+        The ``label`` command's parser.
+    """
+    label = subparsers.add_parser(
+        "label",
+        help="one round of labelling by people: files or Label Studio",
+        description="Fit a model on every answer so far, then ask for the next "
+        "batch unless one is still waiting for labels. The files or the Label "
+        "Studio project hold all the state: run the same command again after "
+        "each batch is labelled, or after a crash.",
+        epilog=_EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    label.add_argument(
+        "--data",
+        required=True,
+        help="the pool: a .npy array (one row per pool row) or a numeric .csv",
+    )
+    where = label.add_mutually_exclusive_group(required=True)
+    where.add_argument("--files", metavar="DIR", help="batch files in DIR")
+    where.add_argument("--label-studio", metavar="URL", help="a Label Studio server")
+    label.add_argument(
+        "--classes",
+        nargs="+",
+        help="the labels people may give (needed with --files; with Label "
+        "Studio, default: the project's choices)",
+    )
+    label.add_argument(
+        "--format",
+        choices=("csv", "jsonl"),
+        default="csv",
+        help="the batch files' format (default: %(default)s)",
+    )
+    label.add_argument(
+        "--references",
+        metavar="FILE",
+        help="a text file with one line per pool row (e.g. an image path), "
+        "written to the batch files' reference column",
+    )
+    label.add_argument("--project", type=int, help="the Label Studio project's id")
+    label.add_argument(
+        "--api-key-env",
+        default="LABEL_STUDIO_API_KEY",
+        metavar="NAME",
+        help="environment variable holding the access token (default: "
+        "%(default)s); a token on the command line would be seen by others",
+    )
+    label.add_argument(
+        "--push-table",
+        action="store_true",
+        help="create missing tasks showing the row's features as a table "
+        "(for skbatchbald.annotation.label_config(classes, data='table'))",
+    )
+    label.add_argument(
+        "--strategy",
+        choices=sorted(STRATEGIES),
+        default="batchbald",
+        help="strategy once there are answers (default: %(default)s)",
+    )
+    label.add_argument(
+        "--cold-start",
+        choices=_COLD_STARTS,
+        default="random",
+        help="strategy of the first batch, before any label (default: %(default)s)",
+    )
+    label.add_argument(
+        "--model",
+        choices=_MODELS,
+        default="forest",
+        help="fitted on the answers: a random forest (its trees are the "
+        "posterior samples), a scaled logistic regression, or an MC-dropout MLP "
+        "(default: %(default)s)",
+    )
+    label.add_argument(
+        "--n-instances",
+        type=int,
+        default=10,
+        metavar="B",
+        help="batch size (default: %(default)s)",
+    )
+    label.add_argument(
+        "--random-state",
+        type=int,
+        default=0,
+        metavar="SEED",
+        help="seeds the strategy and the model, so that a rerun asks for the "
+        "same batch (default: %(default)s)",
+    )
+    return label
+
+
+def _load_pool(path):
+    path = Path(path)
+    if path.suffix == ".npy":
+        X = np.load(path)
+    elif path.suffix == ".csv":
+        X = np.loadtxt(path, delimiter=",", ndmin=2)
+    else:
+        raise ValueError(
+            f"--data {path} is neither .npy nor .csv; save the pool with "
+            "numpy.save or as a numeric CSV."
+        )
+    return np.asarray(X, dtype=np.float32).reshape(len(X), -1)
+
+
+def _classes(values):
+    if values is None:
+        return None
+    try:
+        return np.asarray([int(v) for v in values])
+    except ValueError:
+        return np.asarray(values)
+
+
+def _estimator(name, n_features, random_state):
+    if name == "forest":
+        from sklearn.ensemble import RandomForestClassifier
+
+        return RandomForestClassifier(n_estimators=50, random_state=random_state)
+    if name == "logistic":
+        from sklearn.linear_model import LogisticRegression
+        from sklearn.pipeline import make_pipeline
+        from sklearn.preprocessing import StandardScaler
+
+        return make_pipeline(StandardScaler(), LogisticRegression(max_iter=1000))
+    from skbatchbald import MCDropoutClassifier
+    from skbatchbald.nn import BayesianMLP
+
+    return MCDropoutClassifier(
+        BayesianMLP,
+        module__n_features=n_features,
+        random_state=random_state,
+        verbose=0,
+    )
+
+
+def _annotator(args, X):
+    from skbatchbald.annotation import FileAnnotator, LabelStudioAnnotator
+
+    classes = _classes(args.classes)
+    if args.files is not None:
+        if classes is None:
+            raise ValueError("--files needs --classes: the labels people may give.")
+        references = None
+        if args.references is not None:
+            references = Path(args.references).read_text().splitlines()
+            if len(references) != len(X):
+                raise ValueError(
+                    f"--references {args.references} has {len(references)} lines "
+                    f"but the pool has {len(X)} rows; give one line per row."
+                )
+        return FileAnnotator(
+            args.files, classes, format=args.format, reference=references
+        )
+    if args.project is None:
+        raise ValueError("--label-studio needs --project: the project's id.")
+    api_key = os.environ.get(args.api_key_env)
+    if not api_key:
+        raise ValueError(
+            f"the environment variable {args.api_key_env} holds no Label Studio "
+            "access token; export it (Account & Settings shows the token)."
+        )
+
+    def table(i):
+        return {"table": {f"x{j}": float(v) for j, v in enumerate(X[i])}}
+
+    return LabelStudioAnnotator(
+        args.label_studio,
+        api_key,
+        args.project,
+        classes=classes,
+        task_data=table if args.push_table else None,
+    )
+
+
+def run_label(args):
+    """Run one labelling round for parsed ``skbatchbald label`` arguments.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        From the parser of :func:`add_label_parser`.
+
+    Returns
+    -------
+    status : int
+        0; errors are raised (``ValueError``, ``ConnectionError``, ...) for
+        the command line to print.
+    """
+    import skbatchbald
+    from skbatchbald.annotation import annotation_round
+
+    X = _load_pool(args.data)
+    annotator = _annotator(args, X)
+    answered, _ = annotator.answers()
+    if len(answered):
+        strategy = getattr(skbatchbald, STRATEGIES[args.strategy])()
+    elif args.cold_start == "random":
+        strategy = skbatchbald.RandomQuery()
+    else:
+        strategy = skbatchbald.TypiClustQuery()
+    if "random_state" in strategy.get_params():
+        strategy.set_params(random_state=args.random_state)
+    learner = skbatchbald.ActiveLearner(
+        _estimator(args.model, X.shape[1], args.random_state),
+        query_strategy=strategy,
+    )
+    result = annotation_round(learner, X, annotator, n_instances=args.n_instances)
+    print(f"fitted on {result.answered.size} answers")
+    if result.requested.size:
+        print(
+            f"asked for {result.requested.size} rows with {type(strategy).__name__}: "
+            + " ".join(map(str, result.requested.tolist()))
+        )
+    elif result.pending.size:
+        print(
+            f"{result.pending.size} rows still wait for a label; label them and "
+            "run this again"
+        )
+    else:
+        print("every pool row is labelled")
+    return 0

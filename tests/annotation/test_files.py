@@ -1,0 +1,268 @@
+"""FileAnnotator and annotation_round through batch files: the offline round trip."""
+
+import csv
+import json
+
+import numpy as np
+import pytest
+from sklearn.linear_model import LogisticRegression
+
+from skbatchbald import ActiveLearner, RandomQuery
+from skbatchbald.annotation import FileAnnotator, annotation_round
+
+pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+
+
+def _learner():
+    return ActiveLearner(
+        LogisticRegression(max_iter=50), query_strategy=RandomQuery(random_state=0)
+    )
+
+
+def _read(path):
+    if path.suffix == ".csv":
+        with open(path, newline="") as f:
+            return list(csv.DictReader(f))
+    return [json.loads(line) for line in path.read_text().splitlines()]
+
+
+def _write(path, rows):
+    if path.suffix == ".csv":
+        with open(path, "w", newline="") as f:
+            writer = csv.DictWriter(f, fieldnames=list(rows[0]))
+            writer.writeheader()
+            writer.writerows(rows)
+    else:
+        path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+
+
+def _label(path, y, change=None):
+    """Fill in a batch file's labels as a person would; ``change`` edits rows."""
+    rows = _read(path)
+    for row in rows:
+        row["label"] = str(y[int(row["pool_index"])])
+    if change is not None:
+        change(rows)
+    _write(path, rows)
+
+
+def _files(directory):
+    return sorted(p.name for p in directory.iterdir())
+
+
+@pytest.mark.parametrize("fmt", ["csv", "jsonl"])
+def test_round_trip_matches_in_memory_loop(tmp_path, digits, fmt):
+    X, y = digits
+    annotator = FileAnnotator(tmp_path, classes=range(10), format=fmt)
+    learner = _learner()
+    asked = []
+    for round_ in range(1, 4):
+        result = annotation_round(learner, X, annotator, n_instances=10)
+        asked.append(result.requested)
+        _label(tmp_path / f"batch-{round_:03d}.{fmt}", y)
+
+    # The same loop in memory, with y as the labeller.
+    reference, labelled = _learner(), np.empty(0, dtype=int)
+    for picks in asked:
+        if labelled.size:
+            reference.fit(X[labelled], y[labelled])
+        unasked = np.setdiff1d(np.arange(len(y)), labelled)
+        positions, _ = reference.query(X[unasked], n_instances=10)
+        np.testing.assert_array_equal(unasked[positions], picks)
+        labelled = np.concatenate([labelled, unasked[positions]])
+
+    # A fresh annotator (a new process) reads every answer back in request order.
+    indices, labels = FileAnnotator(tmp_path, classes=range(10), format=fmt).answers()
+    np.testing.assert_array_equal(indices, labelled)
+    np.testing.assert_array_equal(labels, y[labelled])
+    assert labels.dtype.kind == "i"  # the classes themselves, not their text
+
+
+def test_batch_file_columns(tmp_path):
+    names = [f"img/{i}.png" for i in range(50)]
+    annotator = FileAnnotator(tmp_path, classes=["a", "b"], reference=names)
+    annotator.request([7, 3, 41], scores=[0.5, 0.25, 0.125])
+    rows = _read(tmp_path / "batch-001.csv")
+    assert list(rows[0]) == [
+        "round",
+        "rank",
+        "pool_index",
+        "reference",
+        "score",
+        "label",
+    ]
+    assert [r["pool_index"] for r in rows] == ["7", "3", "41"]
+    assert [r["rank"] for r in rows] == ["0", "1", "2"]
+    assert [r["reference"] for r in rows] == ["img/7.png", "img/3.png", "img/41.png"]
+    assert [float(r["score"]) for r in rows] == [0.5, 0.25, 0.125]
+    assert {r["round"] for r in rows} == {"1"} and {r["label"] for r in rows} == {""}
+
+    FileAnnotator(tmp_path, classes=["a", "b"], format="jsonl").request([1])
+    (row,) = _read(tmp_path / "batch-001.jsonl")
+    assert row == {
+        "round": 1, "rank": 0, "pool_index": 1, "reference": "row 1", "score": 0.0,
+        "label": None,
+    }  # fmt: skip
+
+
+def test_pending_batch_is_never_queried_again(tmp_path, digits):
+    X, _ = digits
+    annotator = FileAnnotator(tmp_path, classes=range(10))
+    first = annotation_round(_learner(), X, annotator, n_instances=5)
+    # A new learner and annotator, as after a restart: nothing new is asked.
+    again = annotation_round(
+        _learner(), X, FileAnnotator(tmp_path, classes=range(10)), n_instances=5
+    )
+    assert _files(tmp_path) == ["batch-001.csv"]
+    np.testing.assert_array_equal(again.pending, first.requested)
+    assert again.requested.size == 0 and again.answered.size == 0
+
+
+def test_request_is_idempotent_and_never_repeats_a_row(tmp_path):
+    annotator = FileAnnotator(tmp_path, classes=range(3))
+    annotator.request([4, 2])
+    annotator.request([4, 2])
+    assert _files(tmp_path) == ["batch-001.csv"]
+    with pytest.raises(ValueError, match=r"pool rows \[2\] were already asked for"):
+        annotator.request([2, 9])
+    annotator.request([9])
+    np.testing.assert_array_equal(annotator.pending(), [4, 2, 9])
+
+
+def test_exhausted_pool_asks_for_nothing(tmp_path, digits):
+    X, y = digits
+    X, y = X[:12], y[:12]
+    annotator = FileAnnotator(tmp_path, classes=range(10))
+    annotation_round(_learner(), X, annotator, n_instances=10)
+    _label(tmp_path / "batch-001.csv", y)
+    second = annotation_round(_learner(), X, annotator, n_instances=10)
+    assert second.requested.size == 2  # only two rows were left
+    _label(tmp_path / "batch-002.csv", y)
+    third = annotation_round(_learner(), X, annotator, n_instances=10)
+    assert third.requested.size == 0 and third.answered.size == 12
+
+
+def _swap_first_two_indices(rows):
+    rows[1]["pool_index"] = rows[0]["pool_index"]
+
+
+BAD_FILES = {
+    "missing label": (
+        lambda rows: rows[2].update(label=""),
+        r"batch-002\.csv row 3 \(pool index \d+\) has no label; give it one of",
+    ),
+    "unknown label": (
+        lambda rows: rows[0].update(label="seven"),
+        r"batch-002\.csv row 1 \(pool index \d+\) has label 'seven', which is not "
+        r"one of the classes \['0', '1'",
+    ),
+    "duplicate": (
+        _swap_first_two_indices,
+        r"batch-002\.csv row 2: pool index \d+ is answered twice \(also in "
+        r"batch-002\.csv row 1\)",
+    ),
+    "unknown index": (
+        lambda rows: rows[0].update(pool_index="5000"),
+        r"pool index 5000 is outside the pool of 1797 rows",
+    ),
+    "not an index": (
+        lambda rows: rows[0].update(pool_index="x7"),
+        r"batch-002\.csv row 1: pool index 'x7' is not an integer",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD_FILES))
+def test_bad_file_raises_and_teaches_nothing(tmp_path, digits, case):
+    X, y = digits
+    change, message = BAD_FILES[case]
+    annotator = FileAnnotator(tmp_path, classes=range(10))
+    learner = _learner()
+    annotation_round(learner, X, annotator, n_instances=10)
+    _label(tmp_path / "batch-001.csv", y)
+    annotation_round(learner, X, annotator, n_instances=10)
+    taught, coef = learner.X_training.copy(), learner.estimator.coef_.copy()
+    _label(tmp_path / "batch-002.csv", y, change)
+
+    with pytest.raises(ValueError, match=message):
+        annotation_round(learner, X, annotator, n_instances=10)
+    np.testing.assert_array_equal(learner.X_training, taught)
+    np.testing.assert_array_equal(learner.estimator.coef_, coef)
+    assert _files(tmp_path) == ["batch-001.csv", "batch-002.csv"]
+
+
+def test_malformed_files(tmp_path):
+    annotator = FileAnnotator(tmp_path, classes=range(3), format="jsonl")
+    annotator.request([0, 1])
+    path = tmp_path / "batch-001.jsonl"
+    path.write_text('{"pool_index": 0, "label": "1"}\n{"pool_index": 1, "label": \n')
+    with pytest.raises(ValueError, match=r"batch-001\.jsonl line 2 is not valid JSON"):
+        annotator.answers()
+    path.write_text('{"pool_index": 0, "label": "1"}\n[1, "2"]\n')
+    with pytest.raises(
+        ValueError, match=r"line 2 is not an object with a 'pool_index'"
+    ):
+        annotator.answers()
+
+    csv_annotator = FileAnnotator(tmp_path / "c", classes=range(3))
+    csv_annotator.request([0])
+    (tmp_path / "c" / "batch-001.csv").write_text("index,label\n0,1\n")
+    with pytest.raises(ValueError, match=r"lacks the column\(s\) \['pool_index'\]"):
+        csv_annotator.answers()
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"classes": []}, "classes must be a non-empty 1-d list"),
+        ({"classes": [1, "1"]}, "two labels with the same text"),
+        ({"classes": [0, 1], "format": "xlsx"}, r"format must be one of \['csv'"),
+    ],
+)
+def test_bad_parameters(tmp_path, kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        FileAnnotator(tmp_path, **kwargs).request([0])
+
+
+@pytest.mark.parametrize(
+    ("indices", "scores", "message"),
+    [
+        ([1.5], None, "pool_indices must be a 1-d array of ints"),
+        ([-1], None, "pool_indices must be >= 0"),
+        ([3, 3], None, r"holds \[3\] more than once"),
+        ([1, 2], [0.5], r"scores must have one value per pool index \(2\)"),
+    ],
+)
+def test_bad_requests(tmp_path, indices, scores, message):
+    with pytest.raises(ValueError, match=message):
+        FileAnnotator(tmp_path, classes=range(3)).request(indices, scores)
+    assert not any(tmp_path.iterdir())
+
+
+def test_pending_names_a_broken_pool_index(tmp_path):
+    annotator = FileAnnotator(tmp_path, classes=range(3))
+    annotator.request([0, 1])
+    path = tmp_path / "batch-001.csv"
+    path.write_text(path.read_text().replace(",1,row 1,", ",one,row 1,"))
+    with pytest.raises(ValueError, match=r"batch-001\.csv row 2: pool index 'one'"):
+        annotator.pending()
+
+
+def test_jsonl_labels_may_be_numbers_and_csv_may_have_a_bom(tmp_path):
+    annotator = FileAnnotator(tmp_path / "j", classes=range(10), format="jsonl")
+    annotator.request([4, 8])
+    path = tmp_path / "j" / "batch-001.jsonl"
+    rows = [json.loads(line) for line in path.read_text().splitlines()]
+    for row, label in zip(rows, [7, 2], strict=True):
+        row["label"] = label  # a number, as a script would write it
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    indices, labels = annotator.answers()
+    assert indices.tolist() == [4, 8] and labels.tolist() == [7, 2]
+
+    # Spreadsheet programs save CSV with a byte-order mark.
+    annotator = FileAnnotator(tmp_path / "c", classes=["no", "yes"])
+    annotator.request([3])
+    path = tmp_path / "c" / "batch-001.csv"
+    path.write_text("\ufeff" + path.read_text().replace(",\n", ",yes\n"))
+    indices, labels = annotator.answers()
+    assert indices.tolist() == [3] and labels.tolist() == ["yes"]

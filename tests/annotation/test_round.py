@@ -1,0 +1,94 @@
+"""annotation_round: fit on the answers, then ask for the next batch once."""
+
+import numpy as np
+import pytest
+from sklearn.exceptions import NotFittedError
+from sklearn.linear_model import LogisticRegression
+
+from skbatchbald import ActiveLearner, MarginQuery, RandomQuery, TypiClustQuery
+from skbatchbald.annotation import annotation_round
+
+pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+
+
+class MemoryAnnotator:
+    """The annotator protocol in memory, answering with ``y`` when told to."""
+
+    def __init__(self, y):
+        self.y, self.asked, self.scores, self.done = y, [], [], 0
+
+    def request(self, pool_indices, scores):
+        self.asked.append(np.asarray(pool_indices))
+        self.scores.append(np.asarray(scores))
+
+    def answer(self):
+        self.done = len(self.asked)
+
+    def pending(self):
+        return np.concatenate([np.empty(0, int), *self.asked[self.done :]])
+
+    def answers(self):
+        indices = np.concatenate([np.empty(0, int), *self.asked[: self.done]])
+        return indices, self.y[indices]
+
+
+def test_fits_on_answers_in_request_order_and_maps_picks_to_pool(digits):
+    X, y = digits
+    annotator = MemoryAnnotator(y)
+    learner = ActiveLearner(
+        LogisticRegression(max_iter=50), query_strategy=RandomQuery(random_state=1)
+    )
+    first = annotation_round(learner, X, annotator, n_instances=4)
+    assert not hasattr(learner.estimator, "coef_")  # cold start: nothing to fit
+    annotator.answer()
+    learner.query_strategy = MarginQuery()
+    second = annotation_round(learner, X, annotator, n_instances=4)
+
+    np.testing.assert_array_equal(learner.X_training, X[first.requested])
+    np.testing.assert_array_equal(second.answered, first.requested)
+    # The picks are pool rows never asked for, with the strategy's own scores.
+    assert not set(second.requested) & set(first.requested)
+    unasked = np.setdiff1d(np.arange(len(y)), first.requested)
+    positions, _, scores = learner.query(X[unasked], n_instances=4, return_metrics=True)
+    np.testing.assert_array_equal(second.requested, unasked[positions])
+    np.testing.assert_allclose(annotator.scores[1], scores)
+    assert np.all(annotator.scores[1] > 0)  # margins, not placeholders
+
+
+def test_pending_batch_stops_the_round(digits):
+    X, y = digits
+    annotator = MemoryAnnotator(y)
+    learner = ActiveLearner(LogisticRegression(), query_strategy=RandomQuery())
+    first = annotation_round(learner, X, annotator, n_instances=3)
+    second = annotation_round(learner, X, annotator, n_instances=3)
+    assert len(annotator.asked) == 1
+    np.testing.assert_array_equal(second.pending, first.requested)
+    assert second.requested.size == 0
+
+
+def test_cold_start_with_typiclust(digits):
+    X, y = digits
+    annotator = MemoryAnnotator(y)
+    learner = ActiveLearner(
+        LogisticRegression(), query_strategy=TypiClustQuery(random_state=0)
+    )
+    result = annotation_round(learner, X, annotator, n_instances=5)
+    assert np.unique(result.requested).size == 5
+
+
+def test_cold_start_with_a_posterior_strategy_names_the_fix(digits):
+    X, y = digits
+    annotator = MemoryAnnotator(y)
+    learner = ActiveLearner(LogisticRegression(), query_strategy=MarginQuery())
+    with pytest.raises(NotFittedError, match=r"RandomQuery\(\) or TypiClustQuery\(\)"):
+        annotation_round(learner, X, annotator)
+    assert annotator.asked == []
+
+
+def test_bad_arguments(digits):
+    X, y = digits
+    learner = ActiveLearner(LogisticRegression(), query_strategy=RandomQuery())
+    with pytest.raises(ValueError, match="n_instances must be a positive int, got 0"):
+        annotation_round(learner, X, MemoryAnnotator(y), n_instances=0)
+    with pytest.raises(TypeError, match="X_pool must be array-like"):
+        annotation_round(learner, "pool", MemoryAnnotator(y))

@@ -1,0 +1,74 @@
+"""``skbatchbald label``: one labelling round through files from the shell."""
+
+import csv
+
+import numpy as np
+import pytest
+
+from skbatchbald.experiment.cli import main
+
+
+def _fill(path, y):
+    with open(path, newline="") as f:
+        rows = list(csv.DictReader(f))
+    for row in rows:
+        row["label"] = str(y[int(row["pool_index"])])
+    with open(path, "w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    return [int(row["pool_index"]) for row in rows]
+
+
+def test_label_rounds_through_files(tmp_path, digits, capsys):
+    X, y = digits
+    np.save(tmp_path / "pool.npy", X[:300])
+    refs = tmp_path / "refs.txt"
+    refs.write_text("".join(f"img/{i}.png\n" for i in range(300)))
+    argv = [
+        "label", "--data", str(tmp_path / "pool.npy"), "--files", str(tmp_path / "l"),
+        "--classes", *map(str, range(10)), "--references", str(refs),
+        "--strategy", "margin", "--n-instances", "5",
+    ]  # fmt: skip
+    assert main(argv) == 0
+    out = capsys.readouterr().out
+    assert "fitted on 0 answers" in out and "asked for 5 rows with RandomQuery" in out
+    assert main(argv) == 0
+    assert "5 rows still wait for a label" in capsys.readouterr().out
+
+    first = _fill(tmp_path / "l" / "batch-001.csv", y)
+    assert main(argv) == 0
+    out = capsys.readouterr().out
+    assert "fitted on 5 answers" in out and "asked for 5 rows with MarginQuery" in out
+    with open(tmp_path / "l" / "batch-002.csv", newline="") as f:
+        rows = list(csv.DictReader(f))
+    assert not {int(r["pool_index"]) for r in rows} & set(first)
+    assert rows[0]["reference"] == f"img/{rows[0]['pool_index']}.png"
+    assert float(rows[0]["score"]) > 0  # margin scores, not placeholders
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["--files", "l"], "--files needs --classes"),
+        (["--label-studio", "http://127.0.0.1:1"], "--label-studio needs --project"),
+        (
+            ["--label-studio", "http://127.0.0.1:1", "--project", "1",
+             "--api-key-env", "SKBATCHBALD_TEST_NO_SUCH_VARIABLE"],
+            "SKBATCHBALD_TEST_NO_SUCH_VARIABLE holds no Label Studio access token",
+        ),
+    ],
+)  # fmt: skip
+def test_label_errors(tmp_path, capsys, extra, message):
+    np.save(tmp_path / "pool.npy", np.zeros((4, 2)))
+    assert main(["label", "--data", str(tmp_path / "pool.npy"), *extra]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("skbatchbald label: error: ") and message in err
+    assert err.count("\n") == 1
+
+
+def test_label_data_must_be_npy_or_csv(tmp_path, capsys):
+    (tmp_path / "pool.txt").write_text("1 2\n")
+    argv = ["label", "--data", str(tmp_path / "pool.txt"), "--files", "l"]
+    assert main([*argv, "--classes", "a", "b"]) == 1
+    assert "is neither .npy nor .csv" in capsys.readouterr().err
