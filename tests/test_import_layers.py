@@ -37,6 +37,7 @@ LAYERS = [
         ["skbatchbald.sampling", "skbatchbald.out_of_core", "skbatchbald._samplers"],
     ),
     ("query", ["skbatchbald.query", "skbatchbald.cold_start"]),
+    ("stopping", ["skbatchbald.stopping"]),
     ("modal", ["skbatchbald.modal", "skbatchbald._modal_ports"]),
     ("datasets", ["skbatchbald.datasets"]),
     ("annotation", ["skbatchbald.annotation"]),

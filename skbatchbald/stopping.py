@@ -1,0 +1,683 @@
+"""Stopping rules: when more labels stop paying, judged on a fixed unlabelled stop set.
+
+A rule is consulted once per round, after the model was refitted:
+``rule.update(learner, X_stop)`` returns True when the rule says stop, and keeps
+the evidence of every round in ``rule.history_`` (also logged through
+:mod:`logging`, logger ``skbatchbald.stopping``). The stop set is a fixed set of
+unlabelled inputs (e.g. a random sample of the initial pool); it must not change
+between rounds, or the rounds would not be comparable.
+
+:func:`evaluate_stop` replays a rule over the per-round outputs of a finished run
+and compares its stop with the best fixed stopping point in hindsight.
+"""
+
+import logging
+import math
+
+import joblib
+import numpy as np
+from sklearn.base import BaseEstimator, clone
+from sklearn.exceptions import NotFittedError
+from sklearn.metrics import cohen_kappa_score
+
+from ._validation import (
+    check_int,
+    check_n_mc_samples,
+    check_random_state,
+    check_real,
+    count_rows,
+    draw_seed,
+)
+from .acquisition import mutual_information
+from .sampling import predict_log_proba_samples
+
+__all__ = [
+    "ExpectedInformation",
+    "StabilizingPredictions",
+    "evaluate_stop",
+    "hindsight_stop",
+]
+
+logger = logging.getLogger(__name__)
+
+# A stop-set point whose BALD is within this fraction of min(log K, log C) is at
+# the ceiling: its score says "K samples cannot tell more", not how much is left.
+_CEILING_SLACK = 0.01
+
+
+def _n_labels_of(estimator, n_labels):
+    """The labels spent so far: given, or the learner's ``y_training``, or None."""
+    if n_labels is not None:
+        return check_int(n_labels, "n_labels", min_val=0)
+    y = getattr(estimator, "y_training", None)
+    return None if y is None else count_rows(y, "y_training")
+
+
+def _check_stop_set(X_stop):
+    """Content hash of the stop set; ValueError if empty or NaN."""
+    if X_stop is None:
+        raise ValueError(
+            "X_stop is None: pass a fixed set of unlabelled inputs (e.g. a random "
+            "sample of the initial pool) and the same one every round."
+        )
+    n_rows = count_rows(X_stop, "X_stop", row="stop-set input")
+    if n_rows == 0:
+        raise ValueError(
+            "X_stop is empty: a stopping rule needs stop-set inputs to compare "
+            "rounds on; pass e.g. a few hundred unlabelled pool inputs."
+        )
+    values = X_stop.data if hasattr(X_stop, "tocsr") else X_stop  # scipy sparse
+    try:
+        array = np.asarray(values)
+    except (TypeError, ValueError):  # ragged lists, tensors on devices, ...
+        array = None
+    if array is not None and array.dtype.kind in "fc" and not np.isfinite(array).all():
+        raise ValueError(
+            "X_stop holds NaN or infinite values; impute or drop those rows "
+            "before choosing the stop set."
+        )
+    return joblib.hash(X_stop)
+
+
+class _StoppingRule(BaseEstimator):
+    """What every rule shares: the stop-set checks, the rounds and the history."""
+
+    _output_name = "outputs"
+
+    def update(self, estimator, X_stop, *, n_labels=None):
+        """Take one round's model into account and say whether to stop.
+
+        Parameters
+        ----------
+        estimator : object
+            The model after this round's refit: an
+            :class:`~skbatchbald.ActiveLearner` (or modAL learner), a fitted
+            classifier, a Pipeline, or anything else the rule can predict with.
+        X_stop : array-like of shape (n_stop, ...)
+            The stop set: the same unlabelled inputs every round.
+        n_labels : int, default=None
+            Labels spent so far, for the history; None takes
+            ``len(estimator.y_training)`` where the estimator has it.
+
+        Returns
+        -------
+        stop : bool
+            Whether the rule says stop after this round.
+
+        Raises
+        ------
+        ValueError
+            If ``X_stop`` is empty, holds NaN or infinity, or differs from the
+            stop set of the earlier rounds.
+        """
+        self._check_params()
+        digest = _check_stop_set(X_stop)
+        known = getattr(self, "stop_set_hash_", None)
+        if known is not None and digest != known:
+            raise ValueError(
+                f"X_stop changed between rounds (content hash {digest[:12]}..., "
+                f"round 0 had {known[:12]}...): rounds are only comparable on one "
+                "stop set. Pass the same X_stop every round, or clone the rule to "
+                "start over."
+            )
+        outputs = self._outputs(estimator, X_stop)
+        stop = self.update_from(outputs, n_labels=_n_labels_of(estimator, n_labels))
+        self.stop_set_hash_ = digest
+        return stop
+
+    def update_from(self, outputs, *, n_labels=None):
+        """Take one round into account from the model's outputs on the stop set.
+
+        For replaying a recorded run (see :func:`evaluate_stop`) or for a loop
+        that already computed them; :meth:`update` calls it.
+
+        Parameters
+        ----------
+        outputs : array-like
+            This round's outputs on the stop set (see the class's description).
+        n_labels : int, default=None
+            Labels spent so far, for the history.
+
+        Returns
+        -------
+        stop : bool
+            Whether the rule says stop after this round.
+
+        Raises
+        ------
+        ValueError
+            If the outputs are malformed, hold NaN, or cover a different number
+            of stop-set inputs than the earlier rounds.
+        """
+        self._check_params()
+        outputs = self._check_outputs(outputs)
+        n_stop = getattr(self, "n_stop_", None)
+        if n_stop is not None and outputs.shape[0] != n_stop:
+            raise ValueError(
+                f"this round's {self._output_name} cover {outputs.shape[0]} stop-set "
+                f"inputs, the earlier rounds' {n_stop}: the stop set changed between "
+                "rounds. Use the same stop set every round, or clone the rule to "
+                "start over."
+            )
+        if n_labels is not None:
+            n_labels = check_int(n_labels, "n_labels", min_val=0)
+        round_ = len(getattr(self, "records_", []))
+        record = {"round": round_, "n_labels": n_labels}
+        record.update(self._evidence(outputs))
+        stop = bool(record["stop"])
+        if round_ == 0:
+            self.records_ = []
+        self.records_.append(record)
+        self.n_stop_ = outputs.shape[0]
+        self.n_rounds_ = round_ + 1
+        self.stop_ = stop
+        if stop and getattr(self, "stop_round_", None) is None:
+            self.stop_round_ = round_
+            self.stop_labels_ = n_labels
+        elif round_ == 0:
+            self.stop_round_ = self.stop_labels_ = None
+        logger.info(
+            "%s round %d (%s labels): %s",
+            type(self).__name__,
+            round_,
+            "?" if n_labels is None else n_labels,
+            ", ".join(
+                f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}"
+                for k, v in record.items()
+                if k not in ("round", "n_labels")
+            ),
+        )
+        if stop and self.stop_round_ == round_:
+            logger.info("%s says stop at round %d", type(self).__name__, round_)
+        return stop
+
+    @property
+    def history_(self):
+        """The evidence of every round so far, one row per round (pandas DataFrame).
+
+        Returns
+        -------
+        history : pandas.DataFrame
+            The columns ``round``, ``n_labels``, the rule's evidence (see the
+            class's description) and ``stop``.
+
+        Raises
+        ------
+        sklearn.exceptions.NotFittedError
+            Before the first round.
+        """
+        import pandas as pd  # optional: only the history table needs it
+
+        if not hasattr(self, "records_"):
+            raise NotFittedError(
+                f"this {type(self).__name__} has seen no round yet; call update() "
+                "after each round's refit."
+            )
+        return pd.DataFrame.from_records(self.records_)
+
+
+class StabilizingPredictions(_StoppingRule):
+    """Stop when successive models agree on the stop set: stabilising predictions.
+
+    Bloodgood & Vijay-Shanker's rule: each round, the model's predicted labels
+    on the fixed stop set are compared with the previous round's by Cohen's
+    kappa (:func:`sklearn.metrics.cohen_kappa_score`); the rule says stop once
+    the mean kappa of the last ``window`` comparisons reaches ``threshold``.
+    It needs only ``predict``, so it works with any classifier.
+
+    Parameters
+    ----------
+    window : int, default=3
+        Number k of successive kappas averaged (their default).
+    threshold : float, default=0.99
+        Mean kappa at or above which the rule says stop, in (0, 1] (their
+        default 0.99).
+
+    Attributes
+    ----------
+    records_ : list of dict
+        One per round: ``round``, ``n_labels``, ``kappa`` (with the previous
+        round's predictions; NaN in round 0), ``agreement`` (the fraction of
+        equal predictions), ``mean_kappa`` (over the window; NaN until
+        ``window`` kappas exist) and ``stop``.
+    history_ : pandas.DataFrame
+        ``records_`` as a table.
+    n_rounds_ : int
+        Rounds seen.
+    n_stop_ : int
+        Stop-set size.
+    stop_ : bool
+        The last round's decision.
+    stop_round_ : int or None
+        The first round at which the rule said stop (rounds count from 0).
+    stop_labels_ : int or None
+        The labels spent at that round, where known.
+    stop_set_hash_ : str
+        Content hash of the stop set (set by :meth:`update`).
+    predictions_ : ndarray of shape (n_stop,)
+        The last round's predictions, compared with the next round's.
+
+    See Also
+    --------
+    ExpectedInformation : Stops when the stop set's expected information is low.
+    evaluate_stop : Replays a rule over a recorded run.
+
+    Notes
+    -----
+    M. Bloodgood and K. Vijay-Shanker (2009), "A Method for Stopping Active
+    Learning Based on Stabilizing Predictions and the Need for User-Adjustable
+    Stopping", CoNLL. Predictions stable from round r on (kappa 1 at rounds r,
+    r + 1, ...) make the rule stop at round r + window - 1 at the latest, and
+    not before unless the kappas before r were already near 1. Two rounds with
+    identical predictions have kappa 1, also when they predict one class only
+    (where Cohen's kappa is 0/0).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skbatchbald.stopping import StabilizingPredictions
+    >>> rule = StabilizingPredictions(window=2, threshold=0.99)
+    >>> rounds = [[0, 1, 1, 0], [1, 1, 0, 0], [1, 1, 0, 1], [1, 1, 0, 1],
+    ...           [1, 1, 0, 1]]
+    >>> [rule.update_from(np.array(p)) for p in rounds]
+    [False, False, False, False, True]
+    >>> rule.stop_round_
+    4
+    """
+
+    _output_name = "predictions"
+
+    def __init__(self, *, window=3, threshold=0.99):
+        self.window = window
+        self.threshold = threshold
+
+    def _check_params(self):
+        check_int(self.window, "window", hint="the number of kappas averaged")
+        check_real(
+            self.threshold,
+            "threshold",
+            expected="a number in (0, 1]",
+            min_val=0.0,
+            max_val=1.0,
+            min_open=True,
+            hint="the mean kappa at which to stop; 0.99 in the paper",
+        )
+
+    def _outputs(self, estimator, X_stop):
+        if not hasattr(estimator, "predict"):
+            raise TypeError(
+                f"{type(estimator).__name__} has no predict method: pass the "
+                "fitted classifier or the learner that holds it."
+            )
+        return estimator.predict(X_stop)
+
+    def _check_outputs(self, predictions):
+        predictions = np.asarray(predictions)
+        if predictions.ndim != 1:
+            raise ValueError(
+                "predictions must be one label per stop-set input, shape "
+                f"(n_stop,); got shape {predictions.shape}. Pass predict()'s "
+                "output, not predict_proba()'s."
+            )
+        if predictions.shape[0] == 0:
+            raise ValueError("predictions are empty: the stop set has no inputs.")
+        if predictions.dtype.kind in "fc" and np.isnan(predictions).any():
+            raise ValueError(
+                "predictions hold NaN; the model predicted no label for some "
+                "stop-set inputs."
+            )
+        return predictions
+
+    def _evidence(self, predictions):
+        previous = getattr(self, "predictions_", None)
+        if previous is None or not getattr(self, "records_", None):
+            kappa = agreement = math.nan
+        elif np.array_equal(previous, predictions):
+            kappa = agreement = 1.0
+        else:
+            kappa = float(cohen_kappa_score(previous, predictions))
+            agreement = float(np.mean(previous == predictions))
+        kappas = [r["kappa"] for r in getattr(self, "records_", [])] + [kappa]
+        kappas = [k for k in kappas if not math.isnan(k)][-self.window :]
+        mean = float(np.mean(kappas)) if len(kappas) == self.window else math.nan
+        self.predictions_ = predictions
+        return {
+            "kappa": kappa,
+            "agreement": agreement,
+            "mean_kappa": mean,
+            "stop": not math.isnan(mean) and mean >= self.threshold,
+        }
+
+
+class ExpectedInformation(_StoppingRule):
+    """Stop when a label would tell the model little: mean BALD on the stop set.
+
+    Each round, posterior samples of the stop set are drawn
+    (:func:`~skbatchbald.sampling.predict_log_proba_samples`) and each stop-set
+    input's BALD score, the mutual information between its label and the model
+    (:func:`~skbatchbald.acquisition.mutual_information`), is averaged: the
+    expected information one more label brings, in nats. The rule says stop
+    once it has been below ``threshold`` for ``window`` rounds in a row, or,
+    with ``min_decrease``, once it fell by less than that fraction over the
+    last ``window`` rounds (the gain per round flattened).
+
+    Parameters
+    ----------
+    threshold : float, default=0.01
+        Mean BALD on the stop set, in nats, below which labels are not worth
+        their cost. At most ``log n_classes``.
+    window : int, default=3
+        Number of successive rounds the criterion must hold.
+    min_decrease : float or None, default=None
+        If given, in (0, 1): also stop when the mean BALD fell by less than
+        this fraction of its value ``window`` rounds earlier.
+    n_mc_samples : int, default=None
+        Posterior samples K per round; None: the estimator's default (all
+        members of an ensemble).
+    max_saturated : float, default=0.05
+        Fraction of stop-set inputs at the ceiling ``min(log K, log C)`` above
+        which a round is *saturated*: its score is capped by K, so the rule
+        neither stops nor counts it (see Notes).
+    random_state : None, int, numpy.random.Generator or RandomState, default=None
+        Source of the posterior samples. An int draws the same dropout masks or
+        members every round, so the rounds differ only by the model.
+
+    Attributes
+    ----------
+    records_ : list of dict
+        One per round: ``round``, ``n_labels``, ``mean_bald`` (nats),
+        ``ceiling`` (``min(log K, log C)``), ``saturated_fraction``,
+        ``saturated``, ``decrease`` (the relative fall over the window; NaN
+        until ``window`` rounds exist) and ``stop``.
+    history_ : pandas.DataFrame
+        ``records_`` as a table.
+    n_rounds_ : int
+        Rounds seen.
+    n_stop_ : int
+        Stop-set size.
+    stop_ : bool
+        The last round's decision.
+    stop_round_ : int or None
+        The first round at which the rule said stop (rounds count from 0).
+    stop_labels_ : int or None
+        The labels spent at that round, where known.
+    stop_set_hash_ : str
+        Content hash of the stop set (set by :meth:`update`).
+
+    See Also
+    --------
+    StabilizingPredictions : Stops when successive models agree.
+    evaluate_stop : Replays a rule over a recorded run.
+
+    Notes
+    -----
+    Why not BatchBALD's score: the joint information of a batch of b labels
+    is at most the entropy of the K equally weighted posterior samples,
+    ``I(y_1, ..., y_b; ω) <= log K``, and the greedy batch reaches that ceiling
+    after a few picks (:class:`~skbatchbald.acquisition.SaturationWarning`).
+    The batch score then stays at ``log K`` round after round however much is
+    left to learn, so it is flat for the wrong reason and cannot be the signal.
+    The per-input BALD averaged over the stop set is bounded per input, by
+    ``min(log K, log C)``, and falls as the model learns; where many stop-set
+    inputs reach that bound (K too small, e.g. an ensemble of few members) the
+    round is marked saturated and never triggers a stop. Raise K then.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skbatchbald.stopping import ExpectedInformation
+    >>> agree = np.log(np.full((5, 4, 2), 0.5))  # samples agree: 0 nats
+    >>> rule = ExpectedInformation(threshold=0.05, window=2)
+    >>> [rule.update_from(agree) for _ in range(3)]
+    [False, True, True]
+    """
+
+    _output_name = "log-probabilities"
+
+    def __init__(
+        self,
+        *,
+        threshold=0.01,
+        window=3,
+        min_decrease=None,
+        n_mc_samples=None,
+        max_saturated=0.05,
+        random_state=None,
+    ):
+        self.threshold = threshold
+        self.window = window
+        self.min_decrease = min_decrease
+        self.n_mc_samples = n_mc_samples
+        self.max_saturated = max_saturated
+        self.random_state = random_state
+
+    def _check_params(self):
+        check_real(
+            self.threshold,
+            "threshold",
+            expected="a number > 0 (nats)",
+            min_val=0.0,
+            min_open=True,
+            finite=True,
+            hint="the mean BALD on the stop set below which to stop",
+        )
+        check_int(self.window, "window", hint="rounds the criterion must hold")
+        if self.min_decrease is not None:
+            check_real(
+                self.min_decrease,
+                "min_decrease",
+                expected="None or a number in (0, 1)",
+                min_val=0.0,
+                max_val=1.0,
+                min_open=True,
+                max_open=True,
+            )
+        if self.n_mc_samples is not None:
+            check_n_mc_samples(self.n_mc_samples)
+        check_real(
+            self.max_saturated,
+            "max_saturated",
+            expected="a number in [0, 1)",
+            min_val=0.0,
+            max_val=1.0,
+            max_open=True,
+        )
+        check_random_state(self.random_state)
+
+    def _outputs(self, estimator, X_stop):
+        seed = draw_seed(check_random_state(self.random_state))
+        return predict_log_proba_samples(
+            estimator, X_stop, n_mc_samples=self.n_mc_samples, random_state=seed
+        )
+
+    def _check_outputs(self, log_probs):
+        log_probs = np.asarray(log_probs)
+        if log_probs.ndim != 3:
+            raise ValueError(
+                "log_probs must have shape (n_stop, n_mc_samples, n_classes); got "
+                f"shape {log_probs.shape}. Pass predict_log_proba_samples()'s "
+                "output on the stop set."
+            )
+        if log_probs.shape[1] < 2:
+            raise ValueError(
+                f"log_probs has {log_probs.shape[1]} posterior sample: the "
+                "information about the model needs K >= 2 samples (an MC-dropout "
+                "net, an ensemble, ...), not a point estimate."
+            )
+        return log_probs
+
+    def _evidence(self, log_probs):
+        scores = mutual_information(log_probs)  # validates: NaN, shape, norm
+        _, n_samples, n_classes = log_probs.shape
+        ceiling = min(math.log(n_samples), math.log(n_classes))
+        at_ceiling = float(np.mean(scores >= (1 - _CEILING_SLACK) * ceiling))
+        saturated = at_ceiling > self.max_saturated
+        mean = float(scores.mean())
+        if saturated:
+            logger.warning(
+                "%.0f%% of the stop set is at the BALD ceiling min(log K, log C) = "
+                "%.3f nats with K=%d: the score is capped, not low. Raise "
+                "n_mc_samples.",
+                100 * at_ceiling,
+                ceiling,
+                n_samples,
+            )
+        earlier = getattr(self, "records_", [])[-self.window + 1 :]
+        if self.window == 1:
+            earlier = []
+        run = [*earlier, {"mean_bald": mean, "saturated": saturated}]
+        full = len(run) == self.window and not any(r["saturated"] for r in run)
+        below = full and all(r["mean_bald"] < self.threshold for r in run)
+        decrease = math.nan
+        if len(getattr(self, "records_", [])) >= self.window:
+            start = self.records_[-self.window]["mean_bald"]
+            decrease = (start - mean) / start if start > 0 else 0.0
+        flat = (
+            self.min_decrease is not None
+            and full
+            and len(getattr(self, "records_", [])) >= self.window
+            and not self.records_[-self.window]["saturated"]
+            and decrease < self.min_decrease
+        )
+        return {
+            "mean_bald": mean,
+            "ceiling": ceiling,
+            "saturated_fraction": at_ceiling,
+            "saturated": saturated,
+            "decrease": decrease,
+            "stop": bool(below or flat),
+        }
+
+
+def hindsight_stop(n_labels, accuracy, *, tolerance=0.005):
+    """The best fixed stopping point of a run, in hindsight.
+
+    The first round whose accuracy is within ``tolerance`` of the run's final
+    accuracy: fewer labels would have lost more than ``tolerance``, more would
+    have bought at most ``tolerance``.
+
+    Parameters
+    ----------
+    n_labels : array-like of shape (n_rounds,)
+        Labels spent at each round, increasing.
+    accuracy : array-like of shape (n_rounds,)
+        Test accuracy at each round, as a fraction in [0, 1].
+    tolerance : float, default=0.005
+        Accuracy (a fraction: 0.005 is half a point) the stop may lose against
+        the final round.
+
+    Returns
+    -------
+    round : int
+        Index of that round.
+
+    Raises
+    ------
+    ValueError
+        If the arrays are empty, of different lengths, or hold NaN.
+
+    Examples
+    --------
+    >>> from skbatchbald.stopping import hindsight_stop
+    >>> hindsight_stop([10, 20, 30, 40], [0.5, 0.898, 0.9, 0.9], tolerance=0.005)
+    1
+    """
+    n_labels, accuracy = _check_curve(n_labels, accuracy)
+    tolerance = check_real(
+        tolerance, "tolerance", expected="a number >= 0", min_val=0.0, finite=True
+    )
+    # the 1e-12 keeps a round exactly `tolerance` below (in decimal) inside
+    return int(np.flatnonzero(accuracy >= accuracy[-1] - tolerance - 1e-12)[0])
+
+
+def _check_curve(n_labels, accuracy):
+    n_labels = np.asarray(n_labels, dtype=float)
+    accuracy = np.asarray(accuracy, dtype=float)
+    if n_labels.ndim != 1 or n_labels.shape != accuracy.shape or not len(n_labels):
+        raise ValueError(
+            "n_labels and accuracy must be 1-d, non-empty and of one length (one "
+            f"entry per round); got shapes {n_labels.shape} and {accuracy.shape}."
+        )
+    if np.isnan(n_labels).any() or np.isnan(accuracy).any():
+        raise ValueError("n_labels and accuracy must not hold NaN.")
+    return n_labels, accuracy
+
+
+def evaluate_stop(rule, n_labels, accuracy, outputs, *, tolerance=0.005):
+    """Replay a stopping rule over a recorded run and score where it stopped.
+
+    A run records, per round, the labels spent, the test accuracy and the
+    model's outputs on the stop set (predicted labels for
+    :class:`StabilizingPredictions`, posterior log-probabilities for
+    :class:`ExpectedInformation`). A clone of ``rule`` sees the rounds in order;
+    its first stop is compared with :func:`hindsight_stop`.
+
+    Parameters
+    ----------
+    rule : StabilizingPredictions or ExpectedInformation
+        The rule, unfitted or not (it is cloned).
+    n_labels : array-like of shape (n_rounds,)
+        Labels spent at each round.
+    accuracy : array-like of shape (n_rounds,)
+        Test accuracy at each round, a fraction in [0, 1].
+    outputs : sequence of length n_rounds
+        Each round's stop-set outputs, as ``rule.update_from`` takes them.
+    tolerance : float, default=0.005
+        As in :func:`hindsight_stop`.
+
+    Returns
+    -------
+    result : dict
+        ``stopped`` (whether the rule ever said stop; if not, it is scored at
+        the last round), ``stop_round``, ``stop_labels``, ``stop_accuracy``,
+        ``hindsight_round``, ``hindsight_labels``, ``final_labels``,
+        ``final_accuracy``, ``extra_labels`` (stop minus hindsight labels:
+        negative if the rule stopped early), ``accuracy_lost`` (final minus stop
+        accuracy, in points: positive if stopping lost accuracy) and
+        ``labels_saved`` (final minus stop labels).
+
+    Raises
+    ------
+    ValueError
+        If the lengths differ, or as the rule's ``update_from`` raises.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skbatchbald.stopping import StabilizingPredictions, evaluate_stop
+    >>> preds = [np.array(p) for p in
+    ...          ([0, 0, 1, 1], [0, 1, 1, 0], [0, 1, 1, 1], [0, 1, 1, 1], [0, 1, 1, 1])]
+    >>> result = evaluate_stop(
+    ...     StabilizingPredictions(window=2), [10, 20, 30, 40, 50],
+    ...     [0.5, 0.7, 0.8, 0.8, 0.81], preds)
+    >>> result["stop_labels"], result["hindsight_labels"], result["labels_saved"]
+    (50, 50, 0)
+    """
+    n_labels, accuracy = _check_curve(n_labels, accuracy)
+    if len(outputs) != len(n_labels):
+        raise ValueError(
+            f"outputs has {len(outputs)} rounds, n_labels {len(n_labels)}: pass "
+            "one stop-set output per round."
+        )
+    replay = clone(rule)
+    stop_round = None
+    for i, output in enumerate(outputs):
+        if replay.update_from(output, n_labels=int(n_labels[i])):
+            stop_round = i
+            break
+    stopped = stop_round is not None
+    stop = stop_round if stopped else len(n_labels) - 1
+    best = hindsight_stop(n_labels, accuracy, tolerance=tolerance)
+    return {
+        "stopped": stopped,
+        "stop_round": stop,
+        "stop_labels": int(n_labels[stop]),
+        "stop_accuracy": float(accuracy[stop]),
+        "hindsight_round": best,
+        "hindsight_labels": int(n_labels[best]),
+        "final_labels": int(n_labels[-1]),
+        "final_accuracy": float(accuracy[-1]),
+        "extra_labels": int(n_labels[stop] - n_labels[best]),
+        "accuracy_lost": 100 * float(accuracy[-1] - accuracy[stop]),
+        "labels_saved": int(n_labels[-1] - n_labels[stop]),
+    }
