@@ -1,0 +1,234 @@
+"""The stopping rules decide on constructed sequences as specified."""
+
+import logging
+import math
+
+import numpy as np
+import pytest
+from sklearn.base import clone
+from sklearn.exceptions import NotFittedError
+from sklearn.metrics import cohen_kappa_score
+
+from skbatchbald.acquisition import SaturationWarning, batchbald
+from skbatchbald.stopping import ExpectedInformation, StabilizingPredictions
+
+N_STOP = 300
+
+
+def _stabilising(r, n_rounds, seed=0):
+    """Predictions random until round r - 1, equal from round r - 1 on.
+
+    So round r is the first whose kappa with its predecessor is 1.
+    """
+    rng = np.random.default_rng(seed)
+    final = rng.integers(10, size=N_STOP)
+    return [
+        rng.integers(10, size=N_STOP) if t < r - 1 else final for t in range(n_rounds)
+    ]
+
+
+@pytest.mark.parametrize("window", [1, 3, 5])
+@pytest.mark.parametrize("r", [1, 2, 6])
+def test_stable_from_round_r_stops_at_r_plus_window_minus_1(r, window):
+    rule = StabilizingPredictions(window=window, threshold=0.99)
+    decisions = [rule.update_from(p) for p in _stabilising(r, r + window + 4)]
+    assert decisions.index(True) == r + window - 1
+    assert not any(decisions[: r + window - 1])
+    assert all(decisions[r + window - 1 :])
+    assert rule.stop_round_ == r + window - 1
+
+
+def test_noisy_predictions_never_stop():
+    rng = np.random.default_rng(1)
+    predictions = rng.integers(10, size=N_STOP)
+    rule = StabilizingPredictions()
+    decisions = []
+    for _ in range(30):  # 3 % of the labels change every round: kappa ~ 0.97
+        flip = rng.random(N_STOP) < 0.03
+        predictions = np.where(flip, rng.integers(10, size=N_STOP), predictions)
+        decisions.append(rule.update_from(predictions))
+    assert not any(decisions)
+    assert rule.stop_round_ is None
+    kappas = rule.history_["kappa"].iloc[1:]
+    assert kappas.between(0.9, 1.0, inclusive="left").all()
+    assert (rule.history_["mean_kappa"].iloc[3:] < 0.99).all()
+
+
+def test_kappa_is_sklearns():
+    rounds = _stabilising(4, 6, seed=3)
+    rounds[1] = np.where(np.arange(N_STOP) < 50, 0, rounds[0])  # kappa near 0.8
+    rule = StabilizingPredictions(window=2)
+    for p in rounds:
+        rule.update_from(p)
+    history = rule.history_
+    assert math.isnan(history["kappa"][0])
+    for t in range(1, len(rounds)):
+        expected = cohen_kappa_score(rounds[t - 1], rounds[t])
+        assert history["kappa"][t] == pytest.approx(expected, abs=1e-12)
+        assert history["agreement"][t] == np.mean(rounds[t - 1] == rounds[t])
+    assert history["mean_kappa"][2] == pytest.approx(history["kappa"][1:3].mean())
+
+
+def test_identical_one_class_predictions_agree_fully():
+    # Cohen's kappa is 0/0 here; the rule takes identical predictions as kappa 1.
+    rule = StabilizingPredictions(window=1)
+    labels = np.array(["cat"] * 5)
+    assert rule.update_from(labels) is False
+    assert rule.update_from(labels) is True
+    assert rule.history_["kappa"][1] == 1.0
+
+
+def _brute_force_bald(log_probs):
+    p = np.exp(log_probs.astype(np.float64))
+    mean = p.mean(axis=1)
+    entropy = -(mean * np.log(mean)).sum(axis=-1)
+    conditional = -(p * log_probs).sum(axis=-1).mean(axis=1)
+    return entropy - conditional
+
+
+def _log_probs(rng, n, k, c, spread):
+    logits = rng.normal(size=(n, 1, c)) * 3 + spread * rng.normal(size=(n, k, c))
+    return logits - np.logaddexp.reduce(logits, axis=-1, keepdims=True)
+
+
+def test_information_is_brute_force_bald():
+    rng = np.random.default_rng(0)
+    rule = ExpectedInformation(threshold=1e-6)
+    rounds = [_log_probs(rng, 7, 5, 3, spread) for spread in (2.0, 1.0, 0.5)]
+    for log_probs in rounds:
+        rule.update_from(log_probs)
+    expected = [_brute_force_bald(lp).mean() for lp in rounds]
+    np.testing.assert_allclose(rule.history_["mean_bald"], expected, rtol=1e-10)
+    assert rule.history_["ceiling"][0] == pytest.approx(math.log(3))  # log C < log 5
+    start = expected[0]
+    assert rule.history_["decrease"][2] is not None
+    assert math.isnan(rule.history_["decrease"][2])  # window 3: needs round 3
+    assert start > expected[2]
+
+
+def test_information_stops_after_window_rounds_below_threshold():
+    rng = np.random.default_rng(1)
+    spreads = [2.0, 1.0, 0.02, 0.02, 0.5, 0.02, 0.02, 0.02, 0.02]
+    rule = ExpectedInformation(threshold=0.01, window=3)
+    decisions = [
+        rule.update_from(_log_probs(rng, 50, 8, 4, spread)) for spread in spreads
+    ]
+    below = list(rule.history_["mean_bald"] < 0.01)
+    assert below == [False, False, True, True, False, True, True, True, True]
+    # the run of three below the threshold first completes at round 7
+    assert decisions == [False] * 7 + [True, True]
+
+
+def _disagreeing(n_stop, n_disagree, n_classes=10):
+    """K = 2 samples: ``n_disagree`` inputs where they are sure of different
+    classes (BALD log 2, the ceiling), the rest where they agree (BALD 0)."""
+    log_probs = np.full((n_stop, 2, n_classes), -np.inf)
+    log_probs[:, :, 0] = 0.0
+    log_probs[:n_disagree, 1, 0] = -np.inf
+    log_probs[:n_disagree, 1, 1] = 0.0
+    return log_probs
+
+
+def test_batchbald_saturates_where_the_stop_set_mean_does_not():
+    # Why the batch score cannot be the signal: 1 % or 50 % of the stop set
+    # still informative, BatchBALD's batch score is log K either way.
+    few, many = _disagreeing(200, 2), _disagreeing(200, 100)
+    with pytest.warns(SaturationWarning):
+        _, scores_few = batchbald(few, 3)
+    with pytest.warns(SaturationWarning):
+        _, scores_many = batchbald(many, 3)
+    assert scores_few[-1] == pytest.approx(math.log(2))
+    assert scores_many[-1] == pytest.approx(math.log(2))
+    rule_few = ExpectedInformation(threshold=0.01, window=2)
+    rule_many = ExpectedInformation(threshold=0.01, window=2)
+    for _ in range(3):
+        rule_few.update_from(few)
+        rule_many.update_from(many)
+    assert rule_few.history_["mean_bald"][0] == pytest.approx(0.01 * math.log(2))
+    assert rule_many.history_["mean_bald"][0] == pytest.approx(0.5 * math.log(2))
+    assert rule_few.stop_round_ == 1
+    assert rule_many.stop_round_ is None
+
+
+def test_a_saturated_flat_score_does_not_trigger(caplog):
+    # 50 % of the stop set at the ceiling log K, round after round: flat, but
+    # because K caps it. The flattening criterion must not read it as converged.
+    saturated = _disagreeing(100, 50)
+    rule = ExpectedInformation(threshold=0.01, window=2, min_decrease=0.05)
+    with caplog.at_level(logging.WARNING, logger="skbatchbald.stopping"):
+        decisions = [rule.update_from(saturated) for _ in range(6)]
+    assert not any(decisions)
+    assert rule.history_["saturated"].all()
+    assert rule.history_["saturated_fraction"][0] == 0.5
+    assert "Raise n_mc_samples" in caplog.text
+    # the same flat level with K large enough to resolve it does trigger
+    resolved = np.repeat(saturated, 10, axis=1)[:, :16]  # K = 16, samples alike
+    resolved[:50, 8:] = resolved[:50, :8][:, :, [1, 0, *range(2, 10)]]
+    flat = ExpectedInformation(threshold=0.01, window=2, min_decrease=0.05)
+    decisions = [flat.update_from(resolved) for _ in range(4)]
+    assert not flat.history_["saturated"].any()
+    assert decisions == [False, False, True, True]
+
+
+def test_decrease_stops_when_the_gain_flattens():
+    rng = np.random.default_rng(2)
+    p = np.exp(_log_probs(rng, 40, 6, 3, 1.0))
+    rule = ExpectedInformation(threshold=1e-9, window=2, min_decrease=0.2)
+    # samples pulled towards their mean: BALD falls fast, then barely
+    decisions = [
+        rule.update_from(np.log((1 - a) * p + a * p.mean(axis=1, keepdims=True)))
+        for a in (0.0, 0.4, 0.7, 0.72, 0.73)
+    ]
+    history = rule.history_
+    mean = history["mean_bald"].to_numpy()
+    assert history["decrease"][4] == pytest.approx((mean[2] - mean[4]) / mean[2])
+    assert history["decrease"][3] > 0.2 > history["decrease"][4]
+    assert decisions == [False, False, False, False, True]
+
+
+def test_evidence_is_recorded_and_logged_each_round(caplog):
+    rule = StabilizingPredictions(window=2)
+    with caplog.at_level(logging.INFO, logger="skbatchbald.stopping"):
+        for t, p in enumerate(_stabilising(2, 4)):
+            rule.update_from(p, n_labels=10 * (t + 1))
+    history = rule.history_
+    assert list(history.columns) == [
+        "round",
+        "n_labels",
+        "kappa",
+        "agreement",
+        "mean_kappa",
+        "stop",
+    ]
+    assert list(history["round"]) == [0, 1, 2, 3]
+    assert list(history["n_labels"]) == [10, 20, 30, 40]
+    assert list(history["stop"]) == [False, False, False, True]
+    rounds = [r for r in caplog.records if "StabilizingPredictions round" in r.message]
+    assert len(rounds) == 4
+    assert "mean_kappa=1" in rounds[3].message
+    assert any("says stop at round 3" in r.message for r in caplog.records)
+    assert rule.n_rounds_ == 4
+    assert rule.stop_labels_ == 40
+
+
+@pytest.mark.parametrize(
+    "rule",
+    [
+        StabilizingPredictions(window=4, threshold=0.95),
+        ExpectedInformation(threshold=0.02, min_decrease=0.1, random_state=3),
+    ],
+)
+def test_clone_and_get_params(rule):
+    params = rule.get_params()
+    assert clone(rule).get_params() == params
+    if isinstance(rule, StabilizingPredictions):
+        assert params == {"window": 4, "threshold": 0.95}
+        rule.update_from(np.arange(5))
+    else:
+        assert params["threshold"] == 0.02 and params["random_state"] == 3
+        rule.update_from(np.log(np.full((5, 2, 2), 0.5)))
+    fresh = clone(rule)
+    assert not hasattr(fresh, "records_")
+    with pytest.raises(NotFittedError, match="no round yet"):
+        fresh.history_  # noqa: B018
+    assert rule.set_params(window=2).window == 2

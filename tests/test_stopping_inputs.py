@@ -1,0 +1,139 @@
+"""Bad stop sets, outputs and parameters of the stopping rules: clear errors."""
+
+import numpy as np
+import pytest
+from sklearn.datasets import load_iris
+from sklearn.ensemble import RandomForestClassifier
+from sklearn.linear_model import LogisticRegression
+
+from skbatchbald.stopping import (
+    ExpectedInformation,
+    StabilizingPredictions,
+    evaluate_stop,
+    hindsight_stop,
+)
+
+RULES = [StabilizingPredictions, ExpectedInformation]
+
+
+@pytest.fixture(scope="module")
+def forest():
+    X, y = load_iris(return_X_y=True)
+    return RandomForestClassifier(n_estimators=5, random_state=0).fit(X, y), X
+
+
+@pytest.mark.parametrize("rule", RULES)
+def test_a_stop_set_that_changes_between_rounds_is_refused(rule, forest):
+    model, X = forest
+    fitted = rule()
+    fitted.update(model, X[:50])
+    with pytest.raises(ValueError, match="X_stop changed between rounds"):
+        fitted.update(model, X[50:100])
+    with pytest.raises(ValueError, match="X_stop changed between rounds"):
+        fitted.update(model, X[:50] + 1e-9)  # same size, other content
+    assert fitted.n_rounds_ == 1
+    fitted.update(model, X[:50].copy())  # the same content is the same set
+    assert fitted.n_rounds_ == 2
+
+
+@pytest.mark.parametrize("rule", RULES)
+def test_outputs_for_another_stop_set_size_are_refused(rule):
+    fitted = rule()
+    if rule is StabilizingPredictions:
+        first, second = np.zeros(4, int), np.zeros(5, int)
+    else:
+        first, second = (np.log(np.full((n, 2, 2), 0.5)) for n in (4, 5))
+    fitted.update_from(first)
+    with pytest.raises(ValueError, match="cover 5 stop-set inputs, the earlier"):
+        fitted.update_from(second)
+
+
+@pytest.mark.parametrize("rule", RULES)
+@pytest.mark.parametrize(
+    ("X_stop", "message"),
+    [
+        (np.empty((0, 4)), "X_stop is empty"),
+        ([], "X_stop is empty"),
+        (np.array([[1.0, np.nan, 0.0, 1.0]]), "X_stop holds NaN"),
+        (np.array([[1.0, np.inf, 0.0, 1.0]]), "X_stop holds NaN or infinite"),
+        (None, "X_stop is None"),
+    ],
+)
+def test_empty_or_nan_stop_sets_are_refused(rule, X_stop, message, forest):
+    with pytest.raises(ValueError, match=message):
+        rule().update(forest[0], X_stop)
+
+
+def test_predictions_must_be_labels():
+    rule = StabilizingPredictions()
+    with pytest.raises(ValueError, match=r"shape \(n_stop,\); got shape \(3, 2\)"):
+        rule.update_from(np.zeros((3, 2)))
+    with pytest.raises(ValueError, match="predictions hold NaN"):
+        rule.update_from(np.array([0.0, np.nan]))
+    with pytest.raises(ValueError, match="predictions are empty"):
+        rule.update_from(np.array([]))
+    with pytest.raises(TypeError, match="has no predict method"):
+        rule.update(object(), np.zeros((3, 2)))
+
+
+def test_log_probs_must_be_posterior_samples():
+    rule = ExpectedInformation()
+    with pytest.raises(ValueError, match="K >= 2 samples"):
+        rule.update_from(np.log(np.full((3, 1, 2), 0.5)))
+    with pytest.raises(ValueError, match=r"shape \(n_stop, n_mc_samples"):
+        rule.update_from(np.zeros((3, 2)))
+    nan = np.log(np.full((3, 2, 2), 0.5))
+    nan[1, 0, 0] = np.nan
+    with pytest.raises(ValueError, match="NaN"):
+        rule.update_from(nan)
+    assert not hasattr(rule, "records_")  # nothing half-recorded
+
+
+def test_a_point_estimate_is_refused_with_the_reason(forest):
+    _, X = forest
+    y = load_iris().target
+    with pytest.raises(ValueError, match="posterior samples"):
+        ExpectedInformation().update(
+            LogisticRegression(max_iter=1000).fit(X, y), X[:10]
+        )
+
+
+@pytest.mark.parametrize(
+    ("rule", "error", "message"),
+    [
+        (StabilizingPredictions(window=0), ValueError, "window must be a positive"),
+        (StabilizingPredictions(window=2.0), TypeError, "window must be"),
+        (StabilizingPredictions(threshold=1.5), ValueError, r"threshold must be .*1\]"),
+        (StabilizingPredictions(threshold=0), ValueError, "threshold must be"),
+        (ExpectedInformation(threshold=0), ValueError, "threshold must be a number"),
+        (ExpectedInformation(threshold=np.nan), ValueError, "threshold must be"),
+        (ExpectedInformation(min_decrease=1.0), ValueError, "min_decrease must be"),
+        (ExpectedInformation(max_saturated=1.0), ValueError, "max_saturated must"),
+        (ExpectedInformation(n_mc_samples=0), ValueError, "n_mc_samples must be"),
+        (ExpectedInformation(random_state=-1), ValueError, "random_state"),
+    ],
+)
+def test_bad_parameters_are_named(rule, error, message):
+    outputs = (
+        np.zeros(3, int)
+        if isinstance(rule, StabilizingPredictions)
+        else np.log(np.full((3, 2, 2), 0.5))
+    )
+    with pytest.raises(error, match=message):
+        rule.update_from(outputs)
+
+
+def test_negative_n_labels_is_refused():
+    with pytest.raises(ValueError, match="n_labels must be an int >= 0"):
+        StabilizingPredictions().update_from(np.zeros(3, int), n_labels=-1)
+
+
+def test_evaluation_inputs_are_checked():
+    with pytest.raises(ValueError, match="one length"):
+        hindsight_stop([10, 20], [0.5])
+    with pytest.raises(ValueError, match="must not hold NaN"):
+        hindsight_stop([10, 20], [0.5, np.nan])
+    with pytest.raises(ValueError, match="tolerance must be"):
+        hindsight_stop([10], [0.5], tolerance=-0.1)
+    with pytest.raises(ValueError, match="outputs has 1 rounds, n_labels 2"):
+        evaluate_stop(StabilizingPredictions(), [10, 20], [0.5, 0.6], [np.zeros(3)])
