@@ -9,7 +9,7 @@ stopping point in hindsight (the first round within ``--tolerance`` of the
 final accuracy). Replaying recorded rounds is what any other run that keeps
 its stop-set outputs can do too.
 
-    python benchmarks/stopping_evaluation.py               # writes the CSVs below
+    OMP_NUM_THREADS=1 python benchmarks/stopping_evaluation.py  # the CSVs below
     python benchmarks/stopping_evaluation.py --seeds 2 --out /tmp/stopping
 
 Writes ``results.csv`` (one row per model, seed and rule) and ``rounds.csv``
@@ -72,8 +72,8 @@ def _mlp(seed):
     net = MCDropoutClassifier(
         BayesianMLP,
         module__n_features=64,
-        module__hidden_sizes=(64,),
-        max_epochs=30,
+        module__hidden_sizes=(128,),
+        max_epochs=60,
         batch_size=32,
         n_mc_samples=20,
         random_state=seed,
@@ -164,7 +164,7 @@ def main():
     parser.add_argument("--seeds", type=int, default=10)
     parser.add_argument("--models", nargs="+", default=list(MODELS), choices=MODELS)
     parser.add_argument(
-        "--budget", type=int, default=None, help="labels; default 500 forest, 250 mlp"
+        "--budget", type=int, default=None, help="labels; default 500 forest, 300 mlp"
     )
     parser.add_argument("--tolerance", type=float, default=0.005)
     parser.add_argument("--out", type=Path, default=OUT)
@@ -173,7 +173,7 @@ def main():
     for model in args.models:
         for seed in range(args.seeds):
             start = time.perf_counter()
-            budget = args.budget or {"forest-BALD": 500, "mlp-BatchBALD": 250}[model]
+            budget = args.budget or {"forest-BALD": 500, "mlp-BatchBALD": 300}[model]
             rounds = run_loop(model, seed, budget)
             for row in evaluate(model, rounds, args.tolerance):
                 results.append({"model": model, "seed": seed, **row})

@@ -15,7 +15,7 @@ import skbatchbald
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # the package, also when it is not installed
-sys.path.insert(0, str(ROOT / "docs" / "_ext"))  # reproduction_tables
+sys.path.insert(0, str(ROOT / "docs" / "_ext"))  # the table directives
 
 project = "skbatchbald"
 author = "the skbatchbald developers"
@@ -35,6 +35,8 @@ extensions = [
     "sphinx-mathjax-offline",
     # Tables of reproducing.rst computed from the raw results at build time.
     "reproduction_tables",
+    # The evaluation table of user_guide/stopping.rst, from its CSV.
+    "stopping_tables",
 ]
 
 source_suffix = {".rst": "restructuredtext"}

@@ -15,6 +15,7 @@ ROOT = Path(__file__).resolve().parents[1]
 PAGES = {
     "docs/user_guide/frozen_embeddings.rst": 20,
     "docs/user_guide/migrating.rst": 60,
+    "docs/user_guide/stopping.rst": 15,
 }
 
 
