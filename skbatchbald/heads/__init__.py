@@ -6,11 +6,12 @@ so they plug into every strategy of :mod:`skbatchbald.query`.
 """
 
 from ._ensemble import DeepEnsembleClassifier
+from ._laplace import LaplaceHeadClassifier
 from ._module import BatchedHeads
 
 # Pickles, reprs and the API reference name the classes by their public path.
-for _cls in (BatchedHeads, DeepEnsembleClassifier):
+for _cls in (BatchedHeads, DeepEnsembleClassifier, LaplaceHeadClassifier):
     _cls.__module__ = __name__
 del _cls
 
-__all__ = ["BatchedHeads", "DeepEnsembleClassifier"]
+__all__ = ["BatchedHeads", "DeepEnsembleClassifier", "LaplaceHeadClassifier"]

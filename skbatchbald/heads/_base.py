@@ -160,10 +160,11 @@ class HeadClassifierBase(NeuralNetClassifier):
                 super().fit(inputs, y_index, **fit_params)
         finally:
             self._fitting = False
+        self.__dict__.pop("prediction_seed_", None)  # fitted once all is done
+        self._fit_posterior(X, y_index)
         self.prediction_seed_ = (
             spawn_seeds(None, 1)[0] if prediction_seed is None else prediction_seed
         )
-        self._fit_posterior(X, y_index)
         return self
 
     def _fit_posterior(self, X, y_index):

@@ -1,0 +1,298 @@
+"""LaplaceHeadClassifier: a MAP softmax head, then a Gaussian last-layer posterior."""
+
+import numbers
+
+import numpy as np
+import torch
+from scipy.special import softmax
+
+from .._validation import check_n_mc_samples
+from ._base import HeadClassifierBase
+from ._module import BatchedHeads
+from ._posterior import (
+    draw_weights,
+    last_layer_ggn,
+    log_likelihood,
+    marglik_prior_precision,
+    precision_cholesky,
+)
+
+__all__ = ["LaplaceHeadClassifier"]
+
+
+class LaplaceHeadClassifier(HeadClassifierBase):
+    """A softmax head with a last-layer Laplace posterior; weights drawn per call.
+
+    A linear (or one-hidden-layer MLP) softmax head on an (N, d) embedding
+    array is trained by skorch to its MAP under a Gaussian prior of precision
+    λ on its weights. The last layer's weights W (with the bias as a last row)
+    then get the Gaussian posterior N(W*, H⁻¹), with H the Hessian of the
+    summed cross-entropy at W* (its generalised Gauss-Newton matrix,
+    Σ_n (diag(p_n) - p_n p_nᵀ) ⊗ φ_n φ_nᵀ, full) plus λ I.
+    ``predict_log_proba_samples`` draws K weight matrices once per call and
+    applies the same K to every pool row, so the samples are consistent across
+    rows and chunks, as BatchBALD needs. All other parameters are skorch's.
+
+    Parameters
+    ----------
+    module : torch.nn.Module class, default=BatchedHeads
+        The head, built with ``n_features``, ``n_classes``, ``n_members=1``
+        and ``hidden``; it must have ``weight`` (1, D, C), ``bias`` (1, C) and a
+        ``features`` method like :class:`BatchedHeads`.
+    hidden : None or int, default=None
+        None: a linear head (the posterior covers all its weights); an int: an
+        MLP with this many ReLU units, whose hidden layer stays at its MAP.
+    prior_precision : float or "marglik", default=1.0
+        λ > 0 of the Gaussian prior N(0, λ⁻¹ I), used for the MAP and the
+        posterior. ``"marglik"``: the MAP is trained with λ = 1, then λ for
+        the posterior maximises the Laplace marginal likelihood (one
+        eigendecomposition of H; ``prior_precision_`` holds it).
+    n_mc_samples : int, default=20
+        Number K of weight draws averaged by ``predict_proba`` and drawn by
+        ``predict_log_proba_samples`` when its ``n_mc_samples`` is None.
+    random_state : None, int, numpy.random.Generator or RandomState, default=None
+        Seeds initialisation, shuffling and ``prediction_seed_``.
+    max_memory : None, int or str, default=None
+        Budget in bytes (or a string such as ``"512MB"``) for one chunk of a
+        sampled pool; None: ``min(1 GiB, available memory / 4)``.
+    optimizer : torch optimizer class, default=torch.optim.Adam
+        Optimizer.
+    lr : float, default=1e-2
+        Learning rate.
+    max_epochs : int, default=100
+        Epochs per fit; every fit starts from a fresh head.
+    batch_size : int, default=128
+        Rows per training step.
+    iterator_train__shuffle : bool, default=True
+        Reshuffle the training rows every epoch.
+    train_split : None or callable, default=None
+        No validation split by default, so tiny labelled sets fit.
+    verbose : int, default=0
+        skorch's progress table per epoch if 1.
+    criterion : torch criterion class, default=torch.nn.CrossEntropyLoss
+        Keep it: the posterior is that of the cross-entropy.
+    criterion__reduction : str, default="none"
+        Keep ``"none"``.
+    **kwargs
+        Any other :class:`skorch.NeuralNetClassifier` parameter.
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+        The labels, sorted.
+    n_features_in_ : int
+        Dimension d of the embeddings.
+    module_ : BatchedHeads
+        The MAP head.
+    last_layer_map_ : ndarray of shape (D + 1, n_classes)
+        The MAP W*: last-layer weights, the bias as the last row.
+    prior_precision_ : float
+        λ of the posterior.
+    posterior_precision_ : ndarray of shape (P, P), P = (D + 1) * n_classes
+        H = GGN + λ I; row i * C + c stands for ``last_layer_map_[i, c]``.
+    posterior_cholesky_ : ndarray of shape (P, P)
+        Its lower Cholesky factor L (L Lᵀ = H), which weight draws use.
+    prediction_seed_ : int
+        Seed of the weight draws of ``predict_proba``.
+
+    See Also
+    --------
+    DeepEnsembleClassifier : E heads, each one sample.
+    skbatchbald.MCDropoutClassifier : MC dropout, for any network.
+
+    Notes
+    -----
+    Last-layer Laplace (MacKay 1992; Daxberger et al. 2021, "Laplace Redux").
+    Libraries' "GLM" predictives draw logits independently per input, which
+    would make every pool row see a different model; BatchBALD's joint entropy
+    needs one ω_k for all rows (Kirsch et al. 2019), so this class draws the
+    weights themselves. H has P = (D + 1) C rows: about 3,850 for d = 384 and
+    C = 10 (118 MB in float64, a Cholesky of about a second on two cores).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.datasets import load_digits
+    >>> from skbatchbald.heads import LaplaceHeadClassifier
+    >>> X, y = load_digits(return_X_y=True)
+    >>> X = X / 16
+    >>> head = LaplaceHeadClassifier(random_state=0).fit(X[:300], y[:300])
+    >>> log_probs = head.predict_log_proba_samples(X[300:305], random_state=0)
+    >>> log_probs.shape
+    (5, 20, 10)
+    >>> head.posterior_precision_.shape
+    (650, 650)
+    >>> bool((head.predict(X[300:]) == y[300:]).mean() > 0.85)
+    True
+    """
+
+    def __init__(
+        self,
+        module=BatchedHeads,
+        *,
+        hidden=None,
+        prior_precision=1.0,
+        n_mc_samples=20,
+        random_state=None,
+        max_memory=None,
+        optimizer=torch.optim.Adam,
+        lr=1e-2,
+        max_epochs=100,
+        batch_size=128,
+        iterator_train__shuffle=True,
+        train_split=None,
+        verbose=0,
+        criterion=torch.nn.CrossEntropyLoss,
+        criterion__reduction="none",
+        **kwargs,
+    ):
+        super().__init__(
+            module,
+            optimizer=optimizer,
+            lr=lr,
+            max_epochs=max_epochs,
+            batch_size=batch_size,
+            iterator_train__shuffle=iterator_train__shuffle,
+            train_split=train_split,
+            verbose=verbose,
+            criterion=criterion,
+            criterion__reduction=criterion__reduction,
+            **kwargs,
+        )
+        self.hidden = hidden
+        self.prior_precision = prior_precision
+        self.n_mc_samples = n_mc_samples
+        self.random_state = random_state
+        self.max_memory = max_memory
+
+    def _n_members(self):
+        return 1
+
+    def _check_params(self):
+        super()._check_params()
+        check_n_mc_samples(self.n_mc_samples)
+        self._map_precision()
+
+    def _map_precision(self):
+        """λ of the MAP's prior; ValueError for a bad ``prior_precision``."""
+        value = self.prior_precision
+        if isinstance(value, str) and value == "marglik":
+            return 1.0
+        if (
+            isinstance(value, numbers.Real)
+            and not isinstance(value, bool | np.bool_)
+            and np.isfinite(value)
+            and value > 0
+        ):
+            return float(value)
+        raise ValueError(
+            f"prior_precision must be a finite real > 0 (e.g. 1.0) or "
+            f"'marglik' (tuned by the marginal likelihood), got {value!r}."
+        )
+
+    def _training_inputs(self, X, seed):
+        self._n_train = len(X)  # the prior's weight in the mean loss is λ / N
+        return X
+
+    def _penalty(self):
+        sq_norm = sum(torch.sum(p**2) for p in self.module_.parameters())
+        return self._map_precision() / (2 * self._n_train) * sq_norm
+
+    def _features(self, X):
+        """Last-layer inputs φ (n, D) of embeddings X (a tensor), no bias column."""
+        phi = self.module_.features(X)
+        return phi[:, 0] if phi.dim() == 3 else phi
+
+    def _fit_posterior(self, X, y_index):
+        with torch.no_grad():
+            self.module_.eval()
+            phi = self._features(torch.as_tensor(X, device=self.device))
+            phi = phi.double().cpu().numpy()
+            weight = self.module_.weight[0].double().cpu().numpy()
+            bias = self.module_.bias[0].double().cpu().numpy()
+        phi = np.hstack([phi, np.ones((len(phi), 1))])
+        self.last_layer_map_ = np.vstack([weight, bias[None]])  # (D + 1, C)
+        ggn = last_layer_ggn(phi, softmax(phi @ self.last_layer_map_, axis=1))
+        if self.prior_precision == "marglik":
+            self.prior_precision_ = marglik_prior_precision(
+                ggn,
+                self.last_layer_map_,
+                log_likelihood(phi, self.last_layer_map_, y_index),
+            )
+        else:
+            self.prior_precision_ = self._map_precision()
+        ggn[np.diag_indices_from(ggn)] += self.prior_precision_
+        self.posterior_precision_ = ggn
+        self.posterior_cholesky_ = precision_cholesky(ggn)
+
+    def _draw(self, n_mc_samples, rng):
+        """K last-layer weight matrices (K, D + 1, C), float32, on the device."""
+        k = check_n_mc_samples(
+            self.n_mc_samples if n_mc_samples is None else n_mc_samples
+        )
+        weights = draw_weights(self.last_layer_map_, self.posterior_cholesky_, k, rng)
+        return torch.as_tensor(weights, dtype=torch.float32, device=self.device)
+
+    def _chunk_log_probs(self, X, draw):
+        phi = self._features(X)  # (n, D)
+        k, d1, c = draw.shape
+        flat = draw[:, :-1].permute(1, 0, 2).reshape(d1 - 1, k * c)
+        logits = (phi @ flat).reshape(len(phi), k, c) + draw[:, -1]
+        return torch.log_softmax(logits, dim=-1)
+
+    def predict_log_proba_samples(
+        self, X, n_mc_samples=None, random_state=None, *, max_memory=None
+    ):
+        """K posterior samples of the class log-probabilities, (N, K, C).
+
+        K last-layer weight matrices are drawn once per call from N(W*, H⁻¹)
+        and applied to every row, so sample k is one model for the whole pool,
+        whatever the chunking or row order.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Pool embeddings; a memmap is read chunk by chunk.
+        n_mc_samples : int, default=None
+            Number K of weight draws; None uses ``n_mc_samples``.
+        random_state : None, int, numpy.random.Generator or RandomState, default=None
+            Source of the draws; the same value gives the same samples.
+        max_memory : None, int or str, default=None
+            Overrides the ``max_memory`` parameter for this call.
+
+        Returns
+        -------
+        log_probs : ndarray of shape (n_samples, K, n_classes), float32
+            ``log p(y = c | x_n, W_k)``, classes in ``classes_`` order.
+
+        Raises
+        ------
+        NotFittedError
+            If the classifier is not fitted.
+        ValueError
+            If X is not 2-D, has another dimension than at fit, or holds NaN
+            or infinity.
+        """
+        return super().predict_log_proba_samples(
+            X, n_mc_samples, random_state, max_memory=max_memory
+        )
+
+    def predict_proba(self, X):
+        """Return the class probabilities, the average over ``n_mc_samples`` draws.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Embeddings.
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes), float64
+            ``(1/K) Σ_k p(y | x, W_k)`` with the draws of ``prediction_seed_``,
+            so a fitted classifier predicts the same every time.
+        """
+        self._check_fitted()
+        log_probs = self.predict_log_proba_samples(
+            X, random_state=self.prediction_seed_
+        )
+        return np.exp(log_probs.astype(np.float64)).mean(axis=1)
