@@ -47,7 +47,7 @@ class DeepEnsembleClassifier(HeadClassifierBase):
         Optimizer.
     lr : float, default=1e-2
         Learning rate.
-    max_epochs : int, default=100
+    max_epochs : int, default=200
         Epochs per fit; every fit starts from fresh heads (``warm_start=False``).
     batch_size : int, default=128
         Rows per training step.
@@ -116,7 +116,7 @@ class DeepEnsembleClassifier(HeadClassifierBase):
         max_memory=None,
         optimizer=torch.optim.Adam,
         lr=1e-2,
-        max_epochs=100,
+        max_epochs=200,
         batch_size=128,
         iterator_train__shuffle=True,
         train_split=None,

@@ -59,7 +59,7 @@ class LaplaceHeadClassifier(HeadClassifierBase):
         Optimizer.
     lr : float, default=1e-2
         Learning rate.
-    max_epochs : int, default=100
+    max_epochs : int, default=200
         Epochs per fit; every fit starts from a fresh head.
     batch_size : int, default=128
         Rows per training step.
@@ -137,7 +137,7 @@ class LaplaceHeadClassifier(HeadClassifierBase):
         max_memory=None,
         optimizer=torch.optim.Adam,
         lr=1e-2,
-        max_epochs=100,
+        max_epochs=200,
         batch_size=128,
         iterator_train__shuffle=True,
         train_split=None,

@@ -19,6 +19,4 @@ def pool(blobs):
     """200 unlabelled rows around the same blobs, plus far-away ones."""
     X, _ = blobs
     rng = np.random.default_rng(1)
-    return (X[rng.integers(0, 60, 200)] + rng.normal(size=(200, 8))).astype(
-        np.float32
-    )
+    return (X[rng.integers(0, 60, 200)] + rng.normal(size=(200, 8))).astype(np.float32)

@@ -16,9 +16,7 @@ HEADS = {
     "ensemble-mlp-bootstrap": lambda **kw: DeepEnsembleClassifier(
         n_members=6, hidden=16, bootstrap=True, max_epochs=30, random_state=0, **kw
     ),
-    "laplace": lambda **kw: LaplaceHeadClassifier(
-        max_epochs=30, random_state=0, **kw
-    ),
+    "laplace": lambda **kw: LaplaceHeadClassifier(max_epochs=30, random_state=0, **kw),
     "laplace-mlp": lambda **kw: LaplaceHeadClassifier(
         hidden=16, max_epochs=30, random_state=0, **kw
     ),
@@ -103,9 +101,7 @@ def test_mean_of_samples_approximates_predict_proba(fitted, pool):
         mean = np.exp(fitted.predict_log_proba_samples(pool).astype(float)).mean(1)
         np.testing.assert_allclose(mean, proba, atol=1e-6)
     else:
-        many = fitted.predict_log_proba_samples(
-            pool, n_mc_samples=2000, random_state=7
-        )
+        many = fitted.predict_log_proba_samples(pool, n_mc_samples=2000, random_state=7)
         mean = np.exp(many.astype(float)).mean(axis=1)
         fitted.set_params(n_mc_samples=1000)
         try:
@@ -121,4 +117,6 @@ def test_mean_of_samples_approximates_predict_proba(fitted, pool):
 
 
 def test_predict_proba_is_the_same_every_time(fitted, pool):
-    np.testing.assert_array_equal(fitted.predict_proba(pool), fitted.predict_proba(pool))
+    np.testing.assert_array_equal(
+        fitted.predict_proba(pool), fitted.predict_proba(pool)
+    )
