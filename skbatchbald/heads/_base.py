@@ -322,4 +322,5 @@ class HeadClassifierBase(NeuralNetClassifier):
         y : ndarray of shape (n_samples,)
             Labels from ``classes_``.
         """
-        return self.classes_[self.predict_proba(X).argmax(axis=1)]
+        index = self.predict_proba(X).argmax(axis=1)  # NotFittedError first
+        return self.classes_[index]

@@ -55,7 +55,8 @@ def finite_float32(X, start=0):
 
     ``start`` is the chunk's first row in the whole array, for the message.
     """
-    chunk = np.asarray(X, dtype=np.float32)
+    with np.errstate(over="ignore"):  # an overflow is reported below, as inf
+        chunk = np.asarray(X, dtype=np.float32)
     finite = np.isfinite(chunk).all(axis=1)
     if not finite.all():
         bad = start + np.flatnonzero(~finite)
