@@ -57,6 +57,8 @@ def finite_float32(X, start=0):
     """
     with np.errstate(over="ignore"):  # an overflow is reported below, as inf
         chunk = np.asarray(X, dtype=np.float32)
+    if not chunk.flags.writeable:
+        chunk = chunk.copy()  # a read-only memmap: torch warns on such arrays
     finite = np.isfinite(chunk).all(axis=1)
     if not finite.all():
         bad = start + np.flatnonzero(~finite)
