@@ -97,11 +97,11 @@ class DeepEnsembleClassifier(HeadClassifierBase):
     >>> from skbatchbald.heads import DeepEnsembleClassifier
     >>> X, y = load_digits(return_X_y=True)
     >>> X = X / 16
-    >>> heads = DeepEnsembleClassifier(n_members=8, random_state=0)
+    >>> heads = DeepEnsembleClassifier(n_members=8, max_epochs=100, random_state=0)
     >>> heads = heads.fit(X[:300], y[:300])
     >>> heads.predict_log_proba_samples(X[300:305]).shape
     (5, 8, 10)
-    >>> bool((heads.predict(X[300:]) == y[300:]).mean() > 0.85)
+    >>> bool((heads.predict(X[300:]) == y[300:]).mean() > 0.8)
     True
     """
 

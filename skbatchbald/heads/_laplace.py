@@ -116,13 +116,14 @@ class LaplaceHeadClassifier(HeadClassifierBase):
     >>> from skbatchbald.heads import LaplaceHeadClassifier
     >>> X, y = load_digits(return_X_y=True)
     >>> X = X / 16
-    >>> head = LaplaceHeadClassifier(random_state=0).fit(X[:300], y[:300])
+    >>> head = LaplaceHeadClassifier(max_epochs=100, random_state=0)
+    >>> head = head.fit(X[:300], y[:300])
     >>> log_probs = head.predict_log_proba_samples(X[300:305], random_state=0)
     >>> log_probs.shape
     (5, 20, 10)
     >>> head.posterior_precision_.shape
     (650, 650)
-    >>> bool((head.predict(X[300:]) == y[300:]).mean() > 0.85)
+    >>> bool((head.predict(X[300:]) == y[300:]).mean() > 0.8)
     True
     """
 
