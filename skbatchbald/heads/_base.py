@@ -175,8 +175,14 @@ class HeadClassifierBase(NeuralNetClassifier):
 
         Parameters
         ----------
-        X, y, classes, **fit_params
-            As in skorch; used only by ``fit`` itself.
+        X : array-like of shape (n_samples, n_features)
+            Embeddings (only from inside ``fit``).
+        y : array-like of shape (n_samples,), default=None
+            Class indices (only from inside ``fit``).
+        classes : None, default=None
+            Not used.
+        **fit_params : dict
+            Passed to skorch's ``partial_fit``.
 
         Returns
         -------

@@ -56,7 +56,7 @@ class DeepEnsembleClassifier(HeadClassifierBase):
     train_split : None or callable, default=None
         No validation split by default, so tiny labelled sets fit.
     verbose : int, default=0
-        skorch's progress table per epoch if 1.
+        Print skorch's progress table every epoch if 1.
     criterion : torch criterion class, default=torch.nn.CrossEntropyLoss
         Loss of each member on its logits; ``criterion__reduction`` must stay
         ``"none"`` (rows and members are summed here).

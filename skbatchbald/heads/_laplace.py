@@ -43,7 +43,7 @@ class LaplaceHeadClassifier(HeadClassifierBase):
         None: a linear head (the posterior covers all its weights); an int: an
         MLP with this many ReLU units, whose hidden layer stays at its MAP.
     prior_precision : float or "marglik", default=1.0
-        λ > 0 of the Gaussian prior N(0, λ⁻¹ I), used for the MAP and the
+        The precision λ > 0 of the Gaussian prior N(0, λ⁻¹ I), used for the MAP and the
         posterior. ``"marglik"``: the MAP is trained with λ = 1, then λ for
         the posterior maximises the Laplace marginal likelihood (one
         eigendecomposition of H; ``prior_precision_`` holds it).
@@ -68,7 +68,7 @@ class LaplaceHeadClassifier(HeadClassifierBase):
     train_split : None or callable, default=None
         No validation split by default, so tiny labelled sets fit.
     verbose : int, default=0
-        skorch's progress table per epoch if 1.
+        Print skorch's progress table every epoch if 1.
     criterion : torch criterion class, default=torch.nn.CrossEntropyLoss
         Keep it: the posterior is that of the cross-entropy.
     criterion__reduction : str, default="none"

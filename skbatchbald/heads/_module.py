@@ -66,7 +66,7 @@ class BatchedHeads(nn.Module):
         self.bias = _uniform((n_members, n_classes), width)
 
     def features(self, X):
-        """Inputs of the last layer: (N, E, D), or the embeddings (N, d) if linear.
+        """Return the last layer's inputs, (N, E, D); the embeddings if linear.
 
         Parameters
         ----------
