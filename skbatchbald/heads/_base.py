@@ -159,7 +159,7 @@ class HeadClassifierBase(NeuralNetClassifier):
             with seeded_global_torch(torch_seed, self.device):
                 super().fit(inputs, y_index, **fit_params)
         finally:
-            self._fitting = False
+            del self._fitting  # back to the class's False; not a parameter
         self.__dict__.pop("prediction_seed_", None)  # fitted once all is done
         self._fit_posterior(X, y_index)
         self.prediction_seed_ = (

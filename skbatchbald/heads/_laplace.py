@@ -10,12 +10,18 @@ from .._validation import check_n_mc_samples
 from ._base import HeadClassifierBase
 from ._module import BatchedHeads
 from ._posterior import (
+    draw_kron_weights,
     draw_weights,
+    ggn_eigenvalues,
+    kron_eigen,
+    kron_factors,
     last_layer_ggn,
     log_likelihood,
     marglik_prior_precision,
     precision_cholesky,
 )
+
+_STRUCTURES = ("full", "kron")
 
 __all__ = ["LaplaceHeadClassifier"]
 
@@ -47,6 +53,13 @@ class LaplaceHeadClassifier(HeadClassifierBase):
         posterior. ``"marglik"``: the MAP is trained with λ = 1, then λ for
         the posterior maximises the Laplace marginal likelihood (one
         eigendecomposition of H; ``prior_precision_`` holds it).
+    hessian_structure : {"full", "kron"}, default="full"
+        "full": the exact GGN, P x P with P = (D + 1) C. "kron": its
+        Kronecker factorisation A ⊗ B (K-FAC), A = Σ_n φ_n φ_nᵀ of size
+        (D + 1)² and B = (1/N) Σ_n (diag(p_n) - p_n p_nᵀ) of size C²: exact
+        for one row, an approximation otherwise, and far cheaper for wide
+        embeddings (two small eigendecompositions instead of a P x P
+        Cholesky).
     n_mc_samples : int, default=20
         Number K of weight draws averaged by ``predict_proba`` and drawn by
         ``predict_log_proba_samples`` when its ``n_mc_samples`` is None.
@@ -90,8 +103,15 @@ class LaplaceHeadClassifier(HeadClassifierBase):
         λ of the posterior.
     posterior_precision_ : ndarray of shape (P, P), P = (D + 1) * n_classes
         H = GGN + λ I; row i * C + c stands for ``last_layer_map_[i, c]``.
+        Only with ``hessian_structure="full"``.
     posterior_cholesky_ : ndarray of shape (P, P)
-        Its lower Cholesky factor L (L Lᵀ = H), which weight draws use.
+        Its lower Cholesky factor L (L Lᵀ = H), which weight draws use. Only
+        with ``hessian_structure="full"``.
+    kron_factors_ : tuple of ndarray, shapes (D + 1, D + 1) and (C, C)
+        A and B, H = A ⊗ B + λ I. Only with ``hessian_structure="kron"``.
+    kron_eigen_ : tuple of ndarray
+        Eigenvalues and eigenvectors of A and of B, (la, Qa, lb, Qb), which
+        weight draws use. Only with ``hessian_structure="kron"``.
     prediction_seed_ : int
         Seed of the weight draws of ``predict_proba``.
 
@@ -133,6 +153,7 @@ class LaplaceHeadClassifier(HeadClassifierBase):
         *,
         hidden=None,
         prior_precision=1.0,
+        hessian_structure="full",
         n_mc_samples=20,
         random_state=None,
         max_memory=None,
@@ -162,6 +183,7 @@ class LaplaceHeadClassifier(HeadClassifierBase):
         )
         self.hidden = hidden
         self.prior_precision = prior_precision
+        self.hessian_structure = hessian_structure
         self.n_mc_samples = n_mc_samples
         self.random_state = random_state
         self.max_memory = max_memory
@@ -173,6 +195,15 @@ class LaplaceHeadClassifier(HeadClassifierBase):
         super()._check_params()
         check_n_mc_samples(self.n_mc_samples)
         self._map_precision()
+        if not (
+            isinstance(self.hessian_structure, str)
+            and self.hessian_structure in _STRUCTURES
+        ):
+            raise ValueError(
+                f"hessian_structure must be 'full' (the exact GGN) or 'kron' "
+                f"(Kronecker-factored, for wide embeddings), got "
+                f"{self.hessian_structure!r}."
+            )
 
     def _map_precision(self):
         """λ of the MAP's prior; ValueError for a bad ``prior_precision``."""
@@ -192,12 +223,12 @@ class LaplaceHeadClassifier(HeadClassifierBase):
         )
 
     def _training_inputs(self, X, seed):
-        self._n_train = len(X)  # the prior's weight in the mean loss is λ / N
+        self._n_train_ = len(X)  # the prior's weight in the mean loss is λ / N
         return X
 
     def _penalty(self):
         sq_norm = sum(torch.sum(p**2) for p in self.module_.parameters())
-        return self._map_precision() / (2 * self._n_train) * sq_norm
+        return self._map_precision() / (2 * self._n_train_) * sq_norm
 
     def _features(self, X):
         """Last-layer inputs φ (n, D) of embeddings X (a tensor), no bias column."""
@@ -213,25 +244,53 @@ class LaplaceHeadClassifier(HeadClassifierBase):
             bias = self.module_.bias[0].double().cpu().numpy()
         phi = np.hstack([phi, np.ones((len(phi), 1))])
         self.last_layer_map_ = np.vstack([weight, bias[None]])  # (D + 1, C)
-        ggn = last_layer_ggn(phi, softmax(phi @ self.last_layer_map_, axis=1))
-        if self.prior_precision == "marglik":
-            self.prior_precision_ = marglik_prior_precision(
-                ggn,
-                self.last_layer_map_,
-                log_likelihood(phi, self.last_layer_map_, y_index),
-            )
-        else:
-            self.prior_precision_ = self._map_precision()
+        probs = softmax(phi @ self.last_layer_map_, axis=1)
+        for name in (
+            "posterior_precision_",
+            "posterior_cholesky_",
+            "kron_factors_",
+            "kron_eigen_",
+        ):
+            self.__dict__.pop(name, None)  # nothing of another structure is kept
+        if self.hessian_structure == "kron":
+            self.kron_factors_ = kron_factors(phi, probs)
+            self.kron_eigen_ = kron_eigen(*self.kron_factors_)
+            eigenvalues = np.outer(self.kron_eigen_[0], self.kron_eigen_[2])
+            self.prior_precision_ = self._posterior_prior(eigenvalues, phi, y_index)
+            return
+        ggn = last_layer_ggn(phi, probs)
+        self.prior_precision_ = self._posterior_prior(
+            ggn_eigenvalues(ggn) if self.prior_precision == "marglik" else None,
+            phi,
+            y_index,
+        )
         ggn[np.diag_indices_from(ggn)] += self.prior_precision_
         self.posterior_precision_ = ggn
         self.posterior_cholesky_ = precision_cholesky(ggn)
+
+    def _posterior_prior(self, eigenvalues, phi, y_index):
+        """λ of the posterior: the parameter, or tuned by the marginal likelihood."""
+        if self.prior_precision != "marglik":
+            return self._map_precision()
+        return marglik_prior_precision(
+            eigenvalues,
+            self.last_layer_map_,
+            log_likelihood(phi, self.last_layer_map_, y_index),
+        )
 
     def _draw(self, n_mc_samples, rng):
         """K last-layer weight matrices (K, D + 1, C), float32, on the device."""
         k = check_n_mc_samples(
             self.n_mc_samples if n_mc_samples is None else n_mc_samples
         )
-        weights = draw_weights(self.last_layer_map_, self.posterior_cholesky_, k, rng)
+        if hasattr(self, "kron_factors_"):
+            weights = draw_kron_weights(
+                self.last_layer_map_, self.kron_eigen_, self.prior_precision_, k, rng
+            )
+        else:
+            weights = draw_weights(
+                self.last_layer_map_, self.posterior_cholesky_, k, rng
+            )
         return torch.as_tensor(weights, dtype=torch.float32, device=self.device)
 
     def _chunk_log_probs(self, X, draw):

@@ -5,7 +5,14 @@ from scipy.linalg import cholesky, eigh, solve_triangular
 from scipy.optimize import minimize_scalar
 from scipy.special import log_softmax
 
-__all__ = ["draw_weights", "last_layer_ggn", "marglik_prior_precision"]
+__all__ = [
+    "draw_kron_weights",
+    "draw_weights",
+    "ggn_eigenvalues",
+    "kron_factors",
+    "last_layer_ggn",
+    "marglik_prior_precision",
+]
 
 # Bounds of the marginal-likelihood search over the prior precision.
 _LOG_PRECISION_BOUNDS = (np.log(1e-4), np.log(1e4))
@@ -43,14 +50,33 @@ def last_layer_ggn(features, probs):
     return (ggn + ggn.T) / 2  # exactly symmetric, for Cholesky
 
 
-def marglik_prior_precision(ggn, weights, log_likelihood):
+def kron_factors(features, probs):
+    """Kronecker factors (A, B) with A ⊗ B ≈ the GGN, W of shape (D, C) row-major.
+
+    A = Σ_n φ_n φ_nᵀ (D, D) and B = (1/N) Σ_n (diag(p_n) - p_n p_nᵀ) (C, C):
+    the expectation of a product replaced by the product of expectations
+    (K-FAC; Martens & Grosse 2015, Ritter et al. 2018). Exact for one row.
+    """
+    phi = np.asarray(features, dtype=np.float64)
+    p = np.asarray(probs, dtype=np.float64)
+    a = phi.T @ phi
+    b = np.diag(p.mean(axis=0)) - p.T @ p / len(p)
+    return (a + a.T) / 2, (b + b.T) / 2
+
+
+def ggn_eigenvalues(ggn):
+    """Eigenvalues of a full GGN (clipped at 0, as it is positive semi-definite)."""
+    return np.clip(eigh(ggn, eigvals_only=True), 0.0, None)
+
+
+def marglik_prior_precision(eigenvalues, weights, log_likelihood):
     """The prior precision λ that maximises the Laplace marginal likelihood.
 
     log Z(λ) = log p(y | θ*) - λ/2 |θ*|² + P/2 log λ - 1/2 log det(G + λ I),
-    with the MAP θ* and the GGN G held fixed (post hoc, as in Immer et al.
-    2021), searched over λ in [1e-4, 1e4].
+    with the MAP θ* and the GGN G (given by its eigenvalues) held fixed
+    (post hoc, as in Immer et al. 2021), searched over λ in [1e-4, 1e4].
     """
-    eigenvalues = np.clip(eigh(ggn, eigvals_only=True), 0.0, None)
+    eigenvalues = np.asarray(eigenvalues, dtype=np.float64).ravel()
     sq_norm = float(np.sum(np.square(weights)))
     n_params = len(eigenvalues)
 
@@ -89,3 +115,23 @@ def draw_weights(mean, chol, n_samples, rng):
     z = rng.standard_normal((chol.shape[0], n_samples))
     delta = solve_triangular(chol, z, lower=True, trans="T")  # Lᵀ x = z
     return mean[None] + delta.T.reshape(n_samples, *mean.shape)
+
+
+def kron_eigen(a, b):
+    """Eigendecompositions (values clipped at 0, vectors) of both factors."""
+    la, qa = eigh(a)
+    lb, qb = eigh(b)
+    return np.clip(la, 0.0, None), qa, np.clip(lb, 0.0, None), qb
+
+
+def draw_kron_weights(mean, eigen, prior_precision, n_samples, rng):
+    """K draws of W ~ N(mean, (A ⊗ B + λ I)⁻¹), shape (K, D, C).
+
+    With A = Qa La Qaᵀ and B = Qb Lb Qbᵀ the precision is
+    (Qa ⊗ Qb)(La ⊗ Lb + λ)(Qa ⊗ Qb)ᵀ, so W_k = mean + Qa (Z_k ⊙ S) Qbᵀ with
+    S = (la lbᵀ + λ)^(-1/2) and Z_k standard normal (D, C).
+    """
+    la, qa, lb, qb = eigen
+    scale = 1.0 / np.sqrt(np.outer(la, lb) + prior_precision)
+    z = rng.standard_normal((n_samples, *mean.shape))
+    return mean[None] + qa @ (z * scale) @ qb.T

@@ -17,6 +17,13 @@ HEADS = {
         n_members=6, hidden=16, bootstrap=True, max_epochs=30, random_state=0, **kw
     ),
     "laplace": lambda **kw: LaplaceHeadClassifier(max_epochs=30, random_state=0, **kw),
+    "laplace-kron-marglik": lambda **kw: LaplaceHeadClassifier(
+        hessian_structure="kron",
+        prior_precision="marglik",
+        max_epochs=30,
+        random_state=0,
+        **kw,
+    ),
     "laplace-mlp": lambda **kw: LaplaceHeadClassifier(
         hidden=16, max_epochs=30, random_state=0, **kw
     ),

@@ -144,3 +144,43 @@ def test_stronger_prior_gives_a_narrower_posterior(blobs):
         for lam in (0.1, 10.0)
     ]
     assert spreads[0] > spreads[1]
+
+
+def test_kron_factors_are_exact_for_one_row():
+    from skbatchbald.heads._posterior import kron_factors, last_layer_ggn
+
+    rng = np.random.default_rng(0)
+    phi = np.hstack([rng.normal(size=(1, 4)), np.ones((1, 1))])
+    p = np.array([[0.2, 0.5, 0.3]])
+    np.testing.assert_allclose(
+        np.kron(*kron_factors(phi, p)), last_layer_ggn(phi, p), atol=1e-12
+    )
+
+
+def test_kron_draws_have_the_kron_posterior_covariance(blobs):
+    X, y = blobs
+    head = LaplaceHeadClassifier(
+        hessian_structure="kron", prior_precision=2.0, max_epochs=20, random_state=0
+    ).fit(X[:, :2], y)
+    assert not hasattr(head, "posterior_precision_")
+    a, b = head.kron_factors_
+    phi = _features(head, X[:, :2])
+    np.testing.assert_allclose(a, phi.T @ phi, rtol=1e-6)
+    covariance = np.linalg.inv(np.kron(a, b) + 2.0 * np.eye(9))
+    draws = head._draw(40_000, np.random.default_rng(0)).double().numpy()
+    flat = draws.reshape(len(draws), -1)
+    np.testing.assert_allclose(
+        flat.mean(axis=0), head.last_layer_map_.reshape(-1), atol=0.05
+    )
+    np.testing.assert_allclose(np.cov(flat.T), covariance, atol=0.03 * covariance.max())
+
+
+def test_switching_structure_keeps_nothing_of_the_other(blobs):
+    X, y = blobs
+    head = LaplaceHeadClassifier(max_epochs=5, random_state=0).fit(X, y)
+    head.set_params(hessian_structure="kron").fit(X, y)
+    assert not hasattr(head, "posterior_cholesky_")
+    head.set_params(hessian_structure="full").fit(X, y)
+    assert not hasattr(head, "kron_factors_")
+    with pytest.raises(ValueError, match="hessian_structure must be 'full'"):
+        head.set_params(hessian_structure="diag").fit(X, y)

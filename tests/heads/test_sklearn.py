@@ -44,6 +44,14 @@ def test_init_only_stores_and_clone_keeps_the_parameters(make):
     assert not copy.initialized_
 
 
+def test_fitting_adds_no_parameter(make, blobs):
+    X, y = blobs
+    head = make()
+    before = set(head.get_params(deep=False))
+    head.fit(X, y)
+    assert set(head.get_params(deep=False)) == before  # clone copies no state
+
+
 def test_string_labels(make, blobs, pool):
     X, y = blobs
     labels = np.array(["cat", "dog", "eel"])[y]
