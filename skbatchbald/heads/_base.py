@@ -12,6 +12,7 @@ from collections.abc import Mapping
 import numpy as np
 import torch
 from sklearn.exceptions import NotFittedError
+from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import column_or_1d
 from skorch import NeuralNetClassifier
@@ -25,10 +26,16 @@ from ._inputs import check_embeddings, finite_float32
 __all__ = ["HeadClassifierBase"]
 
 
+def _refuse_partial_fit(estimator):
+    raise AttributeError(
+        f"{type(estimator).__name__} has no partial_fit: call fit with all "
+        "labelled rows (a head on embeddings retrains in seconds, and its "
+        "posterior is computed from all of them)."
+    )
+
+
 class HeadClassifierBase(NeuralNetClassifier):
     """Base of the embedding heads; not for direct use (see its subclasses)."""
-
-    _fitting = False  # True while fit runs skorch's partial_fit
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -154,12 +161,11 @@ class HeadClassifierBase(NeuralNetClassifier):
         self.n_features_in_ = X.shape[1]
         torch_seed, data_seed, prediction_seed = self._seeds()
         inputs = self._training_inputs(X, data_seed)
-        self._fitting = True
-        try:
-            with seeded_global_torch(torch_seed, self.device):
-                super().fit(inputs, y_index, **fit_params)
-        finally:
-            del self._fitting  # back to the class's False; not a parameter
+        with seeded_global_torch(torch_seed, self.device):
+            # skorch's fit, which would call our (absent) partial_fit
+            if not self.warm_start or not self.initialized_:
+                self.initialize()
+            super().partial_fit(inputs, y_index, _routing_method="fit", **fit_params)
         self.__dict__.pop("prediction_seed_", None)  # fitted once all is done
         self._fit_posterior(X, y_index)
         self.prediction_seed_ = (
@@ -170,37 +176,27 @@ class HeadClassifierBase(NeuralNetClassifier):
     def _fit_posterior(self, X, y_index):
         """After training: learn what sampling needs (nothing by default)."""
 
+    @available_if(_refuse_partial_fit)
     def partial_fit(self, X, y=None, classes=None, **fit_params):
-        """Not supported: call ``fit`` with every labelled row.
+        """Not available: call ``fit`` with every labelled row.
 
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
-            Embeddings (only from inside ``fit``).
+            Embeddings.
         y : array-like of shape (n_samples,), default=None
-            Class indices (only from inside ``fit``).
-        classes : None, default=None
-            Not used.
+            Labels.
+        classes : array-like, default=None
+            All labels.
         **fit_params : dict
-            Passed to skorch's ``partial_fit``.
+            Not used.
 
         Returns
         -------
         self : object
-            The classifier, trained further (only inside ``fit``).
-
-        Raises
-        ------
-        TypeError
-            When called directly.
+            Never returned: the attribute does not exist.
         """
-        if not self._fitting:
-            raise TypeError(
-                f"{type(self).__name__} does not support partial_fit: call fit "
-                "with all labelled rows (a head on embeddings retrains in "
-                "seconds, and its posterior is computed from all of them)."
-            )
-        return super().partial_fit(X, y, **fit_params)
+        raise NotImplementedError  # unreachable: available_if refuses first
 
     def get_loss(self, y_pred, y_true, X=None, training=False):
         """The criterion per member and row, summed over members, mean over rows.

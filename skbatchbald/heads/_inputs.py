@@ -1,6 +1,9 @@
 """Checks of embedding arrays (N, d): shape, dtype, dimension, finiteness."""
 
+import contextlib
+
 import numpy as np
+import scipy.sparse as sp
 
 __all__ = ["check_embeddings", "finite_float32"]
 
@@ -12,6 +15,11 @@ def check_embeddings(X, estimator, n_features=None):
     memmapped pool is never read whole.
     """
     name = type(estimator).__name__
+    if sp.issparse(X):
+        raise TypeError(
+            f"{name} takes dense embeddings; sparse data was passed (a "
+            f"{type(X).__name__}). Pass X.toarray() if it fits in memory."
+        )
     if hasattr(X, "columns") and hasattr(X, "to_numpy"):  # pandas DataFrame
         X = X.to_numpy()
     elif hasattr(X, "detach") and hasattr(X, "cpu"):  # torch tensor
@@ -22,6 +30,14 @@ def check_embeddings(X, estimator, n_features=None):
         raise ValueError(
             f"X must be an array of embeddings of shape (n_samples, n_features): {exc}."
         ) from exc
+    if X.dtype.kind == "O":
+        with contextlib.suppress(TypeError, ValueError):  # else refused below
+            X = X.astype(np.float64)
+    if X.dtype.kind == "c":
+        raise ValueError(
+            "Complex data not supported: X must hold real embeddings, got an "
+            f"array of dtype {X.dtype}; pass the real part or re-embed."
+        )
     if X.dtype.kind not in "biuf":
         raise ValueError(
             f"X must hold real numbers (embeddings), got an array of dtype "
@@ -30,7 +46,8 @@ def check_embeddings(X, estimator, n_features=None):
     if X.ndim != 2:
         raise ValueError(
             f"X must be a 2-D array of embeddings (n_samples, n_features), got "
-            f"shape {X.shape}. {name} is a head on fixed-size embeddings: embed "
+            f"shape {X.shape}. Reshape your data: {name} is a head on fixed-size "
+            "embeddings: embed "
             "images or sequences with your encoder first (and flatten them, "
             "X.reshape(len(X), -1)); a single embedding is X.reshape(1, -1)."
         )

@@ -97,7 +97,7 @@ def test_warm_start_on_other_embeddings_is_refused(blobs):
         (np.zeros((0, 8)), "0 sample"),
         (np.zeros((10, 0)), "0 feature"),
         (np.array([["a", "b"]] * 10), "dtype <U1"),
-        (np.zeros((10, 8), dtype=complex), "dtype complex128"),
+        (np.zeros((10, 8), dtype=complex), "Complex data not supported"),
     ],
 )
 def test_wrong_shapes_and_dtypes_are_refused(make, X, match):
@@ -135,7 +135,23 @@ def test_unfitted_heads_raise_not_fitted(make, blobs):
             method(X)
 
 
-def test_partial_fit_is_refused(make, blobs):
+def test_partial_fit_is_not_offered(make, blobs):
     X, y = blobs
-    with pytest.raises(TypeError, match="call fit with all labelled rows"):
-        make().partial_fit(X, y)
+    head = make()
+    assert not hasattr(head, "partial_fit")  # scikit-learn's tools check this
+    with pytest.raises(AttributeError, match="has no attribute 'partial_fit'"):
+        head.partial_fit(X, y)
+
+
+def test_sparse_embeddings_are_refused(make, blobs):
+    import scipy.sparse as sp
+
+    X, y = blobs
+    with pytest.raises(TypeError, match=r"sparse data .* X\.toarray\(\)"):
+        make().fit(sp.csr_matrix(X), y)
+
+
+def test_numeric_object_arrays_are_read_as_numbers(make, blobs):
+    X, y = blobs
+    head = make().fit(X.astype(object), y)
+    assert head.n_features_in_ == 8
