@@ -152,10 +152,12 @@ def _skip_member(app, what, name, obj, skip, options):
     module = getattr(obj, "__module__", None) or ""
     if callable(obj) and not module.startswith("skbatchbald"):
         return True
-    if name in _SKORCH_HOOKS and module.startswith("skbatchbald.classifier"):
+    if name in _SKORCH_HOOKS and module.startswith(
+        ("skbatchbald.classifier", "skbatchbald.heads")
+    ):
         return True
     # torch modules are called as module(x); their classes document the shapes.
-    if name == "forward" and module.startswith("skbatchbald.nn"):
+    if name == "forward" and module.startswith(("skbatchbald.nn", "skbatchbald.heads")):
         return True
     if name == "__call__":
         return False

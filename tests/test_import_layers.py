@@ -31,7 +31,7 @@ LAYERS = [
     ),
     ("acquisition", ["skbatchbald.acquisition"]),
     ("nn", ["skbatchbald.nn"]),
-    ("classifier", ["skbatchbald.classifier"]),
+    ("classifier", ["skbatchbald.classifier", "skbatchbald.heads"]),
     (
         "sampling",
         ["skbatchbald.sampling", "skbatchbald.out_of_core", "skbatchbald._samplers"],

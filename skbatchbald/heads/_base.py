@@ -1,0 +1,328 @@
+"""What the heads share: a skorch classifier on (N, d) embeddings.
+
+Labels of any type are encoded to indices before skorch sees them; training
+(initialisation, shuffling) runs on a forked torch generator seeded from
+``random_state``; pools are sampled chunk by chunk within ``max_memory``.
+Subclasses say how posterior samples are drawn (``_draw``) and computed
+(``_chunk_log_probs``).
+"""
+
+from collections.abc import Mapping
+
+import numpy as np
+import torch
+from sklearn.exceptions import NotFittedError
+from sklearn.utils.metaestimators import available_if
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import column_or_1d
+from skorch import NeuralNetClassifier
+
+from .._labels import label_indices
+from .._memory import check_max_memory
+from .._validation import check_int, check_random_state, spawn_seeds
+from ..classifier._locks import seeded_global_torch
+from ._inputs import check_embeddings, finite_float32
+
+__all__ = ["HeadClassifierBase"]
+
+
+def _refuse_partial_fit(estimator):
+    raise AttributeError(
+        f"{type(estimator).__name__} has no partial_fit: call fit with all "
+        "labelled rows (a head on embeddings retrains in seconds, and its "
+        "posterior is computed from all of them)."
+    )
+
+
+class HeadClassifierBase(NeuralNetClassifier):
+    """Base of the embedding heads; not for direct use (see its subclasses)."""
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = False
+        return tags
+
+    # -- parameters -------------------------------------------------------
+    def _n_members(self):
+        """Number E of heads the module holds."""
+        raise NotImplementedError
+
+    def _check_params(self):
+        if self.hidden is not None:
+            check_int(self.hidden, "hidden", hint="None for linear heads")
+        check_max_memory(self.max_memory)
+        check_random_state(self.random_state)
+        if self.classes is not None and len(np.unique(self.classes)) < 2:
+            raise ValueError(
+                f"classes must hold all labels, at least 2, got classes="
+                f"{np.asarray(self.classes).tolist()!r}."
+            )
+
+    def get_params_for(self, prefix):
+        """Return skorch's parameters for ``prefix``, the module's sizes added.
+
+        Parameters
+        ----------
+        prefix : str
+            A component, such as ``"module"`` or ``"optimizer"``.
+
+        Returns
+        -------
+        params : dict
+            The ``<prefix>__<name>`` parameters, without the prefix; for
+            ``"module"`` also ``n_features``, ``n_classes``, ``n_members`` and
+            ``hidden`` (from the data and this classifier's parameters).
+        """
+        params = super().get_params_for(prefix)
+        if prefix == "module" and hasattr(self, "n_features_in_"):
+            params.setdefault("n_features", self.n_features_in_)
+            params.setdefault("n_classes", len(self.classes_))
+            params.setdefault("n_members", self._n_members())
+            params.setdefault("hidden", self.hidden)
+        return params
+
+    def _seeds(self):
+        """Seeds for torch (init and training), resampling, and prediction."""
+        if self.random_state is None:
+            return None, None, None
+        return spawn_seeds(self.random_state, 3)
+
+    # -- fitting ----------------------------------------------------------
+    def _labels_to_indices(self, y):
+        if isinstance(y, torch.Tensor):
+            y = y.detach().cpu().numpy()
+        y = column_or_1d(y, warn=True)
+        check_classification_targets(y)
+        classes = np.unique(y) if self.classes is None else np.unique(self.classes)
+        if len(classes) < 2:
+            raise ValueError(
+                f"{type(self).__name__} needs samples of at least 2 classes, but "
+                f"y contains only one class: {classes.tolist()}. If the labelled "
+                "set misses classes (a cold start), pass classes=<all labels>."
+            )
+        index = label_indices(y, classes)
+        if np.any(index < 0):
+            raise ValueError(
+                f"y contains labels {np.unique(y[index < 0])[:10].tolist()} that "
+                f"are not in classes={classes.tolist()}; add them to classes."
+            )
+        self.classes_inferred_ = classes
+        return index
+
+    def check_data(self, X, y):
+        """Nothing to check: ``fit`` has checked X and encoded y already."""
+
+    @property
+    def classes_(self):
+        """The labels, sorted, in the order of the logits."""
+        try:
+            return self.classes_inferred_
+        except AttributeError:
+            raise AttributeError(
+                f"{type(self).__name__} has no attribute 'classes_' before fit"
+            ) from None
+
+    def _training_inputs(self, X, seed):
+        """What skorch trains on: X, or X with per-member row weights."""
+        return X
+
+    def fit(self, X, y, **fit_params):
+        """Fit the head(s) on embeddings X and labels y of any type.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Embeddings, finite.
+        y : array-like of shape (n_samples,)
+            Labels; ``classes_`` becomes their sorted unique values (or the
+            ``classes`` parameter's).
+        **fit_params : dict
+            Passed to skorch's ``fit``.
+
+        Returns
+        -------
+        self : object
+            The fitted classifier.
+        """
+        self._check_params()
+        X = finite_float32(check_embeddings(X, self))
+        if (
+            self.warm_start
+            and self.initialized_
+            and getattr(self, "n_features_in_", X.shape[1]) != X.shape[1]
+        ):
+            raise ValueError(
+                f"X has {X.shape[1]} features, but {type(self).__name__} is "
+                f"expecting {self.n_features_in_} features as input (warm_start="
+                "True keeps the fitted heads): set warm_start=False to start over "
+                "on the new embeddings."
+            )
+        y_index = self._labels_to_indices(y)
+        self.n_features_in_ = X.shape[1]
+        torch_seed, data_seed, prediction_seed = self._seeds()
+        inputs = self._training_inputs(X, data_seed)
+        with seeded_global_torch(torch_seed, self.device):
+            # skorch's fit, which would call our (absent) partial_fit
+            if not self.warm_start or not self.initialized_:
+                self.initialize()
+            super().partial_fit(inputs, y_index, _routing_method="fit", **fit_params)
+        self.__dict__.pop("prediction_seed_", None)  # fitted once all is done
+        self._fit_posterior(X, y_index)
+        self.prediction_seed_ = (
+            spawn_seeds(None, 1)[0] if prediction_seed is None else prediction_seed
+        )
+        return self
+
+    def _fit_posterior(self, X, y_index):
+        """After training: learn what sampling needs (nothing by default)."""
+
+    @available_if(_refuse_partial_fit)
+    def partial_fit(self, X, y=None, classes=None, **fit_params):
+        """Not available: call ``fit`` with every labelled row.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Embeddings.
+        y : array-like of shape (n_samples,), default=None
+            Labels.
+        classes : array-like, default=None
+            All labels.
+        **fit_params : dict
+            Not used.
+
+        Returns
+        -------
+        self : object
+            Never returned: the attribute does not exist.
+        """
+        raise NotImplementedError  # unreachable: available_if refuses first
+
+    def get_loss(self, y_pred, y_true, X=None, training=False):
+        """The criterion per member and row, summed over members, mean over rows.
+
+        Parameters
+        ----------
+        y_pred : torch.Tensor of shape (B, E, C)
+            Logits of every member.
+        y_true : torch.Tensor of shape (B,)
+            Class indices.
+        X : torch.Tensor or dict, default=None
+            The batch; a dict's ``member_weights`` (B, E) weight each member's
+            rows (a bootstrap).
+        training : bool, default=False
+            Whether this is a training step.
+
+        Returns
+        -------
+        loss : torch.Tensor
+            A scalar.
+        """
+        n, e, c = y_pred.shape
+        y_true = torch.as_tensor(y_true, device=y_pred.device).long()
+        per_row = self.criterion_(
+            y_pred.reshape(n * e, c), y_true.repeat_interleave(e)
+        ).reshape(n, e)
+        if isinstance(X, Mapping) and "member_weights" in X:
+            per_row = per_row * torch.as_tensor(X["member_weights"]).to(per_row)
+        return per_row.sum(dim=1).mean() + self._penalty()
+
+    def _penalty(self):
+        return 0.0
+
+    # -- prediction -------------------------------------------------------
+    def _check_fitted(self):
+        if not (self.initialized_ and hasattr(self, "prediction_seed_")):
+            raise NotFittedError(
+                f"This {type(self).__name__} instance is not fitted yet. Call "
+                "'fit' with appropriate arguments before using this estimator."
+            )
+
+    def _draw(self, n_mc_samples, rng):
+        """The K posterior samples (members, weights) used for every row."""
+        raise NotImplementedError
+
+    def _chunk_log_probs(self, X, draw):
+        """(n, K, C) log-probabilities of a chunk (tensor) of embeddings."""
+        raise NotImplementedError
+
+    def predict_log_proba_samples(
+        self, X, n_mc_samples=None, random_state=None, *, max_memory=None
+    ):
+        """Draw K posterior samples of the class log-probabilities, (N, K, C).
+
+        Sample k uses one model (member or weight draw) for every row, so the
+        samples are consistent across rows, chunks and calls.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Pool embeddings; a memmap is read chunk by chunk.
+        n_mc_samples : int, default=None
+            Number K of samples; see the class.
+        random_state : None, int, numpy.random.Generator or RandomState, default=None
+            Source of the draw; the same value gives the same samples.
+        max_memory : None, int or str, default=None
+            Overrides the ``max_memory`` parameter for this call.
+
+        Returns
+        -------
+        log_probs : ndarray of shape (n_samples, K, n_classes), float32
+            Classes in ``classes_`` order.
+
+        Raises
+        ------
+        NotFittedError
+            If the classifier is not fitted.
+        ValueError
+            If X is not 2-D, has another dimension than at fit, or holds NaN
+            or infinity.
+        """
+        self._check_fitted()
+        X = check_embeddings(X, self, self.n_features_in_)
+        rng = check_random_state(random_state)
+        draw = self._draw(n_mc_samples, rng)
+        return self._log_probs(X, draw, max_memory)
+
+    def _log_probs(self, X, draw, max_memory):
+        budget = check_max_memory(self.max_memory if max_memory is None else max_memory)
+        n_classes = len(self.classes_)
+        k = self._n_samples(draw)
+        width = self.hidden or 0
+        # float32 per row: the input, E hidden layers, K logits and their
+        # log-softmax (with one temporary).
+        per_row = 4 * (X.shape[1] + self._n_members() * width + 3 * k * n_classes)
+        rows = max(1, budget // per_row)
+        out = np.empty((len(X), k, n_classes), dtype=np.float32)
+        module = self.module_
+        training = module.training
+        module.eval()
+        try:
+            with torch.no_grad():
+                for start in range(0, len(X), rows):
+                    chunk = finite_float32(X[start : start + rows], start)
+                    chunk = torch.as_tensor(chunk, device=self.device)
+                    lp = self._chunk_log_probs(chunk, draw)
+                    out[start : start + len(chunk)] = lp.cpu().numpy()
+        finally:
+            module.train(training)
+        return out
+
+    def _n_samples(self, draw):
+        return len(draw)
+
+    def predict(self, X):
+        """Return the label of highest ``predict_proba`` for each row.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Embeddings.
+
+        Returns
+        -------
+        y : ndarray of shape (n_samples,)
+            Labels from ``classes_``.
+        """
+        index = self.predict_proba(X).argmax(axis=1)  # NotFittedError first
+        return self.classes_[index]

@@ -1,0 +1,358 @@
+"""LaplaceHeadClassifier: a MAP softmax head, then a Gaussian last-layer posterior."""
+
+import numbers
+
+import numpy as np
+import torch
+from scipy.special import softmax
+
+from .._validation import check_n_mc_samples
+from ._base import HeadClassifierBase
+from ._module import BatchedHeads
+from ._posterior import (
+    draw_kron_weights,
+    draw_weights,
+    ggn_eigenvalues,
+    kron_eigen,
+    kron_factors,
+    last_layer_ggn,
+    log_likelihood,
+    marglik_prior_precision,
+    precision_cholesky,
+)
+
+_STRUCTURES = ("full", "kron")
+
+__all__ = ["LaplaceHeadClassifier"]
+
+
+class LaplaceHeadClassifier(HeadClassifierBase):
+    """A softmax head with a last-layer Laplace posterior; weights drawn per call.
+
+    A linear (or one-hidden-layer MLP) softmax head on an (N, d) embedding
+    array is trained by skorch to its MAP under a Gaussian prior of precision
+    λ on its weights. The last layer's weights W (with the bias as a last row)
+    then get the Gaussian posterior N(W*, H⁻¹), with H the Hessian of the
+    summed cross-entropy at W* (its generalised Gauss-Newton matrix,
+    Σ_n (diag(p_n) - p_n p_nᵀ) ⊗ φ_n φ_nᵀ, full) plus λ I.
+    ``predict_log_proba_samples`` draws K weight matrices once per call and
+    applies the same K to every pool row, so the samples are consistent across
+    rows and chunks, as BatchBALD needs. All other parameters are skorch's.
+
+    Parameters
+    ----------
+    module : torch.nn.Module class, default=BatchedHeads
+        The head, built with ``n_features``, ``n_classes``, ``n_members=1``
+        and ``hidden``; it must have ``weight`` (1, D, C), ``bias`` (1, C) and a
+        ``features`` method like :class:`BatchedHeads`.
+    hidden : None or int, default=None
+        None: a linear head (the posterior covers all its weights); an int: an
+        MLP with this many ReLU units, whose hidden layer stays at its MAP.
+    prior_precision : float or "marglik", default=1.0
+        The precision λ > 0 of the Gaussian prior N(0, λ⁻¹ I), used for the MAP and the
+        posterior. ``"marglik"``: the MAP is trained with λ = 1, then λ for
+        the posterior maximises the Laplace marginal likelihood (one
+        eigendecomposition of H; ``prior_precision_`` holds it).
+    hessian_structure : {"full", "kron"}, default="full"
+        "full": the exact GGN, P x P with P = (D + 1) C. "kron": its
+        Kronecker factorisation A ⊗ B (K-FAC), A = Σ_n φ_n φ_nᵀ of size
+        (D + 1)² and B = (1/N) Σ_n (diag(p_n) - p_n p_nᵀ) of size C²: exact
+        for one row, an approximation otherwise, and far cheaper for wide
+        embeddings (two small eigendecompositions instead of a P x P
+        Cholesky).
+    n_mc_samples : int, default=20
+        Number K of weight draws averaged by ``predict_proba`` and drawn by
+        ``predict_log_proba_samples`` when its ``n_mc_samples`` is None.
+    random_state : None, int, numpy.random.Generator or RandomState, default=None
+        Seeds initialisation, shuffling and ``prediction_seed_``.
+    max_memory : None, int or str, default=None
+        Budget in bytes (or a string such as ``"512MB"``) for one chunk of a
+        sampled pool; None: ``min(1 GiB, available memory / 4)``.
+    optimizer : torch optimizer class, default=torch.optim.Adam
+        Optimizer.
+    lr : float, default=1e-2
+        Learning rate.
+    max_epochs : int, default=200
+        Epochs per fit; every fit starts from a fresh head.
+    batch_size : int, default=128
+        Rows per training step.
+    iterator_train__shuffle : bool, default=True
+        Reshuffle the training rows every epoch.
+    train_split : None or callable, default=None
+        No validation split by default, so tiny labelled sets fit.
+    verbose : int, default=0
+        Print skorch's progress table every epoch if 1.
+    criterion : torch criterion class, default=torch.nn.CrossEntropyLoss
+        Keep it: the posterior is that of the cross-entropy.
+    criterion__reduction : str, default="none"
+        Keep ``"none"``.
+    **kwargs
+        Any other :class:`skorch.NeuralNetClassifier` parameter.
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+        The labels, sorted.
+    n_features_in_ : int
+        Dimension d of the embeddings.
+    module_ : BatchedHeads
+        The MAP head.
+    last_layer_map_ : ndarray of shape (D + 1, n_classes)
+        The MAP W*: last-layer weights, the bias as the last row.
+    prior_precision_ : float
+        λ of the posterior.
+    posterior_precision_ : ndarray of shape (P, P), P = (D + 1) * n_classes
+        H = GGN + λ I; row i * C + c stands for ``last_layer_map_[i, c]``.
+        Only with ``hessian_structure="full"``.
+    posterior_cholesky_ : ndarray of shape (P, P)
+        Its lower Cholesky factor L (L Lᵀ = H), which weight draws use. Only
+        with ``hessian_structure="full"``.
+    kron_factors_ : tuple of ndarray, shapes (D + 1, D + 1) and (C, C)
+        A and B, H = A ⊗ B + λ I. Only with ``hessian_structure="kron"``.
+    kron_eigen_ : tuple of ndarray
+        Eigenvalues and eigenvectors of A and of B, (la, Qa, lb, Qb), which
+        weight draws use. Only with ``hessian_structure="kron"``.
+    prediction_seed_ : int
+        Seed of the weight draws of ``predict_proba``.
+
+    See Also
+    --------
+    DeepEnsembleClassifier : E heads, each one sample.
+    skbatchbald.MCDropoutClassifier : MC dropout, for any network.
+
+    Notes
+    -----
+    Last-layer Laplace (MacKay 1992; Daxberger et al. 2021, "Laplace Redux").
+    Libraries' "GLM" predictives draw logits independently per input, which
+    would make every pool row see a different model; BatchBALD's joint entropy
+    needs one ω_k for all rows (Kirsch et al. 2019), so this class draws the
+    weights themselves. H has P = (D + 1) C rows: about 3,850 for d = 384 and
+    C = 10 (118 MB in float64, a Cholesky of about a second on two cores).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.datasets import load_digits
+    >>> from skbatchbald.heads import LaplaceHeadClassifier
+    >>> X, y = load_digits(return_X_y=True)
+    >>> X = X / 16
+    >>> head = LaplaceHeadClassifier(max_epochs=100, random_state=0)
+    >>> head = head.fit(X[:300], y[:300])
+    >>> log_probs = head.predict_log_proba_samples(X[300:305], random_state=0)
+    >>> log_probs.shape
+    (5, 20, 10)
+    >>> head.posterior_precision_.shape
+    (650, 650)
+    >>> bool((head.predict(X[300:]) == y[300:]).mean() > 0.8)
+    True
+    """
+
+    def __init__(
+        self,
+        module=BatchedHeads,
+        *,
+        hidden=None,
+        prior_precision=1.0,
+        hessian_structure="full",
+        n_mc_samples=20,
+        random_state=None,
+        max_memory=None,
+        optimizer=torch.optim.Adam,
+        lr=1e-2,
+        max_epochs=200,
+        batch_size=128,
+        iterator_train__shuffle=True,
+        train_split=None,
+        verbose=0,
+        criterion=torch.nn.CrossEntropyLoss,
+        criterion__reduction="none",
+        **kwargs,
+    ):
+        super().__init__(
+            module,
+            optimizer=optimizer,
+            lr=lr,
+            max_epochs=max_epochs,
+            batch_size=batch_size,
+            iterator_train__shuffle=iterator_train__shuffle,
+            train_split=train_split,
+            verbose=verbose,
+            criterion=criterion,
+            criterion__reduction=criterion__reduction,
+            **kwargs,
+        )
+        self.hidden = hidden
+        self.prior_precision = prior_precision
+        self.hessian_structure = hessian_structure
+        self.n_mc_samples = n_mc_samples
+        self.random_state = random_state
+        self.max_memory = max_memory
+
+    def _n_members(self):
+        return 1
+
+    def _check_params(self):
+        super()._check_params()
+        check_n_mc_samples(self.n_mc_samples)
+        self._map_precision()
+        if not (
+            isinstance(self.hessian_structure, str)
+            and self.hessian_structure in _STRUCTURES
+        ):
+            raise ValueError(
+                f"hessian_structure must be 'full' (the exact GGN) or 'kron' "
+                f"(Kronecker-factored, for wide embeddings), got "
+                f"{self.hessian_structure!r}."
+            )
+
+    def _map_precision(self):
+        """λ of the MAP's prior; ValueError for a bad ``prior_precision``."""
+        value = self.prior_precision
+        if isinstance(value, str) and value == "marglik":
+            return 1.0
+        if (
+            isinstance(value, numbers.Real)
+            and not isinstance(value, bool | np.bool_)
+            and np.isfinite(value)
+            and value > 0
+        ):
+            return float(value)
+        raise ValueError(
+            f"prior_precision must be a finite real > 0 (e.g. 1.0) or "
+            f"'marglik' (tuned by the marginal likelihood), got {value!r}."
+        )
+
+    def _training_inputs(self, X, seed):
+        self._n_train_ = len(X)  # the prior's weight in the mean loss is λ / N
+        return X
+
+    def _penalty(self):
+        sq_norm = sum(torch.sum(p**2) for p in self.module_.parameters())
+        return self._map_precision() / (2 * self._n_train_) * sq_norm
+
+    def _features(self, X):
+        """Last-layer inputs φ (n, D) of embeddings X (a tensor), no bias column."""
+        phi = self.module_.features(X)
+        return phi[:, 0] if phi.dim() == 3 else phi
+
+    def _fit_posterior(self, X, y_index):
+        with torch.no_grad():
+            self.module_.eval()
+            phi = self._features(torch.as_tensor(X, device=self.device))
+            phi = phi.double().cpu().numpy()
+            weight = self.module_.weight[0].double().cpu().numpy()
+            bias = self.module_.bias[0].double().cpu().numpy()
+        phi = np.hstack([phi, np.ones((len(phi), 1))])
+        self.last_layer_map_ = np.vstack([weight, bias[None]])  # (D + 1, C)
+        probs = softmax(phi @ self.last_layer_map_, axis=1)
+        for name in (
+            "posterior_precision_",
+            "posterior_cholesky_",
+            "kron_factors_",
+            "kron_eigen_",
+        ):
+            self.__dict__.pop(name, None)  # nothing of another structure is kept
+        if self.hessian_structure == "kron":
+            self.kron_factors_ = kron_factors(phi, probs)
+            self.kron_eigen_ = kron_eigen(*self.kron_factors_)
+            eigenvalues = np.outer(self.kron_eigen_[0], self.kron_eigen_[2])
+            self.prior_precision_ = self._posterior_prior(eigenvalues, phi, y_index)
+            return
+        ggn = last_layer_ggn(phi, probs)
+        self.prior_precision_ = self._posterior_prior(
+            ggn_eigenvalues(ggn) if self.prior_precision == "marglik" else None,
+            phi,
+            y_index,
+        )
+        ggn[np.diag_indices_from(ggn)] += self.prior_precision_
+        self.posterior_precision_ = ggn
+        self.posterior_cholesky_ = precision_cholesky(ggn)
+
+    def _posterior_prior(self, eigenvalues, phi, y_index):
+        """λ of the posterior: the parameter, or tuned by the marginal likelihood."""
+        if self.prior_precision != "marglik":
+            return self._map_precision()
+        return marglik_prior_precision(
+            eigenvalues,
+            self.last_layer_map_,
+            log_likelihood(phi, self.last_layer_map_, y_index),
+        )
+
+    def _draw(self, n_mc_samples, rng):
+        """K last-layer weight matrices (K, D + 1, C), float32, on the device."""
+        k = check_n_mc_samples(
+            self.n_mc_samples if n_mc_samples is None else n_mc_samples
+        )
+        if hasattr(self, "kron_factors_"):
+            weights = draw_kron_weights(
+                self.last_layer_map_, self.kron_eigen_, self.prior_precision_, k, rng
+            )
+        else:
+            weights = draw_weights(
+                self.last_layer_map_, self.posterior_cholesky_, k, rng
+            )
+        return torch.as_tensor(weights, dtype=torch.float32, device=self.device)
+
+    def _chunk_log_probs(self, X, draw):
+        phi = self._features(X)  # (n, D)
+        k, d1, c = draw.shape
+        flat = draw[:, :-1].permute(1, 0, 2).reshape(d1 - 1, k * c)
+        logits = (phi @ flat).reshape(len(phi), k, c) + draw[:, -1]
+        return torch.log_softmax(logits, dim=-1)
+
+    def predict_log_proba_samples(
+        self, X, n_mc_samples=None, random_state=None, *, max_memory=None
+    ):
+        """K posterior samples of the class log-probabilities, (N, K, C).
+
+        K last-layer weight matrices are drawn once per call from N(W*, H⁻¹)
+        and applied to every row, so sample k is one model for the whole pool,
+        whatever the chunking or row order.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Pool embeddings; a memmap is read chunk by chunk.
+        n_mc_samples : int, default=None
+            Number K of weight draws; None uses ``n_mc_samples``.
+        random_state : None, int, numpy.random.Generator or RandomState, default=None
+            Source of the draws; the same value gives the same samples.
+        max_memory : None, int or str, default=None
+            Overrides the ``max_memory`` parameter for this call.
+
+        Returns
+        -------
+        log_probs : ndarray of shape (n_samples, K, n_classes), float32
+            ``log p(y = c | x_n, W_k)``, classes in ``classes_`` order.
+
+        Raises
+        ------
+        NotFittedError
+            If the classifier is not fitted.
+        ValueError
+            If X is not 2-D, has another dimension than at fit, or holds NaN
+            or infinity.
+        """
+        return super().predict_log_proba_samples(
+            X, n_mc_samples, random_state, max_memory=max_memory
+        )
+
+    def predict_proba(self, X):
+        """Return the class probabilities, the average over ``n_mc_samples`` draws.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Embeddings.
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes), float64
+            ``(1/K) Σ_k p(y | x, W_k)`` with the draws of ``prediction_seed_``,
+            so a fitted classifier predicts the same every time.
+        """
+        self._check_fitted()
+        log_probs = self.predict_log_proba_samples(
+            X, random_state=self.prediction_seed_
+        )
+        return np.exp(log_probs.astype(np.float64)).mean(axis=1)
