@@ -13,8 +13,8 @@ seed, and scored on the 10,000 test images.
 
 This page does not train anything: it reads the results that
 ``docs/_scripts/embedding_curves.py`` wrote (``docs/_static/embedding_curves/
-curves.csv``, one row per seed, first batch, strategy and round; the columns
-are described in :doc:`/user_guide/frozen_embeddings`) and draws the curves,
+curves*.csv``, one row per seed, first batch, strategy and round; the columns
+are described in :ref:`embedding-curves-csv`) and draws the curves,
 the areas under them and paired tests over the seeds.
 """
 
@@ -27,8 +27,12 @@ import numpy as np
 import pandas as pd
 
 HERE = Path(__file__).resolve().parent if "__file__" in globals() else Path.cwd()
-CSV = HERE.parent / "docs" / "_static" / "embedding_curves" / "curves.csv"
-curves = pd.read_csv(CSV, usecols=lambda c: c != "stop_predictions")
+RESULTS = HERE.parent / "docs" / "_static" / "embedding_curves"
+# one file per worker process (the seeds were split between two)
+curves = pd.concat(
+    pd.read_csv(path, usecols=lambda c: c != "stop_predictions")
+    for path in sorted(RESULTS.glob("curves*.csv"))
+).drop_duplicates(["seed", "start", "strategy", "round"])
 arms = curves.groupby(["start", "strategy"]).seed.nunique()
 print(arms.to_string())
 # only seeds on which every arm finished enter the paired comparisons

@@ -17,8 +17,10 @@ Run from the repository root (about 20 min a seed on one busy core)::
 
 It appends each finished (seed, start, strategy) run to
 ``docs/_static/embedding_curves/curves.csv`` and skips the runs already there,
-so the same command resumes. The encoder and the embeddings are kept in
-``results/embedding_curves/`` (``--work-dir``).
+so the same command resumes. A second process may take other seeds into
+another file (``--csv docs/_static/embedding_curves/curves_b.csv``); the
+example reads every ``curves*.csv`` there. The encoder and the embeddings are
+kept in ``results/emb/`` (``--work-dir``).
 """
 
 import argparse
