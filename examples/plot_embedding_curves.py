@@ -137,6 +137,22 @@ with pd.option_context("display.width", 200, "display.float_format", "{:.4f}".fo
 # multiple comparisons is applied.
 
 # %%
+# What a stopping rule sees
+# -------------------------
+# Each round also scored a fixed set of 1,000 unlabelled images: the mean BALD
+# score there (the information the head still expects from a label) is one of
+# the signals stopping rules read; the CSV also holds the predicted classes.
+fig, ax = plt.subplots(figsize=(7, 3.5))
+for strategy, name in NAMES.items():
+    mean = warm[warm.strategy == strategy].groupby("n_labels").stop_bald_mean.mean()
+    ax.plot(mean.index, mean, label=name)
+ax.set_xlabel("labelled images")
+ax.set_ylabel("mean BALD on the stop set (nats)")
+ax.grid(alpha=0.3)
+ax.legend(fontsize="small")
+fig.tight_layout()
+
+# %%
 # Cold start: TypiClust's first batch against a random one
 # --------------------------------------------------------
 # :class:`~skbatchbald.TypiClustQuery` picks the 20 first labels from the
