@@ -39,7 +39,7 @@ LAYERS = [
     ("query", ["skbatchbald.query", "skbatchbald.cold_start"]),
     ("stopping", ["skbatchbald.stopping"]),
     ("modal", ["skbatchbald.modal", "skbatchbald._modal_ports"]),
-    ("datasets", ["skbatchbald.datasets"]),
+    ("datasets", ["skbatchbald.datasets", "skbatchbald.embeddings"]),
     ("annotation", ["skbatchbald.annotation"]),
     ("experiment", ["skbatchbald.experiment", "skbatchbald.__main__"]),
 ]

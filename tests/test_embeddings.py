@@ -1,0 +1,153 @@
+"""cached_embeddings: computed once, named by content, never reused when stale."""
+
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from skbatchbald.embeddings import cached_embeddings
+
+
+@pytest.fixture
+def X():
+    return np.random.default_rng(0).random((50, 12), dtype=np.float32)
+
+
+def make_encoder(seed=0, d=4):
+    torch.manual_seed(seed)
+    return torch.nn.Sequential(torch.nn.Linear(12, d), torch.nn.Tanh()).eval()
+
+
+class CountingEncoder:
+    """A plain function encoder that counts the rows it embeds."""
+
+    def __init__(self, weights):
+        self.weights = weights
+        self.rows = 0
+
+    def __call__(self, batch):
+        self.rows += len(batch)
+        return batch @ self.weights
+
+
+def entries(path):
+    return sorted(p.name for p in path.iterdir())
+
+
+def test_first_call_writes_then_reads_back(X, tmp_path):
+    encoder = make_encoder()
+    with torch.no_grad():
+        expected = encoder(torch.from_numpy(X)).numpy()
+    Z = cached_embeddings(encoder, X, tmp_path, batch_size=7)
+    np.testing.assert_allclose(Z, expected, rtol=1e-5, atol=1e-6)
+    assert Z.dtype == np.float32 and isinstance(Z, np.memmap)
+    files = entries(tmp_path)
+    assert len(files) == 2 and files[0].endswith(".json")
+    again = cached_embeddings(encoder, X, tmp_path)
+    np.testing.assert_array_equal(again, Z)
+    assert entries(tmp_path) == files
+
+
+def test_hit_embeds_only_the_check_rows(X, tmp_path):
+    encoder = CountingEncoder(np.ones((12, 3), dtype=np.float32))
+    cached_embeddings(encoder, X, tmp_path, key="ones-v1")
+    assert encoder.rows == len(X)
+    cached_embeddings(encoder, X, tmp_path, key="ones-v1", n_check=5)
+    assert encoder.rows == len(X) + 5
+    cached_embeddings(encoder, X, tmp_path, key="ones-v1", n_check=0)
+    assert encoder.rows == len(X) + 5
+
+
+def test_other_inputs_or_weights_get_their_own_entry(X, tmp_path):
+    first = cached_embeddings(make_encoder(0), X, tmp_path)
+    other_weights = cached_embeddings(make_encoder(1), X, tmp_path)
+    X2 = X.copy()
+    X2[3, 4] += 0.5
+    other_inputs = cached_embeddings(make_encoder(0), X2, tmp_path)
+    assert len(entries(tmp_path)) == 6
+    assert not np.allclose(first, other_weights)
+    np.testing.assert_array_equal(first[:3], other_inputs[:3])
+    assert not np.array_equal(first[3], other_inputs[3])
+
+
+def test_changed_weights_under_the_same_key_are_refused(X, tmp_path):
+    encoder = make_encoder()
+    cached_embeddings(encoder, X, tmp_path, key="cnn-v1")
+    with torch.no_grad():
+        encoder[0].weight.mul_(2)
+    with pytest.raises(ValueError, match=r"pass a new key \(not 'cnn-v1'\)"):
+        cached_embeddings(encoder, X, tmp_path, key="cnn-v1")
+    # a new key computes afresh
+    Z = cached_embeddings(encoder, X, tmp_path, key="cnn-v2")
+    with torch.no_grad():
+        np.testing.assert_allclose(Z, encoder(torch.from_numpy(X)).numpy(), atol=1e-6)
+
+
+def test_changed_d_under_the_same_key_is_refused(X, tmp_path):
+    cached_embeddings(make_encoder(d=4), X, tmp_path, key="v1")
+    with pytest.raises(ValueError, match=r"returns shape .8, 6.*d = 4"):
+        cached_embeddings(make_encoder(d=6), X, tmp_path, key="v1")
+
+
+def test_tampered_file_or_metadata_is_refused(X, tmp_path):
+    encoder = make_encoder()
+    Z = cached_embeddings(encoder, X, tmp_path)
+    npy = next(tmp_path.glob("*.npy"))
+    meta_path = npy.with_suffix(".json")
+    meta = json.loads(meta_path.read_text())
+
+    bad = np.array(Z)
+    bad[40, 1] = np.nan
+    np.save(npy, bad)
+    with pytest.raises(ValueError, match=r"NaN or infinity.*delete"):
+        cached_embeddings(encoder, X, tmp_path)
+
+    np.save(npy, np.array(Z)[:-1])
+    with pytest.raises(ValueError, match=r"metadata .50 rows of d = 4"):
+        cached_embeddings(encoder, X, tmp_path)
+
+    np.save(npy, np.array(Z))
+    meta_path.write_text(json.dumps({**meta, "inputs_sha256": "0" * 64}))
+    with pytest.raises(ValueError, match="no longer match the inputs"):
+        cached_embeddings(encoder, X, tmp_path)
+    meta_path.write_text(json.dumps({**meta, "encoder": "key:other"}))
+    with pytest.raises(ValueError, match="no longer match the encoder"):
+        cached_embeddings(encoder, X, tmp_path)
+
+
+def test_nan_embeddings_are_refused_and_not_written(X, tmp_path):
+    X_bad = X.copy()
+    X_bad[17, 0] = np.nan
+    with pytest.raises(ValueError, match=r"NaN or infinity for 1 input rows.*\[17\]"):
+        cached_embeddings(make_encoder(), X_bad, tmp_path, batch_size=10)
+    assert not tmp_path.exists() or entries(tmp_path) == []
+
+
+@pytest.mark.parametrize(
+    ("encoder", "match"),
+    [
+        (lambda b: b[:, :3].reshape(-1), r"shape \(\d+,\)"),
+        (lambda b: b[:-1], "one row per input row"),
+        (lambda b: b[:, : 2 + (len(b) < 12)], "d must not change"),
+    ],
+)
+def test_bad_encoder_output_is_refused(X, tmp_path, encoder, match):
+    with pytest.raises(ValueError, match=match):
+        cached_embeddings(encoder, X, tmp_path, key="f", batch_size=12)
+    assert not tmp_path.exists() or entries(tmp_path) == []
+
+
+def test_bad_parameters(X, tmp_path):
+    with pytest.raises(TypeError, match=r"no state_dict.*pass key="):
+        cached_embeddings(lambda b: b, X, tmp_path)
+    with pytest.raises(TypeError, match="key must be None or a non-empty string"):
+        cached_embeddings(make_encoder(), X, tmp_path, key=3)
+    with pytest.raises(TypeError, match="encoder must be callable"):
+        cached_embeddings("cnn", X, tmp_path, key="v")
+    with pytest.raises(ValueError, match=r"training mode.*encoder\.eval\(\)"):
+        cached_embeddings(make_encoder().train(), X, tmp_path)
+    with pytest.raises(ValueError, match="batch_size"):
+        cached_embeddings(make_encoder(), X, tmp_path, batch_size=0)
+    with pytest.raises(ValueError, match="at least one row"):
+        cached_embeddings(make_encoder(), X[:0], tmp_path)
