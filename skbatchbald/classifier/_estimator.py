@@ -44,6 +44,7 @@ from ._locks import lock_of, seeded_global_torch
 from ._outputs import are_probabilities, check_outputs_suit_criterion
 from ._saved_state import ModuleWithClassifierState
 from ._shards import pool_shards, sample_shard
+from ._stream import array_blocks, streams_as_array
 
 __all__ = ["MCDropoutClassifier"]
 
@@ -881,9 +882,13 @@ class MCDropoutClassifier(NeuralNetClassifier):
         fetch fails and the shard is never computed).
         """
         module = copy.deepcopy(self.module_) if own_module else self.module_
-        dataset = self.get_dataset(X)
+        if streams_as_array(self, X):
+            n_pool, batches = len(X), array_blocks(X, self._as_float32)
+        else:
+            dataset = self.get_dataset(X)
+            n_pool, batches = len(dataset), self._batches(dataset)
         n_classes = len(self.classes_)
-        log_probs = np.empty((len(dataset), n_mc_samples, n_classes), dtype=np.float32)
+        log_probs = np.empty((n_pool, n_mc_samples, n_classes), dtype=np.float32)
         to_log_probs = self._log_probs()
         unchecked = self.predict_nonlinearity == "auto"  # outputs read by criterion
 
@@ -891,11 +896,9 @@ class MCDropoutClassifier(NeuralNetClassifier):
             output = module(**x) if isinstance(x, Mapping) else module(x)
             return output[0] if isinstance(output, tuple) else output
 
-        start = 0
         with torch.no_grad(), masked(module, n_mc_samples, layer_seeds) as masks:
             engine = MCForward(module, masks, forward, max_memory)
-            for batch in self.get_iterator(dataset, training=False):
-                Xi, _ = unpack_data(batch)
+            for start, Xi in batches:
                 Xi = to_tensor(Xi, device=self.device)
                 for rows, k, output in engine(Xi):
                     n, m = output.shape[:2]  # (rows, samples, n_classes)
@@ -907,8 +910,15 @@ class MCDropoutClassifier(NeuralNetClassifier):
                     lp = to_log_probs(output)
                     rows = slice(start + rows.start, start + rows.stop)
                     log_probs[rows, k : k + m] = to_numpy(lp).reshape(n, m, n_classes)
-                start += n_rows(Xi)
         return log_probs
+
+    def _batches(self, dataset):
+        """Yield ``(start, inputs)`` for the batches of the prediction iterator."""
+        start = 0
+        for batch in self.get_iterator(dataset, training=False):
+            Xi, _ = unpack_data(batch)
+            yield start, Xi
+            start += n_rows(Xi)
 
     def predict_proba(self, X):
         """Return class probabilities, the MC average of consistent samples.
