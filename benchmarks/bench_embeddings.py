@@ -9,7 +9,7 @@ CPU seconds and the peak resident size (VmHWM, reset before each phase through
 cache, which VmHWM counts once touched and the kernel can drop.
 
 Embeddings are synthetic but not degenerate: C Gaussian class clusters in
-384-d whose means are 4 within-class standard deviations apart along random
+384-d whose means are 8 within-class standard deviations apart along random
 directions, so that classes overlap and BALD varies across the pool. Stored
 float16 (as embedding caches often are: 768 MB at 10^6 x 384), read by blocks.
 
@@ -50,7 +50,7 @@ N_CLASSES = 10
 N_LABELLED = 1_000
 N_MC_SAMPLES = 20
 N_INSTANCES = 10
-SEPARATION = 4.0  # distance between class means, in within-class std units
+SEPARATION = 8.0  # distance between class means, in within-class std units
 GIB = 2**30
 
 

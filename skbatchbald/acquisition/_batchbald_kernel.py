@@ -270,8 +270,10 @@ class CandidateScorer:
         posterior32[posterior32 < _FLOOR32] = 0.0
         weights32 = weights.astype(np.float32)
         weights32[weights32 < _FLOOR32] = 0.0
-        order = np.argsort(-upper, kind="stable")
-        order = order[: np.count_nonzero(upper > -np.inf)]
+        # only the candidates are sorted (ascending indices, stable: the order of
+        # sorting every point and dropping the -inf ones)
+        order = np.flatnonzero(upper > -np.inf)
+        order = order[np.argsort(-upper[order], kind="stable")]
         gains = np.full(upper.shape, -np.inf)
         best = [-np.inf]
         lock = threading.Lock()
