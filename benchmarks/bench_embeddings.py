@@ -143,7 +143,7 @@ def one_round(args):
     # One-time imports (Adam's first construction imports torch._dynamo, ~2 s):
     # paid once per process, not per round; timed apart.
     start = time.perf_counter()
-    import torch._dynamo  # noqa: F401
+    import torch._dynamo
 
     warm_up_s = time.perf_counter() - start
     X = np.load(args.embeddings, mmap_mode="r")
