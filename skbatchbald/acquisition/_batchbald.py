@@ -231,7 +231,9 @@ def batchbald(
         bytes or as a string such as ``"512MB"``; None means the smaller of 1 GiB
         and a quarter of the available memory. It never changes the result: the
         tiles are cache-sized whatever the budget, which only decides whether a
-        float32 copy of the pool is kept and how many worker threads run.
+        float32 copy of the pool is kept (when it takes at most a quarter of
+        the budget) and how many worker threads run. The call also keeps two
+        float64 tables of the pool, of shape (N,) and (N, K).
     random_state : None, int, numpy.random.Generator or numpy.random.RandomState, \
 default=None
         Seeds the draws of label configurations (sampled phase only); one
@@ -302,11 +304,20 @@ default=None
     shared by all candidates of that step.
 
     Scoring a tile of candidates is one (J, K) @ (K, tile·C) float32 product and
-    one ``u log u`` pass with float64 sums. Merging the rows by the posterior
-    sample they favour most gives, by Jensen's inequality, an upper bound of every
-    candidate's gain from at most K rows; candidates are scored in decreasing order
-    of it and skipped once it is below the best gain found, which leaves the argmax
-    unchanged. In the exact phase the comparisons allow twice a proven float32
+    one ``u log u`` pass with float64 sums. Three upper bounds of the gains, each
+    valid for the step's own rows, leave the argmax unchanged while sparing most
+    candidates. (1) All rows merged into one: by Jensen's and Gibbs'
+    inequalities ``Σ_j w_j H(u_j(x)) <= Σ_k q_k CE_k(x)``, with
+    ``q = Σ_j w_j r_j`` and ``CE_k(x) = −Σ_c p(c | x, ω_k) log p̄(c | x)``
+    computed once: one matrix-vector product bounds every candidate (in the
+    exact phase q is uniform and the bound is the BALD score). In the exact
+    phase it is tightened by submodularity: exact gains never increase, so a
+    candidate's gain or bound at the previous step bounds it now. The 16
+    candidates with the highest bound are scored first, and a candidate whose
+    bound is below their best gain cannot be the argmax. (2) For the others,
+    the rows merged by the posterior sample they favour most (Jensen, at most K
+    rows). (3) Candidates are scored in decreasing order of that bound and
+    skipped once it is below the best gain found. In the exact phase the comparisons allow twice a proven float32
     round-off bound, and every candidate within it of the best is re-scored in
     float64: exact-phase picks are those of float64 arithmetic. In the sampled
     phase the skip test allows 16 ε (log C + 1) ≈ 3e-6 nats instead (six times

@@ -754,7 +754,10 @@ class MCDropoutClassifier(NeuralNetClassifier):
         The module is put in eval mode (BatchNorm keeps its running statistics)
         and each dropout layer applies mask set k to every row, under
         ``torch.no_grad()``; all modes are restored afterwards. X is streamed in
-        batches of ``batch_size`` rows. Per batch, the layers before the first
+        batches of ``batch_size`` rows; a numpy array, memmap or CPU tensor
+        (with the default ``dataset`` and ``iterator_valid``) is sliced
+        instead, in blocks of 8,192 rows, each cast to float32 and checked on
+        its own, so a memmapped pool is never read into memory whole. Per batch, the layers before the first
         sampled dropout layer run once, and the K samples are folded into the
         batch from that layer on; a module with an ``mc_forward`` method (such
         as :class:`~skbatchbald.nn.BayesianCNN`) computes them its own faster
@@ -798,7 +801,10 @@ class MCDropoutClassifier(NeuralNetClassifier):
         of MC dropout (Gal & Ghahramani 2016): a row's k-th sample does not depend
         on its batch, the batch size, the row order, ``max_memory`` or
         ``n_jobs`` (up to float rounding): mask set k is a function of
-        ``random_state`` and k only.
+        ``random_state`` and k only. With
+        :class:`~skbatchbald.nn.BayesianMLP`, whose ``mc_forward`` computes
+        rows in fixed tiles, and an array X, a row's samples are bitwise the
+        same whether the pool is sampled in one call or in chunks of any size.
 
         Examples
         --------
