@@ -103,7 +103,11 @@ def _gains(scorer, rows, conditional, cheap, slack, stale=None):
     first, _ = scorer.best_gains32(
         rows.posterior, rows.weights, conditional, only, np.inf
     )
-    candidates = np.where(upper + slack >= first.max(), upper, -np.inf)
+    # the probe stays: with lazy bounds (not bounds of this step's gains) its
+    # gains can exceed its bounds
+    keep = upper + slack >= first.max()
+    keep[probe] = True
+    candidates = np.where(keep, upper, -np.inf)
     grouped, _ = scorer.best_gains32(
         *grouped_rows(rows), conditional, candidates, np.inf
     )
@@ -112,7 +116,9 @@ def _gains(scorer, rows, conditional, cheap, slack, stale=None):
         rows.posterior, rows.weights, conditional, tight, slack
     )
     bounds = np.where(grouped > -np.inf, tight, upper)
-    return gains, n_scored + n_probe, np.where(gains > -np.inf, gains, bounds)
+    gains = np.where(gains > -np.inf, gains, first)  # the probe's, if skipped now
+    scored = gains > -np.inf  # the probe may be scored twice: counted once
+    return gains, int(np.count_nonzero(scored)), np.where(scored, gains, bounds)
 
 
 def _pick_exact(scorer, rows, conditional, cheap, stale=None):

@@ -275,6 +275,8 @@ class CandidateScorer:
         order = np.flatnonzero(upper > -np.inf)
         order = order[np.argsort(-upper[order], kind="stable")]
         gains = np.full(upper.shape, -np.inf)
+        if order.size == 0:
+            return gains, 0
         best = [-np.inf]
         lock = threading.Lock()
 
