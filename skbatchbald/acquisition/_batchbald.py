@@ -112,7 +112,7 @@ def _gains(scorer, rows, conditional, cheap, slack, stale=None):
         *grouped_rows(rows), conditional, candidates, np.inf
     )
     tight = np.minimum(upper, grouped)  # grouped is -inf where not computed
-    gains, n_scored = scorer.best_gains32(
+    gains, _ = scorer.best_gains32(
         rows.posterior, rows.weights, conditional, tight, slack
     )
     bounds = np.where(grouped > -np.inf, tight, upper)
@@ -309,29 +309,27 @@ default=None
     ``−Σ_j w_j log mean_k P(ŷ_j | ω_k)``). The draws are renewed at each step and
     shared by all candidates of that step.
 
-    Scoring a tile of candidates is one (J, K) @ (K, tile·C) float32 product and
-    one ``u log u`` pass with float64 sums. Three upper bounds of the gains, each
-    valid for the step's own rows, leave the argmax unchanged while sparing most
-    candidates. (1) All rows merged into one: by Jensen's and Gibbs'
-    inequalities ``Σ_j w_j H(u_j(x)) <= Σ_k q_k CE_k(x)``, with
-    ``q = Σ_j w_j r_j`` and ``CE_k(x) = −Σ_c p(c | x, ω_k) log p̄(c | x)``
-    computed once: one matrix-vector product bounds every candidate (in the
-    exact phase q is uniform and the bound is the BALD score). In the exact
-    phase it is tightened by submodularity: exact gains never increase, so a
-    candidate's gain or bound at the previous step bounds it now. The 16
-    candidates with the highest bound are scored first, and a candidate whose
-    bound is below their best gain cannot be the argmax. (2) For the others,
-    the rows merged by the posterior sample they favour most (Jensen, at most K
-    rows). (3) Candidates are scored in decreasing order of that bound and
-    skipped once it is below the best gain found. In the exact phase the comparisons allow twice a proven float32
-    round-off bound, and every candidate within it of the best is re-scored in
-    float64: exact-phase picks are those of float64 arithmetic. In the sampled
-    phase the skip test allows 16 ε (log C + 1) ≈ 3e-6 nats instead (six times
-    the largest round-off measured, 5e-7 for a gain and a bound together; the
-    proven bound, ~1e-4, exceeds the gains late in a batch): a pick can then
-    differ from scoring every candidate only between gains equal to float32
-    precision, far below the estimator's own noise.
-    Ties break to the lowest index; picked points are never picked again.
+    Scoring a tile of candidates is one (J, K) @ (K, tile·C) float32 product and one ``u
+    log u`` pass with float64 sums. Three upper bounds of the gains, each valid for the
+    step's own rows, leave the argmax unchanged while sparing most candidates. (1) All
+    rows merged into one: by Jensen's and Gibbs' inequalities ``Σ_j w_j H(u_j(x)) <= Σ_k
+    q_k CE_k(x)``, with ``q = Σ_j w_j r_j`` and ``CE_k(x) = −Σ_c p(c | x, ω_k) log p̄(c
+    | x)`` computed once: one matrix-vector product bounds every candidate (in the exact
+    phase q is uniform and the bound is the BALD score). In the exact phase it is
+    tightened by submodularity: exact gains never increase, so a candidate's gain or
+    bound at the previous step bounds it now. The 16 candidates with the highest bound
+    are scored first, and a candidate whose bound is below their best gain cannot be the
+    argmax. (2) For the others, the rows merged by the posterior sample they favour most
+    (Jensen, at most K rows). (3) Candidates are scored in decreasing order of that
+    bound and skipped once it is below the best gain found. In the exact phase the
+    comparisons allow twice a proven float32 round-off bound, and every candidate within
+    it of the best is re-scored in float64: exact-phase picks are those of float64
+    arithmetic. In the sampled phase the skip test allows 16 ε (log C + 1) ≈ 3e-6 nats
+    instead (six times the largest round-off measured, 5e-7 for a gain and a bound
+    together; the proven bound, ~1e-4, exceeds the gains late in a batch): a pick can
+    then differ from scoring every candidate only between gains equal to float32
+    precision, far below the estimator's own noise. Ties break to the lowest index;
+    picked points are never picked again.
 
     Examples
     --------

@@ -751,18 +751,17 @@ class MCDropoutClassifier(NeuralNetClassifier):
     ):
         """Draw K consistent MC-dropout samples of the class log-probabilities.
 
-        The module is put in eval mode (BatchNorm keeps its running statistics)
-        and each dropout layer applies mask set k to every row, under
-        ``torch.no_grad()``; all modes are restored afterwards. X is streamed in
-        batches of ``batch_size`` rows; a numpy array, memmap or CPU tensor
-        (with the default ``dataset`` and ``iterator_valid``) is sliced
-        instead, in blocks of 8,192 rows, each cast to float32 and checked on
-        its own, so a memmapped pool is never read into memory whole. Per batch, the layers before the first
-        sampled dropout layer run once, and the K samples are folded into the
-        batch from that layer on; a module with an ``mc_forward`` method (such
-        as :class:`~skbatchbald.nn.BayesianCNN`) computes them its own faster
-        way. Passes are cut to ``max_memory``; a module whose layers break the
-        folding gets one forward pass per sample, with a ``RuntimeWarning``.
+        The module is put in eval mode (BatchNorm keeps its running statistics) and each
+        dropout layer applies mask set k to every row, under ``torch.no_grad()``; all
+        modes are restored afterwards. X is streamed in batches of ``batch_size`` rows;
+        a numpy array, memmap or CPU tensor (with the default ``dataset`` and
+        ``iterator_valid``) is sliced instead, in blocks of 8,192 rows, each cast to
+        float32 and checked on its own, so a memmapped pool is never read into memory
+        whole. Per batch, the layers before the first sampled dropout layer run once,
+        and the K samples are folded into the batch from that layer on; a module with an
+        ``mc_forward`` method (such as :class:`~skbatchbald.nn.BayesianCNN`) computes
+        them its own faster way. Passes are cut to ``max_memory``; a module whose layers
+        break the folding gets one forward pass per sample, with a ``RuntimeWarning``.
 
         Parameters
         ----------
