@@ -41,7 +41,11 @@ from ._inputs import (
     takes_n_classes,
 )
 from ._locks import lock_of, seeded_global_torch
-from ._outputs import are_probabilities, check_outputs_suit_criterion
+from ._outputs import (
+    are_probabilities,
+    check_outputs_suit_criterion,
+    log_softmax_rows,
+)
 from ._saved_state import ModuleWithClassifierState
 from ._shards import pool_shards, sample_shard
 from ._stream import array_blocks, streams_as_array
@@ -697,7 +701,7 @@ class MCDropoutClassifier(NeuralNetClassifier):
             criterion, torch.nn.CrossEntropyLoss
         ):
             # Also right for log-probabilities: log_softmax is idempotent.
-            return lambda logits: torch.log_softmax(logits.float(), dim=-1)
+            return log_softmax_rows
         nonlin = self._get_predict_nonlinearity()
 
         def log_of_probabilities(output):
