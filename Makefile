@@ -35,6 +35,17 @@ $(VENV)/.installed-bench: $(VENV)/.installed
 	$(PIP) install --no-deps batchbald-redux==2.0.5 toma==1.1.0
 	touch $@
 
+# baal and scikit-activeml, for bench_embeddings.py's comparison only, in their
+# own environment: baal pulls jupyter and matplotlib, neither belongs in .venv.
+OTHERS_VENV := .venv-others
+OTHERS_PIP := $(OTHERS_VENV)/bin/python -m pip --disable-pip-version-check --quiet
+
+$(OTHERS_VENV)/.installed:
+	$(PYTHON) -m venv $(OTHERS_VENV)
+	$(OTHERS_PIP) install $(TORCH_PIN)
+	$(OTHERS_PIP) install baal==2.1.0 scikit-activeml==1.0.1 $(TORCH_PIN)
+	touch $@
+
 # A second environment with the last scikit-learn that stock modAL works on.
 COMPAT_VENV := .venv-compat
 COMPAT_PIP := $(COMPAT_VENV)/bin/python -m pip --disable-pip-version-check --quiet
@@ -109,13 +120,15 @@ $(VENV)/.installed-screenshots: $(VENV)/.installed
 docs-screenshots: $(VENV)/.installed-screenshots $(LS_VENV)/.installed
 	$(BIN)/python docs/_scripts/label_studio_screenshots.py
 
-bench: $(VENV)/.installed-bench
+bench: $(VENV)/.installed-bench $(OTHERS_VENV)/.installed
 	$(BIN)/python benchmarks/bench_acquisition.py
 	$(BIN)/python benchmarks/bench_epig.py
 	$(BIN)/python benchmarks/bench_sampling.py
 	# pools on disk and on a Dask LocalCluster, small sizes (docs/scaling.rst)
 	$(BIN)/python benchmarks/bench_out_of_core.py small
+	# one round on 10^6 cached embeddings, against baal and scikit-activeml
+	$(BIN)/python benchmarks/bench_embeddings.py --others $(OTHERS_VENV)/bin/python
 
 clean:
-	rm -rf $(VENV) $(COMPAT_VENV) $(LS_VENV) build dist *.egg-info .pytest_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) $(COMPAT_VENV) $(LS_VENV) $(OTHERS_VENV) build dist *.egg-info .pytest_cache .ruff_cache .hypothesis
 	rm -rf docs/_build docs/auto_examples docs/generated docs/sg_execution_times.rst

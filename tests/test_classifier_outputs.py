@@ -7,6 +7,7 @@ from sklearn.datasets import make_blobs
 from torch import nn
 
 from skbatchbald import MCDropoutClassifier
+from skbatchbald.classifier._outputs import log_softmax_rows
 
 ENDS = {
     "logits": lambda z: z,
@@ -140,3 +141,14 @@ def test_each_fit_checks_its_first_batch(blobs):
     net.module_.output = "softmax"
     with pytest.raises(ValueError, match="ends in a softmax"):
         net.partial_fit(X, y)
+
+
+def test_log_softmax_rows_matches_torch_including_zero_probabilities():
+    logits = torch.randn(300, 10, dtype=torch.float64) * 20
+    logits[0, 3] = -torch.inf  # a log-probability output with p = 0
+    fast = log_softmax_rows(logits)
+    assert fast.dtype == torch.float32
+    torch.testing.assert_close(
+        fast, torch.log_softmax(logits.float(), dim=-1), rtol=0, atol=1e-5
+    )
+    assert fast[0, 3] == -torch.inf

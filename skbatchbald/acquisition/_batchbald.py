@@ -57,29 +57,71 @@ class SaturationWarning(UserWarning):
     """
 
 
-def _gains(scorer, rows, conditional, available, slack, stale=None):
+# Candidates scored in full first, best merged bound first: their best gain is
+# what every other candidate's bound must reach.
+_PROBE = 16
+# The float32 copy of the pool is kept only while it is a small part of the
+# budget: with the merged bound a step scores few candidates, and at N = 10^6
+# the copy would double the pool's memory (800 MB at K = 20, C = 10).
+_COPY_SHARE = 0.25
+
+
+def _merged_bound(rows, conditional, cross, available):
+    """Upper bound of every candidate's gain for these rows: one product.
+
+    Merging all rows into one, ``Σ_j w_j H(u_j(x)) <= H(Σ_j w_j u_j(x))`` by
+    Jensen, and ``Σ_j w_j u_j(x) = Σ_k q_k p_k(x)`` with ``q = Σ_j w_j r_j``;
+    Gibbs' inequality then bounds its entropy by ``cross @ q``
+    (`CandidateScorer.entropy_tables64`). In the exact phase q is uniform and
+    this is the BALD score. Float64 throughout: -inf for picked points.
+    """
+    q = rows.weights @ rows.posterior  # (K,)
+    return np.where(available, cross @ q - conditional, -np.inf)
+
+
+def _gains(scorer, rows, conditional, cheap, slack, stale=None):
     """Float32-kernel gains of the candidates that can be the best; -inf elsewhere.
 
-    The grouped rows give an upper bound of every gain for these very rows, so
-    scoring candidates in decreasing order of it and skipping those whose bound is
-    below the best gain found cannot change the argmax: the picks are those of
-    scoring every candidate. ``stale`` (lazy greedy) tightens the bounds with the
-    previous step's gains, which are not bounds for this step's samples.
+    ``cheap`` holds upper bounds of every candidate's gain for these very rows
+    (-inf for picked points). The few candidates with the highest are scored in
+    full; a candidate whose bound is below their best gain cannot be the
+    argmax. The others get the tighter bound of the rows grouped by the
+    posterior sample they favour most (at most K rows), and are scored in
+    decreasing order of it, skipping those below the best gain found: the picks
+    are those of scoring every candidate. ``stale`` (lazy greedy) tightens the
+    bounds with the previous step's gains, which are not bounds for this step's
+    samples.
 
-    Returns the gains, the number of candidates scored and, for the next step's
-    lazy bounds, each candidate's gain if scored and its bound otherwise.
+    Returns the gains, the number of candidates scored and, for the next step,
+    each candidate's gain if scored and its tightest bound otherwise.
     """
-    everyone = np.where(available, 0.0, -np.inf)
-    upper, _ = scorer.best_gains32(*grouped_rows(rows), conditional, everyone, np.inf)
-    if stale is not None:
-        upper = np.minimum(upper, stale)
-    gains, n_scored = scorer.best_gains32(
-        rows.posterior, rows.weights, conditional, upper, slack
+    upper = cheap if stale is None else np.minimum(cheap, stale)
+    n_probe = min(_PROBE, int(np.count_nonzero(upper > -np.inf)))
+    probe = np.argpartition(-upper, n_probe - 1)[:n_probe]
+    only = np.full(upper.shape, -np.inf)
+    only[probe] = upper[probe]
+    first, _ = scorer.best_gains32(
+        rows.posterior, rows.weights, conditional, only, np.inf
     )
-    return gains, n_scored, np.where(gains > -np.inf, gains, upper)
+    # the probe stays: with lazy bounds (not bounds of this step's gains) its
+    # gains can exceed its bounds
+    keep = upper + slack >= first.max()
+    keep[probe] = True
+    candidates = np.where(keep, upper, -np.inf)
+    grouped, _ = scorer.best_gains32(
+        *grouped_rows(rows), conditional, candidates, np.inf
+    )
+    tight = np.minimum(upper, grouped)  # grouped is -inf where not computed
+    gains, _ = scorer.best_gains32(
+        rows.posterior, rows.weights, conditional, tight, slack
+    )
+    bounds = np.where(grouped > -np.inf, tight, upper)
+    gains = np.where(gains > -np.inf, gains, first)  # the probe's, if skipped now
+    scored = gains > -np.inf  # the probe may be scored twice: counted once
+    return gains, int(np.count_nonzero(scored)), np.where(scored, gains, bounds)
 
 
-def _pick_exact(scorer, rows, conditional, available, stale=None):
+def _pick_exact(scorer, rows, conditional, cheap, stale=None):
     """The float64 argmax of the gains, checking the float32 kernel's near-best.
 
     Every candidate whose float32 gain is within twice the kernel's error bound of
@@ -90,16 +132,16 @@ def _pick_exact(scorer, rows, conditional, available, stale=None):
     # Each float32 value is within `float32_error_bound` of its exact value and
     # two of them are compared: bound vs gain when skipping, gain vs gain here.
     slack = 2.0 * float32_error_bound(n_mc_samples, n_classes)
-    gains, n_scored, bounds = _gains(scorer, rows, conditional, available, slack)
+    gains, n_scored, bounds = _gains(scorer, rows, conditional, cheap, slack)
     near = np.flatnonzero(gains >= gains.max() - slack)  # ascending indices
     entropies = scorer.expected_entropy64(rows.posterior, rows.weights, near)
     best = int(np.argmax(entropies - conditional[near]))
     return int(near[best]), float(entropies[best]), n_scored, bounds
 
 
-def _pick_sampled(scorer, rows, conditional, available, stale=None):
+def _pick_sampled(scorer, rows, conditional, cheap, stale=None):
     slack = float32_sampled_slack(scorer.log_probs.shape[2])
-    gains, n_scored, bounds = _gains(scorer, rows, conditional, available, slack, stale)
+    gains, n_scored, bounds = _gains(scorer, rows, conditional, cheap, slack, stale)
     best = int(np.argmax(gains))
     return best, float(gains[best] + conditional[best]), n_scored, bounds
 
@@ -108,8 +150,8 @@ def _greedy(log_probs, n_instances, n_joint_samples, max_memory, rng, lazy=False
     """Greedy BatchBALD on validated inputs; see `batchbald`."""
     n_pool, n_mc_samples, n_classes = log_probs.shape
     budget = check_budget(max_memory, log_probs.shape, n_instances, n_joint_samples)
-    scorer = CandidateScorer(log_probs, budget)
-    conditional = scorer.conditional_entropy64()  # (N,)
+    scorer = CandidateScorer(log_probs, budget, copy_share=_COPY_SHARE)
+    conditional, cross = scorer.entropy_tables64()  # (N,), (N, K)
     available = np.ones(n_pool, dtype=bool)
     chosen = []
     scores = np.empty(n_instances)
@@ -120,14 +162,20 @@ def _greedy(log_probs, n_instances, n_joint_samples, max_memory, rng, lazy=False
         start = time.perf_counter()
         if is_exact(n_classes, step, n_joint_samples):
             rows = rows_from_table(exact_table)
+            cheap = _merged_bound(rows, conditional, cross, available)
+            if bounds is not None:
+                # Submodularity: exact gains never increase from step to step,
+                # so last step's gains and bounds bound this step's.
+                cheap = np.minimum(cheap, bounds)
             pick, entropy, n_scored, bounds = _pick_exact(
-                scorer, rows, conditional, available
+                scorer, rows, conditional, cheap
             )
         else:
             table, weights = sample_table(log_probs[chosen], n_joint_samples, rng)
             rows = rows_from_table(table, weights)
+            cheap = _merged_bound(rows, conditional, cross, available)
             pick, entropy, n_scored, bounds = _pick_sampled(
-                scorer, rows, conditional, available, bounds if lazy else None
+                scorer, rows, conditional, cheap, bounds if lazy else None
             )
         # I(y_S, y_x; ω) = H(y_S) + Σ_j w_j H(u_j(x)) − Σ_{i ∈ S ∪ {x}} E_ω H(y_i|ω)
         conditional_sum += conditional[pick]
@@ -189,7 +237,9 @@ def batchbald(
         bytes or as a string such as ``"512MB"``; None means the smaller of 1 GiB
         and a quarter of the available memory. It never changes the result: the
         tiles are cache-sized whatever the budget, which only decides whether a
-        float32 copy of the pool is kept and how many worker threads run.
+        float32 copy of the pool is kept (when it takes at most a quarter of
+        the budget) and how many worker threads run. The call also keeps two
+        float64 tables of the pool, of shape (N,) and (N, K).
     random_state : None, int, numpy.random.Generator or numpy.random.RandomState, \
 default=None
         Seeds the draws of label configurations (sampled phase only); one
@@ -259,20 +309,27 @@ default=None
     ``−Σ_j w_j log mean_k P(ŷ_j | ω_k)``). The draws are renewed at each step and
     shared by all candidates of that step.
 
-    Scoring a tile of candidates is one (J, K) @ (K, tile·C) float32 product and
-    one ``u log u`` pass with float64 sums. Merging the rows by the posterior
-    sample they favour most gives, by Jensen's inequality, an upper bound of every
-    candidate's gain from at most K rows; candidates are scored in decreasing order
-    of it and skipped once it is below the best gain found, which leaves the argmax
-    unchanged. In the exact phase the comparisons allow twice a proven float32
-    round-off bound, and every candidate within it of the best is re-scored in
-    float64: exact-phase picks are those of float64 arithmetic. In the sampled
-    phase the skip test allows 16 ε (log C + 1) ≈ 3e-6 nats instead (six times
-    the largest round-off measured, 5e-7 for a gain and a bound together; the
-    proven bound, ~1e-4, exceeds the gains late in a batch): a pick can then
-    differ from scoring every candidate only between gains equal to float32
-    precision, far below the estimator's own noise.
-    Ties break to the lowest index; picked points are never picked again.
+    Scoring a tile of candidates is one (J, K) @ (K, tile·C) float32 product and one ``u
+    log u`` pass with float64 sums. Three upper bounds of the gains, each valid for the
+    step's own rows, leave the argmax unchanged while sparing most candidates. (1) All
+    rows merged into one: by Jensen's and Gibbs' inequalities ``Σ_j w_j H(u_j(x)) <= Σ_k
+    q_k CE_k(x)``, with ``q = Σ_j w_j r_j`` and ``CE_k(x) = −Σ_c p(c | x, ω_k) log p̄(c
+    | x)`` computed once: one matrix-vector product bounds every candidate (in the exact
+    phase q is uniform and the bound is the BALD score). In the exact phase it is
+    tightened by submodularity: exact gains never increase, so a candidate's gain or
+    bound at the previous step bounds it now. The 16 candidates with the highest bound
+    are scored first, and a candidate whose bound is below their best gain cannot be the
+    argmax. (2) For the others, the rows merged by the posterior sample they favour most
+    (Jensen, at most K rows). (3) Candidates are scored in decreasing order of that
+    bound and skipped once it is below the best gain found. In the exact phase the
+    comparisons allow twice a proven float32 round-off bound, and every candidate within
+    it of the best is re-scored in float64: exact-phase picks are those of float64
+    arithmetic. In the sampled phase the skip test allows 16 ε (log C + 1) ≈ 3e-6 nats
+    instead (six times the largest round-off measured, 5e-7 for a gain and a bound
+    together; the proven bound, ~1e-4, exceeds the gains late in a batch): a pick can
+    then differ from scoring every candidate only between gains equal to float32
+    precision, far below the estimator's own noise. Ties break to the lowest index;
+    picked points are never picked again.
 
     Examples
     --------

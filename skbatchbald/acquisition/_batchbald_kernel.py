@@ -123,9 +123,11 @@ class CandidateScorer:
     max_workers : int, optional
         Most worker threads; default: the cores this process may run on. A block of
         a chunked pool is scored with one, its siblings running alongside.
+    copy_share : float, default=1.0
+        Largest share of ``budget`` the float32 copy of the pool may take.
     """
 
-    def __init__(self, log_probs, budget, max_workers=None):
+    def __init__(self, log_probs, budget, max_workers=None, copy_share=1.0):
         self.log_probs = log_probs
         n_pool, n_mc_samples, n_classes = log_probs.shape
         self.tile = tile_size(log_probs.shape)  # candidates per tile
@@ -141,7 +143,7 @@ class CandidateScorer:
         # The pool's float32 probabilities, laid out (K, N, C) so that a tile's columns
         # are one gather: kept when it fits, else recomputed per tile (same values).
         self.pool32 = None
-        if n_workers * worker + cache <= budget:
+        if n_workers * worker + cache <= budget and cache <= copy_share * budget:
             self.pool32 = np.empty((n_mc_samples, n_pool, n_classes), np.float32)
             for tile in self.tiles:
                 columns = _probs32(log_probs[tile])  # (K, t * C)
@@ -185,6 +187,33 @@ class CandidateScorer:
             log_p[p == 0.0] = 0.0
             out[tile] = -np.einsum("tkc,tkc->t", p, log_p) / p.shape[1]
         return out
+
+    def entropy_tables64(self):
+        """`conditional_entropy64` and the (N, K) cross-entropies, in one pass.
+
+        ``CE[x, k] = −Σ_c p_k(x)[c] log m(x)[c]`` with m(x) = mean_k p_k(x). For
+        any posterior weights q (a distribution over the K samples), Gibbs'
+        inequality gives ``H(Σ_k q_k p_k(x)) <= Σ_k q_k CE[x, k]``: one
+        matrix-vector product bounds every candidate's expected entropy for the
+        rows of a step merged into one (see ``_batchbald._merged_bound``). At q
+        uniform the bound minus the conditional entropy is BALD's score.
+
+        Returns
+        -------
+        conditional : ndarray of shape (N,), float64
+        cross : ndarray of shape (N, K), float64
+        """
+        n_pool, n_mc_samples, _ = self.log_probs.shape
+        conditional = np.empty(n_pool)
+        cross = np.empty((n_pool, n_mc_samples))
+        for tile in self.tiles:
+            log_p = self.log_probs[tile].astype(np.float64)  # (t, K, C)
+            p = np.exp(log_p)
+            log_p[p == 0.0] = 0.0  # 0 log 0 = 0
+            conditional[tile] = -np.einsum("tkc,tkc->t", p, log_p) / n_mc_samples
+            log_mean = np.log(np.maximum(p.mean(axis=1), _TINY64))  # (t, C)
+            cross[tile] = -np.einsum("tkc,tc->tk", p, log_mean)
+        return conditional, cross
 
     def _columns(self, candidates):
         """(K, t * C) float32 probabilities of a few candidates (sorted or not)."""
@@ -241,9 +270,13 @@ class CandidateScorer:
         posterior32[posterior32 < _FLOOR32] = 0.0
         weights32 = weights.astype(np.float32)
         weights32[weights32 < _FLOOR32] = 0.0
-        order = np.argsort(-upper, kind="stable")
-        order = order[: np.count_nonzero(upper > -np.inf)]
+        # only the candidates are sorted (ascending indices, stable: the order of
+        # sorting every point and dropping the -inf ones)
+        order = np.flatnonzero(upper > -np.inf)
+        order = order[np.argsort(-upper[order], kind="stable")]
         gains = np.full(upper.shape, -np.inf)
+        if order.size == 0:
+            return gains, 0
         best = [-np.inf]
         lock = threading.Lock()
 

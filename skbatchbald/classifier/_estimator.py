@@ -41,9 +41,14 @@ from ._inputs import (
     takes_n_classes,
 )
 from ._locks import lock_of, seeded_global_torch
-from ._outputs import are_probabilities, check_outputs_suit_criterion
+from ._outputs import (
+    are_probabilities,
+    check_outputs_suit_criterion,
+    log_softmax_rows,
+)
 from ._saved_state import ModuleWithClassifierState
 from ._shards import pool_shards, sample_shard
+from ._stream import array_blocks, streams_as_array
 
 __all__ = ["MCDropoutClassifier"]
 
@@ -696,7 +701,7 @@ class MCDropoutClassifier(NeuralNetClassifier):
             criterion, torch.nn.CrossEntropyLoss
         ):
             # Also right for log-probabilities: log_softmax is idempotent.
-            return lambda logits: torch.log_softmax(logits.float(), dim=-1)
+            return log_softmax_rows
         nonlin = self._get_predict_nonlinearity()
 
         def log_of_probabilities(output):
@@ -750,15 +755,17 @@ class MCDropoutClassifier(NeuralNetClassifier):
     ):
         """Draw K consistent MC-dropout samples of the class log-probabilities.
 
-        The module is put in eval mode (BatchNorm keeps its running statistics)
-        and each dropout layer applies mask set k to every row, under
-        ``torch.no_grad()``; all modes are restored afterwards. X is streamed in
-        batches of ``batch_size`` rows. Per batch, the layers before the first
-        sampled dropout layer run once, and the K samples are folded into the
-        batch from that layer on; a module with an ``mc_forward`` method (such
-        as :class:`~skbatchbald.nn.BayesianCNN`) computes them its own faster
-        way. Passes are cut to ``max_memory``; a module whose layers break the
-        folding gets one forward pass per sample, with a ``RuntimeWarning``.
+        The module is put in eval mode (BatchNorm keeps its running statistics) and each
+        dropout layer applies mask set k to every row, under ``torch.no_grad()``; all
+        modes are restored afterwards. X is streamed in batches of ``batch_size`` rows;
+        a numpy array, memmap or CPU tensor (with the default ``dataset`` and
+        ``iterator_valid``) is sliced instead, in blocks of 8,192 rows, each cast to
+        float32 and checked on its own, so a memmapped pool is never read into memory
+        whole. Per batch, the layers before the first sampled dropout layer run once,
+        and the K samples are folded into the batch from that layer on; a module with an
+        ``mc_forward`` method (such as :class:`~skbatchbald.nn.BayesianCNN`) computes
+        them its own faster way. Passes are cut to ``max_memory``; a module whose layers
+        break the folding gets one forward pass per sample, with a ``RuntimeWarning``.
 
         Parameters
         ----------
@@ -797,7 +804,10 @@ class MCDropoutClassifier(NeuralNetClassifier):
         of MC dropout (Gal & Ghahramani 2016): a row's k-th sample does not depend
         on its batch, the batch size, the row order, ``max_memory`` or
         ``n_jobs`` (up to float rounding): mask set k is a function of
-        ``random_state`` and k only.
+        ``random_state`` and k only. With
+        :class:`~skbatchbald.nn.BayesianMLP`, whose ``mc_forward`` computes
+        rows in fixed tiles, and an array X, a row's samples are bitwise the
+        same whether the pool is sampled in one call or in chunks of any size.
 
         Examples
         --------
@@ -881,9 +891,13 @@ class MCDropoutClassifier(NeuralNetClassifier):
         fetch fails and the shard is never computed).
         """
         module = copy.deepcopy(self.module_) if own_module else self.module_
-        dataset = self.get_dataset(X)
+        if streams_as_array(self, X):
+            n_pool, batches = len(X), array_blocks(X, self._as_float32)
+        else:
+            dataset = self.get_dataset(X)
+            n_pool, batches = len(dataset), self._batches(dataset)
         n_classes = len(self.classes_)
-        log_probs = np.empty((len(dataset), n_mc_samples, n_classes), dtype=np.float32)
+        log_probs = np.empty((n_pool, n_mc_samples, n_classes), dtype=np.float32)
         to_log_probs = self._log_probs()
         unchecked = self.predict_nonlinearity == "auto"  # outputs read by criterion
 
@@ -891,11 +905,9 @@ class MCDropoutClassifier(NeuralNetClassifier):
             output = module(**x) if isinstance(x, Mapping) else module(x)
             return output[0] if isinstance(output, tuple) else output
 
-        start = 0
         with torch.no_grad(), masked(module, n_mc_samples, layer_seeds) as masks:
             engine = MCForward(module, masks, forward, max_memory)
-            for batch in self.get_iterator(dataset, training=False):
-                Xi, _ = unpack_data(batch)
+            for start, Xi in batches:
                 Xi = to_tensor(Xi, device=self.device)
                 for rows, k, output in engine(Xi):
                     n, m = output.shape[:2]  # (rows, samples, n_classes)
@@ -907,8 +919,15 @@ class MCDropoutClassifier(NeuralNetClassifier):
                     lp = to_log_probs(output)
                     rows = slice(start + rows.start, start + rows.stop)
                     log_probs[rows, k : k + m] = to_numpy(lp).reshape(n, m, n_classes)
-                start += n_rows(Xi)
         return log_probs
+
+    def _batches(self, dataset):
+        """Yield ``(start, inputs)`` for the batches of the prediction iterator."""
+        start = 0
+        for batch in self.get_iterator(dataset, training=False):
+            Xi, _ = unpack_data(batch)
+            yield start, Xi
+            start += n_rows(Xi)
 
     def predict_proba(self, X):
         """Return class probabilities, the MC average of consistent samples.

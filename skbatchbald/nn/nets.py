@@ -86,6 +86,85 @@ class BayesianMLP(nn.Module):
             )
         return self.layers(x)
 
+    def mc_forward(self, x, masks):
+        """Return the logits of every selected posterior sample at once.
+
+        The sampling protocol (see :class:`~skbatchbald.nn.DropoutMasks`):
+        :meth:`~skbatchbald.MCDropoutClassifier.predict_log_proba_samples`
+        calls this instead of folding the samples into ``forward``. The last
+        dropout mask is folded into the output layer's weights,
+        ``W (m_k * h) = (W diag(m_k)) h``, so that one matrix product of the
+        hidden features with the n stacked weight matrices gives all n samples:
+        no (B, n, hidden) copy is made after a single hidden layer. Rows are
+        computed in fixed tiles of 256 (the last one padded with zeros), so a
+        row's samples are bitwise the same whatever the batch it comes in.
+
+        Parameters
+        ----------
+        x : torch.Tensor
+            A batch of B rows, in any input shape ``forward`` accepts.
+        masks : DropoutMasks
+            The selected samples; their masks come from ``masks.of``.
+
+        Returns
+        -------
+        logits : torch.Tensor of shape (B, len(masks.samples), n_classes)
+            Or ``NotImplemented`` if a layer has been replaced by a kind this
+            path does not cover (alpha dropout, another activation); the sampler
+            then folds ``forward`` instead.
+        """
+        layers = list(self.layers)
+        hidden = [layers[i : i + 3] for i in range(0, len(layers) - 1, 3)]
+        if not hidden or not all(
+            type(linear) is nn.Linear
+            and type(relu) is nn.ReLU
+            and isinstance(drop, nn.Dropout)
+            and type(drop).forward is nn.Dropout.forward
+            for linear, relu, drop in hidden
+        ):
+            return NotImplemented
+        x = x.flatten(1) if x.dim() > 2 else x
+        if x.dim() != 2 or x.shape[1] != self.n_features:
+            return self(x)  # forward's error message
+        rows = x.shape[0]
+        tiles = []
+        for start in range(0, rows, _MLP_TILE_ROWS):
+            tile = x[start : start + _MLP_TILE_ROWS]
+            if tile.shape[0] < _MLP_TILE_ROWS:  # same shapes, same rounding
+                tile = torch.cat(
+                    [tile, tile.new_zeros(_MLP_TILE_ROWS - tile.shape[0], x.shape[1])]
+                )
+            tiles.append(_mlp_tile(hidden, layers[-1], tile, masks))
+        return torch.cat(tiles)[:rows]
+
+
+# Rows per tile of BayesianMLP.mc_forward: a fixed GEMM shape, whatever the batch.
+_MLP_TILE_ROWS = 256
+
+
+def _mlp_tile(hidden, output_layer, h, masks):
+    """(T, n, n_classes) logits of one tile: masks applied, the last one folded."""
+    folded = False  # h is (T, features) until the first mask, then (T, n, f)
+    for i, (linear, relu, drop) in enumerate(hidden):
+        h = relu(linear(h))
+        like = h[:, 0] if folded else h
+        scale = masks.of(drop, like)[0]  # (n, features)
+        if i + 1 < len(hidden):
+            h = h * scale if folded else h.unsqueeze(1) * scale
+            folded = True
+            continue
+        # (n, features, classes): sample j's output weights, columns scaled
+        weight = scale.unsqueeze(2) * output_layer.weight.t()
+        n, features, n_classes = weight.shape
+        if folded:  # (n, T, f) @ (n, f, c) -> (T, n, c)
+            out = torch.bmm(h.transpose(0, 1), weight).transpose(0, 1)
+        else:  # (T, f) @ (f, n * c)
+            stacked = weight.transpose(0, 1).reshape(features, n * n_classes)
+            out = (h @ stacked).view(h.shape[0], n, n_classes)
+        if output_layer.bias is not None:
+            out = out + output_layer.bias
+        return out
+
 
 class BayesianCNN(nn.Module):
     """The BatchBALD paper's MNIST network, with consistent MC dropout.

@@ -183,16 +183,17 @@ class TestSkipping:
         assert min(scored) < 3000 // 2
 
         scored_everyone = []
-        original = CandidateScorer.best_gains32
 
-        def score_everyone(self, posterior, weights, conditional, upper, slack):
-            gains, n_scored = original(
-                self, posterior, weights, conditional, upper, np.inf
+        def score_everyone(scorer, rows, conditional, cheap, slack, stale=None):
+            # every available candidate (cheap is -inf for picked points only)
+            everyone = np.where(cheap > -np.inf, 0.0, -np.inf)
+            gains, n_scored = scorer.best_gains32(
+                rows.posterior, rows.weights, conditional, everyone, np.inf
             )
             scored_everyone.append(n_scored)
-            return gains, n_scored
+            return gains, n_scored, gains
 
-        monkeypatch.setattr(CandidateScorer, "best_gains32", score_everyone)
+        monkeypatch.setattr(module, "_gains", score_everyone)
         full = module._greedy(
             log_probs, 8, n_joint_samples, 2**28, np.random.default_rng(4)
         )

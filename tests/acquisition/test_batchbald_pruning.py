@@ -1,0 +1,93 @@
+"""BatchBALD's candidate pruning: the merged-row bound, submodular exact-phase
+bounds, and no float32 copy of a large pool (issue 23, point 2)."""
+
+import tracemalloc
+
+import numpy as np
+import pytest
+from scipy.special import log_softmax
+
+from skbatchbald.acquisition import batchbald
+from skbatchbald.acquisition._batchbald import _merged_bound
+from skbatchbald.acquisition._batchbald_kernel import CandidateScorer
+from skbatchbald.acquisition._joint_configurations import (
+    extend_exact,
+    rows_from_table,
+)
+
+from ._brute_force import brute_force_batchbald, joint_mutual_information
+
+
+def _pool(n_pool, n_mc_samples, n_classes, seed, copies=1):
+    """Points with a log-uniform epistemic spread; ``copies`` near-identical each."""
+    rng = np.random.default_rng(seed)
+    base = n_pool // copies
+    centre = rng.normal(size=(base, 1, n_classes)) * 2.0
+    spread = np.exp(rng.uniform(np.log(0.05), np.log(2.0), size=(base, 1, 1)))
+    logits = centre + spread * rng.normal(size=(base, n_mc_samples, n_classes))
+    logits = np.repeat(logits, copies, axis=0)
+    logits += 1e-3 * rng.normal(size=logits.shape)
+    return log_softmax(logits, axis=-1)
+
+
+@pytest.mark.parametrize("seed", range(4))
+@pytest.mark.parametrize("copies", [1, 3])
+def test_exact_phase_picks_equal_brute_force_greedy(seed, copies):
+    # C=3, M=100: the first 5 picks are exact (3^4 = 81 <= 100 configurations)
+    log_probs = _pool(60, 6, 3, seed, copies)
+    expected, _, gaps = brute_force_batchbald(log_probs, 5)
+    assert min(gaps) > 1e-9  # no near-tie: the greedy picks are well defined
+    indices, scores = batchbald(log_probs, 5, n_joint_samples=100, random_state=0)
+    np.testing.assert_array_equal(indices, expected)
+    for i in range(5):
+        truth = joint_mutual_information(np.exp(log_probs), expected[: i + 1])
+        np.testing.assert_allclose(scores[i], truth, rtol=1e-9, atol=1e-10)
+
+
+def test_merged_bound_bounds_every_gain_and_is_bald_in_exact_phase():
+    log_probs = _pool(200, 8, 4, seed=5)
+    scorer = CandidateScorer(log_probs, 2**26)
+    conditional, cross = scorer.entropy_tables64()
+    available = np.ones(len(log_probs), dtype=bool)
+    table = np.zeros((1, 8))
+    bald = None
+    for pick in (3, 17, 40):
+        rows = rows_from_table(table)
+        bound = _merged_bound(rows, conditional, cross, available)
+        gains = (
+            scorer.expected_entropy64(
+                rows.posterior, rows.weights, np.arange(len(log_probs))
+            )
+            - conditional
+        )
+        assert np.all(bound >= gains - 1e-12)
+        if bald is None:  # the empty batch: the bound is BALD's score
+            bald = bound
+            np.testing.assert_allclose(bound, gains, atol=1e-12)
+        else:  # submodularity: gains never exceed BALD
+            assert np.all(gains <= bald + 1e-12)
+        table = extend_exact(table, log_probs[pick])
+    # sampled-style rows (weights of sampled configurations) are bounded too
+    rng = np.random.default_rng(0)
+    posterior = rng.dirichlet(np.full(8, 0.3), size=50)
+    weights = rng.dirichlet(np.ones(50))
+    expected = (
+        scorer.expected_entropy64(posterior, weights, np.arange(len(log_probs)))
+        - conditional
+    )
+    q = weights @ posterior
+    assert np.all(cross @ q - conditional >= expected - 1e-12)
+
+
+def test_large_pool_is_not_copied_to_float32():
+    # 16 MB of float32 log-probabilities, a 48 MB budget: a float32 copy would
+    # fit, but the merged bound leaves few candidates to score, so the pool is
+    # read where it is (at 10^6 points the copy doubles 800 MB).
+    log_probs = _pool(20_000, 20, 10, seed=1).astype(np.float32)
+    tracemalloc.start()
+    try:
+        batchbald(log_probs, 3, max_memory="48MB", random_state=0)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 0.75 * log_probs.nbytes, peak

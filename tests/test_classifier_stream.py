@@ -1,0 +1,85 @@
+"""Array pools streamed in blocks: chunk invariance and no whole copy (issue 23)."""
+
+import tracemalloc
+
+import numpy as np
+import pytest
+import torch
+
+from skbatchbald import MCDropoutClassifier
+from skbatchbald.nn import BayesianMLP
+
+
+@pytest.fixture(scope="module")
+def fitted():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(300, 16)).astype(np.float32)
+    y = (X[:, 0] + 0.5 * rng.normal(size=300) > 0).astype(int)
+    clf = MCDropoutClassifier(
+        BayesianMLP,
+        module__n_features=16,
+        module__n_classes=2,
+        module__hidden_sizes=(12,),
+        max_epochs=3,
+        verbose=0,
+        random_state=0,
+    )
+    return clf.fit(X[:100], y[:100]), X
+
+
+@pytest.mark.parametrize("chunk", [1, 7, 300])
+def test_samples_are_bitwise_identical_whatever_the_chunks(fitted, chunk):
+    clf, X = fitted
+    whole = clf.predict_log_proba_samples(X, 5, random_state=3)
+    parts = [
+        clf.predict_log_proba_samples(X[start : start + chunk], 5, random_state=3)
+        for start in range(0, len(X), chunk)
+    ]
+    np.testing.assert_array_equal(np.concatenate(parts), whole)
+
+
+def test_tensor_and_float64_pools_give_the_same_samples(fitted):
+    clf, X = fitted
+    whole = clf.predict_log_proba_samples(X, 5, random_state=3)
+    as_tensor = clf.predict_log_proba_samples(torch.from_numpy(X), 5, random_state=3)
+    as_float64 = clf.predict_log_proba_samples(X.astype(np.float64), 5, random_state=3)
+    np.testing.assert_array_equal(as_tensor, whole)
+    np.testing.assert_array_equal(as_float64, whole)
+
+
+def test_memmapped_pool_is_read_in_blocks_not_copied(fitted, tmp_path):
+    clf, _ = fitted
+    rng = np.random.default_rng(1)
+    path = tmp_path / "pool.npy"
+    pool = np.lib.format.open_memmap(path, "w+", np.float32, (200_000, 16))
+    pool[:] = rng.normal(size=pool.shape)
+    pool.flush()
+    pool = np.load(path, mmap_mode="r")  # read-only: a cast would copy it whole
+    tracemalloc.start()
+    try:
+        out = clf.predict_log_proba_samples(pool, 1, random_state=0)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert out.shape == (200_000, 1, 2)
+    # the output (1.6 MB) and a few blocks, never the 12.8 MB pool
+    assert peak < pool.nbytes / 2, peak
+    np.testing.assert_array_equal(
+        out[-5:], clf.predict_log_proba_samples(np.array(pool[-5:]), 1, random_state=0)
+    )
+
+
+def test_non_finite_rows_in_a_later_block_are_refused(fitted):
+    clf, X = fitted
+    pool = np.tile(X, (40, 1))  # 12,000 rows: two blocks
+    pool[11_000, 3] = np.nan
+    with pytest.raises(ValueError, match="NaN or infinity"):
+        clf.predict_log_proba_samples(pool, 2, random_state=0)
+
+
+def test_wrong_number_of_features_is_refused(fitted):
+    clf, X = fitted
+    with pytest.raises(ValueError, match="expecting 16 features"):
+        clf.predict_log_proba_samples(X[:, :5], 2, random_state=0)
+    with pytest.raises(ValueError, match="0 sample"):
+        clf.predict_log_proba_samples(X[:0], 2, random_state=0)
