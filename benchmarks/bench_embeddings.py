@@ -71,8 +71,34 @@ def _mc_dropout_head(n_features, n_classes, seed):
     )
 
 
+def _ensemble_head(n_features, n_classes, seed):
+    from skbatchbald import DeepEnsembleClassifier
+
+    # K = 20 samples are the 20 members, trained together as one batched module
+    return DeepEnsembleClassifier(
+        n_members=20, max_epochs=30, batch_size=100, random_state=seed
+    )
+
+
+def _laplace_head(n_features, n_classes, seed):
+    from skbatchbald import LaplaceHeadClassifier
+
+    # Kronecker-factored: the full GGN of a 384 x 10 layer is a 3850 x 3850 matrix
+    return LaplaceHeadClassifier(
+        hessian_structure="kron",
+        n_mc_samples=20,
+        max_epochs=30,
+        batch_size=100,
+        random_state=seed,
+    )
+
+
 # name: factory(n_features, n_classes, seed) -> an unfitted classifier
-HEADS = {"mc-dropout": _mc_dropout_head}
+HEADS = {
+    "mc-dropout": _mc_dropout_head,
+    "ensemble": _ensemble_head,
+    "laplace": _laplace_head,
+}
 
 
 def make_embeddings(path, n_pool, seed=0, block=100_000):
