@@ -25,9 +25,10 @@ a row) on the recorded mean. What it cannot do without per-input scores is mark
 saturated rounds; with K = 20 samples and 10 classes the ceiling is log 10 =
 2.3 nats per input, far above the recorded means (about 0.1 nats).
 
-One run (seed 0, random start, BatchBALD) records 999 predicted classes instead
-of 1,000 in five of its rounds, so which stop-set image each belongs to is
-unknown there; the kappa rules skip that run, the BALD rules keep it.
+The predictions are stored as one digit string per round and must be read as
+strings: read as integers, a string that starts with class 0 loses it (five
+rounds of one run were rewritten that way before the curve script read them
+as strings, and were mended by restoring the zero).
 """
 
 import argparse
@@ -125,21 +126,18 @@ def load(directory=CURVES):
 
 
 def evaluate(curves, tolerance):
-    """One row per arm, seed and rule; kappa rules skip runs with short strings."""
-    n_stop = max(len(p) for p in curves.predictions)
+    """One row per arm, seed and rule."""
+    lengths = {len(p) for p in curves.predictions}
+    if len(lengths) != 1:
+        raise ValueError(
+            f"stop-set predictions of {sorted(lengths)} classes: every round must "
+            "record one class per stop-set image; were the rows read as integers?"
+        )
     rows = []
     for (start, strategy, seed), run in curves.groupby(
         ["start", "strategy", "seed"], sort=False
     ):
-        short = [len(p) for p in run.predictions if len(p) != n_stop]
-        if short:
-            print(
-                f"seed {seed}, {start} start, {strategy}: {len(short)} rounds record "
-                f"{short[0]} predictions, not {n_stop}; kappa rules skip this run"
-            )
         for name, (rule, column) in rules().items():
-            if short and column == "predictions":
-                continue
             outputs = list(run[column])
             result = evaluate_stop(
                 rule,

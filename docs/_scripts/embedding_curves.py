@@ -256,7 +256,12 @@ def main(argv=None):
     )
     (args.csv.parent / "config.json").write_text(json.dumps(config, indent=1))
 
-    done = pd.read_csv(args.csv) if args.csv.is_file() else pd.DataFrame()
+    # As integers, the stop-set predictions would lose their leading zeros.
+    done = (
+        pd.read_csv(args.csv, dtype={"stop_predictions": str})
+        if args.csv.is_file()
+        else pd.DataFrame()
+    )
     finished = set()
     if len(done):
         finished = set(zip(done.seed, done.start, done.strategy, strict=True))
