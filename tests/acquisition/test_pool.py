@@ -116,7 +116,9 @@ def test_epig_picks_as_in_memory(chunked, pool_values, make_log_probs, stochasti
     expected = epig(pool_values, 8, **kwargs)
     got = epig(chunked, 8, **kwargs)
     np.testing.assert_array_equal(got[0], expected[0])
-    np.testing.assert_allclose(got[1], expected[1], rtol=0, atol=1e-9)
+    # float32 products over blocks of another size round differently on some
+    # CPUs' BLAS kernels (a few ulps): same picks, scores to float32 precision
+    np.testing.assert_allclose(got[1], expected[1], rtol=1e-5, atol=0)
 
 
 @pytest.mark.parametrize("n_joint_samples", [10_000, 200], ids=["exact", "sampled"])
@@ -130,7 +132,9 @@ def test_batch_epig_picks_as_in_memory(
     expected = batch_epig(pool_values, 5, **kwargs)
     got = batch_epig(chunked, 5, **kwargs)
     np.testing.assert_array_equal(got[0], expected[0])
-    np.testing.assert_allclose(got[1], expected[1], rtol=0, atol=1e-9)
+    # float32 products over blocks of another size round differently on some
+    # CPUs' BLAS kernels (a few ulps): same picks, scores to float32 precision
+    np.testing.assert_allclose(got[1], expected[1], rtol=1e-5, atol=0)
 
 
 def test_epig_on_a_chunked_pool_validates_every_block(pool_values, tmp_path):
