@@ -153,6 +153,12 @@ _PIECES = {
     ``predict_proba`` (LogisticRegression, a VotingClassifier, ...), or
     ``n_mc_samples=1``, is refused with a ``ValueError``.
 """,
+    "multilabel": """\
+    Multi-label learners (fitted on a 0/1 indicator y: an
+    MCDropoutMultiLabelClassifier, a forest, a MultiOutputClassifier of
+    forests) are scored on their (N, K, L) label samples, summed over labels
+    (:func:`skbatchbald.sampling.predict_multilabel_log_proba_samples`).
+""",
     "predictive": """\
     A score of the predictive distribution alone: posterior samples are
     averaged into it when the model gives them (MC dropout, a forest), and
@@ -399,6 +405,9 @@ class BatchBALDQuery(_PosteriorQuery):
 
     {needs_samples}
 
+    {multilabel}
+    The multi-label score: :func:`skbatchbald.acquisition.multilabel_batchbald`.
+
     Examples
     --------
     >>> from sklearn.datasets import load_digits
@@ -493,6 +502,9 @@ class PowerBALDQuery(_PosteriorQuery):
     Learning", TMLR 2023.
 
     {needs_samples}
+
+    {multilabel}
+    The multi-label score: :func:`skbatchbald.acquisition.multilabel_bald`.
     """
     )
 
@@ -585,6 +597,9 @@ class BALDQuery(_TopKQuery):
     to fill a batch with near-duplicates.
 
     {needs_samples}
+
+    {multilabel}
+    The multi-label score: :func:`skbatchbald.acquisition.multilabel_bald`.
     """
     )
     _function = staticmethod(acquisition.bald)
