@@ -7,6 +7,10 @@ import pytest
 import torch
 from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
+from sklearn.utils.estimator_checks import (
+    check_get_params_invariance,
+    check_parameters_default_constructible,
+)
 
 from skbatchbald import MCDropoutClassifier, MCDropoutMultiLabelClassifier
 from skbatchbald.nn import BayesianMLP
@@ -183,3 +187,12 @@ class TestBadInput:
         single = MCDropoutClassifier(BayesianMLP, module__n_features=4, verbose=0)
         with pytest.raises(ValueError, match="MCDropoutMultiLabelClassifier"):
             single.fit(X[:40], Y[:40])
+
+
+@pytest.mark.parametrize(
+    "check",
+    [check_parameters_default_constructible, check_get_params_invariance],
+    ids=lambda c: c.__name__,
+)
+def test_scikit_learn_checks_that_need_no_fit(check):
+    check("MCDropoutMultiLabelClassifier", net())
