@@ -53,7 +53,7 @@ print({n: int((Y.sum(axis=1) == n).sum()) for n in range(5)})
 # -----------------------
 # The learner is skbatchbald's :class:`~skbatchbald.ActiveLearner` (modAL's
 # API); the strategies see a multi-label forest and use the multi-label
-# scores. ``n_mc_samples=20`` scores 20 of the forest's 60 trees.
+# scores. Each of the forest's 30 trees is one posterior sample.
 from sklearn.ensemble import RandomForestClassifier
 from sklearn.metrics import f1_score
 
@@ -61,8 +61,8 @@ from skbatchbald import ActiveLearner, BALDQuery, BatchBALDQuery, RandomQuery
 
 N_START, BATCH, ROUNDS, SEEDS = 20, 8, 12, range(10)
 STRATEGIES = {
-    "BatchBALD": lambda seed: BatchBALDQuery(n_mc_samples=20, random_state=seed),
-    "BALD": lambda seed: BALDQuery(n_mc_samples=20, random_state=seed),
+    "BatchBALD": lambda seed: BatchBALDQuery(random_state=seed),
+    "BALD": lambda seed: BALDQuery(random_state=seed),
     "random": lambda seed: RandomQuery(random_state=seed),
 }
 
@@ -72,7 +72,7 @@ def run(name, seed):
     rng = np.random.default_rng(seed)
     start = rng.choice(len(X_pool), N_START, replace=False)
     learner = ActiveLearner(
-        RandomForestClassifier(60, min_samples_leaf=2, random_state=seed),
+        RandomForestClassifier(30, min_samples_leaf=2, random_state=seed),
         query_strategy=STRATEGIES[name](seed),
         X_training=X_pool[start],
         y_training=Y_pool[start],

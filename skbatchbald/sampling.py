@@ -185,7 +185,7 @@ def predict_multilabel_log_proba_samples(
     max_memory : None, int or str, default=None
         Memory budget of a dropout net's sampling passes; None keeps its own.
     n_jobs : None or int, default=None
-        joblib workers of a dropout net; None keeps its own.
+        Number of joblib workers of a dropout net; None keeps its own.
 
     Returns
     -------

@@ -91,7 +91,7 @@ class MCDropoutMultiLabelClassifier(MCDropoutClassifier):
     max_memory : None, int or str, default=None
         Memory budget of one sampling pass.
     n_jobs : None or int, default=None
-        joblib workers for sampling.
+        Number of joblib workers for sampling.
     criterion : torch criterion class, default=torch.nn.BCEWithLogitsLoss
         Must be ``BCEWithLogitsLoss`` (or a subclass): the samples are
         ``logsigmoid`` of the logits.
@@ -104,7 +104,7 @@ class MCDropoutMultiLabelClassifier(MCDropoutClassifier):
     iterator_train__shuffle : bool, default=True
         Shuffle training batches.
     train_split : None or callable, default=None
-        skorch's validation split; None trains on all rows.
+        The validation split of skorch; None trains on all rows.
     **kwargs : dict
         Any other skorch parameter. ``classes`` must stay None: the labels
         are y's columns.
