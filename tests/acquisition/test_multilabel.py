@@ -1,5 +1,7 @@
 """Multi-label BALD and BatchBALD against enumeration of every label configuration."""
 
+from decimal import Decimal, localcontext
+
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -252,3 +254,26 @@ class TestBadInput:
             multilabel_batchbald(log_probs, 1, n_joint_samples=1)
         with pytest.raises(TypeError, match="n_instances"):
             multilabel_bald(log_probs, 1.0)
+
+
+class TestBinaryOutputs:
+    def test_log_of_one_minus_p_keeps_its_precision_near_one(self):
+        from skbatchbald.acquisition._multilabel_inputs import binary_log_probs
+
+        finite = [-1e-12, -1e-5, -0.5, -np.log(2), -3.0, -50.0]
+        log_p = np.array([*finite, 0.0, -np.inf])
+        log_zero, log_one = np.moveaxis(binary_log_probs(log_p), -1, 0)
+        with localcontext() as context:
+            context.prec = 60  # log(1 - exp(a)) in 60 digits: the reference
+            expected = [float((1 - Decimal(a).exp()).ln()) for a in finite]
+        np.testing.assert_allclose(log_zero[:-2], expected, rtol=1e-12)
+        assert log_zero[-2] == -np.inf and log_zero[-1] == 0.0
+        np.testing.assert_array_equal(log_one, log_p)
+
+    def test_torch_tensors_are_accepted(self):
+        torch = pytest.importorskip("torch")
+        p = _label_probs(np.random.default_rng(6), 12, 4, 2)
+        expected = multilabel_batchbald(np.log(p), 3)
+        got = multilabel_batchbald(torch.log(torch.from_numpy(p)), 3)
+        np.testing.assert_array_equal(got[0], expected[0])
+        np.testing.assert_allclose(got[1], expected[1])
