@@ -69,6 +69,14 @@ class TestFitAndPredict:
             clf.predict_proba(X[:10]), torch.sigmoid(logits).numpy(), atol=1e-7
         )
 
+    def test_a_dataframe_of_label_columns(self, data):
+        pd = pytest.importorskip("pandas")
+        X, Y = data
+        frame = pd.DataFrame(Y[:60].astype(bool), columns=["a", "b", "c", "d"])
+        clf = net(max_epochs=2).fit(X[:60], frame)
+        twin = net(max_epochs=2).fit(X[:60], Y[:60])
+        np.testing.assert_array_equal(clf.predict_proba(X), twin.predict_proba(X))
+
     def test_rows_without_labels_are_valid(self, data):
         X, Y = data
         Y = Y[:60].copy()

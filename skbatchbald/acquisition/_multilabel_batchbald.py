@@ -145,7 +145,7 @@ def multilabel_batchbald(
 
     **Exactness.** Each label's objective is submodular in the batch (Kirsch
     et al. 2019), hence so is their sum, and greedy gains never increase
-    while the joints are exact. Every pick's first step is the top
+    while the joints are exact. The first pick is the top
     :func:`multilabel_bald` point.
 
     **Cost.** Step i scores N candidates against at most
