@@ -153,10 +153,10 @@ for first, second in [
 # %%
 # What to look at
 # ---------------
-# Whether the active strategies beat random here, by how much, and whether
-# BatchBALD's joint batches beat BALD's top 8, is printed above; the user
-# guide page :doc:`/user_guide/multilabel` discusses the numbers of one build.
-# A forest on 64 pixels is a cheap, well-calibrated-enough posterior; on a
-# frozen image backbone users have reported random beating BALD-style
-# strategies for multi-label data (modAL issue 191), so measure on your own
-# data with a random baseline, as here.
+# The order of the three curves, and whether each paired difference of the
+# areas is larger than the spread over seeds (the Wilcoxon p-values). The
+# user guide page :doc:`/user_guide/multilabel` discusses the numbers of one
+# build, and those of the same runs with an MC-dropout network. On a frozen
+# image backbone users have reported random beating BALD-style strategies
+# for multi-label data (modAL issue 191): measure on your own data, with a
+# random baseline, as here.
