@@ -134,6 +134,20 @@ class TestSamples:
         )
         np.testing.assert_allclose(reversed_[::-1], whole, atol=1e-6)
 
+    @pytest.mark.slow  # joblib's worker processes start in seconds
+    def test_n_jobs_shards_draw_the_same_samples(self, fitted):
+        X = np.random.default_rng(1).normal(size=(600, 4)).astype(np.float32)
+        batch_size = fitted.batch_size
+        fitted.set_params(batch_size=64)  # several batches: several shards
+        try:
+            one = fitted.predict_log_proba_samples(X, n_mc_samples=5, random_state=1)
+            two = fitted.predict_log_proba_samples(
+                X, n_mc_samples=5, random_state=1, n_jobs=2
+            )
+        finally:
+            fitted.set_params(batch_size=batch_size)
+        np.testing.assert_array_equal(two, one)
+
     def test_unfitted(self, data):
         with pytest.raises(NotFittedError):
             net().predict_log_proba_samples(data[0])
