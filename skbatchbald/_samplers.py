@@ -82,8 +82,11 @@ def _check_one_output(estimator):
     if isinstance(getattr(estimator, "classes_", None), list):
         raise ValueError(
             f"this {type(estimator).__name__} was fitted on multi-label or "
-            "multi-output targets (y of shape (n_samples, n_outputs)), which are "
-            f"not supported yet. {_TARGETS}."
+            "multi-output targets (y of shape (n_samples, n_outputs)), which "
+            "predict_log_proba_samples does not sample. Multi-label (0/1 "
+            "columns): predict_multilabel_log_proba_samples, and BALDQuery, "
+            "PowerBALDQuery or BatchBALDQuery, which use it; multi-output "
+            f"targets of more than two classes are not supported. {_TARGETS}."
         )
 
 
@@ -124,8 +127,9 @@ def _point_estimate(estimator, X, n_mc_samples):
         raise ValueError(
             f"the rows of {kind}.predict_proba do not sum to 1 (one sums to "
             f"{worst:.4g}): they must be the class probabilities of one label per "
-            "row. Multi-label classifiers (one probability per label) are not "
-            "supported yet; a network whose predict_proba gives logits or "
+            "row. A multi-label classifier (one probability per label) is "
+            "sampled by predict_multilabel_log_proba_samples; a network whose "
+            "predict_proba gives logits or "
             "log-probabilities needs the criterion that matches its output "
             "(CrossEntropyLoss for logits) or a predict_nonlinearity. "
             f"{_TARGETS}."

@@ -77,6 +77,8 @@ def _vstack_rows(first, second, *, name="X"):
     """
     # np.shape reads .shape where there is one (sparse, pandas, torch).
     first_shape, second_shape = tuple(np.shape(first)[1:]), tuple(np.shape(second)[1:])
+    if first_shape != second_shape and name == "y":
+        raise ValueError(_label_shapes_message(first_shape, second_shape))
     if first_shape != second_shape:
         raise ValueError(
             f"The new {name} has rows of shape {second_shape} but the {name} taught "
@@ -84,6 +86,25 @@ def _vstack_rows(first, second, *, name="X"):
             "same features."
         )
     return stack_rows(first, second)
+
+
+def _label_shapes_message(taught, new):
+    """Why labels of two shapes cannot be taught together, and what to do."""
+
+    def what(shape):
+        if not shape:
+            return "one label per row, shape (n,)"
+        return (
+            f"{shape[0]} 0/1 label columns per row (multi-label), shape (n, {shape[0]})"
+        )
+
+    return (
+        f"The new y has {what(new)}, but the y taught so far has {what(taught)}. "
+        "Every batch must label the same task: a single-label learner gets one "
+        "label per row, a multi-label learner a 0/1 indicator row with the same L "
+        "columns in the same order. To change the task or the labels, build a new "
+        "ActiveLearner (and re-label the taught rows)."
+    )
 
 
 def _rows(X, start, stop):

@@ -29,7 +29,11 @@ from ._validation import (
     count_rows,
     draw_seed,
 )
-from .sampling import predict_log_proba_samples
+from .sampling import (
+    is_multilabel,
+    predict_log_proba_samples,
+    predict_multilabel_log_proba_samples,
+)
 
 __all__ = [
     "BALDQuery",
@@ -148,6 +152,12 @@ _PIECES = {
     the score is 0 for every point, so a classifier that only has
     ``predict_proba`` (LogisticRegression, a VotingClassifier, ...), or
     ``n_mc_samples=1``, is refused with a ``ValueError``.
+""",
+    "multilabel": """\
+    Multi-label learners (fitted on a 0/1 indicator y: an
+    MCDropoutMultiLabelClassifier, a forest, a MultiOutputClassifier of
+    forests) are scored on their (N, K, L) label samples, summed over labels
+    (:func:`skbatchbald.sampling.predict_multilabel_log_proba_samples`).
 """,
     "predictive": """\
     A score of the predictive distribution alone: posterior samples are
@@ -298,17 +308,42 @@ class _PosteriorQuery(_Query):
             "which work with one."
         )
 
-    def _log_probs(self, learner, X, rng):
-        try:
-            log_probs = predict_log_proba_samples(
-                learner,
-                X,
-                n_mc_samples=self.n_mc_samples,
-                random_state=draw_seed(rng),
-                # one budget for the whole query, sampling included
-                max_memory=getattr(self, "max_memory", None),
-                allow_point_estimate=self._disagreement is None,
+    # Strategies with a multi-label score (BALD, PowerBALD, BatchBALD) define
+    # _score_multilabel on (N, K, L) label log-probabilities; others refuse.
+    _score_multilabel = None
+
+    def _refuse_multilabel(self, learner):
+        if self._score_multilabel is None and is_multilabel(learner):
+            raise ValueError(
+                f"{type(self).__name__} does not support multi-label models, and "
+                f"the {_model_name(learner)} was fitted on a 0/1 indicator y "
+                "(several labels per row). Use BALDQuery, PowerBALDQuery or "
+                "BatchBALDQuery (their scores sum over labels, see the user "
+                "guide: Multi-label), or RandomQuery."
             )
+
+    def _log_probs(self, learner, X, rng, *, multilabel=False):
+        if not multilabel:
+            self._refuse_multilabel(learner)
+        try:
+            if multilabel:
+                log_probs = predict_multilabel_log_proba_samples(
+                    learner,
+                    X,
+                    n_mc_samples=self.n_mc_samples,
+                    random_state=draw_seed(rng),
+                    max_memory=getattr(self, "max_memory", None),
+                )
+            else:
+                log_probs = predict_log_proba_samples(
+                    learner,
+                    X,
+                    n_mc_samples=self.n_mc_samples,
+                    random_state=draw_seed(rng),
+                    # one budget for the whole query, sampling included
+                    max_memory=getattr(self, "max_memory", None),
+                    allow_point_estimate=self._disagreement is None,
+                )
         except NotFittedError as exc:
             # The zero-label case: skorch's own message ("call initialize or
             # fit") does not say how to get the first labels.
@@ -323,6 +358,9 @@ class _PosteriorQuery(_Query):
         return log_probs
 
     def _acquire(self, learner, X_pool, n_instances, rng):
+        if self._score_multilabel is not None and is_multilabel(learner):
+            log_probs = self._log_probs(learner, X_pool, rng, multilabel=True)
+            return self._score_multilabel(log_probs, n_instances, draw_seed(rng))
         log_probs = self._log_probs(learner, X_pool, rng)
         return self._score(log_probs, n_instances, draw_seed(rng))
 
@@ -366,6 +404,9 @@ class BatchBALDQuery(_PosteriorQuery):
     Acquisition for Deep Bayesian Active Learning", NeurIPS 2019.
 
     {needs_samples}
+
+    {multilabel}
+    The multi-label score: :func:`skbatchbald.acquisition.multilabel_batchbald`.
 
     Examples
     --------
@@ -422,6 +463,15 @@ class BatchBALDQuery(_PosteriorQuery):
             random_state=seed,
         )
 
+    def _score_multilabel(self, log_probs, n_instances, seed):
+        return acquisition.multilabel_batchbald(
+            log_probs,
+            n_instances,
+            n_joint_samples=self.n_joint_samples,
+            max_memory=self.max_memory,
+            random_state=seed,
+        )
+
 
 class PowerBALDQuery(_PosteriorQuery):
     __doc__ = _doc(
@@ -452,6 +502,9 @@ class PowerBALDQuery(_PosteriorQuery):
     Learning", TMLR 2023.
 
     {needs_samples}
+
+    {multilabel}
+    The multi-label score: :func:`skbatchbald.acquisition.multilabel_bald`.
     """
     )
 
@@ -473,6 +526,15 @@ class PowerBALDQuery(_PosteriorQuery):
     def _score(self, log_probs, n_instances, seed):
         # BALD drawn with stochastic="power": the picks of acquisition.power_bald
         return acquisition.bald(
+            log_probs,
+            n_instances,
+            stochastic="power",
+            beta=self.beta,
+            random_state=seed,
+        )
+
+    def _score_multilabel(self, log_probs, n_instances, seed):
+        return acquisition.multilabel_bald(
             log_probs,
             n_instances,
             stochastic="power",
@@ -535,10 +597,22 @@ class BALDQuery(_TopKQuery):
     to fill a batch with near-duplicates.
 
     {needs_samples}
+
+    {multilabel}
+    The multi-label score: :func:`skbatchbald.acquisition.multilabel_bald`.
     """
     )
     _function = staticmethod(acquisition.bald)
     _disagreement = "the mutual information I(y; ω)"
+
+    def _score_multilabel(self, log_probs, n_instances, seed):
+        return acquisition.multilabel_bald(
+            log_probs,
+            n_instances,
+            stochastic=self.stochastic,
+            beta=self.beta,
+            random_state=seed,
+        )
 
 
 class MaxEntropyQuery(_TopKQuery):

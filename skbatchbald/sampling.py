@@ -1,10 +1,15 @@
 """One entry point for posterior log-probability samples (N, K, C) from an estimator."""
 
 from ._arrays import is_dask_array
+from ._multilabel_samplers import is_multilabel, sample_multilabel
 from ._samplers import _PointEstimateAllowed, sample_in_memory
 from .out_of_core import dask_log_proba_samples
 
-__all__ = ["predict_log_proba_samples"]
+__all__ = [
+    "is_multilabel",
+    "predict_log_proba_samples",
+    "predict_multilabel_log_proba_samples",
+]
 
 
 def predict_log_proba_samples(
@@ -141,4 +146,97 @@ def predict_log_proba_samples(
         max_memory=max_memory,
         n_jobs=n_jobs,
         allow_point_estimate=allow_point_estimate,
+    )
+
+
+def predict_multilabel_log_proba_samples(
+    estimator, X, n_mc_samples=None, random_state=None, *, max_memory=None, n_jobs=None
+):
+    """Posterior samples of each label's log-probability for a pool, (N, K, L).
+
+    The multi-label counterpart of :func:`predict_log_proba_samples`: each of
+    the L labels is a Bernoulli output, and the array holds
+    ``log p(y_l = 1 | x_n, ω_k)``, the input of
+    :func:`~skbatchbald.acquisition.multilabel_bald` and
+    :func:`~skbatchbald.acquisition.multilabel_batchbald`.
+
+    Parameters
+    ----------
+    estimator : object
+        One of: an :class:`~skbatchbald.MCDropoutMultiLabelClassifier`, or any
+        estimator with a ``predict_log_proba_samples(X, n_mc_samples,
+        random_state)`` method returning (N, K, L) and the scikit-learn tag
+        ``classifier_tags.multi_label = True``; a
+        :class:`~sklearn.ensemble.RandomForestClassifier` or
+        :class:`~sklearn.ensemble.ExtraTreesClassifier` fitted on a 0/1
+        indicator y (each tree is one sample); a
+        :class:`~sklearn.multioutput.MultiOutputClassifier` whose per-label
+        estimators are sources of posterior samples with equally many samples;
+        a modAL ``Committee`` of multi-label learners (each is one sample);
+        any of these in a :class:`~sklearn.pipeline.Pipeline`, a fitted search
+        or a modAL learner.
+    X : array-like of shape (N, ...)
+        The pool, in memory.
+    n_mc_samples : int, default=None
+        Number K of posterior samples; None: the net's ``n_mc_samples``, or
+        every tree or learner.
+    random_state : None, int, numpy.random.Generator or RandomState, default=None
+        Source of the dropout masks or of the member subsample.
+    max_memory : None, int or str, default=None
+        Memory budget of a dropout net's sampling passes; None keeps its own.
+    n_jobs : None or int, default=None
+        Number of joblib workers of a dropout net; None keeps its own.
+
+    Returns
+    -------
+    log_probs : ndarray of shape (N, K, L), float32
+        ``log p(y_l = 1 | x_n, ω_k)``, labels in the order of y's columns;
+        ``-inf`` where a sample gives probability exactly 0 (a tree, or a
+        label never seen as 1).
+
+    Raises
+    ------
+    ValueError
+        If the estimator is single-label, a multi-output classifier whose
+        outputs are not 0/1, a ``ClassifierChain`` or another multi-label
+        classifier without posterior samples.
+    sklearn.exceptions.NotFittedError
+        If the estimator is not fitted.
+
+    See Also
+    --------
+    predict_log_proba_samples : Single-label classifiers, (N, K, C).
+
+    Notes
+    -----
+    A :class:`~sklearn.multioutput.MultiOutputClassifier` fits one model per
+    label, so sample k of one label and sample k of another come from
+    different models. The multi-label strategies only use each label's own
+    samples together (their objectives add per-label terms), so this is
+    enough for them; it is not a joint posterior over all labels.
+    :class:`~sklearn.multioutput.ClassifierChain` is refused: its labels'
+    models read the chain's own point predictions of earlier labels.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.datasets import make_multilabel_classification
+    >>> from sklearn.ensemble import RandomForestClassifier
+    >>> from skbatchbald.sampling import predict_multilabel_log_proba_samples
+    >>> X, Y = make_multilabel_classification(60, n_classes=3, random_state=0)
+    >>> forest = RandomForestClassifier(n_estimators=8, random_state=0).fit(X, Y)
+    >>> log_probs = predict_multilabel_log_proba_samples(forest, X)
+    >>> log_probs.shape
+    (60, 8, 3)
+    >>> mean = np.exp(log_probs).mean(axis=1)  # (N, L): the forest's average
+    >>> bool(np.allclose(mean.T, [p[:, 1] for p in forest.predict_proba(X)]))
+    True
+    """
+    if is_dask_array(X):
+        raise ValueError(
+            "a dask pool is not supported for multi-label sampling yet; pass the "
+            "pool in memory (X.compute()), or in parts and concatenate."
+        )
+    return sample_multilabel(
+        estimator, X, n_mc_samples, random_state, max_memory=max_memory, n_jobs=n_jobs
     )

@@ -16,6 +16,7 @@ PAGES = {
     "docs/user_guide/bayesian_heads.rst": 18,
     "docs/user_guide/frozen_embeddings.rst": 20,
     "docs/user_guide/migrating.rst": 60,
+    "docs/user_guide/multilabel.rst": 15,
     "docs/user_guide/stopping.rst": 15,
 }
 

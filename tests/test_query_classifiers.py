@@ -252,7 +252,10 @@ def test_multi_output_forest_says_what_is_supported(digits_split, pool):
         y_training=y,
     )
     for strategy in (MarginQuery(), BatchBALDQuery()):
-        with pytest.raises(ValueError, match=r"not supported yet.*one label per row"):
+        with pytest.raises(
+            ValueError,
+            match=r"more than two classes are not supported.*one label per row",
+        ):
             strategy(learner, pool, 2)
 
 

@@ -467,7 +467,8 @@ class TestTargets:
         X, y = blobs
         model.fit(X, np.column_stack([y, y % 2]))  # multi-output
         with pytest.raises(
-            ValueError, match=r"multi-label or multi-output.*not supported yet"
+            ValueError,
+            match=r"multi-label or multi-output.*predict_multilabel_log_proba_samples",
         ) as info:
             predict_log_proba_samples(model, X, allow_point_estimate=allow)
         assert "one label per row" in str(info.value)
@@ -483,7 +484,9 @@ class TestTargets:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # not converged in 50 iterations
             mlp.fit(X, labels)
-        with pytest.raises(ValueError, match=r"do not sum to 1.*Multi-label"):
+        with pytest.raises(
+            ValueError, match=r"do not sum to 1.*multi-label classifier"
+        ):
             predict_log_proba_samples(mlp, X, allow_point_estimate=True)
 
     @pytest.mark.parametrize(

@@ -5,6 +5,10 @@ Every function takes ``log_probs`` of shape ``(n_pool, n_mc_samples, n_classes)`
 ``(indices, scores)``: ``indices`` int64, distinct, in pick order; ``scores`` float64.
 This layer imports only numpy (and torch, if the caller passes tensors); it knows
 nothing of scikit-learn, skorch or modAL.
+
+The multi-label functions (``multilabel_bald``, ``multilabel_batchbald``,
+``label_mutual_information``) take instead ``log p(y_l = 1 | x_n, ω_k)`` of shape
+``(n_pool, n_mc_samples, n_labels)``, one Bernoulli output per label.
 """
 
 # The implementation modules are private and their functions are exported here.
@@ -20,6 +24,8 @@ from ._batchbald import SaturationWarning, batchbald
 from ._entropy import conditional_entropy, marginal_entropy, mutual_information
 from ._epig import epig
 from ._margin import margin
+from ._multilabel_bald import label_mutual_information, multilabel_bald
+from ._multilabel_batchbald import multilabel_batchbald
 from ._power_bald import power_bald
 
 __all__ = [
@@ -29,10 +35,13 @@ __all__ = [
     "batchbald",
     "conditional_entropy",
     "epig",
+    "label_mutual_information",
     "margin",
     "marginal_entropy",
     "max_entropy",
     "mean_std",
+    "multilabel_bald",
+    "multilabel_batchbald",
     "mutual_information",
     "power_bald",
     "random_batch",

@@ -87,9 +87,10 @@ def refuse_indicator_labels(y):
         )
     raise ValueError(
         f"y is a multi-label indicator matrix (shape {tuple(y.shape)}, "
-        f"{int((ones != 1).sum())} rows with no or several 1s); multi-label "
-        "classification is not supported yet. Pass one class label per row "
-        "(binary or multiclass), e.g. one classifier per label column."
+        f"{int((ones != 1).sum())} rows with no or several 1s), and "
+        "MCDropoutClassifier takes one class label per row. For several labels "
+        "per row use skbatchbald.MCDropoutMultiLabelClassifier (one sigmoid per "
+        "label), which BALDQuery and BatchBALDQuery accept."
     )
 
 

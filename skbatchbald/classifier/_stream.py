@@ -43,5 +43,7 @@ def array_blocks(X, as_float32):
     for start in range(0, len(X), BLOCK_ROWS):
         block = as_float32(X[start : start + BLOCK_ROWS])
         if isinstance(block, np.ndarray):
-            block = torch.from_numpy(block)
+            # a float32 view with negative strides (X[::-1]) is copied: torch
+            # cannot wrap it
+            block = torch.from_numpy(np.ascontiguousarray(block))
         yield start, block

@@ -1,0 +1,261 @@
+"""Posterior samples of multi-label models: log p(y_l = 1 | x_n, ω_k), (N, K, L).
+
+The work behind :func:`skbatchbald.sampling.predict_multilabel_log_proba_samples`,
+and the test the strategies use to tell a multi-label model from a single-label
+one (`is_multilabel`).
+"""
+
+import numpy as np
+from sklearn.ensemble import ExtraTreesClassifier, RandomForestClassifier
+from sklearn.multioutput import ClassifierChain, MultiOutputClassifier
+from sklearn.pipeline import Pipeline
+from sklearn.utils import get_tags
+from sklearn.utils.validation import check_is_fitted
+
+from ._samplers import _check_n_mc_samples, _subsample, _unwrap_search, sample_in_memory
+from ._validation import spawn_seeds
+
+__all__ = ["is_multilabel", "sample_multilabel"]
+
+_MULTILABEL_SOURCES = (
+    "an MCDropoutMultiLabelClassifier (or any estimator with a "
+    "predict_log_proba_samples method and the scikit-learn tag "
+    "classifier_tags.multi_label=True); a RandomForestClassifier or "
+    "ExtraTreesClassifier fitted on a 0/1 indicator y (each tree is one sample); "
+    "a MultiOutputClassifier of such sources, one per label; a modAL Committee of "
+    "multi-label learners (each is one sample); any of these in a Pipeline, a "
+    "fitted search or a modAL learner"
+)
+
+
+def _model(estimator):
+    """The model a learner, Pipeline or search samples: its last estimator."""
+    while True:
+        if hasattr(estimator, "estimator") and hasattr(estimator, "query_strategy"):
+            estimator = estimator.estimator  # a modAL learner
+        elif isinstance(estimator, Pipeline):
+            estimator = estimator[-1]
+        elif hasattr(estimator, "learner_list") and estimator.learner_list:
+            estimator = estimator.learner_list[0]  # a modAL Committee
+        elif getattr(estimator, "best_estimator_", None) is not None:
+            estimator = estimator.best_estimator_
+        else:
+            return estimator
+
+
+def _binary_outputs(classes):
+    """Whether a list of per-output classes is a 0/1 indicator's (multi-label)."""
+    return all(
+        np.asarray(c).dtype.kind in "biuf" and np.isin(np.asarray(c), (0, 1)).all()
+        for c in classes
+    )
+
+
+def _declares_multilabel(estimator):
+    if not hasattr(estimator, "__sklearn_tags__"):
+        return False
+    tags = get_tags(estimator).classifier_tags
+    return tags is not None and tags.multi_label
+
+
+def is_multilabel(estimator):
+    """Whether an estimator (or the model it wraps) is a multi-label classifier.
+
+    What the strategies ask to choose between
+    :func:`predict_log_proba_samples` and
+    :func:`predict_multilabel_log_proba_samples`.
+
+    Parameters
+    ----------
+    estimator : object
+        An estimator, or a Pipeline, fitted search, modAL learner or
+        Committee around one.
+
+    Returns
+    -------
+    multilabel : bool
+        True for an estimator that samples multi-label outputs itself (a
+        ``predict_log_proba_samples`` method and the scikit-learn tag
+        ``classifier_tags.multi_label``, as
+        :class:`~skbatchbald.MCDropoutMultiLabelClassifier`), fitted or not,
+        and for a fitted scikit-learn classifier whose outputs are all 0/1
+        labels (a list ``classes_``, as a forest fitted on an indicator y
+        has, or a ``MultiOutputClassifier``).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.ensemble import RandomForestClassifier
+    >>> from skbatchbald.sampling import is_multilabel
+    >>> X = np.arange(8.0).reshape(4, 2)
+    >>> Y = np.array([[0, 1], [1, 1], [0, 0], [1, 0]])
+    >>> is_multilabel(RandomForestClassifier(2, random_state=0).fit(X, Y))
+    True
+    >>> is_multilabel(RandomForestClassifier(2, random_state=0).fit(X, Y[:, 0]))
+    False
+    """
+    model = _model(estimator)
+    if hasattr(model, "predict_log_proba_samples"):
+        return _declares_multilabel(model)
+    if isinstance(model, MultiOutputClassifier):
+        members = getattr(model, "estimators_", None)
+        return members is not None and _binary_outputs([m.classes_ for m in members])
+    classes = getattr(model, "classes_", None)
+    return isinstance(classes, list) and _binary_outputs(classes)
+
+
+def _column_of_one(classes):
+    """Column of label value 1 in one output's classes, or None (never seen)."""
+    where = np.flatnonzero(np.asarray(classes) == 1)
+    return int(where[0]) if len(where) else None
+
+
+def _label_probabilities(outputs, classes):
+    """p(y_l = 1), (N, L), from one predict_proba per label: a list of (N, C_l)."""
+    columns = []
+    for proba, label_classes in zip(outputs, classes, strict=True):
+        proba = np.asarray(proba, dtype=np.float64)
+        one = _column_of_one(label_classes)
+        # a label only ever seen as 0 has probability 0 of being 1
+        columns.append(np.zeros(len(proba)) if one is None else proba[:, one])
+    return np.stack(columns, axis=1)
+
+
+def _to_log(probabilities):
+    with np.errstate(divide="ignore"):  # probability exactly 0: log 0 = -inf
+        return np.log(probabilities).astype(np.float32)
+
+
+def _forest(estimator, X, n_mc_samples, random_state):
+    """Each tree's label probabilities: (N, K, L)."""
+    trees = list(estimator.estimators_)
+    k = _check_n_mc_samples(
+        n_mc_samples, len(trees), f"trees of the {type(estimator).__name__}"
+    )
+    trees = [
+        tree for tree, _ in _subsample([(t, None) for t in trees], k, random_state)
+    ]
+    # Trees are fitted on encoded outputs: column j is the forest's classes_[l][j].
+    samples = [
+        _label_probabilities(t.predict_proba(X), estimator.classes_) for t in trees
+    ]
+    return _to_log(np.stack(samples, axis=1))
+
+
+def _per_label(estimator, X, n_mc_samples, random_state, budget):
+    """A MultiOutputClassifier: each label's own posterior samples, (N, K, L).
+
+    Sample k of one label and sample k of another come from separately
+    fitted models: only each label's own samples belong together, which is
+    all the per-label objectives of the multi-label strategies use.
+    """
+    columns = []
+    seeds = spawn_seeds(random_state, len(estimator.estimators_))
+    for label, (member, seed) in enumerate(
+        zip(estimator.estimators_, seeds, strict=True)
+    ):
+        log_probs = sample_in_memory(member, X, n_mc_samples, seed, **budget)
+        one = _column_of_one(member.classes_)
+        if one is None:
+            column = np.full(log_probs.shape[:2], -np.inf, dtype=np.float32)
+        else:
+            column = log_probs[:, :, one]
+        if columns and column.shape != columns[0].shape:
+            raise ValueError(
+                f"the estimator of label {label} gives {column.shape[1]} posterior "
+                f"samples and that of label 0 {columns[0].shape[1]}; give every "
+                "label's estimator as many (e.g. the same n_estimators), or pass "
+                "n_mc_samples."
+            )
+        columns.append(column)
+    return np.stack(columns, axis=2)
+
+
+def _committee(estimator, X, n_mc_samples, random_state):
+    """A modAL Committee of multi-label learners: one sample per learner."""
+    learners = list(estimator.learner_list)
+    kind = type(estimator).__name__
+    k = _check_n_mc_samples(n_mc_samples, len(learners), f"learners of the {kind}")
+    members = _subsample(
+        [(learner.estimator, None) for learner in learners], k, random_state
+    )
+    samples = []
+    for member, _ in members:
+        check_is_fitted(member)
+        outputs = member.predict_proba(X)
+        if isinstance(outputs, list):
+            samples.append(_label_probabilities(outputs, member.classes_))
+        else:  # (N, L) probabilities of each label, as MLPClassifier gives
+            samples.append(np.asarray(outputs, dtype=np.float64))
+    return _to_log(np.stack(samples, axis=1))
+
+
+def sample_multilabel(
+    estimator, X, n_mc_samples=None, random_state=None, *, max_memory=None, n_jobs=None
+):
+    """`predict_multilabel_log_proba_samples` for a pool in memory; see there."""
+    kind = type(estimator).__name__
+    budget = {
+        key: value
+        for key, value in (("max_memory", max_memory), ("n_jobs", n_jobs))
+        if value is not None
+    }
+    if isinstance(estimator, Pipeline):
+        Xt = estimator[:-1].transform(X) if len(estimator) > 1 else X
+        return sample_multilabel(
+            estimator[-1], Xt, n_mc_samples, random_state, **budget
+        )
+    if hasattr(estimator, "estimator") and hasattr(estimator, "query_strategy"):
+        return sample_multilabel(
+            estimator.estimator, X, n_mc_samples, random_state, **budget
+        )
+    if hasattr(estimator, "learner_list"):
+        if not is_multilabel(estimator):
+            raise ValueError(_single_label_message(kind))
+        return _committee(estimator, X, n_mc_samples, random_state)
+    if hasattr(estimator, "predict_log_proba_samples"):
+        if not _declares_multilabel(estimator):
+            raise ValueError(_single_label_message(kind))
+        log_probs = np.asarray(
+            estimator.predict_log_proba_samples(
+                X, n_mc_samples=n_mc_samples, random_state=random_state, **budget
+            ),
+            dtype=np.float32,
+        )
+        if log_probs.ndim != 3:
+            raise ValueError(
+                f"{kind}.predict_log_proba_samples returned shape "
+                f"{log_probs.shape}; expected (N, K, L) log-probabilities of "
+                "each label being 1."
+            )
+        return log_probs
+    check_is_fitted(estimator)
+    best = _unwrap_search(estimator)
+    if best is not estimator:
+        return sample_multilabel(best, X, n_mc_samples, random_state, **budget)
+    if isinstance(estimator, ClassifierChain):
+        raise ValueError(
+            "a ClassifierChain gives one predictive distribution, not posterior "
+            "samples: each label's model reads the chain's predictions of the "
+            "labels before it, so its members are not draws from one posterior. "
+            f"Sources of multi-label posterior samples: {_MULTILABEL_SOURCES}."
+        )
+    if not is_multilabel(estimator):
+        raise ValueError(_single_label_message(kind))
+    if isinstance(estimator, MultiOutputClassifier):
+        return _per_label(estimator, X, n_mc_samples, random_state, budget)
+    if isinstance(estimator, (RandomForestClassifier, ExtraTreesClassifier)):
+        return _forest(estimator, X, n_mc_samples, random_state)
+    raise ValueError(
+        f"{kind} gives one predictive distribution per label (predict_proba), not "
+        "posterior samples, which multi-label BALD and BatchBALD need. Sources "
+        f"of multi-label posterior samples: {_MULTILABEL_SOURCES}."
+    )
+
+
+def _single_label_message(kind):
+    return (
+        f"this {kind} is not a multi-label classifier (a 0/1 indicator y of shape "
+        "(n_samples, n_labels)): sample it with predict_log_proba_samples. "
+        f"Sources of multi-label posterior samples: {_MULTILABEL_SOURCES}."
+    )
