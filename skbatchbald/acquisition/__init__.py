@@ -21,12 +21,15 @@ from ._entropy import conditional_entropy, marginal_entropy, mutual_information
 from ._epig import epig
 from ._margin import margin
 from ._power_bald import power_bald
+from ._regression import bald_regression, batchbald_regression
 
 __all__ = [
     "SaturationWarning",
     "bald",
+    "bald_regression",
     "batch_epig",
     "batchbald",
+    "batchbald_regression",
     "conditional_entropy",
     "epig",
     "margin",
