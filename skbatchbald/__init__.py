@@ -11,6 +11,7 @@ __version__ = "0.1.0.dev0"
 _LAZY = {
     "ActiveLearner": "skbatchbald.modal",
     "MCDropoutClassifier": "skbatchbald.classifier",
+    "MCDropoutRegressor": "skbatchbald.classifier",
     "DeepEnsembleClassifier": "skbatchbald.heads",
     "LaplaceHeadClassifier": "skbatchbald.heads",
     "BatchBALDQuery": "skbatchbald.query",

@@ -34,7 +34,12 @@ LAYERS = [
     ("classifier", ["skbatchbald.classifier", "skbatchbald.heads"]),
     (
         "sampling",
-        ["skbatchbald.sampling", "skbatchbald.out_of_core", "skbatchbald._samplers"],
+        [
+            "skbatchbald.sampling",
+            "skbatchbald.out_of_core",
+            "skbatchbald._samplers",
+            "skbatchbald._regression_samplers",
+        ],
     ),
     ("query", ["skbatchbald.query", "skbatchbald.cold_start"]),
     ("stopping", ["skbatchbald.stopping"]),

@@ -7,8 +7,10 @@ and the locks that keep seeded results thread-independent (``_locks.py``).
 """
 
 from ._estimator import MCDropoutClassifier
+from ._regressor import MCDropoutRegressor
 
 # Pickles, reprs and the API reference name the class by its public path.
 MCDropoutClassifier.__module__ = __name__
+MCDropoutRegressor.__module__ = __name__
 
-__all__ = ["MCDropoutClassifier"]
+__all__ = ["MCDropoutClassifier", "MCDropoutRegressor"]
