@@ -24,7 +24,7 @@ from .._validation import (
 )
 from ..nn._engine import MCForward
 from ..nn.dropout import active_layers, masked
-from ._inputs import check_device, takes_n_classes
+from ._inputs import check_device, is_dataloader, takes_n_classes
 from ._locks import lock_of, seeded_global_torch
 from ._shards import pool_shards, sample_shard
 from ._stream import array_blocks
@@ -269,7 +269,11 @@ class MCDropoutRegressor(NeuralNetRegressor):
         return params
 
     def get_iterator(self, dataset, training=False):
-        """Return a DataLoader that shuffles with a generator seeded by the fit.
+        """Return a DataLoader that never draws from the global torch generator.
+
+        Training iterators shuffle with a generator seeded from ``random_state``
+        (the global generator, as in skorch, when it is None); prediction
+        iterators get a fixed one, which they use only to seed workers.
 
         Parameters
         ----------
@@ -283,16 +287,41 @@ class MCDropoutRegressor(NeuralNetRegressor):
         iterator : iterable of batches
             The instantiated iterator.
         """
-        if training and self._train_seed is not None:
-            kwargs = self.get_params_for("iterator_train")
-            if "generator" not in kwargs:
-                generator = torch.Generator().manual_seed(self._train_seed)
-                kwargs["generator"] = generator
-            kwargs.setdefault("batch_size", self.batch_size)
-            if kwargs["batch_size"] == -1:
-                kwargs["batch_size"] = len(dataset)
-            return self.iterator_train(dataset, **kwargs)
-        return super().get_iterator(dataset, training=training)
+        prefix = "iterator_train" if training else "iterator_valid"
+        kwargs = self.get_params_for(prefix)
+        iterator = getattr(self, prefix)
+        seed = self._train_seed if training else 0
+        if "generator" not in kwargs and is_dataloader(iterator) and seed is not None:
+            kwargs["generator"] = torch.Generator().manual_seed(seed)
+        kwargs.setdefault("batch_size", self.batch_size)
+        if kwargs["batch_size"] == -1:
+            kwargs["batch_size"] = len(dataset)
+        return iterator(dataset, **kwargs)
+
+    def get_loss(self, y_pred, y_true, *args, **kwargs):
+        """The criterion on one batch, after checking the module's output shape.
+
+        Parameters
+        ----------
+        y_pred : torch.Tensor
+            The module's outputs, ``(B, 1)`` or ``(B,)``.
+        y_true : torch.Tensor
+            The targets, ``(B, 1)``.
+        *args, **kwargs
+            Passed to skorch's ``get_loss``.
+
+        Returns
+        -------
+        loss : torch.Tensor
+            The loss.
+        """
+        if tuple(y_pred.shape[1:]) not in ((), (1,)):
+            raise ValueError(
+                f"the module {type(self.module_).__name__} returns outputs of "
+                f"shape {tuple(y_pred.shape)}; a regressor needs one output per "
+                "row, (batch, 1) (module__n_classes=1 for BayesianMLP)."
+            )
+        return super().get_loss(y_pred.reshape(-1, 1), y_true, *args, **kwargs)
 
     def initialize(self):
         """Initialise module, criterion and optimizer; draw the prediction seed.
