@@ -75,7 +75,7 @@ def check_predictions(predictions, noise_variance):
         )
     noise = _as_float64(noise_variance, "noise_variance")
     try:
-        noise = np.broadcast_to(noise, f.shape)
+        np.broadcast_shapes(noise.shape, f.shape)
     except ValueError:
         raise ValueError(
             f"noise_variance of shape {noise.shape} does not broadcast to the "
@@ -90,6 +90,12 @@ def check_predictions(predictions, noise_variance):
             f"{noise.max():.6g}]. With noise 0 the information of a regression "
             "label is infinite."
         )
+    if noise.ndim == 0 or noise.shape[-1] == 1:
+        # one variance per point (or one for all): no Jensen term, and no
+        # (N, K) temporaries
+        mean_noise = np.broadcast_to(noise, (f.shape[0], 1))[:, 0].copy()
+        return f, mean_noise, np.zeros(f.shape[0])
+    noise = np.broadcast_to(noise, f.shape)
     mean_noise = noise.mean(axis=1)
     bonus = 0.5 * (np.log(mean_noise) - np.log(noise).mean(axis=1))
     return f, mean_noise, bonus
@@ -98,7 +104,8 @@ def check_predictions(predictions, noise_variance):
 def _scaled_deviations(f, mean_noise):
     """(f_k - mean_k f) / sqrt(K mean_k s^2): G G^T = D^-1/2 Cov_k(f) D^-1/2."""
     centred = f - f.mean(axis=1, keepdims=True)
-    return centred / np.sqrt(f.shape[1] * mean_noise)[:, None]
+    centred *= (1.0 / np.sqrt(f.shape[1] * mean_noise))[:, None]
+    return centred
 
 
 @shared_doc
@@ -250,7 +257,8 @@ def batchbald_regression(
     check_random_state(random_state)
     g = _scaled_deviations(f, mean_noise)  # (N, K)
     residual = 1.0 + np.einsum("nk,nk->n", g, g)  # conditional variances (N,)
-    factor = np.empty((f.shape[0], n_instances))  # pivoted Cholesky columns
+    # pivoted Cholesky columns, one row each, so that each is contiguous
+    factor = np.empty((n_instances, f.shape[0]))
     picked = np.empty(n_instances, dtype=np.int64)
     gains = np.empty(n_instances)
     available = np.ones(f.shape[0], dtype=bool)
@@ -259,10 +267,10 @@ def batchbald_regression(
         p = int(np.argmax(candidate))  # ties: the lowest index
         picked[j], gains[j] = p, candidate[p]
         available[p] = False
-        column = g @ g[p] - factor[:, :j] @ factor[p, :j]
+        column = g @ g[p] - factor[:j, p] @ factor[:j]
         column[p] += 1.0
         column /= np.sqrt(residual[p])
-        factor[:, j] = column
+        factor[j] = column
         # the noise alone keeps a conditional variance >= 1 (in units of D)
         residual = np.maximum(residual - column**2, 1.0)
     return picked, np.cumsum(gains)
