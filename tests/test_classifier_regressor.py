@@ -148,3 +148,16 @@ def test_module_with_several_outputs_is_refused(data):
     reg.module_ = BayesianMLP(n_features=5, n_classes=2)
     with pytest.raises(ValueError, match="2 outputs per row"):
         reg.predict_samples(X[:5])
+
+
+def test_clone_and_pickle(data, fitted):
+    import pickle
+
+    from sklearn.base import clone
+
+    X, _ = data
+    params = clone(fitted).get_params()
+    assert params["noise_variance"] == "auto" and params["n_mc_samples"] == 20
+    loaded = pickle.loads(pickle.dumps(fitted))
+    np.testing.assert_array_equal(loaded.predict(X), fitted.predict(X))
+    assert loaded.noise_variance_ == fitted.noise_variance_
