@@ -86,9 +86,8 @@ fig, ax = plt.subplots(figsize=(6, 4))
 for name, group in curves.groupby("strategy", sort=False):
     stats = group.groupby("labels")["rmse"].agg(["mean", "sem"])
     ax.plot(stats.index, stats["mean"], marker="o", label=name)
-    ax.fill_between(
-        stats.index, stats["mean"] - stats["sem"], stats["mean"] + stats["sem"], alpha=0.2
-    )
+    low, high = stats["mean"] - stats["sem"], stats["mean"] + stats["sem"]
+    ax.fill_between(stats.index, low, high, alpha=0.2)
 ax.set_xlabel("labelled points")
 ax.set_ylabel("test RMSE")
 ax.set_title(f"diabetes, bagged ridge, {N_SEEDS} seeds")
@@ -105,8 +104,11 @@ area = curves.groupby(["strategy", "seed"])["rmse"].mean().unstack("strategy")
 summary = area.agg(["mean", "std"]).T
 print(summary.round(2))
 
-for a, b in [("BatchBALD", "random"), ("BatchBALD", "BALD (top-k)"),
-             ("BALD (top-k)", "random")]:
+for a, b in [
+    ("BatchBALD", "random"),
+    ("BatchBALD", "BALD (top-k)"),
+    ("BALD (top-k)", "random"),
+]:
     difference = area[a] - area[b]
     test = wilcoxon(area[a], area[b])
     wins = int((difference < 0).sum())
