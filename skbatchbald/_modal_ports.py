@@ -157,6 +157,9 @@ def check_targets(estimator, y, y_known, *, is_regressor, is_classifier):
     those taught in earlier rounds (numbers, then class labels).
     """
     model = type(_final_step(estimator)).__name__
+    y = np.asarray(y) if not hasattr(y, "toarray") else None  # sparse: left as is
+    if y is None or y.ndim == 0:
+        return
     missing = _nan_rows(y)
     if missing.size:
         raise ValueError(

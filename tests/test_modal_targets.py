@@ -8,6 +8,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from skbatchbald import ActiveLearner
+from skbatchbald._modal_ports import check_targets
 
 
 @pytest.fixture(scope="module")
@@ -84,3 +85,23 @@ def test_nan_targets(data, force_all_finite):
         learner.teach(X[10:12], np.array(["a", None], dtype=object))
     with pytest.raises(ValueError, match="NaN"):
         ActiveLearner(RandomForestRegressor(3), X_training=X[:3], y_training=bad[:3])
+
+
+def test_sparse_and_two_dimensional_targets_are_left_to_the_estimator(data):
+    import scipy.sparse as sp
+
+    X, y = data
+    Y = (np.column_stack([y, y * 2]) > 1.5).astype(int)
+    learner = ActiveLearner(
+        RandomForestClassifier(3, random_state=0), X_training=X[:20], y_training=Y[:20]
+    )
+    learner.teach(X[20:25], Y[20:25])
+    assert learner.y_training.shape == (25, 2)
+    # a sparse target (a multi-label indicator) is not read here
+    check_targets(
+        learner.estimator,
+        sp.csr_matrix(Y),
+        Y,
+        is_regressor=False,
+        is_classifier=True,
+    )
