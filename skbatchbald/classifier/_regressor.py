@@ -408,7 +408,7 @@ class MCDropoutRegressor(NeuralNetRegressor):
         Returns
         -------
         predictions : ndarray of shape (n_samples, n_mc_samples), float64
-            f(x_n; ω_k), the network's output under mask set k.
+            The network's output f(x_n; ω_k) under mask set k.
 
         Raises
         ------
