@@ -12,10 +12,11 @@ variance, however alike.
 The data set is scikit-learn's bundled diabetes regression (442 patients, 10
 features; California housing needs a download). Each of 10 seeds splits it
 into a pool and a test set, labels 10 random pool points, then runs 8 rounds
-of 10 labels per strategy, refitting a bagged ridge regression (30 members)
-after each round. We report test RMSE curves, the area under each curve
-(mean RMSE over the rounds, lower is better) and paired Wilcoxon tests over
-the seeds.
+of 10 labels per strategy, refitting the model after each round. Two models
+give the posterior samples: a bagged ridge regression and a random forest,
+20 members each. We report test RMSE curves, the area under each curve (mean
+RMSE over the rounds, lower is better) and paired Wilcoxon tests over the
+seeds.
 """
 
 import matplotlib.pyplot as plt
@@ -23,7 +24,7 @@ import numpy as np
 import pandas as pd
 from scipy.stats import wilcoxon
 from sklearn.datasets import load_diabetes
-from sklearn.ensemble import BaggingRegressor
+from sklearn.ensemble import BaggingRegressor, RandomForestRegressor
 from sklearn.linear_model import Ridge
 from sklearn.metrics import root_mean_squared_error
 from sklearn.model_selection import train_test_split
@@ -34,14 +35,18 @@ from skbatchbald import ActiveLearner, BALDQuery, BatchBALDQuery, RandomQuery
 
 X, y = load_diabetes(return_X_y=True)
 N_SEEDS, N_INITIAL, BATCH, ROUNDS = 10, 10, 10, 8
+MODELS = {
+    "bagged ridge": lambda seed: make_pipeline(
+        StandardScaler(),
+        BaggingRegressor(Ridge(alpha=1.0), n_estimators=20, random_state=seed),
+    ),
+    "random forest": lambda seed: RandomForestRegressor(
+        n_estimators=20, random_state=seed
+    ),
+}
 
 
-def make_model(seed):
-    bagged = BaggingRegressor(Ridge(alpha=1.0), n_estimators=30, random_state=seed)
-    return make_pipeline(StandardScaler(), bagged)
-
-
-def run(strategy, seed):
+def run(make_model, strategy, seed):
     X_pool, X_test, y_pool, y_test = train_test_split(
         X, y, test_size=142, random_state=seed
     )
@@ -70,10 +75,11 @@ strategies = {
 }
 labels = N_INITIAL + BATCH * np.arange(ROUNDS + 1)
 rows = [
-    {"strategy": name, "seed": seed, "labels": n, "rmse": value}
+    {"model": model, "strategy": name, "seed": seed, "labels": n, "rmse": value}
+    for model, make_model in MODELS.items()
     for name, make in strategies.items()
     for seed in range(N_SEEDS)
-    for n, value in zip(labels, run(make(seed), seed), strict=True)
+    for n, value in zip(labels, run(make_model, make(seed), seed), strict=True)
 ]
 curves = pd.DataFrame(rows)
 
@@ -82,16 +88,17 @@ curves = pd.DataFrame(rows)
 # ---------------
 # Mean test RMSE over the seeds, with one standard error.
 
-fig, ax = plt.subplots(figsize=(6, 4))
-for name, group in curves.groupby("strategy", sort=False):
-    stats = group.groupby("labels")["rmse"].agg(["mean", "sem"])
-    ax.plot(stats.index, stats["mean"], marker="o", label=name)
-    low, high = stats["mean"] - stats["sem"], stats["mean"] + stats["sem"]
-    ax.fill_between(stats.index, low, high, alpha=0.2)
-ax.set_xlabel("labelled points")
-ax.set_ylabel("test RMSE")
-ax.set_title(f"diabetes, bagged ridge, {N_SEEDS} seeds")
-ax.legend()
+fig, axes = plt.subplots(1, 2, figsize=(10, 4), sharey=True)
+for ax, (model, runs) in zip(axes, curves.groupby("model", sort=False), strict=True):
+    for name, group in runs.groupby("strategy", sort=False):
+        stats = group.groupby("labels")["rmse"].agg(["mean", "sem"])
+        ax.plot(stats.index, stats["mean"], marker="o", label=name)
+        low, high = stats["mean"] - stats["sem"], stats["mean"] + stats["sem"]
+        ax.fill_between(stats.index, low, high, alpha=0.2)
+    ax.set_xlabel("labelled points")
+    ax.set_title(f"diabetes, {model}, {N_SEEDS} seeds")
+axes[0].set_ylabel("test RMSE")
+axes[0].legend()
 fig.tight_layout()
 
 # %%
@@ -100,29 +107,34 @@ fig.tight_layout()
 # The area is the mean RMSE over the 9 evaluations of a run; each seed gives
 # one area per strategy, paired across strategies (same split, same start).
 
-area = curves.groupby(["strategy", "seed"])["rmse"].mean().unstack("strategy")
-summary = area.agg(["mean", "std"]).T
-print(summary.round(2))
-
-for a, b in [
+PAIRS = [
     ("BatchBALD", "random"),
     ("BatchBALD", "BALD (top-k)"),
     ("BALD (top-k)", "random"),
-]:
-    difference = area[a] - area[b]
-    test = wilcoxon(area[a], area[b])
-    wins = int((difference < 0).sum())
-    print(
-        f"{a} - {b}: mean area difference {difference.mean():+.2f} RMSE, "
-        f"{a} lower on {wins}/{N_SEEDS} seeds, Wilcoxon p = {test.pvalue:.3f}"
-    )
+]
+for model, runs in curves.groupby("model", sort=False):
+    area = runs.groupby(["strategy", "seed"])["rmse"].mean().unstack("strategy")
+    print(f"--- {model}: area under the RMSE curve")
+    print(area.agg(["mean", "std"]).T.round(2))
+    for a, b in PAIRS:
+        difference = area[a] - area[b]
+        test = wilcoxon(area[a], area[b])
+        wins = int((difference < 0).sum())
+        print(
+            f"{a} - {b}: mean area difference {difference.mean():+.2f} RMSE, "
+            f"{a} lower on {wins}/{N_SEEDS} seeds, Wilcoxon p = {test.pvalue:.3f}"
+        )
 
 # %%
 # Where each strategy wins
 # ------------------------
-# The RMSE difference to random, round by round: below zero the strategy is
-# ahead of random at that number of labels.
+# The RMSE difference to random, round by round, averaged over the seeds:
+# below zero the strategy is ahead of random at that number of labels.
 
-final = curves.pivot_table(index=["seed", "labels"], columns="strategy", values="rmse")
-gap = final.sub(final["random"], axis=0).groupby("labels").mean()
-print(gap.drop(columns="random").round(2))
+for model, runs in curves.groupby("model", sort=False):
+    table = runs.pivot_table(
+        index=["seed", "labels"], columns="strategy", values="rmse"
+    )
+    gap = table.sub(table["random"], axis=0).groupby("labels").mean()
+    print(f"--- {model}: RMSE minus random's")
+    print(gap.drop(columns="random").round(2))
