@@ -157,8 +157,13 @@ def check_targets(estimator, y, y_known, *, is_regressor, is_classifier):
     those taught in earlier rounds (numbers, then class labels).
     """
     model = type(_final_step(estimator)).__name__
-    y = np.asarray(y) if not hasattr(y, "toarray") else None  # sparse: left as is
-    if y is None or y.ndim == 0:
+    if hasattr(y, "toarray"):
+        return  # sparse (a multi-label indicator): left to the estimator
+    try:
+        y = np.asarray(y)
+    except (TypeError, ValueError, RuntimeError):
+        return  # e.g. a tensor on a GPU: left to the estimator
+    if y.ndim == 0:
         return
     missing = _nan_rows(y)
     if missing.size:
