@@ -161,3 +161,14 @@ def test_clone_and_pickle(data, fitted):
     loaded = pickle.loads(pickle.dumps(fitted))
     np.testing.assert_array_equal(loaded.predict(X), fitted.predict(X))
     assert loaded.noise_variance_ == fitted.noise_variance_
+
+
+def test_partial_fit_takes_one_dimensional_targets(data, fitted):
+    import copy as copy_module
+
+    X, y = data
+    more = copy_module.deepcopy(fitted).partial_fit(X[100:150], y[100:150])
+    assert more.noise_variance_ != fitted.noise_variance_  # refitted on the new rows
+    assert not np.array_equal(more.predict(X), fitted.predict(X))  # trained further
+    with pytest.raises(ValueError, match="class labels"):
+        copy_module.deepcopy(fitted).partial_fit(X[:2], np.array(["a", "b"]))

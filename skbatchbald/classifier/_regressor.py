@@ -358,6 +358,30 @@ class MCDropoutRegressor(NeuralNetRegressor):
             The fitted regressor.
         """
         self._check_params()
+        if not self.warm_start or not self.initialized_:
+            self.initialize()
+        return self.partial_fit(X, y, **fit_params)
+
+    def partial_fit(self, X, y=None, classes=None, **fit_params):
+        """Train further on X, y without re-initialising the module.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, ...)
+            Inputs, cast to float32.
+        y : array-like of shape (n_samples,) or (n_samples, 1)
+            Finite numbers.
+        classes : None
+            Unused; skorch's signature.
+        **fit_params : dict
+            Passed to skorch's ``partial_fit``.
+
+        Returns
+        -------
+        self : MCDropoutRegressor
+            The fitted regressor, ``noise_variance_`` refitted on X, y.
+        """
+        self._check_params()
         owner = type(self).__name__
         X = _as_float32(X, owner)
         y = regression_targets(y, owner)
@@ -366,13 +390,13 @@ class MCDropoutRegressor(NeuralNetRegressor):
                 f"X has {len(X)} rows but y has {len(y)} targets; pass one target "
                 "per row."
             )
-        if not self.warm_start or not self.initialized_:
-            self.initialize()
         _, train_seed, _ = self._seeds()
         with seeded_global_torch(train_seed, self.device), lock_of(self):
+            if not self.initialized_:
+                self.initialize()
             self._train_seed = train_seed
             try:
-                self.partial_fit(X, y, **fit_params)
+                super().partial_fit(X, y, classes=classes, **fit_params)
             finally:
                 self._train_seed = None
         self.n_features_in_ = X.shape[1]
