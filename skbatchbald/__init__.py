@@ -12,6 +12,7 @@ _LAZY = {
     "ActiveLearner": "skbatchbald.modal",
     "MCDropoutClassifier": "skbatchbald.classifier",
     "MCDropoutMultiLabelClassifier": "skbatchbald.classifier",
+    "MCDropoutRegressor": "skbatchbald.classifier",
     "DeepEnsembleClassifier": "skbatchbald.heads",
     "LaplaceHeadClassifier": "skbatchbald.heads",
     "BatchBALDQuery": "skbatchbald.query",

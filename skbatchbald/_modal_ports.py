@@ -7,7 +7,14 @@ module, or train the wrong model without a word. Each check names what to use.
 
 import sys
 
-__all__ = ["check_fit_kwargs", "check_not_modal_dropout", "check_only_new"]
+import numpy as np
+
+__all__ = [
+    "check_fit_kwargs",
+    "check_not_modal_dropout",
+    "check_only_new",
+    "check_targets",
+]
 
 
 def _final_step(estimator):
@@ -107,3 +114,89 @@ def check_not_modal_dropout(strategy, estimator):
         "instead: num_cycles becomes n_mc_samples, and every dropout layer is "
         "sampled (no dropout_layer_indexes)."
     )
+
+
+def _target_kind(y):
+    """ "labels" (strings, objects), "numbers" (integral) or "continuous", or None.
+
+    None for anything but one target per row (multi-output targets are left to
+    the estimator).
+    """
+    y = np.asarray(y)
+    if y.ndim == 2 and y.shape[1] == 1:
+        y = y[:, 0]
+    if y.ndim != 1 or y.size == 0:
+        return None
+    if y.dtype.kind not in "iufb":
+        return "labels"
+    finite = y[np.isfinite(y)] if y.dtype.kind == "f" else y
+    if y.dtype.kind == "f" and not np.array_equal(finite, np.round(finite)):
+        return "continuous"
+    return "numbers"
+
+
+def _nan_rows(y):
+    y = np.asarray(y)
+    if y.dtype.kind == "f":
+        return np.flatnonzero(np.isnan(y).reshape(len(y), -1).any(axis=1))
+    if y.dtype.kind == "O":
+        missing = [
+            i
+            for i, value in enumerate(y.reshape(len(y), -1)[:, 0])
+            if value is None or (isinstance(value, float) and np.isnan(value))
+        ]
+        return np.asarray(missing, dtype=np.int64)
+    return np.empty(0, dtype=np.int64)
+
+
+def check_targets(estimator, y, y_known, *, is_regressor, is_classifier):
+    """ValueError naming the fix for targets the estimator cannot learn from.
+
+    NaN targets (a row without its label); a continuous target for a
+    classifier; class labels for a regressor; and targets of another kind than
+    those taught in earlier rounds (numbers, then class labels).
+    """
+    model = type(_final_step(estimator)).__name__
+    if hasattr(y, "toarray"):
+        return  # sparse (a multi-label indicator): left to the estimator
+    try:
+        y = np.asarray(y)
+    except (TypeError, ValueError, RuntimeError):
+        return  # e.g. a tensor on a GPU: left to the estimator
+    if y.ndim == 0:
+        return
+    missing = _nan_rows(y)
+    if missing.size:
+        raise ValueError(
+            f"y holds NaN (or None) at row(s) {missing[:5].tolist()}: a missing "
+            "target is not a label. Teach only the rows that have been labelled "
+            "(drop those rows, or label them first)."
+        )
+    kind = _target_kind(y)
+    if kind is None:
+        return
+    known = None if y_known is None else _target_kind(y_known)
+    if known is not None and "labels" in (kind, known) and kind != known:
+        raise ValueError(
+            f"this round's targets are {kind} ({np.asarray(y).ravel()[:3].tolist()}), "
+            f"but the rows taught before have {known} "
+            f"({np.asarray(y_known).ravel()[:3].tolist()}): a learner learns one task. "
+            "Label every round the same way (class labels for classification, "
+            "numbers for regression), or start a new learner with fit(X, y) for "
+            "the other task."
+        )
+    if kind == "continuous" and is_classifier:
+        raise ValueError(
+            f"y holds continuous values ({np.asarray(y).ravel()[:3].tolist()}), a "
+            f"regression target, but {model} is a classifier. For regression use a "
+            "regressor (RandomForestRegressor, skbatchbald.MCDropoutRegressor, ...) "
+            "with BALDQuery or BatchBALDQuery; for classes, label with ints or "
+            "strings."
+        )
+    if kind == "labels" and is_regressor:
+        raise ValueError(
+            f"y holds class labels ({np.asarray(y).ravel()[:3].tolist()}), but "
+            f"{model} is a regressor, which needs numbers. For classes use a "
+            "classifier (RandomForestClassifier, skbatchbald.MCDropoutClassifier, "
+            "...); for regression, give numeric targets."
+        )

@@ -68,10 +68,12 @@ def _is_regressor(estimator):
 def _check_not_regressor(estimator):
     if _is_regressor(estimator):
         raise ValueError(
-            f"{type(estimator).__name__} is a regressor, and regression is not "
-            "supported (yet): every strategy scores the class probabilities of a "
-            "classifier. Use a classifier (e.g. RandomForestClassifier, "
-            "MCDropoutClassifier)."
+            f"{type(estimator).__name__} is a regressor, and "
+            "predict_log_proba_samples gives the class log-probabilities of a "
+            "classifier. For regression use skbatchbald.sampling.predict_samples "
+            "(posterior samples of the prediction) and BALDQuery, PowerBALDQuery "
+            "or BatchBALDQuery, which accept regressors; for class labels fit a "
+            "classifier (e.g. RandomForestClassifier, MCDropoutClassifier)."
         )
 
 

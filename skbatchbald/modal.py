@@ -13,14 +13,21 @@ from importlib import metadata
 
 import numpy as np
 import scipy.sparse as sp
+from sklearn.base import is_classifier
 
 # _safe_indexing: documented but private in scikit-learn, with no public
 # equivalent; tests/test_sklearn_private.py fails first if an upgrade changes it.
 from sklearn.utils import _safe_indexing, check_X_y
 
 from ._arrays import stack_rows
-from ._modal_ports import check_fit_kwargs, check_not_modal_dropout, check_only_new
+from ._modal_ports import (
+    check_fit_kwargs,
+    check_not_modal_dropout,
+    check_only_new,
+    check_targets,
+)
 from ._validation import check_random_state, count_rows
+from .sampling import is_regression_model
 
 #: The one modAL release skbatchbald is tested with.
 MODAL_VERSION = "0.4.2.1"
@@ -238,14 +245,24 @@ class ActiveLearner(_ModalActiveLearner):
     def _get_param_names(cls):
         return [name for name in super()._get_param_names() if name not in _DATA_PARAMS]
 
-    def _check_X_y(self, X, y):
-        """Validate a labelled batch the way modAL meant to, with today's keyword."""
+    def _check_X_y(self, X, y, y_known=None):
+        """Validate a labelled batch the way modAL meant to, with today's keyword.
+
+        ``y_known``: the targets taught before, which y must be of a kind with.
+        """
         if X is None or y is None:
             missing = "X" if X is None else "y"
             raise ValueError(
                 f"{missing} is None: pass both the samples X and their labels y "
                 "(X_training and y_training together)."
             )
+        check_targets(
+            self.estimator,
+            y,
+            y_known,
+            is_regressor=is_regression_model(self.estimator),
+            is_classifier=is_classifier(self.estimator),
+        )
         finite = self.force_all_finite
         if not (isinstance(finite, bool) or finite == "allow-nan"):
             raise ValueError(
@@ -287,7 +304,7 @@ class ActiveLearner(_ModalActiveLearner):
 
     def _add_training_data(self, X, y):
         """Append a labelled batch to the training data without refitting."""
-        self._check_X_y(X, y)
+        self._check_X_y(X, y, self.y_training)
         self._check_not_taught_again(X, y)
         if self.X_training is None:
             self.X_training, self.y_training = X, y
@@ -397,7 +414,7 @@ class ActiveLearner(_ModalActiveLearner):
             )
         check_fit_kwargs(self.estimator, fit_kwargs)
         if only_new:
-            self._check_X_y(X, y)
+            self._check_X_y(X, y, self.y_training)
             check_only_new(self.estimator, self.X_training)
             self._fit_on_new(X, y, bootstrap=bootstrap, **fit_kwargs)
         else:

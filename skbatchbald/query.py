@@ -25,14 +25,18 @@ from ._validation import (
     check_int,
     check_n_mc_samples,
     check_random_state,
+    check_real,
     check_stochastic,
     count_rows,
     draw_seed,
 )
 from .sampling import (
     is_multilabel,
+    is_regression_model,
+    model_noise_variance,
     predict_log_proba_samples,
     predict_multilabel_log_proba_samples,
+    predict_samples,
 )
 
 __all__ = [
@@ -205,6 +209,15 @@ max_memory : int, str or None, default=None
     own budget for sampling; the smaller of 1 GiB and a quarter of available
     memory for the acquisition.
 """,
+    "noise_variance": """\
+noise_variance : float or None, default=None
+    Regression only: the variance σ² of the observation noise in the
+    Gaussian estimator (see :func:`skbatchbald.acquisition.batchbald_regression`).
+    None: the model's own estimate (``noise_variance_`` of an
+    MCDropoutRegressor), else the mean over the scored pool of the
+    posterior samples' variance, a scale-free default that sets the
+    signal-to-noise ratio to 1 on average. Classifiers ignore it.
+""",
     "subsample_and_seed": """\
 pool_subsample : int, default=None
     Score a random subset of this many pool points only; the returned
@@ -358,11 +371,66 @@ class _PosteriorQuery(_Query):
         return log_probs
 
     def _acquire(self, learner, X_pool, n_instances, rng):
+        if is_regression_model(learner):
+            return self._acquire_regression(learner, X_pool, n_instances, rng)
         if self._score_multilabel is not None and is_multilabel(learner):
             log_probs = self._log_probs(learner, X_pool, rng, multilabel=True)
             return self._score_multilabel(log_probs, n_instances, draw_seed(rng))
         log_probs = self._log_probs(learner, X_pool, rng)
         return self._score(log_probs, n_instances, draw_seed(rng))
+
+    # Regression: strategies with a ``_score_regression`` take posterior samples
+    # of the prediction (N, K); the others score class probabilities only.
+    _score_regression = None
+
+    def _refuse_regression(self, learner):
+        name = type(self).__name__
+        raise ValueError(
+            f"{name} scores the class probabilities of a classifier, and the "
+            f"{_model_name(learner)} is a regressor. For regression use "
+            "BALDQuery, PowerBALDQuery or BatchBALDQuery (posterior samples of the "
+            "prediction, see the user guide: Regression), or RandomQuery; for "
+            f"{name}, fit a classifier on class labels."
+        )
+
+    def _acquire_regression(self, learner, X_pool, n_instances, rng):
+        if self._score_regression is None:
+            self._refuse_regression(learner)
+        try:
+            predictions = predict_samples(
+                learner,
+                X_pool,
+                n_mc_samples=self.n_mc_samples,
+                random_state=draw_seed(rng),
+                max_memory=getattr(self, "max_memory", None),
+            )
+        except NotFittedError as exc:
+            raise NotFittedError(
+                f"{type(self).__name__} needs a fitted model, and the "
+                f"{_model_name(learner)} is not fitted yet ({exc}). For the first "
+                "batch use RandomQuery() or TypiClustQuery(), teach that batch, "
+                "then set the learner's query_strategy back."
+            ) from exc
+        self._check_n_samples(predictions.shape[1], f"the {_model_name(learner)}")
+        noise = self.noise_variance
+        if noise is None:
+            noise = model_noise_variance(learner)
+        if noise is None:
+            # scale-free default: signal-to-noise ratio 1 on average over the pool
+            noise = max(float(predictions.var(axis=1).mean()), np.finfo(float).tiny)
+        return self._score_regression(predictions, n_instances, noise, draw_seed(rng))
+
+    def _check_noise_variance(self):
+        if self.noise_variance is not None:
+            check_real(
+                self.noise_variance,
+                "noise_variance",
+                expected="None or a finite number > 0",
+                min_val=0.0,
+                min_open=True,
+                finite=True,
+                hint="the variance of the observation noise of a regression",
+            )
 
 
 class BatchBALDQuery(_PosteriorQuery):
@@ -390,6 +458,7 @@ class BatchBALDQuery(_PosteriorQuery):
         Lazy greedy in the sampled phase: faster on long batches, but picks may
         differ from full greedy by more than a change of seed would (see
         :func:`skbatchbald.acquisition.batchbald`).
+    {noise_variance}
     random_state : None, int, numpy.random.Generator or RandomState, default=None
         Seeds the pool subset, the dropout masks and the sampled estimator.
 
@@ -434,6 +503,7 @@ class BatchBALDQuery(_PosteriorQuery):
         check_max_memory(self.max_memory)
         if not isinstance(self.lazy, bool | np.bool_):
             raise TypeError(f"lazy must be True or False, got {self.lazy!r}.")
+        self._check_noise_variance()
         return rng
 
     def __init__(
@@ -444,6 +514,7 @@ class BatchBALDQuery(_PosteriorQuery):
         max_memory=None,
         pool_subsample=None,
         lazy=False,
+        noise_variance=None,
         random_state=None,
     ):
         self.n_mc_samples = n_mc_samples
@@ -451,7 +522,13 @@ class BatchBALDQuery(_PosteriorQuery):
         self.max_memory = max_memory
         self.pool_subsample = pool_subsample
         self.lazy = lazy
+        self.noise_variance = noise_variance
         self.random_state = random_state
+
+    def _score_regression(self, predictions, n_instances, noise, seed):
+        return acquisition.batchbald_regression(
+            predictions, n_instances, noise_variance=noise, random_state=seed
+        )
 
     def _score(self, log_probs, n_instances, seed):
         return acquisition.batchbald(
@@ -488,6 +565,7 @@ class PowerBALDQuery(_PosteriorQuery):
         Posterior samples K, at least 2; ``None`` uses the estimator's own.
     pool_subsample : int, default=None
         Score a random subset of this many pool points only.
+    {noise_variance}
     random_state : None, int, numpy.random.Generator or RandomState, default=None
         Seeds the pool subset, the dropout masks and the draw.
 
@@ -513,15 +591,33 @@ class PowerBALDQuery(_PosteriorQuery):
     def _check_params(self):
         rng = super()._check_params()
         check_beta(self.beta)
+        self._check_noise_variance()
         return rng
 
     def __init__(
-        self, *, beta=1.0, n_mc_samples=None, pool_subsample=None, random_state=None
+        self,
+        *,
+        beta=1.0,
+        n_mc_samples=None,
+        pool_subsample=None,
+        noise_variance=None,
+        random_state=None,
     ):
         self.beta = beta
         self.n_mc_samples = n_mc_samples
         self.pool_subsample = pool_subsample
+        self.noise_variance = noise_variance
         self.random_state = random_state
+
+    def _score_regression(self, predictions, n_instances, noise, seed):
+        return acquisition.bald_regression(
+            predictions,
+            n_instances,
+            noise_variance=noise,
+            stochastic="power",
+            beta=self.beta,
+            random_state=seed,
+        )
 
     def _score(self, log_probs, n_instances, seed):
         # BALD drawn with stochastic="power": the picks of acquisition.power_bald
@@ -584,11 +680,17 @@ class BALDQuery(_TopKQuery):
     ----------
     {stochastic}
     {n_mc_samples_needed}
-    {subsample_and_seed}
+    pool_subsample : int, default=None
+        Score a random subset of this many pool points only; the returned
+        indices still refer to the full pool.
+    {noise_variance}
+    random_state : None, int, numpy.random.Generator or RandomState, default=None
+        Seeds the pool subset, the dropout masks and the stochastic draw.
 
     See Also
     --------
     skbatchbald.acquisition.bald : The acquisition function.
+    skbatchbald.acquisition.bald_regression : Its regression form.
     BatchBALDQuery : Scores the batch jointly instead.
 
     Notes
@@ -609,6 +711,40 @@ class BALDQuery(_TopKQuery):
         return acquisition.multilabel_bald(
             log_probs,
             n_instances,
+            stochastic=self.stochastic,
+            beta=self.beta,
+            random_state=seed,
+        )
+
+    def __init__(
+        self,
+        *,
+        stochastic=None,
+        beta=None,
+        n_mc_samples=None,
+        pool_subsample=None,
+        noise_variance=None,
+        random_state=None,
+    ):
+        super().__init__(
+            stochastic=stochastic,
+            beta=beta,
+            n_mc_samples=n_mc_samples,
+            pool_subsample=pool_subsample,
+            random_state=random_state,
+        )
+        self.noise_variance = noise_variance
+
+    def _check_params(self):
+        rng = super()._check_params()
+        self._check_noise_variance()
+        return rng
+
+    def _score_regression(self, predictions, n_instances, noise, seed):
+        return acquisition.bald_regression(
+            predictions,
+            n_instances,
+            noise_variance=noise,
             stochastic=self.stochastic,
             beta=self.beta,
             random_state=seed,
@@ -767,6 +903,8 @@ class _TargetQuery(_PosteriorQuery):
         return rng
 
     def _acquire(self, learner, X_pool, n_instances, rng):
+        if is_regression_model(learner):
+            self._refuse_regression(learner)
         n_pool = count_rows(X_pool, "X_pool", row="pool point")
         n_source = n_pool if self.X_target is None else _target_rows(self.X_target)
         if n_source == 0:

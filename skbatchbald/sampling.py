@@ -1,14 +1,24 @@
-"""One entry point for posterior log-probability samples (N, K, C) from an estimator."""
+"""Posterior samples from an estimator: class log-probabilities (N, K, C) of a
+classifier, (N, K, L) label log-probabilities of a multi-label classifier, or
+predictions (N, K) of a regressor."""
 
 from ._arrays import is_dask_array
 from ._multilabel_samplers import is_multilabel, sample_multilabel
+from ._regression_samplers import (
+    is_regression_model,
+    model_noise_variance,
+    sample_regressor,
+)
 from ._samplers import _PointEstimateAllowed, sample_in_memory
 from .out_of_core import dask_log_proba_samples
 
 __all__ = [
     "is_multilabel",
+    "is_regression_model",
+    "model_noise_variance",
     "predict_log_proba_samples",
     "predict_multilabel_log_proba_samples",
+    "predict_samples",
 ]
 
 
@@ -86,8 +96,9 @@ def predict_log_proba_samples(
         If ``n_mc_samples`` is < 1 or exceeds the number of ensemble members,
         or ``random_state`` is a negative int; if the estimator is a classifier
         without posterior samples and ``allow_point_estimate`` is False, a
-        regressor, or a classifier fitted on multi-label or multi-output
-        targets, none of which are supported.
+        regressor (use :func:`predict_samples`), a multi-label classifier (use
+        :func:`predict_multilabel_log_proba_samples`) or a classifier fitted on
+        multi-output targets.
     sklearn.exceptions.NotFittedError
         If the estimator is not fitted.
 
@@ -239,4 +250,98 @@ def predict_multilabel_log_proba_samples(
         )
     return sample_multilabel(
         estimator, X, n_mc_samples, random_state, max_memory=max_memory, n_jobs=n_jobs
+    )
+
+
+def predict_samples(
+    estimator, X, n_mc_samples=None, random_state=None, *, max_memory=None, n_jobs=None
+):
+    """Posterior samples of a regressor's prediction for a pool, shape (N, K).
+
+    The regression counterpart of :func:`predict_log_proba_samples`: the way
+    :class:`~skbatchbald.BALDQuery`, :class:`~skbatchbald.PowerBALDQuery` and
+    :class:`~skbatchbald.BatchBALDQuery` get f(x_n; ω_k) from a regressor.
+
+    Parameters
+    ----------
+    estimator : object
+        One of: an :class:`~skbatchbald.MCDropoutRegressor` or any estimator
+        with a ``predict_samples(X, n_mc_samples, random_state)`` method; a
+        fitted :class:`~sklearn.ensemble.RandomForestRegressor`,
+        :class:`~sklearn.ensemble.ExtraTreesRegressor` or
+        :class:`~sklearn.ensemble.BaggingRegressor` (each member is one
+        sample); a list or tuple of fitted regressors (an ensemble: each is
+        one sample); a modAL ``CommitteeRegressor`` (each learner is one
+        sample); a :class:`~sklearn.pipeline.Pipeline` ending in one of these;
+        a fitted search (its ``best_estimator_``); a modAL ``ActiveLearner``
+        (its ``.estimator``).
+    X : array-like of shape (N, ...)
+        The pool, in memory (dask pools are sampled for classification only).
+    n_mc_samples : int, default=None
+        Number K of posterior samples. For dropout nets None means the net's
+        ``n_mc_samples``; for ensembles, lists and committees None means all
+        members, and a smaller value picks members at random without
+        replacement.
+    random_state : None, int, numpy.random.Generator or RandomState, default=None
+        Source of the dropout masks or of the member subsample.
+    max_memory : None, int or str, default=None
+        Memory budget of a dropout net's sampling passes; ensembles ignore it.
+    n_jobs : None or int, default=None
+        Joblib workers of a dropout net; ensembles ignore it.
+
+    Returns
+    -------
+    predictions : ndarray of shape (N, K), float64
+        Column k is posterior sample k, the same model for every row.
+
+    Raises
+    ------
+    ValueError
+        If the estimator is a classifier (use
+        :func:`predict_log_proba_samples`), a regressor without posterior
+        samples (e.g. ``LinearRegression``), multi-output, or
+        ``n_mc_samples`` exceeds the number of members; if X is a dask array.
+    TypeError
+        If the estimator is of none of the supported kinds.
+    sklearn.exceptions.NotFittedError
+        If the estimator is not fitted.
+
+    See Also
+    --------
+    skbatchbald.acquisition.batchbald_regression : What the samples are for.
+    predict_log_proba_samples : The same for classifiers.
+
+    Notes
+    -----
+    Members of forests and bagging ensembles are fitted alike on resamples of
+    the data, so each is one draw from one distribution over models, as in
+    :func:`predict_log_proba_samples`; a forest's members give the spread of
+    its trees, which is not a calibrated Bayesian posterior.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.datasets import load_diabetes
+    >>> from sklearn.ensemble import RandomForestRegressor
+    >>> from skbatchbald.sampling import predict_samples
+    >>> X, y = load_diabetes(return_X_y=True)
+    >>> forest = RandomForestRegressor(n_estimators=8, random_state=0).fit(X, y)
+    >>> samples = predict_samples(forest, X)
+    >>> samples.shape
+    (442, 8)
+    >>> bool(np.allclose(samples.mean(axis=1), forest.predict(X)))
+    True
+    """
+    if is_dask_array(X):
+        raise ValueError(
+            "X is a dask array, and regression pools are sampled in memory: pass "
+            "X.compute(), or score a subsample of the pool (pool_subsample)."
+        )
+    return sample_regressor(
+        estimator,
+        X,
+        n_mc_samples,
+        random_state,
+        max_memory=max_memory,
+        n_jobs=n_jobs,
     )

@@ -39,6 +39,7 @@ LAYERS = [
             "skbatchbald.out_of_core",
             "skbatchbald._samplers",
             "skbatchbald._multilabel_samplers",
+            "skbatchbald._regression_samplers",
         ],
     ),
     ("query", ["skbatchbald.query", "skbatchbald.cold_start"]),

@@ -315,7 +315,11 @@ class TestBadInput:
             ("metric", "MarginQuery"),
             ("n_jobs", "n_jobs on the MCDropoutClassifier"),
             ("n_mc_samples", r"query_strategy__n_mc_samples"),
-            ("colour", "constructor parameters: beta, n_mc_samples, pool_subsample"),
+            (
+                "colour",
+                "constructor parameters: beta, n_mc_samples, noise_variance, "
+                "pool_subsample",
+            ),
         ],
     )
     def test_modal_query_arguments_say_what_replaces_them(

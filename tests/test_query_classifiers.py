@@ -231,16 +231,17 @@ def test_committee_of_point_estimates_is_a_posterior(digits_split, pool):
     assert len(set(idx)) == 3
 
 
-def test_regressor_learner_says_regression_is_not_supported(digits_split, pool):
+def test_regressor_learner_gets_regression_bald_or_a_precise_error(digits_split, pool):
     d = digits_split
     learner = ActiveLearner(
         RandomForestRegressor(n_estimators=3, random_state=0),
         X_training=d["X_init"],
         y_training=d["y_init"].astype(float),
     )
-    for strategy in (MarginQuery(), BALDQuery()):
-        with pytest.raises(ValueError, match="regression is not supported"):
-            strategy(learner, pool, 2)
+    idx, _ = BALDQuery()(learner, pool, 2)
+    assert len(set(idx.tolist())) == 2
+    with pytest.raises(ValueError, match="MarginQuery scores the class probabilities"):
+        MarginQuery()(learner, pool, 2)
 
 
 def test_multi_output_forest_says_what_is_supported(digits_split, pool):

@@ -503,7 +503,7 @@ class TestTargets:
         X, y = blobs
         if fitted:
             model = clone(model).fit(X, y.astype(float))
-        with pytest.raises(ValueError, match=r"regression is not supported \(yet\)"):
+        with pytest.raises(ValueError, match="gives the class log-probabilities"):
             predict_log_proba_samples(
                 model, X if fitted else X[:0], allow_point_estimate=True
             )
@@ -520,7 +520,7 @@ class TestTargets:
                 for s in range(2)
             ]
         )
-        with pytest.raises(ValueError, match="regression is not supported"):
+        with pytest.raises(ValueError, match=r"use skbatchbald\.sampling\.predict_"):
             predict_log_proba_samples(committee, X)
 
     def test_other_unfitted_estimators_are_still_not_fitted(self, blobs):

@@ -27,12 +27,15 @@ from ._margin import margin
 from ._multilabel_bald import label_mutual_information, multilabel_bald
 from ._multilabel_batchbald import multilabel_batchbald
 from ._power_bald import power_bald
+from ._regression import bald_regression, batchbald_regression
 
 __all__ = [
     "SaturationWarning",
     "bald",
+    "bald_regression",
     "batch_epig",
     "batchbald",
+    "batchbald_regression",
     "conditional_entropy",
     "epig",
     "label_mutual_information",

@@ -1,0 +1,218 @@
+"""How each kind of regressor gives posterior samples of its prediction (N, K).
+
+The work behind :func:`skbatchbald.sampling.predict_samples`, the regression
+counterpart of :mod:`skbatchbald._samplers`: the same wrappers (Pipeline,
+search, modAL learner, Committee) are unwrapped the same way.
+"""
+
+import numpy as np
+from sklearn.ensemble import (
+    BaggingRegressor,
+    ExtraTreesRegressor,
+    RandomForestRegressor,
+)
+from sklearn.pipeline import Pipeline
+from sklearn.utils.validation import check_is_fitted
+
+from ._samplers import _check_n_mc_samples, _estimator_type, _subsample, _unwrap_search
+from ._validation import check_random_state
+
+__all__ = ["is_regression_model", "model_noise_variance", "sample_regressor"]
+
+_REGRESSION_SOURCES = (
+    "an MCDropoutRegressor or any estimator with a predict_samples method; a "
+    "fitted RandomForestRegressor, ExtraTreesRegressor or BaggingRegressor "
+    "(each member is one sample); a list or tuple of fitted regressors (a deep "
+    "ensemble: each is one sample); a modAL CommitteeRegressor (each learner is "
+    "one sample); any of these as the last step of a Pipeline, as the "
+    "best_estimator_ of a fitted search, or as a modAL learner's estimator"
+)
+_SAMPLE_ENSEMBLES = (RandomForestRegressor, ExtraTreesRegressor, BaggingRegressor)
+
+
+def _inner(estimator):
+    """The model a wrapper samples: learner -> estimator, Pipeline -> last step,
+    search -> best_estimator_ (or the unfitted estimator), Committee or list ->
+    its first member; None when there is nothing inside."""
+    if hasattr(estimator, "estimator") and hasattr(estimator, "query_strategy"):
+        return estimator.estimator  # a modAL learner
+    if isinstance(estimator, Pipeline):
+        return estimator[-1]
+    if hasattr(estimator, "learner_list"):  # a modAL Committee
+        learners = list(estimator.learner_list)
+        return learners[0] if learners else None
+    if isinstance(estimator, (list, tuple)):
+        return estimator[0] if estimator else None
+    best = getattr(estimator, "best_estimator_", None)
+    if best is not None:
+        return best
+    if hasattr(estimator, "param_grid") or hasattr(estimator, "param_distributions"):
+        return estimator.estimator  # an unfitted search: the model it tunes
+    return None
+
+
+def _model(estimator):
+    for _ in range(20):  # wrappers nest a few levels at most
+        inner = _inner(estimator)
+        if inner is None:
+            return estimator
+        estimator = inner
+    return estimator
+
+
+def is_regression_model(estimator):
+    """Whether ``estimator`` (or the model inside its wrappers) is a regressor.
+
+    Parameters
+    ----------
+    estimator : object
+        A model, or a Pipeline, search, modAL learner or Committee around one,
+        or a list of models.
+
+    Returns
+    -------
+    regression : bool
+        True for a scikit-learn regressor (``estimator_type == "regressor"``)
+        or an estimator with a ``predict_samples`` method.
+
+    Examples
+    --------
+    >>> from sklearn.ensemble import RandomForestRegressor
+    >>> from sklearn.pipeline import make_pipeline
+    >>> from sklearn.preprocessing import StandardScaler
+    >>> from skbatchbald.sampling import is_regression_model
+    >>> is_regression_model(make_pipeline(StandardScaler(), RandomForestRegressor()))
+    True
+    """
+    model = _model(estimator)
+    return hasattr(model, "predict_samples") or _estimator_type(model) == "regressor"
+
+
+def model_noise_variance(estimator):
+    """The noise variance the model estimates, or None if it gives none.
+
+    Parameters
+    ----------
+    estimator : object
+        As for :func:`is_regression_model`.
+
+    Returns
+    -------
+    noise_variance : float or None
+        The fitted ``noise_variance_`` of the model inside the wrappers (an
+        :class:`~skbatchbald.MCDropoutRegressor` has one), else None.
+
+    Examples
+    --------
+    >>> from sklearn.ensemble import RandomForestRegressor
+    >>> from skbatchbald.sampling import model_noise_variance
+    >>> model_noise_variance(RandomForestRegressor()) is None
+    True
+    """
+    value = getattr(_model(estimator), "noise_variance_", None)
+    return None if value is None else float(value)
+
+
+def _refuse_classifier(estimator):
+    if _estimator_type(estimator) == "classifier" or hasattr(
+        estimator, "predict_log_proba_samples"
+    ):
+        raise ValueError(
+            f"{type(estimator).__name__} is a classifier, and regression sampling "
+            "needs a regressor (posterior samples of a number per row). For class "
+            "labels use skbatchbald.sampling.predict_log_proba_samples and the "
+            "classification strategies; for regression use one of: "
+            f"{_REGRESSION_SOURCES}."
+        )
+
+
+def _member_predictions(members, X):
+    """(N, K) float64: each member's prediction on X (its own columns for bagging)."""
+    columns = []
+    for member, features in members:
+        X_member = X if features is None else np.asarray(X)[:, features]
+        prediction = np.asarray(member.predict(X_member), dtype=np.float64)
+        if prediction.ndim == 2 and prediction.shape[1] == 1:
+            prediction = prediction[:, 0]
+        if prediction.ndim != 1:
+            raise ValueError(
+                f"a {type(member).__name__} predicts shape {prediction.shape}; "
+                "regression acquisition supports one target per row (multi-output "
+                "regression is not supported)."
+            )
+        columns.append(prediction)
+    return np.stack(columns, axis=1)
+
+
+def _check_samples(samples, kind):
+    samples = np.asarray(samples, dtype=np.float64)
+    if samples.ndim != 2:
+        raise ValueError(
+            f"{kind}.predict_samples returned shape {samples.shape}; expected "
+            "(n_samples, n_mc_samples)."
+        )
+    return samples
+
+
+def sample_regressor(
+    estimator, X, n_mc_samples=None, random_state=None, *, max_memory=None, n_jobs=None
+):
+    """`predict_samples` for a pool in memory; see there."""
+    kind = type(estimator).__name__
+    budget = {
+        key: value
+        for key, value in (("max_memory", max_memory), ("n_jobs", n_jobs))
+        if value is not None
+    }
+    if isinstance(estimator, Pipeline):
+        Xt = estimator[:-1].transform(X) if len(estimator) > 1 else X
+        return sample_regressor(estimator[-1], Xt, n_mc_samples, random_state, **budget)
+    if hasattr(estimator, "estimator") and hasattr(estimator, "query_strategy"):
+        return sample_regressor(
+            estimator.estimator, X, n_mc_samples, random_state, **budget
+        )
+    if hasattr(estimator, "learner_list") or isinstance(estimator, (list, tuple)):
+        committee = hasattr(estimator, "learner_list")
+        models = (
+            [learner.estimator for learner in estimator.learner_list]
+            if committee
+            else list(estimator)
+        )
+        what = f"learners of the {kind}" if committee else f"models of the {kind}"
+        if not models:
+            raise ValueError(f"the {kind} holds no model to sample.")
+        for model in models:
+            _refuse_classifier(model)
+            check_is_fitted(model)
+        k = _check_n_mc_samples(n_mc_samples, len(models), what)
+        members = _subsample([(m, None) for m in models], k, random_state)
+        return _member_predictions(members, X)
+    if hasattr(estimator, "predict_samples"):
+        samples = estimator.predict_samples(
+            X, n_mc_samples=n_mc_samples, random_state=random_state, **budget
+        )
+        return _check_samples(samples, kind)
+    _refuse_classifier(estimator)
+    search_best = _unwrap_search(estimator)
+    if search_best is not estimator:
+        return sample_regressor(search_best, X, n_mc_samples, random_state, **budget)
+    if hasattr(estimator, "fit"):
+        check_is_fitted(estimator)
+    if isinstance(estimator, _SAMPLE_ENSEMBLES):
+        members = list(estimator.estimators_)
+        features = getattr(estimator, "estimators_features_", [None] * len(members))
+        k = _check_n_mc_samples(n_mc_samples, len(members), f"members of the {kind}")
+        members = _subsample(list(zip(members, features, strict=True)), k, random_state)
+        return _member_predictions(members, X)
+    check_random_state(random_state)
+    if _estimator_type(estimator) == "regressor":
+        raise ValueError(
+            f"{kind} gives one prediction per row, not posterior samples, and "
+            "regression BALD and BatchBALD measure how posterior samples disagree "
+            f"(0 everywhere with one). Sources of posterior samples: "
+            f"{_REGRESSION_SOURCES}."
+        )
+    raise TypeError(
+        f"cannot draw posterior samples of a regression from {kind}. Supported: "
+        f"{_REGRESSION_SOURCES}."
+    )

@@ -1,0 +1,518 @@
+"""MCDropoutRegressor: a skorch regressor that draws consistent MC-dropout samples.
+
+The classifier's machinery, reused: the dropout masks (``nn.dropout.masked``),
+the sampling engine (``nn._engine.MCForward``), the seeds, the locks and the
+``n_jobs`` shards. Only what a regression output is differs.
+"""
+
+import copy
+import os
+from collections.abc import Mapping
+
+import joblib
+import numpy as np
+import torch
+from skorch import NeuralNetRegressor
+from skorch.utils import to_numpy, to_tensor
+
+from .._memory import check_max_memory
+from .._validation import (
+    check_n_mc_samples,
+    check_random_state,
+    check_real,
+    spawn_seeds,
+)
+from ..nn._engine import MCForward
+from ..nn.dropout import active_layers, masked
+from ._inputs import check_device, is_dataloader, takes_n_classes
+from ._locks import lock_of, seeded_global_torch
+from ._shards import pool_shards, sample_shard
+from ._stream import array_blocks
+
+__all__ = ["MCDropoutRegressor"]
+
+# With noise_variance="auto", the fitted noise never goes below this fraction of
+# the targets' variance: a net that interpolates its few labels would otherwise
+# claim noise 0, and with it infinite information per label.
+_NOISE_FLOOR = 1e-6
+
+
+def regression_targets(y, owner):
+    """y as float32 of shape (n, 1), with a ValueError naming the fix if it is not."""
+    if isinstance(y, torch.Tensor):
+        y = to_numpy(y)
+    y = np.asarray(y)
+    if y.dtype.kind not in "iufb":
+        raise ValueError(
+            f"{owner} got targets of dtype {y.dtype} (e.g. class labels "
+            f"{np.unique(y)[:3].tolist()}); a regressor needs numbers. For class "
+            "labels use a classifier (MCDropoutClassifier)."
+        )
+    if y.ndim == 2 and y.shape[1] == 1:
+        y = y[:, 0]
+    if y.ndim != 1:
+        raise ValueError(
+            f"{owner} supports one target per row (y of shape (n_samples,)), got "
+            f"shape {y.shape}; multi-output regression is not supported."
+        )
+    if not np.isfinite(y.astype(np.float64)).all():
+        row = int(np.flatnonzero(~np.isfinite(y.astype(np.float64)))[0])
+        raise ValueError(
+            f"y holds NaN or inf (first at row {row}): every labelled row needs "
+            "a finite target. Drop the rows without a label before fitting."
+        )
+    return y.astype(np.float32).reshape(-1, 1)
+
+
+def _as_float32(X, owner):
+    """A numeric array (or CPU tensor) of X, float32, checked finite and >= 2-d."""
+    if isinstance(X, torch.Tensor):
+        X = X.detach().cpu().numpy()
+    elif hasattr(X, "to_numpy"):  # pandas
+        X = X.to_numpy()
+    try:
+        X = np.asarray(X, dtype=np.float32)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(
+            f"{owner} needs numeric inputs; encode non-numeric features first ({exc})."
+        ) from exc
+    if X.ndim < 2 or X.shape[0] == 0:
+        raise ValueError(
+            f"X must have shape (n_samples, n_features, ...) with at least one "
+            f"row, got shape {X.shape}."
+        )
+    if not np.isfinite(X).all():
+        raise ValueError("X contains NaN or infinity; impute or drop those rows.")
+    return X
+
+
+class MCDropoutRegressor(NeuralNetRegressor):
+    """A skorch regressor whose dropout network gives consistent posterior samples.
+
+    A :class:`skorch.NeuralNetRegressor` for a module with dropout layers and
+    one output per row. ``predict_samples`` returns K posterior samples of the
+    prediction drawn with consistent MC dropout (sample k uses one fixed set of
+    dropout masks for every row), the input of
+    :func:`skbatchbald.acquisition.batchbald_regression`; ``predict`` averages
+    ``n_mc_samples`` of them with masks fixed at fit time. All other
+    parameters are skorch's.
+
+    Parameters
+    ----------
+    module : torch.nn.Module class or instance
+        The network, returning ``(N, 1)`` (or ``(N,)``) predictions, e.g.
+        :class:`skbatchbald.nn.BayesianMLP`: a module class whose constructor
+        takes ``n_classes`` gets ``n_classes=1`` unless
+        ``module__n_classes`` is set.
+    *args
+        Passed on to skorch's constructor; give every other parameter by
+        keyword.
+    n_mc_samples : int, default=20
+        Number K of posterior samples averaged by ``predict`` and drawn by
+        ``predict_samples`` when its ``n_mc_samples`` is None.
+    noise_variance : "auto" or float, default="auto"
+        Variance σ² of the Gaussian observation noise, y = f(x) + ε,
+        ε ~ N(0, σ²), kept in ``noise_variance_`` for the acquisition
+        functions. A number fixes it. "auto" fits it by maximum likelihood
+        after training: the mean squared residual of the deterministic
+        network (dropout off) on the training data, floored at 1e-6 times the
+        targets' variance. Training minimises the squared error, which is the
+        Gaussian negative log-likelihood for any fixed σ², so the two together
+        are the Gaussian maximum-likelihood fit.
+    random_state : None, int, numpy.random.Generator or RandomState, default=None
+        Seeds module initialisation, training (shuffling, training dropout) and
+        ``prediction_seed_``. Set, no call reads or changes the global numpy or
+        torch generators.
+    max_memory : None, int or str, default=None
+        Budget in bytes (or a string such as ``"512MB"``) for the activations
+        of one sampling pass. None: ``min(1 GiB, available memory / 4)``.
+    n_jobs : None or int, default=None
+        Number of joblib workers that sample shards of the pool. Results do not
+        depend on it.
+    criterion : torch criterion class, default=torch.nn.MSELoss
+        The squared error (the Gaussian likelihood with fixed noise).
+    optimizer : torch optimizer class, default=torch.optim.Adam
+        The optimizer.
+    lr : float, default=1e-3
+        Learning rate.
+    max_epochs : int, default=200
+        Epochs per fit.
+    iterator_train__shuffle : bool, default=True
+        Reshuffle the training rows every epoch.
+    train_split : None or callable, default=None
+        No internal validation split, so tiny labelled sets fit.
+    **kwargs
+        Any other :class:`skorch.NeuralNetRegressor` parameter.
+
+    Attributes
+    ----------
+    module_ : torch.nn.Module
+        The fitted network.
+    noise_variance_ : float
+        The noise variance σ², fixed or fitted (see ``noise_variance``).
+    prediction_seed_ : int
+        Seed of the dropout masks of ``predict``.
+
+    See Also
+    --------
+    skbatchbald.MCDropoutClassifier : The same for class labels.
+    skbatchbald.sampling.predict_samples : Samples of any supported regressor.
+
+    Notes
+    -----
+    Consistency is the classifier's (Kirsch, van Amersfoort & Gal 2019,
+    Fig. 7): mask set k is a function of the seed and k only, so a row's k-th
+    sample does not depend on its batch, the order of the pool, ``max_memory``
+    or ``n_jobs`` (up to float rounding), and a pool sampled in chunks gives
+    the samples of one call. Inputs are numeric arrays, DataFrames or CPU
+    tensors; targets one finite number per row.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skbatchbald import MCDropoutRegressor
+    >>> from skbatchbald.nn import BayesianMLP
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(40, 3))
+    >>> y = X @ np.array([1.0, -2.0, 0.5]) + 0.1 * rng.normal(size=40)
+    >>> reg = MCDropoutRegressor(BayesianMLP, module__n_features=3, max_epochs=50,
+    ...     verbose=0, random_state=0).fit(X, y)
+    >>> samples = reg.predict_samples(X[:5], n_mc_samples=8, random_state=1)
+    >>> samples.shape, reg.predict(X[:5]).shape
+    ((5, 8), (5,))
+    >>> same = reg.predict_samples(X[:5][::-1], n_mc_samples=8, random_state=1)
+    >>> bool(np.allclose(samples, same[::-1], atol=1e-6))
+    True
+    """
+
+    def __init__(
+        self,
+        module,
+        *args,
+        n_mc_samples=20,
+        noise_variance="auto",
+        random_state=None,
+        max_memory=None,
+        n_jobs=None,
+        criterion=torch.nn.MSELoss,
+        optimizer=torch.optim.Adam,
+        lr=1e-3,
+        max_epochs=200,
+        iterator_train__shuffle=True,
+        train_split=None,
+        **kwargs,
+    ):
+        super().__init__(
+            module,
+            *args,
+            criterion=criterion,
+            optimizer=optimizer,
+            lr=lr,
+            max_epochs=max_epochs,
+            iterator_train__shuffle=iterator_train__shuffle,
+            train_split=train_split,
+            **kwargs,
+        )
+        self.n_mc_samples = n_mc_samples
+        self.noise_variance = noise_variance
+        self.random_state = random_state
+        self.max_memory = max_memory
+        self.n_jobs = n_jobs
+
+    _train_seed = None  # the seed of the running fit's shuffling, if any
+
+    def _check_params(self):
+        check_n_mc_samples(self.n_mc_samples)
+        check_max_memory(self.max_memory)
+        check_random_state(self.random_state)
+        check_device(self.device)
+        if not (isinstance(self.noise_variance, str) and self.noise_variance == "auto"):
+            if isinstance(self.noise_variance, str):
+                raise ValueError(
+                    f'noise_variance must be "auto" or a number > 0, got '
+                    f"{self.noise_variance!r}."
+                )
+            check_real(
+                self.noise_variance,
+                "noise_variance",
+                expected='"auto" or a finite number > 0',
+                min_val=0.0,
+                min_open=True,
+                finite=True,
+            )
+
+    def _seeds(self):
+        if self.random_state is None:
+            return None, None, None
+        return spawn_seeds(self.random_state, 3)
+
+    def get_params_for(self, prefix):
+        """Return skorch's parameters for ``prefix``, with ``n_classes=1`` implied.
+
+        Parameters
+        ----------
+        prefix : str
+            A component, such as ``"module"`` or ``"iterator_train"``.
+
+        Returns
+        -------
+        params : dict
+            The ``<prefix>__<name>`` parameters, without the prefix.
+        """
+        params = super().get_params_for(prefix)
+        if (
+            prefix == "module"
+            and "n_classes" not in params
+            and takes_n_classes(self.module)
+        ):
+            params["n_classes"] = 1  # one output: the prediction
+        return params
+
+    def get_iterator(self, dataset, training=False):
+        """Return a DataLoader that never draws from the global torch generator.
+
+        Training iterators shuffle with a generator seeded from ``random_state``
+        (the global generator, as in skorch, when it is None); prediction
+        iterators get a fixed one, which they use only to seed workers.
+
+        Parameters
+        ----------
+        dataset : torch Dataset
+            The data.
+        training : bool, default=False
+            Whether to use ``iterator_train`` or ``iterator_valid``.
+
+        Returns
+        -------
+        iterator : iterable of batches
+            The instantiated iterator.
+        """
+        prefix = "iterator_train" if training else "iterator_valid"
+        kwargs = self.get_params_for(prefix)
+        iterator = getattr(self, prefix)
+        seed = self._train_seed if training else 0
+        if "generator" not in kwargs and is_dataloader(iterator) and seed is not None:
+            kwargs["generator"] = torch.Generator().manual_seed(seed)
+        kwargs.setdefault("batch_size", self.batch_size)
+        if kwargs["batch_size"] == -1:
+            kwargs["batch_size"] = len(dataset)
+        return iterator(dataset, **kwargs)
+
+    def get_loss(self, y_pred, y_true, *args, **kwargs):
+        """The criterion on one batch, after checking the module's output shape.
+
+        Parameters
+        ----------
+        y_pred : torch.Tensor
+            The module's outputs, ``(B, 1)`` or ``(B,)``.
+        y_true : torch.Tensor
+            The targets, ``(B, 1)``.
+        *args, **kwargs
+            Passed to skorch's ``get_loss``.
+
+        Returns
+        -------
+        loss : torch.Tensor
+            The loss.
+        """
+        if tuple(y_pred.shape[1:]) not in ((), (1,)):
+            raise ValueError(
+                f"the module {type(self.module_).__name__} returns outputs of "
+                f"shape {tuple(y_pred.shape)}; a regressor needs one output per "
+                "row, (batch, 1) (module__n_classes=1 for BayesianMLP)."
+            )
+        return super().get_loss(y_pred.reshape(-1, 1), y_true, *args, **kwargs)
+
+    def initialize(self):
+        """Initialise module, criterion and optimizer; draw the prediction seed.
+
+        Returns
+        -------
+        self : MCDropoutRegressor
+            The initialised regressor.
+        """
+        self._check_params()
+        init_seed, _, prediction_seed = self._seeds()
+        with seeded_global_torch(init_seed, self.device), lock_of(self):
+            super().initialize()
+            self.prediction_seed_ = (
+                spawn_seeds(None, 1)[0] if prediction_seed is None else prediction_seed
+            )
+        return self
+
+    def fit(self, X, y, **fit_params):
+        """Initialise and fit the module on X and numeric targets y.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, ...)
+            Inputs, cast to float32.
+        y : array-like of shape (n_samples,) or (n_samples, 1)
+            Finite numbers.
+        **fit_params : dict
+            Passed to skorch's ``fit``.
+
+        Returns
+        -------
+        self : MCDropoutRegressor
+            The fitted regressor.
+        """
+        self._check_params()
+        if not self.warm_start or not self.initialized_:
+            self.initialize()
+        return self.partial_fit(X, y, **fit_params)
+
+    def partial_fit(self, X, y=None, classes=None, **fit_params):
+        """Train further on X, y without re-initialising the module.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, ...)
+            Inputs, cast to float32.
+        y : array-like of shape (n_samples,) or (n_samples, 1)
+            Finite numbers.
+        classes : None
+            Unused; skorch's signature.
+        **fit_params : dict
+            Passed to skorch's ``partial_fit``.
+
+        Returns
+        -------
+        self : MCDropoutRegressor
+            The fitted regressor, ``noise_variance_`` refitted on X, y.
+        """
+        self._check_params()
+        owner = type(self).__name__
+        X = _as_float32(X, owner)
+        y = regression_targets(y, owner)
+        if len(X) != len(y):
+            raise ValueError(
+                f"X has {len(X)} rows but y has {len(y)} targets; pass one target "
+                "per row."
+            )
+        _, train_seed, _ = self._seeds()
+        with seeded_global_torch(train_seed, self.device), lock_of(self):
+            if not self.initialized_:
+                self.initialize()
+            self._train_seed = train_seed
+            try:
+                super().partial_fit(X, y, classes=classes, **fit_params)
+            finally:
+                self._train_seed = None
+        self.n_features_in_ = X.shape[1]
+        self.noise_variance_ = self._fit_noise(X, y)
+        return self
+
+    def _fit_noise(self, X, y):
+        if not isinstance(self.noise_variance, str):
+            return float(self.noise_variance)
+        residual = to_numpy(self.forward(X, training=False)).reshape(-1, 1) - y
+        mse = float(np.mean(residual.astype(np.float64) ** 2))
+        floor = _NOISE_FLOOR * max(float(np.var(y.astype(np.float64))), 1e-12)
+        return max(mse, floor)
+
+    def predict_samples(
+        self, X, n_mc_samples=None, random_state=None, *, max_memory=None, n_jobs=None
+    ):
+        """Draw K consistent MC-dropout samples of the prediction.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, ...)
+            Pool inputs.
+        n_mc_samples : int, default=None
+            Number K of posterior samples; None uses ``n_mc_samples``.
+        random_state : None, int, numpy.random.Generator or RandomState, default=None
+            Source of the dropout masks. The same value gives the same samples.
+        max_memory : None, int or str, default=None
+            Overrides the ``max_memory`` parameter for this call.
+        n_jobs : None or int, default=None
+            Overrides the ``n_jobs`` parameter for this call.
+
+        Returns
+        -------
+        predictions : ndarray of shape (n_samples, n_mc_samples), float64
+            The network's output f(x_n; ω_k) under mask set k.
+
+        Raises
+        ------
+        NotFittedError
+            If the regressor is not fitted.
+        ValueError
+            If the module has no dropout layer, or X is not numeric and finite.
+        """
+        self.check_is_fitted()
+        X = _as_float32(X, type(self).__name__)
+        n_mc_samples = check_n_mc_samples(
+            self.n_mc_samples if n_mc_samples is None else n_mc_samples
+        )
+        max_memory = check_max_memory(
+            self.max_memory if max_memory is None else max_memory
+        )
+        n_jobs = self.n_jobs if n_jobs is None else n_jobs
+        with lock_of(self):
+            active = active_layers(self.module_, n_mc_samples)
+            seeds = spawn_seeds(random_state, len(active))
+            layer_seeds = [
+                (name, seed) for (name, _), seed in zip(active, seeds, strict=True)
+            ]
+            batch_size = self.get_params_for("iterator_valid").get(
+                "batch_size", self.batch_size
+            )
+            shards = pool_shards(len(X), batch_size, joblib.effective_n_jobs(n_jobs))
+            if len(shards) <= 1:
+                return self._sample(X, n_mc_samples, layer_seeds, max_memory)
+            parts = joblib.Parallel(n_jobs=n_jobs)(
+                joblib.delayed(sample_shard)(
+                    self._sample,
+                    X[start:stop],
+                    n_mc_samples,
+                    layer_seeds,
+                    max_memory // len(shards),
+                    os.getpid(),
+                )
+                for start, stop in shards
+            )
+        return np.concatenate(parts)
+
+    def _sample(self, X, n_mc_samples, layer_seeds, max_memory, own_module=False):
+        """(N, K) predictions of X by ``module_`` or a copy of it (for shards)."""
+        module = copy.deepcopy(self.module_) if own_module else self.module_
+        predictions = np.empty((len(X), n_mc_samples), dtype=np.float64)
+
+        def forward(x):
+            output = module(**x) if isinstance(x, Mapping) else module(x)
+            return output[0] if isinstance(output, tuple) else output
+
+        with torch.no_grad(), masked(module, n_mc_samples, layer_seeds) as masks:
+            engine = MCForward(module, masks, forward, max_memory)
+            for start, Xi in array_blocks(X, lambda block: block):
+                Xi = to_tensor(Xi, device=self.device)
+                for rows, k, output in engine(Xi):
+                    n, m = output.shape[:2]
+                    if output[0, 0].numel() != 1:
+                        raise ValueError(
+                            f"the module {type(module).__name__} returns "
+                            f"{output[0, 0].numel()} outputs per row; a regressor "
+                            "needs one (module__n_classes=1 for BayesianMLP)."
+                        )
+                    rows = slice(start + rows.start, start + rows.stop)
+                    predictions[rows, k : k + m] = to_numpy(output).reshape(n, m)
+        return predictions
+
+    def predict(self, X):
+        """Return the MC average of ``n_mc_samples`` consistent samples.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, ...)
+            Inputs.
+
+        Returns
+        -------
+        y : ndarray of shape (n_samples,), float32
+            (1/K) Σ_k f(x; ω_k) with the masks of ``prediction_seed_``, so a
+            fitted regressor predicts the same every time.
+        """
+        samples = self.predict_samples(X, random_state=self.prediction_seed_)
+        return samples.mean(axis=1).astype(np.float32)

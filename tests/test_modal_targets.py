@@ -1,0 +1,107 @@
+"""ActiveLearner: targets of the wrong kind, NaN targets, and mixed tasks."""
+
+import numpy as np
+import pytest
+from sklearn.datasets import load_diabetes
+from sklearn.ensemble import RandomForestClassifier, RandomForestRegressor
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+from skbatchbald import ActiveLearner
+from skbatchbald._modal_ports import check_targets
+
+
+@pytest.fixture(scope="module")
+def data():
+    X, y = load_diabetes(return_X_y=True)
+    return X[:60], y[:60] / 100.0 + 0.01  # continuous, never integral
+
+
+def test_regressor_float_then_labels_then_floats(data):
+    X, y = data
+    learner = ActiveLearner(
+        RandomForestRegressor(5, random_state=0), X_training=X[:20], y_training=y[:20]
+    )
+    with pytest.raises(ValueError, match="this round's targets are labels") as info:
+        learner.teach(X[20:25], np.array(["a", "b", "a", "b", "a"]))
+    assert "numbers for regression" in str(info.value)
+    assert learner.X_training.shape[0] == 20  # the refused round left no trace
+    learner.teach(X[20:25], y[20:25])  # and back: numbers again
+    assert learner.X_training.shape[0] == 25
+
+
+def test_classifier_labels_then_floats(data):
+    X, y = data
+    labels = np.where(y[:20] > 1.5, "high", "low")
+    learner = ActiveLearner(
+        RandomForestClassifier(5, random_state=0), X_training=X[:20], y_training=labels
+    )
+    with pytest.raises(ValueError, match="this round's targets are continuous"):
+        learner.teach(X[20:25], y[20:25])
+    int_learner = ActiveLearner(
+        RandomForestClassifier(5, random_state=0),
+        X_training=X[:20],
+        y_training=(y[:20] > 1.5).astype(int),
+    )
+    with pytest.raises(ValueError, match="is a classifier"):
+        int_learner.teach(X[20:25], y[20:25])
+    int_learner.teach(X[20:25], np.array([0, 1, 0, 1, 1]))
+
+
+def test_continuous_target_for_a_classifier(data):
+    X, y = data
+    with pytest.raises(ValueError, match=r"regression target, but \w+ is a classifier"):
+        ActiveLearner(
+            make_pipeline(StandardScaler(), RandomForestClassifier(3)),
+            X_training=X,
+            y_training=y,
+        )
+
+
+def test_class_labels_for_a_regressor(data):
+    X, _ = data
+    with pytest.raises(ValueError, match="RandomForestRegressor is a regressor"):
+        ActiveLearner(
+            RandomForestRegressor(3),
+            X_training=X[:4],
+            y_training=np.array(["cat", "dog", "cat", "dog"]),
+        )
+
+
+@pytest.mark.parametrize("force_all_finite", [True, False])
+def test_nan_targets(data, force_all_finite):
+    X, y = data
+    learner = ActiveLearner(
+        RandomForestRegressor(3),
+        X_training=X[:10],
+        y_training=y[:10],
+        force_all_finite=force_all_finite,
+    )
+    bad = y[10:15].copy()
+    bad[2] = np.nan
+    with pytest.raises(ValueError, match=r"NaN \(or None\) at row\(s\) \[2\]"):
+        learner.teach(X[10:15], bad)
+    with pytest.raises(ValueError, match="Teach only the rows that have been"):
+        learner.teach(X[10:12], np.array(["a", None], dtype=object))
+    with pytest.raises(ValueError, match="NaN"):
+        ActiveLearner(RandomForestRegressor(3), X_training=X[:3], y_training=bad[:3])
+
+
+def test_sparse_and_two_dimensional_targets_are_left_to_the_estimator(data):
+    import scipy.sparse as sp
+
+    X, y = data
+    Y = (np.column_stack([y, y * 2]) > 1.5).astype(int)
+    learner = ActiveLearner(
+        RandomForestClassifier(3, random_state=0), X_training=X[:20], y_training=Y[:20]
+    )
+    learner.teach(X[20:25], Y[20:25])
+    assert learner.y_training.shape == (25, 2)
+    # a sparse target (a multi-label indicator) is not read here
+    check_targets(
+        learner.estimator,
+        sp.csr_matrix(Y),
+        Y,
+        is_regressor=False,
+        is_classifier=True,
+    )

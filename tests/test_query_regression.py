@@ -1,0 +1,209 @@
+"""BALD, PowerBALD and BatchBALD strategies on regressors; the others refuse them."""
+
+import numpy as np
+import pytest
+from modAL.models import CommitteeRegressor
+from sklearn.base import clone
+from sklearn.datasets import load_diabetes
+from sklearn.ensemble import BaggingRegressor, RandomForestRegressor
+from sklearn.linear_model import LinearRegression
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+from skbatchbald import (
+    ActiveLearner,
+    BALDQuery,
+    BatchBALDQuery,
+    BatchEPIGQuery,
+    EPIGQuery,
+    MarginQuery,
+    MaxEntropyQuery,
+    MCDropoutRegressor,
+    MeanSTDQuery,
+    PowerBALDQuery,
+    RandomQuery,
+    VarRatiosQuery,
+)
+from skbatchbald.acquisition import bald_regression, batchbald_regression
+from skbatchbald.nn import BayesianMLP
+from skbatchbald.sampling import predict_samples
+
+
+@pytest.fixture(scope="module")
+def diabetes():
+    X, y = load_diabetes(return_X_y=True)
+    return X, y
+
+
+@pytest.fixture(scope="module")
+def forest_learner(diabetes):
+    X, y = diabetes
+    return ActiveLearner(
+        RandomForestRegressor(n_estimators=20, random_state=0),
+        X_training=X[:30],
+        y_training=y[:30],
+    )
+
+
+def test_batchbald_query_is_the_acquisition_function(diabetes, forest_learner):
+    X, _ = diabetes
+    pool = X[30:]
+    samples = predict_samples(forest_learner, pool)
+    default_noise = samples.var(axis=1).mean()
+    idx, scores = BatchBALDQuery(random_state=0)(forest_learner, pool, 6)
+    ref = batchbald_regression(samples, 6, noise_variance=default_noise)
+    np.testing.assert_array_equal(idx, ref[0])
+    np.testing.assert_allclose(scores, ref[1])
+    idx, _ = BatchBALDQuery(noise_variance=25.0)(forest_learner, pool, 6)
+    np.testing.assert_array_equal(
+        idx, batchbald_regression(samples, 6, noise_variance=25.0)[0]
+    )
+    idx, scores = BALDQuery(noise_variance=25.0)(forest_learner, pool, 6)
+    ref = bald_regression(samples, 6, noise_variance=25.0)
+    np.testing.assert_array_equal(idx, ref[0])
+    np.testing.assert_allclose(scores, ref[1])
+
+
+def test_power_bald_and_stochastic_bald_are_seeded(diabetes, forest_learner):
+    X, _ = diabetes
+    for strategy in (
+        PowerBALDQuery(random_state=0),
+        BALDQuery(stochastic="softrank", random_state=0),
+    ):
+        a = strategy(forest_learner, X[30:], 5)[0]
+        b = clone(strategy)(forest_learner, X[30:], 5)[0]
+        np.testing.assert_array_equal(a, b)
+        assert len(set(a.tolist())) == 5
+
+
+def test_pool_subsample_maps_back(diabetes, forest_learner):
+    X, _ = diabetes
+    idx, _ = BatchBALDQuery(pool_subsample=50, random_state=1)(
+        forest_learner, X[30:], 4
+    )
+    assert idx.max() < len(X) - 30 and len(set(idx.tolist())) == 4
+
+
+def test_loop_with_pipeline_and_modal(diabetes):
+    X, y = diabetes
+    pool_idx = np.arange(30, len(X))
+    learner = ActiveLearner(
+        make_pipeline(
+            StandardScaler(),
+            BaggingRegressor(LinearRegression(), n_estimators=10, random_state=0),
+        ),
+        query_strategy=BatchBALDQuery(),
+        X_training=X[:30],
+        y_training=y[:30],
+    )
+    for _ in range(3):
+        idx, rows = learner.query(X[pool_idx], n_instances=5)
+        learner.teach(rows, y[pool_idx[idx]])
+        pool_idx = np.delete(pool_idx, idx)
+    assert learner.X_training.shape[0] == 45
+    assert len(pool_idx) == len(X) - 45
+
+
+def test_mc_dropout_regressor_uses_its_noise(diabetes):
+    X, y = diabetes
+    X = StandardScaler().fit_transform(X)
+    y = (y - y.mean()) / y.std()
+    net = MCDropoutRegressor(
+        BayesianMLP,
+        module__n_features=10,
+        module__hidden_sizes=(16,),
+        max_epochs=20,
+        verbose=0,
+        random_state=0,
+        n_mc_samples=10,
+    )
+    learner = ActiveLearner(net, X_training=X[:40], y_training=y[:40])
+    noise = learner.estimator.noise_variance_
+    strategy = BatchBALDQuery(random_state=0)
+    idx, scores = strategy(learner, X[40:], 5)
+    explicit = BatchBALDQuery(noise_variance=noise, random_state=0)
+    idx2, scores2 = explicit(learner, X[40:], 5)
+    np.testing.assert_array_equal(idx, idx2)
+    np.testing.assert_allclose(scores, scores2)
+    other = BatchBALDQuery(noise_variance=noise * 100, random_state=0)
+    assert not np.allclose(other(learner, X[40:], 5)[1], scores)
+    # in the loop: query, teach, query again
+    learner.query_strategy = strategy
+    i, rows = learner.query(X[40:], n_instances=3)
+    learner.teach(rows, y[40:][i])
+    assert learner.query(X[40:], n_instances=3)[0].shape == (3,)
+
+
+def test_modal_committee_regressor(diabetes):
+    X, y = diabetes
+    committee = CommitteeRegressor(
+        [
+            ActiveLearner(
+                RandomForestRegressor(n_estimators=3, random_state=s),
+                X_training=X[:30],
+                y_training=y[:30],
+            )
+            for s in range(4)
+        ],
+        query_strategy=BatchBALDQuery(),
+    )
+    idx, _ = committee.query(X[30:], n_instances=4)
+    samples = predict_samples(committee, X[30:])
+    noise = samples.var(axis=1).mean()
+    np.testing.assert_array_equal(
+        idx, batchbald_regression(samples, 4, noise_variance=noise)[0]
+    )
+
+
+@pytest.mark.parametrize(
+    "strategy",
+    [
+        MarginQuery(),
+        MaxEntropyQuery(),
+        VarRatiosQuery(),
+        MeanSTDQuery(),
+        EPIGQuery(),
+        BatchEPIGQuery(),
+    ],
+    ids=lambda s: type(s).__name__,
+)
+def test_classification_strategies_refuse_regressors(
+    diabetes, forest_learner, strategy
+):
+    X, _ = diabetes
+    name = type(strategy).__name__
+    with pytest.raises(
+        ValueError, match=f"{name} scores the class probabilities of a classifier"
+    ) as info:
+        strategy(forest_learner, X[30:], 2)
+    assert "BALDQuery, PowerBALDQuery or BatchBALDQuery" in str(info.value)
+
+
+def test_random_query_takes_regressors(diabetes, forest_learner):
+    X, _ = diabetes
+    idx, _ = RandomQuery(random_state=0)(forest_learner, X[30:], 3)
+    assert len(set(idx.tolist())) == 3
+
+
+def test_bad_regression_input(diabetes, forest_learner):
+    X, y = diabetes
+    with pytest.raises(ValueError, match="needs at least 2 posterior samples"):
+        BatchBALDQuery(n_mc_samples=1)(forest_learner, X[30:], 2)
+    for bad in (0.0, -1.0, np.nan, np.inf):
+        with pytest.raises(ValueError, match="noise_variance must be"):
+            BatchBALDQuery(noise_variance=bad)(forest_learner, X[30:], 2)
+    with pytest.raises(TypeError, match="noise_variance must be"):
+        BALDQuery(noise_variance="1.0")(forest_learner, X[30:], 2)
+    point = ActiveLearner(LinearRegression(), X_training=X[:30], y_training=y[:30])
+    with pytest.raises(ValueError, match="one prediction per row"):
+        BatchBALDQuery()(point, X[30:], 2)
+    unfitted = ActiveLearner(RandomForestRegressor())
+    with pytest.raises(Exception, match="needs a fitted model"):
+        BALDQuery()(unfitted, X[30:], 2)
+
+
+def test_noise_variance_is_a_parameter():
+    for cls in (BALDQuery, PowerBALDQuery, BatchBALDQuery):
+        strategy = cls(noise_variance=0.5)
+        assert clone(strategy).get_params()["noise_variance"] == 0.5
+        assert "noise_variance=0.5" in repr(strategy)

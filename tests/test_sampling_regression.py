@@ -1,0 +1,158 @@
+"""predict_samples: posterior samples (N, K) of a regressor's prediction."""
+
+import numpy as np
+import pytest
+from modAL.models import ActiveLearner, CommitteeRegressor
+from sklearn.datasets import load_diabetes
+from sklearn.ensemble import (
+    BaggingRegressor,
+    ExtraTreesRegressor,
+    GradientBoostingRegressor,
+    RandomForestClassifier,
+    RandomForestRegressor,
+)
+from sklearn.exceptions import NotFittedError
+from sklearn.linear_model import LinearRegression, Ridge
+from sklearn.model_selection import GridSearchCV
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+from skbatchbald.sampling import (
+    is_regression_model,
+    model_noise_variance,
+    predict_samples,
+)
+
+
+@pytest.fixture(scope="module")
+def diabetes():
+    X, y = load_diabetes(return_X_y=True)
+    return X[:200], y[:200]
+
+
+@pytest.mark.parametrize(
+    "model",
+    [
+        RandomForestRegressor(n_estimators=7, random_state=0),
+        ExtraTreesRegressor(n_estimators=5, random_state=0),
+        BaggingRegressor(n_estimators=6, max_features=0.5, random_state=0),
+    ],
+    ids=["forest", "extra_trees", "bagging_feature_subsets"],
+)
+def test_ensemble_members_are_samples_averaging_to_predict(diabetes, model):
+    X, y = diabetes
+    model.fit(X[:150], y[:150])
+    # unseen rows: fully grown trees without bootstrap (ExtraTrees) agree
+    # exactly on the rows they were fitted on
+    samples = predict_samples(model, X[150:])
+    assert samples.shape == (50, model.n_estimators) and samples.dtype == np.float64
+    np.testing.assert_allclose(samples.mean(axis=1), model.predict(X[150:]))
+    assert samples.std(axis=1).mean() > 0  # the members disagree
+
+
+def test_wrappers_give_the_inner_samples(diabetes):
+    X, y = diabetes
+    forest = RandomForestRegressor(n_estimators=4, random_state=0)
+    pipe = make_pipeline(StandardScaler(), forest).fit(X, y)
+    expected = predict_samples(pipe[-1], pipe[0].transform(X))
+    np.testing.assert_array_equal(predict_samples(pipe, X), expected)
+    search = GridSearchCV(pipe, {"randomforestregressor__max_depth": [2, 3]}, cv=2)
+    search.fit(X, y)
+    np.testing.assert_array_equal(
+        predict_samples(search, X), predict_samples(search.best_estimator_, X)
+    )
+    learner = ActiveLearner(estimator=pipe, X_training=X, y_training=y)
+    np.testing.assert_array_equal(
+        predict_samples(learner, X), predict_samples(learner.estimator, X)
+    )
+
+
+def test_a_list_of_regressors_is_an_ensemble(diabetes):
+    X, y = diabetes
+    models = [Ridge(alpha=a).fit(X, y) for a in (0.01, 0.1, 1.0)]
+    samples = predict_samples(models, X)
+    for k, model in enumerate(models):
+        np.testing.assert_allclose(samples[:, k], model.predict(X))
+    picked = predict_samples(tuple(models), X, n_mc_samples=2, random_state=0)
+    assert picked.shape == (200, 2)
+    again = predict_samples(tuple(models), X, n_mc_samples=2, random_state=0)
+    np.testing.assert_array_equal(picked, again)
+
+
+def test_modal_committee_regressor(diabetes):
+    X, y = diabetes
+    committee = CommitteeRegressor(
+        [
+            ActiveLearner(
+                estimator=RandomForestRegressor(n_estimators=3, random_state=s),
+                X_training=X,
+                y_training=y,
+            )
+            for s in range(3)
+        ]
+    )
+    samples = predict_samples(committee, X)
+    for k, learner in enumerate(committee.learner_list):
+        np.testing.assert_allclose(samples[:, k], learner.estimator.predict(X))
+
+
+def test_member_subsample(diabetes):
+    X, y = diabetes
+    forest = RandomForestRegressor(n_estimators=10, random_state=0).fit(X, y)
+    a = predict_samples(forest, X, n_mc_samples=4, random_state=1)
+    np.testing.assert_array_equal(a, predict_samples(forest, X, 4, random_state=1))
+    every = predict_samples(forest, X)
+    columns = [
+        int(np.flatnonzero((every == a[:, [k]]).all(axis=0))[0]) for k in range(4)
+    ]
+    assert len(set(columns)) == 4
+    with pytest.raises(ValueError, match="exceeds the 10 members"):
+        predict_samples(forest, X, n_mc_samples=11)
+
+
+def test_bad_estimators(diabetes):
+    X, y = diabetes
+    with pytest.raises(ValueError, match="is a classifier, and regression sampling"):
+        predict_samples(RandomForestClassifier(3).fit(X, y > 140), X)
+    with pytest.raises(ValueError, match="is a classifier"):
+        predict_samples([RandomForestClassifier(3).fit(X, y > 140)], X)
+    for model in (LinearRegression(), GradientBoostingRegressor(n_estimators=5)):
+        with pytest.raises(ValueError, match="one prediction per row"):
+            predict_samples(model.fit(X, y), X)
+    with pytest.raises(NotFittedError):
+        predict_samples(RandomForestRegressor(), X)
+    with pytest.raises(NotFittedError):
+        predict_samples([Ridge()], X)
+    with pytest.raises(ValueError, match="multi-output"):
+        multi = RandomForestRegressor(3).fit(X, np.column_stack([y, y]))
+        predict_samples(multi, X)
+    with pytest.raises(ValueError, match="holds no model"):
+        predict_samples([], X)
+    with pytest.raises(TypeError, match="cannot draw posterior samples"):
+        predict_samples(object(), X)
+
+
+def test_dask_pool_refused(diabetes):
+    da = pytest.importorskip("dask.array")
+    X, y = diabetes
+    forest = RandomForestRegressor(3).fit(X, y)
+    with pytest.raises(ValueError, match="sampled in memory"):
+        predict_samples(forest, da.from_array(X, chunks=50))
+
+
+def test_is_regression_model_and_noise(diabetes):
+    X, y = diabetes
+    forest = RandomForestRegressor(3).fit(X, y)
+    assert is_regression_model(forest)
+    assert is_regression_model(make_pipeline(StandardScaler(), forest))
+    assert is_regression_model([forest])
+    assert is_regression_model(GridSearchCV(RandomForestRegressor(), {}))
+    assert is_regression_model(ActiveLearner(estimator=RandomForestRegressor()))
+    assert not is_regression_model(RandomForestClassifier())
+    assert not is_regression_model(make_pipeline(RandomForestClassifier()))
+    assert model_noise_variance(forest) is None
+
+    class WithNoise(Ridge):
+        noise_variance_ = 0.25
+
+    assert model_noise_variance(make_pipeline(WithNoise())) == 0.25
