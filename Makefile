@@ -9,6 +9,9 @@ BIN := $(VENV)/bin
 TORCH_PIN := torch==2.13.0
 # modAL's metadata pins skorch==0.9.0, which no longer imports: --no-deps.
 MODAL_PIN := modAL-python==0.4.2.1
+# The regression tests' MaxDet reference; its metadata pulls openml, seaborn and
+# an unpinned torch, none of which its selection code needs: --no-deps.
+BMDAL_PIN := bmdal_reg==3.0.2
 PIP := $(BIN)/python -m pip --disable-pip-version-check --quiet
 
 .PHONY: demo test test-fast coverage test-compat test-skorch lint format bench docs docs-screenshots clean
@@ -19,7 +22,7 @@ $(BIN)/python:
 $(VENV)/.installed: pyproject.toml | $(BIN)/python
 	$(PIP) install $(TORCH_PIN)
 	$(PIP) install -e ".[test,plot,experiment,modal,bench,lint,dask,label-studio]"
-	$(PIP) install --no-deps $(MODAL_PIN)
+	$(PIP) install --no-deps $(MODAL_PIN) $(BMDAL_PIN)
 	touch $@
 
 $(VENV)/.installed-docs: $(VENV)/.installed

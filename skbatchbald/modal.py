@@ -85,7 +85,7 @@ def _vstack_rows(first, second, *, name="X"):
     # np.shape reads .shape where there is one (sparse, pandas, torch).
     first_shape, second_shape = tuple(np.shape(first)[1:]), tuple(np.shape(second)[1:])
     if first_shape != second_shape and name == "y":
-        raise ValueError(_label_shapes_message(first_shape, second_shape))
+        raise ValueError(_label_shapes_message(first, second))
     if first_shape != second_shape:
         raise ValueError(
             f"The new {name} has rows of shape {second_shape} but the {name} taught "
@@ -96,20 +96,30 @@ def _vstack_rows(first, second, *, name="X"):
 
 
 def _label_shapes_message(taught, new):
-    """Why labels of two shapes cannot be taught together, and what to do."""
+    """Why targets of two shapes cannot be taught together, and what to do."""
 
-    def what(shape):
+    def what(y):
+        shape = tuple(np.shape(y)[1:])
         if not shape:
             return "one label per row, shape (n,)"
-        return (
-            f"{shape[0]} 0/1 label columns per row (multi-label), shape (n, {shape[0]})"
+        try:
+            indicator = np.isin(np.asarray(y), (0, 1)).all()
+        except (TypeError, ValueError):
+            indicator = False
+        columns = (
+            "0/1 label columns per row (multi-label)"
+            if indicator
+            else ("columns per row")
         )
+        return f"{shape[0]} {columns}, shape (n, {', '.join(map(str, shape))})"
 
     return (
         f"The new y has {what(new)}, but the y taught so far has {what(taught)}. "
-        "Every batch must label the same task: a single-label learner gets one "
-        "label per row, a multi-label learner a 0/1 indicator row with the same L "
-        "columns in the same order. To change the task or the labels, build a new "
+        "Every batch must label the same task in the same shape: one label (or "
+        "number, for a regressor) per row, or for a multi-label learner a 0/1 "
+        "indicator row with the same L columns in the same order; a regressor's "
+        "targets of shape (n, 1) must be so in every round (or use y.ravel() "
+        "throughout). To change the task or the labels, build a new "
         "ActiveLearner (and re-label the taught rows)."
     )
 
@@ -309,8 +319,10 @@ class ActiveLearner(_ModalActiveLearner):
         if self.X_training is None:
             self.X_training, self.y_training = X, y
         else:
-            self.X_training = _vstack_rows(self.X_training, X, name="X")
-            self.y_training = _vstack_rows(self.y_training, y, name="y")
+            # Both stacked before either is kept: a refused y leaves X as it was.
+            X_training = _vstack_rows(self.X_training, X, name="X")
+            y_training = _vstack_rows(self.y_training, y, name="y")
+            self.X_training, self.y_training = X_training, y_training
 
     def _fit_to_known(self, bootstrap=False, **fit_kwargs):
         """Fit the estimator on all training data taught so far."""

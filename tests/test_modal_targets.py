@@ -105,3 +105,21 @@ def test_sparse_and_two_dimensional_targets_are_left_to_the_estimator(data):
         is_regressor=False,
         is_classifier=True,
     )
+
+
+def test_a_column_target_then_a_flat_one(data):
+    # skorch regressors take y of shape (n, 1); a round given y.ravel() instead
+    # is refused as a change of shape, not mistaken for multi-label labels, and
+    # the refused round leaves X_training and y_training as they were.
+    X, y = data
+    learner = ActiveLearner(
+        RandomForestRegressor(5, random_state=0),
+        X_training=X[:20],
+        y_training=y[:20, None],
+    )
+    taught = r"but the y taught so far has 1 columns per row, shape \(n, 1\)\."
+    with pytest.raises(ValueError, match=r"one label per row, shape \(n,\), " + taught):
+        learner.teach(X[20:25], y[20:25])
+    assert learner.X_training.shape[0] == learner.y_training.shape[0] == 20
+    learner.teach(X[20:25], y[20:25, None])
+    assert learner.X_training.shape[0] == learner.y_training.shape[0] == 25
