@@ -12,6 +12,10 @@ __all__ = ["merge_results"]
 def merge_results(output, sources):
     """Merge the results of runs of the same options into one folder.
 
+    The runs may hold other trials, or other strategies (their trials are
+    paired: a trial's splits, initial labels and network seeds do not depend on
+    the strategies run beside it); the merged folder holds every strategy.
+
     Parameters
     ----------
     output : str or path
@@ -19,8 +23,8 @@ def merge_results(output, sources):
         ``config.json``; the latter records the sources under
         ``merged_from``.
     sources : list of str or path
-        ``--output`` folders of runs whose options agree (their trials may
-        differ or overlap).
+        ``--output`` folders of runs whose options agree but for the trials and
+        the strategies (which may differ or overlap).
 
     Returns
     -------
@@ -31,8 +35,8 @@ def merge_results(output, sources):
     ------
     ValueError
         If fewer than two sources are given, ``output`` holds files, the
-        options of two sources differ, or a round present in two sources
-        differs in anything but its timings.
+        options of two sources differ (other than trials and strategies), or
+        a round present in two sources differs in anything but its timings.
 
     See Also
     --------
@@ -47,13 +51,18 @@ def merge_results(output, sources):
     output = Path(output)
     if output.exists() and any(output.iterdir()):
         raise ValueError(f"{output} is not empty; merge into a new folder.")
-    tables, first = [], None
+    tables, first, strategies = [], None, []
     for source in sources:
         results, config = load_results(source)
         _, document = ResultsFolder(source).read_config()
         if first is None:
             first = (source, config, document)
         differences = first[1].same_experiment(config)
+        # A trial's seeds derive from the trial, the purpose and the round, not
+        # from the other strategies of its run: runs of other strategies with
+        # the same options are paired trials of one experiment.
+        differences.pop("strategies", None)
+        strategies += [s for s in config.strategies if s not in strategies]
         if differences:
             listed = "; ".join(
                 f"{name} {a!r} in {first[0]}, {b!r} in {source}"
@@ -80,7 +89,10 @@ def merge_results(output, sources):
     config = first[1]
     trials = sorted(int(t) for t in table["trial"].unique())
     config = dataclasses.replace(
-        config, first_trial=trials[0], n_trials=trials[-1] - trials[0] + 1
+        config,
+        strategies=type(config.strategies)(strategies),
+        first_trial=trials[0],
+        n_trials=trials[-1] - trials[0] + 1,
     )
     document = {
         **first[2],

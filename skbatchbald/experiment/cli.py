@@ -181,7 +181,8 @@ def build_parser():
         "merge",
         help="merge the folders of runs with the same options",
         description="Check that the runs in SOURCE folders used the same "
-        "options and that rounds run twice agree, then write their rows into "
+        "options (their trials and strategies may differ: trials are paired by "
+        "seed) and that rounds run twice agree, then write their rows into "
         "OUTPUT, with the sources recorded in its config.json.",
     )
     merge.add_argument("output", help="new folder for the merged results")

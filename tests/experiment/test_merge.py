@@ -63,3 +63,32 @@ def test_merge_needs_two_folders_and_a_new_output(tiny_run, tmp_path, copy_run):
     first, second = _split(folder, tmp_path, copy_run)
     with pytest.raises(ValueError, match="is not empty"):
         merge_results(first, [first, second])
+
+
+def test_runs_of_other_strategies_merge_into_paired_trials(
+    tiny_run, tiny_argv, tmp_path, timing
+):
+    # BALD run alone gives the rows it gives beside BatchBALD and random (a
+    # trial's seeds do not depend on the strategies run with it), so a run of
+    # the other two and a run of BALD merge into the three-strategy run.
+    _, expected, _ = tiny_run
+    argv = list(tiny_argv)
+    start = argv.index("--strategies")
+    alone = tmp_path / "bald"
+    argv[start + 1 : start + 4] = ["bald"]
+    assert main(["run", *argv, "--output", str(alone), "--quiet"]) == 0
+    others = tmp_path / "others"
+    argv[start + 1 : start + 2] = ["batchbald", "random"]
+    assert main(["run", *argv, "--output", str(others), "--quiet"]) == 0
+
+    merged = tmp_path / "merged"
+    got = merge_results(merged, [others, alone])
+    _, got_config = load_results(merged)
+    assert got_config.strategies == ("batchbald", "random", "bald")
+    expected = expected.sort_values(["trial", "strategy", "round"])
+    got = got.sort_values(["trial", "strategy", "round"])
+    compare = [c for c in expected.columns if c not in timing]
+    pd.testing.assert_frame_equal(
+        got[compare].astype(str).reset_index(drop=True),
+        expected[compare].astype(str).reset_index(drop=True),
+    )
