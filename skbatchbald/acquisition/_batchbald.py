@@ -107,9 +107,8 @@ def _gains(scorer, rows, conditional, cheap, slack, stale=None):
     # gains can exceed its bounds
     keep = upper + slack >= first.max()
     keep[probe] = True
-    candidates = np.where(keep, upper, -np.inf)
-    grouped, _ = scorer.best_gains32(
-        *grouped_rows(rows), conditional, candidates, np.inf
+    grouped = scorer.bound_gains32(
+        *grouped_rows(rows), conditional, keep & (upper > -np.inf)
     )
     tight = np.minimum(upper, grouped)  # grouped is -inf where not computed
     gains, _ = scorer.best_gains32(
@@ -143,7 +142,10 @@ def _pick_sampled(scorer, rows, conditional, cheap, stale=None):
     slack = float32_sampled_slack(scorer.log_probs.shape[2])
     gains, n_scored, bounds = _gains(scorer, rows, conditional, cheap, slack, stale)
     best = int(np.argmax(gains))
-    return best, float(gains[best] + conditional[best]), n_scored, bounds
+    # The score in float64: a float32 gain's last bits depend on the tile the
+    # candidate was scored in, which depends on which others were pruned.
+    entropy = scorer.expected_entropy64(rows.posterior, rows.weights, [best])[0]
+    return best, float(entropy), n_scored, bounds
 
 
 def _greedy(log_probs, n_instances, n_joint_samples, max_memory, rng, lazy=False):

@@ -76,7 +76,8 @@ def _step_block(
 
 
 def _pick(parts, slack, exact):
-    """The step's pick, its expected entropy and its conditional entropy."""
+    """The step's pick, its expected entropy (exact phase; else None) and its
+    conditional entropy."""
     indices = np.concatenate([part[0] for part in parts])  # ascending
     gains = np.concatenate([part[1] for part in parts])
     conditional = np.concatenate([part[3] for part in parts])
@@ -87,8 +88,8 @@ def _pick(parts, slack, exact):
         entropy = entropies[best]
     else:
         best = int(np.argmax(gains))  # first of equal gains: the lowest index
-        entropy = gains[best] + conditional[best]
-    return int(indices[best]), float(entropy), float(conditional[best])
+        entropy = None  # computed in float64 from the pick's row, as in memory
+    return int(indices[best]), entropy, float(conditional[best])
 
 
 def block_budget(max_memory, pool, n_instances, n_joint_samples):
@@ -159,10 +160,15 @@ def greedy_chunked(
         )
         pick, entropy, pick_conditional = _pick(parts, slack, exact)
         # I(y_S, y_x; ω) = H(y_S) + Σ_j w_j H(u_j(x)) − Σ_{i ∈ S ∪ {x}} E_ω H(y_i|ω)
+        (row,) = pool.rows([pick])
+        if entropy is None:
+            scorer = CandidateScorer(row[None], 0, max_workers=1)
+            entropy = float(
+                scorer.expected_entropy64(rows.posterior, rows.weights, [0])[0]
+            )
         conditional_sum += pick_conditional
         scores[step] = rows.joint_entropy + entropy - conditional_sum
         chosen.append(pick)
-        (row,) = pool.rows([pick])
         chosen_rows.append(row)
         if step + 1 < n_instances and is_exact(n_classes, step + 1, n_joint_samples):
             exact_table = extend_exact(exact_table, row)

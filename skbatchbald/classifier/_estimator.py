@@ -48,7 +48,14 @@ from ._outputs import (
 )
 from ._saved_state import ModuleWithClassifierState
 from ._shards import pool_shards, sample_shard
-from ._stream import array_blocks, streams_as_array
+from ._stream import (
+    BLOCK_ROWS,
+    array_blocks,
+    block_threads,
+    for_each_block,
+    read_block,
+    streams_as_array,
+)
 
 __all__ = ["MCDropoutClassifier"]
 
@@ -891,7 +898,8 @@ class MCDropoutClassifier(NeuralNetClassifier):
         fetch fails and the shard is never computed).
         """
         module = copy.deepcopy(self.module_) if own_module else self.module_
-        if streams_as_array(self, X):
+        as_array = streams_as_array(self, X)
+        if as_array:
             n_pool, batches = len(X), array_blocks(X, self._as_float32)
         else:
             dataset = self.get_dataset(X)
@@ -899,26 +907,44 @@ class MCDropoutClassifier(NeuralNetClassifier):
         n_classes = len(self.classes_)
         log_probs = np.empty((n_pool, n_mc_samples, n_classes), dtype=np.float32)
         to_log_probs = self._log_probs()
-        unchecked = self.predict_nonlinearity == "auto"  # outputs read by criterion
+        unchecked = [self.predict_nonlinearity == "auto"]  # outputs read by criterion
 
         def forward(x):  # skorch's infer, on the given module
             output = module(**x) if isinstance(x, Mapping) else module(x)
             return output[0] if isinstance(output, tuple) else output
 
+        def fill(start, Xi):
+            Xi = to_tensor(Xi, device=self.device)
+            for rows, k, output in engine(Xi):
+                n, m = output.shape[:2]  # (rows, samples, n_classes)
+                self._check_logits(tuple(output.shape[:1] + output.shape[2:]))
+                output = output.reshape(n * m, n_classes)
+                if unchecked[0]:
+                    unchecked[0] = False
+                    check_outputs_suit_criterion(output, self._criterion())
+                lp = to_log_probs(output)
+                rows = slice(start + rows.start, start + rows.stop)
+                log_probs[rows, k : k + m] = to_numpy(lp).reshape(n, m, n_classes)
+
         with torch.no_grad(), masked(module, n_mc_samples, layer_seeds) as masks:
             engine = MCForward(module, masks, forward, max_memory)
-            for start, Xi in batches:
-                Xi = to_tensor(Xi, device=self.device)
-                for rows, k, output in engine(Xi):
-                    n, m = output.shape[:2]  # (rows, samples, n_classes)
-                    self._check_logits(tuple(output.shape[:1] + output.shape[2:]))
-                    output = output.reshape(n * m, n_classes)
-                    if unchecked:
-                        unchecked = False
-                        check_outputs_suit_criterion(output, self._criterion())
-                    lp = to_log_probs(output)
-                    rows = slice(start + rows.start, start + rows.stop)
-                    log_probs[rows, k : k + m] = to_numpy(lp).reshape(n, m, n_classes)
+            start, Xi = next(batches, (None, None))
+            if start is not None:
+                fill(start, Xi)  # chooses the engine's path and draws the masks
+            threads = engine.threads_for(BLOCK_ROWS, block_threads()) if as_array else 1
+            if threads > 1 and start is not None:
+                # Blocks are independent and mc_forward computes fixed tiles:
+                # the same numbers as one block after another.
+                batches.close()
+                with engine.shared():
+                    for_each_block(
+                        lambda at: fill(at, read_block(X, at, self._as_float32)),
+                        range(BLOCK_ROWS, n_pool, BLOCK_ROWS),
+                        threads,
+                    )
+            else:
+                for start, Xi in batches:
+                    fill(start, Xi)
         return log_probs
 
     def _batches(self, dataset):

@@ -9,10 +9,14 @@ from scipy.special import log_softmax
 
 from skbatchbald.acquisition import batchbald
 from skbatchbald.acquisition._batchbald import _merged_bound
-from skbatchbald.acquisition._batchbald_kernel import CandidateScorer
+from skbatchbald.acquisition._batchbald_kernel import (
+    CandidateScorer,
+    float32_error_bound,
+)
 from skbatchbald.acquisition._joint_configurations import (
     extend_exact,
     rows_from_table,
+    sample_table,
 )
 
 from ._brute_force import brute_force_batchbald, joint_mutual_information
@@ -91,3 +95,45 @@ def test_large_pool_is_not_copied_to_float32():
     finally:
         tracemalloc.stop()
     assert peak < 0.75 * log_probs.nbytes, peak
+
+
+@pytest.mark.parametrize("max_workers", [1, 2])
+def test_bound_pass_scores_candidates_as_the_ordered_pass_does(max_workers):
+    # the grouped bound is scored in pool order, in spans wider than a tile,
+    # on the worker threads: the same values as best_gains32 without skipping,
+    # within float32 round-off, and -inf for the points that are not candidates
+    log_probs = _pool(3000, 10, 4, seed=2).astype(np.float32)
+    scorer = CandidateScorer(log_probs, 2**26, max_workers=max_workers)
+    conditional, _ = scorer.entropy_tables64()
+    rng = np.random.default_rng(3)
+    posterior = rng.dirichlet(np.full(10, 0.3), size=7)
+    weights = rng.dirichlet(np.ones(7))
+    candidates = rng.random(3000) < 0.6
+    upper = np.where(candidates, 0.0, -np.inf)
+    ordered, n_scored = scorer.best_gains32(
+        posterior, weights, conditional, upper, np.inf
+    )
+    spans = scorer.bound_gains32(posterior, weights, conditional, candidates)
+    assert n_scored == candidates.sum()
+    np.testing.assert_array_equal(spans == -np.inf, ~candidates)
+    exact = scorer.expected_entropy64(posterior, weights, np.flatnonzero(candidates))
+    error = float32_error_bound(10, 4)
+    assert np.abs(spans[candidates] - (exact - conditional[candidates])).max() <= error
+    np.testing.assert_allclose(spans[candidates], ordered[candidates], atol=2 * error)
+
+
+def test_sampled_scores_are_the_float64_gains_of_the_picks():
+    # C=4, M=40: the third pick on is sampled; its score is computed in float64
+    log_probs = _pool(400, 8, 4, seed=6)
+    indices, scores = batchbald(log_probs, 5, n_joint_samples=40, random_state=0)
+    rng = np.random.default_rng(0)
+    scorer = CandidateScorer(log_probs, 2**26)
+    conditional, _ = scorer.entropy_tables64()
+    for step in range(3, 5):
+        table, weights = sample_table(log_probs[indices[:step]], 40, rng)
+        rows = rows_from_table(table, weights)
+        entropy = scorer.expected_entropy64(
+            rows.posterior, rows.weights, [indices[step]]
+        )[0]
+        expected = rows.joint_entropy + entropy - conditional[indices[: step + 1]].sum()
+        assert scores[step] == pytest.approx(expected, rel=0, abs=1e-12)
