@@ -111,8 +111,10 @@ def _gains(scorer, rows, conditional, cheap, slack, stale=None):
         *grouped_rows(rows), conditional, keep & (upper > -np.inf)
     )
     tight = np.minimum(upper, grouped)  # grouped is -inf where not computed
+    # only those that can reach the probe's best gain are sorted and scored
+    contenders = np.where(tight + slack >= first.max(), tight, -np.inf)
     gains, _ = scorer.best_gains32(
-        rows.posterior, rows.weights, conditional, tight, slack
+        rows.posterior, rows.weights, conditional, contenders, slack
     )
     bounds = np.where(grouped > -np.inf, tight, upper)
     gains = np.where(gains > -np.inf, gains, first)  # the probe's, if skipped now

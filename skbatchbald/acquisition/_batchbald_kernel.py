@@ -25,6 +25,8 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 from threadpoolctl import ThreadpoolController
 
+from .._memory import large_empty
+
 # Rows of the joint table per GEMM, and GEMM output columns per candidate tile: an
 # output block of 128 x 2048 float32 is 1 MiB, the L2 cache of one core here
 # (cache-sized tiles are 2x faster than memory-sized chunks: docs/benchmarks.rst,
@@ -214,7 +216,7 @@ class CandidateScorer:
         """
         n_pool, n_mc_samples, _ = self.log_probs.shape
         conditional = np.empty(n_pool)
-        cross = np.empty((n_pool, n_mc_samples))
+        cross = large_empty((n_pool, n_mc_samples), np.float64)
 
         def fill(tile):
             log_p = self.log_probs[tile].astype(np.float64)  # (t, K, C)

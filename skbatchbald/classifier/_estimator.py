@@ -24,7 +24,7 @@ from skorch.utils import (
 from torch.utils.data import DataLoader, Subset
 
 from .._labels import label_indices
-from .._memory import check_max_memory
+from .._memory import check_max_memory, large_empty
 from .._validation import check_n_mc_samples, check_random_state, spawn_seeds
 from ..nn._engine import MCForward, n_rows
 from ..nn.dropout import active_layers, dropout_layers, masked
@@ -905,7 +905,7 @@ class MCDropoutClassifier(NeuralNetClassifier):
             dataset = self.get_dataset(X)
             n_pool, batches = len(dataset), self._batches(dataset)
         n_classes = len(self.classes_)
-        log_probs = np.empty((n_pool, n_mc_samples, n_classes), dtype=np.float32)
+        log_probs = large_empty((n_pool, n_mc_samples, n_classes), np.float32)
         to_log_probs = self._log_probs()
         unchecked = [self.predict_nonlinearity == "auto"]  # outputs read by criterion
 
