@@ -702,7 +702,11 @@ class MCDropoutClassifier(NeuralNetClassifier):
         return module
 
     def _log_probs(self):
-        """Return a function from module outputs to log-probabilities (B, C)."""
+        """Return a function from module outputs to log-probabilities (B, C).
+
+        It takes an optional ``out``, a float32 CPU tensor of shape (B, C) to
+        write them into.
+        """
         criterion = self._criterion()
         if self.predict_nonlinearity == "auto" and isinstance(
             criterion, torch.nn.CrossEntropyLoss
@@ -711,7 +715,7 @@ class MCDropoutClassifier(NeuralNetClassifier):
             return log_softmax_rows
         nonlin = self._get_predict_nonlinearity()
 
-        def log_of_probabilities(output):
+        def log_of_probabilities(output, out=None):
             proba = torch.as_tensor(nonlin(output)).float()
             if not are_probabilities(proba, atol=1e-3):
                 raise ValueError(
@@ -719,7 +723,7 @@ class MCDropoutClassifier(NeuralNetClassifier):
                     "probabilities (rows must be >= 0 and sum to 1); return logits "
                     "with criterion=torch.nn.CrossEntropyLoss (the default)."
                 )
-            return torch.log(proba)
+            return torch.log(proba, out=out)
 
         return log_of_probabilities
 
@@ -913,6 +917,7 @@ class MCDropoutClassifier(NeuralNetClassifier):
             output = module(**x) if isinstance(x, Mapping) else module(x)
             return output[0] if isinstance(output, tuple) else output
 
+        @torch.no_grad()  # grad mode is per thread: block threads need their own
         def fill(start, Xi):
             Xi = to_tensor(Xi, device=self.device)
             for rows, k, output in engine(Xi):
@@ -922,8 +927,13 @@ class MCDropoutClassifier(NeuralNetClassifier):
                 if unchecked[0]:
                     unchecked[0] = False
                     check_outputs_suit_criterion(output, self._criterion())
-                lp = to_log_probs(output)
                 rows = slice(start + rows.start, start + rows.stop)
+                if m == n_mc_samples and output.device.type == "cpu":
+                    # all samples of these rows: written in place, not copied
+                    target = torch.from_numpy(log_probs[rows]).view(n * m, n_classes)
+                    to_log_probs(output, out=target)
+                    continue
+                lp = to_log_probs(output)
                 log_probs[rows, k : k + m] = to_numpy(lp).reshape(n, m, n_classes)
 
         with torch.no_grad(), masked(module, n_mc_samples, layer_seeds) as masks:
