@@ -664,8 +664,10 @@ class MCDropoutClassifier(NeuralNetClassifier):
             try:
                 return super().partial_fit(X, y, **fit_params)
             finally:
-                self._train_seed, self._fitting = None, False
-                self._outputs_unchecked = False
+                # back to the class defaults: nothing of this fit stays on the
+                # instance (its __dict__ is what pickling and repr see)
+                for name in ("_train_seed", "_fitting", "_outputs_unchecked"):
+                    self.__dict__.pop(name, None)
 
     def _keep_classes(self, classes):
         """Hold ``classes`` (sorted labels) from now on, or refuse other ones."""
