@@ -117,20 +117,22 @@ def large_empty(shape, dtype):
     """An uninitialised array for a result as large as the pool, on huge pages.
 
     A fresh array is mapped page by page as it is first written, and on a
-    virtual machine each 4 KiB page fault costs microseconds: filling 800 MB
-    of samples took longer than computing them (about 2.4 s against 0.6 s
-    with huge pages, on the 2-core machine of docs/benchmarks.rst). Arrays of
-    at least 64 MiB are therefore backed by an anonymous map advised to use
-    2 MiB pages where the kernel offers them (Linux, transparent huge pages
-    in "madvise" or "always" mode); elsewhere, and for smaller arrays, this
-    is ``np.empty``. The array is writeable and C-contiguous either way.
+    virtual machine a 4 KiB page fault costs microseconds: writing 800 MB of
+    fresh samples took 0.4 to 1.7 CPU seconds on the 2-core machine of
+    docs/benchmarks.rst, their computation about 3. Arrays of at least 64 MiB
+    are therefore private anonymous maps advised to use 2 MiB pages where the
+    kernel offers them (Linux, transparent huge pages in "madvise" or
+    "always" mode): 0.05 to 1 CPU second there. Elsewhere, and for smaller
+    arrays, this is ``np.empty``. The array is writeable, C-contiguous and
+    private to the process, as ``np.empty``'s is.
     """
     dtype = np.dtype(dtype)
     nbytes = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
     advice = getattr(mmap, "MADV_HUGEPAGE", None)
-    if advice is None or nbytes < _LARGE:
+    anonymous = getattr(mmap, "MAP_ANONYMOUS", None)
+    if advice is None or anonymous is None or nbytes < _LARGE:
         return np.empty(shape, dtype)
-    pages = mmap.mmap(-1, nbytes)
+    pages = mmap.mmap(-1, nbytes, flags=mmap.MAP_PRIVATE | anonymous)
     with contextlib.suppress(OSError):  # huge pages switched off: ordinary pages
         pages.madvise(advice)
     return np.frombuffer(pages, dtype).reshape(shape)
