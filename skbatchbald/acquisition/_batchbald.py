@@ -243,7 +243,8 @@ def batchbald(
         tiles are cache-sized whatever the budget, which only decides whether a
         float32 copy of the pool is kept (when it takes at most a quarter of
         the budget) and how many worker threads run. The call also keeps two
-        float64 tables of the pool, of shape (N,) and (N, K).
+        float64 tables of the pool, of shape (N,) and (N, K) (for a memmap or
+        dask array, three of shape (N,)).
     random_state : None, int, numpy.random.Generator or numpy.random.RandomState, \
 default=None
         Seeds the draws of label configurations (sampled phase only); one
@@ -263,8 +264,9 @@ default=None
         Distinct pool indices, in pick order.
     scores : ndarray of shape (n_instances,), float64
         ``scores[i]`` is the joint mutual information I(y_1..y_{i+1}; ω) of the
-        first i + 1 picks, in nats (estimated in the sampled phase);
-        ``scores[0]`` is the BALD score of the first pick.
+        first i + 1 picks, in nats (estimated in the sampled phase, from the
+        pick's gain recomputed in float64); ``scores[0]`` is the BALD score of
+        the first pick.
 
     Raises
     ------
