@@ -298,10 +298,15 @@ class CandidateScorer:
         gains = np.full(candidates.shape, -np.inf)
 
         def score(start):
-            points = start + np.flatnonzero(candidates[start : start + span])
-            if points.size:
-                values = self._score_tile(points, posterior32, weights32)
-                gains[points] = values - conditional[points]
+            inside = candidates[start : start + span]
+            if inside.all():  # late in a batch, most spans: a view, no gather
+                points = slice(start, start + inside.size)
+            else:
+                points = start + np.flatnonzero(inside)
+                if not points.size:
+                    return
+            values = self._score_tile(points, posterior32, weights32)
+            gains[points] = values - conditional[points]
 
         self._map_tiles(score, range(0, candidates.shape[0], span))
         return gains

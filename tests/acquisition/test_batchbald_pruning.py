@@ -102,8 +102,9 @@ def test_large_pool_is_not_copied_to_float32():
     assert peak < 0.75 * log_probs.nbytes, peak
 
 
+@pytest.mark.parametrize("share", [0.6, 1.0])  # 1.0: whole spans, read as views
 @pytest.mark.parametrize("max_workers", [1, 2])
-def test_bound_pass_scores_candidates_as_the_ordered_pass_does(max_workers):
+def test_bound_pass_scores_candidates_as_the_ordered_pass_does(max_workers, share):
     # the grouped bound is scored in pool order, in spans wider than a tile,
     # on the worker threads: the same values as best_gains32 without skipping,
     # within float32 round-off, and -inf for the points that are not candidates
@@ -113,7 +114,7 @@ def test_bound_pass_scores_candidates_as_the_ordered_pass_does(max_workers):
     rng = np.random.default_rng(3)
     posterior = rng.dirichlet(np.full(10, 0.3), size=7)
     weights = rng.dirichlet(np.ones(7))
-    candidates = rng.random(3000) < 0.6
+    candidates = rng.random(3000) < share
     upper = np.where(candidates, 0.0, -np.inf)
     ordered, n_scored = scorer.best_gains32(
         posterior, weights, conditional, upper, np.inf
