@@ -2,6 +2,7 @@
 
 import tracemalloc
 
+import joblib
 import numpy as np
 import pytest
 import torch
@@ -135,3 +136,25 @@ def test_two_threads_share_max_memory(fitted, monkeypatch):
         )
         np.testing.assert_array_equal(out, whole)
         assert threads == expected  # 1.5 passes: blocks one by one, not threaded
+
+
+def test_n_jobs_shards_sample_their_blocks_one_by_one(fitted, monkeypatch):
+    # each shard is one of n_jobs workers sharing the cores: no block threads
+    clf, _ = fitted
+    rng = np.random.default_rng(2)
+    pool = rng.normal(size=(4 * BLOCK_ROWS, 16)).astype(np.float32)
+    monkeypatch.setattr(estimator_module, "block_threads", lambda: 2)
+    threads = []
+    for_each_block = estimator_module.for_each_block
+
+    def spy(fn, starts, n_threads):
+        threads.append(n_threads)
+        return for_each_block(fn, starts, n_threads)
+
+    monkeypatch.setattr(estimator_module, "for_each_block", spy)
+    whole = clf.predict_log_proba_samples(pool, 5, random_state=3)
+    assert threads == [2]
+    with joblib.parallel_backend("threading"):
+        sharded = clf.predict_log_proba_samples(pool, 5, random_state=3, n_jobs=2)
+    assert threads == [2]  # the shards ran their blocks in order
+    np.testing.assert_array_equal(sharded, whole)

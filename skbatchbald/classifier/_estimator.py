@@ -947,7 +947,10 @@ class MCDropoutClassifier(NeuralNetClassifier):
             start, Xi = next(batches, (None, None))
             if start is not None:
                 fill(start, Xi)  # chooses the engine's path and draws the masks
-            threads = engine.threads_for(BLOCK_ROWS, block_threads()) if as_array else 1
+            # an n_jobs shard (own_module) shares the cores with the other shards
+            threads = 1
+            if as_array and not own_module:
+                threads = engine.threads_for(BLOCK_ROWS, block_threads())
             if threads > 1 and start is not None:
                 # Blocks are independent and mc_forward computes fixed tiles:
                 # the same numbers as one block after another.
