@@ -1,6 +1,9 @@
 """Array pools streamed in blocks: chunk invariance and no whole copy (issue 23)."""
 
+import os
+import threading
 import tracemalloc
+from unittest.mock import patch
 
 import joblib
 import numpy as np
@@ -9,7 +12,7 @@ import torch
 
 from skbatchbald import MCDropoutClassifier
 from skbatchbald.classifier import _estimator as estimator_module
-from skbatchbald.classifier._stream import BLOCK_ROWS
+from skbatchbald.classifier._stream import BLOCK_ROWS, block_threads
 from skbatchbald.nn import BayesianMLP
 
 
@@ -158,3 +161,18 @@ def test_n_jobs_shards_sample_their_blocks_one_by_one(fitted, monkeypatch):
         sharded = clf.predict_log_proba_samples(pool, 5, random_state=3, n_jobs=2)
     assert threads == [2]  # the shards ran their blocks in order
     np.testing.assert_array_equal(sharded, whole)
+
+
+def test_no_block_threads_off_the_main_thread():
+    # a Dask task or a joblib worker thread: its pool already shares the cores
+    out = []
+    worker = threading.Thread(target=lambda: out.append(block_threads()))
+    worker.start()
+    worker.join()
+    assert out == [1]
+    if hasattr(os, "sched_getaffinity"):
+        cores = len(os.sched_getaffinity(0))
+    else:
+        cores = os.cpu_count() or 1
+    with patch.object(torch, "get_num_threads", lambda: 1):
+        assert block_threads() == cores  # on the main thread: every core

@@ -9,6 +9,7 @@ several threads (`block_threads`); each row's samples are the same either way.
 """
 
 import os
+import threading
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -57,8 +58,12 @@ def read_block(X, start, as_float32):
 def block_threads():
     """Threads to sample blocks on: the cores this process may use, divided
     by torch's intra-op threads (each thread's passes use that many), so
-    that the cores are not oversubscribed; 1 where torch already uses them all.
+    that the cores are not oversubscribed; 1 where torch already uses them all,
+    and 1 when called from a thread other than the main one (a Dask task or
+    a joblib worker thread: its pool of threads already shares the cores).
     """
+    if threading.current_thread() is not threading.main_thread():
+        return 1
     try:
         cores = len(os.sched_getaffinity(0))
     except AttributeError:  # not on Linux
