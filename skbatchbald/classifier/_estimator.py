@@ -777,7 +777,8 @@ class MCDropoutClassifier(NeuralNetClassifier):
         whole; where the module computes its samples with ``mc_forward``, the
         blocks are sampled on ``cores // torch.get_num_threads()`` threads at
         once (2 on two cores with one torch thread; 1, as before, with torch's
-        default of one thread per core), sharing ``max_memory``. Per batch, the
+        default of one thread per core; 1 off the main thread, as in a Dask
+        task or an ``n_jobs`` shard), sharing ``max_memory``. Per batch, the
         layers before the first sampled dropout layer run once, and the K samples
         are folded into the batch from that layer on; a module with an
         ``mc_forward`` method (such as :class:`~skbatchbald.nn.BayesianCNN`) computes
