@@ -117,12 +117,13 @@ def large_empty(shape, dtype):
     """An uninitialised array for a result as large as the pool, on huge pages.
 
     A fresh array is mapped page by page as it is first written, and on a
-    virtual machine a 4 KiB page fault costs microseconds: writing 800 MB of
-    fresh samples took 0.4 to 1.7 CPU seconds on the 2-core machine of
-    docs/benchmarks.rst, their computation about 3. Arrays of at least 64 MiB
-    are therefore private anonymous maps advised to use 2 MiB pages where the
-    kernel offers them (Linux, transparent huge pages in "madvise" or
-    "always" mode): 0.05 to 1 CPU second there. Elsewhere, and for smaller
+    virtual machine a 4 KiB page fault costs microseconds: filling 800 MB of
+    fresh memory took 0.05 to 1.74 CPU seconds (median 0.38 of five tries) on
+    the 2-core machine of docs/benchmarks.rst, where computing 800 MB of
+    samples takes about 3. Arrays of at least 64 MiB are therefore private
+    anonymous maps advised to use 2 MiB pages where the kernel offers them
+    (Linux, transparent huge pages in "madvise" or "always" mode): 0.05 to
+    0.98 CPU seconds there (median 0.05). Elsewhere, and for smaller
     arrays, this is ``np.empty``. The array is writeable, C-contiguous and
     private to the process, as ``np.empty``'s is.
     """
