@@ -3,15 +3,21 @@
 numpy only. Every layer that bounds its temporaries (the acquisition functions,
 the classifier's sampling passes, the strategies) reads the budget through
 `check_max_memory`, so that it has one form and one default everywhere.
+`large_empty` allocates the few results that are as large as the pool.
 """
 
+import contextlib
+import mmap
 import numbers
 import os
 import re
 
 import numpy as np
 
-__all__ = ["check_max_memory"]
+__all__ = ["check_max_memory", "large_empty"]
+
+# Below this, np.empty: the huge-page advice only pays for results of many pages.
+_LARGE = 64 * 2**20
 
 _DEFAULT_MAX_MEMORY = 2**30  # 1 GiB
 
@@ -105,3 +111,29 @@ def check_max_memory(max_memory):
             f"{type(max_memory).__name__}"
         )
     raise ValueError(f"max_memory must be {_MAX_MEMORY_FORMS}; got {max_memory!r}")
+
+
+def large_empty(shape, dtype):
+    """An uninitialised array for a result as large as the pool, on huge pages.
+
+    A fresh array is mapped page by page as it is first written, and on a
+    virtual machine a 4 KiB page fault costs microseconds: filling 800 MB of
+    fresh memory took 0.05 to 1.74 CPU seconds (median 0.38 of five tries) on
+    the 2-core machine of docs/benchmarks.rst, where computing 800 MB of
+    samples takes about 3. Arrays of at least 64 MiB are therefore private
+    anonymous maps advised to use 2 MiB pages where the kernel offers them
+    (Linux, transparent huge pages in "madvise" or "always" mode): 0.05 to
+    0.98 CPU seconds there (median 0.05). Elsewhere, and for smaller
+    arrays, this is ``np.empty``. The array is writeable, C-contiguous and
+    private to the process, as ``np.empty``'s is.
+    """
+    dtype = np.dtype(dtype)
+    nbytes = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
+    advice = getattr(mmap, "MADV_HUGEPAGE", None)
+    anonymous = getattr(mmap, "MAP_ANONYMOUS", None)
+    if advice is None or anonymous is None or nbytes < _LARGE:
+        return np.empty(shape, dtype)
+    pages = mmap.mmap(-1, nbytes, flags=mmap.MAP_PRIVATE | anonymous)
+    with contextlib.suppress(OSError):  # huge pages switched off: ordinary pages
+        pages.madvise(advice)
+    return np.frombuffer(pages, dtype).reshape(shape)

@@ -5,6 +5,7 @@ import pickle
 
 import numpy as np
 import pytest
+import skorch
 import torch
 from sklearn.datasets import make_blobs
 
@@ -106,3 +107,43 @@ def test_pickles_name_the_public_path_only(blobs):
     assert b"skbatchbald.classifier" in data
     assert b"skbatchbald.classifier._" not in data
     assert type(pickle.loads(data)) is MCDropoutClassifier
+
+
+_FIT_ONLY = ("_train_seed", "_fitting", "_outputs_unchecked")
+
+
+class _RecordFitState(skorch.callbacks.Callback):
+    """Keeps what the instance holds of the running fit, after each epoch."""
+
+    def initialize(self):
+        self.seen = []
+        return self
+
+    def on_epoch_end(self, net, **kwargs):
+        self.seen.append({name: vars(net).get(name) for name in _FIT_ONLY[:2]})
+
+
+class _Fail(skorch.callbacks.Callback):
+    def on_epoch_end(self, net, **kwargs):
+        raise RuntimeError("stop here")
+
+
+def test_state_of_a_running_fit_does_not_stay_on_the_instance(blobs):
+    record = _RecordFitState()
+    clf = mlp(random_state=0, max_epochs=2, callbacks=[record]).fit(*blobs)
+    (record,) = [cb for _, cb in clf.callbacks_ if isinstance(cb, _RecordFitState)]
+    # set while fitting: the seed of the shuffling and the fitting flag
+    assert record.seen and all(s["_fitting"] is True for s in record.seen)
+    assert all(s["_train_seed"] is not None for s in record.seen)
+    # gone afterwards, also from what a pickle carries
+    assert not set(_FIT_ONLY) & set(vars(clf))
+    assert not set(_FIT_ONLY) & set(pickle.loads(pickle.dumps(clf)).__dict__)
+    clf.partial_fit(*blobs)
+    assert not set(_FIT_ONLY) & set(vars(clf))
+
+
+def test_state_of_a_failed_fit_does_not_stay_on_the_instance(blobs):
+    clf = mlp(random_state=0, callbacks=[_Fail()])
+    with pytest.raises(RuntimeError, match="stop here"):
+        clf.fit(*blobs)
+    assert not set(_FIT_ONLY) & set(vars(clf))

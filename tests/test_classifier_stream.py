@@ -1,12 +1,18 @@
 """Array pools streamed in blocks: chunk invariance and no whole copy (issue 23)."""
 
+import os
+import threading
 import tracemalloc
+from unittest.mock import patch
 
+import joblib
 import numpy as np
 import pytest
 import torch
 
 from skbatchbald import MCDropoutClassifier
+from skbatchbald.classifier import _estimator as estimator_module
+from skbatchbald.classifier._stream import BLOCK_ROWS, block_threads
 from skbatchbald.nn import BayesianMLP
 
 
@@ -69,17 +75,104 @@ def test_memmapped_pool_is_read_in_blocks_not_copied(fitted, tmp_path):
     )
 
 
-def test_non_finite_rows_in_a_later_block_are_refused(fitted):
+@pytest.mark.parametrize("threads", [1, 2])
+def test_non_finite_rows_in_a_later_block_are_refused(fitted, monkeypatch, threads):
+    monkeypatch.setattr(estimator_module, "block_threads", lambda: threads)
     clf, X = fitted
-    pool = np.tile(X, (40, 1))  # 12,000 rows: two blocks
+    pool = np.tile(X, (80, 1))  # 24,000 rows: three blocks
     pool[11_000, 3] = np.nan
+    pool[20_000, 3] = np.inf
     with pytest.raises(ValueError, match="NaN or infinity"):
         clf.predict_log_proba_samples(pool, 2, random_state=0)
 
 
-def test_wrong_number_of_features_is_refused(fitted):
-    clf, X = fitted
-    with pytest.raises(ValueError, match="expecting 16 features"):
-        clf.predict_log_proba_samples(X[:, :5], 2, random_state=0)
-    with pytest.raises(ValueError, match="0 sample"):
-        clf.predict_log_proba_samples(X[:0], 2, random_state=0)
+def test_blocks_sampled_on_two_threads_give_the_same_samples(fitted, monkeypatch):
+    clf, _ = fitted
+    rng = np.random.default_rng(2)
+    pool = rng.normal(size=(3 * BLOCK_ROWS + 100, 16)).astype(np.float32)
+    monkeypatch.setattr(estimator_module, "block_threads", lambda: 1)
+    serial = clf.predict_log_proba_samples(pool, 5, random_state=3)
+    threads = []
+    for_each_block = estimator_module.for_each_block
+
+    def spy(fn, starts, n_threads):
+        threads.append(n_threads)
+        return for_each_block(fn, starts, n_threads)
+
+    monkeypatch.setattr(estimator_module, "block_threads", lambda: 2)
+    monkeypatch.setattr(estimator_module, "for_each_block", spy)
+    parallel = clf.predict_log_proba_samples(pool, 5, random_state=3)
+    assert threads == [2]  # the blocks after the first ran on two threads
+    np.testing.assert_array_equal(parallel, serial)
+    # and a chunk of the pool gives its rows' samples, bitwise
+    part = clf.predict_log_proba_samples(pool[BLOCK_ROWS - 7 :], 5, random_state=3)
+    np.testing.assert_array_equal(part, serial[BLOCK_ROWS - 7 :])
+
+
+def test_two_threads_share_max_memory(fitted, monkeypatch):
+    # a budget that holds one block's pass but not two runs the blocks one by one
+    clf, _ = fitted
+    rng = np.random.default_rng(2)
+    pool = rng.normal(size=(3 * BLOCK_ROWS, 16)).astype(np.float32)
+    engines, threads = [], []
+
+    class Recorded(estimator_module.MCForward):
+        def __init__(self, *args):
+            super().__init__(*args)
+            engines.append(self)
+
+    for_each_block = estimator_module.for_each_block
+
+    def spy(fn, starts, n_threads):
+        threads.append(n_threads)
+        return for_each_block(fn, starts, n_threads)
+
+    monkeypatch.setattr(estimator_module, "MCForward", Recorded)
+    monkeypatch.setattr(estimator_module, "block_threads", lambda: 2)
+    monkeypatch.setattr(estimator_module, "for_each_block", spy)
+    whole = clf.predict_log_proba_samples(pool, 5, random_state=3)
+    assert engines[0].path == "mc_forward" and threads == [2]
+    pass_bytes = BLOCK_ROWS * engines[0].row_bytes
+    for budget, expected in ((1.5, [2]), (2.5, [2, 2])):
+        out = clf.predict_log_proba_samples(
+            pool, 5, random_state=3, max_memory=int(budget * pass_bytes)
+        )
+        np.testing.assert_array_equal(out, whole)
+        assert threads == expected  # 1.5 passes: blocks one by one, not threaded
+
+
+def test_n_jobs_shards_sample_their_blocks_one_by_one(fitted, monkeypatch):
+    # each shard is one of n_jobs workers sharing the cores: no block threads
+    clf, _ = fitted
+    rng = np.random.default_rng(2)
+    pool = rng.normal(size=(4 * BLOCK_ROWS, 16)).astype(np.float32)
+    monkeypatch.setattr(estimator_module, "block_threads", lambda: 2)
+    threads = []
+    for_each_block = estimator_module.for_each_block
+
+    def spy(fn, starts, n_threads):
+        threads.append(n_threads)
+        return for_each_block(fn, starts, n_threads)
+
+    monkeypatch.setattr(estimator_module, "for_each_block", spy)
+    whole = clf.predict_log_proba_samples(pool, 5, random_state=3)
+    assert threads == [2]
+    with joblib.parallel_backend("threading"):
+        sharded = clf.predict_log_proba_samples(pool, 5, random_state=3, n_jobs=2)
+    assert threads == [2]  # the shards ran their blocks in order
+    np.testing.assert_array_equal(sharded, whole)
+
+
+def test_no_block_threads_off_the_main_thread():
+    # a Dask task or a joblib worker thread: its pool already shares the cores
+    out = []
+    worker = threading.Thread(target=lambda: out.append(block_threads()))
+    worker.start()
+    worker.join()
+    assert out == [1]
+    if hasattr(os, "sched_getaffinity"):
+        cores = len(os.sched_getaffinity(0))
+    else:
+        cores = os.cpu_count() or 1
+    with patch.object(torch, "get_num_threads", lambda: 1):
+        assert block_threads() == cores  # on the main thread: every core

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from skbatchbald import _memory
-from skbatchbald._memory import check_max_memory
+from skbatchbald._memory import check_max_memory, large_empty
 
 
 class TestCheckMaxMemory:
@@ -85,3 +85,31 @@ class TestCheckMaxMemory:
             TypeError, match=r"max_memory must be None .*'512MB'.*; got .* of type"
         ):
             check_max_memory(value)
+
+
+@pytest.mark.parametrize("shape", [(3, 4), (2**20, 20, 5)])
+def test_large_empty_is_a_writeable_contiguous_array_of_that_shape(shape):
+    # 80 MiB: mapped on its own (huge pages where Linux offers them)
+    array = large_empty(shape, np.float32)
+    assert array.shape == shape and array.dtype == np.float32
+    assert array.flags.c_contiguous and array.flags.writeable
+    array[...] = 1.5
+    assert float(array[-1].sum()) == 1.5 * array[-1].size
+    assert (array.base is None) == (array.nbytes < 64 * 2**20)
+
+
+def test_large_empty_is_private_to_the_process():
+    # a forked child writing to it does not change the parent's copy
+    import multiprocessing
+
+    array = large_empty((2**20, 20, 5), np.float32)
+    array[0, 0, 0] = 1.0
+    try:
+        context = multiprocessing.get_context("fork")
+    except ValueError:
+        pytest.skip("no fork on this platform")
+    child = context.Process(target=array.fill, args=(2.0,))
+    child.start()
+    child.join()
+    assert child.exitcode == 0
+    assert array[0, 0, 0] == 1.0

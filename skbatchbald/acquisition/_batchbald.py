@@ -107,13 +107,14 @@ def _gains(scorer, rows, conditional, cheap, slack, stale=None):
     # gains can exceed its bounds
     keep = upper + slack >= first.max()
     keep[probe] = True
-    candidates = np.where(keep, upper, -np.inf)
-    grouped, _ = scorer.best_gains32(
-        *grouped_rows(rows), conditional, candidates, np.inf
+    grouped = scorer.bound_gains32(
+        *grouped_rows(rows), conditional, keep & (upper > -np.inf)
     )
     tight = np.minimum(upper, grouped)  # grouped is -inf where not computed
+    # only those that can reach the probe's best gain are sorted and scored
+    contenders = np.where(tight + slack >= first.max(), tight, -np.inf)
     gains, _ = scorer.best_gains32(
-        rows.posterior, rows.weights, conditional, tight, slack
+        rows.posterior, rows.weights, conditional, contenders, slack
     )
     bounds = np.where(grouped > -np.inf, tight, upper)
     gains = np.where(gains > -np.inf, gains, first)  # the probe's, if skipped now
@@ -143,7 +144,10 @@ def _pick_sampled(scorer, rows, conditional, cheap, stale=None):
     slack = float32_sampled_slack(scorer.log_probs.shape[2])
     gains, n_scored, bounds = _gains(scorer, rows, conditional, cheap, slack, stale)
     best = int(np.argmax(gains))
-    return best, float(gains[best] + conditional[best]), n_scored, bounds
+    # The score in float64: a float32 gain's last bits depend on the tile the
+    # candidate was scored in, which depends on which others were pruned.
+    entropy = scorer.expected_entropy64(rows.posterior, rows.weights, [best])[0]
+    return best, float(entropy), n_scored, bounds
 
 
 def _greedy(log_probs, n_instances, n_joint_samples, max_memory, rng, lazy=False):
@@ -239,7 +243,8 @@ def batchbald(
         tiles are cache-sized whatever the budget, which only decides whether a
         float32 copy of the pool is kept (when it takes at most a quarter of
         the budget) and how many worker threads run. The call also keeps two
-        float64 tables of the pool, of shape (N,) and (N, K).
+        float64 tables of the pool, of shape (N,) and (N, K) (for a memmap or
+        dask array, three of shape (N,)).
     random_state : None, int, numpy.random.Generator or numpy.random.RandomState, \
 default=None
         Seeds the draws of label configurations (sampled phase only); one
@@ -259,8 +264,9 @@ default=None
         Distinct pool indices, in pick order.
     scores : ndarray of shape (n_instances,), float64
         ``scores[i]`` is the joint mutual information I(y_1..y_{i+1}; ω) of the
-        first i + 1 picks, in nats (estimated in the sampled phase);
-        ``scores[0]`` is the BALD score of the first pick.
+        first i + 1 picks, in nats (estimated in the sampled phase, from the
+        pick's gain recomputed in float64); ``scores[0]`` is the BALD score of
+        the first pick.
 
     Raises
     ------

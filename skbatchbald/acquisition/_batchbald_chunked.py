@@ -21,6 +21,7 @@ import time
 import numpy as np
 
 from ._batchbald_kernel import (
+    PROBE,
     CandidateScorer,
     float32_error_bound,
     float32_sampled_slack,
@@ -38,23 +39,53 @@ from ._normalisation import normalisation
 
 
 def _prepare_block(block, start, tol):
-    """Validation summary and E_ω H(y_x | ω) of one block's points."""
+    """Validation summary and the entropy tables of one block's points, (n,) each.
+
+    E_ω H(y_x | ω), and the mean and the range over k of the cross-entropies
+    ``CE[x, k]`` of the merged bound (`CandidateScorer.entropy_tables64`): a
+    few floats a point, where the in-memory greedy keeps K of them.
+    """
     summary = normalisation(block, tol, start)
     if summary.invalid:
         return summary, None
-    return summary, CandidateScorer(block, 0, max_workers=1).conditional_entropy64()
+    conditional, cross = CandidateScorer(block, 0, max_workers=1).entropy_tables64()
+    return summary, (conditional, cross.mean(axis=1), np.ptp(cross, axis=1))
+
+
+def _merged_bound(tables, posterior, weights, available):
+    """An upper bound of every candidate's gain from the block's (n,) tables.
+
+    The merged bound of the in-memory greedy is ``Σ_k q_k CE[x, k] −
+    conditional`` with ``q = Σ_j w_j r_j``; with ``d = q − 1/K`` (which sums to
+    zero), ``Σ_k q_k CE[x, k] <= mean_k CE[x, k] + Σ_k max(d_k, 0) (max_k −
+    min_k) CE[x, k]``. In the exact phase q is uniform and this is BALD's
+    score, as there.
+    """
+    conditional, mean_cross, range_cross = tables
+    q = weights @ posterior  # (K,)
+    excess = float(np.maximum(q - 1.0 / q.size, 0.0).sum())
+    bound = mean_cross + excess * range_cross - conditional
+    return np.where(available, bound, -np.inf)
 
 
 def _step_block(
-    block, start, conditional, posterior, weights, grouped, chosen, slack, exact, budget
+    block, start, tables, posterior, weights, grouped, chosen, slack, exact, budget
 ):
     """Score one block's candidates for one greedy step.
+
+    The pruning of the in-memory greedy, within the block: the merged bound
+    (`_merged_bound`) picks the PROBE candidates scored first; only those
+    whose merged bound reaches their best gain get the grouped bound, and only
+    those whose grouped bound reaches it are scored, in decreasing order of
+    it. A candidate left out cannot reach the block's best gain, let alone the
+    pool's.
 
     Returns the global indices of the block's candidates within ``slack`` of its
     best float32 gain (exact phase) or of its best candidate (sampled phase),
     their float32 gains, their float64 expected entropies (exact phase, else
     None), their conditional entropies and the number of candidates scored.
     """
+    conditional = tables[0]
     n_rows = block.shape[0]
     local = chosen - start
     local = local[(local >= 0) & (local < n_rows)]
@@ -63,9 +94,19 @@ def _step_block(
     if not available.any():
         return np.empty(0, np.int64), np.empty(0), np.empty(0), np.empty(0), 0
     scorer = CandidateScorer(block, budget, max_workers=1)
-    everyone = np.where(available, 0.0, -np.inf)
-    upper, _ = scorer.best_gains32(*grouped, conditional, everyone, np.inf)
+    merged = _merged_bound(tables, posterior, weights, available)
+    n_probe = min(PROBE, int(np.count_nonzero(available)))
+    probe = np.argpartition(-merged, n_probe - 1)[:n_probe]
+    only = np.full(n_rows, -np.inf)
+    only[probe] = merged[probe]
+    first, _ = scorer.best_gains32(posterior, weights, conditional, only, np.inf)
+    keep = available & (merged + slack >= first.max())
+    upper = np.minimum(merged, scorer.bound_gains32(*grouped, conditional, keep))
+    upper[probe] = -np.inf  # scored already
+    upper[upper + slack < first.max()] = -np.inf
     gains, n_scored = scorer.best_gains32(posterior, weights, conditional, upper, slack)
+    gains[probe] = first[probe]
+    n_scored += n_probe
     if exact:
         near = np.flatnonzero(gains >= gains.max() - slack)
         entropies = scorer.expected_entropy64(posterior, weights, near)
@@ -76,7 +117,8 @@ def _step_block(
 
 
 def _pick(parts, slack, exact):
-    """The step's pick, its expected entropy and its conditional entropy."""
+    """The step's pick, its expected entropy (exact phase; else None) and its
+    conditional entropy."""
     indices = np.concatenate([part[0] for part in parts])  # ascending
     gains = np.concatenate([part[1] for part in parts])
     conditional = np.concatenate([part[3] for part in parts])
@@ -87,25 +129,25 @@ def _pick(parts, slack, exact):
         entropy = entropies[best]
     else:
         best = int(np.argmax(gains))  # first of equal gains: the lowest index
-        entropy = gains[best] + conditional[best]
-    return int(indices[best]), float(entropy), float(conditional[best])
+        entropy = None  # computed in float64 from the pick's row, as in memory
+    return int(indices[best]), entropy, float(conditional[best])
 
 
 def block_budget(max_memory, pool, n_instances, n_joint_samples):
     """Bytes one block's scorer may use: ``max_memory`` shared by the blocks in flight.
 
     A memmap's blocks run in threads of this process, which also keeps the
-    conditional entropies of the whole pool (8 bytes a point); a dask array's
+    entropy tables of the whole pool (24 bytes a point); a dask array's
     blocks each run in one task, where the budget applies, with their own
-    conditional entropies. Raises ValueError if the budget cannot hold the joint
-    table and one block's tiles.
+    tables. Raises ValueError if the budget cannot hold the joint table and one
+    block's tiles.
     """
     n_in_flight = getattr(pool, "n_threads", 1)
     block_shape = pool.largest_block()
     # per point of a block: gains, bounds and candidate order (float64 / int64)
     per_point = 48 * n_in_flight * block_shape[0]
     if hasattr(pool, "n_threads"):
-        per_point += 8 * pool.shape[0]
+        per_point += 24 * pool.shape[0]
     needed = per_point + minimum_memory(block_shape, n_instances, n_joint_samples)
     if max_memory < needed:
         n_pool, n_mc_samples, _ = pool.shape
@@ -127,11 +169,11 @@ def greedy_chunked(
     """Greedy BatchBALD on a `MemmapPool` or `DaskPool`; see `batchbald`."""
     _, n_mc_samples, n_classes = pool.shape
     budget = block_budget(max_memory, pool, n_instances, n_joint_samples)
-    # validation and conditional entropies in one pass; the latter stay where
-    # their block was computed
+    # validation and entropy tables in one pass; the latter stay where their
+    # block was computed
     prepared = pool.map(_prepare_block, pool.tol, keep=True)
     pool.raise_if_invalid(pool.compute([part[0] for part in prepared]), name)
-    conditional = [part[1] for part in prepared]
+    tables = [part[1] for part in prepared]
     chosen, chosen_rows = [], []
     scores = np.empty(n_instances)
     conditional_sum = 0.0
@@ -155,14 +197,19 @@ def greedy_chunked(
             slack,
             exact,
             budget,
-            per_block=[conditional],
+            per_block=[tables],
         )
         pick, entropy, pick_conditional = _pick(parts, slack, exact)
         # I(y_S, y_x; ω) = H(y_S) + Σ_j w_j H(u_j(x)) − Σ_{i ∈ S ∪ {x}} E_ω H(y_i|ω)
+        (row,) = pool.rows([pick])
+        if entropy is None:
+            scorer = CandidateScorer(row[None], 0, max_workers=1)
+            entropy = float(
+                scorer.expected_entropy64(rows.posterior, rows.weights, [0])[0]
+            )
         conditional_sum += pick_conditional
         scores[step] = rows.joint_entropy + entropy - conditional_sum
         chosen.append(pick)
-        (row,) = pool.rows([pick])
         chosen_rows.append(row)
         if step + 1 < n_instances and is_exact(n_classes, step + 1, n_joint_samples):
             exact_table = extend_exact(exact_table, row)

@@ -25,6 +25,8 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 from threadpoolctl import ThreadpoolController
 
+from .._memory import large_empty
+
 # Rows of the joint table per GEMM, and GEMM output columns per candidate tile: an
 # output block of 128 x 2048 float32 is 1 MiB, the L2 cache of one core here
 # (cache-sized tiles are 2x faster than memory-sized chunks: docs/benchmarks.rst,
@@ -79,6 +81,15 @@ def _probs32(log_probs_tile):
     return np.ascontiguousarray(probs.transpose(1, 0, 2)).reshape(
         n_mc_samples, n_tile * n_classes
     )
+
+
+def _rows32(posterior, weights):
+    """Float32 posterior rows and weights, entries below 2^-60 set to 0."""
+    posterior32 = posterior.astype(np.float32)
+    posterior32[posterior32 < _FLOOR32] = 0.0
+    weights32 = weights.astype(np.float32)
+    weights32[weights32 < _FLOOR32] = 0.0
+    return posterior32, weights32
 
 
 def float32_error_bound(n_mc_samples, n_classes):
@@ -205,15 +216,31 @@ class CandidateScorer:
         """
         n_pool, n_mc_samples, _ = self.log_probs.shape
         conditional = np.empty(n_pool)
-        cross = np.empty((n_pool, n_mc_samples))
-        for tile in self.tiles:
+        cross = large_empty((n_pool, n_mc_samples), np.float64)
+
+        def fill(tile):
             log_p = self.log_probs[tile].astype(np.float64)  # (t, K, C)
             p = np.exp(log_p)
             log_p[p == 0.0] = 0.0  # 0 log 0 = 0
             conditional[tile] = -np.einsum("tkc,tkc->t", p, log_p) / n_mc_samples
-            log_mean = np.log(np.maximum(p.mean(axis=1), _TINY64))  # (t, C)
+            # a sum over the middle axis: einsum's is several times p.mean's speed
+            mean = np.einsum("tkc->tc", p) / n_mc_samples
+            log_mean = np.log(np.maximum(mean, _TINY64))  # (t, C)
             cross[tile] = -np.einsum("tkc,tc->tk", p, log_mean)
+
+        # tiles are independent: the same numbers on any number of threads
+        self._map_tiles(fill, self.tiles)
         return conditional, cross
+
+    def _map_tiles(self, fn, tiles):
+        """Call ``fn`` on every tile, on the worker threads (BLAS single-threaded)."""
+        with _single_threaded_blas():
+            if self.n_workers == 1 or len(tiles) <= 1:
+                for tile in tiles:
+                    fn(tile)
+                return
+            with ThreadPoolExecutor(min(self.n_workers, len(tiles))) as executor:
+                list(executor.map(fn, tiles))
 
     def _columns(self, candidates):
         """(K, t * C) float32 probabilities of a few candidates (sorted or not)."""
@@ -242,6 +269,48 @@ class CandidateScorer:
             self._buffers.put((flat_u, flat_log))
         return -acc.reshape(-1, n_classes).sum(axis=1)
 
+    def bound_gains32(self, posterior, weights, conditional, candidates):
+        """Gains Σ_j w_j H(u_j(x)) − E_ω H(y_x | ω) of every candidate, float32
+        kernel, for a few rows (those of a bound: at most K).
+
+        Nothing is skipped, so the candidates are scored in pool order: spans
+        of consecutive points, wider than a tile by as much as the few rows
+        leave room for in a worker's buffers, one span per task on the worker
+        threads. Each candidate's value is computed as in `best_gains32`.
+
+        Parameters
+        ----------
+        posterior : ndarray of shape (G, K), float64
+        weights : ndarray of shape (G,), float64
+        conditional : ndarray of shape (N,), float64
+        candidates : ndarray of shape (N,), bool
+
+        Returns
+        -------
+        gains : ndarray of shape (N,), float64
+            -inf where ``candidates`` is False.
+        """
+        posterior32, weights32 = _rows32(posterior, weights)
+        _, n_mc_samples, _ = self.log_probs.shape
+        n_rows = min(posterior32.shape[0], ROW_BLOCK)
+        # float32 u, log u and pool columns of a span take no more than a tile's
+        span = self.tile * (2 * ROW_BLOCK + n_mc_samples) // (2 * n_rows + n_mc_samples)
+        gains = np.full(candidates.shape, -np.inf)
+
+        def score(start):
+            inside = candidates[start : start + span]
+            if inside.all():  # late in a batch, most spans: a view, no gather
+                points = slice(start, start + inside.size)
+            else:
+                points = start + np.flatnonzero(inside)
+                if not points.size:
+                    return
+            values = self._score_tile(points, posterior32, weights32)
+            gains[points] = values - conditional[points]
+
+        self._map_tiles(score, range(0, candidates.shape[0], span))
+        return gains
+
     def best_gains32(self, posterior, weights, conditional, upper, slack):
         """Gains Σ_j w_j H(u_j(x)) − E_ω H(y_x | ω), float32 kernel, best first.
 
@@ -266,10 +335,7 @@ class CandidateScorer:
             of every scored candidate; -inf elsewhere.
         n_scored : int
         """
-        posterior32 = posterior.astype(np.float32)
-        posterior32[posterior32 < _FLOOR32] = 0.0
-        weights32 = weights.astype(np.float32)
-        weights32[weights32 < _FLOOR32] = 0.0
+        posterior32, weights32 = _rows32(posterior, weights)
         # only the candidates are sorted (ascending indices, stable: the order of
         # sorting every point and dropping the -inf ones)
         order = np.flatnonzero(upper > -np.inf)

@@ -24,7 +24,7 @@ from skorch.utils import (
 from torch.utils.data import DataLoader, Subset
 
 from .._labels import label_indices
-from .._memory import check_max_memory
+from .._memory import check_max_memory, large_empty
 from .._validation import check_n_mc_samples, check_random_state, spawn_seeds
 from ..nn._engine import MCForward, n_rows
 from ..nn.dropout import active_layers, dropout_layers, masked
@@ -48,7 +48,14 @@ from ._outputs import (
 )
 from ._saved_state import ModuleWithClassifierState
 from ._shards import pool_shards, sample_shard
-from ._stream import array_blocks, streams_as_array
+from ._stream import (
+    BLOCK_ROWS,
+    array_blocks,
+    block_threads,
+    for_each_block,
+    read_block,
+    streams_as_array,
+)
 
 __all__ = ["MCDropoutClassifier"]
 
@@ -657,8 +664,10 @@ class MCDropoutClassifier(NeuralNetClassifier):
             try:
                 return super().partial_fit(X, y, **fit_params)
             finally:
-                self._train_seed, self._fitting = None, False
-                self._outputs_unchecked = False
+                # back to the class defaults: nothing of this fit stays on the
+                # instance (its __dict__ is what pickling and repr see)
+                for name in ("_train_seed", "_fitting", "_outputs_unchecked"):
+                    self.__dict__.pop(name, None)
 
     def _keep_classes(self, classes):
         """Hold ``classes`` (sorted labels) from now on, or refuse other ones."""
@@ -695,7 +704,11 @@ class MCDropoutClassifier(NeuralNetClassifier):
         return module
 
     def _log_probs(self):
-        """Return a function from module outputs to log-probabilities (B, C)."""
+        """Return a function from module outputs to log-probabilities (B, C).
+
+        It takes an optional ``out``, a float32 CPU tensor of shape (B, C) to
+        write them into.
+        """
         criterion = self._criterion()
         if self.predict_nonlinearity == "auto" and isinstance(
             criterion, torch.nn.CrossEntropyLoss
@@ -704,7 +717,7 @@ class MCDropoutClassifier(NeuralNetClassifier):
             return log_softmax_rows
         nonlin = self._get_predict_nonlinearity()
 
-        def log_of_probabilities(output):
+        def log_of_probabilities(output, out=None):
             proba = torch.as_tensor(nonlin(output)).float()
             if not are_probabilities(proba, atol=1e-3):
                 raise ValueError(
@@ -712,7 +725,7 @@ class MCDropoutClassifier(NeuralNetClassifier):
                     "probabilities (rows must be >= 0 and sum to 1); return logits "
                     "with criterion=torch.nn.CrossEntropyLoss (the default)."
                 )
-            return torch.log(proba)
+            return torch.log(proba, out=out)
 
         return log_of_probabilities
 
@@ -761,8 +774,13 @@ class MCDropoutClassifier(NeuralNetClassifier):
         a numpy array, memmap or CPU tensor (with the default ``dataset`` and
         ``iterator_valid``) is sliced instead, in blocks of 8,192 rows, each cast to
         float32 and checked on its own, so a memmapped pool is never read into memory
-        whole. Per batch, the layers before the first sampled dropout layer run once,
-        and the K samples are folded into the batch from that layer on; a module with an
+        whole; where the module computes its samples with ``mc_forward``, the
+        blocks are sampled on ``cores // torch.get_num_threads()`` threads at
+        once (2 on two cores with one torch thread; 1, as before, with torch's
+        default of one thread per core; 1 off the main thread, as in a Dask
+        task or an ``n_jobs`` shard), sharing ``max_memory``. Per batch, the
+        layers before the first sampled dropout layer run once, and the K samples
+        are folded into the batch from that layer on; a module with an
         ``mc_forward`` method (such as :class:`~skbatchbald.nn.BayesianCNN`) computes
         them its own faster way. Passes are cut to ``max_memory``; a module whose layers
         break the folding gets one forward pass per sample, with a ``RuntimeWarning``.
@@ -891,34 +909,62 @@ class MCDropoutClassifier(NeuralNetClassifier):
         fetch fails and the shard is never computed).
         """
         module = copy.deepcopy(self.module_) if own_module else self.module_
-        if streams_as_array(self, X):
+        as_array = streams_as_array(self, X)
+        if as_array:
             n_pool, batches = len(X), array_blocks(X, self._as_float32)
         else:
             dataset = self.get_dataset(X)
             n_pool, batches = len(dataset), self._batches(dataset)
         n_classes = len(self.classes_)
-        log_probs = np.empty((n_pool, n_mc_samples, n_classes), dtype=np.float32)
+        log_probs = large_empty((n_pool, n_mc_samples, n_classes), np.float32)
         to_log_probs = self._log_probs()
-        unchecked = self.predict_nonlinearity == "auto"  # outputs read by criterion
+        unchecked = [self.predict_nonlinearity == "auto"]  # outputs read by criterion
 
         def forward(x):  # skorch's infer, on the given module
             output = module(**x) if isinstance(x, Mapping) else module(x)
             return output[0] if isinstance(output, tuple) else output
 
+        @torch.no_grad()  # grad mode is per thread: block threads need their own
+        def fill(start, Xi):
+            Xi = to_tensor(Xi, device=self.device)
+            for rows, k, output in engine(Xi):
+                n, m = output.shape[:2]  # (rows, samples, n_classes)
+                self._check_logits(tuple(output.shape[:1] + output.shape[2:]))
+                output = output.reshape(n * m, n_classes)
+                if unchecked[0]:
+                    unchecked[0] = False
+                    check_outputs_suit_criterion(output, self._criterion())
+                rows = slice(start + rows.start, start + rows.stop)
+                if m == n_mc_samples and output.device.type == "cpu":
+                    # all samples of these rows: written in place, not copied
+                    target = torch.from_numpy(log_probs[rows]).view(n * m, n_classes)
+                    to_log_probs(output, out=target)
+                    continue
+                lp = to_log_probs(output)
+                log_probs[rows, k : k + m] = to_numpy(lp).reshape(n, m, n_classes)
+
         with torch.no_grad(), masked(module, n_mc_samples, layer_seeds) as masks:
             engine = MCForward(module, masks, forward, max_memory)
-            for start, Xi in batches:
-                Xi = to_tensor(Xi, device=self.device)
-                for rows, k, output in engine(Xi):
-                    n, m = output.shape[:2]  # (rows, samples, n_classes)
-                    self._check_logits(tuple(output.shape[:1] + output.shape[2:]))
-                    output = output.reshape(n * m, n_classes)
-                    if unchecked:
-                        unchecked = False
-                        check_outputs_suit_criterion(output, self._criterion())
-                    lp = to_log_probs(output)
-                    rows = slice(start + rows.start, start + rows.stop)
-                    log_probs[rows, k : k + m] = to_numpy(lp).reshape(n, m, n_classes)
+            start, Xi = next(batches, (None, None))
+            if start is not None:
+                fill(start, Xi)  # chooses the engine's path and draws the masks
+            # an n_jobs shard (own_module) shares the cores with the other shards
+            threads = 1
+            if as_array and not own_module:
+                threads = engine.threads_for(BLOCK_ROWS, block_threads())
+            if threads > 1 and start is not None:
+                # Blocks are independent and mc_forward computes fixed tiles:
+                # the same numbers as one block after another.
+                batches.close()
+                with engine.shared():
+                    for_each_block(
+                        lambda at: fill(at, read_block(X, at, self._as_float32)),
+                        range(BLOCK_ROWS, n_pool, BLOCK_ROWS),
+                        threads,
+                    )
+            else:
+                for start, Xi in batches:
+                    fill(start, Xi)
         return log_probs
 
     def _batches(self, dataset):

@@ -93,13 +93,15 @@ def check_outputs_suit_criterion(output, criterion):
         raise ValueError(_LOGITS_UNDER_NLL)
 
 
-def log_softmax_rows(logits):
+def log_softmax_rows(logits, out=None):
     """``log_softmax`` over the last dimension of float32 logits, in three passes.
 
     The same numbers as ``torch.log_softmax`` within float32 rounding; about
     three times faster on a CPU for the few classes of a (rows x K, C) batch of
-    samples, where torch's kernel is not vectorised over rows.
+    samples, where torch's kernel is not vectorised over rows. ``out``: a
+    float32 tensor of the logits' shape to write the result into (the
+    samples' own array, so that it is not copied there afterwards).
     """
     logits = logits.float()
     shifted = logits - logits.amax(dim=-1, keepdim=True)
-    return shifted - shifted.exp().sum(dim=-1, keepdim=True).log()
+    return torch.sub(shifted, shifted.exp().sum(dim=-1, keepdim=True).log(), out=out)

@@ -4,8 +4,13 @@ skorch's Dataset and DataLoader draw a batch row by row (one ``__getitem__`` per
 row), which at 10^6 rows costs more than the forward passes of a small head. A
 plain array or tensor pool is sliced into fixed blocks instead: a memmap is read
 one block at a time (never copied whole) and each block is cast and checked on
-its own (float32, finite).
+its own (float32, finite). Blocks are independent, so they may be sampled on
+several threads (`block_threads`); each row's samples are the same either way.
 """
+
+import os
+import threading
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import torch
@@ -41,9 +46,52 @@ def array_blocks(X, as_float32):
     if len(X) == 0:
         as_float32(X)  # raises: an empty pool
     for start in range(0, len(X), BLOCK_ROWS):
-        block = as_float32(X[start : start + BLOCK_ROWS])
-        if isinstance(block, np.ndarray):
-            # a float32 view with negative strides (X[::-1]) is copied: torch
-            # cannot wrap it
-            block = torch.from_numpy(np.ascontiguousarray(block))
-        yield start, block
+        yield start, read_block(X, start, as_float32)
+
+
+def read_block(X, start, as_float32):
+    """The float32 tensor of the block of X that begins at row ``start``."""
+    block = as_float32(X[start : start + BLOCK_ROWS])
+    if isinstance(block, np.ndarray):
+        # a float32 view with negative strides (X[::-1]) is copied: torch
+        # cannot wrap it
+        return torch.from_numpy(np.ascontiguousarray(block))
+    return block
+
+
+def block_threads():
+    """Threads to sample blocks on: the cores this process may use, divided
+    by torch's intra-op threads (each thread's passes use that many), so
+    that the cores are not oversubscribed; 1 where torch already uses them all,
+    and 1 when called from a thread other than the main one (a Dask task or
+    a joblib worker thread: its pool of threads already shares the cores).
+    """
+    if threading.current_thread() is not threading.main_thread():
+        return 1
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        cores = os.cpu_count() or 1
+    return max(1, cores // max(1, torch.get_num_threads()))
+
+
+def for_each_block(fn, starts, n_threads):
+    """Call ``fn(start)`` for every block start, on up to ``n_threads`` threads.
+
+    Each call reads its own block, so at most ``n_threads`` blocks are in
+    memory at once. The first error (in block order) is raised, and blocks not
+    yet started are cancelled.
+    """
+    if n_threads <= 1 or len(starts) <= 1:
+        for start in starts:
+            fn(start)
+        return
+    with ThreadPoolExecutor(min(n_threads, len(starts))) as executor:
+        futures = [executor.submit(fn, start) for start in starts]
+        try:
+            for future in futures:
+                future.result()
+        except BaseException:
+            for future in futures:
+                future.cancel()
+            raise

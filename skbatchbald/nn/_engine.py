@@ -16,6 +16,7 @@ reproduce the loop's outputs on it, and its activation sizes size the passes to
 the memory budget.
 """
 
+import contextlib
 import warnings
 
 import torch
@@ -101,6 +102,8 @@ class MCForward:
         self.path = None  # "mc_forward", "folded" or "loop"
         self.rows = None  # rows per pass
         self.n_samples = None  # samples per pass
+        self.row_bytes = None  # temporaries of one row in a pass, all its samples
+        self._shared = False  # passes running on several threads (`shared`)
 
     def __call__(self, x):
         """Yield ``(rows, start, outputs)``: outputs ``(n, m, *out)`` for rows
@@ -124,6 +127,8 @@ class MCForward:
                 self.masks.select(k)
                 outputs.append(self.forward(x))
             return torch.stack(outputs, dim=1)
+        if path == "mc_forward" and self._shared:
+            return self.module.mc_forward(x, self.masks)  # masks set by `shared`
         self.masks.fold(start, stop)
         if path == "mc_forward":
             self.masks._hooks_on = False  # mc_forward applies the masks itself
@@ -139,6 +144,39 @@ class MCForward:
                 f"samples folded in; expected {rows * n} rows."
             )
         return out.reshape(rows, n, *out.shape[1:])
+
+    def threads_for(self, n_rows, n_threads):
+        """How many passes over batches of ``n_rows`` rows may run at once.
+
+        Only the ``mc_forward`` path with all K samples in one pass shares
+        nothing between passes (the masks are read, never changed, and no hook
+        runs); the folded and per-sample paths keep per-pass state in the
+        masks, so they run one pass at a time. The passes running together
+        share ``max_memory``.
+        """
+        if self.path != "mc_forward" or self.n_samples != self.masks.n_mc_samples:
+            return 1
+        pass_bytes = min(self.rows, n_rows) * self.row_bytes
+        fit = int(self.max_memory // pass_bytes) if pass_bytes > 0 else n_threads
+        return max(1, min(n_threads, fit))
+
+    @contextlib.contextmanager
+    def shared(self):
+        """Let several threads call this engine at once, inside the block.
+
+        All K samples are selected and the hooks switched off once for the
+        whole block (`_pass` does it per pass otherwise, which threads would
+        race on). Only where `threads_for` allows more than one thread, after
+        the first batch (which chooses the path and draws every mask).
+        """
+        self.masks.fold(0, self.masks.n_mc_samples)
+        self.masks._hooks_on = False
+        self._shared = True
+        try:
+            yield self
+        finally:
+            self._shared = False
+            self.masks._hooks_on = True
 
     def _choose(self, probe):
         """Pick the fastest way that reproduces the loop, and size the passes."""
@@ -201,6 +239,7 @@ class MCForward:
         if self.path == "loop":
             trunk, per_sample, K = 0.0, per_sample, 1
         one_row = trunk + K * per_sample
+        self.row_bytes = one_row
         rows = int(self.max_memory // one_row) if one_row > 0 else 2**31
         self.rows, self.n_samples = max(rows, 1), self.masks.n_mc_samples
         if rows >= 1:

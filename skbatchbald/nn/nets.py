@@ -127,23 +127,30 @@ class BayesianMLP(nn.Module):
         if x.dim() != 2 or x.shape[1] != self.n_features:
             return self(x)  # forward's error message
         rows = x.shape[0]
-        tiles = []
+        n_classes = layers[-1].out_features
+        # full tiles write straight into the result: no concatenation pass
+        logits = x.new_empty((rows, len(masks.samples), n_classes))
         for start in range(0, rows, _MLP_TILE_ROWS):
-            tile = x[start : start + _MLP_TILE_ROWS]
-            if tile.shape[0] < _MLP_TILE_ROWS:  # same shapes, same rounding
-                tile = torch.cat(
-                    [tile, tile.new_zeros(_MLP_TILE_ROWS - tile.shape[0], x.shape[1])]
-                )
-            tiles.append(_mlp_tile(hidden, layers[-1], tile, masks))
-        return torch.cat(tiles)[:rows]
+            stop = start + _MLP_TILE_ROWS
+            tile = x[start:stop]
+            if tile.shape[0] == _MLP_TILE_ROWS:
+                _mlp_tile(hidden, layers[-1], tile, masks, out=logits[start:stop])
+                continue
+            n = tile.shape[0]  # the last tile, padded: same shapes, same rounding
+            tile = torch.cat([tile, tile.new_zeros(_MLP_TILE_ROWS - n, x.shape[1])])
+            logits[start:] = _mlp_tile(hidden, layers[-1], tile, masks)[:n]
+        return logits
 
 
 # Rows per tile of BayesianMLP.mc_forward: a fixed GEMM shape, whatever the batch.
 _MLP_TILE_ROWS = 256
 
 
-def _mlp_tile(hidden, output_layer, h, masks):
-    """(T, n, n_classes) logits of one tile: masks applied, the last one folded."""
+def _mlp_tile(hidden, output_layer, h, masks, out=None):
+    """(T, n, n_classes) logits of one tile: masks applied, the last one folded.
+
+    ``out``: a (T, n, n_classes) tensor to write them into (same numbers).
+    """
     folded = False  # h is (T, features) until the first mask, then (T, n, f)
     for i, (linear, relu, drop) in enumerate(hidden):
         h = relu(linear(h))
@@ -157,13 +164,13 @@ def _mlp_tile(hidden, output_layer, h, masks):
         weight = scale.unsqueeze(2) * output_layer.weight.t()
         n, features, n_classes = weight.shape
         if folded:  # (n, T, f) @ (n, f, c) -> (T, n, c)
-            out = torch.bmm(h.transpose(0, 1), weight).transpose(0, 1)
+            logits = torch.bmm(h.transpose(0, 1), weight).transpose(0, 1)
         else:  # (T, f) @ (f, n * c)
             stacked = weight.transpose(0, 1).reshape(features, n * n_classes)
-            out = (h @ stacked).view(h.shape[0], n, n_classes)
+            logits = (h @ stacked).view(h.shape[0], n, n_classes)
         if output_layer.bias is not None:
-            out = out + output_layer.bias
-        return out
+            return torch.add(logits, output_layer.bias, out=out)
+        return logits if out is None else out.copy_(logits)
 
 
 class BayesianCNN(nn.Module):
