@@ -318,7 +318,14 @@ class MCDropoutMultiLabelClassifier(MCDropoutClassifier):
 
     def _log_probs(self):
         self._check_criterion()
-        return lambda logits: torch.nn.functional.logsigmoid(logits.float())
+
+        def log_sigmoid(logits, out=None):
+            # ``out``: the samples' own array, written in place (as the parent's)
+            if out is None:
+                return torch.nn.functional.logsigmoid(logits.float())
+            return torch.nn.functional.logsigmoid(logits.float(), out=out)
+
+        return log_sigmoid
 
     def predict_log_proba_samples(
         self, X, n_mc_samples=None, random_state=None, *, max_memory=None, n_jobs=None
