@@ -14,7 +14,7 @@ import numpy as np
 
 from .._memory import check_max_memory
 from .._validation import check_int
-from ._multilabel_inputs import binary_log_probs, check_label_log_probs
+from ._multilabel_inputs import check_label_log_probs
 from ._multilabel_joint import LabelJoint
 from ._validation import check_n_instances, check_random_state
 
@@ -29,38 +29,77 @@ _SLACK = 1e-9
 
 
 def _label_tables(log_probs):
-    """(L, N, K, 2) probabilities of each label, and Σ_l H(y_l | ω) per point."""
-    logs = binary_log_probs(log_probs)  # (N, K, L, 2)
-    probs = np.exp(logs)
-    plogp = np.where(probs > 0, probs * np.where(probs > 0, logs, 0.0), 0.0)
-    conditional = -plogp.sum(axis=3).mean(axis=1).sum(axis=1)
-    return np.ascontiguousarray(probs.transpose(2, 0, 1, 3)), conditional
+    """(L, 2, K, N) p(y_l = y | ω_k, x_n), (L, N) H(y_l | ω) and H(y_l).
+
+    In place where it can: at N = 10^5 the pool's temporaries, not the greedy,
+    are what a short batch costs.
+    """
+    log_one = np.ascontiguousarray(log_probs.transpose(2, 1, 0))  # (L, K, N)
+    probs = np.empty((log_one.shape[0], 2, *log_one.shape[1:]))
+    zero, one = probs[:, 0], probs[:, 1]
+    np.exp(log_one, out=one)
+    np.negative(np.expm1(log_one, out=zero), out=zero)  # 1 - p, exact near p = 1
+    with np.errstate(divide="ignore", invalid="ignore"):
+        plogp = np.log(zero)
+        plogp *= zero
+        log_one *= one
+    np.copyto(plogp, 0.0, where=zero == 0)  # 0 log 0 = 0
+    np.copyto(log_one, 0.0, where=one == 0)
+    plogp += log_one
+    conditional = -plogp.mean(axis=1)
+    marginal = probs.mean(axis=2)  # (L, 2, N)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        marginal = -np.where(marginal > 0, marginal * np.log(marginal), 0.0).sum(1)
+    return probs, conditional, marginal
 
 
-def _gains(joints, probs, conditional, candidates, chunk):
-    joint = sum(
-        j.joint_entropy(p[candidates], chunk)
-        for j, p in zip(joints, probs, strict=True)
+def _label_joints(joints, probs, candidates, chunk):
+    """(L, n) H(y_{B, l}, y_{x, l}) of the candidates."""
+    pairs = zip(joints, probs, strict=True)
+    return np.stack(
+        [joint.joint_entropy(p[:, :, candidates], chunk) for joint, p in pairs]
     )
-    return joint - conditional[candidates], joint
 
 
-def _bounds(joints, probs, conditional, stale, batch_entropy):
-    """Upper bounds of every candidate's ``joint - conditional``."""
-    bound = sum(j.joint_entropy_bound(p) for j, p in zip(joints, probs, strict=True))
-    bound -= conditional
-    if all(j.exact for j in joints):
-        # The marginal gain, ``joint - conditional - H(y_B)``, never increases.
-        bound = np.minimum(bound, stale + batch_entropy)
+def _cheap_bounds(joints, conditional, marginal, stale):
+    """Bounds of every candidate's ``Σ_l H(y_{B, l}, y_{x, l}) - H(y_x | ω)``.
+
+    While label l's joint is exact, ``H(y_{B, l}) + H(y_{x, l})`` (the entropy
+    is subadditive) and its marginal gain when last scored plus ``H(y_{B, l})``
+    (each label's term is submodular, so its marginal gain never increases).
+    Infinite once a label's joint is drawn.
+    """
+    bound = np.zeros(conditional.shape[1])
+    for joint, label_conditional, label_marginal, label_stale in zip(
+        joints, conditional, marginal, stale, strict=True
+    ):
+        if not joint.exact:
+            return np.full_like(bound, np.inf)
+        gain = np.minimum(label_marginal - label_conditional, label_stale)
+        bound += gain + joint.batch_entropy()
     return bound + _SLACK
 
 
-def _greedy(probs, conditional, n_instances, n_joint_samples, budget, rng, prune):
-    """The greedy loop; ``prune=False`` scores every candidate at every step."""
-    n_labels, n_pool, n_mc_samples, _ = probs.shape
+def _grouped_bounds(joints, probs, conditional, candidates):
+    """`LabelJoint.joint_entropy_bound` summed over the labels, minus H(y_x | ω)."""
+    bound = -conditional[:, candidates].sum(axis=0)
+    for joint, label_probs in zip(joints, probs, strict=True):
+        bound += joint.joint_entropy_bound(label_probs[:, :, candidates])
+    return bound + _SLACK
+
+
+def _greedy(probs, tables, n_instances, n_joint_samples, budget, rng, prune):
+    """The greedy loop; ``prune=False`` scores every candidate at every step.
+
+    ``probs`` (L, 2, K, N); ``tables`` the (L, N) conditional and marginal
+    entropies of each label.
+    """
+    conditional, marginal = tables
+    n_labels, _, n_mc_samples, n_pool = probs.shape
     joints = [LabelJoint(n_mc_samples) for _ in range(n_labels)]
     available = np.ones(n_pool, dtype=bool)
-    stale = np.full(n_pool, np.inf)  # marginal gains when last scored
+    total_conditional = conditional.sum(axis=0)  # Σ_l H(y_l | ω) per point
+    stale = np.full((n_labels, n_pool), np.inf)  # marginal gains when last scored
     indices, scores = [], []
     batch_conditional = 0.0
     for _ in range(n_instances):
@@ -68,28 +107,45 @@ def _greedy(probs, conditional, n_instances, n_joint_samples, budget, rng, prune
         chunk = max(1, budget // (_BYTES_PER_CELL * n_rows))
         gain = np.full(n_pool, -np.inf)
         joint = np.zeros(n_pool)
-        batch_entropy = sum(j.batch_entropy() for j in joints)
+        batch_entropy = np.array([[j.batch_entropy()] for j in joints])  # (L, 1)
+
+        def score(block, chunk=chunk, gain=gain, joint=joint, h_batch=batch_entropy):
+            label_joint = _label_joints(joints, probs, block, chunk)
+            stale[:, block] = label_joint - conditional[:, block] - h_batch
+            joint[block] = label_joint.sum(axis=0)
+            gain[block] = joint[block] - total_conditional[block]
+
         order = np.flatnonzero(available)
-        if prune:
-            bound = _bounds(joints, probs, conditional, stale, batch_entropy)
-            order = order[np.argsort(-bound[order], kind="stable")]
-            descending = -bound[order]  # ascending, for searchsorted
-        start, size, end = 0, _PROBE if prune else len(order), len(order)
-        while start < end:
-            block = order[start : min(start + size, end)]
-            gain[block], joint[block] = _gains(joints, probs, conditional, block, chunk)
-            stale[block] = gain[block] - batch_entropy
-            start += len(block)
-            size *= 2
-            if prune:  # only candidates whose bound reaches the best gain remain
+        if not prune:
+            score(order)
+        else:
+            # Stage 1: the cheap bounds; the best of a few candidates by them.
+            cheap = _cheap_bounds(joints, conditional, marginal, stale)
+            probe = min(_PROBE, len(order) - 1)
+            top = np.argpartition(-cheap[order], probe)[: probe + 1]
+            score(order[top])
+            # Stage 2: the grouped bounds of the candidates still in the race.
+            order = order[(cheap[order] >= gain.max()) & (gain[order] == -np.inf)]
+            bound = np.minimum(
+                cheap[order], _grouped_bounds(joints, probs, conditional, order)
+            )
+            ranked = np.argsort(-bound, kind="stable")
+            order, descending = order[ranked], -bound[ranked]
+            start, size, end = 0, _PROBE, len(order)
+            while start < end:
+                block = order[start : min(start + size, end)]
+                score(block)
+                start += len(block)
+                size *= 2
+                # only the candidates whose bound reaches the best gain remain
                 end = np.searchsorted(descending, -gain.max(), side="right")
         pick = int(np.argmax(gain))  # the first maximum: lowest index
-        batch_conditional += conditional[pick]
+        batch_conditional += total_conditional[pick]
         indices.append(pick)
         scores.append(joint[pick] - batch_conditional)
         available[pick] = False
         for label, label_joint in enumerate(joints):
-            label_joint.extend(probs[label, pick], n_joint_samples, rng)
+            label_joint.extend(probs[label, :, :, pick], n_joint_samples, rng)
     return np.asarray(indices, dtype=np.int64), np.asarray(scores, dtype=np.float64)
 
 
@@ -196,7 +252,5 @@ def multilabel_batchbald(
     )
     budget = check_max_memory(max_memory)
     rng = check_random_state(random_state)
-    probs, conditional = _label_tables(log_probs)
-    return _greedy(
-        probs, conditional, n_instances, n_joint_samples, budget, rng, prune=True
-    )
+    probs, *tables = _label_tables(log_probs)
+    return _greedy(probs, tables, n_instances, n_joint_samples, budget, rng, prune=True)

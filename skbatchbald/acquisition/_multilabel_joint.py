@@ -36,35 +36,43 @@ class LabelJoint:
         return 1.0 / (len(self.rows) * self.rows.mean(axis=1))
 
     def joint_entropy(self, probs, chunk):
-        """H(batch, y_x) for every candidate x; ``probs`` (N, K, 2) of the label."""
+        """H(batch, y_x) for every candidate x; ``probs`` (2, K, N) of the label."""
         weights = self._weights()[:, None]  # (rows, 1)
-        n_pool, n_mc_samples, _ = probs.shape
+        _, n_mc_samples, n_pool = probs.shape
         entropy = np.empty(n_pool)
         for start in range(0, n_pool, chunk):
-            block = probs[start : start + chunk]
-            total = np.zeros(len(block))
+            block = probs[:, :, start : start + chunk]
+            total = np.zeros(block.shape[2])
             for y in (0, 1):
-                q = self.rows @ block[:, :, y].T / n_mc_samples  # (rows, chunk)
+                q = self.rows @ block[y] / n_mc_samples  # (rows, chunk)
                 with np.errstate(divide="ignore", invalid="ignore"):
                     terms = q * (np.log(q) + self.log_scale[:, None])
                 total -= (weights * np.where(q > 0, terms, 0.0)).sum(axis=0)
-            entropy[start : start + len(block)] = total
+            entropy[start : start + len(total)] = total
         return entropy
 
     def joint_entropy_bound(self, probs):
-        """An upper bound of `joint_entropy` for every candidate: one product.
+        """An upper bound of `joint_entropy` for every candidate: K rows, not 2^i.
 
         Both the exact and the drawn rows give ``H(B) + Σ_c π_c H(y_x | c)``
         with ``π_c = w_c p(c) / s_c`` (p(c) exact, 1/M drawn) and
-        ``p(y_x | c) = Σ_k p(ω_k | c) p_k(y_x)``. By concavity of the entropy
-        the mixture bounds the sum: ``Σ_c π_c H(y_x | c) <= H(Σ_k m_k p_k(y_x))``
-        with ``m = Σ_c w_c r_c / K``; exact rows give m = 1/K, the BALD bound.
+        ``p(y_x | c) = Σ_k p(ω_k | c) p_k(y_x)``. The entropy is concave, so
+        merging the rows of a group G into their π-weighted mixture can only
+        raise the sum: ``Σ_{c in G} π_c H(y_x | c) <= π_G H(y_x | G)``. The
+        groups are the rows' most probable sample ω_k, so that the rows of a
+        group have similar posteriors and the bound stays close; one group is
+        the BALD bound.
         """
-        mixture = self._weights() @ self.rows / self.rows.shape[1]  # sums to 1
-        predictive = np.tensordot(probs, mixture, axes=([1], [0]))  # (N, 2)
-        return self.batch_entropy() + _binary_entropy(
-            predictive[:, 0], predictive[:, 1]
-        )
+        n_mc_samples = self.rows.shape[1]
+        group = np.argmax(self.rows, axis=1)
+        members = np.zeros((n_mc_samples, len(self.rows)))
+        members[group, np.arange(len(self.rows))] = 1.0
+        merged = members @ (self._weights()[:, None] * self.rows) / n_mc_samples
+        group_mass = merged.sum(axis=1)  # π_G; the rows of merged sum to it
+        merged = merged[group_mass > 0] / group_mass[group_mass > 0, None]
+        predictive = [merged @ probs[y] for y in (0, 1)]  # (G, N) each
+        entropy = _binary_entropy(*predictive)
+        return self.batch_entropy() + group_mass[group_mass > 0] @ entropy
 
     def batch_entropy(self):
         """H(y_{B, l}): exact, or its estimate -(1/M) Σ_c log p(c) from draws."""
@@ -73,7 +81,8 @@ class LabelJoint:
         return -np.sum(self._weights() * mean * log_p)
 
     def extend(self, probs_x, n_joint_samples, rng):
-        """Add the picked point, whose label probabilities are ``probs_x`` (K, 2)."""
+        """Add the picked point, whose label probabilities are ``probs_x`` (2, K)."""
+        probs_x = probs_x.T
         if self.exact:
             rows = np.concatenate(
                 [self.rows * probs_x[:, 0], self.rows * probs_x[:, 1]]

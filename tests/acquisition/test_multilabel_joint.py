@@ -29,11 +29,11 @@ def _pool(seed, n_pool, n_mc_samples, n_labels, *, certain=False):
 
 
 def _both(log_probs, n_instances, n_joint_samples, seed):
-    probs, conditional = _label_tables(log_probs)
+    probs, *tables = _label_tables(log_probs)
     return [
         _greedy(
             probs,
-            conditional,
+            tables,
             n_instances,
             n_joint_samples,
             2**26,
@@ -72,10 +72,10 @@ def test_pruned_greedy_is_the_plain_greedy(
 )
 def test_bound_is_above_every_candidates_joint_entropy(seed, n_picked, n_joint_samples):
     rng = np.random.default_rng(seed)
-    probs, _ = _label_tables(_pool(seed, 40, 6, 1, certain=seed % 2 == 0))
+    probs, *_ = _label_tables(_pool(seed, 40, 6, 1, certain=seed % 2 == 0))
     joint = LabelJoint(6)
     for pick in rng.choice(40, n_picked, replace=False):
-        joint.extend(probs[0, pick], n_joint_samples, rng)
+        joint.extend(probs[0, :, :, pick], n_joint_samples, rng)
     exact = joint.joint_entropy(probs[0], chunk=7)
     bound = joint.joint_entropy_bound(probs[0])
     assert (exact <= bound + 1e-12).all()
