@@ -62,30 +62,36 @@ def _label_joints(joints, probs, candidates, chunk):
 
 
 def _cheap_bounds(joints, conditional, marginal, stale):
-    """Bounds of every candidate's ``Σ_l H(y_{B, l}, y_{x, l}) - H(y_x | ω)``.
+    """(L, N) bounds of each label's ``H(y_{B, l}, y_{x, l}) - H(y_{x, l} | ω)``.
 
     While label l's joint is exact, ``H(y_{B, l}) + H(y_{x, l})`` (the entropy
     is subadditive) and its marginal gain when last scored plus ``H(y_{B, l})``
     (each label's term is submodular, so its marginal gain never increases).
-    Infinite once a label's joint is drawn.
+    Infinite once the label's joint is drawn.
     """
-    bound = np.zeros(conditional.shape[1])
-    for joint, label_conditional, label_marginal, label_stale in zip(
-        joints, conditional, marginal, stale, strict=True
-    ):
-        if not joint.exact:
-            return np.full_like(bound, np.inf)
-        gain = np.minimum(label_marginal - label_conditional, label_stale)
-        bound += gain + joint.batch_entropy()
-    return bound + _SLACK
+    bound = np.full(conditional.shape, np.inf)
+    for label, joint in enumerate(joints):
+        if joint.exact:
+            gain = np.minimum(marginal[label] - conditional[label], stale[label])
+            bound[label] = gain + joint.batch_entropy()
+    return bound
 
 
-def _grouped_bounds(joints, probs, conditional, candidates):
-    """`LabelJoint.joint_entropy_bound` summed over the labels, minus H(y_x | ω)."""
-    bound = -conditional[:, candidates].sum(axis=0)
-    for joint, label_probs in zip(joints, probs, strict=True):
-        bound += joint.joint_entropy_bound(label_probs[:, :, candidates])
-    return bound + _SLACK
+def _grouped_bounds(joints, probs, conditional, candidates, bound, best):
+    """Tighten ``bound`` (L, n) label by label with the grouped bounds.
+
+    `LabelJoint.joint_entropy_bound` of label l replaces its part where lower;
+    candidates whose summed bound falls below ``best`` are dropped before the
+    next label. Returns the remaining candidates and their summed bounds.
+    """
+    for label, joint in enumerate(joints):
+        grouped = joint.joint_entropy_bound(probs[label][:, :, candidates])
+        grouped -= conditional[label, candidates]
+        bound[label] = np.minimum(bound[label], grouped)
+        total = bound.sum(axis=0) + _SLACK
+        keep = total >= best
+        candidates, bound, total = candidates[keep], bound[:, keep], total[keep]
+    return candidates, total
 
 
 def _greedy(probs, tables, n_instances, n_joint_samples, budget, rng, prune):
@@ -121,13 +127,14 @@ def _greedy(probs, tables, n_instances, n_joint_samples, budget, rng, prune):
         else:
             # Stage 1: the cheap bounds; the best of a few candidates by them.
             cheap = _cheap_bounds(joints, conditional, marginal, stale)
+            total = cheap.sum(axis=0) + _SLACK
             probe = min(_PROBE, len(order) - 1)
-            top = np.argpartition(-cheap[order], probe)[: probe + 1]
+            top = np.argpartition(-total[order], probe)[: probe + 1]
             score(order[top])
             # Stage 2: the grouped bounds of the candidates still in the race.
-            order = order[(cheap[order] >= gain.max()) & (gain[order] == -np.inf)]
-            bound = np.minimum(
-                cheap[order], _grouped_bounds(joints, probs, conditional, order)
+            order = order[(total[order] >= gain.max()) & (gain[order] == -np.inf)]
+            order, bound = _grouped_bounds(
+                joints, probs, conditional, order, cheap[:, order], gain.max()
             )
             ranked = np.argsort(-bound, kind="stable")
             order, descending = order[ranked], -bound[ranked]
