@@ -29,6 +29,7 @@ class LabelJoint:
         self.rows = np.ones((1, n_mc_samples))  # the empty batch: one configuration
         self.log_scale = np.zeros(1)
         self.exact = True
+        self._cache = {}
 
     def _weights(self):
         if self.exact:
@@ -51,28 +52,41 @@ class LabelJoint:
             entropy[start : start + len(total)] = total
         return entropy
 
-    def joint_entropy_bound(self, probs):
-        """An upper bound of `joint_entropy` for every candidate: K rows, not 2^i.
+    def joint_entropy_bound(self, probs, depth=1):
+        """An upper bound of `joint_entropy` for every candidate, from few rows.
 
         Both the exact and the drawn rows give ``H(B) + Σ_c π_c H(y_x | c)``
         with ``π_c = w_c p(c) / s_c`` (p(c) exact, 1/M drawn) and
         ``p(y_x | c) = Σ_k p(ω_k | c) p_k(y_x)``. The entropy is concave, so
         merging the rows of a group G into their π-weighted mixture can only
-        raise the sum: ``Σ_{c in G} π_c H(y_x | c) <= π_G H(y_x | G)``. The
-        groups are the rows' most probable sample ω_k, so that the rows of a
-        group have similar posteriors and the bound stays close; one group is
-        the BALD bound.
+        raise the sum: ``Σ_{c in G} π_c H(y_x | c) <= π_G H(y_x | G)``. A group
+        is the rows whose ``depth`` most probable samples ω_k are the same, in
+        order (at most K groups for depth 1, K (K - 1) for depth 2), so that
+        its rows have similar posteriors; a deeper split refines the groups and
+        so gives a bound at least as tight. One group is the BALD bound.
         """
-        n_mc_samples = self.rows.shape[1]
-        group = np.argmax(self.rows, axis=1)
-        members = np.zeros((n_mc_samples, len(self.rows)))
-        members[group, np.arange(len(self.rows))] = 1.0
-        merged = members @ (self._weights()[:, None] * self.rows) / n_mc_samples
-        group_mass = merged.sum(axis=1)  # π_G; the rows of merged sum to it
-        merged = merged[group_mass > 0] / group_mass[group_mass > 0, None]
+        merged, group_mass = self._groups(depth)
         predictive = [merged @ probs[y] for y in (0, 1)]  # (G, N) each
         entropy = _binary_entropy(*predictive)
-        return self.batch_entropy() + group_mass[group_mass > 0] @ entropy
+        return self.batch_entropy() + group_mass @ entropy
+
+    def _groups(self, depth):
+        """(G, K) mixtures p(ω_k | G) and (G,) masses π_G; cached until extended."""
+        if depth not in self._cache:
+            n_rows, n_mc_samples = self.rows.shape
+            if depth == 1:
+                group = np.argmax(self.rows, axis=1)
+            else:
+                top = np.argsort(-self.rows, axis=1, kind="stable")[:, :depth]
+                _, group = np.unique(top, axis=0, return_inverse=True)
+                group = group.ravel()
+            members = np.zeros((group.max() + 1, n_rows))
+            members[group, np.arange(n_rows)] = 1.0
+            merged = members @ (self._weights()[:, None] * self.rows) / n_mc_samples
+            group_mass = merged.sum(axis=1)  # π_G; the rows of merged sum to it
+            kept = group_mass > 0
+            self._cache[depth] = merged[kept] / group_mass[kept, None], group_mass[kept]
+        return self._cache[depth]
 
     def batch_entropy(self):
         """H(y_{B, l}): exact, or its estimate -(1/M) Σ_c log p(c) from draws."""
@@ -83,6 +97,7 @@ class LabelJoint:
     def extend(self, probs_x, n_joint_samples, rng):
         """Add the picked point, whose label probabilities are ``probs_x`` (2, K)."""
         probs_x = probs_x.T
+        self._cache = {}
         if self.exact:
             rows = np.concatenate(
                 [self.rows * probs_x[:, 0], self.rows * probs_x[:, 1]]

@@ -5,6 +5,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from skbatchbald.acquisition import _multilabel_batchbald as module
 from skbatchbald.acquisition._multilabel_batchbald import _greedy, _label_tables
 from skbatchbald.acquisition._multilabel_joint import LabelJoint
 
@@ -77,8 +78,29 @@ def test_bound_is_above_every_candidates_joint_entropy(seed, n_picked, n_joint_s
     for pick in rng.choice(40, n_picked, replace=False):
         joint.extend(probs[0, :, :, pick], n_joint_samples, rng)
     exact = joint.joint_entropy(probs[0], chunk=7)
-    bound = joint.joint_entropy_bound(probs[0])
-    assert (exact <= bound + 1e-12).all()
+    coarse = joint.joint_entropy_bound(probs[0])
+    fine = joint.joint_entropy_bound(probs[0], depth=2)
+    # finer groups, a tighter bound; exact once every row is its own group
+    assert (exact <= fine + 1e-12).all()
+    assert (fine <= coarse + 1e-12).all()
+    if len(joint.rows) == 1:
+        np.testing.assert_allclose(coarse, exact, atol=1e-12)
     if joint.exact:
         # with the rows exact, H(y_B) + H(y_x): equal for a point of the batch
         assert joint.batch_entropy() <= exact.min() + 1e-12
+
+
+def test_pruning_scores_fewer_candidates(monkeypatch):
+    scored = []
+    original = module._label_joints
+
+    def counting(joints, probs, candidates, chunk):
+        scored.append(len(candidates))
+        return original(joints, probs, candidates, chunk)
+
+    monkeypatch.setattr(module, "_label_joints", counting)
+    log_probs = _pool(5, 2_000, 10, 3)
+    plain, pruned = _both(log_probs, 10, 10_000, 0)
+    np.testing.assert_array_equal(pruned[0], plain[0])
+    n_plain = sum(2_000 - step for step in range(10))
+    assert sum(scored) - n_plain < n_plain / 4  # the pruned run's share
