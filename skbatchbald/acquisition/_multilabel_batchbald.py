@@ -35,22 +35,25 @@ _SLACK = 1e-9
 def _label_tables(log_probs):
     """(L, 2, K, N) p(y_l = y | ω_k, x_n), (L, N) H(y_l | ω) and H(y_l).
 
-    In place where it can: at N = 10^5 the pool's temporaries, not the greedy,
-    are what a short batch costs.
+    One label at a time and in place: at N = 10^5 the pool's temporaries, not
+    the greedy, are most of what a short batch costs.
     """
-    log_one = np.ascontiguousarray(log_probs.transpose(2, 1, 0))  # (L, K, N)
-    probs = np.empty((log_one.shape[0], 2, *log_one.shape[1:]))
-    zero, one = probs[:, 0], probs[:, 1]
-    np.exp(log_one, out=one)
-    np.negative(np.expm1(log_one, out=zero), out=zero)  # 1 - p, exact near p = 1
-    with np.errstate(divide="ignore", invalid="ignore"):
-        plogp = np.log(zero)
-        plogp *= zero
-        log_one *= one
-    np.copyto(plogp, 0.0, where=zero == 0)  # 0 log 0 = 0
-    np.copyto(log_one, 0.0, where=one == 0)
-    plogp += log_one
-    conditional = -plogp.mean(axis=1)
+    n_pool, n_mc_samples, n_labels = log_probs.shape
+    probs = np.empty((n_labels, 2, n_mc_samples, n_pool))
+    conditional = np.empty((n_labels, n_pool))
+    for label in range(n_labels):
+        zero, one = probs[label]
+        log_one = np.ascontiguousarray(log_probs[:, :, label].T)  # (K, N)
+        np.exp(log_one, out=one)
+        np.negative(np.expm1(log_one, out=zero), out=zero)  # 1 - p, exact near 1
+        with np.errstate(divide="ignore", invalid="ignore"):
+            plogp = np.log(zero)
+            plogp *= zero
+            log_one *= one
+        np.copyto(plogp, 0.0, where=zero == 0)  # 0 log 0 = 0
+        np.copyto(log_one, 0.0, where=one == 0)
+        plogp += log_one
+        conditional[label] = -plogp.mean(axis=0)
     marginal = probs.mean(axis=2)  # (L, 2, N)
     with np.errstate(divide="ignore", invalid="ignore"):
         marginal = -np.where(marginal > 0, marginal * np.log(marginal), 0.0).sum(1)
