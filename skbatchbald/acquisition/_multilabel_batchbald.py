@@ -84,7 +84,7 @@ def _cheap_bounds(joints, conditional, marginal, stale):
     return bound
 
 
-def _grouped_bounds(joints, probs, conditional, candidates, bound, best):
+def _grouped_bounds(joints, probs, conditional, candidates, bound, best, cells):
     """Tighten ``bound`` (L, n) label by label with the grouped bounds.
 
     `LabelJoint.joint_entropy_bound` of label l replaces its part where lower;
@@ -95,7 +95,7 @@ def _grouped_bounds(joints, probs, conditional, candidates, bound, best):
     for depth in _DEPTHS:
         for label, joint in enumerate(joints):
             label_probs = probs[label][:, :, candidates]
-            grouped = joint.joint_entropy_bound(label_probs, depth)
+            grouped = joint.joint_entropy_bound(label_probs, depth, cells)
             grouped -= conditional[label, candidates]
             bound[label] = np.minimum(bound[label], grouped)
             total = bound.sum(axis=0) + _SLACK
@@ -144,7 +144,13 @@ def _greedy(probs, tables, n_instances, n_joint_samples, budget, rng, prune):
             # Stage 2: the grouped bounds of the candidates still in the race.
             order = order[(total[order] >= gain.max()) & (gain[order] == -np.inf)]
             order, bound = _grouped_bounds(
-                joints, probs, conditional, order, cheap[:, order], gain.max()
+                joints,
+                probs,
+                conditional,
+                order,
+                cheap[:, order],
+                gain.max(),
+                max(1, budget // _BYTES_PER_CELL),
             )
             ranked = np.argsort(-bound, kind="stable")
             order, descending = order[ranked], -bound[ranked]

@@ -52,7 +52,7 @@ class LabelJoint:
             entropy[start : start + len(total)] = total
         return entropy
 
-    def joint_entropy_bound(self, probs, depth=1):
+    def joint_entropy_bound(self, probs, depth=1, max_cells=2**22):
         """An upper bound of `joint_entropy` for every candidate, from few rows.
 
         Both the exact and the drawn rows give ``H(B) + Σ_c π_c H(y_x | c)``
@@ -64,11 +64,18 @@ class LabelJoint:
         order (at most K groups for depth 1, K (K - 1) for depth 2), so that
         its rows have similar posteriors; a deeper split refines the groups and
         so gives a bound at least as tight. One group is the BALD bound.
+        Candidates are taken in chunks of at most ``max_cells`` (group,
+        candidate) cells.
         """
         merged, group_mass = self._groups(depth)
-        predictive = [merged @ probs[y] for y in (0, 1)]  # (G, N) each
-        entropy = _binary_entropy(*predictive)
-        return self.batch_entropy() + group_mass @ entropy
+        n_pool = probs.shape[2]
+        bound = np.empty(n_pool)
+        chunk = max(1, max_cells // len(merged))  # at most max_cells per (G, n)
+        for start in range(0, n_pool, chunk):
+            block = probs[:, :, start : start + chunk]
+            entropy = _binary_entropy(merged @ block[0], merged @ block[1])
+            bound[start : start + chunk] = group_mass @ entropy
+        return self.batch_entropy() + bound
 
     def _groups(self, depth):
         """(G, K) mixtures p(ω_k | G) and (G,) masses π_G; cached until extended."""
