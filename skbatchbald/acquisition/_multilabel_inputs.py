@@ -62,7 +62,7 @@ def check_label_log_probs(log_probs, *, name="log_probs"):
             f"{name} must hold log-probabilities of each label being 1 (values "
             f"<= 0), but its largest value is {worst:.6g}; {hint}."
         )
-    return np.minimum(array.astype(np.float64), 0.0)
+    return np.minimum(array, 0.0, dtype=np.float64)
 
 
 def binary_log_probs(log_probs):
