@@ -8,11 +8,18 @@ one (`is_multilabel`).
 import numpy as np
 from sklearn.ensemble import ExtraTreesClassifier, RandomForestClassifier
 from sklearn.multioutput import ClassifierChain, MultiOutputClassifier
-from sklearn.pipeline import Pipeline
 from sklearn.utils import get_tags
 from sklearn.utils.validation import check_is_fitted
 
-from ._samplers import _check_n_mc_samples, _subsample, _unwrap_search, sample_in_memory
+from ._samplers import (
+    _check_n_mc_samples,
+    _subsample,
+    _unwrap_search,
+    final_model,
+    inner_step,
+    sample_in_memory,
+    sampling_budget,
+)
 from ._validation import spawn_seeds
 
 __all__ = ["is_multilabel", "sample_multilabel"]
@@ -26,21 +33,6 @@ _MULTILABEL_SOURCES = (
     "multi-label learners (each is one sample); any of these in a Pipeline, a "
     "fitted search or a modAL learner"
 )
-
-
-def _model(estimator):
-    """The model a learner, Pipeline or search samples: its last estimator."""
-    while True:
-        if hasattr(estimator, "estimator") and hasattr(estimator, "query_strategy"):
-            estimator = estimator.estimator  # a modAL learner
-        elif isinstance(estimator, Pipeline):
-            estimator = estimator[-1]
-        elif hasattr(estimator, "learner_list") and estimator.learner_list:
-            estimator = estimator.learner_list[0]  # a modAL Committee
-        elif getattr(estimator, "best_estimator_", None) is not None:
-            estimator = estimator.best_estimator_
-        else:
-            return estimator
 
 
 def _binary_outputs(classes):
@@ -94,7 +86,7 @@ def is_multilabel(estimator):
     >>> is_multilabel(RandomForestClassifier(2, random_state=0).fit(X, Y[:, 0]))
     False
     """
-    model = _model(estimator)
+    model = final_model(estimator)
     if hasattr(model, "predict_log_proba_samples"):
         return _declares_multilabel(model)
     if isinstance(model, MultiOutputClassifier):
@@ -195,20 +187,10 @@ def sample_multilabel(
 ):
     """`predict_multilabel_log_proba_samples` for a pool in memory; see there."""
     kind = type(estimator).__name__
-    budget = {
-        key: value
-        for key, value in (("max_memory", max_memory), ("n_jobs", n_jobs))
-        if value is not None
-    }
-    if isinstance(estimator, Pipeline):
-        Xt = estimator[:-1].transform(X) if len(estimator) > 1 else X
-        return sample_multilabel(
-            estimator[-1], Xt, n_mc_samples, random_state, **budget
-        )
-    if hasattr(estimator, "estimator") and hasattr(estimator, "query_strategy"):
-        return sample_multilabel(
-            estimator.estimator, X, n_mc_samples, random_state, **budget
-        )
+    budget = sampling_budget(max_memory, n_jobs)
+    inner = inner_step(estimator, X)
+    if inner is not None:
+        return sample_multilabel(*inner, n_mc_samples, random_state, **budget)
     if hasattr(estimator, "learner_list"):
         if not is_multilabel(estimator):
             raise ValueError(_single_label_message(kind))

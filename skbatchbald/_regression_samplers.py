@@ -11,10 +11,17 @@ from sklearn.ensemble import (
     ExtraTreesRegressor,
     RandomForestRegressor,
 )
-from sklearn.pipeline import Pipeline
 from sklearn.utils.validation import check_is_fitted
 
-from ._samplers import _check_n_mc_samples, _estimator_type, _subsample, _unwrap_search
+from ._samplers import (
+    _check_n_mc_samples,
+    _estimator_type,
+    _subsample,
+    _unwrap_search,
+    final_model,
+    inner_step,
+    sampling_budget,
+)
 from ._validation import check_random_state
 
 __all__ = ["is_regression_model", "model_noise_variance", "sample_regressor"]
@@ -28,36 +35,6 @@ _REGRESSION_SOURCES = (
     "best_estimator_ of a fitted search, or as a modAL learner's estimator"
 )
 _SAMPLE_ENSEMBLES = (RandomForestRegressor, ExtraTreesRegressor, BaggingRegressor)
-
-
-def _inner(estimator):
-    """The model a wrapper samples: learner -> estimator, Pipeline -> last step,
-    search -> best_estimator_ (or the unfitted estimator), Committee or list ->
-    its first member; None when there is nothing inside."""
-    if hasattr(estimator, "estimator") and hasattr(estimator, "query_strategy"):
-        return estimator.estimator  # a modAL learner
-    if isinstance(estimator, Pipeline):
-        return estimator[-1]
-    if hasattr(estimator, "learner_list"):  # a modAL Committee
-        learners = list(estimator.learner_list)
-        return learners[0] if learners else None
-    if isinstance(estimator, (list, tuple)):
-        return estimator[0] if estimator else None
-    best = getattr(estimator, "best_estimator_", None)
-    if best is not None:
-        return best
-    if hasattr(estimator, "param_grid") or hasattr(estimator, "param_distributions"):
-        return estimator.estimator  # an unfitted search: the model it tunes
-    return None
-
-
-def _model(estimator):
-    for _ in range(20):  # wrappers nest a few levels at most
-        inner = _inner(estimator)
-        if inner is None:
-            return estimator
-        estimator = inner
-    return estimator
 
 
 def is_regression_model(estimator):
@@ -84,7 +61,7 @@ def is_regression_model(estimator):
     >>> is_regression_model(make_pipeline(StandardScaler(), RandomForestRegressor()))
     True
     """
-    model = _model(estimator)
+    model = final_model(estimator)
     return hasattr(model, "predict_samples") or _estimator_type(model) == "regressor"
 
 
@@ -109,7 +86,7 @@ def model_noise_variance(estimator):
     >>> model_noise_variance(RandomForestRegressor()) is None
     True
     """
-    value = getattr(_model(estimator), "noise_variance_", None)
+    value = getattr(final_model(estimator), "noise_variance_", None)
     return None if value is None else float(value)
 
 
@@ -159,18 +136,10 @@ def sample_regressor(
 ):
     """`predict_samples` for a pool in memory; see there."""
     kind = type(estimator).__name__
-    budget = {
-        key: value
-        for key, value in (("max_memory", max_memory), ("n_jobs", n_jobs))
-        if value is not None
-    }
-    if isinstance(estimator, Pipeline):
-        Xt = estimator[:-1].transform(X) if len(estimator) > 1 else X
-        return sample_regressor(estimator[-1], Xt, n_mc_samples, random_state, **budget)
-    if hasattr(estimator, "estimator") and hasattr(estimator, "query_strategy"):
-        return sample_regressor(
-            estimator.estimator, X, n_mc_samples, random_state, **budget
-        )
+    budget = sampling_budget(max_memory, n_jobs)
+    inner = inner_step(estimator, X)
+    if inner is not None:
+        return sample_regressor(*inner, n_mc_samples, random_state, **budget)
     if hasattr(estimator, "learner_list") or isinstance(estimator, (list, tuple)):
         committee = hasattr(estimator, "learner_list")
         models = (

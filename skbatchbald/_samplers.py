@@ -227,6 +227,59 @@ def _subsample(members, n_mc_samples, random_state):
     return [members[i] for i in np.sort(picked)]
 
 
+def _inner(estimator):
+    """The model a wrapper samples: learner -> estimator, Pipeline -> last step,
+    search -> best_estimator_ (or the unfitted estimator), Committee or list ->
+    its first member; None when there is nothing inside."""
+    if hasattr(estimator, "estimator") and hasattr(estimator, "query_strategy"):
+        return estimator.estimator  # a modAL learner
+    if isinstance(estimator, Pipeline):
+        return estimator[-1]
+    if hasattr(estimator, "learner_list"):  # a modAL Committee
+        learners = list(estimator.learner_list)
+        return learners[0] if learners else None
+    if isinstance(estimator, (list, tuple)):
+        return estimator[0] if estimator else None
+    best = getattr(estimator, "best_estimator_", None)
+    if best is not None:
+        return best
+    if hasattr(estimator, "param_grid") or hasattr(estimator, "param_distributions"):
+        return estimator.estimator  # an unfitted search: the model it tunes
+    return None
+
+
+def final_model(estimator):
+    """The model a learner, Pipeline, search, Committee or list samples."""
+    for _ in range(20):  # wrappers nest a few levels at most
+        inner = _inner(estimator)
+        if inner is None:
+            return estimator
+        estimator = inner
+    return estimator
+
+
+def sampling_budget(max_memory, n_jobs):
+    """The keywords given a value, so that estimators without them still work."""
+    return {
+        key: value
+        for key, value in (("max_memory", max_memory), ("n_jobs", n_jobs))
+        if value is not None
+    }
+
+
+def inner_step(estimator, X):
+    """``(model, X)`` to sample in place of a wrapper, or None for a model.
+
+    A Pipeline is sampled through its last step, on X transformed by the
+    others; a modAL learner through its estimator.
+    """
+    if isinstance(estimator, Pipeline):
+        return estimator[-1], estimator[:-1].transform(X) if len(estimator) > 1 else X
+    if hasattr(estimator, "estimator") and hasattr(estimator, "query_strategy"):
+        return estimator.estimator, X
+    return None
+
+
 def sample_in_memory(
     estimator,
     X,
@@ -241,17 +294,12 @@ def sample_in_memory(
     kind = type(estimator).__name__
     # A fitted regressor would otherwise look unfitted (it has no classes_).
     _check_not_regressor(estimator)
-    # Only given values are passed on, so estimators without these keywords work.
-    budget = {
-        key: value
-        for key, value in (("max_memory", max_memory), ("n_jobs", n_jobs))
-        if value is not None
-    }
+    budget = sampling_budget(max_memory, n_jobs)
     if allow_point_estimate:
         budget["allow_point_estimate"] = True
-    if isinstance(estimator, Pipeline):
-        Xt = estimator[:-1].transform(X) if len(estimator) > 1 else X
-        return sample_in_memory(estimator[-1], Xt, n_mc_samples, random_state, **budget)
+    inner = inner_step(estimator, X)
+    if inner is not None:
+        return sample_in_memory(*inner, n_mc_samples, random_state, **budget)
     if hasattr(estimator, "learner_list"):  # modAL Committee
         learners = list(estimator.learner_list)
         for learner in learners:
@@ -265,10 +313,6 @@ def sample_in_memory(
         members = [(learner.estimator, None) for learner in learners]
         members = _subsample(members, k, random_state)
         return _stack_members(members, np.asarray(classes), X, encoded=False)
-    if hasattr(estimator, "estimator") and hasattr(estimator, "query_strategy"):
-        return sample_in_memory(
-            estimator.estimator, X, n_mc_samples, random_state, **budget
-        )
     if hasattr(estimator, "predict_log_proba_samples"):
         budget.pop("allow_point_estimate", None)  # it gives samples
         log_probs = np.asarray(
