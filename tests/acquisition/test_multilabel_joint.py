@@ -76,7 +76,7 @@ def test_bound_is_above_every_candidates_joint_entropy(seed, n_picked, n_joint_s
     probs, *_ = _label_tables(_pool(seed, 40, 6, 1, certain=seed % 2 == 0))
     joint = LabelJoint(6)
     for pick in rng.choice(40, n_picked, replace=False):
-        joint.extend(probs[0, :, :, pick], n_joint_samples, rng)
+        joint.extend(probs[0, :, pick], n_joint_samples, rng)
     exact = joint.joint_entropy(probs[0], chunk=7)
     coarse = joint.joint_entropy_bound(probs[0])
     fine = joint.joint_entropy_bound(probs[0], depth=2)
