@@ -27,34 +27,47 @@ _PROBE = 16
 # The grouped bounds, coarse to fine: rows grouped by their most probable
 # sample, then by their two most probable ones.
 _DEPTHS = (1, 2)
+# Pool points per block of the pool tables: two (block, K) float64
+# temporaries that stay in a core's cache.
+_TABLE_ROWS = 4096
 # Float rounding between a bound and a gain computed by another route; far
 # below any gain that decides a pick, far above the rounding (about 1e-13).
 _SLACK = 1e-9
 
 
 def _label_tables(log_probs):
-    """(L, 2, K, N) p(y_l = y | ω_k, x_n), (L, N) H(y_l | ω) and H(y_l).
+    """(L, 2, N, K) p(y_l = y | ω_k, x_n), (L, N) H(y_l | ω) and H(y_l).
 
-    One label at a time and in place: at N = 10^5 the pool's temporaries, not
-    the greedy, are most of what a short batch costs.
+    One label and 4096 points at a time, in place: at N = 10^5 the pool's
+    temporaries, not the greedy, are most of what a short batch costs, and a
+    block's temporaries stay in the cache. A label's (N, K) slice is read row
+    by row (a transpose to (K, N) costs three times as much), and a
+    candidate's K probabilities of each y are contiguous, so gathering
+    candidates copies rows (five times faster than gathering columns).
     """
     n_pool, n_mc_samples, n_labels = log_probs.shape
-    probs = np.empty((n_labels, 2, n_mc_samples, n_pool))
+    probs = np.empty((n_labels, 2, n_pool, n_mc_samples))
     conditional = np.empty((n_labels, n_pool))
+    mean = np.full(n_mc_samples, 1.0 / n_mc_samples)  # means over K as products
+    block = np.empty((2, _TABLE_ROWS, n_mc_samples))
     for label in range(n_labels):
-        zero, one = probs[label]
-        log_one = np.ascontiguousarray(log_probs[:, :, label].T)  # (K, N)
-        np.exp(log_one, out=one)
-        np.negative(np.expm1(log_one, out=zero), out=zero)  # 1 - p, exact near 1
-        with np.errstate(divide="ignore", invalid="ignore"):
-            plogp = np.log(zero)
-            plogp *= zero
-            log_one *= one
-        np.copyto(plogp, 0.0, where=zero == 0)  # 0 log 0 = 0
-        np.copyto(log_one, 0.0, where=one == 0)
-        plogp += log_one
-        conditional[label] = -plogp.mean(axis=0)
-    marginal = probs.mean(axis=2)  # (L, 2, N)
+        for start in range(0, n_pool, _TABLE_ROWS):
+            stop = min(start + _TABLE_ROWS, n_pool)
+            zero, one = probs[label, :, start:stop]
+            log_one, plogp = block[:, : stop - start]
+            np.copyto(log_one, log_probs[start:stop, :, label])
+            np.exp(log_one, out=one)
+            np.negative(np.expm1(log_one, out=zero), out=zero)  # 1 - p, exact near 1
+            with np.errstate(divide="ignore", invalid="ignore"):
+                np.log(zero, out=plogp)
+                plogp *= zero
+                log_one *= one
+            plogp += log_one
+            # 0 log 0 = 0: a NaN is a p of 0 times log 0 (the other term is 0)
+            np.copyto(plogp, 0.0, where=np.isnan(plogp))
+            np.matmul(plogp, mean, out=conditional[label, start:stop])
+    np.negative(conditional, out=conditional)
+    marginal = probs @ mean  # (L, 2, N)
     with np.errstate(divide="ignore", invalid="ignore"):
         marginal = -np.where(marginal > 0, marginal * np.log(marginal), 0.0).sum(1)
     return probs, conditional, marginal
@@ -64,7 +77,10 @@ def _label_joints(joints, probs, candidates, chunk):
     """(L, n) H(y_{B, l}, y_{x, l}) of the candidates."""
     pairs = zip(joints, probs, strict=True)
     return np.stack(
-        [joint.joint_entropy(p[:, :, candidates], chunk) for joint, p in pairs]
+        [
+            joint.joint_entropy(np.take(p, candidates, axis=1), chunk)
+            for joint, p in pairs
+        ]
     )
 
 
@@ -94,7 +110,7 @@ def _grouped_bounds(joints, probs, conditional, candidates, bound, best, cells):
     total = bound.sum(axis=0) + _SLACK
     for depth in _DEPTHS:
         for label, joint in enumerate(joints):
-            label_probs = probs[label][:, :, candidates]
+            label_probs = np.take(probs[label], candidates, axis=1)
             grouped = joint.joint_entropy_bound(label_probs, depth, cells)
             grouped -= conditional[label, candidates]
             bound[label] = np.minimum(bound[label], grouped)
@@ -107,11 +123,11 @@ def _grouped_bounds(joints, probs, conditional, candidates, bound, best, cells):
 def _greedy(probs, tables, n_instances, n_joint_samples, budget, rng, prune):
     """The greedy loop; ``prune=False`` scores every candidate at every step.
 
-    ``probs`` (L, 2, K, N); ``tables`` the (L, N) conditional and marginal
+    ``probs`` (L, 2, N, K); ``tables`` the (L, N) conditional and marginal
     entropies of each label.
     """
     conditional, marginal = tables
-    n_labels, _, n_mc_samples, n_pool = probs.shape
+    n_labels, _, n_pool, n_mc_samples = probs.shape
     joints = [LabelJoint(n_mc_samples) for _ in range(n_labels)]
     available = np.ones(n_pool, dtype=bool)
     total_conditional = conditional.sum(axis=0)  # Σ_l H(y_l | ω) per point
@@ -168,7 +184,7 @@ def _greedy(probs, tables, n_instances, n_joint_samples, budget, rng, prune):
         scores.append(joint[pick] - batch_conditional)
         available[pick] = False
         for label, label_joint in enumerate(joints):
-            label_joint.extend(probs[label, :, :, pick], n_joint_samples, rng)
+            label_joint.extend(probs[label, :, pick], n_joint_samples, rng)
     return np.asarray(indices, dtype=np.int64), np.asarray(scores, dtype=np.float64)
 
 

@@ -44,13 +44,13 @@ def check_label_log_probs(log_probs, *, name="log_probs"):
             f"{name} must have shape {_SHAPE}, one log p(y_l = 1) per pool "
             f"point, posterior sample and label, got shape {array.shape}."
         )
-    if np.isnan(array).any():
+    worst = float(array.max())  # NaN if any is: one pass finds both
+    if np.isnan(worst):
         raise ValueError(
             f"{name} holds NaN; the model's log-probabilities are broken "
             "(diverged training?): NaN is never read as a probability."
         )
     tol = tolerance(log_probs, array.dtype)
-    worst = float(array.max())
     if worst > tol:
         if worst == np.inf:
             hint = "it holds +inf"
@@ -62,6 +62,8 @@ def check_label_log_probs(log_probs, *, name="log_probs"):
             f"{name} must hold log-probabilities of each label being 1 (values "
             f"<= 0), but its largest value is {worst:.6g}; {hint}."
         )
+    if worst <= 0 and array.dtype == np.float64:
+        return array  # nothing to round down: no copy of the pool
     return np.minimum(array, 0.0, dtype=np.float64)
 
 

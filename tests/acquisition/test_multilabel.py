@@ -236,6 +236,7 @@ class TestBadInput:
             (np.full((3, 2, 2), 0.4), r"\[0, 1\]: probabilities\? pass np.log"),
             (np.full((3, 2, 2), 2.5), "logits"),
             (np.full((3, 2, 2), np.nan), "NaN"),
+            (np.array([[[np.inf, 3.0]], [[np.nan, 0.0]]]), "NaN"),  # NaN first
             (np.full((3, 2, 2), np.inf), r"\+inf"),
             (np.zeros((3, 2)), r"shape \(n_pool, n_mc_samples, n_labels\)"),
             (np.zeros((3, 2, 0)), "got shape"),
@@ -269,6 +270,24 @@ class TestBinaryOutputs:
         np.testing.assert_allclose(log_zero[:-2], expected, rtol=1e-12)
         assert log_zero[-2] == -np.inf and log_zero[-1] == 0.0
         np.testing.assert_array_equal(log_one, log_p)
+
+    def test_rounding_above_zero_and_the_callers_array(self):
+        # float64 at most 0 is used without a copy; within rounding above 0,
+        # a rounded copy: both must leave the caller's array as it was and
+        # score as the log-probabilities rounded to 0 by hand
+        p = _label_probs(np.random.default_rng(7), 30, 5, 3, certain=True)
+        with np.errstate(divide="ignore"):
+            log_probs = np.log(p)
+        above = log_probs.copy()
+        above[log_probs == 0] = 1e-7
+        for passed in (log_probs, above):
+            before = passed.copy()
+            for function in (multilabel_batchbald, multilabel_bald):
+                got = function(passed, 6, random_state=0)
+                expected = function(log_probs.copy(), 6, random_state=0)
+                np.testing.assert_array_equal(got[0], expected[0])
+                np.testing.assert_array_equal(got[1], expected[1])
+            np.testing.assert_array_equal(passed, before)
 
     def test_torch_tensors_are_accepted(self):
         torch = pytest.importorskip("torch")

@@ -65,6 +65,27 @@ def test_pruned_greedy_is_the_plain_greedy(
     np.testing.assert_allclose(pruned_scores, plain_scores, rtol=1e-12, atol=1e-12)
 
 
+@pytest.mark.parametrize("block_rows", [7, 4096])
+def test_pool_tables_are_the_plain_formulas(monkeypatch, block_rows):
+    # the tables are built in blocks of pool points: any block size, the same
+    monkeypatch.setattr(module, "_TABLE_ROWS", block_rows)
+    log_probs = _pool(4, 50, 6, 3, certain=True)
+    probs, conditional, marginal = _label_tables(log_probs)
+    p1 = np.exp(log_probs).transpose(2, 0, 1)  # (L, N, K)
+    p0 = -np.expm1(log_probs).transpose(2, 0, 1)
+    np.testing.assert_array_equal(probs, np.stack([p0, p1], axis=1))
+
+    def entropy_terms(p):
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.where(p > 0, -p * np.log(p), 0.0)
+
+    expected = (entropy_terms(p0) + entropy_terms(p1)).mean(axis=2)
+    np.testing.assert_allclose(conditional, expected, rtol=1e-13, atol=1e-15)
+    expected = entropy_terms(p0.mean(axis=2)) + entropy_terms(p1.mean(axis=2))
+    np.testing.assert_allclose(marginal, expected, rtol=1e-13, atol=1e-15)
+    assert (log_probs == 0).any() and (log_probs == -np.inf).any()
+
+
 @settings(max_examples=30, deadline=None)
 @given(
     seed=st.integers(0, 2**32 - 1),
@@ -76,7 +97,7 @@ def test_bound_is_above_every_candidates_joint_entropy(seed, n_picked, n_joint_s
     probs, *_ = _label_tables(_pool(seed, 40, 6, 1, certain=seed % 2 == 0))
     joint = LabelJoint(6)
     for pick in rng.choice(40, n_picked, replace=False):
-        joint.extend(probs[0, :, :, pick], n_joint_samples, rng)
+        joint.extend(probs[0, :, pick], n_joint_samples, rng)
     exact = joint.joint_entropy(probs[0], chunk=7)
     coarse = joint.joint_entropy_bound(probs[0])
     fine = joint.joint_entropy_bound(probs[0], depth=2)
