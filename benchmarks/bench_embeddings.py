@@ -26,7 +26,7 @@ scikit-activeml) until a call exceeds 120 s or
 
     python benchmarks/bench_embeddings.py                  # `make bench`
     python benchmarks/bench_embeddings.py --n-pool 100000 --repeats 1
-    python benchmarks/bench_embeddings.py --others /work/wt/scale-venv/bin/python
+    python benchmarks/bench_embeddings.py --others .venv-others/bin/python
 """
 
 import argparse
