@@ -304,6 +304,8 @@ class _PosteriorQuery(_Query):
             check_n_mc_samples(self.n_mc_samples)
             if self.n_mc_samples == 1:
                 self._check_n_samples(1, "n_mc_samples=1")
+        if self._score_regression is not None:  # the strategies with noise_variance
+            self._check_noise_variance()
         return rng
 
     def _check_n_samples(self, n_samples, source):
@@ -503,7 +505,6 @@ class BatchBALDQuery(_PosteriorQuery):
         check_max_memory(self.max_memory)
         if not isinstance(self.lazy, bool | np.bool_):
             raise TypeError(f"lazy must be True or False, got {self.lazy!r}.")
-        self._check_noise_variance()
         return rng
 
     def __init__(
@@ -591,7 +592,6 @@ class PowerBALDQuery(_PosteriorQuery):
     def _check_params(self):
         rng = super()._check_params()
         check_beta(self.beta)
-        self._check_noise_variance()
         return rng
 
     def __init__(
@@ -734,11 +734,6 @@ class BALDQuery(_TopKQuery):
             random_state=random_state,
         )
         self.noise_variance = noise_variance
-
-    def _check_params(self):
-        rng = super()._check_params()
-        self._check_noise_variance()
-        return rng
 
     def _score_regression(self, predictions, n_instances, noise, seed):
         return acquisition.bald_regression(
