@@ -6,7 +6,9 @@ of a run under way stands) of the run saved in ``docs/_static/reproduction/RUN``
 ``:repro:`RUN TABLE STRATEGY | COLUMN``` puts one cell of it in a sentence,
 ``:repro-trials:`RUN``` the number of complete trials behind the tables, and
 ``.. reproduction-plot:: RUN learning_curve`` (or ``class_entropy``) draws the
-run's plot into ``docs/generated/``. All are recomputed from ``results.csv`` and
+run's plot into ``docs/generated/``. RUN may join runs of other strategies
+with ``+`` (``RUN_A+RUN_B``: their paired trials, merged in memory as
+``skbatchbald merge`` would). All are recomputed from ``results.csv`` and
 ``config.json`` at every build that reads the page, and a page that uses a run is
 read again when its files change, so the page cannot drift from the data.
 """
@@ -21,6 +23,7 @@ from docutils.statemachine import StringList
 
 from skbatchbald.experiment import load_results
 from skbatchbald.experiment._format import TABLES, format_progress, summary_of_run
+from skbatchbald.experiment._merge import joined_results
 from skbatchbald.experiment._results import complete_trials
 
 DOCS = Path(__file__).resolve().parents[1]
@@ -29,7 +32,11 @@ RESULTS = DOCS / "_static" / "reproduction"
 
 @functools.cache
 def _run(run):
-    return load_results(RESULTS / run)
+    folders = [RESULTS / part for part in run.split("+")]
+    if len(folders) == 1:
+        return load_results(folders[0])
+    results, config, _ = joined_results(folders)
+    return results, config
 
 
 @functools.cache
@@ -50,8 +57,9 @@ def _table(run, name):
 
 def _depends_on(env, run):
     """Read the page again whenever the run's files change."""
-    for name in ("results.csv", "config.json"):
-        env.note_dependency(str(RESULTS / run / name))
+    for part in run.split("+"):
+        for name in ("results.csv", "config.json"):
+            env.note_dependency(str(RESULTS / part / name))
 
 
 def _plot(run, which):
@@ -64,7 +72,8 @@ def _plot(run, which):
     complete, _ = complete_trials(results, config)
     if complete.empty:
         raise ValueError("no trial has finished every strategy yet")
-    path = DOCS / "generated" / "reproduction" / f"{run}_{which}.png"
+    name = run.replace("+", "_and_")
+    path = DOCS / "generated" / "reproduction" / f"{name}_{which}.png"
     path.parent.mkdir(parents=True, exist_ok=True)
     plot_run(complete, config, which, path)
     return path.relative_to(DOCS)

@@ -138,8 +138,9 @@ def format_summary(summary, dataset=None):
     summary : Summary
         The output of :func:`summarize`.
     dataset : str or None, default=None
-        The run's data set; for ``"mnist"`` and ``"repeated_mnist"`` at b = 10
-        the paper's numbers are shown beside ours in ``"labels"``.
+        The run's data set; for ``"mnist"`` (b = 1, 5, 10, 40) and
+        ``"repeated_mnist"`` (b = 10) the paper's numbers, where it reports
+        them, are shown beside ours in ``"labels"``.
 
     Returns
     -------

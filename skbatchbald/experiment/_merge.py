@@ -6,7 +6,7 @@ from pathlib import Path
 
 from ._store import TIMING, ResultsFolder, _sorted, atomic_write
 
-__all__ = ["merge_results"]
+__all__ = ["joined_results", "merge_results"]
 
 
 def merge_results(output, sources):
@@ -42,15 +42,44 @@ def merge_results(output, sources):
     --------
     run_experiment : Writes the folders this merges.
     """
+    table, _, document = joined_results(sources)
+    output = Path(output)
+    if output.exists() and any(output.iterdir()):
+        raise ValueError(f"{output} is not empty; merge into a new folder.")
+    output.mkdir(parents=True, exist_ok=True)
+    atomic_write(output / "results.csv", table.to_csv(index=False))
+    atomic_write(output / "config.json", json.dumps(document, indent=2) + "\n")
+    return table
+
+
+def joined_results(sources):
+    """Join runs in memory, as :func:`merge_results` would write them.
+
+    Parameters
+    ----------
+    sources : list of str or path
+        Run folders, as for :func:`merge_results`.
+
+    Returns
+    -------
+    results : pandas.DataFrame
+        The merged table, sorted as a run writes it.
+    config : ExperimentConfig
+        The options, with every strategy and trial of the sources.
+    document : dict
+        The merged ``config.json``, with ``merged_from``.
+
+    Raises
+    ------
+    ValueError
+        As :func:`merge_results`, but for the output folder.
+    """
     import pandas as pd
 
     from ._results import load_results
 
     if len(sources) < 2:
         raise ValueError(f"merge needs at least two folders; got {len(sources)}.")
-    output = Path(output)
-    if output.exists() and any(output.iterdir()):
-        raise ValueError(f"{output} is not empty; merge into a new folder.")
     tables, first, strategies = [], None, []
     for source in sources:
         results, config = load_results(source)
@@ -100,8 +129,5 @@ def merge_results(output, sources):
         "merged_from": merged_from,
         "trials": trials,
     }
-    output.mkdir(parents=True, exist_ok=True)
-    table = _sorted(table, config.strategies)
-    atomic_write(output / "results.csv", table.to_csv(index=False))
-    atomic_write(output / "config.json", json.dumps(document, indent=2) + "\n")
-    return table
+    table = _sorted(table, config.strategies).reset_index(drop=True)
+    return table, config, document

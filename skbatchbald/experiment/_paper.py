@@ -14,6 +14,17 @@ _NEVER = math.inf
 
 # (dataset, b) -> strategy -> accuracy -> ((q25, q50, q75), note)
 PAPER_LABELS = {
+    # The acquisition-size figure: BALD one point a round, BatchBALD at b = 5
+    # and 40 (the paper reports no BALD at b = 5 or 40).
+    ("mnist", 1): {
+        "bald": {0.90: ((85, 96, 101), ""), 0.95: ((197, 206, 226), "")},
+    },
+    ("mnist", 5): {
+        "batchbald": {0.90: ((85, 85, 100), ""), 0.95: ((170, 185, 215), "")},
+    },
+    ("mnist", 40): {
+        "batchbald": {0.90: ((100, 100, 140), ""), 0.95: ((220, 260, 260), "")},
+    },
     ("mnist", 10): {
         "batchbald": {0.90: ((70, 90, 110), ""), 0.95: ((190, 200, 230), "")},
         "bald": {0.90: ((120, 120, 170), ""), 0.95: ((250, 250, _NEVER), "")},

@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 
 from skbatchbald.experiment import load_results, merge_results
+from skbatchbald.experiment._merge import joined_results
 from skbatchbald.experiment.cli import main
 
 
@@ -31,6 +32,18 @@ def test_merge_gives_the_single_run_back(tiny_run, tmp_path, copy_run, capsys):
         {"folder": str(first), "trials": [0]},
         {"folder": str(second), "trials": [0, 1]},
     ]
+
+
+def test_joined_in_memory_is_the_merged_folder(tiny_run, tmp_path, copy_run):
+    folder, _, _ = tiny_run
+    first, second = _split(folder, tmp_path, copy_run)
+    merged = tmp_path / "merged"
+    merge_results(merged, [first, second])
+    table, config, document = joined_results([first, second])
+    written, written_config = load_results(merged)
+    pd.testing.assert_frame_equal(table.astype(str), written.astype(str))
+    assert config == written_config
+    assert document == json.loads((merged / "config.json").read_text())
 
 
 def test_merge_refuses_other_options(tiny_run, tmp_path, copy_run, capsys):

@@ -79,6 +79,18 @@ def test_the_paper_numbers_stand_beside_ours_for_its_settings():
     assert list(digits["labels"].columns) == ["90 %"]
 
 
+def test_the_paper_numbers_follow_the_acquisition_size():
+    # BALD one point a round and BatchBALD at b = 40: the paper's figure of
+    # acquisition sizes; it reports no BALD at b = 40.
+    one = _curves({"bald": [[0.5, 0.95]] * 2}, b=1)
+    labels = format_summary(summarize(one, (0.9, 0.95)), dataset="mnist")["labels"]
+    assert labels.loc["bald", "95 %, paper"] == "197/206/226"
+    forty = _curves({"batchbald": [[0.5, 0.95]] * 2, "bald": [[0.5, 0.9]] * 2}, b=40)
+    labels = format_summary(summarize(forty, (0.9,)), dataset="mnist")["labels"]
+    assert labels.loc["batchbald", "90 %, paper"] == "100/100/140"
+    assert labels.loc["bald", "90 %, paper"] == ""
+
+
 def test_the_batch_size_is_inferred_or_given():
     results = _curves({"random": [[0.5, 0.9]]}, b=5)
     assert summarize(results, (0.9,)).batch_size == 5
