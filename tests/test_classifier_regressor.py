@@ -172,3 +172,29 @@ def test_partial_fit_takes_one_dimensional_targets(data, fitted):
     assert not np.array_equal(more.predict(X), fitted.predict(X))  # trained further
     with pytest.raises(ValueError, match="class labels"):
         copy_module.deepcopy(fitted).partial_fit(X[:2], np.array(["a", "b"]))
+
+
+@pytest.mark.parametrize(
+    ("n_rows", "params", "sizes"),
+    [
+        (129, {"batch_size": 128}, [65, 64]),  # skorch: 128 and 1
+        (129, {"batch_size": 128, "iterator_train__drop_last": True}, [128]),
+    ],
+)
+def test_training_batches_are_evened_out_as_the_classifier_s(n_rows, params, sizes):
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(n_rows, 5)), rng.normal(size=n_rows)
+    reg = _regressor(max_epochs=1, **params).fit(X, y)
+    assert [b["train_batch_size"] for b in reg.history[-1, "batches"]] == sizes
+
+
+def test_nothing_of_a_fit_stays_on_the_instance(data):
+    # the shuffling seed of a running fit is the class default again after
+    # fit, also when the fit fails
+    X, y = data
+    reg = _regressor(max_epochs=1).fit(X[:40], y[:40])
+    assert "_train_seed" not in vars(reg)
+    broken = _regressor(max_epochs=1, module__n_classes=3)
+    with pytest.raises(ValueError, match="one output per row"):
+        broken.fit(X[:40], y[:40])
+    assert "_train_seed" not in vars(broken)

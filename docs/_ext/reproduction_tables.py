@@ -8,12 +8,16 @@ of a run under way stands) of the run saved in ``docs/_static/reproduction/RUN``
 ``.. reproduction-plot:: RUN learning_curve`` (or ``class_entropy``) draws the
 run's plot into ``docs/generated/``. RUN may join runs of other strategies
 with ``+`` (``RUN_A+RUN_B``: their paired trials, merged in memory as
-``skbatchbald merge`` would). All are recomputed from ``results.csv`` and
-``config.json`` at every build that reads the page, and a page that uses a run is
-read again when its files change, so the page cannot drift from the data.
+``skbatchbald merge`` would), or list runs of other acquisition sizes with
+``,`` (``RUN_A,RUN_B``: tables ``labels`` and ``time`` and the
+``learning_curve`` plot, a row per strategy and b). All are recomputed from
+``results.csv`` and ``config.json`` at every build that reads the page, and a
+page that uses a run is read again when its files change, so the page cannot
+drift from the data.
 """
 
 import functools
+import re
 from pathlib import Path
 from typing import ClassVar
 
@@ -22,6 +26,10 @@ from docutils.parsers.rst import Directive, directives
 from docutils.statemachine import StringList
 
 from skbatchbald.experiment import load_results
+from skbatchbald.experiment._compare import (
+    compare_acquisition_sizes,
+    joined_by_acquisition_size,
+)
 from skbatchbald.experiment._format import TABLES, format_progress, summary_of_run
 from skbatchbald.experiment._merge import joined_results
 from skbatchbald.experiment._results import complete_trials
@@ -45,7 +53,17 @@ def _tables(run):
     return summary, tables
 
 
+@functools.cache
+def _sizes(runs):
+    return compare_acquisition_sizes([_run(run) for run in runs.split(",")])
+
+
 def _table(run, name):
+    if "," in run:
+        tables = _sizes(run)
+        if name not in tables:
+            raise ValueError(f"runs listed with ',' have tables {', '.join(tables)}")
+        return tables[name]
     if name == "progress":
         return format_progress(*_run(run))
     if name not in TABLES:
@@ -57,7 +75,7 @@ def _table(run, name):
 
 def _depends_on(env, run):
     """Read the page again whenever the run's files change."""
-    for part in run.split("+"):
+    for part in re.split("[+,]", run):
         for name in ("results.csv", "config.json"):
             env.note_dependency(str(RESULTS / part / name))
 
@@ -68,13 +86,18 @@ def _plot(run, which):
 
     if which not in PLOTS:
         raise ValueError(f"unknown plot {which!r}; one of {', '.join(PLOTS)}")
+    name = run.replace("+", "_and_").replace(",", "_vs_")
+    path = DOCS / "generated" / "reproduction" / f"{name}_{which}.png"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if "," in run:
+        runs = [_run(part) for part in run.split(",")]
+        title = f"{runs[0][1].dataset} by acquisition size b"
+        PLOTS[which](joined_by_acquisition_size(runs), path, title=title)
+        return path.relative_to(DOCS)
     results, config = _run(run)
     complete, _ = complete_trials(results, config)
     if complete.empty:
         raise ValueError("no trial has finished every strategy yet")
-    name = run.replace("+", "_and_")
-    path = DOCS / "generated" / "reproduction" / f"{name}_{which}.png"
-    path.parent.mkdir(parents=True, exist_ok=True)
     plot_run(complete, config, which, path)
     return path.relative_to(DOCS)
 

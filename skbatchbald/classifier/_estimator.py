@@ -32,7 +32,6 @@ from ._inputs import (
     check_device,
     collate_labels,
     head,
-    is_dataloader,
     other_array_like,
     refuse_complex,
     refuse_indicator_labels,
@@ -47,6 +46,7 @@ from ._outputs import (
     log_softmax_rows,
 )
 from ._saved_state import ModuleWithClassifierState
+from ._seeded import SeededNetMixin
 from ._shards import pool_shards, sample_shard
 from ._stream import (
     BLOCK_ROWS,
@@ -82,7 +82,7 @@ def _exclusive_sampling(method):
     return wrapper
 
 
-class MCDropoutClassifier(NeuralNetClassifier):
+class MCDropoutClassifier(SeededNetMixin, NeuralNetClassifier):
     """A skorch classifier whose dropout network gives consistent posterior samples.
 
     A :class:`skorch.NeuralNetClassifier` for a module that returns logits and
@@ -396,55 +396,6 @@ class MCDropoutClassifier(NeuralNetClassifier):
             y = np.asarray(y)  # labels, one per row (skorch would read inputs)
         return super().get_dataset(X, y)
 
-    def get_iterator(self, dataset, training=False):
-        """Return a DataLoader that never draws from the global torch generator.
-
-        Training iterators shuffle with a generator seeded from ``random_state``
-        (the global generator, as in skorch, when it is None); prediction
-        iterators get a fixed one, which they use only to seed workers. Batches
-        of string labels are collated into arrays. Training batches are evened
-        out: as many as skorch makes, of ``ceil(n_rows / n_batches)`` rows but
-        the last, so that an epoch does not end with a step on a few rows (129
-        rows in batches of 128: 65 and 64, not 128 and 1; ``drop_last=True``
-        keeps skorch's batches).
-
-        Parameters
-        ----------
-        dataset : torch Dataset
-            The data, usually from :meth:`get_dataset`.
-        training : bool, default=False
-            Whether to use ``iterator_train`` or ``iterator_valid``.
-
-        Returns
-        -------
-        iterator : iterable of batches
-            The instantiated iterator.
-        """
-        prefix = "iterator_train" if training else "iterator_valid"
-        kwargs = self.get_params_for(prefix)
-        iterator = getattr(self, prefix)
-        if "generator" not in kwargs and is_dataloader(iterator):
-            seed = self._train_seed if training else 0
-            if seed is not None:
-                kwargs["generator"] = torch.Generator().manual_seed(seed)
-        if "collate_fn" not in kwargs and is_dataloader(iterator):
-            kwargs["collate_fn"] = collate_labels
-        if "batch_size" not in kwargs:
-            kwargs["batch_size"] = self.batch_size
-        if kwargs["batch_size"] == -1:
-            kwargs["batch_size"] = len(dataset)
-        size = len(dataset) if hasattr(dataset, "__len__") else 0
-        if (
-            training
-            and size
-            and is_dataloader(iterator)
-            and not kwargs.get("drop_last")
-        ):
-            # Same number of batches, evened out: 129 rows in batches of 128
-            # would end every epoch with a step on a single row.
-            kwargs["batch_size"] = -(-size // -(-size // kwargs["batch_size"]))
-        return iterator(dataset, **kwargs)
-
     def check_data(self, X, y):
         """Check the labels and, on the first call of a fit, infer ``classes_``.
 
@@ -570,29 +521,6 @@ class MCDropoutClassifier(NeuralNetClassifier):
         given = super().get_params_for("module")
         return "n_classes" not in given and takes_n_classes(self.module)
 
-    def initialize(self):
-        """Initialise module, criterion and optimizer; draw the prediction seed.
-
-        Module initialisation runs on a forked torch generator seeded from
-        ``random_state`` (the global one when it is None), holding a process-wide
-        lock, so that concurrent fits in other threads do not change it.
-        """
-        self._check_params()
-        init_seed, _, prediction_seed = self._seeds()
-        with seeded_global_torch(init_seed, self.device), lock_of(self):
-            super().initialize()
-            # None: fresh masks per fit, but a fitted net predicts the same twice.
-            self.prediction_seed_ = (
-                spawn_seeds(None, 1)[0] if prediction_seed is None else prediction_seed
-            )
-        return self
-
-    def _seeds(self):
-        """Seeds for module initialisation, training and prediction (or Nones)."""
-        if self.random_state is None:
-            return None, None, None
-        return spawn_seeds(self.random_state, 3)
-
     def fit(self, X, y, **fit_params):
         """Initialise and fit the module on X and labels y of any type.
 
@@ -655,19 +583,8 @@ class MCDropoutClassifier(NeuralNetClassifier):
         X, y = self._inputs_and_labels(X, y, reset=False)
         if classes is not None:
             self._keep_classes(np.unique(self._check_y(classes)))
-        _, train_seed, _ = self._seeds()
-        with seeded_global_torch(train_seed, self.device), lock_of(self):
-            if not self.initialized_:
-                self.initialize()
-            self._train_seed, self._fitting = train_seed, True
-            self._outputs_unchecked = True
-            try:
-                return super().partial_fit(X, y, **fit_params)
-            finally:
-                # back to the class defaults: nothing of this fit stays on the
-                # instance (its __dict__ is what pickling and repr see)
-                for name in ("_train_seed", "_fitting", "_outputs_unchecked"):
-                    self.__dict__.pop(name, None)
+        with self._seeded_training(_fitting=True, _outputs_unchecked=True):
+            return super().partial_fit(X, y, **fit_params)
 
     def _keep_classes(self, classes):
         """Hold ``classes`` (sorted labels) from now on, or refuse other ones."""
@@ -686,7 +603,7 @@ class MCDropoutClassifier(NeuralNetClassifier):
                 "same classes, or call fit to start over."
             )
 
-    _train_seed = None  # the seed of the running fit's shuffling, if any
+    _collate_fn = staticmethod(collate_labels)  # string labels into arrays
     _fitting = False  # inside partial_fit: validation scoring follows mc_validation
     _outputs_unchecked = False  # until get_loss sees the first batch of a fit
 

@@ -24,8 +24,9 @@ from .._validation import (
 )
 from ..nn._engine import MCForward
 from ..nn.dropout import active_layers, masked
-from ._inputs import check_device, is_dataloader, takes_n_classes
-from ._locks import lock_of, seeded_global_torch
+from ._inputs import check_device, takes_n_classes
+from ._locks import lock_of
+from ._seeded import SeededNetMixin
 from ._shards import pool_shards, sample_shard
 from ._stream import array_blocks
 
@@ -86,7 +87,7 @@ def _as_float32(X, owner):
     return X
 
 
-class MCDropoutRegressor(NeuralNetRegressor):
+class MCDropoutRegressor(SeededNetMixin, NeuralNetRegressor):
     """A skorch regressor whose dropout network gives consistent posterior samples.
 
     A :class:`skorch.NeuralNetRegressor` for a module with dropout layers and
@@ -219,8 +220,6 @@ class MCDropoutRegressor(NeuralNetRegressor):
         self.max_memory = max_memory
         self.n_jobs = n_jobs
 
-    _train_seed = None  # the seed of the running fit's shuffling, if any
-
     def _check_params(self):
         check_n_mc_samples(self.n_mc_samples)
         check_max_memory(self.max_memory)
@@ -240,11 +239,6 @@ class MCDropoutRegressor(NeuralNetRegressor):
                 min_open=True,
                 finite=True,
             )
-
-    def _seeds(self):
-        if self.random_state is None:
-            return None, None, None
-        return spawn_seeds(self.random_state, 3)
 
     def get_params_for(self, prefix):
         """Return skorch's parameters for ``prefix``, with ``n_classes=1`` implied.
@@ -267,36 +261,6 @@ class MCDropoutRegressor(NeuralNetRegressor):
         ):
             params["n_classes"] = 1  # one output: the prediction
         return params
-
-    def get_iterator(self, dataset, training=False):
-        """Return a DataLoader that never draws from the global torch generator.
-
-        Training iterators shuffle with a generator seeded from ``random_state``
-        (the global generator, as in skorch, when it is None); prediction
-        iterators get a fixed one, which they use only to seed workers.
-
-        Parameters
-        ----------
-        dataset : torch Dataset
-            The data.
-        training : bool, default=False
-            Whether to use ``iterator_train`` or ``iterator_valid``.
-
-        Returns
-        -------
-        iterator : iterable of batches
-            The instantiated iterator.
-        """
-        prefix = "iterator_train" if training else "iterator_valid"
-        kwargs = self.get_params_for(prefix)
-        iterator = getattr(self, prefix)
-        seed = self._train_seed if training else 0
-        if "generator" not in kwargs and is_dataloader(iterator) and seed is not None:
-            kwargs["generator"] = torch.Generator().manual_seed(seed)
-        kwargs.setdefault("batch_size", self.batch_size)
-        if kwargs["batch_size"] == -1:
-            kwargs["batch_size"] = len(dataset)
-        return iterator(dataset, **kwargs)
 
     def get_loss(self, y_pred, y_true, *args, **kwargs):
         """The criterion on one batch, after checking the module's output shape.
@@ -322,23 +286,6 @@ class MCDropoutRegressor(NeuralNetRegressor):
                 "row, (batch, 1) (module__n_classes=1 for BayesianMLP)."
             )
         return super().get_loss(y_pred.reshape(-1, 1), y_true, *args, **kwargs)
-
-    def initialize(self):
-        """Initialise module, criterion and optimizer; draw the prediction seed.
-
-        Returns
-        -------
-        self : MCDropoutRegressor
-            The initialised regressor.
-        """
-        self._check_params()
-        init_seed, _, prediction_seed = self._seeds()
-        with seeded_global_torch(init_seed, self.device), lock_of(self):
-            super().initialize()
-            self.prediction_seed_ = (
-                spawn_seeds(None, 1)[0] if prediction_seed is None else prediction_seed
-            )
-        return self
 
     def fit(self, X, y, **fit_params):
         """Initialise and fit the module on X and numeric targets y.
@@ -390,15 +337,8 @@ class MCDropoutRegressor(NeuralNetRegressor):
                 f"X has {len(X)} rows but y has {len(y)} targets; pass one target "
                 "per row."
             )
-        _, train_seed, _ = self._seeds()
-        with seeded_global_torch(train_seed, self.device), lock_of(self):
-            if not self.initialized_:
-                self.initialize()
-            self._train_seed = train_seed
-            try:
-                super().partial_fit(X, y, classes=classes, **fit_params)
-            finally:
-                self._train_seed = None
+        with self._seeded_training():
+            super().partial_fit(X, y, classes=classes, **fit_params)
         self.n_features_in_ = X.shape[1]
         self.noise_variance_ = self._fit_noise(X, y)
         return self

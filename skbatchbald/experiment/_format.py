@@ -96,18 +96,19 @@ def _paired(summary):
     return pd.DataFrame.from_dict(rows, orient="index")
 
 
+def _time_cell(value, reference):
+    """Seconds, and their ratio to the reference's when it reached it too."""
+    if np.isinf(value):
+        return "not reached"
+    if np.isinf(reference) or reference == 0:
+        return f"{value:.1f} s"
+    return f"{value:.1f} s (x{value / reference:.2f})"
+
+
 def _time(summary):
     ref = summary.time.loc[summary.reference]
-
-    def cell(value, reference):
-        if np.isinf(value):
-            return "not reached"
-        if np.isinf(reference) or reference == 0:
-            return f"{value:.1f} s"
-        return f"{value:.1f} s (x{value / reference:.2f})"
-
     return summary.time.apply(
-        lambda column: column.map(lambda v: cell(v, ref[column.name]))
+        lambda column: column.map(lambda v: _time_cell(v, ref[column.name]))
     ).rename(columns=_accuracy_name)
 
 
