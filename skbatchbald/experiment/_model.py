@@ -48,8 +48,8 @@ def _module_params(config, n_features, image_side, n_classes):
     }
 
 
-def make_model(config, data, image_side, seed):
-    """A fresh, unfitted classifier for one round.
+def make_model(config, data, image_side, seed, device="cpu"):
+    """A fresh, unfitted classifier for one round, on ``device``.
 
     ``training="default"``: MCDropoutClassifier's own training recipe on the
     labelled set. ``"early_stopping"``: the paper's loop, validated on the
@@ -64,6 +64,7 @@ def make_model(config, data, image_side, seed):
         n_mc_samples=config.eval_mc_samples,
         random_state=seed,
         verbose=0,
+        device=device,
     )
     if config.training == "default":
         return _ProgressClassifier(module, **params)

@@ -81,10 +81,10 @@ def _make_strategy(name, config, seed, data):
     return cls(**params)
 
 
-def _train(config, data, labelled, image_side, trial, r, guard):
+def _train(config, data, labelled, image_side, trial, r, guard, device):
     """Train round ``r``'s fresh model on the labelled rows."""
     model = make_model(
-        config, data, image_side, derive_seed(config.seed, trial, MODEL, r)
+        config, data, image_side, derive_seed(config.seed, trial, MODEL, r), device
     )
     rows = labelled
     if config.training == "early_stopping":
@@ -172,7 +172,9 @@ def _row(config, data, name, trial, r, labelled, batch, record):
     }
 
 
-def _run_curve(config, data, name, trial, image_side, *, done, folder, progress):
+def _run_curve(
+    config, data, name, trial, image_side, *, done, folder, progress, device
+):
     """One learning curve, continued after the rows in ``done``.
 
     Each round trains a fresh model, tests it, records the row, then acquires
@@ -200,7 +202,7 @@ def _run_curve(config, data, name, trial, image_side, *, done, folder, progress)
             batch = None if batch is None else Batch(**batch)
             if batch is None:  # killed between a row and its acquisition
                 model, _ = _train(
-                    config, data, labelled, image_side, trial, r - 1, guard
+                    config, data, labelled, image_side, trial, r - 1, guard, device
                 )
                 batch = _acquire(
                     config, model, data, labelled, name, trial, r - 1, progress
@@ -215,7 +217,7 @@ def _run_curve(config, data, name, trial, image_side, *, done, folder, progress)
         )
         while True:
             model, training = _train(
-                config, data, labelled, image_side, trial, r, guard
+                config, data, labelled, image_side, trial, r, guard, device
             )
             row = _row(
                 config,
@@ -261,7 +263,7 @@ def _trial_data(config, trial):
     return _CACHE["source"], _CACHE["data"]
 
 
-def _run_unit(config, trial, name, done, output, progress, threads):
+def _run_unit(config, trial, name, done, output, progress, threads, device):
     """One (trial, strategy) curve; in a worker process when ``threads``."""
     if threads is not None:
         import torch
@@ -271,7 +273,7 @@ def _run_unit(config, trial, name, done, output, progress, threads):
     folder = None if output is None else ResultsFolder(output)
     return _run_curve(
         config, data, name, trial, source.image_side,
-        done=done, folder=folder, progress=progress,
+        done=done, folder=folder, progress=progress, device=device,
     )  # fmt: skip
 
 
@@ -280,7 +282,9 @@ def _disabled(progress):
     return None if progress is None else not progress
 
 
-def run_experiment(config=None, *, output=None, n_jobs=None, progress=False):
+def run_experiment(
+    config=None, *, output=None, n_jobs=None, progress=False, device="cpu"
+):
     """Run every strategy of ``config`` on paired trials; return the tidy results.
 
     Each trial splits the data into test, validation and pool, picks the
@@ -311,6 +315,12 @@ def run_experiment(config=None, *, output=None, n_jobs=None, progress=False):
         Show tqdm bars for curves, rounds and MC inference: True always,
         False never, None only when standard error is a terminal (so that a
         log redirected to a file holds no carriage-return bars).
+    device : str, default="cpu"
+        Where the networks train and sample (``"cuda"`` on a GPU), recorded
+        in ``config.json`` under ``runs``. Trials run on another device are
+        still paired and the options the same, but a GPU's random streams
+        and rounding differ from the CPU's, and its CPU-time columns do not
+        measure the work: keep one device per folder for the time tables.
 
     Returns
     -------
@@ -382,13 +392,14 @@ def run_experiment(config=None, *, output=None, n_jobs=None, progress=False):
             f"config must be an ExperimentConfig, got {type(config).__name__}; "
             "build one with ExperimentConfig(dataset=..., ...)."
         )
+    _check_device(device)
     source = load_source(config)
     check_sizes(config, source)
     folder = None if output is None else ResultsFolder(output)
     done = {}
     if folder is not None:
         folder.prepare(config, _document(config))
-        folder.update_document(lambda doc: _record_run(doc, config, n_jobs))
+        folder.update_document(lambda doc: _record_run(doc, config, n_jobs, device))
         saved = folder.rows()
         if saved is not None:
             if "acquired_indices" not in saved:
@@ -401,7 +412,9 @@ def run_experiment(config=None, *, output=None, n_jobs=None, progress=False):
     units = [(t, s) for t in config.trials for s in config.strategies]
     n_workers = min(effective_n_jobs(n_jobs), len(units))
     try:
-        records = _run_units(config, source, units, done, output, n_workers, progress)
+        records = _run_units(
+            config, source, units, done, output, n_workers, progress, device
+        )
     finally:
         if folder is not None:
             folder.tidy()
@@ -415,7 +428,21 @@ def run_experiment(config=None, *, output=None, n_jobs=None, progress=False):
     return results.reset_index(drop=True)
 
 
-def _run_units(config, source, units, done, output, n_workers, progress):
+def _check_device(device):
+    """Refuse a device torch cannot allocate on, before any data is loaded."""
+    import torch
+
+    try:
+        torch.empty(0, device=device)
+    except (RuntimeError, AssertionError, TypeError) as exc:
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise ValueError(
+            f"device={device!r} cannot be used on this machine ({reason}); pass "
+            "device='cpu' (--device cpu)."
+        ) from None
+
+
+def _run_units(config, source, units, done, output, n_workers, progress, device):
     """The rows of every (trial, strategy) unit, in one process or several."""
     from joblib import Parallel, delayed
 
@@ -428,13 +455,20 @@ def _run_units(config, source, units, done, output, n_workers, progress):
         for trial, name in tqdm(units, desc="curves", disable=_disabled(progress)):
             records += _run_unit(
                 config, trial, name, done.get((trial, name), []), output,
-                progress, None,
+                progress, None, device,
             )  # fmt: skip
     else:
         del source  # every worker loads its own
         jobs = (
             delayed(_run_unit)(
-                config, trial, name, done.get((trial, name), []), output, False, 1
+                config,
+                trial,
+                name,
+                done.get((trial, name), []),
+                output,
+                False,
+                1,
+                device,
             )
             for trial, name in units
         )
@@ -468,12 +502,13 @@ def _document(config):
     }
 
 
-def _record_run(document, config, n_jobs):
+def _record_run(document, config, n_jobs, device):
     """Note in config.json which trials a run (or a resumed run) covered."""
     document.setdefault("runs", []).append(
         {
             "trials": list(config.trials),
             "n_jobs": n_jobs,
+            "device": device,
             **describe_environment()["machine"],
         }
     )

@@ -130,6 +130,13 @@ def _add_run(subparsers):
         help="worker processes, one torch thread each; -1: all cores (default: -1)",
     )
     run.add_argument(
+        "--device",
+        default="cpu",
+        metavar="DEVICE",
+        help="torch device of the networks, e.g. cuda (default: cpu); "
+        "recorded in config.json",
+    )
+    run.add_argument(
         "--quiet", "-q", action="store_true", help="no progress bars or summary"
     )
     run.add_argument(
@@ -215,7 +222,11 @@ def _run(args):
     try:
         progress = False if args.quiet else args.progress
         run_experiment(
-            config, output=args.output, n_jobs=args.n_jobs, progress=progress
+            config,
+            output=args.output,
+            n_jobs=args.n_jobs,
+            progress=progress,
+            device=args.device,
         )
     except KeyboardInterrupt:
         print(

@@ -45,6 +45,26 @@ def test_run_error_is_one_line_with_status_1(capsys, tmp_path):
     assert len(err) == 1 and err[0].startswith("skbatchbald run: error: the pool")
 
 
+def test_a_device_torch_cannot_use_is_refused_before_anything_runs(
+    capsys, tmp_path, monkeypatch
+):
+    import torch
+
+    def no_such_device(*args, device=None, **kwargs):
+        raise AssertionError("Torch not compiled with CUDA enabled")
+
+    # the CPU build says exactly this for "cuda"; a GPU machine would accept it
+    monkeypatch.setattr(torch, "empty", no_such_device)
+    argv = ["run", "-o", str(tmp_path), "--dataset", "digits", "--device", "cuda"]
+    assert main([*argv, "--quiet"]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == [
+        "skbatchbald run: error: device='cuda' cannot be used on this machine "
+        "(Torch not compiled with CUDA enabled); pass device='cpu' (--device cpu)."
+    ]
+    assert not any(tmp_path.iterdir())  # nothing ran
+
+
 def test_report_of_a_missing_folder(capsys, tmp_path):
     assert main(["report", str(tmp_path / "nothing")]) == 1
     err = capsys.readouterr().err.strip().splitlines()

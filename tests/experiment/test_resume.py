@@ -141,6 +141,7 @@ def test_more_trials_into_the_same_folder_keep_the_first(tiny_run, tmp_path, cop
     _same_rows(target, results)  # trial 0 is still there, trial 1 unchanged
     runs = json.loads((target / "config.json").read_text())["runs"]
     assert runs[-1]["trials"] == [1]
+    assert runs[-1]["device"] == "cpu"
 
 
 def test_a_foreign_results_csv_is_refused(tmp_path, capsys, tiny_argv):
