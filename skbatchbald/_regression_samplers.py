@@ -32,7 +32,8 @@ _REGRESSION_SOURCES = (
     "(each member is one sample); a list or tuple of fitted regressors (a deep "
     "ensemble: each is one sample); a modAL CommitteeRegressor (each learner is "
     "one sample); any of these as the last step of a Pipeline, as the "
-    "best_estimator_ of a fitted search, or as a modAL learner's estimator"
+    "best_estimator_ of a fitted search, as a modAL learner's estimator or "
+    "inside a TransformedTargetRegressor"
 )
 _SAMPLE_ENSEMBLES = (RandomForestRegressor, ExtraTreesRegressor, BaggingRegressor)
 

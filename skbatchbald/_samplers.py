@@ -6,6 +6,7 @@ in memory; a dask pool is sampled block by block with it by
 """
 
 import numpy as np
+from sklearn.compose import TransformedTargetRegressor
 from sklearn.ensemble import (
     BaggingClassifier,
     ExtraTreesClassifier,
@@ -235,6 +236,8 @@ def _inner(estimator):
         return estimator.estimator  # a modAL learner
     if isinstance(estimator, Pipeline):
         return estimator[-1]
+    if isinstance(estimator, TransformedTargetRegressor):
+        return getattr(estimator, "regressor_", estimator.regressor)
     if hasattr(estimator, "learner_list"):  # a modAL Committee
         learners = list(estimator.learner_list)
         return learners[0] if learners else None
@@ -271,10 +274,16 @@ def inner_step(estimator, X):
     """``(model, X)`` to sample in place of a wrapper, or None for a model.
 
     A Pipeline is sampled through its last step, on X transformed by the
-    others; a modAL learner through its estimator.
+    others; a modAL learner through its estimator; a TransformedTargetRegressor
+    through its fitted regressor, in the transformed target space (the mutual
+    information of a label is unchanged by an invertible map of it, and that
+    space is where the regressor's Gaussian noise was fitted).
     """
     if isinstance(estimator, Pipeline):
         return estimator[-1], estimator[:-1].transform(X) if len(estimator) > 1 else X
+    if isinstance(estimator, TransformedTargetRegressor):
+        check_is_fitted(estimator, "regressor_")
+        return estimator.regressor_, X
     if hasattr(estimator, "estimator") and hasattr(estimator, "query_strategy"):
         return estimator.estimator, X
     return None

@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 from modAL.models import CommitteeRegressor
 from sklearn.base import clone
+from sklearn.compose import TransformedTargetRegressor
 from sklearn.datasets import load_diabetes
 from sklearn.ensemble import BaggingRegressor, RandomForestRegressor
 from sklearn.linear_model import LinearRegression
@@ -132,6 +133,31 @@ def test_mc_dropout_regressor_uses_its_noise(diabetes):
     i, rows = learner.query(X[40:], n_instances=3)
     learner.teach(rows, y[40:][i])
     assert learner.query(X[40:], n_instances=3)[0].shape == (3,)
+
+
+def test_a_net_on_standardised_targets_in_a_transformed_target_regressor(diabetes):
+    # The usual way to train a net on raw targets (diabetes: 25 to 346): the
+    # strategy scores the net's samples and noise on the scaled targets.
+    X, y = diabetes
+    net = MCDropoutRegressor(
+        BayesianMLP,
+        module__n_features=10,
+        module__hidden_sizes=(16,),
+        max_epochs=20,
+        verbose=0,
+        random_state=0,
+        n_mc_samples=10,
+    )
+    model = TransformedTargetRegressor(
+        make_pipeline(StandardScaler(), net), transformer=StandardScaler()
+    )
+    learner = ActiveLearner(model, X_training=X[:40], y_training=y[:40])
+    inner = learner.estimator.regressor_
+    assert inner[-1].noise_variance_ < 2  # fitted on unit-variance targets
+    idx, scores = BatchBALDQuery(random_state=0)(learner, X[40:], 5)
+    expected = BatchBALDQuery(random_state=0)(inner, X[40:], 5)
+    np.testing.assert_array_equal(idx, expected[0])
+    np.testing.assert_allclose(scores, expected[1])
 
 
 def test_modal_committee_regressor(diabetes):

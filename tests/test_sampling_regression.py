@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 from modAL.models import ActiveLearner, CommitteeRegressor
+from sklearn.compose import TransformedTargetRegressor
 from sklearn.datasets import load_diabetes
 from sklearn.ensemble import (
     BaggingRegressor,
@@ -65,6 +66,28 @@ def test_wrappers_give_the_inner_samples(diabetes):
     np.testing.assert_array_equal(
         predict_samples(learner, X), predict_samples(learner.estimator, X)
     )
+
+
+def test_a_transformed_target_is_sampled_in_its_own_space(diabetes):
+    # The regressor inside was fitted (and its noise estimated) on the
+    # transformed targets; the mutual information of a label does not change
+    # under an invertible map of it, so the samples stay in that space.
+    X, y = diabetes
+    forest = RandomForestRegressor(n_estimators=5, random_state=0)
+    model = TransformedTargetRegressor(forest, func=np.log, inverse_func=np.exp)
+    with pytest.raises(NotFittedError):
+        predict_samples(model, X)
+    model.fit(X, y)
+    samples = predict_samples(model, X)
+    np.testing.assert_array_equal(samples, predict_samples(model.regressor_, X))
+    np.testing.assert_allclose(np.exp(samples.mean(axis=1)), model.predict(X))
+    assert is_regression_model(model)
+
+    class WithNoise(Ridge):
+        noise_variance_ = 0.25
+
+    scaled = TransformedTargetRegressor(WithNoise(), transformer=StandardScaler())
+    assert model_noise_variance(scaled.fit(X, y)) == 0.25
 
 
 def test_a_list_of_regressors_is_an_ensemble(diabetes):
