@@ -105,11 +105,8 @@ def test_loop_with_pipeline_and_modal(diabetes):
     assert len(pool_idx) == len(X) - 45
 
 
-def test_mc_dropout_regressor_uses_its_noise(diabetes):
-    X, y = diabetes
-    X = StandardScaler().fit_transform(X)
-    y = (y - y.mean()) / y.std()
-    net = MCDropoutRegressor(
+def _net():
+    return MCDropoutRegressor(
         BayesianMLP,
         module__n_features=10,
         module__hidden_sizes=(16,),
@@ -118,6 +115,13 @@ def test_mc_dropout_regressor_uses_its_noise(diabetes):
         random_state=0,
         n_mc_samples=10,
     )
+
+
+def test_mc_dropout_regressor_uses_its_noise(diabetes):
+    X, y = diabetes
+    X = StandardScaler().fit_transform(X)
+    y = (y - y.mean()) / y.std()
+    net = _net()
     learner = ActiveLearner(net, X_training=X[:40], y_training=y[:40])
     noise = learner.estimator.noise_variance_
     strategy = BatchBALDQuery(random_state=0)
@@ -139,15 +143,7 @@ def test_a_net_on_standardised_targets_in_a_transformed_target_regressor(diabete
     # The usual way to train a net on raw targets (diabetes: 25 to 346): the
     # strategy scores the net's samples and noise on the scaled targets.
     X, y = diabetes
-    net = MCDropoutRegressor(
-        BayesianMLP,
-        module__n_features=10,
-        module__hidden_sizes=(16,),
-        max_epochs=20,
-        verbose=0,
-        random_state=0,
-        n_mc_samples=10,
-    )
+    net = _net()
     model = TransformedTargetRegressor(
         make_pipeline(StandardScaler(), net), transformer=StandardScaler()
     )
