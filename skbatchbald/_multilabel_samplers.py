@@ -7,6 +7,7 @@ one (`is_multilabel`).
 
 import numpy as np
 from sklearn.ensemble import ExtraTreesClassifier, RandomForestClassifier
+from sklearn.multiclass import OneVsRestClassifier
 from sklearn.multioutput import ClassifierChain, MultiOutputClassifier
 from sklearn.utils import get_tags
 from sklearn.utils.validation import check_is_fitted
@@ -16,6 +17,7 @@ from ._samplers import (
     _subsample,
     _unwrap_search,
     final_model,
+    gives_posterior_samples,
     inner_step,
     sample_in_memory,
     sampling_budget,
@@ -29,7 +31,9 @@ _MULTILABEL_SOURCES = (
     "predict_log_proba_samples method and the scikit-learn tag "
     "classifier_tags.multi_label=True); a RandomForestClassifier or "
     "ExtraTreesClassifier fitted on a 0/1 indicator y (each tree is one sample); "
-    "a MultiOutputClassifier of such sources, one per label; a modAL Committee of "
+    "a MultiOutputClassifier or a OneVsRestClassifier fitted on an indicator y, "
+    "of an estimator that gives posterior samples (e.g. BaggingClassifier("
+    "LogisticRegression()): each bagged model is one sample); a modAL Committee of "
     "multi-label learners (each is one sample); any of these in a Pipeline, a "
     "fitted search or a modAL learner"
 )
@@ -72,7 +76,8 @@ def is_multilabel(estimator):
         :class:`~skbatchbald.MCDropoutMultiLabelClassifier`), fitted or not,
         and for a fitted scikit-learn classifier whose outputs are all 0/1
         labels (a list ``classes_``, as a forest fitted on an indicator y
-        has, or a ``MultiOutputClassifier``).
+        has, a ``MultiOutputClassifier``, or a ``OneVsRestClassifier``
+        fitted on an indicator y).
 
     Examples
     --------
@@ -92,6 +97,8 @@ def is_multilabel(estimator):
     if isinstance(model, MultiOutputClassifier):
         members = getattr(model, "estimators_", None)
         return members is not None and _binary_outputs([m.classes_ for m in members])
+    if isinstance(model, OneVsRestClassifier):
+        return bool(hasattr(model, "estimators_") and model.multilabel_)
     classes = getattr(model, "classes_", None)
     return isinstance(classes, list) and _binary_outputs(classes)
 
@@ -134,32 +141,65 @@ def _forest(estimator, X, n_mc_samples, random_state):
     return _to_log(np.stack(samples, axis=1))
 
 
+def _constant_label(member):
+    """The label value of a OneVsRestClassifier label seen constant in y, or None."""
+    if hasattr(member, "classes_") or not hasattr(member, "y_"):
+        return None
+    return float(np.ravel(member.y_)[0])
+
+
 def _per_label(estimator, X, n_mc_samples, random_state, budget):
-    """A MultiOutputClassifier: each label's own posterior samples, (N, K, L).
+    """A MultiOutputClassifier or OneVsRestClassifier: each label's own
+    posterior samples, (N, K, L).
 
     Sample k of one label and sample k of another come from separately
     fitted models: only each label's own samples belong together, which is
     all the per-label objectives of the multi-label strategies use.
     """
-    columns = []
-    seeds = spawn_seeds(random_state, len(estimator.estimators_))
-    for label, (member, seed) in enumerate(
-        zip(estimator.estimators_, seeds, strict=True)
-    ):
+    kind = type(estimator).__name__
+    members = list(estimator.estimators_)
+    columns = [None] * len(members)
+    seeds = spawn_seeds(random_state, len(members))
+    for label, (member, seed) in enumerate(zip(members, seeds, strict=True)):
+        if _constant_label(member) is not None:
+            continue  # filled in below, once K is known
+        if not gives_posterior_samples(member):
+            raise ValueError(
+                f"the {kind}'s estimator of label {label}, a "
+                f"{type(final_model(member)).__name__}, gives one predictive "
+                "distribution, not posterior samples, and multi-label BALD and "
+                "BatchBALD measure how the samples of each label disagree. Give "
+                "it an ensemble, each member one sample: e.g. "
+                f"{kind}(BaggingClassifier(LogisticRegression(), n_estimators=20)) "
+                "or a RandomForestClassifier."
+            )
         log_probs = sample_in_memory(member, X, n_mc_samples, seed, **budget)
         one = _column_of_one(member.classes_)
         if one is None:
             column = np.full(log_probs.shape[:2], -np.inf, dtype=np.float32)
         else:
             column = log_probs[:, :, one]
-        if columns and column.shape != columns[0].shape:
+        first = next((c for c in columns if c is not None), None)
+        if first is not None and column.shape != first.shape:
             raise ValueError(
                 f"the estimator of label {label} gives {column.shape[1]} posterior "
-                f"samples and that of label 0 {columns[0].shape[1]}; give every "
-                "label's estimator as many (e.g. the same n_estimators), or pass "
-                "n_mc_samples."
+                f"samples and that of an earlier label {first.shape[1]}; give "
+                "every label's estimator as many (e.g. the same n_estimators), or "
+                "pass n_mc_samples."
             )
-        columns.append(column)
+        columns[label] = column
+    shape = next((c.shape for c in columns if c is not None), None)
+    if shape is None:
+        raise ValueError(
+            f"every label of the {kind} was constant in its training data (all 0 "
+            "or all 1), so no label has posterior samples to score; label points "
+            "with both values of some label first (e.g. with RandomQuery)."
+        )
+    for label, member in enumerate(members):
+        if columns[label] is None:  # a label seen constant: p(1) is 0 or 1
+            with np.errstate(divide="ignore"):
+                value = np.log(_constant_label(member))
+            columns[label] = np.full(shape, value, dtype=np.float32)
     return np.stack(columns, axis=2)
 
 
@@ -224,7 +264,7 @@ def sample_multilabel(
         )
     if not is_multilabel(estimator):
         raise ValueError(_single_label_message(kind))
-    if isinstance(estimator, MultiOutputClassifier):
+    if isinstance(estimator, (MultiOutputClassifier, OneVsRestClassifier)):
         return _per_label(estimator, X, n_mc_samples, random_state, budget)
     if isinstance(estimator, (RandomForestClassifier, ExtraTreesClassifier)):
         return _forest(estimator, X, n_mc_samples, random_state)

@@ -20,6 +20,7 @@ from ._samplers import (
     _unwrap_search,
     final_model,
     inner_step,
+    member_columns,
     sampling_budget,
 )
 from ._validation import check_random_state
@@ -108,7 +109,7 @@ def _member_predictions(members, X):
     """(N, K) float64: each member's prediction on X (its own columns for bagging)."""
     columns = []
     for member, features in members:
-        X_member = X if features is None else np.asarray(X)[:, features]
+        X_member = member_columns(X, features)
         prediction = np.asarray(member.predict(X_member), dtype=np.float64)
         if prediction.ndim == 2 and prediction.shape[1] == 1:
             prediction = prediction[:, 0]

@@ -6,6 +6,7 @@ in memory; a dask pool is sampled block by block with it by
 """
 
 import numpy as np
+import scipy.sparse as sp
 from sklearn.compose import TransformedTargetRegressor
 from sklearn.ensemble import (
     BaggingClassifier,
@@ -211,7 +212,7 @@ def _stack_members(members, classes, X, encoded):
     """
     probas = []
     for member, features in members:
-        X_member = X if features is None else np.asarray(X)[:, features]
+        X_member = member_columns(X, features)
         proba = np.asarray(member.predict_proba(X_member), dtype=np.float64)
         full = np.zeros((proba.shape[0], len(classes)))  # (N, C)
         full[:, _member_columns(member.classes_, classes, encoded)] = proba
@@ -259,6 +260,23 @@ def final_model(estimator):
             return estimator
         estimator = inner
     return estimator
+
+
+def member_columns(X, features):
+    """The columns a bagged member was fitted on (all for None); sparse stays sparse."""
+    if features is None:
+        return X
+    return (X.tocsr() if sp.issparse(X) else np.asarray(X))[:, features]
+
+
+def gives_posterior_samples(estimator):
+    """Whether a classifier (inside its wrappers) has posterior samples to draw."""
+    if isinstance(estimator, (list, tuple)) or hasattr(estimator, "learner_list"):
+        return True  # an ensemble: each member is one sample
+    model = final_model(estimator)
+    return hasattr(model, "predict_log_proba_samples") or isinstance(
+        model, _SAMPLE_ENSEMBLES
+    )
 
 
 def sampling_budget(max_memory, n_jobs):

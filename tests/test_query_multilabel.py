@@ -4,8 +4,10 @@ the others refuse with the fix; modAL's loop and Pipelines."""
 import numpy as np
 import pytest
 from sklearn.datasets import make_multilabel_classification
-from sklearn.ensemble import RandomForestClassifier
+from sklearn.ensemble import BaggingClassifier, RandomForestClassifier
 from sklearn.exceptions import NotFittedError
+from sklearn.linear_model import LogisticRegression
+from sklearn.multiclass import OneVsRestClassifier
 from sklearn.multioutput import MultiOutputClassifier
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
@@ -94,8 +96,11 @@ class TestLoops:
             forest,
             lambda: make_pipeline(StandardScaler(), forest()),
             lambda: MultiOutputClassifier(forest()),
+            lambda: OneVsRestClassifier(
+                BaggingClassifier(LogisticRegression(), n_estimators=5, random_state=0)
+            ),
         ],
-        ids=["forest", "pipeline", "multi_output"],
+        ids=["forest", "pipeline", "multi_output", "one_vs_rest_bagging"],
     )
     @pytest.mark.parametrize("strategy", [BALDQuery, BatchBALDQuery, RandomQuery])
     def test_active_learner_rounds(self, data, make_model, strategy):
@@ -151,14 +156,18 @@ class TestRefusals:
         ids=lambda s: type(s).__name__,
     )
     def test_strategies_without_a_multilabel_score(self, data, fitted_forest, strategy):
-        X, _ = data
+        X, Y = data
         name = type(strategy).__name__
-        with pytest.raises(
-            ValueError,
-            match=rf"{name} does not support multi-label.*BALDQuery, PowerBALDQuery "
-            "or BatchBALDQuery",
-        ):
-            strategy(fitted_forest, X[30:], 2)
+        # a OneVsRestClassifier on an indicator y is multi-label too, although
+        # its base estimator is a point estimate
+        one_vs_rest = OneVsRestClassifier(LogisticRegression()).fit(X[:30], Y[:30])
+        for model in (fitted_forest, one_vs_rest):
+            with pytest.raises(
+                ValueError,
+                match=rf"{name} does not support multi-label.*BALDQuery, "
+                "PowerBALDQuery or BatchBALDQuery",
+            ):
+                strategy(model, X[30:], 2)
 
     def test_one_sample_is_refused(self, data, fitted_forest):
         X, _ = data

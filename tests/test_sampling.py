@@ -4,6 +4,7 @@ import warnings
 
 import numpy as np
 import pytest
+import scipy.sparse as sp
 from modAL.models import ActiveLearner, Committee, CommitteeRegressor
 from sklearn.base import clone
 from sklearn.calibration import CalibratedClassifierCV
@@ -87,6 +88,18 @@ class TestEnsembles:
         assert log_probs.shape == (120, 15, 3)
         np.testing.assert_allclose(
             np.exp(log_probs).mean(axis=1), bag.predict_proba(X), atol=1e-6
+        )
+
+    def test_bagging_on_a_sparse_pool_takes_each_member_s_columns(self, blobs):
+        # TF-IDF habit: a sparse pool; members fitted on a subset of columns
+        X, y = blobs
+        bag = BaggingClassifier(
+            LogisticRegression(), n_estimators=4, max_features=0.5, random_state=0
+        ).fit(sp.csr_matrix(X), y)
+        sparse = predict_log_proba_samples(bag, sp.csr_matrix(X))
+        np.testing.assert_allclose(sparse, predict_log_proba_samples(bag, X))
+        np.testing.assert_allclose(
+            np.exp(sparse).mean(axis=1), bag.predict_proba(X), atol=1e-6
         )
 
     def test_exact_zero_probabilities_give_minus_inf_without_warning(self, blobs):

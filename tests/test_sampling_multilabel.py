@@ -1,12 +1,21 @@
 """predict_multilabel_log_proba_samples and is_multilabel: every multi-label source."""
 
+import warnings
+
 import numpy as np
 import pytest
+import scipy.sparse as sp
 from modAL.models import ActiveLearner, Committee
 from sklearn.datasets import make_multilabel_classification
-from sklearn.ensemble import ExtraTreesClassifier, RandomForestClassifier
+from sklearn.ensemble import (
+    BaggingClassifier,
+    ExtraTreesClassifier,
+    RandomForestClassifier,
+)
 from sklearn.exceptions import NotFittedError
+from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GridSearchCV
+from sklearn.multiclass import OneVsRestClassifier
 from sklearn.multioutput import ClassifierChain, MultiOutputClassifier
 from sklearn.neighbors import KNeighborsClassifier
 from sklearn.pipeline import make_pipeline
@@ -104,6 +113,44 @@ class TestOtherSources:
         model = MultiOutputClassifier(forest()).fit(X, Y)
         model.estimators_[1] = forest(n=4).fit(X, Y[:, 1])
         with pytest.raises(ValueError, match="gives 4 posterior samples"):
+            predict_multilabel_log_proba_samples(model, X)
+
+    def test_one_vs_rest_of_bagged_models_samples_each_label(self, data):
+        # The usual text-tagging model, made Bayesian by bagging its base
+        # estimator; a label constant in y gets OvR's constant predictor.
+        X, Y = data
+        Y = Y.copy()
+        Y[:, 2] = 1
+        bagged = BaggingClassifier(LogisticRegression(), n_estimators=5, random_state=0)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)  # "Label 2 is present..."
+            model = OneVsRestClassifier(bagged).fit(sp.csr_matrix(X), Y)
+        assert is_multilabel(model)
+        log_probs = predict_multilabel_log_proba_samples(model, sp.csr_matrix(X))
+        assert log_probs.shape == (80, 5, 3)
+        for label in (0, 1):
+            member = model.estimators_[label]
+            expected = predict_log_proba_samples(member, X)[:, :, 1]
+            np.testing.assert_allclose(log_probs[:, :, label], expected, atol=1e-6)
+        assert (log_probs[:, :, 2] == 0).all()  # always present: log 1
+        np.testing.assert_allclose(
+            np.exp(log_probs).mean(axis=1), model.predict_proba(X), atol=1e-6
+        )
+
+    def test_one_vs_rest_of_a_point_estimate_names_the_fix(self, data):
+        X, Y = data
+        model = OneVsRestClassifier(LogisticRegression()).fit(X, Y)
+        with pytest.raises(ValueError, match=r"label 0, a LogisticRegression, gives"):
+            predict_multilabel_log_proba_samples(model, X)
+        single = OneVsRestClassifier(LogisticRegression()).fit(X, Y[:, 0])
+        assert not is_multilabel(single)
+
+    def test_per_label_models_of_constant_labels_only(self, data):
+        X, Y = data
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)
+            model = OneVsRestClassifier(forest()).fit(X, np.ones_like(Y))
+        with pytest.raises(ValueError, match="every label of the OneVsRestClassifier"):
             predict_multilabel_log_proba_samples(model, X)
 
     def test_committee_of_multilabel_learners(self, data):

@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+import scipy.sparse as sp
 from modAL.models import ActiveLearner, CommitteeRegressor
 from sklearn.compose import TransformedTargetRegressor
 from sklearn.datasets import load_diabetes
@@ -88,6 +89,15 @@ def test_a_transformed_target_is_sampled_in_its_own_space(diabetes):
 
     scaled = TransformedTargetRegressor(WithNoise(), transformer=StandardScaler())
     assert model_noise_variance(scaled.fit(X, y)) == 0.25
+
+
+def test_bagging_on_a_sparse_pool(diabetes):
+    X, y = diabetes
+    bag = BaggingRegressor(Ridge(), n_estimators=4, max_features=0.5, random_state=0)
+    bag.fit(sp.csr_matrix(X), y)
+    sparse = predict_samples(bag, sp.csr_matrix(X))
+    np.testing.assert_allclose(sparse, predict_samples(bag, X))
+    np.testing.assert_allclose(sparse.mean(axis=1), bag.predict(X))
 
 
 def test_a_list_of_regressors_is_an_ensemble(diabetes):
