@@ -6,13 +6,16 @@ search, modAL learner, Committee) are unwrapped the same way.
 """
 
 import numpy as np
+from scipy.linalg import solve_triangular
 from sklearn.ensemble import (
     BaggingRegressor,
     ExtraTreesRegressor,
     RandomForestRegressor,
 )
+from sklearn.gaussian_process import GaussianProcessRegressor
 from sklearn.utils.validation import check_is_fitted
 
+from ._memory import check_max_memory
 from ._samplers import (
     _check_n_mc_samples,
     _estimator_type,
@@ -23,7 +26,7 @@ from ._samplers import (
     member_columns,
     sampling_budget,
 )
-from ._validation import check_random_state
+from ._validation import check_n_mc_samples, check_random_state
 
 __all__ = ["is_regression_model", "model_noise_variance", "sample_regressor"]
 
@@ -32,7 +35,8 @@ _REGRESSION_SOURCES = (
     "fitted RandomForestRegressor, ExtraTreesRegressor or BaggingRegressor "
     "(each member is one sample); a list or tuple of fitted regressors (a deep "
     "ensemble: each is one sample); a modAL CommitteeRegressor (each learner is "
-    "one sample); any of these as the last step of a Pipeline, as the "
+    "one sample); a GaussianProcessRegressor (joint draws of its posterior); "
+    "any of these as the last step of a Pipeline, as the "
     "best_estimator_ of a fitted search, as a modAL learner's estimator or "
     "inside a TransformedTargetRegressor"
 )
@@ -79,7 +83,10 @@ def model_noise_variance(estimator):
     -------
     noise_variance : float or None
         The fitted ``noise_variance_`` of the model inside the wrappers (an
-        :class:`~skbatchbald.MCDropoutRegressor` has one), else None.
+        :class:`~skbatchbald.MCDropoutRegressor` has one); for a fitted
+        :class:`~sklearn.gaussian_process.GaussianProcessRegressor`, its
+        observation noise (``alpha`` plus the kernel's white noise, in the
+        units of y); else None.
 
     Examples
     --------
@@ -88,7 +95,10 @@ def model_noise_variance(estimator):
     >>> model_noise_variance(RandomForestRegressor()) is None
     True
     """
-    value = getattr(final_model(estimator), "noise_variance_", None)
+    model = final_model(estimator)
+    if isinstance(model, GaussianProcessRegressor) and hasattr(model, "L_"):
+        return _gp_noise_variance(model)
+    value = getattr(model, "noise_variance_", None)
     return None if value is None else float(value)
 
 
@@ -133,6 +143,92 @@ def _check_samples(samples, kind):
     return samples
 
 
+# Joint posterior draws of a Gaussian process: K when not asked for a number.
+_GP_SAMPLES = 100
+
+
+def _gp_white(gp, X):
+    """The kernel's white noise at X, in the GP's normalised units.
+
+    k(x, x) minus k(x, x') at x' = x: a WhiteKernel adds its noise only when
+    called without a second argument, as the fitted kernel scores the
+    training targets.
+    """
+    rows = X[:64]
+    return float(np.mean(gp.kernel_.diag(rows) - np.diag(gp.kernel_(rows, rows))))
+
+
+def _gp_latent(gp, X):
+    """Posterior covariance of the latent function at X, normalised units."""
+    V = solve_triangular(gp.L_, gp.kernel_(gp.X_train_, X), lower=True)
+    cov = gp.kernel_(X, X)  # with a second argument: no white noise
+    cov -= V.T @ V
+    return cov
+
+
+def _gp_scale(gp, X, latent_diag, white):
+    """Variance of y per unit of the GP's normalised targets (1 without
+    normalize_y), from public outputs only: predict's standard deviation is
+    the scale times the normalised predictive variance, latent plus white."""
+    _, std = gp.predict(X, return_std=True)
+    normalised = float(np.sum(latent_diag + white))
+    return float(np.sum(std**2)) / normalised if normalised > 0 else 1.0
+
+
+def _gp_noise_variance(gp):
+    """Observation noise of a fitted GP in units of y: alpha and white noise."""
+    rows = gp.X_train_[:64]
+    white = _gp_white(gp, rows)
+    scale = _gp_scale(gp, rows, np.diag(_gp_latent(gp, rows)), white)
+    return scale * (white + float(np.mean(gp.alpha)))
+
+
+def _psd_factor(cov):
+    """F with F F' = cov up to rounding, for a covariance that may be singular:
+    Cholesky with a growing jitter, else an eigendecomposition."""
+    size = float(np.mean(np.diag(cov))) or 1.0
+    for jitter in (0.0, 1e-12, 1e-10, 1e-8):
+        try:
+            return np.linalg.cholesky(cov + jitter * size * np.eye(len(cov)))
+        except np.linalg.LinAlgError:
+            continue
+    values, vectors = np.linalg.eigh(cov)
+    return vectors * np.sqrt(np.clip(values, 0.0, None))
+
+
+def _gaussian_process(gp, X, n_mc_samples, random_state, max_memory):
+    """K joint draws of a GP's latent function over the pool, (N, K).
+
+    The latent function, not the noisy targets: its posterior covariance
+    k(X, X') - V'V with V = L^-1 k(X_train, X), white noise left out, in the
+    units of y. The pool is drawn jointly, from its N x N covariance.
+    """
+    check_is_fitted(gp, "L_")
+    if np.ndim(gp.y_train_) == 2 and gp.y_train_.shape[1] > 1:
+        raise ValueError(
+            "this GaussianProcessRegressor was fitted on several targets; "
+            "regression acquisition supports one target per row."
+        )
+    k = _GP_SAMPLES if n_mc_samples is None else check_n_mc_samples(n_mc_samples)
+    rng = check_random_state(random_state)
+    n = len(X)
+    needed = 3 * 8 * n * n
+    budget = check_max_memory(max_memory)
+    if needed > budget:
+        raise ValueError(
+            f"drawing a Gaussian process jointly over {n} pool points needs "
+            f"{needed / 2**20:.0f} MiB (its {n} x {n} covariance and Cholesky "
+            f"factor), over max_memory={budget / 2**20:.0f} MiB; score a random "
+            "subset (the strategy's pool_subsample) or raise max_memory."
+        )
+    mean = np.asarray(gp.predict(X), dtype=np.float64).reshape(n)
+    cov = _gp_latent(gp, X)
+    cov *= _gp_scale(gp, X[:64], np.diag(cov)[:64], _gp_white(gp, X))
+    factor = _psd_factor(cov)
+    del cov
+    return mean[:, None] + factor @ rng.standard_normal((factor.shape[1], k))
+
+
 def sample_regressor(
     estimator, X, n_mc_samples=None, random_state=None, *, max_memory=None, n_jobs=None
 ):
@@ -169,6 +265,10 @@ def sample_regressor(
         return sample_regressor(search_best, X, n_mc_samples, random_state, **budget)
     if hasattr(estimator, "fit"):
         check_is_fitted(estimator)
+    if isinstance(estimator, GaussianProcessRegressor):
+        return _gaussian_process(
+            estimator, X, n_mc_samples, random_state, budget.get("max_memory")
+        )
     if isinstance(estimator, _SAMPLE_ENSEMBLES):
         members = list(estimator.estimators_)
         features = getattr(estimator, "estimators_features_", [None] * len(members))

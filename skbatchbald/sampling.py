@@ -272,20 +272,27 @@ def predict_samples(
         :class:`~sklearn.ensemble.BaggingRegressor` (each member is one
         sample); a list or tuple of fitted regressors (an ensemble: each is
         one sample); a modAL ``CommitteeRegressor`` (each learner is one
-        sample); a :class:`~sklearn.pipeline.Pipeline` ending in one of these;
-        a fitted search (its ``best_estimator_``); a modAL ``ActiveLearner``
-        (its ``.estimator``).
+        sample); a fitted
+        :class:`~sklearn.gaussian_process.GaussianProcessRegressor` (joint
+        draws of its latent function over the pool); a
+        :class:`~sklearn.pipeline.Pipeline` ending in one of these; a fitted
+        search (its ``best_estimator_``); a modAL ``ActiveLearner`` (its
+        ``.estimator``); a
+        :class:`~sklearn.compose.TransformedTargetRegressor` (its regressor's
+        samples, in the transformed target space).
     X : array-like of shape (N, ...)
         The pool, in memory (dask pools are sampled for classification only).
     n_mc_samples : int, default=None
         Number K of posterior samples. For dropout nets None means the net's
         ``n_mc_samples``; for ensembles, lists and committees None means all
         members, and a smaller value picks members at random without
-        replacement.
+        replacement; for a Gaussian process None means 100 draws.
     random_state : None, int, numpy.random.Generator or RandomState, default=None
         Source of the dropout masks or of the member subsample.
     max_memory : None, int or str, default=None
-        Memory budget of a dropout net's sampling passes; ensembles ignore it.
+        Memory budget of a dropout net's sampling passes, and the most a
+        Gaussian process's joint draw may take (its N x N covariance and
+        factor, 24 N^2 bytes); ensembles ignore it.
     n_jobs : None or int, default=None
         Joblib workers of a dropout net; ensembles ignore it.
 

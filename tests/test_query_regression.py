@@ -7,6 +7,8 @@ from sklearn.base import clone
 from sklearn.compose import TransformedTargetRegressor
 from sklearn.datasets import load_diabetes
 from sklearn.ensemble import BaggingRegressor, RandomForestRegressor
+from sklearn.gaussian_process import GaussianProcessRegressor
+from sklearn.gaussian_process.kernels import RBF, WhiteKernel
 from sklearn.linear_model import LinearRegression
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
@@ -154,6 +156,38 @@ def test_a_net_on_standardised_targets_in_a_transformed_target_regressor(diabete
     expected = BatchBALDQuery(random_state=0)(inner, X[40:], 5)
     np.testing.assert_array_equal(idx, expected[0])
     np.testing.assert_allclose(scores, expected[1])
+
+
+def test_gaussian_process_bald_and_batchbald_against_the_closed_form():
+    # modAL's regression example: a GP. Its posterior is Gaussian, so the
+    # Gaussian estimator is exact: BALD is 1/2 log(1 + var f(x) / noise) and a
+    # batch's information 1/2 log det(I + Cov(f_B) / noise).
+    rng = np.random.default_rng(1)
+    X = rng.uniform(-3, 3, size=(12, 1))
+    y = np.sin(2 * X[:, 0]) + rng.normal(scale=0.1, size=12)
+    kernel = RBF(0.8) + WhiteKernel(0.05)
+    gp = GaussianProcessRegressor(kernel, optimizer=None)
+    learner = ActiveLearner(gp, X_training=X, y_training=y)
+    pool = np.linspace(-5, 5, 40)[:, None]
+    noise = 0.05 + gp.alpha
+    _, cov = learner.estimator.predict(pool, return_cov=True)
+    latent = cov - 0.05 * np.eye(40)
+    closed = 0.5 * np.log1p(np.diag(latent) / noise)
+    strategy = BALDQuery(n_mc_samples=20_000, random_state=0)
+    idx, scores = strategy(learner, pool, 5)
+    # the symmetric pool has near ties: the picks' true scores are the top 5
+    np.testing.assert_allclose(closed[idx], np.sort(closed)[::-1][:5], rtol=0.03)
+    np.testing.assert_allclose(scores, closed[idx], rtol=0.03)
+    batch = BatchBALDQuery(n_mc_samples=20_000, random_state=0)
+    picked, scores_joint = batch(learner, pool, 4)
+    assert picked[0] == idx[0]  # BatchBALD's first pick is BALD's top
+    block = latent[np.ix_(picked, picked)]
+    joint = 0.5 * np.linalg.slogdet(np.eye(4) + block / noise)[1]
+    assert scores_joint[-1] == pytest.approx(joint, rel=0.03)  # cumulative
+    # BALD's top 4 are two pairs of neighbours at the edges, which tell much
+    # the same: BatchBALD's batch holds more information (closed form)
+    top = latent[np.ix_(idx[:4], idx[:4])]
+    assert joint > 0.5 * np.linalg.slogdet(np.eye(4) + top / noise)[1] + 0.1
 
 
 def test_modal_committee_regressor(diabetes):

@@ -14,6 +14,8 @@ from sklearn.ensemble import (
     RandomForestRegressor,
 )
 from sklearn.exceptions import NotFittedError
+from sklearn.gaussian_process import GaussianProcessRegressor
+from sklearn.gaussian_process.kernels import RBF, ConstantKernel, WhiteKernel
 from sklearn.linear_model import LinearRegression, Ridge
 from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import make_pipeline
@@ -189,3 +191,57 @@ def test_is_regression_model_and_noise(diabetes):
         noise_variance_ = 0.25
 
     assert model_noise_variance(make_pipeline(WithNoise())) == 0.25
+
+
+@pytest.fixture(scope="module")
+def fitted():
+    """A GP with fixed hyperparameters (no optimizer) on 15 noisy points."""
+    rng = np.random.default_rng(0)
+    X = rng.uniform(-3, 3, size=(15, 1))
+    y = 50 + 20 * np.sin(X[:, 0]) + rng.normal(scale=2, size=15)
+    kernel = ConstantKernel(1.0) * RBF(1.0) + WhiteKernel(0.1)
+    gp = GaussianProcessRegressor(
+        kernel, alpha=1e-6, normalize_y=True, optimizer=None
+    ).fit(X, y)
+    return gp, X, y, np.linspace(-4, 4, 30)[:, None]
+
+
+class TestGaussianProcess:
+    """Joint draws of a GP's latent function, against its closed form."""
+
+    def test_noise_is_alpha_and_white_noise_in_units_of_y(self, fitted):
+        gp, _, y, _ = fitted
+        # normalize_y divides y by its standard deviation (ddof 0)
+        assert model_noise_variance(gp) == pytest.approx(np.var(y) * (0.1 + 1e-6))
+        plain = GaussianProcessRegressor(RBF(), alpha=0.5, optimizer=None)
+        assert model_noise_variance(plain.fit(*fitted[1:3])) == pytest.approx(0.5)
+
+    def test_draws_have_the_latent_posterior_mean_and_covariance(self, fitted):
+        gp, _, _, pool = fitted
+        samples = predict_samples(gp, pool, n_mc_samples=40_000, random_state=0)
+        assert samples.shape == (30, 40_000)
+        mean, cov = gp.predict(pool, return_cov=True)
+        # predict's covariance is of the noisy targets: white noise on its
+        # diagonal, which the latent function's leaves out
+        white = np.var(fitted[2]) * 0.1
+        latent = cov - white * np.eye(30)
+        scale = np.sqrt(np.outer(np.diag(latent), np.diag(latent)))
+        np.testing.assert_allclose(samples.mean(axis=1), mean, atol=0.05)
+        np.testing.assert_allclose(
+            np.cov(samples, bias=True) / scale, latent / scale, atol=0.03
+        )
+
+    def test_draws_are_seeded(self, fitted):
+        gp, _, _, pool = fitted
+        first = predict_samples(gp, pool, n_mc_samples=5, random_state=3)
+        np.testing.assert_array_equal(
+            first, predict_samples(gp, pool, n_mc_samples=5, random_state=3)
+        )
+        assert predict_samples(gp, pool).shape == (30, 100)  # the default K
+
+    def test_a_pool_too_large_for_the_budget_is_refused(self, fitted):
+        gp, _, _, pool = fitted
+        with pytest.raises(ValueError, match="pool_subsample"):
+            predict_samples(gp, pool, max_memory=1000)
+        with pytest.raises(NotFittedError):
+            predict_samples(GaussianProcessRegressor(), pool)
