@@ -191,8 +191,9 @@ def start(workdir, *, timeout=300.0, executable=None, attempts=3):
             str(data_dir / "label_studio.sqlite3"),
             "--username",
             username,
-            "--password",
-            password,
+            # One token: a random password may start with "-", which
+            # argparse would read as the next option (seen: exit code 2).
+            f"--password={password}",
             "--user-token",
             api_key,
             # The token the SDK and our tests send as `Authorization: Token
