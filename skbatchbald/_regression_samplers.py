@@ -13,7 +13,7 @@ from sklearn.ensemble import (
     RandomForestRegressor,
 )
 from sklearn.gaussian_process import GaussianProcessRegressor
-from sklearn.utils.validation import check_is_fitted
+from sklearn.utils.validation import check_array, check_is_fitted
 
 from ._memory import check_max_memory
 from ._samplers import (
@@ -85,8 +85,8 @@ def model_noise_variance(estimator):
         The fitted ``noise_variance_`` of the model inside the wrappers (an
         :class:`~skbatchbald.MCDropoutRegressor` has one); for a fitted
         :class:`~sklearn.gaussian_process.GaussianProcessRegressor`, its
-        observation noise (``alpha`` plus the kernel's white noise, in the
-        units of y); else None.
+        observation noise (``alpha``, its mean if an array, plus the kernel's
+        white noise, in the units of y); else None.
 
     Examples
     --------
@@ -175,8 +175,19 @@ def _gp_scale(gp, X, latent_diag, white):
     return float(np.sum(std**2)) / normalised if normalised > 0 else 1.0
 
 
+def _check_single_target(gp):
+    check_is_fitted(gp, "L_")
+    if np.ndim(gp.y_train_) == 2 and gp.y_train_.shape[1] > 1:
+        raise ValueError(
+            "this GaussianProcessRegressor was fitted on several targets; "
+            "regression acquisition supports one target per row."
+        )
+
+
 def _gp_noise_variance(gp):
-    """Observation noise of a fitted GP in units of y: alpha and white noise."""
+    """Observation noise of a fitted GP in units of y: alpha (its mean over the
+    training points, if an array) and white noise."""
+    _check_single_target(gp)
     rows = gp.X_train_[:64]
     white = _gp_white(gp, rows)
     scale = _gp_scale(gp, rows, np.diag(_gp_latent(gp, rows)), white)
@@ -203,12 +214,9 @@ def _gaussian_process(gp, X, n_mc_samples, random_state, max_memory):
     k(X, X') - V'V with V = L^-1 k(X_train, X), white noise left out, in the
     units of y. The pool is drawn jointly, from its N x N covariance.
     """
-    check_is_fitted(gp, "L_")
-    if np.ndim(gp.y_train_) == 2 and gp.y_train_.shape[1] > 1:
-        raise ValueError(
-            "this GaussianProcessRegressor was fitted on several targets; "
-            "regression acquisition supports one target per row."
-        )
+    _check_single_target(gp)
+    if gp.kernel_.requires_vector_input:  # a list or DataFrame pool
+        X = check_array(X, dtype="numeric")
     k = _GP_SAMPLES if n_mc_samples is None else check_n_mc_samples(n_mc_samples)
     rng = check_random_state(random_state)
     n = len(X)

@@ -214,10 +214,11 @@ noise_variance : float or None, default=None
     Regression only: the variance σ² of the observation noise in the
     Gaussian estimator (see :func:`skbatchbald.acquisition.batchbald_regression`).
     None: the model's own estimate (``noise_variance_`` of an
-    MCDropoutRegressor; a GaussianProcessRegressor's ``alpha`` plus its
-    kernel's white noise), else the mean over the scored pool of the
-    posterior samples' variance, a scale-free default that sets the
-    signal-to-noise ratio to 1 on average. Classifiers ignore it.
+    MCDropoutRegressor; a GaussianProcessRegressor's ``alpha`` (its mean,
+    if an array) plus its kernel's white noise), else the mean over the
+    scored pool of the posterior samples' variance, a scale-free default
+    that sets the signal-to-noise ratio to 1 on average. Classifiers ignore
+    it.
 """,
     "subsample_and_seed": """\
 pool_subsample : int, default=None

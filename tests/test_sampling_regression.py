@@ -245,3 +245,15 @@ class TestGaussianProcess:
             predict_samples(gp, pool, max_memory=1000)
         with pytest.raises(NotFittedError):
             predict_samples(GaussianProcessRegressor(), pool)
+
+
+def test_a_gaussian_process_takes_a_list_pool_and_one_target(fitted):
+    gp, X, y, pool = fitted
+    np.testing.assert_array_equal(
+        predict_samples(gp, pool.tolist(), n_mc_samples=3, random_state=0),
+        predict_samples(gp, pool, n_mc_samples=3, random_state=0),
+    )
+    two = GaussianProcessRegressor(RBF(), optimizer=None).fit(X, np.c_[y, y])
+    for call in (model_noise_variance, lambda gp: predict_samples(gp, pool)):
+        with pytest.raises(ValueError, match="several targets"):
+            call(two)

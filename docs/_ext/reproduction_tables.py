@@ -9,8 +9,8 @@ of a run under way stands) of the run saved in ``docs/_static/reproduction/RUN``
 run's plot into ``docs/generated/``. RUN may join runs of other strategies
 with ``+`` (``RUN_A+RUN_B``: their paired trials, merged in memory as
 ``skbatchbald merge`` would), or list runs of other acquisition sizes with
-``,`` (``RUN_A,RUN_B``: tables ``labels`` and ``time`` and the
-``learning_curve`` plot, a row per strategy and b). All are recomputed from
+``,`` (``RUN_A,RUN_B``: tables ``labels`` and ``time`` and the plots, a row
+or curve per strategy and b; not ``:repro-trials:``). All are recomputed from
 ``results.csv`` and ``config.json`` at every build that reads the page, and a
 page that uses a run is read again when its files change, so the page cannot
 drift from the data.
@@ -163,7 +163,8 @@ def repro_role(name, rawtext, text, lineno, inliner, options=None, content=None)
     """``:repro:`RUN TABLE STRATEGY | COLUMN``` -> that cell, as text."""
     try:
         head, column = (" ".join(part.split()) for part in text.split("|"))
-        run, table_name, strategy = head.split()
+        # compare rows are named "bald, b = 10": the strategy may hold spaces
+        run, table_name, strategy = head.split(maxsplit=2)
         _depends_on(inliner.document.settings.env, run)
         value = _table(run, table_name).loc[strategy, column]
     except (ValueError, KeyError) as exc:
@@ -174,6 +175,8 @@ def repro_role(name, rawtext, text, lineno, inliner, options=None, content=None)
 def repro_trials_role(name, rawtext, text, lineno, inliner, options=None, content=None):
     """``:repro-trials:`RUN``` -> the number of complete trials the tables use."""
     try:
+        if "," in text:
+            raise ValueError("runs listed with ',' have no single trial count")
         _depends_on(inliner.document.settings.env, text.strip())
         value = _tables(text.strip())[0].n_trials
     except (ValueError, KeyError) as exc:

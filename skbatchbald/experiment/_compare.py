@@ -33,6 +33,14 @@ def _summaries(runs):
         done.append((config, complete, summary))
     if not done:
         raise ValueError("no run has a complete trial yet; nothing to compare.")
+    rows = [(s, config.batch_size) for config, _, sm in done for s in sm.strategies]
+    repeated = sorted({_row_name(*row) for row in rows if rows.count(row) > 1})
+    if repeated:
+        raise ValueError(
+            f"two runs hold {', '.join(repeated)}; runs of the same acquisition "
+            "size are paired trials: join them with skbatchbald merge (or '+' "
+            "on the docs page) first."
+        )
     return done
 
 
@@ -88,7 +96,8 @@ def compare_acquisition_sizes(runs):
     ------
     ValueError
         If the runs use other data sets or thresholds, were timed on other
-        clocks, or none has a complete trial.
+        clocks, hold the same strategy at the same b, or none has a complete
+        trial.
     """
     import pandas as pd
 

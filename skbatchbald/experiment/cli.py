@@ -125,9 +125,10 @@ def _add_run(subparsers):
     run.add_argument(
         "--n-jobs",
         type=_integer,
-        default=-1,
+        default=None,
         metavar="N",
-        help="worker processes, one torch thread each; -1: all cores (default: -1)",
+        help="worker processes, one torch thread each; -1: all cores (default: "
+        "-1 on the CPU, 1 with --device cuda: one GPU, one process)",
     )
     run.add_argument(
         "--device",
@@ -224,7 +225,7 @@ def _run(args):
         run_experiment(
             config,
             output=args.output,
-            n_jobs=args.n_jobs,
+            n_jobs=_default_n_jobs(args.n_jobs, args.device),
             progress=progress,
             device=args.device,
         )
@@ -250,6 +251,14 @@ def _missing_dependency():
         if importlib.util.find_spec(name) is None:
             return name
     return None
+
+
+def _default_n_jobs(n_jobs, device):
+    """All cores on the CPU; one process on an accelerator, whose every worker
+    would otherwise hold a context of its own on the one device."""
+    if n_jobs is not None:
+        return n_jobs
+    return -1 if device == "cpu" else 1
 
 
 def main(argv=None):

@@ -104,3 +104,40 @@ def test_report_with_other_thresholds(capsys, tiny_run, tmp_path):
     assert "| 50 %" in out and "| 65 %" in out and "80 %" not in out
     line = _one_line_error(capsys, ["report", str(tmp_path), "--thresholds", "2"], 2)
     assert "expected an accuracy in (0, 1]" in line
+
+
+@pytest.mark.parametrize(
+    ("argv", "n_jobs"),
+    [([], -1), (["--device", "cuda"], 1), (["--device", "cuda", "--n-jobs", "2"], 2)],
+)
+def test_one_worker_by_default_on_an_accelerator(argv, n_jobs, monkeypatch, tmp_path):
+    from skbatchbald.experiment import _protocol, _report
+
+    seen = {}
+    monkeypatch.setattr(
+        _protocol, "run_experiment", lambda config, **kwargs: seen.update(kwargs)
+    )
+    monkeypatch.setattr(_report, "write_report", lambda folder: "")
+    assert main(["run", "-o", str(tmp_path), "--quiet", *argv]) == 0
+    assert seen["n_jobs"] == n_jobs
+    assert seen["device"] == (argv[1] if argv else "cpu")
+
+
+def test_the_device_reaches_every_round_s_network(monkeypatch):
+    from skbatchbald.experiment import ExperimentConfig, _protocol, run_experiment
+
+    devices = []
+    make_model = _protocol.make_model
+
+    def spy(*args, **kwargs):
+        model = make_model(*args, **kwargs)
+        devices.append(model.device)
+        return model
+
+    monkeypatch.setattr(_protocol, "make_model", spy)
+    config = ExperimentConfig(
+        dataset="digits", strategies=("random",), budget=22, batch_size=1,
+        n_trials=1,
+    )  # fmt: skip
+    run_experiment(config, n_jobs=1, device="cpu")
+    assert devices == ["cpu"] * 3  # rounds 0, 1 and 2

@@ -1,5 +1,7 @@
 """Runs at other acquisition sizes side by side: labels and time to accuracy."""
 
+import dataclasses
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -112,3 +114,17 @@ def test_joined_rows_are_renamed_for_the_plots():
         "bald, b = 10": 9,
         "bald, b = 1": 6,
     }
+
+
+def test_the_same_strategy_at_the_same_size_twice_is_refused():
+    ten = _runs()[0]
+    expected = "two runs hold bald, b = 10, batchbald, b = 10; runs"
+    with pytest.raises(ValueError, match=expected):
+        compare_acquisition_sizes([ten, ten])
+
+
+def test_other_thresholds_are_refused():
+    results, config = _run({"bald": [[0.5, 0.9]]}, b=5)
+    config = dataclasses.replace(config, thresholds=(0.8,))
+    with pytest.raises(ValueError, match="same thresholds and clock"):
+        compare_acquisition_sizes([*_runs(), (results, config)])
