@@ -17,6 +17,15 @@ __all__ = [
 ]
 
 
+def _trials(results):
+    """ "3 trials", or "1-2 trials" when the curves (runs set side by side by
+    acquisition size) hold different numbers of them."""
+    counts = results.groupby("strategy")["trial"].nunique()
+    low, high = int(counts.min()), int(counts.max())
+    count = f"{low}" if low == high else f"{low}-{high}"
+    return f"{count} trial{'s' * (high != 1)}"
+
+
 def _band_plot(results, column, path, ylabel, title):
     fig = Figure(figsize=(6.4, 4.2), layout="constrained")
     ax = fig.subplots()
@@ -27,9 +36,7 @@ def _band_plot(results, column, path, ylabel, title):
         ax.fill_between(q.index, q[0.25], q[0.75], color=line.get_color(), alpha=0.2)
     ax.set_xlabel("labelled examples")
     ax.set_ylabel(ylabel)
-    n_trials = results["trial"].nunique()
-    trials = f"{n_trials} trial{'s' * (n_trials != 1)}"
-    ax.set_title(f"{title} — median and IQR over {trials}", fontsize=10)
+    ax.set_title(f"{title} — median and IQR over {_trials(results)}", fontsize=10)
     ax.grid(alpha=0.3)
     ax.legend()
     fig.savefig(path, dpi=120)
@@ -117,9 +124,7 @@ def plot_class_histogram(results, path, title=""):
     ax.set_xticks(np.arange(n_classes))
     ax.set_xlabel("class")
     ax.set_ylabel("share of acquired labels")
-    n_trials = results["trial"].nunique()
-    trials = f"{n_trials} trial{'s' * (n_trials != 1)}"
-    ax.set_title(f"{title} — acquired classes over {trials}", fontsize=10)
+    ax.set_title(f"{title} — acquired classes over {_trials(results)}", fontsize=10)
     ax.grid(alpha=0.3, axis="y")
     ax.legend()
     fig.savefig(path, dpi=120)

@@ -47,3 +47,18 @@ def test_class_histogram_keeps_the_runs_strategy_order(tmp_path, strategy_order)
     fig = plot_class_histogram(pd.DataFrame(rows), tmp_path / "h.png")
     labels = fig.axes[0].get_legend_handles_labels()[1]
     assert labels == ["uniform", *strategy_order]
+
+
+def test_titles_count_the_trials_of_each_curve(tmp_path):
+    # batchbald has trials 0 and 1, bald only 0 (runs of other sizes side by
+    # side): the title gives the range
+    rows = [
+        *_rows("batchbald", 0, [[9, 9, 9], [0, 1, 2]]),
+        *_rows("batchbald", 1, [[9, 9, 9], [0, 0, 0]]),
+        *_rows("bald", 0, [[9, 9, 9], [5, 5, 5]]),
+    ]
+    fig = plot_class_histogram(pd.DataFrame(rows), tmp_path / "h.png", title="t")
+    assert fig.axes[0].get_title() == "t — acquired classes over 1-2 trials"
+    same = [row for row in rows if row["trial"] == 0]
+    fig = plot_class_histogram(pd.DataFrame(same), tmp_path / "h.png", title="t")
+    assert fig.axes[0].get_title() == "t — acquired classes over 1 trial"
