@@ -159,6 +159,7 @@ def _per_label(estimator, X, n_mc_samples, random_state, budget):
     kind = type(estimator).__name__
     members = list(estimator.estimators_)
     columns = [None] * len(members)
+    shape = None  # (N, K) of the first label sampled
     seeds = spawn_seeds(random_state, len(members))
     for label, (member, seed) in enumerate(zip(members, seeds, strict=True)):
         if _constant_label(member) is not None:
@@ -179,16 +180,14 @@ def _per_label(estimator, X, n_mc_samples, random_state, budget):
             column = np.full(log_probs.shape[:2], -np.inf, dtype=np.float32)
         else:
             column = log_probs[:, :, one]
-        first = next((c for c in columns if c is not None), None)
-        if first is not None and column.shape != first.shape:
+        if shape is not None and column.shape != shape:
             raise ValueError(
                 f"the estimator of label {label} gives {column.shape[1]} posterior "
-                f"samples and that of an earlier label {first.shape[1]}; give "
+                f"samples and that of an earlier label {shape[1]}; give "
                 "every label's estimator as many (e.g. the same n_estimators), or "
                 "pass n_mc_samples."
             )
-        columns[label] = column
-    shape = next((c.shape for c in columns if c is not None), None)
+        columns[label], shape = column, column.shape
     if shape is None:
         raise ValueError(
             f"every label of the {kind} was constant in its training data (all 0 "

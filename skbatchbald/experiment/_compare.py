@@ -6,7 +6,7 @@ BALD at b = 1, 5, 10 and 40: runs of other options, so not paired trials that
 its rows are named ``"<strategy>, b = <b>"``.
 """
 
-from ._format import _labels, _time_cell
+from ._format import _accuracy_name, _labels, _time_cell
 from ._results import complete_trials, summarize
 
 __all__ = ["compare_acquisition_sizes", "joined_by_acquisition_size"]
@@ -121,10 +121,10 @@ def compare_acquisition_sizes(runs):
     reference = _row_name("batchbald", 10)
     if reference not in seconds.index:
         reference = seconds.index[0]
-    clock = "CPU" if clocks == {"CPU"} else "wall-clock"
+    (clock,) = clocks
     time = pd.DataFrame(
         {
-            f"{clock} time to {100 * accuracy:g} %": [
+            f"{clock} time to {_accuracy_name(accuracy)}": [
                 _time_cell(value, seconds.loc[reference, accuracy])
                 for value in seconds[accuracy]
             ]

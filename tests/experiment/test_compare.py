@@ -2,8 +2,6 @@
 
 import dataclasses
 
-import numpy as np
-import pandas as pd
 import pytest
 
 from skbatchbald.experiment import ExperimentConfig
@@ -12,28 +10,11 @@ from skbatchbald.experiment._compare import (
     joined_by_acquisition_size,
 )
 
+from ._curves import curves as _curves
+
 
 def _run(curves, b, dataset="mnist", budget=None):
-    """(results, config) of a run: {strategy: [[accuracy per round] per trial]}.
-
-    Every round trains for 1 s and acquires for 3 s (round 0 only trains).
-    """
-    rows = [
-        {
-            "strategy": strategy,
-            "trial": trial,
-            "round": r,
-            "n_labels": 20 + b * r,
-            "test_accuracy": accuracy,
-            "training_seconds": 1.0,
-            "acquisition_seconds": np.nan if r == 0 else 3.0,
-            "class_entropy": 1.0,
-            "copies_in_batch": 0,
-        }
-        for strategy, trials in curves.items()
-        for trial, curve in enumerate(trials)
-        for r, accuracy in enumerate(curve)
-    ]
+    """(results, config) of a run: {strategy: [[accuracy per round] per trial]}."""
     n_rounds = max(len(c) for trials in curves.values() for c in trials) - 1
     config = ExperimentConfig(
         dataset=dataset,
@@ -43,7 +24,7 @@ def _run(curves, b, dataset="mnist", budget=None):
         n_trials=max(len(trials) for trials in curves.values()),
         thresholds=(0.9, 0.95),
     )
-    return pd.DataFrame(rows), config
+    return _curves(curves, b), config
 
 
 def _runs():

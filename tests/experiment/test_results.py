@@ -11,27 +11,7 @@ from skbatchbald.experiment import format_summary, summarize, write_report
 from skbatchbald.experiment._format import _title, summary_markdown
 from skbatchbald.experiment._results import complete_trials, load_results
 
-
-def _curves(accuracies, b=10):
-    """A results table from {strategy: [[acc per round] per trial]}."""
-    rows = []
-    for strategy, trials in accuracies.items():
-        for trial, curve in enumerate(trials):
-            for r, acc in enumerate(curve):
-                rows.append(
-                    {
-                        "strategy": strategy,
-                        "trial": trial,
-                        "round": r,
-                        "n_labels": 20 + b * r,
-                        "test_accuracy": acc,
-                        "training_seconds": 1.0,
-                        "acquisition_seconds": np.nan if r == 0 else 3.0,
-                        "class_entropy": 2.0,
-                        "copies_in_batch": r % 2,
-                    }
-                )
-    return pd.DataFrame(rows)
+from ._curves import curves as _curves
 
 
 def test_labels_needed_nearest_percentiles_in_both_countings():
