@@ -6,7 +6,7 @@ BALD at b = 1, 5, 10 and 40: runs of other options, so not paired trials that
 its rows are named ``"<strategy>, b = <b>"``.
 """
 
-from ._format import _accuracy_name, _labels, _time_cell
+from ._format import _accuracy_name, _clock_name, _labels, _time_cell
 from ._results import complete_trials, summarize
 
 __all__ = ["compare_acquisition_sizes", "joined_by_acquisition_size"]
@@ -89,25 +89,26 @@ def compare_acquisition_sizes(runs):
         paper's counting, each run's own b subtracted, the paper's numbers
         beside them where it reports them, and the run's complete trials) and
         ``"time"`` (median training + acquisition seconds to each accuracy
-        over the trials timed on the run's clock, and the ratio to BatchBALD
-        at b = 10, or to the first row without it).
+        over the trials timed on the run's clock and device, and the ratio
+        to BatchBALD at b = 10, or to the first row without it).
 
     Raises
     ------
     ValueError
         If the runs use other data sets or thresholds, were timed on other
-        clocks, hold the same strategy at the same b, or none has a complete
-        trial.
+        clocks or devices, hold the same strategy at the same b, or none has
+        a complete trial.
     """
     import pandas as pd
 
     done = _summaries(runs)
     thresholds = {config.resolved_thresholds for config, _, _ in done}
-    clocks = {summary.clock for _, _, summary in done}
+    clocks = {_clock_name(summary) for _, _, summary in done}
     if len(thresholds) > 1 or len(clocks) > 1:
         raise ValueError(
-            "runs compared by acquisition size must use the same thresholds and "
-            f"clock; got thresholds {sorted(thresholds)} and clocks {sorted(clocks)}."
+            "runs compared by acquisition size must use the same thresholds, "
+            "clock and device (keep a GPU's runs in their own folders); got "
+            f"thresholds {sorted(thresholds)} and clocks {sorted(clocks)}."
         )
     labels, seconds = [], []
     for config, _, summary in done:

@@ -255,8 +255,15 @@ def _title(name, summary):
         else f"the {n} trial{'s' * (n != 1)} timed on it"
     )
     return TABLES[name].format(
-        reference=summary.reference, clock=summary.clock, timed=timed
+        reference=summary.reference, clock=_clock_name(summary), timed=timed
     )
+
+
+def _clock_name(summary):
+    """The clock of a summary's seconds, and its device where not the CPU."""
+    if summary.device == "cpu":
+        return summary.clock
+    return f"{summary.clock} ({summary.device})"
 
 
 def _section(title, table):

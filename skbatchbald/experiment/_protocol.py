@@ -227,7 +227,7 @@ def _run_curve(
                 r,
                 labelled,
                 batch,
-                _test(model, data, training),
+                {**_test(model, data, training), "device": device},
             )
             guard.check()
             if folder is not None:
@@ -317,10 +317,11 @@ def run_experiment(
         log redirected to a file holds no carriage-return bars).
     device : str, default="cpu"
         Where the networks train and sample (``"cuda"`` on a GPU), recorded
-        in ``config.json`` under ``runs``. Trials run on another device are
-        still paired and the options the same, but a GPU's random streams
-        and rounding differ from the CPU's, and its CPU-time columns do not
-        measure the work: keep one device per folder for the time tables.
+        in ``config.json`` under ``runs`` and in each row. Trials run on
+        another device are still paired and the options the same, but a
+        GPU's random streams and rounding differ from the CPU's, and its
+        CPU-time columns do not measure the work: the time tables time a
+        GPU's trials by the wall clock and never mix devices.
 
     Returns
     -------
@@ -345,7 +346,9 @@ def run_experiment(
         ``test_cpu_seconds`` (the CPU time of the process running the curve
         in those three steps: unlike the wall-clock columns, neither other
         jobs on the machine nor a paused process add to it; empty in rows
-        written by versions before 2026-12-02).
+        written by versions before 2026-12-02) and ``device`` (the torch
+        device of the curve; rows written before 2026-12-06 read as
+        ``"cpu"``, the only device those versions ran on).
 
     Raises
     ------

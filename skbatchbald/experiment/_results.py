@@ -1,5 +1,6 @@
 """Summaries of saved results, as numbers: labels needed, accuracy, time."""
 
+import collections
 import dataclasses
 
 import numpy as np
@@ -92,11 +93,14 @@ class Summary:
         labelled-set size (columns).
     clock : {"CPU", "wall-clock"}, default="wall-clock"
         The seconds of ``time`` and ``batches``: the process's CPU time (other
-        jobs and pauses do not add to it) over the trials whose every row has
-        it, otherwise wall-clock time over all trials (rows written before
-        CPU time was recorded have none).
+        jobs and pauses do not add to it) over the CPU trials whose every row
+        has it, otherwise wall-clock time (rows written before CPU time was
+        recorded have none; a GPU's work is not CPU time).
     n_timed : int, default=0
-        Trials timed on the ``clock``.
+        Trials timed on the ``clock``: those whose rows all ran on ``device``.
+    device : str, default="cpu"
+        The torch device of the timed trials; trials of other devices, or of
+        several, are not timed.
     """
 
     strategies: tuple
@@ -113,6 +117,7 @@ class Summary:
     curve: object
     clock: str = "wall-clock"
     n_timed: int = 0
+    device: str = "cpu"
 
 
 _CLOCKS = {
@@ -122,21 +127,33 @@ _CLOCKS = {
 
 
 def _clock(results):
-    """The clock of the time tables and the trials timed on it.
+    """The clock and device of the time tables, and the trials timed on them.
 
-    CPU time over the trials whose every row has it; wall-clock time over all
-    trials when none has (rows of older versions have no CPU time).
+    Only a trial whose every row ran on one device is timed, so that no time
+    adds a GPU's seconds to a CPU's. CPU time over the CPU trials whose every
+    row has it; otherwise wall-clock time over the trials of the device that
+    ran the most (rows of older versions have no CPU time, and a GPU's work
+    is not the process's CPU time).
     """
-    trials = set(results["trial"])
+    import pandas as pd
+
+    devices = results.get("device", pd.Series("cpu", index=results.index))
+    per_trial = devices.groupby(results["trial"]).unique()
+    on_one = {t: d[0] for t, d in per_trial.items() if len(d) == 1}
     training, acquisition = _CLOCKS["CPU"]
     if training in results and acquisition in results:
         missing = results[training].isna() | (
             (results["round"] > 0) & results[acquisition].isna()
         )
-        timed = trials - set(results.loc[missing, "trial"])
+        untimed = set(results.loc[missing, "trial"])
+        timed = {t for t, d in on_one.items() if d == "cpu" and t not in untimed}
         if timed:
-            return "CPU", timed
-    return "wall-clock", trials
+            return "CPU", timed, "cpu"
+    counts = collections.Counter(on_one.values())
+    if not counts:
+        return "wall-clock", set(), "cpu"
+    device = min(counts, key=lambda d: (-counts[d], d))
+    return "wall-clock", {t for t, d in on_one.items() if d == device}, device
 
 
 def _first_reaching(curve, threshold, clock):
@@ -208,7 +225,7 @@ def summarize(results, thresholds=(0.8, 0.85, 0.9), batch_size=None):
         key: curve.sort_values("round")
         for key, curve in results.groupby(["strategy", "trial"], sort=False)
     }
-    clock, timed = _clock(results)
+    clock, timed, device = _clock(results)
     per_trial = pd.DataFrame(
         [
             (s, t, threshold, *_first_reaching(curve, threshold, clock))
@@ -226,7 +243,8 @@ def summarize(results, thresholds=(0.8, 0.85, 0.9), batch_size=None):
         for counting, shift in zip(COUNTINGS, (b, 0), strict=True):
             for quantile, value in zip(QUANTILES, q, strict=True):
                 labels[counting, s, threshold, quantile] = value - shift
-        time[s, threshold] = float(np.median(rows["seconds"].dropna()))
+        seconds = rows["seconds"].dropna()
+        time[s, threshold] = float(np.median(seconds)) if len(seconds) else np.nan
     labels = pd.Series(labels).unstack([2, 3])
     index = pd.MultiIndex.from_product([COUNTINGS, strategies])
     labels = labels.reindex(index=index).sort_index(axis=1)
@@ -291,6 +309,7 @@ def summarize(results, thresholds=(0.8, 0.85, 0.9), batch_size=None):
         ).reindex(strategies),
         clock=clock,
         n_timed=len(timed),
+        device=device,
     )
 
 

@@ -42,6 +42,7 @@ COLUMNS = (
     "training_cpu_seconds",
     "acquisition_cpu_seconds",
     "test_cpu_seconds",
+    "device",
 )
 # Columns that differ between two runs of the same rounds.
 TIMING = (
@@ -51,10 +52,11 @@ TIMING = (
     "training_cpu_seconds",
     "acquisition_cpu_seconds",
     "test_cpu_seconds",
+    "device",
 )
 # Columns a summary needs; results.csv files of older runs lack the others.
 REQUIRED = ("strategy", "trial", "round", "n_labels", "test_accuracy")
-_TEXT = {"acquired_labels": str, "acquired_indices": str}
+_TEXT = {"acquired_labels": str, "acquired_indices": str, "device": str}
 
 
 def atomic_write(path, text):
@@ -99,7 +101,13 @@ def read_results_csv(path):
 
 
 def _typed(results):
-    """One dtype per column whatever the rows: saturated as 0.0/1.0/NaN."""
+    """One dtype per column whatever the rows: saturated as 0.0/1.0/NaN.
+
+    Rows written before the runner took a device ran on the CPU: their
+    device is "cpu".
+    """
+    device = results.get("device")
+    results["device"] = "cpu" if device is None else device.replace("", "cpu")
     if "saturated" in results:
         saturated = results["saturated"].replace({"True": 1.0, "False": 0.0})
         results["saturated"] = saturated.astype(float)

@@ -88,6 +88,21 @@ def test_other_data_sets_or_clocks_are_refused():
         compare_acquisition_sizes([*_runs(), (results, config)])
 
 
+def test_runs_timed_on_other_devices_are_refused():
+    results, config = _run({"bald": [[0.5, 0.9]]}, b=5)
+    results = results.assign(device="cuda")
+    with pytest.raises(
+        ValueError, match=r"clocks \['wall-clock', 'wall-clock \(cuda\)'\]"
+    ):
+        compare_acquisition_sizes([*_runs(), (results, config)])
+    time = compare_acquisition_sizes([(results, config)])["time"]
+    assert list(time.columns) == [
+        "trials timed",
+        "wall-clock (cuda) time to 90 %",
+        "wall-clock (cuda) time to 95 %",
+    ]
+
+
 def test_joined_rows_are_renamed_for_the_plots():
     joined = joined_by_acquisition_size(_runs())
     assert joined.groupby("strategy", sort=False).size().to_dict() == {
@@ -107,5 +122,5 @@ def test_the_same_strategy_at_the_same_size_twice_is_refused():
 def test_other_thresholds_are_refused():
     results, config = _run({"bald": [[0.5, 0.9]]}, b=5)
     config = dataclasses.replace(config, thresholds=(0.8,))
-    with pytest.raises(ValueError, match="same thresholds and clock"):
+    with pytest.raises(ValueError, match="same thresholds, clock and device"):
         compare_acquisition_sizes([*_runs(), (results, config)])

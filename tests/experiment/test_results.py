@@ -2,6 +2,7 @@
 
 import math
 import sys
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -163,6 +164,16 @@ def test_load_results_round_trips(tiny_run):
     loaded, loaded_config = load_results(folder)
     assert loaded_config == config
     pd.testing.assert_frame_equal(loaded, results)
+    assert set(loaded["device"]) == {"cpu"}
+
+
+def test_rows_without_a_device_ran_on_the_cpu(tiny_run, tmp_path, copy_run):
+    folder, results, _ = tiny_run
+    target = copy_run(folder, tmp_path / "old")
+    csv = target / "results.csv"
+    pd.read_csv(csv).drop(columns="device").to_csv(csv, index=False)
+    loaded, _ = load_results(target)
+    pd.testing.assert_frame_equal(loaded, results)
 
 
 def test_strategy_names_of_before_the_rename_are_refused(tiny_run, tmp_path, copy_run):
@@ -289,6 +300,38 @@ def test_time_over_the_trials_timed_on_the_cpu_clock():
     assert summary.batches.loc["random", "acquisition CPU s/round"] == 2.0
     title = _title("time", summary)
     assert "CPU seconds, median over the 1 trial timed on it" in title
+
+
+def test_time_never_mixes_devices():
+    results = _curves({"batchbald": [[0.5, 0.9]] * 3, "random": [[0.5, 0.9]] * 3})
+    results["training_cpu_seconds"] = 0.5
+    results["acquisition_cpu_seconds"] = np.where(results["round"] > 0, 2.0, np.nan)
+    results["device"] = np.where(results["trial"] == 0, "cpu", "cuda")
+    # trial 2's random curve was resumed on the CPU: on no one device
+    results.loc[
+        (results["trial"] == 2) & (results["strategy"] == "random"), "device"
+    ] = "cpu"
+    summary = summarize(results, thresholds=(0.9,))
+    assert (summary.clock, summary.device, summary.n_timed) == ("CPU", "cpu", 1)
+    assert summary.per_trial.query("trial > 0")["seconds"].isna().all()
+    # without a CPU trial, a GPU's trials on the wall clock, never its CPU time
+    gpu = results[results["trial"] > 0]
+    summary = summarize(gpu, thresholds=(0.9,))
+    assert (summary.clock, summary.device, summary.n_timed) == (
+        "wall-clock",
+        "cuda",
+        1,
+    )
+    assert summary.time.loc["batchbald", 0.9] == pytest.approx(5.0)
+    assert "wall-clock (cuda) seconds, median over the 1 trial" in _title(
+        "time", summary
+    )
+    # no trial on one device: nothing is timed, and no warning
+    mixed = results[results["trial"] == 2]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        summary = summarize(mixed, thresholds=(0.9,))
+    assert summary.n_timed == 0 and summary.time.isna().all().all()
 
 
 def test_the_time_table_names_its_clock(tiny_run):
