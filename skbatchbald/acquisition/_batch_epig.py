@@ -19,7 +19,6 @@ from ._joint_configurations import (
     _unique_rows,
     check_n_joint_samples,
     extend_exact,
-    is_exact,
     rows_from_table,
 )
 from ._per_point import per_point
@@ -130,25 +129,31 @@ def _step_values(scorer, state, rows_per_chunk):
     """E_{x*} I(y_S, y_x; y* | x*) of every point of the scorer's pool, (N,).
 
     ``state`` is what a step shares by all candidates: the target, E_{x*} H(y*),
-    the exact table of the batch's labels and the joint samples (None while the
-    target rows are enumerated) and whether the batch's table is exact.
+    the exact table of the batch's labels, the joint samples (None while the
+    target rows are enumerated) and the batch's own value E_{x*} I(y_S; y* | x*).
     """
-    target, target_entropy, exact_table, sampled, batch_exact = state
-    # H(y_S, y_x) = H(y_S) + Σ_j w_j H(u_j(x)), as in BatchBALD
-    if batch_exact:
-        batch_rows = rows_from_table(exact_table)
-    else:
+    target, target_entropy, exact_table, sampled, previous = state
+    if sampled is not None:
+        # Chain rule: E I(y_S, y_x; y*) = E I(y_S; y*) + E I(y_x; y* | y_S), the
+        # last as H(y_x | y_S) - H(y_x | y_S, y*) over the *same* draws
+        # (x*, ŷ_S, y*). Paired, their noise cancels: the gains are small
+        # differences of entropies, which two independent estimates (or an
+        # exact term minus a sampled one) drown in noise.
         batch_rows = rows_from_table(sampled[2], sampled[3])
+        rows = rows_from_table(sampled[0], sampled[1])
+        return (
+            previous
+            + expected_entropies(scorer, batch_rows.posterior, batch_rows.weights)
+            - expected_entropies(scorer, rows.posterior, rows.weights)
+        )
+    # H(y_S, y_x) = H(y_S) + Σ_j w_j H(u_j(x)), as in BatchBALD; every target
+    # row enumerated means every configuration of the batch is too
+    batch_rows = rows_from_table(exact_table)
     batch = batch_rows.joint_entropy + expected_entropies(
         scorer, batch_rows.posterior, batch_rows.weights
     )
     # E_{x*} H(y_S, y_x, y* | x*) = E_{x*} H(y_S, y*) + Σ_m w_m H(u_m(x))
-    if sampled is None:
-        joint, expected = _target_terms(scorer, target, exact_table, rows_per_chunk)
-    else:
-        rows = rows_from_table(sampled[0], sampled[1])
-        joint = rows.joint_entropy
-        expected = expected_entropies(scorer, rows.posterior, rows.weights)
+    joint, expected = _target_terms(scorer, target, exact_table, rows_per_chunk)
     # E_{x*} I(y_S, y_x; y*) = H(y_S, y_x) + E H(y*) − E H(y_S, y_x, y*)
     return batch + target_entropy - (joint + expected)
 
@@ -186,7 +191,7 @@ def _greedy(pool, target, n_instances, n_joint_samples, max_memory, rng):
             target_entropy,
             exact_table,
             sampled,
-            is_exact(n_classes, step, n_joint_samples),
+            scores[step - 1] if step else 0.0,
         )
         if chunked:
             parts = pool.map(
@@ -202,12 +207,15 @@ def _greedy(pool, target, n_instances, n_joint_samples, max_memory, rng):
             values = _step_values(scorer, state, rows_per_chunk)
             pick = int(np.argmax(np.where(available, values, -np.inf)))
             value = values[pick]
-        scores[step] = max(value, 0.0)  # >= 0 but for round-off
+        # a batch never tells less than its part: >= but for noise and round-off
+        scores[step] = max(value, scores[step - 1] if step else 0.0)
         chosen.append(pick)
         available[pick] = False
         (row,) = pool.rows([pick]) if chunked else (pool[pick],)
         chosen_rows.append(row.astype(target.dtype, copy=False))
-        if step + 1 < n_instances and is_exact(n_classes, step + 1, n_joint_samples):
+        if step + 1 < n_instances and _target_exact(
+            n_target, n_classes, step + 1, n_joint_samples
+        ):
             exact_table = extend_exact(exact_table, row)
     return np.asarray(chosen, dtype=np.int64), scores
 
@@ -254,8 +262,8 @@ def batch_epig(
         M. The first pick is exact (it is EPIG's). After it, every
         (target input, batch labels, target label) is enumerated while
         ``n_target * C^(n+1) <= M`` (n = ``|S|``); beyond, M joint samples of
-        them are drawn per step and shared by all candidates. The batch's own
-        joint entropy is exact while ``C^n <= M``, as in BatchBALD. Must be >= K.
+        them are drawn per step and shared by all candidates, and each step
+        adds its estimated gain to the batch's value. Must be >= K.
     max_memory : int, str or None, default=None
         Bound on the working memory of the call (the inputs excluded), in bytes
         or as a string such as ``"512MB"``; None means the smaller of 1 GiB and a
@@ -270,8 +278,9 @@ default=None
         Distinct pool indices, in pick order.
     scores : ndarray of shape (n_instances,), float64
         ``scores[i]`` is E_{x*} I(y_1..y_{i+1}; y* | x*) of the first i + 1
-        picks, in nats (estimated in the sampled phase); ``scores[0]`` is the
-        EPIG of the first pick.
+        picks, in nats (in the sampled phase, the last exact value plus the
+        estimated gains, never decreasing); ``scores[0]`` is the EPIG of the
+        first pick.
 
     Raises
     ------
@@ -305,7 +314,12 @@ default=None
     w_m = P(ŷ_S, y* | x*) / N_target; sampled rows are drawn from that very
     joint (x* uniform, then ω_k, then the labels), so their weights are
     count / M. Drawing y* with them keeps a step at O(M · N · K · C), where
-    enumerating y* would cost C times more. The arithmetic follows the inputs:
+    enumerating y* would cost C times more. Once sampled, a step scores only
+    the gain E_{x*} I(y_x; y* | y_S) = Σ_j w_j H(u_j(x)) − Σ_m w_m H(u_m(x)),
+    both sums over the same draws (ŷ_S of the draw m for j): the gains are
+    small differences of entropies, so paired draws cancel the noise that an
+    exact first sum and a sampled second would leave (at near-uniform
+    predictions that noise was ten times the gains). The arithmetic follows the inputs:
     float32 products and logs (float64 sums) when both are float32, float64
     otherwise. Ties break to the lowest index.
 
