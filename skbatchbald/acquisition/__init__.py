@@ -20,7 +20,7 @@ The multi-label functions (``multilabel_bald``, ``multilabel_batchbald``,
 from ._bald import bald
 from ._baselines import max_entropy, mean_std, random_batch, variation_ratios
 from ._batch_epig import batch_epig
-from ._batchbald import SaturationWarning, batchbald
+from ._batchbald import batchbald
 from ._entropy import conditional_entropy, marginal_entropy, mutual_information
 from ._epig import epig
 from ._margin import margin
@@ -28,6 +28,7 @@ from ._multilabel_bald import label_mutual_information, multilabel_bald
 from ._multilabel_batchbald import multilabel_batchbald
 from ._power_bald import power_bald
 from ._regression import bald_regression, batchbald_regression
+from ._saturation import SaturationWarning
 
 __all__ = [
     "SaturationWarning",

@@ -1,12 +1,11 @@
 """BatchBALD: greedy maximisation of the joint mutual information of a batch."""
 
-import math
 import time
-import warnings
 
 import numpy as np
 
 from .._memory import check_max_memory
+from ._bald import bald
 from ._batchbald_chunked import greedy_chunked
 from ._batchbald_kernel import (
     CandidateScorer,
@@ -24,38 +23,12 @@ from ._joint_configurations import (
     sample_table,
 )
 from ._pool import as_chunked_pool
+from ._saturation import gained_nothing, warn_if_saturated
 from ._validation import (
     check_log_probs,
     check_n_instances,
     check_random_state,
 )
-
-# Within 1 % of log K the remaining gains are smaller than the estimator's noise.
-_SATURATION = 0.99
-
-
-class SaturationWarning(UserWarning):
-    """The batch's joint mutual information reached log K before the batch was full.
-
-    With K posterior samples, I(y_1..y_b; ω) <= H(ω) = log K, so once the cumulative
-    BatchBALD score is within 1 % of log K the true gains of the remaining points are
-    tiny and the later picks are decided by estimator noise. Raise the number of
-    posterior samples K (e.g. more MC-dropout samples) or acquire fewer points.
-
-    Examples
-    --------
-    >>> import warnings
-    >>> import numpy as np
-    >>> from skbatchbald.acquisition import SaturationWarning, batchbald
-    >>> # two posterior samples that disagree completely: one point holds log 2 nats
-    >>> log_probs = np.array([[[0.0, -np.inf], [-np.inf, 0.0]]] * 3)
-    >>> with warnings.catch_warnings(record=True) as caught:
-    ...     warnings.simplefilter("always")
-    ...     _ = batchbald(log_probs, 2)
-    >>> [w.category.__name__ for w in caught]
-    ['SaturationWarning']
-    """
-
 
 # Candidates scored in full first, best merged bound first: their best gain is
 # what every other candidate's bound must reach.
@@ -164,7 +137,8 @@ def _greedy(log_probs, n_instances, n_joint_samples, max_memory, rng, lazy=False
     bounds = None
     for step in range(n_instances):
         start = time.perf_counter()
-        if is_exact(n_classes, step, n_joint_samples):
+        exact = is_exact(n_classes, step, n_joint_samples)
+        if exact:
             rows = rows_from_table(exact_table)
             cheap = _merged_bound(rows, conditional, cross, available)
             if bounds is not None:
@@ -182,30 +156,32 @@ def _greedy(log_probs, n_instances, n_joint_samples, max_memory, rng, lazy=False
                 scorer, rows, conditional, cheap, bounds if lazy else None
             )
         # I(y_S, y_x; ω) = H(y_S) + Σ_j w_j H(u_j(x)) − Σ_{i ∈ S ∪ {x}} E_ω H(y_i|ω)
+        value = rows.joint_entropy + entropy - conditional_sum - conditional[pick]
+        if exact and gained_nothing(value, scores[:step]):
+            break
         conditional_sum += conditional[pick]
-        scores[step] = rows.joint_entropy + entropy - conditional_sum
+        scores[step] = value
         chosen.append(pick)
         available[pick] = False
         if step + 1 < n_instances and is_exact(n_classes, step + 1, n_joint_samples):
             exact_table = extend_exact(exact_table, log_probs[pick])
         record(step, rows, n_scored, start)
-    return np.asarray(chosen, dtype=np.int64), scores
+    return np.asarray(chosen, dtype=np.int64), scores[: len(chosen)]
 
 
-def _warn_if_saturated(scores, n_mc_samples):
-    limit = math.log(n_mc_samples)
-    saturated = np.flatnonzero(scores[:-1] >= _SATURATION * limit)
-    if saturated.size:
-        first = int(saturated[0])
-        warnings.warn(
-            f"BatchBALD's cumulative score reached {scores[first]:.4g} nats after "
-            f"pick {first + 1} of {scores.size}, within 1% of log K = {limit:.4g} "
-            f"(K={n_mc_samples} posterior samples): no batch carries more than log K "
-            f"nats, so the remaining picks are decided by estimator noise. Raise "
-            f"the number of posterior samples K or acquire fewer points.",
-            SaturationWarning,
-            stacklevel=3,
-        )
+def _fill_in_bald_order(log_probs, indices, scores, n_instances):
+    """Complete a batch whose greedy gains reached 0 with the next points by BALD.
+
+    Under the K samples every such point adds nothing, so ties would pick the
+    lowest indices; BALD's order prefers points uncertain on their own.
+    """
+    order, _ = bald(log_probs, n_instances)  # ties to the lowest index
+    rest = order[~np.isin(order, indices)][: n_instances - len(indices)]
+    last = scores[-1] if len(scores) else 0.0
+    return (
+        np.concatenate([indices, rest]).astype(np.int64),
+        np.concatenate([scores, np.full(len(rest), last)]),
+    )
 
 
 def batchbald(
@@ -285,7 +261,11 @@ default=None
     -----
     SaturationWarning
         When the cumulative score reaches log K (within 1 %) before the batch is
-        full: later picks are then decided by estimator noise.
+        full: later picks are then decided by estimator noise. Also when, in
+        the exact phase, no point adds information (every gain 0: the K
+        samples fall into groups that predict alike on every point left): the
+        rest of the batch then follows BALD's order, each with the score
+        reached, where ties would have picked the lowest indices.
 
     See Also
     --------
@@ -378,5 +358,8 @@ default=None
         indices, scores = greedy_chunked(
             pool, n_instances, n_joint_samples, max_memory, rng
         )
-    _warn_if_saturated(scores, n_mc_samples)
+    n_greedy = len(indices)
+    if n_greedy < n_instances:
+        indices, scores = _fill_in_bald_order(log_probs, indices, scores, n_instances)
+    warn_if_saturated(scores, n_mc_samples, n_greedy)
     return indices, scores

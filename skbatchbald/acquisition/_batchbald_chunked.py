@@ -36,6 +36,7 @@ from ._joint_configurations import (
     sample_table,
 )
 from ._normalisation import normalisation
+from ._saturation import gained_nothing
 
 
 def _prepare_block(block, start, tol):
@@ -207,11 +208,14 @@ def greedy_chunked(
             entropy = float(
                 scorer.expected_entropy64(rows.posterior, rows.weights, [0])[0]
             )
+        value = rows.joint_entropy + entropy - conditional_sum - pick_conditional
+        if exact and gained_nothing(value, scores[:step]):
+            break
         conditional_sum += pick_conditional
-        scores[step] = rows.joint_entropy + entropy - conditional_sum
+        scores[step] = value
         chosen.append(pick)
         chosen_rows.append(row)
         if step + 1 < n_instances and is_exact(n_classes, step + 1, n_joint_samples):
             exact_table = extend_exact(exact_table, row)
         record(step, rows, sum(part[4] for part in parts), start)
-    return np.asarray(chosen, dtype=np.int64), scores
+    return np.asarray(chosen, dtype=np.int64), scores[: len(chosen)]

@@ -8,7 +8,8 @@ count the candidates each one scored, while calling the public
 >>> import numpy as np
 >>> from skbatchbald.acquisition import batchbald
 >>> from skbatchbald.acquisition._greedy_steps import observe
->>> log_probs = np.log(np.full((6, 4, 3), 1 / 3))
+>>> logits = np.random.default_rng(0).normal(size=(6, 4, 3))
+>>> log_probs = logits - np.log(np.exp(logits).sum(-1, keepdims=True))
 >>> with observe() as steps:
 ...     _ = batchbald(log_probs, 2)
 >>> [sorted(step) for step in steps][0]

@@ -25,8 +25,8 @@ class Batch:
 
     ``indices`` are pool indices; ``seconds`` and ``cpu_seconds`` the
     acquisition's wall-clock and CPU time (NaN in batches saved by older
-    versions); ``saturated`` whether BatchBALD warned that its score reached
-    log K.
+    versions); ``saturated`` whether BatchBALD warned that its score stopped
+    growing (at log K, or with no gain left).
     """
 
     round: int
@@ -339,8 +339,9 @@ def run_experiment(
         of those labels' class distribution), ``copies_in_batch`` (picks
         whose source image was already picked in the same batch; NaN unless
         the data are repeated), ``saturated`` (whether BatchBALD warned that
-        its score reached log K, so that later picks were decided by
-        estimator noise; NaN in round 0), ``acquired_indices`` (pool
+        its score stopped growing before the batch was full, at log K or
+        with no gain left, so that later picks carried almost no
+        information; NaN in round 0), ``acquired_indices`` (pool
         indices of the batch, from which a resumed run rebuilds the labelled
         set) and ``training_cpu_seconds``, ``acquisition_cpu_seconds``,
         ``test_cpu_seconds`` (the CPU time of the process running the curve

@@ -151,6 +151,56 @@ class TestSaturation:
         assert scores[0] == pytest.approx(np.log(2))
 
 
+def _two_alike_members():
+    """One-hot predictions (trees with pure leaves) of K = 4 members; members 0
+    and 1 agree on every point, so no label tells them apart."""
+    members = np.array(
+        [
+            [0, 0, 0, 0],  # 0: all agree, BALD 0
+            [0, 0, 0, 0],  # 1: all agree, BALD 0
+            [0, 0, 1, 1],  # 2: BALD log 2
+            [0, 0, 0, 1],  # 3
+            [0, 0, 1, 0],  # 4
+            [1, 1, 0, 0],  # 5: the same split as point 2
+        ]
+    )
+    return np.where(np.eye(2, dtype=bool)[members], 0.0, -np.inf)
+
+
+class TestNoGainLeft:
+    def test_the_rest_follows_bald_order_with_a_warning(self):
+        log_probs = _two_alike_members()
+        with pytest.warns(SaturationWarning, match="stopped growing at 1.04 nats"):
+            indices, scores = batchbald(log_probs, 4)
+        # points 2 and 3 tell the three groups apart: H(1/2, 1/4, 1/4) nats
+        groups = -(0.5 * np.log(0.5) + 2 * 0.25 * np.log(0.25))
+        np.testing.assert_allclose(scores, [np.log(2), groups, groups, groups])
+        # brute force: every point left adds exactly nothing to {2, 3} ...
+        probs = np.exp(log_probs)
+        for x in (0, 1, 4, 5):
+            gain = joint_mutual_information(probs, [2, 3, x]) - groups
+            assert abs(gain) < 1e-12
+        # ... so the rest goes by BALD (5, then 4), not to the lowest indices 0, 1
+        assert indices.tolist() == [2, 3, 5, 4]
+
+    def test_a_memmap_pool_stops_alike(self, tmp_path):
+        log_probs = _two_alike_members()
+        np.save(tmp_path / "pool.npy", log_probs)
+        with pytest.warns(SaturationWarning, match="stopped growing"):
+            indices, scores = batchbald(
+                np.load(tmp_path / "pool.npy", mmap_mode="r"), 4
+            )
+        assert indices.tolist() == [2, 3, 5, 4]
+        assert scores[-1] == pytest.approx(scores[1])
+
+    def test_log_k_reached_is_the_warning_given(self):
+        # K = 2 samples that disagree everywhere: the gain after log 2 is 0 too
+        log_probs = np.array([[[0.0, -np.inf], [-np.inf, 0.0]]] * 4)
+        with pytest.warns(SaturationWarning, match="within 1% of log K") as caught:
+            indices, _ = batchbald(log_probs, 3)
+        assert len(caught) == 1 and indices.tolist() == [0, 1, 2]
+
+
 class TestBadInput:
     @pytest.fixture
     def good(self, make_log_probs):
