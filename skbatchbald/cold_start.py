@@ -171,6 +171,13 @@ class TypiClustQuery(BaseEstimator):
                     "first, e.g. with embedding=make_pipeline(SimpleImputer(), "
                     "StandardScaler())."
                 ) from exc
+            if embed is None:
+                raise ValueError(
+                    f"{name} is not a numeric array with one row of features per "
+                    "input, and TypiClustQuery clusters such rows: for text or "
+                    "other raw inputs pass embedding=, e.g. "
+                    "embedding=TfidfVectorizer() or a callable that encodes X."
+                ) from exc
             raise
         if Z.ndim > 2:
             Z = Z.reshape(Z.shape[0], -1)  # images: one row of pixels each

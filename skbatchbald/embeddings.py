@@ -76,10 +76,24 @@ def _encoder_identity(encoder, key):
     return f"weights:{_weights_digest(encoder)}"
 
 
+def _parameter_dtype(module):
+    """The dtype of the module's first floating parameter, or None."""
+    for parameter in module.parameters():
+        if parameter.is_floating_point():
+            return parameter.dtype
+    return None
+
+
 def _encode(encoder, batch):
     if isinstance(encoder, torch.nn.Module):
+        rows = torch.from_numpy(np.ascontiguousarray(batch))
+        dtype = _parameter_dtype(encoder)
+        if rows.is_floating_point() and dtype is not None:
+            # sklearn's datasets are float64 and encoders float32: torch would
+            # refuse the pair, skorch users cast by hand
+            rows = rows.to(dtype)
         with torch.no_grad():
-            out = encoder(torch.from_numpy(np.ascontiguousarray(batch)))
+            out = encoder(rows)
     else:
         out = encoder(batch)
     if isinstance(out, torch.Tensor):
@@ -189,8 +203,10 @@ def cached_embeddings(encoder, X, cache_dir, *, key=None, batch_size=1024, n_che
     encoder : torch.nn.Module or callable
         Maps a block of rows of ``X`` to an array or tensor of shape
         ``(n_rows, d)``. A torch module must be in eval mode
-        (``encoder.eval()``); it is called on tensors of ``X``'s dtype without
-        gradients. Another callable gets numpy arrays.
+        (``encoder.eval()``); it is called without gradients on tensors of
+        ``X``'s rows, floating rows cast to the dtype of its floating
+        parameters (float64 data, float32 weights), others (token ids) as
+        they are. Another callable gets numpy arrays.
     X : array-like of shape (n_samples, ...)
         The inputs, e.g. images of shape (n, 28, 28) or (n, 784); a
         :class:`numpy.memmap` is read block by block.

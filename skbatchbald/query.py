@@ -887,6 +887,23 @@ def _target_rows(X_target):
         ) from None
 
 
+def _check_target_features(X_pool, X_target):
+    """Refuse targets whose rows are not shaped like the pool's, before stacking.
+
+    Only containers with a shape (arrays, sparse matrices, DataFrames,
+    tensors): a list's rows are the model's to read.
+    """
+    if not (hasattr(X_pool, "shape") and hasattr(X_target, "shape")):
+        return
+    pool_shape, target_shape = tuple(X_pool.shape[1:]), tuple(X_target.shape[1:])
+    if pool_shape != target_shape:
+        raise ValueError(
+            f"X_target's rows have shape {target_shape} but X_pool's have "
+            f"{pool_shape}: the targets are inputs the model predicts on, so pass "
+            "them with the pool's features (the same preprocessing and columns)."
+        )
+
+
 class _TargetQuery(_PosteriorQuery):
     """A strategy scored on the pool's and the target inputs' samples together."""
 
@@ -919,6 +936,7 @@ class _TargetQuery(_PosteriorQuery):
             log_probs = self._log_probs(learner, X_pool, rng)
             log_probs_target = log_probs[targets]
         else:
+            _check_target_features(X_pool, self.X_target)
             # one call over pool and targets: sample k is the same network for both
             X_both = stack_rows(X_pool, _safe_indexing(self.X_target, targets))
             both = self._log_probs(learner, X_both, rng)

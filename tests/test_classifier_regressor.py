@@ -6,7 +6,7 @@ import joblib
 import numpy as np
 import pytest
 import torch
-from sklearn.base import is_regressor
+from sklearn.base import clone, is_regressor
 from sklearn.exceptions import NotFittedError
 
 from skbatchbald import MCDropoutRegressor
@@ -129,6 +129,14 @@ def test_bad_targets_and_inputs(data):
         reg.fit(np.full((4, 5), np.nan), y[:4])
     with pytest.raises(NotFittedError):
         _regressor().predict_samples(X)
+
+
+def test_predict_before_fit_or_after_clone_is_not_fitted(data):
+    X, y = data
+    with pytest.raises(NotFittedError):
+        _regressor().predict(X)
+    with pytest.raises(NotFittedError):
+        clone(_regressor(max_epochs=1).fit(X[:20], y[:20])).predict(X)
 
 
 def test_module_without_dropout_is_refused(data):

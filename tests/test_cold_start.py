@@ -11,6 +11,7 @@ from scipy.spatial.distance import cdist
 from sklearn.base import clone
 from sklearn.datasets import make_blobs
 from sklearn.exceptions import NotFittedError
+from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils.estimator_checks import (
     check_get_params_invariance,
@@ -254,6 +255,16 @@ class TestErrors:
         X[3, 1] = np.nan
         with pytest.raises(ValueError, match=r"X_pool contains NaN.*SimpleImputer"):
             TypiClustQuery()(None, X, 2)
+
+    def test_text_without_embedding_names_it(self):
+        texts = ["cheap flights to rome", "stock prices fall", "team wins the cup",
+                 "rome hotel deals", "markets rally", "cup final tonight"]  # fmt: skip
+        with pytest.raises(ValueError, match=r"raw inputs pass embedding=, e\.g\."):
+            TypiClustQuery(random_state=0)(None, texts, 2)
+        picked, _ = TypiClustQuery(embedding=TfidfVectorizer(), random_state=0)(
+            None, texts, 2
+        )
+        assert len(set(picked.tolist())) == 2
 
     def test_nan_embedding_is_named(self, blobs):
         X, _ = blobs

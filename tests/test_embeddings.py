@@ -49,6 +49,18 @@ def test_first_call_writes_then_reads_back(X, tmp_path):
     assert entries(tmp_path) == files
 
 
+def test_float64_rows_meet_a_float32_encoder(X, tmp_path):
+    # sklearn's datasets are float64; torch refuses float64 rows into float32
+    # weights, so the rows take the encoder's dtype
+    encoder = make_encoder()
+    Z = cached_embeddings(encoder, X.astype(np.float64), tmp_path)
+    np.testing.assert_array_equal(Z, cached_embeddings(encoder, X, tmp_path / "32"))
+    # token ids stay integers for an embedding layer
+    tokens = np.random.default_rng(1).integers(0, 20, size=(30, 5))
+    embed = torch.nn.Sequential(torch.nn.Embedding(20, 3), torch.nn.Flatten()).eval()
+    assert cached_embeddings(embed, tokens, tmp_path / "ids").shape == (30, 15)
+
+
 def test_hit_embeds_only_the_check_rows(X, tmp_path):
     encoder = CountingEncoder(np.ones((12, 3), dtype=np.float32))
     cached_embeddings(encoder, X, tmp_path, key="ones-v1")

@@ -97,6 +97,13 @@ def test_target_containers(container, forest_learner, digits_split):
     np.testing.assert_array_equal(got[0], expected[0])
 
 
+@pytest.mark.parametrize("query", [EPIGQuery, BatchEPIGQuery])
+def test_target_of_other_features_is_refused(query, forest_learner, digits_split):
+    X_target = digits_split["X_test"][:30, :10]
+    with pytest.raises(ValueError, match=r"shape \(10,\) but X_pool's have \(64,\)"):
+        query(X_target=X_target)(forest_learner, digits_split["X_pool"][:50], 2)
+
+
 def test_stochastic_and_clone(forest_learner, digits_split):
     X_pool = digits_split["X_pool"][:150]
     strategy = EPIGQuery(stochastic="softrank", beta=1.0, random_state=0)

@@ -454,5 +454,6 @@ class MCDropoutRegressor(SeededNetMixin, NeuralNetRegressor):
             (1/K) Σ_k f(x; ω_k) with the masks of ``prediction_seed_``, so a
             fitted regressor predicts the same every time.
         """
+        self.check_is_fitted()  # before prediction_seed_, which fit sets
         samples = self.predict_samples(X, random_state=self.prediction_seed_)
         return samples.mean(axis=1).astype(np.float32)
