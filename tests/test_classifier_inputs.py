@@ -1,5 +1,7 @@
 """MCDropoutClassifier's inputs: lists of rows, torch Datasets, devices, modules."""
 
+import warnings
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -94,6 +96,31 @@ def test_functional_dropout_in_eval_mode_is_detected(blobs):
     ):
         with pytest.raises(ValueError, match=r"F.dropout\(x, training=True\)"):
             call()
+
+
+class OnlyFunctionalDropoutNet(nn.Module):
+    """Keras' habit of dropout at inference: F.dropout's training=True default."""
+
+    def __init__(self):
+        super().__init__()
+        self.hidden = nn.Linear(4, 32)
+        self.out = nn.Linear(32, 3)
+
+    def forward(self, x):
+        return self.out(F.dropout(torch.relu(self.hidden(x)), 0.5))
+
+
+@pytest.mark.parametrize("mc_predict", [True, False])
+def test_only_functional_dropout_is_refused_at_predict(blobs, mc_predict):
+    # no dropout layer, so predict_proba takes the deterministic network,
+    # which is not: it must neither warn "no dropout layer" nor vary
+    clf = MCDropoutClassifier(
+        OnlyFunctionalDropoutNet, max_epochs=2, verbose=0, mc_predict=mc_predict
+    ).fit(*blobs)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(ValueError, match=r"F.dropout\(x, training=True\)"):
+            clf.predict_proba(blobs[0])
 
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason="needs a machine without CUDA")

@@ -655,7 +655,10 @@ class MCDropoutClassifier(SeededNetMixin, NeuralNetClassifier):
         """
         rows = Subset(X, range(min(8, len(X)))) if is_dataset(X) else head(X, 8)
         dataset = self.get_dataset(rows)
-        Xi, _ = unpack_data(next(iter(self.get_iterator(dataset, training=False))))
+        batch = next(iter(self.get_iterator(dataset, training=False)), None)
+        if batch is None:  # no rows: nothing to compare
+            return
+        Xi, _ = unpack_data(batch)
         # A well-behaved module draws nothing here. (Forking the global generator
         # would need the process-wide lock, taken after this estimator's: the
         # opposite order of a fit's, so it could deadlock.)
@@ -672,8 +675,9 @@ class MCDropoutClassifier(SeededNetMixin, NeuralNetClassifier):
         if not torch.allclose(first, second, rtol=1e-4, atol=1e-5):
             raise ValueError(
                 f"the module {type(self.module_).__name__} gives different outputs "
-                "for the same rows in two passes in eval mode, so its posterior "
-                "samples would not be consistent: it draws randomness that eval "
+                "for the same rows in two passes in eval mode, so neither its "
+                "predictions nor its posterior samples would be consistent: it "
+                "draws randomness that eval "
                 "mode does not switch off, such as F.dropout(x, training=True) in "
                 "forward. Use nn.Dropout layers (or skbatchbald.nn."
                 "ConsistentMCDropout) instead."
@@ -911,19 +915,29 @@ class MCDropoutClassifier(SeededNetMixin, NeuralNetClassifier):
         """
         self._check_params()
         with lock_of(self):
-            if self._deterministic():
+            if self._deterministic(X):
                 return super().predict_proba(X)
             log_probs = self.predict_log_proba_samples(
                 X, random_state=self._prediction_seed()
             )
         return np.exp(log_probs.astype(np.float64)).mean(axis=1).astype(np.float32)
 
-    def _deterministic(self):
-        if not self.mc_predict or (self._fitting and not self.mc_validation):
+    def _deterministic(self, X):
+        """Whether to predict with the deterministic network.
+
+        Outside training, a module whose eval mode still draws randomness
+        (``F.dropout(x, p)`` in ``forward``, a Keras habit) is refused: neither
+        path would predict the same twice.
+        """
+        if self._fitting and not self.mc_validation:
             return True
         self.check_is_fitted()
+        if not self.mc_predict:
+            self._check_eval_is_deterministic(X)
+            return True
         if any(layer.p > 0 for _, layer in dropout_layers(self.module_)):
             return False
+        self._check_eval_is_deterministic(X)
         warnings.warn(
             f"the module {type(self.module_).__name__} has no dropout layer with "
             "p > 0, so predict_proba is the deterministic network (the MC average "

@@ -380,7 +380,7 @@ class MCDropoutMultiLabelClassifier(MCDropoutClassifier):
         """
         self._check_params()
         with lock_of(self):
-            if self._deterministic():
+            if self._deterministic(X):
                 self._check_criterion()
                 logits = self.forward(X, training=False)
                 return torch.sigmoid(logits.float()).numpy()
