@@ -17,6 +17,9 @@ from ._validation import check_log_probs
 # where 0 < p̄ < TINY the terms p̄ log p̄ and p_k log(p_k / p̄) (p_k <= K p̄) are below
 # 1e-300 anyway.
 _TINY = np.finfo(np.float64).tiny
+# Below this, an MI may be the round-off of an exact 0 (about 1e-16 in
+# float64): only then are the samples compared.
+_ROUND_OFF = 1e-12
 
 
 def _mean_over_samples(p):
@@ -50,7 +53,13 @@ def _mutual(log_p, p):
     log_p -= _mean_and_log_mean(p)[1][:, None, :]  # (chunk, K, C): log(p_k / p̄)
     kl = np.einsum("nkc,nkc->n", p, log_p) / p.shape[1]
     # Jensen makes it >= 0; only round-off (~1e-16) can take it below.
-    return np.maximum(kl, 0.0)
+    kl = np.maximum(kl, 0.0)
+    # Samples that agree exactly (identical ensemble members) hold exactly 0:
+    # left to round-off, p̄'s last bit would rank such points at random.
+    small = np.flatnonzero(kl < _ROUND_OFF)
+    agree = (p[small] == p[small, :1]).all(axis=(1, 2))
+    kl[small[agree]] = 0.0
+    return kl
 
 
 def _mutual_information(log_probs):

@@ -54,6 +54,19 @@ def warn_if_saturated(scores, n_mc_samples, n_greedy):
     """Warn if the scores reached log K, or the greedy stopped after ``n_greedy``."""
     limit = math.log(n_mc_samples)
     saturated = np.flatnonzero(scores[:-1] >= _SATURATION * limit)
+    if n_greedy == 0:
+        warnings.warn(
+            f"no pool point carries information about ω: the K={n_mc_samples} "
+            f"posterior samples predict alike on every point (e.g. a bagging "
+            f"ensemble with bootstrap=False over a deterministic model fits the "
+            f"same member K times), so BatchBALD's scores are 0 and its "
+            f"{scores.size} picks follow BALD's order, ties to the lowest index. "
+            f"Use posterior samples that differ (bootstrap=True, more varied "
+            f"members, MC dropout).",
+            SaturationWarning,
+            stacklevel=3,
+        )
+        return
     if n_greedy < scores.size and not (saturated.size and saturated[0] < n_greedy):
         warnings.warn(
             f"BatchBALD's joint mutual information stopped growing at "

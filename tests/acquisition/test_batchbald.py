@@ -193,6 +193,13 @@ class TestNoGainLeft:
         assert indices.tolist() == [2, 3, 5, 4]
         assert scores[-1] == pytest.approx(scores[1])
 
+    def test_identical_samples_everywhere(self, make_log_probs):
+        log_probs = np.repeat(make_log_probs(9, 1, 3), 5, axis=1)
+        with pytest.warns(SaturationWarning, match="no pool point carries"):
+            indices, scores = batchbald(log_probs, 3)
+        # every score is exactly 0, so the picks are the lowest indices
+        assert indices.tolist() == [0, 1, 2] and np.all(scores == 0.0)
+
     def test_log_k_reached_is_the_warning_given(self):
         # K = 2 samples that disagree everywhere: the gain after log 2 is 0 too
         log_probs = np.array([[[0.0, -np.inf], [-np.inf, 0.0]]] * 4)
