@@ -70,10 +70,20 @@ def check_only_new(estimator, X_taught):
     ``DeepActiveLearner.teach`` keeps training instead (``partial_fit``).
     """
     net = _skorch_net(estimator)
-    if X_taught is None or net is None or net.warm_start:
+    if X_taught is None or net is None:
         return
     name = type(net).__name__
     n_taught = X_taught.shape[0] if hasattr(X_taught, "shape") else len(X_taught)
+    if getattr(net, "_posterior_from_fit_rows", False):
+        raise ValueError(
+            f"teach(only_new=True) fits the {name} on the new rows alone, and its "
+            "posterior is computed from the rows of each fit: it would forget "
+            f"the {n_taught} rows taught before, however warm_start is set. Drop "
+            "only_new to refit on every row taught (a head on embeddings "
+            "retrains in seconds)."
+        )
+    if net.warm_start:
+        return
     raise ValueError(
         f"teach(only_new=True) fits the {name} on the new rows alone, and with "
         "warm_start=False its fit() starts from new weights: it would forget "

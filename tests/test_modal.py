@@ -559,6 +559,17 @@ class TestModalDeepLoopPorts:
         assert "warm_start=True" in str(info.value)
         assert _rows_in_last_fit(learner.estimator[-1]) == 100
 
+    def test_only_new_with_a_laplace_head_is_refused(self, port_data):
+        # its posterior comes from the rows of each fit, whatever warm_start
+        from skbatchbald.heads import LaplaceHeadClassifier
+
+        X_init, y_init, X_pool, y_pool = port_data
+        head = LaplaceHeadClassifier(max_epochs=5, random_state=0, warm_start=True)
+        learner = ActiveLearner(head, X_training=X_init, y_training=y_init)
+        with pytest.raises(ValueError, match="posterior is computed from the rows"):
+            learner.teach(X_pool[:5], y_pool[:5], only_new=True)
+        assert head._n_train_ == len(y_init)  # not refitted
+
     def test_deep_active_learners_warm_start_argument(self, port_data):
         X_init, y_init, X_pool, y_pool = port_data
         learner = ActiveLearner(_dropout_net(), X_training=X_init, y_training=y_init)

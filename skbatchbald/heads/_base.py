@@ -88,11 +88,19 @@ class HeadClassifierBase(NeuralNetClassifier):
         return spawn_seeds(self.random_state, 3)
 
     # -- fitting ----------------------------------------------------------
+    def _continues(self):
+        """Whether this fit trains the fitted heads on (``warm_start``)."""
+        return self.warm_start and self.initialized_
+
     def _labels_to_indices(self, y):
         if isinstance(y, torch.Tensor):
             y = y.detach().cpu().numpy()
         y = column_or_1d(y, warn=True)
         check_classification_targets(y)
+        if self._continues():
+            # the fitted logits are the fitted classes_: a batch of some
+            # classes must not renumber them
+            return self._continued_labels(y)
         classes = np.unique(y) if self.classes is None else np.unique(self.classes)
         if len(classes) < 2:
             raise ValueError(
@@ -107,6 +115,17 @@ class HeadClassifierBase(NeuralNetClassifier):
                 f"are not in classes={classes.tolist()}; add them to classes."
             )
         self.classes_inferred_ = classes
+        return index
+
+    def _continued_labels(self, y):
+        index = label_indices(y, self.classes_)
+        if np.any(index < 0):
+            raise ValueError(
+                f"y contains labels {np.unique(y[index < 0])[:10].tolist()} that "
+                f"the fitted heads have no logit for (classes_="
+                f"{self.classes_.tolist()}; warm_start=True keeps them): pass "
+                "classes=<all labels> and set warm_start=False to start over."
+            )
         return index
 
     def check_data(self, X, y):
@@ -147,8 +166,7 @@ class HeadClassifierBase(NeuralNetClassifier):
         self._check_params()
         X = finite_float32(check_embeddings(X, self))
         if (
-            self.warm_start
-            and self.initialized_
+            self._continues()
             and getattr(self, "n_features_in_", X.shape[1]) != X.shape[1]
         ):
             raise ValueError(
@@ -161,10 +179,15 @@ class HeadClassifierBase(NeuralNetClassifier):
         self.n_features_in_ = X.shape[1]
         torch_seed, data_seed, prediction_seed = self._seeds()
         inputs = self._training_inputs(X, data_seed)
+        architecture = (self._n_members(), self.hidden)
         with seeded_global_torch(torch_seed, self.device):
-            # skorch's fit, which would call our (absent) partial_fit
-            if not self.warm_start or not self.initialized_:
+            # skorch's fit, which would call our (absent) partial_fit; heads of
+            # another size (set_params(hidden=...)) start over, as skorch
+            # re-initialises on set_params(module__...)
+            fitted = getattr(self, "_fitted_architecture_", None)
+            if not self._continues() or architecture != fitted:
                 self.initialize()
+            self._fitted_architecture_ = architecture
             super().partial_fit(inputs, y_index, _routing_method="fit", **fit_params)
         self.__dict__.pop("prediction_seed_", None)  # fitted once all is done
         self._fit_posterior(X, y_index)

@@ -48,7 +48,10 @@ class DeepEnsembleClassifier(HeadClassifierBase):
     lr : float, default=1e-2
         Learning rate.
     max_epochs : int, default=200
-        Epochs per fit; every fit starts from fresh heads (``warm_start=False``).
+        Epochs per fit; every fit starts from fresh heads, unless
+        ``warm_start=True`` (a skorch parameter): then a fit trains the fitted
+        heads on, keeps their ``classes_`` (labels outside them are refused)
+        and starts over only if ``hidden`` or ``n_members`` changed.
     batch_size : int, default=128
         Rows per training step.
     iterator_train__shuffle : bool, default=True

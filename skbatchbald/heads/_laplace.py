@@ -73,7 +73,11 @@ class LaplaceHeadClassifier(HeadClassifierBase):
     lr : float, default=1e-2
         Learning rate.
     max_epochs : int, default=200
-        Epochs per fit; every fit starts from a fresh head.
+        Epochs per fit; every fit starts from a fresh head, unless
+        ``warm_start=True`` (a skorch parameter): then a fit trains the fitted
+        head on (its ``classes_`` kept, a changed ``hidden`` starting over).
+        The posterior always comes from the rows of the fit, so
+        ``teach(only_new=True)`` is refused.
     batch_size : int, default=128
         Rows per training step.
     iterator_train__shuffle : bool, default=True
@@ -146,6 +150,9 @@ class LaplaceHeadClassifier(HeadClassifierBase):
     >>> bool((head.predict(X[300:]) == y[300:]).mean() > 0.8)
     True
     """
+
+    # teach(only_new=True) would compute the posterior from the new rows alone
+    _posterior_from_fit_rows = True
 
     def __init__(
         self,

@@ -89,6 +89,28 @@ def test_warm_start_on_other_embeddings_is_refused(blobs):
         head.fit(X[:, :5], y)
 
 
+def test_warm_start_keeps_the_fitted_classes(make, blobs):
+    # a later batch of some classes must not renumber the logits
+    X, y = blobs
+    head = make().set_params(warm_start=True, max_epochs=100).fit(X, y)
+    two = y != 1
+    head.fit(X[two], y[two])
+    assert head.classes_.tolist() == [0, 1, 2]
+    assert head.predict_proba(X).shape == (60, 3)
+    assert np.mean(head.predict(X) == y) > 0.9  # class 2 still class 2
+    grown = make().set_params(warm_start=True).fit(X[two], y[two])
+    with pytest.raises(ValueError, match=r"labels \[1\] that the fitted heads"):
+        grown.fit(X, y)
+
+
+def test_warm_start_with_another_size_starts_over(make, blobs):
+    X, y = blobs
+    head = make().set_params(warm_start=True).fit(X, y)
+    head.set_params(hidden=4).fit(X, y)
+    sizes = {tuple(p.shape) for p in head.module_.parameters()}
+    assert any(4 in shape for shape in sizes)  # the hidden layer exists
+
+
 @pytest.mark.parametrize(
     ("X", "match"),
     [
