@@ -29,7 +29,7 @@ from ._validation import (
     draw_seed,
 )
 from .acquisition import mutual_information
-from .sampling import predict_log_proba_samples
+from .sampling import is_regression_model, predict_log_proba_samples
 
 __all__ = [
     "ExpectedInformation",
@@ -309,10 +309,24 @@ class StabilizingPredictions(_StoppingRule):
                 f"{type(estimator).__name__} has no predict method: pass the "
                 "fitted classifier or the learner that holds it."
             )
+        if is_regression_model(estimator):
+            raise ValueError(
+                f"StabilizingPredictions compares predicted class labels (Cohen's "
+                f"kappa), and {type(estimator).__name__} is a regression model; "
+                "it has no stopping rule for regression here: stop on a labelling "
+                "budget or a held-out error."
+            )
         return estimator.predict(X_stop)
 
     def _check_outputs(self, predictions):
         predictions = np.asarray(predictions)
+        if predictions.ndim == 2 and predictions.dtype.kind in "iub":
+            raise ValueError(
+                "predictions must be one label per stop-set input, shape "
+                f"(n_stop,); got an indicator matrix of shape {predictions.shape}: "
+                "a multi-label model. Cohen's kappa compares one label per input: "
+                "give each label its own rule, rule_l.update_from(predictions[:, l])."
+            )
         if predictions.ndim != 1:
             raise ValueError(
                 "predictions must be one label per stop-set input, shape "
@@ -365,7 +379,8 @@ class ExpectedInformation(_StoppingRule):
     ----------
     threshold : float, default=0.01
         Mean BALD on the stop set, in nats, below which labels are not worth
-        their cost. At most ``log n_classes``.
+        their cost. Below ``log n_classes`` (checked once the classes are
+        known: at or above it the rule would stop at once).
     window : int, default=3
         Number of successive rounds the criterion must hold.
     min_decrease : float or None, default=None
@@ -509,6 +524,13 @@ class ExpectedInformation(_StoppingRule):
     def _evidence(self, log_probs):
         scores = mutual_information(log_probs)  # validates: NaN, shape, norm
         _, n_samples, n_classes = log_probs.shape
+        if self.threshold >= math.log(n_classes):
+            raise ValueError(
+                f"threshold={self.threshold} nats is at or above log C = "
+                f"{math.log(n_classes):.3f}, the most one label of {n_classes} "
+                "classes can tell, so the rule would stop at once; choose a small "
+                "fraction of it (the default is 0.01)."
+            )
         ceiling = min(math.log(n_samples), math.log(n_classes))
         at_ceiling = float(np.mean(scores >= (1 - _CEILING_SLACK) * ceiling))
         saturated = at_ceiling > self.max_saturated

@@ -4,9 +4,10 @@ import numpy as np
 import pytest
 from sklearn.base import clone
 from sklearn.model_selection import train_test_split
+from skorch.callbacks import EarlyStopping
 from torch.utils.data import RandomSampler, SequentialSampler
 
-from skbatchbald import MCDropoutClassifier
+from skbatchbald import DeepEnsembleClassifier, MCDropoutClassifier, MCDropoutRegressor
 from skbatchbald.nn import BayesianMLP
 
 
@@ -70,3 +71,44 @@ def test_training_batches_are_evened_out(n_rows, params, sizes):
         BayesianMLP, module__n_features=4, max_epochs=1, verbose=0, **params
     ).fit(X, y)
     assert [b["train_batch_size"] for b in clf.history[-1, "batches"]] == sizes
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda cb: MCDropoutClassifier(
+            BayesianMLP, module__n_features=64, max_epochs=2, callbacks=[cb]
+        ),
+        lambda cb: MCDropoutRegressor(
+            BayesianMLP, module__n_features=64, max_epochs=2, callbacks=[cb]
+        ),
+        lambda cb: DeepEnsembleClassifier(max_epochs=2, callbacks=[cb]),
+    ],
+    ids=["classifier", "regressor", "ensemble head"],
+)
+def test_a_validation_monitor_without_a_split_is_named(make, digits):
+    # skorch's EarlyStopping() watches valid_loss; these nets default to
+    # train_split=None, where skorch fails mid-fit with a KeyError
+    X, y = digits
+    X = X[:40].astype(np.float32)
+    with pytest.raises(ValueError, match=r"monitors 'valid_loss'.*monitor='train"):
+        make(EarlyStopping()).fit(X, y[:40].astype(np.float32))
+    make(EarlyStopping(monitor="train_loss")).fit(X, y[:40].astype(np.float32))
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: MCDropoutClassifier(BayesianMLP, module__n_features=64, max_epochs=1),
+        lambda: MCDropoutRegressor(BayesianMLP, module__n_features=64, max_epochs=1),
+        lambda: DeepEnsembleClassifier(max_epochs=1),
+    ],
+    ids=["classifier", "regressor", "ensemble head"],
+)
+def test_sample_weight_is_refused_with_the_ways_to_weigh(make, digits):
+    # skorch hands fit parameters to the module's forward, which would fail
+    # inside torch with a TypeError
+    X, y = digits
+    X, y = X[:40].astype(np.float32), y[:40].astype(np.float32)
+    with pytest.raises(ValueError, match=r"sample_weight.*repeat them"):
+        make().fit(X, y, sample_weight=np.ones(40))

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 from sklearn.datasets import load_iris
-from sklearn.ensemble import RandomForestClassifier
+from sklearn.ensemble import RandomForestClassifier, RandomForestRegressor
 from sklearn.linear_model import LogisticRegression
 
 from skbatchbald.stopping import (
@@ -74,6 +74,23 @@ def test_predictions_must_be_labels():
         rule.update_from(np.array([]))
     with pytest.raises(TypeError, match="has no predict method"):
         rule.update(object(), np.zeros((3, 2)))
+
+
+def test_regression_and_multi_label_are_named():
+    X, y = load_iris(return_X_y=True)
+    regressor = RandomForestRegressor(n_estimators=3, random_state=0).fit(X, y)
+    with pytest.raises(ValueError, match="RandomForestRegressor is a regression"):
+        StabilizingPredictions().update(regressor, X)
+    Y = np.column_stack([y == 0, y == 1])
+    multi = RandomForestClassifier(n_estimators=3, random_state=0).fit(X, Y)
+    with pytest.raises(ValueError, match=r"a multi-label model.*predictions\[:, l\]"):
+        StabilizingPredictions().update(multi, X)
+
+
+def test_an_information_threshold_above_log_c_is_refused():
+    agree = np.log(np.full((5, 4, 3), 1 / 3))
+    with pytest.raises(ValueError, match=r"threshold=50 nats is at or above log C"):
+        ExpectedInformation(threshold=50).update_from(agree)
 
 
 def test_log_probs_must_be_posterior_samples():

@@ -115,6 +115,13 @@ def check_answers(pool_indices, labels, classes, where):
     classes = check_classes(classes)
     names = class_names(classes)
     by_name = dict(zip(names, range(len(names)), strict=True))
+    # A class name may carry spaces of its own ("setosa "), which a tool
+    # returns as they are and a person editing a file may drop: exact names
+    # first, then both sides stripped where that is unambiguous.
+    stripped = [name.strip() for name in names]
+    by_stripped = {
+        name: code for code, name in enumerate(stripped) if stripped.count(name) == 1
+    }
     indices, codes, first_seen = [], [], {}
     for value, label, origin in zip(pool_indices, labels, where, strict=True):
         index = pool_index(value, origin)
@@ -129,13 +136,16 @@ def check_answers(pool_indices, labels, classes, where):
             raise ValueError(
                 f"{origin} (pool index {index}) has no label; give it one of {names}."
             )
-        text = str(label).strip()
-        if text not in by_name:
+        text = str(label)
+        code = by_name.get(text, by_name.get(text.strip()))
+        if code is None:
+            code = by_stripped.get(text.strip())
+        if code is None:
             raise ValueError(
                 f"{origin} (pool index {index}) has label {text!r}, which is not "
                 f"one of the classes {names}; correct the label, or add the class "
                 "to classes."
             )
         indices.append(index)
-        codes.append(by_name[text])
+        codes.append(code)
     return np.asarray(indices, dtype=int), classes[np.asarray(codes, dtype=int)]

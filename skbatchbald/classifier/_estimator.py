@@ -28,6 +28,7 @@ from .._memory import check_max_memory, large_empty
 from .._validation import check_n_mc_samples, check_random_state, spawn_seeds
 from ..nn._engine import MCForward, n_rows
 from ..nn.dropout import active_layers, dropout_layers, masked
+from ._fit_params import check_fit_params
 from ._inputs import (
     check_device,
     collate_labels,
@@ -580,6 +581,8 @@ class MCDropoutClassifier(SeededNetMixin, NeuralNetClassifier):
             The fitted classifier.
         """
         self._check_params()
+        # before skorch builds the module on a first call: its class's forward
+        check_fit_params(getattr(self, "module_", self.module), fit_params)
         X, y = self._inputs_and_labels(X, y, reset=False)
         if classes is not None:
             self._keep_classes(np.unique(self._check_y(classes)))

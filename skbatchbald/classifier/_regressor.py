@@ -24,6 +24,7 @@ from .._validation import (
 )
 from ..nn._engine import MCForward
 from ..nn.dropout import active_layers, masked
+from ._fit_params import check_fit_params
 from ._inputs import check_device, takes_n_classes
 from ._locks import lock_of
 from ._seeded import SeededNetMixin
@@ -337,6 +338,9 @@ class MCDropoutRegressor(SeededNetMixin, NeuralNetRegressor):
                 f"X has {len(X)} rows but y has {len(y)} targets; pass one target "
                 "per row."
             )
+        if not self.initialized_:
+            self.initialize()
+        check_fit_params(self.module_, fit_params)
         with self._seeded_training():
             super().partial_fit(X, y, classes=classes, **fit_params)
         self.n_features_in_ = X.shape[1]

@@ -12,6 +12,7 @@ import contextlib
 import torch
 
 from .._validation import spawn_seeds
+from ._callbacks import check_validation_monitors
 from ._inputs import is_dataloader
 from ._locks import lock_of, seeded_global_torch
 
@@ -30,6 +31,19 @@ class SeededNetMixin:
         if self.random_state is None:
             return None, None, None
         return spawn_seeds(self.random_state, 3)
+
+    def initialize_callbacks(self):
+        """Initialise skorch's callbacks; refuse a validation monitor without
+        a validation split.
+
+        Returns
+        -------
+        self : object
+            This net.
+        """
+        super().initialize_callbacks()
+        check_validation_monitors(self)
+        return self
 
     def initialize(self):
         """Initialise module, criterion and optimizer; draw the prediction seed.

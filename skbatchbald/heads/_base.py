@@ -20,6 +20,8 @@ from skorch import NeuralNetClassifier
 from .._labels import label_indices
 from .._memory import check_max_memory
 from .._validation import check_int, check_random_state, spawn_seeds
+from ..classifier._callbacks import check_validation_monitors
+from ..classifier._fit_params import check_fit_params
 from ..classifier._locks import seeded_global_torch
 from ._inputs import check_embeddings, finite_float32
 
@@ -88,6 +90,19 @@ class HeadClassifierBase(NeuralNetClassifier):
         return spawn_seeds(self.random_state, 3)
 
     # -- fitting ----------------------------------------------------------
+    def initialize_callbacks(self):
+        """Initialise skorch's callbacks; refuse a validation monitor without
+        a validation split.
+
+        Returns
+        -------
+        self : object
+            This net.
+        """
+        super().initialize_callbacks()
+        check_validation_monitors(self)
+        return self
+
     def _continues(self):
         """Whether this fit trains the fitted heads on (``warm_start``)."""
         return self.warm_start and self.initialized_
@@ -188,6 +203,7 @@ class HeadClassifierBase(NeuralNetClassifier):
             if not self._continues() or architecture != fitted:
                 self.initialize()
             self._fitted_architecture_ = architecture
+            check_fit_params(self.module_, fit_params)
             super().partial_fit(inputs, y_index, _routing_method="fit", **fit_params)
         self.__dict__.pop("prediction_seed_", None)  # fitted once all is done
         self._fit_posterior(X, y_index)

@@ -1,0 +1,35 @@
+"""Fit parameters, which skorch hands to the module's ``forward``."""
+
+import inspect
+
+__all__ = ["check_fit_params"]
+
+
+def check_fit_params(module, fit_params):
+    """ValueError for a fit parameter the module's ``forward`` cannot take.
+
+    skorch passes every fit parameter to ``module(X, **fit_params)``, so
+    scikit-learn's ``fit(X, y, sample_weight=w)`` ends in a TypeError from
+    inside torch unless the module asked for it.
+    """
+    if not fit_params:
+        return
+    parameters = inspect.signature(module.forward).parameters.values()
+    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters):
+        return
+    names = {p.name for p in parameters}
+    # skorch's own keys (``_routing_method``) never reach forward
+    unknown = sorted(k for k in set(fit_params) - names if not k.startswith("_"))
+    if not unknown:
+        return
+    name = type(module).__name__
+    hint = (
+        " To weight rows, repeat them in X and y, or use a module whose forward "
+        "takes sample_weight and weigh the loss in get_loss (skorch's way)."
+        if "sample_weight" in unknown
+        else ""
+    )
+    raise ValueError(
+        f"fit got {', '.join(unknown)}, which skorch passes to the module's "
+        f"forward, and {name}.forward takes no such argument.{hint}"
+    )
