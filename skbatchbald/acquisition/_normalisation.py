@@ -90,8 +90,9 @@ class Normalisation:
         ``(n, k)`` of ``worst``, in pool coordinates.
     invalid : bool
         Whether some row is NaN or off by more than the tolerance.
-    nan, posinf : bool
-        Whether the values hold NaN / +inf.
+    nan, posinf : tuple of int or None
+        ``(n, k, c)`` of the first NaN / +inf in pool order, in pool
+        coordinates, or None if there is none.
     probs_like : bool
         Whether every part looked like probabilities (values in [0, 1] summing to
         one over the class axis).
@@ -101,9 +102,17 @@ class Normalisation:
     value: float
     where: tuple
     invalid: bool
-    nan: bool
-    posinf: bool
+    nan: tuple | None
+    posinf: tuple | None
     probs_like: bool
+
+
+def _first(mask, offset):
+    """``(n, k, c)`` of the first True of a chunk's mask, n in pool terms."""
+    if not mask.any():
+        return None
+    n, k, c = np.unravel_index(int(np.argmax(mask)), mask.shape)
+    return (offset + int(n), int(k), int(c))
 
 
 def _looks_like_probabilities(array):
@@ -136,7 +145,8 @@ def normalisation(array, tol, offset=0):
     """
     n_rows, n_mc_samples, n_classes = array.shape
     worst, value, where = -1.0, np.nan, (offset, 0)
-    invalid = nan = posinf = False
+    invalid = False
+    nan = posinf = None
     probs_like = True
     row_bytes = n_mc_samples * n_classes * 8
     with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
@@ -151,8 +161,8 @@ def normalisation(array, tol, offset=0):
                 finite = deviation
             else:
                 invalid = True
-                nan = nan or bool(np.isnan(chunk).any())
-                posinf = posinf or bool(np.isposinf(chunk).any())
+                nan = nan or _first(np.isnan(chunk), offset + rows.start)
+                posinf = posinf or _first(np.isposinf(chunk), offset + rows.start)
                 probs_like = probs_like and _looks_like_probabilities(chunk)
                 finite = np.where(np.isnan(deviation), -1.0, deviation)
             n, k = np.unravel_index(np.argmax(finite), finite.shape)
@@ -173,18 +183,21 @@ def merge_normalisations(parts):
         worst.value,
         worst.where,
         invalid,
-        any(part.nan for part in parts),
-        any(part.posinf for part in parts),
+        next((part.nan for part in parts if part.nan), None),
+        next((part.posinf for part in parts if part.posinf), None),
         invalid and all(part.probs_like for part in parts),
     )
 
 
 def not_normalised_message(summary, tol, name):
     """Say why the rows of a pool do not sum to one, and what to do about it."""
-    if summary.nan:
-        return f"{name} contains NaN; log-probabilities must be finite or -inf"
-    if summary.posinf:
-        return f"{name} contains +inf; log-probabilities must be finite or -inf"
+    for what, at in (("NaN", summary.nan), ("+inf", summary.posinf)):
+        if at:
+            n, k, c = at
+            return (
+                f"{name} contains {what} (first at [n={n}, k={k}, c={c}]); "
+                "log-probabilities must be finite or -inf"
+            )
     n, k = summary.where
     where = (
         f"logsumexp over the class axis must be 0 (tolerance {tol:g}), got "

@@ -214,8 +214,14 @@ class TestValidation:
     def test_nan_in_one_block(self, pool_values):
         bad = pool_values.copy()
         bad[640, 0, 0] = np.nan
-        with pytest.raises(ValueError, match="contains NaN"):
+        bad[650, 1, 2] = np.nan
+        bad[850, 3, 1] = np.inf
+        # the first in pool order, in pool coordinates, found in its block
+        with pytest.raises(ValueError, match=r"NaN \(first at \[n=640, k=0, c=0\]"):
             max_entropy(da.from_array(bad, chunks=100), 1)
+        bad[640, 0, 0] = bad[650, 1, 2] = 0.0
+        with pytest.raises(ValueError, match=r"\+inf \(first at \[n=850, k=3, c=1"):
+            batchbald(da.from_array(bad, chunks=100), 1)
 
     def test_shape_and_dtype(self, tmp_path):
         with pytest.raises(ValueError, match="at least 2 classes"):

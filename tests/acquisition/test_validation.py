@@ -79,7 +79,9 @@ class TestCheckLogProbsRejects:
     def test_nan(self, make_log_probs):
         x = make_log_probs(5, 3, 4)
         x[2, 1, 0] = np.nan
-        with pytest.raises(ValueError, match="log_probs contains NaN"):
+        with pytest.raises(
+            ValueError, match=r"contains NaN \(first at \[n=2, k=1, c=0"
+        ):
             check_log_probs(x)
 
     def test_pos_inf(self, make_log_probs):
