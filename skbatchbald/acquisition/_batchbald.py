@@ -23,7 +23,12 @@ from ._joint_configurations import (
     sample_table,
 )
 from ._pool import as_chunked_pool
-from ._saturation import gained_nothing, warn_if_saturated
+from ._saturation import (
+    fill_in_order,
+    gained_nothing,
+    pool_rows,
+    warn_if_saturated,
+)
 from ._validation import (
     check_log_probs,
     check_n_instances,
@@ -169,21 +174,6 @@ def _greedy(log_probs, n_instances, n_joint_samples, max_memory, rng, lazy=False
     return np.asarray(chosen, dtype=np.int64), scores[: len(chosen)]
 
 
-def _fill_in_bald_order(log_probs, indices, scores, n_instances):
-    """Complete a batch whose greedy gains reached 0 with the next points by BALD.
-
-    Under the K samples every such point adds nothing, so ties would pick the
-    lowest indices; BALD's order prefers points uncertain on their own.
-    """
-    order, _ = bald(log_probs, n_instances)  # ties to the lowest index
-    rest = order[~np.isin(order, indices)][: n_instances - len(indices)]
-    last = scores[-1] if len(scores) else 0.0
-    return (
-        np.concatenate([indices, rest]).astype(np.int64),
-        np.concatenate([scores, np.full(len(rest), last)]),
-    )
-
-
 def batchbald(
     log_probs,
     n_instances,
@@ -264,8 +254,9 @@ default=None
         full: later picks are then decided by estimator noise. Also when, in
         the exact phase, no point adds information (every gain 0: the K
         samples fall into groups that predict alike on every point left): the
-        rest of the batch then follows BALD's order, each with the score
-        reached, where ties would have picked the lowest indices.
+        rest of the batch then follows BALD's order (copies of a pick, whose
+        samples equal its own, last), each with the score reached, where ties
+        would have picked the lowest indices.
 
     See Also
     --------
@@ -360,6 +351,10 @@ default=None
         )
     n_greedy = len(indices)
     if n_greedy < n_instances:
-        indices, scores = _fill_in_bald_order(log_probs, indices, scores, n_instances)
+        # twice b: room for the copies that go last; ties to the lowest index
+        order, _ = bald(log_probs, min(n_pool, 2 * n_instances))
+        indices, scores = fill_in_order(
+            order, indices, scores, n_instances, pool_rows(log_probs)
+        )
     warn_if_saturated(scores, n_mc_samples, n_greedy)
     return indices, scores

@@ -15,8 +15,10 @@ import numpy as np
 
 from .._memory import check_max_memory
 from .._validation import check_int
+from ._multilabel_bald import multilabel_bald
 from ._multilabel_inputs import check_label_log_probs
 from ._multilabel_joint import LabelJoint
+from ._saturation import fill_in_order, gained_nothing, pool_rows, warn_no_gain
 from ._validation import check_n_instances, check_random_state
 
 # Temporaries per (row, candidate) of one label: q for y = 0, 1, their logs
@@ -179,9 +181,12 @@ def _greedy(probs, tables, n_instances, n_joint_samples, budget, rng, prune):
                 # only the candidates whose bound reaches the best gain remain
                 end = np.searchsorted(descending, -gain.max(), side="right")
         pick = int(np.argmax(gain))  # the first maximum: lowest index
+        value = joint[pick] - batch_conditional - total_conditional[pick]
+        if all(j.exact for j in joints) and gained_nothing(value, scores):
+            break
         batch_conditional += total_conditional[pick]
         indices.append(pick)
-        scores.append(joint[pick] - batch_conditional)
+        scores.append(value)
         available[pick] = False
         for label, label_joint in enumerate(joints):
             label_joint.extend(probs[label, :, pick], n_joint_samples, rng)
@@ -292,4 +297,15 @@ def multilabel_batchbald(
     budget = check_max_memory(max_memory)
     rng = check_random_state(random_state)
     probs, *tables = _label_tables(log_probs)
-    return _greedy(probs, tables, n_instances, n_joint_samples, budget, rng, prune=True)
+    indices, scores = _greedy(
+        probs, tables, n_instances, n_joint_samples, budget, rng, prune=True
+    )
+    n_greedy = len(indices)
+    if n_greedy < n_instances:
+        # every gain 0 (exact): the rest in multi-label BALD's order, as batchbald
+        order, _ = multilabel_bald(log_probs, min(n_pool, 2 * n_instances))
+        indices, scores = fill_in_order(
+            order, indices, scores, n_instances, pool_rows(log_probs)
+        )
+        warn_no_gain(scores, log_probs.shape[1], n_greedy, stacklevel=3)
+    return indices, scores

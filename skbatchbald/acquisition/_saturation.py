@@ -5,7 +5,14 @@ import warnings
 
 import numpy as np
 
-__all__ = ["SaturationWarning", "gained_nothing", "warn_if_saturated"]
+__all__ = [
+    "SaturationWarning",
+    "fill_in_order",
+    "gained_nothing",
+    "pool_rows",
+    "warn_if_saturated",
+    "warn_no_gain",
+]
 
 # Within 1 % of log K the remaining gains are smaller than the estimator's noise.
 _SATURATION = 0.99
@@ -50,37 +57,80 @@ def gained_nothing(value, scores):
     return value - (scores[-1] if len(scores) else 0.0) <= _NO_GAIN
 
 
+def fill_in_order(order, indices, scores, n_instances, rows_of):
+    """Complete a batch whose greedy gains reached 0 from ``order`` (BALD's).
+
+    Under the K samples every such point adds nothing, so ties would pick the
+    lowest indices; BALD's order prefers points uncertain on their own. A point
+    whose samples equal those of a point in the batch (a copy) goes last:
+    where the model tells nothing apart, a copy is certain to repeat a label.
+    Each added pick keeps the score reached. ``rows_of(idx)`` gives the
+    log-probabilities of the pool points ``idx``.
+    """
+    candidates = order[~np.isin(order, indices)]
+    rows = rows_of(np.concatenate([indices, candidates]).astype(np.int64))
+    kept, copies, seen = [], [], list(rows[: len(indices)])
+    for candidate, row in zip(candidates, rows[len(indices) :], strict=True):
+        if any(np.array_equal(row, other) for other in seen):
+            copies.append(candidate)
+        else:
+            kept.append(candidate)
+            seen.append(row)
+    rest = np.asarray([*kept, *copies], dtype=np.int64)[: n_instances - len(indices)]
+    last = scores[-1] if len(scores) else 0.0
+    return (
+        np.concatenate([indices, rest]).astype(np.int64),
+        np.concatenate([scores, np.full(len(rest), last)]),
+    )
+
+
+def pool_rows(log_probs):
+    """``rows_of`` for `fill_in_order`: rows of an array, memmap or dask array."""
+
+    def rows_of(idx):
+        order = np.argsort(idx, kind="stable")
+        rows = log_probs[idx[order]]  # sorted: what dask and memmaps read best
+        rows = np.asarray(rows.compute() if hasattr(rows, "compute") else rows)
+        out = np.empty_like(rows)
+        out[order] = rows
+        return out
+
+    return rows_of
+
+
+def warn_no_gain(scores, n_mc_samples, n_greedy, stacklevel=4):
+    """Warn that the greedy stopped after ``n_greedy`` picks, every gain 0."""
+    if n_greedy == 0:
+        message = (
+            f"no pool point carries information about ω: the K={n_mc_samples} "
+            "posterior samples predict alike on every point (e.g. a bagging "
+            "ensemble with bootstrap=False over a deterministic model fits the "
+            f"same member K times), so the scores are 0 and the {scores.size} "
+            "picks follow BALD's order, ties to the lowest index."
+        )
+    else:
+        message = (
+            "the batch's joint mutual information stopped growing at "
+            f"{scores[n_greedy - 1]:.4g} nats after pick {n_greedy} of "
+            f"{scores.size}: no pool point adds information, as the "
+            f"K={n_mc_samples} posterior samples fall into groups that predict "
+            "alike on every point left (e.g. trees with the same leaves). The "
+            f"remaining {scores.size - n_greedy} picks follow their BALD scores."
+        )
+    warnings.warn(
+        f"{message} Use more varied posterior samples (bootstrap=True, more trees "
+        "or members, more MC-dropout samples) or acquire fewer points.",
+        SaturationWarning,
+        stacklevel=stacklevel,
+    )
+
+
 def warn_if_saturated(scores, n_mc_samples, n_greedy):
     """Warn if the scores reached log K, or the greedy stopped after ``n_greedy``."""
     limit = math.log(n_mc_samples)
     saturated = np.flatnonzero(scores[:-1] >= _SATURATION * limit)
-    if n_greedy == 0:
-        warnings.warn(
-            f"no pool point carries information about ω: the K={n_mc_samples} "
-            f"posterior samples predict alike on every point (e.g. a bagging "
-            f"ensemble with bootstrap=False over a deterministic model fits the "
-            f"same member K times), so BatchBALD's scores are 0 and its "
-            f"{scores.size} picks follow BALD's order, ties to the lowest index. "
-            f"Use posterior samples that differ (bootstrap=True, more varied "
-            f"members, MC dropout).",
-            SaturationWarning,
-            stacklevel=3,
-        )
-        return
     if n_greedy < scores.size and not (saturated.size and saturated[0] < n_greedy):
-        warnings.warn(
-            f"BatchBALD's joint mutual information stopped growing at "
-            f"{scores[n_greedy - 1] if n_greedy else 0.0:.4g} nats after pick "
-            f"{n_greedy} of {scores.size}, below log K = {limit:.4g}: no pool "
-            f"point adds information, as the K={n_mc_samples} posterior samples "
-            f"fall into groups that predict alike on every point left (e.g. "
-            f"trees with the same leaves). The remaining {scores.size - n_greedy} "
-            f"picks follow their BALD scores. Use more varied posterior samples "
-            f"(more trees or members, bootstrap, more MC-dropout samples) or "
-            f"acquire fewer points.",
-            SaturationWarning,
-            stacklevel=3,
-        )
+        warn_no_gain(scores, n_mc_samples, n_greedy)
         return
     if saturated.size:
         first = int(saturated[0])

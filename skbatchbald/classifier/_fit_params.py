@@ -12,14 +12,21 @@ def check_fit_params(module, fit_params):
     scikit-learn's ``fit(X, y, sample_weight=w)`` ends in a TypeError from
     inside torch unless the module asked for it.
     """
-    if not fit_params:
+    forward = getattr(module, "forward", None)
+    if not fit_params or forward is None:  # e.g. a functools.partial factory
         return
-    parameters = inspect.signature(module.forward).parameters.values()
+    try:
+        parameters = inspect.signature(forward).parameters.values()
+    except (TypeError, ValueError):  # a builtin or C forward: let torch say
+        return
     if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters):
         return
     names = {p.name for p in parameters}
-    # skorch's own keys (``_routing_method``) never reach forward
-    unknown = sorted(k for k in set(fit_params) - names if not k.startswith("_"))
+    # skorch's own keys (partial_fit's ``epochs``, ``_routing_method``) never
+    # reach forward
+    unknown = sorted(
+        key for key in set(fit_params) - names - {"epochs"} if not key.startswith("_")
+    )
     if not unknown:
         return
     name = type(module).__name__

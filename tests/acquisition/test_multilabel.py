@@ -8,6 +8,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from skbatchbald.acquisition import (
+    SaturationWarning,
     batchbald,
     label_mutual_information,
     multilabel_bald,
@@ -224,9 +225,25 @@ class TestMultilabelBatchBALD:
     def test_a_copy_adds_nothing_once_its_labels_are_known(self):
         # K = 2 samples that a point's labels tell apart exactly
         p = np.array([[[0.0, 1.0], [1.0, 0.0]]] * 2 + [[[0.3, 0.6], [0.4, 0.5]]])
-        indices, scores = multilabel_batchbald(_log(p), 2)
+        # point 0 tells the two samples apart: no point adds anything after it,
+        # and the rest of the batch skips the copy of a pick
+        with pytest.warns(SaturationWarning, match="stopped growing at 1.386"):
+            indices, scores = multilabel_batchbald(_log(p), 2)
         assert indices.tolist() == [0, 2]
-        assert scores[0] == pytest.approx(2 * np.log(2))
+        assert scores[0] == pytest.approx(2 * np.log(2)) == scores[1]
+
+    def test_the_rest_follows_bald_order_once_no_gain_is_left(self):
+        # K = 4 one-hot members, 0 and 1 alike on every point; two labels
+        members = np.array(
+            [[0, 0, 0, 0], [0, 0, 0, 0], [0, 0, 1, 1], [0, 0, 0, 1], [0, 0, 1, 0]]
+        )
+        p = np.stack([members, members], axis=-1).astype(float)
+        with pytest.warns(SaturationWarning, match="stopped growing"):
+            indices, scores = multilabel_batchbald(_log(p), 4)
+        # after points 2 and 3 nothing is left to learn: point 4 (BALD > 0)
+        # before the lowest index 0 (BALD 0)
+        assert indices.tolist() == [2, 3, 4, 0]
+        assert scores[1] == scores[3] > scores[0]
 
 
 class TestBadInput:
