@@ -147,6 +147,8 @@ class TestMultilabelBald:
 
 
 class TestMultilabelBatchBALD:
+    # a pool may hold no more information than a few picks: filled, warned
+    @pytest.mark.filterwarnings("ignore::skbatchbald.acquisition.SaturationWarning")
     @SETTINGS
     @given(pools())
     def test_exact_greedy_is_the_brute_force_greedy(self, pool):
@@ -160,6 +162,8 @@ class TestMultilabelBatchBALD:
             else:
                 break
 
+    # a pool may hold no more information than a few picks: filled, warned
+    @pytest.mark.filterwarnings("ignore::skbatchbald.acquisition.SaturationWarning")
     @SETTINGS
     @given(pools(max_pool=10))
     def test_exact_phase_properties(self, pool):
