@@ -1,6 +1,6 @@
 """Callbacks that watch a validation score, on nets that default to none."""
 
-__all__ = ["check_validation_monitors"]
+__all__ = ["ValidationMonitorMixin", "check_validation_monitors"]
 
 
 def check_validation_monitors(net):
@@ -23,3 +23,20 @@ def check_validation_monitors(net):
                 "'train_loss') or Checkpoint(monitor='train_loss_best')), or "
                 "pass train_split=skorch.dataset.ValidSplit(5)."
             )
+
+
+class ValidationMonitorMixin:
+    """Checks the callbacks of a skorch net once they are initialised."""
+
+    def initialize_callbacks(self):
+        """Initialise skorch's callbacks; refuse a validation monitor without
+        a validation split.
+
+        Returns
+        -------
+        self : object
+            This net.
+        """
+        super().initialize_callbacks()
+        check_validation_monitors(self)
+        return self

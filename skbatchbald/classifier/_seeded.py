@@ -12,14 +12,14 @@ import contextlib
 import torch
 
 from .._validation import spawn_seeds
-from ._callbacks import check_validation_monitors
+from ._callbacks import ValidationMonitorMixin
 from ._inputs import is_dataloader
 from ._locks import lock_of, seeded_global_torch
 
 __all__ = ["SeededNetMixin"]
 
 
-class SeededNetMixin:
+class SeededNetMixin(ValidationMonitorMixin):
     """Seeds from ``random_state`` for a skorch net; see the module docstring."""
 
     # Passed to the DataLoaders as ``collate_fn`` unless the user gave one.
@@ -31,19 +31,6 @@ class SeededNetMixin:
         if self.random_state is None:
             return None, None, None
         return spawn_seeds(self.random_state, 3)
-
-    def initialize_callbacks(self):
-        """Initialise skorch's callbacks; refuse a validation monitor without
-        a validation split.
-
-        Returns
-        -------
-        self : object
-            This net.
-        """
-        super().initialize_callbacks()
-        check_validation_monitors(self)
-        return self
 
     def initialize(self):
         """Initialise module, criterion and optimizer; draw the prediction seed.

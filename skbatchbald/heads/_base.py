@@ -20,7 +20,7 @@ from skorch import NeuralNetClassifier
 from .._labels import label_indices
 from .._memory import check_max_memory
 from .._validation import check_int, check_random_state, spawn_seeds
-from ..classifier._callbacks import check_validation_monitors
+from ..classifier._callbacks import ValidationMonitorMixin
 from ..classifier._fit_params import check_fit_params
 from ..classifier._locks import seeded_global_torch
 from ._inputs import check_embeddings, finite_float32
@@ -36,7 +36,7 @@ def _refuse_partial_fit(estimator):
     )
 
 
-class HeadClassifierBase(NeuralNetClassifier):
+class HeadClassifierBase(ValidationMonitorMixin, NeuralNetClassifier):
     """Base of the embedding heads; not for direct use (see its subclasses)."""
 
     def __sklearn_tags__(self):
@@ -90,19 +90,6 @@ class HeadClassifierBase(NeuralNetClassifier):
         return spawn_seeds(self.random_state, 3)
 
     # -- fitting ----------------------------------------------------------
-    def initialize_callbacks(self):
-        """Initialise skorch's callbacks; refuse a validation monitor without
-        a validation split.
-
-        Returns
-        -------
-        self : object
-            This net.
-        """
-        super().initialize_callbacks()
-        check_validation_monitors(self)
-        return self
-
     def _continues(self):
         """Whether this fit trains the fitted heads on (``warm_start``)."""
         return self.warm_start and self.initialized_
