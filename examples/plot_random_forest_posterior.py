@@ -68,8 +68,9 @@ plt.show()
 # The joint mutual information of a batch is at most log K: it is information
 # about which of the K posterior samples is right. A tree that votes for one
 # class gives each point up to log 10 nats about that, so a handful of points
-# exhausts it. Past that ceiling the true gains are tiny and the remaining
-# picks are decided by the estimator's noise, which is why
+# exhausts it. Past that ceiling no pick adds information the K trees can
+# measure: the remaining picks follow their BALD scores (where the gains are
+# exactly 0) or the estimator's noise (in the sampled phase), which is why
 # :func:`~skbatchbald.acquisition.batchbald` raises a
 # :class:`~skbatchbald.acquisition.SaturationWarning`.
 import warnings
