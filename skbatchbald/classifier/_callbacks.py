@@ -29,8 +29,7 @@ class ValidationMonitorMixin:
     """Checks the callbacks of a skorch net once they are initialised."""
 
     def initialize_callbacks(self):
-        """Initialise skorch's callbacks; refuse a validation monitor without
-        a validation split.
+        """Initialise skorch's callbacks; refuse a valid_* monitor without a split.
 
         Returns
         -------
