@@ -379,8 +379,8 @@ class ExpectedInformation(_StoppingRule):
     ----------
     threshold : float, default=0.01
         Mean BALD on the stop set, in nats, below which labels are not worth
-        their cost. Below ``log n_classes`` (checked once the classes are
-        known: at or above it the rule would stop at once).
+        their cost. Below ``min(log K, log n_classes)`` (checked once the
+        samples are drawn: at or above it the rule would stop at once).
     window : int, default=3
         Number of successive rounds the criterion must hold.
     min_decrease : float or None, default=None
@@ -524,14 +524,14 @@ class ExpectedInformation(_StoppingRule):
     def _evidence(self, log_probs):
         scores = mutual_information(log_probs)  # validates: NaN, shape, norm
         _, n_samples, n_classes = log_probs.shape
-        if self.threshold >= math.log(n_classes):
-            raise ValueError(
-                f"threshold={self.threshold} nats is at or above log C = "
-                f"{math.log(n_classes):.3f}, the most one label of {n_classes} "
-                "classes can tell, so the rule would stop at once; choose a small "
-                "fraction of it (the default is 0.01)."
-            )
         ceiling = min(math.log(n_samples), math.log(n_classes))
+        if self.threshold >= ceiling:
+            raise ValueError(
+                f"threshold={self.threshold} nats is at or above min(log K, log C) "
+                f"= {ceiling:.3f} (K={n_samples} samples, C={n_classes} classes), "
+                "the most one label can tell, so the rule would stop at once; "
+                "choose a small fraction of it (the default is 0.01)."
+            )
         at_ceiling = float(np.mean(scores >= (1 - _CEILING_SLACK) * ceiling))
         saturated = at_ceiling > self.max_saturated
         mean = float(scores.mean())

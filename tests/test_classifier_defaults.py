@@ -2,9 +2,11 @@
 
 import numpy as np
 import pytest
+import torch
 from sklearn.base import clone
 from sklearn.model_selection import train_test_split
 from skorch.callbacks import EarlyStopping
+from skorch.dataset import ValidSplit
 from torch.utils.data import RandomSampler, SequentialSampler
 
 from skbatchbald import DeepEnsembleClassifier, MCDropoutClassifier, MCDropoutRegressor
@@ -112,3 +114,35 @@ def test_sample_weight_is_refused_with_the_ways_to_weigh(make, digits):
     X, y = X[:40].astype(np.float32), y[:40].astype(np.float32)
     with pytest.raises(ValueError, match=r"sample_weight.*repeat them"):
         make().fit(X, y, sample_weight=np.ones(40))
+
+
+def test_set_params_to_a_training_monitor_without_a_split(digits):
+    # skorch's set_params re-initialises the callbacks before it sets their
+    # parameters: the check waits for training
+    X, y = digits
+    X, y = X[:60].astype(np.float32), y[:60]
+    net = MCDropoutClassifier(
+        BayesianMLP,
+        module__n_features=64,
+        max_epochs=2,
+        train_split=ValidSplit(4),
+        callbacks=[("es", EarlyStopping(monitor="valid_loss"))],
+    ).fit(X, y)
+    net.set_params(train_split=None, callbacks__es__monitor="train_loss").fit(X, y)
+    # skorch reads train_split=False as no split too
+    with pytest.raises(ValueError, match="monitors 'valid_loss'"):
+        net.set_params(train_split=False, callbacks__es__monitor="valid_loss")
+        net.fit(X, y)
+
+
+def test_a_refused_fit_keeps_the_fitted_weights(digits):
+    X, y = digits
+    X, y = X[:40].astype(np.float32), y[:40]
+    net = MCDropoutClassifier(BayesianMLP, module__n_features=64, max_epochs=2)
+    net.fit(X, y)
+    before = [p.detach().clone() for p in net.module_.parameters()]
+    with pytest.raises(ValueError, match="sample_weight"):
+        net.fit(X, y, sample_weight=np.ones(40))
+    assert all(
+        torch.equal(a, b) for a, b in zip(before, net.module_.parameters(), strict=True)
+    )

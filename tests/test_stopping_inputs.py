@@ -89,8 +89,14 @@ def test_regression_and_multi_label_are_named():
 
 def test_an_information_threshold_above_log_c_is_refused():
     agree = np.log(np.full((5, 4, 3), 1 / 3))
-    with pytest.raises(ValueError, match=r"threshold=50 nats is at or above log C"):
+    with pytest.raises(
+        ValueError, match=r"threshold=50 nats is at or above min\(log K, log C\)"
+    ):
         ExpectedInformation(threshold=50).update_from(agree)
+    # two samples tell at most log 2 nats, whatever the classes
+    few = np.log(np.full((5, 2, 10), 0.1))
+    with pytest.raises(ValueError, match=r"= 0\.693 \(K=2 samples, C=10"):
+        ExpectedInformation(threshold=1.0).update_from(few)
 
 
 def test_log_probs_must_be_posterior_samples():

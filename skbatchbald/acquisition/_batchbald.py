@@ -351,8 +351,8 @@ default=None
         )
     n_greedy = len(indices)
     if n_greedy < n_instances:
-        # twice b: room for the copies that go last; ties to the lowest index
-        order, _ = bald(log_probs, min(n_pool, 2 * n_instances))
+        # the whole pool's order, ties to the lowest index: copies go last
+        order, _ = bald(log_probs, n_pool)
         indices, scores = fill_in_order(
             order, indices, scores, n_instances, pool_rows(log_probs)
         )

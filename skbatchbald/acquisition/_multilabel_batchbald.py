@@ -303,7 +303,7 @@ def multilabel_batchbald(
     n_greedy = len(indices)
     if n_greedy < n_instances:
         # every gain 0 (exact): the rest in multi-label BALD's order, as batchbald
-        order, _ = multilabel_bald(log_probs, min(n_pool, 2 * n_instances))
+        order, _ = multilabel_bald(log_probs, n_pool)  # copies go last
         indices, scores = fill_in_order(
             order, indices, scores, n_instances, pool_rows(log_probs)
         )

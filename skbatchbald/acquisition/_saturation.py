@@ -64,19 +64,27 @@ def fill_in_order(order, indices, scores, n_instances, rows_of):
     lowest indices; BALD's order prefers points uncertain on their own. A point
     whose samples equal those of a point in the batch (a copy) goes last:
     where the model tells nothing apart, a copy is certain to repeat a label.
-    Each added pick keeps the score reached. ``rows_of(idx)`` gives the
-    log-probabilities of the pool points ``idx``.
+    ``order`` is the whole pool's, read a block at a time until enough points
+    that are not copies are found (a copy has its original's BALD score, so
+    copies can fill the top of the order). Each added pick keeps the score
+    reached. ``rows_of(idx)`` gives the log-probabilities of pool points ``idx``.
     """
+    need = n_instances - len(indices)
     candidates = order[~np.isin(order, indices)]
-    rows = rows_of(np.concatenate([indices, candidates]).astype(np.int64))
-    kept, copies, seen = [], [], list(rows[: len(indices)])
-    for candidate, row in zip(candidates, rows[len(indices) :], strict=True):
-        if any(np.array_equal(row, other) for other in seen):
-            copies.append(candidate)
-        else:
-            kept.append(candidate)
-            seen.append(row)
-    rest = np.asarray([*kept, *copies], dtype=np.int64)[: n_instances - len(indices)]
+    seen = list(rows_of(np.asarray(indices, dtype=np.int64))) if len(indices) else []
+    kept, copies = [], []
+    block = 2 * max(need, 1)
+    for start in range(0, len(candidates), block):
+        if len(kept) >= need:
+            break
+        part = candidates[start : start + block]
+        for candidate, row in zip(part, rows_of(part), strict=True):
+            if any(np.array_equal(row, other) for other in seen):
+                copies.append(candidate)
+            else:
+                kept.append(candidate)
+                seen.append(row)
+    rest = np.asarray([*kept, *copies], dtype=np.int64)[:need]
     last = scores[-1] if len(scores) else 0.0
     return (
         np.concatenate([indices, rest]).astype(np.int64),

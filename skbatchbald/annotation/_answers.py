@@ -137,9 +137,7 @@ def check_answers(pool_indices, labels, classes, where):
                 f"{origin} (pool index {index}) has no label; give it one of {names}."
             )
         text = str(label)
-        code = by_name.get(text, by_name.get(text.strip()))
-        if code is None:
-            code = by_stripped.get(text.strip())
+        code = by_name.get(text, by_stripped.get(text.strip()))
         if code is None:
             raise ValueError(
                 f"{origin} (pool index {index}) has label {text!r}, which is not "

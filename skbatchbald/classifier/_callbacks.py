@@ -10,7 +10,7 @@ def check_validation_monitors(net):
     of 20 rows fits; skorch's ``EarlyStopping()`` then fails mid-fit with a
     KeyError about ``valid_loss``.
     """
-    if net.train_split is not None:
+    if net.train_split:  # skorch reads None and False alike: no split
         return
     for name, callback in getattr(net, "callbacks_", []):
         monitor = getattr(callback, "monitor", None)
@@ -26,16 +26,30 @@ def check_validation_monitors(net):
 
 
 class ValidationMonitorMixin:
-    """Checks the callbacks of a skorch net once they are initialised."""
+    """Checks a skorch net's monitors as training starts, not at set_params.
 
-    def initialize_callbacks(self):
-        """Initialise skorch's callbacks; refuse a valid_* monitor without a split.
+    skorch's ``set_params`` re-initialises the callbacks before it applies
+    their new parameters, so a check there would see the old monitor.
+    """
+
+    def fit_loop(self, X, y=None, epochs=None, **fit_params):
+        """Refuse a valid_* monitor without a split, then run skorch's loop.
+
+        Parameters
+        ----------
+        X : input data
+            As skorch's ``fit_loop``.
+        y : target data, default=None
+            As skorch's ``fit_loop``.
+        epochs : int or None, default=None
+            As skorch's ``fit_loop``.
+        **fit_params : dict
+            As skorch's ``fit_loop``.
 
         Returns
         -------
         self : object
             This net.
         """
-        super().initialize_callbacks()
         check_validation_monitors(self)
-        return self
+        return super().fit_loop(X, y, epochs=epochs, **fit_params)

@@ -544,6 +544,8 @@ class MCDropoutClassifier(SeededNetMixin, NeuralNetClassifier):
             The fitted classifier.
         """
         self._check_params()
+        # before skorch's fit re-initialises: a refused fit keeps its model
+        check_fit_params(getattr(self, "module_", self.module), fit_params)
         reset = not self.warm_start or not self.initialized_
         X, y = self._inputs_and_labels(X, y, reset=reset)
         if reset:

@@ -31,8 +31,8 @@ def check_fit_params(module, fit_params):
         return
     name = type(module).__name__
     hint = (
-        " To weight rows, repeat them in X and y, or use a module whose forward "
-        "takes sample_weight and weigh the loss in get_loss (skorch's way)."
+        " To weight rows, repeat them in X and y, or (skorch's FAQ) pass X as a "
+        "dict holding the weights and weigh the loss in get_loss, which gets X."
         if "sample_weight" in unknown
         else ""
     )

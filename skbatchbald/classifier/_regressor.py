@@ -306,6 +306,8 @@ class MCDropoutRegressor(SeededNetMixin, NeuralNetRegressor):
             The fitted regressor.
         """
         self._check_params()
+        # before initialising: a refused fit keeps its model
+        check_fit_params(getattr(self, "module_", self.module), fit_params)
         if not self.warm_start or not self.initialized_:
             self.initialize()
         return self.partial_fit(X, y, **fit_params)
@@ -338,9 +340,7 @@ class MCDropoutRegressor(SeededNetMixin, NeuralNetRegressor):
                 f"X has {len(X)} rows but y has {len(y)} targets; pass one target "
                 "per row."
             )
-        if not self.initialized_:
-            self.initialize()
-        check_fit_params(self.module_, fit_params)
+        check_fit_params(getattr(self, "module_", self.module), fit_params)
         with self._seeded_training():
             super().partial_fit(X, y, classes=classes, **fit_params)
         self.n_features_in_ = X.shape[1]

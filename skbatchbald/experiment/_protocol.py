@@ -396,7 +396,9 @@ def run_experiment(
             f"config must be an ExperimentConfig, got {type(config).__name__}; "
             "build one with ExperimentConfig(dataset=..., ...)."
         )
-    _check_device(device)
+    # one name per device ("cpu" for torch.device("cpu")): rows and time tables
+    # compare them as text
+    device = _check_device(device)
     source = load_source(config)
     check_sizes(config, source)
     folder = None if output is None else ResultsFolder(output)
@@ -433,11 +435,12 @@ def run_experiment(
 
 
 def _check_device(device):
-    """Refuse a device torch cannot allocate on, before any data is loaded."""
+    """The device's name; refuse one torch cannot allocate on, before any data
+    is loaded."""
     import torch
 
     try:
-        torch.empty(0, device=device)
+        return str(torch.empty(0, device=device).device)
     except (RuntimeError, AssertionError, TypeError) as exc:
         reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise ValueError(

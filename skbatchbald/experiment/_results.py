@@ -138,6 +138,7 @@ def _clock(results):
     import pandas as pd
 
     devices = results.get("device", pd.Series("cpu", index=results.index))
+    devices = devices.fillna("cpu").astype(str)  # rows of older runs: the CPU
     per_trial = devices.groupby(results["trial"]).unique()
     on_one = {t: d[0] for t, d in per_trial.items() if len(d) == 1}
     training, acquisition = _CLOCKS["CPU"]

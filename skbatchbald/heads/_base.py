@@ -94,12 +94,12 @@ class HeadClassifierBase(ValidationMonitorMixin, NeuralNetClassifier):
         """Whether this fit trains the fitted heads on (``warm_start``)."""
         return self.warm_start and self.initialized_
 
-    def _labels_to_indices(self, y):
+    def _labels_to_indices(self, y, keep_classes=False):
         if isinstance(y, torch.Tensor):
             y = y.detach().cpu().numpy()
         y = column_or_1d(y, warn=True)
         check_classification_targets(y)
-        if self._continues():
+        if keep_classes:
             # the fitted logits are the fitted classes_: a batch of some
             # classes must not renumber them
             return self._continued_labels(y)
@@ -166,31 +166,31 @@ class HeadClassifierBase(ValidationMonitorMixin, NeuralNetClassifier):
             The fitted classifier.
         """
         self._check_params()
+        # before anything changes: a refused fit keeps its model
+        check_fit_params(getattr(self, "module_", self.module), fit_params)
         X = finite_float32(check_embeddings(X, self))
-        if (
-            self._continues()
-            and getattr(self, "n_features_in_", X.shape[1]) != X.shape[1]
-        ):
+        # heads of another size (set_params(hidden=...)) start over, as skorch
+        # re-initialises on set_params(module__...)
+        architecture = (self._n_members(), self.hidden)
+        restart = not self._continues() or architecture != getattr(
+            self, "_fitted_architecture_", None
+        )
+        if not restart and getattr(self, "n_features_in_", X.shape[1]) != X.shape[1]:
             raise ValueError(
                 f"X has {X.shape[1]} features, but {type(self).__name__} is "
                 f"expecting {self.n_features_in_} features as input (warm_start="
                 "True keeps the fitted heads): set warm_start=False to start over "
                 "on the new embeddings."
             )
-        y_index = self._labels_to_indices(y)
+        y_index = self._labels_to_indices(y, keep_classes=not restart)
         self.n_features_in_ = X.shape[1]
         torch_seed, data_seed, prediction_seed = self._seeds()
         inputs = self._training_inputs(X, data_seed)
-        architecture = (self._n_members(), self.hidden)
         with seeded_global_torch(torch_seed, self.device):
-            # skorch's fit, which would call our (absent) partial_fit; heads of
-            # another size (set_params(hidden=...)) start over, as skorch
-            # re-initialises on set_params(module__...)
-            fitted = getattr(self, "_fitted_architecture_", None)
-            if not self._continues() or architecture != fitted:
+            # skorch's fit, which would call our (absent) partial_fit
+            if restart:
                 self.initialize()
             self._fitted_architecture_ = architecture
-            check_fit_params(self.module_, fit_params)
             super().partial_fit(inputs, y_index, _routing_method="fit", **fit_params)
         self.__dict__.pop("prediction_seed_", None)  # fitted once all is done
         self._fit_posterior(X, y_index)

@@ -193,6 +193,19 @@ class TestNoGainLeft:
         assert indices.tolist() == [2, 3, 5, 4]
         assert scores[-1] == pytest.approx(scores[1])
 
+    def test_copies_of_a_pick_go_last_however_many(self):
+        # five copies of the pick share its BALD score, the top of the order:
+        # the fill looks past them to the points that are not copies
+        split = np.where(np.eye(2, dtype=bool)[[0, 0, 1, 1]], 0.0, -np.inf)
+        certain = [np.log([[p, 1 - p]] * 4) for p in (0.2, 0.3, 0.4, 0.5)]
+        log_probs = np.stack([split] * 6 + certain)
+        with pytest.warns(SaturationWarning, match="stopped growing"):
+            indices, _ = batchbald(log_probs, 3)
+        assert indices.tolist() == [0, 6, 7]
+        with pytest.warns(SaturationWarning):
+            indices, _ = batchbald(log_probs, 6)
+        assert indices.tolist() == [0, 6, 7, 8, 9, 1]  # copies only when needed
+
     def test_identical_samples_everywhere(self, make_log_probs):
         log_probs = np.repeat(make_log_probs(9, 1, 3), 5, axis=1)
         with pytest.warns(SaturationWarning, match="no pool point carries"):

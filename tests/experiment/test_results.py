@@ -334,6 +334,14 @@ def test_time_never_mixes_devices():
     assert summary.n_timed == 0 and summary.time.isna().all().all()
 
 
+def test_rows_without_a_device_in_memory_are_the_cpu():
+    # an older table concatenated with a newer one: NaN devices
+    results = _curves({"batchbald": [[0.5, 0.9]] * 2})
+    results["device"] = results["trial"].map({0: "cuda", 1: np.nan})
+    summary = summarize(results, thresholds=(0.9,))
+    assert (summary.device, summary.n_timed) == ("cpu", 1)
+
+
 def test_the_time_table_names_its_clock(tiny_run):
     _, results, config = tiny_run
     assert "acquisition CPU seconds" in summary_markdown(results, config)

@@ -105,10 +105,22 @@ def test_warm_start_keeps_the_fitted_classes(make, blobs):
 
 def test_warm_start_with_another_size_starts_over(make, blobs):
     X, y = blobs
-    head = make().set_params(warm_start=True).fit(X, y)
-    head.set_params(hidden=4).fit(X, y)
+    two = y != 2
+    head = make().set_params(warm_start=True).fit(X[two], y[two])
+    # starting over, the heads take the new classes and features
+    head.set_params(hidden=4).fit(X[:, :5], y)
     sizes = {tuple(p.shape) for p in head.module_.parameters()}
     assert any(4 in shape for shape in sizes)  # the hidden layer exists
+    assert head.classes_.tolist() == [0, 1, 2] and head.n_features_in_ == 5
+
+
+def test_a_refused_fit_keeps_the_fitted_heads(make, blobs):
+    X, y = blobs
+    head = make().fit(X, y)
+    before = head.predict_proba(X)
+    with pytest.raises(ValueError, match="sample_weight"):
+        head.fit(X, y, sample_weight=np.ones(len(y)))
+    np.testing.assert_array_equal(head.predict_proba(X), before)
 
 
 @pytest.mark.parametrize(
