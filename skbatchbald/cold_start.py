@@ -39,6 +39,16 @@ def _typicality(Z, n_neighbors):
         return 1.0 / distances.mean(axis=1)
 
 
+def _is_text(X):
+    """Whether X holds strings or other objects: raw inputs, not features."""
+    if hasattr(X, "dtype"):
+        return np.dtype(X.dtype).kind in "OSU"
+    first = next(iter(X), None) if isinstance(X, (list, tuple)) else None
+    return isinstance(first, (str, bytes)) or (
+        isinstance(first, (list, tuple)) and first and isinstance(first[0], str)
+    )
+
+
 class TypiClustQuery(BaseEstimator):
     """TypiClust: the most typical point of each uncovered k-means cluster.
 
@@ -171,7 +181,7 @@ class TypiClustQuery(BaseEstimator):
                     "first, e.g. with embedding=make_pipeline(SimpleImputer(), "
                     "StandardScaler())."
                 ) from exc
-            if embed is None:
+            if embed is None and _is_text(Z):
                 raise ValueError(
                     f"{name} is not a numeric array with one row of features per "
                     "input, and TypiClustQuery clusters such rows: for text or "

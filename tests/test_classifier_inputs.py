@@ -123,6 +123,21 @@ def test_only_functional_dropout_is_refused_at_predict(blobs, mc_predict):
             clf.predict_proba(blobs[0])
 
 
+def test_the_deterministic_net_is_checked_once_per_module(blobs, monkeypatch):
+    clf = mlp(mc_predict=False).fit(*blobs)
+    calls = []
+    check = clf._check_eval_is_deterministic
+    monkeypatch.setattr(
+        clf, "_check_eval_is_deterministic", lambda X: calls.append(1) or check(X)
+    )
+    clf.predict_proba(blobs[0])
+    clf.predict_proba(blobs[0])
+    assert len(calls) == 1
+    clf.fit(*blobs)  # a new module is checked anew
+    clf.predict_proba(blobs[0])
+    assert len(calls) == 2
+
+
 @pytest.mark.skipif(torch.cuda.is_available(), reason="needs a machine without CUDA")
 def test_cuda_without_cuda_names_the_parameter(blobs):
     with pytest.raises(ValueError, match=r"device='cuda'.*set device='cpu'"):

@@ -266,6 +266,10 @@ class TestErrors:
         )
         assert len(set(picked.tolist())) == 2
 
+    def test_a_one_dimensional_numeric_pool_keeps_sklearns_advice(self):
+        with pytest.raises(ValueError, match="Expected 2D array"):
+            TypiClustQuery(random_state=0)(None, np.arange(10.0), 2)
+
     def test_nan_embedding_is_named(self, blobs):
         X, _ = blobs
         with pytest.raises(ValueError, match="X_pool after embedding contains NaN"):

@@ -652,7 +652,7 @@ class MCDropoutClassifier(SeededNetMixin, NeuralNetClassifier):
         return log_of_probabilities
 
     def _check_eval_is_deterministic(self, X):
-        """Raise if two identical eval-mode passes over a few rows disagree.
+        """Raise if two eval-mode passes over a few rows disagree; True if compared.
 
         Dropout called as ``F.dropout(x, training=True)`` inside ``forward`` is
         invisible to the mask hooks and draws fresh masks per row and per pass,
@@ -662,7 +662,7 @@ class MCDropoutClassifier(SeededNetMixin, NeuralNetClassifier):
         dataset = self.get_dataset(rows)
         batch = next(iter(self.get_iterator(dataset, training=False)), None)
         if batch is None:  # no rows: nothing to compare
-            return
+            return False
         Xi, _ = unpack_data(batch)
         # A well-behaved module draws nothing here. (Forking the global generator
         # would need the process-wide lock, taken after this estimator's: the
@@ -687,6 +687,7 @@ class MCDropoutClassifier(SeededNetMixin, NeuralNetClassifier):
                 "forward. Use nn.Dropout layers (or skbatchbald.nn."
                 "ConsistentMCDropout) instead."
             )
+        return True
 
     @_exclusive_sampling
     def predict_log_proba_samples(
@@ -938,7 +939,11 @@ class MCDropoutClassifier(SeededNetMixin, NeuralNetClassifier):
             return True
         self.check_is_fitted()
         if not self.mc_predict:
-            self._check_eval_is_deterministic(X)
+            # once per module (marked on it: a new module is checked anew), so
+            # that a predict call does not pay two passes each time
+            if not getattr(self.module_, "_skbatchbald_eval_checked", False):
+                checked = self._check_eval_is_deterministic(X)
+                self.module_._skbatchbald_eval_checked = checked
             return True
         if any(layer.p > 0 for _, layer in dropout_layers(self.module_)):
             return False
