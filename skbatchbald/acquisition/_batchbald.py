@@ -24,9 +24,8 @@ from ._joint_configurations import (
 )
 from ._pool import as_chunked_pool
 from ._saturation import (
-    fill_in_order,
+    complete_in_order,
     gained_nothing,
-    pool_rows,
     warn_if_saturated,
 )
 from ._validation import (
@@ -350,11 +349,6 @@ default=None
             pool, n_instances, n_joint_samples, max_memory, rng
         )
     n_greedy = len(indices)
-    if n_greedy < n_instances:
-        # the whole pool's order, ties to the lowest index: copies go last
-        order, _ = bald(log_probs, n_pool)
-        indices, scores = fill_in_order(
-            order, indices, scores, n_instances, pool_rows(log_probs)
-        )
+    indices, scores = complete_in_order(log_probs, indices, scores, n_instances, bald)
     warn_if_saturated(scores, n_mc_samples, n_greedy)
     return indices, scores

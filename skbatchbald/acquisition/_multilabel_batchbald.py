@@ -18,7 +18,7 @@ from .._validation import check_int
 from ._multilabel_bald import multilabel_bald
 from ._multilabel_inputs import check_label_log_probs
 from ._multilabel_joint import LabelJoint
-from ._saturation import fill_in_order, gained_nothing, pool_rows, warn_no_gain
+from ._saturation import complete_in_order, gained_nothing, warn_no_gain
 from ._validation import check_n_instances, check_random_state
 
 # Temporaries per (row, candidate) of one label: q for y = 0, 1, their logs
@@ -303,9 +303,8 @@ def multilabel_batchbald(
     n_greedy = len(indices)
     if n_greedy < n_instances:
         # every gain 0 (exact): the rest in multi-label BALD's order, as batchbald
-        order, _ = multilabel_bald(log_probs, n_pool)  # copies go last
-        indices, scores = fill_in_order(
-            order, indices, scores, n_instances, pool_rows(log_probs)
+        indices, scores = complete_in_order(
+            log_probs, indices, scores, n_instances, multilabel_bald
         )
         warn_no_gain(scores, log_probs.shape[1], n_greedy, stacklevel=3)
     return indices, scores

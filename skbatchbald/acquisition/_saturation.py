@@ -7,6 +7,7 @@ import numpy as np
 
 __all__ = [
     "SaturationWarning",
+    "complete_in_order",
     "fill_in_order",
     "gained_nothing",
     "pool_rows",
@@ -90,6 +91,19 @@ def fill_in_order(order, indices, scores, n_instances, rows_of):
         np.concatenate([indices, rest]).astype(np.int64),
         np.concatenate([scores, np.full(len(rest), last)]),
     )
+
+
+def complete_in_order(log_probs, indices, scores, n_instances, rank):
+    """Fill a batch the greedy stopped early from ``rank``'s order of the whole pool.
+
+    ``rank(log_probs, n)`` is the per-point strategy whose order fills the
+    batch (BALD, or multi-label BALD), ties to the lowest index; a full batch
+    is returned as it is.
+    """
+    if len(indices) >= n_instances:
+        return indices, scores
+    order, _ = rank(log_probs, log_probs.shape[0])
+    return fill_in_order(order, indices, scores, n_instances, pool_rows(log_probs))
 
 
 def pool_rows(log_probs):
