@@ -22,11 +22,32 @@ def _library(obj):
     return type(obj).__module__.partition(".")[0]
 
 
+def _columns_by_name(frame, rows):
+    """``rows``' columns in ``frame``'s order, matched by name, as pandas does.
+
+    Renaming by position would put one feature's values under another's name
+    when a DataFrame arrives with its columns in another order.
+    """
+    if rows.columns.equals(frame.columns):
+        return rows
+    missing = frame.columns.difference(rows.columns, sort=False)
+    extra = rows.columns.difference(frame.columns, sort=False)
+    if len(missing) or len(extra) or rows.columns.has_duplicates:
+        raise ValueError(
+            "the new rows' columns do not match the labelled rows' columns: "
+            f"missing {list(missing)}, unexpected {list(extra)}"
+            + (", duplicated names" if rows.columns.has_duplicates else "")
+            + ". Pass a DataFrame with the same column names as X_training "
+            "(in any order), or a numpy array in X_training's column order."
+        )
+    return rows[frame.columns]
+
+
 def _new_rows_like(frame, rows):
     """``rows`` as a DataFrame (Series) with ``frame``'s columns (name)."""
     if hasattr(frame, "columns"):
-        if _library(rows) == "pandas":
-            return rows.set_axis(frame.columns, axis=1)
+        if hasattr(rows, "columns"):
+            return _columns_by_name(frame, rows)
         return type(frame)(np.asarray(rows), columns=frame.columns)
     if _library(rows) == "pandas":
         return rows

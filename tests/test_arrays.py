@@ -29,12 +29,32 @@ def test_sparse_if_either_is():
 
 def test_pandas_second_takes_the_first_columns_or_name():
     frame = pd.DataFrame(FIRST, columns=["a", "b"])
-    for second in (SECOND, pd.DataFrame(SECOND, columns=["x", "y"])):
-        out = stack_rows(frame, second)
-        assert list(out.columns) == ["a", "b"]
-        np.testing.assert_array_equal(out.to_numpy(), BOTH)  # no NaN column
+    out = stack_rows(frame, SECOND)
+    assert list(out.columns) == ["a", "b"]
+    np.testing.assert_array_equal(out.to_numpy(), BOTH)  # no NaN column
     out = stack_rows(pd.Series([1, 2], name="s"), [3])
     assert out.name == "s" and out.tolist() == [1, 2, 3]
+
+
+def test_pandas_columns_are_matched_by_name():
+    frame = pd.DataFrame(FIRST, columns=["a", "b"])
+    swapped = pd.DataFrame(SECOND[:, ::-1], columns=["b", "a"])
+    out = stack_rows(frame, swapped)
+    assert list(out.columns) == ["a", "b"]
+    np.testing.assert_array_equal(out.to_numpy(), BOTH)  # values follow names
+
+
+@pytest.mark.parametrize(
+    "columns, named",
+    [
+        (["x", "y"], "missing \\['a', 'b'\\], unexpected \\['x', 'y'\\]"),
+        (["a", "a"], "duplicated"),
+    ],
+)
+def test_pandas_columns_of_other_names_are_refused(columns, named):
+    frame = pd.DataFrame(FIRST, columns=["a", "b"])
+    with pytest.raises(ValueError, match=named):
+        stack_rows(frame, pd.DataFrame(SECOND, columns=columns))
 
 
 def test_torch_second_takes_the_first_dtype():

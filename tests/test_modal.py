@@ -165,6 +165,21 @@ class TestContainers:
         assert list(learner.X_training.columns) == columns
         assert learner.X_training.shape == (28, 64)
 
+    def test_dataframe_columns_in_another_order_are_matched_by_name(self, digits_split):
+        d = digits_split
+        columns = [f"px{i}" for i in range(64)]
+        learner = ActiveLearner(
+            FitRecorder(),
+            X_training=pd.DataFrame(d["X_init"], columns=columns),
+            y_training=d["y_init"],
+        )
+        new = pd.DataFrame(d["X_pool"][:3], columns=columns)
+        learner.teach(new[columns[::-1]], d["y_pool"][:3])
+        np.testing.assert_array_equal(learner.estimator.X_[-3:], d["X_pool"][:3])
+        with pytest.raises(ValueError, match=r"missing \['px0'\]"):
+            learner.teach(new.rename(columns={"px0": "PX0"}), d["y_pool"][:3])
+        assert learner.X_training.shape == (23, 64)  # a refused batch is not kept
+
     def test_sparse(self, digits_split):
         d = digits_split
         learner = ActiveLearner(
