@@ -16,6 +16,7 @@ from ._samplers import (
     _check_n_mc_samples,
     _subsample,
     _unwrap_search,
+    ensemble_rows,
     final_model,
     gives_posterior_samples,
     inner_step,
@@ -135,6 +136,7 @@ def _forest(estimator, X, n_mc_samples, random_state):
         tree for tree, _ in _subsample([(t, None) for t in trees], k, random_state)
     ]
     # Trees are fitted on encoded outputs: column j is the forest's classes_[l][j].
+    X = ensemble_rows(estimator, X)
     samples = [
         _label_probabilities(t.predict_proba(X), estimator.classes_) for t in trees
     ]

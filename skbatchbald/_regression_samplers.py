@@ -21,6 +21,7 @@ from ._samplers import (
     _estimator_type,
     _subsample,
     _unwrap_search,
+    ensemble_rows,
     final_model,
     inner_step,
     member_columns,
@@ -282,7 +283,7 @@ def sample_regressor(
         features = getattr(estimator, "estimators_features_", [None] * len(members))
         k = _check_n_mc_samples(n_mc_samples, len(members), f"members of the {kind}")
         members = _subsample(list(zip(members, features, strict=True)), k, random_state)
-        return _member_predictions(members, X)
+        return _member_predictions(members, ensemble_rows(estimator, X))
     check_random_state(random_state)
     if _estimator_type(estimator) == "regressor":
         raise ValueError(

@@ -262,6 +262,35 @@ def final_model(estimator):
     return estimator
 
 
+def ensemble_rows(estimator, X):
+    """X for an ensemble's members: a DataFrame checked against its feature names.
+
+    The members of a forest or bagging ensemble were fitted on arrays (the
+    ensemble strips the names), so they cannot check a pool's columns, and each
+    would warn that X has feature names. The ensemble's ``feature_names_in_``
+    is checked once here, as its own predict would, then the values go on.
+    """
+    if not hasattr(X, "columns"):
+        return X
+    fitted = getattr(estimator, "feature_names_in_", None)
+    columns = np.asarray(X.columns, dtype=object)
+    if fitted is not None and not np.array_equal(columns, fitted):
+        kind = type(estimator).__name__
+        missing = [name for name in fitted if name not in set(columns)]
+        extra = [name for name in columns if name not in set(fitted)]
+        what = (
+            f"missing {missing[:5]}, unexpected {extra[:5]}"
+            if missing or extra
+            else "the same names in another order"
+        )
+        raise ValueError(
+            f"the pool's columns differ from those the {kind} was fitted on "
+            f"({what}). Pass the pool with the fitted columns in their order: "
+            "X_pool[model.feature_names_in_]."
+        )
+    return X.to_numpy()
+
+
 def member_columns(X, features):
     """The columns a bagged member was fitted on (all for None); sparse stays sparse."""
     if features is None:
@@ -375,6 +404,7 @@ def sample_in_memory(
         k = _check_n_mc_samples(n_mc_samples, len(members), f"members of the {kind}")
         members = _subsample(list(zip(members, features, strict=True)), k, random_state)
         # scikit-learn's forests and bagging train members on encoded targets.
+        X = ensemble_rows(estimator, X)
         return _stack_members(members, np.asarray(estimator.classes_), X, encoded=True)
     if hasattr(estimator, "predict_proba"):
         if allow_point_estimate:

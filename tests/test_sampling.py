@@ -544,3 +544,52 @@ class TestTargets:
         ):
             with pytest.raises(NotFittedError):
                 predict_log_proba_samples(model, blobs[0])
+
+
+def _frame_cases():
+    import pandas as pd
+    from sklearn.ensemble import BaggingRegressor
+
+    from skbatchbald.sampling import (
+        predict_multilabel_log_proba_samples,
+        predict_samples,
+    )
+
+    X, y = make_blobs(n_samples=60, centers=3, n_features=4, random_state=0)
+    frame = pd.DataFrame(X, columns=["a", "b", "c", "d"])
+    indicator = np.stack([y == 0, y != 1], axis=1).astype(int)
+    return frame, [
+        (RandomForestClassifier(5, random_state=0), y, predict_log_proba_samples),
+        (
+            BaggingClassifier(
+                LogisticRegression(), 5, max_features=0.5, random_state=0
+            ),
+            y,
+            predict_log_proba_samples,
+        ),
+        (BaggingRegressor(n_estimators=5, random_state=0), X[:, 0], predict_samples),
+        (
+            RandomForestClassifier(5, random_state=0),
+            indicator,
+            predict_multilabel_log_proba_samples,
+        ),
+    ]
+
+
+@pytest.mark.parametrize("case", range(4))
+def test_ensembles_check_a_dataframe_pool_against_their_feature_names(case):
+    # The members were fitted on arrays: each would warn about a DataFrame's
+    # names, and none can tell that its columns came in another order.
+    frame, cases = _frame_cases()
+    model, y, sample = cases[case]
+    model.fit(frame, y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        from_frame = sample(model, frame, random_state=0)
+    np.testing.assert_array_equal(
+        from_frame, sample(model, frame.to_numpy(), random_state=0)
+    )
+    with pytest.raises(ValueError, match="same names in another order"):
+        sample(model, frame[["d", "c", "b", "a"]], random_state=0)
+    with pytest.raises(ValueError, match=r"missing \['a'\], unexpected \['A'\]"):
+        sample(model, frame.rename(columns={"a": "A"}), random_state=0)
