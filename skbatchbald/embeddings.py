@@ -31,6 +31,21 @@ def _digest_array(hasher, array):
         hasher.update(np.ascontiguousarray(array[start : start + step]).data)
 
 
+def _tensor_values(X):
+    """A numpy array of a torch tensor's values, on the CPU."""
+    X = X.detach().cpu()
+    if X.dtype == torch.bfloat16:
+        # numpy has no bfloat16; float32 holds each of its values exactly
+        X = X.float()
+    try:
+        return X.numpy()
+    except TypeError as exc:  # float8, complex32, ...: no numpy dtype
+        raise TypeError(
+            f"X is a torch tensor of dtype {X.dtype}, which numpy cannot hold "
+            f"({exc}); cast it first, e.g. X.float()."
+        ) from None
+
+
 def _inputs_digest(X):
     hasher = hashlib.sha256()
     _digest_array(hasher, X)
@@ -207,11 +222,14 @@ def cached_embeddings(encoder, X, cache_dir, *, key=None, batch_size=1024, n_che
         ``X``'s rows, floating rows cast to the dtype of its floating
         parameters (float64 data, float32 weights), others (token ids) as
         they are. Another callable gets numpy arrays.
-    X : array-like of shape (n_samples, ...)
+    X : array-like or torch.Tensor of shape (n_samples, ...)
         The inputs, e.g. images of shape (n, 28, 28) or (n, 784); a
-        :class:`numpy.memmap` is read block by block.
+        :class:`numpy.memmap` is read block by block. A tensor, on any device,
+        is read as the numpy array of its values (bfloat16 as float32): it
+        shares its cache entry with that array.
     cache_dir : str or path-like
-        The folder for the cache files; created if missing.
+        The folder for the cache files; created if missing. A leading ``~``
+        is expanded to the user's home folder.
     key : str, default=None
         A name for the encoder and its weights, e.g. ``"cnn-mnist-v2"``, used
         instead of the hash of ``encoder.state_dict()``: required for an
@@ -239,7 +257,8 @@ def cached_embeddings(encoder, X, cache_dir, *, key=None, batch_size=1024, n_che
         message names the file to delete, or says to change ``key``).
     TypeError
         If the encoder is not callable, or has no ``state_dict`` and no
-        ``key`` is given.
+        ``key`` is given, or if ``X`` is a tensor of a dtype numpy has no
+        counterpart for (cast it with ``X.float()``).
 
     See Also
     --------
@@ -270,7 +289,11 @@ def cached_embeddings(encoder, X, cache_dir, *, key=None, batch_size=1024, n_che
     identity = _encoder_identity(encoder, key)
     check_int(batch_size, "batch_size")
     check_int(n_check, "n_check", min_val=0)
-    if not hasattr(X, "shape") or not hasattr(X, "dtype"):
+    if isinstance(X, torch.Tensor):
+        # hashed and embedded as the numpy array of the same values, so a tensor
+        # and that array share one cache entry
+        X = _tensor_values(X)
+    elif not hasattr(X, "shape") or not hasattr(X, "dtype"):
         X = np.asarray(X)
     if X.ndim < 1 or len(X) == 0:
         raise ValueError(f"X must hold at least one row; got shape {X.shape}.")
@@ -279,7 +302,7 @@ def cached_embeddings(encoder, X, cache_dir, *, key=None, batch_size=1024, n_che
     expected = {"format": _FORMAT, "inputs_sha256": _inputs_digest(X)}
     expected["encoder"] = identity
     name = hashlib.sha256(json.dumps(expected, sort_keys=True).encode()).hexdigest()
-    directory = Path(cache_dir)
+    directory = Path(cache_dir).expanduser()
     npy = directory / f"embeddings-{name[:24]}.npy"
     meta_path = npy.with_suffix(".json")
     fix = (

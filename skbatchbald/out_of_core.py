@@ -46,7 +46,8 @@ def write_log_proba_samples(
     X : array-like of shape (N, ...)
         The pool: anything sliceable by rows (a numpy array or memmap, ...).
     path : str or os.PathLike
-        The ``.npy`` file to write; replaced if it exists.
+        The ``.npy`` file to write; replaced if it exists. A leading ``~`` is
+        expanded to the user's home folder.
     n_mc_samples : int, default=None
         Number K of posterior samples, as in ``predict_log_proba_samples``.
     random_state : None, int, numpy.random.Generator or RandomState, default=None
@@ -100,7 +101,7 @@ def write_log_proba_samples(
     """
     chunk_size = check_int(chunk_size, "chunk_size", hint="rows of X per call")
     seed = _one_seed(random_state)
-    path = Path(path)
+    path = Path(path).expanduser()
     partial = path.with_name(path.name + ".partial")
     n_pool = len(X)
 

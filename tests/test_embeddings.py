@@ -163,3 +163,50 @@ def test_bad_parameters(X, tmp_path):
         cached_embeddings(make_encoder(), X, tmp_path, batch_size=0)
     with pytest.raises(ValueError, match="at least one row"):
         cached_embeddings(make_encoder(), X[:0], tmp_path)
+
+
+def test_tilde_means_the_home_folder(X, tmp_path, monkeypatch):
+    home, cwd = tmp_path / "home", tmp_path / "cwd"
+    cwd.mkdir()
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.chdir(cwd)
+    encoder = make_encoder()
+    Z = cached_embeddings(encoder, X, "~/embedding_cache")
+    assert len(entries(home / "embedding_cache")) == 2
+    assert entries(cwd) == []  # no folder literally named "~"
+    # a stale entry's message names the file by its real path
+    npy = next((home / "embedding_cache").glob("*.npy"))
+    np.save(npy, np.array(Z)[:-1])
+    with pytest.raises(ValueError) as error:
+        cached_embeddings(encoder, X, "~/embedding_cache")
+    assert f"delete {npy} and" in str(error.value)
+    assert "~" not in str(error.value)
+
+
+def test_a_tensor_shares_the_cache_of_its_numpy_values(X, tmp_path):
+    encoder = CountingEncoder(np.ones((12, 3), dtype=np.float32))
+    from_numpy = cached_embeddings(encoder, X, tmp_path, key="ones-v1")
+    from_tensor = cached_embeddings(
+        encoder, torch.from_numpy(X).requires_grad_(), tmp_path, key="ones-v1"
+    )
+    np.testing.assert_array_equal(from_tensor, from_numpy)
+    assert len(entries(tmp_path)) == 2  # a hit, not a second entry
+    assert encoder.rows == len(X) + 8  # the hit's check rows only
+    # a torch encoder gets the tensor's rows, as it would the array's
+    module = make_encoder()
+    Z = cached_embeddings(module, torch.from_numpy(X), tmp_path / "module")
+    with torch.no_grad():
+        np.testing.assert_allclose(Z, module(torch.from_numpy(X)).numpy(), atol=1e-6)
+
+
+def test_tensor_dtypes_numpy_lacks(X, tmp_path):
+    # bfloat16 values are float32 values: same cache as the float32 array
+    rounded = torch.from_numpy(X).to(torch.bfloat16)
+    Z = cached_embeddings(make_encoder(), rounded, tmp_path)
+    np.testing.assert_array_equal(
+        Z, cached_embeddings(make_encoder(), rounded.float().numpy(), tmp_path)
+    )
+    assert len(entries(tmp_path)) == 2
+    eight_bits = torch.zeros((4, 12)).to(torch.float8_e4m3fn)
+    with pytest.raises(TypeError, match=r"torch\.float8_e4m3fn.*X\.float\(\)"):
+        cached_embeddings(make_encoder(), eight_bits, tmp_path)

@@ -121,3 +121,18 @@ def test_predict_log_proba_samples_returns_a_dask_array_for_one(mlp, X_pool):
 def test_dask_sampling_needs_a_dask_array(mlp, X_pool):
     with pytest.raises(TypeError, match=r"X must be a dask\.array\.Array"):
         dask_log_proba_samples(mlp, X_pool)
+
+
+def test_tilde_means_the_home_folder(tmp_path, monkeypatch):
+    home, cwd = tmp_path / "home", tmp_path / "cwd"
+    home.mkdir()
+    cwd.mkdir()
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.chdir(cwd)
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(30, 3)), rng.integers(3, size=30)
+    forest = RandomForestClassifier(n_estimators=4, random_state=0).fit(X, y)
+    pool = write_log_proba_samples(forest, X, "~/pool.npy", chunk_size=10)
+    assert str(pool.filename) == str(home / "pool.npy")
+    assert sorted(p.name for p in home.iterdir()) == ["pool.npy"]
+    assert not any(cwd.iterdir())  # no folder literally named "~"

@@ -83,7 +83,8 @@ class FileAnnotator:
     Parameters
     ----------
     directory : str or path-like
-        Where the batch files are written and read; created if missing.
+        Where the batch files are written and read; created if missing. A
+        leading ``~`` is expanded to the user's home folder.
     classes : array-like of shape (n_classes,)
         The labels an annotator may give. A file's label is matched to a class
         by its text, ``str(c)``; the answers are returned as the classes
@@ -117,6 +118,11 @@ class FileAnnotator:
         self.format = format
         self.reference = reference
 
+    def _path(self):
+        # expanded at each use, like every other parameter, so that a
+        # directory set after construction is honoured too
+        return Path(self.directory).expanduser()
+
     def _suffix(self):
         if self.format not in _FORMATS:
             raise ValueError(
@@ -128,7 +134,7 @@ class FileAnnotator:
         """(round, path) of every batch file, oldest first."""
         suffix = self._suffix()
         pattern = re.compile(rf"batch-(\d+)\.{suffix}$")
-        directory = Path(self.directory)
+        directory = self._path()
         if not directory.is_dir():
             return []
         found = []
@@ -205,7 +211,7 @@ class FileAnnotator:
             }
             for rank, (index, score) in enumerate(zip(indices, scores, strict=True))
         ]
-        directory = Path(self.directory)
+        directory = self._path()
         directory.mkdir(parents=True, exist_ok=True)
         path = directory / f"batch-{round_:03d}.{self._suffix()}"
         if self.format == "csv":

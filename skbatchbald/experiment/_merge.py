@@ -43,7 +43,7 @@ def merge_results(output, sources):
     run_experiment : Writes the folders this merges.
     """
     table, _, document = joined_results(sources)
-    output = Path(output)
+    output = Path(output).expanduser()
     if output.exists() and any(output.iterdir()):
         raise ValueError(f"{output} is not empty; merge into a new folder.")
     output.mkdir(parents=True, exist_ok=True)

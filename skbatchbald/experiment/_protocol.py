@@ -410,7 +410,7 @@ def run_experiment(
         if saved is not None:
             if "acquired_indices" not in saved:
                 raise ValueError(
-                    f"{output} was written before runs could be resumed (no "
+                    f"{folder.path} was written before runs could be resumed (no "
                     "acquired_indices column); choose another --output."
                 )
             for key, rows in saved.groupby(["trial", "strategy"]):

@@ -38,7 +38,7 @@ def write_report(folder, thresholds=None):
     --------
     summarize : The numbers.
     """
-    folder = Path(folder)
+    folder = Path(folder).expanduser()
     results, config = load_results(folder)
     if thresholds is not None:
         config = dataclasses.replace(config, thresholds=tuple(thresholds))

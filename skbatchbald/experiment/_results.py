@@ -39,7 +39,7 @@ def load_results(folder):
     ]
     if missing:
         raise ValueError(
-            f"{folder} has no {' or '.join(missing)}; pass the --output folder of "
+            f"{store.path} has no {' or '.join(missing)}; pass the --output folder of "
             "an `skbatchbald run`."
         )
     config, _ = store.read_config()

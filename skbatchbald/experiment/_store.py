@@ -129,7 +129,7 @@ class ResultsFolder:
     """The output folder of a run; see the module docstring."""
 
     def __init__(self, path):
-        self.path = Path(path)
+        self.path = Path(path).expanduser()
         self.config_path = self.path / "config.json"
         self.csv_path = self.path / "results.csv"
 

@@ -266,3 +266,18 @@ def test_jsonl_labels_may_be_numbers_and_csv_may_have_a_bom(tmp_path):
     path.write_text("\ufeff" + path.read_text().replace(",\n", ",yes\n"))
     indices, labels = annotator.answers()
     assert indices.tolist() == [3] and labels.tolist() == ["yes"]
+
+
+def test_tilde_means_the_home_folder(tmp_path, monkeypatch):
+    home, cwd = tmp_path / "home", tmp_path / "cwd"
+    cwd.mkdir()
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.chdir(cwd)
+    annotator = FileAnnotator("~/labels", classes=range(3))
+    annotator.request([2, 0])
+    assert _files(home / "labels") == ["batch-001.csv"]
+    assert not any(cwd.iterdir())  # no folder literally named "~"
+    _label(home / "labels" / "batch-001.csv", [0, 1, 2])
+    # a new annotator on the same "~" path reads the files back
+    indices, labels = FileAnnotator("~/labels", classes=range(3)).answers()
+    assert indices.tolist() == [2, 0] and labels.tolist() == [2, 0]

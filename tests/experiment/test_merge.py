@@ -105,3 +105,20 @@ def test_runs_of_other_strategies_merge_into_paired_trials(
         got[compare].astype(str).reset_index(drop=True),
         expected[compare].astype(str).reset_index(drop=True),
     )
+
+
+def test_a_tilde_output_is_in_the_home_folder(
+    tiny_run, tmp_path, monkeypatch, copy_run
+):
+    folder, _, _ = tiny_run
+    home, cwd = tmp_path / "home", tmp_path / "cwd"
+    cwd.mkdir()
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.chdir(cwd)
+    _split(folder, home, copy_run)
+    merge_results("~/merged", ["~/a", "~/b"])
+    assert sorted(p.name for p in (home / "merged").iterdir()) == [
+        "config.json",
+        "results.csv",
+    ]
+    assert not any(cwd.iterdir())  # no folder literally named "~"

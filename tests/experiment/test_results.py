@@ -347,3 +347,23 @@ def test_the_time_table_names_its_clock(tiny_run):
     assert "acquisition CPU seconds" in summary_markdown(results, config)
     old = results.drop(columns=["training_cpu_seconds", "acquisition_cpu_seconds"])
     assert "acquisition wall-clock seconds" in summary_markdown(old, config)
+
+
+def test_a_tilde_folder_is_in_the_home_folder(
+    tiny_run, tmp_path, monkeypatch, copy_run
+):
+    folder, results, _ = tiny_run
+    home, cwd = tmp_path / "home", tmp_path / "cwd"
+    cwd.mkdir()
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.chdir(cwd)
+    target = copy_run(folder, home / "run")
+    loaded, _ = load_results("~/run")
+    pd.testing.assert_frame_equal(loaded, results)
+    monkeypatch.setitem(sys.modules, "matplotlib.figure", None)  # no plots: faster
+    monkeypatch.delitem(sys.modules, "skbatchbald.experiment._plots", raising=False)
+    assert write_report("~/run") == (target / "summary.md").read_text()
+    assert not any(cwd.iterdir())  # no folder literally named "~"
+    with pytest.raises(ValueError) as error:
+        load_results("~/elsewhere")
+    assert str(error.value).startswith(f"{home / 'elsewhere'} has no results.csv")

@@ -198,3 +198,23 @@ def test_atomic_write_follows_the_umask_without_touching_it(tmp_path):
     assert (tmp_path / "a.txt").stat().st_mode & 0o777 == 0o600
     assert (tmp_path / "a.txt").read_text() == "x"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a.txt", "b.txt"]
+
+
+def test_a_tilde_output_is_in_the_home_folder(
+    tiny_run, tmp_path, monkeypatch, copy_run
+):
+    folder, results, config = tiny_run
+    home, cwd = tmp_path / "home", tmp_path / "cwd"
+    cwd.mkdir()
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.chdir(cwd)
+    partial = copy_run(folder, home / "run", lambda r: r["round"].astype(int) < 2)
+    run_experiment(config, output="~/run", n_jobs=1)
+    _same_rows(partial, results)  # resumed there
+    assert not any(cwd.iterdir())  # no folder literally named "~"
+    # messages name the folder by its real path
+    csv = partial / "results.csv"
+    pd.read_csv(csv).drop(columns="acquired_indices").to_csv(csv, index=False)
+    with pytest.raises(ValueError) as error:
+        run_experiment(config, output="~/run", n_jobs=1)
+    assert str(error.value).startswith(f"{partial} was written before runs")
