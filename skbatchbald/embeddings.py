@@ -244,8 +244,9 @@ def cached_embeddings(encoder, X, cache_dir, *, key=None, batch_size=1024, n_che
     Returns
     -------
     embeddings : numpy.memmap of shape (n_samples, d), float32
-        Read-only, mapped from the cache file; ``np.asarray`` of it, or
-        indexing it with an array, gives an in-memory copy.
+        Read-only, mapped from the cache file; ``np.array`` of it, or
+        indexing it with an array, gives an in-memory copy (``np.asarray``
+        does not: it keeps the mapping).
 
     Raises
     ------

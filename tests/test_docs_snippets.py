@@ -14,9 +14,13 @@ ROOT = Path(__file__).resolve().parents[1]
 # snippets silently stopped being doctests, e.g. moved into a code-block)
 PAGES = {
     "docs/user_guide/bayesian_heads.rst": 18,
-    "docs/user_guide/frozen_embeddings.rst": 20,
+    "docs/user_guide/consistent_dropout.rst": 11,
+    "docs/user_guide/ensembles.rst": 8,
+    "docs/user_guide/frozen_embeddings.rst": 26,
     "docs/user_guide/migrating.rst": 60,
     "docs/user_guide/multilabel.rst": 15,
+    "docs/user_guide/pipelines.rst": 49,
+    "docs/user_guide/regression.rst": 8,
     "docs/user_guide/stopping.rst": 15,
 }
 
