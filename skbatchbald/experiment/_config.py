@@ -27,6 +27,17 @@ STRATEGIES = {
 }
 DATASETS = ("repeated_digits", "digits", "repeated_mnist", "mnist", "fashion_mnist")
 MODELS = ("mlp", "cnn")
+# The strategies whose score measures how posterior samples disagree: with one
+# sample (K = 1) it is 0 for every pool point. The query classes say the same
+# through ``_disagreement``; a test keeps the two in step.
+SAMPLED = ("batchbald", "bald", "power_bald", "mean_std", "epig", "batch_epig")
+# What a user with data or a model of their own is told: the runner knows only
+# the built-in ones.
+_OWN_DATA = (
+    "The runner takes only these built-in ones: for data or a model of your "
+    "own, write the loop with skbatchbald.ActiveLearner and the query classes "
+    "(docs: Quickstart)"
+)
 # How each round's network trains: MCDropoutClassifier's default recipe, or the
 # paper's loop with early stopping on a validation set.
 TRAININGS = ("default", "early_stopping")
@@ -128,9 +139,22 @@ def _check_int(name, value, low, hint=""):
     return check_int(value, name, min_val=low, hint=hint)
 
 
-def _check_choice(name, value, choices):
-    if value not in choices:
-        raise ValueError(f"{name} must be one of {', '.join(choices)}; got {value!r}.")
+def _short(value, limit=60):
+    """``repr(value)`` on one line, cut to ``limit`` characters (arrays are long)."""
+    text = " ".join(repr(value).split())
+    return text if len(text) <= limit else f"{text[: limit - 3]}..."
+
+
+def _check_choice(name, value, choices, hint=""):
+    # an array compared with a string would be compared elementwise
+    if not isinstance(value, str) or value not in choices:
+        got = repr(value) if isinstance(value, str) else _short(value)
+        if not isinstance(value, str):
+            got = f"a {type(value).__name__} ({got})"
+        suffix = f". {hint}" if hint else ""
+        raise ValueError(
+            f"{name} must be one of {', '.join(choices)}; got {got}{suffix}."
+        )
     return value
 
 
@@ -158,8 +182,10 @@ class ExperimentConfig:
     ----------
     dataset : {"repeated_digits", "digits", "repeated_mnist", "mnist", \
 "fashion_mnist"}, default="repeated_digits"
-        The data. Repeated sets hold ``n_repeats`` noisy copies of every pool
-        image; test images are never repeated.
+        The data, one of the built-in sets in :data:`DATASETS` (for data of
+        your own, see :func:`run_experiment`). Repeated sets hold
+        ``n_repeats`` noisy copies of every pool image; test images are never
+        repeated.
     strategies : tuple of str, default=("batchbald", "bald", "power_bald", \
 "random")
         Names from :data:`STRATEGIES`, compared on the same trials.
@@ -181,7 +207,8 @@ class ExperimentConfig:
         Points acquired per round (b). The last round acquires fewer if the
         budget is not a multiple of b away.
     budget : int, default=150
-        Labelled-set size at which a trial stops.
+        Labelled-set size at which a trial stops; at least ``n_initial`` plus
+        one batch of ``batch_size``.
     n_initial : int, default=20
         Initial labels, balanced over classes (2 per class for 10 classes).
     fixed_initial : bool, default=False
@@ -197,7 +224,9 @@ class ExperimentConfig:
         n_trials - 1`` run. Trials keep their seeds whichever process runs
         them, so runs of different trials can be merged.
     n_mc_samples : int, default=20
-        Posterior samples K drawn for acquisition.
+        Posterior samples K drawn for acquisition; at least 2 for the
+        strategies that score the samples' disagreement (those in
+        ``SAMPLED``: BatchBALD, BALD, PowerBALD, Mean STD, EPIG, BatchEPIG).
     n_joint_samples : int, default=10_000
         Label configurations M of BatchBALD's sampled joint entropy.
     eval_mc_samples : int, default=5
@@ -280,10 +309,11 @@ class ExperimentConfig:
     >>> config = ExperimentConfig(strategies=("batchbald", "random"), budget=60)
     >>> config.resolved_model, config.n_rounds
     ('mlp', 4)
-    >>> ExperimentConfig(budget=10)
+    >>> ExperimentConfig(budget=25)
     Traceback (most recent call last):
     ...
-    ValueError: budget must be an int >= 21, got 10; more than n_initial=20
+    ValueError: budget must be an int >= 30, got 25; n_initial=20 plus one batch \
+of batch_size=10 (raise budget or lower batch_size)
     """
 
     dataset: str = _option("repeated_digits", "the data", choices=DATASETS)
@@ -380,7 +410,7 @@ class ExperimentConfig:
     )
 
     def __post_init__(self):
-        _check_choice("dataset", self.dataset, DATASETS)
+        _check_choice("dataset", self.dataset, DATASETS, _OWN_DATA)
         strategies = self.strategies
         if isinstance(strategies, str) or not strategies:
             raise ValueError(
@@ -394,7 +424,7 @@ class ExperimentConfig:
         object.__setattr__(self, "strategies", tuple(strategies))
         _check_choice("training", self.training, TRAININGS)
         if self.model is not None:
-            _check_choice("model", self.model, MODELS)
+            _check_choice("model", self.model, MODELS, _OWN_DATA)
         object.__setattr__(
             self,
             "hidden_sizes",
@@ -404,14 +434,17 @@ class ExperimentConfig:
             ),
         )
         _check_int("n_initial", self.n_initial, 1)
+        _check_int("batch_size", self.batch_size, 1)
+        # The paper's counting subtracts b from the set size: a budget short of
+        # one whole batch would make it negative (and the first batch partial).
         _check_int(
             "budget",
             self.budget,
-            self.n_initial + 1,
-            f"more than n_initial={self.n_initial}",
+            self.n_initial + self.batch_size,
+            f"n_initial={self.n_initial} plus one batch of "
+            f"batch_size={self.batch_size} (raise budget or lower batch_size)",
         )
         for name in (
-            "batch_size",
             "n_trials",
             "n_mc_samples",
             "n_joint_samples",
@@ -424,6 +457,18 @@ class ExperimentConfig:
             "n_repeats",
         ):
             _check_int(name, getattr(self, name), 1)
+        sampled = [name for name in strategies if name in SAMPLED]
+        if sampled and self.n_mc_samples < 2:
+            scores, them = (
+                ("their scores measure", "them") if len(sampled) > 1 else
+                ("its score measures", "it")
+            )  # fmt: skip
+            raise ValueError(
+                f"n_mc_samples={self.n_mc_samples} is too few for "
+                f"{', '.join(sampled)}: {scores} how posterior samples "
+                "disagree, 0 for every pool point with one sample; pass "
+                f"n_mc_samples >= 2 (-K 2) or leave {them} out."
+            )
         _check_int("seed", self.seed, 0)
         _check_int("first_trial", self.first_trial, 0)
         for name in ("fixed_initial", "mc_validation", "validation_from_pool"):
@@ -553,18 +598,39 @@ class ExperimentConfig:
         -------
         differences : dict of str to tuple
             Field name to ``(self's value, other's value)`` for every option
-            that changes results; the trials run, the thresholds of the
-            tables and the data folder may differ.
+            that changes results. May differ: the trials run, the thresholds
+            of the tables, the data folder, the order of the strategies,
+            ``model=None`` and the model it stands for, and options the data
+            set or model does not read (``n_repeats`` and ``noise_std`` off
+            repeated data, ``hidden_sizes`` of a CNN).
         """
         ignored = {"n_trials", "first_trial", "thresholds"}
         ignored |= {
             f.name for f in dataclasses.fields(self) if f.metadata.get("run_only")
         }
+        mine, theirs = self._results_options(), other._results_options()
+        # Equal values never differ, even where one model reads them and the
+        # other does not (the models' difference is listed).
         return {
             f.name: (getattr(self, f.name), getattr(other, f.name))
             for f in dataclasses.fields(self)
-            if f.name not in ignored and getattr(self, f.name) != getattr(other, f.name)
+            if f.name not in ignored
+            and mine[f.name] != theirs[f.name]
+            and getattr(self, f.name) != getattr(other, f.name)
         }
+
+    def _results_options(self):
+        """Every option as it acts on the results: two configs whose values
+        agree here give the same rows."""
+        options = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
+        options["model"] = self.resolved_model
+        # each strategy's rows depend on the trial's seeds, not on its place
+        options["strategies"] = frozenset(self.strategies)
+        if not self.is_repeated:
+            options["n_repeats"] = options["noise_std"] = None
+        if self.resolved_model != "mlp":
+            options["hidden_sizes"] = None
+        return options
 
     def to_dict(self):
         """Return the options as a JSON-friendly dict.

@@ -17,7 +17,7 @@ TABLES = {
     "paired": "Paired differences: {reference} minus each strategy, mean ± sd "
     "over trials (accuracy points); wins/ties/losses of {reference}",
     "time": "Time to accuracy (training + acquisition {clock} seconds, median "
-    "over {timed}; x relative to {reference})",
+    "over {timed}, method 'nearest'; x relative to {reference})",
     "batches": "Acquired batches (means over rounds and trials; copies: picks of "
     "an image already picked in the same batch)",
     "curve": "Test accuracy by labelled-set size (median over trials)",
@@ -39,7 +39,7 @@ def _labels(summary, counting, dataset):
     import pandas as pd
 
     shift = summary.batch_size if counting == "paper" else 0
-    limit = summary.max_labels - shift
+    limit = max(summary.max_labels - shift, 0)
     table = summary.labels.loc[counting]
     columns = {}
     for accuracy in dict.fromkeys(table.columns.get_level_values(0)):
@@ -98,14 +98,20 @@ def _paired(summary):
 
 def _time_cell(value, reference):
     """Seconds, and their ratio to the reference's when it reached it too."""
+    if np.isnan(value):  # no trial timed
+        return "n/a"
     if np.isinf(value):
         return "not reached"
-    if np.isinf(reference) or reference == 0:
+    if not np.isfinite(reference) or reference == 0:
         return f"{value:.1f} s"
     return f"{value:.1f} s (x{value / reference:.2f})"
 
 
 def _time(summary):
+    import pandas as pd
+
+    if summary.n_timed == 0:  # no table rather than a table of n/a
+        return pd.DataFrame(index=list(summary.strategies))
     ref = summary.time.loc[summary.reference]
     return summary.time.apply(
         lambda column: column.map(lambda v: _time_cell(v, ref[column.name]))
@@ -148,8 +154,8 @@ def format_summary(summary, dataset=None):
     tables : dict of str to pandas.DataFrame
         Tables of strings, index the strategies: ``"labels"`` (the paper's
         counting), ``"labels_set_size"``, ``"final"``, ``"paired"``,
-        ``"time"``, ``"batches"`` and ``"curve"``; see ``TABLES`` in this
-        module for their titles.
+        ``"time"`` (without columns when no trial was timed), ``"batches"``
+        and ``"curve"``; see ``TABLES`` in this module for their titles.
 
     See Also
     --------

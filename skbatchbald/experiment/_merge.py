@@ -20,8 +20,9 @@ def merge_results(output, sources):
     ----------
     output : str or path
         New folder (or an empty one) for the merged ``results.csv`` and
-        ``config.json``; the latter records the sources under
-        ``merged_from``.
+        ``config.json``; the latter records the sources (absolute paths)
+        under ``merged_from`` and every source's runs under ``runs``, each
+        with its folder.
     sources : list of str or path
         ``--output`` folders of runs whose options agree but for the trials and
         the strategies (which may differ or overlap).
@@ -80,10 +81,16 @@ def joined_results(sources):
 
     if len(sources) < 2:
         raise ValueError(f"merge needs at least two folders; got {len(sources)}.")
-    tables, first, strategies = [], None, []
+    tables, first, strategies, runs = [], None, [], {}
     for source in sources:
         results, config = load_results(source)
-        _, document = ResultsFolder(source).read_config()
+        store = ResultsFolder(source)
+        _, document = store.read_config()
+        # absolute, so that config.json names the sources wherever it is read
+        source = str(store.path.resolve())
+        runs.setdefault(
+            source, [{"folder": source, **run} for run in document.get("runs", [])]
+        )
         if first is None:
             first = (source, config, document)
         differences = first[1].same_experiment(config)
@@ -105,10 +112,17 @@ def joined_results(sources):
     compare = [c for c in table.columns if c not in (*TIMING, "_source", *key)]
     for (trial, strategy, r), rows in repeated.groupby(key):
         values = rows[compare].astype(str)
-        if len(values.drop_duplicates()) > 1:
+        differ = [c for c in compare if values[c].nunique() > 1]
+        if differ:
+            column = values[differ[0]]
+            other = column != column.iloc[0]
+            more = f" (and {', '.join(differ[1:])})" if len(differ) > 1 else ""
             raise ValueError(
-                f"trial {trial}, {strategy}, round {r} differs between "
-                f"{' and '.join(rows['_source'])}; these runs cannot be merged."
+                f"trial {trial}, {strategy}, round {r} differs in {differ[0]}"
+                f"{more}: {column.iloc[0][:40]} in {rows['_source'].iloc[0]}, "
+                f"{column[other].iloc[0][:40]} in {rows['_source'][other].iloc[0]}; "
+                "these runs cannot be merged (delete that curve's rows from "
+                f"round {r} on in one of them)."
             )
     merged_from = [
         {"folder": str(s), "trials": sorted(int(t) for t in t_.unique())}
@@ -126,6 +140,7 @@ def joined_results(sources):
     document = {
         **first[2],
         "config": config.to_dict(),
+        "runs": [run for records in runs.values() for run in records],
         "merged_from": merged_from,
         "trials": trials,
     }

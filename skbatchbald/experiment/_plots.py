@@ -21,6 +21,8 @@ def _trials(results):
     """ "3 trials", or "1-2 trials" when the curves (runs set side by side by
     acquisition size) hold different numbers of them."""
     counts = results.groupby("strategy")["trial"].nunique()
+    if counts.empty:  # e.g. no batch acquired: every curve stopped at round 0
+        return "0 trials"
     low, high = int(counts.min()), int(counts.max())
     count = f"{low}" if low == high else f"{low}-{high}"
     return f"{count} trial{'s' * (high != 1)}"
@@ -38,7 +40,8 @@ def _band_plot(results, column, path, ylabel, title):
     ax.set_ylabel(ylabel)
     ax.set_title(f"{title} — median and IQR over {_trials(results)}", fontsize=10)
     ax.grid(alpha=0.3)
-    ax.legend()
+    if len(results):  # an empty legend warns
+        ax.legend()
     fig.savefig(path, dpi=120)
 
 
@@ -59,6 +62,9 @@ def plot_learning_curves(results, path, title=""):
 
 def plot_class_entropy(results, path, title=""):
     """Entropy of the acquired batch's class distribution, per round.
+
+    The axes are empty when no batch was acquired (every curve stopped at
+    round 0); :func:`write_report` then draws no such plot.
 
     Parameters
     ----------
@@ -137,6 +143,8 @@ PLOTS = {
     "class_entropy": plot_class_entropy,
     "class_histogram": plot_class_histogram,
 }
+# The plots of acquired batches: nothing to draw before the first acquisition.
+OF_BATCHES = ("class_entropy", "class_histogram")
 
 
 def plot_run(results, config, which, path):

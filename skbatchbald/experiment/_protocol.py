@@ -9,11 +9,20 @@ from tqdm.auto import tqdm
 
 from .. import query
 from ..acquisition import SaturationWarning
+from ._checks import check_results
 from ._config import STRATEGIES, ExperimentConfig
 from ._environment import describe_environment
 from ._interrupt import InterruptGuard
 from ._model import epoch_rows, make_model
-from ._splits import MODEL, STRATEGY, check_sizes, derive_seed, load_source, make_trial
+from ._splits import (
+    MODEL,
+    STRATEGY,
+    check_sizes,
+    derive_seed,
+    load_source,
+    make_trial,
+    pool_rows,
+)
 from ._store import COLUMNS, ResultsFolder, _typed, indices_of
 
 __all__ = ["run_experiment"]
@@ -190,8 +199,18 @@ def _run_curve(
             f"trial {trial} of {name}: the recorded initial set differs from the "
             "one these options draw; the folder was written by other code or data."
         )
-    for row in rows[1:]:
-        labelled = np.concatenate([labelled, indices_of(row["acquired_indices"])])
+    for row in rows:
+        batch = indices_of(row["acquired_indices"])
+        labels = " ".join(map(str, data.y_pool[batch].tolist()))
+        if row["acquired_labels"] != labels:
+            raise ValueError(
+                f"trial {trial} of {name}, round {row['round']}: the recorded "
+                "acquired_labels are not the labels of its acquired_indices in "
+                "the pool these options draw; the folder was written by other "
+                "code or data, or edited: start a new --output folder."
+            )
+        if row["round"] > 0:
+            labelled = np.concatenate([labelled, batch])
     r = len(rows)
     guard = InterruptGuard()
     with guard:
@@ -295,6 +314,15 @@ def run_experiment(
     acquires ``batch_size`` points, until ``budget`` labels (or
     ``stop_accuracy``).
 
+    The data and networks are the built-in ones only (:data:`DATASETS`,
+    :data:`MODELS`). For data or a model of your own, write the loop with
+    :class:`~skbatchbald.ActiveLearner` and the query classes (see
+    :doc:`/quickstart`), one run per strategy and seed, and record a row per
+    round in the columns listed under Returns (``strategy``, ``trial``,
+    ``round``, ``n_labels`` and ``test_accuracy`` at least):
+    :func:`summarize` and :func:`format_summary` then compare the strategies
+    as they compare this runner's.
+
     Parameters
     ----------
     config : ExperimentConfig or None, default=None
@@ -305,7 +333,9 @@ def run_experiment(
         finishes. If the folder holds results of the same options, the run
         continues them: finished rounds are kept, and each curve resumes
         after its last finished round with the result an uninterrupted run
-        would give. Results of other options make the run refuse.
+        would give. Results of other options make the run refuse, and so do
+        rows that are not whole rounds of these options (see
+        :func:`load_results`), before anything is written.
     n_jobs : int or None, default=None
         Worker processes, each running whole (trial, strategy) curves with
         one torch thread; None means 1 unless a
@@ -355,7 +385,9 @@ def run_experiment(
     ------
     ValueError
         If the data cannot hold the requested test, validation and budget,
-        or ``output`` holds results of other options.
+        or ``output`` holds results of other options or rows that are not
+        whole rounds of these (a row cut short, a round twice or missing, a
+        pool index outside the pool or picked twice).
     KeyboardInterrupt
         On Ctrl-C, after the rounds that finished are saved; the round that
         was cut is not.
@@ -405,7 +437,6 @@ def run_experiment(
     done = {}
     if folder is not None:
         folder.prepare(config, _document(config))
-        folder.update_document(lambda doc: _record_run(doc, config, n_jobs, device))
         saved = folder.rows()
         if saved is not None:
             if "acquired_indices" not in saved:
@@ -413,8 +444,13 @@ def run_experiment(
                     f"{folder.path} was written before runs could be resumed (no "
                     "acquired_indices column); choose another --output."
                 )
+            # before config.json records this run: a refused folder is unchanged
+            saved = check_results(
+                saved, config, folder.csv_path, pool_rows(config, source)
+            )
             for key, rows in saved.groupby(["trial", "strategy"]):
                 done[key] = rows.to_dict("records")
+        folder.update_document(lambda doc: _record_run(doc, config, n_jobs, device))
     units = [(t, s) for t in config.trials for s in config.strategies]
     n_workers = min(effective_n_jobs(n_jobs), len(units))
     try:

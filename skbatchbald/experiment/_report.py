@@ -27,7 +27,9 @@ def write_report(folder, thresholds=None):
         The Markdown summary, also written to ``summary.md``; the plots go to
         ``learning_curve.png`` and ``class_entropy.png`` when matplotlib is
         installed (a note in the text says when it is not) and a trial has
-        finished every strategy. A run still under way gets a progress table.
+        finished every strategy (the plots of acquired classes only once a
+        batch was acquired: not when every curve stopped at round 0). A run
+        still under way gets a progress table.
 
     Raises
     ------
@@ -44,7 +46,7 @@ def write_report(folder, thresholds=None):
         config = dataclasses.replace(config, thresholds=tuple(thresholds))
     text = summary_markdown(results, config)
     try:
-        from ._plots import PLOTS, plot_run
+        from ._plots import OF_BATCHES, PLOTS, plot_run
     except ImportError:
         text += (
             "\nNo plots: matplotlib is not installed "
@@ -52,8 +54,10 @@ def write_report(folder, thresholds=None):
         )
     else:
         results, _ = complete_trials(results, config)
+        acquired = bool((results["round"] > 0).any())
         if len(results):  # plots of complete trials only, like the tables
             for which in PLOTS:
-                plot_run(results, config, which, folder / f"{which}.png")
+                if acquired or which not in OF_BATCHES:
+                    plot_run(results, config, which, folder / f"{which}.png")
     atomic_write(folder / "summary.md", text)
     return text

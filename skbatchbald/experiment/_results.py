@@ -5,7 +5,8 @@ import dataclasses
 
 import numpy as np
 
-from ._store import ResultsFolder, read_results_csv
+from ._checks import check_results
+from ._store import REQUIRED, ResultsFolder, read_results_csv
 
 __all__ = ["Summary", "complete_trials", "load_results", "summarize"]
 
@@ -31,7 +32,18 @@ def load_results(folder):
     Raises
     ------
     ValueError
-        If the folder lacks either file, or they are not a run's.
+        If the folder lacks either file, or they are not a run's: the rows
+        must be rounds of config.json's options (see Notes).
+
+    Notes
+    -----
+    Each (strategy, trial) curve must hold rounds 0, 1, ... once each, none
+    after the round that reached the budget or the stop accuracy, with the
+    labelled-set sizes that ``n_initial``, ``batch_size`` and ``budget``
+    give; its strategy, data set and model must be config.json's, and each
+    round's batch must hold as many labels and pool indices as it added,
+    never a pool index picked before in the curve. The error names the file,
+    the curve, the round, and what to delete.
     """
     store = ResultsFolder(folder)
     missing = [
@@ -43,7 +55,8 @@ def load_results(folder):
             "an `skbatchbald run`."
         )
     config, _ = store.read_config()
-    return read_results_csv(store.csv_path), config
+    results = read_results_csv(store.csv_path)
+    return check_results(results, config, store.csv_path), config
 
 
 @dataclasses.dataclass(frozen=True)
@@ -66,8 +79,9 @@ class Summary:
         Labels needed to first reach each accuracy: index (counting,
         strategy), columns (accuracy, percentile); ``inf`` where that
         percentile of trials never reached it. Counting
-        ``"paper"`` is the set size minus b, ``"set size"`` the plain size;
-        percentiles use the method ``"nearest"``, as the paper's notebook.
+        ``"paper"`` is the set size minus b (never below 0), ``"set size"``
+        the plain size; percentiles use the method ``"nearest"``, as the
+        paper's notebook, so that each is one trial's value.
     per_trial : pandas.DataFrame
         Set size and cumulative seconds (on the ``clock``; NaN for a trial not
         timed on it) at which each (strategy, trial) first reached each
@@ -75,7 +89,9 @@ class Summary:
     time : pandas.DataFrame
         Median over the ``n_timed`` trials timed on the ``clock`` of the
         seconds (training + acquisition) until each accuracy was reached, per
-        strategy; ``inf`` when the median trial never reached it.
+        strategy, with the method ``"nearest"`` of ``labels`` (one trial's
+        time, never a mean of two); ``inf`` when the median trial never
+        reached it, NaN when no trial was timed.
     final : pandas.DataFrame
         Per strategy: final accuracy and mean accuracy over the curve
         (25th/50th/75th percentiles over trials) and the final set size.
@@ -151,7 +167,7 @@ def _clock(results):
         if timed:
             return "CPU", timed, "cpu"
     counts = collections.Counter(on_one.values())
-    if not counts:
+    if not counts or not all(name in results for name in _CLOCKS["wall-clock"]):
         return "wall-clock", set(), "cpu"
     device = min(counts, key=lambda d: (-counts[d], d))
     return "wall-clock", {t for t, d in on_one.items() if d == device}, device
@@ -164,8 +180,16 @@ def _first_reaching(curve, threshold, clock):
         return np.inf, np.inf
     i = int(np.argmax(reached))
     training, acquisition = _CLOCKS[clock]
+    if training not in curve or acquisition not in curve:  # a table without times
+        return float(curve["n_labels"].iloc[i]), np.nan
     seconds = curve[training].fillna(0.0) + curve[acquisition].fillna(0.0)
     return float(curve["n_labels"].iloc[i]), float(seconds.iloc[: i + 1].sum())
+
+
+def _counted(size, shift):
+    """A set size in a counting that subtracts ``shift``: never below 0 (a
+    curve that reached the accuracy at round 0 with b above n_initial)."""
+    return max(size - shift, 0.0)
 
 
 def _infer_batch_size(results):
@@ -181,7 +205,14 @@ def summarize(results, thresholds=(0.8, 0.85, 0.9), batch_size=None):
     ----------
     results : pandas.DataFrame
         The output of :func:`run_experiment` (or :func:`load_results`), with
-        complete trials only (see :func:`complete_trials`).
+        complete trials only (see :func:`complete_trials`), or a table of
+        your own loop in the same columns. Required: ``strategy``, ``trial``,
+        ``round`` (0 for the initial set), ``n_labels`` (labelled-set size
+        the round's model was trained on) and ``test_accuracy``. Optional:
+        ``training_seconds`` and ``acquisition_seconds`` (without both, and
+        without ``training_cpu_seconds`` and ``acquisition_cpu_seconds``, no
+        trial is timed and ``time`` is NaN), ``device``, and for ``batches``
+        ``class_entropy``, ``copies_in_batch`` and ``saturated``.
     thresholds : tuple of float, default=(0.8, 0.85, 0.9)
         Test accuracies for the "labels needed" and "time to accuracy" tables.
     batch_size : int or None, default=None
@@ -192,6 +223,11 @@ def summarize(results, thresholds=(0.8, 0.85, 0.9), batch_size=None):
     -------
     summary : Summary
         Numbers only; :func:`format_summary` turns them into tables of text.
+
+    Raises
+    ------
+    ValueError
+        If ``results`` lacks a required column.
 
     See Also
     --------
@@ -219,6 +255,12 @@ def summarize(results, thresholds=(0.8, 0.85, 0.9), batch_size=None):
     """
     import pandas as pd
 
+    missing = [name for name in REQUIRED if name not in results]
+    if missing:
+        raise ValueError(
+            f"results lack the columns {', '.join(missing)}; summarize needs "
+            f"{', '.join(REQUIRED)} (one row per strategy, trial and round)."
+        )
     strategies = tuple(dict.fromkeys(results["strategy"]))
     reference = "batchbald" if "batchbald" in strategies else strategies[0]
     b = _infer_batch_size(results) if batch_size is None else int(batch_size)
@@ -243,9 +285,15 @@ def summarize(results, thresholds=(0.8, 0.85, 0.9), batch_size=None):
         q = np.percentile(sizes, QUANTILES, method="nearest")
         for counting, shift in zip(COUNTINGS, (b, 0), strict=True):
             for quantile, value in zip(QUANTILES, q, strict=True):
-                labels[counting, s, threshold, quantile] = value - shift
-        seconds = rows["seconds"].dropna()
-        time[s, threshold] = float(np.median(seconds)) if len(seconds) else np.nan
+                labels[counting, s, threshold, quantile] = _counted(value, shift)
+        seconds = rows["seconds"].dropna().to_numpy()
+        # the labels' rule: with an even number of trials an interpolated
+        # median could be a time no trial took, or finite beside "not reached"
+        time[s, threshold] = (
+            float(np.percentile(seconds, 50, method="nearest"))
+            if len(seconds)
+            else np.nan
+        )
     labels = pd.Series(labels).unstack([2, 3])
     index = pd.MultiIndex.from_product([COUNTINGS, strategies])
     labels = labels.reindex(index=index).sort_index(axis=1)

@@ -102,12 +102,9 @@ def _balanced(y, n, classes, rng):
     return np.sort(np.concatenate(picks))
 
 
-def check_sizes(config, source):
-    """Raise ValueError if the data cannot hold test, validation and budget.
-
-    Called before anything is written, so that a run that cannot work fails
-    before it touches its output folder.
-    """
+def _pool_sizes(config, source):
+    """(training images, pool rows) of every trial, as :func:`make_trial` makes
+    them; either may be below 1 when the options ask for too much."""
     n = len(source.y)
     n_test = 0
     if source.X_test is None:
@@ -118,6 +115,21 @@ def check_sizes(config, source):
     n_labelled = n_pool * (config.n_repeats if config.is_repeated else 1)
     if config.validation_from_pool:
         n_labelled -= config.validation_size
+    return n_pool, n_labelled
+
+
+def pool_rows(config, source):
+    """The number of pool rows of every trial (the range of its pool indices)."""
+    return _pool_sizes(config, source)[1]
+
+
+def check_sizes(config, source):
+    """Raise ValueError if the data cannot hold test, validation and budget.
+
+    Called before anything is written, so that a run that cannot work fails
+    before it touches its output folder.
+    """
+    n_pool, n_labelled = _pool_sizes(config, source)
     if n_pool < 1 or n_labelled < config.budget:
         raise ValueError(
             f"the pool has {max(n_labelled, 0)} images after test_size, "

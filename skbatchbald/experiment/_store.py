@@ -147,6 +147,8 @@ class ResultsFolder:
             raise ValueError(
                 f"{self.config_path} is not a config.json of skbatchbald run ({exc})."
             ) from exc
+        except ValueError as exc:  # options this version refuses
+            raise ValueError(f"{self.config_path}: {exc}") from exc
 
     def prepare(self, config, document):
         """Check that ``config`` may write here; create config.json if new.

@@ -24,6 +24,18 @@ MC-dropout network each round, acquire b points, repeat until the budget;
 several paired trials per strategy.
 """
 
+# Pre-wrapped: the raw formatter keeps the examples' layout, and this text's.
+_RUN_DESCRIPTION = """
+A folder that holds results of the same options is continued after its last
+finished round; results of other options make the run refuse.
+
+The data sets and networks are the built-in ones (--dataset, --model). For
+data or a model of your own, write the loop in Python with
+skbatchbald.ActiveLearner and the query classes (docs: Quickstart); a table
+of its rounds in the columns of results.csv goes into
+skbatchbald.experiment.summarize.
+"""
+
 _EXAMPLES = """\
 examples:
   skbatchbald run --preset demo --output results/demo
@@ -107,9 +119,7 @@ def _add_run(subparsers):
     run = subparsers.add_parser(
         "run",
         help="run (or continue) an experiment; write results, summary and plots",
-        description=_DESCRIPTION
-        + "\nA folder that holds results of the same options is continued after "
-        "its last finished round; results of other options make the run refuse.",
+        description=_DESCRIPTION + _RUN_DESCRIPTION,
         epilog=_EXAMPLES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )

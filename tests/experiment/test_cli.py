@@ -32,8 +32,8 @@ def test_unknown_strategy(capsys):
 def test_library_validation_becomes_a_parser_error(capsys, tmp_path):
     line = _one_line_error(capsys, ["run", "-o", str(tmp_path), "--budget", "20"], 2)
     assert line == (
-        "skbatchbald run: error: budget must be an int >= 21, got 20; more than "
-        "n_initial=20"
+        "skbatchbald run: error: budget must be an int >= 30, got 20; n_initial=20 "
+        "plus one batch of batch_size=10 (raise budget or lower batch_size)"
     )
     assert not any(tmp_path.iterdir())  # nothing ran
 
@@ -141,3 +141,11 @@ def test_the_device_reaches_every_round_s_network(monkeypatch):
     )  # fmt: skip
     run_experiment(config, n_jobs=1, device="cpu")
     assert devices == ["cpu"] * 3  # rounds 0, 1 and 2
+
+
+def test_run_help_says_the_runner_takes_built_in_data_only(capsys):
+    with pytest.raises(SystemExit):
+        main(["run", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    assert "The data sets and networks are the built-in ones" in text
+    assert "skbatchbald.ActiveLearner and the query classes" in text

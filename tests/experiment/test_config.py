@@ -149,3 +149,88 @@ def test_old_long_spellings_are_gone(flag, capsys):
     with pytest.raises(SystemExit):
         main(["run", "-o", "x", flag, "2"])
     assert f"unrecognized arguments: {flag} 2" in capsys.readouterr().err
+
+
+def test_a_budget_short_of_one_batch_is_refused():
+    # b = 40 from 20 labels to 25: the paper's counting (set size minus b)
+    # gave -15 labels
+    with pytest.raises(ValueError) as error:
+        ExperimentConfig(budget=25, batch_size=40)
+    assert str(error.value) == (
+        "budget must be an int >= 60, got 25; n_initial=20 plus one batch of "
+        "batch_size=40 (raise budget or lower batch_size)"
+    )
+    assert ExperimentConfig(budget=60, batch_size=40).n_rounds == 1
+
+
+def test_one_posterior_sample_is_refused_for_the_sampled_strategies():
+    with pytest.raises(ValueError) as error:
+        ExperimentConfig(strategies=("random", "bald", "batchbald"), n_mc_samples=1)
+    message = str(error.value)
+    assert message.startswith("n_mc_samples=1 is too few for bald, batchbald:")
+    assert "pass n_mc_samples >= 2 (-K 2) or leave them out." in message
+    one = ("random", "max_entropy", "variation_ratios", "margin")
+    assert ExperimentConfig(strategies=one, n_mc_samples=1).n_mc_samples == 1
+
+
+def test_the_sampled_strategies_are_those_whose_score_needs_samples():
+    from skbatchbald import query
+    from skbatchbald.experiment._config import SAMPLED, STRATEGIES
+
+    needs = {
+        name
+        for name, cls in STRATEGIES.items()
+        if getattr(getattr(query, cls), "_disagreement", None) is not None
+    }
+    assert set(SAMPLED) == needs
+
+
+def test_one_posterior_sample_is_refused_before_anything_is_written(tmp_path, capsys):
+    argv = ["run", "-o", str(tmp_path), "--strategies", "bald", "-K", "1"]
+    with pytest.raises(SystemExit) as exit_:
+        main(argv)
+    assert exit_.value.code == 2
+    assert "n_mc_samples=1 is too few for bald" in capsys.readouterr().err
+    assert not any(tmp_path.iterdir())
+
+
+@pytest.mark.parametrize(
+    ("here", "there"),
+    [
+        ({"dataset": "digits"}, {"dataset": "digits", "model": "mlp"}),
+        ({"model": "cnn"}, {"model": "cnn", "hidden_sizes": (32,)}),
+        ({}, {"strategies": ("random", "power_bald", "bald", "batchbald")}),
+        ({"dataset": "digits"}, {"dataset": "digits", "n_repeats": 5}),
+        ({"dataset": "mnist"}, {"dataset": "mnist", "noise_std": 0.3}),
+    ],
+)
+def test_same_experiment_ignores_what_does_not_change_the_results(here, there):
+    assert ExperimentConfig(**here).same_experiment(ExperimentConfig(**there)) == {}
+
+
+@pytest.mark.parametrize(
+    ("here", "there", "name"),
+    [
+        ({"dataset": "digits"}, {"dataset": "digits", "model": "cnn"}, "model"),
+        ({}, {"hidden_sizes": (32,)}, "hidden_sizes"),
+        ({}, {"strategies": ("random", "bald")}, "strategies"),
+        ({}, {"n_repeats": 5}, "n_repeats"),
+    ],
+)
+def test_same_experiment_keeps_what_changes_the_results(here, there, name):
+    differences = ExperimentConfig(**here).same_experiment(ExperimentConfig(**there))
+    assert list(differences) == [name]
+
+
+def test_data_of_ones_own_is_refused_in_one_short_line():
+    import numpy as np
+
+    X, y = np.zeros((1797, 64)), np.zeros(1797)
+    for options in ({"dataset": (X, y)}, {"dataset": {"X": X}}, {"model": "rf"}):
+        with pytest.raises(ValueError) as error:
+            ExperimentConfig(**options)
+        message = str(error.value)
+        assert "\n" not in message and len(message) < 400
+        assert "write the loop with skbatchbald.ActiveLearner" in message
+    with pytest.raises(ValueError, match=r"got a tuple \(\(array\(\[\[0\., "):
+        ExperimentConfig(dataset=(X, y))

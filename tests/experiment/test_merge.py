@@ -63,10 +63,17 @@ def test_merge_refuses_rounds_that_disagree(tiny_run, tmp_path, copy_run):
     folder, _, _ = tiny_run
     first, second = _split(folder, tmp_path, copy_run)
     results = pd.read_csv(second / "results.csv", dtype=str, keep_default_na=False)
+    before = results.loc[0, "test_accuracy"]
     results.loc[0, "test_accuracy"] = "0.999"
     results.to_csv(second / "results.csv", index=False)
-    with pytest.raises(ValueError, match="trial 0, batchbald, round 0 differs"):
+    with pytest.raises(ValueError) as error:
         merge_results(tmp_path / "m", [first, second])
+    # the column, and each folder once with its value
+    assert str(error.value) == (
+        f"trial 0, batchbald, round 0 differs in test_accuracy: {float(before)} in "
+        f"{first}, 0.999 in {second}; these runs cannot be merged (delete that "
+        "curve's rows from round 0 on in one of them)."
+    )
 
 
 def test_merge_needs_two_folders_and_a_new_output(tiny_run, tmp_path, copy_run):
@@ -122,3 +129,40 @@ def test_a_tilde_output_is_in_the_home_folder(
         "results.csv",
     ]
     assert not any(cwd.iterdir())  # no folder literally named "~"
+
+
+def test_merged_config_keeps_every_run_and_absolute_folders(
+    tiny_run, tmp_path, copy_run, monkeypatch
+):
+    folder, _, _ = tiny_run
+    first, second = _split(folder, tmp_path, copy_run)
+    path = second / "config.json"
+    document = json.loads(path.read_text())
+    document["runs"].append({**document["runs"][0], "trials": [1], "n_jobs": 2})
+    path.write_text(json.dumps(document))
+    monkeypatch.chdir(tmp_path)
+    merge_results("merged", ["a", "b"])  # relative, as typed
+    merged = json.loads((tmp_path / "merged" / "config.json").read_text())
+    assert [source["folder"] for source in merged["merged_from"]] == [
+        str(first.resolve()),
+        str(second.resolve()),
+    ]
+    runs = [(run["folder"], run["trials"]) for run in merged["runs"]]
+    assert runs == [
+        (str(first.resolve()), [0, 1]),
+        (str(second.resolve()), [0, 1]),
+        (str(second.resolve()), [1]),
+    ]
+
+
+def test_merge_takes_the_default_model_by_name(tiny_run, tmp_path, copy_run):
+    # --model mlp on repeated digits is what the default (None) runs
+    folder, _, _ = tiny_run
+    first, second = _split(folder, tmp_path, copy_run)
+    path = second / "config.json"
+    document = json.loads(path.read_text())
+    document["config"]["model"] = "mlp"
+    document["config"]["strategies"].reverse()
+    path.write_text(json.dumps(document))
+    table = merge_results(tmp_path / "m", [first, second])
+    assert set(table["trial"]) == {0, 1}

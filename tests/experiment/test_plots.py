@@ -62,3 +62,18 @@ def test_titles_count_the_trials_of_each_curve(tmp_path):
     same = [row for row in rows if row["trial"] == 0]
     fig = plot_class_histogram(pd.DataFrame(same), tmp_path / "h.png", title="t")
     assert fig.axes[0].get_title() == "t — acquired classes over 1 trial"
+
+
+def test_class_entropy_of_curves_without_a_batch_is_empty(tmp_path):
+    import warnings
+
+    from skbatchbald.experiment._plots import plot_class_entropy
+
+    rows = pd.DataFrame(
+        [*_rows("batchbald", 0, [[9, 9, 9]]), *_rows("random", 0, [[9, 9, 9]])]
+    ).assign(class_entropy=0.0)
+    path = tmp_path / "entropy.png"
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # not even an empty legend's warning
+        plot_class_entropy(rows, path, title="t")
+    assert path.stat().st_size > 0

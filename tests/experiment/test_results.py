@@ -367,3 +367,79 @@ def test_a_tilde_folder_is_in_the_home_folder(
     with pytest.raises(ValueError) as error:
         load_results("~/elsewhere")
     assert str(error.value).startswith(f"{home / 'elsewhere'} has no results.csv")
+
+
+def test_time_takes_the_median_trial_as_the_labels_do():
+    # two trials: one reached 90 % at round 1, the other never; numpy's
+    # "nearest" takes the first trial for both tables (an interpolated
+    # median of the times was inf, "not reached", beside 30 labels)
+    results = _curves({"batchbald": [[0.5, 0.9], [0.5, 0.6]]})
+    summary = summarize(results, thresholds=(0.9,))
+    assert summary.labels.loc[("set size", "batchbald"), (0.9, 50)] == 30
+    assert summary.time.loc["batchbald", 0.9] == pytest.approx(5.0)
+    # and never a time no trial took: 5 s and 9 s give one of them, not 7 s
+    results = _curves({"batchbald": [[0.5, 0.9], [0.5, 0.6, 0.9]]})
+    summary = summarize(results, thresholds=(0.9,))
+    assert summary.time.loc["batchbald", 0.9] in (5.0, 9.0)
+    labels = summary.labels.loc[("set size", "batchbald"), (0.9, 50)]
+    assert summary.time.loc["batchbald", 0.9] == {30: 5.0, 40: 9.0}[labels]
+
+
+def test_the_paper_counting_is_never_negative():
+    # b = 40 from 20 initial labels: reached at round 0 would count 20 - 40
+    results = _curves({"batchbald": [[0.95, 0.95]] * 2, "random": [[0.5]] * 2}, b=40)
+    summary = summarize(results, thresholds=(0.9,))
+    assert summary.labels.loc[("paper", "batchbald"), 0.9].tolist() == [0, 0, 0]
+    stopped = summarize(results[results["round"] == 0], (0.9,), batch_size=40)
+    labels = format_summary(stopped)["labels"]
+    assert labels.loc["batchbald", "90 %"] == "0/0/0"
+    assert labels.loc["random", "90 %"] == ">0/>0/>0"
+
+
+def test_a_table_of_ones_own_needs_no_time_columns():
+    results = _curves({"batchbald": [[0.5, 0.9]] * 2, "random": [[0.5, 0.6]] * 2})
+    results = results.drop(columns=["training_seconds", "acquisition_seconds"])
+    summary = summarize(results, thresholds=(0.9,))
+    assert summary.n_timed == 0 and summary.time.isna().all().all()
+    tables = format_summary(summary)
+    assert tables["time"].empty and tables["labels"].loc["batchbald", "90 %"]
+    with pytest.raises(ValueError) as error:
+        summarize(results.drop(columns="test_accuracy"))
+    assert str(error.value) == (
+        "results lack the columns test_accuracy; summarize needs strategy, "
+        "trial, round, n_labels, test_accuracy (one row per strategy, trial and "
+        "round)."
+    )
+
+
+def test_report_when_every_curve_stopped_at_round_0(tiny_run, tmp_path, copy_run):
+    import json
+
+    folder, results, _ = tiny_run
+    target = copy_run(folder, tmp_path / "run", lambda r: r["round"] == "0")
+    document = json.loads((target / "config.json").read_text())
+    document["config"]["stop_accuracy"] = float(results["test_accuracy"].min())
+    (target / "config.json").write_text(json.dumps(document))
+    text = write_report(target)
+    assert "2 complete paired trials" in text
+    assert (target / "summary.md").read_text() == text
+    assert (target / "learning_curve.png").exists()
+    # no batch acquired: nothing to draw of the acquired classes
+    assert not (target / "class_entropy.png").exists()
+    assert not (target / "class_histogram.png").exists()
+
+
+def test_options_this_version_refuses_name_the_config_file(
+    tiny_run, tmp_path, copy_run
+):
+    import json
+
+    folder, _, _ = tiny_run
+    target = copy_run(folder, tmp_path / "run")
+    path = target / "config.json"
+    document = json.loads(path.read_text())
+    document["config"]["batch_size"] = 40  # budget 45 holds no whole batch
+    path.write_text(json.dumps(document))
+    with pytest.raises(ValueError) as error:
+        load_results(target)
+    assert str(error.value).startswith(f"{path}: budget must be an int >= 60")

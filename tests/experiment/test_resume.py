@@ -218,3 +218,20 @@ def test_a_tilde_output_is_in_the_home_folder(
     with pytest.raises(ValueError) as error:
         run_experiment(config, output="~/run", n_jobs=1)
     assert str(error.value).startswith(f"{partial} was written before runs")
+
+
+def test_harmless_differences_resume(tiny_run, tmp_path, copy_run):
+    # the default model by name and the strategies in another order give the
+    # same rows: the finished folder is continued (here: nothing left to run)
+    folder, results, config = tiny_run
+    target = copy_run(folder, tmp_path / "run")
+    same = dataclasses.replace(
+        config, model="mlp", strategies=tuple(reversed(config.strategies))
+    )
+    rows = run_experiment(same, output=target, n_jobs=1)
+    key = ["trial", "strategy", "round"]
+    pd.testing.assert_frame_equal(
+        rows.sort_values(key).reset_index(drop=True),
+        results.sort_values(key).reset_index(drop=True),
+        check_dtype=False,
+    )
