@@ -22,6 +22,12 @@ def _final_step(estimator):
     return _final_step(steps[-1][1]) if steps else estimator
 
 
+def _step_prefix(estimator):
+    """``"name__"`` per Pipeline level down to the final step ("" for none)."""
+    steps = getattr(estimator, "steps", None)
+    return f"{steps[-1][0]}__{_step_prefix(steps[-1][1])}" if steps else ""
+
+
 def _skorch_net(estimator):
     """The skorch net at the end of ``estimator``, or None."""
     skorch = sys.modules.get("skorch")  # a skorch net means skorch is imported
@@ -30,9 +36,9 @@ def _skorch_net(estimator):
 
 
 # Keras fit() arguments (modAL's Keras examples pass them to teach) and the skorch
-# parameter that sets each.
+# parameter that sets each. Keras' ``epochs`` is not here: skorch's fit() takes
+# it too (it overrides max_epochs for that fit).
 _KERAS_FIT_ARGUMENTS = {
-    "epochs": "max_epochs=...",
     "batch_size": "batch_size=...",
     "verbose": "verbose=...",
     "callbacks": "callbacks=[...]",
@@ -45,20 +51,34 @@ _KERAS_FIT_ARGUMENTS = {
 def check_fit_kwargs(estimator, fit_kwargs):
     """TypeError for Keras fit() arguments meant for a skorch net.
 
-    A skorch net's ``fit`` hands unknown keyword arguments to the module's
-    ``forward``, which fails there, far from the call that passed them.
+    A skorch net's ``fit`` takes ``epochs`` itself and hands every other
+    keyword argument to the module's ``forward``, which fails there, far from
+    the call that passed them. A bare ``epochs`` for a net in a Pipeline gets
+    the step's prefix named.
     """
     net = _skorch_net(estimator)
-    keras = [key for key in fit_kwargs if key in _KERAS_FIT_ARGUMENTS]
-    if net is None or not keras:
+    if net is None:
         return
     name = type(net).__name__
+    prefix = _step_prefix(estimator)
+    if prefix and "epochs" in fit_kwargs:
+        # Pipeline.fit takes step parameters by name only; refused here, before
+        # teach adds the rows, not by the Pipeline after.
+        raise TypeError(
+            f"epochs is a parameter of the {name}'s fit(), and in a Pipeline "
+            f"fit() parameters take the step's name as prefix: pass "
+            f"{prefix}epochs={fit_kwargs['epochs']!r}."
+        )
+    keras = [key for key in fit_kwargs if key in _KERAS_FIT_ARGUMENTS]
+    if not keras:
+        return
     fixes = ", ".join(_KERAS_FIT_ARGUMENTS[key] for key in keras)
     raise TypeError(
-        f"{', '.join(keras)}: Keras fit() arguments, which a skorch net's fit() "
-        f"would hand to the module's forward(). Set them on the {name} instead: "
-        f"{name}(..., {fixes}), or learner.estimator.set_params({fixes}) (with "
-        "the step's name as prefix in a Pipeline)."
+        f"{', '.join(keras)}: Keras fit() arguments that a skorch net's fit() "
+        "does not take: it would hand them to the module's forward() (only "
+        f"epochs is its own). Set them on the {name} instead: {name}(..., "
+        f"{fixes}), or learner.estimator.set_params({fixes}) (with the step's "
+        "name as prefix in a Pipeline)."
     )
 
 

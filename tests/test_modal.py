@@ -607,11 +607,36 @@ class TestModalDeepLoopPorts:
             y_training=y_init,
         )
         with pytest.raises(
-            TypeError, match=r"max_epochs=\.\.\., batch_size=\.\.\."
+            TypeError, match=r"batch_size=\.\.\., verbose=\.\.\."
         ) as info:
-            learner.teach(X_pool[:10], y_pool[:10], epochs=50, batch_size=128)
-        assert "epochs, batch_size: Keras fit() arguments" in str(info.value)
+            learner.teach(X_pool[:10], y_pool[:10], batch_size=128, verbose=0)
+        message = str(info.value)
+        assert "batch_size, verbose: Keras fit() arguments" in message
+        assert "module's forward() (only epochs is its own)" in message
         assert learner.X_training.shape == (100, 64)  # nothing was added
+
+    def test_keras_epochs_trains_that_many_epochs(self, port_data):
+        # skorch's fit takes epochs (it overrides max_epochs for that fit)
+        X_init, y_init, X_pool, y_pool = port_data
+        learner = ActiveLearner(_dropout_net(), X_training=X_init, y_training=y_init)
+        learner.teach(X_pool[:10], y_pool[:10], epochs=3)
+        assert len(learner.estimator.history) == 3
+        assert learner.estimator.max_epochs == 1  # for that fit only
+        learner.teach(X_pool[10:20], y_pool[10:20])
+        assert len(learner.estimator.history) == 1
+
+    def test_keras_epochs_in_a_pipeline_names_the_step_prefix(self, port_data):
+        X_init, y_init, X_pool, y_pool = port_data
+        learner = ActiveLearner(
+            make_pipeline(StandardScaler(), _dropout_net()),
+            X_training=X_init,
+            y_training=y_init,
+        )
+        with pytest.raises(TypeError, match=r"pass mcdropoutclassifier__epochs=3\."):
+            learner.teach(X_pool[:10], y_pool[:10], epochs=3)
+        assert learner.X_training.shape == (100, 64)  # nothing was added
+        learner.teach(X_pool[:10], y_pool[:10], mcdropoutclassifier__epochs=3)
+        assert len(learner.estimator[-1].history) == 3
 
     def test_modal_mc_dropout_strategies_are_refused_with_the_replacement(
         self, port_data
