@@ -304,6 +304,59 @@ class TestSamplingEngine:
             threads = fitted.predict_log_proba_samples(X, 5, random_state=3)
         np.testing.assert_allclose(threads, one, atol=ATOL, rtol=0)
 
+    def test_n_jobs_refuses_a_module_class_the_workers_cannot_import(
+        self, fitted, blobs
+    ):
+        """Refused before any worker starts (joblib: 'failed to un-serialize')."""
+        X = blobs[0]
+        in_main = type("SmallCNN", (BayesianMLP,), {"__module__": "__main__"})
+
+        class LocalNet(BayesianMLP):
+            pass
+
+        for module, where in ((in_main, "in __main__"), (LocalNet, "inside a")):
+            net = clone(fitted).set_params(module=module, n_jobs=2)
+            net.initialize()
+            net.classes_inferred_ = fitted.classes_inferred_
+            with pytest.raises(ValueError, match=f"is defined {where}") as error:
+                net.predict_log_proba_samples(X, 5, random_state=3)
+            assert "importable file" in str(error.value)
+            assert "n_jobs=1" in str(error.value)
+            assert net.predict_log_proba_samples(X, 5, n_jobs=1).shape == (90, 5, 3)
+            with joblib.parallel_config(backend="threading"):  # nothing pickled
+                assert net.predict_log_proba_samples(X, 5).shape == (90, 5, 3)
+
+    @pytest.mark.slow  # a fresh interpreter
+    def test_n_jobs_with_a_module_defined_in_a_script(self, run_python):
+        result = run_python(
+            """
+            import numpy as np
+            from torch import nn
+            from skbatchbald import MCDropoutClassifier
+
+            class SmallCNN(nn.Module):
+                def __init__(self):
+                    super().__init__()
+                    self.layers = nn.Sequential(
+                        nn.Linear(4, 8), nn.Dropout(0.5), nn.Linear(8, 2)
+                    )
+
+                def forward(self, x):
+                    return self.layers(x)
+
+            X = np.random.default_rng(0).normal(size=(40, 4))
+            net = MCDropoutClassifier(
+                SmallCNN, max_epochs=1, batch_size=8, verbose=0
+            ).fit(X, np.arange(40) % 2)
+            try:
+                net.set_params(n_jobs=2).predict_log_proba_samples(X)
+            except ValueError as error:
+                print(error)
+            """
+        )
+        assert result.returncode == 0, result.stderr
+        assert "SmallCNN is defined in __main__" in result.stdout
+
     def test_a_worker_shard_never_hooks_the_nets_own_module(
         self, fitted, blobs, monkeypatch
     ):

@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+from sklearn.metrics import log_loss
 
 from skbatchbald import ActiveLearner, MCDropoutClassifier
 from skbatchbald.nn import BayesianMLP
@@ -88,3 +89,58 @@ def test_classes_of_one_label_are_refused(data, where):
             mlp(classes=[1]).fit(X[ones], y[ones])
         else:
             mlp().partial_fit(X[ones], y[ones], classes=[1])
+
+
+def test_constructor_classes_are_sorted_as_labels_are(data):
+    """predict_proba's columns are the sorted labels, as scikit-learn's metrics
+    (log_loss, the neg_log_loss scorer) read them, whatever order classes has."""
+    X, y = data
+    letters = np.array(list("abcdefghij"))
+    labels = letters[y]
+    given = mlp(classes=list(letters[::-1])).fit(X[:200], labels[:200])
+    inferred = mlp().fit(X[:200], labels[:200])
+    np.testing.assert_array_equal(given.classes_, letters)
+    # y is encoded in the same order: the very same net, column for column
+    proba = given.predict_proba(X[200:400])
+    np.testing.assert_array_equal(proba, inferred.predict_proba(X[200:400]))
+    np.testing.assert_array_equal(given.predict(X[200:400]), letters[proba.argmax(1)])
+    deterministic = given.set_params(mc_predict=False).predict_proba(X[200:400])
+    np.testing.assert_array_equal(
+        deterministic, inferred.set_params(mc_predict=False).predict_proba(X[200:400])
+    )
+    own = -np.log(proba[np.arange(200), y[200:400]].astype(np.float64)).mean()
+    assert log_loss(labels[200:400], proba) == pytest.approx(own, rel=1e-5)
+
+
+def test_duplicate_classes_are_refused(data):
+    X, y = data
+    net = mlp(classes=[0, 1, 1, 2])
+    with pytest.raises(ValueError, match=r"holds \[1\] more than once.*appear once"):
+        net.fit(X[:30], y[:30] % 3)
+    assert not net.initialized_
+
+
+def test_classes_that_do_not_sort_are_refused(data):
+    X, y = data
+    with pytest.raises(TypeError, match="classes must be labels of one sortable"):
+        mlp(classes=[0, None]).fit(X[:30], y[:30] % 2)
+
+
+def test_a_new_label_in_a_warm_fit_names_warm_start(data):
+    X, y = data
+    two = np.flatnonzero(y < 2)[:20]
+    learner = ActiveLearner(mlp(warm_start=True), X_training=X[two], y_training=y[two])
+    twos = np.flatnonzero(y == 2)[:5]
+    with pytest.raises(ValueError, match=r"warm_start=True") as error:
+        learner.teach(X[twos], y[twos])  # refits on every label, warm
+    message = str(error.value)
+    assert "classes_=[0, 1]" in message
+    assert "Pass classes=<all labels>" in message
+    assert "set warm_start=False" in message
+
+
+def test_a_label_outside_the_constructor_classes_says_to_add_it(data):
+    X, y = data
+    rows = np.flatnonzero(y < 3)[:30]
+    with pytest.raises(ValueError, match=r"\[2\] that are not in classes=\[0, 1\]"):
+        mlp(classes=[0, 1]).fit(X[rows], y[rows])

@@ -218,3 +218,25 @@ class TestBadInput:
 )
 def test_scikit_learn_checks_that_need_no_fit(check):
     check("MCDropoutMultiLabelClassifier", net())
+
+
+class _TwoOutputs(torch.nn.Module):
+    """``(logits, features)``: several outputs, as skorch allows."""
+
+    def __init__(self):
+        super().__init__()
+        self.body = torch.nn.Sequential(
+            torch.nn.Linear(4, 16), torch.nn.ReLU(), torch.nn.Dropout(0.2)
+        )
+        self.out = torch.nn.Linear(16, 4)
+
+    def forward(self, x):
+        features = self.body(x)
+        return self.out(features), features
+
+
+def test_tuple_outputs_name_the_get_loss_recipe(data):
+    X, Y = data
+    net = MCDropoutMultiLabelClassifier(_TwoOutputs, max_epochs=1, verbose=0)
+    with pytest.raises(ValueError, match=r"tuple of 2 outputs.*y_pred\[0\]"):
+        net.fit(X[:40], Y[:40])

@@ -1,5 +1,7 @@
 """MCDropoutClassifier with logits, softmax or log_softmax outputs, per criterion."""
 
+import copy
+
 import numpy as np
 import pytest
 import torch
@@ -152,3 +154,102 @@ def test_log_softmax_rows_matches_torch_including_zero_probabilities():
         fast, torch.log_softmax(logits.float(), dim=-1), rtol=0, atol=1e-5
     )
     assert fast[0, 3] == -torch.inf
+
+
+class TupleNet(nn.Module):
+    """``(logits, features)``, or the logits alone with ``tuple_out=False``."""
+
+    def __init__(self, n_classes=3):
+        super().__init__()
+        self.body = nn.Sequential(nn.Linear(4, 32), nn.ReLU(), nn.Dropout(0.3))
+        self.out = nn.Linear(32, n_classes)
+        self.tuple_out = True
+
+    def forward(self, x):
+        features = self.body(x)
+        logits = self.out(features)
+        return (logits, features) if self.tuple_out else logits
+
+
+class FirstOutputLoss(MCDropoutClassifier):
+    """skorch's recipe for several outputs: the loss reads y_pred[0]."""
+
+    def get_loss(self, y_pred, y_true, *args, **kwargs):
+        return super().get_loss(y_pred[0], y_true, *args, **kwargs)
+
+
+def test_tuple_outputs_name_both_fixes(blobs):
+    X, y = blobs
+    params = {"max_epochs": 2, "batch_size": 16, "verbose": 0, "random_state": 0}
+    with pytest.raises(
+        ValueError, match=r"tuple of 2 outputs \(\(\d+, 3\), \(\d+, 32\)\)"
+    ):
+        MCDropoutClassifier(TupleNet, **params).fit(X, y)
+    with pytest.raises(ValueError, match=r"super\(\)\.get_loss\(y_pred\[0\], y_true"):
+        MCDropoutClassifier(TupleNet, **params).fit(X, y)
+
+
+def test_the_get_loss_recipe_samples_the_first_output(blobs):
+    """The message's recipe works end to end: training, prediction, sampling."""
+    X, y = blobs
+    params = {"max_epochs": 20, "lr": 1e-2, "batch_size": 16, "verbose": 0}
+    net = FirstOutputLoss(TupleNet, random_state=0, **params).fit(X, y)
+    assert (net.predict(X) == y).mean() > 0.9
+    samples = net.predict_log_proba_samples(X, 4, random_state=1)
+    logits_only = copy.deepcopy(net)
+    logits_only.module_.tuple_out = False
+    np.testing.assert_array_equal(
+        samples, logits_only.predict_log_proba_samples(X, 4, random_state=1)
+    )
+    np.testing.assert_array_equal(net.predict_proba(X), logits_only.predict_proba(X))
+    net.set_params(mc_predict=False)
+    logits_only.set_params(mc_predict=False)
+    np.testing.assert_array_equal(net.predict_proba(X), logits_only.predict_proba(X))
+
+
+class SigmoidHead(nn.Module):
+    """Keras' binary head: one sigmoid output per row."""
+
+    def __init__(self):
+        super().__init__()
+        self.body = nn.Sequential(nn.Linear(4, 32), nn.ReLU(), nn.Dropout(0.3))
+        self.out = nn.Linear(32, 1)
+
+    def forward(self, x):
+        return torch.sigmoid(self.out(self.body(x)))
+
+
+@pytest.mark.parametrize("criterion", [nn.BCELoss, nn.CrossEntropyLoss])
+def test_a_sigmoid_head_on_two_classes_asks_for_two_logits(blobs, criterion):
+    X, y = blobs
+    X, y = X[y < 2], y[y < 2]
+    net = MCDropoutClassifier(SigmoidHead, criterion=criterion, verbose=0)
+    with pytest.raises(ValueError, match=r"one output per row \(shape \(\d+, 1\)\)"):
+        net.fit(X, y)
+    with pytest.raises(ValueError) as error:
+        net.fit(X, y)
+    message = str(error.value)
+    assert "return 2 logits per row (e.g. a final nn.Linear(..., 2); no final " in (
+        message
+    )
+    assert "keep the default criterion=torch.nn.CrossEntropyLoss" in message
+    assert ("instead of BCELoss" in message) == (criterion is nn.BCELoss)
+    assert "module__n_classes" not in message  # SigmoidHead takes none
+
+
+def test_a_one_output_module_with_n_classes_is_told_to_set_it(blobs):
+    X, y = blobs
+    X, y = X[y < 2], y[y < 2]
+    with pytest.raises(ValueError, match=r"set module__n_classes=2; no final"):
+        clf("logits", module__n_classes=1).fit(X, y)
+
+
+def test_a_module_without_n_classes_is_not_told_to_set_it(blobs):
+    X, y = blobs
+    y = np.arange(len(y)) % 4  # 4 classes for a module of 3 outputs
+    with pytest.raises(ValueError, match=r"module__n_classes cannot set it") as error:
+        MCDropoutClassifier(SigmoidHead, verbose=0).fit(X, y)
+    assert "final nn.Linear(..., 4)" in str(error.value)
+    assert "Set module__n_classes" not in str(error.value)
+    with pytest.raises(ValueError, match=r"\(batch, 4\) logits\. Set module__n_"):
+        clf("logits").set_params(module__n_classes=3).fit(X, y)

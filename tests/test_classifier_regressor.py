@@ -206,3 +206,37 @@ def test_nothing_of_a_fit_stays_on_the_instance(data):
     with pytest.raises(ValueError, match="one output per row"):
         broken.fit(X[:40], y[:40])
     assert "_train_seed" not in vars(broken)
+
+
+class _TwoOutputs(torch.nn.Module):
+    """``(prediction, features)``: several outputs, as skorch allows."""
+
+    def __init__(self):
+        super().__init__()
+        self.body = torch.nn.Sequential(
+            torch.nn.Linear(5, 16), torch.nn.ReLU(), torch.nn.Dropout(0.2)
+        )
+        self.out = torch.nn.Linear(16, 1)
+
+    def forward(self, x):
+        features = self.body(x)
+        return self.out(features), features
+
+
+def test_tuple_outputs_name_the_get_loss_recipe(data):
+    X, y = data
+    with pytest.raises(ValueError, match=r"tuple of 2 outputs.*y_pred\[0\]"):
+        MCDropoutRegressor(_TwoOutputs, max_epochs=1, verbose=0).fit(X, y)
+
+
+def test_n_jobs_refuses_a_module_the_workers_cannot_import(data):
+    X, y = data
+
+    class LocalNet(BayesianMLP):  # pickle cannot refer to a class in a function
+        pass
+
+    net = _regressor(module=LocalNet, max_epochs=1).fit(X[:50], y[:50])
+    with pytest.raises(ValueError, match=r"LocalNet is defined inside a function"):
+        net.predict_samples(X, 4, random_state=0, n_jobs=2)
+    with joblib.parallel_config(backend="threading"):  # threads pickle nothing
+        assert net.predict_samples(X, 4, random_state=0, n_jobs=2).shape == (300, 4)

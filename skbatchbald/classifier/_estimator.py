@@ -37,6 +37,7 @@ from ._inputs import (
     refuse_complex,
     refuse_indicator_labels,
     rows_of,
+    sorted_classes,
     sparse_rows,
     takes_n_classes,
 )
@@ -45,10 +46,11 @@ from ._outputs import (
     are_probabilities,
     check_outputs_suit_criterion,
     log_softmax_rows,
+    refuse_tuple_outputs,
 )
 from ._saved_state import ModuleWithClassifierState
 from ._seeded import SeededNetMixin
-from ._shards import pool_shards, sample_shard
+from ._shards import check_shards_can_unpickle, pool_shards, sample_shard
 from ._stream import (
     BLOCK_ROWS,
     array_blocks,
@@ -134,6 +136,10 @@ class MCDropoutClassifier(SeededNetMixin, NeuralNetClassifier):
         Number of joblib workers that sample shards of the pool; None is one
         unless a ``joblib.parallel_config`` says otherwise, -1 all cores. Each
         worker process runs torch with one thread. Results do not depend on it.
+        The workers unpickle the classifier, so the module's class must be
+        importable: one defined in ``__main__`` (a notebook, the script being
+        run) or inside a function is refused with a ``ValueError`` before
+        any worker starts.
     criterion : torch criterion class, default=torch.nn.CrossEntropyLoss
         Loss on logits (or log-probabilities). ``torch.nn.NLLLoss`` for a module
         that ends in a softmax: as in skorch, the log of its outputs is taken.
@@ -163,14 +169,18 @@ class MCDropoutClassifier(SeededNetMixin, NeuralNetClassifier):
         Any other :class:`skorch.NeuralNetClassifier` parameter, including
         ``classes`` (the full label list, needed when the labelled set misses
         some classes but the module has a logit for each: a cold start, a
-        refit on new labels only). Given here it holds for every fit; without
-        it, each ``fit`` takes ``classes_`` from its y, which must hold at
-        least 2 classes.
+        refit on new labels only). Each label must appear once; ``classes_``
+        holds them sorted, whatever their order here (skorch keeps the order
+        given), because scikit-learn's ``log_loss`` and ``neg_log_loss``
+        scorer read ``predict_proba``'s columns as the sorted labels. Given
+        here it holds for every fit; without it, each ``fit`` takes
+        ``classes_`` from its y, which must hold at least 2 classes.
 
     Attributes
     ----------
     classes_ : ndarray of shape (n_classes,)
-        The labels, in the order of the module's logits.
+        The labels, sorted (as ``np.unique`` sorts them), in the order of the
+        module's logits and of ``predict_proba``'s columns.
     module_ : torch.nn.Module
         The fitted network.
     n_features_in_ : int
@@ -286,11 +296,18 @@ class MCDropoutClassifier(SeededNetMixin, NeuralNetClassifier):
                 )
         check_random_state(self.random_state)  # raises on a bad random_state
         check_device(self.device)
-        if self.classes is not None and len(self.classes) == 1:
+        if self.classes is not None and len(sorted_classes(self.classes)) == 1:
             raise ValueError(
                 f"classes must hold all labels, at least 2, got classes="
                 f"{np.asarray(self.classes).tolist()!r}."
             )
+
+    @property
+    def classes_(self):
+        """The labels, sorted (``classes`` too), in the order of the logits."""
+        if self.classes is not None and len(self.classes):
+            return sorted_classes(self.classes)
+        return super().classes_  # inferred from y, or skorch's AttributeError
 
     def _check_y(self, y):
         if isinstance(y, torch.Tensor):
@@ -305,13 +322,31 @@ class MCDropoutClassifier(SeededNetMixin, NeuralNetClassifier):
         classes = np.asarray(self.classes_)
         idx = label_indices(y, classes)
         unknown = idx < 0
-        if np.any(unknown):
+        if not np.any(unknown):
+            return idx
+        labels = np.unique(y[unknown])[:10].tolist()
+        if self.classes is not None:
             raise ValueError(
-                f"y contains labels {np.unique(y[unknown])[:10].tolist()} that are "
-                f"not in classes_={classes.tolist()}; fit on all labels or pass "
-                "classes=<all labels> to the constructor."
+                f"y contains labels {labels} that are not in classes="
+                f"{classes.tolist()} (the constructor's, which every fit keeps); "
+                "add them to classes."
             )
-        return idx
+        if self._warm_fit:
+            # teach() refits on every label, but a warm fit keeps the module,
+            # and with it the classes_ of the first fit: the cause is not y.
+            raise ValueError(
+                f"y contains labels {labels} that the fitted module has no logit "
+                f"for: with warm_start=True each fit keeps training the module "
+                f"built by the first one, with classes_={classes.tolist()}. Pass "
+                "classes=<all labels> to the constructor, so that the module has "
+                "a logit for every class from the start, or set warm_start=False, "
+                "so that each fit starts over with the classes of its y."
+            )
+        raise ValueError(
+            f"y contains labels {labels} that are not in classes_="
+            f"{classes.tolist()}; fit on all labels or pass classes=<all labels> "
+            "to the constructor."
+        )
 
     def _known_classes(self):
         """``classes_``, or None where they are not known (skorch's case)."""
@@ -441,6 +476,9 @@ class MCDropoutClassifier(SeededNetMixin, NeuralNetClassifier):
         """
         classes = np.asarray(self.classes_)
         n_classes = len(classes)
+        if len(shape) == 2 and shape[1] == n_classes:
+            return
+        resize = self._resize_advice(n_classes)
         if len(shape) == 2 and shape[1] > n_classes and self.classes is None:
             # More outputs than labels seen: most often labels missing from y.
             raise ValueError(
@@ -449,16 +487,46 @@ class MCDropoutClassifier(SeededNetMixin, NeuralNetClassifier):
                 "labelled set misses some of the module's classes (a cold start, "
                 "or a refit on new labels only such as modAL's teach(..., "
                 "only_new=True)), pass classes=<all labels> to the constructor; "
-                "it holds for every later fit. If there are only "
-                f"{n_classes} classes, set module__n_classes={n_classes}."
+                f"it holds for every later fit. If there are only {n_classes} "
+                f"classes, {resize[0].lower()}{resize[1:]}"
             )
-        if len(shape) != 2 or shape[1] != n_classes:
-            source = "in y" if self.classes is None else "in the classes parameter"
+        source = "in y" if self.classes is None else "in the classes parameter"
+        if n_classes == 2 and tuple(shape[1:]) in ((), (1,)):
+            # Keras' binary head: Dense(1, activation="sigmoid") with BCE.
+            criterion = self._criterion()
+            instead = (
+                f" instead of {type(criterion).__name__}"
+                if isinstance(criterion, (torch.nn.BCELoss, torch.nn.BCEWithLogitsLoss))
+                else ""
+            )
+            how = (
+                "set module__n_classes=2"
+                if takes_n_classes(self.module)
+                else "e.g. a final nn.Linear(..., 2)"
+            )
             raise ValueError(
-                f"the module returns outputs of shape {tuple(shape)} but there are "
-                f"{n_classes} classes {source}; it must return (batch, "
-                f"{n_classes}) logits. Set module__n_classes={n_classes}."
+                f"the module returns one output per row (shape {tuple(shape)}), as "
+                f"a binary sigmoid head does, but there are 2 classes {source} and "
+                f"{type(self).__name__} takes one logit per class: return 2 "
+                f"logits per row ({how}; no final sigmoid) and keep the default "
+                f"criterion=torch.nn.CrossEntropyLoss{instead}."
             )
+        raise ValueError(
+            f"the module returns outputs of shape {tuple(shape)} but there are "
+            f"{n_classes} classes {source}; it must return (batch, {n_classes}) "
+            f"logits. {resize}"
+        )
+
+    def _resize_advice(self, n_classes):
+        """How to give the module ``n_classes`` outputs: its parameter, or not."""
+        if takes_n_classes(self.module):
+            return f"Set module__n_classes={n_classes}."
+        module = self.module if isinstance(self.module, type) else type(self.module)
+        return (
+            f"Make its last layer return {n_classes} outputs (e.g. a final "
+            f"nn.Linear(..., {n_classes})): {module.__name__}'s constructor takes "
+            "no n_classes, so module__n_classes cannot set it."
+        )
 
     def get_loss(self, y_pred, y_true, *args, **kwargs):
         """The criterion on the module's output and the labels encoded as indices.
@@ -466,6 +534,7 @@ class MCDropoutClassifier(SeededNetMixin, NeuralNetClassifier):
         Labels are encoded here, batch by batch, so that datasets, splits and
         callbacks all hold the user's labels.
         """
+        refuse_tuple_outputs(y_pred, self._criterion(), type(self).__name__)
         classes = self._known_classes()
         if classes is not None:
             if isinstance(y_pred, torch.Tensor):
@@ -552,7 +621,12 @@ class MCDropoutClassifier(SeededNetMixin, NeuralNetClassifier):
             self.__dict__.pop("classes_inferred_", None)
             # Classes first: a module taking n_classes is built for them.
             self.check_data(X, y)
-        return super().fit(X, y, **fit_params)
+            return super().fit(X, y, **fit_params)
+        self._warm_fit = True  # classes_ kept: an unknown label names warm_start
+        try:
+            return super().fit(X, y, **fit_params)
+        finally:
+            self.__dict__.pop("_warm_fit", None)
 
     def partial_fit(self, X, y=None, classes=None, **fit_params):
         """Train further on X, y without re-initialising the module.
@@ -611,6 +685,7 @@ class MCDropoutClassifier(SeededNetMixin, NeuralNetClassifier):
     _collate_fn = staticmethod(collate_labels)  # string labels into arrays
     _fitting = False  # inside partial_fit: validation scoring follows mc_validation
     _outputs_unchecked = False  # until get_loss sees the first batch of a fit
+    _warm_fit = False  # inside a fit that keeps the fitted module (warm_start)
 
     def _criterion(self):
         """The criterion, unwrapped from torch.compile (None for custom names)."""
@@ -736,7 +811,9 @@ class MCDropoutClassifier(SeededNetMixin, NeuralNetClassifier):
             If the classifier is not fitted.
         ValueError
             If the module has no dropout layer (all samples would be identical),
-            or ``max_memory`` cannot hold one row and one sample.
+            ``max_memory`` cannot hold one row and one sample, or ``n_jobs``
+            worker processes could not import the module's class (defined in
+            ``__main__`` or in a function).
 
         See Also
         --------
@@ -797,6 +874,7 @@ class MCDropoutClassifier(SeededNetMixin, NeuralNetClassifier):
         shards = pool_shards(n_pool, batch_size, joblib.effective_n_jobs(n_jobs))
         if len(shards) <= 1:
             return self._sample(X, n_mc_samples, layer_seeds, max_memory)
+        check_shards_can_unpickle(self, n_jobs)
         parts = joblib.Parallel(n_jobs=n_jobs)(
             joblib.delayed(sample_shard)(
                 self._sample,

@@ -137,6 +137,55 @@ def other_array_like(X):
     )
 
 
+def sorted_classes(classes):
+    """The ``classes`` parameter as ``classes_``: its labels sorted, as np.unique.
+
+    scikit-learn's metrics and scorers (``log_loss``, ``neg_log_loss``) read
+    ``predict_proba``'s columns as the sorted labels, so the logits follow
+    the sorted order whatever order the labels were given in. A label given
+    twice would get two logits for one class.
+
+    Parameters
+    ----------
+    classes : array-like of shape (n_classes,)
+        Every label, each once, in any order; empty for skorch's behaviour
+        (no ``classes_``).
+
+    Returns
+    -------
+    classes : ndarray of shape (n_classes,)
+        The labels, sorted.
+
+    Raises
+    ------
+    ValueError
+        If ``classes`` is not one-dimensional or holds a label twice.
+    TypeError
+        If its labels do not sort (e.g. ints mixed with None).
+    """
+    array = np.asarray(classes)
+    if array.ndim != 1:
+        raise ValueError(
+            f"classes must be a flat list of labels, got an array of shape "
+            f"{array.shape}."
+        )
+    try:
+        unique, counts = np.unique(array, return_counts=True)
+    except TypeError as exc:
+        raise TypeError(
+            f"classes must be labels of one sortable type (all ints or all "
+            f"strings), got {array.tolist()!r}: {exc}."
+        ) from exc
+    if (counts > 1).any():
+        raise ValueError(
+            f"classes={array.tolist()!r} holds {unique[counts > 1].tolist()!r} "
+            "more than once; the module gets one logit per entry, so each "
+            "label must appear once. Pass the distinct labels, e.g. "
+            "classes=np.unique(labels)."
+        )
+    return unique
+
+
 def is_dataloader(iterator):
     return isinstance(iterator, type) and issubclass(iterator, DataLoader)
 

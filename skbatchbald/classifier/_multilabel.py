@@ -8,6 +8,7 @@ from skorch.utils import data_from_dataset, is_dataset, to_numpy
 
 from ._estimator import MCDropoutClassifier
 from ._locks import lock_of
+from ._outputs import refuse_tuple_outputs
 
 __all__ = ["MCDropoutMultiLabelClassifier", "check_indicator"]
 
@@ -278,7 +279,7 @@ class MCDropoutMultiLabelClassifier(MCDropoutClassifier):
             raise ValueError(
                 f"the module returns outputs of shape {tuple(shape)} but y has "
                 f"{n_labels} label columns; it must return (batch, {n_labels}) "
-                f"logits, one per label. Set module__n_classes={n_labels}."
+                f"logits, one per label. {self._resize_advice(n_labels)}"
             )
 
     def _check_criterion(self):
@@ -310,6 +311,7 @@ class MCDropoutMultiLabelClassifier(MCDropoutClassifier):
             The criterion's value.
         """
         self._check_criterion()
+        refuse_tuple_outputs(y_pred, self._criterion(), type(self).__name__)
         if isinstance(y_pred, torch.Tensor):
             self._check_logits(tuple(y_pred.shape))
             y_true = torch.as_tensor(y_true, device=y_pred.device).to(y_pred.dtype)

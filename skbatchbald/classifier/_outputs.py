@@ -9,7 +9,7 @@ told apart from logits by one batch of outputs.
 
 import torch
 
-__all__ = ["check_outputs_suit_criterion"]
+__all__ = ["check_outputs_suit_criterion", "refuse_tuple_outputs"]
 
 # Softmax rows of float32 sum to 1 within about C * 6e-8. Read as "these are
 # probabilities" (an error under CrossEntropyLoss) only within the tight
@@ -91,6 +91,50 @@ def check_outputs_suit_criterion(output, criterion):
         if are_log_probabilities(output, loose):
             raise ValueError(_LOG_PROBABILITIES_UNDER_NLL)
         raise ValueError(_LOGITS_UNDER_NLL)
+
+
+def refuse_tuple_outputs(output, criterion, net, what="logits"):
+    """ValueError if a module's several outputs would reach a torch loss.
+
+    skorch hands ``forward``'s return value to the criterion as it is, so a
+    tuple such as ``(logits, features)`` fails inside torch ("argument
+    'input' must be Tensor, not tuple"). Criteria of other origins may take
+    tuples and are left alone.
+
+    Parameters
+    ----------
+    output : object
+        What the module's ``forward`` returned for one batch.
+    criterion : torch.nn.Module or None
+        The net's criterion (unwrapped from ``torch.compile``).
+    net : str
+        The net's class name, for the fix.
+    what : str, default="logits"
+        What the first output must be.
+
+    Raises
+    ------
+    ValueError
+        If ``output`` is a tuple and ``criterion`` is one of torch's losses.
+    """
+    if not isinstance(output, tuple) or criterion is None:
+        return
+    if not type(criterion).__module__.startswith("torch.nn"):
+        return
+    shapes = ", ".join(
+        str(tuple(o.shape)) if isinstance(o, torch.Tensor) else type(o).__name__
+        for o in output
+    )
+    raise ValueError(
+        f"the module's forward returns a tuple of {len(output)} outputs "
+        f"({shapes}), but criterion={type(criterion).__name__} takes one tensor "
+        f"of {what}. Return the {what} alone from forward (compute other outputs "
+        f"in another method), or keep the tuple and subclass {net} so that the "
+        "loss reads its first element, as skorch's FAQ does for modules with "
+        "several outputs: def get_loss(self, y_pred, y_true, *args, **kwargs): return "
+        "super().get_loss(y_pred[0], y_true, *args, **kwargs). Prediction and "
+        f"posterior sampling already take the first output as the {what}."
+    )
 
 
 def log_softmax_rows(logits, out=None):

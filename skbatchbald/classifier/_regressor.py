@@ -27,8 +27,9 @@ from ..nn.dropout import active_layers, masked
 from ._fit_params import check_fit_params
 from ._inputs import check_device, takes_n_classes
 from ._locks import lock_of
+from ._outputs import refuse_tuple_outputs
 from ._seeded import SeededNetMixin
-from ._shards import pool_shards, sample_shard
+from ._shards import check_shards_can_unpickle, pool_shards, sample_shard
 from ._stream import array_blocks
 
 __all__ = ["MCDropoutRegressor"]
@@ -130,7 +131,8 @@ class MCDropoutRegressor(SeededNetMixin, NeuralNetRegressor):
         of one sampling pass. None: ``min(1 GiB, available memory / 4)``.
     n_jobs : None or int, default=None
         Number of joblib workers that sample shards of the pool. Results do not
-        depend on it.
+        depend on it. The module's class must be importable by the worker
+        processes (not defined in ``__main__`` or inside a function).
     criterion : torch criterion class, default=torch.nn.MSELoss
         The squared error (the Gaussian likelihood with fixed noise).
     optimizer : torch optimizer class, default=torch.optim.Adam
@@ -280,6 +282,13 @@ class MCDropoutRegressor(SeededNetMixin, NeuralNetRegressor):
         loss : torch.Tensor
             The loss.
         """
+        criterion = getattr(self, "criterion_", None)
+        refuse_tuple_outputs(
+            y_pred,
+            getattr(criterion, "_orig_mod", criterion),  # unwrapped from compile
+            type(self).__name__,
+            what="predictions",
+        )
         if tuple(y_pred.shape[1:]) not in ((), (1,)):
             raise ValueError(
                 f"the module {type(self.module_).__name__} returns outputs of "
@@ -406,6 +415,7 @@ class MCDropoutRegressor(SeededNetMixin, NeuralNetRegressor):
             shards = pool_shards(len(X), batch_size, joblib.effective_n_jobs(n_jobs))
             if len(shards) <= 1:
                 return self._sample(X, n_mc_samples, layer_seeds, max_memory)
+            check_shards_can_unpickle(self, n_jobs)
             parts = joblib.Parallel(n_jobs=n_jobs)(
                 joblib.delayed(sample_shard)(
                     self._sample,

@@ -108,6 +108,12 @@ _ONE_CLASS = (
     "fits on y of one class (all zeros) to reach skorch's routing check; the "
     "classifier refuses one class first, asking for classes=<all labels>"
 )
+_SORTED = (
+    "passes classes=['foo', 'bar'] and expects classes_ in that order; the "
+    "classifier sorts them (as np.unique sorts labels from y), because it "
+    "encodes y by classes_ and scikit-learn's log_loss and neg_log_loss scorer "
+    "read predict_proba's columns as the sorted labels"
+)
 _ROUTING = "TestMetadataRouting::"
 
 # test name (as in skorch's files, with parameters where only some fail) -> why
@@ -115,6 +121,7 @@ _ROUTING = "TestMetadataRouting::"
 DEVIATIONS = {
     "test_pass_empty_classes_raises": _NAME,
     "test_error_when_classes_could_not_be_inferred": _NAME,
+    "test_pass_classes_explicitly_overrides": _SORTED,
     "test_not_init_raises": _NAME,
     "test_not_fitted_raises": _NAME,
     "test_repr_uninitialized_works": _NAME,
