@@ -16,6 +16,7 @@ from ._batchbald_memory import check_budget
 from ._greedy_steps import record
 from ._joint_configurations import (
     check_n_joint_samples,
+    conditional_information,
     extend_exact,
     grouped_rows,
     is_exact,
@@ -160,7 +161,11 @@ def _greedy(log_probs, n_instances, n_joint_samples, max_memory, rng, lazy=False
                 scorer, rows, conditional, cheap, bounds if lazy else None
             )
         # I(y_S, y_x; ω) = H(y_S) + Σ_j w_j H(u_j(x)) − Σ_{i ∈ S ∪ {x}} E_ω H(y_i|ω)
-        value = rows.joint_entropy + entropy - conditional_sum - conditional[pick]
+        if exact:
+            value = rows.joint_entropy + entropy - conditional_sum - conditional[pick]
+        else:  # the chain rule, each gain paired with its own draws
+            gain = conditional_information(rows, entropy, log_probs[pick])
+            value = scores[step - 1] + gain
         if exact and gained_nothing(value, scores[:step]):
             break
         conditional_sum += conditional[pick]
@@ -229,9 +234,11 @@ default=None
         Distinct pool indices, in pick order.
     scores : ndarray of shape (n_instances,), float64
         ``scores[i]`` is the joint mutual information I(y_1..y_{i+1}; ω) of the
-        first i + 1 picks, in nats (estimated in the sampled phase, from the
-        pick's gain recomputed in float64); ``scores[0]`` is the BALD score of
-        the first pick.
+        first i + 1 picks, in nats; ``scores[0]`` is the BALD score of the first
+        pick. In the sampled phase each step adds the pick's gain
+        I(y_x; ω | y_S), recomputed in float64 with both of its entropies taken
+        from the same sampled configurations, so the estimate never decreases
+        (a gain is a mutual information, never negative).
 
     Raises
     ------

@@ -29,6 +29,7 @@ from ._batchbald_kernel import (
 from ._batchbald_memory import fixed_bytes, minimum_memory, table_bytes
 from ._greedy_steps import record
 from ._joint_configurations import (
+    conditional_information,
     extend_exact,
     grouped_rows,
     is_exact,
@@ -208,7 +209,10 @@ def greedy_chunked(
             entropy = float(
                 scorer.expected_entropy64(rows.posterior, rows.weights, [0])[0]
             )
-        value = rows.joint_entropy + entropy - conditional_sum - pick_conditional
+        if exact:
+            value = rows.joint_entropy + entropy - conditional_sum - pick_conditional
+        else:  # the chain rule, each gain paired with its own draws
+            value = scores[step - 1] + conditional_information(rows, entropy, row)
         if exact and gained_nothing(value, scores[:step]):
             break
         conditional_sum += pick_conditional

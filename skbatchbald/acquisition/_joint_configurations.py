@@ -199,3 +199,25 @@ def grouped_rows(rows):
     mass = np.add.reduceat(weighted[order], starts, axis=0)  # (G, K)
     weights = mass.sum(axis=1)  # (G,)
     return mass / weights[:, None], weights
+
+
+def conditional_information(rows, entropy, log_probs_row):
+    """I(y_x; ω | y_S) from the same rows on both sides: never negative.
+
+    ``entropy`` is ``Σ_j w_j H(u_j(x))`` for these rows, ``u_j(x) = Σ_k r_jk
+    p_k(x)``; ``log_probs_row`` is the candidate's (K, C) log-probabilities.
+    Subtracting ``Σ_j w_j Σ_k r_jk H(p_k(x))`` pairs each configuration's
+    predictive entropy with its own expected conditional entropy, so every
+    term is a mutual information (>= 0 by concavity of H). The unpaired
+    ``E_ω H(y_x | ω)`` uses the uniform posterior, which sampled rows only
+    match on average: their difference is noise that exceeded the gains late in
+    a batch, and the batch's estimated information fell from step to step.
+    In the exact phase ``Σ_j w_j r_j`` is uniform and the two agree.
+    """
+    log_row = np.asarray(log_probs_row, dtype=np.float64)
+    probs = np.exp(log_row)
+    # 0 log 0 = 0 for classes a sample rules out
+    terms = np.multiply(probs, log_row, out=np.zeros_like(probs), where=probs > 0)
+    sample_entropies = -terms.sum(axis=1)  # (K,)
+    mixture = rows.weights @ rows.posterior  # (K,)
+    return max(entropy - float(mixture @ sample_entropies), 0.0)

@@ -129,19 +129,22 @@ def test_bound_pass_scores_candidates_as_the_ordered_pass_does(max_workers, shar
 
 
 def test_sampled_scores_are_the_float64_gains_of_the_picks():
-    # C=4, M=40: the third pick on is sampled; its score is computed in float64
+    # C=4, M=40: the third pick on is sampled; its gain is computed in float64
     log_probs = _pool(400, 8, 4, seed=6)
     indices, scores = batchbald(log_probs, 5, n_joint_samples=40, random_state=0)
     rng = np.random.default_rng(0)
     scorer = CandidateScorer(log_probs, 2**26)
-    conditional, _ = scorer.entropy_tables64()
     for step in range(3, 5):
         table, weights = sample_table(log_probs[indices[:step]], 40, rng)
         rows = rows_from_table(table, weights)
         entropy = scorer.expected_entropy64(
             rows.posterior, rows.weights, [indices[step]]
         )[0]
-        expected = rows.joint_entropy + entropy - conditional[indices[: step + 1]].sum()
+        # the pick's gain pairs each drawn configuration with its posterior
+        probs = np.exp(log_probs[indices[step]].astype(np.float64))  # (K, C)
+        per_sample = -(probs * np.log(probs)).sum(axis=1)  # (K,)
+        paired = rows.weights @ (rows.posterior @ per_sample)
+        expected = scores[step - 1] + entropy - paired
         assert scores[step] == pytest.approx(expected, rel=0, abs=1e-12)
 
 
