@@ -11,6 +11,8 @@ between rounds, or the rounds would not be comparable.
 and compares its stop with the best fixed stopping point in hindsight.
 """
 
+import contextlib
+import hashlib
 import logging
 import math
 
@@ -54,7 +56,7 @@ def _n_labels_of(estimator, n_labels):
 
 
 def _check_stop_set(X_stop):
-    """Content hash of the stop set; ValueError if empty or NaN."""
+    """The stop set's digest (:func:`_stop_set_digest`); ValueError if empty or NaN."""
     if X_stop is None:
         raise ValueError(
             "X_stop is None: pass a fixed set of unlabelled inputs (e.g. a random "
@@ -69,14 +71,88 @@ def _check_stop_set(X_stop):
     values = X_stop.data if hasattr(X_stop, "tocsr") else X_stop  # scipy sparse
     try:
         array = np.asarray(values)
-    except (TypeError, ValueError):  # ragged lists, tensors on devices, ...
+    except (TypeError, ValueError, RuntimeError):  # ragged lists, tensors on GPUs
         array = None
     if array is not None and array.dtype.kind in "fc" and not np.isfinite(array).all():
         raise ValueError(
             "X_stop holds NaN or infinite values; impute or drop those rows "
             "before choosing the stop set."
         )
-    return joblib.hash(X_stop)
+    return _stop_set_digest(X_stop)
+
+
+# Values hashed per block, which bounds the float32 copy of a dense stop set.
+_DIGEST_BLOCK = 1 << 20
+
+
+def _stop_set_digest(X_stop):
+    """Hash of the stop set's shape and values, whatever holds them.
+
+    The same inputs give the same digest as an array in C or Fortran order, a
+    list, a DataFrame or its ``to_numpy()``, a CPU tensor or a sparse matrix,
+    and in any numeric dtype: numbers are compared at float32 precision (the
+    precision torch networks and scikit-learn's trees compute in), so a
+    float32 copy of float64 inputs is the same stop set. Non-numeric inputs
+    (text, mixed-type frames) are compared by value, element by element.
+    """
+    if hasattr(X_stop, "tocsr"):  # scipy sparse: its nonzeros, never densified
+        return _sparse_digest(X_stop)
+    if hasattr(X_stop, "detach") and hasattr(X_stop, "cpu"):  # a torch tensor
+        with contextlib.suppress(TypeError, RuntimeError):
+            X_stop = X_stop.detach().cpu()
+    try:
+        array = np.asarray(X_stop)
+    except (TypeError, ValueError, RuntimeError):  # ragged lists, ...
+        return joblib.hash(X_stop)
+    if array.dtype.kind in "biuf" and array.ndim > 0:
+        return _dense_digest(array)
+    if array.dtype.kind in "OUS":  # strings of any width are the same objects
+        array = array.astype(object)
+    return joblib.hash((array.shape, np.ascontiguousarray(array)))
+
+
+def _nonzeros_digest(shape, blocks):
+    """Digest of ``shape`` and the (flat index, float32 value) pairs of ``blocks``.
+
+    ``blocks`` yields ``(flat_indices, values)`` in row-major order; how the
+    pairs are split into blocks does not change the digest.
+    """
+    indices, values = hashlib.sha256(), hashlib.sha256()
+    for flat, vals in blocks:
+        indices.update(np.asarray(flat, dtype="<i8").tobytes())
+        values.update(np.asarray(vals, dtype="<f4").tobytes())
+    whole = hashlib.sha256(repr(tuple(int(n) for n in shape)).encode())
+    whole.update(indices.digest())
+    whole.update(values.digest())
+    return whole.hexdigest()
+
+
+def _dense_digest(array):
+    """:func:`_nonzeros_digest` of a numeric array, a block of rows at a time."""
+    width = math.prod(array.shape[1:])
+    step = max(1, _DIGEST_BLOCK // max(width, 1))
+
+    def blocks():
+        for start in range(0, array.shape[0], step):
+            with np.errstate(over="ignore"):  # beyond float32: inf, still equal
+                block = np.asarray(array[start : start + step], dtype=np.float32)
+            block = block.reshape(-1)  # row-major, whatever the memory layout
+            nonzero = np.flatnonzero(block)  # -0.0 equals 0.0 and is left out
+            yield nonzero + start * width, block[nonzero]
+
+    return _nonzeros_digest(array.shape, blocks())
+
+
+def _sparse_digest(matrix):
+    """:func:`_nonzeros_digest` of a scipy sparse matrix (the dense array's)."""
+    csr = matrix.tocsr().copy()
+    csr.sum_duplicates()  # also sorts each row's column indices
+    with np.errstate(over="ignore"):
+        csr.data = np.asarray(csr.data, dtype=np.float32)
+    csr.eliminate_zeros()  # explicit zeros, and values that round to zero
+    rows = np.repeat(np.arange(csr.shape[0], dtype=np.int64), np.diff(csr.indptr))
+    flat = rows * csr.shape[1] + csr.indices
+    return _nonzeros_digest(csr.shape, [(flat, csr.data)])
 
 
 class _StoppingRule(BaseEstimator):
@@ -115,10 +191,11 @@ class _StoppingRule(BaseEstimator):
         known = getattr(self, "stop_set_hash_", None)
         if known is not None and digest != known:
             raise ValueError(
-                f"X_stop changed between rounds (content hash {digest[:12]}..., "
-                f"round 0 had {known[:12]}...): rounds are only comparable on one "
-                "stop set. Pass the same X_stop every round, or clone the rule to "
-                "start over."
+                "X_stop changed between rounds: its shape or values differ from "
+                f"round 0's (hash {digest[:12]}... against {known[:12]}...), and "
+                "rounds are only comparable on one stop set. Pass the same inputs "
+                "every round (any container or dtype), or clone the rule to start "
+                "over."
             )
         outputs = self._outputs(estimator, X_stop)
         stop = self.update_from(outputs, n_labels=_n_labels_of(estimator, n_labels))
@@ -253,7 +330,9 @@ class StabilizingPredictions(_StoppingRule):
     stop_labels_ : int or None
         The labels spent at that round, where known.
     stop_set_hash_ : str
-        Content hash of the stop set (set by :meth:`update`).
+        Hash of the stop set's shape and values (set by :meth:`update`); the
+        same inputs in another container, memory layout or numeric dtype
+        have the same hash (numbers compared at float32 precision).
     predictions_ : ndarray of shape (n_stop,)
         The last round's predictions, compared with the next round's.
 
@@ -417,7 +496,9 @@ class ExpectedInformation(_StoppingRule):
     stop_labels_ : int or None
         The labels spent at that round, where known.
     stop_set_hash_ : str
-        Content hash of the stop set (set by :meth:`update`).
+        Hash of the stop set's shape and values (set by :meth:`update`); the
+        same inputs in another container, memory layout or numeric dtype
+        have the same hash (numbers compared at float32 precision).
 
     See Also
     --------

@@ -5,7 +5,10 @@ import pytest
 from sklearn.datasets import load_iris
 from sklearn.ensemble import RandomForestClassifier, RandomForestRegressor
 from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import FunctionTransformer
 
+from skbatchbald import stopping
 from skbatchbald.stopping import (
     ExpectedInformation,
     StabilizingPredictions,
@@ -30,10 +33,73 @@ def test_a_stop_set_that_changes_between_rounds_is_refused(rule, forest):
     with pytest.raises(ValueError, match="X_stop changed between rounds"):
         fitted.update(model, X[50:100])
     with pytest.raises(ValueError, match="X_stop changed between rounds"):
-        fitted.update(model, X[:50] + 1e-9)  # same size, other content
+        fitted.update(model, X[:50] + 1e-3)  # same size, other content
+    with pytest.raises(ValueError, match="shape or values differ from round 0's"):
+        fitted.update(model, X[:50][::-1])  # rows paired by position: reordered
     assert fitted.n_rounds_ == 1
     fitted.update(model, X[:50].copy())  # the same content is the same set
     assert fitted.n_rounds_ == 2
+
+
+def _same_stop_set_elsewhere(X):
+    """The same stop-set values in the containers and layouts users pass."""
+    import pandas as pd
+    import scipy.sparse as sp
+    import torch
+
+    frame = pd.DataFrame(X, columns=["a", "b", "c", "d"])
+    return {
+        "DataFrame": frame,
+        "to_numpy": frame.to_numpy(),
+        "Fortran order": np.asfortranarray(X),
+        "strided view": np.hstack([X, X])[:, :4],
+        "float32 copy": X.astype(np.float32),
+        "float32 copy back in float64": X.astype(np.float32).astype(np.float64),
+        "list": X.tolist(),
+        "CSR matrix": sp.csr_matrix(X),
+        "CSC matrix": sp.csc_matrix(X),
+        "tensor": torch.as_tensor(X),
+    }
+
+
+@pytest.mark.parametrize("rule", RULES)
+@pytest.mark.filterwarnings("ignore:X has feature names")
+def test_the_same_stop_set_in_another_container_or_layout_is_the_same(rule, forest):
+    # A loop that passes X_stop as a DataFrame one round and as an array, a list,
+    # a float32 copy or a sparse matrix the next compares rounds on one stop set.
+    model, X = forest
+    pipeline = make_pipeline(FunctionTransformer(accept_sparse=True), model)
+    fitted = rule()
+    fitted.update(pipeline, X[:40])
+    for X_stop in _same_stop_set_elsewhere(X[:40]).values():
+        fitted.update(pipeline, X_stop)  # round 0's stop set: no error
+    assert fitted.n_rounds_ == 1 + len(_same_stop_set_elsewhere(X[:40]))
+
+
+def test_the_stop_set_hash_depends_on_values_and_shape_only(monkeypatch):
+    X = np.random.default_rng(0).normal(size=(30, 4))
+    X[::3, 1] = 0.0
+    digests = {
+        name: stopping._stop_set_digest(X_stop)
+        for name, X_stop in _same_stop_set_elsewhere(X).items()
+    }
+    digests["negative zeros"] = stopping._stop_set_digest(np.where(X == 0, -0.0, X))
+    assert set(digests.values()) == {digests["to_numpy"]}
+    counts = np.arange(120).reshape(30, 4)
+    assert {
+        stopping._stop_set_digest(counts.astype(dtype))
+        for dtype in (np.int64, np.uint8, np.float32, np.float64)
+    } == {stopping._stop_set_digest(counts)}
+    monkeypatch.setattr(stopping, "_DIGEST_BLOCK", 7)  # several row blocks
+    assert stopping._stop_set_digest(X) == digests["to_numpy"]
+    # other shapes, values or row orders are other stop sets
+    for other in (X.reshape(60, 2), X[:, :3], X[::-1], X + 1e-3, X[:29]):
+        assert stopping._stop_set_digest(other) != digests["to_numpy"]
+    text = ["a cat", "a dog"]
+    assert stopping._stop_set_digest(text) == stopping._stop_set_digest(
+        np.array(text, dtype=object)
+    )
+    assert stopping._stop_set_digest(text) != stopping._stop_set_digest(text[::-1])
 
 
 @pytest.mark.parametrize("rule", RULES)
