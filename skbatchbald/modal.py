@@ -9,6 +9,7 @@ and methods and fixes these.
 """
 
 import warnings
+from contextlib import contextmanager
 from importlib import metadata
 
 import numpy as np
@@ -141,6 +142,25 @@ def _same_rows(first, second):
     if _is_torch(second):
         second = second.detach().cpu()
     return np.array_equal(np.asarray(first), np.asarray(second))
+
+
+def _check_not_empty(X, method):
+    """ValueError, naming what to do, for a labelled batch without rows."""
+    if X is None or count_rows(X, "X") > 0:
+        return  # None is refused with the other missing inputs
+    if method == "teach":
+        raise ValueError(
+            "teach() got an empty batch (X has 0 rows): there are no new labels "
+            "to add. Teach the rows a query picked, with their labels; if the "
+            "query returned none, the pool is used up and the loop should stop."
+        )
+    raise ValueError(
+        "fit() got no labelled rows (X, or the constructor's X_training, has 0 "
+        "rows), and the estimator needs at least one. Without labels yet, build "
+        "the learner without X_training and y_training, pick the first batch "
+        "with skbatchbald.RandomQuery() or skbatchbald.TypiClustQuery(), and "
+        "teach it."
+    )
 
 
 class ActiveLearner(_ModalActiveLearner):
@@ -324,6 +344,20 @@ class ActiveLearner(_ModalActiveLearner):
             y_training = _vstack_rows(self.y_training, y, name="y")
             self.X_training, self.y_training = X_training, y_training
 
+    @contextmanager
+    def _labelled_set_kept_on_error(self):
+        """Put the labelled set back as it was if the block raises (a failed fit)."""
+        kept = self.X_training, self.y_training, getattr(self, "_n_fit_rows", None)
+        try:
+            yield
+        except BaseException:
+            self.X_training, self.y_training, n_fit_rows = kept
+            if n_fit_rows is None:
+                vars(self).pop("_n_fit_rows", None)
+            else:
+                self._n_fit_rows = n_fit_rows
+            raise
+
     def _fit_to_known(self, bootstrap=False, **fit_kwargs):
         """Fit the estimator on all training data taught so far."""
         return self._fit(self.X_training, self.y_training, bootstrap, fit_kwargs)
@@ -379,12 +413,24 @@ class ActiveLearner(_ModalActiveLearner):
         -------
         self : ActiveLearner
             The fitted learner.
+
+        Raises
+        ------
+        ValueError
+            If ``X`` has no rows.
+
+        Notes
+        -----
+        If ``estimator.fit`` raises, ``X_training`` and ``y_training`` are
+        left as they were before the call and the error propagates.
         """
         check_fit_kwargs(self.estimator, fit_kwargs)
+        _check_not_empty(X, "fit")
         self._check_X_y(X, y)
-        self.X_training, self.y_training = X, y
-        self._n_fit_rows = count_rows(X, "X")
-        return self._fit_to_known(bootstrap=bootstrap, **fit_kwargs)
+        with self._labelled_set_kept_on_error():
+            self.X_training, self.y_training = X, y
+            self._n_fit_rows = count_rows(X, "X")
+            return self._fit_to_known(bootstrap=bootstrap, **fit_kwargs)
 
     def teach(self, X, y, bootstrap=False, only_new=False, **fit_kwargs):
         """Add labelled samples to the training data and refit.
@@ -407,14 +453,21 @@ class ActiveLearner(_ModalActiveLearner):
         Raises
         ------
         ValueError
-            If ``X, y`` start with every row taught so far (pass only the new
-            rows), or ``only_new=True`` would make a skorch net with
-            ``warm_start=False`` forget the rows taught before.
+            If ``X`` has no rows; if ``X, y`` start with every row taught so
+            far (pass only the new rows), or ``only_new=True`` would make a
+            skorch net with ``warm_start=False`` forget the rows taught before.
         TypeError
             If given ``warm_start``, an argument of modAL's
-            ``DeepActiveLearner.teach``, or Keras ``fit`` arguments (``epochs``,
-            ``batch_size``, ``verbose``, ...) for a skorch net: set them on the
-            estimator instead.
+            ``DeepActiveLearner.teach``, or Keras ``fit`` arguments
+            (``batch_size``, ``verbose``, ...) for a skorch net: set them on the
+            estimator instead. ``epochs`` is skorch's own ``fit`` argument and
+            is passed on (in a Pipeline, with the step's name as prefix).
+
+        Notes
+        -----
+        If ``estimator.fit`` raises, ``X_training`` and ``y_training`` are
+        left as they were before the call and the error propagates; the
+        estimator is left as the failed fit left it.
         """
         if "warm_start" in fit_kwargs:
             raise TypeError(
@@ -425,11 +478,13 @@ class ActiveLearner(_ModalActiveLearner):
                 "rows, or teach(X_new, y_new) to refit on every row taught."
             )
         check_fit_kwargs(self.estimator, fit_kwargs)
+        _check_not_empty(X, "teach")
         if only_new:
             self._check_X_y(X, y, self.y_training)
             check_only_new(self.estimator, self.X_training)
             self._fit_on_new(X, y, bootstrap=bootstrap, **fit_kwargs)
-        else:
+            return
+        with self._labelled_set_kept_on_error():
             self._add_training_data(X, y)
             self._fit_to_known(bootstrap=bootstrap, **fit_kwargs)
 

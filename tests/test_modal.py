@@ -389,6 +389,76 @@ class TestBadInput:
         with pytest.raises(NotFittedError):
             learner.predict(digits_split["X_pool"])
 
+    @pytest.mark.parametrize(
+        "X, y",
+        [
+            (np.empty((0, 64)), np.empty(0, dtype=int)),
+            (np.empty((0, 64)), []),
+            ([], []),
+        ],
+    )
+    def test_an_empty_batch_says_there_is_nothing_to_teach(self, digits_split, X, y):
+        d = digits_split
+        learner = ActiveLearner(
+            forest(), X_training=d["X_init"], y_training=d["y_init"]
+        )
+        with pytest.raises(ValueError, match=r"teach\(\) got an empty batch"):
+            learner.teach(X, y)
+        with pytest.raises(ValueError, match=r"teach\(\) got an empty batch"):
+            learner.teach(X, y, only_new=True)
+        assert learner.X_training.shape == (20, 64)
+
+    def test_no_initial_rows_name_the_cold_start(self, digits_split):
+        X, y = digits_split["X_init"][:0], digits_split["y_init"][:0]
+        with pytest.raises(ValueError, match=r"has 0 rows.*RandomQuery"):
+            ActiveLearner(forest(), X_training=X, y_training=y)
+        with pytest.raises(ValueError, match=r"has 0 rows.*RandomQuery"):
+            ActiveLearner(forest()).fit(X, y)
+
+
+class FailingFit(RandomForestClassifier):
+    """A forest whose fit raises once it gets more than ``max_rows`` rows."""
+
+    def __init__(self, max_rows=20):
+        super().__init__(n_estimators=5, random_state=0)
+        self.max_rows = max_rows
+
+    def fit(self, X, y, **kwargs):
+        if len(X) > self.max_rows:
+            raise RuntimeError("fit failed")
+        return super().fit(X, y, **kwargs)
+
+
+class TestFailedFit:
+    def test_teach_keeps_the_labelled_set_when_fit_raises(self, digits_split):
+        d = digits_split
+        learner = ActiveLearner(
+            FailingFit(), X_training=d["X_init"], y_training=d["y_init"]
+        )
+        X_before, y_before = learner.X_training, learner.y_training
+        with pytest.raises(RuntimeError, match="fit failed"):
+            learner.teach(d["X_pool"][:5], d["y_pool"][:5])
+        assert learner.X_training is X_before and learner.y_training is y_before
+        # The batch can be taught again once fit works: it was not kept.
+        learner.estimator.max_rows = 100
+        learner.teach(d["X_pool"][:5], d["y_pool"][:5])
+        assert learner.X_training.shape == (25, 64)
+
+    def test_fit_keeps_the_labelled_set_when_fit_raises(self, digits_split):
+        d = digits_split
+        learner = ActiveLearner(
+            FailingFit(max_rows=25), X_training=d["X_init"], y_training=d["y_init"]
+        )
+        learner.teach(d["X_pool"][:5], d["y_pool"][:5])
+        X_before, y_before = learner.X_training, learner.y_training
+        with pytest.raises(RuntimeError, match="fit failed"):
+            learner.fit(d["X_pool"][5:35], d["y_pool"][5:35])
+        assert learner.X_training is X_before and learner.y_training is y_before
+        # Still the rows of the first fit, then the taught ones: the 5 rows
+        # taught since that fit, sent again with a new one, are found.
+        with pytest.raises(ValueError, match="the first 5 rows"):
+            learner.teach(d["X_pool"][:6], d["y_pool"][:6])
+
 
 @pytest.mark.slow
 def test_missing_modal_gives_the_install_command(run_python):
