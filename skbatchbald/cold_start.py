@@ -7,6 +7,8 @@ after the first ``teach`` a posterior strategy such as
 :class:`~skbatchbald.BatchBALDQuery` can take over.
 """
 
+import contextlib
+
 import numpy as np
 from scipy import sparse
 from sklearn.base import BaseEstimator, clone
@@ -49,6 +51,52 @@ def _is_text(X):
     )
 
 
+def _non_numeric_columns(X):
+    """The columns of a table X that hold strings or categories, or an empty list.
+
+    Column names for a DataFrame, positions for a 2-D array or a list of rows;
+    empty where X is no table (1-D raw inputs such as texts, images) or where
+    every column is numeric.
+    """
+    dtypes = getattr(X, "dtypes", None)
+    if hasattr(dtypes, "items"):  # a DataFrame: pandas dtypes carry a kind
+        return [
+            column
+            for column, dtype in dtypes.items()
+            if getattr(dtype, "kind", "O") not in "biuf"
+        ]
+    try:
+        array = np.asarray(X) if hasattr(X, "dtype") else np.asarray(X, dtype=object)
+    except (TypeError, ValueError):  # ragged rows
+        return []
+    if array.ndim != 2 or array.dtype.kind not in "OSU":
+        return []
+    if array.dtype.kind in "SU":
+        return list(range(array.shape[1]))
+    is_string = np.frompyfunc(lambda value: isinstance(value, (str, bytes)), 1, 1)
+    return np.flatnonzero(is_string(array).astype(bool).any(axis=0)).tolist()
+
+
+def _encode_columns_hint(columns):
+    """How to encode ``columns`` for TypiClust: an embedding that one-hot encodes."""
+    return (
+        "encode them with embedding= (an unfitted transformer is fitted on "
+        "X_pool, without labels, at each call), e.g. "
+        f"embedding=make_column_transformer((OneHotEncoder(), {columns!r}), "
+        "remainder=StandardScaler()), or the front learner.estimator[:-1] of a "
+        "Pipeline that already encodes them"
+    )
+
+
+def _non_numeric_message(what, columns):
+    """The error for inputs ``what`` whose ``columns`` are not numeric."""
+    return (
+        f"{what} has non-numeric columns {columns!r}, and TypiClustQuery "
+        "measures distances between rows of numeric features: "
+        f"{_encode_columns_hint(columns)}."
+    )
+
+
 class TypiClustQuery(BaseEstimator):
     """TypiClust: the most typical point of each uncovered k-means cluster.
 
@@ -71,7 +119,11 @@ class TypiClustQuery(BaseEstimator):
         (an object with ``transform``, e.g. a ``StandardScaler``, a ``PCA`` or
         the fitted front ``learner.estimator[:-1]`` of a Pipeline): used as is
         if fitted, otherwise a clone is fitted, without labels, on ``X_pool``
-        at each call.
+        at each call. Inputs with non-numeric columns (strings, categories)
+        need one that encodes them, e.g.
+        ``make_column_transformer((OneHotEncoder(), ["city"]),
+        remainder=StandardScaler())``; without it they are a ``ValueError``
+        that names the columns.
     n_neighbors : int, default=20
         Neighbours of the typicality estimate (fewer in clusters that have
         fewer other points).
@@ -159,12 +211,37 @@ class TypiClustQuery(BaseEstimator):
             check_is_fitted(embedding)
         except NotFittedError:
             # the pool stands for the input distribution; no labels are used
-            embedding = clone(embedding).fit(X_pool)
+            with self._naming_non_numeric_columns(X_pool, "X_pool"):
+                embedding = clone(embedding).fit(X_pool)
         return embedding.transform
 
+    @contextlib.contextmanager
+    def _naming_non_numeric_columns(self, X, name):
+        """Turn the embedding's failure on non-numeric columns into advice."""
+        try:
+            yield
+        except (TypeError, ValueError) as exc:
+            columns = _non_numeric_columns(X)
+            if not columns:
+                raise
+            raise ValueError(
+                f"embedding={self.embedding!r} failed on {name}, whose columns "
+                f"{columns!r} are not numeric ({exc}); "
+                f"{_encode_columns_hint(columns)}."
+            ) from exc
+
     def _embed(self, embed, X, name):
-        Z = X if embed is None else embed(X)
+        if embed is None:
+            Z = X
+        else:
+            with self._naming_non_numeric_columns(X, name):
+                Z = embed(X)
         where = "" if embed is None else " after embedding"
+        # check_array turns some non-numeric frames (categories) into object
+        # arrays instead of refusing them: name their columns first.
+        columns = _non_numeric_columns(Z) if hasattr(Z, "dtypes") else []
+        if columns:
+            raise ValueError(_non_numeric_message(name + where, columns))
         try:
             Z = check_array(
                 Z,
@@ -181,6 +258,9 @@ class TypiClustQuery(BaseEstimator):
                     "first, e.g. with embedding=make_pipeline(SimpleImputer(), "
                     "StandardScaler())."
                 ) from exc
+            columns = _non_numeric_columns(Z)
+            if columns:
+                raise ValueError(_non_numeric_message(name + where, columns)) from exc
             if embed is None and _is_text(Z):
                 raise ValueError(
                     f"{name} is not a numeric array with one row of features per "

@@ -4,15 +4,19 @@ import re
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 import torch
 from scipy import sparse
 from scipy.spatial.distance import cdist
 from sklearn.base import clone
+from sklearn.compose import make_column_transformer
 from sklearn.datasets import make_blobs
 from sklearn.exceptions import NotFittedError
 from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.preprocessing import StandardScaler
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import OneHotEncoder, StandardScaler
 from sklearn.utils.estimator_checks import (
     check_get_params_invariance,
     check_no_attributes_set_in_init,
@@ -265,6 +269,71 @@ class TestErrors:
             None, texts, 2
         )
         assert len(set(picked.tolist())) == 2
+
+    @staticmethod
+    def _table():
+        rng = np.random.default_rng(0)
+        return pd.DataFrame(
+            {
+                "age": rng.integers(20, 70, 60),
+                "income": rng.normal(5e4, 1e4, 60),
+                "city": rng.choice(["Paris", "Rome", "Oslo"], 60),
+            }
+        )
+
+    @pytest.mark.parametrize(
+        ("convert", "columns"),
+        [
+            (lambda df: df, r"\['city'\]"),
+            (lambda df: df.astype({"city": "category"}), r"\['city'\]"),
+            (lambda df: df.astype({"city": "string"}), r"\['city'\]"),
+            (lambda df: df[["city"]], r"\['city'\]"),
+            (lambda df: df.to_numpy(), r"\[2\]"),
+            (lambda df: df.to_numpy().tolist(), r"\[2\]"),
+        ],
+        ids=["frame", "category", "string", "one-column", "object-array", "rows"],
+    )
+    def test_string_columns_name_the_columns_and_the_encoding(self, convert, columns):
+        X = convert(self._table())
+        with pytest.raises(
+            ValueError,
+            match=rf"X_pool has non-numeric columns {columns}.*numeric features: "
+            r"encode them with embedding=.*make_column_transformer\(\(OneHotEncoder"
+            r".*learner\.estimator\[:-1\]",
+        ):
+            TypiClustQuery(random_state=0)(None, X, 3)
+
+    def test_an_embedding_that_fails_on_string_columns_is_explained(self):
+        X = self._table()
+        with pytest.raises(
+            ValueError,
+            match=r"embedding=StandardScaler\(\) failed on X_pool, whose columns "
+            r"\['city'\] are not numeric \(could not convert string",
+        ):
+            TypiClustQuery(embedding=StandardScaler(), random_state=0)(None, X, 3)
+        with pytest.raises(ValueError, match=r"X_pool after embedding has non-numeric"):
+            TypiClustQuery(embedding=lambda Z: Z, random_state=0)(None, X, 3)
+        learner = Untouchable()
+        learner.X_training = X.iloc[:5]
+        with pytest.raises(ValueError, match=r"failed on X_training, whose columns"):
+            TypiClustQuery(embedding=lambda Z: Z.astype(float), random_state=0)(
+                learner, X.drop(columns="city"), 3
+            )
+
+    def test_the_suggested_encoding_works(self):
+        X = self._table()
+        encode = make_column_transformer(
+            (OneHotEncoder(), ["city"]), remainder=StandardScaler()
+        )
+        picked, _ = TypiClustQuery(embedding=encode, random_state=0)(None, X, 3)
+        assert len(set(picked.tolist())) == 3
+        learner = ActiveLearner(
+            make_pipeline(clone(encode), LogisticRegression()),
+            query_strategy=TypiClustQuery(random_state=0),
+        )
+        learner.query_strategy.set_params(embedding=learner.estimator[:-1])
+        idx, _ = learner.query(X, n_instances=3)
+        np.testing.assert_array_equal(np.sort(idx), np.sort(picked))
 
     def test_a_one_dimensional_numeric_pool_keeps_sklearns_advice(self):
         with pytest.raises(ValueError, match="Expected 2D array"):
