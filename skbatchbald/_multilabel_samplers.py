@@ -35,7 +35,8 @@ _MULTILABEL_SOURCES = (
     "a MultiOutputClassifier or a OneVsRestClassifier fitted on an indicator y, "
     "of an estimator that gives posterior samples (e.g. BaggingClassifier("
     "LogisticRegression()): each bagged model is one sample); a modAL Committee of "
-    "multi-label learners (each is one sample); any of these in a Pipeline, a "
+    "multi-label learners, or a list of fitted multi-label classifiers (each is "
+    "one sample); any of these in a Pipeline, a "
     "fitted search or a modAL learner"
 )
 
@@ -205,13 +206,16 @@ def _per_label(estimator, X, n_mc_samples, random_state, budget):
 
 
 def _committee(estimator, X, n_mc_samples, random_state):
-    """A modAL Committee of multi-label learners: one sample per learner."""
-    learners = list(estimator.learner_list)
+    """A modAL Committee of multi-label learners, or a list of fitted
+    multi-label classifiers: one sample per learner or model."""
     kind = type(estimator).__name__
-    k = _check_n_mc_samples(n_mc_samples, len(learners), f"learners of the {kind}")
-    members = _subsample(
-        [(learner.estimator, None) for learner in learners], k, random_state
-    )
+    if hasattr(estimator, "learner_list"):
+        models = [learner.estimator for learner in estimator.learner_list]
+        what = f"learners of the {kind}"
+    else:
+        models, what = list(estimator), f"models of the {kind}"
+    k = _check_n_mc_samples(n_mc_samples, len(models), what)
+    members = _subsample([(model, None) for model in models], k, random_state)
     samples = []
     for member, _ in members:
         check_is_fitted(member)
@@ -232,8 +236,8 @@ def sample_multilabel(
     inner = inner_step(estimator, X)
     if inner is not None:
         return sample_multilabel(*inner, n_mc_samples, random_state, **budget)
-    if hasattr(estimator, "learner_list"):
-        if not is_multilabel(estimator):
+    if hasattr(estimator, "learner_list") or isinstance(estimator, (list, tuple)):
+        if not estimator or not is_multilabel(estimator):
             raise ValueError(_single_label_message(kind))
         return _committee(estimator, X, n_mc_samples, random_state)
     if hasattr(estimator, "predict_log_proba_samples"):

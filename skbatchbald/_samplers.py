@@ -26,7 +26,8 @@ __all__ = ["sample_in_memory"]
 _SAMPLE_SOURCES = (
     "an MCDropoutClassifier or any estimator with a predict_log_proba_samples "
     "method; a fitted RandomForestClassifier, ExtraTreesClassifier or "
-    "BaggingClassifier (each member is one sample); a modAL Committee (each "
+    "BaggingClassifier (each member is one sample); a list or tuple of fitted "
+    "classifiers (a deep ensemble: each is one sample); a modAL Committee (each "
     "learner is one sample); any of these as the last step of a Pipeline, as the "
     "best_estimator_ of a fitted GridSearchCV or RandomizedSearchCV, or as a modAL "
     "learner's estimator"
@@ -221,6 +222,38 @@ def _stack_members(members, classes, X, encoded):
         return np.log(np.stack(probas, axis=1)).astype(np.float32)  # (N, K, C)
 
 
+def _list_classes(models, kind):
+    """The union of the classes of a list of fitted classifiers, after checks.
+
+    Each model is one posterior sample, as each learner of a modAL Committee
+    is; a class some model never saw gets probability 0 in its sample.
+    """
+    if not models:
+        raise ValueError(f"the {kind} holds no model to sample.")
+    for position, model in enumerate(models):
+        _check_not_regressor(model)
+        if not hasattr(model, "predict_proba"):
+            raise TypeError(
+                f"model {position} of the {kind} is a {type(model).__name__}, "
+                "which has no predict_proba: each model of an ensemble given as a "
+                "list must be a fitted classifier with predict_proba (e.g. "
+                "LogisticRegression, CalibratedClassifierCV(SVC()), an "
+                "MCDropoutClassifier)."
+            )
+        check_is_fitted(model)
+        _check_one_output(final_model(model))
+    known = [np.asarray(model.classes_) for model in models]
+    numeric = {c.dtype.kind in "biuf" for c in known}
+    if len(numeric) > 1:  # 1 and "1" would be taken for one class
+        examples = "; ".join(str(c.tolist()[:3]) for c in known)
+        raise ValueError(
+            f"the models of the {kind} were fitted on labels of different types, "
+            f"numbers and strings ({examples}); fit every model on the same "
+            "labels."
+        )
+    return np.unique(np.concatenate(known))
+
+
 def _subsample(members, n_mc_samples, random_state):
     rng = check_random_state(random_state)  # validated even when all are kept
     if n_mc_samples == len(members):
@@ -369,6 +402,12 @@ def sample_in_memory(
         members = [(learner.estimator, None) for learner in learners]
         members = _subsample(members, k, random_state)
         return _stack_members(members, np.asarray(classes), X, encoded=False)
+    if isinstance(estimator, (list, tuple)):  # an ensemble of fitted classifiers
+        models = list(estimator)
+        classes = _list_classes(models, kind)
+        k = _check_n_mc_samples(n_mc_samples, len(models), f"models of the {kind}")
+        members = _subsample([(model, None) for model in models], k, random_state)
+        return _stack_members(members, classes, X, encoded=False)
     if hasattr(estimator, "predict_log_proba_samples"):
         budget.pop("allow_point_estimate", None)  # it gives samples
         log_probs = np.asarray(

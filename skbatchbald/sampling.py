@@ -44,7 +44,9 @@ def predict_log_proba_samples(
         fitted :class:`~sklearn.ensemble.RandomForestClassifier`,
         :class:`~sklearn.ensemble.ExtraTreesClassifier` or
         :class:`~sklearn.ensemble.BaggingClassifier` (each member is one
-        sample); a modAL ``Committee`` (each learner is one sample); a
+        sample); a list or tuple of fitted classifiers with ``predict_proba``
+        (a deep ensemble: each is one sample, classes the union of theirs); a
+        modAL ``Committee`` (each learner is one sample); a
         :class:`~sklearn.pipeline.Pipeline` (X is transformed by all steps but the
         last, which is sampled); a fitted
         :class:`~sklearn.model_selection.GridSearchCV` or
@@ -59,8 +61,9 @@ def predict_log_proba_samples(
         :func:`~skbatchbald.out_of_core.dask_log_proba_samples`).
     n_mc_samples : int, default=None
         Number K of posterior samples. For dropout nets None means the net's
-        ``n_mc_samples``; for ensembles and committees None means all members,
-        and a smaller value picks members at random without replacement.
+        ``n_mc_samples``; for ensembles, lists and committees None means all
+        members, and a smaller value picks members at random without
+        replacement.
     random_state : None, int, numpy.random.Generator or RandomState, default=None
         Source of the dropout masks or of the member subsample.
     max_memory : None, int or str, default=None
@@ -122,8 +125,9 @@ def predict_log_proba_samples(
     :class:`~sklearn.ensemble.AdaBoostClassifier` and gradient boosting weight,
     stack or chain members that are different models, not draws from one
     posterior: they give one predictive distribution, usable only with
-    ``allow_point_estimate=True``. A set of networks becomes a posterior as the
-    learners of a modAL ``Committee``.
+    ``allow_point_estimate=True``. A set of networks becomes a posterior as a
+    list (or the learners of a modAL ``Committee``): the user vouches that its
+    members are alike, each fitted in its own way (a deep ensemble).
 
     Examples
     --------
@@ -183,9 +187,10 @@ def predict_multilabel_log_proba_samples(
         indicator y (each tree is one sample); a
         :class:`~sklearn.multioutput.MultiOutputClassifier` whose per-label
         estimators are sources of posterior samples with equally many samples;
-        a modAL ``Committee`` of multi-label learners (each is one sample);
-        any of these in a :class:`~sklearn.pipeline.Pipeline`, a fitted search
-        or a modAL learner.
+        a modAL ``Committee`` of multi-label learners, or a list or tuple of
+        fitted multi-label classifiers (each is one sample); any of these in a
+        :class:`~sklearn.pipeline.Pipeline`, a fitted search or a modAL
+        learner.
     X : array-like of shape (N, ...)
         The pool, in memory.
     n_mc_samples : int, default=None

@@ -231,6 +231,22 @@ def test_committee_of_point_estimates_is_a_posterior(digits_split, pool):
     assert len(set(idx)) == 3
 
 
+@pytest.mark.parametrize("strategy_cls", SAMPLE_STRATEGIES)
+def test_a_list_of_classifiers_is_a_posterior_as_its_committee_is(
+    strategy_cls, digits_split, pool
+):
+    d = digits_split
+    models = [
+        LogisticRegression(C=c, max_iter=1000).fit(d["X_init"] / 16, d["y_init"])
+        for c in (0.01, 1.0)
+    ]
+    committee = Committee([ActiveLearner(m) for m in models])
+    strategy = strategy_cls(random_state=0)
+    idx, scores = strategy(models, pool, n_instances=3)
+    np.testing.assert_array_equal(idx, strategy(committee, pool, n_instances=3)[0])
+    assert len(set(idx)) == 3 and np.all(np.isfinite(scores))
+
+
 def test_regressor_learner_gets_regression_bald_or_a_precise_error(digits_split, pool):
     d = digits_split
     learner = ActiveLearner(

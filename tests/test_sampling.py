@@ -204,6 +204,71 @@ class TestDispatch:
         one = predict_log_proba_samples(committee, X, n_mc_samples=1, random_state=0)
         assert one.shape == (120, 1, 3)
 
+    def test_a_list_of_classifiers_is_an_ensemble(self, blobs):
+        X, y = blobs
+        labels = np.array(["a", "b", "c"])[y]
+        full = RandomForestClassifier(n_estimators=5, random_state=0).fit(X, labels)
+        partial = LogisticRegression().fit(X[y != 2], labels[y != 2])
+        log_probs = predict_log_proba_samples([full, partial], X)
+        assert log_probs.shape == (120, 2, 3)
+        np.testing.assert_allclose(
+            np.exp(log_probs[:, 0]), full.predict_proba(X), atol=1e-6
+        )
+        np.testing.assert_allclose(
+            np.exp(log_probs[:, 1, :2]), partial.predict_proba(X), atol=1e-6
+        )
+        assert np.isneginf(log_probs[:, 1, 2]).all()  # never saw class "c"
+        # As a Committee of the same models samples them.
+        committee = Committee(
+            learner_list=[ActiveLearner(estimator=m) for m in (full, partial)]
+        )
+        np.testing.assert_array_equal(
+            log_probs, predict_log_proba_samples(committee, X)
+        )
+        picked = predict_log_proba_samples(
+            (full, partial, full), X, n_mc_samples=2, random_state=0
+        )
+        assert picked.shape == (120, 2, 3)
+        np.testing.assert_array_equal(
+            picked,
+            predict_log_proba_samples(
+                (full, partial, full), X, n_mc_samples=2, random_state=0
+            ),
+        )
+
+    def test_a_list_of_pipelines_and_nets(self, dropout_net, blobs):
+        X, y = blobs
+        scaled = StandardScaler().fit_transform(X)
+        labels = np.array(["a", "b", "c"])[y]
+        pipe = make_pipeline(StandardScaler(), LogisticRegression()).fit(X, labels)
+        log_probs = predict_log_proba_samples([pipe, pipe], X)
+        np.testing.assert_allclose(
+            np.exp(log_probs[:, 1]), pipe.predict_proba(X), atol=1e-6
+        )
+        nets = predict_log_proba_samples([dropout_net, dropout_net], scaled)
+        np.testing.assert_allclose(
+            np.exp(nets[:, 0]), dropout_net.predict_proba(scaled), atol=1e-6
+        )
+
+    def test_a_list_that_is_no_ensemble_of_classifiers_is_refused(self, blobs):
+        X, y = blobs
+        fitted = LogisticRegression().fit(X, y)
+        with pytest.raises(ValueError, match="holds no model"):
+            predict_log_proba_samples([], X)
+        with pytest.raises(NotFittedError):
+            predict_log_proba_samples([fitted, LogisticRegression()], X)
+        with pytest.raises(TypeError, match="model 1 of the list is a SVC"):
+            predict_log_proba_samples([fitted, SVC().fit(X, y)], X)
+        with pytest.raises(ValueError, match="LinearRegression is a regressor"):
+            predict_log_proba_samples([fitted, LinearRegression().fit(X, y)], X)
+        strings = LogisticRegression().fit(X, y.astype(str))
+        with pytest.raises(ValueError, match="labels of different types"):
+            predict_log_proba_samples([fitted, strings], X)
+        indicator = np.stack([y == 0, y == 1], axis=1).astype(int)
+        multilabel = RandomForestClassifier(3, random_state=0).fit(X, indicator)
+        with pytest.raises(ValueError, match="multi-label or multi-output"):
+            predict_log_proba_samples([multilabel, multilabel], X)
+
     def test_any_estimator_with_the_method_is_forwarded(self):
         class Sampler:
             def predict_log_proba_samples(

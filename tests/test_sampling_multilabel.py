@@ -165,6 +165,17 @@ class TestOtherSources:
         expected = [p[:, 1] for p in learners[1].estimator.predict_proba(X)]
         np.testing.assert_allclose(np.exp(log_probs[:, 1]), np.transpose(expected))
 
+    def test_a_list_of_multilabel_classifiers(self, data):
+        X, Y = data
+        models = [KNeighborsClassifier(k).fit(X, Y) for k in (3, 5)]
+        assert is_multilabel(models)
+        log_probs = predict_multilabel_log_proba_samples(models, X)
+        assert log_probs.shape == (80, 2, 3)
+        expected = [p[:, 1] for p in models[1].predict_proba(X)]
+        np.testing.assert_allclose(np.exp(log_probs[:, 1]), np.transpose(expected))
+        with pytest.raises(ValueError, match="not a multi-label classifier"):
+            predict_multilabel_log_proba_samples([], X)
+
     def test_custom_sampler_declares_itself_by_its_tag(self, data):
         X, _ = data
 
