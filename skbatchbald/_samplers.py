@@ -21,7 +21,7 @@ from sklearn.utils.validation import check_is_fitted
 from ._labels import label_indices
 from ._validation import check_n_mc_samples, check_random_state
 
-__all__ = ["sample_in_memory"]
+__all__ = ["check_several_classes", "sample_in_memory"]
 
 _SAMPLE_SOURCES = (
     "an MCDropoutClassifier or any estimator with a predict_log_proba_samples "
@@ -367,6 +367,37 @@ def inner_step(estimator, X):
     if hasattr(estimator, "estimator") and hasattr(estimator, "query_strategy"):
         return estimator.estimator, X
     return None
+
+
+def check_several_classes(estimator, log_probs):
+    """ValueError for samples (N, K, 1) of a model fitted on one class only.
+
+    Every sample then gives that class probability 1, so every uncertainty
+    score is 0 and a strategy's picks would mean nothing. Asked by
+    `predict_log_proba_samples` of what it returns, not by `sample_in_memory`:
+    a multi-label sampler samples a label seen constant as one class.
+    """
+    if log_probs.ndim != 3 or log_probs.shape[2] != 1:
+        return
+    model = final_model(estimator)
+    if isinstance(estimator, (list, tuple)):
+        name = f"models of the {type(estimator).__name__} were"
+    elif hasattr(estimator, "learner_list"):
+        name, model = f"{type(estimator).__name__}'s learners were", estimator
+    else:
+        name = f"{type(model).__name__} was"
+    classes = getattr(model, "classes_", None)
+    which = ""
+    if classes is not None and np.size(classes) == 1:
+        which = f" (class {np.ravel(classes).tolist()[0]!r})"
+    raise ValueError(
+        f"the {name} fitted on one class only{which}, so it gives that class "
+        "probability 1 everywhere and there is no uncertainty to rank the pool "
+        "by. Label at least one example of another class and teach it; until "
+        "the labelled set holds two classes, pick batches with a strategy that "
+        "needs no model, skbatchbald.RandomQuery() or "
+        "skbatchbald.TypiClustQuery() (user guide: Cold start and rare classes)."
+    )
 
 
 def sample_in_memory(

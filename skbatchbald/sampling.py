@@ -9,7 +9,11 @@ from ._regression_samplers import (
     model_noise_variance,
     sample_regressor,
 )
-from ._samplers import _PointEstimateAllowed, sample_in_memory
+from ._samplers import (
+    _PointEstimateAllowed,
+    check_several_classes,
+    sample_in_memory,
+)
 from .out_of_core import dask_log_proba_samples
 
 __all__ = [
@@ -100,8 +104,9 @@ def predict_log_proba_samples(
         or ``random_state`` is a negative int; if the estimator is a classifier
         without posterior samples and ``allow_point_estimate`` is False, a
         regressor (use :func:`predict_samples`), a multi-label classifier (use
-        :func:`predict_multilabel_log_proba_samples`) or a classifier fitted on
-        multi-output targets.
+        :func:`predict_multilabel_log_proba_samples`), a classifier fitted on
+        multi-output targets, or one fitted on a single class (there is no
+        uncertainty to sample; the message names what to do).
     sklearn.exceptions.NotFittedError
         If the estimator is not fitted.
 
@@ -144,24 +149,29 @@ def predict_log_proba_samples(
     True
     """
     if is_dask_array(X):
-        if allow_point_estimate:
-            estimator = _PointEstimateAllowed(estimator)
-        return dask_log_proba_samples(
-            estimator,
+        sampled = (
+            _PointEstimateAllowed(estimator) if allow_point_estimate else estimator
+        )
+        # lazy, but with its shape known: found by sampling one row
+        log_probs = dask_log_proba_samples(
+            sampled,
             X,
             n_mc_samples=n_mc_samples,
             random_state=random_state,
             max_memory=max_memory,
         )
-    return sample_in_memory(
-        estimator,
-        X,
-        n_mc_samples,
-        random_state,
-        max_memory=max_memory,
-        n_jobs=n_jobs,
-        allow_point_estimate=allow_point_estimate,
-    )
+    else:
+        log_probs = sample_in_memory(
+            estimator,
+            X,
+            n_mc_samples,
+            random_state,
+            max_memory=max_memory,
+            n_jobs=n_jobs,
+            allow_point_estimate=allow_point_estimate,
+        )
+    check_several_classes(estimator, log_probs)
+    return log_probs
 
 
 def predict_multilabel_log_proba_samples(

@@ -277,6 +277,24 @@ class TestBadInput:
         with pytest.raises(NotFittedError):
             strategy_cls()(learner, digits_split["X_pool"], 3)
 
+    @pytest.mark.parametrize(
+        "strategy_cls", [*POSTERIOR_STRATEGIES, EPIGQuery, BatchEPIGQuery]
+    )
+    def test_a_learner_with_one_class_names_what_to_do(
+        self, strategy_cls, digits_split
+    ):
+        d = digits_split
+        threes = d["y_init"] == d["y_init"][0]
+        learner = ActiveLearner(
+            forest(), X_training=d["X_init"][threes], y_training=d["y_init"][threes]
+        )
+        with pytest.raises(
+            ValueError, match=r"one class only.*RandomQuery\(\) or .*TypiClustQuery"
+        ):
+            strategy_cls()(learner, d["X_pool"], 3)
+        idx, _ = RandomQuery(random_state=0)(learner, d["X_pool"], 3)
+        assert len(set(idx)) == 3
+
     def test_estimator_without_posterior_samples(self, digits_split):
         d = digits_split
         model = LogisticRegression(max_iter=300).fit(d["X_init"], d["y_init"])

@@ -22,16 +22,21 @@ from sklearn.ensemble import (
 from sklearn.exceptions import NotFittedError
 from sklearn.linear_model import LinearRegression, LogisticRegression
 from sklearn.model_selection import GridSearchCV, RandomizedSearchCV
+from sklearn.multioutput import MultiOutputClassifier
 from sklearn.naive_bayes import GaussianNB
 from sklearn.neighbors import KNeighborsClassifier
 from sklearn.neural_network import MLPClassifier
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.svm import SVC
+from sklearn.tree import DecisionTreeClassifier
 
 from skbatchbald import MCDropoutClassifier
 from skbatchbald.nn import BayesianMLP
-from skbatchbald.sampling import predict_log_proba_samples
+from skbatchbald.sampling import (
+    predict_log_proba_samples,
+    predict_multilabel_log_proba_samples,
+)
 
 
 @pytest.fixture(scope="module")
@@ -566,6 +571,37 @@ class TestTargets:
             ValueError, match=r"do not sum to 1.*multi-label classifier"
         ):
             predict_log_proba_samples(mlp, X, allow_point_estimate=True)
+
+    def test_a_model_fitted_on_one_class_says_there_is_nothing_to_rank(self, blobs):
+        X, y = blobs
+        labels = np.full(len(y), "a")
+        forest = RandomForestClassifier(n_estimators=3, random_state=0)
+        tree = DecisionTreeClassifier(random_state=0).fit(X, labels)
+        pipeline = make_pipeline(StandardScaler(), clone(forest)).fit(X, labels)
+        learner = ActiveLearner(clone(forest), X_training=X, y_training=labels)
+        pattern = r"one class only \(class 'a'\).*RandomQuery.*TypiClustQuery"
+        for model in (forest.fit(X, labels), pipeline, [tree, tree], learner):
+            with pytest.raises(ValueError, match=pattern):
+                predict_log_proba_samples(model, X)
+        with pytest.raises(ValueError, match=pattern):
+            predict_log_proba_samples(tree, X, allow_point_estimate=True)
+        committee = Committee([ActiveLearner(tree), ActiveLearner(tree)])
+        with pytest.raises(ValueError, match="Committee's learners were fitted on one"):
+            predict_log_proba_samples(committee, X)
+        # A multi-label model's label seen constant is one class too, and is
+        # sampled: probability 0 of a 1.
+        indicator = np.column_stack([y == 0, np.zeros_like(y)]).astype(int)
+        multilabel = MultiOutputClassifier(clone(forest)).fit(X, indicator)
+        log_probs = predict_multilabel_log_proba_samples(multilabel, X)
+        assert np.isneginf(log_probs[:, :, 1]).all()
+
+    def test_a_one_class_model_is_refused_before_a_dask_pool_is_sampled(self, blobs):
+        da = pytest.importorskip("dask.array")
+        X, y = blobs
+        forest = RandomForestClassifier(n_estimators=3, random_state=0)
+        forest.fit(X, np.zeros(len(y), dtype=int))
+        with pytest.raises(ValueError, match=r"one class only \(class 0\)"):
+            predict_log_proba_samples(forest, da.from_array(X, chunks=50))
 
     @pytest.mark.parametrize(
         "model",
