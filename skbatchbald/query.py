@@ -171,6 +171,15 @@ _PIECES = {
     skorch net, a Pipeline or GridSearchCV ending in one, ...) serves as one
     sample, K = 1.
 """,
+    "ties": """\
+    Ties go to the lowest pool index, except when every pool point has the
+    same score: the score then ranks nothing (a model whose probabilities
+    carry no uncertainty, such as a fully grown tree, ``n_mc_samples=1`` on a
+    forest or an AdaBoost whose probabilities coincide), and the batch is a
+    uniform draw seeded by ``random_state``, as :class:`RandomQuery` would
+    make it, with a :class:`~skbatchbald.acquisition.TiedScoresWarning`,
+    rather than the first rows of the pool.
+""",
     "stochastic": """\
     stochastic : {"power", "softmax", "softrank"} or None, default=None
         None: the b highest scores. Otherwise draw the batch without
@@ -225,7 +234,8 @@ pool_subsample : int, default=None
     Score a random subset of this many pool points only; the returned
     indices still refer to the full pool.
 random_state : None, int, numpy.random.Generator or RandomState, default=None
-    Seeds the pool subset, the dropout masks and the stochastic draw.
+    Seeds the pool subset, the dropout masks and the stochastic draw, and the
+    uniform draw made when every pool point has the same score (see Notes).
 """,
 }
 
@@ -687,7 +697,9 @@ class BALDQuery(_TopKQuery):
         indices still refer to the full pool.
     {noise_variance}
     random_state : None, int, numpy.random.Generator or RandomState, default=None
-        Seeds the pool subset, the dropout masks and the stochastic draw.
+        Seeds the pool subset, the dropout masks and the stochastic draw, and
+        the uniform draw made when every pool point has the same score (see
+        Notes).
 
     See Also
     --------
@@ -701,6 +713,8 @@ class BALDQuery(_TopKQuery):
     to fill a batch with near-duplicates.
 
     {needs_samples}
+
+    {ties}
 
     {multilabel}
     The multi-label score: :func:`skbatchbald.acquisition.multilabel_bald`.
@@ -765,6 +779,8 @@ class MaxEntropyQuery(_TopKQuery):
     Notes
     -----
     {predictive}
+
+    {ties}
     """
     )
     _function = staticmethod(acquisition.max_entropy)
@@ -789,6 +805,8 @@ class VarRatiosQuery(_TopKQuery):
     -----
     Score 1 - max_c p_c of the predictive mean (least confidence).
     {predictive}
+
+    {ties}
     """
     )
     _function = staticmethod(acquisition.variation_ratios)
@@ -812,6 +830,8 @@ class MeanSTDQuery(_TopKQuery):
     Notes
     -----
     {needs_samples}
+
+    {ties}
     """
     )
     _function = staticmethod(acquisition.mean_std)
@@ -839,6 +859,8 @@ class MarginQuery(_TopKQuery):
     MNIST. With ``n_mc_samples=1`` it is the margin of one posterior sample.
 
     {predictive}
+
+    {ties}
     """
     )
     _function = staticmethod(acquisition.margin)
@@ -963,7 +985,8 @@ class EPIGQuery(_TargetQuery):
         indices still refer to the full pool.
     random_state : None, int, numpy.random.Generator or RandomState, default=None
         Seeds the pool subset, the target subset, the dropout masks and the
-        stochastic draw.
+        stochastic draw, and the uniform draw made when every pool point has
+        the same score (see Notes).
 
     See Also
     --------
@@ -978,6 +1001,8 @@ class EPIGQuery(_TargetQuery):
     network for both, as the estimator of I(y; y*) needs.
 
     {needs_samples}
+
+    {ties}
 
     Examples
     --------

@@ -5,7 +5,9 @@ import pytest
 from modAL.models import Committee
 from sklearn.base import clone
 from sklearn.calibration import CalibratedClassifierCV
+from sklearn.datasets import load_iris
 from sklearn.ensemble import (
+    AdaBoostClassifier,
     RandomForestClassifier,
     RandomForestRegressor,
     VotingClassifier,
@@ -38,6 +40,7 @@ pytestmark = pytest.mark.filterwarnings(
 )
 
 PREDICTIVE_STRATEGIES = [MarginQuery, MaxEntropyQuery, VarRatiosQuery]
+Tied = acquisition.TiedScoresWarning
 SAMPLE_STRATEGIES = [
     BatchBALDQuery,
     BALDQuery,
@@ -214,6 +217,31 @@ def test_k1_scores_of_one_forest_member(strategy_cls, forest_learner, pool):
     picks = strategy_cls(n_mc_samples=1, random_state=0)(forest_learner, pool * 16, 3)
     idx, scores = picks
     assert len(set(idx)) == 3 and np.all(np.isfinite(scores))
+
+
+@pytest.mark.parametrize("strategy_cls", PREDICTIVE_STRATEGIES)
+def test_scores_tied_everywhere_draw_at_random_not_in_pool_order(strategy_cls):
+    # iris is sorted by class; one fully grown tree's probabilities are 0 or 1,
+    # so every margin, entropy or variation ratio is 0 and ranks nothing
+    X, y = load_iris(return_X_y=True)
+    forest = RandomForestClassifier(n_estimators=5, random_state=0).fit(X, y)
+    with pytest.warns(Tied, match="all 150 pool points have the same"):
+        idx, scores = strategy_cls(n_mc_samples=1, random_state=0)(forest, X, 10)
+    np.testing.assert_array_equal(scores, 0.0)
+    assert len(np.unique(y[idx])) > 1  # not the first ten rows: all class 0
+    with pytest.warns(Tied):
+        again, _ = strategy_cls(n_mc_samples=1, random_state=0)(forest, X, 10)
+    np.testing.assert_array_equal(again, idx)
+
+
+def test_margins_that_coincide_everywhere_draw_at_random():
+    # one stump: two probability rows, (p, 1 - p) and (1 - p, p), one margin
+    X, y = load_iris(return_X_y=True)
+    X, y = X[:100], y[:100]  # classes 0 and 1, sorted
+    stump = AdaBoostClassifier(n_estimators=1, random_state=0).fit(X, y)
+    with pytest.warns(Tied, match="AdaBoost whose probabilities coincide"):
+        idx, _ = MarginQuery(random_state=0)(stump, X, 10)
+    assert len(np.unique(y[idx])) == 2
 
 
 def test_committee_of_point_estimates_is_a_posterior(digits_split, pool):

@@ -29,9 +29,11 @@ from ._multilabel_batchbald import multilabel_batchbald
 from ._power_bald import power_bald
 from ._regression import bald_regression, batchbald_regression
 from ._saturation import SaturationWarning
+from ._ties import TiedScoresWarning
 
 __all__ = [
     "SaturationWarning",
+    "TiedScoresWarning",
     "bald",
     "bald_regression",
     "batch_epig",

@@ -21,12 +21,15 @@ PIECES = {
     random_state : None, int, numpy.random.Generator or numpy.random.RandomState, \
 default=None
         Source of the Gumbel noise of a stochastic draw; the same int gives the
-        same picks. Unused by the deterministic top-k.
+        same picks. The deterministic top-k uses it only when every pool point
+        has the same score: the batch is then a uniform draw, with a
+        :class:`TiedScoresWarning`, not the first rows of the pool.
 """,
     "picked_indices": """\
     indices : ndarray of shape (n_instances,), int64
         Distinct pool indices, highest score first (ties to the lowest
-        index), or in draw order when ``stochastic`` is set.
+        index, unless every score is the same: see ``random_state``), or in
+        draw order when ``stochastic`` is set.
 """,
 }
 

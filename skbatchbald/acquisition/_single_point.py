@@ -11,6 +11,7 @@ from .._validation import check_stochastic
 from ._normalisation import normalisation
 from ._pool import as_chunked_pool
 from ._stochastic import select
+from ._ties import uniform_if_tied
 from ._topk import top_k
 from ._validation import (
     check_log_probs,
@@ -46,7 +47,7 @@ def acquire_top(
         stochastic, beta = check_stochastic(stochastic, beta)
         rng = check_random_state(random_state)
         if stochastic is None:
-            return _acquire_top_blocks(pool, n_instances, score_fn)
+            return _acquire_top_blocks(pool, n_instances, score_fn, rng)
         # a draw needs every point's score (8 bytes a point), block by block
         n_instances = _check_pool(pool, n_instances)
         scores = _scores_of_blocks(pool, score_fn)
@@ -65,10 +66,10 @@ def _top_block(block, start, score_fn, n_instances, tol):
     """One block's validation summary and its best ``n_instances`` candidates."""
     summary = normalisation(block, tol, start)
     if summary.invalid:
-        return summary, np.empty(0, np.int64), np.empty(0)
+        return summary, np.empty(0, np.int64), np.empty(0), (np.inf, -np.inf)
     scores = np.asarray(score_fn(block), dtype=np.float64)
     best = top_k(scores, min(n_instances, len(scores)))
-    return summary, best + start, scores[best]
+    return summary, best + start, scores[best], (scores.min(), scores.max())
 
 
 def _block_scores(block, start, score_fn, tol):
@@ -92,16 +93,22 @@ def _scores_of_blocks(pool, score_fn):
     return np.concatenate([part[1] for part in parts])
 
 
-def _acquire_top_blocks(pool, n_instances, score_fn):
+def _acquire_top_blocks(pool, n_instances, score_fn, rng):
     """`acquire_top` on a memmap or dask pool: one pass, a top-k per block.
 
     A block's top ``n_instances`` holds every point of the pool's top
     ``n_instances`` that lies in the block (ties to the lowest index in both), so
-    the top of their union is the pool's top: the same picks as in memory.
+    the top of their union is the pool's top: the same picks as in memory,
+    also the uniform draw made when every score is the same.
     """
     n_instances = _check_pool(pool, n_instances)
     parts = pool.map(_top_block, score_fn, n_instances, pool.tol)
     pool.raise_if_invalid([part[0] for part in parts], "log_probs")
+    low = min(part[3][0] for part in parts)
+    high = max(part[3][1] for part in parts)
+    tied = uniform_if_tied(low, high, pool.shape[0], n_instances, rng)
+    if tied is not None:
+        return tied, np.full(n_instances, high)
     indices = np.concatenate([part[1] for part in parts])  # ascending per block
     scores = np.concatenate([part[2] for part in parts])
     order = np.argsort(indices, kind="stable")  # ties go to the lowest index

@@ -17,6 +17,7 @@ large β, and β = inf is the deterministic top-k.
 
 import numpy as np
 
+from ._ties import uniform_if_tied
 from ._topk import top_k
 
 
@@ -68,8 +69,9 @@ def select(scores, n_instances, stochastic, beta, rng):
         Validated mode.
     beta : float
         Validated inverse temperature; ``inf`` is the deterministic top-k.
-    rng : numpy.random.Generator or None
-        Used only for a stochastic draw with finite β.
+    rng : numpy.random.Generator
+        Used for a stochastic draw with finite β, and for the top-k's uniform
+        draw when every score is the same (see ``_ties``).
 
     Returns
     -------
@@ -77,6 +79,9 @@ def select(scores, n_instances, stochastic, beta, rng):
         Distinct, in pick (draw) order.
     """
     if stochastic is None or np.isinf(beta):
-        return top_k(scores, n_instances)
+        tied = uniform_if_tied(
+            scores.min(), scores.max(), scores.size, n_instances, rng
+        )
+        return top_k(scores, n_instances) if tied is None else tied
     indices = _DRAW[stochastic](scores, n_instances, beta, rng)
     return indices.astype(np.int64, copy=False)

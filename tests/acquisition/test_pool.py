@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 from skbatchbald.acquisition import (
+    TiedScoresWarning,
     _normalisation,
     _pool,
     bald,
@@ -83,6 +84,20 @@ def test_ties_across_blocks_go_to_the_lowest_index(chunked, pool_values):
     indices, _ = bald(chunked, len(pool_values))
     tied = [i for i in indices if i in (10, 500, 700, 899)]
     assert tied == [10, 500, 700, 899]
+
+
+@pytest.mark.parametrize("acquire", TOP_K, ids=lambda f: f.__name__)
+def test_a_pool_of_tied_scores_draws_as_in_memory(acquire, tmp_path, small_blocks):
+    # every point the same: the seeded uniform batch, from every pool's blocks
+    values = np.broadcast_to(np.log([0.5, 0.3, 0.1, 0.1]), (900, 16, 4))
+    values = values.astype(np.float32)
+    with pytest.warns(TiedScoresWarning):
+        expected = acquire(values, 12, random_state=3)
+    for chunked in (_memmap(values, tmp_path), da.from_array(values, (128, 16, 4))):
+        with pytest.warns(TiedScoresWarning, match="same score"):
+            got = acquire(chunked, 12, random_state=3)
+        np.testing.assert_array_equal(got[0], expected[0])
+        np.testing.assert_array_equal(got[1], expected[1])
 
 
 @pytest.mark.parametrize("score", PER_POINT, ids=lambda f: f.__name__)
