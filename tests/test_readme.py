@@ -40,3 +40,29 @@ def test_docs_quickstart_is_the_readme_quickstart():
             break  # the first unindented line ends the directive
         lines.append(line[3:])
     assert "\n".join(lines).strip() == python_blocks()[0].strip()
+
+
+def _declared_extras():
+    tomllib = pytest.importorskip("tomllib")  # Python >= 3.11
+    with open(ROOT / "pyproject.toml", "rb") as file:
+        return tomllib.load(file)["project"]["optional-dependencies"]
+
+
+def test_the_install_extras_are_those_of_pyproject():
+    extras = _declared_extras()
+    text = README.read_text()
+    listed = re.findall(r"^  - `([a-z-]+)`: ", text.split("- Extras", 1)[1], re.M)
+    assert listed == list(extras)  # every extra, in pyproject's order, once
+    install = (ROOT / "docs" / "install.rst").read_text()
+    table = install.split("Extras\n------", 1)[1].split("\n\n", 2)[1]
+    assert sorted(re.findall(r"^``([a-z-]+)``", table, re.M)) == sorted(extras)
+
+
+def test_each_extra_names_what_it_installs():
+    text = README.read_text().split("- Extras", 1)[1]
+    for name, requirements in _declared_extras().items():
+        line = re.search(rf"^  - `{name}`: (.*?)(?=^  - |^- |\Z)", text, re.M | re.S)
+        described = " ".join(line.group(1).split()).lower()
+        for requirement in requirements:
+            package = re.split(r"[\[<>=]", requirement, maxsplit=1)[0].lower()
+            assert package in described, (name, package)
