@@ -55,7 +55,8 @@ def add_label_parser(subparsers):
     label.add_argument(
         "--data",
         required=True,
-        help="the pool: a .npy array (one row per pool row) or a numeric .csv",
+        help="the pool: a .npy array (one row per pool row) or a numeric .csv "
+        "(a leading ~ is the home folder, as in every path option)",
     )
     where = label.add_mutually_exclusive_group(required=True)
     where.add_argument("--files", metavar="DIR", help="batch files in DIR")
@@ -131,7 +132,7 @@ def add_label_parser(subparsers):
 
 
 def _load_pool(path):
-    path = Path(path)
+    path = Path(path).expanduser()  # "~/pool.npy" quoted, or after --data=
     if path.suffix == ".npy":
         X = np.load(path)
     elif path.suffix == ".csv":
@@ -184,7 +185,8 @@ def _annotator(args, X):
             raise ValueError("--files needs --classes: the labels people may give.")
         references = None
         if args.references is not None:
-            references = Path(args.references).read_text().splitlines()
+            references = Path(args.references).expanduser().read_text()
+            references = references.splitlines()
             if len(references) != len(X):
                 raise ValueError(
                     f"--references {args.references} has {len(references)} lines "

@@ -47,6 +47,27 @@ def test_label_rounds_through_files(tmp_path, digits, capsys):
     assert float(rows[0]["score"]) > 0  # margin scores, not placeholders
 
 
+def test_label_paths_expand_a_leading_tilde(tmp_path, digits, capsys, monkeypatch):
+    # a quoted "~/..." or --data=~/... reaches the command unexpanded by the shell
+    X, _ = digits
+    home, cwd = tmp_path / "home", tmp_path / "cwd"
+    home.mkdir()
+    cwd.mkdir()
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.chdir(cwd)
+    np.save(home / "pool.npy", X[:40])
+    (home / "refs.txt").write_text("".join(f"img/{i}.png\n" for i in range(40)))
+    argv = [
+        "label", "--data=~/pool.npy", "--files", "~/labels", "--classes", "0", "1",
+        "--references", "~/refs.txt", "--n-instances", "3",
+    ]  # fmt: skip
+    assert main(argv) == 0, capsys.readouterr().err
+    with open(home / "labels" / "batch-001.csv", newline="") as f:
+        rows = list(csv.DictReader(f))
+    assert rows[0]["reference"] == f"img/{rows[0]['pool_index']}.png"
+    assert not any(cwd.iterdir())  # nothing written under a folder named "~"
+
+
 @pytest.mark.parametrize(
     ("extra", "message"),
     [
