@@ -22,6 +22,7 @@ from .._memory import check_max_memory
 from .._validation import check_int, check_random_state, spawn_seeds
 from ..classifier._callbacks import ValidationMonitorMixin
 from ..classifier._fit_params import check_fit_params
+from ..classifier._inputs import sorted_classes
 from ..classifier._locks import seeded_global_torch
 from ._inputs import check_embeddings, finite_float32
 
@@ -54,7 +55,8 @@ class HeadClassifierBase(ValidationMonitorMixin, NeuralNetClassifier):
             check_int(self.hidden, "hidden", hint="None for linear heads")
         check_max_memory(self.max_memory)
         check_random_state(self.random_state)
-        if self.classes is not None and len(np.unique(self.classes)) < 2:
+        # sorted, and refused where a label is given twice (one logit each)
+        if self.classes is not None and len(sorted_classes(self.classes)) < 2:
             raise ValueError(
                 f"classes must hold all labels, at least 2, got classes="
                 f"{np.asarray(self.classes).tolist()!r}."
@@ -103,7 +105,7 @@ class HeadClassifierBase(ValidationMonitorMixin, NeuralNetClassifier):
             # the fitted logits are the fitted classes_: a batch of some
             # classes must not renumber them
             return self._continued_labels(y)
-        classes = np.unique(y) if self.classes is None else np.unique(self.classes)
+        classes = np.unique(y) if self.classes is None else sorted_classes(self.classes)
         if len(classes) < 2:
             raise ValueError(
                 f"{type(self).__name__} needs samples of at least 2 classes, but "

@@ -67,7 +67,8 @@ class DeepEnsembleClassifier(HeadClassifierBase):
         Keep ``"none"``.
     **kwargs
         Any other :class:`skorch.NeuralNetClassifier` parameter, such as
-        ``classes`` (all labels, for a labelled set that misses some).
+        ``classes`` (all labels, each once, for a labelled set that misses
+        some; a label given twice is a ``ValueError``).
 
     Attributes
     ----------

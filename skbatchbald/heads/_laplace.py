@@ -91,7 +91,9 @@ class LaplaceHeadClassifier(HeadClassifierBase):
     criterion__reduction : str, default="none"
         Keep ``"none"``.
     **kwargs
-        Any other :class:`skorch.NeuralNetClassifier` parameter.
+        Any other :class:`skorch.NeuralNetClassifier` parameter, such as
+        ``classes`` (all labels, each once, for a labelled set that misses
+        some; a label given twice is a ``ValueError``).
 
     Attributes
     ----------

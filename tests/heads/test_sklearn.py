@@ -75,6 +75,22 @@ def test_classes_parameter_covers_missing_labels(make, blobs):
         make().set_params(classes=[0, 1, 2]).fit(X, np.where(y == 2, 7, y))
 
 
+def test_classes_given_twice_are_refused_before_fitting(make, blobs):
+    # one logit per entry would give one class two columns; or, deduplicated
+    # silently, a typo such as classes=[0, 1, 1] (meant [0, 1, 2]) goes unseen
+    X, y = blobs
+    head = make().set_params(classes=[0, 1, 1, 2])
+    with pytest.raises(
+        ValueError,
+        match=r"classes=\[0, 1, 1, 2\] holds \[1\] more than once.*"
+        r"appear once.*np\.unique",
+    ):
+        head.fit(X, y)
+    assert not head.initialized_ and not hasattr(head, "classes_inferred_")
+    with pytest.raises(ValueError, match=r"holds \['b'\] more than once"):
+        make().set_params(classes=["a", "b", "b", "c"]).fit(X, np.array(list("abc"))[y])
+
+
 def test_pipeline_samples_through_its_last_step(make, blobs, pool):
     X, y = blobs
     pipe = make_pipeline(StandardScaler(), make()).fit(X * 10 + 3, y)
