@@ -1,4 +1,5 @@
-"""Labels to column indices: where each label sits in a ``classes_`` array.
+"""Labels and columns: where each label sits in a ``classes_`` array, and
+whether a 2-D y is one-hot (a column per class) rather than one label per row.
 
 numpy only. scikit-learn's own encoders need sorted classes; a classifier's
 ``classes_`` (given by the user) or a committee's need not be.
@@ -6,7 +7,13 @@ numpy only. scikit-learn's own encoders need sorted classes; a classifier's
 
 import numpy as np
 
-__all__ = ["label_indices"]
+__all__ = ["ONE_HOT_FIX", "is_one_hot", "label_indices"]
+
+#: What to do with a one-hot y where one class label per row is meant.
+ONE_HOT_FIX = (
+    "pass class labels, one per row, e.g. y.argmax(axis=1) (the column index "
+    "of each row's 1), or your label names"
+)
 
 
 def label_indices(labels, classes):
@@ -43,3 +50,43 @@ def label_indices(labels, classes):
     indices = order[position.clip(0, len(classes) - 1)]
     known = classes[indices] == labels
     return np.where(known, indices, missing).astype(np.int64)
+
+
+def is_one_hot(y):
+    """Whether y is one-hot: 2-D, two columns or more, a single 1 per row.
+
+    Parameters
+    ----------
+    y : array-like or scipy sparse matrix of shape (n, n_columns)
+        Targets; anything else (1-D, ragged, strings, empty) is not one-hot.
+
+    Returns
+    -------
+    one_hot : bool
+        True if every entry is 0 or 1 and every row holds exactly one 1: a
+        class per row written as a column per class. A multi-label indicator
+        has rows with no 1 or several.
+
+    Examples
+    --------
+    >>> from skbatchbald._labels import is_one_hot
+    >>> is_one_hot([[0, 1, 0], [1, 0, 0]]), is_one_hot([[1, 1, 0], [1, 0, 0]])
+    (True, False)
+    """
+    if hasattr(y, "toarray"):  # sparse: its stored values and row sums
+        values = np.asarray(y.tocsr().data)
+        rows = np.asarray(y.sum(axis=1)).ravel()
+        shape = y.shape
+    else:
+        try:
+            values = np.asarray(y)
+        except (TypeError, ValueError):
+            return False  # ragged: not a matrix
+        if values.ndim != 2 or values.dtype.kind not in "biuf":
+            return False
+        rows, shape = values.sum(axis=1), values.shape
+    if len(shape) != 2 or shape[0] == 0 or shape[1] < 2:
+        return False
+    if values.dtype.kind not in "biuf" or not np.isin(values, (0, 1)).all():
+        return False
+    return bool((rows == 1).all())

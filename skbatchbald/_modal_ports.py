@@ -5,15 +5,23 @@ or from Keras passes arguments that would otherwise fail deep inside skorch or t
 module, or train the wrong model without a word. Each check names what to use.
 """
 
+import inspect
+import os
 import sys
+import warnings
 
 import numpy as np
+from sklearn.multioutput import ClassifierChain, MultiOutputClassifier
+from sklearn.utils import get_tags
+
+from ._labels import ONE_HOT_FIX, is_one_hot
 
 __all__ = [
     "check_fit_kwargs",
     "check_not_modal_dropout",
     "check_only_new",
     "check_targets",
+    "warn_one_hot",
 ]
 
 
@@ -230,3 +238,61 @@ def check_targets(estimator, y, y_known, *, is_regressor, is_classifier):
             "classifier (RandomForestClassifier, skbatchbald.MCDropoutClassifier, "
             "...); for regression, give numeric targets."
         )
+
+
+def _chosen_multilabel(model):
+    """Whether a model is multi-label by the user's choice of class, not by y."""
+    if isinstance(model, (MultiOutputClassifier, ClassifierChain)):
+        return True
+    if not hasattr(model, "predict_log_proba_samples"):
+        return False
+    tags = get_tags(model).classifier_tags
+    return tags is not None and tags.multi_label  # MCDropoutMultiLabelClassifier
+
+
+_PACKAGE = os.path.dirname(os.path.abspath(__file__)) + os.sep
+
+
+def _user_stacklevel():
+    """The ``stacklevel`` that makes the caller's warning point at user code.
+
+    Counts the frames inside skbatchbald above the function that warns, so
+    ``teach``, ``fit`` and the constructor all report the user's line.
+    """
+    frame, level = inspect.currentframe(), 0
+    while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE):
+        frame, level = frame.f_back, level + 1
+    return max(level, 1)
+
+
+def warn_one_hot(estimator, y, y_known):
+    """UserWarning for a one-hot y that a classifier would learn as multi-label.
+
+    A forest (any classifier that takes 2-D targets) fits a one-hot y as C
+    independent yes/no labels, and the strategies then score it as
+    multi-label, without a word. A y is only one-hot while every row taught
+    holds a single 1, so a multi-label labelled set stops warning at its
+    first row with no label or several. Classifiers that take one label per
+    row refuse a 2-D y themselves (MCDropoutClassifier with the same fix);
+    those chosen for multi-label (MultiOutputClassifier, ClassifierChain,
+    MCDropoutMultiLabelClassifier) are not warned.
+    """
+    if not is_one_hot(y) or (y_known is not None and not is_one_hot(y_known)):
+        return
+    model = _final_step(estimator)
+    if not hasattr(model, "__sklearn_tags__") or _chosen_multilabel(model):
+        return
+    tags = get_tags(model)
+    if tags.estimator_type != "classifier" or not tags.target_tags.multi_output:
+        return
+    n_rows, n_columns = np.shape(y)[0], np.shape(y)[1]
+    warnings.warn(
+        f"y looks one-hot encoded (shape ({n_rows}, {n_columns}), a single 1 per "
+        f"row), and {type(model).__name__} takes a 2-D y as multi-label "
+        f"targets: it would learn {n_columns} independent yes/no labels, and the "
+        f"strategies would score them as such. For one class per row, "
+        f"{ONE_HOT_FIX}. If a row may hold several labels (multi-label), ignore "
+        "this warning: it stops once a taught row holds no label or several.",
+        UserWarning,
+        stacklevel=_user_stacklevel(),
+    )

@@ -26,6 +26,7 @@ from ._modal_ports import (
     check_not_modal_dropout,
     check_only_new,
     check_targets,
+    warn_one_hot,
 )
 from ._validation import check_random_state, count_rows
 from .sampling import is_regression_model
@@ -293,6 +294,7 @@ class ActiveLearner(_ModalActiveLearner):
             is_regressor=is_regression_model(self.estimator),
             is_classifier=is_classifier(self.estimator),
         )
+        warn_one_hot(self.estimator, y, y_known)
         finite = self.force_all_finite
         if not (isinstance(finite, bool) or finite == "allow-nan"):
             raise ValueError(

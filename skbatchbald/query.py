@@ -19,6 +19,7 @@ from sklearn.utils import _safe_indexing
 from . import acquisition
 from ._arrays import stack_rows
 from ._docstrings import fill_pieces
+from ._labels import ONE_HOT_FIX, is_one_hot
 from ._memory import check_max_memory
 from ._validation import (
     check_beta,
@@ -341,10 +342,22 @@ class _PosteriorQuery(_Query):
 
     def _refuse_multilabel(self, learner):
         if self._score_multilabel is None and is_multilabel(learner):
+            name, model = type(self).__name__, _model_name(learner)
+            y = getattr(learner, "y_training", None)  # a learner's labels
+            if y is not None and is_one_hot(y):
+                raise ValueError(
+                    f"{name} scores one class per row, and the {model} was "
+                    f"fitted on a one-hot y (shape {tuple(np.shape(y))}, a single "
+                    "1 per row), which it learns as one yes/no label per column "
+                    f"(multi-label). For one class per row, {ONE_HOT_FIX}: "
+                    "learner.fit(learner.X_training, "
+                    "learner.y_training.argmax(axis=1)), and teach labels so from "
+                    "then on."
+                )
             raise ValueError(
-                f"{type(self).__name__} does not support multi-label models, and "
-                f"the {_model_name(learner)} was fitted on a 0/1 indicator y "
-                "(several labels per row). Use BALDQuery, PowerBALDQuery or "
+                f"{name} does not support multi-label models, and the {model} "
+                "was fitted on a 0/1 indicator y (a column per label, any number "
+                "of them per row). Use BALDQuery, PowerBALDQuery or "
                 "BatchBALDQuery (their scores sum over labels, see the user "
                 "guide: Multi-label), or RandomQuery."
             )

@@ -2,10 +2,11 @@
 
 import numpy as np
 import pytest
+import scipy.sparse as sp
 from hypothesis import given
 from hypothesis import strategies as st
 
-from skbatchbald._labels import label_indices
+from skbatchbald._labels import is_one_hot, label_indices
 
 
 @given(
@@ -32,3 +33,26 @@ def test_matches_a_dictionary_lookup(classes, labels):
 )
 def test_cases(labels, classes, expected):
     assert label_indices(labels, classes).tolist() == expected
+
+
+@pytest.mark.parametrize(
+    ("y", "expected"),
+    [
+        (np.eye(3, dtype=int)[[0, 2, 1, 2]], True),
+        (np.eye(3, dtype=bool)[[0, 2]], True),  # pandas get_dummies gives bools
+        (np.eye(2)[[1, 0]], True),  # floats 0.0 and 1.0
+        (sp.csr_matrix(np.eye(3)[[0, 2]]), True),
+        ([[0, 1], [1, 0]], True),
+        (np.array([[1, 1, 0], [1, 0, 0]]), False),  # several labels in a row
+        (np.array([[0, 0, 0], [1, 0, 0]]), False),  # a row with none
+        (sp.csr_matrix([[1, 1], [0, 1]]), False),
+        (np.array([[2, 0], [0, 1]]), False),  # not 0/1
+        (np.array([[1], [1]]), False),  # one column: a label per row
+        (np.array([0, 1, 2]), False),
+        (np.empty((0, 3)), False),
+        (np.array([["a", "b"], ["b", "a"]]), False),
+        ([[0, 1], [1]], False),  # ragged
+    ],
+)
+def test_is_one_hot(y, expected):
+    assert is_one_hot(y) is expected

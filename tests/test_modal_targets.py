@@ -1,14 +1,19 @@
-"""ActiveLearner: targets of the wrong kind, NaN targets, and mixed tasks."""
+"""ActiveLearner: targets of the wrong kind, NaN targets, mixed tasks, one-hot y."""
+
+import warnings
 
 import numpy as np
 import pytest
-from sklearn.datasets import load_diabetes
+from sklearn.datasets import load_diabetes, load_digits
 from sklearn.ensemble import RandomForestClassifier, RandomForestRegressor
+from sklearn.linear_model import LogisticRegression
+from sklearn.multioutput import ClassifierChain, MultiOutputClassifier
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from skbatchbald import ActiveLearner
+from skbatchbald import ActiveLearner, MCDropoutMultiLabelClassifier
 from skbatchbald._modal_ports import check_targets
+from skbatchbald.nn import BayesianMLP
 
 
 @pytest.fixture(scope="module")
@@ -125,3 +130,56 @@ def test_a_column_target_then_a_flat_one(data):
     assert learner.X_training.shape[0] == learner.y_training.shape[0] == 20
     learner.teach(X[20:25], y[20:25, None])
     assert learner.X_training.shape[0] == learner.y_training.shape[0] == 25
+
+
+@pytest.fixture(scope="module")
+def digits():
+    X, y = load_digits(return_X_y=True)
+    return X[:60], y[:60]
+
+
+class TestOneHotTargets:
+    """A one-hot y to a forest would silently be a multi-label problem."""
+
+    def test_a_one_hot_y_warns_with_the_fix_at_the_users_line(self, digits):
+        X, y = digits
+        one_hot = np.eye(10, dtype=int)[y]
+        with pytest.warns(UserWarning, match=r"one-hot.*y\.argmax\(axis=1\)") as info:
+            learner = ActiveLearner(
+                RandomForestClassifier(5, random_state=0),
+                X_training=X[:30],
+                y_training=one_hot[:30],
+            )
+        assert info[0].filename == __file__
+        with pytest.warns(UserWarning, match="one-hot") as info:
+            learner.teach(X[30:35], one_hot[30:35])
+        assert info[0].filename == __file__
+        pipeline = make_pipeline(StandardScaler(), RandomForestClassifier(5))
+        with pytest.warns(UserWarning, match="one-hot"):
+            ActiveLearner(pipeline, X_training=X[:30], y_training=one_hot[:30] > 0)
+
+    def test_only_a_one_hot_y_warns_not_a_multilabel_one(self, digits):
+        X, y = digits
+        one_hot = np.eye(10, dtype=int)[y]
+        indicator = one_hot.copy()
+        indicator[::3, 0] = 1  # some rows with two labels
+        indicator[1::3] = 0  # some with none
+        forest = RandomForestClassifier(5, random_state=0)
+        with pytest.warns(UserWarning, match="one-hot"):
+            ActiveLearner(forest, X_training=X[:30], y_training=one_hot[:30])
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            learner = ActiveLearner(
+                forest, X_training=X[:30], y_training=indicator[:30]
+            )
+            # a batch of single labels, taught to a multi-label set
+            learner.teach(X[30:32], one_hot[30:32])
+            # estimators chosen for multi-label
+            for model in (
+                MultiOutputClassifier(LogisticRegression()),
+                ClassifierChain(LogisticRegression()),
+                MCDropoutMultiLabelClassifier(
+                    BayesianMLP, module__n_features=64, max_epochs=1, verbose=0
+                ),
+            ):
+                ActiveLearner(model, X_training=X[:30], y_training=one_hot[:30])

@@ -169,6 +169,24 @@ class TestRefusals:
             ):
                 strategy(model, X[30:], 2)
 
+    @pytest.mark.filterwarnings("ignore:y looks one-hot")
+    def test_a_one_hot_y_is_named_with_the_fix(self, data):
+        X, Y = data
+        one_hot = np.eye(3, dtype=int)[Y.argmax(axis=1)]
+        learner = ActiveLearner(
+            RandomForestClassifier(5, random_state=0),
+            X_training=X[:30],
+            y_training=one_hot[:30],
+        )
+        with pytest.raises(ValueError, match="one-hot y") as info:
+            MarginQuery()(learner, X[30:], 2)
+        assert "several labels" not in str(info.value)
+        assert "learner.y_training.argmax(axis=1)" in str(info.value)
+        # Once the labels are classes, Margin works.
+        learner.fit(learner.X_training, learner.y_training.argmax(axis=1))
+        idx, _ = MarginQuery()(learner, X[30:], 2)
+        assert len(set(idx)) == 2
+
     def test_one_sample_is_refused(self, data, fitted_forest):
         X, _ = data
         with pytest.raises(ValueError, match="at least 2 posterior samples"):

@@ -10,6 +10,8 @@ from sklearn.utils.multiclass import type_of_target
 from skorch.utils import is_dataset, multi_indexing, to_numpy
 from torch.utils.data import DataLoader, default_collate
 
+from .._labels import ONE_HOT_FIX
+
 
 def refuse_complex(X, name):
     """Return X (an array or tensor) unless it is complex: then a ValueError.
@@ -82,8 +84,7 @@ def refuse_indicator_labels(y):
     if (ones == 1).all():
         raise ValueError(
             f"y looks one-hot encoded (shape {tuple(y.shape)}, a single 1 per "
-            "row); pass class labels, one per row, e.g. y.argmax(axis=1) (the "
-            "column index of each row's 1), or your label names."
+            f"row); {ONE_HOT_FIX}."
         )
     raise ValueError(
         f"y is a multi-label indicator matrix (shape {tuple(y.shape)}, "
