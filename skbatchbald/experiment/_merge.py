@@ -35,9 +35,11 @@ def merge_results(output, sources):
     Raises
     ------
     ValueError
-        If fewer than two sources are given, ``output`` holds files, the
-        options of two sources differ (other than trials and strategies), or
-        a round present in two sources differs in anything but its timings.
+        If fewer than two sources are given, two of them are one folder
+        (also spelt differently: a trailing slash, a relative path, a link),
+        ``output`` holds files, the options of two sources differ (other than
+        trials and strategies), or a round present in two sources differs in
+        anything but its timings.
 
     See Also
     --------
@@ -81,6 +83,7 @@ def joined_results(sources):
 
     if len(sources) < 2:
         raise ValueError(f"merge needs at least two folders; got {len(sources)}.")
+    _refuse_repeated_folders(sources)
     tables, first, strategies, runs = [], None, [], {}
     for source in sources:
         results, config = load_results(source)
@@ -146,3 +149,18 @@ def joined_results(sources):
     }
     table = _sorted(table, config.strategies).reset_index(drop=True)
     return table, config, document
+
+
+def _refuse_repeated_folders(sources):
+    """ValueError if two sources name one folder, however they spell it."""
+    seen = {}
+    for source in sources:
+        # "runs/a", "runs/a/", "./runs/a", "~/..." and an absolute path or a
+        # symbolic link to it are one folder, and one run
+        folder = Path(source).expanduser().resolve()
+        if folder in seen:
+            raise ValueError(
+                f"the folder {folder} is given twice (as {str(seen[folder])!r} "
+                f"and {str(source)!r}); give each run folder once."
+            )
+        seen[folder] = source

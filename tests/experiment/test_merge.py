@@ -46,6 +46,29 @@ def test_joined_in_memory_is_the_merged_folder(tiny_run, tmp_path, copy_run):
     assert document == json.loads((merged / "config.json").read_text())
 
 
+@pytest.mark.parametrize(
+    "again",
+    ["a", "a/", "./a", "{tmp}/a", "{tmp}/../{name}/a", "~/a", "link"],
+    ids=["same", "slash", "dot", "absolute", "dotdot", "tilde", "symlink"],
+)
+def test_merge_refuses_one_folder_given_twice(
+    tiny_run, tmp_path, copy_run, capsys, monkeypatch, again
+):
+    folder, _, _ = tiny_run
+    first, second = _split(folder, tmp_path, copy_run)
+    (tmp_path / "link").symlink_to(first, target_is_directory=True)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("HOME", str(tmp_path))
+    again = again.format(tmp=tmp_path, name=tmp_path.name)
+    assert main(["merge", "m", "a", str(second), again]) == 1
+    err = capsys.readouterr().err
+    assert err == (
+        f"skbatchbald merge: error: the folder {first.resolve()} is given twice "
+        f"(as 'a' and {again!r}); give each run folder once.\n"
+    )
+    assert not (tmp_path / "m").exists()
+
+
 def test_merge_refuses_other_options(tiny_run, tmp_path, copy_run, capsys):
     folder, _, _ = tiny_run
     first, second = _split(folder, tmp_path, copy_run)
