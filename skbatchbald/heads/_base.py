@@ -313,15 +313,30 @@ class HeadClassifierBase(ValidationMonitorMixin, NeuralNetClassifier):
         return self._log_probs(X, draw, max_memory)
 
     def _log_probs(self, X, draw, max_memory):
-        budget = check_max_memory(self.max_memory if max_memory is None else max_memory)
         n_classes = len(self.classes_)
         k = self._n_samples(draw)
         width = self.hidden or 0
         # float32 per row: the input, E hidden layers, K logits and their
         # log-softmax (with one temporary).
         per_row = 4 * (X.shape[1] + self._n_members() * width + 3 * k * n_classes)
-        rows = max(1, budget // per_row)
         out = np.empty((len(X), k, n_classes), dtype=np.float32)
+        return self._map_chunks(
+            X,
+            per_row,
+            max_memory,
+            out,
+            lambda chunk: self._chunk_log_probs(chunk, draw).cpu().numpy(),
+        )
+
+    def _map_chunks(self, X, per_row, max_memory, out, compute):
+        """Fill ``out`` with ``compute(chunk)``, chunks of X within the memory budget.
+
+        ``per_row`` is the bytes one row needs; each chunk is checked finite,
+        made a float32 tensor on the device and run with the module in eval
+        mode, whose mode is restored afterwards.
+        """
+        budget = check_max_memory(self.max_memory if max_memory is None else max_memory)
+        rows = max(1, budget // per_row)
         module = self.module_
         training = module.training
         module.eval()
@@ -330,8 +345,7 @@ class HeadClassifierBase(ValidationMonitorMixin, NeuralNetClassifier):
                 for start in range(0, len(X), rows):
                     chunk = finite_float32(X[start : start + rows], start)
                     chunk = torch.as_tensor(chunk, device=self.device)
-                    lp = self._chunk_log_probs(chunk, draw)
-                    out[start : start + len(chunk)] = lp.cpu().numpy()
+                    out[start : start + len(chunk)] = compute(chunk)
         finally:
             module.train(training)
         return out

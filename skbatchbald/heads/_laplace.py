@@ -8,6 +8,7 @@ from scipy.special import softmax
 
 from .._validation import check_n_mc_samples
 from ._base import HeadClassifierBase
+from ._inputs import check_embeddings
 from ._module import BatchedHeads
 from ._posterior import (
     draw_kron_weights,
@@ -20,6 +21,7 @@ from ._posterior import (
     marglik_prior_precision,
     precision_cholesky,
 )
+from ._predictive import class_covariances, logit_variances, probit_proba
 
 _STRUCTURES = ("full", "kron")
 
@@ -48,11 +50,15 @@ class LaplaceHeadClassifier(HeadClassifierBase):
     hidden : None or int, default=None
         None: a linear head (the posterior covers all its weights); an int: an
         MLP with this many ReLU units, whose hidden layer stays at its MAP.
-    prior_precision : float or "marglik", default=1.0
-        The precision λ > 0 of the Gaussian prior N(0, λ⁻¹ I), used for the MAP and the
-        posterior. ``"marglik"``: the MAP is trained with λ = 1, then λ for
-        the posterior maximises the Laplace marginal likelihood (one
-        eigendecomposition of H; ``prior_precision_`` holds it).
+    prior_precision : float or "marglik", default="marglik"
+        The precision λ > 0 of the Gaussian prior N(0, λ⁻¹ I), used for the
+        MAP and the posterior. ``"marglik"``: the MAP is trained with λ = 1,
+        then λ for the posterior maximises the Laplace marginal likelihood
+        (one eigendecomposition of H; ``prior_precision_`` holds it). A fixed
+        λ suits embeddings of a known scale only: the posterior's width along
+        directions the labels do not constrain is λ^(-1/2) per weight, so on
+        unnormalised embeddings (norms of 10 or more) λ = 1 makes the draws
+        disagree at random and every point look maximally uncertain.
     hessian_structure : {"full", "kron"}, default="full"
         "full": the exact GGN, P x P with P = (D + 1) C. "kron": its
         Kronecker factorisation A ⊗ B (K-FAC), A = Σ_n φ_n φ_nᵀ of size
@@ -61,8 +67,9 @@ class LaplaceHeadClassifier(HeadClassifierBase):
         embeddings (two small eigendecompositions instead of a P x P
         Cholesky).
     n_mc_samples : int, default=20
-        Number K of weight draws averaged by ``predict_proba`` and drawn by
-        ``predict_log_proba_samples`` when its ``n_mc_samples`` is None.
+        Number K of weight draws made by ``predict_log_proba_samples`` when
+        its ``n_mc_samples`` is None. ``predict_proba`` draws nothing (see
+        there).
     random_state : None, int, numpy.random.Generator or RandomState, default=None
         Seeds initialisation, shuffling and ``prediction_seed_``.
     max_memory : None, int or str, default=None
@@ -113,6 +120,10 @@ class LaplaceHeadClassifier(HeadClassifierBase):
     posterior_cholesky_ : ndarray of shape (P, P)
         Its lower Cholesky factor L (L Lᵀ = H), which weight draws use. Only
         with ``hessian_structure="full"``.
+    class_covariances_ : ndarray of shape (n_classes, D + 1, D + 1)
+        The diagonal blocks of H⁻¹: the posterior covariance of each class's
+        weight column, which ``predict_proba`` uses. Only with
+        ``hessian_structure="full"``.
     kron_factors_ : tuple of ndarray, shapes (D + 1, D + 1) and (C, C)
         A and B, H = A ⊗ B + λ I. Only with ``hessian_structure="kron"``.
     kron_eigen_ : tuple of ndarray
@@ -161,7 +172,7 @@ class LaplaceHeadClassifier(HeadClassifierBase):
         module=BatchedHeads,
         *,
         hidden=None,
-        prior_precision=1.0,
+        prior_precision="marglik",
         hessian_structure="full",
         n_mc_samples=20,
         random_state=None,
@@ -257,6 +268,7 @@ class LaplaceHeadClassifier(HeadClassifierBase):
         for name in (
             "posterior_precision_",
             "posterior_cholesky_",
+            "class_covariances_",
             "kron_factors_",
             "kron_eigen_",
         ):
@@ -276,6 +288,9 @@ class LaplaceHeadClassifier(HeadClassifierBase):
         ggn[np.diag_indices_from(ggn)] += self.prior_precision_
         self.posterior_precision_ = ggn
         self.posterior_cholesky_ = precision_cholesky(ggn)
+        self.class_covariances_ = class_covariances(
+            self.posterior_cholesky_, self.last_layer_map_.shape[1]
+        )
 
     def _posterior_prior(self, eigenvalues, phi, y_index):
         """λ of the posterior: the parameter, or tuned by the marginal likelihood."""
@@ -347,21 +362,48 @@ class LaplaceHeadClassifier(HeadClassifierBase):
         )
 
     def predict_proba(self, X):
-        """Return the class probabilities, the average over ``n_mc_samples`` draws.
+        """Return the posterior predictive's class probabilities, without draws.
+
+        The logits f(x) = W φ(x) are Gaussian under the weight posterior, with
+        mean ``W*`` φ(x) and per-class variance σ²_c(x); the probit
+        approximation softmax(μ_c / sqrt(1 + π σ²_c / 8)) (MacKay 1992) stands
+        for their expected softmax. It is deterministic: an average of
+        ``n_mc_samples`` draws would carry Monte Carlo noise that, with wide
+        posteriors and K = 20, cost more accuracy than the posterior itself.
 
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
-            Embeddings.
+            Embeddings; a memmap is read chunk by chunk.
 
         Returns
         -------
         proba : ndarray of shape (n_samples, n_classes), float64
-            ``(1/K) Σ_k p(y | x, W_k)`` with the draws of ``prediction_seed_``,
-            so a fitted classifier predicts the same every time.
+            Classes in ``classes_`` order.
+
+        Raises
+        ------
+        NotFittedError
+            If the classifier is not fitted.
+        ValueError
+            If X is not 2-D, has another dimension than at fit, or holds NaN
+            or infinity.
         """
         self._check_fitted()
-        log_probs = self.predict_log_proba_samples(
-            X, random_state=self.prediction_seed_
-        )
-        return np.exp(log_probs.astype(np.float64)).mean(axis=1)
+        X = check_embeddings(X, self, self.n_features_in_)
+        width, n_classes = self.last_layer_map_.shape
+        if hasattr(self, "kron_eigen_"):
+            posterior = {"kron": (*self.kron_eigen_, self.prior_precision_)}
+        else:
+            posterior = {"covariances": self.class_covariances_}
+
+        def proba(chunk):
+            phi = self._features(chunk).double().cpu().numpy()
+            phi = np.hstack([phi, np.ones((len(phi), 1))])
+            variances = logit_variances(phi, **posterior)
+            return probit_proba(phi @ self.last_layer_map_, variances)
+
+        # float64 per row: the input, hidden layer, φ and C x (D + 1) products
+        per_row = 8 * (X.shape[1] + (self.hidden or 0) + (n_classes + 2) * width)
+        out = np.empty((len(X), n_classes))
+        return self._map_chunks(X, per_row, None, out, proba)

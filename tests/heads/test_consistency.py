@@ -1,7 +1,8 @@
 """The invariants BatchBALD needs of both heads, as MCDropoutClassifier has them.
 
 Same random_state, same samples; one model per sample for every row, so the
-samples do not depend on chunking or row order; their mean is predict_proba.
+samples do not depend on chunking or row order; their mean is (or, for
+Laplace, is close to) predict_proba.
 """
 
 import numpy as np
@@ -108,16 +109,13 @@ def test_mean_of_samples_approximates_predict_proba(fitted, pool):
         mean = np.exp(fitted.predict_log_proba_samples(pool).astype(float)).mean(1)
         np.testing.assert_allclose(mean, proba, atol=1e-6)
     else:
-        many = fitted.predict_log_proba_samples(pool, n_mc_samples=2000, random_state=7)
+        # predict_proba is the probit approximation of the mean over the
+        # posterior: close to 4,000 draws' mean, and it ranks classes alike
+        many = fitted.predict_log_proba_samples(pool, n_mc_samples=4000, random_state=7)
         mean = np.exp(many.astype(float)).mean(axis=1)
-        fitted.set_params(n_mc_samples=1000)
-        try:
-            proba_1000 = fitted.predict_proba(pool)
-        finally:
-            fitted.set_params(n_mc_samples=20)
-        # independent draws: agree to Monte Carlo error
-        assert np.abs(mean - proba_1000).max() < 0.05
-        assert np.abs(mean - proba_1000).mean() < 0.01
+        assert np.abs(mean - proba).max() < 0.15
+        assert np.abs(mean - proba).mean() < 0.06
+        assert (mean.argmax(axis=1) == proba.argmax(axis=1)).mean() > 0.95
     np.testing.assert_array_equal(
         fitted.predict(pool), fitted.classes_[proba.argmax(axis=1)]
     )
