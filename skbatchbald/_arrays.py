@@ -1,15 +1,19 @@
-"""Row containers of any kind: what an input is, and two blocks of rows stacked.
+"""Row containers of any kind: what an input is, some of its rows, and two
+blocks of rows stacked.
 
 numpy only: dask, scipy.sparse, pandas and torch objects are recognised by
 looking in ``sys.modules`` or at their type's module, so code that only asks
-never pays for importing them.
+never pays for importing them. A dict of such containers (skorch's form for a
+module with several inputs, also as skorch's ``SliceDict``) is rows too, taken
+and stacked key by key.
 """
 
 import sys
+from collections.abc import Mapping
 
 import numpy as np
 
-__all__ = ["is_dask_array", "stack_rows"]
+__all__ = ["is_dask_array", "stack_rows", "take_rows"]
 
 
 def is_dask_array(x):
@@ -54,14 +58,65 @@ def _new_rows_like(frame, rows):
     return type(frame)(np.asarray(rows), name=frame.name)
 
 
+def _dict_like(template, values):
+    """The dict ``values`` in ``template``'s mapping type (a SliceDict stays one)."""
+    if type(template) is dict:
+        return values
+    return type(template)(**values)
+
+
+def take_rows(X, indices):
+    """Rows ``indices`` of X, in X's container type.
+
+    What scikit-learn's ``_safe_indexing`` takes (arrays, sparse matrices,
+    DataFrames, Series, tensors, lists), and a dict of them, taken key by key.
+    """
+    if isinstance(X, Mapping):
+        return _dict_like(
+            X, {key: take_rows(value, indices) for key, value in X.items()}
+        )
+    # _safe_indexing: documented but private in scikit-learn, with no public
+    # equivalent; tests/test_sklearn_private.py fails first if an upgrade
+    # changes it. Imported here, so that the numpy-only callers never pay.
+    from sklearn.utils import _safe_indexing
+
+    return _safe_indexing(X, indices)
+
+
+def _stack_dicts(first, second):
+    """A dict of inputs stacked key by key; ValueError unless the keys agree."""
+    if not isinstance(second, Mapping) or set(first) != set(second):
+        got = (
+            f"a dict with keys {sorted(map(str, second))}"
+            if isinstance(second, Mapping)
+            else f"of type {type(second).__name__}"
+        )
+        raise ValueError(
+            f"the new rows are {got}, and the rows before are a dict of inputs "
+            f"with keys {sorted(map(str, first))}: pass a dict with the same "
+            "keys, one array per input of the module."
+        )
+    return _dict_like(
+        first, {key: stack_rows(first[key], second[key]) for key in first}
+    )
+
+
 def stack_rows(first, second):
     """Rows of ``first`` then rows of ``second``, in ``first``'s container type.
 
     Arrays, scipy sparse matrices (the result is sparse if either is), pandas
     DataFrames and Series (``second`` takes ``first``'s columns or name), torch
-    tensors (``second`` takes ``first``'s dtype and device) and lists. The
-    trailing shapes are the caller's to check.
+    tensors (``second`` takes ``first``'s dtype and device), lists, and dicts of
+    these (key by key; ValueError if the keys differ). The trailing shapes are
+    the caller's to check.
     """
+    if isinstance(first, Mapping) or isinstance(second, Mapping):
+        if not isinstance(first, Mapping):
+            raise ValueError(
+                "the new rows are a dict of inputs, and the rows before are of "
+                f"type {type(first).__name__}: pass every batch in the same form."
+            )
+        return _stack_dicts(first, second)
     sparse = sys.modules.get("scipy.sparse")  # not imported: neither is sparse
     if sparse is not None and (sparse.issparse(first) or sparse.issparse(second)):
         fmt = first.format if sparse.issparse(first) else "csr"

@@ -15,12 +15,14 @@ from sklearn.multioutput import ClassifierChain, MultiOutputClassifier
 from sklearn.utils import get_tags
 
 from ._labels import ONE_HOT_FIX, is_one_hot
+from ._validation import count_rows
 
 __all__ = [
     "check_fit_kwargs",
     "check_not_modal_dropout",
     "check_only_new",
     "check_targets",
+    "is_skorch_net",
     "warn_one_hot",
 ]
 
@@ -41,6 +43,11 @@ def _skorch_net(estimator):
     skorch = sys.modules.get("skorch")  # a skorch net means skorch is imported
     net = _final_step(estimator)
     return net if skorch is not None and isinstance(net, skorch.NeuralNet) else None
+
+
+def is_skorch_net(estimator):
+    """Whether ``estimator`` (or the last step of its Pipeline) is a skorch net."""
+    return _skorch_net(estimator) is not None
 
 
 # Keras fit() arguments (modAL's Keras examples pass them to teach) and the skorch
@@ -101,7 +108,7 @@ def check_only_new(estimator, X_taught):
     if X_taught is None or net is None:
         return
     name = type(net).__name__
-    n_taught = X_taught.shape[0] if hasattr(X_taught, "shape") else len(X_taught)
+    n_taught = count_rows(X_taught, "X_training")
     if getattr(net, "_posterior_from_fit_rows", False):
         raise ValueError(
             f"teach(only_new=True) fits the {name} on the new rows alone, and its "

@@ -9,6 +9,7 @@ parameter, the value received and what is expected. Unlike ``check_scalar``, a
 """
 
 import numbers
+from collections.abc import Mapping
 
 import numpy as np
 
@@ -262,18 +263,43 @@ def draw_seed(rng):
 def count_rows(X, name, *, row="sample"):
     """Number of rows of an array, DataFrame, tensor, sparse matrix or list.
 
-    TypeError, naming ``name`` and what one ``row`` is, for anything without
-    rows (a string, a dict, a scalar).
+    Also of a dict of such arrays (skorch's form for a module with several
+    inputs), whose values must have as many rows each: ValueError naming the
+    counts otherwise. TypeError, naming ``name`` and what one ``row`` is, for
+    anything without rows (a string, a scalar).
     """
     shape = getattr(X, "shape", None)
     if shape is not None and len(shape) > 0:
         return int(shape[0])
-    if isinstance(X, str | bytes | dict) or not hasattr(X, "__len__"):
+    if isinstance(X, Mapping):
+        return _count_dict_rows(X, name, row)
+    if isinstance(X, str | bytes) or not hasattr(X, "__len__"):
         raise TypeError(
             f"{name} must be array-like with one row per {row} (an array, "
-            f"DataFrame, tensor, sparse matrix or list), got {type(X).__name__}."
+            "DataFrame, tensor, sparse matrix or list, or a dict of them for a "
+            f"module with several inputs), got {type(X).__name__}."
         )
     return len(X)
+
+
+def _count_dict_rows(X, name, row):
+    """Rows of a dict of inputs: each value's, which must agree."""
+    if not X:
+        raise ValueError(
+            f"{name} is an empty dict; a dict of inputs holds one array per "
+            f"input of the module, each with one row per {row}."
+        )
+    counts = {
+        key: count_rows(value, f"{name}[{key!r}]", row=row) for key, value in X.items()
+    }
+    if len(set(counts.values())) > 1:
+        listed = ", ".join(f"{key!r}: {n}" for key, n in counts.items())
+        raise ValueError(
+            f"the arrays of the dict {name} have different numbers of rows "
+            f"({listed}); each holds one input of the module, with one row per "
+            f"{row}."
+        )
+    return next(iter(counts.values()))
 
 
 STOCHASTIC_MODES = ("power", "softmax", "softrank")

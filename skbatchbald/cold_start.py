@@ -8,6 +8,7 @@ after the first ``teach`` a posterior strategy such as
 """
 
 import contextlib
+from collections.abc import Mapping
 
 import numpy as np
 from scipy import sparse
@@ -231,6 +232,14 @@ class TypiClustQuery(BaseEstimator):
             ) from exc
 
     def _embed(self, embed, X, name):
+        if embed is None and isinstance(X, Mapping):
+            raise ValueError(
+                f"{name} is a dict of inputs ({', '.join(map(repr, X))}), and "
+                "TypiClustQuery measures distances between the rows of one "
+                "array: pass embedding=, a function of the dict that returns one "
+                "row of features per input (e.g. a frozen network's penultimate "
+                "layer, or np.hstack of the inputs)."
+            )
         if embed is None:
             Z = X
         else:

@@ -9,23 +9,22 @@ and methods and fixes these.
 """
 
 import warnings
+from collections.abc import Mapping
 from contextlib import contextmanager
 from importlib import metadata
 
 import numpy as np
 import scipy.sparse as sp
 from sklearn.base import is_classifier
+from sklearn.utils import check_X_y
 
-# _safe_indexing: documented but private in scikit-learn, with no public
-# equivalent; tests/test_sklearn_private.py fails first if an upgrade changes it.
-from sklearn.utils import _safe_indexing, check_X_y
-
-from ._arrays import stack_rows
+from ._arrays import stack_rows, take_rows
 from ._modal_ports import (
     check_fit_kwargs,
     check_not_modal_dropout,
     check_only_new,
     check_targets,
+    is_skorch_net,
     warn_one_hot,
 )
 from ._validation import check_random_state, count_rows
@@ -81,9 +80,16 @@ def _vstack_rows(first, second, *, name="X"):
     """Stack two row blocks (`stack_rows`) after checking their trailing shapes.
 
     ``first`` and ``second`` are the rows taught so far and the new rows: arrays,
-    sparse matrices, DataFrames, Series, tensors or lists. ValueError if their
-    trailing shapes differ; ``name`` is used in that message.
+    sparse matrices, DataFrames, Series, tensors or lists, or dicts of them
+    (checked key by key). ValueError if their trailing shapes differ; ``name``
+    is used in that message.
     """
+    if isinstance(first, Mapping) or isinstance(second, Mapping):
+        both = isinstance(first, Mapping) and isinstance(second, Mapping)
+        if both and set(first) == set(second):  # else stack_rows says what differs
+            for key in first:
+                _vstack_rows(first[key], second[key], name=f"{name}[{key!r}]")
+        return stack_rows(first, second)
     # np.shape reads .shape where there is one (sparse, pandas, torch).
     first_shape, second_shape = tuple(np.shape(first)[1:]), tuple(np.shape(second)[1:])
     if first_shape != second_shape and name == "y":
@@ -127,14 +133,22 @@ def _label_shapes_message(taught, new):
 
 
 def _rows(X, start, stop):
-    """Rows ``start:stop`` of an array, sparse matrix, DataFrame, tensor or list."""
+    """Rows ``start:stop`` of an array, sparse matrix, DataFrame, tensor or list,
+    or of a dict of them."""
     if _is_torch(X) or isinstance(X, list):
         return X[start:stop]
-    return _safe_indexing(X, np.arange(start, stop))
+    return take_rows(X, np.arange(start, stop))
 
 
 def _same_rows(first, second):
     """Whether two row blocks hold the same values, whatever their containers."""
+    if isinstance(first, Mapping) or isinstance(second, Mapping):
+        return (
+            isinstance(first, Mapping)
+            and isinstance(second, Mapping)
+            and set(first) == set(second)
+            and all(_same_rows(first[key], second[key]) for key in first)
+        )
     if sp.issparse(first) or sp.issparse(second):
         first, second = sp.csr_matrix(first), sp.csr_matrix(second)
         return first.shape == second.shape and (first != second).nnz == 0
@@ -143,6 +157,19 @@ def _same_rows(first, second):
     if _is_torch(second):
         second = second.detach().cpu()
     return np.array_equal(np.asarray(first), np.asarray(second))
+
+
+def _dict_refused_message(estimator, X, exc):
+    """Why an estimator that is no skorch net failed on a dict X, and the fix."""
+    keys = ", ".join(repr(key) for key in X)
+    return (
+        f"{type(estimator).__name__}.fit failed on X given as a dict of inputs "
+        f"({keys}): {exc}. A dict is how a skorch net takes several inputs (each "
+        "key an argument of its module's forward); this estimator is none. "
+        "Pass one array (e.g. np.hstack of the inputs, in a fixed order), or "
+        "use a skorch net such as MCDropoutClassifier whose module takes those "
+        "keys."
+    )
 
 
 def _check_not_empty(X, method):
@@ -171,8 +198,9 @@ class ActiveLearner(_ModalActiveLearner):
     constructor and methods (``fit``, ``teach``, ``query``, ``predict``,
     ``predict_proba``, ``score``). Unlike modAL 0.4.2.1 it works on scikit-learn
     1.8 and later, supports ``get_params``, ``set_params``, ``clone``, ``repr``
-    and pickling, stacks pandas, sparse, list and tensor training data, and calls
-    the query strategy exactly once per ``query``.
+    and pickling, stacks pandas, sparse, list and tensor training data (and
+    dicts of them, a skorch net's several inputs, key by key), and calls the
+    query strategy exactly once per ``query``.
 
     Parameters
     ----------
@@ -182,11 +210,12 @@ class ActiveLearner(_ModalActiveLearner):
     query_strategy : callable, default=modAL.uncertainty.uncertainty_sampling
         ``query_strategy(learner, X_pool, n_instances=1)`` returning the picked
         indices, or the pair ``(indices, scores)``.
-    X_training : array-like of shape (n_samples, ...), default=None
-        Initial labelled samples. When given, the estimator is fitted on them
-        during construction, as in modAL. They are stored as the attribute
-        ``X_training`` but are not a parameter: ``clone`` returns an unfitted
-        learner without training data.
+    X_training : array-like of shape (n_samples, ...) or dict, default=None
+        Initial labelled samples; a dict of such arrays for a skorch net whose
+        module takes several inputs (skorch's form). When given, the estimator
+        is fitted on them during construction, as in modAL. They are stored as
+        the attribute ``X_training`` but are not a parameter: ``clone`` returns
+        an unfitted learner without training data.
     y_training : array-like of shape (n_samples,) or (n_samples, n_outputs), \
             default=None
         Labels of ``X_training``.
@@ -300,17 +329,22 @@ class ActiveLearner(_ModalActiveLearner):
             raise ValueError(
                 f"force_all_finite must be True, False or 'allow-nan'; got {finite!r}."
             )
+        # A dict holds one array per input of a skorch module: each is checked.
+        inputs = X.values() if isinstance(X, Mapping) else [X]
+        if isinstance(X, Mapping):
+            count_rows(X, "X")  # ValueError if the arrays differ in rows
         try:
-            check_X_y(
-                X,
-                y,
-                accept_sparse=True,
-                ensure_2d=False,
-                allow_nd=True,
-                multi_output=True,
-                dtype=None,
-                ensure_all_finite=finite,
-            )
+            for values in inputs:
+                check_X_y(
+                    values,
+                    y,
+                    accept_sparse=True,
+                    ensure_2d=False,
+                    allow_nd=True,
+                    multi_output=True,
+                    dtype=None,
+                    ensure_all_finite=finite,
+                )
         except ValueError as exc:
             message = str(exc)
             if "NaN" in message or "infinity" in message:
@@ -323,15 +357,20 @@ class ActiveLearner(_ModalActiveLearner):
 
     def _bootstrap(self, X, y):
         rng = check_random_state(self.random_state)
-        n_samples = X.shape[0] if hasattr(X, "shape") else len(X)
+        n_samples = count_rows(X, "X")
         idx = rng.integers(0, n_samples, size=n_samples)
-        return _safe_indexing(X, idx), _safe_indexing(y, idx)
+        return take_rows(X, idx), take_rows(y, idx)
 
     def _fit(self, X, y, bootstrap, fit_kwargs):
         check_random_state(self.random_state)  # validated with or without bootstrap
         if bootstrap:
             X, y = self._bootstrap(X, y)
-        self.estimator.fit(X, y, **fit_kwargs)
+        try:
+            self.estimator.fit(X, y, **fit_kwargs)
+        except (TypeError, ValueError) as exc:
+            if isinstance(X, Mapping) and not is_skorch_net(self.estimator):
+                raise ValueError(_dict_refused_message(self.estimator, X, exc)) from exc
+            raise
         return self
 
     def _add_training_data(self, X, y):
@@ -529,7 +568,7 @@ class ActiveLearner(_ModalActiveLearner):
         else:
             query_idx, query_metrics = result, None
         query_idx = np.asarray(query_idx)
-        query_instances = _safe_indexing(X_pool, query_idx)
+        query_instances = take_rows(X_pool, query_idx)
         if not return_metrics:
             return query_idx, query_instances
         if query_metrics is None:

@@ -12,12 +12,8 @@ import numpy as np
 from sklearn.base import BaseEstimator
 from sklearn.exceptions import NotFittedError
 
-# Documented but private in scikit-learn, with no public equivalent:
-# tests/test_sklearn_private.py fails first if an upgrade changes it.
-from sklearn.utils import _safe_indexing
-
 from . import acquisition
-from ._arrays import stack_rows
+from ._arrays import stack_rows, take_rows
 from ._docstrings import fill_pieces
 from ._labels import ONE_HOT_FIX, is_one_hot
 from ._memory import check_max_memory
@@ -296,7 +292,7 @@ class _Query(BaseEstimator):
             candidates = np.sort(
                 rng.choice(n_pool, size=self.pool_subsample, replace=False)
             )
-            X_pool = _safe_indexing(X_pool, candidates)
+            X_pool = take_rows(X_pool, candidates)
         picked, scores = self._acquire(learner, X_pool, n_instances, rng)
         return candidates[picked].astype(np.int64), np.asarray(scores, np.float64)
 
@@ -917,8 +913,8 @@ def _target_rows(X_target):
     except TypeError:
         raise TypeError(
             "X_target must be None or array-like with one row per target input "
-            f"(an array, DataFrame, tensor, sparse matrix or list), got "
-            f"{type(X_target).__name__}."
+            "(an array, DataFrame, tensor, sparse matrix or list, or a dict of "
+            f"them as the pool), got {type(X_target).__name__}."
         ) from None
 
 
@@ -973,7 +969,7 @@ class _TargetQuery(_PosteriorQuery):
         else:
             _check_target_features(X_pool, self.X_target)
             # one call over pool and targets: sample k is the same network for both
-            X_both = stack_rows(X_pool, _safe_indexing(self.X_target, targets))
+            X_both = stack_rows(X_pool, take_rows(self.X_target, targets))
             both = self._log_probs(learner, X_both, rng)
             log_probs, log_probs_target = both[:n_pool], both[n_pool:]
         return self._score(log_probs, log_probs_target, n_instances, draw_seed(rng))

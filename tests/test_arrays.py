@@ -1,13 +1,15 @@
-"""stack_rows: the one way two blocks of rows are stacked (query's pool and
-targets, the ActiveLearner's taught rows), whatever their container."""
+"""stack_rows and take_rows: the one way two blocks of rows are stacked (query's
+pool and targets, the ActiveLearner's taught rows) and rows are taken, whatever
+their container."""
 
 import numpy as np
 import pandas as pd
 import pytest
 import scipy.sparse as sp
 import torch
+from skorch.helper import SliceDict
 
-from skbatchbald._arrays import is_dask_array, stack_rows
+from skbatchbald._arrays import is_dask_array, stack_rows, take_rows
 
 FIRST = np.arange(6.0).reshape(3, 2)
 SECOND = np.arange(6.0, 10.0).reshape(2, 2)
@@ -65,3 +67,28 @@ def test_torch_second_takes_the_first_dtype():
 @pytest.mark.parametrize("x", [FIRST, [1], torch.zeros(1)])
 def test_only_dask_arrays_are_dask_arrays(x):
     assert not is_dask_array(x)
+
+
+@pytest.mark.parametrize("mapping", [dict, SliceDict], ids=["dict", "SliceDict"])
+def test_a_dict_of_inputs_is_taken_and_stacked_key_by_key(mapping):
+    """skorch's form for a module with several inputs: one array per key."""
+    first = mapping(a=FIRST, b=torch.arange(3.0))
+    second = mapping(a=SECOND, b=torch.arange(3.0, 5.0))
+    both = stack_rows(first, second)
+    assert type(both) is mapping
+    np.testing.assert_array_equal(both["a"], BOTH)
+    np.testing.assert_array_equal(both["b"].numpy(), np.arange(5.0))
+    rows = take_rows(both, np.array([4, 0]))
+    assert type(rows) is mapping
+    np.testing.assert_array_equal(rows["a"], BOTH[[4, 0]])
+    np.testing.assert_array_equal(rows["b"].numpy(), [4.0, 0.0])
+
+
+def test_dicts_of_other_keys_or_no_dict_are_not_stacked():
+    first = {"a": FIRST, "b": FIRST}
+    with pytest.raises(ValueError, match=r"keys \['a'\].*keys \['a', 'b'\]"):
+        stack_rows(first, {"a": SECOND})
+    with pytest.raises(ValueError, match=r"of type ndarray.*same keys"):
+        stack_rows(first, SECOND)
+    with pytest.raises(ValueError, match=r"a dict of inputs.*of type ndarray"):
+        stack_rows(FIRST, {"a": SECOND, "b": SECOND})

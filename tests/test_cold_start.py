@@ -254,6 +254,18 @@ class TestErrors:
         with pytest.raises(ValueError, match=r"n_instances must be .*got 1000"):
             TypiClustQuery()(None, X, 1000)
 
+    def test_a_dict_of_inputs_needs_an_embedding(self, blobs):
+        X = blobs[0]
+        pool = {"left": X[:, :2], "right": X[:, 2:]}
+        with pytest.raises(ValueError, match=r"dict of inputs \('left', 'right'\)"):
+            TypiClustQuery()(None, pool, 2)
+        joined = TypiClustQuery(
+            embedding=lambda d: np.hstack([d["left"], d["right"]]), random_state=0
+        )
+        np.testing.assert_array_equal(
+            joined(None, pool, 3)[0], TypiClustQuery(random_state=0)(None, X, 3)[0]
+        )
+
     def test_nan_inputs_say_to_impute(self, blobs):
         X = blobs[0].copy()
         X[3, 1] = np.nan

@@ -17,6 +17,7 @@ from sklearn.exceptions import NotFittedError
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
+from skorch.helper import SliceDict
 
 from skbatchbald import ActiveLearner, BALDQuery, MarginQuery, MCDropoutClassifier
 from skbatchbald.nn import BayesianMLP
@@ -24,6 +25,19 @@ from skbatchbald.nn import BayesianMLP
 
 def forest():
     return RandomForestClassifier(n_estimators=20, random_state=0)
+
+
+class TwoInputs(torch.nn.Module):
+    """A module with two inputs, ``top`` and ``bottom``: skorch gives it a dict."""
+
+    def __init__(self):
+        super().__init__()
+        self.top, self.bottom = torch.nn.Linear(32, 16), torch.nn.Linear(32, 16)
+        self.dropout = torch.nn.Dropout(0.5)
+        self.out = torch.nn.Linear(16, 10)
+
+    def forward(self, top, bottom):
+        return self.out(self.dropout(torch.relu(self.top(top) + self.bottom(bottom))))
 
 
 class TestLoop:
@@ -219,6 +233,65 @@ class TestContainers:
         idx, rows = learner.query(torch.as_tensor(d["X_pool"]), n_instances=3)
         assert torch.is_tensor(rows)
         np.testing.assert_array_equal(rows.numpy(), d["X_pool"][idx])
+
+    @pytest.mark.parametrize("mapping", [dict, SliceDict], ids=["dict", "SliceDict"])
+    def test_a_dict_of_inputs_for_a_skorch_net(self, digits_split, mapping):
+        """skorch's form for a module with several inputs, as a skorch user has it."""
+        d = digits_split
+
+        def inputs(X):  # two inputs: the image's top and bottom halves
+            X = (X / 16).astype(np.float32)
+            return mapping(top=X[:, :32], bottom=X[:, 32:])
+
+        net = MCDropoutClassifier(
+            TwoInputs,
+            classes=np.arange(10),  # a bootstrap resample may miss a class
+            max_epochs=3,
+            verbose=0,
+            random_state=0,
+            n_mc_samples=5,
+        )
+        learner = ActiveLearner(
+            net,
+            query_strategy=BALDQuery(pool_subsample=100, random_state=0),
+            X_training=inputs(d["X_init"]),
+            y_training=d["y_init"],
+        )
+        X_pool = inputs(d["X_pool"])
+        idx, rows = learner.query(X_pool, n_instances=5)
+        assert type(rows) is mapping
+        np.testing.assert_array_equal(rows["top"], X_pool["top"][idx])
+        learner.teach(rows, d["y_pool"][idx])
+        assert type(learner.X_training) is mapping
+        assert learner.X_training["bottom"].shape == (25, 32)
+        learner.teach(inputs(d["X_pool"][:3]), d["y_pool"][:3], bootstrap=True)
+        assert learner.X_training["top"].shape == (28, 32)
+        # The checks of other containers hold key by key.
+        again = mapping(
+            **{
+                key: np.concatenate([learner.X_training[key], X_pool[key][-1:]])
+                for key in ("top", "bottom")
+            }
+        )
+        with pytest.raises(ValueError, match="the 28 rows taught before"):
+            learner.teach(again, np.append(learner.y_training, d["y_pool"][-1]))
+        with pytest.raises(
+            ValueError, match=r"keys \['top'\].*keys \['bottom', 'top'\]"
+        ):
+            learner.teach(mapping(top=X_pool["top"][:2]), d["y_pool"][:2])
+        with pytest.raises(ValueError, match=r"different numbers of rows"):
+            learner.teach(
+                {"top": X_pool["top"][:2], "bottom": X_pool["bottom"][:3]},
+                d["y_pool"][:2],
+            )
+        assert learner.X_training["top"].shape == (28, 32)  # nothing refused was kept
+
+    def test_a_dict_for_an_estimator_that_is_no_skorch_net(self, digits_split):
+        d = digits_split
+        X = {"top": d["X_init"][:, :32], "bottom": d["X_init"][:, 32:]}
+        with pytest.raises(ValueError, match=r"dict of inputs.*np\.hstack") as info:
+            ActiveLearner(forest(), X_training=X, y_training=d["y_init"])
+        assert "RandomForestClassifier.fit failed" in str(info.value)
 
     def test_on_transformed_with_a_pipeline(self, digits_split):
         d = digits_split

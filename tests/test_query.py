@@ -185,12 +185,53 @@ class TestPoolSubsample:
             BALDQuery(pool_subsample=3)(forest_learner, digits_split["X_pool"], 5)
 
 
+class TwoInputSampler:
+    """Posterior samples of rows given as one array or as skorch's dict of two
+    inputs (the array's halves): the same samples for the same rows."""
+
+    def predict_log_proba_samples(self, X, n_mc_samples=None, random_state=None):
+        if isinstance(X, dict):
+            X = np.concatenate([X["left"], X["right"]], axis=1)
+        weights = np.random.default_rng(0).normal(size=(4, 64, 3))  # (K, D, C)
+        logits = np.einsum("nd,kdc->nkc", X / 16, weights)
+        return logits - np.logaddexp.reduce(logits, axis=2, keepdims=True)
+
+
+def _halves(X):
+    return {"left": X[:, :32], "right": X[:, 32:]}
+
+
 class TestEstimatorsAndLearners:
     def test_bare_fitted_estimator(self, digits_split):
         d = digits_split
         model = forest().fit(d["X_init"], d["y_init"])
         indices, _ = BatchBALDQuery(random_state=0)(model, d["X_pool"][:200], 5)
         assert len(set(indices)) == 5
+
+    @pytest.mark.parametrize(
+        "strategy",
+        [
+            BALDQuery(pool_subsample=50, random_state=0),
+            BatchBALDQuery(random_state=0),
+            MarginQuery(pool_subsample=50, random_state=0),
+            EPIGQuery(target_subsample=20, random_state=0),
+            RandomQuery(random_state=0),
+        ],
+        ids=lambda strategy: type(strategy).__name__,
+    )
+    def test_a_dict_pool_of_several_inputs_as_its_array(self, strategy, digits_split):
+        X_pool = digits_split["X_pool"][:200]
+        sampler = TwoInputSampler()
+        from_dict = strategy(sampler, _halves(X_pool), 4)
+        np.testing.assert_array_equal(from_dict, strategy(sampler, X_pool, 4))
+
+    def test_epig_targets_given_as_a_dict(self, digits_split):
+        X_pool, X_target = digits_split["X_pool"][:200], digits_split["X_pool"][200:260]
+        sampler = TwoInputSampler()
+        strategy = EPIGQuery(X_target=_halves(X_target), random_state=0)
+        picks = strategy(sampler, _halves(X_pool), 4)
+        strategy.set_params(X_target=X_target)
+        np.testing.assert_array_equal(picks, strategy(sampler, X_pool, 4))
 
     def test_pipeline_ending_in_an_ensemble(self, digits_split):
         d = digits_split
@@ -284,9 +325,11 @@ class TestBadInput:
         self, strategy_cls, digits_split
     ):
         d = digits_split
-        threes = d["y_init"] == d["y_init"][0]
+        one_class = d["y_init"] == d["y_init"][0]
         learner = ActiveLearner(
-            forest(), X_training=d["X_init"][threes], y_training=d["y_init"][threes]
+            forest(),
+            X_training=d["X_init"][one_class],
+            y_training=d["y_init"][one_class],
         )
         with pytest.raises(
             ValueError, match=r"one class only.*RandomQuery\(\) or .*TypiClustQuery"

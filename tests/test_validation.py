@@ -9,6 +9,7 @@ from skbatchbald._validation import (
     check_n_mc_samples,
     check_random_state,
     check_real,
+    count_rows,
     spawn_seeds,
 )
 from skbatchbald.datasets import make_repeated
@@ -241,3 +242,19 @@ def test_seeds_drawn_from_a_generator_come_from_two_helpers():
         == spawn_seeds(np.random.default_rng(3), 1)[0]
     )
     assert _one_seed(11) == 11  # an int is kept
+
+
+class TestCountRows:
+    def test_a_dict_of_inputs_has_the_rows_of_each(self):
+        X = {"image": np.zeros((4, 2, 2)), "meta": [[1.0]] * 4}
+        assert count_rows(X, "X") == 4
+
+    def test_a_dict_of_arrays_of_other_lengths_names_them(self):
+        with pytest.raises(
+            ValueError, match=r"different numbers of rows \('a': 4, 'b': 3\)"
+        ):
+            count_rows({"a": np.zeros((4, 2)), "b": np.zeros(3)}, "X")
+        with pytest.raises(ValueError, match="X is an empty dict"):
+            count_rows({}, "X")
+        with pytest.raises(TypeError, match=r"X\['a'\] must be array-like"):
+            count_rows({"a": 3}, "X")

@@ -1,11 +1,9 @@
 """One round of the human-in-the-loop loop, with the state kept by the annotator."""
 
 import numpy as np
+from sklearn.utils import Bunch
 
-# _safe_indexing: documented but private in scikit-learn, with no public
-# equivalent; tests/test_sklearn_private.py fails first if an upgrade changes it.
-from sklearn.utils import Bunch, _safe_indexing
-
+from .._arrays import take_rows
 from .._validation import check_int, count_rows
 from ._answers import check_pool_indices
 
@@ -93,7 +91,7 @@ def annotation_round(learner, X_pool, annotator, *, n_instances=10):
     pending = np.asarray(annotator.pending(), dtype=int)
     check_pool_indices(pending, n_pool)
     if answered.size:
-        learner.fit(_safe_indexing(X_pool, answered), labels)
+        learner.fit(take_rows(X_pool, answered), labels)
     result = Bunch(
         answered=answered,
         labels=labels,
@@ -107,7 +105,7 @@ def annotation_round(learner, X_pool, annotator, *, n_instances=10):
     if unasked.size == 0:
         return result
     positions, _, scores = learner.query(
-        _safe_indexing(X_pool, unasked),
+        take_rows(X_pool, unasked),
         n_instances=min(n_instances, unasked.size),
         return_metrics=True,
     )

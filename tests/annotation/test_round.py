@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.exceptions import NotFittedError
 from sklearn.linear_model import LogisticRegression
 
@@ -53,6 +54,35 @@ def test_fits_on_answers_in_request_order_and_maps_picks_to_pool(digits):
     np.testing.assert_array_equal(second.requested, unasked[positions])
     np.testing.assert_allclose(annotator.scores[1], scores)
     assert np.all(annotator.scores[1] > 0)  # margins, not placeholders
+
+
+class HalvesModel(ClassifierMixin, BaseEstimator):
+    """A classifier of two inputs given as a dict, as a skorch net takes them."""
+
+    def fit(self, X, y):
+        self.model_ = LogisticRegression(max_iter=50).fit(self._join(X), y)
+        self.classes_ = self.model_.classes_
+        return self
+
+    def predict_proba(self, X):
+        return self.model_.predict_proba(self._join(X))
+
+    @staticmethod
+    def _join(X):
+        return np.concatenate([X["left"], X["right"]], axis=1)
+
+
+def test_a_dict_pool_of_several_inputs(digits):
+    X, y = digits
+    pool = {"left": X[:, :32], "right": X[:, 32:]}
+    annotator = MemoryAnnotator(y)
+    learner = ActiveLearner(HalvesModel(), query_strategy=RandomQuery(random_state=1))
+    first = annotation_round(learner, pool, annotator, n_instances=4)
+    annotator.answer()
+    learner.query_strategy = MarginQuery()
+    second = annotation_round(learner, pool, annotator, n_instances=4)
+    np.testing.assert_array_equal(learner.X_training["right"], X[first.requested, 32:])
+    assert not set(second.requested) & set(first.requested)
 
 
 def test_pending_batch_stops_the_round(digits):
