@@ -19,6 +19,7 @@ from sklearn.base import is_classifier
 from sklearn.utils import check_X_y
 
 from ._arrays import stack_rows, take_rows
+from ._labels import ONE_HOT_FIX, is_one_hot
 from ._modal_ports import (
     check_fit_kwargs,
     check_not_modal_dropout,
@@ -370,6 +371,12 @@ class ActiveLearner(_ModalActiveLearner):
         except (TypeError, ValueError) as exc:
             if isinstance(X, Mapping) and not is_skorch_net(self.estimator):
                 raise ValueError(_dict_refused_message(self.estimator, X, exc)) from exc
+            if isinstance(exc, ValueError) and is_one_hot(y):
+                # e.g. LogisticRegression's "y should be a 1d array": name the fix
+                raise ValueError(
+                    f"{exc} y looks one-hot encoded (shape {np.shape(y)}, a single "
+                    f"1 per row): {ONE_HOT_FIX}."
+                ) from exc
             raise
         return self
 

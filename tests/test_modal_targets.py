@@ -183,3 +183,23 @@ class TestOneHotTargets:
                 ),
             ):
                 ActiveLearner(model, X_training=X[:30], y_training=one_hot[:30])
+
+    def test_a_classifier_refusing_a_one_hot_y_gets_the_fix_named(self, digits):
+        # LogisticRegression refuses a 2-D y with "y should be a 1d array"
+        X, y = digits
+        one_hot = np.eye(10, dtype=int)[y]
+        with pytest.raises(ValueError, match=r"1d array.*one-hot.*argmax\(axis=1\)"):
+            ActiveLearner(
+                LogisticRegression(), X_training=X[:30], y_training=one_hot[:30]
+            )
+        learner = ActiveLearner(
+            LogisticRegression(), X_training=X[:30], y_training=y[:30]
+        )
+        with pytest.raises(ValueError, match=r"one-hot.*argmax\(axis=1\)"):
+            learner.fit(X[:40], one_hot[:40])
+        # a multi-label y (rows with several labels) is left to the estimator
+        indicator = one_hot[:30].copy()
+        indicator[0, 0] = indicator[0, 1] = 1
+        with pytest.raises(ValueError) as info:
+            ActiveLearner(LogisticRegression(), X_training=X[:30], y_training=indicator)
+        assert "one-hot" not in str(info.value)
