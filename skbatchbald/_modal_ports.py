@@ -5,8 +5,6 @@ or from Keras passes arguments that would otherwise fail deep inside skorch or t
 module, or train the wrong model without a word. Each check names what to use.
 """
 
-import inspect
-import os
 import sys
 import warnings
 
@@ -16,6 +14,7 @@ from sklearn.utils import get_tags
 
 from ._labels import ONE_HOT_FIX, is_one_hot
 from ._validation import count_rows
+from ._warnings import user_stacklevel
 
 __all__ = [
     "check_fit_kwargs",
@@ -257,21 +256,6 @@ def _chosen_multilabel(model):
     return tags is not None and tags.multi_label  # MCDropoutMultiLabelClassifier
 
 
-_PACKAGE = os.path.dirname(os.path.abspath(__file__)) + os.sep
-
-
-def _user_stacklevel():
-    """The ``stacklevel`` that makes the caller's warning point at user code.
-
-    Counts the frames inside skbatchbald above the function that warns, so
-    ``teach``, ``fit`` and the constructor all report the user's line.
-    """
-    frame, level = inspect.currentframe(), 0
-    while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE):
-        frame, level = frame.f_back, level + 1
-    return max(level, 1)
-
-
 def warn_one_hot(estimator, y, y_known):
     """UserWarning for a one-hot y that a classifier would learn as multi-label.
 
@@ -301,5 +285,5 @@ def warn_one_hot(estimator, y, y_known):
         f"{ONE_HOT_FIX}. If a row may hold several labels (multi-label), ignore "
         "this warning: it stops once a taught row holds no label or several.",
         UserWarning,
-        stacklevel=_user_stacklevel(),
+        stacklevel=user_stacklevel(),
     )

@@ -27,6 +27,7 @@ LAYERS = [
             "skbatchbald._arrays",
             "skbatchbald._labels",
             "skbatchbald._docstrings",
+            "skbatchbald._warnings",
         ],
     ),
     ("acquisition", ["skbatchbald.acquisition"]),

@@ -306,5 +306,5 @@ def multilabel_batchbald(
         indices, scores = complete_in_order(
             log_probs, indices, scores, n_instances, multilabel_bald
         )
-        warn_no_gain(scores, log_probs.shape[1], n_greedy, stacklevel=3)
+        warn_no_gain(scores, log_probs.shape[1], n_greedy)
     return indices, scores

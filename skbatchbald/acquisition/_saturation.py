@@ -5,6 +5,8 @@ import warnings
 
 import numpy as np
 
+from .._warnings import user_stacklevel
+
 __all__ = [
     "SaturationWarning",
     "complete_in_order",
@@ -120,7 +122,7 @@ def pool_rows(log_probs):
     return rows_of
 
 
-def warn_no_gain(scores, n_mc_samples, n_greedy, stacklevel=4):
+def warn_no_gain(scores, n_mc_samples, n_greedy):
     """Warn that the greedy stopped after ``n_greedy`` picks, every gain 0."""
     if n_greedy == 0:
         message = (
@@ -143,7 +145,7 @@ def warn_no_gain(scores, n_mc_samples, n_greedy, stacklevel=4):
         f"{message} Use more varied posterior samples (bootstrap=True, more trees "
         "or members, more MC-dropout samples) or acquire fewer points.",
         SaturationWarning,
-        stacklevel=stacklevel,
+        stacklevel=user_stacklevel(),
     )
 
 
@@ -164,5 +166,5 @@ def warn_if_saturated(scores, n_mc_samples, n_greedy):
             f"by estimator noise, or in BALD order once no gain is left). Raise "
             f"the number of posterior samples K or acquire fewer points.",
             SaturationWarning,
-            stacklevel=3,
+            stacklevel=user_stacklevel(),
         )

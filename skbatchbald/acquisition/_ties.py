@@ -1,25 +1,15 @@
 """When every pool point has the same score: a uniform draw, and a warning."""
 
-import os
-import sys
 import warnings
 
 import numpy as np
+
+from .._warnings import user_stacklevel
 
 __all__ = ["TiedScoresWarning", "uniform_if_tied"]
 
 # Scores this close (relative to their size) differ by round-off only.
 _TIE_RTOL = 1e-12
-
-_PACKAGE = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
-
-
-def _user_stacklevel():
-    """``stacklevel`` of the first caller outside skbatchbald, for the warning."""
-    frame, level = sys._getframe(1), 1  # level 1: the function that warns
-    while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE):
-        frame, level = frame.f_back, level + 1
-    return level
 
 
 class TiedScoresWarning(UserWarning):
@@ -82,6 +72,6 @@ def uniform_if_tied(low, high, n_pool, n_instances, rng):
         "samples or a model with graded probabilities, or RandomQuery to make "
         "the random batch explicit.",
         TiedScoresWarning,
-        stacklevel=_user_stacklevel(),
+        stacklevel=user_stacklevel(),
     )
     return rng.choice(n_pool, size=n_instances, replace=False).astype(np.int64)

@@ -1,0 +1,35 @@
+"""Where the package's warnings point: the first line of the user's code."""
+
+import os
+import sys
+
+__all__ = ["user_stacklevel"]
+
+_PACKAGE = os.path.dirname(os.path.abspath(__file__)) + os.sep
+
+
+def user_stacklevel():
+    """``stacklevel`` for the caller's ``warnings.warn``: the first frame outside.
+
+    Counts the caller's frame and every skbatchbald frame above it, so a
+    warning raised deep in a strategy, ``teach`` or the constructor is
+    reported at the user's line, however many library calls lead there.
+
+    Returns
+    -------
+    stacklevel : int
+        At least 1.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> from skbatchbald._warnings import user_stacklevel
+    >>> def warns():  # defined outside the package: its caller is the user
+    ...     return user_stacklevel()
+    >>> warns()
+    1
+    """
+    frame, level = sys._getframe(1), 1  # level 1: the function that warns
+    while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE):
+        frame, level = frame.f_back, level + 1
+    return max(level - 1, 1) if frame is None else level
