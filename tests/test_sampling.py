@@ -199,13 +199,7 @@ class TestDispatch:
         )
         log_probs = predict_log_proba_samples(committee, X)
         assert log_probs.shape == (120, 2, 3)
-        np.testing.assert_allclose(
-            np.exp(log_probs[:, 0]), full.predict_proba(X), atol=1e-6
-        )
-        np.testing.assert_allclose(
-            np.exp(log_probs[:, 1, :2]), partial.predict_proba(X), atol=1e-6
-        )
-        assert np.isneginf(log_probs[:, 1, 2]).all()  # never saw class "c"
+        _assert_members_over_the_union(log_probs, full, partial, X)
         one = predict_log_proba_samples(committee, X, n_mc_samples=1, random_state=0)
         assert one.shape == (120, 1, 3)
 
@@ -216,13 +210,7 @@ class TestDispatch:
         partial = LogisticRegression().fit(X[y != 2], labels[y != 2])
         log_probs = predict_log_proba_samples([full, partial], X)
         assert log_probs.shape == (120, 2, 3)
-        np.testing.assert_allclose(
-            np.exp(log_probs[:, 0]), full.predict_proba(X), atol=1e-6
-        )
-        np.testing.assert_allclose(
-            np.exp(log_probs[:, 1, :2]), partial.predict_proba(X), atol=1e-6
-        )
-        assert np.isneginf(log_probs[:, 1, 2]).all()  # never saw class "c"
+        _assert_members_over_the_union(log_probs, full, partial, X)
         # As a Committee of the same models samples them.
         committee = Committee(
             learner_list=[ActiveLearner(estimator=m) for m in (full, partial)]
@@ -694,3 +682,15 @@ def test_ensembles_check_a_dataframe_pool_against_their_feature_names(case):
         sample(model, frame[["d", "c", "b", "a"]], random_state=0)
     with pytest.raises(ValueError, match=r"missing \['a'\], unexpected \['A'\]"):
         sample(model, frame.rename(columns={"a": "A"}), random_state=0)
+
+
+def _assert_members_over_the_union(log_probs, full, partial, X):
+    """Sample 0 is ``full``'s probabilities, sample 1 ``partial``'s, which never
+    saw the third class: -inf there."""
+    np.testing.assert_allclose(
+        np.exp(log_probs[:, 0]), full.predict_proba(X), atol=1e-6
+    )
+    np.testing.assert_allclose(
+        np.exp(log_probs[:, 1, :2]), partial.predict_proba(X), atol=1e-6
+    )
+    assert np.isneginf(log_probs[:, 1, 2]).all()
