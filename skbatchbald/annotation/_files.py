@@ -65,6 +65,13 @@ def _read_jsonl(path):
     return rows
 
 
+def _length(values):
+    try:
+        return f"{len(values)} entries"
+    except TypeError:
+        return f"a {type(values).__name__}"
+
+
 class FileAnnotator:
     """Ask for labels through batch files that people fill in.
 
@@ -94,7 +101,8 @@ class FileAnnotator:
         object per row, ``"label": null`` until answered).
     reference : None, sequence or callable, default=None
         What the ``reference`` column shows a person for pool row ``i``:
-        ``reference[i]`` for a sequence (e.g. file names of images),
+        ``reference[i]`` for a sequence (e.g. file names of images; a pandas
+        Series is read by position, ``reference.iloc[i]``, whatever its index),
         ``reference(i)`` for a callable; None writes ``"row i"``.
 
     See Also
@@ -158,7 +166,18 @@ class FileAnnotator:
             return f"row {index}"
         if callable(self.reference):
             return str(self.reference(index))
-        return str(self.reference[index])
+        # Pool indices are positions: a pandas Series or DataFrame column is
+        # read by position, whatever its index (strings, or integers shuffled
+        # by a train/test split, which reference[i] would read by label).
+        values = getattr(self.reference, "iloc", self.reference)
+        try:
+            return str(values[index])
+        except (IndexError, KeyError):
+            raise ValueError(
+                f"reference has no entry for pool row {index} (it holds "
+                f"{_length(self.reference)}); pass one reference per pool row, in "
+                "the pool's order, or a callable reference(i)."
+            ) from None
 
     def request(self, pool_indices, scores=None):
         """Write a batch file asking for labels of these pool rows.

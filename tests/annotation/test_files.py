@@ -281,3 +281,27 @@ def test_tilde_means_the_home_folder(tmp_path, monkeypatch):
     # a new annotator on the same "~" path reads the files back
     indices, labels = FileAnnotator("~/labels", classes=range(3)).answers()
     assert indices.tolist() == [2, 0] and labels.tolist() == [2, 0]
+
+
+def test_a_pandas_reference_is_read_by_position(tmp_path):
+    pd = pytest.importorskip("pandas")
+    paths = [f"img/{i}.png" for i in range(6)]
+    # After a train/test split the index is shuffled integers: reference[i]
+    # would read the label i, another row's image; strings would raise KeyError.
+    for index in ([5, 3, 0, 4, 1, 2], [f"photo-{i}" for i in range(6)]):
+        reference = pd.Series(paths, index=index)
+        directory = tmp_path / str(index[0])
+        FileAnnotator(directory, classes=["a", "b"], reference=reference).request(
+            [4, 0]
+        )
+        rows = _read(directory / "batch-001.csv")
+        assert [r["reference"] for r in rows] == ["img/4.png", "img/0.png"]
+
+
+def test_a_short_reference_names_the_row(tmp_path):
+    annotator = FileAnnotator(tmp_path, classes=["a", "b"], reference=["x.png"])
+    with pytest.raises(
+        ValueError, match=r"reference has no entry for pool row 3 \(it holds 1 "
+    ):
+        annotator.request([3])
+    assert not any(tmp_path.iterdir())
