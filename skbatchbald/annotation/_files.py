@@ -31,16 +31,59 @@ def _write_atomically(path, text):
     os.replace(tmp, path)
 
 
+_DELIMITERS = (",", ";", "\t")
+
+
+def _decode(path):
+    """A batch file's text: UTF-8 (with or without a byte-order mark) or UTF-16.
+
+    Spreadsheets save UTF-8 with a byte-order mark ("CSV UTF-8"), UTF-16 with
+    one ("Unicode Text"), or the system's legacy code page ("CSV"), whose
+    letters beyond ASCII are not UTF-8: that one is refused, since guessing
+    the code page could turn a label into another.
+    """
+    data = path.read_bytes()
+    encoding = "utf-16" if data[:2] in (b"\xff\xfe", b"\xfe\xff") else "utf-8-sig"
+    try:
+        return data.decode(encoding)
+    except UnicodeDecodeError as exc:
+        raise ValueError(
+            f"{path.name} is not UTF-8 text (byte {exc.start}: "
+            f"{data[exc.start : exc.start + 1]!r}); a spreadsheet saved it in its "
+            "own code page: save it again as 'CSV UTF-8' under the same name."
+        ) from None
+
+
 def _read_csv(path):
-    with open(path, newline="", encoding="utf-8-sig") as f:
-        reader = csv.DictReader(f)
-        missing = {"pool_index", "label"} - set(reader.fieldnames or ())
-        if missing:
-            raise ValueError(
-                f"{path} lacks the column(s) {sorted(missing)}; keep the columns "
-                f"{list(_COLUMNS)} that the batch was written with."
-            )
-        return [(f"{path.name} row {i}", row) for i, row in enumerate(reader, 1)]
+    text = _decode(path)
+    header = text.lstrip().partition("\n")[0]
+    if not header.strip():
+        raise ValueError(
+            f"{path.name} is empty; restore the batch written by the round (its "
+            f"header row holds the columns {list(_COLUMNS)}), or delete the file "
+            "if it is the newest and holds no labels, to ask for a new batch."
+        )
+    # A spreadsheet in a locale with a decimal comma separates with ";", and
+    # "Unicode Text" with tabs: take the separator that finds the columns.
+    delimiter = next(
+        (
+            d
+            for d in _DELIMITERS
+            if {"pool_index", "label"}
+            <= {name.strip().strip('"') for name in header.split(d)}
+        ),
+        ",",
+    )
+    reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=delimiter)
+    fieldnames = [(name or "").strip() for name in reader.fieldnames or ()]
+    reader.fieldnames = fieldnames
+    missing = {"pool_index", "label"} - set(fieldnames)
+    if missing:
+        raise ValueError(
+            f"{path} lacks the column(s) {sorted(missing)}; keep the columns "
+            f"{list(_COLUMNS)} that the batch was written with."
+        )
+    return [(f"{path.name} row {i}", row) for i, row in enumerate(reader, 1)]
 
 
 def _read_jsonl(path):

@@ -305,3 +305,46 @@ def test_a_short_reference_names_the_row(tmp_path):
     ):
         annotator.request([3])
     assert not any(tmp_path.iterdir())
+
+
+def _spreadsheet_save(path, labels, *, delimiter, encoding):
+    """Fill in labels and save as a spreadsheet would: its separator, CRLF."""
+    rows = _read(path)
+    for row, label in zip(rows, labels, strict=True):
+        row["label"] = label
+    lines = [delimiter.join(rows[0])]
+    lines += [delimiter.join(str(v) for v in row.values()) for row in rows]
+    path.write_bytes("".join(line + "\r\n" for line in lines).encode(encoding))
+
+
+@pytest.mark.parametrize(
+    ("delimiter", "encoding"),
+    [(";", "utf-8-sig"), ("\t", "utf-16"), (",", "utf-8")],
+    ids=["semicolons (decimal-comma locale)", "Unicode Text", "plain"],
+)
+def test_spreadsheet_saves_are_read(tmp_path, delimiter, encoding):
+    annotator = FileAnnotator(tmp_path, classes=["café", "thé"])
+    annotator.request([5, 1, 3])
+    _spreadsheet_save(
+        tmp_path / "batch-001.csv",
+        ["thé", "café", "thé"],
+        delimiter=delimiter,
+        encoding=encoding,
+    )
+    indices, labels = annotator.answers()
+    assert indices.tolist() == [5, 1, 3] and labels.tolist() == ["thé", "café", "thé"]
+    assert annotator.pending().size == 0
+
+
+def test_a_legacy_code_page_or_empty_file_names_the_fix(tmp_path):
+    annotator = FileAnnotator(tmp_path, classes=["café", "thé"])
+    annotator.request([5, 1])
+    path = tmp_path / "batch-001.csv"
+    _spreadsheet_save(path, ["thé", "café"], delimiter=",", encoding="cp1252")
+    with pytest.raises(
+        ValueError, match=r"batch-001\.csv is not UTF-8 .* save it again as 'CSV UTF-8'"
+    ):
+        annotator.answers()
+    path.write_text("")  # a sync tool that left the file truncated
+    with pytest.raises(ValueError, match=r"batch-001\.csv is empty; restore the batch"):
+        annotator.pending()
