@@ -193,16 +193,64 @@ def _nan_rows(y):
     return np.empty(0, dtype=np.int64)
 
 
+def _label_set_row(y):
+    """The first row of ``y`` that is a collection of labels, as ``(i, row)``.
+
+    A row is a collection of labels when it is a set, or when the rows are
+    lists, tuples or arrays of differing lengths (label names per row, before
+    MultiLabelBinarizer). None for anything else, equal-length rows included:
+    those are an indicator or multi-output targets.
+    """
+    if hasattr(y, "columns") or hasattr(y, "toarray"):
+        return None  # a DataFrame or sparse matrix: columns, not label sets
+    if isinstance(y, np.ndarray) and (y.dtype.kind != "O" or y.ndim != 1):
+        return None
+    if isinstance(y, (list, tuple, np.ndarray)):
+        rows = list(y)
+    elif getattr(y, "ndim", None) == 1 and hasattr(y, "tolist"):
+        rows = y.tolist()  # a pandas Series
+    else:
+        return None
+    sequences = (list, tuple, np.ndarray)
+    for i, row in enumerate(rows):
+        if isinstance(row, (set, frozenset)):
+            return i, row
+    # None for a scalar row: label names mixed with lists of them are ragged too
+    sizes = {len(row) if isinstance(row, sequences) else None for row in rows}
+    if len(sizes) < 2:
+        return None
+    return next((i, row) for i, row in enumerate(rows) if isinstance(row, sequences))
+
+
+def _check_not_label_sets(y):
+    """ValueError naming MultiLabelBinarizer for a list of label lists or sets."""
+    found = _label_set_row(y)
+    if found is None:
+        return
+    i, row = found
+    row = sorted(row, key=str) if isinstance(row, (set, frozenset)) else row
+    raise ValueError(
+        f"y holds a collection of labels per row (row {i}: {row!r}): multi-label "
+        "targets before encoding. Encode them as a 0/1 indicator matrix, one "
+        "column per label, with sklearn.preprocessing.MultiLabelBinarizer: fit "
+        "it once on every label name, mlb = MultiLabelBinarizer(classes=all_labels), "
+        "then teach mlb.fit_transform(label_lists) and encode each later round with "
+        "the same mlb.transform, so that column j is the same label in every round."
+    )
+
+
 def check_targets(estimator, y, y_known, *, is_regressor, is_classifier):
     """ValueError naming the fix for targets the estimator cannot learn from.
 
-    NaN targets (a row without its label); a continuous target for a
-    classifier; class labels for a regressor; and targets of another kind than
-    those taught in earlier rounds (numbers, then class labels).
+    NaN targets (a row without its label); label lists or sets per row (not
+    yet encoded by MultiLabelBinarizer); a continuous target for a classifier;
+    class labels for a regressor; and targets of another kind than those
+    taught in earlier rounds (numbers, then class labels).
     """
     model = type(_final_step(estimator)).__name__
     if hasattr(y, "toarray"):
         return  # sparse (a multi-label indicator): left to the estimator
+    _check_not_label_sets(y)
     try:
         y = np.asarray(y)
     except (TypeError, ValueError, RuntimeError):

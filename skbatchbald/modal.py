@@ -160,6 +160,29 @@ def _same_rows(first, second):
     return np.array_equal(np.asarray(first), np.asarray(second))
 
 
+def _check_one_estimator(estimator):
+    """ValueError for a list or tuple of models where one estimator is fitted.
+
+    The strategies sample a list of fitted models as an ensemble, but the
+    learner has to fit its estimator on the labelled rows, and a list has no
+    ``fit``: scikit-learn's own error would be about ``__sklearn_tags__``.
+    """
+    if not isinstance(estimator, (list, tuple)):
+        return
+    kind = type(estimator).__name__
+    raise ValueError(
+        f"ActiveLearner fits one estimator on the labelled rows, and got a {kind} "
+        f"of {len(estimator)} models, which has no fit(). A list of fitted models is "
+        "an ensemble the strategies can sample, each model one posterior sample: "
+        "call the strategy on it, BatchBALDQuery()(models, X_pool, n_instances), "
+        "and refit the models yourself. For a learner that refits its ensemble on "
+        "every round, pass one estimator whose members are the samples: "
+        "BaggingRegressor(Ridge(), n_estimators=20), a RandomForestRegressor or "
+        "RandomForestClassifier, or a modAL Committee (CommitteeRegressor) of "
+        "learners."
+    )
+
+
 def _dict_refused_message(estimator, X, exc):
     """Why an estimator that is no skorch net failed on a dict X, and the fix."""
     keys = ", ".join(repr(key) for key in X)
@@ -311,6 +334,7 @@ class ActiveLearner(_ModalActiveLearner):
 
         ``y_known``: the targets taught before, which y must be of a kind with.
         """
+        _check_one_estimator(self.estimator)
         if X is None or y is None:
             missing = "X" if X is None else "y"
             raise ValueError(

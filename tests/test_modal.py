@@ -389,6 +389,24 @@ class TestEstimatorAPI:
 
 
 class TestBadInput:
+    def test_a_list_of_models_is_refused_with_the_ensembles_that_fit(
+        self, digits_split
+    ):
+        d = digits_split
+        models = [forest().fit(d["X_init"], d["y_init"]) for _ in range(3)]
+        for estimator in (models, tuple(models)):
+            with pytest.raises(
+                ValueError, match=r"got a (list|tuple) of 3 models"
+            ) as info:
+                ActiveLearner(estimator, X_training=d["X_init"], y_training=d["y_init"])
+            assert "BatchBALDQuery()(models, X_pool, n_instances)" in str(info.value)
+            assert "BaggingRegressor" in str(info.value)
+            # unfitted, then taught: refused the same way, nothing added
+            learner = ActiveLearner(estimator)
+            with pytest.raises(ValueError, match="has no fit"):
+                learner.teach(d["X_pool"][:3], d["y_pool"][:3])
+            assert learner.X_training is None
+
     def test_length_mismatch(self, digits_split):
         d = digits_split
         with pytest.raises(ValueError, match="inconsistent numbers of samples"):

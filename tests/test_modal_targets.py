@@ -3,13 +3,14 @@
 import warnings
 
 import numpy as np
+import pandas as pd
 import pytest
 from sklearn.datasets import load_diabetes, load_digits
 from sklearn.ensemble import RandomForestClassifier, RandomForestRegressor
 from sklearn.linear_model import LogisticRegression
 from sklearn.multioutput import ClassifierChain, MultiOutputClassifier
 from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import StandardScaler
+from sklearn.preprocessing import MultiLabelBinarizer, StandardScaler
 
 from skbatchbald import ActiveLearner, MCDropoutMultiLabelClassifier
 from skbatchbald._modal_ports import check_targets
@@ -203,3 +204,70 @@ class TestOneHotTargets:
         with pytest.raises(ValueError) as info:
             ActiveLearner(LogisticRegression(), X_training=X[:30], y_training=indicator)
         assert "one-hot" not in str(info.value)
+
+
+class TestLabelLists:
+    """Label names per row, before MultiLabelBinarizer: refused with the encoding."""
+
+    @pytest.mark.parametrize(
+        "rows",
+        [
+            [["cat"], ["cat", "dog"], []],  # ragged lists
+            [("cat",), ("cat", "dog"), ()],  # ragged tuples
+            [{"cat"}, {"dog"}, {"cat"}],  # sets, even of one size
+            ["cat", ["cat", "dog"], "dog"],  # names mixed with lists
+        ],
+    )
+    @pytest.mark.parametrize(
+        "make_model",
+        [
+            lambda: RandomForestClassifier(5, random_state=0),
+            lambda: MultiOutputClassifier(LogisticRegression()),
+            lambda: MCDropoutMultiLabelClassifier(
+                BayesianMLP, module__n_features=10, max_epochs=1, verbose=0
+            ),
+        ],
+    )
+    def test_refused_naming_multilabel_binarizer(self, data, rows, make_model):
+        X, _ = data
+        y = rows * 5
+        with pytest.raises(
+            ValueError, match=r"collection of labels per row \(row \d"
+        ) as info:
+            ActiveLearner(make_model(), X_training=X[:15], y_training=y)
+        assert "MultiLabelBinarizer(classes=all_labels)" in str(info.value)
+
+    def test_refused_when_taught_and_as_a_series(self, data):
+        X, _ = data
+        rows = [["cat"], ["cat", "dog"], []] * 5
+        binarizer = MultiLabelBinarizer(classes=["cat", "dog"])
+        learner = ActiveLearner(
+            RandomForestClassifier(5, random_state=0),
+            X_training=X[:15],
+            y_training=binarizer.fit_transform(rows),
+        )
+        for y in (rows[:4], pd.Series(rows[:4], dtype=object)):
+            with pytest.raises(ValueError, match="MultiLabelBinarizer"):
+                learner.teach(X[15:19], y)
+        assert learner.X_training.shape[0] == 15
+        learner.teach(X[15:19], binarizer.transform(rows[:4]))  # encoded: taught
+        assert learner.X_training.shape[0] == 19
+
+    def test_indicators_and_equal_length_rows_are_not_label_lists(self, data):
+        X, y = data
+        indicator = [[0, 1], [1, 1], [0, 0]] * 5  # a 0/1 list of lists
+        ActiveLearner(
+            RandomForestClassifier(5, random_state=0),
+            X_training=X[:15],
+            y_training=indicator,
+        )
+        ActiveLearner(  # numbers in a list, and class names in an object array
+            RandomForestRegressor(5, random_state=0),
+            X_training=X[:15],
+            y_training=list(y[:15]),
+        )
+        ActiveLearner(
+            RandomForestClassifier(5, random_state=0),
+            X_training=X[:15],
+            y_training=np.array(["a", "b", "c"] * 5, dtype=object),
+        )
