@@ -182,18 +182,55 @@ class FileAnnotator:
         return self.format
 
     def _batch_files(self):
-        """(round, path) of every batch file, oldest first."""
+        """(round, path) of every batch file, oldest first.
+
+        ValueError if the directory holds batch files of the other format:
+        reading on would ignore their answers and ask for their rows again.
+        """
         suffix = self._suffix()
-        pattern = re.compile(rf"batch-(\d+)\.{suffix}$")
+        pattern = re.compile(r"batch-(\d+)\.(csv|jsonl)")
         directory = self._path()
         if not directory.is_dir():
             return []
-        found = []
+        found, other = [], []
         for path in directory.iterdir():
             match = pattern.fullmatch(path.name)
-            if match:
+            if match and match.group(2) == suffix:
                 found.append((int(match.group(1)), path))
+            elif match:
+                other.append(path.name)
+        if other:
+            (fmt,) = set(_FORMATS) - {suffix}
+            raise ValueError(
+                f"{directory} holds batch files in format {fmt!r} "
+                f"({', '.join(sorted(other)[:3])}), and this FileAnnotator has "
+                f"format={self.format!r}; pass format={fmt!r} to carry on with "
+                "them, or use another directory for a new loop."
+            )
         return sorted(found)
+
+    def _check_no_stray_copies(self, pending_paths):
+        """ValueError if a pending batch has a copy under another name.
+
+        A person who saves the labelled batch as ``batch-001 (1).csv`` or
+        ``batch-001.xlsx`` leaves ``batch-001.csv`` unlabelled, and the loop
+        would wait on it without a word.
+        """
+        if not pending_paths:
+            return
+        stems = {path.stem.lower(): path for path in pending_paths}
+        for other in sorted(self._path().iterdir()):
+            name = other.name.lower()
+            if other in pending_paths or name.endswith(".tmp"):
+                continue  # .tmp: a write that a crash interrupted
+            for stem, path in stems.items():
+                if name.startswith(stem) and not name[len(stem) :][:1].isdigit():
+                    raise ValueError(
+                        f"{path.name} has no labels yet, and {self._path()} also "
+                        f"holds {other.name!r}, which the loop does not read; save "
+                        f"the labels in {path.name} (same name, {self.format} "
+                        "format), or move the other file out of the directory."
+                    )
 
     def _batches(self):
         """Each batch file's rows: list of (path, [(where, row), ...])."""
@@ -293,11 +330,23 @@ class FileAnnotator:
         -------
         pool_indices : ndarray of int
             In request order: oldest batch first, each in acquisition order.
+
+        Raises
+        ------
+        ValueError
+            If an unlabelled batch file has a copy under another name in the
+            directory (``batch-001 (1).csv``, ``batch-001.xlsx``): the labels
+            were most likely saved there, where the loop does not read them.
         """
+        unanswered = [
+            (path, rows)
+            for path, rows in self._batches()
+            if not self._is_answered(rows)
+        ]
+        self._check_no_stray_copies([path for path, _ in unanswered])
         pending = [
             pool_index(row.get("pool_index"), where)
-            for _, rows in self._batches()
-            if not self._is_answered(rows)
+            for _, rows in unanswered
             for where, row in rows
         ]
         return np.asarray(pending, dtype=int)

@@ -2,6 +2,7 @@
 
 import csv
 import json
+import re
 
 import numpy as np
 import pytest
@@ -97,8 +98,8 @@ def test_batch_file_columns(tmp_path):
     assert [float(r["score"]) for r in rows] == [0.5, 0.25, 0.125]
     assert {r["round"] for r in rows} == {"1"} and {r["label"] for r in rows} == {""}
 
-    FileAnnotator(tmp_path, classes=["a", "b"], format="jsonl").request([1])
-    (row,) = _read(tmp_path / "batch-001.jsonl")
+    FileAnnotator(tmp_path / "j", classes=["a", "b"], format="jsonl").request([1])
+    (row,) = _read(tmp_path / "j" / "batch-001.jsonl")
     assert row == {
         "round": 1, "rank": 0, "pool_index": 1, "reference": "row 1", "score": 0.0,
         "label": None,
@@ -348,3 +349,50 @@ def test_a_legacy_code_page_or_empty_file_names_the_fix(tmp_path):
     path.write_text("")  # a sync tool that left the file truncated
     with pytest.raises(ValueError, match=r"batch-001\.csv is empty; restore the batch"):
         annotator.pending()
+
+
+def test_batch_files_of_the_other_format_are_not_ignored(tmp_path, digits):
+    X, y = digits
+    annotation_round(
+        _learner(), X, FileAnnotator(tmp_path, classes=range(10), format="jsonl")
+    )
+    _label(tmp_path / "batch-001.jsonl", y)
+    # Resumed without format=: the answers would be ignored and rows asked again.
+    resumed = FileAnnotator(tmp_path, classes=range(10))
+    with pytest.raises(
+        ValueError, match=r"holds batch files in format 'jsonl' \(batch-001\.jsonl\)"
+    ):
+        annotation_round(_learner(), X, resumed)
+    assert _files(tmp_path) == ["batch-001.jsonl"]
+
+
+@pytest.mark.parametrize(
+    "name", ["batch-001 (labelled).csv", "batch-001.xlsx", "Batch-001-done.csv"]
+)
+def test_labels_saved_under_another_name_are_named(tmp_path, digits, name):
+    X, y = digits
+    annotator = FileAnnotator(tmp_path, classes=range(10))
+    annotation_round(_learner(), X, annotator, n_instances=5)
+    rows = _read(tmp_path / "batch-001.csv")
+    _write(tmp_path / name, rows)
+    _label(tmp_path / name, y)
+    with pytest.raises(
+        ValueError,
+        match=rf"batch-001\.csv has no labels yet, and .* holds '{re.escape(name)}'",
+    ):
+        annotation_round(_learner(), X, annotator, n_instances=5)
+
+
+def test_other_files_beside_the_batches_are_left_alone(tmp_path, digits):
+    X, y = digits
+    annotator = FileAnnotator(tmp_path, classes=range(10))
+    annotation_round(_learner(), X, annotator, n_instances=5)
+    # a crashed write, a spreadsheet's lock file, notes, a later round's name
+    for name in ("batch-001.csv.tmp", ".~lock.batch-001.csv#", "notes.txt"):
+        (tmp_path / name).write_text("x")
+    (tmp_path / "batch-0010.csv").write_text("")
+    (tmp_path / "batch-0010.csv").unlink()
+    assert annotator.pending().size == 5
+    _label(tmp_path / "batch-001.csv", y)
+    (tmp_path / "batch-001 backup.csv").write_text("x")  # its batch is answered
+    assert annotation_round(_learner(), X, annotator, n_instances=5).requested.size
