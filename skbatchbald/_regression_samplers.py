@@ -5,6 +5,8 @@ counterpart of :mod:`skbatchbald._samplers`: the same wrappers (Pipeline,
 search, modAL learner, Committee) are unwrapped the same way.
 """
 
+import warnings
+
 import numpy as np
 from scipy.linalg import solve_triangular
 from sklearn.ensemble import (
@@ -19,6 +21,7 @@ from ._memory import check_max_memory
 from ._samplers import (
     _check_n_mc_samples,
     _estimator_type,
+    _inner,
     _subsample,
     _unwrap_search,
     ensemble_rows,
@@ -87,7 +90,10 @@ def model_noise_variance(estimator):
         :class:`~skbatchbald.MCDropoutRegressor` has one); for a fitted
         :class:`~sklearn.gaussian_process.GaussianProcessRegressor`, its
         observation noise (``alpha``, its mean if an array, plus the kernel's
-        white noise, in the units of y); else None.
+        white noise, in the units of y); for a list, tuple or modAL Committee
+        of models, the mean of its members' noise variances if every member
+        gives one, else None (the order of the members does not matter);
+        else None.
 
     Examples
     --------
@@ -96,11 +102,33 @@ def model_noise_variance(estimator):
     >>> model_noise_variance(RandomForestRegressor()) is None
     True
     """
-    model = final_model(estimator)
+    model = estimator
+    for _ in range(20):  # wrappers nest a few levels at most
+        members = _ensemble_members(model)
+        if members is not None:
+            # each member is one sample with its own noise: the mean goes on
+            # the covariance's diagonal; a member without one leaves it unknown
+            noises = [model_noise_variance(member) for member in members]
+            if not noises or any(noise is None for noise in noises):
+                return None
+            return float(np.mean(noises))
+        inner = _inner(model)
+        if inner is None:
+            break
+        model = inner
     if isinstance(model, GaussianProcessRegressor) and hasattr(model, "L_"):
         return _gp_noise_variance(model)
     value = getattr(model, "noise_variance_", None)
     return None if value is None else float(value)
+
+
+def _ensemble_members(estimator):
+    """The models of a list, tuple or modAL Committee (each one sample), or None."""
+    if hasattr(estimator, "learner_list"):
+        return [learner.estimator for learner in estimator.learner_list]
+    if isinstance(estimator, (list, tuple)):
+        return list(estimator)
+    return None
 
 
 def _refuse_classifier(estimator):
@@ -167,11 +195,12 @@ def _gp_latent(gp, X):
     return cov
 
 
-def _gp_scale(gp, X, latent_diag, white):
+def _gp_scale(gp, X, X_predict, latent_diag, white):
     """Variance of y per unit of the GP's normalised targets (1 without
     normalize_y), from public outputs only: predict's standard deviation is
-    the scale times the normalised predictive variance, latent plus white."""
-    _, std = gp.predict(X, return_std=True)
+    the scale times the normalised predictive variance, latent plus white.
+    ``X_predict``: the rows of X as predict takes them (a DataFrame's)."""
+    _, std = gp.predict(X_predict, return_std=True)
     normalised = float(np.sum(latent_diag + white))
     return float(np.sum(std**2)) / normalised if normalised > 0 else 1.0
 
@@ -191,7 +220,15 @@ def _gp_noise_variance(gp):
     _check_single_target(gp)
     rows = gp.X_train_[:64]
     white = _gp_white(gp, rows)
-    scale = _gp_scale(gp, rows, np.diag(_gp_latent(gp, rows)), white)
+    with warnings.catch_warnings():
+        # X_train_ is an array even when the GP was fitted on a DataFrame: its
+        # own training rows, not a pool whose columns need checking
+        warnings.filterwarnings(
+            "ignore",
+            message="X does not have valid feature names",
+            category=UserWarning,
+        )
+        scale = _gp_scale(gp, rows, rows, np.diag(_gp_latent(gp, rows)), white)
     return scale * (white + float(np.mean(gp.alpha)))
 
 
@@ -216,11 +253,14 @@ def _gaussian_process(gp, X, n_mc_samples, random_state, max_memory):
     units of y. The pool is drawn jointly, from its N x N covariance.
     """
     _check_single_target(gp)
+    # The kernel takes arrays; predict takes the pool as given, so that a GP
+    # fitted on a DataFrame checks its columns instead of warning of none.
+    X_kernel = X
     if gp.kernel_.requires_vector_input:  # a list or DataFrame pool
-        X = check_array(X, dtype="numeric")
+        X_kernel = check_array(X, dtype="numeric")
     k = _GP_SAMPLES if n_mc_samples is None else check_n_mc_samples(n_mc_samples)
     rng = check_random_state(random_state)
-    n = len(X)
+    n = len(X_kernel)
     needed = 3 * 8 * n * n
     budget = check_max_memory(max_memory)
     if needed > budget:
@@ -231,8 +271,9 @@ def _gaussian_process(gp, X, n_mc_samples, random_state, max_memory):
             "subset (the strategy's pool_subsample) or raise max_memory."
         )
     mean = np.asarray(gp.predict(X), dtype=np.float64).reshape(n)
-    cov = _gp_latent(gp, X)
-    cov *= _gp_scale(gp, X[:64], np.diag(cov)[:64], _gp_white(gp, X))
+    cov = _gp_latent(gp, X_kernel)
+    white = _gp_white(gp, X_kernel)
+    cov *= _gp_scale(gp, X_kernel[:64], X[:64], np.diag(cov)[:64], white)
     factor = _psd_factor(cov)
     del cov
     return mean[:, None] + factor @ rng.standard_normal((factor.shape[1], k))

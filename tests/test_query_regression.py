@@ -211,6 +211,21 @@ def test_modal_committee_regressor(diabetes):
     )
 
 
+def test_a_list_with_a_gaussian_process_is_scored_whatever_the_order(diabetes):
+    # the GP's alpha was taken as the noise of the list when the GP came first:
+    # 1e-10 against the forest's spread, scores near 14 nats instead of 0.5
+    X, y = diabetes
+    gp = GaussianProcessRegressor(RBF(), optimizer=None).fit(X[:30], y[:30])
+    forest = RandomForestRegressor(5, random_state=0).fit(X[:30], y[:30])
+    first = BALDQuery()([gp, forest], X[30:], 3)
+    second = BALDQuery()([forest, gp], X[30:], 3)
+    np.testing.assert_array_equal(first[0], second[0])
+    np.testing.assert_allclose(first[1], second[1])
+    samples = predict_samples([gp, forest], X[30:])
+    expected = bald_regression(samples, 3, noise_variance=samples.var(axis=1).mean())
+    np.testing.assert_allclose(first[1], expected[1])
+
+
 @pytest.mark.parametrize(
     "strategy",
     [

@@ -1,5 +1,7 @@
 """predict_samples: posterior samples (N, K) of a regressor's prediction."""
 
+import warnings
+
 import numpy as np
 import pytest
 import scipy.sparse as sp
@@ -193,6 +195,27 @@ def test_is_regression_model_and_noise(diabetes):
     assert model_noise_variance(make_pipeline(WithNoise())) == 0.25
 
 
+def test_an_ensembles_noise_is_its_members_whatever_their_order(diabetes):
+    X, y = diabetes
+    forest = RandomForestRegressor(3, random_state=0).fit(X, y)
+    gps = [
+        GaussianProcessRegressor(RBF(), alpha=alpha, optimizer=None).fit(X, y)
+        for alpha in (0.5, 1.5)
+    ]
+    # every member gives one: their mean, for a list, tuple or Committee
+    assert model_noise_variance(gps) == pytest.approx(1.0)
+    assert model_noise_variance(tuple(gps[::-1])) == pytest.approx(1.0)
+    committee = CommitteeRegressor(
+        [ActiveLearner(estimator=gp, X_training=X, y_training=y) for gp in gps]
+    )
+    assert model_noise_variance(committee) == pytest.approx(1.0)
+    # a member without one leaves it unknown, first or last (was the first
+    # member's: alpha as the noise of a forest's samples, or none at all)
+    assert model_noise_variance([gps[0], forest]) is None
+    assert model_noise_variance([forest, gps[0]]) is None
+    assert model_noise_variance([]) is None
+
+
 @pytest.fixture(scope="module")
 def fitted():
     """A GP with fixed hyperparameters (no optimizer) on 15 noisy points."""
@@ -245,6 +268,25 @@ class TestGaussianProcess:
             predict_samples(gp, pool, max_memory=1000)
         with pytest.raises(NotFittedError):
             predict_samples(GaussianProcessRegressor(), pool)
+
+
+def test_a_gaussian_process_fitted_on_a_dataframe_samples_it_without_warning(fitted):
+    pd = pytest.importorskip("pandas")
+    _, X, y, pool = fitted
+    gp = GaussianProcessRegressor(RBF(), alpha=0.1, optimizer=None)
+    gp.fit(pd.DataFrame(X, columns=["x"]), y)
+    frame = pd.DataFrame(pool, columns=["x"])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # was "X does not have valid feature names"
+        samples = predict_samples(gp, frame, n_mc_samples=4, random_state=0)
+        noise = model_noise_variance(gp)
+    on_arrays = GaussianProcessRegressor(RBF(), alpha=0.1, optimizer=None).fit(X, y)
+    np.testing.assert_array_equal(
+        samples, predict_samples(on_arrays, pool, n_mc_samples=4, random_state=0)
+    )
+    assert noise == pytest.approx(0.1)
+    with pytest.raises(ValueError, match="feature names"):  # predict checks them
+        predict_samples(gp, frame.rename(columns={"x": "z"}))
 
 
 def test_a_gaussian_process_takes_a_list_pool_and_one_target(fitted):
