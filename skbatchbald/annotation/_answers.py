@@ -49,6 +49,29 @@ def _is_missing(label):
     return label is None or (isinstance(label, str) and not label.strip())
 
 
+def _integral(text):
+    """``"3"`` for ``"3.0"``: pandas writes a column with empty cells as floats."""
+    try:
+        number = float(text)
+    except ValueError:
+        return text
+    if number.is_integer() and not text.lstrip("+-").isdigit():
+        return str(int(number))
+    return text
+
+
+# How a label's text is matched to a class name, strictest first; each rule is
+# used only where it tells the classes apart. A class name may carry spaces of
+# its own ("setosa "), which a tool returns as they are and a person editing a
+# file may drop or add; a person may type "dog" for "Dog".
+_MATCH_RULES = (
+    lambda text: text,
+    lambda text: text.strip(),
+    lambda text: text.strip().casefold(),
+    lambda text: _integral(text.strip()),
+)
+
+
 def pool_index(value, where):
     """``value`` as an int pool index; ValueError naming ``where`` if it is none."""
     if isinstance(value, str) and value.strip().lstrip("-").isdigit():
@@ -96,7 +119,9 @@ def check_answers(pool_indices, labels, classes, where):
         The raw label of each answer: text (or a number) naming a class, or
         None/empty when missing.
     classes : array-like of shape (n_classes,)
-        The labels an annotator may give; an answer names one by its text.
+        The labels an annotator may give; an answer names one by its text,
+        exactly or, where no two classes would match, up to surrounding
+        spaces, case, or a ``.0`` after an integer (``"3.0"`` for ``3``).
     where : list of str
         Where each answer came from (a file row, a task), for the messages.
 
@@ -114,14 +139,15 @@ def check_answers(pool_indices, labels, classes, where):
     """
     classes = check_classes(classes)
     names = class_names(classes)
-    by_name = dict(zip(names, range(len(names)), strict=True))
-    # A class name may carry spaces of its own ("setosa "), which a tool
-    # returns as they are and a person editing a file may drop: exact names
-    # first, then both sides stripped where that is unambiguous.
-    stripped = [name.strip() for name in names]
-    by_stripped = {
-        name: code for code, name in enumerate(stripped) if stripped.count(name) == 1
-    }
+    # Each rule: the text a label and a class are compared by, and the classes
+    # by that text, those that would clash left out (so "CAT" matches no class
+    # when the classes are "cat" and "Cat").
+    lookups = []
+    for rule in _MATCH_RULES:
+        texts = [rule(name) for name in names]
+        lookups.append(
+            (rule, {t: code for code, t in enumerate(texts) if texts.count(t) == 1})
+        )
     indices, codes, first_seen = [], [], {}
     for value, label, origin in zip(pool_indices, labels, where, strict=True):
         index = pool_index(value, origin)
@@ -137,7 +163,10 @@ def check_answers(pool_indices, labels, classes, where):
                 f"{origin} (pool index {index}) has no label; give it one of {names}."
             )
         text = str(label)
-        code = by_name.get(text, by_stripped.get(text.strip()))
+        code = next(
+            (lookup[rule(text)] for rule, lookup in lookups if rule(text) in lookup),
+            None,
+        )
         if code is None:
             raise ValueError(
                 f"{origin} (pool index {index}) has label {text!r}, which is not "

@@ -137,8 +137,11 @@ class FileAnnotator:
         leading ``~`` is expanded to the user's home folder.
     classes : array-like of shape (n_classes,)
         The labels an annotator may give. A file's label is matched to a class
-        by its text, ``str(c)``; the answers are returned as the classes
-        themselves (``3``, not ``"3"``, for ``classes=range(10)``).
+        by its text, ``str(c)``, and, where no two classes would match, also
+        up to surrounding spaces, case (``"dog"`` for ``"Dog"``) or a ``.0``
+        after an integer (``"3.0"``, as pandas writes a column that had empty
+        cells); the answers are returned as the classes themselves (``3``, not
+        ``"3"``, for ``classes=range(10)``).
     format : {"csv", "jsonl"}, default="csv"
         The batch files' format: CSV with a header row, or JSON lines (one
         object per row, ``"label": null`` until answered).

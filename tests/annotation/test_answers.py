@@ -1,4 +1,4 @@
-"""Answers decoded to classes: names matched as written, then without spaces."""
+"""Answers decoded to classes: names matched as written, then more loosely."""
 
 import numpy as np
 import pytest
@@ -25,3 +25,29 @@ def test_names_alike_but_for_spaces_are_matched_exactly_first():
     # "b" could be either class: refused, not guessed
     with pytest.raises(ValueError, match=r"label 'b', which is not one of"):
         check_answers([0], ["b"], ["b ", " b"], ["row 1"])
+
+
+def test_a_label_typed_in_another_case_is_answered():
+    classes = ["Cat", "Dog"]
+    _, labels = check_answers(
+        [0, 1, 2], ["dog", " CAT", "Dog"], classes, ["row 1", "row 2", "row 3"]
+    )
+    assert labels.tolist() == ["Dog", "Cat", "Dog"]
+    # two classes alike but for case: refused, not guessed
+    with pytest.raises(ValueError, match=r"label 'CAT', which is not one of"):
+        check_answers([0], ["CAT"], ["cat", "Cat"], ["row 1"])
+    _, labels = check_answers([0], ["Cat"], ["cat", "Cat"], ["row 1"])
+    assert labels.tolist() == ["Cat"]
+
+
+def test_a_float_written_by_pandas_names_an_integer_class():
+    # pandas writes a label column that had empty cells as floats: "8.0"
+    _, labels = check_answers(
+        [0, 1, 2], ["8.0", "3", " 0.0 "], range(10), ["row 1", "row 2", "row 3"]
+    )
+    assert labels.tolist() == [8, 3, 0] and labels.dtype.kind == "i"
+    _, labels = check_answers([0], ["1"], [0.0, 1.0], ["row 1"])
+    assert labels.tolist() == [1.0]
+    for text in ("8.5", "nan", "inf"):
+        with pytest.raises(ValueError, match=rf"label '{text}', which is not one of"):
+            check_answers([0], [text], range(10), ["row 1"])
