@@ -22,6 +22,7 @@ import numpy as np
 
 from .._validation import check_stochastic
 from ._docstrings import shared_doc
+from ._saturation import warn_no_gain
 from ._stochastic import select
 from ._validation import check_n_instances, check_random_state
 
@@ -208,6 +209,14 @@ def batchbald_regression(
         The estimated joint mutual information I(y_1, ..., y_i; ω) after each
         pick, in nats; non-decreasing, with non-increasing increments.
 
+    Warns
+    -----
+    SaturationWarning
+        When a pick adds no information (gain 0: every point left has the same
+        prediction under all K samples, and one noise variance): the rest of
+        the batch is then those points in pool order, as in
+        :func:`~skbatchbald.acquisition.batchbald`.
+
     See Also
     --------
     bald_regression : Each point scored alone (the first pick is the same).
@@ -273,4 +282,10 @@ def batchbald_regression(
         factor[j] = column
         # the noise alone keeps a conditional variance >= 1 (in units of D)
         residual = np.maximum(residual - column**2, 1.0)
-    return picked, np.cumsum(gains)
+    scores = np.cumsum(gains)
+    # gains never increase: the informative picks come first, then points whose
+    # samples all agree (gain 0), in pool order, as batchbald says with a warning
+    n_informative = int(np.count_nonzero(gains > 0))
+    if n_informative < n_instances:
+        warn_no_gain(scores, f.shape[1], n_informative)
+    return picked, scores

@@ -1,13 +1,18 @@
 """BALD and BatchBALD for regression against brute force, closed forms and MaxDet."""
 
 import itertools
+import warnings
 
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from skbatchbald.acquisition import bald_regression, batchbald_regression
+from skbatchbald.acquisition import (
+    SaturationWarning,
+    bald_regression,
+    batchbald_regression,
+)
 
 
 def gaussian_mi(f, noise, batch):
@@ -248,3 +253,22 @@ def test_torch_tensors_accepted():
     expected = batchbald_regression(f, 4, noise_variance=0.5)
     got = batchbald_regression(torch.as_tensor(f), 4, noise_variance=0.5)
     np.testing.assert_array_equal(got[0], expected[0])
+
+
+def test_picks_without_information_are_warned_as_batchbald_warns_them():
+    # rows 0, 1, 2 and 4: every sample predicts the same (a constant target,
+    # trees that all agree); only row 3 tells the samples apart
+    f = np.zeros((5, 3))
+    f[3] = [0.0, 1.0, 2.0]
+    with pytest.warns(SaturationWarning, match=r"stopped growing .* after pick 1 of 3"):
+        indices, scores = batchbald_regression(f, 3, noise_variance=1.0)
+    np.testing.assert_array_equal(indices, [3, 0, 1])
+    assert scores[0] > 0 and np.all(np.diff(scores) == 0)
+    with pytest.warns(SaturationWarning, match="no pool point carries information"):
+        batchbald_regression(np.ones((5, 3)), 2, noise_variance=1.0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        batchbald_regression(f, 1, noise_variance=1.0)  # an informative batch
+        # samples that disagree about the noise alone still inform
+        noise = np.tile([0.5, 1.0, 2.0], (5, 1))
+        batchbald_regression(np.ones((5, 3)), 2, noise_variance=noise)
