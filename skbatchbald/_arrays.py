@@ -13,7 +13,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
-__all__ = ["is_dask_array", "stack_rows", "take_rows"]
+__all__ = ["is_dask_array", "stack_rows", "subsample_pool", "take_rows"]
 
 
 def is_dask_array(x):
@@ -133,3 +133,21 @@ def stack_rows(first, second):
     if isinstance(first, list):
         return [*first, *list(second)]
     return np.concatenate([np.asarray(first), np.asarray(second)])
+
+
+def subsample_pool(X_pool, n_pool, n_instances, pool_subsample, rng):
+    """``(candidates, X_pool[candidates])``: a random subset, or the whole pool.
+
+    ``candidates`` are sorted pool indices, so ties still break towards the
+    lowest pool index; the whole pool when ``pool_subsample`` is None or not
+    smaller than it (no draw is made then).
+    """
+    if pool_subsample is None or pool_subsample >= n_pool:
+        return np.arange(n_pool), X_pool
+    if n_instances > pool_subsample:
+        raise ValueError(
+            f"pool_subsample={pool_subsample} is smaller than "
+            f"n_instances={n_instances}; raise pool_subsample or set it to None."
+        )
+    candidates = np.sort(rng.choice(n_pool, size=pool_subsample, replace=False))
+    return candidates, take_rows(X_pool, candidates)

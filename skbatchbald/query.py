@@ -13,7 +13,7 @@ from sklearn.base import BaseEstimator
 from sklearn.exceptions import NotFittedError
 
 from . import acquisition
-from ._arrays import stack_rows, take_rows
+from ._arrays import stack_rows, subsample_pool, take_rows
 from ._docstrings import fill_pieces
 from ._labels import ONE_HOT_FIX, is_one_hot
 from ._memory import check_max_memory
@@ -280,19 +280,9 @@ class _Query(BaseEstimator):
             _reject_query_arguments(self, kwargs)
         rng = self._check_params()
         n_pool = _check_pool(X_pool, n_instances)
-        candidates = np.arange(n_pool)
-        if self.pool_subsample is not None and self.pool_subsample < n_pool:
-            if n_instances > self.pool_subsample:
-                raise ValueError(
-                    f"pool_subsample={self.pool_subsample} is smaller than "
-                    f"n_instances={n_instances}; raise pool_subsample or set it "
-                    "to None."
-                )
-            # Sorted, so that ties still break towards the lowest pool index.
-            candidates = np.sort(
-                rng.choice(n_pool, size=self.pool_subsample, replace=False)
-            )
-            X_pool = take_rows(X_pool, candidates)
+        candidates, X_pool = subsample_pool(
+            X_pool, n_pool, n_instances, self.pool_subsample, rng
+        )
         picked, scores = self._acquire(learner, X_pool, n_instances, rng)
         return candidates[picked].astype(np.int64), np.asarray(scores, np.float64)
 

@@ -155,6 +155,30 @@ class TestPicks:
         np.testing.assert_array_equal(idx, again)
         np.testing.assert_array_equal(scores, again_scores)
 
+    def test_pool_subsample_picks_from_a_subset_in_full_pool_indices(self, blobs):
+        X, y = blobs
+        labelled = np.array([np.flatnonzero(y == c)[0] for c in range(3)])
+        learner = Untouchable()
+        learner.X_training = X[labelled]
+        subset = TypiClustQuery(
+            pool_subsample=60, random_state=np.random.default_rng(4)
+        )
+        idx, scores = subset(learner, X, 5)
+        # the same draws by hand: the subset first, then k-means's seed
+        rng = np.random.default_rng(4)
+        candidates = np.sort(rng.choice(len(X), size=60, replace=False))
+        on_subset, subset_scores = TypiClustQuery(random_state=rng)(
+            learner, X[candidates], 5
+        )
+        np.testing.assert_array_equal(idx, candidates[on_subset])
+        np.testing.assert_array_equal(scores, subset_scores)
+        # a subset as large as the pool is the pool, with no draw made
+        whole, _ = TypiClustQuery(pool_subsample=len(X), random_state=0)(None, X, 5)
+        plain, _ = TypiClustQuery(random_state=0)(None, X, 5)
+        np.testing.assert_array_equal(whole, plain)
+        with pytest.raises(ValueError, match="pool_subsample=3 is smaller"):
+            TypiClustQuery(pool_subsample=3)(None, X, 5)
+
     def test_more_clusters_than_full_kmeans_handles(self, digits):
         """Beyond 50 clusters MiniBatchKMeans clusters; picks stay distinct."""
         X, _ = digits
@@ -372,6 +396,7 @@ class TestErrors:
             ({"n_neighbors": 2.0}, TypeError),
             ({"min_cluster_size": True}, TypeError),
             ({"max_clusters": -1}, ValueError),
+            ({"pool_subsample": 0}, ValueError),
             ({"random_state": "0"}, TypeError),
         ],
     )
