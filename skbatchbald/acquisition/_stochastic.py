@@ -6,7 +6,8 @@ pick is drawn among the points not yet picked with probability proportional to
 
 - ``"softmax"``:  exp(β s_i)
 - ``"power"``:    s_i^β            (scores must be >= 0)
-- ``"softrank"``: rank_i^(−β)      (rank 1 is the highest score)
+- ``"softrank"``: rank_i^(−β)      (rank 1 is the highest score; ties share
+  their mean rank)
 
 Gumbel-top-k makes that one vectorised draw: with i.i.d. standard Gumbel noise ε_i,
 the k largest keys ``log p_i + ε_i`` are such a draw (Kool, van Hoof & Welling,
@@ -16,6 +17,7 @@ large β, and β = inf is the deterministic top-k.
 """
 
 import numpy as np
+from scipy.stats import rankdata
 
 from ._ties import uniform_if_tied
 from ._topk import top_k
@@ -46,9 +48,10 @@ def _softmax(scores, n_instances, beta, rng):
 
 
 def _softrank(scores, n_instances, beta, rng):
-    ranks = np.empty(scores.size)
-    # rank 1 for the highest score; equal scores ranked by index, as top_k breaks ties
-    ranks[top_k(scores, scores.size)] = np.arange(1, scores.size + 1)
+    # rank 1 for the highest score; equal scores share their mean rank, so they
+    # are equally likely (ranked by index, the first of a tie group of a
+    # forest's quantised scores was hundreds of times likelier than the last)
+    ranks = rankdata(-scores, method="average")
     keys = -np.log(ranks) + rng.gumbel(size=scores.size) / beta
     return top_k(keys, n_instances)
 

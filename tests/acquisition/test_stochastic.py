@@ -37,6 +37,9 @@ def law(scores, stochastic, beta):
     else:
         ranks = np.empty(len(scores))
         ranks[np.argsort(-scores, kind="stable")] = np.arange(1, len(scores) + 1)
+        for value in np.unique(scores):  # ties share their mean rank
+            tied = scores == value
+            ranks[tied] = ranks[tied].mean()
         weights = ranks**-beta
     return weights / weights.sum()
 
@@ -91,6 +94,18 @@ def test_softrank_ignores_the_score_values_only_their_order(graded_pool):
     squashed = mutual_information(graded_pool) ** 5
     counts = first_picks(graded_pool, "softrank", 1.0, 2000)
     assert chisquare(counts, 2000 * law(squashed, "softrank", 1.0)).pvalue > 1e-3
+
+
+def test_softrank_gives_tied_scores_equal_chances(graded_pool):
+    # four copies of the top point: equal scores, so equally likely first
+    # picks (ranked 1 to 4 by index, the first was four times the last)
+    top = int(np.argmax(mutual_information(graded_pool)))
+    rest = np.delete(graded_pool, top, axis=0)
+    pool = np.concatenate([np.repeat(graded_pool[top : top + 1], 4, axis=0), rest])
+    counts = first_picks(pool, "softrank", 1.0, 3000)
+    assert chisquare(counts[:4]).pvalue > 1e-3
+    scores = mutual_information(pool)
+    assert chisquare(counts, 3000 * law(scores, "softrank", 1.0)).pvalue > 1e-3
 
 
 def old_power_bald(log_probs, n_instances, beta, seed):
