@@ -11,6 +11,7 @@ crash from the server alone.
 import contextlib
 import json
 import re
+from urllib.parse import urlsplit
 from xml.sax.saxutils import quoteattr
 
 import numpy as np
@@ -205,15 +206,49 @@ class LabelStudioAnnotator:
                 raise ValueError(
                     f"Label Studio at {self.url} has no project {self.project!r} "
                     "(HTTP 404) or it was deleted; pass the id shown in the "
-                    "project's URL."
+                    f"project's URL{self._path_hint()}."
+                ) from None
+            if exc.status_code == 200:  # a body the SDK could not read as JSON
+                raise ValueError(
+                    f"{self.url} answered with a web page, not Label Studio's API"
+                    f"{self._path_hint() or '; check that url is the server'}."
                 ) from None
             raise RuntimeError(
                 f"Label Studio at {self.url} answered HTTP {exc.status_code}: "
                 f"{str(exc.body)[:300]}"
             ) from None
 
+    def _base_url(self):
+        """The server's address from url; ValueError naming a malformed one."""
+        parts = urlsplit(self.url) if isinstance(self.url, str) else None
+        if parts is None or parts.scheme not in ("http", "https") or not parts.netloc:
+            raise ValueError(
+                f"url must be the server's address with its scheme, e.g. "
+                f"'http://127.0.0.1:8080', got {self.url!r}; add 'http://' (or "
+                "'https://') in front of host:port."
+            )
+        return f"{parts.scheme}://{parts.netloc}"
+
+    def _path_hint(self):
+        """Advice for a url with a path, e.g. a page's address copied whole."""
+        if urlsplit(self.url).path.rstrip("/"):
+            return (
+                f", and the server's address as url: {self._base_url()!r} (unless "
+                "Label Studio is served under that path), not a page's or the "
+                "API's address"
+            )
+        return ""
+
     def _connect(self):
         """The SDK client and the project, with its choices checked."""
+        self._base_url()
+        if not isinstance(self.api_key, str) or not self.api_key.strip():
+            raise ValueError(
+                f"api_key must be a Label Studio access token, got "
+                f"{self.api_key!r}; copy it from Account & Settings, e.g. "
+                "api_key=os.environ['LABEL_STUDIO_API_KEY'] (an unset or empty "
+                "variable gives this)."
+            )
         sdk = _sdk()
         with self._errors():
             client = sdk.LabelStudio(

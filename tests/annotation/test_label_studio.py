@@ -236,6 +236,28 @@ def test_unknown_project(server):
         _annotator(server, 987654).pending()
 
 
+def test_a_page_or_api_address_as_url_names_the_server_address(server):
+    info, client = server
+    project = _project(client)
+    # the project page's address, copied from the browser: a web page answers
+    page = LabelStudioAnnotator(
+        f"{info.url}/projects/{project}/data?tab=1", info.api_key, project
+    )
+    with pytest.raises(
+        ValueError,
+        match=rf"answered with a web page, not Label Studio's API, and the "
+        rf"server's address as url: '{info.url}'",
+    ):
+        page.pending()
+    # the API's address: the project exists, the message must not say only that
+    # it does not
+    api = LabelStudioAnnotator(f"{info.url}/api", info.api_key, project)
+    with pytest.raises(
+        ValueError, match=rf"\(HTTP 404\).*server's address as url: '{info.url}'"
+    ):
+        api.pending()
+
+
 def test_config_lacking_class_names(server):
     _, client = server
     project = _project(client, classes=range(5))

@@ -42,6 +42,26 @@ def test_unreachable_server_names_the_fix():
         annotator.answers()
 
 
+@pytest.mark.parametrize(
+    ("url", "api_key", "message"),
+    [
+        ("127.0.0.1:8080", "token", r"url must be the server's address with its "
+         r"scheme, e\.g\. 'http://127\.0\.0\.1:8080', got '127\.0\.0\.1:8080'"),
+        ("localhost", "token", r"add 'http://' \(or 'https://'\)"),
+        (None, "token", r"got None"),
+        ("http://127.0.0.1:1", "", r"api_key must be a Label Studio access token, "
+         r"got ''; .*LABEL_STUDIO_API_KEY"),
+        ("http://127.0.0.1:1", None, r"api_key must be .*, got None"),
+        ("http://127.0.0.1:1", "  ", r"api_key must be .*, got '  '"),
+    ],
+)  # fmt: skip
+def test_malformed_url_or_key_is_named_before_connecting(url, api_key, message):
+    annotator = LabelStudioAnnotator(url, api_key, 1, classes=range(3))
+    for method in (annotator.pending, annotator.answers):
+        with pytest.raises(ValueError, match=message):
+            method()
+
+
 def test_label_config():
     image = label_config([0, 1, 2])
     assert '<Image name="image" value="$image"/>' in image
