@@ -55,8 +55,9 @@ def add_label_parser(subparsers):
     label.add_argument(
         "--data",
         required=True,
-        help="the pool: a .npy array (one row per pool row) or a numeric .csv "
-        "(a leading ~ is the home folder, as in every path option)",
+        help="the pool: a .npy array (one row per pool row) or a numeric .csv, "
+        "a first line of column names skipped (a leading ~ is the home folder, "
+        "as in every path option)",
     )
     where = label.add_mutually_exclusive_group(required=True)
     where.add_argument("--files", metavar="DIR", help="batch files in DIR")
@@ -131,12 +132,33 @@ def add_label_parser(subparsers):
     return label
 
 
+def _load_csv(path):
+    """A numeric CSV; a first line of column names (pandas' to_csv) is skipped."""
+    with open(path, encoding="utf-8-sig") as f:
+        first = f.readline()
+    try:
+        np.array(first.split(","), dtype=float)
+        header = 0
+    except ValueError:
+        header = 1
+    try:
+        return np.loadtxt(
+            path, delimiter=",", ndmin=2, skiprows=header, encoding="utf-8-sig"
+        )
+    except ValueError as exc:
+        raise ValueError(
+            f"--data {path} is not a numeric CSV ({exc}); keep only the feature "
+            "columns, separated by commas: DataFrame.to_csv(path, index=False), "
+            "without an index or text column, or numpy.save to a .npy file."
+        ) from None
+
+
 def _load_pool(path):
     path = Path(path).expanduser()  # "~/pool.npy" quoted, or after --data=
     if path.suffix == ".npy":
         X = np.load(path)
     elif path.suffix == ".csv":
-        X = np.loadtxt(path, delimiter=",", ndmin=2)
+        X = _load_csv(path)
     else:
         raise ValueError(
             f"--data {path} is neither .npy nor .csv; save the pool with "

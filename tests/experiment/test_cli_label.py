@@ -93,3 +93,22 @@ def test_label_data_must_be_npy_or_csv(tmp_path, capsys):
     argv = ["label", "--data", str(tmp_path / "pool.txt"), "--files", "l"]
     assert main([*argv, "--classes", "a", "b"]) == 1
     assert "is neither .npy nor .csv" in capsys.readouterr().err
+
+
+def test_label_data_csv_with_a_header_or_text_column(tmp_path, capsys):
+    # pandas' DataFrame.to_csv(path, index=False) writes the column names first
+    X = np.arange(24.0).reshape(8, 3)
+    header = "sepal length (cm),sepal width (cm),petal length (cm)\n"
+    rows = "".join(",".join(map(str, row)) + "\n" for row in X)
+    (tmp_path / "pool.csv").write_text(header + rows)
+    argv = ["label", "--data", str(tmp_path / "pool.csv"), "--classes", "a", "b"]
+    assert main([*argv, "--files", str(tmp_path / "l"), "--n-instances", "2"]) == 0
+    assert "asked for 2 rows" in capsys.readouterr().out
+    # an index column of text (DataFrame.to_csv's default): named, with the fix
+    (tmp_path / "pool.csv").write_text(
+        "," + header + "".join(f"f{i}," + line for i, line in enumerate(rows.split()))
+    )
+    assert main([*argv, "--files", str(tmp_path / "m")]) == 1
+    err = capsys.readouterr().err
+    assert "is not a numeric CSV (could not convert string 'f0'" in err
+    assert "DataFrame.to_csv(path, index=False)" in err and err.count("\n") == 1
