@@ -122,6 +122,14 @@ def model_noise_variance(estimator):
     return None if value is None else float(value)
 
 
+# Multi-output regression: what a user can do instead.
+_ONE_TARGET = (
+    "Regression acquisition scores one target per row (multi-output regression "
+    "is not supported): run one learner per target, each fitted on its own "
+    "column y[:, j], or fit on the one target whose labels matter most."
+)
+
+
 def _ensemble_members(estimator):
     """The models of a list, tuple or modAL Committee (each one sample), or None."""
     if hasattr(estimator, "learner_list"):
@@ -154,9 +162,9 @@ def _member_predictions(members, X):
             prediction = prediction[:, 0]
         if prediction.ndim != 1:
             raise ValueError(
-                f"a {type(member).__name__} predicts shape {prediction.shape}; "
-                "regression acquisition supports one target per row (multi-output "
-                "regression is not supported)."
+                f"a {type(member).__name__} predicts shape {prediction.shape}: "
+                f"it was fitted on {prediction.shape[-1]} targets (a y of "
+                f"{prediction.shape[-1]} columns). {_ONE_TARGET}"
             )
         columns.append(prediction)
     return np.stack(columns, axis=1)
@@ -209,8 +217,8 @@ def _check_single_target(gp):
     check_is_fitted(gp, "L_")
     if np.ndim(gp.y_train_) == 2 and gp.y_train_.shape[1] > 1:
         raise ValueError(
-            "this GaussianProcessRegressor was fitted on several targets; "
-            "regression acquisition supports one target per row."
+            "this GaussianProcessRegressor was fitted on "
+            f"{gp.y_train_.shape[1]} targets (a y of several columns). {_ONE_TARGET}"
         )
 
 
