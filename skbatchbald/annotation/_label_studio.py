@@ -53,6 +53,24 @@ def _row(task):
     return None if value is None else pool_index(value, f"task {_get(task, 'id')}")
 
 
+def _json_ready(value):
+    """``value`` with numpy scalars and arrays as the Python values JSON takes.
+
+    Features of a pool row are numpy values (``X[i]``, ``df.iloc[i]``), which
+    the SDK cannot send: a row of float32 pixels would fail with its message
+    about iterables.
+    """
+    if isinstance(value, dict):
+        return {_json_ready(k): _json_ready(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_json_ready(v) for v in value]
+    if isinstance(value, np.ndarray):
+        return _json_ready(value.tolist())
+    if isinstance(value, np.generic):
+        return value.item()
+    return value
+
+
 def label_config(classes, *, data="image"):
     """A Label Studio labelling config: one choice per class.
 
@@ -147,8 +165,9 @@ class LabelStudioAnnotator:
     task_data : callable or None, default=None
         ``task_data(i)`` returns the data of pool row ``i``'s task, e.g.
         ``{"image": url}`` for an image config or ``{"table": {...}}`` for a
-        table config; ``pool_index`` is added. Needed only to create tasks;
-        None if every task already exists.
+        table config (numpy values, e.g. ``dict(zip(columns, X[i]))``, are
+        sent as Python numbers and lists); ``pool_index`` is added. Needed
+        only to create tasks; None if every task already exists.
     from_name : str or None, default=None
         The ``<Choices>`` tag to read labels from, when the config has several.
     timeout : float, default=60
@@ -437,13 +456,31 @@ class LabelStudioAnnotator:
                     f"{self.project} (deleted by hand?); pass task_data so that "
                     "they can be created."
                 )
-            tasks = [{**self.task_data(i), "pool_index": i} for i in missing]
+            tasks = [self._task(i) for i in missing]
             with self._errors():
                 response = client.projects.import_tasks(
                     id=self.project, request=tasks, return_task_ids=True
                 )
             existing.update(zip(missing, _get(response, "task_ids"), strict=True))
         return {int(i): existing[int(i)] for i in indices}
+
+    def _task(self, index):
+        """Pool row ``index``'s task data: task_data's, made JSON, and its row."""
+        data = self.task_data(index)
+        if not isinstance(data, dict):
+            raise ValueError(
+                f"task_data({index}) returned {type(data).__name__}, not a dict; "
+                'return the task\'s fields, e.g. {"image": url}.'
+            )
+        data = {**_json_ready(data), "pool_index": index}
+        try:
+            json.dumps(data)
+        except (TypeError, ValueError) as exc:
+            raise ValueError(
+                f"task_data({index}) holds a value that is not JSON ({exc}); return "
+                "strings, numbers, lists and dicts of them."
+            ) from None
+        return data
 
     def request(self, pool_indices, scores=None):
         """Mark a batch for labelling, served in this order.

@@ -355,3 +355,33 @@ def test_tasks_imported_with_text_pool_indices_are_found(server, digits):
     np.testing.assert_array_equal(indices, result.requested)
     n_tasks, n_rows, _ = _counts(client, project)
     assert n_tasks == n_rows == len(y)
+
+
+def test_table_tasks_of_numpy_features_are_created(server, digits):
+    # The features of a pool row are numpy values: float32 for a torch model,
+    # int64 ids; the SDK alone refused them with a message about iterables.
+    X, y = digits
+    X = X.astype(np.float32)
+    _, client = server
+    project = _project(client, config=label_config(range(10), data="table"))
+    columns = [f"px{j}" for j in range(4)]
+    annotator = _annotator(server, project)
+    annotator.task_data = lambda i: {
+        "table": {"row": np.int64(i), **dict(zip(columns, X[i, :4], strict=True))},
+        "pixels": X[i, :2],
+    }
+    result = annotation_round(_learner(), X, annotator, n_instances=3)
+    first = int(result.requested[0])
+    task = client.tasks.get(id=str(_task_of(client, project, first)))
+    assert task.data["table"] == {
+        "row": first,
+        **{c: float(v) for c, v in zip(columns, X[first, :4], strict=True)},
+    }
+    assert task.data["pixels"] == X[first, :2].tolist()
+
+    annotator.task_data = lambda i: [("image", "x")]
+    with pytest.raises(ValueError, match=r"task_data\(\d+\) returned list, not a dict"):
+        annotator.add_tasks([len(y) - 1])
+    annotator.task_data = lambda i: {"image": object()}
+    with pytest.raises(ValueError, match=r"task_data\(\d+\) holds a value that is no"):
+        annotator.add_tasks([len(y) - 1])
