@@ -241,3 +241,26 @@ class TestIndicatorLabels:
         with pytest.warns(UserWarning, match="column-vector y"):
             clf = mlp(max_epochs=1).fit(X, y[:, None])
         np.testing.assert_array_equal(clf.classes_, [0, 1, 2])
+
+
+@pytest.mark.parametrize("net", ["classifier", "regressor"])
+def test_a_missing_module_argument_names_its_module_parameter(blobs, net):
+    from skbatchbald import MCDropoutRegressor
+
+    X, y = blobs
+    if net == "classifier":
+        model, target = MCDropoutClassifier(BayesianMLP, max_epochs=1), y
+    else:
+        model = MCDropoutRegressor(BayesianMLP, max_epochs=1)
+        target = y.astype(np.float32)
+    with pytest.raises(
+        TypeError, match=r"'n_features'\. .*pass module__n_features=\.\.\. to MCDrop"
+    ):
+        model.fit(X, target)
+
+    class TwoArguments(nn.Module):
+        def __init__(self, width, depth):
+            super().__init__()
+
+    with pytest.raises(TypeError, match=r"module__width=\.\.\., module__depth=\.\.\."):
+        MCDropoutClassifier(TwoArguments, max_epochs=1).fit(X, y)

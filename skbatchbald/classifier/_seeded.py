@@ -8,6 +8,7 @@ shuffling and prediction, and the training iterator built from them.
 """
 
 import contextlib
+import re
 
 import torch
 
@@ -53,6 +54,38 @@ class SeededNetMixin(ValidationMonitorMixin):
                 spawn_seeds(None, 1)[0] if prediction_seed is None else prediction_seed
             )
         return self
+
+    def initialize_module(self):
+        """skorch's, naming a module argument left out as its ``module__`` parameter.
+
+        Returns
+        -------
+        self : object
+            The net, its module built.
+
+        Raises
+        ------
+        TypeError
+            If the module class needs an argument that no ``module__<name>``
+            parameter gives: the message names the parameter to pass.
+        """
+        try:
+            return super().initialize_module()
+        except TypeError as exc:
+            found = re.search(r"missing \d+ required .*?arguments?: (.*)$", str(exc))
+            if not isinstance(self.module, type) or found is None:
+                raise
+            names = re.findall(r"'(\w+)'", found.group(1))
+            hint = (
+                " (n_features: the number of columns of X, X.shape[1])"
+                if "n_features" in names
+                else ""
+            )
+            passed = ", ".join(f"module__{name}=..." for name in names)
+            raise TypeError(
+                f"{exc}. skorch builds the module from the net's module__ "
+                f"parameters: pass {passed} to {type(self).__name__}{hint}."
+            ) from exc
 
     @contextlib.contextmanager
     def _seeded_training(self, **flags):
