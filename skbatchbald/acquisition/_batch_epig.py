@@ -8,7 +8,7 @@ import numpy as np
 from .._memory import check_max_memory
 from ._batchbald_kernel import CandidateScorer
 from ._entropy import _marginal
-from ._epig import check_target, chunk_rows, common_dtype
+from ._epig import check_target, chunk_rows, common_dtype, epig
 from ._epig_kernel import (
     expected_entropies,
     make_scorer,
@@ -23,6 +23,7 @@ from ._joint_configurations import (
 )
 from ._per_point import per_point
 from ._pool import as_chunked_pool
+from ._saturation import gained_nothing, warn_no_target_gain
 from ._validation import (
     check_log_probs,
     check_n_instances,
@@ -158,8 +159,11 @@ def _step_values(scorer, state, rows_per_chunk):
     return batch + target_entropy - (joint + expected)
 
 
-def _greedy(pool, target, n_instances, n_joint_samples, max_memory, rng):
+def _greedy(pool, target, n_instances, n_joint_samples, max_memory, rng, order):
     """Greedy batch EPIG; see `batch_epig`.
+
+    ``order()`` gives the pool's indices by single-point EPIG, best first: a
+    step where no point adds information takes the best available in it.
 
     ``pool`` is the validated (N, K, C) array, or a `MemmapPool` / `DaskPool`
     whose blocks each step scores where they are (one task per block, the step's
@@ -181,6 +185,8 @@ def _greedy(pool, target, n_instances, n_joint_samples, max_memory, rng):
     available = np.ones(n_pool, dtype=bool)
     chosen, chosen_rows = [], []
     scores = np.empty(n_instances)
+    no_gain = []  # steps decided by single-point EPIG, every gain being 0
+    ranking = None
     exact_table = np.zeros((1, n_mc_samples))  # log P(ŷ_S | ω) of the empty batch
     for step in range(n_instances):
         sampled = None
@@ -207,8 +213,16 @@ def _greedy(pool, target, n_instances, n_joint_samples, max_memory, rng):
             values = _step_values(scorer, state, rows_per_chunk)
             pick = int(np.argmax(np.where(available, values, -np.inf)))
             value = values[pick]
+        previous = scores[step - 1] if step else 0.0
+        if gained_nothing(value, scores[:step]):
+            # every candidate ties at no gain: the lowest index would win, so
+            # the points most informative on their own go first
+            if ranking is None:
+                ranking = order()
+            pick = int(ranking[~np.isin(ranking, chosen)][0])
+            no_gain.append(step)
         # a batch never tells less than its part: >= but for noise and round-off
-        scores[step] = max(value, scores[step - 1] if step else 0.0)
+        scores[step] = max(value, previous)
         chosen.append(pick)
         available[pick] = False
         (row,) = pool.rows([pick]) if chunked else (pool[pick],)
@@ -217,7 +231,7 @@ def _greedy(pool, target, n_instances, n_joint_samples, max_memory, rng):
             n_target, n_classes, step + 1, n_joint_samples
         ):
             exact_table = extend_exact(exact_table, row)
-    return np.asarray(chosen, dtype=np.int64), scores
+    return np.asarray(chosen, dtype=np.int64), scores, no_gain
 
 
 def _best_of_block(block, start, state, chosen, n_joint_samples, budget):
@@ -290,6 +304,15 @@ default=None
         ``n_instances``, ``n_joint_samples``, ``max_memory`` or
         ``random_state`` is invalid.
 
+    Warns
+    -----
+    SaturationWarning
+        When at some step no pool point adds information about the target
+        labels (every gain 0: the K samples fall into groups that predict
+        alike on every point left). Such a step takes the available point of
+        highest single-point EPIG, where equal gains would otherwise pick the
+        lowest pool index; the greedy goes on after it.
+
     See Also
     --------
     epig : Each point scored alone.
@@ -352,4 +375,16 @@ default=None
         pool, target = common_dtype(pool, target)
     elif not pool.dtype == target.dtype == np.float32:  # as common_dtype does
         target = target.astype(np.float64)
-    return _greedy(pool, target, n_instances, n_joint_samples, max_memory, rng)
+
+    def order():
+        ranked, _ = epig(
+            log_probs, n_pool, log_probs_target=log_probs_target, max_memory=max_memory
+        )
+        return ranked
+
+    indices, scores, no_gain = _greedy(
+        pool, target, n_instances, n_joint_samples, max_memory, rng, order
+    )
+    if no_gain:
+        warn_no_target_gain(scores, no_gain)
+    return indices, scores

@@ -15,6 +15,7 @@ __all__ = [
     "pool_rows",
     "warn_if_saturated",
     "warn_no_gain",
+    "warn_no_target_gain",
 ]
 
 # Within 1 % of log K the remaining gains are smaller than the estimator's noise.
@@ -168,3 +169,21 @@ def warn_if_saturated(scores, n_mc_samples, n_greedy):
             SaturationWarning,
             stacklevel=user_stacklevel(),
         )
+
+
+def warn_no_target_gain(scores, steps):
+    """Warn that batch EPIG's greedy found no gain at ``steps`` (0-based picks)."""
+    first = steps[0]
+    reached = f" at {scores[first - 1]:.4g} nats" if first else ""
+    warnings.warn(
+        f"the batch's expected information about the target labels stopped "
+        f"growing{reached} at pick {first + 1} of {scores.size}: no pool point "
+        f"added information about them there ({len(steps)} picks), as the "
+        "posterior samples fall into groups that predict alike on every point "
+        "left (e.g. trees with the same leaves). Those picks follow the points' "
+        "own EPIG scores. Use more varied posterior samples (bootstrap=True, "
+        "more trees or members, more MC-dropout samples) or acquire fewer "
+        "points.",
+        SaturationWarning,
+        stacklevel=user_stacklevel(),
+    )

@@ -5,7 +5,7 @@ import itertools
 import numpy as np
 import pytest
 
-from skbatchbald.acquisition import batch_epig, epig
+from skbatchbald.acquisition import SaturationWarning, batch_epig, epig
 from skbatchbald.acquisition._batch_epig import _target_exact, sample_joint
 
 
@@ -185,3 +185,29 @@ class TestBadInput:
             batch_epig(
                 pool, 2, log_probs_target=make_log_probs(3, 4, 3), max_memory=10_000
             )
+
+
+def test_steps_without_gain_follow_epig_not_the_pool_order():
+    # A forest's trees vote: after a few picks every tree group predicts alike
+    # on every point left, and all gains are 0. The argmax of equal gains was
+    # the lowest index (rows 0, 1, 2, ...); the points' own EPIG goes first.
+    from sklearn.datasets import load_digits
+    from sklearn.ensemble import RandomForestClassifier
+
+    X, y = load_digits(return_X_y=True)
+    forest = RandomForestClassifier(50, random_state=0).fit(X[:50], y[:50])
+    with np.errstate(divide="ignore"):
+        log_probs = np.stack(
+            [np.log(tree.predict_proba(X[50:])) for tree in forest.estimators_],
+            axis=1,
+        )
+    pool, target = log_probs[:1450], log_probs[1450:]
+    with pytest.warns(SaturationWarning, match="own EPIG scores") as info:
+        picks, scores = batch_epig(pool, 8, log_probs_target=target, random_state=0)
+    assert info[0].filename == __file__
+    assert np.all(np.diff(scores) >= 0)
+    flat = int(np.flatnonzero(np.diff(scores) == 0)[0]) + 1  # first pick without gain
+    ranked, _ = epig(pool, len(pool), log_probs_target=target)
+    rest = ranked[~np.isin(ranked, picks[:flat])][: len(picks) - flat]
+    np.testing.assert_array_equal(picks[flat:], rest)
+    assert not np.array_equal(picks[flat:], np.arange(len(picks) - flat))
