@@ -86,6 +86,24 @@ def _read_csv(path):
     return [(f"{path.name} row {i}", row) for i, row in enumerate(reader, 1)]
 
 
+def _in_rank_order(rows):
+    """Rows by their ``rank`` column: a file sorted in a spreadsheet reads as written.
+
+    The loop fits on answers in request order; a person who sorts a batch by
+    label or by image name must not change the model. Rows keep the file's
+    order when a rank is missing or not an integer (a column deleted or
+    retyped), and the checks of the answers name those rows as they are.
+    """
+    ranks = []
+    for _, row in rows:
+        try:
+            ranks.append(int(str(row.get("rank")).strip()))
+        except ValueError:
+            return rows
+    order = np.argsort(ranks, kind="stable")
+    return [rows[i] for i in order]
+
+
 def _read_jsonl(path):
     rows = []
     with open(path, encoding="utf-8") as f:
@@ -238,7 +256,7 @@ class FileAnnotator:
     def _batches(self):
         """Each batch file's rows: list of (path, [(where, row), ...])."""
         read = _read_csv if self._suffix() == "csv" else _read_jsonl
-        return [(path, read(path)) for _, path in self._batch_files()]
+        return [(path, _in_rank_order(read(path))) for _, path in self._batch_files()]
 
     @staticmethod
     def _is_answered(rows):

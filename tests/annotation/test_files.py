@@ -396,3 +396,32 @@ def test_other_files_beside_the_batches_are_left_alone(tmp_path, digits):
     _label(tmp_path / "batch-001.csv", y)
     (tmp_path / "batch-001 backup.csv").write_text("x")  # its batch is answered
     assert annotation_round(_learner(), X, annotator, n_instances=5).requested.size
+
+
+@pytest.mark.parametrize("fmt", ["csv", "jsonl"])
+def test_a_batch_sorted_in_a_spreadsheet_reads_in_request_order(tmp_path, fmt):
+    annotator = FileAnnotator(tmp_path, classes=["cat", "dog"], format=fmt)
+    annotator.request([7, 3, 5])
+    path = tmp_path / f"batch-001.{fmt}"
+    labels = {7: "dog", 3: "cat", 5: "dog"}
+
+    def sort_by_label(rows):
+        for row in rows:
+            row["label"] = labels[int(row["pool_index"])]
+        rows.sort(key=lambda row: (row["label"], int(row["pool_index"])))
+
+    rows = _read(path)
+    sort_by_label(rows)
+    _write(path, rows)
+    assert [int(row["pool_index"]) for row in _read(path)] == [3, 5, 7]
+    indices, answered = annotator.answers()
+    np.testing.assert_array_equal(indices, [7, 3, 5])
+    assert list(answered) == ["dog", "cat", "dog"]
+    # the same rows asked again are still recognised, whatever the file order
+    annotator.request([7, 3, 5])
+    assert _files(tmp_path) == [f"batch-001.{fmt}"]
+    # without a usable rank column the file's order stands
+    for row in rows:
+        row["rank"] = ""
+    _write(path, rows)
+    np.testing.assert_array_equal(annotator.answers()[0], [3, 5, 7])
