@@ -17,7 +17,6 @@ large β, and β = inf is the deterministic top-k.
 """
 
 import numpy as np
-from scipy.stats import rankdata
 
 from ._ties import uniform_if_tied
 from ._topk import top_k
@@ -47,11 +46,23 @@ def _softmax(scores, n_instances, beta, rng):
     return top_k(keys, n_instances)
 
 
+def _mean_ranks(scores):
+    """Rank 1 for the highest score; equal scores share the mean of their ranks."""
+    order = np.argsort(-scores, kind="stable")
+    ordered = scores[order]
+    group = np.cumsum(np.r_[True, ordered[1:] != ordered[:-1]]) - 1
+    positions = np.arange(1, scores.size + 1)
+    mean = np.bincount(group, weights=positions) / np.bincount(group)
+    ranks = np.empty(scores.size)
+    ranks[order] = mean[group]
+    return ranks
+
+
 def _softrank(scores, n_instances, beta, rng):
     # rank 1 for the highest score; equal scores share their mean rank, so they
     # are equally likely (ranked by index, the first of a tie group of a
     # forest's quantised scores was hundreds of times likelier than the last)
-    ranks = rankdata(-scores, method="average")
+    ranks = _mean_ranks(scores)
     keys = -np.log(ranks) + rng.gumbel(size=scores.size) / beta
     return top_k(keys, n_instances)
 

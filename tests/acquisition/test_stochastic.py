@@ -190,3 +190,16 @@ def test_the_default_remains_deterministic(log_probs):
 def test_bad_arguments_raise(log_probs, function, kwargs, error, match):
     with pytest.raises(error, match=match):
         function(log_probs, 3, **kwargs)
+
+
+def test_mean_ranks_are_scipys_average_ranks_of_the_negated_scores():
+    from scipy.stats import rankdata
+
+    from skbatchbald.acquisition._stochastic import _mean_ranks
+
+    rng = np.random.default_rng(0)
+    for size in (1, 2, 7, 40):
+        scores = rng.integers(0, 4, size=size).astype(float)  # many ties
+        np.testing.assert_allclose(
+            _mean_ranks(scores), rankdata(-scores, method="average")
+        )
