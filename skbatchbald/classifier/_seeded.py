@@ -56,7 +56,7 @@ class SeededNetMixin(ValidationMonitorMixin):
         return self
 
     def initialize_module(self):
-        """skorch's, naming a module argument left out as its ``module__`` parameter.
+        """Initialise the module; a missing argument names its ``module__`` parameter.
 
         Returns
         -------
