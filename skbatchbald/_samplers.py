@@ -84,14 +84,24 @@ def _check_one_output(estimator):
     """ValueError for a classifier fitted on multi-label or multi-output targets."""
     # scikit-learn keeps one classes_ array per output in a list; a multi-label
     # classifier with one classes_ array is caught by its probabilities instead.
-    if isinstance(getattr(estimator, "classes_", None), list):
+    classes = getattr(estimator, "classes_", None)
+    if isinstance(classes, list):
+        # rows of label names, e.g. [["cat", "dog"], ...]: meant as label sets
+        names = any(np.asarray(c).dtype.kind in "OUS" for c in classes)
+        hint = (
+            " If each row of y lists label names (the labels a row holds), "
+            "encode them first: y = MultiLabelBinarizer().fit_transform(rows)."
+            if names
+            else ""
+        )
         raise ValueError(
             f"this {type(estimator).__name__} was fitted on multi-label or "
             "multi-output targets (y of shape (n_samples, n_outputs)), which "
             "predict_log_proba_samples does not sample. Multi-label (0/1 "
             "columns): predict_multilabel_log_proba_samples, and BALDQuery, "
             "PowerBALDQuery or BatchBALDQuery, which use it; multi-output "
-            f"targets of more than two classes are not supported. {_TARGETS}."
+            f"targets of more than two classes are not supported.{hint} "
+            f"{_TARGETS}."
         )
 
 

@@ -543,6 +543,12 @@ class TestTargets:
         ) as info:
             predict_log_proba_samples(model, X, allow_point_estimate=allow)
         assert "one label per row" in str(info.value)
+        assert "MultiLabelBinarizer" not in str(info.value)  # numbers, not names
+        # rows of label names: meant as label sets, so the encoding is named
+        names = np.array(["cat", "dog", "owl"])
+        model.fit(X, np.column_stack([names[y], names[(y + 1) % 3]]))
+        with pytest.raises(ValueError, match=r"MultiLabelBinarizer\(\)"):
+            predict_log_proba_samples(model, X, allow_point_estimate=allow)
 
     def test_multi_label_indicator_targets(self, blobs):
         X, y = blobs
