@@ -215,6 +215,30 @@ def _check_not_empty(X, method):
     )
 
 
+def _check_input(X, y, finite, where):
+    """scikit-learn's check of one input array, NaN and infinity explained."""
+    try:
+        check_X_y(
+            X,
+            y,
+            accept_sparse=True,
+            ensure_2d=False,
+            allow_nd=True,
+            multi_output=True,
+            dtype=None,
+            ensure_all_finite=finite,
+        )
+    except ValueError as exc:
+        message = str(exc)
+        if "NaN" in message or "infinity" in message:
+            raise ValueError(
+                f"{where}{message} ActiveLearner(force_all_finite={finite!r}) "
+                "rejects such values; impute them, or pass force_all_finite=False "
+                "(or 'allow-nan') if the estimator handles missing values."
+            ) from exc
+        raise
+
+
 class ActiveLearner(_ModalActiveLearner):
     """Pool-based active learner: modAL's ``ActiveLearner`` for scikit-learn >= 1.6.
 
@@ -355,30 +379,12 @@ class ActiveLearner(_ModalActiveLearner):
                 f"force_all_finite must be True, False or 'allow-nan'; got {finite!r}."
             )
         # A dict holds one array per input of a skorch module: each is checked.
-        inputs = X.values() if isinstance(X, Mapping) else [X]
         if isinstance(X, Mapping):
             count_rows(X, "X")  # ValueError if the arrays differ in rows
-        try:
-            for values in inputs:
-                check_X_y(
-                    values,
-                    y,
-                    accept_sparse=True,
-                    ensure_2d=False,
-                    allow_nd=True,
-                    multi_output=True,
-                    dtype=None,
-                    ensure_all_finite=finite,
-                )
-        except ValueError as exc:
-            message = str(exc)
-            if "NaN" in message or "infinity" in message:
-                raise ValueError(
-                    f"{message} ActiveLearner(force_all_finite={finite!r}) rejects "
-                    "such values; impute them, or pass force_all_finite=False (or "
-                    "'allow-nan') if the estimator handles missing values."
-                ) from exc
-            raise
+            for key, values in X.items():
+                _check_input(values, y, finite, f"X[{key!r}]: ")
+        else:
+            _check_input(X, y, finite, "")
 
     def _bootstrap(self, X, y):
         rng = check_random_state(self.random_state)

@@ -284,6 +284,10 @@ class TestContainers:
                 {"top": X_pool["top"][:2], "bottom": X_pool["bottom"][:3]},
                 d["y_pool"][:2],
             )
+        bad = inputs(d["X_pool"][:2])
+        bad["bottom"][0, 0] = np.nan
+        with pytest.raises(ValueError, match=r"^X\['bottom'\]: Input .*NaN"):
+            learner.teach(bad, d["y_pool"][:2])
         assert learner.X_training["top"].shape == (28, 32)  # nothing refused was kept
 
     def test_a_dict_for_an_estimator_that_is_no_skorch_net(self, digits_split):
