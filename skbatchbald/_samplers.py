@@ -5,6 +5,8 @@ in memory; a dask pool is sampled block by block with it by
 :mod:`skbatchbald.out_of_core`.
 """
 
+import sys
+
 import numpy as np
 import scipy.sparse as sp
 from sklearn.compose import TransformedTargetRegressor
@@ -303,6 +305,13 @@ def final_model(estimator):
             return estimator
         estimator = inner
     return estimator
+
+
+def takes_dict_inputs(estimator):
+    """Whether the sampled model is a skorch net, which takes a dict of inputs."""
+    skorch = sys.modules.get("skorch")  # not imported: no skorch net exists
+    model = final_model(estimator)
+    return skorch is not None and isinstance(model, skorch.NeuralNet)
 
 
 def ensemble_rows(estimator, X):

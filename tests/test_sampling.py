@@ -700,3 +700,11 @@ def _assert_members_over_the_union(log_probs, full, partial, X):
         np.exp(log_probs[:, 1, :2]), partial.predict_proba(X), atol=1e-6
     )
     assert np.isneginf(log_probs[:, 1, 2]).all()
+
+
+def test_a_dict_pool_for_a_model_that_is_no_skorch_net_names_the_fix(blobs):
+    X, y = blobs
+    forest = RandomForestClassifier(n_estimators=3, random_state=0).fit(X, y)
+    pool = {"left": X[:, :1], "right": X[:, 1:]}
+    with pytest.raises(ValueError, match=r"dict of inputs \('left', 'right'\).*hstack"):
+        predict_log_proba_samples(forest, pool)
