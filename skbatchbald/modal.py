@@ -401,6 +401,13 @@ class ActiveLearner(_ModalActiveLearner):
         except (TypeError, ValueError) as exc:
             if isinstance(X, Mapping) and not is_skorch_net(self.estimator):
                 raise ValueError(_dict_refused_message(self.estimator, X, exc)) from exc
+            if isinstance(exc, ValueError) and sp.issparse(y):
+                # e.g. a forest's "sparse multilabel-indicator ... not supported"
+                raise ValueError(
+                    f"{exc} y is a sparse {type(y).__name__} of shape {y.shape}: "
+                    "pass y.toarray() (a 0/1 label indicator is small), or build "
+                    "it with MultiLabelBinarizer() without sparse_output=True."
+                ) from exc
             if isinstance(exc, ValueError) and is_one_hot(y):
                 # e.g. LogisticRegression's "y should be a 1d array": name the fix
                 raise ValueError(

@@ -271,3 +271,33 @@ class TestLabelLists:
             X_training=X[:15],
             y_training=np.array(["a", "b", "c"] * 5, dtype=object),
         )
+
+
+def test_a_sparse_label_indicator_names_toarray():
+    import scipy.sparse as sp
+    from sklearn.datasets import make_multilabel_classification
+    from sklearn.multiclass import OneVsRestClassifier
+
+    X, Y = make_multilabel_classification(60, 8, n_classes=4, random_state=0)
+    with pytest.raises(
+        ValueError, match=r"not supported\. y is a sparse csr_matrix.*toarray"
+    ):
+        ActiveLearner(
+            RandomForestClassifier(5, random_state=0),
+            X_training=X[:20],
+            y_training=sp.csr_matrix(Y[:20]),
+        )
+    learner = ActiveLearner(
+        RandomForestClassifier(5, random_state=0), X_training=X[:20], y_training=Y[:20]
+    )
+    with pytest.raises(ValueError, match="toarray"):
+        learner.teach(X[20:22], sp.csr_matrix(Y[20:22]))
+    assert learner.X_training.shape == (20, 8)
+    # an estimator that takes a sparse indicator keeps taking it
+    ovr = ActiveLearner(
+        OneVsRestClassifier(LogisticRegression()),
+        X_training=X[:20],
+        y_training=sp.csr_matrix(Y[:20]),
+    )
+    ovr.teach(X[20:22], sp.csr_matrix(Y[20:22]))
+    assert ovr.y_training.shape == (22, 4)
