@@ -258,8 +258,9 @@ class LabelStudioAnnotator:
             )
         return ""
 
+    @contextlib.contextmanager
     def _connect(self):
-        """The SDK client and the project, with its choices checked."""
+        """The SDK client and the project for one call, its connections closed after."""
         self._base_url()
         if not isinstance(self.api_key, str) or not self.api_key.strip():
             raise ValueError(
@@ -269,12 +270,23 @@ class LabelStudioAnnotator:
                 "variable gives this)."
             )
         sdk = _sdk()
-        with self._errors():
-            client = sdk.LabelStudio(
-                base_url=self.url, api_key=self.api_key, timeout=self.timeout
-            )
-            project = client.projects.get(id=self.project)
-        return client, project
+        import httpx  # a dependency of label-studio-sdk
+
+        # Our own HTTP client, closed when the call is done: the SDK's own
+        # would keep its sockets to the server open until garbage collection.
+        http = httpx.Client(timeout=self.timeout, follow_redirects=True)
+        try:
+            with self._errors():
+                client = sdk.LabelStudio(
+                    base_url=self.url,
+                    api_key=self.api_key,
+                    timeout=self.timeout,
+                    httpx_client=http,
+                )
+                project = client.projects.get(id=self.project)
+            yield client, project
+        finally:
+            http.close()
 
     def _choices(self, project):
         """(from_name, classes) from the project's labelling config."""
@@ -431,9 +443,9 @@ class LabelStudioAnnotator:
             If a row has two tasks, or rows lack tasks and ``task_data`` is None.
         """
         indices, _ = check_batch(pool_indices, None)
-        client, project = self._connect()
-        self._choices(project)
-        return self._add_tasks(client, indices)
+        with self._connect() as (client, project):
+            self._choices(project)
+            return self._add_tasks(client, indices)
 
     def _add_tasks(self, client, indices):
         existing = {}
@@ -506,59 +518,59 @@ class LabelStudioAnnotator:
             classes.
         """
         indices, _ = check_batch(pool_indices, scores)
-        client, project = self._connect()
-        from_name, classes = self._choices(project)
-        sizes, marked, tasks, pending, answered = self._state(client, from_name)
-        if indices.size == 0:
-            return
-        newest = max(sizes, default=0)
-        newest_rows = [
-            (rank, _row(tasks[tid]))
-            for tid, (round_, rank) in marked.items()
-            if round_ == newest and tid in tasks
-        ]
-        if [i for _, i in sorted(newest_rows)] == indices.tolist():
-            self._point_project(client, newest, sizes[newest], project)
-            return
-        answered_rows, _ = check_answers(
-            [a[1] for a in answered],
-            [a[2] for a in answered],
-            classes,
-            [a[3] for a in answered],
-        )
-        asked = {i for _, i in pending} | set(answered_rows.tolist())
-        again = [int(i) for i in indices if int(i) in asked]
-        if again:
-            raise ValueError(
-                f"Pool rows {again[:10]} were already asked for or answered in Label "
-                f"Studio project {self.project}; request only rows asked for in no "
-                "round."
+        with self._connect() as (client, project):
+            from_name, classes = self._choices(project)
+            sizes, marked, tasks, pending, answered = self._state(client, from_name)
+            if indices.size == 0:
+                return
+            newest = max(sizes, default=0)
+            newest_rows = [
+                (rank, _row(tasks[tid]))
+                for tid, (round_, rank) in marked.items()
+                if round_ == newest and tid in tasks
+            ]
+            if [i for _, i in sorted(newest_rows)] == indices.tolist():
+                self._point_project(client, newest, sizes[newest], project)
+                return
+            answered_rows, _ = check_answers(
+                [a[1] for a in answered],
+                [a[2] for a in answered],
+                classes,
+                [a[3] for a in answered],
             )
-        task_ids = self._add_tasks(client, indices)
-        round_, size = newest + 1, indices.size
-        version = f"skbatchbald-round-{round_}-n{size}"
-        # One call for the whole batch: a crash leaves all or none of it.
-        predictions = [
-            {
-                "task": task_ids[int(i)],
-                "result": [],
-                "score": rank / size,
-                "model_version": version,
-            }
-            for rank, i in enumerate(indices)
-        ]
-        with self._errors():
-            response = client.projects.import_predictions(
-                id=self.project, request=predictions
-            )
-        if _get(response, "created") != size:
-            raise RuntimeError(
-                f"Label Studio created {_get(response, 'created')} of the {size} "
-                f"predictions of {version}; see the server's log."
-            )
-        # Label Studio accepts a model version only once predictions carry it,
-        # so this comes last; pending() redoes it after a crash in between.
-        self._point_project(client, round_, size)
+            asked = {i for _, i in pending} | set(answered_rows.tolist())
+            again = [int(i) for i in indices if int(i) in asked]
+            if again:
+                raise ValueError(
+                    f"Pool rows {again[:10]} were already asked for or answered in "
+                    f"Label Studio project {self.project}; request only rows asked "
+                    "for in no round."
+                )
+            task_ids = self._add_tasks(client, indices)
+            round_, size = newest + 1, indices.size
+            version = f"skbatchbald-round-{round_}-n{size}"
+            # One call for the whole batch: a crash leaves all or none of it.
+            predictions = [
+                {
+                    "task": task_ids[int(i)],
+                    "result": [],
+                    "score": rank / size,
+                    "model_version": version,
+                }
+                for rank, i in enumerate(indices)
+            ]
+            with self._errors():
+                response = client.projects.import_predictions(
+                    id=self.project, request=predictions
+                )
+            if _get(response, "created") != size:
+                raise RuntimeError(
+                    f"Label Studio created {_get(response, 'created')} of the {size} "
+                    f"predictions of {version}; see the server's log."
+                )
+            # Label Studio accepts a model version only once predictions carry it,
+            # so this comes last; pending() redoes it after a crash in between.
+            self._point_project(client, round_, size)
 
     def _point_project(self, client, round_, size, project=None):
         version = f"skbatchbald-round-{round_}-n{size}"
@@ -587,13 +599,13 @@ class LabelStudioAnnotator:
         pool_indices : ndarray of int
             In request order: oldest round first, each in acquisition order.
         """
-        client, project = self._connect()
-        from_name, _ = self._choices(project)
-        sizes, _, _, pending, _ = self._state(client, from_name)
-        if pending:
-            newest = max(sizes)
-            self._point_project(client, newest, sizes[newest], project)
-        return np.asarray([i for _, i in pending], dtype=int)
+        with self._connect() as (client, project):
+            from_name, _ = self._choices(project)
+            sizes, _, _, pending, _ = self._state(client, from_name)
+            if pending:
+                newest = max(sizes)
+                self._point_project(client, newest, sizes[newest], project)
+            return np.asarray([i for _, i in pending], dtype=int)
 
     def answers(self):
         """Every answered task, checked all-or-nothing.
@@ -616,12 +628,12 @@ class LabelStudioAnnotator:
             ``classes``, a task has no integer ``pool_index`` or two tasks
             answer the same pool row.
         """
-        client, project = self._connect()
-        from_name, classes = self._choices(project)
-        _, _, _, _, answered = self._state(client, from_name)
-        return check_answers(
-            [a[1] for a in answered],
-            [a[2] for a in answered],
-            classes,
-            [a[3] for a in answered],
-        )
+        with self._connect() as (client, project):
+            from_name, classes = self._choices(project)
+            _, _, _, _, answered = self._state(client, from_name)
+            return check_answers(
+                [a[1] for a in answered],
+                [a[2] for a in answered],
+                classes,
+                [a[3] for a in answered],
+            )

@@ -39,10 +39,14 @@ BATCH = 10
 
 @pytest.fixture
 def server(label_studio_server):
-    client = sdk.LabelStudio(
-        base_url=label_studio_server.url, api_key=label_studio_server.api_key
-    )
-    return label_studio_server, client
+    # the test's own HTTP client, closed at the end: no socket left to the GC
+    with httpx.Client(timeout=60) as http:
+        client = sdk.LabelStudio(
+            base_url=label_studio_server.url,
+            api_key=label_studio_server.api_key,
+            httpx_client=http,
+        )
+        yield label_studio_server, client
 
 
 def _project(client, classes=range(10), config=None):

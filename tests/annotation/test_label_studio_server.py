@@ -40,10 +40,14 @@ def test_token_authenticates_the_user(label_studio_server):
 
 def test_sdk_client_authenticates_with_the_token(label_studio_server):
     sdk = pytest.importorskip("label_studio_sdk")
-    client = sdk.LabelStudio(
-        base_url=label_studio_server.url, api_key=label_studio_server.api_key
-    )
-    assert client.users.whoami().email == label_studio_server.username
+    httpx = pytest.importorskip("httpx")
+    with httpx.Client(timeout=60) as http:
+        client = sdk.LabelStudio(
+            base_url=label_studio_server.url,
+            api_key=label_studio_server.api_key,
+            httpx_client=http,
+        )
+        assert client.users.whoami().email == label_studio_server.username
 
 
 # The SDK's token refresh calls pydantic's deprecated parse_obj (sdk 2.1.2).
@@ -65,14 +69,18 @@ def test_personal_access_token_works_with_the_sdk(label_studio_server):
     with urllib.request.urlopen(request, timeout=30) as response:
         token = json.loads(response.read())["token"]
     assert token.count(".") == 2  # a JWT, not a legacy token
-    client = sdk.LabelStudio(base_url=label_studio_server.url, api_key=token)
-    assert client.users.whoami().email == label_studio_server.username
+    with pytest.importorskip("httpx").Client(timeout=60) as http:
+        client = sdk.LabelStudio(
+            base_url=label_studio_server.url, api_key=token, httpx_client=http
+        )
+        assert client.users.whoami().email == label_studio_server.username
 
 
 def test_wrong_token_is_refused(label_studio_server):
     with pytest.raises(urllib.error.HTTPError) as error:
         _get(f"{label_studio_server.url}/api/projects/", "0" * 40)
     assert error.value.code == 401
+    error.value.close()  # the error holds the response and its socket
 
 
 def test_listens_on_loopback_only(label_studio_server):
