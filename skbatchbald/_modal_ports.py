@@ -5,7 +5,6 @@ or from Keras passes arguments that would otherwise fail deep inside skorch or t
 module, or train the wrong model without a word. Each check names what to use.
 """
 
-import sys
 import warnings
 
 import numpy as np
@@ -13,6 +12,7 @@ from sklearn.multioutput import ClassifierChain, MultiOutputClassifier
 from sklearn.utils import get_tags
 
 from ._labels import ONE_HOT_FIX, is_one_hot
+from ._models import final_model, is_skorch_net
 from ._validation import count_rows
 from ._warnings import user_stacklevel
 
@@ -21,14 +21,8 @@ __all__ = [
     "check_not_modal_dropout",
     "check_only_new",
     "check_targets",
-    "is_skorch_net",
     "warn_one_hot",
 ]
-
-
-def _final_step(estimator):
-    steps = getattr(estimator, "steps", None)  # a Pipeline
-    return _final_step(steps[-1][1]) if steps else estimator
 
 
 def _step_prefix(estimator):
@@ -38,15 +32,8 @@ def _step_prefix(estimator):
 
 
 def _skorch_net(estimator):
-    """The skorch net at the end of ``estimator``, or None."""
-    skorch = sys.modules.get("skorch")  # a skorch net means skorch is imported
-    net = _final_step(estimator)
-    return net if skorch is not None and isinstance(net, skorch.NeuralNet) else None
-
-
-def is_skorch_net(estimator):
-    """Whether ``estimator`` (or the last step of its Pipeline) is a skorch net."""
-    return _skorch_net(estimator) is not None
+    """The skorch net inside ``estimator``, or None."""
+    return final_model(estimator) if is_skorch_net(estimator) else None
 
 
 # Keras fit() arguments (modAL's Keras examples pass them to teach) and the skorch
@@ -145,7 +132,7 @@ def check_not_modal_dropout(strategy, estimator):
     """
     if getattr(strategy, "__module__", None) != "modAL.dropout":
         return
-    model = _final_step(estimator)
+    model = final_model(estimator)
     if not hasattr(model, "predict_log_proba_samples"):
         return
     name = getattr(strategy, "__name__", "")
@@ -247,7 +234,7 @@ def check_targets(estimator, y, y_known, *, is_regressor, is_classifier):
     class labels for a regressor; and targets of another kind than those
     taught in earlier rounds (numbers, then class labels).
     """
-    model = type(_final_step(estimator)).__name__
+    model = type(final_model(estimator)).__name__
     if hasattr(y, "toarray"):
         return  # sparse (a multi-label indicator): left to the estimator
     _check_not_label_sets(y)
@@ -318,7 +305,7 @@ def warn_one_hot(estimator, y, y_known):
     """
     if not is_one_hot(y) or (y_known is not None and not is_one_hot(y_known)):
         return
-    model = _final_step(estimator)
+    model = final_model(estimator)
     if not hasattr(model, "__sklearn_tags__") or _chosen_multilabel(model):
         return
     tags = get_tags(model)

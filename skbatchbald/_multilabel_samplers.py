@@ -12,12 +12,12 @@ from sklearn.multioutput import ClassifierChain, MultiOutputClassifier
 from sklearn.utils import get_tags
 from sklearn.utils.validation import check_is_fitted
 
+from ._models import final_model
 from ._samplers import (
     _check_n_mc_samples,
     _subsample,
     _unwrap_search,
     ensemble_rows,
-    final_model,
     gives_posterior_samples,
     inner_step,
     sample_in_memory,

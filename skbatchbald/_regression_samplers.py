@@ -18,14 +18,13 @@ from sklearn.gaussian_process import GaussianProcessRegressor
 from sklearn.utils.validation import check_array, check_is_fitted
 
 from ._memory import check_max_memory
+from ._models import final_model, inner_model
 from ._samplers import (
     _check_n_mc_samples,
     _estimator_type,
-    _inner,
     _subsample,
     _unwrap_search,
     ensemble_rows,
-    final_model,
     inner_step,
     member_columns,
     sampling_budget,
@@ -112,7 +111,7 @@ def model_noise_variance(estimator):
             if not noises or any(noise is None for noise in noises):
                 return None
             return float(np.mean(noises))
-        inner = _inner(model)
+        inner = inner_model(model)
         if inner is None:
             break
         model = inner

@@ -5,8 +5,6 @@ in memory; a dask pool is sampled block by block with it by
 :mod:`skbatchbald.out_of_core`.
 """
 
-import sys
-
 import numpy as np
 import scipy.sparse as sp
 from sklearn.compose import TransformedTargetRegressor
@@ -21,6 +19,7 @@ from sklearn.utils import get_tags
 from sklearn.utils.validation import check_is_fitted
 
 from ._labels import label_indices
+from ._models import final_model
 from ._validation import check_n_mc_samples, check_random_state
 
 __all__ = ["check_several_classes", "sample_in_memory"]
@@ -272,46 +271,6 @@ def _subsample(members, n_mc_samples, random_state):
         return list(members)
     picked = rng.choice(len(members), n_mc_samples, replace=False)
     return [members[i] for i in np.sort(picked)]
-
-
-def _inner(estimator):
-    """The model a wrapper samples: learner -> estimator, Pipeline -> last step,
-    search -> best_estimator_ (or the unfitted estimator), Committee or list ->
-    its first member; None when there is nothing inside."""
-    if hasattr(estimator, "estimator") and hasattr(estimator, "query_strategy"):
-        return estimator.estimator  # a modAL learner
-    if isinstance(estimator, Pipeline):
-        return estimator[-1]
-    if isinstance(estimator, TransformedTargetRegressor):
-        return getattr(estimator, "regressor_", estimator.regressor)
-    if hasattr(estimator, "learner_list"):  # a modAL Committee
-        learners = list(estimator.learner_list)
-        return learners[0] if learners else None
-    if isinstance(estimator, (list, tuple)):
-        return estimator[0] if estimator else None
-    best = getattr(estimator, "best_estimator_", None)
-    if best is not None:
-        return best
-    if hasattr(estimator, "param_grid") or hasattr(estimator, "param_distributions"):
-        return estimator.estimator  # an unfitted search: the model it tunes
-    return None
-
-
-def final_model(estimator):
-    """The model a learner, Pipeline, search, Committee or list samples."""
-    for _ in range(20):  # wrappers nest a few levels at most
-        inner = _inner(estimator)
-        if inner is None:
-            return estimator
-        estimator = inner
-    return estimator
-
-
-def takes_dict_inputs(estimator):
-    """Whether the sampled model is a skorch net, which takes a dict of inputs."""
-    skorch = sys.modules.get("skorch")  # not imported: no skorch net exists
-    model = final_model(estimator)
-    return skorch is not None and isinstance(model, skorch.NeuralNet)
 
 
 def ensemble_rows(estimator, X):

@@ -6,14 +6,25 @@ import sys
 __all__ = ["user_stacklevel"]
 
 _PACKAGE = os.path.dirname(os.path.abspath(__file__)) + os.sep
+# Context managers and decorators (contextlib's, and torch's no_grad as a
+# decorator, in torch/utils/_contextlib.py) put their frames between the
+# package's own: they are passed through, never the user's line.
+_GLUE = ("contextlib.py", "_contextlib.py")
+
+
+def _ours(frame):
+    filename = frame.f_code.co_filename
+    return filename.startswith(_PACKAGE) or os.path.basename(filename) in _GLUE
 
 
 def user_stacklevel():
     """``stacklevel`` for the caller's ``warnings.warn``: the first frame outside.
 
-    Counts the caller's frame and every skbatchbald frame above it, so a
-    warning raised deep in a strategy, ``teach`` or the constructor is
-    reported at the user's line, however many library calls lead there.
+    Counts the caller's frame and every skbatchbald frame above it (and the
+    context-manager and decorator frames between them), so a
+    warning raised deep in a strategy, ``teach``, the sampling engine or the
+    constructor is reported at the user's line, however many library calls
+    lead there.
 
     Returns
     -------
@@ -30,6 +41,6 @@ def user_stacklevel():
     1
     """
     frame, level = sys._getframe(1), 1  # level 1: the function that warns
-    while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE):
+    while frame is not None and _ours(frame):
         frame, level = frame.f_back, level + 1
     return max(level - 1, 1) if frame is None else level

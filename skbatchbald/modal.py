@@ -25,10 +25,11 @@ from ._modal_ports import (
     check_not_modal_dropout,
     check_only_new,
     check_targets,
-    is_skorch_net,
     warn_one_hot,
 )
+from ._models import dict_inputs_message
 from ._validation import check_random_state, count_rows
+from ._warnings import user_stacklevel
 from .sampling import is_regression_model
 
 #: The one modAL release skbatchbald is tested with.
@@ -180,19 +181,6 @@ def _check_one_estimator(estimator):
         "BaggingRegressor(Ridge(), n_estimators=20), a RandomForestRegressor or "
         "RandomForestClassifier, or a modAL Committee (CommitteeRegressor) of "
         "learners."
-    )
-
-
-def _dict_refused_message(estimator, X, exc):
-    """Why an estimator that is no skorch net failed on a dict X, and the fix."""
-    keys = ", ".join(repr(key) for key in X)
-    return (
-        f"{type(estimator).__name__}.fit failed on X given as a dict of inputs "
-        f"({keys}): {exc}. A dict is how a skorch net takes several inputs (each "
-        "key an argument of its module's forward); this estimator is none. "
-        "Pass one array (e.g. np.hstack of the inputs, in a fixed order), or "
-        "use a skorch net such as MCDropoutClassifier whose module takes those "
-        "keys."
     )
 
 
@@ -399,8 +387,9 @@ class ActiveLearner(_ModalActiveLearner):
         try:
             self.estimator.fit(X, y, **fit_kwargs)
         except (TypeError, ValueError) as exc:
-            if isinstance(X, Mapping) and not is_skorch_net(self.estimator):
-                raise ValueError(_dict_refused_message(self.estimator, X, exc)) from exc
+            message = dict_inputs_message(self.estimator, X, exc)
+            if message is not None:
+                raise ValueError(message) from exc
             if isinstance(exc, ValueError) and sp.issparse(y):
                 # e.g. a forest's "sparse multilabel-indicator ... not supported"
                 raise ValueError(
@@ -620,6 +609,6 @@ class ActiveLearner(_ModalActiveLearner):
                 "The query strategy returned indices only, so there are no "
                 "metrics to return; return (indices, scores) from it instead.",
                 UserWarning,
-                stacklevel=2,
+                stacklevel=user_stacklevel(),
             )
         return query_idx, query_instances, query_metrics

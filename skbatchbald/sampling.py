@@ -2,9 +2,8 @@
 classifier, (N, K, L) label log-probabilities of a multi-label classifier, or
 predictions (N, K) of a regressor."""
 
-from collections.abc import Mapping
-
 from ._arrays import is_dask_array
+from ._models import dict_inputs_message
 from ._multilabel_samplers import is_multilabel, sample_multilabel
 from ._regression_samplers import (
     is_regression_model,
@@ -14,9 +13,7 @@ from ._regression_samplers import (
 from ._samplers import (
     _PointEstimateAllowed,
     check_several_classes,
-    final_model,
     sample_in_memory,
-    takes_dict_inputs,
 )
 from .out_of_core import dask_log_proba_samples
 
@@ -176,22 +173,12 @@ def predict_log_proba_samples(
                 allow_point_estimate=allow_point_estimate,
             )
         except (TypeError, ValueError) as exc:
-            if isinstance(X, Mapping) and not takes_dict_inputs(estimator):
-                raise ValueError(_dict_pool_message(estimator, X, exc)) from exc
+            message = dict_inputs_message(estimator, X, exc)
+            if message is not None:
+                raise ValueError(message) from exc
             raise
     check_several_classes(estimator, log_probs)
     return log_probs
-
-
-def _dict_pool_message(estimator, X, exc):
-    """Why a model that is no skorch net failed on a dict pool, and the fix."""
-    keys = ", ".join(repr(key) for key in X)
-    return (
-        f"X is a dict of inputs ({keys}), the form a skorch net takes for a "
-        f"module with several inputs, but the {type(final_model(estimator)).__name__}"
-        f" is none and failed on it ({exc}). Pass one array, e.g. np.hstack of "
-        "the inputs in the order the model was fitted on."
-    )
 
 
 def predict_multilabel_log_proba_samples(

@@ -399,6 +399,7 @@ class TestSamplingEngine:
         with pytest.warns(RuntimeWarning, match="one forward pass per") as caught:
             out = clf.predict_log_proba_samples(X, 4, random_state=0)
         assert len(caught) == 1
+        assert caught[0].filename == __file__  # the user's line
         expected = self.loop(clf, X.astype(np.float32), 4, 0)
         np.testing.assert_allclose(out, expected, atol=ATOL, rtol=0)
 
@@ -512,8 +513,9 @@ class TestErrors:
         clf = net(NoDropoutNet, max_epochs=1).fit(X, y)
         with pytest.raises(ValueError, match=r"identical.*mc_predict=False"):
             clf.predict_log_proba_samples(X)
-        with pytest.warns(UserWarning, match="no dropout layer"):
+        with pytest.warns(UserWarning, match="no dropout layer") as caught:
             proba = clf.predict_proba(X)
+        assert caught[0].filename == __file__  # the user's line
         deterministic = clf.set_params(mc_predict=False)
         with warnings.catch_warnings():
             warnings.simplefilter("error")

@@ -28,6 +28,7 @@ LAYERS = [
             "skbatchbald._labels",
             "skbatchbald._docstrings",
             "skbatchbald._warnings",
+            "skbatchbald._models",
         ],
     ),
     ("acquisition", ["skbatchbald.acquisition"]),

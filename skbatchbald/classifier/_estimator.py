@@ -26,6 +26,7 @@ from torch.utils.data import DataLoader, Subset
 from .._labels import label_indices
 from .._memory import check_max_memory, large_empty
 from .._validation import check_n_mc_samples, check_random_state, spawn_seeds
+from .._warnings import user_stacklevel
 from ..nn._engine import MCForward, n_rows
 from ..nn.dropout import active_layers, dropout_layers, masked
 from ._fit_params import check_fit_params
@@ -1032,7 +1033,7 @@ class MCDropoutClassifier(SeededNetMixin, NeuralNetClassifier):
             "of identical samples). Set mc_predict=False to say so and silence "
             "this warning.",
             UserWarning,
-            stacklevel=3,
+            stacklevel=user_stacklevel(),
         )
         return True
 

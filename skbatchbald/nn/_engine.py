@@ -21,6 +21,7 @@ import warnings
 
 import torch
 
+from .._warnings import user_stacklevel
 from .dropout import _FoldingError, n_rows
 
 __all__ = ["MCForward"]
@@ -203,7 +204,7 @@ class MCForward:
                 "dropout layer K times. Layers after a dropout layer may only "
                 "assume that dimension 0 is the batch.",
                 RuntimeWarning,
-                stacklevel=4,
+                stacklevel=user_stacklevel(),
             )
         else:
             self.path = "folded"
@@ -228,7 +229,7 @@ class MCForward:
             f"{tuple(out.shape)} that differ from the generic forward pass (shape "
             f"{tuple(reference.shape)}); using the generic pass instead.",
             RuntimeWarning,
-            stacklevel=5,
+            stacklevel=user_stacklevel(),
         )
 
     def _size(self, trunk, per_sample):

@@ -1,0 +1,104 @@
+"""The model inside a wrapper, and whether it takes a dict of inputs.
+
+Learners, Pipelines, searches, Committees and lists all hold one model that
+does the predicting; the sampling engine samples it and the learner's checks
+name it. numpy only: scikit-learn's and skorch's classes are looked up in
+``sys.modules`` (an instance of one means its module is imported), so any
+layer may ask.
+"""
+
+import sys
+from collections.abc import Mapping
+
+__all__ = [
+    "dict_inputs_message",
+    "final_model",
+    "inner_model",
+    "is_skorch_net",
+]
+
+
+def _is_instance(obj, module, name):
+    found = sys.modules.get(module)  # not imported: obj cannot be one
+    return found is not None and isinstance(obj, getattr(found, name))
+
+
+def inner_model(estimator):
+    """The model one wrapper level holds, or None when there is nothing inside.
+
+    A modAL learner holds its estimator, a Pipeline its last step, a
+    TransformedTargetRegressor its regressor, a Committee or list its first
+    member, a search its best estimator (or, unfitted, the estimator it tunes).
+    """
+    if hasattr(estimator, "estimator") and hasattr(estimator, "query_strategy"):
+        return estimator.estimator  # a modAL learner
+    if _is_instance(estimator, "sklearn.pipeline", "Pipeline"):
+        return estimator[-1]
+    if _is_instance(estimator, "sklearn.compose", "TransformedTargetRegressor"):
+        return getattr(estimator, "regressor_", estimator.regressor)
+    if hasattr(estimator, "learner_list"):  # a modAL Committee
+        learners = list(estimator.learner_list)
+        return learners[0] if learners else None
+    if isinstance(estimator, (list, tuple)):
+        return estimator[0] if estimator else None
+    best = getattr(estimator, "best_estimator_", None)
+    if best is not None:
+        return best
+    if hasattr(estimator, "param_grid") or hasattr(estimator, "param_distributions"):
+        return estimator.estimator  # an unfitted search: the model it tunes
+    return None
+
+
+def final_model(estimator):
+    """The model a learner, Pipeline, search, Committee or list predicts with."""
+    for _ in range(20):  # wrappers nest a few levels at most
+        inner = inner_model(estimator)
+        if inner is None:
+            return estimator
+        estimator = inner
+    return estimator
+
+
+def is_skorch_net(estimator):
+    """Whether the model inside ``estimator`` is a skorch net.
+
+    skorch is looked up, not imported: an estimator can only be a net once it
+    is. A skorch net is the one model that takes a dict of inputs (each key an
+    argument of its module's forward).
+    """
+    return _is_instance(final_model(estimator), "skorch", "NeuralNet")
+
+
+def _is_search(estimator):
+    return hasattr(estimator, "param_grid") or hasattr(estimator, "param_distributions")
+
+
+def dict_inputs_message(estimator, X, exc):
+    """Why ``estimator`` failed on ``X`` when a dict of inputs is to blame.
+
+    A model that is no skorch net takes no dict at all; a skorch net inside a
+    search takes one only as skorch's ``SliceDict``, since scikit-learn counts
+    a plain dict's keys as its rows. Returns None when X is no dict, or a dict
+    the model takes (the failure is then the model's own).
+    """
+    if not isinstance(X, Mapping):
+        return None
+    keys = ", ".join(repr(key) for key in X)
+    model = type(final_model(estimator)).__name__
+    if not is_skorch_net(estimator):
+        return (
+            f"X is a dict of inputs ({keys}), the form a skorch net takes for a "
+            "module with several inputs (each key an argument of its forward), "
+            f"but the {model} is none and failed on it ({exc}). Pass one array, "
+            "e.g. np.hstack of the inputs in a fixed order (the one the model "
+            "was fitted on), or use a skorch net such as MCDropoutClassifier "
+            "whose module takes those keys."
+        )
+    if _is_search(estimator) and not _is_instance(X, "skorch.helper", "SliceDict"):
+        return (
+            f"{type(estimator).__name__} failed on X given as a plain dict of "
+            f"inputs ({keys}): {exc}. scikit-learn counts a dict's keys as its "
+            f"rows; the {model} it tunes takes the dict, but the search needs "
+            "skorch's row-sliceable form: pass skorch.helper.SliceDict(**X)."
+        )
+    return None
