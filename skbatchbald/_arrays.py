@@ -5,7 +5,8 @@ numpy only: dask, scipy.sparse, pandas and torch objects are recognised by
 looking in ``sys.modules`` or at their type's module, so code that only asks
 never pays for importing them. A dict of such containers (skorch's form for a
 module with several inputs, also as skorch's ``SliceDict``) is rows too, taken
-and stacked key by key.
+and stacked key by key; so is a map-style torch ``Dataset`` (rows are taken as
+a ``Subset`` and stacked as a ``ConcatDataset``, so no item is loaded).
 """
 
 import sys
@@ -13,13 +14,44 @@ from collections.abc import Mapping
 
 import numpy as np
 
-__all__ = ["is_dask_array", "stack_rows", "subsample_pool", "take_rows"]
+__all__ = [
+    "dataset_row_keys",
+    "is_dask_array",
+    "is_torch_dataset",
+    "stack_rows",
+    "subsample_pool",
+    "take_rows",
+]
 
 
 def is_dask_array(x):
     """Whether x is a dask array, without importing dask."""
     dask_array = sys.modules.get("dask.array")  # not imported: x cannot be one
     return dask_array is not None and isinstance(x, dask_array.Array)
+
+
+def is_torch_dataset(x):
+    """Whether x is a torch ``Dataset`` (map-style or iterable), without importing
+    torch."""
+    data = sys.modules.get("torch.utils.data")  # not imported: x cannot be one
+    return data is not None and isinstance(x, data.Dataset)
+
+
+def dataset_row_keys(dataset):
+    """Which item of which base dataset each row of ``dataset`` is.
+
+    ``Subset`` and ``ConcatDataset`` (what :func:`take_rows` and
+    :func:`stack_rows` build) are followed down to the datasets that hold the
+    items, so two datasets can be compared row by row without loading one.
+    A list of ``(id(base), index)`` pairs.
+    """
+    data = sys.modules["torch.utils.data"]
+    if isinstance(dataset, data.Subset):
+        inner = dataset_row_keys(dataset.dataset)
+        return [inner[int(i)] for i in dataset.indices]
+    if isinstance(dataset, data.ConcatDataset):
+        return [key for part in dataset.datasets for key in dataset_row_keys(part)]
+    return [(id(dataset), i) for i in range(len(dataset))]
 
 
 def _library(obj):
@@ -69,8 +101,12 @@ def take_rows(X, indices):
     """Rows ``indices`` of X, in X's container type.
 
     What scikit-learn's ``_safe_indexing`` takes (arrays, sparse matrices,
-    DataFrames, Series, tensors, lists), and a dict of them, taken key by key.
+    DataFrames, Series, tensors, lists), a dict of them, taken key by key, and
+    a torch Dataset, whose rows are a ``Subset`` of it.
     """
+    if is_torch_dataset(X):
+        data = sys.modules["torch.utils.data"]
+        return data.Subset(X, np.asarray(indices, dtype=np.int64).tolist())
     if isinstance(X, Mapping):
         return _dict_like(
             X, {key: take_rows(value, indices) for key, value in X.items()}
@@ -106,10 +142,23 @@ def stack_rows(first, second):
 
     Arrays, scipy sparse matrices (the result is sparse if either is), pandas
     DataFrames and Series (``second`` takes ``first``'s columns or name), torch
-    tensors (``second`` takes ``first``'s dtype and device), lists, and dicts of
-    these (key by key; ValueError if the keys differ). The trailing shapes are
-    the caller's to check.
+    tensors (``second`` takes ``first``'s dtype and device), lists, dicts of
+    these (key by key; ValueError if the keys differ), and torch Datasets (a
+    ``ConcatDataset``). The trailing shapes are the caller's to check.
     """
+    if is_torch_dataset(first) or is_torch_dataset(second):
+        if not (is_torch_dataset(first) and is_torch_dataset(second)):
+            new, before = type(second).__name__, type(first).__name__
+            raise ValueError(
+                f"the new rows are a {new} and the rows before a {before}: a "
+                "torch Dataset stacks only with another (the Subset a query "
+                "returns, or your own Dataset of the new rows). Pass every "
+                "batch in the same form."
+            )
+        data = sys.modules["torch.utils.data"]
+        # flat, so that a row is found in one step after any number of rounds
+        parts = first.datasets if isinstance(first, data.ConcatDataset) else [first]
+        return data.ConcatDataset([*parts, second])
     if isinstance(first, Mapping) or isinstance(second, Mapping):
         if not isinstance(first, Mapping):
             raise ValueError(

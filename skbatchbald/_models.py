@@ -11,10 +11,10 @@ import sys
 from collections.abc import Mapping
 
 __all__ = [
-    "dict_inputs_message",
     "final_model",
     "inner_model",
     "is_skorch_net",
+    "skorch_inputs_message",
 ]
 
 
@@ -73,14 +73,25 @@ def _is_search(estimator):
     return hasattr(estimator, "param_grid") or hasattr(estimator, "param_distributions")
 
 
-def dict_inputs_message(estimator, X, exc):
-    """Why ``estimator`` failed on ``X`` when a dict of inputs is to blame.
+def skorch_inputs_message(estimator, X, exc):
+    """Why ``estimator`` failed on ``X`` when skorch's form of X is to blame.
 
-    A model that is no skorch net takes no dict at all; a skorch net inside a
-    search takes one only as skorch's ``SliceDict``, since scikit-learn counts
-    a plain dict's keys as its rows. Returns None when X is no dict, or a dict
-    the model takes (the failure is then the model's own).
+    A model that is no skorch net takes no torch Dataset and no dict of
+    inputs; a skorch net inside a search takes a dict only as skorch's
+    ``SliceDict``, since scikit-learn counts a plain dict's keys as its rows.
+    Returns None for other X, or a form the model takes (the failure is then
+    the model's own).
     """
+    data = sys.modules.get("torch.utils.data")  # not imported: X is no Dataset
+    if data is not None and isinstance(X, data.Dataset):
+        if is_skorch_net(estimator):
+            return None
+        return (
+            f"X is a {type(X).__name__}, a torch Dataset, which only a skorch "
+            f"net reads; the {type(final_model(estimator)).__name__} is none and "
+            f"failed on it ({exc}). Pass the rows as an array, or use a skorch "
+            "net (e.g. MCDropoutClassifier) as the estimator."
+        )
     if not isinstance(X, Mapping):
         return None
     keys = ", ".join(repr(key) for key in X)

@@ -9,6 +9,7 @@ parameter, the value received and what is expected. Unlike ``check_scalar``, a
 """
 
 import numbers
+import sys
 from collections.abc import Mapping
 
 import numpy as np
@@ -273,6 +274,14 @@ def count_rows(X, name, *, row="sample"):
         return int(shape[0])
     if isinstance(X, Mapping):
         return _count_dict_rows(X, name, row)
+    if _is_iterable_dataset(X):
+        raise TypeError(
+            f"{name} is a {type(X).__name__}, an iterable-style torch Dataset: "
+            "it has no rows to count or index, and the learner takes rows of "
+            "the pool (a Subset) and stacks them. Pass a map-style Dataset "
+            "(with __len__ and __getitem__), e.g. a TensorDataset or an "
+            "ImageFolder."
+        )
     if isinstance(X, str | bytes) or not hasattr(X, "__len__"):
         raise TypeError(
             f"{name} must be array-like with one row per {row} (an array, "
@@ -280,6 +289,11 @@ def count_rows(X, name, *, row="sample"):
             f"module with several inputs), got {type(X).__name__}."
         )
     return len(X)
+
+
+def _is_iterable_dataset(X):
+    data = sys.modules.get("torch.utils.data")  # not imported: X cannot be one
+    return data is not None and isinstance(X, data.IterableDataset)
 
 
 def _count_dict_rows(X, name, row):

@@ -18,7 +18,7 @@ from sklearn.exceptions import NotFittedError
 from sklearn.neighbors import NearestNeighbors
 from sklearn.utils.validation import check_array, check_is_fitted
 
-from ._arrays import subsample_pool
+from ._arrays import is_torch_dataset, subsample_pool
 from ._validation import check_int, check_random_state, count_rows, draw_seed
 
 __all__ = ["TypiClustQuery"]
@@ -251,6 +251,14 @@ class TypiClustQuery(BaseEstimator):
                 "array: pass embedding=, a function of the dict that returns one "
                 "row of features per input (e.g. a frozen network's penultimate "
                 "layer, or np.hstack of the inputs)."
+            )
+        if embed is None and is_torch_dataset(X):
+            raise ValueError(
+                f"{name} is a {type(X).__name__}, a torch Dataset, and "
+                "TypiClustQuery measures distances between rows of features: "
+                "pass embedding=, a function of the Dataset that returns one row "
+                "of features per item (e.g. a frozen encoder's outputs over a "
+                "DataLoader of it, or the cached embeddings of its items)."
             )
         if embed is None:
             Z = X

@@ -18,7 +18,7 @@ import scipy.sparse as sp
 from sklearn.base import is_classifier
 from sklearn.utils import check_X_y
 
-from ._arrays import stack_rows, take_rows
+from ._arrays import dataset_row_keys, is_torch_dataset, stack_rows, take_rows
 from ._labels import ONE_HOT_FIX, is_one_hot
 from ._modal_ports import (
     check_fit_kwargs,
@@ -27,7 +27,7 @@ from ._modal_ports import (
     check_targets,
     warn_one_hot,
 )
-from ._models import dict_inputs_message
+from ._models import is_skorch_net, skorch_inputs_message
 from ._validation import check_random_state, count_rows
 from ._warnings import user_stacklevel
 from .sampling import is_regression_model
@@ -92,6 +92,8 @@ def _vstack_rows(first, second, *, name="X"):
             for key in first:
                 _vstack_rows(first[key], second[key], name=f"{name}[{key!r}]")
         return stack_rows(first, second)
+    if is_torch_dataset(first) or is_torch_dataset(second):
+        return stack_rows(first, second)  # items unread: the module checks them
     # np.shape reads .shape where there is one (sparse, pandas, torch).
     first_shape, second_shape = tuple(np.shape(first)[1:]), tuple(np.shape(second)[1:])
     if first_shape != second_shape and name == "y":
@@ -137,7 +139,7 @@ def _label_shapes_message(taught, new):
 def _rows(X, start, stop):
     """Rows ``start:stop`` of an array, sparse matrix, DataFrame, tensor or list,
     or of a dict of them."""
-    if _is_torch(X) or isinstance(X, list):
+    if (_is_torch(X) and not is_torch_dataset(X)) or isinstance(X, list):
         return X[start:stop]
     return take_rows(X, np.arange(start, stop))
 
@@ -150,6 +152,13 @@ def _same_rows(first, second):
             and isinstance(second, Mapping)
             and set(first) == set(second)
             and all(_same_rows(first[key], second[key]) for key in first)
+        )
+    if is_torch_dataset(first) or is_torch_dataset(second):
+        # the same items of the same datasets, found without loading one
+        return (
+            is_torch_dataset(first)
+            and is_torch_dataset(second)
+            and dataset_row_keys(first) == dataset_row_keys(second)
         )
     if sp.issparse(first) or sp.issparse(second):
         first, second = sp.csr_matrix(first), sp.csr_matrix(second)
@@ -203,6 +212,23 @@ def _check_not_empty(X, method):
     )
 
 
+def _check_dataset(X, y):
+    """ValueError unless a torch Dataset X has one row per label in y."""
+    n_rows, n_labels = len(X), count_rows(y, "y", row="label")
+    if n_rows != n_labels:
+        raise ValueError(
+            f"X is a {type(X).__name__} of {n_rows} items and y holds "
+            f"{n_labels} labels: pass one label per item, in the Dataset's order."
+        )
+
+
+def _labels_array(y):
+    """y as a numpy array (from a list, Series or tensor), to index by item."""
+    if _is_torch(y):
+        return y.detach().cpu().numpy()
+    return np.asarray(y)
+
+
 def _check_input(X, y, finite, where):
     """scikit-learn's check of one input array, NaN and infinity explained."""
     try:
@@ -235,8 +261,9 @@ class ActiveLearner(_ModalActiveLearner):
     ``predict_proba``, ``score``). Unlike modAL 0.4.2.1 it works on scikit-learn
     1.8 and later, supports ``get_params``, ``set_params``, ``clone``, ``repr``
     and pickling, stacks pandas, sparse, list and tensor training data (and
-    dicts of them, a skorch net's several inputs, key by key), and calls the
-    query strategy exactly once per ``query``.
+    dicts of them, a skorch net's several inputs, key by key; and torch
+    Datasets, as Subsets of a pool), and calls the query strategy exactly
+    once per ``query``.
 
     Parameters
     ----------
@@ -367,7 +394,9 @@ class ActiveLearner(_ModalActiveLearner):
                 f"force_all_finite must be True, False or 'allow-nan'; got {finite!r}."
             )
         # A dict holds one array per input of a skorch module: each is checked.
-        if isinstance(X, Mapping):
+        if is_torch_dataset(X):
+            _check_dataset(X, y)
+        elif isinstance(X, Mapping):
             count_rows(X, "X")  # ValueError if the arrays differ in rows
             for key, values in X.items():
                 _check_input(values, y, finite, f"X[{key!r}]: ")
@@ -384,10 +413,14 @@ class ActiveLearner(_ModalActiveLearner):
         check_random_state(self.random_state)  # validated with or without bootstrap
         if bootstrap:
             X, y = self._bootstrap(X, y)
+        if is_torch_dataset(X) and is_skorch_net(self.estimator):
+            from ._taught_dataset import TaughtLabels
+
+            X = TaughtLabels(X, _labels_array(y))
         try:
             self.estimator.fit(X, y, **fit_kwargs)
         except (TypeError, ValueError) as exc:
-            message = dict_inputs_message(self.estimator, X, exc)
+            message = skorch_inputs_message(self.estimator, X, exc)
             if message is not None:
                 raise ValueError(message) from exc
             if isinstance(exc, ValueError) and sp.issparse(y):
@@ -474,8 +507,9 @@ class ActiveLearner(_ModalActiveLearner):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, ...)
-            Labelled samples.
+        X : array-like of shape (n_samples, ...), dict of them, or torch Dataset
+            Labelled samples; for a skorch net also a dict of inputs or a
+            map-style Dataset (trained on the labels ``y``, not its own).
         y : array-like of shape (n_samples,) or (n_samples, n_outputs)
             Their labels.
         bootstrap : bool, default=False
@@ -511,8 +545,9 @@ class ActiveLearner(_ModalActiveLearner):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, ...)
-            Newly labelled samples, e.g. the rows returned by :meth:`query`.
+        X : array-like of shape (n_samples, ...), dict of them, or torch Dataset
+            Newly labelled samples, e.g. the rows returned by :meth:`query`
+            (a ``Subset`` of a Dataset pool), in the form taught before.
         y : array-like of shape (n_samples,) or (n_samples, n_outputs)
             Their labels.
         bootstrap : bool, default=False
@@ -567,8 +602,9 @@ class ActiveLearner(_ModalActiveLearner):
 
         Parameters
         ----------
-        X_pool : array-like of shape (n_pool, ...)
-            The unlabelled pool.
+        X_pool : array-like of shape (n_pool, ...), dict of them, or torch Dataset
+            The unlabelled pool (a Dataset for a skorch net: its labels are
+            not read).
         *query_args : tuple
             Passed to the query strategy after ``X_pool``.
         return_metrics : bool, default=False

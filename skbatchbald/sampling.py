@@ -3,7 +3,7 @@ classifier, (N, K, L) label log-probabilities of a multi-label classifier, or
 predictions (N, K) of a regressor."""
 
 from ._arrays import is_dask_array
-from ._models import dict_inputs_message
+from ._models import skorch_inputs_message
 from ._multilabel_samplers import is_multilabel, sample_multilabel
 from ._regression_samplers import (
     is_regression_model,
@@ -173,7 +173,7 @@ def predict_log_proba_samples(
                 allow_point_estimate=allow_point_estimate,
             )
         except (TypeError, ValueError) as exc:
-            message = dict_inputs_message(estimator, X, exc)
+            message = skorch_inputs_message(estimator, X, exc)
             if message is not None:
                 raise ValueError(message) from exc
             raise

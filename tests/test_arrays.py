@@ -9,7 +9,7 @@ import scipy.sparse as sp
 import torch
 from skorch.helper import SliceDict
 
-from skbatchbald._arrays import is_dask_array, stack_rows, take_rows
+from skbatchbald._arrays import dataset_row_keys, is_dask_array, stack_rows, take_rows
 
 FIRST = np.arange(6.0).reshape(3, 2)
 SECOND = np.arange(6.0, 10.0).reshape(2, 2)
@@ -92,3 +92,37 @@ def test_dicts_of_other_keys_or_no_dict_are_not_stacked():
         stack_rows(first, SECOND)
     with pytest.raises(ValueError, match=r"a dict of inputs.*of type ndarray"):
         stack_rows(FIRST, {"a": SECOND, "b": SECOND})
+
+
+class TestTorchDatasets:
+    """A map-style Dataset's rows: taken as a Subset, stacked flat, never loaded."""
+
+    def test_take_and_stack_without_loading_an_item(self):
+        from torch.utils.data import ConcatDataset, Dataset, Subset
+
+        class Untouchable(Dataset):
+            def __len__(self):
+                return 10
+
+            def __getitem__(self, i):
+                raise AssertionError("an item was loaded")
+
+        base = Untouchable()
+        first = take_rows(base, np.array([3, 1]))
+        assert isinstance(first, Subset) and first.indices == [3, 1]
+        both = stack_rows(stack_rows(first, take_rows(base, [7])), take_rows(base, [0]))
+        assert isinstance(both, ConcatDataset) and len(both.datasets) == 3
+        assert dataset_row_keys(both) == [(id(base), i) for i in (3, 1, 7, 0)]
+        assert dataset_row_keys(take_rows(both, [2, 0])) == [
+            (id(base), 7),
+            (id(base), 3),
+        ]
+
+    def test_a_dataset_stacks_only_with_a_dataset(self):
+        from torch.utils.data import TensorDataset
+
+        dataset = TensorDataset(torch.zeros(4, 2))
+        with pytest.raises(ValueError, match="a ndarray and the rows before a Tens"):
+            stack_rows(dataset, np.zeros((2, 2)))
+        with pytest.raises(ValueError, match="a torch Dataset stacks only"):
+            stack_rows(np.zeros((2, 2)), dataset)

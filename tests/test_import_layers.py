@@ -46,7 +46,14 @@ LAYERS = [
     ),
     ("query", ["skbatchbald.query", "skbatchbald.cold_start"]),
     ("stopping", ["skbatchbald.stopping"]),
-    ("modal", ["skbatchbald.modal", "skbatchbald._modal_ports"]),
+    (
+        "modal",
+        [
+            "skbatchbald.modal",
+            "skbatchbald._modal_ports",
+            "skbatchbald._taught_dataset",
+        ],
+    ),
     ("datasets", ["skbatchbald.datasets", "skbatchbald.embeddings"]),
     ("annotation", ["skbatchbald.annotation"]),
     ("experiment", ["skbatchbald.experiment", "skbatchbald.__main__"]),

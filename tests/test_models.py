@@ -9,10 +9,10 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from skbatchbald._models import (
-    dict_inputs_message,
     final_model,
     inner_model,
     is_skorch_net,
+    skorch_inputs_message,
 )
 
 skorch = pytest.importorskip("skorch")
@@ -43,21 +43,21 @@ def test_a_skorch_net_is_found_behind_a_search_and_a_pipeline():
 def test_no_message_when_the_dict_is_not_to_blame():
     X = {"a": np.zeros((3, 1)), "b": np.zeros((3, 1))}
     error = ValueError("boom")
-    assert dict_inputs_message(LogisticRegression(), np.zeros((3, 2)), error) is None
+    assert skorch_inputs_message(LogisticRegression(), np.zeros((3, 2)), error) is None
     # the net takes a dict: its failure is its own
-    assert dict_inputs_message(make_pipeline(_net()), X, error) is None
+    assert skorch_inputs_message(make_pipeline(_net()), X, error) is None
     sliced = skorch.helper.SliceDict(**X)
-    assert dict_inputs_message(GridSearchCV(_net(), {}), sliced, error) is None
+    assert skorch_inputs_message(GridSearchCV(_net(), {}), sliced, error) is None
 
 
 def test_a_model_that_is_no_net_is_told_to_stack_the_inputs():
     X = {"a": np.zeros((3, 1)), "b": np.zeros((3, 1))}
-    message = dict_inputs_message(RandomForestClassifier(), X, ValueError("boom"))
+    message = skorch_inputs_message(RandomForestClassifier(), X, ValueError("boom"))
     assert "('a', 'b')" in message and "RandomForestClassifier is none" in message
     assert "np.hstack" in message and "boom" in message
 
 
 def test_a_search_over_a_net_is_told_to_use_slicedict():
     X = {"a": np.zeros((3, 1)), "b": np.zeros((3, 1))}
-    message = dict_inputs_message(GridSearchCV(_net(), {}), X, ValueError("boom"))
+    message = skorch_inputs_message(GridSearchCV(_net(), {}), X, ValueError("boom"))
     assert "SliceDict(**X)" in message and "NeuralNetClassifier" in message

@@ -122,3 +122,35 @@ def test_bad_arguments(digits):
         annotation_round(learner, X, MemoryAnnotator(y), n_instances=0)
     with pytest.raises(TypeError, match="X_pool must be array-like"):
         annotation_round(learner, "pool", MemoryAnnotator(y))
+
+
+def test_a_torch_dataset_pool_is_fitted_on_the_answered_items(digits):
+    torch = pytest.importorskip("torch")
+    from torch.utils.data import Subset, TensorDataset
+
+    from skbatchbald import MCDropoutClassifier
+    from skbatchbald.nn import BayesianMLP
+
+    X, y = digits
+    X = (X[:300] / 16).astype(np.float32)
+    pool = TensorDataset(torch.from_numpy(X), torch.zeros(len(X)))  # no labels
+    annotator = MemoryAnnotator(y[:300])
+    net = MCDropoutClassifier(
+        BayesianMLP,
+        module__n_features=64,
+        classes=np.arange(10),
+        max_epochs=2,
+        verbose=0,
+        n_mc_samples=3,
+        random_state=0,
+    )
+    learner = ActiveLearner(net, query_strategy=RandomQuery(random_state=0))
+    first = annotation_round(learner, pool, annotator, n_instances=12)
+    annotator.answer()
+    second = annotation_round(learner, pool, annotator, n_instances=5)
+    assert isinstance(learner.X_training, Subset)
+    assert learner.X_training.indices == first.requested.tolist()
+    np.testing.assert_array_equal(learner.y_training, y[first.requested])
+    assert second.requested.size == 5 and not set(second.requested) & set(
+        first.requested
+    )

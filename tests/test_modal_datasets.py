@@ -1,0 +1,157 @@
+"""ActiveLearner on a torch Dataset pool, the form a skorch user's images take."""
+
+import numpy as np
+import pytest
+import torch
+from sklearn.ensemble import RandomForestClassifier
+from torch.utils.data import ConcatDataset, IterableDataset, Subset, TensorDataset
+
+from skbatchbald import ActiveLearner, BatchBALDQuery, MCDropoutClassifier
+from skbatchbald.nn import BayesianMLP
+
+NAMES = np.array([f"digit {c}" for c in range(10)])
+
+
+class Unlabelled(torch.utils.data.Dataset):
+    """A pool as a skorch user has it: (x, placeholder) pairs, no labels yet."""
+
+    def __init__(self, X):
+        self.X = (X / 16).astype(np.float32)
+
+    def __len__(self):
+        return len(self.X)
+
+    def __getitem__(self, i):
+        return torch.from_numpy(self.X[i]), -1
+
+
+def net():
+    return MCDropoutClassifier(
+        BayesianMLP,
+        module__n_features=64,
+        classes=NAMES,
+        max_epochs=5,
+        lr=1e-2,
+        train_split=None,
+        verbose=0,
+        n_mc_samples=5,
+        random_state=0,
+    )
+
+
+@pytest.fixture(scope="module")
+def pool(digits_split):
+    d = digits_split
+    X = np.concatenate([d["X_init"], d["X_pool"][:200]])
+    y = np.concatenate([d["y_init"], d["y_pool"][:200]])
+    return Unlabelled(X), NAMES[y]
+
+
+def test_a_loop_on_a_dataset_trains_on_the_labels_taught(pool):
+    dataset, labels = pool
+    strategy = BatchBALDQuery(random_state=0, pool_subsample=100)  # a Subset too
+    on_items = ActiveLearner(
+        net(),
+        query_strategy=strategy,
+        X_training=Subset(dataset, range(20)),
+        y_training=labels[:20],
+    )
+    on_arrays = ActiveLearner(
+        net(),
+        query_strategy=strategy,
+        X_training=dataset.X[:20],
+        y_training=labels[:20],
+    )
+    for _ in range(2):
+        idx, rows = on_items.query(dataset, n_instances=4)
+        assert isinstance(rows, Subset) and list(rows.indices) == idx.tolist()
+        on_items.teach(rows, labels[idx])
+        on_arrays.teach(dataset.X[idx], labels[idx])
+    # The placeholder -1 is no class: a fit on the Dataset's own labels fails.
+    assert len(on_items.X_training) == 28
+    assert isinstance(on_items.X_training, ConcatDataset)
+    assert len(on_items.X_training.datasets) == 3  # flat, one part per batch
+    np.testing.assert_allclose(
+        on_items.predict_proba(dataset.X), on_arrays.predict_proba(dataset.X)
+    )
+    assert on_items.predict(dataset.X[:3]).dtype.kind == "U"
+
+
+def test_bootstrap_and_a_tensor_dataset(pool):
+    dataset, labels = pool
+    X = torch.from_numpy(dataset.X[:20])
+    learner = ActiveLearner(
+        net(),
+        X_training=TensorDataset(X, torch.zeros(20)),  # (x, placeholder) pairs
+        y_training=labels[:20],
+        bootstrap_init=True,
+        random_state=0,
+    )
+    assert len(learner.X_training) == 20
+    assert set(learner.estimator.classes_) == set(NAMES)
+    # skorch predicts only on (x, y) pairs, so the learner trains only on them
+    with pytest.raises(ValueError, match=r"is a tuple of length 1.*TensorDataset\(X"):
+        ActiveLearner(net(), X_training=TensorDataset(X), y_training=labels[:20])
+
+
+def test_teaching_the_taught_items_again_is_refused(pool):
+    dataset, labels = pool
+    learner = ActiveLearner(
+        net(), X_training=Subset(dataset, range(20)), y_training=labels[:20]
+    )
+    again = ConcatDataset([Subset(dataset, range(20)), Subset(dataset, [40, 41])])
+    with pytest.raises(ValueError, match="the first 20 rows of X and y"):
+        learner.teach(again, labels[[*range(20), 40, 41]])
+    # other items of the same dataset are new rows
+    learner.teach(Subset(dataset, range(20, 42)), labels[20:42])
+    assert len(learner.X_training) == 42
+
+
+def test_bad_datasets_are_refused_with_the_fix(pool):
+    dataset, labels = pool
+    with pytest.raises(ValueError, match="20 items and y holds 19 labels"):
+        ActiveLearner(
+            net(), X_training=Subset(dataset, range(20)), y_training=labels[:19]
+        )
+
+    class Stream(IterableDataset):
+        def __iter__(self):
+            return iter(dataset.X)
+
+    with pytest.raises(TypeError, match=r"iterable-style.*map-style"):
+        ActiveLearner(net(), X_training=Stream(), y_training=labels[:20])
+    learner = ActiveLearner(
+        net(), X_training=Subset(dataset, range(20)), y_training=labels[:20]
+    )
+    with pytest.raises(ValueError, match="a torch Dataset stacks only with another"):
+        learner.teach(dataset.X[20:22], labels[20:22])
+    assert len(learner.X_training) == 20
+
+    triples = TensorDataset(*(torch.from_numpy(dataset.X[:20]),) * 3)
+    with pytest.raises(ValueError, match=r"tuple of length 3.*\(x, placeholder\)"):
+        ActiveLearner(net(), X_training=triples, y_training=labels[:20])
+
+
+def test_a_dataset_for_a_model_that_is_no_skorch_net(pool):
+    dataset, labels = pool
+    with pytest.raises(ValueError, match="only a skorch net reads") as info:
+        ActiveLearner(
+            RandomForestClassifier(n_estimators=3),
+            X_training=Subset(dataset, range(20)),
+            y_training=labels[:20],
+        )
+    assert "RandomForestClassifier is none" in str(info.value)
+
+
+def test_typiclust_on_a_dataset_pool_needs_an_embedding(pool):
+    from skbatchbald import TypiClustQuery
+
+    dataset, _ = pool
+    with pytest.raises(ValueError, match=r"torch Dataset.*pass embedding="):
+        TypiClustQuery()(None, dataset, 3)
+
+    def embed(items):  # the user's encoder over the items
+        return np.stack([items[i][0].numpy() for i in range(len(items))])
+
+    idx, _ = TypiClustQuery(embedding=embed, random_state=0)(None, dataset, 3)
+    assert len(set(idx.tolist())) == 3
