@@ -46,9 +46,54 @@ def _tensor_values(X):
         ) from None
 
 
-def _inputs_digest(X):
+def _is_dataset(X):
+    return isinstance(X, torch.utils.data.Dataset)
+
+
+def _item_inputs(batch):
+    """A Dataset batch's inputs as a numpy array: x of (x, y) or (x,) items."""
+    if isinstance(batch, tuple | list):
+        batch = batch[0]  # skorch's and torchvision's (x, y) pairs
+    if not isinstance(batch, torch.Tensor):
+        raise TypeError(
+            f"the Dataset's items collate to a {type(batch).__name__}, and the "
+            "encoder embeds one tensor of inputs per batch: return x (or "
+            "(x, y)) from __getitem__ with x a tensor or array, e.g. an image "
+            "after ToTensor()."
+        )
+    return _tensor_values(batch)
+
+
+def _batches(X, batch_size, num_workers):
+    """Blocks of ``X``'s rows as numpy arrays, in order: slices, or batches of
+    a Dataset drawn by a DataLoader."""
+    if not _is_dataset(X):
+        for start in range(0, len(X), batch_size):
+            yield X[start : start + batch_size]
+        return
+    loader = torch.utils.data.DataLoader(
+        X, batch_size=batch_size, shuffle=False, num_workers=num_workers
+    )
+    for batch in loader:
+        yield _item_inputs(batch)
+
+
+def _inputs_digest(X, inputs_key, batch_size, num_workers):
     hasher = hashlib.sha256()
-    _digest_array(hasher, X)
+    if inputs_key is not None:
+        hasher.update(f"inputs-key:{inputs_key}:{len(X)}".encode())
+        return hasher.hexdigest()
+    if not _is_dataset(X):
+        _digest_array(hasher, X)
+        return hasher.hexdigest()
+    # The same header and bytes as the array of the same items would give,
+    # whatever the batch size: a Dataset shares its entry with that array.
+    started = False
+    for block in _batches(X, batch_size, num_workers):
+        if not started:
+            hasher.update(f"{block.dtype.str}{(len(X), *block.shape[1:])}".encode())
+            started = True
+        hasher.update(np.ascontiguousarray(block).data)
     return hasher.hexdigest()
 
 
@@ -140,14 +185,20 @@ def _check_block(Z, start, n_rows, d):
     return Z.shape[1]
 
 
-def _compute(encoder, X, batch_size):
-    blocks, d = [], None
-    for start in range(0, len(X), batch_size):
-        batch = X[start : start + batch_size]
+def _compute(encoder, X, batch_size, num_workers):
+    blocks, d, start = [], None, 0
+    for batch in _batches(X, batch_size, num_workers):
         Z = _encode(encoder, batch)
         d = _check_block(Z, start, len(batch), d)
         blocks.append(Z.astype(np.float32, copy=False))
+        start += len(batch)
     return np.concatenate(blocks)
+
+
+def _first_rows(X, n):
+    if not _is_dataset(X):
+        return X[:n]
+    return next(_batches(torch.utils.data.Subset(X, range(n)), n, 0))
 
 
 def _write_atomically(path, write):
@@ -184,7 +235,7 @@ def _load(npy, meta, expected, encoder, X, n_check, fix):
     if not np.isfinite(Z).all():
         raise _stale(npy, "finite values (it holds NaN or infinity)", fix)
     if n_check:
-        probe = _encode(encoder, X[:n_check])
+        probe = _encode(encoder, _first_rows(X, n_check))
         if probe.ndim != 2 or probe.shape[1] != Z.shape[1]:
             raise _stale(
                 npy,
@@ -200,7 +251,17 @@ def _load(npy, meta, expected, encoder, X, n_check, fix):
     return Z
 
 
-def cached_embeddings(encoder, X, cache_dir, *, key=None, batch_size=1024, n_check=8):
+def cached_embeddings(
+    encoder,
+    X,
+    cache_dir,
+    *,
+    key=None,
+    inputs_key=None,
+    batch_size=1024,
+    n_check=8,
+    num_workers=0,
+):
     """Embed ``X`` with a frozen encoder once; later calls read the cached rows.
 
     The embeddings are stored in ``cache_dir`` as a float32 ``.npy`` file (with a
@@ -222,11 +283,15 @@ def cached_embeddings(encoder, X, cache_dir, *, key=None, batch_size=1024, n_che
         ``X``'s rows, floating rows cast to the dtype of its floating
         parameters (float64 data, float32 weights), others (token ids) as
         they are. Another callable gets numpy arrays.
-    X : array-like or torch.Tensor of shape (n_samples, ...)
+    X : array-like, torch.Tensor of shape (n_samples, ...) or torch Dataset
         The inputs, e.g. images of shape (n, 28, 28) or (n, 784); a
         :class:`numpy.memmap` is read block by block. A tensor, on any device,
         is read as the numpy array of its values (bfloat16 as float32): it
-        shares its cache entry with that array.
+        shares its cache entry with that array. A map-style Dataset (an
+        ``ImageFolder`` with its transforms) is read in order by a
+        ``DataLoader``; the inputs are the ``x`` of ``(x, y)`` items (or the
+        items themselves), and a Dataset shares its cache entry with the
+        array of the same inputs.
     cache_dir : str or path-like
         The folder for the cache files; created if missing. A leading ``~``
         is expanded to the user's home folder.
@@ -235,11 +300,19 @@ def cached_embeddings(encoder, X, cache_dir, *, key=None, batch_size=1024, n_che
         instead of the hash of ``encoder.state_dict()``: required for an
         encoder without ``state_dict``, and faster for a very large one.
         Change it whenever the weights change.
+    inputs_key : str, default=None
+        A name for the inputs, e.g. ``"photos-2026-12"``, used with their
+        number instead of the hash of their values: the inputs are then not
+        read on a cache hit (a Dataset of image files is otherwise decoded
+        once per call to hash it). Change it whenever the inputs change.
     batch_size : int, default=1024
         Rows per call of the encoder.
     n_check : int, default=8
         Rows re-embedded on a cache hit and compared with the cached ones
         (relative tolerance 1e-4); 0 skips that check.
+    num_workers : int, default=0
+        Worker processes of the ``DataLoader`` that reads a Dataset (decoding
+        images in parallel); not used for arrays.
 
     Returns
     -------
@@ -267,8 +340,10 @@ def cached_embeddings(encoder, X, cache_dir, *, key=None, batch_size=1024, n_che
 
     Notes
     -----
-    Hashing reads the inputs once per call (about 1 GB/s) and, without
-    ``key``, every weight of the encoder. Files are written under a
+    Hashing reads the inputs once per call (about 1 GB/s for an array; a
+    Dataset's items are loaded, so a cache miss reads a Dataset twice) and,
+    without ``key``, every weight of the encoder; ``inputs_key`` and ``key``
+    skip those reads. Files are written under a
     temporary name and renamed, so an interrupted call leaves no partial entry.
 
     Examples
@@ -290,17 +365,33 @@ def cached_embeddings(encoder, X, cache_dir, *, key=None, batch_size=1024, n_che
     identity = _encoder_identity(encoder, key)
     check_int(batch_size, "batch_size")
     check_int(n_check, "n_check", min_val=0)
-    if isinstance(X, torch.Tensor):
+    check_int(num_workers, "num_workers", min_val=0)
+    if inputs_key is not None and (not isinstance(inputs_key, str) or not inputs_key):
+        raise TypeError(
+            "inputs_key must be None or a non-empty string naming the inputs' "
+            f"version; got {inputs_key!r}."
+        )
+    if _is_dataset(X):
+        if not hasattr(X, "__len__"):
+            raise TypeError(
+                f"X is a {type(X).__name__}, an iterable-style Dataset: the cache "
+                "holds one row per input and needs their number. Pass a "
+                "map-style Dataset (with __len__ and __getitem__)."
+            )
+        if len(X) == 0:
+            raise ValueError("X must hold at least one row; got an empty Dataset.")
+    elif isinstance(X, torch.Tensor):
         # hashed and embedded as the numpy array of the same values, so a tensor
         # and that array share one cache entry
         X = _tensor_values(X)
     elif not hasattr(X, "shape") or not hasattr(X, "dtype"):
         X = np.asarray(X)
-    if X.ndim < 1 or len(X) == 0:
+    if not _is_dataset(X) and (X.ndim < 1 or len(X) == 0):
         raise ValueError(f"X must hold at least one row; got shape {X.shape}.")
-    if not np.issubdtype(X.dtype, np.number):
+    if not _is_dataset(X) and not np.issubdtype(X.dtype, np.number):
         raise ValueError(f"X must be numeric; got dtype {X.dtype}.")
-    expected = {"format": _FORMAT, "inputs_sha256": _inputs_digest(X)}
+    digest = _inputs_digest(X, inputs_key, batch_size, num_workers)
+    expected = {"format": _FORMAT, "inputs_sha256": digest}
     expected["encoder"] = identity
     name = hashlib.sha256(json.dumps(expected, sort_keys=True).encode()).hexdigest()
     directory = Path(cache_dir).expanduser()
@@ -315,7 +406,7 @@ def cached_embeddings(encoder, X, cache_dir, *, key=None, batch_size=1024, n_che
     if npy.is_file() and meta_path.is_file():
         meta = json.loads(meta_path.read_text())
         return _load(npy, meta, expected, encoder, X, min(n_check, len(X)), fix)
-    Z = _compute(encoder, X, batch_size)
+    Z = _compute(encoder, X, batch_size, num_workers)
     directory.mkdir(parents=True, exist_ok=True)
     _write_atomically(npy, lambda tmp: _save(tmp, Z))
     meta = {**expected, "n": len(Z), "d": Z.shape[1], "dtype": "float32"}

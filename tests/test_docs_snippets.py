@@ -16,7 +16,7 @@ PAGES = {
     "docs/user_guide/bayesian_heads.rst": 18,
     "docs/user_guide/consistent_dropout.rst": 11,
     "docs/user_guide/ensembles.rst": 8,
-    "docs/user_guide/frozen_embeddings.rst": 26,
+    "docs/user_guide/frozen_embeddings.rst": 30,
     "docs/user_guide/migrating.rst": 60,
     "docs/user_guide/multilabel.rst": 15,
     "docs/user_guide/pipelines.rst": 49,

@@ -210,3 +210,78 @@ def test_tensor_dtypes_numpy_lacks(X, tmp_path):
     eight_bits = torch.zeros((4, 12)).to(torch.float8_e4m3fn)
     with pytest.raises(TypeError, match=r"torch\.float8_e4m3fn.*X\.float\(\)"):
         cached_embeddings(make_encoder(), eight_bits, tmp_path)
+
+
+class Items(torch.utils.data.Dataset):
+    """Inputs as a Dataset, as images in files are: items counted as loaded."""
+
+    def __init__(self, X, form="pair"):
+        self.X, self.form, self.loaded = X, form, 0
+
+    def __len__(self):
+        return len(self.X)
+
+    def __getitem__(self, i):
+        self.loaded += 1
+        x = torch.from_numpy(self.X[i])
+        return {"pair": (x, -1), "single": (x,), "bare": x, "dict": {"x": x}}[self.form]
+
+
+@pytest.mark.parametrize("form", ["pair", "single", "bare"])
+def test_a_dataset_shares_the_arrays_entry(X, tmp_path, form):
+    encoder = make_encoder()
+    first, other = tmp_path / "array first", tmp_path / "dataset first"
+    Z = np.array(cached_embeddings(encoder, X, first))
+    items = Items(X, form)
+    from_items = cached_embeddings(encoder, items, first, batch_size=7)
+    np.testing.assert_array_equal(from_items, Z)
+    assert len(entries(first)) == 2  # one .npy and its .json: a cache hit
+    # computed from the Dataset first, in batches of 7: the same entry
+    np.testing.assert_allclose(
+        cached_embeddings(encoder, Items(X, form), other, batch_size=7), Z, atol=1e-6
+    )
+    assert entries(other) == entries(first)
+
+
+def test_inputs_key_skips_reading_the_items_on_a_hit(X, tmp_path):
+    encoder = make_encoder()
+    first = cached_embeddings(encoder, Items(X), tmp_path, inputs_key="photos-v1")
+    items = Items(X)
+    again = cached_embeddings(encoder, items, tmp_path, inputs_key="photos-v1")
+    np.testing.assert_array_equal(again, first)
+    assert items.loaded == 8  # the n_check rows only
+    cached_embeddings(encoder, Items(X), tmp_path, inputs_key="photos-v2")
+    assert len(entries(tmp_path)) == 4  # a new name for new inputs
+    # the n_check rows still catch other inputs under an unchanged name
+    with pytest.raises(ValueError, match="other embeddings of the first rows"):
+        cached_embeddings(
+            encoder, Items(X[::-1].copy()), tmp_path, inputs_key="photos-v1"
+        )
+
+
+def test_a_dataset_read_by_workers(X, tmp_path):
+    encoder = make_encoder()
+    Z = cached_embeddings(encoder, Items(X), tmp_path, batch_size=8, num_workers=2)
+    np.testing.assert_allclose(
+        Z, encoder(torch.from_numpy(X)).detach().numpy(), rtol=1e-6
+    )
+
+
+def test_bad_datasets_and_keys_are_refused(X, tmp_path):
+    encoder = make_encoder()
+    with pytest.raises(TypeError, match=r"collate to a dict.*one tensor"):
+        cached_embeddings(encoder, Items(X, "dict"), tmp_path)
+
+    class Stream(torch.utils.data.IterableDataset):
+        def __iter__(self):
+            return iter(X)
+
+    with pytest.raises(TypeError, match=r"iterable-style.*map-style"):
+        cached_embeddings(encoder, Stream(), tmp_path)
+    with pytest.raises(ValueError, match="empty Dataset"):
+        cached_embeddings(encoder, Items(X[:0]), tmp_path)
+    with pytest.raises(TypeError, match="inputs_key must be None or a non-empty"):
+        cached_embeddings(encoder, X, tmp_path, inputs_key="")
+    with pytest.raises(ValueError, match="num_workers"):
+        cached_embeddings(encoder, X, tmp_path, num_workers=-1)
+    assert entries(tmp_path) == []
