@@ -155,3 +155,31 @@ def test_typiclust_on_a_dataset_pool_needs_an_embedding(pool):
 
     idx, _ = TypiClustQuery(embedding=embed, random_state=0)(None, dataset, 3)
     assert len(set(idx.tolist())) == 3
+
+
+def test_a_multilabel_net_on_a_dataset_and_a_regressor_refused(pool):
+    from skbatchbald import MCDropoutMultiLabelClassifier, MCDropoutRegressor
+
+    dataset, _ = pool
+    Y = (dataset.X[:, :4] > 0.3).astype(int)  # four yes/no labels per image
+    params = {"module__n_features": 64, "max_epochs": 3, "verbose": 0}
+    params.update(random_state=0, n_mc_samples=3)
+    on_items = ActiveLearner(
+        MCDropoutMultiLabelClassifier(BayesianMLP, module__n_classes=4, **params),
+        X_training=Subset(dataset, range(20)),
+        y_training=Y[:20],
+    )
+    on_arrays = ActiveLearner(
+        MCDropoutMultiLabelClassifier(BayesianMLP, module__n_classes=4, **params),
+        X_training=dataset.X[:20],
+        y_training=Y[:20],
+    )
+    np.testing.assert_allclose(
+        on_items.predict_proba(dataset.X), on_arrays.predict_proba(dataset.X)
+    )
+    # the regressor fits its noise on rows of one array: it says so
+    regressor = MCDropoutRegressor(BayesianMLP, module__n_classes=1, **params)
+    with pytest.raises(ValueError, match=r"takes arrays, not a torch Dataset"):
+        ActiveLearner(
+            regressor, X_training=Subset(dataset, range(20)), y_training=Y[:20, 0] * 1.0
+        )

@@ -69,6 +69,14 @@ def regression_targets(y, owner):
 
 def _as_float32(X, owner):
     """A numeric array (or CPU tensor) of X, float32, checked finite and >= 2-d."""
+    if isinstance(X, torch.utils.data.Dataset):
+        inner = getattr(X, "dataset", X)  # the user's Dataset inside the learner's
+        raise ValueError(
+            f"{owner} takes arrays, not a torch Dataset ({type(inner).__name__}): "
+            "it fits its noise variance and samples on rows of one array. Pass "
+            "the inputs as an array, e.g. np.stack([np.asarray(x) for x, _ in "
+            "dataset]), or their embeddings."
+        )
     if isinstance(X, torch.Tensor):
         X = X.detach().cpu().numpy()
     elif hasattr(X, "to_numpy"):  # pandas
