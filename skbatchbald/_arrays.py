@@ -9,12 +9,14 @@ and stacked key by key; so is a map-style torch ``Dataset`` (rows are taken as
 a ``Subset`` and stacked as a ``ConcatDataset``, so no item is loaded).
 """
 
+import bisect
 import sys
 from collections.abc import Mapping
 
 import numpy as np
 
 __all__ = [
+    "base_dataset",
     "dataset_row_keys",
     "is_dask_array",
     "is_torch_dataset",
@@ -37,21 +39,41 @@ def is_torch_dataset(x):
     return data is not None and isinstance(x, data.Dataset)
 
 
-def dataset_row_keys(dataset):
-    """Which item of which base dataset each row of ``dataset`` is.
+def base_dataset(dataset):
+    """The user's Dataset under torch's and the learner's wrappers (the first
+    part of a ``ConcatDataset``), to name it in messages."""
+    for _ in range(100):  # wrappers nest a few levels; a cycle is no Dataset's
+        if hasattr(dataset, "datasets"):  # ConcatDataset
+            dataset = dataset.datasets[0]
+        elif hasattr(dataset, "dataset"):  # Subset, the learner's labelled items
+            dataset = dataset.dataset
+        else:
+            break
+    return dataset
+
+
+def dataset_row_keys(dataset, rows=None):
+    """Which item of which base dataset rows of ``dataset`` are.
 
     ``Subset`` and ``ConcatDataset`` (what :func:`take_rows` and
     :func:`stack_rows` build) are followed down to the datasets that hold the
     items, so two datasets can be compared row by row without loading one.
-    A list of ``(id(base), index)`` pairs.
+    A list of ``(id(base), index)`` pairs for ``rows`` (default: all), each
+    row mapped on its own: a batch of a pool of 10^6 items costs its own
+    length, never the pool's.
     """
     data = sys.modules["torch.utils.data"]
+    rows = range(len(dataset)) if rows is None else rows
     if isinstance(dataset, data.Subset):
-        inner = dataset_row_keys(dataset.dataset)
-        return [inner[int(i)] for i in dataset.indices]
+        return dataset_row_keys(dataset.dataset, [dataset.indices[i] for i in rows])
     if isinstance(dataset, data.ConcatDataset):
-        return [key for part in dataset.datasets for key in dataset_row_keys(part)]
-    return [(id(dataset), i) for i in range(len(dataset))]
+        keys = []
+        for row in rows:
+            part = bisect.bisect_right(dataset.cumulative_sizes, row)
+            start = dataset.cumulative_sizes[part - 1] if part else 0
+            keys += dataset_row_keys(dataset.datasets[part], [row - start])
+        return keys
+    return [(id(dataset), int(row)) for row in rows]
 
 
 def _library(obj):

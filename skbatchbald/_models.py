@@ -13,6 +13,7 @@ from collections.abc import Mapping
 __all__ = [
     "final_model",
     "inner_model",
+    "is_search",
     "is_skorch_net",
     "skorch_inputs_message",
 ]
@@ -44,7 +45,7 @@ def inner_model(estimator):
     best = getattr(estimator, "best_estimator_", None)
     if best is not None:
         return best
-    if hasattr(estimator, "param_grid") or hasattr(estimator, "param_distributions"):
+    if is_search(estimator):
         return estimator.estimator  # an unfitted search: the model it tunes
     return None
 
@@ -69,8 +70,26 @@ def is_skorch_net(estimator):
     return _is_instance(final_model(estimator), "skorch", "NeuralNet")
 
 
-def _is_search(estimator):
+def is_search(estimator):
+    """Whether ``estimator`` is a hyperparameter search (grid, randomized, halving)."""
     return hasattr(estimator, "param_grid") or hasattr(estimator, "param_distributions")
+
+
+def _steps_before(estimator):
+    """Names of the steps that transform X before the final model, at any level."""
+    names = []
+    for _ in range(20):  # wrappers nest a few levels at most
+        if _is_instance(estimator, "sklearn.pipeline", "Pipeline"):
+            names += [
+                name
+                for name, step in estimator.steps[:-1]
+                if step is not None and step != "passthrough"
+            ]
+        inner = inner_model(estimator)
+        if inner is None:
+            return names
+        estimator = inner
+    return names
 
 
 def skorch_inputs_message(estimator, X, exc):
@@ -84,6 +103,15 @@ def skorch_inputs_message(estimator, X, exc):
     """
     data = sys.modules.get("torch.utils.data")  # not imported: X is no Dataset
     if data is not None and isinstance(X, data.Dataset):
+        before = _steps_before(estimator)
+        if is_skorch_net(estimator) and before:
+            return (
+                f"X is a torch Dataset, and the Pipeline's steps {before} before "
+                f"the {type(final_model(estimator)).__name__} get it as it is, "
+                f"which they cannot read ({exc}). Transform the items in the "
+                "Dataset's __getitem__ (e.g. torchvision transforms) or in the "
+                "module, and give the net alone; or pass arrays."
+            )
         if is_skorch_net(estimator):
             return None
         return (
@@ -105,7 +133,7 @@ def skorch_inputs_message(estimator, X, exc):
             "was fitted on), or use a skorch net such as MCDropoutClassifier "
             "whose module takes those keys."
         )
-    if _is_search(estimator) and not _is_instance(X, "skorch.helper", "SliceDict"):
+    if is_search(estimator) and not _is_instance(X, "skorch.helper", "SliceDict"):
         return (
             f"{type(estimator).__name__} failed on X given as a plain dict of "
             f"inputs ({keys}): {exc}. scikit-learn counts a dict's keys as its "

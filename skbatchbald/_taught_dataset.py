@@ -9,7 +9,7 @@ taught for it.
 import numpy as np
 from torch.utils.data import Dataset
 
-__all__ = ["TaughtLabels"]
+__all__ = ["TaughtLabels", "taught_inputs"]
 
 
 class TaughtLabels(Dataset):
@@ -53,3 +53,18 @@ class TaughtLabels(Dataset):
         label = self.y[i]
         # a numpy scalar collates to a tensor; a string label stays a string
         return item[0], label.item() if isinstance(label, np.generic) else label
+
+
+def taught_inputs(dataset, y, *, search):
+    """What the learner fits on for a Dataset of taught items.
+
+    A search splits X with scikit-learn's indexing, which reads a Dataset
+    item by item into a list: skorch's ``SliceDataset`` of the inputs is the
+    row-sliceable form it takes, the labels then coming from y.
+    """
+    taught = TaughtLabels(dataset, y)
+    if not search:
+        return taught
+    from skorch.helper import SliceDataset
+
+    return SliceDataset(taught, idx=0)

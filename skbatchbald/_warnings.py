@@ -12,16 +12,30 @@ _PACKAGE = os.path.dirname(os.path.abspath(__file__)) + os.sep
 _GLUE = ("contextlib.py", "_contextlib.py")
 
 
-def _ours(frame):
+def _modal_folder():
+    """modAL's package folder when it is imported: ``ActiveLearner`` inherits
+    ``predict``, ``predict_proba`` and ``score`` from it, so its frames lie
+    between the user's call and the package's warning."""
+    modal = sys.modules.get("modAL")
+    path = getattr(modal, "__file__", None)
+    return None if path is None else os.path.dirname(os.path.abspath(path)) + os.sep
+
+
+def _ours(frame, modal):
     filename = frame.f_code.co_filename
-    return filename.startswith(_PACKAGE) or os.path.basename(filename) in _GLUE
+    return (
+        filename.startswith(_PACKAGE)
+        or (modal is not None and filename.startswith(modal))
+        or os.path.basename(filename) in _GLUE
+    )
 
 
 def user_stacklevel():
     """``stacklevel`` for the caller's ``warnings.warn``: the first frame outside.
 
     Counts the caller's frame and every skbatchbald frame above it (and the
-    context-manager and decorator frames between them), so a
+    context-manager and decorator frames between them, and modAL's, whose
+    methods the learner inherits), so a
     warning raised deep in a strategy, ``teach``, the sampling engine or the
     constructor is reported at the user's line, however many library calls
     lead there.
@@ -41,6 +55,7 @@ def user_stacklevel():
     1
     """
     frame, level = sys._getframe(1), 1  # level 1: the function that warns
-    while frame is not None and _ours(frame):
+    modal = _modal_folder()
+    while frame is not None and _ours(frame, modal):
         frame, level = frame.f_back, level + 1
     return max(level - 1, 1) if frame is None else level

@@ -195,6 +195,19 @@ def _compute(encoder, X, batch_size, num_workers):
     return np.concatenate(blocks)
 
 
+def _check_deterministic(dataset):
+    """ValueError if a Dataset's first item changes from one read to the next."""
+    first, again = _first_rows(dataset, 1), _first_rows(dataset, 1)
+    if first.shape != again.shape or not np.array_equal(first, again):
+        raise ValueError(
+            f"the {type(dataset).__name__}'s item 0 differed between two reads: "
+            "random transforms (augmentation) would give other embeddings, and "
+            "another cache entry, at every call. Embed with the deterministic "
+            "evaluation transforms (e.g. Resize and CenterCrop, without "
+            "RandomResizedCrop or RandomHorizontalFlip)."
+        )
+
+
 def _first_rows(X, n):
     if not _is_dataset(X):
         return X[:n]
@@ -291,7 +304,8 @@ def cached_embeddings(
         ``ImageFolder`` with its transforms) is read in order by a
         ``DataLoader``; the inputs are the ``x`` of ``(x, y)`` items (or the
         items themselves), and a Dataset shares its cache entry with the
-        array of the same inputs.
+        array of the same inputs. Its items must not change between reads
+        (random augmentation is refused: item 0 is read twice to check).
     cache_dir : str or path-like
         The folder for the cache files; created if missing. A leading ``~``
         is expanded to the user's home folder.
@@ -380,6 +394,7 @@ def cached_embeddings(
             )
         if len(X) == 0:
             raise ValueError("X must hold at least one row; got an empty Dataset.")
+        _check_deterministic(X)
     elif isinstance(X, torch.Tensor):
         # hashed and embedded as the numpy array of the same values, so a tensor
         # and that array share one cache entry

@@ -27,7 +27,7 @@ from ._modal_ports import (
     check_targets,
     warn_one_hot,
 )
-from ._models import is_skorch_net, skorch_inputs_message
+from ._models import is_search, is_skorch_net, skorch_inputs_message
 from ._validation import check_random_state, count_rows
 from ._warnings import user_stacklevel
 from .sampling import is_regression_model
@@ -158,6 +158,7 @@ def _same_rows(first, second):
         return (
             is_torch_dataset(first)
             and is_torch_dataset(second)
+            and len(first) == len(second)
             and dataset_row_keys(first) == dataset_row_keys(second)
         )
     if sp.issparse(first) or sp.issparse(second):
@@ -223,7 +224,10 @@ def _check_dataset(X, y):
 
 
 def _labels_array(y):
-    """y as a numpy array (from a list, Series or tensor), to index by item."""
+    """y as a numpy array (from a list, Series, tensor or sparse indicator), to
+    index by item."""
+    if sp.issparse(y):
+        return y.toarray()
     if _is_torch(y):
         return y.detach().cpu().numpy()
     return np.asarray(y)
@@ -413,12 +417,14 @@ class ActiveLearner(_ModalActiveLearner):
         check_random_state(self.random_state)  # validated with or without bootstrap
         if bootstrap:
             X, y = self._bootstrap(X, y)
+        fitted_on = X
         if is_torch_dataset(X) and is_skorch_net(self.estimator):
-            from ._taught_dataset import TaughtLabels
+            from ._taught_dataset import taught_inputs
 
-            X = TaughtLabels(X, _labels_array(y))
+            search = is_search(self.estimator)
+            fitted_on = taught_inputs(X, _labels_array(y), search=search)
         try:
-            self.estimator.fit(X, y, **fit_kwargs)
+            self.estimator.fit(fitted_on, y, **fit_kwargs)
         except (TypeError, ValueError) as exc:
             message = skorch_inputs_message(self.estimator, X, exc)
             if message is not None:

@@ -18,7 +18,7 @@ from sklearn.preprocessing import StandardScaler
 from skorch.dataset import ValidSplit
 from torch import nn
 
-from skbatchbald import MCDropoutClassifier
+from skbatchbald import ActiveLearner, MCDropoutClassifier
 from skbatchbald.nn import BayesianCNN, BayesianMLP
 
 ATOL = 1e-5  # matrix products may round differently for different batch sizes
@@ -332,7 +332,7 @@ class TestSamplingEngine:
             """
             import numpy as np
             from torch import nn
-            from skbatchbald import MCDropoutClassifier
+            from skbatchbald import ActiveLearner, MCDropoutClassifier
 
             class SmallCNN(nn.Module):
                 def __init__(self):
@@ -516,6 +516,10 @@ class TestErrors:
         with pytest.warns(UserWarning, match="no dropout layer") as caught:
             proba = clf.predict_proba(X)
         assert caught[0].filename == __file__  # the user's line
+        learner = ActiveLearner(clone(clf), X_training=X, y_training=y)
+        with pytest.warns(UserWarning, match="no dropout layer") as caught:
+            learner.predict_proba(X)  # through modAL's inherited method
+        assert caught[0].filename == __file__
         deterministic = clf.set_params(mc_predict=False)
         with warnings.catch_warnings():
             warnings.simplefilter("error")

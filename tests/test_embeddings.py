@@ -249,7 +249,7 @@ def test_inputs_key_skips_reading_the_items_on_a_hit(X, tmp_path):
     items = Items(X)
     again = cached_embeddings(encoder, items, tmp_path, inputs_key="photos-v1")
     np.testing.assert_array_equal(again, first)
-    assert items.loaded == 8  # the n_check rows only
+    assert items.loaded == 2 + 8  # item 0 twice (no augmentation), the n_check rows
     cached_embeddings(encoder, Items(X), tmp_path, inputs_key="photos-v2")
     assert len(entries(tmp_path)) == 4  # a new name for new inputs
     # the n_check rows still catch other inputs under an unchanged name
@@ -284,4 +284,15 @@ def test_bad_datasets_and_keys_are_refused(X, tmp_path):
         cached_embeddings(encoder, X, tmp_path, inputs_key="")
     with pytest.raises(ValueError, match="num_workers"):
         cached_embeddings(encoder, X, tmp_path, num_workers=-1)
+    assert entries(tmp_path) == []
+
+
+def test_a_dataset_with_random_transforms_is_refused(X, tmp_path):
+    class Augmented(Items):
+        def __getitem__(self, i):
+            x, y = super().__getitem__(i)
+            return x + 0.01 * torch.randn_like(x), y  # a random augmentation
+
+    with pytest.raises(ValueError, match=r"item 0 differed.*evaluation transforms"):
+        cached_embeddings(make_encoder(), Augmented(X), tmp_path)
     assert entries(tmp_path) == []

@@ -183,3 +183,84 @@ def test_a_multilabel_net_on_a_dataset_and_a_regressor_refused(pool):
         ActiveLearner(
             regressor, X_training=Subset(dataset, range(20)), y_training=Y[:20, 0] * 1.0
         )
+
+
+def test_a_search_over_a_net_fits_on_a_dataset(pool):
+    from sklearn.model_selection import GridSearchCV
+
+    dataset, labels = pool
+    search = GridSearchCV(net(), {"lr": [1e-2, 1e-3]}, cv=2)
+    learner = ActiveLearner(
+        search,
+        query_strategy=BatchBALDQuery(random_state=0),
+        X_training=Subset(dataset, range(40)),
+        y_training=labels[:40],
+    )
+    idx, rows = learner.query(dataset, n_instances=3)
+    learner.teach(rows, labels[idx])
+    assert learner.estimator.best_params_["lr"] in (1e-2, 1e-3)
+    # each fold trained on the labels taught: the placeholders would fail
+    assert set(learner.estimator.best_estimator_.classes_) == set(NAMES)
+
+
+def test_a_pipeline_transforming_a_dataset_names_the_fix(pool):
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    dataset, labels = pool
+    with pytest.raises(ValueError, match=r"steps \['standardscaler'\].*__getitem__"):
+        ActiveLearner(
+            make_pipeline(StandardScaler(), net()),
+            X_training=Subset(dataset, range(20)),
+            y_training=labels[:20],
+        )
+    # a Pipeline of the net alone takes it
+    learner = ActiveLearner(
+        make_pipeline(net()),
+        X_training=Subset(dataset, range(20)),
+        y_training=labels[:20],
+    )
+    assert learner.predict(dataset.X[:2]).shape == (2,)
+
+
+def test_a_sparse_indicator_with_a_dataset(pool):
+    import scipy.sparse as sp
+
+    from skbatchbald import MCDropoutMultiLabelClassifier
+
+    dataset, _ = pool
+    Y = (dataset.X[:20, :3] > 0.3).astype(int)
+    params = {"module__n_features": 64, "module__n_classes": 3, "max_epochs": 2}
+    learners = [
+        ActiveLearner(
+            MCDropoutMultiLabelClassifier(
+                BayesianMLP, verbose=0, random_state=0, **params
+            ),
+            X_training=X,
+            y_training=sp.csr_matrix(Y),
+        )
+        for X in (Subset(dataset, range(20)), dataset.X[:20])
+    ]
+    np.testing.assert_allclose(
+        *(learner.predict_proba(dataset.X) for learner in learners)
+    )
+
+
+def test_row_keys_of_a_batch_cost_the_batch_not_the_pool():
+    from skbatchbald._arrays import dataset_row_keys
+
+    class Huge(torch.utils.data.Dataset):
+        def __len__(self):
+            return 10**7
+
+        def __getitem__(self, i):
+            raise AssertionError("an item was loaded")
+
+    huge = Huge()
+    taught = ConcatDataset([Subset(huge, [5, 9_999_999]), Subset(huge, [7])])
+    assert dataset_row_keys(taught) == [
+        (id(huge), 5),
+        (id(huge), 9_999_999),
+        (id(huge), 7),
+    ]
+    assert dataset_row_keys(taught, [2]) == [(id(huge), 7)]

@@ -15,6 +15,7 @@ import torch
 from skorch import NeuralNetRegressor
 from skorch.utils import to_numpy, to_tensor
 
+from .._arrays import base_dataset
 from .._memory import check_max_memory
 from .._validation import (
     check_n_mc_samples,
@@ -70,9 +71,9 @@ def regression_targets(y, owner):
 def _as_float32(X, owner):
     """A numeric array (or CPU tensor) of X, float32, checked finite and >= 2-d."""
     if isinstance(X, torch.utils.data.Dataset):
-        inner = getattr(X, "dataset", X)  # the user's Dataset inside the learner's
+        name = type(base_dataset(X)).__name__
         raise ValueError(
-            f"{owner} takes arrays, not a torch Dataset ({type(inner).__name__}): "
+            f"{owner} takes arrays, not a torch Dataset ({name}): "
             "it fits its noise variance and samples on rows of one array. Pass "
             "the inputs as an array, e.g. np.stack([np.asarray(x) for x, _ in "
             "dataset]), or their embeddings."
