@@ -20,6 +20,7 @@ __all__ = [
     "dataset_row_keys",
     "is_dask_array",
     "is_torch_dataset",
+    "none_placeholder_message",
     "stack_rows",
     "subsample_pool",
     "take_rows",
@@ -50,6 +51,28 @@ def base_dataset(dataset):
         else:
             break
     return dataset
+
+
+def none_placeholder_message(dataset=None, item=None):
+    """Why items holding None cannot be batched, or None if ``item`` holds none.
+
+    ``item`` defaults to ``dataset[0]`` (read only after a failure, so a
+    Dataset that cannot give it leaves the original error to show).
+    """
+    if item is None:
+        try:
+            item = dataset[0]
+        except Exception:  # the original failure is the one to show
+            return None
+    if not isinstance(item, tuple | list) or all(value is not None for value in item):
+        return None
+    name = "Dataset" if dataset is None else type(base_dataset(dataset)).__name__
+    kinds = ", ".join(type(value).__name__ for value in item)
+    return (
+        f"the {name}'s items hold None (an item is a {type(item).__name__} of "
+        f"{kinds}), and torch's DataLoader cannot batch None: return a number "
+        "as the placeholder of an unlabelled item, e.g. (x, -1)."
+    )
 
 
 def dataset_row_keys(dataset, rows=None):

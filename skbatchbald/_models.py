@@ -10,6 +10,8 @@ layer may ask.
 import sys
 from collections.abc import Mapping
 
+from ._arrays import none_placeholder_message
+
 __all__ = [
     "final_model",
     "inner_model",
@@ -113,7 +115,7 @@ def skorch_inputs_message(estimator, X, exc):
                 "module, and give the net alone; or pass arrays."
             )
         if is_skorch_net(estimator):
-            return None
+            return none_placeholder_message(X)
         return (
             f"X is a {type(X).__name__}, a torch Dataset, which only a skorch "
             f"net reads; the {type(final_model(estimator)).__name__} is none and "

@@ -303,7 +303,12 @@ class TypiClustQuery(BaseEstimator):
         if Z.shape[0] != count_rows(X, name):
             raise ValueError(
                 f"embedding returned {Z.shape[0]} rows for the {count_rows(X, name)} "
-                f"rows of {name}; it must return one row per input row."
+                f"rows of {name}; it must return one row per input row, for the "
+                "rows it is given: annotation_round passes the pool's rows not "
+                "yet asked, a learner on a Dataset pool the items not yet "
+                "taught, and pool_subsample a subset. With embeddings cached for "
+                "the whole pool, index them by the rows given (a Subset's "
+                ".indices), or pass the embeddings as the pool."
             )
         return Z
 

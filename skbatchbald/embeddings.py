@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from ._arrays import none_placeholder_message
 from ._validation import check_int
 
 __all__ = ["cached_embeddings"]
@@ -74,8 +75,14 @@ def _batches(X, batch_size, num_workers):
     loader = torch.utils.data.DataLoader(
         X, batch_size=batch_size, shuffle=False, num_workers=num_workers
     )
-    for batch in loader:
-        yield _item_inputs(batch)
+    try:
+        for batch in loader:
+            yield _item_inputs(batch)
+    except TypeError as exc:
+        message = none_placeholder_message(X)
+        if message is None:
+            raise
+        raise ValueError(message) from exc
 
 
 def _inputs_digest(X, inputs_key, batch_size, num_workers):
@@ -195,23 +202,33 @@ def _compute(encoder, X, batch_size, num_workers):
     return np.concatenate(blocks)
 
 
-def _check_deterministic(dataset):
-    """ValueError if a Dataset's first item changes from one read to the next."""
-    first, again = _first_rows(dataset, 1), _first_rows(dataset, 1)
+def _check_rows(n_rows, n_check):
+    """Rows spread over the inputs (first and last included), to re-read."""
+    if n_check == 0:
+        return np.empty(0, dtype=np.int64)
+    return np.unique(np.linspace(0, n_rows - 1, min(n_check, n_rows)).round()).astype(
+        np.int64
+    )
+
+
+def _rows_of(X, rows):
+    if not _is_dataset(X):
+        return X[rows]
+    return next(_batches(torch.utils.data.Subset(X, rows.tolist()), len(rows), 0))
+
+
+def _check_deterministic(dataset, n_check):
+    """ValueError if a Dataset's items change from one read to the next."""
+    rows = _check_rows(len(dataset), max(n_check, 4))
+    first, again = _rows_of(dataset, rows), _rows_of(dataset, rows)
     if first.shape != again.shape or not np.array_equal(first, again):
         raise ValueError(
-            f"the {type(dataset).__name__}'s item 0 differed between two reads: "
-            "random transforms (augmentation) would give other embeddings, and "
-            "another cache entry, at every call. Embed with the deterministic "
-            "evaluation transforms (e.g. Resize and CenterCrop, without "
-            "RandomResizedCrop or RandomHorizontalFlip)."
+            f"the {type(dataset).__name__}'s items differed between two reads "
+            f"(of items {rows.tolist()}): random transforms (augmentation) would "
+            "give other embeddings, and another cache entry, at every call. "
+            "Embed with the deterministic evaluation transforms (e.g. Resize "
+            "and CenterCrop, without RandomResizedCrop or RandomHorizontalFlip)."
         )
-
-
-def _first_rows(X, n):
-    if not _is_dataset(X):
-        return X[:n]
-    return next(_batches(torch.utils.data.Subset(X, range(n)), n, 0))
 
 
 def _write_atomically(path, write):
@@ -237,7 +254,7 @@ def _stale(path, what, fix):
     )
 
 
-def _load(npy, meta, expected, encoder, X, n_check, fix):
+def _load(npy, meta, expected, encoder, X, n_check, fix, named_inputs):
     for field in ("inputs_sha256", "encoder"):
         if meta.get(field) != expected[field]:
             what = "the inputs" if field == "inputs_sha256" else "the encoder"
@@ -247,8 +264,9 @@ def _load(npy, meta, expected, encoder, X, n_check, fix):
         raise _stale(npy, f"its metadata ({len(X)} rows of d = {meta.get('d')})", fix)
     if not np.isfinite(Z).all():
         raise _stale(npy, "finite values (it holds NaN or infinity)", fix)
-    if n_check:
-        probe = _encode(encoder, _first_rows(X, n_check))
+    rows = _check_rows(len(X), n_check)
+    if rows.size:
+        probe = _encode(encoder, _rows_of(X, rows))
         if probe.ndim != 2 or probe.shape[1] != Z.shape[1]:
             raise _stale(
                 npy,
@@ -256,10 +274,18 @@ def _load(npy, meta, expected, encoder, X, n_check, fix):
                 f"{len(probe)} rows, the cache holds d = {Z.shape[1]}",
                 fix,
             )
-        scale = max(1.0, float(np.abs(Z[:n_check]).max()))
-        if not np.allclose(probe, Z[:n_check], rtol=1e-4, atol=1e-4 * scale):
+        scale = max(1.0, float(np.abs(Z[rows]).max()))
+        if not np.allclose(probe, Z[rows], rtol=1e-4, atol=1e-4 * scale):
+            # the inputs' hash matched: unless inputs_key named them instead
+            what = (
+                "the encoder or the inputs named by inputs_key"
+                if named_inputs
+                else "the encoder"
+            )
             raise _stale(
-                npy, "the encoder: it now gives other embeddings of the first rows", fix
+                npy,
+                f"{what}: they now give other embeddings of rows {rows.tolist()}",
+                fix,
             )
     return Z
 
@@ -283,8 +309,10 @@ def cached_embeddings(
     given. A call with other inputs or other weights therefore gets its own
     file. A call that finds its file checks it before returning it: the
     recorded hashes, the shape, that every value is finite, and that the
-    encoder still gives the cached embeddings of the first ``n_check`` rows
-    (which catches a changed encoder whose ``key`` was not changed). A file
+    encoder still gives the cached embeddings of ``n_check`` rows spread over
+    the inputs, the first and last included (which catches a changed encoder
+    whose ``key`` was not changed, or changed inputs under an unchanged
+    ``inputs_key``). A file
     that fails a check raises; stale embeddings are never returned.
 
     Parameters
@@ -322,8 +350,10 @@ def cached_embeddings(
     batch_size : int, default=1024
         Rows per call of the encoder.
     n_check : int, default=8
-        Rows re-embedded on a cache hit and compared with the cached ones
-        (relative tolerance 1e-4); 0 skips that check.
+        Rows, spread over the inputs, re-embedded on a cache hit and compared
+        with the cached ones (relative tolerance 1e-4); 0 skips that check. A
+        Dataset's items at as many places (at least 4) are also read twice
+        to refuse random augmentation.
     num_workers : int, default=0
         Worker processes of the ``DataLoader`` that reads a Dataset (decoding
         images in parallel); not used for arrays.
@@ -394,7 +424,7 @@ def cached_embeddings(
             )
         if len(X) == 0:
             raise ValueError("X must hold at least one row; got an empty Dataset.")
-        _check_deterministic(X)
+        _check_deterministic(X, n_check)
     elif isinstance(X, torch.Tensor):
         # hashed and embedded as the numpy array of the same values, so a tensor
         # and that array share one cache entry
@@ -412,15 +442,18 @@ def cached_embeddings(
     directory = Path(cache_dir).expanduser()
     npy = directory / f"embeddings-{name[:24]}.npy"
     meta_path = npy.with_suffix(".json")
-    fix = (
-        f"delete {npy} and {meta_path} to recompute them"
-        if key is None
-        else f"pass a new key (not {key!r}) for the changed encoder, or delete "
-        f"{npy} and {meta_path} to recompute them"
-    )
+    renames = []
+    if key is not None:
+        renames.append(f"a new key (not {key!r}) for a changed encoder")
+    if inputs_key is not None:
+        renames.append(f"a new inputs_key (not {inputs_key!r}) for changed inputs")
+    fix = f"delete {npy} and {meta_path} to recompute them"
+    if renames:
+        fix = f"pass {' or '.join(renames)}, or {fix}"
     if npy.is_file() and meta_path.is_file():
         meta = json.loads(meta_path.read_text())
-        return _load(npy, meta, expected, encoder, X, min(n_check, len(X)), fix)
+        named = inputs_key is not None
+        return _load(npy, meta, expected, encoder, X, n_check, fix, named)
     Z = _compute(encoder, X, batch_size, num_workers)
     directory.mkdir(parents=True, exist_ok=True)
     _write_atomically(npy, lambda tmp: _save(tmp, Z))

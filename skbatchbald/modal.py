@@ -223,6 +223,28 @@ def _check_dataset(X, y):
         )
 
 
+def _check_new_items(X, X_training):
+    """ValueError if a Dataset batch holds items taught before, or one twice."""
+    taught = set(dataset_row_keys(X_training))
+    keys = dataset_row_keys(X)
+    again = [i for i, key in enumerate(keys) if key in taught]
+    twice = len(set(keys)) < len(keys)
+    if not again and not twice:
+        return
+    what = (
+        f"{len(again)} items taught before (positions {again[:5]} of X)"
+        if again
+        else "an item twice"
+    )
+    raise ValueError(
+        f"X holds {what}: an item of a torch Dataset is known by which item of "
+        "which Dataset it is, and each is taught once. Teach only the items "
+        "newly labelled (learner.query(pool) never offers a taught item "
+        "again); to correct a label, call learner.fit on the whole labelled "
+        "set with the corrected labels."
+    )
+
+
 def _labels_array(y):
     """y as a numpy array (from a list, Series, tensor or sparse indicator), to
     index by item."""
@@ -507,6 +529,8 @@ class ActiveLearner(_ModalActiveLearner):
                     "on exactly the rows given (modAL DeepActiveLearner.teach), "
                     "call learner.fit(X, y)."
                 )
+        if is_torch_dataset(X) and is_torch_dataset(self.X_training):
+            _check_new_items(X, self.X_training)
 
     def fit(self, X, y, bootstrap=False, **fit_kwargs):
         """Forget all training data, then fit the estimator on ``X, y``.
@@ -603,6 +627,31 @@ class ActiveLearner(_ModalActiveLearner):
             self._add_training_data(X, y)
             self._fit_to_known(bootstrap=bootstrap, **fit_kwargs)
 
+    def _untaught_items(self, X_pool):
+        """Positions of the Dataset pool's items not taught yet, or None for all.
+
+        Items of a torch Dataset are known by which item of which Dataset they
+        are, so a pool queried whole every round (the natural loop on a
+        Dataset) never offers an item again once it is taught; rows of arrays
+        have no such identity and are left to the caller (modAL's loop deletes
+        them from the pool).
+        """
+        if not (is_torch_dataset(X_pool) and is_torch_dataset(self.X_training)):
+            return None
+        taught = set(dataset_row_keys(self.X_training))
+        keys = dataset_row_keys(X_pool)
+        untaught = np.array(
+            [i for i, key in enumerate(keys) if key not in taught], dtype=np.int64
+        )
+        if untaught.size == len(keys):
+            return None
+        if untaught.size == 0:
+            raise ValueError(
+                f"every item of the {type(X_pool).__name__} pool ({len(keys)}) "
+                "has been taught: there is nothing left to query."
+            )
+        return untaught
+
     def query(self, X_pool, *query_args, return_metrics=False, **query_kwargs):
         """Ask the query strategy which pool samples to label next.
 
@@ -610,7 +659,8 @@ class ActiveLearner(_ModalActiveLearner):
         ----------
         X_pool : array-like of shape (n_pool, ...), dict of them, or torch Dataset
             The unlabelled pool (a Dataset for a skorch net: its labels are
-            not read).
+            not read, and the items taught so far are left out, so the whole
+            Dataset can be passed every round).
         *query_args : tuple
             Passed to the query strategy after ``X_pool``.
         return_metrics : bool, default=False
@@ -637,12 +687,16 @@ class ActiveLearner(_ModalActiveLearner):
         # Called once: modAL re-runs the strategy whenever unpacking its result
         # into a pair fails, which doubles the cost and mis-reads a result of
         # length 2.
-        result = self.query_strategy(self, X_pool, *query_args, **query_kwargs)
+        untaught = self._untaught_items(X_pool)
+        candidates = X_pool if untaught is None else take_rows(X_pool, untaught)
+        result = self.query_strategy(self, candidates, *query_args, **query_kwargs)
         if isinstance(result, tuple) and len(result) == 2:
             query_idx, query_metrics = result
         else:
             query_idx, query_metrics = result, None
         query_idx = np.asarray(query_idx)
+        if untaught is not None:
+            query_idx = untaught[query_idx]  # positions in the user's pool
         query_instances = take_rows(X_pool, query_idx)
         if not return_metrics:
             return query_idx, query_instances

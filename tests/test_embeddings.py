@@ -249,11 +249,11 @@ def test_inputs_key_skips_reading_the_items_on_a_hit(X, tmp_path):
     items = Items(X)
     again = cached_embeddings(encoder, items, tmp_path, inputs_key="photos-v1")
     np.testing.assert_array_equal(again, first)
-    assert items.loaded == 2 + 8  # item 0 twice (no augmentation), the n_check rows
+    assert items.loaded == 2 * 8 + 8  # 8 items twice (no augmentation), 8 checked
     cached_embeddings(encoder, Items(X), tmp_path, inputs_key="photos-v2")
     assert len(entries(tmp_path)) == 4  # a new name for new inputs
     # the n_check rows still catch other inputs under an unchanged name
-    with pytest.raises(ValueError, match="other embeddings of the first rows"):
+    with pytest.raises(ValueError, match="other embeddings of rows"):
         cached_embeddings(
             encoder, Items(X[::-1].copy()), tmp_path, inputs_key="photos-v1"
         )
@@ -293,6 +293,26 @@ def test_a_dataset_with_random_transforms_is_refused(X, tmp_path):
             x, y = super().__getitem__(i)
             return x + 0.01 * torch.randn_like(x), y  # a random augmentation
 
-    with pytest.raises(ValueError, match=r"item 0 differed.*evaluation transforms"):
+    with pytest.raises(ValueError, match=r"differed between two reads.*evaluation"):
         cached_embeddings(make_encoder(), Augmented(X), tmp_path)
+
+    class SometimesFlipped(Items):
+        def __getitem__(self, i):  # items 7, 21, ... come back flipped on re-reads
+            x, y = super().__getitem__(i)
+            self.reads = getattr(self, "reads", np.zeros(len(self), int))
+            self.reads[i] += 1
+            return (x.flip(0) if i % 2 and self.reads[i] > 1 else x), y
+
+    with pytest.raises(ValueError, match=r"differed between two reads"):
+        cached_embeddings(make_encoder(), SometimesFlipped(X), tmp_path)
     assert entries(tmp_path) == []
+
+
+def test_rows_spread_over_the_inputs_are_checked_under_inputs_key(X, tmp_path):
+    encoder = make_encoder()
+    cached_embeddings(encoder, X, tmp_path, inputs_key="v1")
+    changed = X.copy()
+    changed[-1] += 1.0  # the same length and first rows, another last row
+    with pytest.raises(ValueError, match=r"the encoder or the inputs named by") as info:
+        cached_embeddings(encoder, changed, tmp_path, inputs_key="v1")
+    assert "a new inputs_key (not 'v1')" in str(info.value)

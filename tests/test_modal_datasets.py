@@ -264,3 +264,58 @@ def test_row_keys_of_a_batch_cost_the_batch_not_the_pool():
         (id(huge), 7),
     ]
     assert dataset_row_keys(taught, [2]) == [(id(huge), 7)]
+
+
+def test_taught_items_are_never_offered_or_taught_again(pool):
+    from skbatchbald import MaxEntropyQuery
+
+    dataset, labels = pool
+    small = Subset(dataset, range(30))  # a pool of 30 items
+    learner = ActiveLearner(
+        net(),
+        query_strategy=MaxEntropyQuery(),
+        X_training=Subset(small, range(10)),
+        y_training=labels[:10],
+    )
+    picked = []
+    for _ in range(4):
+        idx, rows = learner.query(small, n_instances=5)  # the whole pool each round
+        assert list(rows.indices) == idx.tolist()  # positions in the pool given
+        picked += idx.tolist()
+        learner.teach(rows, labels[idx])
+    assert sorted(picked) == list(range(10, 30))  # each untaught item once
+    with pytest.raises(ValueError, match="every item of the Subset pool"):
+        learner.query(small, n_instances=1)
+    with pytest.raises(ValueError, match=r"1 items taught before \(positions \[1\]"):
+        learner.teach(Subset(dataset, [40, 3]), labels[[40, 3]])
+    with pytest.raises(ValueError, match="an item twice"):
+        learner.teach(Subset(dataset, [41, 41]), labels[[41, 41]])
+    assert len(learner.X_training) == 30
+
+
+class NonePlaceholders(Unlabelled):
+    def __getitem__(self, i):
+        return torch.from_numpy(self.X[i]), None
+
+
+def test_a_none_placeholder_names_the_fix(pool):
+    from skbatchbald.embeddings import cached_embeddings
+
+    dataset, labels = pool
+    items = NonePlaceholders(dataset.X[:40] * 16)
+    learner = ActiveLearner(
+        net(), X_training=Subset(items, range(20)), y_training=labels[:20]
+    )
+    with pytest.raises(
+        ValueError, match=r"hold None.*tuple of Tensor, NoneType.*\(x, -1\)"
+    ):
+        learner.query(items, n_instances=2)  # fit took it: the labels were taught
+    encoder = torch.nn.Linear(64, 3).eval()
+    with pytest.raises(ValueError, match="NonePlaceholders's items hold None"):
+        cached_embeddings(encoder, items, "unused-folder", key="linear")
+
+
+def test_a_net_fitted_on_a_pool_subset_names_its_placeholder_labels(pool):
+    dataset, labels = pool
+    with pytest.raises(ValueError, match=r"items carry labels \[-1\].*ActiveLearner"):
+        net().fit(Subset(dataset, range(20)), labels[:20])

@@ -326,6 +326,15 @@ class MCDropoutClassifier(SeededNetMixin, NeuralNetClassifier):
         if not np.any(unknown):
             return idx
         labels = np.unique(y[unknown])[:10].tolist()
+        if self._labels_of_dataset:
+            raise ValueError(
+                f"the Dataset's items carry labels {labels} that are not in "
+                f"classes_={classes.tolist()}: skorch trains on the labels a "
+                "Dataset yields, and fit's y only sets the classes (and the "
+                "split). Yield the true labels from the Dataset, or let "
+                "skbatchbald.ActiveLearner fit it: it pairs each item with its "
+                "label in y (an unlabelled pool's placeholder is no class)."
+            )
         if self.classes is not None:
             raise ValueError(
                 f"y contains labels {labels} that are not in classes="
@@ -618,16 +627,19 @@ class MCDropoutClassifier(SeededNetMixin, NeuralNetClassifier):
         check_fit_params(getattr(self, "module_", self.module), fit_params)
         reset = not self.warm_start or not self.initialized_
         X, y = self._inputs_and_labels(X, y, reset=reset)
-        if reset:
-            self.__dict__.pop("classes_inferred_", None)
-            # Classes first: a module taking n_classes is built for them.
-            self.check_data(X, y)
-            return super().fit(X, y, **fit_params)
-        self._warm_fit = True  # classes_ kept: an unknown label names warm_start
+        # skorch trains on a Dataset's own labels: an unknown one names that
+        self._labels_of_dataset = is_dataset(X) and y is not None
         try:
+            if reset:
+                self.__dict__.pop("classes_inferred_", None)
+                # Classes first: a module taking n_classes is built for them.
+                self.check_data(X, y)
+                return super().fit(X, y, **fit_params)
+            self._warm_fit = True  # classes_ kept: an unknown label names warm_start
             return super().fit(X, y, **fit_params)
         finally:
             self.__dict__.pop("_warm_fit", None)
+            self.__dict__.pop("_labels_of_dataset", None)
 
     def partial_fit(self, X, y=None, classes=None, **fit_params):
         """Train further on X, y without re-initialising the module.
@@ -687,6 +699,7 @@ class MCDropoutClassifier(SeededNetMixin, NeuralNetClassifier):
     _fitting = False  # inside partial_fit: validation scoring follows mc_validation
     _outputs_unchecked = False  # until get_loss sees the first batch of a fit
     _warm_fit = False  # inside a fit that keeps the fitted module (warm_start)
+    _labels_of_dataset = False  # inside a fit on a Dataset given with a y
 
     def _criterion(self):
         """The criterion, unwrapped from torch.compile (None for custom names)."""

@@ -10,6 +10,7 @@ from sklearn.utils.multiclass import type_of_target
 from skorch.utils import is_dataset, multi_indexing, to_numpy
 from torch.utils.data import DataLoader, default_collate
 
+from .._arrays import none_placeholder_message
 from .._labels import ONE_HOT_FIX
 
 
@@ -101,6 +102,9 @@ def collate_labels(batch):
     torch collates strings into a tuple, which skorch's callbacks cannot turn
     into an array; scoring needs the labels as the user gave them.
     """
+    message = none_placeholder_message(item=batch[0]) if batch else None
+    if message is not None:
+        raise ValueError(message)
     collated = default_collate(batch)
     if (
         isinstance(collated, (list, tuple))
