@@ -147,11 +147,16 @@ def take_rows(X, indices):
 
     What scikit-learn's ``_safe_indexing`` takes (arrays, sparse matrices,
     DataFrames, Series, tensors, lists), a dict of them, taken key by key, and
-    a torch Dataset, whose rows are a ``Subset`` of it.
+    a torch Dataset, whose rows are a ``Subset`` of it (of its base for a
+    ``Subset``, so that ``.indices`` are always positions in the Dataset that
+    holds the items).
     """
     if is_torch_dataset(X):
         data = sys.modules["torch.utils.data"]
-        return data.Subset(X, np.asarray(indices, dtype=np.int64).tolist())
+        indices = np.asarray(indices, dtype=np.int64).tolist()
+        if isinstance(X, data.Subset):  # flat: .indices stay the base's positions
+            return data.Subset(X.dataset, [X.indices[i] for i in indices])
+        return data.Subset(X, indices)
     if isinstance(X, Mapping):
         return _dict_like(
             X, {key: take_rows(value, indices) for key, value in X.items()}

@@ -115,7 +115,9 @@ def skorch_inputs_message(estimator, X, exc):
                 "module, and give the net alone; or pass arrays."
             )
         if is_skorch_net(estimator):
-            return none_placeholder_message(X)
+            # torch's collate names the type it cannot batch; other failures
+            # are the net's own
+            return none_placeholder_message(X) if "NoneType" in str(exc) else None
         return (
             f"X is a {type(X).__name__}, a torch Dataset, which only a skorch "
             f"net reads; the {type(final_model(estimator)).__name__} is none and "

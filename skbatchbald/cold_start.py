@@ -307,8 +307,9 @@ class TypiClustQuery(BaseEstimator):
                 "rows it is given: annotation_round passes the pool's rows not "
                 "yet asked, a learner on a Dataset pool the items not yet "
                 "taught, and pool_subsample a subset. With embeddings cached for "
-                "the whole pool, index them by the rows given (a Subset's "
-                ".indices), or pass the embeddings as the pool."
+                "a whole Dataset, index them by the rows given (a Subset's "
+                ".indices are positions in the Dataset that holds the items), or "
+                "pass the embeddings as the pool."
             )
         return Z
 

@@ -638,19 +638,21 @@ class ActiveLearner(_ModalActiveLearner):
         """
         if not (is_torch_dataset(X_pool) and is_torch_dataset(self.X_training)):
             return None
-        taught = set(dataset_row_keys(self.X_training))
-        keys = dataset_row_keys(X_pool)
-        untaught = np.array(
-            [i for i, key in enumerate(keys) if key not in taught], dtype=np.int64
-        )
-        if untaught.size == len(keys):
+        count_rows(X_pool, "X_pool", row="pool item")  # an iterable-style one: why
+        seen = set(dataset_row_keys(self.X_training))
+        untaught = []
+        for i, key in enumerate(dataset_row_keys(X_pool)):
+            if key not in seen:  # an item the pool holds twice: offered once
+                untaught.append(i)
+                seen.add(key)
+        if len(untaught) == len(X_pool):
             return None
-        if untaught.size == 0:
+        if not untaught:
             raise ValueError(
-                f"every item of the {type(X_pool).__name__} pool ({len(keys)}) "
+                f"every item of the {type(X_pool).__name__} pool ({len(X_pool)}) "
                 "has been taught: there is nothing left to query."
             )
-        return untaught
+        return np.asarray(untaught, dtype=np.int64)
 
     def query(self, X_pool, *query_args, return_metrics=False, **query_kwargs):
         """Ask the query strategy which pool samples to label next.
@@ -689,6 +691,18 @@ class ActiveLearner(_ModalActiveLearner):
         # length 2.
         untaught = self._untaught_items(X_pool)
         candidates = X_pool if untaught is None else take_rows(X_pool, untaught)
+        n_instances = query_kwargs.get("n_instances")
+        if (
+            untaught is not None
+            and isinstance(n_instances, int | np.integer)
+            and n_instances > untaught.size
+        ):
+            raise ValueError(
+                f"n_instances={n_instances}, but only {untaught.size} of the "
+                f"pool's {len(X_pool)} items are untaught (the rest are in "
+                "X_training, and a query leaves them out): ask for at most "
+                f"{untaught.size}."
+            )
         result = self.query_strategy(self, candidates, *query_args, **query_kwargs)
         if isinstance(result, tuple) and len(result) == 2:
             query_idx, query_metrics = result

@@ -117,6 +117,9 @@ class TestTorchDatasets:
             (id(base), 7),
             (id(base), 3),
         ]
+        # rows of a Subset are a Subset of its base: .indices are base positions
+        nested = take_rows(take_rows(base, [9, 8, 7]), [2, 0])
+        assert nested.dataset is base and nested.indices == [7, 9]
 
     def test_a_dataset_stacks_only_with_a_dataset(self):
         from torch.utils.data import TensorDataset

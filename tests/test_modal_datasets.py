@@ -319,3 +319,50 @@ def test_a_net_fitted_on_a_pool_subset_names_its_placeholder_labels(pool):
     dataset, labels = pool
     with pytest.raises(ValueError, match=r"items carry labels \[-1\].*ActiveLearner"):
         net().fit(Subset(dataset, range(20)), labels[:20])
+
+
+def test_the_learners_own_fits_keep_the_labels_messages(pool):
+    dataset, _ = pool
+    items = NonePlaceholders(dataset.X[:40] * 16)  # also (x, None) items
+    y = np.arange(40) % 5
+    learner = ActiveLearner(
+        net().set_params(classes=np.arange(5)),
+        X_training=Subset(items, range(20)),
+        y_training=y[:20],
+    )
+    with pytest.raises(
+        ValueError, match=r"labels \[9\] that are not in classes="
+    ) as info:
+        learner.teach(Subset(items, [30]), [9])  # the label is the user's, in y
+    assert "hold None" not in str(info.value) and "Dataset's items" not in str(
+        info.value
+    )
+    warm = ActiveLearner(
+        net().set_params(classes=None, warm_start=True),
+        X_training=Subset(dataset, range(20)),
+        y_training=y[:20],
+    )
+    with pytest.raises(ValueError, match="warm_start=True"):
+        warm.teach(Subset(dataset, [30]), [9])
+
+
+def test_odd_pools_after_dataset_teaching(pool):
+    dataset, labels = pool
+    small = Subset(dataset, range(25))
+    learner = ActiveLearner(
+        net(), X_training=Subset(small, range(20)), y_training=labels[:20]
+    )
+
+    class Stream(IterableDataset):
+        def __iter__(self):
+            return iter(dataset)
+
+    with pytest.raises(TypeError, match="iterable-style"):
+        learner.query(Stream(), n_instances=2)
+    with pytest.raises(ValueError, match=r"only 5 of the pool's 25 items are untaught"):
+        learner.query(small, n_instances=8)
+    twice = ConcatDataset([small, small])  # every item twice
+    idx, rows = learner.query(twice, n_instances=5)
+    assert sorted(set(idx.tolist())) == list(range(20, 25))
+    learner.teach(rows, labels[idx % 25])
+    assert len(learner.X_training) == 25

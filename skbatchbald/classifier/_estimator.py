@@ -326,7 +326,7 @@ class MCDropoutClassifier(SeededNetMixin, NeuralNetClassifier):
         if not np.any(unknown):
             return idx
         labels = np.unique(y[unknown])[:10].tolist()
-        if self._labels_of_dataset:
+        if self._labels_of_y is not None and not set(labels) <= self._labels_of_y:
             raise ValueError(
                 f"the Dataset's items carry labels {labels} that are not in "
                 f"classes_={classes.tolist()}: skorch trains on the labels a "
@@ -627,19 +627,16 @@ class MCDropoutClassifier(SeededNetMixin, NeuralNetClassifier):
         check_fit_params(getattr(self, "module_", self.module), fit_params)
         reset = not self.warm_start or not self.initialized_
         X, y = self._inputs_and_labels(X, y, reset=reset)
-        # skorch trains on a Dataset's own labels: an unknown one names that
-        self._labels_of_dataset = is_dataset(X) and y is not None
+        if reset:
+            self.__dict__.pop("classes_inferred_", None)
+            # Classes first: a module taking n_classes is built for them.
+            self.check_data(X, y)
+            return super().fit(X, y, **fit_params)
+        self._warm_fit = True  # classes_ kept: an unknown label names warm_start
         try:
-            if reset:
-                self.__dict__.pop("classes_inferred_", None)
-                # Classes first: a module taking n_classes is built for them.
-                self.check_data(X, y)
-                return super().fit(X, y, **fit_params)
-            self._warm_fit = True  # classes_ kept: an unknown label names warm_start
             return super().fit(X, y, **fit_params)
         finally:
             self.__dict__.pop("_warm_fit", None)
-            self.__dict__.pop("_labels_of_dataset", None)
 
     def partial_fit(self, X, y=None, classes=None, **fit_params):
         """Train further on X, y without re-initialising the module.
@@ -675,8 +672,15 @@ class MCDropoutClassifier(SeededNetMixin, NeuralNetClassifier):
         X, y = self._inputs_and_labels(X, y, reset=False)
         if classes is not None:
             self._keep_classes(np.unique(self._check_y(classes)))
-        with self._seeded_training(_fitting=True, _outputs_unchecked=True):
-            return super().partial_fit(X, y, **fit_params)
+        # skorch trains on a Dataset's own labels, not on y: a label of its
+        # items that y does not hold is named as theirs
+        if is_dataset(X) and y is not None:
+            self._labels_of_y = set(np.unique(y).tolist())
+        try:
+            with self._seeded_training(_fitting=True, _outputs_unchecked=True):
+                return super().partial_fit(X, y, **fit_params)
+        finally:
+            self.__dict__.pop("_labels_of_y", None)
 
     def _keep_classes(self, classes):
         """Hold ``classes`` (sorted labels) from now on, or refuse other ones."""
@@ -699,7 +703,7 @@ class MCDropoutClassifier(SeededNetMixin, NeuralNetClassifier):
     _fitting = False  # inside partial_fit: validation scoring follows mc_validation
     _outputs_unchecked = False  # until get_loss sees the first batch of a fit
     _warm_fit = False  # inside a fit that keeps the fitted module (warm_start)
-    _labels_of_dataset = False  # inside a fit on a Dataset given with a y
+    _labels_of_y = None  # inside a fit on a Dataset given with a y: y's labels
 
     def _criterion(self):
         """The criterion, unwrapped from torch.compile (None for custom names)."""
