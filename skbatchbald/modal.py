@@ -19,6 +19,7 @@ from sklearn.base import is_classifier
 from sklearn.utils import check_X_y
 
 from ._arrays import dataset_row_keys, is_torch_dataset, stack_rows, take_rows
+from ._dataset_pool import check_dataset, check_new_items, labels_array, untaught_items
 from ._labels import ONE_HOT_FIX, is_one_hot
 from ._modal_ports import (
     check_fit_kwargs,
@@ -213,48 +214,6 @@ def _check_not_empty(X, method):
     )
 
 
-def _check_dataset(X, y):
-    """ValueError unless a torch Dataset X has one row per label in y."""
-    n_rows, n_labels = len(X), count_rows(y, "y", row="label")
-    if n_rows != n_labels:
-        raise ValueError(
-            f"X is a {type(X).__name__} of {n_rows} items and y holds "
-            f"{n_labels} labels: pass one label per item, in the Dataset's order."
-        )
-
-
-def _check_new_items(X, X_training):
-    """ValueError if a Dataset batch holds items taught before, or one twice."""
-    taught = set(dataset_row_keys(X_training))
-    keys = dataset_row_keys(X)
-    again = [i for i, key in enumerate(keys) if key in taught]
-    twice = len(set(keys)) < len(keys)
-    if not again and not twice:
-        return
-    what = (
-        f"{len(again)} items taught before (positions {again[:5]} of X)"
-        if again
-        else "an item twice"
-    )
-    raise ValueError(
-        f"X holds {what}: an item of a torch Dataset is known by which item of "
-        "which Dataset it is, and each is taught once. Teach only the items "
-        "newly labelled (learner.query(pool) never offers a taught item "
-        "again); to correct a label, call learner.fit on the whole labelled "
-        "set with the corrected labels."
-    )
-
-
-def _labels_array(y):
-    """y as a numpy array (from a list, Series, tensor or sparse indicator), to
-    index by item."""
-    if sp.issparse(y):
-        return y.toarray()
-    if _is_torch(y):
-        return y.detach().cpu().numpy()
-    return np.asarray(y)
-
-
 def _check_input(X, y, finite, where):
     """scikit-learn's check of one input array, NaN and infinity explained."""
     try:
@@ -421,7 +380,7 @@ class ActiveLearner(_ModalActiveLearner):
             )
         # A dict holds one array per input of a skorch module: each is checked.
         if is_torch_dataset(X):
-            _check_dataset(X, y)
+            check_dataset(X, y)
         elif isinstance(X, Mapping):
             count_rows(X, "X")  # ValueError if the arrays differ in rows
             for key, values in X.items():
@@ -444,7 +403,7 @@ class ActiveLearner(_ModalActiveLearner):
             from ._taught_dataset import taught_inputs
 
             search = is_search(self.estimator)
-            fitted_on = taught_inputs(X, _labels_array(y), search=search)
+            fitted_on = taught_inputs(X, labels_array(y), search=search)
         try:
             self.estimator.fit(fitted_on, y, **fit_kwargs)
         except (TypeError, ValueError) as exc:
@@ -530,7 +489,7 @@ class ActiveLearner(_ModalActiveLearner):
                     "call learner.fit(X, y)."
                 )
         if is_torch_dataset(X) and is_torch_dataset(self.X_training):
-            _check_new_items(X, self.X_training)
+            check_new_items(X, self.X_training)
 
     def fit(self, X, y, bootstrap=False, **fit_kwargs):
         """Forget all training data, then fit the estimator on ``X, y``.
@@ -627,33 +586,6 @@ class ActiveLearner(_ModalActiveLearner):
             self._add_training_data(X, y)
             self._fit_to_known(bootstrap=bootstrap, **fit_kwargs)
 
-    def _untaught_items(self, X_pool):
-        """Positions of the Dataset pool's items not taught yet, or None for all.
-
-        Items of a torch Dataset are known by which item of which Dataset they
-        are, so a pool queried whole every round (the natural loop on a
-        Dataset) never offers an item again once it is taught; rows of arrays
-        have no such identity and are left to the caller (modAL's loop deletes
-        them from the pool).
-        """
-        if not (is_torch_dataset(X_pool) and is_torch_dataset(self.X_training)):
-            return None
-        count_rows(X_pool, "X_pool", row="pool item")  # an iterable-style one: why
-        seen = set(dataset_row_keys(self.X_training))
-        untaught = []
-        for i, key in enumerate(dataset_row_keys(X_pool)):
-            if key not in seen:  # an item the pool holds twice: offered once
-                untaught.append(i)
-                seen.add(key)
-        if len(untaught) == len(X_pool):
-            return None
-        if not untaught:
-            raise ValueError(
-                f"every item of the {type(X_pool).__name__} pool ({len(X_pool)}) "
-                "has been taught: there is nothing left to query."
-            )
-        return np.asarray(untaught, dtype=np.int64)
-
     def query(self, X_pool, *query_args, return_metrics=False, **query_kwargs):
         """Ask the query strategy which pool samples to label next.
 
@@ -686,10 +618,9 @@ class ActiveLearner(_ModalActiveLearner):
                 f"n_instances=...); got {self.query_strategy!r}."
             )
         check_not_modal_dropout(self.query_strategy, self.estimator)
-        # Called once: modAL re-runs the strategy whenever unpacking its result
-        # into a pair fails, which doubles the cost and mis-reads a result of
-        # length 2.
-        untaught = self._untaught_items(X_pool)
+        untaught = None
+        if is_torch_dataset(X_pool) and is_torch_dataset(self.X_training):
+            untaught = untaught_items(X_pool, self.X_training)
         candidates = X_pool if untaught is None else take_rows(X_pool, untaught)
         n_instances = query_kwargs.get("n_instances")
         if (
@@ -703,6 +634,9 @@ class ActiveLearner(_ModalActiveLearner):
                 "X_training, and a query leaves them out): ask for at most "
                 f"{untaught.size}."
             )
+        # Called once: modAL re-runs the strategy whenever unpacking its result
+        # into a pair fails, which doubles the cost and mis-reads a result of
+        # length 2.
         result = self.query_strategy(self, candidates, *query_args, **query_kwargs)
         if isinstance(result, tuple) and len(result) == 2:
             query_idx, query_metrics = result
