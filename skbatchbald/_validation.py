@@ -221,6 +221,101 @@ numpy.random.BitGenerator or numpy.random.RandomState
     return np.random.default_rng(int(random_state))
 
 
+def random_stream(owner, random_state, name="random_state"):
+    """``owner``'s generator for one more call: a seed starts a stream, later
+    calls continue it.
+
+    :func:`check_random_state` gives the same draws for the same seed on
+    every call, which suits one fit. An object called again and again (a
+    query strategy every round, a learner's bootstrap at every teach) would
+    then repeat its draws: a seeded random batch taken from the same pool
+    positions round after round, ``rebag()`` leaving every bootstrap as it
+    was. A seed (an int or a SeedSequence) therefore seeds ``owner``'s first
+    call, and its later calls continue the same stream: fresh draws each
+    call, the same sequence in every run. A clone starts the stream over, and
+    so does setting another seed. A Generator or RandomState advances anyway;
+    None is fresh entropy every call.
+
+    Parameters
+    ----------
+    owner : object
+        Keeps the stream, in ``owner.__dict__``.
+    random_state : any form :func:`check_random_state` accepts
+        The owner's parameter.
+    name : str, default="random_state"
+        The parameter's name, for messages.
+
+    Returns
+    -------
+    rng : numpy.random.Generator
+    """
+    seeded = isinstance(random_state, np.random.SeedSequence) or (
+        isinstance(random_state, numbers.Integral)
+        and not isinstance(random_state, bool | np.bool_)
+    )
+    if not seeded:
+        return check_random_state(random_state, name)
+    kept = owner.__dict__.get("_random_stream")
+    if (kept is not None and kept[0] is random_state) or (
+        kept is not None
+        and isinstance(random_state, numbers.Integral)
+        and isinstance(kept[0], numbers.Integral)
+        and kept[0] == random_state
+    ):
+        return kept[1]
+    rng = check_random_state(random_state, name)
+    owner.__dict__["_random_stream"] = (random_state, rng)
+    return rng
+
+
+def call_context(learner, n_pool):
+    """What tells one round's call of a strategy from another's: the pool's
+    size and the labelled set's (0 for a model that keeps none)."""
+    X_training = getattr(learner, "X_training", None)
+    n_labelled = 0 if X_training is None else count_rows(X_training, "X_training")
+    return n_pool, n_labelled
+
+
+def call_generator(owner, random_state, rng, context):
+    """The generator of one call of a seeded strategy: ``rng``, or new draws
+    for a call on other data.
+
+    :func:`check_random_state` gives the same draws for the same seed at every
+    call. A strategy kept for a whole loop would then draw the same random
+    positions of the shrinking pool round after round (a random batch, a pool
+    subset, a stochastic batch). A seed (an int) therefore gives ``rng``, the
+    seed's own draws, for the context (the sizes of the pool and of the
+    labelled set) of the strategy's first call, and draws seeded by the seed
+    together with the context for any other: the same call repeats its
+    batch, each round of a loop draws afresh, and a run repeats as a whole.
+
+    Parameters
+    ----------
+    owner : object
+        Keeps its first call's seed and context, in ``owner.__dict__``.
+    random_state : any form :func:`check_random_state` accepts
+        The owner's parameter.
+    rng : numpy.random.Generator
+        ``check_random_state(random_state)`` of this call.
+    context : tuple of int
+        What the call is about (non-negative ints).
+
+    Returns
+    -------
+    rng : numpy.random.Generator
+    """
+    if isinstance(random_state, bool | np.bool_) or not isinstance(
+        random_state, numbers.Integral
+    ):
+        return rng  # a Generator advances, None is fresh entropy anyway
+    first = owner.__dict__.get("_first_call")
+    if first is None or first[0] != random_state:
+        first = owner.__dict__["_first_call"] = (int(random_state), tuple(context))
+    if first[1] == tuple(context):
+        return rng
+    return np.random.default_rng([int(random_state), *map(int, context)])
+
+
 def spawn_seeds(random_state, n, name="random_state"):
     """Draw ``n`` independent int64 seeds (e.g. for :class:`torch.Generator`).
 

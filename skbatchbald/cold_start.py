@@ -19,7 +19,14 @@ from sklearn.neighbors import NearestNeighbors
 from sklearn.utils.validation import check_array, check_is_fitted
 
 from ._arrays import is_torch_dataset, subsample_pool
-from ._validation import check_int, check_random_state, count_rows, draw_seed
+from ._validation import (
+    call_context,
+    call_generator,
+    check_int,
+    check_random_state,
+    count_rows,
+    draw_seed,
+)
 
 __all__ = ["TypiClustQuery"]
 
@@ -144,7 +151,8 @@ class TypiClustQuery(BaseEstimator):
         cluster sizes: on 10^6 points, a subset of 10^5 keeps a cold start to
         seconds.
     random_state : None, int, numpy.random.Generator or RandomState, default=None
-        Seeds k-means and the pool subset.
+        Seeds k-means and the pool subset. An int repeats the call's draws for
+        the same pool and labelled set, and draws afresh for another.
 
     See Also
     --------
@@ -345,6 +353,9 @@ class TypiClustQuery(BaseEstimator):
         if X_pool is None:
             raise ValueError("X_pool is None: pass the unlabelled pool to query from.")
         n_pool = count_rows(X_pool, "X_pool")
+        rng = call_generator(
+            self, self.random_state, rng, call_context(learner, n_pool)
+        )
         if n_pool == 0:
             raise ValueError(
                 "X_pool is empty: there is nothing left to query. Stop the loop, "

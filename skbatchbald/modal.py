@@ -29,7 +29,7 @@ from ._modal_ports import (
     warn_one_hot,
 )
 from ._models import is_search, is_skorch_net, skorch_inputs_message
-from ._validation import check_random_state, count_rows
+from ._validation import check_random_state, count_rows, random_stream
 from ._warnings import user_stacklevel
 from .sampling import is_regression_model
 
@@ -278,7 +278,11 @@ class ActiveLearner(_ModalActiveLearner):
         scikit-learn as ``ensure_all_finite``). Use ``False`` or ``"allow-nan"``
         for an estimator that handles missing values.
     random_state : None, int, numpy.random.Generator or RandomState, default=None
-        Seeds the bootstrap resamples (``bootstrap_init``, ``bootstrap=True``).
+        Seeds the bootstrap resamples (``bootstrap_init``, ``bootstrap=True``,
+        modAL's ``Committee.rebag``): a seed starts a stream that later
+        resamples continue, so each is new and a run repeats them all. numpy's
+        global seed (``np.random.seed``, as modAL's examples set) plays no
+        part: pass ``random_state``.
     **fit_kwargs : dict
         Passed to ``estimator.fit`` for the initial fit only, as in modAL.
 
@@ -389,7 +393,8 @@ class ActiveLearner(_ModalActiveLearner):
             _check_input(X, y, finite, "")
 
     def _bootstrap(self, X, y):
-        rng = check_random_state(self.random_state)
+        # a new resample at every call (rebag, teach): the seed starts a stream
+        rng = random_stream(self, self.random_state)
         n_samples = count_rows(X, "X")
         idx = rng.integers(0, n_samples, size=n_samples)
         return take_rows(X, idx), take_rows(y, idx)

@@ -18,6 +18,8 @@ from ._docstrings import fill_pieces
 from ._labels import ONE_HOT_FIX, is_one_hot
 from ._memory import check_max_memory
 from ._validation import (
+    call_context,
+    call_generator,
     check_beta,
     check_int,
     check_n_mc_samples,
@@ -233,6 +235,8 @@ pool_subsample : int, default=None
 random_state : None, int, numpy.random.Generator or RandomState, default=None
     Seeds the pool subset, the dropout masks and the stochastic draw, and the
     uniform draw made when every pool point has the same score (see Notes).
+    An int repeats the call's draws for the same pool and labelled set, and draws afresh
+    for each round of a loop (a smaller pool, more labels).
 """,
 }
 
@@ -280,6 +284,10 @@ class _Query(BaseEstimator):
             _reject_query_arguments(self, kwargs)
         rng = self._check_params()
         n_pool = _check_pool(X_pool, n_instances)
+        # a strategy kept for a whole loop draws afresh in each round
+        rng = call_generator(
+            self, self.random_state, rng, call_context(learner, n_pool)
+        )
         candidates, X_pool = subsample_pool(
             X_pool, n_pool, n_instances, self.pool_subsample, rng
         )
@@ -474,6 +482,8 @@ class BatchBALDQuery(_PosteriorQuery):
     {noise_variance}
     random_state : None, int, numpy.random.Generator or RandomState, default=None
         Seeds the pool subset, the dropout masks and the sampled estimator.
+        An int repeats the call's draws for the same pool and labelled set, and draws
+        afresh for each round of a loop (a smaller pool, more labels).
 
     See Also
     --------
@@ -580,6 +590,8 @@ class PowerBALDQuery(_PosteriorQuery):
     {noise_variance}
     random_state : None, int, numpy.random.Generator or RandomState, default=None
         Seeds the pool subset, the dropout masks and the draw.
+        An int repeats the call's draws for the same pool and labelled set, and draws
+        afresh for each round of a loop (a smaller pool, more labels).
 
     See Also
     --------
@@ -699,6 +711,8 @@ class BALDQuery(_TopKQuery):
         Seeds the pool subset, the dropout masks and the stochastic draw, and
         the uniform draw made when every pool point has the same score (see
         Notes).
+        An int repeats the call's draws for the same pool and labelled set, and draws
+        afresh for each round of a loop (a smaller pool, more labels).
 
     See Also
     --------
@@ -875,6 +889,8 @@ class RandomQuery(_Query):
     ----------
     random_state : None, int, numpy.random.Generator or RandomState, default=None
         Seeds the draw.
+        An int repeats the call's draws for the same pool and labelled set, and draws
+        afresh for each round of a loop (a smaller pool, more labels).
 
     See Also
     --------
@@ -986,6 +1002,8 @@ class EPIGQuery(_TargetQuery):
         Seeds the pool subset, the target subset, the dropout masks and the
         stochastic draw, and the uniform draw made when every pool point has
         the same score (see Notes).
+        An int repeats the call's draws for the same pool and labelled set, and draws
+        afresh for each round of a loop (a smaller pool, more labels).
 
     See Also
     --------
@@ -1085,6 +1103,8 @@ class BatchEPIGQuery(_TargetQuery):
     random_state : None, int, numpy.random.Generator or RandomState, default=None
         Seeds the pool subset, the target subset, the dropout masks and the
         joint samples.
+        An int repeats the call's draws for the same pool and labelled set, and draws
+        afresh for each round of a loop (a smaller pool, more labels).
 
     See Also
     --------

@@ -129,6 +129,41 @@ class TestLoop:
         np.testing.assert_array_equal(fitted_forest(0), fitted_forest(0))
         assert not np.array_equal(fitted_forest(0), fitted_forest(1))
 
+    def test_each_bootstrap_is_a_new_resample(self, digits_split):
+        """rebag() and teach(bootstrap=True) draw afresh, the same in every run."""
+        from modAL.models import Committee
+
+        d = digits_split
+
+        def resamples():
+            recorders = [FitRecorder(), FitRecorder()]
+            members = [
+                ActiveLearner(
+                    r,
+                    X_training=d["X_init"],
+                    y_training=d["y_init"],
+                    bootstrap_init=True,
+                    random_state=seed,
+                )
+                for seed, r in enumerate(recorders)
+            ]
+            seen = [[r.X_.copy()] for r in recorders]
+            committee = Committee(members)
+            for _ in range(2):
+                committee.rebag()
+                for rows, r in zip(seen, recorders, strict=True):
+                    rows.append(r.X_.copy())
+            return seen
+
+        seen = resamples()
+        for rows in seen:  # three resamples of one member all differ
+            assert not np.array_equal(rows[0], rows[1])
+            assert not np.array_equal(rows[1], rows[2])
+        again = resamples()
+        for rows, same in zip(seen, again, strict=True):
+            for a, b in zip(rows, same, strict=True):
+                np.testing.assert_array_equal(a, b)
+
     def test_bootstrap_resamples_the_training_set(self, digits_split):
         d = digits_split
         recorder = FitRecorder()

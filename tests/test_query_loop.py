@@ -155,3 +155,28 @@ def test_batchbald_picks_fewer_copies_than_bald():
         batchbald_copies += copies_in_batch(source, bb_idx)
     assert bald_copies >= 15
     assert batchbald_copies <= 0.6 * bald_copies
+
+
+def test_a_seeded_strategy_draws_afresh_every_round_and_the_same_every_run():
+    """One strategy object in a loop: no batch of the same pool positions."""
+    from sklearn.base import clone
+    from sklearn.datasets import load_iris
+
+    from skbatchbald import RandomQuery
+
+    X, _ = load_iris(return_X_y=True)  # sorted by class
+
+    def loop(strategy):
+        pool, picks = np.arange(len(X)), []
+        for _ in range(4):
+            idx, _ = strategy(None, X[pool], 3)
+            picks.append(idx.tolist())
+            pool = np.delete(pool, idx)
+        return picks
+
+    strategy = RandomQuery(random_state=0)
+    picks = loop(strategy)
+    # before, each round drew nearly the same positions of the shrinking pool
+    assert len({tuple(p) for p in picks}) == 4
+    assert max(abs(a - b) for a, b in zip(picks[0], picks[1], strict=True)) > 5
+    assert loop(clone(strategy)) == picks  # the seed decides the whole run

@@ -258,3 +258,55 @@ class TestCountRows:
             count_rows({}, "X")
         with pytest.raises(TypeError, match=r"X\['a'\] must be array-like"):
             count_rows({"a": 3}, "X")
+
+
+class TestRandomStream:
+    """A seed starts a stream that later calls continue; a clone starts over."""
+
+    class Owner:
+        pass
+
+    def test_a_seed_starts_a_stream_continued_by_later_calls(self):
+        from skbatchbald._validation import random_stream
+
+        owner, again = self.Owner(), self.Owner()
+        draws = [random_stream(owner, 7).integers(10**9) for _ in range(3)]
+        assert len(set(draws)) == 3  # fresh draws at every call
+        assert draws == [random_stream(again, 7).integers(10**9) for _ in range(3)]
+        assert draws[0] == np.random.default_rng(7).integers(10**9)  # as before
+        # another seed starts over; going back to 7 starts 7's stream anew
+        assert random_stream(owner, np.int64(8)).integers(10**9) != draws[0]
+        assert random_stream(owner, 7).integers(10**9) == draws[0]
+
+    def test_generators_advance_and_none_is_fresh(self):
+        from skbatchbald._validation import random_stream
+
+        rng = np.random.default_rng(0)
+        owner = self.Owner()
+        first = random_stream(owner, rng).integers(10**9)
+        assert random_stream(owner, rng).integers(10**9) != first
+        assert "_random_stream" not in vars(owner)  # nothing kept
+        with pytest.raises(TypeError, match="random_state must be"):
+            random_stream(owner, True)
+
+
+def test_call_generator_repeats_a_call_and_draws_afresh_for_another():
+    from skbatchbald._validation import call_generator, check_random_state
+
+    class Strategy:
+        pass
+
+    def draw(owner, context, seed=3):
+        rng = call_generator(owner, seed, check_random_state(seed), context)
+        return rng.integers(10**9)
+
+    owner = Strategy()
+    first = draw(owner, (100, 20))
+    assert first == np.random.default_rng(3).integers(10**9)  # the seed's own
+    assert draw(owner, (100, 20)) == first  # the same call, the same draws
+    later = draw(owner, (90, 30))  # the next round
+    assert later != first and draw(owner, (90, 30)) == later
+    assert draw(Strategy(), (90, 30)) == first  # a new object: its first call
+    assert draw(owner, (90, 30), seed=4) == np.random.default_rng(4).integers(10**9)
+    rng = np.random.default_rng(0)  # a Generator is used as given
+    assert call_generator(owner, rng, rng, (1, 2)) is rng
