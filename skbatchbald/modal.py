@@ -16,7 +16,7 @@ from importlib import metadata
 import numpy as np
 import scipy.sparse as sp
 from sklearn.base import is_classifier
-from sklearn.utils import check_X_y
+from sklearn.utils import check_X_y, get_tags
 
 from ._arrays import dataset_row_keys, is_torch_dataset, stack_rows, take_rows
 from ._dataset_pool import check_dataset, check_new_items, labels_array, untaught_items
@@ -356,6 +356,23 @@ class ActiveLearner(_ModalActiveLearner):
     @classmethod
     def _get_param_names(cls):
         return [name for name in super()._get_param_names() if name not in _DATA_PARAMS]
+
+    def __sklearn_tags__(self):
+        """The wrapped estimator's kind and target tags, so that scikit-learn
+        treats the learner as the classifier or regressor it fits (stratified
+        folds in ``cross_val_score``, the kind's default scorer)."""
+        tags = super().__sklearn_tags__()
+        if isinstance(self.estimator, list | tuple):
+            return tags  # a list is refused at fit, with the fix
+        try:
+            inner = get_tags(self.estimator)
+        except (AttributeError, TypeError):
+            return tags  # an object scikit-learn has no tags for
+        tags.estimator_type = inner.estimator_type
+        tags.target_tags = inner.target_tags
+        tags.classifier_tags = inner.classifier_tags
+        tags.regressor_tags = inner.regressor_tags
+        return tags
 
     def _check_X_y(self, X, y, y_known=None):
         """Validate a labelled batch the way modAL meant to, with today's keyword.

@@ -893,3 +893,22 @@ class TestModalDeepLoopPorts:
             learner = ActiveLearner(net, query_strategy=strategy)
             with pytest.raises(ValueError, match=rf"skbatchbald\.{ours}\(n_mc_samples"):
                 learner.query(pool, n_instances=5, num_cycles=4)
+
+
+def test_scikit_learn_sees_the_kind_of_the_estimator_inside():
+    """cross_val_score stratifies a learner of a classifier, as its estimator."""
+    from sklearn.base import is_classifier, is_regressor
+    from sklearn.datasets import load_iris
+    from sklearn.linear_model import Ridge
+    from sklearn.model_selection import cross_val_score
+
+    X, y = load_iris(return_X_y=True)  # sorted by class: plain K-fold differs
+    model = RandomForestClassifier(n_estimators=10, random_state=0)
+    assert is_classifier(ActiveLearner(model)) and not is_regressor(
+        ActiveLearner(model)
+    )
+    assert is_regressor(ActiveLearner(Ridge()))
+    np.testing.assert_array_equal(
+        cross_val_score(ActiveLearner(model), X, y, cv=5),
+        cross_val_score(model, X, y, cv=5),
+    )
