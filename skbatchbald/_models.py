@@ -10,7 +10,7 @@ layer may ask.
 import sys
 from collections.abc import Mapping
 
-from ._arrays import none_placeholder_message
+from ._arrays import is_torch_dataset, none_placeholder_message
 
 __all__ = [
     "final_model",
@@ -103,10 +103,10 @@ def skorch_inputs_message(estimator, X, exc):
     Returns None for other X, or a form the model takes (the failure is then
     the model's own).
     """
-    data = sys.modules.get("torch.utils.data")  # not imported: X is no Dataset
-    if data is not None and isinstance(X, data.Dataset):
-        before = _steps_before(estimator)
-        if is_skorch_net(estimator) and before:
+    if is_torch_dataset(X):
+        net = is_skorch_net(estimator)
+        before = _steps_before(estimator) if net else []
+        if before:
             return (
                 f"X is a torch Dataset, and the Pipeline's steps {before} before "
                 f"the {type(final_model(estimator)).__name__} get it as it is, "
@@ -114,7 +114,7 @@ def skorch_inputs_message(estimator, X, exc):
                 "Dataset's __getitem__ (e.g. torchvision transforms) or in the "
                 "module, and give the net alone; or pass arrays."
             )
-        if is_skorch_net(estimator):
+        if net:
             # torch's collate names the type it cannot batch; other failures
             # are the net's own
             return none_placeholder_message(X) if "NoneType" in str(exc) else None

@@ -226,15 +226,15 @@ def random_stream(owner, random_state, name="random_state"):
     calls continue it.
 
     :func:`check_random_state` gives the same draws for the same seed on
-    every call, which suits one fit. An object called again and again (a
-    query strategy every round, a learner's bootstrap at every teach) would
-    then repeat its draws: a seeded random batch taken from the same pool
-    positions round after round, ``rebag()`` leaving every bootstrap as it
-    was. A seed (an int or a SeedSequence) therefore seeds ``owner``'s first
-    call, and its later calls continue the same stream: fresh draws each
-    call, the same sequence in every run. A clone starts the stream over, and
-    so does setting another seed. A Generator or RandomState advances anyway;
-    None is fresh entropy every call.
+    every call, which suits one fit. A learner's bootstrap, drawn again at
+    every ``teach(bootstrap=True)`` and modAL ``rebag()`` on the same rows,
+    would then repeat its resample. A seed (an int or a SeedSequence)
+    therefore seeds ``owner``'s first call, and its later calls continue the
+    same stream: fresh draws each call, the same sequence in every run. A
+    clone starts the stream over, and so does setting another seed. A
+    Generator or RandomState advances anyway; None is fresh entropy every
+    call. (Strategies, whose calls differ by their data, use
+    :func:`call_generator` instead.)
 
     Parameters
     ----------
@@ -256,12 +256,8 @@ def random_stream(owner, random_state, name="random_state"):
     if not seeded:
         return check_random_state(random_state, name)
     kept = owner.__dict__.get("_random_stream")
-    if (kept is not None and kept[0] is random_state) or (
-        kept is not None
-        and isinstance(random_state, numbers.Integral)
-        and isinstance(kept[0], numbers.Integral)
-        and kept[0] == random_state
-    ):
+    # ints compare by value; a SeedSequence (no __eq__ of its own) by identity
+    if kept is not None and kept[0] == random_state:
         return kept[1]
     rng = check_random_state(random_state, name)
     owner.__dict__["_random_stream"] = (random_state, rng)

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from ._arrays import none_placeholder_message
+from ._arrays import is_torch_dataset, none_placeholder_message
 from ._validation import check_int
 
 __all__ = ["cached_embeddings"]
@@ -47,10 +47,6 @@ def _tensor_values(X):
         ) from None
 
 
-def _is_dataset(X):
-    return isinstance(X, torch.utils.data.Dataset)
-
-
 def _item_inputs(batch):
     """A Dataset batch's inputs as a numpy array: x of (x, y) or (x,) items."""
     if isinstance(batch, tuple | list):
@@ -68,7 +64,7 @@ def _item_inputs(batch):
 def _batches(X, batch_size, num_workers):
     """Blocks of ``X``'s rows as numpy arrays, in order: slices, or batches of
     a Dataset drawn by a DataLoader."""
-    if not _is_dataset(X):
+    if not is_torch_dataset(X):
         for start in range(0, len(X), batch_size):
             yield X[start : start + batch_size]
         return
@@ -90,7 +86,7 @@ def _inputs_digest(X, inputs_key, batch_size, num_workers):
     if inputs_key is not None:
         hasher.update(f"inputs-key:{inputs_key}:{len(X)}".encode())
         return hasher.hexdigest()
-    if not _is_dataset(X):
+    if not is_torch_dataset(X):
         _digest_array(hasher, X)
         return hasher.hexdigest()
     # The same header and bytes as the array of the same items would give,
@@ -212,7 +208,7 @@ def _check_rows(n_rows, n_check):
 
 
 def _rows_of(X, rows):
-    if not _is_dataset(X):
+    if not is_torch_dataset(X):
         return X[rows]
     return next(_batches(torch.utils.data.Subset(X, rows.tolist()), len(rows), 0))
 
@@ -333,7 +329,8 @@ def cached_embeddings(
         ``DataLoader``; the inputs are the ``x`` of ``(x, y)`` items (or the
         items themselves), and a Dataset shares its cache entry with the
         array of the same inputs. Its items must not change between reads
-        (random augmentation is refused: item 0 is read twice to check).
+        (random augmentation is refused: a few items are read twice to check,
+        see ``n_check``).
     cache_dir : str or path-like
         The folder for the cache files; created if missing. A leading ``~``
         is expanded to the user's home folder.
@@ -415,7 +412,7 @@ def cached_embeddings(
             "inputs_key must be None or a non-empty string naming the inputs' "
             f"version; got {inputs_key!r}."
         )
-    if _is_dataset(X):
+    if is_torch_dataset(X):
         if not hasattr(X, "__len__"):
             raise TypeError(
                 f"X is a {type(X).__name__}, an iterable-style Dataset: the cache "
@@ -431,9 +428,9 @@ def cached_embeddings(
         X = _tensor_values(X)
     elif not hasattr(X, "shape") or not hasattr(X, "dtype"):
         X = np.asarray(X)
-    if not _is_dataset(X) and (X.ndim < 1 or len(X) == 0):
+    if not is_torch_dataset(X) and (X.ndim < 1 or len(X) == 0):
         raise ValueError(f"X must hold at least one row; got shape {X.shape}.")
-    if not _is_dataset(X) and not np.issubdtype(X.dtype, np.number):
+    if not is_torch_dataset(X) and not np.issubdtype(X.dtype, np.number):
         raise ValueError(f"X must be numeric; got dtype {X.dtype}.")
     digest = _inputs_digest(X, inputs_key, batch_size, num_workers)
     expected = {"format": _FORMAT, "inputs_sha256": digest}
