@@ -75,28 +75,31 @@ def none_placeholder_message(dataset=None, item=None):
     )
 
 
-def dataset_row_keys(dataset, rows=None):
+def dataset_row_keys(dataset, rows=None, identity=id):
     """Which item of which base dataset rows of ``dataset`` are.
 
     ``Subset`` and ``ConcatDataset`` (what :func:`take_rows` and
     :func:`stack_rows` build) are followed down to the datasets that hold the
     items, so two datasets can be compared row by row without loading one.
-    A list of ``(id(base), index)`` pairs for ``rows`` (default: all), each
-    row mapped on its own: a batch of a pool of 10^6 items costs its own
+    A list of ``(identity(base), index)`` pairs for ``rows`` (default: all),
+    each row mapped on its own: a batch of a pool of 10^6 items costs its own
     length, never the pool's.
     """
     data = sys.modules["torch.utils.data"]
     rows = range(len(dataset)) if rows is None else rows
     if isinstance(dataset, data.Subset):
-        return dataset_row_keys(dataset.dataset, [dataset.indices[i] for i in rows])
+        return dataset_row_keys(
+            dataset.dataset, [dataset.indices[i] for i in rows], identity
+        )
     if isinstance(dataset, data.ConcatDataset):
         keys = []
         for row in rows:
             part = bisect.bisect_right(dataset.cumulative_sizes, row)
             start = dataset.cumulative_sizes[part - 1] if part else 0
-            keys += dataset_row_keys(dataset.datasets[part], [row - start])
+            keys += dataset_row_keys(dataset.datasets[part], [row - start], identity)
         return keys
-    return [(id(dataset), int(row)) for row in rows]
+    name = identity(dataset)
+    return [(name, int(row)) for row in rows]
 
 
 def _library(obj):

@@ -1,15 +1,16 @@
 """A torch Dataset as the learner's pool: items known by identity, never loaded.
 
 An item of a Dataset is which item of which Dataset it is
-(:func:`~skbatchbald._arrays.dataset_row_keys`), so the learner can tell the
-items it was taught from the pool's others without reading one: a query
-leaves them out, and teaching one again is refused.
+(:func:`~skbatchbald._dataset_identity.taught_keys`), so the learner can tell
+the items it was taught from the pool's others without loading them (three
+items of each Dataset are read to know it): a query leaves them out, and
+teaching one again is refused.
 """
 
 import numpy as np
 import scipy.sparse as sp
 
-from ._arrays import dataset_row_keys
+from ._dataset_identity import taught_keys
 from ._validation import count_rows
 
 __all__ = ["check_dataset", "check_new_items", "labels_array", "untaught_items"]
@@ -27,8 +28,8 @@ def check_dataset(X, y):
 
 def check_new_items(X, X_training):
     """ValueError if a Dataset batch holds items taught before, or one twice."""
-    taught = set(dataset_row_keys(X_training))
-    keys = dataset_row_keys(X)
+    keys, taught = taught_keys(X, X_training, "X")
+    taught = set(taught)
     again = [i for i, key in enumerate(keys) if key in taught]
     twice = len(set(keys)) < len(keys)
     if not again and not twice:
@@ -66,9 +67,10 @@ def untaught_items(X_pool, X_training):
     pool). An item the pool holds twice is offered once.
     """
     count_rows(X_pool, "X_pool", row="pool item")  # an iterable-style one: why
-    seen = set(dataset_row_keys(X_training))
+    keys, taught = taught_keys(X_pool, X_training, "X_pool")
+    seen = set(taught)
     untaught = []
-    for i, key in enumerate(dataset_row_keys(X_pool)):
+    for i, key in enumerate(keys):
         if key not in seen:
             untaught.append(i)
             seen.add(key)

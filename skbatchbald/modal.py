@@ -18,7 +18,8 @@ import scipy.sparse as sp
 from sklearn.base import is_classifier
 from sklearn.utils import check_X_y, get_tags
 
-from ._arrays import dataset_row_keys, is_torch_dataset, stack_rows, take_rows
+from ._arrays import is_torch_dataset, stack_rows, take_rows
+from ._dataset_identity import row_keys
 from ._dataset_pool import check_dataset, check_new_items, labels_array, untaught_items
 from ._labels import ONE_HOT_FIX, is_one_hot
 from ._modal_ports import (
@@ -155,13 +156,13 @@ def _same_rows(first, second):
             and all(_same_rows(first[key], second[key]) for key in first)
         )
     if is_torch_dataset(first) or is_torch_dataset(second):
-        # the same items of the same datasets, found without loading one
-        return (
-            is_torch_dataset(first)
-            and is_torch_dataset(second)
-            and len(first) == len(second)
-            and dataset_row_keys(first) == dataset_row_keys(second)
-        )
+        # the same items of the same datasets, found without loading them
+        if not (is_torch_dataset(first) and is_torch_dataset(second)):
+            return False
+        if len(first) != len(second):
+            return False
+        first_keys, second_keys = row_keys(first, second)
+        return first_keys == second_keys
     if sp.issparse(first) or sp.issparse(second):
         first, second = sp.csr_matrix(first), sp.csr_matrix(second)
         return first.shape == second.shape and (first != second).nnz == 0

@@ -52,6 +52,7 @@ LAYERS = [
             "skbatchbald.modal",
             "skbatchbald._modal_ports",
             "skbatchbald._taught_dataset",
+            "skbatchbald._dataset_identity",
             "skbatchbald._dataset_pool",
         ],
     ),

@@ -1,5 +1,7 @@
 """ActiveLearner on a torch Dataset pool, the form a skorch user's images take."""
 
+import warnings
+
 import numpy as np
 import pytest
 import torch
@@ -366,3 +368,68 @@ def test_odd_pools_after_dataset_teaching(pool):
     assert sorted(set(idx.tolist())) == list(range(20, 25))
     learner.teach(rows, labels[idx % 25])
     assert len(learner.X_training) == 25
+
+
+def _taught_learner(dataset, labels, n_taught=10):
+    from skbatchbald import MaxEntropyQuery
+
+    return ActiveLearner(
+        net(),
+        query_strategy=MaxEntropyQuery(),
+        X_training=Subset(dataset, range(n_taught)),
+        y_training=labels[:n_taught],
+    )
+
+
+def test_a_restored_learner_knows_its_items_in_a_rebuilt_pool(pool):
+    import pickle
+
+    dataset, labels = pool
+    small = Unlabelled(dataset.X[:30] * 16)  # built from the same numbers
+    learner = _taught_learner(small, labels)
+    idx, rows = learner.query(small, n_instances=5)
+    learner.teach(rows, labels[idx])
+    # The next day: the learner restored alone, the pool built again.
+    restored = pickle.loads(pickle.dumps(learner))
+    rebuilt = Unlabelled(dataset.X[:30] * 16)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        idx2, rows2 = restored.query(rebuilt, n_instances=15)
+    assert sorted(idx2.tolist()) == sorted(set(range(10, 30)) - set(idx.tolist()))
+    with pytest.raises(ValueError, match=r"1 items taught before \(positions \[1\]"):
+        restored.teach(Subset(rebuilt, [idx2[0], idx[0]]), labels[[idx2[0], idx[0]]])
+    restored.teach(rows2, labels[idx2])
+    assert len(restored.X_training) == 30
+    with pytest.raises(ValueError, match="every item of the Unlabelled pool"):
+        restored.query(rebuilt, n_instances=1)
+
+
+class Augmented(Unlabelled):
+    def __getitem__(self, i):
+        x = torch.from_numpy(self.X[i])
+        return x + 0.1 * torch.randn_like(x), -1
+
+
+def test_a_pool_rebuilt_in_another_order_or_augmented_is_named(pool):
+    dataset, labels = pool
+    shuffled = (Unlabelled(dataset.X[:30] * 16), Unlabelled(dataset.X[29::-1] * 16))
+    augmented = (Augmented(dataset.X[:30] * 16), Augmented(dataset.X[:30] * 16))
+    for taught, other in (shuffled, augmented):
+        learner = _taught_learner(taught, labels)
+        with pytest.warns(UserWarning, match="other items at positions") as record:
+            idx, _ = learner.query(other, n_instances=30)  # every item offered
+        message = str(record[0].message)
+        assert f"a {type(other).__name__} of 30 items" in message
+        assert "sort the file list" in message and "random augmentation" in message
+        assert record[0].filename == __file__
+        assert sorted(idx.tolist()) == list(range(30))
+    # The same augmented object is known by its first reads, round after round.
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for _ in range(2):
+            idx, _ = learner.query(augmented[0], n_instances=20)
+            assert sorted(idx.tolist()) == list(range(10, 30))
+    # Another dataset of another length is no lookalike: no warning.
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        learner.query(Unlabelled(dataset.X[:31] * 16), n_instances=1)
