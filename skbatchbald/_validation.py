@@ -272,25 +272,25 @@ def call_context(learner, n_pool):
     return n_pool, n_labelled
 
 
-def call_generator(owner, random_state, rng, context):
-    """The generator of one call of a seeded strategy: ``rng``, or new draws
-    for a call on other data.
+def call_generator(random_state, rng, context):
+    """The generator of one call of a seeded strategy: the seed's draws for
+    what the call is about.
 
     :func:`check_random_state` gives the same draws for the same seed at every
-    call. A strategy kept for a whole loop would then draw the same random
-    positions of the shrinking pool round after round (a random batch, a pool
-    subset, a stochastic batch). A seed (an int) therefore gives ``rng``, the
-    seed's own draws, for the context (the sizes of the pool and of the
-    labelled set) of the strategy's first call, and draws seeded by the seed
-    together with the context for any other: the same call repeats its
-    batch, each round of a loop draws afresh, and a run repeats as a whole.
+    call. A strategy kept for a whole loop, or made anew each round (or each
+    day, in a new process) with the same seed, would then draw the same
+    random positions of the shrinking pool round after round: a "random"
+    batch of the previous batch's neighbours, the same pool subset, the same
+    stochastic batch. A seed (an int) therefore draws from the seed together
+    with the call's context (the sizes of the pool and of the labelled set):
+    a repeated call repeats its batch, each round of a loop draws afresh,
+    and a loop resumed from its labels draws what it would have drawn
+    uninterrupted, since nothing is kept between calls.
 
     Parameters
     ----------
-    owner : object
-        Keeps its first call's seed and context, in ``owner.__dict__``.
     random_state : any form :func:`check_random_state` accepts
-        The owner's parameter.
+        The strategy's parameter.
     rng : numpy.random.Generator
         ``check_random_state(random_state)`` of this call.
     context : tuple of int
@@ -299,15 +299,12 @@ def call_generator(owner, random_state, rng, context):
     Returns
     -------
     rng : numpy.random.Generator
+        ``rng`` itself unless ``random_state`` is an int (a Generator advances
+        on its own; None is fresh entropy anyway).
     """
     if isinstance(random_state, bool | np.bool_) or not isinstance(
         random_state, numbers.Integral
     ):
-        return rng  # a Generator advances, None is fresh entropy anyway
-    first = owner.__dict__.get("_first_call")
-    if first is None or first[0] != random_state:
-        first = owner.__dict__["_first_call"] = (int(random_state), tuple(context))
-    if first[1] == tuple(context):
         return rng
     return np.random.default_rng([int(random_state), *map(int, context)])
 

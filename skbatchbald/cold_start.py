@@ -353,9 +353,7 @@ class TypiClustQuery(BaseEstimator):
         if X_pool is None:
             raise ValueError("X_pool is None: pass the unlabelled pool to query from.")
         n_pool = count_rows(X_pool, "X_pool")
-        rng = call_generator(
-            self, self.random_state, rng, call_context(learner, n_pool)
-        )
+        rng = call_generator(self.random_state, rng, call_context(learner, n_pool))
         if n_pool == 0:
             raise ValueError(
                 "X_pool is empty: there is nothing left to query. Stop the loop, "

@@ -235,8 +235,9 @@ pool_subsample : int, default=None
 random_state : None, int, numpy.random.Generator or RandomState, default=None
     Seeds the pool subset, the dropout masks and the stochastic draw, and the
     uniform draw made when every pool point has the same score (see Notes).
-    An int repeats the call's draws for the same pool and labelled set, and draws afresh
-    for each round of a loop (a smaller pool, more labels).
+    An int repeats the call's draws for the same pool and labelled set, and
+    draws afresh for each round of a loop (a smaller pool, more labels),
+    whichever strategy object makes the call.
 """,
 }
 
@@ -284,10 +285,8 @@ class _Query(BaseEstimator):
             _reject_query_arguments(self, kwargs)
         rng = self._check_params()
         n_pool = _check_pool(X_pool, n_instances)
-        # a strategy kept for a whole loop draws afresh in each round
-        rng = call_generator(
-            self, self.random_state, rng, call_context(learner, n_pool)
-        )
+        # each round of a loop draws afresh, a repeated call repeats
+        rng = call_generator(self.random_state, rng, call_context(learner, n_pool))
         candidates, X_pool = subsample_pool(
             X_pool, n_pool, n_instances, self.pool_subsample, rng
         )
@@ -483,7 +482,8 @@ class BatchBALDQuery(_PosteriorQuery):
     random_state : None, int, numpy.random.Generator or RandomState, default=None
         Seeds the pool subset, the dropout masks and the sampled estimator.
         An int repeats the call's draws for the same pool and labelled set, and draws
-        afresh for each round of a loop (a smaller pool, more labels).
+        afresh for each round of a loop (a smaller pool, more labels), whichever
+        strategy object makes the call.
 
     See Also
     --------
@@ -591,7 +591,8 @@ class PowerBALDQuery(_PosteriorQuery):
     random_state : None, int, numpy.random.Generator or RandomState, default=None
         Seeds the pool subset, the dropout masks and the draw.
         An int repeats the call's draws for the same pool and labelled set, and draws
-        afresh for each round of a loop (a smaller pool, more labels).
+        afresh for each round of a loop (a smaller pool, more labels), whichever
+        strategy object makes the call.
 
     See Also
     --------
@@ -712,7 +713,8 @@ class BALDQuery(_TopKQuery):
         the uniform draw made when every pool point has the same score (see
         Notes).
         An int repeats the call's draws for the same pool and labelled set, and draws
-        afresh for each round of a loop (a smaller pool, more labels).
+        afresh for each round of a loop (a smaller pool, more labels), whichever
+        strategy object makes the call.
 
     See Also
     --------
@@ -890,7 +892,8 @@ class RandomQuery(_Query):
     random_state : None, int, numpy.random.Generator or RandomState, default=None
         Seeds the draw.
         An int repeats the call's draws for the same pool and labelled set, and draws
-        afresh for each round of a loop (a smaller pool, more labels).
+        afresh for each round of a loop (a smaller pool, more labels), whichever
+        strategy object makes the call.
 
     See Also
     --------
@@ -1003,7 +1006,8 @@ class EPIGQuery(_TargetQuery):
         stochastic draw, and the uniform draw made when every pool point has
         the same score (see Notes).
         An int repeats the call's draws for the same pool and labelled set, and draws
-        afresh for each round of a loop (a smaller pool, more labels).
+        afresh for each round of a loop (a smaller pool, more labels), whichever
+        strategy object makes the call.
 
     See Also
     --------
@@ -1104,7 +1108,8 @@ class BatchEPIGQuery(_TargetQuery):
         Seeds the pool subset, the target subset, the dropout masks and the
         joint samples.
         An int repeats the call's draws for the same pool and labelled set, and draws
-        afresh for each round of a loop (a smaller pool, more labels).
+        afresh for each round of a loop (a smaller pool, more labels), whichever
+        strategy object makes the call.
 
     See Also
     --------

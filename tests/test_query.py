@@ -27,6 +27,7 @@ from skbatchbald import (
     VarRatiosQuery,
     acquisition,
 )
+from skbatchbald._validation import call_context
 from skbatchbald.acquisition import SaturationWarning
 from skbatchbald.nn import BayesianMLP
 from skbatchbald.sampling import predict_log_proba_samples
@@ -124,7 +125,10 @@ class TestContract:
         """A Generator, a RandomState and a SeedSequence are accepted, as ints are."""
         X_pool = digits_split["X_pool"][:300]
         by_int = strategy_cls(random_state=3)(forest_learner, X_pool, 4)[0]
-        for same in (np.random.default_rng(3), np.random.SeedSequence(3)):
+        # An int seeds the call together with the pool's size and the
+        # labelled set's.
+        entropy = [3, *call_context(forest_learner, len(X_pool))]
+        for same in (np.random.default_rng(entropy), np.random.SeedSequence(entropy)):
             again = strategy_cls(random_state=same)(forest_learner, X_pool, 4)[0]
             np.testing.assert_array_equal(again, by_int)
         legacy = strategy_cls(random_state=np.random.RandomState(3))
@@ -165,7 +169,8 @@ class TestPoolSubsample:
         indices, scores = strategy(forest_learner, X_pool, 5)
         assert indices.max() < len(X_pool)
         # The subset is drawn first from the same generator: rebuild it.
-        rng = np.random.default_rng(0)
+        # what the seed 0 gives this call
+        rng = np.random.default_rng([0, *call_context(forest_learner, len(X_pool))])
         subset = np.sort(rng.choice(len(X_pool), size=100, replace=False))
         assert set(indices) <= set(subset)
         log_probs = predict_log_proba_samples(forest_learner, X_pool[subset])

@@ -12,7 +12,7 @@ from skbatchbald import (
     MCDropoutClassifier,
     acquisition,
 )
-from skbatchbald._validation import check_random_state, draw_seed
+from skbatchbald._validation import call_generator, check_random_state, draw_seed
 from skbatchbald.nn import BayesianMLP
 from skbatchbald.sampling import predict_log_proba_samples
 
@@ -27,9 +27,11 @@ def dropout_net(digits_split):
     return net.fit(d["X_init"] / 16, d["y_init"])
 
 
-def draws(random_state, n_pool, n_target, target_subsample):
-    """The strategy's random choices, in its order: target subset, two seeds."""
-    rng = check_random_state(random_state)
+def draws(random_state, n_pool, n_target, target_subsample, n_labelled=0):
+    """The strategy's random choices, in its order: target subset, two seeds
+    (``n_labelled``: the labelled set of the learner queried)."""
+    context = (n_pool, n_labelled)
+    rng = call_generator(random_state, check_random_state(random_state), context)
     targets = np.arange(n_target)
     if target_subsample is not None and target_subsample < n_target:
         targets = np.sort(rng.choice(n_target, size=target_subsample, replace=False))
@@ -60,7 +62,7 @@ def test_without_target_the_target_is_a_sample_of_the_pool(
     indices, scores = EPIGQuery(target_subsample=40, random_state=5)(
         forest_learner, X_pool, 6
     )
-    targets, _, _ = draws(5, 200, 200, 40)
+    targets, _, _ = draws(5, 200, 200, 40, len(forest_learner.X_training))
     log_probs = predict_log_proba_samples(forest_learner, X_pool)
     expected = acquisition.epig(log_probs, 6, log_probs_target=log_probs[targets])
     np.testing.assert_array_equal(indices, expected[0])

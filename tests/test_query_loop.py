@@ -166,17 +166,25 @@ def test_a_seeded_strategy_draws_afresh_every_round_and_the_same_every_run():
 
     X, _ = load_iris(return_X_y=True)  # sorted by class
 
-    def loop(strategy):
+    def loop(make_strategy):
         pool, picks = np.arange(len(X)), []
         for _ in range(4):
-            idx, _ = strategy(None, X[pool], 3)
+            idx, _ = make_strategy()(None, X[pool], 3)
             picks.append(idx.tolist())
             pool = np.delete(pool, idx)
         return picks
 
     strategy = RandomQuery(random_state=0)
-    picks = loop(strategy)
+    picks = loop(lambda: strategy)
     # before, each round drew nearly the same positions of the shrinking pool
     assert len({tuple(p) for p in picks}) == 4
     assert max(abs(a - b) for a, b in zip(picks[0], picks[1], strict=True)) > 5
-    assert loop(clone(strategy)) == picks  # the seed decides the whole run
+    assert loop(lambda: clone(strategy)) == picks  # the seed decides the run
+    # A strategy made anew each round (or each day, in a new process, as the
+    # annotation recipe does) draws what the one kept for the loop draws;
+    # before, each new object drew the seed's own draws: the previous
+    # batch's neighbours.
+    assert loop(lambda: RandomQuery(random_state=0)) == picks
+    again = RandomQuery(random_state=0)
+    assert again(None, X, 3)[0].tolist() == picks[0]  # a repeated call repeats
+    assert again(None, X, 3)[0].tolist() == picks[0]

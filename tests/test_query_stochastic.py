@@ -13,7 +13,12 @@ from skbatchbald import (
     VarRatiosQuery,
     acquisition,
 )
-from skbatchbald._validation import check_random_state, draw_seed
+from skbatchbald._validation import (
+    call_context,
+    call_generator,
+    check_random_state,
+    draw_seed,
+)
 from skbatchbald.sampling import predict_log_proba_samples
 
 SINGLE_POINT = {
@@ -25,9 +30,10 @@ SINGLE_POINT = {
 }
 
 
-def seeds(random_state):
+def seeds(random_state, learner, X_pool):
     """The two seeds a strategy draws: the samples' and the acquisition's."""
-    rng = check_random_state(random_state)
+    context = call_context(learner, len(X_pool))
+    rng = call_generator(random_state, check_random_state(random_state), context)
     return draw_seed(rng), draw_seed(rng)
 
 
@@ -39,7 +45,7 @@ def test_strategy_draws_as_its_function(
     X_pool = digits_split["X_pool"][:200]
     strategy = strategy_cls(stochastic=stochastic, beta=2.0, random_state=4)
     indices, scores = strategy(forest_learner, X_pool, 6)
-    sample_seed, draw_seed = seeds(4)
+    sample_seed, draw_seed = seeds(4, forest_learner, X_pool)
     log_probs = predict_log_proba_samples(
         forest_learner, X_pool, random_state=sample_seed
     )
@@ -64,7 +70,7 @@ def test_power_bald_query_is_bald_with_power(beta, forest_learner, digits_split)
         )
         np.testing.assert_array_equal(power[0], bald[0])
         # and the picks of acquisition.power_bald on the same samples
-        sample_seed, draw_seed = seeds(seed)
+        sample_seed, draw_seed = seeds(seed, forest_learner, X_pool)
         log_probs = predict_log_proba_samples(
             forest_learner, X_pool, random_state=sample_seed
         )

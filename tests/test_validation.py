@@ -290,23 +290,19 @@ class TestRandomStream:
             random_stream(owner, True)
 
 
-def test_call_generator_repeats_a_call_and_draws_afresh_for_another():
+def test_call_generator_draws_for_the_seed_and_the_call():
     from skbatchbald._validation import call_generator, check_random_state
 
-    class Strategy:
-        pass
+    def draw(context, seed=3):
+        return call_generator(seed, check_random_state(seed), context).integers(10**9)
 
-    def draw(owner, context, seed=3):
-        rng = call_generator(owner, seed, check_random_state(seed), context)
-        return rng.integers(10**9)
-
-    owner = Strategy()
-    first = draw(owner, (100, 20))
-    assert first == np.random.default_rng(3).integers(10**9)  # the seed's own
-    assert draw(owner, (100, 20)) == first  # the same call, the same draws
-    later = draw(owner, (90, 30))  # the next round
-    assert later != first and draw(owner, (90, 30)) == later
-    assert draw(Strategy(), (90, 30)) == first  # a new object: its first call
-    assert draw(owner, (90, 30), seed=4) == np.random.default_rng(4).integers(10**9)
+    first = draw((100, 20))
+    assert draw((100, 20)) == first  # the same call, the same draws
+    later = draw((90, 30))  # the next round
+    assert later != first and draw((90, 30)) == later
+    assert draw((100, 20), seed=4) != first
+    # nothing is kept between calls: the draws depend on the seed and the call
+    assert first == np.random.default_rng([3, 100, 20]).integers(10**9)
     rng = np.random.default_rng(0)  # a Generator is used as given
-    assert call_generator(owner, rng, rng, (1, 2)) is rng
+    assert call_generator(rng, rng, (1, 2)) is rng
+    assert call_generator(None, rng, (1, 2)) is rng

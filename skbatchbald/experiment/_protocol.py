@@ -76,7 +76,9 @@ def _class_entropy(labels):
 
 def _make_strategy(name, config, seed, data):
     cls = getattr(query, STRATEGIES[name])
-    params = {"random_state": seed}
+    # A Generator, drawn from as given: the round's own seed already differs
+    # per trial and round (an int would be combined with the pool's size).
+    params = {"random_state": np.random.default_rng(seed)}
     if name != "random":
         params.update(n_mc_samples=config.n_mc_samples)
         params["pool_subsample"] = config.pool_subsample
