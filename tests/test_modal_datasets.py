@@ -416,11 +416,14 @@ def test_a_pool_rebuilt_in_another_order_or_augmented_is_named(pool):
     augmented = (Augmented(dataset.X[:30] * 16), Augmented(dataset.X[:30] * 16))
     for taught, other in (shuffled, augmented):
         learner = _taught_learner(taught, labels)
-        with pytest.warns(UserWarning, match="other items at positions") as record:
+        with pytest.warns(
+            UserWarning, match="other items at all 10 positions"
+        ) as record:
             idx, _ = learner.query(other, n_instances=30)  # every item offered
         message = str(record[0].message)
         assert f"a {type(other).__name__} of 30 items" in message
         assert "sort the file list" in message and "random augmentation" in message
+        assert "must keep their positions" in message
         assert record[0].filename == __file__
         assert sorted(idx.tolist()) == list(range(30))
     # The same augmented object is known by its first reads, round after round.
@@ -433,3 +436,19 @@ def test_a_pool_rebuilt_in_another_order_or_augmented_is_named(pool):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         learner.query(Unlabelled(dataset.X[:31] * 16), n_instances=1)
+
+
+def test_a_restored_learner_knows_its_items_in_a_grown_pool(pool):
+    import pickle
+
+    dataset, labels = pool
+    learner = _taught_learner(Unlabelled(dataset.X[:30] * 16), labels)
+    restored = pickle.loads(pickle.dumps(learner))
+    # The next day, new images were added at the end of the folder.
+    grown = Unlabelled(dataset.X[:36] * 16)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        idx, rows = restored.query(grown, n_instances=26)
+    assert sorted(idx.tolist()) == list(range(10, 36))
+    with pytest.raises(ValueError, match="1 items taught before"):
+        restored.teach(Subset(grown, [33, 4]), labels[[33, 4]])
