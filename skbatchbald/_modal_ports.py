@@ -12,7 +12,7 @@ from sklearn.multioutput import ClassifierChain, MultiOutputClassifier
 from sklearn.utils import get_tags
 
 from ._labels import ONE_HOT_FIX, is_one_hot
-from ._models import final_model, is_skorch_net
+from ._models import final_model, is_search, is_skorch_net
 from ._validation import count_rows
 from ._warnings import user_stacklevel
 
@@ -83,18 +83,45 @@ def check_fit_kwargs(estimator, fit_kwargs):
     )
 
 
+def _warn_only_new_forgets(estimator, n_taught):
+    """Warn that a model whose fit() starts over forgets the rows taught.
+
+    modAL documents only_new for models whose fit() continues (Keras); a
+    scikit-learn model refitted on a batch alone keeps nothing of the rows
+    before, while X_training still lists them, so a loop written with
+    only_new trains on its last batch without a word. Warned, not refused:
+    it is what modAL does, and a model of the recent rows only may be meant.
+    """
+    model = final_model(estimator)
+    if getattr(model, "warm_start", False) is True and not is_search(estimator):
+        return  # fit() continues from the fitted state
+    warnings.warn(
+        f"teach(only_new=True) refits the {type(model).__name__} on the new rows "
+        f"alone, and its fit() starts over: it forgets the {n_taught} rows taught "
+        "before (X_training still holds them, as in modAL). Drop only_new to "
+        "refit on every row taught; only_new suits a model whose fit() "
+        "continues from where it was (warm_start=True).",
+        UserWarning,
+        stacklevel=user_stacklevel(),
+    )
+
+
 def check_only_new(estimator, X_taught):
-    """ValueError if ``teach(only_new=True)`` would make a skorch net forget.
+    """ValueError if ``teach(only_new=True)`` would make a skorch net forget;
+    a warning if it makes another model forget.
 
     With ``warm_start=False`` a skorch net's fit() starts from new weights, so
     fitting on the new rows alone drops every row taught before; modAL's
     ``DeepActiveLearner.teach`` keeps training instead (``partial_fit``).
     """
+    if X_taught is None:
+        return
+    n_taught = count_rows(X_taught, "X_training")
     net = _skorch_net(estimator)
-    if X_taught is None or net is None:
+    if net is None:
+        _warn_only_new_forgets(estimator, n_taught)
         return
     name = type(net).__name__
-    n_taught = count_rows(X_taught, "X_training")
     if getattr(net, "_posterior_from_fit_rows", False):
         raise ValueError(
             f"teach(only_new=True) fits the {name} on the new rows alone, and its "

@@ -567,7 +567,9 @@ class ActiveLearner(_ModalActiveLearner):
         only_new : bool, default=False
             Refit on ``X, y`` alone (for estimators that keep training across
             calls, such as a skorch net with ``warm_start=True``); as in modAL
-            0.4.2.1 the samples are then not added to ``X_training``.
+            0.4.2.1 the samples are then not added to ``X_training``. A model
+            whose fit starts over (no ``warm_start=True``, or a search) then
+            forgets the rows taught before, with a warning.
         **fit_kwargs : dict
             Passed to ``estimator.fit``.
 

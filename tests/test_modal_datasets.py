@@ -448,7 +448,7 @@ def test_a_restored_learner_knows_its_items_in_a_grown_pool(pool):
     grown = Unlabelled(dataset.X[:36] * 16)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        idx, rows = restored.query(grown, n_instances=26)
+        idx, _ = restored.query(grown, n_instances=26)
     assert sorted(idx.tolist()) == list(range(10, 36))
     with pytest.raises(ValueError, match="1 items taught before"):
         restored.teach(Subset(grown, [33, 4]), labels[[33, 4]])
