@@ -83,7 +83,22 @@ def _read_csv(path):
             f"{path} lacks the column(s) {sorted(missing)}; keep the columns "
             f"{list(_COLUMNS)} that the batch was written with."
         )
-    return [(f"{path.name} row {i}", row) for i, row in enumerate(reader, 1)]
+    # Each row is named by its line in the file, the header being line 1, as a
+    # spreadsheet numbers its rows. Rows of bare separators (";;;;;"), which
+    # spreadsheets write after the data, are no rows of the batch.
+    return [
+        (f"{path.name} line {reader.line_num}", row)
+        for row in reader
+        if not _is_blank(row)
+    ]
+
+
+def _is_blank(row):
+    """Whether every cell of a CSV row is empty (cells beyond the header too)."""
+    cells = []
+    for value in row.values():
+        cells.extend(value if isinstance(value, list) else [value])
+    return not any(str(cell or "").strip() for cell in cells)
 
 
 def _in_rank_order(rows):

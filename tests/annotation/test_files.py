@@ -150,17 +150,17 @@ def _swap_first_two_indices(rows):
 BAD_FILES = {
     "missing label": (
         lambda rows: rows[2].update(label=""),
-        r"batch-002\.csv row 3 \(pool index \d+\) has no label; give it one of",
+        r"batch-002\.csv line 4 \(pool index \d+\) has no label; give it one of",
     ),
     "unknown label": (
         lambda rows: rows[0].update(label="seven"),
-        r"batch-002\.csv row 1 \(pool index \d+\) has label 'seven', which is not "
+        r"batch-002\.csv line 2 \(pool index \d+\) has label 'seven', which is not "
         r"one of the classes \['0', '1'",
     ),
     "duplicate": (
         _swap_first_two_indices,
-        r"batch-002\.csv row 2: pool index \d+ is answered twice \(also in "
-        r"batch-002\.csv row 1\)",
+        r"batch-002\.csv line 3: pool index \d+ is answered twice \(also in "
+        r"batch-002\.csv line 2\)",
     ),
     "unknown index": (
         lambda rows: rows[0].update(pool_index="5000"),
@@ -168,7 +168,7 @@ BAD_FILES = {
     ),
     "not an index": (
         lambda rows: rows[0].update(pool_index="x7"),
-        r"batch-002\.csv row 1: pool index 'x7' is not an integer",
+        r"batch-002\.csv line 2: pool index 'x7' is not an integer",
     ),
 }
 
@@ -245,7 +245,7 @@ def test_pending_names_a_broken_pool_index(tmp_path):
     annotator.request([0, 1])
     path = tmp_path / "batch-001.csv"
     path.write_text(path.read_text().replace(",1,row 1,", ",one,row 1,"))
-    with pytest.raises(ValueError, match=r"batch-001\.csv row 2: pool index 'one'"):
+    with pytest.raises(ValueError, match=r"batch-001\.csv line 3: pool index 'one'"):
         annotator.pending()
 
 
@@ -425,3 +425,20 @@ def test_a_batch_sorted_in_a_spreadsheet_reads_in_request_order(tmp_path, fmt):
         row["rank"] = ""
     _write(path, rows)
     np.testing.assert_array_equal(annotator.answers()[0], [3, 5, 7])
+
+
+def test_rows_of_bare_separators_are_skipped_and_lines_are_named(tmp_path):
+    annotator = FileAnnotator(tmp_path, classes=["cat", "dog"])
+    annotator.request([5, 1, 3])
+    path = tmp_path / "batch-001.csv"
+    _spreadsheet_save(path, ["dog", "cat", "dog"], delimiter=";", encoding="utf-8-sig")
+    # a spreadsheet writes rows of separators after the data, and blank lines
+    path.write_bytes(path.read_bytes() + b";;;;;\r\n;;;;;\r\n\r\n")
+    indices, labels = annotator.answers()
+    assert indices.tolist() == [5, 1, 3] and list(labels) == ["dog", "cat", "dog"]
+
+    # the line a message names is the row number a spreadsheet shows
+    text = path.read_bytes().decode("utf-8-sig").replace(";cat\r\n", ";bird\r\n")
+    path.write_bytes(text.encode("utf-8-sig"))
+    with pytest.raises(ValueError, match=r"batch-001\.csv line 3 \(pool index 1\)"):
+        annotator.answers()
