@@ -182,7 +182,14 @@ class FileAnnotator:
         What the ``reference`` column shows a person for pool row ``i``:
         ``reference[i]`` for a sequence (e.g. file names of images; a pandas
         Series is read by position, ``reference.iloc[i]``, whatever its index),
-        ``reference(i)`` for a callable; None writes ``"row i"``.
+        ``reference(i)`` for a callable; None writes the row's index label when
+        :func:`annotation_round` is given a pandas pool, else ``"row i"``.
+        It also identifies the row: each answer's recorded reference is
+        checked against its pool row's reference now, and an answer whose
+        reference moved to exactly one other row (a pool passed in another
+        order, with its references in the same order) is taught to that row;
+        one whose reference is on no row, or on several, raises a ValueError.
+        A callable is only checked, never searched.
 
     See Also
     --------
@@ -268,18 +275,96 @@ class FileAnnotator:
                         "format), or move the other file out of the directory."
                     )
 
-    def _batches(self):
-        """Each batch file's rows: list of (path, [(where, row), ...])."""
+    def _batches(self, pool_ids=None):
+        """Each batch file's rows: list of (path, [(where, row), ...]).
+
+        Each row's ``pool_index`` is where its recorded reference is now (see
+        :meth:`_locate`).
+        """
         read = _read_csv if self._suffix() == "csv" else _read_jsonl
-        return [(path, _in_rank_order(read(path))) for _, path in self._batch_files()]
+        batches = [
+            (path, _in_rank_order(read(path))) for _, path in self._batch_files()
+        ]
+        return self._locate(batches, pool_ids)
+
+    def _current_references(self, pool_ids):
+        """Every pool row's reference now, or None when they cannot be listed."""
+        if self.reference is None:
+            return None if pool_ids is None else [str(v).strip() for v in pool_ids]
+        if callable(self.reference):
+            return None
+        return [str(v).strip() for v in self.reference]
+
+    def _locate(self, batches, pool_ids):
+        """Check each asked row's recorded reference against its pool row now.
+
+        The ``pool_index`` column is a position, and a pool passed in another
+        order (rows shuffled, a DataFrame sorted by its index, another
+        machine) would pair every answer with another row's features, in
+        silence. The ``reference`` column says which row was asked for: a
+        row whose reference is now carried by exactly one other pool row is
+        moved there (rows are identified by their reference, as a pandas user
+        identifies them by their index); one whose reference is nowhere, or
+        on several rows, raises. A reference cell that is empty or the
+        ``"row i"`` of a batch written without references is not checked.
+        """
+        if self.reference is None and pool_ids is None:
+            return batches  # only "row i" references, which no order can break
+        current = self._current_references(pool_ids)
+        where_now, repeated = {}, set()
+        for position, reference in enumerate(current or ()):
+            if reference in where_now:
+                repeated.add(reference)
+            where_now.setdefault(reference, position)
+        located = []
+        for path, rows in batches:
+            moved = []
+            for where, row in rows:
+                recorded = row.get("reference")
+                recorded = "" if recorded is None else str(recorded).strip()
+                index = pool_index(row.get("pool_index"), where)
+                if not recorded or recorded == f"row {index}":
+                    moved.append((where, row))
+                    continue
+                if current is None:
+                    now = self._reference(index).strip()
+                else:
+                    now = current[index] if index < len(current) else None
+                if now == recorded:
+                    moved.append((where, row))
+                elif recorded in where_now and recorded not in repeated:
+                    moved.append((where, {**row, "pool_index": where_now[recorded]}))
+                else:
+                    raise ValueError(self._moved_message(where, index, recorded, now))
+            located.append((path, moved))
+        return located
+
+    def _moved_message(self, where, index, recorded, now):
+        if now is None:
+            now_text = f"the pool has no row {index} now"
+        else:
+            now_text = f"pool row {index} is {now!r} now"
+        if self.reference is None:
+            what = "X_pool (a DataFrame or Series, whose index labels are the rows)"
+            unique = "an index without repeated labels"
+        else:
+            what = "X_pool and reference"
+            unique = "a reference list without repeats"
+        return (
+            f"{where} asked for pool row {index} as {recorded!r}, but {now_text}, "
+            "and no single row carries that reference: the answer would be taught "
+            f"to another row. Pass {what} in the order they had when the batch "
+            f"was written, or with {unique} that holds {recorded!r}, so that "
+            "the row is found by it."
+        )
 
     @staticmethod
     def _is_answered(rows):
         return any(str(row.get("label") or "").strip() for _, row in rows)
 
-    def _reference(self, index):
+    def _reference(self, index, pool_ids=None):
         if self.reference is None:
-            return f"row {index}"
+            return f"row {index}" if pool_ids is None else str(pool_ids[index])
         if callable(self.reference):
             return str(self.reference(index))
         # Pool indices are positions: a pandas Series or DataFrame column is
@@ -295,7 +380,7 @@ class FileAnnotator:
                 "the pool's order, or a callable reference(i)."
             ) from None
 
-    def request(self, pool_indices, scores=None):
+    def request(self, pool_indices, scores=None, *, pool_ids=None):
         """Write a batch file asking for labels of these pool rows.
 
         Idempotent: asking again for the batch the newest file already holds
@@ -308,16 +393,21 @@ class FileAnnotator:
         scores : array-like of float or None, default=None
             The acquisition score of each row, written to the ``score``
             column; None writes zeros.
+        pool_ids : sequence or None, default=None
+            The label of each pool row in the pool's index (a pandas pool's
+            ``index``, which :func:`annotation_round` passes): the
+            ``reference`` written when ``reference`` is None.
 
         Raises
         ------
         ValueError
-            If a row was already asked for in an earlier batch, or the indices
-            or scores are malformed.
+            If a row was already asked for in an earlier batch, the indices or
+            scores are malformed, or an earlier batch's reference is on no
+            single row of the pool now.
         """
         indices, scores = check_batch(pool_indices, scores)
         check_classes(self.classes)
-        batches = self._batches()
+        batches = self._batches(pool_ids)
         asked = {}
         for _, rows in batches:
             for where, row in rows:
@@ -340,7 +430,7 @@ class FileAnnotator:
                 "round": round_,
                 "rank": rank,
                 "pool_index": int(index),
-                "reference": self._reference(int(index)),
+                "reference": self._reference(int(index), pool_ids),
                 "score": float(score),
                 "label": None,
             }
@@ -359,8 +449,14 @@ class FileAnnotator:
             text = "".join(json.dumps(r) + "\n" for r in records)
         _write_atomically(path, text)
 
-    def pending(self):
+    def pending(self, *, pool_ids=None):
         """Pool rows asked for whose batch file has no label yet.
+
+        Parameters
+        ----------
+        pool_ids : sequence or None, default=None
+            The label of each pool row in the pool's index, as for
+            :meth:`answers`.
 
         Returns
         -------
@@ -372,11 +468,12 @@ class FileAnnotator:
         ValueError
             If an unlabelled batch file has a copy under another name in the
             directory (``batch-001 (1).csv``, ``batch-001.xlsx``): the labels
-            were most likely saved there, where the loop does not read them.
+            were most likely saved there, where the loop does not read them;
+            or if a row's reference is on no single row of the pool now.
         """
         unanswered = [
             (path, rows)
-            for path, rows in self._batches()
+            for path, rows in self._batches(pool_ids)
             if not self._is_answered(rows)
         ]
         self._check_no_stray_copies([path for path, _ in unanswered])
@@ -387,8 +484,22 @@ class FileAnnotator:
         ]
         return np.asarray(pending, dtype=int)
 
-    def answers(self):
+    def answers(self, *, pool_ids=None):
         """Every answered row, checked all-or-nothing.
+
+        Each row's recorded ``reference`` is checked against the one its pool
+        row has now: ``reference[pool_index]``, or with ``reference=None``
+        ``pool_ids[pool_index]``. A row whose reference has moved to exactly
+        one other pool row (the pool came in another order) is answered for
+        that row; one whose reference is on no row, or on several, raises.
+
+        Parameters
+        ----------
+        pool_ids : sequence or None, default=None
+            The label of each pool row in the pool's index (a pandas pool's
+            ``index``, which :func:`annotation_round` passes); used when
+            ``reference`` is None. Without it and without ``reference``, rows
+            are taken at their recorded ``pool_index``.
 
         Returns
         -------
@@ -402,11 +513,12 @@ class FileAnnotator:
         ValueError
             Naming the file and row, if an answered batch has a row without a
             label, a label outside ``classes``, a pool index that is not an
-            integer, or a pool index answered twice.
+            integer, a pool index answered twice, or a reference that is on no
+            single row of the pool now.
         """
         records = [
             (where, row)
-            for _, rows in self._batches()
+            for _, rows in self._batches(pool_ids)
             if self._is_answered(rows)
             for where, row in rows
         ]

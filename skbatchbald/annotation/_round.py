@@ -1,5 +1,9 @@
 """One round of the human-in-the-loop loop, with the state kept by the annotator."""
 
+import inspect
+import sys
+from functools import partial
+
 import numpy as np
 from sklearn.utils import Bunch
 
@@ -8,6 +12,31 @@ from .._validation import check_int, count_rows
 from ._answers import check_pool_indices
 
 __all__ = ["annotation_round"]
+
+
+def _pool_ids(X_pool):
+    """A pandas pool's index labels, which identify its rows in any order."""
+    pd = sys.modules.get("pandas")  # a pandas pool means pandas is imported
+    if pd is not None and isinstance(X_pool, (pd.DataFrame, pd.Series)):
+        return X_pool.index.tolist()
+    return None
+
+
+def _given_ids(method, pool_ids):
+    """``method`` with ``pool_ids`` passed, when it takes them.
+
+    The annotator protocol is ``request``, ``pending`` and ``answers``; an
+    annotator that also takes ``pool_ids`` (FileAnnotator) uses a pandas
+    pool's index to find each answer's row, and one that does not is called
+    as the protocol says.
+    """
+    if pool_ids is None:
+        return method
+    try:
+        parameters = inspect.signature(method).parameters
+    except (TypeError, ValueError):  # a builtin or C method: the bare protocol
+        return method
+    return partial(method, pool_ids=pool_ids) if "pool_ids" in parameters else method
 
 
 def annotation_round(learner, X_pool, annotator, *, n_instances=10):
@@ -41,10 +70,14 @@ def annotation_round(learner, X_pool, annotator, *, n_instances=10):
         the answers.
     X_pool : array-like of shape (n_pool, ...)
         The whole pool, labelled rows included; the annotator's pool indices
-        are rows of it.
+        are rows of it. A pandas DataFrame or Series also passes its index
+        labels to an annotator that takes ``pool_ids`` (FileAnnotator): they
+        are written as each asked row's reference, and a DataFrame passed
+        again in another row order has each answer taught to the row with
+        its index label.
     annotator : FileAnnotator or LabelStudioAnnotator
         Any object with ``request(pool_indices, scores)``, ``pending()`` and
-        ``answers()``.
+        ``answers()``; those methods get ``pool_ids=`` too where they take it.
     n_instances : int, default=10
         Batch size; fewer when fewer rows are left to ask for.
 
@@ -60,7 +93,8 @@ def annotation_round(learner, X_pool, annotator, *, n_instances=10):
     Raises
     ------
     ValueError
-        If an answer is bad (see the annotator's ``answers``) or names a pool
+        If an answer is bad (see the annotator's ``answers``), its recorded
+        reference is on no single row of ``X_pool`` now, or it names a pool
         row outside ``X_pool``; nothing is fitted then.
 
     See Also
@@ -85,10 +119,11 @@ def annotation_round(learner, X_pool, annotator, *, n_instances=10):
     """
     n_instances = check_int(n_instances, "n_instances", min_val=1)
     n_pool = count_rows(X_pool, "X_pool", row="pool row")
-    answered, labels = annotator.answers()
+    pool_ids = _pool_ids(X_pool)
+    answered, labels = _given_ids(annotator.answers, pool_ids)()
     answered = np.asarray(answered, dtype=int)
     check_pool_indices(answered, n_pool)
-    pending = np.asarray(annotator.pending(), dtype=int)
+    pending = np.asarray(_given_ids(annotator.pending, pool_ids)(), dtype=int)
     check_pool_indices(pending, n_pool)
     if answered.size:
         learner.fit(take_rows(X_pool, answered), labels)
@@ -111,7 +146,7 @@ def annotation_round(learner, X_pool, annotator, *, n_instances=10):
     )
     requested = unasked[np.asarray(positions, dtype=int)]
     scores = np.zeros(requested.size) if scores is None else np.asarray(scores)
-    annotator.request(requested, scores)
+    _given_ids(annotator.request, pool_ids)(requested, scores)
     result.requested, result.scores = requested, scores
     result.pending = requested
     return result

@@ -427,6 +427,107 @@ def test_a_batch_sorted_in_a_spreadsheet_reads_in_request_order(tmp_path, fmt):
     np.testing.assert_array_equal(annotator.answers()[0], [3, 5, 7])
 
 
+def _label_by_reference(path, truth):
+    """Fill in labels from the reference column: what a person looking at it sees."""
+    rows = _read(path)
+    for row in rows:
+        row["label"] = str(truth[row["reference"]])
+    _write(path, rows)
+
+
+def test_a_shuffled_pool_has_its_answers_taught_to_their_rows(tmp_path, digits):
+    X, y = digits
+    names = np.array([f"img/{i}.png" for i in range(len(y))])
+    truth = dict(zip(names, y, strict=True))
+    annotator = FileAnnotator(tmp_path, classes=range(10), reference=names)
+    annotation_round(_learner(), X, annotator, n_instances=10)
+    _label_by_reference(tmp_path / "batch-001.csv", truth)
+
+    # The next day the pool comes in another order, its references with it.
+    order = np.random.default_rng(0).permutation(len(y))
+    annotator = FileAnnotator(tmp_path, classes=range(10), reference=names[order])
+    learner = _learner()
+    result = annotation_round(learner, X[order], annotator, n_instances=10)
+    assert result.answered.size == 10
+    np.testing.assert_array_equal(result.labels, y[order][result.answered])
+    np.testing.assert_array_equal(learner.X_training, X[order][result.answered])
+    # the next batch skips the answered rows wherever they are now
+    assert not set(result.requested) & set(result.answered)
+
+
+@pytest.mark.parametrize("kind", ["repeated", "absent", "callable"])
+def test_a_reference_on_no_single_row_is_refused(tmp_path, digits, kind):
+    X, y = digits
+    names = [f"img/{i}.png" for i in range(len(y))]
+    truth = dict(zip(names, y, strict=True))
+    annotator = FileAnnotator(tmp_path, classes=range(10), reference=names)
+    annotation_round(_learner(), X, annotator, n_instances=5)
+    _label_by_reference(tmp_path / "batch-001.csv", truth)
+    first = _read(tmp_path / "batch-001.csv")[0]
+    row, recorded = int(first["pool_index"]), first["reference"]
+
+    shifted = names[1:] + names[:1]  # every row one place on
+    if kind == "repeated":
+        shifted[(row + 1) % len(y)] = recorded  # on two rows: which one?
+    elif kind == "absent":
+        shifted = [f"other/{i}.png" for i in range(len(y))]
+    now = shifted[row]
+    reference = shifted.__getitem__ if kind == "callable" else shifted
+    annotator = FileAnnotator(tmp_path, classes=range(10), reference=reference)
+    learner = _learner()
+    with pytest.raises(
+        ValueError,
+        match=rf"batch-001\.csv line 2 asked for pool row {row} as '{recorded}', "
+        rf"but pool row {row} is '{now}' now.*Pass X_pool and reference in the "
+        "order they had",
+    ):
+        annotation_round(learner, X, annotator, n_instances=5)
+    assert not hasattr(learner, "X_training") or learner.X_training is None
+
+
+def test_a_resorted_dataframe_has_its_answers_taught_to_their_rows(tmp_path, digits):
+    pd = pytest.importorskip("pandas")
+    X, y = digits
+    ids = [f"S{i:05d}" for i in range(len(y))]
+    truth = dict(zip(ids, y, strict=True))
+    pool = pd.DataFrame(X, index=ids).sample(frac=1, random_state=0)
+    annotator = FileAnnotator(tmp_path, classes=range(10))
+    first = annotation_round(_learner(), pool, annotator, n_instances=10)
+    # the index label is each row's reference: what a person looks up
+    rows = _read(tmp_path / "batch-001.csv")
+    assert [r["reference"] for r in rows] == pool.index[first.requested].tolist()
+    _label_by_reference(tmp_path / "batch-001.csv", truth)
+
+    resorted = pool.sort_index()  # ORDER BY id, the next day
+    learner = _learner()
+    result = annotation_round(learner, resorted, annotator, n_instances=10)
+    np.testing.assert_array_equal(
+        result.labels, [truth[i] for i in resorted.index[result.answered]]
+    )
+    np.testing.assert_array_equal(
+        learner.X_training, resorted.to_numpy()[result.answered]
+    )
+    assert sorted(resorted.index[result.answered]) == sorted(
+        r["reference"] for r in rows
+    )
+    assert not set(result.requested) & set(result.answered)
+
+
+def test_batches_written_without_references_are_read_by_position(tmp_path, digits):
+    pd = pytest.importorskip("pandas")
+    X, y = digits
+    FileAnnotator(tmp_path, classes=range(10)).request([4, 9])  # "row 4", "row 9"
+    _label(tmp_path / "batch-001.csv", y)
+    pool = pd.DataFrame(X, index=[f"S{i}" for i in range(len(y))])
+    result = annotation_round(
+        _learner(), pool, FileAnnotator(tmp_path, classes=range(10)), n_instances=3
+    )
+    np.testing.assert_array_equal(result.answered, [4, 9])
+    assert [r["reference"] for r in _read(tmp_path / "batch-002.csv")] == [
+        f"S{i}" for i in result.requested
+    ]
+
+
 def test_rows_of_bare_separators_are_skipped_and_lines_are_named(tmp_path):
     annotator = FileAnnotator(tmp_path, classes=["cat", "dog"])
     annotator.request([5, 1, 3])
