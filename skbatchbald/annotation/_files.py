@@ -10,6 +10,7 @@ import io
 import json
 import os
 import re
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -117,6 +118,19 @@ def _in_rank_order(rows):
             return rows
     order = np.argsort(ranks, kind="stable")
     return [rows[i] for i in order]
+
+
+def _missing_ranks(rows):
+    """Ranks below a batch's highest that no row holds: rows deleted by hand.
+
+    A deleted last row leaves no gap and is not seen; nor are ranks when the
+    column was deleted or retyped.
+    """
+    try:
+        ranks = {int(str(row.get("rank")).strip()) for _, row in rows}
+    except ValueError:
+        return []
+    return sorted(set(range(max(ranks, default=-1) + 1)) - ranks)
 
 
 def _read_jsonl(path):
@@ -340,7 +354,9 @@ class FileAnnotator:
         return located
 
     def _moved_message(self, where, index, recorded, now):
-        if now is None:
+        if now is None and self.reference is not None:
+            now_text = f"reference has no entry for pool row {index}"
+        elif now is None:
             now_text = f"the pool has no row {index} now"
         else:
             now_text = f"pool row {index} is {now!r} now"
@@ -515,13 +531,34 @@ class FileAnnotator:
             label, a label outside ``classes``, a pool index that is not an
             integer, a pool index answered twice, or a reference that is on no
             single row of the pool now.
+
+        Warns
+        -----
+        UserWarning
+            If an answered batch lacks some of its ranks below its highest: rows
+            deleted by hand, whose pool rows are not taught (a deleted last row
+            leaves no gap and goes unnoticed).
         """
-        records = [
-            (where, row)
-            for _, rows in self._batches(pool_ids)
+        answered = [
+            (path, rows)
+            for path, rows in self._batches(pool_ids)
             if self._is_answered(rows)
-            for where, row in rows
         ]
+        for path, rows in answered:
+            missing = _missing_ranks(rows)
+            if missing:
+                # Not an error: a person may delete a row they cannot label.
+                # But its pool row is taught nothing and, being in no batch
+                # file, may be asked for again; say so rather than in silence.
+                warnings.warn(
+                    f"{path.name} lacks the row(s) of rank {missing} of the "
+                    f"{len(rows) + len(missing)} rows asked for (deleted?): they "
+                    "are not taught and may be asked for again; restore them with "
+                    "their labels to teach them.",
+                    UserWarning,
+                    stacklevel=2,
+                )
+        records = [(where, row) for _, rows in answered for where, row in rows]
         return check_answers(
             [row.get("pool_index") for _, row in records],
             [row.get("label") for _, row in records],

@@ -543,3 +543,17 @@ def test_rows_of_bare_separators_are_skipped_and_lines_are_named(tmp_path):
     path.write_bytes(text.encode("utf-8-sig"))
     with pytest.raises(ValueError, match=r"batch-001\.csv line 3 \(pool index 1\)"):
         annotator.answers()
+
+
+def test_a_row_deleted_from_a_labelled_batch_is_warned_about(tmp_path, digits):
+    X, y = digits
+    annotator = FileAnnotator(tmp_path, classes=range(10))
+    annotator.request([7, 3, 5, 9])
+    _label(tmp_path / "batch-001.csv", y, change=lambda rows: rows.pop(1))
+    with pytest.warns(
+        UserWarning,
+        match=r"batch-001\.csv lacks the row\(s\) of rank "
+        r"\[1\] of the 4 rows asked for",
+    ):
+        result = annotation_round(_learner(), X, annotator, n_instances=2)
+    np.testing.assert_array_equal(result.answered, [7, 5, 9])
