@@ -111,7 +111,7 @@ for n_labels, acc in accuracy:
 # A bad file is refused whole
 # ---------------------------
 # A label outside ``classes`` (a typo, a "?") stops the round before anything
-# is taught, and the error names the file and row to fix.
+# is taught, and the error names the file and line to fix.
 path = directory / "batch-005.csv"
 good = path.read_text()
 batch = pd.read_csv(path, dtype={"label": str})
