@@ -166,7 +166,7 @@ def _greedy(log_probs, n_instances, n_joint_samples, max_memory, rng, lazy=False
         else:  # the chain rule, each gain paired with its own draws
             gain = conditional_information(rows, entropy, log_probs[pick])
             value = scores[step - 1] + gain
-        if exact and gained_nothing(value, scores[:step]):
+        if gained_nothing(value, scores[:step]):
             break
         conditional_sum += conditional[pick]
         scores[step] = value

@@ -213,7 +213,7 @@ def greedy_chunked(
             value = rows.joint_entropy + entropy - conditional_sum - pick_conditional
         else:  # the chain rule, each gain paired with its own draws
             value = scores[step - 1] + conditional_information(rows, entropy, row)
-        if exact and gained_nothing(value, scores[:step]):
+        if gained_nothing(value, scores[:step]):
             break
         conditional_sum += pick_conditional
         scores[step] = value

@@ -7,7 +7,12 @@ import pytest
 import torch
 from scipy.special import log_softmax
 
-from skbatchbald.acquisition import SaturationWarning, batchbald, mutual_information
+from skbatchbald.acquisition import (
+    SaturationWarning,
+    bald,
+    batchbald,
+    mutual_information,
+)
 
 from ._brute_force import brute_force_batchbald, joint_mutual_information
 
@@ -192,6 +197,30 @@ class TestNoGainLeft:
             )
         assert indices.tolist() == [2, 3, 5, 4]
         assert scores[-1] == pytest.approx(scores[1])
+
+    def test_no_gain_at_a_sampled_step_completes_in_bald_order(self, tmp_path):
+        # 128 groups of 2 samples, one-hot on 60 points: the batch can hold
+        # log 128 nats, under 0.99 log K (K = 256); with 256 joint samples the
+        # steps after the eighth are sampled, and the groups are told apart
+        # by pick 10. Before, picks 11-16 were ties at 0 decided by float32
+        # round-off, without a warning.
+        bits = np.random.default_rng(0).integers(0, 2, size=(60, 128))
+        members = np.repeat(bits, 2, axis=1)
+        log_probs = np.where(np.eye(2, dtype=bool)[members], 0.0, -np.inf)
+        with pytest.warns(SaturationWarning, match="after pick 10 of 16") as record:
+            indices, scores = batchbald(log_probs, 16, n_joint_samples=256)
+        assert record[0].filename == __file__
+        assert scores[-1] == pytest.approx(np.log(128))
+        np.testing.assert_array_equal(scores[10:], scores[9])
+        order = bald(log_probs, 60)[0]
+        rest = order[~np.isin(order, indices[:10])][:6]
+        np.testing.assert_array_equal(indices[10:], rest)
+        np.save(tmp_path / "pool.npy", log_probs)
+        with pytest.warns(SaturationWarning, match="after pick 10 of 16"):
+            chunked, _ = batchbald(
+                np.load(tmp_path / "pool.npy", mmap_mode="r"), 16, n_joint_samples=256
+            )
+        np.testing.assert_array_equal(chunked, indices)
 
     def test_copies_of_a_pick_go_last_however_many(self):
         # five copies of the pick share its BALD score, the top of the order:
