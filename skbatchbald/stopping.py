@@ -15,12 +15,16 @@ import contextlib
 import hashlib
 import logging
 import math
+import warnings
 
 import joblib
 import numpy as np
 from sklearn.base import BaseEstimator, clone
+from sklearn.compose import ColumnTransformer
 from sklearn.exceptions import NotFittedError
 from sklearn.metrics import cohen_kappa_score
+from sklearn.pipeline import FeatureUnion, Pipeline
+from sklearn.utils import get_tags
 
 from ._validation import (
     check_int,
@@ -30,6 +34,7 @@ from ._validation import (
     count_rows,
     draw_seed,
 )
+from ._warnings import user_stacklevel
 from .acquisition import mutual_information
 from .sampling import is_regression_model, predict_log_proba_samples
 
@@ -55,8 +60,68 @@ def _n_labels_of(estimator, n_labels):
     return None if y is None else count_rows(y, "y_training")
 
 
-def _check_stop_set(X_stop):
-    """The stop set's digest (:func:`_stop_set_digest`); ValueError if empty or NaN."""
+def _nonfinite(X_stop):
+    """Whether the stop set's numbers hold NaN, and whether they hold infinity.
+
+    A DataFrame's float columns are read one by one, so a mixed-type frame is
+    checked as a numeric array is; text and other objects are left to the model.
+    """
+    if hasattr(X_stop, "dtypes") and hasattr(X_stop, "columns"):  # a DataFrame
+        columns = [X_stop.iloc[:, j] for j in range(X_stop.shape[1])]
+    else:
+        columns = [X_stop.data if hasattr(X_stop, "tocsr") else X_stop]  # sparse
+    has_nan = has_inf = False
+    for values in columns:
+        try:
+            array = np.asarray(values)
+        except (TypeError, ValueError, RuntimeError):  # ragged lists, GPU tensors
+            continue
+        if array.dtype.kind in "fc":
+            has_nan = has_nan or bool(np.isnan(array).any())
+            has_inf = has_inf or bool(np.isinf(array).any())
+    return has_nan, has_inf
+
+
+def _allows_nan(model):
+    """Whether ``model`` takes NaN inputs, as scikit-learn's tags say.
+
+    Wrappers that do not pass the tag on are looked through: a learner or a
+    modAL Committee (its estimators), a fitted search (its best estimator), a
+    Pipeline (its first step: the inputs meet no other; a later step that
+    refuses the NaN an earlier one let through raises its own error at
+    ``predict``), a ColumnTransformer or FeatureUnion (all its transformers).
+    A model without tags (e.g. a torch network, which would turn NaN into
+    NaN outputs silently) does not.
+    """
+    if model is None or isinstance(model, str):  # "passthrough" or "drop"
+        return True
+    if hasattr(model, "learner_list"):  # a modAL Committee
+        return all(_allows_nan(learner) for learner in model.learner_list)
+    if hasattr(model, "estimator") and hasattr(model, "query_strategy"):
+        return _allows_nan(model.estimator)  # an ActiveLearner
+    if getattr(model, "best_estimator_", None) is not None:  # a fitted search
+        return _allows_nan(model.best_estimator_)
+    try:
+        if get_tags(model).input_tags.allow_nan:
+            return True
+    except (AttributeError, TypeError, ValueError):  # no scikit-learn tags
+        return False
+    if isinstance(model, Pipeline):
+        steps = [step for _, step in model.steps if step not in (None, "passthrough")]
+        return not steps or _allows_nan(steps[0])
+    if isinstance(model, ColumnTransformer):
+        return all(_allows_nan(step) for _, step, _ in model.transformers)
+    if isinstance(model, FeatureUnion):
+        return all(_allows_nan(step) for _, step in model.transformer_list)
+    return False
+
+
+def _check_stop_set(X_stop, estimator):
+    """The stop set's digest (:func:`_stop_set_digest`).
+
+    ValueError if it is None or empty, holds infinity, or holds NaN that
+    ``estimator`` does not accept (:func:`_allows_nan`).
+    """
     if X_stop is None:
         raise ValueError(
             "X_stop is None: pass a fixed set of unlabelled inputs (e.g. a random "
@@ -68,15 +133,20 @@ def _check_stop_set(X_stop):
             "X_stop is empty: a stopping rule needs stop-set inputs to compare "
             "rounds on; pass e.g. a few hundred unlabelled pool inputs."
         )
-    values = X_stop.data if hasattr(X_stop, "tocsr") else X_stop  # scipy sparse
-    try:
-        array = np.asarray(values)
-    except (TypeError, ValueError, RuntimeError):  # ragged lists, tensors on GPUs
-        array = None
-    if array is not None and array.dtype.kind in "fc" and not np.isfinite(array).all():
+    has_nan, has_inf = _nonfinite(X_stop)
+    if has_inf:
         raise ValueError(
-            "X_stop holds NaN or infinite values; impute or drop those rows "
-            "before choosing the stop set."
+            "X_stop holds infinite values; replace or drop those rows before "
+            "choosing the stop set."
+        )
+    if has_nan and not _allows_nan(estimator):
+        name = type(estimator).__name__
+        raise ValueError(
+            f"X_stop holds NaN values, and {name} does not accept missing values "
+            "(scikit-learn's tag input_tags.allow_nan is False for it, or for the "
+            "first step of its Pipeline); impute or drop those rows before "
+            "choosing the stop set, or put an imputer in front of the model "
+            "(make_pipeline(SimpleImputer(), model))."
         )
     return _stop_set_digest(X_stop)
 
@@ -172,8 +242,11 @@ class _StoppingRule(BaseEstimator):
         X_stop : array-like of shape (n_stop, ...)
             The stop set: the same unlabelled inputs every round.
         n_labels : int, default=None
-            Labels spent so far, for the history; None takes
-            ``len(estimator.y_training)`` where the estimator has it.
+            Labels spent so far; None takes ``len(estimator.y_training)``
+            where the estimator has it. A round at the labels of the last
+            recorded one (a script run again) is that round evaluated again:
+            its record is replaced, compared with the round before, so
+            repeating a round never stops the rule.
 
         Returns
         -------
@@ -183,11 +256,15 @@ class _StoppingRule(BaseEstimator):
         Raises
         ------
         ValueError
-            If ``X_stop`` is empty, holds NaN or infinity, or differs from the
-            stop set of the earlier rounds.
+            If ``X_stop`` is empty, holds infinity, holds NaN the model does
+            not accept (scikit-learn's tag ``input_tags.allow_nan``, looked
+            for through a learner, a fitted search, a Pipeline's first step
+            and a ColumnTransformer's transformers), or differs from the stop
+            set of the earlier rounds; if ``n_labels`` is fewer than the last
+            round's.
         """
         self._check_params()
-        digest = _check_stop_set(X_stop)
+        digest = _check_stop_set(X_stop, estimator)
         known = getattr(self, "stop_set_hash_", None)
         if known is not None and digest != known:
             raise ValueError(
@@ -213,7 +290,9 @@ class _StoppingRule(BaseEstimator):
         outputs : array-like
             This round's outputs on the stop set (see the class's description).
         n_labels : int, default=None
-            Labels spent so far, for the history.
+            Labels spent so far. At the last recorded round's labels, that
+            round is evaluated again and its record replaced (see
+            :meth:`update`); None always records a new round.
 
         Returns
         -------
@@ -224,7 +303,8 @@ class _StoppingRule(BaseEstimator):
         ------
         ValueError
             If the outputs are malformed, hold NaN, or cover a different number
-            of stop-set inputs than the earlier rounds.
+            of stop-set inputs than the earlier rounds; if ``n_labels`` is fewer
+            than the last round's.
         """
         self._check_params()
         outputs = self._check_outputs(outputs)
@@ -238,26 +318,38 @@ class _StoppingRule(BaseEstimator):
             )
         if n_labels is not None:
             n_labels = check_int(n_labels, "n_labels", min_val=0)
-        round_ = len(getattr(self, "records_", []))
+        records = getattr(self, "records_", [])
+        last = records[-1]["n_labels"] if records else None
+        if n_labels is not None and last is not None and n_labels < last:
+            raise ValueError(
+                f"n_labels={n_labels} is fewer than the last recorded round's "
+                f"{last}: rounds are recorded in the order their labels were "
+                "spent. To go back to an earlier round, load the rule as it was "
+                "saved then, or clone it to start over."
+            )
+        # A round at the labels of the last one (a script re-run, a second call)
+        # is that round evaluated again: it replaces the record, compared with
+        # the round before, so re-running never adds evidence nor stops a rule.
+        again = n_labels is not None and n_labels == last
+        earlier = records[:-1] if again else records
+        round_ = len(earlier)
         record = {"round": round_, "n_labels": n_labels}
-        record.update(self._evidence(outputs))
+        record.update(self._evidence(outputs, earlier, again=again))
         stop = bool(record["stop"])
-        if round_ == 0:
-            self.records_ = []
-        self.records_.append(record)
+        self._remember(outputs, again=again)
+        self.records_ = [*earlier, record]
         self.n_stop_ = outputs.shape[0]
         self.n_rounds_ = round_ + 1
         self.stop_ = stop
-        if stop and getattr(self, "stop_round_", None) is None:
-            self.stop_round_ = round_
-            self.stop_labels_ = n_labels
-        elif round_ == 0:
-            self.stop_round_ = self.stop_labels_ = None
+        first = next((r for r in self.records_ if r["stop"]), None)
+        self.stop_round_ = None if first is None else first["round"]
+        self.stop_labels_ = None if first is None else first["n_labels"]
         logger.info(
-            "%s round %d (%s labels): %s",
+            "%s round %d (%s labels%s): %s",
             type(self).__name__,
             round_,
             "?" if n_labels is None else n_labels,
+            ", evaluated again: replaces the last record" if again else "",
             ", ".join(
                 f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}"
                 for k, v in record.items()
@@ -267,6 +359,9 @@ class _StoppingRule(BaseEstimator):
         if stop and self.stop_round_ == round_:
             logger.info("%s says stop at round %d", type(self).__name__, round_)
         return stop
+
+    def _remember(self, outputs, *, again):
+        """Keep what the next round is compared with (nothing, by default)."""
 
     @property
     def history_(self):
@@ -314,9 +409,10 @@ class StabilizingPredictions(_StoppingRule):
     ----------
     records_ : list of dict
         One per round: ``round``, ``n_labels``, ``kappa`` (with the previous
-        round's predictions; NaN in round 0), ``agreement`` (the fraction of
-        equal predictions), ``mean_kappa`` (over the window; NaN until
-        ``window`` kappas exist) and ``stop``.
+        round's predictions; NaN in round 0 and when both rounds predict the
+        same one class), ``agreement`` (the fraction of equal predictions),
+        ``mean_kappa`` (over the last ``window`` kappas; NaN until that many
+        exist or when one of them is NaN) and ``stop``.
     history_ : pandas.DataFrame
         ``records_`` as a table.
     n_rounds_ : int
@@ -348,8 +444,13 @@ class StabilizingPredictions(_StoppingRule):
     Stopping", CoNLL. Predictions stable from round r on (kappa 1 at rounds r,
     r + 1, ...) make the rule stop at round r + window - 1 at the latest, and
     not before unless the kappas before r were already near 1. Two rounds with
-    identical predictions have kappa 1, also when they predict one class only
-    (where Cohen's kappa is 0/0).
+    identical predictions have kappa 1, except when both predict one class for
+    the whole stop set: chance agreement is then 1 and Cohen's kappa 0/0,
+    undefined (:func:`~sklearn.metrics.cohen_kappa_score` returns NaN). Such
+    rounds agree only trivially, e.g. a model that predicts the majority class
+    everywhere on imbalanced data, so their kappa is recorded as NaN, a window
+    that holds one has no mean and never stops the rule, and a warning says
+    why.
 
     Examples
     --------
@@ -421,25 +522,52 @@ class StabilizingPredictions(_StoppingRule):
             )
         return predictions
 
-    def _evidence(self, predictions):
-        previous = getattr(self, "predictions_", None)
-        if previous is None or not getattr(self, "records_", None):
+    def _evidence(self, predictions, earlier, *, again):
+        # the round before: on a re-run, the one before the replaced record
+        previous = getattr(
+            self, "_previous_predictions_" if again else "predictions_", None
+        )
+        classes = np.unique(predictions)
+        if len(classes) == 1:
+            warnings.warn(
+                f"the model predicts one class ({classes.tolist()[0]!r}) for all "
+                f"{len(predictions)} stop-set inputs: rounds that agree only on "
+                "that show nothing stable (Cohen's kappa is 0/0, undefined), so "
+                "this round cannot count towards a stop. On imbalanced data the "
+                "model has not learnt the rare class yet: label more, use a stop "
+                "set large enough to hold rare-class inputs, or stop on another "
+                "signal (ExpectedInformation, a labelling budget).",
+                UserWarning,
+                stacklevel=user_stacklevel(),
+            )
+        if previous is None or not earlier:
             kappa = agreement = math.nan
-        elif np.array_equal(previous, predictions):
-            kappa = agreement = 1.0
         else:
-            kappa = float(cohen_kappa_score(previous, predictions))
             agreement = float(np.mean(previous == predictions))
-        kappas = [r["kappa"] for r in getattr(self, "records_", [])] + [kappa]
-        kappas = [k for k in kappas if not math.isnan(k)][-self.window :]
-        mean = float(np.mean(kappas)) if len(kappas) == self.window else math.nan
-        self.predictions_ = predictions
+            if len(classes) == 1 and np.array_equal(previous, predictions):
+                kappa = math.nan  # chance agreement 1: kappa is 0/0
+            elif np.array_equal(previous, predictions):
+                kappa = 1.0
+            else:
+                kappa = float(cohen_kappa_score(previous, predictions))
+        # round 0 compares with nothing; an undefined kappa in the window
+        # leaves its mean undefined, so such a round never stops the rule
+        kappas = [r["kappa"] for r in earlier[1:]] + [kappa]
+        kappas = kappas[-self.window :]
+        mean = math.nan
+        if len(kappas) == self.window and not any(math.isnan(k) for k in kappas):
+            mean = float(np.mean(kappas))
         return {
             "kappa": kappa,
             "agreement": agreement,
             "mean_kappa": mean,
             "stop": not math.isnan(mean) and mean >= self.threshold,
         }
+
+    def _remember(self, predictions, *, again):
+        if not again:
+            self._previous_predictions_ = getattr(self, "predictions_", None)
+        self.predictions_ = predictions
 
 
 class ExpectedInformation(_StoppingRule):
@@ -602,7 +730,7 @@ class ExpectedInformation(_StoppingRule):
             )
         return log_probs
 
-    def _evidence(self, log_probs):
+    def _evidence(self, log_probs, earlier, *, again):
         scores = mutual_information(log_probs)  # validates: NaN, shape, norm
         _, n_samples, n_classes = log_probs.shape
         ceiling = min(math.log(n_samples), math.log(n_classes))
@@ -625,21 +753,18 @@ class ExpectedInformation(_StoppingRule):
                 ceiling,
                 n_samples,
             )
-        earlier = getattr(self, "records_", [])[-self.window + 1 :]
-        if self.window == 1:
-            earlier = []
-        run = [*earlier, {"mean_bald": mean, "saturated": saturated}]
+        run = [*earlier, {"mean_bald": mean, "saturated": saturated}][-self.window :]
         full = len(run) == self.window and not any(r["saturated"] for r in run)
         below = full and all(r["mean_bald"] < self.threshold for r in run)
         decrease = math.nan
-        if len(getattr(self, "records_", [])) >= self.window:
-            start = self.records_[-self.window]["mean_bald"]
+        if len(earlier) >= self.window:
+            start = earlier[-self.window]["mean_bald"]
             decrease = (start - mean) / start if start > 0 else 0.0
         flat = (
             self.min_decrease is not None
             and full
-            and len(getattr(self, "records_", [])) >= self.window
-            and not self.records_[-self.window]["saturated"]
+            and len(earlier) >= self.window
+            and not earlier[-self.window]["saturated"]
             and decrease < self.min_decrease
         )
         return {

@@ -69,13 +69,37 @@ def test_kappa_is_sklearns():
     assert history["mean_kappa"][2] == pytest.approx(history["kappa"][1:3].mean())
 
 
-def test_identical_one_class_predictions_agree_fully():
-    # Cohen's kappa is 0/0 here; the rule takes identical predictions as kappa 1.
+def test_one_class_predictions_never_stop_and_warn():
+    # Both rounds one class: chance agreement is 1 and Cohen's kappa 0/0. The
+    # rounds agree only trivially, so they must not count as stable.
     rule = StabilizingPredictions(window=1)
     labels = np.array(["cat"] * 5)
-    assert rule.update_from(labels) is False
-    assert rule.update_from(labels) is True
-    assert rule.history_["kappa"][1] == 1.0
+    with pytest.warns(UserWarning, match=r"one class \('cat'\) for all 5 stop-set"):
+        assert rule.update_from(labels) is False
+    with pytest.warns(UserWarning, match="cannot count towards a stop") as caught:
+        assert rule.update_from(labels) is False
+    assert caught[0].filename == __file__  # the user's line
+    assert math.isnan(rule.history_["kappa"][1])
+    assert rule.history_["agreement"][1] == 1.0
+    assert math.isnan(rule.history_["mean_kappa"][1])
+
+
+def test_an_imbalanced_loop_stops_only_once_the_rare_class_is_predicted():
+    # The majority class for every stop-set input, five rounds in a row, then
+    # the rare class predicted for the same 12 inputs from round 5 on.
+    majority = np.zeros(1000, dtype=int)
+    rare = majority.copy()
+    rare[:12] = 1
+    rule = StabilizingPredictions()  # window 3, threshold 0.99
+    with pytest.warns(UserWarning, match="one class"):
+        decisions = [rule.update_from(majority) for _ in range(5)]
+    decisions += [rule.update_from(rare) for _ in range(4)]
+    assert not any(decisions[:8])
+    assert decisions[8] is True  # kappa 1 at rounds 6, 7, 8
+    kappas = rule.history_["kappa"]
+    assert kappas[1:5].isna().all()
+    assert kappas[5] == 0.0  # one round all majority, the next not: no agreement
+    assert rule.stop_round_ == 8
 
 
 def _brute_force_bald(log_probs):
@@ -232,3 +256,52 @@ def test_clone_and_get_params(rule):
     with pytest.raises(NotFittedError, match="no round yet"):
         fresh.history_  # noqa: B018
     assert rule.set_params(window=2).window == 2
+
+
+def test_a_round_evaluated_again_replaces_its_record():
+    # Re-running a day's script calls update at the labels of the last round:
+    # that round again, compared with the one before, never a new round.
+    rounds = _stabilising(3, 3, seed=4)  # rounds 0, 1 random, 2 the final labels
+    rule = StabilizingPredictions(window=2)
+    for t, p in enumerate(rounds):
+        rule.update_from(p, n_labels=10 * (t + 1))
+    kappa = rule.history_["kappa"][2]
+    for _ in range(3):
+        assert rule.update_from(rounds[2], n_labels=30) is False
+    assert rule.n_rounds_ == 3 and rule.stop_round_ is None
+    assert list(rule.history_["n_labels"]) == [10, 20, 30]
+    assert rule.history_["kappa"][2] == kappa  # with round 1, not with itself
+    # the round evaluated again on another model: compared with round 1 too
+    rule.update_from(rounds[0], n_labels=30)
+    assert rule.history_["kappa"][2] == pytest.approx(
+        cohen_kappa_score(rounds[1], rounds[0])
+    )
+    assert rule.predictions_ is rounds[0]
+    # the next round carries on from the replaced one
+    assert rule.update_from(rounds[0], n_labels=40) is False  # window: 2 kappas
+    assert rule.history_["kappa"][3] == 1.0 and rule.n_rounds_ == 4
+
+
+def test_a_stop_evaluated_again_can_be_withdrawn():
+    agree = np.log(np.full((6, 4, 2), 0.5))  # 0 nats
+    rule = ExpectedInformation(threshold=0.05, window=1)
+    assert rule.update_from(agree, n_labels=10) is True
+    assert rule.stop_round_ == 0 and rule.stop_labels_ == 10
+    split = np.log(np.tile([[0.1, 0.9], [0.9, 0.1]], (6, 2, 1)))  # 0.18 nats
+    assert rule.update_from(split, n_labels=10) is False
+    assert not rule.history_["saturated"][0]
+    assert rule.n_rounds_ == 1 and not rule.stop_
+    assert rule.stop_round_ is None and rule.stop_labels_ is None
+    for _ in range(3):  # each round needs its own labels: the same ones once
+        rule.update_from(agree, n_labels=20)
+    assert rule.n_rounds_ == 2 and rule.stop_round_ == 1
+
+
+def test_fewer_labels_than_the_last_round_are_refused():
+    rule = StabilizingPredictions()
+    rule.update_from(np.arange(4), n_labels=20)
+    with pytest.raises(ValueError, match="n_labels=10 is fewer than the last"):
+        rule.update_from(np.arange(4), n_labels=10)
+    assert rule.n_rounds_ == 1
+    rule.update_from(np.arange(4))  # labels unknown: a new round, as before
+    assert rule.n_rounds_ == 2

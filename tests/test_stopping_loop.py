@@ -1,6 +1,8 @@
 """The stopping rules in real loops: ActiveLearner, sampled estimators, a plain
 loop, and the evaluation against the best fixed stop in hindsight."""
 
+import pickle
+
 import numpy as np
 import pytest
 from sklearn.datasets import load_digits
@@ -89,6 +91,25 @@ def test_a_plain_loop_without_a_learner(digits):
     kappas = rule.history_["kappa"].to_numpy()
     assert kappas[1] < kappas[-1]  # more data, steadier predictions
     assert decisions == [False, False, False, True, True, True]
+
+
+@pytest.mark.parametrize(
+    "rule",
+    [StabilizingPredictions(), ExpectedInformation(threshold=2.0, random_state=0)],
+)
+def test_re_running_a_round_on_the_same_learner_never_stops(rule, digits):
+    # A day's script run again (the rule saved and loaded in between): the
+    # same 100 labels, the same model, three times.
+    X, y = digits
+    forest = RandomForestClassifier(n_estimators=10, random_state=0)
+    learner = ActiveLearner(forest, X_training=X[:100], y_training=y[:100])
+    X_stop = X[1500:]
+    for _ in range(4):
+        rule = pickle.loads(pickle.dumps(rule))
+        assert rule.update(learner, X_stop) is False
+    assert rule.n_rounds_ == 1
+    assert list(rule.history_["n_labels"]) == [100]
+    assert rule.stop_round_ is None
 
 
 def test_hindsight_stop_is_the_first_round_within_tolerance():
