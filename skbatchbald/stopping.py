@@ -51,6 +51,10 @@ logger = logging.getLogger(__name__)
 # the ceiling: its score says "K samples cannot tell more", not how much is left.
 _CEILING_SLACK = 0.01
 
+# A stop whose rarest predicted class covers fewer stop-set inputs than this
+# rests on those few: kappa 1 on two rare predictions says little.
+_FEW_PREDICTIONS = 10
+
 
 def _n_labels_of(estimator, n_labels):
     """The labels spent so far: given, or the learner's ``y_training``, or None."""
@@ -450,7 +454,8 @@ class StabilizingPredictions(_StoppingRule):
     rounds agree only trivially, e.g. a model that predicts the majority class
     everywhere on imbalanced data, so their kappa is recorded as NaN, a window
     that holds one has no mean and never stops the rule, and a warning says
-    why.
+    why. A stop while a predicted class covers fewer than 10 stop-set inputs
+    stands, with a warning: its kappas rest on those few inputs.
 
     Examples
     --------
@@ -557,11 +562,24 @@ class StabilizingPredictions(_StoppingRule):
         mean = math.nan
         if len(kappas) == self.window and not any(math.isnan(k) for k in kappas):
             mean = float(np.mean(kappas))
+        stop = not math.isnan(mean) and mean >= self.threshold
+        counts = np.unique(predictions, return_counts=True)
+        if stop and len(classes) > 1 and counts[1].min() < _FEW_PREDICTIONS:
+            rare = counts[0].tolist()[int(np.argmin(counts[1]))]
+            warnings.warn(
+                f"the rule says stop, but the model predicts class {rare!r} for "
+                f"only {counts[1].min()} of {len(predictions)} stop-set inputs: "
+                "the kappas rest on those few. Check that it predicts the rare "
+                "class about as often as it occurs before stopping, or use a "
+                "larger stop set.",
+                UserWarning,
+                stacklevel=user_stacklevel(),
+            )
         return {
             "kappa": kappa,
             "agreement": agreement,
             "mean_kappa": mean,
-            "stop": not math.isnan(mean) and mean >= self.threshold,
+            "stop": stop,
         }
 
     def _remember(self, predictions, *, again):

@@ -2,6 +2,7 @@
 
 import logging
 import math
+import warnings
 
 import numpy as np
 import pytest
@@ -100,6 +101,21 @@ def test_an_imbalanced_loop_stops_only_once_the_rare_class_is_predicted():
     assert kappas[1:5].isna().all()
     assert kappas[5] == 0.0  # one round all majority, the next not: no agreement
     assert rule.stop_round_ == 8
+
+
+def test_a_stop_on_a_few_rare_predictions_warns():
+    rare = np.zeros(1000, dtype=int)
+    rare[:2] = 1  # two rare-class predictions, the same every round
+    rule = StabilizingPredictions()
+    decisions = [rule.update_from(rare) for _ in range(3)]
+    with pytest.warns(UserWarning, match=r"class 1 for only 2 of 1000 stop-set"):
+        assert rule.update_from(rare) is True  # kappa 1 is kappa 1: it stops
+    assert not any(decisions)
+    rare[:20] = 1  # 20 rare predictions: no warning
+    rule = StabilizingPredictions()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert [rule.update_from(rare) for _ in range(4)][-1] is True
 
 
 def _brute_force_bald(log_probs):
