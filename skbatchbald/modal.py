@@ -16,7 +16,11 @@ from importlib import metadata
 import numpy as np
 import scipy.sparse as sp
 from sklearn.base import is_classifier
-from sklearn.utils import check_X_y, get_tags
+from sklearn.calibration import CalibratedClassifierCV
+from sklearn.compose import ColumnTransformer, TransformedTargetRegressor
+from sklearn.frozen import FrozenEstimator
+from sklearn.pipeline import FeatureUnion, Pipeline
+from sklearn.utils import check_array, check_consistent_length, check_X_y, get_tags
 
 from ._arrays import is_torch_dataset, stack_rows, take_rows
 from ._dataset_identity import row_keys
@@ -29,7 +33,7 @@ from ._modal_ports import (
     check_targets,
     warn_one_hot,
 )
-from ._models import is_search, is_skorch_net, skorch_inputs_message
+from ._models import final_model, is_search, is_skorch_net, skorch_inputs_message
 from ._validation import check_random_state, count_rows, random_stream
 from ._warnings import user_stacklevel
 from .sampling import is_regression_model
@@ -78,6 +82,10 @@ _check_modal_version()
 
 def _is_torch(obj):
     return type(obj).__module__.partition(".")[0] == "torch"
+
+
+def _is_data_frame(obj):
+    return type(obj).__module__.partition(".")[0] == "pandas" and obj.ndim == 2
 
 
 def _vstack_rows(first, second, *, name="X"):
@@ -215,27 +223,147 @@ def _check_not_empty(X, method):
     )
 
 
-def _check_input(X, y, finite, where):
-    """scikit-learn's check of one input array, NaN and infinity explained."""
+# What a model, or a preprocessing step, does with a missing value in its input.
+_PASSES, _REMOVES, _REFUSES, _UNKNOWN = "passes", "removes", "refuses", "unknown"
+
+
+def _nan_flow(step):
+    """Whether ``step`` passes NaN on, removes it, refuses it, or cannot be told.
+
+    scikit-learn's tag ``allow_nan`` is read for one estimator; it does not
+    follow a Pipeline (which answers False even after a SimpleImputer), a
+    ColumnTransformer or a search, so these are followed here. A Pipeline
+    refuses NaN when a step that refuses it comes before any imputer; a
+    ColumnTransformer removes it when every branch does, and otherwise cannot
+    be told, as its branches see only some columns (the NaN may be in others):
+    the learner then leaves the NaN to the model, whose own error names the
+    step that refuses it.
+    """
+    if step is None or isinstance(step, str):
+        return _REMOVES if step == "drop" else _PASSES  # "passthrough"
+    if isinstance(step, Pipeline):
+        for _, inner in step.steps:
+            flow = _nan_flow(inner)
+            if flow != _PASSES:
+                return flow
+        return _PASSES
+    if is_search(step):
+        return _nan_flow(step.estimator)  # best_estimator_ has its structure
+    wrapped = isinstance(step, FrozenEstimator | CalibratedClassifierCV)
+    if wrapped and step.estimator is not None:
+        # they hand X to their estimator as it is, but tag themselves by their
+        # own defaults (CalibratedClassifierCV: allow_nan False)
+        return _nan_flow(step.estimator)
+    if isinstance(step, TransformedTargetRegressor):
+        return _nan_flow(step.regressor)
+    if isinstance(step, ColumnTransformer):
+        branches = [branch for _, branch, _ in step.transformers]
+        flows = {_nan_flow(branch) for branch in [*branches, step.remainder]}
+        return _REMOVES if flows == {_REMOVES} else _UNKNOWN
+    if isinstance(step, FeatureUnion):  # every branch gets every column
+        flows = {_nan_flow(branch) for _, branch in step.transformer_list}
+        for flow in (_REFUSES, _UNKNOWN, _PASSES):
+            if flow in flows:
+                return flow
+        return _REMOVES
     try:
-        check_X_y(
-            X,
-            y,
-            accept_sparse=True,
-            ensure_2d=False,
-            allow_nd=True,
-            multi_output=True,
-            dtype=None,
-            ensure_all_finite=finite,
+        allow_nan = get_tags(step).input_tags.allow_nan
+    except (AttributeError, TypeError, ValueError):
+        return _UNKNOWN  # an object scikit-learn has no tags for
+    if not allow_nan:
+        return _REFUSES
+    if type(step).__module__.startswith("sklearn.impute"):
+        return _REMOVES  # the imputers, and MissingIndicator's 0/1 columns
+    return _PASSES
+
+
+def _finite_setting(estimator, setting):
+    """``ensure_all_finite`` for scikit-learn's check, from ``force_all_finite``.
+
+    ``"auto"`` refuses NaN only for a model sure to refuse it (see
+    `_nan_flow`) and infinity always; other settings are modAL's, as given.
+    """
+    if setting != "auto":
+        return setting
+    return True if _nan_flow(estimator) == _REFUSES else "allow-nan"
+
+
+def _not_finite_message(message, setting, estimator):
+    """``message`` (NaN or infinity in X), why it was refused, and what to do."""
+    refused = f"{message} ActiveLearner(force_all_finite={setting!r}) rejects"
+    if "NaN" not in message:
+        return (
+            f"{refused} infinite values: replace them (clip them, or make them "
+            "NaN for a model that handles missing values), or pass "
+            "force_all_finite=False if the estimator handles them."
         )
+    refused += " missing values"
+    if setting == "auto":
+        model = type(final_model(estimator)).__name__
+        refused += (
+            f" for a {model}, which does not accept them (scikit-learn's tag "
+            "allow_nan is False) and has no imputer before it"
+        )
+    return (
+        f"{refused}: impute them, e.g. with a SimpleImputer as "
+        "the first step of a Pipeline; or, if the estimator handles them, pass "
+        "force_all_finite='allow-nan' (or force_all_finite=False, which also "
+        "lets infinity through). force_all_finite is modAL's name for "
+        "scikit-learn's ensure_all_finite."
+    )
+
+
+def _check_frame(X, y, finite):
+    """A DataFrame's checks, done on the frame: its columns are not cast.
+
+    check_X_y turns a DataFrame into one array, which fails on a column of
+    categories (pandas cannot cast them to float) although the estimator (a
+    ColumnTransformer, a HistGradientBoosting model) takes them; the learner
+    only needs the row counts and the missing-value policy.
+    """
+    check_array(y, accept_sparse="csr", ensure_2d=False, dtype=None, input_name="y")
+    check_consistent_length(X, y)
+    if finite is False:
+        return
+    missing = X.isna().any()
+    if finite is True and missing.any():
+        columns = list(X.columns[missing.to_numpy()])
+        raise ValueError(
+            f"Input X contains NaN (missing values: NaN, None, pd.NA or NaT) in "
+            f"columns {columns!r}."
+        )
+    numbers = X.select_dtypes("number")
+    infinite = np.isinf(numbers.to_numpy(dtype=np.float64, na_value=np.nan))
+    if infinite.any():
+        columns = list(numbers.columns[infinite.any(axis=0)])
+        raise ValueError(f"Input X contains infinity in columns {columns!r}.")
+
+
+def _check_input(X, y, finite, where, *, setting, estimator):
+    """scikit-learn's check of one input array, NaN and infinity explained.
+
+    ``finite`` is passed to scikit-learn as ``ensure_all_finite``; ``setting``
+    is the learner's ``force_all_finite`` it came from, for the message.
+    """
+    try:
+        if _is_data_frame(X):
+            _check_frame(X, y, finite)
+        else:
+            check_X_y(
+                X,
+                y,
+                accept_sparse=True,
+                ensure_2d=False,
+                allow_nd=True,
+                multi_output=True,
+                dtype=None,
+                ensure_all_finite=finite,
+            )
     except ValueError as exc:
         message = str(exc)
         if "NaN" in message or "infinity" in message:
-            raise ValueError(
-                f"{where}{message} ActiveLearner(force_all_finite={finite!r}) "
-                "rejects such values; impute them, or pass force_all_finite=False "
-                "(or 'allow-nan') if the estimator handles missing values."
-            ) from exc
+            message = _not_finite_message(message, setting, estimator)
+            raise ValueError(f"{where}{message}") from exc
         raise
 
 
@@ -274,10 +402,19 @@ class ActiveLearner(_ModalActiveLearner):
         Let strategies that support it (e.g. modAL's
         ``uncertainty_batch_sampling``) work on the pool as transformed by all
         steps of a Pipeline but the last.
-    force_all_finite : bool or "allow-nan", default=True
-        Reject NaN and infinity in ``X`` (modAL's parameter, passed to
-        scikit-learn as ``ensure_all_finite``). Use ``False`` or ``"allow-nan"``
-        for an estimator that handles missing values.
+    force_all_finite : "auto", bool or "allow-nan", default="auto"
+        Whether ``X`` may hold missing values (NaN; in a DataFrame also
+        ``None``, ``pd.NA``, ``NaT``) and infinity: modAL's parameter,
+        scikit-learn's ``ensure_all_finite``. ``"auto"`` rejects infinity, and
+        rejects missing values only for an estimator that does not accept
+        them, as its scikit-learn tag ``allow_nan`` says, followed through a
+        Pipeline (an imputer before the model makes it accept them), a search
+        and a ColumnTransformer: a ``LogisticRegression`` rejects them, a
+        ``HistGradientBoostingClassifier`` or a Pipeline that starts with a
+        ``SimpleImputer`` accepts them. ``True`` rejects both, as modAL does
+        by default; ``"allow-nan"`` rejects infinity only; ``False`` rejects
+        neither. A DataFrame is checked as it is and reaches the estimator
+        unchanged, its dtypes (``category`` included) kept.
     random_state : None, int, numpy.random.Generator or RandomState, default=None
         Seeds the bootstrap resamples (``bootstrap_init``, ``bootstrap=True``,
         modAL's ``Committee.rebag``): a seed starts a stream that later
@@ -336,7 +473,7 @@ class ActiveLearner(_ModalActiveLearner):
         y_training=None,
         bootstrap_init=False,
         on_transformed=False,
-        force_all_finite=True,
+        force_all_finite="auto",
         random_state=None,
         **fit_kwargs,
     ):
@@ -395,20 +532,24 @@ class ActiveLearner(_ModalActiveLearner):
             is_classifier=is_classifier(self.estimator),
         )
         warn_one_hot(self.estimator, y, y_known)
-        finite = self.force_all_finite
-        if not (isinstance(finite, bool) or finite == "allow-nan"):
+        setting = self.force_all_finite
+        if not (isinstance(setting, bool) or setting in ("allow-nan", "auto")):
             raise ValueError(
-                f"force_all_finite must be True, False or 'allow-nan'; got {finite!r}."
+                "force_all_finite must be 'auto' (the default: missing values "
+                "allowed where the estimator handles them), True, False or "
+                f"'allow-nan'; got {setting!r}."
             )
+        finite = _finite_setting(self.estimator, setting)
+        checked = {"setting": setting, "estimator": self.estimator}
         # A dict holds one array per input of a skorch module: each is checked.
         if is_torch_dataset(X):
             check_dataset(X, y)
         elif isinstance(X, Mapping):
             count_rows(X, "X")  # ValueError if the arrays differ in rows
             for key, values in X.items():
-                _check_input(values, y, finite, f"X[{key!r}]: ")
+                _check_input(values, y, finite, f"X[{key!r}]: ", **checked)
         else:
-            _check_input(X, y, finite, "")
+            _check_input(X, y, finite, "", **checked)
 
     def _bootstrap(self, X, y):
         # a new resample at every call (rebag, teach): the seed starts a stream

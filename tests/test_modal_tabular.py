@@ -1,0 +1,185 @@
+"""ActiveLearner on tables: DataFrames with categories, missing values."""
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.compose import make_column_transformer
+from sklearn.ensemble import HistGradientBoostingClassifier, RandomForestClassifier
+from sklearn.impute import SimpleImputer
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import GridSearchCV
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import OneHotEncoder, StandardScaler
+
+from skbatchbald import ActiveLearner, MarginQuery
+
+
+@pytest.fixture(scope="module")
+def table():
+    """A small mixed table: two numbers (one with NaN), strings, booleans.
+
+    Category columns next to a boolean one are what scikit-learn's check_X_y
+    tries to cast to float ("Cannot cast str dtype to float64").
+    """
+    rng = np.random.default_rng(0)
+    n = 80
+    y = np.arange(n) % 2
+    frame = pd.DataFrame(
+        {
+            "amount": rng.normal(size=n) + y,
+            "age": rng.normal(size=n),
+            "card": rng.choice(["visa", "mc", "amex"], n),
+            "online": rng.random(n) < 0.5,
+        }
+    )
+    with_nan = frame.copy()
+    with_nan.loc[::7, "amount"] = np.nan
+    return frame, with_nan, y
+
+
+def _encoded(model):
+    """``model`` after one-hot encoding the card, numbers imputed."""
+    return make_pipeline(
+        make_column_transformer(
+            (OneHotEncoder(handle_unknown="ignore"), ["card"]),
+            remainder=SimpleImputer(),
+        ),
+        model,
+    )
+
+
+def _loop(learner, X_pool, y_pool):
+    """One query and teach: the frame reaches the model in every call."""
+    idx, rows = learner.query(X_pool, n_instances=5)
+    learner.teach(rows, y_pool[idx])
+    return learner
+
+
+class TestCategoryColumns:
+    """A pandas category column reaches the estimator as it is."""
+
+    @pytest.mark.parametrize(
+        "model",
+        [
+            HistGradientBoostingClassifier(
+                categorical_features="from_dtype", max_iter=5, min_samples_leaf=5
+            ),
+            _encoded(RandomForestClassifier(10, random_state=0)),
+        ],
+        ids=["hgb-from-dtype", "onehot-forest"],
+    )
+    def test_category_dtype_is_taught(self, table, model):
+        frame, _, y = table
+        frame = frame.assign(card=frame["card"].astype("category"))
+        learner = ActiveLearner(
+            model,
+            query_strategy=MarginQuery(),
+            X_training=frame[:40],
+            y_training=y[:40],
+        )
+        _loop(learner, frame[40:], y[40:])
+        assert isinstance(learner.X_training, pd.DataFrame)
+        assert learner.X_training["card"].dtype == "category"
+        assert len(learner.X_training) == 45
+
+    def test_frame_rows_still_counted(self, table):
+        frame, _, y = table
+        frame = frame.assign(card=frame["card"].astype("category"))
+        with pytest.raises(ValueError, match="inconsistent numbers of samples"):
+            ActiveLearner(
+                HistGradientBoostingClassifier(categorical_features="from_dtype"),
+                X_training=frame[:40],
+                y_training=y[:30],
+            )
+
+
+class TestMissingValuesDefault:
+    """force_all_finite='auto' follows the estimator's allow_nan tag."""
+
+    @pytest.mark.parametrize(
+        "model",
+        [
+            HistGradientBoostingClassifier(max_iter=5),
+            make_pipeline(SimpleImputer(), LogisticRegression()),
+            GridSearchCV(
+                make_pipeline(SimpleImputer(), LogisticRegression()),
+                {"logisticregression__C": [0.1, 1.0]},
+                cv=2,
+            ),
+        ],
+        ids=["hgb", "imputer-pipeline", "search-over-imputer-pipeline"],
+    )
+    def test_nan_accepted_where_the_model_handles_it(self, table, model):
+        _, frame, y = table
+        X = frame[["amount", "age"]].to_numpy()
+        learner = ActiveLearner(model, X_training=X[:40], y_training=y[:40])
+        _loop(learner, X[40:], y[40:])
+        assert np.isnan(learner.X_training).any()
+
+    def test_mixed_frame_with_nan_and_encoder(self, table):
+        # the trial's case: a ColumnTransformer that imputes and encodes
+        _, frame, y = table
+        model = _encoded(RandomForestClassifier(10, random_state=0))
+        learner = ActiveLearner(model, X_training=frame[:40], y_training=y[:40])
+        _loop(learner, frame[40:], y[40:])
+        assert learner.X_training["amount"].isna().any()
+
+    @pytest.mark.parametrize(
+        "model",
+        [LogisticRegression(), make_pipeline(StandardScaler(), LogisticRegression())],
+        ids=["logistic", "scaler-then-logistic"],
+    )
+    def test_nan_refused_where_the_model_refuses_it(self, table, model):
+        _, frame, y = table
+        X = frame[["amount", "age"]].to_numpy()
+        with pytest.raises(ValueError, match="contains NaN") as info:
+            ActiveLearner(model, X_training=X[:40], y_training=y[:40])
+        message = str(info.value)
+        assert "force_all_finite='auto'" in message
+        assert "LogisticRegression, which does not accept them" in message
+        assert "SimpleImputer" in message
+        assert "ensure_all_finite" in message
+        assert "force_all_finite='allow-nan'" in message
+        assert message.endswith(".") and ". ." not in message
+
+    def test_explicit_setting_still_wins(self, table):
+        _, frame, y = table
+        X = frame[["amount", "age"]].to_numpy()
+        hgb = HistGradientBoostingClassifier(max_iter=5)
+        with pytest.raises(ValueError, match=r"force_all_finite=True\) rejects"):
+            ActiveLearner(
+                hgb, X_training=X[:40], y_training=y[:40], force_all_finite=True
+            )
+        learner = ActiveLearner(
+            LogisticRegression(),
+            X_training=np.nan_to_num(X[:40]),
+            y_training=y[:40],
+            force_all_finite=False,
+        )
+        assert learner.get_params()["force_all_finite"] is False
+
+    def test_default_is_auto(self):
+        assert ActiveLearner(LogisticRegression()).force_all_finite == "auto"
+
+    def test_frame_missing_values_named_by_column(self, table):
+        frame, _, y = table
+        frame = frame.astype({"card": object})
+        frame.loc[3, "card"] = None  # a missing string, not a float NaN
+        with pytest.raises(ValueError, match=r"NaN.*\['card'\]"):
+            ActiveLearner(
+                _encoded(RandomForestClassifier(10)),
+                X_training=frame[:40],
+                y_training=y[:40],
+                force_all_finite=True,
+            )
+
+    def test_frame_infinity_refused_by_default(self, table):
+        _, frame, y = table
+        frame = frame.copy()
+        frame.loc[5, "age"] = np.inf
+        with pytest.raises(ValueError, match=r"infinity in columns \['age'\]"):
+            ActiveLearner(
+                HistGradientBoostingClassifier(max_iter=5),
+                X_training=frame[["amount", "age"]][:40],
+                y_training=y[:40],
+            )
