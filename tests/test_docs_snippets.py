@@ -19,7 +19,7 @@ PAGES = {
     "docs/user_guide/frozen_embeddings.rst": 30,
     "docs/user_guide/migrating.rst": 60,
     "docs/user_guide/multilabel.rst": 15,
-    "docs/user_guide/pipelines.rst": 49,
+    "docs/user_guide/pipelines.rst": 61,
     "docs/user_guide/regression.rst": 8,
     "docs/user_guide/stopping.rst": 15,
 }
