@@ -86,23 +86,59 @@ def _non_numeric_columns(X):
     return np.flatnonzero(is_string(array).astype(bool).any(axis=0)).tolist()
 
 
-def _encode_columns_hint(columns):
-    """How to encode ``columns`` for TypiClust: an embedding that one-hot encodes."""
+def _has_missing(X):
+    """Whether a table X holds a missing value (NaN, None, pd.NA, NaT)."""
+    if hasattr(X, "isna") and hasattr(X, "columns"):  # a DataFrame
+        return bool(X.isna().to_numpy().any())
+    try:
+        array = np.asarray(X) if hasattr(X, "dtype") else np.asarray(X, dtype=object)
+    except (TypeError, ValueError):  # ragged rows
+        return False
+    if array.dtype.kind == "f":
+        return bool(np.isnan(array).any())
+    if array.dtype.kind == "O":
+        # None, and NaN (the one value that differs from itself)
+        is_missing = np.frompyfunc(lambda value: value is None or value != value, 1, 1)
+        return bool(is_missing(array).astype(bool).any())
+    return False
+
+
+def _encoding_embedding(columns, missing):
+    """An embedding that encodes ``columns`` and scales the rest, as code.
+
+    With ``missing``, both sides impute first: an encoder alone leaves the
+    numeric columns' NaN, and an imputer alone cannot read the strings. The
+    encoder ignores categories it was not fitted on: it is fitted on the pool,
+    and the labelled rows (left out of the pool) may hold others.
+    """
+    encoder = "OneHotEncoder(handle_unknown='ignore')"
+    scaler = "StandardScaler()"
+    if missing:
+        encoder = f"make_pipeline(SimpleImputer(strategy='most_frequent'), {encoder})"
+        scaler = f"make_pipeline(SimpleImputer(), {scaler})"
+    return f"make_column_transformer(({encoder}, {columns!r}), remainder={scaler})"
+
+
+def _encode_columns_hint(columns, missing=False):
+    """How to encode ``columns`` for TypiClust: an embedding that one-hot encodes.
+
+    ``missing``: whether the inputs also hold missing values, to be imputed.
+    """
     return (
         "encode them with embedding= (an unfitted transformer is fitted on "
         "X_pool, without labels, at each call), e.g. "
-        f"embedding=make_column_transformer((OneHotEncoder(), {columns!r}), "
-        "remainder=StandardScaler()), or the front learner.estimator[:-1] of a "
-        "Pipeline that already encodes them"
+        f"embedding={_encoding_embedding(columns, missing)}, or the front "
+        "learner.estimator[:-1] of a Pipeline that already encodes them"
+        + (" (and imputes the missing values)" if missing else "")
     )
 
 
-def _non_numeric_message(what, columns):
+def _non_numeric_message(what, columns, missing=False):
     """The error for inputs ``what`` whose ``columns`` are not numeric."""
     return (
         f"{what} has non-numeric columns {columns!r}, and TypiClustQuery "
         "measures distances between rows of numeric features: "
-        f"{_encode_columns_hint(columns)}."
+        f"{_encode_columns_hint(columns, missing)}."
     )
 
 
@@ -130,9 +166,10 @@ class TypiClustQuery(BaseEstimator):
         if fitted, otherwise a clone is fitted, without labels, on ``X_pool``
         at each call. Inputs with non-numeric columns (strings, categories)
         need one that encodes them, e.g.
-        ``make_column_transformer((OneHotEncoder(), ["city"]),
-        remainder=StandardScaler())``; without it they are a ``ValueError``
-        that names the columns.
+        ``make_column_transformer((OneHotEncoder(handle_unknown="ignore"),
+        ["city"]), remainder=StandardScaler())``, with a ``SimpleImputer``
+        before the encoder and the scaler where values are missing; without it
+        they are a ``ValueError`` that names the columns and the embedding.
     n_neighbors : int, default=20
         Neighbours of the typicality estimate (fewer in clusters that have
         fewer other points).
@@ -248,7 +285,7 @@ class TypiClustQuery(BaseEstimator):
             raise ValueError(
                 f"embedding={self.embedding!r} failed on {name}, whose columns "
                 f"{columns!r} are not numeric ({exc}); "
-                f"{_encode_columns_hint(columns)}."
+                f"{_encode_columns_hint(columns, _has_missing(X))}."
             ) from exc
 
     def _embed(self, embed, X, name):
@@ -278,7 +315,8 @@ class TypiClustQuery(BaseEstimator):
         # arrays instead of refusing them: name their columns first.
         columns = _non_numeric_columns(Z) if hasattr(Z, "dtypes") else []
         if columns:
-            raise ValueError(_non_numeric_message(name + where, columns))
+            missing = _has_missing(Z)
+            raise ValueError(_non_numeric_message(name + where, columns, missing))
         try:
             Z = check_array(
                 Z,
@@ -289,15 +327,23 @@ class TypiClustQuery(BaseEstimator):
             )
         except ValueError as exc:
             if "NaN" in str(exc) or "infinity" in str(exc):
+                # an embedding for the raw inputs, encoder included if they
+                # have strings: imputing alone would drop the encoding
+                raw_columns = _non_numeric_columns(X)
+                fix = (
+                    _encoding_embedding(raw_columns, missing=True)
+                    if raw_columns
+                    else "make_pipeline(SimpleImputer(), StandardScaler())"
+                )
                 raise ValueError(
                     f"{name}{where} contains NaN or infinity, and TypiClustQuery "
                     "measures distances between rows: impute the missing values "
-                    "first, e.g. with embedding=make_pipeline(SimpleImputer(), "
-                    "StandardScaler())."
+                    f"first, e.g. with embedding={fix}."
                 ) from exc
             columns = _non_numeric_columns(Z)
             if columns:
-                raise ValueError(_non_numeric_message(name + where, columns)) from exc
+                message = _non_numeric_message(name + where, columns, _has_missing(Z))
+                raise ValueError(message) from exc
             if embed is None and _is_text(Z):
                 raise ValueError(
                     f"{name} is not a numeric array with one row of features per "

@@ -371,6 +371,45 @@ class TestErrors:
         idx, _ = learner.query(X, n_instances=3)
         np.testing.assert_array_equal(np.sort(idx), np.sort(picked))
 
+    @staticmethod
+    def _suggested_embedding(message):
+        """The embedding= code a message suggests, built as the user would."""
+        from sklearn.impute import SimpleImputer  # noqa: F401 (the code names it)
+
+        code = re.search(r"embedding=(make_column_transformer\(.*\)), or", message)
+        if code is None:
+            code = re.search(r"embedding=(make_column_transformer\(.*\))\.$", message)
+        assert code is not None, message
+        return eval(code.group(1))
+
+    @pytest.mark.parametrize("dtype", [object, "category"])
+    def test_the_suggested_encoding_works_with_missing_values(self, dtype):
+        # the trial's frame: strings with missing entries next to numbers with
+        # NaN; the first suggestion copied must work, not lead to a second error
+        X = self._table().astype({"city": dtype, "income": float})
+        X.loc[::6, "income"] = np.nan
+        X.loc[1::9, "city"] = None
+        learner = Untouchable()
+        learner.X_training = X.iloc[:10].assign(city="Lima")  # not in the pool
+        pool = X.iloc[10:]
+        with pytest.raises(ValueError, match="non-numeric columns") as info:
+            TypiClustQuery(random_state=0)(learner, pool, 3)
+        embedding = self._suggested_embedding(str(info.value))
+        picked, _ = TypiClustQuery(embedding=embedding, random_state=0)(
+            learner, pool, 3
+        )
+        assert len(set(picked.tolist())) == 3
+        # an encoder without imputers: the NaN error suggests the whole embedding
+        encode_only = make_column_transformer(
+            (OneHotEncoder(handle_unknown="ignore"), ["city"]),
+            remainder=StandardScaler(),
+        )
+        with pytest.raises(ValueError, match="after embedding contains NaN") as info:
+            TypiClustQuery(embedding=encode_only, random_state=0)(learner, pool, 3)
+        embedding = self._suggested_embedding(str(info.value))
+        again, _ = TypiClustQuery(embedding=embedding, random_state=0)(learner, pool, 3)
+        np.testing.assert_array_equal(again, picked)
+
     def test_a_one_dimensional_numeric_pool_keeps_sklearns_advice(self):
         with pytest.raises(ValueError, match="Expected 2D array"):
             TypiClustQuery(random_state=0)(None, np.arange(10.0), 2)
