@@ -33,7 +33,13 @@ from ._modal_ports import (
     check_targets,
     warn_one_hot,
 )
-from ._models import final_model, is_search, is_skorch_net, skorch_inputs_message
+from ._models import (
+    final_model,
+    inner_model,
+    is_search,
+    is_skorch_net,
+    skorch_inputs_message,
+)
 from ._validation import check_random_state, count_rows, random_stream
 from ._warnings import user_stacklevel
 from .sampling import is_regression_model
@@ -367,6 +373,56 @@ def _check_input(X, y, finite, where, *, setting, estimator):
         raise
 
 
+def _refitted_steps(estimator):
+    """Names of the steps before the final model that each fit fits again.
+
+    Pipelines at any level (inside a search too); frozen steps are left out.
+    """
+    names = []
+    for _ in range(20):  # wrappers nest a few levels at most
+        if isinstance(estimator, Pipeline):
+            names += [
+                name
+                for name, step in estimator.steps[:-1]
+                if not (step is None or step == "passthrough")
+                and not isinstance(step, FrozenEstimator)
+            ]
+        estimator = inner_model(estimator)
+        if estimator is None:
+            return names
+    return names
+
+
+def _width_changed_message(estimator, exc):
+    """Why a net's input width no longer fits, on a refit after a Pipeline step.
+
+    The net's module refuses the width it was not built for, and names the
+    module__n_features that would fit (skbatchbald.nn's modules do). When the
+    same Pipeline fitted before, a step in front of the net changed its output
+    width: setting that number only moves the error to the next teach.
+    Returns None for other failures.
+    """
+    steps = _refitted_steps(estimator)
+    if "module__n_features" not in str(exc) or not steps:
+        return None
+    net = type(final_model(estimator)).__name__
+    return (
+        f"{exc} But this Pipeline fitted before, with the same {net}: its "
+        f"steps {steps} before the net are fitted again at every teach, on the "
+        "labelled rows only, and now give another number of columns. An "
+        "encoder's columns follow "
+        "the categories those rows hold (OneHotEncoder(handle_unknown='ignore') "
+        "gains one for each new category), a vectorizer's its vocabulary, so "
+        "setting module__n_features only moves the error to the next round. "
+        "Fix the columns instead: give the encoder the categories of the whole "
+        "pool (OneHotEncoder(categories=...)), or fit the preprocessing once on "
+        "the whole pool (it needs no labels) and freeze it with "
+        "sklearn.frozen.FrozenEstimator, as the user guide shows for text in "
+        "'Pipelines and model selection', section 'Text: fit the vectorizer "
+        "once, on the pool'."
+    )
+
+
 class ActiveLearner(_ModalActiveLearner):
     """Pool-based active learner: modAL's ``ActiveLearner`` for scikit-learn >= 1.6.
 
@@ -574,6 +630,10 @@ class ActiveLearner(_ModalActiveLearner):
             message = skorch_inputs_message(self.estimator, X, exc)
             if message is not None:
                 raise ValueError(message) from exc
+            if getattr(self, "_fitted_before", False):
+                message = _width_changed_message(self.estimator, exc)
+                if message is not None:
+                    raise ValueError(message) from exc
             if isinstance(exc, ValueError) and sp.issparse(y):
                 # e.g. a forest's "sparse multilabel-indicator ... not supported"
                 raise ValueError(
@@ -588,6 +648,9 @@ class ActiveLearner(_ModalActiveLearner):
                     f"1 per row): {ONE_HOT_FIX}."
                 ) from exc
             raise
+        # a later fit that fails on the net's input width failed on a width
+        # that changed between fits (_width_changed_message)
+        self._fitted_before = True
         return self
 
     def _add_training_data(self, X, y):

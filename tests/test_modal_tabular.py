@@ -5,13 +5,15 @@ import pandas as pd
 import pytest
 from sklearn.compose import make_column_transformer
 from sklearn.ensemble import HistGradientBoostingClassifier, RandomForestClassifier
+from sklearn.frozen import FrozenEstimator
 from sklearn.impute import SimpleImputer
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
-from skbatchbald import ActiveLearner, MarginQuery
+from skbatchbald import ActiveLearner, MarginQuery, MCDropoutClassifier
+from skbatchbald.nn import BayesianMLP
 
 
 @pytest.fixture(scope="module")
@@ -183,3 +185,63 @@ class TestMissingValuesDefault:
                 X_training=frame[["amount", "age"]][:40],
                 y_training=y[:40],
             )
+
+
+class TestNetInputWidth:
+    """An encoder refitted each round changes a net's input width."""
+
+    @staticmethod
+    def _cities(n, seed):
+        rng = np.random.default_rng(seed)
+        return pd.DataFrame({"city": rng.choice([f"c{i}" for i in range(12)], n)})
+
+    @staticmethod
+    def _net(n_features):
+        return MCDropoutClassifier(
+            BayesianMLP,
+            module__n_features=n_features,
+            max_epochs=1,
+            verbose=0,
+            random_state=0,
+        )
+
+    def test_width_change_names_the_frozen_encoder(self):
+        X = self._cities(60, 0)
+        y = np.arange(60) % 2
+        start = X[:6]  # holds only some of the 12 cities
+        width = start["city"].nunique()
+        learner = ActiveLearner(
+            make_pipeline(OneHotEncoder(handle_unknown="ignore"), self._net(width)),
+            X_training=start,
+            y_training=y[:6],
+        )
+        with pytest.raises(ValueError, match="module__n_features") as info:
+            learner.teach(X[6:30], y[6:30])  # new cities: new columns
+        message = str(info.value)
+        assert "only moves the error to the next round" in message
+        assert "['onehotencoder']" in message
+        assert "OneHotEncoder(categories=...)" in message
+        assert "FrozenEstimator" in message
+        assert "Text: fit the vectorizer once, on the pool" in message
+
+    def test_the_named_fix_keeps_the_width(self):
+        X = self._cities(60, 0)
+        y = np.arange(60) % 2
+        encoder = OneHotEncoder(handle_unknown="ignore").fit(X)  # the whole pool
+        learner = ActiveLearner(
+            make_pipeline(FrozenEstimator(encoder), self._net(12)),
+            X_training=X[:6],
+            y_training=y[:6],
+        )
+        learner.teach(X[6:30], y[6:30])
+        assert len(learner.y_training) == 30
+
+    def test_a_wrong_width_at_the_first_fit_keeps_the_nets_advice(self):
+        X = self._cities(60, 0)
+        with pytest.raises(ValueError, match="module__n_features") as info:
+            ActiveLearner(
+                make_pipeline(OneHotEncoder(), self._net(3)),
+                X_training=X[:20],
+                y_training=np.arange(20) % 2,
+            )
+        assert "FrozenEstimator" not in str(info.value)
