@@ -16,16 +16,15 @@ from importlib import metadata
 import numpy as np
 import scipy.sparse as sp
 from sklearn.base import is_classifier
-from sklearn.calibration import CalibratedClassifierCV
-from sklearn.compose import ColumnTransformer, TransformedTargetRegressor
 from sklearn.frozen import FrozenEstimator
-from sklearn.pipeline import FeatureUnion, Pipeline
+from sklearn.pipeline import Pipeline
 from sklearn.utils import check_array, check_consistent_length, check_X_y, get_tags
 
 from ._arrays import is_torch_dataset, stack_rows, take_rows
 from ._dataset_identity import row_keys
 from ._dataset_pool import check_dataset, check_new_items, labels_array, untaught_items
 from ._labels import ONE_HOT_FIX, is_one_hot
+from ._missing import REFUSES, nan_flow
 from ._modal_ports import (
     check_fit_kwargs,
     check_not_modal_dropout,
@@ -229,69 +228,16 @@ def _check_not_empty(X, method):
     )
 
 
-# What a model, or a preprocessing step, does with a missing value in its input.
-_PASSES, _REMOVES, _REFUSES, _UNKNOWN = "passes", "removes", "refuses", "unknown"
-
-
-def _nan_flow(step):
-    """Whether ``step`` passes NaN on, removes it, refuses it, or cannot be told.
-
-    scikit-learn's tag ``allow_nan`` is read for one estimator; it does not
-    follow a Pipeline (which answers False even after a SimpleImputer), a
-    ColumnTransformer or a search, so these are followed here. A Pipeline
-    refuses NaN when a step that refuses it comes before any imputer; a
-    ColumnTransformer removes it when every branch does, and otherwise cannot
-    be told, as its branches see only some columns (the NaN may be in others):
-    the learner then leaves the NaN to the model, whose own error names the
-    step that refuses it.
-    """
-    if step is None or isinstance(step, str):
-        return _REMOVES if step == "drop" else _PASSES  # "passthrough"
-    if isinstance(step, Pipeline):
-        for _, inner in step.steps:
-            flow = _nan_flow(inner)
-            if flow != _PASSES:
-                return flow
-        return _PASSES
-    if is_search(step):
-        return _nan_flow(step.estimator)  # best_estimator_ has its structure
-    wrapped = isinstance(step, FrozenEstimator | CalibratedClassifierCV)
-    if wrapped and step.estimator is not None:
-        # they hand X to their estimator as it is, but tag themselves by their
-        # own defaults (CalibratedClassifierCV: allow_nan False)
-        return _nan_flow(step.estimator)
-    if isinstance(step, TransformedTargetRegressor):
-        return _nan_flow(step.regressor)
-    if isinstance(step, ColumnTransformer):
-        branches = [branch for _, branch, _ in step.transformers]
-        flows = {_nan_flow(branch) for branch in [*branches, step.remainder]}
-        return _REMOVES if flows == {_REMOVES} else _UNKNOWN
-    if isinstance(step, FeatureUnion):  # every branch gets every column
-        flows = {_nan_flow(branch) for _, branch in step.transformer_list}
-        for flow in (_REFUSES, _UNKNOWN, _PASSES):
-            if flow in flows:
-                return flow
-        return _REMOVES
-    try:
-        allow_nan = get_tags(step).input_tags.allow_nan
-    except (AttributeError, TypeError, ValueError):
-        return _UNKNOWN  # an object scikit-learn has no tags for
-    if not allow_nan:
-        return _REFUSES
-    if type(step).__module__.startswith("sklearn.impute"):
-        return _REMOVES  # the imputers, and MissingIndicator's 0/1 columns
-    return _PASSES
-
-
 def _finite_setting(estimator, setting):
     """``ensure_all_finite`` for scikit-learn's check, from ``force_all_finite``.
 
     ``"auto"`` refuses NaN only for a model sure to refuse it (see
-    `_nan_flow`) and infinity always; other settings are modAL's, as given.
+    :func:`skbatchbald._missing.nan_flow`) and infinity always; other settings
+    are modAL's, as given.
     """
     if setting != "auto":
         return setting
-    return True if _nan_flow(estimator) == _REFUSES else "allow-nan"
+    return True if nan_flow(estimator) == REFUSES else "allow-nan"
 
 
 def _not_finite_message(message, setting, estimator):

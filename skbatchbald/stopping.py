@@ -20,12 +20,10 @@ import warnings
 import joblib
 import numpy as np
 from sklearn.base import BaseEstimator, clone
-from sklearn.compose import ColumnTransformer
 from sklearn.exceptions import NotFittedError
 from sklearn.metrics import cohen_kappa_score
-from sklearn.pipeline import FeatureUnion, Pipeline
-from sklearn.utils import get_tags
 
+from ._missing import REFUSES, nan_flow
 from ._validation import (
     check_int,
     check_n_mc_samples,
@@ -86,45 +84,11 @@ def _nonfinite(X_stop):
     return has_nan, has_inf
 
 
-def _allows_nan(model):
-    """Whether ``model`` takes NaN inputs, as scikit-learn's tags say.
-
-    Wrappers that do not pass the tag on are looked through: a learner or a
-    modAL Committee (its estimators), a fitted search (its best estimator), a
-    Pipeline (its first step: the inputs meet no other; a later step that
-    refuses the NaN an earlier one let through raises its own error at
-    ``predict``), a ColumnTransformer or FeatureUnion (all its transformers).
-    A model without tags (e.g. a torch network, which would turn NaN into
-    NaN outputs silently) does not.
-    """
-    if model is None or isinstance(model, str):  # "passthrough" or "drop"
-        return True
-    if hasattr(model, "learner_list"):  # a modAL Committee
-        return all(_allows_nan(learner) for learner in model.learner_list)
-    if hasattr(model, "estimator") and hasattr(model, "query_strategy"):
-        return _allows_nan(model.estimator)  # an ActiveLearner
-    if getattr(model, "best_estimator_", None) is not None:  # a fitted search
-        return _allows_nan(model.best_estimator_)
-    try:
-        if get_tags(model).input_tags.allow_nan:
-            return True
-    except (AttributeError, TypeError, ValueError):  # no scikit-learn tags
-        return False
-    if isinstance(model, Pipeline):
-        steps = [step for _, step in model.steps if step not in (None, "passthrough")]
-        return not steps or _allows_nan(steps[0])
-    if isinstance(model, ColumnTransformer):
-        return all(_allows_nan(step) for _, step, _ in model.transformers)
-    if isinstance(model, FeatureUnion):
-        return all(_allows_nan(step) for _, step in model.transformer_list)
-    return False
-
-
 def _check_stop_set(X_stop, estimator):
     """The stop set's digest (:func:`_stop_set_digest`).
 
     ValueError if it is None or empty, holds infinity, or holds NaN that
-    ``estimator`` does not accept (:func:`_allows_nan`).
+    ``estimator`` refuses (:func:`skbatchbald._missing.nan_flow`).
     """
     if X_stop is None:
         raise ValueError(
@@ -143,13 +107,13 @@ def _check_stop_set(X_stop, estimator):
             "X_stop holds infinite values; replace or drop those rows before "
             "choosing the stop set."
         )
-    if has_nan and not _allows_nan(estimator):
+    if has_nan and nan_flow(estimator) == REFUSES:
         name = type(estimator).__name__
         raise ValueError(
             f"X_stop holds NaN values, and {name} does not accept missing values "
-            "(scikit-learn's tag input_tags.allow_nan is False for it, or for the "
-            "first step of its Pipeline); impute or drop those rows before "
-            "choosing the stop set, or put an imputer in front of the model "
+            "(scikit-learn's tag input_tags.allow_nan is False for it, or for a "
+            "step of its Pipeline before any imputer); impute or drop those rows "
+            "before choosing the stop set, or put an imputer in front of the model "
             "(make_pipeline(SimpleImputer(), model))."
         )
     return _stop_set_digest(X_stop)

@@ -29,6 +29,7 @@ LAYERS = [
             "skbatchbald._docstrings",
             "skbatchbald._warnings",
             "skbatchbald._models",
+            "skbatchbald._missing",
         ],
     ),
     ("acquisition", ["skbatchbald.acquisition"]),

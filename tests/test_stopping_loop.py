@@ -69,7 +69,7 @@ def test_information_of_an_mc_dropout_pipeline_uses_its_samples(digits):
     X_stop = X[1600:]
     rule = ExpectedInformation(random_state=3)
     rule.update(model, X_stop, n_labels=200)
-    rule.update(model, X_stop, n_labels=200)
+    rule.update(model, X_stop, n_labels=210)  # a second round (no refit)
     samples = predict_log_proba_samples(model, X_stop, random_state=np.int64(0))
     assert samples.shape[1] == 8
     # an int random_state draws the same masks each round: same model, same score
