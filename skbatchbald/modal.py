@@ -39,6 +39,7 @@ from ._models import (
     is_skorch_net,
     skorch_inputs_message,
 )
+from ._row_weights import join_row_weights, split_row_weights
 from ._validation import check_random_state, count_rows, random_stream
 from ._warnings import user_stacklevel
 from .sampling import is_regression_model
@@ -553,17 +554,24 @@ class ActiveLearner(_ModalActiveLearner):
         else:
             _check_input(X, y, finite, "", **checked)
 
-    def _bootstrap(self, X, y):
+    def _bootstrap(self, X, y, fit_kwargs):
         # a new resample at every call (rebag, teach): the seed starts a stream
         rng = random_stream(self, self.random_state)
         n_samples = count_rows(X, "X")
         idx = rng.integers(0, n_samples, size=n_samples)
-        return take_rows(X, idx), take_rows(y, idx)
+        weights, others = split_row_weights(fit_kwargs)
+        # a row's weight goes with the row into the resample
+        for key, values in weights.items():
+            if np.ndim(values) == 1 and len(values) == n_samples:
+                others[key] = np.asarray(values)[idx]
+            else:
+                others[key] = values  # scikit-learn's own error, if any
+        return take_rows(X, idx), take_rows(y, idx), others
 
     def _fit(self, X, y, bootstrap, fit_kwargs):
         check_random_state(self.random_state)  # validated with or without bootstrap
         if bootstrap:
-            X, y = self._bootstrap(X, y)
+            X, y, fit_kwargs = self._bootstrap(X, y, fit_kwargs)
         fitted_on = X
         if is_torch_dataset(X) and is_skorch_net(self.estimator):
             from ._taught_dataset import taught_inputs
@@ -614,19 +622,30 @@ class ActiveLearner(_ModalActiveLearner):
     @contextmanager
     def _labelled_set_kept_on_error(self):
         """Put the labelled set back as it was if the block raises (a failed fit)."""
-        kept = self.X_training, self.y_training, getattr(self, "_n_fit_rows", None)
+        kept = (
+            self.X_training,
+            self.y_training,
+            getattr(self, "_n_fit_rows", None),
+            getattr(self, "_row_weights", None),
+        )
         try:
             yield
         except BaseException:
-            self.X_training, self.y_training, n_fit_rows = kept
-            if n_fit_rows is None:
-                vars(self).pop("_n_fit_rows", None)
-            else:
-                self._n_fit_rows = n_fit_rows
+            self.X_training, self.y_training, n_fit_rows, row_weights = kept
+            for name, value in (
+                ("_n_fit_rows", n_fit_rows),
+                ("_row_weights", row_weights),
+            ):
+                if value is None:
+                    vars(self).pop(name, None)
+                else:
+                    setattr(self, name, value)
             raise
 
     def _fit_to_known(self, bootstrap=False, **fit_kwargs):
-        """Fit the estimator on all training data taught so far."""
+        """Fit the estimator on all training data taught so far, each row with
+        the weight it was taught with (modAL's rebag calls this too)."""
+        fit_kwargs = {**getattr(self, "_row_weights", {}), **fit_kwargs}
         return self._fit(self.X_training, self.y_training, bootstrap, fit_kwargs)
 
     def _fit_on_new(self, X, y, bootstrap=False, **fit_kwargs):
@@ -677,7 +696,9 @@ class ActiveLearner(_ModalActiveLearner):
         bootstrap : bool, default=False
             Fit on a bootstrap resample of ``X, y`` (seeded by ``random_state``).
         **fit_kwargs : dict
-            Passed to ``estimator.fit``.
+            Passed to ``estimator.fit``. A ``sample_weight`` (or a Pipeline
+            step's ``<step>__sample_weight``) is kept with the rows: each
+            later ``teach`` joins its batch's weights to them.
 
         Returns
         -------
@@ -700,6 +721,8 @@ class ActiveLearner(_ModalActiveLearner):
         with self._labelled_set_kept_on_error():
             self.X_training, self.y_training = X, y
             self._n_fit_rows = count_rows(X, "X")
+            # the weights given are the labelled set's; later batches join them
+            self._row_weights, fit_kwargs = split_row_weights(fit_kwargs)
             return self._fit_to_known(bootstrap=bootstrap, **fit_kwargs)
 
     def teach(self, X, y, bootstrap=False, only_new=False, **fit_kwargs):
@@ -721,7 +744,11 @@ class ActiveLearner(_ModalActiveLearner):
             whose fit starts over (no ``warm_start=True``, or a search) then
             forgets the rows taught before, with a warning.
         **fit_kwargs : dict
-            Passed to ``estimator.fit``.
+            Passed to ``estimator.fit``. A ``sample_weight`` (or
+            ``<step>__sample_weight`` in a Pipeline) holds the new rows'
+            weights, joined to those of the rows taught before (1 for rows
+            taught without one), as ``X`` is to ``X_training``; one weight
+            per row of the whole labelled set is also taken.
 
         Raises
         ------
@@ -758,7 +785,13 @@ class ActiveLearner(_ModalActiveLearner):
             self._fit_on_new(X, y, bootstrap=bootstrap, **fit_kwargs)
             return
         with self._labelled_set_kept_on_error():
+            taught = self.X_training
+            n_taught = 0 if taught is None else count_rows(taught, "X_training")
             self._add_training_data(X, y)
+            given, fit_kwargs = split_row_weights(fit_kwargs)
+            self._row_weights = join_row_weights(
+                getattr(self, "_row_weights", {}), given, n_taught, count_rows(X, "X")
+            )
             self._fit_to_known(bootstrap=bootstrap, **fit_kwargs)
 
     def query(self, X_pool, *query_args, return_metrics=False, **query_kwargs):

@@ -55,6 +55,7 @@ LAYERS = [
             "skbatchbald._taught_dataset",
             "skbatchbald._dataset_identity",
             "skbatchbald._dataset_pool",
+            "skbatchbald._row_weights",
         ],
     ),
     ("datasets", ["skbatchbald.datasets", "skbatchbald.embeddings"]),
