@@ -12,7 +12,7 @@ from sklearn.multioutput import ClassifierChain, MultiOutputClassifier
 from sklearn.utils import get_tags
 
 from ._labels import ONE_HOT_FIX, is_one_hot
-from ._models import final_model, is_search, is_skorch_net
+from ._models import final_model, is_skorch_net
 from ._validation import count_rows
 from ._warnings import user_stacklevel
 
@@ -84,23 +84,24 @@ def check_fit_kwargs(estimator, fit_kwargs):
 
 
 def _warn_only_new_forgets(estimator, n_taught):
-    """Warn that a model whose fit() starts over forgets the rows taught.
+    """Warn that a scikit-learn model fitted on the new rows forgets the rest.
 
-    modAL documents only_new for models whose fit() continues (Keras); a
-    scikit-learn model refitted on a batch alone keeps nothing of the rows
-    before, while X_training still lists them, so a loop written with
-    only_new trains on its last batch without a word. Warned, not refused:
-    it is what modAL does, and a model of the recent rows only may be meant.
+    modAL documents only_new for models whose fit() keeps training (Keras); a
+    scikit-learn model fitted on a batch alone fits that batch: from scratch,
+    or with ``warm_start=True`` from the previous solution to the new rows'
+    optimum, or by adding trees fitted on them (a forest, gradient boosting:
+    none without a larger n_estimators / max_iter). X_training still lists
+    every row, so a loop written with only_new trains on its last batch
+    without a word. Warned, not refused: it is what modAL does, and a model
+    of the recent rows only may be meant.
     """
     model = final_model(estimator)
-    if getattr(model, "warm_start", False) is True and not is_search(estimator):
-        return  # fit() continues from the fitted state
     warnings.warn(
-        f"teach(only_new=True) refits the {type(model).__name__} on the new rows "
-        f"alone, and its fit() starts over: it forgets the {n_taught} rows taught "
-        "before (X_training still holds them, as in modAL). Drop only_new to "
-        "refit on every row taught; only_new suits a model whose fit() "
-        "continues from where it was (warm_start=True).",
+        f"teach(only_new=True) fits the {type(model).__name__} on the new rows "
+        f"alone: it forgets the {n_taught} rows taught before (X_training still "
+        "holds them, as in modAL); a scikit-learn model's fit() fits the rows "
+        "it is given, with warm_start=True too. Drop only_new to refit on every "
+        "row taught.",
         UserWarning,
         stacklevel=user_stacklevel(),
     )

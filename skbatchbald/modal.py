@@ -611,6 +611,7 @@ class ActiveLearner(_ModalActiveLearner):
         """Append a labelled batch to the training data without refitting."""
         self._check_X_y(X, y, self.y_training)
         self._check_not_taught_again(X, y)
+        n_taught = 0 if self.X_training is None else count_rows(self.X_training, "X")
         if self.X_training is None:
             self.X_training, self.y_training = X, y
         else:
@@ -618,6 +619,11 @@ class ActiveLearner(_ModalActiveLearner):
             X_training = _vstack_rows(self.X_training, X, name="X")
             y_training = _vstack_rows(self.y_training, y, name="y")
             self.X_training, self.y_training = X_training, y_training
+        # The kept weights cover the new rows too (weight 1, until teach
+        # joins the batch's own): modAL's Committee.teach adds rows here and
+        # refits each member with _fit_to_known.
+        kept = getattr(self, "_row_weights", {})
+        self._row_weights = join_row_weights(kept, {}, n_taught, count_rows(X, "X"))
 
     @contextmanager
     def _labelled_set_kept_on_error(self):
@@ -740,9 +746,10 @@ class ActiveLearner(_ModalActiveLearner):
         only_new : bool, default=False
             Refit on ``X, y`` alone (for estimators that keep training across
             calls, such as a skorch net with ``warm_start=True``); as in modAL
-            0.4.2.1 the samples are then not added to ``X_training``. A model
-            whose fit starts over (no ``warm_start=True``, or a search) then
-            forgets the rows taught before, with a warning.
+            0.4.2.1 the samples are then not added to ``X_training``. A
+            scikit-learn model then forgets the rows taught before (its fit
+            fits the rows given, with ``warm_start=True`` too), with a
+            warning.
         **fit_kwargs : dict
             Passed to ``estimator.fit``. A ``sample_weight`` (or
             ``<step>__sample_weight`` in a Pipeline) holds the new rows'
@@ -787,10 +794,11 @@ class ActiveLearner(_ModalActiveLearner):
         with self._labelled_set_kept_on_error():
             taught = self.X_training
             n_taught = 0 if taught is None else count_rows(taught, "X_training")
+            kept = getattr(self, "_row_weights", {})
             self._add_training_data(X, y)
             given, fit_kwargs = split_row_weights(fit_kwargs)
             self._row_weights = join_row_weights(
-                getattr(self, "_row_weights", {}), given, n_taught, count_rows(X, "X")
+                kept, given, n_taught, count_rows(X, "X")
             )
             self._fit_to_known(bootstrap=bootstrap, **fit_kwargs)
 

@@ -1,7 +1,6 @@
 """skbatchbald.ActiveLearner: modAL's learner on current scikit-learn."""
 
 import pickle
-import warnings
 
 import numpy as np
 import pandas as pd
@@ -111,33 +110,38 @@ class TestLoop:
         with pytest.warns(UserWarning, match="forgets the 20 rows") as record:
             learner.teach(X_new, y_new, only_new=True)
         assert record[0].filename == __file__
-        assert "refits the LogisticRegression on the new rows" in str(record[0].message)
+        assert "fits the LogisticRegression on the new rows" in str(record[0].message)
         assert learner.X_training.shape[0] == 20
         expected = LogisticRegression(max_iter=500).fit(X_new, y_new)
         np.testing.assert_allclose(learner.estimator.coef_, expected.coef_)
 
-    def test_only_new_is_quiet_for_a_model_that_keeps_training(self, digits_split):
-        from sklearn.linear_model import SGDClassifier
+    def test_only_new_warns_with_a_warm_start_too(self, digits_split):
+        from sklearn.ensemble import HistGradientBoostingClassifier
         from sklearn.model_selection import GridSearchCV
 
         d = digits_split
         X_new, y_new = d["X_pool"][:50], d["y_pool"][:50]
-        sgd = SGDClassifier(warm_start=True, max_iter=20, tol=None, random_state=0)
-        learner = ActiveLearner(sgd, X_training=d["X_init"], y_training=d["y_init"])
-        start = learner.estimator.coef_.copy()
-        with warnings.catch_warnings():
-            warnings.simplefilter("error")
-            learner.teach(X_new, y_new, only_new=True)
-        # it went on from the fitted weights
-        fresh = SGDClassifier(max_iter=20, tol=None, random_state=0).fit(X_new, y_new)
-        assert not np.allclose(learner.estimator.coef_, fresh.coef_)
-        assert not np.allclose(learner.estimator.coef_, start)
-        # a search clones its estimator at every fit: it starts over
-        search = GridSearchCV(sgd, {"alpha": [1e-4, 1e-3]}, cv=2)
-        learner = ActiveLearner(search, X_training=d["X_pool"][50:90],
-                                y_training=d["y_pool"][50:90])  # fmt: skip
-        with pytest.warns(UserWarning, match="refits the SGDClassifier"):
-            learner.teach(X_new, y_new, only_new=True)
+        # warm_start fits the new rows from the previous solution: converged,
+        # the old rows are forgotten; boosting adds no tree at all
+        warm = [
+            LogisticRegression(warm_start=True, max_iter=2000),
+            HistGradientBoostingClassifier(warm_start=True, max_iter=5),
+            GridSearchCV(LogisticRegression(max_iter=2000), {"C": [1.0]}, cv=2),
+        ]
+        for model in warm:
+            learner = ActiveLearner(
+                model, X_training=d["X_pool"][50:90], y_training=d["y_pool"][50:90]
+            )
+            with pytest.warns(UserWarning, match="forgets the 40 rows"):
+                learner.teach(X_new, y_new, only_new=True)
+        X_all = np.concatenate([d["X_pool"][50:90], X_new])
+        y_all = np.concatenate([d["y_pool"][50:90], y_new])
+        p_warm = warm[0].predict_proba(d["X_test"])
+        p_new = LogisticRegression(max_iter=2000).fit(X_new, y_new)
+        p_all = LogisticRegression(max_iter=2000).fit(X_all, y_all)
+        to_new = np.abs(p_warm - p_new.predict_proba(d["X_test"])).max()
+        to_all = np.abs(p_warm - p_all.predict_proba(d["X_test"])).max()
+        assert to_new < 0.1 < to_all  # the new rows' model, not all rows'
 
     def test_bootstrap_is_seeded(self, digits_split):
         d = digits_split

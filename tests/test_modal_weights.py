@@ -85,3 +85,19 @@ def test_a_bootstrap_resamples_the_weights_with_their_rows(data):
     rows, weights = learner.estimator.seen_
     taught = [position[row.tobytes()] for row in rows]
     np.testing.assert_array_equal(weights, np.r_[np.ones(20), w[20:]][taught])
+
+
+def test_a_committee_teaches_its_members_with_their_kept_weights(data):
+    from modAL.models import Committee
+
+    X, y, w = data
+    members = []
+    for _ in range(2):
+        member = ActiveLearner(Recording(max_iter=2000))
+        member.fit(X[:20], y[:20], sample_weight=w[:20])
+        members.append(member)
+    # modAL's Committee.teach adds the rows to each member and refits it
+    Committee(learner_list=members).teach(X[20:25], y[20:25])
+    for member in members:
+        _, weights = member.estimator.seen_
+        np.testing.assert_array_equal(weights, np.r_[w[:20], np.ones(5)])
