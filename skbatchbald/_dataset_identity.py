@@ -39,7 +39,11 @@ def _digest_inputs(hasher, x):
         x = x.detach().cpu().numpy()
     elif "PIL.Image" in sys.modules and isinstance(x, sys.modules["PIL.Image"].Image):
         x = np.asarray(x)
-    if isinstance(x, np.ndarray):
+    if isinstance(x, np.ndarray) and x.dtype.kind == "O":
+        # an object array's buffer holds pointers: hash the objects
+        hasher.update(f"objects:{x.shape}".encode())
+        hasher.update(pickle.dumps(x.tolist(), protocol=4))
+    elif isinstance(x, np.ndarray):
         hasher.update(f"array:{x.dtype.str}:{x.shape}".encode())
         hasher.update(np.ascontiguousarray(x).data)
     elif isinstance(x, Mapping):

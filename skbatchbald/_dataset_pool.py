@@ -2,9 +2,10 @@
 
 An item of a Dataset is which item of which Dataset it is
 (:func:`~skbatchbald._dataset_identity.taught_keys`), so the learner can tell
-the items it was taught from the pool's others without loading them (three
-items of each Dataset are read to know it): a query leaves them out, and
-teaching one again is refused.
+the items it was taught from the pool's others without loading them (a
+Dataset object other than the one taught from has its items at the taught
+positions read once): a query leaves them out, and teaching one again is
+refused.
 """
 
 import numpy as np

@@ -264,12 +264,24 @@ def random_stream(owner, random_state, name="random_state"):
     return rng
 
 
+def count_labelled(learner):
+    """Rows a modAL learner (or a Committee's first member) was taught, or
+    None for a model that keeps none.
+
+    A Committee keeps no rows of its own; modAL's ``Committee.teach`` adds
+    each batch to every member.
+    """
+    if hasattr(learner, "learner_list"):
+        members = list(learner.learner_list)
+        learner = members[0] if members else None
+    X_training = getattr(learner, "X_training", None)
+    return None if X_training is None else count_rows(X_training, "X_training")
+
+
 def call_context(learner, n_pool):
     """What tells one round's call of a strategy from another's: the pool's
     size and the labelled set's (0 for a model that keeps none)."""
-    X_training = getattr(learner, "X_training", None)
-    n_labelled = 0 if X_training is None else count_rows(X_training, "X_training")
-    return n_pool, n_labelled
+    return n_pool, count_labelled(learner) or 0
 
 
 def call_generator(random_state, rng, context):

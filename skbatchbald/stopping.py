@@ -24,11 +24,13 @@ from sklearn.exceptions import NotFittedError
 from sklearn.metrics import cohen_kappa_score
 
 from ._missing import REFUSES, nan_flow
+from ._models import final_model
 from ._validation import (
     check_int,
     check_n_mc_samples,
     check_random_state,
     check_real,
+    count_labelled,
     count_rows,
     draw_seed,
 )
@@ -55,11 +57,11 @@ _FEW_PREDICTIONS = 10
 
 
 def _n_labels_of(estimator, n_labels):
-    """The labels spent so far: given, or the learner's ``y_training``, or None."""
+    """The labels spent so far: given, or the rows a learner or Committee was
+    taught, or None."""
     if n_labels is not None:
         return check_int(n_labels, "n_labels", min_val=0)
-    y = getattr(estimator, "y_training", None)
-    return None if y is None else count_rows(y, "y_training")
+    return count_labelled(estimator)
 
 
 def _nonfinite(X_stop):
@@ -108,7 +110,7 @@ def _check_stop_set(X_stop, estimator):
             "choosing the stop set."
         )
     if has_nan and nan_flow(estimator) == REFUSES:
-        name = type(estimator).__name__
+        name = type(final_model(estimator)).__name__
         raise ValueError(
             f"X_stop holds NaN values, and {name} does not accept missing values "
             "(scikit-learn's tag input_tags.allow_nan is False for it, or for a "
@@ -210,9 +212,10 @@ class _StoppingRule(BaseEstimator):
         X_stop : array-like of shape (n_stop, ...)
             The stop set: the same unlabelled inputs every round.
         n_labels : int, default=None
-            Labels spent so far; None takes ``len(estimator.y_training)``
-            where the estimator has it. A round at the labels of the last
-            recorded one (a script run again) is that round evaluated again:
+            Labels spent so far; None takes the rows a learner (or a
+            Committee's members) was taught, where there are any. A round
+            at the labels of the last recorded one (a script run again) is
+            that round evaluated again:
             its record is replaced, compared with the round before, so
             repeating a round never stops the rule.
 
@@ -225,9 +228,10 @@ class _StoppingRule(BaseEstimator):
         ------
         ValueError
             If ``X_stop`` is empty, holds infinity, holds NaN the model does
-            not accept (scikit-learn's tag ``input_tags.allow_nan``, looked
-            for through a learner, a fitted search, a Pipeline's first step
-            and a ColumnTransformer's transformers), or differs from the stop
+            refuses (scikit-learn's tag ``input_tags.allow_nan``, looked
+            for through a learner, a search, a Pipeline's steps up to an
+            imputer and a ColumnTransformer's transformers), or differs from
+            the stop
             set of the earlier rounds; if ``n_labels`` is fewer than the last
             round's.
         """

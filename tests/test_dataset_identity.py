@@ -134,3 +134,20 @@ def test_inputs_that_cannot_be_hashed_are_no_taught_items(X):
     taught = Subset(pool, [2, 5])
     assert len(keys_of(pool, taught)) == 2  # the object itself
     assert not keys_of(OpaqueItems(X), taught)
+
+
+class ObjectItems(Items):
+    """Rows of a mixed table as object arrays (``df.iloc[i].to_numpy()``)."""
+
+    def __getitem__(self, i):
+        return np.array([f"s{i}", None, float(self.X[i, 0])], dtype=object), -1
+
+
+def test_object_inputs_are_hashed_by_value_not_by_pointer(X):
+    first, second = ObjectItems(X), ObjectItems(X.copy())
+    assert item_digest(first, 3) == item_digest(second, 3)
+    assert item_digest(first, 3) != item_digest(first, 4)
+    taught = Subset(first, [3, 17])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert len(keys_of(second, taught)) == 2

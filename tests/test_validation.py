@@ -306,3 +306,27 @@ def test_call_generator_draws_for_the_seed_and_the_call():
     rng = np.random.default_rng(0)  # a Generator is used as given
     assert call_generator(rng, rng, (1, 2)) is rng
     assert call_generator(None, rng, (1, 2)) is rng
+
+
+def test_a_committee_counts_its_members_labelled_rows(digits_split):
+    from modAL.models import Committee
+    from sklearn.ensemble import RandomForestClassifier
+
+    from skbatchbald import ActiveLearner
+    from skbatchbald._validation import call_context, count_labelled
+
+    d = digits_split
+    members = [
+        ActiveLearner(
+            RandomForestClassifier(n_estimators=3, random_state=0),
+            X_training=d["X_init"],
+            y_training=d["y_init"],
+        )
+        for _ in range(2)
+    ]
+    committee = Committee(learner_list=members)
+    assert count_labelled(committee) == len(d["X_init"]) == 20
+    committee.teach(d["X_pool"][:5], d["y_pool"][:5])
+    # a seeded strategy on a pool it is given whole draws afresh after teach
+    assert call_context(committee, 100) == (100, 25)
+    assert count_labelled(members[0].estimator) is None
