@@ -325,6 +325,14 @@ class FileAnnotator:
         if self.reference is None and pool_ids is None:
             return batches  # only "row i" references, which no order can break
         current = self._current_references(pool_ids)
+        # A DataFrame indexed 0..n-1 (reset_index, or never set): its labels
+        # are positions, and a recorded label found at another position is
+        # a guess (the index was reset after a filter), so it is not moved.
+        positional = (
+            self.reference is None
+            and current is not None
+            and current == [str(i) for i in range(len(current))]
+        )
         where_now, repeated = {}, set()
         for position, reference in enumerate(current or ()):
             if reference in where_now:
@@ -346,10 +354,22 @@ class FileAnnotator:
                     now = current[index] if index < len(current) else None
                 if now == recorded:
                     moved.append((where, row))
-                elif recorded in where_now and recorded not in repeated:
+                elif (
+                    recorded in where_now
+                    and recorded not in repeated
+                    and not positional
+                ):
                     moved.append((where, {**row, "pool_index": where_now[recorded]}))
                 else:
-                    raise ValueError(self._moved_message(where, index, recorded, now))
+                    message = self._moved_message(where, index, recorded, now)
+                    if positional:
+                        message += (
+                            " X_pool's index is now 0..n-1, plain positions "
+                            "(reset_index?), so its labels cannot find the row: "
+                            "pass the pool with the index it had (e.g. "
+                            "df.set_index('id'))."
+                        )
+                    raise ValueError(message)
             located.append((path, moved))
         return located
 

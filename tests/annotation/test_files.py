@@ -513,6 +513,26 @@ def test_a_resorted_dataframe_has_its_answers_taught_to_their_rows(tmp_path, dig
     assert not set(result.requested) & set(result.answered)
 
 
+def test_a_dataframe_whose_index_was_reset_is_refused_not_moved(tmp_path, digits):
+    pd = pytest.importorskip("pandas")
+    X, y = digits
+    frame = pd.DataFrame(X)
+    pool = frame[y != 0]  # filtered: index labels 1, 2, 3, 5, ... not positions
+    annotator = FileAnnotator(tmp_path, classes=range(10))
+    annotation_round(_learner(), pool, annotator, n_instances=5)
+    _label_by_reference(tmp_path / "batch-001.csv", {str(i): y[i] for i in pool.index})
+    # the next day: the same rows in the same order, the index reset to 0..n-1;
+    # the labels recorded now name other rows, which must not get the answers
+    with pytest.raises(ValueError, match=r"reset_index\?\).*set_index") as info:
+        annotation_round(_learner(), pool.reset_index(drop=True), annotator)
+    assert "asked for pool row" in str(info.value)
+    # a pool that keeps its labels (shuffled with them) is still matched
+    learner = _learner()
+    shuffled = pool.sample(frac=1, random_state=1)
+    result = annotation_round(learner, shuffled, annotator, n_instances=5)
+    np.testing.assert_array_equal(result.labels, y[shuffled.index[result.answered]])
+
+
 def test_batches_written_without_references_are_read_by_position(tmp_path, digits):
     pd = pytest.importorskip("pandas")
     X, y = digits
