@@ -11,9 +11,11 @@ in :mod:`skbatchbald._models`.
 
 import sys
 
+import numpy as np
+
 from ._models import _is_instance, is_search
 
-__all__ = ["PASSES", "REFUSES", "REMOVES", "UNKNOWN", "nan_flow"]
+__all__ = ["PASSES", "REFUSES", "REMOVES", "UNKNOWN", "has_missing", "nan_flow"]
 
 # What a model, or a preprocessing step, does with a missing value.
 PASSES, REMOVES, REFUSES, UNKNOWN = "passes", "removes", "refuses", "unknown"
@@ -91,3 +93,20 @@ def nan_flow(step):
     if type(step).__module__.startswith("sklearn.impute"):
         return REMOVES  # the imputers, and MissingIndicator's 0/1 columns
     return PASSES
+
+
+def has_missing(X):
+    """Whether a table X holds a missing value (NaN, None, pd.NA, NaT)."""
+    if hasattr(X, "isna") and hasattr(X, "columns"):  # a DataFrame
+        return bool(X.isna().to_numpy().any())
+    try:
+        array = np.asarray(X) if hasattr(X, "dtype") else np.asarray(X, dtype=object)
+    except (TypeError, ValueError, RuntimeError):  # ragged rows, GPU tensors
+        return False
+    if array.dtype.kind == "f":
+        return bool(np.isnan(array).any())
+    if array.dtype.kind == "O":
+        # None, and NaN (the one value that differs from itself)
+        is_missing = np.frompyfunc(lambda value: value is None or value != value, 1, 1)
+        return bool(is_missing(array).astype(bool).any())
+    return False

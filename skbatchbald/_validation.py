@@ -271,7 +271,8 @@ def count_labelled(learner):
     A Committee keeps no rows of its own; modAL's ``Committee.teach`` adds
     each batch to every member.
     """
-    if hasattr(learner, "learner_list"):
+    modal = sys.modules.get("modAL.models.base")  # a Committee means modAL is in
+    if modal is not None and isinstance(learner, modal.BaseCommittee):
         members = list(learner.learner_list)
         learner = members[0] if members else None
     X_training = getattr(learner, "X_training", None)

@@ -19,6 +19,7 @@ from sklearn.neighbors import NearestNeighbors
 from sklearn.utils.validation import check_array, check_is_fitted
 
 from ._arrays import is_torch_dataset, subsample_pool
+from ._missing import has_missing
 from ._validation import (
     call_context,
     call_generator,
@@ -84,23 +85,6 @@ def _non_numeric_columns(X):
         return list(range(array.shape[1]))
     is_string = np.frompyfunc(lambda value: isinstance(value, (str, bytes)), 1, 1)
     return np.flatnonzero(is_string(array).astype(bool).any(axis=0)).tolist()
-
-
-def _has_missing(X):
-    """Whether a table X holds a missing value (NaN, None, pd.NA, NaT)."""
-    if hasattr(X, "isna") and hasattr(X, "columns"):  # a DataFrame
-        return bool(X.isna().to_numpy().any())
-    try:
-        array = np.asarray(X) if hasattr(X, "dtype") else np.asarray(X, dtype=object)
-    except (TypeError, ValueError):  # ragged rows
-        return False
-    if array.dtype.kind == "f":
-        return bool(np.isnan(array).any())
-    if array.dtype.kind == "O":
-        # None, and NaN (the one value that differs from itself)
-        is_missing = np.frompyfunc(lambda value: value is None or value != value, 1, 1)
-        return bool(is_missing(array).astype(bool).any())
-    return False
 
 
 def _encoding_embedding(columns, missing):
@@ -285,7 +269,7 @@ class TypiClustQuery(BaseEstimator):
             raise ValueError(
                 f"embedding={self.embedding!r} failed on {name}, whose columns "
                 f"{columns!r} are not numeric ({exc}); "
-                f"{_encode_columns_hint(columns, _has_missing(X))}."
+                f"{_encode_columns_hint(columns, has_missing(X))}."
             ) from exc
 
     def _embed(self, embed, X, name):
@@ -315,7 +299,7 @@ class TypiClustQuery(BaseEstimator):
         # arrays instead of refusing them: name their columns first.
         columns = _non_numeric_columns(Z) if hasattr(Z, "dtypes") else []
         if columns:
-            missing = _has_missing(Z)
+            missing = has_missing(Z)
             raise ValueError(_non_numeric_message(name + where, columns, missing))
         try:
             Z = check_array(
@@ -342,7 +326,7 @@ class TypiClustQuery(BaseEstimator):
                 ) from exc
             columns = _non_numeric_columns(Z)
             if columns:
-                message = _non_numeric_message(name + where, columns, _has_missing(Z))
+                message = _non_numeric_message(name + where, columns, has_missing(Z))
                 raise ValueError(message) from exc
             if embed is None and _is_text(Z):
                 raise ValueError(

@@ -23,7 +23,7 @@ from sklearn.base import BaseEstimator, clone
 from sklearn.exceptions import NotFittedError
 from sklearn.metrics import cohen_kappa_score
 
-from ._missing import REFUSES, nan_flow
+from ._missing import REFUSES, has_missing, nan_flow
 from ._models import final_model
 from ._validation import (
     check_int,
@@ -65,25 +65,26 @@ def _n_labels_of(estimator, n_labels):
 
 
 def _nonfinite(X_stop):
-    """Whether the stop set's numbers hold NaN, and whether they hold infinity.
+    """Whether the stop set holds a missing value (NaN, None, pd.NA, NaT), and
+    whether its numbers hold infinity.
 
-    A DataFrame's float columns are read one by one, so a mixed-type frame is
-    checked as a numeric array is; text and other objects are left to the model.
+    A DataFrame's columns are read one by one, so a mixed-type frame is
+    checked as a numeric array is.
     """
     if hasattr(X_stop, "dtypes") and hasattr(X_stop, "columns"):  # a DataFrame
         columns = [X_stop.iloc[:, j] for j in range(X_stop.shape[1])]
     else:
         columns = [X_stop.data if hasattr(X_stop, "tocsr") else X_stop]  # sparse
-    has_nan = has_inf = False
+    has_inf = False
     for values in columns:
         try:
             array = np.asarray(values)
         except (TypeError, ValueError, RuntimeError):  # ragged lists, GPU tensors
             continue
         if array.dtype.kind in "fc":
-            has_nan = has_nan or bool(np.isnan(array).any())
             has_inf = has_inf or bool(np.isinf(array).any())
-    return has_nan, has_inf
+    sparse_values = X_stop.data if hasattr(X_stop, "tocsr") else X_stop
+    return has_missing(sparse_values), has_inf
 
 
 def _check_stop_set(X_stop, estimator):
