@@ -472,3 +472,30 @@ def check_beta(beta):
         min_val=0.0,
         min_open=True,
     )
+
+
+def nonfinite_rows_message(X, start=0):
+    """The ValueError message for an input X (array, tensor or sparse matrix)
+    with NaN or infinity, naming its rows (from ``start``, X's first row in a
+    larger input); None when X is finite.
+
+    A row number is what a user needs to find a broken image or a bad record
+    in a pool of millions; "X contains NaN" alone sends them searching.
+    """
+    if sys.modules.get("scipy.sparse") is not None and hasattr(X, "tocoo"):
+        coo = X.tocoo()
+        bad = np.unique(coo.row[~np.isfinite(coo.data)])
+    elif type(X).__module__.partition(".")[0] == "torch":
+        flat = X.detach().reshape(len(X), -1)
+        bad = np.flatnonzero(~flat.isfinite().all(dim=1).cpu().numpy())
+    else:
+        flat = np.asarray(X).reshape(len(X), -1)
+        bad = np.flatnonzero(~np.isfinite(flat).all(axis=1))
+    if bad.size == 0:
+        return None
+    bad = bad + start
+    return (
+        f"X contains NaN or infinity in {bad.size} row(s) (first: "
+        f"{bad[:5].tolist()}); impute them (a SimpleImputer first in a Pipeline) "
+        "or drop those rows (keep = np.isfinite(X).reshape(len(X), -1).all(axis=1))."
+    )

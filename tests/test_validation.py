@@ -330,3 +330,42 @@ def test_a_committee_counts_its_members_labelled_rows(digits_split):
     # a seeded strategy on a pool it is given whole draws afresh after teach
     assert call_context(committee, 100) == (100, 25)
     assert count_labelled(members[0].estimator) is None
+
+
+def test_a_nonfinite_input_names_its_rows():
+    import scipy.sparse as sp
+    import torch
+
+    from skbatchbald._validation import nonfinite_rows_message
+
+    X = np.zeros((10, 3, 2))
+    X[7, 1, 0] = np.nan
+    X[2, 0, 1] = np.inf
+    for form in (X, torch.from_numpy(X)):
+        message = nonfinite_rows_message(form)
+        assert "in 2 row(s) (first: [2, 7])" in message
+        assert "keep = np.isfinite(X)" in message
+    sparse = sp.csr_matrix(X.reshape(10, -1))
+    assert "(first: [2, 7])" in nonfinite_rows_message(sparse)
+    assert nonfinite_rows_message(np.zeros((3, 2))) is None
+
+
+def test_an_mc_dropout_classifier_names_the_nonfinite_rows(digits_split, monkeypatch):
+    from skbatchbald import MCDropoutClassifier
+    from skbatchbald.nn import BayesianMLP
+
+    d = digits_split
+    net = MCDropoutClassifier(
+        BayesianMLP, module__n_features=64, max_epochs=2, verbose=0, random_state=0
+    ).fit((d["X_init"] / 16).astype(np.float32), d["y_init"])
+    X = (d["X_pool"][:50] / 16).astype(np.float32)
+    X[[31, 40]] = np.nan  # two broken images, beyond the first rows checked
+    with pytest.raises(ValueError, match=r"in 2 row\(s\) \(first: \[31, 40\]\)"):
+        net.predict_proba(X)
+    # a pool read in blocks names rows of the pool, not of the block
+    from skbatchbald.classifier import _estimator, _stream
+
+    for module in (_stream, _estimator):
+        monkeypatch.setattr(module, "BLOCK_ROWS", 16)
+    with pytest.raises(ValueError, match=r"in 1 row\(s\) \(first: \[31\]\)"):
+        net.predict_proba(X)

@@ -13,6 +13,7 @@ from ._batchbald_kernel import (
     float32_sampled_slack,
 )
 from ._batchbald_memory import check_budget
+from ._copies import copies_of
 from ._greedy_steps import record
 from ._joint_configurations import (
     check_n_joint_samples,
@@ -141,6 +142,8 @@ def _greedy(log_probs, n_instances, n_joint_samples, max_memory, rng, lazy=False
     exact_table = np.zeros((1, n_mc_samples))  # the empty configuration
     bounds = None
     for step in range(n_instances):
+        if not available.any():
+            return np.asarray(chosen, dtype=np.int64), scores[: len(chosen)], True
         start = time.perf_counter()
         exact = is_exact(n_classes, step, n_joint_samples)
         if exact:
@@ -172,10 +175,13 @@ def _greedy(log_probs, n_instances, n_joint_samples, max_memory, rng, lazy=False
         scores[step] = value
         chosen.append(pick)
         available[pick] = False
+        available[
+            copies_of(log_probs, conditional, log_probs[pick], conditional[pick])
+        ] = False
         if step + 1 < n_instances and is_exact(n_classes, step + 1, n_joint_samples):
             exact_table = extend_exact(exact_table, log_probs[pick])
         record(step, rows, n_scored, start)
-    return np.asarray(chosen, dtype=np.int64), scores[: len(chosen)]
+    return np.asarray(chosen, dtype=np.int64), scores[: len(chosen)], False
 
 
 def batchbald(
@@ -342,7 +348,7 @@ default=None
     if not isinstance(lazy, bool | np.bool_):
         raise TypeError(f"lazy must be True or False, got {lazy!r}")
     if pool is None:
-        indices, scores = _greedy(
+        indices, scores, only_copies = _greedy(
             log_probs, n_instances, n_joint_samples, max_memory, rng, lazy=bool(lazy)
         )
     else:
@@ -352,10 +358,10 @@ default=None
                 "only available for a pool in memory; pass lazy=False for a memmap "
                 "or dask array, or np.asarray(log_probs) if it fits in memory"
             )
-        indices, scores = greedy_chunked(
+        indices, scores, only_copies = greedy_chunked(
             pool, n_instances, n_joint_samples, max_memory, rng
         )
     n_greedy = len(indices)
     indices, scores = complete_in_order(log_probs, indices, scores, n_instances, bald)
-    warn_if_saturated(scores, n_mc_samples, n_greedy)
+    warn_if_saturated(scores, n_mc_samples, n_greedy, only_copies)
     return indices, scores

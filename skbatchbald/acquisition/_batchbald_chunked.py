@@ -27,6 +27,7 @@ from ._batchbald_kernel import (
     float32_sampled_slack,
 )
 from ._batchbald_memory import fixed_bytes, minimum_memory, table_bytes
+from ._copies import copies_of
 from ._greedy_steps import record
 from ._joint_configurations import (
     conditional_information,
@@ -71,7 +72,17 @@ def _merged_bound(tables, posterior, weights, available):
 
 
 def _step_block(
-    block, start, tables, posterior, weights, grouped, chosen, slack, exact, budget
+    block,
+    start,
+    tables,
+    posterior,
+    weights,
+    grouped,
+    chosen,
+    picked,
+    slack,
+    exact,
+    budget,
 ):
     """Score one block's candidates for one greedy step.
 
@@ -93,6 +104,8 @@ def _step_block(
     local = local[(local >= 0) & (local < n_rows)]
     available = np.ones(n_rows, dtype=bool)
     available[local] = False
+    for row, row_conditional in picked:  # and the picks' copies (see _copies)
+        available[copies_of(block, conditional, row, row_conditional)] = False
     if not available.any():
         return np.empty(0, np.int64), np.empty(0), np.empty(0), np.empty(0), 0
     scorer = CandidateScorer(block, budget, max_workers=1)
@@ -176,7 +189,7 @@ def greedy_chunked(
     prepared = pool.map(_prepare_block, pool.tol, keep=True)
     pool.raise_if_invalid(pool.compute([part[0] for part in prepared]), name)
     tables = [part[1] for part in prepared]
-    chosen, chosen_rows = [], []
+    chosen, chosen_rows, picked = [], [], []
     scores = np.empty(n_instances)
     conditional_sum = 0.0
     exact_table = np.zeros((1, n_mc_samples))  # the empty configuration
@@ -196,11 +209,14 @@ def greedy_chunked(
             rows.weights,
             grouped_rows(rows),
             np.asarray(chosen, dtype=np.int64),
+            picked,
             slack,
             exact,
             budget,
             per_block=[tables],
         )
+        if not any(len(part[0]) for part in parts):
+            return np.asarray(chosen, dtype=np.int64), scores[:step], True
         pick, entropy, pick_conditional = _pick(parts, slack, exact)
         # I(y_S, y_x; ω) = H(y_S) + Σ_j w_j H(u_j(x)) − Σ_{i ∈ S ∪ {x}} E_ω H(y_i|ω)
         (row,) = pool.rows([pick])
@@ -219,7 +235,8 @@ def greedy_chunked(
         scores[step] = value
         chosen.append(pick)
         chosen_rows.append(row)
+        picked.append((row, pick_conditional))
         if step + 1 < n_instances and is_exact(n_classes, step + 1, n_joint_samples):
             exact_table = extend_exact(exact_table, row)
         record(step, rows, sum(part[4] for part in parts), start)
-    return np.asarray(chosen, dtype=np.int64), scores[: len(chosen)]
+    return np.asarray(chosen, dtype=np.int64), scores[: len(chosen)], False

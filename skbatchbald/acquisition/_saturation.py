@@ -16,6 +16,7 @@ __all__ = [
     "warn_if_saturated",
     "warn_no_gain",
     "warn_no_target_gain",
+    "warn_only_copies",
 ]
 
 # Within 1 % of log K the remaining gains are smaller than the estimator's noise.
@@ -156,12 +157,16 @@ def warn_no_gain(scores, n_mc_samples, n_greedy):
     )
 
 
-def warn_if_saturated(scores, n_mc_samples, n_greedy):
-    """Warn if the scores reached log K, or the greedy stopped after ``n_greedy``."""
+def warn_if_saturated(scores, n_mc_samples, n_greedy, only_copies=False):
+    """Warn if the scores reached log K, or the greedy stopped after ``n_greedy``
+    (``only_copies``: because only copies of its picks were left)."""
     limit = math.log(n_mc_samples)
     saturated = np.flatnonzero(scores[:-1] >= _SATURATION * limit)
     if n_greedy < scores.size and not (saturated.size and saturated[0] < n_greedy):
-        warn_no_gain(scores, n_mc_samples, n_greedy)
+        if only_copies:
+            warn_only_copies(scores, n_greedy)
+        else:
+            warn_no_gain(scores, n_mc_samples, n_greedy)
         return
     if saturated.size:
         first = int(saturated[0])
@@ -190,6 +195,19 @@ def warn_no_target_gain(scores, steps):
         "own EPIG scores. Use more varied posterior samples (bootstrap=True, "
         "more trees or members, more MC-dropout samples) or acquire fewer "
         "points.",
+        SaturationWarning,
+        stacklevel=user_stacklevel(),
+    )
+
+
+def warn_only_copies(scores, n_greedy):
+    """Warn that after ``n_greedy`` picks only copies of them were left."""
+    warnings.warn(
+        f"after pick {n_greedy} of {scores.size} only copies of the batch's points "
+        "(points whose posterior samples equal a pick's: the same input, for a "
+        f"person) are left in the pool, so the remaining {scores.size - n_greedy} "
+        "picks repeat inputs already in the batch. Remove duplicate inputs from "
+        "the pool, or acquire fewer points.",
         SaturationWarning,
         stacklevel=user_stacklevel(),
     )

@@ -25,7 +25,12 @@ from torch.utils.data import DataLoader, Subset
 
 from .._labels import label_indices
 from .._memory import check_max_memory, large_empty
-from .._validation import check_n_mc_samples, check_random_state, spawn_seeds
+from .._validation import (
+    check_n_mc_samples,
+    check_random_state,
+    nonfinite_rows_message,
+    spawn_seeds,
+)
 from .._warnings import user_stacklevel
 from ..nn._engine import MCForward, n_rows
 from ..nn.dropout import active_layers, dropout_layers, masked
@@ -365,8 +370,12 @@ class MCDropoutClassifier(SeededNetMixin, NeuralNetClassifier):
         except AttributeError:
             return None
 
-    def _as_float32(self, X):
-        """Cast array-like X to float32 and check its shape; dicts pass unchanged."""
+    def _as_float32(self, X, start=0):
+        """Cast array-like X to float32 and check its shape; dicts pass unchanged.
+
+        ``start``: X's first row in the whole input, for the message naming
+        rows with NaN (X is then one block of a pool).
+        """
         name = type(self).__name__
         if isinstance(X, (list, tuple)):
             X = rows_of(X, name)
@@ -419,7 +428,7 @@ class MCDropoutClassifier(SeededNetMixin, NeuralNetClassifier):
         else:
             finite = np.isfinite(X.data if sp.issparse(X) else X).all()
         if not bool(finite):
-            raise ValueError("X contains NaN or infinity; impute or drop those rows.")
+            raise ValueError(nonfinite_rows_message(X, start))
         return X
 
     def _inputs_and_labels(self, X, y, reset):

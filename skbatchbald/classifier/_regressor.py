@@ -21,6 +21,7 @@ from .._validation import (
     check_n_mc_samples,
     check_random_state,
     check_real,
+    nonfinite_rows_message,
     spawn_seeds,
 )
 from ..nn._engine import MCForward
@@ -94,7 +95,7 @@ def _as_float32(X, owner):
             f"row, got shape {X.shape}."
         )
     if not np.isfinite(X).all():
-        raise ValueError("X contains NaN or infinity; impute or drop those rows.")
+        raise ValueError(nonfinite_rows_message(X))
     return X
 
 
@@ -449,7 +450,7 @@ class MCDropoutRegressor(SeededNetMixin, NeuralNetRegressor):
 
         with torch.no_grad(), masked(module, n_mc_samples, layer_seeds) as masks:
             engine = MCForward(module, masks, forward, max_memory)
-            for start, Xi in array_blocks(X, lambda block: block):
+            for start, Xi in array_blocks(X, lambda block, start: block):
                 Xi = to_tensor(Xi, device=self.device)
                 for rows, k, output in engine(Xi):
                     n, m = output.shape[:2]

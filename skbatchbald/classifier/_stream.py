@@ -40,18 +40,19 @@ def streams_as_array(net, X):
 def array_blocks(X, as_float32):
     """Yield ``(start, block)``: float32 tensors of ``BLOCK_ROWS`` rows of X.
 
-    ``as_float32`` casts and checks one block (the classifier's own input
-    checks: shape, features, finite values) and returns an array or tensor.
+    ``as_float32(block, start)`` casts and checks one block (the classifier's
+    own input checks: shape, features, finite values; ``start`` numbers its
+    rows in messages) and returns an array or tensor.
     """
     if len(X) == 0:
-        as_float32(X)  # raises: an empty pool
+        as_float32(X, 0)  # raises: an empty pool
     for start in range(0, len(X), BLOCK_ROWS):
         yield start, read_block(X, start, as_float32)
 
 
 def read_block(X, start, as_float32):
     """The float32 tensor of the block of X that begins at row ``start``."""
-    block = as_float32(X[start : start + BLOCK_ROWS])
+    block = as_float32(X[start : start + BLOCK_ROWS], start)
     if isinstance(block, np.ndarray):
         # a float32 view with negative strides (X[::-1]) is copied: torch
         # cannot wrap it

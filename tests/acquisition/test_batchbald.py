@@ -222,6 +222,30 @@ class TestNoGainLeft:
             )
         np.testing.assert_array_equal(chunked, indices)
 
+    def test_exact_copies_of_a_pick_leave_the_candidates(self, tmp_path):
+        # soft samples (an MC dropout head): a copy's label counts as a new
+        # noisy draw and gains, but a person gives one answer per input
+        rng = np.random.default_rng(1)
+        logits = rng.normal(size=(30, 8, 4)) * 0.7
+        unique = logits - np.log(np.exp(logits).sum(-1, keepdims=True))
+        pool = np.repeat(unique, 3, axis=0)  # rows 3i, 3i+1, 3i+2 alike
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", SaturationWarning)
+            indices, scores = batchbald(pool, 8, random_state=0)
+            expected, expected_scores = batchbald(unique, 8, random_state=0)
+        # the batch of the pool without copies, each at its first row
+        np.testing.assert_array_equal(indices, 3 * expected)
+        np.testing.assert_allclose(scores, expected_scores, rtol=1e-9)
+        np.save(tmp_path / "pool.npy", pool)
+        chunked, _ = batchbald(np.load(tmp_path / "pool.npy", mmap_mode="r"), 8)
+        np.testing.assert_array_equal(chunked, indices)
+        # only copies left: the rest repeat inputs, with a warning
+        with pytest.warns(SaturationWarning, match="only copies") as record:
+            few, _ = batchbald(pool[:9], 5)
+        assert record[0].filename == __file__
+        assert len(set((few[:3] // 3).tolist())) == 3
+        assert len(set(few.tolist())) == 5  # distinct rows, copies of the three
+
     def test_copies_of_a_pick_go_last_however_many(self):
         # five copies of the pick share its BALD score, the top of the order:
         # the fill looks past them to the points that are not copies
