@@ -412,7 +412,7 @@ class LabelStudioAnnotator:
                         choices = (_get(item, "value") or {}).get("choices") or [None]
                         label = choices[0]
                 key = (0, *order) if order else (1, _get(first, "id"), 0)
-                answered.append((key, raw_index, label, f"task {task_id}", task))
+                answered.append((key, raw_index, label, f"task {task_id}"))
             elif order:
                 pending.append((order, _row(task)))
         pending.sort(key=lambda p: p[0])
@@ -626,43 +626,14 @@ class LabelStudioAnnotator:
         ValueError
             Naming the task, if an annotation has no choice or one outside
             ``classes``, a task has no integer ``pool_index`` or two tasks
-            answer the same pool row; or, with ``task_data``, if a task's data
-            differ from what ``task_data`` gives its pool row now (the pool
-            came in another row order).
+            answer the same pool row.
         """
         with self._connect() as (client, project):
             from_name, classes = self._choices(project)
             _, _, _, _, answered = self._state(client, from_name)
-            rows, labels = check_answers(
+            return check_answers(
                 [a[1] for a in answered],
                 [a[2] for a in answered],
                 classes,
                 [a[3] for a in answered],
             )
-            if self.task_data is not None:
-                for row, (*_, name, task) in zip(rows, answered, strict=True):
-                    self._check_task_data(int(row), name, task)
-            return rows, labels
-
-    def _check_task_data(self, row, name, task):
-        """ValueError if ``task`` no longer shows pool row ``row``'s data.
-
-        An answer is taught to the row its task names; a pool passed in
-        another order would have it taught to another row's inputs without a
-        word. The fields ``task_data`` gives are compared, as JSON stores them.
-        """
-        stored = _get(task, "data") or {}
-        now = json.loads(json.dumps(self._task(row)))
-        changed = [
-            key for key in now if key != "pool_index" and stored.get(key) != now[key]
-        ]
-        if not changed:
-            return
-        key = changed[0]
-        raise ValueError(
-            f"{name} was made for pool row {row} with {key}={stored.get(key)!r}, "
-            f"and task_data({row}) now gives {key}={now[key]!r}: the pool is in "
-            "another row order than when the task was made, and its answer "
-            "would be taught to another row's inputs. Pass the pool and "
-            "task_data in the order they had when the tasks were made."
-        )

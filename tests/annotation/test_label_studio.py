@@ -389,27 +389,3 @@ def test_table_tasks_of_numpy_features_are_created(server, digits):
     annotator.task_data = lambda i: {"image": object()}
     with pytest.raises(ValueError, match=r"task_data\(\d+\) holds a value that is no"):
         annotator.add_tasks([len(y) - 1])
-
-
-def test_answers_of_a_pool_in_another_order_are_refused(server, digits):
-    X, y = digits
-    _, client = server
-    project = _project(client)
-    annotator = _annotator(server, project)
-    result = annotation_round(_learner(), X, annotator, n_instances=3)
-    _label_next(server, project, y, 3)
-    indices, _ = annotator.answers()  # the same order: the data agree
-    np.testing.assert_array_equal(np.sort(indices), np.sort(result.requested))
-    # The next day the pool's files come in reverse order: task_data(i) names
-    # another image than the task made for row i.
-    n = len(y)
-    reordered = _annotator(server, project)
-    reordered.task_data = lambda i: {"image": f"data:,digit-{n - 1 - i}"}
-    first = int(result.requested[0])
-    with pytest.raises(ValueError, match="another row order") as info:
-        annotation_round(_learner(), X[::-1], reordered, n_instances=3)
-    assert f"digit-{first}" in str(info.value)
-    # without task_data nothing can be compared: answers come by pool_index
-    plain = _annotator(server, project)
-    plain.task_data = None
-    np.testing.assert_array_equal(plain.answers()[0], indices)
