@@ -165,7 +165,8 @@ def _encode(encoder, batch):
 
 
 def _check_block(Z, start, n_rows, d):
-    """``Z`` must be (n_rows, d) numeric and finite; returns d."""
+    """``Z`` must be (n_rows, d) numeric; returns d and its rows (numbered
+    from ``start``) that are not finite."""
     if Z.ndim != 2 or Z.shape[0] != n_rows or not np.issubdtype(Z.dtype, np.number):
         raise ValueError(
             f"encoder returned an array of shape {Z.shape} and dtype {Z.dtype} for "
@@ -177,24 +178,27 @@ def _check_block(Z, start, n_rows, d):
             f"encoder returned {Z.shape[1]} features for rows from {start} on "
             f"but {d} for the rows before: d must not change between calls."
         )
-    bad = ~np.isfinite(Z).all(axis=1)
-    if bad.any():
-        rows = start + np.flatnonzero(bad)
-        raise ValueError(
-            f"encoder returned NaN or infinity for {bad.sum()} input rows (the "
-            f"first: {rows[:5].tolist()}); nothing was cached. Check those inputs "
-            "and the encoder's weights."
-        )
-    return Z.shape[1]
+    return Z.shape[1], start + np.flatnonzero(~np.isfinite(Z).all(axis=1))
 
 
 def _compute(encoder, X, batch_size, num_workers):
-    blocks, d, start = [], None, 0
+    blocks, d, start, bad = [], None, 0, []
     for batch in _batches(X, batch_size, num_workers):
         Z = _encode(encoder, batch)
-        d = _check_block(Z, start, len(batch), d)
+        d, rows = _check_block(Z, start, len(batch), d)
+        bad.append(rows)
         blocks.append(Z.astype(np.float32, copy=False))
         start += len(batch)
+    bad = np.concatenate(bad)
+    if bad.size:
+        # every such row at once: a pool of broken images is repaired in one
+        # pass, not one block's rows per run
+        raise ValueError(
+            f"encoder returned NaN or infinity for {bad.size} input rows (the "
+            f"first: {bad[:10].tolist()}); nothing was cached. Check those inputs "
+            "and the encoder's weights, or embed the others: keep = "
+            "np.ones(len(X), bool); keep[rows] = False."
+        )
     return np.concatenate(blocks)
 
 

@@ -130,8 +130,10 @@ def test_tampered_file_or_metadata_is_refused(X, tmp_path):
 
 def test_nan_embeddings_are_refused_and_not_written(X, tmp_path):
     X_bad = X.copy()
-    X_bad[17, 0] = np.nan
-    with pytest.raises(ValueError, match=r"NaN or infinity for 1 input rows.*\[17\]"):
+    X_bad[[17, 3, len(X) - 1], 0] = np.nan  # broken inputs in three blocks
+    # every bad row in one error, not the first block's
+    match = rf"NaN or infinity for 3 input rows.*\[3, 17, {len(X) - 1}\]"
+    with pytest.raises(ValueError, match=match):
         cached_embeddings(make_encoder(), X_bad, tmp_path, batch_size=10)
     assert not tmp_path.exists() or entries(tmp_path) == []
 
