@@ -106,7 +106,16 @@ def has_missing(X):
     if array.dtype.kind == "f":
         return bool(np.isnan(array).any())
     if array.dtype.kind == "O":
-        # None, and NaN (the one value that differs from itself)
-        is_missing = np.frompyfunc(lambda value: value is None or value != value, 1, 1)
-        return bool(is_missing(array).astype(bool).any())
+        return any(_is_missing_value(value) for value in array.ravel())
     return False
+
+
+def _is_missing_value(value):
+    """None, pd.NA or NaN (the one value that differs from itself); a cell
+    holding an array or another object is not a missing value."""
+    if value is None or type(value).__name__ == "NAType":
+        return True
+    try:
+        return bool(value != value)
+    except (TypeError, ValueError):  # an array in a cell: ambiguous truth
+        return False

@@ -474,6 +474,23 @@ def check_beta(beta):
     )
 
 
+NONFINITE_PREFIX = "X contains NaN or infinity in"
+
+
+def renumbered_nonfinite_error(exc, X, start=0):
+    """``exc`` with its rows numbered from ``start`` in ``X`` (a part of a
+    pool that begins at row ``start``, or the whole pool) when it is the
+    :func:`nonfinite_rows_message` of a shard or chunk that numbered them
+    from 0; None for any other error. Scans X only on this error path."""
+    if not isinstance(exc, ValueError) or not str(exc).startswith(NONFINITE_PREFIX):
+        return None
+    try:
+        message = nonfinite_rows_message(X, start)
+    except (TypeError, ValueError):  # inputs numpy cannot read whole
+        return None
+    return ValueError(message) if message else None
+
+
 def nonfinite_rows_message(X, start=0):
     """The ValueError message for an input X (array, tensor or sparse matrix)
     with NaN or infinity, naming its rows (from ``start``, X's first row in a
@@ -495,7 +512,7 @@ def nonfinite_rows_message(X, start=0):
         return None
     bad = bad + start
     return (
-        f"X contains NaN or infinity in {bad.size} row(s) (first: "
+        f"{NONFINITE_PREFIX} {bad.size} row(s) (first: "
         f"{bad[:5].tolist()}); impute them (a SimpleImputer first in a Pipeline) "
         "or drop those rows (keep = np.isfinite(X).reshape(len(X), -1).all(axis=1))."
     )

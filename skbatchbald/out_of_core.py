@@ -17,7 +17,12 @@ import numpy as np
 
 from ._arrays import is_dask_array
 from ._samplers import sample_in_memory
-from ._validation import check_int, check_random_state, spawn_seeds
+from ._validation import (
+    check_int,
+    check_random_state,
+    renumbered_nonfinite_error,
+    spawn_seeds,
+)
 
 __all__ = ["dask_log_proba_samples", "write_log_proba_samples"]
 
@@ -106,9 +111,16 @@ def write_log_proba_samples(
     n_pool = len(X)
 
     def sample(rows):
-        return sample_in_memory(
-            estimator, X[rows], n_mc_samples=n_mc_samples, random_state=seed
-        )
+        try:
+            return sample_in_memory(
+                estimator, X[rows], n_mc_samples=n_mc_samples, random_state=seed
+            )
+        except ValueError as exc:
+            # the chunk numbers its rows from 0: name the pool's
+            renumbered = renumbered_nonfinite_error(exc, X[rows], rows.start)
+            if renumbered is None:
+                raise
+            raise renumbered from exc
 
     first = sample(slice(0, chunk_size))
     try:

@@ -369,3 +369,37 @@ def test_an_mc_dropout_classifier_names_the_nonfinite_rows(digits_split, monkeyp
         monkeypatch.setattr(module, "BLOCK_ROWS", 16)
     with pytest.raises(ValueError, match=r"in 1 row\(s\) \(first: \[31\]\)"):
         net.predict_proba(X)
+
+
+def test_missing_values_in_object_inputs():
+    from skbatchbald._missing import has_missing
+
+    ragged = [np.arange(3.0), np.arange(5.0)]  # variable-length rows
+    assert has_missing(ragged) is False
+    cells = np.empty(3, dtype=object)
+    cells[:] = [np.arange(2.0), "a", 1.5]  # an array in a cell
+    assert has_missing(cells) is False
+    cells[1] = None
+    assert has_missing(cells) is True
+    pd = pytest.importorskip("pandas")
+    cells[1] = pd.NA
+    assert has_missing(cells) is True
+    cells[1] = float("nan")
+    assert has_missing(cells) is True
+
+
+def test_nan_rows_of_a_sharded_or_chunked_pool_are_the_pools(digits_split, tmp_path):
+    from skbatchbald import MCDropoutClassifier
+    from skbatchbald.nn import BayesianMLP
+    from skbatchbald.out_of_core import write_log_proba_samples
+
+    d = digits_split
+    net = MCDropoutClassifier(
+        BayesianMLP, module__n_features=64, max_epochs=2, verbose=0, random_state=0
+    ).fit((d["X_init"] / 16).astype(np.float32), d["y_init"])
+    X = (d["X_pool"][:100] / 16).astype(np.float32)
+    X[70] = np.nan
+    with pytest.raises(ValueError, match=r"\(first: \[70\]\)"):
+        net.predict_log_proba_samples(X, n_jobs=2)
+    with pytest.raises(ValueError, match=r"\(first: \[70\]\)"):
+        write_log_proba_samples(net, X, tmp_path / "lp.npy", chunk_size=30)

@@ -29,6 +29,7 @@ from .._validation import (
     check_n_mc_samples,
     check_random_state,
     nonfinite_rows_message,
+    renumbered_nonfinite_error,
     spawn_seeds,
 )
 from .._warnings import user_stacklevel
@@ -902,17 +903,24 @@ class MCDropoutClassifier(SeededNetMixin, NeuralNetClassifier):
         if len(shards) <= 1:
             return self._sample(X, n_mc_samples, layer_seeds, max_memory)
         check_shards_can_unpickle(self, n_jobs)
-        parts = joblib.Parallel(n_jobs=n_jobs)(
-            joblib.delayed(sample_shard)(
-                self._sample,
-                multi_indexing(X, slice(start, stop)),
-                n_mc_samples,
-                layer_seeds,
-                max_memory // len(shards),
-                os.getpid(),
+        try:
+            parts = joblib.Parallel(n_jobs=n_jobs)(
+                joblib.delayed(sample_shard)(
+                    self._sample,
+                    multi_indexing(X, slice(start, stop)),
+                    n_mc_samples,
+                    layer_seeds,
+                    max_memory // len(shards),
+                    os.getpid(),
+                )
+                for start, stop in shards
             )
-            for start, stop in shards
-        )
+        except ValueError as exc:
+            # a shard numbers its rows from 0: name the pool's
+            renumbered = renumbered_nonfinite_error(exc, X)
+            if renumbered is None:
+                raise
+            raise renumbered from exc
         return np.concatenate(parts)
 
     def _adopt_saved_classes(self, classes, module):
