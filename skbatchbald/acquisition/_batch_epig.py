@@ -7,7 +7,8 @@ import numpy as np
 
 from .._memory import check_max_memory
 from ._batchbald_kernel import CandidateScorer
-from ._entropy import _marginal
+from ._copies import copies_of
+from ._entropy import _conditional, _marginal
 from ._epig import check_target, chunk_rows, common_dtype, epig
 from ._epig_kernel import (
     expected_entropies,
@@ -23,7 +24,7 @@ from ._joint_configurations import (
 )
 from ._per_point import per_point
 from ._pool import as_chunked_pool
-from ._saturation import gained_nothing, warn_no_target_gain
+from ._saturation import gained_nothing, warn_no_target_gain, warn_only_copies
 from ._validation import (
     check_log_probs,
     check_n_instances,
@@ -182,13 +183,27 @@ def _greedy(pool, target, n_instances, n_joint_samples, max_memory, rng, order):
         )
         scorer = make_scorer(pool, scorer_budget)
     target_entropy = float(per_point(target, _marginal).mean())  # E_{x*} H(y*)
+    # E_ω H(y | x, ω) per pool point, to find the picks' exact copies by
+    conditional = per_point(pool.array if chunked else pool, _conditional)
     available = np.ones(n_pool, dtype=bool)
-    chosen, chosen_rows = [], []
+    chosen, chosen_rows, excluded = [], [], []
     scores = np.empty(n_instances)
     no_gain = []  # steps decided by single-point EPIG, every gain being 0
     ranking = None
     exact_table = np.zeros((1, n_mc_samples))  # log P(ŷ_S | ω) of the empty batch
     for step in range(n_instances):
+        if not available.any():
+            # only copies of the picks are left: they follow single-point EPIG
+            if ranking is None:
+                ranking = order()
+            rest = ranking[~np.isin(ranking, chosen)][: n_instances - step]
+            scores[step:] = scores[step - 1]
+            return (
+                np.concatenate([chosen, rest]).astype(np.int64),
+                scores,
+                no_gain,
+                step,
+            )
         sampled = None
         if not _target_exact(n_target, n_classes, step, n_joint_samples):
             sampled = sample_joint(np.stack(chosen_rows), target, n_joint_samples, rng)
@@ -203,7 +218,7 @@ def _greedy(pool, target, n_instances, n_joint_samples, max_memory, rng, order):
             parts = pool.map(
                 _best_of_block,
                 state,
-                np.asarray(chosen, np.int64),
+                np.asarray(excluded, np.int64),
                 n_joint_samples,
                 budget,
             )
@@ -219,19 +234,26 @@ def _greedy(pool, target, n_instances, n_joint_samples, max_memory, rng, order):
             # the points most informative on their own go first
             if ranking is None:
                 ranking = order()
-            pick = int(ranking[~np.isin(ranking, chosen)][0])
+            pick = int(ranking[~np.isin(ranking, excluded)][0])
             no_gain.append(step)
         # a batch never tells less than its part: >= but for noise and round-off
         scores[step] = max(value, previous)
         chosen.append(pick)
         available[pick] = False
         (row,) = pool.rows([pick]) if chunked else (pool[pick],)
+        # a person gives one answer per input: exact copies of the pick leave
+        # the candidates (see _copies)
+        copies = copies_of(
+            pool.array if chunked else pool, conditional, row, conditional[pick]
+        )
+        available[copies] = False
+        excluded += [pick, *copies.tolist()]
         chosen_rows.append(row.astype(target.dtype, copy=False))
         if step + 1 < n_instances and _target_exact(
             n_target, n_classes, step + 1, n_joint_samples
         ):
             exact_table = extend_exact(exact_table, row)
-    return np.asarray(chosen, dtype=np.int64), scores, no_gain
+    return np.asarray(chosen, dtype=np.int64), scores, no_gain, None
 
 
 def _best_of_block(block, start, state, chosen, n_joint_samples, budget):
@@ -311,7 +333,11 @@ default=None
         labels (every gain 0: the K samples fall into groups that predict
         alike on every point left). Such a step takes the available point of
         highest single-point EPIG, where equal gains would otherwise pick the
-        lowest pool index; the greedy goes on after it.
+        lowest pool index; the greedy goes on after it. Also when only exact
+        copies of the picks are left: a point whose samples equal a pick's
+        leaves the candidates (a person gives one answer per input), and
+        copies come back, in single-point EPIG order, only when nothing else
+        is left.
 
     See Also
     --------
@@ -382,9 +408,11 @@ default=None
         )
         return ranked
 
-    indices, scores, no_gain = _greedy(
+    indices, scores, no_gain, only_copies_after = _greedy(
         pool, target, n_instances, n_joint_samples, max_memory, rng, order
     )
     if no_gain:
         warn_no_target_gain(scores, no_gain)
+    if only_copies_after is not None:
+        warn_only_copies(scores, only_copies_after)
     return indices, scores

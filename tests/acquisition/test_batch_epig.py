@@ -1,6 +1,7 @@
 """batch_epig: greedy E_x* I(y_1..y_b; y* | x*) against brute force and EPIG."""
 
 import itertools
+import warnings
 
 import numpy as np
 import pytest
@@ -211,3 +212,27 @@ def test_steps_without_gain_follow_epig_not_the_pool_order():
     rest = ranked[~np.isin(ranked, picks[:flat])][: len(picks) - flat]
     np.testing.assert_array_equal(picks[flat:], rest)
     assert not np.array_equal(picks[flat:], np.arange(len(picks) - flat))
+
+
+def test_exact_copies_of_a_pick_leave_the_candidates(tmp_path):
+    # as in BatchBALD: a copy's label repeats its original's for a person
+    rng = np.random.default_rng(1)
+    logits = rng.normal(size=(40, 8, 4)) * 0.7
+    log_probs = logits - np.log(np.exp(logits).sum(-1, keepdims=True))
+    unique, target = log_probs[:30], log_probs[30:]
+    pool = np.repeat(unique, 3, axis=0)  # rows 3i, 3i+1, 3i+2 alike
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        indices, scores = batch_epig(pool, 6, log_probs_target=target, random_state=0)
+        expected, expected_scores = batch_epig(
+            unique, 6, log_probs_target=target, random_state=0
+        )
+    np.testing.assert_array_equal(indices, 3 * expected)
+    np.testing.assert_allclose(scores, expected_scores, rtol=1e-9)
+    np.save(tmp_path / "pool.npy", pool)
+    memmap = np.load(tmp_path / "pool.npy", mmap_mode="r")
+    chunked, _ = batch_epig(memmap, 6, log_probs_target=target, random_state=0)
+    np.testing.assert_array_equal(chunked, indices)
+    with pytest.warns(SaturationWarning, match="after pick 3 of 5 only copies"):
+        few, _ = batch_epig(pool[:9], 5, log_probs_target=target, random_state=0)
+    assert len(set((few[:3] // 3).tolist())) == 3 and len(set(few.tolist())) == 5
