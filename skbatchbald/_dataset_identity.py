@@ -25,7 +25,7 @@ import numpy as np
 from ._arrays import dataset_row_keys
 from ._warnings import user_stacklevel
 
-__all__ = ["item_digest", "row_keys", "taught_keys"]
+__all__ = ["item_digest", "taught_keys"]
 
 # Digests of the items read so far, per Dataset object: each item is read
 # once per object. Weak, so a pool dropped by the user is not kept alive.
@@ -197,8 +197,3 @@ def taught_keys(X, X_training, name=None):
         dataset_row_keys(X, identity=identity),
         dataset_row_keys(X_training, identity=identity),
     )
-
-
-def row_keys(first, second):
-    """Row keys of two datasets, ``second`` taken as the taught one (silent)."""
-    return taught_keys(first, second)

@@ -21,7 +21,7 @@ from sklearn.pipeline import Pipeline
 from sklearn.utils import check_array, check_consistent_length, check_X_y, get_tags
 
 from ._arrays import is_torch_dataset, stack_rows, take_rows
-from ._dataset_identity import row_keys
+from ._dataset_identity import taught_keys
 from ._dataset_pool import check_dataset, check_new_items, labels_array, untaught_items
 from ._labels import ONE_HOT_FIX, is_one_hot
 from ._missing import REFUSES, nan_flow
@@ -175,7 +175,8 @@ def _same_rows(first, second):
             return False
         if len(first) != len(second):
             return False
-        first_keys, second_keys = row_keys(first, second)
+        # second is the taught side; no name: compared silently
+        first_keys, second_keys = taught_keys(first, second)
         return first_keys == second_keys
     if sp.issparse(first) or sp.issparse(second):
         first, second = sp.csr_matrix(first), sp.csr_matrix(second)

@@ -350,14 +350,19 @@ def test_a_nonfinite_input_names_its_rows():
     assert nonfinite_rows_message(np.zeros((3, 2))) is None
 
 
-def test_an_mc_dropout_classifier_names_the_nonfinite_rows(digits_split, monkeypatch):
+def _fitted_net(d):
+    """A small MC-dropout net fitted on the initial digits, for input checks."""
     from skbatchbald import MCDropoutClassifier
     from skbatchbald.nn import BayesianMLP
 
-    d = digits_split
-    net = MCDropoutClassifier(
+    return MCDropoutClassifier(
         BayesianMLP, module__n_features=64, max_epochs=2, verbose=0, random_state=0
     ).fit((d["X_init"] / 16).astype(np.float32), d["y_init"])
+
+
+def test_an_mc_dropout_classifier_names_the_nonfinite_rows(digits_split, monkeypatch):
+    d = digits_split
+    net = _fitted_net(d)
     X = (d["X_pool"][:50] / 16).astype(np.float32)
     X[[31, 40]] = np.nan  # two broken images, beyond the first rows checked
     with pytest.raises(ValueError, match=r"in 2 row\(s\) \(first: \[31, 40\]\)"):
@@ -389,14 +394,10 @@ def test_missing_values_in_object_inputs():
 
 
 def test_nan_rows_of_a_sharded_or_chunked_pool_are_the_pools(digits_split, tmp_path):
-    from skbatchbald import MCDropoutClassifier
-    from skbatchbald.nn import BayesianMLP
     from skbatchbald.out_of_core import write_log_proba_samples
 
     d = digits_split
-    net = MCDropoutClassifier(
-        BayesianMLP, module__n_features=64, max_epochs=2, verbose=0, random_state=0
-    ).fit((d["X_init"] / 16).astype(np.float32), d["y_init"])
+    net = _fitted_net(d)
     X = (d["X_pool"][:100] / 16).astype(np.float32)
     X[70] = np.nan
     with pytest.raises(ValueError, match=r"\(first: \[70\]\)"):
