@@ -18,6 +18,9 @@ __all__ = ["copies_of"]
 
 # Equal rows give equal conditional entropies up to the summation's round-off.
 _TOLERANCE = 1e-9
+# Candidates compared per slice: one-hot samples give many points conditional
+# entropy ~0, and all of them reach the exact comparison; slices bound its copy.
+_SLICE = 4096
 
 
 def copies_of(rows, conditional, row, row_conditional):
@@ -37,6 +40,9 @@ def copies_of(rows, conditional, row, row_conditional):
     tolerance = _TOLERANCE * max(1.0, abs(row_conditional))
     near = np.flatnonzero(np.abs(conditional - row_conditional) <= tolerance)
     row = np.asarray(row)
-    return np.asarray(
-        [i for i in near if np.array_equal(np.asarray(rows[i]), row)], dtype=np.int64
-    )
+    found = [
+        part[(np.asarray(rows[part]) == row).all(axis=(1, 2))]
+        for part in np.array_split(near, max(1, -(-near.size // _SLICE)))
+        if part.size
+    ]
+    return np.concatenate(found) if found else np.empty(0, dtype=np.int64)
