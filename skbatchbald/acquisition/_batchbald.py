@@ -318,7 +318,9 @@ default=None
     together; the proven bound, ~1e-4, exceeds the gains late in a batch): a pick can
     then differ from scoring every candidate only between gains equal to float32
     precision, far below the estimator's own noise. Ties break to the lowest index;
-    picked points are never picked again.
+    picked points are never picked again, nor are their exact copies (points whose
+    samples equal a pick's bitwise: the same input, whose label a person gives
+    once), which fill a batch only when nothing else is left, with a warning.
 
     Examples
     --------

@@ -15,10 +15,16 @@ import numpy as np
 
 from .._memory import check_max_memory
 from .._validation import check_int
+from ._copies import copies_of
 from ._multilabel_bald import multilabel_bald
 from ._multilabel_inputs import check_label_log_probs
 from ._multilabel_joint import LabelJoint
-from ._saturation import complete_in_order, gained_nothing, warn_no_gain
+from ._saturation import (
+    complete_in_order,
+    gained_nothing,
+    warn_no_gain,
+    warn_only_copies,
+)
 from ._validation import check_n_instances, check_random_state
 
 # Temporaries per (row, candidate) of one label: q for y = 0, 1, their logs
@@ -122,13 +128,15 @@ def _grouped_bounds(joints, probs, conditional, candidates, bound, best, cells):
     return candidates, total
 
 
-def _greedy(probs, tables, n_instances, n_joint_samples, budget, rng, prune):
+def _greedy(log_probs, tables, n_instances, n_joint_samples, budget, rng, prune):
     """The greedy loop; ``prune=False`` scores every candidate at every step.
 
-    ``probs`` (L, 2, N, K); ``tables`` the (L, N) conditional and marginal
-    entropies of each label.
+    ``log_probs`` (N, K, L); ``tables`` its (L, 2, N, K) probabilities and the
+    (L, N) conditional and marginal entropies of each label. Returns the
+    picks, their scores and whether it stopped because only exact copies of
+    its picks were left (see `copies_of`).
     """
-    conditional, marginal = tables
+    probs, conditional, marginal = tables
     n_labels, _, n_pool, n_mc_samples = probs.shape
     joints = [LabelJoint(n_mc_samples) for _ in range(n_labels)]
     available = np.ones(n_pool, dtype=bool)
@@ -137,6 +145,8 @@ def _greedy(probs, tables, n_instances, n_joint_samples, budget, rng, prune):
     indices, scores = [], []
     batch_conditional = 0.0
     for _ in range(n_instances):
+        if not available.any():
+            break
         n_rows = max(len(joint.rows) for joint in joints)
         chunk = max(1, budget // (_BYTES_PER_CELL * n_rows))
         gain = np.full(n_pool, -np.inf)
@@ -188,9 +198,21 @@ def _greedy(probs, tables, n_instances, n_joint_samples, budget, rng, prune):
         indices.append(pick)
         scores.append(value)
         available[pick] = False
+        # a person labels an input once: its exact copies would repeat the
+        # pick's labels, yet the labels' joints count them as new draws
+        available[
+            copies_of(
+                log_probs, total_conditional, log_probs[pick], total_conditional[pick]
+            )
+        ] = False
         for label, label_joint in enumerate(joints):
             label_joint.extend(probs[label, :, pick], n_joint_samples, rng)
-    return np.asarray(indices, dtype=np.int64), np.asarray(scores, dtype=np.float64)
+    only_copies = len(indices) < n_instances and not available.any()
+    return (
+        np.asarray(indices, dtype=np.int64),
+        np.asarray(scores, dtype=np.float64),
+        only_copies,
+    )
 
 
 def multilabel_batchbald(
@@ -253,6 +275,12 @@ def multilabel_batchbald(
     that label's term. The upside: only one label's posterior matters per
     term, so ensembles fitted label by label (one forest per label) qualify.
 
+    **Copies.** The objective counts a second label of one input as a new
+    draw, so with soft probabilities an exact copy of a pick (its samples equal
+    the pick's bitwise) still gains; a person labels an input once, so copies
+    leave the candidates and fill the batch only when nothing else is left
+    (with a `SaturationWarning`).
+
     **Exactness.** Each label's objective is submodular in the batch (Kirsch
     et al. 2019), hence so is their sum, and greedy gains never increase
     while the joints are exact. The first pick is the top
@@ -296,15 +324,19 @@ def multilabel_batchbald(
     )
     budget = check_max_memory(max_memory)
     rng = check_random_state(random_state)
-    probs, *tables = _label_tables(log_probs)
-    indices, scores = _greedy(
-        probs, tables, n_instances, n_joint_samples, budget, rng, prune=True
+    tables = _label_tables(log_probs)
+    indices, scores, only_copies = _greedy(
+        log_probs, tables, n_instances, n_joint_samples, budget, rng, prune=True
     )
     n_greedy = len(indices)
     if n_greedy < n_instances:
-        # every gain 0 (exact): the rest in multi-label BALD's order, as batchbald
+        # every gain 0 (exact) or only copies left: the rest in multi-label
+        # BALD's order, as batchbald does
         indices, scores = complete_in_order(
             log_probs, indices, scores, n_instances, multilabel_bald
         )
-        warn_no_gain(scores, log_probs.shape[1], n_greedy)
+        if only_copies:
+            warn_only_copies(scores, n_greedy)
+        else:
+            warn_no_gain(scores, log_probs.shape[1], n_greedy)
     return indices, scores

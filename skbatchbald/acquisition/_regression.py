@@ -245,6 +245,12 @@ def batchbald_regression(
     maximisation is MaxDet of Holzmüller, Zaverkin, Kästner & Steinwart, JMLR
     2023. The log det is submodular, so greedy gains never increase.
 
+    Exact copies of a pick stay candidates, unlike in the classifiers'
+    BatchBALD: the noise model says a second measurement of one input is a new
+    noisy draw (a replicate), and the estimate gives it the information such a
+    replicate carries; drop duplicate inputs from the pool if the target is
+    measured once per input.
+
     Each greedy step extends a pivoted Cholesky factor of the kernel by one
     column, computed from the (N, K) centred samples: O(N K b + N b²) time,
     O(N (K + b)) memory, no N x N matrix.

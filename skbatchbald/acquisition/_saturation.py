@@ -162,11 +162,15 @@ def warn_if_saturated(scores, n_mc_samples, n_greedy, only_copies=False):
     (``only_copies``: because only copies of its picks were left)."""
     limit = math.log(n_mc_samples)
     saturated = np.flatnonzero(scores[:-1] >= _SATURATION * limit)
-    if n_greedy < scores.size and not (saturated.size and saturated[0] < n_greedy):
-        if only_copies:
-            warn_only_copies(scores, n_greedy)
-        else:
-            warn_no_gain(scores, n_mc_samples, n_greedy)
+    stopped = n_greedy < scores.size
+    if stopped and only_copies:
+        # the copies are the more useful news: they repeat inputs, whatever
+        # the scores say; log K matters only for greedy picks after reaching it
+        warn_only_copies(scores, n_greedy)
+        if not (saturated.size and saturated[0] + 1 < n_greedy):
+            return
+    elif stopped and not (saturated.size and saturated[0] < n_greedy):
+        warn_no_gain(scores, n_mc_samples, n_greedy)
         return
     if saturated.size:
         first = int(saturated[0])

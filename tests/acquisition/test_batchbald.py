@@ -135,8 +135,10 @@ class TestOutput:
 
 class TestSaturation:
     def test_warns_once_when_log_k_is_reached_early(self):
-        # K = 2 samples that disagree on every point: the first pick holds log 2
-        log_probs = np.array([[[0.0, -np.inf], [-np.inf, 0.0]]] * 4)
+        # K = 2 samples that disagree on every point (each in its own way):
+        # the first pick holds log 2
+        hot = np.where(np.eye(3, dtype=bool), 0.0, -np.inf)
+        log_probs = np.stack([hot[[a, b]] for a, b in [(0, 1), (0, 2), (1, 2), (2, 1)]])
         with pytest.warns(SaturationWarning, match=r"log K .*Raise") as caught:
             batchbald(log_probs, 3)
         assert len(caught) == 1
@@ -237,7 +239,9 @@ class TestNoGainLeft:
         np.testing.assert_array_equal(indices, 3 * expected)
         np.testing.assert_allclose(scores, expected_scores, rtol=1e-9)
         np.save(tmp_path / "pool.npy", pool)
-        chunked, _ = batchbald(np.load(tmp_path / "pool.npy", mmap_mode="r"), 8)
+        chunked, _ = batchbald(
+            np.load(tmp_path / "pool.npy", mmap_mode="r"), 8, random_state=0
+        )
         np.testing.assert_array_equal(chunked, indices)
         # only copies left: the rest repeat inputs, with a warning
         with pytest.warns(SaturationWarning, match="only copies") as record:
@@ -267,11 +271,36 @@ class TestNoGainLeft:
         assert indices.tolist() == [0, 1, 2] and np.all(scores == 0.0)
 
     def test_log_k_reached_is_the_warning_given(self):
-        # K = 2 samples that disagree everywhere: the gain after log 2 is 0 too
-        log_probs = np.array([[[0.0, -np.inf], [-np.inf, 0.0]]] * 4)
+        # K = 2 samples that disagree on every point, each point in its own
+        # way: the gain after log 2 is 0 too
+        hot = np.where(np.eye(3, dtype=bool), 0.0, -np.inf)
+        log_probs = np.stack([hot[[a, b]] for a, b in [(0, 1), (0, 2), (1, 2), (1, 0)]])
         with pytest.warns(SaturationWarning, match="within 1% of log K") as caught:
             indices, _ = batchbald(log_probs, 3)
         assert len(caught) == 1 and indices.tolist() == [0, 1, 2]
+
+    def test_only_copies_left_is_told_before_log_k(self):
+        # one input four times: after its first pick the rest repeat it, which
+        # is what the user must hear, not that the score reached log K
+        log_probs = np.array([[[0.0, -np.inf], [-np.inf, 0.0]]] * 4)
+        with pytest.warns(SaturationWarning, match="only copies") as caught:
+            indices, _ = batchbald(log_probs, 3)
+        assert len(caught) == 1 and indices.tolist() == [0, 1, 2]
+
+    def test_log_k_reached_before_only_copies_gives_both(self):
+        # two points that nearly tell the K = 2 samples apart, then only
+        # their copies: the second pick's tiny gain came after log K was
+        # reached, the third repeats an input
+        first = np.log([[0.9999, 0.0001], [0.0001, 0.9999]])
+        second = np.log([[0.9998, 0.0002], [0.0002, 0.9998]])
+        log_probs = np.stack([first, second, first, second])
+        with pytest.warns(SaturationWarning) as caught:
+            indices, _ = batchbald(log_probs, 3)
+        messages = sorted(str(w.message)[:40] for w in caught)
+        assert len(caught) == 2, messages
+        assert any("only copies" in str(w.message) for w in caught)
+        assert any("log K" in str(w.message) for w in caught)
+        assert indices[:2].tolist() == [0, 1]
 
 
 class TestBadInput:

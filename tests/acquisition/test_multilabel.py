@@ -236,6 +236,34 @@ class TestMultilabelBatchBALD:
         assert indices.tolist() == [0, 2]
         assert scores[0] == pytest.approx(2 * np.log(2)) == scores[1]
 
+    def test_exact_copies_of_a_pick_leave_the_candidates(self):
+        # soft samples: a copy of a pick still gains (its labels are counted
+        # as new draws), but a person labels an input once
+        rng = np.random.default_rng(8)
+        p = 0.5 + 0.1 * (rng.random((12, 6, 2)) - 0.5)  # points that tell little
+        p[5] = np.array([0.2, 0.8] * 3)[:, None]  # one noisy, informative point
+        top = int(np.argmax(label_mutual_information(_log(p)).sum(axis=1)))
+        assert top == 5
+        pool = np.concatenate([p, p[[top, top]]])  # two copies at 12 and 13
+        chosen, _, _ = brute_force_greedy(pool, 4)
+        assert {12, 13} & set(chosen[1:])  # the plain greedy asks for a copy
+        indices, scores = multilabel_batchbald(_log(pool), 4)
+        assert indices[0] == top
+        assert not {12, 13} & set(indices.tolist())
+        # the picks are the greedy's over the pool without the copies
+        expected, values, _ = brute_force_greedy(p, 4)
+        assert indices.tolist() == expected
+        np.testing.assert_allclose(scores, values, atol=1e-9)
+
+    def test_only_copies_left_fills_with_them_and_warns(self):
+        p = _label_probs(np.random.default_rng(9), 2, 6, 2)
+        pool = p[[0, 1, 0, 1]]
+        with pytest.warns(SaturationWarning, match="only copies of the batch"):
+            indices, scores = multilabel_batchbald(_log(pool), 3)
+        assert sorted(indices[:2].tolist()) == [0, 1]
+        assert indices[2] in (2, 3)
+        assert scores[2] == scores[1]
+
     def test_the_rest_follows_bald_order_once_no_gain_is_left(self):
         # K = 4 one-hot members, 0 and 1 alike on every point; two labels
         members = np.array(

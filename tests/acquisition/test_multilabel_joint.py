@@ -30,10 +30,10 @@ def _pool(seed, n_pool, n_mc_samples, n_labels, *, certain=False):
 
 
 def _both(log_probs, n_instances, n_joint_samples, seed):
-    probs, *tables = _label_tables(log_probs)
+    tables = _label_tables(log_probs)
     return [
         _greedy(
-            probs,
+            log_probs,
             tables,
             n_instances,
             n_joint_samples,
@@ -58,7 +58,7 @@ def test_pruned_greedy_is_the_plain_greedy(
     seed, n_labels, n_instances, n_joint_samples, certain
 ):
     log_probs = _pool(seed, 300, 10, n_labels, certain=certain)
-    (plain, plain_scores), (pruned, pruned_scores) = _both(
+    (plain, plain_scores, _), (pruned, pruned_scores, _) = _both(
         log_probs, n_instances, n_joint_samples, seed
     )
     np.testing.assert_array_equal(pruned, plain)
