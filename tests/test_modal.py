@@ -493,6 +493,67 @@ class TestEstimatorAPI:
         assert isinstance(self.make(digits_split), ModalActiveLearner)
 
 
+class TestStrategyResults:
+    """What a custom query strategy returns, modAL's idioms included."""
+
+    def _learner(self, d, strategy):
+        return ActiveLearner(
+            LogisticRegression(max_iter=500),
+            query_strategy=strategy,
+            X_training=d["X_init"],
+            y_training=d["y_init"],
+        )
+
+    def test_a_bare_int_is_one_pick_that_teach_takes(self, digits_split):
+        # modAL's custom-strategy idiom: return np.argmax(utility)
+        d = digits_split
+
+        def most_uncertain(learner, X_pool):
+            return np.argmax(1 - learner.predict_proba(X_pool).max(axis=1))
+
+        learner = self._learner(d, most_uncertain)
+        idx, rows = learner.query(d["X_pool"])
+        assert idx.shape == (1,) and idx.dtype == np.int64
+        assert rows.shape == (1, d["X_pool"].shape[1])
+        n_before = len(learner.X_training)
+        learner.teach(rows, d["y_pool"][idx])
+        assert len(learner.X_training) == n_before + 1
+        # modAL's examples reshape the picks themselves: still one row
+        learner.teach(d["X_pool"][idx].reshape(1, -1), d["y_pool"][idx].reshape(1))
+        assert len(learner.X_training) == n_before + 2
+
+    def test_a_mask_and_negative_positions(self, digits_split):
+        d = digits_split
+        n_pool = len(d["X_pool"])
+        learner = self._learner(d, lambda learner, X: np.arange(len(X)) % 50 == 3)
+        idx, _ = learner.query(d["X_pool"])
+        np.testing.assert_array_equal(idx, np.arange(3, n_pool, 50))
+        learner = self._learner(d, lambda learner, X: [-1, 0])
+        idx, rows = learner.query(d["X_pool"])
+        assert idx.tolist() == [n_pool - 1, 0]
+        np.testing.assert_array_equal(rows, d["X_pool"][[-1, 0]])
+
+    def test_an_empty_pick(self, digits_split):
+        learner = self._learner(digits_split, lambda learner, X: [])
+        idx, rows = learner.query(digits_split["X_pool"])
+        assert idx.dtype == np.int64 and idx.shape == (0,) and len(rows) == 0
+
+    @pytest.mark.parametrize(
+        ("result", "error", "match"),
+        [
+            (lambda n: np.linspace(0, 1, n), TypeError, "dtype float64.*not the "),
+            (lambda n: np.zeros((2, 2), dtype=int), TypeError, r"shape \(2, 2\)"),
+            (lambda n: [n], ValueError, r"position \d+ for a pool of \d+ rows"),
+            (lambda n: [-n - 1], ValueError, "position -"),
+            (lambda n: np.ones(3, dtype=bool), TypeError, "dtype bool"),
+        ],
+    )
+    def test_refused_with_what_to_return(self, digits_split, result, error, match):
+        learner = self._learner(digits_split, lambda learner, X: result(len(X)))
+        with pytest.raises(error, match=match):
+            learner.query(digits_split["X_pool"])
+
+
 class TestBadInput:
     def test_a_list_of_models_is_refused_with_the_ensembles_that_fit(
         self, digits_split
