@@ -18,11 +18,14 @@ Holzmüller et al., "A Framework and Benchmark for Deep Batch Active Learning
 for Regression", JMLR 2023.
 """
 
+import warnings
+
 import numpy as np
 
 from .._validation import check_stochastic
+from .._warnings import user_stacklevel
 from ._docstrings import shared_doc
-from ._saturation import warn_no_gain
+from ._saturation import SaturationWarning, warn_no_gain
 from ._stochastic import select
 from ._validation import check_n_instances, check_random_state
 
@@ -100,6 +103,33 @@ def check_predictions(predictions, noise_variance):
     mean_noise = noise.mean(axis=1)
     bonus = 0.5 * (np.log(mean_noise) - np.log(noise).mean(axis=1))
     return f, mean_noise, bonus
+
+
+def _warn_few_samples(n_mc_samples, n_instances):
+    """Warn when the K samples cannot tell more than K - 1 picks apart.
+
+    The centred samples of a point are a vector in a (K - 1)-dimensional
+    space, so the batch's kernel has rank at most K - 1: after K - 1 picks a
+    point adds information only along directions the batch already has, and
+    at K = 2 every point has the same direction and the greedy is BALD's top
+    b, pick for pick (a modAL CommitteeRegressor of two learners).
+    """
+    rank = n_mc_samples - 1
+    if n_instances <= rank:
+        return
+    same = (
+        "; with K=2 the batch is exactly BALD's top points" if n_mc_samples == 2 else ""
+    )
+    warnings.warn(
+        f"with K={n_mc_samples} posterior samples the spread of the predictions "
+        f"spans at most {rank} direction(s): BatchBALD sees at most {rank} ways "
+        f"in which pool points differ, and the {n_instances - rank} pick(s) "
+        f"beyond {rank} add information only along them{same}. Use more "
+        "posterior samples (more learners in the committee or members in the "
+        f"ensemble, more MC-dropout samples) or acquire at most {rank} points.",
+        SaturationWarning,
+        stacklevel=user_stacklevel(),
+    )
 
 
 def _scaled_deviations(f, mean_noise):
@@ -215,7 +245,10 @@ def batchbald_regression(
         When a pick adds no information (gain 0: every point left has the same
         prediction under all K samples, and one noise variance): the rest of
         the batch is then those points in pool order, as in
-        :func:`~skbatchbald.acquisition.batchbald`.
+        :func:`~skbatchbald.acquisition.batchbald`. Also when ``n_instances``
+        exceeds K - 1: the samples' spread spans K - 1 directions, so later
+        picks add information only along directions the batch covers (with
+        K = 2 the batch is :func:`bald_regression`'s).
 
     See Also
     --------
@@ -270,6 +303,7 @@ def batchbald_regression(
     f, mean_noise, bonus = check_predictions(predictions, noise_variance)
     n_instances = check_n_instances(n_instances, f.shape[0])
     check_random_state(random_state)
+    _warn_few_samples(f.shape[1], n_instances)
     g = _scaled_deviations(f, mean_noise)  # (N, K)
     residual = 1.0 + np.einsum("nk,nk->n", g, g)  # conditional variances (N,)
     # pivoted Cholesky columns, one row each, so that each is contiguous

@@ -53,6 +53,7 @@ def _pool(n_pool, n_mc_samples, seed):
     )
 
 
+@pytest.mark.filterwarnings("ignore:with K=.* posterior samples the spread")
 @pytest.mark.parametrize("seed", range(5))
 @pytest.mark.parametrize("noise", [0.05, 1.0, "per_point", "per_sample"])
 def test_greedy_equals_brute_force(seed, noise):
@@ -81,6 +82,7 @@ def test_greedy_within_one_minus_one_over_e_of_the_best_batch(seed):
     assert scores[-1] >= (1 - 1 / np.e) * best
 
 
+@pytest.mark.filterwarnings("ignore:with K=.* posterior samples the spread")
 @settings(max_examples=40, deadline=None)
 @given(
     seed=st.integers(0, 10_000),
@@ -182,6 +184,7 @@ def test_bayesian_linear_regression_closed_form():
     np.testing.assert_array_equal(indices, picks)
 
 
+@pytest.mark.filterwarnings("ignore:with K=.* posterior samples the spread")
 def test_picks_equal_bmdal_reg_maxdet(monkeypatch):
     # Holzmüller et al.'s MaxDet (bmdal_reg) on the linear kernel of the scaled,
     # centred samples with noise σ² on the diagonal maximises log det(K_B + σ² I)
@@ -249,7 +252,7 @@ def test_bad_input(fn):
 
 def test_torch_tensors_accepted():
     torch = pytest.importorskip("torch")
-    f = _pool(20, 4, 0)
+    f = _pool(20, 5, 0)
     expected = batchbald_regression(f, 4, noise_variance=0.5)
     got = batchbald_regression(torch.as_tensor(f), 4, noise_variance=0.5)
     np.testing.assert_array_equal(got[0], expected[0])
@@ -258,17 +261,40 @@ def test_torch_tensors_accepted():
 def test_picks_without_information_are_warned_as_batchbald_warns_them():
     # rows 0, 1, 2 and 4: every sample predicts the same (a constant target,
     # trees that all agree); only row 3 tells the samples apart
-    f = np.zeros((5, 3))
-    f[3] = [0.0, 1.0, 2.0]
+    f = np.zeros((5, 4))
+    f[3] = [0.0, 1.0, 2.0, 3.0]
     with pytest.warns(SaturationWarning, match=r"stopped growing .* after pick 1 of 3"):
         indices, scores = batchbald_regression(f, 3, noise_variance=1.0)
     np.testing.assert_array_equal(indices, [3, 0, 1])
     assert scores[0] > 0 and np.all(np.diff(scores) == 0)
     with pytest.warns(SaturationWarning, match="no pool point carries information"):
-        batchbald_regression(np.ones((5, 3)), 2, noise_variance=1.0)
+        batchbald_regression(np.ones((5, 4)), 2, noise_variance=1.0)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         batchbald_regression(f, 1, noise_variance=1.0)  # an informative batch
         # samples that disagree about the noise alone still inform
         noise = np.tile([0.5, 1.0, 2.0], (5, 1))
         batchbald_regression(np.ones((5, 3)), 2, noise_variance=noise)
+
+
+def test_two_samples_make_the_batch_balds_and_say_so():
+    # a committee of two learners: each point's centred samples are (-a, a),
+    # one direction, so log det(I + G_B G_B^T) = log(1 + 2 Σ a²) and the
+    # greedy takes the largest a² first: BALD's order, pick for pick
+    f = _pool(200, 2, 0)
+    with pytest.warns(SaturationWarning, match="K=2 the batch is exactly BALD"):
+        indices, _ = batchbald_regression(f, 10, noise_variance=0.5)
+    np.testing.assert_array_equal(
+        indices, bald_regression(f, 10, noise_variance=0.5)[0]
+    )
+
+
+def test_more_picks_than_directions_are_warned():
+    f = _pool(100, 5, 1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        batchbald_regression(f, 4, noise_variance=0.5)  # 4 = K - 1 directions
+    with pytest.warns(SaturationWarning, match=r"K=5 .* at most 4 direction") as w:
+        batchbald_regression(f, 6, noise_variance=0.5)
+    assert "the 2 pick(s) beyond 4" in str(w[0].message)
+    assert w[0].filename == __file__
