@@ -548,6 +548,25 @@ class ActiveLearner(_ModalActiveLearner):
         tags.regressor_tags = inner.regressor_tags
         return tags
 
+    @property
+    def classes_(self):
+        """ndarray of shape (n_classes,): the fitted estimator's class labels.
+
+        Read by scikit-learn's probability scorers (``scoring="roc_auc"``,
+        ``"neg_log_loss"``) and by modAL's multi-label strategies
+        (``max_loss``, ``mean_max_loss``), which take the learner for the
+        classifier it wraps.
+        """
+        try:
+            return self.estimator.classes_
+        except AttributeError:
+            kind = type(self.estimator).__name__
+            raise AttributeError(
+                f"{type(self).__name__} has no classes_: its estimator {kind} has "
+                "none (not fitted yet, or not a classifier). Teach the learner "
+                "labelled rows first."
+            ) from None
+
     def _check_X_y(self, X, y, y_known=None):
         """Validate a labelled batch the way modAL meant to, with today's keyword.
 

@@ -10,12 +10,15 @@ import torch
 from modAL.batch import uncertainty_batch_sampling
 from modAL.dropout import mc_dropout_bald, mc_dropout_max_entropy, mc_dropout_mean_st
 from modAL.models import ActiveLearner as ModalActiveLearner
+from modAL.multilabel import max_loss, mean_max_loss
 from modAL.uncertainty import uncertainty_sampling
 from sklearn.base import BaseEstimator, ClassifierMixin, clone
+from sklearn.datasets import make_multilabel_classification
 from sklearn.ensemble import HistGradientBoostingClassifier, RandomForestClassifier
 from sklearn.exceptions import NotFittedError
 from sklearn.linear_model import LogisticRegression
-from sklearn.model_selection import GridSearchCV
+from sklearn.model_selection import GridSearchCV, cross_val_score
+from sklearn.multiclass import OneVsRestClassifier
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from skorch.helper import SliceDict
@@ -427,6 +430,40 @@ class TestEstimatorAPI:
             y_training=d["y_init"],
             random_state=3,
         )
+
+    def test_classes_for_probability_scorers(self, digits_split):
+        # roc_auc and log loss read classes_: without it every fold was NaN
+        d = digits_split
+        X, y = d["X_pool"][:300] / 16, d["y_pool"][:300] % 2
+        model = LogisticRegression()
+        for scoring in ("roc_auc", "neg_log_loss"):
+            ours = cross_val_score(ActiveLearner(model), X, y, scoring=scoring)
+            np.testing.assert_allclose(
+                ours, cross_val_score(model, X, y, scoring=scoring)
+            )
+        learner = self.make(d)
+        np.testing.assert_array_equal(learner.classes_, learner.estimator.classes_)
+
+    def test_no_classes_before_fitting(self):
+        learner = ActiveLearner(forest())
+        assert not hasattr(learner, "classes_")
+        with pytest.raises(AttributeError, match="RandomForestClassifier has none"):
+            learner.classes_  # noqa: B018
+
+    def test_modal_multilabel_strategies_read_the_classes(self):
+        # modAL's max_loss and mean_max_loss take the learner for the
+        # OneVsRestClassifier and read its classes_
+        X, y = make_multilabel_classification(150, 8, n_classes=4, random_state=0)
+        for strategy in (max_loss, mean_max_loss):
+            learner = ActiveLearner(
+                OneVsRestClassifier(LogisticRegression()),
+                query_strategy=strategy,
+                X_training=X[:30],
+                y_training=y[:30],
+            )
+            idx, _ = learner.query(X[30:], n_instances=3)
+            expected, _ = strategy(learner.estimator, X[30:], n_instances=3)
+            np.testing.assert_array_equal(idx, expected)
 
     def test_get_params_excludes_training_data(self, digits_split):
         params = self.make(digits_split).get_params(deep=False)
