@@ -9,6 +9,7 @@ crash from the server alone.
 """
 
 import contextlib
+import hashlib
 import json
 import re
 from urllib.parse import urlsplit
@@ -27,6 +28,8 @@ _UNCERTAINTY = "Uncertainty sampling"
 _PAGE_SIZE = 1000
 # Up to this many rows, their tasks are found with a Data Manager filter.
 _FILTERED_ROWS = 100
+# The task data field that records what task_data gave when the task was made.
+_DIGEST = "pool_digest"
 
 
 def _sdk():
@@ -69,6 +72,19 @@ def _json_ready(value):
     if isinstance(value, np.generic):
         return value.item()
     return value
+
+
+def _digest(data):
+    """A short fingerprint of a task's JSON data, independent of key order."""
+    text = json.dumps(data, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def _shown(data):
+    """A task's data for a message: its fields but ours, cut to 120 characters."""
+    fields = {k: v for k, v in data.items() if k not in ("pool_index", _DIGEST)}
+    text = json.dumps(fields, sort_keys=True)
+    return text if len(text) <= 120 else text[:117] + "..."
 
 
 def label_config(classes, *, data="image"):
@@ -166,8 +182,12 @@ class LabelStudioAnnotator:
         ``task_data(i)`` returns the data of pool row ``i``'s task, e.g.
         ``{"image": url}`` for an image config or ``{"table": {...}}`` for a
         table config (numpy values, e.g. ``dict(zip(columns, X[i]))``, are
-        sent as Python numbers and lists); ``pool_index`` is added. Needed
-        only to create tasks; None if every task already exists.
+        sent as Python numbers and lists); ``pool_index`` is added, and
+        ``pool_digest``, a fingerprint of the data: when the tasks are read
+        back, a task whose row's ``task_data`` now gives other data (a pool
+        reloaded in another order) is refused with a ValueError instead of
+        teaching its answer to the wrong row. Needed only to create tasks and
+        for that check; None if every task already exists.
     from_name : str or None, default=None
         The ``<Choices>`` tag to read labels from, when the config has several.
     timeout : float, default=60
@@ -484,15 +504,52 @@ class LabelStudioAnnotator:
                 f"task_data({index}) returned {type(data).__name__}, not a dict; "
                 'return the task\'s fields, e.g. {"image": url}.'
             )
-        data = {**_json_ready(data), "pool_index": index}
+        data = _json_ready(data)
         try:
-            json.dumps(data)
+            digest = _digest(data)
         except (TypeError, ValueError) as exc:
             raise ValueError(
                 f"task_data({index}) holds a value that is not JSON ({exc}); return "
                 "strings, numbers, lists and dicts of them."
             ) from None
-        return data
+        # the digest lets a later process check that row `index` is still the
+        # row this task shows (a pool reloaded in another order is not)
+        return {**data, "pool_index": index, _DIGEST: digest}
+
+    def _check_rows_unchanged(self, tasks):
+        """ValueError if a task made here shows other data than its row now.
+
+        A task made by :meth:`add_tasks` or :meth:`request` records the digest
+        of what ``task_data`` gave for its row; a pool reloaded in another
+        order (or changed) gives its rows other data, and an answer would be
+        taught to the wrong row. Tasks imported by hand carry no digest and
+        are not checked, nor is anything when ``task_data`` is None.
+        """
+        if self.task_data is None:
+            return
+        changed = []
+        for task in tasks:
+            data = _get(task, "data") or {}
+            if _DIGEST not in data or _row(task) is None:
+                continue
+            row = _row(task)
+            now = self._task(row)
+            if now[_DIGEST] != data[_DIGEST]:
+                changed.append((row, _get(task, "id"), data, now))
+        if not changed:
+            return
+        row, task_id, then, now = changed[0]
+        rows = sorted(c[0] for c in changed)
+        raise ValueError(
+            f"{len(changed)} task(s) of Label Studio project {self.project} show "
+            f"other data than task_data gives for their pool rows now (rows "
+            f"{rows[:10]}): task {task_id} was made for row {row} from "
+            f"{_shown(then)}, and task_data({row}) now gives {_shown(now)}. The "
+            "pool was reordered or changed since the tasks were made, so their "
+            "answers would be taught to other rows. Load the pool in the order "
+            "it had then (e.g. sort it by a stable id) or pass a task_data that "
+            "gives what it gave then."
+        )
 
     def request(self, pool_indices, scores=None):
         """Mark a batch for labelling, served in this order.
@@ -514,13 +571,15 @@ class LabelStudioAnnotator:
         Raises
         ------
         ValueError
-            If a row was already asked for or answered, or the config lacks the
-            classes.
+            If a row was already asked for or answered, the config lacks the
+            classes, or a task shows other data than ``task_data`` gives for
+            its row now (the pool was reordered).
         """
         indices, _ = check_batch(pool_indices, scores)
         with self._connect() as (client, project):
             from_name, classes = self._choices(project)
             sizes, marked, tasks, pending, answered = self._state(client, from_name)
+            self._check_rows_unchanged(tasks.values())
             if indices.size == 0:
                 return
             newest = max(sizes, default=0)
@@ -601,7 +660,8 @@ class LabelStudioAnnotator:
         """
         with self._connect() as (client, project):
             from_name, _ = self._choices(project)
-            sizes, _, _, pending, _ = self._state(client, from_name)
+            sizes, _, tasks, pending, _ = self._state(client, from_name)
+            self._check_rows_unchanged(tasks.values())
             if pending:
                 newest = max(sizes)
                 self._point_project(client, newest, sizes[newest], project)
@@ -625,12 +685,14 @@ class LabelStudioAnnotator:
         ------
         ValueError
             Naming the task, if an annotation has no choice or one outside
-            ``classes``, a task has no integer ``pool_index`` or two tasks
-            answer the same pool row.
+            ``classes``, a task has no integer ``pool_index``, two tasks
+            answer the same pool row, or a task shows other data than
+            ``task_data`` gives for its row now (the pool was reordered).
         """
         with self._connect() as (client, project):
             from_name, classes = self._choices(project)
-            _, _, _, _, answered = self._state(client, from_name)
+            _, _, tasks, _, answered = self._state(client, from_name)
+            self._check_rows_unchanged(tasks.values())
             return check_answers(
                 [a[1] for a in answered],
                 [a[2] for a in answered],

@@ -389,3 +389,35 @@ def test_table_tasks_of_numpy_features_are_created(server, digits):
     annotator.task_data = lambda i: {"image": object()}
     with pytest.raises(ValueError, match=r"task_data\(\d+\) holds a value that is no"):
         annotator.add_tasks([len(y) - 1])
+
+
+def test_a_pool_reloaded_in_another_order_is_refused(server, digits):
+    # Day 2: the pool is rebuilt from files listed in another order, so row i
+    # is another image; its task's answer would be taught to the wrong row
+    X, y = digits
+    _, client = server
+    project = _project(client)
+    urls = [f"data:,digit-{i}" for i in range(len(y))]
+    annotator = _annotator(server, project)
+    annotator.task_data = lambda i: {"image": urls[i]}
+    result = annotation_round(_learner(), X, annotator, n_instances=BATCH)
+    _label_next(server, project, y, BATCH)
+    task = client.tasks.get(id=str(_task_of(client, project, result.requested[0])))
+    assert len(task.data["pool_digest"]) == 16
+
+    order = np.random.default_rng(0).permutation(len(y))
+    reloaded = _annotator(server, project)
+    reloaded.task_data = lambda i: {"image": urls[order[i]]}
+    for read in (reloaded.answers, reloaded.pending):
+        with pytest.raises(ValueError, match=rf"{BATCH} task\(s\) .* reordered"):
+            read()
+    with pytest.raises(ValueError, match="Load the pool in the order it had then"):
+        annotation_round(_learner(), X[order], reloaded, n_instances=BATCH)
+    assert len(list(client.predictions.list(project=project))) == BATCH
+
+    # the same order, another process: read back as asked
+    again = _annotator(server, project)
+    again.task_data = lambda i: {"image": urls[i]}
+    indices, labels = again.answers()
+    np.testing.assert_array_equal(indices, result.requested)
+    np.testing.assert_array_equal(labels, y[result.requested])
