@@ -94,6 +94,40 @@ def _is_data_frame(obj):
     return type(obj).__module__.partition(".")[0] == "pandas" and obj.ndim == 2
 
 
+def _check_index_order(X, y):
+    """ValueError when pandas X and y hold the same row labels in other orders.
+
+    scikit-learn pairs X and y by position and ignores their index, so a y
+    shuffled against X (``y.iloc[::-1]``, a ``groupby`` result, labels read
+    back in another order) would teach every row another row's label. The
+    same labels in another order can only be that; labels that differ (a y
+    built with a fresh RangeIndex) keep scikit-learn's pairing by position.
+    """
+    x_index, y_index = getattr(X, "index", None), getattr(y, "index", None)
+    if not (
+        type(X).__module__.partition(".")[0] == "pandas"
+        and type(y).__module__.partition(".")[0] == "pandas"
+        and x_index is not None
+        and y_index is not None
+    ):
+        return
+    if (
+        len(x_index) != len(y_index)
+        or x_index.equals(y_index)
+        or not (x_index.is_unique and y_index.is_unique)
+    ):
+        return
+    if set(x_index) == set(y_index):  # unique and as many: a reordering
+        moved = int(np.count_nonzero(x_index != y_index))
+        raise ValueError(
+            f"X and y hold the same index labels in different orders ({moved} of "
+            f"{len(x_index)} rows differ, e.g. X's row {x_index[0]!r} is y's "
+            f"{y_index[0]!r} by position). The learner pairs rows by position, as "
+            "scikit-learn does, so each row would get another row's label; pass "
+            "y.loc[X.index] to pair them by label."
+        )
+
+
 def _vstack_rows(first, second, *, name="X"):
     """Stack two row blocks (`stack_rows`) after checking their trailing shapes.
 
@@ -594,6 +628,7 @@ class ActiveLearner(_ModalActiveLearner):
                 "allowed where the estimator handles them), True, False or "
                 f"'allow-nan'; got {setting!r}."
             )
+        _check_index_order(X, y)
         finite = _finite_setting(self.estimator, setting)
         checked = {"setting": setting, "estimator": self.estimator}
         # A dict holds one array per input of a skorch module: each is checked.

@@ -245,3 +245,44 @@ class TestNetInputWidth:
                 y_training=np.arange(20) % 2,
             )
         assert "FrozenEstimator" not in str(info.value)
+
+
+class TestIndexOrder:
+    """pandas X and y of the same rows in other orders."""
+
+    def _frames(self):
+        rng = np.random.default_rng(0)
+        X = pd.DataFrame(rng.normal(size=(40, 3)), columns=["a", "b", "c"])
+        X.index = X.index + 100
+        y = pd.Series((X["a"] > 0).astype(int), index=X.index)
+        return X, y
+
+    def test_a_shuffled_y_is_refused_with_the_fix(self):
+        X, y = self._frames()
+        learner = ActiveLearner(
+            LogisticRegression(), X_training=X.iloc[:20], y_training=y.iloc[:20]
+        )
+        n_before = len(learner.y_training)
+        with pytest.raises(ValueError, match=r"y\.loc\[X\.index\]") as info:
+            learner.teach(X.iloc[20:24], y.iloc[20:24].iloc[::-1])
+        assert "4 of 4 rows differ" in str(info.value)
+        assert len(learner.y_training) == n_before  # nothing taught
+        with pytest.raises(ValueError, match="different orders"):
+            ActiveLearner(LogisticRegression(), X_training=X, y_training=y[::-1])
+        # the fix the message names
+        learner.teach(X.iloc[20:24], y.iloc[20:24].iloc[::-1].loc[X.index[20:24]])
+        np.testing.assert_array_equal(learner.y_training[-4:], y.iloc[20:24])
+
+    def test_other_labels_pair_by_position_as_scikit_learn(self):
+        # a y built with a fresh RangeIndex, a plain array, a y whose labels
+        # differ from X's: scikit-learn's pairing by position, no error
+        X, y = self._frames()
+        for labels in (
+            y.reset_index(drop=True),
+            y.to_numpy(),
+            y.set_axis(X.index + 1000),
+        ):
+            learner = ActiveLearner(
+                LogisticRegression(), X_training=X, y_training=labels
+            )
+            np.testing.assert_array_equal(learner.y_training, y.to_numpy())
