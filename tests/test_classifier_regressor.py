@@ -1,6 +1,7 @@
 """MCDropoutRegressor: consistent MC-dropout samples of a regression."""
 
 import copy
+import warnings
 
 import joblib
 import numpy as np
@@ -240,3 +241,162 @@ def test_n_jobs_refuses_a_module_the_workers_cannot_import(data):
         net.predict_samples(X, 4, random_state=0, n_jobs=2)
     with joblib.parallel_config(backend="threading"):  # threads pickle nothing
         assert net.predict_samples(X, 4, random_state=0, n_jobs=2).shape == (300, 4)
+
+
+def test_defaults_fit_raw_scale_targets():
+    # The user trial: diabetes progression (25 to 346) with the defaults. On
+    # raw targets the network predicted ~20 where y averages ~150 (R² -3.1).
+    from sklearn.datasets import load_diabetes
+    from sklearn.preprocessing import StandardScaler
+
+    X, y = load_diabetes(return_X_y=True)
+    X = StandardScaler().fit_transform(X)
+    reg = MCDropoutRegressor(BayesianMLP, module__n_features=10, random_state=0)
+    reg.set_params(verbose=0).fit(X[:100], y[:100])
+    assert reg.score(X[100:], y[100:]) > 0.3  # 0.44 measured
+    assert reg.y_mean_ == pytest.approx(np.mean(y[:100]), rel=1e-6)
+    assert reg.y_scale_ == pytest.approx(np.std(y[:100]), rel=1e-6)
+    assert np.mean(reg.predict(X[100:])) == pytest.approx(np.mean(y[100:]), rel=0.2)
+    # σ² in y's units: a fraction of the targets' variance, not of 1
+    assert 0.1 * np.var(y[:100]) < reg.noise_variance_ < np.var(y[:100])
+
+
+def test_outputs_are_in_the_units_of_y(data):
+    # y in other units (times 1e6, shifted): the same network, its outputs
+    # in the new units, its losses on the one standardised scale
+    X, y = data
+    a, b = 1e6, 3e6
+    base = _regressor().fit(X[:100], y[:100])
+    scaled = _regressor().fit(X[:100], a * y[:100] + b)
+    assert scaled.y_mean_ == pytest.approx(a * base.y_mean_ + b, rel=1e-6)
+    assert scaled.y_scale_ == pytest.approx(a * base.y_scale_, rel=1e-6)
+    tol = dict(rtol=1e-4, atol=1e-4 * a)
+    np.testing.assert_allclose(scaled.predict(X), a * base.predict(X) + b, **tol)
+    samples = base.predict_samples(X, 6, random_state=0)
+    np.testing.assert_allclose(
+        scaled.predict_samples(X, 6, random_state=0), a * samples + b, **tol
+    )
+    forward = base.forward(X.astype(np.float32), training=False).numpy()
+    np.testing.assert_allclose(
+        scaled.forward(X.astype(np.float32), training=False).numpy(),
+        a * forward + b,
+        rtol=1e-4,
+        atol=1e-4 * a,
+    )
+    assert scaled.noise_variance_ == pytest.approx(a**2 * base.noise_variance_, 1e-3)
+    assert scaled.score(X[100:], a * y[100:] + b) == pytest.approx(
+        base.score(X[100:], y[100:]), abs=1e-4
+    )
+    np.testing.assert_allclose(
+        scaled.history[:, "train_loss"], base.history[:, "train_loss"], rtol=1e-3
+    )
+    # a fixed noise variance is taken in y's units, as given
+    fixed = _regressor(max_epochs=1, noise_variance=4e12).fit(X[:50], a * y[:50])
+    assert fixed.noise_variance_ == 4e12
+
+
+def test_normalize_y_false_trains_on_y_as_given(data):
+    X, y = data
+    reg = _regressor(max_epochs=5, normalize_y=False).fit(X[:60], 10 * y[:60] + 50)
+    assert (reg.y_mean_, reg.y_scale_) == (0.0, 1.0)
+    # the losses are the squared errors in y's units
+    residual = reg.forward(X[:60].astype(np.float32)).numpy().ravel()
+    residual -= (10 * y[:60] + 50).astype(np.float32)
+    assert reg.noise_variance_ == pytest.approx(np.mean(residual**2), rel=1e-5)
+    assert reg.history[-1, "train_loss"] > 100  # far from the targets, unscaled
+    assert "normalize_y" in clone(reg).get_params()
+    assert clone(reg).get_params()["normalize_y"] is False
+    assert _regressor().get_params()["normalize_y"] is True
+    for bad in ("yes", 1, None):
+        with pytest.raises(TypeError, match="normalize_y must be True or False"):
+            _regressor(max_epochs=1, normalize_y=bad).fit(X[:20], y[:20])
+
+
+@pytest.mark.parametrize("value", [7.0, 0.0, -2e8])
+def test_constant_targets(data, value):
+    X, _ = data
+    y = np.full(40, value)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no division by zero
+        reg = _regressor().fit(X[:40], y)
+        prediction = reg.predict(X)
+    assert reg.y_mean_ == value and reg.y_scale_ == 1.0
+    np.testing.assert_allclose(prediction, value, atol=0.05 + 1e-6 * abs(value))
+    assert np.isfinite(reg.noise_variance_) and reg.noise_variance_ > 0
+
+
+def test_partial_fit_and_warm_start_keep_the_first_fit_s_scaling(data, fitted):
+    X, y = data
+    scaling = fitted.y_mean_, fitted.y_scale_
+    y_new = 10 * y[100:150] + 5  # other units: a new fit would scale them
+    more = copy.deepcopy(fitted).partial_fit(X[100:150], y_new)
+    assert (more.y_mean_, more.y_scale_) == scaling
+    warm = copy.deepcopy(fitted).set_params(warm_start=True).fit(X[100:150], y_new)
+    assert (warm.y_mean_, warm.y_scale_) == scaling
+    cold = copy.deepcopy(fitted).fit(X[100:150], y_new)  # re-initialised
+    assert cold.y_mean_ == pytest.approx(np.mean(y_new), rel=1e-6)
+    fresh = copy.deepcopy(fitted).initialize().partial_fit(X[100:150], y_new)
+    assert fresh.y_mean_ == pytest.approx(np.mean(y_new), rel=1e-6)
+    # a first partial_fit sets it, as fit does
+    first = _regressor(max_epochs=5).partial_fit(X[:60], y_new[:10].repeat(6))
+    assert first.y_scale_ == pytest.approx(np.std(y_new[:10]), rel=1e-5)
+    # a refused first fit sets nothing
+    broken = _regressor(max_epochs=1, module__n_classes=2)
+    with pytest.raises(ValueError, match="one output per row"):
+        broken.partial_fit(X[:20], y[:20])
+    assert not hasattr(broken, "y_mean_") and not hasattr(broken, "y_scale_")
+
+
+def test_validation_loss_is_on_the_training_scale(data):
+    # a validation set in y's units (predefined_split) is scored on the
+    # standardised scale, as the training batches are
+    from skorch.dataset import Dataset
+    from skorch.helper import predefined_split
+
+    X, y = data
+    X32, y_raw = X.astype(np.float32), (1000 * y + 5000).astype(np.float32)
+    valid = Dataset(X32[200:], y_raw[200:, None])
+    reg = _regressor(train_split=predefined_split(valid)).fit(X32[:100], y_raw[:100])
+    train_loss, valid_loss = reg.history[-1, ["train_loss", "valid_loss"]]
+    assert valid_loss < 1 and train_loss < 1  # standardised units (~1e6 in y's)
+    expected = np.mean(
+        ((reg.forward(X32[200:]).numpy().ravel() - y_raw[200:]) / reg.y_scale_) ** 2
+    )
+    assert valid_loss == pytest.approx(expected, rel=1e-3)
+
+
+def test_a_transformed_target_regressor_around_it_scales_once(data):
+    # standardised by the wrapper, then by the net (mean ~0, std ~1): the
+    # same fit as the net on the wrapper's targets alone
+    from sklearn.compose import TransformedTargetRegressor
+    from sklearn.preprocessing import StandardScaler
+
+    X, y = data
+    y_raw = 40 * y[:100] + 150
+    fits = [
+        TransformedTargetRegressor(
+            _regressor(normalize_y=normalize), transformer=StandardScaler()
+        ).fit(X[:100], y_raw)
+        for normalize in (True, False)
+    ]
+    assert fits[0].regressor_.y_mean_ == pytest.approx(0.0, abs=1e-6)
+    assert fits[0].regressor_.y_scale_ == pytest.approx(1.0, rel=1e-6)
+    np.testing.assert_allclose(
+        fits[0].predict(X), fits[1].predict(X), rtol=1e-4, atol=1e-3
+    )
+    bare = _regressor().fit(X[:100], y_raw)
+    np.testing.assert_allclose(bare.predict(X), fits[0].predict(X), rtol=1e-4)
+
+
+def test_save_params_keeps_the_scaling(data, fitted, tmp_path):
+    X, _ = data
+    fitted.save_params(f_params=tmp_path / "params.pt")
+    fresh = _regressor().initialize()
+    fresh.load_params(f_params=tmp_path / "params.pt")
+    assert (fresh.y_mean_, fresh.y_scale_) == (fitted.y_mean_, fitted.y_scale_)
+    assert fresh.noise_variance_ == fitted.noise_variance_
+    assert fresh.prediction_seed_ == fitted.prediction_seed_
+    np.testing.assert_array_equal(fresh.predict(X), fitted.predict(X))
+    # the file still loads into a bare module
+    module = BayesianMLP(n_features=5, n_classes=1, hidden_sizes=(32,))
+    module.load_state_dict(torch.load(tmp_path / "params.pt", weights_only=True))

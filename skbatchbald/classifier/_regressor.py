@@ -30,6 +30,7 @@ from ._fit_params import check_fit_params
 from ._inputs import check_device, takes_n_classes
 from ._locks import lock_of
 from ._outputs import refuse_tuple_outputs
+from ._saved_state import ModuleWithRegressorState
 from ._seeded import SeededNetMixin
 from ._shards import check_shards_can_unpickle, pool_shards, sample_shard
 from ._stream import array_blocks
@@ -110,6 +111,14 @@ class MCDropoutRegressor(SeededNetMixin, NeuralNetRegressor):
     ``n_mc_samples`` of them with masks fixed at fit time. All other
     parameters are skorch's.
 
+    With ``normalize_y=True`` (the default) the network learns standardised
+    targets, (y - mean) / std of the training targets, whatever their scale;
+    every output is in y's units: ``predict``, ``predict_samples``,
+    ``noise_variance_``, ``score``, ``forward`` and ``infer``. Only the losses
+    (``history``, and what a callback reads from it) are on the standardised
+    scale. Acquisition scores compare the spread of the samples with the
+    noise, both in y's units, so rescaling y changes no pick.
+
     Parameters
     ----------
     module : torch.nn.Module class or instance
@@ -123,15 +132,29 @@ class MCDropoutRegressor(SeededNetMixin, NeuralNetRegressor):
     n_mc_samples : int, default=20
         Number K of posterior samples averaged by ``predict`` and drawn by
         ``predict_samples`` when its ``n_mc_samples`` is None.
+    normalize_y : bool, default=True
+        Train the network on the targets standardised by the mean and
+        standard deviation of the training targets (a constant y: its value,
+        and scale 1), kept in ``y_mean_`` and ``y_scale_``; outputs are
+        mapped back to y's units. With the default learning rate and epochs a
+        network fits targets of order 1: on raw targets such as diabetes
+        progression (25 to 346) it predicts far too small values. False
+        trains on y as given (``y_mean_ = 0``, ``y_scale_ = 1``), as before
+        the parameter existed; a y already standardised, by hand or by a
+        :class:`~sklearn.compose.TransformedTargetRegressor`, gives nearly
+        the same fit either way. The scaling is set by the fit that
+        initialises the network and kept by ``partial_fit`` and warm-started
+        fits, whose network was trained for it.
     noise_variance : "auto" or float, default="auto"
         Variance σ² of the Gaussian observation noise, y = f(x) + ε,
-        ε ~ N(0, σ²), kept in ``noise_variance_`` for the acquisition
-        functions. A number fixes it. "auto" fits it by maximum likelihood
-        after training: the mean squared residual of the deterministic
-        network (dropout off) on the training data, floored at 1e-6 times the
-        targets' variance. Training minimises the squared error, which is the
-        Gaussian negative log-likelihood for any fixed σ², so the two together
-        are the Gaussian maximum-likelihood fit.
+        ε ~ N(0, σ²), in squared units of y (whatever ``normalize_y``), kept
+        in ``noise_variance_`` for the acquisition functions. A number fixes
+        it. "auto" fits it by maximum likelihood after training: the mean
+        squared residual of the deterministic network (dropout off) on the
+        training data, floored at 1e-6 times the targets' variance. Training
+        minimises the squared error, which is the Gaussian negative
+        log-likelihood for any fixed σ², so the two together are the Gaussian
+        maximum-likelihood fit.
     random_state : None, int, numpy.random.Generator or RandomState, default=None
         Seeds module initialisation, training (shuffling, training dropout) and
         ``prediction_seed_``. Set, no call reads or changes the global numpy or
@@ -163,9 +186,19 @@ class MCDropoutRegressor(SeededNetMixin, NeuralNetRegressor):
     module_ : torch.nn.Module
         The fitted network.
     noise_variance_ : float
-        The noise variance σ², fixed or fitted (see ``noise_variance``).
+        The noise variance σ², fixed or fitted (see ``noise_variance``), in
+        squared units of y.
+    y_mean_ : float
+        Mean of the training targets the network was fitted for (0.0 with
+        ``normalize_y=False``).
+    y_scale_ : float
+        Their standard deviation (1.0 with ``normalize_y=False`` or a
+        constant y).
     prediction_seed_ : int
-        Seed of the dropout masks of ``predict``.
+        Seed of the dropout masks of ``predict``. ``save_params`` and
+        pickling keep it with ``y_mean_``, ``y_scale_`` and
+        ``noise_variance_`` (``save_params`` not with
+        ``use_safetensors=True``, which stores tensors only).
 
     See Also
     --------
@@ -204,6 +237,7 @@ class MCDropoutRegressor(SeededNetMixin, NeuralNetRegressor):
         module,
         *args,
         n_mc_samples=20,
+        normalize_y=True,
         noise_variance="auto",
         random_state=None,
         max_memory=None,
@@ -228,6 +262,7 @@ class MCDropoutRegressor(SeededNetMixin, NeuralNetRegressor):
             **kwargs,
         )
         self.n_mc_samples = n_mc_samples
+        self.normalize_y = normalize_y
         self.noise_variance = noise_variance
         self.random_state = random_state
         self.max_memory = max_memory
@@ -238,6 +273,10 @@ class MCDropoutRegressor(SeededNetMixin, NeuralNetRegressor):
         check_max_memory(self.max_memory)
         check_random_state(self.random_state)
         check_device(self.device)
+        if not isinstance(self.normalize_y, (bool, np.bool_)):
+            raise TypeError(
+                f"normalize_y must be True or False, got {self.normalize_y!r}."
+            )
         if not (isinstance(self.noise_variance, str) and self.noise_variance == "auto"):
             if isinstance(self.noise_variance, str):
                 raise ValueError(
@@ -252,6 +291,72 @@ class MCDropoutRegressor(SeededNetMixin, NeuralNetRegressor):
                 min_open=True,
                 finite=True,
             )
+
+    def initialize(self):
+        """Initialise the net; the next (partial) fit sets the target scaling.
+
+        Returns
+        -------
+        self : MCDropoutRegressor
+            The initialised regressor.
+        """
+        super().initialize()
+        # A fresh network was trained for no scaling yet: the next fit's y
+        # sets it, not the previous fit's.
+        for name in ("y_mean_", "y_scale_"):
+            self.__dict__.pop(name, None)
+        return self
+
+    def _get_module(self, name, msg):
+        # save_params/load_params: the module's state carries the target
+        # scaling, without which a fresh net would predict standardised values
+        module = super()._get_module(name, msg)
+        if name in ("module", "module_"):
+            return ModuleWithRegressorState(self, module)
+        return module
+
+    def _target_scaling(self):
+        """(mean, scale) from the network's outputs to y's units.
+
+        The identity before a fit sets them, such as for a net initialised
+        to load weights saved without them.
+        """
+        return getattr(self, "y_mean_", 0.0), getattr(self, "y_scale_", 1.0)
+
+    def _set_target_scaling(self, y):
+        """Set ``y_mean_`` and ``y_scale_`` from the float32 targets (n, 1)."""
+        if not self.normalize_y:
+            self.y_mean_, self.y_scale_ = 0.0, 1.0
+            return
+        y = y.astype(np.float64)
+        mean, scale = float(y.mean()), float(y.std())
+        # A constant y has std 0 (its float32 values are equal, so their mean
+        # is exact); a subnormal one would overflow the division in float32.
+        if not scale >= np.finfo(np.float32).tiny:
+            scale = 1.0
+        self.y_mean_, self.y_scale_ = mean, scale
+
+    def infer(self, x, **fit_params):
+        """The module's output on one batch, in y's units.
+
+        Parameters
+        ----------
+        x : torch.Tensor or Mapping
+            The batch's inputs.
+        **fit_params : dict
+            Passed to skorch's ``infer``.
+
+        Returns
+        -------
+        y_infer : torch.Tensor or tuple
+            The module's output times ``y_scale_`` plus ``y_mean_`` (a tuple
+            of outputs as the module returns it, refused by ``get_loss``).
+        """
+        output = super().infer(x, **fit_params)
+        mean, scale = self._target_scaling()
+        if not isinstance(output, torch.Tensor) or (mean, scale) == (0.0, 1.0):
+            return output
+        return output * scale + mean
 
     def get_params_for(self, prefix):
         """Return skorch's parameters for ``prefix``, with ``n_classes=1`` implied.
@@ -276,12 +381,18 @@ class MCDropoutRegressor(SeededNetMixin, NeuralNetRegressor):
         return params
 
     def get_loss(self, y_pred, y_true, *args, **kwargs):
-        """The criterion on one batch, after checking the module's output shape.
+        """The criterion on one batch, on the standardised scale.
+
+        The module's output shape is checked first. Predictions and targets,
+        both in y's units, are standardised by ``y_mean_`` and ``y_scale_``
+        (see ``normalize_y``) before the criterion sees them, so that every
+        batch the loss is given (training, and validation sets of any
+        ``train_split``) is scored on the scale the network learns.
 
         Parameters
         ----------
         y_pred : torch.Tensor
-            The module's outputs, ``(B, 1)`` or ``(B,)``.
+            The predictions in y's units (``infer``'s), ``(B, 1)`` or ``(B,)``.
         y_true : torch.Tensor
             The targets, ``(B, 1)``.
         *args, **kwargs
@@ -305,7 +416,12 @@ class MCDropoutRegressor(SeededNetMixin, NeuralNetRegressor):
                 f"shape {tuple(y_pred.shape)}; a regressor needs one output per "
                 "row, (batch, 1) (module__n_classes=1 for BayesianMLP)."
             )
-        return super().get_loss(y_pred.reshape(-1, 1), y_true, *args, **kwargs)
+        y_pred = y_pred.reshape(-1, 1)
+        mean, scale = self._target_scaling()
+        if (mean, scale) != (0.0, 1.0):
+            y_pred = (y_pred - mean) / scale
+            y_true = (y_true - mean) / scale
+        return super().get_loss(y_pred, y_true, *args, **kwargs)
 
     def fit(self, X, y, **fit_params):
         """Initialise and fit the module on X and numeric targets y.
@@ -349,6 +465,9 @@ class MCDropoutRegressor(SeededNetMixin, NeuralNetRegressor):
         -------
         self : MCDropoutRegressor
             The fitted regressor, ``noise_variance_`` refitted on X, y.
+            ``y_mean_`` and ``y_scale_`` are set from y when the network is
+            fresh (first call, or after ``initialize``) and kept otherwise:
+            the network was trained for them.
         """
         self._check_params()
         owner = type(self).__name__
@@ -360,8 +479,16 @@ class MCDropoutRegressor(SeededNetMixin, NeuralNetRegressor):
                 "per row."
             )
         check_fit_params(getattr(self, "module_", self.module), fit_params)
-        with self._seeded_training():
-            super().partial_fit(X, y, classes=classes, **fit_params)
+        with self._seeded_training():  # initialises a fresh net
+            new_scaling = "y_mean_" not in vars(self)
+            if new_scaling:
+                self._set_target_scaling(y)
+            try:
+                super().partial_fit(X, y, classes=classes, **fit_params)
+            except BaseException:
+                if new_scaling:  # a refused first fit sets nothing
+                    del self.y_mean_, self.y_scale_
+                raise
         self.n_features_in_ = X.shape[1]
         self.noise_variance_ = self._fit_noise(X, y)
         return self
@@ -395,7 +522,8 @@ class MCDropoutRegressor(SeededNetMixin, NeuralNetRegressor):
         Returns
         -------
         predictions : ndarray of shape (n_samples, n_mc_samples), float64
-            The network's output f(x_n; ω_k) under mask set k.
+            The prediction f(x_n; ω_k) under mask set k, in y's units (the
+            network's output times ``y_scale_`` plus ``y_mean_``).
 
         Raises
         ------
@@ -462,6 +590,9 @@ class MCDropoutRegressor(SeededNetMixin, NeuralNetRegressor):
                         )
                     rows = slice(start + rows.start, start + rows.stop)
                     predictions[rows, k : k + m] = to_numpy(output).reshape(n, m)
+        mean, scale = self._target_scaling()
+        predictions *= scale  # in float64: no rounding beyond the network's
+        predictions += mean
         return predictions
 
     def predict(self, X):

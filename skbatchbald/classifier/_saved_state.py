@@ -1,8 +1,13 @@
-"""What save_params/load_params keep beyond the weights: classes, prediction seed."""
+"""What save_params/load_params keep beyond the weights.
+
+The classifier's classes and prediction seed; the regressor's prediction seed,
+target scaling and noise variance.
+"""
 
 import numpy as np
 
 _STATE_KEY = "skbatchbald.MCDropoutClassifier"
+_REGRESSOR_KEY = "skbatchbald.MCDropoutRegressor"
 
 
 class ModuleWithClassifierState:
@@ -44,6 +49,51 @@ class ModuleWithClassifierState:
         result = self.module.load_state_dict(state_dict, *args, **kwargs)
         if "prediction_seed" in ours:
             self.net.prediction_seed_ = int(ours["prediction_seed"])
+        return result
+
+    def __getattr__(self, name):
+        return getattr(self.module, name)
+
+
+class ModuleWithRegressorState:
+    """A regressor's module as save_params/load_params see it.
+
+    As :class:`ModuleWithClassifierState`: the regressor's learned numbers
+    beside the weights (``_FIELDS``) travel in the state dict's ``_metadata``,
+    so that a fresh net that loads the file predicts in the targets' units
+    (the weights alone predict standardised targets under ``normalize_y``).
+    A file without them (saved before they were kept) loads the weights only.
+    """
+
+    _FIELDS = (
+        ("prediction_seed_", int),
+        ("y_mean_", float),
+        ("y_scale_", float),
+        ("noise_variance_", float),
+    )
+
+    def __init__(self, net, module):
+        self.net = net
+        self.module = module
+
+    def state_dict(self, *args, **kwargs):
+        state = self.module.state_dict(*args, **kwargs)
+        ours = {
+            name: cast(getattr(self.net, name))
+            for name, cast in self._FIELDS
+            if hasattr(self.net, name)
+        }
+        metadata = getattr(state, "_metadata", None)
+        if metadata is not None and ours:
+            metadata[_REGRESSOR_KEY] = ours
+        return state
+
+    def load_state_dict(self, state_dict, *args, **kwargs):
+        ours = getattr(state_dict, "_metadata", {}).get(_REGRESSOR_KEY, {})
+        result = self.module.load_state_dict(state_dict, *args, **kwargs)
+        for name, cast in self._FIELDS:
+            if name in ours:
+                setattr(self.net, name, cast(ours[name]))
         return result
 
     def __getattr__(self, name):
