@@ -141,6 +141,33 @@ def test_mc_dropout_regressor_uses_its_noise(diabetes):
     assert learner.query(X[40:], n_instances=3)[0].shape == (3,)
 
 
+def test_mc_dropout_regressor_picks_do_not_depend_on_the_units_of_y(diabetes):
+    # Raw diabetes targets, then the same in units a million times smaller:
+    # samples scale by 1e6 and the noise by 1e12, so every score is the same
+    X, y = diabetes
+    X = StandardScaler().fit_transform(X)
+    picks = []
+    for scale in (1.0, 1e6):
+        net = _net().fit(X[:40], scale * y[:40])
+        picks.append(
+            (
+                net,
+                BALDQuery(random_state=0)(net, X[40:], 5),
+                BatchBALDQuery(random_state=0)(net, X[40:], 5),
+            )
+        )
+    (small, bald, batch), (large, bald_large, batch_large) = picks
+    assert large.noise_variance_ == pytest.approx(1e12 * small.noise_variance_, 1e-3)
+    np.testing.assert_allclose(
+        predict_samples(large, X[40:], 10, random_state=0),
+        1e6 * predict_samples(small, X[40:], 10, random_state=0),
+        rtol=1e-4,
+    )
+    for ours, theirs in ((bald, bald_large), (batch, batch_large)):
+        np.testing.assert_array_equal(ours[0], theirs[0])
+        np.testing.assert_allclose(ours[1], theirs[1], rtol=1e-3)
+
+
 def test_a_net_on_standardised_targets_in_a_transformed_target_regressor(diabetes):
     # The usual way to train a net on raw targets (diabetes: 25 to 346): the
     # strategy scores the net's samples and noise on the scaled targets.
