@@ -400,3 +400,21 @@ def test_save_params_keeps_the_scaling(data, fitted, tmp_path):
     # the file still loads into a bare module
     module = BayesianMLP(n_features=5, n_classes=1, hidden_sizes=(32,))
     module.load_state_dict(torch.load(tmp_path / "params.pt", weights_only=True))
+
+
+def test_a_validation_set_with_one_dimensional_targets(data):
+    # predefined_split's Dataset keeps its y as given: 1-d targets were
+    # broadcast against the (B, 1) predictions, a B x B loss
+    from skorch.dataset import Dataset
+    from skorch.helper import predefined_split
+
+    X, y = data
+    X32, y32 = X.astype(np.float32), y.astype(np.float32)
+    losses = []
+    for targets in (y32[200:], y32[200:, None]):
+        split = predefined_split(Dataset(X32[200:], targets))
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")  # torch's broadcasting warning
+            reg = _regressor(max_epochs=3, train_split=split).fit(X32[:100], y[:100])
+        losses.append(reg.history[:, "valid_loss"])
+    np.testing.assert_allclose(losses[0], losses[1], rtol=1e-6)

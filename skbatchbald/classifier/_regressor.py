@@ -394,7 +394,7 @@ class MCDropoutRegressor(SeededNetMixin, NeuralNetRegressor):
         y_pred : torch.Tensor
             The predictions in y's units (``infer``'s), ``(B, 1)`` or ``(B,)``.
         y_true : torch.Tensor
-            The targets, ``(B, 1)``.
+            The targets, ``(B, 1)`` or ``(B,)`` (a validation set's).
         *args, **kwargs
             Passed to skorch's ``get_loss``.
 
@@ -417,6 +417,10 @@ class MCDropoutRegressor(SeededNetMixin, NeuralNetRegressor):
                 "row, (batch, 1) (module__n_classes=1 for BayesianMLP)."
             )
         y_pred = y_pred.reshape(-1, 1)
+        if isinstance(y_true, torch.Tensor) and y_true.ndim == 1:
+            # a validation Dataset given with 1-d targets (fit's own are
+            # (n, 1)): the criterion would broadcast (B, 1) against (B,)
+            y_true = y_true.reshape(-1, 1)
         mean, scale = self._target_scaling()
         if (mean, scale) != (0.0, 1.0):
             y_pred = (y_pred - mean) / scale
