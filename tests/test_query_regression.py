@@ -169,8 +169,9 @@ def test_mc_dropout_regressor_picks_do_not_depend_on_the_units_of_y(diabetes):
 
 
 def test_a_net_on_standardised_targets_in_a_transformed_target_regressor(diabetes):
-    # The usual way to train a net on raw targets (diabetes: 25 to 346): the
-    # strategy scores the net's samples and noise on the scaled targets.
+    # Raw diabetes targets (25 to 346) scaled by the wrapper (the net's own
+    # normalize_y then sees mean 0, scale 1): the strategy scores the net's
+    # samples and noise on the scaled targets.
     X, y = diabetes
     net = _net()
     model = TransformedTargetRegressor(
