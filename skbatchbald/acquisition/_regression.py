@@ -43,13 +43,37 @@ def _as_float64(value, name):
     return np.ascontiguousarray(array, dtype=np.float64)
 
 
+# Samples of a point that agree to this fraction of their size differ by
+# round-off, not by what the model says: a forest fitted on a constant y
+# predicts leaf means of copies of one number, whose float64 sums differ in
+# the last digits (up to a few thousand ulps, 5e-13 of the value, measured on
+# 20,000 rows), and the spread of such rows ranked the pool by round-off.
+_AGREE_RTOL = 1e-12
+
+
+def _equalise_agreeing_rows(f):
+    """Set each row whose samples agree to 12 significant digits to one value.
+
+    Its spread is float round-off (see ``_AGREE_RTOL``), so its information is
+    0, exactly; the other rows are returned untouched. ``f`` is a float64
+    array of shape (N, K), finite.
+    """
+    spread = f.max(axis=1) - f.min(axis=1)
+    agree = (spread > 0) & (spread <= _AGREE_RTOL * np.abs(f).max(axis=1))
+    if agree.any():
+        f = f.copy()  # the caller's array may be ``f`` itself: never write to it
+        f[agree] = f[agree, :1]
+    return f
+
+
 def check_predictions(predictions, noise_variance):
     """Validated (N, K) samples, their mean noise variance (N,) and Jensen bonus.
 
     ``noise_variance`` is a number or an array broadcastable to (N, K): one
-    variance s_k(x_n)^2 per point and sample. Returns the predictions, the
-    per-point mean variance and 1/2 (log mean_k s^2 - mean_k log s^2) (zero for
-    a constant variance).
+    variance s_k(x_n)^2 per point and sample. Returns the predictions (the
+    samples of a point that agree to 12 significant digits set equal: their
+    spread is round-off), the per-point mean variance and 1/2 (log mean_k s^2
+    - mean_k log s^2) (zero for a constant variance).
     """
     f = _as_float64(predictions, "predictions")
     if f.ndim == 3:
@@ -77,6 +101,7 @@ def check_predictions(predictions, noise_variance):
             f"predictions holds NaN or inf (first at pool point {row}); every "
             "posterior sample must be a finite number. Check the model's inputs."
         )
+    f = _equalise_agreeing_rows(f)
     noise = _as_float64(noise_variance, "noise_variance")
     try:
         np.broadcast_shapes(noise.shape, f.shape)
@@ -132,9 +157,21 @@ def _warn_few_samples(n_mc_samples, n_instances):
     )
 
 
+def _centred(f):
+    """f_k - mean_k f, exactly 0 on a row whose samples are all equal.
+
+    Centred after a shift by the first sample: the mean of K copies of a
+    number is not always that number in float64 (3 x 0.1 / 3), and the
+    round-off of f - mean would give equal samples a spread of ~1e-34, which
+    the tie test and the no-gain test read as information.
+    """
+    shifted = f - f[:, :1]
+    return shifted - shifted.mean(axis=1, keepdims=True)
+
+
 def _scaled_deviations(f, mean_noise):
     """(f_k - mean_k f) / sqrt(K mean_k s^2): G G^T = D^-1/2 Cov_k(f) D^-1/2."""
-    centred = f - f.mean(axis=1, keepdims=True)
+    centred = _centred(f)
     centred *= (1.0 / np.sqrt(f.shape[1] * mean_noise))[:, None]
     return centred
 
@@ -207,8 +244,14 @@ def bald_regression(
     n_instances = check_n_instances(n_instances, f.shape[0])
     stochastic, beta = check_stochastic(stochastic, beta)
     rng = check_random_state(random_state)
-    scores = 0.5 * np.log1p(f.var(axis=1) / mean_noise) + bonus
-    indices = select(scores, n_instances, stochastic, beta, rng)
+    centred = _centred(f)
+    variance = np.einsum("nk,nk->n", centred, centred) / f.shape[1]
+    scores = 0.5 * np.log1p(variance / mean_noise) + bonus
+    # log1p of a ratio has full relative precision, so only the Jensen bonus,
+    # a difference of logs of the noise, brings absolute round-off into the
+    # tie test: scores 1e-13 apart at noise 1e14 are not a tie
+    tie_scale = np.abs(np.log(mean_noise)).max() + 1.0 if bonus.any() else 0.0
+    indices = select(scores, n_instances, stochastic, beta, rng, tie_scale=tie_scale)
     return indices, scores[indices]
 
 
@@ -305,23 +348,32 @@ def batchbald_regression(
     check_random_state(random_state)
     _warn_few_samples(f.shape[1], n_instances)
     g = _scaled_deviations(f, mean_noise)  # (N, K)
-    residual = 1.0 + np.einsum("nk,nk->n", g, g)  # conditional variances (N,)
+    # The conditional variance of each point given the batch, in units of D,
+    # is 1 (the noise) + ``explained`` (what the samples' spread adds). Only
+    # the explained part is carried: 1 + explained rounds to 1 once the spread
+    # is below ~1e-16 of the noise, and log1p keeps the gain's digits there
+    # (noise 1e18 times the samples' variance gave gains of exactly 0).
+    explained = np.einsum("nk,nk->n", g, g)  # (N,)
     # pivoted Cholesky columns, one row each, so that each is contiguous
     factor = np.empty((n_instances, f.shape[0]))
     picked = np.empty(n_instances, dtype=np.int64)
     gains = np.empty(n_instances)
     available = np.ones(f.shape[0], dtype=bool)
     for j in range(n_instances):
-        candidate = np.where(available, 0.5 * np.log(residual) + bonus, -np.inf)
+        candidate = np.where(available, 0.5 * np.log1p(explained) + bonus, -np.inf)
         p = int(np.argmax(candidate))  # ties: the lowest index
         picked[j], gains[j] = p, candidate[p]
         available[p] = False
+        # off the pivot, the kernel I + G G^T is G G^T: the 1 is the pivot's own
+        # noise, which only its own (now unavailable) entry sees
         column = g @ g[p] - factor[:j, p] @ factor[:j]
-        column[p] += 1.0
-        column /= np.sqrt(residual[p])
+        column /= np.sqrt(1.0 + explained[p])
         factor[j] = column
-        # the noise alone keeps a conditional variance >= 1 (in units of D)
-        residual = np.maximum(residual - column**2, 1.0)
+        # the noise alone keeps a conditional variance >= 1 (in units of D):
+        # the explained part never goes below 0; the pivot's own entry, which
+        # the full column would take to 0, is set so directly
+        explained = np.maximum(explained - column**2, 0.0)
+        explained[p] = 0.0
     scores = np.cumsum(gains)
     # gains never increase: the informative picks come first, then points whose
     # samples all agree (gain 0), in pool order, as batchbald says with a warning

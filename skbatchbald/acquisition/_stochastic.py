@@ -70,7 +70,7 @@ def _softrank(scores, n_instances, beta, rng):
 _DRAW = {"power": _power, "softmax": _softmax, "softrank": _softrank}
 
 
-def select(scores, n_instances, stochastic, beta, rng):
+def select(scores, n_instances, stochastic, beta, rng, *, tie_scale=1.0):
     """Indices of the batch: top-k of ``scores``, or a Gumbel-top-k draw.
 
     Parameters
@@ -86,6 +86,9 @@ def select(scores, n_instances, stochastic, beta, rng):
     rng : numpy.random.Generator
         Used for a stochastic draw with finite β, and for the top-k's uniform
         draw when every score is the same (see ``_ties``).
+    tie_scale : float, default=1.0
+        ``scale`` of :func:`~._ties.uniform_if_tied`: 1.0 for scores whose
+        round-off is absolute, 0.0 for scores of full relative precision.
 
     Returns
     -------
@@ -94,7 +97,7 @@ def select(scores, n_instances, stochastic, beta, rng):
     """
     if stochastic is None or np.isinf(beta):
         tied = uniform_if_tied(
-            scores.min(), scores.max(), scores.size, n_instances, rng
+            scores.min(), scores.max(), scores.size, n_instances, rng, scale=tie_scale
         )
         return top_k(scores, n_instances) if tied is None else tied
     indices = _DRAW[stochastic](scores, n_instances, beta, rng)

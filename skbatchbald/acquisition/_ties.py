@@ -8,7 +8,8 @@ from .._warnings import user_stacklevel
 
 __all__ = ["TiedScoresWarning", "uniform_if_tied"]
 
-# Scores this close (relative to their size) differ by round-off only.
+# Scores this close (relative to their size, or to the size of the terms they
+# were computed from) differ by round-off only.
 _TIE_RTOL = 1e-12
 
 
@@ -40,7 +41,7 @@ class TiedScoresWarning(UserWarning):
     """
 
 
-def uniform_if_tied(low, high, n_pool, n_instances, rng):
+def uniform_if_tied(low, high, n_pool, n_instances, rng, *, scale=1.0):
     """A uniform batch, with a warning, when every pool score is equal; else None.
 
     Parameters
@@ -54,13 +55,23 @@ def uniform_if_tied(low, high, n_pool, n_instances, rng):
         pool in its order, without a warning: no choice is left to make.
     rng : numpy.random.Generator
         Source of the draw.
+    scale : float, default=1.0
+        Size of the terms the scores were computed from: scores within
+        ``1e-12 * max(scale, |low|, |high|)`` of each other are tied. The
+        classifiers' scores are differences of entropies of order 1, whose
+        round-off is absolute (1.0); a score computed to full relative
+        precision passes 0, so that tiny scores that differ 30-fold (BALD of
+        a regression whose noise is 1e14 times the samples' variance) are
+        not taken for a tie.
 
     Returns
     -------
     indices : ndarray of shape (n_instances,), int64, or None
         Distinct pool indices in draw order, or None when the scores differ.
     """
-    if n_instances >= n_pool or high - low > _TIE_RTOL * max(1.0, abs(high)):
+    if n_instances >= n_pool or high - low > _TIE_RTOL * max(
+        scale, abs(high), abs(low)
+    ):
         return None
     warnings.warn(
         f"all {n_pool} pool points have the same score ({high:.6g}), so the "

@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from skbatchbald.acquisition import (
     SaturationWarning,
+    TiedScoresWarning,
     bald_regression,
     batchbald_regression,
 )
@@ -29,14 +30,22 @@ def gaussian_mi(f, noise, batch):
     return 0.5 * logdet - 0.5 * np.log(noise[batch]).mean(axis=1).sum()
 
 
-def brute_force_greedy(f, noise, n_instances):
+def gaussian_mi_small_ratio(f, noise, batch):
+    """`gaussian_mi` for one noise variance, precise when Var f / σ² is tiny.
+
+    1/2 Σ log1p(eigenvalues of Cov_k f_B / σ²): slogdet of Cov + σ² I keeps
+    nothing of a covariance 1e-18 times σ², this keeps every digit.
+    """
+    cov = np.atleast_2d(np.cov(f[list(batch)], bias=True)) / noise
+    return 0.5 * np.log1p(np.linalg.eigvalsh(cov)).sum()
+
+
+def brute_force_greedy(f, noise, n_instances, mi=gaussian_mi):
     """Greedy by enumerating every candidate at each step; ties to the lowest index."""
     picked, scores = [], []
     for _ in range(n_instances):
         values = [
-            (gaussian_mi(f, noise, [*picked, c]), -c)
-            for c in range(len(f))
-            if c not in picked
+            (mi(f, noise, [*picked, c]), -c) for c in range(len(f)) if c not in picked
         ]
         best, neg_c = max(values)
         picked.append(-neg_c)
@@ -67,6 +76,65 @@ def test_greedy_equals_brute_force(seed, noise):
     ref_indices, ref_scores = brute_force_greedy(f, noise, 6)
     np.testing.assert_array_equal(indices, ref_indices)
     np.testing.assert_allclose(scores, ref_scores, rtol=1e-9, atol=1e-12)
+
+
+@pytest.mark.parametrize("seed", range(3))
+@pytest.mark.parametrize("scale", [1e6, 1e12, 1e18])
+def test_noise_far_above_the_spread_keeps_the_picks_and_scores(seed, scale):
+    # 1 + Var/σ² rounds to 1 below Var/σ² ~ 1e-16: carried so, every gain was
+    # 0 at σ² 1e18 times the spread, the batch the pool's first rows and a
+    # SaturationWarning said the samples predicted alike
+    f, noise = _pool(12, 6, seed), 0.05 * scale
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        indices, scores = batchbald_regression(f, 5, noise_variance=noise)
+    ref_indices, ref_scores = brute_force_greedy(f, noise, 5, gaussian_mi_small_ratio)
+    np.testing.assert_array_equal(indices, ref_indices)
+    np.testing.assert_allclose(scores, ref_scores, rtol=1e-9)
+    # the same problem scaled to noise 1: f and σ² scaled by c and c² leave the
+    # kernel Cov f / σ², hence the picks and scores, as they are
+    c = 1 / np.sqrt(noise)
+    again, scores_again = batchbald_regression(c * f, 5, noise_variance=1.0)
+    np.testing.assert_array_equal(again, indices)
+    np.testing.assert_allclose(scores_again, scores, rtol=1e-9)
+    top, top_scores = bald_regression(f, 5, noise_variance=noise)
+    assert top[0] == indices[0] and top_scores[0] == pytest.approx(scores[0])
+
+
+def test_bald_regression_does_not_tie_tiny_scores_that_differ():
+    # the tie test was absolute: scores below 1e-12 that differ 30-fold were
+    # "all the same", and the batch a random draw with a TiedScoresWarning
+    f = np.random.default_rng(0).normal(size=(6, 20)) * np.arange(1, 7)[:, None]
+    for noise in (1e14, 1e18, 1e250):
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            indices, scores = bald_regression(
+                f, 3, noise_variance=noise, random_state=0
+            )
+        np.testing.assert_array_equal(indices, [5, 4, 3])  # the largest spreads
+        np.testing.assert_allclose(
+            scores, 0.5 * np.log1p(f.var(axis=1)[[5, 4, 3]] / noise), rtol=1e-12
+        )
+
+
+def test_samples_equal_but_for_round_off_carry_no_information():
+    # a forest fitted on a constant y: its trees' leaf means of copies of one
+    # number differ in the last digits, and that spread, divided by a noise of
+    # its size, ranked the pool
+    rng = np.random.default_rng(0)
+    f = np.repeat(rng.choice([0.1, 3.7, -2.9, 151.3], size=(40, 1)), 8, axis=1)
+    f *= 1 + rng.integers(-400, 400, size=f.shape) * np.finfo(float).eps
+    assert np.ptp(f, axis=1).min() > 0
+    with pytest.warns(TiedScoresWarning):
+        _, scores = bald_regression(f, 3, noise_variance=1e-30, random_state=0)
+    assert (scores == 0).all()
+    with pytest.warns(SaturationWarning, match="no pool point carries information"):
+        _, scores = batchbald_regression(f, 3, noise_variance=1e-30)
+    assert (scores == 0).all()
+    # a spread of 1e-9 of the value is the model's, and is kept
+    f[7] = 3.7 * (1 + 1e-9 * np.arange(8))
+    indices, scores = bald_regression(f, 1, noise_variance=1e-30)
+    assert indices[0] == 7 and scores[0] > 0
 
 
 @pytest.mark.parametrize("seed", range(4))
