@@ -227,7 +227,11 @@ def bald_regression(
     :math:`\\frac{1}{2}(\\log \\bar{s}^2 - \\overline{\\log s^2}) \\ge 0`.
     It is the b = 1 case of :func:`batchbald_regression`; see there for the
     approximation. Ranking by it is ranking by the sample variance when σ² is
-    one number.
+    one number, at any ratio of the variance to σ² (the score is computed as
+    log1p, so scores of order 1e-18 still rank the pool, and they are a tie
+    only when equal to 12 significant digits). A point whose samples agree
+    to 12 significant digits scores 0: their spread is round-off (a forest
+    fitted on a constant target), not information.
 
     Examples
     --------
@@ -329,7 +333,12 @@ def batchbald_regression(
 
     Each greedy step extends a pivoted Cholesky factor of the kernel by one
     column, computed from the (N, K) centred samples: O(N K b + N b²) time,
-    O(N (K + b)) memory, no N x N matrix.
+    O(N (K + b)) memory, no N x N matrix. The conditional variances are kept
+    as the part the samples explain, beyond the noise, and the gains taken
+    with log1p, so they keep their digits when σ² is far above the samples'
+    variance (the picks do not change when f and σ² are scaled by c and c²).
+    As in :func:`bald_regression`, samples of a point that agree to 12
+    significant digits count as equal.
 
     Examples
     --------
