@@ -8,6 +8,8 @@ and hands them to the matching function of :mod:`skbatchbald.acquisition`; it
 never re-implements the math.
 """
 
+import warnings
+
 import numpy as np
 from sklearn.base import BaseEstimator
 from sklearn.exceptions import NotFittedError
@@ -29,6 +31,7 @@ from ._validation import (
     count_rows,
     draw_seed,
 )
+from ._warnings import user_stacklevel
 from .sampling import (
     is_multilabel,
     is_regression_model,
@@ -218,15 +221,18 @@ max_memory : int, str or None, default=None
     memory for the acquisition.
 """,
     "noise_variance": """\
-noise_variance : float or None, default=None
+noise_variance : float, "auto" or None, default=None
     Regression only: the variance σ² of the observation noise in the
-    Gaussian estimator (see :func:`skbatchbald.acquisition.batchbald_regression`).
-    None: the model's own estimate (``noise_variance_`` of an
-    MCDropoutRegressor; a GaussianProcessRegressor's ``alpha`` (its mean,
-    if an array) plus its kernel's white noise), else the mean over the
-    scored pool of the posterior samples' variance, a scale-free default
-    that sets the signal-to-noise ratio to 1 on average. Classifiers ignore
-    it.
+    Gaussian estimator (see :func:`skbatchbald.acquisition.batchbald_regression`),
+    one number in squared target units. None or ``"auto"``: the model's own
+    estimate (``noise_variance_`` of an MCDropoutRegressor, as its
+    ``noise_variance="auto"`` fits it; a GaussianProcessRegressor's
+    ``alpha`` (its mean, if an array) plus its kernel's white noise), else
+    the mean over the scored pool of the posterior samples' variance, a
+    scale-free default that sets the signal-to-noise ratio to 1 on average.
+    An array of one variance per point or per sample is for the acquisition
+    functions, which score the pool they are given; a strategy's pool
+    changes every round, so it takes one number. Classifiers ignore it.
 """,
     "subsample_and_seed": """\
 pool_subsample : int, default=None
@@ -432,7 +438,7 @@ class _PosteriorQuery(_Query):
                 "then set the learner's query_strategy back."
             ) from exc
         self._check_n_samples(predictions.shape[1], f"the {_model_name(learner)}")
-        noise = self.noise_variance
+        noise = None if _is_auto(self.noise_variance) else self.noise_variance
         if noise is None:
             noise = model_noise_variance(learner)
         if noise is None:
@@ -441,16 +447,77 @@ class _PosteriorQuery(_Query):
         return self._score_regression(predictions, n_instances, noise, draw_seed(rng))
 
     def _check_noise_variance(self):
-        if self.noise_variance is not None:
-            check_real(
-                self.noise_variance,
-                "noise_variance",
-                expected="None or a finite number > 0",
-                min_val=0.0,
-                min_open=True,
-                finite=True,
-                hint="the variance of the observation noise of a regression",
+        noise = self.noise_variance
+        if noise is None or _is_auto(noise):
+            return
+        if isinstance(noise, str):
+            raise TypeError(
+                f'noise_variance must be None, "auto" or a finite number > 0, got '
+                f'{noise!r}. None and "auto" both take the model\'s own noise '
+                "estimate (an MCDropoutRegressor's noise_variance_, a Gaussian "
+                "process's alpha plus white noise), else the mean sample variance "
+                "over the scored pool."
             )
+        if np.ndim(noise) > 0:
+            raise TypeError(
+                f"{type(self).__name__}'s noise_variance must be one number (or "
+                'None or "auto"), got an array-like of shape '
+                f"{np.shape(noise)}. A variance per point (n_pool, 1) or per point "
+                "and sample (n_pool, n_mc_samples) is for the acquisition "
+                "functions skbatchbald.acquisition.bald_regression and "
+                "batchbald_regression, which score the pool they are given: a "
+                "strategy's pool changes every round (and with pool_subsample "
+                "every call), so an array could not stay aligned with it. Call "
+                "predict_samples(model, X_pool) and the acquisition function "
+                "with your array, or pass None to use the model's own noise "
+                "estimate (noise_variance_ of an MCDropoutRegressor, a Gaussian "
+                "process's alpha plus white noise; else the mean sample variance "
+                "over the scored pool)."
+            )
+        check_real(
+            noise,
+            "noise_variance",
+            expected='None, "auto" or a finite number > 0',
+            min_val=0.0,
+            min_open=True,
+            finite=True,
+            hint="the variance of the observation noise of a regression",
+        )
+
+
+def _is_auto(noise_variance):
+    """Whether ``noise_variance`` is the string "auto" (the model's own noise)."""
+    return isinstance(noise_variance, str) and noise_variance == "auto"
+
+
+# BatchBALD's first gain is the largest single-point BALD score; at or below
+# this it is round-off of 0 (the acquisition layer's own no-gain threshold).
+_NO_GAIN = 1e-9
+
+
+def _uninformative_batch(n_pool, n_instances, n_mc_samples, seed):
+    """A seeded uniform batch, with a SaturationWarning, for a pool that carries
+    no information: what RandomQuery and BALDQuery's tie draw give, not the
+    pool's first rows."""
+    warnings.warn(
+        "no pool point carries information about ω: the "
+        f"K={n_mc_samples} posterior samples predict alike on every point (a "
+        "model fitted on a single target value or class pattern, trees that "
+        "all agree, a bagging ensemble with bootstrap=False over a "
+        "deterministic model), so every gain is 0 and the batch of "
+        f"{n_instances} is drawn uniformly at random (seeded by random_state), "
+        "as RandomQuery would draw it, instead of being the first rows of the "
+        "pool. Label a few more varied examples, use more varied posterior "
+        "samples (bootstrap=True, more trees or members, more MC-dropout "
+        "samples), or RandomQuery to make the random batch explicit.",
+        acquisition.SaturationWarning,
+        stacklevel=user_stacklevel(),
+    )
+    rng = check_random_state(seed)
+    # as the acquisition functions' tie draw makes it: the same seed gives
+    # BALDQuery's batch
+    picked = rng.choice(n_pool, size=n_instances, replace=False)
+    return picked.astype(np.int64), np.zeros(n_instances)
 
 
 class BatchBALDQuery(_PosteriorQuery):
@@ -480,10 +547,19 @@ class BatchBALDQuery(_PosteriorQuery):
         :func:`skbatchbald.acquisition.batchbald`).
     {noise_variance}
     random_state : None, int, numpy.random.Generator or RandomState, default=None
-        Seeds the pool subset, the dropout masks and the sampled estimator.
+        Seeds the pool subset, the dropout masks and the sampled estimator,
+        and the uniform draw made when no pool point carries information
+        (see Notes).
         An int repeats the call's draws for the same pool and labelled set, and draws
         afresh for each round of a loop (a smaller pool, more labels), whichever
         strategy object makes the call.
+
+    Warns
+    -----
+    SaturationWarning
+        When the batch stops gaining information before it is full (see
+        :func:`skbatchbald.acquisition.batchbald`), and when no pool point
+        carries any.
 
     See Also
     --------
@@ -494,6 +570,14 @@ class BatchBALDQuery(_PosteriorQuery):
     -----
     Kirsch, van Amersfoort & Gal, "BatchBALD: Efficient and Diverse Batch
     Acquisition for Deep Bayesian Active Learning", NeurIPS 2019.
+
+    When no pool point carries information, every gain is 0 (the posterior
+    samples predict alike everywhere: a model fitted on one target value,
+    trees that all agree), and the acquisition function's batch would be the
+    first rows of the pool, whatever their order. The batch is then a
+    uniform draw seeded by ``random_state``, the one :class:`BALDQuery`
+    makes for the same seed, with a
+    :class:`~skbatchbald.acquisition.SaturationWarning`.
 
     {needs_samples}
 
@@ -547,12 +631,32 @@ class BatchBALDQuery(_PosteriorQuery):
         self.noise_variance = noise_variance
         self.random_state = random_state
 
+    # When no point carries information (every gain 0), the greedy's batch is
+    # the pool's first rows, which a pool sorted by date or source biases; the
+    # strategy has a random_state, so the batch is a seeded uniform draw then,
+    # as BALDQuery's. The acquisition functions keep their documented order.
+
     def _score_regression(self, predictions, n_instances, noise, seed):
+        n_pool = predictions.shape[0]
+        if n_instances < n_pool:
+            _, scores = acquisition.bald_regression(
+                predictions, n_pool, noise_variance=noise
+            )
+            if not scores.any():  # 0 exactly: every point's samples agree
+                return _uninformative_batch(
+                    n_pool, n_instances, predictions.shape[1], seed
+                )
         return acquisition.batchbald_regression(
             predictions, n_instances, noise_variance=noise, random_state=seed
         )
 
     def _score(self, log_probs, n_instances, seed):
+        n_pool = log_probs.shape[0]
+        if (
+            n_instances < n_pool
+            and acquisition.mutual_information(log_probs).max() <= _NO_GAIN
+        ):
+            return _uninformative_batch(n_pool, n_instances, log_probs.shape[1], seed)
         return acquisition.batchbald(
             log_probs,
             n_instances,
@@ -563,6 +667,11 @@ class BatchBALDQuery(_PosteriorQuery):
         )
 
     def _score_multilabel(self, log_probs, n_instances, seed):
+        n_pool = log_probs.shape[0]
+        # the sum over labels bounds the first gain, the joint information
+        summed = acquisition.label_mutual_information(log_probs).sum(axis=1)
+        if n_instances < n_pool and summed.max() <= _NO_GAIN:
+            return _uninformative_batch(n_pool, n_instances, log_probs.shape[1], seed)
         return acquisition.multilabel_batchbald(
             log_probs,
             n_instances,

@@ -310,3 +310,51 @@ def test_noise_variance_is_a_parameter():
         strategy = cls(noise_variance=0.5)
         assert clone(strategy).get_params()["noise_variance"] == 0.5
         assert "noise_variance=0.5" in repr(strategy)
+
+
+def test_noise_variance_auto_is_the_models_own_estimate(diabetes, forest_learner):
+    # "auto", as an MCDropoutRegressor's noise_variance says it, was a
+    # TypeError in the strategies; it is the default's meaning
+    X, y = diabetes
+    pool = X[30:]
+    gp = GaussianProcessRegressor(RBF(50.0) + WhiteKernel(0.5), optimizer=None)
+    gp_learner = ActiveLearner(
+        make_pipeline(StandardScaler(), gp), X_training=X[:30], y_training=y[:30]
+    )
+    for learner, cls in ((forest_learner, BatchBALDQuery), (gp_learner, BALDQuery)):
+        auto = cls(noise_variance="auto", random_state=0)(learner, pool, 4)
+        default = cls(random_state=0)(learner, pool, 4)
+        np.testing.assert_array_equal(auto[0], default[0])
+        np.testing.assert_allclose(auto[1], default[1])
+    # the GP's noise, not the scale-free default, is what "auto" used
+    own = BALDQuery(noise_variance=0.5 + gp.alpha, random_state=0)(gp_learner, pool, 4)
+    auto = BALDQuery(noise_variance="auto", random_state=0)(gp_learner, pool, 4)
+    np.testing.assert_allclose(auto[1], own[1])
+    assert "noise_variance='auto'" in repr(BatchBALDQuery(noise_variance="auto"))
+
+
+@pytest.mark.parametrize("shape", [(392, 1), (392, 20), (3,)])
+def test_a_noise_array_says_where_arrays_go(diabetes, forest_learner, shape):
+    # the user guide describes (N, 1) and (N, K) noise arrays; a strategy
+    # refused them with a TypeError that printed the array and said nothing
+    X, _ = diabetes
+    strategy = BALDQuery(noise_variance=np.ones(shape))
+    with pytest.raises(TypeError, match=r"noise_variance must be one number") as e:
+        strategy(forest_learner, X[30:], 3)
+    message = str(e.value)
+    for phrase in (
+        f"shape {shape}",
+        "bald_regression and batchbald_regression",
+        "pool changes every round",
+        "predict_samples(model, X_pool)",
+        "the model's own noise estimate",
+        "mean sample variance",
+    ):
+        assert phrase in message
+    assert "array([" not in message
+
+
+def test_an_unknown_noise_string_names_auto(forest_learner, diabetes):
+    X, _ = diabetes
+    with pytest.raises(TypeError, match=r'None, "auto" or a finite number > 0'):
+        BatchBALDQuery(noise_variance="fit")(forest_learner, X[30:], 2)
