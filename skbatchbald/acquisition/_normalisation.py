@@ -26,6 +26,11 @@ _LOW_PRECISION = {"float16", "torch.float16", "torch.bfloat16"}
 
 _EXPECTED_SHAPE = "(n_pool, n_mc_samples, n_classes)"
 
+# Rows of values in [log 0, 0] off by more than this (a sum off by 1 % or
+# more) look like a multi-label model's per-label log p(y_l = 1), which need
+# not sum to one; closer, they are log-probabilities with round-off.
+_LABELS_LIKE = 0.01
+
 
 def _to_numpy(log_probs):
     """Return a numpy view of a torch tensor (detached, on CPU), or the input as is.
@@ -96,6 +101,10 @@ class Normalisation:
     probs_like : bool
         Whether every part looked like probabilities (values in [0, 1] summing to
         one over the class axis).
+    nonpositive : bool
+        Whether every value lies in [log 0, 0] (within the tolerance), as
+        log-probabilities do: rows that do not sum to one over the last axis
+        then look like the per-label log p(y_l = 1) of a multi-label model.
     """
 
     worst: float
@@ -105,6 +114,7 @@ class Normalisation:
     nan: tuple | None
     posinf: tuple | None
     probs_like: bool
+    nonpositive: bool
 
 
 def _first(mask, offset):
@@ -147,7 +157,7 @@ def normalisation(array, tol, offset=0):
     worst, value, where = -1.0, np.nan, (offset, 0)
     invalid = False
     nan = posinf = None
-    probs_like = True
+    probs_like = nonpositive = True
     row_bytes = n_mc_samples * n_classes * 8
     with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
         for rows in row_slices(n_rows, row_bytes, TILE_BYTES):
@@ -164,13 +174,16 @@ def normalisation(array, tol, offset=0):
                 nan = nan or _first(np.isnan(chunk), offset + rows.start)
                 posinf = posinf or _first(np.isposinf(chunk), offset + rows.start)
                 probs_like = probs_like and _looks_like_probabilities(chunk)
+                # a valid row's values are <= its logsumexp, within tol of 0;
+                # NaN makes the max NaN, which compares False
+                nonpositive = nonpositive and bool(chunk.max() <= tol)
                 finite = np.where(np.isnan(deviation), -1.0, deviation)
             n, k = np.unravel_index(np.argmax(finite), finite.shape)
             if finite[n, k] > worst:
                 worst, value = float(finite[n, k]), float(lse[n, k])
                 where = (offset + rows.start + int(n), int(k))
     return Normalisation(
-        worst, value, where, invalid, nan, posinf, probs_like and invalid
+        worst, value, where, invalid, nan, posinf, probs_like and invalid, nonpositive
     )
 
 
@@ -186,6 +199,7 @@ def merge_normalisations(parts):
         next((part.nan for part in parts if part.nan), None),
         next((part.posinf for part in parts if part.posinf), None),
         invalid and all(part.probs_like for part in parts),
+        all(part.nonpositive for part in parts),
     )
 
 
@@ -209,10 +223,26 @@ def not_normalised_message(summary, tol, name):
             f"[0, 1] that sum to 1 over the class axis): did you pass "
             f"probabilities? use np.log (or torch.log); {where}"
         )
+    logits = (
+        "apply log_softmax over the class axis (scipy.special.log_softmax(x, "
+        "axis=-1) / torch.log_softmax(x, dim=-1))"
+    )
+    if summary.nonpositive and summary.worst > _LABELS_LIKE:
+        # log_softmax would make one categorical of independent labels, silently
+        return (
+            f"{name} is not normalised over the class axis, but every value "
+            "lies in [log 0, 0], as log-probabilities do: if these are "
+            "per-label log p(y_l = 1) of a multi-label model (independent "
+            "yes/no labels, as predict_multilabel_log_proba_samples gives "
+            "them), use skbatchbald.acquisition.multilabel_bald or "
+            "multilabel_batchbald (BALDQuery, PowerBALDQuery and BatchBALDQuery "
+            "score a multi-label learner so), not log_softmax, which would "
+            f"make one categorical of the labels; if they are logits, {logits}; "
+            f"{where}"
+        )
     return (
         f"{name} is not normalised over the class axis; if these are logits, "
-        f"apply log_softmax over the class axis (scipy.special.log_softmax(x, "
-        f"axis=-1) / torch.log_softmax(x, dim=-1)); {where}"
+        f"{logits}; {where}"
     )
 
 

@@ -56,7 +56,9 @@ shape (n_pool, n_mc_samples, n_classes)
         normalised, i.e. ``|logsumexp_c log_probs[n, k, c]|`` exceeds 1e-3 for
         float32, 1e-5 for float64 or 1e-2 for float16 / bfloat16 input. The
         message then says whether the values look like probabilities (use
-        ``np.log``) or like logits (use ``log_softmax``).
+        ``np.log``), like a multi-label model's per-label log-probabilities
+        (values in [log 0, 0]: use ``multilabel_bald`` or
+        ``multilabel_batchbald``) or like logits (use ``log_softmax``).
 
     Notes
     -----

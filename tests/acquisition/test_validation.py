@@ -200,3 +200,61 @@ class TestCheckNInstances:
             TypeError, match=rf"n_instances must be an int in \[1, 10\], {got}"
         ):
             check_n_instances(value, 10)
+
+
+class TestMultiLabelHint:
+    """Per-label log p(y_l = 1) given to a single-label function: the message
+    said "apply log_softmax", which would make one categorical of independent
+    labels; it now names the multi-label functions."""
+
+    @staticmethod
+    def _label_log_probs():
+        # what predict_multilabel_log_proba_samples gives: (N, K, L), each
+        # label's own log p(y_l = 1), with -inf where a tree says never
+        p = np.random.default_rng(0).uniform(size=(60, 10, 4))
+        p[p < 0.1] = 0.0
+        with np.errstate(divide="ignore"):
+            return np.log(p).astype(np.float32)
+
+    @pytest.mark.parametrize("name", ["bald", "batchbald", "check_log_probs"])
+    def test_per_label_log_probabilities_name_the_multilabel_functions(self, name):
+        from skbatchbald import acquisition
+
+        log_probs = self._label_log_probs()
+        assert log_probs.max() <= 0
+        call = {
+            "bald": lambda x: acquisition.bald(x, 3),
+            "batchbald": lambda x: acquisition.batchbald(x, 3),
+            "check_log_probs": check_log_probs,
+        }[name]
+        with pytest.raises(ValueError) as caught:
+            call(log_probs)
+        message = str(caught.value)
+        for phrase in (
+            "per-label log p(y_l = 1) of a multi-label model",
+            "skbatchbald.acquisition.multilabel_bald or multilabel_batchbald",
+            "BALDQuery, PowerBALDQuery and BatchBALDQuery",
+            "not log_softmax, which would make one categorical of the labels",
+            "if they are logits, apply log_softmax",
+        ):
+            assert phrase in message
+
+    def test_per_label_probabilities_in_a_memmap_too(self, tmp_path):
+        from skbatchbald import acquisition
+
+        log_probs = self._label_log_probs()
+        mm = np.lib.format.open_memmap(
+            tmp_path / "x.npy", mode="w+", dtype=log_probs.dtype, shape=log_probs.shape
+        )
+        mm[:] = log_probs
+        with pytest.raises(ValueError, match="multilabel_bald or multilabel_batchbald"):
+            acquisition.bald(mm, 3)
+
+    def test_logits_and_round_off_do_not_get_the_hint(self, make_log_probs):
+        logits = np.random.default_rng(0).standard_normal((5, 3, 4))
+        x = make_log_probs(5, 3, 4)
+        x[3, 2] += 1e-4  # a sum off by 0.01 %: round-off, not labels
+        for bad in (logits, x):
+            with pytest.raises(ValueError) as caught:
+                check_log_probs(bad)
+            assert "multilabel" not in str(caught.value)
