@@ -35,8 +35,15 @@ from ._validation import (
     draw_seed,
 )
 from ._warnings import user_stacklevel
-from .acquisition import mutual_information
-from .sampling import is_regression_model, predict_log_proba_samples
+from .acquisition import bald_regression, label_mutual_information, mutual_information
+from .sampling import (
+    is_multilabel,
+    is_regression_model,
+    model_noise_variance,
+    predict_log_proba_samples,
+    predict_multilabel_log_proba_samples,
+    predict_samples,
+)
 
 __all__ = [
     "ExpectedInformation",
@@ -209,7 +216,9 @@ class _StoppingRule(BaseEstimator):
         estimator : object
             The model after this round's refit: an
             :class:`~skbatchbald.ActiveLearner` (or modAL learner), a fitted
-            classifier, a Pipeline, or anything else the rule can predict with.
+            classifier (or, for :class:`ExpectedInformation`, a regressor or
+            multi-label classifier), a Pipeline, or anything else the rule can
+            predict with.
         X_stop : array-like of shape (n_stop, ...)
             The stop set: the same unlabelled inputs every round.
         n_labels : int, default=None
@@ -247,8 +256,10 @@ class _StoppingRule(BaseEstimator):
                 "every round (any container or dtype), or clone the rule to start "
                 "over."
             )
-        outputs = self._outputs(estimator, X_stop)
-        stop = self.update_from(outputs, n_labels=_n_labels_of(estimator, n_labels))
+        # the outputs, and what the model says about reading them (a
+        # multi-label model's labels, a regressor's noise)
+        outputs, options = self._outputs(estimator, X_stop)
+        stop = self._update_from(outputs, _n_labels_of(estimator, n_labels), options)
         self.stop_set_hash_ = digest
         return stop
 
@@ -279,8 +290,17 @@ class _StoppingRule(BaseEstimator):
             of stop-set inputs than the earlier rounds; if ``n_labels`` is fewer
             than the last round's.
         """
+        self._check_params()  # before the options read the parameters
+        return self._update_from(outputs, n_labels, self._replay_options())
+
+    def _replay_options(self):
+        """How to read outputs given without a model (`update_from`)."""
+        return {}
+
+    def _update_from(self, outputs, n_labels, options):
+        """`update_from`, with ``options`` for `_check_outputs` and `_evidence`."""
         self._check_params()
-        outputs = self._check_outputs(outputs)
+        outputs = self._check_outputs(outputs, **options)
         n_stop = getattr(self, "n_stop_", None)
         if n_stop is not None and outputs.shape[0] != n_stop:
             raise ValueError(
@@ -307,7 +327,7 @@ class _StoppingRule(BaseEstimator):
         earlier = records[:-1] if again else records
         round_ = len(earlier)
         record = {"round": round_, "n_labels": n_labels}
-        record.update(self._evidence(outputs, earlier, again=again))
+        record.update(self._evidence(outputs, earlier, again=again, **options))
         stop = bool(record["stop"])
         self._remember(outputs, again=again)
         self.records_ = [*earlier, record]
@@ -467,10 +487,11 @@ class StabilizingPredictions(_StoppingRule):
             raise ValueError(
                 f"StabilizingPredictions compares predicted class labels (Cohen's "
                 f"kappa), and {type(estimator).__name__} is a regression model; "
-                "it has no stopping rule for regression here: stop on a labelling "
-                "budget or a held-out error."
+                "for regression use ExpectedInformation (the mean regression "
+                "BALD on the stop set), or stop on a labelling budget or a "
+                "held-out error."
             )
-        return estimator.predict(X_stop)
+        return estimator.predict(X_stop), {}
 
     def _check_outputs(self, predictions):
         predictions = np.asarray(predictions)
@@ -479,7 +500,8 @@ class StabilizingPredictions(_StoppingRule):
                 "predictions must be one label per stop-set input, shape "
                 f"(n_stop,); got an indicator matrix of shape {predictions.shape}: "
                 "a multi-label model. Cohen's kappa compares one label per input: "
-                "give each label its own rule, rule_l.update_from(predictions[:, l])."
+                "give each label its own rule, rule_l.update_from(predictions[:, l]), "
+                "or use ExpectedInformation, which scores a multi-label model."
             )
         if predictions.ndim != 1:
             raise ValueError(
@@ -569,12 +591,23 @@ class ExpectedInformation(_StoppingRule):
     with ``min_decrease``, once it fell by less than that fraction over the
     last ``window`` rounds (the gain per round flattened).
 
+    A multi-label model (fitted on a 0/1 indicator y) is scored by
+    multi-label BALD, the sum over labels of each label's BALD
+    (:func:`~skbatchbald.acquisition.label_mutual_information`, on
+    :func:`~skbatchbald.sampling.predict_multilabel_log_proba_samples`), and a
+    regressor by regression BALD, ``1/2 log(1 + Var_k f / σ²)``
+    (:func:`~skbatchbald.acquisition.bald_regression`, on
+    :func:`~skbatchbald.sampling.predict_samples`), the scores the query
+    strategies rank by.
+
     Parameters
     ----------
     threshold : float, default=0.01
         Mean BALD on the stop set, in nats, below which labels are not worth
-        their cost. Below ``min(log K, log n_classes)`` (checked once the
-        samples are drawn: at or above it the rule would stop at once).
+        their cost. Below the most one label can tell (checked once the
+        samples are drawn: at or above it the rule would stop at once):
+        ``min(log K, log n_classes)``, ``n_labels * log 2`` for a multi-label
+        model, ``log K`` for a regressor.
     window : int, default=3
         Number of successive rounds the criterion must hold.
     min_decrease : float or None, default=None
@@ -584,9 +617,22 @@ class ExpectedInformation(_StoppingRule):
         Posterior samples K per round; None: the estimator's default (all
         members of an ensemble).
     max_saturated : float, default=0.05
-        Fraction of stop-set inputs at the ceiling ``min(log K, log C)`` above
-        which a round is *saturated*: its score is capped by K, so the rule
-        neither stops nor counts it (see Notes).
+        Fraction of stop-set inputs at the ceiling (the most one label can
+        tell, as for ``threshold``) above which a round is *saturated*: its
+        score is capped, so the rule neither stops nor counts it (see Notes).
+    noise_variance : float, "auto" or None, default=None
+        Regressors only: the variance σ² of the observation noise, in squared
+        target units, the same every round. None or ``"auto"``: the model's
+        own estimate each round (``noise_variance_`` of an
+        MCDropoutRegressor, a GaussianProcessRegressor's ``alpha`` plus its
+        white noise); a regressor without one (a forest) needs a number, or
+        :meth:`update` raises a ``ValueError`` (see Notes). :meth:`update_from`
+        on a regressor's (n_stop, K) samples always needs a number.
+    multilabel : bool or None, default=None
+        Whether the outputs are a multi-label model's (n_stop, K, L) per-label
+        log p(y_l = 1). None: :meth:`update` asks the model, and
+        :meth:`update_from` reads (n_stop, K, C) outputs as one class per
+        input; pass True to replay a multi-label run.
     random_state : None, int, numpy.random.Generator or RandomState, default=None
         Source of the posterior samples. An int draws the same dropout masks or
         members every round, so the rounds differ only by the model.
@@ -595,9 +641,10 @@ class ExpectedInformation(_StoppingRule):
     ----------
     records_ : list of dict
         One per round: ``round``, ``n_labels``, ``mean_bald`` (nats),
-        ``ceiling`` (``min(log K, log C)``), ``saturated_fraction``,
+        ``ceiling`` (the most one label can tell), ``saturated_fraction``,
         ``saturated``, ``decrease`` (the relative fall over the window; NaN
-        until ``window`` rounds exist) and ``stop``.
+        until ``window`` rounds exist), for a regressor ``noise_variance``
+        (σ² of the round), and ``stop``.
     history_ : pandas.DataFrame
         ``records_`` as a table.
     n_rounds_ : int
@@ -633,6 +680,16 @@ class ExpectedInformation(_StoppingRule):
     inputs reach that bound (K too small, e.g. an ensemble of few members) the
     round is marked saturated and never triggers a stop. Raise K then.
 
+    A multi-label input's score is at most ``L log 2`` (each label's BALD at
+    most log 2). A regressor's Gaussian estimate has no such bound, but K
+    equally weighted samples hold at most ``log K`` nats, so an input
+    scored at ``log K`` or more is at the ceiling. The regression score
+    needs σ², and the query strategies' fallback for a model without a noise
+    estimate, the mean sample variance of the scored inputs, is no use here:
+    it sets the mean signal-to-noise ratio to 1 in every round, so the mean
+    BALD would stay put however much the model learns. Hence a number for a
+    forest, fixed across rounds so that the rounds are comparable.
+
     Examples
     --------
     >>> import numpy as np
@@ -641,6 +698,13 @@ class ExpectedInformation(_StoppingRule):
     >>> rule = ExpectedInformation(threshold=0.05, window=2)
     >>> [rule.update_from(agree) for _ in range(3)]
     [False, True, True]
+
+    A regressor's posterior samples, with the noise variance:
+
+    >>> f = np.array([[0.0, 2.0], [1.0, 1.0]])  # Var_k f: 1 and 0
+    >>> rule = ExpectedInformation(threshold=0.05, window=1, noise_variance=1.0)
+    >>> rule.update_from(f), round(rule.records_[0]["mean_bald"], 4)
+    (False, 0.1733)
     """
 
     _output_name = "log-probabilities"
@@ -653,6 +717,8 @@ class ExpectedInformation(_StoppingRule):
         min_decrease=None,
         n_mc_samples=None,
         max_saturated=0.05,
+        noise_variance=None,
+        multilabel=None,
         random_state=None,
     ):
         self.threshold = threshold
@@ -660,6 +726,8 @@ class ExpectedInformation(_StoppingRule):
         self.min_decrease = min_decrease
         self.n_mc_samples = n_mc_samples
         self.max_saturated = max_saturated
+        self.noise_variance = noise_variance
+        self.multilabel = multilabel
         self.random_state = random_state
 
     def _check_params(self):
@@ -672,6 +740,34 @@ class ExpectedInformation(_StoppingRule):
             finite=True,
             hint="the mean BALD on the stop set below which to stop",
         )
+        noise = self.noise_variance
+        if isinstance(noise, str) and not _is_auto(noise):
+            raise TypeError(
+                'noise_variance must be None, "auto" or a finite number > 0, got '
+                f'{noise!r}: None and "auto" take a regressor\'s own estimate.'
+            )
+        if np.ndim(noise) > 0:
+            raise TypeError(
+                "noise_variance must be one number (the variance of a "
+                "regressor's observation noise, the same for every stop-set "
+                f"input), got an array-like of shape {np.shape(noise)}."
+            )
+        if noise is not None and not _is_auto(noise):
+            check_real(
+                noise,
+                "noise_variance",
+                expected='None, "auto" or a finite number > 0',
+                min_val=0.0,
+                min_open=True,
+                finite=True,
+                hint="the variance of a regressor's observation noise",
+            )
+        if self.multilabel is not None and not isinstance(
+            self.multilabel, bool | np.bool_
+        ):
+            raise TypeError(
+                f"multilabel must be None, True or False, got {self.multilabel!r}."
+            )
         check_int(self.window, "window", hint="rounds the criterion must hold")
         if self.min_decrease is not None:
             check_real(
@@ -695,36 +791,110 @@ class ExpectedInformation(_StoppingRule):
         )
         check_random_state(self.random_state)
 
+    def _noise(self):
+        """The rule's own noise variance, or None ("auto", None)."""
+        noise = self.noise_variance
+        return None if noise is None or _is_auto(noise) else float(noise)
+
+    def _replay_options(self):
+        return {"multilabel": bool(self.multilabel), "noise_variance": self._noise()}
+
     def _outputs(self, estimator, X_stop):
         seed = draw_seed(check_random_state(self.random_state))
-        return predict_log_proba_samples(
+        if is_regression_model(estimator):
+            noise = self._noise()
+            if noise is None:
+                noise = model_noise_variance(estimator)
+            if noise is None:
+                raise ValueError(
+                    "ExpectedInformation scores a regressor by its regression "
+                    "BALD, 1/2 log(1 + Var_k f / noise_variance) per stop-set "
+                    "input, which needs the variance of the observation noise, "
+                    f"and the {_model_kind(estimator)} gives no estimate of its "
+                    "own. " + _no_noise_message()
+                )
+            predictions = predict_samples(
+                estimator, X_stop, n_mc_samples=self.n_mc_samples, random_state=seed
+            )
+            return predictions, {"multilabel": False, "noise_variance": noise}
+        multilabel = self.multilabel
+        if multilabel is None:
+            multilabel = is_multilabel(estimator)
+        sample = (
+            predict_multilabel_log_proba_samples
+            if multilabel
+            else predict_log_proba_samples
+        )
+        log_probs = sample(
             estimator, X_stop, n_mc_samples=self.n_mc_samples, random_state=seed
         )
+        return log_probs, {"multilabel": bool(multilabel), "noise_variance": None}
 
-    def _check_outputs(self, log_probs):
-        log_probs = np.asarray(log_probs)
-        if log_probs.ndim != 3:
+    def _check_outputs(self, outputs, *, multilabel=False, noise_variance=None):
+        outputs = np.asarray(outputs)
+        if outputs.ndim == 2 and not multilabel:
+            if noise_variance is None:
+                raise ValueError(
+                    f"outputs of shape {outputs.shape} are a regressor's "
+                    "posterior samples of the prediction, shape (n_stop, "
+                    "n_mc_samples), and their BALD score needs the variance of "
+                    "the observation noise. "
+                    + _no_noise_message()
+                    + " A classifier's outputs are log-probabilities of shape "
+                    "(n_stop, n_mc_samples, n_classes)."
+                )
+        elif outputs.ndim != 3:
             raise ValueError(
-                "log_probs must have shape (n_stop, n_mc_samples, n_classes); got "
-                f"shape {log_probs.shape}. Pass predict_log_proba_samples()'s "
-                "output on the stop set."
+                "the outputs must be log-probabilities of shape (n_stop, "
+                "n_mc_samples, n_classes), a multi-label model's (n_stop, "
+                "n_mc_samples, n_labels) log p(y_l = 1) (with multilabel=True), "
+                "or a regressor's posterior samples of shape (n_stop, "
+                f"n_mc_samples); got shape {outputs.shape}. Pass the sampling "
+                "function's output on the stop set (predict_log_proba_samples, "
+                "predict_multilabel_log_proba_samples or predict_samples)."
             )
-        if log_probs.shape[1] < 2:
+        if outputs.shape[1] < 2:
             raise ValueError(
-                f"log_probs has {log_probs.shape[1]} posterior sample: the "
+                f"the outputs have {outputs.shape[1]} posterior sample: the "
                 "information about the model needs K >= 2 samples (an MC-dropout "
                 "net, an ensemble, ...), not a point estimate."
             )
-        return log_probs
+        return outputs
 
-    def _evidence(self, log_probs, earlier, *, again):
-        scores = mutual_information(log_probs)  # validates: NaN, shape, norm
-        _, n_samples, n_classes = log_probs.shape
-        ceiling = min(math.log(n_samples), math.log(n_classes))
+    def _evidence(
+        self, outputs, earlier, *, again, multilabel=False, noise_variance=None
+    ):
+        n_samples = outputs.shape[1]
+        extra = {}
+        if outputs.ndim == 2:
+            # regression: 1/2 log(1 + Var_k f / σ²) per input (bald_regression
+            # validates: NaN, the noise); at most log K for K samples
+            order, ranked = bald_regression(
+                outputs, outputs.shape[0], noise_variance=noise_variance
+            )
+            scores = np.empty(outputs.shape[0])
+            scores[order] = ranked
+            ceiling = math.log(n_samples)
+            bound = "log K"
+            where = f"K={n_samples} samples"
+            extra = {"noise_variance": float(noise_variance)}
+        elif multilabel:
+            # the sum over labels of each label's binary BALD (multilabel_bald)
+            scores = label_mutual_information(outputs).sum(axis=1)
+            n_labels = outputs.shape[2]
+            ceiling = n_labels * min(math.log(n_samples), math.log(2))
+            bound = "L min(log K, log 2)"
+            where = f"K={n_samples} samples, L={n_labels} labels"
+        else:
+            scores = mutual_information(outputs)  # validates: NaN, shape, norm
+            n_classes = outputs.shape[2]
+            ceiling = min(math.log(n_samples), math.log(n_classes))
+            bound = "min(log K, log C)"
+            where = f"K={n_samples} samples, C={n_classes} classes"
         if self.threshold >= ceiling:
             raise ValueError(
-                f"threshold={self.threshold} nats is at or above min(log K, log C) "
-                f"= {ceiling:.3f} (K={n_samples} samples, C={n_classes} classes), "
+                f"threshold={self.threshold} nats is at or above {bound} "
+                f"= {ceiling:.3f} ({where}), "
                 "the most one label can tell, so the rule would stop at once; "
                 "choose a small fraction of it (the default is 0.01)."
             )
@@ -733,10 +903,11 @@ class ExpectedInformation(_StoppingRule):
         mean = float(scores.mean())
         if saturated:
             logger.warning(
-                "%.0f%% of the stop set is at the BALD ceiling min(log K, log C) = "
+                "%.0f%% of the stop set is at the BALD ceiling %s = "
                 "%.3f nats with K=%d: the score is capped, not low. Raise "
                 "n_mc_samples.",
                 100 * at_ceiling,
+                bound,
                 ceiling,
                 n_samples,
             )
@@ -760,8 +931,34 @@ class ExpectedInformation(_StoppingRule):
             "saturated_fraction": at_ceiling,
             "saturated": saturated,
             "decrease": decrease,
+            **extra,
             "stop": bool(below or flat),
         }
+
+
+def _is_auto(noise_variance):
+    return isinstance(noise_variance, str) and noise_variance == "auto"
+
+
+def _model_kind(estimator):
+    """The name of the model inside a learner or Pipeline, for messages."""
+    return type(final_model(estimator)).__name__
+
+
+def _no_noise_message():
+    """Where a regression round's noise variance comes from, and why not the
+    strategies' fallback."""
+    return (
+        "Pass "
+        "ExpectedInformation(noise_variance=...), in squared target units and "
+        "the same every round (a known measurement error, or the "
+        "cross-validated mean squared error on the labelled set), or use a "
+        "model that estimates it (an MCDropoutRegressor, a "
+        "GaussianProcessRegressor with a WhiteKernel). The query strategies' "
+        "fallback, the mean sample variance of the scored inputs, would put "
+        "the signal-to-noise ratio at 1 in every round, so the mean BALD "
+        "would not fall as the model learns."
+    )
 
 
 def hindsight_stop(n_labels, accuracy, *, tolerance=0.005):
