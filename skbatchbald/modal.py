@@ -94,14 +94,24 @@ def _is_data_frame(obj):
     return type(obj).__module__.partition(".")[0] == "pandas" and obj.ndim == 2
 
 
+def _fresh_index(index):
+    """Whether ``index`` is pandas' default 0..n-1, given to a new frame.
+
+    Such labels say nothing about which row is which: a y built by position
+    (``pd.Series(labels)``) beside a shuffled X pairs as it should.
+    """
+    return type(index).__name__ == "RangeIndex" and index.start == 0 and index.step == 1
+
+
 def _check_index_order(X, y):
     """ValueError when pandas X and y hold the same row labels in other orders.
 
     scikit-learn pairs X and y by position and ignores their index, so a y
     shuffled against X (``y.iloc[::-1]``, a ``groupby`` result, labels read
     back in another order) would teach every row another row's label. The
-    same labels in another order can only be that; labels that differ (a y
-    built with a fresh RangeIndex) keep scikit-learn's pairing by position.
+    same labels in another order can only be that; labels that differ, or a
+    fresh 0..n-1 RangeIndex on either side (a y built by position), keep
+    scikit-learn's pairing by position.
     """
     x_index, y_index = getattr(X, "index", None), getattr(y, "index", None)
     if not (
@@ -115,6 +125,8 @@ def _check_index_order(X, y):
         len(x_index) != len(y_index)
         or x_index.equals(y_index)
         or not (x_index.is_unique and y_index.is_unique)
+        or _fresh_index(x_index)
+        or _fresh_index(y_index)
     ):
         return
     if set(x_index) == set(y_index):  # unique and as many: a reordering

@@ -32,6 +32,7 @@ from ._validation import (
     draw_seed,
 )
 from ._warnings import user_stacklevel
+from .acquisition._ties import scores_tied
 from .sampling import (
     is_multilabel,
     is_regression_model,
@@ -490,11 +491,6 @@ def _is_auto(noise_variance):
     return isinstance(noise_variance, str) and noise_variance == "auto"
 
 
-# BatchBALD's first gain is the largest single-point BALD score; at or below
-# this it is round-off of 0 (the acquisition layer's own no-gain threshold).
-_NO_GAIN = 1e-9
-
-
 def _uninformative_batch(n_pool, n_instances, n_mc_samples, seed):
     """A seeded uniform batch, with a SaturationWarning, for a pool that carries
     no information: what RandomQuery and BALDQuery's tie draw give, not the
@@ -652,11 +648,14 @@ class BatchBALDQuery(_PosteriorQuery):
 
     def _score(self, log_probs, n_instances, seed):
         n_pool = log_probs.shape[0]
-        if (
-            n_instances < n_pool
-            and acquisition.mutual_information(log_probs).max() <= _NO_GAIN
-        ):
-            return _uninformative_batch(n_pool, n_instances, log_probs.shape[1], seed)
+        # BALD's own tie rule, so that the draw is BALD's whenever BALD draws;
+        # pools read from disk or dask are not read an extra time for it
+        if n_instances < n_pool and type(log_probs) is np.ndarray:
+            bald_scores = acquisition.mutual_information(log_probs)
+            if scores_tied(bald_scores.min(), bald_scores.max()):
+                return _uninformative_batch(
+                    n_pool, n_instances, log_probs.shape[1], seed
+                )
         return acquisition.batchbald(
             log_probs,
             n_instances,
@@ -670,7 +669,7 @@ class BatchBALDQuery(_PosteriorQuery):
         n_pool = log_probs.shape[0]
         # the sum over labels bounds the first gain, the joint information
         summed = acquisition.label_mutual_information(log_probs).sum(axis=1)
-        if n_instances < n_pool and summed.max() <= _NO_GAIN:
+        if n_instances < n_pool and scores_tied(summed.min(), summed.max()):
             return _uninformative_batch(n_pool, n_instances, log_probs.shape[1], seed)
         return acquisition.multilabel_batchbald(
             log_probs,

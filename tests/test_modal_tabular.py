@@ -277,6 +277,14 @@ class TestIndexOrder:
         # a y built with a fresh RangeIndex, a plain array, a y whose labels
         # differ from X's: scikit-learn's pairing by position, no error
         X, y = self._frames()
+        # a frame shuffled whole beside labels made by position: its permuted
+        # 0..n-1 labels and the labels' fresh RangeIndex hold the same set
+        shuffled = X.reset_index(drop=True).sample(frac=1, random_state=0)
+        labels = pd.Series((shuffled["a"] > 0).astype(int).to_numpy())
+        learner = ActiveLearner(
+            LogisticRegression(), X_training=shuffled, y_training=labels
+        )
+        np.testing.assert_array_equal(learner.y_training, labels.to_numpy())
         for labels in (
             y.reset_index(drop=True),
             y.to_numpy(),

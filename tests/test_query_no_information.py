@@ -15,9 +15,11 @@ from sklearn.ensemble import RandomForestClassifier, RandomForestRegressor
 from sklearn.linear_model import LogisticRegression
 
 from skbatchbald import ActiveLearner, BALDQuery, BatchBALDQuery
-from skbatchbald.acquisition import SaturationWarning, TiedScoresWarning
-from skbatchbald.acquisition._saturation import _NO_GAIN
-from skbatchbald.query import _NO_GAIN as _QUERY_NO_GAIN
+from skbatchbald.acquisition import (
+    SaturationWarning,
+    TiedScoresWarning,
+    mutual_information,
+)
 
 
 @pytest.fixture(scope="module")
@@ -110,5 +112,28 @@ def test_an_informative_pool_is_batchbalds(diabetes):
     np.testing.assert_array_equal(a, b)  # the greedy is exact: no draw
 
 
-def test_the_no_gain_threshold_is_the_acquisition_layers():
-    assert _QUERY_NO_GAIN == _NO_GAIN
+def test_tiny_scores_that_rank_the_pool_are_balds_order():
+    # posterior samples that differ by about 5e-6 in probability: BALD scores
+    # from 1e-11 to 1e-9, which BALD ranks (no tie); BatchBALD's greedy finds
+    # no gain above its 1e-9 threshold and fills in BALD order: BALD's batch,
+    # not a random draw
+    rng = np.random.default_rng(0)
+    p = (
+        0.5
+        + 0.5 * rng.uniform(-1, 1, (50, 1, 1))
+        + 5e-6 * rng.standard_normal((50, 4, 1))
+    )
+    p = np.clip(p, 0.01, 0.99)
+    log_probs = np.log(np.concatenate([p, 1 - p], axis=2))
+    scores = mutual_information(log_probs)
+    assert 1e-12 < scores.max() <= 1e-9 and scores.max() > 5 * scores.min()
+
+    class Samples:
+        def predict_log_proba_samples(self, X, n_mc_samples=None, **kwargs):
+            return log_probs[np.asarray(X, dtype=int).ravel()]
+
+    pool = np.arange(50).reshape(-1, 1)
+    bald, _ = _batch(BALDQuery(random_state=0), Samples(), pool)
+    batchbald, _ = _batch(BatchBALDQuery(random_state=0), Samples(), pool)
+    np.testing.assert_array_equal(batchbald, bald)
+    np.testing.assert_array_equal(bald, np.argsort(-scores, kind="stable")[:5])

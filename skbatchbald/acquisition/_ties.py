@@ -6,7 +6,7 @@ import numpy as np
 
 from .._warnings import user_stacklevel
 
-__all__ = ["TiedScoresWarning", "uniform_if_tied"]
+__all__ = ["TiedScoresWarning", "scores_tied", "uniform_if_tied"]
 
 # Scores this close (relative to their size, or to the size of the terms they
 # were computed from) differ by round-off only.
@@ -41,6 +41,18 @@ class TiedScoresWarning(UserWarning):
     """
 
 
+def scores_tied(low, high, *, scale=1.0):
+    """Whether scores from ``low`` to ``high`` differ by round-off only.
+
+    Within ``1e-12 * max(scale, |low|, |high|)`` of each other (see
+    `uniform_if_tied`); never when either end is not finite, whose distance
+    would make any spread a tie.
+    """
+    if not (np.isfinite(low) and np.isfinite(high)):
+        return False
+    return high - low <= _TIE_RTOL * max(scale, abs(high), abs(low))
+
+
 def uniform_if_tied(low, high, n_pool, n_instances, rng, *, scale=1.0):
     """A uniform batch, with a warning, when every pool score is equal; else None.
 
@@ -69,9 +81,7 @@ def uniform_if_tied(low, high, n_pool, n_instances, rng, *, scale=1.0):
     indices : ndarray of shape (n_instances,), int64, or None
         Distinct pool indices in draw order, or None when the scores differ.
     """
-    if n_instances >= n_pool or high - low > _TIE_RTOL * max(
-        scale, abs(high), abs(low)
-    ):
+    if n_instances >= n_pool or not scores_tied(low, high, scale=scale):
         return None
     warnings.warn(
         f"all {n_pool} pool points have the same score ({high:.6g}), so the "

@@ -104,3 +104,14 @@ def test_round_off_is_a_tie_and_a_real_difference_is_not():
         warnings.simplefilter("error", TiedScoresWarning)
         indices, _ = margin(log_probs, 3, random_state=0)
     np.testing.assert_array_equal(indices, [7, 0, 1])
+
+
+def test_an_infinite_end_is_never_a_tie():
+    # 1e-12 * inf would make any spread a tie, and the batch a random draw
+    from skbatchbald.acquisition._ties import scores_tied, uniform_if_tied
+
+    assert not scores_tied(-np.inf, 0.3)
+    assert not scores_tied(0.3, np.inf)
+    assert scores_tied(0.3, 0.3 + 1e-14)
+    rng = np.random.default_rng(0)
+    assert uniform_if_tied(-np.inf, 0.3, 10, 3, rng) is None
