@@ -19,6 +19,7 @@ from ._arrays import stack_rows, subsample_pool, take_rows
 from ._docstrings import fill_pieces
 from ._labels import ONE_HOT_FIX, is_one_hot
 from ._memory import check_max_memory
+from ._round_off import scores_tied
 from ._validation import (
     call_context,
     call_generator,
@@ -32,7 +33,6 @@ from ._validation import (
     draw_seed,
 )
 from ._warnings import user_stacklevel
-from .acquisition._ties import scores_tied
 from .sampling import (
     is_multilabel,
     is_regression_model,

@@ -30,6 +30,7 @@ LAYERS = [
             "skbatchbald._warnings",
             "skbatchbald._models",
             "skbatchbald._missing",
+            "skbatchbald._round_off",
         ],
     ),
     ("acquisition", ["skbatchbald.acquisition"]),

@@ -4,13 +4,10 @@ import warnings
 
 import numpy as np
 
+from .._round_off import scores_tied
 from .._warnings import user_stacklevel
 
-__all__ = ["TiedScoresWarning", "scores_tied", "uniform_if_tied"]
-
-# Scores this close (relative to their size, or to the size of the terms they
-# were computed from) differ by round-off only.
-_TIE_RTOL = 1e-12
+__all__ = ["TiedScoresWarning", "uniform_if_tied"]
 
 
 class TiedScoresWarning(UserWarning):
@@ -39,18 +36,6 @@ class TiedScoresWarning(UserWarning):
     >>> [w.category.__name__ for w in caught], scores
     (['TiedScoresWarning'], array([1., 1.]))
     """
-
-
-def scores_tied(low, high, *, scale=1.0):
-    """Whether scores from ``low`` to ``high`` differ by round-off only.
-
-    Within ``1e-12 * max(scale, |low|, |high|)`` of each other (see
-    `uniform_if_tied`); never when either end is not finite, whose distance
-    would make any spread a tie.
-    """
-    if not (np.isfinite(low) and np.isfinite(high)):
-        return False
-    return high - low <= _TIE_RTOL * max(scale, abs(high), abs(low))
 
 
 def uniform_if_tied(low, high, n_pool, n_instances, rng, *, scale=1.0):
