@@ -402,6 +402,40 @@ def test_save_params_keeps_the_scaling(data, fitted, tmp_path):
     module.load_state_dict(torch.load(tmp_path / "params.pt", weights_only=True))
 
 
+def test_a_checkpoint_during_training_keeps_this_fits_noise(data, tmp_path):
+    # a Checkpoint saves while training, before the noise is refitted: the
+    # file held the previous fit's noise, and loading it brought that back
+    from skorch.callbacks import Checkpoint
+
+    X, y = data
+    checkpoint = Checkpoint(dirname=str(tmp_path), monitor=None)
+    reg = _regressor(max_epochs=5, callbacks=[checkpoint]).fit(X[:20], y[:20])
+    first = reg.noise_variance_
+    reg.fit(X[:200], y[:200])
+    assert reg.noise_variance_ != first
+    now = reg.noise_variance_
+    reg.load_params(checkpoint=checkpoint)
+    assert reg.noise_variance_ == now
+
+
+def test_weights_without_the_scaling_are_taken_as_raw(data, fitted, tmp_path):
+    # a file of weights only (safetensors, or saved before the scaling was
+    # kept): a fresh net takes it as trained on y as given, and says so
+    X, y = data
+    raw = _regressor(normalize_y=False).fit(X[:100], 1000 * y[:100])
+    torch.save(raw.module_.state_dict(), tmp_path / "weights.pt")
+    fresh = _regressor().initialize()
+    with pytest.warns(UserWarning, match="without the target scaling"):
+        fresh.load_params(f_params=tmp_path / "weights.pt")
+    assert (fresh.y_mean_, fresh.y_scale_) == (0.0, 1.0)
+    np.testing.assert_allclose(
+        fresh.predict(X[:5]), raw.predict(X[:5]), rtol=1e-6
+    )
+    # a partial_fit continues on the raw scale it was trained for
+    fresh.partial_fit(X[:100], 1000 * y[:100])
+    assert (fresh.y_mean_, fresh.y_scale_) == (0.0, 1.0)
+
+
 def test_a_validation_set_with_one_dimensional_targets(data):
     # predefined_split's Dataset keeps its y as given: 1-d targets were
     # broadcast against the (B, 1) predictions, a B x B loss

@@ -483,7 +483,9 @@ class MCDropoutRegressor(SeededNetMixin, NeuralNetRegressor):
                 "per row."
             )
         check_fit_params(getattr(self, "module_", self.module), fit_params)
-        with self._seeded_training():  # initialises a fresh net
+        # _in_fit: a checkpoint saved during training leaves out the noise,
+        # which is refitted only after it
+        with self._seeded_training(_in_fit=True):  # initialises a fresh net
             new_scaling = "y_mean_" not in vars(self)
             if new_scaling:
                 self._set_target_scaling(y)

@@ -4,7 +4,11 @@ The classifier's classes and prediction seed; the regressor's prediction seed,
 target scaling and noise variance.
 """
 
+import warnings
+
 import numpy as np
+
+from .._warnings import user_stacklevel
 
 _STATE_KEY = "skbatchbald.MCDropoutClassifier"
 _REGRESSOR_KEY = "skbatchbald.MCDropoutRegressor"
@@ -78,10 +82,13 @@ class ModuleWithRegressorState:
 
     def state_dict(self, *args, **kwargs):
         state = self.module.state_dict(*args, **kwargs)
+        # during a fit (a Checkpoint callback) the noise is the previous
+        # fit's: it is refitted after training, so it is not saved then
+        fitting = getattr(self.net, "_in_fit", False)
         ours = {
             name: cast(getattr(self.net, name))
             for name, cast in self._FIELDS
-            if hasattr(self.net, name)
+            if hasattr(self.net, name) and not (fitting and name == "noise_variance_")
         }
         metadata = getattr(state, "_metadata", None)
         if metadata is not None and ours:
@@ -89,12 +96,38 @@ class ModuleWithRegressorState:
         return state
 
     def load_state_dict(self, state_dict, *args, **kwargs):
-        ours = getattr(state_dict, "_metadata", {}).get(_REGRESSOR_KEY, {})
+        ours = (getattr(state_dict, "_metadata", None) or {}).get(_REGRESSOR_KEY)
         result = self.module.load_state_dict(state_dict, *args, **kwargs)
+        if ours is None:
+            self._weights_only()
+            return result
         for name, cast in self._FIELDS:
             if name in ours:
                 setattr(self.net, name, cast(ours[name]))
         return result
+
+    def _weights_only(self):
+        """Weights without the scaling: taken as trained on y as given.
+
+        Files saved before the scaling was kept were trained on raw targets;
+        a fresh net would otherwise keep no scaling and a partial_fit would
+        take the loaded network as trained on standardised ones. A net that
+        has a scaling already (the one that saved the weights) keeps it.
+        """
+        if "y_mean_" in vars(self.net):
+            return
+        self.net.y_mean_, self.net.y_scale_ = 0.0, 1.0
+        if self.net.normalize_y:
+            warnings.warn(
+                "the loaded weights come without the target scaling (saved with "
+                "use_safetensors=True, by hand, or before MCDropoutRegressor kept "
+                "it), so they are taken as trained on y as given: y_mean_=0, "
+                "y_scale_=1. If they were trained with normalize_y=True, their "
+                "outputs are standardised targets; save them with save_params' "
+                "default format, which keeps the scaling.",
+                UserWarning,
+                stacklevel=user_stacklevel(),
+            )
 
     def __getattr__(self, name):
         return getattr(self.module, name)
