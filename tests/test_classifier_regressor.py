@@ -428,9 +428,7 @@ def test_weights_without_the_scaling_are_taken_as_raw(data, fitted, tmp_path):
     with pytest.warns(UserWarning, match="without the target scaling"):
         fresh.load_params(f_params=tmp_path / "weights.pt")
     assert (fresh.y_mean_, fresh.y_scale_) == (0.0, 1.0)
-    np.testing.assert_allclose(
-        fresh.predict(X[:5]), raw.predict(X[:5]), rtol=1e-6
-    )
+    np.testing.assert_allclose(fresh.predict(X[:5]), raw.predict(X[:5]), rtol=1e-6)
     # a partial_fit continues on the raw scale it was trained for
     fresh.partial_fit(X[:100], 1000 * y[:100])
     assert (fresh.y_mean_, fresh.y_scale_) == (0.0, 1.0)

@@ -74,9 +74,25 @@ def _json_ready(value):
     return value
 
 
+def _canonical(value):
+    """``value`` as the fingerprint sees it: keys as text, floats to 7 digits.
+
+    JSON sends keys as text anyway (and cannot sort int and str keys
+    together); 7 significant digits are what float32 holds, so a pool
+    reloaded as float64 is the same pool.
+    """
+    if isinstance(value, dict):
+        return {str(k): _canonical(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_canonical(v) for v in value]
+    if isinstance(value, float):
+        return float(f"{value:.7g}")
+    return value
+
+
 def _digest(data):
     """A short fingerprint of a task's JSON data, independent of key order."""
-    text = json.dumps(data, sort_keys=True, separators=(",", ":"))
+    text = json.dumps(_canonical(data), sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
@@ -188,6 +204,12 @@ class LabelStudioAnnotator:
         reloaded in another order) is refused with a ValueError instead of
         teaching its answer to the wrong row. Needed only to create tasks and
         for that check; None if every task already exists.
+    row_key : callable or None, default=None
+        ``row_key(i)`` returns a stable name of pool row ``i`` (a file name,
+        an ID), fingerprinted instead of ``task_data(i)``: for a
+        ``task_data`` that gives new data on every call for the same row
+        (presigned URLs, access tokens). Tasks made with one must be read
+        with it.
     from_name : str or None, default=None
         The ``<Choices>`` tag to read labels from, when the config has several.
     timeout : float, default=60
@@ -208,6 +230,7 @@ class LabelStudioAnnotator:
         *,
         classes=None,
         task_data=None,
+        row_key=None,
         from_name=None,
         timeout=60,
     ):
@@ -216,6 +239,7 @@ class LabelStudioAnnotator:
         self.project = project
         self.classes = classes
         self.task_data = task_data
+        self.row_key = row_key
         self.from_name = from_name
         self.timeout = timeout
 
@@ -505,8 +529,10 @@ class LabelStudioAnnotator:
                 'return the task\'s fields, e.g. {"image": url}.'
             )
         data = _json_ready(data)
+        key = data if self.row_key is None else self._row_key(index)
         try:
-            digest = _digest(data)
+            json.dumps(data)
+            digest = _digest(key)
         except (TypeError, ValueError) as exc:
             raise ValueError(
                 f"task_data({index}) holds a value that is not JSON ({exc}); return "
@@ -515,6 +541,18 @@ class LabelStudioAnnotator:
         # the digest lets a later process check that row `index` is still the
         # row this task shows (a pool reloaded in another order is not)
         return {**data, "pool_index": index, _DIGEST: digest}
+
+    def _row_key(self, index):
+        """``row_key(index)`` as JSON-ready data, for the fingerprint."""
+        key = _json_ready(self.row_key(index))
+        try:
+            json.dumps(key)
+        except (TypeError, ValueError) as exc:
+            raise ValueError(
+                f"row_key({index}) returned a value that is not JSON ({exc}); "
+                "return a string or number naming the row, e.g. its file name."
+            ) from None
+        return key
 
     def _check_rows_unchanged(self, tasks):
         """ValueError if a task made here shows other data than its row now.
@@ -525,7 +563,7 @@ class LabelStudioAnnotator:
         taught to the wrong row. Tasks imported by hand carry no digest and
         are not checked, nor is anything when ``task_data`` is None.
         """
-        if self.task_data is None:
+        if self.task_data is None and self.row_key is None:
             return
         changed = []
         for task in tasks:
@@ -533,22 +571,30 @@ class LabelStudioAnnotator:
             if _DIGEST not in data or _row(task) is None:
                 continue
             row = _row(task)
-            now = self._task(row)
+            if self.row_key is not None:
+                now = {"row_key": self._row_key(row)}
+                now[_DIGEST] = _digest(now["row_key"])
+            else:
+                now = self._task(row)
             if now[_DIGEST] != data[_DIGEST]:
                 changed.append((row, _get(task, "id"), data, now))
         if not changed:
             return
         row, task_id, then, now = changed[0]
         rows = sorted(c[0] for c in changed)
+        source = "task_data" if self.row_key is None else "row_key"
         raise ValueError(
             f"{len(changed)} task(s) of Label Studio project {self.project} show "
-            f"other data than task_data gives for their pool rows now (rows "
+            f"other data than {source} gives for their pool rows now (rows "
             f"{rows[:10]}): task {task_id} was made for row {row} from "
-            f"{_shown(then)}, and task_data({row}) now gives {_shown(now)}. The "
+            f"{_shown(then)}, and {source}({row}) now gives {_shown(now)}. The "
             "pool was reordered or changed since the tasks were made, so their "
             "answers would be taught to other rows. Load the pool in the order "
             "it had then (e.g. sort it by a stable id) or pass a task_data that "
-            "gives what it gave then."
+            "gives what it gave then. If task_data gives new data on every call "
+            "for the same row (presigned URLs, tokens), pass row_key, a stable "
+            "name of each row (e.g. row_key=lambda i: file_names[i]), which the "
+            "check then compares instead."
         )
 
     def request(self, pool_indices, scores=None):

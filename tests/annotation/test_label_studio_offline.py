@@ -79,3 +79,60 @@ def test_label_config():
         label_config([0, 1], data="text")
     with pytest.raises(ValueError, match="two labels with the same text"):
         label_config([1, "1"])
+
+
+class TestRowFingerprint:
+    """The check that a task still shows its row, on tasks as the server sends them."""
+
+    @staticmethod
+    def _annotator(task_data, **kwargs):
+        return LabelStudioAnnotator(
+            "http://127.0.0.1:1", "token", 1, task_data=task_data, **kwargs
+        )
+
+    @staticmethod
+    def _tasks(annotator, rows):
+        # the server sends the data back as JSON
+        return [
+            {"id": 100 + i, "data": json.loads(json.dumps(annotator._task(i)))}
+            for i in rows
+        ]
+
+    def test_the_same_rows_stored_otherwise_pass(self):
+        np = pytest.importorskip("numpy")
+        pixels = np.linspace(0, 1, 12, dtype=np.float32).reshape(4, 3)
+        made = self._annotator(
+            lambda i: {"image": f"img-{i}", "px": pixels[i], 0: 1, "b": [2.5]}
+        )
+        tasks = self._tasks(made, range(4))
+        # float64 copies of the float32 pixels, keys in another order
+        again = self._annotator(
+            lambda i: {
+                "b": [2.5],
+                0: 1,
+                "px": pixels[i].astype(float).tolist(),
+                "image": f"img-{i}",
+            }
+        )
+        again._check_rows_unchanged(tasks)
+        # hand-imported tasks carry no fingerprint: not checked
+        again._check_rows_unchanged([{"id": 1, "data": {"pool_index": 0, "x": 9}}])
+
+    def test_a_reordered_pool_is_refused(self):
+        names = [f"img-{i}" for i in range(5)]
+        tasks = self._tasks(self._annotator(lambda i: {"image": names[i]}), range(5))
+        shuffled = self._annotator(lambda i: {"image": names[::-1][i]})
+        with pytest.raises(ValueError, match=r"4 task\(s\) .*\(rows \[0, 1, 3, 4\]\)"):
+            shuffled._check_rows_unchanged(tasks)
+
+    def test_new_data_on_every_call_needs_a_row_key(self):
+        calls = iter(range(10**6))
+        signed = self._annotator(lambda i: {"image": f"img-{i}?sig={next(calls)}"})
+        with pytest.raises(ValueError, match=r"pass row_key"):
+            signed._check_rows_unchanged(self._tasks(signed, range(3)))
+        keyed = self._annotator(signed.task_data, row_key=lambda i: f"img-{i}")
+        tasks = self._tasks(keyed, range(3))
+        keyed._check_rows_unchanged(tasks)
+        moved = self._annotator(signed.task_data, row_key=lambda i: f"img-{2 - i}")
+        with pytest.raises(ValueError, match="reordered or changed"):
+            moved._check_rows_unchanged(tasks)
