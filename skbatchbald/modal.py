@@ -16,9 +16,12 @@ from importlib import metadata
 import numpy as np
 import scipy.sparse as sp
 from sklearn.base import is_classifier
+from sklearn.exceptions import NotFittedError
 from sklearn.frozen import FrozenEstimator
 from sklearn.pipeline import Pipeline
 from sklearn.utils import check_array, check_consistent_length, check_X_y, get_tags
+from sklearn.utils.metaestimators import available_if
+from sklearn.utils.validation import check_is_fitted
 
 from ._arrays import is_torch_dataset, stack_rows, take_rows
 from ._dataset_identity import taught_keys
@@ -92,6 +95,11 @@ def _is_torch(obj):
 
 def _is_data_frame(obj):
     return type(obj).__module__.partition(".")[0] == "pandas" and obj.ndim == 2
+
+
+def _estimator_has(name):
+    """``available_if`` check: the wrapped estimator has method ``name``."""
+    return lambda learner: hasattr(learner.estimator, name)
 
 
 def _fresh_index(index):
@@ -589,10 +597,98 @@ class ActiveLearner(_ModalActiveLearner):
         except (AttributeError, TypeError):
             return tags  # an object scikit-learn has no tags for
         tags.estimator_type = inner.estimator_type
+        tags.input_tags = inner.input_tags
         tags.target_tags = inner.target_tags
         tags.classifier_tags = inner.classifier_tags
         tags.regressor_tags = inner.regressor_tags
         return tags
+
+    def __sklearn_is_fitted__(self):
+        """Whether the wrapped estimator is fitted (taught, or given fitted).
+
+        scikit-learn's ``check_is_fitted`` asks this; a Pipeline ending in a
+        learner, ``FrozenEstimator`` and ``CalibratedClassifierCV`` need it
+        (a grid search over such a Pipeline scored NaN for every candidate).
+        """
+        try:
+            check_is_fitted(self.estimator)
+        except (NotFittedError, TypeError):
+            return False
+        return True
+
+    @available_if(_estimator_has("predict_proba"))
+    def predict_proba(self, X, **predict_proba_kwargs):
+        """Class probabilities of the wrapped estimator.
+
+        Only where the estimator has ``predict_proba`` (not an ``SVC()``), so
+        that scikit-learn's scorers, soft voting and stacking take
+        ``decision_function`` instead, as for the bare estimator.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            The samples.
+        **predict_proba_kwargs : dict
+            Passed to the estimator's ``predict_proba``.
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes)
+            The estimator's probabilities.
+        """
+        return self.estimator.predict_proba(X, **predict_proba_kwargs)
+
+    @available_if(_estimator_has("predict_log_proba"))
+    def predict_log_proba(self, X):
+        """Class log-probabilities of the wrapped estimator, where it has them.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            The samples.
+
+        Returns
+        -------
+        log_proba : ndarray of shape (n_samples, n_classes)
+            The estimator's log-probabilities.
+        """
+        return self.estimator.predict_log_proba(X)
+
+    @available_if(_estimator_has("decision_function"))
+    def decision_function(self, X):
+        """Decision function of the wrapped estimator, where it has one.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            The samples.
+
+        Returns
+        -------
+        scores : ndarray of shape (n_samples,) or (n_samples, n_classes)
+            The estimator's decision values.
+        """
+        return self.estimator.decision_function(X)
+
+    @property
+    def n_features_in_(self):
+        """int: number of features the wrapped estimator was fitted on."""
+        return self._fitted_attribute("n_features_in_")
+
+    @property
+    def feature_names_in_(self):
+        """ndarray of str: the wrapped estimator's feature names, where it has them."""
+        return self._fitted_attribute("feature_names_in_")
+
+    def _fitted_attribute(self, name):
+        try:
+            return getattr(self.estimator, name)
+        except AttributeError:
+            raise AttributeError(
+                f"{type(self).__name__} has no {name}: its estimator "
+                f"{type(self.estimator).__name__} has none (not fitted yet, or "
+                "fitted without it)."
+            ) from None
 
     @property
     def classes_(self):

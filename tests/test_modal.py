@@ -444,6 +444,81 @@ class TestEstimatorAPI:
         learner = self.make(d)
         np.testing.assert_array_equal(learner.classes_, learner.estimator.classes_)
 
+    def test_fitted_check_for_pipelines_and_frozen_learners(self, digits_split):
+        # a Pipeline ending in a learner could not predict, and a grid search
+        # over it scored NaN for every candidate, without an error
+        from sklearn.frozen import FrozenEstimator
+        from sklearn.utils.validation import check_is_fitted
+
+        d = digits_split
+        X, y = d["X_pool"][:300], d["y_pool"][:300] % 2
+        learner = ActiveLearner(LogisticRegression())
+        assert not learner.__sklearn_is_fitted__()
+        with pytest.raises(NotFittedError):
+            check_is_fitted(learner)
+        pipe = make_pipeline(StandardScaler(), ActiveLearner(LogisticRegression()))
+        bare = make_pipeline(StandardScaler(), LogisticRegression())
+        np.testing.assert_array_equal(
+            pipe.fit(X, y).predict(X), bare.fit(X, y).predict(X)
+        )
+        grid = {"C": [1e-3, 1.0]}
+        search = GridSearchCV(
+            pipe, {f"activelearner__estimator__{k}": v for k, v in grid.items()}
+        ).fit(X, y)
+        expected = GridSearchCV(
+            bare, {f"logisticregression__{k}": v for k, v in grid.items()}
+        ).fit(X, y)
+        np.testing.assert_allclose(
+            search.cv_results_["mean_test_score"],
+            expected.cv_results_["mean_test_score"],
+        )
+        fitted = ActiveLearner(LogisticRegression(), X_training=X, y_training=y)
+        check_is_fitted(fitted)
+        np.testing.assert_array_equal(
+            FrozenEstimator(fitted).predict(X), fitted.predict(X)
+        )
+
+    def test_probability_methods_follow_the_estimator(self, digits_split):
+        # an SVC has no predict_proba: scorers take its decision_function,
+        # as for the bare SVC (the learner's roc_auc was NaN per candidate)
+        from sklearn.ensemble import StackingClassifier
+        from sklearn.svm import SVC
+
+        d = digits_split
+        X, y = d["X_pool"][:300] / 16, d["y_pool"][:300] % 2
+        learner = ActiveLearner(SVC())
+        assert not hasattr(learner, "predict_proba")
+        assert not hasattr(learner, "predict_log_proba")
+        assert hasattr(learner, "decision_function")
+        assert not hasattr(ActiveLearner(forest()), "decision_function")
+        ours = cross_val_score(learner, X, y, scoring="roc_auc")
+        np.testing.assert_allclose(
+            ours, cross_val_score(SVC(), X, y, scoring="roc_auc")
+        )
+        stack = StackingClassifier([("svc", ActiveLearner(SVC()))]).fit(X, y)
+        expected = StackingClassifier([("svc", SVC())]).fit(X, y)
+        np.testing.assert_array_equal(stack.predict(X), expected.predict(X))
+        fitted = ActiveLearner(LogisticRegression(), X_training=X, y_training=y)
+        np.testing.assert_allclose(
+            fitted.predict_log_proba(X), fitted.estimator.predict_log_proba(X)
+        )
+
+    def test_fitted_feature_attributes_and_input_tags(self, digits_split):
+        from sklearn.utils import get_tags
+
+        d = digits_split
+        frame = pd.DataFrame(d["X_init"]).add_prefix("px")
+        learner = ActiveLearner(
+            LogisticRegression(), X_training=frame, y_training=d["y_init"]
+        )
+        assert learner.n_features_in_ == 64
+        np.testing.assert_array_equal(learner.feature_names_in_, frame.columns)
+        assert not hasattr(ActiveLearner(LogisticRegression()), "n_features_in_")
+        assert get_tags(learner).input_tags.sparse
+        assert get_tags(
+            ActiveLearner(HistGradientBoostingClassifier())
+        ).input_tags.allow_nan
+
     def test_no_classes_before_fitting(self):
         learner = ActiveLearner(forest())
         assert not hasattr(learner, "classes_")
