@@ -151,6 +151,31 @@ _MODAL_DROPOUT_STRATEGIES = {
 }
 
 
+def warn_modal_strategy_unfitted(strategy, fitted):
+    """Warn that a modAL strategy on an unfitted learner picks by position.
+
+    modAL's uncertainty strategies score every point 1 when the classifier
+    is not fitted (they catch NotFittedError), so the batch is a set of
+    positions fixed by the tie-breaking (the last rows of the pool, with
+    modAL 0.4.2), which a sorted pool biases; skbatchbald's strategies refuse
+    or draw instead.
+    """
+    module = getattr(strategy, "__module__", None) or ""
+    if fitted or module.partition(".")[0] != "modAL":
+        return
+    name = getattr(strategy, "__name__", type(strategy).__name__)
+    warnings.warn(
+        f"the learner's estimator is not fitted, and modAL's {name} then scores "
+        "every pool row alike, so the batch is decided by the rows' positions, "
+        "not their content (biased if the pool is sorted). For a first batch use "
+        "query_strategy=skbatchbald.RandomQuery(random_state=...) or "
+        "skbatchbald.TypiClustQuery(...), then switch to an uncertainty "
+        "strategy once the learner is taught.",
+        UserWarning,
+        stacklevel=user_stacklevel(),
+    )
+
+
 def check_not_modal_dropout(strategy, estimator):
     """ValueError for modAL's mc_dropout_* strategies on a posterior sampler.
 

@@ -33,6 +33,7 @@ from ._modal_ports import (
     check_not_modal_dropout,
     check_only_new,
     check_targets,
+    warn_modal_strategy_unfitted,
     warn_one_hot,
 )
 from ._models import (
@@ -1029,6 +1030,7 @@ class ActiveLearner(_ModalActiveLearner):
                 f"n_instances=...); got {self.query_strategy!r}."
             )
         check_not_modal_dropout(self.query_strategy, self.estimator)
+        warn_modal_strategy_unfitted(self.query_strategy, self.__sklearn_is_fitted__())
         untaught = None
         if is_torch_dataset(X_pool) and is_torch_dataset(self.X_training):
             untaught = untaught_items(X_pool, self.X_training)

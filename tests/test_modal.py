@@ -645,6 +645,23 @@ class TestStrategyResults:
         assert idx.tolist() == [n_pool - 1, 0]
         np.testing.assert_array_equal(rows, d["X_pool"][[-1, 0]])
 
+    def test_modal_strategy_on_an_unfitted_learner_warns(self, digits_split):
+        # modAL scores every row 1 before a fit: rows picked by position
+        import warnings
+
+        X_pool = digits_split["X_pool"]
+        learner = ActiveLearner(LogisticRegression())  # uncertainty_sampling
+        with pytest.warns(UserWarning, match="positions.*RandomQuery") as caught:
+            idx, _ = learner.query(X_pool, n_instances=3)
+        assert caught[0].filename == __file__
+        with pytest.warns(UserWarning, match="positions"):
+            again, _ = learner.query(X_pool[::-1], n_instances=3)
+        np.testing.assert_array_equal(again, idx)  # the same places, other rows
+        taught = self._learner(digits_split, uncertainty_sampling)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            taught.query(X_pool, n_instances=3)
+
     def test_an_empty_pick(self, digits_split):
         learner = self._learner(digits_split, lambda learner, X: [])
         idx, rows = learner.query(digits_split["X_pool"])
