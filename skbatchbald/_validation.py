@@ -516,3 +516,38 @@ def nonfinite_rows_message(X, start=0):
         f"{bad[:5].tolist()}); impute them (a SimpleImputer first in a Pipeline) "
         "or drop those rows (keep = np.isfinite(X).reshape(len(X), -1).all(axis=1))."
     )
+
+
+def is_auto(noise_variance):
+    """Whether ``noise_variance`` is the string "auto" (the model's own noise)."""
+    return isinstance(noise_variance, str) and noise_variance == "auto"
+
+
+def check_noise_variance(noise_variance, *, default, array_hint):
+    """Validate a strategy's or stopping rule's ``noise_variance``.
+
+    None, ``"auto"`` (both: ``default``, said in the messages) or one finite
+    number > 0; another string or an array is a TypeError, an array's
+    message ending with ``array_hint``.
+    """
+    if noise_variance is None or is_auto(noise_variance):
+        return
+    if isinstance(noise_variance, str):
+        raise TypeError(
+            'noise_variance must be None, "auto" or a finite number > 0, got '
+            f'{noise_variance!r}. None and "auto" both take {default}.'
+        )
+    if np.ndim(noise_variance) > 0:
+        raise TypeError(
+            'noise_variance must be one number (or None or "auto"), got an '
+            f"array-like of shape {np.shape(noise_variance)}. {array_hint}"
+        )
+    check_real(
+        noise_variance,
+        "noise_variance",
+        expected='None, "auto" or a finite number > 0',
+        min_val=0.0,
+        min_open=True,
+        finite=True,
+        hint="the variance of a regressor's observation noise",
+    )

@@ -26,11 +26,12 @@ from ._validation import (
     check_beta,
     check_int,
     check_n_mc_samples,
+    check_noise_variance,
     check_random_state,
-    check_real,
     check_stochastic,
     count_rows,
     draw_seed,
+    is_auto,
 )
 from ._warnings import user_stacklevel
 from .sampling import (
@@ -439,7 +440,7 @@ class _PosteriorQuery(_Query):
                 "then set the learner's query_strategy back."
             ) from exc
         self._check_n_samples(predictions.shape[1], f"the {_model_name(learner)}")
-        noise = None if _is_auto(self.noise_variance) else self.noise_variance
+        noise = None if is_auto(self.noise_variance) else self.noise_variance
         if noise is None:
             noise = model_noise_variance(learner)
         if noise is None:
@@ -448,47 +449,28 @@ class _PosteriorQuery(_Query):
         return self._score_regression(predictions, n_instances, noise, draw_seed(rng))
 
     def _check_noise_variance(self):
-        noise = self.noise_variance
-        if noise is None or _is_auto(noise):
-            return
-        if isinstance(noise, str):
-            raise TypeError(
-                f'noise_variance must be None, "auto" or a finite number > 0, got '
-                f'{noise!r}. None and "auto" both take the model\'s own noise '
-                "estimate (an MCDropoutRegressor's noise_variance_, a Gaussian "
-                "process's alpha plus white noise), else the mean sample variance "
-                "over the scored pool."
-            )
-        if np.ndim(noise) > 0:
-            raise TypeError(
-                f"{type(self).__name__}'s noise_variance must be one number (or "
-                'None or "auto"), got an array-like of shape '
-                f"{np.shape(noise)}. A variance per point (n_pool, 1) or per point "
-                "and sample (n_pool, n_mc_samples) is for the acquisition "
-                "functions skbatchbald.acquisition.bald_regression and "
-                "batchbald_regression, which score the pool they are given: a "
-                "strategy's pool changes every round (and with pool_subsample "
-                "every call), so an array could not stay aligned with it. Call "
-                "predict_samples(model, X_pool) and the acquisition function "
-                "with your array, or pass None to use the model's own noise "
-                "estimate (noise_variance_ of an MCDropoutRegressor, a Gaussian "
-                "process's alpha plus white noise; else the mean sample variance "
-                "over the scored pool)."
-            )
-        check_real(
-            noise,
-            "noise_variance",
-            expected='None, "auto" or a finite number > 0',
-            min_val=0.0,
-            min_open=True,
-            finite=True,
-            hint="the variance of the observation noise of a regression",
+        check_noise_variance(
+            self.noise_variance,
+            default=_MODEL_NOISE,
+            array_hint=(
+                "A variance per point (n_pool, 1) or per point and sample "
+                "(n_pool, n_mc_samples) is for the acquisition functions "
+                "skbatchbald.acquisition.bald_regression and batchbald_regression, "
+                "which score the pool they are given: a strategy's pool changes "
+                "every round (and with pool_subsample every call), so an array "
+                "could not stay aligned with it. Call predict_samples(model, "
+                "X_pool) and the acquisition function with your array, or pass "
+                f"None to use {_MODEL_NOISE}."
+            ),
         )
 
 
-def _is_auto(noise_variance):
-    """Whether ``noise_variance`` is the string "auto" (the model's own noise)."""
-    return isinstance(noise_variance, str) and noise_variance == "auto"
+# What None and "auto" take, in the messages.
+_MODEL_NOISE = (
+    "the model's own noise estimate (noise_variance_ of an MCDropoutRegressor, "
+    "a Gaussian process's alpha plus white noise), else the mean sample "
+    "variance over the scored pool"
+)
 
 
 def _uninformative_batch(n_pool, n_instances, n_mc_samples, seed):

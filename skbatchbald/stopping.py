@@ -28,11 +28,13 @@ from ._models import final_model
 from ._validation import (
     check_int,
     check_n_mc_samples,
+    check_noise_variance,
     check_random_state,
     check_real,
     count_labelled,
     count_rows,
     draw_seed,
+    is_auto,
 )
 from ._warnings import user_stacklevel
 from .acquisition import bald_regression, label_mutual_information, mutual_information
@@ -740,28 +742,14 @@ class ExpectedInformation(_StoppingRule):
             finite=True,
             hint="the mean BALD on the stop set below which to stop",
         )
-        noise = self.noise_variance
-        if isinstance(noise, str) and not _is_auto(noise):
-            raise TypeError(
-                'noise_variance must be None, "auto" or a finite number > 0, got '
-                f'{noise!r}: None and "auto" take a regressor\'s own estimate.'
-            )
-        if np.ndim(noise) > 0:
-            raise TypeError(
-                "noise_variance must be one number (the variance of a "
-                "regressor's observation noise, the same for every stop-set "
-                f"input), got an array-like of shape {np.shape(noise)}."
-            )
-        if noise is not None and not _is_auto(noise):
-            check_real(
-                noise,
-                "noise_variance",
-                expected='None, "auto" or a finite number > 0',
-                min_val=0.0,
-                min_open=True,
-                finite=True,
-                hint="the variance of a regressor's observation noise",
-            )
+        check_noise_variance(
+            self.noise_variance,
+            default="a regressor's own estimate",
+            array_hint=(
+                "The rule scores its stop set with one variance of a "
+                "regressor's observation noise, the same for every input."
+            ),
+        )
         if self.multilabel is not None and not isinstance(
             self.multilabel, bool | np.bool_
         ):
@@ -794,7 +782,7 @@ class ExpectedInformation(_StoppingRule):
     def _noise(self):
         """The rule's own noise variance, or None ("auto", None)."""
         noise = self.noise_variance
-        return None if noise is None or _is_auto(noise) else float(noise)
+        return None if noise is None or is_auto(noise) else float(noise)
 
     def _replay_options(self):
         return {"multilabel": bool(self.multilabel), "noise_variance": self._noise()}
@@ -934,10 +922,6 @@ class ExpectedInformation(_StoppingRule):
             **extra,
             "stop": bool(below or flat),
         }
-
-
-def _is_auto(noise_variance):
-    return isinstance(noise_variance, str) and noise_variance == "auto"
 
 
 def _model_kind(estimator):
