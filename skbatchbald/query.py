@@ -473,6 +473,14 @@ _MODEL_NOISE = (
 )
 
 
+def _carries_no_information(scores, *, scale=1.0):
+    """Whether every point's BALD score is round-off of 0 (the tie rule's
+    tolerance, measured from 0): BatchBALD's first gain, the largest BALD
+    score, is then 0 and its batch the pool's first rows. Equal scores above
+    0 are information the joint score tells apart, and are left to it."""
+    return scores_tied(0.0, float(np.max(scores)), scale=scale)
+
+
 def _uninformative_batch(n_pool, n_instances, n_mc_samples, seed):
     """A seeded uniform batch, with a SaturationWarning, for a pool that carries
     no information: what RandomQuery and BALDQuery's tie draw give, not the
@@ -620,7 +628,9 @@ class BatchBALDQuery(_PosteriorQuery):
             _, scores = acquisition.bald_regression(
                 predictions, n_pool, noise_variance=noise
             )
-            if not scores.any():  # 0 exactly: every point's samples agree
+            # full relative precision (scale 0): 0 exactly, every point's
+            # samples agree
+            if _carries_no_information(scores, scale=0.0):
                 return _uninformative_batch(
                     n_pool, n_instances, predictions.shape[1], seed
                 )
@@ -630,14 +640,13 @@ class BatchBALDQuery(_PosteriorQuery):
 
     def _score(self, log_probs, n_instances, seed):
         n_pool = log_probs.shape[0]
-        # BALD's own tie rule, so that the draw is BALD's whenever BALD draws;
         # pools read from disk or dask are not read an extra time for it
-        if n_instances < n_pool and type(log_probs) is np.ndarray:
-            bald_scores = acquisition.mutual_information(log_probs)
-            if scores_tied(bald_scores.min(), bald_scores.max()):
-                return _uninformative_batch(
-                    n_pool, n_instances, log_probs.shape[1], seed
-                )
+        if (
+            n_instances < n_pool
+            and type(log_probs) is np.ndarray
+            and _carries_no_information(acquisition.mutual_information(log_probs))
+        ):
+            return _uninformative_batch(n_pool, n_instances, log_probs.shape[1], seed)
         return acquisition.batchbald(
             log_probs,
             n_instances,
@@ -651,7 +660,7 @@ class BatchBALDQuery(_PosteriorQuery):
         n_pool = log_probs.shape[0]
         # the sum over labels bounds the first gain, the joint information
         summed = acquisition.label_mutual_information(log_probs).sum(axis=1)
-        if n_instances < n_pool and scores_tied(summed.min(), summed.max()):
+        if n_instances < n_pool and _carries_no_information(summed):
             return _uninformative_batch(n_pool, n_instances, log_probs.shape[1], seed)
         return acquisition.multilabel_batchbald(
             log_probs,
