@@ -94,8 +94,12 @@ def _is_torch(obj):
     return type(obj).__module__.partition(".")[0] == "torch"
 
 
+def _is_pandas(obj):
+    return type(obj).__module__.partition(".")[0] == "pandas"
+
+
 def _is_data_frame(obj):
-    return type(obj).__module__.partition(".")[0] == "pandas" and obj.ndim == 2
+    return _is_pandas(obj) and obj.ndim == 2
 
 
 def _estimator_has(name):
@@ -123,12 +127,7 @@ def _check_index_order(X, y):
     scikit-learn's pairing by position.
     """
     x_index, y_index = getattr(X, "index", None), getattr(y, "index", None)
-    if not (
-        type(X).__module__.partition(".")[0] == "pandas"
-        and type(y).__module__.partition(".")[0] == "pandas"
-        and x_index is not None
-        and y_index is not None
-    ):
+    if not (_is_pandas(X) and _is_pandas(y)) or x_index is None or y_index is None:
         return
     if (
         len(x_index) != len(y_index)
@@ -682,6 +681,8 @@ class ActiveLearner(_ModalActiveLearner):
         return self._fitted_attribute("feature_names_in_")
 
     def _fitted_attribute(self, name):
+        """The estimator's fitted attribute ``name``, or an AttributeError
+        naming the learner (``hasattr`` is False, as for a bare estimator)."""
         try:
             return getattr(self.estimator, name)
         except AttributeError:
@@ -700,15 +701,7 @@ class ActiveLearner(_ModalActiveLearner):
         (``max_loss``, ``mean_max_loss``), which take the learner for the
         classifier it wraps.
         """
-        try:
-            return self.estimator.classes_
-        except AttributeError:
-            kind = type(self.estimator).__name__
-            raise AttributeError(
-                f"{type(self).__name__} has no classes_: its estimator {kind} has "
-                "none (not fitted yet, or not a classifier). Teach the learner "
-                "labelled rows first."
-            ) from None
+        return self._fitted_attribute("classes_")
 
     def _check_X_y(self, X, y, y_known=None):
         """Validate a labelled batch the way modAL meant to, with today's keyword.

@@ -269,7 +269,8 @@ class _StoppingRule(BaseEstimator):
         """Take one round into account from the model's outputs on the stop set.
 
         For replaying a recorded run (see :func:`evaluate_stop`) or for a loop
-        that already computed them; :meth:`update` calls it.
+        that already computed them; :meth:`update` takes its round the same
+        way once it has the outputs.
 
         Parameters
         ----------
@@ -300,8 +301,10 @@ class _StoppingRule(BaseEstimator):
         return {}
 
     def _update_from(self, outputs, n_labels, options):
-        """`update_from`, with ``options`` for `_check_outputs` and `_evidence`."""
-        self._check_params()
+        """`update_from`, with ``options`` for `_check_outputs` and `_evidence`.
+
+        Its callers, `update` and `update_from`, have checked the parameters.
+        """
         outputs = self._check_outputs(outputs, **options)
         n_stop = getattr(self, "n_stop_", None)
         if n_stop is not None and outputs.shape[0] != n_stop:
@@ -798,7 +801,8 @@ class ExpectedInformation(_StoppingRule):
                     "ExpectedInformation scores a regressor by its regression "
                     "BALD, 1/2 log(1 + Var_k f / noise_variance) per stop-set "
                     "input, which needs the variance of the observation noise, "
-                    f"and the {_model_kind(estimator)} gives no estimate of its "
+                    f"and the {type(final_model(estimator)).__name__} gives no "
+                    "estimate of its "
                     "own. " + _no_noise_message()
                 )
             predictions = predict_samples(
@@ -922,11 +926,6 @@ class ExpectedInformation(_StoppingRule):
             **extra,
             "stop": bool(below or flat),
         }
-
-
-def _model_kind(estimator):
-    """The name of the model inside a learner or Pipeline, for messages."""
-    return type(final_model(estimator)).__name__
 
 
 def _no_noise_message():
