@@ -2,9 +2,9 @@
 
 Labels of any type are encoded to indices before skorch sees them; training
 (initialisation, shuffling) runs on a forked torch generator seeded from
-``random_state``; pools are sampled chunk by chunk within ``max_memory``.
-Subclasses say how posterior samples are drawn (``_draw``) and computed
-(``_chunk_log_probs``).
+``random_state``; pools are sampled block by block within ``max_memory``, on
+as many threads as the cores allow. Subclasses say how posterior samples are
+drawn (``_draw``) and what logits they give a block (``_chunk_logits``).
 """
 
 from collections.abc import Mapping
@@ -24,6 +24,8 @@ from ..classifier._callbacks import ValidationMonitorMixin
 from ..classifier._fit_params import check_fit_params
 from ..classifier._inputs import sorted_classes
 from ..classifier._locks import seeded_global_torch
+from ..classifier._outputs import log_softmax_rows
+from ..classifier._stream import BLOCK_ROWS, block_threads, for_each_block
 from ._inputs import check_embeddings, finite_float32
 
 __all__ = ["HeadClassifierBase"]
@@ -270,8 +272,8 @@ class HeadClassifierBase(ValidationMonitorMixin, NeuralNetClassifier):
         """The K posterior samples (members, weights) used for every row."""
         raise NotImplementedError
 
-    def _chunk_log_probs(self, X, draw):
-        """(n, K, C) log-probabilities of a chunk (tensor) of embeddings."""
+    def _chunk_logits(self, X, draw):
+        """(n, K, C) logits of a block (tensor) of embeddings."""
         raise NotImplementedError
 
     def predict_log_proba_samples(
@@ -285,7 +287,7 @@ class HeadClassifierBase(ValidationMonitorMixin, NeuralNetClassifier):
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
-            Pool embeddings; a memmap is read chunk by chunk.
+            Pool embeddings; a memmap is read block by block.
         n_mc_samples : int, default=None
             Number K of samples; see the class.
         random_state : None, int, numpy.random.Generator or RandomState, default=None
@@ -320,32 +322,47 @@ class HeadClassifierBase(ValidationMonitorMixin, NeuralNetClassifier):
         # log-softmax (with one temporary).
         per_row = 4 * (X.shape[1] + self._n_members() * width + 3 * k * n_classes)
         out = np.empty((len(X), k, n_classes), dtype=np.float32)
-        return self._map_chunks(
-            X,
-            per_row,
-            max_memory,
-            out,
-            lambda chunk: self._chunk_log_probs(chunk, draw).cpu().numpy(),
-        )
+
+        def log_probs(chunk, rows):
+            logits = self._chunk_logits(chunk, draw)
+            if logits.device.type != "cpu":
+                return log_softmax_rows(logits).cpu().numpy()
+            # written into the samples' own array, not copied there afterwards
+            log_softmax_rows(logits, out=torch.from_numpy(out[rows]))
+            return None
+
+        return self._map_chunks(X, per_row, max_memory, out, log_probs)
 
     def _map_chunks(self, X, per_row, max_memory, out, compute):
-        """Fill ``out`` with ``compute(chunk)``, chunks of X within the memory budget.
+        """Fill ``out`` with ``compute(chunk, rows)``, block by block within the budget.
 
-        ``per_row`` is the bytes one row needs; each chunk is checked finite,
-        made a float32 tensor on the device and run with the module in eval
-        mode, whose mode is restored afterwards.
+        ``per_row`` is the bytes one row needs. Blocks have `BLOCK_ROWS` rows
+        (fewer if the budget holds fewer), so the numbers never depend on a
+        larger budget; on a CPU, as many blocks as the budget holds are
+        computed at once, on up to `block_threads` threads (blocks are
+        independent: the same numbers as one after another). Each block is
+        checked finite and made a float32 tensor on the device; the module runs
+        in eval mode, whose mode is restored afterwards. ``compute`` returns the
+        block's values, or None when it wrote ``out[rows]`` itself.
         """
         budget = check_max_memory(self.max_memory if max_memory is None else max_memory)
-        rows = max(1, budget // per_row)
+        rows = max(1, min(BLOCK_ROWS, budget // per_row))
+        threads = block_threads() if torch.device(self.device).type == "cpu" else 1
+        threads = max(1, min(threads, budget // (rows * per_row)))
         module = self.module_
         training = module.training
         module.eval()
+
+        @torch.no_grad()  # grad mode is per thread: block threads need their own
+        def fill(start):
+            chunk = finite_float32(X[start : start + rows], start)
+            block = slice(start, start + len(chunk))
+            values = compute(torch.as_tensor(chunk, device=self.device), block)
+            if values is not None:
+                out[block] = values
+
         try:
-            with torch.no_grad():
-                for start in range(0, len(X), rows):
-                    chunk = finite_float32(X[start : start + rows], start)
-                    chunk = torch.as_tensor(chunk, device=self.device)
-                    out[start : start + len(chunk)] = compute(chunk)
+            for_each_block(fill, range(0, len(X), rows), threads)
         finally:
             module.train(training)
         return out

@@ -41,8 +41,13 @@ class DeepEnsembleClassifier(HeadClassifierBase):
         Seeds initialisation, shuffling and the bootstrap. Set, fits are
         repeatable and neither read nor change the global torch generator.
     max_memory : None, int or str, default=None
-        Budget in bytes (or a string such as ``"512MB"``) for one chunk of a
-        sampled pool; None: ``min(1 GiB, available memory / 4)``.
+        Budget in bytes (or a string such as ``"512MB"``) for the blocks of a
+        sampled pool in memory at once; None: ``min(1 GiB, available memory /
+        4)``. A pool is read in blocks of 8,192 rows (fewer if the budget holds
+        fewer), sampled on ``cores // torch.get_num_threads()`` threads at once
+        as :class:`~skbatchbald.MCDropoutClassifier` does (2 on two cores with one
+        torch thread), as many as the budget holds; the samples are the same
+        either way.
     optimizer : torch optimizer class, default=torch.optim.Adam
         Optimizer.
     lr : float, default=1e-2
@@ -191,9 +196,8 @@ class DeepEnsembleClassifier(HeadClassifierBase):
             return np.arange(n_members)
         return np.sort(rng.choice(n_members, k, replace=False))
 
-    def _chunk_log_probs(self, X, draw):
-        logits = self.module_(X)[:, torch.as_tensor(draw, device=X.device)]
-        return torch.log_softmax(logits.float(), dim=-1)
+    def _chunk_logits(self, X, draw):
+        return self.module_(X)[:, torch.as_tensor(draw, device=X.device)]
 
     def predict_log_proba_samples(
         self, X, n_mc_samples=None, random_state=None, *, max_memory=None
@@ -203,7 +207,7 @@ class DeepEnsembleClassifier(HeadClassifierBase):
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
-            Pool embeddings; a memmap is read chunk by chunk.
+            Pool embeddings; a memmap is read block by block.
         n_mc_samples : int, default=None
             Number K of samples: None for all E members; K < E picks K members
             at random without replacement (seeded by ``random_state``), in

@@ -73,8 +73,13 @@ class LaplaceHeadClassifier(HeadClassifierBase):
     random_state : None, int, numpy.random.Generator or RandomState, default=None
         Seeds initialisation, shuffling and ``prediction_seed_``.
     max_memory : None, int or str, default=None
-        Budget in bytes (or a string such as ``"512MB"``) for one chunk of a
-        sampled pool; None: ``min(1 GiB, available memory / 4)``.
+        Budget in bytes (or a string such as ``"512MB"``) for the blocks of a
+        sampled pool in memory at once; None: ``min(1 GiB, available memory /
+        4)``. A pool is read in blocks of 8,192 rows (fewer if the budget holds
+        fewer), sampled on ``cores // torch.get_num_threads()`` threads at once
+        as :class:`~skbatchbald.MCDropoutClassifier` does (2 on two cores with one
+        torch thread), as many as the budget holds; the samples are the same
+        either way.
     optimizer : torch optimizer class, default=torch.optim.Adam
         Optimizer.
     lr : float, default=1e-2
@@ -317,12 +322,11 @@ class LaplaceHeadClassifier(HeadClassifierBase):
             )
         return torch.as_tensor(weights, dtype=torch.float32, device=self.device)
 
-    def _chunk_log_probs(self, X, draw):
+    def _chunk_logits(self, X, draw):
         phi = self._features(X)  # (n, D)
         k, d1, c = draw.shape
         flat = draw[:, :-1].permute(1, 0, 2).reshape(d1 - 1, k * c)
-        logits = (phi @ flat).reshape(len(phi), k, c) + draw[:, -1]
-        return torch.log_softmax(logits, dim=-1)
+        return (phi @ flat).reshape(len(phi), k, c) + draw[:, -1]
 
     def predict_log_proba_samples(
         self, X, n_mc_samples=None, random_state=None, *, max_memory=None
@@ -336,7 +340,7 @@ class LaplaceHeadClassifier(HeadClassifierBase):
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
-            Pool embeddings; a memmap is read chunk by chunk.
+            Pool embeddings; a memmap is read block by block.
         n_mc_samples : int, default=None
             Number K of weight draws; None uses ``n_mc_samples``.
         random_state : None, int, numpy.random.Generator or RandomState, default=None
@@ -374,7 +378,7 @@ class LaplaceHeadClassifier(HeadClassifierBase):
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
-            Embeddings; a memmap is read chunk by chunk.
+            Embeddings; a memmap is read block by block.
 
         Returns
         -------
@@ -397,7 +401,7 @@ class LaplaceHeadClassifier(HeadClassifierBase):
         else:
             posterior = {"covariances": self.class_covariances_}
 
-        def proba(chunk):
+        def proba(chunk, rows):
             phi = self._features(chunk).double().cpu().numpy()
             phi = np.hstack([phi, np.ones((len(phi), 1))])
             variances = logit_variances(phi, **posterior)
