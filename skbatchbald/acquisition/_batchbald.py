@@ -18,9 +18,9 @@ from ._greedy_steps import record
 from ._joint_configurations import (
     check_n_joint_samples,
     conditional_information,
+    enumerates,
     extend_exact,
     grouped_rows,
-    is_exact,
     rows_from_table,
     sample_table,
 )
@@ -131,7 +131,7 @@ def _pick_sampled(scorer, rows, conditional, cheap, stale=None):
 
 def _greedy(log_probs, n_instances, n_joint_samples, max_memory, rng, lazy=False):
     """Greedy BatchBALD on validated inputs; see `batchbald`."""
-    n_pool, n_mc_samples, n_classes = log_probs.shape
+    n_pool, n_mc_samples, _ = log_probs.shape
     budget = check_budget(max_memory, log_probs.shape, n_instances, n_joint_samples)
     scorer = CandidateScorer(log_probs, budget, copy_share=_COPY_SHARE)
     conditional, cross = scorer.entropy_tables64()  # (N,), (N, K)
@@ -145,7 +145,7 @@ def _greedy(log_probs, n_instances, n_joint_samples, max_memory, rng, lazy=False
         if not available.any():
             return np.asarray(chosen, dtype=np.int64), scores[: len(chosen)], True
         start = time.perf_counter()
-        exact = is_exact(n_classes, step, n_joint_samples)
+        exact = enumerates(scores[:step], n_joint_samples, log_probs.shape)
         if exact:
             rows = rows_from_table(exact_table)
             cheap = _merged_bound(rows, conditional, cross, available)
@@ -178,7 +178,9 @@ def _greedy(log_probs, n_instances, n_joint_samples, max_memory, rng, lazy=False
         available[
             copies_of(log_probs, conditional, log_probs[pick], conditional[pick])
         ] = False
-        if step + 1 < n_instances and is_exact(n_classes, step + 1, n_joint_samples):
+        if step + 1 < n_instances and enumerates(
+            scores[: step + 1], n_joint_samples, log_probs.shape
+        ):
             exact_table = extend_exact(exact_table, log_probs[pick])
         record(step, rows, n_scored, start)
     return np.asarray(chosen, dtype=np.int64), scores[: len(chosen)], False
@@ -198,7 +200,11 @@ def batchbald(
     Each step adds the pool point x that maximises I(y_S, y_x; ω), where S is the
     batch so far. The joint entropy of S is exact while its C^n label configurations
     (n = ``|S|``) number at most ``n_joint_samples``, and estimated from
-    ``n_joint_samples`` sampled configurations after that.
+    ``n_joint_samples`` sampled configurations after that. A saturated batch (its
+    score within 1 % of log K) is sampled earlier, where an exact step would take
+    more than 2^33 multiply-adds (C^n x N x K x C): its gains, all below 1 % of
+    log K, would rank picks that carry almost no information, and scoring them
+    exactly took minutes on large pools.
 
     Parameters
     ----------
@@ -209,8 +215,9 @@ def batchbald(
     n_instances : int
         Batch size b, in ``[1, n_pool]``.
     n_joint_samples : int, default=10_000
-        M: the exact joint over the chosen points is used while C^n <= M; after
-        that, M configurations are drawn per greedy step (M // K per posterior
+        M: the exact joint over the chosen points is used while C^n <= M (and,
+        for a saturated batch, while the step is short: see above); after that,
+        M configurations are drawn per greedy step (M // K per posterior
         sample). Must be >= K.
     max_memory : int, str or None, default=None
         Bound on the working memory of the call (the pool itself excluded), in

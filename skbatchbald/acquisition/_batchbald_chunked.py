@@ -31,9 +31,9 @@ from ._copies import copies_of
 from ._greedy_steps import record
 from ._joint_configurations import (
     conditional_information,
+    enumerates,
     extend_exact,
     grouped_rows,
-    is_exact,
     rows_from_table,
     sample_table,
 )
@@ -195,7 +195,7 @@ def greedy_chunked(
     exact_table = np.zeros((1, n_mc_samples))  # the empty configuration
     for step in range(n_instances):
         start = time.perf_counter()
-        exact = is_exact(n_classes, step, n_joint_samples)
+        exact = enumerates(scores[:step], n_joint_samples, pool.shape)
         if exact:
             rows = rows_from_table(exact_table)
             slack = 2.0 * float32_error_bound(n_mc_samples, n_classes)
@@ -236,7 +236,9 @@ def greedy_chunked(
         chosen.append(pick)
         chosen_rows.append(row)
         picked.append((row, pick_conditional))
-        if step + 1 < n_instances and is_exact(n_classes, step + 1, n_joint_samples):
+        if step + 1 < n_instances and enumerates(
+            scores[: step + 1], n_joint_samples, pool.shape
+        ):
             exact_table = extend_exact(exact_table, row)
         record(step, rows, sum(part[4] for part in parts), start)
     return np.asarray(chosen, dtype=np.int64), scores[: len(chosen)], False

@@ -12,6 +12,7 @@ __all__ = [
     "complete_in_order",
     "fill_in_order",
     "gained_nothing",
+    "is_saturated",
     "pool_rows",
     "warn_if_saturated",
     "warn_no_gain",
@@ -51,6 +52,15 @@ class SaturationWarning(UserWarning):
     >>> [w.category.__name__ for w in caught]
     ['SaturationWarning']
     """
+
+
+def is_saturated(scores, n_mc_samples):
+    """Whether a batch's cumulative score is within 1 % of log K.
+
+    ``scores`` are the picks' cumulative scores so far (nondecreasing; empty
+    for an empty batch). The threshold is `SaturationWarning`'s.
+    """
+    return len(scores) > 0 and scores[-1] >= _SATURATION * math.log(n_mc_samples)
 
 
 def gained_nothing(value, scores):

@@ -1,0 +1,88 @@
+"""A saturated batch samples its joint where enumerating it would be long."""
+
+import warnings
+
+import dask.array as da
+import numpy as np
+import pytest
+
+from skbatchbald.acquisition import SaturationWarning, _joint_configurations, batchbald
+from skbatchbald.acquisition._greedy_steps import observe
+from skbatchbald.acquisition._joint_configurations import enumerates
+
+from ._brute_force import brute_force_batchbald
+
+
+def _saturating_pool(n_pool=300, n_mc_samples=6, n_classes=3, seed=0):
+    """Confident samples that disagree: a few picks reach log K."""
+    rng = np.random.default_rng(seed)
+    logits = 3.0 * rng.standard_normal((n_pool, n_mc_samples, n_classes))
+    return logits - np.logaddexp.reduce(logits, axis=-1, keepdims=True)
+
+
+def _acquire(log_probs, n_instances, **kwargs):
+    with observe() as steps, warnings.catch_warnings():
+        warnings.simplefilter("ignore", SaturationWarning)
+        indices, scores = batchbald(log_probs, n_instances, **kwargs)
+    return indices, scores, [step["exact"] for step in steps]
+
+
+def test_a_long_exact_step_of_a_saturated_batch_is_sampled(monkeypatch):
+    log_probs = _saturating_pool()
+    limit = 0.99 * np.log(log_probs.shape[1])
+    exact_picks, exact_scores, exact_steps = _acquire(
+        log_probs, 5, n_joint_samples=3**4, random_state=0
+    )
+    saturated = int(np.argmax(exact_scores >= limit)) + 1  # picks before sampling
+    assert exact_scores[saturated - 1] >= limit and saturated < 5
+    assert all(exact_steps)  # a small pool: every step is short, and exact
+    # every exact step is long now
+    monkeypatch.setattr(_joint_configurations, "SATURATED_EXACT_WORK", 0)
+    picks, scores, steps = _acquire(log_probs, 5, n_joint_samples=3**4, random_state=0)
+    assert steps == [True] * saturated + [False] * (5 - saturated)
+    # the picks up to saturation are the exact ones, the rest distinct
+    np.testing.assert_array_equal(picks[:saturated], exact_picks[:saturated])
+    np.testing.assert_array_equal(scores[:saturated], exact_scores[:saturated])
+    assert len(set(picks.tolist())) == 5
+    assert np.all(np.diff(scores) >= 0) and scores[-1] <= np.log(6) + 1e-6
+
+
+def test_a_batch_below_saturation_stays_exact_however_long(monkeypatch):
+    rng = np.random.default_rng(1)
+    logits = 0.5 * rng.standard_normal((40, 20, 3))  # log K = 3.0, far away
+    log_probs = logits - np.logaddexp.reduce(logits, axis=-1, keepdims=True)
+    monkeypatch.setattr(_joint_configurations, "SATURATED_EXACT_WORK", 0)
+    picks, scores, steps = _acquire(log_probs, 3, n_joint_samples=20)
+    assert steps == [True, True, True]
+    expected, expected_scores, _ = brute_force_batchbald(log_probs, 3)
+    assert picks.tolist() == expected
+    np.testing.assert_allclose(scores, expected_scores, rtol=0, atol=1e-9)
+
+
+def test_a_chunked_pool_samples_at_the_same_step(monkeypatch):
+    log_probs = _saturating_pool().astype(np.float32)
+    monkeypatch.setattr(_joint_configurations, "SATURATED_EXACT_WORK", 0)
+    expected = _acquire(log_probs, 5, n_joint_samples=81, random_state=2)
+    got = _acquire(
+        da.from_array(log_probs, chunks=(64, 6, 3)),
+        5,
+        n_joint_samples=81,
+        random_state=2,
+    )
+    assert got[2] == expected[2] and False in got[2]
+    np.testing.assert_array_equal(got[0], expected[0])
+    np.testing.assert_allclose(got[1], expected[1], rtol=0, atol=1e-7)
+
+
+@pytest.mark.parametrize(
+    ("scores", "n_pool", "expected"),
+    [
+        ([], 10**9, True),  # nothing chosen: never saturated
+        ([0.5, 1.0], 10**9, True),  # below 0.99 log 4 = 1.372
+        ([1.0, 1.38], 10, True),  # saturated, 9 x 10 x 4 x 3 multiply-adds
+        ([1.0, 1.38], 10**9, False),  # saturated, and 1.08e11 of them
+        ([1.0, 1.38, 1.385, 1.386], 10, False),  # 81 > M: sampled anyway
+    ],
+)
+def test_enumerates(scores, n_pool, expected):
+    assert enumerates(np.asarray(scores), 27, (n_pool, 4, 3)) is expected
