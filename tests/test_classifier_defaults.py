@@ -112,8 +112,14 @@ def test_sample_weight_is_refused_with_the_ways_to_weigh(make, digits):
     # inside torch with a TypeError
     X, y = digits
     X, y = X[:40].astype(np.float32), y[:40].astype(np.float32)
-    with pytest.raises(ValueError, match=r"sample_weight.*repeat them"):
-        make().fit(X, y, sample_weight=np.ones(40))
+    net = make()
+    with pytest.raises(ValueError, match=r"sample_weight.*repeat them") as error:
+        net.fit(X, y, sample_weight=np.ones(40))
+    # the module's class before the first fit, not "type"
+    module = type(net).__name__ == "DeepEnsembleClassifier" and "BatchedHeads"
+    assert f"{module or 'BayesianMLP'}.forward takes no such" in str(error.value)
+    classifier = not isinstance(net, MCDropoutRegressor)
+    assert ("class_weight='balanced'" in str(error.value)) is classifier
 
 
 def test_set_params_to_a_training_monitor_without_a_split(digits):

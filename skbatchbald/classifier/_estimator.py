@@ -35,6 +35,11 @@ from .._validation import (
 from .._warnings import user_stacklevel
 from ..nn._engine import MCForward, n_rows
 from ..nn.dropout import active_layers, dropout_layers, masked
+from ._class_weight import (
+    check_class_weight,
+    class_weight_vector,
+    criterion_weight_vector,
+)
 from ._fit_params import check_fit_params
 from ._inputs import (
     check_device,
@@ -155,6 +160,16 @@ class MCDropoutClassifier(SeededNetMixin, NeuralNetClassifier):
         (probabilities under ``CrossEntropyLoss``, which would train badly
         without an error; logits or log-probabilities under ``NLLLoss``, whose
         losses would be NaN); sampling checks its first pass the same way.
+    class_weight : None, "balanced" or dict, default=None
+        Weights of the classes in the loss, as scikit-learn's
+        ``LogisticRegression(class_weight=...)``: ``{label: weight}`` (1 for
+        labels left out), or ``"balanced"``, ``n_samples / (n_present *
+        count)`` from the labels of each ``fit`` (and ``partial_fit``) call,
+        so that they follow the labelled set as it grows. Passed to the
+        criterion's ``weight`` (``CrossEntropyLoss``, ``NLLLoss``). skorch's
+        ``criterion__weight`` does the same by position, in ``classes_``
+        order (sorted: with ``classes=`` given in another order it is
+        refused); give one of the two.
     optimizer : torch optimizer class, default=torch.optim.Adam
         As in the BatchBALD paper.
     lr : float, default=1e-3
@@ -261,6 +276,7 @@ class MCDropoutClassifier(SeededNetMixin, NeuralNetClassifier):
         max_memory=None,
         n_jobs=None,
         criterion=torch.nn.CrossEntropyLoss,
+        class_weight=None,
         optimizer=torch.optim.Adam,
         lr=1e-3,
         max_epochs=200,
@@ -285,6 +301,8 @@ class MCDropoutClassifier(SeededNetMixin, NeuralNetClassifier):
         self.random_state = random_state
         self.max_memory = max_memory
         self.n_jobs = n_jobs
+        if self._weighs_classes:  # not a multi-label classifier's parameter
+            self.class_weight = class_weight
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -308,6 +326,44 @@ class MCDropoutClassifier(SeededNetMixin, NeuralNetClassifier):
                 f"classes must hold all labels, at least 2, got classes="
                 f"{np.asarray(self.classes).tolist()!r}."
             )
+        self._check_class_weight()
+
+    # multi-label classifiers weigh no classes: their criterion's weight is
+    # per element
+    _weighs_classes = True
+
+    def _check_class_weight(self):
+        if self._weighs_classes:
+            criterion_weight = super().get_params_for("criterion").get("weight")
+            check_class_weight(self.class_weight, self.classes, criterion_weight, self)
+
+    def _apply_class_weight(self, X, y):
+        """Set the criterion's class weights for the labels of this fit."""
+        if not self._weighs_classes:
+            return
+        criterion_weight = super().get_params_for("criterion").get("weight")
+        criterion = self._criterion()
+        weights = None  # none now, whatever an earlier fit of a warm start set
+        if self.class_weight is not None:
+            if y is None and is_dataset(X):
+                _, y = data_from_dataset(X)  # AttributeError: skorch's own
+            classes = np.asarray(self.classes_)
+            y_index = label_indices(self._check_y(y), classes)
+            weights = class_weight_vector(self.class_weight, classes, y_index)
+        elif criterion_weight is not None:
+            weights = criterion_weight_vector(
+                criterion_weight, np.asarray(self.classes_)
+            )
+        if not hasattr(criterion, "weight"):  # a criterion of its own
+            if weights is None:
+                return
+            raise ValueError(
+                f"class_weight needs a criterion with a per-class weight (such as "
+                f"torch.nn.CrossEntropyLoss), got {type(criterion).__name__}."
+            )
+        if weights is not None:
+            weights = torch.as_tensor(weights, device=self.device)
+        criterion.weight = weights
 
     @property
     def classes_(self):
@@ -600,6 +656,11 @@ class MCDropoutClassifier(SeededNetMixin, NeuralNetClassifier):
             The ``<prefix>__<name>`` parameters, without the prefix.
         """
         params = super().get_params_for(prefix)
+        if prefix == "criterion" and self._weighs_classes:
+            weight = params.get("weight")
+            if weight is not None and not isinstance(weight, torch.Tensor):
+                # torch's losses take only a tensor; validated at fit
+                params["weight"] = torch.as_tensor(np.asarray(weight, np.float32))
         if prefix == "module" and self._sizes_output():
             classes = self._known_classes()
             if classes is not None:
@@ -634,7 +695,9 @@ class MCDropoutClassifier(SeededNetMixin, NeuralNetClassifier):
         """
         self._check_params()
         # before skorch's fit re-initialises: a refused fit keeps its model
-        check_fit_params(getattr(self, "module_", self.module), fit_params)
+        check_fit_params(
+            getattr(self, "module_", self.module), fit_params, self._weighs_classes
+        )
         reset = not self.warm_start or not self.initialized_
         X, y = self._inputs_and_labels(X, y, reset=reset)
         if reset:
@@ -678,7 +741,9 @@ class MCDropoutClassifier(SeededNetMixin, NeuralNetClassifier):
         """
         self._check_params()
         # before skorch builds the module on a first call: its class's forward
-        check_fit_params(getattr(self, "module_", self.module), fit_params)
+        check_fit_params(
+            getattr(self, "module_", self.module), fit_params, self._weighs_classes
+        )
         X, y = self._inputs_and_labels(X, y, reset=False)
         if classes is not None:
             self._keep_classes(np.unique(self._check_y(classes)))
@@ -691,6 +756,29 @@ class MCDropoutClassifier(SeededNetMixin, NeuralNetClassifier):
                 return super().partial_fit(X, y, **fit_params)
         finally:
             self.__dict__.pop("_labels_of_y", None)
+
+    def fit_loop(self, X, y=None, epochs=None, **fit_params):
+        """skorch's training loop, after setting the class weights of these labels.
+
+        Parameters
+        ----------
+        X : array-like, torch Dataset or dict
+            Training inputs, as cast by ``fit`` or ``partial_fit``.
+        y : array-like of shape (n_samples,) or None
+            Labels (None: a Dataset's own).
+        epochs : int or None, default=None
+            Epochs to train; None: ``max_epochs``.
+        **fit_params : dict
+            Passed to skorch's ``fit_loop``.
+
+        Returns
+        -------
+        self : MCDropoutClassifier
+            The trained classifier.
+        """
+        self.check_data(X, y)  # classes_ known first (once per fit)
+        self._apply_class_weight(X, y)
+        return super().fit_loop(X, y, epochs=epochs, **fit_params)
 
     def _keep_classes(self, classes):
         """Hold ``classes`` (sorted labels) from now on, or refuse other ones."""

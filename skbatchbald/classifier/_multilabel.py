@@ -200,6 +200,8 @@ class MCDropoutMultiLabelClassifier(MCDropoutClassifier):
         tags.target_tags.single_output = False
         return tags
 
+    _weighs_classes = False  # BCE's weight is per element, not per class
+
     def _check_params(self):
         if self.classes is not None:
             raise ValueError(

@@ -21,6 +21,11 @@ from .._labels import label_indices
 from .._memory import check_max_memory
 from .._validation import check_int, check_random_state, spawn_seeds
 from ..classifier._callbacks import ValidationMonitorMixin
+from ..classifier._class_weight import (
+    check_class_weight,
+    class_weight_vector,
+    criterion_weight_vector,
+)
 from ..classifier._fit_params import check_fit_params
 from ..classifier._inputs import sorted_classes
 from ..classifier._locks import seeded_global_torch
@@ -63,6 +68,12 @@ class HeadClassifierBase(ValidationMonitorMixin, NeuralNetClassifier):
                 f"classes must hold all labels, at least 2, got classes="
                 f"{np.asarray(self.classes).tolist()!r}."
             )
+        check_class_weight(
+            self.class_weight,
+            self.classes,
+            super().get_params_for("criterion").get("weight"),
+            self,
+        )
 
     def get_params_for(self, prefix):
         """Return skorch's parameters for ``prefix``, the module's sizes added.
@@ -80,6 +91,10 @@ class HeadClassifierBase(ValidationMonitorMixin, NeuralNetClassifier):
             ``hidden`` (from the data and this classifier's parameters).
         """
         params = super().get_params_for(prefix)
+        weight = params.get("weight") if prefix == "criterion" else None
+        if weight is not None and not isinstance(weight, torch.Tensor):
+            # torch's losses take only a tensor; validated at fit
+            params["weight"] = torch.as_tensor(np.asarray(weight, np.float32))
         if prefix == "module" and hasattr(self, "n_features_in_"):
             params.setdefault("n_features", self.n_features_in_)
             params.setdefault("n_classes", len(self.classes_))
@@ -171,7 +186,7 @@ class HeadClassifierBase(ValidationMonitorMixin, NeuralNetClassifier):
         """
         self._check_params()
         # before anything changes: a refused fit keeps its model
-        check_fit_params(getattr(self, "module_", self.module), fit_params)
+        check_fit_params(getattr(self, "module_", self.module), fit_params, True)
         X = finite_float32(check_embeddings(X, self))
         # heads of another size (set_params(hidden=...)) start over, as skorch
         # re-initialises on set_params(module__...)
@@ -195,6 +210,7 @@ class HeadClassifierBase(ValidationMonitorMixin, NeuralNetClassifier):
             if restart:
                 self.initialize()
             self._fitted_architecture_ = architecture
+            self._apply_class_weight(y_index)
             super().partial_fit(inputs, y_index, _routing_method="fit", **fit_params)
         self.__dict__.pop("prediction_seed_", None)  # fitted once all is done
         self._fit_posterior(X, y_index)
@@ -202,6 +218,27 @@ class HeadClassifierBase(ValidationMonitorMixin, NeuralNetClassifier):
             spawn_seeds(None, 1)[0] if prediction_seed is None else prediction_seed
         )
         return self
+
+    def _apply_class_weight(self, y_index):
+        """Set the criterion's class weights for the labels of this fit."""
+        criterion_weight = super().get_params_for("criterion").get("weight")
+        classes = np.asarray(self.classes_)
+        if self.class_weight is not None:
+            weights = class_weight_vector(self.class_weight, classes, y_index)
+        elif criterion_weight is not None:
+            weights = criterion_weight_vector(criterion_weight, classes)
+        else:  # none now, whatever an earlier fit of a warm start set
+            weights = None
+        if weights is not None:
+            weights = torch.as_tensor(weights, device=self.device)
+        self.criterion_.weight = weights
+
+    def _row_weights(self, y_index):
+        """Each row's class weight in the loss (float64), or None for none."""
+        weight = getattr(self.criterion_, "weight", None)
+        if weight is None:
+            return None
+        return weight.double().cpu().numpy()[y_index]
 
     def _fit_posterior(self, X, y_index):
         """After training: learn what sampling needs (nothing by default)."""

@@ -65,6 +65,14 @@ class DeepEnsembleClassifier(HeadClassifierBase):
         No validation split by default, so tiny labelled sets fit.
     verbose : int, default=0
         Print skorch's progress table every epoch if 1.
+    class_weight : None, "balanced" or dict, default=None
+        Weights of the classes in the loss, as scikit-learn's
+        ``class_weight``: ``{label: weight}`` (1 for labels left out), or
+        ``"balanced"``, ``n_samples / (n_present * count)`` from the labels of
+        each fit. Each row's loss is multiplied by its class's weight.
+        skorch's ``criterion__weight`` does the same by position, in
+        ``classes_`` order (sorted: refused with ``classes=`` in another
+        order); give one of the two.
     criterion : torch criterion class, default=torch.nn.CrossEntropyLoss
         Loss of each member on its logits; ``criterion__reduction`` must stay
         ``"none"`` (rows and members are summed here).
@@ -132,6 +140,7 @@ class DeepEnsembleClassifier(HeadClassifierBase):
         verbose=0,
         criterion=torch.nn.CrossEntropyLoss,
         criterion__reduction="none",
+        class_weight=None,
         **kwargs,
     ):
         super().__init__(
@@ -152,6 +161,7 @@ class DeepEnsembleClassifier(HeadClassifierBase):
         self.bootstrap = bootstrap
         self.random_state = random_state
         self.max_memory = max_memory
+        self.class_weight = class_weight
 
     def _n_members(self):
         return self.n_members

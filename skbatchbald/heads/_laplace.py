@@ -98,6 +98,16 @@ class LaplaceHeadClassifier(HeadClassifierBase):
         No validation split by default, so tiny labelled sets fit.
     verbose : int, default=0
         Print skorch's progress table every epoch if 1.
+    class_weight : None, "balanced" or dict, default=None
+        Weights of the classes in the loss, as scikit-learn's
+        ``class_weight``: ``{label: weight}`` (1 for labels left out), or
+        ``"balanced"``, ``n_samples / (n_present * count)`` from the labels of
+        each fit. Each row's loss is multiplied by its class's weight (the
+        posterior's curvature and marginal likelihood are those of this
+        weighted loss).
+        skorch's ``criterion__weight`` does the same by position, in
+        ``classes_`` order (sorted: refused with ``classes=`` in another
+        order); give one of the two.
     criterion : torch criterion class, default=torch.nn.CrossEntropyLoss
         Keep it: the posterior is that of the cross-entropy.
     criterion__reduction : str, default="none"
@@ -191,6 +201,7 @@ class LaplaceHeadClassifier(HeadClassifierBase):
         verbose=0,
         criterion=torch.nn.CrossEntropyLoss,
         criterion__reduction="none",
+        class_weight=None,
         **kwargs,
     ):
         super().__init__(
@@ -212,6 +223,7 @@ class LaplaceHeadClassifier(HeadClassifierBase):
         self.n_mc_samples = n_mc_samples
         self.random_state = random_state
         self.max_memory = max_memory
+        self.class_weight = class_weight
 
     def _n_members(self):
         return 1
@@ -270,6 +282,12 @@ class LaplaceHeadClassifier(HeadClassifierBase):
         phi = np.hstack([phi, np.ones((len(phi), 1))])
         self.last_layer_map_ = np.vstack([weight, bias[None]])  # (D + 1, C)
         probs = softmax(phi @ self.last_layer_map_, axis=1)
+        # class weights scale each row's loss, so its curvature and likelihood
+        # too: the posterior of the loss the MAP minimised
+        row_weights = self._row_weights(y_index)
+        curvature_phi = (
+            phi if row_weights is None else phi * np.sqrt(row_weights)[:, None]
+        )
         for name in (
             "posterior_precision_",
             "posterior_cholesky_",
@@ -279,16 +297,19 @@ class LaplaceHeadClassifier(HeadClassifierBase):
         ):
             self.__dict__.pop(name, None)  # nothing of another structure is kept
         if self.hessian_structure == "kron":
-            self.kron_factors_ = kron_factors(phi, probs)
+            self.kron_factors_ = kron_factors(curvature_phi, probs)
             self.kron_eigen_ = kron_eigen(*self.kron_factors_)
             eigenvalues = np.outer(self.kron_eigen_[0], self.kron_eigen_[2])
-            self.prior_precision_ = self._posterior_prior(eigenvalues, phi, y_index)
+            self.prior_precision_ = self._posterior_prior(
+                eigenvalues, phi, y_index, row_weights
+            )
             return
-        ggn = last_layer_ggn(phi, probs)
+        ggn = last_layer_ggn(curvature_phi, probs)
         self.prior_precision_ = self._posterior_prior(
             ggn_eigenvalues(ggn) if self.prior_precision == "marglik" else None,
             phi,
             y_index,
+            row_weights,
         )
         ggn[np.diag_indices_from(ggn)] += self.prior_precision_
         self.posterior_precision_ = ggn
@@ -297,14 +318,14 @@ class LaplaceHeadClassifier(HeadClassifierBase):
             self.posterior_cholesky_, self.last_layer_map_.shape[1]
         )
 
-    def _posterior_prior(self, eigenvalues, phi, y_index):
+    def _posterior_prior(self, eigenvalues, phi, y_index, row_weights=None):
         """λ of the posterior: the parameter, or tuned by the marginal likelihood."""
         if self.prior_precision != "marglik":
             return self._map_precision()
         return marglik_prior_precision(
             eigenvalues,
             self.last_layer_map_,
-            log_likelihood(phi, self.last_layer_map_, y_index),
+            log_likelihood(phi, self.last_layer_map_, y_index, row_weights),
         )
 
     def _draw(self, n_mc_samples, rng):

@@ -95,10 +95,13 @@ def marglik_prior_precision(eigenvalues, weights, log_likelihood):
     return float(np.exp(result.x))
 
 
-def log_likelihood(features, weights, y_index):
-    """Σ_n log softmax(φ_n W)[y_n]."""
+def log_likelihood(features, weights, y_index, row_weights=None):
+    """Σ_n r_n log softmax(φ_n W)[y_n], with r_n = 1 unless ``row_weights``."""
     log_probs = log_softmax(features @ weights, axis=1)
-    return float(log_probs[np.arange(len(y_index)), y_index].sum())
+    per_row = log_probs[np.arange(len(y_index)), y_index]
+    if row_weights is not None:
+        per_row = per_row * row_weights
+    return float(per_row.sum())
 
 
 def precision_cholesky(precision):
