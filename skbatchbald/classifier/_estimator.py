@@ -758,7 +758,7 @@ class MCDropoutClassifier(SeededNetMixin, NeuralNetClassifier):
             self.__dict__.pop("_labels_of_y", None)
 
     def fit_loop(self, X, y=None, epochs=None, **fit_params):
-        """skorch's training loop, after setting the class weights of these labels.
+        """Run skorch's training loop, after setting the class weights of these labels.
 
         Parameters
         ----------
