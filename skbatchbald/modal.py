@@ -15,7 +15,7 @@ from importlib import metadata
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.base import is_classifier
+from sklearn.base import clone, is_classifier
 from sklearn.exceptions import NotFittedError
 from sklearn.frozen import FrozenEstimator
 from sklearn.pipeline import Pipeline
@@ -425,6 +425,69 @@ def _width_changed_message(estimator, exc):
     )
 
 
+def _single_label(y):
+    """The one label every row of ``y`` has, as a 1-element array, or None.
+
+    None where ``y`` holds several labels or is not one label per row
+    (multi-output, a sparse indicator): "one class" means nothing there.
+    """
+    if sp.issparse(y):
+        return None
+    try:
+        labels = labels_array(y)
+        if labels.ndim == 2 and labels.shape[1] == 1:
+            labels = labels[:, 0]  # a column of labels, as scikit-learn reads it
+        if labels.ndim != 1:
+            return None
+        distinct = np.unique(labels)
+    except (TypeError, ValueError):  # labels of types that do not compare
+        return None
+    return distinct if distinct.size == 1 else None
+
+
+def _forget_fit(estimator):
+    """Make ``estimator`` unfitted in place: an unfitted clone's state.
+
+    In place, so that every reference to it (the user's variable, the
+    learner's ``estimator``) sees the same unfitted model. Returns False,
+    changing nothing, for an object ``clone`` cannot copy or returns as it is
+    (a ``__sklearn_clone__`` that keeps its fit).
+    """
+    try:
+        fresh = clone(estimator)
+        state = vars(estimator)
+    except TypeError:
+        return False
+    if fresh is estimator:
+        return False
+    state.clear()
+    state.update(vars(fresh))
+    return True
+
+
+def _one_class_message(estimator, label, n_rows, exc):
+    """The warning for a labelled set kept unfitted: why, and what to query with."""
+    model = type(final_model(estimator)).__name__
+    if n_rows == 1:
+        which, kept = f"only row has label {label!r}", "The row is"
+    else:
+        which = f"{n_rows} rows all have label {label!r}"
+        kept = f"The {n_rows} rows are"
+    error = str(exc).rstrip()
+    if not error.endswith("."):
+        error += "."
+    return (
+        f"{model} could not be fitted on one class: the labelled set's {which}, "
+        f"and its fit raised ValueError: {error} {kept} kept in X_training and "
+        "y_training, and the model stays unfitted until a teach brings a second "
+        "class; it is then fitted on every kept row. Until then query with "
+        "skbatchbald.RandomQuery() or skbatchbald.TypiClustQuery(), which need no "
+        "fitted model. If the error above is about the data rather than the "
+        "classes, fix the rows and replace the labelled set with "
+        "learner.fit(X, y)."
+    )
+
+
 def _checked_query_idx(query_idx, n_candidates):
     """The strategy's indices as a 1-D int array of positions in the candidates.
 
@@ -529,6 +592,11 @@ class ActiveLearner(_ModalActiveLearner):
     -----
     ``teach(X, y, only_new=True)`` refits on ``X`` alone and, as in modAL
     0.4.2.1, does not add ``X`` to ``X_training``.
+
+    A labelled set of one class that the estimator cannot be fitted on (a
+    ``LogisticRegression`` on a cold start's first batch) is kept, the
+    estimator left unfitted, with a warning, until a teach brings a second
+    class (see :meth:`teach`).
 
     Ported from modAL's ``DeepActiveLearner``, whose ``teach`` trains on what
     it is given: here ``teach`` adds to what was taught, so pass only the newly
@@ -757,8 +825,16 @@ class ActiveLearner(_ModalActiveLearner):
                 others[key] = values  # scikit-learn's own error, if any
         return take_rows(X, idx), take_rows(y, idx), others
 
-    def _fit(self, X, y, bootstrap, fit_kwargs):
+    def _fit(self, X, y, bootstrap, fit_kwargs, *, labelled_set=False):
+        """Fit the estimator on ``X, y``; ``labelled_set``: they are the
+        learner's labelled set, kept unfitted if it holds one class the
+        estimator cannot be fitted on (``_keep_unfitted``)."""
         check_random_state(self.random_state)  # validated with or without bootstrap
+        # read before the resample: a resample of two classes may hold one,
+        # and the labelled set is what a second class will complete
+        single = None
+        if labelled_set and not is_regression_model(self.estimator):
+            single = _single_label(y)
         if bootstrap:
             X, y, fit_kwargs = self._bootstrap(X, y, fit_kwargs)
         fitted_on = X
@@ -790,11 +866,39 @@ class ActiveLearner(_ModalActiveLearner):
                     f"{exc} y looks one-hot encoded (shape {np.shape(y)}, a single "
                     f"1 per row): {ONE_HOT_FIX}."
                 ) from exc
+            # scikit-learn's InvalidParameterError is a ValueError and a
+            # TypeError: a bad parameter, whatever the classes
+            one_class = isinstance(exc, ValueError) and not isinstance(exc, TypeError)
+            if single is not None and one_class and self._keep_unfitted(single, exc):
+                return self
             raise
         # a later fit that fails on the net's input width failed on a width
         # that changed between fits (_width_changed_message)
         self._fitted_before = True
         return self
+
+    def _keep_unfitted(self, label, exc):
+        """After a fit on one class raised ``exc``: leave the estimator
+        unfitted, warn, and return True; False where it cannot be unfitted.
+
+        A model that needs two classes (LogisticRegression, an
+        MCDropoutClassifier without ``classes=``) cannot be fitted on a cold
+        start's first batch of one class, and those labels were paid for:
+        rolling them back would leave the user to keep them outside the
+        learner. The failed fit may have left the estimator half-fitted
+        (LogisticRegression sets ``classes_`` before it raises), or fitted on
+        rows no longer in the labelled set (``fit``): either would look
+        fitted to the strategies and to ``predict``.
+        """
+        if self.__sklearn_is_fitted__() and not _forget_fit(self.estimator):
+            return False
+        n_rows = count_rows(self.X_training, "X_training")
+        warnings.warn(
+            _one_class_message(self.estimator, label.tolist()[0], n_rows, exc),
+            UserWarning,
+            stacklevel=user_stacklevel(),
+        )
+        return True
 
     def _add_training_data(self, X, y):
         """Append a labelled batch to the training data without refitting."""
@@ -841,7 +945,9 @@ class ActiveLearner(_ModalActiveLearner):
         """Fit the estimator on all training data taught so far, each row with
         the weight it was taught with (modAL's rebag calls this too)."""
         fit_kwargs = {**getattr(self, "_row_weights", {}), **fit_kwargs}
-        return self._fit(self.X_training, self.y_training, bootstrap, fit_kwargs)
+        return self._fit(
+            self.X_training, self.y_training, bootstrap, fit_kwargs, labelled_set=True
+        )
 
     def _fit_on_new(self, X, y, bootstrap=False, **fit_kwargs):
         """Fit the estimator on ``X, y`` only."""
@@ -905,10 +1011,23 @@ class ActiveLearner(_ModalActiveLearner):
         ValueError
             If ``X`` has no rows.
 
+        Warns
+        -----
+        UserWarning
+            If ``y`` holds one class and the estimator cannot be fitted on it;
+            the rows are kept, the estimator left unfitted (see Notes).
+
         Notes
         -----
         If ``estimator.fit`` raises, ``X_training`` and ``y_training`` are
-        left as they were before the call and the error propagates.
+        left as they were before the call and the error propagates. Except
+        for one class: when every label in ``y`` is the same and the fit
+        raises a ``ValueError`` (a classifier that needs two classes, such as
+        ``LogisticRegression``), ``X, y`` become the labelled set anyway, the
+        estimator is left unfitted (a model of earlier rows is forgotten, in
+        place) and a warning says so; the next :meth:`teach` that brings a
+        second class fits on every row. The constructor's ``X_training`` and
+        ``y_training`` are fitted this way too.
         """
         check_fit_kwargs(self.estimator, fit_kwargs)
         _check_not_empty(X, "fit")
@@ -959,11 +1078,31 @@ class ActiveLearner(_ModalActiveLearner):
             estimator instead. ``epochs`` is skorch's own ``fit`` argument and
             is passed on (in a Pipeline, with the step's name as prefix).
 
+        Warns
+        -----
+        UserWarning
+            If the labelled set, these rows included, holds one class and
+            the estimator cannot be fitted on it; the rows are kept, the
+            estimator left unfitted (see Notes).
+
         Notes
         -----
         If ``estimator.fit`` raises, ``X_training`` and ``y_training`` are
         left as they were before the call and the error propagates; the
         estimator is left as the failed fit left it.
+
+        Except for one class. A cold start's first batches may all have the
+        same label, which a classifier that needs two classes
+        (``LogisticRegression``, an ``MCDropoutClassifier`` without
+        ``classes=``) cannot be fitted on. When every label of the labelled
+        set is the same and the fit raises a ``ValueError``, the rows are kept
+        in ``X_training`` and ``y_training`` (with their ``sample_weight``),
+        the estimator is left unfitted, so that ``predict`` and the posterior
+        strategies raise ``NotFittedError``, and a warning says so. Query
+        with :class:`~skbatchbald.RandomQuery` or
+        :class:`~skbatchbald.TypiClustQuery` meanwhile; the teach that brings a
+        second class fits on every kept row. With ``only_new=True`` no row is
+        kept, so the error propagates as above.
         """
         if "warm_start" in fit_kwargs:
             raise TypeError(
