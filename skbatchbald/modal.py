@@ -445,6 +445,26 @@ def _single_label(y):
     return distinct if distinct.size == 1 else None
 
 
+def _parameters_valid(estimator):
+    """Whether the model's own parameter checks pass (True where it has none).
+
+    A fit on one class that raises may have raised over a bad parameter
+    (skbatchbald's own checks raise a plain ValueError); that is no reason to
+    keep the rows. scikit-learn's ``_validate_params`` and skbatchbald's
+    ``_check_params`` are run on the model the learner predicts with.
+    """
+    model = final_model(estimator)
+    for check in ("_check_params", "_validate_params"):
+        method = getattr(model, check, None)
+        if callable(method):
+            try:
+                method()
+            except (TypeError, ValueError):
+                return False
+            return True
+    return True
+
+
 def _forget_fit(estimator):
     """Make ``estimator`` unfitted in place: an unfitted clone's state.
 
@@ -869,7 +889,12 @@ class ActiveLearner(_ModalActiveLearner):
             # scikit-learn's InvalidParameterError is a ValueError and a
             # TypeError: a bad parameter, whatever the classes
             one_class = isinstance(exc, ValueError) and not isinstance(exc, TypeError)
-            if single is not None and one_class and self._keep_unfitted(single, exc):
+            if (
+                single is not None
+                and one_class
+                and _parameters_valid(self.estimator)
+                and self._keep_unfitted(single, exc)
+            ):
                 return self
             raise
         # a later fit that fails on the net's input width failed on a width

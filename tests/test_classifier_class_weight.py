@@ -4,6 +4,7 @@
 import numpy as np
 import pytest
 import torch
+from torch.utils.data import TensorDataset
 
 from skbatchbald import MCDropoutClassifier, MCDropoutMultiLabelClassifier
 from skbatchbald.nn import BayesianMLP
@@ -163,3 +164,60 @@ def test_a_multilabel_classifier_keeps_its_per_label_weight(rare):
     assert "class_weight" not in net.get_params()
     assert net.criterion_.weight is None
     np.testing.assert_array_equal(net.criterion_.pos_weight.numpy(), [5.0, 1.0])
+
+
+def test_a_refused_class_weight_keeps_the_fitted_model(rare):
+    X, y, pool, _ = rare
+    net = mlp(max_epochs=2).fit(X, y)
+    before = net.predict_proba(pool)
+    net.set_params(class_weight={"eight": 10.0})
+    with pytest.raises(ValueError, match="which are not classes"):
+        net.fit(X, y)
+    np.testing.assert_array_equal(net.predict_proba(pool), before)
+
+
+def test_weights_count_in_batches_of_one_row(rare):
+    # torch's weighted mean, Σ w ℓ / Σ w, cancels a one-row batch's weight
+    X, y, pool, _ = rare
+    kw = {"batch_size": 1, "max_epochs": 1}
+    weighted = mlp(class_weight={8: 10.0}, **kw).fit(X, y).predict_proba(pool)
+    unweighted = mlp(**kw).fit(X, y).predict_proba(pool)
+    assert np.abs(weighted - unweighted).max() > 1e-3
+
+
+def test_a_batch_loss_is_the_weighted_sum_over_its_rows(rare):
+    X, y, _, _ = rare
+    net = mlp(class_weight={8: 10.0, 0: 0.5}, max_epochs=1).fit(X, y)
+    logits = torch.randn(6, 10)
+    labels = np.array([8, 8, 0, 1, 2, 3])
+    loss = net.get_loss(logits, labels)
+    weights = np.array([10.0, 10.0, 0.5, 1.0, 1.0, 1.0])
+    per_row = torch.nn.functional.cross_entropy(
+        logits, torch.as_tensor(labels), reduction="none"
+    ).numpy()
+    assert loss.item() == pytest.approx(float((weights * per_row).sum() / 6), 1e-6)
+
+
+def test_a_saved_criterion_loads_into_a_fresh_net(rare, tmp_path):
+    # skorch's Checkpoint saves the criterion; weights from class_weight are
+    # recomputed at every fit, not saved with it
+    X, y, pool, _ = rare
+    net = mlp(class_weight={8: 10.0}, classes=np.arange(10), max_epochs=1)
+    net.fit(X, y)
+    net.save_params(f_params=tmp_path / "p.pt", f_criterion=tmp_path / "c.pt")
+    fresh = mlp(class_weight={8: 10.0}, classes=np.arange(10)).initialize()
+    fresh.load_params(f_params=tmp_path / "p.pt", f_criterion=tmp_path / "c.pt")
+    np.testing.assert_array_equal(
+        fresh.predict_proba(pool[:20]), net.predict_proba(pool[:20])
+    )
+
+
+def test_a_dataset_without_y_takes_weights_by_label(rare):
+    X, y, _, _ = rare
+    dataset = TensorDataset(torch.as_tensor(X), torch.as_tensor(y))
+    net = mlp(class_weight={8: 10.0}, max_epochs=1).fit(dataset, None)
+    np.testing.assert_array_equal(net.criterion_.weight.numpy(), _weights(10.0))
+    with pytest.raises(ValueError, match="'balanced' counts the labels"):
+        mlp(class_weight="balanced", classes=np.arange(10), max_epochs=1).fit(
+            TensorDataset(torch.as_tensor(X)), None
+        )

@@ -205,6 +205,19 @@ class TestOtherFailuresStillRaise:
                 learner.teach(X[negatives[:10]], y[negatives[:10]])
         assert learner.X_training is None
 
+    def test_a_bad_parameter_of_a_net_on_one_class_rolls_back(self, rare):
+        # skbatchbald's own parameter errors are plain ValueErrors
+        X, y, negatives, _ = rare
+        net = MCDropoutClassifier(
+            BayesianMLP, module__n_features=5, max_epochs=1, class_weight="auto"
+        )
+        learner = ActiveLearner(net)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            with pytest.raises(ValueError, match="class_weight must be None"):
+                learner.teach(X[negatives[:10]], y[negatives[:10]])
+        assert learner.X_training is None
+
     def test_an_error_that_is_not_a_value_error_rolls_back(self, rare):
         X, y, negatives, _ = rare
 

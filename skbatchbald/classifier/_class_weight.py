@@ -7,6 +7,7 @@ it cannot land on the wrong class. ``criterion__weight`` is positional, in
 given, so weights written in that order would weigh other classes here.
 """
 
+import inspect
 import numbers
 from collections.abc import Mapping
 
@@ -16,7 +17,9 @@ import torch
 __all__ = [
     "check_class_weight",
     "class_weight_vector",
+    "criterion_takes_weight",
     "criterion_weight_vector",
+    "set_class_weight",
 ]
 
 
@@ -140,3 +143,43 @@ def criterion_weight_vector(weight, classes):
             f"criterion__weight must hold finite weights >= 0, got {weights.tolist()}."
         )
     return weights.astype(np.float32)
+
+
+def criterion_takes_weight(criterion):
+    """Whether a criterion (class or instance) has a per-class ``weight``."""
+    if not isinstance(criterion, type):
+        return hasattr(criterion, "weight")
+    try:
+        return "weight" in inspect.signature(criterion).parameters
+    except (TypeError, ValueError):  # no signature: let the fit tell
+        return True
+
+
+def refuse_unweighted_criterion(criterion, owner):
+    """ValueError where class weights are asked of a criterion without them."""
+    if not criterion_takes_weight(criterion):
+        name = criterion.__name__ if isinstance(criterion, type) else type(criterion)
+        raise ValueError(
+            f"class weights need a criterion with a per-class weight (such as "
+            f"torch.nn.CrossEntropyLoss), but {type(owner).__name__} has "
+            f"{getattr(name, '__name__', name)}: weigh the classes in it, or "
+            "leave class_weight and criterion__weight out."
+        )
+
+
+def set_class_weight(criterion, weights, from_class_weight, device):
+    """Give ``criterion`` its class weights (None: none), on ``device``.
+
+    Weights from ``class_weight`` are recomputed at every fit from the
+    parameter and the labels, so they are not part of the criterion's saved
+    state (a checkpoint loads into a fresh net, which has no weight yet);
+    skorch's ``criterion__weight`` stays the buffer torch saves.
+    """
+    if weights is None and not hasattr(criterion, "weight"):
+        return  # a criterion of its own, and nothing to weigh
+    if weights is not None:
+        weights = torch.as_tensor(weights, device=device)
+    if "weight" in getattr(criterion, "_buffers", {}):
+        criterion.register_buffer("weight", weights, persistent=not from_class_weight)
+    else:
+        criterion.weight = weights

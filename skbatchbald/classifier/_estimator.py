@@ -38,7 +38,10 @@ from ..nn.dropout import active_layers, dropout_layers, masked
 from ._class_weight import (
     check_class_weight,
     class_weight_vector,
+    criterion_takes_weight,
     criterion_weight_vector,
+    refuse_unweighted_criterion,
+    set_class_weight,
 )
 from ._fit_params import check_fit_params
 from ._inputs import (
@@ -166,7 +169,10 @@ class MCDropoutClassifier(SeededNetMixin, NeuralNetClassifier):
         labels left out), or ``"balanced"``, ``n_samples / (n_present *
         count)`` from the labels of each ``fit`` (and ``partial_fit``) call,
         so that they follow the labelled set as it grows. Passed to the
-        criterion's ``weight`` (``CrossEntropyLoss``, ``NLLLoss``). skorch's
+        criterion's ``weight`` (``CrossEntropyLoss``, ``NLLLoss``), with the
+        batch's loss ``Σ_i w_(y_i) ℓ_i / n`` over its n rows as in
+        scikit-learn (torch's weighted mean divides by ``Σ_i w_(y_i)``
+        instead, which cancels the weight of a batch of one class). skorch's
         ``criterion__weight`` does the same by position, in ``classes_``
         order (sorted: with ``classes=`` given in another order it is
         refused); give one of the two.
@@ -337,33 +343,59 @@ class MCDropoutClassifier(SeededNetMixin, NeuralNetClassifier):
             criterion_weight = super().get_params_for("criterion").get("weight")
             check_class_weight(self.class_weight, self.classes, criterion_weight, self)
 
-    def _apply_class_weight(self, X, y):
-        """Set the criterion's class weights for the labels of this fit."""
+    def _class_weights(self, X, y, classes):
+        """The class weights of a fit on X, y over ``classes`` (float32), or None.
+
+        ValueError for weights that do not suit the classes or the criterion;
+        called before a fit changes anything, and by `fit_loop` to set them.
+        """
         if not self._weighs_classes:
-            return
+            return None
         criterion_weight = super().get_params_for("criterion").get("weight")
-        criterion = self._criterion()
-        weights = None  # none now, whatever an earlier fit of a warm start set
-        if self.class_weight is not None:
-            if y is None and is_dataset(X):
-                _, y = data_from_dataset(X)  # AttributeError: skorch's own
-            classes = np.asarray(self.classes_)
-            y_index = label_indices(self._check_y(y), classes)
-            weights = class_weight_vector(self.class_weight, classes, y_index)
-        elif criterion_weight is not None:
-            weights = criterion_weight_vector(
-                criterion_weight, np.asarray(self.classes_)
-            )
-        if not hasattr(criterion, "weight"):  # a criterion of its own
-            if weights is None:
-                return
+        if self.class_weight is None and criterion_weight is None:
+            return None
+        refuse_unweighted_criterion(self.criterion, self)
+        classes = np.asarray(classes)
+        if self.class_weight is None:
+            return criterion_weight_vector(criterion_weight, classes)
+        y_index = None
+        if isinstance(self.class_weight, str):  # "balanced": this fit's counts
+            y_index = label_indices(self._fit_labels(X, y), classes)
+        return class_weight_vector(self.class_weight, classes, y_index)
+
+    def _fit_labels(self, X, y):
+        """The labels of a fit: y, or a Dataset's own (checked)."""
+        if y is None and is_dataset(X):
+            try:
+                _, y = data_from_dataset(X)
+            except AttributeError:
+                y = None
+        if y is None:
             raise ValueError(
-                f"class_weight needs a criterion with a per-class weight (such as "
-                f"torch.nn.CrossEntropyLoss), got {type(criterion).__name__}."
+                "class_weight='balanced' counts the labels of each fit, but y is "
+                "None and the Dataset's labels cannot be read: pass y to fit, or "
+                "class_weight={label: weight}."
             )
-        if weights is not None:
-            weights = torch.as_tensor(weights, device=self.device)
-        criterion.weight = weights
+        return self._check_y(y)
+
+    def _check_class_weights_before_fit(self, X, y, reset):
+        """Raise for bad class weights before the fit changes the model."""
+        if not self._weighs_classes or (
+            self.class_weight is None
+            and super().get_params_for("criterion").get("weight") is None
+        ):
+            return
+        if not reset:
+            classes = self._known_classes()
+        elif self.classes is not None and len(self.classes):
+            classes = sorted_classes(self.classes)
+        else:
+            try:
+                classes = np.unique(self._fit_labels(X, y))
+            except ValueError:
+                return  # a Dataset's labels out of reach: skorch needs classes=
+        if classes is not None:
+            self._class_weights(X, y, classes)
 
     @property
     def classes_(self):
@@ -620,7 +652,29 @@ class MCDropoutClassifier(SeededNetMixin, NeuralNetClassifier):
             # The first batch of a fit tells logits from (log-)probabilities.
             self._outputs_unchecked = False
             check_outputs_suit_criterion(y_pred, self._criterion())
-        return super().get_loss(y_pred, y_true, *args, **kwargs)
+        loss = super().get_loss(y_pred, y_true, *args, **kwargs)
+        if classes is not None and self._weighs_classes:
+            loss = self._rows_mean(loss, y_true)
+        return loss
+
+    def _rows_mean(self, loss, y_true):
+        """A class-weighted mean loss over the batch's rows, as scikit-learn's.
+
+        torch's weighted mean is Σ w ℓ / Σ w over the batch: a batch of one
+        class (one row, with batch_size=1) loses its weight, and small batches
+        dilute it. Rescaled to Σ w ℓ / n, the weights count as
+        ``class_weight`` says, whatever the batches.
+        """
+        criterion = self._criterion()
+        weight = getattr(criterion, "weight", None)
+        if weight is None or getattr(criterion, "reduction", None) != "mean":
+            return loss
+        if not isinstance(y_true, torch.Tensor) or y_true.dim() != 1:
+            return loss
+        counted = y_true[y_true != getattr(criterion, "ignore_index", -100)]
+        if not counted.numel():
+            return loss
+        return loss * (weight[counted].sum() / counted.numel())
 
     def _indices_of(self, y_true, classes):
         """The batch's labels as int64 class indices (a tensor on the device)."""
@@ -699,6 +753,7 @@ class MCDropoutClassifier(SeededNetMixin, NeuralNetClassifier):
             getattr(self, "module_", self.module), fit_params, self._weighs_classes
         )
         reset = not self.warm_start or not self.initialized_
+        self._check_class_weights_before_fit(X, y, reset)
         X, y = self._inputs_and_labels(X, y, reset=reset)
         if reset:
             self.__dict__.pop("classes_inferred_", None)
@@ -777,7 +832,13 @@ class MCDropoutClassifier(SeededNetMixin, NeuralNetClassifier):
             The trained classifier.
         """
         self.check_data(X, y)  # classes_ known first (once per fit)
-        self._apply_class_weight(X, y)
+        criterion = self._criterion()
+        if self._weighs_classes and criterion_takes_weight(criterion):
+            # set at every fit: none now, whatever an earlier warm fit set
+            weights = self._class_weights(X, y, self.classes_)
+            set_class_weight(
+                criterion, weights, self.class_weight is not None, self.device
+            )
         return super().fit_loop(X, y, epochs=epochs, **fit_params)
 
     def _keep_classes(self, classes):

@@ -25,6 +25,8 @@ from ..classifier._class_weight import (
     check_class_weight,
     class_weight_vector,
     criterion_weight_vector,
+    refuse_unweighted_criterion,
+    set_class_weight,
 )
 from ..classifier._fit_params import check_fit_params
 from ..classifier._inputs import sorted_classes
@@ -201,7 +203,17 @@ class HeadClassifierBase(ValidationMonitorMixin, NeuralNetClassifier):
                 "True keeps the fitted heads): set warm_start=False to start over "
                 "on the new embeddings."
             )
+        kept_classes = vars(self).get("classes_inferred_")
         y_index = self._labels_to_indices(y, keep_classes=not restart)
+        try:
+            weights = self._class_weights(y_index)
+        except ValueError:
+            # refused before anything else changed: the fitted model stays
+            if kept_classes is None:
+                vars(self).pop("classes_inferred_", None)
+            else:
+                self.classes_inferred_ = kept_classes
+            raise
         self.n_features_in_ = X.shape[1]
         torch_seed, data_seed, prediction_seed = self._seeds()
         inputs = self._training_inputs(X, data_seed)
@@ -210,7 +222,10 @@ class HeadClassifierBase(ValidationMonitorMixin, NeuralNetClassifier):
             if restart:
                 self.initialize()
             self._fitted_architecture_ = architecture
-            self._apply_class_weight(y_index)
+            # set at every fit: none now, whatever an earlier warm fit set
+            set_class_weight(
+                self.criterion_, weights, self.class_weight is not None, self.device
+            )
             super().partial_fit(inputs, y_index, _routing_method="fit", **fit_params)
         self.__dict__.pop("prediction_seed_", None)  # fitted once all is done
         self._fit_posterior(X, y_index)
@@ -219,19 +234,16 @@ class HeadClassifierBase(ValidationMonitorMixin, NeuralNetClassifier):
         )
         return self
 
-    def _apply_class_weight(self, y_index):
-        """Set the criterion's class weights for the labels of this fit."""
+    def _class_weights(self, y_index):
+        """The class weights of a fit on labels ``y_index`` (float32), or None."""
         criterion_weight = super().get_params_for("criterion").get("weight")
+        if self.class_weight is None and criterion_weight is None:
+            return None
+        refuse_unweighted_criterion(self.criterion, self)
         classes = np.asarray(self.classes_)
         if self.class_weight is not None:
-            weights = class_weight_vector(self.class_weight, classes, y_index)
-        elif criterion_weight is not None:
-            weights = criterion_weight_vector(criterion_weight, classes)
-        else:  # none now, whatever an earlier fit of a warm start set
-            weights = None
-        if weights is not None:
-            weights = torch.as_tensor(weights, device=self.device)
-        self.criterion_.weight = weights
+            return class_weight_vector(self.class_weight, classes, y_index)
+        return criterion_weight_vector(criterion_weight, classes)
 
     def _row_weights(self, y_index):
         """Each row's class weight in the loss (float64), or None for none."""
@@ -384,7 +396,8 @@ class HeadClassifierBase(ValidationMonitorMixin, NeuralNetClassifier):
         """
         budget = check_max_memory(self.max_memory if max_memory is None else max_memory)
         rows = max(1, min(BLOCK_ROWS, budget // per_row))
-        threads = block_threads() if torch.device(self.device).type == "cpu" else 1
+        on_cpu = self.device is None or torch.device(self.device).type == "cpu"
+        threads = block_threads() if on_cpu else 1
         threads = max(1, min(threads, budget // (rows * per_row)))
         module = self.module_
         training = module.training

@@ -65,6 +65,11 @@ class DeepEnsembleClassifier(HeadClassifierBase):
         No validation split by default, so tiny labelled sets fit.
     verbose : int, default=0
         Print skorch's progress table every epoch if 1.
+    criterion : torch criterion class, default=torch.nn.CrossEntropyLoss
+        Loss of each member on its logits; ``criterion__reduction`` must stay
+        ``"none"`` (rows and members are summed here).
+    criterion__reduction : str, default="none"
+        Keep ``"none"``.
     class_weight : None, "balanced" or dict, default=None
         Weights of the classes in the loss, as scikit-learn's
         ``class_weight``: ``{label: weight}`` (1 for labels left out), or
@@ -73,11 +78,6 @@ class DeepEnsembleClassifier(HeadClassifierBase):
         skorch's ``criterion__weight`` does the same by position, in
         ``classes_`` order (sorted: refused with ``classes=`` in another
         order); give one of the two.
-    criterion : torch criterion class, default=torch.nn.CrossEntropyLoss
-        Loss of each member on its logits; ``criterion__reduction`` must stay
-        ``"none"`` (rows and members are summed here).
-    criterion__reduction : str, default="none"
-        Keep ``"none"``.
     **kwargs
         Any other :class:`skorch.NeuralNetClassifier` parameter, such as
         ``classes`` (all labels, each once, for a labelled set that misses

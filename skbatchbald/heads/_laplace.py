@@ -98,20 +98,21 @@ class LaplaceHeadClassifier(HeadClassifierBase):
         No validation split by default, so tiny labelled sets fit.
     verbose : int, default=0
         Print skorch's progress table every epoch if 1.
+    criterion : torch criterion class, default=torch.nn.CrossEntropyLoss
+        Keep it: the posterior is that of the cross-entropy.
+    criterion__reduction : str, default="none"
+        Keep ``"none"``.
     class_weight : None, "balanced" or dict, default=None
         Weights of the classes in the loss, as scikit-learn's
         ``class_weight``: ``{label: weight}`` (1 for labels left out), or
         ``"balanced"``, ``n_samples / (n_present * count)`` from the labels of
         each fit. Each row's loss is multiplied by its class's weight (the
         posterior's curvature and marginal likelihood are those of this
-        weighted loss).
+        weighted loss; with ``hessian_structure="kron"`` the weights enter the
+        factor of the inputs, Σ_n r_n φ_n φ_nᵀ).
         skorch's ``criterion__weight`` does the same by position, in
         ``classes_`` order (sorted: refused with ``classes=`` in another
         order); give one of the two.
-    criterion : torch criterion class, default=torch.nn.CrossEntropyLoss
-        Keep it: the posterior is that of the cross-entropy.
-    criterion__reduction : str, default="none"
-        Keep ``"none"``.
     **kwargs
         Any other :class:`skorch.NeuralNetClassifier` parameter, such as
         ``classes`` (all labels, each once, for a labelled set that misses

@@ -108,3 +108,14 @@ def test_a_bad_row_is_named_from_the_first_block_that_holds_one(
     X[[BLOCK_ROWS + 5, 2 * BLOCK_ROWS + 7]] = np.nan
     with pytest.raises(ValueError, match=rf"1 row\(s\) \(first: \[{BLOCK_ROWS + 5}\]"):
         fitted.predict_log_proba_samples(X, 4, random_state=3)
+
+
+def test_a_head_on_device_none_samples_on_the_cpu(blobs, pool):
+    # skorch takes device=None for "leave the module where it is"
+    X, y = blobs
+    head = LaplaceHeadClassifier(max_epochs=2, random_state=0, device=None).fit(X, y)
+    assert head.predict_log_proba_samples(pool, 4, random_state=3).shape == (
+        len(pool),
+        4,
+        3,
+    )

@@ -108,3 +108,27 @@ def test_positional_weights_with_unsorted_classes_are_refused(rare, name):
 def test_scikit_learns_class_weight_check_passes_with_the_defaults(head):
     # class_weight={0: 1000, 1: 0.0001, ...} must make class 0 most predictions
     check_class_weight_classifiers(head.__name__, head(random_state=0))
+
+
+@pytest.mark.parametrize("name", ["ensemble", "laplace"])
+def test_a_refused_class_weight_keeps_the_fitted_heads(rare, pool, name):
+    X, y = rare
+    head = HEADS[name]().fit(X, y)
+    before = head.predict_log_proba_samples(pool, random_state=0)
+    head.set_params(class_weight={7: 2.0})
+    with pytest.raises(ValueError, match="which are not classes"):
+        head.fit(X, y)
+    np.testing.assert_array_equal(
+        head.predict_log_proba_samples(pool, random_state=0), before
+    )
+
+
+def test_a_criterion_without_class_weights_is_refused(rare):
+    X, y = rare
+
+    class PerRow(torch.nn.Module):
+        def forward(self, logits, target):
+            return torch.nn.functional.cross_entropy(logits, target, reduction="none")
+
+    with pytest.raises(ValueError, match="criterion with a per-class weight"):
+        HEADS["laplace"](criterion=PerRow, class_weight={2: 5.0}).fit(X, y)
