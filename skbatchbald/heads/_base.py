@@ -8,6 +8,7 @@ drawn (``_draw``) and what logits they give a block (``_chunk_logits``).
 """
 
 from collections.abc import Mapping
+from contextlib import nullcontext
 
 import numpy as np
 import torch
@@ -16,6 +17,7 @@ from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import column_or_1d
 from skorch import NeuralNetClassifier
+from threadpoolctl import threadpool_limits
 
 from .._labels import label_indices
 from .._memory import check_max_memory
@@ -411,8 +413,12 @@ class HeadClassifierBase(ValidationMonitorMixin, NeuralNetClassifier):
             if values is not None:
                 out[block] = values
 
+        # numpy's BLAS (the Laplace predictive's float64 products) would start
+        # its own threads inside each block thread: one each, as torch's
+        blas = threadpool_limits(1, user_api="blas") if threads > 1 else nullcontext()
         try:
-            for_each_block(fill, range(0, len(X), rows), threads)
+            with blas:
+                for_each_block(fill, range(0, len(X), rows), threads)
         finally:
             module.train(training)
         return out
