@@ -221,3 +221,12 @@ def test_a_dataset_without_y_takes_weights_by_label(rare):
         mlp(class_weight="balanced", classes=np.arange(10), max_epochs=1).fit(
             TensorDataset(torch.as_tensor(X)), None
         )
+
+
+def test_a_dataset_of_three_items_without_weights_gets_skorchs_message(rare):
+    # no weights: classes_ is not read before skorch checks the items (a
+    # Dataset without labels has none to infer)
+    X, _, _, _ = rare
+    three = TensorDataset(*(torch.as_tensor(X),) * 3)
+    with pytest.raises(ValueError, match="returns 3 values"):
+        mlp(train_split=None, max_epochs=1).fit(three, None)

@@ -343,8 +343,12 @@ class MCDropoutClassifier(SeededNetMixin, NeuralNetClassifier):
             criterion_weight = super().get_params_for("criterion").get("weight")
             check_class_weight(self.class_weight, self.classes, criterion_weight, self)
 
-    def _class_weights(self, X, y, classes):
+    def _class_weights(self, X, y, classes=None):
         """The class weights of a fit on X, y over ``classes`` (float32), or None.
+
+        ``classes`` None: ``classes_``, read only when weights are asked for (a
+        fit without weights on a Dataset without labels reaches skorch's own
+        error about the Dataset).
 
         ValueError for weights that do not suit the classes or the criterion;
         called before a fit changes anything, and by `fit_loop` to set them.
@@ -355,7 +359,7 @@ class MCDropoutClassifier(SeededNetMixin, NeuralNetClassifier):
         if self.class_weight is None and criterion_weight is None:
             return None
         refuse_unweighted_criterion(self.criterion, self)
-        classes = np.asarray(classes)
+        classes = np.asarray(self.classes_ if classes is None else classes)
         if self.class_weight is None:
             return criterion_weight_vector(criterion_weight, classes)
         y_index = None
@@ -835,7 +839,7 @@ class MCDropoutClassifier(SeededNetMixin, NeuralNetClassifier):
         criterion = self._criterion()
         if self._weighs_classes and criterion_takes_weight(criterion):
             # set at every fit: none now, whatever an earlier warm fit set
-            weights = self._class_weights(X, y, self.classes_)
+            weights = self._class_weights(X, y)
             set_class_weight(
                 criterion, weights, self.class_weight is not None, self.device
             )
