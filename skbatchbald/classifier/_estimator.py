@@ -15,7 +15,6 @@ from sklearn.utils.validation import column_or_1d
 from skorch import NeuralNetClassifier
 from skorch.dataset import get_len, unpack_data
 from skorch.utils import (
-    data_from_dataset,
     is_dataset,
     multi_indexing,
     to_numpy,
@@ -47,6 +46,7 @@ from ._fit_params import check_fit_params
 from ._inputs import (
     check_device,
     collate_labels,
+    fit_labels,
     head,
     other_array_like,
     refuse_complex,
@@ -369,11 +369,7 @@ class MCDropoutClassifier(SeededNetMixin, NeuralNetClassifier):
 
     def _fit_labels(self, X, y):
         """The labels of a fit: y, or a Dataset's own (checked)."""
-        if y is None and is_dataset(X):
-            try:
-                _, y = data_from_dataset(X)
-            except AttributeError:
-                y = None
+        y = fit_labels(X, y)
         if y is None:
             raise ValueError(
                 "class_weight='balanced' counts the labels of each fit, but y is "
@@ -561,16 +557,12 @@ class MCDropoutClassifier(SeededNetMixin, NeuralNetClassifier):
             y = self._check_y(y)
         if hasattr(self, "classes_inferred_"):
             return
-        if y is not None:
-            classes = np.unique(y)
-        elif is_dataset(X):
-            try:
-                _, y_ds = data_from_dataset(X)
-            except AttributeError:
+        if y is None:
+            y = fit_labels(X, None)
+            if y is None:
                 return  # targets not reachable: skorch needs classes= then
-            classes = np.unique(self._check_y(y_ds))
-        else:
-            return
+            y = self._check_y(y)
+        classes = np.unique(y)
         if self.classes is None and len(classes) < 2:
             raise ValueError(
                 f"{type(self).__name__} needs samples of at least 2 classes, but "

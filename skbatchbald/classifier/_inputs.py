@@ -7,7 +7,7 @@ import numpy as np
 import scipy.sparse as sp
 import torch
 from sklearn.utils.multiclass import type_of_target
-from skorch.utils import is_dataset, multi_indexing, to_numpy
+from skorch.utils import data_from_dataset, is_dataset, multi_indexing, to_numpy
 from torch.utils.data import DataLoader, default_collate
 
 from .._arrays import none_placeholder_message
@@ -189,6 +189,20 @@ def sorted_classes(classes):
             "classes=np.unique(labels)."
         )
     return unique
+
+
+def fit_labels(X, y):
+    """The labels of a fit: y, else a Dataset's own where skorch can reach them.
+
+    None when y is None and X is no Dataset, or one whose labels skorch cannot
+    read (not a TensorDataset, skorch Dataset or Subset of those).
+    """
+    if y is None and is_dataset(X):
+        try:
+            _, y = data_from_dataset(X)
+        except AttributeError:
+            return None
+    return y
 
 
 def is_dataloader(iterator):

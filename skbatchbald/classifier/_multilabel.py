@@ -4,9 +4,10 @@ import numpy as np
 import scipy.sparse as sp
 import torch
 from skorch import NeuralNet
-from skorch.utils import data_from_dataset, is_dataset, to_numpy
+from skorch.utils import is_dataset, to_numpy
 
 from ._estimator import MCDropoutClassifier
+from ._inputs import fit_labels
 from ._locks import lock_of
 from ._outputs import refuse_tuple_outputs
 
@@ -223,11 +224,7 @@ class MCDropoutMultiLabelClassifier(MCDropoutClassifier):
         y : array-like of shape (n_samples, n_labels) or None
             The indicator; None when X is a Dataset that holds it.
         """
-        if y is None and is_dataset(X):
-            try:
-                _, y = data_from_dataset(X)
-            except AttributeError:
-                y = None
+        y = fit_labels(X, y)
         if y is None:
             raise ValueError(
                 f"{type(self).__name__} requires y, a 0/1 indicator of shape "
