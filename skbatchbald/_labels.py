@@ -7,7 +7,7 @@ numpy only. scikit-learn's own encoders need sorted classes; a classifier's
 
 import numpy as np
 
-__all__ = ["ONE_HOT_FIX", "is_one_hot", "label_indices"]
+__all__ = ["ONE_HOT_FIX", "is_one_hot", "label_indices", "shown_labels"]
 
 #: What to do with a one-hot y where one class label per row is meant.
 ONE_HOT_FIX = (
@@ -90,3 +90,17 @@ def is_one_hot(y):
     if values.dtype.kind not in "biuf" or not np.isin(values, (0, 1)).all():
         return False
     return bool((rows == 1).all())
+
+
+def shown_labels(labels, head=8, tail=2):
+    """The labels as a message shows them: all of a short list, else its ends.
+
+    ``[0, 1, ..., 999]`` would fill a screen for 1,000 classes; a long list
+    shows its first ``head`` and last ``tail`` labels and how many there are.
+    """
+    values = np.asarray(labels).tolist()
+    if len(values) <= head + tail + 2:
+        return str(values)
+    first = ", ".join(repr(v) for v in values[:head])
+    last = ", ".join(repr(v) for v in values[-tail:])
+    return f"[{first}, ..., {last}] ({len(values)} labels)"

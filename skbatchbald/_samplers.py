@@ -18,7 +18,7 @@ from sklearn.pipeline import Pipeline
 from sklearn.utils import get_tags
 from sklearn.utils.validation import check_is_fitted
 
-from ._labels import label_indices
+from ._labels import label_indices, shown_labels
 from ._models import final_model
 from ._validation import check_n_mc_samples, check_random_state
 
@@ -202,16 +202,16 @@ def _member_columns(member_classes, classes, encoded):
             return columns
         if member_classes.dtype.kind not in "iuf":
             raise ValueError(
-                f"a member knows classes {member_classes.tolist()} that are not in "
-                f"the ensemble's classes_={classes.tolist()}."
+                f"a member knows classes {shown_labels(member_classes)} that are "
+                f"not in the ensemble's classes_={shown_labels(classes)}."
             )
     columns = member_classes.astype(np.int64)
     if not np.all(
         (columns == member_classes) & (columns >= 0) & (columns < len(classes))
     ):
         raise ValueError(
-            f"a member's classes {member_classes.tolist()} are neither labels in "
-            f"classes_={classes.tolist()} nor class indices 0..{len(classes) - 1}."
+            f"a member's classes {shown_labels(member_classes)} are neither labels in "
+            f"classes_={shown_labels(classes)} nor class indices 0..{len(classes) - 1}."
         )
     return columns
 

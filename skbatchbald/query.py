@@ -34,6 +34,7 @@ from ._validation import (
     is_auto,
 )
 from ._warnings import user_stacklevel
+from .acquisition._saturation import check_on_saturation
 from .sampling import (
     is_multilabel,
     is_regression_model,
@@ -531,6 +532,12 @@ class BatchBALDQuery(_PosteriorQuery):
         Lazy greedy in the sampled phase: faster on long batches, but picks may
         differ from full greedy by more than a change of seed would (see
         :func:`skbatchbald.acquisition.batchbald`).
+    on_saturation : {{"bald", "greedy"}}, default="bald"
+        What fills a classification batch after its score reaches 99 % of
+        log K (the most K samples hold): the remaining points in BALD order,
+        or further greedy steps as in the paper's code, whose gains are then
+        below the estimator's noise and which cost N x M x K x C each (minutes
+        with C = 1000 classes). A multi-label batch goes on greedily.
     {noise_variance}
     random_state : None, int, numpy.random.Generator or RandomState, default=None
         Seeds the pool subset, the dropout masks and the sampled estimator,
@@ -596,6 +603,7 @@ class BatchBALDQuery(_PosteriorQuery):
         check_max_memory(self.max_memory)
         if not isinstance(self.lazy, bool | np.bool_):
             raise TypeError(f"lazy must be True or False, got {self.lazy!r}.")
+        check_on_saturation(self.on_saturation)
         return rng
 
     def __init__(
@@ -606,6 +614,7 @@ class BatchBALDQuery(_PosteriorQuery):
         max_memory=None,
         pool_subsample=None,
         lazy=False,
+        on_saturation="bald",
         noise_variance=None,
         random_state=None,
     ):
@@ -614,6 +623,7 @@ class BatchBALDQuery(_PosteriorQuery):
         self.max_memory = max_memory
         self.pool_subsample = pool_subsample
         self.lazy = lazy
+        self.on_saturation = on_saturation
         self.noise_variance = noise_variance
         self.random_state = random_state
 
@@ -653,6 +663,7 @@ class BatchBALDQuery(_PosteriorQuery):
             n_joint_samples=self.n_joint_samples,
             max_memory=self.max_memory,
             lazy=self.lazy,
+            on_saturation=self.on_saturation,
             random_state=seed,
         )
 

@@ -1,4 +1,4 @@
-"""label_indices against a dictionary lookup."""
+"""label_indices against a dictionary lookup; labels as messages show them."""
 
 import numpy as np
 import pytest
@@ -6,7 +6,7 @@ import scipy.sparse as sp
 from hypothesis import given
 from hypothesis import strategies as st
 
-from skbatchbald._labels import is_one_hot, label_indices
+from skbatchbald._labels import is_one_hot, label_indices, shown_labels
 
 
 @given(
@@ -56,3 +56,20 @@ def test_cases(labels, classes, expected):
 )
 def test_is_one_hot(y, expected):
     assert is_one_hot(y) is expected
+
+
+def test_a_long_list_of_labels_is_shown_by_its_ends():
+    assert shown_labels([3, 1, 2]) == "[3, 1, 2]"
+    assert shown_labels(np.array(["a", "b"])) == "['a', 'b']"
+    shown = shown_labels(np.arange(1000))
+    assert shown == "[0, 1, 2, 3, 4, 5, 6, 7, ..., 998, 999] (1000 labels)"
+
+
+def test_an_error_about_1000_classes_stays_short():
+    from skbatchbald.heads import DeepEnsembleClassifier
+
+    X = np.random.default_rng(0).normal(size=(20, 4)).astype(np.float32)
+    head = DeepEnsembleClassifier(classes=np.arange(1000), max_epochs=1)
+    with pytest.raises(ValueError, match=r"\[1000\] that are not in classes=") as e:
+        head.fit(X, np.r_[np.arange(19), 1000])
+    assert len(str(e.value)) < 200

@@ -160,6 +160,11 @@ def test_lazy_is_passed_to_the_acquisition(forest_learner, digits_split, monkeyp
     monkeypatch.setattr(acquisition, "batchbald", spy)
     BatchBALDQuery(lazy=True)(forest_learner, digits_split["X_pool"][:100], 3)
     assert seen["lazy"] is True
+    assert seen["on_saturation"] == "bald"
+    BatchBALDQuery(on_saturation="greedy")(
+        forest_learner, digits_split["X_pool"][:100], 3
+    )
+    assert seen["on_saturation"] == "greedy"
 
 
 class TestPoolSubsample:
@@ -363,6 +368,7 @@ class TestBadInput:
             (BatchBALDQuery(random_state="seed"), TypeError, "random_state"),
             (RandomQuery(random_state=-1), ValueError, "random_state"),
             (BatchBALDQuery(lazy="yes"), TypeError, "lazy"),
+            (BatchBALDQuery(on_saturation="noise"), ValueError, "on_saturation"),
         ],
     )
     def test_bad_parameters_are_named(self, strategy, error, message, forest_learner):

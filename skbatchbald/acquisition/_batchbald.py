@@ -26,8 +26,10 @@ from ._joint_configurations import (
 )
 from ._pool import as_chunked_pool
 from ._saturation import (
+    check_on_saturation,
     complete_in_order,
     gained_nothing,
+    is_saturated,
     warn_if_saturated,
 )
 from ._validation import (
@@ -129,8 +131,20 @@ def _pick_sampled(scorer, rows, conditional, cheap, stale=None):
     return best, float(entropy), n_scored, bounds
 
 
-def _greedy(log_probs, n_instances, n_joint_samples, max_memory, rng, lazy=False):
-    """Greedy BatchBALD on validated inputs; see `batchbald`."""
+def _greedy(
+    log_probs,
+    n_instances,
+    n_joint_samples,
+    max_memory,
+    rng,
+    lazy=False,
+    until_saturated=False,
+):
+    """Greedy BatchBALD on validated inputs; see `batchbald`.
+
+    ``until_saturated``: stop after the pick that saturates the batch (see
+    `stops_at_saturation`).
+    """
     n_pool, n_mc_samples, _ = log_probs.shape
     budget = check_budget(max_memory, log_probs.shape, n_instances, n_joint_samples)
     scorer = CandidateScorer(log_probs, budget, copy_share=_COPY_SHARE)
@@ -183,6 +197,8 @@ def _greedy(log_probs, n_instances, n_joint_samples, max_memory, rng, lazy=False
         ):
             exact_table = extend_exact(exact_table, log_probs[pick])
         record(step, rows, n_scored, start)
+        if until_saturated and is_saturated(scores[: step + 1], n_mc_samples):
+            break
     return np.asarray(chosen, dtype=np.int64), scores[: len(chosen)], False
 
 
@@ -194,17 +210,21 @@ def batchbald(
     max_memory=None,
     random_state=None,
     lazy=False,
+    on_saturation="bald",
 ):
     """Acquire a batch by greedy maximisation of its joint mutual information.
 
     Each step adds the pool point x that maximises I(y_S, y_x; ω), where S is the
     batch so far. The joint entropy of S is exact while its C^n label configurations
     (n = ``|S|``) number at most ``n_joint_samples``, and estimated from
-    ``n_joint_samples`` sampled configurations after that. A saturated batch (its
-    score within 1 % of log K) is sampled earlier, where an exact step would take
-    more than 2^33 multiply-adds (C^n x N x K x C): its gains, all below 1 % of
-    log K, would rank picks that carry almost no information, and scoring them
-    exactly took minutes on large pools.
+    ``n_joint_samples`` sampled configurations after that. Once the batch is
+    saturated (its score within 1 % of log K, the most any batch can hold under
+    K samples), the rest of it follows BALD's order by default: all later picks
+    together can add at most 1 % of log K, so greedy steps would rank them by
+    the estimator's noise, at a cost of N x M x K x C per step (minutes for
+    C = 1000). With ``on_saturation="greedy"`` (the paper's code) the greedy
+    steps go on; a saturated step is then sampled where an exact one would take
+    more than 2^33 multiply-adds (C^n x N x K x C).
 
     Parameters
     ----------
@@ -240,6 +260,13 @@ default=None
         from the default by more than a different seed makes them differ
         (:ref:`kernel-measurements`). Exact-phase picks are unchanged. Off by
         default.
+    on_saturation : {"bald", "greedy"}, default="bald"
+        What fills a batch after the pick whose cumulative score reaches
+        99 % of log K: ``"bald"``, the remaining pool points in decreasing
+        BALD score (copies of a pick, whose samples equal its own, last), each
+        with the score reached; ``"greedy"``, further greedy steps (sampled
+        where an exact step would be long, see above), as the paper's code
+        does.
 
     Returns
     -------
@@ -270,7 +297,8 @@ default=None
     -----
     SaturationWarning
         When the cumulative score reaches log K (within 1 %) before the batch is
-        full: later picks are then decided by estimator noise. Also when, in
+        full: later picks then follow BALD's order (or, with
+        ``on_saturation="greedy"``, are decided by estimator noise). Also when, in
         the exact phase, no point adds information (every gain 0: the K
         samples fall into groups that predict alike on every point left): the
         rest of the batch then follows BALD's order (copies of a pick, whose
@@ -356,9 +384,16 @@ default=None
     rng = check_random_state(random_state)
     if not isinstance(lazy, bool | np.bool_):
         raise TypeError(f"lazy must be True or False, got {lazy!r}")
+    until_saturated = check_on_saturation(on_saturation) == "bald"
     if pool is None:
         indices, scores, only_copies = _greedy(
-            log_probs, n_instances, n_joint_samples, max_memory, rng, lazy=bool(lazy)
+            log_probs,
+            n_instances,
+            n_joint_samples,
+            max_memory,
+            rng,
+            lazy=bool(lazy),
+            until_saturated=until_saturated,
         )
     else:
         if lazy:
@@ -368,9 +403,19 @@ default=None
                 "or dask array, or np.asarray(log_probs) if it fits in memory"
             )
         indices, scores, only_copies = greedy_chunked(
-            pool, n_instances, n_joint_samples, max_memory, rng
+            pool,
+            n_instances,
+            n_joint_samples,
+            max_memory,
+            rng,
+            until_saturated=until_saturated,
         )
     n_greedy = len(indices)
-    indices, scores = complete_in_order(log_probs, indices, scores, n_instances, bald)
-    warn_if_saturated(scores, n_mc_samples, n_greedy, only_copies)
+    indices, scores, n_distinct = complete_in_order(
+        log_probs, indices, scores, n_instances, bald
+    )
+    # the greedy stops when only copies are left; a fill takes them last
+    warn_if_saturated(
+        scores, n_mc_samples, n_greedy, n_greedy if only_copies else n_distinct
+    )
     return indices, scores

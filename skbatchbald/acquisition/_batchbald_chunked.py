@@ -38,7 +38,7 @@ from ._joint_configurations import (
     sample_table,
 )
 from ._normalisation import normalisation
-from ._saturation import gained_nothing
+from ._saturation import gained_nothing, is_saturated
 
 
 def _prepare_block(block, start, tol):
@@ -179,9 +179,18 @@ def block_budget(max_memory, pool, n_instances, n_joint_samples):
 
 
 def greedy_chunked(
-    pool, n_instances, n_joint_samples, max_memory, rng, name="log_probs"
+    pool,
+    n_instances,
+    n_joint_samples,
+    max_memory,
+    rng,
+    name="log_probs",
+    until_saturated=False,
 ):
-    """Greedy BatchBALD on a `MemmapPool` or `DaskPool`; see `batchbald`."""
+    """Greedy BatchBALD on a `MemmapPool` or `DaskPool`; see `batchbald`.
+
+    ``until_saturated``: stop after the pick that saturates the batch.
+    """
     _, n_mc_samples, n_classes = pool.shape
     budget = block_budget(max_memory, pool, n_instances, n_joint_samples)
     # validation and entropy tables in one pass; the latter stay where their
@@ -241,4 +250,6 @@ def greedy_chunked(
         ):
             exact_table = extend_exact(exact_table, row)
         record(step, rows, sum(part[4] for part in parts), start)
+        if until_saturated and is_saturated(scores[: step + 1], n_mc_samples):
+            break
     return np.asarray(chosen, dtype=np.int64), scores[: len(chosen)], False

@@ -332,7 +332,7 @@ def multilabel_batchbald(
     if n_greedy < n_instances:
         # every gain 0 (exact) or only copies left: the rest in multi-label
         # BALD's order, as batchbald does
-        indices, scores = complete_in_order(
+        indices, scores, _ = complete_in_order(
             log_probs, indices, scores, n_instances, multilabel_bald
         )
         if only_copies:

@@ -9,6 +9,7 @@ from .._warnings import user_stacklevel
 
 __all__ = [
     "SaturationWarning",
+    "check_on_saturation",
     "complete_in_order",
     "fill_in_order",
     "gained_nothing",
@@ -32,7 +33,9 @@ class SaturationWarning(UserWarning):
 
     With K posterior samples, I(y_1..y_b; ω) <= H(ω) = log K, so once the cumulative
     BatchBALD score is within 1 % of log K the true gains of the remaining points are
-    tiny and the later picks are decided by estimator noise. The score can also
+    tiny and greedy picks would be decided by estimator noise: `batchbald` fills the
+    rest of the batch in BALD order (unless ``on_saturation="greedy"``). The score
+    can also
     stop below log K: when the samples fall into groups that predict alike on
     every pool point (trees with the same leaves, identical members), no label
     tells them apart, and the gains are exactly 0 once the batch has told the
@@ -63,6 +66,16 @@ def is_saturated(scores, n_mc_samples):
     return len(scores) > 0 and scores[-1] >= _SATURATION * math.log(n_mc_samples)
 
 
+def check_on_saturation(on_saturation):
+    """``on_saturation`` of `batchbald`, checked: ``"bald"`` or ``"greedy"``."""
+    if not isinstance(on_saturation, str) or on_saturation not in ("bald", "greedy"):
+        raise ValueError(
+            "on_saturation must be 'bald' (fill a saturated batch in BALD order) "
+            f"or 'greedy' (go on with greedy steps); got {on_saturation!r}."
+        )
+    return on_saturation
+
+
 def gained_nothing(value, scores):
     """Whether a step's best gain is 0, so that every later one is too.
 
@@ -89,6 +102,8 @@ def fill_in_order(order, indices, scores, n_instances, rows_of):
     that are not copies are found (a copy has its original's BALD score, so
     copies can fill the top of the order). Each added pick keeps the score
     reached. ``rows_of(idx)`` gives the log-probabilities of pool points ``idx``.
+    Also returns how many picks come before the first copy (all of them when
+    no copy was needed).
     """
     need = n_instances - len(indices)
     candidates = order[~np.isin(order, indices)]
@@ -110,6 +125,7 @@ def fill_in_order(order, indices, scores, n_instances, rows_of):
     return (
         np.concatenate([indices, rest]).astype(np.int64),
         np.concatenate([scores, np.full(len(rest), last)]),
+        len(indices) + min(len(kept), need),
     )
 
 
@@ -118,10 +134,10 @@ def complete_in_order(log_probs, indices, scores, n_instances, rank):
 
     ``rank(log_probs, n)`` is the per-point strategy whose order fills the
     batch (BALD, or multi-label BALD), ties to the lowest index; a full batch
-    is returned as it is.
+    is returned as it is. Returns `fill_in_order`'s three values.
     """
     if len(indices) >= n_instances:
-        return indices, scores
+        return indices, scores, len(indices)
     order, _ = rank(log_probs, log_probs.shape[0])
     return fill_in_order(order, indices, scores, n_instances, pool_rows(log_probs))
 
@@ -167,19 +183,25 @@ def warn_no_gain(scores, n_mc_samples, n_greedy):
     )
 
 
-def warn_if_saturated(scores, n_mc_samples, n_greedy, only_copies=False):
-    """Warn if the scores reached log K, or the greedy stopped after ``n_greedy``
-    (``only_copies``: because only copies of its picks were left)."""
+def warn_if_saturated(scores, n_mc_samples, n_greedy, n_distinct=None):
+    """Warn if the scores reached log K, or the greedy stopped after ``n_greedy``.
+
+    ``n_distinct``: the picks before the first copy of a pick (points whose
+    samples equal its own), which fill a batch only when nothing else is
+    left; None: no copy was picked.
+    """
     limit = math.log(n_mc_samples)
     saturated = np.flatnonzero(scores[:-1] >= _SATURATION * limit)
-    stopped = n_greedy < scores.size
-    if stopped and only_copies:
+    n_distinct = scores.size if n_distinct is None else n_distinct
+    if n_distinct < scores.size:
         # the copies are the more useful news: they repeat inputs, whatever
-        # the scores say; log K matters only for greedy picks after reaching it
-        warn_only_copies(scores, n_greedy)
-        if not (saturated.size and saturated[0] + 1 < n_greedy):
+        # the scores say; log K matters only for picks after reaching it
+        warn_only_copies(scores, n_distinct)
+        if not (saturated.size and saturated[0] + 1 < n_distinct):
+            if n_greedy < n_distinct and not saturated.size:
+                warn_no_gain(scores, n_mc_samples, n_greedy)
             return
-    elif stopped and not (saturated.size and saturated[0] < n_greedy):
+    elif n_greedy < scores.size and not (saturated.size and saturated[0] < n_greedy):
         warn_no_gain(scores, n_mc_samples, n_greedy)
         return
     if saturated.size:
@@ -188,12 +210,25 @@ def warn_if_saturated(scores, n_mc_samples, n_greedy, only_copies=False):
             f"BatchBALD's cumulative score reached {scores[first]:.4g} nats after "
             f"pick {first + 1} of {scores.size}, within 1% of log K = {limit:.4g} "
             f"(K={n_mc_samples} posterior samples): no batch carries more than log K "
-            f"nats, so the remaining picks carry almost no information (decided "
-            f"by estimator noise, or in BALD order once no gain is left). Raise "
+            f"nats, so the remaining picks carry almost no information; "
+            f"{_remaining(scores.size - first - 1, n_greedy - first - 1)} Raise "
             f"the number of posterior samples K or acquire fewer points.",
             SaturationWarning,
             stacklevel=user_stacklevel(),
         )
+
+
+def _remaining(n_after, n_greedy_after):
+    """How the picks after the saturating one were made, for the warning."""
+    n_filled = n_after - n_greedy_after
+    if n_filled == 0:
+        return "they were decided by estimator noise."
+    if n_greedy_after == 0:
+        return f"the remaining {n_filled} follow their BALD scores."
+    return (
+        f"{n_greedy_after} more were decided by estimator noise, then the "
+        f"remaining {n_filled} follow their BALD scores once no gain was left."
+    )
 
 
 def warn_no_target_gain(scores, steps):

@@ -14,6 +14,8 @@ from collections.abc import Mapping
 import numpy as np
 import torch
 
+from .._labels import shown_labels
+
 __all__ = [
     "check_class_weight",
     "class_weight_vector",
@@ -104,7 +106,7 @@ def class_weight_vector(class_weight, classes, y_index):
     if unknown:
         raise ValueError(
             f"class_weight names {unknown!r}, which are not classes; the classes "
-            f"are {classes.tolist()!r}."
+            f"are {shown_labels(classes)}."
         )
     for label, weight in class_weight.items():
         weights[index[_plain(label)]] = float(weight)
@@ -134,7 +136,7 @@ def criterion_weight_vector(weight, classes):
     if weights.shape != (len(classes),):
         raise ValueError(
             f"criterion__weight must hold one weight per class, in classes_ order "
-            f"({classes.tolist()!r}): {len(classes)} values, got shape "
+            f"({shown_labels(classes)}): {len(classes)} values, got shape "
             f"{weights.shape}. class_weight={{label: weight}} names the classes "
             "instead."
         )

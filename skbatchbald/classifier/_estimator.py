@@ -22,7 +22,7 @@ from skorch.utils import (
 )
 from torch.utils.data import DataLoader, Subset
 
-from .._labels import label_indices
+from .._labels import label_indices, shown_labels
 from .._memory import check_max_memory, large_empty
 from .._validation import (
     check_n_mc_samples,
@@ -423,7 +423,7 @@ class MCDropoutClassifier(SeededNetMixin, NeuralNetClassifier):
         if self._labels_of_y is not None and not set(labels) <= self._labels_of_y:
             raise ValueError(
                 f"the Dataset's items carry labels {labels} that are not in "
-                f"classes_={classes.tolist()}: skorch trains on the labels a "
+                f"classes_={shown_labels(classes)}: skorch trains on the labels a "
                 "Dataset yields, and fit's y only sets the classes (and the "
                 "split). Yield the true labels from the Dataset, or let "
                 "skbatchbald.ActiveLearner fit it: it pairs each item with its "
@@ -432,7 +432,7 @@ class MCDropoutClassifier(SeededNetMixin, NeuralNetClassifier):
         if self.classes is not None:
             raise ValueError(
                 f"y contains labels {labels} that are not in classes="
-                f"{classes.tolist()} (the constructor's, which every fit keeps); "
+                f"{shown_labels(classes)} (the constructor's, which every fit keeps); "
                 "add them to classes."
             )
         if self._warm_fit:
@@ -441,14 +441,14 @@ class MCDropoutClassifier(SeededNetMixin, NeuralNetClassifier):
             raise ValueError(
                 f"y contains labels {labels} that the fitted module has no logit "
                 f"for: with warm_start=True each fit keeps training the module "
-                f"built by the first one, with classes_={classes.tolist()}. Pass "
+                f"built by the first one, with classes_={shown_labels(classes)}. Pass "
                 "classes=<all labels> to the constructor, so that the module has "
                 "a logit for every class from the start, or set warm_start=False, "
                 "so that each fit starts over with the classes of its y."
             )
         raise ValueError(
             f"y contains labels {labels} that are not in classes_="
-            f"{classes.tolist()}; fit on all labels or pass classes=<all labels> "
+            f"{shown_labels(classes)}; fit on all labels or pass classes=<all labels> "
             "to the constructor."
         )
 
@@ -848,8 +848,8 @@ class MCDropoutClassifier(SeededNetMixin, NeuralNetClassifier):
             self.classes_inferred_ = classes
         elif not np.array_equal(np.unique(known), classes):
             raise ValueError(
-                f"classes={classes.tolist()} differs from the classifier's "
-                f"classes_={known.tolist()} (from the constructor, the first "
+                f"classes={shown_labels(classes)} differs from the classifier's "
+                f"classes_={shown_labels(known)} (from the constructor, the first "
                 "partial_fit or the last fit); partial_fit keeps them: pass the "
                 "same classes, or call fit to start over."
             )

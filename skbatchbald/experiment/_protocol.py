@@ -84,6 +84,10 @@ def _make_strategy(name, config, seed, data):
         params["pool_subsample"] = config.pool_subsample
     if name in ("batchbald", "batch_epig"):
         params["n_joint_samples"] = config.n_joint_samples
+    if name == "batchbald":
+        # the paper's code goes on greedily once the batch's score is near
+        # log K; the runs reproduce it (and stay comparable across sessions)
+        params["on_saturation"] = "greedy"
     if name in ("epig", "batch_epig"):
         # target inputs: the validation images, training data held out of the
         # pool (never the test set; their labels are not used); without them,

@@ -19,7 +19,7 @@ from sklearn.utils.validation import column_or_1d
 from skorch import NeuralNetClassifier
 from threadpoolctl import threadpool_limits
 
-from .._labels import label_indices
+from .._labels import label_indices, shown_labels
 from .._memory import check_max_memory
 from .._validation import check_int, check_random_state, spawn_seeds
 from ..classifier._callbacks import ValidationMonitorMixin
@@ -137,7 +137,7 @@ class HeadClassifierBase(ValidationMonitorMixin, NeuralNetClassifier):
         if np.any(index < 0):
             raise ValueError(
                 f"y contains labels {np.unique(y[index < 0])[:10].tolist()} that "
-                f"are not in classes={classes.tolist()}; add them to classes."
+                f"are not in classes={shown_labels(classes)}; add them to classes."
             )
         self.classes_inferred_ = classes
         return index
@@ -148,7 +148,7 @@ class HeadClassifierBase(ValidationMonitorMixin, NeuralNetClassifier):
             raise ValueError(
                 f"y contains labels {np.unique(y[index < 0])[:10].tolist()} that "
                 f"the fitted heads have no logit for (classes_="
-                f"{self.classes_.tolist()}; warm_start=True keeps them): pass "
+                f"{shown_labels(self.classes_)}; warm_start=True keeps them): pass "
                 "classes=<all labels> and set warm_start=False to start over."
             )
         return index
@@ -209,6 +209,7 @@ class HeadClassifierBase(ValidationMonitorMixin, NeuralNetClassifier):
         y_index = self._labels_to_indices(y, keep_classes=not restart)
         try:
             weights = self._class_weights(y_index)
+            self._check_posterior_size(X.shape[1], len(self.classes_))
         except ValueError:
             # refused before anything else changed: the fitted model stays
             if kept_classes is None:
@@ -253,6 +254,9 @@ class HeadClassifierBase(ValidationMonitorMixin, NeuralNetClassifier):
         if weight is None:
             return None
         return weight.double().cpu().numpy()[y_index]
+
+    def _check_posterior_size(self, n_features, n_classes):
+        """Before training: ValueError for a posterior too large to compute."""
 
     def _fit_posterior(self, X, y_index):
         """After training: learn what sampling needs (nothing by default)."""

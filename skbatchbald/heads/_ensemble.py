@@ -4,7 +4,9 @@ import numpy as np
 import torch
 
 from .._validation import check_int, check_n_mc_samples, spawn_seeds
+from ..classifier._outputs import log_softmax_rows
 from ._base import HeadClassifierBase
+from ._inputs import check_embeddings
 from ._module import BatchedHeads
 
 __all__ = ["DeepEnsembleClassifier"]
@@ -255,7 +257,32 @@ class DeepEnsembleClassifier(HeadClassifierBase):
         Returns
         -------
         proba : ndarray of shape (n_samples, n_classes), float64
-            ``(1/E) Σ_e p(y | x, member_e)``.
+            ``(1/E) Σ_e p(y | x, member_e)``, computed block by block within
+            ``max_memory`` (the (N, E, C) samples are never held at once).
+
+        Raises
+        ------
+        NotFittedError
+            If the classifier is not fitted.
+        ValueError
+            If X is not 2-D, has another dimension than at fit, or holds NaN
+            or infinity.
         """
-        log_probs = self.predict_log_proba_samples(X)
-        return np.exp(log_probs.astype(np.float64)).mean(axis=1)
+        self._check_fitted()
+        X = check_embeddings(X, self, self.n_features_in_)
+        members = self._draw(None, None)
+        n_classes = len(self.classes_)
+
+        def proba(chunk, rows):
+            logits = self._chunk_logits(chunk, members)
+            samples = log_softmax_rows(logits).cpu().numpy()
+            return np.exp(samples.astype(np.float64)).mean(axis=1)
+
+        # per row: the input and hidden layers, E logits and their float32
+        # log-softmax, then their float64 exp
+        per_row = (
+            4 * (X.shape[1] + len(members) * ((self.hidden or 0) + 3 * n_classes))
+            + 16 * len(members) * n_classes
+        )
+        out = np.empty((len(X), n_classes))
+        return self._map_chunks(X, per_row, None, out, proba)

@@ -6,6 +6,7 @@ import numpy as np
 import torch
 from scipy.special import softmax
 
+from .._memory import _available_memory
 from .._validation import check_n_mc_samples
 from ._base import HeadClassifierBase
 from ._inputs import check_embeddings
@@ -64,8 +65,11 @@ class LaplaceHeadClassifier(HeadClassifierBase):
         Kronecker factorisation A ⊗ B (K-FAC), A = Σ_n φ_n φ_nᵀ of size
         (D + 1)² and B = (1/N) Σ_n (diag(p_n) - p_n p_nᵀ) of size C²: exact
         for one row, an approximation otherwise, and far cheaper for wide
-        embeddings (two small eigendecompositions instead of a P x P
-        Cholesky).
+        embeddings or many classes (two small eigendecompositions instead of
+        a P x P Cholesky). "full" holds three P x P float64 matrices and
+        takes O(P³) time (P = 3,850 for D = 384 and C = 10: 0.36 GB; with
+        C = 1000 and D = 128, 400 GB): a fit that would need more memory
+        than is available is refused before training.
     n_mc_samples : int, default=20
         Number K of weight draws made by ``predict_log_proba_samples`` when
         its ``n_mc_samples`` is None. ``predict_proba`` draws nothing (see
@@ -318,6 +322,23 @@ class LaplaceHeadClassifier(HeadClassifierBase):
         self.class_covariances_ = class_covariances(
             self.posterior_cholesky_, self.last_layer_map_.shape[1]
         )
+
+    def _check_posterior_size(self, n_features, n_classes):
+        if self.hessian_structure != "full":
+            return
+        n_weights = ((self.hidden or n_features) + 1) * n_classes
+        # the GGN, its Cholesky factor and eigh's copy, each P x P float64
+        needed = 3 * 8 * n_weights**2
+        available = _available_memory()
+        if available is not None and needed > available:
+            raise ValueError(
+                f"hessian_structure='full' needs three {n_weights} x {n_weights} "
+                f"float64 matrices ({needed / 2**30:.3g} GiB; P = (D + 1) x C = "
+                f"{n_weights} last-layer weights for D = {self.hidden or n_features} "
+                f"and C = {n_classes} classes), more than the "
+                f"{available / 2**30:.3g} GiB available. Use "
+                "hessian_structure='kron', whose factors are (D + 1)^2 and C^2."
+            )
 
     def _posterior_prior(self, eigenvalues, phi, y_index, row_weights=None):
         """λ of the posterior: the parameter, or tuned by the marginal likelihood."""

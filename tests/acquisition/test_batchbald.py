@@ -45,13 +45,30 @@ class TestAgainstBruteForce:
 
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", SaturationWarning)
-            indices, scores = batchbald(log_probs, n_instances, n_joint_samples=budget)
+            indices, scores = batchbald(
+                log_probs, n_instances, n_joint_samples=budget, on_saturation="greedy"
+            )
+            filled, filled_scores = batchbald(
+                log_probs, n_instances, n_joint_samples=budget
+            )
         expected, expected_scores, gaps = brute_force_batchbald(log_probs, n_instances)
 
         # random continuous pools have no near-ties; make sure of it
         assert min(gaps) > 1e-7
         assert indices.tolist() == expected
         np.testing.assert_allclose(scores, expected_scores, rtol=0, atol=1e-9)
+        # by default, greedy up to the pick that reaches 99 % of log K, then
+        # the other points by BALD score, each with the score reached
+        limit = 0.99 * np.log(n_mc_samples)
+        n = next(
+            (i + 1 for i, v in enumerate(expected_scores) if v >= limit), n_instances
+        )
+        assert filled[:n].tolist() == expected[:n]
+        bald_order = np.argsort(-mutual_information(log_probs), kind="stable")
+        rest = [i for i in bald_order if i not in expected[:n]][: n_instances - n]
+        assert filled[n:].tolist() == rest
+        np.testing.assert_allclose(filled_scores[:n], expected_scores[:n], atol=1e-9)
+        assert np.all(filled_scores[n:] == filled_scores[n - 1])
 
     def test_larger_pool_four_exact_steps(self):
         # big enough for several tiles and for candidates to be skipped

@@ -1,4 +1,5 @@
-"""A saturated batch samples its joint where enumerating it would be long."""
+"""A saturated batch: filled in BALD order, or (``on_saturation="greedy"``) greedy
+steps that sample the joint where enumerating it would be long."""
 
 import warnings
 
@@ -6,7 +7,12 @@ import dask.array as da
 import numpy as np
 import pytest
 
-from skbatchbald.acquisition import SaturationWarning, _joint_configurations, batchbald
+from skbatchbald.acquisition import (
+    SaturationWarning,
+    _joint_configurations,
+    bald,
+    batchbald,
+)
 from skbatchbald.acquisition._greedy_steps import observe
 from skbatchbald.acquisition._joint_configurations import enumerates
 
@@ -20,10 +26,12 @@ def _saturating_pool(n_pool=300, n_mc_samples=6, n_classes=3, seed=0):
     return logits - np.logaddexp.reduce(logits, axis=-1, keepdims=True)
 
 
-def _acquire(log_probs, n_instances, **kwargs):
+def _acquire(log_probs, n_instances, on_saturation="greedy", **kwargs):
     with observe() as steps, warnings.catch_warnings():
         warnings.simplefilter("ignore", SaturationWarning)
-        indices, scores = batchbald(log_probs, n_instances, **kwargs)
+        indices, scores = batchbald(
+            log_probs, n_instances, on_saturation=on_saturation, **kwargs
+        )
     return indices, scores, [step["exact"] for step in steps]
 
 
@@ -86,3 +94,47 @@ def test_a_chunked_pool_samples_at_the_same_step(monkeypatch):
 )
 def test_enumerates(scores, n_pool, expected):
     assert enumerates(np.asarray(scores), 27, (n_pool, 4, 3)) is expected
+
+
+def test_by_default_a_saturated_batch_is_filled_without_greedy_steps():
+    log_probs = _saturating_pool()
+    greedy, greedy_scores, _ = _acquire(log_probs, 6, n_joint_samples=81)
+    saturated = int(np.argmax(greedy_scores >= 0.99 * np.log(6))) + 1
+    assert saturated < 6
+    with observe() as steps, pytest.warns(SaturationWarning) as caught:
+        picks, scores = batchbald(log_probs, 6, n_joint_samples=81)
+    assert len(steps) == saturated  # no step scored the pool after it
+    np.testing.assert_array_equal(picks[:saturated], greedy[:saturated])
+    order, _ = bald(log_probs, len(log_probs))
+    rest = [i for i in order.tolist() if i not in picks[:saturated]]
+    assert picks[saturated:].tolist() == rest[: 6 - saturated]
+    assert np.all(scores[saturated:] == scores[saturated - 1])
+    (warning,) = caught
+    assert f"the remaining {6 - saturated} follow their BALD scores" in str(
+        warning.message
+    )
+
+
+def test_a_chunked_pool_is_filled_at_the_same_pick():
+    log_probs = _saturating_pool().astype(np.float32)
+    expected = _acquire(log_probs, 6, on_saturation="bald", n_joint_samples=81)
+    got = _acquire(
+        da.from_array(log_probs, chunks=(64, 6, 3)),
+        6,
+        on_saturation="bald",
+        n_joint_samples=81,
+    )
+    assert got[2] == expected[2] and len(got[2]) < 6
+    np.testing.assert_array_equal(got[0], expected[0])
+    np.testing.assert_allclose(got[1], expected[1], rtol=0, atol=1e-7)
+
+
+def test_greedy_steps_after_saturation_are_told_as_noise():
+    with pytest.warns(SaturationWarning, match="decided by estimator noise"):
+        batchbald(_saturating_pool(), 6, n_joint_samples=81, on_saturation="greedy")
+
+
+@pytest.mark.parametrize("on_saturation", ["BALD", "stop", None, 1])
+def test_an_unknown_on_saturation_is_refused(on_saturation):
+    with pytest.raises(ValueError, match="on_saturation must be 'bald'"):
+        batchbald(_saturating_pool(), 3, on_saturation=on_saturation)

@@ -238,3 +238,13 @@ def test_cpu_clock_leaves_out_waiting():
         time.sleep(0.3)
     assert clock.seconds >= 0.3
     assert clock.cpu_seconds < 0.1
+
+
+def test_the_runs_go_on_greedily_after_saturation_as_the_papers_code():
+    config = ExperimentConfig(dataset="digits", strategies=("batchbald", "bald"))
+    batchbald = _protocol._make_strategy("batchbald", config, 0, None)
+    assert batchbald.on_saturation == "greedy"
+    assert (
+        "on_saturation"
+        not in _protocol._make_strategy("bald", config, 0, None).get_params()
+    )

@@ -1,6 +1,7 @@
 """Heads sample a big pool in fixed blocks, on several threads, within the budget."""
 
 import threading
+import tracemalloc
 
 import numpy as np
 import pytest
@@ -119,3 +120,24 @@ def test_a_head_on_device_none_samples_on_the_cpu(blobs, pool):
         4,
         3,
     )
+
+
+def test_an_ensembles_predict_proba_never_holds_every_members_samples(blobs):
+    # many members and classes, and a budget of 2 MB: blocks of about 100 rows
+    X, y = blobs
+    rng = np.random.default_rng(0)
+    labels = rng.integers(0, 40, len(y))
+    head = DeepEnsembleClassifier(n_members=16, max_epochs=1, random_state=0)
+    head.fit(X, labels)
+    pool = X[rng.integers(0, len(X), 3000)]
+    samples = np.exp(head.predict_log_proba_samples(pool).astype(np.float64))
+    head.set_params(max_memory=2**21)
+    tracemalloc.start()
+    try:
+        proba = head.predict_proba(pool)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    np.testing.assert_allclose(proba, samples.mean(axis=1), rtol=0, atol=1e-7)
+    # the samples in float64 are 10.8 MB; the budget and the output 0.7 MB
+    assert peak < samples.nbytes / 3, (peak, samples.nbytes)

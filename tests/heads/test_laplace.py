@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import torch
 
-from skbatchbald.heads import LaplaceHeadClassifier
+from skbatchbald.heads import LaplaceHeadClassifier, _laplace
 from skbatchbald.heads._predictive import logit_variances
 
 
@@ -185,6 +185,23 @@ def test_switching_structure_keeps_nothing_of_the_other(blobs):
     assert not hasattr(head, "kron_factors_")
     with pytest.raises(ValueError, match="hessian_structure must be 'full'"):
         head.set_params(hessian_structure="diag").fit(X, y)
+
+
+def test_a_full_posterior_larger_than_memory_is_refused_before_training(
+    blobs, monkeypatch
+):
+    X, y = blobs  # P = (D + 1) C; three P x P float64 matrices
+    n_weights = (X.shape[1] + 1) * len(np.unique(y))
+    monkeypatch.setattr(_laplace, "_available_memory", lambda: 24 * n_weights**2 - 1)
+    head = LaplaceHeadClassifier(max_epochs=5, random_state=0)
+    with pytest.raises(ValueError, match="hessian_structure='kron'") as caught:
+        head.fit(X, y)
+    assert f"three {n_weights} x {n_weights} float64" in str(caught.value)
+    assert not hasattr(head, "module_")  # nothing trained
+    head.set_params(hessian_structure="kron").fit(X, y)  # its factors are small
+    monkeypatch.setattr(_laplace, "_available_memory", lambda: 24 * n_weights**2)
+    head.set_params(hessian_structure="full").fit(X, y)
+    assert head.posterior_precision_.shape == (n_weights, n_weights)
 
 
 @pytest.mark.parametrize("structure", ["full", "kron"])
