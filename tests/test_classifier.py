@@ -128,6 +128,23 @@ class TestLabelsAndInputs:
         np.testing.assert_array_equal(clf.classes_, [0, 1, 2])
         assert clf.predict_proba(X).shape == (90, 3)
 
+    @pytest.mark.parametrize("classes", [None, list(range(40))])
+    def test_a_cold_start_of_many_classes_warns_of_regression_without_classes(
+        self, blobs, classes
+    ):
+        # 30 rows of 20 labels: scikit-learn's "could represent a regression
+        # problem", which the classes parameter answers
+        X, _ = blobs
+        y = np.arange(30) % 20
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            n_classes = 20 if classes is None else len(classes)
+            mlp(classes=classes, max_epochs=1, module__n_classes=n_classes).fit(
+                X[:30], y
+            )
+        regression = [w for w in caught if "regression problem" in str(w.message)]
+        assert len(regression) >= 1 if classes is None else not regression
+
     def test_missing_class_without_classes_parameter_explains(self, blobs):
         X, y = blobs
         keep = y != 2

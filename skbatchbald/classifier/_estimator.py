@@ -10,7 +10,6 @@ import joblib
 import numpy as np
 import scipy.sparse as sp
 import torch
-from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import column_or_1d
 from skorch import NeuralNetClassifier
 from skorch.dataset import get_len, unpack_data
@@ -45,6 +44,7 @@ from ._class_weight import (
 from ._fit_params import check_fit_params
 from ._inputs import (
     check_device,
+    check_targets,
     collate_labels,
     fit_labels,
     head,
@@ -409,7 +409,7 @@ class MCDropoutClassifier(SeededNetMixin, NeuralNetClassifier):
             y = to_numpy(y)
         refuse_indicator_labels(y)
         y = column_or_1d(y, warn=True)
-        check_classification_targets(y)
+        check_targets(y, self.classes is not None)
         return y
 
     def _encode(self, y):

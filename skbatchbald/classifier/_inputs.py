@@ -1,12 +1,13 @@
 """Inputs as MCDropoutClassifier reads them: rows, labels, devices, module classes."""
 
 import inspect
+import warnings
 from collections.abc import Mapping
 
 import numpy as np
 import scipy.sparse as sp
 import torch
-from sklearn.utils.multiclass import type_of_target
+from sklearn.utils.multiclass import check_classification_targets, type_of_target
 from skorch.utils import data_from_dataset, is_dataset, multi_indexing, to_numpy
 from torch.utils.data import DataLoader, default_collate
 
@@ -189,6 +190,23 @@ def sorted_classes(classes):
             "classes=np.unique(labels)."
         )
     return unique
+
+
+def check_targets(y, classes_given):
+    """scikit-learn's classification-target check, quieter when ``classes`` is set.
+
+    scikit-learn warns that y "could represent a regression problem" when it
+    holds more distinct values than half its rows: every fit of a cold start
+    with many classes. A ``classes`` parameter says they are classes.
+    """
+    if not classes_given:
+        check_classification_targets(y)
+        return
+    with warnings.catch_warnings():
+        warnings.filterwarnings(
+            "ignore", message="The number of unique classes is greater than 50%"
+        )
+        check_classification_targets(y)
 
 
 def fit_labels(X, y):

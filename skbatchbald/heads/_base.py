@@ -14,7 +14,6 @@ import numpy as np
 import torch
 from sklearn.exceptions import NotFittedError
 from sklearn.utils.metaestimators import available_if
-from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import column_or_1d
 from skorch import NeuralNetClassifier
 from threadpoolctl import threadpool_limits
@@ -31,7 +30,7 @@ from ..classifier._class_weight import (
     set_class_weight,
 )
 from ..classifier._fit_params import check_fit_params
-from ..classifier._inputs import sorted_classes
+from ..classifier._inputs import check_targets, sorted_classes
 from ..classifier._locks import seeded_global_torch
 from ..classifier._outputs import log_softmax_rows
 from ..classifier._stream import BLOCK_ROWS, block_threads, for_each_block
@@ -121,7 +120,7 @@ class HeadClassifierBase(ValidationMonitorMixin, NeuralNetClassifier):
         if isinstance(y, torch.Tensor):
             y = y.detach().cpu().numpy()
         y = column_or_1d(y, warn=True)
-        check_classification_targets(y)
+        check_targets(y, self.classes is not None)
         if keep_classes:
             # the fitted logits are the fitted classes_: a batch of some
             # classes must not renumber them

@@ -1,5 +1,7 @@
 """Bad embeddings get clear errors, at fit and when sampled; nothing is reused."""
 
+import warnings
+
 import numpy as np
 import pytest
 from sklearn.exceptions import NotFittedError
@@ -189,3 +191,17 @@ def test_numeric_object_arrays_are_read_as_numbers(make, blobs):
     X, y = blobs
     head = make().fit(X.astype(object), y)
     assert head.n_features_in_ == 8
+
+
+@pytest.mark.parametrize("classes", [None, np.arange(100)])
+def test_many_classes_warn_of_regression_only_without_classes(classes):
+    # 30 rows of 20 classes: scikit-learn's "could represent a regression
+    # problem", which a classes parameter answers
+    X = np.random.default_rng(0).normal(size=(30, 4)).astype(np.float32)
+    y = np.arange(30) % 20
+    head = DeepEnsembleClassifier(n_members=2, max_epochs=1, classes=classes)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        head.fit(X, y)
+    regression = [w for w in caught if "regression problem" in str(w.message)]
+    assert len(regression) == (classes is None)
