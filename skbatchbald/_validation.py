@@ -18,6 +18,7 @@ __all__ = [
     "check_beta",
     "check_int",
     "check_n_mc_samples",
+    "check_on_saturation",
     "check_random_state",
     "check_real",
     "check_stochastic",
@@ -551,3 +552,13 @@ def check_noise_variance(noise_variance, *, default, array_hint):
         finite=True,
         hint="the variance of a regressor's observation noise",
     )
+
+
+def check_on_saturation(on_saturation):
+    """``on_saturation`` of BatchBALD, checked: ``"bald"`` or ``"greedy"``."""
+    if not isinstance(on_saturation, str) or on_saturation not in ("bald", "greedy"):
+        raise ValueError(
+            "on_saturation must be 'bald' (fill a saturated batch in BALD order) "
+            f"or 'greedy' (go on with greedy steps); got {on_saturation!r}."
+        )
+    return on_saturation

@@ -27,6 +27,7 @@ from ._validation import (
     check_int,
     check_n_mc_samples,
     check_noise_variance,
+    check_on_saturation,
     check_random_state,
     check_stochastic,
     count_rows,
@@ -34,7 +35,6 @@ from ._validation import (
     is_auto,
 )
 from ._warnings import user_stacklevel
-from .acquisition._saturation import check_on_saturation
 from .sampling import (
     is_multilabel,
     is_regression_model,

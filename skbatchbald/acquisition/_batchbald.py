@@ -5,6 +5,7 @@ import time
 import numpy as np
 
 from .._memory import check_max_memory
+from .._validation import check_on_saturation
 from ._bald import bald
 from ._batchbald_chunked import greedy_chunked
 from ._batchbald_kernel import (
@@ -26,7 +27,6 @@ from ._joint_configurations import (
 )
 from ._pool import as_chunked_pool
 from ._saturation import (
-    check_on_saturation,
     complete_in_order,
     gained_nothing,
     is_saturated,

@@ -9,7 +9,6 @@ from .._warnings import user_stacklevel
 
 __all__ = [
     "SaturationWarning",
-    "check_on_saturation",
     "complete_in_order",
     "fill_in_order",
     "gained_nothing",
@@ -64,16 +63,6 @@ def is_saturated(scores, n_mc_samples):
     for an empty batch). The threshold is `SaturationWarning`'s.
     """
     return len(scores) > 0 and scores[-1] >= _SATURATION * math.log(n_mc_samples)
-
-
-def check_on_saturation(on_saturation):
-    """``on_saturation`` of `batchbald`, checked: ``"bald"`` or ``"greedy"``."""
-    if not isinstance(on_saturation, str) or on_saturation not in ("bald", "greedy"):
-        raise ValueError(
-            "on_saturation must be 'bald' (fill a saturated batch in BALD order) "
-            f"or 'greedy' (go on with greedy steps); got {on_saturation!r}."
-        )
-    return on_saturation
 
 
 def gained_nothing(value, scores):
