@@ -69,9 +69,9 @@ plt.show()
 # about which of the K posterior samples is right. A tree that votes for one
 # class gives each point up to log 10 nats about that, so a handful of points
 # exhausts it. Past that ceiling no pick adds information the K trees can
-# measure: the remaining picks follow their BALD scores (where the gains are
-# exactly 0) or the estimator's noise (in the sampled phase), which is why
-# :func:`~skbatchbald.acquisition.batchbald` raises a
+# measure: :func:`~skbatchbald.acquisition.batchbald` takes the remaining
+# picks in the order of their BALD scores (with ``on_saturation="greedy"``,
+# greedy steps decided by the estimator's noise) and raises a
 # :class:`~skbatchbald.acquisition.SaturationWarning`.
 import warnings
 

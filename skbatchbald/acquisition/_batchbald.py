@@ -142,8 +142,8 @@ def _greedy(
 ):
     """Greedy BatchBALD on validated inputs; see `batchbald`.
 
-    ``until_saturated``: stop after the pick that saturates the batch (see
-    `stops_at_saturation`).
+    ``until_saturated``: stop after the pick whose score reaches 99 % of
+    log K (`is_saturated`; ``on_saturation="bald"``).
     """
     n_pool, n_mc_samples, _ = log_probs.shape
     budget = check_budget(max_memory, log_probs.shape, n_instances, n_joint_samples)

@@ -173,50 +173,51 @@ def warn_no_gain(scores, n_mc_samples, n_greedy):
 
 
 def warn_if_saturated(scores, n_mc_samples, n_greedy, n_distinct=None):
-    """Warn if the scores reached log K, or the greedy stopped after ``n_greedy``.
+    """Warn of how a batch was completed past its informative picks.
 
-    ``n_distinct``: the picks before the first copy of a pick (points whose
-    samples equal its own), which fill a batch only when nothing else is
-    left; None: no copy was picked.
+    ``n_greedy`` picks came from greedy steps; then, up to ``n_distinct``
+    (None: the whole batch), points in BALD order, and after those copies of
+    picks (points whose samples equal a pick's), which fill a batch only when
+    nothing else is left. Warns of the copies; of a greedy pick that reached
+    log K (within 1 %) with distinct picks after it; and otherwise of greedy
+    steps that stopped for want of any gain.
     """
     limit = math.log(n_mc_samples)
-    saturated = np.flatnonzero(scores[:-1] >= _SATURATION * limit)
     n_distinct = scores.size if n_distinct is None else n_distinct
+    # a greedy pick that saturated the batch, with picks after it
+    saturated = np.flatnonzero(
+        scores[: min(n_greedy, scores.size - 1)] >= _SATURATION * limit
+    )
+    first = int(saturated[0]) if saturated.size else None
     if n_distinct < scores.size:
-        # the copies are the more useful news: they repeat inputs, whatever
-        # the scores say; log K matters only for picks after reaching it
         warn_only_copies(scores, n_distinct)
-        if not (saturated.size and saturated[0] + 1 < n_distinct):
-            if n_greedy < n_distinct and not saturated.size:
-                warn_no_gain(scores, n_mc_samples, n_greedy)
-            return
-    elif n_greedy < scores.size and not (saturated.size and saturated[0] < n_greedy):
-        warn_no_gain(scores, n_mc_samples, n_greedy)
+    if first is None:
+        if n_greedy < n_distinct:
+            warn_no_gain(scores, n_mc_samples, n_greedy)
         return
-    if saturated.size:
-        first = int(saturated[0])
-        warnings.warn(
-            f"BatchBALD's cumulative score reached {scores[first]:.4g} nats after "
-            f"pick {first + 1} of {scores.size}, within 1% of log K = {limit:.4g} "
-            f"(K={n_mc_samples} posterior samples): no batch carries more than log K "
-            f"nats, so the remaining picks carry almost no information; "
-            f"{_remaining(scores.size - first - 1, n_greedy - first - 1)} Raise "
-            f"the number of posterior samples K or acquire fewer points.",
-            SaturationWarning,
-            stacklevel=user_stacklevel(),
-        )
+    if first + 1 >= n_distinct:
+        return  # only copies came after it: their warning says it
+    warnings.warn(
+        f"BatchBALD's cumulative score reached {scores[first]:.4g} nats after "
+        f"pick {first + 1} of {scores.size}, within 1% of log K = {limit:.4g} "
+        f"(K={n_mc_samples} posterior samples): no batch carries more than log K "
+        f"nats, so the picks after it carry almost no information; "
+        f"{_remaining(n_greedy - first - 1, n_distinct - n_greedy)} Raise "
+        f"the number of posterior samples K or acquire fewer points.",
+        SaturationWarning,
+        stacklevel=user_stacklevel(),
+    )
 
 
-def _remaining(n_after, n_greedy_after):
-    """How the picks after the saturating one were made, for the warning."""
-    n_filled = n_after - n_greedy_after
+def _remaining(n_greedy_after, n_filled):
+    """How the distinct picks after the saturating one were made."""
     if n_filled == 0:
-        return "they were decided by estimator noise."
+        return f"the next {n_greedy_after} were decided by estimator noise."
     if n_greedy_after == 0:
-        return f"the remaining {n_filled} follow their BALD scores."
+        return f"the next {n_filled} follow their BALD scores."
     return (
-        f"{n_greedy_after} more were decided by estimator noise, then the "
-        f"remaining {n_filled} follow their BALD scores once no gain was left."
+        f"the next {n_greedy_after} were decided by estimator noise, then "
+        f"{n_filled} follow their BALD scores, once no gain was left."
     )
 
 

@@ -208,7 +208,7 @@ class HeadClassifierBase(ValidationMonitorMixin, NeuralNetClassifier):
         y_index = self._labels_to_indices(y, keep_classes=not restart)
         try:
             weights = self._class_weights(y_index)
-            self._check_posterior_size(X.shape[1], len(self.classes_))
+            self._check_posterior_size(*X.shape, len(self.classes_))
         except ValueError:
             # refused before anything else changed: the fitted model stays
             if kept_classes is None:
@@ -254,7 +254,7 @@ class HeadClassifierBase(ValidationMonitorMixin, NeuralNetClassifier):
             return None
         return weight.double().cpu().numpy()[y_index]
 
-    def _check_posterior_size(self, n_features, n_classes):
+    def _check_posterior_size(self, n_rows, n_features, n_classes):
         """Before training: ValueError for a posterior too large to compute."""
 
     def _fit_posterior(self, X, y_index):

@@ -66,10 +66,11 @@ class LaplaceHeadClassifier(HeadClassifierBase):
         (D + 1)² and B = (1/N) Σ_n (diag(p_n) - p_n p_nᵀ) of size C²: exact
         for one row, an approximation otherwise, and far cheaper for wide
         embeddings or many classes (two small eigendecompositions instead of
-        a P x P Cholesky). "full" holds three P x P float64 matrices and
-        takes O(P³) time (P = 3,850 for D = 384 and C = 10: 0.36 GB; with
-        C = 1000 and D = 128, 400 GB): a fit that would need more memory
-        than is available is refused before training.
+        a P x P Cholesky). "full" works on four P x P float64 matrices and
+        one N x P, in O(P³) time (P = 3,850 for D = 384 and C = 10: 0.47 GB
+        and 0.03 GB per 1,000 rows; with C = 1000 and D = 128, 530 GB): a fit
+        that would need more memory than is available is refused before
+        training.
     n_mc_samples : int, default=20
         Number K of weight draws made by ``predict_log_proba_samples`` when
         its ``n_mc_samples`` is None. ``predict_proba`` draws nothing (see
@@ -323,20 +324,22 @@ class LaplaceHeadClassifier(HeadClassifierBase):
             self.posterior_cholesky_, self.last_layer_map_.shape[1]
         )
 
-    def _check_posterior_size(self, n_features, n_classes):
+    def _check_posterior_size(self, n_rows, n_features, n_classes):
         if self.hessian_structure != "full":
             return
-        n_weights = ((self.hidden or n_features) + 1) * n_classes
-        # the GGN, its Cholesky factor and eigh's copy, each P x P float64
-        needed = 3 * 8 * n_weights**2
+        width = self.hidden or n_features
+        n_weights = (width + 1) * n_classes
+        # float64: the GGN, its transpose's sum, the outer product's Gram and
+        # eigh's or Cholesky's copy (P x P each), and the rows' φ ⊗ p (N x P)
+        needed = 8 * (4 * n_weights**2 + n_rows * n_weights)
         available = _available_memory()
         if available is not None and needed > available:
             raise ValueError(
-                f"hessian_structure='full' needs three {n_weights} x {n_weights} "
-                f"float64 matrices ({needed / 2**30:.3g} GiB; P = (D + 1) x C = "
-                f"{n_weights} last-layer weights for D = {self.hidden or n_features} "
-                f"and C = {n_classes} classes), more than the "
-                f"{available / 2**30:.3g} GiB available. Use "
+                f"hessian_structure='full' needs about {needed / 2**30:.3g} GiB "
+                f"(four {n_weights} x {n_weights} float64 matrices and one of "
+                f"{n_rows} x {n_weights}; P = (D + 1) x C = {n_weights} "
+                f"last-layer weights for D = {width} and C = {n_classes} classes), "
+                f"more than the {available / 2**30:.3g} GiB available. Use "
                 "hessian_structure='kron', whose factors are (D + 1)^2 and C^2."
             )
 

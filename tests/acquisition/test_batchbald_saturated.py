@@ -110,9 +110,7 @@ def test_by_default_a_saturated_batch_is_filled_without_greedy_steps():
     assert picks[saturated:].tolist() == rest[: 6 - saturated]
     assert np.all(scores[saturated:] == scores[saturated - 1])
     (warning,) = caught
-    assert f"the remaining {6 - saturated} follow their BALD scores" in str(
-        warning.message
-    )
+    assert f"the next {6 - saturated} follow their BALD scores" in str(warning.message)
 
 
 def test_a_chunked_pool_is_filled_at_the_same_pick():
@@ -138,3 +136,48 @@ def test_greedy_steps_after_saturation_are_told_as_noise():
 def test_an_unknown_on_saturation_is_refused(on_saturation):
     with pytest.raises(ValueError, match="on_saturation must be 'bald'"):
         batchbald(_saturating_pool(), 3, on_saturation=on_saturation)
+
+
+def _messages(log_probs, n_instances, **kwargs):
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        batchbald(log_probs, n_instances, **kwargs)
+    return [str(w.message) for w in caught if w.category is SaturationWarning]
+
+
+def _two_class_rows(p_first_class):
+    p = np.asarray(p_first_class, dtype=float)
+    return np.log(np.stack([p, 1 - p], axis=-1))
+
+
+@pytest.mark.parametrize(
+    ("on_saturation", "said"),
+    [
+        ("greedy", "the next 2 were decided by estimator noise."),
+        ("bald", "the next 2 follow their BALD scores."),
+    ],
+)
+def test_saturation_then_copies_tells_each_pick_how_it_came(on_saturation, said):
+    # two points tell the K = 4 samples apart (log K after pick 2), two
+    # soft ones follow, then only copies of the first are left
+    e = 1e-4
+    first = _two_class_rows([1 - e, 1 - e, e, e])
+    second = _two_class_rows([1 - e, e, 1 - e, e])
+    soft = [
+        _two_class_rows([0.55, 0.45, 0.5, 0.52]),
+        _two_class_rows([0.45, 0.5, 0.55, 0.5]),
+    ]
+    log_probs = np.stack([first, second, *soft, first, first])
+    copies, saturated = _messages(log_probs, 6, on_saturation=on_saturation)
+    assert "after pick 4 of 6 only copies" in copies
+    assert "after pick 2 of 6" in saturated and said in saturated
+
+
+def test_one_sample_and_copies_say_no_point_informs():
+    # K = 1: every score is 0 = log K; no greedy pick is made, so no pick
+    # "reached log K": the batch holds no information at all
+    p = np.random.default_rng(0).dirichlet([1, 1, 1], size=3)[:, None, :]
+    log_probs = np.log(np.concatenate([p, p[:2]]))
+    copies, no_information = _messages(log_probs, 5)
+    assert "after pick 3 of 5 only copies" in copies
+    assert no_information.startswith("no pool point carries information")

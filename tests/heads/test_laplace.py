@@ -190,16 +190,17 @@ def test_switching_structure_keeps_nothing_of_the_other(blobs):
 def test_a_full_posterior_larger_than_memory_is_refused_before_training(
     blobs, monkeypatch
 ):
-    X, y = blobs  # P = (D + 1) C; three P x P float64 matrices
+    X, y = blobs  # P = (D + 1) C; four P x P float64 matrices and an N x P
     n_weights = (X.shape[1] + 1) * len(np.unique(y))
-    monkeypatch.setattr(_laplace, "_available_memory", lambda: 24 * n_weights**2 - 1)
+    needed = 8 * (4 * n_weights**2 + len(X) * n_weights)
+    monkeypatch.setattr(_laplace, "_available_memory", lambda: needed - 1)
     head = LaplaceHeadClassifier(max_epochs=5, random_state=0)
     with pytest.raises(ValueError, match="hessian_structure='kron'") as caught:
         head.fit(X, y)
-    assert f"three {n_weights} x {n_weights} float64" in str(caught.value)
+    assert f"four {n_weights} x {n_weights} float64" in str(caught.value)
     assert not hasattr(head, "module_")  # nothing trained
     head.set_params(hessian_structure="kron").fit(X, y)  # its factors are small
-    monkeypatch.setattr(_laplace, "_available_memory", lambda: 24 * n_weights**2)
+    monkeypatch.setattr(_laplace, "_available_memory", lambda: needed)
     head.set_params(hessian_structure="full").fit(X, y)
     assert head.posterior_precision_.shape == (n_weights, n_weights)
 
