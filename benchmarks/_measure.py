@@ -46,6 +46,8 @@ def _call(method, log_probs, n_instances, n_joint_samples, seed):
             n_joint_samples=n_joint_samples,
             random_state=seed,
             lazy=method == "skbatchbald-lazy",
+            # batchbald_redux's algorithm: greedy steps after saturation too
+            on_saturation="greedy",
         )
     if method == "redux":
         import torch
@@ -108,6 +110,7 @@ def _trace(log_probs, n_instances, n_joint_samples, seed):
             n_instances,
             n_joint_samples=n_joint_samples,
             random_state=seed,
+            on_saturation="greedy",
         )
     return trace
 
