@@ -386,7 +386,7 @@ default=None
         raise TypeError(f"lazy must be True or False, got {lazy!r}")
     until_saturated = check_on_saturation(on_saturation) == "bald"
     if pool is None:
-        indices, scores, only_copies = _greedy(
+        indices, scores, _ = _greedy(
             log_probs,
             n_instances,
             n_joint_samples,
@@ -402,7 +402,7 @@ default=None
                 "only available for a pool in memory; pass lazy=False for a memmap "
                 "or dask array, or np.asarray(log_probs) if it fits in memory"
             )
-        indices, scores, only_copies = greedy_chunked(
+        indices, scores, _ = greedy_chunked(
             pool,
             n_instances,
             n_joint_samples,
@@ -414,8 +414,7 @@ default=None
     indices, scores, n_distinct = complete_in_order(
         log_probs, indices, scores, n_instances, bald
     )
-    # the greedy stops when only copies are left; a fill takes them last
-    warn_if_saturated(
-        scores, n_mc_samples, n_greedy, n_greedy if only_copies else n_distinct
-    )
+    # a greedy that stopped because only copies were left gets only copies
+    # from the fill (the same bitwise test): n_distinct == n_greedy then
+    warn_if_saturated(scores, n_mc_samples, n_greedy, n_distinct)
     return indices, scores

@@ -315,12 +315,14 @@ class HeadClassifierBase(ValidationMonitorMixin, NeuralNetClassifier):
         return 0.0
 
     # -- prediction -------------------------------------------------------
-    def _check_fitted(self):
+    def _fitted_embeddings(self, X):
+        """X checked for prediction: NotFittedError first, then its embeddings."""
         if not (self.initialized_ and hasattr(self, "prediction_seed_")):
             raise NotFittedError(
                 f"This {type(self).__name__} instance is not fitted yet. Call "
                 "'fit' with appropriate arguments before using this estimator."
             )
+        return check_embeddings(X, self, self.n_features_in_)
 
     def _draw(self, n_mc_samples, rng):
         """The K posterior samples (members, weights) used for every row."""
@@ -362,8 +364,7 @@ class HeadClassifierBase(ValidationMonitorMixin, NeuralNetClassifier):
             If X is not 2-D, has another dimension than at fit, or holds NaN
             or infinity.
         """
-        self._check_fitted()
-        X = check_embeddings(X, self, self.n_features_in_)
+        X = self._fitted_embeddings(X)
         rng = check_random_state(random_state)
         draw = self._draw(n_mc_samples, rng)
         return self._log_probs(X, draw, max_memory)

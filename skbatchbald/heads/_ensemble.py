@@ -6,7 +6,6 @@ import torch
 from .._validation import check_int, check_n_mc_samples, spawn_seeds
 from ..classifier._outputs import log_softmax_rows
 from ._base import HeadClassifierBase
-from ._inputs import check_embeddings
 from ._module import BatchedHeads
 
 __all__ = ["DeepEnsembleClassifier"]
@@ -268,8 +267,7 @@ class DeepEnsembleClassifier(HeadClassifierBase):
             If X is not 2-D, has another dimension than at fit, or holds NaN
             or infinity.
         """
-        self._check_fitted()
-        X = check_embeddings(X, self, self.n_features_in_)
+        X = self._fitted_embeddings(X)
         members = self._draw(None, None)
         n_classes = len(self.classes_)
 

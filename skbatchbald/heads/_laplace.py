@@ -9,7 +9,6 @@ from scipy.special import softmax
 from .._memory import _available_memory
 from .._validation import check_n_mc_samples
 from ._base import HeadClassifierBase
-from ._inputs import check_embeddings
 from ._module import BatchedHeads
 from ._posterior import (
     draw_kron_weights,
@@ -439,8 +438,7 @@ class LaplaceHeadClassifier(HeadClassifierBase):
             If X is not 2-D, has another dimension than at fit, or holds NaN
             or infinity.
         """
-        self._check_fitted()
-        X = check_embeddings(X, self, self.n_features_in_)
+        X = self._fitted_embeddings(X)
         width, n_classes = self.last_layer_map_.shape
         if hasattr(self, "kron_eigen_"):
             posterior = {"kron": (*self.kron_eigen_, self.prior_precision_)}
