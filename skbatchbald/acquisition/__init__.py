@@ -23,6 +23,7 @@ from ._batch_epig import batch_epig
 from ._batchbald import batchbald
 from ._entropy import conditional_entropy, marginal_entropy, mutual_information
 from ._epig import epig
+from ._gaussian import bald_gaussian, batchbald_gaussian
 from ._margin import margin
 from ._multilabel_bald import label_mutual_information, multilabel_bald
 from ._multilabel_batchbald import multilabel_batchbald
@@ -35,9 +36,11 @@ __all__ = [
     "SaturationWarning",
     "TiedScoresWarning",
     "bald",
+    "bald_gaussian",
     "bald_regression",
     "batch_epig",
     "batchbald",
+    "batchbald_gaussian",
     "batchbald_regression",
     "conditional_entropy",
     "epig",

@@ -169,6 +169,45 @@ def _centred(f):
     return shifted - shifted.mean(axis=1, keepdims=True)
 
 
+def greedy_log_det(explained, bonus, column_of, n_instances):
+    """Greedy maximisation of 1/2 log det(I + S_B) + Σ_{i in B} bonus_i.
+
+    ``S`` is the batch kernel in units of the noise (D^-1/2 Cov(f) D^-1/2),
+    given by its diagonal ``explained`` (N,) and ``column_of(p)``, a new
+    array holding S[:, p]. Each step extends a pivoted Cholesky factor of S
+    by one column: O(N b) memory, no N x N matrix unless the caller holds
+    one. Returns the picks (int64, in pick order) and each pick's gain.
+    """
+    # The conditional variance of each point given the batch, in units of D,
+    # is 1 (the noise) + ``explained`` (what the posterior adds). Only the
+    # explained part is carried: 1 + explained rounds to 1 once it is below
+    # ~1e-16 of the noise, and log1p keeps the gain's digits there (noise
+    # 1e18 times the samples' variance gave gains of exactly 0).
+    explained = np.array(explained, dtype=np.float64)  # updated in place
+    n_pool = explained.size
+    # pivoted Cholesky columns, one row each, so that each is contiguous
+    factor = np.empty((n_instances, n_pool))
+    picked = np.empty(n_instances, dtype=np.int64)
+    gains = np.empty(n_instances)
+    available = np.ones(n_pool, dtype=bool)
+    for j in range(n_instances):
+        candidate = np.where(available, 0.5 * np.log1p(explained) + bonus, -np.inf)
+        p = int(np.argmax(candidate))  # ties: the lowest index
+        picked[j], gains[j] = p, candidate[p]
+        available[p] = False
+        # the kernel's 1 on the diagonal is the pivot's own noise, which only
+        # its own (now unavailable) entry sees
+        column = column_of(p) - factor[:j, p] @ factor[:j]
+        column /= np.sqrt(1.0 + explained[p])
+        factor[j] = column
+        # the noise alone keeps a conditional variance >= 1 (in units of D):
+        # the explained part never goes below 0; the pivot's own entry, which
+        # the full column would take to 0, is set so directly
+        explained = np.maximum(explained - column**2, 0.0)
+        explained[p] = 0.0
+    return picked, gains
+
+
 def _scaled_deviations(f, mean_noise):
     """(f_k - mean_k f) / sqrt(K mean_k s^2): G G^T = D^-1/2 Cov_k(f) D^-1/2."""
     centred = _centred(f)
@@ -357,32 +396,10 @@ def batchbald_regression(
     check_random_state(random_state)
     _warn_few_samples(f.shape[1], n_instances)
     g = _scaled_deviations(f, mean_noise)  # (N, K)
-    # The conditional variance of each point given the batch, in units of D,
-    # is 1 (the noise) + ``explained`` (what the samples' spread adds). Only
-    # the explained part is carried: 1 + explained rounds to 1 once the spread
-    # is below ~1e-16 of the noise, and log1p keeps the gain's digits there
-    # (noise 1e18 times the samples' variance gave gains of exactly 0).
-    explained = np.einsum("nk,nk->n", g, g)  # (N,)
-    # pivoted Cholesky columns, one row each, so that each is contiguous
-    factor = np.empty((n_instances, f.shape[0]))
-    picked = np.empty(n_instances, dtype=np.int64)
-    gains = np.empty(n_instances)
-    available = np.ones(f.shape[0], dtype=bool)
-    for j in range(n_instances):
-        candidate = np.where(available, 0.5 * np.log1p(explained) + bonus, -np.inf)
-        p = int(np.argmax(candidate))  # ties: the lowest index
-        picked[j], gains[j] = p, candidate[p]
-        available[p] = False
-        # off the pivot, the kernel I + G G^T is G G^T: the 1 is the pivot's own
-        # noise, which only its own (now unavailable) entry sees
-        column = g @ g[p] - factor[:j, p] @ factor[:j]
-        column /= np.sqrt(1.0 + explained[p])
-        factor[j] = column
-        # the noise alone keeps a conditional variance >= 1 (in units of D):
-        # the explained part never goes below 0; the pivot's own entry, which
-        # the full column would take to 0, is set so directly
-        explained = np.maximum(explained - column**2, 0.0)
-        explained[p] = 0.0
+    # off the diagonal, the kernel I + G G^T is G G^T
+    picked, gains = greedy_log_det(
+        np.einsum("nk,nk->n", g, g), bonus, lambda p: g @ g[p], n_instances
+    )
     scores = np.cumsum(gains)
     # gains never increase: the informative picks come first, then points whose
     # samples all agree (gain 0), in pool order, as batchbald says with a warning
