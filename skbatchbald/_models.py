@@ -62,6 +62,17 @@ def final_model(estimator):
     return estimator
 
 
+def wraps_transformed_target(estimator):
+    """Whether a TransformedTargetRegressor is among the wrappers of ``estimator``."""
+    for _ in range(20):  # wrappers nest a few levels at most
+        if _is_instance(estimator, "sklearn.compose", "TransformedTargetRegressor"):
+            return True
+        estimator = inner_model(estimator)
+        if estimator is None:
+            return False
+    return False
+
+
 def is_skorch_net(estimator):
     """Whether the model inside ``estimator`` is a skorch net.
 

@@ -31,7 +31,13 @@ from ._samplers import (
 )
 from ._validation import check_n_mc_samples, check_random_state
 
-__all__ = ["is_regression_model", "model_noise_variance", "sample_regressor"]
+__all__ = [
+    "gaussian_process_covariance",
+    "is_gaussian_process",
+    "is_regression_model",
+    "model_noise_variance",
+    "sample_regressor",
+]
 
 _REGRESSION_SOURCES = (
     "an MCDropoutRegressor or any estimator with a predict_samples method; a "
@@ -252,6 +258,196 @@ def _psd_factor(cov):
     return vectors * np.sqrt(np.clip(values, 0.0, None))
 
 
+def _gp_kernel_rows(gp, X):
+    """X as the fitted kernel takes it: a list or DataFrame pool as an array.
+
+    predict takes the pool as given, so that a GP fitted on a DataFrame checks
+    its columns instead of warning of none.
+    """
+    if gp.kernel_.requires_vector_input:
+        return check_array(X, dtype="numeric")
+    return X
+
+
+def _gp_variances(gp, X_kernel, budget):
+    """Posterior variances of the latent function at X, normalised units, (N,).
+
+    Row block by row block: a block's k(X_train, X_block) and its solve take
+    8 n_train rows bytes each.
+    """
+    n = len(X_kernel)
+    n_train = len(gp.X_train_)
+    rows = max(1, min(n, budget // (2 * 8 * max(n_train, 1))))
+    white = _gp_white(gp, X_kernel)
+    variance = np.empty(n)
+    for start in range(0, n, rows):
+        block = X_kernel[start : start + rows]
+        V = solve_triangular(gp.L_, gp.kernel_(gp.X_train_, block), lower=True)
+        variance[start : start + rows] = (
+            gp.kernel_.diag(block) - white - np.einsum("tn,tn->n", V, V)
+        )
+    return variance, white
+
+
+def _gaussian_process_inside(estimator):
+    """The GaussianProcessRegressor that predicts for ``estimator``, or None.
+
+    Through a modAL learner, Pipeline, TransformedTargetRegressor or fitted
+    search, not through a list or Committee (each member is one sample).
+    """
+    for _ in range(20):  # wrappers nest a few levels at most
+        if isinstance(estimator, GaussianProcessRegressor):
+            return estimator
+        if isinstance(estimator, (list, tuple)) or hasattr(estimator, "learner_list"):
+            return None
+        inner = inner_model(estimator)
+        if inner is None:
+            return None
+        estimator = inner
+    return None
+
+
+def is_gaussian_process(estimator):
+    """Whether ``estimator`` predicts with one Gaussian process regressor.
+
+    Parameters
+    ----------
+    estimator : object
+        A model, or a modAL learner, Pipeline, TransformedTargetRegressor or
+        search around one.
+
+    Returns
+    -------
+    gaussian_process : bool
+        True when the model inside is a
+        :class:`~sklearn.gaussian_process.GaussianProcessRegressor` (fitted or
+        not); False for a list or Committee of them (each member is one
+        posterior sample) and for any other model.
+
+    See Also
+    --------
+    gaussian_process_covariance : Its exact posterior covariance.
+
+    Examples
+    --------
+    >>> from sklearn.gaussian_process import GaussianProcessRegressor
+    >>> from sklearn.pipeline import make_pipeline
+    >>> from sklearn.preprocessing import StandardScaler
+    >>> from skbatchbald.sampling import is_gaussian_process
+    >>> is_gaussian_process(make_pipeline(StandardScaler(), GaussianProcessRegressor()))
+    True
+    """
+    return _gaussian_process_inside(estimator) is not None
+
+
+def _gaussian_process_step(estimator, X):
+    """``(gp, X)``: the GP inside the wrappers and the pool as it sees it."""
+    for _ in range(20):
+        inner = inner_step(estimator, X)
+        if inner is not None:
+            estimator, X = inner
+            continue
+        best = _unwrap_search(estimator)
+        if best is estimator:
+            break
+        estimator = best
+    if not isinstance(estimator, GaussianProcessRegressor):
+        raise TypeError(
+            f"{type(estimator).__name__} is not a GaussianProcessRegressor (nor "
+            "a Pipeline, TransformedTargetRegressor, fitted search or modAL "
+            "learner around one): its posterior covariance is not known. Draw "
+            "posterior samples with predict_samples instead."
+        )
+    return estimator, X
+
+
+def gaussian_process_covariance(estimator, X, *, diagonal=False, max_memory=None):
+    """Exact posterior covariance of a Gaussian process's latent function at X.
+
+    What :class:`~skbatchbald.BALDQuery`, :class:`~skbatchbald.PowerBALDQuery`
+    and :class:`~skbatchbald.BatchBALDQuery` score a Gaussian process by,
+    with :func:`~skbatchbald.acquisition.bald_gaussian` and
+    :func:`~skbatchbald.acquisition.batchbald_gaussian`: no posterior samples
+    are drawn.
+
+    Parameters
+    ----------
+    estimator : object
+        A fitted :class:`~sklearn.gaussian_process.GaussianProcessRegressor`
+        of one target, or a modAL learner, Pipeline (X is transformed by all
+        steps but the last), TransformedTargetRegressor or fitted search
+        around one.
+    X : array-like of shape (n_pool, n_features)
+        The pool, as the estimator takes it.
+    diagonal : bool, default=False
+        Return the variances only, shape (n_pool,): O(n_pool) memory, for
+        BALD on pools of any size.
+    max_memory : None, int or str, default=None
+        Memory budget, as in :func:`predict_samples`: bounds the row blocks of
+        ``diagonal=True``; the full covariance must fit in it.
+
+    Returns
+    -------
+    covariance : ndarray of shape (n_pool, n_pool), or (n_pool,) with diagonal
+        ``k(X, X') - k(X, X_train) (K + σ² I)^-1 k(X_train, X')``: the
+        covariance of the latent function, without the kernel's white noise
+        (which belongs to the labels, see
+        :func:`~skbatchbald.sampling.model_noise_variance`), in the units of
+        y squared (``normalize_y`` undone); inside a TransformedTargetRegressor,
+        in those of the transformed target.
+
+    Raises
+    ------
+    TypeError
+        If no GaussianProcessRegressor is inside ``estimator``.
+    ValueError
+        If the GP was fitted on several targets, or the full covariance
+        exceeds ``max_memory``.
+    sklearn.exceptions.NotFittedError
+        If the GP is not fitted.
+
+    See Also
+    --------
+    is_gaussian_process : Whether an estimator has such a covariance.
+    predict_samples : Joint draws from this covariance.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.gaussian_process import GaussianProcessRegressor
+    >>> from skbatchbald.sampling import gaussian_process_covariance
+    >>> X = np.linspace(0, 1, 5)[:, None]
+    >>> gp = GaussianProcessRegressor(alpha=0.1).fit(X[::2], [0.0, 1.0, 0.0])
+    >>> cov = gaussian_process_covariance(gp, X)
+    >>> std = gp.predict(X, return_std=True)[1]
+    >>> cov.shape, bool(np.allclose(np.diag(cov), std**2))
+    ((5, 5), True)
+    """
+    gp, X = _gaussian_process_step(estimator, X)
+    _check_single_target(gp)
+    X_kernel = _gp_kernel_rows(gp, X)
+    budget = check_max_memory(max_memory)
+    n = len(X_kernel)
+    if diagonal:
+        variance, white = _gp_variances(gp, X_kernel, budget)
+        latent_diag = variance
+    else:
+        needed = 8 * n * (n + len(gp.X_train_))
+        if needed > budget:
+            raise ValueError(
+                f"the posterior covariance of a Gaussian process over {n} pool "
+                f"points needs {needed / 2**20:.0f} MiB, over max_memory="
+                f"{budget / 2**20:.0f} MiB; score a random subset (the "
+                "strategy's pool_subsample), raise max_memory, or use BALD "
+                "(variances only, any pool size)."
+            )
+        variance = _gp_latent(gp, X_kernel)
+        white = _gp_white(gp, X_kernel)
+        latent_diag = np.diag(variance)
+    variance *= _gp_scale(gp, X_kernel[:64], X[:64], latent_diag[:64], white)
+    return variance
+
+
 def _gaussian_process(gp, X, n_mc_samples, random_state, max_memory):
     """K joint draws of a GP's latent function over the pool, (N, K).
 
@@ -260,11 +456,7 @@ def _gaussian_process(gp, X, n_mc_samples, random_state, max_memory):
     units of y. The pool is drawn jointly, from its N x N covariance.
     """
     _check_single_target(gp)
-    # The kernel takes arrays; predict takes the pool as given, so that a GP
-    # fitted on a DataFrame checks its columns instead of warning of none.
-    X_kernel = X
-    if gp.kernel_.requires_vector_input:  # a list or DataFrame pool
-        X_kernel = check_array(X, dtype="numeric")
+    X_kernel = _gp_kernel_rows(gp, X)
     k = _GP_SAMPLES if n_mc_samples is None else check_n_mc_samples(n_mc_samples)
     rng = check_random_state(random_state)
     n = len(X_kernel)

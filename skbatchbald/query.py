@@ -19,6 +19,7 @@ from ._arrays import stack_rows, subsample_pool, take_rows
 from ._docstrings import fill_pieces
 from ._labels import ONE_HOT_FIX, is_one_hot
 from ._memory import check_max_memory
+from ._models import wraps_transformed_target
 from ._round_off import scores_tied
 from ._validation import (
     call_context,
@@ -36,6 +37,8 @@ from ._validation import (
 )
 from ._warnings import user_stacklevel
 from .sampling import (
+    gaussian_process_covariance,
+    is_gaussian_process,
     is_multilabel,
     is_regression_model,
     model_noise_variance,
@@ -196,7 +199,8 @@ _PIECES = {
 """,
     "n_mc_samples_needed": """\
     n_mc_samples : int, default=None
-        Posterior samples K, at least 2; ``None`` uses the estimator's own.
+        Posterior samples K, at least 2; ``None`` uses the estimator's own
+        (and scores a GaussianProcessRegressor exactly, with no draws).
 """,
     "n_mc_samples_predictive": """\
     n_mc_samples : int, default=None
@@ -227,7 +231,13 @@ max_memory : int, str or None, default=None
 noise_variance : float, "auto" or None, default=None
     Regression only: the variance σ² of the observation noise in the
     Gaussian estimator (see :func:`skbatchbald.acquisition.batchbald_regression`),
-    one number in squared target units. None or ``"auto"``: the model's own
+    one number in squared units of the scored predictions (those of y; of the
+    transformed target inside a TransformedTargetRegressor). A number over
+    100 times every posterior variance of the pool warns (wrong units, most
+    likely). A GaussianProcessRegressor with ``n_mc_samples=None`` is scored
+    exactly from its posterior covariance
+    (:func:`skbatchbald.acquisition.batchbald_gaussian`), not from draws.
+    None or ``"auto"``: the model's own
     estimate (``noise_variance_`` of an MCDropoutRegressor, as its
     ``noise_variance="auto"`` fits it; a GaussianProcessRegressor's
     ``alpha`` (its mean, if an array) plus its kernel's white noise), else
@@ -323,19 +333,25 @@ class _PosteriorQuery(_Query):
             self._check_noise_variance()
         return rng
 
-    def _check_n_samples(self, n_samples, source):
+    def _check_n_samples(self, n_samples, source, *, regression=False):
         """ValueError if a score that needs samples gets fewer than 2."""
         if self._disagreement is None or n_samples >= 2:
             return
+        sources = (
+            "an MCDropoutRegressor, a RandomForestRegressor/ExtraTreesRegressor/"
+            "BaggingRegressor of several members, a modAL CommitteeRegressor of "
+            "several learners, a GaussianProcessRegressor), or RandomQuery"
+            if regression
+            else "an MCDropoutClassifier, a RandomForest/ExtraTrees/Bagging "
+            "ensemble of several members, a modAL Committee of several learners), "
+            "or MarginQuery, MaxEntropyQuery or VarRatiosQuery, which work with one"
+        )
         raise ValueError(
             f"{type(self).__name__} needs at least 2 posterior samples, and "
             f"{source} gives {n_samples}: its score, {self._disagreement}, is 0 "
             "for every pool point with one. Pass n_mc_samples >= 2 (or None: "
             "every member of an ensemble, the net's own n_mc_samples), use a "
-            "source of more samples (an MCDropoutClassifier, a RandomForest/"
-            "ExtraTrees/Bagging ensemble of several members, a modAL Committee of "
-            "several learners), or MarginQuery, MaxEntropyQuery or VarRatiosQuery, "
-            "which work with one."
+            f"source of more samples ({sources}."
         )
 
     # Strategies with a multi-label score (BALD, PowerBALD, BatchBALD) define
@@ -425,14 +441,22 @@ class _PosteriorQuery(_Query):
     def _acquire_regression(self, learner, X_pool, n_instances, rng):
         if self._score_regression is None:
             self._refuse_regression(learner)
+        # a Gaussian process's information is known exactly: no draws
+        exact = self.n_mc_samples is None and is_gaussian_process(learner)
+        max_memory = getattr(self, "max_memory", None)
         try:
-            predictions = predict_samples(
-                learner,
-                X_pool,
-                n_mc_samples=self.n_mc_samples,
-                random_state=draw_seed(rng),
-                max_memory=getattr(self, "max_memory", None),
-            )
+            if exact:
+                posterior = gaussian_process_covariance(
+                    learner, X_pool, diagonal=not self._joint, max_memory=max_memory
+                )
+            else:
+                posterior = predict_samples(
+                    learner,
+                    X_pool,
+                    n_mc_samples=self.n_mc_samples,
+                    random_state=draw_seed(rng),
+                    max_memory=max_memory,
+                )
         except NotFittedError as exc:
             raise NotFittedError(
                 f"{type(self).__name__} needs a fitted model, and the "
@@ -440,14 +464,39 @@ class _PosteriorQuery(_Query):
                 "batch use RandomQuery() or TypiClustQuery(), teach that batch, "
                 "then set the learner's query_strategy back."
             ) from exc
-        self._check_n_samples(predictions.shape[1], f"the {_model_name(learner)}")
+        if exact:
+            variance = np.diag(posterior) if posterior.ndim == 2 else posterior
+        else:
+            self._check_n_samples(
+                posterior.shape[1], f"the {_model_name(learner)}", regression=True
+            )
+            variance = posterior.var(axis=1)
         noise = None if is_auto(self.noise_variance) else self.noise_variance
-        if noise is None:
+        if noise is not None:
+            _warn_if_noise_dwarfs(noise, variance, learner)
+        else:
             noise = model_noise_variance(learner)
         if noise is None:
             # scale-free default: signal-to-noise ratio 1 on average over the pool
-            noise = max(float(predictions.var(axis=1).mean()), np.finfo(float).tiny)
-        return self._score_regression(predictions, n_instances, noise, draw_seed(rng))
+            noise = max(float(variance.mean()), np.finfo(float).tiny)
+        if exact:
+            return self._score_gaussian(posterior, n_instances, noise, draw_seed(rng))
+        return self._score_regression(posterior, n_instances, noise, draw_seed(rng))
+
+    # Whether the regression score needs the pool's joint posterior (BatchBALD)
+    # or each point's variance only.
+    _joint = False
+
+    def _score_gaussian(self, variance, n_instances, noise, seed):
+        """Score a Gaussian process from its exact variances (N,)."""
+        return acquisition.bald_gaussian(
+            variance,
+            n_instances,
+            noise_variance=noise,
+            stochastic=self.stochastic,
+            beta=self.beta,
+            random_state=seed,
+        )
 
     def _check_noise_variance(self):
         check_noise_variance(
@@ -474,6 +523,40 @@ _MODEL_NOISE = (
 )
 
 
+# A noise variance this many times the largest posterior variance of the pool
+# leaves every label below 1/2 log(1.01) = 0.005 nats: suspect its units.
+_NOISE_DWARFS = 100.0
+
+
+def _warn_if_noise_dwarfs(noise, variance, learner):
+    """Warn when a given noise variance is far above every posterior variance.
+
+    Every score is then near 0 and BatchBALD's batch is close to BALD's top
+    b; the usual cause is a σ² in other units than the model's predictions
+    (y's units for a TransformedTargetRegressor, sampled in its transformed
+    target's).
+    """
+    largest = float(np.max(variance))
+    if largest * _NOISE_DWARFS >= noise:
+        return
+    inside = (
+        " The model is a TransformedTargetRegressor, whose predictions are "
+        "scored in its transformed target's units: give σ² in those."
+        if wraps_transformed_target(learner)
+        else ""
+    )
+    warnings.warn(
+        f"noise_variance={noise:.6g} is over {_NOISE_DWARFS:.0f} times the "
+        f"largest posterior variance of the pool's predictions ({largest:.6g}), "
+        "so no label carries more than 0.005 nats and the batch is close to "
+        "BALD's top points. Check that σ² is in the squared units of the "
+        f"predictions the model is sampled in.{inside} None uses the model's "
+        "own estimate.",
+        UserWarning,
+        stacklevel=user_stacklevel(),
+    )
+
+
 def _carries_no_information(scores, *, scale=1.0):
     """Whether every point's BALD score is round-off of 0 (the tie rule's
     tolerance, measured from 0): BatchBALD's first gain, the largest BALD
@@ -486,12 +569,18 @@ def _uninformative_batch(n_pool, n_instances, n_mc_samples, seed):
     """A seeded uniform batch, with a SaturationWarning, for a pool that carries
     no information: what RandomQuery and BALDQuery's tie draw give, not the
     pool's first rows."""
+    why = (
+        "the Gaussian process's posterior variance is 0 at every pool point "
+        "(inputs it was fitted on, with no noise in its kernel)"
+        if n_mc_samples is None
+        else f"the K={n_mc_samples} posterior samples predict alike on every "
+        "point (a model fitted on a single target value or class pattern, trees "
+        "that all agree, a bagging ensemble with bootstrap=False over a "
+        "deterministic model)"
+    )
     warnings.warn(
-        "no pool point carries information about ω: the "
-        f"K={n_mc_samples} posterior samples predict alike on every point (a "
-        "model fitted on a single target value or class pattern, trees that "
-        "all agree, a bagging ensemble with bootstrap=False over a "
-        "deterministic model), so every gain is 0 and the batch of "
+        f"no pool point carries information about ω: {why}, so every gain is "
+        "0 and the batch of "
         f"{n_instances} is drawn uniformly at random (seeded by random_state), "
         "as RandomQuery would draw it, instead of being the first rows of the "
         "pool. Label a few more varied examples, use more varied posterior "
@@ -520,7 +609,8 @@ class BatchBALDQuery(_PosteriorQuery):
     n_mc_samples : int, default=None
         Posterior samples K drawn from the estimator, at least 2; ``None`` uses
         the estimator's own (``MCDropoutClassifier.n_mc_samples``, or every
-        member of an ensemble).
+        member of an ensemble), and scores a GaussianProcessRegressor exactly,
+        from its posterior covariance.
     n_joint_samples : int, default=10_000
         Label configurations M for the joint entropy once it can no longer be
         computed exactly.
@@ -648,6 +738,19 @@ class BatchBALDQuery(_PosteriorQuery):
             predictions, n_instances, noise_variance=noise, random_state=seed
         )
 
+    _joint = True
+
+    def _score_gaussian(self, covariance, n_instances, noise, seed):
+        n_pool = covariance.shape[0]
+        if n_instances < n_pool:
+            # every variance 0 (a noiseless GP at the inputs it was fitted on)
+            variance = np.diag(covariance)
+            if _carries_no_information(variance, scale=0.0):
+                return _uninformative_batch(n_pool, n_instances, None, seed)
+        return acquisition.batchbald_gaussian(
+            covariance, n_instances, noise_variance=noise, random_state=seed
+        )
+
     def _score(self, log_probs, n_instances, seed):
         n_pool = log_probs.shape[0]
         # pools read from disk or dask are not read an extra time for it
@@ -746,6 +849,16 @@ class PowerBALDQuery(_PosteriorQuery):
     def _score_regression(self, predictions, n_instances, noise, seed):
         return acquisition.bald_regression(
             predictions,
+            n_instances,
+            noise_variance=noise,
+            stochastic="power",
+            beta=self.beta,
+            random_state=seed,
+        )
+
+    def _score_gaussian(self, variance, n_instances, noise, seed):
+        return acquisition.bald_gaussian(
+            variance,
             n_instances,
             noise_variance=noise,
             stochastic="power",

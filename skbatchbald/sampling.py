@@ -6,6 +6,8 @@ from ._arrays import is_dask_array
 from ._models import skorch_inputs_message
 from ._multilabel_samplers import is_multilabel, sample_multilabel
 from ._regression_samplers import (
+    gaussian_process_covariance,
+    is_gaussian_process,
     is_regression_model,
     model_noise_variance,
     sample_regressor,
@@ -18,6 +20,8 @@ from ._samplers import (
 from .out_of_core import dask_log_proba_samples
 
 __all__ = [
+    "gaussian_process_covariance",
+    "is_gaussian_process",
     "is_multilabel",
     "is_regression_model",
     "model_noise_variance",

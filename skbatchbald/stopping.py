@@ -37,8 +37,15 @@ from ._validation import (
     is_auto,
 )
 from ._warnings import user_stacklevel
-from .acquisition import bald_regression, label_mutual_information, mutual_information
+from .acquisition import (
+    bald_gaussian,
+    bald_regression,
+    label_mutual_information,
+    mutual_information,
+)
 from .sampling import (
+    gaussian_process_covariance,
+    is_gaussian_process,
     is_multilabel,
     is_regression_model,
     model_noise_variance,
@@ -602,8 +609,13 @@ class ExpectedInformation(_StoppingRule):
     :func:`~skbatchbald.sampling.predict_multilabel_log_proba_samples`), and a
     regressor by regression BALD, ``1/2 log(1 + Var_k f / σ²)``
     (:func:`~skbatchbald.acquisition.bald_regression`, on
-    :func:`~skbatchbald.sampling.predict_samples`), the scores the query
-    strategies rank by.
+    :func:`~skbatchbald.sampling.predict_samples`), and a Gaussian process
+    (with ``n_mc_samples=None``) by the same score from its exact posterior
+    variance, ``1/2 log(1 + v / σ²)``
+    (:func:`~skbatchbald.acquisition.bald_gaussian`, on
+    :func:`~skbatchbald.sampling.gaussian_process_covariance`): the scores
+    the query strategies rank by. :meth:`update_from` takes such variances
+    as outputs of shape (n_stop,).
 
     Parameters
     ----------
@@ -612,7 +624,8 @@ class ExpectedInformation(_StoppingRule):
         their cost. Below the most one label can tell (checked once the
         samples are drawn: at or above it the rule would stop at once):
         ``min(log K, log n_classes)``, ``n_labels * log 2`` for a multi-label
-        model, ``log K`` for a regressor.
+        model, ``log K`` for a regressor's samples (none for a Gaussian
+        process's exact variances).
     window : int, default=3
         Number of successive rounds the criterion must hold.
     min_decrease : float or None, default=None
@@ -688,7 +701,11 @@ class ExpectedInformation(_StoppingRule):
     A multi-label input's score is at most ``L log 2`` (each label's BALD at
     most log 2). A regressor's Gaussian estimate has no such bound, but K
     equally weighted samples hold at most ``log K`` nats, so an input
-    scored at ``log K`` or more is at the ceiling. The regression score
+    scored at ``log K`` or more is at the ceiling (a Gaussian process scored
+    exactly has no ceiling: its score is the information itself; a tiny noise
+    variance, such as its default ``alpha=1e-10`` without a WhiteKernel,
+    makes every label worth many nats, so the rule stops only once the
+    posterior variance falls near that noise). The regression score
     needs σ², and the query strategies' fallback for a model without a noise
     estimate, the mean sample variance of the scored inputs, is no use here:
     it sets the mean signal-to-noise ratio to 1 in every round, so the mean
@@ -805,10 +822,14 @@ class ExpectedInformation(_StoppingRule):
                     "estimate of its "
                     "own. " + _no_noise_message()
                 )
-            predictions = predict_samples(
-                estimator, X_stop, n_mc_samples=self.n_mc_samples, random_state=seed
-            )
-            return predictions, {"multilabel": False, "noise_variance": noise}
+            if self.n_mc_samples is None and is_gaussian_process(estimator):
+                # known exactly: the posterior variances (n_stop,), no draws
+                outputs = gaussian_process_covariance(estimator, X_stop, diagonal=True)
+            else:
+                outputs = predict_samples(
+                    estimator, X_stop, n_mc_samples=self.n_mc_samples, random_state=seed
+                )
+            return outputs, {"multilabel": False, "noise_variance": noise}
         multilabel = self.multilabel
         if multilabel is None:
             multilabel = is_multilabel(estimator)
@@ -824,6 +845,15 @@ class ExpectedInformation(_StoppingRule):
 
     def _check_outputs(self, outputs, *, multilabel=False, noise_variance=None):
         outputs = np.asarray(outputs)
+        if outputs.ndim == 1 and not multilabel:
+            if noise_variance is None:
+                raise ValueError(
+                    f"outputs of shape {outputs.shape} are a Gaussian process's "
+                    "posterior variances, one per stop-set input, and their "
+                    "BALD score needs the variance of the observation noise. "
+                    + _no_noise_message()
+                )
+            return outputs
         if outputs.ndim == 2 and not multilabel:
             if noise_variance is None:
                 raise ValueError(
@@ -856,8 +886,22 @@ class ExpectedInformation(_StoppingRule):
     def _evidence(
         self, outputs, earlier, *, again, multilabel=False, noise_variance=None
     ):
-        n_samples = outputs.shape[1]
         extra = {}
+        if outputs.ndim == 1:
+            # a Gaussian process's exact 1/2 log(1 + v / σ²): no sample ceiling
+            order, ranked = bald_gaussian(
+                outputs, outputs.shape[0], noise_variance=noise_variance
+            )
+            scores = np.empty(outputs.shape[0])
+            scores[order] = ranked
+            return self._decide(
+                scores,
+                earlier,
+                ceiling=math.inf,
+                at_ceiling=0.0,
+                extra={"noise_variance": float(noise_variance)},
+            )
+        n_samples = outputs.shape[1]
         if outputs.ndim == 2:
             # regression: 1/2 log(1 + Var_k f / σ²) per input (bald_regression
             # validates: NaN, the noise); at most log K for K samples
@@ -891,18 +935,33 @@ class ExpectedInformation(_StoppingRule):
                 "choose a small fraction of it (the default is 0.01)."
             )
         at_ceiling = float(np.mean(scores >= (1 - _CEILING_SLACK) * ceiling))
-        saturated = at_ceiling > self.max_saturated
-        mean = float(scores.mean())
-        if saturated:
+        if at_ceiling > self.max_saturated:
             logger.warning(
                 "%.0f%% of the stop set is at the BALD ceiling %s = "
                 "%.3f nats with K=%d: the score is capped, not low. Raise "
-                "n_mc_samples.",
+                "n_mc_samples.%s",
                 100 * at_ceiling,
                 bound,
                 ceiling,
                 n_samples,
+                (
+                    " (A regression score far above log K also comes from a "
+                    f"noise variance, here {noise_variance:.3g}, far below the "
+                    "samples' variance: a Gaussian process's default "
+                    "alpha=1e-10 without a WhiteKernel; give it the labels' "
+                    "real noise.)"
+                    if outputs.ndim == 2
+                    else ""
+                ),
             )
+        return self._decide(
+            scores, earlier, ceiling=ceiling, at_ceiling=at_ceiling, extra=extra
+        )
+
+    def _decide(self, scores, earlier, *, ceiling, at_ceiling, extra=None):
+        """The round's record from its per-input scores (see `_evidence`)."""
+        saturated = at_ceiling > self.max_saturated
+        mean = float(scores.mean())
         run = [*earlier, {"mean_bald": mean, "saturated": saturated}][-self.window :]
         full = len(run) == self.window and not any(r["saturated"] for r in run)
         below = full and all(r["mean_bald"] < self.threshold for r in run)
@@ -923,7 +982,7 @@ class ExpectedInformation(_StoppingRule):
             "saturated_fraction": at_ceiling,
             "saturated": saturated,
             "decrease": decrease,
-            **extra,
+            **(extra or {}),
             "stop": bool(below or flat),
         }
 
