@@ -4,11 +4,11 @@ A Gaussian process, as in modAL's regression example: BALD's batch vs BatchBALD'
 
 modAL's regression example fits a ``GaussianProcessRegressor`` and queries the
 point of largest predictive standard deviation. The same model works with the
-strategies here: :func:`~skbatchbald.sampling.predict_samples` draws its
-latent function jointly over the pool, and the noise variance is the GP's own
-(``alpha`` plus the fitted ``WhiteKernel``). A GP's posterior is Gaussian, so
-the information of a batch, 1/2 log det(I + Cov(f_B) / σ²), is exact up to the
-K draws.
+strategies here. A GP's posterior is Gaussian, so the information of a batch
+about its latent function, 1/2 log det(I + Cov(f_B) / σ²), is known exactly:
+the strategies take the latent posterior covariance
+(:func:`~skbatchbald.sampling.gaussian_process_covariance`) and the GP's own
+noise variance (``alpha`` plus the fitted ``WhiteKernel``), and draw nothing.
 
 With one label per round the two agree. With a batch of six they do not:
 BALD takes the six points of largest variance, which crowd where the GP is
@@ -45,14 +45,12 @@ noise = model_noise_variance(gp)
 print(f"fitted kernel: {gp.kernel_}; noise variance {noise:.3f}")
 
 picks = {
-    "BALD (top 6)": BALDQuery(n_mc_samples=2000, random_state=0)(learner, X_pool, 6)[0],
-    "BatchBALD": BatchBALDQuery(n_mc_samples=2000, random_state=0)(learner, X_pool, 6)[
-        0
-    ],
+    "BALD (top 6)": BALDQuery()(learner, X_pool, 6)[0],
+    "BatchBALD": BatchBALDQuery()(learner, X_pool, 6)[0],
 }
 
-# The closed form: the latent posterior covariance is predict's covariance
-# less the white noise on its diagonal.
+# The same closed form from scikit-learn's own output: the latent posterior
+# covariance is predict's covariance less the white noise on its diagonal.
 mean, cov = gp.predict(X_pool, return_cov=True)
 latent = cov - (noise - gp.alpha) * np.eye(len(X_pool))
 for name, idx in picks.items():
