@@ -1144,6 +1144,8 @@ class ActiveLearner(_ModalActiveLearner):
             check_only_new(self.estimator, self.X_training)
             self._fit_on_new(X, y, bootstrap=bootstrap, **fit_kwargs)
             return
+        if self.X_training is None:
+            self._warn_if_fitted_elsewhere(X)
         with self._labelled_set_kept_on_error():
             taught = self.X_training
             n_taught = 0 if taught is None else count_rows(taught, "X_training")
@@ -1154,6 +1156,27 @@ class ActiveLearner(_ModalActiveLearner):
                 kept, given, n_taught, count_rows(X, "X")
             )
             self._fit_to_known(bootstrap=bootstrap, **fit_kwargs)
+
+    def _warn_if_fitted_elsewhere(self, X):
+        """Warn that the first teach refits, on its rows alone, a model given
+        fitted (modAL's contract: what it learned from data the learner was
+        never given is lost, and a pre-fitted model is how users bring it)."""
+        if getattr(self, "_fitted_before", False) or not self.__sklearn_is_fitted__():
+            return
+        model = final_model(self.estimator)
+        params = model.get_params(deep=False) if hasattr(model, "get_params") else {}
+        if params.get("warm_start") is True:
+            return  # it goes on from its fitted state
+        warnings.warn(
+            f"the {type(model).__name__} was given to ActiveLearner fitted, and "
+            f"teach() refits it on the labelled set, which holds only the "
+            f"{count_rows(X, 'X')} rows taught now: what it learned from its own "
+            "training data is lost. Pass that data to the learner "
+            "(ActiveLearner(model, X_training=X_init, y_training=y_init)) so that "
+            "every refit includes it.",
+            UserWarning,
+            stacklevel=user_stacklevel(),
+        )
 
     def query(self, X_pool, *query_args, return_metrics=False, **query_kwargs):
         """Ask the query strategy which pool samples to label next.

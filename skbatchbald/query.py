@@ -134,6 +134,30 @@ def _query_argument_fix(strategy, arg):
     )
 
 
+def _check_rows_scored(outputs, X, learner):
+    """ValueError unless the model gave one output per row of X.
+
+    A text vectorizer iterates over what it is given: a DataFrame's column
+    names, not its rows, so a one-column DataFrame of texts was scored as one
+    document and the strategies picked its first row.
+    """
+    n_rows = count_rows(X, "X_pool", row="pool point")
+    if outputs.shape[0] == n_rows:
+        return
+    frame = (
+        " A DataFrame given to a text vectorizer (TfidfVectorizer, "
+        "CountVectorizer) is read as its column names, one document each: pass "
+        "the text column (df['text']) as the pool, or a ColumnTransformer that "
+        "selects it."
+        if hasattr(X, "columns")
+        else ""
+    )
+    raise ValueError(
+        f"the {_model_name(learner)} gave {outputs.shape[0]} outputs for a pool of "
+        f"{n_rows} rows, so its scores cannot be matched to the pool's rows.{frame}"
+    )
+
+
 def _reject_query_arguments(strategy, kwargs):
     """TypeError naming each query argument the strategy does not take, and its fix."""
     fixes = "; ".join(
@@ -412,6 +436,7 @@ class _PosteriorQuery(_Query):
                 "TypiClustQuery(), teach that batch, then set the learner's "
                 "query_strategy back (user guide: Cold start and rare classes)."
             ) from exc
+        _check_rows_scored(log_probs, X, learner)
         self._check_n_samples(log_probs.shape[1], f"the {_model_name(learner)}")
         return log_probs
 
@@ -464,6 +489,7 @@ class _PosteriorQuery(_Query):
                 "batch use RandomQuery() or TypiClustQuery(), teach that batch, "
                 "then set the learner's query_strategy back."
             ) from exc
+        _check_rows_scored(posterior, X_pool, learner)
         if exact:
             variance = np.diag(posterior) if posterior.ndim == 2 else posterior
         else:

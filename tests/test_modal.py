@@ -1,6 +1,7 @@
 """skbatchbald.ActiveLearner: modAL's learner on current scikit-learn."""
 
 import pickle
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -1136,3 +1137,25 @@ def test_scikit_learn_sees_the_kind_of_the_estimator_inside():
         cross_val_score(ActiveLearner(model), X, y, cv=5),
         cross_val_score(model, X, y, cv=5),
     )
+
+
+def test_a_model_given_fitted_warns_at_the_first_teach(digits):
+    # the fit on 40 labels was silently replaced by a fit on the 5 taught rows
+    X, y = digits
+    from sklearn.linear_model import SGDClassifier
+
+    model = LogisticRegression(max_iter=500).fit(X[:40], y[:40])
+    learner = ActiveLearner(model, query_strategy=MarginQuery())
+    with pytest.warns(UserWarning, match="given to ActiveLearner fitted.*5 rows"):
+        learner.teach(X[40:45], y[40:45])
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        learner.teach(X[45:50], y[45:50])  # fitted by the learner since
+        for unfitted in (
+            ActiveLearner(LogisticRegression(max_iter=500)),
+            ActiveLearner(model, X_training=X[:40], y_training=y[:40]),
+            # warm_start goes on from its fitted state: nothing is lost
+            ActiveLearner(SGDClassifier(warm_start=True).fit(X[:40], y[:40])),
+        ):
+            unfitted.teach(X[50:150], y[50:150])
+    assert not [w for w in caught if "given to ActiveLearner fitted" in str(w.message)]

@@ -481,3 +481,26 @@ def test_max_memory_bounds_the_sampling_too(strategy):
     strategy(max_memory="64MB", random_state=0)(spy, X, 2)
     strategy(random_state=0)(spy, X, 2)
     assert spy.budgets == ["64MB", None]
+
+
+def test_a_model_that_scores_other_rows_than_the_pool_is_refused():
+    # a one-column DataFrame of texts: TfidfVectorizer reads its column names,
+    # one "document", and the strategies silently picked the first row
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    texts = [f"word{i % 4} common thing {i}" for i in range(60)]
+    y = np.arange(60) % 4
+    learner = ActiveLearner(
+        make_pipeline(TfidfVectorizer(), LogisticRegression()),
+        query_strategy=MarginQuery(),
+        X_training=texts[:20],
+        y_training=y[:20],
+    )
+    frame = pd.DataFrame({"text": texts[20:]})
+    for n_instances in (1, 3):
+        with pytest.raises(
+            ValueError, match=r"1 outputs for a pool of 40.*df\['text'\]"
+        ):
+            learner.query(frame, n_instances=n_instances)
+    idx, _ = learner.query(frame["text"], n_instances=3)
+    assert len(set(idx)) == 3
