@@ -78,8 +78,8 @@ def is_multilabel(estimator):
         :class:`~skbatchbald.MCDropoutMultiLabelClassifier`), fitted or not,
         and for a fitted scikit-learn classifier whose outputs are all 0/1
         labels (a list ``classes_``, as a forest fitted on an indicator y
-        has, a ``MultiOutputClassifier``, or a ``OneVsRestClassifier``
-        fitted on an indicator y).
+        has, a ``MultiOutputClassifier``, a ``OneVsRestClassifier`` or an
+        ``MLPClassifier`` fitted on an indicator y).
 
     Examples
     --------
@@ -101,6 +101,10 @@ def is_multilabel(estimator):
         return members is not None and _binary_outputs([m.classes_ for m in members])
     if isinstance(model, OneVsRestClassifier):
         return bool(hasattr(model, "estimators_") and model.multilabel_)
+    if getattr(model, "out_activation_", None) == "logistic":
+        # an MLPClassifier: one sigmoid per output, several only for an
+        # indicator y (a binary y has one)
+        return getattr(model, "n_outputs_", 1) > 1
     classes = getattr(model, "classes_", None)
     return isinstance(classes, list) and _binary_outputs(classes)
 

@@ -217,3 +217,25 @@ class TestRefusals:
         learner = ActiveLearner(forest(), X_training=X[:20], y_training=Y[:20, 0])
         with pytest.raises(ValueError, match=r"3 0/1 label columns.*one label per row"):
             learner.teach(X[20:22], Y[20:22])
+
+
+def test_an_mlp_fitted_on_an_indicator_is_multilabel():
+    # its classes_ is an array, not a list: it was taken for a multi-class
+    # model and sent to MarginQuery and MCDropoutClassifier, which refuse it
+    import warnings
+
+    from sklearn.exceptions import ConvergenceWarning
+    from sklearn.neural_network import MLPClassifier
+
+    from skbatchbald.sampling import is_multilabel
+
+    X, Y = make_multilabel_classification(120, n_classes=4, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        mlp = MLPClassifier(max_iter=20, random_state=0).fit(X[:60], Y[:60])
+        binary = MLPClassifier(max_iter=20, random_state=0).fit(X[:60], Y[:60, 0])
+    assert is_multilabel(mlp) and not is_multilabel(binary)
+    with pytest.raises(ValueError, match="MCDropoutMultiLabelClassifier"):
+        BatchBALDQuery()(mlp, X[60:], 3)
+    with pytest.raises(ValueError, match="does not support multi-label models"):
+        MarginQuery()(mlp, X[60:], 3)

@@ -70,7 +70,7 @@ def sparse_rows(X, name="MCDropoutClassifier"):
     return sp.csr_matrix(X, dtype=np.float32)
 
 
-def refuse_indicator_labels(y):
+def refuse_indicator_labels(y, model="MCDropoutClassifier"):
     """ValueError for a one-hot or multi-label indicator y (2-D, 0/1 entries).
 
     Such a y has one column per class; the classifier takes one label per row.
@@ -91,9 +91,10 @@ def refuse_indicator_labels(y):
     raise ValueError(
         f"y is a multi-label indicator matrix (shape {tuple(y.shape)}, "
         f"{int((ones != 1).sum())} rows with no or several 1s), and "
-        "MCDropoutClassifier takes one class label per row. For several labels "
+        f"{model} takes one class label per row. For several labels "
         "per row use skbatchbald.MCDropoutMultiLabelClassifier (one sigmoid per "
-        "label), which BALDQuery and BatchBALDQuery accept."
+        "label; on embeddings, with a BayesianMLP over them), which BALDQuery "
+        "and BatchBALDQuery accept."
     )
 
 

@@ -30,7 +30,11 @@ from ..classifier._class_weight import (
     set_class_weight,
 )
 from ..classifier._fit_params import check_fit_params
-from ..classifier._inputs import check_targets, sorted_classes
+from ..classifier._inputs import (
+    check_targets,
+    refuse_indicator_labels,
+    sorted_classes,
+)
 from ..classifier._locks import seeded_global_torch
 from ..classifier._outputs import log_softmax_rows
 from ..classifier._stream import BLOCK_ROWS, block_threads, for_each_block
@@ -119,6 +123,7 @@ class HeadClassifierBase(ValidationMonitorMixin, NeuralNetClassifier):
     def _labels_to_indices(self, y, keep_classes=False):
         if isinstance(y, torch.Tensor):
             y = y.detach().cpu().numpy()
+        refuse_indicator_labels(y, type(self).__name__)
         y = column_or_1d(y, warn=True)
         check_targets(y, self.classes is not None)
         if keep_classes:

@@ -155,6 +155,12 @@ def test_wrong_shapes_are_refused_when_sampled(make, blobs):
         (np.zeros(60), "only one class"),
         (np.linspace(0, 1, 60), "Unknown label type"),
         (np.arange(120).reshape(60, 2), "y should be a 1d array"),
+        # was scikit-learn's bare "y should be a 1d array"
+        (
+            np.eye(4, dtype=int)[np.arange(60) % 4] | (np.arange(60) % 3 == 0)[:, None],
+            r"multi-label indicator.*MCDropoutMultiLabelClassifier",
+        ),
+        (np.eye(3, dtype=int)[np.arange(60) % 3], "looks one-hot encoded"),
     ],
 )
 def test_bad_labels_are_refused(make, blobs, y, match):
