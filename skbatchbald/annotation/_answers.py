@@ -7,6 +7,8 @@ every answer is good.
 """
 
 import numbers
+import re
+import unicodedata
 
 import numpy as np
 
@@ -67,9 +69,31 @@ def _integral(text):
 _MATCH_RULES = (
     lambda text: text,
     lambda text: text.strip(),
-    lambda text: text.strip().casefold(),
+    # "é" typed as one code point or as "e" and a combining accent (macOS
+    # file names, some keyboards): the same letter on screen
+    lambda text: unicodedata.normalize("NFKC", text).strip(),
+    lambda text: unicodedata.normalize("NFKC", text).strip().casefold(),
     lambda text: _integral(text.strip()),
 )
+# What people put between several tags in one cell.
+_TAG_SEPARATORS = re.compile(r"\s*[;,|/]\s*|\s+")
+
+
+def _several_classes(text, lookups):
+    """The class names a cell holding several of them names, or None."""
+    parts = [part for part in _TAG_SEPARATORS.split(text.strip()) if part]
+    if len(parts) < 2:
+        return None
+    found = []
+    for part in parts:
+        match = next(
+            (lookup[rule(part)] for rule, lookup in lookups if rule(part) in lookup),
+            None,
+        )
+        if match is None:
+            return None
+        found.append(match)
+    return found
 
 
 def pool_index(value, where):
@@ -167,6 +191,16 @@ def check_answers(pool_indices, labels, classes, where):
             (lookup[rule(text)] for rule, lookup in lookups if rule(text) in lookup),
             None,
         )
+        several = None if code is not None else _several_classes(text, lookups)
+        if several is not None:
+            raise ValueError(
+                f"{origin} (pool index {index}) has label {text!r}, which names "
+                f"{len(several)} classes ({[names[c] for c in several]}): an answer "
+                "is one class per row (multi-class). Multi-label annotation (several "
+                "tags per item) is not supported by the annotators; collect those "
+                "labels outside them and teach a 0/1 indicator y (user guide: "
+                "Multi-label)."
+            )
         if code is None:
             raise ValueError(
                 f"{origin} (pool index {index}) has label {text!r}, which is not "

@@ -87,11 +87,23 @@ def _read_csv(path):
     # Each row is named by its line in the file, the header being line 1, as a
     # spreadsheet numbers its rows. Rows of bare separators (";;;;;"), which
     # spreadsheets write after the data, are no rows of the batch.
-    return [
-        (f"{path.name} line {reader.line_num}", row)
-        for row in reader
-        if not _is_blank(row)
-    ]
+    rows = []
+    for row in reader:
+        if _is_blank(row):
+            continue
+        where = f"{path.name} line {reader.line_num}"
+        extra = [cell for cell in row.get(None) or () if str(cell or "").strip()]
+        if extra:
+            # a label typed with the separator in it ("shipping,oops") splits
+            # into two cells: the first would be taken for the whole answer
+            raise ValueError(
+                f"{where} has {len(extra)} more cell(s) than the header's "
+                f"{len(fieldnames)} columns ({extra}): a label that holds the "
+                f"separator {delimiter!r} must be in double quotes. Correct the "
+                "line, keeping one cell per column."
+            )
+        rows.append((where, row))
+    return rows
 
 
 def _is_blank(row):
@@ -482,7 +494,8 @@ class FileAnnotator:
             writer.writerows({**r, "label": ""} for r in records)
             text = buffer.getvalue()
         else:
-            text = "".join(json.dumps(r) + "\n" for r in records)
+            # letters as they are ("ñ", not "\u00f1"): people read and edit it
+            text = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records)
         _write_atomically(path, text)
 
     def pending(self, *, pool_ids=None):

@@ -1,5 +1,7 @@
 """Answers decoded to classes: names matched as written, then more loosely."""
 
+import unicodedata
+
 import numpy as np
 import pytest
 
@@ -51,3 +53,27 @@ def test_a_float_written_by_pandas_names_an_integer_class():
     for text in ("8.5", "nan", "inf"):
         with pytest.raises(ValueError, match=rf"label '{text}', which is not one of"):
             check_answers([0], [text], range(10), ["row 1"])
+
+
+def test_a_label_in_decomposed_unicode_is_answered():
+    # "Facturación" typed as "o" plus a combining accent looks the same on screen
+    composed = "Facturación"
+    decomposed = unicodedata.normalize("NFD", composed)
+    assert decomposed != composed
+    _, labels = check_answers(
+        [0, 1], [decomposed, decomposed.upper()], [composed, "Envío"], ["r1", "r2"]
+    )
+    assert labels.tolist() == [composed, composed]
+
+
+@pytest.mark.parametrize(
+    "text", ["even;round", "even, round", "even|round", "even round"]
+)
+def test_several_tags_in_one_cell_say_multi_label_is_not_supported(text):
+    classes = ["even", "gt4", "prime", "round"]
+    with pytest.raises(ValueError, match=r"names 2 classes.*not supported") as info:
+        check_answers([0], [text], classes, ["row 1"])
+    assert "add the class" not in str(info.value)
+    # a class whose own name holds a separator is matched as it is
+    _, labels = check_answers([0], ["a b"], ["a", "b", "a b"], ["row 1"])
+    assert labels.tolist() == ["a b"]

@@ -577,3 +577,30 @@ def test_a_row_deleted_from_a_labelled_batch_is_warned_about(tmp_path, digits):
     ):
         result = annotation_round(_learner(), X, annotator, n_instances=2)
     np.testing.assert_array_equal(result.answered, [7, 5, 9])
+
+
+def test_a_label_split_by_an_unquoted_separator_is_refused(tmp_path):
+    # "shipping,oops" typed into the label cell became two cells, and the
+    # first was taken for the whole answer
+    annotator = FileAnnotator(tmp_path, classes=["billing", "shipping"])
+    annotator.request([5, 1])
+    path = tmp_path / "batch-001.csv"
+    lines = path.read_text(encoding="utf-8").splitlines()
+    lines[1] += "shipping,oops"
+    lines[2] += "billing,,"  # trailing empty cells, as spreadsheets write
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    with pytest.raises(ValueError, match=r"line 2 has 1 more cell.*\['oops'\]"):
+        annotator.answers()
+    lines[1] = lines[1].replace("shipping,oops", '"shipping"')
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    indices, labels = annotator.answers()
+    assert indices.tolist() == [5, 1] and list(labels) == ["shipping", "billing"]
+
+
+def test_jsonl_batches_keep_their_letters(tmp_path):
+    annotator = FileAnnotator(
+        tmp_path, classes=["a", "b"], format="jsonl", reference=["piñata", "日本"]
+    )
+    annotator.request([0, 1])
+    text = (tmp_path / "batch-001.jsonl").read_text(encoding="utf-8")
+    assert "piñata" in text and "日本" in text and "\\u" not in text
