@@ -106,7 +106,7 @@ def _library(obj):
     return type(obj).__module__.partition(".")[0]
 
 
-def _columns_by_name(frame, rows):
+def _columns_by_name(frame, rows, name="X"):
     """``rows``' columns in ``frame``'s order, matched by name, as pandas does.
 
     Renaming by position would put one feature's values under another's name
@@ -121,17 +121,17 @@ def _columns_by_name(frame, rows):
             "the new rows' columns do not match the labelled rows' columns: "
             f"missing {list(missing)}, unexpected {list(extra)}"
             + (", duplicated names" if rows.columns.has_duplicates else "")
-            + ". Pass a DataFrame with the same column names as X_training "
-            "(in any order), or a numpy array in X_training's column order."
+            + f". Pass a DataFrame with the same column names as {name}_training "
+            f"(in any order), or a numpy array in {name}_training's column order."
         )
     return rows[frame.columns]
 
 
-def _new_rows_like(frame, rows):
+def _new_rows_like(frame, rows, name="X"):
     """``rows`` as a DataFrame (Series) with ``frame``'s columns (name)."""
     if hasattr(frame, "columns"):
         if hasattr(rows, "columns"):
-            return _columns_by_name(frame, rows)
+            return _columns_by_name(frame, rows, name)
         return type(frame)(np.asarray(rows), columns=frame.columns)
     if _library(rows) == "pandas":
         return rows
@@ -190,8 +190,10 @@ def _stack_dicts(first, second):
     )
 
 
-def stack_rows(first, second):
+def stack_rows(first, second, name="X"):
     """Rows of ``first`` then rows of ``second``, in ``first``'s container type.
+
+    ``name`` ("X" or "y") names them in the messages.
 
     Arrays, scipy sparse matrices (the result is sparse if either is), pandas
     DataFrames and Series (``second`` takes ``first``'s columns or name), torch
@@ -226,7 +228,7 @@ def stack_rows(first, second):
     if _library(first) == "pandas":
         import pandas as pd
 
-        return pd.concat([first, _new_rows_like(first, second)])
+        return pd.concat([first, _new_rows_like(first, second, name)])
     if _library(first) == "torch":
         import torch
 

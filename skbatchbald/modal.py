@@ -148,6 +148,30 @@ def _check_index_order(X, y):
         )
 
 
+def _check_one_row_of_labels(X, y, y_known):
+    """ValueError for one row's labels given as a vector, ``Y[i]`` for ``Y[i:i+1]``.
+
+    After rows of L labels (a multi-label indicator), a 1-D y of length L for
+    one row of X is that row's labels, which scikit-learn read as L rows.
+    """
+    try:
+        if y_known is None or np.ndim(y_known) != 2 or np.ndim(y) != 1:
+            return
+    except ValueError:
+        return  # ragged (label lists): check_targets names the encoding
+
+    n_labels = np.shape(y_known)[1]
+    if is_torch_dataset(X) or isinstance(X, Mapping) or len(y) != n_labels:
+        return
+    if count_rows(X, "X") == 1 and n_labels > 1:
+        raise ValueError(
+            f"y has shape {np.shape(y)} for one row of X, and the rows taught "
+            f"before have {n_labels} labels each: one row's labels are a row of "
+            "the indicator matrix, shape (1, n_labels). Pass Y[i:i + 1] (or "
+            "y.reshape(1, -1)), not Y[i]."
+        )
+
+
 def _vstack_rows(first, second, *, name="X"):
     """Stack two row blocks (`stack_rows`) after checking their trailing shapes.
 
@@ -174,7 +198,7 @@ def _vstack_rows(first, second, *, name="X"):
             f"so far has rows of shape {first_shape}; every batch must have the "
             "same features."
         )
-    return stack_rows(first, second)
+    return stack_rows(first, second, name)
 
 
 def _label_shapes_message(taught, new):
@@ -803,6 +827,7 @@ class ActiveLearner(_ModalActiveLearner):
                 f"{missing} is None: pass both the samples X and their labels y "
                 "(X_training and y_training together)."
             )
+        _check_one_row_of_labels(X, y, y_known)
         check_targets(
             self.estimator,
             y,
@@ -928,6 +953,7 @@ class ActiveLearner(_ModalActiveLearner):
     def _add_training_data(self, X, y):
         """Append a labelled batch to the training data without refitting."""
         self._check_X_y(X, y, self.y_training)
+        y = self._as_known_labels(y)
         self._check_not_taught_again(X, y)
         n_taught = 0 if self.X_training is None else count_rows(self.X_training, "X")
         if self.X_training is None:
@@ -942,6 +968,26 @@ class ActiveLearner(_ModalActiveLearner):
         # refits each member with _fit_to_known.
         kept = getattr(self, "_row_weights", {})
         self._row_weights = join_row_weights(kept, {}, n_taught, count_rows(X, "X"))
+
+    def _as_known_labels(self, y):
+        """Whole-number float labels after integer ones, as those integers.
+
+        Stacked as they are, every label taught so far would become a float,
+        and so would ``classes_`` and every prediction (1.0 for 1).
+        """
+        known = self.y_training
+        if known is None or not is_classifier(self.estimator):
+            return y
+        if not isinstance(known, np.ndarray) or not isinstance(y, list | np.ndarray):
+            return y  # pandas and tensors keep their own types
+        values = np.asarray(y)
+        if known.dtype.kind not in "iu" or values.dtype.kind != "f":
+            return y
+        if values.shape[1:] != known.shape[1:] or not np.isfinite(values).all():
+            return y  # refused later, with the shapes
+        if (values != np.round(values)).any():
+            return y  # continuous: refused as a regression target
+        return values.astype(known.dtype)
 
     @contextmanager
     def _labelled_set_kept_on_error(self):

@@ -5,7 +5,7 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
-from sklearn.datasets import load_diabetes, load_digits
+from sklearn.datasets import load_diabetes, load_digits, make_multilabel_classification
 from sklearn.ensemble import RandomForestClassifier, RandomForestRegressor
 from sklearn.linear_model import LogisticRegression
 from sklearn.multioutput import ClassifierChain, MultiOutputClassifier
@@ -301,3 +301,41 @@ def test_a_sparse_label_indicator_names_toarray():
     )
     ovr.teach(X[20:22], sp.csr_matrix(Y[20:22]))
     assert ovr.y_training.shape == (22, 4)
+
+
+def test_whole_number_floats_after_integer_labels_stay_integers(digits):
+    # teaching y.astype(float) turned classes_ and predictions into floats
+    X, y = digits
+    learner = ActiveLearner(
+        RandomForestClassifier(10, random_state=0), X_training=X[:40], y_training=y[:40]
+    )
+    learner.teach(X[40:58], y[40:58].astype(float))
+    assert learner.y_training.dtype.kind == "i"
+    assert learner.estimator.classes_.dtype.kind == "i"
+    assert learner.predict(X[:3]).dtype.kind == "i"
+    with pytest.raises(ValueError, match="continuous values"):
+        learner.teach(X[58:60], np.array([1.5, 2.0]))
+
+
+def test_one_rows_labels_as_a_vector_name_the_slice():
+    X, Y = make_multilabel_classification(60, n_classes=4, random_state=0)
+    learner = ActiveLearner(
+        RandomForestClassifier(5, random_state=0), X_training=X[:40], y_training=Y[:40]
+    )
+    with pytest.raises(ValueError, match=r"shape \(4,\) for one row.*Y\[i:i \+ 1\]"):
+        learner.teach(X[40:41], Y[40])
+    learner.teach(X[40:41], Y[40:41])
+    assert learner.y_training.shape == (41, 4)
+
+
+def test_a_misspelt_label_column_is_named_in_y():
+    X, Y = make_multilabel_classification(60, n_classes=4, random_state=0)
+    tags = ["even", "gt4", "prime", "round"]
+    learner = ActiveLearner(
+        RandomForestClassifier(5, random_state=0),
+        X_training=X[:40],
+        y_training=pd.DataFrame(Y[:40], columns=tags),
+    )
+    typo = pd.DataFrame(Y[40:45], columns=[*tags[:3], "Round"])
+    with pytest.raises(ValueError, match=r"missing \['round'\].*as y_training"):
+        learner.teach(X[40:45], typo)
