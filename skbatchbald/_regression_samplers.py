@@ -200,11 +200,24 @@ def _gp_white(gp, X):
     return float(np.mean(gp.kernel_.diag(rows) - np.diag(gp.kernel_(rows, rows))))
 
 
+# Rows of the N x N covariance filled per block: the kernel's own temporaries
+# (distances, a sum kernel's terms) are a few such blocks, not a few N x N.
+_LATENT_ROWS = 512
+
+
 def _gp_latent(gp, X):
-    """Posterior covariance of the latent function at X, normalised units."""
+    """Posterior covariance of the latent function at X, normalised units.
+
+    k(X, X') - V'V with V = L^-1 k(X_train, X), filled block of rows by block
+    of rows: beyond the N x N result and V, O(rows N) temporaries.
+    """
     V = solve_triangular(gp.L_, gp.kernel_(gp.X_train_, X), lower=True)
-    cov = gp.kernel_(X, X)  # with a second argument: no white noise
-    cov -= V.T @ V
+    n = V.shape[1]
+    cov = np.empty((n, n))
+    for start in range(0, n, _LATENT_ROWS):
+        rows = slice(start, min(start + _LATENT_ROWS, n))
+        # with a second argument: no white noise
+        np.subtract(gp.kernel_(X[rows], X), V[:, rows].T @ V, out=cov[rows])
     return cov
 
 
@@ -352,6 +365,7 @@ def _gaussian_process_step(estimator, X):
             break
         estimator = best
     if not isinstance(estimator, GaussianProcessRegressor):
+        check_is_fitted(estimator)  # an unfitted search: NotFittedError
         raise TypeError(
             f"{type(estimator).__name__} is not a GaussianProcessRegressor (nor "
             "a Pipeline, TransformedTargetRegressor, fitted search or modAL "
@@ -432,7 +446,8 @@ def gaussian_process_covariance(estimator, X, *, diagonal=False, max_memory=None
         variance, white = _gp_variances(gp, X_kernel, budget)
         latent_diag = variance
     else:
-        needed = 8 * n * (n + len(gp.X_train_))
+        # the result, V and k(X_train, X), and a few blocks of rows
+        needed = 8 * (n * n + 2 * n * len(gp.X_train_) + 4 * _LATENT_ROWS * n)
         if needed > budget:
             raise ValueError(
                 f"the posterior covariance of a Gaussian process over {n} pool "

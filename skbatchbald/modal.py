@@ -987,7 +987,10 @@ class ActiveLearner(_ModalActiveLearner):
             return y  # refused later, with the shapes
         if (values != np.round(values)).any():
             return y  # continuous: refused as a regression target
-        return values.astype(known.dtype)
+        # int64, not the known dtype: -1.0 after uint8 labels is -1, not 255
+        if np.abs(values).max(initial=0.0) >= 2**63:
+            return y
+        return values.astype(np.int64)
 
     @contextmanager
     def _labelled_set_kept_on_error(self):
@@ -1210,11 +1213,14 @@ class ActiveLearner(_ModalActiveLearner):
         if getattr(self, "_fitted_before", False) or not self.__sklearn_is_fitted__():
             return
         model = final_model(self.estimator)
+        if isinstance(model, FrozenEstimator):
+            return  # its fit does nothing
         params = model.get_params(deep=False) if hasattr(model, "get_params") else {}
         if params.get("warm_start") is True:
             return  # it goes on from its fitted state
         warnings.warn(
-            f"the {type(model).__name__} was given to ActiveLearner fitted, and "
+            f"the {type(model).__name__} was given to ActiveLearner fitted (or "
+            "with its weights initialised), and "
             f"teach() refits it on the labelled set, which holds only the "
             f"{count_rows(X, 'X')} rows taught now: what it learned from its own "
             "training data is lost. Pass that data to the learner "

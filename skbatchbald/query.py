@@ -357,25 +357,38 @@ class _PosteriorQuery(_Query):
             self._check_noise_variance()
         return rng
 
-    def _check_n_samples(self, n_samples, source, *, regression=False):
-        """ValueError if a score that needs samples gets fewer than 2."""
+    def _check_n_samples(self, n_samples, source, *, regression=None):
+        """ValueError if a score that needs samples gets fewer than 2.
+
+        ``regression``: whether the model is a regressor, None where unknown
+        (the parameter check, before any model is seen).
+        """
         if self._disagreement is None or n_samples >= 2:
             return
-        sources = (
-            "an MCDropoutRegressor, a RandomForestRegressor/ExtraTreesRegressor/"
-            "BaggingRegressor of several members, a modAL CommitteeRegressor of "
-            "several learners, a GaussianProcessRegressor), or RandomQuery"
-            if regression
-            else "an MCDropoutClassifier, a RandomForest/ExtraTrees/Bagging "
-            "ensemble of several members, a modAL Committee of several learners), "
-            "or MarginQuery, MaxEntropyQuery or VarRatiosQuery, which work with one"
+        regressors = (
+            "a source of more samples (an MCDropoutRegressor, a RandomForest/"
+            "ExtraTrees/BaggingRegressor of several members, a modAL "
+            "CommitteeRegressor of several learners, a GaussianProcessRegressor "
+            "with n_mc_samples=None, scored exactly), or RandomQuery"
         )
+        classifiers = (
+            "a source of more samples (an MCDropoutClassifier, a RandomForest/"
+            "ExtraTrees/Bagging ensemble of several members, a modAL Committee of "
+            "several learners), or MarginQuery, MaxEntropyQuery or VarRatiosQuery, "
+            "which work with one"
+        )
+        if regression is None:
+            advice = (
+                f"For a classifier use {classifiers}; for a regressor, {regressors}"
+            )
+        else:
+            advice = f"Use {regressors if regression else classifiers}"
         raise ValueError(
             f"{type(self).__name__} needs at least 2 posterior samples, and "
             f"{source} gives {n_samples}: its score, {self._disagreement}, is 0 "
             "for every pool point with one. Pass n_mc_samples >= 2 (or None: "
-            "every member of an ensemble, the net's own n_mc_samples), use a "
-            f"source of more samples ({sources}."
+            "every member of an ensemble, the net's own n_mc_samples). "
+            f"{advice}."
         )
 
     # Strategies with a multi-label score (BALD, PowerBALD, BatchBALD) define
@@ -401,7 +414,10 @@ class _PosteriorQuery(_Query):
                 "was fitted on a 0/1 indicator y (a column per label, any number "
                 "of them per row). Use BALDQuery, PowerBALDQuery or "
                 "BatchBALDQuery (their scores sum over labels, see the user "
-                "guide: Multi-label), or RandomQuery."
+                "guide: Multi-label) with a model that gives multi-label "
+                "posterior samples (an MCDropoutMultiLabelClassifier, a forest "
+                "fitted on the indicator y, a OneVsRestClassifier of bagged "
+                "models), or RandomQuery."
             )
 
     def _log_probs(self, learner, X, rng, *, multilabel=False):
@@ -437,7 +453,9 @@ class _PosteriorQuery(_Query):
                 "query_strategy back (user guide: Cold start and rare classes)."
             ) from exc
         _check_rows_scored(log_probs, X, learner)
-        self._check_n_samples(log_probs.shape[1], f"the {_model_name(learner)}")
+        self._check_n_samples(
+            log_probs.shape[1], f"the {_model_name(learner)}", regression=False
+        )
         return log_probs
 
     def _acquire(self, learner, X_pool, n_instances, rng):

@@ -848,10 +848,11 @@ class ExpectedInformation(_StoppingRule):
         if outputs.ndim == 1 and not multilabel:
             if noise_variance is None:
                 raise ValueError(
-                    f"outputs of shape {outputs.shape} are a Gaussian process's "
-                    "posterior variances, one per stop-set input, and their "
-                    "BALD score needs the variance of the observation noise. "
-                    + _no_noise_message()
+                    f"outputs of shape {outputs.shape} are read as a Gaussian "
+                    "process's posterior variances, one per stop-set input "
+                    "(gaussian_process_covariance(..., diagonal=True); not its "
+                    "predictions), and their BALD score needs the variance of the "
+                    "observation noise. " + _no_noise_message()
                 )
             return outputs
         if outputs.ndim == 2 and not multilabel:
@@ -870,8 +871,9 @@ class ExpectedInformation(_StoppingRule):
                 "the outputs must be log-probabilities of shape (n_stop, "
                 "n_mc_samples, n_classes), a multi-label model's (n_stop, "
                 "n_mc_samples, n_labels) log p(y_l = 1) (with multilabel=True), "
-                "or a regressor's posterior samples of shape (n_stop, "
-                f"n_mc_samples); got shape {outputs.shape}. Pass the sampling "
+                "a regressor's posterior samples of shape (n_stop, "
+                "n_mc_samples), or a Gaussian process's posterior variances of "
+                f"shape (n_stop,); got shape {outputs.shape}. Pass the sampling "
                 "function's output on the stop set (predict_log_proba_samples, "
                 "predict_multilabel_log_proba_samples or predict_samples)."
             )

@@ -17,6 +17,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.datasets import make_multilabel_classification
 from sklearn.ensemble import HistGradientBoostingClassifier, RandomForestClassifier
 from sklearn.exceptions import NotFittedError
+from sklearn.frozen import FrozenEstimator
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GridSearchCV, cross_val_score
 from sklearn.multiclass import OneVsRestClassifier
@@ -1156,6 +1157,8 @@ def test_a_model_given_fitted_warns_at_the_first_teach(digits):
             ActiveLearner(model, X_training=X[:40], y_training=y[:40]),
             # warm_start goes on from its fitted state: nothing is lost
             ActiveLearner(SGDClassifier(warm_start=True).fit(X[:40], y[:40])),
+            # a FrozenEstimator's fit does nothing
+            ActiveLearner(FrozenEstimator(model)),
         ):
             unfitted.teach(X[50:150], y[50:150])
     assert not [w for w in caught if "given to ActiveLearner fitted" in str(w.message)]

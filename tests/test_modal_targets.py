@@ -339,3 +339,16 @@ def test_a_misspelt_label_column_is_named_in_y():
     typo = pd.DataFrame(Y[40:45], columns=[*tags[:3], "Round"])
     with pytest.raises(ValueError, match=r"missing \['round'\].*as y_training"):
         learner.teach(X[40:45], typo)
+
+
+def test_a_float_label_below_an_unsigned_dtype_keeps_its_value():
+    # uint8 labels (Keras's MNIST) then -1.0: cast to uint8 it became 255
+    X, y = load_digits(return_X_y=True)
+    learner = ActiveLearner(
+        RandomForestClassifier(5, random_state=0),
+        X_training=X[:30],
+        y_training=y[:30].astype(np.uint8),
+    )
+    learner.teach(X[30:32], np.array([-1.0, 3.0]))
+    assert learner.y_training[-2:].tolist() == [-1, 3]
+    assert -1 in learner.estimator.classes_ and 255 not in learner.estimator.classes_

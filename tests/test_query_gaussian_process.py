@@ -8,6 +8,7 @@ import pytest
 from sklearn.compose import TransformedTargetRegressor
 from sklearn.datasets import make_friedman1
 from sklearn.ensemble import RandomForestRegressor
+from sklearn.exceptions import NotFittedError
 from sklearn.gaussian_process import GaussianProcessRegressor
 from sklearn.gaussian_process.kernels import RBF, DotProduct, WhiteKernel
 from sklearn.model_selection import GridSearchCV
@@ -255,3 +256,40 @@ def test_a_tiny_noise_on_samples_is_named_at_the_ceiling(friedman, caplog):
     with caplog.at_level("WARNING", logger="skbatchbald.stopping"):
         rule.update(gp, X[200:260], n_labels=30)
     assert "alpha=1e-10" in caplog.text and "noise variance" in caplog.text
+
+
+def test_the_exact_batch_stays_within_its_memory_budget(friedman):
+    # the covariance was checked at 8 N (N + n_train) bytes while the query's
+    # peak was three times that (the kernel's N x N temporaries)
+    import tracemalloc
+
+    X, y = friedman
+    gp = _gp().fit(X[:30], y[:30])
+    pool = np.tile(X[30:], (4, 1))  # 1,200 points
+    n, n_train = len(pool), 30
+    budget = 8 * (n * n + 2 * n * n_train + 4 * 512 * n)
+    tracemalloc.start()
+    try:
+        BatchBALDQuery(max_memory=budget)(gp, pool, 5)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert 8 * n * n < peak <= budget
+    with pytest.raises(ValueError, match="posterior covariance"):
+        BatchBALDQuery(max_memory=budget - 1)(gp, pool, 5)
+
+
+def test_an_unfitted_search_says_to_start_without_a_model(friedman):
+    X, _ = friedman
+    search = GridSearchCV(_gp(), {"alpha": [1e-10, 1e-2]})
+    assert is_gaussian_process(search)
+    for strategy in (BALDQuery(), BatchBALDQuery()):
+        with pytest.raises(NotFittedError, match="RandomQuery"):
+            strategy(search, X[30:], 3)
+
+
+def test_one_sample_names_the_sources_of_the_models_kind(friedman):
+    X, y = friedman
+    forest = RandomForestRegressor(5, random_state=0).fit(X[:30], y[:30])
+    with pytest.raises(ValueError, match=r"for a regressor.*MCDropoutRegressor"):
+        BatchBALDQuery(n_mc_samples=1)(forest, X[30:], 2)

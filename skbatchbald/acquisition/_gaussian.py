@@ -103,7 +103,12 @@ def _check_covariance(covariance):
     diagonal = _check_variances(np.diag(cov).copy(), "covariance's diagonal")
     if not np.isfinite(cov).all():
         raise ValueError("covariance holds NaN or inf off its diagonal.")
-    asymmetry = float(np.abs(cov - cov.T).max())
+    # row blocks: no N x N temporary beside the covariance
+    rows = max(1, 2**19 // cov.shape[0])
+    asymmetry = max(
+        float(np.abs(cov[i : i + rows] - cov[:, i : i + rows].T).max())
+        for i in range(0, cov.shape[0], rows)
+    )
     if asymmetry > _ROUND_OFF * max(float(diagonal.max()), np.finfo(float).tiny):
         raise ValueError(
             f"covariance is not symmetric (entries differ from their transpose "

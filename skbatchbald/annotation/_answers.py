@@ -75,13 +75,16 @@ _MATCH_RULES = (
     lambda text: unicodedata.normalize("NFKC", text).strip().casefold(),
     lambda text: _integral(text.strip()),
 )
-# What people put between several tags in one cell.
-_TAG_SEPARATORS = re.compile(r"\s*[;,|/]\s*|\s+")
+# What people put between several tags in one cell; spaces only where no
+# such mark is (class names may hold spaces: "big dog; cat").
+_TAG_SEPARATORS = re.compile(r"\s*[;,|/]\s*")
 
 
 def _several_classes(text, lookups):
-    """The class names a cell holding several of them names, or None."""
+    """The distinct classes a cell holding several of them names, or None."""
     parts = [part for part in _TAG_SEPARATORS.split(text.strip()) if part]
+    if len(parts) < 2:
+        parts = text.split()
     if len(parts) < 2:
         return None
     found = []
@@ -92,8 +95,9 @@ def _several_classes(text, lookups):
         )
         if match is None:
             return None
-        found.append(match)
-    return found
+        if match not in found:
+            found.append(match)
+    return found if len(found) > 1 else None
 
 
 def pool_index(value, where):

@@ -77,3 +77,13 @@ def test_several_tags_in_one_cell_say_multi_label_is_not_supported(text):
     # a class whose own name holds a separator is matched as it is
     _, labels = check_answers([0], ["a b"], ["a", "b", "a b"], ["row 1"])
     assert labels.tolist() == ["a b"]
+
+
+def test_tag_lists_with_spaces_in_names_or_repeats():
+    classes = ["big dog", "cat"]
+    with pytest.raises(ValueError, match=r"names 2 classes \(\['big dog', 'cat'\]\)"):
+        check_answers([0], ["big dog; cat"], classes, ["row 1"])
+    # one class twice is that class's name repeated, not several classes
+    with pytest.raises(ValueError, match="add the class") as info:
+        check_answers([0], ["cat;cat"], classes, ["row 1"])
+    assert "names" not in str(info.value)
