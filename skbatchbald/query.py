@@ -158,6 +158,51 @@ def _check_rows_scored(outputs, X, learner):
     )
 
 
+# A pool at least this large, and a labelled set of at least this many classes,
+# predicted as one class throughout: not an imbalanced pool, a model that has
+# not learnt.
+_ONE_CLASS_POOL = 20
+_ONE_CLASS_TAUGHT = 3
+
+
+def _warn_if_one_class(log_probs, learner):
+    """Warn when the model predicts one class for the whole pool after being
+    taught several: its scores then rank nothing useful (users' nets trained
+    for too few epochs on a few labels sat at chance for ten rounds)."""
+    taught = getattr(learner, "y_training", None)
+    if type(log_probs) is not np.ndarray or taught is None:
+        return  # memmap and dask pools are not read an extra time
+    n_pool, _, n_classes = log_probs.shape
+    if n_pool < _ONE_CLASS_POOL or n_classes < _ONE_CLASS_TAUGHT:
+        return
+    try:
+        labels = np.unique(np.asarray(taught))
+    except TypeError:
+        return  # labels that do not sort: nothing to say
+    if np.ndim(taught) != 1 or len(labels) < _ONE_CLASS_TAUGHT:
+        return
+    # spread-out rows first: a model that varies is done in O(4096 K C)
+    probe = np.linspace(0, n_pool - 1, min(n_pool, 4096)).astype(np.int64)
+    for rows in (probe, *np.array_split(np.arange(n_pool), -(-n_pool // 4096))):
+        mean = np.exp(log_probs[rows], dtype=np.float64).mean(axis=1)
+        if np.ptp(np.argmax(mean, axis=1)) != 0:
+            return
+        if rows is probe:
+            first = int(np.argmax(mean[0]))
+        elif (np.argmax(mean, axis=1) != first).any():
+            return
+    warnings.warn(
+        f"the {_model_name(learner)} predicts one class for all {n_pool} pool "
+        f"points, though its labelled set holds {len(labels)} classes: it has "
+        "not learnt them yet, and every strategy's scores are then noise around "
+        "one prediction. Check its accuracy on the labelled rows; for a network, "
+        "train longer (max_epochs; MCDropoutClassifier's default is 200) or "
+        "with a larger learning rate, and scale the inputs.",
+        UserWarning,
+        stacklevel=user_stacklevel(),
+    )
+
+
 def _reject_query_arguments(strategy, kwargs):
     """TypeError naming each query argument the strategy does not take, and its fix."""
     fixes = "; ".join(
@@ -453,6 +498,8 @@ class _PosteriorQuery(_Query):
                 "query_strategy back (user guide: Cold start and rare classes)."
             ) from exc
         _check_rows_scored(log_probs, X, learner)
+        if not multilabel:
+            _warn_if_one_class(log_probs, learner)
         self._check_n_samples(
             log_probs.shape[1], f"the {_model_name(learner)}", regression=False
         )

@@ -1,5 +1,7 @@
 """Query strategies as modAL strategies and scikit-learn estimators."""
 
+import warnings
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -28,7 +30,7 @@ from skbatchbald import (
     acquisition,
 )
 from skbatchbald._validation import call_context
-from skbatchbald.acquisition import SaturationWarning
+from skbatchbald.acquisition import SaturationWarning, TiedScoresWarning
 from skbatchbald.nn import BayesianMLP
 from skbatchbald.sampling import predict_log_proba_samples
 
@@ -504,3 +506,30 @@ def test_a_model_that_scores_other_rows_than_the_pool_is_refused():
             learner.query(frame, n_instances=n_instances)
     idx, _ = learner.query(frame["text"], n_instances=3)
     assert len(set(idx)) == 3
+
+
+def test_a_model_predicting_one_class_for_the_whole_pool_warns(digits):
+    # nets trained too briefly on a few labels predicted one class and the
+    # strategies' picks sat at chance for ten rounds, without a word
+    from sklearn.dummy import DummyClassifier
+
+    X, y = digits
+    collapsed = ActiveLearner(
+        DummyClassifier(strategy="prior"), X_training=X[:30], y_training=y[:30]
+    )
+    with pytest.warns(UserWarning, match="one class for all 200 pool points.*10 cl"):
+        MarginQuery()(collapsed, X[30:230], 5)
+    fine = ActiveLearner(
+        RandomForestClassifier(10, random_state=0), X_training=X[:30], y_training=y[:30]
+    )
+    binary = ActiveLearner(
+        DummyClassifier(strategy="prior"),
+        X_training=X[:30],
+        y_training=(y[:30] == 8).astype(int),  # two classes: may be imbalance
+    )
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", category=TiedScoresWarning)
+        warnings.filterwarnings("error", message=".*predicts one class")
+        MarginQuery()(fine, X[30:230], 5)
+        MarginQuery()(binary, X[30:230], 5)
+        MarginQuery()(collapsed, X[30:40], 5)  # a pool of ten: may be one class
