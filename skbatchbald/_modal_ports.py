@@ -191,10 +191,13 @@ def check_not_modal_dropout(strategy, estimator):
     name = getattr(strategy, "__name__", "")
     ours = _MODAL_DROPOUT_STRATEGIES.get(name, "BALDQuery")
     raise ValueError(
-        f"modAL's {name} cannot sample {type(model).__name__}: it only switches "
-        "layers whose class name starts with 'Dropout' to train mode, so on "
-        "consistent-dropout layers every pass would be the same network and "
-        f"every score 0. Use query_strategy=skbatchbald.{ours}(n_mc_samples=...) "
+        f"modAL's {name} cannot sample {type(model).__name__}: it switches "
+        "layers whose class name starts with 'Dropout' to train mode, so plain "
+        "nn.Dropout layers draw fresh masks for every row of every pass (samples "
+        "that are not the same network across the pool, which joint scores such "
+        "as BatchBALD's need), and consistent-dropout layers would be the same "
+        "network on every pass (every score 0). Use "
+        f"query_strategy=skbatchbald.{ours}(n_mc_samples=...) "
         "instead: num_cycles becomes n_mc_samples, and every dropout layer is "
         "sampled (no dropout_layer_indexes)."
     )

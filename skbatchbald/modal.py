@@ -905,7 +905,11 @@ class ActiveLearner(_ModalActiveLearner):
                     "pass y.toarray() (a 0/1 label indicator is small), or build "
                     "it with MultiLabelBinarizer() without sparse_output=True."
                 ) from exc
-            if isinstance(exc, ValueError) and is_one_hot(y):
+            if (
+                isinstance(exc, ValueError)
+                and is_one_hot(y)
+                and "one-hot" not in str(exc)
+            ):
                 # e.g. LogisticRegression's "y should be a 1d array": name the fix
                 raise ValueError(
                     f"{exc} y looks one-hot encoded (shape {np.shape(y)}, a single "

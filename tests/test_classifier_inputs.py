@@ -264,3 +264,37 @@ def test_a_missing_module_argument_names_its_module_parameter(blobs, net):
 
     with pytest.raises(TypeError, match=r"module__width=\.\.\., module__depth=\.\.\."):
         MCDropoutClassifier(TwoArguments, max_epochs=1).fit(X, y)
+
+
+def test_a_one_row_reversed_view_is_predicted(blobs):
+    # numpy flags X[::-1][:1] contiguous though its stride is negative, and
+    # torch.from_numpy refused it
+    X, y = blobs
+    net = mlp().fit(X, y)
+    view = X[::-1][:1]
+    assert view.strides[0] < 0 and view.flags.c_contiguous
+    np.testing.assert_allclose(net.predict_proba(view), net.predict_proba(X[-1:]))
+    samples = net.predict_log_proba_samples(view, random_state=0)
+    expected = net.predict_log_proba_samples(X[-1:].copy(), random_state=0)
+    np.testing.assert_array_equal(samples, expected)
+
+
+class _Images(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(1, 2, 3)
+        self.drop = nn.Dropout(0.5)
+        self.out = nn.Linear(2 * 6 * 6, 3)
+
+    def forward(self, x):
+        return self.out(self.drop(self.conv(x).flatten(1)))
+
+
+def test_images_without_their_channel_axis_name_it():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(30, 1, 8, 8)).astype(np.float32)
+    y = np.arange(30) % 3
+    net = MCDropoutClassifier(_Images, max_epochs=1, verbose=0, random_state=0)
+    net.fit(X, y)
+    with pytest.raises(ValueError, match=r"channel axis.*X\[:, None\]"):
+        net.predict_proba(X[:5, 0])

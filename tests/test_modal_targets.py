@@ -352,3 +352,15 @@ def test_a_float_label_below_an_unsigned_dtype_keeps_its_value():
     learner.teach(X[30:32], np.array([-1.0, 3.0]))
     assert learner.y_training[-2:].tolist() == [-1, 3]
     assert -1 in learner.estimator.classes_ and 255 not in learner.estimator.classes_
+
+
+def test_a_one_hot_y_is_explained_once():
+    # the net's own one-hot message came back with the learner's appended
+    from skbatchbald import MCDropoutClassifier
+    from skbatchbald.nn import BayesianMLP
+
+    X, y = load_digits(return_X_y=True)
+    net = MCDropoutClassifier(BayesianMLP, module__n_features=64, max_epochs=1)
+    with pytest.raises(ValueError, match="one-hot") as info:
+        ActiveLearner(net, X_training=X[:50], y_training=np.eye(10)[y[:50]])
+    assert str(info.value).count("looks one-hot") == 1

@@ -133,10 +133,15 @@ class MCDropoutClassifier(SeededNetMixin, NeuralNetClassifier):
         If True, ``predict_proba`` is the MC average of consistent samples; if
         False, it is the deterministic network (eval mode, dropout off).
     mc_validation : bool, default=False
-        How validation data (and any scoring callback) are scored during
-        training: False with the deterministic network, as the BatchBALD paper's
-        training loop does; True with the MC average of ``n_mc_samples``
-        consistent samples, K forward passes per batch.
+        How ``predict_proba`` scores validation data during training, and so
+        every scoring callback (``valid_acc``, an ``EpochScoring``): False with
+        the deterministic network, as the BatchBALD paper's training loop does;
+        True with the MC average of ``n_mc_samples`` consistent samples, K
+        forward passes per batch. skorch's ``valid_loss`` (what
+        ``EarlyStopping`` and ``Checkpoint`` monitor by default) is the
+        criterion on one deterministic forward pass either way; to stop on
+        the MC loss, add ``EpochScoring("neg_log_loss", name="valid_nll",
+        lower_is_better=False)`` and monitor ``"valid_nll"``.
     random_state : None, int, numpy.random.Generator or RandomState, default=None
         Seeds module initialisation, training (shuffling, training dropout) and
         ``prediction_seed_``. Set, no call reads or changes the global numpy or
@@ -508,9 +513,15 @@ class MCDropoutClassifier(SeededNetMixin, NeuralNetClassifier):
                 )
         n_features = getattr(self, "n_features_in_", None)
         if n_features is not None and X.shape[1] != n_features:
+            images = (
+                f" (axis 1 of X, shape {tuple(X.shape)}, is the one counted: for "
+                "images, the channel axis; a batch without it needs X[:, None])"
+                if X.ndim >= 3
+                else ""
+            )
             raise ValueError(
                 f"X has {X.shape[1]} features, but {name} is expecting "
-                f"{n_features} features as input."
+                f"{n_features} features as input{images}."
             )
         if isinstance(X, torch.Tensor):
             finite = torch.isfinite(X).all()

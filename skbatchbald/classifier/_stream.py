@@ -55,7 +55,10 @@ def read_block(X, start, as_float32):
     block = as_float32(X[start : start + BLOCK_ROWS], start)
     if isinstance(block, np.ndarray):
         # a float32 view with negative strides (X[::-1]) is copied: torch
-        # cannot wrap it
+        # cannot wrap it. numpy flags a one-row such view contiguous, so
+        # ascontiguousarray alone leaves it as it is.
+        if any(stride < 0 for stride in block.strides):
+            block = block.copy()
         return torch.from_numpy(np.ascontiguousarray(block))
     return block
 
