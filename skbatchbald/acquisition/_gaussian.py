@@ -20,7 +20,7 @@ import numpy as np
 from .._validation import check_stochastic
 from .._warnings import user_stacklevel
 from ._docstrings import shared_doc
-from ._regression import greedy_log_det
+from ._regression import as_float64, check_positive_noise, greedy_log_det
 from ._saturation import SaturationWarning
 from ._stochastic import select
 from ._validation import check_n_instances, check_random_state
@@ -31,17 +31,6 @@ __all__ = ["bald_gaussian", "batchbald_gaussian"]
 # below 0 by at most this fraction of the largest is 0, and the matrix may be
 # asymmetric by as much.
 _ROUND_OFF = 1e-8
-
-
-def _as_float64(value, name):
-    if hasattr(value, "detach"):  # a torch tensor, without importing torch
-        value = value.detach().cpu().numpy()
-    array = np.asarray(value)
-    if array.dtype.kind not in "iuf":
-        raise TypeError(
-            f"{name} must hold real numbers, got an array of dtype {array.dtype}."
-        )
-    return np.asarray(array, dtype=np.float64)
 
 
 def _check_variances(variance, name):
@@ -66,24 +55,18 @@ def _check_variances(variance, name):
 
 def _check_noise(noise_variance, n_pool):
     """One noise variance per pool point, shape (N,)."""
-    noise = _as_float64(noise_variance, "noise_variance")
+    noise = as_float64(noise_variance, "noise_variance")
     if noise.ndim > 1 or (noise.ndim == 1 and noise.shape[0] != n_pool):
         raise ValueError(
             f"noise_variance has shape {noise.shape}; pass one number, or one "
             f"variance per pool point, shape ({n_pool},)."
         )
-    if not (np.isfinite(noise).all() and (noise > 0).all()):
-        raise ValueError(
-            "noise_variance must be finite and > 0 (the variance of the "
-            f"observation noise), got values in [{noise.min():.6g}, "
-            f"{noise.max():.6g}]. With noise 0 the information of a regression "
-            "label is infinite."
-        )
+    check_positive_noise(noise)
     return np.broadcast_to(noise, (n_pool,))
 
 
 def _check_variance_vector(variance):
-    variance = _as_float64(variance, "variance")
+    variance = as_float64(variance, "variance")
     if variance.ndim != 1 or variance.shape[0] == 0:
         raise ValueError(
             f"variance must have shape (n_pool,), one posterior variance per "
@@ -93,7 +76,7 @@ def _check_variance_vector(variance):
 
 
 def _check_covariance(covariance):
-    cov = _as_float64(covariance, "covariance")
+    cov = as_float64(covariance, "covariance")
     if cov.ndim != 2 or cov.shape[0] != cov.shape[1] or cov.shape[0] == 0:
         raise ValueError(
             "covariance must be the posterior covariance of the pool, shape "

@@ -32,7 +32,8 @@ from ._validation import check_n_instances, check_random_state
 __all__ = ["bald_regression", "batchbald_regression"]
 
 
-def _as_float64(value, name):
+def as_float64(value, name):
+    """``value`` as a C-contiguous float64 array (a number stays 0-d)."""
     if hasattr(value, "detach"):  # a torch tensor, without importing torch
         value = value.detach().cpu().numpy()
     array = np.asarray(value)
@@ -40,7 +41,9 @@ def _as_float64(value, name):
         raise TypeError(
             f"{name} must hold real numbers, got an array of dtype {array.dtype}."
         )
-    return np.ascontiguousarray(array, dtype=np.float64)
+    array = array.astype(np.float64, copy=False)
+    # ascontiguousarray alone would make a number an array of shape (1,)
+    return np.ascontiguousarray(array) if array.ndim else array
 
 
 # Samples of a point that agree to this fraction of their size differ by
@@ -66,6 +69,17 @@ def _equalise_agreeing_rows(f):
     return f
 
 
+def check_positive_noise(noise):
+    """ValueError unless every noise variance (an array) is finite and > 0."""
+    if not (np.isfinite(noise).all() and (noise > 0).all()):
+        raise ValueError(
+            "noise_variance must be finite and > 0 (the variance of the "
+            f"observation noise), got values in [{noise.min():.6g}, "
+            f"{noise.max():.6g}]. With noise 0 the information of a regression "
+            "label is infinite."
+        )
+
+
 def check_predictions(predictions, noise_variance):
     """Validated (N, K) samples, their mean noise variance (N,) and Jensen bonus.
 
@@ -75,7 +89,7 @@ def check_predictions(predictions, noise_variance):
     spread is round-off), the per-point mean variance and 1/2 (log mean_k s^2
     - mean_k log s^2) (zero for a constant variance).
     """
-    f = _as_float64(predictions, "predictions")
+    f = as_float64(predictions, "predictions")
     if f.ndim == 3:
         raise ValueError(
             f"predictions has shape {f.shape}, which looks like class "
@@ -102,7 +116,7 @@ def check_predictions(predictions, noise_variance):
             "posterior sample must be a finite number. Check the model's inputs."
         )
     f = _equalise_agreeing_rows(f)
-    noise = _as_float64(noise_variance, "noise_variance")
+    noise = as_float64(noise_variance, "noise_variance")
     try:
         np.broadcast_shapes(noise.shape, f.shape)
     except ValueError:
@@ -112,13 +126,7 @@ def check_predictions(predictions, noise_variance):
             "point as shape (n_pool, 1), or one per point and sample (n_pool, "
             "n_mc_samples)."
         ) from None
-    if not (np.isfinite(noise).all() and (noise > 0).all()):
-        raise ValueError(
-            "noise_variance must be finite and > 0 (the variance of the "
-            f"observation noise), got values in [{noise.min():.6g}, "
-            f"{noise.max():.6g}]. With noise 0 the information of a regression "
-            "label is infinite."
-        )
+    check_positive_noise(noise)
     if noise.ndim == 0 or noise.shape[-1] == 1:
         # one variance per point (or one for all): no Jensen term, and no
         # (N, K) temporaries
