@@ -642,7 +642,7 @@ def _warn_if_noise_dwarfs(noise, variance, learner):
         "so no label carries more than 0.005 nats and the batch is close to "
         "BALD's top points. Check that σ² is in the squared units of the "
         f"predictions the model is sampled in.{inside} None uses the model's "
-        "own estimate.",
+        "own estimate (for a model without one, the pool's mean sample variance).",
         UserWarning,
         stacklevel=user_stacklevel(),
     )
