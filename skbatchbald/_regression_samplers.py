@@ -355,6 +355,7 @@ def is_gaussian_process(estimator):
 
 def _gaussian_process_step(estimator, X):
     """``(gp, X)``: the GP inside the wrappers and the pool as it sees it."""
+    holds_gp = _gaussian_process_inside(estimator) is not None
     for _ in range(20):
         inner = inner_step(estimator, X)
         if inner is not None:
@@ -365,7 +366,8 @@ def _gaussian_process_step(estimator, X):
             break
         estimator = best
     if not isinstance(estimator, GaussianProcessRegressor):
-        check_is_fitted(estimator)  # an unfitted search: NotFittedError
+        if holds_gp:
+            check_is_fitted(estimator)  # an unfitted search: NotFittedError
         raise TypeError(
             f"{type(estimator).__name__} is not a GaussianProcessRegressor (nor "
             "a Pipeline, TransformedTargetRegressor, fitted search or modAL "
@@ -446,8 +448,9 @@ def gaussian_process_covariance(estimator, X, *, diagonal=False, max_memory=None
         variance, white = _gp_variances(gp, X_kernel, budget)
         latent_diag = variance
     else:
-        # the result, V and k(X_train, X), and a few blocks of rows
-        needed = 8 * (n * n + 2 * n * len(gp.X_train_) + 4 * _LATENT_ROWS * n)
+        # the result, V and k(X_train, X), and the kernel's temporaries on a
+        # block of rows (a Matern kernel's took 6 blocks)
+        needed = 8 * (n * n + 2 * n * len(gp.X_train_) + 8 * _LATENT_ROWS * n)
         if needed > budget:
             raise ValueError(
                 f"the posterior covariance of a Gaussian process over {n} pool "

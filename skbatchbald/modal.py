@@ -148,6 +148,17 @@ def _check_index_order(X, y):
         )
 
 
+def _refits_nothing(estimator):
+    """Whether fitting ``estimator`` changes nothing: a FrozenEstimator, or a
+    Pipeline of them (a fitted step before a frozen one is refitted)."""
+    if isinstance(estimator, FrozenEstimator):
+        return True
+    if isinstance(estimator, Pipeline):
+        steps = [step for _, step in estimator.steps]
+        return all(s is None or s == "passthrough" or _refits_nothing(s) for s in steps)
+    return False
+
+
 def _check_one_row_of_labels(X, y, y_known):
     """ValueError for one row's labels given as a vector, ``Y[i]`` for ``Y[i:i+1]``.
 
@@ -991,8 +1002,14 @@ class ActiveLearner(_ModalActiveLearner):
             return y  # refused later, with the shapes
         if (values != np.round(values)).any():
             return y  # continuous: refused as a regression target
-        # int64, not the known dtype: -1.0 after uint8 labels is -1, not 255
-        if np.abs(values).max(initial=0.0) >= 2**63:
+        # the known dtype where every value fits it (uint64 and int64 stack
+        # into floats), else int64: -1.0 after uint8 labels is -1, not 255
+        info = np.iinfo(known.dtype)
+        if values.size == 0 or (info.min <= values.min() and values.max() <= info.max):
+            return values.astype(known.dtype)
+        if known.dtype.kind == "u" and known.dtype.itemsize == 8:
+            return y  # no integer dtype holds both
+        if np.abs(values).max() >= 2**63:
             return y
         return values.astype(np.int64)
 
@@ -1217,13 +1234,14 @@ class ActiveLearner(_ModalActiveLearner):
         if getattr(self, "_fitted_before", False) or not self.__sklearn_is_fitted__():
             return
         model = final_model(self.estimator)
-        if isinstance(model, FrozenEstimator):
-            return  # its fit does nothing
+        if _refits_nothing(self.estimator):
+            return  # a FrozenEstimator's fit does nothing
         params = model.get_params(deep=False) if hasattr(model, "get_params") else {}
         if params.get("warm_start") is True:
             return  # it goes on from its fitted state
+        name = type(self.estimator if isinstance(self.estimator, Pipeline) else model)
         warnings.warn(
-            f"the {type(model).__name__} was given to ActiveLearner fitted (or "
+            f"the {name.__name__} was given to ActiveLearner fitted (or "
             "with its weights initialised), and "
             f"teach() refits it on the labelled set, which holds only the "
             f"{count_rows(X, 'X')} rows taught now: what it learned from its own "

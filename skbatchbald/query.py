@@ -165,10 +165,29 @@ _ONE_CLASS_POOL = 20
 _ONE_CLASS_TAUGHT = 3
 
 
-def _warn_if_one_class(log_probs, learner):
-    """Warn when the model predicts one class for the whole pool after being
-    taught several: its scores then rank nothing useful (users' nets trained
-    for too few epochs on a few labels sat at chance for ten rounds)."""
+def _predicted_classes(log_probs):
+    """The classes the mean predictive picks over rows, as a set, stopped
+    at two. Rows are read in blocks of about 2**21 values (8 MB in
+    float32), spread-out rows first, so a model that varies is done in one
+    small block at any pool size and number of classes."""
+    n_pool, n_mc_samples, n_classes = log_probs.shape
+    rows = max(1, 2**21 // (n_mc_samples * n_classes))
+    probe = np.linspace(0, n_pool - 1, min(n_pool, rows)).astype(np.int64)
+    seen = set()
+    for block in (probe, *(slice(i, i + rows) for i in range(0, n_pool, rows))):
+        mean = np.exp(log_probs[block], dtype=np.float32).mean(axis=1)
+        seen.update(np.unique(np.argmax(mean, axis=1)).tolist())
+        if len(seen) > 1:
+            break
+    return seen
+
+
+def _warn_if_one_class(log_probs, learner, what):
+    """Warn when the model predicts one class for the whole pool, and for its
+    own labelled rows, after being taught several: its scores then rank
+    nothing useful (users' nets trained for too few epochs on a few labels sat
+    at chance for ten rounds). A pool that holds one class, scored by a model
+    that tells its labelled rows apart, is left quiet."""
     taught = getattr(learner, "y_training", None)
     if type(log_probs) is not np.ndarray or taught is None:
         return  # memmap and dask pools are not read an extra time
@@ -181,23 +200,24 @@ def _warn_if_one_class(log_probs, learner):
         return  # labels that do not sort: nothing to say
     if np.ndim(taught) != 1 or len(labels) < _ONE_CLASS_TAUGHT:
         return
-    # spread-out rows first: a model that varies is done in O(4096 K C)
-    probe = np.linspace(0, n_pool - 1, min(n_pool, 4096)).astype(np.int64)
-    for rows in (probe, *np.array_split(np.arange(n_pool), -(-n_pool // 4096))):
-        mean = np.exp(log_probs[rows], dtype=np.float64).mean(axis=1)
-        if np.ptp(np.argmax(mean, axis=1)) != 0:
+    if len(_predicted_classes(log_probs)) > 1:
+        return
+    # the rare path: does the model tell its own labelled rows apart?
+    X_taught = getattr(learner, "X_training", None)
+    try:
+        n_taught = count_rows(X_taught, "X_training")
+        rows = np.linspace(0, n_taught - 1, min(n_taught, 200)).astype(np.int64)
+        if len(np.unique(np.asarray(learner.predict(take_rows(X_taught, rows))))) > 1:
             return
-        if rows is probe:
-            first = int(np.argmax(mean[0]))
-        elif (np.argmax(mean, axis=1) != first).any():
-            return
+    except Exception:  # a check that cannot predict says nothing
+        return
     warnings.warn(
-        f"the {_model_name(learner)} predicts one class for all {n_pool} pool "
-        f"points, though its labelled set holds {len(labels)} classes: it has "
-        "not learnt them yet, and every strategy's scores are then noise around "
-        "one prediction. Check its accuracy on the labelled rows; for a network, "
-        "train longer (max_epochs; MCDropoutClassifier's default is 200) or "
-        "with a larger learning rate, and scale the inputs.",
+        f"the {_model_name(learner)} predicts one class for all {n_pool} {what} "
+        f"and for its labelled rows, though they hold {len(labels)} classes: it "
+        "has not learnt them yet, and every strategy's scores are then noise "
+        "around one prediction. For a network, train longer (max_epochs; "
+        "MCDropoutClassifier's default is 200) or with a larger learning rate, "
+        "and scale the inputs.",
         UserWarning,
         stacklevel=user_stacklevel(),
     )
@@ -465,7 +485,12 @@ class _PosteriorQuery(_Query):
                 "models), or RandomQuery."
             )
 
-    def _log_probs(self, learner, X, rng, *, multilabel=False):
+    def _log_probs(self, learner, X, rng, *, multilabel=False, n_pool=-1):
+        """Posterior samples of X's rows; its first ``n_pool`` rows (all for
+        -1, none for None) are pool points, checked for a model that has not
+        learnt (`_warn_if_one_class`)."""
+        if n_pool == -1:
+            n_pool = None if multilabel else count_rows(X, "X_pool")
         if not multilabel:
             self._refuse_multilabel(learner)
         try:
@@ -498,8 +523,9 @@ class _PosteriorQuery(_Query):
                 "query_strategy back (user guide: Cold start and rare classes)."
             ) from exc
         _check_rows_scored(log_probs, X, learner)
-        if not multilabel:
-            _warn_if_one_class(log_probs, learner)
+        if not multilabel and n_pool is not None:
+            scored = "scored pool points" if self.pool_subsample else "pool points"
+            _warn_if_one_class(log_probs[:n_pool], learner, scored)
         self._check_n_samples(
             log_probs.shape[1], f"the {_model_name(learner)}", regression=False
         )
@@ -1293,7 +1319,7 @@ class _TargetQuery(_PosteriorQuery):
             _check_target_features(X_pool, self.X_target)
             # one call over pool and targets: sample k is the same network for both
             X_both = stack_rows(X_pool, take_rows(self.X_target, targets))
-            both = self._log_probs(learner, X_both, rng)
+            both = self._log_probs(learner, X_both, rng, n_pool=n_pool)
             log_probs, log_probs_target = both[:n_pool], both[n_pool:]
         return self._score(log_probs, log_probs_target, n_instances, draw_seed(rng))
 

@@ -1162,3 +1162,9 @@ def test_a_model_given_fitted_warns_at_the_first_teach(digits):
         ):
             unfitted.teach(X[50:150], y[50:150])
     assert not [w for w in caught if "given to ActiveLearner fitted" in str(w.message)]
+    # a fitted scaler before a frozen classifier is refitted on the taught rows
+    piped = ActiveLearner(
+        make_pipeline(StandardScaler().fit(X), FrozenEstimator(model))
+    )
+    with pytest.warns(UserWarning, match="the Pipeline was given to ActiveLearner"):
+        piped.teach(X[50:150], y[50:150])

@@ -364,3 +364,16 @@ def test_a_one_hot_y_is_explained_once():
     with pytest.raises(ValueError, match="one-hot") as info:
         ActiveLearner(net, X_training=X[:50], y_training=np.eye(10)[y[:50]])
     assert str(info.value).count("looks one-hot") == 1
+
+
+def test_float_labels_after_uint64_stay_integers():
+    # cast to int64, they stacked with uint64 into floats
+    X, y = load_digits(return_X_y=True)
+    learner = ActiveLearner(
+        RandomForestClassifier(5, random_state=0),
+        X_training=X[:30],
+        y_training=y[:30].astype(np.uint64),
+    )
+    learner.teach(X[30:32], np.array([3.0, 4.0]))
+    assert learner.y_training.dtype == np.uint64
+    assert learner.predict(X[:2]).dtype.kind == "u"

@@ -533,3 +533,26 @@ def test_a_model_predicting_one_class_for_the_whole_pool_warns(digits):
         MarginQuery()(fine, X[30:230], 5)
         MarginQuery()(binary, X[30:230], 5)
         MarginQuery()(collapsed, X[30:40], 5)  # a pool of ten: may be one class
+        # an accurate model on a pool that holds one class (late in a loop)
+        ones = np.flatnonzero(y[30:] == 1)[:30] + 30
+        MarginQuery()(fine, X[ones], 5)
+
+
+def test_the_one_class_warning_counts_pool_points_only(digits):
+    from sklearn.dummy import DummyClassifier
+
+    X, y = digits
+    collapsed = ActiveLearner(
+        DummyClassifier(strategy="prior"), X_training=X[:30], y_training=y[:30]
+    )
+    with pytest.warns(UserWarning, match="for all 50 scored pool points"):
+        MarginQuery(pool_subsample=50, random_state=0)(collapsed, X[30:230], 5)
+    from sklearn.ensemble import BaggingClassifier
+
+    # K = 3 samples that all predict the prior
+    members = BaggingClassifier(
+        DummyClassifier(strategy="prior"), n_estimators=3, bootstrap=False
+    )
+    learner = ActiveLearner(members, X_training=X[:30], y_training=y[:30])
+    with pytest.warns(UserWarning, match="for all 200 pool points"):
+        EPIGQuery(X_target=X[300:400], random_state=0)(learner, X[30:230], 5)

@@ -10,7 +10,7 @@ from sklearn.datasets import make_friedman1
 from sklearn.ensemble import RandomForestRegressor
 from sklearn.exceptions import NotFittedError
 from sklearn.gaussian_process import GaussianProcessRegressor
-from sklearn.gaussian_process.kernels import RBF, DotProduct, WhiteKernel
+from sklearn.gaussian_process.kernels import RBF, DotProduct, Matern, WhiteKernel
 from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
@@ -258,16 +258,22 @@ def test_a_tiny_noise_on_samples_is_named_at_the_ceiling(friedman, caplog):
     assert "alpha=1e-10" in caplog.text and "noise variance" in caplog.text
 
 
-def test_the_exact_batch_stays_within_its_memory_budget(friedman):
+@pytest.mark.parametrize(
+    "kernel",
+    [RBF(np.full(10, 1.5)) + WhiteKernel(0.3), Matern(1.5) + WhiteKernel(0.3)],
+    ids=["rbf", "matern"],
+)
+def test_the_exact_batch_stays_within_its_memory_budget(friedman, kernel):
     # the covariance was checked at 8 N (N + n_train) bytes while the query's
     # peak was three times that (the kernel's N x N temporaries)
     import tracemalloc
 
     X, y = friedman
-    gp = _gp().fit(X[:30], y[:30])
+    gp = GaussianProcessRegressor(kernel, normalize_y=True, optimizer=None)
+    gp.fit(X[:30], y[:30])
     pool = np.tile(X[30:], (4, 1))  # 1,200 points
     n, n_train = len(pool), 30
-    budget = 8 * (n * n + 2 * n * n_train + 4 * 512 * n)
+    budget = 8 * (n * n + 2 * n * n_train + 8 * 512 * n)
     tracemalloc.start()
     try:
         BatchBALDQuery(max_memory=budget)(gp, pool, 5)
@@ -293,3 +299,15 @@ def test_one_sample_names_the_sources_of_the_models_kind(friedman):
     forest = RandomForestRegressor(5, random_state=0).fit(X[:30], y[:30])
     with pytest.raises(ValueError, match=r"for a regressor.*MCDropoutRegressor"):
         BatchBALDQuery(n_mc_samples=1)(forest, X[30:], 2)
+
+
+def test_other_models_keep_their_errors():
+    # a NotFittedError for an unfitted forest replaced the documented TypeError
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(20, 3))
+    with pytest.raises(TypeError, match="is not a GaussianProcessRegressor"):
+        gaussian_process_covariance(RandomForestRegressor(), X)
+    with pytest.raises(TypeError, match="is not a GaussianProcessRegressor"):
+        gaussian_process_covariance(GridSearchCV(RandomForestRegressor(), {}), X)
+    with pytest.raises(NotFittedError):
+        gaussian_process_covariance(GridSearchCV(_gp(), {"alpha": [0.1]}), X)

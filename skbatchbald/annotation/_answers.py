@@ -82,21 +82,22 @@ _TAG_SEPARATORS = re.compile(r"\s*[;,|/]\s*")
 
 def _several_classes(text, lookups):
     """The distinct classes a cell holding several of them names, or None."""
-    parts = [part for part in _TAG_SEPARATORS.split(text.strip()) if part]
-    if len(parts) < 2:
-        parts = text.split()
-    if len(parts) < 2:
-        return None
-    found = []
-    for part in parts:
-        match = next(
+
+    def match(part):
+        return next(
             (lookup[rule(part)] for rule, lookup in lookups if rule(part) in lookup),
             None,
         )
-        if match is None:
+
+    found = []
+    for part in filter(None, _TAG_SEPARATORS.split(text.strip())):
+        # a part that names no class may be tags between spaces ("cat dog")
+        codes = (
+            [match(part)] if match(part) is not None else list(map(match, part.split()))
+        )
+        if not codes or None in codes:
             return None
-        if match not in found:
-            found.append(match)
+        found.extend(code for code in codes if code not in found)
     return found if len(found) > 1 else None
 
 

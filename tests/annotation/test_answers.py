@@ -87,3 +87,8 @@ def test_tag_lists_with_spaces_in_names_or_repeats():
     with pytest.raises(ValueError, match="add the class") as info:
         check_answers([0], ["cat;cat"], classes, ["row 1"])
     assert "names" not in str(info.value)
+
+
+def test_tags_between_spaces_and_marks_together():
+    with pytest.raises(ValueError, match="names 3 classes"):
+        check_answers([0], ["cat dog; bird"], ["cat", "dog", "bird"], ["row 1"])
