@@ -449,7 +449,7 @@ def gaussian_process_covariance(estimator, X, *, diagonal=False, max_memory=None
         latent_diag = variance
     else:
         # the result, V and k(X_train, X), and the kernel's temporaries on a
-        # block of rows (a Matern kernel's took 6 blocks)
+        # block of rows (a Matern kernel's exceeded four blocks)
         needed = 8 * (n * n + 2 * n * len(gp.X_train_) + 8 * _LATENT_ROWS * n)
         if needed > budget:
             raise ValueError(
