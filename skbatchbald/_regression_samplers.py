@@ -446,24 +446,28 @@ def gaussian_process_covariance(estimator, X, *, diagonal=False, max_memory=None
     n = len(X_kernel)
     if diagonal:
         variance, white = _gp_variances(gp, X_kernel, budget)
-        latent_diag = variance
-    else:
-        # the result, V and k(X_train, X), and the kernel's temporaries on a
-        # block of rows (a Matern kernel's exceeded four blocks)
-        needed = 8 * (n * n + 2 * n * len(gp.X_train_) + 8 * _LATENT_ROWS * n)
-        if needed > budget:
-            raise ValueError(
-                f"the posterior covariance of a Gaussian process over {n} pool "
-                f"points needs {needed / 2**20:.0f} MiB, over max_memory="
-                f"{budget / 2**20:.0f} MiB; score a random subset (the "
-                "strategy's pool_subsample), raise max_memory, or use BALD "
-                "(variances only, any pool size)."
-            )
-        variance = _gp_latent(gp, X_kernel)
-        white = _gp_white(gp, X_kernel)
-        latent_diag = np.diag(variance)
-    variance *= _gp_scale(gp, X_kernel[:64], X[:64], latent_diag[:64], white)
-    return variance
+        variance *= _gp_scale(gp, X_kernel[:64], X[:64], variance[:64], white)
+        return variance
+    # the result, V and k(X_train, X), and the kernel's temporaries on a
+    # block of rows (a Matern kernel's exceeded four blocks)
+    needed = 8 * (n * n + 2 * n * len(gp.X_train_) + 8 * _LATENT_ROWS * n)
+    if needed > budget:
+        raise ValueError(
+            f"the posterior covariance of a Gaussian process over {n} pool "
+            f"points needs {needed / 2**20:.0f} MiB, over max_memory="
+            f"{budget / 2**20:.0f} MiB; score a random subset (the "
+            "strategy's pool_subsample), raise max_memory, or use BALD "
+            "(variances only, any pool size)."
+        )
+    return _latent_in_y_units(gp, X, X_kernel)
+
+
+def _latent_in_y_units(gp, X, X_kernel):
+    """The latent posterior covariance at X, N x N, ``normalize_y`` undone."""
+    cov = _gp_latent(gp, X_kernel)
+    white = _gp_white(gp, X_kernel)
+    cov *= _gp_scale(gp, X_kernel[:64], X[:64], np.diag(cov)[:64], white)
+    return cov
 
 
 def _gaussian_process(gp, X, n_mc_samples, random_state, max_memory):
@@ -488,9 +492,7 @@ def _gaussian_process(gp, X, n_mc_samples, random_state, max_memory):
             "subset (the strategy's pool_subsample) or raise max_memory."
         )
     mean = np.asarray(gp.predict(X), dtype=np.float64).reshape(n)
-    cov = _gp_latent(gp, X_kernel)
-    white = _gp_white(gp, X_kernel)
-    cov *= _gp_scale(gp, X_kernel[:64], X[:64], np.diag(cov)[:64], white)
+    cov = _latent_in_y_units(gp, X, X_kernel)
     factor = _psd_factor(cov)
     del cov
     return mean[:, None] + factor @ rng.standard_normal((factor.shape[1], k))

@@ -485,12 +485,10 @@ class _PosteriorQuery(_Query):
                 "models), or RandomQuery."
             )
 
-    def _log_probs(self, learner, X, rng, *, multilabel=False, n_pool=-1):
+    def _log_probs(self, learner, X, rng, *, multilabel=False, n_pool=None):
         """Posterior samples of X's rows; its first ``n_pool`` rows (all for
-        -1, none for None) are pool points, checked for a model that has not
-        learnt (`_warn_if_one_class`)."""
-        if n_pool == -1:
-            n_pool = None if multilabel else count_rows(X, "X_pool")
+        None) are pool points, checked for a model that has not learnt
+        (`_warn_if_one_class`, single-label only)."""
         if not multilabel:
             self._refuse_multilabel(learner)
         try:
@@ -523,7 +521,7 @@ class _PosteriorQuery(_Query):
                 "query_strategy back (user guide: Cold start and rare classes)."
             ) from exc
         _check_rows_scored(log_probs, X, learner)
-        if not multilabel and n_pool is not None:
+        if not multilabel:
             scored = "scored pool points" if self.pool_subsample else "pool points"
             _warn_if_one_class(log_probs[:n_pool], learner, scored)
         self._check_n_samples(
