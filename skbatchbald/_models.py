@@ -52,25 +52,27 @@ def inner_model(estimator):
     return None
 
 
+def wrapper_chain(estimator):
+    """``estimator``, then each model inside it (`inner_model`), outermost first."""
+    for _ in range(20):  # wrappers nest a few levels at most
+        yield estimator
+        estimator = inner_model(estimator)
+        if estimator is None:
+            return
+
+
 def final_model(estimator):
     """The model a learner, Pipeline, search, Committee or list predicts with."""
-    for _ in range(20):  # wrappers nest a few levels at most
-        inner = inner_model(estimator)
-        if inner is None:
-            return estimator
-        estimator = inner
-    return estimator
+    *_, model = wrapper_chain(estimator)
+    return model
 
 
 def wraps_transformed_target(estimator):
     """Whether a TransformedTargetRegressor is among the wrappers of ``estimator``."""
-    for _ in range(20):  # wrappers nest a few levels at most
-        if _is_instance(estimator, "sklearn.compose", "TransformedTargetRegressor"):
-            return True
-        estimator = inner_model(estimator)
-        if estimator is None:
-            return False
-    return False
+    return any(
+        _is_instance(model, "sklearn.compose", "TransformedTargetRegressor")
+        for model in wrapper_chain(estimator)
+    )
 
 
 def is_skorch_net(estimator):

@@ -18,7 +18,7 @@ from sklearn.gaussian_process import GaussianProcessRegressor
 from sklearn.utils.validation import check_array, check_is_fitted
 
 from ._memory import check_max_memory
-from ._models import final_model, inner_model
+from ._models import final_model, inner_model, wrapper_chain
 from ._samplers import (
     _check_n_mc_samples,
     _estimator_type,
@@ -308,15 +308,11 @@ def _gaussian_process_inside(estimator):
     Through a modAL learner, Pipeline, TransformedTargetRegressor or fitted
     search, not through a list or Committee (each member is one sample).
     """
-    for _ in range(20):  # wrappers nest a few levels at most
-        if isinstance(estimator, GaussianProcessRegressor):
-            return estimator
-        if isinstance(estimator, (list, tuple)) or hasattr(estimator, "learner_list"):
+    for model in wrapper_chain(estimator):
+        if isinstance(model, GaussianProcessRegressor):
+            return model
+        if isinstance(model, (list, tuple)) or hasattr(model, "learner_list"):
             return None
-        inner = inner_model(estimator)
-        if inner is None:
-            return None
-        estimator = inner
     return None
 
 

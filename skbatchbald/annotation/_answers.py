@@ -80,20 +80,24 @@ _MATCH_RULES = (
 _TAG_SEPARATORS = re.compile(r"\s*[;,|/]\s*")
 
 
+def _class_code(text, lookups):
+    """The code of the class ``text`` names by the first rule that finds one."""
+    return next(
+        (lookup[rule(text)] for rule, lookup in lookups if rule(text) in lookup),
+        None,
+    )
+
+
 def _several_classes(text, lookups):
     """The distinct classes a cell holding several of them names, or None."""
-
-    def match(part):
-        return next(
-            (lookup[rule(part)] for rule, lookup in lookups if rule(part) in lookup),
-            None,
-        )
-
     found = []
     for part in filter(None, _TAG_SEPARATORS.split(text.strip())):
+        code = _class_code(part, lookups)
         # a part that names no class may be tags between spaces ("cat dog")
         codes = (
-            [match(part)] if match(part) is not None else list(map(match, part.split()))
+            [code]
+            if code is not None
+            else [_class_code(word, lookups) for word in part.split()]
         )
         if not codes or None in codes:
             return None
@@ -192,10 +196,7 @@ def check_answers(pool_indices, labels, classes, where):
                 f"{origin} (pool index {index}) has no label; give it one of {names}."
             )
         text = str(label)
-        code = next(
-            (lookup[rule(text)] for rule, lookup in lookups if rule(text) in lookup),
-            None,
-        )
+        code = _class_code(text, lookups)
         several = None if code is not None else _several_classes(text, lookups)
         if several is not None:
             raise ValueError(
