@@ -13,12 +13,60 @@ import unicodedata
 import numpy as np
 
 __all__ = [
+    "NO_TAGS",
+    "TARGET_TYPES",
     "check_answers",
     "check_classes",
     "check_pool_indices",
+    "check_target_type",
     "class_names",
     "pool_index",
 ]
+
+# What an answer is: one class, a set of tags (a 0/1 indicator row of them),
+# or a number; the names are scikit-learn's (type_of_target, TargetEncoder).
+TARGET_TYPES = ("multiclass", "multilabel", "continuous")
+# A multi-label answer of no tags: an empty cell is an unanswered row.
+NO_TAGS = "-"
+
+
+def check_target_type(target_type, classes, *, classes_required=True):
+    """ValueError unless ``target_type`` is known and ``classes`` fit it.
+
+    Returns the classes checked (None for numbers, or when they may come
+    from elsewhere, a Label Studio config).
+    """
+    if not isinstance(target_type, str) or target_type not in TARGET_TYPES:
+        raise ValueError(
+            f"target_type must be one of {list(TARGET_TYPES)}, got {target_type!r}: "
+            "'multiclass' for one class per row (two classes too), 'multilabel' "
+            "for a set of tags per row, 'continuous' for a number per row."
+        )
+    if target_type == "continuous":
+        if classes is not None:
+            raise ValueError(
+                f"classes must be None for target_type='continuous', got {classes!r}; "
+                "the answers are numbers, not classes."
+            )
+        return None
+    if classes is None:
+        if classes_required:
+            what = "tags" if target_type == "multilabel" else "labels"
+            raise ValueError(
+                f"classes is required for target_type={target_type!r}: pass the "
+                f"{what} an annotator may give, e.g. classes=range(10), or "
+                "target_type='continuous' for numbers."
+            )
+        return None
+    classes = check_classes(classes)
+    if target_type == "multilabel" and NO_TAGS in [
+        name.strip() for name in class_names(classes)
+    ]:
+        raise ValueError(
+            f"classes {list(classes)!r} hold a tag named {NO_TAGS!r}, which a "
+            "multi-label answer uses for 'no tags'; rename that tag."
+        )
+    return classes
 
 
 def check_classes(classes):
@@ -88,18 +136,26 @@ def _class_code(text, lookups):
     )
 
 
+def _part_codes(part, lookups):
+    """The classes one part of a tag list names, None where a word names none."""
+    code = _class_code(part, lookups)
+    # a part that names no class may be tags between spaces ("cat dog")
+    if code is not None:
+        return [code]
+    return [_class_code(word, lookups) for word in part.split()] or [None]
+
+
+def _split_tags(text):
+    """The parts of a cell holding several tags, between the marks people use."""
+    return list(filter(None, _TAG_SEPARATORS.split(text.strip())))
+
+
 def _several_classes(text, lookups):
     """The distinct classes a cell holding several of them names, or None."""
     found = []
-    for part in filter(None, _TAG_SEPARATORS.split(text.strip())):
-        code = _class_code(part, lookups)
-        # a part that names no class may be tags between spaces ("cat dog")
-        codes = (
-            [code]
-            if code is not None
-            else [_class_code(word, lookups) for word in part.split()]
-        )
-        if not codes or None in codes:
+    for part in _split_tags(text):
+        codes = _part_codes(part, lookups)
+        if None in codes:
             return None
         found.extend(code for code in codes if code not in found)
     return found if len(found) > 1 else None
@@ -141,7 +197,113 @@ def check_pool_indices(pool_indices, n_pool, where=None):
         )
 
 
-def check_answers(pool_indices, labels, classes, where):
+def _lookups(names):
+    """Each matching rule with the classes by the text it gives.
+
+    Classes that would clash under a rule are left out of its lookup (so
+    "CAT" matches no class when the classes are "cat" and "Cat").
+    """
+    lookups = []
+    for rule in _MATCH_RULES:
+        texts = [rule(name) for name in names]
+        lookups.append(
+            (rule, {t: code for code, t in enumerate(texts) if texts.count(t) == 1})
+        )
+    return lookups
+
+
+def _one_class(label, names, lookups, origin):
+    """The code of the one class ``label`` names; ValueError otherwise."""
+    if isinstance(label, (list, tuple)):
+        # a tool's list of choices (Label Studio, a JSON list)
+        codes = [_class_code(str(part), lookups) for part in label]
+        if len(set(codes)) > 1:
+            _refuse_several(label, None if None in codes else codes, names, origin)
+        label = label[0]
+    text = str(label)
+    code = _class_code(text, lookups)
+    if code is not None:
+        return code
+    several = _several_classes(text, lookups)
+    if several is not None:
+        _refuse_several(text, several, names, origin)
+    raise ValueError(
+        f"{origin} has label {text!r}, which is not one of the classes {names}; "
+        "correct the label, or add the class to classes."
+    )
+
+
+def _refuse_several(label, codes, names, origin):
+    named = "" if codes is None else f", which names {len(set(codes))} classes"
+    listed = "" if codes is None else f" ({[names[c] for c in dict.fromkeys(codes)]})"
+    raise ValueError(
+        f"{origin} has label {label!r}{named}{listed}: with "
+        "target_type='multiclass' an answer is one class per row. For several "
+        "tags per item pass target_type='multilabel' (classes are then the tags "
+        "and y a 0/1 indicator matrix; user guide: Multi-label)."
+    )
+
+
+def _tags(label, names, lookups, origin):
+    """The codes of the tags a multi-label answer names (none for ``NO_TAGS``)."""
+    if isinstance(label, (list, tuple)):
+        parts = [str(part) for part in label]
+    elif str(label).strip() == NO_TAGS:
+        parts = []
+    else:
+        text = str(label)
+        parts = [text] if _class_code(text, lookups) is not None else _split_tags(text)
+    codes = []
+    for part in parts:
+        found = _part_codes(part, lookups)
+        if None in found:
+            raise ValueError(
+                f"{origin} has tag {part.strip()!r}, which is not one of the tags "
+                f"{names}; separate tags with ';' (or ',', '|', '/'), write "
+                f"{NO_TAGS!r} for no tags, or add the tag to classes."
+            )
+        codes.extend(found)
+    return codes
+
+
+# A number written with a decimal comma ("3,5"): spreadsheets in locales
+# that separate their CSV cells with ';' or tabs write numbers so.
+_DECIMAL_COMMA = re.compile(r"\s*[+-]?\d*,\d+\s*")
+
+
+def decimal_point(text):
+    """``"3.5"`` for ``"3,5"``; any other text as it is."""
+    if isinstance(text, str) and _DECIMAL_COMMA.fullmatch(text):
+        return text.replace(",", ".")
+    return text
+
+
+def _number(label, origin):
+    """A continuous answer as a finite float; ValueError otherwise."""
+    if isinstance(label, (bool, list, tuple, dict)):
+        value = None
+    elif isinstance(label, numbers.Real):
+        value = float(label)
+    else:
+        try:
+            value = float(str(label).strip())
+        except ValueError:
+            value = None
+    if value is None:
+        raise ValueError(
+            f"{origin} has label {label!r}, which is not a number; with "
+            "target_type='continuous' write the value as a number with a decimal "
+            "point, e.g. 3.5."
+        )
+    if not np.isfinite(value):
+        raise ValueError(
+            f"{origin} has label {label!r}, which is not a finite number; give "
+            "the measured value, or delete the row if it has none."
+        )
+    return value
+
+
+def check_answers(pool_indices, labels, classes, where, *, target_type="multiclass"):
     """Validate raw answers all-or-nothing and decode their labels.
 
     Parameters
@@ -149,39 +311,42 @@ def check_answers(pool_indices, labels, classes, where):
     pool_indices : list
         The pool index of each answer (ints, or text holding an int).
     labels : list
-        The raw label of each answer: text (or a number) naming a class, or
-        None/empty when missing.
-    classes : array-like of shape (n_classes,)
-        The labels an annotator may give; an answer names one by its text,
-        exactly or, where no two classes would match, up to surrounding
-        spaces, case, or a ``.0`` after an integer (``"3.0"`` for ``3``).
+        The raw label of each answer: text (or a number, or a tool's list of
+        choices) naming a class, several tags or a number; None or empty
+        text when missing.
+    classes : array-like of shape (n_classes,) or None
+        The labels (tags) an annotator may give; an answer names one by its
+        text, exactly or, where no two classes would match, up to
+        surrounding spaces, Unicode normalisation, case, or a ``.0`` after an
+        integer (``"3.0"`` for ``3``). None for ``target_type="continuous"``.
     where : list of str
         Where each answer came from (a file row, a task), for the messages.
+    target_type : {"multiclass", "multilabel", "continuous"}, default="multiclass"
+        One class per answer; a set of tags per answer (text of tags
+        separated by ``;``, ``,``, ``|`` or ``/``, or a list; ``"-"`` or an
+        empty list for none); or a finite number per answer.
 
     Returns
     -------
     pool_indices : ndarray of int
     labels : ndarray
-        The decoded labels, taken from ``classes`` (so of its dtype).
+        The decoded labels: taken from ``classes`` (so of its dtype) for
+        ``"multiclass"``; a 0/1 int indicator matrix of shape
+        (n_answers, n_classes), column ``j`` for ``classes[j]``, for
+        ``"multilabel"``; floats for ``"continuous"``.
 
     Raises
     ------
     ValueError
         For the first bad answer: a pool index that is not an integer, a pool
-        index answered twice, a missing label or a label outside ``classes``.
+        index answered twice, a missing label, a label outside ``classes``,
+        several classes in a multi-class answer, or a label that is not a
+        finite number for a continuous target.
     """
-    classes = check_classes(classes)
-    names = class_names(classes)
-    # Each rule: the text a label and a class are compared by, and the classes
-    # by that text, those that would clash left out (so "CAT" matches no class
-    # when the classes are "cat" and "Cat").
-    lookups = []
-    for rule in _MATCH_RULES:
-        texts = [rule(name) for name in names]
-        lookups.append(
-            (rule, {t: code for code, t in enumerate(texts) if texts.count(t) == 1})
-        )
-    indices, codes, first_seen = [], [], {}
+    classes = check_target_type(target_type, classes)
+    names = None if classes is None else class_names(classes)
+    lookups = None if classes is None else _lookups(names)
+    indices, decoded, first_seen = [], [], {}
     for value, label, origin in zip(pool_indices, labels, where, strict=True):
         index = pool_index(value, origin)
         if index in first_seen:
@@ -191,28 +356,30 @@ def check_answers(pool_indices, labels, classes, where):
                 "the other."
             )
         first_seen[index] = origin
-        if _is_missing(label):
+        is_list = isinstance(label, (list, tuple))
+        if _is_missing(label) or (
+            is_list and not label and target_type != "multilabel"
+        ):
+            give = "a number" if names is None else f"one of {names}"
+            if target_type == "multilabel":
+                give = f"its tags from {names} ({NO_TAGS!r} for none)"
             raise ValueError(
-                f"{origin} (pool index {index}) has no label; give it one of {names}."
+                f"{origin} (pool index {index}) has no label; give it {give}."
             )
-        text = str(label)
-        code = _class_code(text, lookups)
-        several = None if code is not None else _several_classes(text, lookups)
-        if several is not None:
-            raise ValueError(
-                f"{origin} (pool index {index}) has label {text!r}, which names "
-                f"{len(several)} classes ({[names[c] for c in several]}): an answer "
-                "is one class per row (multi-class). Multi-label annotation (several "
-                "tags per item) is not supported by the annotators; collect those "
-                "labels outside them and teach a 0/1 indicator y (user guide: "
-                "Multi-label)."
-            )
-        if code is None:
-            raise ValueError(
-                f"{origin} (pool index {index}) has label {text!r}, which is not "
-                f"one of the classes {names}; correct the label, or add the class "
-                "to classes."
-            )
+        origin = f"{origin} (pool index {index})"
+        if target_type == "multiclass":
+            decoded.append(_one_class(label, names, lookups, origin))
+        elif target_type == "multilabel":
+            decoded.append(_tags(label, names, lookups, origin))
+        else:
+            decoded.append(_number(label, origin))
         indices.append(index)
-        codes.append(code)
-    return np.asarray(indices, dtype=int), classes[np.asarray(codes, dtype=int)]
+    indices = np.asarray(indices, dtype=int)
+    if target_type == "multiclass":
+        return indices, classes[np.asarray(decoded, dtype=int)]
+    if target_type == "multilabel":
+        indicator = np.zeros((len(decoded), len(names)), dtype=int)
+        for row, codes in enumerate(decoded):
+            indicator[row, codes] = 1
+        return indices, indicator
+    return indices, np.asarray(decoded, dtype=float)

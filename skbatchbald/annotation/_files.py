@@ -6,6 +6,7 @@ labels filled in) and which are still pending.
 """
 
 import csv
+import functools
 import io
 import json
 import os
@@ -15,7 +16,12 @@ from pathlib import Path
 
 import numpy as np
 
-from ._answers import check_answers, check_classes, pool_index
+from ._answers import (
+    check_answers,
+    check_target_type,
+    decimal_point,
+    pool_index,
+)
 from ._batch import check_batch
 
 __all__ = ["FileAnnotator"]
@@ -55,7 +61,14 @@ def _decode(path):
         ) from None
 
 
-def _read_csv(path):
+def _read_csv(path, *, numbers=False):
+    """A CSV batch's rows as (where, row); ``numbers``: labels are numbers.
+
+    Numbers with a decimal comma ("3,5") are read with a point in a file
+    whose cells are separated by ';' or tabs, as spreadsheets write them in
+    locales with a decimal comma; in a comma-separated file a comma in a
+    number is refused (it may be a thousands separator).
+    """
     text = _decode(path)
     header = text.lstrip().partition("\n")[0]
     if not header.strip():
@@ -102,6 +115,8 @@ def _read_csv(path):
                 f"separator {delimiter!r} must be in double quotes. Correct the "
                 "line, keeping one cell per column."
             )
+        if numbers and delimiter != ",":
+            row["label"] = decimal_point(row.get("label"))
         rows.append((where, row))
     return rows
 
@@ -181,7 +196,9 @@ class FileAnnotator:
     ... (or ``.jsonl``), with one row per pool row to label, in acquisition
     order, and the columns ``round``, ``rank``, ``pool_index``, ``reference``,
     ``score`` and an empty ``label``. A person fills in the ``label`` column
-    (the text of one of ``classes``) and saves the file under the same name.
+    and saves the file under the same name: the text of one of ``classes``
+    (``target_type="multiclass"``), the item's tags separated by ``;``
+    (``"multilabel"``; ``-`` for none), or a number (``"continuous"``).
 
     A batch counts as answered as soon as any of its labels is filled in; then
     every row must have a label (a half-labelled file is an error, so that
@@ -194,13 +211,29 @@ class FileAnnotator:
     directory : str or path-like
         Where the batch files are written and read; created if missing. A
         leading ``~`` is expanded to the user's home folder.
-    classes : array-like of shape (n_classes,)
-        The labels an annotator may give. A file's label is matched to a class
-        by its text, ``str(c)``, and, where no two classes would match, also
-        up to surrounding spaces, case (``"dog"`` for ``"Dog"``) or a ``.0``
-        after an integer (``"3.0"``, as pandas writes a column that had empty
-        cells); the answers are returned as the classes themselves (``3``, not
-        ``"3"``, for ``classes=range(10)``).
+    classes : array-like of shape (n_classes,) or None, default=None
+        The labels (for ``"multilabel"``, the tags) an annotator may give;
+        required unless ``target_type="continuous"``, where it must be None.
+        A file's label is matched to a class by its text, ``str(c)``, and,
+        where no two classes would match, also up to surrounding spaces,
+        Unicode normalisation, case (``"dog"`` for ``"Dog"``) or a ``.0``
+        after an integer (``"3.0"``, as pandas writes a column that had
+        empty cells); the answers are returned as the classes themselves
+        (``3``, not ``"3"``, for ``classes=range(10)``).
+    target_type : {"multiclass", "multilabel", "continuous"}, \
+            default="multiclass"
+        What an answer is, in scikit-learn's terms:
+
+        - ``"multiclass"``: one class per row (two classes too); a cell
+          naming several classes is refused.
+        - ``"multilabel"``: a set of tags per row, written as their names
+          separated by ``;`` (or ``,``, ``|``, ``/``, or spaces when no tag
+          name holds one) and ``-`` for no tags, or a JSON list; the answers
+          are a 0/1 indicator matrix whose column ``j`` is ``classes[j]``,
+          the ``y`` of a multi-label classifier.
+        - ``"continuous"``: a finite number per row (a regression target);
+          in a file separated by ``;`` or tabs, as spreadsheets write in
+          locales with a decimal comma, ``3,5`` reads as 3.5.
     format : {"csv", "jsonl"}, default="csv"
         The batch files' format: CSV with a header row, or JSON lines (one
         object per row, ``"label": null`` until answered).
@@ -232,9 +265,18 @@ class FileAnnotator:
     array([7, 2])
     """
 
-    def __init__(self, directory, classes, *, format="csv", reference=None):
+    def __init__(
+        self,
+        directory,
+        classes=None,
+        *,
+        target_type="multiclass",
+        format="csv",
+        reference=None,
+    ):
         self.directory = directory
         self.classes = classes
+        self.target_type = target_type
         self.format = format
         self.reference = reference
 
@@ -307,7 +349,11 @@ class FileAnnotator:
         Each row's ``pool_index`` is where its recorded reference is now (see
         :meth:`_locate`).
         """
-        read = _read_csv if self._suffix() == "csv" else _read_jsonl
+        if self._suffix() == "csv":
+            numbers = self.target_type == "continuous"
+            read = functools.partial(_read_csv, numbers=numbers)
+        else:
+            read = _read_jsonl
         batches = [
             (path, _in_rank_order(read(path))) for _, path in self._batch_files()
         ]
@@ -408,7 +454,11 @@ class FileAnnotator:
 
     @staticmethod
     def _is_answered(rows):
-        return any(str(row.get("label") or "").strip() for _, row in rows)
+        # a JSON label may be 0 or an empty list of tags: both are answers
+        return any(
+            row.get("label") is not None and str(row["label"]).strip()
+            for _, row in rows
+        )
 
     def _reference(self, index, pool_ids=None):
         if self.reference is None:
@@ -454,7 +504,7 @@ class FileAnnotator:
             single row of the pool now.
         """
         indices, scores = check_batch(pool_indices, scores)
-        check_classes(self.classes)
+        check_target_type(self.target_type, self.classes)
         batches = self._batches(pool_ids)
         asked = {}
         for _, rows in batches:
@@ -555,15 +605,18 @@ class FileAnnotator:
         pool_indices : ndarray of int
             In request order: oldest batch first, each in acquisition order.
         labels : ndarray
-            The label of each, one of ``classes``.
+            The label of each: one of ``classes``; for ``"multilabel"`` a 0/1
+            int indicator matrix of shape (n_answered, n_classes), column
+            ``j`` for ``classes[j]``; for ``"continuous"`` floats.
 
         Raises
         ------
         ValueError
             Naming the file and row, if an answered batch has a row without a
-            label, a label outside ``classes``, a pool index that is not an
-            integer, a pool index answered twice, or a reference that is on no
-            single row of the pool now.
+            label, a label outside ``classes`` (a tag outside them, a number
+            that is not finite), several classes for ``"multiclass"``, a pool
+            index that is not an integer, a pool index answered twice, or a
+            reference that is on no single row of the pool now.
 
         Warns
         -----
@@ -597,4 +650,5 @@ class FileAnnotator:
             [row.get("label") for _, row in records],
             self.classes,
             [where for where, _ in records],
+            target_type=self.target_type,
         )

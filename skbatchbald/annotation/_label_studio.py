@@ -12,12 +12,18 @@ import contextlib
 import hashlib
 import json
 import re
+import xml.etree.ElementTree as ElementTree
 from urllib.parse import urlsplit
 from xml.sax.saxutils import quoteattr
 
 import numpy as np
 
-from ._answers import check_answers, check_classes, class_names, pool_index
+from ._answers import (
+    check_answers,
+    check_target_type,
+    class_names,
+    pool_index,
+)
 from ._batch import check_batch
 
 __all__ = ["LabelStudioAnnotator", "label_config"]
@@ -103,23 +109,29 @@ def _shown(data):
     return text if len(text) <= 120 else text[:117] + "..."
 
 
-def label_config(classes, *, data="image"):
-    """A Label Studio labelling config: one choice per class.
+def label_config(classes=None, *, data="image", target_type="multiclass"):
+    """A Label Studio labelling config: one choice per class, or a number.
 
     Parameters
     ----------
-    classes : array-like of shape (n_classes,)
-        The labels, shown (and stored) as ``str(c)``.
+    classes : array-like of shape (n_classes,) or None, default=None
+        The labels (tags), shown (and stored) as ``str(c)``; None for
+        ``target_type="continuous"``.
     data : {"image", "table"}, default="image"
         What a task shows: ``"image"`` an image from the task's ``image``
         field (a URL or a data URI); ``"table"`` the key/value pairs of its
         ``table`` field (a row of tabular data).
+    target_type : {"multiclass", "multilabel", "continuous"}, \
+            default="multiclass"
+        One choice per task; any number of choices (``choice="multiple"``);
+        or a number field (``<Number>``).
 
     Returns
     -------
     config : str
         XML for a project's ``label_config``, with a ``<Choices
-        name="label">`` tag that :class:`LabelStudioAnnotator` reads.
+        name="label">`` (or ``<Number name="label">``) tag that
+        :class:`LabelStudioAnnotator` reads.
 
     Examples
     --------
@@ -132,6 +144,11 @@ def label_config(classes, *, data="image"):
         <Choice value="dog"/>
       </Choices>
     </View>
+    >>> print(label_config(target_type="continuous"))
+    <View>
+      <Image name="image" value="$image"/>
+      <Number name="label" toName="image"/>
+    </View>
     """
     tags = {
         "image": '<Image name="image" value="$image"/>',
@@ -139,15 +156,19 @@ def label_config(classes, *, data="image"):
     }
     if data not in tags:
         raise ValueError(f"data must be one of {sorted(tags)}, got {data!r}.")
-    choices = "".join(
-        f"\n    <Choice value={quoteattr(name)}/>"
-        for name in class_names(check_classes(classes))
-    )
-    return (
-        f"<View>\n  {tags[data]}\n"
-        f'  <Choices name="label" toName="{data}" choice="single" '
-        f'showInline="true">{choices}\n  </Choices>\n</View>'
-    )
+    classes = check_target_type(target_type, classes)
+    if target_type == "continuous":
+        answer = f'<Number name="label" toName="{data}"/>'
+    else:
+        choice = "multiple" if target_type == "multilabel" else "single"
+        choices = "".join(
+            f"\n    <Choice value={quoteattr(name)}/>" for name in class_names(classes)
+        )
+        answer = (
+            f'<Choices name="label" toName="{data}" choice="{choice}" '
+            f'showInline="true">{choices}\n  </Choices>'
+        )
+    return f"<View>\n  {tags[data]}\n  {answer}\n</View>"
 
 
 class LabelStudioAnnotator:
@@ -188,12 +209,14 @@ class LabelStudioAnnotator:
         An access token (Account & Settings). A legacy token needs
         ``LABEL_STUDIO_ENABLE_LEGACY_API_TOKEN=true`` on the server.
     project : int
-        The project's id; its labelling config needs a ``<Choices>`` tag (see
+        The project's id; its labelling config needs a ``<Choices>`` tag, or
+        a ``<Number>`` tag for ``target_type="continuous"`` (see
         :func:`label_config`).
     classes : array-like of shape (n_classes,) or None, default=None
-        The labels an annotator may give, matched to the config's choices by
-        their text ``str(c)``; every one must be a choice. None takes the
-        choices themselves (labels are then strings).
+        The labels (tags) an annotator may give, matched to the config's
+        choices by their text ``str(c)``; every one must be a choice. None
+        takes the choices themselves (labels are then strings); None for
+        ``target_type="continuous"``.
     task_data : callable or None, default=None
         ``task_data(i)`` returns the data of pool row ``i``'s task, e.g.
         ``{"image": url}`` for an image config or ``{"table": {...}}`` for a
@@ -210,8 +233,16 @@ class LabelStudioAnnotator:
         ``task_data`` that gives new data on every call for the same row
         (presigned URLs, access tokens). Tasks made with one must be read
         with it.
+    target_type : {"multiclass", "multilabel", "continuous"}, \
+            default="multiclass"
+        What an answer is: one choice (a task answered with several is
+        refused, naming the task); any set of choices, the config's
+        ``<Choices>`` having ``choice="multiple"`` (a task submitted with
+        none has no tags), returned as a 0/1 indicator matrix whose column
+        ``j`` is ``classes[j]``; or the number of a ``<Number>`` tag.
     from_name : str or None, default=None
-        The ``<Choices>`` tag to read labels from, when the config has several.
+        The ``<Choices>`` (or ``<Number>``) tag to read labels from, when the
+        config has several.
     timeout : float, default=60
         Seconds to wait for one API call.
 
@@ -231,6 +262,7 @@ class LabelStudioAnnotator:
         classes=None,
         task_data=None,
         row_key=None,
+        target_type="multiclass",
         from_name=None,
         timeout=60,
     ):
@@ -238,6 +270,7 @@ class LabelStudioAnnotator:
         self.api_key = api_key
         self.project = project
         self.classes = classes
+        self.target_type = target_type
         self.task_data = task_data
         self.row_key = row_key
         self.from_name = from_name
@@ -333,34 +366,50 @@ class LabelStudioAnnotator:
             http.close()
 
     def _choices(self, project):
-        """(from_name, classes) from the project's labelling config."""
+        """(from_name, classes) from the project's labelling config.
+
+        The config's one ``<Choices>`` tag, or ``<Number>`` tag for numbers
+        (the one named ``from_name``); classes None for numbers.
+        """
+        classes = check_target_type(
+            self.target_type, self.classes, classes_required=False
+        )
+        kind = "Number" if self.target_type == "continuous" else "Choices"
         parsed = _get(project, "parsed_label_config") or {}
         tags = {
             name: tag
             for name, tag in parsed.items()
-            if str(_get(tag, "type", "")).lower() == "choices"
+            if str(_get(tag, "type", "")).lower() == kind.lower()
         }
         if self.from_name is not None:
             tags = {k: v for k, v in tags.items() if k == self.from_name}
         if len(tags) != 1:
             what = "no" if not tags else f"{len(tags)}"
             named = f" named {self.from_name!r}" if self.from_name else ""
+            need = (
+                "one <Number> tag"
+                if kind == "Number"
+                else "one <Choices> tag with a <Choice> per class"
+            )
             raise ValueError(
                 f"The labelling config of Label Studio project {self.project} has "
-                f"{what} <Choices> tag(s){named}"
-                "; give it one <Choices> tag with a <Choice> per class (see "
+                f"{what} <{kind}> tag(s){named} for target_type="
+                f"{self.target_type!r}; give it {need} (see "
                 "skbatchbald.annotation.label_config), or pass from_name."
             )
         ((from_name, tag),) = tags.items()
+        if kind == "Number":
+            return from_name, None
+        if self.target_type == "multilabel":
+            self._check_multiple_choice(project, from_name)
         names = [str(n) for n in _get(tag, "labels", [])]
-        if self.classes is None:
+        if classes is None:
             if not names:
                 raise ValueError(
                     f"The <Choices name={from_name!r}> of Label Studio project "
                     f"{self.project} has no <Choice>; add one per class."
                 )
-            return from_name, np.asarray(names)
-        classes = check_classes(self.classes)
+            return from_name, check_target_type(self.target_type, np.asarray(names))
         missing = [n for n in class_names(classes) if n not in names]
         if missing:
             raise ValueError(
@@ -369,6 +418,28 @@ class LabelStudioAnnotator:
                 "<Choice value=...> for each, or pass classes matching its choices."
             )
         return from_name, classes
+
+    def _check_multiple_choice(self, project, from_name):
+        """ValueError if the tags' ``<Choices>`` lets a person pick one only.
+
+        Label Studio's parsed config leaves out the ``choice`` attribute, so
+        the config's XML is read; one that does not parse is not checked.
+        """
+        try:
+            root = ElementTree.fromstring(_get(project, "label_config") or "")
+        except ElementTree.ParseError:
+            return
+        for element in root.iter():
+            if element.get("name") == from_name and element.tag.lower() == "choices":
+                choice = element.get("choice", "single")
+                if choice != "multiple":
+                    raise ValueError(
+                        f"The <Choices name={from_name!r}> of Label Studio project "
+                        f"{self.project} has choice={choice!r}, so a person can "
+                        "pick one tag per task; with target_type='multilabel' "
+                        'set choice="multiple" in the labelling config (see '
+                        "skbatchbald.annotation.label_config)."
+                    )
 
     def _list_tasks(self, client, items=None, *, fields=None):
         """The project's tasks, all or those matching any Data Manager filter."""
@@ -450,11 +521,12 @@ class LabelStudioAnnotator:
             raw_index = (_get(task, "data") or {}).get("pool_index")
             if annotations:
                 first = annotations[0]
-                label = None
+                # a multi-label task submitted with no choice has no tags
+                label = [] if self.target_type == "multilabel" else None
+                key = "number" if self.target_type == "continuous" else "choices"
                 for item in _get(first, "result") or []:
                     if _get(item, "from_name") == from_name:
-                        choices = (_get(item, "value") or {}).get("choices") or [None]
-                        label = choices[0]
+                        label = (_get(item, "value") or {}).get(key)
                 key = (0, *order) if order else (1, _get(first, "id"), 0)
                 answered.append((key, raw_index, label, f"task {task_id}"))
             elif order:
@@ -642,6 +714,7 @@ class LabelStudioAnnotator:
                 [a[2] for a in answered],
                 classes,
                 [a[3] for a in answered],
+                target_type=self.target_type,
             )
             asked = {i for _, i in pending} | set(answered_rows.tolist())
             again = [int(i) for i in indices if int(i) in asked]
@@ -725,13 +798,16 @@ class LabelStudioAnnotator:
             acquisition order), then rows labelled without being asked for, in
             the order they were labelled.
         labels : ndarray
-            The label of each, one of ``classes``.
+            The label of each: one of ``classes``; for ``"multilabel"`` a 0/1
+            int indicator matrix of shape (n_answered, n_classes); for
+            ``"continuous"`` floats.
 
         Raises
         ------
         ValueError
             Naming the task, if an annotation has no choice or one outside
-            ``classes``, a task has no integer ``pool_index``, two tasks
+            ``classes``, several choices for ``"multiclass"``, no finite
+            number for ``"continuous"``, a task has no integer ``pool_index``, two tasks
             answer the same pool row, or a task shows other data than
             ``task_data`` gives for its row now (the pool was reordered).
         """
@@ -744,4 +820,5 @@ class LabelStudioAnnotator:
                 [a[2] for a in answered],
                 classes,
                 [a[3] for a in answered],
+                target_type=self.target_type,
             )

@@ -69,9 +69,11 @@ def test_a_label_in_decomposed_unicode_is_answered():
 @pytest.mark.parametrize(
     "text", ["even;round", "even, round", "even|round", "even round"]
 )
-def test_several_tags_in_one_cell_say_multi_label_is_not_supported(text):
+def test_several_tags_in_one_cell_name_the_multi_label_target_type(text):
     classes = ["even", "gt4", "prime", "round"]
-    with pytest.raises(ValueError, match=r"names 2 classes.*not supported") as info:
+    with pytest.raises(
+        ValueError, match=r"names 2 classes.*pass target_type='multilabel'"
+    ) as info:
         check_answers([0], [text], classes, ["row 1"])
     assert "add the class" not in str(info.value)
     # a class whose own name holds a separator is matched as it is
@@ -92,3 +94,101 @@ def test_tag_lists_with_spaces_in_names_or_repeats():
 def test_tags_between_spaces_and_marks_together():
     with pytest.raises(ValueError, match="names 3 classes"):
         check_answers([0], ["cat dog; bird"], ["cat", "dog", "bird"], ["row 1"])
+
+
+# -- several tags per answer (target_type="multilabel") ----------------------
+
+TAGS = ["even", "gt4", "prime", "big dog"]
+
+
+def test_tags_decode_to_an_indicator_row_in_the_order_of_classes():
+    answers = ["prime; even", "gt4", "-", ["big dog", "even"], [], "Prime|GT4"]
+    indices, Y = check_answers(
+        range(6),
+        answers,
+        TAGS,
+        [f"row {i}" for i in range(6)],
+        target_type="multilabel",
+    )
+    assert indices.tolist() == list(range(6))
+    assert Y.dtype.kind == "i" and Y.shape == (6, 4)
+    assert Y.tolist() == [
+        [1, 0, 1, 0],
+        [0, 1, 0, 0],
+        [0, 0, 0, 0],
+        [1, 0, 0, 1],
+        [0, 0, 0, 0],
+        [0, 1, 1, 0],
+    ]
+
+
+def test_every_separator_people_use_gives_the_same_tags():
+    cells = ["even;prime", "even, prime", "even | prime", "even/prime", "even prime"]
+    _, Y = check_answers(range(5), cells, TAGS, ["r"] * 5, target_type="multilabel")
+    assert (Y == [1, 0, 1, 0]).all()
+    # a tag whose own name holds a separator is read whole
+    _, Y = check_answers([0], ["big dog"], TAGS, ["r"], target_type="multilabel")
+    assert Y.tolist() == [[0, 0, 0, 1]]
+
+
+def test_an_unknown_tag_is_named_with_how_to_write_none():
+    with pytest.raises(
+        ValueError, match=r"row 3 \(pool index 7\) has tag 'odd'.*'-' for no tags"
+    ):
+        check_answers([7], ["even; odd"], TAGS, ["row 3"], target_type="multilabel")
+    # an empty cell is an unanswered row, not "no tags"
+    with pytest.raises(
+        ValueError, match=r"has no label; give it its tags.*'-' for none"
+    ):
+        check_answers([7], [""], TAGS, ["row 3"], target_type="multilabel")
+
+
+def test_a_tag_named_like_no_tags_is_refused():
+    with pytest.raises(ValueError, match="tag named '-'"):
+        check_answers([0], ["a"], ["a", "-"], ["r"], target_type="multilabel")
+
+
+def test_a_list_of_several_choices_is_refused_for_one_class_per_row():
+    # Label Studio's multiple-choice result read for a multi-class target
+    with pytest.raises(ValueError, match=r"names 2 classes.*target_type='multilabel'"):
+        check_answers([0], [["even", "prime"]], TAGS, ["task 1"])
+    _, labels = check_answers([0], [["prime"]], TAGS, ["task 1"])
+    assert labels.tolist() == ["prime"]
+    with pytest.raises(ValueError, match="has no label"):
+        check_answers([0], [[]], TAGS, ["task 1"])
+
+
+# -- a number per answer (target_type="continuous") --------------------------
+
+
+def test_numbers_decode_to_floats():
+    _, values = check_answers(
+        range(5),
+        ["3.5", " -2 ", 7, 1e-3, "1e3"],
+        None,
+        ["r"] * 5,
+        target_type="continuous",
+    )
+    assert values.dtype == np.float64
+    assert values.tolist() == [3.5, -2.0, 7.0, 1e-3, 1000.0]
+
+
+@pytest.mark.parametrize("text", ["nan", "inf", "-inf"])
+def test_a_non_finite_number_is_refused(text):
+    with pytest.raises(ValueError, match="not a finite number"):
+        check_answers([0], [text], None, ["r"], target_type="continuous")
+
+
+@pytest.mark.parametrize("label", ["3,5", "about 3", True, ["3"]])
+def test_text_that_is_no_number_is_refused(label):
+    with pytest.raises(ValueError, match=r"not a number.*decimal point"):
+        check_answers([0], [label], None, ["r"], target_type="continuous")
+
+
+def test_the_target_type_and_classes_must_agree():
+    with pytest.raises(ValueError, match="target_type must be one of"):
+        check_answers([0], ["1"], [0, 1], ["r"], target_type="binary")
+    with pytest.raises(ValueError, match="classes must be None"):
+        check_answers([0], ["1"], [0, 1], ["r"], target_type="continuous")
+    with pytest.raises(ValueError, match="classes is required"):
+        check_answers([0], ["1"], None, ["r"], target_type="multilabel")
