@@ -17,12 +17,15 @@ from ._config import STRATEGIES
 __all__ = ["add_label_parser", "run_label"]
 
 _MODELS = ("forest", "logistic", "mlp")
+_TARGET_TYPES = ("multiclass", "multilabel", "continuous")
 _COLD_STARTS = ("random", "typiclust")
 
 _EXAMPLES = """\
 examples:
   skbatchbald label --data pool.npy --classes 0 1 2 3 4 5 6 7 8 9 --files labels/
       Writes labels/batch-001.csv; fill in its label column, then run it again.
+  skbatchbald label --data pool.npy --target-type continuous --files labels/
+      People write a number in each label cell (a regression target).
   LABEL_STUDIO_API_KEY=... skbatchbald label --data pool.npy \\
       --label-studio http://localhost:8080 --project 3 --strategy batchbald
       Marks the batch in project 3; Label All Tasks serves it in this order.
@@ -69,6 +72,14 @@ def add_label_parser(subparsers):
         "Studio, default: the project's choices)",
     )
     label.add_argument(
+        "--target-type",
+        choices=_TARGET_TYPES,
+        default="multiclass",
+        help="what people answer: one of --classes per row, a row's tags (names "
+        "of --classes separated by ';', '-' for none), or a number (no "
+        "--classes) (default: %(default)s)",
+    )
+    label.add_argument(
         "--format",
         choices=("csv", "jsonl"),
         default="csv",
@@ -111,8 +122,9 @@ def add_label_parser(subparsers):
         choices=_MODELS,
         default="forest",
         help="fitted on the answers: a random forest (its trees are the "
-        "posterior samples), a scaled logistic regression, or an MC-dropout MLP "
-        "(default: %(default)s)",
+        "posterior samples), a scaled logistic regression (multiclass only), or "
+        "an MC-dropout MLP; a regressor or a multi-label model for the other "
+        "target types (default: %(default)s)",
     )
     label.add_argument(
         "--n-instances",
@@ -176,21 +188,36 @@ def _classes(values):
         return np.asarray(values)
 
 
-def _estimator(name, n_features, random_state):
+def _estimator(name, n_features, random_state, target_type="multiclass"):
+    if name == "logistic" and target_type != "multiclass":
+        raise ValueError(
+            f"--model logistic predicts one class per row; with --target-type "
+            f"{target_type} use --model forest or --model mlp."
+        )
     if name == "forest":
-        from sklearn.ensemble import RandomForestClassifier
+        from sklearn import ensemble
 
-        return RandomForestClassifier(n_estimators=50, random_state=random_state)
+        forest = (
+            ensemble.RandomForestRegressor
+            if target_type == "continuous"
+            else ensemble.RandomForestClassifier
+        )
+        return forest(n_estimators=50, random_state=random_state)
     if name == "logistic":
         from sklearn.linear_model import LogisticRegression
         from sklearn.pipeline import make_pipeline
         from sklearn.preprocessing import StandardScaler
 
         return make_pipeline(StandardScaler(), LogisticRegression(max_iter=1000))
-    from skbatchbald import MCDropoutClassifier
+    import skbatchbald
     from skbatchbald.nn import BayesianMLP
 
-    return MCDropoutClassifier(
+    net = {
+        "multiclass": skbatchbald.MCDropoutClassifier,
+        "multilabel": skbatchbald.MCDropoutMultiLabelClassifier,
+        "continuous": skbatchbald.MCDropoutRegressor,
+    }[target_type]
+    return net(
         BayesianMLP,
         module__n_features=n_features,
         random_state=random_state,
@@ -203,8 +230,11 @@ def _annotator(args, X):
 
     classes = _classes(args.classes)
     if args.files is not None:
-        if classes is None:
-            raise ValueError("--files needs --classes: the labels people may give.")
+        if classes is None and args.target_type != "continuous":
+            raise ValueError(
+                "--files needs --classes: the labels (tags) people may give, "
+                "unless they answer numbers (--target-type continuous)."
+            )
         references = None
         if args.references is not None:
             references = Path(args.references).expanduser().read_text()
@@ -215,7 +245,11 @@ def _annotator(args, X):
                     f"but the pool has {len(X)} rows; give one line per row."
                 )
         return FileAnnotator(
-            args.files, classes, format=args.format, reference=references
+            args.files,
+            classes,
+            target_type=args.target_type,
+            format=args.format,
+            reference=references,
         )
     if args.project is None:
         raise ValueError("--label-studio needs --project: the project's id.")
@@ -234,6 +268,7 @@ def _annotator(args, X):
         api_key,
         args.project,
         classes=classes,
+        target_type=args.target_type,
         task_data=table if args.push_table else None,
     )
 
@@ -267,7 +302,7 @@ def run_label(args):
     if "random_state" in strategy.get_params():
         strategy.set_params(random_state=args.random_state)
     learner = skbatchbald.ActiveLearner(
-        _estimator(args.model, X.shape[1], args.random_state),
+        _estimator(args.model, X.shape[1], args.random_state, args.target_type),
         query_strategy=strategy,
     )
     result = annotation_round(learner, X, annotator, n_instances=args.n_instances)

@@ -72,6 +72,11 @@ def test_label_paths_expand_a_leading_tilde(tmp_path, digits, capsys, monkeypatc
     ("extra", "message"),
     [
         (["--files", "l"], "--files needs --classes"),
+        (
+            ["--files", "l", "--target-type", "continuous", "--model", "logistic"],
+            "--model logistic predicts one class per row; with --target-type "
+            "continuous use --model forest or --model mlp.",
+        ),
         (["--label-studio", "http://127.0.0.1:1"], "--label-studio needs --project"),
         (
             ["--label-studio", "http://127.0.0.1:1", "--project", "1",
@@ -112,3 +117,51 @@ def test_label_data_csv_with_a_header_or_text_column(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "is not a numeric CSV (could not convert string 'f0'" in err
     assert "DataFrame.to_csv(path, index=False)" in err and err.count("\n") == 1
+
+
+def _fill_with(path, answer):
+    """Fill in every label cell with ``answer(pool_index)``; the pool rows."""
+    with open(path, newline="") as f:
+        rows = list(csv.DictReader(f))
+    for row in rows:
+        row["label"] = answer(int(row["pool_index"]))
+    with open(path, "w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    return [int(row["pool_index"]) for row in rows]
+
+
+def test_label_rounds_of_numbers_and_of_tags(tmp_path, digits, capsys):
+    X, y = digits
+    np.save(tmp_path / "pool.npy", X[:200])
+    numbers = [
+        "label", "--data", str(tmp_path / "pool.npy"), "--files", str(tmp_path / "n"),
+        "--target-type", "continuous", "--n-instances", "4",
+    ]  # fmt: skip
+    assert main(numbers) == 0
+    _fill_with(tmp_path / "n" / "batch-001.csv", lambda i: f"{X[i].mean():.3f}")
+    assert main(numbers) == 0
+    out = capsys.readouterr().out
+    assert (
+        "fitted on 4 answers" in out and "asked for 4 rows with BatchBALDQuery" in out
+    )
+
+    tags = [
+        "label", "--data", str(tmp_path / "pool.npy"), "--files", str(tmp_path / "t"),
+        "--target-type", "multilabel", "--classes", "even", "big", "--n-instances", "4",
+    ]  # fmt: skip
+    assert main(tags) == 0
+
+    def digit_tags(i):
+        return (
+            "; ".join(t for t, on in [("even", y[i] % 2 == 0), ("big", y[i] > 4)] if on)
+            or "-"
+        )
+
+    _fill_with(tmp_path / "t" / "batch-001.csv", digit_tags)
+    assert main(tags) == 0
+    out = capsys.readouterr().out
+    assert (
+        "fitted on 4 answers" in out and "asked for 4 rows with BatchBALDQuery" in out
+    )
