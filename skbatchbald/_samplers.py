@@ -299,7 +299,25 @@ def ensemble_rows(estimator, X):
             f"({what}). Pass the pool with the fitted columns in their order: "
             "X_pool[model.feature_names_in_]."
         )
-    return X.to_numpy()
+    return _nullable_as_float(X).to_numpy()
+
+
+def _nullable_as_float(X):
+    """``X`` with pandas' nullable numbers and booleans as floats, pd.NA as NaN.
+
+    An ensemble's own predict converts them (scikit-learn's validation does),
+    but ``to_numpy`` of a frame holding ``Float64``, ``Int64`` or ``boolean``
+    columns with ``pd.NA`` gives objects the members cannot read.
+    """
+    import pandas as pd  # X is a DataFrame here, so pandas is installed
+
+    nullable = [
+        name
+        for name, dtype in X.dtypes.items()
+        if isinstance(dtype, pd.api.extensions.ExtensionDtype)
+        and (pd.api.types.is_numeric_dtype(dtype) or pd.api.types.is_bool_dtype(dtype))
+    ]
+    return X.astype(dict.fromkeys(nullable, "float64")) if nullable else X
 
 
 def member_columns(X, features):

@@ -690,6 +690,30 @@ def test_ensembles_check_a_dataframe_pool_against_their_feature_names(case):
         sample(model, frame.rename(columns={"a": "A"}), random_state=0)
 
 
+@pytest.mark.parametrize("case", [0, 2, 3])
+def test_ensembles_read_pandas_nullable_columns_with_missing_values(case):
+    # df.convert_dtypes() or read_parquet(dtype_backend=...) give Float64,
+    # Int64 and boolean columns holding pd.NA; to_numpy made them objects
+    import pandas as pd
+
+    frame, cases = _frame_cases()
+    model, y, sample = cases[case]
+    frame = frame.copy()
+    frame.iloc[::7, 0] = np.nan
+    frame["b"] = (frame["b"] * 10).round()
+    frame["c"] = frame["c"] > 0
+    model.fit(frame, y)
+    nullable = frame.convert_dtypes()
+    nullable["c"] = nullable["c"].astype("boolean")
+    nullable.iloc[::5, 2] = pd.NA
+    assert {str(t) for t in nullable.dtypes} == {"Float64", "Int64", "boolean"}
+    assert nullable.isna().to_numpy().any()
+    floats = nullable.astype("float64")  # what scikit-learn's predict reads
+    np.testing.assert_array_equal(
+        sample(model, nullable, random_state=0), sample(model, floats, random_state=0)
+    )
+
+
 def _assert_members_over_the_union(log_probs, full, partial, X):
     """Sample 0 is ``full``'s probabilities, sample 1 ``partial``'s, which never
     saw the third class: -inf there."""
