@@ -117,14 +117,15 @@ def _fresh_index(index):
 
 
 def _check_index_order(X, y):
-    """ValueError when pandas X and y hold the same row labels in other orders.
+    """ValueError when pandas X and y hold the same row labels in other orders;
+    a warning when they hold other labels.
 
     scikit-learn pairs X and y by position and ignores their index, so a y
     shuffled against X (``y.iloc[::-1]``, a ``groupby`` result, labels read
     back in another order) would teach every row another row's label. The
-    same labels in another order can only be that; labels that differ, or a
-    fresh 0..n-1 RangeIndex on either side (a y built by position), keep
-    scikit-learn's pairing by position.
+    same labels in another order can only be that; labels that differ keep
+    scikit-learn's pairing by position with a warning, and a fresh 0..n-1
+    RangeIndex on either side (a y built by position) keeps it quietly.
     """
     x_index, y_index = getattr(X, "index", None), getattr(y, "index", None)
     if not (_is_pandas(X) and _is_pandas(y)) or x_index is None or y_index is None:
@@ -137,15 +138,37 @@ def _check_index_order(X, y):
         or _fresh_index(y_index)
     ):
         return
-    if set(x_index) == set(y_index):  # unique and as many: a reordering
+    x_labels, y_labels = set(x_index), set(y_index)
+    # Python values for the messages: 23, not np.int64(23)
+    x_list, y_list = x_index.tolist(), y_index.tolist()
+    if x_labels == y_labels:  # unique and as many: a reordering
         moved = int(np.count_nonzero(x_index != y_index))
         raise ValueError(
             f"X and y hold the same index labels in different orders ({moved} of "
-            f"{len(x_index)} rows differ, e.g. X's row {x_index[0]!r} is y's "
-            f"{y_index[0]!r} by position). The learner pairs rows by position, as "
+            f"{len(x_index)} rows differ, e.g. X's row {x_list[0]!r} is y's "
+            f"{y_list[0]!r} by position). The learner pairs rows by position, as "
             "scikit-learn does, so each row would get another row's label; pass "
             "y.loc[X.index] to pair them by label."
         )
+    # Other labels: most often y_pool[idx], which a pandas Series reads by
+    # label, beside X_pool.iloc[idx], by position (modAL's examples index
+    # numpy arrays, where both are positions). y may also come from a table
+    # with IDs of its own, so this warns instead of refusing.
+    shared = len(x_labels & y_labels)
+    differ = next(
+        i for i, (a, b) in enumerate(zip(x_list, y_list, strict=True)) if a != b
+    )
+    warnings.warn(
+        f"X and y hold different index labels ({shared} of {len(x_index)} "
+        f"shared; e.g. X's row {x_list[differ]!r} is y's {y_list[differ]!r} by "
+        "position). The learner pairs rows by position, as scikit-learn does. If "
+        "y was taken as y_pool[idx] (a Series reads that by label) beside "
+        "X_pool.iloc[idx], each row gets another row's label: take "
+        "y_pool.iloc[idx], or y_pool.loc[X.index]. If y's index means something "
+        "else, pass y.to_numpy() to pair by position without this warning.",
+        UserWarning,
+        stacklevel=user_stacklevel(),
+    )
 
 
 def _refits_nothing(estimator):

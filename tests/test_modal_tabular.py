@@ -1,5 +1,7 @@
 """ActiveLearner on tables: DataFrames with categories, missing values."""
 
+import warnings
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -274,8 +276,8 @@ class TestIndexOrder:
         np.testing.assert_array_equal(learner.y_training[-4:], y.iloc[20:24])
 
     def test_other_labels_pair_by_position_as_scikit_learn(self):
-        # a y built with a fresh RangeIndex, a plain array, a y whose labels
-        # differ from X's: scikit-learn's pairing by position, no error
+        # a y built with a fresh RangeIndex, a plain array: scikit-learn's
+        # pairing by position, quietly
         X, y = self._frames()
         # a frame shuffled whole beside labels made by position: its permuted
         # 0..n-1 labels and the labels' fresh RangeIndex hold the same set
@@ -285,12 +287,38 @@ class TestIndexOrder:
             LogisticRegression(), X_training=shuffled, y_training=labels
         )
         np.testing.assert_array_equal(learner.y_training, labels.to_numpy())
-        for labels in (
-            y.reset_index(drop=True),
-            y.to_numpy(),
-            y.set_axis(X.index + 1000),
-        ):
-            learner = ActiveLearner(
-                LogisticRegression(), X_training=X, y_training=labels
-            )
+        for labels in (y.reset_index(drop=True), y.to_numpy()):
+            with warnings.catch_warnings():
+                warnings.simplefilter("error")
+                learner = ActiveLearner(
+                    LogisticRegression(), X_training=X, y_training=labels
+                )
             np.testing.assert_array_equal(learner.y_training, y.to_numpy())
+        # labels of their own: paired by position, with a warning naming why
+        with pytest.warns(UserWarning, match=r"0 of 40 shared.*y\.to_numpy\(\)"):
+            learner = ActiveLearner(
+                LogisticRegression(),
+                X_training=X,
+                y_training=y.set_axis(X.index + 1000),
+            )
+        np.testing.assert_array_equal(learner.y_training, y.to_numpy())
+
+    def test_labels_looked_up_by_label_beside_rows_by_position_warn(self):
+        # modAL's habit on pandas: X_pool.iloc[idx] (positions) beside
+        # y_pool[idx], which a Series with an integer index reads by label;
+        # once taught rows are dropped, the two are different rows
+        X, y = self._frames()
+        X_pool, y_pool = X.reset_index(drop=True), y.reset_index(drop=True)
+        learner = ActiveLearner(
+            LogisticRegression(),
+            X_training=X_pool.iloc[:10],
+            y_training=y_pool.iloc[:10],
+        )
+        X_pool, y_pool = X_pool.drop(index=range(10)), y_pool.drop(index=range(10))
+        idx = np.array([13, 20, 15])  # positions a query returned
+        with pytest.warns(UserWarning, match=r"y_pool\.iloc\[idx\]") as record:
+            learner.teach(X_pool.iloc[idx], y_pool[idx])
+        assert "X's row 23 is y's 13 by position" in str(record[0].message)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            learner.teach(X_pool.iloc[idx], y_pool.iloc[idx])  # the fix
