@@ -275,7 +275,9 @@ default=None
     scores : ndarray of shape (n_instances,), float64
         ``scores[i]`` is the joint mutual information I(y_1..y_{i+1}; ω) of the
         first i + 1 picks, in nats; ``scores[0]`` is the BALD score of the first
-        pick. In the sampled phase each step adds the pick's gain
+        pick. Picks that fill a saturated batch (``on_saturation="bald"``)
+        repeat the score reached, within 1 % of log K of their own joint
+        score. In the sampled phase each step adds the pick's gain
         I(y_x; ω | y_S), recomputed in float64 with both of its entropies taken
         from the same sampled configurations, so the estimate never decreases
         (a gain is a mutual information, never negative).
