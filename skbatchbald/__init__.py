@@ -10,6 +10,7 @@ __version__ = "0.1.0.dev0"
 # that ``import skbatchbald`` stays light and works without modAL installed.
 _LAZY = {
     "ActiveLearner": "skbatchbald.modal",
+    "Committee": "skbatchbald.committee",
     "MCDropoutClassifier": "skbatchbald.classifier",
     "MCDropoutMultiLabelClassifier": "skbatchbald.classifier",
     "MCDropoutRegressor": "skbatchbald.classifier",

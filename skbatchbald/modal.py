@@ -59,6 +59,7 @@ _WHY_NO_DEPS = (
 
 try:
     from modAL.models import ActiveLearner as _ModalActiveLearner
+    from modAL.models import Committee as _ModalCommittee  # noqa: F401 (committee.py)
     from modAL.uncertainty import uncertainty_sampling
 except ImportError as exc:
     raise ImportError(

@@ -52,6 +52,7 @@ LAYERS = [
         "modal",
         [
             "skbatchbald.modal",
+            "skbatchbald.committee",
             "skbatchbald._modal_ports",
             "skbatchbald._taught_dataset",
             "skbatchbald._dataset_identity",

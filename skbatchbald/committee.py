@@ -1,0 +1,117 @@
+"""modAL's Committee, working with the labels pandas gives: text of object dtype.
+
+modAL-python 0.4.2.1 merges its learners' classes with ``np.unique(...,
+axis=0)``, which numpy refuses for object arrays (the classes of a model
+fitted on a pandas Series of strings), and collects votes in a float array,
+which refuses any text label. :class:`Committee` keeps modAL's constructor,
+methods and query strategies and fixes these two.
+"""
+
+import numpy as np
+
+from .modal import _ModalCommittee
+
+__all__ = ["Committee"]
+
+
+class Committee(_ModalCommittee):
+    """A modAL ``Committee`` of learners that takes labels of any dtype.
+
+    A query-by-committee learner: each member is a fitted learner (an
+    :class:`~skbatchbald.ActiveLearner`), one posterior sample for BALD and
+    BatchBALD, and modAL's committee strategies
+    (``vote_entropy_sampling``, ``max_disagreement_sampling``,
+    ``consensus_entropy_sampling``) score their votes. Everything is modAL's
+    but two fixes for labels that are text, as a pandas Series of strings
+    gives them (object dtype): the members' classes are merged without
+    numpy's ``axis`` argument, which object arrays refuse (modAL raised
+    ``TypeError: The axis argument to unique is not supported for dtype
+    object`` when built), and votes keep the labels' dtype instead of floats
+    (``vote`` and ``vote_entropy_sampling`` raised "could not convert string
+    to float" for any text label).
+
+    Parameters
+    ----------
+    learner_list : list of ActiveLearner
+        The members; each should be fitted on its own bootstrap of the
+        labels (``bootstrap_init=True``) or be a different model, so that
+        they disagree where the labels leave room.
+    query_strategy : callable, default=modAL's vote_entropy_sampling
+        ``query_strategy(committee, X_pool, n_instances=...)``, e.g.
+        :class:`~skbatchbald.BatchBALDQuery` or one of modAL's committee
+        strategies.
+    on_transformed : bool, default=False
+        As in modAL: whether the strategy sees the members' transformed pool.
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+        Every class a member knows, sorted, in the members' dtype.
+    n_classes_ : int
+        Number of classes.
+
+    See Also
+    --------
+    ActiveLearner : The members.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from sklearn.datasets import load_iris
+    >>> from sklearn.ensemble import RandomForestClassifier
+    >>> from skbatchbald import ActiveLearner, BatchBALDQuery, Committee
+    >>> X, y = load_iris(return_X_y=True, as_frame=True)
+    >>> names = y.map({0: "setosa", 1: "versicolor", 2: "virginica"})
+    >>> committee = Committee(
+    ...     learner_list=[
+    ...         ActiveLearner(
+    ...             RandomForestClassifier(10, random_state=seed),
+    ...             X_training=X.iloc[::10], y_training=names.iloc[::10],
+    ...             bootstrap_init=True,
+    ...         )
+    ...         for seed in range(3)
+    ...     ],
+    ...     query_strategy=BatchBALDQuery(random_state=0),
+    ... )
+    >>> committee.classes_.tolist()
+    ['setosa', 'versicolor', 'virginica']
+    >>> idx, rows = committee.query(X, n_instances=3)
+    >>> len(idx)
+    3
+    """
+
+    def _set_classes(self):
+        try:
+            known = [learner.estimator.classes_ for learner in self.learner_list]
+        except AttributeError:  # unfitted members, as modAL handles them
+            self.classes_, self.n_classes_ = None, 0
+            return
+        if all(np.ndim(classes) == 1 for classes in known):
+            # the classes of one label column: merged without numpy's axis
+            # argument, which object arrays (text from pandas) refuse
+            self.classes_ = np.unique(np.concatenate(known))
+            self.n_classes_ = len(self.classes_)
+            return
+        super()._set_classes()
+
+    def vote(self, X, **predict_kwargs):
+        """Each member's predicted label for each row of ``X``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, ...)
+            The rows to vote on.
+        **predict_kwargs : dict
+            Passed to each member's ``predict``.
+
+        Returns
+        -------
+        votes : ndarray of shape (n_samples, n_learners)
+            In the labels' own dtype (modAL's are floats, which text refuses).
+        """
+        return np.column_stack(
+            [
+                np.asarray(learner.predict(X, **predict_kwargs))
+                for learner in self.learner_list
+            ]
+        )
