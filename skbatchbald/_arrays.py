@@ -138,6 +138,63 @@ def _new_rows_like(frame, rows, name="X"):
     return type(frame)(np.asarray(rows), name=frame.name)
 
 
+def _same_values(cast, values):
+    """Whether casting kept every value (and every missing one) as it was."""
+    missing = values.isna().to_numpy()
+    if not np.array_equal(missing, cast.isna().to_numpy()):
+        return False
+    kept = values.to_numpy(dtype=object)[~missing]
+    return bool(np.all(kept == cast.to_numpy(dtype=object)[~missing]))
+
+
+def _in_frame_dtypes(frame, new, name):
+    """``frame`` and ``new`` with ``new``'s columns in ``frame``'s dtypes.
+
+    Rows taught as a numpy array of a mixed table hold objects, and a batch
+    read back from a file has category columns of its own categories; pandas
+    concatenates either into object columns, so the labelled rows' numbers
+    and categories would turn to objects, which a model reading dtypes
+    (HistGradientBoosting's ``categorical_features="from_dtype"``) refuses.
+    A column is cast only where no value changes; category columns take the
+    union of both categories (the labelled rows' first), so no value becomes
+    NaN. Text where the labelled rows hold numbers is a ValueError naming the
+    column.
+    """
+    import pandas as pd
+
+    frame, new = frame.copy(deep=False), new.copy(deep=False)
+    for column, dtype in frame.dtypes.items():
+        values = new[column]
+        if values.dtype == dtype:
+            continue
+        if isinstance(dtype, pd.CategoricalDtype):
+            seen = pd.Index(values.dropna().unique())
+            joined = dtype.categories.append(seen.difference(dtype.categories))
+            dtype = pd.CategoricalDtype(joined, ordered=dtype.ordered)
+            frame[column] = frame[column].astype(dtype)
+            new[column] = values.astype(dtype)
+            continue
+        try:
+            cast = values.astype(dtype)
+        except (TypeError, ValueError):
+            cast = None
+        if cast is not None and _same_values(cast, values):
+            new[column] = cast
+        elif pd.api.types.is_numeric_dtype(dtype) and not (
+            pd.api.types.is_numeric_dtype(values.dtype)
+            or pd.to_numeric(values, errors="coerce").notna().sum()
+            == values.notna().sum()
+        ):
+            bad = values[pd.to_numeric(values, errors="coerce").isna() & values.notna()]
+            raise ValueError(
+                f"the new rows' column {column!r} holds {bad.iloc[0]!r}, and "
+                f"{name}_training's holds numbers ({dtype}): the new rows' "
+                f"columns are not {name}_training's. Pass a DataFrame with "
+                f"{name}_training's column names, or an array in their order."
+            )
+    return frame, new
+
+
 def _dict_like(template, values):
     """The dict ``values`` in ``template``'s mapping type (a SliceDict stays one)."""
     if type(template) is dict:
@@ -228,7 +285,10 @@ def stack_rows(first, second, name="X"):
     if _library(first) == "pandas":
         import pandas as pd
 
-        return pd.concat([first, _new_rows_like(first, second, name)])
+        second = _new_rows_like(first, second, name)
+        if hasattr(first, "columns"):
+            first, second = _in_frame_dtypes(first, second, name)
+        return pd.concat([first, second])
     if _library(first) == "torch":
         import torch
 

@@ -59,6 +59,72 @@ def test_pandas_columns_of_other_names_are_refused(columns, named):
         stack_rows(frame, pd.DataFrame(SECOND, columns=columns))
 
 
+def _table():
+    return pd.DataFrame(
+        {
+            "amount": [10.5, 20.0, np.nan],
+            "count": np.array([1, 2, 3], dtype=np.int64),
+            "region": pd.Categorical(["east", "west", "east"]),
+            "product": pd.Categorical(
+                ["auto", "home", "life"],
+                categories=["auto", "home", "life"],
+                ordered=True,
+            ),
+        },
+        index=[100, 101, 102],
+    )
+
+
+def test_rows_taught_as_an_object_array_keep_the_table_dtypes():
+    # rows.to_numpy() of a mixed table: objects, which pandas would spread to
+    # every column of the labelled rows
+    table = _table()
+    rows = table.iloc[[0, 2]].to_numpy()
+    assert rows.dtype == object
+    stacked = stack_rows(table, rows)
+    assert stacked.dtypes.to_dict() == table.dtypes.to_dict()
+    np.testing.assert_array_equal(stacked["count"], [1, 2, 3, 1, 3])
+    assert stacked["region"].tolist() == ["east", "west", "east", "east", "east"]
+    assert stacked["amount"].isna().tolist() == [False, False, True, False, True]
+
+
+def test_a_batch_with_categories_of_its_own_joins_the_categories():
+    # a batch read back from a file and cast: categories from the batch alone
+    table = _table()
+    batch = pd.DataFrame(
+        {
+            "amount": [1.0],
+            "count": [4],
+            "region": pd.Categorical(["north"]),
+            "product": pd.Categorical(["home"]),  # unordered, one category
+        }
+    )
+    stacked = stack_rows(table, batch)
+    assert isinstance(stacked["region"].dtype, pd.CategoricalDtype)
+    assert stacked["region"].cat.categories.tolist() == ["east", "west", "north"]
+    assert stacked["region"].tolist() == ["east", "west", "east", "north"]
+    assert stacked["product"].dtype == table["product"].dtype  # ordered, kept
+    assert stacked["product"].tolist() == ["auto", "home", "life", "home"]
+    assert not stacked[["region", "product"]].isna().to_numpy().any()
+    assert table["region"].cat.categories.tolist() == ["east", "west"]  # not changed
+
+
+def test_values_a_cast_would_change_are_left_to_pandas():
+    table = _table()
+    batch = table.iloc[:2].copy()
+    batch["count"] = [1.5, np.nan]  # not integers: pandas' float column
+    stacked = stack_rows(table, batch)
+    assert stacked["count"].dtype == np.float64
+    np.testing.assert_array_equal(stacked["count"], [1, 2, 3, 1.5, np.nan])
+
+
+def test_text_where_the_labelled_rows_hold_numbers_is_named():
+    table = _table()
+    shifted = table[["region", "amount", "count", "product"]].to_numpy()  # reordered
+    with pytest.raises(ValueError, match=r"column 'amount' holds 'east'.*X_training"):
+        stack_rows(table, shifted)
+
+
 def test_torch_second_takes_the_first_dtype():
     out = stack_rows(torch.zeros(3, 2, dtype=torch.float64), SECOND.astype("f4"))
     assert out.dtype == torch.float64 and out.shape == (5, 2)
