@@ -223,6 +223,8 @@ def _vstack_rows(first, second, *, name="X"):
         return stack_rows(first, second)
     if is_torch_dataset(first) or is_torch_dataset(second):
         return stack_rows(first, second)  # items unread: the module checks them
+    if hasattr(first, "columns") and hasattr(second, "columns"):
+        return stack_rows(first, second, name)  # names the columns that differ
     # np.shape reads .shape where there is one (sparse, pandas, torch).
     first_shape, second_shape = tuple(np.shape(first)[1:]), tuple(np.shape(second)[1:])
     if first_shape != second_shape and name == "y":

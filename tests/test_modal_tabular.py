@@ -322,3 +322,16 @@ class TestIndexOrder:
         with warnings.catch_warnings():
             warnings.simplefilter("error")
             learner.teach(X_pool.iloc[idx], y_pool.iloc[idx])  # the fix
+
+
+def test_rows_taught_without_a_column_name_it():
+    X = pd.DataFrame(
+        np.random.default_rng(0).normal(size=(30, 3)), columns=["a", "b", "c"]
+    )
+    y = (X["a"] > 0).astype(int)
+    learner = ActiveLearner(
+        LogisticRegression(), X_training=X.iloc[:20], y_training=y.iloc[:20]
+    )
+    with pytest.raises(ValueError, match=r"missing \['b'\], unexpected \[\]"):
+        learner.teach(X.iloc[20:25].drop(columns=["b"]), y.iloc[20:25])
+    assert len(learner.y_training) == 20
