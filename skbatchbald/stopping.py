@@ -838,9 +838,25 @@ class ExpectedInformation(_StoppingRule):
             if multilabel
             else predict_log_proba_samples
         )
+        point = {} if multilabel else {"allow_point_estimate": True}
         log_probs = sample(
-            estimator, X_stop, n_mc_samples=self.n_mc_samples, random_state=seed
+            estimator,
+            X_stop,
+            n_mc_samples=self.n_mc_samples,
+            random_state=seed,
+            **point,
         )
+        if not multilabel and log_probs.shape[1] == 1 and self.n_mc_samples != 1:
+            # the strategies' message would recommend margin: a query strategy
+            raise ValueError(
+                f"ExpectedInformation needs posterior samples, and the "
+                f"{type(final_model(estimator)).__name__} gives one predictive "
+                "distribution (predict_proba): its expected information is 0 on "
+                "every input, which would stop at once. Stop with "
+                "StabilizingPredictions, which needs only predictions, or use a "
+                "model with posterior samples (a forest, bagging, an "
+                "MCDropoutClassifier, a Committee; user guide: Which strategy)."
+            )
         return log_probs, {"multilabel": bool(multilabel), "noise_variance": None}
 
     def _check_outputs(self, outputs, *, multilabel=False, noise_variance=None):

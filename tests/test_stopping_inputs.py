@@ -252,10 +252,14 @@ def test_log_probs_must_be_posterior_samples():
 def test_a_point_estimate_is_refused_with_the_reason(forest):
     _, X = forest
     y = load_iris().target
-    with pytest.raises(ValueError, match="posterior samples"):
+    with pytest.raises(ValueError, match="posterior samples") as info:
         ExpectedInformation().update(
             LogisticRegression(max_iter=1000).fit(X, y), X[:10]
         )
+    # a stopping rule's advice, not a query strategy's (MarginQuery)
+    assert "Stop with StabilizingPredictions" in str(info.value)
+    assert "Margin" not in str(info.value)
+    assert "LogisticRegression gives one predictive distribution" in str(info.value)
 
 
 @pytest.mark.parametrize(
