@@ -207,6 +207,24 @@ def _check_one_row_of_labels(X, y, y_known):
         )
 
 
+def _check_not_one_row_as_series(X, X_known):
+    """ValueError for one row of a DataFrame given as a Series, ``X.iloc[i]``.
+
+    pandas gives one row as a Series indexed by the columns, which
+    scikit-learn reads as a column of that many rows. A Series of another
+    index (texts for a text pipeline) is rows, as it should be.
+    """
+    if not (_is_pandas(X) and X.ndim == 1 and _is_data_frame(X_known)):
+        return
+    if X.index.equals(X_known.columns):
+        raise ValueError(
+            f"X is a pandas Series indexed by X_training's {len(X)} columns: one "
+            "row of a DataFrame (X_pool.iloc[i]), which would be read as "
+            f"{len(X)} rows of one feature. Pass a one-row DataFrame, "
+            "X_pool.iloc[[i]], with y as a list of one label."
+        )
+
+
 def _vstack_rows(first, second, *, name="X"):
     """Stack two row blocks (`stack_rows`) after checking their trailing shapes.
 
@@ -865,6 +883,7 @@ class ActiveLearner(_ModalActiveLearner):
                 "(X_training and y_training together)."
             )
         _check_one_row_of_labels(X, y, y_known)
+        _check_not_one_row_as_series(X, self.X_training)
         check_targets(
             self.estimator,
             y,
