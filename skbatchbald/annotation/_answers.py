@@ -123,9 +123,8 @@ _MATCH_RULES = (
     lambda text: unicodedata.normalize("NFKC", text).strip().casefold(),
     lambda text: _integral(text.strip()),
 )
-# What people put between several tags in one cell; spaces only where no
-# such mark is (class names may hold spaces: "big dog; cat").
-_TAG_SEPARATORS = re.compile(r"\s*[;,|/]\s*")
+# What people put between several tags in one cell: a mark, or spaces.
+_TAG_SEPARATORS = re.compile(r"(\s*[;,|/]\s*|\s+)")
 
 
 def _class_code(text, lookups):
@@ -136,28 +135,41 @@ def _class_code(text, lookups):
     )
 
 
-def _part_codes(part, lookups):
-    """The classes one part of a tag list names, None where a word names none."""
-    code = _class_code(part, lookups)
-    # a part that names no class may be tags between spaces ("cat dog")
-    if code is not None:
-        return [code]
-    return [_class_code(word, lookups) for word in part.split()] or [None]
+def _segment(text, lookups):
+    """The classes a cell of several tags names, longest names first, or None.
+
+    The cell is cut at every mark and space, and runs of neighbouring pieces
+    are matched as names with their marks kept, so that a tag whose own name
+    holds a mark or a space ("T-shirt/top", "big dog") is read whole beside
+    others ("T-shirt/top; casual") and never as two other tags. None when no
+    cut names classes only.
+    """
+    pieces = _TAG_SEPARATORS.split(text.strip())
+    words = pieces[::2]  # pieces[1::2] are the marks between them
+    n = len(words)
+    # found[i]: the codes of words[i:] cut into names, or None
+    found = [None] * n + [[]]
+    for i in range(n - 1, -1, -1):
+        for j in range(n, i, -1):  # the longest name first
+            if found[j] is None:
+                continue
+            code = _class_code("".join(pieces[2 * i : 2 * j - 1]), lookups)
+            if code is not None:
+                found[i] = [code, *found[j]]
+                break
+    return found[0]
 
 
-def _split_tags(text):
-    """The parts of a cell holding several tags, between the marks people use."""
-    return list(filter(None, _TAG_SEPARATORS.split(text.strip())))
+def _unknown_part(text, lookups):
+    """The first piece between marks of a cell that names no class."""
+    parts = filter(None, re.split(r"\s*[;,|/]\s*", text.strip()))
+    return next((p for p in parts if _segment(p, lookups) is None), text.strip())
 
 
 def _several_classes(text, lookups):
     """The distinct classes a cell holding several of them names, or None."""
-    found = []
-    for part in _split_tags(text):
-        codes = _part_codes(part, lookups)
-        if None in codes:
-            return None
-        found.extend(code for code in codes if code not in found)
+    codes = _segment(text, lookups)
+    found = list(dict.fromkeys(codes or ()))
     return found if len(found) > 1 else None
 
 
@@ -252,28 +264,52 @@ def _tags(label, names, lookups, origin):
         parts = []
     else:
         text = str(label)
-        parts = [text] if _class_code(text, lookups) is not None else _split_tags(text)
+        codes = _segment(text, lookups)
+        if codes is not None:
+            return codes
+        parts = [_unknown_part(text, lookups)]
     codes = []
     for part in parts:
-        found = _part_codes(part, lookups)
-        if None in found:
+        code = _class_code(part, lookups)
+        if code is None:
             raise ValueError(
                 f"{origin} has tag {part.strip()!r}, which is not one of the tags "
                 f"{names}; separate tags with ';' (or ',', '|', '/'), write "
                 f"{NO_TAGS!r} for no tags, or add the tag to classes."
             )
-        codes.extend(found)
+        codes.append(code)
     return codes
 
 
 # A number written with a decimal comma ("3,5"): spreadsheets in locales
 # that separate their CSV cells with ';' or tabs write numbers so.
 _DECIMAL_COMMA = re.compile(r"\s*[+-]?\d*,\d+\s*")
+# Digits grouped by three after a first group that is no zero ("1,250",
+# "12.500", "1.234,5"): a thousands separator, or a decimal mark, depending
+# on the locale, which a file separated by ';' or tabs does not tell.
+_GROUPED = re.compile(r"\s*[+-]?[1-9]\d{0,2}([.,]\d{3})+(,\d+)?\s*")
+# What a number is: digits with one decimal point and an exponent (Python's
+# float() also takes "1_5", which no person means as 15).
+_NUMBER = re.compile(r"\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*")
+_NOT_FINITE = re.compile(r"\s*[+-]?(nan|inf|infinity)\s*", re.IGNORECASE)
 
 
-def decimal_point(text):
-    """``"3.5"`` for ``"3,5"``; any other text as it is."""
-    if isinstance(text, str) and _DECIMAL_COMMA.fullmatch(text):
+def decimal_point(text, where):
+    """``"3.5"`` for ``"3,5"`` in a file written with a decimal comma.
+
+    ValueError naming ``where`` for digits grouped by three ("1,250",
+    "1.250", "1.234,5"), which such a file could mean either way; any other
+    text as it is.
+    """
+    if not isinstance(text, str):
+        return text
+    if _GROUPED.fullmatch(text):
+        raise ValueError(
+            f"{where} has label {text.strip()!r}, which could be a number with a "
+            "thousands separator or with a decimal mark; write it without a "
+            "thousands separator (1250, or 1,25 for one and a quarter)."
+        )
+    if _DECIMAL_COMMA.fullmatch(text):
         return text.replace(",", ".")
     return text
 
@@ -284,11 +320,10 @@ def _number(label, origin):
         value = None
     elif isinstance(label, numbers.Real):
         value = float(label)
+    elif _NUMBER.fullmatch(str(label)) or _NOT_FINITE.fullmatch(str(label)):
+        value = float(str(label).strip())
     else:
-        try:
-            value = float(str(label).strip())
-        except ValueError:
-            value = None
+        value = None
     if value is None:
         raise ValueError(
             f"{origin} has label {label!r}, which is not a number; with "

@@ -116,7 +116,7 @@ def _read_csv(path, *, numbers=False):
                 "line, keeping one cell per column."
             )
         if numbers and delimiter != ",":
-            row["label"] = decimal_point(row.get("label"))
+            row["label"] = decimal_point(row.get("label"), where)
         rows.append((where, row))
     return rows
 

@@ -192,3 +192,24 @@ def test_the_target_type_and_classes_must_agree():
         check_answers([0], ["1"], [0, 1], ["r"], target_type="continuous")
     with pytest.raises(ValueError, match="classes is required"):
         check_answers([0], ["1"], None, ["r"], target_type="multilabel")
+
+
+def test_tag_names_holding_marks_or_spaces_are_read_whole_beside_others():
+    tags = ["T-shirt/top", "casual", "a", "b", "a/b", "big dog"]
+    cells = ["T-shirt/top; casual", "T-shirt/top, Casual", "a/b; b", "big dog a"]
+    _, Y = check_answers(range(4), cells, tags, ["r"] * 4, target_type="multilabel")
+    assert Y.tolist() == [
+        [1, 1, 0, 0, 0, 0],
+        [1, 1, 0, 0, 0, 0],
+        [0, 0, 0, 1, 1, 0],  # the tag "a/b", not the tags "a" and "b"
+        [0, 0, 1, 0, 0, 1],
+    ]
+    with pytest.raises(ValueError, match=r"has tag 'top-ish'"):
+        check_answers([0], ["casual; top-ish"], tags, ["r"], target_type="multilabel")
+
+
+@pytest.mark.parametrize("text", ["1_5", "3.5 mg", "0x10", "1e"])
+def test_only_plain_numbers_are_numbers(text):
+    # Python's float() reads "1_5" as 15
+    with pytest.raises(ValueError, match="not a number"):
+        check_answers([0], [text], None, ["r"], target_type="continuous")

@@ -174,6 +174,20 @@ def test_a_decimal_comma_is_read_where_cells_are_split_by_semicolons(tmp_path):
     _measure(path, ["3,5", "-0,25", "12"], delimiter=";")
     indices, values = annotator.answers()
     assert indices.tolist() == [4, 0, 9] and values.tolist() == [3.5, -0.25, 12.0]
+    # digits grouped by three: a thousands separator or a decimal mark
+    for grouped in ("1,250", "12.500", "1.234,5", "1250"):
+        annotator = FileAnnotator(tmp_path / grouped, target_type="continuous")
+        annotator.request([4, 0, 9])
+        _measure(
+            tmp_path / grouped / "batch-001.csv",
+            ["0,125", grouped, "3.5"],
+            delimiter=";",
+        )
+        if grouped == "1250":
+            assert annotator.answers()[1].tolist() == [0.125, 1250.0, 3.5]
+            continue
+        with pytest.raises(ValueError, match=r"line 3 .* thousands separator"):
+            annotator.answers()
     # a comma in a comma-separated file may be a thousands separator: refused
     annotator = FileAnnotator(tmp_path / "plain", target_type="continuous")
     annotator.request([4, 0, 9])
