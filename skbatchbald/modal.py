@@ -119,7 +119,7 @@ def _fresh_index(index):
 
 def _check_index_order(X, y):
     """ValueError when pandas X and y hold the same row labels in other orders;
-    a warning when they hold other labels.
+    the text of a warning when they hold other labels, else None.
 
     scikit-learn pairs X and y by position and ignores their index, so a y
     shuffled against X (``y.iloc[::-1]``, a ``groupby`` result, labels read
@@ -130,7 +130,7 @@ def _check_index_order(X, y):
     """
     x_index, y_index = getattr(X, "index", None), getattr(y, "index", None)
     if not (_is_pandas(X) and _is_pandas(y)) or x_index is None or y_index is None:
-        return
+        return None
     if (
         len(x_index) != len(y_index)
         or x_index.equals(y_index)
@@ -138,37 +138,35 @@ def _check_index_order(X, y):
         or _fresh_index(x_index)
         or _fresh_index(y_index)
     ):
-        return
-    x_labels, y_labels = set(x_index), set(y_index)
-    # Python values for the messages: 23, not np.int64(23)
-    x_list, y_list = x_index.tolist(), y_index.tolist()
-    if x_labels == y_labels:  # unique and as many: a reordering
-        moved = int(np.count_nonzero(x_index != y_index))
+        return None
+    # compared as Python objects: an Int64 and an int64 index of the same
+    # labels in the same order are the same rows
+    x_labels, y_labels = x_index.to_numpy(dtype=object), y_index.to_numpy(dtype=object)
+    moved = np.flatnonzero(x_labels != y_labels)
+    if moved.size == 0:
+        return None
+    first = moved[0]
+    example = f"e.g. X's row {x_labels[first]!r} is y's {y_labels[first]!r}"
+    shared = int(x_index.isin(y_index).sum())
+    if shared == len(x_index):  # unique and as many: a reordering
         raise ValueError(
-            f"X and y hold the same index labels in different orders ({moved} of "
-            f"{len(x_index)} rows differ, e.g. X's row {x_list[0]!r} is y's "
-            f"{y_list[0]!r} by position). The learner pairs rows by position, as "
-            "scikit-learn does, so each row would get another row's label; pass "
-            "y.loc[X.index] to pair them by label."
+            f"X and y hold the same index labels in different orders ({moved.size} "
+            f"of {len(x_index)} rows differ, {example} by position). The learner "
+            "pairs rows by position, as scikit-learn does, so each row would get "
+            "another row's label; pass y.loc[X.index] to pair them by label."
         )
     # Other labels: most often y_pool[idx], which a pandas Series reads by
     # label, beside X_pool.iloc[idx], by position (modAL's examples index
     # numpy arrays, where both are positions). y may also come from a table
     # with IDs of its own, so this warns instead of refusing.
-    shared = len(x_labels & y_labels)
-    differ = next(
-        i for i, (a, b) in enumerate(zip(x_list, y_list, strict=True)) if a != b
-    )
-    warnings.warn(
+    return (
         f"X and y hold different index labels ({shared} of {len(x_index)} "
-        f"shared; e.g. X's row {x_list[differ]!r} is y's {y_list[differ]!r} by "
-        "position). The learner pairs rows by position, as scikit-learn does. If "
-        "y was taken as y_pool[idx] (a Series reads that by label) beside "
-        "X_pool.iloc[idx], each row gets another row's label: take "
+        f"shared; {example} by position). The learner pairs rows by position, as "
+        "scikit-learn does. If y was taken as y_pool[idx] (a Series reads that by "
+        "label) beside X_pool.iloc[idx], each row gets another row's label: take "
         "y_pool.iloc[idx], or y_pool.loc[X.index]. If y's index means something "
-        "else, pass y.to_numpy() to pair by position without this warning.",
-        UserWarning,
-        stacklevel=user_stacklevel(),
+        "else, pass y.to_numpy() to pair by position without this warning (given "
+        "once per learner)."
     )
 
 
@@ -899,7 +897,11 @@ class ActiveLearner(_ModalActiveLearner):
                 "allowed where the estimator handles them), True, False or "
                 f"'allow-nan'; got {setting!r}."
             )
-        _check_index_order(X, y)
+        index_warning = _check_index_order(X, y)
+        if index_warning and not getattr(self, "_warned_index_labels", False):
+            # once: y may carry an index of its own in every batch, rightly
+            self._warned_index_labels = True
+            warnings.warn(index_warning, UserWarning, stacklevel=user_stacklevel())
         finite = _finite_setting(self.estimator, setting)
         checked = {"setting": setting, "estimator": self.estimator}
         # A dict holds one array per input of a skorch module: each is checked.

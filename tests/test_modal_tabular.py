@@ -322,6 +322,24 @@ class TestIndexOrder:
         with warnings.catch_warnings():
             warnings.simplefilter("error")
             learner.teach(X_pool.iloc[idx], y_pool.iloc[idx])  # the fix
+            # once per learner: a y with an index of its own in every batch
+            learner.teach(X_pool.iloc[[1, 2]], y_pool.iloc[[1, 2]].set_axis([7, 8]))
+
+    def test_the_example_row_moved_and_index_dtypes_do_not_count(self):
+        X, y = self._frames()
+        with pytest.raises(
+            ValueError, match=r"2 of 40 rows differ, e\.g\. X's row 101"
+        ):
+            ActiveLearner(
+                LogisticRegression(),
+                X_training=X,
+                y_training=y.iloc[[0, 2, 1, *range(3, 40)]],
+            )
+        # the same labels in the same order, one index Int64 (convert_dtypes)
+        nullable = X.set_axis(X.index.astype("Int64"))
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            ActiveLearner(LogisticRegression(), X_training=nullable, y_training=y)
 
 
 def test_rows_taught_without_a_column_name_it():
