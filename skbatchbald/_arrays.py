@@ -140,11 +140,35 @@ def _new_rows_like(frame, rows, name="X"):
 
 def _same_values(cast, values):
     """Whether casting kept every value (and every missing one) as it was."""
+    import pandas as pd
+
     missing = values.isna().to_numpy()
     if not np.array_equal(missing, cast.isna().to_numpy()):
         return False
+    if pd.api.types.is_numeric_dtype(cast.dtype) and pd.api.types.is_numeric_dtype(
+        values.dtype
+    ):
+        # numbers to numbers: one vectorised comparison, not object by object
+        return np.array_equal(
+            cast.to_numpy(dtype=float, na_value=np.nan),
+            values.to_numpy(dtype=float, na_value=np.nan),
+            equal_nan=True,
+        )
     kept = values.to_numpy(dtype=object)[~missing]
     return bool(np.all(kept == cast.to_numpy(dtype=object)[~missing]))
+
+
+def _joined_categories(dtype, values):
+    """A category dtype of ``dtype``'s categories and any new ones in ``values``,
+    or None when pandas cannot hold them together (1 and True are equal)."""
+    import pandas as pd
+
+    seen = pd.Index(values.dropna().unique())
+    try:
+        joined = dtype.categories.append(seen.difference(dtype.categories))
+        return pd.CategoricalDtype(joined, ordered=dtype.ordered)
+    except (TypeError, ValueError):
+        return None
 
 
 def _in_frame_dtypes(frame, new, name):
@@ -162,17 +186,23 @@ def _in_frame_dtypes(frame, new, name):
     """
     import pandas as pd
 
+    differ = [
+        column
+        for column, before, now in zip(
+            frame.columns, frame.dtypes, new.dtypes, strict=True
+        )
+        if before != now
+    ]
+    if not differ:
+        return frame, new
     frame, new = frame.copy(deep=False), new.copy(deep=False)
-    for column, dtype in frame.dtypes.items():
-        values = new[column]
-        if values.dtype == dtype:
-            continue
+    for column in differ:
+        dtype, values = frame[column].dtype, new[column]
         if isinstance(dtype, pd.CategoricalDtype):
-            seen = pd.Index(values.dropna().unique())
-            joined = dtype.categories.append(seen.difference(dtype.categories))
-            dtype = pd.CategoricalDtype(joined, ordered=dtype.ordered)
-            frame[column] = frame[column].astype(dtype)
-            new[column] = values.astype(dtype)
+            joined = _joined_categories(dtype, values)
+            if joined is not None:
+                frame[column] = frame[column].astype(joined)
+                new[column] = values.astype(joined)
             continue
         try:
             cast = values.astype(dtype)
@@ -180,17 +210,18 @@ def _in_frame_dtypes(frame, new, name):
             cast = None
         if cast is not None and _same_values(cast, values):
             new[column] = cast
-        elif pd.api.types.is_numeric_dtype(dtype) and not (
-            pd.api.types.is_numeric_dtype(values.dtype)
-            or pd.to_numeric(values, errors="coerce").notna().sum()
-            == values.notna().sum()
-        ):
-            bad = values[pd.to_numeric(values, errors="coerce").isna() & values.notna()]
+            continue
+        is_number = pd.api.types.is_numeric_dtype(dtype) and not (
+            pd.api.types.is_bool_dtype(dtype)
+        )
+        text = values[pd.to_numeric(values, errors="coerce").isna() & values.notna()]
+        if is_number and not pd.api.types.is_numeric_dtype(values.dtype) and len(text):
             raise ValueError(
-                f"the new rows' column {column!r} holds {bad.iloc[0]!r}, and "
-                f"{name}_training's holds numbers ({dtype}): the new rows' "
-                f"columns are not {name}_training's. Pass a DataFrame with "
-                f"{name}_training's column names, or an array in their order."
+                f"the new rows' column {column!r} holds {text.iloc[0]!r}, where "
+                f"{name}_training holds numbers ({dtype}). If {text.iloc[0]!r} "
+                "marks a missing value, write NaN instead (pd.read_csv(..., "
+                f"na_values=[{text.iloc[0]!r}])); if the columns came in another "
+                f"order, pass a DataFrame with {name}_training's column names."
             )
     return frame, new
 

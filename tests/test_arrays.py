@@ -125,6 +125,21 @@ def test_text_where_the_labelled_rows_hold_numbers_is_named():
         stack_rows(table, shifted)
 
 
+def test_a_missing_value_marker_in_a_numeric_column_names_na_values():
+    table = _table()
+    batch = table.iloc[:1].astype(object)
+    batch.iloc[0, 1] = "?"
+    with pytest.raises(ValueError, match=r"'count' holds '\?'.*na_values=\['\?'\]"):
+        stack_rows(table, batch)
+
+
+def test_categories_pandas_cannot_join_are_left_to_pandas():
+    # True equals 1: a category column of 0/1 cannot also hold True
+    table = pd.DataFrame({"flag": pd.Categorical([0, 1])})
+    batch = pd.DataFrame({"flag": [True]})
+    assert stack_rows(table, batch)["flag"].tolist() == [0, 1, True]
+
+
 def test_torch_second_takes_the_first_dtype():
     out = stack_rows(torch.zeros(3, 2, dtype=torch.float64), SECOND.astype("f4"))
     assert out.dtype == torch.float64 and out.shape == (5, 2)
