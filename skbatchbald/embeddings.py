@@ -106,7 +106,12 @@ def _weights_digest(encoder):
     for name, value in sorted(encoder.state_dict().items()):
         hasher.update(name.encode())
         if isinstance(value, torch.Tensor):
-            value = value.detach().cpu().numpy()
+            value = value.detach().cpu()
+            if value.dtype == torch.bfloat16:
+                # numpy has no bfloat16: its bits, with the dtype's name
+                hasher.update(b"bfloat16")
+                value = value.view(torch.int16)
+            value = value.numpy()
         _digest_array(hasher, np.asarray(value))
     return hasher.hexdigest()
 
@@ -149,7 +154,12 @@ def _parameter_dtype(module):
 
 def _encode(encoder, batch):
     if isinstance(encoder, torch.nn.Module):
-        rows = torch.from_numpy(np.ascontiguousarray(batch))
+        # a memmap opened read-only gives read-only blocks, which torch warns
+        # about sharing; a copy of one block costs nothing next to the encoder
+        rows = np.ascontiguousarray(batch)
+        if not rows.flags.writeable:
+            rows = rows.copy()
+        rows = torch.from_numpy(rows)
         dtype = _parameter_dtype(encoder)
         if rows.is_floating_point() and dtype is not None:
             # sklearn's datasets are float64 and encoders float32: torch would
@@ -159,8 +169,20 @@ def _encode(encoder, batch):
             out = encoder(rows)
     else:
         out = encoder(batch)
+    if isinstance(out, (tuple, list)) and any(
+        isinstance(part, torch.Tensor) for part in out
+    ):
+        raise ValueError(
+            f"encoder returned a {type(out).__name__} of {len(out)} outputs (as "
+            "Hugging Face models return (last_hidden_state, pooler_output)); it "
+            "must return one (n_rows, d) tensor: wrap it in a module whose "
+            "forward returns the embedding alone, e.g. encoder(x)[0]."
+        )
     if isinstance(out, torch.Tensor):
-        out = out.detach().cpu().numpy()
+        out = out.detach().cpu()
+        if out.dtype == torch.bfloat16:  # numpy has none; float32 holds it exactly
+            out = out.float()
+        out = out.numpy()
     return np.asarray(out)
 
 
@@ -182,12 +204,16 @@ def _check_block(Z, start, n_rows, d):
 
 
 def _compute(encoder, X, batch_size, num_workers):
-    blocks, d, start, bad = [], None, 0, []
+    # one (n, d) array filled block by block: a list of blocks joined at the
+    # end held the embeddings twice (2.7 times their size at 10^6 x 256)
+    out, d, start, bad = None, None, 0, []
     for batch in _batches(X, batch_size, num_workers):
         Z = _encode(encoder, batch)
         d, rows = _check_block(Z, start, len(batch), d)
         bad.append(rows)
-        blocks.append(Z.astype(np.float32, copy=False))
+        if out is None:
+            out = np.empty((len(X), d), dtype=np.float32)
+        out[start : start + len(batch)] = Z
         start += len(batch)
     bad = np.concatenate(bad)
     if bad.size:
@@ -199,7 +225,7 @@ def _compute(encoder, X, batch_size, num_workers):
             "and the encoder's weights, or embed the others: keep = "
             "np.ones(len(X), bool); keep[rows] = False."
         )
-    return np.concatenate(blocks)
+    return out if out is not None else np.empty((0, 0), dtype=np.float32)
 
 
 def _check_rows(n_rows, n_check):

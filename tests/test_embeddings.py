@@ -1,6 +1,7 @@
 """cached_embeddings: computed once, named by content, never reused when stale."""
 
 import json
+import warnings
 
 import numpy as np
 import pytest
@@ -212,6 +213,41 @@ def test_tensor_dtypes_numpy_lacks(X, tmp_path):
     eight_bits = torch.zeros((4, 12)).to(torch.float8_e4m3fn)
     with pytest.raises(TypeError, match=r"torch\.float8_e4m3fn.*X\.float\(\)"):
         cached_embeddings(make_encoder(), eight_bits, tmp_path)
+
+
+def test_an_encoder_in_bfloat16_is_embedded_as_float32(X, tmp_path):
+    encoder = make_encoder().to(torch.bfloat16)
+    Z = cached_embeddings(encoder, X, tmp_path)
+    assert Z.dtype == np.float32
+    with torch.no_grad():
+        expected = encoder(torch.from_numpy(X).to(torch.bfloat16)).float().numpy()
+    np.testing.assert_array_equal(Z, expected)
+
+
+class TupleEncoder(torch.nn.Module):
+    """An encoder returning (features, pooled), as Hugging Face models do."""
+
+    def __init__(self):
+        super().__init__()
+        self.linear = torch.nn.Linear(12, 4)
+
+    def forward(self, x):
+        h = self.linear(x)
+        return h, h.sum(1)
+
+
+def test_an_encoder_returning_a_tuple_names_the_fix(X, tmp_path):
+    with pytest.raises(ValueError, match=r"a tuple of 2 outputs.*encoder\(x\)\[0\]"):
+        cached_embeddings(TupleEncoder().eval(), X, tmp_path)
+
+
+def test_a_read_only_memmap_is_embedded_without_torch_warnings(X, tmp_path):
+    np.save(tmp_path / "X.npy", X)
+    mapped = np.load(tmp_path / "X.npy", mmap_mode="r")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        Z = cached_embeddings(make_encoder(), mapped, tmp_path / "cache")
+    np.testing.assert_array_equal(Z, cached_embeddings(make_encoder(), X, tmp_path))
 
 
 class Items(torch.utils.data.Dataset):

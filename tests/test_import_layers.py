@@ -69,6 +69,8 @@ LAYERS = [
 SEAMS = {
     # the sampling engine is torch-level (nn) but has one client, the classifier
     ("classifier", "skbatchbald.nn._engine"),
+    # `skbatchbald label --target-type` offers the answer types the annotators read
+    ("experiment", "skbatchbald.annotation._answers"),
 }
 
 

@@ -12,12 +12,12 @@ from pathlib import Path
 
 import numpy as np
 
+from ..annotation._answers import TARGET_TYPES
 from ._config import STRATEGIES
 
 __all__ = ["add_label_parser", "run_label"]
 
 _MODELS = ("forest", "logistic", "mlp")
-_TARGET_TYPES = ("multiclass", "multilabel", "continuous")
 _COLD_STARTS = ("random", "typiclust")
 
 _EXAMPLES = """\
@@ -73,7 +73,7 @@ def add_label_parser(subparsers):
     )
     label.add_argument(
         "--target-type",
-        choices=_TARGET_TYPES,
+        choices=TARGET_TYPES,
         default="multiclass",
         help="what people answer: one of --classes per row, a row's tags (names "
         "of --classes separated by ';', '-' for none), or a number (no "
