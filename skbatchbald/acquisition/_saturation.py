@@ -203,7 +203,8 @@ def warn_if_saturated(scores, n_mc_samples, n_greedy, n_distinct=None):
         f"(K={n_mc_samples} posterior samples): no batch carries more than log K "
         f"nats, so the picks after it carry almost no information; "
         f"{_remaining(n_greedy - first - 1, n_distinct - n_greedy)} Raise "
-        f"the number of posterior samples K or acquire fewer points.",
+        "the number of posterior samples K (n_mc_samples; for an ensemble, "
+        "its members: n_members, trees) or acquire fewer points.",
         SaturationWarning,
         stacklevel=user_stacklevel(),
     )
