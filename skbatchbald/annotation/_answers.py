@@ -45,7 +45,8 @@ def check_target_type(target_type, classes, *, classes_required=True):
     if target_type == "continuous":
         if classes is not None:
             raise ValueError(
-                f"classes must be None for target_type='continuous', got {classes!r}; "
+                "classes must be None for target_type='continuous', got "
+                f"{np.asarray(classes).tolist()!r}; "
                 "the answers are numbers, not classes."
             )
         return None
@@ -123,8 +124,10 @@ _MATCH_RULES = (
     lambda text: unicodedata.normalize("NFKC", text).strip().casefold(),
     lambda text: _integral(text.strip()),
 )
-# What people put between several tags in one cell: a mark, or spaces.
-_TAG_SEPARATORS = re.compile(r"(\s*[;,|/]\s*|\s+)")
+# What people put between several tags in one cell: marks (doubled, with
+# spaces around) or spaces; a cell may also start or end with a mark.
+_TAG_SEPARATORS = re.compile(r"(\s*[;,|/][\s;,|/]*|\s+)")
+_EDGE_MARKS = " \t\r\n;,|/"
 
 
 def _class_code(text, lookups):
@@ -144,7 +147,7 @@ def _segment(text, lookups):
     others ("T-shirt/top; casual") and never as two other tags. None when no
     cut names classes only.
     """
-    pieces = _TAG_SEPARATORS.split(text.strip())
+    pieces = _TAG_SEPARATORS.split(text.strip(_EDGE_MARKS))
     words = pieces[::2]  # pieces[1::2] are the marks between them
     n = len(words)
     # found[i]: the codes of words[i:] cut into names, or None
@@ -162,7 +165,7 @@ def _segment(text, lookups):
 
 def _unknown_part(text, lookups):
     """The first piece between marks of a cell that names no class."""
-    parts = filter(None, re.split(r"\s*[;,|/]\s*", text.strip()))
+    parts = filter(None, re.split(r"\s*[;,|/]\s*", text.strip(_EDGE_MARKS)))
     return next((p for p in parts if _segment(p, lookups) is None), text.strip())
 
 
@@ -239,9 +242,15 @@ def _one_class(label, names, lookups, origin):
     several = _several_classes(text, lookups)
     if several is not None:
         _refuse_several(text, several, names, origin)
+    hint = (
+        f" ({NO_TAGS!r} is 'no tags' in a multi-label answer: for tags, pass "
+        "target_type='multilabel')"
+        if text.strip() == NO_TAGS
+        else ""
+    )
     raise ValueError(
-        f"{origin} has label {text!r}, which is not one of the classes {names}; "
-        "correct the label, or add the class to classes."
+        f"{origin} has label {text!r}, which is not one of the classes {names}"
+        f"{hint}; correct the label, or add the class to classes."
     )
 
 
@@ -285,29 +294,39 @@ def _tags(label, names, lookups, origin):
 # that separate their CSV cells with ';' or tabs write numbers so.
 _DECIMAL_COMMA = re.compile(r"\s*[+-]?\d*,\d+\s*")
 # Digits grouped by three after a first group that is no zero ("1,250",
-# "12.500", "1.234,5"): a thousands separator, or a decimal mark, depending
-# on the locale, which a file separated by ';' or tabs does not tell.
-_GROUPED = re.compile(r"\s*[+-]?[1-9]\d{0,2}([.,]\d{3})+(,\d+)?\s*")
+# "12.500"): a thousands separator, or a decimal mark, depending on the
+# locale. A ';'-separated file is written where the comma is the decimal
+# mark, so there only dots grouping digits are in doubt ("1.250"), and
+# dots before a decimal comma are thousands ("1.234,5"); a tab-separated
+# file does not tell.
+_GROUPED = re.compile(r"\s*[+-]?[1-9]\d{0,2}([.,]\d{3})+\s*")
+_DOTS_GROUPED = re.compile(r"\s*[+-]?[1-9]\d{0,2}(\.\d{3})+\s*")
+_THOUSANDS_DOTS = re.compile(r"\s*[+-]?[1-9]\d{0,2}(\.\d{3})+,\d+\s*")
 # What a number is: digits with one decimal point and an exponent (Python's
 # float() also takes "1_5", which no person means as 15).
 _NUMBER = re.compile(r"\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*")
 _NOT_FINITE = re.compile(r"\s*[+-]?(nan|inf|infinity)\s*", re.IGNORECASE)
 
 
-def decimal_point(text, where):
+def decimal_point(text, where, delimiter=";"):
     """``"3.5"`` for ``"3,5"`` in a file written with a decimal comma.
 
-    ValueError naming ``where`` for digits grouped by three ("1,250",
-    "1.250", "1.234,5"), which such a file could mean either way; any other
-    text as it is.
+    ``delimiter``: the file's cell separator, ``";"`` (a locale whose decimal
+    mark is the comma) or a tab (a locale the file does not tell). ValueError
+    naming ``where`` for a number that such a file could mean two ways; any
+    other text as it is.
     """
     if not isinstance(text, str):
         return text
-    if _GROUPED.fullmatch(text):
+    if delimiter == ";" and _THOUSANDS_DOTS.fullmatch(text):
+        return text.replace(".", "").replace(",", ".")
+    doubtful = _DOTS_GROUPED if delimiter == ";" else _GROUPED
+    if doubtful.fullmatch(text):
         raise ValueError(
             f"{where} has label {text.strip()!r}, which could be a number with a "
             "thousands separator or with a decimal mark; write it without a "
-            "thousands separator (1250, or 1,25 for one and a quarter)."
+            "thousands separator, and with the file's decimal mark "
+            f"({'a comma: 1,25' if delimiter == ';' else 'e.g. 1250 or 1.25'})."
         )
     if _DECIMAL_COMMA.fullmatch(text):
         return text.replace(",", ".")

@@ -56,8 +56,9 @@ def _decode(path):
     except UnicodeDecodeError as exc:
         raise ValueError(
             f"{path.name} is not UTF-8 text (byte {exc.start}: "
-            f"{data[exc.start : exc.start + 1]!r}); a spreadsheet saved it in its "
-            "own code page: save it again as 'CSV UTF-8' under the same name."
+            f"{data[exc.start : exc.start + 1]!r}); a spreadsheet or editor saved "
+            "it in its own code page: save it again as 'CSV UTF-8' (a JSON-lines "
+            "file as UTF-8) under the same name."
         ) from None
 
 
@@ -116,7 +117,10 @@ def _read_csv(path, *, numbers=False):
                 "line, keeping one cell per column."
             )
         if numbers and delimiter != ",":
-            row["label"] = decimal_point(row.get("label"), where)
+            index = str(row.get("pool_index") or "").strip()
+            row["label"] = decimal_point(
+                row.get("label"), f"{where} (pool index {index})", delimiter
+            )
         rows.append((where, row))
     return rows
 
@@ -162,23 +166,24 @@ def _missing_ranks(rows):
 
 def _read_jsonl(path):
     rows = []
-    with open(path, encoding="utf-8") as f:
-        for i, line in enumerate(f, 1):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise ValueError(
-                    f"{path.name} line {i} is not valid JSON ({exc.msg}); write one "
-                    "JSON object per line."
-                ) from None
-            if not isinstance(row, dict) or "pool_index" not in row:
-                raise ValueError(
-                    f"{path.name} line {i} is not an object with a 'pool_index'; "
-                    f"keep the keys {list(_COLUMNS)} that the batch was written with."
-                )
-            rows.append((f"{path.name} line {i}", row))
+    # as a CSV's: UTF-8 with or without a byte-order mark, or UTF-16
+    # (PowerShell's ">" writes it), a legacy code page named
+    for i, line in enumerate(_decode(path).splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise ValueError(
+                f"{path.name} line {i} is not valid JSON ({exc.msg}); write one "
+                "JSON object per line."
+            ) from None
+        if not isinstance(row, dict) or "pool_index" not in row:
+            raise ValueError(
+                f"{path.name} line {i} is not an object with a 'pool_index'; "
+                f"keep the keys {list(_COLUMNS)} that the batch was written with."
+            )
+        rows.append((f"{path.name} line {i}", row))
     return rows
 
 
@@ -318,7 +323,23 @@ class FileAnnotator:
                 f"format={self.format!r}; pass format={fmt!r} to carry on with "
                 "them, or use another directory for a new loop."
             )
-        return sorted(found)
+        found.sort()
+        missing = (
+            sorted(set(range(1, found[-1][0] + 1)) - {r for r, _ in found})
+            if found
+            else []
+        )
+        if missing:
+            # a labelled batch moved away: its answers would be lost and its
+            # number reused for the next batch, over another file
+            names = [f"batch-{r:03d}.{suffix}" for r in missing]
+            raise ValueError(
+                f"{directory} lacks {', '.join(names[:5])}, and holds later batches "
+                f"(up to {found[-1][1].name}): a batch file was moved or deleted, "
+                "and its answers would be lost. Put it back in the directory under "
+                "its name."
+            )
+        return found
 
     def _check_no_stray_copies(self, pending_paths):
         """ValueError if a pending batch has a copy under another name.
@@ -449,7 +470,10 @@ class FileAnnotator:
             "and no single row carries that reference: the answer would be taught "
             f"to another row. Pass {what} in the order they had when the batch "
             f"was written, or with {unique} that holds {recorded!r}, so that "
-            "the row is found by it."
+            "the row is found by it. If the pool is as it was, the file's "
+            "reference cell was changed (a spreadsheet writes long IDs as "
+            "2.02401E+11 and drops leading zeros): restore the reference column "
+            "as the batch was written."
         )
 
     @staticmethod
@@ -537,6 +561,11 @@ class FileAnnotator:
         directory = self._path()
         directory.mkdir(parents=True, exist_ok=True)
         path = directory / f"batch-{round_:03d}.{self._suffix()}"
+        if path.exists():  # never write over a file, whatever happened to it
+            raise ValueError(
+                f"{path} exists already and is not a batch the loop can read; "
+                "move it out of the directory."
+            )
         if self.format == "csv":
             buffer = io.StringIO()
             writer = csv.DictWriter(buffer, fieldnames=_COLUMNS, lineterminator="\n")

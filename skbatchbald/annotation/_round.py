@@ -2,6 +2,7 @@
 
 import inspect
 import sys
+import warnings
 from functools import partial
 
 import numpy as np
@@ -126,7 +127,12 @@ def annotation_round(learner, X_pool, annotator, *, n_instances=10):
     pending = np.asarray(_given_ids(annotator.pending, pool_ids)(), dtype=int)
     check_pool_indices(pending, n_pool)
     if answered.size:
-        learner.fit(take_rows(X_pool, answered), labels)
+        with warnings.catch_warnings():
+            if getattr(annotator, "target_type", None) == "multilabel":
+                # tags the annotator read as such: rows of one tag each are
+                # multi-label answers, not a one-hot y typed by mistake
+                warnings.filterwarnings("ignore", message="y looks one-hot encoded")
+            learner.fit(take_rows(X_pool, answered), labels)
     result = Bunch(
         answered=answered,
         labels=labels,

@@ -213,3 +213,17 @@ def test_only_plain_numbers_are_numbers(text):
     # Python's float() reads "1_5" as 15
     with pytest.raises(ValueError, match="not a number"):
         check_answers([0], [text], None, ["r"], target_type="continuous")
+
+
+@pytest.mark.parametrize(
+    "cell",
+    ["even;prime;", "even; prime; ", ";even;prime", "even;;prime", "even, prime,"],
+)
+def test_stray_separators_around_tags_are_ignored(cell):
+    _, Y = check_answers([0], [cell], TAGS, ["r"], target_type="multilabel")
+    assert Y.tolist() == [[1, 0, 1, 0]]
+
+
+def test_no_tags_read_as_a_class_names_the_multi_label_target_type():
+    with pytest.raises(ValueError, match=r"for tags, pass target_type='multilabel'"):
+        check_answers([0], ["-"], TAGS, ["r"])

@@ -2,6 +2,7 @@
 
 import csv
 import json
+import warnings
 
 import numpy as np
 import pytest
@@ -174,20 +175,29 @@ def test_a_decimal_comma_is_read_where_cells_are_split_by_semicolons(tmp_path):
     _measure(path, ["3,5", "-0,25", "12"], delimiter=";")
     indices, values = annotator.answers()
     assert indices.tolist() == [4, 0, 9] and values.tolist() == [3.5, -0.25, 12.0]
-    # digits grouped by three: a thousands separator or a decimal mark
-    for grouped in ("1,250", "12.500", "1.234,5", "1250"):
-        annotator = FileAnnotator(tmp_path / grouped, target_type="continuous")
+    # a ';' file's comma is its decimal mark; dots grouping digits are in doubt
+    # ("12.500"), unless a decimal comma follows them ("1.234,5")
+    read = {"1,250": 1.25, "1.234,5": 1234.5, "1250": 1250.0, "12.500": None}
+    for text, value in read.items():
+        annotator = FileAnnotator(tmp_path / text, target_type="continuous")
         annotator.request([4, 0, 9])
-        _measure(
-            tmp_path / grouped / "batch-001.csv",
-            ["0,125", grouped, "3.5"],
-            delimiter=";",
-        )
-        if grouped == "1250":
-            assert annotator.answers()[1].tolist() == [0.125, 1250.0, 3.5]
+        path = tmp_path / text / "batch-001.csv"
+        _measure(path, ["0,125", text, "3.5"], delimiter=";")
+        if value is not None:
+            assert annotator.answers()[1].tolist() == [0.125, value, 3.5]
             continue
-        with pytest.raises(ValueError, match=r"line 3 .* thousands separator"):
+        with pytest.raises(
+            ValueError, match=r"line 3 \(pool index 0\) .* thousands separator"
+        ):
             annotator.answers()
+    # a tab-separated file does not tell its locale: "1,250" is in doubt
+    annotator = FileAnnotator(tmp_path / "tabs", target_type="continuous")
+    annotator.request([4, 0, 9])
+    _measure(
+        tmp_path / "tabs" / "batch-001.csv", ["0,125", "1,250", "3"], delimiter="\t"
+    )
+    with pytest.raises(ValueError, match=r"line 3 .* thousands separator"):
+        annotator.answers()
     # a comma in a comma-separated file may be a thousands separator: refused
     annotator = FileAnnotator(tmp_path / "plain", target_type="continuous")
     annotator.request([4, 0, 9])
@@ -212,3 +222,57 @@ def test_target_type_and_classes_are_checked_before_a_file_is_written(
     with pytest.raises(ValueError, match=message):
         FileAnnotator(tmp_path, **kwargs).request([0])
     assert not any(tmp_path.iterdir())
+
+
+def test_a_labelled_batch_moved_away_stops_the_round_and_nothing_is_overwritten(
+    tmp_path, digits
+):
+    X = digits[0][:200]
+    annotator = FileAnnotator(tmp_path, target_type="continuous")
+    learner = ActiveLearner(
+        RandomForestRegressor(n_estimators=5, random_state=0),
+        query_strategy=RandomQuery(random_state=0),
+    )
+    for round_ in (1, 2):
+        result = annotation_round(learner, X, annotator, n_instances=3)
+        _measure(tmp_path / f"batch-{round_:03d}.csv", ["1.5"] * 3)
+    second = (tmp_path / "batch-002.csv").read_text()
+    (tmp_path / "done").mkdir()
+    (tmp_path / "batch-001.csv").rename(tmp_path / "done" / "batch-001.csv")
+    with pytest.raises(ValueError, match=r"lacks batch-001\.csv.*Put it back"):
+        annotation_round(learner, X, annotator, n_instances=3)
+    assert (tmp_path / "batch-002.csv").read_text() == second  # not written over
+    assert result.requested.size == 3
+
+
+@pytest.mark.parametrize("encoding", ["utf-8-sig", "utf-16"])
+def test_json_lines_saved_with_a_byte_order_mark_or_in_utf16_are_read(
+    tmp_path, encoding
+):
+    # PowerShell's ">" writes UTF-16, some editors a byte-order mark
+    annotator = FileAnnotator(tmp_path, classes=["café", "thé"], format="jsonl")
+    annotator.request([2, 5])
+    path = tmp_path / "batch-001.jsonl"
+    rows = [{**row, "label": "thé"} for row in _rows(path)]
+    text = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows)
+    path.write_bytes(text.encode(encoding))
+    indices, labels = annotator.answers()
+    assert indices.tolist() == [2, 5] and labels.tolist() == ["thé", "thé"]
+
+
+def test_rows_of_one_tag_each_are_not_taken_for_a_one_hot_y(tmp_path, digits):
+    X = digits[0][:100]
+    annotator = FileAnnotator(tmp_path, classes=TAGS, target_type="multilabel")
+    learner = _multilabel_learner()
+    annotation_round(learner, X, annotator, n_instances=4)
+    _save(
+        tmp_path / "batch-001.csv",
+        [
+            {**row, "label": tag}
+            for row, tag in zip(_rows(tmp_path / "batch-001.csv"), TAGS, strict=True)
+        ],
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        result = annotation_round(learner, X, annotator, n_instances=4)
+    np.testing.assert_array_equal(result.labels, np.eye(4, dtype=int))
