@@ -342,7 +342,8 @@ class TestIndexOrder:
             ActiveLearner(LogisticRegression(), X_training=nullable, y_training=y)
 
 
-def test_rows_taught_without_a_column_name_it():
+def _abc_learner():
+    """A learner taught 20 rows of a three-column frame, and the frame."""
     X = pd.DataFrame(
         np.random.default_rng(0).normal(size=(30, 3)), columns=["a", "b", "c"]
     )
@@ -350,19 +351,18 @@ def test_rows_taught_without_a_column_name_it():
     learner = ActiveLearner(
         LogisticRegression(), X_training=X.iloc[:20], y_training=y.iloc[:20]
     )
+    return learner, X, y
+
+
+def test_rows_taught_without_a_column_name_it():
+    learner, X, y = _abc_learner()
     with pytest.raises(ValueError, match=r"missing \['b'\], unexpected \[\]"):
         learner.teach(X.iloc[20:25].drop(columns=["b"]), y.iloc[20:25])
     assert len(learner.y_training) == 20
 
 
 def test_one_row_taught_as_a_series_is_named():
-    X = pd.DataFrame(
-        np.random.default_rng(0).normal(size=(30, 3)), columns=["a", "b", "c"]
-    )
-    y = (X["a"] > 0).astype(int)
-    learner = ActiveLearner(
-        LogisticRegression(), X_training=X.iloc[:20], y_training=y.iloc[:20]
-    )
+    learner, X, y = _abc_learner()
     with pytest.raises(ValueError, match=r"X_pool\.iloc\[\[i\]\]"):
         learner.teach(X.iloc[25], [y.iloc[25]])
     learner.teach(X.iloc[[25]], [y.iloc[25]])  # the fix

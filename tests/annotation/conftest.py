@@ -31,3 +31,20 @@ def label_studio_server(tmp_path_factory):
         stop(server)
         if server.process.returncode not in (0, -15):
             print(f"Label Studio log tail:\n{log_tail(server.log)}")
+
+
+@pytest.fixture
+def server(label_studio_server):
+    """(the server, an SDK client on its own HTTP client, closed at the end)."""
+    sdk = pytest.importorskip(
+        "label_studio_sdk", reason="pip install skbatchbald[label-studio]"
+    )
+    httpx = pytest.importorskip("httpx")
+    # the test's own HTTP client, closed at the end: no socket left to the GC
+    with httpx.Client(timeout=60) as http:
+        client = sdk.LabelStudio(
+            base_url=label_studio_server.url,
+            api_key=label_studio_server.api_key,
+            httpx_client=http,
+        )
+        yield label_studio_server, client

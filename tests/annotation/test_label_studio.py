@@ -37,18 +37,6 @@ pytestmark = [
 BATCH = 10
 
 
-@pytest.fixture
-def server(label_studio_server):
-    # the test's own HTTP client, closed at the end: no socket left to the GC
-    with httpx.Client(timeout=60) as http:
-        client = sdk.LabelStudio(
-            base_url=label_studio_server.url,
-            api_key=label_studio_server.api_key,
-            httpx_client=http,
-        )
-        yield label_studio_server, client
-
-
 def _project(client, classes=range(10), config=None):
     config = config or label_config(classes)
     return client.projects.create(title="skbatchbald test", label_config=config).id

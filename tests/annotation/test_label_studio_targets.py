@@ -32,17 +32,6 @@ def _digit_tags(y):
     ).astype(int)
 
 
-@pytest.fixture
-def server(label_studio_server):
-    with httpx.Client(timeout=60) as http:
-        client = sdk.LabelStudio(
-            base_url=label_studio_server.url,
-            api_key=label_studio_server.api_key,
-            httpx_client=http,
-        )
-        yield label_studio_server, client
-
-
 def _annotator(server, project, **kwargs):
     info, _ = server
     return LabelStudioAnnotator(

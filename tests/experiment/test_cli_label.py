@@ -9,15 +9,7 @@ from skbatchbald.experiment.cli import main
 
 
 def _fill(path, y):
-    with open(path, newline="") as f:
-        rows = list(csv.DictReader(f))
-    for row in rows:
-        row["label"] = str(y[int(row["pool_index"])])
-    with open(path, "w", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
-    return [int(row["pool_index"]) for row in rows]
+    return _fill_with(path, lambda i: str(y[i]))
 
 
 def test_label_rounds_through_files(tmp_path, digits, capsys):
