@@ -711,6 +711,38 @@ def _uninformative_batch(n_pool, n_instances, n_mc_samples, seed):
     return picked.astype(np.int64), np.zeros(n_instances)
 
 
+def _tied_and_uncorrelated(covariance, variance):
+    """Whether every pool point has one posterior variance and no two are
+    correlated: the exact greedy's gains are then equal at every step, and
+    its batch the pool's first rows."""
+    if not scores_tied(float(variance.min()), float(variance.max())):
+        return False
+    off_diagonal = np.abs(covariance).sum() - np.abs(variance).sum()
+    return scores_tied(0.0, float(off_diagonal), scale=float(variance.max()))
+
+
+def _tied_gaussian_batch(n_pool, n_instances, variance, noise, seed):
+    """A seeded uniform batch, with a TiedScoresWarning, for a Gaussian process
+    that tells no pool point from another."""
+    warnings.warn(
+        f"every pool point has the same posterior variance ({variance:.4g}) and "
+        "none is correlated with another, so every batch holds the same "
+        f"information: the batch of {n_instances} is drawn uniformly at random "
+        "(seeded by random_state), as BALDQuery draws it, instead of being the "
+        "first rows of the pool. The usual cause is a kernel whose length scale "
+        "collapsed below the pool's spacing when fitted on a few labels (see "
+        "the GP's kernel_): label a few more, or bound the length scale "
+        "(length_scale_bounds).",
+        acquisition.TiedScoresWarning,
+        stacklevel=user_stacklevel(),
+    )
+    rng = check_random_state(seed)
+    picked = rng.choice(n_pool, size=n_instances, replace=False)
+    # uncorrelated: the joint information of the first i picks is i times one's
+    each = 0.5 * np.log1p(variance / noise)
+    return picked.astype(np.int64), each * np.arange(1, n_instances + 1)
+
+
 class BatchBALDQuery(_PosteriorQuery):
     __doc__ = _doc(
         """BatchBALD: greedily pick the batch of most joint mutual information.
@@ -862,6 +894,10 @@ class BatchBALDQuery(_PosteriorQuery):
             variance = np.diag(covariance)
             if _carries_no_information(variance, scale=0.0):
                 return _uninformative_batch(n_pool, n_instances, None, seed)
+            if _tied_and_uncorrelated(covariance, variance):
+                return _tied_gaussian_batch(
+                    n_pool, n_instances, float(variance[0]), noise, seed
+                )
         return acquisition.batchbald_gaussian(
             covariance, n_instances, noise_variance=noise, random_state=seed
         )

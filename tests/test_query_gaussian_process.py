@@ -311,3 +311,35 @@ def test_other_models_keep_their_errors():
         gaussian_process_covariance(GridSearchCV(RandomForestRegressor(), {}), X)
     with pytest.raises(NotFittedError):
         gaussian_process_covariance(GridSearchCV(_gp(), {"alpha": [0.1]}), X)
+
+
+def test_a_gp_that_tells_no_point_apart_draws_the_batch_as_bald_does(friedman):
+    # a length scale far below the pool's spacing: every posterior variance
+    # is the prior's and no two points are correlated, so every batch holds
+    # the same information; the greedy's batch was the pool's first rows
+    from skbatchbald.acquisition import TiedScoresWarning
+
+    X, y = friedman
+    gp = GaussianProcessRegressor(
+        RBF(np.full(10, 1e-3)) + WhiteKernel(0.3), normalize_y=True, optimizer=None
+    ).fit(X[:5], y[:5])
+    learner = ActiveLearner(gp)
+    pool = X[30:130]
+    with pytest.warns(TiedScoresWarning, match="same posterior variance"):
+        idx, scores = BatchBALDQuery(random_state=3)(learner, pool, 4)
+    with pytest.warns(TiedScoresWarning):
+        top, _ = BALDQuery(random_state=3)(learner, pool, 4)
+    np.testing.assert_array_equal(idx, top)
+    assert idx.tolist() != [0, 1, 2, 3]
+    # the scores are the batch's exact joint information, pick by pick
+    noise, cov = model_noise_variance(learner), _latent(gp, pool)
+    for i in range(4):
+        assert scores[i] == pytest.approx(
+            _information(cov, noise, list(idx[: i + 1])), rel=1e-8
+        )
+    # correlated points are still scored by the greedy: no warning
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        BatchBALDQuery(random_state=3)(
+            ActiveLearner(_gp().fit(X[:30], y[:30])), pool, 4
+        )
