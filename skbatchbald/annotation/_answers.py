@@ -122,6 +122,8 @@ _MATCH_RULES = (
     # file names, some keyboards): the same letter on screen
     lambda text: unicodedata.normalize("NFKC", text).strip(),
     lambda text: unicodedata.normalize("NFKC", text).strip().casefold(),
+    # "Golden  Retriever": a space typed twice inside a name
+    lambda text: " ".join(unicodedata.normalize("NFKC", text).split()).casefold(),
     lambda text: _integral(text.strip()),
 )
 # What people put between several tags in one cell: marks (doubled, with
@@ -339,10 +341,12 @@ def _number(label, origin):
         value = None
     elif isinstance(label, numbers.Real):
         value = float(label)
-    elif _NUMBER.fullmatch(str(label)) or _NOT_FINITE.fullmatch(str(label)):
-        value = float(str(label).strip())
     else:
-        value = None
+        # a typographic minus (U+2212), as word processors and some
+        # spreadsheets write negative numbers
+        text = str(label).replace("\u2212", "-")
+        plain = _NUMBER.fullmatch(text) or _NOT_FINITE.fullmatch(text)
+        value = float(text.strip()) if plain else None
     if value is None:
         raise ValueError(
             f"{origin} has label {label!r}, which is not a number; with "

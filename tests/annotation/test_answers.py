@@ -227,3 +227,10 @@ def test_stray_separators_around_tags_are_ignored(cell):
 def test_no_tags_read_as_a_class_names_the_multi_label_target_type():
     with pytest.raises(ValueError, match=r"for tags, pass target_type='multilabel'"):
         check_answers([0], ["-"], TAGS, ["r"])
+
+
+def test_a_typographic_minus_and_a_doubled_inner_space_are_read():
+    _, values = check_answers([0], ["\u22123.5"], None, ["r"], target_type="continuous")
+    assert values.tolist() == [-3.5]
+    _, labels = check_answers([0], ["Golden  retriever"], ["Golden Retriever"], ["r"])
+    assert labels.tolist() == ["Golden Retriever"]
