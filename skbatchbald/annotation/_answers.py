@@ -283,10 +283,12 @@ def _tags(label, names, lookups, origin):
     for part in parts:
         code = _class_code(part, lookups)
         if code is None:
+            cell = str(label).strip()
+            within = f" (in {cell!r})" if cell != part.strip() else ""
             raise ValueError(
-                f"{origin} has tag {part.strip()!r}, which is not one of the tags "
-                f"{names}; separate tags with ';' (or ',', '|', '/'), write "
-                f"{NO_TAGS!r} for no tags, or add the tag to classes."
+                f"{origin} has tag {part.strip()!r}{within}, which is not one of "
+                f"the tags {names}; separate tags with ';' (or ',', '|', '/'), "
+                f"write {NO_TAGS!r} for no tags, or add the tag to classes."
             )
         codes.append(code)
     return codes

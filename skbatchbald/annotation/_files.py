@@ -221,10 +221,10 @@ class FileAnnotator:
         required unless ``target_type="continuous"``, where it must be None.
         A file's label is matched to a class by its text, ``str(c)``, and,
         where no two classes would match, also up to surrounding spaces, a
-        space doubled inside, Unicode normalisation, case (``"dog"`` for ``"Dog"``) or a ``.0``
-        after an integer (``"3.0"``, as pandas writes a column that had
-        empty cells); the answers are returned as the classes themselves
-        (``3``, not ``"3"``, for ``classes=range(10)``).
+        space doubled inside, Unicode normalisation, case (``"dog"`` for
+        ``"Dog"``) or a ``.0`` after an integer (``"3.0"``, as pandas writes
+        a column that had empty cells); the answers are returned as the
+        classes themselves (``3``, not ``"3"``, for ``classes=range(10)``).
     target_type : {"multiclass", "multilabel", "continuous"}, \
             default="multiclass"
         What an answer is, in scikit-learn's terms:

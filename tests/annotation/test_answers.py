@@ -234,3 +234,8 @@ def test_a_typographic_minus_and_a_doubled_inner_space_are_read():
     assert values.tolist() == [-3.5]
     _, labels = check_answers([0], ["Golden  retriever"], ["Golden Retriever"], ["r"])
     assert labels.tolist() == ["Golden Retriever"]
+
+
+def test_an_unknown_tag_is_shown_in_its_cell():
+    with pytest.raises(ValueError, match=r"has tag 'n' \(in 'n/a'\).*'-' for no tags"):
+        check_answers([0], ["n/a"], TAGS, ["r"], target_type="multilabel")
