@@ -419,27 +419,66 @@ class LabelStudioAnnotator:
             )
         return from_name, classes
 
-    def _check_multiple_choice(self, project, from_name):
-        """ValueError if the tags' ``<Choices>`` lets a person pick one only.
+    @staticmethod
+    def _config_element(project, from_name, tag):
+        """The labelling config's ``<tag name=from_name>`` element, or None.
 
-        Label Studio's parsed config leaves out the ``choice`` attribute, so
-        the config's XML is read; one that does not parse is not checked.
+        Label Studio's parsed config leaves out a tag's attributes (a
+        ``<Choices>``'s ``choice``, a ``<Number>``'s ``min`` and ``max``), so
+        the config's XML is read; one that does not parse gives None.
         """
         try:
             root = ElementTree.fromstring(_get(project, "label_config") or "")
         except ElementTree.ParseError:
+            return None
+        return next(
+            (
+                element
+                for element in root.iter()
+                if element.get("name") == from_name and element.tag.lower() == tag
+            ),
+            None,
+        )
+
+    def _check_multiple_choice(self, project, from_name):
+        """ValueError if the tags' ``<Choices>`` lets a person pick one only."""
+        element = self._config_element(project, from_name, "choices")
+        choice = "multiple" if element is None else element.get("choice", "single")
+        if choice != "multiple":
+            raise ValueError(
+                f"The <Choices name={from_name!r}> of Label Studio project "
+                f"{self.project} has choice={choice!r}, so a person can "
+                "pick one tag per task; with target_type='multilabel' "
+                'set choice="multiple" in the labelling config (see '
+                "skbatchbald.annotation.label_config)."
+            )
+
+    def _check_number_range(self, project, from_name, indices, values, where):
+        """ValueError naming the first number outside the ``<Number>``'s range.
+
+        Label Studio's form keeps a person within ``min`` and ``max``, but an
+        answer imported or sent through the API is not checked by it.
+        """
+        element = self._config_element(project, from_name, "number")
+        if element is None:
             return
-        for element in root.iter():
-            if element.get("name") == from_name and element.tag.lower() == "choices":
-                choice = element.get("choice", "single")
-                if choice != "multiple":
-                    raise ValueError(
-                        f"The <Choices name={from_name!r}> of Label Studio project "
-                        f"{self.project} has choice={choice!r}, so a person can "
-                        "pick one tag per task; with target_type='multilabel' "
-                        'set choice="multiple" in the labelling config (see '
-                        "skbatchbald.annotation.label_config)."
-                    )
+        bounds = []
+        for key, default in (("min", -np.inf), ("max", np.inf)):
+            try:
+                bounds.append(float(element.get(key, default)))
+            except ValueError:  # a bound Label Studio itself would not read
+                bounds.append(default)
+        low, high = bounds
+        outside = np.flatnonzero((values < low) | (values > high))
+        if outside.size:
+            i = outside[0]
+            raise ValueError(
+                f"{where[i]} (pool index {indices[i]}) has the number "
+                f"{values[i]:g}, outside the range [{low:g}, {high:g}] of "
+                f"<Number name={from_name!r}> in Label Studio project "
+                f"{self.project}; correct the annotation, or widen min and max "
+                "in the labelling config."
+            )
 
     def _list_tasks(self, client, items=None, *, fields=None):
         """The project's tasks, all or those matching any Data Manager filter."""
@@ -807,7 +846,8 @@ class LabelStudioAnnotator:
         ValueError
             Naming the task, if an annotation has no choice or one outside
             ``classes``, several choices for ``"multiclass"``, no finite
-            number for ``"continuous"``, a task has no integer ``pool_index``, two tasks
+            number for ``"continuous"`` (or one outside the ``<Number>``'s
+            ``min`` and ``max``), a task has no integer ``pool_index``, two tasks
             answer the same pool row, or a task shows other data than
             ``task_data`` gives for its row now (the pool was reordered).
         """
@@ -815,10 +855,14 @@ class LabelStudioAnnotator:
             from_name, classes = self._choices(project)
             _, _, tasks, _, answered = self._state(client, from_name)
             self._check_rows_unchanged(tasks.values())
-            return check_answers(
+            where = [a[3] for a in answered]
+            indices, labels = check_answers(
                 [a[1] for a in answered],
                 [a[2] for a in answered],
                 classes,
-                [a[3] for a in answered],
+                where,
                 target_type=self.target_type,
             )
+            if self.target_type == "continuous":
+                self._check_number_range(project, from_name, indices, labels, where)
+            return indices, labels

@@ -168,3 +168,26 @@ def test_configs_that_do_not_fit_the_target_type_are_named(server, digits):
         ValueError, match=r"names 2 classes.*pass target_type='multilabel'"
     ):
         annotator.answers()
+
+
+def test_a_number_outside_the_configs_range_is_named(server, digits):
+    # Label Studio's form keeps people within min and max; the API does not
+    X = digits[0][:50]
+    _, client = server
+    config = (
+        '<View><Image name="image" value="$image"/>'
+        '<Number name="label" toName="image" min="0" max="100"/></View>'
+    )
+    project = client.projects.create(title="bounded", label_config=config).id
+    annotator = _annotator(server, project, target_type="continuous")
+    model = ActiveLearner(
+        RandomForestRegressor(n_estimators=5, random_state=0),
+        query_strategy=RandomQuery(random_state=0),
+    )
+    annotation_round(model, X, annotator, n_instances=2)
+    _answer_next(server, project, lambda i: {"number": 42.0})
+    _answer_next(server, project, lambda i: {"number": 150.0})
+    with pytest.raises(
+        ValueError, match=r"task \d+ \(pool index \d+\) has the number 150, outside"
+    ):
+        annotator.answers()
