@@ -704,11 +704,15 @@ def _uninformative_batch(n_pool, n_instances, n_mc_samples, seed):
         acquisition.SaturationWarning,
         stacklevel=user_stacklevel(),
     )
+    return _seeded_uniform(n_pool, n_instances, seed), np.zeros(n_instances)
+
+
+def _seeded_uniform(n_pool, n_instances, seed):
+    """``n_instances`` distinct pool indices drawn uniformly from ``seed``, as
+    the acquisition functions' tie draw makes them: the same seed gives
+    BALDQuery's batch."""
     rng = check_random_state(seed)
-    # as the acquisition functions' tie draw makes it: the same seed gives
-    # BALDQuery's batch
-    picked = rng.choice(n_pool, size=n_instances, replace=False)
-    return picked.astype(np.int64), np.zeros(n_instances)
+    return rng.choice(n_pool, size=n_instances, replace=False).astype(np.int64)
 
 
 def _tied_and_uncorrelated(covariance, variance):
@@ -736,11 +740,10 @@ def _tied_gaussian_batch(n_pool, n_instances, variance, noise, seed):
         acquisition.TiedScoresWarning,
         stacklevel=user_stacklevel(),
     )
-    rng = check_random_state(seed)
-    picked = rng.choice(n_pool, size=n_instances, replace=False)
     # uncorrelated: the joint information of the first i picks is i times one's
     each = 0.5 * np.log1p(variance / noise)
-    return picked.astype(np.int64), each * np.arange(1, n_instances + 1)
+    scores = each * np.arange(1, n_instances + 1)
+    return _seeded_uniform(n_pool, n_instances, seed), scores
 
 
 class BatchBALDQuery(_PosteriorQuery):
