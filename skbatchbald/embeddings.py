@@ -179,10 +179,7 @@ def _encode(encoder, batch):
             "forward returns the embedding alone, e.g. encoder(x)[0]."
         )
     if isinstance(out, torch.Tensor):
-        out = out.detach().cpu()
-        if out.dtype == torch.bfloat16:  # numpy has none; float32 holds it exactly
-            out = out.float()
-        out = out.numpy()
+        out = _tensor_values(out)  # bfloat16 as float32, as for the inputs
     return np.asarray(out)
 
 

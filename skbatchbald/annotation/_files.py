@@ -232,13 +232,15 @@ class FileAnnotator:
         - ``"multiclass"``: one class per row (two classes too); a cell
           naming several classes is refused.
         - ``"multilabel"``: a set of tags per row, written as their names
-          separated by ``;`` (or ``,``, ``|``, ``/``, or spaces when no tag
-          name holds one) and ``-`` for no tags, or a JSON list; the answers
+          separated by ``;`` (or ``,``, ``|``, ``/``, or spaces; a tag whose
+          name holds one is read whole) and ``-`` for no tags, or a JSON
+          list; the answers
           are a 0/1 indicator matrix whose column ``j`` is ``classes[j]``,
           the ``y`` of a multi-label classifier.
         - ``"continuous"``: a finite number per row (a regression target);
           in a file separated by ``;`` or tabs, as spreadsheets write in
-          locales with a decimal comma, ``3,5`` reads as 3.5.
+          locales with a decimal comma, ``3,5`` reads as 3.5, and digits
+          grouped by three that the file could mean two ways are refused.
     format : {"csv", "jsonl"}, default="csv"
         The batch files' format: CSV with a header row, or JSON lines (one
         object per row, ``"label": null`` until answered).

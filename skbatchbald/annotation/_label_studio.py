@@ -365,7 +365,7 @@ class LabelStudioAnnotator:
         finally:
             http.close()
 
-    def _choices(self, project):
+    def _answer_tag(self, project):
         """(from_name, classes) from the project's labelling config.
 
         The config's one ``<Choices>`` tag, or ``<Number>`` tag for numbers
@@ -599,7 +599,7 @@ class LabelStudioAnnotator:
         """
         indices, _ = check_batch(pool_indices, None)
         with self._connect() as (client, project):
-            self._choices(project)
+            self._answer_tag(project)
             return self._add_tasks(client, indices)
 
     def _add_tasks(self, client, indices):
@@ -734,7 +734,7 @@ class LabelStudioAnnotator:
         """
         indices, _ = check_batch(pool_indices, scores)
         with self._connect() as (client, project):
-            from_name, classes = self._choices(project)
+            from_name, classes = self._answer_tag(project)
             sizes, marked, tasks, pending, answered = self._state(client, from_name)
             self._check_rows_unchanged(tasks.values())
             if indices.size == 0:
@@ -817,7 +817,7 @@ class LabelStudioAnnotator:
             In request order: oldest round first, each in acquisition order.
         """
         with self._connect() as (client, project):
-            from_name, _ = self._choices(project)
+            from_name, _ = self._answer_tag(project)
             sizes, _, tasks, pending, _ = self._state(client, from_name)
             self._check_rows_unchanged(tasks.values())
             if pending:
@@ -852,7 +852,7 @@ class LabelStudioAnnotator:
             ``task_data`` gives for its row now (the pool was reordered).
         """
         with self._connect() as (client, project):
-            from_name, classes = self._choices(project)
+            from_name, classes = self._answer_tag(project)
             _, _, tasks, _, answered = self._state(client, from_name)
             self._check_rows_unchanged(tasks.values())
             where = [a[3] for a in answered]

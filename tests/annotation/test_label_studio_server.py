@@ -38,16 +38,9 @@ def test_token_authenticates_the_user(label_studio_server):
     assert user["email"] == label_studio_server.username
 
 
-def test_sdk_client_authenticates_with_the_token(label_studio_server):
-    sdk = pytest.importorskip("label_studio_sdk")
-    httpx = pytest.importorskip("httpx")
-    with httpx.Client(timeout=60) as http:
-        client = sdk.LabelStudio(
-            base_url=label_studio_server.url,
-            api_key=label_studio_server.api_key,
-            httpx_client=http,
-        )
-        assert client.users.whoami().email == label_studio_server.username
+def test_sdk_client_authenticates_with_the_token(server):
+    label_studio_server, client = server  # an SDK client with the token
+    assert client.users.whoami().email == label_studio_server.username
 
 
 # The SDK's token refresh calls pydantic's deprecated parse_obj (sdk 2.1.2).

@@ -15,9 +15,7 @@ from skbatchbald.annotation import (
     label_config,
 )
 
-sdk = pytest.importorskip(
-    "label_studio_sdk", reason="pip install skbatchbald[label-studio]"
-)
+pytest.importorskip("label_studio_sdk", reason="pip install skbatchbald[label-studio]")
 httpx = pytest.importorskip("httpx")
 
 pytestmark = pytest.mark.label_studio
