@@ -14,12 +14,14 @@ import numpy as np
 
 __all__ = [
     "NO_TAGS",
+    "SKIPPED",
     "TARGET_TYPES",
     "check_answers",
     "check_classes",
     "check_pool_indices",
     "check_target_type",
     "class_names",
+    "is_skipped",
     "pool_index",
 ]
 
@@ -28,6 +30,14 @@ __all__ = [
 TARGET_TYPES = ("multiclass", "multilabel", "continuous")
 # A multi-label answer of no tags: an empty cell is an unanswered row.
 NO_TAGS = "-"
+# A file's answer for a row its annotator cannot label (Label Studio's Skip):
+# the row is set aside, neither taught nor asked for again.
+SKIPPED = "?"
+
+
+def is_skipped(label):
+    """Whether a file's ``label`` cell is the skip marker ``SKIPPED``."""
+    return isinstance(label, str) and label.strip() == SKIPPED
 
 
 def check_target_type(target_type, classes, *, classes_required=True):
@@ -363,7 +373,9 @@ def _number(label, origin):
     return value
 
 
-def check_answers(pool_indices, labels, classes, where, *, target_type="multiclass"):
+def check_answers(
+    pool_indices, labels, classes, where, *, target_type="multiclass", skip_hint=""
+):
     """Validate raw answers all-or-nothing and decode their labels.
 
     Parameters
@@ -385,6 +397,9 @@ def check_answers(pool_indices, labels, classes, where, *, target_type="multicla
         One class per answer; a set of tags per answer (text of tags
         separated by ``;``, ``,``, ``|`` or ``/``, or a list; ``"-"`` or an
         empty list for none); or a finite number per answer.
+    skip_hint : str, default=""
+        Appended to the message for a missing label: how the tool lets a
+        person set a row aside.
 
     Returns
     -------
@@ -424,7 +439,8 @@ def check_answers(pool_indices, labels, classes, where, *, target_type="multicla
             if target_type == "multilabel":
                 give = f"its tags from {names} ({NO_TAGS!r} for none)"
             raise ValueError(
-                f"{origin} (pool index {index}) has no label; give it {give}."
+                f"{origin} (pool index {index}) has no label; give it {give}"
+                f"{skip_hint}."
             )
         origin = f"{origin} (pool index {index})"
         if target_type == "multiclass":

@@ -17,9 +17,12 @@ from pathlib import Path
 import numpy as np
 
 from ._answers import (
+    SKIPPED,
     check_answers,
     check_target_type,
+    class_names,
     decimal_point,
+    is_skipped,
     pool_index,
 )
 from ._batch import check_batch
@@ -28,6 +31,7 @@ __all__ = ["FileAnnotator"]
 
 _COLUMNS = ("round", "rank", "pool_index", "reference", "score", "label")
 _FORMATS = ("csv", "jsonl")
+_SKIP_HINT = f", or {SKIPPED!r} if it cannot be labelled (the row is set aside)"
 
 
 def _write_atomically(path, text):
@@ -205,8 +209,11 @@ class FileAnnotator:
     (``target_type="multiclass"``), the item's tags separated by ``;``
     (``"multilabel"``; ``-`` for none), or a number (``"continuous"``).
 
-    A batch counts as answered as soon as any of its labels is filled in; then
-    every row must have a label (a half-labelled file is an error, so that
+    A row that cannot be labelled (a blurred image, a failed measurement) is
+    answered with ``?``: it is set aside, neither taught nor asked for again
+    (see :meth:`skipped`), as Label Studio's *Skip* button does. A batch
+    counts as answered as soon as any of its labels is filled in; then every
+    row must have a label or ``?`` (a half-labelled file is an error, so that
     nothing is taught from it by mistake). The directory is the whole state:
     a new ``FileAnnotator`` on the same directory, in a new process, continues
     where the last one stopped.
@@ -486,6 +493,44 @@ class FileAnnotator:
             for _, row in rows
         )
 
+    def _check_classes(self):
+        """The checked classes; none may be named like the skip marker."""
+        classes = check_target_type(self.target_type, self.classes)
+        if classes is not None and SKIPPED in [n.strip() for n in class_names(classes)]:
+            raise ValueError(
+                f"classes {list(classes)!r} hold a class named {SKIPPED!r}, which a "
+                "batch file uses for a row that cannot be labelled; rename that "
+                "class."
+            )
+        return classes
+
+    def _answered_rows(self, pool_ids, *, warn=True):
+        """(where, row) of every row of the answered batches, in request order.
+
+        ``warn``: about rows deleted from an answered batch (once per round:
+        :meth:`answers` warns, :meth:`skipped` does not).
+        """
+        answered = [
+            (path, rows)
+            for path, rows in self._batches(pool_ids)
+            if self._is_answered(rows)
+        ]
+        for path, rows in answered if warn else ():
+            missing = _missing_ranks(rows)
+            if missing:
+                # Not an error: a person may delete a row they cannot label.
+                # But its pool row is taught nothing and, being in no batch
+                # file, may be asked for again; say so rather than in silence.
+                warnings.warn(
+                    f"{path.name} lacks the row(s) of rank {missing} of the "
+                    f"{len(rows) + len(missing)} rows asked for (deleted?): they "
+                    "are not taught and may be asked for again; restore them with "
+                    f"their labels to teach them ({SKIPPED!r} sets a row aside).",
+                    UserWarning,
+                    stacklevel=3,
+                )
+        return [(where, row) for _, rows in answered for where, row in rows]
+
     def _reference(self, index, pool_ids=None):
         if self.reference is None:
             return f"row {index}" if pool_ids is None else str(pool_ids[index])
@@ -530,7 +575,7 @@ class FileAnnotator:
             single row of the pool now.
         """
         indices, scores = check_batch(pool_indices, scores)
-        check_target_type(self.target_type, self.classes)
+        self._check_classes()
         batches = self._batches(pool_ids)
         asked = {}
         for _, rows in batches:
@@ -656,30 +701,51 @@ class FileAnnotator:
             deleted by hand, whose pool rows are not taught (a deleted last row
             leaves no gap and goes unnoticed).
         """
-        answered = [
-            (path, rows)
-            for path, rows in self._batches(pool_ids)
-            if self._is_answered(rows)
+        classes = self._check_classes()
+        records = [
+            (where, row)
+            for where, row in self._answered_rows(pool_ids)
+            if not is_skipped(row.get("label"))
         ]
-        for path, rows in answered:
-            missing = _missing_ranks(rows)
-            if missing:
-                # Not an error: a person may delete a row they cannot label.
-                # But its pool row is taught nothing and, being in no batch
-                # file, may be asked for again; say so rather than in silence.
-                warnings.warn(
-                    f"{path.name} lacks the row(s) of rank {missing} of the "
-                    f"{len(rows) + len(missing)} rows asked for (deleted?): they "
-                    "are not taught and may be asked for again; restore them with "
-                    "their labels to teach them.",
-                    UserWarning,
-                    stacklevel=2,
-                )
-        records = [(where, row) for _, rows in answered for where, row in rows]
         return check_answers(
             [row.get("pool_index") for _, row in records],
             [row.get("label") for _, row in records],
-            self.classes,
+            classes,
             [where for where, _ in records],
             target_type=self.target_type,
+            skip_hint=_SKIP_HINT,
+        )
+
+    def skipped(self, *, pool_ids=None):
+        """Pool rows answered with ``?``: set aside, not taught, not asked again.
+
+        :func:`annotation_round` leaves them out of the next queries, so that
+        a row no one can label does not come back in every batch. Writing a
+        label over the ``?`` later teaches it like any other answer.
+
+        Parameters
+        ----------
+        pool_ids : sequence or None, default=None
+            The label of each pool row in the pool's index, as for
+            :meth:`answers`.
+
+        Returns
+        -------
+        pool_indices : ndarray of int
+            In request order: oldest batch first, each in acquisition order.
+
+        Raises
+        ------
+        ValueError
+            If a pool index is not an integer, or a row's reference is on no
+            single row of the pool now.
+        """
+        self._check_classes()
+        return np.asarray(
+            [
+                pool_index(row.get("pool_index"), where)
+                for where, row in self._answered_rows(pool_ids, warn=False)
+                if is_skipped(row.get("label"))
+            ],
+            dtype=int,
         )

@@ -198,8 +198,9 @@ class LabelStudioAnnotator:
     a random task among the ``n_members + 1`` lowest-scored ones, so the batch
     still comes before any other task, in roughly our order. Once every task
     of the batch is labelled, Label Studio serves random tasks: their answers
-    are taught too, after the asked-for ones. A skipped task stays pending;
-    label it from the Data Manager.
+    are taught too, after the asked-for ones. A skipped task is set aside
+    (:meth:`skipped`): the batch is complete without it, and it is never asked
+    for again; labelled later from the Data Manager, it is taught.
 
     Parameters
     ----------
@@ -494,7 +495,7 @@ class LabelStudioAnnotator:
             )
 
     def _marked_tasks(self, client):
-        """Tasks with a prediction or an annotation, with both."""
+        """Tasks with a prediction, an annotation or a skip, with all of them."""
         items = [
             {
                 "filter": f"filter:tasks:{field}",
@@ -502,7 +503,11 @@ class LabelStudioAnnotator:
                 "type": "Number",
                 "value": 0,
             }
-            for field in ("total_predictions", "total_annotations")
+            for field in (
+                "total_predictions",
+                "total_annotations",
+                "cancelled_annotations",
+            )
         ]
         return self._list_tasks(client, items, fields="all")
 
@@ -522,7 +527,12 @@ class LabelStudioAnnotator:
         return self._list_tasks(client, items)
 
     def _state(self, client, from_name):
-        """Read the rounds, the pending tasks and the answers from the server."""
+        """Read the rounds, the pending tasks and the answers from the server.
+
+        Returns ``(sizes, marked, tasks, pending, answered, skipped)``:
+        ``skipped`` are the rows of tasks that were skipped (cancelled) and
+        have no submitted annotation, asked-for ones first in request order.
+        """
         with self._errors():
             predictions = list(client.predictions.list(project=self.project))
         tasks = {_get(t, "id"): t for t in self._marked_tasks(client)}
@@ -546,14 +556,11 @@ class LabelStudioAnnotator:
                     f"skbatchbald-round-{round_}-n{size} (Data Manager, Actions) so "
                     "that their rows can be asked for again."
                 )
-        pending, answered = [], []
+        pending, answered, skipped = [], [], []
         for task_id, task in tasks.items():
+            every = _get(task, "annotations") or []
             annotations = sorted(
-                (
-                    a
-                    for a in _get(task, "annotations") or []
-                    if not _get(a, "was_cancelled")
-                ),
+                (a for a in every if not _get(a, "was_cancelled")),
                 key=lambda a: _get(a, "id"),
             )
             order = marked.get(task_id)
@@ -568,11 +575,17 @@ class LabelStudioAnnotator:
                         label = (_get(item, "value") or {}).get(key)
                 key = (0, *order) if order else (1, _get(first, "id"), 0)
                 answered.append((key, raw_index, label, f"task {task_id}"))
+            elif every and _row(task) is not None:
+                # Skip: the person cannot label it; the batch goes on without it
+                first_id = min(_get(a, "id") for a in every)
+                key = (0, *order) if order else (1, first_id, 0)
+                skipped.append((key, _row(task)))
             elif order:
                 pending.append((order, _row(task)))
         pending.sort(key=lambda p: p[0])
         answered.sort(key=lambda a: a[0])
-        return sizes, marked, tasks, pending, answered
+        skipped.sort(key=lambda a: a[0])
+        return sizes, marked, tasks, pending, answered, skipped
 
     # -- the annotator protocol ------------------------------------------------
 
@@ -735,7 +748,9 @@ class LabelStudioAnnotator:
         indices, _ = check_batch(pool_indices, scores)
         with self._connect() as (client, project):
             from_name, classes = self._answer_tag(project)
-            sizes, marked, tasks, pending, answered = self._state(client, from_name)
+            sizes, marked, tasks, pending, answered, skipped = self._state(
+                client, from_name
+            )
             self._check_rows_unchanged(tasks.values())
             if indices.size == 0:
                 return
@@ -755,11 +770,12 @@ class LabelStudioAnnotator:
                 [a[3] for a in answered],
                 target_type=self.target_type,
             )
-            asked = {i for _, i in pending} | set(answered_rows.tolist())
+            asked = {i for _, i in [*pending, *skipped]} | set(answered_rows.tolist())
             again = [int(i) for i in indices if int(i) in asked]
             if again:
                 raise ValueError(
-                    f"Pool rows {again[:10]} were already asked for or answered in "
+                    f"Pool rows {again[:10]} were already asked for, skipped or "
+                    "answered in "
                     f"Label Studio project {self.project}; request only rows asked "
                     "for in no round."
                 )
@@ -818,7 +834,7 @@ class LabelStudioAnnotator:
         """
         with self._connect() as (client, project):
             from_name, _ = self._answer_tag(project)
-            sizes, _, tasks, pending, _ = self._state(client, from_name)
+            sizes, _, tasks, pending, _, _ = self._state(client, from_name)
             self._check_rows_unchanged(tasks.values())
             if pending:
                 newest = max(sizes)
@@ -853,7 +869,7 @@ class LabelStudioAnnotator:
         """
         with self._connect() as (client, project):
             from_name, classes = self._answer_tag(project)
-            _, _, tasks, _, answered = self._state(client, from_name)
+            _, _, tasks, _, answered, _ = self._state(client, from_name)
             self._check_rows_unchanged(tasks.values())
             where = [a[3] for a in answered]
             indices, labels = check_answers(
@@ -866,3 +882,23 @@ class LabelStudioAnnotator:
             if self.target_type == "continuous":
                 self._check_number_range(project, from_name, indices, labels, where)
             return indices, labels
+
+    def skipped(self):
+        """Pool rows whose tasks were skipped and never submitted.
+
+        A person who presses *Skip* cannot label the task: it is set aside,
+        so the batch is complete without it (:meth:`pending` leaves it out)
+        and :func:`annotation_round` never asks for it again. An annotation
+        submitted later (from the Data Manager, or by a teammate the project
+        serves it to) makes it an answer, taught like any other.
+
+        Returns
+        -------
+        pool_indices : ndarray of int
+            Asked-for rows in request order (oldest round first, each in
+            acquisition order), then rows skipped without being asked for.
+        """
+        with self._connect() as (client, project):
+            from_name, _ = self._answer_tag(project)
+            *_, skipped = self._state(client, from_name)
+            return np.asarray([i for _, i in skipped], dtype=int)

@@ -53,9 +53,11 @@ def annotation_round(learner, X_pool, annotator, *, n_instances=10):
     2. ``learner.fit`` on the answered rows of ``X_pool`` in request order
        (a fresh fit, so the same answers always give the same model).
     3. If a batch is still pending, stop there: it is never queried again.
+       Rows a person skipped (``annotator.skipped()``, where the annotator
+       has it) are not pending: a skip does not hold up the loop.
     4. Otherwise ``learner.query`` on the rows never asked for, and
        ``annotator.request`` of the picks (as pool indices) in acquisition
-       order.
+       order. Skipped rows are set aside: never asked for again.
 
     With no answers yet the learner stays unfitted and its strategy must work
     without a model: :class:`~skbatchbald.RandomQuery` or
@@ -78,7 +80,8 @@ def annotation_round(learner, X_pool, annotator, *, n_instances=10):
         its index label.
     annotator : FileAnnotator or LabelStudioAnnotator
         Any object with ``request(pool_indices, scores)``, ``pending()`` and
-        ``answers()``; those methods get ``pool_ids=`` too where they take it.
+        ``answers()``, and optionally ``skipped()``; those methods get
+        ``pool_ids=`` too where they take it.
     n_instances : int, default=10
         Batch size; fewer when fewer rows are left to ask for.
 
@@ -87,7 +90,8 @@ def annotation_round(learner, X_pool, annotator, *, n_instances=10):
     result : sklearn.utils.Bunch
         ``answered`` and ``labels``: the rows the learner was fitted on, in
         request order (empty for a cold start); ``pending``: the rows still
-        waiting for a label, in request order; ``requested`` and ``scores``:
+        waiting for a label, in request order; ``skipped``: the rows set aside
+        as unlabelable, in request order; ``requested`` and ``scores``:
         the batch asked for in this call, in acquisition order (empty when a
         batch was pending or the pool is exhausted).
 
@@ -126,6 +130,9 @@ def annotation_round(learner, X_pool, annotator, *, n_instances=10):
     check_pool_indices(answered, n_pool)
     pending = np.asarray(_given_ids(annotator.pending, pool_ids)(), dtype=int)
     check_pool_indices(pending, n_pool)
+    skipped = getattr(annotator, "skipped", None)  # optional in the protocol
+    skipped = np.asarray(_given_ids(skipped, pool_ids)() if skipped else [], dtype=int)
+    check_pool_indices(skipped, n_pool)
     if answered.size:
         with warnings.catch_warnings():
             if getattr(annotator, "target_type", None) == "multilabel":
@@ -137,12 +144,13 @@ def annotation_round(learner, X_pool, annotator, *, n_instances=10):
         answered=answered,
         labels=labels,
         pending=pending,
+        skipped=skipped,
         requested=np.empty(0, dtype=int),
         scores=np.empty(0),
     )
     if pending.size:
         return result
-    unasked = np.setdiff1d(np.arange(n_pool), answered)
+    unasked = np.setdiff1d(np.arange(n_pool), np.union1d(answered, skipped))
     if unasked.size == 0:
         return result
     positions, _, scores = learner.query(

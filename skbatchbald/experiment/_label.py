@@ -23,7 +23,8 @@ _COLD_STARTS = ("random", "typiclust")
 _EXAMPLES = """\
 examples:
   skbatchbald label --data pool.npy --classes 0 1 2 3 4 5 6 7 8 9 --files labels/
-      Writes labels/batch-001.csv; fill in its label column, then run it again.
+      Writes labels/batch-001.csv; fill in its label column (? for a row that
+      cannot be labelled: it is set aside), then run it again.
   skbatchbald label --data pool.npy --target-type continuous --files labels/
       People write a number in each label cell (a regression target).
   LABEL_STUDIO_API_KEY=... skbatchbald label --data pool.npy \\
@@ -307,6 +308,11 @@ def run_label(args):
     )
     result = annotation_round(learner, X, annotator, n_instances=args.n_instances)
     print(f"fitted on {result.answered.size} answers")
+    if result.skipped.size:
+        print(
+            f"{result.skipped.size} rows set aside as unlabelable (skipped): "
+            + " ".join(map(str, result.skipped.tolist()))
+        )
     if result.requested.size:
         print(
             f"asked for {result.requested.size} rows with {type(strategy).__name__}: "

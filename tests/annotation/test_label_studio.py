@@ -198,22 +198,61 @@ def test_crash_before_predictions_and_mid_labelling_resume(server, digits, monke
     assert first.requested.size == BATCH  # the same batch, asked for again
 
     half = _label_next(server, project, y, BATCH // 2)
-    skipped = _skip_next(server, project)  # a skip is no answer
+    skipped = _skip_next(server, project)  # a skip is no answer, nor pending
     again = annotation_round(_learner(), X, _annotator(server, project))
     np.testing.assert_array_equal(again.answered, half)
-    np.testing.assert_array_equal(again.pending, first.requested[BATCH // 2 :])
+    np.testing.assert_array_equal(again.skipped, [skipped])
+    np.testing.assert_array_equal(again.pending, first.requested[BATCH // 2 + 1 :])
     assert again.requested.size == 0
     rest = _label_next(server, project, y, BATCH - BATCH // 2 - 1)
     assert [*half, skipped, *rest] == first.requested.tolist()
+    # The batch is complete without the skipped task: the next one is asked
+    # for, from the rows neither answered nor skipped.
+    second = annotation_round(_learner(), X, _annotator(server, project))
+    assert second.requested.size == BATCH
+    assert not set(second.requested) & set(first.requested)
     # Labelled later from the Data Manager, the skipped task is answered in rank.
     _annotate(server, _task_of(client, project, skipped), y)
-    indices, labels = _annotator(server, project).answers()
+    annotator = _annotator(server, project)
+    indices, labels = annotator.answers()
     np.testing.assert_array_equal(indices, first.requested)
     np.testing.assert_array_equal(labels, y[first.requested])
+    assert annotator.skipped().size == 0
 
     n_tasks, n_rows, predicted = _counts(client, project)
-    assert n_tasks == n_rows == BATCH
-    assert len(predicted) == len(set(predicted)) == BATCH
+    assert n_tasks == n_rows == 2 * BATCH
+    assert len(predicted) == len(set(predicted)) == 2 * BATCH
+
+
+def test_skipped_tasks_are_set_aside_as_in_memory(server, digits):
+    X, y = digits
+    _, client = server
+    project = _project(client)
+    _annotator(server, project).add_tasks(np.arange(len(y)))  # the whole pool
+    first = annotation_round(_learner(), X, _annotator(server, project))
+    labelled = _label_next(server, project, y, 3)
+    in_batch = _skip_next(server, project)
+    labelled += _label_next(server, project, y, BATCH - 4)
+    # The batch is done, so Label Studio serves a task no round asked for; a
+    # person skips that one too.
+    stray = _skip_next(server, project)
+    assert stray not in first.requested
+    annotator = _annotator(server, project)
+    np.testing.assert_array_equal(annotator.skipped(), [in_batch, stray])
+    assert annotator.pending().size == 0
+
+    learner = _learner()
+    learner.query_strategy = MarginQuery()
+    second = annotation_round(learner, X, annotator)
+    np.testing.assert_array_equal(second.answered, labelled)
+    np.testing.assert_array_equal(second.skipped, [in_batch, stray])
+    reference = ActiveLearner(LogisticRegression(max_iter=50), MarginQuery())
+    reference.fit(X[labelled], y[labelled])
+    unasked = np.setdiff1d(np.arange(len(y)), [*first.requested, stray])
+    positions, _ = reference.query(X[unasked], n_instances=BATCH)
+    np.testing.assert_array_equal(second.requested, unasked[positions])
+    with pytest.raises(ValueError, match=r"already asked for, skipped or answered"):
+        annotator.request([stray])
 
 
 def test_wrong_token(server):

@@ -1,0 +1,171 @@
+"""Rows people cannot label: set aside with ``?``, never holding up the loop."""
+
+import csv
+import json
+
+import numpy as np
+import pytest
+from sklearn.linear_model import LogisticRegression
+
+from skbatchbald import ActiveLearner, MarginQuery, RandomQuery
+from skbatchbald.annotation import FileAnnotator, annotation_round
+from skbatchbald.experiment.cli import main
+
+pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+
+
+def _learner():
+    return ActiveLearner(
+        LogisticRegression(max_iter=50), query_strategy=RandomQuery(random_state=0)
+    )
+
+
+def _answer(path, answer):
+    """Fill in each row's label with ``answer(pool_index)``, CSV or JSON lines."""
+    if path.suffix == ".csv":
+        with open(path, newline="") as f:
+            rows = list(csv.DictReader(f))
+        for row in rows:
+            row["label"] = answer(int(row["pool_index"]))
+        with open(path, "w", newline="") as f:
+            writer = csv.DictWriter(f, fieldnames=list(rows[0]))
+            writer.writeheader()
+            writer.writerows(rows)
+    else:
+        rows = [json.loads(line) for line in path.read_text().splitlines()]
+        for row in rows:
+            row["label"] = answer(row["pool_index"])
+        path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+
+
+@pytest.mark.parametrize("fmt", ["csv", "jsonl"])
+def test_a_skipped_row_is_set_aside_and_the_loop_goes_on(tmp_path, digits, fmt):
+    X, y = digits
+    annotator = FileAnnotator(tmp_path, classes=range(10), format=fmt)
+    learner = _learner()
+    first = annotation_round(learner, X, annotator, n_instances=6)
+    cannot = first.requested[[1, 4]]
+    _answer(
+        tmp_path / f"batch-001.{fmt}",
+        lambda i: " ? " if i in cannot else str(y[i]),
+    )
+
+    learner.query_strategy = MarginQuery()
+    second = annotation_round(learner, X, annotator, n_instances=6)
+    taught = np.setdiff1d(first.requested, cannot, assume_unique=True)
+    kept_order = [i for i in first.requested if i not in cannot]
+    np.testing.assert_array_equal(second.answered, kept_order)
+    np.testing.assert_array_equal(second.labels, y[kept_order])
+    np.testing.assert_array_equal(second.skipped, cannot)
+    np.testing.assert_array_equal(annotator.skipped(), cannot)
+    assert second.pending.size == second.requested.size == 6
+
+    # The same round in memory: fitted on the answers, querying the rows
+    # neither answered nor skipped.
+    reference = ActiveLearner(LogisticRegression(max_iter=50), MarginQuery())
+    reference.fit(X[kept_order], y[kept_order])
+    unasked = np.setdiff1d(np.arange(len(y)), first.requested)
+    positions, _ = reference.query(X[unasked], n_instances=6)
+    np.testing.assert_array_equal(second.requested, unasked[positions])
+    assert not set(second.requested) & (set(taught) | set(cannot))
+
+
+def test_a_skipped_row_labelled_later_is_taught(tmp_path, digits):
+    _, y = digits
+    annotator = FileAnnotator(tmp_path, classes=range(10))
+    annotator.request([11, 12, 13])
+    path = tmp_path / "batch-001.csv"
+    _answer(path, lambda i: "?" if i == 12 else str(y[i]))
+    assert annotator.answers()[0].tolist() == [11, 13]
+    _answer(path, lambda i: str(y[i]))  # someone found the label after all
+    indices, labels = annotator.answers()
+    assert indices.tolist() == [11, 12, 13] and labels.tolist() == y[11:14].tolist()
+    assert annotator.skipped().size == 0
+
+
+def test_a_batch_of_only_skips_asks_for_the_next(tmp_path, digits):
+    X, _ = digits
+    annotator = FileAnnotator(tmp_path, classes=range(10))
+    first = annotation_round(_learner(), X, annotator, n_instances=3)
+    _answer(tmp_path / "batch-001.csv", lambda i: "?")
+    second = annotation_round(_learner(), X, annotator, n_instances=3)
+    assert second.answered.size == 0  # still a cold start: nothing to fit
+    np.testing.assert_array_equal(second.skipped, first.requested)
+    assert second.requested.size == 3
+    assert not set(second.requested) & set(first.requested)
+
+
+@pytest.mark.parametrize(
+    ("target_type", "classes", "answer"),
+    [("multilabel", ["cat", "dog"], '"cat;dog"'), ("continuous", None, "2,5")],
+)
+def test_skips_among_tags_and_numbers(tmp_path, target_type, classes, answer):
+    annotator = FileAnnotator(tmp_path, classes, target_type=target_type)
+    annotator.request([4, 8])
+    path = tmp_path / "batch-001.csv"
+    text = path.read_text().splitlines()
+    # a ';' file, as a spreadsheet with a decimal comma saves it
+    rows = [line.replace(",", ";") for line in text]
+    rows[1] += "?"
+    rows[2] += answer
+    path.write_text("\n".join(rows) + "\n")
+    indices, labels = annotator.answers()
+    assert indices.tolist() == [8] and annotator.skipped().tolist() == [4]
+    expected = [[1, 1]] if target_type == "multilabel" else [2.5]
+    assert labels.tolist() == expected
+
+
+def test_a_class_named_like_the_skip_marker_is_refused(tmp_path):
+    annotator = FileAnnotator(tmp_path, classes=["yes", "no", "?"])
+    with pytest.raises(ValueError, match=r"hold a class named '\?'.*rename"):
+        annotator.request([1])
+    with pytest.raises(ValueError, match=r"hold a class named '\?'"):
+        annotator.answers()
+
+
+def test_an_empty_label_names_the_skip_marker(tmp_path, digits):
+    _, y = digits
+    annotator = FileAnnotator(tmp_path, classes=range(10))
+    annotator.request([1, 2])
+    _answer(tmp_path / "batch-001.csv", lambda i: str(y[i]) if i == 1 else "")
+    with pytest.raises(
+        ValueError,
+        match=r"line 3 \(pool index 2\) has no label; give it one of .*, or '\?' "
+        r"if it cannot be labelled \(the row is set aside\)\.",
+    ):
+        annotator.answers()
+
+
+def test_a_row_deleted_is_warned_about_once_per_round(tmp_path, digits, recwarn):
+    X, y = digits
+    annotator = FileAnnotator(tmp_path, classes=range(10))
+    annotator.request([7, 3, 5])
+    path = tmp_path / "batch-001.csv"
+    _answer(path, lambda i: "?" if i == 5 else str(y[i]))
+    lines = path.read_text().splitlines()
+    path.write_text("\n".join([lines[0], lines[1], lines[3]]) + "\n")  # rank 1 gone
+    result = annotation_round(_learner(), X, annotator, n_instances=2)
+    deleted = [w for w in recwarn if "lacks the row(s) of rank [1]" in str(w.message)]
+    assert len(deleted) == 1 and "'?' sets a row aside" in str(deleted[0].message)
+    assert result.answered.tolist() == [7] and result.skipped.tolist() == [5]
+
+
+def test_the_command_line_reports_skipped_rows(tmp_path, digits, capsys):
+    X, y = digits
+    np.save(tmp_path / "pool.npy", X[:60])
+    argv = [
+        "label", "--data", str(tmp_path / "pool.npy"), "--files", str(tmp_path / "l"),
+        "--classes", *map(str, range(10)), "--n-instances", "4",
+    ]  # fmt: skip
+    assert main(argv) == 0
+    first = []
+    _answer(
+        tmp_path / "l" / "batch-001.csv",
+        lambda i: first.append(i) or ("?" if len(first) == 1 else str(y[i])),
+    )
+    capsys.readouterr()
+    assert main(argv) == 0
+    out = capsys.readouterr().out
+    assert "fitted on 3 answers" in out
+    assert f"1 rows set aside as unlabelable (skipped): {first[0]}" in out
+    assert "asked for 4 rows" in out
