@@ -17,6 +17,7 @@ from sklearn.exceptions import NotFittedError
 from . import acquisition
 from ._arrays import stack_rows, subsample_pool, take_rows
 from ._docstrings import fill_pieces
+from ._gaussian_ties import tie_breaking_order
 from ._labels import ONE_HOT_FIX, is_one_hot
 from ._memory import check_max_memory
 from ._models import wraps_transformed_target
@@ -275,7 +276,9 @@ _PIECES = {
     forest or an AdaBoost whose probabilities coincide), and the batch is a
     uniform draw seeded by ``random_state``, as :class:`RandomQuery` would
     make it, with a :class:`~skbatchbald.acquisition.TiedScoresWarning`,
-    rather than the first rows of the pool.
+    rather than the first rows of the pool. A Gaussian process scored exactly
+    breaks every tie that decides the batch at random (seeded): points far
+    from every label share the prior's variance.
 """,
     "stochastic": """\
     stochastic : {"power", "softmax", "softrank"} or None, default=None
@@ -595,12 +598,30 @@ class _PosteriorQuery(_Query):
             # scale-free default: signal-to-noise ratio 1 on average over the pool
             noise = max(float(variance.mean()), np.finfo(float).tiny)
         if exact:
-            return self._score_gaussian(posterior, n_instances, noise, draw_seed(rng))
+            return self._gaussian_ties_at_random(
+                posterior, variance, n_instances, noise, draw_seed(rng)
+            )
         return self._score_regression(posterior, n_instances, noise, draw_seed(rng))
+
+    def _gaussian_ties_at_random(self, posterior, variance, n_instances, noise, seed):
+        """``_score_gaussian`` on a seeded permutation of the pool when tied
+        variances decide a top-k or greedy batch (see ``_gaussian_ties``)."""
+        order = None
+        if not self._draws and getattr(self, "stochastic", None) is None:
+            order = tie_breaking_order(
+                variance, n_instances, joint=self._joint, seed=seed
+            )
+        if order is None:
+            return self._score_gaussian(posterior, n_instances, noise, seed)
+        permuted = posterior[np.ix_(order, order)] if self._joint else posterior[order]
+        indices, scores = self._score_gaussian(permuted, n_instances, noise, seed)
+        return order[indices], scores
 
     # Whether the regression score needs the pool's joint posterior (BatchBALD)
     # or each point's variance only.
     _joint = False
+    # Whether the batch is always a draw (PowerBALD), which breaks its own ties.
+    _draws = False
 
     def _score_gaussian(self, variance, n_instances, noise, seed):
         """Score a Gaussian process from its exact variances (N,)."""
@@ -810,7 +831,9 @@ class BatchBALDQuery(_PosteriorQuery):
     first rows of the pool, whatever their order. The batch is then a
     uniform draw seeded by ``random_state``, the one :class:`BALDQuery`
     makes for the same seed, with a
-    :class:`~skbatchbald.acquisition.SaturationWarning`.
+    :class:`~skbatchbald.acquisition.SaturationWarning`. A Gaussian process
+    scored exactly has the greedy's ties among its top points broken at
+    random (seeded), not by pool order (see the user guide: Regression).
 
     {needs_samples}
 
@@ -999,6 +1022,8 @@ class PowerBALDQuery(_PosteriorQuery):
         self.pool_subsample = pool_subsample
         self.noise_variance = noise_variance
         self.random_state = random_state
+
+    _draws = True
 
     def _score_regression(self, predictions, n_instances, noise, seed):
         return acquisition.bald_regression(

@@ -46,7 +46,10 @@ LAYERS = [
             "skbatchbald._regression_samplers",
         ],
     ),
-    ("query", ["skbatchbald.query", "skbatchbald.cold_start"]),
+    (
+        "query",
+        ["skbatchbald.query", "skbatchbald.cold_start", "skbatchbald._gaussian_ties"],
+    ),
     ("stopping", ["skbatchbald.stopping"]),
     (
         "modal",

@@ -343,3 +343,71 @@ def test_a_gp_that_tells_no_point_apart_draws_the_batch_as_bald_does(friedman):
         BatchBALDQuery(random_state=3)(
             ActiveLearner(_gp().fit(X[:30], y[:30])), pool, 4
         )
+
+
+def _partly_far_pool(friedman):
+    """A GP whose length scale is far below the pool's spacing, and a pool
+    whose first 3 points are next to its labels: the other 100 share the
+    prior's variance."""
+    X, y = friedman
+    gp = GaussianProcessRegressor(
+        RBF(np.full(10, 1e-3)) + WhiteKernel(0.3), normalize_y=True, optimizer=None
+    ).fit(X[:5], y[:5])
+    pool = np.vstack([X[:3] + 1e-4, X[30:130]])
+    return gp, pool
+
+
+@pytest.mark.parametrize("query", [BALDQuery, BatchBALDQuery])
+def test_points_tied_at_the_top_are_drawn_at_random_not_by_row(friedman, query):
+    # scores tied at the top used to give the lowest pool indices, 3, 4, 5, 6,
+    # whatever the seed: the oldest rows of a pool sorted by date
+    from skbatchbald.acquisition import TiedScoresWarning
+
+    gp, pool = _partly_far_pool(friedman)
+    variance = np.diag(_latent(gp, pool))
+    assert np.all(variance[:3] < variance[3:].min())
+    picks, tied = [], r"100 of the 103 points \(over half\)"
+    for seed in range(8):
+        with pytest.warns(TiedScoresWarning, match=tied):
+            idx, scores = query(random_state=seed)(gp, pool, 4)
+        assert np.all(idx >= 3)  # only tied top points, each worth the same
+        noise, cov = model_noise_variance(gp), _latent(gp, pool)
+        exact = [_information(cov, noise, [i]) for i in idx]
+        if query is BatchBALDQuery:
+            exact = [_information(cov, noise, list(idx[: i + 1])) for i in range(4)]
+        np.testing.assert_allclose(scores, exact, rtol=1e-8)
+        picks.append(idx.tolist())
+    assert picks[0] != [3, 4, 5, 6]
+    assert len({tuple(p) for p in picks}) == 8  # the seed draws the batch
+    with pytest.warns(TiedScoresWarning):
+        again, _ = query(random_state=0)(gp, pool, 4)
+    assert again.tolist() == picks[0]
+
+
+def test_a_tie_at_the_edge_of_bald_s_top_k_is_broken_at_random(friedman):
+    # the two largest variances, then three copies of one point tied for the
+    # last two places: no warning, the two always in, the copies drawn
+    X, y = friedman
+    gp = GaussianProcessRegressor(
+        RBF(np.full(10, 3.0)) + WhiteKernel(0.3), normalize_y=True, optimizer=None
+    ).fit(X[:5], y[:5])
+    candidates = X[30:330]
+    ranked = candidates[np.argsort(-np.diag(_latent(gp, candidates)))]
+    pool = np.vstack([X[:3] + 1e-4, np.repeat(ranked[9:10], 3, axis=0), ranked[:2]])
+    seen = set()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for seed in range(12):
+            idx, _ = BALDQuery(random_state=seed)(gp, pool, 4)
+            assert set(idx[:2]) == {6, 7} and set(idx[2:]) < {3, 4, 5}
+            seen.add(tuple(sorted(idx[2:])))
+    assert len(seen) == 3  # each pair of the tied three is drawn
+
+
+def test_power_bald_keeps_its_draw_over_tied_points(friedman):
+    gp, pool = _partly_far_pool(friedman)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        first, _ = PowerBALDQuery(random_state=0)(gp, pool, 4)
+    again, _ = PowerBALDQuery(random_state=0)(gp, pool, 4)
+    np.testing.assert_array_equal(first, again)
