@@ -5,6 +5,7 @@ or from Keras passes arguments that would otherwise fail deep inside skorch or t
 module, or train the wrong model without a word. Each check names what to use.
 """
 
+import sys
 import warnings
 
 import numpy as np
@@ -22,6 +23,7 @@ __all__ = [
     "check_only_new",
     "check_targets",
     "warn_one_hot",
+    "warn_spelling_classes",
 ]
 
 
@@ -230,10 +232,19 @@ def _nan_rows(y):
         missing = [
             i
             for i, value in enumerate(y.reshape(len(y), -1)[:, 0])
-            if value is None or (isinstance(value, float) and np.isnan(value))
+            if _is_missing(value)
         ]
         return np.asarray(missing, dtype=np.int64)
     return np.empty(0, dtype=np.int64)
+
+
+def _is_missing(value):
+    """None, NaN, or pandas' NA and NaT: what a nullable column (string,
+    Int64, boolean; ``convert_dtypes()``) holds for a row without a label."""
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return True
+    pd = sys.modules.get("pandas")  # an NA comes from pandas, imported then
+    return pd is not None and (value is pd.NA or value is pd.NaT)
 
 
 def _label_set_row(y):
@@ -303,7 +314,8 @@ def check_targets(estimator, y, y_known, *, is_regressor, is_classifier):
     missing = _nan_rows(y)
     if missing.size:
         raise ValueError(
-            f"y holds NaN (or None) at row(s) {missing[:5].tolist()}: a missing "
+            "y holds a missing value (NaN, None or pandas' NA) at row(s) "
+            f"{missing[:5].tolist()}: a missing "
             "target is not a label. Teach only the rows that have been labelled "
             "(drop those rows, or label them first)."
         )
@@ -375,6 +387,45 @@ def warn_one_hot(estimator, y, y_known):
         f"strategies would score them as such. For one class per row, "
         f"{ONE_HOT_FIX}. If a row may hold several labels (multi-label), ignore "
         "this warning: it stops once a taught row holds no label or several.",
+        UserWarning,
+        stacklevel=user_stacklevel(),
+    )
+
+
+def _text_labels(y):
+    """The distinct text labels of a 1-D y, or an empty set (numbers, 2-D)."""
+    try:
+        values = np.asarray(y)
+    except (TypeError, ValueError, RuntimeError):
+        return set()
+    if values.ndim != 1 or values.dtype.kind not in "OUS":
+        return set()
+    return {v for v in values.tolist() if isinstance(v, str)}
+
+
+def warn_spelling_classes(y, y_known):
+    """UserWarning for a text label that is another's up to case and spaces.
+
+    ``"Billing "`` beside ``"billing"`` is a new class to a classifier, learnt
+    apart and scored apart, without a word; people typing labels, spreadsheets
+    and exports make such variants.
+    """
+    new = _text_labels(y)
+    if not new:
+        return
+    labels = new | _text_labels(y_known) if y_known is not None else new
+    spelt = {}
+    for label in sorted(labels):
+        spelt.setdefault(" ".join(label.split()).casefold(), []).append(label)
+    clashes = [group for group in spelt.values() if len(group) > 1 and new & set(group)]
+    if not clashes:
+        return
+    shown = "; ".join(" vs ".join(repr(label) for label in g) for g in clashes[:3])
+    warnings.warn(
+        f"y holds labels that differ only in case or spaces ({shown}): each is "
+        "a class of its own, learnt and scored apart. If they are one class, "
+        "normalise the labels before teaching them (e.g. "
+        "y.str.strip().str.lower() for a pandas Series).",
         UserWarning,
         stacklevel=user_stacklevel(),
     )

@@ -10,14 +10,18 @@ layer may ask.
 import sys
 from collections.abc import Mapping
 
+import numpy as np
+
 from ._arrays import is_torch_dataset, none_placeholder_message
 
 __all__ = [
+    "check_model_noise",
     "final_model",
     "inner_model",
     "is_search",
     "is_skorch_net",
     "skorch_inputs_message",
+    "text_table_message",
 ]
 
 
@@ -158,3 +162,73 @@ def skorch_inputs_message(estimator, X, exc):
             "skorch's row-sliceable form: pass skorch.helper.SliceDict(**X)."
         )
     return None
+
+
+def _text_vectorizer(estimator):
+    """The text vectorizer that reads X first (a Pipeline's first step, at any
+    wrapper level: CountVectorizer, TfidfVectorizer, HashingVectorizer), or None."""
+    module = "sklearn.feature_extraction.text"
+    for _ in range(20):  # wrappers nest a few levels at most
+        if _is_instance(estimator, module, "CountVectorizer") or _is_instance(
+            estimator, module, "HashingVectorizer"
+        ):
+            return estimator
+        if _is_instance(estimator, "sklearn.pipeline", "Pipeline"):
+            steps = [s for _, s in estimator.steps if s not in (None, "passthrough")]
+            inner = steps[0] if steps else None
+        else:
+            inner = inner_model(estimator)
+        if inner is None:
+            return None
+        estimator = inner
+    return None
+
+
+def text_table_message(estimator, X, name):
+    """Why a text pipeline cannot read ``X``: a table (a DataFrame, a 2-D array)
+    where its vectorizer reads one document per item; None otherwise.
+
+    A vectorizer iterates over what it is given: a DataFrame's column names,
+    a 2-D array's rows (arrays, not strings), so ``df[["text"]]`` failed deep
+    inside scikit-learn ("inconsistent numbers of samples", "'numpy.ndarray'
+    object has no attribute 'lower'").
+    """
+    if getattr(X, "ndim", None) != 2:
+        return None
+    vectorizer = _text_vectorizer(estimator)
+    if vectorizer is None:
+        return None
+    shape = "x".join(str(n) for n in X.shape)
+    return (
+        f"{name} is a table ({type(X).__name__} of shape {shape}), and the "
+        f"{type(vectorizer).__name__} that reads it first takes one document per "
+        "item of a 1-D sequence: it would read a DataFrame's column names, or a "
+        "2-D array's rows, as the documents. Pass the text column as a 1-D "
+        "sequence: df['text'] (not df[['text']]), X.ravel() for an array of "
+        "one column, or a list of strings; or put a ColumnTransformer that "
+        "selects the column before the vectorizer."
+    )
+
+
+def check_model_noise(noise, estimator, owner):
+    """ValueError for a model whose own noise estimate is 0: a noiseless GP.
+
+    ``noise`` is :func:`model_noise_variance`'s answer, taken because the
+    user gave none; ``owner`` names what needed it (the strategy or rule).
+    """
+    if noise is None or noise > 0:
+        return
+    model = final_model(estimator)
+    what = (
+        f"{type(model).__name__} has no observation noise (alpha="
+        f"{float(sum(np.ravel(model.alpha))):g} and no WhiteKernel in its kernel)"
+        if _is_instance(model, "sklearn.gaussian_process", "GaussianProcessRegressor")
+        else f"{type(model).__name__} estimates its observation noise as 0"
+    )
+    raise ValueError(
+        f"{owner} takes the noise variance from the model when noise_variance is "
+        f"None, and the {what}: a label without noise would carry infinite "
+        "information. Give the model its noise (for a Gaussian process, a "
+        "WhiteKernel() added to its kernel, or alpha > 0), or pass the "
+        f"measurement's noise variance: {owner}(noise_variance=...)."
+    )

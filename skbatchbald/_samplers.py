@@ -461,10 +461,15 @@ def sample_in_memory(
     if isinstance(estimator, _SAMPLE_ENSEMBLES):
         members = list(estimator.estimators_)
         if not all(hasattr(m, "predict_proba") for m in members):
+            if allow_point_estimate:
+                # bagging's own predict_proba: the fraction of members voting
+                check_random_state(random_state)  # validated although unused
+                return _point_estimate(estimator, X, n_mc_samples)
             raise TypeError(
                 f"the members of this {kind} have no predict_proba, so they are not "
                 "posterior samples of a classifier; build it from members with "
-                "predict_proba (e.g. CalibratedClassifierCV(SVC()))."
+                "predict_proba (e.g. CalibratedClassifierCV(SVC()), or "
+                "SGDClassifier(loss='log_loss'))."
             )
         features = getattr(estimator, "estimators_features_", [None] * len(members))
         k = _check_n_mc_samples(n_mc_samples, len(members), f"members of the {kind}")
@@ -479,11 +484,12 @@ def sample_in_memory(
         raise ValueError(_no_samples_message(kind))
     if hasattr(estimator, "classes_"):
         raise ValueError(
-            f"{kind} has no predict_proba (e.g. SVC(), "
+            f"{kind} has no predict_proba (e.g. SVC(), LinearSVC(), "
+            "SGDClassifier() with its default hinge loss, "
             "VotingClassifier(voting='hard')), so it gives neither posterior samples "
             "nor class probabilities. Use an estimator with predict_proba "
-            "(CalibratedClassifierCV(SVC()), voting='soft'), or one of: "
-            f"{_SAMPLE_SOURCES}."
+            "(CalibratedClassifierCV(SVC()), SGDClassifier(loss='log_loss'), "
+            f"voting='soft'), or one of: {_SAMPLE_SOURCES}."
         )
     raise TypeError(
         f"cannot draw posterior samples from {kind}. Supported: {_SUPPORTED}."

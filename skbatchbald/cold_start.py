@@ -54,7 +54,9 @@ def _typicality(Z, n_neighbors):
 def _is_text(X):
     """Whether X holds strings or other objects: raw inputs, not features."""
     if hasattr(X, "dtype"):
-        return np.dtype(X.dtype).kind in "OSU"
+        # pandas' extension dtypes carry a kind too: "O" for its str dtype
+        # (pandas 3's default for text) and categories
+        return getattr(X.dtype, "kind", "O") in "OSU"
     first = next(iter(X), None) if isinstance(X, (list, tuple)) else None
     return isinstance(first, (str, bytes)) or (
         isinstance(first, (list, tuple)) and first and isinstance(first[0], str)

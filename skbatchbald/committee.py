@@ -7,9 +7,14 @@ which refuses any text label. :class:`Committee` keeps modAL's constructor,
 methods and query strategies and fixes these two.
 """
 
+import warnings
+
 import numpy as np
 
-from .modal import _ModalCommittee
+from ._arrays import take_rows
+from ._validation import count_rows
+from ._warnings import user_stacklevel
+from .modal import _checked_query_idx, _ModalCommittee
 
 __all__ = ["Committee"]
 
@@ -93,6 +98,76 @@ class Committee(_ModalCommittee):
             self.n_classes_ = len(self.classes_)
             return
         super()._set_classes()
+
+    def query(self, X_pool, return_metrics=False, *query_args, **query_kwargs):
+        """Ask the query strategy which pool rows to label next.
+
+        As modAL's ``Committee.query``, with the strategy called once and the
+        picked rows taken in the pool's own type (a list, a pandas Series or
+        DataFrame, a dict of inputs).
+
+        Parameters
+        ----------
+        X_pool : array-like of shape (n_pool, ...)
+            The unlabelled pool, in the form the members take.
+        return_metrics : bool, default=False
+            Also return the strategy's scores of the picked rows.
+        *query_args : tuple
+            Passed to the query strategy after ``X_pool``.
+        **query_kwargs : dict
+            Passed to the query strategy, e.g. ``n_instances=10``.
+
+        Returns
+        -------
+        query_idx : ndarray of int
+            Indices into ``X_pool`` of the picked rows.
+        query_instances : array-like
+            The picked rows of ``X_pool``.
+        query_metrics : ndarray or None
+            The scores, only when ``return_metrics=True``.
+        """
+        result = self.query_strategy(self, X_pool, *query_args, **query_kwargs)
+        if isinstance(result, tuple) and len(result) == 2:
+            query_idx, query_metrics = result
+        else:
+            query_idx, query_metrics = result, None
+        query_idx = _checked_query_idx(query_idx, count_rows(X_pool, "X_pool"))
+        query_instances = take_rows(X_pool, query_idx)
+        if not return_metrics:
+            return query_idx, query_instances
+        if query_metrics is None:
+            warnings.warn(
+                "The query strategy returned indices only, so there are no "
+                "metrics to return; return (indices, scores) from it instead.",
+                UserWarning,
+                stacklevel=user_stacklevel(),
+            )
+        return query_idx, query_instances, query_metrics
+
+    def vote_proba(self, X, **predict_proba_kwargs):
+        """Each member's class probabilities, over the committee's classes.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, ...)
+            The rows, in the form the members take.
+        **predict_proba_kwargs : dict
+            Passed to each member's ``predict_proba``.
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_learners, n_classes)
+            Column ``j`` is ``classes_[j]``; 0 for a class a member does not
+            know.
+        """
+        votes = []
+        for learner in self.learner_list:
+            proba = np.asarray(learner.predict_proba(X, **predict_proba_kwargs))
+            columns = np.searchsorted(self.classes_, learner.estimator.classes_)
+            full = np.zeros((proba.shape[0], self.n_classes_))
+            full[:, columns] = proba
+            votes.append(full)
+        return np.stack(votes, axis=1)
 
     def vote(self, X, **predict_kwargs):
         """Each member's predicted label for each row of ``X``.

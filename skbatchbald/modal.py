@@ -35,6 +35,7 @@ from ._modal_ports import (
     check_targets,
     warn_modal_strategy_unfitted,
     warn_one_hot,
+    warn_spelling_classes,
 )
 from ._models import (
     final_model,
@@ -42,6 +43,7 @@ from ._models import (
     is_search,
     is_skorch_net,
     skorch_inputs_message,
+    text_table_message,
 )
 from ._row_weights import join_row_weights, split_row_weights
 from ._validation import check_random_state, count_rows, random_stream
@@ -203,6 +205,43 @@ def _check_one_row_of_labels(X, y, y_known):
             "the indicator matrix, shape (1, n_labels). Pass Y[i:i + 1] (or "
             "y.reshape(1, -1)), not Y[i]."
         )
+
+
+def _fitted_state(estimator):
+    """The estimator and each estimator among its parameters (Pipeline steps,
+    a search's or ensemble's model), with a shallow copy of their attributes.
+
+    A fit binds what it learns to attributes (scikit-learn's ``coef_``, a
+    search's ``best_estimator_``, skorch's ``module_``) rather than changing
+    the objects they held, so putting these copies back undoes a fit that
+    raised half-way: a GP that failed left ``X_train_`` of the new rows
+    beside the old ``L_``, and every later predict failed on their shapes.
+    """
+    objects = [estimator]
+    if hasattr(estimator, "get_params"):
+        try:
+            params = estimator.get_params(deep=True)
+        except Exception:  # an estimator whose get_params is its own
+            params = {}
+        objects += [value for value in params.values() if hasattr(value, "get_params")]
+    kept = {}
+    for obj in objects:
+        if id(obj) not in kept and hasattr(obj, "__dict__"):
+            kept[id(obj)] = (obj, dict(vars(obj)))
+    return list(kept.values())
+
+
+def _restore_fitted_state(state):
+    for obj, attributes in state:
+        vars(obj).clear()
+        vars(obj).update(attributes)
+
+
+def _check_text_rows(estimator, X, name):
+    """ValueError for a table of texts given to a text pipeline (df[['text']])."""
+    message = text_table_message(estimator, X, name)
+    if message is not None:
+        raise ValueError(message)
 
 
 def _check_not_one_row_as_series(X, X_known):
@@ -779,7 +818,19 @@ class ActiveLearner(_ModalActiveLearner):
             check_is_fitted(self.estimator)
         except (NotFittedError, TypeError):
             return False
-        return True
+        model = final_model(self.estimator)
+        try:
+            requires_fit = get_tags(model).requires_fit
+        except (AttributeError, TypeError, ValueError):  # no scikit-learn tags
+            return True
+        if requires_fit:
+            return True
+        # check_is_fitted passes a model that predicts unfitted (a Gaussian
+        # process, from its prior) without looking: fitted is having learned
+        # attributes, as scikit-learn reads it for other models
+        return any(
+            name.endswith("_") and not name.startswith("__") for name in vars(model)
+        )
 
     @available_if(_estimator_has("predict_proba"))
     def predict_proba(self, X, **predict_proba_kwargs):
@@ -882,6 +933,12 @@ class ActiveLearner(_ModalActiveLearner):
             )
         _check_one_row_of_labels(X, y, y_known)
         _check_not_one_row_as_series(X, self.X_training)
+        _check_text_rows(self.estimator, X, "X")
+        if np.isscalar(y) or getattr(y, "ndim", None) == 0:
+            raise ValueError(
+                f"y is a single label ({y!r}), not one label per row of X: pass a "
+                f"list, e.g. teach(X, [{y!r}]) for one row."
+            )
         check_targets(
             self.estimator,
             y,
@@ -890,6 +947,8 @@ class ActiveLearner(_ModalActiveLearner):
             is_classifier=is_classifier(self.estimator),
         )
         warn_one_hot(self.estimator, y, y_known)
+        if is_classifier(self.estimator):
+            warn_spelling_classes(y, y_known)
         setting = self.force_all_finite
         if not (isinstance(setting, bool) or setting in ("allow-nan", "auto")):
             raise ValueError(
@@ -1061,17 +1120,25 @@ class ActiveLearner(_ModalActiveLearner):
         return values.astype(np.int64)
 
     @contextmanager
-    def _labelled_set_kept_on_error(self):
-        """Put the labelled set back as it was if the block raises (a failed fit)."""
+    def _labelled_set_kept_on_error(self, call):
+        """Put the labelled set and the estimator back as they were if the block
+        raises (a failed fit), and say so on the error; ``call`` names it."""
         kept = (
             self.X_training,
             self.y_training,
             getattr(self, "_n_fit_rows", None),
             getattr(self, "_row_weights", None),
         )
+        fitted_state = _fitted_state(self.estimator)
         try:
             yield
-        except BaseException:
+        except BaseException as exc:
+            _restore_fitted_state(fitted_state)
+            if hasattr(exc, "add_note"):
+                exc.add_note(
+                    f"ActiveLearner.{call}() was undone: X_training, y_training and "
+                    "the estimator are as they were before the call."
+                )
             self.X_training, self.y_training, n_fit_rows, row_weights = kept
             for name, value in (
                 ("_n_fit_rows", n_fit_rows),
@@ -1174,7 +1241,7 @@ class ActiveLearner(_ModalActiveLearner):
         check_fit_kwargs(self.estimator, fit_kwargs)
         _check_not_empty(X, "fit")
         self._check_X_y(X, y)
-        with self._labelled_set_kept_on_error():
+        with self._labelled_set_kept_on_error("fit"):
             self.X_training, self.y_training = X, y
             self._n_fit_rows = count_rows(X, "X")
             # the weights given are the labelled set's; later batches join them
@@ -1229,9 +1296,11 @@ class ActiveLearner(_ModalActiveLearner):
 
         Notes
         -----
-        If ``estimator.fit`` raises, ``X_training`` and ``y_training`` are
-        left as they were before the call and the error propagates; the
-        estimator is left as the failed fit left it.
+        If ``estimator.fit`` raises, ``X_training``, ``y_training`` and the
+        estimator are put back as they were before the call (a fit rebinds
+        the attributes it learns, which are restored; a network trained in
+        place, with ``warm_start``, keeps what the failed fit changed) and the
+        error propagates, with a note saying so.
 
         Except for one class. A cold start's first batches may all have the
         same label, which a classifier that needs two classes
@@ -1263,7 +1332,7 @@ class ActiveLearner(_ModalActiveLearner):
             return
         if self.X_training is None:
             self._warn_if_fitted_elsewhere(X)
-        with self._labelled_set_kept_on_error():
+        with self._labelled_set_kept_on_error("teach"):
             taught = self.X_training
             n_taught = 0 if taught is None else count_rows(taught, "X_training")
             kept = getattr(self, "_row_weights", {})
@@ -1332,6 +1401,7 @@ class ActiveLearner(_ModalActiveLearner):
             )
         check_not_modal_dropout(self.query_strategy, self.estimator)
         warn_modal_strategy_unfitted(self.query_strategy, self.__sklearn_is_fitted__())
+        _check_text_rows(self.estimator, X_pool, "X_pool")
         untaught = None
         if is_torch_dataset(X_pool) and is_torch_dataset(self.X_training):
             untaught = untaught_items(X_pool, self.X_training)

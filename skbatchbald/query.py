@@ -20,7 +20,7 @@ from ._docstrings import fill_pieces
 from ._gaussian_ties import tie_breaking_order
 from ._labels import ONE_HOT_FIX, is_one_hot
 from ._memory import check_max_memory
-from ._models import wraps_transformed_target
+from ._models import check_model_noise, wraps_transformed_target
 from ._round_off import scores_tied
 from ._validation import (
     call_context,
@@ -594,6 +594,7 @@ class _PosteriorQuery(_Query):
             _warn_if_noise_dwarfs(noise, variance, learner)
         else:
             noise = model_noise_variance(learner)
+            check_model_noise(noise, learner, type(self).__name__)
         if noise is None:
             # scale-free default: signal-to-noise ratio 1 on average over the pool
             noise = max(float(variance.mean()), np.finfo(float).tiny)

@@ -24,7 +24,7 @@ from sklearn.exceptions import NotFittedError
 from sklearn.metrics import cohen_kappa_score
 
 from ._missing import REFUSES, has_missing, nan_flow
-from ._models import final_model
+from ._models import check_model_noise, final_model
 from ._validation import (
     check_int,
     check_n_mc_samples,
@@ -813,6 +813,7 @@ class ExpectedInformation(_StoppingRule):
             noise = self._noise()
             if noise is None:
                 noise = model_noise_variance(estimator)
+                check_model_noise(noise, estimator, type(self).__name__)
             if noise is None:
                 raise ValueError(
                     "ExpectedInformation scores a regressor by its regression "

@@ -296,11 +296,23 @@ class TestErrors:
         with pytest.raises(ValueError, match=r"X_pool contains NaN.*SimpleImputer"):
             TypiClustQuery()(None, X, 2)
 
-    def test_text_without_embedding_names_it(self):
+    @pytest.mark.parametrize(
+        "container",
+        [
+            list,
+            lambda t: np.array(t, dtype=object),
+            np.array,
+            pd.Series,  # pandas 3: dtype str, an extension dtype numpy cannot read
+            lambda t: pd.Series(t, dtype="string"),
+            lambda t: pd.Series(t, dtype="category"),
+        ],
+        ids=["list", "object", "unicode", "series", "string", "category"],
+    )
+    def test_text_without_embedding_names_it(self, container):
         texts = ["cheap flights to rome", "stock prices fall", "team wins the cup",
                  "rome hotel deals", "markets rally", "cup final tonight"]  # fmt: skip
         with pytest.raises(ValueError, match=r"raw inputs pass embedding=, e\.g\."):
-            TypiClustQuery(random_state=0)(None, texts, 2)
+            TypiClustQuery(random_state=0)(None, container(texts), 2)
         picked, _ = TypiClustQuery(embedding=TfidfVectorizer(), random_state=0)(
             None, texts, 2
         )

@@ -104,3 +104,56 @@ def test_unfitted_members_leave_no_classes(iris):
     X, y = iris
     committee.teach(X.iloc[::10], pd.Series(y.iloc[::10].map(NAMES).to_numpy()))
     assert committee.classes_.tolist() == list(NAMES.values())
+
+
+def test_vote_proba_is_modals_on_integer_labels(iris):
+    X, y = iris
+    rows = [np.flatnonzero(y != 2)[::5], np.flatnonzero(y != 0)[::5]]
+    rows.append(np.arange(0, 150, 7))
+
+    def members():
+        return [
+            ActiveLearner(
+                DecisionTreeClassifier(max_depth=2, random_state=0),
+                X_training=X.iloc[r],
+                y_training=y.iloc[r],
+            )
+            for r in rows
+        ]
+
+    ours, modals = Committee(learner_list=members()), ModalCommittee(members())
+    np.testing.assert_array_equal(ours.vote_proba(X), modals.vote_proba(X))
+    np.testing.assert_array_equal(ours.predict(X), modals.predict(X))
+
+
+@pytest.mark.parametrize(
+    "container",
+    [list, pd.Series, lambda t: np.asarray(t, dtype=object)],
+    ids=["list", "series", "object-array"],
+)
+def test_a_text_pipeline_committee_takes_the_pools_its_members_take(container):
+    # modAL's query refused a Series (retrieve_rows) and its predict a list
+    # (X.shape), which the members read as they are
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+
+    topics = ["refund invoice", "app crash", "parcel damaged"]
+    texts = [f"{topics[i % 3]} case {i}" for i in range(30)]
+    labels = np.array(["billing", "bug", "shipping"], dtype=object)[np.arange(30) % 3]
+    X = container(texts)
+    members = [
+        ActiveLearner(
+            make_pipeline(TfidfVectorizer(), LogisticRegression(C=C)),
+            X_training=X[:9],
+            y_training=labels[:9],
+        )
+        for C in (0.5, 1.0, 2.0)
+    ]
+    committee = Committee(members, query_strategy=BatchBALDQuery(random_state=0))
+    idx, rows, scores = committee.query(X[9:], n_instances=3, return_metrics=True)
+    assert type(rows) is type(X[9:]) and len(rows) == len(set(idx.tolist())) == 3
+    assert scores.shape == (3,)
+    committee.teach(rows, labels[9:][idx])
+    assert committee.predict(X).tolist() == labels.tolist()
+    assert committee.vote_proba(X).shape == (30, 3, 3)

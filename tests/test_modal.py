@@ -25,7 +25,13 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from skorch.helper import SliceDict
 
-from skbatchbald import ActiveLearner, BALDQuery, MarginQuery, MCDropoutClassifier
+from skbatchbald import (
+    ActiveLearner,
+    BALDQuery,
+    MarginQuery,
+    MCDropoutClassifier,
+    RandomQuery,
+)
 from skbatchbald.nn import BayesianMLP
 
 
@@ -1168,3 +1174,78 @@ def test_a_model_given_fitted_warns_at_the_first_teach(digits):
     )
     with pytest.warns(UserWarning, match="the Pipeline was given to ActiveLearner"):
         piped.teach(X[50:150], y[50:150])
+
+
+def test_an_unfitted_gaussian_process_is_unfitted():
+    # scikit-learn's check_is_fitted passes a GP unfitted (it predicts from
+    # its prior), so a GP's cold start warned that it was given fitted
+    from sklearn.datasets import make_friedman1
+    from sklearn.gaussian_process import GaussianProcessRegressor
+
+    X, y = make_friedman1(60, random_state=0)
+    for model in (
+        GaussianProcessRegressor(),
+        make_pipeline(StandardScaler(), GaussianProcessRegressor()),
+    ):
+        learner = ActiveLearner(model, query_strategy=RandomQuery(random_state=0))
+        assert not learner.__sklearn_is_fitted__()
+        idx, rows = learner.query(X, n_instances=5)
+        with warnings.catch_warnings():
+            warnings.filterwarnings("error", message=".*given to ActiveLearner")
+            learner.teach(rows, y[idx])
+        assert learner.__sklearn_is_fitted__()
+        given = ActiveLearner(clone(model).fit(X[:5], y[:5]))
+        assert given.__sklearn_is_fitted__()
+        with pytest.warns(UserWarning, match="given to ActiveLearner fitted"):
+            given.teach(X[5:8], y[5:8])
+
+
+class _FailsOnSecondFit(ClassifierMixin, BaseEstimator):
+    """Learns a coefficient, then binds a half-made state and raises on refit."""
+
+    def fit(self, X, y):
+        if hasattr(self, "coef_"):
+            self.coef_ = None  # half-way through, as a failing fit leaves it
+            raise np.linalg.LinAlgError("singular matrix")
+        self.coef_ = np.ones(np.shape(X)[1])
+        self.classes_ = np.unique(y)
+        return self
+
+    def predict(self, X):
+        return np.where(np.asarray(X) @ self.coef_ > 0, self.classes_[-1], 0)
+
+
+@pytest.mark.parametrize(
+    "wrap", [lambda m: m, lambda m: make_pipeline(StandardScaler(), m)]
+)
+def test_a_teach_whose_fit_raises_is_undone_estimator_included(digits, wrap):
+    # the estimator was left as the failed fit left it: a GP with the new
+    # rows' X_train_ beside the old L_, whose every later query then failed
+    X, y = digits
+    learner = ActiveLearner(
+        wrap(_FailsOnSecondFit()), X_training=X[:20], y_training=y[:20]
+    )
+    before = learner.predict(X[:50])
+    with pytest.raises(np.linalg.LinAlgError) as error:
+        learner.teach(X[20:25], y[20:25])
+    assert "ActiveLearner.teach() was undone" in "".join(error.value.__notes__)
+    assert len(learner.y_training) == 20
+    np.testing.assert_array_equal(learner.predict(X[:50]), before)
+
+
+def test_a_gaussian_process_whose_refit_fails_is_queried_as_before():
+    from sklearn.datasets import make_friedman1
+    from sklearn.gaussian_process import GaussianProcessRegressor
+    from sklearn.gaussian_process.kernels import RBF
+
+    X, y = make_friedman1(200, noise=1.0, random_state=0)
+    gp = GaussianProcessRegressor(RBF(), alpha=0.0, optimizer=None)
+    learner = ActiveLearner(
+        gp, BALDQuery(noise_variance=1.0), X_training=X[:20], y_training=y[:20]
+    )
+    expected, _ = learner.query(X[20:], n_instances=5)
+    # a repeated measurement with another value: singular without noise
+    with pytest.raises(np.linalg.LinAlgError):
+        learner.teach(X[:2], y[:2] + 3.0)
+    assert learner.estimator.X_train_.shape == (20, 10)
+    np.testing.assert_array_equal(learner.query(X[20:], n_instances=5)[0], expected)

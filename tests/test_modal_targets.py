@@ -85,12 +85,30 @@ def test_nan_targets(data, force_all_finite):
     )
     bad = y[10:15].copy()
     bad[2] = np.nan
-    with pytest.raises(ValueError, match=r"NaN \(or None\) at row\(s\) \[2\]"):
+    with pytest.raises(ValueError, match=r"pandas' NA\) at row\(s\) \[2\]"):
         learner.teach(X[10:15], bad)
     with pytest.raises(ValueError, match="Teach only the rows that have been"):
         learner.teach(X[10:12], np.array(["a", None], dtype=object))
     with pytest.raises(ValueError, match="NaN"):
         ActiveLearner(RandomForestRegressor(3), X_training=X[:3], y_training=bad[:3])
+
+
+@pytest.mark.parametrize(
+    ("dtype", "values"),
+    [
+        ("string", ["cat", "dog", None, "cat"]),  # convert_dtypes(), read_csv
+        ("Int64", [1, 2, None, 1]),
+        ("boolean", [True, False, None, True]),
+        ("category", ["cat", "dog", None, "cat"]),
+    ],
+)
+def test_pandas_missing_labels_are_named(data, dtype, values):
+    # pd.NA made scikit-learn's check raise "boolean value of NA is ambiguous"
+    X, _ = data
+    y = pd.Series(values, dtype=dtype)
+    learner = ActiveLearner(LogisticRegression())
+    with pytest.raises(ValueError, match=r"pandas' NA\) at row\(s\) \[2\]"):
+        learner.teach(X[:4], y)
 
 
 def test_sparse_and_two_dimensional_targets_are_left_to_the_estimator(data):

@@ -503,7 +503,7 @@ def test_a_model_that_scores_other_rows_than_the_pool_is_refused():
         with pytest.raises(
             ValueError, match=r"1 outputs for a pool of 40.*df\['text'\]"
         ):
-            learner.query(frame, n_instances=n_instances)
+            MarginQuery()(learner, frame, n_instances)
     idx, _ = learner.query(frame["text"], n_instances=3)
     assert len(set(idx)) == 3
 

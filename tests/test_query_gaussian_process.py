@@ -411,3 +411,20 @@ def test_power_bald_keeps_its_draw_over_tied_points(friedman):
         first, _ = PowerBALDQuery(random_state=0)(gp, pool, 4)
     again, _ = PowerBALDQuery(random_state=0)(gp, pool, 4)
     np.testing.assert_array_equal(first, again)
+
+
+def test_a_gp_without_noise_names_alpha_and_the_white_kernel(friedman):
+    # the message named noise_variance, which the user never passed
+    X, y = friedman
+    gp = GaussianProcessRegressor(RBF(1.5), alpha=0.0, optimizer=None)
+    learner = ActiveLearner(gp, X_training=X[:20], y_training=y[:20])
+    fix = r"alpha=0 and no WhiteKernel.*WhiteKernel\(\) added to its kernel"
+    for strategy in (BALDQuery(), BatchBALDQuery(), PowerBALDQuery()):
+        given = rf"{type(strategy).__name__}\(noise_variance=\.\.\.\)"
+        with pytest.raises(ValueError, match=rf"{fix}.*{given}"):
+            strategy(learner, X[20:80], 3)
+    with pytest.raises(ValueError, match=rf"{fix}.*ExpectedInformation\("):
+        ExpectedInformation().update(learner, X[20:80])
+    # the measurement's noise, given, is used
+    idx, _ = BatchBALDQuery(noise_variance=1.0)(learner, X[20:80], 3)
+    assert len(set(idx.tolist())) == 3

@@ -457,6 +457,25 @@ class TestPointEstimates:
         with pytest.raises(ValueError, match="has no predict_proba"):
             predict_log_proba_samples(model, blobs[0], allow_point_estimate=True)
 
+    def test_bagging_of_members_without_predict_proba(self, blobs):
+        # bagging's own predict_proba (the members' vote fractions) is a
+        # predictive distribution for margin and entropy; it was refused
+        from sklearn.ensemble import BaggingClassifier
+        from sklearn.linear_model import SGDClassifier
+
+        X, y = blobs
+        model = BaggingClassifier(SGDClassifier(random_state=0), n_estimators=5)
+        model.fit(X, y)
+        one = predict_log_proba_samples(model, X, allow_point_estimate=True)
+        assert one.shape == (len(X), 1, 3)
+        np.testing.assert_allclose(np.exp(one[:, 0]), model.predict_proba(X))
+        with pytest.raises(TypeError, match=r"SGDClassifier\(loss='log_loss'\)"):
+            predict_log_proba_samples(model, X)
+        with pytest.raises(ValueError, match=r"hinge loss.*SGDClassifier\(loss="):
+            predict_log_proba_samples(
+                SGDClassifier().fit(X, y), X, allow_point_estimate=True
+            )
+
     @pytest.mark.parametrize("allow", [False, True])
     def test_unfitted_classifier(self, blobs, allow):
         for model in (

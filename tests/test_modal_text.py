@@ -1,0 +1,83 @@
+"""Texts in ActiveLearner: tables of one text column and bare labels are named."""
+
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.feature_extraction.text import HashingVectorizer, TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import GridSearchCV
+from sklearn.pipeline import make_pipeline
+
+from skbatchbald import ActiveLearner, MarginQuery
+
+TEXTS = [f"word{i % 4} common thing {i}" for i in range(40)]
+LABELS = np.array(["billing", "bug", "shipping", "other"])[np.arange(40) % 4]
+TABLE = r"is a table \({kind} of shape {shape}\).*df\['text'\] \(not df\[\['text'\]\]\)"
+
+
+def _pipeline(vectorizer=TfidfVectorizer):
+    return make_pipeline(vectorizer(), LogisticRegression())
+
+
+@pytest.mark.parametrize(
+    "model",
+    [
+        _pipeline,
+        lambda: _pipeline(HashingVectorizer),
+        lambda: GridSearchCV(_pipeline(), {"logisticregression__C": [1.0]}, cv=2),
+    ],
+    ids=["tfidf", "hashing", "search"],
+)
+def test_a_table_of_texts_is_named_with_the_column_fix(model):
+    # each failed deep in scikit-learn: "inconsistent numbers of samples",
+    # "'numpy.ndarray' object has no attribute 'lower'", rows shape (1,)
+    frame = pd.DataFrame({"text": TEXTS})
+    with pytest.raises(ValueError, match=TABLE.format(kind="DataFrame", shape="8x1")):
+        ActiveLearner(model(), X_training=frame[:8], y_training=LABELS[:8])
+    learner = ActiveLearner(
+        model(), MarginQuery(), X_training=frame["text"][:8], y_training=LABELS[:8]
+    )
+    with pytest.raises(ValueError, match=TABLE.format(kind="DataFrame", shape="2x1")):
+        learner.teach(frame[8:10], LABELS[8:10])
+    column = frame[["text"]].to_numpy()
+    with pytest.raises(ValueError, match=TABLE.format(kind="ndarray", shape="30x1")):
+        learner.query(column[10:], n_instances=2)
+    assert len(learner.y_training) == 8  # nothing taught
+    # the fixes it names
+    learner.teach(frame["text"][8:10], LABELS[8:10])
+    idx, _ = learner.query(column[10:].ravel(), n_instances=2)
+    assert len(set(idx.tolist())) == 2
+
+
+def test_a_numeric_table_before_a_model_is_left_alone():
+    X = np.random.default_rng(0).normal(size=(12, 3))
+    learner = ActiveLearner(LogisticRegression(), X_training=X, y_training=LABELS[:12])
+    assert learner.score(X, LABELS[:12]) > 0
+
+
+def test_one_label_for_one_row_names_the_list():
+    learner = ActiveLearner(_pipeline(), X_training=TEXTS[:8], y_training=LABELS[:8])
+    with pytest.raises(ValueError, match=r"y is a single label \('bug'\).*\['bug'\]"):
+        learner.teach(["app freezes"], "bug")
+    learner.teach(["app freezes"], ["bug"])
+    assert learner.y_training[-1] == "bug"
+
+
+def test_labels_that_differ_in_case_or_spaces_are_warned_about():
+    # "Billing " taught beside "billing" was a new class, without a word
+    learner = ActiveLearner(_pipeline(), X_training=TEXTS[:8], y_training=LABELS[:8])
+    with pytest.warns(
+        UserWarning, match=r"differ only in case or spaces \('Billing ' vs 'billing'\)"
+    ):
+        learner.teach(TEXTS[8:10], ["Billing ", "bug"])
+    assert "Billing " in learner.estimator.classes_
+    with pytest.warns(UserWarning, match=r"'Other' vs 'other'"):
+        ActiveLearner(
+            _pipeline(), X_training=TEXTS[:3], y_training=["other", "Other", "bug"]
+        )
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        learner.teach(TEXTS[10:12], ["bug", "shipping"])  # no new variant
+        ActiveLearner(LogisticRegression(), X_training=np.eye(3), y_training=[1, 2, 3])
