@@ -56,10 +56,12 @@ def _check_variances(variance, name):
 def _check_noise(noise_variance, n_pool):
     """One noise variance per pool point, shape (N,)."""
     noise = as_float64(noise_variance, "noise_variance")
+    if noise.shape == (n_pool, 1):  # a column, as bald_regression takes it
+        noise = noise[:, 0]
     if noise.ndim > 1 or (noise.ndim == 1 and noise.shape[0] != n_pool):
         raise ValueError(
             f"noise_variance has shape {noise.shape}; pass one number, or one "
-            f"variance per pool point, shape ({n_pool},)."
+            f"variance per pool point, shape ({n_pool},) or ({n_pool}, 1)."
         )
     check_positive_noise(noise)
     return np.broadcast_to(noise, (n_pool,))
@@ -121,7 +123,7 @@ def bald_gaussian(
         ``diagonal=True``). Values below 0 by float round-off count as 0.
     n_instances : int
         Number of points to acquire, in ``[1, n_pool]``.
-    noise_variance : float or array-like of shape (n_pool,)
+    noise_variance : float or array-like of shape (n_pool,) or (n_pool, 1)
         Variance σ² > 0 of the Gaussian observation noise, one number or one
         per pool point.
     {stochastic}
@@ -184,7 +186,7 @@ def batchbald_gaussian(covariance, n_instances, *, noise_variance, random_state=
         variances below 0 by float round-off count as 0.
     n_instances : int
         Number of points to acquire, in ``[1, n_pool]``.
-    noise_variance : float or array-like of shape (n_pool,)
+    noise_variance : float or array-like of shape (n_pool,) or (n_pool, 1)
         Variance σ² > 0 of the Gaussian observation noise, one number or one
         per pool point.
     random_state : None, int, numpy.random.Generator or RandomState, default=None

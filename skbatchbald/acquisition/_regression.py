@@ -83,8 +83,9 @@ def check_positive_noise(noise):
 def check_predictions(predictions, noise_variance):
     """Validated (N, K) samples, their mean noise variance (N,) and Jensen bonus.
 
-    ``noise_variance`` is a number or an array broadcastable to (N, K): one
-    variance s_k(x_n)^2 per point and sample. Returns the predictions (the
+    ``noise_variance`` is a number, one variance per point ((N,) or (N, 1))
+    or an array broadcastable to (N, K): one variance s_k(x_n)^2 per point and
+    sample. Returns the predictions (the
     samples of a point that agree to 12 significant digits set equal: their
     spread is round-off), the per-point mean variance and 1/2 (log mean_k s^2
     - mean_k log s^2) (zero for a constant variance).
@@ -117,6 +118,17 @@ def check_predictions(predictions, noise_variance):
         )
     f = _equalise_agreeing_rows(f)
     noise = as_float64(noise_variance, "noise_variance")
+    if noise.ndim == 1:
+        # one variance per point, as bald_gaussian takes it (a vector of
+        # another length would broadcast over the samples, by accident)
+        if noise.shape[0] != f.shape[0]:
+            raise ValueError(
+                f"noise_variance has shape {noise.shape}, and there are "
+                f"{f.shape[0]} pool points: pass a number, one variance per "
+                f"point, shape ({f.shape[0]},) or ({f.shape[0]}, 1), or one per "
+                f"point and sample, shape {f.shape}."
+            )
+        noise = noise[:, None]
     try:
         np.broadcast_shapes(noise.shape, f.shape)
     except ValueError:
@@ -245,8 +257,8 @@ def bald_regression(
         Number of points to acquire, in ``[1, n_pool]``.
     noise_variance : float or array-like broadcastable to (n_pool, n_mc_samples)
         Variance σ² > 0 of the Gaussian observation noise: one number, one per
-        point (shape (n_pool, 1)), or one per point and sample s_k(x_n)^2 for a
-        model that predicts its own noise.
+        point (shape (n_pool,) or (n_pool, 1)), or one per point and sample
+        s_k(x_n)^2 for a model that predicts its own noise.
     {stochastic}
     {gumbel_random_state}
 
@@ -320,7 +332,7 @@ def batchbald_regression(
         Number of points to acquire, in ``[1, n_pool]``.
     noise_variance : float or array-like broadcastable to (n_pool, n_mc_samples)
         Variance σ² > 0 of the Gaussian observation noise: one number, one per
-        point (shape (n_pool, 1)), or one per point and sample.
+        point (shape (n_pool,) or (n_pool, 1)), or one per point and sample.
     random_state : None, int, numpy.random.Generator or RandomState, default=None
         Unused: the greedy picks are exact. Validated, for the package's
         common signature.

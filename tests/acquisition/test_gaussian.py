@@ -162,7 +162,7 @@ def test_stochastic_draws_follow_the_scores():
         (np.array([[1.0, np.inf], [np.inf, 1.0]]), 1.0, "NaN or inf"),
         (np.eye(3), 0.0, "finite and > 0"),
         (np.eye(3), [1.0, 2.0], r"one variance per pool point, shape \(3,\)"),
-        (np.eye(3), np.ones((3, 1)), r"shape \(3,\)"),
+        (np.eye(3), np.ones((3, 2)), r"shape \(3,\) or \(3, 1\)"),
     ],
 )
 def test_bad_input_is_refused(covariance, noise, match):
@@ -182,6 +182,21 @@ def test_bad_input_is_refused(covariance, noise, match):
 def test_bald_refuses_bad_variances(variance, match):
     with pytest.raises(ValueError, match=match):
         bald_gaussian(variance, 1, noise_variance=1.0)
+
+
+def test_one_noise_per_point_as_a_column_too():
+    # bald_regression and batchbald_regression take (N, 1)
+    rng = np.random.default_rng(0)
+    factor = rng.normal(size=(8, 5))
+    covariance, noise = factor @ factor.T, rng.uniform(0.2, 2.0, 8)
+    for fn, posterior in (
+        (batchbald_gaussian, covariance),
+        (bald_gaussian, np.diag(covariance)),
+    ):
+        vector = fn(posterior, 3, noise_variance=noise)
+        column = fn(posterior, 3, noise_variance=noise[:, None])
+        np.testing.assert_array_equal(vector[0], column[0])
+        np.testing.assert_allclose(vector[1], column[1])
 
 
 def test_strings_are_a_type_error():

@@ -308,14 +308,34 @@ def test_bad_input(fn):
     for noise in (0.0, -1.0, np.nan, np.inf, np.array([[1.0], [0.0], [1], [1], [1]])):
         with pytest.raises(ValueError, match="noise_variance must be finite and > 0"):
             fn(f, 1, noise_variance=noise)
-    with pytest.raises(ValueError, match="does not broadcast"):
-        fn(f, 1, noise_variance=np.ones(5))
+    with pytest.raises(ValueError, match=r"does not broadcast"):
+        fn(f, 1, noise_variance=np.ones((5, 2)))
+    # a vector of the samples' length broadcast over them, by accident
+    with pytest.raises(ValueError, match=r"shape \(3,\), and there are 5 pool"):
+        fn(f, 1, noise_variance=np.ones(3))
     with pytest.raises(TypeError, match="real numbers"):
         fn(f.astype(str), 1, noise_variance=1.0)
     with pytest.raises(ValueError, match="n_instances"):
         fn(f, 6, noise_variance=1.0)
     with pytest.raises(ValueError, match="no pool point"):
         fn(np.zeros((0, 3)), 1, noise_variance=1.0)
+
+
+@pytest.mark.parametrize("fn", [bald_regression, batchbald_regression])
+def test_one_noise_per_point_as_a_vector_or_a_column(fn):
+    # batchbald_gaussian takes (N,), these took (N, 1) only
+    f = _pool(12, 6, 3)
+    noise = np.random.default_rng(0).uniform(0.2, 2.0, 12)
+    as_vector = fn(f, 4, noise_variance=noise)
+    as_column = fn(f, 4, noise_variance=noise[:, None])
+    np.testing.assert_array_equal(as_vector[0], as_column[0])
+    np.testing.assert_allclose(as_vector[1], as_column[1])
+    # N = K: a vector is still one variance per point
+    square = _pool(6, 6, 4)
+    np.testing.assert_array_equal(
+        fn(square, 2, noise_variance=noise[:6])[0],
+        fn(square, 2, noise_variance=noise[:6, None])[0],
+    )
 
 
 def test_torch_tensors_accepted():
