@@ -216,6 +216,11 @@ def _fitted_state(estimator):
     the objects they held, so putting these copies back undoes a fit that
     raised half-way: a GP that failed left ``X_train_`` of the new rows
     beside the old ``L_``, and every later predict failed on their shapes.
+
+    None when a skorch net is among them: kept, its module and optimizer
+    would stay in memory beside the new ones for the whole fit (on a GPU,
+    three times the network's parameters), and restoring the other steps
+    alone would pair them with a half-trained net.
     """
     objects = [estimator]
     if hasattr(estimator, "get_params"):
@@ -224,6 +229,8 @@ def _fitted_state(estimator):
         except Exception:  # an estimator whose get_params is its own
             params = {}
         objects += [value for value in params.values() if hasattr(value, "get_params")]
+    if any(is_skorch_net(obj) for obj in objects):
+        return None
     kept = {}
     for obj in objects:
         if id(obj) not in kept and hasattr(obj, "__dict__"):
@@ -1133,12 +1140,20 @@ class ActiveLearner(_ModalActiveLearner):
         try:
             yield
         except BaseException as exc:
-            _restore_fitted_state(fitted_state)
-            if hasattr(exc, "add_note"):
-                exc.add_note(
+            if fitted_state is None:
+                note = (
+                    f"ActiveLearner.{call}() was undone for X_training and "
+                    "y_training; the network is as the failed fit left it: refit "
+                    "it with learner.fit(learner.X_training, learner.y_training)."
+                )
+            else:
+                _restore_fitted_state(fitted_state)
+                note = (
                     f"ActiveLearner.{call}() was undone: X_training, y_training and "
                     "the estimator are as they were before the call."
                 )
+            if hasattr(exc, "add_note"):
+                exc.add_note(note)
             self.X_training, self.y_training, n_fit_rows, row_weights = kept
             for name, value in (
                 ("_n_fit_rows", n_fit_rows),
@@ -1298,9 +1313,11 @@ class ActiveLearner(_ModalActiveLearner):
         -----
         If ``estimator.fit`` raises, ``X_training``, ``y_training`` and the
         estimator are put back as they were before the call (a fit rebinds
-        the attributes it learns, which are restored; a network trained in
-        place, with ``warm_start``, keeps what the failed fit changed) and the
-        error propagates, with a note saying so.
+        the attributes it learns, which are restored) and the error
+        propagates, with a note saying so. A skorch net (alone or in a
+        Pipeline) is not kept, since keeping it would hold a second copy of
+        the network through every fit: it is left as the failed fit left it,
+        and the note says to refit it.
 
         Except for one class. A cold start's first batches may all have the
         same label, which a classifier that needs two classes

@@ -1249,3 +1249,32 @@ def test_a_gaussian_process_whose_refit_fails_is_queried_as_before():
         learner.teach(X[:2], y[:2] + 3.0)
     assert learner.estimator.X_train_.shape == (20, 10)
     np.testing.assert_array_equal(learner.query(X[20:], n_instances=5)[0], expected)
+
+
+def test_a_net_whose_refit_fails_is_not_kept_and_the_note_says_so(digits):
+    # keeping a net would hold its module and optimizer beside the new ones
+    # through every fit: the labelled set is undone, the net is not
+    X, y = digits
+    net = MCDropoutClassifier(
+        BayesianMLP,
+        module__n_features=64,
+        module__n_classes=10,
+        classes=np.arange(10),
+        max_epochs=1,
+        train_split=None,
+        verbose=0,
+    )
+    learner = ActiveLearner(
+        net, X_training=X[:20].astype(np.float32), y_training=y[:20]
+    )
+
+    def fail(*args, **kwargs):
+        net.module_ = "half-trained"  # as initialize() rebinds it
+        raise RuntimeError("CUDA out of memory")
+
+    net.fit = fail
+    with pytest.raises(RuntimeError) as error:
+        learner.teach(X[20:25].astype(np.float32), y[20:25])
+    assert "the network is as the failed fit left it" in "".join(error.value.__notes__)
+    assert len(learner.y_training) == 20
+    assert learner.estimator.module_ == "half-trained"  # not put back
