@@ -17,7 +17,7 @@ from ._round_off import TIE_RTOL
 from ._warnings import user_stacklevel
 from .acquisition import TiedScoresWarning
 
-__all__ = ["tie_breaking_order"]
+__all__ = ["tie_breaking_order", "warn_tied_top"]
 
 
 def _tied_with(variance, value):
@@ -38,8 +38,11 @@ def tie_breaking_order(variance, n_instances, *, joint, seed):
     joint : bool
         The batch is BatchBALD's greedy, whose first pick is the largest
         variance and whose later picks go on among tied points: ties at the
-        top decide it. Otherwise BALD's top-k, which ties straddling its
-        ``n_instances``-th score decide.
+        top decide it, also when every point is tied (the caller checks
+        whether the covariance ties too, for its uniform draw). Otherwise
+        BALD's top-k, which ties straddling its ``n_instances``-th score
+        decide; None when every point is tied (BALD draws a uniform batch
+        then, with its own warning).
     seed : int
         Seeds the permutation.
 
@@ -47,45 +50,42 @@ def tie_breaking_order(variance, n_instances, *, joint, seed):
     -------
     order : ndarray of shape (n_pool,) or None
         Pool indices in the order to score them; None when no tie decides the
-        batch, or when every point is tied (the strategies draw a uniform
-        batch then, with their own warning).
-
-    Warns
-    -----
-    TiedScoresWarning
-        When more points than the batch holds, and over half the pool, share
-        the largest variance: the batch is a random choice among them.
+        batch.
     """
     n_pool = variance.shape[0]
     if n_instances >= n_pool:
         return None
-    largest = float(variance.max())
-    at_top = _tied_with(variance, largest)
-    n_top = int(at_top.sum())
-    if n_top == n_pool:
-        return None
+    n_top = int(_tied_with(variance, float(variance.max())).sum())
     if joint:
         decides = n_top > 1
+    elif n_top == n_pool:
+        return None
     else:
         nth = float(np.partition(variance, n_pool - n_instances)[n_pool - n_instances])
         tied = _tied_with(variance, nth)
         n_above = int(((variance > nth) & ~tied).sum())
         decides = tied.sum() > n_instances - n_above
-    if not decides:
-        return None
-    if n_top > n_instances and 2 * n_top > n_pool:
-        # most of the pool at one variance: the prior's, far from every label
-        # (a few tied points are more often copies of one another)
-        warnings.warn(
-            f"{n_top} of the {n_pool} points (over half) of the pool share the largest "
-            f"posterior variance ({largest:.4g}), the prior's: the Gaussian "
-            "process sees them as far from every label and cannot rank them, so "
-            "the batch is chosen among them at random (seeded by random_state), "
-            "not by their order in the pool. The kernel's length scales are short "
-            "next to the spread of the inputs: scale the inputs (e.g. a "
-            "StandardScaler in a Pipeline) or bound the length scales "
-            "(length_scale_bounds).",
-            TiedScoresWarning,
-            stacklevel=user_stacklevel(),
-        )
-    return np.random.default_rng(seed).permutation(n_pool)
+    return np.random.default_rng(seed).permutation(n_pool) if decides else None
+
+
+def warn_tied_top(variance, n_instances):
+    """TiedScoresWarning when more points than the batch holds, and over half
+    the pool, share the largest variance: the batch is a random choice among
+    them. A few tied points are more often copies of one another."""
+    n_pool = variance.shape[0]
+    largest = float(variance.max())
+    n_top = int(_tied_with(variance, largest).sum())
+    if n_top <= n_instances or 2 * n_top <= n_pool:
+        return
+    warnings.warn(
+        f"{n_top} of the {n_pool} points (over half) of the pool share the largest "
+        f"posterior variance ({largest:.4g}), the prior's: the Gaussian "
+        "process sees them as far from every label and cannot rank them, so "
+        "the batch is chosen among them at random (seeded by random_state), "
+        "not by their order in the pool. The kernel's length scales are short "
+        "next to the spread of the inputs: scale the inputs (e.g. a "
+        "StandardScaler in a Pipeline) or bound the length scales "
+        "(length_scale_bounds).",
+        TiedScoresWarning,
+        stacklevel=user_stacklevel(),
+    )

@@ -229,22 +229,21 @@ def _nan_rows(y):
     if y.dtype.kind == "f":
         return np.flatnonzero(np.isnan(y).reshape(len(y), -1).any(axis=1))
     if y.dtype.kind == "O":
+        # pandas' NA and NaT: what a nullable column (string, Int64, boolean;
+        # convert_dtypes()) holds for a row without a label; pandas is
+        # imported when it made them
+        pd = sys.modules.get("pandas")
+        na, nat = (pd.NA, pd.NaT) if pd is not None else (None, None)
         missing = [
             i
             for i, value in enumerate(y.reshape(len(y), -1)[:, 0])
-            if _is_missing(value)
+            if value is None
+            or value is na
+            or value is nat
+            or (isinstance(value, float) and value != value)  # NaN
         ]
         return np.asarray(missing, dtype=np.int64)
     return np.empty(0, dtype=np.int64)
-
-
-def _is_missing(value):
-    """None, NaN, or pandas' NA and NaT: what a nullable column (string,
-    Int64, boolean; ``convert_dtypes()``) holds for a row without a label."""
-    if value is None or (isinstance(value, float) and np.isnan(value)):
-        return True
-    pd = sys.modules.get("pandas")  # an NA comes from pandas, imported then
-    return pd is not None and (value is pd.NA or value is pd.NaT)
 
 
 def _label_set_row(y):

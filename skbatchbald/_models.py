@@ -198,6 +198,11 @@ def text_table_message(estimator, X, name):
     vectorizer = _text_vectorizer(estimator)
     if vectorizer is None:
         return None
+    reads_rows = callable(getattr(vectorizer, "analyzer", None)) or callable(
+        getattr(vectorizer, "preprocessor", None)
+    )
+    if reads_rows and not hasattr(X, "columns"):
+        return None  # a callable analyzer or preprocessor may take array rows
     shape = "x".join(str(n) for n in X.shape)
     return (
         f"{name} is a table ({type(X).__name__} of shape {shape}), and the "

@@ -7,14 +7,9 @@ which refuses any text label. :class:`Committee` keeps modAL's constructor,
 methods and query strategies and fixes these two.
 """
 
-import warnings
-
 import numpy as np
 
-from ._arrays import take_rows
-from ._validation import count_rows
-from ._warnings import user_stacklevel
-from .modal import _checked_query_idx, _ModalCommittee
+from .modal import _ModalCommittee, _query_return, _strategy_picks
 
 __all__ = ["Committee"]
 
@@ -126,23 +121,10 @@ class Committee(_ModalCommittee):
         query_metrics : ndarray or None
             The scores, only when ``return_metrics=True``.
         """
-        result = self.query_strategy(self, X_pool, *query_args, **query_kwargs)
-        if isinstance(result, tuple) and len(result) == 2:
-            query_idx, query_metrics = result
-        else:
-            query_idx, query_metrics = result, None
-        query_idx = _checked_query_idx(query_idx, count_rows(X_pool, "X_pool"))
-        query_instances = take_rows(X_pool, query_idx)
-        if not return_metrics:
-            return query_idx, query_instances
-        if query_metrics is None:
-            warnings.warn(
-                "The query strategy returned indices only, so there are no "
-                "metrics to return; return (indices, scores) from it instead.",
-                UserWarning,
-                stacklevel=user_stacklevel(),
-            )
-        return query_idx, query_instances, query_metrics
+        query_idx, query_metrics = _strategy_picks(
+            self, X_pool, query_args, query_kwargs
+        )
+        return _query_return(X_pool, query_idx, query_metrics, return_metrics)
 
     def vote_proba(self, X, **predict_proba_kwargs):
         """Each member's class probabilities, over the committee's classes.
@@ -161,9 +143,19 @@ class Committee(_ModalCommittee):
             know.
         """
         votes = []
-        for learner in self.learner_list:
+        for position, learner in enumerate(self.learner_list):
             proba = np.asarray(learner.predict_proba(X, **predict_proba_kwargs))
-            columns = np.searchsorted(self.classes_, learner.estimator.classes_)
+            known = np.asarray(learner.estimator.classes_)
+            unknown = known[~np.isin(known, self.classes_)]
+            if unknown.size:
+                raise ValueError(
+                    f"learner {position} knows the class(es) {unknown.tolist()}, "
+                    f"which the committee's classes_ {self.classes_.tolist()} lack: "
+                    "it was taught outside the committee. Teach through "
+                    "committee.teach, or build the Committee again from its "
+                    "learners."
+                )
+            columns = np.searchsorted(self.classes_, known)
             full = np.zeros((proba.shape[0], self.n_classes_))
             full[:, columns] = proba
             votes.append(full)

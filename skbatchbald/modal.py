@@ -220,16 +220,22 @@ def _fitted_state(estimator):
     None when a skorch net is among them: kept, its module and optimizer
     would stay in memory beside the new ones for the whole fit (on a GPU,
     three times the network's parameters), and restoring the other steps
-    alone would pair them with a half-trained net.
+    alone would pair them with a half-trained net. None too with
+    ``warm_start=True`` anywhere: such a fit changes its arrays in place.
     """
-    objects = [estimator]
+    objects, params = [estimator], {}
     if hasattr(estimator, "get_params"):
         try:
             params = estimator.get_params(deep=True)
         except Exception:  # an estimator whose get_params is its own
             params = {}
         objects += [value for value in params.values() if hasattr(value, "get_params")]
-    if any(is_skorch_net(obj) for obj in objects):
+    if any(is_skorch_net(obj) for obj in objects) or any(
+        key.split("__")[-1] == "warm_start" and value is True
+        for key, value in params.items()
+    ):
+        # warm_start trains the fitted arrays in place (SGDClassifier's coef_):
+        # a shallow copy would keep the changed ones
         return None
     kept = {}
     for obj in objects:
@@ -631,6 +637,38 @@ def _one_class_message(estimator, label, n_rows, exc):
     )
 
 
+def _strategy_picks(learner, candidates, query_args, query_kwargs):
+    """Call the learner's query strategy once: (checked indices, metrics or None).
+
+    modAL re-runs the strategy whenever unpacking its result into a pair
+    fails, which doubles the cost and mis-reads a result of length 2.
+    """
+    result = learner.query_strategy(learner, candidates, *query_args, **query_kwargs)
+    if isinstance(result, tuple) and len(result) == 2:
+        query_idx, query_metrics = result
+    else:
+        query_idx, query_metrics = result, None
+    n_candidates = count_rows(candidates, "X_pool")
+    return _checked_query_idx(query_idx, n_candidates), query_metrics
+
+
+def _query_return(X_pool, query_idx, query_metrics, return_metrics):
+    """What ``query`` returns: the indices, the rows in the pool's own type
+    and, with ``return_metrics``, the metrics (None, with a warning, when
+    the strategy gave indices only)."""
+    query_instances = take_rows(X_pool, query_idx)
+    if not return_metrics:
+        return query_idx, query_instances
+    if query_metrics is None:
+        warnings.warn(
+            "The query strategy returned indices only, so there are no "
+            "metrics to return; return (indices, scores) from it instead.",
+            UserWarning,
+            stacklevel=user_stacklevel(),
+        )
+    return query_idx, query_instances, query_metrics
+
+
 def _checked_query_idx(query_idx, n_candidates):
     """The strategy's indices as a 1-D int array of positions in the candidates.
 
@@ -826,6 +864,8 @@ class ActiveLearner(_ModalActiveLearner):
         except (NotFittedError, TypeError):
             return False
         model = final_model(self.estimator)
+        if isinstance(model, FrozenEstimator):
+            model = model.estimator  # frozen fitted: its model's attributes say
         try:
             requires_fit = get_tags(model).requires_fit
         except (AttributeError, TypeError, ValueError):  # no scikit-learn tags
@@ -1143,8 +1183,9 @@ class ActiveLearner(_ModalActiveLearner):
             if fitted_state is None:
                 note = (
                     f"ActiveLearner.{call}() was undone for X_training and "
-                    "y_training; the network is as the failed fit left it: refit "
-                    "it with learner.fit(learner.X_training, learner.y_training)."
+                    "y_training; the estimator (a network, or warm_start=True, "
+                    "which train in place) is as the failed fit left it: refit it "
+                    "with learner.fit(learner.X_training, learner.y_training)."
                 )
             else:
                 _restore_fitted_state(fitted_state)
@@ -1316,8 +1357,9 @@ class ActiveLearner(_ModalActiveLearner):
         the attributes it learns, which are restored) and the error
         propagates, with a note saying so. A skorch net (alone or in a
         Pipeline) is not kept, since keeping it would hold a second copy of
-        the network through every fit: it is left as the failed fit left it,
-        and the note says to refit it.
+        the network through every fit, nor an estimator with
+        ``warm_start=True``, which trains its arrays in place: they are left
+        as the failed fit left them, and the note says to refit.
 
         Except for one class. A cold start's first batches may all have the
         same label, which a classifier that needs two classes
@@ -1345,7 +1387,8 @@ class ActiveLearner(_ModalActiveLearner):
         if only_new:
             self._check_X_y(X, y, self.y_training)
             check_only_new(self.estimator, self.X_training)
-            self._fit_on_new(X, y, bootstrap=bootstrap, **fit_kwargs)
+            with self._labelled_set_kept_on_error("teach"):
+                self._fit_on_new(X, y, bootstrap=bootstrap, **fit_kwargs)
             return
         if self.X_training is None:
             self._warn_if_fitted_elsewhere(X)
@@ -1435,25 +1478,9 @@ class ActiveLearner(_ModalActiveLearner):
                 "X_training, and a query leaves them out): ask for at most "
                 f"{untaught.size}."
             )
-        # Called once: modAL re-runs the strategy whenever unpacking its result
-        # into a pair fails, which doubles the cost and mis-reads a result of
-        # length 2.
-        result = self.query_strategy(self, candidates, *query_args, **query_kwargs)
-        if isinstance(result, tuple) and len(result) == 2:
-            query_idx, query_metrics = result
-        else:
-            query_idx, query_metrics = result, None
-        query_idx = _checked_query_idx(query_idx, count_rows(candidates, "X_pool"))
+        query_idx, query_metrics = _strategy_picks(
+            self, candidates, query_args, query_kwargs
+        )
         if untaught is not None:
             query_idx = untaught[query_idx]  # positions in the user's pool
-        query_instances = take_rows(X_pool, query_idx)
-        if not return_metrics:
-            return query_idx, query_instances
-        if query_metrics is None:
-            warnings.warn(
-                "The query strategy returned indices only, so there are no "
-                "metrics to return; return (indices, scores) from it instead.",
-                UserWarning,
-                stacklevel=user_stacklevel(),
-            )
-        return query_idx, query_instances, query_metrics
+        return _query_return(X_pool, query_idx, query_metrics, return_metrics)

@@ -17,7 +17,7 @@ from sklearn.exceptions import NotFittedError
 from . import acquisition
 from ._arrays import stack_rows, subsample_pool, take_rows
 from ._docstrings import fill_pieces
-from ._gaussian_ties import tie_breaking_order
+from ._gaussian_ties import tie_breaking_order, warn_tied_top
 from ._labels import ONE_HOT_FIX, is_one_hot
 from ._memory import check_max_memory
 from ._models import check_model_noise, wraps_transformed_target
@@ -563,8 +563,10 @@ class _PosteriorQuery(_Query):
         max_memory = getattr(self, "max_memory", None)
         try:
             if exact:
+                # the variances first: they tell whether ties decide the batch,
+                # before the joint covariance is computed in the order to score
                 posterior = gaussian_process_covariance(
-                    learner, X_pool, diagonal=not self._joint, max_memory=max_memory
+                    learner, X_pool, diagonal=True, max_memory=max_memory
                 )
             else:
                 posterior = predict_samples(
@@ -583,7 +585,7 @@ class _PosteriorQuery(_Query):
             ) from exc
         _check_rows_scored(posterior, X_pool, learner)
         if exact:
-            variance = np.diag(posterior) if posterior.ndim == 2 else posterior
+            variance = posterior
         else:
             self._check_n_samples(
                 posterior.shape[1], f"the {_model_name(learner)}", regression=True
@@ -599,23 +601,45 @@ class _PosteriorQuery(_Query):
             # scale-free default: signal-to-noise ratio 1 on average over the pool
             noise = max(float(variance.mean()), np.finfo(float).tiny)
         if exact:
-            return self._gaussian_ties_at_random(
-                posterior, variance, n_instances, noise, draw_seed(rng)
+            return self._score_gaussian_process(
+                learner, X_pool, variance, n_instances, noise, draw_seed(rng)
             )
         return self._score_regression(posterior, n_instances, noise, draw_seed(rng))
 
-    def _gaussian_ties_at_random(self, posterior, variance, n_instances, noise, seed):
-        """``_score_gaussian`` on a seeded permutation of the pool when tied
-        variances decide a top-k or greedy batch (see ``_gaussian_ties``)."""
+    def _score_gaussian_process(
+        self, learner, X_pool, variance, n_instances, noise, seed
+    ):
+        """``_score_gaussian`` of the pool's exact posterior, scored in a seeded
+        permuted order when tied variances decide a top-k or greedy batch
+        (``_gaussian_ties``); the joint covariance is computed in that order,
+        never copied into it."""
         order = None
         if not self._draws and getattr(self, "stochastic", None) is None:
             order = tie_breaking_order(
                 variance, n_instances, joint=self._joint, seed=seed
             )
-        if order is None:
-            return self._score_gaussian(posterior, n_instances, noise, seed)
-        permuted = posterior[np.ix_(order, order)] if self._joint else posterior[order]
-        indices, scores = self._score_gaussian(permuted, n_instances, noise, seed)
+        if not self._joint:
+            if order is None:
+                return self._score_gaussian(variance, n_instances, noise, seed)
+            warn_tied_top(variance, n_instances)
+            indices, scores = self._score_gaussian(
+                variance[order], n_instances, noise, seed
+            )
+            return order[indices], scores
+        max_memory = getattr(self, "max_memory", None)
+        if order is None or scores_tied(float(variance.min()), float(variance.max())):
+            # every point tied and uncorrelated: the strategy's uniform draw
+            covariance = gaussian_process_covariance(
+                learner, X_pool, max_memory=max_memory
+            )
+            if order is None or _tied_and_uncorrelated(covariance, np.diag(covariance)):
+                return self._score_gaussian(covariance, n_instances, noise, seed)
+            del covariance  # correlated: scored again, in the drawn order
+        warn_tied_top(variance, n_instances)
+        covariance = gaussian_process_covariance(
+            learner, take_rows(X_pool, order), max_memory=max_memory
+        )
+        indices, scores = self._score_gaussian(covariance, n_instances, noise, seed)
         return order[indices], scores
 
     # Whether the regression score needs the pool's joint posterior (BatchBALD)

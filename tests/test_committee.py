@@ -157,3 +157,13 @@ def test_a_text_pipeline_committee_takes_the_pools_its_members_take(container):
     committee.teach(rows, labels[9:][idx])
     assert committee.predict(X).tolist() == labels.tolist()
     assert committee.vote_proba(X).shape == (30, 3, 3)
+
+
+def test_a_member_taught_outside_the_committee_is_named(iris):
+    # its class 3 went into another class's column, in silence
+    X, y = iris
+    members = _members(X, y)
+    committee = Committee(learner_list=members)
+    members[0].teach(X.iloc[:2], np.array([3, 3]))
+    with pytest.raises(ValueError, match=r"learner 0 knows the class\(es\) \[3\]"):
+        committee.vote_proba(X.iloc[:5])

@@ -1196,6 +1196,7 @@ def test_an_unfitted_gaussian_process_is_unfitted():
         assert learner.__sklearn_is_fitted__()
         given = ActiveLearner(clone(model).fit(X[:5], y[:5]))
         assert given.__sklearn_is_fitted__()
+        assert ActiveLearner(FrozenEstimator(given.estimator)).__sklearn_is_fitted__()
         with pytest.warns(UserWarning, match="given to ActiveLearner fitted"):
             given.teach(X[5:8], y[5:8])
 
@@ -1251,6 +1252,41 @@ def test_a_gaussian_process_whose_refit_fails_is_queried_as_before():
     np.testing.assert_array_equal(learner.query(X[20:], n_instances=5)[0], expected)
 
 
+def test_only_new_is_undone_too():
+    from sklearn.gaussian_process import GaussianProcessRegressor
+    from sklearn.gaussian_process.kernels import RBF
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(40, 2))
+    y = np.sin(X).sum(1)
+    gp = GaussianProcessRegressor(RBF(1.0), alpha=0.0, optimizer=None)
+    learner = ActiveLearner(gp, X_training=X[:20], y_training=y[:20])
+    before = learner.predict(X[30:35])
+    # one input measured twice with two values: singular without noise
+    with pytest.raises(np.linalg.LinAlgError) as error:
+        learner.teach(X[[5, 5, 6]], [y[5] + 1, y[5] - 1, y[6]], only_new=True)
+    assert "teach() was undone" in "".join(error.value.__notes__)
+    np.testing.assert_array_equal(learner.predict(X[30:35]), before)
+
+
+def test_warm_start_is_not_kept_and_the_note_says_so():
+    # warm_start trains coef_ in place: a shallow copy would "restore" NaNs
+    from sklearn.linear_model import SGDClassifier
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(80, 3))
+    y = (X[:, 0] > 0).astype(int)
+    model = SGDClassifier(loss="squared_error", warm_start=True, random_state=0)
+    learner = ActiveLearner(model, X_training=X[:40], y_training=y[:40])
+    batch = X[40:].copy()
+    batch[5] *= 1e200  # one mis-scaled row
+    with pytest.raises(ValueError) as error, warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        learner.teach(batch, y[40:])
+    assert "warm_start=True, which train in place" in "".join(error.value.__notes__)
+    assert len(learner.y_training) == 40
+
+
 def test_a_net_whose_refit_fails_is_not_kept_and_the_note_says_so(digits):
     # keeping a net would hold its module and optimizer beside the new ones
     # through every fit: the labelled set is undone, the net is not
@@ -1275,6 +1311,8 @@ def test_a_net_whose_refit_fails_is_not_kept_and_the_note_says_so(digits):
     net.fit = fail
     with pytest.raises(RuntimeError) as error:
         learner.teach(X[20:25].astype(np.float32), y[20:25])
-    assert "the network is as the failed fit left it" in "".join(error.value.__notes__)
+    assert "which train in place) is as the failed fit" in "".join(
+        error.value.__notes__
+    )
     assert len(learner.y_training) == 20
     assert learner.estimator.module_ == "half-trained"  # not put back

@@ -81,3 +81,19 @@ def test_labels_that_differ_in_case_or_spaces_are_warned_about():
         warnings.simplefilter("error")
         learner.teach(TEXTS[10:12], ["bug", "shipping"])  # no new variant
         ActiveLearner(LogisticRegression(), X_training=np.eye(3), y_training=[1, 2, 3])
+
+
+def test_rows_of_tokens_for_a_callable_analyzer_pass():
+    # a callable analyzer (or preprocessor) reads array rows as documents
+    from sklearn.feature_extraction.text import CountVectorizer
+
+    tokens = np.array([t.split() for t in TEXTS])  # (40, 4) words
+    model = make_pipeline(CountVectorizer(analyzer=list), LogisticRegression())
+    learner = ActiveLearner(
+        model, MarginQuery(), X_training=tokens[:8], y_training=LABELS[:8]
+    )
+    _, rows = learner.query(tokens[8:], n_instances=2)
+    assert rows.shape == (2, 4)
+    # a DataFrame is still read as its column names
+    with pytest.raises(ValueError, match=r"is a table \(DataFrame"):
+        learner.query(pd.DataFrame(tokens[8:]), n_instances=2)

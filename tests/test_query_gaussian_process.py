@@ -428,3 +428,29 @@ def test_a_gp_without_noise_names_alpha_and_the_white_kernel(friedman):
     # the measurement's noise, given, is used
     idx, _ = BatchBALDQuery(noise_variance=1.0)(learner, X[20:80], 3)
     assert len(set(idx.tolist())) == 3
+
+
+def test_a_pool_tied_throughout_but_correlated_is_drawn_not_taken_by_row():
+    # every pool point at the prior's variance, in two clusters far from the
+    # labels: the greedy's first pick was row 0 for every seed, no warning
+    from skbatchbald.acquisition import TiedScoresWarning
+
+    X = np.array([[0.0], [0.5], [1.0]])
+    gp = GaussianProcessRegressor(RBF(1.0) + WhiteKernel(0.1), optimizer=None)
+    gp.fit(X, [0.0, 0.3, 0.5])
+    pool = np.r_[100:110:0.5, 200:210:0.5][:, None]
+    firsts = set()
+    for seed in range(6):
+        with pytest.warns(TiedScoresWarning, match=r"40 of the 40 points"):
+            idx, scores = BatchBALDQuery(random_state=seed)(gp, pool, 3)
+        firsts.add(int(idx[0]))
+        # still the greedy: each pick the best extension of the batch so far
+        noise, cov = model_noise_variance(gp), _latent(gp, pool)
+        for i in range(1, 3):
+            best = max(
+                _information(cov, noise, [*idx[:i], x])
+                for x in range(40)
+                if x not in idx[:i]
+            )
+            assert scores[i] == pytest.approx(best, rel=1e-9)
+    assert len(firsts) > 1
