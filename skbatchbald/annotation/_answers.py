@@ -36,8 +36,22 @@ SKIPPED = "?"
 
 
 def is_skipped(label):
-    """Whether a file's ``label`` cell is the skip marker ``SKIPPED``."""
-    return isinstance(label, str) and label.strip() == SKIPPED
+    """Whether a file's ``label`` cell is the skip marker ``SKIPPED`` (the
+    full-width ``？`` of East Asian keyboards too: Unicode-normalised)."""
+    return (
+        isinstance(label, str)
+        and unicodedata.normalize("NFKC", label).strip() == SKIPPED
+    )
+
+
+# What people write for "cannot label" other than the marker: named in the
+# message, never read as a skip (a class may be called "none" or "x").
+_SKIP_WORDS = {"skip", "skipped", "n/a", "na", "??", "???", "unknown", "unsure"}
+
+
+def _looks_skipped(label):
+    text = unicodedata.normalize("NFKC", str(label)).strip().casefold()
+    return text in _SKIP_WORDS or text.strip("\"'") == SKIPPED
 
 
 def check_target_type(target_type, classes, *, classes_required=True):
@@ -374,7 +388,14 @@ def _number(label, origin):
 
 
 def check_answers(
-    pool_indices, labels, classes, where, *, target_type="multiclass", skip_hint=""
+    pool_indices,
+    labels,
+    classes,
+    where,
+    *,
+    target_type="multiclass",
+    skip_hint="",
+    skip_marker=False,
 ):
     """Validate raw answers all-or-nothing and decode their labels.
 
@@ -400,6 +421,10 @@ def check_answers(
     skip_hint : str, default=""
         Appended to the message for a missing label: how the tool lets a
         person set a row aside.
+    skip_marker : bool, default=False
+        Whether the tool sets a row aside by writing ``SKIPPED`` (a batch
+        file): a bad label that reads like a skip ("skip", "N/A", "??") then
+        names it.
 
     Returns
     -------
@@ -442,13 +467,20 @@ def check_answers(
                 f"{origin} (pool index {index}) has no label; give it {give}"
                 f"{skip_hint}."
             )
-        origin = f"{origin} (pool index {index})"
-        if target_type == "multiclass":
-            decoded.append(_one_class(label, names, lookups, origin))
-        elif target_type == "multilabel":
-            decoded.append(_tags(label, names, lookups, origin))
-        else:
-            decoded.append(_number(label, origin))
+        try:
+            decoded.append(
+                _decode(
+                    label, names, lookups, f"{origin} (pool index {index})", target_type
+                )
+            )
+        except ValueError as exc:
+            if skip_marker and _looks_skipped(label):
+                # "skip", "N/A", "??": the tool's own way is named
+                raise ValueError(
+                    f"{exc} If the row cannot be labelled, write {SKIPPED!r} alone "
+                    "in its label cell: the row is set aside."
+                ) from None
+            raise
         indices.append(index)
     indices = np.asarray(indices, dtype=int)
     if target_type == "multiclass":
@@ -459,3 +491,12 @@ def check_answers(
             indicator[row, codes] = 1
         return indices, indicator
     return indices, np.asarray(decoded, dtype=float)
+
+
+def _decode(label, names, lookups, origin, target_type):
+    """A class code, a list of tag codes or a number; ValueError naming origin."""
+    if target_type == "multiclass":
+        return _one_class(label, names, lookups, origin)
+    if target_type == "multilabel":
+        return _tags(label, names, lookups, origin)
+    return _number(label, origin)

@@ -496,11 +496,11 @@ class FileAnnotator:
     def _check_classes(self):
         """The checked classes; none may be named like the skip marker."""
         classes = check_target_type(self.target_type, self.classes)
-        if classes is not None and SKIPPED in [n.strip() for n in class_names(classes)]:
+        names = [] if classes is None else class_names(classes)
+        if any(is_skipped(name) for name in names):
             raise ValueError(
-                f"classes {list(classes)!r} hold a class named {SKIPPED!r}, which a "
-                "batch file uses for a row that cannot be labelled; rename that "
-                "class."
+                f"classes {names} hold a class named {SKIPPED!r}, which a batch "
+                "file uses for a row that cannot be labelled; rename that class."
             )
         return classes
 
@@ -714,6 +714,7 @@ class FileAnnotator:
             [where for where, _ in records],
             target_type=self.target_type,
             skip_hint=_SKIP_HINT,
+            skip_marker=True,
         )
 
     def skipped(self, *, pool_ids=None):

@@ -633,8 +633,11 @@ class LabelStudioAnnotator:
             if self.task_data is None:
                 raise ValueError(
                     f"Pool rows {missing[:10]} have no task in Label Studio project "
-                    f"{self.project} (deleted by hand?); pass task_data so that "
-                    "they can be created."
+                    f"{self.project} (none was imported, or they were deleted by "
+                    "hand): pass task_data so that they can be created "
+                    "(skbatchbald label: --push-table, for a config of "
+                    "label_config(classes, data='table')), or import tasks whose "
+                    "data hold each row's pool_index."
                 )
             tasks = [self._task(i) for i in missing]
             with self._errors():
@@ -823,9 +826,12 @@ class LabelStudioAnnotator:
     def pending(self):
         """Pool rows asked for and not answered yet.
 
-        If a :meth:`request` stopped between adding the predictions and
-        pointing the project at their model version, this points it, so that
-        Label Studio serves the batch.
+        The project is pointed at the model version of the oldest round with
+        a pending task, so that Label Studio serves it: after a
+        :meth:`request` that stopped between adding the predictions and
+        pointing the project, or a task of an earlier round that became
+        pending again (its skip or answer deleted), which the newest round's
+        model version would leave to be served at random.
 
         Returns
         -------
@@ -837,8 +843,8 @@ class LabelStudioAnnotator:
             sizes, _, tasks, pending, _, _ = self._state(client, from_name)
             self._check_rows_unchanged(tasks.values())
             if pending:
-                newest = max(sizes)
-                self._point_project(client, newest, sizes[newest], project)
+                (oldest, _), _ = pending[0]
+                self._point_project(client, oldest, sizes[oldest], project)
             return np.asarray([i for _, i in pending], dtype=int)
 
     def answers(self):
@@ -878,6 +884,10 @@ class LabelStudioAnnotator:
                 classes,
                 where,
                 target_type=self.target_type,
+                skip_hint=(
+                    " in Label Studio, or Skip the task if it cannot be labelled "
+                    "(it is set aside)"
+                ),
             )
             if self.target_type == "continuous":
                 self._check_number_range(project, from_name, indices, labels, where)

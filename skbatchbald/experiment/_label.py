@@ -274,6 +274,10 @@ def _annotator(args, X):
     )
 
 
+def _rows(n):
+    return f"{n} row" if n == 1 else f"{n} rows"
+
+
 def run_label(args):
     """Run one labelling round for parsed ``skbatchbald label`` arguments.
 
@@ -310,7 +314,7 @@ def run_label(args):
     print(f"fitted on {result.answered.size} answers")
     if result.skipped.size:
         print(
-            f"{result.skipped.size} rows set aside as unlabelable (skipped): "
+            f"{_rows(result.skipped.size)} set aside as unlabelable (skipped): "
             + " ".join(map(str, result.skipped.tolist()))
         )
     if result.requested.size:
@@ -320,9 +324,12 @@ def run_label(args):
         )
     elif result.pending.size:
         print(
-            f"{result.pending.size} rows still wait for a label; label them and "
-            "run this again"
+            f"{_rows(result.pending.size)} still wait for a label: "
+            + " ".join(map(str, result.pending.tolist()))
+            + "; label them and run this again"
         )
+    elif result.skipped.size:
+        print("every pool row is labelled or set aside")
     else:
         print("every pool row is labelled")
     return 0

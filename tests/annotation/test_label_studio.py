@@ -98,10 +98,15 @@ def _label_next(server, project, y, n, label=None):
 
 
 def _skip_next(server, project):
+    return _skip_next_annotation(server, project)[0]
+
+
+def _skip_next_annotation(server, project):
+    """Skip the next task as a person would: (its pool row, the annotation id)."""
     task = _next_task(server, project)
     _, client = server
-    client.annotations.create(id=task["id"], result=[], was_cancelled=True)
-    return int(task["data"]["pool_index"])
+    skip = client.annotations.create(id=task["id"], result=[], was_cancelled=True)
+    return int(task["data"]["pool_index"]), skip.id
 
 
 def _task_of(client, project, pool_index):
@@ -231,7 +236,7 @@ def test_skipped_tasks_are_set_aside_as_in_memory(server, digits):
     _annotator(server, project).add_tasks(np.arange(len(y)))  # the whole pool
     first = annotation_round(_learner(), X, _annotator(server, project))
     labelled = _label_next(server, project, y, 3)
-    in_batch = _skip_next(server, project)
+    in_batch, skip_id = _skip_next_annotation(server, project)
     labelled += _label_next(server, project, y, BATCH - 4)
     # The batch is done, so Label Studio serves a task no round asked for; a
     # person skips that one too.
@@ -253,6 +258,17 @@ def test_skipped_tasks_are_set_aside_as_in_memory(server, digits):
     np.testing.assert_array_equal(second.requested, unasked[positions])
     with pytest.raises(ValueError, match=r"already asked for, skipped or answered"):
         annotator.request([stray])
+
+    # The skip undone (its annotation deleted) after round 2 was labelled:
+    # the task is pending in round 1, and the project is pointed back at
+    # round 1, so that Label All Tasks serves it (round 2's version served
+    # other tasks at random).
+    _label_next(server, project, y, BATCH)
+    client.annotations.delete(id=skip_id)
+    third = annotation_round(_learner(), X, _annotator(server, project))
+    np.testing.assert_array_equal(third.pending, [in_batch])
+    assert third.requested.size == 0
+    assert int(_next_task(server, project)["data"]["pool_index"]) == in_batch
 
 
 def test_wrong_token(server):
@@ -329,7 +345,9 @@ def test_tasks_deleted_by_hand(server, digits):
     # Without task_data a deleted row cannot come back: a clear error too.
     info, _ = server
     bare = LabelStudioAnnotator(info.url, info.api_key, project, classes=range(10))
-    with pytest.raises(ValueError, match="have no task in Label Studio project"):
+    with pytest.raises(
+        ValueError, match=r"have no task in Label Studio project.*--push-table"
+    ):
         bare.add_tasks(result.requested)
 
     # The fix the error names: delete the round's predictions. The answer stays.

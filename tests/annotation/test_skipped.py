@@ -116,11 +116,44 @@ def test_skips_among_tags_and_numbers(tmp_path, target_type, classes, answer):
 
 
 def test_a_class_named_like_the_skip_marker_is_refused(tmp_path):
-    annotator = FileAnnotator(tmp_path, classes=["yes", "no", "?"])
-    with pytest.raises(ValueError, match=r"hold a class named '\?'.*rename"):
+    annotator = FileAnnotator(tmp_path, classes=np.array(["yes", "no", "?"]))
+    with pytest.raises(
+        ValueError, match=r"\['yes', 'no', '\?'\] hold a class named '\?'.*rename"
+    ):
         annotator.request([1])
     with pytest.raises(ValueError, match=r"hold a class named '\?'"):
         annotator.answers()
+
+
+@pytest.mark.parametrize(
+    ("target_type", "classes"),
+    [("multiclass", range(10)), ("multilabel", ["cat", "dog"]), ("continuous", None)],
+)
+@pytest.mark.parametrize("answer", ["skip", "N/A", "??", "Unknown"])
+def test_other_ways_of_writing_skip_name_the_marker(
+    tmp_path, answer, target_type, classes
+):
+    annotator = FileAnnotator(tmp_path, classes, target_type=target_type)
+    annotator.request([1, 2])
+    _answer(
+        tmp_path / "batch-001.csv",
+        lambda i: answer if i == 2 else "-" if classes == ["cat", "dog"] else "1",
+    )
+    with pytest.raises(
+        ValueError,
+        match=r"line 3 \(pool index 2\).* cannot be labelled, write '\?' alone",
+    ):
+        annotator.answers()
+
+
+def test_a_full_width_question_mark_is_a_skip(tmp_path, digits):
+    # typed with an East Asian keyboard
+    _, y = digits
+    annotator = FileAnnotator(tmp_path, classes=range(10))
+    annotator.request([1, 2])
+    _answer(tmp_path / "batch-001.csv", lambda i: "\uff1f" if i == 2 else str(y[i]))
+    assert annotator.answers()[0].tolist() == [1]
+    assert annotator.skipped().tolist() == [2]
 
 
 def test_an_empty_label_names_the_skip_marker(tmp_path, digits):
@@ -167,5 +200,19 @@ def test_the_command_line_reports_skipped_rows(tmp_path, digits, capsys):
     assert main(argv) == 0
     out = capsys.readouterr().out
     assert "fitted on 3 answers" in out
-    assert f"1 rows set aside as unlabelable (skipped): {first[0]}" in out
+    assert f"1 row set aside as unlabelable (skipped): {first[0]}" in out
     assert "asked for 4 rows" in out
+    # a pool of 8: once every row is answered or skipped, the command says so
+    np.save(tmp_path / "small.npy", X[:8])
+    argv[2], argv[4] = str(tmp_path / "small.npy"), str(tmp_path / "s")
+    for batch in ("001", "002"):
+        assert main(argv) == 0
+        _answer(
+            tmp_path / "s" / f"batch-{batch}.csv",
+            lambda i: "?" if i == 3 else str(y[i]),
+        )
+    capsys.readouterr()
+    assert main(argv) == 0
+    out = capsys.readouterr().out
+    assert "fitted on 7 answers" in out
+    assert "every pool row is labelled or set aside" in out
