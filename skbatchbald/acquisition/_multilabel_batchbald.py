@@ -22,7 +22,7 @@ from ._multilabel_joint import LabelJoint
 from ._saturation import (
     complete_in_order,
     gained_nothing,
-    warn_no_gain,
+    warn_multilabel_no_gain,
     warn_only_copies,
 )
 from ._validation import check_n_instances, check_random_state
@@ -338,5 +338,6 @@ def multilabel_batchbald(
         if only_copies:
             warn_only_copies(scores, n_greedy)
         else:
-            warn_no_gain(scores, log_probs.shape[1], n_greedy)
+            n_labels = log_probs.shape[2]
+            warn_multilabel_no_gain(scores, log_probs.shape[1], n_labels, n_greedy)
     return indices, scores

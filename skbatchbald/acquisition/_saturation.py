@@ -172,6 +172,28 @@ def warn_no_gain(scores, n_mc_samples, n_greedy):
     )
 
 
+def warn_multilabel_no_gain(scores, n_mc_samples, n_labels, n_greedy):
+    """Warn that multi-label greedy steps stopped after ``n_greedy`` picks:
+    at the ceiling L log K (each label's information about ω is at most
+    log K), or for want of any gain below it."""
+    limit = n_labels * math.log(n_mc_samples)
+    if n_greedy == 0 or scores[n_greedy - 1] < _SATURATION * limit:
+        warn_no_gain(scores, n_mc_samples, n_greedy)
+        return
+    warnings.warn(
+        f"multi-label BatchBALD's cumulative score reached "
+        f"{scores[n_greedy - 1]:.4g} nats after pick {n_greedy} of {scores.size}, "
+        f"within 1% of L log K = {limit:.4g} (L={n_labels} labels, "
+        f"K={n_mc_samples} posterior samples): no batch carries more than log K "
+        "nats about each label, so the remaining "
+        f"{scores.size - n_greedy} picks follow their multi-label BALD scores. "
+        "Raise the number of posterior samples K (n_mc_samples; for an "
+        "ensemble, its members: n_members, trees) or acquire fewer points.",
+        SaturationWarning,
+        stacklevel=user_stacklevel(),
+    )
+
+
 def warn_if_saturated(scores, n_mc_samples, n_greedy, n_distinct=None):
     """Warn of how a batch was completed past its informative picks.
 

@@ -231,10 +231,22 @@ class TestMultilabelBatchBALD:
         p = np.array([[[0.0, 1.0], [1.0, 0.0]]] * 2 + [[[0.3, 0.6], [0.4, 0.5]]])
         # point 0 tells the two samples apart: no point adds anything after it,
         # and the rest of the batch skips the copy of a pick
-        with pytest.warns(SaturationWarning, match="stopped growing at 1.386"):
+        # (each label's log K = log 2 reached: the ceiling, named as such)
+        with pytest.warns(
+            SaturationWarning, match=r"reached 1.386 nats.*L log K = 1.386 \(L=2"
+        ):
             indices, scores = multilabel_batchbald(_log(p), 2)
         assert indices.tolist() == [0, 2]
         assert scores[0] == pytest.approx(2 * np.log(2)) == scores[1]
+
+    def test_a_stop_below_the_ceiling_names_the_alike_samples(self):
+        # K = 4 samples in two pairs that predict alike: a label tells at most
+        # log 2 about them, below log K = log 4
+        pair = [[0.0], [0.0], [1.0], [1.0]]
+        p = np.array([pair, pair, [[0.5]] * 4])
+        with pytest.warns(SaturationWarning, match=r"stopped growing at 0.6931"):
+            indices, scores = multilabel_batchbald(_log(p), 2)
+        assert indices.tolist() == [0, 2] and scores[0] == pytest.approx(np.log(2))
 
     def test_exact_copies_of_a_pick_leave_the_candidates(self):
         # soft samples: a copy of a pick still gains (its labels are counted
