@@ -5,6 +5,7 @@ or from Keras passes arguments that would otherwise fail deep inside skorch or t
 module, or train the wrong model without a word. Each check names what to use.
 """
 
+import re
 import sys
 import warnings
 
@@ -22,6 +23,7 @@ __all__ = [
     "check_not_modal_dropout",
     "check_only_new",
     "check_targets",
+    "warn_joined_tags",
     "warn_one_hot",
     "warn_spelling_classes",
 ]
@@ -428,3 +430,37 @@ def warn_spelling_classes(y, y_known):
         UserWarning,
         stacklevel=user_stacklevel(),
     )
+
+
+def warn_joined_tags(y, y_known):
+    """UserWarning for text labels that look like tags joined by ';' or '|'.
+
+    ``"red;cotton"`` beside ``"red"`` and ``"blue;cotton"`` is learnt as one
+    class among many (multi-class), not as two tags (multi-label), without a
+    word: the joined cell of a spreadsheet or an export.
+    """
+    new = _text_labels(y)
+    joined = {label for label in new if ";" in label or "|" in label}
+    if len(joined) < 2:
+        return
+    labels = new | _text_labels(y_known) if y_known is not None else new
+    seen = {}  # tag -> the labels holding it
+    for label in labels:
+        for tag in re.split(r"[;|]", label):
+            if tag.strip():
+                seen.setdefault(tag.strip(), set()).add(label)
+    shared = sorted(tag for tag, holders in seen.items() if len(holders) > 1)
+    if not shared:
+        return
+    examples = ", ".join(repr(label) for label in sorted(joined)[:2])
+    warnings.warn(
+        f"y holds labels that look like tags joined by ';' or '|' ({examples}; "
+        f"tags such as {shared[:3]} appear in several): a classifier learns each "
+        "whole text as one class. For several tags per row (multi-label), encode "
+        "them: MultiLabelBinarizer().fit_transform(y.str.split(';')) for a "
+        "pandas Series, with a multi-label model (user guide: Multi-label). If "
+        "each text is one class, ignore this warning.",
+        UserWarning,
+        stacklevel=user_stacklevel(),
+    )
+

@@ -83,6 +83,7 @@ def test_labels_that_differ_in_case_or_spaces_are_warned_about():
         ActiveLearner(LogisticRegression(), X_training=np.eye(3), y_training=[1, 2, 3])
 
 
+@pytest.mark.filterwarnings("ignore::skbatchbald.acquisition.TiedScoresWarning")
 def test_rows_of_tokens_for_a_callable_analyzer_pass():
     # a callable analyzer (or preprocessor) reads array rows as documents
     from sklearn.feature_extraction.text import CountVectorizer
