@@ -463,4 +463,3 @@ def warn_joined_tags(y, y_known):
         UserWarning,
         stacklevel=user_stacklevel(),
     )
-

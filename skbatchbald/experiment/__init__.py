@@ -14,6 +14,7 @@ from ._config import DATASETS, MODELS, PRESETS, STRATEGIES, ExperimentConfig
 _LAZY = {
     "run_experiment": "._protocol",
     "load_results": "._results",
+    "complete_trials": "._results",
     "summarize": "._results",
     "Summary": "._results",
     "write_report": "._report",

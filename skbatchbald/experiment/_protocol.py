@@ -96,8 +96,32 @@ def _make_strategy(name, config, seed, data):
     return cls(**params)
 
 
+# Devices this process has trained and predicted on (see _warm_up).
+_WARM = set()
+
+
+def _warm_up(config, data, labelled, image_side, device):
+    """Train for one epoch and predict once, untimed, before a process's first
+    timed round on ``device``.
+
+    torch's first calls in a process (its kernels' set-up, the allocator)
+    cost about 1.7 s of CPU on digits, which the time tables charged to
+    whichever curve a process ran first: the first strategy, or the first
+    curve after a resume. The throwaway model has seeds of its own and
+    touches no global random state, so no row changes.
+    """
+    if device in _WARM:
+        return
+    _WARM.add(device)
+    model = make_model(config, data, image_side, 0, device)
+    model.set_params(max_epochs=1)
+    model.fit(data.X_pool[labelled], data.y_pool[labelled])
+    model.predict(data.X_test[:64])
+
+
 def _train(config, data, labelled, image_side, trial, r, guard, device):
     """Train round ``r``'s fresh model on the labelled rows."""
+    _warm_up(config, data, labelled, image_side, device)
     model = make_model(
         config, data, image_side, derive_seed(config.seed, trial, MODEL, r), device
     )
@@ -425,9 +449,6 @@ def run_experiment(
     >>> results.groupby("strategy")["n_labels"].max().to_dict()
     {'batchbald': 30, 'random': 30}
     """
-    import pandas as pd
-    from joblib import effective_n_jobs
-
     config = ExperimentConfig() if config is None else config
     if not isinstance(config, ExperimentConfig):
         raise TypeError(
@@ -439,10 +460,43 @@ def run_experiment(
     device = _check_device(device)
     source = load_source(config)
     check_sizes(config, source)
+    n_workers = _check_n_jobs(n_jobs)
     folder = None if output is None else ResultsFolder(output)
-    done = {}
+    held = None
     if folder is not None:
         folder.prepare(config, _document(config))
+        held = folder.hold()
+    try:
+        return _run_held(config, source, folder, n_jobs, n_workers, progress, device)
+    finally:
+        if folder is not None:
+            folder.tidy()
+            held.release()
+
+
+def _check_n_jobs(n_jobs):
+    """joblib's number of workers for ``n_jobs``; ValueError for 0, before any
+    folder is made (joblib's own message came after)."""
+    from joblib import effective_n_jobs
+
+    if n_jobs is not None and (
+        isinstance(n_jobs, bool)
+        or not isinstance(n_jobs, int | np.integer)
+        or n_jobs == 0
+    ):
+        raise ValueError(
+            f"n_jobs must be a nonzero integer or None, got {n_jobs!r}: the number "
+            "of worker processes, or -1 for all cores."
+        )
+    return effective_n_jobs(n_jobs)
+
+
+def _run_held(config, source, folder, n_jobs, n_workers, progress, device):
+    """run_experiment once the folder (if any) is held."""
+    import pandas as pd
+
+    done, output = {}, None if folder is None else folder.path
+    if folder is not None:
         saved = folder.rows()
         if saved is not None:
             if "acquired_indices" not in saved:
@@ -458,14 +512,10 @@ def run_experiment(
                 done[key] = rows.to_dict("records")
         folder.update_document(lambda doc: _record_run(doc, config, n_jobs, device))
     units = [(t, s) for t in config.trials for s in config.strategies]
-    n_workers = min(effective_n_jobs(n_jobs), len(units))
-    try:
-        records = _run_units(
-            config, source, units, done, output, n_workers, progress, device
-        )
-    finally:
-        if folder is not None:
-            folder.tidy()
+    n_workers = min(n_workers, len(units))
+    records = _run_units(
+        config, source, units, done, output, n_workers, progress, device
+    )
     results = _typed(pd.DataFrame.from_records(records, columns=list(COLUMNS)))
     order = {name: i for i, name in enumerate(config.strategies)}
     results = results.sort_values(

@@ -25,10 +25,11 @@ def write_report(folder, thresholds=None):
     -------
     text : str
         The Markdown summary, also written to ``summary.md``; the plots go to
-        ``learning_curve.png`` and ``class_entropy.png`` when matplotlib is
-        installed (a note in the text says when it is not) and a trial has
-        finished every strategy (the plots of acquired classes only once a
-        batch was acquired: not when every curve stopped at round 0). A run
+        ``learning_curve.png``, ``class_entropy.png`` and
+        ``class_histogram.png`` when matplotlib is installed (a note in the
+        text says when it is not) and a trial has finished every strategy
+        (the plots of acquired classes only once a batch was acquired: not
+        when every curve stopped at round 0). A run
         still under way gets a progress table.
 
     Raises

@@ -179,6 +179,26 @@ class ResultsFolder:
         self.path.mkdir(parents=True, exist_ok=True)
         atomic_write(self.config_path, json.dumps(document, indent=2) + "\n")
 
+    def hold(self):
+        """Hold the folder for one run; release the returned lock at its end.
+
+        Two runs with the same options in one folder would compute the same
+        curves twice, and the second died on "round 1 was already recorded";
+        the second is refused before it writes anything.
+        """
+        from filelock import FileLock, Timeout
+
+        lock = FileLock(str(self.path / ".run.lock"))
+        try:
+            lock.acquire(timeout=0)
+        except Timeout:
+            raise ValueError(
+                f"{self.path} is in use by another skbatchbald run still writing "
+                "there; wait for it to finish (then the same command continues "
+                "it), or choose another --output."
+            ) from None
+        return lock
+
     def update_document(self, update):
         """Rewrite config.json with ``update(document)`` applied, atomically."""
         with self._lock():
@@ -228,8 +248,9 @@ class ResultsFolder:
         self._pending_path(trial, strategy).unlink(missing_ok=True)
 
     def tidy(self):
-        """Remove the lock and an empty pending/ once no process writes here."""
+        """Remove the locks and an empty pending/ once no process writes here."""
         (self.path / ".lock").unlink(missing_ok=True)
+        (self.path / ".run.lock").unlink(missing_ok=True)
         pending = self.path / "pending"
         if pending.is_dir() and not any(pending.iterdir()):
             pending.rmdir()

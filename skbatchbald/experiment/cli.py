@@ -11,6 +11,7 @@ import importlib.util
 import sys
 import time
 import types
+from pathlib import Path
 
 from ._config import PRESETS, ExperimentConfig
 from ._label import add_label_parser, run_label
@@ -184,7 +185,8 @@ def build_parser():
         "report",
         help="re-render summary.md and plots from a run's folder",
         description="Re-read results.csv and config.json in FOLDER and write "
-        "summary.md, learning_curve.png and class_entropy.png again.",
+        "summary.md, learning_curve.png, class_entropy.png and "
+        "class_histogram.png again.",
     )
     report.add_argument("folder", help="the --output folder of a run")
     report.add_argument(
@@ -230,6 +232,13 @@ def _run(args):
 
     torch.set_num_threads(1)  # fastest for these small nets on a shared CPU
     start = time.perf_counter()
+    saved = Path(args.output).expanduser() / "results.csv"
+    if saved.is_file() and not args.quiet:
+        print(
+            f"skbatchbald run: continuing {args.output}: its finished rounds are "
+            "kept, and each curve goes on after its last one",
+            file=sys.stderr,
+        )
     try:
         progress = False if args.quiet else args.progress
         run_experiment(
@@ -246,7 +255,10 @@ def _run(args):
             file=sys.stderr,
         )
         return 130
-    text = write_report(args.output)
+    # the tables at the accuracies asked for now (a resumed run's config.json
+    # keeps those it was started with)
+    thresholds = None if args.thresholds is None else tuple(args.thresholds)
+    text = write_report(args.output, thresholds=thresholds)
     if not args.quiet:
         print(text)
         print(

@@ -117,7 +117,7 @@ def test_one_worker_by_default_on_an_accelerator(argv, n_jobs, monkeypatch, tmp_
     monkeypatch.setattr(
         _protocol, "run_experiment", lambda config, **kwargs: seen.update(kwargs)
     )
-    monkeypatch.setattr(_report, "write_report", lambda folder: "")
+    monkeypatch.setattr(_report, "write_report", lambda folder, thresholds: "")
     assert main(["run", "-o", str(tmp_path), "--quiet", *argv]) == 0
     assert seen["n_jobs"] == n_jobs
     assert seen["device"] == (argv[1] if argv else "cpu")
@@ -135,12 +135,13 @@ def test_the_device_reaches_every_round_s_network(monkeypatch):
         return model
 
     monkeypatch.setattr(_protocol, "make_model", spy)
+    monkeypatch.setattr(_protocol, "_WARM", set())
     config = ExperimentConfig(
         dataset="digits", strategies=("random",), budget=22, batch_size=1,
         n_trials=1,
     )  # fmt: skip
     run_experiment(config, n_jobs=1, device="cpu")
-    assert devices == ["cpu"] * 3  # rounds 0, 1 and 2
+    assert devices == ["cpu"] * 4  # the warm-up's, then rounds 0, 1 and 2
 
 
 def test_run_help_says_the_runner_takes_built_in_data_only(capsys):

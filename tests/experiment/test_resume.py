@@ -72,6 +72,7 @@ def _sigint_in_training(monkeypatch, model_number):
         return model
 
     monkeypatch.setattr(_protocol, "make_model", with_callback)
+    monkeypatch.setattr(_protocol, "_WARM", {"cpu"})  # models counted from round 0
 
 
 def test_interrupt_drops_the_cut_round_and_resumes(tiny_run, tmp_path, monkeypatch):
@@ -235,3 +236,83 @@ def test_harmless_differences_resume(tiny_run, tmp_path, copy_run):
         results.sort_values(key).reset_index(drop=True),
         check_dtype=False,
     )
+
+
+def test_a_folder_another_run_writes_to_is_refused(
+    tiny_run, tmp_path, capsys, tiny_argv, copy_run
+):
+    # a second run of the same command computed the same curves again, and
+    # died on "round 1 was already recorded" (or both wrote on)
+    import subprocess
+    import sys
+
+    folder, _, _ = tiny_run
+    target = copy_run(folder, tmp_path / "run", keep=lambda r: r["round"] == "0")
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import sys, time; from filelock import FileLock; "
+         f"lock = FileLock({str(target / '.run.lock')!r}); lock.acquire(); "
+         "print('held'); sys.stdout.flush(); time.sleep(60)"],
+        stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        before = {p.name: p.read_bytes() for p in target.iterdir() if p.is_file()}
+        argv = ["run", *tiny_argv, "--output", str(target), "--quiet"]
+        assert main(argv) == 1
+        err = capsys.readouterr().err
+        assert "is in use by another skbatchbald run still writing there" in err
+        after = {p.name: p.read_bytes() for p in target.iterdir() if p.is_file()}
+        assert after == before
+    finally:
+        holder.kill()
+        holder.wait()
+    # once the other run is gone, the same command continues the folder
+    assert main(["run", *tiny_argv, "--output", str(target), "--quiet"]) == 0
+    assert not (target / ".run.lock").exists()
+
+
+def test_n_jobs_0_is_refused_before_a_folder_is_made(tmp_path, capsys, tiny_argv):
+    argv = [*tiny_argv, "--n-jobs", "0"]
+    assert main(["run", *argv, "--output", str(tmp_path / "new"), "-q"]) == 1
+    assert "n_jobs must be a nonzero integer" in capsys.readouterr().err
+    assert not (tmp_path / "new").exists()
+
+
+def test_the_summary_of_a_resumed_run_uses_the_thresholds_given(
+    tiny_run, tmp_path, capsys, tiny_argv, copy_run
+):
+    # config.json keeps the thresholds the run started with; those asked for
+    # now were ignored
+    folder, _, _ = tiny_run
+    target = copy_run(folder, tmp_path / "run")
+    argv = ["run", *tiny_argv, "--thresholds", "0.42", "--output", str(target)]
+    assert main(argv) == 0
+    captured = capsys.readouterr()
+    assert "42 %" in captured.out
+    assert "continuing" in captured.err and "finished rounds are kept" in captured.err
+
+
+def test_a_process_warms_up_once_before_its_first_timed_round(
+    tmp_path, tiny_argv, monkeypatch
+):
+    # torch's first calls in a process cost ~1.7 s of CPU, charged to the
+    # first curve's round 0; the warm-up takes them, untimed, and changes no row
+    calls = []
+    monkeypatch.setattr(_protocol, "_WARM", set())
+    original = _protocol._warm_up
+
+    def spy(*args):
+        calls.append(args[-1])
+        original(*args)
+
+    monkeypatch.setattr(_protocol, "_warm_up", spy)
+    fits = []
+    make = _protocol.make_model
+    monkeypatch.setattr(
+        _protocol, "make_model", lambda *a, **k: fits.append(a[3]) or make(*a, **k)
+    )
+    assert main(["run", *tiny_argv, "--output", str(tmp_path / "a"), "-q"]) == 0
+    assert set(calls) == {"cpu"} and fits.count(0) >= 1  # seed 0: the throwaway
+    n_warm = fits.count(0)
+    assert main(["run", *tiny_argv, "--output", str(tmp_path / "b"), "-q"]) == 0
+    assert fits.count(0) == n_warm  # warm already
