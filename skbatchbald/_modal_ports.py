@@ -444,18 +444,25 @@ def warn_joined_tags(y, y_known):
     if len(joined) < 2:
         return
     labels = new | _text_labels(y_known) if y_known is not None else new
-    seen = {}  # tag -> the labels holding it
-    for label in labels:
-        for tag in re.split(r"[;|]", label):
+    alone = {label.strip() for label in labels}
+    places = {}  # tag of a joined label -> its positions in them
+    for label in joined:
+        for position, tag in enumerate(re.split(r"[;|]", label)):
             if tag.strip():
-                seen.setdefault(tag.strip(), set()).add(label)
-    shared = sorted(tag for tag, holders in seen.items() if len(holders) > 1)
+                places.setdefault(tag.strip(), set()).add(position)
+    # a tag that is also a label of its own, or comes first in one label and
+    # later in another; the levels of a path ("Electronics|Phones") or a code
+    # and its name ("J45;asthma") keep their place and stand alone nowhere
+    shared = sorted(
+        tag for tag, where in places.items() if tag in alone or len(where) > 1
+    )
     if not shared:
         return
     examples = ", ".join(repr(label) for label in sorted(joined)[:2])
     warnings.warn(
         f"y holds labels that look like tags joined by ';' or '|' ({examples}; "
-        f"tags such as {shared[:3]} appear in several): a classifier learns each "
+        f"tags such as {shared[:3]} stand alone or in another place): a "
+        "classifier learns each "
         "whole text as one class. For several tags per row (multi-label), encode "
         "them: MultiLabelBinarizer().fit_transform(y.str.split(';')) for a "
         "pandas Series, with a multi-label model (user guide: Multi-label). If "

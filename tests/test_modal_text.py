@@ -98,3 +98,32 @@ def test_rows_of_tokens_for_a_callable_analyzer_pass():
     # a DataFrame is still read as its column names
     with pytest.raises(ValueError, match=r"is a table \(DataFrame"):
         learner.query(pd.DataFrame(tokens[8:]), n_instances=2)
+
+
+def test_tags_joined_in_one_label_are_warned_about():
+    # "red;cotton" beside "red" was learnt as one class of its own, in silence
+    learner = ActiveLearner(_pipeline())
+    y = ["red;cotton", "red", "blue;cotton", "blue", "red", "blue", "red;silk", "silk"]
+    with pytest.warns(UserWarning, match=r"tags joined by ';'.*\['blue', 'red'"):
+        learner.teach(TEXTS[:8], y)
+    # a tag in another place: "cotton;red" beside "red;silk"
+    with pytest.warns(UserWarning, match=r"tags such as \['red'\]"):
+        ActiveLearner(
+            _pipeline(),
+            X_training=TEXTS[:3],
+            y_training=["cotton;red", "red;silk", "x"],
+        )
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        # one joined label, or joined labels sharing no tag: classes of their own
+        ActiveLearner(_pipeline(), X_training=TEXTS[:3], y_training=["a;b", "c", "d"])
+        ActiveLearner(_pipeline(), X_training=TEXTS[:3], y_training=["a;b", "c|d", "e"])
+        # paths and codes: their parts keep their place and stand alone nowhere
+        paths = ["Electronics|Phones", "Electronics|Laptops", "Home|Kitchen"]
+        ActiveLearner(_pipeline(), X_training=TEXTS[:3], y_training=paths)
+        codes = ["J45;asthma", "J45;severe asthma", "I10;hypertension"]
+        ActiveLearner(_pipeline(), X_training=TEXTS[:3], y_training=codes)
+        # a variant spelling beside unrelated joined labels is not joined tags
+        warnings.filterwarnings("ignore", message=".*differ only in case")
+        spelt = ["a;b", "c;d", "red", "red "]
+        ActiveLearner(_pipeline(), X_training=TEXTS[:4], y_training=spelt)

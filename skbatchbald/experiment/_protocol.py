@@ -1,6 +1,7 @@
 """run_experiment: the paper's active-learning protocol, paired over trials."""
 
 import dataclasses
+import sys
 import time
 import warnings
 
@@ -510,6 +511,12 @@ def _run_held(config, source, folder, n_jobs, n_workers, progress, device):
             )
             for key, rows in saved.groupby(["trial", "strategy"]):
                 done[key] = rows.to_dict("records")
+            if progress is not False:  # the command line unless --quiet
+                print(
+                    f"continuing {folder.path}: its {len(saved)} finished rounds "
+                    "are kept, and each curve goes on after its last one",
+                    file=sys.stderr,
+                )
         folder.update_document(lambda doc: _record_run(doc, config, n_jobs, device))
     units = [(t, s) for t in config.trials for s in config.strategies]
     n_workers = min(n_workers, len(units))

@@ -248,9 +248,12 @@ class ResultsFolder:
         self._pending_path(trial, strategy).unlink(missing_ok=True)
 
     def tidy(self):
-        """Remove the locks and an empty pending/ once no process writes here."""
+        """Remove the row lock and an empty pending/ once no process writes here.
+
+        ``.run.lock`` stays: deleting it while held would let a run that had
+        opened it lock the deleted file while another locks a new one.
+        """
         (self.path / ".lock").unlink(missing_ok=True)
-        (self.path / ".run.lock").unlink(missing_ok=True)
         pending = self.path / "pending"
         if pending.is_dir() and not any(pending.iterdir()):
             pending.rmdir()

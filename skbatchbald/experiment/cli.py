@@ -11,7 +11,6 @@ import importlib.util
 import sys
 import time
 import types
-from pathlib import Path
 
 from ._config import PRESETS, ExperimentConfig
 from ._label import add_label_parser, run_label
@@ -232,13 +231,6 @@ def _run(args):
 
     torch.set_num_threads(1)  # fastest for these small nets on a shared CPU
     start = time.perf_counter()
-    saved = Path(args.output).expanduser() / "results.csv"
-    if saved.is_file() and not args.quiet:
-        print(
-            f"skbatchbald run: continuing {args.output}: its finished rounds are "
-            "kept, and each curve goes on after its last one",
-            file=sys.stderr,
-        )
     try:
         progress = False if args.quiet else args.progress
         run_experiment(
