@@ -472,7 +472,7 @@ def run_experiment(
     finally:
         if folder is not None:
             folder.tidy()
-            held.release()
+            folder.release(held)
 
 
 def _check_n_jobs(n_jobs):

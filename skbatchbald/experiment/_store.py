@@ -180,24 +180,36 @@ class ResultsFolder:
         atomic_write(self.config_path, json.dumps(document, indent=2) + "\n")
 
     def hold(self):
-        """Hold the folder for one run; release the returned lock at its end.
+        """Hold the folder for one run; pass the result to :meth:`release`.
 
         Two runs with the same options in one folder would compute the same
         curves twice, and the second died on "round 1 was already recorded";
-        the second is refused before it writes anything.
+        the second is refused before it writes anything. The lock is on the
+        folder itself (POSIX ``flock``), so no file is left behind and a
+        killed run's lock goes with its process; where there is no
+        ``flock`` (Windows) nothing is held.
         """
-        from filelock import FileLock, Timeout
-
-        lock = FileLock(str(self.path / ".run.lock"))
         try:
-            lock.acquire(timeout=0)
-        except Timeout:
+            import fcntl
+        except ImportError:
+            return None
+        handle = os.open(self.path, os.O_RDONLY)
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            os.close(handle)
             raise ValueError(
                 f"{self.path} is in use by another skbatchbald run still writing "
                 "there; wait for it to finish (then the same command continues "
                 "it), or choose another --output."
             ) from None
-        return lock
+        return handle
+
+    @staticmethod
+    def release(handle):
+        """Let go of the folder :meth:`hold` held (closing releases the lock)."""
+        if handle is not None:
+            os.close(handle)
 
     def update_document(self, update):
         """Rewrite config.json with ``update(document)`` applied, atomically."""
@@ -248,11 +260,7 @@ class ResultsFolder:
         self._pending_path(trial, strategy).unlink(missing_ok=True)
 
     def tidy(self):
-        """Remove the row lock and an empty pending/ once no process writes here.
-
-        ``.run.lock`` stays: deleting it while held would let a run that had
-        opened it lock the deleted file while another locks a new one.
-        """
+        """Remove the row lock and an empty pending/ once no process writes here."""
         (self.path / ".lock").unlink(missing_ok=True)
         pending = self.path / "pending"
         if pending.is_dir() and not any(pending.iterdir()):

@@ -249,8 +249,9 @@ def test_a_folder_another_run_writes_to_is_refused(
     folder, _, _ = tiny_run
     target = copy_run(folder, tmp_path / "run", keep=lambda r: r["round"] == "0")
     holder = subprocess.Popen(
-        [sys.executable, "-c", "import sys, time; from filelock import FileLock; "
-         f"lock = FileLock({str(target / '.run.lock')!r}); lock.acquire(); "
+        [sys.executable, "-c", "import fcntl, os, sys, time; "
+         f"handle = os.open({str(target)!r}, os.O_RDONLY); "
+         "fcntl.flock(handle, fcntl.LOCK_EX); "
          "print('held'); sys.stdout.flush(); time.sleep(60)"],
         stdout=subprocess.PIPE, text=True,
     )  # fmt: skip
