@@ -628,7 +628,9 @@ class _PosteriorQuery(_Query):
             return order[indices], scores
         max_memory = getattr(self, "max_memory", None)
         if order is None or scores_tied(float(variance.min()), float(variance.max())):
-            # every point tied and uncorrelated: the strategy's uniform draw
+            # no tie decides the batch, or every point is tied, when the pool
+            # order stands only if no two are correlated either (the
+            # strategy's uniform draw)
             covariance = gaussian_process_covariance(
                 learner, X_pool, max_memory=max_memory
             )
