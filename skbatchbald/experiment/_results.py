@@ -94,7 +94,9 @@ class Summary:
         reached it, NaN when no trial was timed.
     final : pandas.DataFrame
         Per strategy: final accuracy and mean accuracy over the curve
-        (25th/50th/75th percentiles over trials) and the final set size.
+        (25th/50th/75th percentiles over trials, interpolated linearly: with
+        two trials the median is their mean, unlike ``labels`` and ``time``)
+        and the final set size.
     paired : pandas.DataFrame
         Per strategy other than the reference, for the final and the mean
         accuracy: the reference minus it per trial as mean and standard
