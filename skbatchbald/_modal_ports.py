@@ -23,9 +23,8 @@ __all__ = [
     "check_not_modal_dropout",
     "check_only_new",
     "check_targets",
-    "warn_joined_tags",
+    "warn_label_slips",
     "warn_one_hot",
-    "warn_spelling_classes",
 ]
 
 
@@ -404,17 +403,28 @@ def _text_labels(y):
     return {v for v in values.tolist() if isinstance(v, str)}
 
 
-def warn_spelling_classes(y, y_known):
-    """UserWarning for a text label that is another's up to case and spaces.
+def warn_label_slips(y, y_known):
+    """UserWarnings for text labels a person most likely did not mean as classes.
 
-    ``"Billing "`` beside ``"billing"`` is a new class to a classifier, learnt
-    apart and scored apart, without a word; people typing labels, spreadsheets
-    and exports make such variants.
+    The text labels taught before are read once, for both checks
+    (:func:`_warn_spelling`, :func:`_warn_joined_tags`).
     """
     new = _text_labels(y)
     if not new:
         return
     labels = new | _text_labels(y_known) if y_known is not None else new
+    _warn_spelling(new, labels)
+    _warn_joined_tags(new, labels)
+
+
+def _warn_spelling(new, labels):
+    """UserWarning for a text label that is another's up to case and spaces.
+
+    ``"Billing "`` beside ``"billing"`` is a new class to a classifier, learnt
+    apart and scored apart, without a word; people typing labels, spreadsheets
+    and exports make such variants. ``new``: this batch's text labels;
+    ``labels``: those and the ones taught before.
+    """
     spelt = {}
     for label in sorted(labels):
         spelt.setdefault(" ".join(label.split()).casefold(), []).append(label)
@@ -432,18 +442,17 @@ def warn_spelling_classes(y, y_known):
     )
 
 
-def warn_joined_tags(y, y_known):
+def _warn_joined_tags(new, labels):
     """UserWarning for text labels that look like tags joined by ';' or '|'.
 
     ``"red;cotton"`` beside ``"red"`` and ``"blue;cotton"`` is learnt as one
     class among many (multi-class), not as two tags (multi-label), without a
-    word: the joined cell of a spreadsheet or an export.
+    word: the joined cell of a spreadsheet or an export. ``new`` and
+    ``labels`` as for :func:`_warn_spelling`.
     """
-    new = _text_labels(y)
     joined = {label for label in new if ";" in label or "|" in label}
     if len(joined) < 2:
         return
-    labels = new | _text_labels(y_known) if y_known is not None else new
     alone = {label.strip() for label in labels}
     places = {}  # tag of a joined label -> its positions in them
     for label in joined:

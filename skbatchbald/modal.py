@@ -33,10 +33,9 @@ from ._modal_ports import (
     check_not_modal_dropout,
     check_only_new,
     check_targets,
-    warn_joined_tags,
+    warn_label_slips,
     warn_modal_strategy_unfitted,
     warn_one_hot,
-    warn_spelling_classes,
 )
 from ._models import (
     final_model,
@@ -996,8 +995,7 @@ class ActiveLearner(_ModalActiveLearner):
         )
         warn_one_hot(self.estimator, y, y_known)
         if is_classifier(self.estimator):
-            warn_spelling_classes(y, y_known)
-            warn_joined_tags(y, y_known)
+            warn_label_slips(y, y_known)
         setting = self.force_all_finite
         if not (isinstance(setting, bool) or setting in ("allow-nan", "auto")):
             raise ValueError(
