@@ -1,5 +1,7 @@
 """Shared fixtures: small real data with fixed seeds, and test helpers."""
 
+import csv
+import json
 import subprocess
 import sys
 import textwrap
@@ -130,3 +132,29 @@ def dask_client():
     yield client
     client.close()
     cluster.close()
+
+
+def _fill_labels(path, answer):
+    """Fill in a batch file's label cells as a person would: ``answer(i)`` for
+    pool row ``i``, in a CSV or JSON-lines batch; returns the pool rows."""
+    if path.suffix == ".csv":
+        with open(path, newline="") as f:
+            rows = list(csv.DictReader(f))
+        for row in rows:
+            row["label"] = answer(int(row["pool_index"]))
+        with open(path, "w", newline="") as f:
+            writer = csv.DictWriter(f, fieldnames=list(rows[0]))
+            writer.writeheader()
+            writer.writerows(rows)
+    else:
+        rows = [json.loads(line) for line in path.read_text().splitlines()]
+        for row in rows:
+            row["label"] = answer(row["pool_index"])
+        path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    return [int(row["pool_index"]) for row in rows]
+
+
+@pytest.fixture
+def fill_labels():
+    """fill_labels(path, answer): fill in a batch file's labels (see _fill_labels)."""
+    return _fill_labels

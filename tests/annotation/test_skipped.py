@@ -1,8 +1,5 @@
 """Rows people cannot label: set aside with ``?``, never holding up the loop."""
 
-import csv
-import json
-
 import numpy as np
 import pytest
 from sklearn.linear_model import LogisticRegression
@@ -20,32 +17,16 @@ def _learner():
     )
 
 
-def _answer(path, answer):
-    """Fill in each row's label with ``answer(pool_index)``, CSV or JSON lines."""
-    if path.suffix == ".csv":
-        with open(path, newline="") as f:
-            rows = list(csv.DictReader(f))
-        for row in rows:
-            row["label"] = answer(int(row["pool_index"]))
-        with open(path, "w", newline="") as f:
-            writer = csv.DictWriter(f, fieldnames=list(rows[0]))
-            writer.writeheader()
-            writer.writerows(rows)
-    else:
-        rows = [json.loads(line) for line in path.read_text().splitlines()]
-        for row in rows:
-            row["label"] = answer(row["pool_index"])
-        path.write_text("".join(json.dumps(r) + "\n" for r in rows))
-
-
 @pytest.mark.parametrize("fmt", ["csv", "jsonl"])
-def test_a_skipped_row_is_set_aside_and_the_loop_goes_on(tmp_path, digits, fmt):
+def test_a_skipped_row_is_set_aside_and_the_loop_goes_on(
+    fill_labels, tmp_path, digits, fmt
+):
     X, y = digits
     annotator = FileAnnotator(tmp_path, classes=range(10), format=fmt)
     learner = _learner()
     first = annotation_round(learner, X, annotator, n_instances=6)
     cannot = first.requested[[1, 4]]
-    _answer(
+    fill_labels(
         tmp_path / f"batch-001.{fmt}",
         lambda i: " ? " if i in cannot else str(y[i]),
     )
@@ -70,24 +51,24 @@ def test_a_skipped_row_is_set_aside_and_the_loop_goes_on(tmp_path, digits, fmt):
     assert not set(second.requested) & (set(taught) | set(cannot))
 
 
-def test_a_skipped_row_labelled_later_is_taught(tmp_path, digits):
+def test_a_skipped_row_labelled_later_is_taught(fill_labels, tmp_path, digits):
     _, y = digits
     annotator = FileAnnotator(tmp_path, classes=range(10))
     annotator.request([11, 12, 13])
     path = tmp_path / "batch-001.csv"
-    _answer(path, lambda i: "?" if i == 12 else str(y[i]))
+    fill_labels(path, lambda i: "?" if i == 12 else str(y[i]))
     assert annotator.answers()[0].tolist() == [11, 13]
-    _answer(path, lambda i: str(y[i]))  # someone found the label after all
+    fill_labels(path, lambda i: str(y[i]))  # someone found the label after all
     indices, labels = annotator.answers()
     assert indices.tolist() == [11, 12, 13] and labels.tolist() == y[11:14].tolist()
     assert annotator.skipped().size == 0
 
 
-def test_a_batch_of_only_skips_asks_for_the_next(tmp_path, digits):
+def test_a_batch_of_only_skips_asks_for_the_next(fill_labels, tmp_path, digits):
     X, _ = digits
     annotator = FileAnnotator(tmp_path, classes=range(10))
     first = annotation_round(_learner(), X, annotator, n_instances=3)
-    _answer(tmp_path / "batch-001.csv", lambda i: "?")
+    fill_labels(tmp_path / "batch-001.csv", lambda i: "?")
     second = annotation_round(_learner(), X, annotator, n_instances=3)
     assert second.answered.size == 0  # still a cold start: nothing to fit
     np.testing.assert_array_equal(second.skipped, first.requested)
@@ -131,11 +112,11 @@ def test_a_class_named_like_the_skip_marker_is_refused(tmp_path):
 )
 @pytest.mark.parametrize("answer", ["skip", "N/A", "??", "Unknown"])
 def test_other_ways_of_writing_skip_name_the_marker(
-    tmp_path, answer, target_type, classes
+    fill_labels, tmp_path, answer, target_type, classes
 ):
     annotator = FileAnnotator(tmp_path, classes, target_type=target_type)
     annotator.request([1, 2])
-    _answer(
+    fill_labels(
         tmp_path / "batch-001.csv",
         lambda i: answer if i == 2 else "-" if classes == ["cat", "dog"] else "1",
     )
@@ -146,21 +127,21 @@ def test_other_ways_of_writing_skip_name_the_marker(
         annotator.answers()
 
 
-def test_a_full_width_question_mark_is_a_skip(tmp_path, digits):
+def test_a_full_width_question_mark_is_a_skip(fill_labels, tmp_path, digits):
     # typed with an East Asian keyboard
     _, y = digits
     annotator = FileAnnotator(tmp_path, classes=range(10))
     annotator.request([1, 2])
-    _answer(tmp_path / "batch-001.csv", lambda i: "\uff1f" if i == 2 else str(y[i]))
+    fill_labels(tmp_path / "batch-001.csv", lambda i: "\uff1f" if i == 2 else str(y[i]))
     assert annotator.answers()[0].tolist() == [1]
     assert annotator.skipped().tolist() == [2]
 
 
-def test_an_empty_label_names_the_skip_marker(tmp_path, digits):
+def test_an_empty_label_names_the_skip_marker(fill_labels, tmp_path, digits):
     _, y = digits
     annotator = FileAnnotator(tmp_path, classes=range(10))
     annotator.request([1, 2])
-    _answer(tmp_path / "batch-001.csv", lambda i: str(y[i]) if i == 1 else "")
+    fill_labels(tmp_path / "batch-001.csv", lambda i: str(y[i]) if i == 1 else "")
     with pytest.raises(
         ValueError,
         match=r"line 3 \(pool index 2\) has no label; give it one of .*, or '\?' "
@@ -169,12 +150,14 @@ def test_an_empty_label_names_the_skip_marker(tmp_path, digits):
         annotator.answers()
 
 
-def test_a_row_deleted_is_warned_about_once_per_round(tmp_path, digits, recwarn):
+def test_a_row_deleted_is_warned_about_once_per_round(
+    fill_labels, tmp_path, digits, recwarn
+):
     X, y = digits
     annotator = FileAnnotator(tmp_path, classes=range(10))
     annotator.request([7, 3, 5])
     path = tmp_path / "batch-001.csv"
-    _answer(path, lambda i: "?" if i == 5 else str(y[i]))
+    fill_labels(path, lambda i: "?" if i == 5 else str(y[i]))
     lines = path.read_text().splitlines()
     path.write_text("\n".join([lines[0], lines[1], lines[3]]) + "\n")  # rank 1 gone
     result = annotation_round(_learner(), X, annotator, n_instances=2)
@@ -183,7 +166,7 @@ def test_a_row_deleted_is_warned_about_once_per_round(tmp_path, digits, recwarn)
     assert result.answered.tolist() == [7] and result.skipped.tolist() == [5]
 
 
-def test_the_command_line_reports_skipped_rows(tmp_path, digits, capsys):
+def test_the_command_line_reports_skipped_rows(fill_labels, tmp_path, digits, capsys):
     X, y = digits
     np.save(tmp_path / "pool.npy", X[:60])
     argv = [
@@ -192,7 +175,7 @@ def test_the_command_line_reports_skipped_rows(tmp_path, digits, capsys):
     ]  # fmt: skip
     assert main(argv) == 0
     first = []
-    _answer(
+    fill_labels(
         tmp_path / "l" / "batch-001.csv",
         lambda i: first.append(i) or ("?" if len(first) == 1 else str(y[i])),
     )
@@ -207,7 +190,7 @@ def test_the_command_line_reports_skipped_rows(tmp_path, digits, capsys):
     argv[2], argv[4] = str(tmp_path / "small.npy"), str(tmp_path / "s")
     for batch in ("001", "002"):
         assert main(argv) == 0
-        _answer(
+        fill_labels(
             tmp_path / "s" / f"batch-{batch}.csv",
             lambda i: "?" if i == 3 else str(y[i]),
         )

@@ -8,11 +8,7 @@ import pytest
 from skbatchbald.experiment.cli import main
 
 
-def _fill(path, y):
-    return _fill_with(path, lambda i: str(y[i]))
-
-
-def test_label_rounds_through_files(tmp_path, digits, capsys):
+def test_label_rounds_through_files(tmp_path, digits, capsys, fill_labels):
     X, y = digits
     np.save(tmp_path / "pool.npy", X[:300])
     refs = tmp_path / "refs.txt"
@@ -28,7 +24,7 @@ def test_label_rounds_through_files(tmp_path, digits, capsys):
     assert main(argv) == 0
     assert "5 rows still wait for a label" in capsys.readouterr().out
 
-    first = _fill(tmp_path / "l" / "batch-001.csv", y)
+    first = fill_labels(tmp_path / "l" / "batch-001.csv", lambda i: str(y[i]))
     assert main(argv) == 0
     out = capsys.readouterr().out
     assert "fitted on 5 answers" in out and "asked for 5 rows with MarginQuery" in out
@@ -111,20 +107,7 @@ def test_label_data_csv_with_a_header_or_text_column(tmp_path, capsys):
     assert "DataFrame.to_csv(path, index=False)" in err and err.count("\n") == 1
 
 
-def _fill_with(path, answer):
-    """Fill in every label cell with ``answer(pool_index)``; the pool rows."""
-    with open(path, newline="") as f:
-        rows = list(csv.DictReader(f))
-    for row in rows:
-        row["label"] = answer(int(row["pool_index"]))
-    with open(path, "w", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
-    return [int(row["pool_index"]) for row in rows]
-
-
-def test_label_rounds_of_numbers_and_of_tags(tmp_path, digits, capsys):
+def test_label_rounds_of_numbers_and_of_tags(tmp_path, digits, capsys, fill_labels):
     X, y = digits
     np.save(tmp_path / "pool.npy", X[:200])
     numbers = [
@@ -132,7 +115,7 @@ def test_label_rounds_of_numbers_and_of_tags(tmp_path, digits, capsys):
         "--target-type", "continuous", "--n-instances", "4",
     ]  # fmt: skip
     assert main(numbers) == 0
-    _fill_with(tmp_path / "n" / "batch-001.csv", lambda i: f"{X[i].mean():.3f}")
+    fill_labels(tmp_path / "n" / "batch-001.csv", lambda i: f"{X[i].mean():.3f}")
     assert main(numbers) == 0
     out = capsys.readouterr().out
     assert (
@@ -151,7 +134,7 @@ def test_label_rounds_of_numbers_and_of_tags(tmp_path, digits, capsys):
             or "-"
         )
 
-    _fill_with(tmp_path / "t" / "batch-001.csv", digit_tags)
+    fill_labels(tmp_path / "t" / "batch-001.csv", digit_tags)
     assert main(tags) == 0
     out = capsys.readouterr().out
     assert (
