@@ -31,6 +31,7 @@ LAYERS = [
             "skbatchbald._models",
             "skbatchbald._missing",
             "skbatchbald._round_off",
+            "skbatchbald._query_picks",
         ],
     ),
     ("acquisition", ["skbatchbald.acquisition"]),

@@ -15,6 +15,7 @@ import warnings
 from pathlib import Path
 
 import numpy as np
+from sklearn.utils import Bunch
 
 from ._answers import (
     SKIPPED,
@@ -504,16 +505,15 @@ class FileAnnotator:
             )
         return classes
 
-    def _answered_rows(self, pool_ids, *, warn=True):
+    @staticmethod
+    def _answered_rows(batches, *, warn=True):
         """(where, row) of every row of the answered batches, in request order.
 
-        ``warn``: about rows deleted from an answered batch (once per round:
-        :meth:`answers` warns, :meth:`skipped` does not).
+        ``warn``: about rows deleted from an answered batch (once per read:
+        :meth:`answers` and :meth:`state` warn, :meth:`skipped` does not).
         """
         answered = [
-            (path, rows)
-            for path, rows in self._batches(pool_ids)
-            if self._is_answered(rows)
+            (path, rows) for path, rows in batches if FileAnnotator._is_answered(rows)
         ]
         for path, rows in answered if warn else ():
             missing = _missing_ranks(rows)
@@ -530,6 +530,46 @@ class FileAnnotator:
                     stacklevel=3,
                 )
         return [(where, row) for _, rows in answered for where, row in rows]
+
+    def _pending_rows(self, batches):
+        """The pool rows of the unanswered batches, in request order."""
+        unanswered = [
+            (path, rows) for path, rows in batches if not self._is_answered(rows)
+        ]
+        self._check_no_stray_copies([path for path, _ in unanswered])
+        pending = [
+            pool_index(row.get("pool_index"), where)
+            for _, rows in unanswered
+            for where, row in rows
+        ]
+        return np.asarray(pending, dtype=int)
+
+    def _checked_answers(self, records, classes):
+        """(pool indices, labels) of the answered rows that are not skipped."""
+        records = [
+            (where, row) for where, row in records if not is_skipped(row.get("label"))
+        ]
+        return check_answers(
+            [row.get("pool_index") for _, row in records],
+            [row.get("label") for _, row in records],
+            classes,
+            [where for where, _ in records],
+            target_type=self.target_type,
+            skip_hint=_SKIP_HINT,
+            skip_marker=True,
+        )
+
+    @staticmethod
+    def _skipped_rows(records):
+        """The pool rows answered with the skip marker, in request order."""
+        return np.asarray(
+            [
+                pool_index(row.get("pool_index"), where)
+                for where, row in records
+                if is_skipped(row.get("label"))
+            ],
+            dtype=int,
+        )
 
     def _reference(self, index, pool_ids=None):
         if self.reference is None:
@@ -646,18 +686,7 @@ class FileAnnotator:
             were most likely saved there, where the loop does not read them;
             or if a row's reference is on no single row of the pool now.
         """
-        unanswered = [
-            (path, rows)
-            for path, rows in self._batches(pool_ids)
-            if not self._is_answered(rows)
-        ]
-        self._check_no_stray_copies([path for path, _ in unanswered])
-        pending = [
-            pool_index(row.get("pool_index"), where)
-            for _, rows in unanswered
-            for where, row in rows
-        ]
-        return np.asarray(pending, dtype=int)
+        return self._pending_rows(self._batches(pool_ids))
 
     def answers(self, *, pool_ids=None):
         """Every answered row, checked all-or-nothing.
@@ -702,20 +731,8 @@ class FileAnnotator:
             leaves no gap and goes unnoticed).
         """
         classes = self._check_classes()
-        records = [
-            (where, row)
-            for where, row in self._answered_rows(pool_ids)
-            if not is_skipped(row.get("label"))
-        ]
-        return check_answers(
-            [row.get("pool_index") for _, row in records],
-            [row.get("label") for _, row in records],
-            classes,
-            [where for where, _ in records],
-            target_type=self.target_type,
-            skip_hint=_SKIP_HINT,
-            skip_marker=True,
-        )
+        records = self._answered_rows(self._batches(pool_ids))
+        return self._checked_answers(records, classes)
 
     def skipped(self, *, pool_ids=None):
         """Pool rows answered with ``?``: set aside, not taught, not asked again.
@@ -742,11 +759,47 @@ class FileAnnotator:
             single row of the pool now.
         """
         self._check_classes()
-        return np.asarray(
-            [
-                pool_index(row.get("pool_index"), where)
-                for where, row in self._answered_rows(pool_ids, warn=False)
-                if is_skipped(row.get("label"))
-            ],
-            dtype=int,
+        records = self._answered_rows(self._batches(pool_ids), warn=False)
+        return self._skipped_rows(records)
+
+    def state(self, *, pool_ids=None):
+        """The answers, the pending rows and the skipped rows, in one read.
+
+        What :meth:`answers`, :meth:`pending` and :meth:`skipped` return,
+        with the same checks, from one reading of the batch files:
+        :func:`annotation_round` calls this once a round, where the three
+        would read every file three times.
+
+        Parameters
+        ----------
+        pool_ids : sequence or None, default=None
+            The label of each pool row in the pool's index, as for
+            :meth:`answers`.
+
+        Returns
+        -------
+        state : sklearn.utils.Bunch
+            ``answered`` and ``labels`` (as :meth:`answers`), ``pending`` (as
+            :meth:`pending`) and ``skipped`` (as :meth:`skipped`).
+
+        Raises
+        ------
+        ValueError
+            As :meth:`answers` and :meth:`pending` do; the answers are
+            checked first.
+
+        Warns
+        -----
+        UserWarning
+            As :meth:`answers` does.
+        """
+        classes = self._check_classes()
+        batches = self._batches(pool_ids)
+        records = self._answered_rows(batches)
+        answered, labels = self._checked_answers(records, classes)
+        return Bunch(
+            answered=answered,
+            labels=labels,
+            pending=self._pending_rows(batches),
+            skipped=self._skipped_rows(records),
         )

@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 from xml.sax.saxutils import quoteattr
 
 import numpy as np
+from sklearn.utils import Bunch
 
 from ._answers import (
     check_answers,
@@ -842,10 +843,14 @@ class LabelStudioAnnotator:
             from_name, _ = self._answer_tag(project)
             sizes, _, tasks, pending, _, _ = self._state(client, from_name)
             self._check_rows_unchanged(tasks.values())
-            if pending:
-                (oldest, _), _ = pending[0]
-                self._point_project(client, oldest, sizes[oldest], project)
-            return np.asarray([i for _, i in pending], dtype=int)
+            return self._pending_rows(client, project, sizes, pending)
+
+    def _pending_rows(self, client, project, sizes, pending):
+        """The pending rows, the project pointed at the oldest one's round."""
+        if pending:
+            (oldest, _), _ = pending[0]
+            self._point_project(client, oldest, sizes[oldest], project)
+        return np.asarray([i for _, i in pending], dtype=int)
 
     def answers(self):
         """Every answered task, checked all-or-nothing.
@@ -877,21 +882,25 @@ class LabelStudioAnnotator:
             from_name, classes = self._answer_tag(project)
             _, _, tasks, _, answered, _ = self._state(client, from_name)
             self._check_rows_unchanged(tasks.values())
-            where = [a[3] for a in answered]
-            indices, labels = check_answers(
-                [a[1] for a in answered],
-                [a[2] for a in answered],
-                classes,
-                where,
-                target_type=self.target_type,
-                skip_hint=(
-                    " in Label Studio, or Skip the task if it cannot be labelled "
-                    "(it is set aside)"
-                ),
-            )
-            if self.target_type == "continuous":
-                self._check_number_range(project, from_name, indices, labels, where)
-            return indices, labels
+            return self._checked_answers(project, from_name, classes, answered)
+
+    def _checked_answers(self, project, from_name, classes, answered):
+        """(pool indices, labels) of the answered tasks, checked all-or-nothing."""
+        where = [a[3] for a in answered]
+        indices, labels = check_answers(
+            [a[1] for a in answered],
+            [a[2] for a in answered],
+            classes,
+            where,
+            target_type=self.target_type,
+            skip_hint=(
+                " in Label Studio, or Skip the task if it cannot be labelled "
+                "(it is set aside)"
+            ),
+        )
+        if self.target_type == "continuous":
+            self._check_number_range(project, from_name, indices, labels, where)
+        return indices, labels
 
     def skipped(self):
         """Pool rows whose tasks were skipped and never submitted.
@@ -912,3 +921,36 @@ class LabelStudioAnnotator:
             from_name, _ = self._answer_tag(project)
             *_, skipped = self._state(client, from_name)
             return np.asarray([i for _, i in skipped], dtype=int)
+
+    def state(self):
+        """The answers, the pending rows and the skipped rows, in one read.
+
+        What :meth:`answers`, :meth:`pending` and :meth:`skipped` return, with
+        the same checks (and :meth:`pending`'s pointing of the project), from
+        one listing of the project: :func:`annotation_round` calls this once
+        a round, where the three would list the project three times.
+
+        Returns
+        -------
+        state : sklearn.utils.Bunch
+            ``answered`` and ``labels`` (as :meth:`answers`), ``pending`` (as
+            :meth:`pending`) and ``skipped`` (as :meth:`skipped`).
+
+        Raises
+        ------
+        ValueError
+            As :meth:`answers` does; nothing is changed on the server then.
+        """
+        with self._connect() as (client, project):
+            from_name, classes = self._answer_tag(project)
+            sizes, _, tasks, pending, answered, skipped = self._state(client, from_name)
+            self._check_rows_unchanged(tasks.values())
+            answered, labels = self._checked_answers(
+                project, from_name, classes, answered
+            )
+            return Bunch(
+                answered=answered,
+                labels=labels,
+                pending=self._pending_rows(client, project, sizes, pending),
+                skipped=np.asarray([i for _, i in skipped], dtype=int),
+            )

@@ -7,12 +7,16 @@ from functools import partial
 
 import numpy as np
 from sklearn.utils import Bunch
+from sklearn.utils.multiclass import type_of_target
 
 from .._arrays import take_rows
+from .._query_picks import strategy_picks
 from .._validation import check_int, count_rows
 from ._answers import check_pool_indices
 
 __all__ = ["annotation_round"]
+
+_STATE_KEYS = ("answered", "labels", "pending", "skipped")
 
 
 def _pool_ids(X_pool):
@@ -40,7 +44,7 @@ def _given_ids(method, pool_ids):
     return partial(method, pool_ids=pool_ids) if "pool_ids" in parameters else method
 
 
-def annotation_round(learner, X_pool, annotator, *, n_instances=10):
+def annotation_round(learner, X_pool, annotator, *, n_instances=10, cold_start=None):
     """Fit on every answer so far, then ask for the next batch if none is pending.
 
     The loop keeps no state of its own: the annotator (files or a Label Studio
@@ -48,21 +52,28 @@ def annotation_round(learner, X_pool, annotator, *, n_instances=10):
     calling this again, in the same process or a new one, after a crash or
     days later, carries on without losing or repeating anything.
 
-    1. ``annotator.answers()``: every answered row, checked all-or-nothing;
-       a bad answer raises before the learner is touched.
+    1. ``annotator.state()`` (or ``answers()``, ``pending()`` and
+       ``skipped()`` for an annotator without it): every answered row,
+       checked all-or-nothing, so a bad answer raises before the learner is
+       touched; the rows still pending; the rows set aside.
     2. ``learner.fit`` on the answered rows of ``X_pool`` in request order
        (a fresh fit, so the same answers always give the same model).
     3. If a batch is still pending, stop there: it is never queried again.
-       Rows a person skipped (``annotator.skipped()``, where the annotator
-       has it) are not pending: a skip does not hold up the loop.
-    4. Otherwise ``learner.query`` on the rows never asked for, and
+       Rows a person skipped are not pending: a skip does not hold up the
+       loop.
+    4. Otherwise ``learner.query`` on the rows never asked for
+       (``cold_start`` instead while the answers hold no class or one), and
        ``annotator.request`` of the picks (as pool indices) in acquisition
        order. Skipped rows are set aside: never asked for again.
 
-    With no answers yet the learner stays unfitted and its strategy must work
-    without a model: :class:`~skbatchbald.RandomQuery` or
-    :class:`~skbatchbald.TypiClustQuery` (a posterior strategy raises
-    ``NotFittedError`` naming them).
+    With no answers yet the learner stays unfitted, so the first batch needs
+    a strategy that works without a model; so do the batches after answers of
+    a single class, on which a classifier learns no uncertainty (see the
+    user guide's cold-start page). Pass it as ``cold_start``
+    (:class:`~skbatchbald.RandomQuery` or :class:`~skbatchbald.TypiClustQuery`)
+    and the same call serves every round. Without ``cold_start`` the learner's
+    own strategy is used, and a posterior strategy raises ``NotFittedError``
+    naming them (or a ``ValueError`` saying the model knows one class).
 
     Parameters
     ----------
@@ -80,10 +91,21 @@ def annotation_round(learner, X_pool, annotator, *, n_instances=10):
         its index label.
     annotator : FileAnnotator or LabelStudioAnnotator
         Any object with ``request(pool_indices, scores)``, ``pending()`` and
-        ``answers()``, and optionally ``skipped()``; those methods get
-        ``pool_ids=`` too where they take it.
+        ``answers()``, and optionally ``skipped()`` and ``state()`` (all
+        three in one read, a Bunch with ``answered``, ``labels``, ``pending``
+        and ``skipped``; used instead of them where it exists); those methods
+        get ``pool_ids=`` too where they take it.
     n_instances : int, default=10
         Batch size; fewer when fewer rows are left to ask for.
+    cold_start : query strategy or None, default=None
+        The strategy of the first batches, used instead of the learner's own
+        while the answers hold no class or a single one (skipped rows are no
+        answers; for ``target_type`` ``"multilabel"`` or ``"continuous"``,
+        or float labels, while there are no answers), called as
+        ``cold_start(learner, X_unasked, n_instances=...)`` with the learner
+        as fitted on those answers (or unfitted): e.g.
+        ``TypiClustQuery(random_state=0)``. None uses the
+        learner's strategy in every round.
 
     Returns
     -------
@@ -93,7 +115,8 @@ def annotation_round(learner, X_pool, annotator, *, n_instances=10):
         waiting for a label, in request order; ``skipped``: the rows set aside
         as unlabelable, in request order; ``requested`` and ``scores``:
         the batch asked for in this call, in acquisition order (empty when a
-        batch was pending or the pool is exhausted).
+        batch was pending or the pool is exhausted); ``cold_start``: whether
+        ``cold_start`` picked it.
 
     Raises
     ------
@@ -101,6 +124,8 @@ def annotation_round(learner, X_pool, annotator, *, n_instances=10):
         If an answer is bad (see the annotator's ``answers``), its recorded
         reference is on no single row of ``X_pool`` now, or it names a pool
         row outside ``X_pool``; nothing is fitted then.
+    TypeError
+        If ``cold_start`` is needed and is not callable.
 
     See Also
     --------
@@ -111,27 +136,29 @@ def annotation_round(learner, X_pool, annotator, *, n_instances=10):
     >>> import tempfile
     >>> from sklearn.datasets import load_digits
     >>> from sklearn.linear_model import LogisticRegression
-    >>> from skbatchbald import ActiveLearner, RandomQuery
+    >>> from skbatchbald import ActiveLearner, MarginQuery, RandomQuery
     >>> from skbatchbald.annotation import FileAnnotator, annotation_round
     >>> X, y = load_digits(return_X_y=True)
     >>> learner = ActiveLearner(
-    ...     LogisticRegression(max_iter=200), query_strategy=RandomQuery(random_state=0)
+    ...     LogisticRegression(max_iter=200), query_strategy=MarginQuery()
     ... )
     >>> annotator = FileAnnotator(tempfile.mkdtemp(), classes=range(10))
-    >>> result = annotation_round(learner, X, annotator, n_instances=5)
+    >>> result = annotation_round(
+    ...     learner, X, annotator, n_instances=5, cold_start=RandomQuery(random_state=0)
+    ... )
     >>> result.requested.shape, annotator.pending().shape
     ((5,), (5,))
     """
     n_instances = check_int(n_instances, "n_instances", min_val=1)
     n_pool = count_rows(X_pool, "X_pool", row="pool row")
     pool_ids = _pool_ids(X_pool)
-    answered, labels = _given_ids(annotator.answers, pool_ids)()
-    answered = np.asarray(answered, dtype=int)
+    state = _read_state(annotator, pool_ids)
+    answered = np.asarray(state["answered"], dtype=int)
+    labels = state["labels"]
     check_pool_indices(answered, n_pool)
-    pending = np.asarray(_given_ids(annotator.pending, pool_ids)(), dtype=int)
+    pending = np.asarray(state["pending"], dtype=int)
     check_pool_indices(pending, n_pool)
-    skipped = getattr(annotator, "skipped", None)  # optional in the protocol
-    skipped = np.asarray(_given_ids(skipped, pool_ids)() if skipped else [], dtype=int)
+    skipped = np.asarray(state["skipped"], dtype=int)
     check_pool_indices(skipped, n_pool)
     if answered.size:
         with warnings.catch_warnings():
@@ -147,20 +174,78 @@ def annotation_round(learner, X_pool, annotator, *, n_instances=10):
         skipped=skipped,
         requested=np.empty(0, dtype=int),
         scores=np.empty(0),
+        cold_start=False,
     )
     if pending.size:
         return result
     unasked = np.setdiff1d(np.arange(n_pool), np.union1d(answered, skipped))
     if unasked.size == 0:
         return result
-    positions, _, scores = learner.query(
-        take_rows(X_pool, unasked),
-        n_instances=min(n_instances, unasked.size),
-        return_metrics=True,
-    )
+    candidates = take_rows(X_pool, unasked)
+    n_picks = min(n_instances, unasked.size)
+    if cold_start is None or not _cannot_score_yet(labels, annotator):
+        positions, _, scores = learner.query(
+            candidates, n_instances=n_picks, return_metrics=True
+        )
+    else:
+        positions, scores = _cold_start_picks(cold_start, learner, candidates, n_picks)
+        result.cold_start = True
     requested = unasked[np.asarray(positions, dtype=int)]
     scores = np.zeros(requested.size) if scores is None else np.asarray(scores)
     _given_ids(annotator.request, pool_ids)(requested, scores)
     result.requested, result.scores = requested, scores
     result.pending = requested
     return result
+
+
+def _read_state(annotator, pool_ids):
+    """The annotator's answers, pending and skipped rows: one read where it can.
+
+    ``state()`` is optional in the protocol (the built-in annotators have
+    it); without it the three methods are called, answers first, so that a
+    bad answer raises before anything else is read or changed.
+    """
+    state = getattr(annotator, "state", None)
+    if state is not None:
+        state = _given_ids(state, pool_ids)()
+        missing = [key for key in _STATE_KEYS if key not in state]
+        if missing:
+            raise TypeError(
+                f"{type(annotator).__name__}.state() must return a mapping (e.g. "
+                f"a Bunch) with the keys {list(_STATE_KEYS)}; it lacks {missing}."
+            )
+        return state
+    answered, labels = _given_ids(annotator.answers, pool_ids)()
+    pending = _given_ids(annotator.pending, pool_ids)()
+    skipped = getattr(annotator, "skipped", None)  # optional in the protocol
+    skipped = _given_ids(skipped, pool_ids)() if skipped else []
+    return Bunch(answered=answered, labels=labels, pending=pending, skipped=skipped)
+
+
+def _cannot_score_yet(labels, annotator):
+    """Whether the answers are none, or one class a classifier learns nothing
+    from (every uncertainty would be 0, or the fit fails)."""
+    if len(labels) == 0:
+        return True
+    if getattr(annotator, "target_type", None) in ("multilabel", "continuous"):
+        return False
+    labels = np.asarray(labels)
+    try:
+        return (
+            labels.ndim == 1
+            and type_of_target(labels) != "continuous"
+            and np.unique(labels).size < 2
+        )
+    except (TypeError, ValueError):  # labels that do not compare
+        return False
+
+
+def _cold_start_picks(cold_start, learner, candidates, n_picks):
+    """(positions, scores) of the first batch, from the cold-start strategy."""
+    if not callable(cold_start):
+        raise TypeError(
+            "cold_start must be a query strategy callable as "
+            "strategy(learner, X_pool, n_instances=...), such as RandomQuery() or "
+            f"TypiClustQuery(); got {cold_start!r}."
+        )
+    return strategy_picks(cold_start, learner, candidates, (), {"n_instances": n_picks})

@@ -116,7 +116,8 @@ def add_label_parser(subparsers):
         "--cold-start",
         choices=_COLD_STARTS,
         default="random",
-        help="strategy of the first batch, before any label (default: %(default)s)",
+        help="strategy of the first batches, until the answers hold two classes "
+        "(default: %(default)s)",
     )
     label.add_argument(
         "--model",
@@ -297,20 +298,24 @@ def run_label(args):
 
     X = _load_pool(args.data)
     annotator = _annotator(args, X)
-    answered, _ = annotator.answers()
-    if len(answered):
-        strategy = getattr(skbatchbald, STRATEGIES[args.strategy])()
-    elif args.cold_start == "random":
-        strategy = skbatchbald.RandomQuery()
-    else:
-        strategy = skbatchbald.TypiClustQuery()
-    if "random_state" in strategy.get_params():
-        strategy.set_params(random_state=args.random_state)
+    strategy = getattr(skbatchbald, STRATEGIES[args.strategy])()
+    cold_start = (
+        skbatchbald.RandomQuery()
+        if args.cold_start == "random"
+        else skbatchbald.TypiClustQuery()
+    )
+    for each in (strategy, cold_start):
+        if "random_state" in each.get_params():
+            each.set_params(random_state=args.random_state)
     learner = skbatchbald.ActiveLearner(
         _estimator(args.model, X.shape[1], args.random_state, args.target_type),
         query_strategy=strategy,
     )
-    result = annotation_round(learner, X, annotator, n_instances=args.n_instances)
+    result = annotation_round(
+        learner, X, annotator, n_instances=args.n_instances, cold_start=cold_start
+    )
+    if result.cold_start:
+        strategy = cold_start
     print(f"fitted on {result.answered.size} answers")
     if result.skipped.size:
         print(

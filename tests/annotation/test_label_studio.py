@@ -229,7 +229,7 @@ def test_crash_before_predictions_and_mid_labelling_resume(server, digits, monke
     assert len(predicted) == len(set(predicted)) == 2 * BATCH
 
 
-def test_skipped_tasks_are_set_aside_as_in_memory(server, digits):
+def test_skipped_tasks_are_set_aside_as_in_memory(server, digits, monkeypatch):
     X, y = digits
     _, client = server
     project = _project(client)
@@ -245,10 +245,23 @@ def test_skipped_tasks_are_set_aside_as_in_memory(server, digits):
     annotator = _annotator(server, project)
     np.testing.assert_array_equal(annotator.skipped(), [in_batch, stray])
     assert annotator.pending().size == 0
+    state = annotator.state()
+    np.testing.assert_array_equal(state.answered, annotator.answers()[0])
+    np.testing.assert_array_equal(state.labels, annotator.answers()[1])
+    np.testing.assert_array_equal(state.skipped, [in_batch, stray])
+    assert state.pending.size == 0
 
     learner = _learner()
     learner.query_strategy = MarginQuery()
+    reads = []
+    read = LabelStudioAnnotator._state
+    monkeypatch.setattr(
+        LabelStudioAnnotator,
+        "_state",
+        lambda self, *args: reads.append(args) or read(self, *args),
+    )
     second = annotation_round(learner, X, annotator)
+    assert len(reads) == 2  # the state once, then request's own check
     np.testing.assert_array_equal(second.answered, labelled)
     np.testing.assert_array_equal(second.skipped, [in_batch, stray])
     reference = ActiveLearner(LogisticRegression(max_iter=50), MarginQuery())

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.exceptions import NotFittedError
-from sklearn.linear_model import LogisticRegression
+from sklearn.linear_model import LinearRegression, LogisticRegression
 
 from skbatchbald import ActiveLearner, MarginQuery, RandomQuery, TypiClustQuery
 from skbatchbald.annotation import annotation_round
@@ -154,3 +154,119 @@ def test_a_torch_dataset_pool_is_fitted_on_the_answered_items(digits):
     assert second.requested.size == 5 and not set(second.requested) & set(
         first.requested
     )
+
+
+def test_cold_start_strategy_picks_the_first_batch_only(digits):
+    X, y = digits
+    annotator = MemoryAnnotator(y)
+    learner = ActiveLearner(LogisticRegression(max_iter=50), MarginQuery())
+    cold = TypiClustQuery(random_state=0)
+    first = annotation_round(learner, X, annotator, n_instances=5, cold_start=cold)
+    expected, scores = TypiClustQuery(random_state=0)(learner, X, n_instances=5)
+    np.testing.assert_array_equal(first.requested, expected)
+    np.testing.assert_allclose(first.scores, scores)
+
+    annotator.answer()
+    second = annotation_round(learner, X, annotator, n_instances=5, cold_start=cold)
+    # the learner's own strategy once there are answers
+    unasked = np.setdiff1d(np.arange(len(y)), first.requested)
+    positions, _ = learner.query(X[unasked], n_instances=5)
+    np.testing.assert_array_equal(second.requested, unasked[positions])
+
+
+def test_cold_start_must_be_a_strategy(digits):
+    X, y = digits
+    annotator = MemoryAnnotator(y)
+    learner = ActiveLearner(LogisticRegression(), MarginQuery())
+    with pytest.raises(TypeError, match=r"cold_start must be a query strategy.*'typi"):
+        annotation_round(learner, X, annotator, cold_start="typiclust")
+    assert annotator.asked == []
+
+
+class StateAnnotator(MemoryAnnotator):
+    """The protocol with ``state()``: the three reads counted."""
+
+    def __init__(self, y):
+        super().__init__(y)
+        self.reads = []
+
+    def state(self):
+        self.reads.append("state")
+        answered, labels = super().answers()
+        return {
+            "answered": answered,
+            "labels": labels,
+            "pending": super().pending(),
+            "skipped": np.empty(0, int),
+        }
+
+    def answers(self):
+        self.reads.append("answers")
+        return super().answers()
+
+    def pending(self):
+        self.reads.append("pending")
+        return super().pending()
+
+
+def test_an_annotator_state_is_read_once_a_round(digits):
+    X, y = digits
+    annotator = StateAnnotator(y)
+    learner = ActiveLearner(LogisticRegression(max_iter=50), MarginQuery())
+    annotation_round(learner, X, annotator, n_instances=4, cold_start=RandomQuery())
+    annotator.answer()
+    result = annotation_round(learner, X, annotator, n_instances=4)
+    assert annotator.reads == ["state", "state"]
+    np.testing.assert_array_equal(result.answered, annotator.asked[0])
+
+
+def test_a_state_lacking_a_key_is_named(digits):
+    X, y = digits
+
+    class Partial(MemoryAnnotator):
+        def state(self):
+            return {"answered": [], "labels": []}
+
+    learner = ActiveLearner(LogisticRegression(), RandomQuery())
+    with pytest.raises(TypeError, match=r"Partial.state\(\) must return.*\['pending'"):
+        annotation_round(learner, X, Partial(y))
+
+
+def test_cold_start_goes_on_while_the_answers_hold_one_class(digits):
+    # an imbalanced pool: the first random batch found only one class
+    X, y = digits
+    y = (y == 9).astype(int)
+    zeros = np.flatnonzero(y == 0)
+    annotator = MemoryAnnotator(y)
+    annotator.asked, annotator.done = [zeros[:5]], 1
+    learner = ActiveLearner(LogisticRegression(max_iter=50), MarginQuery())
+    with pytest.warns(UserWarning, match="one class"):  # the learner keeps them
+        result = annotation_round(
+            learner, X, annotator, n_instances=4, cold_start=RandomQuery(random_state=3)
+        )
+    unasked = np.setdiff1d(np.arange(len(y)), zeros[:5])
+    expected, _ = RandomQuery(random_state=3)(learner, X[unasked], n_instances=4)
+    np.testing.assert_array_equal(result.requested, unasked[expected])
+    np.testing.assert_array_equal(learner.X_training, X[zeros[:5]])
+
+    # both classes answered (the batch asked for replaced by two nines):
+    # the learner's own strategy
+    annotator.asked[1] = np.flatnonzero(y == 1)[:2]
+    annotator.done = 2
+    result = annotation_round(
+        learner, X, annotator, n_instances=4, cold_start=RandomQuery(random_state=3)
+    )
+    assert learner.estimator.classes_.tolist() == [0, 1]
+    unasked = np.setdiff1d(unasked, annotator.asked[1])
+    positions, _ = learner.query(X[unasked], n_instances=4)
+    np.testing.assert_array_equal(result.requested, unasked[positions])
+
+
+def test_cold_start_ends_with_the_first_number_for_regression(digits):
+    X, y = digits
+    annotator = MemoryAnnotator(y.astype(float) + 0.5)
+    annotator.asked, annotator.done = [np.array([0, 10])], 1  # both 0.5
+    learner = ActiveLearner(LinearRegression(), MarginQuery())
+    # float answers: the learner's strategy, even on one value
+    with pytest.raises(ValueError, match="MarginQuery scores the class prob"):
+        annotation_round(learner, X, annotator, cold_start=RandomQuery())

@@ -199,3 +199,49 @@ def test_the_command_line_reports_skipped_rows(fill_labels, tmp_path, digits, ca
     out = capsys.readouterr().out
     assert "fitted on 7 answers" in out
     assert "every pool row is labelled or set aside" in out
+
+
+@pytest.mark.parametrize("fmt", ["csv", "jsonl"])
+def test_state_is_the_three_reads_in_one(fill_labels, tmp_path, digits, fmt):
+    _, y = digits
+    annotator = FileAnnotator(tmp_path, classes=range(10), format=fmt)
+    annotator.request([7, 3, 5])
+    fill_labels(tmp_path / f"batch-001.{fmt}", lambda i: "?" if i == 3 else str(y[i]))
+    annotator.request([9, 1])
+    state = annotator.state()
+    answered, labels = annotator.answers()
+    np.testing.assert_array_equal(state.answered, answered)
+    np.testing.assert_array_equal(state.labels, labels)
+    np.testing.assert_array_equal(state.pending, annotator.pending())
+    np.testing.assert_array_equal(state.skipped, annotator.skipped())
+    assert state.answered.tolist() == [7, 5] and state.labels.tolist() == [y[7], y[5]]
+    assert state.pending.tolist() == [9, 1] and state.skipped.tolist() == [3]
+
+
+def test_a_round_reads_the_batch_files_once_then_writes(
+    fill_labels, tmp_path, digits, monkeypatch
+):
+    X, y = digits
+    annotator = FileAnnotator(tmp_path, classes=range(10))
+    annotation_round(_learner(), X, annotator, n_instances=4)
+    fill_labels(tmp_path / "batch-001.csv", lambda i: str(y[i]))
+    reads = []
+    read = FileAnnotator._batches
+
+    def counted(self, pool_ids=None):
+        reads.append(pool_ids)
+        return read(self, pool_ids)
+
+    monkeypatch.setattr(FileAnnotator, "_batches", counted)
+    result = annotation_round(_learner(), X, annotator, n_instances=4)
+    # one read for the state, one by request (which checks the new rows
+    # against every batch file)
+    assert len(reads) == 2 and result.requested.size == 4
+
+
+def test_state_refuses_a_bad_answer_before_anything_else(fill_labels, tmp_path):
+    annotator = FileAnnotator(tmp_path, classes=range(10))
+    annotator.request([1, 2])
+    fill_labels(tmp_path / "batch-001.csv", lambda i: "11")
+    with pytest.raises(ValueError, match=r"line 2 \(pool index 1\).*'11'"):
+        annotator.state()

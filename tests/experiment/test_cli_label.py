@@ -140,3 +140,23 @@ def test_label_rounds_of_numbers_and_of_tags(tmp_path, digits, capsys, fill_labe
     assert (
         "fitted on 4 answers" in out and "asked for 4 rows with BatchBALDQuery" in out
     )
+
+
+def test_label_keeps_the_cold_start_while_one_class_is_answered(
+    tmp_path, digits, capsys, fill_labels
+):
+    # a first batch that found only one class: the forest fitted on it has
+    # no uncertainty, so the next batch is a cold start's again
+    X, _ = digits
+    np.save(tmp_path / "pool.npy", X[:300])
+    argv = [
+        "label", "--data", str(tmp_path / "pool.npy"), "--files", str(tmp_path / "l"),
+        "--classes", *map(str, range(10)), "--n-instances", "5",
+        "--cold-start", "random",
+    ]  # fmt: skip
+    assert main(argv) == 0
+    fill_labels(tmp_path / "l" / "batch-001.csv", lambda i: "3")
+    capsys.readouterr()
+    assert main(argv) == 0
+    out = capsys.readouterr().out
+    assert "fitted on 5 answers" in out and "asked for 5 rows with RandomQuery" in out
