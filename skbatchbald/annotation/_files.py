@@ -412,7 +412,12 @@ class FileAnnotator:
         ``"row i"`` of a batch written without references is not checked.
         """
         if self.reference is None and pool_ids is None:
-            return batches  # only "row i" references, which no order can break
+            # only "row i" references, which no order can break, but which
+            # catch a pool_index cell edited by hand
+            for _, rows in batches:
+                for where, row in rows:
+                    self._check_default_reference(where, row)
+            return batches
         current = self._current_references(pool_ids)
         # A DataFrame indexed 0..n-1 (reset_index, or never set): its labels
         # are positions, and a recorded label found at another position is
@@ -461,6 +466,22 @@ class FileAnnotator:
                     raise ValueError(message)
             located.append((path, moved))
         return located
+
+    @staticmethod
+    def _check_default_reference(where, row):
+        """ValueError if a ``"row i"`` reference names another row than the
+        ``pool_index`` beside it: the index was edited, and the answer would
+        be taught to a row never asked for while the asked one is lost."""
+        recorded = row.get("reference")
+        match = re.fullmatch(r"row (\d+)", "" if recorded is None else str(recorded))
+        index = pool_index(row.get("pool_index"), where)
+        if match and int(match.group(1)) != index:
+            raise ValueError(
+                f"{where} has pool_index {index} but reference {recorded!r}: the "
+                f"batch asked for pool row {match.group(1)}, so the pool_index "
+                "cell was changed. Restore it; to label another row, let a "
+                "later round ask for it."
+            )
 
     def _moved_message(self, where, index, recorded, now):
         if now is None and self.reference is not None:

@@ -604,3 +604,27 @@ def test_jsonl_batches_keep_their_letters(tmp_path):
     annotator.request([0, 1])
     text = (tmp_path / "batch-001.jsonl").read_text(encoding="utf-8")
     assert "piñata" in text and "日本" in text and "\\u" not in text
+
+
+@pytest.mark.parametrize("fmt", ["csv", "jsonl"])
+def test_an_edited_pool_index_is_refused(tmp_path, digits, fmt):
+    # The batch asked for row 1747; someone typed 5 over its pool_index. Taken
+    # as it stood, row 5 was taught and row 1747 was neither answered nor
+    # pending: lost.
+    _, y = digits
+    annotator = FileAnnotator(tmp_path, classes=range(10), format=fmt)
+    annotator.request([1793, 1747, 884])
+    path = tmp_path / f"batch-001.{fmt}"
+
+    def edit(rows):
+        rows[1]["pool_index"] = 5 if fmt == "jsonl" else "5"
+
+    _label(path, y, edit)
+    message = (
+        r"batch-001\.\w+ line [23] has pool_index 5 but reference 'row 1747': the batch asked for "
+        r"pool row 1747, so the pool_index cell was changed"
+    )
+    with pytest.raises(ValueError, match=message):
+        annotator.answers()
+    with pytest.raises(ValueError, match=message):
+        annotator.state()
