@@ -143,8 +143,9 @@ def test_exhausted_pool_asks_for_nothing(tmp_path, digits):
     assert third.requested.size == 0 and third.answered.size == 12
 
 
-def _swap_first_two_indices(rows):
-    rows[1]["pool_index"] = rows[0]["pool_index"]
+def _copy_first_row_to_second(rows):
+    # the first row pasted over the second, reference and all
+    rows[1].update(pool_index=rows[0]["pool_index"], reference=rows[0]["reference"])
 
 
 BAD_FILES = {
@@ -158,13 +159,18 @@ BAD_FILES = {
         r"one of the classes \['0', '1'",
     ),
     "duplicate": (
-        _swap_first_two_indices,
+        _copy_first_row_to_second,
         r"batch-002\.csv line 3: pool index \d+ is answered twice \(also in "
         r"batch-002\.csv line 2\)",
     ),
     "unknown index": (
-        lambda rows: rows[0].update(pool_index="5000"),
+        lambda rows: rows[0].update(pool_index="5000", reference="row 5000"),
         r"pool index 5000 is outside the pool of 1797 rows",
+    ),
+    "edited index": (
+        lambda rows: rows[0].update(pool_index="5000"),
+        r"batch-002\.csv line 2 has pool_index 5000 but reference 'row \d+': the "
+        r"batch asked for pool row \d+, so the pool_index cell was changed",
     ),
     "not an index": (
         lambda rows: rows[0].update(pool_index="x7"),
@@ -621,8 +627,8 @@ def test_an_edited_pool_index_is_refused(tmp_path, digits, fmt):
 
     _label(path, y, edit)
     message = (
-        r"batch-001\.\w+ line [23] has pool_index 5 but reference 'row 1747': the batch asked for "
-        r"pool row 1747, so the pool_index cell was changed"
+        r"batch-001\.\w+ line [23] has pool_index 5 but reference 'row 1747': "
+        r"the batch asked for pool row 1747, so the pool_index cell was changed"
     )
     with pytest.raises(ValueError, match=message):
         annotator.answers()
