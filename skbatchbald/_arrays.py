@@ -158,6 +158,51 @@ def _same_values(cast, values):
     return bool(np.all(kept == cast.to_numpy(dtype=object)[~missing]))
 
 
+def _parsed_text(values, dtype):
+    """``values`` read as numbers or dates of ``dtype``, where every one that
+    is not missing is text that reads as one (a batch written to CSV or
+    JSON and read back without its types), else None.
+
+    Left as text, such a column turns the labelled rows' column into
+    objects, and a ColumnTransformer selecting columns by dtype drops it from
+    the model without a word.
+    """
+    import pandas as pd
+
+    present = values.notna().to_numpy()
+    kept = values.to_numpy(dtype=object)[present]
+    if not any(isinstance(v, str) for v in kept) or any(
+        isinstance(v, (bytes, bool, np.bool_)) for v in kept
+    ):
+        return None  # no text, or True and False, which are not 1 and 0
+    try:
+        if pd.api.types.is_datetime64_any_dtype(dtype):
+            parsed = pd.to_datetime(values, errors="coerce", format="mixed")
+        else:
+            parsed = pd.to_numeric(values, errors="coerce")
+    except (TypeError, ValueError):  # e.g. dates of several time zones
+        return None
+    if not np.array_equal(parsed.notna().to_numpy(), present):
+        return None
+    try:
+        cast = parsed.astype(dtype)
+    except (TypeError, ValueError):  # another time zone, or floats for ints
+        return None if pd.api.types.is_datetime64_any_dtype(dtype) else parsed
+    return cast if _same_values(cast, parsed) else parsed
+
+
+def _not_a_date(values):
+    """The first value of ``values`` that does not read as a date."""
+    import pandas as pd
+
+    for value in values[values.notna()]:
+        try:
+            pd.Timestamp(value)
+        except (TypeError, ValueError):
+            return value
+    return values[values.notna()].iloc[0]  # dates, in several time zones
+
+
 def _joined_categories(dtype, values):
     """A category dtype of ``dtype``'s categories and any new ones in ``values``,
     or None when pandas cannot hold them together (1 and True are equal)."""
@@ -182,7 +227,9 @@ def _in_frame_dtypes(frame, new, name):
     A column is cast only where no value changes; category columns take the
     union of both categories (the labelled rows' first), so no value becomes
     NaN. Text where the labelled rows hold numbers is a ValueError naming the
-    column.
+    column. Text that reads as the column's numbers or dates (a batch read back
+    from a file without its types) is read as them; other text where the
+    labelled rows hold dates is a ValueError too.
     """
     import pandas as pd
 
@@ -214,6 +261,20 @@ def _in_frame_dtypes(frame, new, name):
         is_number = pd.api.types.is_numeric_dtype(dtype) and not (
             pd.api.types.is_bool_dtype(dtype)
         )
+        is_date = pd.api.types.is_datetime64_any_dtype(dtype)
+        parsed = _parsed_text(values, dtype) if is_number or is_date else None
+        if parsed is not None:
+            new[column] = parsed
+            continue
+        if is_date and not pd.api.types.is_datetime64_any_dtype(values.dtype):
+            raise ValueError(
+                f"the new rows' column {column!r} holds {_not_a_date(values)!r}, "
+                f"where {name}_training holds dates ({dtype}). Pass the rows "
+                "with that column's dates (pd.read_csv(..., parse_dates="
+                f"[{column!r}]) reads them from a file); if the columns came in "
+                f"another order, pass a DataFrame with {name}_training's column "
+                "names."
+            )
         text = values[pd.to_numeric(values, errors="coerce").isna() & values.notna()]
         if is_number and not pd.api.types.is_numeric_dtype(values.dtype) and len(text):
             raise ValueError(

@@ -210,3 +210,59 @@ class TestTorchDatasets:
             stack_rows(dataset, np.zeros((2, 2)))
         with pytest.raises(ValueError, match="a torch Dataset stacks only"):
             stack_rows(np.zeros((2, 2)), dataset)
+
+
+def _claims():
+    return pd.DataFrame(
+        {
+            "amount": [1.25, -0.5, 3.0],
+            "count": [1, 2, 3],
+            "channel": ["web", "agent", "web"],
+            "policy_date": pd.to_datetime(["2020-01-01", "2021-06-30", "2022-02-03"]),
+        }
+    )
+
+
+def test_numbers_and_dates_read_back_as_text_are_read_as_them():
+    # a batch written to CSV and read back without parse_dates, or made text:
+    # left as text, the labelled rows' columns turned to objects, and a
+    # ColumnTransformer selecting numbers dropped 'amount' without a word
+    table = _claims()
+    batch = table.iloc[:2].astype(str)
+    batch.loc[1, "amount"] = np.nan  # a missing value stays missing
+    stacked = stack_rows(table, batch)
+    assert stacked.dtypes.to_dict() == table.dtypes.to_dict()
+    np.testing.assert_array_equal(stacked["amount"], [1.25, -0.5, 3.0, 1.25, np.nan])
+    assert stacked["count"].tolist() == [1, 2, 3, 1, 2]
+    assert stacked["policy_date"].iloc[3:].tolist() == [
+        pd.Timestamp("2020-01-01"),
+        pd.Timestamp("2021-06-30"),
+    ]
+
+
+def test_text_of_a_fraction_in_an_int_column_becomes_a_float_column():
+    table = _claims()
+    batch = table.iloc[:1].astype(str)
+    batch.loc[0, "count"] = "2.5"
+    stacked = stack_rows(table, batch)
+    assert stacked["count"].dtype == np.float64
+    assert stacked["count"].tolist() == [1, 2, 3, 2.5]
+
+
+def test_text_where_the_labelled_rows_hold_dates_is_named():
+    table = _claims()
+    batch = table.iloc[:2].astype(str)
+    batch.loc[1, "policy_date"] = "yesterday"
+    with pytest.raises(
+        ValueError,
+        match=r"column 'policy_date' holds 'yesterday', where X_training holds "
+        r"dates.*parse_dates=\['policy_date'\]",
+    ):
+        stack_rows(table, batch)
+
+
+def test_true_and_false_are_not_read_as_numbers():
+    table = _claims()
+    batch = table.iloc[:2].astype(object)
+    batch["count"] = [True, "2"]
+    assert stack_rows(table, batch)["count"].tolist()[3:] == [True, "2"]

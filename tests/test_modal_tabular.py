@@ -367,3 +367,40 @@ def test_one_row_taught_as_a_series_is_named():
         learner.teach(X.iloc[25], [y.iloc[25]])
     learner.teach(X.iloc[[25]], [y.iloc[25]])  # the fix
     assert len(learner.y_training) == 21
+
+
+def test_a_batch_read_back_from_csv_keeps_its_number_and_date_columns():
+    # The batch went out to claim handlers as CSV and came back: its dates
+    # are text. The labelled rows keep their dtypes, so a ColumnTransformer
+    # choosing columns by dtype still feeds 'amount' to the model.
+    import io
+
+    from sklearn.compose import make_column_selector
+
+    rng = np.random.default_rng(0)
+    n = 80
+    X = pd.DataFrame(
+        {
+            "amount": rng.normal(size=n).round(2),
+            "channel": rng.choice(["web", "agent"], n),
+            "policy_date": pd.Timestamp("2020-01-01")
+            + pd.to_timedelta(rng.integers(0, 1500, n), unit="D"),
+        }
+    )
+    y = np.where(X["amount"] > 0.5, "fraud", "ok")
+    numbers = make_column_selector(dtype_include="number")
+    model = make_pipeline(
+        make_column_transformer(
+            (StandardScaler(), numbers), (OneHotEncoder(), ["channel"])
+        ),
+        LogisticRegression(),
+    )
+    learner = ActiveLearner(model, MarginQuery(), X_training=X[:40], y_training=y[:40])
+    idx, rows = learner.query(X[40:], n_instances=3)
+    returned = io.StringIO()
+    rows.to_csv(returned)
+    returned.seek(0)
+    learner.teach(pd.read_csv(returned, index_col=0), y[40:][idx])
+    learner.teach(X[40:][:2].astype({"amount": str}), y[40:42])
+    assert learner.X_training.dtypes.to_dict() == X.dtypes.to_dict()
+    assert "standardscaler__amount" in learner.estimator[0].get_feature_names_out()
