@@ -293,6 +293,40 @@ def _check_not_label_sets(y):
     )
 
 
+def _is_bool(y):
+    """Whether every label of ``y`` is True or False (a bool or nullable
+    boolean column)."""
+    y = np.asarray(y)
+    if y.dtype.kind == "b":
+        return True
+    if y.dtype.kind != "O" or y.size == 0:
+        return False
+    return all(isinstance(v, (bool, np.bool_)) for v in y.ravel())
+
+
+def _check_bools_stay_bools(y, y_known):
+    """ValueError for ints taught after bools, or bools after ints.
+
+    pandas stacks the two into an object column that scikit-learn calls of
+    "unknown" label type; numpy makes them ints, and ``classes_`` turns from
+    ``[False, True]`` to ``[0, 1]`` between two rounds.
+    """
+    new, before = _is_bool(y), _is_bool(y_known)
+    if new == before:
+        return
+    ints = y_known if new else y
+    if _target_kind(ints) != "numbers" or np.asarray(ints).dtype.kind == "f":
+        return
+    fix = "y.astype(bool)" if before else "y.astype(int)"
+    raise ValueError(
+        f"this round's labels are {'bools' if new else 'ints'} "
+        f"({np.asarray(y).ravel()[:3].tolist()}), but the rows taught before "
+        f"have {'bools' if before else 'ints'} "
+        f"({np.asarray(y_known).ravel()[:3].tolist()}): label every round the "
+        f"same way; pass {fix}."
+    )
+
+
 def check_targets(estimator, y, y_known, *, is_regressor, is_classifier):
     """ValueError naming the fix for targets the estimator cannot learn from.
 
@@ -323,6 +357,8 @@ def check_targets(estimator, y, y_known, *, is_regressor, is_classifier):
     if kind is None:
         return
     known = None if y_known is None else _target_kind(y_known)
+    if known is not None:
+        _check_bools_stay_bools(y, y_known)
     if known is not None and "labels" in (kind, known) and kind != known:
         raise ValueError(
             f"this round's targets are {kind} ({np.asarray(y).ravel()[:3].tolist()}), "

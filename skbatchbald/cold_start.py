@@ -89,42 +89,64 @@ def _non_numeric_columns(X):
     return np.flatnonzero(is_string(array).astype(bool).any(axis=0)).tolist()
 
 
-def _encoding_embedding(columns, missing):
+def _date_columns(X):
+    """The datetime and timedelta columns of a DataFrame X, or an empty list."""
+    dtypes = getattr(X, "dtypes", None)
+    if not hasattr(dtypes, "items"):
+        return []
+    return [c for c, dtype in dtypes.items() if getattr(dtype, "kind", "O") in "mM"]
+
+
+def _encoding_embedding(columns, missing, dates=()):
     """An embedding that encodes ``columns`` and scales the rest, as code.
 
     With ``missing``, both sides impute first: an encoder alone leaves the
     numeric columns' NaN, and an imputer alone cannot read the strings. The
     encoder ignores categories it was not fitted on: it is fitted on the pool,
-    and the labelled rows (left out of the pool) may hold others.
+    and the labelled rows (left out of the pool) may hold others. The
+    ``dates`` among ``columns`` are dropped: one-hot encoded, every date
+    would be a category of its own.
     """
     encoder = "OneHotEncoder(handle_unknown='ignore')"
     scaler = "StandardScaler()"
     if missing:
         encoder = f"make_pipeline(SimpleImputer(strategy='most_frequent'), {encoder})"
         scaler = f"make_pipeline(SimpleImputer(), {scaler})"
-    return f"make_column_transformer(({encoder}, {columns!r}), remainder={scaler})"
+    categories = [c for c in columns if c not in dates]
+    parts = [f"({encoder}, {categories!r})"] if categories else []
+    parts += [f"('drop', {list(dates)!r})"] if dates else []
+    return f"make_column_transformer({', '.join(parts)}, remainder={scaler})"
 
 
-def _encode_columns_hint(columns, missing=False):
+def _encode_columns_hint(columns, missing=False, dates=()):
     """How to encode ``columns`` for TypiClust: an embedding that one-hot encodes.
 
-    ``missing``: whether the inputs also hold missing values, to be imputed.
+    ``missing``: whether the inputs also hold missing values, to be imputed;
+    ``dates``: the date columns among ``columns``, left out.
     """
+    dates = [c for c in dates if c in columns]
     return (
         "encode them with embedding= (an unfitted transformer is fitted on "
         "X_pool, without labels, at each call), e.g. "
-        f"embedding={_encoding_embedding(columns, missing)}, or the front "
+        f"embedding={_encoding_embedding(columns, missing, dates)}, or the front "
         "learner.estimator[:-1] of a Pipeline that already encodes them"
         + (" (and imputes the missing values)" if missing else "")
+        + (
+            f"; it leaves out the date columns {dates!r}: to measure distances "
+            "on them, make them numbers first (e.g. days since the earliest, "
+            "(X[c] - X[c].min()).dt.days)"
+            if dates
+            else ""
+        )
     )
 
 
-def _non_numeric_message(what, columns, missing=False):
+def _non_numeric_message(what, columns, missing=False, dates=()):
     """The error for inputs ``what`` whose ``columns`` are not numeric."""
     return (
         f"{what} has non-numeric columns {columns!r}, and TypiClustQuery "
         "measures distances between rows of numeric features: "
-        f"{_encode_columns_hint(columns, missing)}."
+        f"{_encode_columns_hint(columns, missing, dates)}."
     )
 
 
@@ -271,7 +293,7 @@ class TypiClustQuery(BaseEstimator):
             raise ValueError(
                 f"embedding={self.embedding!r} failed on {name}, whose columns "
                 f"{columns!r} are not numeric ({exc}); "
-                f"{_encode_columns_hint(columns, has_missing(X))}."
+                f"{_encode_columns_hint(columns, has_missing(X), _date_columns(X))}."
             ) from exc
 
     def _embed(self, embed, X, name):
@@ -302,7 +324,9 @@ class TypiClustQuery(BaseEstimator):
         columns = _non_numeric_columns(Z) if hasattr(Z, "dtypes") else []
         if columns:
             missing = has_missing(Z)
-            raise ValueError(_non_numeric_message(name + where, columns, missing))
+            raise ValueError(
+                _non_numeric_message(name + where, columns, missing, _date_columns(Z))
+            )
         try:
             Z = check_array(
                 Z,
@@ -317,7 +341,7 @@ class TypiClustQuery(BaseEstimator):
                 # have strings: imputing alone would drop the encoding
                 raw_columns = _non_numeric_columns(X)
                 fix = (
-                    _encoding_embedding(raw_columns, missing=True)
+                    _encoding_embedding(raw_columns, True, _date_columns(X))
                     if raw_columns
                     else "make_pipeline(SimpleImputer(), StandardScaler())"
                 )
@@ -328,7 +352,9 @@ class TypiClustQuery(BaseEstimator):
                 ) from exc
             columns = _non_numeric_columns(Z)
             if columns:
-                message = _non_numeric_message(name + where, columns, has_missing(Z))
+                message = _non_numeric_message(
+                    name + where, columns, has_missing(Z), _date_columns(Z)
+                )
                 raise ValueError(message) from exc
             if embed is None and _is_text(Z):
                 raise ValueError(

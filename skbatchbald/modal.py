@@ -8,6 +8,7 @@ when it does not return a pair. :class:`ActiveLearner` keeps modAL's constructor
 and methods and fixes these.
 """
 
+import sys
 import warnings
 from collections.abc import Mapping
 from contextlib import contextmanager
@@ -292,6 +293,8 @@ def _vstack_rows(first, second, *, name="X"):
         return stack_rows(first, second)
     if is_torch_dataset(first) or is_torch_dataset(second):
         return stack_rows(first, second)  # items unread: the module checks them
+    if name == "y":
+        second = _in_taught_label_shape(first, second)
     if hasattr(first, "columns") and hasattr(second, "columns"):
         return stack_rows(first, second, name)  # names the columns that differ
     # np.shape reads .shape where there is one (sparse, pandas, torch).
@@ -305,6 +308,32 @@ def _vstack_rows(first, second, *, name="X"):
             "same features."
         )
     return stack_rows(first, second, name)
+
+
+def _in_taught_label_shape(taught, new):
+    """``new`` labels of shape (n,) as one column where the taught ones are a
+    column of shape (n, 1), and the other way round; else ``new`` as it is.
+
+    Both hold one label per row to scikit-learn (a column is raveled), so a
+    learner built with ``y_training=df[["target"]]`` takes ``df["target"]``
+    in the next round, kept in the taught form.
+    """
+    if sp.issparse(taught) or sp.issparse(new) or _is_torch(new):
+        return new
+    taught_shape, new_shape = np.shape(taught)[1:], np.shape(new)[1:]
+    if taught_shape == (1,) and new_shape == ():
+        if hasattr(taught, "columns"):
+            series = new if hasattr(new, "to_frame") else None
+            if series is None:
+                pd = sys.modules["pandas"]
+                series = pd.Series(np.asarray(new))
+            return series.to_frame(name=taught.columns[0])
+        return np.asarray(new).reshape(-1, 1)
+    if taught_shape == () and new_shape == (1,):
+        if hasattr(new, "columns"):
+            return new.iloc[:, 0]
+        return np.asarray(new).reshape(-1)
+    return new
 
 
 def _label_shapes_message(taught, new):
@@ -329,10 +358,9 @@ def _label_shapes_message(taught, new):
         f"The new y has {what(new)}, but the y taught so far has {what(taught)}. "
         "Every batch must label the same task in the same shape: one label (or "
         "number, for a regressor) per row, or for a multi-label learner a 0/1 "
-        "indicator row with the same L columns in the same order; a regressor's "
-        "targets of shape (n, 1) must be so in every round (or use y.ravel() "
-        "throughout). To change the task or the labels, build a new "
-        "ActiveLearner (and re-label the taught rows)."
+        "indicator row with the same L columns in the same order. To change the "
+        "task or the labels, build a new ActiveLearner (and re-label the taught "
+        "rows)."
     )
 
 
@@ -645,11 +673,43 @@ def _strategy_picks(learner, candidates, query_args, query_kwargs):
     )
 
 
+def _warn_repeated_index_labels(X_pool, query_idx):
+    """Warn where a picked row's index label is on other pool rows too.
+
+    ``rows.index`` then names more rows than were picked: the guide's
+    ``y_pool.loc[rows.index]`` gets too many labels and
+    ``X_pool.drop(index=rows.index)`` drops rows never labelled, in silence
+    (a pool joined with ``pd.concat`` without ``ignore_index=True``).
+    """
+    pd = sys.modules.get("pandas")  # a pandas pool means pandas is imported
+    if pd is None or not isinstance(X_pool, (pd.DataFrame, pd.Series)):
+        return
+    if X_pool.index.is_unique or len(query_idx) == 0:
+        return
+    repeated = X_pool.index.duplicated(keep=False)[query_idx]
+    if not repeated.any():
+        return
+    labels = X_pool.index[query_idx][repeated].unique()
+    n_rows = int(X_pool.index.isin(labels).sum())
+    warnings.warn(
+        f"X_pool's index repeats the labels of {len(labels)} picked row(s) "
+        f"({labels[:3].tolist()}, on {n_rows} pool rows), so the returned rows' "
+        "index does not identify them: y_pool.loc[rows.index] and "
+        "X_pool.drop(index=rows.index) take every row with those labels. Give "
+        "the pool an index without repeats (pd.concat(..., ignore_index=True), "
+        "or X_pool.reset_index() to keep the old labels as a column), or select "
+        "by position: y_pool.iloc[idx].",
+        UserWarning,
+        stacklevel=user_stacklevel(),
+    )
+
+
 def _query_return(X_pool, query_idx, query_metrics, return_metrics):
     """What ``query`` returns: the indices, the rows in the pool's own type
     and, with ``return_metrics``, the metrics (None, with a warning, when
     the strategy gave indices only)."""
     query_instances = take_rows(X_pool, query_idx)
+    _warn_repeated_index_labels(X_pool, query_idx)
     if not return_metrics:
         return query_idx, query_instances
     if query_metrics is None:

@@ -422,6 +422,33 @@ class TestErrors:
         again, _ = TypiClustQuery(embedding=embedding, random_state=0)(learner, pool, 3)
         np.testing.assert_array_equal(again, picked)
 
+    @pytest.mark.parametrize("missing", [False, True])
+    def test_the_suggested_encoding_leaves_dates_out(self, missing):
+        # one-hot encoded, every date was a category of its own (962 columns
+        # on 1,500 claims); the suggestion drops them and says how to keep them
+        X = self._table().assign(
+            policy_date=pd.Timestamp("2020-01-01")
+            + pd.to_timedelta(np.arange(len(self._table())) * 7 % 1500, unit="D")
+        )
+        if missing:
+            X.loc[::6, "income"] = np.nan
+        learner = Untouchable()
+        learner.X_training = X.iloc[:10]
+        pool = X.iloc[10:]
+        with pytest.raises(ValueError, match="non-numeric columns") as info:
+            TypiClustQuery(random_state=0)(learner, pool, 3)
+        message = str(info.value)
+        assert "('drop', ['policy_date'])" in message
+        assert "leaves out the date columns ['policy_date']" in message
+        assert ".dt.days" in message
+        embedding = self._suggested_embedding(message)
+        encoded = clone(embedding).fit_transform(pool)
+        assert encoded.shape[1] == pool["city"].nunique() + 2  # + age, income
+        picked, _ = TypiClustQuery(embedding=embedding, random_state=0)(
+            learner, pool, 3
+        )
+        assert len(set(picked.tolist())) == 3
+
     def test_a_one_dimensional_numeric_pool_keeps_sklearns_advice(self):
         with pytest.raises(ValueError, match="Expected 2D array"):
             TypiClustQuery(random_state=0)(None, np.arange(10.0), 2)

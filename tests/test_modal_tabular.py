@@ -15,6 +15,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
 from skbatchbald import ActiveLearner, MarginQuery, MCDropoutClassifier
+from skbatchbald.modal import _warn_repeated_index_labels
 from skbatchbald.nn import BayesianMLP
 
 
@@ -404,3 +405,25 @@ def test_a_batch_read_back_from_csv_keeps_its_number_and_date_columns():
     learner.teach(X[40:][:2].astype({"amount": str}), y[40:42])
     assert learner.X_training.dtypes.to_dict() == X.dtypes.to_dict()
     assert "standardscaler__amount" in learner.estimator[0].get_feature_names_out()
+
+
+def test_picks_whose_index_label_is_repeated_in_the_pool_are_warned_about():
+    # two extracts joined without ignore_index=True: labels 0..59 twice
+    rng = np.random.default_rng(1)
+    part = pd.DataFrame(rng.normal(size=(60, 3)), columns=["amount", "age", "tenure"])
+    pool = pd.concat([part, part + 0.1])
+    y = (part["amount"] > 0).astype(int).to_numpy()
+    learner = ActiveLearner(
+        RandomForestClassifier(n_estimators=10, random_state=0),
+        MarginQuery(),
+        X_training=part.iloc[:20].to_numpy(),
+        y_training=y[:20],
+    )
+    with pytest.warns(UserWarning, match=r"repeats the labels of 4 picked row.*on 8"):
+        _, rows = learner.query(pool, n_instances=4)
+    assert len(pool.drop(index=rows.index)) == len(pool) - 8  # what it warns of
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no warning for an index without repeats
+        learner.query(pool.reset_index(drop=True), n_instances=4)
+        # nor for repeats among rows not picked
+        _warn_repeated_index_labels(pd.concat([part, part.iloc[:1]]), [5, 6])

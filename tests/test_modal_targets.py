@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 from sklearn.datasets import load_diabetes, load_digits, make_multilabel_classification
 from sklearn.ensemble import RandomForestClassifier, RandomForestRegressor
+from sklearn.exceptions import DataConversionWarning
 from sklearn.linear_model import LogisticRegression
 from sklearn.multioutput import ClassifierChain, MultiOutputClassifier
 from sklearn.pipeline import make_pipeline
@@ -135,20 +136,17 @@ def test_sparse_and_two_dimensional_targets_are_left_to_the_estimator(data):
 @pytest.mark.filterwarnings("ignore:A column-vector y was passed")
 def test_a_column_target_then_a_flat_one(data):
     # skorch regressors take y of shape (n, 1); a round given y.ravel() instead
-    # is refused as a change of shape, not mistaken for multi-label labels, and
-    # the refused round leaves X_training and y_training as they were.
+    # is taught in the taught shape, (n, 1), not mistaken for multi-label
+    # labels or refused
     X, y = data
     learner = ActiveLearner(
         RandomForestRegressor(5, random_state=0),
         X_training=X[:20],
         y_training=y[:20, None],
     )
-    taught = r"but the y taught so far has 1 columns per row, shape \(n, 1\)\."
-    with pytest.raises(ValueError, match=r"one label per row, shape \(n,\), " + taught):
-        learner.teach(X[20:25], y[20:25])
-    assert learner.X_training.shape[0] == learner.y_training.shape[0] == 20
-    learner.teach(X[20:25], y[20:25, None])
-    assert learner.X_training.shape[0] == learner.y_training.shape[0] == 25
+    learner.teach(X[20:25], y[20:25])
+    assert learner.y_training.shape == (25, 1)
+    np.testing.assert_array_equal(learner.y_training[:, 0], y[:25])
 
 
 @pytest.fixture(scope="module")
@@ -395,3 +393,69 @@ def test_float_labels_after_uint64_stay_integers():
     learner.teach(X[30:32], np.array([3.0, 4.0]))
     assert learner.y_training.dtype == np.uint64
     assert learner.predict(X[:2]).dtype.kind == "u"
+
+
+@pytest.mark.parametrize(
+    ("before", "now", "fix"),
+    [
+        (lambda y: pd.Series(y), np.array([0, 1, 0]), "bool"),  # pandas: "unknown"
+        (lambda y: y, np.array([0, 1, 0]), "bool"),  # numpy: classes_ [0, 1]
+        (lambda y: pd.Series(y, dtype="boolean"), [0, 1, 0], "bool"),
+        (lambda y: y.astype(int), np.array([True, False, True]), "int"),
+    ],
+)
+def test_bools_then_ints_name_the_cast(data, before, now, fix):
+    X, _ = data
+    y = X[:, 0] > np.median(X[:, 0])
+    learner = ActiveLearner(
+        RandomForestClassifier(n_estimators=5, random_state=0),
+        X_training=X[:30],
+        y_training=before(y[:30]),
+    )
+    with pytest.raises(
+        ValueError, match=rf"labels are \w+ .*taught before have .*y\.astype\({fix}\)"
+    ):
+        learner.teach(X[30:33], now)
+    assert len(learner.y_training) == 30
+    learner.teach(X[30:33], np.asarray(now).astype(fix))  # the fix
+    assert len(learner.estimator.classes_) == 2
+
+
+@pytest.mark.parametrize(
+    ("before", "now", "kept"),
+    [
+        (lambda y: y.to_frame(), lambda y: y, pd.DataFrame),  # df[["target"]] first
+        (lambda y: y.to_frame(), lambda y: y.to_numpy(), pd.DataFrame),
+        (lambda y: y, lambda y: y.to_frame(), pd.Series),
+        (lambda y: y.to_numpy()[:, None], lambda y: y.to_numpy(), np.ndarray),
+        (lambda y: y.to_numpy(), lambda y: y.to_numpy()[:, None], np.ndarray),
+    ],
+)
+def test_one_label_column_and_one_label_per_row_are_taught_together(
+    data, before, now, kept
+):
+    X, _ = data
+    y = pd.Series(np.where(X[:, 0] > 0, "fraud", "ok"), name="target")
+    learner = ActiveLearner(
+        RandomForestClassifier(n_estimators=5, random_state=0),
+        X_training=X[:30],
+        y_training=before(y[:30]),
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DataConversionWarning)  # sklearn's, on (n, 1)
+        learner.teach(X[30:33], now(y[30:33]))
+    assert isinstance(learner.y_training, kept)
+    assert np.shape(learner.y_training)[1:] == np.shape(before(y[:30]))[1:]
+    assert np.asarray(learner.y_training).ravel().tolist() == y[:33].tolist()
+
+
+def test_labels_of_several_columns_after_one_per_row_are_still_refused(data):
+    X, _ = data
+    y = (X[:, :2] > 0).astype(int)
+    learner = ActiveLearner(
+        RandomForestClassifier(n_estimators=5, random_state=0),
+        X_training=X[:30],
+        y_training=y[:30, 0],
+    )
+    with pytest.raises(ValueError, match=r"new y has 2 0/1 label columns per row"):
+        learner.teach(X[30:33], y[30:33])
