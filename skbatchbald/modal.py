@@ -27,6 +27,7 @@ from sklearn.utils.validation import check_is_fitted
 from ._arrays import is_torch_dataset, stack_rows, take_rows
 from ._dataset_identity import taught_keys
 from ._dataset_pool import check_dataset, check_new_items, labels_array, untaught_items
+from ._interrupt import InterruptGuard
 from ._labels import ONE_HOT_FIX, is_one_hot
 from ._missing import REFUSES, nan_flow
 from ._modal_ports import (
@@ -1074,7 +1075,11 @@ class ActiveLearner(_ModalActiveLearner):
             search = is_search(self.estimator)
             fitted_on = taught_inputs(X, labels_array(y), search=search)
         try:
-            self.estimator.fit(fitted_on, y, **fit_kwargs)
+            # skorch's partial_fit swallows Ctrl-C and returns a model cut
+            # short, which the caller would query and save as if trained
+            with InterruptGuard() as guard:
+                self.estimator.fit(fitted_on, y, **fit_kwargs)
+            guard.check()
         except (TypeError, ValueError) as exc:
             message = skorch_inputs_message(self.estimator, X, exc)
             if message is not None:

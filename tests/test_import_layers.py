@@ -32,6 +32,7 @@ LAYERS = [
             "skbatchbald._missing",
             "skbatchbald._round_off",
             "skbatchbald._query_picks",
+            "skbatchbald._interrupt",
         ],
     ),
     ("acquisition", ["skbatchbald.acquisition"]),

@@ -9,11 +9,11 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from .. import query
+from .._interrupt import InterruptGuard
 from ..acquisition import SaturationWarning
 from ._checks import check_results
 from ._config import STRATEGIES, ExperimentConfig
 from ._environment import describe_environment
-from ._interrupt import InterruptGuard
 from ._model import epoch_rows, make_model
 from ._splits import (
     MODEL,

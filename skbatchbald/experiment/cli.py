@@ -307,7 +307,15 @@ def main(argv=None):
         if args.command == "run":
             return _run(args)
         if args.command == "label":
-            return run_label(args)
+            try:
+                return run_label(args)
+            except KeyboardInterrupt:
+                print(
+                    "skbatchbald label: interrupted; the batch files or the "
+                    "project hold every answer, and the same command carries on.",
+                    file=sys.stderr,
+                )
+                return 130
         if args.command == "merge":
             from ._merge import merge_results
 

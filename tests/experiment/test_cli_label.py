@@ -160,3 +160,37 @@ def test_label_keeps_the_cold_start_while_one_class_is_answered(
     assert main(argv) == 0
     out = capsys.readouterr().out
     assert "fitted on 5 answers" in out and "asked for 5 rows with RandomQuery" in out
+
+
+def test_label_interrupted_in_training_exits_130_and_asks_nothing(
+    tmp_path, digits, capsys, fill_labels, monkeypatch
+):
+    import os
+    import signal
+
+    from skorch.callbacks import Callback
+
+    from skbatchbald.experiment import _label
+
+    class CtrlC(Callback):
+        def on_epoch_end(self, net, **kwargs):
+            os.kill(os.getpid(), signal.SIGINT)
+
+    estimator = _label._estimator
+
+    def interrupted(*args, **kwargs):
+        return estimator(*args, **kwargs).set_params(callbacks=[CtrlC()])
+
+    X, y = digits
+    np.save(tmp_path / "pool.npy", X[:100])
+    argv = [
+        "label", "--data", str(tmp_path / "pool.npy"), "--files", str(tmp_path / "l"),
+        "--classes", *map(str, range(10)), "--n-instances", "5", "--model", "mlp",
+    ]  # fmt: skip
+    assert main(argv) == 0
+    fill_labels(tmp_path / "l" / "batch-001.csv", lambda i: str(y[i]))
+    monkeypatch.setattr(_label, "_estimator", interrupted)
+    capsys.readouterr()
+    assert main(argv) == 130
+    assert "interrupted" in capsys.readouterr().err
+    assert sorted(p.name for p in (tmp_path / "l").iterdir()) == ["batch-001.csv"]

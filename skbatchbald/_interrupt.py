@@ -1,10 +1,10 @@
-"""Ctrl-C that ends a run even when skorch swallows it.
+"""Ctrl-C that stops the caller even when skorch swallows it.
 
 skorch's ``partial_fit`` catches KeyboardInterrupt and returns a model trained
 for fewer epochs, as if training had ended normally. While the guard is
 active, SIGINT raises KeyboardInterrupt as usual and is also remembered, so
-that :meth:`InterruptGuard.check` after training raises it again and the cut
-round is never recorded.
+that :meth:`InterruptGuard.check` after training raises it again: a run's cut
+round is never recorded, and a learner's cut fit is undone instead of queried.
 """
 
 import signal
