@@ -323,9 +323,19 @@ class HeadClassifierBase(ValidationMonitorMixin, NeuralNetClassifier):
     def _fitted_embeddings(self, X):
         """X checked for prediction: NotFittedError first, then its embeddings."""
         if not (self.initialized_ and hasattr(self, "prediction_seed_")):
+            # initialized but never fitted: weights put in by load_params
+            loaded = self.initialized_ and not hasattr(self, "classes_inferred_")
             raise NotFittedError(
                 f"This {type(self).__name__} instance is not fitted yet. Call "
                 "'fit' with appropriate arguments before using this estimator."
+                + (
+                    " Weights loaded with load_params are not a fitted head: a "
+                    "fit also learns the classes, the embedding size and the "
+                    "posterior, which save_params does not keep. Save the "
+                    "fitted head with pickle or joblib.dump, and load that."
+                    if loaded
+                    else ""
+                )
             )
         return check_embeddings(X, self, self.n_features_in_)
 

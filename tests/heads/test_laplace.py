@@ -3,8 +3,9 @@
 import numpy as np
 import pytest
 import torch
+from sklearn.exceptions import NotFittedError
 
-from skbatchbald.heads import LaplaceHeadClassifier, _laplace
+from skbatchbald.heads import DeepEnsembleClassifier, LaplaceHeadClassifier, _laplace
 from skbatchbald.heads._predictive import logit_variances
 
 
@@ -43,6 +44,9 @@ def test_precision_is_autograds_hessian_of_the_map_loss(blobs, hidden):
     np.testing.assert_allclose(head.posterior_precision_, hessian, atol=1e-8)
     chol = head.posterior_cholesky_
     np.testing.assert_allclose(chol @ chol.T, hessian, atol=1e-8)
+    # one P x P matrix is kept, not two: H is computed from L when read
+    kept = [v for v in vars(head).values() if np.shape(v) == hessian.shape]
+    assert len(kept) == 1 and kept[0] is chol
 
 
 def test_last_layer_map_is_the_modules_weights(blobs):
@@ -253,3 +257,19 @@ def test_default_head_predicts_as_well_as_its_map_on_unnormalised_embeddings():
     assert map_accuracy > 0.9
     assert head.score(X[50:], y[50:]) >= map_accuracy - 0.02
     assert head.prior_precision_ > 2  # tuned: the prior was too wide here
+
+
+@pytest.mark.parametrize("head_class", [LaplaceHeadClassifier, DeepEnsembleClassifier])
+def test_weights_loaded_into_an_unfitted_head_name_pickle(blobs, tmp_path, head_class):
+    X, y = blobs
+    head = head_class(max_epochs=5, random_state=0).fit(X, y)
+    head.save_params(f_params=tmp_path / "weights.pt")
+    members = 5 if head_class is DeepEnsembleClassifier else 1
+    loaded = head_class(
+        module__n_features=X.shape[1], module__n_classes=3, module__n_members=members
+    ).initialize()
+    loaded.load_params(f_params=tmp_path / "weights.pt")
+    with pytest.raises(NotFittedError, match=r"save_params does not keep.*pickle"):
+        loaded.predict_proba(X)
+    with pytest.raises(NotFittedError, match=r"not fitted yet\. Call 'fit' [^W]*$"):
+        head_class().predict_proba(X)  # a plain unfitted head: no such advice
