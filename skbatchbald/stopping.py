@@ -1073,6 +1073,18 @@ def _check_curve(n_labels, accuracy):
         )
     if np.isnan(n_labels).any() or np.isnan(accuracy).any():
         raise ValueError("n_labels and accuracy must not hold NaN.")
+    outside = np.flatnonzero((accuracy < 0) | (accuracy > 1))
+    if outside.size:
+        hint = "; divide by 100" if accuracy.max() <= 100 else ""
+        raise ValueError(
+            "accuracy must be a fraction in [0, 1]; got "
+            f"{accuracy[outside[0]]:g} at round {outside[0]} (a percentage?){hint}."
+        )
+    if np.any(np.diff(n_labels) < 0):
+        raise ValueError(
+            "n_labels must not decrease from round to round; got "
+            f"{n_labels.tolist()[:8]}: pass the rounds in order (sort by round)."
+        )
     return n_labels, accuracy
 
 

@@ -20,6 +20,9 @@ _LAZY = {
     "write_report": "._report",
     "format_summary": "._format",
     "merge_results": "._merge",
+    "plot_learning_curves": "._plots",
+    "plot_class_entropy": "._plots",
+    "plot_class_histogram": "._plots",
 }
 
 __all__ = [

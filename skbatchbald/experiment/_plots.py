@@ -6,6 +6,7 @@ caller's matplotlib backend.
 """
 
 import numpy as np
+import pandas as pd
 from matplotlib.figure import Figure
 
 __all__ = [
@@ -75,14 +76,39 @@ def plot_class_entropy(results, path, title=""):
     title : str, default=""
         Prefix of the plot title.
     """
+    _require(results, "class_entropy", "the entropy of each acquired batch's labels")
     acquired = results[results["round"] > 0]
     _band_plot(acquired, "class_entropy", path, "class entropy of batch (nats)", title)
 
 
+def _require(results, column, what):
+    """ValueError naming ``column`` if a table of one's own loop lacks it."""
+    if column not in results:
+        raise ValueError(
+            f"results lack the column {column!r} ({what}) that this plot draws: "
+            "record it in each round's row, or draw plot_learning_curves only."
+        )
+
+
 def _acquired_classes(rows):
-    """Every class label acquired in ``rows`` (round 0, the initial set, left out)."""
+    """Every class label acquired in ``rows`` (round 0, the initial set, left
+    out), as the text the row holds."""
     text = " ".join(rows.loc[rows["round"] > 0, "acquired_labels"].astype(str))
-    return np.array(text.split(), dtype=np.int64)
+    return np.array(text.split(), dtype=str)
+
+
+def _class_axis(labels):
+    """(classes to draw in order, each label array as those names).
+
+    Integer labels give 0 .. max (a class never acquired is a bar of 0, and
+    "07" is class 7); other labels ("cat dog") their sorted names.
+    """
+    try:
+        numbers = [v.astype(np.int64) for v in labels]
+    except ValueError:
+        return sorted(set(np.concatenate(labels).tolist())), labels
+    top = max((int(v.max()) for v in numbers if v.size), default=0)
+    return [str(c) for c in range(top + 1)], [v.astype(str) for v in numbers]
 
 
 def plot_class_histogram(results, path, title=""):
@@ -106,20 +132,22 @@ def plot_class_histogram(results, path, title=""):
     fig : matplotlib.figure.Figure
         The figure written to ``path``.
     """
+    _require(results, "acquired_labels", "the class labels of each acquired batch")
     classes = {
         name: _acquired_classes(rows)
         for name, rows in results.groupby("strategy", sort=False)
     }
-    n_classes = 1 + max(
-        (labels.max() for labels in classes.values() if labels.size), default=0
-    )
+    axis, named = _class_axis(list(classes.values()))
+    classes = dict(zip(classes, named, strict=True))
+    n_classes = len(axis)
     fig = Figure(
         figsize=(max(6.4, 0.25 * n_classes * len(classes)), 4.2), layout="constrained"
     )
     ax = fig.subplots()
     width = 0.8 / max(len(classes), 1)
     for i, (name, labels) in enumerate(classes.items()):
-        share = np.bincount(labels, minlength=n_classes) / max(labels.size, 1)
+        counts = pd.Series(labels).value_counts().reindex(axis, fill_value=0)
+        share = counts.to_numpy() / max(labels.size, 1)
         ax.bar(
             np.arange(n_classes) + (i - (len(classes) - 1) / 2) * width,
             share,
@@ -127,7 +155,7 @@ def plot_class_histogram(results, path, title=""):
             label=name,
         )
     ax.axhline(1 / n_classes, color="0.3", linestyle="--", linewidth=1, label="uniform")
-    ax.set_xticks(np.arange(n_classes))
+    ax.set_xticks(np.arange(n_classes), axis)
     ax.set_xlabel("class")
     ax.set_ylabel("share of acquired labels")
     ax.set_title(f"{title} — acquired classes over {_trials(results)}", fontsize=10)
@@ -143,8 +171,9 @@ PLOTS = {
     "class_entropy": plot_class_entropy,
     "class_histogram": plot_class_histogram,
 }
-# The plots of acquired batches: nothing to draw before the first acquisition.
-OF_BATCHES = ("class_entropy", "class_histogram")
+# The plots of acquired batches: nothing to draw before the first acquisition
+# (nor without the column each draws, in a table of one's own loop).
+OF_BATCHES = {"class_entropy": "class_entropy", "class_histogram": "acquired_labels"}
 
 
 def plot_run(results, config, which, path):

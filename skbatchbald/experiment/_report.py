@@ -58,7 +58,9 @@ def write_report(folder, thresholds=None):
         acquired = bool((results["round"] > 0).any())
         if len(results):  # plots of complete trials only, like the tables
             for which in PLOTS:
-                if acquired or which not in OF_BATCHES:
+                # a plot of batches needs one acquired and its column
+                column = OF_BATCHES.get(which)
+                if column is None or (acquired and column in results):
                     plot_run(results, config, which, folder / f"{which}.png")
     atomic_write(folder / "summary.md", text)
     return text

@@ -2,6 +2,7 @@
 
 import collections
 import dataclasses
+import warnings
 
 import numpy as np
 
@@ -200,7 +201,7 @@ def _infer_batch_size(results):
     return int(steps.mode().iloc[0]) if len(steps) else 0
 
 
-def summarize(results, thresholds=(0.8, 0.85, 0.9), batch_size=None):
+def summarize(results, thresholds=(0.8, 0.85, 0.9), batch_size=None, reference=None):
     """The numbers that compare the strategies of a results table.
 
     Parameters
@@ -220,6 +221,10 @@ def summarize(results, thresholds=(0.8, 0.85, 0.9), batch_size=None):
     batch_size : int or None, default=None
         The number b of points acquired per round, for the paper's counting
         (set size minus b); None takes the most common step between rounds.
+    reference : str or None, default=None
+        The strategy the paired table and the time ratios compare the others
+        with; None takes ``"batchbald"`` where it is there, else the first
+        strategy in the rows' order.
 
     Returns
     -------
@@ -229,7 +234,16 @@ def summarize(results, thresholds=(0.8, 0.85, 0.9), batch_size=None):
     Raises
     ------
     ValueError
-        If ``results`` lacks a required column.
+        If ``results`` lacks a required column, holds an accuracy outside
+        [0, 1] (a percentage) or NaN, a (strategy, trial, round) twice, or a
+        curve whose rounds are not 0, 1, 2, ...; if a threshold is not in
+        (0, 1]; or if ``reference`` is no strategy of ``results``.
+
+    Warns
+    -----
+    UserWarning
+        If not every strategy ran the same trials: the paired table compares
+        only the trials both strategies have.
 
     See Also
     --------
@@ -263,8 +277,15 @@ def summarize(results, thresholds=(0.8, 0.85, 0.9), batch_size=None):
             f"results lack the columns {', '.join(missing)}; summarize needs "
             f"{', '.join(REQUIRED)} (one row per strategy, trial and round)."
         )
+    _check_curves(results, thresholds)
     strategies = tuple(dict.fromkeys(results["strategy"]))
-    reference = "batchbald" if "batchbald" in strategies else strategies[0]
+    if reference is None:
+        reference = "batchbald" if "batchbald" in strategies else strategies[0]
+    elif reference not in strategies:
+        raise ValueError(
+            f"reference={reference!r} is not a strategy of the results; they "
+            f"hold {', '.join(map(repr, strategies))}."
+        )
     b = _infer_batch_size(results) if batch_size is None else int(batch_size)
     curves = {
         key: curve.sort_values("round")
@@ -362,6 +383,76 @@ def summarize(results, thresholds=(0.8, 0.85, 0.9), batch_size=None):
         n_timed=len(timed),
         device=device,
     )
+
+
+def _row_name(row):
+    return f"{row['strategy']}, trial {row['trial']}, round {row['round']}"
+
+
+def _check_curves(results, thresholds):
+    """ValueError for a table summarize would turn into wrong numbers.
+
+    The runner's rows pass (``report`` checks them against their config); a
+    table of one's own loop may hold accuracies in percent, NaN, a round
+    recorded twice or rounds counted from 1, each of which gave tables of
+    wrong numbers without a word. Trials that not every strategy ran are
+    warned about: the paired table compares only the trials both have.
+    """
+    thresholds = np.asarray(thresholds, dtype=float)
+    if thresholds.size and not ((thresholds > 0) & (thresholds <= 1)).all():
+        raise ValueError(
+            f"thresholds are test accuracies in (0, 1]; got {thresholds.tolist()}"
+            + ("; divide by 100." if thresholds.max() <= 100 else ".")
+        )
+    accuracy = results["test_accuracy"].to_numpy(dtype=float)
+    bad = np.flatnonzero(~np.isfinite(accuracy) | (accuracy < 0) | (accuracy > 1))
+    if bad.size:
+        row = results.iloc[bad[0]]
+        value = accuracy[bad[0]]
+        if np.isnan(value):
+            raise ValueError(
+                f"test_accuracy is NaN at {_row_name(row)}: every recorded "
+                "round needs its accuracy; drop the round (and the rounds after "
+                "it) or evaluate its model."
+            )
+        percent = np.nanmax(accuracy) <= 100 and value > 1
+        raise ValueError(
+            f"test_accuracy must be a fraction in [0, 1]; got {value:g} at "
+            f"{_row_name(row)}" + ("; divide the column by 100." if percent else ".")
+        )
+    keys = ["strategy", "trial", "round"]
+    twice = results[results.duplicated(keys, keep=False)]
+    if len(twice):
+        first = twice.iloc[0]
+        times = int((twice[keys] == first[keys]).all(axis=1).sum())
+        raise ValueError(
+            f"{_row_name(first)} is recorded {times} times: keep one row per "
+            "strategy, trial and round."
+        )
+    for (strategy, trial), rounds in results.groupby(["strategy", "trial"])["round"]:
+        rounds = np.sort(rounds.to_numpy())
+        if not np.array_equal(rounds, np.arange(len(rounds))):
+            missing = sorted(set(range(int(rounds.max()) + 1)) - set(rounds.tolist()))
+            raise ValueError(
+                f"{strategy}, trial {trial} has rounds {rounds.tolist()[:6]}"
+                f"{' ...' if len(rounds) > 6 else ''}, not 0, 1, 2, ...: round 0 is "
+                "the initial labelled set and each later round adds one batch"
+                + (f" (round {missing[0]} is missing)." if missing else ".")
+            )
+    trials = results.groupby("strategy")["trial"].unique()
+    every = set.intersection(*(set(t.tolist()) for t in trials))
+    unpaired = {s: sorted(set(t.tolist()) - every) for s, t in trials.items()}
+    unpaired = {s: t for s, t in unpaired.items() if t}
+    if unpaired:
+        warnings.warn(
+            "not every strategy ran the same trials ("
+            + "; ".join(f"{s} alone has trials {t}" for s, t in unpaired.items())
+            + "): the paired table compares only the trials both strategies "
+            "have, and the other tables mix trials of different draws. Keep the "
+            "trials every strategy finished.",
+            UserWarning,
+            stacklevel=3,
+        )
 
 
 def _paired(reference_values, values, what):

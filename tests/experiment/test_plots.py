@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from skbatchbald.experiment._plots import plot_class_histogram
+from skbatchbald.experiment import plot_class_entropy, plot_class_histogram
 
 
 def _rows(strategy, trial, batches):
@@ -77,3 +77,24 @@ def test_class_entropy_of_curves_without_a_batch_is_empty(tmp_path):
         warnings.simplefilter("error")  # not even an empty legend's warning
         plot_class_entropy(rows, path, title="t")
     assert path.stat().st_size > 0
+
+
+def test_class_histogram_of_named_classes(tmp_path):
+    # a loop of one's own with text labels: bars by name, in sorted order
+    rows = [
+        *_rows("mine", 0, [["dog"], ["cat", "cat", "dog"], ["owl", "cat", "cat"]]),
+        *_rows("random", 0, [["dog"], ["dog", "dog", "owl"], ["dog", "dog", "dog"]]),
+    ]
+    fig = plot_class_histogram(pd.DataFrame(rows), tmp_path / "hist.png")
+    ax = fig.axes[0]
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["cat", "dog", "owl"]
+    heights = [bar.get_height() for bar in ax.patches]
+    np.testing.assert_allclose(heights, [4 / 6, 1 / 6, 1 / 6, 0, 5 / 6, 1 / 6])
+
+
+def test_plots_of_batches_name_the_column_a_table_lacks(tmp_path):
+    rows = pd.DataFrame(_rows("mine", 0, [[1], [2]])).drop(columns="acquired_labels")
+    with pytest.raises(ValueError, match=r"lack the column 'acquired_labels'"):
+        plot_class_histogram(rows, tmp_path / "hist.png")
+    with pytest.raises(ValueError, match=r"lack the column 'class_entropy'"):
+        plot_class_entropy(rows, tmp_path / "entropy.png")

@@ -443,3 +443,78 @@ def test_options_this_version_refuses_name_the_config_file(
     with pytest.raises(ValueError) as error:
         load_results(target)
     assert str(error.value).startswith(f"{path}: budget must be an int >= 60")
+
+
+def _own_loop():
+    """A table of a loop of one's own: two strategies, three paired trials."""
+    return _curves(
+        {
+            "mine": [[0.5, 0.7, 0.9]] * 3,
+            "random": [[0.5, 0.6, 0.8]] * 3,
+        }
+    )
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (
+            lambda r: r.assign(test_accuracy=100 * r["test_accuracy"]),
+            r"test_accuracy must be a fraction in \[0, 1\]; got 50 at mine, trial 0, "
+            r"round 0; divide the column by 100\.",
+        ),
+        (
+            lambda r: r.assign(
+                test_accuracy=r["test_accuracy"].where(r.index != 4, np.nan)
+            ),
+            r"test_accuracy is NaN at mine, trial 1, round 1: every recorded round "
+            r"needs its accuracy",
+        ),
+        (
+            lambda r: pd.concat([r, r.iloc[[4]].assign(test_accuracy=0.99)]),
+            r"mine, trial 1, round 1 is recorded 2 times: keep one row",
+        ),
+        (
+            lambda r: r.assign(round=r["round"] + 1),
+            r"mine, trial 0 has rounds \[1, 2, 3\], not 0, 1, 2, \.\.\.: round 0 is "
+            r"the initial labelled set .*\(round 0 is missing\)\.",
+        ),
+        (
+            lambda r: r[~((r["strategy"] == "random") & (r["round"] == 1))],
+            r"random, trial 0 has rounds \[0, 2\].*\(round 1 is missing\)\.",
+        ),
+    ],
+    ids=["percent", "nan", "twice", "from 1", "gap"],
+)
+def test_a_table_of_ones_own_loop_that_would_give_wrong_numbers_is_refused(
+    change, message
+):
+    summarize(_own_loop(), thresholds=(0.8,))  # the clean table passes
+    with pytest.raises(ValueError, match=message):
+        summarize(change(_own_loop()), thresholds=(0.8,))
+
+
+def test_thresholds_in_percent_are_refused():
+    with pytest.raises(ValueError, match=r"in \(0, 1\]; got \[80\.0\]; divide by 100"):
+        summarize(_own_loop(), thresholds=(80,))
+
+
+def test_trials_not_every_strategy_ran_are_named():
+    results = _own_loop()
+    results = results[~((results["strategy"] == "mine") & (results["trial"] == 2))]
+    with pytest.warns(UserWarning, match=r"random alone has trials \[2\]"):
+        summary = summarize(results, thresholds=(0.8,))
+    assert int(summary.paired.loc["random", ("final", "wins")]) == 2
+
+
+def test_the_reference_of_the_paired_table_can_be_chosen():
+    results = pd.concat(
+        [_own_loop(), _curves({"bald": [[0.5, 0.65, 0.85]] * 3})], ignore_index=True
+    )
+    summary = summarize(results.sort_values("strategy"), thresholds=(0.8,))
+    assert summary.reference == "bald"  # the first in the rows' order
+    summary = summarize(results, thresholds=(0.8,), reference="mine")
+    assert summary.reference == "mine"
+    assert sorted(summary.paired.index) == ["bald", "random"]
+    with pytest.raises(ValueError, match=r"reference='BALD' is not a strategy"):
+        summarize(results, thresholds=(0.8,), reference="BALD")
