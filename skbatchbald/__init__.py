@@ -27,6 +27,7 @@ _LAZY = {
     "EPIGQuery": "skbatchbald.query",
     "BatchEPIGQuery": "skbatchbald.query",
     "TypiClustQuery": "skbatchbald.cold_start",
+    "SkbatchbaldWarning": "skbatchbald._warnings",
 }
 
 __all__ = [*sorted(_LAZY), "__version__"]

@@ -23,7 +23,7 @@ from collections.abc import Mapping
 import numpy as np
 
 from ._arrays import dataset_row_keys
-from ._warnings import user_stacklevel
+from ._warnings import SkbatchbaldWarning, user_stacklevel
 
 __all__ = ["item_digest", "taught_keys"]
 
@@ -185,7 +185,7 @@ def taught_keys(X, X_training, name=None):
             if equal or not held & taught_groups:
                 warnings.warn(
                     _lookalike_message(name, leaf, equal, compared),
-                    UserWarning,
+                    SkbatchbaldWarning,
                     stacklevel=user_stacklevel(),
                 )
                 break

@@ -16,7 +16,7 @@ from sklearn.utils import get_tags
 from ._labels import ONE_HOT_FIX, is_one_hot
 from ._models import final_model, is_skorch_net
 from ._validation import count_rows
-from ._warnings import user_stacklevel
+from ._warnings import SkbatchbaldWarning, user_stacklevel
 
 __all__ = [
     "check_fit_kwargs",
@@ -105,7 +105,7 @@ def _warn_only_new_forgets(estimator, n_taught):
         "holds them, as in modAL); a scikit-learn model's fit() fits the rows "
         "it is given, with warm_start=True too. Drop only_new to refit on every "
         "row taught.",
-        UserWarning,
+        SkbatchbaldWarning,
         stacklevel=user_stacklevel(),
     )
 
@@ -174,7 +174,7 @@ def warn_modal_strategy_unfitted(strategy, fitted):
         "query_strategy=skbatchbald.RandomQuery(random_state=...) or "
         "skbatchbald.TypiClustQuery(...), then switch to an uncertainty "
         "strategy once the learner is taught.",
-        UserWarning,
+        SkbatchbaldWarning,
         stacklevel=user_stacklevel(),
     )
 
@@ -423,7 +423,7 @@ def warn_one_hot(estimator, y, y_known):
         f"strategies would score them as such. For one class per row, "
         f"{ONE_HOT_FIX}. If a row may hold several labels (multi-label), ignore "
         "this warning: it stops once a taught row holds no label or several.",
-        UserWarning,
+        SkbatchbaldWarning,
         stacklevel=user_stacklevel(),
     )
 
@@ -473,7 +473,7 @@ def _warn_spelling(new, labels):
         "a class of its own, learnt and scored apart. If they are one class, "
         "normalise the labels before teaching them (e.g. "
         "y.str.strip().str.lower() for a pandas Series).",
-        UserWarning,
+        SkbatchbaldWarning,
         stacklevel=user_stacklevel(),
     )
 
@@ -512,6 +512,6 @@ def _warn_joined_tags(new, labels):
         "them: MultiLabelBinarizer().fit_transform(y.str.split(';')) for a "
         "pandas Series, with a multi-label model (user guide: Multi-label). If "
         "each text is one class, ignore this warning.",
-        UserWarning,
+        SkbatchbaldWarning,
         stacklevel=user_stacklevel(),
     )

@@ -3,7 +3,37 @@
 import os
 import sys
 
-__all__ = ["user_stacklevel"]
+__all__ = ["SkbatchbaldRuntimeWarning", "SkbatchbaldWarning", "user_stacklevel"]
+
+
+class SkbatchbaldWarning(UserWarning):
+    r"""Base class of every warning skbatchbald issues.
+
+    Filter them all at once, ``warnings.simplefilter("ignore",
+    SkbatchbaldWarning)``, or turn them into errors in a test suite; a
+    ``module=`` filter does not find them, since each is reported at the line
+    of your code that called the library. Each is a ``UserWarning`` too (and
+    :class:`~skbatchbald.acquisition.SaturationWarning` and
+    :class:`~skbatchbald.acquisition.TiedScoresWarning` are subclasses), so
+    filters written for ``UserWarning`` keep working. The sampling engine's
+    fallbacks (posterior samples drawn one pass per sample) are also
+    ``RuntimeWarning``\ s.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> from skbatchbald import SkbatchbaldWarning
+    >>> from skbatchbald.acquisition import SaturationWarning
+    >>> issubclass(SaturationWarning, SkbatchbaldWarning)
+    True
+    >>> warnings.simplefilter("ignore", SkbatchbaldWarning)
+    """
+
+
+class SkbatchbaldRuntimeWarning(SkbatchbaldWarning, RuntimeWarning):
+    """A :class:`SkbatchbaldWarning` about how a computation runs (a slower
+    path taken), not about the inputs."""
+
 
 _PACKAGE = os.path.dirname(os.path.abspath(__file__)) + os.sep
 # Context managers and decorators (contextlib's, and torch's no_grad as a

@@ -50,7 +50,7 @@ from ._models import (
 from ._query_picks import strategy_picks
 from ._row_weights import join_row_weights, split_row_weights
 from ._validation import check_random_state, count_rows, random_stream
-from ._warnings import user_stacklevel
+from ._warnings import SkbatchbaldWarning, user_stacklevel
 from .sampling import is_regression_model
 
 #: The one modAL release skbatchbald is tested with.
@@ -700,7 +700,7 @@ def _warn_repeated_index_labels(X_pool, query_idx):
         "the pool an index without repeats (pd.concat(..., ignore_index=True), "
         "or X_pool.reset_index() to keep the old labels as a column), or select "
         "by position: y_pool.iloc[idx].",
-        UserWarning,
+        SkbatchbaldWarning,
         stacklevel=user_stacklevel(),
     )
 
@@ -717,7 +717,7 @@ def _query_return(X_pool, query_idx, query_metrics, return_metrics):
         warnings.warn(
             "The query strategy returned indices only, so there are no "
             "metrics to return; return (indices, scores) from it instead.",
-            UserWarning,
+            SkbatchbaldWarning,
             stacklevel=user_stacklevel(),
         )
     return query_idx, query_instances, query_metrics
@@ -1029,7 +1029,9 @@ class ActiveLearner(_ModalActiveLearner):
         if index_warning and not getattr(self, "_warned_index_labels", False):
             # once: y may carry an index of its own in every batch, rightly
             self._warned_index_labels = True
-            warnings.warn(index_warning, UserWarning, stacklevel=user_stacklevel())
+            warnings.warn(
+                index_warning, SkbatchbaldWarning, stacklevel=user_stacklevel()
+            )
         finite = _finite_setting(self.estimator, setting)
         checked = {"setting": setting, "estimator": self.estimator}
         # A dict holds one array per input of a skorch module: each is checked.
@@ -1139,7 +1141,7 @@ class ActiveLearner(_ModalActiveLearner):
         n_rows = count_rows(self.X_training, "X_training")
         warnings.warn(
             _one_class_message(self.estimator, label.tolist()[0], n_rows, exc),
-            UserWarning,
+            SkbatchbaldWarning,
             stacklevel=user_stacklevel(),
         )
         return True
@@ -1450,7 +1452,7 @@ class ActiveLearner(_ModalActiveLearner):
             "training data is lost. Pass that data to the learner "
             "(ActiveLearner(model, X_training=X_init, y_training=y_init)) so that "
             "every refit includes it.",
-            UserWarning,
+            SkbatchbaldWarning,
             stacklevel=user_stacklevel(),
         )
 

@@ -36,7 +36,7 @@ from ._validation import (
     draw_seed,
     is_auto,
 )
-from ._warnings import user_stacklevel
+from ._warnings import SkbatchbaldWarning, user_stacklevel
 from .sampling import (
     gaussian_process_covariance,
     is_gaussian_process,
@@ -219,7 +219,7 @@ def _warn_if_one_class(log_probs, learner, what):
         "around one prediction. For a network, train longer (max_epochs; "
         "MCDropoutClassifier's default is 200) or with a larger learning rate, "
         "and scale the inputs.",
-        UserWarning,
+        SkbatchbaldWarning,
         stacklevel=user_stacklevel(),
     )
 
@@ -715,7 +715,7 @@ def _warn_if_noise_dwarfs(noise, variance, learner):
         "BALD's top points. Check that σ² is in the squared units of the "
         f"predictions the model is sampled in.{inside} None uses the model's "
         "own estimate (for a model without one, the pool's mean sample variance).",
-        UserWarning,
+        SkbatchbaldWarning,
         stacklevel=user_stacklevel(),
     )
 

@@ -36,7 +36,7 @@ from ._validation import (
     draw_seed,
     is_auto,
 )
-from ._warnings import user_stacklevel
+from ._warnings import SkbatchbaldWarning, user_stacklevel
 from .acquisition import (
     bald_gaussian,
     bald_regression,
@@ -545,7 +545,7 @@ class StabilizingPredictions(_StoppingRule):
                 "model has not learnt the rare class yet: label more, use a stop "
                 "set large enough to hold rare-class inputs, or stop on another "
                 "signal (ExpectedInformation, a labelling budget).",
-                UserWarning,
+                SkbatchbaldWarning,
                 stacklevel=user_stacklevel(),
             )
         if previous is None or not earlier:
@@ -575,7 +575,7 @@ class StabilizingPredictions(_StoppingRule):
                 "the kappas rest on those few. Check that it predicts the rare "
                 "class about as often as it occurs before stopping, or use a "
                 "larger stop set.",
-                UserWarning,
+                SkbatchbaldWarning,
                 stacklevel=user_stacklevel(),
             )
         return {

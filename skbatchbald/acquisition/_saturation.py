@@ -5,7 +5,7 @@ import warnings
 
 import numpy as np
 
-from .._warnings import user_stacklevel
+from .._warnings import SkbatchbaldWarning, user_stacklevel
 
 __all__ = [
     "SaturationWarning",
@@ -27,7 +27,7 @@ _SATURATION = 0.99
 _NO_GAIN = 1e-9
 
 
-class SaturationWarning(UserWarning):
+class SaturationWarning(SkbatchbaldWarning):
     """The batch's joint mutual information stopped growing before the batch was full.
 
     With K posterior samples, I(y_1..y_b; ω) <= H(ω) = log K, so once the cumulative

@@ -5,12 +5,12 @@ import warnings
 import numpy as np
 
 from .._round_off import scores_tied
-from .._warnings import user_stacklevel
+from .._warnings import SkbatchbaldWarning, user_stacklevel
 
 __all__ = ["TiedScoresWarning", "uniform_if_tied"]
 
 
-class TiedScoresWarning(UserWarning):
+class TiedScoresWarning(SkbatchbaldWarning):
     """Every pool point had the same score, so the batch was drawn at random.
 
     A score that is the same for every point cannot rank them; the top-k of

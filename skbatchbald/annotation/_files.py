@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 from sklearn.utils import Bunch
 
+from .._warnings import SkbatchbaldWarning
 from ._answers import (
     SKIPPED,
     check_answers,
@@ -547,7 +548,7 @@ class FileAnnotator:
                     f"{len(rows) + len(missing)} rows asked for (deleted?): they "
                     "are not taught and may be asked for again; restore them with "
                     f"their labels to teach them ({SKIPPED!r} sets a row aside).",
-                    UserWarning,
+                    SkbatchbaldWarning,
                     stacklevel=3,
                 )
         return [(where, row) for _, rows in answered for where, row in rows]

@@ -30,7 +30,7 @@ from .._validation import (
     renumbered_nonfinite_error,
     spawn_seeds,
 )
-from .._warnings import user_stacklevel
+from .._warnings import SkbatchbaldWarning, user_stacklevel
 from ..nn._engine import MCForward, n_rows
 from ..nn.dropout import active_layers, dropout_layers, masked
 from ._class_weight import (
@@ -251,7 +251,9 @@ class MCDropoutClassifier(SeededNetMixin, NeuralNetClassifier):
     Threads: fits hold a process-wide lock (torch's initialisation and training
     dropout draw from its global generator, which a seeded fit forks), and each
     classifier holds its own lock while it predicts, so concurrent calls wait
-    instead of mixing dropout masks; seeded results do not depend on threads.
+    instead of mixing dropout masks; seeded results do not depend on other
+    threads' calls. torch's own thread count (``torch.set_num_threads``) changes
+    the order of float sums, so results agree to float rounding across it.
 
     Examples
     --------
@@ -1222,7 +1224,7 @@ class MCDropoutClassifier(SeededNetMixin, NeuralNetClassifier):
             "p > 0, so predict_proba is the deterministic network (the MC average "
             "of identical samples). Set mc_predict=False to say so and silence "
             "this warning.",
-            UserWarning,
+            SkbatchbaldWarning,
             stacklevel=user_stacklevel(),
         )
         return True

@@ -8,7 +8,7 @@ import warnings
 
 import numpy as np
 
-from .._warnings import user_stacklevel
+from .._warnings import SkbatchbaldWarning, user_stacklevel
 
 _STATE_KEY = "skbatchbald.MCDropoutClassifier"
 _REGRESSOR_KEY = "skbatchbald.MCDropoutRegressor"
@@ -125,7 +125,7 @@ class ModuleWithRegressorState:
                 "y_scale_=1. If they were trained with normalize_y=True, their "
                 "outputs are standardised targets; save them with save_params' "
                 "default format, which keeps the scaling.",
-                UserWarning,
+                SkbatchbaldWarning,
                 stacklevel=user_stacklevel(),
             )
 

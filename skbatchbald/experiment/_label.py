@@ -8,6 +8,8 @@ again whenever people have labelled a batch.
 
 import argparse
 import os
+import sys
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -129,6 +131,14 @@ def add_label_parser(subparsers):
         "target types (default: %(default)s)",
     )
     label.add_argument(
+        "--n-samples",
+        type=int,
+        metavar="K",
+        help="posterior samples the strategy scores with: the trees of --model "
+        "forest (default 50), the MC-dropout samples of --model mlp (default: "
+        "the strategy's); more keep BatchBALD's picks joint for longer",
+    )
+    label.add_argument(
         "--n-instances",
         type=int,
         default=10,
@@ -190,11 +200,17 @@ def _classes(values):
         return np.asarray(values)
 
 
-def _estimator(name, n_features, random_state, target_type="multiclass"):
+def _estimator(name, n_features, random_state, target_type="multiclass", K=None):
     if name == "logistic" and target_type != "multiclass":
         raise ValueError(
             f"--model logistic predicts one class per row; with --target-type "
             f"{target_type} use --model forest or --model mlp."
+        )
+    if K is not None and (K < 2 or name == "logistic"):
+        raise ValueError(
+            "--model logistic has no posterior samples; drop --n-samples."
+            if name == "logistic"
+            else f"--n-samples must be at least 2 (posterior samples); got {K}."
         )
     if name == "forest":
         from sklearn import ensemble
@@ -204,7 +220,7 @@ def _estimator(name, n_features, random_state, target_type="multiclass"):
             if target_type == "continuous"
             else ensemble.RandomForestClassifier
         )
-        return forest(n_estimators=50, random_state=random_state)
+        return forest(n_estimators=K or 50, random_state=random_state)
     if name == "logistic":
         from sklearn.linear_model import LogisticRegression
         from sklearn.pipeline import make_pipeline
@@ -307,13 +323,28 @@ def run_label(args):
     for each in (strategy, cold_start):
         if "random_state" in each.get_params():
             each.set_params(random_state=args.random_state)
+    K = args.n_samples
+    sampled = "n_mc_samples" in strategy.get_params()
+    if K is not None and args.model == "mlp" and sampled:
+        strategy.set_params(n_mc_samples=K)
     learner = skbatchbald.ActiveLearner(
-        _estimator(args.model, X.shape[1], args.random_state, args.target_type),
+        _estimator(args.model, X.shape[1], args.random_state, args.target_type, K),
         query_strategy=strategy,
     )
-    result = annotation_round(
-        learner, X, annotator, n_instances=args.n_instances, cold_start=cold_start
-    )
+    from ..acquisition import SaturationWarning
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", SaturationWarning)
+        result = annotation_round(
+            learner, X, annotator, n_instances=args.n_instances, cold_start=cold_start
+        )
+    for w in caught:
+        if issubclass(w.category, SaturationWarning):
+            # one line of what happened to this batch, with the option that
+            # changes it, not a warning located in runpy
+            print(f"note: {w.message} (--n-samples sets K)", file=sys.stderr)
+        else:
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
     if result.cold_start:
         strategy = cold_start
     print(f"fitted on {result.answered.size} answers")

@@ -6,6 +6,7 @@ import warnings
 
 import numpy as np
 
+from .._warnings import SkbatchbaldWarning
 from ._checks import check_results
 from ._store import REQUIRED, ResultsFolder, read_results_csv
 
@@ -450,7 +451,7 @@ def _check_curves(results, thresholds):
             + "): the paired table compares only the trials both strategies "
             "have, and the other tables mix trials of different draws. Keep the "
             "trials every strategy finished.",
-            UserWarning,
+            SkbatchbaldWarning,
             stacklevel=3,
         )
 

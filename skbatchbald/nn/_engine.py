@@ -21,7 +21,7 @@ import warnings
 
 import torch
 
-from .._warnings import user_stacklevel
+from .._warnings import SkbatchbaldRuntimeWarning, user_stacklevel
 from .dropout import _FoldingError, n_rows
 
 __all__ = ["MCForward"]
@@ -203,7 +203,7 @@ class MCForward:
                 "sample instead, which recomputes the layers before the first "
                 "dropout layer K times. Layers after a dropout layer may only "
                 "assume that dimension 0 is the batch.",
-                RuntimeWarning,
+                SkbatchbaldRuntimeWarning,
                 stacklevel=user_stacklevel(),
             )
         else:
@@ -228,7 +228,7 @@ class MCForward:
             f"{type(self.module).__name__}.mc_forward returned outputs of shape "
             f"{tuple(out.shape)} that differ from the generic forward pass (shape "
             f"{tuple(reference.shape)}); using the generic pass instead.",
-            RuntimeWarning,
+            SkbatchbaldRuntimeWarning,
             stacklevel=user_stacklevel(),
         )
 

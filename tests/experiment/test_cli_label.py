@@ -1,6 +1,7 @@
 """``skbatchbald label``: one labelling round through files from the shell."""
 
 import csv
+import warnings
 
 import numpy as np
 import pytest
@@ -194,3 +195,40 @@ def test_label_interrupted_in_training_exits_130_and_asks_nothing(
     assert main(argv) == 130
     assert "interrupted" in capsys.readouterr().err
     assert sorted(p.name for p in (tmp_path / "l").iterdir()) == ["batch-001.csv"]
+
+
+def test_label_notes_a_saturated_batch_and_takes_more_trees(
+    tmp_path, digits, capsys, fill_labels
+):
+    X, y = digits
+    np.save(tmp_path / "pool.npy", X[:400])
+    argv = [
+        "label", "--data", str(tmp_path / "pool.npy"), "--files", str(tmp_path / "l"),
+        "--classes", *map(str, range(10)), "--n-instances", "10",
+    ]  # fmt: skip
+    assert main(argv) == 0
+    fill_labels(tmp_path / "l" / "batch-001.csv", lambda i: str(y[i]))
+    capsys.readouterr()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a note, not a warning
+        assert main(argv) == 0
+    err = capsys.readouterr().err
+    assert "note: BatchBALD's cumulative score reached" in err
+    assert "K=50 posterior samples" in err and "(--n-samples sets K)" in err
+
+    # more trees: K is the forest's size
+    (tmp_path / "l" / "batch-002.csv").unlink()
+    assert main([*argv, "--n-samples", "200"]) == 0
+    err = capsys.readouterr().err
+    assert "K=50" not in err and ("K=200" in err or "note" not in err)
+
+
+def test_label_n_samples_is_refused_for_logistic(tmp_path, digits, capsys):
+    X, _ = digits
+    np.save(tmp_path / "pool.npy", X[:50])
+    argv = [
+        "label", "--data", str(tmp_path / "pool.npy"), "--files", str(tmp_path / "l"),
+        "--classes", *map(str, range(10)), "--model", "logistic", "--n-samples", "9",
+    ]  # fmt: skip
+    assert main(argv) == 1
+    assert "--model logistic has no posterior samples" in capsys.readouterr().err
