@@ -33,6 +33,7 @@ LAYERS = [
             "skbatchbald._round_off",
             "skbatchbald._query_picks",
             "skbatchbald._interrupt",
+            "skbatchbald._folder_lock",
         ],
     ),
     ("acquisition", ["skbatchbald.acquisition"]),

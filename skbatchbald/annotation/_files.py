@@ -5,6 +5,7 @@ rows were asked for (every batch file), which are answered (batch files with
 labels filled in) and which are still pending.
 """
 
+import contextlib
 import csv
 import functools
 import io
@@ -17,6 +18,7 @@ from pathlib import Path
 import numpy as np
 from sklearn.utils import Bunch
 
+from .._folder_lock import hold_folder, release_folder
 from .._warnings import SkbatchbaldWarning
 from ._answers import (
     SKIPPED,
@@ -783,6 +785,37 @@ class FileAnnotator:
         self._check_classes()
         records = self._answered_rows(self._batches(pool_ids), warn=False)
         return self._skipped_rows(records)
+
+    @contextlib.contextmanager
+    def hold(self):
+        """Hold the directory for one round: a second process is refused.
+
+        :func:`annotation_round` holds it from reading the answers to writing
+        the next batch, so two rounds run at once (a scheduler starting the
+        next before the last ended) cannot both find no batch pending and
+        write one each. The lock is a POSIX ``flock`` on the directory
+        itself: no file is left behind, and a killed round's lock goes with
+        its process (on Windows nothing is held).
+
+        Raises
+        ------
+        ValueError
+            If another process holds the directory.
+        """
+        path = self._path()
+        path.mkdir(parents=True, exist_ok=True)
+        try:
+            handle = hold_folder(path)
+        except BlockingIOError:
+            raise ValueError(
+                f"another annotation round is running on {path} (a second "
+                "skbatchbald label, or annotation_round, in another process); "
+                "wait for it to finish, then run again."
+            ) from None
+        try:
+            yield self
+        finally:
+            release_folder(handle)
 
     def state(self, *, pool_ids=None):
         """The answers, the pending rows and the skipped rows, in one read.

@@ -1,5 +1,6 @@
 """One round of the human-in-the-loop loop, with the state kept by the annotator."""
 
+import contextlib
 import inspect
 import sys
 import warnings
@@ -91,10 +92,12 @@ def annotation_round(learner, X_pool, annotator, *, n_instances=10, cold_start=N
         its index label.
     annotator : FileAnnotator or LabelStudioAnnotator
         Any object with ``request(pool_indices, scores)``, ``pending()`` and
-        ``answers()``, and optionally ``skipped()`` and ``state()`` (all
-        three in one read, a Bunch with ``answered``, ``labels``, ``pending``
-        and ``skipped``; used instead of them where it exists); those methods
-        get ``pool_ids=`` too where they take it.
+        ``answers()``, and optionally ``skipped()``, ``state()`` (all three
+        in one read, a Bunch with ``answered``, ``labels``, ``pending`` and
+        ``skipped``; used instead of them where it exists) and ``hold()`` (a
+        context manager held for the whole round, so that two processes
+        cannot both ask for a batch); those methods get ``pool_ids=`` too
+        where they take it.
     n_instances : int, default=10
         Batch size; fewer when fewer rows are left to ask for.
     cold_start : query strategy or None, default=None
@@ -123,7 +126,8 @@ def annotation_round(learner, X_pool, annotator, *, n_instances=10, cold_start=N
     ValueError
         If an answer is bad (see the annotator's ``answers``), its recorded
         reference is on no single row of ``X_pool`` now, or it names a pool
-        row outside ``X_pool``; nothing is fitted then.
+        row outside ``X_pool``; nothing is fitted then. Also if another
+        process holds the annotator (a round of it is running).
     TypeError
         If ``cold_start`` is needed and is not callable.
 
@@ -151,6 +155,13 @@ def annotation_round(learner, X_pool, annotator, *, n_instances=10, cold_start=N
     """
     n_instances = check_int(n_instances, "n_instances", min_val=1)
     n_pool = count_rows(X_pool, "X_pool", row="pool row")
+    hold = getattr(annotator, "hold", None)  # optional in the protocol
+    with hold() if hold is not None else contextlib.nullcontext():
+        return _round(learner, X_pool, annotator, n_instances, cold_start, n_pool)
+
+
+def _round(learner, X_pool, annotator, n_instances, cold_start, n_pool):
+    """The round, with the annotator held where it can be."""
     pool_ids = _pool_ids(X_pool)
     state = _read_state(annotator, pool_ids)
     answered = np.asarray(state["answered"], dtype=int)

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .._folder_lock import hold_folder, release_folder
 from ._config import ExperimentConfig
 
 __all__ = ["COLUMNS", "TIMING", "ResultsFolder", "atomic_write", "read_results_csv"]
@@ -190,26 +191,18 @@ class ResultsFolder:
         ``flock`` (Windows) nothing is held.
         """
         try:
-            import fcntl
-        except ImportError:
-            return None
-        handle = os.open(self.path, os.O_RDONLY)
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            os.close(handle)
+            return hold_folder(self.path)
+        except BlockingIOError:
             raise ValueError(
                 f"{self.path} is in use by another skbatchbald run still writing "
                 "there; wait for it to finish (then the same command continues "
                 "it), or choose another --output."
             ) from None
-        return handle
 
     @staticmethod
     def release(handle):
         """Let go of the folder :meth:`hold` held (closing releases the lock)."""
-        if handle is not None:
-            os.close(handle)
+        release_folder(handle)
 
     def update_document(self, update):
         """Rewrite config.json with ``update(document)`` applied, atomically."""

@@ -245,3 +245,18 @@ def test_state_refuses_a_bad_answer_before_anything_else(fill_labels, tmp_path):
     fill_labels(tmp_path / "batch-001.csv", lambda i: "11")
     with pytest.raises(ValueError, match=r"line 2 \(pool index 1\).*'11'"):
         annotator.state()
+
+
+def test_a_second_round_at_once_is_refused(tmp_path, digits):
+    # a scheduler started the next round before the last one ended: both
+    # found no batch pending, and each wrote one
+    X, _ = digits
+    annotator = FileAnnotator(tmp_path / "labels", classes=range(10))
+    other = FileAnnotator(tmp_path / "labels", classes=range(10))
+    busy = r"another annotation round is running"
+    # another process's round, half-way
+    with other.hold(), pytest.raises(ValueError, match=busy):
+        annotation_round(_learner(), X, annotator, n_instances=3)
+    assert not list((tmp_path / "labels").iterdir())
+    result = annotation_round(_learner(), X, annotator, n_instances=3)
+    assert result.requested.size == 3  # held no longer
