@@ -158,10 +158,38 @@ def _same_values(cast, values):
     return bool(np.all(kept == cast.to_numpy(dtype=object)[~missing]))
 
 
+# How str() writes a missing value: astype(str) of a column with NaN or NaT
+_MISSING_TEXT = frozenset({"", "nan", "NaN", "NaT", "None", "<NA>"})
+
+
+def _as_missing(values):
+    """``values`` with the text of a missing value as NaN."""
+    text = values.map(lambda v: isinstance(v, str) and v.strip() in _MISSING_TEXT)
+    return values.mask(text.astype(bool))
+
+
+def _read_dates(values, dtype):
+    """Text read as ISO dates of ``dtype``'s time zone; NaT where it is none.
+
+    ISO 8601 only, what ``to_csv`` and ``to_json(date_format="iso")`` write:
+    day-first text ("13/01/2024") read cell by cell would give some cells
+    day-first and others month-first. A time-zone column is read through UTC,
+    so offsets that change with daylight saving are one column.
+    """
+    import pandas as pd
+
+    if int(pd.__version__.split(".")[0]) < 2:  # no format="ISO8601"
+        return pd.Series(pd.NaT, index=values.index)
+    tz = getattr(dtype, "tz", None)
+    utc = tz is not None
+    parsed = pd.to_datetime(values, errors="coerce", format="ISO8601", utc=utc)
+    return parsed if tz is None else parsed.dt.tz_convert(tz)
+
+
 def _parsed_text(values, dtype):
     """``values`` read as numbers or dates of ``dtype``, where every one that
     is not missing is text that reads as one (a batch written to CSV or
-    JSON and read back without its types), else None.
+    read back from ISO JSON without its types), else None.
 
     Left as text, such a column turns the labelled rows' column into
     objects, and a ColumnTransformer selecting columns by dtype drops it from
@@ -169,38 +197,40 @@ def _parsed_text(values, dtype):
     """
     import pandas as pd
 
+    values = _as_missing(values)
     present = values.notna().to_numpy()
     kept = values.to_numpy(dtype=object)[present]
     if not any(isinstance(v, str) for v in kept) or any(
         isinstance(v, (bytes, bool, np.bool_)) for v in kept
     ):
         return None  # no text, or True and False, which are not 1 and 0
+    is_date = pd.api.types.is_datetime64_any_dtype(dtype)
     try:
-        if pd.api.types.is_datetime64_any_dtype(dtype):
-            parsed = pd.to_datetime(values, errors="coerce", format="mixed")
-        else:
-            parsed = pd.to_numeric(values, errors="coerce")
-    except (TypeError, ValueError):  # e.g. dates of several time zones
+        parsed = (
+            _read_dates(values, dtype)
+            if is_date
+            else pd.to_numeric(values, errors="coerce")
+        )
+    except (TypeError, ValueError, OverflowError):  # e.g. mixed time zones
         return None
     if not np.array_equal(parsed.notna().to_numpy(), present):
         return None
     try:
         cast = parsed.astype(dtype)
-    except (TypeError, ValueError):  # another time zone, or floats for ints
-        return None if pd.api.types.is_datetime64_any_dtype(dtype) else parsed
+    except (TypeError, ValueError, OverflowError):  # floats for ints
+        return None if is_date else parsed
     return cast if _same_values(cast, parsed) else parsed
 
 
-def _not_a_date(values):
-    """The first value of ``values`` that does not read as a date."""
-    import pandas as pd
-
-    for value in values[values.notna()]:
-        try:
-            pd.Timestamp(value)
-        except (TypeError, ValueError):
-            return value
-    return values[values.notna()].iloc[0]  # dates, in several time zones
+def _not_a_date(values, dtype):
+    """The first value of ``values`` that is not an ISO date, or None."""
+    values = _as_missing(values)
+    values = values[values.notna()]
+    try:
+        bad = _read_dates(values, dtype).isna().to_numpy()
+    except (TypeError, ValueError, OverflowError):  # mixed time zones
+        return None
+    return values[bad].iloc[0] if bad.any() else None
 
 
 def _joined_categories(dtype, values):
@@ -253,7 +283,7 @@ def _in_frame_dtypes(frame, new, name):
             continue
         try:
             cast = values.astype(dtype)
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):
             cast = None
         if cast is not None and _same_values(cast, values):
             new[column] = cast
@@ -267,13 +297,19 @@ def _in_frame_dtypes(frame, new, name):
             new[column] = parsed
             continue
         if is_date and not pd.api.types.is_datetime64_any_dtype(values.dtype):
+            bad = _not_a_date(values, dtype)
+            what = (
+                "dates of another time zone"
+                if bad is None
+                else f"{bad!r}, which is no ISO date (YYYY-MM-DD ...)"
+            )
             raise ValueError(
-                f"the new rows' column {column!r} holds {_not_a_date(values)!r}, "
-                f"where {name}_training holds dates ({dtype}). Pass the rows "
-                "with that column's dates (pd.read_csv(..., parse_dates="
-                f"[{column!r}]) reads them from a file); if the columns came in "
-                f"another order, pass a DataFrame with {name}_training's column "
-                "names."
+                f"the new rows' column {column!r} holds {what}, where "
+                f"{name}_training holds dates ({dtype}). Pass the rows with that "
+                "column's dates (pd.read_csv(..., parse_dates=[...]), "
+                "pd.read_json(..., convert_dates=[...]) read them from a file); "
+                "if the columns came in another order, pass a DataFrame with "
+                f"{name}_training's column names."
             )
         text = values[pd.to_numeric(values, errors="coerce").isna() & values.notna()]
         if is_number and not pd.api.types.is_numeric_dtype(values.dtype) and len(text):

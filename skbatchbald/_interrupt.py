@@ -14,11 +14,17 @@ __all__ = ["InterruptGuard"]
 
 
 class InterruptGuard:
-    """Context manager that remembers SIGINT; ``check()`` re-raises it."""
+    """Context manager that remembers SIGINT; ``check()`` re-raises it.
+
+    It stands in for Python's default handler only: where the program
+    ignores SIGINT (a job started in the background) or handles it itself
+    (a "stop after this round" flag), or an outer guard is active, that
+    handling stays, and the guard does nothing.
+    """
 
     def __init__(self):
         self.interrupted = False
-        self._previous = None
+        self._installed = False
 
     def _handle(self, signum, frame):
         self.interrupted = True
@@ -27,14 +33,18 @@ class InterruptGuard:
     def __enter__(self):
         # Signal handlers can only be set from the main thread; elsewhere
         # (a thread pool) the caller's own handling stays.
-        if threading.current_thread() is threading.main_thread():
-            self._previous = signal.signal(signal.SIGINT, self._handle)
+        if (
+            threading.current_thread() is threading.main_thread()
+            and signal.getsignal(signal.SIGINT) is signal.default_int_handler
+        ):
+            signal.signal(signal.SIGINT, self._handle)
+            self._installed = True
         return self
 
     def __exit__(self, *exc):
-        if self._previous is not None:
-            signal.signal(signal.SIGINT, self._previous)
-            self._previous = None
+        if self._installed:
+            signal.signal(signal.SIGINT, signal.default_int_handler)
+            self._installed = False
         return False
 
     def check(self):

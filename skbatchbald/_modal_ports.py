@@ -305,25 +305,32 @@ def _is_bool(y):
 
 
 def _check_bools_stay_bools(y, y_known):
-    """ValueError for ints taught after bools, or bools after ints.
+    """ValueError for numbers taught after bools, or bools after numbers.
 
     pandas stacks the two into an object column that scikit-learn calls of
-    "unknown" label type; numpy makes them ints, and ``classes_`` turns from
-    ``[False, True]`` to ``[0, 1]`` between two rounds.
+    "unknown" label type; numpy makes them numbers, and ``classes_`` turns
+    from ``[False, True]`` to ``[0, 1]`` between two rounds.
     """
     new, before = _is_bool(y), _is_bool(y_known)
     if new == before:
         return
-    ints = y_known if new else y
-    if _target_kind(ints) != "numbers" or np.asarray(ints).dtype.kind == "f":
-        return
-    fix = "y.astype(bool)" if before else "y.astype(int)"
+    numbers = y_known if new else y
+    if _target_kind(numbers) != "numbers":
+        return  # text labels: check_targets names the change of task
+    shown = f"({np.asarray(y).ravel()[:3].tolist()}), but the rows taught before "
+    shown += f"have {'bools' if before else 'numbers'} "
+    shown += f"({np.asarray(y_known).ravel()[:3].tolist()})"
+    values = np.unique(np.asarray(numbers, dtype=float))
+    if np.isin(values, (0, 1)).all():
+        fix = "np.asarray(y).astype(bool)" if before else "np.asarray(y).astype(int)"
+        fix = f"label every round the same way: pass {fix}."
+    else:
+        fix = (
+            "True and False cannot stand for them: a learner learns one task; "
+            "start a new learner with fit(X, y) for the other labels."
+        )
     raise ValueError(
-        f"this round's labels are {'bools' if new else 'ints'} "
-        f"({np.asarray(y).ravel()[:3].tolist()}), but the rows taught before "
-        f"have {'bools' if before else 'ints'} "
-        f"({np.asarray(y_known).ravel()[:3].tolist()}): label every round the "
-        f"same way; pass {fix}."
+        f"this round's labels are {'bools' if new else 'numbers'} {shown}: {fix}"
     )
 
 

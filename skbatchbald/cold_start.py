@@ -132,9 +132,9 @@ def _encode_columns_hint(columns, missing=False, dates=()):
         "learner.estimator[:-1] of a Pipeline that already encodes them"
         + (" (and imputes the missing values)" if missing else "")
         + (
-            f"; it leaves out the date columns {dates!r}: to measure distances "
-            "on them, make them numbers first (e.g. days since the earliest, "
-            "(X[c] - X[c].min()).dt.days)"
+            f"; it leaves out the date and time columns {dates!r}: to measure "
+            "distances on them, make them numbers first (e.g. days since the "
+            "earliest, (X[c] - X[c].min()).dt.days)"
             if dates
             else ""
         )

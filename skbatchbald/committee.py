@@ -7,9 +7,11 @@ which refuses any text label. :class:`Committee` keeps modAL's constructor,
 methods and query strategies and fixes these two.
 """
 
+import contextlib
+
 import numpy as np
 
-from .modal import _ModalCommittee, _query_return, _strategy_picks
+from .modal import ActiveLearner, _ModalCommittee, _query_return, _strategy_picks
 
 __all__ = ["Committee"]
 
@@ -93,6 +95,38 @@ class Committee(_ModalCommittee):
             self.n_classes_ = len(self.classes_)
             return
         super()._set_classes()
+
+    def teach(self, X, y, bootstrap=False, only_new=False, **fit_kwargs):
+        """Add X and y to every member's labelled set and refit the members.
+
+        modAL's ``teach``, undone for every member when a member's fit
+        raises (or is interrupted with Ctrl-C): modAL adds the rows to all
+        members before fitting any, so a failure left the members taught
+        and a retry taught the rows twice.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, ...)
+            The new rows.
+        y : array-like of shape (n_samples,)
+            Their labels.
+        bootstrap : bool, default=False
+            Fit each member on a bootstrap resample of its labelled set.
+        only_new : bool, default=False
+            Fit the members on X and y only (each keeps the rows).
+        **fit_kwargs : dict
+            Passed to each member's ``fit``.
+        """
+        # members of this package (modAL's own learners have no undo)
+        members = [m for m in self.learner_list if isinstance(m, ActiveLearner)]
+        with contextlib.ExitStack() as undo:
+            for i, member in enumerate(members):
+                undo.enter_context(
+                    member._labelled_set_kept_on_error(
+                        "Committee.teach", note=i == len(members) - 1
+                    )
+                )
+            super().teach(X, y, bootstrap=bootstrap, only_new=only_new, **fit_kwargs)
 
     def query(self, X_pool, return_metrics=False, *query_args, **query_kwargs):
         """Ask the query strategy which pool rows to label next.

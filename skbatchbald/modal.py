@@ -294,8 +294,6 @@ def _vstack_rows(first, second, *, name="X"):
         return stack_rows(first, second)
     if is_torch_dataset(first) or is_torch_dataset(second):
         return stack_rows(first, second)  # items unread: the module checks them
-    if name == "y":
-        second = _in_taught_label_shape(first, second)
     if hasattr(first, "columns") and hasattr(second, "columns"):
         return stack_rows(first, second, name)  # names the columns that differ
     # np.shape reads .shape where there is one (sparse, pandas, torch).
@@ -319,9 +317,11 @@ def _in_taught_label_shape(taught, new):
     learner built with ``y_training=df[["target"]]`` takes ``df["target"]``
     in the next round, kept in the taught form.
     """
-    if sp.issparse(taught) or sp.issparse(new) or _is_torch(new):
+    if sp.issparse(taught) or sp.issparse(new):
         return new
-    taught_shape, new_shape = np.shape(taught)[1:], np.shape(new)[1:]
+    taught_shape, new_shape = tuple(np.shape(taught)[1:]), tuple(np.shape(new)[1:])
+    if _is_torch(new) and {taught_shape, new_shape} == {(), (1,)}:
+        return new.reshape(-1, 1) if taught_shape == (1,) else new.reshape(-1)
     if taught_shape == (1,) and new_shape == ():
         if hasattr(taught, "columns"):
             series = new if hasattr(new, "to_frame") else None
@@ -685,13 +685,18 @@ def _warn_repeated_index_labels(X_pool, query_idx):
     pd = sys.modules.get("pandas")  # a pandas pool means pandas is imported
     if pd is None or not isinstance(X_pool, (pd.DataFrame, pd.Series)):
         return
-    if X_pool.index.is_unique or len(query_idx) == 0:
+    index = X_pool.index
+    if isinstance(index, pd.RangeIndex) or len(query_idx) == 0:
+        return  # no repeats possible
+    # the picked labels looked up, not a hash of the whole index built: a
+    # pool taken from a DataFrame is a new index at every query
+    picked = index[query_idx].unique()
+    hits = index.isin(picked)
+    if int(hits.sum()) == len(picked):
         return
-    repeated = X_pool.index.duplicated(keep=False)[query_idx]
-    if not repeated.any():
-        return
-    labels = X_pool.index[query_idx][repeated].unique()
-    n_rows = int(X_pool.index.isin(labels).sum())
+    counts = index[hits].value_counts()
+    labels = counts.index[counts.to_numpy() > 1]
+    n_rows = int(counts[labels].sum())
     warnings.warn(
         f"X_pool's index repeats the labels of {len(labels)} picked row(s) "
         f"({labels[:3].tolist()}, on {n_rows} pool rows), so the returned rows' "
@@ -1149,6 +1154,10 @@ class ActiveLearner(_ModalActiveLearner):
     def _add_training_data(self, X, y):
         """Append a labelled batch to the training data without refitting."""
         self._check_X_y(X, y, self.y_training)
+        if self.y_training is not None:
+            # before the dtype is matched: a column of floats after a flat
+            # list of ints is whole-number labels too
+            y = _in_taught_label_shape(self.y_training, y)
         y = self._as_known_labels(y)
         self._check_not_taught_again(X, y)
         n_taught = 0 if self.X_training is None else count_rows(self.X_training, "X")
@@ -1195,9 +1204,10 @@ class ActiveLearner(_ModalActiveLearner):
         return values.astype(np.int64)
 
     @contextmanager
-    def _labelled_set_kept_on_error(self, call):
+    def _labelled_set_kept_on_error(self, call, *, note=True):
         """Put the labelled set and the estimator back as they were if the block
-        raises (a failed fit), and say so on the error; ``call`` names it."""
+        raises (a failed fit), and say so on the error; ``call`` names it
+        (``note=False``: a Committee says it once for its members)."""
         kept = (
             self.X_training,
             self.y_training,
@@ -1209,20 +1219,20 @@ class ActiveLearner(_ModalActiveLearner):
             yield
         except BaseException as exc:
             if fitted_state is None:
-                note = (
-                    f"ActiveLearner.{call}() was undone for X_training and "
+                message = (
+                    f"{call}() was undone for X_training and "
                     "y_training; the estimator (a network, or warm_start=True, "
                     "which train in place) is as the failed fit left it: refit it "
                     "with learner.fit(learner.X_training, learner.y_training)."
                 )
             else:
                 _restore_fitted_state(fitted_state)
-                note = (
-                    f"ActiveLearner.{call}() was undone: X_training, y_training and "
+                message = (
+                    f"{call}() was undone: X_training, y_training and "
                     "the estimator are as they were before the call."
                 )
-            if hasattr(exc, "add_note"):
-                exc.add_note(note)
+            if note and hasattr(exc, "add_note"):
+                exc.add_note(message)
             self.X_training, self.y_training, n_fit_rows, row_weights = kept
             for name, value in (
                 ("_n_fit_rows", n_fit_rows),
@@ -1325,7 +1335,7 @@ class ActiveLearner(_ModalActiveLearner):
         check_fit_kwargs(self.estimator, fit_kwargs)
         _check_not_empty(X, "fit")
         self._check_X_y(X, y)
-        with self._labelled_set_kept_on_error("fit"):
+        with self._labelled_set_kept_on_error("ActiveLearner.fit"):
             self.X_training, self.y_training = X, y
             self._n_fit_rows = count_rows(X, "X")
             # the weights given are the labelled set's; later batches join them
@@ -1415,12 +1425,12 @@ class ActiveLearner(_ModalActiveLearner):
         if only_new:
             self._check_X_y(X, y, self.y_training)
             check_only_new(self.estimator, self.X_training)
-            with self._labelled_set_kept_on_error("teach"):
+            with self._labelled_set_kept_on_error("ActiveLearner.teach"):
                 self._fit_on_new(X, y, bootstrap=bootstrap, **fit_kwargs)
             return
         if self.X_training is None:
             self._warn_if_fitted_elsewhere(X)
-        with self._labelled_set_kept_on_error("teach"):
+        with self._labelled_set_kept_on_error("ActiveLearner.teach"):
             taught = self.X_training
             n_taught = 0 if taught is None else count_rows(taught, "X_training")
             kept = getattr(self, "_row_weights", {})

@@ -255,8 +255,8 @@ def test_text_where_the_labelled_rows_hold_dates_is_named():
     batch.loc[1, "policy_date"] = "yesterday"
     with pytest.raises(
         ValueError,
-        match=r"column 'policy_date' holds 'yesterday', where X_training holds "
-        r"dates.*parse_dates=\['policy_date'\]",
+        match=r"column 'policy_date' holds 'yesterday', which is no ISO date "
+        r".*where X_training holds dates.*parse_dates=",
     ):
         stack_rows(table, batch)
 
@@ -266,3 +266,45 @@ def test_true_and_false_are_not_read_as_numbers():
     batch = table.iloc[:2].astype(object)
     batch["count"] = [True, "2"]
     assert stack_rows(table, batch)["count"].tolist()[3:] == [True, "2"]
+
+
+def test_day_first_text_in_a_date_column_is_refused_not_misread():
+    # read cell by cell, "13/01/2024" was 13 January and "01/02/2024" 2 January
+    table = _claims()
+    batch = table.iloc[:2].astype(str)
+    batch["policy_date"] = ["13/01/2024", "01/02/2024"]
+    with pytest.raises(ValueError, match=r"holds '13/01/2024', which is no ISO date"):
+        stack_rows(table, batch)
+
+
+def test_a_time_zone_column_read_back_across_daylight_saving():
+    import io
+
+    table = pd.DataFrame(
+        {"when": pd.date_range("2024-03-25", periods=10, freq="D", tz="Europe/Paris")}
+    )
+    text = io.StringIO()
+    table.to_csv(text, index=False)  # offsets +01:00, then +02:00
+    text.seek(0)
+    stacked = stack_rows(table, pd.read_csv(text))
+    assert stacked["when"].dtype == table["when"].dtype
+    assert stacked["when"].iloc[10:].tolist() == table["when"].tolist()
+
+
+def test_missing_values_written_as_text_stay_missing():
+    # astype(str) writes NaN as "nan" and NaT as "NaT"
+    table = _claims()
+    batch = table.iloc[:2].copy()
+    batch.loc[1, "amount"] = np.nan
+    batch.loc[1, "policy_date"] = pd.NaT
+    stacked = stack_rows(table, batch.astype(str))
+    assert stacked.dtypes.to_dict() == table.dtypes.to_dict()
+    assert stacked["amount"].isna().tolist() == [False] * 4 + [True]
+    assert stacked["policy_date"].isna().tolist() == [False] * 4 + [True]
+
+
+def test_dates_of_another_time_zone_are_named():
+    table = _claims()
+    batch = pd.DataFrame({"policy_date": ["2024-01-01T00:00:00+01:00"]})
+    with pytest.raises(ValueError, match=r"holds dates of another time zone"):
+        stack_rows(table[["policy_date"]], batch)

@@ -439,7 +439,7 @@ class TestErrors:
             TypiClustQuery(random_state=0)(learner, pool, 3)
         message = str(info.value)
         assert "('drop', ['policy_date'])" in message
-        assert "leaves out the date columns ['policy_date']" in message
+        assert "leaves out the date and time columns ['policy_date']" in message
         assert ".dt.days" in message
         embedding = self._suggested_embedding(message)
         encoded = clone(embedding).fit_transform(pool)

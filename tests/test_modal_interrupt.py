@@ -11,7 +11,13 @@ import numpy as np
 import pytest
 from skorch.callbacks import Callback
 
-from skbatchbald import ActiveLearner, BatchBALDQuery, MCDropoutClassifier, RandomQuery
+from skbatchbald import (
+    ActiveLearner,
+    BatchBALDQuery,
+    Committee,
+    MCDropoutClassifier,
+    RandomQuery,
+)
 from skbatchbald.annotation import FileAnnotator, annotation_round
 from skbatchbald.nn import BayesianMLP
 
@@ -75,3 +81,41 @@ def test_annotation_round_writes_no_batch(data, tmp_path, fill_labels):
         annotation_round(learner, X, annotator, n_instances=10)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["batch-001.csv"]
     assert annotator.pending().size == 0
+
+
+def test_a_programs_own_sigint_handling_stays(data):
+    # a nightly job that finishes its round on Ctrl-C, and one started in the
+    # background with SIGINT ignored: the learner leaves both alone
+    X, y = data
+    seen = []
+    for handler in (lambda signum, frame: seen.append(signum), signal.SIG_IGN):
+        previous = signal.signal(signal.SIGINT, handler)
+        try:
+            callback = CtrlCAtEpoch2(armed=True)
+            learner = ActiveLearner(_net(callback), BatchBALDQuery())
+            learner.fit(X[:20], y[:20])  # trained to the end
+            assert len(learner.estimator.history) == 6
+            assert signal.getsignal(signal.SIGINT) is handler
+        finally:
+            signal.signal(signal.SIGINT, previous)
+    assert seen == [signal.SIGINT]
+
+
+def test_committee_teach_is_undone_for_every_member(data):
+    # Ctrl-C while the second member trains: modAL had added the rows to both
+    # members, and a retry taught them twice
+    X, y = data
+    callbacks = [CtrlCAtEpoch2(), CtrlCAtEpoch2()]
+    members = [
+        ActiveLearner(_net(c), X_training=X[:20], y_training=y[:20]) for c in callbacks
+    ]
+    committee = Committee(members)
+    callbacks[1].armed = True
+    with pytest.raises(KeyboardInterrupt) as info:
+        committee.teach(X[20:30], y[20:30])
+    assert [len(m.y_training) for m in members] == [20, 20]
+    notes = "".join(info.value.__notes__)
+    assert notes.count("Committee.teach() was undone") == 1
+    callbacks[1].armed = False
+    committee.teach(X[20:30], y[20:30])  # the retry
+    assert [len(m.y_training) for m in members] == [30, 30]

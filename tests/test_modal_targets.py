@@ -402,6 +402,7 @@ def test_float_labels_after_uint64_stay_integers():
         (lambda y: y, np.array([0, 1, 0]), "bool"),  # numpy: classes_ [0, 1]
         (lambda y: pd.Series(y, dtype="boolean"), [0, 1, 0], "bool"),
         (lambda y: y.astype(int), np.array([True, False, True]), "int"),
+        (lambda y: y, np.array([1.0, 0.0, 1.0]), "bool"),  # floats: classes_ [0., 1.]
     ],
 )
 def test_bools_then_ints_name_the_cast(data, before, now, fix):
@@ -413,7 +414,9 @@ def test_bools_then_ints_name_the_cast(data, before, now, fix):
         y_training=before(y[:30]),
     )
     with pytest.raises(
-        ValueError, match=rf"labels are \w+ .*taught before have .*y\.astype\({fix}\)"
+        ValueError,
+        match=rf"labels are \w+ .*taught before have .*"
+        rf"np\.asarray\(y\)\.astype\({fix}\)",
     ):
         learner.teach(X[30:33], now)
     assert len(learner.y_training) == 30
@@ -459,3 +462,53 @@ def test_labels_of_several_columns_after_one_per_row_are_still_refused(data):
     )
     with pytest.raises(ValueError, match=r"new y has 2 0/1 label columns per row"):
         learner.teach(X[30:33], y[30:33])
+
+
+@pytest.mark.parametrize(
+    ("before", "now"),
+    [
+        (lambda y: y[:, None], lambda y: y.astype(float)),  # (n, 1) ints, (n,) floats
+        (lambda y: y, lambda y: y[:, None].astype(float)),
+    ],
+)
+def test_whole_number_floats_after_ints_stay_ints_across_the_column_shape(
+    data, before, now
+):
+    X, _ = data
+    y = (X[:, 0] > 0).astype(int)
+    learner = ActiveLearner(
+        RandomForestClassifier(n_estimators=5, random_state=0),
+        X_training=X[:30],
+        y_training=before(y[:30]),
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DataConversionWarning)
+        learner.teach(X[30:33], now(y[30:33]))
+    assert learner.y_training.dtype.kind == "i"
+    assert learner.estimator.classes_.dtype.kind == "i"
+
+
+def test_a_tensor_of_one_label_per_row_after_a_column():
+    import torch
+
+    learner = ActiveLearner(
+        RandomForestClassifier(n_estimators=5, random_state=0),
+        X_training=np.eye(4),
+        y_training=np.array([[0], [1], [0], [1]]),
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DataConversionWarning)
+        learner.teach(np.eye(4)[:2], torch.tensor([1, 0]))
+    assert np.shape(learner.y_training) == (6, 1)
+
+
+def test_bools_then_other_numbers_name_no_cast(data):
+    # astype(bool) would make 2 True: the labels are of another task
+    X, _ = data
+    learner = ActiveLearner(
+        RandomForestClassifier(n_estimators=5, random_state=0),
+        X_training=X[:4],
+        y_training=np.array([True, False, True, False]),
+    )
+    with pytest.raises(ValueError, match=r"True and False cannot stand for them"):
+        learner.teach(X[4:7], np.array([0, 1, 2]))

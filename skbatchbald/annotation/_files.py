@@ -442,6 +442,7 @@ class FileAnnotator:
                 recorded = row.get("reference")
                 recorded = "" if recorded is None else str(recorded).strip()
                 index = pool_index(row.get("pool_index"), where)
+                self._check_default_reference(where, row)  # an edited index
                 if not recorded or recorded == f"row {index}":
                     moved.append((where, row))
                     continue
@@ -464,7 +465,8 @@ class FileAnnotator:
                             " X_pool's index is now 0..n-1, plain positions "
                             "(reset_index?), so its labels cannot find the row: "
                             "pass the pool with the index it had (e.g. "
-                            "df.set_index('id'))."
+                            "df.set_index('id')). If the index is as it was, the "
+                            f"pool_index cell was edited: restore it to {recorded}."
                         )
                     raise ValueError(message)
             located.append((path, moved))

@@ -13,6 +13,7 @@ from sklearn.utils.multiclass import type_of_target
 from .._arrays import take_rows
 from .._query_picks import strategy_picks
 from .._validation import check_int, count_rows
+from ..sampling import is_regression_model
 from ._answers import check_pool_indices
 
 __all__ = ["annotation_round"]
@@ -104,7 +105,7 @@ def annotation_round(learner, X_pool, annotator, *, n_instances=10, cold_start=N
         The strategy of the first batches, used instead of the learner's own
         while the answers hold no class or a single one (skipped rows are no
         answers; for ``target_type`` ``"multilabel"`` or ``"continuous"``,
-        or float labels, while there are no answers), called as
+        float labels or a regressor, while there are no answers), called as
         ``cold_start(learner, X_unasked, n_instances=...)`` with the learner
         as fitted on those answers (or unfitted): e.g.
         ``TypiClustQuery(random_state=0)``. None uses the
@@ -194,10 +195,14 @@ def _round(learner, X_pool, annotator, n_instances, cold_start, n_pool):
         return result
     candidates = take_rows(X_pool, unasked)
     n_picks = min(n_instances, unasked.size)
-    if cold_start is None or not _cannot_score_yet(labels, annotator):
-        positions, _, scores = learner.query(
-            candidates, n_instances=n_picks, return_metrics=True
-        )
+    if cold_start is None or not _cannot_score_yet(labels, annotator, learner):
+        with warnings.catch_warnings():
+            # the round maps picks by position and the annotator finds its
+            # rows by reference: repeated index labels mislead no one here
+            warnings.filterwarnings("ignore", message="X_pool's index repeats")
+            positions, _, scores = learner.query(
+                candidates, n_instances=n_picks, return_metrics=True
+            )
     else:
         positions, scores = _cold_start_picks(cold_start, learner, candidates, n_picks)
         result.cold_start = True
@@ -233,17 +238,21 @@ def _read_state(annotator, pool_ids):
     return Bunch(answered=answered, labels=labels, pending=pending, skipped=skipped)
 
 
-def _cannot_score_yet(labels, annotator):
+def _cannot_score_yet(labels, annotator, learner):
     """Whether the answers are none, or one class a classifier learns nothing
     from (every uncertainty would be 0, or the fit fails)."""
     if len(labels) == 0:
         return True
     if getattr(annotator, "target_type", None) in ("multilabel", "continuous"):
         return False
+    estimator = getattr(learner, "estimator", None)
+    if estimator is not None and is_regression_model(estimator):
+        return False  # numbers: 30.0 three times is a target, not one class
     labels = np.asarray(labels)
     try:
         return (
             labels.ndim == 1
+            and labels.dtype.kind != "f"
             and type_of_target(labels) != "continuous"
             and np.unique(labels).size < 2
         )

@@ -634,3 +634,29 @@ def test_an_edited_pool_index_is_refused(tmp_path, digits, fmt):
         annotator.answers()
     with pytest.raises(ValueError, match=message):
         annotator.state()
+
+
+def test_an_edited_pool_index_with_a_dataframe_pool(tmp_path, digits):
+    import pandas as pd
+
+    X, y = digits
+    ids = pd.Index([f"img{i}" for i in range(len(y))], name="id")
+    for pool, found_again in (
+        (pd.DataFrame(X, index=ids), True),
+        (pd.DataFrame(X), False),
+    ):
+        directory = tmp_path / str(found_again)
+        annotator = FileAnnotator(directory, classes=range(10))
+        annotation_round(_learner(), pool, annotator, n_instances=3)
+        path = directory / "batch-001.csv"
+        asked = [int(r["pool_index"]) for r in _read(path)]
+        _label(path, y, lambda rows: rows[1].update(pool_index="5"))
+        if found_again:  # the index label finds the row the batch asked for
+            answered, _ = annotator.answers(pool_ids=pool.index)
+            assert answered.tolist() == asked
+        else:
+            with pytest.raises(
+                ValueError,
+                match=rf"pool_index cell was edited: restore it to {asked[1]}",
+            ):
+                annotator.answers(pool_ids=pool.index)

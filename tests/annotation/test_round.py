@@ -6,7 +6,13 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.exceptions import NotFittedError
 from sklearn.linear_model import LinearRegression, LogisticRegression
 
-from skbatchbald import ActiveLearner, MarginQuery, RandomQuery, TypiClustQuery
+from skbatchbald import (
+    ActiveLearner,
+    MarginQuery,
+    RandomQuery,
+    SkbatchbaldWarning,
+    TypiClustQuery,
+)
 from skbatchbald.annotation import annotation_round
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
@@ -262,11 +268,41 @@ def test_cold_start_goes_on_while_the_answers_hold_one_class(digits):
     np.testing.assert_array_equal(result.requested, unasked[positions])
 
 
-def test_cold_start_ends_with_the_first_number_for_regression(digits):
+@pytest.mark.parametrize("offset", [0.5, 0.0])  # 30.0 is a number, not a class
+def test_cold_start_ends_with_the_first_number_for_regression(digits, offset):
     X, y = digits
-    annotator = MemoryAnnotator(y.astype(float) + 0.5)
-    annotator.asked, annotator.done = [np.array([0, 10])], 1  # both 0.5
+    annotator = MemoryAnnotator(y.astype(float) + offset)
+    annotator.asked, annotator.done = [np.array([0, 10])], 1  # equal numbers
     learner = ActiveLearner(LinearRegression(), MarginQuery())
     # float answers: the learner's strategy, even on one value
     with pytest.raises(ValueError, match="MarginQuery scores the class prob"):
         annotation_round(learner, X, annotator, cold_start=RandomQuery())
+    # a regressor given whole numbers as ints too
+    annotator = MemoryAnnotator(y + 30)
+    annotator.asked, annotator.done = [np.array([0, 10])], 1
+    result = annotation_round(
+        ActiveLearner(LinearRegression(), RandomQuery(random_state=1)),
+        X,
+        annotator,
+        n_instances=3,
+        cold_start=TypiClustQuery(random_state=0),
+    )
+    assert not result.cold_start
+
+
+def test_repeated_index_labels_are_no_warning_in_a_round(digits):
+    import warnings
+
+    import pandas as pd
+
+    X, y = digits
+    frame = pd.DataFrame(X[:100])
+    pool = pd.concat([frame, frame + 1])  # every index label twice
+    annotator = MemoryAnnotator(np.concatenate([y[:100], y[:100]]))
+    learner = ActiveLearner(LogisticRegression(max_iter=50), MarginQuery())
+    annotation_round(learner, pool, annotator, n_instances=10, cold_start=RandomQuery())
+    annotator.answer()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", SkbatchbaldWarning)
+        annotation_round(learner, pool, annotator, n_instances=10)
+    assert len(annotator.asked) == 2
