@@ -308,7 +308,9 @@ def _load(npy, meta, expected, encoder, X, n_check, fix, named_inputs):
             raise _stale(
                 npy,
                 f"{what}: they now give other embeddings of rows {rows.tolist()}",
-                fix,
+                f"{fix}; if two encoders share these weights but give other "
+                "features (another layer, another forward), deleting makes them "
+                "overwrite each other: give each its own key=",
             )
     return Z
 

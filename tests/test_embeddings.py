@@ -354,3 +354,32 @@ def test_rows_spread_over_the_inputs_are_checked_under_inputs_key(X, tmp_path):
     with pytest.raises(ValueError, match=r"the encoder or the inputs named by") as info:
         cached_embeddings(encoder, changed, tmp_path, inputs_key="v1")
     assert "a new inputs_key (not 'v1')" in str(info.value)
+
+
+class _TwoOutputs(torch.nn.Module):
+    """One set of weights, two features: after the ReLU or before it."""
+
+    def __init__(self, before_relu=False):
+        super().__init__()
+        self.fc = torch.nn.Linear(8, 4)
+        self.before_relu = before_relu  # not in the state_dict
+
+    def forward(self, x):
+        h = self.fc(x)
+        return h if self.before_relu else torch.relu(h)
+
+
+def test_encoders_sharing_weights_are_told_to_take_keys(tmp_path):
+    torch.manual_seed(0)
+    after, before = _TwoOutputs(), _TwoOutputs(before_relu=True)
+    before.load_state_dict(after.state_dict())
+    X = np.random.default_rng(0).standard_normal((50, 8)).astype(np.float32)
+    cached_embeddings(after.eval(), X, tmp_path)
+    with pytest.raises(
+        ValueError, match=r"overwrite each other: give each its own key="
+    ):
+        cached_embeddings(before.eval(), X, tmp_path)
+    # the fix: each its own entry
+    a = cached_embeddings(after.eval(), X, tmp_path, key="after-relu")
+    b = cached_embeddings(before.eval(), X, tmp_path, key="before-relu")
+    assert (np.asarray(a) >= 0).all() and (np.asarray(b) < 0).any()

@@ -136,3 +136,56 @@ def test_tilde_means_the_home_folder(tmp_path, monkeypatch):
     assert str(pool.filename) == str(home / "pool.npy")
     assert sorted(p.name for p in home.iterdir()) == ["pool.npy"]
     assert not any(cwd.iterdir())  # no folder literally named "~"
+
+
+class _Counting:
+    """Counts the rows the predict_proba of a model's class is asked for."""
+
+    def __init__(self, model):
+        self.model, self.rows = model, 0
+
+    def wrap(self, monkeypatch):
+        original = type(self.model).predict_proba
+
+        def counted(model, X):
+            self.rows += len(X)
+            return original(model, X)
+
+        monkeypatch.setattr(type(self.model), "predict_proba", counted)
+
+
+def _forest_learner():
+    from skbatchbald import ActiveLearner, BatchBALDQuery
+
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((4000, 6)).astype(np.float32)
+    y = (X[:, 0] + 0.3 * rng.standard_normal(4000) > 0).astype(int)
+    forest = RandomForestClassifier(n_estimators=10, random_state=0).fit(X[:60], y[:60])
+    learner = ActiveLearner(forest, BatchBALDQuery(random_state=0))
+    learner.X_training, learner.y_training = X[:60], y[:60]
+    return learner, X
+
+
+def test_a_dask_pool_is_sampled_once_per_query(monkeypatch):
+    # left lazy, every greedy step sampled the pool again (14 passes for a
+    # batch of 20 in a user trial)
+    learner, X = _forest_learner()
+    tree = _Counting(learner.estimator.estimators_[0])
+    tree.wrap(monkeypatch)
+    expected, _ = learner.query(X, n_instances=8)
+    in_memory = tree.rows
+    tree.rows = 0
+    picks, _ = learner.query(da.from_array(X, chunks=(500, 6)), n_instances=8)
+    np.testing.assert_array_equal(picks, expected)
+    assert in_memory == 10 * len(X)  # each of the 10 trees over the pool once
+    assert tree.rows <= in_memory + 100  # and a probe of a few rows
+
+
+def test_samples_too_big_to_keep_stay_lazy_with_a_warning(monkeypatch):
+    from skbatchbald import SkbatchbaldWarning, query
+
+    learner, X = _forest_learner()
+    monkeypatch.setattr(query, "_available_memory", lambda: 1000)
+    with pytest.warns(SkbatchbaldWarning, match="each greedy step samples the pool"):
+        picks, _ = learner.query(da.from_array(X, chunks=(500, 6)), n_instances=4)
+    assert len(set(picks.tolist())) == 4

@@ -147,7 +147,10 @@ class TestContract:
 
 @pytest.mark.filterwarnings("error::skbatchbald.acquisition.SaturationWarning")
 def test_saturation_is_reported(forest_learner, digits_split):
-    with pytest.warns(SaturationWarning, match="Raise the number of posterior"):
+    with pytest.warns(
+        SaturationWarning,
+        match=r"raise the number of posterior.*on_saturation=.greedy.",
+    ):
         BatchBALDQuery(random_state=0)(forest_learner, digits_split["X_pool"], 8)
 
 

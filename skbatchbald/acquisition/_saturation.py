@@ -224,9 +224,12 @@ def warn_if_saturated(scores, n_mc_samples, n_greedy, n_distinct=None):
         f"pick {first + 1} of {scores.size}, within 1% of log K = {limit:.4g} "
         f"(K={n_mc_samples} posterior samples): no batch carries more than log K "
         f"nats, so the picks after it carry almost no information; "
-        f"{_remaining(n_greedy - first - 1, n_distinct - n_greedy)} Raise "
-        "the number of posterior samples K (n_mc_samples; for an ensemble, "
-        "its members: n_members, trees) or acquire fewer points.",
+        f"{_remaining(n_greedy - first - 1, n_distinct - n_greedy)} Acquire "
+        "fewer points, raise the number of posterior samples K (n_mc_samples; "
+        "for an ensemble, its members: n_members, trees; log K grows slowly), "
+        "or pass on_saturation='greedy' (e.g. BatchBALDQuery(on_saturation="
+        "'greedy')): further greedy steps, slower, which keep near-copies of a "
+        "pick out of the batch where BALD's order takes them.",
         SaturationWarning,
         stacklevel=user_stacklevel(),
     )
