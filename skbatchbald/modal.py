@@ -674,6 +674,57 @@ def _strategy_picks(learner, candidates, query_args, query_kwargs):
     )
 
 
+def _row_keys(X):
+    """A hashable key per row of a numeric array, a DataFrame, or texts (a
+    Series, list or 1-D array of them), or None for other containers."""
+    pd = sys.modules.get("pandas")
+    if pd is not None and isinstance(X, pd.DataFrame | pd.Series):
+        return pd.util.hash_pandas_object(X, index=False).to_numpy()
+    if isinstance(X, list) or (isinstance(X, np.ndarray) and X.ndim == 1):
+        keys = list(X)
+        return keys if all(isinstance(k, str) for k in keys) else None
+    if not isinstance(X, np.ndarray) or X.dtype.kind not in "biuf" or X.ndim < 2:
+        return None
+    rows = np.ascontiguousarray(X).reshape(len(X), -1)
+    return [row.tobytes() for row in rows]
+
+
+def _warn_labelled_rows_picked(X_pool, query_idx, X_training):
+    """Warn where picked rows equal rows of the labelled set.
+
+    The labelled rows left in the pool (the whole pool passed each round), or
+    copies of them (a dataset with duplicates): a model whose members each
+    miss some labelled rows (bagging, a Laplace head's draws) still finds
+    them uncertain, and their labels are paid for twice.
+    """
+    if (
+        X_training is None
+        or len(query_idx) == 0
+        or type(X_pool) is not type(X_training)
+    ):
+        return
+    try:
+        taught = _row_keys(X_training)
+        picked = _row_keys(take_rows(X_pool, query_idx))
+    except (TypeError, ValueError):  # columns pandas cannot hash
+        return
+    if taught is None or picked is None:
+        return
+    known = set(taught)
+    again = [int(i) for i, key in zip(query_idx, picked, strict=True) if key in known]
+    if again:
+        warnings.warn(
+            f"{len(again)} of the {len(query_idx)} picked rows (pool rows "
+            f"{again[:5]}) equal rows already labelled (X_training): the pool "
+            "holds the labelled rows, or copies of them, and their labels "
+            "would be paid for again. Leave the labelled rows and their copies "
+            "out of the pool (np.setdiff1d of the indices, X_pool.drop(...), "
+            "or drop_duplicates before the loop).",
+            SkbatchbaldWarning,
+            stacklevel=user_stacklevel(),
+        )
+
+
 def _warn_repeated_index_labels(X_pool, query_idx):
     """Warn where a picked row's index label is on other pool rows too.
 
@@ -1521,4 +1572,6 @@ class ActiveLearner(_ModalActiveLearner):
         )
         if untaught is not None:
             query_idx = untaught[query_idx]  # positions in the user's pool
+        else:
+            _warn_labelled_rows_picked(X_pool, query_idx, self.X_training)
         return _query_return(X_pool, query_idx, query_metrics, return_metrics)

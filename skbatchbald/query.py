@@ -236,6 +236,18 @@ def _reject_query_arguments(strategy, kwargs):
     )
 
 
+def _on_cluster():
+    """Whether a Dask distributed client is active (persisting keeps data on
+    its workers, not here)."""
+    try:
+        from distributed import get_client
+
+        get_client()
+    except (ImportError, ValueError):
+        return False
+    return True
+
+
 def _sampled_once(log_probs):
     """Lazy (dask) samples computed once and kept, where they fit.
 
@@ -247,15 +259,8 @@ def _sampled_once(log_probs):
     """
     if not is_dask_array(log_probs):
         return log_probs
-    try:
-        from distributed import get_client
-
-        get_client()
-        on_cluster = True
-    except (ImportError, ValueError):
-        on_cluster = False
     available = _available_memory()
-    if on_cluster or available is None or log_probs.nbytes <= available / 2:
+    if _on_cluster() or available is None or log_probs.nbytes <= available / 2:
         return log_probs.persist()
     warnings.warn(
         f"the pool's posterior samples ({log_probs.nbytes / 2**30:.3g} GiB) do "

@@ -427,3 +427,27 @@ def test_picks_whose_index_label_is_repeated_in_the_pool_are_warned_about():
         learner.query(pool.reset_index(drop=True), n_instances=4)
         # nor for repeats among rows not picked
         _warn_repeated_index_labels(pd.concat([part, part.iloc[:1]]), [5, 6])
+
+
+@pytest.mark.parametrize("as_frame", [False, True])
+def test_picks_equal_to_labelled_rows_are_warned_about(as_frame):
+    # the whole pool passed each round, labelled rows included: a model
+    # whose members miss some labelled rows picks them again
+    from skbatchbald import RandomQuery, SkbatchbaldWarning
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(40, 3))
+    y = (X[:, 0] > 0).astype(int)
+    pool = pd.DataFrame(X, columns=list("abc")) if as_frame else X
+    learner = ActiveLearner(
+        RandomForestClassifier(n_estimators=5, random_state=0),
+        RandomQuery(random_state=0),
+        X_training=pool[:10] if not as_frame else pool.iloc[:10],
+        y_training=y[:10],
+    )
+    with pytest.warns(SkbatchbaldWarning, match=r"10 of the 40 picked rows .*equal"):
+        learner.query(pool, n_instances=40)
+    unlabelled = pool[10:] if not as_frame else pool.iloc[10:]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", SkbatchbaldWarning)
+        learner.query(unlabelled, n_instances=30)

@@ -127,3 +127,21 @@ def test_tags_joined_in_one_label_are_warned_about():
         warnings.filterwarnings("ignore", message=".*differ only in case")
         spelt = ["a;b", "c;d", "red", "red "]
         ActiveLearner(_pipeline(), X_training=TEXTS[:4], y_training=spelt)
+
+
+def test_picks_that_copy_a_labelled_text_are_warned_about():
+    from sklearn.ensemble import BaggingClassifier
+
+    from skbatchbald import ActiveLearner, RandomQuery, SkbatchbaldWarning
+
+    texts = [f"ticket {i % 7} about billing {i % 3}" for i in range(30)]
+    y = [i % 2 for i in range(30)]
+    learner = ActiveLearner(
+        make_pipeline(TfidfVectorizer(), BaggingClassifier(LogisticRegression())),
+        RandomQuery(random_state=0),
+        X_training=texts[:6],
+        y_training=y[:6],
+    )
+    # texts repeat every 21 rows: the pool holds copies of labelled ones
+    with pytest.warns(SkbatchbaldWarning, match=r"equal rows already labelled"):
+        learner.query(texts[6:], n_instances=24)

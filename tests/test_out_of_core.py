@@ -163,7 +163,7 @@ def _forest_learner():
     forest = RandomForestClassifier(n_estimators=10, random_state=0).fit(X[:60], y[:60])
     learner = ActiveLearner(forest, BatchBALDQuery(random_state=0))
     learner.X_training, learner.y_training = X[:60], y[:60]
-    return learner, X
+    return learner, X[60:]  # the pool: the rows not labelled
 
 
 def test_a_dask_pool_is_sampled_once_per_query(monkeypatch):
@@ -186,6 +186,7 @@ def test_samples_too_big_to_keep_stay_lazy_with_a_warning(monkeypatch):
 
     learner, X = _forest_learner()
     monkeypatch.setattr(query, "_available_memory", lambda: 1000)
+    monkeypatch.setattr(query, "_on_cluster", lambda: False)  # another test's
     with pytest.warns(SkbatchbaldWarning, match="each greedy step samples the pool"):
         picks, _ = learner.query(da.from_array(X, chunks=(500, 6)), n_instances=4)
     assert len(set(picks.tolist())) == 4
