@@ -1047,7 +1047,9 @@ def hindsight_stop(n_labels, accuracy, *, tolerance=0.005):
     Raises
     ------
     ValueError
-        If the arrays are empty, of different lengths, or hold NaN.
+        If the arrays are empty, of different lengths, or hold NaN, if an
+        accuracy is above 1 (a percentage), or if ``n_labels`` decreases
+        (rounds out of order).
 
     Examples
     --------
@@ -1073,11 +1075,12 @@ def _check_curve(n_labels, accuracy):
         )
     if np.isnan(n_labels).any() or np.isnan(accuracy).any():
         raise ValueError("n_labels and accuracy must not hold NaN.")
-    outside = np.flatnonzero((accuracy < 0) | (accuracy > 1))
+    # a score may be negative (R² of a regressor), never above 1
+    outside = np.flatnonzero(accuracy > 1)
     if outside.size:
         hint = "; divide by 100" if accuracy.max() <= 100 else ""
         raise ValueError(
-            "accuracy must be a fraction in [0, 1]; got "
+            "accuracy must be a fraction, at most 1; got "
             f"{accuracy[outside[0]]:g} at round {outside[0]} (a percentage?){hint}."
         )
     if np.any(np.diff(n_labels) < 0):
@@ -1124,7 +1127,9 @@ def evaluate_stop(rule, n_labels, accuracy, outputs, *, tolerance=0.005):
     Raises
     ------
     ValueError
-        If the lengths differ, or as the rule's ``update_from`` raises.
+        If the lengths differ, as :func:`hindsight_stop` raises (an accuracy
+        above 1, rounds out of order), or as the rule's ``update_from``
+        raises.
 
     Examples
     --------

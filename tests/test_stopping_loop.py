@@ -148,7 +148,7 @@ def test_a_rule_that_never_stops_is_scored_at_the_last_round():
 
 def test_accuracy_in_percent_is_refused():
     labels, accuracy = [10, 20, 30], [89.7, 89.9, 90.0]
-    message = r"fraction in \[0, 1\]; got 89\.7 at round 0 \(a percentage\?\); divide"
+    message = r"a fraction, at most 1; got 89\.7 at round 0 \(a percentage\?\); divide"
     with pytest.raises(ValueError, match=message):
         hindsight_stop(labels, accuracy)
     preds = [np.arange(10) % 3] * 3
@@ -160,3 +160,8 @@ def test_rounds_out_of_order_name_the_sort():
     preds = [np.arange(10) % 3] * 3
     with pytest.raises(ValueError, match=r"must not decrease.*\(sort by round\)"):
         evaluate_stop(StabilizingPredictions(), [20, 10, 30], [0.5, 0.6, 0.7], preds)
+
+
+def test_a_negative_score_is_a_score():
+    # R² of a regressor may be below 0
+    assert hindsight_stop([10, 20, 30, 40], [-0.3, 0.4, 0.7, 0.72]) == 3

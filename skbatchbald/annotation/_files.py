@@ -18,8 +18,13 @@ from pathlib import Path
 import numpy as np
 from sklearn.utils import Bunch
 
-from .._folder_lock import hold_folder, release_folder
-from .._warnings import SkbatchbaldWarning
+from .._folder_lock import (
+    FolderBusy,
+    FolderUnlockable,
+    hold_folder,
+    release_folder,
+)
+from .._warnings import SkbatchbaldWarning, user_stacklevel
 from ._answers import (
     SKIPPED,
     check_answers,
@@ -553,7 +558,7 @@ class FileAnnotator:
                     "are not taught and may be asked for again; restore them with "
                     f"their labels to teach them ({SKIPPED!r} sets a row aside).",
                     SkbatchbaldWarning,
-                    stacklevel=3,
+                    stacklevel=user_stacklevel(),
                 )
         return [(where, row) for _, rows in answered for where, row in rows]
 
@@ -797,7 +802,11 @@ class FileAnnotator:
         next before the last ended) cannot both find no batch pending and
         write one each. The lock is a POSIX ``flock`` on the directory
         itself: no file is left behind, and a killed round's lock goes with
-        its process (on Windows nothing is held).
+        its process. The process that holds it may hold it again (a ``with
+        annotator.hold():`` of your own around a round and the steps after
+        it); a child it forks does not inherit it. On Windows nothing is
+        held, and where the file system cannot lock a directory (NFS) a
+        warning says so.
 
         Raises
         ------
@@ -808,11 +817,21 @@ class FileAnnotator:
         path.mkdir(parents=True, exist_ok=True)
         try:
             handle = hold_folder(path)
-        except BlockingIOError:
+        except FolderUnlockable as exc:
+            handle = None
+            warnings.warn(
+                f"{exc.strerror}: the file system cannot lock a directory (NFS?), "
+                "so a second round started meanwhile is not refused; start one "
+                "round at a time.",
+                SkbatchbaldWarning,
+                stacklevel=user_stacklevel(),
+            )
+        except FolderBusy:
             raise ValueError(
                 f"another annotation round is running on {path} (a second "
                 "skbatchbald label, or annotation_round, in another process); "
-                "wait for it to finish, then run again."
+                "wait for it to finish, then run again. This process may hold "
+                "the directory again (nested), other processes may not."
             ) from None
         try:
             yield self

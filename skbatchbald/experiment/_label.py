@@ -325,7 +325,11 @@ def run_label(args):
             each.set_params(random_state=args.random_state)
     K = args.n_samples
     sampled = "n_mc_samples" in strategy.get_params()
-    if K is not None and args.model == "mlp" and sampled:
+    if K is not None and not sampled:
+        raise ValueError(
+            f"--strategy {args.strategy} scores no posterior samples; drop --n-samples."
+        )
+    if K is not None and args.model == "mlp":
         strategy.set_params(n_mc_samples=K)
     learner = skbatchbald.ActiveLearner(
         _estimator(args.model, X.shape[1], args.random_state, args.target_type, K),
@@ -333,18 +337,25 @@ def run_label(args):
     )
     from ..acquisition import SaturationWarning
 
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", SaturationWarning)
-        result = annotation_round(
-            learner, X, annotator, n_instances=args.n_instances, cold_start=cold_start
-        )
-    for w in caught:
-        if issubclass(w.category, SaturationWarning):
-            # one line of what happened to this batch, with the option that
-            # changes it, not a warning located in runpy
-            print(f"note: {w.message} (--n-samples sets K)", file=sys.stderr)
-        else:
-            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", SaturationWarning)
+            result = annotation_round(
+                learner,
+                X,
+                annotator,
+                n_instances=args.n_instances,
+                cold_start=cold_start,
+            )
+    finally:
+        # also when the round fails: a warning may say why
+        for w in caught:
+            if issubclass(w.category, SaturationWarning):
+                # one line of what happened to this batch, with the option
+                # that changes it, not a warning located in runpy
+                print(f"note: {w.message} (--n-samples sets K)", file=sys.stderr)
+            else:
+                warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
     if result.cold_start:
         strategy = cold_start
     print(f"fitted on {result.answered.size} answers")

@@ -100,15 +100,19 @@ def _acquired_classes(rows):
 def _class_axis(labels):
     """(classes to draw in order, each label array as those names).
 
-    Integer labels give 0 .. max (a class never acquired is a bar of 0, and
-    "07" is class 7); other labels ("cat dog") their sorted names.
+    Integer labels from 0 give 0 .. max (a class never acquired is a bar of
+    0, and "07" is class 7), other integers (negative, or far apart) the
+    labels acquired, in order; other labels ("cat dog") their sorted names.
     """
     try:
         numbers = [v.astype(np.int64) for v in labels]
     except ValueError:
         return sorted(set(np.concatenate(labels).tolist())), labels
-    top = max((int(v.max()) for v in numbers if v.size), default=0)
-    return [str(c) for c in range(top + 1)], [v.astype(str) for v in numbers]
+    seen = np.unique(np.concatenate([np.zeros(0, np.int64), *numbers]))
+    if not seen.size or (seen[0] >= 0 and seen[-1] < 2 * seen.size + 10):
+        # 0 .. max (0 alone before any pick): a class never picked shows
+        seen = np.arange(seen[-1] + 1 if seen.size else 1)
+    return [str(c) for c in seen], [v.astype(str) for v in numbers]
 
 
 def plot_class_histogram(results, path, title=""):

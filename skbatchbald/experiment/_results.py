@@ -6,7 +6,7 @@ import warnings
 
 import numpy as np
 
-from .._warnings import SkbatchbaldWarning
+from .._warnings import SkbatchbaldWarning, user_stacklevel
 from ._checks import check_results
 from ._store import REQUIRED, ResultsFolder, read_results_csv
 
@@ -242,7 +242,7 @@ def summarize(results, thresholds=(0.8, 0.85, 0.9), batch_size=None, reference=N
 
     Warns
     -----
-    UserWarning
+    SkbatchbaldWarning
         If not every strategy ran the same trials: the paired table compares
         only the trials both strategies have.
 
@@ -399,11 +399,20 @@ def _check_curves(results, thresholds):
     wrong numbers without a word. Trials that not every strategy ran are
     warned about: the paired table compares only the trials both have.
     """
-    thresholds = np.asarray(thresholds, dtype=float)
+    if not len(results):
+        raise ValueError("results hold no rows: nothing to summarize.")
+    thresholds = np.asarray(list(thresholds), dtype=float)
     if thresholds.size and not ((thresholds > 0) & (thresholds <= 1)).all():
+        percent = (thresholds > 1).any() and thresholds.max() <= 100
         raise ValueError(
             f"thresholds are test accuracies in (0, 1]; got {thresholds.tolist()}"
-            + ("; divide by 100." if thresholds.max() <= 100 else ".")
+            + ("; divide by 100." if percent else ".")
+        )
+    if results["round"].isna().any():
+        row = results[results["round"].isna()].iloc[0]
+        raise ValueError(
+            f"round is missing for {row['strategy']}, trial {row['trial']}: every "
+            "row needs its round (0 for the initial set)."
         )
     accuracy = results["test_accuracy"].to_numpy(dtype=float)
     bad = np.flatnonzero(~np.isfinite(accuracy) | (accuracy < 0) | (accuracy > 1))
@@ -452,7 +461,7 @@ def _check_curves(results, thresholds):
             "have, and the other tables mix trials of different draws. Keep the "
             "trials every strategy finished.",
             SkbatchbaldWarning,
-            stacklevel=3,
+            stacklevel=user_stacklevel(),
         )
 
 

@@ -15,7 +15,12 @@ from pathlib import Path
 
 import numpy as np
 
-from .._folder_lock import hold_folder, release_folder
+from .._folder_lock import (
+    FolderBusy,
+    FolderUnlockable,
+    hold_folder,
+    release_folder,
+)
 from ._config import ExperimentConfig
 
 __all__ = ["COLUMNS", "TIMING", "ResultsFolder", "atomic_write", "read_results_csv"]
@@ -192,7 +197,9 @@ class ResultsFolder:
         """
         try:
             return hold_folder(self.path)
-        except BlockingIOError:
+        except FolderUnlockable:
+            return None  # e.g. NFS: runs in one folder are not kept apart
+        except FolderBusy:
             raise ValueError(
                 f"{self.path} is in use by another skbatchbald run still writing "
                 "there; wait for it to finish (then the same command continues "

@@ -295,6 +295,7 @@ class LaplaceHeadClassifier(HeadClassifierBase):
             phi if row_weights is None else phi * np.sqrt(row_weights)[:, None]
         )
         for name in (
+            "posterior_precision_",  # kept by heads pickled before 0.1
             "posterior_cholesky_",
             "class_covariances_",
             "kron_factors_",
@@ -354,9 +355,15 @@ class LaplaceHeadClassifier(HeadClassifierBase):
             log_likelihood(phi, self.last_layer_map_, y_index, row_weights),
         )
 
+    def __setstate__(self, state):
+        # a head pickled when H was kept beside L: L alone holds it now
+        state.pop("posterior_precision_", None)
+        super().__setstate__(state)
+
     @property
     def posterior_precision_(self):
-        """ndarray of shape (P, P): H = L Lᵀ, from ``posterior_cholesky_``."""
+        """ndarray of shape (P, P): H = L Lᵀ, from ``posterior_cholesky_``
+        (computed at each read: keep it if you read it often)."""
         try:
             cholesky = self.posterior_cholesky_
         except AttributeError:

@@ -247,16 +247,85 @@ def test_state_refuses_a_bad_answer_before_anything_else(fill_labels, tmp_path):
         annotator.state()
 
 
+def _held_by_another_process(directory):
+    """Fork a process that holds ``directory`` until the returned pid is
+    killed; returns once it holds it."""
+    import os
+    import time
+
+    ready, go = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        os.close(ready)
+        with FileAnnotator(directory, classes=range(10)).hold():
+            os.write(go, b"1")
+            time.sleep(30)  # killed by the test
+        os._exit(0)
+    os.close(go)
+    assert os.read(ready, 1) == b"1"
+    return pid
+
+
 def test_a_second_round_at_once_is_refused(tmp_path, digits):
     # a scheduler started the next round before the last one ended: both
     # found no batch pending, and each wrote one
+    import os
+    import signal
+
     X, _ = digits
     annotator = FileAnnotator(tmp_path / "labels", classes=range(10))
-    other = FileAnnotator(tmp_path / "labels", classes=range(10))
-    busy = r"another annotation round is running"
-    # another process's round, half-way
-    with other.hold(), pytest.raises(ValueError, match=busy):
-        annotation_round(_learner(), X, annotator, n_instances=3)
+    pid = _held_by_another_process(tmp_path / "labels")  # its round, half-way
+    try:
+        with pytest.raises(ValueError, match=r"another annotation round is running"):
+            annotation_round(_learner(), X, annotator, n_instances=3)
+    finally:
+        os.kill(pid, signal.SIGKILL)
+        os.waitpid(pid, 0)
     assert not list((tmp_path / "labels").iterdir())
     result = annotation_round(_learner(), X, annotator, n_instances=3)
-    assert result.requested.size == 3  # held no longer
+    assert result.requested.size == 3  # a killed round's lock went with it
+
+
+def test_the_holding_process_may_hold_again_and_a_forked_child_does_not(
+    tmp_path, digits
+):
+    import os
+    import signal
+    import time
+
+    X, _ = digits
+    annotator = FileAnnotator(tmp_path, classes=range(10))
+    with annotator.hold():  # a round of one's own, then saving the model
+        result = annotation_round(_learner(), X, annotator, n_instances=3)
+        assert result.requested.size == 3
+        pid = os.fork()
+        if pid == 0:  # a worker forked meanwhile lives on
+            time.sleep(30)
+            os._exit(0)
+    try:
+        time.sleep(0.5)  # the child closes its copy right after the fork
+        # the parent let go and the child holds nothing: another process
+        # gets the directory
+        other = _held_by_another_process(tmp_path)
+        os.kill(other, signal.SIGKILL)
+        os.waitpid(other, 0)
+    finally:
+        os.kill(pid, signal.SIGKILL)
+        os.waitpid(pid, 0)
+
+
+def test_a_directory_the_file_system_cannot_lock_warns(tmp_path, digits, monkeypatch):
+    import errno
+    import fcntl
+
+    from skbatchbald import SkbatchbaldWarning
+
+    def nfs(handle, operation):  # NFS locks only files opened for writing
+        raise OSError(errno.EBADF, "Bad file descriptor")
+
+    monkeypatch.setattr(fcntl, "flock", nfs)
+    X, _ = digits
+    annotator = FileAnnotator(tmp_path, classes=range(10))
+    with pytest.warns(SkbatchbaldWarning, match=r"cannot lock a directory \(NFS\?\)"):
+        result = annotation_round(_learner(), X, annotator, n_instances=3)
+    assert result.requested.size == 3

@@ -232,3 +232,35 @@ def test_label_n_samples_is_refused_for_logistic(tmp_path, digits, capsys):
     ]  # fmt: skip
     assert main(argv) == 1
     assert "--model logistic has no posterior samples" in capsys.readouterr().err
+
+
+def test_label_keeps_the_warnings_of_a_round_that_fails(
+    tmp_path, digits, capsys, fill_labels
+):
+    X, y = digits
+    np.save(tmp_path / "pool.npy", X[:300])
+    argv = [
+        "label", "--data", str(tmp_path / "pool.npy"), "--files", str(tmp_path / "l"),
+        "--classes", *map(str, range(10)), "--n-instances", "5",
+    ]  # fmt: skip
+    assert main(argv) == 0
+    path = tmp_path / "l" / "batch-001.csv"
+    fill_labels(path, lambda i: str(y[i]))
+    lines = path.read_text().splitlines()
+    path.write_text("\n".join([lines[0], *lines[3:]]) + "\n")  # ranks 0, 1 deleted
+    np.save(tmp_path / "small.npy", X[:3])  # the wrong pool: the round fails
+    argv[2] = str(tmp_path / "small.npy")
+    with pytest.warns(UserWarning, match=r"lacks the row\(s\) of rank \[0, 1\]"):
+        assert main(argv) == 1
+    assert "outside the pool of 3 rows" in capsys.readouterr().err
+
+
+def test_label_n_samples_with_a_strategy_without_samples(tmp_path, digits, capsys):
+    X, _ = digits
+    np.save(tmp_path / "pool.npy", X[:50])
+    argv = [
+        "label", "--data", str(tmp_path / "pool.npy"), "--files", str(tmp_path / "l"),
+        "--classes", *map(str, range(10)), "--strategy", "random", "--n-samples", "9",
+    ]  # fmt: skip
+    assert main(argv) == 1
+    assert "--strategy random scores no posterior samples" in capsys.readouterr().err

@@ -98,3 +98,15 @@ def test_plots_of_batches_name_the_column_a_table_lacks(tmp_path):
         plot_class_histogram(rows, tmp_path / "hist.png")
     with pytest.raises(ValueError, match=r"lack the column 'class_entropy'"):
         plot_class_entropy(rows, tmp_path / "entropy.png")
+
+
+def test_class_histogram_of_negative_or_far_apart_integers(tmp_path):
+    rows = [
+        *_rows("mine", 0, [[0], [-1, 1, -1, 1]]),
+        *_rows("codes", 0, [[0], [1000, 3000, 3000, 2000]]),
+    ]
+    fig = plot_class_histogram(pd.DataFrame(rows), tmp_path / "hist.png")
+    ticks = [t.get_text() for t in fig.axes[0].get_xticklabels()]
+    assert ticks == ["-1", "1", "1000", "2000", "3000"]  # no class dropped
+    heights = np.array([bar.get_height() for bar in fig.axes[0].patches])
+    np.testing.assert_allclose(heights.reshape(2, 5).sum(axis=1), [1, 1])

@@ -518,3 +518,14 @@ def test_the_reference_of_the_paired_table_can_be_chosen():
     assert sorted(summary.paired.index) == ["bald", "random"]
     with pytest.raises(ValueError, match=r"reference='BALD' is not a strategy"):
         summarize(results, thresholds=(0.8,), reference="BALD")
+
+
+def test_summarize_edge_cases_are_named():
+    results = _own_loop()
+    summarize(results, thresholds={0.8})  # a set of thresholds
+    with pytest.raises(ValueError, match=r"got \[0\.0, 0\.9\]\.$"):  # no /100
+        summarize(results, thresholds=(0, 0.9))
+    with pytest.raises(ValueError, match="results hold no rows"):
+        summarize(results.iloc[:0])
+    with pytest.raises(ValueError, match=r"round is missing for mine, trial 0"):
+        summarize(results.assign(round=results["round"].where(results.index != 1)))

@@ -273,3 +273,18 @@ def test_weights_loaded_into_an_unfitted_head_name_pickle(blobs, tmp_path, head_
         loaded.predict_proba(X)
     with pytest.raises(NotFittedError, match=r"not fitted yet\. Call 'fit' [^W]*$"):
         head_class().predict_proba(X)  # a plain unfitted head: no such advice
+
+
+def test_a_head_pickled_with_the_precision_drops_it(blobs):
+    import pickle
+
+    X, y = blobs
+    head = LaplaceHeadClassifier(max_epochs=5, random_state=0).fit(X, y)
+    state = head.__getstate__()
+    state["posterior_precision_"] = head.posterior_precision_  # as before
+    old = LaplaceHeadClassifier.__new__(LaplaceHeadClassifier)
+    old.__setstate__(state)
+    assert "posterior_precision_" not in vars(old)
+    np.testing.assert_allclose(old.predict_proba(X), head.predict_proba(X))
+    again = pickle.loads(pickle.dumps(old))
+    np.testing.assert_allclose(again.predict_proba(X), head.predict_proba(X))
