@@ -808,6 +808,11 @@ class FileAnnotator:
         held, and where the file system cannot lock a directory (NFS) a
         warning says so.
 
+        Yields
+        ------
+        annotator : FileAnnotator
+            This annotator, holding the directory.
+
         Raises
         ------
         ValueError
