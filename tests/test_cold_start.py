@@ -1,6 +1,7 @@
 """The cold start: a first batch with no labels and no fitted model."""
 
 import re
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -507,3 +508,15 @@ def test_posterior_strategy_on_unfitted_learner_names_the_cold_start_path(strate
     learner = ActiveLearner(net, query_strategy=strategy)
     with pytest.raises(NotFittedError, match=r"RandomQuery.*TypiClustQuery"):
         learner.query(X, n_instances=3)
+
+
+def test_a_large_pool_without_a_subsample_is_warned_about(monkeypatch):
+    from skbatchbald import SkbatchbaldWarning, cold_start
+
+    monkeypatch.setattr(cold_start, "_SLOW_POOL", 100)  # 10^6 rows, in miniature
+    X, _ = make_blobs(n_samples=200, centers=3, random_state=0)
+    with pytest.warns(SkbatchbaldWarning, match=r"clusters all 200 pool points"):
+        TypiClustQuery(random_state=0)(None, X, 3)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", SkbatchbaldWarning)
+        TypiClustQuery(pool_subsample=100, random_state=0)(None, X, 3)
