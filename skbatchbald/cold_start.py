@@ -21,6 +21,7 @@ from sklearn.utils.validation import check_array, check_is_fitted
 
 from ._arrays import is_torch_dataset, subsample_pool
 from ._missing import has_missing
+from ._pickled_version import VersionedPickle
 from ._validation import (
     call_context,
     call_generator,
@@ -155,7 +156,7 @@ def _non_numeric_message(what, columns, missing=False, dates=()):
     )
 
 
-class TypiClustQuery(BaseEstimator):
+class TypiClustQuery(VersionedPickle, BaseEstimator):
     """TypiClust: the most typical point of each uncovered k-means cluster.
 
     A cold-start strategy: it needs no labels and never calls the learner's

@@ -11,12 +11,13 @@ import contextlib
 
 import numpy as np
 
+from ._pickled_version import VersionedPickle
 from .modal import ActiveLearner, _ModalCommittee, _query_return, _strategy_picks
 
 __all__ = ["Committee"]
 
 
-class Committee(_ModalCommittee):
+class Committee(VersionedPickle, _ModalCommittee):
     """A modAL ``Committee`` of learners that takes labels of any dtype.
 
     A query-by-committee learner: each member is a fitted learner (an

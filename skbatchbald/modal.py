@@ -47,6 +47,7 @@ from ._models import (
     skorch_inputs_message,
     text_table_message,
 )
+from ._pickled_version import VersionedPickle
 from ._query_picks import strategy_picks
 from ._row_weights import join_row_weights, split_row_weights
 from ._validation import check_random_state, count_rows, random_stream
@@ -779,7 +780,7 @@ def _query_return(X_pool, query_idx, query_metrics, return_metrics):
     return query_idx, query_instances, query_metrics
 
 
-class ActiveLearner(_ModalActiveLearner):
+class ActiveLearner(VersionedPickle, _ModalActiveLearner):
     """Pool-based active learner: modAL's ``ActiveLearner`` for scikit-learn >= 1.6.
 
     A drop-in replacement for :class:`modAL.models.ActiveLearner` with the same

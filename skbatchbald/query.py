@@ -21,6 +21,7 @@ from ._gaussian_ties import tie_breaking_order, warn_tied_top
 from ._labels import ONE_HOT_FIX, is_one_hot
 from ._memory import _available_memory, check_max_memory
 from ._models import check_model_noise, wraps_transformed_target
+from ._pickled_version import VersionedPickle
 from ._round_off import scores_tied
 from ._validation import (
     call_context,
@@ -396,7 +397,7 @@ def _doc(doc):
     return fill_pieces(doc, _PIECES, "query")
 
 
-class _Query(BaseEstimator):
+class _Query(VersionedPickle, BaseEstimator):
     """Shared call logic: validate, subsample the pool, acquire, map indices back."""
 
     def _check_params(self):

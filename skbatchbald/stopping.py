@@ -25,6 +25,7 @@ from sklearn.metrics import cohen_kappa_score
 
 from ._missing import REFUSES, has_missing, nan_flow
 from ._models import check_model_noise, final_model
+from ._pickled_version import VersionedPickle
 from ._validation import (
     check_int,
     check_n_mc_samples,
@@ -212,7 +213,7 @@ def _sparse_digest(matrix):
     return _nonzeros_digest(csr.shape, [(flat, csr.data)])
 
 
-class _StoppingRule(BaseEstimator):
+class _StoppingRule(VersionedPickle, BaseEstimator):
     """What every rule shares: the stop-set checks, the rounds and the history."""
 
     _output_name = "outputs"

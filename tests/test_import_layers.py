@@ -34,6 +34,7 @@ LAYERS = [
             "skbatchbald._query_picks",
             "skbatchbald._interrupt",
             "skbatchbald._folder_lock",
+            "skbatchbald._pickled_version",
         ],
     ),
     ("acquisition", ["skbatchbald.acquisition"]),

@@ -23,6 +23,7 @@ from torch.utils.data import DataLoader, Subset
 
 from .._labels import label_indices, shown_labels
 from .._memory import check_max_memory, large_empty
+from .._pickled_version import VersionedPickle
 from .._validation import (
     check_n_mc_samples,
     check_random_state,
@@ -100,7 +101,7 @@ def _exclusive_sampling(method):
     return wrapper
 
 
-class MCDropoutClassifier(SeededNetMixin, NeuralNetClassifier):
+class MCDropoutClassifier(VersionedPickle, SeededNetMixin, NeuralNetClassifier):
     """A skorch classifier whose dropout network gives consistent posterior samples.
 
     A :class:`skorch.NeuralNetClassifier` for a module that returns logits and

@@ -17,6 +17,7 @@ from skorch.utils import to_numpy, to_tensor
 
 from .._arrays import base_dataset
 from .._memory import check_max_memory
+from .._pickled_version import VersionedPickle
 from .._validation import (
     check_n_mc_samples,
     check_random_state,
@@ -100,7 +101,7 @@ def _as_float32(X, owner):
     return X
 
 
-class MCDropoutRegressor(SeededNetMixin, NeuralNetRegressor):
+class MCDropoutRegressor(VersionedPickle, SeededNetMixin, NeuralNetRegressor):
     """A skorch regressor whose dropout network gives consistent posterior samples.
 
     A :class:`skorch.NeuralNetRegressor` for a module with dropout layers and

@@ -20,6 +20,7 @@ from threadpoolctl import threadpool_limits
 
 from .._labels import label_indices, shown_labels
 from .._memory import check_max_memory
+from .._pickled_version import VersionedPickle
 from .._validation import check_int, check_random_state, spawn_seeds
 from ..classifier._callbacks import ValidationMonitorMixin
 from ..classifier._class_weight import (
@@ -51,7 +52,7 @@ def _refuse_partial_fit(estimator):
     )
 
 
-class HeadClassifierBase(ValidationMonitorMixin, NeuralNetClassifier):
+class HeadClassifierBase(VersionedPickle, ValidationMonitorMixin, NeuralNetClassifier):
     """Base of the embedding heads; not for direct use (see its subclasses)."""
 
     def __sklearn_tags__(self):
