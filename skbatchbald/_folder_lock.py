@@ -1,11 +1,12 @@
 """One process at a time in a folder: a POSIX ``flock`` on the folder itself.
 
-No lock file is left behind, and a killed process's lock goes with it. A
-process that holds a folder may hold it again (nested rounds, a user's own
-``with annotator.hold():`` around one); a child it forks does not inherit
-the hold. Where there is no ``flock`` (Windows), or the file system cannot
-lock a folder (NFS emulates ``flock`` with locks that need a file opened for
-writing), nothing is held: :class:`FolderUnlockable` lets the caller say so.
+No lock file is left behind, and a killed process's lock goes with it. The
+thread that holds a folder may hold it again (nested rounds, a user's own
+``with annotator.hold():`` around one); other threads and processes may not,
+and a child process forked meanwhile does not inherit the hold. Where there
+is no ``flock`` (Windows), or the file system cannot lock a folder (NFS
+emulates ``flock`` with locks that need a file opened for writing), nothing
+is held: :class:`FolderUnlockable` lets the caller say so.
 """
 
 import errno
@@ -14,7 +15,7 @@ import threading
 
 __all__ = ["FolderBusy", "FolderUnlockable", "hold_folder", "release_folder"]
 
-_held = {}  # (device, inode) -> [handle, depth], this process's holds
+_held = {}  # (device, inode) -> [handle, depth, owner thread], this process's
 _lock = threading.Lock()
 
 
@@ -28,8 +29,11 @@ class FolderUnlockable(OSError):
 
 def _close_in_child():
     # a forked child shares the open folder and with it the lock; closing
-    # its copy leaves the parent's hold as it was
-    for handle, _ in _held.values():
+    # its copy leaves the parent's hold as it was. The registry's lock may
+    # have been taken by another thread at the fork: the child gets a new one
+    global _lock
+    _lock = threading.Lock()
+    for handle, *_ in _held.values():
         os.close(handle)
     _held.clear()
 
@@ -49,7 +53,8 @@ def hold_folder(path):
     Raises
     ------
     FolderBusy
-        If another process holds it; the caller says what to do.
+        If another process, or another thread of this one, holds it; the
+        caller says what to do.
     FolderUnlockable
         If the file system cannot lock a folder; nothing is held.
     """
@@ -61,6 +66,8 @@ def hold_folder(path):
     key = (status.st_dev, status.st_ino)
     with _lock:
         if key in _held:
+            if _held[key][2] != threading.get_ident():  # another thread's round
+                raise FolderBusy(f"{path} is held by another thread")
             _held[key][1] += 1
             return key
         handle = os.open(path, os.O_RDONLY)
@@ -72,7 +79,7 @@ def hold_folder(path):
                 raise FolderBusy(f"{path} is held by another process") from None
             # e.g. EBADF on NFS, which locks only files opened for writing
             raise FolderUnlockable(exc.errno, f"cannot lock {path}: {exc}") from None
-        _held[key] = [handle, 1]
+        _held[key] = [handle, 1, threading.get_ident()]
         return key
 
 

@@ -12,7 +12,13 @@ import contextlib
 import numpy as np
 
 from ._pickled_version import VersionedPickle
-from .modal import ActiveLearner, _ModalCommittee, _query_return, _strategy_picks
+from .modal import (
+    ActiveLearner,
+    _ModalCommittee,
+    _query_return,
+    _strategy_picks,
+    _warn_labelled_rows_picked,
+)
 
 __all__ = ["Committee"]
 
@@ -159,6 +165,9 @@ class Committee(VersionedPickle, _ModalCommittee):
         query_idx, query_metrics = _strategy_picks(
             self, X_pool, query_args, query_kwargs
         )
+        if self.learner_list:  # the members share the labelled rows
+            labelled = getattr(self.learner_list[0], "X_training", None)
+            _warn_labelled_rows_picked(X_pool, query_idx, labelled)
         return _query_return(X_pool, query_idx, query_metrics, return_metrics)
 
     def vote_proba(self, X, **predict_proba_kwargs):

@@ -270,6 +270,15 @@ def _save(path, Z):
         np.save(file, Z)
 
 
+# Two encoders with one set of weights (another layer, another forward) are
+# one entry: the probe tells them apart, and deleting lets them overwrite it.
+_SHARED_WEIGHTS = (
+    "; if two encoders share these weights but give other features (another "
+    "layer, another forward), deleting makes them overwrite each other: give "
+    "each its own key="
+)
+
+
 def _stale(path, what, fix):
     return ValueError(
         f"the cached embeddings {path} no longer match {what}. Nothing was "
@@ -295,7 +304,7 @@ def _load(npy, meta, expected, encoder, X, n_check, fix, named_inputs):
                 npy,
                 f"the encoder: it now returns shape {probe.shape} for "
                 f"{len(probe)} rows, the cache holds d = {Z.shape[1]}",
-                fix,
+                f"{fix}{_SHARED_WEIGHTS}",
             )
         scale = max(1.0, float(np.abs(Z[rows]).max()))
         if not np.allclose(probe, Z[rows], rtol=1e-4, atol=1e-4 * scale):
@@ -308,9 +317,7 @@ def _load(npy, meta, expected, encoder, X, n_check, fix, named_inputs):
             raise _stale(
                 npy,
                 f"{what}: they now give other embeddings of rows {rows.tolist()}",
-                f"{fix}; if two encoders share these weights but give other "
-                "features (another layer, another forward), deleting makes them "
-                "overwrite each other: give each its own key=",
+                f"{fix}{_SHARED_WEIGHTS}",
             )
     return Z
 

@@ -675,55 +675,81 @@ def _strategy_picks(learner, candidates, query_args, query_kwargs):
     )
 
 
-def _row_keys(X):
-    """A hashable key per row of a numeric array, a DataFrame, or texts (a
-    Series, list or 1-D array of them), or None for other containers."""
+def _picked_numeric_copies(taught, picked):
+    """Positions of ``picked`` rows equal to a row of ``taught`` (arrays).
+
+    Each labelled row is read once for its sum (the memory of one number a
+    row, not a copy of the labelled set); only the rows whose sum equals a
+    pick's are compared in full. -0.0 equals 0.0; a row with NaN equals
+    nothing.
+    """
+    taught = taught.reshape(len(taught), -1)
+    picked = np.asarray(picked).reshape(len(picked), -1).astype(taught.dtype)
+    sums, picked_sums = taught.sum(axis=1), picked.sum(axis=1)
+    hits = []
+    for position, (row, total) in enumerate(zip(picked, picked_sums, strict=True)):
+        candidates = np.flatnonzero(sums == total)
+        if candidates.size and (taught[candidates] == row).all(axis=1).any():
+            hits.append(position)
+    return hits
+
+
+def _picked_copies(X_training, picked):
+    """Positions of ``picked`` rows equal to labelled rows, or None where the
+    containers cannot be compared (tensors, sparse matrices, dicts, ...)."""
     pd = sys.modules.get("pandas")
-    if pd is not None and isinstance(X, pd.DataFrame | pd.Series):
-        return pd.util.hash_pandas_object(X, index=False).to_numpy()
-    if isinstance(X, list) or (isinstance(X, np.ndarray) and X.ndim == 1):
-        keys = list(X)
-        return keys if all(isinstance(k, str) for k in keys) else None
-    if not isinstance(X, np.ndarray) or X.dtype.kind not in "biuf" or X.ndim < 2:
+    frames = pd is not None and isinstance(X_training, pd.DataFrame | pd.Series)
+    if frames and isinstance(picked, type(X_training)):
+        known = set(pd.util.hash_pandas_object(X_training, index=False))
+        keys = pd.util.hash_pandas_object(picked, index=False)
+        return [i for i, key in enumerate(keys) if key in known]
+    arrays = isinstance(X_training, np.ndarray) and isinstance(picked, np.ndarray)
+    if arrays and X_training.dtype.kind in "biuf" and picked.dtype.kind in "biuf":
+        if X_training.ndim >= 2 and X_training.shape[1:] == picked.shape[1:]:
+            return _picked_numeric_copies(X_training, picked)
         return None
-    rows = np.ascontiguousarray(X).reshape(len(X), -1)
-    return [row.tobytes() for row in rows]
+    texts = (list, np.ndarray)
+    if isinstance(X_training, texts) and isinstance(picked, texts):
+        known = [t for t in X_training if isinstance(t, str)]
+        if len(known) == len(X_training):
+            known = set(known)
+            hit = [isinstance(t, str) and t in known for t in picked]
+            return [i for i, h in enumerate(hit) if h]
+    return None
 
 
-def _warn_labelled_rows_picked(X_pool, query_idx, X_training):
+def _warn_labelled_rows_picked(X_pool, query_idx, X_training, rows=None):
     """Warn where picked rows equal rows of the labelled set.
 
     The labelled rows left in the pool (the whole pool passed each round), or
     copies of them (a dataset with duplicates): a model whose members each
     miss some labelled rows (bagging, a Laplace head's draws) still finds
-    them uncertain, and their labels are paid for twice.
+    them uncertain, and their labels are paid for twice. ``rows``: the
+    caller's pool row of each position of ``X_pool``, for the message.
     """
-    if (
-        X_training is None
-        or len(query_idx) == 0
-        or type(X_pool) is not type(X_training)
-    ):
+    if X_training is None or len(query_idx) == 0:
         return
     try:
-        taught = _row_keys(X_training)
-        picked = _row_keys(take_rows(X_pool, query_idx))
-    except (TypeError, ValueError):  # columns pandas cannot hash
+        hits = _picked_copies(X_training, take_rows(X_pool, query_idx))
+    except (TypeError, ValueError):  # columns pandas cannot hash, ragged rows
         return
-    if taught is None or picked is None:
+    if not hits:
         return
-    known = set(taught)
-    again = [int(i) for i, key in zip(query_idx, picked, strict=True) if key in known]
-    if again:
-        warnings.warn(
-            f"{len(again)} of the {len(query_idx)} picked rows (pool rows "
-            f"{again[:5]}) equal rows already labelled (X_training): the pool "
-            "holds the labelled rows, or copies of them, and their labels "
-            "would be paid for again. Leave the labelled rows and their copies "
-            "out of the pool (np.setdiff1d of the indices, X_pool.drop(...), "
-            "or drop_duplicates before the loop).",
-            SkbatchbaldWarning,
-            stacklevel=user_stacklevel(),
-        )
+    named = (
+        np.asarray(query_idx)[hits]
+        if rows is None
+        else np.asarray(rows)[np.asarray(query_idx)[hits]]
+    )
+    warnings.warn(
+        f"{len(hits)} of the {len(query_idx)} picked rows (pool rows "
+        f"{named[:5].tolist()}) equal rows already labelled (X_training): the "
+        "pool holds the labelled rows, or copies of them, and their labels "
+        "would be paid for again. Leave the labelled rows and their copies out "
+        "of the pool (np.setdiff1d of the indices, X_pool.drop(...), or "
+        "drop_duplicates before the loop).",
+        SkbatchbaldWarning,
+        stacklevel=user_stacklevel(),
+    )
 
 
 def _warn_repeated_index_labels(X_pool, query_idx):

@@ -256,18 +256,26 @@ def _sampled_once(log_probs):
     14 passes of the model over the pool for a batch of 20 in a user trial
     (72-95 s, against 9 s from a memmap). On a distributed cluster they are
     kept on the workers; on one machine in memory, where half of the memory
-    available holds them; else they stay lazy, with a warning.
+    available (as measured: Linux's MemAvailable) holds them; else, or where
+    memory cannot be measured, they stay lazy, with a warning.
     """
     if not is_dask_array(log_probs):
         return log_probs
-    available = _available_memory()
-    if _on_cluster() or available is None or log_probs.nbytes <= available / 2:
+    if _on_cluster():
         return log_probs.persist()
+    available, size = _available_memory(), float(log_probs.nbytes)
+    if available is not None and np.isfinite(size) and size <= available / 2:
+        return log_probs.persist()
+    known = "an unknown size" if not np.isfinite(size) else f"{size / 2**30:.3g} GiB"
+    where = (
+        "half of this machine's available memory"
+        if available is not None
+        else "memory that cannot be measured here"
+    )
     warnings.warn(
-        f"the pool's posterior samples ({log_probs.nbytes / 2**30:.3g} GiB) do "
-        "not fit in half of this machine's available memory, so each greedy "
-        "step samples the pool again. Sample it once into a file with "
-        "skbatchbald.out_of_core.write_log_proba_samples and call the "
+        f"the pool's posterior samples ({known}) are not kept in {where}, so "
+        "each greedy step samples the pool again. Sample it once into a file "
+        "with skbatchbald.out_of_core.write_log_proba_samples and call the "
         "acquisition function on that, or run on a Dask cluster (the samples "
         "are kept on its workers).",
         SkbatchbaldWarning,

@@ -1035,7 +1035,8 @@ def hindsight_stop(n_labels, accuracy, *, tolerance=0.005):
     n_labels : array-like of shape (n_rounds,)
         Labels spent at each round, increasing.
     accuracy : array-like of shape (n_rounds,)
-        Test accuracy at each round, as a fraction in [0, 1].
+        Test accuracy at each round, a fraction at most 1 (or another score
+        at most 1, such as a regressor's R², which may be negative).
     tolerance : float, default=0.005
         Accuracy (a fraction: 0.005 is half a point) the stop may lose against
         the final round.
@@ -1108,7 +1109,8 @@ def evaluate_stop(rule, n_labels, accuracy, outputs, *, tolerance=0.005):
     n_labels : array-like of shape (n_rounds,)
         Labels spent at each round.
     accuracy : array-like of shape (n_rounds,)
-        Test accuracy at each round, a fraction in [0, 1].
+        Test accuracy at each round, a fraction at most 1 (or another score
+        at most 1, such as a regressor's R², which may be negative).
     outputs : sequence of length n_rounds
         Each round's stop-set outputs, as ``rule.update_from`` takes them.
     tolerance : float, default=0.005

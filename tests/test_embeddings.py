@@ -383,3 +383,19 @@ def test_encoders_sharing_weights_are_told_to_take_keys(tmp_path):
     a = cached_embeddings(after.eval(), X, tmp_path, key="after-relu")
     b = cached_embeddings(before.eval(), X, tmp_path, key="before-relu")
     assert (np.asarray(a) >= 0).all() and (np.asarray(b) < 0).any()
+
+
+def test_encoders_sharing_weights_with_another_width_are_told_to_take_keys(tmp_path):
+    # the same weights, the features twice: another d, the shape check
+    class Doubled(_TwoOutputs):
+        def forward(self, x):
+            h = self.fc(x)
+            return torch.cat([h, h], dim=1)
+
+    torch.manual_seed(0)
+    single, doubled = _TwoOutputs(), Doubled()
+    doubled.load_state_dict(single.state_dict())
+    X = np.random.default_rng(0).standard_normal((50, 8)).astype(np.float32)
+    cached_embeddings(single.eval(), X, tmp_path)
+    with pytest.raises(ValueError, match=r"returns shape .* give each its own key="):
+        cached_embeddings(doubled.eval(), X, tmp_path)

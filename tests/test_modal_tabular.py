@@ -451,3 +451,24 @@ def test_picks_equal_to_labelled_rows_are_warned_about(as_frame):
     with warnings.catch_warnings():
         warnings.simplefilter("error", SkbatchbaldWarning)
         learner.query(unlabelled, n_instances=30)
+
+
+def test_labelled_rows_picked_from_a_memmap_or_by_a_committee(tmp_path):
+    from skbatchbald import Committee, RandomQuery, SkbatchbaldWarning
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(40, 3)).astype(np.float32)
+    y = (X[:, 0] > 0).astype(int)
+    np.save(tmp_path / "pool.npy", X)
+    pool = np.load(tmp_path / "pool.npy", mmap_mode="r")
+    learner = ActiveLearner(
+        RandomForestClassifier(n_estimators=5, random_state=0),
+        RandomQuery(random_state=0),
+        X_training=X[:10].astype(np.float64),  # another dtype, as a copy may be
+        y_training=y[:10],
+    )
+    with pytest.warns(SkbatchbaldWarning, match=r"10 of the 40 picked rows"):
+        learner.query(pool, n_instances=40)
+    committee = Committee([learner], query_strategy=RandomQuery(random_state=0))
+    with pytest.warns(SkbatchbaldWarning, match=r"10 of the 40 picked rows"):
+        committee.query(pool, n_instances=40)

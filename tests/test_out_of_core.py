@@ -190,3 +190,6 @@ def test_samples_too_big_to_keep_stay_lazy_with_a_warning(monkeypatch):
     with pytest.warns(SkbatchbaldWarning, match="each greedy step samples the pool"):
         picks, _ = learner.query(da.from_array(X, chunks=(500, 6)), n_instances=4)
     assert len(set(picks.tolist())) == 4
+    monkeypatch.setattr(query, "_available_memory", lambda: None)  # unmeasured
+    with pytest.warns(SkbatchbaldWarning, match="memory that cannot be measured"):
+        learner.query(da.from_array(X, chunks=(500, 6)), n_instances=4)

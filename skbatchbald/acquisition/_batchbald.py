@@ -418,5 +418,7 @@ default=None
     )
     # a greedy that stopped because only copies were left gets only copies
     # from the fill (the same bitwise test): n_distinct == n_greedy then
-    warn_if_saturated(scores, n_mc_samples, n_greedy, n_distinct)
+    warn_if_saturated(
+        scores, n_mc_samples, n_greedy, n_distinct, greedy_offered=until_saturated
+    )
     return indices, scores

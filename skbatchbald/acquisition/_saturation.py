@@ -194,7 +194,9 @@ def warn_multilabel_no_gain(scores, n_mc_samples, n_labels, n_greedy):
     )
 
 
-def warn_if_saturated(scores, n_mc_samples, n_greedy, n_distinct=None):
+def warn_if_saturated(
+    scores, n_mc_samples, n_greedy, n_distinct=None, *, greedy_offered=False
+):
     """Warn of how a batch was completed past its informative picks.
 
     ``n_greedy`` picks came from greedy steps; then, up to ``n_distinct``
@@ -202,7 +204,9 @@ def warn_if_saturated(scores, n_mc_samples, n_greedy, n_distinct=None):
     picks (points whose samples equal a pick's), which fill a batch only when
     nothing else is left. Warns of the copies; of a greedy pick that reached
     log K (within 1 %) with distinct picks after it; and otherwise of greedy
-    steps that stopped for want of any gain.
+    steps that stopped for want of any gain. ``greedy_offered``: the batch
+    was filled in BALD's order at saturation (``on_saturation="bald"``), so
+    the warning offers greedy steps instead.
     """
     limit = math.log(n_mc_samples)
     n_distinct = scores.size if n_distinct is None else n_distinct
@@ -225,11 +229,17 @@ def warn_if_saturated(scores, n_mc_samples, n_greedy, n_distinct=None):
         f"(K={n_mc_samples} posterior samples): no batch carries more than log K "
         f"nats, so the picks after it carry almost no information; "
         f"{_remaining(n_greedy - first - 1, n_distinct - n_greedy)} Acquire "
-        "fewer points, raise the number of posterior samples K (n_mc_samples; "
-        "for an ensemble, its members: n_members, trees; log K grows slowly), "
-        "or pass on_saturation='greedy' (e.g. BatchBALDQuery(on_saturation="
-        "'greedy')): further greedy steps, slower, which keep near-copies of a "
-        "pick out of the batch where BALD's order takes them.",
+        "fewer points or raise the number of posterior samples K (n_mc_samples; "
+        "for an ensemble, its members: n_members, trees; log K grows slowly)"
+        + (
+            # only where BALD's order filled the batch by choice
+            ", or pass on_saturation='greedy' (e.g. BatchBALDQuery("
+            "on_saturation='greedy')): further greedy steps, slower, which keep "
+            "near-copies of a pick out of the batch where BALD's order takes "
+            "them."
+            if greedy_offered and n_distinct > n_greedy
+            else "."
+        ),
         SaturationWarning,
         stacklevel=user_stacklevel(),
     )

@@ -802,9 +802,10 @@ class FileAnnotator:
         next before the last ended) cannot both find no batch pending and
         write one each. The lock is a POSIX ``flock`` on the directory
         itself: no file is left behind, and a killed round's lock goes with
-        its process. The process that holds it may hold it again (a ``with
+        its process. The thread that holds it may hold it again (a ``with
         annotator.hold():`` of your own around a round and the steps after
-        it); a child it forks does not inherit it. On Windows nothing is
+        it), other threads may not; a child process forked meanwhile does
+        not inherit it. On Windows nothing is
         held, and where the file system cannot lock a directory (NFS) a
         warning says so.
 
@@ -834,9 +835,9 @@ class FileAnnotator:
         except FolderBusy:
             raise ValueError(
                 f"another annotation round is running on {path} (a second "
-                "skbatchbald label, or annotation_round, in another process); "
-                "wait for it to finish, then run again. This process may hold "
-                "the directory again (nested), other processes may not."
+                "skbatchbald label, or annotation_round in another process or "
+                "thread); wait for it to finish, then run again. The thread that "
+                "holds the directory may hold it again (nested), others may not."
             ) from None
         try:
             yield self

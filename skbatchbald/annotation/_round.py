@@ -200,9 +200,16 @@ def _round(learner, X_pool, annotator, n_instances, cold_start, n_pool):
             # the round maps picks by position and the annotator finds its
             # rows by reference: repeated index labels mislead no one here
             warnings.filterwarnings("ignore", message="X_pool's index repeats")
+            # said again below with the pool's rows, not the candidates'
+            warnings.filterwarnings("ignore", message=r"\d+ of the \d+ picked rows")
             positions, _, scores = learner.query(
                 candidates, n_instances=n_picks, return_metrics=True
             )
+        # imported here: the annotators work without modAL installed
+        from ..modal import _warn_labelled_rows_picked
+
+        labelled = getattr(learner, "X_training", None)
+        _warn_labelled_rows_picked(candidates, positions, labelled, rows=unasked)
     else:
         positions, scores = _cold_start_picks(cold_start, learner, candidates, n_picks)
         result.cold_start = True

@@ -324,8 +324,7 @@ def run_label(args):
         if "random_state" in each.get_params():
             each.set_params(random_state=args.random_state)
     K = args.n_samples
-    sampled = "n_mc_samples" in strategy.get_params()
-    if K is not None and not sampled:
+    if K is not None and isinstance(strategy, skbatchbald.RandomQuery):
         raise ValueError(
             f"--strategy {args.strategy} scores no posterior samples; drop --n-samples."
         )

@@ -97,20 +97,27 @@ def _acquired_classes(rows):
     return np.array(text.split(), dtype=str)
 
 
+# Integer classes 0 .. max are drawn one bar each below this; above it (codes
+# such as 1000, 2000) only the labels acquired are.
+_DENSE_CLASSES = 1000
+
+
 def _class_axis(labels):
     """(classes to draw in order, each label array as those names).
 
-    Integer labels from 0 give 0 .. max (a class never acquired is a bar of
-    0, and "07" is class 7), other integers (negative, or far apart) the
-    labels acquired, in order; other labels ("cat dog") their sorted names.
+    Integer labels from 0 below 1000 give 0 .. max (a class never acquired
+    is a bar of 0, and "07" is class 7), other integers (negative, or codes
+    of 1000 and more) the labels acquired, in order; other labels ("cat
+    dog") their sorted names.
     """
     try:
         numbers = [v.astype(np.int64) for v in labels]
-    except ValueError:
+    except (ValueError, OverflowError):  # names, or integers past int64
         return sorted(set(np.concatenate(labels).tolist())), labels
     seen = np.unique(np.concatenate([np.zeros(0, np.int64), *numbers]))
-    if not seen.size or (seen[0] >= 0 and seen[-1] < 2 * seen.size + 10):
-        # 0 .. max (0 alone before any pick): a class never picked shows
+    if not seen.size or (seen[0] >= 0 and seen[-1] < _DENSE_CLASSES):
+        # 0 .. max (0 alone before any pick): a class never picked shows, and
+        # the uniform line is over all of them (EMNIST's 47 before all are seen)
         seen = np.arange(seen[-1] + 1 if seen.size else 1)
     return [str(c) for c in seen], [v.astype(str) for v in numbers]
 

@@ -278,6 +278,7 @@ def summarize(results, thresholds=(0.8, 0.85, 0.9), batch_size=None, reference=N
             f"results lack the columns {', '.join(missing)}; summarize needs "
             f"{', '.join(REQUIRED)} (one row per strategy, trial and round)."
         )
+    thresholds = tuple(thresholds)  # a generator is read once
     _check_curves(results, thresholds)
     strategies = tuple(dict.fromkeys(results["strategy"]))
     if reference is None:

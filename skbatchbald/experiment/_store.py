@@ -193,7 +193,8 @@ class ResultsFolder:
         the second is refused before it writes anything. The lock is on the
         folder itself (POSIX ``flock``), so no file is left behind and a
         killed run's lock goes with its process; where there is no
-        ``flock`` (Windows) nothing is held.
+        ``flock`` (Windows), or the file system cannot lock a folder (NFS),
+        nothing is held.
         """
         try:
             return hold_folder(self.path)

@@ -387,3 +387,17 @@ class TestBadInput:
     def test_bad_random_state(self, good, random_state, error):
         with pytest.raises(error, match="random_state"):
             batchbald(good, 2, random_state=random_state)
+
+
+def test_the_saturation_warning_offers_greedy_steps_only_where_not_taken():
+    hot = np.where(np.eye(3, dtype=bool), 0.0, -np.inf)
+    pairs = [(0, 1), (0, 2), (1, 2), (2, 1), (1, 0), (2, 0)]
+    log_probs = np.stack([hot[[a, b]] for a, b in pairs])
+    offered = {}
+    for mode in ("bald", "greedy"):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", SaturationWarning)
+            batchbald(log_probs, 5, on_saturation=mode)
+        messages = [str(w.message) for w in caught if w.category is SaturationWarning]
+        offered[mode] = any("on_saturation='greedy'" in m for m in messages)
+    assert offered == {"bald": True, "greedy": False}

@@ -306,3 +306,18 @@ def test_repeated_index_labels_are_no_warning_in_a_round(digits):
         warnings.simplefilter("error", SkbatchbaldWarning)
         annotation_round(learner, pool, annotator, n_instances=10)
     assert len(annotator.asked) == 2
+
+
+def test_a_picked_copy_of_a_labelled_row_is_named_by_its_pool_row(digits):
+    from sklearn.ensemble import RandomForestClassifier
+
+    X, y = digits
+    pool = X[:8].copy()
+    pool[7] = pool[0]  # row 7 is a copy of row 0, which gets labelled
+    annotator = MemoryAnnotator(np.concatenate([y[:7], y[:1]]))
+    annotator.asked, annotator.done = [np.array([0, 1])], 1
+    learner = ActiveLearner(
+        RandomForestClassifier(5, random_state=0), RandomQuery(random_state=0)
+    )
+    with pytest.warns(SkbatchbaldWarning, match=r"pool rows \[7\]\) equal rows"):
+        annotation_round(learner, pool, annotator, n_instances=6)

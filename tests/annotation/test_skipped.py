@@ -329,3 +329,24 @@ def test_a_directory_the_file_system_cannot_lock_warns(tmp_path, digits, monkeyp
     with pytest.warns(SkbatchbaldWarning, match=r"cannot lock a directory \(NFS\?\)"):
         result = annotation_round(_learner(), X, annotator, n_instances=3)
     assert result.requested.size == 3
+
+
+def test_a_round_in_another_thread_is_refused(tmp_path, digits):
+    import threading
+
+    X, _ = digits
+    annotator = FileAnnotator(tmp_path, classes=range(10))
+    outcome = []
+
+    def other_round():
+        try:
+            annotation_round(_learner(), X, annotator, n_instances=3)
+        except ValueError as exc:
+            outcome.append(str(exc))
+
+    with annotator.hold():  # this thread's round, half-way
+        thread = threading.Thread(target=other_round)
+        thread.start()
+        thread.join()
+    assert len(outcome) == 1 and "another process or thread" in outcome[0]
+    assert not list(tmp_path.iterdir())

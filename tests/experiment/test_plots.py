@@ -110,3 +110,16 @@ def test_class_histogram_of_negative_or_far_apart_integers(tmp_path):
     assert ticks == ["-1", "1", "1000", "2000", "3000"]  # no class dropped
     heights = np.array([bar.get_height() for bar in fig.axes[0].patches])
     np.testing.assert_allclose(heights.reshape(2, 5).sum(axis=1), [1, 1])
+
+
+def test_class_histogram_draws_every_class_up_to_the_largest_seen(tmp_path):
+    # EMNIST's 47 classes, 15 acquired so far (46 among them): 47 bars, and
+    # the uniform line at 1/47
+    rows = _rows("batchbald", 0, [[0], [*range(0, 42, 3), 46]])
+    fig = plot_class_histogram(pd.DataFrame(rows), tmp_path / "hist.png")
+    assert len(fig.axes[0].patches) == 47
+    uniform = [line for line in fig.axes[0].lines if line.get_label() == "uniform"]
+    assert uniform[0].get_ydata()[0] == pytest.approx(1 / 47)
+    huge = _rows("codes", 0, [[0], [2**70, 2**70 + 1]])  # past int64
+    fig = plot_class_histogram(pd.DataFrame(huge), tmp_path / "huge.png")
+    assert len(fig.axes[0].patches) == 2

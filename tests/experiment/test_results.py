@@ -529,3 +529,8 @@ def test_summarize_edge_cases_are_named():
         summarize(results.iloc[:0])
     with pytest.raises(ValueError, match=r"round is missing for mine, trial 0"):
         summarize(results.assign(round=results["round"].where(results.index != 1)))
+
+
+def test_thresholds_given_as_a_generator():
+    summary = summarize(_own_loop(), thresholds=(t for t in (0.8, 0.9)))
+    assert sorted({c[0] for c in summary.labels.columns}) == [0.8, 0.9]
