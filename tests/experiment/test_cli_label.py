@@ -9,16 +9,21 @@ import pytest
 from skbatchbald.experiment.cli import main
 
 
+def _digits_argv(tmp_path, *extra):
+    """``skbatchbald label`` on tmp_path/pool.npy, the ten digit classes,
+    batch files in tmp_path/l, then ``extra``."""
+    data, files = str(tmp_path / "pool.npy"), str(tmp_path / "l")
+    classes = [str(c) for c in range(10)]
+    return ["label", "--data", data, "--files", files, "--classes", *classes, *extra]
+
+
 def test_label_rounds_through_files(tmp_path, digits, capsys, fill_labels):
     X, y = digits
     np.save(tmp_path / "pool.npy", X[:300])
     refs = tmp_path / "refs.txt"
     refs.write_text("".join(f"img/{i}.png\n" for i in range(300)))
-    argv = [
-        "label", "--data", str(tmp_path / "pool.npy"), "--files", str(tmp_path / "l"),
-        "--classes", *map(str, range(10)), "--references", str(refs),
-        "--strategy", "margin", "--n-instances", "5",
-    ]  # fmt: skip
+    options = ["--strategy", "margin", "--n-instances", "5"]
+    argv = _digits_argv(tmp_path, "--references", str(refs), *options)
     assert main(argv) == 0
     out = capsys.readouterr().out
     assert "fitted on 0 answers" in out and "asked for 5 rows with RandomQuery" in out
@@ -150,11 +155,7 @@ def test_label_keeps_the_cold_start_while_one_class_is_answered(
     # no uncertainty, so the next batch is a cold start's again
     X, _ = digits
     np.save(tmp_path / "pool.npy", X[:300])
-    argv = [
-        "label", "--data", str(tmp_path / "pool.npy"), "--files", str(tmp_path / "l"),
-        "--classes", *map(str, range(10)), "--n-instances", "5",
-        "--cold-start", "random",
-    ]  # fmt: skip
+    argv = _digits_argv(tmp_path, "--n-instances", "5", "--cold-start", "random")
     assert main(argv) == 0
     fill_labels(tmp_path / "l" / "batch-001.csv", lambda i: "3")
     capsys.readouterr()
@@ -184,10 +185,7 @@ def test_label_interrupted_in_training_exits_130_and_asks_nothing(
 
     X, y = digits
     np.save(tmp_path / "pool.npy", X[:100])
-    argv = [
-        "label", "--data", str(tmp_path / "pool.npy"), "--files", str(tmp_path / "l"),
-        "--classes", *map(str, range(10)), "--n-instances", "5", "--model", "mlp",
-    ]  # fmt: skip
+    argv = _digits_argv(tmp_path, "--n-instances", "5", "--model", "mlp")
     assert main(argv) == 0
     fill_labels(tmp_path / "l" / "batch-001.csv", lambda i: str(y[i]))
     monkeypatch.setattr(_label, "_estimator", interrupted)
@@ -202,10 +200,7 @@ def test_label_notes_a_saturated_batch_and_takes_more_trees(
 ):
     X, y = digits
     np.save(tmp_path / "pool.npy", X[:400])
-    argv = [
-        "label", "--data", str(tmp_path / "pool.npy"), "--files", str(tmp_path / "l"),
-        "--classes", *map(str, range(10)), "--n-instances", "10",
-    ]  # fmt: skip
+    argv = _digits_argv(tmp_path, "--n-instances", "10")
     assert main(argv) == 0
     fill_labels(tmp_path / "l" / "batch-001.csv", lambda i: str(y[i]))
     capsys.readouterr()
@@ -226,10 +221,7 @@ def test_label_notes_a_saturated_batch_and_takes_more_trees(
 def test_label_n_samples_is_refused_for_logistic(tmp_path, digits, capsys):
     X, _ = digits
     np.save(tmp_path / "pool.npy", X[:50])
-    argv = [
-        "label", "--data", str(tmp_path / "pool.npy"), "--files", str(tmp_path / "l"),
-        "--classes", *map(str, range(10)), "--model", "logistic", "--n-samples", "9",
-    ]  # fmt: skip
+    argv = _digits_argv(tmp_path, "--model", "logistic", "--n-samples", "9")
     assert main(argv) == 1
     assert "--model logistic has no posterior samples" in capsys.readouterr().err
 
@@ -239,10 +231,7 @@ def test_label_keeps_the_warnings_of_a_round_that_fails(
 ):
     X, y = digits
     np.save(tmp_path / "pool.npy", X[:300])
-    argv = [
-        "label", "--data", str(tmp_path / "pool.npy"), "--files", str(tmp_path / "l"),
-        "--classes", *map(str, range(10)), "--n-instances", "5",
-    ]  # fmt: skip
+    argv = _digits_argv(tmp_path, "--n-instances", "5")
     assert main(argv) == 0
     path = tmp_path / "l" / "batch-001.csv"
     fill_labels(path, lambda i: str(y[i]))
@@ -258,9 +247,6 @@ def test_label_keeps_the_warnings_of_a_round_that_fails(
 def test_label_n_samples_with_a_strategy_without_samples(tmp_path, digits, capsys):
     X, _ = digits
     np.save(tmp_path / "pool.npy", X[:50])
-    argv = [
-        "label", "--data", str(tmp_path / "pool.npy"), "--files", str(tmp_path / "l"),
-        "--classes", *map(str, range(10)), "--strategy", "random", "--n-samples", "9",
-    ]  # fmt: skip
+    argv = _digits_argv(tmp_path, "--strategy", "random", "--n-samples", "9")
     assert main(argv) == 1
     assert "--strategy random scores no posterior samples" in capsys.readouterr().err
