@@ -735,17 +735,23 @@ def _warn_labelled_rows_picked(X_pool, query_idx, X_training, rows=None):
         return
     if not hits:
         return
-    named = (
-        np.asarray(query_idx)[hits]
-        if rows is None
-        else np.asarray(rows)[np.asarray(query_idx)[hits]]
-    )
+    positions = np.asarray(query_idx)[hits]
+    pd = sys.modules.get("pandas")
+    if rows is not None:
+        named = f"pool rows {np.asarray(rows)[positions][:5].tolist()}"
+    elif pd is not None and isinstance(X_pool, pd.DataFrame | pd.Series):
+        # a DataFrame's rows by their index labels, what X_pool.drop takes
+        named = f"index labels {X_pool.index[positions][:5].tolist()}"
+    else:
+        named = f"positions {positions[:5].tolist()}"
+    if len(hits) > 5:
+        named += ", ..."
     warnings.warn(
-        f"{len(hits)} of the {len(query_idx)} picked rows (pool rows "
-        f"{named[:5].tolist()}) equal rows already labelled (X_training): the "
-        "pool holds the labelled rows, or copies of them, and their labels "
-        "would be paid for again. Leave the labelled rows and their copies out "
-        "of the pool (np.setdiff1d of the indices, X_pool.drop(...), or "
+        f"{len(hits)} of the {len(query_idx)} picked rows ({named}) equal rows "
+        "already labelled (X_training): the pool holds the labelled rows, or "
+        "copies of them, and their labels would be paid for again. Leave the "
+        "labelled rows and their copies out of the pool (np.setdiff1d of the "
+        "positions, X_pool.drop(index=labels) for a DataFrame, or "
         "drop_duplicates before the loop).",
         SkbatchbaldWarning,
         stacklevel=user_stacklevel(),

@@ -472,3 +472,23 @@ def test_labelled_rows_picked_from_a_memmap_or_by_a_committee(tmp_path):
     committee = Committee([learner], query_strategy=RandomQuery(random_state=0))
     with pytest.warns(SkbatchbaldWarning, match=r"10 of the 40 picked rows"):
         committee.query(pool, n_instances=40)
+
+
+def test_labelled_rows_picked_from_a_dataframe_are_named_by_index_label():
+    from skbatchbald import RandomQuery, SkbatchbaldWarning
+
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame(rng.normal(size=(20, 3)), index=[f"img{i}" for i in range(20)])
+    y = (frame[0] > 0).astype(int).to_numpy()
+    pool = frame.sample(frac=1, random_state=0)
+    learner = ActiveLearner(
+        RandomForestClassifier(n_estimators=5, random_state=0),
+        RandomQuery(random_state=0),
+        X_training=frame.iloc[:2],
+        y_training=y[:2],
+    )
+    with pytest.warns(SkbatchbaldWarning, match="index labels") as caught:
+        learner.query(pool, n_instances=20)
+    message = str(caught[0].message)
+    assert "'img0'" in message and "'img1'" in message
+    assert "X_pool.drop(index=labels)" in message

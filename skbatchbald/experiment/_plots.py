@@ -92,9 +92,17 @@ def _require(results, column, what):
 
 def _acquired_classes(rows):
     """Every class label acquired in ``rows`` (round 0, the initial set, left
-    out), as the text the row holds."""
-    text = " ".join(rows.loc[rows["round"] > 0, "acquired_labels"].astype(str))
-    return np.array(text.split(), dtype=str)
+    out), as text: a cell is a list of labels (a loop of one's own), or the
+    runner's text of labels separated by spaces."""
+    labels = []
+    for cell in rows.loc[rows["round"] > 0, "acquired_labels"]:
+        if isinstance(cell, list | tuple | np.ndarray):
+            labels.extend(str(label) for label in cell)
+        elif isinstance(cell, str):
+            labels.extend(cell.split())
+        elif not pd.isna(cell):
+            labels.append(str(cell))  # one label
+    return np.array(labels, dtype=str)
 
 
 # Integer classes 0 .. max are drawn one bar each below this; above it (codes
@@ -132,7 +140,10 @@ def plot_class_histogram(results, path, title=""):
     Parameters
     ----------
     results : pandas.DataFrame
-        The tidy table of :func:`run_experiment`.
+        The tidy table of :func:`run_experiment`, or of a loop of one's own
+        whose ``acquired_labels`` cells are the labels of each round's batch:
+        a list per row (class names may hold spaces), or text of labels
+        separated by spaces, as the runner writes it.
     path : str or path
         PNG file to write.
     title : str, default=""

@@ -123,3 +123,14 @@ def test_class_histogram_draws_every_class_up_to_the_largest_seen(tmp_path):
     huge = _rows("codes", 0, [[0], [2**70, 2**70 + 1]])  # past int64
     fig = plot_class_histogram(pd.DataFrame(huge), tmp_path / "huge.png")
     assert len(fig.axes[0].patches) == 2
+
+
+def test_class_histogram_of_lists_of_names_with_spaces(tmp_path):
+    # a loop of one's own stores each batch's labels as a list
+    rows = pd.DataFrame(_rows("mine", 0, [[0], [1]]))
+    rows["acquired_labels"] = [[], ["pinot noir", "pinot noir", "barolo"]]
+    fig = plot_class_histogram(rows, tmp_path / "hist.png")
+    ticks = [t.get_text() for t in fig.axes[0].get_xticklabels()]
+    assert ticks == ["barolo", "pinot noir"]
+    heights = [bar.get_height() for bar in fig.axes[0].patches]
+    np.testing.assert_allclose(heights, [1 / 3, 2 / 3])
