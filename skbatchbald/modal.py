@@ -325,11 +325,9 @@ def _in_taught_label_shape(taught, new):
         return new.reshape(-1, 1) if taught_shape == (1,) else new.reshape(-1)
     if taught_shape == (1,) and new_shape == ():
         if hasattr(taught, "columns"):
-            series = new if hasattr(new, "to_frame") else None
-            if series is None:
-                pd = sys.modules["pandas"]
-                series = pd.Series(np.asarray(new))
-            return series.to_frame(name=taught.columns[0])
+            if not hasattr(new, "to_frame"):  # an array or list: a Series first
+                new = sys.modules["pandas"].Series(np.asarray(new))
+            return new.to_frame(name=taught.columns[0])
         return np.asarray(new).reshape(-1, 1)
     if taught_shape == () and new_shape == (1,):
         if hasattr(new, "columns"):
