@@ -41,13 +41,111 @@ _MAX_MEMORY_FORMS = (
 )
 
 
+# Where Linux tells a process its memory cgroup and that cgroup's limits; module
+# names so that the tests can point them at a fake tree.
+_PROC_SELF_CGROUP = "/proc/self/cgroup"
+_CGROUP_ROOT = "/sys/fs/cgroup"
+
+# cgroup v1 writes "no limit" as the largest page-aligned signed 64-bit number.
+_NO_CGROUP_LIMIT = 2**62
+
+# Each cgroup version's files: the limit, the usage, and the memory.stat key of
+# the inactive file cache, which the kernel reclaims before it kills anything
+# (container tools subtract it too when they report usage).
+_CGROUP_FILES = {
+    "v1": ("memory.limit_in_bytes", "memory.usage_in_bytes", "total_inactive_file"),
+    "v2": ("memory.max", "memory.current", "inactive_file"),
+}
+
+
+def _read_text(path):
+    try:
+        with open(path) as file:
+            return file.read()
+    except OSError:
+        return None
+
+
+def _cgroup_dirs():
+    """(version, folder) of every memory cgroup that bounds this process.
+
+    The process's own cgroup and each of its ancestors can hold a limit. Inside a
+    container the path in /proc/self/cgroup may name the host's tree, which the
+    container does not see; its own root (the container's cgroup) still holds
+    the limit, so the root is always a candidate.
+    """
+    text = _read_text(_PROC_SELF_CGROUP)
+    if text is None:
+        return []
+    dirs = []
+    for line in text.splitlines():
+        parts = line.split(":", 2)
+        if len(parts) != 3:
+            continue
+        hierarchy, controllers, path = parts
+        if hierarchy == "0" and controllers == "":
+            version, root = "v2", _CGROUP_ROOT
+        elif "memory" in controllers.split(","):
+            version, root = "v1", os.path.join(_CGROUP_ROOT, "memory")
+        else:
+            continue
+        path = path.strip("/")
+        while True:
+            folder = os.path.join(root, path) if path else root
+            if os.path.isdir(folder):
+                dirs.append((version, folder))
+            if not path:
+                break
+            path = os.path.dirname(path)
+    return dirs
+
+
+def _cgroup_headroom():
+    """Bytes the memory cgroups of this process still allow, or None if no limit.
+
+    A container's limit (Docker's ``--memory``, a Kubernetes pod's limit) is
+    invisible in /proc/meminfo, which reports the host: a budget taken from the
+    host's memory alone can get the process killed.
+    """
+    headroom = None
+    for version, folder in _cgroup_dirs():
+        limit_file, usage_file, inactive_key = _CGROUP_FILES[version]
+        limit = _read_text(os.path.join(folder, limit_file))
+        usage = _read_text(os.path.join(folder, usage_file))
+        try:
+            limit = int(limit)
+            usage = int(usage)
+        except (TypeError, ValueError):  # "max" (v2), a missing file
+            continue
+        if limit >= _NO_CGROUP_LIMIT:
+            continue
+        stat = _read_text(os.path.join(folder, "memory.stat")) or ""
+        inactive = 0
+        for line in stat.splitlines():
+            key, _, value = line.partition(" ")
+            if key == inactive_key and value.strip().isdigit():
+                inactive = int(value)
+        room = max(0, limit - max(0, usage - inactive))
+        headroom = room if headroom is None else min(headroom, room)
+    return headroom
+
+
 def _available_memory():
     """Memory available to a new allocation in bytes, or None where unknown.
 
     Linux's ``MemAvailable`` counts the page cache the kernel can drop; the free
     page count alone does not, so a warm file cache (a memmapped pool, say)
-    would shrink the default budget to almost nothing.
+    would shrink the default budget to almost nothing. Where a memory cgroup
+    (a container) bounds the process, the smaller of the two.
     """
+    available = _host_available_memory()
+    headroom = _cgroup_headroom()
+    if headroom is None:
+        return available
+    return headroom if available is None else min(available, headroom)
+
+
+def _host_available_memory():
     try:
         with open("/proc/meminfo") as meminfo:
             for line in meminfo:
@@ -70,11 +168,12 @@ def check_max_memory(max_memory):
     max_memory : None, int or str
         ``None``: ``min(1 GiB, available / 4)``, where ``available`` is the
         memory a new allocation can get (Linux's ``MemAvailable``, which counts
-        reclaimable page cache; elsewhere the free physical memory; 1 GiB where
-        the OS reports neither). An ``int`` > 0: bytes. A string: a
-        number and a unit, e.g. ``"512MB"``, ``"2.5 GB"``, ``"1GiB"``; B, KB, MB,
-        GB, TB are powers of 1000 and KiB, MiB, GiB, TiB powers of 1024; case and
-        spaces are ignored.
+        reclaimable page cache, or the room left under the memory limit of the
+        process's cgroup, a container's limit, where that is smaller; elsewhere
+        the free physical memory; 1 GiB where the OS reports neither). An
+        ``int`` > 0: bytes. A string: a number and a unit, e.g. ``"512MB"``,
+        ``"2.5 GB"``, ``"1GiB"``; B, KB, MB, GB, TB are powers of 1000 and KiB,
+        MiB, GiB, TiB powers of 1024; case and spaces are ignored.
 
     Returns
     -------

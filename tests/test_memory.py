@@ -87,6 +87,103 @@ class TestCheckMaxMemory:
             check_max_memory(value)
 
 
+class TestCgroupLimit:
+    """A container's memory limit bounds the default budget (host memory does not)."""
+
+    @staticmethod
+    def _tree(tmp_path, monkeypatch, proc_cgroup):
+        proc = tmp_path / "cgroup"
+        proc.write_text(proc_cgroup)
+        root = tmp_path / "sys_fs_cgroup"
+        root.mkdir()
+        monkeypatch.setattr(_memory, "_PROC_SELF_CGROUP", str(proc))
+        monkeypatch.setattr(_memory, "_CGROUP_ROOT", str(root))
+        monkeypatch.setattr(_memory, "_host_available_memory", lambda: 16 * 2**30)
+        return root
+
+    @staticmethod
+    def _group(folder, files):
+        folder.mkdir(parents=True, exist_ok=True)
+        for name, text in files.items():
+            (folder / name).write_text(text)
+
+    def test_v2_limit_minus_usage_less_inactive_cache(self, tmp_path, monkeypatch):
+        root = self._tree(tmp_path, monkeypatch, "0::/docker/abc\n")
+        self._group(
+            root / "docker" / "abc",
+            {
+                "memory.max": f"{2 * 2**30}\n",
+                "memory.current": f"{900 * 2**20}\n",
+                "memory.stat": f"anon 1\ninactive_file {400 * 2**20}\nactive_file 7\n",
+            },
+        )
+        # 2 GiB - (900 MiB - 400 MiB reclaimable) = 1.5 GiB left, not the host's 16.
+        assert _memory._available_memory() == 2 * 2**30 - 500 * 2**20
+        assert check_max_memory(None) == (2 * 2**30 - 500 * 2**20) // 4
+
+    def test_v2_max_means_no_limit(self, tmp_path, monkeypatch):
+        root = self._tree(tmp_path, monkeypatch, "0::/user.slice\n")
+        self._group(
+            root / "user.slice", {"memory.max": "max\n", "memory.current": "5\n"}
+        )
+        assert _memory._cgroup_headroom() is None
+        assert _memory._available_memory() == 16 * 2**30
+
+    def test_the_tightest_ancestor_wins(self, tmp_path, monkeypatch):
+        root = self._tree(tmp_path, monkeypatch, "0::/pod/container\n")
+        self._group(
+            root / "pod",
+            {"memory.max": f"{2**30}", "memory.current": f"{800 * 2**20}"},
+        )
+        self._group(
+            root / "pod" / "container",
+            {"memory.max": f"{4 * 2**30}", "memory.current": f"{100 * 2**20}"},
+        )
+        assert _memory._available_memory() == 224 * 2**20
+
+    def test_container_root_when_the_host_path_is_not_visible(
+        self, tmp_path, monkeypatch
+    ):
+        # Without a cgroup namespace the path names the host's tree; the
+        # container sees its own cgroup mounted at the root.
+        root = self._tree(
+            tmp_path, monkeypatch, "12:cpu:/\n4:memory:/kubepods/pod1/c2\n"
+        )
+        self._group(
+            root / "memory",
+            {
+                "memory.limit_in_bytes": f"{3 * 2**30}\n",
+                "memory.usage_in_bytes": f"{2**30}\n",
+                "memory.stat": f"cache 9\ntotal_inactive_file {2**29}\n",
+            },
+        )
+        assert _memory._available_memory() == 3 * 2**30 - 2**29
+
+    def test_v1_unlimited_is_ignored(self, tmp_path, monkeypatch):
+        root = self._tree(tmp_path, monkeypatch, "4:memory:/\n")
+        self._group(
+            root / "memory",
+            {
+                "memory.limit_in_bytes": "9223372036854771712\n",
+                "memory.usage_in_bytes": f"{2**30}\n",
+            },
+        )
+        assert _memory._available_memory() == 16 * 2**30
+
+    def test_usage_above_limit_leaves_no_room_not_a_negative_budget(
+        self, tmp_path, monkeypatch
+    ):
+        root = self._tree(tmp_path, monkeypatch, "0::/\n")
+        self._group(root, {"memory.max": "100", "memory.current": "300"})
+        assert _memory._available_memory() == 0
+        assert check_max_memory(None) == 1
+
+    def test_no_cgroup_file(self, tmp_path, monkeypatch):
+        monkeypatch.setattr(_memory, "_PROC_SELF_CGROUP", str(tmp_path / "absent"))
+        monkeypatch.setattr(_memory, "_host_available_memory", lambda: 2**30)
+        assert _memory._available_memory() == 2**30
+
+
 @pytest.mark.parametrize("shape", [(3, 4), (2**20, 20, 5)])
 def test_large_empty_is_a_writeable_contiguous_array_of_that_shape(shape):
     # 80 MiB: mapped on its own (huge pages where Linux offers them)
