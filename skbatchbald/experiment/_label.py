@@ -338,7 +338,10 @@ def run_label(args):
 
     try:
         with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always", SaturationWarning)
+            if not sys.warnoptions:
+                # each saturated query noted, unless -W or PYTHONWARNINGS says
+                # what to do with it
+                warnings.simplefilter("always", SaturationWarning)
             result = annotation_round(
                 learner,
                 X,

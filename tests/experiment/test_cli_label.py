@@ -218,6 +218,31 @@ def test_label_notes_a_saturated_batch_and_takes_more_trees(
     assert "K=50" not in err and ("K=200" in err or "note" not in err)
 
 
+@pytest.mark.parametrize("action", ["ignore", "error"])
+def test_label_leaves_saturation_to_the_users_warning_options(
+    tmp_path, digits, capsys, fill_labels, monkeypatch, action
+):
+    # python -W ignore::...SaturationWarning -m skbatchbald label ...
+    from skbatchbald.acquisition import SaturationWarning
+
+    X, y = digits
+    np.save(tmp_path / "pool.npy", X[:400])
+    argv = _digits_argv(tmp_path, "--n-instances", "10")
+    assert main(argv) == 0
+    fill_labels(tmp_path / "l" / "batch-001.csv", lambda i: str(y[i]))
+    capsys.readouterr()
+    option = f"{action}::skbatchbald.acquisition.SaturationWarning"
+    monkeypatch.setattr("sys.warnoptions", [option])
+    with warnings.catch_warnings():
+        warnings.simplefilter(action, SaturationWarning)
+        if action == "ignore":
+            assert main(argv) == 0
+        else:  # as any -W error: the warning raised, as the user asked
+            with pytest.raises(SaturationWarning, match="cumulative score"):
+                main(argv)
+    assert "note:" not in capsys.readouterr().err
+
+
 def test_label_n_samples_is_refused_for_logistic(tmp_path, digits, capsys):
     X, _ = digits
     np.save(tmp_path / "pool.npy", X[:50])
