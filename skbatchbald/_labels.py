@@ -7,7 +7,14 @@ numpy only. scikit-learn's own encoders need sorted classes; a classifier's
 
 import numpy as np
 
-__all__ = ["ONE_HOT_FIX", "is_one_hot", "label_indices", "shown_labels"]
+__all__ = [
+    "ONE_HOT_FIX",
+    "column_of_one",
+    "is_one_hot",
+    "label_indices",
+    "label_probabilities",
+    "shown_labels",
+]
 
 #: What to do with a one-hot y where one class label per row is meant.
 ONE_HOT_FIX = (
@@ -104,3 +111,33 @@ def shown_labels(labels, head=8, tail=2):
     first = ", ".join(repr(v) for v in values[:head])
     last = ", ".join(repr(v) for v in values[-tail:])
     return f"[{first}, ..., {last}] ({len(values)} labels)"
+
+
+def column_of_one(classes):
+    """Column of label value 1 in one output's classes, or None (never seen)."""
+    where = np.flatnonzero(np.asarray(classes) == 1)
+    return int(where[0]) if len(where) else None
+
+
+def _label_probabilities(outputs, classes):
+    """p(y_l = 1), (N, L), from one predict_proba per label: a list of (N, C_l)."""
+    columns = []
+    for proba, label_classes in zip(outputs, classes, strict=True):
+        proba = np.asarray(proba, dtype=np.float64)
+        one = column_of_one(label_classes)
+        # a label only ever seen as 0 has probability 0 of being 1
+        columns.append(np.zeros(len(proba)) if one is None else proba[:, one])
+    return np.stack(columns, axis=1)
+
+
+def label_probabilities(outputs, classes):
+    """p(y_l = 1), (N, L), from a multi-label model's ``predict_proba`` output.
+
+    A list of (N, C_l) per label (a forest, ``MultiOutputClassifier``) is
+    read with the model's per-label ``classes_``; an (N, L) array
+    (``OneVsRestClassifier``, ``MLPClassifier``, the MC-dropout network) is
+    already each label's probability.
+    """
+    if isinstance(outputs, list):
+        return _label_probabilities(outputs, classes)
+    return np.asarray(outputs, dtype=np.float64)

@@ -20,6 +20,7 @@ from ._warnings import SkbatchbaldWarning, user_stacklevel
 
 __all__ = [
     "check_fit_kwargs",
+    "check_modal_strategy_target",
     "check_not_modal_dropout",
     "check_only_new",
     "check_targets",
@@ -204,6 +205,49 @@ def check_not_modal_dropout(strategy, estimator):
         "instead: num_cycles becomes n_mc_samples, and every dropout layer is "
         "sampled (no dropout_layer_indexes)."
     )
+
+
+# modAL's strategies that score class probabilities (or committee votes on
+# classes); modAL.multilabel's and max_std_sampling are made for other targets.
+_MODAL_CLASS_STRATEGY_MODULES = (
+    "modAL.uncertainty",
+    "modAL.batch",
+    "modAL.disagreement",
+)
+_MODAL_REGRESSION_STRATEGIES = ("max_std_sampling",)
+
+
+def check_modal_strategy_target(strategy, estimator):
+    """ValueError for a modAL class-probability strategy on labels it misreads.
+
+    On a multi-label model they read the L label probabilities as one
+    distribution over L classes (a row with two confident labels looks
+    uncertain); on a regressor they fail inside modAL on the missing
+    ``predict_proba``.
+    """
+    module = getattr(strategy, "__module__", None) or ""
+    name = getattr(strategy, "__name__", "")
+    if module not in _MODAL_CLASS_STRATEGY_MODULES:
+        return
+    from .sampling import is_multilabel, is_regression_model
+
+    if is_regression_model(estimator) and name not in _MODAL_REGRESSION_STRATEGIES:
+        raise ValueError(
+            f"modAL's {name} scores class probabilities, and the learner's "
+            f"{type(final_model(estimator)).__name__} is a regressor. Use "
+            "query_strategy=skbatchbald.BALDQuery() or skbatchbald.BatchBALDQuery()"
+            ", which score a regressor's posterior samples (a forest's trees, an "
+            "ensemble, MC dropout, a Gaussian process)."
+        )
+    if is_multilabel(estimator):
+        raise ValueError(
+            f"modAL's {name} reads a multi-label model's label probabilities as "
+            "one distribution over classes, so its scores mean nothing for labels "
+            "that are each present or absent (a row with two confident labels "
+            "looks uncertain). Use query_strategy=skbatchbald.BALDQuery() or "
+            "skbatchbald.BatchBALDQuery(), which score each label, or one of "
+            "modAL.multilabel's strategies with a OneVsRestClassifier."
+        )
 
 
 def _target_kind(y):

@@ -12,6 +12,7 @@ from sklearn.multioutput import ClassifierChain, MultiOutputClassifier
 from sklearn.utils import get_tags
 from sklearn.utils.validation import check_is_fitted
 
+from ._labels import column_of_one, label_probabilities
 from ._models import final_model
 from ._samplers import (
     _check_n_mc_samples,
@@ -109,23 +110,6 @@ def is_multilabel(estimator):
     return isinstance(classes, list) and _binary_outputs(classes)
 
 
-def _column_of_one(classes):
-    """Column of label value 1 in one output's classes, or None (never seen)."""
-    where = np.flatnonzero(np.asarray(classes) == 1)
-    return int(where[0]) if len(where) else None
-
-
-def _label_probabilities(outputs, classes):
-    """p(y_l = 1), (N, L), from one predict_proba per label: a list of (N, C_l)."""
-    columns = []
-    for proba, label_classes in zip(outputs, classes, strict=True):
-        proba = np.asarray(proba, dtype=np.float64)
-        one = _column_of_one(label_classes)
-        # a label only ever seen as 0 has probability 0 of being 1
-        columns.append(np.zeros(len(proba)) if one is None else proba[:, one])
-    return np.stack(columns, axis=1)
-
-
 def _to_log(probabilities):
     with np.errstate(divide="ignore"):  # probability exactly 0: log 0 = -inf
         return np.log(probabilities).astype(np.float32)
@@ -143,7 +127,7 @@ def _forest(estimator, X, n_mc_samples, random_state):
     # Trees are fitted on encoded outputs: column j is the forest's classes_[l][j].
     X = ensemble_rows(estimator, X)
     samples = [
-        _label_probabilities(t.predict_proba(X), estimator.classes_) for t in trees
+        label_probabilities(t.predict_proba(X), estimator.classes_) for t in trees
     ]
     return _to_log(np.stack(samples, axis=1))
 
@@ -182,7 +166,7 @@ def _per_label(estimator, X, n_mc_samples, random_state, budget):
                 "or a RandomForestClassifier."
             )
         log_probs = sample_in_memory(member, X, n_mc_samples, seed, **budget)
-        one = _column_of_one(member.classes_)
+        one = column_of_one(member.classes_)
         if one is None:
             column = np.full(log_probs.shape[:2], -np.inf, dtype=np.float32)
         else:
@@ -224,10 +208,7 @@ def _committee(estimator, X, n_mc_samples, random_state):
     for member, _ in members:
         check_is_fitted(member)
         outputs = member.predict_proba(X)
-        if isinstance(outputs, list):
-            samples.append(_label_probabilities(outputs, member.classes_))
-        else:  # (N, L) probabilities of each label, as MLPClassifier gives
-            samples.append(np.asarray(outputs, dtype=np.float64))
+        samples.append(label_probabilities(outputs, getattr(member, "classes_", None)))
     return _to_log(np.stack(samples, axis=1))
 
 

@@ -10,7 +10,10 @@ methods and query strategies and fixes these two.
 import contextlib
 
 import numpy as np
+from sklearn.metrics import accuracy_score, r2_score
 
+from ._labels import label_probabilities
+from ._modal_ports import check_modal_strategy_target
 from ._pickled_version import VersionedPickle
 from .modal import (
     ActiveLearner,
@@ -19,6 +22,7 @@ from .modal import (
     _strategy_picks,
     _warn_labelled_rows_picked,
 )
+from .sampling import is_multilabel, is_regression_model
 
 __all__ = ["Committee"]
 
@@ -37,7 +41,11 @@ class Committee(VersionedPickle, _ModalCommittee):
     ``TypeError: The axis argument to unique is not supported for dtype
     object`` when built), and votes keep the labels' dtype instead of floats
     (``vote`` and ``vote_entropy_sampling`` raised "could not convert string
-    to float" for any text label).
+    to float" for any text label). Members that are multi-label classifiers
+    vote and predict a 0/1 indicator per row (a label is predicted where its
+    mean probability over the members is above 0.5); members that are
+    regressors predict their mean prediction and score R², as modAL's
+    ``CommitteeRegressor`` does.
 
     Parameters
     ----------
@@ -55,9 +63,10 @@ class Committee(VersionedPickle, _ModalCommittee):
     Attributes
     ----------
     classes_ : ndarray of shape (n_classes,)
-        Every class a member knows, sorted, in the members' dtype.
+        Every class a member knows, sorted, in the members' dtype; for
+        multi-label members, the labels' column numbers ``0, ..., L - 1``.
     n_classes_ : int
-        Number of classes.
+        Number of classes (of labels, for multi-label members).
 
     See Also
     --------
@@ -89,11 +98,46 @@ class Committee(VersionedPickle, _ModalCommittee):
     3
     """
 
+    def _multilabel(self):
+        """Whether the members are fitted multi-label classifiers."""
+        return bool(self.learner_list) and all(
+            is_multilabel(learner.estimator) for learner in self.learner_list
+        )
+
+    def _regressors(self):
+        """Whether the members are regressors (no classes, no probabilities)."""
+        return bool(self.learner_list) and all(
+            is_regression_model(learner.estimator) for learner in self.learner_list
+        )
+
+    def _check_classifiers(self, method):
+        if self._regressors():
+            raise AttributeError(
+                f"Committee.{method} gives class probabilities, and the "
+                "committee's learners are regressors: predict gives their mean "
+                "prediction and vote each member's."
+            )
+
     def _set_classes(self):
         try:
             known = [learner.estimator.classes_ for learner in self.learner_list]
         except AttributeError:  # unfitted members, as modAL handles them
             self.classes_, self.n_classes_ = None, 0
+            return
+        if self._multilabel():
+            # the labels (columns of y), as OneVsRestClassifier numbers them;
+            # modAL merged a forest's per-label [0, 1] into one class
+            n_labels = {
+                np.shape(learner.y_training)[1] for learner in self.learner_list
+            }
+            if len(n_labels) > 1:
+                raise ValueError(
+                    "the committee's learners were taught label indicators of "
+                    f"different widths {sorted(n_labels)}: every member must "
+                    "know the same labels (columns of y)."
+                )
+            self.classes_ = np.arange(n_labels.pop())
+            self.n_classes_ = len(self.classes_)
             return
         if all(np.ndim(classes) == 1 for classes in known):
             # the classes of one label column: merged without numpy's axis
@@ -162,6 +206,10 @@ class Committee(VersionedPickle, _ModalCommittee):
         query_metrics : ndarray or None
             The scores, only when ``return_metrics=True``.
         """
+        if self.learner_list:  # the members' kind of target
+            check_modal_strategy_target(
+                self.query_strategy, self.learner_list[0].estimator
+            )
         query_idx, query_metrics = _strategy_picks(
             self, X_pool, query_args, query_kwargs
         )
@@ -184,8 +232,21 @@ class Committee(VersionedPickle, _ModalCommittee):
         -------
         proba : ndarray of shape (n_samples, n_learners, n_classes)
             Column ``j`` is ``classes_[j]``; 0 for a class a member does not
-            know.
+            know. For multi-label members, each label's probability of being
+            present (``n_classes`` is the number of labels).
         """
+        self._check_classifiers("vote_proba")
+        if self._multilabel():
+            return np.stack(
+                [
+                    label_probabilities(
+                        learner.predict_proba(X, **predict_proba_kwargs),
+                        getattr(learner.estimator, "classes_", None),
+                    )
+                    for learner in self.learner_list
+                ],
+                axis=1,
+            )
         votes = []
         for position, learner in enumerate(self.learner_list):
             proba = np.asarray(learner.predict_proba(X, **predict_proba_kwargs))
@@ -205,6 +266,78 @@ class Committee(VersionedPickle, _ModalCommittee):
             votes.append(full)
         return np.stack(votes, axis=1)
 
+    def predict(self, X, **predict_proba_kwargs):
+        """The committee's prediction: the class of highest mean probability.
+
+        For multi-label members, the labels whose mean probability over the
+        members is above 0.5 (modAL took the arg max over the labels, as
+        if they were classes).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, ...)
+            The rows, in the form the members take.
+        **predict_proba_kwargs : dict
+            Passed to each member's ``predict_proba``.
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_samples,) or (n_samples, n_labels)
+            A class of ``classes_`` per row, or a 0/1 label indicator.
+        """
+        if self._regressors():
+            return np.mean(self.vote(X, **predict_proba_kwargs), axis=1)
+        if self._multilabel():
+            proba = self.predict_proba(X, **predict_proba_kwargs)
+            return (proba > 0.5).astype(np.int64)
+        return super().predict(X, **predict_proba_kwargs)
+
+    def predict_proba(self, X, **predict_proba_kwargs):
+        """The members' mean class probabilities (``vote_proba`` averaged).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, ...)
+            The rows, in the form the members take.
+        **predict_proba_kwargs : dict
+            Passed to each member's ``predict_proba``.
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes)
+            Column ``j`` is ``classes_[j]``, or label ``j``'s probability of
+            being present for multi-label members.
+
+        Raises
+        ------
+        AttributeError
+            If the members are regressors.
+        """
+        self._check_classifiers("predict_proba")
+        return super().predict_proba(X, **predict_proba_kwargs)
+
+    def score(self, X, y, sample_weight=None):
+        """Accuracy of ``predict`` (subset accuracy for multi-label), or R².
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, ...)
+            The rows, in the form the members take.
+        y : array-like of shape (n_samples,) or (n_samples, n_labels)
+            Their true labels, or targets for regressor members.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weights of the rows.
+
+        Returns
+        -------
+        score : float
+            ``accuracy_score``, or ``r2_score`` for regressor members (what a
+            scikit-learn regressor's ``score`` gives).
+        """
+        if self._regressors():
+            return r2_score(y, self.predict(X), sample_weight=sample_weight)
+        return accuracy_score(y, self.predict(X), sample_weight=sample_weight)
+
     def vote(self, X, **predict_kwargs):
         """Each member's predicted label for each row of ``X``.
 
@@ -217,9 +350,19 @@ class Committee(VersionedPickle, _ModalCommittee):
 
         Returns
         -------
-        votes : ndarray of shape (n_samples, n_learners)
-            In the labels' own dtype (modAL's are floats, which text refuses).
+        votes : ndarray of shape (n_samples, n_learners) or \
+                (n_samples, n_learners, n_labels)
+            In the labels' own dtype (modAL's are floats, which text refuses);
+            for multi-label members, each member's 0/1 indicator.
         """
+        if self._multilabel():
+            return np.stack(
+                [
+                    np.asarray(learner.predict(X, **predict_kwargs))
+                    for learner in self.learner_list
+                ],
+                axis=1,
+            )
         return np.column_stack(
             [
                 np.asarray(learner.predict(X, **predict_kwargs))

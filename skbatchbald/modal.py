@@ -32,6 +32,7 @@ from ._labels import ONE_HOT_FIX, is_one_hot
 from ._missing import REFUSES, nan_flow
 from ._modal_ports import (
     check_fit_kwargs,
+    check_modal_strategy_target,
     check_not_modal_dropout,
     check_only_new,
     check_targets,
@@ -1580,6 +1581,7 @@ class ActiveLearner(VersionedPickle, _ModalActiveLearner):
                 f"n_instances=...); got {self.query_strategy!r}."
             )
         check_not_modal_dropout(self.query_strategy, self.estimator)
+        check_modal_strategy_target(self.query_strategy, self.estimator)
         warn_modal_strategy_unfitted(self.query_strategy, self.__sklearn_is_fitted__())
         _check_text_rows(self.estimator, X_pool, "X_pool")
         untaught = None
