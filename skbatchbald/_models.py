@@ -8,11 +8,13 @@ layer may ask.
 """
 
 import sys
+import warnings
 from collections.abc import Mapping
 
 import numpy as np
 
 from ._arrays import is_torch_dataset, none_placeholder_message
+from ._warnings import SkbatchbaldWarning, user_stacklevel
 
 __all__ = [
     "check_model_noise",
@@ -22,6 +24,7 @@ __all__ = [
     "is_skorch_net",
     "skorch_inputs_message",
     "text_table_message",
+    "warn_if_noise_dwarfs",
 ]
 
 
@@ -236,4 +239,38 @@ def check_model_noise(noise, estimator, owner):
         "information. Give the model its noise (for a Gaussian process, a "
         "WhiteKernel() added to its kernel, or alpha > 0), or pass the "
         f"measurement's noise variance: {owner}(noise_variance=...)."
+    )
+
+
+# A noise variance this many times the largest posterior variance of the inputs
+# leaves every label below 1/2 log(1.01) = 0.005 nats: suspect its units.
+_NOISE_DWARFS = 100.0
+
+
+def warn_if_noise_dwarfs(noise, variance, estimator, consequence, owner):
+    """Warn when a given noise variance is far above every posterior variance.
+
+    Every score is then near 0 (``consequence`` says what follows for
+    ``owner``); the usual cause is a σ² in other units than the model's
+    predictions (y's units for a TransformedTargetRegressor, sampled in its
+    transformed target's).
+    """
+    largest = float(np.max(variance))
+    if largest * _NOISE_DWARFS >= noise:
+        return
+    inside = (
+        " The model is a TransformedTargetRegressor, whose predictions are "
+        "scored in its transformed target's units: give σ² in those."
+        if wraps_transformed_target(estimator)
+        else ""
+    )
+    warnings.warn(
+        f"{owner}: noise_variance={noise:.6g} is over {_NOISE_DWARFS:.0f} times "
+        "the largest posterior variance of the predictions it scores "
+        f"({largest:.6g}), so no label carries more than 0.005 nats and "
+        f"{consequence}. Check that σ² is in the squared units of the "
+        f"predictions the model is sampled in.{inside} None uses the model's "
+        "own estimate (for a model without one, the mean sample variance).",
+        SkbatchbaldWarning,
+        stacklevel=user_stacklevel(),
     )

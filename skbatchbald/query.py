@@ -20,7 +20,7 @@ from ._docstrings import fill_pieces
 from ._gaussian_ties import tie_breaking_order, warn_tied_top
 from ._labels import ONE_HOT_FIX, is_one_hot
 from ._memory import _available_memory, check_max_memory
-from ._models import check_model_noise, wraps_transformed_target
+from ._models import check_model_noise, warn_if_noise_dwarfs
 from ._pickled_version import VersionedPickle
 from ._round_off import scores_tied
 from ._validation import (
@@ -642,7 +642,13 @@ class _PosteriorQuery(_Query):
             variance = posterior.var(axis=1)
         noise = None if is_auto(self.noise_variance) else self.noise_variance
         if noise is not None:
-            _warn_if_noise_dwarfs(noise, variance, learner)
+            warn_if_noise_dwarfs(
+                noise,
+                variance,
+                learner,
+                "the batch is close to BALD's top points",
+                type(self).__name__,
+            )
         else:
             noise = model_noise_variance(learner)
             check_model_noise(noise, learner, type(self).__name__)
@@ -733,40 +739,6 @@ _MODEL_NOISE = (
     "a Gaussian process's alpha plus white noise), else the mean sample "
     "variance over the scored pool"
 )
-
-
-# A noise variance this many times the largest posterior variance of the pool
-# leaves every label below 1/2 log(1.01) = 0.005 nats: suspect its units.
-_NOISE_DWARFS = 100.0
-
-
-def _warn_if_noise_dwarfs(noise, variance, learner):
-    """Warn when a given noise variance is far above every posterior variance.
-
-    Every score is then near 0 and BatchBALD's batch is close to BALD's top
-    b; the usual cause is a σ² in other units than the model's predictions
-    (y's units for a TransformedTargetRegressor, sampled in its transformed
-    target's).
-    """
-    largest = float(np.max(variance))
-    if largest * _NOISE_DWARFS >= noise:
-        return
-    inside = (
-        " The model is a TransformedTargetRegressor, whose predictions are "
-        "scored in its transformed target's units: give σ² in those."
-        if wraps_transformed_target(learner)
-        else ""
-    )
-    warnings.warn(
-        f"noise_variance={noise:.6g} is over {_NOISE_DWARFS:.0f} times the "
-        f"largest posterior variance of the pool's predictions ({largest:.6g}), "
-        "so no label carries more than 0.005 nats and the batch is close to "
-        "BALD's top points. Check that σ² is in the squared units of the "
-        f"predictions the model is sampled in.{inside} None uses the model's "
-        "own estimate (for a model without one, the pool's mean sample variance).",
-        SkbatchbaldWarning,
-        stacklevel=user_stacklevel(),
-    )
 
 
 def _carries_no_information(scores, *, scale=1.0):

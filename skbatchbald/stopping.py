@@ -24,7 +24,7 @@ from sklearn.exceptions import NotFittedError
 from sklearn.metrics import cohen_kappa_score
 
 from ._missing import REFUSES, has_missing, nan_flow
-from ._models import check_model_noise, final_model
+from ._models import check_model_noise, final_model, warn_if_noise_dwarfs
 from ._pickled_version import VersionedPickle
 from ._validation import (
     check_int,
@@ -641,7 +641,11 @@ class ExpectedInformation(_StoppingRule):
         score is capped, so the rule neither stops nor counts it (see Notes).
     noise_variance : float, "auto" or None, default=None
         Regressors only: the variance σ² of the observation noise, in squared
-        target units, the same every round. None or ``"auto"``: the model's
+        target units (inside a TransformedTargetRegressor, the transformed
+        target's, which the model is sampled in), the same every round; a
+        number over 100 times every stop-set input's posterior variance is
+        warned about, since the rule would then stop as soon as its window
+        fills. None or ``"auto"``: the model's
         own estimate each round (``noise_variance_`` of an
         MCDropoutRegressor, a GaussianProcessRegressor's ``alpha`` plus its
         white noise); a regressor without one (a forest) needs a number, or
@@ -830,6 +834,15 @@ class ExpectedInformation(_StoppingRule):
             else:
                 outputs = predict_samples(
                     estimator, X_stop, n_mc_samples=self.n_mc_samples, random_state=seed
+                )
+            if self._noise() is not None:
+                variance = outputs if outputs.ndim == 1 else outputs.var(axis=1)
+                warn_if_noise_dwarfs(
+                    noise,
+                    variance,
+                    estimator,
+                    "the rule stops as soon as its window of rounds fills",
+                    type(self).__name__,
                 )
             return outputs, {"multilabel": False, "noise_variance": noise}
         multilabel = self.multilabel

@@ -7,6 +7,7 @@ labels of each label's BALD.
 """
 
 import math
+import warnings
 
 import numpy as np
 import pytest
@@ -62,6 +63,29 @@ def test_a_regressor_learner_is_scored_with_the_noise_given(diabetes):
     expected = np.mean(0.5 * np.log1p(samples.var(axis=1) / 3000.0))
     assert rule.history_["mean_bald"].iloc[1] == pytest.approx(expected, rel=1e-9)
     assert rule.history_["n_labels"].tolist() == [20, 200]
+
+
+def test_a_noise_in_y_units_for_a_log_target_is_warned(diabetes):
+    # σ = 20 in y's units, but the forest predicts log y: every label carries
+    # ~1e-4 nats and the rule would stop once its window fills, unexplained
+    from sklearn.compose import TransformedTargetRegressor
+
+    from skbatchbald import SkbatchbaldWarning
+
+    X, y = diabetes
+    model = TransformedTargetRegressor(
+        RandomForestRegressor(20, random_state=0), func=np.log, inverse_func=np.exp
+    )
+    learner = ActiveLearner(model, X_training=X[:40], y_training=y[:40])
+    rule = ExpectedInformation(threshold=0.05, window=1, noise_variance=400.0)
+    with pytest.warns(SkbatchbaldWarning, match="ExpectedInformation: noise_va") as w:
+        assert rule.update(learner, X[300:]) is True
+    assert "transformed target's units: give σ² in those" in str(w[0].message)
+    # in log units the same rule does not stop, and says nothing
+    rule = ExpectedInformation(threshold=0.05, window=1, noise_variance=0.01)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", SkbatchbaldWarning)
+        assert rule.update(learner, X[300:]) is False
 
 
 def test_a_regressor_without_a_noise_estimate_is_told_what_to_pass(diabetes):
