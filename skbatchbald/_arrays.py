@@ -354,6 +354,10 @@ def take_rows(X, indices):
     # changes it. Imported here, so that the numpy-only callers never pay.
     from sklearn.utils import _safe_indexing
 
+    if getattr(X, "format", None) in ("coo", "dia", "bsr") and hasattr(X, "tocsr"):
+        # scipy's formats without row indexing (COO is what sparse.hstack
+        # returns): taken from a CSR copy, given back in the pool's format
+        return _safe_indexing(X.tocsr(), indices).asformat(X.format)
     return _safe_indexing(X, indices)
 
 

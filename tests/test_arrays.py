@@ -308,3 +308,37 @@ def test_dates_of_another_time_zone_are_named():
     batch = pd.DataFrame({"policy_date": ["2024-01-01T00:00:00+01:00"]})
     with pytest.raises(ValueError, match=r"holds dates of another time zone"):
         stack_rows(table[["policy_date"]], batch)
+
+
+@pytest.mark.parametrize("fmt", ["coo", "dia", "bsr"])
+def test_take_rows_of_sparse_formats_without_row_indexing(fmt):
+    # scipy.sparse.hstack([tfidf, column]) returns COO, which has no X[rows]
+    from scipy import sparse
+
+    dense = np.arange(20.0).reshape(5, 4) * (np.arange(4) % 2)
+    rows = take_rows(sparse.csr_matrix(dense).asformat(fmt), [3, 0, 3])
+    assert rows.format == fmt
+    np.testing.assert_array_equal(rows.toarray(), dense[[3, 0, 3]])
+
+
+def test_a_coo_pool_is_queried_and_taught():
+    from scipy import sparse
+    from sklearn.ensemble import RandomForestClassifier
+
+    from skbatchbald import ActiveLearner, RandomQuery
+
+    rng = np.random.default_rng(0)
+    X = sparse.random(80, 6, density=0.3, format="csr", random_state=0)
+    y = rng.integers(2, size=80)
+    pool = sparse.hstack([X[20:], np.ones((60, 1))])
+    assert pool.format == "coo"
+    learner = ActiveLearner(
+        RandomForestClassifier(5, random_state=0),
+        query_strategy=RandomQuery(random_state=0),
+        X_training=sparse.hstack([X[:20], np.ones((20, 1))]),
+        y_training=y[:20],
+    )
+    idx, rows = learner.query(pool, n_instances=4)
+    np.testing.assert_array_equal(rows.toarray(), pool.toarray()[idx])
+    learner.teach(rows, y[20:][idx])
+    assert learner.X_training.shape == (24, 7)
