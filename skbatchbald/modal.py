@@ -19,6 +19,7 @@ import scipy.sparse as sp
 from sklearn.base import clone, is_classifier
 from sklearn.exceptions import NotFittedError
 from sklearn.frozen import FrozenEstimator
+from sklearn.multioutput import MultiOutputClassifier
 from sklearn.pipeline import Pipeline
 from sklearn.utils import check_array, check_consistent_length, check_X_y, get_tags
 from sklearn.utils.metaestimators import available_if
@@ -604,6 +605,44 @@ def _single_label(y):
     return distinct if distinct.size == 1 else None
 
 
+def _constant_label_columns_message(estimator, y, exc):
+    """The message for a MultiOutputClassifier whose fit failed on a label
+    column of one value (a tag no labelled row has yet), or None.
+
+    It fits one copy of its estimator per column, and most classifiers need
+    both values; OneVsRestClassifier predicts a constant for such a column.
+    """
+    if not isinstance(exc, ValueError) or not isinstance(
+        final_model(estimator), MultiOutputClassifier
+    ):
+        return None
+    try:
+        labels = np.asarray(y)
+        if labels.ndim != 2 or labels.dtype.kind not in "biuf":
+            return None
+        constant = np.flatnonzero((labels == labels[:1]).all(axis=0))
+    except (TypeError, ValueError):
+        return None
+    if constant.size == 0:
+        return None
+    names = list(getattr(y, "columns", range(labels.shape[1])))
+    shown = ", ".join(
+        f"{names[j]!r} (always {labels[0, j]:g})" for j in constant[:5].tolist()
+    )
+    more = f" and {constant.size - 5} more" if constant.size > 5 else ""
+    inner = final_model(estimator).estimator
+    inner = type(inner).__name__ if inner is not None else "estimator"
+    return (
+        f"{exc} The labelled set's label column(s) {shown}{more} hold one value "
+        f"in all {labels.shape[0]} rows, and MultiOutputClassifier fits one "
+        f"{inner} per column, which needs both values. Use "
+        f"OneVsRestClassifier({inner}(...)) instead, which predicts a constant "
+        "for such a column (a bagging ensemble inside it still gives posterior "
+        "samples), or a RandomForestClassifier; or label rows that have the "
+        "label."
+    )
+
+
 def _parameters_valid(estimator):
     """Whether the model's own parameter checks pass (True where it has none).
 
@@ -1185,6 +1224,9 @@ class ActiveLearner(VersionedPickle, _ModalActiveLearner):
                     "pass y.toarray() (a 0/1 label indicator is small), or build "
                     "it with MultiLabelBinarizer() without sparse_output=True."
                 ) from exc
+            message = _constant_label_columns_message(self.estimator, y, exc)
+            if message is not None:
+                raise ValueError(message) from exc
             if (
                 isinstance(exc, ValueError)
                 and is_one_hot(y)

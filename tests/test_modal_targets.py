@@ -512,3 +512,26 @@ def test_bools_then_other_numbers_name_no_cast(data):
     )
     with pytest.raises(ValueError, match=r"True and False cannot stand for them"):
         learner.teach(X[4:7], np.array([0, 1, 2]))
+
+
+def test_a_label_no_row_has_yet_names_the_column_and_one_vs_rest():
+    from sklearn.ensemble import BaggingClassifier
+    from sklearn.multiclass import OneVsRestClassifier
+
+    X, Y = make_multilabel_classification(120, n_classes=4, random_state=0)
+    Y[:40, 3] = 0  # a rare tag: no labelled row has it yet
+    bagged = BaggingClassifier(LogisticRegression(), n_estimators=5, random_state=0)
+    frame = pd.DataFrame(Y[:40], columns=["billing", "login", "refund", "bug"])
+    with pytest.raises(
+        ValueError,
+        match=r"column\(s\) 'bug' \(always 0\) hold one value in all 40 rows.*"
+        r"OneVsRestClassifier\(BaggingClassifier",
+    ):
+        ActiveLearner(
+            MultiOutputClassifier(bagged), X_training=X[:40], y_training=frame
+        )
+    # what the message offers fits, and predicts the tag absent
+    learner = ActiveLearner(
+        OneVsRestClassifier(bagged), X_training=X[:40], y_training=Y[:40]
+    )
+    assert learner.predict(X[40:])[:, 3].sum() == 0
