@@ -22,6 +22,7 @@ __all__ = [
     "inner_model",
     "is_search",
     "is_skorch_net",
+    "missing_texts_message",
     "skorch_inputs_message",
     "text_table_message",
     "warn_if_noise_dwarfs",
@@ -215,6 +216,45 @@ def text_table_message(estimator, X, name):
         "sequence: df['text'] (not df[['text']]), X.ravel() for an array of "
         "one column, or a list of strings; or put a ColumnTransformer that "
         "selects the column before the vectorizer."
+    )
+
+
+def missing_texts_message(estimator, X, name):
+    """Why a text pipeline cannot read ``X``: missing documents (None, NaN)
+    among the texts of a 1-D sequence; None otherwise.
+
+    The vectorizer fails on the first one with "'NoneType' object has no
+    attribute 'lower'" or "np.nan is an invalid document", and the learner's
+    missing-value advice (an imputer, allow-nan) is for numeric columns.
+    """
+    if getattr(X, "ndim", 1) != 1 or isinstance(X, (str, bytes, Mapping)):
+        return None
+    vectorizer = _text_vectorizer(estimator)
+    if vectorizer is None or callable(getattr(vectorizer, "preprocessor", None)):
+        return None  # a preprocessor of the user's may read them
+    if not hasattr(X, "__len__") or not hasattr(X, "__getitem__"):
+        return None
+    items = X.tolist() if hasattr(X, "tolist") else list(X)
+    missing = [
+        i
+        for i, item in enumerate(items)
+        if item is None
+        or (isinstance(item, float) and item != item)
+        or type(item).__name__ in ("NAType", "NaTType")  # pandas' missing values
+    ]
+    if not missing:
+        return None
+    fill = (
+        f"{name}.fillna('')"
+        if hasattr(X, "fillna")
+        else "[t if isinstance(t, str) else '' for t in texts]"
+    )
+    return (
+        f"{name} holds {len(missing)} missing text(s) (None or NaN) at position(s) "
+        f"{missing[:5]}, and the {type(vectorizer).__name__} that reads it first "
+        "takes strings only. Give them an empty text, e.g. "
+        f"{fill}, or leave those rows out; an imputer or "
+        "force_all_finite='allow-nan' is for numeric columns."
     )
 
 

@@ -46,6 +46,7 @@ from ._models import (
     inner_model,
     is_search,
     is_skorch_net,
+    missing_texts_message,
     skorch_inputs_message,
     text_table_message,
 )
@@ -257,10 +258,12 @@ def _restore_fitted_state(state):
 
 
 def _check_text_rows(estimator, X, name):
-    """ValueError for a table of texts given to a text pipeline (df[['text']])."""
-    message = text_table_message(estimator, X, name)
-    if message is not None:
-        raise ValueError(message)
+    """ValueError for a table of texts given to a text pipeline (df[['text']]),
+    or texts with missing documents."""
+    for check in (text_table_message, missing_texts_message):
+        message = check(estimator, X, name)
+        if message is not None:
+            raise ValueError(message)
 
 
 def _check_not_one_row_as_series(X, X_known):

@@ -145,3 +145,27 @@ def test_picks_that_copy_a_labelled_text_are_warned_about():
     # texts repeat every 21 rows: the pool holds copies of labelled ones
     with pytest.warns(SkbatchbaldWarning, match=r"equal rows already labelled"):
         learner.query(texts[6:], n_instances=24)
+
+
+@pytest.mark.parametrize(
+    ("container", "fix"),
+    [
+        (lambda texts: pd.Series(texts), "X.fillna('')"),
+        (list, "[t if isinstance(t, str) else '' for t in texts]"),
+        (lambda texts: np.array(texts, dtype=object), "[t if isinstance(t, str)"),
+    ],
+)
+@pytest.mark.parametrize("missing", [None, np.nan, pd.NA])
+def test_missing_texts_are_named_with_the_empty_text_fix(container, fix, missing):
+    texts = ["card charged twice", "cannot login", missing, "refund please"]
+    y = ["billing", "login", "other", "refund"]
+    model = make_pipeline(TfidfVectorizer(), LogisticRegression())
+    with pytest.raises(ValueError, match=r"missing text\(s\) \(None or NaN\)") as err:
+        ActiveLearner(model, X_training=container(texts), y_training=y)
+    assert "position(s) [2]" in str(err.value) and fix in str(err.value)
+    # the fix it names fits
+    filled = [t if isinstance(t, str) else "" for t in texts]
+    learner = ActiveLearner(model, X_training=filled, y_training=y)
+    pool = container(["late parcel", missing])
+    with pytest.raises(ValueError, match=r"X_pool holds 1 missing text\(s\)"):
+        learner.query(pool, n_instances=1)
