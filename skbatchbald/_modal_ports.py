@@ -5,6 +5,7 @@ or from Keras passes arguments that would otherwise fail deep inside skorch or t
 module, or train the wrong model without a word. Each check names what to use.
 """
 
+import numbers
 import re
 import sys
 import warnings
@@ -250,6 +251,12 @@ def check_modal_strategy_target(strategy, estimator):
         )
 
 
+def _is_number(value):
+    return isinstance(value, numbers.Number) and not isinstance(
+        value, bool | np.bool_ | complex
+    )
+
+
 def _target_kind(y):
     """ "labels" (strings, objects), "numbers" (integral) or "continuous", or None.
 
@@ -261,6 +268,10 @@ def _target_kind(y):
         y = y[:, 0]
     if y.ndim != 1 or y.size == 0:
         return None
+    if y.dtype.kind == "O" and all(_is_number(v) for v in y):
+        # numbers in an object array (a mixed-dtype DataFrame's .to_numpy()
+        # column, Decimals): numbers, as scikit-learn reads them
+        y = y.astype(np.float64)
     if y.dtype.kind not in "iufb":
         return "labels"
     finite = y[np.isfinite(y)] if y.dtype.kind == "f" else y

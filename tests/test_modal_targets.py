@@ -535,3 +535,23 @@ def test_a_label_no_row_has_yet_names_the_column_and_one_vs_rest():
         OneVsRestClassifier(bagged), X_training=X[:40], y_training=Y[:40]
     )
     assert learner.predict(X[40:])[:, 3].sum() == 0
+
+
+def test_numbers_in_an_object_array_are_a_regression_target(data):
+    # a lab sheet's number column taken from a mixed DataFrame's .to_numpy()
+    from decimal import Decimal
+
+    X, y = data
+    sheet = pd.DataFrame({"site": ["A", "B"] * 15, "dose": y[:30]})
+    doses = sheet.to_numpy()[:, -1]
+    assert doses.dtype == object
+    learner = ActiveLearner(
+        RandomForestRegressor(5, random_state=0), X_training=X[:30], y_training=doses
+    )
+    expected = RandomForestRegressor(5, random_state=0).fit(X[:30], y[:30])
+    np.testing.assert_allclose(learner.predict(X[30:40]), expected.predict(X[30:40]))
+    learner.teach(X[30:32], np.array([Decimal("12.5"), 30], dtype=object))
+    assert len(learner.y_training) == 32
+    # text among them is still class labels, refused for a regressor
+    with pytest.raises(ValueError, match=r"targets are labels \(\[1.5, 'high'\]\)"):
+        learner.teach(X[32:34], np.array([1.5, "high"], dtype=object))
