@@ -7,7 +7,10 @@ again whenever people have labelled a batch.
 """
 
 import argparse
+import csv
+import itertools
 import os
+import re
 import sys
 import warnings
 from pathlib import Path
@@ -21,6 +24,11 @@ __all__ = ["add_label_parser", "run_label"]
 
 _MODELS = ("forest", "logistic", "mlp")
 _COLD_STARTS = ("random", "typiclust")
+# The strategies that score tags and numbers as well as classes; the others
+# score class probabilities. Written out rather than read from the query
+# classes, which would import torch to build the parser; a test keeps the two
+# in step.
+_ANY_TARGET = ("batchbald", "bald", "power_bald", "random")
 
 _EXAMPLES = """\
 examples:
@@ -61,9 +69,11 @@ def add_label_parser(subparsers):
     label.add_argument(
         "--data",
         required=True,
-        help="the pool: a .npy array (one row per pool row) or a numeric .csv, "
-        "a first line of column names skipped (a leading ~ is the home folder, "
-        "as in every path option)",
+        help="the pool: a numeric .npy array (one row per pool row) or a "
+        "numeric .csv as pandas or numpy.savetxt writes it: a first line of "
+        "column names (pandas' 0,1,... too) is skipped, and an index column "
+        "of the row numbers 0..n-1 dropped with a note (a leading ~ is the home "
+        "folder, as in every path option)",
     )
     where = label.add_mutually_exclusive_group(required=True)
     where.add_argument("--files", metavar="DIR", help="batch files in DIR")
@@ -71,8 +81,8 @@ def add_label_parser(subparsers):
     label.add_argument(
         "--classes",
         nargs="+",
-        help="the labels people may give (needed with --files; with Label "
-        "Studio, default: the project's choices)",
+        help="the labels people may give, each once (needed with --files; "
+        "with Label Studio, default: the project's choices)",
     )
     label.add_argument(
         "--target-type",
@@ -112,7 +122,9 @@ def add_label_parser(subparsers):
         "--strategy",
         choices=sorted(STRATEGIES),
         default="batchbald",
-        help="strategy once there are answers (default: %(default)s)",
+        help="strategy once there are answers; with --target-type multilabel "
+        f"or continuous only {', '.join(_ANY_TARGET[:-1])} or {_ANY_TARGET[-1]} "
+        "(default: %(default)s)",
     )
     label.add_argument(
         "--cold-start",
@@ -156,31 +168,159 @@ def add_label_parser(subparsers):
     return label
 
 
-def _load_csv(path):
-    """A numeric CSV; a first line of column names (pandas' to_csv) is skipped."""
-    with open(path, encoding="utf-8-sig") as f:
-        first = f.readline()
+_INTEGER = re.compile(r"\s*[+-]?\d+\s*")
+
+
+def _is_number(text):
     try:
-        np.array(first.split(","), dtype=float)
-        header = 0
+        float(text)
     except ValueError:
-        header = 1
+        return False
+    return True
+
+
+def _note(text):
+    print(f"note: {text}", file=sys.stderr)
+
+
+def _shown(values, n=3):
+    return ", ".join(map(str, values[:n])) + (", ..." if len(values) > n else "")
+
+
+def _head(path, n=5):
+    """The first ``n`` non-blank lines of a CSV, as lists of cells."""
+    with open(path, encoding="utf-8-sig", newline="") as f:
+        return list(itertools.islice(filter(None, csv.reader(f)), n))
+
+
+def _has_header(path, first, second):
+    """Whether the CSV's first line holds column names rather than a pool row.
+
+    A line with a cell that is no number (an empty one too, pandas' unnamed
+    index) holds names. A line of numbers holds names only as pandas writes
+    them for a DataFrame of an array, 0, 1, ..., n-1:
+    ``DataFrame(X).to_csv(path, index=False)``; other numbers are a row.
+    """
+    if not all(map(_is_number, first)):
+        return True
+    integers = all(_INTEGER.fullmatch(cell) for cell in first)
+    # A writer formats every row of a column alike: rows of floats (np.savetxt,
+    # pandas) have a point or an exponent, so a line of bare integers above them
+    # is no row. Above rows of integers (pandas' integer features) 0, 1, ... may
+    # be either: taken as pandas' names, the likelier, with a note.
+    next_integers = second is not None and all(map(_INTEGER.fullmatch, second))
+    line = ",".join(cell.strip() for cell in first)
+    if [cell.strip() for cell in first] == [str(j) for j in range(len(first))]:
+        if next_integers:
+            _note(
+                f"--data {path}: its first line, {_shown(first)}, is read as "
+                "pandas' column names, not as pool row 0; if it is a row, add a "
+                "line of column names above it."
+            )
+        return True
+    if integers and second and not next_integers:
+        # names such as wavelengths (400,410,...) cannot be told from a row
+        _note(
+            f"--data {path}: its first line ({line[:40]}) is read as pool row 0, "
+            "though written unlike the next; if it holds column names, make one "
+            "of them not a number (x400) or save the pool with numpy.save."
+        )
+    return False
+
+
+def _refuse_index(path, values):
+    raise ValueError(
+        f"--data {path}: its first column, unnamed in the header, is an index as "
+        f"DataFrame.to_csv writes it, holding {_shown(values)} rather than the "
+        "row numbers 0, 1, 2, ... that batch files give as pool_index; save the "
+        "pool without it, DataFrame.to_csv(path, index=False) (ids can go to "
+        "--references FILE)."
+    )
+
+
+def _load_csv(path):
+    """A numeric CSV as pandas or numpy.savetxt writes it.
+
+    A first line of column names is skipped (see :func:`_has_header`). An index
+    column (an empty first column name, as pandas writes an unnamed index, or a
+    first column of the row numbers 0..n-1) is no feature: it is dropped with a
+    note if it numbers the rows as batch files do, and refused otherwise, since
+    a person reading the index where a batch file gives ``pool_index`` would
+    label another row.
+    """
+    head = _head(path)
+    header = bool(head) and _has_header(path, head[0], (head[1:] or [None])[0])
+    if len(head) <= header:
+        raise ValueError(f"--data {path} holds no rows; save the pool in it.")
+    # an empty first name is pandas' unnamed index; one name fewer than values
+    # is R's write.table, whose row names have none
+    row_names = header and len(head) > 1 and len(head[1]) == len(head[0]) + 1
+    unnamed_index = header and (not head[0][0].strip() or row_names)
     try:
-        return np.loadtxt(
-            path, delimiter=",", ndmin=2, skiprows=header, encoding="utf-8-sig"
+        X = np.loadtxt(
+            path,
+            delimiter=",",
+            ndmin=2,
+            skiprows=int(header),
+            encoding="utf-8-sig",
+            quotechar='"',
         )
     except ValueError as exc:
+        index = [row[0].strip() for row in head[1:]]
+        if unnamed_index and index != [str(i) for i in range(len(index))]:
+            _refuse_index(path, index)
         raise ValueError(
             f"--data {path} is not a numeric CSV ({exc}); keep only the feature "
             "columns, separated by commas: DataFrame.to_csv(path, index=False), "
             "without an index or text column, or numpy.save to a .npy file."
         ) from None
+    names = head[0] if header else None
+    if header and not unnamed_index and len(names) != X.shape[1]:
+        raise ValueError(
+            f"--data {path} has {len(names)} column names on its first line but "
+            f"{X.shape[1]} values a row; give each column one name."
+        )
+    rows = np.arange(len(X))
+    if unnamed_index and not np.array_equal(X[:, 0], rows):
+        _refuse_index(path, [f"{v:g}" for v in X[:4, 0]])
+    if unnamed_index or (X.shape[1] > 1 and np.array_equal(X[:, 0], rows)):
+        named = f" ({names[0].strip()})" if header and not unnamed_index else ""
+        _note(
+            f"--data {path}: dropped its first column{named}, the row numbers "
+            f"0..{len(X) - 1}: an index (DataFrame.to_csv writes one), not a "
+            "feature."
+        )
+        X = X[:, 1:]
+    return X
+
+
+def _load_npy(path):
+    numbers = (
+        "the pool must be numbers: save the features (e.g. embeddings of the "
+        "texts) with numpy.save, and show the texts in the batch files with "
+        "--references FILE, one line per row."
+    )
+    try:
+        X = np.load(path)
+    except ValueError as exc:
+        if "Object arrays" in str(exc):  # e.g. texts of dtype object
+            raise ValueError(
+                f"--data {path} holds Python objects (texts?), not numbers; " + numbers
+            ) from None
+        raise ValueError(
+            f"--data {path} is not an array saved by numpy.save ({exc})."
+        ) from None
+    if X.dtype.kind not in "biuf":
+        raise ValueError(
+            f"--data {path} holds {X.dtype} values, not numbers; " + numbers
+        )
+    return X
 
 
 def _load_pool(path):
     path = Path(path).expanduser()  # "~/pool.npy" quoted, or after --data=
     if path.suffix == ".npy":
-        X = np.load(path)
+        X = _load_npy(path)
     elif path.suffix == ".csv":
         X = _load_csv(path)
     else:
@@ -195,9 +335,34 @@ def _classes(values):
     if values is None:
         return None
     try:
-        return np.asarray([int(v) for v in values])
+        classes = [int(v) for v in values]
     except ValueError:
-        return np.asarray(values)
+        classes = list(values)
+    # refused here, before a round holds (creates) the batch directory, and
+    # with the names as typed rather than numpy's reprs
+    given = {}
+    for value, label in zip(values, classes, strict=True):
+        given.setdefault(str(label), []).append(value)
+    for same in given.values():
+        if len(same) > 1:
+            what = (
+                f"{same[0]} more than once"
+                if len(set(same)) == 1
+                else f"{' and '.join(dict.fromkeys(same))}, the same number"
+            )
+            raise ValueError(f"--classes gives {what}; name each label once.")
+    return np.asarray(classes)
+
+
+def _check_strategy(strategy, target_type):
+    # before the cold start writes a batch: the strategy would fail only at the
+    # next round, once people had labelled it
+    if target_type != "multiclass" and strategy not in _ANY_TARGET:
+        raise ValueError(
+            f"--strategy {strategy} scores class probabilities; with --target-type "
+            f"{target_type} use --strategy {', '.join(_ANY_TARGET[:-1])} or "
+            f"{_ANY_TARGET[-1]}."
+        )
 
 
 def _estimator(name, n_features, random_state, target_type="multiclass", K=None):
@@ -312,6 +477,7 @@ def run_label(args):
     import skbatchbald
     from skbatchbald.annotation import annotation_round
 
+    _check_strategy(args.strategy, args.target_type)
     X = _load_pool(args.data)
     annotator = _annotator(args, X)
     strategy = getattr(skbatchbald, STRATEGIES[args.strategy])()

@@ -105,12 +105,183 @@ def test_label_data_csv_with_a_header_or_text_column(tmp_path, capsys):
     assert "asked for 2 rows" in capsys.readouterr().out
     # an index column of text (DataFrame.to_csv's default): named, with the fix
     (tmp_path / "pool.csv").write_text(
-        "," + header + "".join(f"f{i}," + line for i, line in enumerate(rows.split()))
+        "," + header + "".join(f"f{i},{line}\n" for i, line in enumerate(rows.split()))
     )
     assert main([*argv, "--files", str(tmp_path / "m")]) == 1
     err = capsys.readouterr().err
-    assert "is not a numeric CSV (could not convert string 'f0'" in err
+    assert "its first column, unnamed in the header, is an index" in err
+    assert "holding f0, f1, f2, ... rather than the row numbers 0, 1, 2" in err
     assert "DataFrame.to_csv(path, index=False)" in err and err.count("\n") == 1
+    assert not (tmp_path / "m").exists()
+
+
+def _write_csv(kind, path, X):
+    """``X`` saved in one of the layouts people save a pool in."""
+    import pandas as pd
+
+    frame = pd.DataFrame(X)
+    if kind == "pandas, index=False":  # a first line 0,1,2,3
+        frame.to_csv(path, index=False)
+    elif kind == "pandas":  # and a first column 0..n-1 under an empty name
+        frame.to_csv(path)
+    elif kind == "pandas, header=False":
+        frame.to_csv(path, header=False)
+    elif kind == "pandas, index named id":
+        frame.rename_axis("id").to_csv(path)
+    elif kind == "R's write.table":  # one column name fewer than values a row
+        rows = "".join(
+            f'"{i + 1}",' + ",".join(map(str, r)) + "\n" for i, r in enumerate(X)
+        )
+        path.write_text(",".join(f'"V{j}"' for j in range(X.shape[1])) + "\n" + rows)
+    else:
+        np.savetxt(path, X, delimiter=",")
+
+
+@pytest.mark.parametrize(
+    ("kind", "note"),
+    [
+        ("pandas, index=False", None),
+        ("numpy.savetxt", None),
+        ("pandas", "dropped its first column, the row numbers 0..29: an index"),
+        ("pandas, header=False", "dropped its first column, the row numbers 0..29"),
+        ("pandas, index named id", "dropped its first column (id), the row numbers"),
+    ],
+)
+def test_label_data_csv_as_pandas_writes_it(tmp_path, capsys, kind, note):
+    # a line of pandas' column names read as a row shifted every row by one,
+    # and the index column was taken for a feature
+    X = np.random.default_rng(0).normal(size=(30, 4))
+    _write_csv(kind, tmp_path / "pool.csv", X)
+    argv = ["label", "--data", str(tmp_path / "pool.csv"), "--files"]
+    files = [str(tmp_path / "l"), "--target-type", "continuous", "--n-instances", "40"]
+    assert main([*argv, *files]) == 0
+    with open(tmp_path / "l" / "batch-001.csv", newline="") as f:
+        asked = sorted(int(row["pool_index"]) for row in csv.DictReader(f))
+    assert asked == list(range(30))
+    from skbatchbald.experiment._label import _load_pool
+
+    capsys.readouterr()
+    np.testing.assert_allclose(_load_pool(tmp_path / "pool.csv"), X, rtol=1e-6)
+    err = capsys.readouterr().err
+    if note is None:
+        assert err == ""
+    else:
+        assert err.startswith("note: ") and note in err and err.count("\n") == 1
+
+
+@pytest.mark.parametrize(
+    ("kind", "rows", "message"),
+    [
+        # a filtered DataFrame's index: pool_index 0 would be the row labelled 1
+        ("pandas", slice(1, None, 2), "holding 1, 3, 5, ... rather than the row"),
+        ("R's write.table", slice(None), "holding 1, 2, 3, ... rather than the row"),
+    ],
+)
+def test_label_data_csv_refuses_an_index_other_than_the_row_numbers(
+    tmp_path, capsys, kind, rows, message
+):
+    import pandas as pd
+
+    X = np.random.default_rng(0).normal(size=(20, 3))
+    path = tmp_path / "pool.csv"
+    if kind == "pandas":
+        pd.DataFrame(X)[rows].to_csv(path)
+    else:
+        _write_csv(kind, path, X)
+    argv = ["label", "--data", str(path), "--files", str(tmp_path / "l")]
+    assert main([*argv, "--target-type", "continuous"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("skbatchbald label: error: ") and err.count("\n") == 1
+    assert "its first column, unnamed in the header, is an index" in err
+    assert message in err and not (tmp_path / "l").exists()
+
+
+def test_label_data_csv_of_integers_notes_a_first_line_0_1_2(tmp_path, capsys):
+    from skbatchbald.experiment._label import _load_pool
+
+    # pandas writes integer features as 0, 1, ...: its header and a row alike
+    X = np.random.default_rng(0).integers(0, 17, size=(12, 3))
+    _write_csv("pandas, index=False", tmp_path / "pool.csv", X)
+    np.testing.assert_array_equal(_load_pool(tmp_path / "pool.csv"), X)
+    err = capsys.readouterr().err
+    assert "its first line, 0, 1, 2, is read as pandas' column names" in err
+    # column names that are other numbers are a row: said, not guessed
+    (tmp_path / "pool.csv").write_text("400,410,420\n0.5,0.25,1.0\n1.5,2.0,0.0\n")
+    assert _load_pool(tmp_path / "pool.csv").shape == (3, 3)
+    assert "its first line (400,410,420) is read as pool row 0" in (
+        capsys.readouterr().err
+    )
+
+
+def test_label_data_npy_of_texts_is_refused(tmp_path, capsys):
+    texts = ["card charged twice", "cannot log in"]
+    np.save(tmp_path / "objects.npy", np.array(texts, dtype=object))
+    np.save(tmp_path / "unicode.npy", np.array(texts))
+    for name, what in [("objects", "Python objects (texts?)"), ("unicode", "<U18")]:
+        argv = ["label", "--data", str(tmp_path / f"{name}.npy"), "--files", "l"]
+        assert main([*argv, "--classes", "billing", "login"]) == 1
+        err = capsys.readouterr().err
+        assert f"{name}.npy holds {what}" in err and err.count("\n") == 1
+        assert "the pool must be numbers" in err and "--references FILE" in err
+
+
+@pytest.mark.parametrize(
+    ("classes", "message"),
+    [
+        (["billing", "login", "billing"], "--classes gives billing more than once"),
+        (["1", "2", "01"], "--classes gives 1 and 01, the same number"),
+    ],
+)
+def test_label_repeated_classes_are_refused_before_anything_is_written(
+    tmp_path, capsys, classes, message
+):
+    np.save(tmp_path / "pool.npy", np.zeros((4, 2)))
+    argv = ["label", "--data", str(tmp_path / "pool.npy"), "--files"]
+    assert main([*argv, str(tmp_path / "l"), "--classes", *classes]) == 1
+    err = capsys.readouterr().err
+    assert f"error: {message}; name each label once.\n" in err
+    assert err.count("\n") == 1 and not (tmp_path / "l").exists()
+
+
+@pytest.mark.parametrize("target_type", ["continuous", "multilabel"])
+def test_label_refuses_a_class_only_strategy_before_the_first_batch(
+    tmp_path, capsys, target_type
+):
+    # it used to write the cold start's batch and fail only once people had
+    # labelled it, naming BALDQuery... rather than the --strategy values
+    from skbatchbald.experiment._config import STRATEGIES
+
+    np.save(tmp_path / "pool.npy", np.zeros((20, 2)))
+    argv = [
+        "label", "--data", str(tmp_path / "pool.npy"), "--files", str(tmp_path / "l"),
+        "--target-type", target_type, "--classes", "a", "b",
+    ]  # fmt: skip
+    if target_type == "continuous":
+        argv = argv[:-3]
+    for strategy in set(STRATEGIES) - {"batchbald", "bald", "power_bald", "random"}:
+        assert main([*argv, "--strategy", strategy]) == 1
+        err = capsys.readouterr().err
+        assert err == (
+            f"skbatchbald label: error: --strategy {strategy} scores class "
+            f"probabilities; with --target-type {target_type} use --strategy "
+            "batchbald, bald, power_bald or random.\n"
+        )
+        assert not (tmp_path / "l").exists()
+
+
+def test_label_strategies_for_tags_and_numbers_match_the_query_classes():
+    import skbatchbald
+    from skbatchbald.experiment._config import STRATEGIES
+    from skbatchbald.experiment._label import _ANY_TARGET
+    from skbatchbald.query import _PosteriorQuery
+
+    def scores_all(name):
+        query = getattr(skbatchbald, STRATEGIES[name])
+        return not issubclass(query, _PosteriorQuery) or (
+            query._score_regression is not None and query._score_multilabel is not None
+        )
+
+    assert set(_ANY_TARGET) == set(filter(scores_all, STRATEGIES))
 
 
 def test_label_rounds_of_numbers_and_of_tags(tmp_path, digits, capsys, fill_labels):
