@@ -529,6 +529,18 @@ class StabilizingPredictions(_StoppingRule):
                 "predictions hold NaN; the model predicted no label for some "
                 "stop-set inputs."
             )
+        if predictions.dtype.kind == "f" and not np.array_equal(
+            predictions, np.round(predictions)
+        ):
+            raise ValueError(
+                "predictions hold continuous values ("
+                f"{', '.join(f'{v:g}' for v in predictions[:3])}, ...), a "
+                "regressor's: StabilizingPredictions compares predicted class "
+                "labels (Cohen's kappa), and every float would count as its own "
+                "class. For regression use ExpectedInformation (the mean "
+                "regression BALD on the stop set), or stop on a labelling budget "
+                "or a held-out error."
+            )
         return predictions
 
     def _evidence(self, predictions, earlier, *, again):

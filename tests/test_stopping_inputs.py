@@ -218,6 +218,11 @@ def test_regression_and_multi_label_are_named():
     regressor = RandomForestRegressor(n_estimators=3, random_state=0).fit(X, y)
     with pytest.raises(ValueError, match="RandomForestRegressor is a regression"):
         StabilizingPredictions().update(regressor, X)
+    # the regressor's predictions replayed: refused too, not a class per float
+    rule = StabilizingPredictions(window=1)
+    with pytest.raises(ValueError, match=r"continuous values \(.*a regressor's"):
+        rule.update_from(regressor.predict(X))
+    assert rule.update_from(y.astype(float)) is False  # labels as floats: classes
     Y = np.column_stack([y == 0, y == 1])
     multi = RandomForestClassifier(n_estimators=3, random_state=0).fit(X, Y)
     with pytest.raises(ValueError, match=r"a multi-label model.*predictions\[:, l\]"):
