@@ -2,7 +2,10 @@
 classifier, (N, K, L) label log-probabilities of a multi-label classifier, or
 predictions (N, K) of a regressor."""
 
+import numpy as np
+
 from ._arrays import is_dask_array
+from ._memory import check_max_memory
 from ._models import skorch_inputs_message
 from ._multilabel_samplers import is_multilabel, sample_multilabel
 from ._regression_samplers import (
@@ -333,7 +336,8 @@ def predict_samples(
         If the estimator is a classifier (use
         :func:`predict_log_proba_samples`), a regressor without posterior
         samples (e.g. ``LinearRegression``), multi-output, or
-        ``n_mc_samples`` exceeds the number of members; if X is a dask array.
+        ``n_mc_samples`` exceeds the number of members; if X is a dask array
+        larger than ``max_memory`` (a smaller one is computed).
     TypeError
         If the estimator is of none of the supported kinds.
     sklearn.exceptions.NotFittedError
@@ -366,10 +370,16 @@ def predict_samples(
     True
     """
     if is_dask_array(X):
-        raise ValueError(
-            "X is a dask array, and regression pools are sampled in memory: pass "
-            "X.compute(), or score a subsample of the pool (pool_subsample)."
-        )
+        budget = check_max_memory(max_memory)
+        if X.nbytes > budget:
+            raise ValueError(
+                f"X is a dask array of {X.nbytes / 2**20:.0f} MiB, and regression "
+                "pools are sampled in memory, here within max_memory="
+                f"{budget / 2**20:.0f} MiB: score a subsample of the pool "
+                "(the strategies' pool_subsample) or raise max_memory."
+            )
+        # a subsample of a larger pool (pool_subsample), or a small pool
+        X = np.asarray(X.compute())
     return sample_regressor(
         estimator,
         X,

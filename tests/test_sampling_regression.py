@@ -169,12 +169,31 @@ def test_bad_estimators(diabetes):
         predict_samples(object(), X)
 
 
-def test_dask_pool_refused(diabetes):
+def test_a_dask_pool_is_computed_within_the_memory_budget(diabetes):
     da = pytest.importorskip("dask.array")
     X, y = diabetes
-    forest = RandomForestRegressor(3).fit(X, y)
+    forest = RandomForestRegressor(3, random_state=0).fit(X, y)
+    pool = da.from_array(X, chunks=50)
+    np.testing.assert_array_equal(
+        predict_samples(forest, pool), predict_samples(forest, X)
+    )
+    with pytest.raises(ValueError, match=r"sampled in memory.*pool_subsample"):
+        predict_samples(forest, pool, max_memory=X.nbytes - 1)
+
+
+def test_a_subsample_of_a_dask_pool_is_scored(diabetes):
+    # the advice "score a subsample (pool_subsample)" works
+    da = pytest.importorskip("dask.array")
+    from skbatchbald import BatchBALDQuery
+
+    X, y = diabetes
+    forest = RandomForestRegressor(10, random_state=0).fit(X[:40], y[:40])
+    pool = da.from_array(X[40:], chunks=100)
+    strategy = BatchBALDQuery(pool_subsample=100, random_state=0, max_memory="1MB")
     with pytest.raises(ValueError, match="sampled in memory"):
-        predict_samples(forest, da.from_array(X, chunks=50))
+        BatchBALDQuery(random_state=0, max_memory="10KB")(forest, pool, 4)
+    picked, _ = strategy(forest, pool, 4)
+    assert picked.shape == (4,) and np.unique(picked).size == 4
 
 
 def test_is_regression_model_and_noise(diabetes):
