@@ -327,8 +327,26 @@ def _label_set_row(y):
     # None for a scalar row: label names mixed with lists of them are ragged too
     sizes = {len(row) if isinstance(row, sequences) else None for row in rows}
     if len(sizes) < 2:
+        if isinstance(y, (list, tuple)) and rows and _lists_of_names(rows):
+            return 0, rows[0]
         return None
     return next((i, row) for i, row in enumerate(rows) if isinstance(row, sequences))
+
+
+def _lists_of_names(rows):
+    """Whether every row is a Python list or tuple of label names (strings).
+
+    Tags typed per ticket, ``[["billing", "login"], ["refund", "bug"]]``: of
+    equal length by chance, they would be fitted as two outputs of classes
+    (a forest takes them) or fail inside scikit-learn ("unhashable type").
+    A multi-output target of text comes as an array or a DataFrame.
+    """
+    return all(
+        isinstance(row, (list, tuple))
+        and len(row) > 1  # [["cat"], ["dog"]] is a column of labels
+        and all(isinstance(v, str) for v in row)
+        for row in rows
+    )
 
 
 def _check_not_label_sets(y):
@@ -345,6 +363,12 @@ def _check_not_label_sets(y):
         "it once on every label name, mlb = MultiLabelBinarizer(classes=all_labels), "
         "then teach mlb.fit_transform(label_lists) and encode each later round with "
         "the same mlb.transform, so that column j is the same label in every round."
+        + (
+            " (If each row holds one class per output of a multi-output task, "
+            "pass np.array(y) or a DataFrame.)"
+            if isinstance(y, (list, tuple)) and _lists_of_names(list(y))
+            else ""
+        )
     )
 
 

@@ -232,6 +232,7 @@ class TestLabelLists:
             [("cat",), ("cat", "dog"), ()],  # ragged tuples
             [{"cat"}, {"dog"}, {"cat"}],  # sets, even of one size
             ["cat", ["cat", "dog"], "dog"],  # names mixed with lists
+            [["billing", "login"], ["refund", "bug"]],  # two tags each, by chance
         ],
     )
     @pytest.mark.parametrize(
@@ -252,6 +253,29 @@ class TestLabelLists:
         ) as info:
             ActiveLearner(make_model(), X_training=X[:15], y_training=y)
         assert "MultiLabelBinarizer(classes=all_labels)" in str(info.value)
+
+    def test_equal_length_names_name_the_multi_output_form(self, data):
+        X, _ = data
+        pairs = [["billing", "login"], ["refund", "bug"], ["login", "bug"]] * 5
+        with pytest.raises(ValueError, match=r"pass np.array\(y\) or a DataFrame"):
+            ActiveLearner(
+                RandomForestClassifier(5), X_training=X[:15], y_training=pairs
+            )
+        # as an array, two outputs of classes, as scikit-learn fits them
+        learner = ActiveLearner(
+            RandomForestClassifier(5, random_state=0),
+            X_training=X[:15],
+            y_training=np.array(pairs),
+        )
+        assert learner.predict(X[15:17]).shape == (2, 2)
+        # one name per row in a list is a column of labels, not tags
+        column = [["cat"], ["dog"], ["cat"]] * 5
+        learner = ActiveLearner(
+            RandomForestClassifier(5, random_state=0),
+            X_training=X[:15],
+            y_training=column,
+        )
+        assert set(learner.predict(X[15:20]).ravel()) <= {"cat", "dog"}
 
     def test_refused_when_taught_and_as_a_series(self, data):
         X, _ = data
