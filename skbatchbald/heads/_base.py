@@ -7,8 +7,9 @@ as many threads as the cores allow. Subclasses say how posterior samples are
 drawn (``_draw``) and what logits they give a block (``_chunk_logits``).
 """
 
+import inspect
 from collections.abc import Mapping
-from contextlib import nullcontext
+from contextlib import contextmanager, nullcontext
 
 import numpy as np
 import torch
@@ -16,6 +17,7 @@ from sklearn.exceptions import NotFittedError
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import column_or_1d
 from skorch import NeuralNetClassifier
+from skorch.callbacks import EpochScoring
 from threadpoolctl import threadpool_limits
 
 from .._labels import label_indices, shown_labels
@@ -52,6 +54,68 @@ def _refuse_partial_fit(estimator):
     )
 
 
+def _refused_criterion(criterion, reduction, owner):
+    """The reason ``criterion`` (a class or instance) cannot train a head, or None.
+
+    The heads hand the criterion their logits as they are and need one loss
+    per row: NLLLoss would read the logits as log-probabilities (and train
+    badly without an error), a reduced loss could not be weighed per member
+    and row. Every other criterion, such as a subclass of CrossEntropyLoss or
+    one of the user's, is left to the fit.
+    """
+    name = type(owner).__name__
+    cls = criterion if isinstance(criterion, type) else type(criterion)
+    if issubclass(cls, torch.nn.NLLLoss):
+        return (
+            f"criterion={cls.__name__} takes log-probabilities, but {name}'s "
+            "module returns logits, which the criterion gets as they are: the "
+            "heads would train on the raw logits, badly and without an error. "
+            "Use criterion=torch.nn.CrossEntropyLoss (the default), which takes "
+            "the log-softmax itself; it gives NLLLoss's loss on log-probabilities "
+            "too, so a module ending in log_softmax trains the same under it."
+        )
+    if reduction is not None and reduction != "none":
+        return (
+            f"criterion__reduction={reduction!r}, but {name} needs the "
+            "criterion's loss of every row and member (reduction='none', the "
+            "default): it sums them over the members and averages them over the "
+            "rows itself, weighing each row where bootstrap or class weights "
+            "ask. Leave criterion__reduction out."
+        )
+    return None
+
+
+def _sizes_missing(module, params):
+    """The size arguments of the module's class that ``params`` leaves unset."""
+    if not isinstance(module, type):
+        return []
+    try:
+        parameters = inspect.signature(module).parameters
+    except (TypeError, ValueError):  # no signature: let the module say
+        return []
+    return [
+        name
+        for name in ("n_features", "n_classes")
+        if name in parameters
+        and parameters[name].default is inspect.Parameter.empty
+        and name not in params
+    ]
+
+
+def _member_mean_accuracy(net, X, y):
+    """Accuracy of the members' mean softmax on (X, y), y the class indices.
+
+    skorch's default ``valid_acc`` scores with ``predict``, which a head
+    offers only once its fit is done (the Laplace posterior is learned after
+    training); this reads the module's logits (N, E, C), which ``EpochScoring``
+    caches from the validation steps, and the label indices fit gave skorch.
+    The ensemble's mean for E heads, the MAP head for the Laplace one.
+    """
+    logits = net.forward(X, training=False)
+    proba = torch.softmax(logits.float(), dim=-1).mean(dim=1)
+    return float(np.mean(proba.argmax(dim=1).cpu().numpy() == np.asarray(y)))
+
+
 class HeadClassifierBase(VersionedPickle, ValidationMonitorMixin, NeuralNetClassifier):
     """Base of the embedding heads; not for direct use (see its subclasses)."""
 
@@ -65,7 +129,26 @@ class HeadClassifierBase(VersionedPickle, ValidationMonitorMixin, NeuralNetClass
         """Number E of heads the module holds."""
         raise NotImplementedError
 
+    @property
+    def _default_callbacks(self):
+        return [
+            (
+                name,
+                EpochScoring(
+                    _member_mean_accuracy, name="valid_acc", lower_is_better=False
+                )
+                if name == "valid_acc"
+                else callback,
+            )
+            for name, callback in super()._default_callbacks
+        ]
+
     def _check_params(self):
+        refused = _refused_criterion(
+            self.criterion, super().get_params_for("criterion").get("reduction"), self
+        )
+        if refused is not None:
+            raise ValueError(refused)
         if self.hidden is not None:
             check_int(self.hidden, "hidden", hint="None for linear heads")
         check_max_memory(self.max_memory)
@@ -95,20 +178,51 @@ class HeadClassifierBase(VersionedPickle, ValidationMonitorMixin, NeuralNetClass
         -------
         params : dict
             The ``<prefix>__<name>`` parameters, without the prefix; for
-            ``"module"`` also ``n_features``, ``n_classes``, ``n_members`` and
-            ``hidden`` (from the data and this classifier's parameters).
+            ``"module"`` also ``n_members`` and ``hidden`` (this classifier's
+            parameters) and, once fitted, ``n_features`` and ``n_classes``
+            (from the data).
         """
         params = super().get_params_for(prefix)
         weight = params.get("weight") if prefix == "criterion" else None
         if weight is not None and not isinstance(weight, torch.Tensor):
             # torch's losses take only a tensor; validated at fit
             params["weight"] = torch.as_tensor(np.asarray(weight, np.float32))
-        if prefix == "module" and hasattr(self, "n_features_in_"):
-            params.setdefault("n_features", self.n_features_in_)
-            params.setdefault("n_classes", len(self.classes_))
+        if prefix == "module":
+            if hasattr(self, "n_features_in_"):
+                params.setdefault("n_features", self.n_features_in_)
+                params.setdefault("n_classes", len(self.classes_))
+            # so that initialize() before fit builds the heads a fit would
             params.setdefault("n_members", self._n_members())
             params.setdefault("hidden", self.hidden)
         return params
+
+    def initialize_module(self):
+        """Build the module; its sizes come from fit (or ``module__`` parameters).
+
+        Returns
+        -------
+        self : object
+            This classifier.
+
+        Raises
+        ------
+        NotFittedError
+            If the module's class needs the embedding size or the number of
+            classes and neither a fit nor a ``module__`` parameter gave it.
+        """
+        missing = _sizes_missing(self.module, self.get_params_for("module"))
+        if missing:
+            name = type(self).__name__
+            raise NotFittedError(
+                f"{name} builds its module at fit, from the embedding size and "
+                f"the classes, so initialize() before fit needs "
+                f"{' and '.join(f'module__{size}' for size in missing)}. To "
+                "reuse a fitted head, save it with pickle or joblib.dump and load "
+                "that: save_params and load_params keep the weights only, not "
+                "the classes, the embedding size or the Laplace posterior that "
+                "a fit learns. Otherwise call fit."
+            )
+        return super().initialize_module()
 
     def _seeds(self):
         """Seeds for torch (init and training), resampling, and prediction."""
@@ -234,13 +348,57 @@ class HeadClassifierBase(VersionedPickle, ValidationMonitorMixin, NeuralNetClass
             set_class_weight(
                 self.criterion_, weights, self.class_weight is not None, self.device
             )
-            super().partial_fit(inputs, y_index, _routing_method="fit", **fit_params)
+            with self._training():
+                super().partial_fit(
+                    inputs, y_index, _routing_method="fit", **fit_params
+                )
         self.__dict__.pop("prediction_seed_", None)  # fitted once all is done
         self._fit_posterior(X, y_index)
         self.prediction_seed_ = (
             spawn_seeds(None, 1)[0] if prediction_seed is None else prediction_seed
         )
         return self
+
+    @contextmanager
+    def _training(self):
+        """Mark skorch's training loop, whose callbacks may predict or load."""
+        self._in_training = True
+        try:
+            yield
+        finally:
+            del self._in_training
+
+    def __getstate__(self):
+        state = super().__getstate__()
+        # pickled mid-fit (skorch's Checkpoint(f_pickle=...)): loaded, the
+        # head is in no fit, and keeps no training rows
+        for name in ("_in_training", "_split_rows"):
+            state.pop(name, None)
+        return state
+
+    def get_split_datasets(self, X, y=None, **fit_params):
+        """skorch's training and validation datasets, the training one noted.
+
+        Parameters
+        ----------
+        X : array-like or dict
+            The training inputs fit hands skorch.
+        y : array-like, default=None
+            The labels as class indices.
+        **fit_params : dict
+            Passed to ``train_split``.
+
+        Returns
+        -------
+        dataset_train, dataset_valid : torch Dataset, and torch Dataset or None
+            As skorch's.
+        """
+        dataset_train, dataset_valid = super().get_split_datasets(X, y, **fit_params)
+        self._trained_on(dataset_train, dataset_valid)
+        return dataset_train, dataset_valid
+
+    def _trained_on(self, dataset_train, dataset_valid):
+        """Note the rows training sees (with a validation split, not all)."""
 
     def _class_weights(self, y_index):
         """The class weights of a fit on labels ``y_index`` (float32), or None."""
@@ -288,6 +446,69 @@ class HeadClassifierBase(VersionedPickle, ValidationMonitorMixin, NeuralNetClass
         """
         raise NotImplementedError  # unreachable: available_if refuses first
 
+    def load_params(
+        self,
+        f_params=None,
+        f_optimizer=None,
+        f_criterion=None,
+        f_history=None,
+        checkpoint=None,
+        use_safetensors=False,
+        **kwargs,
+    ):
+        """Load skorch's saved state (weights, optimizer, history) into the head.
+
+        ``save_params`` keeps the weights only; a fit also learns the classes,
+        the embedding size and (Laplace) the posterior. To restore a fitted
+        head, pickle it (or ``joblib.dump`` it) and load that.
+
+        Parameters
+        ----------
+        f_params, f_optimizer, f_criterion, f_history : file-like, str or None
+            As skorch's ``load_params``; None (the default) loads nothing.
+        checkpoint : skorch.callbacks.Checkpoint, default=None
+            As skorch's ``load_params``.
+        use_safetensors : bool, default=False
+            As skorch's ``load_params``.
+        **kwargs : dict
+            As skorch's ``load_params``.
+
+        Raises
+        ------
+        NotFittedError
+            If the head has no module yet: it builds one at fit.
+        ValueError
+            If weights would replace a fitted Laplace head's, whose posterior
+            they cannot replace.
+        """
+        if not self.initialized_:
+            raise NotFittedError(
+                f"load_params needs the module, and {type(self).__name__} builds "
+                "it at fit, from the embedding size and the classes. To restore "
+                "a fitted head, save it with pickle or joblib.dump and load that: "
+                "save_params keeps the weights only, not the classes, the "
+                "embedding size or the Laplace posterior that a fit learns. "
+                "Otherwise call fit."
+            )
+        if not vars(self).get("_in_training"):  # skorch's callbacks load in fit
+            self._check_loadable(
+                f_params is not None
+                or (checkpoint is not None and checkpoint.f_params is not None)
+                or any(value is not None for value in kwargs.values())
+            )
+        super().load_params(
+            f_params=f_params,
+            f_optimizer=f_optimizer,
+            f_criterion=f_criterion,
+            f_history=f_history,
+            checkpoint=checkpoint,
+            use_safetensors=use_safetensors,
+            **kwargs,
+        )
+
+    def _check_loadable(self, loads_weights):
+        """ValueError where loading (weights, if ``loads_weights``) is refused."""
+
     def get_loss(self, y_pred, y_true, X=None, training=False):
         """The criterion per member and row, summed over members, mean over rows.
 
@@ -307,12 +528,25 @@ class HeadClassifierBase(VersionedPickle, ValidationMonitorMixin, NeuralNetClass
         -------
         loss : torch.Tensor
             A scalar.
+
+        Raises
+        ------
+        ValueError
+            If the criterion does not return one loss per row and member.
         """
         n, e, c = y_pred.shape
         y_true = torch.as_tensor(y_true, device=y_pred.device).long()
-        per_row = self.criterion_(
-            y_pred.reshape(n * e, c), y_true.repeat_interleave(e)
-        ).reshape(n, e)
+        per_row = self.criterion_(y_pred.reshape(n * e, c), y_true.repeat_interleave(e))
+        if not isinstance(per_row, torch.Tensor) or per_row.numel() != n * e:
+            shape = tuple(getattr(per_row, "shape", ()))
+            raise ValueError(
+                f"{type(self).__name__}'s criterion returned a loss of shape "
+                f"{shape} for {n * e} rows ({n} rows x {e} members); the heads "
+                "need one loss per row, which they weigh, sum over the members "
+                "and average over the rows: make it return the unreduced loss "
+                "(reduction='none' for torch's losses)."
+            )
+        per_row = per_row.reshape(n, e)
         if isinstance(X, Mapping) and "member_weights" in X:
             per_row = per_row * torch.as_tensor(X["member_weights"]).to(per_row)
         return per_row.sum(dim=1).mean() + self._penalty()
@@ -323,6 +557,18 @@ class HeadClassifierBase(VersionedPickle, ValidationMonitorMixin, NeuralNetClass
     # -- prediction -------------------------------------------------------
     def _fitted_embeddings(self, X):
         """X checked for prediction: NotFittedError first, then its embeddings."""
+        if vars(self).get("_in_training"):
+            # a refit still holds the last fit's posterior and classes: its
+            # predictions would be those of neither fit
+            raise NotFittedError(
+                f"{type(self).__name__} was asked to predict during fit, by a "
+                "callback (such as EpochScoring('f1_macro')); a head predicts "
+                "once fit has learned its classes and posterior. The valid_acc "
+                "it records with a train_split needs no prediction; to score "
+                "during training, give EpochScoring a function of (net, X, y) "
+                "that reads the logits net.forward(X), of shape (N, members, "
+                "classes), against y, the class indices."
+            )
         if not (self.initialized_ and hasattr(self, "prediction_seed_")):
             # initialized but never fitted: weights put in by load_params
             loaded = self.initialized_ and not hasattr(self, "classes_inferred_")

@@ -63,14 +63,20 @@ class DeepEnsembleClassifier(HeadClassifierBase):
     iterator_train__shuffle : bool, default=True
         Reshuffle the training rows every epoch.
     train_split : None or callable, default=None
-        No validation split by default, so tiny labelled sets fit.
+        No validation split by default, so tiny labelled sets fit. With one,
+        such as ``skorch.dataset.ValidSplit(5, stratified=True)`` (for
+        skorch's ``EarlyStopping``), each epoch records ``valid_loss`` and
+        ``valid_acc`` (of the members' mean prediction).
     verbose : int, default=0
         Print skorch's progress table every epoch if 1.
     criterion : torch criterion class, default=torch.nn.CrossEntropyLoss
-        Loss of each member on its logits; ``criterion__reduction`` must stay
-        ``"none"`` (rows and members are summed here).
+        Loss of each member on its logits (a subclass, or
+        ``criterion__label_smoothing``, works too). ``NLLLoss`` (skorch's
+        default, for probabilities) is refused at fit: the module returns
+        logits.
     criterion__reduction : str, default="none"
-        Keep ``"none"``.
+        Keep ``"none"`` (rows and members are summed here); another reduction
+        is refused at fit.
     class_weight : None, "balanced" or dict, default=None
         Weights of the classes in the loss, as scikit-learn's
         ``class_weight``: ``{label: weight}`` (1 for labels left out), or

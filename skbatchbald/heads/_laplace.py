@@ -5,6 +5,7 @@ import numbers
 import numpy as np
 import torch
 from scipy.special import softmax
+from skorch.utils import to_numpy
 
 from .._memory import _available_memory
 from .._validation import check_n_mc_samples
@@ -99,13 +100,19 @@ class LaplaceHeadClassifier(HeadClassifierBase):
     iterator_train__shuffle : bool, default=True
         Reshuffle the training rows every epoch.
     train_split : None or callable, default=None
-        No validation split by default, so tiny labelled sets fit.
+        No validation split by default, so tiny labelled sets fit. With one,
+        such as ``skorch.dataset.ValidSplit(5, stratified=True)`` (for
+        skorch's ``EarlyStopping``), each epoch records ``valid_loss`` and
+        ``valid_acc`` (of the MAP head), and the posterior is computed from
+        the training rows only.
     verbose : int, default=0
         Print skorch's progress table every epoch if 1.
     criterion : torch criterion class, default=torch.nn.CrossEntropyLoss
-        Keep it: the posterior is that of the cross-entropy.
+        Keep it: the posterior is that of the cross-entropy. ``NLLLoss``
+        (skorch's default, for probabilities) is refused at fit: the module
+        returns logits.
     criterion__reduction : str, default="none"
-        Keep ``"none"``.
+        Keep ``"none"``; another reduction is refused at fit.
     class_weight : None, "balanced" or dict, default=None
         Weights of the classes in the loss, as scikit-learn's
         ``class_weight``: ``{label: weight}`` (1 for labels left out), or
@@ -269,6 +276,33 @@ class LaplaceHeadClassifier(HeadClassifierBase):
         self._n_train_ = len(X)  # the prior's weight in the mean loss is λ / N
         return X
 
+    def _trained_on(self, dataset_train, dataset_valid):
+        # the prior's weight in the mean loss is λ / N over the rows trained on
+        self._n_train_ = len(dataset_train)
+        self._split_rows = None if dataset_valid is None else dataset_train
+
+    def _rows_trained_on(self, X, y_index):
+        """The rows the MAP was trained on: X, or the training split's rows."""
+        split = vars(self).pop("_split_rows", None)
+        if split is None:
+            return X, y_index
+        rows, labels = [], []
+        for Xi, yi in self.get_iterator(split, training=False):
+            rows.append(to_numpy(Xi))
+            labels.append(to_numpy(yi))
+        return np.concatenate(rows), np.concatenate(labels).astype(np.int64)
+
+    def _check_loadable(self, loads_weights):
+        if loads_weights and hasattr(self, "prediction_seed_"):
+            raise ValueError(
+                f"load_params would replace the weights of this fitted "
+                f"{type(self).__name__}, but not its posterior (last_layer_map_, "
+                "its covariance, prior_precision_), which fit computed from the "
+                "training rows and save_params does not keep: the head would go "
+                "on predicting as its last fit. To restore a saved head, pickle "
+                "it (or joblib.dump it) and load that; to train on, call fit."
+            )
+
     def _penalty(self):
         sq_norm = sum(torch.sum(p**2) for p in self.module_.parameters())
         return self._map_precision() / (2 * self._n_train_) * sq_norm
@@ -279,6 +313,9 @@ class LaplaceHeadClassifier(HeadClassifierBase):
         return phi[:, 0] if phi.dim() == 3 else phi
 
     def _fit_posterior(self, X, y_index):
+        # the Hessian of the loss the MAP minimised: a validation split's rows
+        # were never in it
+        X, y_index = self._rows_trained_on(X, y_index)
         with torch.no_grad():
             self.module_.eval()
             phi = self._features(torch.as_tensor(X, device=self.device))
