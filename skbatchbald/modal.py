@@ -190,6 +190,17 @@ def _refits_nothing(estimator):
     return False
 
 
+def _is_one_row_of_numbers(X):
+    """Whether X is a 1-D array or tensor of numbers (``X_pool[i]``)."""
+    if getattr(X, "ndim", None) != 1 or getattr(X, "dtype", None) is None:
+        return False
+    try:
+        kind = np.dtype(str(X.dtype).removeprefix("torch.")).kind
+    except TypeError:  # a torch dtype numpy lacks (bfloat16): numbers too
+        return str(X.dtype).startswith("torch.")
+    return kind in "biuf"
+
+
 def _check_one_row_of_labels(X, y, y_known):
     """ValueError for one row's labels given as a vector, ``Y[i]`` for ``Y[i:i+1]``.
 
@@ -1134,9 +1145,18 @@ class ActiveLearner(VersionedPickle, _ModalActiveLearner):
         _check_not_one_row_as_series(X, self.X_training)
         _check_text_rows(self.estimator, X, "X")
         if np.isscalar(y) or getattr(y, "ndim", None) == 0:
+            label = y.item() if hasattr(y, "item") else y
+            if _is_one_row_of_numbers(X):
+                # X[i] of an array: one row's features, read as that many rows
+                raise ValueError(
+                    f"X has shape {tuple(X.shape)} and y is a single label "
+                    f"({label!r}): one row of features and its label. Pass the "
+                    "row as a 2-D block and the label in a list, e.g. "
+                    f"teach(X_pool[i:i + 1], [{label!r}]) (or x.reshape(1, -1))."
+                )
             raise ValueError(
-                f"y is a single label ({y!r}), not one label per row of X: pass a "
-                f"list, e.g. teach(X, [{y!r}]) for one row."
+                f"y is a single label ({label!r}), not one label per row of X: "
+                f"pass a list, e.g. teach(X, [{label!r}]) for one row."
             )
         check_targets(
             self.estimator,

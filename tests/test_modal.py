@@ -1316,3 +1316,20 @@ def test_a_net_whose_refit_fails_is_not_kept_and_the_note_says_so(digits):
     )
     assert len(learner.y_training) == 20
     assert learner.estimator.module_ == "half-trained"  # not put back
+
+
+@pytest.mark.parametrize("as_tensor", [False, True])
+def test_one_row_and_one_label_name_the_2d_block(as_tensor):
+    # teach(X_pool[i], y_pool[i]): the row read as 4 rows of one feature
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(30, 4)), np.arange(30) % 3
+    learner = ActiveLearner(RandomForestClassifier(3), X_training=X, y_training=y)
+    row = torch.as_tensor(X[5]) if as_tensor else X[5]
+    with pytest.raises(
+        ValueError,
+        match=r"X has shape \(4,\) and y is a single label \(2\).*"
+        r"teach\(X_pool\[i:i \+ 1\], \[2\]\)",
+    ):
+        learner.teach(row, y[5])
+    learner.teach(X[5:6], [y[5]])  # what the message says works
+    assert len(learner.y_training) == 31
