@@ -225,6 +225,49 @@ def _warn_if_one_class(log_probs, learner, what):
     )
 
 
+def _warn_if_one_label_set(log_probs, learner, what):
+    """`_warn_if_one_class` for a multi-label model: the same labels predicted
+    for every pool point and every labelled row (mostly none: a net trained
+    too briefly predicts each label's base rate, below 1/2), though the
+    labelled rows hold several label combinations."""
+    taught = getattr(learner, "y_training", None)
+    if type(log_probs) is not np.ndarray or taught is None:
+        return  # memmap and dask pools are not read an extra time
+    if log_probs.shape[0] < _ONE_CLASS_POOL or np.ndim(taught) != 2:
+        return
+    try:
+        combinations = np.unique(np.asarray(taught), axis=0)
+    except (TypeError, ValueError):
+        return
+    if len(combinations) < _ONE_CLASS_TAUGHT:
+        return
+    # a label is predicted where its mean probability over the samples is > 1/2
+    predicted = np.exp(log_probs, dtype=np.float32).mean(axis=1) > 0.5
+    if len(np.unique(predicted, axis=0)) > 1:
+        return
+    X_taught = getattr(learner, "X_training", None)
+    try:
+        n_taught = count_rows(X_taught, "X_training")
+        rows = np.linspace(0, n_taught - 1, min(n_taught, 200)).astype(np.int64)
+        own = np.asarray(learner.predict(take_rows(X_taught, rows)))
+        if own.ndim != 2 or len(np.unique(own, axis=0)) > 1:
+            return
+    except Exception:  # a check that cannot predict says nothing
+        return
+    labels = np.flatnonzero(predicted[0]).tolist()
+    shown = f"the labels {labels}" if labels else "no label"
+    warnings.warn(
+        f"the {_model_name(learner)} predicts {shown} for all "
+        f"{log_probs.shape[0]} {what} and for its labelled rows, though they hold "
+        f"{len(combinations)} combinations of labels: it has not learnt them "
+        "yet, and every strategy's scores are then noise around one prediction. "
+        "For a network, train longer (max_epochs) or with a larger learning "
+        "rate, and scale the inputs.",
+        SkbatchbaldWarning,
+        stacklevel=user_stacklevel(),
+    )
+
+
 def _reject_query_arguments(strategy, kwargs):
     """TypeError naming each query argument the strategy does not take, and its fix."""
     fixes = "; ".join(
@@ -539,7 +582,7 @@ class _PosteriorQuery(_Query):
     def _log_probs(self, learner, X, rng, *, multilabel=False, n_pool=None):
         """Posterior samples of X's rows; its first ``n_pool`` rows (all for
         None) are pool points, checked for a model that has not learnt
-        (`_warn_if_one_class`, single-label only)."""
+        (`_warn_if_one_class`, `_warn_if_one_label_set`)."""
         if not multilabel:
             self._refuse_multilabel(learner)
         try:
@@ -573,8 +616,10 @@ class _PosteriorQuery(_Query):
             ) from exc
         log_probs = _sampled_once(log_probs)
         _check_rows_scored(log_probs, X, learner)
-        if not multilabel:
-            scored = "scored pool points" if self.pool_subsample else "pool points"
+        scored = "scored pool points" if self.pool_subsample else "pool points"
+        if multilabel:
+            _warn_if_one_label_set(log_probs[:n_pool], learner, scored)
+        else:
             _warn_if_one_class(log_probs[:n_pool], learner, scored)
         self._check_n_samples(
             log_probs.shape[1], f"the {_model_name(learner)}", regression=False

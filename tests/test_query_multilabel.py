@@ -1,6 +1,8 @@
 """Strategies on multi-label learners: BALD, PowerBALD and BatchBALD sum over labels;
 the others refuse with the fix; modAL's loop and Pipelines."""
 
+import warnings
+
 import numpy as np
 import pytest
 from sklearn.datasets import make_multilabel_classification
@@ -239,3 +241,39 @@ def test_an_mlp_fitted_on_an_indicator_is_multilabel():
         BatchBALDQuery()(mlp, X[60:], 3)
     with pytest.raises(ValueError, match="does not support multi-label models"):
         MarginQuery()(mlp, X[60:], 3)
+
+
+def test_a_model_that_predicts_the_same_labels_everywhere_is_warned_about():
+    # C=1e-6: every bagged model predicts each label's base rate, below 1/2,
+    # so no label anywhere, though the labelled rows hold several combinations
+    from sklearn.ensemble import BaggingClassifier
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.multiclass import OneVsRestClassifier
+
+    from skbatchbald import ActiveLearner, BALDQuery, SkbatchbaldWarning
+
+    X, Y = make_multilabel_classification(
+        200, n_features=5, n_classes=4, n_labels=1, random_state=0
+    )
+    assert Y[:60].mean(axis=0).max() < 0.5
+    bagged = BaggingClassifier(
+        LogisticRegression(C=1e-6), n_estimators=5, random_state=0
+    )
+    learner = ActiveLearner(
+        OneVsRestClassifier(bagged),
+        query_strategy=BALDQuery(random_state=0),
+        X_training=X[:60],
+        y_training=Y[:60],
+    )
+    with pytest.warns(
+        SkbatchbaldWarning,
+        match=r"predicts no label for all 140 pool points and for its labelled rows,"
+        r" though they hold \d+ combinations of labels",
+    ):
+        learner.query(X[60:], n_instances=3)
+    # a model that has learnt them says nothing
+    learner.estimator.set_params(estimator__estimator__C=10.0)
+    learner.fit(X[:60], Y[:60])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", SkbatchbaldWarning)
+        learner.query(X[60:], n_instances=3)
