@@ -170,7 +170,9 @@ def bald_gaussian(
     rng = check_random_state(random_state)
     scores = 0.5 * np.log1p(variance / noise)
     # log1p of a ratio keeps its relative precision: a tie only when equal
-    indices = select(scores, n_instances, stochastic, beta, rng, tie_scale=0.0)
+    indices = select(
+        scores, n_instances, stochastic, beta, rng, tie_scale=0.0, tie_cause="gaussian"
+    )
     return indices, scores[indices]
 
 

@@ -314,7 +314,15 @@ def bald_regression(
     # a difference of logs of the noise, brings absolute round-off into the
     # tie test: scores 1e-13 apart at noise 1e14 are not a tie
     tie_scale = np.abs(np.log(mean_noise)).max() + 1.0 if bonus.any() else 0.0
-    indices = select(scores, n_instances, stochastic, beta, rng, tie_scale=tie_scale)
+    indices = select(
+        scores,
+        n_instances,
+        stochastic,
+        beta,
+        rng,
+        tie_scale=tie_scale,
+        tie_cause="regressor",
+    )
     return indices, scores[indices]
 
 

@@ -70,7 +70,9 @@ def _softrank(scores, n_instances, beta, rng):
 _DRAW = {"power": _power, "softmax": _softmax, "softrank": _softrank}
 
 
-def select(scores, n_instances, stochastic, beta, rng, *, tie_scale=1.0):
+def select(
+    scores, n_instances, stochastic, beta, rng, *, tie_scale=1.0, tie_cause=None
+):
     """Indices of the batch: top-k of ``scores``, or a Gumbel-top-k draw.
 
     Parameters
@@ -89,6 +91,8 @@ def select(scores, n_instances, stochastic, beta, rng, *, tie_scale=1.0):
     tie_scale : float, default=1.0
         ``scale`` of :func:`~._ties.uniform_if_tied`: 1.0 for scores whose
         round-off is absolute, 0.0 for scores of full relative precision.
+    tie_cause : str or None, default=None
+        ``cause`` of :func:`~._ties.uniform_if_tied`: the kind of model scored.
 
     Returns
     -------
@@ -97,7 +101,13 @@ def select(scores, n_instances, stochastic, beta, rng, *, tie_scale=1.0):
     """
     if stochastic is None or np.isinf(beta):
         tied = uniform_if_tied(
-            scores.min(), scores.max(), scores.size, n_instances, rng, scale=tie_scale
+            scores.min(),
+            scores.max(),
+            scores.size,
+            n_instances,
+            rng,
+            scale=tie_scale,
+            cause=tie_cause,
         )
         return top_k(scores, n_instances) if tied is None else tied
     indices = _DRAW[stochastic](scores, n_instances, beta, rng)

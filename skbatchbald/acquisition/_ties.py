@@ -22,7 +22,11 @@ class TiedScoresWarning(SkbatchbaldWarning):
     carry no uncertainty: a fully grown tree, ``n_mc_samples=1`` on a forest,
     an AdaBoost whose probabilities coincide everywhere, or posterior samples
     that all agree. Use more posterior samples or a model with graded
-    probabilities, or ``RandomQuery`` to make the random batch explicit.
+    probabilities, or ``RandomQuery`` to make the random batch explicit. For
+    a regressor the message names its causes instead: samples that spread
+    alike everywhere (a model fitted on one target value), or a Gaussian
+    process whose fitted length scales leave every pool point at the same
+    posterior variance.
 
     Examples
     --------
@@ -38,7 +42,30 @@ class TiedScoresWarning(SkbatchbaldWarning):
     """
 
 
-def uniform_if_tied(low, high, n_pool, n_instances, rng, *, scale=1.0):
+# Why every score is equal, by the kind of model scored (uniform_if_tied's cause).
+_CAUSES = {
+    "classifier": (
+        "The model's probabilities carry no uncertainty to rank by (a fully "
+        "grown tree, n_mc_samples=1 on a forest, an AdaBoost whose "
+        "probabilities coincide, or posterior samples that all agree): use "
+        "more posterior samples or a model with graded probabilities"
+    ),
+    "regressor": (
+        "The regressor's posterior samples spread alike at every point (a "
+        "model fitted on one target value, trees that all agree, or a noise "
+        "variance that dwarfs every spread): label more varied examples, use "
+        "more varied posterior samples, or check noise_variance"
+    ),
+    "gaussian": (
+        "The Gaussian process gives every pool point the same posterior "
+        "variance (its fitted length scales, gp.kernel_, are so short that "
+        "every pool point is as unknown as under the prior, or so long that "
+        "none is): scale the inputs, or bound the kernel's length_scale_bounds"
+    ),
+}
+
+
+def uniform_if_tied(low, high, n_pool, n_instances, rng, *, scale=1.0, cause=None):
     """A uniform batch, with a warning, when every pool score is equal; else None.
 
     Parameters
@@ -60,6 +87,9 @@ def uniform_if_tied(low, high, n_pool, n_instances, rng, *, scale=1.0):
         precision passes 0, so that tiny scores that differ 30-fold (BALD of
         a regression whose noise is 1e14 times the samples' variance) are
         not taken for a tie.
+    cause : {"classifier", "regressor", "gaussian"} or None, default=None
+        The kind of model scored, for the warning's likely cause; None is
+        "classifier".
 
     Returns
     -------
@@ -71,12 +101,9 @@ def uniform_if_tied(low, high, n_pool, n_instances, rng, *, scale=1.0):
     warnings.warn(
         f"all {n_pool} pool points have the same score ({high:.6g}), so the "
         "score cannot rank them: the batch is drawn uniformly at random (seeded "
-        "by random_state) instead of being the first rows of the pool. The "
-        "model's probabilities carry no uncertainty to rank by (a fully grown "
-        "tree, n_mc_samples=1 on a forest, an AdaBoost whose probabilities "
-        "coincide, or posterior samples that all agree): use more posterior "
-        "samples or a model with graded probabilities, or RandomQuery to make "
-        "the random batch explicit.",
+        "by random_state) instead of being the first rows of the pool. "
+        f"{_CAUSES[cause or 'classifier']}; or use RandomQuery to make the "
+        "random batch explicit.",
         TiedScoresWarning,
         stacklevel=user_stacklevel(),
     )

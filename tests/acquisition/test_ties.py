@@ -116,3 +116,17 @@ def test_an_infinite_end_is_never_a_tie():
     assert scores_tied(0.3, 0.3 + 1e-14)
     rng = np.random.default_rng(0)
     assert uniform_if_tied(-np.inf, 0.3, 10, 3, rng) is None
+
+
+def test_the_warning_names_the_cause_of_the_model_kind():
+    from skbatchbald.acquisition import bald_gaussian
+
+    constant = np.zeros((N_POOL, 5))  # trees fitted on one target value
+    with pytest.warns(TiedScoresWarning, match="regressor's posterior samples") as w:
+        bald_regression(constant, 3, noise_variance=1.0, random_state=0)
+    assert "probabilities" not in str(w[0].message)
+    with pytest.warns(TiedScoresWarning, match=r"Gaussian process.*length") as w:
+        bald_gaussian(np.full(N_POOL, 2.0), 3, noise_variance=1.0, random_state=0)
+    assert "probabilities" not in str(w[0].message)
+    with pytest.warns(TiedScoresWarning, match="probabilities carry no uncertainty"):
+        bald(_same_for_every_point(), 3, random_state=0)
