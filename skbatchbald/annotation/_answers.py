@@ -382,7 +382,8 @@ def _number(label, origin):
     if not np.isfinite(value):
         raise ValueError(
             f"{origin} has label {label!r}, which is not a finite number; give "
-            "the measured value, or delete the row if it has none."
+            f"the measured value, or write {SKIPPED!r} if the row has none (it is "
+            "then set aside and not asked again; a deleted row is asked again)."
         )
     return value
 

@@ -175,8 +175,10 @@ def test_numbers_decode_to_floats():
 
 @pytest.mark.parametrize("text", ["nan", "inf", "-inf"])
 def test_a_non_finite_number_is_refused(text):
-    with pytest.raises(ValueError, match="not a finite number"):
+    with pytest.raises(ValueError, match="not a finite number") as err:
         check_answers([0], [text], None, ["r"], target_type="continuous")
+    # the way to set a row without a value aside, which deleting it is not
+    assert "write '?' if the row has none" in str(err.value)
 
 
 @pytest.mark.parametrize("label", ["3,5", "about 3", True, ["3"]])
