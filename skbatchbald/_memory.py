@@ -14,7 +14,7 @@ import re
 
 import numpy as np
 
-__all__ = ["check_max_memory", "large_empty"]
+__all__ = ["check_max_memory", "large_empty", "shown_bytes"]
 
 # Below this, np.empty: the huge-page advice only pays for results of many pages.
 _LARGE = 64 * 2**20
@@ -210,6 +210,16 @@ def check_max_memory(max_memory):
             f"{type(max_memory).__name__}"
         )
     raise ValueError(f"max_memory must be {_MAX_MEMORY_FORMS}; got {max_memory!r}")
+
+
+def shown_bytes(n_bytes):
+    """A size for a message, in the largest binary unit it reaches: "3.2 GiB",
+    "40 MiB", "12 KiB", "800 B" (a budget of "10KB" is not "0 MiB")."""
+    for unit, size in (("GiB", 2**30), ("MiB", 2**20), ("KiB", 2**10)):
+        if n_bytes >= size:
+            value = n_bytes / size
+            return f"{value:.3g} {unit}" if value < 100 else f"{value:.0f} {unit}"
+    return f"{int(n_bytes)} B"
 
 
 def large_empty(shape, dtype):

@@ -17,7 +17,7 @@ from sklearn.ensemble import (
 from sklearn.gaussian_process import GaussianProcessRegressor
 from sklearn.utils.validation import check_array, check_is_fitted
 
-from ._memory import check_max_memory
+from ._memory import check_max_memory, shown_bytes
 from ._models import final_model, inner_model, wrapper_chain
 from ._samplers import (
     _check_n_mc_samples,
@@ -450,8 +450,8 @@ def gaussian_process_covariance(estimator, X, *, diagonal=False, max_memory=None
     if needed > budget:
         raise ValueError(
             f"the posterior covariance of a Gaussian process over {n} pool "
-            f"points needs {needed / 2**20:.0f} MiB, over max_memory="
-            f"{budget / 2**20:.0f} MiB; score a random subset (the "
+            f"points needs {shown_bytes(needed)}, over max_memory="
+            f"{shown_bytes(budget)}; score a random subset (the "
             "strategy's pool_subsample), raise max_memory, or use BALD "
             "(variances only, any pool size)."
         )
@@ -483,8 +483,8 @@ def _gaussian_process(gp, X, n_mc_samples, random_state, max_memory):
     if needed > budget:
         raise ValueError(
             f"drawing a Gaussian process jointly over {n} pool points needs "
-            f"{needed / 2**20:.0f} MiB (its {n} x {n} covariance and Cholesky "
-            f"factor), over max_memory={budget / 2**20:.0f} MiB; score a random "
+            f"{shown_bytes(needed)} (its {n} x {n} covariance and Cholesky "
+            f"factor), over max_memory={shown_bytes(budget)}; score a random "
             "subset (the strategy's pool_subsample) or raise max_memory."
         )
     mean = np.asarray(gp.predict(X), dtype=np.float64).reshape(n)

@@ -5,7 +5,7 @@ predictions (N, K) of a regressor."""
 import numpy as np
 
 from ._arrays import is_dask_array
-from ._memory import check_max_memory
+from ._memory import check_max_memory, shown_bytes
 from ._models import skorch_inputs_message
 from ._multilabel_samplers import is_multilabel, sample_multilabel
 from ._regression_samplers import (
@@ -373,9 +373,9 @@ def predict_samples(
         budget = check_max_memory(max_memory)
         if X.nbytes > budget:
             raise ValueError(
-                f"X is a dask array of {X.nbytes / 2**20:.0f} MiB, and regression "
+                f"X is a dask array of {shown_bytes(X.nbytes)}, and regression "
                 "pools are sampled in memory, here within max_memory="
-                f"{budget / 2**20:.0f} MiB: score a subsample of the pool "
+                f"{shown_bytes(budget)}: score a subsample of the pool "
                 "(the strategies' pool_subsample) or raise max_memory."
             )
         # a subsample of a larger pool (pool_subsample), or a small pool

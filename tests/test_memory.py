@@ -210,3 +210,24 @@ def test_large_empty_is_private_to_the_process():
     child.join()
     assert child.exitcode == 0
     assert array[0, 0, 0] == 1.0
+
+
+@pytest.mark.parametrize(
+    ("n_bytes", "shown"),
+    [(0, "0 B"), (800, "800 B"), (10_000, "9.77 KiB"), (40 * 2**20, "40 MiB"),
+     (150 * 2**20, "150 MiB"), (3.4 * 2**30, "3.4 GiB")],
+)  # fmt: skip
+def test_shown_bytes_in_the_largest_unit_reached(n_bytes, shown):
+    assert _memory.shown_bytes(n_bytes) == shown
+
+
+def test_a_gaussian_process_over_a_tiny_budget_says_its_size():
+    # max_memory="10KB" was shown as "0 MiB"
+    from sklearn.gaussian_process import GaussianProcessRegressor
+
+    from skbatchbald.sampling import predict_samples
+
+    X = np.linspace(0, 1, 40).reshape(-1, 1)
+    gp = GaussianProcessRegressor().fit(X[::4], np.sin(X[::4, 0]))
+    with pytest.raises(ValueError, match=r"over max_memory=9.77 KiB"):
+        predict_samples(gp, X, max_memory="10KB")
