@@ -14,6 +14,7 @@ from sklearn.ensemble import (
     RandomForestClassifier,
 )
 from sklearn.exceptions import NotFittedError
+from sklearn.multiclass import OneVsRestClassifier
 from sklearn.pipeline import Pipeline
 from sklearn.utils import get_tags
 from sklearn.utils.validation import check_is_fitted
@@ -47,14 +48,23 @@ _TARGETS = (
 _SAMPLE_ENSEMBLES = (RandomForestClassifier, ExtraTreesClassifier, BaggingClassifier)
 
 
-def _no_samples_message(kind):
+def _no_samples_message(kind, estimator=None):
+    inner = getattr(estimator, "estimator", None)
+    one_vs_rest = (
+        f" A OneVsRestClassifier of a bagging ensemble gives samples for "
+        "multi-label targets only (a 0/1 indicator y); for one class per row "
+        f"use the {type(inner).__name__} itself, without OneVsRestClassifier."
+        if isinstance(estimator, OneVsRestClassifier)
+        and isinstance(inner, _SAMPLE_ENSEMBLES)
+        else ""
+    )
     return (
         f"{kind} gives one predictive distribution (predict_proba), not posterior "
         "samples. BALD, BatchBALD, PowerBALD, Mean STD, EPIG and batch EPIG "
         "measure how posterior samples disagree and would score 0 everywhere with "
         "one; MarginQuery, MaxEntropyQuery and VarRatiosQuery score its "
-        f"predict_proba as it is (K = 1). Sources of posterior samples: "
-        f"{_SAMPLE_SOURCES}."
+        f"predict_proba as it is (K = 1).{one_vs_rest} Sources of posterior "
+        f"samples: {_SAMPLE_SOURCES}."
     )
 
 
@@ -481,7 +491,7 @@ def sample_in_memory(
         if allow_point_estimate:
             check_random_state(random_state)  # validated although unused
             return _point_estimate(estimator, X, n_mc_samples)
-        raise ValueError(_no_samples_message(kind))
+        raise ValueError(_no_samples_message(kind, estimator))
     if hasattr(estimator, "classes_"):
         raise ValueError(
             f"{kind} has no predict_proba (e.g. SVC(), LinearSVC(), "

@@ -751,3 +751,22 @@ def test_a_dict_pool_for_a_model_that_is_no_skorch_net_names_the_fix(blobs):
     pool = {"left": X[:, :1], "right": X[:, 1:]}
     with pytest.raises(ValueError, match=r"dict of inputs \('left', 'right'\).*hstack"):
         predict_log_proba_samples(forest, pool)
+
+
+def test_one_vs_rest_of_bagging_on_one_class_per_row_names_the_ensemble():
+    # the tagging model reused for a single-label topic task
+    from sklearn.ensemble import BaggingClassifier
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.multiclass import OneVsRestClassifier
+
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(60, 3)), np.arange(60) % 3
+    bagged = BaggingClassifier(LogisticRegression(), n_estimators=4, random_state=0)
+    model = OneVsRestClassifier(bagged).fit(X, y)
+    with pytest.raises(
+        ValueError,
+        match=r"multi-label targets only.*use the BaggingClassifier itself",
+    ):
+        predict_log_proba_samples(model, X)
+    # what it names gives samples
+    assert predict_log_proba_samples(bagged.fit(X, y), X).shape == (60, 4, 3)
