@@ -370,6 +370,13 @@ def _label_shapes_message(taught, new):
         )
         return f"{shape[0]} {columns}, shape (n, {', '.join(map(str, shape))})"
 
+    if np.ndim(taught) == 1 and is_one_hot(new):
+        # the Keras habit: to_categorical labels after integer ones
+        return (
+            f"The new y looks one-hot encoded (shape {tuple(np.shape(new))}, a "
+            "single 1 per row), but the y taught so far has one label per row, "
+            f"shape (n,): {ONE_HOT_FIX}."
+        )
     return (
         f"The new y has {what(new)}, but the y taught so far has {what(taught)}. "
         "Every batch must label the same task in the same shape: one label (or "

@@ -579,3 +579,17 @@ def test_numbers_in_an_object_array_are_a_regression_target(data):
     # text among them is still class labels, refused for a regressor
     with pytest.raises(ValueError, match=r"targets are labels \(\[1.5, 'high'\]\)"):
         learner.teach(X[32:34], np.array([1.5, "high"], dtype=object))
+
+
+def test_one_hot_rows_after_integer_labels_name_argmax(digits):
+    X, y = digits
+    learner = ActiveLearner(
+        RandomForestClassifier(5, random_state=0), X_training=X[:50], y_training=y[:50]
+    )
+    one_hot = np.eye(10, dtype=np.float32)[y[50:53]]
+    with pytest.raises(
+        ValueError, match=r"new y looks one-hot encoded \(shape \(3, 10\).*argmax"
+    ):
+        learner.teach(X[50:53], one_hot)
+    learner.teach(X[50:53], one_hot.argmax(axis=1))
+    assert len(learner.y_training) == 53
