@@ -1333,3 +1333,42 @@ def test_one_row_and_one_label_name_the_2d_block(as_tensor):
         learner.teach(row, y[5])
     learner.teach(X[5:6], [y[5]])  # what the message says works
     assert len(learner.y_training) == 31
+
+
+def test_only_new_through_a_pipeline_warns_of_its_refitted_scaler(digits_split):
+    # the net keeps training, but the scaler before it sees 5 rows a round
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    from skbatchbald import SkbatchbaldWarning
+
+    d = digits_split
+    X_init = d["X_init"].astype(np.float32)
+    X_new = d["X_pool"][:5].astype(np.float32)
+
+    def net():
+        return MCDropoutClassifier(
+            BayesianMLP,
+            module__n_features=64,
+            classes=np.arange(10),
+            max_epochs=2,
+            warm_start=True,
+            verbose=0,
+            random_state=0,
+        )
+
+    learner = ActiveLearner(
+        make_pipeline(StandardScaler(), net()),
+        X_training=X_init,
+        y_training=d["y_init"],
+    )
+    with pytest.warns(SkbatchbaldWarning, match=r"step\(s\) 'standardscaler' are fit"):
+        learner.teach(X_new, d["y_pool"][:5], only_new=True)
+    # the fix it names: a scaler fitted once on the pool, frozen
+    scaler = FrozenEstimator(StandardScaler().fit(d["X_pool"].astype(np.float32)))
+    learner = ActiveLearner(
+        make_pipeline(scaler, net()), X_training=X_init, y_training=d["y_init"]
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", SkbatchbaldWarning)
+        learner.teach(X_new, d["y_pool"][:5], only_new=True)
