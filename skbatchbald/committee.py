@@ -127,9 +127,9 @@ class Committee(VersionedPickle, _ModalCommittee):
         if self._multilabel():
             # the labels (columns of y), as OneVsRestClassifier numbers them;
             # modAL merged a forest's per-label [0, 1] into one class
-            n_labels = {
-                np.shape(learner.y_training)[1] for learner in self.learner_list
-            }
+            # from the fitted models: a member built from a fitted estimator
+            # has no y_training
+            n_labels = {len(classes) for classes in known}
             if len(n_labels) > 1:
                 raise ValueError(
                     "the committee's learners were taught label indicators of "
@@ -286,7 +286,12 @@ class Committee(VersionedPickle, _ModalCommittee):
             A class of ``classes_`` per row, or a 0/1 label indicator.
         """
         if self._regressors():
-            return np.mean(self.vote(X, **predict_proba_kwargs), axis=1)
+            # stacked on a new axis: a multi-output member's outputs stay apart
+            each = [
+                np.asarray(learner.predict(X, **predict_proba_kwargs))
+                for learner in self.learner_list
+            ]
+            return np.mean(np.stack(each, axis=1), axis=1)
         if self._multilabel():
             proba = self.predict_proba(X, **predict_proba_kwargs)
             return (proba > 0.5).astype(np.int64)

@@ -87,3 +87,23 @@ def test_regressor_members_predict_their_mean_and_score_r2():
     for method in ("predict_proba", "vote_proba"):
         with pytest.raises(AttributeError, match="learners are regressors: predict"):
             getattr(committee, method)(X[100:])
+
+
+@pytest.mark.parametrize("make", [_forest, _one_vs_rest])
+def test_members_built_from_fitted_models_know_their_labels(tags, make):
+    # ActiveLearner(fitted_model) has no y_training: the width comes from the model
+    X, Y = tags
+    members = [ActiveLearner(make(seed).fit(X[:60], Y[:60])) for seed in range(2)]
+    committee = Committee(members)
+    assert committee.classes_.tolist() == [0, 1, 2, 3]
+    assert committee.predict(X[60:63]).shape == (3, 4)
+
+
+def test_multi_output_regressor_members_keep_their_outputs_apart():
+    X, Y = make_regression(60, n_features=4, n_targets=2, random_state=0)
+    members = [
+        ActiveLearner(RandomForestRegressor(5, random_state=seed).fit(X, Y))
+        for seed in range(3)
+    ]
+    each = np.stack([m.predict(X[:5]) for m in members], axis=1)  # (5, 3, 2)
+    np.testing.assert_allclose(Committee(members).predict(X[:5]), each.mean(axis=1))
