@@ -49,12 +49,17 @@ _CGROUP_ROOT = "/sys/fs/cgroup"
 # cgroup v1 writes "no limit" as the largest page-aligned signed 64-bit number.
 _NO_CGROUP_LIMIT = 2**62
 
-# Each cgroup version's files: the limit, the usage, and the memory.stat key of
-# the inactive file cache, which the kernel reclaims before it kills anything
-# (container tools subtract it too when they report usage).
+# Each cgroup version's files: the limit, the usage, and the memory.stat keys of
+# the file cache, which the kernel reclaims before it kills anything: a memmapped
+# pool read every round stays in it (active), and counting it as used would
+# shrink the budget to almost nothing.
 _CGROUP_FILES = {
-    "v1": ("memory.limit_in_bytes", "memory.usage_in_bytes", "total_inactive_file"),
-    "v2": ("memory.max", "memory.current", "inactive_file"),
+    "v1": (
+        "memory.limit_in_bytes",
+        "memory.usage_in_bytes",
+        ("total_inactive_file", "total_active_file"),
+    ),
+    "v2": ("memory.max", "memory.current", ("inactive_file", "active_file")),
 }
 
 
@@ -101,7 +106,8 @@ def _cgroup_dirs():
 
 
 def _cgroup_headroom():
-    """Bytes the memory cgroups of this process still allow, or None if no limit.
+    """Bytes the memory cgroups of this process still allow (the file cache
+    counted as free), or None if no limit.
 
     A container's limit (Docker's ``--memory``, a Kubernetes pod's limit) is
     invisible in /proc/meminfo, which reports the host: a budget taken from the
@@ -109,7 +115,7 @@ def _cgroup_headroom():
     """
     headroom = None
     for version, folder in _cgroup_dirs():
-        limit_file, usage_file, inactive_key = _CGROUP_FILES[version]
+        limit_file, usage_file, cache_keys = _CGROUP_FILES[version]
         limit = _read_text(os.path.join(folder, limit_file))
         usage = _read_text(os.path.join(folder, usage_file))
         try:
@@ -120,12 +126,12 @@ def _cgroup_headroom():
         if limit >= _NO_CGROUP_LIMIT:
             continue
         stat = _read_text(os.path.join(folder, "memory.stat")) or ""
-        inactive = 0
+        cache = 0
         for line in stat.splitlines():
             key, _, value = line.partition(" ")
-            if key == inactive_key and value.strip().isdigit():
-                inactive = int(value)
-        room = max(0, limit - max(0, usage - inactive))
+            if key in cache_keys and value.strip().isdigit():
+                cache += int(value)
+        room = max(0, limit - max(0, usage - cache))
         headroom = room if headroom is None else min(headroom, room)
     return headroom
 
