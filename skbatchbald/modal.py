@@ -633,8 +633,10 @@ def _constant_label_columns_message(estimator, y, exc):
     It fits one copy of its estimator per column, and most classifiers need
     both values; OneVsRestClassifier predicts a constant for such a column.
     """
-    if not isinstance(exc, ValueError) or not isinstance(
-        final_model(estimator), MultiOutputClassifier
+    if (
+        not isinstance(exc, ValueError)
+        or not isinstance(final_model(estimator), MultiOutputClassifier)
+        or "class" not in str(exc)  # a one-class error, not bad X or a parameter
     ):
         return None
     try:
@@ -654,13 +656,12 @@ def _constant_label_columns_message(estimator, y, exc):
     inner = final_model(estimator).estimator
     inner = type(inner).__name__ if inner is not None else "estimator"
     return (
-        f"{exc} The labelled set's label column(s) {shown}{more} hold one value "
-        f"in all {labels.shape[0]} rows, and MultiOutputClassifier fits one "
-        f"{inner} per column, which needs both values. Use "
+        f"{exc} The label column(s) {shown}{more} hold one value in all "
+        f"{labels.shape[0]} rows the model was fitted on, and MultiOutputClassifier "
+        f"fits one {inner} per column, which needs both values. Use "
         f"OneVsRestClassifier({inner}(...)) instead, which predicts a constant "
         "for such a column (a bagging ensemble inside it still gives posterior "
-        "samples), or a RandomForestClassifier; or label rows that have the "
-        "label."
+        "samples); or label rows that have the label."
     )
 
 

@@ -548,12 +548,22 @@ def test_a_label_no_row_has_yet_names_the_column_and_one_vs_rest():
     frame = pd.DataFrame(Y[:40], columns=["billing", "login", "refund", "bug"])
     with pytest.raises(
         ValueError,
-        match=r"column\(s\) 'bug' \(always 0\) hold one value in all 40 rows.*"
+        match=r"column\(s\) 'bug' \(always 0\) hold one value in all 40 rows the.*"
         r"OneVsRestClassifier\(BaggingClassifier",
     ):
         ActiveLearner(
             MultiOutputClassifier(bagged), X_training=X[:40], y_training=frame
         )
+    # an error about X is not blamed on the labels
+    X_text = X[:40].astype(object)
+    X_text[0, 0] = "abc"
+    with pytest.raises(ValueError, match="could not convert") as err:
+        ActiveLearner(
+            MultiOutputClassifier(RandomForestClassifier(3)),
+            X_training=X_text,
+            y_training=frame,
+        )
+    assert "hold one value" not in str(err.value)
     # what the message offers fits, and predicts the tag absent
     learner = ActiveLearner(
         OneVsRestClassifier(bagged), X_training=X[:40], y_training=Y[:40]
