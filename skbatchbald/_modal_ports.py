@@ -5,6 +5,7 @@ or from Keras passes arguments that would otherwise fail deep inside skorch or t
 module, or train the wrong model without a word. Each check names what to use.
 """
 
+import functools
 import numbers
 import re
 import sys
@@ -196,6 +197,16 @@ _MODAL_DROPOUT_STRATEGIES = {
 }
 
 
+def _unwrapped(strategy):
+    """The function under ``functools.partial`` wrappers, as modAL's examples
+    fix ``n_instances`` with ``partial(uncertainty_batch_sampling, ...)``."""
+    for _ in range(20):  # partials nest a few levels at most
+        if not isinstance(strategy, functools.partial):
+            break
+        strategy = strategy.func
+    return strategy
+
+
 def warn_modal_strategy_unfitted(strategy, fitted):
     """Warn that a modAL strategy on an unfitted learner picks by position.
 
@@ -205,6 +216,7 @@ def warn_modal_strategy_unfitted(strategy, fitted):
     modAL 0.4.2), which a sorted pool biases; skbatchbald's strategies refuse
     or draw instead.
     """
+    strategy = _unwrapped(strategy)
     module = getattr(strategy, "__module__", None) or ""
     if fitted or module.partition(".")[0] != "modAL":
         return
@@ -228,6 +240,7 @@ def check_not_modal_dropout(strategy, estimator):
     so on skbatchbald's ConsistentMCDropout layers every pass is the same network,
     every score is 0 and the picks are arbitrary; in a Pipeline they fail.
     """
+    strategy = _unwrapped(strategy)
     if getattr(strategy, "__module__", None) != "modAL.dropout":
         return
     model = final_model(estimator)
@@ -266,6 +279,7 @@ def check_modal_strategy_target(strategy, estimator):
     uncertain); on a regressor they fail inside modAL on the missing
     ``predict_proba``.
     """
+    strategy = _unwrapped(strategy)
     module = getattr(strategy, "__module__", None) or ""
     name = getattr(strategy, "__name__", "")
     if module not in _MODAL_CLASS_STRATEGY_MODULES:

@@ -102,3 +102,18 @@ def test_max_std_still_runs_on_a_gaussian_process(targets):
     )
     idx, _ = learner.query(X[20:], n_instances=2)
     assert idx.shape == (2,) and np.unique(idx).size == 2
+
+
+def test_a_partial_of_a_modal_strategy_is_refused_too(tags):
+    # modAL's examples fix n_instances with functools.partial
+    from functools import partial
+
+    X, Y = tags
+    learner = ActiveLearner(
+        OneVsRestClassifier(LogisticRegression()),
+        query_strategy=partial(partial(uncertainty_batch_sampling, n_instances=3)),
+        X_training=X[:40],
+        y_training=Y[:40],
+    )
+    with pytest.raises(ValueError, match="modAL's uncertainty_batch_sampling reads"):
+        learner.query(X[40:])
