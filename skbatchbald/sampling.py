@@ -371,6 +371,13 @@ def predict_samples(
     """
     if is_dask_array(X):
         budget = check_max_memory(max_memory)
+        if not np.isfinite(X.nbytes):  # chunks of unknown size (a filtered array)
+            raise ValueError(
+                f"X is a dask array of unknown size (shape {X.shape}), and "
+                "regression pools are sampled in memory, here within max_memory="
+                f"{shown_bytes(budget)}: call X.compute_chunk_sizes() first, or "
+                "score a subsample of the pool (the strategies' pool_subsample)."
+            )
         if X.nbytes > budget:
             raise ValueError(
                 f"X is a dask array of {shown_bytes(X.nbytes)}, and regression "

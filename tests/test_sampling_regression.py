@@ -179,6 +179,9 @@ def test_a_dask_pool_is_computed_within_the_memory_budget(diabetes):
     )
     with pytest.raises(ValueError, match=r"sampled in memory.*pool_subsample"):
         predict_samples(forest, pool, max_memory=X.nbytes - 1)
+    filtered = pool[pool[:, 0] > -100]  # chunks of unknown size
+    with pytest.raises(ValueError, match=r"unknown size.*compute_chunk_sizes"):
+        predict_samples(forest, filtered, max_memory="1KB")
 
 
 def test_a_subsample_of_a_dask_pool_is_scored(diabetes):
