@@ -381,7 +381,8 @@ def _label_set_row(y):
     # None for a scalar row: label names mixed with lists of them are ragged too
     sizes = {len(row) if isinstance(row, sequences) else None for row in rows}
     if len(sizes) < 2:
-        if isinstance(y, (list, tuple)) and rows and _lists_of_names(rows):
+        # a list, or a Series (df.tags.str.split(";")); not an array
+        if not isinstance(y, np.ndarray) and rows and _lists_of_names(rows):
             return 0, rows[0]
         return None
     return next((i, row) for i, row in enumerate(rows) if isinstance(row, sequences))
@@ -403,12 +404,27 @@ def _lists_of_names(rows):
     )
 
 
-def _check_not_label_sets(y):
-    """ValueError naming MultiLabelBinarizer for a list of label lists or sets."""
+def _check_not_label_sets(y, y_known=None):
+    """ValueError naming MultiLabelBinarizer for a list of label lists or sets.
+
+    After a multi-output target of names (a 2-D array of text), rows of names
+    of its width are more of it.
+    """
     found = _label_set_row(y)
     if found is None:
         return
+    known = np.asarray(y_known) if y_known is not None else None
     i, row = found
+    if (
+        known is not None
+        and known.ndim == 2
+        and known.dtype.kind in "OUS"
+        and all(
+            isinstance(r, (list, tuple)) and len(r) == known.shape[1]
+            for r in (y.tolist() if hasattr(y, "tolist") else y)
+        )
+    ):
+        return
     row = sorted(row, key=str) if isinstance(row, (set, frozenset)) else row
     raise ValueError(
         f"y holds a collection of labels per row (row {i}: {row!r}): multi-label "
@@ -420,7 +436,7 @@ def _check_not_label_sets(y):
         + (
             " (If each row holds one class per output of a multi-output task, "
             "pass np.array(y) or a DataFrame.)"
-            if isinstance(y, (list, tuple)) and _lists_of_names(list(y))
+            if not isinstance(y, np.ndarray) and _lists_of_names(list(y))
             else ""
         )
     )
@@ -478,7 +494,7 @@ def check_targets(estimator, y, y_known, *, is_regressor, is_classifier):
     model = type(final_model(estimator)).__name__
     if hasattr(y, "toarray"):
         return  # sparse (a multi-label indicator): left to the estimator
-    _check_not_label_sets(y)
+    _check_not_label_sets(y, y_known)
     try:
         y = np.asarray(y)
     except (TypeError, ValueError, RuntimeError):

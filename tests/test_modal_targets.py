@@ -268,6 +268,17 @@ class TestLabelLists:
             y_training=np.array(pairs),
         )
         assert learner.predict(X[15:17]).shape == (2, 2)
+        # after an array of names, more rows of them are the same target
+        learner.teach(X[15:16], [["billing", "bug"]])
+        assert learner.y_training.shape == (16, 2)
+        # tags split from a text column: a Series of lists
+        series = pd.Series(["billing;login", "refund;bug", "login;bug"] * 5)
+        with pytest.raises(ValueError, match="collection of labels per row"):
+            ActiveLearner(
+                RandomForestClassifier(5),
+                X_training=X[:15],
+                y_training=series.str.split(";"),
+            )
         # one name per row in a list is a column of labels, not tags
         column = [["cat"], ["dog"], ["cat"]] * 5
         learner = ActiveLearner(
