@@ -225,6 +225,23 @@ def _warn_if_one_class(log_probs, learner, what):
     )
 
 
+def _predicted_label_sets(log_probs):
+    """The labels the mean predictive gives every row, (L,) bool, or None
+    once two rows differ; read in blocks as `_predicted_classes` reads them
+    (a label is predicted where its mean probability is above 1/2)."""
+    n_pool, n_mc_samples, n_labels = log_probs.shape
+    rows = max(1, 2**21 // (n_mc_samples * n_labels))
+    probe = np.linspace(0, n_pool - 1, min(n_pool, rows)).astype(np.int64)
+    first = None
+    for block in (probe, *(slice(i, i + rows) for i in range(0, n_pool, rows))):
+        predicted = np.exp(log_probs[block], dtype=np.float32).mean(axis=1) > 0.5
+        if first is None:
+            first = predicted[0]
+        if (predicted != first).any():
+            return None
+    return first
+
+
 def _warn_if_one_label_set(log_probs, learner, what):
     """`_warn_if_one_class` for a multi-label model: the same labels predicted
     for every pool point and every labelled row (mostly none: a net trained
@@ -241,9 +258,8 @@ def _warn_if_one_label_set(log_probs, learner, what):
         return
     if len(combinations) < _ONE_CLASS_TAUGHT:
         return
-    # a label is predicted where its mean probability over the samples is > 1/2
-    predicted = np.exp(log_probs, dtype=np.float32).mean(axis=1) > 0.5
-    if len(np.unique(predicted, axis=0)) > 1:
+    first = _predicted_label_sets(log_probs)
+    if first is None:
         return
     X_taught = getattr(learner, "X_training", None)
     try:
@@ -254,7 +270,7 @@ def _warn_if_one_label_set(log_probs, learner, what):
             return
     except Exception:  # a check that cannot predict says nothing
         return
-    labels = np.flatnonzero(predicted[0]).tolist()
+    labels = np.flatnonzero(first).tolist()
     shown = f"the labels {labels}" if labels else "no label"
     warnings.warn(
         f"the {_model_name(learner)} predicts {shown} for all "
