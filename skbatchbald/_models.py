@@ -230,8 +230,11 @@ def missing_texts_message(estimator, X, name):
     if getattr(X, "ndim", 1) != 1 or isinstance(X, (str, bytes, Mapping)):
         return None
     vectorizer = _text_vectorizer(estimator)
-    if vectorizer is None or callable(getattr(vectorizer, "preprocessor", None)):
-        return None  # a preprocessor of the user's may read them
+    if vectorizer is None or any(
+        callable(getattr(vectorizer, name, None))
+        for name in ("preprocessor", "analyzer")
+    ):
+        return None  # a preprocessor or analyzer of the user's may read them
     if not hasattr(X, "__len__") or not hasattr(X, "__getitem__"):
         return None
     items = X.tolist() if hasattr(X, "tolist") else list(X)
