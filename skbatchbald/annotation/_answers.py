@@ -308,6 +308,14 @@ def _tags(label, names, lookups, origin):
         code = _class_code(part, lookups)
         if code is None:
             cell = str(label).strip()
+            marker = {NO_TAGS: "no tags", SKIPPED: "skip the row"}.get(part.strip())
+            if marker is not None and cell != part.strip():
+                # '-' or '?' beside tags: the mark is meant for the cell alone
+                raise ValueError(
+                    f"{origin} has {part.strip()!r} ({marker}) beside other tags "
+                    f"in {cell!r}; write the tags alone, or {part.strip()!r} "
+                    "alone in the cell."
+                )
             within = f" (in {cell!r})" if cell != part.strip() else ""
             raise ValueError(
                 f"{origin} has tag {part.strip()!r}{within}, which is not one of "

@@ -241,3 +241,18 @@ def test_a_typographic_minus_and_a_doubled_inner_space_are_read():
 def test_an_unknown_tag_is_shown_in_its_cell():
     with pytest.raises(ValueError, match=r"has tag 'n' \(in 'n/a'\).*'-' for no tags"):
         check_answers([0], ["n/a"], TAGS, ["r"], target_type="multilabel")
+
+
+@pytest.mark.parametrize(
+    ("cell", "mark"),
+    [("billing; -", "'-' (no tags)"), ("-;-", "'-' (no tags)"),
+     ("billing; ?", "'?' (skip the row)")],
+)  # fmt: skip
+def test_a_no_tags_or_skip_mark_beside_tags_says_it_goes_alone(cell, mark):
+    with pytest.raises(ValueError) as err:
+        check_answers(
+            [0], [cell], ["billing", "login"], ["r"], target_type="multilabel"
+        )
+    message = str(err.value)
+    assert f"has {mark} beside other tags in {cell!r}" in message
+    assert "alone in the cell" in message and "write '-' for no tags" not in message
