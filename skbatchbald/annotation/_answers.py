@@ -309,6 +309,12 @@ def _tags(label, names, lookups, origin):
         if code is None:
             cell = str(label).strip()
             marker = {NO_TAGS: "no tags", SKIPPED: "skip the row"}.get(part.strip())
+            if marker is not None and isinstance(label, (list, tuple)):
+                raise ValueError(
+                    f"{origin} has {part.strip()!r} ({marker}) in the list "
+                    f"{list(label)!r}; in a list of tags, no tags is [] and a "
+                    f"skipped row is the string {SKIPPED!r}, not a list."
+                )
             if marker is not None and cell != part.strip():
                 # '-' or '?' beside tags: the mark is meant for the cell alone
                 raise ValueError(

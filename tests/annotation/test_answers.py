@@ -256,3 +256,9 @@ def test_a_no_tags_or_skip_mark_beside_tags_says_it_goes_alone(cell, mark):
     message = str(err.value)
     assert f"has {mark} beside other tags in {cell!r}" in message
     assert "alone in the cell" in message and "write '-' for no tags" not in message
+
+
+def test_a_mark_inside_a_list_of_tags_names_the_list_forms():
+    # in a JSON list of tags the marks have their own forms
+    with pytest.raises(ValueError, match=r"in the list \['-'\]; .*no tags is \[\]"):
+        check_answers([0], [["-"]], ["billing"], ["r"], target_type="multilabel")
