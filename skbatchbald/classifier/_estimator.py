@@ -124,6 +124,13 @@ class MCDropoutClassifier(VersionedPickle, SeededNetMixin, NeuralNetClassifier):
         ``log_softmax``, train and sample the same). Set its parameters with
         ``module__name=value``. A module class whose constructor takes
         ``n_classes`` gets ``len(classes_)`` unless ``module__n_classes`` is set.
+        An instance is the starting point: every initialisation (each
+        ``fit`` unless ``warm_start``) trains a copy of it, ``module_``, from
+        the instance's weights (pretrained ones too), which the instance
+        keeps. skorch would train the instance itself; here a refit starts
+        over and ``clone`` gives an untrained net. ``random_state`` seeds the
+        initial weights of a module class only: an instance's are the ones it
+        holds.
     *args
         Passed on to skorch's constructor, as skorch's own subclasses do; give
         every other parameter by keyword.
@@ -216,7 +223,8 @@ class MCDropoutClassifier(VersionedPickle, SeededNetMixin, NeuralNetClassifier):
         The labels, sorted (as ``np.unique`` sorts them), in the order of the
         module's logits and of ``predict_proba``'s columns.
     module_ : torch.nn.Module
-        The fitted network.
+        The fitted network (a copy of a ``module`` instance, never the
+        instance itself).
     n_features_in_ : int
         ``X.shape[1]`` of the training inputs (arrays, tensors, DataFrames).
     prediction_seed_ : int

@@ -77,7 +77,10 @@ class MCDropoutMultiLabelClassifier(MCDropoutClassifier):
         A network with dropout layers that returns ``(batch, n_labels)``
         logits. A module class whose constructor takes ``n_classes`` gets the
         number of labels L unless ``module__n_classes`` is set (so
-        :class:`~skbatchbald.nn.BayesianMLP` works as it is).
+        :class:`~skbatchbald.nn.BayesianMLP` works as it is). An instance is
+        the starting point: every
+        initialisation trains a copy of it from its weights, as in
+        :class:`~skbatchbald.MCDropoutClassifier`.
     *args : list
         Passed to :class:`~skbatchbald.MCDropoutClassifier`.
     n_mc_samples : int, default=20

@@ -126,7 +126,9 @@ class MCDropoutRegressor(VersionedPickle, SeededNetMixin, NeuralNetRegressor):
         The network, returning ``(N, 1)`` (or ``(N,)``) predictions, e.g.
         :class:`skbatchbald.nn.BayesianMLP`: a module class whose constructor
         takes ``n_classes`` gets ``n_classes=1`` unless
-        ``module__n_classes`` is set.
+        ``module__n_classes`` is set. An instance is the starting point: every
+        initialisation trains a copy of it from its weights, as in
+        :class:`~skbatchbald.MCDropoutClassifier`.
     *args
         Passed on to skorch's constructor; give every other parameter by
         keyword.
@@ -185,7 +187,8 @@ class MCDropoutRegressor(VersionedPickle, SeededNetMixin, NeuralNetRegressor):
     Attributes
     ----------
     module_ : torch.nn.Module
-        The fitted network.
+        The fitted network (a copy of a ``module`` instance, never the
+        instance itself).
     noise_variance_ : float
         The noise variance σ², fixed or fitted (see ``noise_variance``), in
         squared units of y.

@@ -14,6 +14,7 @@ import torch
 
 from .._validation import spawn_seeds
 from ._callbacks import ValidationMonitorMixin
+from ._fresh_module import fresh_copy
 from ._inputs import is_dataloader
 from ._locks import lock_of, seeded_global_torch
 
@@ -58,6 +59,11 @@ class SeededNetMixin(ValidationMonitorMixin):
     def initialize_module(self):
         """Initialise the module; a missing argument names its ``module__`` parameter.
 
+        A module instance is not trained itself (skorch would): ``module_`` is
+        a copy of it (see ``fresh_copy``), so that every initialisation starts
+        from the instance's weights and the ``module`` parameter, which
+        ``clone`` copies, keeps them.
+
         Returns
         -------
         self : object
@@ -67,10 +73,11 @@ class SeededNetMixin(ValidationMonitorMixin):
         ------
         TypeError
             If the module class needs an argument that no ``module__<name>``
-            parameter gives: the message names the parameter to pass.
+            parameter gives: the message names the parameter to pass; or if a
+            module instance cannot be copied.
         """
         try:
-            return super().initialize_module()
+            super().initialize_module()
         except TypeError as exc:
             found = re.search(r"missing \d+ required .*?arguments?: (.*)$", str(exc))
             if not isinstance(self.module, type) or found is None:
@@ -86,6 +93,9 @@ class SeededNetMixin(ValidationMonitorMixin):
                 f"{exc}. skorch builds the module from the net's module__ "
                 f"parameters: pass {passed} to {type(self).__name__}{hint}."
             ) from exc
+        if isinstance(self.module, torch.nn.Module) and self.module_ is self.module:
+            self.module_ = fresh_copy(self.module, type(self).__name__)
+        return self
 
     @contextlib.contextmanager
     def _seeded_training(self, **flags):
