@@ -253,3 +253,29 @@ def test_a_module_without_n_classes_is_not_told_to_set_it(blobs):
     assert "Set module__n_classes" not in str(error.value)
     with pytest.raises(ValueError, match=r"\(batch, 4\) logits\. Set module__n_"):
         clf("logits").set_params(module__n_classes=3).fit(X, y)
+
+
+def test_a_criterion_of_ones_own_on_logits_is_told_of_predict_nonlinearity():
+    # a focal loss on logits trains well; predictions need the softmax named
+    import torch.nn.functional as F
+
+    from skbatchbald.nn import BayesianMLP
+
+    class Focal(nn.Module):
+        def forward(self, logits, target):
+            log_p = F.log_softmax(logits, -1).gather(1, target[:, None]).squeeze(1)
+            return (-((1 - log_p.exp()) ** 2) * log_p).mean()
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(60, 4)).astype(np.float32)
+    y = (X[:, 0] > 0).astype(int)
+    params = dict(module__n_features=4, criterion=Focal, max_epochs=2, verbose=0)
+    net = MCDropoutClassifier(BayesianMLP, **params).fit(X, y)
+    with pytest.raises(
+        ValueError, match=r"own on logits \(Focal\), pass predict_nonlinearity="
+    ):
+        net.predict_proba(X)
+    fixed = MCDropoutClassifier(
+        BayesianMLP, predict_nonlinearity=nn.Softmax(dim=-1), **params
+    ).fit(X, y)
+    np.testing.assert_allclose(fixed.predict_proba(X).sum(axis=1), 1.0, rtol=1e-5)

@@ -915,7 +915,11 @@ class MCDropoutClassifier(VersionedPickle, SeededNetMixin, NeuralNetClassifier):
                 raise ValueError(
                     "the module's outputs after predict_nonlinearity are not "
                     "probabilities (rows must be >= 0 and sum to 1); return logits "
-                    "with criterion=torch.nn.CrossEntropyLoss (the default)."
+                    "with criterion=torch.nn.CrossEntropyLoss (the default), or, "
+                    "with a criterion of your own on logits "
+                    f"({type(criterion).__name__}), pass predict_nonlinearity="
+                    "torch.nn.Softmax(dim=-1) so that predictions turn the logits "
+                    "into probabilities."
                 )
             return torch.log(proba, out=out)
 
