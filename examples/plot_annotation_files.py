@@ -110,12 +110,13 @@ for n_labels, acc in accuracy:
 # %%
 # A bad file is refused whole
 # ---------------------------
-# A label outside ``classes`` (a typo, a "?") stops the round before anything
-# is taught, and the error names the file and line to fix.
+# A label outside ``classes`` (a typo) stops the round before anything is
+# taught, and the error names the file and line to fix. (A ``?`` is no typo:
+# it sets the row aside, and the row is not asked again.)
 path = directory / "batch-005.csv"
 good = path.read_text()
 batch = pd.read_csv(path, dtype={"label": str})
-batch.loc[3, "label"] = "?"
+batch.loc[3, "label"] = "sevn"
 batch.to_csv(path, index=False)
 try:
     annotation_round(
@@ -123,6 +124,8 @@ try:
     )
 except ValueError as error:
     print(error)
+else:
+    raise AssertionError("a label outside classes was taught")
 path.write_text(good)
 
 # %%
