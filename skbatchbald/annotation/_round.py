@@ -13,6 +13,7 @@ from sklearn.utils.multiclass import type_of_target
 from .._arrays import take_rows
 from .._query_picks import strategy_picks
 from .._validation import check_int, count_rows
+from .._warnings import SkbatchbaldWarning, user_stacklevel
 from ..sampling import is_regression_model
 from ._answers import check_pool_indices
 
@@ -173,6 +174,7 @@ def _round(learner, X_pool, annotator, n_instances, cold_start, n_pool):
     skipped = np.asarray(state["skipped"], dtype=int)
     check_pool_indices(skipped, n_pool)
     if answered.size:
+        _warn_labels_dropped(learner, answered.size)
         with warnings.catch_warnings():
             if getattr(annotator, "target_type", None) == "multilabel":
                 # tags the annotator read as such: rows of one tag each are
@@ -243,6 +245,31 @@ def _read_state(annotator, pool_ids):
     skipped = getattr(annotator, "skipped", None)  # optional in the protocol
     skipped = _given_ids(skipped, pool_ids)() if skipped else []
     return Bunch(answered=answered, labels=labels, pending=pending, skipped=skipped)
+
+
+def _warn_labels_dropped(learner, n_answers):
+    """Warn when the fit on the answers drops labels the learner held: rows
+    labelled before the loop (``X_training`` given when it was built), which
+    the answers do not hold, so the round replaces them without a word."""
+    taught = getattr(learner, "X_training", None)
+    if taught is None:
+        return
+    try:
+        n_taught = count_rows(taught, "X_training")
+    except (TypeError, ValueError):
+        return
+    if n_taught <= n_answers:
+        return  # the last round's answers, or fewer: nothing else is lost
+    warnings.warn(
+        f"annotation_round fits the learner on the annotator's {n_answers} "
+        f"answers, which replace the {n_taught} labelled rows it held: labels "
+        "given outside the annotator (X_training when the learner was built) "
+        "are not kept. Give them to the annotator instead: request their pool "
+        "rows and fill in their labels (a FileAnnotator's batch file), or "
+        "import them as annotations of the Label Studio project.",
+        SkbatchbaldWarning,
+        stacklevel=user_stacklevel(),
+    )
 
 
 def _cannot_score_yet(labels, annotator, learner):

@@ -1,5 +1,7 @@
 """annotation_round: fit on the answers, then ask for the next batch once."""
 
+import warnings
+
 import numpy as np
 import pytest
 from sklearn.base import BaseEstimator, ClassifierMixin
@@ -321,3 +323,27 @@ def test_a_picked_copy_of_a_labelled_row_is_named_by_its_pool_row(digits):
     )
     with pytest.warns(SkbatchbaldWarning, match=r"pool rows \[7\]\) equal rows"):
         annotation_round(learner, pool, annotator, n_instances=6)
+
+
+def test_labels_held_before_the_loop_are_said_to_be_replaced(digits):
+    # "we already have labelled data": the round's fit on the answers drops it
+    from skbatchbald import SkbatchbaldWarning
+
+    X, y = digits
+    annotator = MemoryAnnotator(y)
+    learner = ActiveLearner(
+        LogisticRegression(max_iter=50),
+        query_strategy=RandomQuery(random_state=0),
+        X_training=X[200:250],
+        y_training=y[200:250],
+    )
+    annotation_round(learner, X[:200], annotator, n_instances=5)
+    annotator.answer()
+    with pytest.warns(SkbatchbaldWarning, match="5 answers, which replace the 50"):
+        annotation_round(learner, X[:200], annotator, n_instances=5)
+    assert len(learner.y_training) == 5
+    # later rounds hold the last round's answers only: nothing more to say
+    annotator.answer()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", SkbatchbaldWarning)
+        annotation_round(learner, X[:200], annotator, n_instances=5)
