@@ -84,7 +84,8 @@ def annotation_round(learner, X_pool, annotator, *, n_instances=10, cold_start=N
         A modAL-style learner with ``fit(X, y)`` and
         ``query(X, n_instances=..., return_metrics=True)``, e.g.
         :class:`skbatchbald.ActiveLearner`. Its training data are replaced by
-        the answers.
+        the answers (with a warning when that drops more labelled rows than
+        there are answers: labels given before the loop).
     X_pool : array-like of shape (n_pool, ...)
         The whole pool, labelled rows included; the annotator's pool indices
         are rows of it. A pandas DataFrame or Series also passes its index
