@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from ..annotation._answers import TARGET_TYPES
-from ._config import STRATEGIES
+from ._config import SAMPLED, STRATEGIES
 
 __all__ = ["add_label_parser", "run_label"]
 
@@ -354,9 +354,17 @@ def _classes(values):
     return np.asarray(classes)
 
 
-def _check_strategy(strategy, target_type):
+def _check_strategy(strategy, target_type, model="forest"):
     # before the cold start writes a batch: the strategy would fail only at the
     # next round, once people had labelled it
+    if model == "logistic" and target_type == "multiclass" and strategy in SAMPLED:
+        usable = sorted(set(STRATEGIES) - set(SAMPLED))
+        raise ValueError(
+            f"--strategy {strategy} scores how posterior samples disagree, and "
+            "--model logistic gives one predictive distribution; use --model "
+            f"forest or mlp, or --strategy {', '.join(usable[:-1])} or "
+            f"{usable[-1]}."
+        )
     if target_type != "multiclass" and strategy not in _ANY_TARGET:
         raise ValueError(
             f"--strategy {strategy} scores class probabilities; with --target-type "
@@ -477,7 +485,7 @@ def run_label(args):
     import skbatchbald
     from skbatchbald.annotation import annotation_round
 
-    _check_strategy(args.strategy, args.target_type)
+    _check_strategy(args.strategy, args.target_type, args.model)
     X = _load_pool(args.data)
     annotator = _annotator(args, X)
     strategy = getattr(skbatchbald, STRATEGIES[args.strategy])()
@@ -522,8 +530,12 @@ def run_label(args):
                 # one line of what happened to this batch, with the option
                 # that changes it, not a warning located in runpy
                 print(f"note: {w.message} (--n-samples sets K)", file=sys.stderr)
-            else:
+            elif sys.warnoptions or "<frozen" not in str(w.filename):
                 warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+            else:
+                # located in runpy (the package's warnings point past it): one
+                # line saying what it is, as the notes are
+                print(f"warning: {w.message}", file=sys.stderr)
     if result.cold_start:
         strategy = cold_start
     print(f"fitted on {result.answered.size} answers")

@@ -417,7 +417,9 @@ def test_label_leaves_saturation_to_the_users_warning_options(
 def test_label_n_samples_is_refused_for_logistic(tmp_path, digits, capsys):
     X, _ = digits
     np.save(tmp_path / "pool.npy", X[:50])
-    argv = _digits_argv(tmp_path, "--model", "logistic", "--n-samples", "9")
+    argv = _digits_argv(
+        tmp_path, "--model", "logistic", "--strategy", "margin", "--n-samples", "9"
+    )
     assert main(argv) == 1
     assert "--model logistic has no posterior samples" in capsys.readouterr().err
 
@@ -446,3 +448,42 @@ def test_label_n_samples_with_a_strategy_without_samples(tmp_path, digits, capsy
     argv = _digits_argv(tmp_path, "--strategy", "random", "--n-samples", "9")
     assert main(argv) == 1
     assert "--strategy random scores no posterior samples" in capsys.readouterr().err
+
+
+def test_label_shows_a_warning_as_one_line_not_located_in_runpy(
+    tmp_path, digits, fill_labels
+):
+    # the package's warnings point past it, into <frozen runpy>, under -m
+    import subprocess
+    import sys
+
+    X, y = digits
+    np.save(tmp_path / "pool.npy", X[:300])
+    argv = [sys.executable, "-m", "skbatchbald", *_digits_argv(tmp_path)]
+    argv += ["--n-instances", "6"]
+    assert subprocess.run(argv, capture_output=True, check=False).returncode == 0
+    path = tmp_path / "l" / "batch-001.csv"
+    fill_labels(path, lambda i: str(y[i]))
+    lines = path.read_text().splitlines()
+    path.write_text("\n".join([*lines[:2], *lines[3:]]) + "\n")  # a middle row cut
+    done = subprocess.run(argv, capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr
+    assert "runpy" not in done.stderr
+    assert any(
+        line.startswith("warning: ") and "deleted" in line
+        for line in done.stderr.splitlines()
+    ), done.stderr
+
+
+@pytest.mark.parametrize("strategy", ["batchbald", "bald", "epig"])
+def test_label_refuses_a_sampling_strategy_for_logistic_up_front(
+    tmp_path, digits, capsys, strategy
+):
+    X, _ = digits
+    np.save(tmp_path / "pool.npy", X[:50])
+    argv = _digits_argv(tmp_path, "--model", "logistic", "--strategy", strategy)
+    assert main(argv) == 1
+    err = capsys.readouterr().err
+    assert f"--strategy {strategy} scores how posterior samples disagree" in err
+    assert "margin" in err and not (tmp_path / "l").exists()
+    assert main([*argv[:-1], "margin"]) == 0  # what it names runs
