@@ -138,7 +138,8 @@ def add_label_parser(subparsers):
         choices=_MODELS,
         default="forest",
         help="fitted on the answers: a random forest (its trees are the "
-        "posterior samples), a scaled logistic regression (multiclass only), or "
+        "posterior samples), a scaled logistic regression (multiclass only, "
+        "with --strategy margin, max_entropy, variation_ratios or random), or "
         "an MC-dropout MLP; a regressor or a multi-label model for the other "
         "target types (default: %(default)s)",
     )
