@@ -330,7 +330,11 @@ class _StoppingRule(VersionedPickle, BaseEstimator):
             raise ValueError(
                 f"n_labels={n_labels} is fewer than the last recorded round's "
                 f"{last}: rounds are recorded in the order their labels were "
-                "spent. To go back to an earlier round, load the rule as it was "
+                "spent. In an annotation loop, where a withdrawn answer (set "
+                "aside with '?', an annotation deleted) leaves the learner fewer "
+                "rows, pass the labels spent, which never go down: n_labels="
+                "result.answered.size + result.skipped.size of annotation_round's "
+                "result. To go back to an earlier round, load the rule as it was "
                 "saved then, or clone it to start over."
             )
         # A round at the labels of the last one (a script re-run, a second call)
@@ -866,13 +870,27 @@ class ExpectedInformation(_StoppingRule):
             else predict_log_proba_samples
         )
         point = {} if multilabel else {"allow_point_estimate": True}
-        log_probs = sample(
-            estimator,
-            X_stop,
-            n_mc_samples=self.n_mc_samples,
-            random_state=seed,
-            **point,
-        )
+        try:
+            log_probs = sample(
+                estimator,
+                X_stop,
+                n_mc_samples=self.n_mc_samples,
+                random_state=seed,
+                **point,
+            )
+        except ValueError as exc:
+            if "fitted on one class only" not in str(exc):
+                raise
+            # the sampler's advice is about picking batches; the rule's round
+            # is what to put off
+            raise ValueError(
+                "ExpectedInformation cannot judge a model fitted on one class: "
+                "it has no uncertainty to measure yet, and a stop now would "
+                "mean nothing. Update the stopping rules once the labels hold "
+                "two classes; in an annotation loop, from the round that is no "
+                "cold start: if not result.cold_start: rule.update(learner, "
+                "X_stop)."
+            ) from exc
         if not multilabel and log_probs.shape[1] == 1 and self.n_mc_samples != 1:
             # the strategies' message would recommend margin: a query strategy
             raise ValueError(

@@ -165,3 +165,27 @@ def test_rounds_out_of_order_name_the_sort():
 def test_a_negative_score_is_a_score():
     # R² of a regressor may be below 0
     assert hindsight_stop([10, 20, 30, 40], [-0.3, 0.4, 0.7, 0.72]) == 3
+
+
+def test_a_model_of_one_class_puts_the_round_off_not_the_batch():
+    # a cold start's first answers of one class: the rule's advice, not a
+    # strategy's
+    from skbatchbald.stopping import ExpectedInformation
+
+    X, _ = load_digits(return_X_y=True)
+    learner = ActiveLearner(
+        RandomForestClassifier(5, random_state=0),
+        X_training=X[:8],
+        y_training=np.full(8, 3),
+    )
+    with pytest.raises(ValueError, match=r"one class.*if not result.cold_start"):
+        ExpectedInformation().update(learner, X[100:150])
+
+
+def test_fewer_labels_name_the_labels_spent_of_an_annotation_loop():
+    from skbatchbald.stopping import StabilizingPredictions
+
+    rule = StabilizingPredictions()
+    rule.update_from(np.arange(10) % 3, n_labels=24)
+    with pytest.raises(ValueError, match=r"withdrawn answer.*answered.size \+ "):
+        rule.update_from(np.arange(10) % 3, n_labels=23)
