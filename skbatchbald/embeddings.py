@@ -26,6 +26,9 @@ _FORMAT = 1
 
 def _digest_array(hasher, array):
     hasher.update(f"{array.dtype.str}{array.shape}".encode())
+    if array.ndim == 0:  # BatchNorm's num_batches_tracked, CLIP's logit_scale
+        hasher.update(np.ascontiguousarray(array).data)
+        return
     # Row blocks: a memmapped input is hashed without loading it whole.
     step = max(1, (64 << 20) // max(1, array[:1].nbytes))
     for start in range(0, len(array), step):
@@ -122,12 +125,18 @@ def _encoder_identity(encoder, key):
             f"encoder must be callable (a torch module or a function X -> "
             f"embeddings); got {type(encoder).__name__}."
         )
-    if isinstance(encoder, torch.nn.Module) and encoder.training:
-        raise ValueError(
-            "encoder is a torch module in training mode: dropout and BatchNorm "
-            "would give different embeddings at every call. Call encoder.eval() "
-            "before caching its embeddings."
-        )
+    if isinstance(encoder, torch.nn.Module):
+        # a layer set back to training mode inside an eval() encoder counts too
+        training = [
+            name or "the encoder" for name, m in encoder.named_modules() if m.training
+        ]
+        if training:
+            raise ValueError(
+                f"encoder is a torch module with layers in training mode "
+                f"({', '.join(training[:3])}): dropout and BatchNorm would give "
+                "different embeddings at every call. Call encoder.eval() before "
+                "caching its embeddings."
+            )
     if key is not None:
         if not isinstance(key, str) or not key:
             raise TypeError(
@@ -316,10 +325,34 @@ def _load(npy, meta, expected, encoder, X, n_check, fix, named_inputs):
             )
             raise _stale(
                 npy,
-                f"{what}: they now give other embeddings of rows {rows.tolist()}",
+                f"{what}: they now give other embeddings of rows {rows.tolist()}"
+                " (or the encoder is not deterministic: a torch module called "
+                "inside a function while in training mode, whose dropout draws "
+                "anew at every call; call its eval() first)",
                 f"{fix}{_SHARED_WEIGHTS}",
             )
     return Z
+
+
+def _check_repeatable(encoder, X, Z, n_check):
+    """ValueError, before anything is written, for an encoder whose embeddings
+    of the same rows change from call to call: a module in training mode
+    called inside a function, which the mode check cannot see."""
+    rows = _check_rows(len(X), n_check)
+    if not rows.size:
+        return
+    again = _encode(encoder, _rows_of(X, rows))
+    scale = max(1.0, float(np.abs(Z[rows]).max()))
+    if again.shape != Z[rows].shape or not np.allclose(
+        again, Z[rows], rtol=1e-4, atol=1e-4 * scale
+    ):
+        raise ValueError(
+            f"the encoder gives other embeddings of rows {rows.tolist()} when "
+            "called on them again: it is not deterministic (a torch module in "
+            "training mode called inside a function, whose dropout draws anew "
+            "at every call), so cached embeddings would not be the encoder's. "
+            "Call the module's eval() first. Nothing was written."
+        )
 
 
 def cached_embeddings(
@@ -384,9 +417,11 @@ def cached_embeddings(
         Rows per call of the encoder.
     n_check : int, default=8
         Rows, spread over the inputs, re-embedded on a cache hit and compared
-        with the cached ones (relative tolerance 1e-4); 0 skips that check. A
-        Dataset's items at as many places (at least 4) are also read twice
-        to refuse random augmentation.
+        with the cached ones (relative tolerance 1e-4), and re-embedded once
+        more on the first call, before anything is written, to refuse an
+        encoder that is not deterministic (a module in training mode inside
+        a function); 0 skips both checks. A Dataset's items at as many places
+        (at least 4) are also read twice to refuse random augmentation.
     num_workers : int, default=0
         Worker processes of the ``DataLoader`` that reads a Dataset (decoding
         images in parallel); not used for arrays.
@@ -488,6 +523,7 @@ def cached_embeddings(
         named = inputs_key is not None
         return _load(npy, meta, expected, encoder, X, n_check, fix, named)
     Z = _compute(encoder, X, batch_size, num_workers)
+    _check_repeatable(encoder, X, Z, n_check)
     directory.mkdir(parents=True, exist_ok=True)
     _write_atomically(npy, lambda tmp: _save(tmp, Z))
     meta = {**expected, "n": len(Z), "d": Z.shape[1], "dtype": "float32"}

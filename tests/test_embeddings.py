@@ -65,11 +65,11 @@ def test_float64_rows_meet_a_float32_encoder(X, tmp_path):
 def test_hit_embeds_only_the_check_rows(X, tmp_path):
     encoder = CountingEncoder(np.ones((12, 3), dtype=np.float32))
     cached_embeddings(encoder, X, tmp_path, key="ones-v1")
-    assert encoder.rows == len(X)
+    assert encoder.rows == len(X) + 8  # every row, and the 8 checked twice
     cached_embeddings(encoder, X, tmp_path, key="ones-v1", n_check=5)
-    assert encoder.rows == len(X) + 5
+    assert encoder.rows == len(X) + 8 + 5
     cached_embeddings(encoder, X, tmp_path, key="ones-v1", n_check=0)
-    assert encoder.rows == len(X) + 5
+    assert encoder.rows == len(X) + 8 + 5
 
 
 def test_other_inputs_or_weights_get_their_own_entry(X, tmp_path):
@@ -194,7 +194,7 @@ def test_a_tensor_shares_the_cache_of_its_numpy_values(X, tmp_path):
     )
     np.testing.assert_array_equal(from_tensor, from_numpy)
     assert len(entries(tmp_path)) == 2  # a hit, not a second entry
-    assert encoder.rows == len(X) + 8  # the hit's check rows only
+    assert encoder.rows == len(X) + 8 + 8  # the first call's check, the hit's
     # a torch encoder gets the tensor's rows, as it would the array's
     module = make_encoder()
     Z = cached_embeddings(module, torch.from_numpy(X), tmp_path / "module")
@@ -399,3 +399,43 @@ def test_encoders_sharing_weights_with_another_width_are_told_to_take_keys(tmp_p
     cached_embeddings(single.eval(), X, tmp_path)
     with pytest.raises(ValueError, match=r"returns shape .* give each its own key="):
         cached_embeddings(doubled.eval(), X, tmp_path)
+
+
+def test_an_encoder_with_batchnorm_is_hashed_and_cached(tmp_path):
+    # BatchNorm's num_batches_tracked is a 0-d tensor in the state_dict
+    torch.manual_seed(0)
+    encoder = torch.nn.Sequential(torch.nn.Linear(8, 4), torch.nn.BatchNorm1d(4))
+    encoder.eval()
+    X = np.random.default_rng(0).random((50, 8), dtype=np.float32)
+    Z = cached_embeddings(encoder, X, tmp_path)
+    with torch.no_grad():
+        expected = encoder(torch.from_numpy(X)).numpy()
+    np.testing.assert_allclose(Z, expected, rtol=1e-6)
+    encoder[1].running_mean += 1.0  # another state: another entry, not a reuse
+    assert not np.allclose(cached_embeddings(encoder, X, tmp_path), Z)
+
+
+def test_a_layer_in_training_mode_inside_an_eval_encoder_is_refused(tmp_path):
+    torch.manual_seed(0)
+    backbone = torch.nn.Sequential(torch.nn.Linear(8, 16), torch.nn.Dropout(0.5))
+    encoder = torch.nn.Sequential(backbone, torch.nn.Linear(16, 4)).eval()
+    backbone.train()
+    X = np.random.default_rng(0).random((50, 8), dtype=np.float32)
+    with pytest.raises(ValueError, match=r"layers in training mode \(0, 0.0, 0.1\)"):
+        cached_embeddings(encoder, X, tmp_path)
+    assert not list(tmp_path.iterdir())
+
+
+def test_a_function_around_a_training_module_is_refused_before_writing(tmp_path):
+    torch.manual_seed(0)
+    module = torch.nn.Sequential(torch.nn.Linear(8, 16), torch.nn.Dropout(0.5))
+
+    def encode(batch):  # the module is in training mode: dropout at every call
+        return module(torch.from_numpy(np.ascontiguousarray(batch))).detach()
+
+    X = np.random.default_rng(0).random((50, 8), dtype=np.float32)
+    with pytest.raises(ValueError, match=r"not deterministic.*Nothing was written"):
+        cached_embeddings(encode, X, tmp_path, key="v1")
+    assert not list(tmp_path.glob("*.npy"))
+    module.eval()
+    assert cached_embeddings(encode, X, tmp_path, key="v1").shape == (50, 16)
