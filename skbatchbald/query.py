@@ -24,6 +24,7 @@ from ._models import check_model_noise, warn_if_noise_dwarfs
 from ._pickled_version import VersionedPickle
 from ._round_off import scores_tied
 from ._validation import (
+    NONFINITE_PREFIX,
     call_context,
     call_generator,
     check_beta,
@@ -36,6 +37,7 @@ from ._validation import (
     count_rows,
     draw_seed,
     is_auto,
+    nonfinite_rows_message,
 )
 from ._warnings import SkbatchbaldWarning, user_stacklevel
 from .sampling import (
@@ -1490,7 +1492,23 @@ class _TargetQuery(_PosteriorQuery):
             _check_target_features(X_pool, self.X_target)
             # one call over pool and targets: sample k is the same network for both
             X_both = stack_rows(X_pool, take_rows(self.X_target, targets))
-            both = self._log_probs(learner, X_both, rng, n_pool=n_pool)
+            try:
+                both = self._log_probs(learner, X_both, rng, n_pool=n_pool)
+            except ValueError as exc:
+                # rows past the pool's are target rows: named in X_target
+                if not str(exc).startswith(NONFINITE_PREFIX):
+                    raise
+                try:
+                    message = nonfinite_rows_message(self.X_target)
+                except (TypeError, ValueError):
+                    message = None
+                if message is None:
+                    raise
+                raise ValueError(
+                    message.replace(
+                        NONFINITE_PREFIX, "X_target contains NaN or infinity in", 1
+                    )
+                ) from exc
             log_probs, log_probs_target = both[:n_pool], both[n_pool:]
         return self._score(log_probs, log_probs_target, n_instances, draw_seed(rng))
 

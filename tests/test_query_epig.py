@@ -162,3 +162,15 @@ def test_batch_epig_query_delegates(dropout_net, digits_split):
     # its first pick is EPIGQuery's on the same draws
     single = EPIGQuery(X_target=X_target, target_subsample=20, random_state=1)
     assert single(dropout_net, X_pool, 1)[0][0] == indices[0]
+
+
+@pytest.mark.parametrize("query", [EPIGQuery, BatchEPIGQuery])
+def test_a_nan_target_row_is_named_in_x_target(query, dropout_net, digits_split):
+    # the pool and targets are sampled as one array: row 3 of the targets
+    # was reported as row n_pool + 3 of "X"
+    d = digits_split
+    X_target = d["X_test"][:20] / 16
+    X_target[3, 5] = np.nan
+    strategy = query(X_target=X_target, target_subsample=None, random_state=0)
+    with pytest.raises(ValueError, match=r"^X_target contains NaN .* \(first: \[3\]\)"):
+        strategy(dropout_net, d["X_pool"][:50] / 16, 2)
