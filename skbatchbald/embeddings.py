@@ -300,7 +300,10 @@ def _load(npy, meta, expected, encoder, X, n_check, fix, named_inputs):
         if meta.get(field) != expected[field]:
             what = "the inputs" if field == "inputs_sha256" else "the encoder"
             raise _stale(npy, what, fix)
-    Z = np.load(npy, mmap_mode="r")
+    try:
+        Z = np.load(npy, mmap_mode="r")
+    except (OSError, ValueError):  # truncated (a full disk, a cut copy)
+        raise _stale(npy, "a whole .npy file (it cannot be read)", fix) from None
     if Z.shape != (len(X), meta.get("d")) or Z.dtype != np.float32:
         raise _stale(npy, f"its metadata ({len(X)} rows of d = {meta.get('d')})", fix)
     if not np.isfinite(Z).all():
@@ -519,7 +522,10 @@ def cached_embeddings(
     if renames:
         fix = f"pass {' or '.join(renames)}, or {fix}"
     if npy.is_file() and meta_path.is_file():
-        meta = json.loads(meta_path.read_text())
+        try:
+            meta = json.loads(meta_path.read_text())
+        except (ValueError, UnicodeDecodeError):  # a write cut short, an edit
+            raise _stale(meta_path, "JSON (it cannot be read)", fix) from None
         named = inputs_key is not None
         return _load(npy, meta, expected, encoder, X, n_check, fix, named)
     Z = _compute(encoder, X, batch_size, num_workers)

@@ -128,6 +128,15 @@ def test_tampered_file_or_metadata_is_refused(X, tmp_path):
     with pytest.raises(ValueError, match="no longer match the encoder"):
         cached_embeddings(encoder, X, tmp_path)
 
+    # a write cut short: a metadata file of half its text, a truncated array
+    meta_path.write_text(json.dumps(meta)[:20])
+    with pytest.raises(ValueError, match=r"\.json no longer match JSON.*delete"):
+        cached_embeddings(encoder, X, tmp_path)
+    meta_path.write_text(json.dumps(meta))
+    npy.write_bytes(npy.read_bytes()[:200])
+    with pytest.raises(ValueError, match=r"\.npy no longer match a whole .*delete"):
+        cached_embeddings(encoder, X, tmp_path)
+
 
 def test_nan_embeddings_are_refused_and_not_written(X, tmp_path):
     X_bad = X.copy()
