@@ -2,7 +2,10 @@
 
 The files are the state: a fresh process reads the directory and knows which
 rows were asked for (every batch file), which are answered (batch files with
-labels filled in) and which are still pending.
+labels filled in) and which are still pending. A small record beside them,
+written with each batch, lists the rows answered by then, so that an answer
+that disappears later (an older copy saved over a labelled file) is refused
+rather than forgotten.
 """
 
 import contextlib
@@ -10,6 +13,7 @@ import csv
 import functools
 import io
 import json
+import numbers
 import os
 import re
 import warnings
@@ -41,6 +45,28 @@ __all__ = ["FileAnnotator"]
 _COLUMNS = ("round", "rank", "pool_index", "reference", "score", "label")
 _FORMATS = ("csv", "jsonl")
 _SKIP_HINT = f", or {SKIPPED!r} if it cannot be labelled (the row is set aside)"
+# Which rows of the earlier batches held an answer when the newest was written:
+# a dot file, which file managers hide from the people who label.
+_RECORD = ".skbatchbald-answered.json"
+
+
+# A row that its reference moved to another pool row keeps, under this key, the
+# pool_index its file holds: the record names rows as the files do, whatever
+# order the pool comes in. A NUL is in no column name a file can give.
+_WRITTEN_INDEX = "\0written pool_index"
+
+
+def _written_index(where, row):
+    """The pool index a batch file's row holds (before its reference moved it)."""
+    if _WRITTEN_INDEX in row:
+        return row[_WRITTEN_INDEX]
+    return pool_index(row.get("pool_index"), where)
+
+
+def _shown(indices, limit=10):
+    """A list of pool rows for a message: the first ``limit`` of them."""
+    more = f" and {len(indices) - limit} more" if len(indices) > limit else ""
+    return f"{list(indices[:limit])}{more}"
 
 
 def _write_atomically(path, text):
@@ -146,20 +172,74 @@ def _is_blank(row):
     return not any(str(cell or "").strip() for cell in cells)
 
 
+# A whole number as a spreadsheet or a float column may write it: "2", "2.0",
+# "2.00". Not "2.000", which may be two thousand with a grouping point.
+_WHOLE_NUMBER = re.compile(r"[+-]?\d+(?:\.0{1,2})?")
+
+
+def _whole_number(value):
+    """``value`` as an int if it is a whole number (``2``, ``"2"``, ``2.0``,
+    ``"2.0"``), else None."""
+    if isinstance(value, bool):  # JSON true is no number of a batch
+        return None
+    if isinstance(value, numbers.Integral):
+        return int(value)
+    if isinstance(value, float):
+        return int(value) if value.is_integer() else None
+    if isinstance(value, str) and _WHOLE_NUMBER.fullmatch(value.strip()):
+        return int(value.strip().partition(".")[0])
+    return None
+
+
+def _has_label(row):
+    # a JSON label may be 0 or an empty list of tags: both are answers
+    label = row.get("label")
+    return label is not None and bool(str(label).strip())
+
+
+def _ranks(rows):
+    """Each row's ``rank`` as an int, or None when no row has one.
+
+    A rank column deleted or cleared leaves the file's order. A rank written
+    ``2.0`` (a spreadsheet or a float column re-saving the file) is rank 2;
+    any other cell is refused, since the rows could not be put back in the
+    order they were asked for.
+    """
+    cells = [row.get("rank") for _, row in rows]
+    if all(cell is None or not str(cell).strip() for cell in cells):
+        return None
+    ranks = []
+    for (where, _), cell in zip(rows, cells, strict=True):
+        rank = _whole_number(cell)
+        if cell is None or not str(cell).strip():
+            raise ValueError(
+                f"{where} has no rank, and other rows of the file have one; "
+                "restore its rank as the batch was written (the rank says in "
+                "which order the rows were asked for, 0 first), or clear the "
+                "whole rank column to read the rows in the file's order."
+            )
+        if rank is None or rank < 0:
+            raise ValueError(
+                f"{where} has rank {cell!r}, which is not a whole number >= 0; "
+                "restore it as the batch was written (the rank says in which "
+                "order the rows were asked for, 0 first), or clear the whole "
+                "rank column to read the rows in the file's order."
+            )
+        ranks.append(rank)
+    return ranks
+
+
 def _in_rank_order(rows):
     """Rows by their ``rank`` column: a file sorted in a spreadsheet reads as written.
 
     The loop fits on answers in request order; a person who sorts a batch by
     label or by image name must not change the model. Rows keep the file's
-    order when a rank is missing or not an integer (a column deleted or
-    retyped), and the checks of the answers name those rows as they are.
+    order when the rank column was deleted or cleared; a rank that is not a
+    whole number is refused (see :func:`_ranks`).
     """
-    ranks = []
-    for _, row in rows:
-        try:
-            ranks.append(int(str(row.get("rank")).strip()))
-        except ValueError:
-            return rows
+    ranks = _ranks(rows)
+    if ranks is None:
+        return rows
     order = np.argsort(ranks, kind="stable")
     return [rows[i] for i in order]
 
@@ -168,12 +248,9 @@ def _missing_ranks(rows):
     """Ranks below a batch's highest that no row holds: rows deleted by hand.
 
     A deleted last row leaves no gap and is not seen; nor are ranks when the
-    column was deleted or retyped.
+    column was deleted or cleared.
     """
-    try:
-        ranks = {int(str(row.get("rank")).strip()) for _, row in rows}
-    except ValueError:
-        return []
+    ranks = set(_ranks(rows) or ())
     return sorted(set(range(max(ranks, default=-1) + 1)) - ranks)
 
 
@@ -226,6 +303,13 @@ class FileAnnotator:
     nothing is taught from it by mistake). The directory is the whole state:
     a new ``FileAnnotator`` on the same directory, in a new process, continues
     where the last one stopped.
+
+    Answers may be corrected, but not lost: each batch written records, in
+    ``.skbatchbald-answered.json`` beside the files, which rows of the earlier
+    batches had a label or ``?``, and a row recorded there that has an empty
+    label now, or is gone from its file (an older copy of the file saved over
+    the labelled one), stops every read naming the file and rows. Rows are
+    read in ``rank`` order, whatever the file's order (``2.0`` is rank 2).
 
     Parameters
     ----------
@@ -382,21 +466,137 @@ class FileAnnotator:
                         "format), or move the other file out of the directory."
                     )
 
-    def _batches(self, pool_ids=None):
-        """Each batch file's rows: list of (path, [(where, row), ...]).
+    def _read_batches(self):
+        """Each batch file's rows as written: list of (path, [(where, row), ...]).
 
-        Each row's ``pool_index`` is where its recorded reference is now (see
-        :meth:`_locate`).
+        Rows are in ``rank`` order, and a ``pool_index`` written as a whole
+        float (``64.0``, a spreadsheet's re-save) is read as the int.
         """
         if self._suffix() == "csv":
             numbers = self.target_type == "continuous"
             read = functools.partial(_read_csv, numbers=numbers)
         else:
             read = _read_jsonl
-        batches = [
-            (path, _in_rank_order(read(path))) for _, path in self._batch_files()
-        ]
-        return self._locate(batches, pool_ids)
+        batches = []
+        for _, path in self._batch_files():
+            rows = read(path)
+            for _, row in rows:
+                index = _whole_number(row.get("pool_index"))
+                if index is not None:
+                    row["pool_index"] = index
+            batches.append((path, _in_rank_order(rows)))
+        return batches
+
+    def _batches(self, pool_ids=None):
+        """Each batch file's rows: list of (path, [(where, row), ...]).
+
+        Each row's ``pool_index`` is where its recorded reference is now (see
+        :meth:`_locate`); answers recorded when a later batch was written
+        must still be there (see :meth:`_check_recorded_answers`).
+        """
+        written = self._read_batches()
+        batches = self._locate(written, pool_ids)
+        self._check_recorded_answers(written)
+        return batches
+
+    def _record_path(self):
+        return self._path() / _RECORD
+
+    def _read_record(self):
+        """The record of answered rows the newest :meth:`request` wrote, or None.
+
+        ``{"written_with": name, "answered": {batch file name: [pool index,
+        ...]}}``; None in a directory written before there was one.
+        """
+        path = self._record_path()
+        try:
+            text = path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            return None
+        try:
+            record = json.loads(text)
+            answered = record["answered"]
+            written_with = str(record["written_with"])
+            answered = {
+                str(name): [int(i) for i in indices]
+                for name, indices in answered.items()
+            }
+        except (ValueError, TypeError, KeyError, AttributeError) as exc:
+            raise ValueError(
+                f"{path} is not the record of answered rows that the loop writes "
+                f"({type(exc).__name__}: {exc}): it was edited. Delete it; the next "
+                "batch written records the answers again."
+            ) from None
+        return written_with, answered
+
+    def _check_recorded_answers(self, batches):
+        """ValueError if a row answered when the newest batch was written has
+        lost its answer.
+
+        A stale copy of a labelled batch saved over it (a second person's
+        spreadsheet open since before it was labelled) turns its rows back
+        into pending rows: the next round would fit without them and wait
+        for them, in silence. :meth:`request` records which rows of the
+        earlier batches had a label or ``?``; a row recorded there that now
+        has an empty label, or is in no row of its file, is refused. A
+        changed answer (a correction, or ``?``) is an answer still.
+        """
+        record = self._read_record()
+        if record is None:
+            return  # a directory from before the record: nothing to hold to
+        written_with, answered = record
+        files = {path.name: rows for path, rows in batches}
+        for name, recorded in sorted(answered.items()):
+            if name not in files:
+                raise ValueError(
+                    f"{self._path()} lacks {name}, which held {len(recorded)} "
+                    f"answer(s) when {written_with} was written: put it back in "
+                    "the directory under its name. To start the loop over, use a "
+                    f"new directory (or delete {_RECORD} with the batch files)."
+                )
+            labelled, present = set(), set()
+            for where, row in files[name]:
+                index = pool_index(row.get("pool_index"), where)
+                present.add(index)
+                if _has_label(row):
+                    labelled.add(index)
+            emptied = [i for i in recorded if i in present and i not in labelled]
+            gone = [i for i in recorded if i not in present]
+            if not (emptied or gone):
+                continue
+            lost = []
+            if emptied:
+                lost.append(f"pool row(s) {_shown(emptied)} now have an empty label")
+            if gone:
+                lost.append(
+                    f"pool row(s) {_shown(gone)} are in no row of it (deleted, or "
+                    "the pool_index cell edited)"
+                )
+            raise ValueError(
+                f"{name} lost {len(emptied) + len(gone)} of the answers it held "
+                f"when {written_with} was written: {' and '.join(lost)} (an "
+                "older copy saved over the labelled file?). Restore those "
+                "answers (from a backup, or label the rows again), or write "
+                f"{SKIPPED!r} as a row's label to set it aside."
+            )
+
+    def _record_answers(self, batches, written_with):
+        """Write the record of which rows of ``batches`` hold an answer now.
+
+        Written before the new batch file: a crash in between leaves a record
+        of answers that are all still there, never a batch without one.
+        """
+        answered = {}
+        for path, rows in batches:
+            indices = sorted(
+                {_written_index(w, row) for w, row in rows if _has_label(row)}
+            )
+            if indices:
+                answered[path.name] = indices
+        if not answered and not self._record_path().exists():
+            return  # nothing answered yet: no record to keep
+        text = json.dumps({"written_with": written_with, "answered": answered})
+        _write_atomically(self._record_path(), text + "\n")
 
     def _current_references(self, pool_ids):
         """Every pool row's reference now, or None when they cannot be listed."""
@@ -462,7 +662,16 @@ class FileAnnotator:
                     and recorded not in repeated
                     and not positional
                 ):
-                    moved.append((where, {**row, "pool_index": where_now[recorded]}))
+                    moved.append(
+                        (
+                            where,
+                            {
+                                **row,
+                                "pool_index": where_now[recorded],
+                                _WRITTEN_INDEX: index,
+                            },
+                        )
+                    )
                 else:
                     message = self._moved_message(where, index, recorded, now)
                     if positional:
@@ -470,9 +679,18 @@ class FileAnnotator:
                             " X_pool's index is now 0..n-1, plain positions "
                             "(reset_index?), so its labels cannot find the row: "
                             "pass the pool with the index it had (e.g. "
-                            "df.set_index('id')). If the index is as it was, the "
-                            f"pool_index cell was edited: restore it to {recorded}."
+                            "df.set_index('id'))."
                         )
+                        # An index 0..n-1 then wrote each row's position as
+                        # its reference; a recorded label that is no position
+                        # of this pool (an ID, 5064) was written by another
+                        # index, and is no pool_index to restore.
+                        as_position = _whole_number(recorded)
+                        if as_position is not None and 0 <= as_position < len(current):
+                            message += (
+                                " If the index is as it was, the pool_index cell "
+                                f"was edited: restore it to {as_position}."
+                            )
                     raise ValueError(message)
             located.append((path, moved))
         return located
@@ -519,11 +737,7 @@ class FileAnnotator:
 
     @staticmethod
     def _is_answered(rows):
-        # a JSON label may be 0 or an empty list of tags: both are answers
-        return any(
-            row.get("label") is not None and str(row["label"]).strip()
-            for _, row in rows
-        )
+        return any(_has_label(row) for _, row in rows)
 
     def _check_classes(self):
         """The checked classes; none may be named like the skip marker."""
@@ -560,7 +774,31 @@ class FileAnnotator:
                     SkbatchbaldWarning,
                     stacklevel=user_stacklevel(),
                 )
-        return [(where, row) for _, rows in answered for where, row in rows]
+        records = [(where, row) for _, rows in answered for where, row in rows]
+        FileAnnotator._check_answered_once(records)
+        return records
+
+    @staticmethod
+    def _check_answered_once(records):
+        """ValueError if two rows with a label or ``?`` name one pool row.
+
+        :func:`check_answers` sees only the taught rows; a row pasted twice,
+        labelled once and ``?`` once, would be both taught and set aside.
+        """
+        first = {}
+        for where, row in records:
+            if not _has_label(row):
+                continue  # an empty copy: check_answers names the missing label
+            index = pool_index(row.get("pool_index"), where)
+            if index in first:
+                first_where, first_label = first[index]
+                raise ValueError(
+                    f"{where}: pool index {index} is answered twice (also in "
+                    f"{first_where}), as {first_label!r} there and "
+                    f"{row.get('label')!r} here; keep one answer per pool row "
+                    "and remove the other row."
+                )
+            first[index] = (where, row.get("label"))
 
     def _pending_rows(self, batches):
         """The pool rows of the unanswered batches, in request order."""
@@ -642,11 +880,34 @@ class FileAnnotator:
         ------
         ValueError
             If a row was already asked for in an earlier batch, the indices or
-            scores are malformed, or an earlier batch's reference is on no
-            single row of the pool now.
+            scores are malformed, an earlier batch's reference is on no
+            single row of the pool now, an answer recorded when the newest
+            batch was written is lost, or another process holds the directory
+            (see :meth:`hold`, which a request holds too).
+
+        Notes
+        -----
+        Before the batch file, it writes (atomically) the record of which
+        rows of the earlier batches hold an answer now,
+        ``.skbatchbald-answered.json``; every later read refuses a state in
+        which one of them has lost it. A directory written before this record
+        existed is checked from its next batch on.
         """
         indices, scores = check_batch(pool_indices, scores)
         self._check_classes()
+        if indices.size == 0:
+            self._batches(pool_ids)  # the files are checked all the same
+            return
+        # Held from reading the files to writing the batch and the record, as
+        # a round holds it (the same thread holds it again): a request of
+        # one's own, outside annotation_round, cannot interleave with a round
+        # of another process. annotation_round has warned where nothing can
+        # be held.
+        with self._hold(warn=False):
+            self._write_batch(indices, scores, pool_ids)
+
+    def _write_batch(self, indices, scores, pool_ids):
+        """:meth:`request`'s work, with the directory held."""
         batches = self._batches(pool_ids)
         asked = {}
         for _, rows in batches:
@@ -662,8 +923,6 @@ class FileAnnotator:
                 f"pool rows {again} were already asked for ({asked[str(again[0])]}); "
                 "request only rows that are in no batch file yet."
             )
-        if indices.size == 0:
-            return
         round_ = len(batches) + 1
         records = [
             {
@@ -684,6 +943,7 @@ class FileAnnotator:
                 f"{path} exists already and is not a batch the loop can read; "
                 "move it out of the directory."
             )
+        self._record_answers(batches, path.name)
         if self.format == "csv":
             buffer = io.StringIO()
             writer = csv.DictWriter(buffer, fieldnames=_COLUMNS, lineterminator="\n")
@@ -715,7 +975,9 @@ class FileAnnotator:
             If an unlabelled batch file has a copy under another name in the
             directory (``batch-001 (1).csv``, ``batch-001.xlsx``): the labels
             were most likely saved there, where the loop does not read them;
-            or if a row's reference is on no single row of the pool now.
+            if a row's reference is on no single row of the pool now; or if
+            a row answered when a later batch was written has lost its answer
+            (a pending row that was taught before).
         """
         return self._pending_rows(self._batches(pool_ids))
 
@@ -751,8 +1013,11 @@ class FileAnnotator:
             Naming the file and row, if an answered batch has a row without a
             label, a label outside ``classes`` (a tag outside them, a number
             that is not finite), several classes for ``"multiclass"``, a pool
-            index that is not an integer, a pool index answered twice, or a
-            reference that is on no single row of the pool now.
+            index that is not an integer, a pool index answered twice (a
+            label and ``?`` too), a ``rank`` that is not a whole number, a
+            reference that is on no single row of the pool now, or a row that
+            had an answer when a later batch was written and has none now
+            (its file saved over with an older copy).
 
         Warns
         -----
@@ -786,8 +1051,10 @@ class FileAnnotator:
         Raises
         ------
         ValueError
-            If a pool index is not an integer, or a row's reference is on no
-            single row of the pool now.
+            If a pool index is not an integer or is answered twice (``?``
+            and a label too), a row's reference is on no single row of the
+            pool now, or an answer recorded when a later batch was written is
+            lost.
         """
         self._check_classes()
         records = self._answered_rows(self._batches(pool_ids), warn=False)
@@ -819,19 +1086,26 @@ class FileAnnotator:
         ValueError
             If another process holds the directory.
         """
+        with self._hold(warn=True):
+            yield self
+
+    @contextlib.contextmanager
+    def _hold(self, *, warn):
+        """:meth:`hold`; ``warn``: where the directory cannot be locked."""
         path = self._path()
         path.mkdir(parents=True, exist_ok=True)
         try:
             handle = hold_folder(path)
         except FolderUnlockable as exc:
             handle = None
-            warnings.warn(
-                f"{exc.strerror}: the file system cannot lock a directory (NFS?), "
-                "so a second round started meanwhile is not refused; start one "
-                "round at a time.",
-                SkbatchbaldWarning,
-                stacklevel=user_stacklevel(),
-            )
+            if warn:
+                warnings.warn(
+                    f"{exc.strerror}: the file system cannot lock a directory "
+                    "(NFS?), so a second round started meanwhile is not refused; "
+                    "start one round at a time.",
+                    SkbatchbaldWarning,
+                    stacklevel=user_stacklevel(),
+                )
         except FolderBusy:
             raise ValueError(
                 f"another annotation round is running on {path} (a second "
@@ -840,7 +1114,7 @@ class FileAnnotator:
                 "holds the directory may hold it again (nested), others may not."
             ) from None
         try:
-            yield self
+            yield
         finally:
             release_folder(handle)
 

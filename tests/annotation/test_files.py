@@ -195,7 +195,12 @@ def test_bad_file_raises_and_teaches_nothing(tmp_path, digits, case):
         annotation_round(learner, X, annotator, n_instances=10)
     np.testing.assert_array_equal(learner.X_training, taught)
     np.testing.assert_array_equal(learner.estimator.coef_, coef)
-    assert _files(tmp_path) == ["batch-001.csv", "batch-002.csv"]
+    # the record of batch-001's answers, written with batch-002
+    assert _files(tmp_path) == [
+        ".skbatchbald-answered.json",
+        "batch-001.csv",
+        "batch-002.csv",
+    ]
 
 
 def test_malformed_files(tmp_path):
