@@ -8,6 +8,7 @@ after the first ``teach`` a posterior strategy such as
 """
 
 import contextlib
+import re
 import warnings
 from collections.abc import Mapping
 
@@ -29,6 +30,7 @@ from ._validation import (
     check_random_state,
     count_rows,
     draw_seed,
+    nonfinite_rows_message,
 )
 from ._warnings import SkbatchbaldWarning, user_stacklevel
 
@@ -351,10 +353,18 @@ class TypiClustQuery(VersionedPickle, BaseEstimator):
                     if raw_columns
                     else "make_pipeline(SimpleImputer(), StandardScaler())"
                 )
+                try:
+                    rows = nonfinite_rows_message(Z)
+                except (TypeError, ValueError):
+                    rows = None
+                found = re.search(r"in (\d+ row\(s\) \(first: \[[^]]*\]\))", rows or "")
+                which = f" in {found.group(1)}" if found else ""
                 raise ValueError(
-                    f"{name}{where} contains NaN or infinity, and TypiClustQuery "
-                    "measures distances between rows: impute the missing values "
-                    f"first, e.g. with embedding={fix}."
+                    f"{name}{where} contains NaN or infinity{which}, and "
+                    "TypiClustQuery measures distances between rows: drop or "
+                    "re-embed those rows (embeddings of inputs that failed to "
+                    "encode), or impute missing features first, e.g. with "
+                    f"embedding={fix}."
                 ) from exc
             columns = _non_numeric_columns(Z)
             if columns:

@@ -296,6 +296,12 @@ class TestErrors:
         X[3, 1] = np.nan
         with pytest.raises(ValueError, match=r"X_pool contains NaN.*SimpleImputer"):
             TypiClustQuery()(None, X, 2)
+        # and names the rows: an embedding that failed is dropped or redone
+        X[7, 0] = np.inf
+        with pytest.raises(
+            ValueError, match=r"in 2 row\(s\) \(first: \[3, 7\]\).*re-embed"
+        ):
+            TypiClustQuery()(None, X, 2)
 
     @pytest.mark.parametrize(
         "container",
