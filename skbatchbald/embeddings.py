@@ -505,7 +505,18 @@ def cached_embeddings(
     if not is_torch_dataset(X) and (X.ndim < 1 or len(X) == 0):
         raise ValueError(f"X must hold at least one row; got shape {X.shape}.")
     if not is_torch_dataset(X) and not np.issubdtype(X.dtype, np.number):
-        raise ValueError(f"X must be numeric; got dtype {X.dtype}.")
+        texts = X.dtype.kind in "OUS"
+        raise ValueError(
+            f"X must be numeric; got dtype {X.dtype}."
+            + (
+                " For texts, cache the encoder's input as numbers: the "
+                "tokenizer's ids (an integer array, padded to one length), "
+                "with an encoder that takes them; the inputs are hashed as "
+                "arrays to name the cache."
+                if texts
+                else ""
+            )
+        )
     digest = _inputs_digest(X, inputs_key, batch_size, num_workers)
     expected = {"format": _FORMAT, "inputs_sha256": digest}
     expected["encoder"] = identity

@@ -448,3 +448,9 @@ def test_a_function_around_a_training_module_is_refused_before_writing(tmp_path)
     assert not list(tmp_path.glob("*.npy"))
     module.eval()
     assert cached_embeddings(encode, X, tmp_path, key="v1").shape == (50, 16)
+
+
+def test_texts_are_told_to_be_cached_as_token_ids(tmp_path):
+    texts = np.array(["a ticket", "another one"])
+    with pytest.raises(ValueError, match=r"dtype <U11. For texts.*tokenizer's ids"):
+        cached_embeddings(lambda batch: batch, texts, tmp_path, key="v1")
