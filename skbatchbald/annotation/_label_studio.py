@@ -4,14 +4,15 @@ The project is the whole state. Each pool row is a task whose data hold its
 ``pool_index``; a batch is the set of tasks carrying a prediction of the
 round's model version ``skbatchbald-round-<r>-n<size>`` whose score ranks the
 task within the batch; an answer is a task's first submitted (not skipped)
-annotation. A fresh process reads all of it back, so the loop resumes after a
-crash from the server alone.
+annotation that gives a label. A fresh process reads all of it back, so the
+loop resumes after a crash from the server alone.
 """
 
 import contextlib
 import hashlib
 import json
 import re
+import warnings
 import xml.etree.ElementTree as ElementTree
 from urllib.parse import urlsplit
 from xml.sax.saxutils import quoteattr
@@ -19,6 +20,7 @@ from xml.sax.saxutils import quoteattr
 import numpy as np
 from sklearn.utils import Bunch
 
+from .._warnings import SkbatchbaldWarning, user_stacklevel
 from ._answers import (
     check_answers,
     check_target_type,
@@ -63,6 +65,38 @@ def _row(task):
     return None if value is None else pool_index(value, f"task {_get(task, 'id')}")
 
 
+def _label_studio_reply(body):
+    """Whether an HTTP error's body is Label Studio's own error reply.
+
+    Label Studio answers an API error with JSON holding ``detail`` and
+    ``status_code`` (and ``version``); another server at the address (a web
+    app, a proxy's page, Label Studio reached under a wrong path) sends a page
+    or other JSON, which a message about a missing project or a bad key would
+    misread.
+    """
+    return isinstance(body, dict) and "detail" in body and "status_code" in body
+
+
+def _same_label(label):
+    """A raw label as compared between annotations: choices in any order."""
+    if isinstance(label, (list, tuple)):
+        return tuple(sorted(map(str, label)))
+    if isinstance(label, (int, float)) and not isinstance(label, bool):
+        return float(label)
+    return label
+
+
+def _label_text(label):
+    """A raw label for a message: '3', ['a', 'b'], 2.5, nothing chosen."""
+    if label is None or (isinstance(label, (list, tuple)) and not label):
+        return "nothing chosen"
+    if isinstance(label, (list, tuple)) and len(label) == 1:
+        return repr(str(label[0]))
+    if isinstance(label, (list, tuple)):
+        return repr([str(v) for v in label])
+    return repr(label)
+
+
 def _json_ready(value):
     """``value`` with numpy scalars and arrays as the Python values JSON takes.
 
@@ -101,6 +135,19 @@ def _digest(data):
     """A short fingerprint of a task's JSON data, independent of key order."""
     text = json.dumps(_canonical(data), sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def _fields(data):
+    """The field names of task data, nested ones too, without ours or values.
+
+    Tasks that one ``task_data`` made all have the same fields; a task with
+    others was made by another one, whose data this one cannot reproduce.
+    """
+    if not isinstance(data, dict):
+        return None
+    return {
+        str(k): _fields(v) for k, v in data.items() if k not in ("pool_index", _DIGEST)
+    }
 
 
 def _shown(data):
@@ -182,7 +229,7 @@ class LabelStudioAnnotator:
     sampling. Label Studio's next-task endpoint (the *Label All Tasks*
     button) then serves the batch lowest score first, that is in our
     acquisition order. :meth:`answers` reads the first submitted annotation
-    of every task back as (pool index, label).
+    of every task that gives a label back as (pool index, label).
 
     The project is the state: a new ``LabelStudioAnnotator`` (in a new
     process, after a crash) finds the tasks, rounds and answers on the
@@ -202,6 +249,15 @@ class LabelStudioAnnotator:
     are taught too, after the asked-for ones. A skipped task is set aside
     (:meth:`skipped`): the batch is complete without it, and it is never asked
     for again; labelled later from the Data Manager, it is taught.
+
+    A task annotated by several people (overlap) teaches its first submitted
+    annotation that gives a label (one submitted with nothing chosen gives
+    none, except for tags, where it means no tags); where a later one gives
+    another label, a :class:`~skbatchbald.SkbatchbaldWarning` names the task,
+    both annotations and the one taught. A task whose data hold no
+    ``pool_index`` (imported by hand, e.g. an example to train annotators) is
+    no pool row: it is left out of the loop, with a warning the first time
+    this annotator reads it answered.
 
     Parameters
     ----------
@@ -227,14 +283,23 @@ class LabelStudioAnnotator:
         ``pool_digest``, a fingerprint of the data: when the tasks are read
         back, a task whose row's ``task_data`` now gives other data (a pool
         reloaded in another order) is refused with a ValueError instead of
-        teaching its answer to the wrong row. Needed only to create tasks and
-        for that check; None if every task already exists.
+        teaching its answer to the wrong row. Needed to create tasks, and for
+        that check: without it (or ``row_key``) nothing can tell which row a
+        task shows, so pass it in every process that reads answers, also once
+        every task exists. A task whose data have other fields than
+        ``task_data`` gives (made by another one) is not checked.
     row_key : callable or None, default=None
         ``row_key(i)`` returns a stable name of pool row ``i`` (a file name,
         an ID), fingerprinted instead of ``task_data(i)``: for a
         ``task_data`` that gives new data on every call for the same row
         (presigned URLs, access tokens). Tasks made with one must be read
         with it.
+    create_tasks : bool, default=True
+        Whether a pool row without a task gets one, made from ``task_data``.
+        False uses ``task_data`` for the check only, so that a process whose
+        ``task_data`` may not fit the labelling config never adds a task (a
+        missing one raises); ``skbatchbald label`` passes its table of the
+        row's features so, unless ``--push-table`` is given.
     target_type : {"multiclass", "multilabel", "continuous"}, \
             default="multiclass"
         What an answer is: one choice (a task answered with several is
@@ -264,6 +329,7 @@ class LabelStudioAnnotator:
         classes=None,
         task_data=None,
         row_key=None,
+        create_tasks=True,
         target_type="multiclass",
         from_name=None,
         timeout=60,
@@ -275,8 +341,11 @@ class LabelStudioAnnotator:
         self.target_type = target_type
         self.task_data = task_data
         self.row_key = row_key
+        self.create_tasks = create_tasks
         self.from_name = from_name
         self.timeout = timeout
+        # answered tasks without a pool_index already warned of: once each
+        self._warned_foreign = set()
 
     # -- talking to the server -------------------------------------------------
 
@@ -294,6 +363,8 @@ class LabelStudioAnnotator:
                 f"{exc}); start it (label-studio start) or fix url."
             ) from None
         except sdk.core.api_error.ApiError as exc:
+            if exc.status_code in (401, 404) and not _label_studio_reply(exc.body):
+                raise ValueError(self._not_label_studio(exc.status_code)) from None
             if exc.status_code == 401:
                 raise ValueError(
                     f"Label Studio at {self.url} rejected api_key (HTTP 401); copy "
@@ -315,6 +386,25 @@ class LabelStudioAnnotator:
                 f"Label Studio at {self.url} answered HTTP {exc.status_code}: "
                 f"{str(exc.body)[:300]}"
             ) from None
+
+    def _not_label_studio(self, status):
+        """The message for an HTTP error that Label Studio did not send."""
+        if urlsplit(self.url).path.rstrip("/"):
+            fix = (
+                f"pass the server's address as url: {self._base_url()!r} (unless "
+                "Label Studio is served under that path), not a page's or the "
+                "API's address"
+            )
+        else:
+            fix = (
+                "check url's host and port (label-studio start prints the address "
+                "it serves, e.g. http://127.0.0.1:8080)"
+            )
+        return (
+            f"The server at {self.url} does not look like Label Studio: it answered "
+            f"the API call for project {self.project!r} (HTTP {status}) without "
+            f"Label Studio's error reply; {fix}."
+        )
 
     def _base_url(self):
         """The server's address from url; ValueError naming a malformed one."""
@@ -530,53 +620,61 @@ class LabelStudioAnnotator:
     def _state(self, client, from_name):
         """Read the rounds, the pending tasks and the answers from the server.
 
-        Returns ``(sizes, marked, tasks, pending, answered, skipped)``:
-        ``skipped`` are the rows of tasks that were skipped (cancelled) and
-        have no submitted annotation, asked-for ones first in request order.
+        Returns a Bunch: ``sizes`` (round -> size), ``marked`` (task id ->
+        (round, rank)), ``tasks`` (task id -> task, every task with a
+        prediction, an annotation or a skip), ``pending``, ``answered`` and
+        ``skipped`` (the rows of tasks that were skipped (cancelled) and have no
+        submitted annotation), each asked-for ones first in request order;
+        ``disputed``, the answered tasks whose annotations disagree, and
+        ``foreign``, the ids of answered tasks with no ``pool_index``.
         """
         with self._errors():
             predictions = list(client.predictions.list(project=self.project))
         tasks = {_get(t, "id"): t for t in self._marked_tasks(client)}
         marked = {}  # task id -> (round, rank)
-        sizes, counts = {}, {}
+        sizes, members = {}, {}
         for prediction in predictions:
             match = _VERSION.fullmatch(str(_get(prediction, "model_version", "")))
             if not match:
                 continue
             round_, size = int(match.group(1)), int(match.group(2))
             rank = round(float(_get(prediction, "score") or 0.0) * size)
-            marked[_get(prediction, "task")] = (round_, rank)
+            task_id = _get(prediction, "task")
+            marked[task_id] = (round_, rank)
             sizes[round_] = size
-            counts[round_] = counts.get(round_, 0) + 1
+            # tasks, not predictions: two identical requests at once give a
+            # task two equal predictions, which serve it no differently
+            members.setdefault(round_, set()).add(task_id)
         for round_, size in sorted(sizes.items()):
-            if counts[round_] < size:
-                raise ValueError(
-                    f"Label Studio project {self.project} has {counts[round_]} of "
-                    f"the {size} tasks asked for in round {round_}: tasks were "
-                    "deleted by hand. Delete the predictions of model version "
-                    f"skbatchbald-round-{round_}-n{size} (Data Manager, Actions) so "
-                    "that their rows can be asked for again."
-                )
+            self._check_round_size(round_, size, len(members[round_]))
         pending, answered, skipped = [], [], []
+        disputed, foreign = [], []
         for task_id, task in tasks.items():
             every = _get(task, "annotations") or []
+            order = marked.get(task_id)
+            raw_index = (_get(task, "data") or {}).get("pool_index")
+            if raw_index is None:
+                # not a pool row's task (one imported by hand, e.g. to train
+                # annotators): no part of the loop, as when tasks are created
+                if any(not _get(a, "was_cancelled") for a in every):
+                    foreign.append(task_id)
+                continue
             annotations = sorted(
                 (a for a in every if not _get(a, "was_cancelled")),
                 key=lambda a: _get(a, "id"),
             )
-            order = marked.get(task_id)
-            raw_index = (_get(task, "data") or {}).get("pool_index")
             if annotations:
-                first = annotations[0]
-                # a multi-label task submitted with no choice has no tags
-                label = [] if self.target_type == "multilabel" else None
-                key = "number" if self.target_type == "continuous" else "choices"
-                for item in _get(first, "result") or []:
-                    if _get(item, "from_name") == from_name:
-                        label = (_get(item, "value") or {}).get(key)
+                first, label, others = self._answer_of(annotations, from_name)
                 key = (0, *order) if order else (1, _get(first, "id"), 0)
-                answered.append((key, raw_index, label, f"task {task_id}"))
-            elif every and _row(task) is not None:
+                where = f"task {task_id}"
+                if len(annotations) > 1:
+                    where += f", annotation {_get(first, 'id')}"
+                answered.append((key, raw_index, label, where))
+                if others:
+                    disputed.append(
+                        (key, task_id, raw_index, (_get(first, "id"), label), others)
+                    )
+            elif every:
                 # Skip: the person cannot label it; the batch goes on without it
                 first_id = min(_get(a, "id") for a in every)
                 key = (0, *order) if order else (1, first_id, 0)
@@ -586,7 +684,75 @@ class LabelStudioAnnotator:
         pending.sort(key=lambda p: p[0])
         answered.sort(key=lambda a: a[0])
         skipped.sort(key=lambda a: a[0])
-        return sizes, marked, tasks, pending, answered, skipped
+        disputed.sort(key=lambda d: d[0])
+        return Bunch(
+            sizes=sizes,
+            marked=marked,
+            tasks=tasks,
+            pending=pending,
+            answered=answered,
+            skipped=skipped,
+            disputed=[d[1:] for d in disputed],
+            foreign=sorted(foreign),
+        )
+
+    def _check_round_size(self, round_, size, n_tasks):
+        """ValueError if a round has fewer or more tasks than it asked for."""
+        version = f"skbatchbald-round-{round_}-n{size}"
+        if n_tasks < size:
+            raise ValueError(
+                f"Label Studio project {self.project} has {n_tasks} of the {size} "
+                f"tasks asked for in round {round_}: tasks were deleted by hand. "
+                f"Delete the predictions of model version {version} (Data "
+                "Manager, Actions) so that their rows can be asked for again."
+            )
+        if n_tasks > size:
+            # Two processes that both found no batch pending each asked for
+            # round r: one model version then marks both batches, ranks
+            # interleaved, served as one batch of twice the size.
+            raise ValueError(
+                f"Label Studio project {self.project} has {n_tasks} tasks marked "
+                f"for round {round_}, which asked for {size}: two rounds ran at "
+                "once (two processes, e.g. a scheduler and a person) and each "
+                f"asked for a batch. Delete the predictions of model version "
+                f"{version} (Data Manager, Actions; answers given stay and are "
+                "taught), then run one round, and run rounds one at a time."
+            )
+
+    def _label_of(self, annotation, from_name):
+        """The raw label of one annotation: its choices or number, or None."""
+        # a multi-label task submitted with no choice has no tags
+        label = [] if self.target_type == "multilabel" else None
+        key = "number" if self.target_type == "continuous" else "choices"
+        for item in _get(annotation, "result") or []:
+            if _get(item, "from_name") == from_name:
+                label = (_get(item, "value") or {}).get(key)
+        return label
+
+    def _answer_of(self, annotations, from_name):
+        """A task's answer: (annotation, raw label, [(id, label) disagreeing]).
+
+        The first submitted annotation that gives a label is the answer. For
+        one class or a number, an annotation submitted with nothing chosen
+        answers nothing (the round would refuse it as having no label), so a
+        teammate's later answer is taken rather than holding up the loop;
+        when no annotation gives one, the first is returned, for that error.
+        For tags, submitting none is an answer (no tags), so the first is
+        taken. Later annotations with another label are returned, for a
+        warning: with overlap, a disagreement is what a team wants to see.
+        """
+        labels = [(a, self._label_of(a, from_name)) for a in annotations]
+        if self.target_type != "multilabel":
+            given = [(a, label) for a, label in labels if label not in (None, [])]
+        else:
+            given = labels
+        first, label = (given or labels)[0]
+        others = [
+            (_get(a, "id"), other)
+            for a, other in given
+            if a is not first and _same_label(other) != _same_label(label)
+        ]
+        return first, label, others
 
     # -- the annotator protocol ------------------------------------------------
 
@@ -609,7 +775,8 @@ class LabelStudioAnnotator:
         Raises
         ------
         ValueError
-            If a row has two tasks, or rows lack tasks and ``task_data`` is None.
+            If a row has two tasks, or rows lack tasks and ``task_data`` is None
+            or ``create_tasks`` False.
         """
         indices, _ = check_batch(pool_indices, None)
         with self._connect() as (client, project):
@@ -631,11 +798,12 @@ class LabelStudioAnnotator:
             existing[row] = _get(task, "id")
         missing = [int(i) for i in indices if int(i) not in existing]
         if missing:
-            if self.task_data is None:
+            if self.task_data is None or not self.create_tasks:
                 raise ValueError(
                     f"Pool rows {missing[:10]} have no task in Label Studio project "
                     f"{self.project} (none was imported, or they were deleted by "
-                    "hand): pass task_data so that they can be created "
+                    "hand): pass task_data (and create_tasks=True) so that they "
+                    "can be created "
                     "(skbatchbald label: --push-table, for a config of "
                     "label_config(classes, data='table')), or import tasks whose "
                     "data hold each row's pool_index."
@@ -689,7 +857,11 @@ class LabelStudioAnnotator:
         of what ``task_data`` gave for its row; a pool reloaded in another
         order (or changed) gives its rows other data, and an answer would be
         taught to the wrong row. Tasks imported by hand carry no digest and
-        are not checked, nor is anything when ``task_data`` is None.
+        are not checked, nor is anything when ``task_data`` and ``row_key``
+        are None. Nor is a task whose data have other fields than
+        ``task_data`` gives: another ``task_data`` made it (images made in
+        Python, read by ``skbatchbald label``, whose ``task_data`` is a table
+        of the row's features), and what it shows cannot be compared.
         """
         if self.task_data is None and self.row_key is None:
             return
@@ -704,25 +876,31 @@ class LabelStudioAnnotator:
                 now[_DIGEST] = _digest(now["row_key"])
             else:
                 now = self._task(row)
+                if _fields(now) != _fields(data):
+                    continue
             if now[_DIGEST] != data[_DIGEST]:
                 changed.append((row, _get(task, "id"), data, now))
         if not changed:
             return
         row, task_id, then, now = changed[0]
         rows = sorted(c[0] for c in changed)
-        source = "task_data" if self.row_key is None else "row_key"
+        if self.row_key is None:
+            what = "other data than their pool rows give now"
+            given = f"row {row} now gives {_shown(now)}"
+        else:
+            what = "other data than row_key gives for their pool rows now"
+            given = f"row_key({row}) now gives {_shown(now)}"
         raise ValueError(
             f"{len(changed)} task(s) of Label Studio project {self.project} show "
-            f"other data than {source} gives for their pool rows now (rows "
-            f"{rows[:10]}): task {task_id} was made for row {row} from "
-            f"{_shown(then)}, and {source}({row}) now gives {_shown(now)}. The "
-            "pool was reordered or changed since the tasks were made, so their "
-            "answers would be taught to other rows. Load the pool in the order "
-            "it had then (e.g. sort it by a stable id) or pass a task_data that "
-            "gives what it gave then. If task_data gives new data on every call "
-            "for the same row (presigned URLs, tokens), pass row_key, a stable "
-            "name of each row (e.g. row_key=lambda i: file_names[i]), which the "
-            "check then compares instead."
+            f"{what} (rows {rows[:10]}): task {task_id} was made for row {row} "
+            f"from {_shown(then)}, and {given}. The pool was reordered or changed "
+            "since the tasks were made, so their answers would be taught to other "
+            "rows. Load the pool in the order it had then (e.g. sort it by a "
+            "stable id), or pass a task_data that gives what it gave then; if "
+            "task_data gives new data on every call for the same row (presigned "
+            "URLs, tokens), pass row_key, a stable name of each row (e.g. "
+            "row_key=lambda i: file_names[i]), which the check then compares "
+            "instead."
         )
 
     def request(self, pool_indices, scores=None):
@@ -752,29 +930,29 @@ class LabelStudioAnnotator:
         indices, _ = check_batch(pool_indices, scores)
         with self._connect() as (client, project):
             from_name, classes = self._answer_tag(project)
-            sizes, marked, tasks, pending, answered, skipped = self._state(
-                client, from_name
-            )
-            self._check_rows_unchanged(tasks.values())
+            read = self._state(client, from_name)
+            self._check_rows_unchanged(read.tasks.values())
             if indices.size == 0:
                 return
+            sizes = read.sizes
             newest = max(sizes, default=0)
             newest_rows = [
-                (rank, _row(tasks[tid]))
-                for tid, (round_, rank) in marked.items()
-                if round_ == newest and tid in tasks
+                (rank, _row(read.tasks[tid]))
+                for tid, (round_, rank) in read.marked.items()
+                if round_ == newest and tid in read.tasks
             ]
             if [i for _, i in sorted(newest_rows)] == indices.tolist():
                 self._point_project(client, newest, sizes[newest], project)
                 return
             answered_rows, _ = check_answers(
-                [a[1] for a in answered],
-                [a[2] for a in answered],
+                [a[1] for a in read.answered],
+                [a[2] for a in read.answered],
                 classes,
-                [a[3] for a in answered],
+                [a[3] for a in read.answered],
                 target_type=self.target_type,
             )
-            asked = {i for _, i in [*pending, *skipped]} | set(answered_rows.tolist())
+            asked = {i for _, i in [*read.pending, *read.skipped]}
+            asked |= set(answered_rows.tolist())
             again = [int(i) for i in indices if int(i) in asked]
             if again:
                 raise ValueError(
@@ -841,9 +1019,9 @@ class LabelStudioAnnotator:
         """
         with self._connect() as (client, project):
             from_name, _ = self._answer_tag(project)
-            sizes, _, tasks, pending, _, _ = self._state(client, from_name)
-            self._check_rows_unchanged(tasks.values())
-            return self._pending_rows(client, project, sizes, pending)
+            read = self._state(client, from_name)
+            self._check_rows_unchanged(read.tasks.values())
+            return self._pending_rows(client, project, read.sizes, read.pending)
 
     def _pending_rows(self, client, project, sizes, pending):
         """The pending rows, the project pointed at the oldest one's round."""
@@ -855,7 +1033,9 @@ class LabelStudioAnnotator:
     def answers(self):
         """Every answered task, checked all-or-nothing.
 
-        A task's answer is its first submitted (not skipped) annotation.
+        A task's answer is its first submitted (not skipped) annotation that
+        gives a label (for tags, the first submitted one); tasks with no
+        ``pool_index`` in their data are left out.
 
         Returns
         -------
@@ -874,18 +1054,32 @@ class LabelStudioAnnotator:
             Naming the task, if an annotation has no choice or one outside
             ``classes``, several choices for ``"multiclass"``, no finite
             number for ``"continuous"`` (or one outside the ``<Number>``'s
-            ``min`` and ``max``), a task has no integer ``pool_index``, two tasks
+            ``min`` and ``max``), a task's ``pool_index`` is not an integer, two tasks
             answer the same pool row, or a task shows other data than
-            ``task_data`` gives for its row now (the pool was reordered).
+            ``task_data`` gives for its row now (the pool was reordered). Also
+            if a round has more tasks than it asked for (two rounds ran at
+            once) or fewer (tasks deleted by hand).
+
+        Warns
+        -----
+        SkbatchbaldWarning
+            Naming the tasks whose annotations give different labels, and the
+            answer taught; and, once per annotator, the answered tasks with no
+            ``pool_index``, which are left out.
         """
         with self._connect() as (client, project):
             from_name, classes = self._answer_tag(project)
-            _, _, tasks, _, answered, _ = self._state(client, from_name)
-            self._check_rows_unchanged(tasks.values())
-            return self._checked_answers(project, from_name, classes, answered)
+            read = self._state(client, from_name)
+            self._check_rows_unchanged(read.tasks.values())
+            return self._checked_answers(project, from_name, classes, read)
 
-    def _checked_answers(self, project, from_name, classes, answered):
-        """(pool indices, labels) of the answered tasks, checked all-or-nothing."""
+    def _checked_answers(self, project, from_name, classes, read):
+        """(pool indices, labels) of the answered tasks, checked all-or-nothing.
+
+        Warns of the answered tasks left out (no ``pool_index``) and of the
+        tasks whose annotations disagree, once the answers are good.
+        """
+        answered = read.answered
         where = [a[3] for a in answered]
         indices, labels = check_answers(
             [a[1] for a in answered],
@@ -900,7 +1094,57 @@ class LabelStudioAnnotator:
         )
         if self.target_type == "continuous":
             self._check_number_range(project, from_name, indices, labels, where)
+        self._warn_foreign(read.foreign)
+        self._warn_disputed(read.disputed)
         return indices, labels
+
+    def _warn_foreign(self, task_ids):
+        """Warn once of the answered tasks that carry no ``pool_index``."""
+        new = [t for t in task_ids if t not in self._warned_foreign]
+        if not new:
+            return
+        self._warned_foreign.update(new)
+        more = f" and {len(new) - 10} more" if len(new) > 10 else ""
+        warnings.warn(
+            f"Label Studio project {self.project} has {len(new)} answered task(s) "
+            f"without a pool_index in their data (tasks {new[:10]}{more}), "
+            "imported by hand rather than made by skbatchbald: they are no pool "
+            "rows, so their answers are left out of the loop; to teach one, give "
+            "its task the pool_index of its row.",
+            SkbatchbaldWarning,
+            stacklevel=user_stacklevel(),
+        )
+
+    def _warn_disputed(self, disputed):
+        """Warn of the tasks whose annotations give different labels."""
+        if not disputed:
+            return
+        shown = []
+        for task_id, row, (first_id, label), others in disputed[:3]:
+            says = ", ".join(
+                f"annotation {other_id} says {self._label_text(other)}"
+                for other_id, other in others
+            )
+            shown.append(
+                f"task {task_id} (pool row {row}): annotation {first_id} says "
+                f"{self._label_text(label)} (taught), {says}"
+            )
+        more = f"; and {len(disputed) - 3} more" if len(disputed) > 3 else ""
+        warnings.warn(
+            f"Label Studio project {self.project} has {len(disputed)} task(s) whose "
+            "annotations disagree, of which the first submitted one with a label "
+            f"is taught: {'; '.join(shown)}{more}. Review them in the Data Manager "
+            "and delete the wrong annotation (or correct it), so that the label "
+            "meant is taught.",
+            SkbatchbaldWarning,
+            stacklevel=user_stacklevel(),
+        )
+
+    def _label_text(self, label):
+        """A raw label for a message: '3', ['a', 'b'], 2.5, no tags."""
+        if self.target_type == "multilabel" and not label:
+            return "no tags"
+        return _label_text(label)
 
     def skipped(self):
         """Pool rows whose tasks were skipped and never submitted.
@@ -919,8 +1163,8 @@ class LabelStudioAnnotator:
         """
         with self._connect() as (client, project):
             from_name, _ = self._answer_tag(project)
-            *_, skipped = self._state(client, from_name)
-            return np.asarray([i for _, i in skipped], dtype=int)
+            read = self._state(client, from_name)
+            return np.asarray([i for _, i in read.skipped], dtype=int)
 
     def state(self):
         """The answers, the pending rows and the skipped rows, in one read.
@@ -940,17 +1184,20 @@ class LabelStudioAnnotator:
         ------
         ValueError
             As :meth:`answers` does; nothing is changed on the server then.
+
+        Warns
+        -----
+        SkbatchbaldWarning
+            As :meth:`answers` does.
         """
         with self._connect() as (client, project):
             from_name, classes = self._answer_tag(project)
-            sizes, _, tasks, pending, answered, skipped = self._state(client, from_name)
-            self._check_rows_unchanged(tasks.values())
-            answered, labels = self._checked_answers(
-                project, from_name, classes, answered
-            )
+            read = self._state(client, from_name)
+            self._check_rows_unchanged(read.tasks.values())
+            answered, labels = self._checked_answers(project, from_name, classes, read)
             return Bunch(
                 answered=answered,
                 labels=labels,
-                pending=self._pending_rows(client, project, sizes, pending),
-                skipped=np.asarray([i for _, i in skipped], dtype=int),
+                pending=self._pending_rows(client, project, read.sizes, read.pending),
+                skipped=np.asarray([i for _, i in read.skipped], dtype=int),
             )

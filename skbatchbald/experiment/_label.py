@@ -116,7 +116,8 @@ def add_label_parser(subparsers):
         "--push-table",
         action="store_true",
         help="create missing tasks showing the row's features as a table "
-        "(for skbatchbald.annotation.label_config(classes, data='table'))",
+        "(for skbatchbald.annotation.label_config(classes, data='table')); with "
+        "or without it, every round checks such tasks against --data's rows",
     )
     label.add_argument(
         "--strategy",
@@ -455,13 +456,18 @@ def _annotator(args, X):
     def table(i):
         return {"table": {f"x{j}": float(v) for j, v in enumerate(X[i])}}
 
+    # --push-table only creates the missing tasks: the table also checks, in
+    # every round, that the tasks made from features show their rows of X, so
+    # a pool file saved in another row order is refused (tasks of another
+    # form, images made in Python, it cannot check and leaves alone)
     return LabelStudioAnnotator(
         args.label_studio,
         api_key,
         args.project,
         classes=classes,
         target_type=args.target_type,
-        task_data=table if args.push_table else None,
+        task_data=table,
+        create_tasks=args.push_table,
     )
 
 

@@ -136,3 +136,16 @@ class TestRowFingerprint:
         moved = self._annotator(signed.task_data, row_key=lambda i: f"img-{2 - i}")
         with pytest.raises(ValueError, match="reordered or changed"):
             moved._check_rows_unchanged(tasks)
+
+    def test_tasks_of_other_fields_are_not_checked(self):
+        # made by another task_data (images in Python, read by skbatchbald
+        # label, whose task_data is a table of the features): not comparable
+        images = self._tasks(self._annotator(lambda i: {"image": f"i{i}"}), range(3))
+        table = self._annotator(lambda i: {"table": {"x0": float(i)}})
+        table._check_rows_unchanged(images)
+        columns = self._tasks(self._annotator(lambda i: {"table": {"a": i}}), [0, 1])
+        table._check_rows_unchanged(columns)
+        # the same fields in another order are compared
+        moved = self._annotator(lambda i: {"table": {"x0": float(2 - i)}})
+        with pytest.raises(ValueError, match=r"row 0 now gives \{\"table\""):
+            moved._check_rows_unchanged(self._tasks(table, range(3)))
