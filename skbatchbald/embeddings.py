@@ -119,6 +119,15 @@ def _weights_digest(encoder):
     return hasher.hexdigest()
 
 
+def _mode_matters(module):
+    """Whether a layer computes otherwise in training mode: dropout, and the
+    normalisation layers that keep running statistics for eval."""
+    norm = torch.nn.modules.batchnorm._NormBase
+    return isinstance(module, torch.nn.modules.dropout._DropoutNd) or (
+        isinstance(module, norm) and module.track_running_stats
+    )
+
+
 def _encoder_identity(encoder, key):
     if not callable(encoder):
         raise TypeError(
@@ -126,9 +135,12 @@ def _encoder_identity(encoder, key):
             f"embeddings); got {type(encoder).__name__}."
         )
     if isinstance(encoder, torch.nn.Module):
-        # a layer set back to training mode inside an eval() encoder counts too
+        # a dropout or normalisation layer set back to training mode inside an
+        # eval() encoder counts too; other layers act alike in both modes
         training = [
-            name or "the encoder" for name, m in encoder.named_modules() if m.training
+            name or "the encoder"
+            for name, m in encoder.named_modules()
+            if m.training and (m is encoder or _mode_matters(m))
         ]
         if training:
             raise ValueError(

@@ -763,9 +763,12 @@ class FileAnnotator:
         for path, rows in answered if warn else ():
             missing = _missing_ranks(rows)
             if missing:
-                # Not an error: a person may delete a row they cannot label.
-                # But its pool row is taught nothing and, being in no batch
-                # file, may be asked for again; say so rather than in silence.
+                # Not an error while the batch is the newest: a person may
+                # delete a row they cannot label. But its pool row is taught
+                # nothing and, being in no batch file, may be asked for again;
+                # say so rather than in silence. Once a later batch is written,
+                # a row answered then and deleted since is a taught answer lost,
+                # refused by _check_recorded_answers.
                 warnings.warn(
                     f"{path.name} lacks the row(s) of rank {missing} of the "
                     f"{len(rows) + len(missing)} rows asked for (deleted?): they "
