@@ -377,7 +377,7 @@ class HeadClassifierBase(VersionedPickle, ValidationMonitorMixin, NeuralNetClass
         return state
 
     def get_split_datasets(self, X, y=None, **fit_params):
-        """skorch's training and validation datasets, the training one noted.
+        """Split skorch's datasets as skorch does, noting the training rows.
 
         Parameters
         ----------
