@@ -534,6 +534,11 @@ def cached_embeddings(
     expected["encoder"] = identity
     name = hashlib.sha256(json.dumps(expected, sort_keys=True).encode()).hexdigest()
     directory = Path(cache_dir).expanduser()
+    if directory.exists() and not directory.is_dir():
+        raise ValueError(
+            f"cache_dir {directory} is a file, not a directory: pass the folder "
+            "the cache should live in (it is created if missing)."
+        )
     npy = directory / f"embeddings-{name[:24]}.npy"
     meta_path = npy.with_suffix(".json")
     renames = []

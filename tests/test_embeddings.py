@@ -457,3 +457,10 @@ def test_texts_are_told_to_be_cached_as_token_ids(tmp_path):
     texts = np.array(["a ticket", "another one"])
     with pytest.raises(ValueError, match=r"dtype <U11. For texts.*tokenizer's ids"):
         cached_embeddings(lambda batch: batch, texts, tmp_path, key="v1")
+
+
+def test_a_cache_dir_that_is_a_file_is_named(X, tmp_path):
+    path = tmp_path / "embeddings.npy"
+    path.write_bytes(b"")
+    with pytest.raises(ValueError, match="is a file, not a directory"):
+        cached_embeddings(make_encoder(), X, path)
