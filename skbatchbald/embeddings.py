@@ -218,7 +218,10 @@ def _check_block(Z, start, n_rows, d):
             f"encoder returned {Z.shape[1]} features for rows from {start} on "
             f"but {d} for the rows before: d must not change between calls."
         )
-    return Z.shape[1], start + np.flatnonzero(~np.isfinite(Z).all(axis=1))
+    # finite as the cache stores them: float64 beyond float32's range is inf
+    with np.errstate(over="ignore"):
+        stored = Z.astype(np.float32, copy=False)
+    return Z.shape[1], start + np.flatnonzero(~np.isfinite(stored).all(axis=1))
 
 
 def _compute(encoder, X, batch_size, num_workers):
@@ -231,14 +234,16 @@ def _compute(encoder, X, batch_size, num_workers):
         bad.append(rows)
         if out is None:
             out = np.empty((len(X), d), dtype=np.float32)
-        out[start : start + len(batch)] = Z
+        with np.errstate(over="ignore"):  # refused below, with the rows named
+            out[start : start + len(batch)] = Z
         start += len(batch)
     bad = np.concatenate(bad)
     if bad.size:
         # every such row at once: a pool of broken images is repaired in one
         # pass, not one block's rows per run
         raise ValueError(
-            f"encoder returned NaN or infinity for {bad.size} input rows (the "
+            f"encoder returned NaN or infinity (or numbers beyond float32's "
+            f"range, which the cache stores) for {bad.size} input rows (the "
             f"first: {bad[:10].tolist()}); nothing was cached. Check those inputs "
             "and the encoder's weights, or embed the others: keep = "
             "np.ones(len(X), bool); keep[rows] = False."

@@ -142,7 +142,7 @@ def test_nan_embeddings_are_refused_and_not_written(X, tmp_path):
     X_bad = X.copy()
     X_bad[[17, 3, len(X) - 1], 0] = np.nan  # broken inputs in three blocks
     # every bad row in one error, not the first block's
-    match = rf"NaN or infinity for 3 input rows.*\[3, 17, {len(X) - 1}\]"
+    match = rf"NaN or infinity .*for 3 input rows.*\[3, 17, {len(X) - 1}\]"
     with pytest.raises(ValueError, match=match):
         cached_embeddings(make_encoder(), X_bad, tmp_path, batch_size=10)
     assert not tmp_path.exists() or entries(tmp_path) == []
@@ -464,3 +464,14 @@ def test_a_cache_dir_that_is_a_file_is_named(X, tmp_path):
     path.write_bytes(b"")
     with pytest.raises(ValueError, match="is a file, not a directory"):
         cached_embeddings(make_encoder(), X, path)
+
+
+def test_float64_embeddings_beyond_float32_are_refused_before_writing(X, tmp_path):
+    def encode(batch):
+        out = np.ones((len(batch), 3))
+        out[:, 0] = 1e300  # finite in float64, inf in the float32 cache
+        return out
+
+    with pytest.raises(ValueError, match=r"beyond float32's range.*nothing was"):
+        cached_embeddings(encode, X, tmp_path, key="big")
+    assert not list(tmp_path.glob("*.npy"))
