@@ -118,7 +118,11 @@ _MODAL_QUERY_ARGUMENTS = {
         "the strategy is the measure: pick MarginQuery, MaxEntropyQuery, "
         "VarRatiosQuery, BALDQuery, BatchBALDQuery, ..."
     ),
-    "n_jobs": "set n_jobs on the MCDropoutClassifier",
+    "n_jobs": (
+        "set n_jobs on the MCDropoutClassifier or MCDropoutRegressor (the "
+        "heads, DeepEnsembleClassifier and LaplaceHeadClassifier, sample on "
+        "as many threads as the cores allow and take no n_jobs)"
+    ),
 }
 
 

@@ -390,7 +390,7 @@ class TestBadInput:
             ("logits_adaptor", "log-probabilities itself"),
             ("random_tie_break", "stochastic='softrank'"),
             ("metric", "MarginQuery"),
-            ("n_jobs", "n_jobs on the MCDropoutClassifier"),
+            ("n_jobs", r"n_jobs on the MCDropoutClassifier.*heads.*take no n_jobs"),
             ("n_mc_samples", r"query_strategy__n_mc_samples"),
             (
                 "colour",
