@@ -20,6 +20,18 @@ def check_embeddings(X, estimator, n_features=None):
             f"{name} takes dense embeddings; sparse data was passed (a "
             f"{type(X).__name__}). Pass X.toarray() if it fits in memory."
         )
+    if (
+        hasattr(X, "__getitem__")
+        and hasattr(X, "__len__")
+        and not hasattr(X, "shape")
+        and type(X).__module__.startswith("torch.utils.data")
+    ):
+        # a TensorDataset of embeddings, as an MCDropoutClassifier takes one
+        raise TypeError(
+            f"{name} takes an array of embeddings (n_samples, n_features), not a "
+            f"torch {type(X).__name__}: pass its tensor (a TensorDataset's "
+            "dataset.tensors[0]) or the embeddings as a numpy array or memmap."
+        )
     if hasattr(X, "columns") and hasattr(X, "to_numpy"):  # pandas DataFrame
         X = X.to_numpy()
     elif hasattr(X, "detach") and hasattr(X, "cpu"):  # torch tensor

@@ -211,3 +211,17 @@ def test_many_classes_warn_of_regression_only_without_classes(classes):
         head.fit(X, y)
     regression = [w for w in caught if "regression problem" in str(w.message)]
     assert len(regression) == (classes is None)
+
+
+def test_a_tensor_dataset_pool_names_its_tensor(make, blobs, pool):
+    # an MCDropoutClassifier takes a TensorDataset pool; a head takes arrays
+    import torch
+    from torch.utils.data import TensorDataset
+
+    X, y = blobs
+    head = make().fit(X, y)
+    dataset = TensorDataset(torch.as_tensor(np.asarray(pool, np.float32)))
+    with pytest.raises(TypeError, match=r"not a torch TensorDataset.*tensors\[0\]"):
+        head.predict_log_proba_samples(dataset)
+    samples = head.predict_log_proba_samples(dataset.tensors[0])
+    assert samples.shape[0] == len(pool)
