@@ -1,50 +1,19 @@
 """FileAnnotator and annotation_round through batch files: the offline round trip."""
 
-import csv
 import json
 import re
 
 import numpy as np
 import pytest
-from sklearn.linear_model import LogisticRegression
 
-from skbatchbald import ActiveLearner, RandomQuery
 from skbatchbald.annotation import FileAnnotator, annotation_round
 
+from ._batch_files import label_file as _label
+from ._batch_files import learner as _learner
+from ._batch_files import read_rows as _read
+from ._batch_files import write_rows as _write
+
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
-
-
-def _learner():
-    return ActiveLearner(
-        LogisticRegression(max_iter=50), query_strategy=RandomQuery(random_state=0)
-    )
-
-
-def _read(path):
-    if path.suffix == ".csv":
-        with open(path, newline="") as f:
-            return list(csv.DictReader(f))
-    return [json.loads(line) for line in path.read_text().splitlines()]
-
-
-def _write(path, rows):
-    if path.suffix == ".csv":
-        with open(path, "w", newline="") as f:
-            writer = csv.DictWriter(f, fieldnames=list(rows[0]))
-            writer.writeheader()
-            writer.writerows(rows)
-    else:
-        path.write_text("".join(json.dumps(r) + "\n" for r in rows))
-
-
-def _label(path, y, change=None):
-    """Fill in a batch file's labels as a person would; ``change`` edits rows."""
-    rows = _read(path)
-    for row in rows:
-        row["label"] = str(y[int(row["pool_index"])])
-    if change is not None:
-        change(rows)
-    _write(path, rows)
 
 
 def _files(directory):
