@@ -335,8 +335,7 @@ def _load(npy, meta, expected, encoder, X, n_check, fix, named_inputs):
                 f"{len(probe)} rows, the cache holds d = {Z.shape[1]}",
                 f"{fix}{_SHARED_WEIGHTS}",
             )
-        scale = max(1.0, float(np.abs(Z[rows]).max()))
-        if not np.allclose(probe, Z[rows], rtol=1e-4, atol=1e-4 * scale):
+        if not _same_embeddings(probe, Z[rows]):
             # the inputs' hash matched: unless inputs_key named them instead
             what = (
                 "the encoder or the inputs named by inputs_key"
@@ -354,6 +353,13 @@ def _load(npy, meta, expected, encoder, X, n_check, fix, named_inputs):
     return Z
 
 
+def _same_embeddings(probe, cached):
+    """Whether re-embedded rows equal the cached ones up to float round-off
+    (relative 1e-4, and absolute 1e-4 of their largest magnitude)."""
+    scale = max(1.0, float(np.abs(cached).max()))
+    return np.allclose(probe, cached, rtol=1e-4, atol=1e-4 * scale)
+
+
 def _check_repeatable(encoder, X, Z, n_check):
     """ValueError, before anything is written, for an encoder whose embeddings
     of the same rows change from call to call: a module in training mode
@@ -362,10 +368,7 @@ def _check_repeatable(encoder, X, Z, n_check):
     if not rows.size:
         return
     again = _encode(encoder, _rows_of(X, rows))
-    scale = max(1.0, float(np.abs(Z[rows]).max()))
-    if again.shape != Z[rows].shape or not np.allclose(
-        again, Z[rows], rtol=1e-4, atol=1e-4 * scale
-    ):
+    if again.shape != Z[rows].shape or not _same_embeddings(again, Z[rows]):
         raise ValueError(
             f"the encoder gives other embeddings of rows {rows.tolist()} when "
             "called on them again: it is not deterministic (a torch module in "
