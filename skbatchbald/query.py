@@ -173,17 +173,23 @@ _ONE_CLASS_POOL = 20
 _ONE_CLASS_TAUGHT = 3
 
 
+def _mean_predictive_blocks(log_probs):
+    """The mean predictive probabilities (rows, C) of blocks of about 2**21
+    values (8 MB in float32), spread-out rows first: a caller that stops at
+    the first difference is done in one small block when the model varies,
+    at any pool size and number of outputs."""
+    n_pool, n_mc_samples, n_outputs = log_probs.shape
+    rows = max(1, 2**21 // (n_mc_samples * n_outputs))
+    probe = np.linspace(0, n_pool - 1, min(n_pool, rows)).astype(np.int64)
+    for block in (probe, *(slice(i, i + rows) for i in range(0, n_pool, rows))):
+        yield np.exp(log_probs[block], dtype=np.float32).mean(axis=1)
+
+
 def _predicted_classes(log_probs):
     """The classes the mean predictive picks over rows, as a set, stopped
-    at two. Rows are read in blocks of about 2**21 values (8 MB in
-    float32), spread-out rows first, so a model that varies is done in one
-    small block at any pool size and number of classes."""
-    n_pool, n_mc_samples, n_classes = log_probs.shape
-    rows = max(1, 2**21 // (n_mc_samples * n_classes))
-    probe = np.linspace(0, n_pool - 1, min(n_pool, rows)).astype(np.int64)
+    at two."""
     seen = set()
-    for block in (probe, *(slice(i, i + rows) for i in range(0, n_pool, rows))):
-        mean = np.exp(log_probs[block], dtype=np.float32).mean(axis=1)
+    for mean in _mean_predictive_blocks(log_probs):
         seen.update(np.unique(np.argmax(mean, axis=1)).tolist())
         if len(seen) > 1:
             break
@@ -233,14 +239,11 @@ def _warn_if_one_class(log_probs, learner, what):
 
 def _predicted_label_sets(log_probs):
     """The labels the mean predictive gives every row, (L,) bool, or None
-    once two rows differ; read in blocks as `_predicted_classes` reads them
-    (a label is predicted where its mean probability is above 1/2)."""
-    n_pool, n_mc_samples, n_labels = log_probs.shape
-    rows = max(1, 2**21 // (n_mc_samples * n_labels))
-    probe = np.linspace(0, n_pool - 1, min(n_pool, rows)).astype(np.int64)
+    once two rows differ (a label is predicted where its mean probability is
+    above 1/2)."""
     first = None
-    for block in (probe, *(slice(i, i + rows) for i in range(0, n_pool, rows))):
-        predicted = np.exp(log_probs[block], dtype=np.float32).mean(axis=1) > 0.5
+    for mean in _mean_predictive_blocks(log_probs):
+        predicted = mean > 0.5
         if first is None:
             first = predicted[0]
         if (predicted != first).any():
