@@ -287,10 +287,7 @@ class Committee(VersionedPickle, _ModalCommittee):
         """
         if self._regressors():
             # stacked on a new axis: a multi-output member's outputs stay apart
-            each = [
-                np.asarray(learner.predict(X, **predict_proba_kwargs))
-                for learner in self.learner_list
-            ]
+            each = self._member_predictions(X, predict_proba_kwargs)
             return np.mean(np.stack(each, axis=1), axis=1)
         if self._multilabel():
             proba = self.predict_proba(X, **predict_proba_kwargs)
@@ -360,17 +357,14 @@ class Committee(VersionedPickle, _ModalCommittee):
             In the labels' own dtype (modAL's are floats, which text refuses);
             for multi-label members, each member's 0/1 indicator.
         """
+        each = self._member_predictions(X, predict_kwargs)
         if self._multilabel():
-            return np.stack(
-                [
-                    np.asarray(learner.predict(X, **predict_kwargs))
-                    for learner in self.learner_list
-                ],
-                axis=1,
-            )
-        return np.column_stack(
-            [
-                np.asarray(learner.predict(X, **predict_kwargs))
-                for learner in self.learner_list
-            ]
-        )
+            return np.stack(each, axis=1)
+        return np.column_stack(each)
+
+    def _member_predictions(self, X, predict_kwargs):
+        """Each member's ``predict(X)``, as arrays, in the members' order."""
+        return [
+            np.asarray(learner.predict(X, **predict_kwargs))
+            for learner in self.learner_list
+        ]
